@@ -1,0 +1,34 @@
+# The README's two commands are `make demo` and `make test`; `make bench`
+# prints the performance figures. Go comes from PATH or /usr/local/go.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
+GO ?= go
+TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob
+BIN := $(CURDIR)/bin
+# Every Go module of the workspace (go.work), tested together.
+PACKAGES := dockertools.dev/...
+TESTFLAGS ?= -timeout 60m
+
+.PHONY: all build test demo bench clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	@for t in $(TOOLS); do $(GO) build -trimpath -o $(BIN)/$$t ./$$t || exit 1; done
+	@echo "built $(TOOLS) into bin/"
+
+# Runs every module's tests. Tests that need Docker, a registry, Nix, skopeo,
+# umoci, fakeroot or proot start them and skip with a SKIP line when they are
+# missing (REQUIRE_REAL_CLIENTS=1 turns a missing one into a failure).
+test: build
+	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./imgkit/cmd/testsum
+
+demo: build
+	@sh scripts/demo
+
+bench: build
+	@$(GO) run ./bench $(BENCHFLAGS)
+
+clean:
+	rm -rf $(BIN) build

@@ -1,0 +1,2 @@
+// closure-scan is not written yet.
+package main

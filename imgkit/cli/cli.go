@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit statuses shared by every tool.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// IO is what a command's Run method receives: the process streams and the
+// environment, injected so tests can run a tool in-process.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Verbose and Quiet are set from the common -v and -q flags when the
+	// command embeds Common.
+	Verbose bool
+	Quiet   bool
+	// Tool is the tool's name, for messages.
+	Tool string
+}
+
+// Env returns the value of an environment variable.
+func (o *IO) Env(key string) string {
+	if o.Getenv != nil {
+		return o.Getenv(key)
+	}
+	return os.Getenv(key)
+}
+
+// Logf writes a diagnostic line to stderr unless -q was given.
+func (o *IO) Logf(format string, args ...any) {
+	if o.Quiet {
+		return
+	}
+	fmt.Fprintf(o.Stderr, o.Tool+": "+format+"\n", args...)
+}
+
+// Debugf writes a diagnostic line to stderr only when -v was given.
+func (o *IO) Debugf(format string, args ...any) {
+	if o.Verbose {
+		o.Logf(format, args...)
+	}
+}
+
+// Common holds the flags every tool accepts. Embed it in a command struct.
+type Common struct {
+	Verbose bool `short:"v" help:"Explain on stderr what the tool does."`
+	Quiet   bool `short:"q" help:"Print nothing on stderr but errors."`
+}
+
+// commoner is implemented by commands that embed Common.
+type commoner interface{ common() *Common }
+
+func (c *Common) common() *Common { return c }
+
+// UsageError marks an error as the caller's mistake in the command line:
+// the tool exits with status 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError with a formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// Runner is implemented by every tool's command struct.
+type Runner interface {
+	Run(ctx context.Context, o *IO) error
+}
+
+// Main runs a tool as a process: a context cancelled on SIGINT or SIGTERM,
+// the real streams, then os.Exit with the tool's status.
+func Main(name, manual string, cmd Runner) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// Run parses args into cmd, runs it and returns the exit status. Errors are
+// printed on o.Stderr as one line prefixed with the tool's name.
+func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o *IO) (code int) {
+	o.Tool = name
+	exited := false
+	parser, err := kong.New(cmd,
+		kong.Name(name),
+		kong.Description(Manual(manual)),
+		kong.Writers(o.Stdout, o.Stderr),
+		kong.Exit(func(c int) { exited = true; code = c; panic(exitPanic{}) }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
+	)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", name, err)
+		return ExitFailure
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(exitPanic); !ok {
+				panic(r)
+			}
+			if code != 0 {
+				code = ExitUsage
+			}
+		}
+	}()
+	if _, err := parser.Parse(args); err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", name, oneLine(err))
+		return ExitUsage
+	}
+	if exited {
+		return code
+	}
+	if c, ok := cmd.(commoner); ok {
+		o.Verbose, o.Quiet = c.common().Verbose, c.common().Quiet
+	}
+	if err := cmd.Run(ctx, o); err != nil {
+		return Report(o.Stderr, name, err)
+	}
+	return ExitOK
+}
+
+// Report prints err as the tool's one error line and returns the exit status
+// it calls for.
+func Report(w io.Writer, name string, err error) int {
+	var ue *UsageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(w, "%s: %s\n", name, oneLine(err))
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(w, "%s: interrupted\n", name)
+		return ExitFailure
+	default:
+		fmt.Fprintf(w, "%s: %s\n", name, oneLine(err))
+		return ExitFailure
+	}
+}
+
+type exitPanic struct{}
+
+// oneLine folds a multi-line error message onto one line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}
+
+// Manual turns the text of a doc.go file into the help text: the package
+// comment without its comment markers.
+func Manual(docGo string) string {
+	var out []string
+	for _, line := range strings.Split(docGo, "\n") {
+		switch {
+		case strings.HasPrefix(line, "// "):
+			out = append(out, line[3:])
+		case line == "//":
+			out = append(out, "")
+		case strings.HasPrefix(line, "package "):
+			return strings.TrimSpace(strings.Join(out, "\n"))
+		}
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}

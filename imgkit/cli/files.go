@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Open opens a named input; "-" is stdin. The returned closer is a no-op
+// for stdin.
+func (o *IO) Open(name string) (io.ReadCloser, error) {
+	if name == "-" || name == "" {
+		return io.NopCloser(o.Stdin), nil
+	}
+	return os.Open(name)
+}
+
+// AtomicFile is an output file that appears under its final name only when
+// Commit succeeds: a failed run leaves nothing behind.
+type AtomicFile struct {
+	*os.File
+	final string
+	done  bool
+}
+
+// CreateAtomic creates a temporary file next to name. Call Commit to rename
+// it into place, and Abort (safe after Commit) on every other path.
+func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", name, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("creating %s: %w", name, err)
+	}
+	return &AtomicFile{File: f, final: name}, nil
+}
+
+// Commit flushes, closes and renames the file into place.
+func (a *AtomicFile) Commit() error {
+	if err := a.File.Sync(); err != nil {
+		a.Abort()
+		return fmt.Errorf("writing %s: %w", a.final, err)
+	}
+	if err := a.File.Close(); err != nil {
+		a.Abort()
+		return fmt.Errorf("writing %s: %w", a.final, err)
+	}
+	if err := os.Rename(a.File.Name(), a.final); err != nil {
+		os.Remove(a.File.Name())
+		return fmt.Errorf("writing %s: %w", a.final, err)
+	}
+	a.done = true
+	return nil
+}
+
+// Abort removes the temporary file unless Commit succeeded.
+func (a *AtomicFile) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.File.Close()
+	os.Remove(a.File.Name())
+}

@@ -1,0 +1,92 @@
+// Package compress recognises and undoes the compressions image archives
+// arrive in (gzip, zstd, xz, bzip2), and writes the ones we produce.
+package compress
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Kind names a compression.
+type Kind string
+
+// The compressions we recognise. None is an uncompressed stream.
+const (
+	None  Kind = "none"
+	Gzip  Kind = "gzip"
+	Zstd  Kind = "zstd"
+	Xz    Kind = "xz"
+	Bzip2 Kind = "bzip2"
+)
+
+var magics = []struct {
+	kind  Kind
+	magic []byte
+}{
+	{Gzip, []byte{0x1f, 0x8b}},
+	{Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	{Xz, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}},
+	{Bzip2, []byte("BZh")},
+}
+
+// Detect names the compression whose magic number starts prefix.
+func Detect(prefix []byte) Kind {
+	for _, m := range magics {
+		if bytes.HasPrefix(prefix, m.magic) {
+			return m.kind
+		}
+	}
+	return None
+}
+
+// NewReader returns a reader of r's decompressed bytes, recognising the
+// compression from its first bytes. Close releases decoder resources; it
+// does not close r.
+func NewReader(r io.Reader) (io.ReadCloser, Kind, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	prefix, err := br.Peek(6)
+	if err != nil && err != io.EOF {
+		return nil, None, err
+	}
+	kind := Detect(prefix)
+	rc, err := Decompress(br, kind)
+	return rc, kind, err
+}
+
+// Decompress returns a reader of r decompressed as kind.
+func Decompress(r io.Reader, kind Kind) (io.ReadCloser, error) {
+	switch kind {
+	case None:
+		return io.NopCloser(r), nil
+	case Gzip:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %v: %w", err, errdefs.ErrInvalidInput)
+		}
+		return zr, nil
+	case Zstd:
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalidInput)
+		}
+		return zr.IOReadCloser(), nil
+	case Xz:
+		zr, err := xz.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("xz: %v: %w", err, errdefs.ErrInvalidInput)
+		}
+		return io.NopCloser(zr), nil
+	case Bzip2:
+		return io.NopCloser(bzip2.NewReader(r)), nil
+	}
+	return nil, fmt.Errorf("unknown compression %q: %w", kind, errdefs.ErrInvalidInput)
+}

@@ -1,0 +1,72 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Plan is a layer plan: one list of store paths per layer, bottom layer
+// first, paths in the order they are written into the layer. It is the
+// store_layers value of nixpkgs' stream configuration.
+type Plan [][]string
+
+// WritePlan writes p as a JSON array with one layer per line.
+func WritePlan(w io.Writer, p Plan) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("[")
+	for i, layer := range p {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		if layer == nil {
+			layer = []string{}
+		}
+		b, err := marshal(layer)
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	if len(p) > 0 {
+		bw.WriteString("\n")
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+// ReadPlan reads a layer plan. Every path must be a clean absolute path and
+// appear at most once in the whole plan; empty layers are allowed (they hold
+// only /nix/ and /nix/store/, as in nixpkgs).
+func ReadPlan(r io.Reader) (Plan, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading plan: %w", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("plan: empty input: %w", errdefs.ErrInvalidInput)
+	}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("plan: expected a JSON array of arrays of store paths: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	seen := map[string]int{}
+	for i, layer := range p {
+		for _, sp := range layer {
+			if !path.IsAbs(sp) || path.Clean(sp) != sp {
+				return nil, fmt.Errorf("plan: layer %d: %q is not a clean absolute path: %w", i, sp, errdefs.ErrInvalidInput)
+			}
+			if j, dup := seen[sp]; dup {
+				return nil, fmt.Errorf("plan: %q is in layer %d and layer %d: %w", sp, j, i, errdefs.ErrInvalidInput)
+			}
+			seen[sp] = i
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,15 @@
+module dockertools.dev/imgkit
+
+go 1.26
+
+require (
+	github.com/alecthomas/kong v1.17.0
+	github.com/klauspost/compress v1.20.4
+	github.com/rogpeppe/go-internal v1.16.0
+	github.com/ulikunitz/xz v0.5.17
+)
+
+require (
+	golang.org/x/sys v0.26.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)

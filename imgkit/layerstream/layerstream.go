@@ -1,0 +1,341 @@
+package layerstream
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"regexp"
+	"strconv"
+	"time"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Version is the trailer version this package writes and reads.
+const Version = 1
+
+// Member names of the non-layer members.
+const (
+	ConfigMember  = "config.json"
+	TrailerMember = "stream.json"
+)
+
+// LayerInfo describes one layer in the trailer.
+type LayerInfo struct {
+	DiffID  string   `json:"diff_id"`
+	Size    int64    `json:"size"`
+	Paths   []string `json:"paths,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+// Trailer is the last member of a layer stream.
+type Trailer struct {
+	Version int         `json:"version"`
+	Layers  []LayerInfo `json:"layers"`
+}
+
+// MemberName is the member name of the layer at position i.
+func MemberName(i int) string { return fmt.Sprintf("layers/%03d.tar", i) }
+
+var memberRE = regexp.MustCompile(`^layers/([0-9]{3,})\.tar$`)
+
+func header(name string, size int64) *tar.Header {
+	return &tar.Header{
+		Typeflag: tar.TypeReg,
+		Name:     name,
+		Size:     size,
+		Mode:     0o644,
+		ModTime:  time.Unix(0, 0),
+		Format:   tar.FormatUSTAR,
+	}
+}
+
+// Writer writes a layer stream. Its output depends only on the bytes and
+// descriptions given to it.
+type Writer struct {
+	tw      *tar.Writer
+	layers  []LayerInfo
+	open    *LayerWriter
+	config  bool
+	closed  bool
+}
+
+// NewWriter returns a Writer writing to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{tw: tar.NewWriter(w)} }
+
+// LayerWriter receives exactly the announced number of bytes of one layer
+// and hashes them as they pass.
+type LayerWriter struct {
+	w       *Writer
+	size    int64
+	written int64
+	h       hash.Hash
+}
+
+// BeginLayer starts the next layer member, of exactly size bytes.
+func (w *Writer) BeginLayer(size int64) (*LayerWriter, error) {
+	if w.open != nil || w.config || w.closed {
+		return nil, errors.New("layer stream: layer started out of order")
+	}
+	if err := w.tw.WriteHeader(header(MemberName(len(w.layers)), size)); err != nil {
+		return nil, fmt.Errorf("writing layer stream: %w", err)
+	}
+	w.open = &LayerWriter{w: w, size: size, h: sha256.New()}
+	return w.open, nil
+}
+
+// Write passes p into the layer member.
+func (lw *LayerWriter) Write(p []byte) (int, error) {
+	if lw.written+int64(len(p)) > lw.size {
+		return 0, fmt.Errorf("layer %d: more than the announced %d bytes: %w", len(lw.w.layers), lw.size, errdefs.ErrChanged)
+	}
+	n, err := lw.w.tw.Write(p)
+	lw.h.Write(p[:n])
+	lw.written += int64(n)
+	return n, err
+}
+
+// Close ends the layer. info's Paths and Comment are kept; its DiffID and
+// Size are set from the bytes written. The completed description is returned.
+func (lw *LayerWriter) Close(info LayerInfo) (LayerInfo, error) {
+	if lw.written != lw.size {
+		return info, fmt.Errorf("layer %d: %d bytes written, %d announced: %w", len(lw.w.layers), lw.written, lw.size, errdefs.ErrChanged)
+	}
+	info.DiffID = "sha256:" + hex.EncodeToString(lw.h.Sum(nil))
+	info.Size = lw.size
+	lw.w.layers = append(lw.w.layers, info)
+	lw.w.open = nil
+	return info, nil
+}
+
+// WriteLayer copies a layer of exactly size bytes from r.
+func (w *Writer) WriteLayer(size int64, info LayerInfo, r io.Reader) (LayerInfo, error) {
+	lw, err := w.BeginLayer(size)
+	if err != nil {
+		return info, err
+	}
+	n, err := io.CopyN(lw, r, size)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("layer %d: %d bytes read, %d announced: %w", len(w.layers), n, size, errdefs.ErrChanged)
+		}
+		return info, err
+	}
+	return lw.Close(info)
+}
+
+// Config adds image config bytes that the consumer must use verbatim. It
+// comes after the last layer.
+func (w *Writer) Config(data []byte) error {
+	if w.open != nil || w.config || w.closed {
+		return errors.New("layer stream: config written out of order")
+	}
+	w.config = true
+	if err := w.tw.WriteHeader(header(ConfigMember, int64(len(data)))); err != nil {
+		return err
+	}
+	_, err := w.tw.Write(data)
+	return err
+}
+
+// Layers returns the descriptions of the layers written so far.
+func (w *Writer) Layers() []LayerInfo { return w.layers }
+
+// Close writes the trailer and the end of the tar. It does not close the
+// underlying writer.
+func (w *Writer) Close() error {
+	if w.open != nil {
+		return errors.New("layer stream: closed with a layer open")
+	}
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	layers := w.layers
+	if layers == nil {
+		layers = []LayerInfo{}
+	}
+	data, err := json.Marshal(Trailer{Version: Version, Layers: layers})
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if err := w.tw.WriteHeader(header(TrailerMember, int64(len(data)))); err != nil {
+		return err
+	}
+	if _, err := w.tw.Write(data); err != nil {
+		return err
+	}
+	return w.tw.Close()
+}
+
+// Options tune a Reader.
+type Options struct {
+	// Verify recomputes every layer's sha256 and compares it with the
+	// trailer's diff_id.
+	Verify bool
+}
+
+// Reader reads a layer stream.
+type Reader struct {
+	tr      *tar.Reader
+	opts    Options
+	cur     *Layer
+	sizes   []int64
+	digests []string
+	config  []byte
+	trailer *Trailer
+}
+
+// NewReader returns a Reader reading from r.
+func NewReader(r io.Reader, opts Options) *Reader {
+	return &Reader{tr: tar.NewReader(r), opts: opts}
+}
+
+// Layer is one layer member as it is read. Reading it yields the layer tar.
+type Layer struct {
+	Index int
+	Size  int64
+	r     io.Reader
+	h     hash.Hash
+	n     int64
+}
+
+func (l *Layer) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if l.h != nil {
+		l.h.Write(p[:n])
+	}
+	l.n += int64(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("layer %d: truncated after %d of %d bytes: %w", l.Index, l.n, l.Size, errdefs.ErrInvalidInput)
+	}
+	return n, err
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("layer stream: "+format+": %w", append(args, errdefs.ErrInvalidInput)...)
+}
+
+// Next returns the next layer. After the last layer it reads the optional
+// config and the trailer, checks them against the layers seen, and returns
+// io.EOF. A layer's unread remainder is skipped (and hashed, with Verify).
+func (r *Reader) Next() (*Layer, error) {
+	if r.trailer != nil {
+		return nil, io.EOF
+	}
+	if err := r.finishLayer(); err != nil {
+		return nil, err
+	}
+	hdr, err := r.tr.Next()
+	if err == io.EOF {
+		return nil, invalid("ends without its %s trailer", TrailerMember)
+	}
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil, invalid("member %q is not a regular file", hdr.Name)
+	}
+	if m := memberRE.FindStringSubmatch(hdr.Name); m != nil {
+		if r.config != nil {
+			return nil, invalid("layer member %q after %s", hdr.Name, ConfigMember)
+		}
+		if i, _ := strconv.Atoi(m[1]); i != len(r.sizes) || hdr.Name != MemberName(i) {
+			return nil, invalid("member %q where %q was expected", hdr.Name, MemberName(len(r.sizes)))
+		}
+		l := &Layer{Index: len(r.sizes), Size: hdr.Size, r: r.tr}
+		if r.opts.Verify {
+			l.h = sha256.New()
+		}
+		r.cur = l
+		r.sizes = append(r.sizes, hdr.Size)
+		return l, nil
+	}
+	switch hdr.Name {
+	case ConfigMember:
+		if r.config != nil {
+			return nil, invalid("two %s members", ConfigMember)
+		}
+		if hdr.Size > 64<<20 {
+			return nil, invalid("%s of %d bytes", ConfigMember, hdr.Size)
+		}
+		if r.config, err = io.ReadAll(r.tr); err != nil {
+			return nil, invalid("reading %s: %v", ConfigMember, err)
+		}
+		return r.Next()
+	case TrailerMember:
+		return nil, r.readTrailer(hdr)
+	}
+	return nil, invalid("unexpected member %q", hdr.Name)
+}
+
+func (r *Reader) finishLayer() error {
+	l := r.cur
+	if l == nil {
+		return nil
+	}
+	r.cur = nil
+	if _, err := io.Copy(io.Discard, l); err != nil {
+		return err
+	}
+	if l.n != l.Size {
+		return invalid("layer %d: %d of %d bytes", l.Index, l.n, l.Size)
+	}
+	if l.h != nil {
+		r.digests = append(r.digests, "sha256:"+hex.EncodeToString(l.h.Sum(nil)))
+	}
+	return nil
+}
+
+func (r *Reader) readTrailer(hdr *tar.Header) error {
+	if hdr.Size > 64<<20 {
+		return invalid("%s of %d bytes", TrailerMember, hdr.Size)
+	}
+	data, err := io.ReadAll(r.tr)
+	if err != nil {
+		return invalid("reading %s: %v", TrailerMember, err)
+	}
+	var t Trailer
+	if err := json.Unmarshal(data, &t); err != nil {
+		return invalid("%s: %v", TrailerMember, err)
+	}
+	if t.Version != Version {
+		return invalid("%s version %d, this tool reads version %d", TrailerMember, t.Version, Version)
+	}
+	if len(t.Layers) != len(r.sizes) {
+		return invalid("%s describes %d layers, the stream holds %d", TrailerMember, len(t.Layers), len(r.sizes))
+	}
+	for i, l := range t.Layers {
+		if l.Size != r.sizes[i] {
+			return invalid("layer %d: %s says %d bytes, the member has %d", i, TrailerMember, l.Size, r.sizes[i])
+		}
+		if !validDigest(l.DiffID) {
+			return invalid("layer %d: diff_id %q is not a sha256 digest", i, l.DiffID)
+		}
+		if r.opts.Verify && r.digests[i] != l.DiffID {
+			return fmt.Errorf("layer stream: layer %d: %s says %s, the bytes hash to %s: %w", i, TrailerMember, l.DiffID, r.digests[i], errdefs.ErrDigestMismatch)
+		}
+	}
+	if _, err := r.tr.Next(); err != io.EOF {
+		return invalid("members after %s", TrailerMember)
+	}
+	r.trailer = &t
+	return io.EOF
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+func validDigest(d string) bool { return digestRE.MatchString(d) }
+
+// Trailer returns the checked trailer once Next has returned io.EOF.
+func (r *Reader) Trailer() *Trailer { return r.trailer }
+
+// Config returns the verbatim config bytes, or nil when the stream has none.
+// It is known once Next has returned io.EOF.
+func (r *Reader) Config() []byte { return r.config }

@@ -1,0 +1,94 @@
+package testkit
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// RequireReal reports whether missing components must fail tests
+// (REQUIRE_REAL_CLIENTS=1) rather than skip them.
+func RequireReal() bool { return os.Getenv("REQUIRE_REAL_CLIENTS") == "1" }
+
+// componentBinaries lists, per component, the programs it needs on PATH.
+var componentBinaries = map[string][]string{
+	"docker":   {"dockerd", "docker"},
+	"registry": {"docker-registry"},
+	"nix":      {"nix-build", "nix-store", "nix"},
+	"skopeo":   {"skopeo"},
+	"umoci":    {"umoci"},
+	"fakeroot": {"fakeroot", "faked"},
+	"proot":    {"proot"},
+	"htpasswd": {"htpasswd"},
+	"unshare":  {"unshare"},
+	"busybox":  {"busybox"},
+	"python3":  {"python3"},
+	"gnutar":   {"tar"},
+}
+
+// Missing returns why component cannot be used here, or "" when it can.
+func Missing(component string) string {
+	bins, ok := componentBinaries[component]
+	if !ok {
+		return fmt.Sprintf("unknown component %q", component)
+	}
+	var absent []string
+	for _, b := range bins {
+		if _, err := exec.LookPath(b); err != nil {
+			absent = append(absent, b)
+		}
+	}
+	if len(absent) > 0 {
+		return fmt.Sprintf("%s is not installed (no %s on PATH; scripts/install-test-deps installs it)", component, strings.Join(absent, ", "))
+	}
+	if component == "nix" && os.Geteuid() != 0 && os.Getenv("NIX_REMOTE") == "" {
+		return "nix is installed but these tests build into /nix/store without a daemon, which needs root"
+	}
+	return ""
+}
+
+// Need skips the test when a component is missing, or fails it when
+// REQUIRE_REAL_CLIENTS=1.
+func Need(t testing.TB, components ...string) {
+	t.Helper()
+	for _, c := range components {
+		if why := Missing(c); why != "" {
+			if RequireReal() {
+				t.Fatalf("REQUIRE_REAL_CLIENTS=1: %s", why)
+			}
+			t.Skipf("SKIP: %s", why)
+		}
+	}
+}
+
+// NixEnv is the environment Nix needs in tests: no substituters (there is no
+// network) and the nix command enabled.
+func NixEnv() []string {
+	return []string{"NIX_CONFIG=substituters =\nexperimental-features = nix-command"}
+}
+
+var (
+	cleanupMu sync.Mutex
+	cleanups  []func()
+)
+
+// atExit registers work for Cleanup.
+func atExit(f func()) {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	cleanups = append(cleanups, f)
+}
+
+// Cleanup stops every process-wide component (the Docker engine) started by
+// this test binary. Call it from TestMain after the tests have run.
+func Cleanup() {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	cleanups = nil
+}

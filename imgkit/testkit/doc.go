@@ -1,0 +1,38 @@
+// Package testkit is what every tool's tests share: testscript parameters
+// and commands, tar fixtures built from text specs, and the real components
+// (Docker engine, registry, Nix, skopeo, umoci, fakeroot, proot) that tests
+// start themselves.
+//
+// # Real components
+//
+// A test that needs a component asks for it with Need (Go tests) or the
+// condition [real:NAME] (scripts). A missing component skips the test with
+// a line saying what is missing; with REQUIRE_REAL_CLIENTS=1 (as in CI) it
+// fails it instead. The one exception is a Docker engine that is installed
+// but that the kernel will not let start: the docker checks then skip with
+// the reason, in CI too.
+//
+// # Script commands
+//
+//	mktar [-format gnu|pax|ustar] [-compress gzip|zstd|xz] SPEC OUT
+//	    builds a tar from a text spec, one entry per line:
+//	        TYPE MODE UID:GID NAME [ARG] [key=value...]
+//	    TYPE is d (directory), f (file: ARG is a Go-quoted content string,
+//	    or size=N for N deterministic pseudo-random bytes), l (symlink: ARG
+//	    is the target), h (hardlink: ARG is the target), c or b (device:
+//	    ARG is MAJOR:MINOR), p (fifo). Keys: mtime=SECONDS, uname=, gname=.
+//	    NAME and ARG may be Go-quoted. # starts a comment line.
+//	tarls [-sum] [-member NAME]... FILE
+//	    lists a tar (any compression) one entry per line:
+//	        TYPE MODE UID:GID SIZE NAME [-> LINK]
+//	    -sum adds the first 12 hex digits of each file's sha256; each
+//	    -member descends into a tar stored as that member.
+//	tarcat [-member NAME]... FILE MEMBER
+//	    prints the content of one member.
+//	registry-start [-htpasswd FILE]
+//	    starts a registry for this script; sets $REGISTRY (host:port),
+//	    $REGISTRY_DIR (its storage) and $REGISTRY_LOG.
+//	check-image [-oci] FILE
+//	    skopeo copies the archive into an OCI layout (verifying every
+//	    digest) and umoci unpacks it.
+package testkit

@@ -1,0 +1,2 @@
+// layer-pack is not written yet.
+package main

@@ -1,0 +1,2 @@
+// manifest-gen is not written yet.
+package main

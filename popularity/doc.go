@@ -1,0 +1,2 @@
+// popularity is not written yet.
+package main

@@ -1,0 +1,9 @@
+module dockertools.dev/popularity
+
+go 1.26
+
+require dockertools.dev/imgkit v0.0.0
+
+require github.com/alecthomas/kong v1.17.0 // indirect
+
+replace dockertools.dev/imgkit => ../imgkit

@@ -1,0 +1,2 @@
+// pull-blob is not written yet.
+package main

@@ -1,0 +1,2 @@
+// tar-merge is not written yet.
+package main
