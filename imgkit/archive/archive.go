@@ -1,0 +1,223 @@
+package archive
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Archive is an opened image archive. Close releases it.
+type Archive struct {
+	// Images in manifest order.
+	Images []*Image
+	// Repositories is the legacy `repositories` file of a docker-archive
+	// ({"repo": {"tag": "v1 layer id"}}), nil when the archive has none or
+	// it holds JSON null.
+	Repositories map[string]map[string]string
+	// Format is "docker" (manifest.json) or "oci" (index.json only).
+	Format string
+
+	name    string // for messages
+	f       *os.File
+	size    int64
+	stat    os.FileInfo // of an input read in place; nil for a temporary file
+	members map[string]*member
+}
+
+// Image is one image of an archive.
+type Image struct {
+	// RepoTags as the archive gives them: manifest.json's RepoTags, or for
+	// OCI the io.containerd.image.name annotation, else
+	// org.opencontainers.image.ref.name verbatim.
+	RepoTags []string
+	// ConfigBytes are the config's bytes, verified against ConfigDigest
+	// when the archive names the config by its digest.
+	ConfigBytes []byte
+	// ConfigDigest is "sha256:<hex>" of ConfigBytes.
+	ConfigDigest string
+	// Layers, bottom first.
+	Layers []*Layer
+}
+
+// Open opens the image archive name; "-" reads stdin (spooled to a
+// temporary file, see the package doc). Errors name the input.
+func Open(name string, stdin io.Reader) (*Archive, error) {
+	a, err := open(name, stdin)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", display(name), err)
+	}
+	return a, nil
+}
+
+func display(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return fmt.Sprintf("%q", name)
+}
+
+func open(name string, stdin io.Reader) (*Archive, error) {
+	a := &Archive{name: display(name)}
+	if name == "-" {
+		f, err := spool(stdin)
+		if err != nil {
+			return nil, err
+		}
+		a.f = f
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		a.f, a.stat, err = inPlaceOrSpool(f)
+		if err != nil {
+			return nil, err
+		}
+	}
+	fi, err := a.f.Stat()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.size = fi.Size()
+	if err := a.index(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.parse(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// inPlaceOrSpool returns f itself when it is a regular uncompressed file,
+// with its stat for Unchanged; otherwise a decompressed temporary copy.
+func inPlaceOrSpool(f *os.File) (*os.File, os.FileInfo, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if fi.Mode().IsRegular() {
+		var magic [6]byte
+		n, err := f.ReadAt(magic[:], 0)
+		if err != nil && err != io.EOF {
+			f.Close()
+			return nil, nil, err
+		}
+		if compress.Detect(magic[:n]) == compress.None {
+			return f, fi, nil
+		}
+	}
+	defer f.Close()
+	t, err := spool(f)
+	return t, nil, err
+}
+
+// spool decompresses r into an unlinked temporary file.
+func spool(r io.Reader) (*os.File, error) {
+	dr, _, err := compress.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("decompressing: %w", err)
+	}
+	defer dr.Close()
+	t, err := os.CreateTemp("", "imgkit-archive-*")
+	if err != nil {
+		return nil, fmt.Errorf("spooling: %w", err)
+	}
+	// Unlinked at once: the space is freed when the file is closed, even
+	// if the process is killed.
+	os.Remove(t.Name())
+	bw := bufio.NewWriterSize(t, 1<<20)
+	if _, err := io.Copy(bw, dr); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("decompressing: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("spooling: %w", err)
+	}
+	return t, nil
+}
+
+// Close releases the archive (and its temporary file, if any).
+func (a *Archive) Close() error {
+	if a.f == nil {
+		return nil
+	}
+	err := a.f.Close()
+	a.f = nil
+	return err
+}
+
+// Unchanged reports an error wrapping errdefs.ErrChanged when an archive
+// read in place changed (size or modification time) since Open. Readers that
+// read a layer twice call it at the end, since the second read is not
+// verified against the digest.
+func (a *Archive) Unchanged() error {
+	if a.stat == nil {
+		return nil
+	}
+	fi, err := a.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() != a.stat.Size() || !fi.ModTime().Equal(a.stat.ModTime()) {
+		return fmt.Errorf("%s: %w", a.name, errdefs.ErrChanged)
+	}
+	return nil
+}
+
+// Find returns the image tagged name:tag. "" and "" give the first image.
+// A name without a tag means tag "latest", and a tag may be given inside
+// name ("busybox:1.36"). Names are compared both as written and in Docker's
+// normalised form, so "busybox", "library/busybox" and
+// "docker.io/library/busybox" are the same. The error for a missing image
+// wraps errdefs.ErrNotFound and lists the tags the archive has.
+func (a *Archive) Find(name, tag string) (*Image, error) {
+	if len(a.Images) == 0 {
+		return nil, fmt.Errorf("%s has no image: %w", a.name, errdefs.ErrNotFound)
+	}
+	if name == "" && tag == "" {
+		return a.Images[0], nil
+	}
+	if tag == "" {
+		name, tag = SplitRef(name)
+	}
+	want := Normalize(name + ":" + tag)
+	for _, img := range a.Images {
+		for _, t := range img.RepoTags {
+			if t == name+":"+tag || Normalize(t) == want || (name == "" && refTag(t) == tag) {
+				return img, nil
+			}
+		}
+	}
+	var have []string
+	for _, img := range a.Images {
+		have = append(have, img.RepoTags...)
+	}
+	list := "no tags"
+	if len(have) > 0 {
+		list = "tags " + strings.Join(quoteAll(have), ", ")
+	}
+	return nil, fmt.Errorf("no image %q in %s (it has %s): %w", name+":"+tag, a.name, list, errdefs.ErrNotFound)
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = fmt.Sprintf("%q", v)
+	}
+	return out
+}
+
+// invalid returns an error wrapping errdefs.ErrInvalidInput.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrInvalidInput)
+}

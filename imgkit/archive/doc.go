@@ -1,0 +1,34 @@
+// Package archive reads image archives: a docker-archive (what `docker save`,
+// nixpkgs and manifest-gen write: manifest.json, a config per image, layer
+// tars, an optional legacy `repositories`) or an OCI image layout stored in a
+// tar (oci-layout, index.json, blobs/sha256/…). The whole archive may be
+// uncompressed or compressed with gzip, xz, zstd or bzip2; layers inside it
+// may be uncompressed, gzip or zstd.
+//
+// # Random access, and when a temporary file is made
+//
+// manifest.json usually comes last in an archive, so reading one needs
+// random access. A regular, uncompressed file is indexed in one pass over
+// its tar headers (data is skipped by seeking) and then read in place. Stdin,
+// a pipe, or a compressed archive is decompressed once into a temporary file
+// in $TMPDIR; the file is unlinked as soon as it is created, so it holds disk
+// space only while the Archive is open and never outlives the process.
+//
+// # What is verified
+//
+// Open checks the structure: a manifest (manifest.json, else index.json),
+// every member it names present, each config's bytes against the digest in
+// its name or descriptor, as many diff_ids in the config as layers in the
+// manifest, sizes that fit the archive. Layer bytes are checked as they are
+// read: a Layer's reader fails at EOF with an error wrapping
+// errdefs.ErrDigestMismatch when the uncompressed bytes do not hash to the
+// layer's diff_id (and, for an OCI blob, when the stored bytes do not hash
+// to the blob's digest). Malformed archives give errors wrapping
+// errdefs.ErrInvalidInput; a missing image errdefs.ErrNotFound.
+//
+// # Order
+//
+// Archive.Images is in manifest order (index.json order for OCI); an
+// Image's Layers are bottom first, and a layer the manifest lists twice
+// appears twice.
+package archive

@@ -1,0 +1,194 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Media types of manifests and indexes, OCI and Docker's.
+const (
+	mediaOCIIndex      = "application/vnd.oci.image.index.v1+json"
+	mediaOCIManifest   = "application/vnd.oci.image.manifest.v1+json"
+	mediaDockerList    = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mediaDockerV2      = "application/vnd.docker.distribution.manifest.v2+json"
+	annotationRefName  = "org.opencontainers.image.ref.name"
+	annotationImageRef = "io.containerd.image.name"
+)
+
+// maxIndexDepth bounds nested indexes.
+const maxIndexDepth = 4
+
+var errTrailing = errors.New("data after the JSON value")
+
+type descriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Annotations map[string]string `json:"annotations"`
+	Platform    *struct {
+		OS string `json:"os"`
+	} `json:"platform"`
+}
+
+// ociDoc is what an index or manifest holds that we use; the mediaType
+// field tells which it is when the descriptor does not.
+type ociDoc struct {
+	MediaType string       `json:"mediaType"`
+	Manifests []descriptor `json:"manifests"`
+	Config    *descriptor  `json:"config"`
+	Layers    []descriptor `json:"layers"`
+}
+
+func (a *Archive) parseOCI() error {
+	raw, err := a.readSmall("index.json")
+	if err != nil {
+		return err
+	}
+	var idx ociDoc
+	if err := strictJSON(raw, &idx); err != nil {
+		return invalid("index.json: %v", err)
+	}
+	if err := a.walkIndex(idx, nil, 0); err != nil {
+		return err
+	}
+	if len(a.Images) == 0 {
+		return invalid("index.json lists no image manifest")
+	}
+	return nil
+}
+
+// walkIndex adds the images an index lists, in its order. tags, when
+// non-nil, come from the descriptor of a nested index and apply to every
+// image in it. Manifests for the "unknown" platform (build attestations)
+// are skipped.
+func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int) error {
+	if depth > maxIndexDepth {
+		return invalid("index.json: indexes nested more than %d deep", maxIndexDepth)
+	}
+	for _, d := range idx.Manifests {
+		if d.Platform != nil && d.Platform.OS == "unknown" {
+			continue
+		}
+		own := tags
+		if t := descriptorTag(d); t != "" {
+			own = []string{t}
+		}
+		raw, err := a.readBlob(d)
+		if err != nil {
+			return err
+		}
+		var doc ociDoc
+		if err := strictJSON(raw, &doc); err != nil {
+			return invalid("blob %s: %v", d.Digest, err)
+		}
+		mt := d.MediaType
+		if mt == "" {
+			mt = doc.MediaType
+		}
+		switch {
+		case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && doc.Manifests != nil):
+			if err := a.walkIndex(doc, own, depth+1); err != nil {
+				return err
+			}
+		case mt == mediaOCIManifest || mt == mediaDockerV2 || (mt == "" && doc.Config != nil):
+			img, err := a.ociImage(d, doc, own)
+			if err != nil {
+				return err
+			}
+			a.Images = append(a.Images, img)
+		default:
+			return invalid("blob %s has media type %q, not an image manifest or index", d.Digest, mt)
+		}
+	}
+	return nil
+}
+
+// descriptorTag is the tag an index entry gives its image: containerd's
+// full reference when present, else the OCI ref name verbatim.
+func descriptorTag(d descriptor) string {
+	if t := d.Annotations[annotationImageRef]; t != "" {
+		return t
+	}
+	return d.Annotations[annotationRefName]
+}
+
+func (a *Archive) ociImage(d descriptor, doc ociDoc, tags []string) (*Image, error) {
+	if doc.Config == nil {
+		return nil, invalid("manifest %s has no config", d.Digest)
+	}
+	if !validDigest(doc.Config.Digest) {
+		return nil, invalid("manifest %s: config digest %q is not a sha256 digest", d.Digest, doc.Config.Digest)
+	}
+	refs := make([]layerRef, len(doc.Layers))
+	for i, l := range doc.Layers {
+		if !validDigest(l.Digest) {
+			return nil, invalid("manifest %s: layer digest %q is not a sha256 digest", d.Digest, l.Digest)
+		}
+		if !layerMediaType(l.MediaType) {
+			return nil, invalid("manifest %s: layer %s has media type %q, not a layer tar", d.Digest, l.Digest, l.MediaType)
+		}
+		if _, err := a.checkBlobSize(l); err != nil {
+			return nil, err
+		}
+		refs[i] = layerRef{member: blobPath(l.Digest), blobDigest: l.Digest, mediaType: l.MediaType}
+	}
+	if _, err := a.checkBlobSize(*doc.Config); err != nil {
+		return nil, err
+	}
+	return a.newImage(tags, blobPath(doc.Config.Digest), doc.Config.Digest, refs)
+}
+
+// layerMediaType accepts the tar layer types of OCI and Docker, plain,
+// gzip or zstd, distributable or not.
+func layerMediaType(mt string) bool {
+	switch {
+	case mt == "":
+		return true
+	case strings.HasPrefix(mt, "application/vnd.oci.image.layer."):
+		return true
+	case strings.HasPrefix(mt, "application/vnd.docker.image.rootfs."):
+		return true
+	}
+	return false
+}
+
+func blobPath(digest string) string {
+	return "blobs/" + strings.Replace(digest, ":", "/", 1)
+}
+
+// readBlob reads a small blob and checks it against its descriptor.
+func (a *Archive) readBlob(d descriptor) ([]byte, error) {
+	if !validDigest(d.Digest) {
+		return nil, invalid("descriptor digest %q is not a sha256 digest", d.Digest)
+	}
+	if _, err := a.checkBlobSize(d); err != nil {
+		return nil, err
+	}
+	raw, err := a.readSmall(blobPath(d.Digest))
+	if err != nil {
+		return nil, err
+	}
+	if got := digestOf(raw); got != d.Digest {
+		return nil, mismatch("blob %s hashes to %s", d.Digest, got)
+	}
+	return raw, nil
+}
+
+// checkBlobSize compares a blob's stored size with its descriptor's.
+func (a *Archive) checkBlobSize(d descriptor) (*member, error) {
+	m, err := a.lookup(blobPath(d.Digest))
+	if err != nil {
+		return nil, err
+	}
+	if d.Size != 0 && m.size != d.Size {
+		return nil, mismatch("blob %s has %d bytes, its descriptor says %d", d.Digest, m.size, d.Size)
+	}
+	return m, nil
+}
+
+func mismatch(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrDigestMismatch)
+}

@@ -1,0 +1,77 @@
+package testkit
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// ArchiveCommands returns the script commands for image archives, to add
+// to Params' Cmds:
+//
+//	mkimage [-oci] [-tag T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] OUT LAYER...
+//	    writes an image archive (docker-archive, or OCI layout with -oci)
+//	    holding the uncompressed layer tars LAYER..., bottom first; see
+//	    ImageOptions.
+//	tardiff [-absent-ok PATH]... A B
+//	    compares two filesystem tars (see DiffRootfs) and fails listing
+//	    the differences.
+func ArchiveCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"mkimage": cmdMkimage,
+		"tardiff": cmdTardiff,
+	}
+}
+
+func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
+	var opts ImageOptions
+	var tags, cmd multi
+	rest := flags(ts, "mkimage", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&opts.OCI, "oci", false, "")
+		fs.Var(&tags, "tag", "")
+		fs.Var(&cmd, "cmd", "")
+		fs.StringVar(&opts.Compress, "compress", "", "")
+		fs.StringVar(&opts.LayerCompress, "layer-compress", "", "")
+		fs.IntVar(&opts.BadDiffID, "bad-diffid", 0, "")
+	})
+	if len(rest) < 1 {
+		ts.Fatalf("usage: mkimage [flags] OUT LAYER...")
+	}
+	opts.Tags, opts.Cmd = tags, cmd
+	out, err := os.Create(ts.MkAbs(rest[0]))
+	ts.Check(err)
+	defer out.Close()
+	var layers []string
+	for _, l := range rest[1:] {
+		layers = append(layers, ts.MkAbs(l))
+	}
+	err = MakeImage(out, layers, opts)
+	if neg != (err != nil) {
+		ts.Fatalf("mkimage: unexpected result: %v", err)
+	}
+}
+
+func cmdTardiff(ts *testscript.TestScript, neg bool, args []string) {
+	var absent multi
+	rest := flags(ts, "tardiff", args, func(fs *flag.FlagSet) { fs.Var(&absent, "absent-ok", "") })
+	if len(rest) != 2 {
+		ts.Fatalf("usage: tardiff [-absent-ok PATH]... A B")
+	}
+	a, err := os.Open(ts.MkAbs(rest[0]))
+	ts.Check(err)
+	defer a.Close()
+	b, err := os.Open(ts.MkAbs(rest[1]))
+	ts.Check(err)
+	defer b.Close()
+	diffs, err := DiffRootfs(a, b, absent)
+	ts.Check(err)
+	if len(diffs) > 0 {
+		fmt.Fprintln(ts.Stdout(), strings.Join(diffs, "\n"))
+	}
+	if neg != (len(diffs) > 0) {
+		ts.Fatalf("tardiff: %d differences", len(diffs))
+	}
+}

@@ -1,0 +1,167 @@
+package testkit
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"dockertools.dev/imgkit/compress"
+)
+
+// fsEntry is what DiffRootfs compares of one path.
+type fsEntry struct {
+	typ      string // f d l c b p (a hardlink counts as the file it shares)
+	mode     int64
+	uid, gid int
+	link     string // symlink target
+	dev      string
+	sum      string // of a regular file's content
+	group    string // the first path of its hardlink group, "" when alone
+}
+
+func (e fsEntry) String() string {
+	s := fmt.Sprintf("%s %04o %d:%d", e.typ, e.mode, e.uid, e.gid)
+	switch {
+	case e.typ == "l":
+		s += " -> " + e.link
+	case e.dev != "":
+		s += " " + e.dev
+	case e.typ == "f":
+		s += " " + e.sum[:12]
+	}
+	return s
+}
+
+// readRootfs reads a filesystem tar (any compression) into a map from
+// clean relative path to entry. The root itself is left out.
+func readRootfs(r io.Reader) (map[string]fsEntry, error) {
+	dr, _, err := compress.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	defer dr.Close()
+	tr := tar.NewReader(dr)
+	out := map[string]fsEntry{}
+	links := map[string]string{} // hardlink path → target path
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := cleanRel(hdr.Name)
+		if name == "" {
+			continue
+		}
+		e := fsEntry{typ: typeLetter(hdr.Typeflag), mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid}
+		switch hdr.Typeflag {
+		case tar.TypeSymlink:
+			e.link = hdr.Linkname
+		case tar.TypeChar, tar.TypeBlock:
+			e.dev = fmt.Sprintf("%d,%d", hdr.Devmajor, hdr.Devminor)
+		case tar.TypeLink:
+			links[name] = cleanRel(hdr.Linkname)
+			continue
+		case tar.TypeReg:
+			h := sha256.New()
+			if _, err := io.Copy(h, tr); err != nil {
+				return nil, err
+			}
+			e.sum = hex.EncodeToString(h.Sum(nil))
+		}
+		out[name] = e
+	}
+	for name, target := range links {
+		for hops := 0; hops < len(links); hops++ {
+			next, ok := links[target]
+			if !ok {
+				break
+			}
+			target = next
+		}
+		e, ok := out[target]
+		if !ok {
+			return nil, fmt.Errorf("hardlink %q to %q, which is not in the tar", name, target)
+		}
+		group := target
+		if e.group != "" {
+			group = e.group
+		}
+		e.group = group
+		out[target] = e
+		e.group = group
+		out[name] = e
+	}
+	// A group is named by its smallest member, whichever entry the tar
+	// stored the content under.
+	rename := map[string]string{}
+	for name, e := range out {
+		if e.group == "" {
+			continue
+		}
+		if cur, ok := rename[e.group]; !ok || name < cur {
+			rename[e.group] = name
+		}
+	}
+	for name, e := range out {
+		if e.group != "" {
+			e.group = rename[e.group]
+			out[name] = e
+		}
+	}
+	return out, nil
+}
+
+func cleanRel(name string) string {
+	return strings.TrimPrefix(path.Clean("/"+name), "/")
+}
+
+// DiffRootfs compares two filesystem tars by path: type, mode, owner,
+// symlink target, device numbers, file content and hardlink grouping (not
+// mtimes or user names). A path of b missing from a is not a difference
+// when it, or one of its parents, is in absentOK (what `docker export`
+// adds on its own). It returns the differences, one line each, sorted.
+func DiffRootfs(a, b io.Reader, absentOK []string) ([]string, error) {
+	ea, err := readRootfs(a)
+	if err != nil {
+		return nil, err
+	}
+	eb, err := readRootfs(b)
+	if err != nil {
+		return nil, err
+	}
+	var diffs []string
+	for name, x := range ea {
+		y, ok := eb[name]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("only in first: %s %s", name, x))
+		case x != y:
+			diffs = append(diffs, fmt.Sprintf("differs: %s: %s (group %q) vs %s (group %q)", name, x, x.group, y, y.group))
+		}
+	}
+	for name, y := range eb {
+		if _, ok := ea[name]; !ok && !underAny(name, absentOK) {
+			diffs = append(diffs, fmt.Sprintf("only in second: %s %s", name, y))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs, nil
+}
+
+func underAny(name string, roots []string) bool {
+	for _, r := range roots {
+		r = cleanRel(r)
+		if name == r || strings.HasPrefix(name, r+"/") {
+			return true
+		}
+	}
+	return false
+}
