@@ -10,6 +10,8 @@ require (
 )
 
 require (
-	golang.org/x/sys v0.26.0 // indirect
-	golang.org/x/tools v0.26.0 // indirect
+	github.com/google/go-containerregistry v0.22.1 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/term v0.36.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
 )

@@ -1,0 +1,47 @@
+// Package registry is the registry glue shared by pull-blob (and a later push
+// step): reference parsing, credentials, an authenticated client whose blob
+// reads are verified, retried and resumed, platform selection in manifest
+// lists, and the progress bar.
+//
+// # What comes from go-containerregistry, and what is ours
+//
+// References (pkg/name), credentials (pkg/authn, including Docker's
+// config.json and its credential helpers), the handshake with the registry
+// (ping, basic auth, bearer-token exchange, scheme fallback; pkg/v1/remote/
+// transport) and its retries on 5xx and network errors come from
+// go-containerregistry. On top of that transport, Client does the two GETs a
+// pull needs itself, a manifest and a blob, because remote's readers can
+// neither resume an interrupted blob nor report a digest mismatch that
+// callers can match with errors.Is.
+//
+// # What is verified when
+//
+//   - A manifest fetched by digest is hashed before it is parsed; a mismatch
+//     is errdefs.ErrDigestMismatch. A manifest fetched by tag is hashed and
+//     its digest returned, so callers can pin it.
+//   - A blob reader counts and hashes every byte it returns; at the end it
+//     checks the size and digest and returns errdefs.ErrDigestMismatch instead
+//     of io.EOF when they differ. Callers must read to io.EOF before trusting
+//     (or writing anything built from) what they read.
+//   - A blob larger than its descriptor says is refused as soon as it is.
+//
+// # Robustness
+//
+// Requests that fail with a 5xx status, 408, 429, a refused, reset or timed
+// out connection are retried with exponential backoff (Options.Retries
+// times). A blob whose body breaks off is resumed with a Range request from
+// the byte it stopped at; a registry that ignores Range (answers 200) is
+// read again from the start with the bytes already seen skipped. A body
+// that delivers nothing for Options.IdleTimeout counts as broken.
+//
+// # Credentials
+//
+// Options.Creds ("USER:PASS") is used as basic credentials (or to obtain a
+// bearer token) for the registry of the reference. Without it, credentials
+// come from Docker's config.json ($DOCKER_CONFIG/config.json, else
+// ~/.docker/config.json), including its credsStore and credHelpers (the
+// docker-credential-NAME programs on PATH), then from Podman's auth.json
+// ($REGISTRY_AUTH_FILE); with none, requests are anonymous. Secrets never
+// appear in errors or logs: registry error bodies are reduced to their codes
+// and messages and URLs lose their query strings (pre-signed redirects).
+package registry

@@ -1,0 +1,50 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// ParseReference parses an image reference, NAME[:TAG] or NAME@sha256:HEX,
+// where NAME may start with a registry host (docker.io is the default and
+// TAG defaults to latest). insecure allows plain HTTP for a registry that is
+// not on a loopback or private address (those may always use it).
+func ParseReference(s string, insecure bool) (name.Reference, error) {
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	var ref name.Reference
+	var err error
+	if strings.Contains(s, "@") {
+		ref, err = name.NewDigest(s, opts...)
+	} else {
+		ref, err = name.NewTag(s, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reference %q: %v: %w", s, err, errdefs.ErrInvalidInput)
+	}
+	if d, ok := ref.(name.Digest); ok {
+		if alg, _, _ := strings.Cut(d.DigestStr(), ":"); alg != "sha256" {
+			return nil, fmt.Errorf("reference %q: digest algorithm %q, only sha256 is supported: %w", s, alg, errdefs.ErrInvalidInput)
+		}
+	}
+	return ref, nil
+}
+
+// ParseDigestReference parses NAME@sha256:HEX and refuses a tag.
+func ParseDigestReference(s string, insecure bool) (name.Digest, error) {
+	ref, err := ParseReference(s, insecure)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	d, ok := ref.(name.Digest)
+	if !ok {
+		return name.Digest{}, fmt.Errorf("reference %q: a digest (NAME@sha256:HEX) is needed here: %w", s, errdefs.ErrInvalidInput)
+	}
+	return d, nil
+}
