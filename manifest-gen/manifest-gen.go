@@ -1,16 +1,271 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/pyjson"
 )
+
+// runtimeLayerLimit is the layer count beyond which runtimes refuse an image
+// (overlayfs stacks about 128 lower directories).
+const runtimeLayerLimit = 127
 
 type command struct {
 	cli.Common
+	Input         string `arg:"" optional:"" default:"-" placeholder:"STREAM" help:"The layer stream to read; - is stdin."`
+	Output        string `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
+	Name          string `short:"n" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
+	Tag           string `short:"t" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
+	Config        string `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
+	Architecture  string `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
+	OS            string `name:"os" help:"The image operating system. Default: linux."`
+	Variant       string `help:"The CPU variant (v7, v8, …). Default: none, and no variant field."`
+	Created       string `placeholder:"TIME" help:"The creation time: ISO 8601 (2024-05-06T07:08:09Z, an offset is kept) or now. Default: 1970-01-01T00:00:01Z."`
+	FromImage     string `placeholder:"FILE" help:"A base image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2). Its layers come first, verified against their diff_ids; its Env is inherited."`
+	FromImageName string `placeholder:"NAME" help:"With --from-image: the repository name of the image to use in a multi-image archive."`
+	FromImageTag  string `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
+	InheritConfig bool   `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
+	MaxLayers     int    `default:"127" placeholder:"N" help:"Refuse an image of more than N layers, base layers included."`
+	Conf          string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
+	Verify        bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
+
+	now func() time.Time // the clock, for --created now; nil is time.Now
+}
+
+// plan is what the flags and --conf decide before any input is read.
+type plan struct {
+	name, tag string // tag "" means the content tag
+	image     imageConfig
+	inherit   bool
+	fromImage string
+	// configFlags names the options that shape the config; a stream that
+	// carries its own config refuses them.
+	configFlags []string
+}
+
+func (c *command) plan() (*plan, error) {
+	if c.MaxLayers < 1 {
+		return nil, cli.Usagef("--max-layers %d: an image needs at least one layer", c.MaxLayers)
+	}
+	if c.MaxLayers > runtimeLayerLimit {
+		return nil, cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, runtimeLayerLimit)
+	}
+	conf := &nixConf{}
+	p := &plan{inherit: c.InheritConfig}
+	if c.Conf != "" {
+		var err error
+		if conf, err = readConf(c.Conf); err != nil {
+			return nil, err
+		}
+		p.configFlags = append(p.configFlags, "--conf")
+	}
+	rtName, rtTag := splitRepoTag(conf.RepoTag)
+	name := firstOf(c.Name, rtName)
+	if name == "" {
+		return nil, cli.Usagef("--name is required (or a --conf with repo_tag)")
+	}
+	var err error
+	if p.name, err = checkName(name); err != nil {
+		return nil, err
+	}
+	if p.tag = firstOf(c.Tag, rtTag); p.tag != "" {
+		if err := checkTag(p.tag); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range []struct {
+		set  bool
+		flag string
+	}{{c.Config != "", "--config"}, {c.Architecture != "", "--architecture"}, {c.OS != "", "--os"},
+		{c.Variant != "", "--variant"}, {c.Created != "", "--created"}, {c.InheritConfig, "--inherit-config"}} {
+		if f.set {
+			p.configFlags = append(p.configFlags, f.flag)
+		}
+	}
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
+	created, err := parseCreated(firstOf(c.Created, conf.Created, defaultCreated), now)
+	if err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
+	p.image = imageConfig{
+		Created:      isoformat(created),
+		Architecture: firstOf(c.Architecture, conf.Architecture, runtime.GOARCH),
+		OS:           firstOf(c.OS, "linux"),
+		Variant:      c.Variant,
+		Config:       conf.Config,
+	}
+	if c.Config != "" {
+		if p.image.Config, err = readJSONObject(c.Config, "--config"); err != nil {
+			return nil, err
+		}
+	}
+	p.fromImage = firstOf(c.FromImage, conf.FromImage)
+	switch {
+	case p.fromImage == "-":
+		return nil, cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
+	case p.fromImage == "" && (c.InheritConfig || c.FromImageName != "" || c.FromImageTag != ""):
+		return nil, cli.Usagef("--inherit-config, --from-image-name and --from-image-tag need --from-image")
+	}
+	return p, nil
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	return errors.New("not implemented yet")
+	p, err := c.plan()
+	if err != nil {
+		return err
+	}
+	var base *baseImage
+	if p.fromImage != "" {
+		if base, err = openBase(p.fromImage, c.FromImageName, c.FromImageTag); err != nil {
+			return err
+		}
+		defer base.close()
+		if n := len(base.layers); n >= c.MaxLayers {
+			return fmt.Errorf("base image %q has %d layers, leaving none for the stream's under --max-layers %d: %w", p.fromImage, n, c.MaxLayers, errdefs.ErrTooManyLayers)
+		}
+	}
+	in, err := o.Open(c.Input)
+	if err != nil {
+		return fmt.Errorf("reading the layer stream: %w", err)
+	}
+	defer in.Close()
+	inName := c.Input
+	if inName == "-" {
+		inName = "stdin"
+	}
+	r := layerstream.NewReader(bufio.NewReaderSize(ctxReader{ctx, in}, 1<<20), layerstream.Options{Verify: c.Verify})
+	// The first member is read before any output, so that input that is
+	// not a layer stream at all leaves stdout empty.
+	first, err := r.Next()
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("%s: %w", inName, err)
+	}
+	out, err := openOutput(o, c.Output)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	bw := bufio.NewWriterSize(out, 1<<20)
+	a := newDockerArchive(bw)
+	var layers []layerEntry
+	if base != nil {
+		if layers, err = copyBaseLayers(ctx, a, base, p.fromImage); err != nil {
+			return err
+		}
+	}
+	nBase := len(layers)
+	for l := first; l != nil; {
+		if total := nBase + l.Index + 1; total > c.MaxLayers {
+			return fmt.Errorf("%s: layer %d makes %d layers (%d from the base image), more than --max-layers %d: %w", inName, l.Index, total, nBase, c.MaxLayers, errdefs.ErrTooManyLayers)
+		}
+		if err := a.addLayer(l.Size, l); err != nil {
+			return fmt.Errorf("%s: layer %d: %w", inName, l.Index, err)
+		}
+		if l, err = r.Next(); err != nil && err != io.EOF {
+			return fmt.Errorf("%s: %w", inName, err)
+		}
+	}
+	for _, li := range r.Trailer().Layers {
+		layers = append(layers, layerEntry{DiffID: li.DiffID, Comment: historyComment(li.Comment, li.Paths)})
+	}
+	if len(layers) == 0 {
+		return fmt.Errorf("%s: no layers, and no base image: an image needs at least one layer: %w", inName, errdefs.ErrInvalidInput)
+	}
+	config, err := c.configBytes(p, base, r.Config(), layers)
+	if err != nil {
+		return err
+	}
+	if err := a.finish(config, p.repoTag); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing the archive: %w", err)
+	}
+	return out.commit()
+}
+
+// repoTag gives the manifest's name and tag once the config's digest is
+// known.
+func (p *plan) repoTag(configHex string) (string, string) {
+	if p.tag == "" {
+		return p.name, contentTag(configHex)
+	}
+	return p.name, p.tag
+}
+
+// configBytes returns the image config: the stream's own, verbatim, when it
+// carries one, else the one built from the plan and the layers.
+func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers []layerEntry) ([]byte, error) {
+	if verbatim != nil {
+		if len(p.configFlags) > 0 || base != nil {
+			flags := p.configFlags
+			if base != nil {
+				flags = append(flags, "--from-image")
+			}
+			return nil, cli.Usagef("the layer stream carries its own image config (kept verbatim so the image ID stays its digest); %v would change it", flags)
+		}
+		return verbatim, checkVerbatim(verbatim, layers)
+	}
+	img := p.image
+	var baseCfg *pyjson.Object
+	if base != nil {
+		baseCfg = base.config
+	}
+	cfg, err := overlayBase(baseCfg, img.Config, p.inherit)
+	if err != nil {
+		return nil, err
+	}
+	img.Config = cfg
+	return img.render(layers), nil
+}
+
+// ctxReader stops reading once ctx is cancelled (SIGINT, SIGTERM).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// output is stdout or a file that appears only on commit.
+type output struct {
+	io.Writer
+	commit func() error
+	abort  func()
+}
+
+func openOutput(o *cli.IO, name string) (*output, error) {
+	if name == "-" {
+		return &output{Writer: o.Stdout, commit: func() error { return nil }, abort: func() {}}, nil
+	}
+	f, err := cli.CreateAtomic(name, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &output{Writer: f, commit: f.Commit, abort: f.Abort}, nil
 }

@@ -162,3 +162,13 @@ func TestOptions(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+func TestNilObjectReadsAsEmpty(t *testing.T) {
+	var o *Object
+	if _, ok := o.Get("a"); ok || o.Len() != 0 || len(o.Keys()) != 0 {
+		t.Fatal("a nil object is not empty")
+	}
+	if got := string(Dumps(Array{o, Clone(o)}, None)); got != `[{}, {}]` {
+		t.Fatalf("got %s", got)
+	}
+}

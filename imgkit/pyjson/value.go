@@ -90,7 +90,8 @@ type Member struct {
 }
 
 // Object is a JSON object that keeps its keys in insertion order, as a
-// Python dict does. The zero value is an empty object.
+// Python dict does. The zero value is an empty object; so is a nil *Object
+// for reading (Len, Members, Keys, Get, Clone, Dumps).
 type Object struct {
 	members []Member
 	index   map[string]int
@@ -107,15 +108,25 @@ func NewObject(members ...Member) *Object {
 }
 
 // Len returns the number of keys.
-func (o *Object) Len() int { return len(o.members) }
+func (o *Object) Len() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.members)
+}
 
 // Members returns the members in order. The slice must not be modified.
-func (o *Object) Members() []Member { return o.members }
+func (o *Object) Members() []Member {
+	if o == nil {
+		return nil
+	}
+	return o.members
+}
 
 // Keys returns the keys in order.
 func (o *Object) Keys() []string {
-	keys := make([]string, len(o.members))
-	for i, m := range o.members {
+	keys := make([]string, o.Len())
+	for i, m := range o.Members() {
 		keys[i] = m.Key
 	}
 	return keys
@@ -123,6 +134,9 @@ func (o *Object) Keys() []string {
 
 // Get returns the value of key.
 func (o *Object) Get(key string) (Value, bool) {
+	if o == nil {
+		return nil, false
+	}
 	i, ok := o.index[key]
 	if !ok {
 		return nil, false
@@ -162,7 +176,7 @@ func Clone(v Value) Value {
 	switch v := v.(type) {
 	case *Object:
 		c := &Object{}
-		for _, m := range v.members {
+		for _, m := range v.Members() {
 			c.Set(m.Key, Clone(m.Value))
 		}
 		return c

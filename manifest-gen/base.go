@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/pyjson"
+)
+
+// baseImage is the image of --from-image whose layers go first.
+type baseImage struct {
+	// config is the "config" member of the base image config: its Docker
+	// config (an empty object when it has none).
+	config *pyjson.Object
+	layers []*archive.Layer
+	close  func() error
+}
+
+// openBase opens the base image archive and picks the image: the first one
+// unless name or tag is given.
+func openBase(file, name, tag string) (*baseImage, error) {
+	a, err := archive.Open(file, nil)
+	if err != nil {
+		return nil, fmt.Errorf("base image: %w", err)
+	}
+	img, err := a.Find(name, tag)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("base image: %w", err)
+	}
+	cfg, err := dockerConfig(img.ConfigBytes)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("base image %q: config %s: %w", file, img.ConfigDigest, err)
+	}
+	return &baseImage{config: cfg, layers: img.Layers, close: a.Close}, nil
+}
+
+// dockerConfig returns the "config" member of an image config, read as
+// Python reads it (key order kept).
+func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
+	v, err := pyjson.Parse(imageConfig)
+	if err != nil {
+		return nil, err
+	}
+	doc, ok := v.(*pyjson.Object)
+	if !ok {
+		return nil, fmt.Errorf("not a JSON object: %w", errdefs.ErrInvalidInput)
+	}
+	cfg, ok := doc.Get("config")
+	switch cfg := cfg.(type) {
+	case *pyjson.Object:
+		return cfg, nil
+	case nil, pyjson.Null:
+		return &pyjson.Object{}, nil
+	}
+	return nil, fmt.Errorf("its config member is not an object: %w", errdefs.ErrInvalidInput)
+}
+
+// copyBaseLayers writes the base image's layers, verified against their
+// diff_ids as they are copied. Their history comment is nixpkgs':
+// "store paths: ['<member in the base archive>']".
+func copyBaseLayers(ctx context.Context, a *dockerArchive, base *baseImage, file string) ([]layerEntry, error) {
+	var entries []layerEntry
+	for i, l := range base.layers {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := copyBaseLayer(a, l); err != nil {
+			return nil, fmt.Errorf("base image %q: layer %d %s: %w", file, i, l.DiffID, err)
+		}
+		entries = append(entries, layerEntry{DiffID: l.DiffID, Comment: historyComment("", []string{l.Member})})
+	}
+	return entries, nil
+}
+
+func copyBaseLayer(a *dockerArchive, l *archive.Layer) error {
+	size, err := l.UncompressedSize()
+	if err != nil {
+		return err
+	}
+	r, err := l.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := a.addLayer(size, r); err != nil {
+		return err
+	}
+	// Read to EOF: the digest is checked there.
+	if n, err := io.Copy(io.Discard, r); err != nil || n != 0 {
+		if err == nil {
+			err = fmt.Errorf("longer than its %d bytes: %w", size, errdefs.ErrChanged)
+		}
+		return err
+	}
+	return nil
+}
