@@ -1,0 +1,77 @@
+package compress
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// ParseCompressor maps a --compressor value to a Kind: nixpkgs' names
+// "none", "gz" and "zstd", and "gzip" as a synonym.
+func ParseCompressor(name string) (Kind, error) {
+	switch name {
+	case "none", "":
+		return None, nil
+	case "gz", "gzip":
+		return Gzip, nil
+	case "zstd":
+		return Zstd, nil
+	}
+	return None, fmt.Errorf("compressor %q is not one of none, gz, zstd: %w", name, errdefs.ErrInvalidInput)
+}
+
+// Ext is the file name extension nixpkgs gives an archive compressed as
+// kind: "", ".gz" or ".zst".
+func Ext(kind Kind) string {
+	switch kind {
+	case Gzip:
+		return ".gz"
+	case Zstd:
+		return ".zst"
+	}
+	return ""
+}
+
+// zstdConcurrency is fixed so the encoder's setup never depends on the
+// machine. (klauspost's stream encoder gives the same bytes at any
+// concurrency, but its README reserves the right to change that default.)
+const zstdConcurrency = 2
+
+// NewWriter returns a deterministic compressor writing to w: the same input
+// gives the same bytes on any machine, whatever the sizes of the Write
+// calls. gzip has no file name, no modification time and OS byte 255
+// (unknown), at the default level; zstd uses the default level, one frame
+// with its content checksum. None passes bytes through. Close flushes the
+// compressor; it does not close w.
+//
+// The bytes are stable for one version of klauspost/compress, not across
+// versions, and differ from pigz's (nixpkgs' gz): compare uncompressed
+// content, as reference §8 says.
+func NewWriter(w io.Writer, kind Kind) (io.WriteCloser, error) {
+	switch kind {
+	case None:
+		return nopCloser{w}, nil
+	case Gzip:
+		zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+		if err != nil {
+			return nil, err
+		}
+		zw.Header = gzip.Header{OS: 255}
+		return zw, nil
+	case Zstd:
+		return zstd.NewWriter(w,
+			zstd.WithEncoderLevel(zstd.SpeedDefault),
+			zstd.WithEncoderConcurrency(zstdConcurrency),
+			zstd.WithEncoderCRC(true),
+		)
+	}
+	return nil, fmt.Errorf("cannot write %s: %w", kind, errdefs.ErrInvalidInput)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,238 @@
+package tarsafe
+
+import (
+	"archive/tar"
+	"fmt"
+	"path"
+	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Kind is what an entry does to the tree.
+type Kind uint8
+
+// The kinds of entry. Ignored entries (PAX global headers, aufs metadata)
+// change nothing.
+const (
+	Ignored Kind = iota
+	Dir
+	Regular
+	Symlink
+	Hardlink
+	Char
+	Block
+	Fifo
+	Whiteout // hides Path in lower layers
+	Opaque   // hides the lower contents of the directory Path
+)
+
+var kindNames = [...]string{"ignored", "directory", "file", "symlink", "hardlink", "character device", "block device", "fifo", "whiteout", "opaque marker"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind %d", k)
+}
+
+// Whiteout names (OCI image spec, layer changesets).
+const (
+	WhiteoutPrefix = ".wh."
+	WhiteoutMeta   = ".wh..wh."
+	WhiteoutOpaque = ".wh..wh..opq"
+)
+
+// DefaultMaxSize is the largest file Classify accepts unless Options say
+// otherwise: 1 TiB, far beyond any real layer, small enough that a
+// corrupted or hostile size field is caught before anything trusts it.
+const DefaultMaxSize = 1 << 40
+
+// Options relax or tighten the rules.
+type Options struct {
+	// AllowDevices accepts character and block devices.
+	AllowDevices bool
+	// MaxSize is the largest regular file accepted; 0 means DefaultMaxSize.
+	// A caller that knows how many bytes the layer has left passes that.
+	MaxSize int64
+}
+
+// Entry is a classified header.
+type Entry struct {
+	Kind Kind
+	// Path is clean and relative to the root ("" is the root itself, never
+	// ".."-prefixed). For a Whiteout it is the path hidden; for Opaque the
+	// directory made opaque.
+	Path string
+	// Link is a Hardlink's clean target path, or a Symlink's target as
+	// stored (symlinks are kept verbatim and never followed).
+	Link   string
+	Header *tar.Header
+}
+
+// Error is a refused entry.
+type Error struct {
+	Name   string // the entry's name as stored
+	Reason string
+	Class  error // errdefs.ErrUnsafeEntry or errdefs.ErrInvalidInput
+}
+
+func (e *Error) Error() string {
+	if e.Class == errdefs.ErrUnsafeEntry {
+		return fmt.Sprintf("unsafe entry %q: %s", e.Name, e.Reason)
+	}
+	return fmt.Sprintf("entry %q: %s", e.Name, e.Reason)
+}
+
+func (e *Error) Unwrap() error { return e.Class }
+
+func unsafe(hdr *tar.Header, format string, args ...any) error {
+	return &Error{Name: hdr.Name, Reason: fmt.Sprintf(format, args...), Class: errdefs.ErrUnsafeEntry}
+}
+
+func invalid(hdr *tar.Header, format string, args ...any) error {
+	return &Error{Name: hdr.Name, Reason: fmt.Sprintf(format, args...), Class: errdefs.ErrInvalidInput}
+}
+
+// CleanName returns name relative to the root: leading slashes dropped
+// (layer names are relative to the image root even when absolute, as in
+// nixpkgs' store layers), cleaned, "" for the root. ok is false when the
+// name leaves the root through "..".
+func CleanName(name string) (clean string, ok bool) {
+	name = path.Clean(strings.TrimLeft(name, "/"))
+	switch {
+	case name == ".":
+		return "", true
+	case name == ".." || strings.HasPrefix(name, "../"):
+		return "", false
+	}
+	return name, true
+}
+
+// Classify applies the rules that need only the header (see the package
+// doc).
+func Classify(hdr *tar.Header, opts Options) (Entry, error) {
+	e := Entry{Header: hdr}
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		return e, nil
+	}
+	p, ok := CleanName(hdr.Name)
+	if !ok {
+		return e, unsafe(hdr, "leaves the root")
+	}
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if strings.HasPrefix(base, WhiteoutPrefix) {
+		return classifyWhiteout(e, hdr, dir, base)
+	}
+	e.Path = p
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		e.Kind = Regular
+		max := opts.MaxSize
+		if max <= 0 {
+			max = DefaultMaxSize
+		}
+		if hdr.Size < 0 || hdr.Size > max {
+			return e, invalid(hdr, "size %d is absurd (at most %d bytes can follow)", hdr.Size, max)
+		}
+	case tar.TypeDir:
+		e.Kind = Dir
+	case tar.TypeSymlink:
+		e.Kind, e.Link = Symlink, hdr.Linkname
+		if hdr.Linkname == "" {
+			return e, invalid(hdr, "symlink with an empty target")
+		}
+	case tar.TypeLink:
+		e.Kind = Hardlink
+		if e.Link, ok = CleanName(hdr.Linkname); !ok {
+			return e, unsafe(hdr, "hardlink to %q, outside the root", hdr.Linkname)
+		}
+		if e.Link == "" {
+			return e, unsafe(hdr, "hardlink to the root directory")
+		}
+	case tar.TypeChar, tar.TypeBlock:
+		e.Kind = Char
+		if hdr.Typeflag == tar.TypeBlock {
+			e.Kind = Block
+		}
+		if !opts.AllowDevices {
+			return e, unsafe(hdr, "%s %d:%d (devices are refused unless allowed)", e.Kind, hdr.Devmajor, hdr.Devminor)
+		}
+	case tar.TypeFifo:
+		e.Kind = Fifo
+	default:
+		return e, unsafe(hdr, "unknown type flag %q", hdr.Typeflag)
+	}
+	if p == "" && e.Kind != Dir {
+		return e, invalid(hdr, "the root is a %s, not a directory", e.Kind)
+	}
+	return e, nil
+}
+
+func classifyWhiteout(e Entry, hdr *tar.Header, dir, base string) (Entry, error) {
+	switch {
+	case base == WhiteoutOpaque:
+		e.Kind, e.Path = Opaque, dir
+	case strings.HasPrefix(base, WhiteoutMeta):
+		// aufs hardlink and metadata directories: Docker skips them.
+	default:
+		name := base[len(WhiteoutPrefix):]
+		if name == "" || name == "." || name == ".." {
+			return e, unsafe(hdr, "whiteout names %q, outside its directory", name)
+		}
+		e.Kind, e.Path = Whiteout, path.Join(dir, name)
+	}
+	return e, nil
+}
+
+// View is what exists in the tree being built, lower layers included.
+type View interface {
+	// Lookup returns the kind of what is at the clean path p, without
+	// following a symlink at p or above it; ok is false when nothing is.
+	Lookup(p string) (k Kind, ok bool)
+}
+
+// CheckPlace applies the rules that depend on what exists (see the
+// package doc). Call it before applying each entry, in layer order.
+func CheckPlace(e Entry, v View) error {
+	hdr := e.Header
+	if e.Kind == Ignored || e.Path == "" {
+		return nil
+	}
+	// Every parent must be a directory or absent; for an opaque marker
+	// the directory itself too, since everything below it is removed.
+	walk := path.Dir(e.Path)
+	if e.Kind == Opaque {
+		walk = e.Path
+	}
+	if walk != "." {
+		for i := 0; i <= len(walk); i++ {
+			if i < len(walk) && walk[i] != '/' {
+				continue
+			}
+			parent := walk[:i]
+			k, ok := v.Lookup(parent)
+			if !ok {
+				break
+			}
+			switch k {
+			case Dir:
+			case Symlink:
+				return unsafe(hdr, "its parent %q is a symlink", parent)
+			default:
+				return invalid(hdr, "its parent %q is a %s, not a directory", parent, k)
+			}
+		}
+	}
+	if e.Kind == Hardlink {
+		k, ok := v.Lookup(e.Link)
+		switch {
+		case !ok:
+			return unsafe(hdr, "hardlink to %q, which does not exist (yet)", e.Link)
+		case k == Dir:
+			return unsafe(hdr, "hardlink to the directory %q", e.Link)
+		}
+	}
+	return nil
+}
