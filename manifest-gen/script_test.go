@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 
 func TestScripts(t *testing.T) {
 	p := testkit.Params("testdata/script", nil)
+	for name, cmd := range testkit.ArchiveCommands() {
+		p.Cmds[name] = cmd
+	}
 	p.Cmds["mkstream"] = cmdMkstream
 	p.Cmds["member"] = cmdMember
 	testscript.Run(t, p)
