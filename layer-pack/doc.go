@@ -1,2 +1,108 @@
-// layer-pack is not written yet.
+// layer-pack writes the layers of an image as a layer stream: one
+// deterministic tar per planned store layer, byte-identical to the layer
+// nixpkgs' streamLayeredImage writes for the same paths, then the
+// customisation layer, each hashed as it streams.
+//
+// Usage:
+//
+//	layer-pack [flags] < plan.json > layers.tar
+//	layer-pack --conf conf.json > layers.tar
+//
+// # Input
+//
+// A layer plan on stdin (docs/formats.md §2): a JSON array of arrays of
+// store paths, bottom layer first, as popularity writes it and as nixpkgs'
+// conf.json holds it under store_layers. With --conf, nixpkgs' stream
+// configuration (conf.json) is read instead: store_layers, store_dir,
+// customisation_layer (a directory with layer.tar and checksum), mtime (or
+// created, in configurations older than mtime), uid and gid (strings or
+// numbers), uname and gname; the image fields are manifest-gen's. Flags
+// given explicitly override the configuration.
+//
+// Every path must be inside the store directory (--store-dir, default
+// $NIX_STORE_DIR, else /nix/store) and exist. Paths are logical: the file
+// of path P is read at DIR/P with --root DIR, and layers hold P.
+//
+// # Output
+//
+// A layer stream on stdout (docs/formats.md §3): layers/000.tar,
+// layers/001.tar, … one per planned layer in plan order, then the
+// customisation layer if one is given, then stream.json with each layer's
+// diff_id and size, its store paths, and for the customisation layer
+// either the configuration's customisation_layer directory as its path
+// (what nixpkgs' history comment shows) or the comment of
+// --customisation-comment.
+//
+// Each layer's exact size is computed from file metadata before its first
+// byte is written, and every file is read once: one goroutine walks the
+// tree and reads files ahead into a fixed pool of 1 MiB buffers while
+// another hashes and writes, so memory stays near 10 MB whatever the image
+// size. A file that changes size, type or vanishes between being measured
+// and being read is an error naming it, never a layer whose bytes disagree
+// with its header. The output can then be partial: a consumer must treat a
+// non-zero exit as failure (workflows write to a temporary file).
+//
+// # Store layers: the byte rules (nixpkgs' stream_layered_image.py)
+//
+//   - First the directories /nix/ and /nix/store/ (always that literal
+//     /nix, whatever the store directory), mode 0755.
+//   - Then each planned path in plan order: a path that is a symlink gives
+//     that symlink; otherwise the path and everything below it, never
+//     following symlinks, in Python pathlib order (component by component,
+//     by code point: x, x/y, x-z; .hidden, B, a, ünï).
+//   - Names are absolute (/nix/store/…); directories end with /.
+//   - Mode is st_mode & 07777 from disk; uid, gid, uname, gname and mtime
+//     are forced on every entry (--uid --gid --uname --gname --mtime;
+//     defaults 0, 0, root, root, 1970-01-01T00:00:01Z). --mtime accepts
+//     what nixpkgs accepts: ISO 8601 with Z or an offset such as +00:00
+//     (a time without one is UTC), and now.
+//   - Hardlinks are stored as regular files with their content.
+//   - Headers are CPython tarfile's PAX_FORMAT: a ././@PaxHeader record
+//     block for names or link targets over 100 bytes or not ASCII, owner
+//     names over 32 bytes or not ASCII, sizes of 8 GiB or more; the ustar
+//     name then holds the first 100 bytes with '?' for non-ASCII. File data
+//     is padded to 512 bytes; the tar ends with two zero blocks and is
+//     padded to a multiple of 10240 bytes. (imgkit/tarw has every rule.)
+//   - A file named .wh.* is refused: it would be a whiteout in the image.
+//     A socket is refused.
+//
+// # The customisation layer
+//
+// One of:
+//
+//	--customisation-dir DIR   DIR packed exactly as nixpkgs packs it:
+//	                          tar --sort name --numeric-owner --mtime @315532800
+//	                          --hard-dereference -cf layer.tar . (GNU tar 1.34, gnu
+//	                          format: ./, ./bin/, …; uid/gid/mode from disk; owner
+//	                          names empty; long names as ././@LongLink; sockets
+//	                          left out with a warning; .wh.* files refused)
+//	--customisation-tar FILE  a ready layer tar, copied byte for byte
+//	conf.json                 customisation_layer/layer.tar, which must hash to
+//	                          customisation_layer/checksum
+//
+// With --customisation-dir, --fakeroot-state FILE applies the state that
+// `fakeroot -s FILE -- sh -c '…'` saved: files it lists get its owner,
+// mode and device type (chown, chmod and mknod in fakeRootCommands
+// survive), every other file is owned by 0:0, as tar run inside that
+// fakeroot session would see them (fakeroot cannot affect a Go program
+// directly). An empty FILE gives plain 0:0 ownership. --exclude PATH
+// (repeatable; ./dev, ./proc, ./sys and the store directory for
+// enableFakechroot) leaves out PATH and everything below it.
+//
+// # Exit status
+//
+// 0 when the stream is complete; 1 for a missing store path, a path
+// outside the store directory, a malformed plan, configuration or fakeroot
+// state, a refused or changed file, a checksum mismatch, or an unwritable
+// output; 2 for a usage error. Errors are one line on stderr. When the
+// reader of stdout goes away, layer-pack ends quietly with a non-zero
+// status.
+//
+// # Example
+//
+//	closure-scan ./result | popularity --max 99 \
+//	  | layer-pack --customisation-dir ./root \
+//	  | manifest-gen --name hello > hello.tar
+//
+//	layer-pack --conf "$(nix-build -A hello-image.conf)" > layers.tar
 package main

@@ -4,6 +4,9 @@ go 1.26
 
 require dockertools.dev/imgkit v0.0.0
 
-require github.com/alecthomas/kong v1.17.0 // indirect
+require (
+	github.com/alecthomas/kong v1.17.0 // indirect
+	golang.org/x/sys v0.47.0
+)
 
 replace dockertools.dev/imgkit => ../imgkit

@@ -2,15 +2,240 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/layerstream"
 )
 
 type command struct {
 	cli.Common
+
+	Conf     string  `placeholder:"CONF.json" help:"Read nixpkgs' stream configuration (its conf.json) instead of a layer plan on stdin. Its store_layers, store_dir, customisation_layer, mtime, uid, gid, uname and gname are used; flags given explicitly override them."`
+	StoreDir string  `name:"store-dir" placeholder:"DIR" help:"The logical store directory; every planned path must be inside it. Default: $NIX_STORE_DIR, else /nix/store."`
+	Root     string  `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P. Names in the layers stay logical."`
+	Mtime    *string `placeholder:"TIME" help:"The mtime of every store-layer entry: an ISO 8601 time (with Z, an offset such as +00:00, or none for UTC) or now. Default: 1970-01-01T00:00:01Z."`
+	Uid      *int64  `help:"The uid of every store-layer entry. Default: 0."`
+	Gid      *int64  `help:"The gid of every store-layer entry. Default: 0."`
+	Uname    *string `help:"The owner name of every store-layer entry. Default: root."`
+	Gname    *string `help:"The group name of every store-layer entry. Default: root."`
+
+	CustomisationDir     string   `name:"customisation-dir" xor:"custom" placeholder:"DIR" help:"Add a customisation layer packed from DIR as nixpkgs packs it with GNU tar."`
+	CustomisationTar     string   `name:"customisation-tar" xor:"custom" placeholder:"FILE" help:"Add FILE, a ready layer tar, as the customisation layer, byte for byte."`
+	FakerootState        string   `name:"fakeroot-state" placeholder:"FILE" help:"With --customisation-dir: take owners, modes and device nodes from FILE, the state saved by fakeroot -s, as tar run inside that fakeroot session would. Files it does not list are owned by 0:0."`
+	Exclude              []string `sep:"none" placeholder:"PATH" help:"With --customisation-dir: leave out PATH (relative to DIR, like ./dev) and everything below it. Repeatable."`
+	CustomisationComment string   `name:"customisation-comment" default:"customisation layer" placeholder:"TEXT" help:"The history comment of the customisation layer in the trailer (without --conf)."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	return errors.New("not implemented yet")
+	layers, err := c.layers(o)
+	if err != nil {
+		return err
+	}
+	growPipe(o.Stdout)
+	return pack(ctx, o, layers, o.Stdout)
+}
+
+// layers reads the plan or the configuration and returns the layers to
+// write, after every check that can be made before the first byte.
+func (c *command) layers(o *cli.IO) ([]layer, error) {
+	conf := &streamConf{}
+	var plan format.Plan
+	if c.Conf != "" {
+		f, err := o.Open(c.Conf)
+		if err != nil {
+			return nil, fmt.Errorf("reading the configuration: %w", notFound(c.Conf, err))
+		}
+		conf, err = readConf(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading the configuration %q: %w", c.Conf, err)
+		}
+		plan = conf.StoreLayers
+	} else {
+		var err error
+		if plan, err = format.ReadPlan(o.Stdin); err != nil {
+			return nil, err
+		}
+	}
+	so, err := c.storeOptions(o, conf)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPlan(so, plan); err != nil {
+		return nil, err
+	}
+	var layers []layer
+	for _, paths := range plan {
+		layers = append(layers, storeLayer(so, paths))
+	}
+	custom, err := c.customisation(o, conf)
+	if err != nil {
+		return nil, err
+	}
+	if custom != nil {
+		layers = append(layers, custom)
+	}
+	o.Debugf("%d store layers, store directory %q, root %q, mtime %d", len(plan), so.storeDir, so.root, so.mtime)
+	return layers, nil
+}
+
+// storeOptions settles each store-layer setting: the flag, else the
+// configuration, else nixpkgs' default.
+func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, error) {
+	so := &storeOptions{uname: "root", gname: "root"}
+	so.storeDir = firstOf(c.StoreDir, conf.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store")
+	if !path.IsAbs(so.storeDir) {
+		return nil, cli.Usagef("--store-dir %q is not an absolute path", so.storeDir)
+	}
+	so.storeDir = path.Clean(so.storeDir)
+	root, err := filepath.Abs(c.Root)
+	if err != nil {
+		return nil, cli.Usagef("--root %q: %v", c.Root, err)
+	}
+	so.root = root
+	switch {
+	case c.Mtime != nil:
+		if so.mtime, err = parseMtime(*c.Mtime, time.Now); err != nil {
+			return nil, cli.Usagef("--mtime: %v", err)
+		}
+	case conf.Mtime != "":
+		if so.mtime, err = parseMtime(conf.Mtime, time.Now); err != nil {
+			return nil, fmt.Errorf("configuration: %v: %w", err, errdefs.ErrInvalidInput)
+		}
+	default:
+		so.mtime, _ = parseMtime(defaultMtime, time.Now)
+	}
+	for _, id := range []struct {
+		flag, conf *int64
+		dst        *int64
+		name       string
+	}{{c.Uid, conf.Uid, &so.uid, "uid"}, {c.Gid, conf.Gid, &so.gid, "gid"}} {
+		switch {
+		case id.flag != nil && *id.flag < 0:
+			return nil, cli.Usagef("--%s %d is negative", id.name, *id.flag)
+		case id.flag != nil:
+			*id.dst = *id.flag
+		case id.conf != nil:
+			*id.dst = *id.conf
+		}
+	}
+	so.uname = *firstPtr(c.Uname, conf.Uname, &so.uname)
+	so.gname = *firstPtr(c.Gname, conf.Gname, &so.gname)
+	return so, nil
+}
+
+// checkPlan makes sure every path is inside the store directory and
+// exists, before anything is written.
+func checkPlan(so *storeOptions, plan format.Plan) error {
+	for i, paths := range plan {
+		for _, p := range paths {
+			if !strings.HasPrefix(p, so.storeDir+"/") {
+				return fmt.Errorf("layer %d: %q (store directory %q): %w", i, p, so.storeDir, errdefs.ErrOutsideStore)
+			}
+			var st unix.Stat_t
+			if err := lstat(so.phys(p), &st); err != nil {
+				where := ""
+				if so.root != "/" {
+					where = fmt.Sprintf(" under --root %q", so.root)
+				}
+				return fmt.Errorf("layer %d: store path%s %w", i, where, notFound(p, err))
+			}
+		}
+	}
+	return nil
+}
+
+var checksumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// customisation returns the customisation layer, or nil when there is none.
+func (c *command) customisation(o *cli.IO, conf *streamConf) (layer, error) {
+	if c.CustomisationDir == "" {
+		if c.FakerootState != "" {
+			return nil, cli.Usagef("--fakeroot-state needs --customisation-dir")
+		}
+		if len(c.Exclude) > 0 {
+			return nil, cli.Usagef("--exclude needs --customisation-dir")
+		}
+	}
+	comment := layerstream.LayerInfo{Comment: c.CustomisationComment}
+	switch {
+	case conf.CustomisationLayer != "" && (c.CustomisationDir != "" || c.CustomisationTar != ""):
+		return nil, cli.Usagef("the configuration names a customisation layer already; drop --customisation-dir/--customisation-tar")
+	case conf.CustomisationLayer != "":
+		return confCustomisation(conf.CustomisationLayer)
+	case c.CustomisationTar != "":
+		return &fileLayer{path: c.CustomisationTar, info: comment}, nil
+	case c.CustomisationDir != "":
+		do := &dirOptions{root: c.CustomisationDir, excludes: map[string]bool{}, warn: o.Logf}
+		for _, x := range c.Exclude {
+			name, err := excludeName(x)
+			if err != nil {
+				return nil, cli.Usagef("%v", err)
+			}
+			do.excludes[name] = true
+		}
+		if c.FakerootState != "" {
+			f, err := os.Open(c.FakerootState)
+			if err != nil {
+				return nil, fmt.Errorf("reading the fakeroot state: %w", notFound(c.FakerootState, err))
+			}
+			do.fake, err = readFakeState(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("reading the fakeroot state %q: %w", c.FakerootState, err)
+			}
+		}
+		return dirLayer(do, comment), nil
+	}
+	return nil, nil
+}
+
+// confCustomisation is nixpkgs' customisation layer: DIR/layer.tar,
+// whose sha256 DIR/checksum states. The trailer names DIR, which nixpkgs'
+// history comment shows.
+func confCustomisation(dir string) (layer, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "checksum"))
+	if err != nil {
+		return nil, fmt.Errorf("customisation layer: %w", notFound(filepath.Join(dir, "checksum"), err))
+	}
+	sum := strings.TrimSpace(string(data))
+	if !checksumRE.MatchString(sum) {
+		return nil, fmt.Errorf("customisation layer: %q holds %q, not a sha256 in hex: %w", filepath.Join(dir, "checksum"), sum, errdefs.ErrInvalidInput)
+	}
+	check := func(info layerstream.LayerInfo) error {
+		if info.DiffID != "sha256:"+sum {
+			return fmt.Errorf("customisation layer %q: its checksum file says %s, the bytes hash to %s: %w", dir, sum, info.DiffID, errdefs.ErrDigestMismatch)
+		}
+		return nil
+	}
+	return &fileLayer{path: filepath.Join(dir, "layer.tar"), info: layerstream.LayerInfo{Paths: []string{dir}}, check: check}, nil
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func firstPtr[T any](ptrs ...*T) *T {
+	for _, p := range ptrs {
+		if p != nil {
+			return p
+		}
+	}
+	return nil
 }

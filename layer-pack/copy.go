@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// copyFile streams the data of the regular file e into the pipeline. The
+// file is opened without following symlinks and must still be the file
+// that was examined (same inode, type and size); exactly its size is read,
+// straight into the pipeline's buffers, and a read that returns more, or
+// fewer, is an error naming the file: the layer never holds bytes that
+// disagree with its header.
+func copyFile(p *pipeline, e *entry) error {
+	name := e.hdr.Name
+	fd, err := openRead(e.phys)
+	if err != nil {
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			return fmt.Errorf("%q vanished while packing: %w", name, errdefs.ErrChanged)
+		case errors.Is(err, unix.ELOOP):
+			return fmt.Errorf("%q became a symlink while packing: %w", name, errdefs.ErrChanged)
+		}
+		return fmt.Errorf("opening %q: %w", name, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("%q: %w", name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != e.ino || uint64(st.Dev) != e.dev {
+		return fmt.Errorf("%q was replaced while packing: %w", name, errdefs.ErrChanged)
+	}
+	if st.Size != e.hdr.Size {
+		return fmt.Errorf("%q: size changed from %d to %d bytes while packing: %w", name, e.hdr.Size, st.Size, errdefs.ErrChanged)
+	}
+	remaining := e.hdr.Size
+	for {
+		buf, err := p.room(1)
+		if err != nil {
+			return err
+		}
+		// Ask for one byte more than is left, so that a file that grew
+		// shows itself.
+		ask := buf[len(buf):cap(buf)]
+		if int64(len(ask)) > remaining+1 {
+			ask = ask[:remaining+1]
+		}
+		n, err := read(fd, ask)
+		if err != nil {
+			return fmt.Errorf("reading %q: %w", name, err)
+		}
+		if int64(n) > remaining {
+			return fmt.Errorf("%q grew while packing: %w", name, errdefs.ErrChanged)
+		}
+		p.cur = buf[:len(buf)+n]
+		remaining -= int64(n)
+		switch {
+		case n == 0 && remaining > 0:
+			return fmt.Errorf("%q shrank by %d bytes while packing: %w", name, remaining, errdefs.ErrChanged)
+		case n == 0, remaining == 0 && n < len(ask):
+			// The end of the file: a read of a regular file comes back
+			// short only there.
+			return nil
+		}
+	}
+}
+
+func openRead(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// read is one read(2), retried on EINTR.
+func read(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
