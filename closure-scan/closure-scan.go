@@ -2,15 +2,202 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/format"
 )
 
 type command struct {
 	cli.Common
+	Source    string   `enum:"auto,nix,scan" default:"auto" help:"Where references come from: nix asks Nix's database, scan reads the files, auto asks Nix when it knows every root and scans otherwise."`
+	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
+	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does."`
+	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel (default: one per CPU)."`
+	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	return errors.New("not implemented yet")
+	st, err := c.store(o)
+	if err != nil {
+		return err
+	}
+	args := c.Paths
+	if len(args) == 0 {
+		if args, err = readLines(o.Stdin); err != nil {
+			return err
+		}
+	}
+	var names []string
+	for _, a := range args {
+		name, err := st.resolve(a)
+		if err != nil {
+			return err
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	extras, err := c.extras(st)
+	if err != nil {
+		return err
+	}
+	g, err := c.closure(ctx, o, st, names, extras)
+	if err != nil {
+		return err
+	}
+	if err := format.WriteGraph(o.Stdout, g); err != nil {
+		return fmt.Errorf("writing the graph: %w", err)
+	}
+	return nil
+}
+
+// store checks the flags that place the store.
+func (c *command) store(o *cli.IO) (*store, error) {
+	if c.Jobs < 0 {
+		return nil, cli.Usagef("--jobs %d: want 0 or more", c.Jobs)
+	}
+	dir := c.StoreDir
+	if dir == "" {
+		dir = o.Env("NIX_STORE_DIR")
+	}
+	if dir == "" {
+		dir = "/nix/store"
+	}
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
+	}
+	root, err := filepath.Abs(c.Root)
+	if err != nil {
+		return nil, cli.Usagef("--root %q: %v", c.Root, err)
+	}
+	return &store{dir: filepath.Clean(dir), root: root}, nil
+}
+
+// extras checks the --extra-root paths and returns them absolute.
+func (c *command) extras(st *store) ([]string, error) {
+	var out []string
+	for _, e := range c.ExtraRoot {
+		abs, err := filepath.Abs(e)
+		if err != nil {
+			return nil, fmt.Errorf("extra root %q: %w", e, err)
+		}
+		if _, ok := st.inStore(abs); ok {
+			return nil, fmt.Errorf("extra root %q: it is in the store directory %q (give it as a PATH instead): %w", e, st.dir, errdefs.ErrInvalidInput)
+		}
+		if _, err := os.Lstat(abs); err != nil {
+			if os.IsNotExist(err) {
+				return nil, fmt.Errorf("extra root %q: %w", e, errdefs.ErrNotFound)
+			}
+			return nil, fileErr("extra root", e, err)
+		}
+		if !slices.Contains(out, abs) {
+			out = append(out, abs)
+		}
+	}
+	return out, nil
+}
+
+// closure computes the graph from the source the flags ask for.
+func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+	nx := nixStore{st: st}
+	switch c.Source {
+	case "scan":
+		o.Debugf("using the scanner: --source scan")
+		return c.scan(ctx, o, st, names, extras)
+	case "nix":
+		if why := nx.missing(false, o.Env); why != "" {
+			return nil, fmt.Errorf("--source nix: %s: %w", why, errdefs.ErrNotFound)
+		}
+		o.Debugf("using Nix: --source nix")
+		g, _, err := c.viaNix(ctx, o, nx, names, extras, false)
+		return g, err
+	}
+	if why := nx.missing(true, o.Env); why != "" {
+		o.Debugf("using the scanner: %s", why)
+		return c.scan(ctx, o, st, names, extras)
+	}
+	g, ok, err := c.viaNix(ctx, o, nx, names, extras, true)
+	if err != nil || ok {
+		return g, err
+	}
+	return c.scan(ctx, o, st, names, extras)
+}
+
+// scan computes the closure by reading files.
+func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+	if len(names) == 0 && len(extras) == 0 {
+		return nil, nil
+	}
+	cands, err := st.list()
+	if err != nil {
+		return nil, err
+	}
+	sc := newScanner(st, cands, true, c.Jobs)
+	for _, name := range names {
+		i, err := cands.index(st, name)
+		if err != nil {
+			return nil, err
+		}
+		sc.addPath(i)
+	}
+	for _, e := range extras {
+		sc.addExtra(e)
+	}
+	if err := sc.run(ctx); err != nil {
+		return nil, err
+	}
+	o.Debugf("scanned %d store paths and %d extra roots: %d files, %d bytes", len(sc.paths), len(sc.extras), sc.files.Load(), sc.bytes.Load())
+	return sc.graph(), nil
+}
+
+// viaNix asks Nix for the closure of the roots and of the store paths the
+// extra roots mention (found by scanning the extra roots only). When auto
+// is set and Nix does not know every one of them, it returns ok=false.
+func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g format.Graph, ok bool, err error) {
+	st := nx.st
+	var roots []string
+	for _, name := range names {
+		roots = append(roots, st.path(name))
+	}
+	var extraNodes format.Graph
+	if len(extras) > 0 {
+		cands, err := st.list()
+		if err != nil {
+			return nil, false, err
+		}
+		sc := newScanner(st, cands, false, c.Jobs)
+		for _, e := range extras {
+			sc.addExtra(e)
+		}
+		if err := sc.run(ctx); err != nil {
+			return nil, false, err
+		}
+		extraNodes = sc.graph()
+		for _, n := range extraNodes {
+			roots = append(roots, n.References...)
+		}
+		slices.Sort(roots)
+		roots = slices.Compact(roots)
+	}
+	if auto {
+		why, err := nx.invalid(ctx, roots)
+		if err != nil {
+			return nil, false, err
+		}
+		if why != "" {
+			o.Debugf("using the scanner: %s", why)
+			return nil, false, nil
+		}
+		o.Debugf("using Nix: its database knows every root")
+	}
+	if g, err = nx.closure(ctx, roots); err != nil {
+		return nil, false, err
+	}
+	return append(g, extraNodes...), true, nil
 }

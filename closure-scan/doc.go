@@ -1,2 +1,76 @@
-// closure-scan is not written yet.
+// closure-scan prints the runtime closure of Nix store paths: every store
+// path they refer to, directly or not, with the size of its NAR
+// serialisation and its references. It is the first filter of the pipeline.
+//
+// Usage:
+//
+//	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
+//	             [--extra-root PATH]... [-j N] [-v|-q] [PATH...]
+//
+// # Input
+//
+// Each PATH is a store path (/nix/store/<hash>-<name>), a file or directory
+// inside one, or a symlink to one such as nix-build's ./result. As Nix does,
+// symlinks are followed while the path is outside the store, and a path
+// inside the store stands for its top-level store path. Without PATH
+// arguments, paths are read from stdin, one per line (any length; empty
+// lines are skipped); empty input gives an empty graph.
+//
+// The store directory is --store-dir, else $NIX_STORE_DIR, else /nix/store.
+// Store paths are logical names: with --root DIR the logical path P is read
+// at DIR/P, like Nix's chroot store local?root=DIR. A PATH may be spelt
+// logically (/nix/store/…) or physically (DIR/nix/store/…); symlinks met
+// inside the store while checking a PATH resolve logically, so they never
+// lead out of DIR.
+//
+// --extra-root PATH adds a file or directory outside the store (read where
+// it is, not under --root) as a node of its own: its path is its absolute
+// path, its narSize the size of its NAR, its references the store paths it
+// mentions, whose closure joins the graph. Workflows use it for nixpkgs'
+// closure roots that are not store paths here (the image config and the
+// customisation layer), and drop them later with popularity --exclude.
+//
+// # Sources
+//
+// --source scan reads the files. A reference is any occurrence, in what a
+// NAR of the path holds (file contents, symlink targets, entry names), of
+// the 32-character hash part of an entry of the store directory, exactly as
+// Nix's reference scanner finds them; a path that mentions its own hash
+// refers to itself. The roots are scanned, then what they refer to, to a
+// fixpoint; files are read once, in large reads, by -j workers. narSize is
+// computed from file metadata and equals Nix's. Nix scans a build's output
+// only for the hashes of the build's inputs, while the scanner knows every
+// entry of the store: a file that happens to mention an unrelated store
+// path gains a reference that Nix would not have registered.
+//
+// --source nix asks Nix (nix path-info --json --recursive), which must know
+// every root. --source auto, the default, asks Nix when nix is installed
+// and its database (under --root: DIR/nix/var/nix/db) knows every root, and
+// scans otherwise; -v says which it used and why.
+//
+// A NAR holds only regular files, directories and symlinks. A named pipe,
+// socket or device inside a closure is an error, as it is for Nix (it is
+// never opened, so a FIFO cannot hang the scan). A dangling symlink is not
+// an error: a NAR stores the link, not its target.
+//
+// # Output
+//
+// The closure graph of docs/formats.md on stdout: a JSON array sorted by
+// path, one object per line, {"path","narSize","references"} with sorted
+// references, self-references kept. Nothing is written unless the whole
+// graph is known.
+//
+// # Exit status
+//
+// 0 when the graph is complete; 1 when a path is missing, outside the store
+// directory, or unreadable, a file has a type a NAR cannot hold or changes
+// while being read, or Nix fails; 2 for a usage error. Errors are one line
+// on stderr, for example:
+//
+//	closure-scan: path "./result": store path "/nix/store/…-hello": not found
+//
+// # Example
+//
+//	nix-build '<nixpkgs>' -A hello
+//	closure-scan ./result | popularity --max 100 | layer-pack | manifest-gen --name hello > hello.tar
 package main

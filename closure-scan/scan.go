@@ -1,0 +1,420 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/format"
+)
+
+// scanner finds references the way Nix's reference scanner does, by looking
+// for the hash parts of the store's entries in everything a NAR of a path
+// holds: file contents, symlink targets and entry names. Its unit of work is
+// a task (a path's top entry, a directory, a batch of small files, a piece
+// of a big file); workers take tasks from one queue, so both cores stay busy
+// whether the closure has one big file or a long chain of small paths. A
+// reference found anywhere queues its path at once (when follow is set), so
+// the fixpoint needs no rounds.
+type scanner struct {
+	st     *store
+	cands  *candidates
+	follow bool // scan what the roots reference, to a fixpoint
+
+	jobs       int   // workers; 0 means GOMAXPROCS
+	readSize   int   // bytes per read
+	chunkSize  int64 // files larger than this are split into pieces of this size
+	batchBytes int64 // small files are queued in batches of about this size
+
+	q      *queue
+	mu     sync.Mutex
+	paths  map[int32]*node // store paths in the closure, by candidate index
+	extras []*node
+
+	files, bytes atomic.Int64 // what was read, for -v
+}
+
+func newScanner(st *store, c *candidates, follow bool, jobs int) *scanner {
+	return &scanner{
+		st: st, cands: c, follow: follow, jobs: jobs,
+		readSize:   1 << 20,
+		chunkSize:  8 << 20,
+		batchBytes: 1 << 20,
+		q:          newQueue(),
+		paths:      map[int32]*node{},
+	}
+}
+
+// node is one node of the graph being built.
+type node struct {
+	path    string // logical store path, or an extra root's absolute path
+	phys    string // where its bytes are read
+	narSize atomic.Uint64
+	mu      sync.Mutex
+	refs    map[int32]struct{}
+}
+
+// logical names a file of n for messages.
+func (n *node) logical(phys string) string { return n.path + phys[len(n.phys):] }
+
+type taskKind uint8
+
+const (
+	taskTop   taskKind = iota // a node's top entry
+	taskDir                   // the entries of a directory
+	taskFiles                 // a batch of small files
+	taskChunk                 // bytes [off, end) of a file of size bytes
+)
+
+type task struct {
+	kind           taskKind
+	n              *node
+	phys           string
+	files          []fileRef
+	off, end, size int64
+}
+
+type fileRef struct {
+	phys string
+	size int64
+}
+
+// addPath adds the store path with candidate index i to the scan.
+func (s *scanner) addPath(i int32) {
+	s.mu.Lock()
+	if _, ok := s.paths[i]; ok {
+		s.mu.Unlock()
+		return
+	}
+	p := s.st.path(s.cands.names[i])
+	n := &node{path: p, phys: s.st.phys(p), refs: map[int32]struct{}{}}
+	s.paths[i] = n
+	s.mu.Unlock()
+	s.q.push(task{kind: taskTop, n: n})
+}
+
+// addExtra adds a file or directory outside the store, read where it is.
+func (s *scanner) addExtra(abs string) {
+	n := &node{path: abs, phys: abs, refs: map[int32]struct{}{}}
+	s.extras = append(s.extras, n)
+	s.q.push(task{kind: taskTop, n: n})
+}
+
+// run scans until the queue is empty.
+func (s *scanner) run(ctx context.Context) error {
+	jobs := s.jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	workers := make([]*worker, jobs)
+	for i := range workers {
+		w := &worker{s: s, buf: make([]byte, hashLen-1+s.readSize)}
+		w.match = w.lookup
+		workers[i] = w
+	}
+	return s.q.run(ctx, workers)
+}
+
+// graph returns the scanned nodes.
+func (s *scanner) graph() format.Graph {
+	g := make(format.Graph, 0, len(s.paths)+len(s.extras))
+	add := func(n *node) {
+		refs := make([]string, 0, len(n.refs))
+		for i := range n.refs {
+			refs = append(refs, s.st.path(s.cands.names[i]))
+		}
+		g = append(g, format.PathInfo{Path: n.path, NarSize: n.narSize.Load(), References: refs})
+	}
+	for _, n := range s.paths {
+		add(n)
+	}
+	for _, n := range s.extras {
+		add(n)
+	}
+	return g.Canonical()
+}
+
+// addRefs records references found by one task and, when following,
+// queues the paths they name.
+func (s *scanner) addRefs(n *node, found []int32) {
+	if len(found) == 0 {
+		return
+	}
+	n.mu.Lock()
+	for _, i := range found {
+		n.refs[i] = struct{}{}
+	}
+	n.mu.Unlock()
+	if s.follow {
+		for _, i := range found {
+			s.addPath(i)
+		}
+	}
+}
+
+// worker holds what one goroutine reuses from task to task.
+type worker struct {
+	s          *scanner
+	buf        []byte
+	match      func([]byte) error // w.lookup, bound once
+	found      []int32            // references found by the current task
+	batch      []fileRef          // small files not queued yet
+	batchBytes int64
+}
+
+func (w *worker) run(t task) error {
+	w.found = w.found[:0]
+	var err error
+	switch t.kind {
+	case taskTop:
+		err = w.top(t.n)
+	case taskDir:
+		err = w.dir(t.n, t.phys)
+	case taskFiles:
+		for _, f := range t.files {
+			if err = w.file(t.n, f); err != nil {
+				break
+			}
+		}
+	case taskChunk:
+		err = w.chunk(t)
+	}
+	if err != nil {
+		return err
+	}
+	w.flush(t.n)
+	w.s.addRefs(t.n, w.found)
+	return nil
+}
+
+// lookup is search's callback: a base32 window that is a candidate's hash
+// part is a reference.
+func (w *worker) lookup(window []byte) error {
+	i, ok := w.s.cands.byHash[string(window)]
+	switch {
+	case !ok:
+		return nil
+	case i < 0:
+		return w.s.cands.ambiguous(w.s.st, string(window))
+	case !slices.Contains(w.found, i):
+		w.found = append(w.found, i)
+	}
+	return nil
+}
+
+func (w *worker) top(n *node) error {
+	fi, err := os.Lstat(n.phys)
+	if err != nil {
+		return fileErr("scanning", n.path, err)
+	}
+	size, err := w.entry(n, n.phys, fi)
+	if err != nil {
+		return err
+	}
+	n.narSize.Add(narHeader + size)
+	return nil
+}
+
+// dir accounts for the entries of a directory: their names are part of the
+// NAR, so they are searched too.
+func (w *worker) dir(n *node, phys string) error {
+	f, err := os.Open(phys)
+	if err != nil {
+		return fileErr("scanning", n.logical(phys), err)
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fileErr("scanning", n.logical(phys), err)
+	}
+	var size uint64
+	for _, name := range names {
+		child := phys + "/" + name
+		fi, err := os.Lstat(child)
+		if err != nil {
+			return fileErr("scanning", n.logical(child), err)
+		}
+		if err := search([]byte(name), w.match); err != nil {
+			return fmt.Errorf("scanning %q: %w", n.logical(child), err)
+		}
+		s, err := w.entry(n, child, fi)
+		if err != nil {
+			return err
+		}
+		size += narEntryName(name) + s
+	}
+	n.narSize.Add(size)
+	return nil
+}
+
+// entry returns the NAR size of one entry's node, its children and file
+// contents excluded (their tasks add them), and queues that work.
+func (w *worker) entry(n *node, phys string, fi fs.FileInfo) (uint64, error) {
+	mode := fi.Mode()
+	switch {
+	case mode.IsDir():
+		w.s.q.push(task{kind: taskDir, n: n, phys: phys})
+		return narDirectory, nil
+	case mode.IsRegular():
+		w.addFile(n, phys, fi.Size())
+		return narRegular(fi.Size(), mode&0o100 != 0), nil
+	case mode&fs.ModeSymlink != 0:
+		target, err := os.Readlink(phys)
+		if err != nil {
+			return 0, fileErr("scanning", n.logical(phys), err)
+		}
+		if err := search([]byte(target), w.match); err != nil {
+			return 0, fmt.Errorf("scanning %q: %w", n.logical(phys), err)
+		}
+		return narSymlink(target), nil
+	}
+	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(phys), typeName(mode), errdefs.ErrInvalidInput)
+}
+
+// typeName names the file types a NAR has no node for.
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a file of type " + m.Type().String()
+}
+
+// addFile queues a file's contents: big files in pieces, small ones in
+// batches.
+func (w *worker) addFile(n *node, phys string, size int64) {
+	switch {
+	case size == 0:
+		return
+	case size > w.s.chunkSize:
+		// Pushed last piece first, so the stack hands them out in order.
+		for off := (size - 1) / w.s.chunkSize * w.s.chunkSize; off >= 0; off -= w.s.chunkSize {
+			w.s.q.push(task{kind: taskChunk, n: n, phys: phys, off: off, end: min(off+w.s.chunkSize, size), size: size})
+		}
+		return
+	}
+	w.batch = append(w.batch, fileRef{phys: phys, size: size})
+	w.batchBytes += size
+	if w.batchBytes >= w.s.batchBytes || len(w.batch) >= 256 {
+		w.flush(n)
+	}
+}
+
+func (w *worker) flush(n *node) {
+	if len(w.batch) == 0 {
+		return
+	}
+	w.s.q.push(task{kind: taskFiles, n: n, files: w.batch})
+	w.batch, w.batchBytes = nil, 0
+}
+
+// open opens a file the walk saw as regular. O_NOFOLLOW and O_NONBLOCK keep
+// a file replaced by a symlink or a FIFO since from being followed or from
+// blocking the scan.
+func open(phys string) (*os.File, error) {
+	return os.OpenFile(phys, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}
+
+func (w *worker) file(n *node, f fileRef) error {
+	fh, err := open(f.phys)
+	if err != nil {
+		return fileErr("reading", n.logical(f.phys), err)
+	}
+	got, err := w.scanStream(fh)
+	fh.Close()
+	if err != nil {
+		return fileErr("reading", n.logical(f.phys), err)
+	}
+	if got != f.size {
+		return changed(n.logical(f.phys), f.size, got)
+	}
+	w.s.files.Add(1)
+	return nil
+}
+
+// chunk scans one piece of a big file, starting hashLen-1 bytes early so that
+// a hash across the boundary is seen (exactly once: no window fits in the
+// overlap).
+func (w *worker) chunk(t task) error {
+	fh, err := open(t.phys)
+	if err != nil {
+		return fileErr("reading", t.n.logical(t.phys), err)
+	}
+	defer fh.Close()
+	start := max(0, t.off-(hashLen-1))
+	got, err := w.scanStream(io.NewSectionReader(fh, start, t.end-start))
+	if err != nil {
+		return fileErr("reading", t.n.logical(t.phys), err)
+	}
+	if got != t.end-start {
+		return changed(t.n.logical(t.phys), t.size, start+got)
+	}
+	if t.end == t.size {
+		var b [1]byte
+		if m, _ := fh.ReadAt(b[:], t.size); m > 0 {
+			return changed(t.n.logical(t.phys), t.size, t.size+1)
+		}
+		w.s.files.Add(1)
+	}
+	return nil
+}
+
+// scanStream searches everything r yields and returns its length. The last
+// hashLen-1 bytes of each read are kept in front of the next, so a hash
+// split between two reads is found.
+func (w *worker) scanStream(r io.Reader) (int64, error) {
+	buf := w.buf
+	carry := 0
+	var total int64
+	for {
+		m, err := r.Read(buf[carry:])
+		if m > 0 {
+			total += int64(m)
+			w.s.bytes.Add(int64(m))
+			end := carry + m
+			if err := search(buf[:end], w.match); err != nil {
+				return total, err
+			}
+			carry = min(end, hashLen-1)
+			copy(buf, buf[end-carry:end])
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// changed is the error for a file whose size differs from what the walk
+// saw, so its narSize would be wrong.
+func changed(logical string, want, got int64) error {
+	if got > want {
+		return fmt.Errorf("reading %q: it grew past the %d bytes it had: %w", logical, want, errdefs.ErrChanged)
+	}
+	return fmt.Errorf("reading %q: %d bytes instead of %d: %w", logical, got, want, errdefs.ErrChanged)
+}
+
+// fileErr names a file by its logical path: the physical one that the os
+// package puts in its errors would be noise under --root.
+func fileErr(verb, logical string, err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s %q: %w", verb, logical, err)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// hashN is the n-th of a family of distinct valid hash parts.
+func hashN(n int) string {
+	b := []byte(h1)
+	for i := range 4 {
+		b[i] = base32Alphabet[(n>>(5*i))&31]
+	}
+	return string(b)
+}
+
+// TestScanBoundaries puts hashes at every offset around read and chunk
+// boundaries of a big file and checks that each is found once, with read
+// and chunk sizes small enough that every hash straddles something.
+func TestScanBoundaries(t *testing.T) {
+	dir := t.TempDir()
+	st := &store{dir: dir, root: "/"}
+	const targets = 150
+	r := rand.New(rand.NewPCG(5, 6))
+	data := make([]byte, (targets+1)*40)
+	for i := range data {
+		data[i] = byte(r.IntN(256))
+	}
+	var want []string
+	for k := range targets {
+		name := hashN(k) + "-t"
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		copy(data[k*40+k%9:], hashN(k))
+		want = append(want, st.path(name))
+	}
+	slices.Sort(want)
+	// A hash broken by one byte outside the alphabet is no reference.
+	decoy := []byte(hashN(targets))
+	decoy[20] = 'e'
+	copy(data[len(data)-40:], decoy)
+	if err := os.WriteFile(filepath.Join(dir, hashN(targets)+"-decoy"), nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	root := hashN(targets+1) + "-root"
+	if err := os.WriteFile(filepath.Join(dir, root), data, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	cands, err := st.list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sizes := range []struct{ read, chunk int }{{16, 64}, {31, 100}, {32, 32}, {33, 1000}, {1 << 20, 8 << 20}, {7, 1}} {
+		t.Run(fmt.Sprintf("read%d-chunk%d", sizes.read, sizes.chunk), func(t *testing.T) {
+			sc := newScanner(st, cands, true, 2)
+			sc.readSize, sc.chunkSize = sizes.read, int64(sizes.chunk)
+			i, err := cands.index(st, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc.addPath(i)
+			if err := sc.run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			g := sc.graph()
+			if len(g) != targets+1 {
+				t.Errorf("the closure has %d paths, want %d", len(g), targets+1)
+			}
+			at, _ := g.Index(st.path(root))
+			if got := g[at].References; !slices.Equal(got, want) {
+				for _, w := range want {
+					if !slices.Contains(got, w) {
+						t.Errorf("missing reference %q", w)
+					}
+				}
+				for _, g := range got {
+					if !slices.Contains(want, g) {
+						t.Errorf("unexpected reference %q", g)
+					}
+				}
+			}
+			if g[at].NarSize != narHeader+narRegular(int64(len(data)), false) {
+				t.Errorf("narSize = %d", g[at].NarSize)
+			}
+		})
+	}
+}
+
+// TestScanChanged: a file whose size is not the one the walk saw is an
+// error, whether it is read whole or in pieces.
+func TestScanChanged(t *testing.T) {
+	dir := t.TempDir()
+	st := &store{dir: dir, root: "/"}
+	f := filepath.Join(dir, "f")
+	if err := os.WriteFile(f, make([]byte, 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc := newScanner(st, &candidates{byHash: map[string]int32{}}, false, 1)
+	w := &worker{s: sc, buf: make([]byte, hashLen-1+16)}
+	w.match = w.lookup
+	n := &node{path: "/x", phys: dir}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"Grown", w.file(n, fileRef{phys: f, size: 99})},
+		{"Shrunk", w.file(n, fileRef{phys: f, size: 101})},
+		{"LastChunkGrown", w.chunk(task{n: n, phys: f, off: 64, end: 90, size: 90})},
+		{"ChunkShrunk", w.chunk(task{n: n, phys: f, off: 64, end: 128, size: 200})},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, errdefs.ErrChanged) {
+			t.Errorf("%s: err = %v, want %v", tt.name, tt.err, errdefs.ErrChanged)
+		}
+	}
+	if err := w.file(n, fileRef{phys: f, size: 100}); err != nil {
+		t.Errorf("unchanged: %v", err)
+	}
+}
