@@ -1,2 +1,99 @@
-// pull-blob is not written yet.
+// pull-blob fetches an image from a registry, pinned by digest, and writes
+// it as a layer stream for manifest-gen; or it writes one verified blob.
+//
+//	pull-blob [flags] NAME@sha256:HEX > stream.tar
+//	pull-blob --blob NAME@sha256:HEX > blob
+//	pull-blob --resolve NAME:TAG
+//
+// NAME is a repository with its registry host (quay.io/coreos/etcd;
+// docker.io is the default, as for docker pull). A tag (NAME:TAG) works
+// too, with a warning on stderr giving the digest it resolved to: a tag can
+// move, so only a digest gives the same bytes tomorrow.
+//
+// # Output
+//
+// A layer stream (docs/formats.md §3): the image's layers, bottom first,
+// uncompressed, as layers/000.tar, layers/001.tar, …; the image config's
+// bytes verbatim as config.json; the stream.json trailer with each layer's
+// diff_id and size. manifest-gen writes config.json verbatim, so the image
+// ID of the archive it makes is the registry's config digest, and docker
+// load gives the image the registry has:
+//
+//	pull-blob quay.io/coreos/etcd@sha256:… | manifest-gen --name etcd --tag v3 > etcd.tar
+//
+// scripts/pull-image does exactly this, atomically, with a fixed-output
+// hash check; scripts/prefetch-image resolves a tag and prints the values to
+// pin.
+//
+// With --blob, the blob the digest names (a layer as the registry stores
+// it, a config, a manifest) is written as is. With --resolve, the digest a
+// reference points at (a manifest list's own digest for a multi-platform
+// image) is printed, and nothing is downloaded.
+//
+// # Manifests and platforms
+//
+// Docker image manifest v2 schema 2 and OCI image manifests are read; so
+// are Docker manifest lists and OCI image indexes, from which the image for
+// --os, --arch and --variant is chosen (default: linux, the host's
+// architecture, any variant; arm64 and arm64/v8 are the same). When the
+// list has no such image, the error lists the platforms it has. Layers may
+// be gzip, zstd or uncompressed. Docker's schema 1 manifests (no content
+// digests for their configs) and foreign layers are refused.
+//
+// # What is verified, and when
+//
+// Everything read from the registry is checked before anything made from it
+// is written:
+//
+//   - the manifest (and the manifest list) hash to the digest asked for;
+//   - the config hashes to the manifest's config digest and lists as many
+//     diff_ids as the manifest has layers;
+//   - each layer blob has the manifest's size and digest, and once
+//     decompressed hashes to the config's diff_id.
+//
+// Layers are downloaded by --jobs workers into a temporary directory
+// ($TMPDIR), verified there, and written to the stream in order as soon as
+// they and the layers below them are verified, so downloading goes on while
+// the stream is written. A layer is decompressed as it arrives, into an
+// uncompressed spool file: one decompression, overlapping the network. With
+// --low-disk the compressed blob is spooled instead and decompressed twice
+// (once to verify, once to write): the temporary directory then needs the
+// compressed size of the image rather than the uncompressed one, for about
+// twice the decompression time. A --blob is spooled and verified before
+// its first byte is written. A mismatch is an error (exit 1), never a
+// warning.
+//
+// # Credentials
+//
+// --creds USER:PASS gives credentials for the registry (basic auth, or to
+// obtain a bearer token when the registry asks for one). Without it they
+// come from Docker's config.json ($DOCKER_CONFIG/config.json, else
+// ~/.docker/config.json: "auths", and "credsStore" and "credHelpers", which
+// run docker-credential-NAME), then from Podman's auth.json
+// ($REGISTRY_AUTH_FILE); with none, the pull is anonymous. Secrets never
+// appear in the output or in errors. --creds is visible to other users in
+// the process list: prefer the config file on shared machines.
+//
+// # Network
+//
+// Requests that fail with 408, 429 or 5xx, or whose connection is refused,
+// reset or times out, are retried --retries times with a backoff of 1s,
+// 2s, 4s, …. A layer whose download breaks off (or delivers nothing for a
+// minute) resumes with an HTTP Range request from the byte it reached;
+// a registry that ignores Range sends the blob again, and the bytes already
+// held are skipped. --tls-verify=false skips certificate checks and allows
+// plain HTTP (registries on loopback and private addresses may always use
+// HTTP). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
+// stderr when it is a terminal; -q silences it and the warnings.
+//
+// # Exit status
+//
+// 0 when the stream (or blob, or digest) is complete on stdout or in
+// --output; 1 for a runtime failure (the registry refused or lacks the
+// image, a digest mismatch, a platform that is not there, a network failure
+// after the retries, an I/O error); 2 for a usage error (bad flags, a
+// malformed reference or --creds). Errors are one line on stderr. On stdout,
+// a failure may leave a partial stream (without its trailer, which
+// manifest-gen refuses); with --output FILE, the file appears only when
+// complete.
 package main

@@ -2,15 +2,106 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/registry"
 )
 
 type command struct {
 	cli.Common
+	Ref       string `arg:"" name:"reference" help:"The image or blob: NAME@sha256:HEX, or NAME:TAG (which warns: a tag is not pinned)."`
+	OS        string `name:"os" default:"linux" help:"The operating system to choose from a manifest list."`
+	Arch      string `name:"arch" help:"The architecture to choose from a manifest list (default: the host's)."`
+	Variant   string `name:"variant" help:"The CPU variant to choose from a manifest list, such as v7 for arm (default: any for the architecture)."`
+	TLSVerify bool   `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
+	Creds     string `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
+	Blob      bool   `name:"blob" xor:"mode" help:"Write the one blob the digest names (verified) instead of an image's layer stream."`
+	Resolve   bool   `name:"resolve" xor:"mode" help:"Print the digest the reference resolves to (to pin a tag) and nothing else."`
+	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once."`
+	LowDisk   bool   `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
+	Retries   int    `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
+	Output    string `name:"output" short:"o" default:"-" placeholder:"FILE" help:"Where to write the stream or blob; - is stdout. A file appears only when complete."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	return errors.New("not implemented yet")
+	if c.Jobs < 1 {
+		return cli.Usagef("--jobs %d: at least 1", c.Jobs)
+	}
+	if c.Retries < 0 {
+		return cli.Usagef("--retries %d: at least 0", c.Retries)
+	}
+	opts := registry.Options{Insecure: !c.TLSVerify, Retries: c.Retries}
+	if opts.Retries == 0 {
+		opts.Retries = -1 // registry.Options: 0 means the default
+	}
+	if c.Creds != "" {
+		auth, err := registry.ParseCreds(c.Creds)
+		if err != nil {
+			return &cli.UsageError{Err: fmt.Errorf("--creds: %w", err)}
+		}
+		opts.Auth = auth
+	}
+	client := registry.New(opts)
+	return c.withOutput(o, func(o *cli.IO) error { return c.run(ctx, o, client) })
+}
+
+// withOutput runs f with stdout redirected to the --output file, which is
+// renamed into place only when f succeeds.
+func (c *command) withOutput(o *cli.IO, f func(*cli.IO) error) error {
+	if c.Output == "-" {
+		return f(o)
+	}
+	out, err := cli.CreateAtomic(c.Output, 0o644)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	redirected := *o
+	redirected.Stdout = out
+	if err := f(&redirected); err != nil {
+		return err
+	}
+	return out.Commit()
+}
+
+func (c *command) run(ctx context.Context, o *cli.IO, client *registry.Client) error {
+	switch {
+	case c.Blob:
+		ref, err := registry.ParseDigestReference(c.Ref, !c.TLSVerify)
+		if err != nil {
+			return &cli.UsageError{Err: err}
+		}
+		return writeBlob(ctx, o, client, ref)
+	case c.Resolve:
+		ref, err := registry.ParseReference(c.Ref, !c.TLSVerify)
+		if err != nil {
+			return &cli.UsageError{Err: err}
+		}
+		m, err := client.Manifest(ctx, ref)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(o.Stdout, m.Digest)
+		return err
+	}
+	ref, err := registry.ParseReference(c.Ref, !c.TLSVerify)
+	if err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	p := registry.HostPlatform()
+	if c.OS != "" {
+		p.OS = c.OS
+	}
+	if c.Arch != "" {
+		p.Architecture, p.Variant = c.Arch, ""
+	}
+	if c.Variant != "" {
+		p.Variant = c.Variant
+	}
+	img, err := resolveImage(ctx, o, client, ref, p)
+	if err != nil {
+		return err
+	}
+	return pullImage(ctx, o, client, img, pullOptions{jobs: c.Jobs, lowDisk: c.LowDisk})
 }

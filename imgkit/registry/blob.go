@@ -24,9 +24,10 @@ import (
 // registry's Content-Length is then used, and the digest still decides).
 // The reader verifies as package doc says and resumes a broken-off body.
 // Errors of the first request (not found, not authorized) are returned here.
+// Errors do not name the blob: callers say which one it is.
 func (c *Client) Blob(ctx context.Context, repo name.Repository, dgst v1.Hash, size int64) (*BlobReader, error) {
 	if dgst.Algorithm != "sha256" {
-		return nil, fmt.Errorf("blob %s: only sha256 digests are supported: %w", dgst, ErrUnsupported)
+		return nil, fmt.Errorf("%s: only sha256 digests are supported: %w", dgst, ErrUnsupported)
 	}
 	hc, err := c.httpClient(ctx, repo)
 	if err != nil {
@@ -34,7 +35,7 @@ func (c *Client) Blob(ctx context.Context, repo name.Repository, dgst v1.Hash, s
 	}
 	b := &BlobReader{c: c, hc: hc, ctx: ctx, url: endpoint(repo, "blobs", dgst.String()), want: dgst, size: size, h: sha256.New()}
 	if err := b.open(); err != nil {
-		return nil, fmt.Errorf("fetching blob %s: %w", dgst, err)
+		return nil, fmt.Errorf("fetching: %w", err)
 	}
 	return b, nil
 }
@@ -183,7 +184,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 			b.idle.Reset(b.c.opts.IdleTimeout)
 			if b.size >= 0 && b.off+int64(n) > b.size {
 				b.closeBody()
-				b.err = fmt.Errorf("blob %s: more than the %d bytes announced: %w", b.want, b.size, errdefs.ErrDigestMismatch)
+				b.err = fmt.Errorf("more than the %d bytes announced: %w", b.size, errdefs.ErrDigestMismatch)
 				return 0, b.err
 			}
 			b.h.Write(p[:n])
@@ -219,7 +220,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		case retryable(err):
 			b.broken = describe(err)
 		default:
-			b.err = fmt.Errorf("blob %s: after %d bytes: %w", b.want, b.off, describe(err))
+			b.err = fmt.Errorf("after %d bytes: %w", b.off, describe(err))
 		}
 		if n > 0 {
 			return n, nil
@@ -233,13 +234,13 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 func (b *BlobReader) resume() error {
 	b.tries++
 	if b.tries > b.c.opts.Retries {
-		return fmt.Errorf("blob %s: broken off after %d bytes, %d retries: %w", b.want, b.off, b.c.opts.Retries, b.broken)
+		return fmt.Errorf("broken off after %d bytes, %d retries: %w", b.off, b.c.opts.Retries, b.broken)
 	}
 	if err := b.c.wait(b.ctx, b.tries); err != nil {
 		return err
 	}
 	if err := b.open(); err != nil {
-		return fmt.Errorf("blob %s: resuming after %d bytes (%v): %w", b.want, b.off, b.broken, err)
+		return fmt.Errorf("resuming after %d bytes (%v): %w", b.off, b.broken, err)
 	}
 	b.resumes++
 	return nil
@@ -247,11 +248,11 @@ func (b *BlobReader) resume() error {
 
 func (b *BlobReader) verify() error {
 	if b.size >= 0 && b.off != b.size {
-		return fmt.Errorf("blob %s: %d bytes, %d announced: %w", b.want, b.off, b.size, errdefs.ErrDigestMismatch)
+		return fmt.Errorf("%d bytes, %d announced: %w", b.off, b.size, errdefs.ErrDigestMismatch)
 	}
 	got := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", b.h.Sum(nil))}
 	if got != b.want {
-		return fmt.Errorf("blob %s: the registry's bytes hash to %s: %w", b.want, got, errdefs.ErrDigestMismatch)
+		return fmt.Errorf("the registry's bytes hash to %s: %w", got, errdefs.ErrDigestMismatch)
 	}
 	return io.EOF
 }

@@ -1,0 +1,173 @@
+package testkit
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+)
+
+// Proxy is a recording HTTP proxy in front of a registry, on a loopback
+// port. It logs one line per request and can cut a blob download in the
+// middle, to test that clients resume or fail cleanly.
+type Proxy struct {
+	Addr string // host:port
+	Log  string // the log file: one line per request, see StartProxy
+
+	srv  *http.Server
+	mu   sync.Mutex
+	logf *os.File
+	cut  bool // the one cut has happened
+	opts ProxyOptions
+}
+
+// ProxyOptions configure StartProxy.
+type ProxyOptions struct {
+	// CutAfter, when > 0, cuts the connection of the first blob download
+	// (GET …/blobs/…) longer than CutAfter bytes after CutAfter bytes of
+	// its body, once.
+	CutAfter int64
+	// OnCut runs at the cut, before the connection is closed (a test stops
+	// or restarts the registry there).
+	OnCut func()
+}
+
+// StartProxy starts a proxy forwarding to upstream (host:port), logging to
+// logFile. The Host header is kept, so the registry's Location headers
+// point at the proxy. Log lines read
+//
+//	METHOD PATH range=RANGE status=STATUS bytes=N [cut]
+//
+// where RANGE is the request's Range header ("-" without one), N counts the
+// body bytes sent, and "cut" marks the response that was cut.
+func StartProxy(upstream, logFile string, opts ProxyOptions) (*Proxy, error) {
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	target := &url.URL{Scheme: "http", Host: upstream}
+	p := &Proxy{Addr: l.Addr().String(), Log: logFile, logf: logf, opts: opts}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+		},
+		ModifyResponse: p.modify,
+		ErrorLog:       log.New(io.Discard, "", 0),
+	}
+	p.srv = &http.Server{Handler: p.record(rp), ErrorLog: log.New(io.Discard, "", 0)}
+	go p.srv.Serve(l)
+	return p, nil
+}
+
+// Stop closes the proxy and its connections.
+func (p *Proxy) Stop() {
+	p.srv.Close()
+	p.mu.Lock()
+	p.logf.Close()
+	p.mu.Unlock()
+}
+
+func isBlobGet(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:")
+}
+
+// modify arms the cut on the first long enough blob download.
+func (p *Proxy) modify(resp *http.Response) error {
+	if p.opts.CutAfter <= 0 || !isBlobGet(resp.Request) || resp.ContentLength <= p.opts.CutAfter {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		return nil
+	}
+	p.cut = true
+	resp.Body = &cutBody{ReadCloser: resp.Body, left: p.opts.CutAfter, onCut: p.opts.OnCut}
+	resp.Header.Set("X-Test-Cut", "1") // seen by record, stripped there
+	return nil
+}
+
+type cutBody struct {
+	io.ReadCloser
+	left  int64
+	onCut func()
+}
+
+var errCut = fmt.Errorf("cut by the test proxy")
+
+func (c *cutBody) Read(b []byte) (int, error) {
+	if c.left <= 0 {
+		if c.onCut != nil {
+			c.onCut()
+			c.onCut = nil
+		}
+		return 0, errCut
+	}
+	if int64(len(b)) > c.left {
+		b = b[:c.left]
+	}
+	n, err := c.ReadCloser.Read(b)
+	c.left -= int64(n)
+	return n, err
+}
+
+// record logs each request once its response is done (or cut).
+func (p *Proxy) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
+		rg := r.Header.Get("Range")
+		if rg == "" {
+			rg = "-"
+		}
+		defer func() {
+			line := fmt.Sprintf("%s %s range=%s status=%d bytes=%d", r.Method, r.URL.Path, rg, rw.status, rw.n)
+			if rw.cut {
+				line += " cut"
+			}
+			p.mu.Lock()
+			fmt.Fprintln(p.logf, line)
+			p.mu.Unlock()
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	n      int64
+	cut    bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.Header().Get("X-Test-Cut") != "" {
+		r.Header().Del("X-Test-Cut")
+		r.cut = true
+	}
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

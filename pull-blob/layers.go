@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/registry"
+)
+
+type pullOptions struct {
+	jobs    int
+	lowDisk bool
+}
+
+// copyBuffer is the size of the chunks layers are copied in.
+const copyBuffer = 1 << 20
+
+// pullImage writes img as a layer stream on stdout. Layers are downloaded
+// by o.jobs workers, lowest first, each into a spool file where it is
+// verified (digest, then diff_id); the stream writes each layer as soon as
+// it and every layer below it are verified, so downloading goes on while
+// earlier layers are written. Nothing of a layer reaches stdout before all
+// its checks have passed.
+func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts pullOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tmp, err := os.MkdirTemp("", "pull-blob-*")
+	if err != nil {
+		return fmt.Errorf("creating a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	bar := registry.NewProgress(o.Stderr, "pulling", o.Quiet)
+	defer bar.Stop()
+	for _, l := range img.layers {
+		bar.AddTotal(l.desc.Size)
+	}
+
+	// The first failure, of a worker or of the writer, is the one
+	// reported; it cancels everything else.
+	var failOnce sync.Once
+	var failure error
+	fail := func(err error) {
+		failOnce.Do(func() { failure = err; cancel() })
+	}
+
+	spools := make([]chan *spooled, len(img.layers))
+	for i := range spools {
+		spools[i] = make(chan *spooled, 1)
+	}
+	todo := make(chan layer, len(img.layers))
+	for _, l := range img.layers {
+		todo <- l
+	}
+	close(todo)
+	var wg sync.WaitGroup
+	for range min(opts.jobs, len(img.layers)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range todo {
+				sp, err := fetchLayer(ctx, client, img, l, tmp, opts.lowDisk, bar)
+				if err != nil {
+					fail(err)
+					return
+				}
+				spools[l.index] <- sp
+			}
+		}()
+	}
+	if err := writeStream(ctx, o, img, spools); err != nil {
+		fail(err)
+	}
+	cancel()
+	wg.Wait()
+	return failure
+}
+
+// writeStream writes the layers in order as their spools arrive, then the
+// config verbatim and the trailer. It returns early, with the context's
+// error, when a worker fails.
+func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spooled) error {
+	bw := bufio.NewWriterSize(o.Stdout, copyBuffer)
+	w := layerstream.NewWriter(bw)
+	buf := make([]byte, copyBuffer)
+	for i, ch := range spools {
+		var sp *spooled
+		select {
+		case sp = <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := writeLayer(w, sp, buf); err != nil {
+			return err
+		}
+		o.Debugf("layer %d %s: %d bytes, diff_id %s", i, img.layers[i].desc.Digest, sp.size, sp.diffID)
+	}
+	if err := w.Config(img.configRaw); err != nil {
+		return fmt.Errorf("writing the stream: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("writing the stream: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing the stream: %w", err)
+	}
+	return nil
+}
+
+// writeLayer copies a verified spool into the stream and checks that the
+// bytes written are the ones verified.
+func writeLayer(w *layerstream.Writer, sp *spooled, buf []byte) error {
+	defer os.Remove(sp.path)
+	f, err := os.Open(sp.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := compress.Decompress(bufio.NewReaderSize(f, copyBuffer), sp.kind)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	lw, err := w.BeginLayer(sp.size)
+	if err != nil {
+		return err
+	}
+	if _, err := io.CopyBuffer(lw, io.LimitReader(r, sp.size), buf); err != nil {
+		return fmt.Errorf("layer %d: writing the stream: %w", sp.index, err)
+	}
+	info, err := lw.Close(layerstream.LayerInfo{})
+	if err != nil {
+		return fmt.Errorf("layer %d: %w", sp.index, err)
+	}
+	if info.DiffID != sp.diffID {
+		return fmt.Errorf("layer %d: its spool changed after it was verified (%s, then %s): %w", sp.index, sp.diffID, info.DiffID, errdefs.ErrChanged)
+	}
+	return nil
+}
