@@ -1,2 +1,96 @@
-// tar-merge is not written yet.
+// tar-merge flattens an image into one root filesystem tar, or merges
+// several image archives into one.
+//
+// Usage:
+//
+//	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
+//	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
+//
+// An IMAGE is a docker-archive (docker save, nixpkgs, manifest-gen) or an
+// OCI image layout in a tar, uncompressed or compressed with gzip, xz, zstd
+// or bzip2; its layers may be uncompressed, gzip or zstd. "-" is stdin,
+// the default with --flatten.
+//
+// # Flatten
+//
+// The image (the first of the archive, or the one --image names; a name
+// without a tag means "latest", and docker.io/library/ may be left out) has
+// its layers applied bottom first, as the OCI image spec and Docker do:
+//
+//   - a later entry replaces an earlier one at the same path; a directory
+//     over a directory keeps its contents and takes the new metadata; a
+//     file over a directory removes the directory's contents, and back;
+//   - ".wh.NAME" removes NAME as the lower layers have it;
+//     ".wh..wh..opq" removes what the lower layers have in its directory;
+//     neither touches entries of its own layer;
+//   - a hardlink shares its target's file: both paths keep that content
+//     when either is later replaced or removed, and the output keeps them
+//     hardlinked while two or more paths survive (a path whose partners
+//     are all gone is a plain file with the content);
+//   - directories that layers imply but never list get mode 0755, owner
+//     0:0, mtime 0.
+//
+// The output is one tar: "./" first, then every directory followed by its
+// entries sorted by name in byte order ("./bin/", "./bin/sh", …), as GNU
+// tar --sort=name orders them. Each entry keeps the type, mode bits,
+// numeric owner, user and group names, modification time (to the second),
+// link target, device numbers and SCHILY.xattr.* attributes its layer gave
+// it. Same input, same bytes; the output does not depend on how layers
+// were compressed.
+//
+// Unsafe entries stop the run with an error naming the layer (1-based,
+// bottom first, with its diff_id) and the entry: a name or hardlink
+// leaving the root through "..", an entry (or whiteout, or opaque marker)
+// below a symlink, a hardlink to a path that does not exist yet or to a
+// directory, a whiteout naming a path outside its directory, character
+// and block devices unless --allow-devices, a size larger than what the
+// layer holds, an unknown type flag. A truncated layer, or one whose bytes
+// do not hash to the config's diff_id, stops it too.
+//
+// Memory grows with the number of paths, never with the bytes; nothing is
+// unpacked to disk. Pass one reads every layer once, hashing it and
+// recording where each file's bytes are; pass two writes the tree, reading
+// each surviving file again from its layer. An uncompressed archive file
+// is read in place. Stdin, a pipe, or a compressed archive is first
+// decompressed into one unlinked temporary file in $TMPDIR (as large as
+// the uncompressed archive, freed on exit). A gzip or zstd layer inside
+// (OCI) is decompressed a second time in pass two; it is decompressed
+// again from its start only if the layer lists its files out of sorted
+// order (-v reports how often).
+//
+// nixpkgs' exportImage needs a KVM VM, always exports the first image and
+// ignores opaque whiteouts; this does not.
+//
+// # Merge
+//
+// All images of all inputs go into one docker-archive, in input order:
+//
+//   - each image keeps its RepoTags; a tag found on two images stays on the
+//     later one (as docker load of the inputs in order leaves it), with a
+//     warning; a tag without ":TAG" gets ":latest";
+//   - a layer shared by several images (same diff_id) is stored once,
+//     uncompressed, as "<diff_id hex>/layer.tar", verified as it is
+//     copied; a config as "<digest hex>.json"; one manifest.json entry per
+//     distinct config;
+//   - `repositories` holds every tag, by repository, naming the image's
+//     top layer directory; entries of the inputs' `repositories` files that
+//     RepoTags lack are added as tags (nixpkgs' mergeImages replaces
+//     whole repositories and writes null when no input has one);
+//   - members are sorted by name, mode 0644, owner 0:0, mtime 1.
+//
+// --compressor sets the output's compression, whatever the inputs had
+// (nixpkgs takes the last input's). gz and zstd output is deterministic.
+//
+// # Output and exit status
+//
+// The tar goes to stdout, or to -o FILE, which is written next to FILE and
+// renamed into place only when complete. Exit status 0 when the output is
+// complete; 1 for bad or unsafe input, a digest mismatch or an I/O error
+// (one line on stderr: "tar-merge: context: cause"); 2 for a usage error.
+//
+// # Examples
+//
+//	manifest-gen --name hello < layers.tar | tar-merge --flatten > rootfs.tar
+//	tar-merge --flatten --image redis:7 -o rootfs.tar images.tar.gz
+//	tar-merge --compressor zstd -o both.tar.zst bash.tar redis.tar.gz
 package main

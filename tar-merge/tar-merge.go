@@ -1,16 +1,124 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"io"
 
+	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/tarsafe"
 )
 
 type command struct {
 	cli.Common
+	Flatten      bool     `help:"Flatten one image into a root filesystem tar, whiteouts applied."`
+	Merge        bool     `help:"Merge the images into one docker-archive (what happens without --flatten)."`
+	Image        string   `placeholder:"NAME[:TAG]" help:"With --flatten, the image to flatten when the archive holds several; the first one by default."`
+	AllowDevices bool     `help:"With --flatten, keep character and block devices instead of refusing them."`
+	Compressor   string   `default:"none" enum:"none,gz,zstd" help:"Compress the output: none, gz or zstd (deterministic)."`
+	Output       string   `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
+	Images       []string `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	return errors.New("not implemented yet")
+	if err := c.check(); err != nil {
+		return err
+	}
+	kind, err := compress.ParseCompressor(c.Compressor)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	var archives []*archive.Archive
+	defer func() {
+		for _, a := range archives {
+			a.Close()
+		}
+	}()
+	for _, name := range c.Images {
+		a, err := archive.Open(name, o.Stdin)
+		if err != nil {
+			return err
+		}
+		archives = append(archives, a)
+	}
+	if c.Flatten {
+		name, tag := "", ""
+		if c.Image != "" {
+			name, tag = archive.SplitRef(c.Image)
+		}
+		img, err := archives[0].Find(name, tag)
+		if err != nil {
+			return err
+		}
+		opts := tarsafe.Options{AllowDevices: c.AllowDevices}
+		return c.write(o, kind, func(w io.Writer) error {
+			return flatten(ctx, o, archives[0], img, w, opts)
+		})
+	}
+	m := newMerger(o)
+	for _, a := range archives {
+		m.add(a)
+	}
+	return c.write(o, kind, m.write)
+}
+
+// check refuses flag combinations that make no sense, as usage errors.
+func (c *command) check() error {
+	switch {
+	case c.Flatten && c.Merge:
+		return cli.Usagef("--flatten and --merge exclude each other")
+	case c.Flatten && len(c.Images) > 1:
+		return cli.Usagef("--flatten takes one image archive, not %d", len(c.Images))
+	case c.Flatten && len(c.Images) == 0:
+		c.Images = []string{"-"}
+	case !c.Flatten && len(c.Images) == 0:
+		return cli.Usagef("no image archive to merge (give one or more, or --flatten)")
+	case !c.Flatten && (c.Image != "" || c.AllowDevices):
+		return cli.Usagef("--image and --allow-devices go with --flatten")
+	}
+	stdin := 0
+	for _, name := range c.Images {
+		if name == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return cli.Usagef("stdin (-) can be read once")
+	}
+	return nil
+}
+
+// write runs produce on the output (stdout or an atomic file), through the
+// compressor, and checks every flush and close.
+func (c *command) write(o *cli.IO, kind compress.Kind, produce func(io.Writer) error) error {
+	out := o.Stdout
+	var file *cli.AtomicFile
+	if c.Output != "-" {
+		f, err := cli.CreateAtomic(c.Output, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		file, out = f, f
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	zw, err := compress.NewWriter(bw, kind)
+	if err != nil {
+		return err
+	}
+	if err := produce(zw); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if file != nil {
+		return file.Commit()
+	}
+	return nil
 }

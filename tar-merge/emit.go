@@ -1,0 +1,228 @@
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
+)
+
+// emitter is the second pass: it walks the tree in output order and copies
+// each file's bytes from its layer.
+type emitter struct {
+	tw      *tar.Writer
+	sources []*layerSource
+	written map[*inode]string // first output name of each shared inode
+	buf     []byte
+}
+
+// emitTree writes the tree as one tar: "./" first, then each directory's
+// entries sorted by name (bytes), each directory followed by its contents;
+// that is GNU tar --sort=name's order, and what nixpkgs' exportImage gives.
+func (em *emitter) emitTree(t *tree) error {
+	if err := em.entry("./", t.root.ino); err != nil {
+		return err
+	}
+	return em.walk(t.root, "./")
+}
+
+func (em *emitter) walk(dir *node, prefix string) error {
+	names := make([]string, 0, len(dir.kids))
+	for name := range dir.kids {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := dir.kids[name]
+		out := prefix + name
+		if n.ino.kind == tarsafe.Dir {
+			out += "/"
+		}
+		if err := em.entry(out, n.ino); err != nil {
+			return err
+		}
+		if n.ino.kind == tarsafe.Dir {
+			if err := em.walk(n, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// epoch is kept for entries with no time of their own (directories the
+// layers imply but never list).
+var epoch = time.Unix(0, 0)
+
+// entry writes one header and, for a file, its content. Every field comes
+// from the layers (or fixed defaults): nothing from the environment.
+func (em *emitter) entry(name string, ino *inode) error {
+	hdr := &tar.Header{
+		Name:     name,
+		Mode:     ino.mode,
+		Uid:      ino.uid,
+		Gid:      ino.gid,
+		Uname:    ino.uname,
+		Gname:    ino.gname,
+		ModTime:  time.Unix(ino.mtime, 0),
+		Devmajor: ino.devmajor,
+		Devminor: ino.devminor,
+	}
+	if ino.mtime == 0 {
+		hdr.ModTime = epoch
+	}
+	for k, v := range ino.xattrs {
+		if hdr.PAXRecords == nil {
+			hdr.PAXRecords = map[string]string{}
+		}
+		hdr.PAXRecords[k] = v
+	}
+	if ino.shared {
+		if first, ok := em.written[ino]; ok {
+			hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
+			return em.header(hdr)
+		}
+		em.written[ino] = name
+	}
+	switch ino.kind {
+	case tarsafe.Dir:
+		hdr.Typeflag = tar.TypeDir
+	case tarsafe.Symlink:
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, ino.link
+	case tarsafe.Char:
+		hdr.Typeflag = tar.TypeChar
+	case tarsafe.Block:
+		hdr.Typeflag = tar.TypeBlock
+	case tarsafe.Fifo:
+		hdr.Typeflag = tar.TypeFifo
+	case tarsafe.Regular:
+		hdr.Typeflag, hdr.Size = tar.TypeReg, ino.content.size
+		if err := em.header(hdr); err != nil {
+			return err
+		}
+		return em.content(name, ino.content)
+	}
+	return em.header(hdr)
+}
+
+func (em *emitter) header(hdr *tar.Header) error {
+	if err := em.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("writing %q: %w", hdr.Name, err)
+	}
+	return nil
+}
+
+func (em *emitter) content(name string, loc location) error {
+	src := em.sources[loc.layer]
+	r, err := src.reader(loc)
+	if err != nil {
+		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
+	}
+	n, err := io.CopyBuffer(em.tw, io.LimitReader(r, loc.size), em.buf)
+	if err == nil && n < loc.size {
+		err = fmt.Errorf("%d of %d bytes: %w", n, loc.size, errdefs.ErrChanged)
+	}
+	if err != nil {
+		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
+	}
+	return nil
+}
+
+// layerSource reads entries' data back from one layer. A layer stored
+// uncompressed is read in place at any offset. A compressed one is
+// decompressed again, front to back; asking for an offset behind the
+// current one restarts the decompression (counted in restarts). Layers
+// list their files in the sorted order this tool writes them (docker,
+// nixpkgs, GNU tar --sort=name and Go's filepath.Walk all do), so a
+// restart is rare: a second decompression per layer is the usual cost.
+type layerSource struct {
+	l        *archive.Layer
+	kind     compress.Kind
+	dec      io.ReadCloser
+	pos      int64
+	restarts int
+}
+
+func newLayerSource(l *archive.Layer) (*layerSource, error) {
+	kind, err := l.Compression()
+	return &layerSource{l: l, kind: kind}, err
+}
+
+// reader returns a reader positioned at an entry's data.
+func (s *layerSource) reader(loc location) (io.Reader, error) {
+	if !loc.sparse {
+		return s.at(loc.dataOff)
+	}
+	// A sparse file's data is not contiguous: read it back through a
+	// tar reader from its header.
+	r, err := s.at(loc.hdrOff)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(r)
+	if _, err := tr.Next(); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+func (s *layerSource) at(off int64) (io.Reader, error) {
+	if s.kind == compress.None {
+		stored := s.l.Stored()
+		return io.NewSectionReader(stored, off, stored.Size()-off), nil
+	}
+	if s.dec == nil || off < s.pos {
+		if s.dec != nil {
+			s.restarts++
+			s.close()
+		}
+		if err := s.start(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := io.CopyN(io.Discard, s, off-s.pos); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start begins decompressing the layer from its first byte. zstd gets a
+// synchronous, low-memory decoder: every compressed layer may have one
+// open at a time.
+func (s *layerSource) start() error {
+	stored := bufio.NewReaderSize(s.l.Stored(), 1<<16)
+	s.pos = 0
+	if s.kind == compress.Zstd {
+		zd, err := zstd.NewReader(stored, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return err
+		}
+		s.dec = zd.IOReadCloser()
+		return nil
+	}
+	dec, err := compress.Decompress(stored, s.kind)
+	s.dec = dec
+	return err
+}
+
+func (s *layerSource) Read(p []byte) (int, error) {
+	n, err := s.dec.Read(p)
+	s.pos += int64(n)
+	return n, err
+}
+
+func (s *layerSource) close() {
+	if s.dec != nil {
+		s.dec.Close()
+		s.dec = nil
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"archive/tar"
+	"path"
+	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
+)
+
+// inode is what a path holds. Paths joined by a hardlink share one, so a
+// later change through either (Docker applies the link header's mode and
+// owner to the shared file) and the content are seen by both, and a
+// whiteout of one path leaves the others intact.
+type inode struct {
+	kind               tarsafe.Kind
+	mode               int64
+	uid, gid           int
+	uname, gname       string
+	mtime              int64
+	link               string // symlink target
+	devmajor, devminor int64
+	xattrs             map[string]string // PAX SCHILY.xattr.* records
+
+	// Content of a regular file: where it is in its uncompressed layer.
+	content location
+	// shared is set once a hardlink names this inode: the output then
+	// writes it once and links the other paths to it.
+	shared bool
+}
+
+// location is where an entry's bytes are in its layer's uncompressed tar.
+type location struct {
+	layer   int   // index in the image's layers, bottom first
+	dataOff int64 // of the data
+	hdrOff  int64 // of the entry's first header block (for sparse files)
+	size    int64
+	sparse  bool // the data must be read back through a tar reader
+}
+
+// node is one path of the merged tree.
+type node struct {
+	name   string
+	ino    *inode
+	origin int              // the layer that last wrote this path
+	kids   map[string]*node // directories only
+}
+
+// tree is the root filesystem as the layers applied so far make it.
+// Memory grows with the number of paths; content stays in the layers.
+type tree struct {
+	root  *node
+	names map[string]string // interned user and group names
+}
+
+func newTree() *tree {
+	return &tree{
+		root:  &node{ino: &inode{kind: tarsafe.Dir, mode: 0o755}, origin: -1, kids: map[string]*node{}},
+		names: map[string]string{},
+	}
+}
+
+// Lookup implements tarsafe.View: it never follows a symlink.
+func (t *tree) Lookup(p string) (tarsafe.Kind, bool) {
+	n := t.find(p)
+	if n == nil {
+		return tarsafe.Ignored, false
+	}
+	return n.ino.kind, true
+}
+
+// find returns the node at the clean path p, or nil.
+func (t *tree) find(p string) *node {
+	n := t.root
+	if p == "" {
+		return n
+	}
+	for _, part := range strings.Split(p, "/") {
+		if n.kids == nil {
+			return nil
+		}
+		if n = n.kids[part]; n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// parentPath is the clean path of p's directory, "" for the root.
+func parentPath(p string) string {
+	if d := path.Dir(p); d != "." {
+		return d
+	}
+	return ""
+}
+
+// parentOf returns the directory that will hold p, creating missing
+// directories (mode 0755, owner 0:0, as Docker does) marked as written by
+// layer k.
+func (t *tree) parentOf(p string, k int) *node {
+	n := t.root
+	dir := path.Dir(p)
+	if dir == "." {
+		return n
+	}
+	for _, part := range strings.Split(dir, "/") {
+		c := n.kids[part]
+		if c == nil {
+			c = &node{name: part, ino: &inode{kind: tarsafe.Dir, mode: 0o755}, origin: k, kids: map[string]*node{}}
+			n.kids[part] = c
+		}
+		// tarsafe.CheckPlace has refused parents that are not directories.
+		n = c
+	}
+	return n
+}
+
+// apply applies one entry of layer k. tarsafe.CheckPlace has run.
+func (t *tree) apply(e tarsafe.Entry, loc location, k int) error {
+	switch e.Kind {
+	case tarsafe.Ignored:
+		return nil
+	case tarsafe.Whiteout:
+		// Hides the path in lower layers only (OCI): an entry of this
+		// same layer stays.
+		if n := t.find(e.Path); n != nil && n.origin < k {
+			delete(t.find(parentPath(e.Path)).kids, n.name)
+		}
+		return nil
+	case tarsafe.Opaque:
+		if d := t.find(e.Path); d != nil {
+			hideLower(d, k)
+		}
+		return nil
+	}
+	if e.Path == "" {
+		t.root.ino = t.mergeDir(t.root.ino, e.Header)
+		t.root.origin = k
+		return nil
+	}
+	parent := t.parentOf(e.Path, k)
+	base := path.Base(e.Path)
+	old := parent.kids[base]
+	n := &node{name: base, origin: k}
+	switch e.Kind {
+	case tarsafe.Dir:
+		if old != nil && old.ino.kind == tarsafe.Dir {
+			// A directory over a directory keeps its contents.
+			n.kids, n.ino = old.kids, t.mergeDir(old.ino, e.Header)
+		} else {
+			n.kids, n.ino = map[string]*node{}, t.newInode(e, loc)
+		}
+	case tarsafe.Hardlink:
+		target := t.find(e.Link)
+		if e.Link == e.Path {
+			return &tarsafe.Error{Name: e.Header.Name, Reason: "hardlink to itself", Class: errdefs.ErrInvalidInput}
+		}
+		n.ino = target.ino
+		n.ino.shared = true
+		if n.ino.kind != tarsafe.Symlink {
+			t.setOwnerMode(n.ino, e.Header)
+		}
+	default:
+		n.ino = t.newInode(e, loc)
+	}
+	parent.kids[base] = n
+	return nil
+}
+
+// hideLower removes what layers below k put under d, keeping what layer k
+// itself wrote there (Docker's and the OCI spec's opaque rule).
+func hideLower(d *node, k int) {
+	for name, c := range d.kids {
+		switch {
+		case c.origin < k:
+			delete(d.kids, name)
+		case c.kids != nil:
+			hideLower(c, k)
+		}
+	}
+}
+
+func (t *tree) intern(s string) string {
+	if v, ok := t.names[s]; ok {
+		return v
+	}
+	t.names[s] = s
+	return s
+}
+
+func (t *tree) newInode(e tarsafe.Entry, loc location) *inode {
+	h := e.Header
+	ino := &inode{kind: e.Kind, devmajor: h.Devmajor, devminor: h.Devminor, xattrs: xattrs(h)}
+	t.setOwnerMode(ino, h)
+	if e.Kind == tarsafe.Symlink {
+		ino.link = h.Linkname
+	}
+	if e.Kind == tarsafe.Regular {
+		ino.content = loc
+	}
+	return ino
+}
+
+// setOwnerMode copies what Docker sets on a path from its header: mode
+// bits, owner, modification time (to the second).
+func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
+	ino.mode = h.Mode & 0o7777
+	ino.uid, ino.gid = h.Uid, h.Gid
+	ino.uname, ino.gname = t.intern(h.Uname), t.intern(h.Gname)
+	ino.mtime = h.ModTime.Unix()
+}
+
+// mergeDir is a directory entry over an existing directory: new metadata,
+// extended attributes added to the old ones (Docker sets them and never
+// removes any).
+func (t *tree) mergeDir(old *inode, h *tar.Header) *inode {
+	ino := &inode{kind: tarsafe.Dir}
+	t.setOwnerMode(ino, h)
+	ino.xattrs = old.xattrs
+	if x := xattrs(h); x != nil {
+		merged := map[string]string{}
+		for k, v := range old.xattrs {
+			merged[k] = v
+		}
+		for k, v := range x {
+			merged[k] = v
+		}
+		ino.xattrs = merged
+	}
+	return ino
+}
+
+const xattrPrefix = "SCHILY.xattr."
+
+func xattrs(h *tar.Header) map[string]string {
+	var out map[string]string
+	for k, v := range h.PAXRecords {
+		if strings.HasPrefix(k, xattrPrefix) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
