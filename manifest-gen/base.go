@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/pyjson"
 )
@@ -63,12 +64,13 @@ func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
 // copyBaseLayers writes the base image's layers, verified against their
 // diff_ids as they are copied. Their history comment is nixpkgs':
 // "store paths: ['<member in the base archive>']".
-func copyBaseLayers(ctx context.Context, a *dockerArchive, base *baseImage, file string) ([]layerEntry, error) {
+func copyBaseLayers(ctx context.Context, o *cli.IO, a *dockerArchive, base *baseImage, file string) ([]layerEntry, error) {
 	var entries []layerEntry
 	for i, l := range base.layers {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		o.Debugf("adding base layer %d from %q", i, l.Member)
 		if err := copyBaseLayer(a, l); err != nil {
 			return nil, fmt.Errorf("base image %q: layer %d %s: %w", file, i, l.DiffID, err)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/pyjson"
 )
 
@@ -144,22 +143,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			return fmt.Errorf("base image %q has %d layers, leaving none for the stream's under --max-layers %d: %w", p.fromImage, n, c.MaxLayers, errdefs.ErrTooManyLayers)
 		}
 	}
-	in, err := o.Open(c.Input)
+	in, err := openStream(ctx, o, c.Input, c.Verify)
 	if err != nil {
-		return fmt.Errorf("reading the layer stream: %w", err)
+		return err
 	}
-	defer in.Close()
-	inName := c.Input
-	if inName == "-" {
-		inName = "stdin"
-	}
-	r := layerstream.NewReader(bufio.NewReaderSize(ctxReader{ctx, in}, 1<<20), layerstream.Options{Verify: c.Verify})
-	// The first member is read before any output, so that input that is
-	// not a layer stream at all leaves stdout empty.
-	first, err := r.Next()
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("%s: %w", inName, err)
-	}
+	defer in.close()
 	out, err := openOutput(o, c.Output)
 	if err != nil {
 		return err
@@ -169,32 +157,23 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	a := newDockerArchive(bw)
 	var layers []layerEntry
 	if base != nil {
-		if layers, err = copyBaseLayers(ctx, a, base, p.fromImage); err != nil {
+		if layers, err = copyBaseLayers(ctx, o, a, base, p.fromImage); err != nil {
 			return err
 		}
 	}
-	nBase := len(layers)
-	for l := first; l != nil; {
-		if total := nBase + l.Index + 1; total > c.MaxLayers {
-			return fmt.Errorf("%s: layer %d makes %d layers (%d from the base image), more than --max-layers %d: %w", inName, l.Index, total, nBase, c.MaxLayers, errdefs.ErrTooManyLayers)
-		}
-		if err := a.addLayer(l.Size, l); err != nil {
-			return fmt.Errorf("%s: layer %d: %w", inName, l.Index, err)
-		}
-		if l, err = r.Next(); err != nil && err != io.EOF {
-			return fmt.Errorf("%s: %w", inName, err)
-		}
-	}
-	for _, li := range r.Trailer().Layers {
-		layers = append(layers, layerEntry{DiffID: li.DiffID, Comment: historyComment(li.Comment, li.Paths)})
-	}
-	if len(layers) == 0 {
-		return fmt.Errorf("%s: no layers, and no base image: an image needs at least one layer: %w", inName, errdefs.ErrInvalidInput)
-	}
-	config, err := c.configBytes(p, base, r.Config(), layers)
+	own, err := in.copyLayers(o, a, len(layers), c.MaxLayers)
 	if err != nil {
 		return err
 	}
+	layers = append(layers, own...)
+	if len(layers) == 0 {
+		return fmt.Errorf("%s: no layers, and no base image: an image needs at least one layer: %w", in.name, errdefs.ErrInvalidInput)
+	}
+	config, err := c.configBytes(p, base, in.r.Config(), layers)
+	if err != nil {
+		return err
+	}
+	o.Debugf("adding the config and manifest.json")
 	if err := a.finish(config, p.repoTag); err != nil {
 		return err
 	}
@@ -237,19 +216,6 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 	}
 	img.Config = cfg
 	return img.render(layers), nil
-}
-
-// ctxReader stops reading once ctx is cancelled (SIGINT, SIGTERM).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // output is stdout or a file that appears only on commit.
