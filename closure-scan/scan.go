@@ -29,7 +29,7 @@ type scanner struct {
 	cands  *candidates
 	follow bool // scan what the roots reference, to a fixpoint
 
-	jobs       int   // workers; 0 means GOMAXPROCS
+	jobs       int   // workers; 0 means twice GOMAXPROCS
 	readSize   int   // bytes per read
 	chunkSize  int64 // files larger than this are split into pieces of this size
 	batchBytes int64 // small files are queued in batches of about this size
@@ -112,7 +112,9 @@ func (s *scanner) addExtra(abs string) {
 func (s *scanner) run(ctx context.Context) error {
 	jobs := s.jobs
 	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
+		// More workers than CPUs: while some wait for the disk (a cold
+		// cache), others scan.
+		jobs = max(4, 2*runtime.GOMAXPROCS(0))
 	}
 	workers := make([]*worker, jobs)
 	for i := range workers {
