@@ -1,16 +1,149 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"slices"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/format"
 )
 
 type command struct {
 	cli.Common
+	Max        int      `default:"100" placeholder:"N" help:"Total number of layers of the image: base layers, store layers and the customisation layer."`
+	BaseLayers int      `name:"base-layers" default:"0" placeholder:"K" help:"Number of base-image layers that count against --max."`
+	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable): the non-store roots closure-scan adds with --extra-root."`
+	Strategy   string   `enum:"popularity,size" default:"popularity" help:"How to split: popularity (nixpkgs' classic referencesByPopularity) or size (nixpkgs' newest default, auto-layer)."`
+	List       bool     `help:"Print the paths one per line in the strategy's order instead of a layer plan."`
+	Key        string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
+	Graph      string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	return errors.New("not implemented yet")
+	available, err := c.available()
+	if err != nil {
+		return err
+	}
+	g, err := c.read(o)
+	if err != nil {
+		return err
+	}
+	excluded, err := c.excluded(g)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var layers [][]int32
+	switch c.Strategy {
+	case "size":
+		layers = autoLayer(g, available)
+	default:
+		r := rank(g, 0)
+		o.Debugf("ranked %d of %d paths; popularity counts take %d bits", r.ranked, g.len(), 64*r.w)
+		if rest := g.len() - r.ranked; rest > 0 {
+			o.Debugf("%d paths are on or below a reference cycle, or no root reaches them: appended unranked, in name order", rest)
+		}
+		layers = [][]int32{r.order}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	plan := make(format.Plan, 0, len(layers))
+	for _, l := range layers {
+		if paths := pathsOf(g, l, excluded); len(paths) > 0 {
+			plan = append(plan, paths)
+		}
+	}
+	if c.Strategy == "popularity" && !c.List {
+		var order []string
+		if len(plan) > 0 {
+			order = plan[0]
+		}
+		plan = splitClassic(order, available)
+	}
+	o.Debugf("%d store layers of %d available", len(plan), available)
+	if err := c.write(o.Stdout, plan); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
+}
+
+// available is the number of store layers: --max less the customisation
+// layer and the base layers (reference §3.2 step 4).
+func (c *command) available() (int, error) {
+	if c.BaseLayers < 0 {
+		return 0, cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+	}
+	if c.Max < 2 || c.BaseLayers > c.Max-2 {
+		return 0, cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
+			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
+	}
+	return c.Max - 1 - c.BaseLayers, nil
+}
+
+func (c *command) read(o *cli.IO) (*graph, error) {
+	in, err := o.Open(c.Graph)
+	if err != nil {
+		return nil, fmt.Errorf("reading graph: %w", err)
+	}
+	defer in.Close()
+	fg, err := format.ReadGraph(in, c.Key)
+	if err != nil {
+		if c.Graph != "-" {
+			return nil, fmt.Errorf("%s: %w", c.Graph, err)
+		}
+		return nil, err
+	}
+	g, err := newGraph(fg)
+	if err != nil {
+		return nil, err
+	}
+	o.Debugf("read %d paths with %d references", g.len(), len(g.refs.list))
+	return g, nil
+}
+
+// excluded marks the --exclude nodes. Matching is exact (nixpkgs' grep -v
+// matches substrings); a path that is not in the graph is an error, since
+// it would most likely leave a real root in the plan.
+func (c *command) excluded(g *graph) ([]bool, error) {
+	ex := make([]bool, g.len())
+	for _, p := range c.Exclude {
+		i, ok := slices.BinarySearch(g.paths, p) // paths are sorted
+		if !ok {
+			return nil, fmt.Errorf("--exclude %q: no such path in the graph: %w", p, errdefs.ErrNotFound)
+		}
+		ex[i] = true
+	}
+	return ex, nil
+}
+
+func pathsOf(g *graph, nodes []int32, excluded []bool) []string {
+	out := make([]string, 0, len(nodes))
+	for _, x := range nodes {
+		if !excluded[x] {
+			out = append(out, g.paths[x])
+		}
+	}
+	return out
+}
+
+// write prints the plan, or with --list its paths one per line.
+func (c *command) write(w io.Writer, plan format.Plan) error {
+	if !c.List {
+		return format.WritePlan(w, plan)
+	}
+	bw := bufio.NewWriter(w)
+	for _, layer := range plan {
+		for _, p := range layer {
+			bw.WriteString(p)
+			bw.WriteByte('\n')
+		}
+	}
+	return bw.Flush()
 }

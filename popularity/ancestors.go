@@ -1,0 +1,261 @@
+package main
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
+// sumJob computes, for every node x of a DAG in topological order, the sum
+// of weight(u) over u ∈ {x} ∪ ancestors(x). Summing over ancestor SETS
+// (not paths) is the expensive part of the popularity order: a search per
+// node costs O(N·(N+M)). Instead the ancestors are taken in chunks of
+// `chunk` consecutive positions; for one chunk, one pass in topological
+// order gives every node a bitset of the chunk members among its
+// ancestors (its own bit, OR its referrers' bitsets), and the weights of
+// the set bits are added with per-byte tables of precomputed sums.
+//
+// Two shortcuts make dense graphs cheap: a bitset is only tracked as
+// "empty", "full" or a real row, so a node below a full referrer costs one
+// check and one addition of the chunk's total; and a chunk's rows only
+// cover the positions from the chunk on, since earlier positions cannot be
+// below it. The worst case stays O(N·(N+M)/64) word operations; chunks are
+// shared among workers, each with its own accumulators, summed at the end.
+type sumJob struct {
+	parents csr      // per position, referrer positions in descending order
+	weight  []uint64 // per position, w words
+	w       int
+	chunk   int // a multiple of 64
+}
+
+// Row states. Only partial rows hold bits in workspace.rows.
+const (
+	rowEmpty uint8 = iota
+	rowPartial
+	rowFull
+)
+
+// chunkSize picks the chunk for width w: 1024 ancestors (a 128-byte row per
+// node) unless the byte tables (chunk/8 × 256 numbers of w words) would
+// pass 1 Mi words, as they do for counts of thousands of bits.
+func chunkSize(w int) int {
+	c := (1 << 20) / (32 * w)
+	return min(1024, max(64, c&^63))
+}
+
+// run returns the sums, w words per position.
+func (j *sumJob) run(workers int) []uint64 {
+	n := len(j.parents.start) - 1
+	if n == 0 {
+		return nil
+	}
+	chunks := (n + j.chunk - 1) / j.chunk
+	workers = max(1, min(workers, chunks))
+	var next atomic.Int64
+	accs := make([][]uint64, workers)
+	var wg sync.WaitGroup
+	for k := range accs {
+		accs[k] = make([]uint64, n*j.w)
+		wg.Go(func() {
+			ws := j.workspace(n)
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				ws.sum(c*j.chunk, accs[k])
+			}
+		})
+	}
+	wg.Wait()
+	w := j.w
+	for _, acc := range accs[1:] {
+		for x := 0; x < n; x++ {
+			addTo(accs[0][x*w:x*w+w], acc[x*w:x*w+w])
+		}
+	}
+	return accs[0]
+}
+
+// workspace is one worker's reusable memory.
+type workspace struct {
+	*sumJob
+	rows        []uint64 // one row of chunk/64 words per position from the chunk on
+	rowSum      []uint64 // the weight of each partial row, w words
+	ones        []int32  // the number of bits of each partial row
+	state       []uint8
+	zero        []uint64 // an empty row
+	chunkWeight []uint64 // chunk × w: the weights of the chunk's members
+	wordSum     []uint64 // chunk/64 × w: the weight of each full word
+	total       []uint64 // w: the weight of the whole chunk
+	masks       []uint64 // the valid bits of each word (the last chunk may be short)
+}
+
+func (j *sumJob) workspace(n int) *workspace {
+	wc := j.chunk / 64
+	return &workspace{
+		sumJob:      j,
+		rows:        make([]uint64, n*wc),
+		rowSum:      make([]uint64, n*j.w),
+		ones:        make([]int32, n),
+		state:       make([]uint8, n),
+		zero:        make([]uint64, wc),
+		chunkWeight: make([]uint64, j.chunk*j.w),
+		wordSum:     make([]uint64, wc*j.w),
+		total:       make([]uint64, j.w),
+		masks:       make([]uint64, wc),
+	}
+}
+
+// sum adds the chunk starting at position s to acc.
+//
+// A node's ancestors include each referrer's, so its row is mostly the row
+// of its referrer with the most bits, p0: its chunk sum is p0's plus the
+// weight of the bits p0 lacks, which are few. Only those are looked up.
+func (ws *workspace) sum(s int, acc []uint64) {
+	n := len(ws.parents.start) - 1
+	e := min(s+ws.chunk, n)
+	wc := (e - s + 63) / 64
+	w := ws.w
+	ws.prepare(s, e, wc)
+	masks := ws.masks[:wc]
+	for x := s; x < n; x++ {
+		i := x - s
+		st, p0, ones := rowEmpty, -1, int32(0)
+		parents := ws.parents.of(int32(x))
+	pick:
+		for _, p := range parents {
+			j := int(p) - s
+			if j < 0 {
+				break // descending: the rest are above the chunk too
+			}
+			switch ws.state[j] {
+			case rowFull:
+				st = rowFull
+				break pick
+			case rowPartial:
+				if st == rowEmpty || ws.ones[j] > ones {
+					st, p0, ones = rowPartial, j, ws.ones[j]
+				}
+			}
+		}
+		dst := acc[x*w : x*w+w]
+		if st == rowFull {
+			ws.state[i] = rowFull
+			addTo(dst, ws.total)
+			continue
+		}
+		if st == rowEmpty && x >= e {
+			ws.state[i] = rowEmpty
+			continue
+		}
+		row := ws.rows[i*wc : i*wc+wc]
+		sum := ws.rowSum[i*w : i*w+w]
+		var base []uint64
+		if st == rowPartial {
+			base = ws.rows[p0*wc : p0*wc+wc]
+			copy(row, base)
+			copy(sum, ws.rowSum[p0*w:p0*w+w])
+			for _, p := range parents {
+				j := int(p) - s
+				if j < 0 {
+					break
+				}
+				if j != p0 && ws.state[j] == rowPartial {
+					orInto(row, ws.rows[j*wc:j*wc+wc])
+				}
+			}
+		} else {
+			base = ws.zero[:wc]
+			clear(row)
+			clear(sum)
+		}
+		if x < e {
+			row[i>>6] |= 1 << (i & 63)
+		}
+		ws.ones[i] = 0
+		full := true
+		for k, word := range row {
+			ws.ones[i] += int32(bits.OnesCount64(word))
+			full = full && word == masks[k]
+			if d := word &^ base[k]; d != 0 {
+				ws.addWord(sum, k, d)
+			}
+		}
+		if full {
+			ws.state[i] = rowFull
+			addTo(dst, ws.total)
+			continue
+		}
+		ws.state[i] = rowPartial
+		addTo(dst, sum)
+	}
+}
+
+func isFull(row, masks []uint64) bool {
+	for k, word := range row {
+		if word != masks[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// addWord adds to dst the weight of the bits of word k that are set in d,
+// one by one from the chunk's weights (a small array that stays in cache),
+// or for a mostly full d as the whole word's weight less the missing bits.
+func (ws *workspace) addWord(dst []uint64, k int, d uint64) {
+	w := ws.w
+	weight := ws.chunkWeight[k*64*w:]
+	if bits.OnesCount64(d) > 32 {
+		addTo(dst, ws.wordSum[k*w:k*w+w])
+		for m := ws.masks[k] &^ d; m != 0; m &= m - 1 {
+			t := bits.TrailingZeros64(m) * w
+			subFrom(dst, weight[t:t+w])
+		}
+		return
+	}
+	for ; d != 0; d &= d - 1 {
+		t := bits.TrailingZeros64(d) * w
+		addTo(dst, weight[t:t+w])
+	}
+}
+
+// prepare sets the chunk's weights (zero past its end), word sums, masks
+// and total for the chunk [s, e).
+func (ws *workspace) prepare(s, e, wc int) {
+	w := ws.w
+	weight := ws.chunkWeight[:wc*64*w]
+	clear(weight)
+	copy(weight, ws.weight[s*w:e*w])
+	clear(ws.total)
+	for k := 0; k < wc; k++ {
+		sum := ws.wordSum[k*w : k*w+w]
+		clear(sum)
+		for t := k * 64; t < k*64+64; t++ {
+			addTo(sum, weight[t*w:t*w+w])
+		}
+		addTo(ws.total, sum)
+		ws.masks[k] = ^uint64(0)
+		if left := e - s - k*64; left < 64 {
+			ws.masks[k] = 1<<left - 1
+		}
+	}
+}
+
+// orInto sets dst |= src, four words at a time: the loads of one row are
+// independent, and rows come from all over a buffer larger than the cache.
+func orInto(dst, src []uint64) {
+	src = src[:len(dst)]
+	k := 0
+	for ; k+4 <= len(dst); k += 4 {
+		d, s := dst[k:k+4:k+4], src[k:k+4:k+4]
+		d[0] |= s[0]
+		d[1] |= s[1]
+		d[2] |= s[2]
+		d[3] |= s[3]
+	}
+	for ; k < len(dst); k++ {
+		dst[k] |= src[k]
+	}
+}

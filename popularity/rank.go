@@ -1,0 +1,187 @@
+package main
+
+import (
+	"math/big"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// ranking is the result of the popularity strategy's ordering step
+// (reference §6.1).
+type ranking struct {
+	// order holds every node: first the ranked ones, most popular first,
+	// then the remainder (see rankable) in packageName order.
+	order []int32
+	// ranked is how many nodes at the front of order have a popularity.
+	ranked int
+	// pos maps a node to its place in the topological order that counts
+	// and pop are indexed by; -1 for the remainder.
+	pos []int32
+	// pop holds the popularity of the node at each topological position,
+	// w words each.
+	pop []uint64
+	w   int
+}
+
+// popularity returns the popularity of node x, or nil for the remainder.
+func (r *ranking) popularity(x int32) *big.Int {
+	p := r.pos[x]
+	if p < 0 {
+		return nil
+	}
+	return bigOf(r.pop[int(p)*r.w : int(p+1)*r.w])
+}
+
+// rank orders the nodes of g by popularity, as closure-graph.py does:
+// popularity(x) = Σ R(u) over u ∈ {x} ∪ ancestors(x), where R(u) is the
+// number of distinct paths from any root to u (R(root) = 1); most popular
+// first, ties by packageName ascending. workers is the number of
+// goroutines counting (0 means one per usable CPU).
+func rank(g *graph, workers int) *ranking {
+	n := g.len()
+	topo := rankable(g)
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, x := range topo {
+		pos[x] = int32(i)
+	}
+	parents := topoParents(g, topo, pos)
+	counts, w := pathCounts(parents)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize(w)}
+	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
+
+
+	keys := make([]string, n)
+	for i, p := range g.paths {
+		keys[i] = packageName(p)
+	}
+	r.order = append(make([]int32, 0, n), topo...)
+	slices.SortFunc(r.order, func(a, b int32) int {
+		pa, pb := int(pos[a])*w, int(pos[b])*w
+		if c := compareWide(r.pop[pb:pb+w], r.pop[pa:pa+w]); c != 0 {
+			return c
+		}
+		return strings.Compare(keys[a], keys[b])
+	})
+	rest := make([]int32, 0, n-len(topo))
+	for x := range int32(n) {
+		if pos[x] < 0 {
+			rest = append(rest, x)
+		}
+	}
+	slices.SortFunc(rest, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
+	r.order = append(r.order, rest...)
+	return r
+}
+
+// rankable returns, in a topological order (referrers first), the nodes
+// that closure-graph.py gives a popularity and that have one: those
+// reachable from a root (a node no other node references) by finitely many
+// paths. The rest, the remainder, is every node that lies on a reference
+// cycle or below one, or that no root reaches (which, in a finite graph,
+// means it is below a cycle). Python appends unreachable nodes unranked and
+// crashes on a cycle that a root reaches; here both are the remainder.
+// Self-references were dropped earlier, so they never make a cycle.
+func rankable(g *graph) []int32 {
+	n := g.len()
+	reached := make([]bool, n)
+	queue := make([]int32, 0, n)
+	for x := range int32(n) {
+		if len(g.users.of(x)) == 0 {
+			reached[x] = true
+			queue = append(queue, x)
+		}
+	}
+	for k := 0; k < len(queue); k++ {
+		for _, c := range g.refs.of(queue[k]) {
+			if !reached[c] {
+				reached[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	// Kahn's algorithm over the reached part: a node is taken once every
+	// reached referrer of it is; nodes on or below a cycle never are.
+	waiting := make([]int32, n)
+	for _, x := range queue {
+		for _, c := range g.refs.of(x) {
+			waiting[c]++
+		}
+	}
+	topo := make([]int32, 0, len(queue))
+	for _, x := range queue {
+		if waiting[x] == 0 {
+			topo = append(topo, x)
+		}
+	}
+	for k := 0; k < len(topo); k++ {
+		for _, c := range g.refs.of(topo[k]) {
+			if waiting[c]--; waiting[c] == 0 {
+				topo = append(topo, c)
+			}
+		}
+	}
+	return topo
+}
+
+// topoParents returns, for each topological position, the positions of
+// its ranked referrers in descending order (so that a scan can stop at the
+// first one below a bound).
+func topoParents(g *graph, topo, pos []int32) csr {
+	c := csr{start: make([]int32, len(topo)+1)}
+	for i, x := range topo {
+		start := len(c.list)
+		for _, u := range g.users.of(x) {
+			if pos[u] >= 0 {
+				c.list = append(c.list, pos[u])
+			}
+		}
+		slices.Sort(c.list[start:])
+		slices.Reverse(c.list[start:])
+		c.start[i+1] = int32(len(c.list))
+	}
+	return c
+}
+
+// pathCounts returns R for every position (roots count 1, every other node
+// the sum over its referrers) as numbers of w words, where w is the width
+// of T = Σ R(u) over all nodes. Every popularity, and every partial sum
+// the counting forms, is a sum of distinct R(u) and so at most T: width w
+// can never overflow. The width is found by doubling until the exact
+// computation fits, then trimmed to T's.
+func pathCounts(parents csr) ([]uint64, int) {
+	n := len(parents.start) - 1
+	for w := 1; ; w *= 2 {
+		r := make([]uint64, n*w)
+		total := make([]uint64, w)
+		fits := true
+	count:
+		for i := range int32(n) {
+			ri := r[int(i)*w : int(i+1)*w]
+			ps := parents.of(i)
+			if len(ps) == 0 {
+				ri[0] = 1
+			}
+			for _, p := range ps {
+				if addTo(ri, r[int(p)*w:int(p+1)*w]) != 0 {
+					fits = false
+					break count
+				}
+			}
+			if addTo(total, ri) != 0 {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			tw := wordsOf(total)
+			return narrow(r, w, tw), tw
+		}
+	}
+}
