@@ -171,6 +171,9 @@ func Manual(docGo string) string {
 		switch {
 		case strings.HasPrefix(line, "// "):
 			out = append(out, line[3:])
+		case strings.HasPrefix(line, "//\t"):
+			// gofmt writes code blocks (usage, examples) as "//<TAB>…".
+			out = append(out, "    "+strings.ReplaceAll(line[3:], "\t", "    "))
 		case line == "//":
 			out = append(out, "")
 		case strings.HasPrefix(line, "package "):
