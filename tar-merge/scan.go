@@ -67,7 +67,9 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 		}
 		last = hdr.Name
 		o := opts
-		if limit >= 0 {
+		sparse := isSparse(hdr)
+		if limit >= 0 && !sparse {
+			// A sparse file's size counts its holes.
 			o.MaxSize = limit - cr.n
 		}
 		e, err := tarsafe.Classify(hdr, o)
@@ -75,7 +77,7 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 			return nil, err
 		}
 		out = append(out, scanned{e: e, loc: location{
-			layer: i, dataOff: cr.n, hdrOff: hdrOff, size: hdr.Size, sparse: isSparse(hdr),
+			layer: i, dataOff: cr.n, hdrOff: hdrOff, size: hdr.Size, sparse: sparse,
 		}})
 	}
 	// The bytes after the end-of-archive marker count in the diff_id:

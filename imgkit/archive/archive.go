@@ -2,8 +2,10 @@ package archive
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -72,6 +74,11 @@ func open(name string, stdin io.Reader) (*Archive, error) {
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
+			// The caller names the file already.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
 			return nil, err
 		}
 		a.f, a.stat, err = inPlaceOrSpool(f)

@@ -12,7 +12,7 @@ import (
 // ArchiveCommands returns the script commands for image archives, to add
 // to Params' Cmds:
 //
-//	mkimage [-oci] [-tag T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] OUT LAYER...
+//	mkimage [-oci] [-tag T]... [-repositories T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] OUT LAYER...
 //	    writes an image archive (docker-archive, or OCI layout with -oci)
 //	    holding the uncompressed layer tars LAYER..., bottom first; see
 //	    ImageOptions.
@@ -28,11 +28,12 @@ func ArchiveCommands() map[string]func(ts *testscript.TestScript, neg bool, args
 
 func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 	var opts ImageOptions
-	var tags, cmd multi
+	var tags, cmd, repos multi
 	rest := flags(ts, "mkimage", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&opts.OCI, "oci", false, "")
 		fs.Var(&tags, "tag", "")
 		fs.Var(&cmd, "cmd", "")
+		fs.Var(&repos, "repositories", "")
 		fs.StringVar(&opts.Compress, "compress", "", "")
 		fs.StringVar(&opts.LayerCompress, "layer-compress", "", "")
 		fs.IntVar(&opts.BadDiffID, "bad-diffid", 0, "")
@@ -40,7 +41,7 @@ func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 	if len(rest) < 1 {
 		ts.Fatalf("usage: mkimage [flags] OUT LAYER...")
 	}
-	opts.Tags, opts.Cmd = tags, cmd
+	opts.Tags, opts.Cmd, opts.Repositories = tags, cmd, repos
 	out, err := os.Create(ts.MkAbs(rest[0]))
 	ts.Check(err)
 	defer out.Close()

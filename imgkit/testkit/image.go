@@ -21,6 +21,10 @@ type ImageOptions struct {
 	LayerCompress string   // "", "gzip" or "zstd": how each layer is stored
 	Compress      string   // "", "gzip", "zstd" or "xz": the whole archive
 	Cmd           []string // the config's Cmd
+	// Repositories, for a docker-archive, are refs written to a legacy
+	// `repositories` file naming the top layer (docker save writes the
+	// RepoTags there; listing others tests readers of the file).
+	Repositories []string
 	// BadDiffID, when > 0, gives that layer (1-based) a wrong diff_id in
 	// the config, to test verification.
 	BadDiffID int
@@ -149,7 +153,10 @@ func (b *imageBuilder) finish() error {
 		manifest, _ := json.Marshal([]map[string]any{{
 			"Config": hexd + ".json", "RepoTags": nonNil(b.opts.Tags), "Layers": nonNil(b.names),
 		}})
-		return b.member("manifest.json", int64(len(manifest)), bytes.NewReader(manifest))
+		if err := b.member("manifest.json", int64(len(manifest)), bytes.NewReader(manifest)); err != nil {
+			return err
+		}
+		return b.repositories()
 	}
 	if err := b.blob(cfgDigest, int64(len(cfgBytes)), bytes.NewReader(cfgBytes)); err != nil {
 		return err
@@ -186,6 +193,30 @@ func (b *imageBuilder) finish() error {
 		return err
 	}
 	return b.member("index.json", int64(len(index)), bytes.NewReader(index))
+}
+
+// repositories writes the legacy file: repo → tag → top layer directory.
+func (b *imageBuilder) repositories() error {
+	if len(b.opts.Repositories) == 0 {
+		return nil
+	}
+	top := ""
+	if n := len(b.names); n > 0 {
+		top = strings.TrimSuffix(b.names[n-1], "/layer.tar")
+	}
+	repos := map[string]map[string]string{}
+	for _, ref := range b.opts.Repositories {
+		name, tag, ok := strings.Cut(ref, ":")
+		if !ok {
+			tag = "latest"
+		}
+		if repos[name] == nil {
+			repos[name] = map[string]string{}
+		}
+		repos[name][tag] = top
+	}
+	data, _ := json.Marshal(repos)
+	return b.member("repositories", int64(len(data)), bytes.NewReader(data))
 }
 
 func nonNil[T any](s []T) []T {

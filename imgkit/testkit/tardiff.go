@@ -69,7 +69,9 @@ func readRootfs(r io.Reader) (map[string]fsEntry, error) {
 		case tar.TypeLink:
 			links[name] = cleanRel(hdr.Linkname)
 			continue
-		case tar.TypeReg:
+		case tar.TypeReg, tar.TypeGNUSparse:
+			// A sparse file is a file; tar.Reader fills its holes.
+			e.typ = "f"
 			h := sha256.New()
 			if _, err := io.Copy(h, tr); err != nil {
 				return nil, err
