@@ -41,7 +41,7 @@
 // created, architecture, os, config, rootfs, history; created in Python's
 // isoformat (1970-01-01T00:00:01+00:00); one history entry per layer whose
 // comment is the trailer's comment, or "store paths: " and the Python repr of
-// the layer's paths. --variant adds a variant key after os (nixpkgs writes
+// the layer's paths (a layer with neither has no comment). --variant adds a variant key after os (nixpkgs writes
 // none). When the stream carries a config.json (a pulled image), that config
 // is written verbatim, so the image ID stays the registry's config digest;
 // options that would change it are then a usage error.
