@@ -19,10 +19,10 @@ const runtimeLayerLimit = 127
 
 type command struct {
 	cli.Common
-	Input         string `arg:"" optional:"" default:"-" placeholder:"STREAM" help:"The layer stream to read; - is stdin."`
+	Input         string `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
 	Output        string `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
-	Name          string `short:"n" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
-	Tag           string `short:"t" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
+	Name          string `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
+	Tag           string `short:"t" placeholder:"TAG" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
 	Config        string `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
 	Architecture  string `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
 	OS            string `name:"os" help:"The image operating system. Default: linux."`
@@ -32,9 +32,10 @@ type command struct {
 	FromImageName string `placeholder:"NAME" help:"With --from-image: the repository name of the image to use in a multi-image archive."`
 	FromImageTag  string `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
 	InheritConfig bool   `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
-	MaxLayers     int    `default:"127" placeholder:"N" help:"Refuse an image of more than N layers, base layers included."`
+	MaxLayers     int    `default:"127" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 127, the most runtimes accept."`
 	Conf          string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
 	Verify        bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
+	PrintBase     bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }
@@ -129,6 +130,9 @@ func firstOf(s ...string) string {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	if c.PrintBase {
+		return c.printBaseLayers(o)
+	}
 	p, err := c.plan()
 	if err != nil {
 		return err
