@@ -38,12 +38,49 @@ type command struct {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
 	layers, err := c.layers(o)
 	if err != nil {
 		return err
 	}
 	growPipe(o.Stdout)
 	return pack(ctx, o, layers, o.Stdout)
+}
+
+// validate checks the flags on their own, before any input is read.
+func (c *command) validate() error {
+	if c.CustomisationDir == "" {
+		if c.FakerootState != "" {
+			return cli.Usagef("--fakeroot-state needs --customisation-dir")
+		}
+		if len(c.Exclude) > 0 {
+			return cli.Usagef("--exclude needs --customisation-dir")
+		}
+	}
+	for _, x := range c.Exclude {
+		if _, err := excludeName(x); err != nil {
+			return cli.Usagef("%v", err)
+		}
+	}
+	if c.Mtime != nil {
+		if _, err := parseMtime(*c.Mtime, time.Now); err != nil {
+			return cli.Usagef("--mtime: %v", err)
+		}
+	}
+	for _, id := range []struct {
+		name string
+		v    *int64
+	}{{"uid", c.Uid}, {"gid", c.Gid}} {
+		if id.v != nil && *id.v < 0 {
+			return cli.Usagef("--%s %d is negative", id.name, *id.v)
+		}
+	}
+	if c.StoreDir != "" && !path.IsAbs(c.StoreDir) {
+		return cli.Usagef("--store-dir %q is not an absolute path", c.StoreDir)
+	}
+	return nil
 }
 
 // layers reads the plan or the configuration and returns the layers to
@@ -96,7 +133,7 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 	so := &storeOptions{uname: "root", gname: "root"}
 	so.storeDir = firstOf(c.StoreDir, conf.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store")
 	if !path.IsAbs(so.storeDir) {
-		return nil, cli.Usagef("--store-dir %q is not an absolute path", so.storeDir)
+		return nil, fmt.Errorf("store directory %q is not an absolute path: %w", so.storeDir, errdefs.ErrInvalidInput)
 	}
 	so.storeDir = path.Clean(so.storeDir)
 	root, err := filepath.Abs(c.Root)
@@ -106,9 +143,7 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 	so.root = root
 	switch {
 	case c.Mtime != nil:
-		if so.mtime, err = parseMtime(*c.Mtime, time.Now); err != nil {
-			return nil, cli.Usagef("--mtime: %v", err)
-		}
+		so.mtime, _ = parseMtime(*c.Mtime, time.Now) // checked by validate
 	case conf.Mtime != "":
 		if so.mtime, err = parseMtime(conf.Mtime, time.Now); err != nil {
 			return nil, fmt.Errorf("configuration: %v: %w", err, errdefs.ErrInvalidInput)
@@ -116,20 +151,8 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 	default:
 		so.mtime, _ = parseMtime(defaultMtime, time.Now)
 	}
-	for _, id := range []struct {
-		flag, conf *int64
-		dst        *int64
-		name       string
-	}{{c.Uid, conf.Uid, &so.uid, "uid"}, {c.Gid, conf.Gid, &so.gid, "gid"}} {
-		switch {
-		case id.flag != nil && *id.flag < 0:
-			return nil, cli.Usagef("--%s %d is negative", id.name, *id.flag)
-		case id.flag != nil:
-			*id.dst = *id.flag
-		case id.conf != nil:
-			*id.dst = *id.conf
-		}
-	}
+	so.uid = *firstPtr(c.Uid, conf.Uid, &so.uid)
+	so.gid = *firstPtr(c.Gid, conf.Gid, &so.gid)
 	so.uname = *firstPtr(c.Uname, conf.Uname, &so.uname)
 	so.gname = *firstPtr(c.Gname, conf.Gname, &so.gname)
 	return so, nil
@@ -145,11 +168,7 @@ func checkPlan(so *storeOptions, plan format.Plan) error {
 			}
 			var st unix.Stat_t
 			if err := lstat(so.phys(p), &st); err != nil {
-				where := ""
-				if so.root != "/" {
-					where = fmt.Sprintf(" under --root %q", so.root)
-				}
-				return fmt.Errorf("layer %d: store path%s %w", i, where, notFound(p, err))
+				return fmt.Errorf("layer %d: store path %w", i, notFound(p, err))
 			}
 		}
 	}
@@ -160,14 +179,6 @@ var checksumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // customisation returns the customisation layer, or nil when there is none.
 func (c *command) customisation(o *cli.IO, conf *streamConf) (layer, error) {
-	if c.CustomisationDir == "" {
-		if c.FakerootState != "" {
-			return nil, cli.Usagef("--fakeroot-state needs --customisation-dir")
-		}
-		if len(c.Exclude) > 0 {
-			return nil, cli.Usagef("--exclude needs --customisation-dir")
-		}
-	}
 	comment := layerstream.LayerInfo{Comment: c.CustomisationComment}
 	switch {
 	case conf.CustomisationLayer != "" && (c.CustomisationDir != "" || c.CustomisationTar != ""):
@@ -179,10 +190,7 @@ func (c *command) customisation(o *cli.IO, conf *streamConf) (layer, error) {
 	case c.CustomisationDir != "":
 		do := &dirOptions{root: c.CustomisationDir, excludes: map[string]bool{}, warn: o.Logf}
 		for _, x := range c.Exclude {
-			name, err := excludeName(x)
-			if err != nil {
-				return nil, cli.Usagef("%v", err)
-			}
+			name, _ := excludeName(x) // checked by validate
 			do.excludes[name] = true
 		}
 		if c.FakerootState != "" {

@@ -58,7 +58,7 @@ func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 		}
 		m := hl + tarw.DataLen(h.Size)
 		if n+m+2*tarw.BlockSize > size {
-			return fmt.Errorf("%q appeared or grew since the layer was measured: %w", h.Name, errdefs.ErrChanged)
+			return fmt.Errorf("files appeared or grew since the layer was measured (noticed at %q): %w", h.Name, errdefs.ErrChanged)
 		}
 		buf, err := p.room(int(hl))
 		if err != nil {

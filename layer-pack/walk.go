@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -60,13 +60,42 @@ func walkTree(ctx context.Context, phys, name string, st *unix.Stat_t, less func
 	return nil
 }
 
+// readDirNames lists a directory with getdents directly: os.Open would
+// also set the descriptor non-blocking and try to register it with the
+// poller, two system calls per directory for nothing.
 func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+	fd, err := openDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	defer f.Close()
-	return f.Readdirnames(-1)
+	defer unix.Close(fd)
+	buf := direntBuf.Get().(*[]byte)
+	defer direntBuf.Put(buf)
+	var names []string
+	for {
+		n, err := unix.ReadDirent(fd, *buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "getdents", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = unix.ParseDirent((*buf)[:n], -1, names)
+	}
+}
+
+var direntBuf = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func openDir(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }
 
 // lstat is unix.Lstat with EINTR retried and errors as *fs.PathError.

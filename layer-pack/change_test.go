@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+)
+
+// TestChangedBetweenMeasureAndWrite: a store that changes after a layer
+// was measured fails with ErrChanged naming the file (or the layer), never
+// a layer that disagrees with its announced size. (A change small enough
+// for the block and record padding to absorb gives a layer whose headers
+// and data still agree, so the changes here are larger.)
+func TestChangedBetweenMeasureAndWrite(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(dir string) error
+		want   string
+	}{
+		{"FileGrew", func(d string) error { return os.WriteFile(filepath.Join(d, "b"), make([]byte, 40000), 0o644) }, "appeared or grew since the layer was measured"},
+		{"FileAppeared", func(d string) error { return os.WriteFile(filepath.Join(d, "a0"), make([]byte, 20000), 0o644) }, "appeared or grew since the layer was measured"},
+		{"FileShrank", func(d string) error { return os.WriteFile(filepath.Join(d, "b"), nil, 0o644) }, "vanished or shrank since the layer was measured"},
+		{"FileVanished", func(d string) error { return os.Remove(filepath.Join(d, "b")) }, "vanished or shrank since the layer was measured"},
+		{"DirectoryVanished", func(d string) error { return os.RemoveAll(d) }, `store path "/store/aaa-x": not found`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "store", "aaa-x")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"a", "b", "c"} {
+				if err := os.WriteFile(filepath.Join(dir, f), make([]byte, 20000), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l := storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-x"})
+			size, err := l.measure(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.change(dir); err != nil {
+				t.Fatal(err)
+			}
+			p := startPipeline(layerstream.NewWriter(io.Discard))
+			err = p.begin(size)
+			if err == nil {
+				err = l.emit(context.Background(), p, size)
+			}
+			err = p.finish(err)
+			if !errors.Is(err, errdefs.ErrChanged) && !errors.Is(err, errdefs.ErrNotFound) {
+				t.Fatalf("err = %v, want ErrChanged or ErrNotFound", err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %q, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestCopyFileChecksIdentity: copyFile refuses a file that is no longer
+// the one examined: other size, other inode, now a symlink, or gone.
+func TestCopyFileChecksIdentity(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	other := filepath.Join(dir, "other")
+	for _, p := range []string{file, other} {
+		if err := os.WriteFile(p, []byte("12345"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink("f", link); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(file, &st); err != nil {
+		t.Fatal(err)
+	}
+	examined := func(phys string, size int64) *entry {
+		e := &entry{phys: phys, ino: st.Ino, dev: uint64(st.Dev)}
+		e.hdr.Name, e.hdr.Size = "/f", size
+		return e
+	}
+	for _, c := range []struct {
+		name string
+		e    *entry
+		want string
+	}{
+		{"SizeChanged", examined(file, 4), "size changed from 4 to 5 bytes"},
+		{"Replaced", examined(other, 5), "was replaced while packing"},
+		{"NowASymlink", examined(link, 5), "became a symlink while packing"},
+		{"Vanished", examined(filepath.Join(dir, "gone"), 5), "vanished while packing"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := startPipeline(layerstream.NewWriter(io.Discard))
+			err := p.finish(copyFile(p, c.e))
+			if !errors.Is(err, errdefs.ErrChanged) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want ErrChanged mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestMemoryDoesNotGrowWithData streams 128 MiB (a sparse file)
+// and thousands of small files: what is allocated stays far below the data
+// size, because file data only ever passes through the fixed buffer pool.
+func TestMemoryDoesNotGrowWithData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 128 MiB")
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "store", "aaa-big")
+	if err := os.MkdirAll(filepath.Join(dir, "many"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "sparse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const big = 128 << 20
+	if err := f.Truncate(big); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for i := range 3000 {
+		if err := os.WriteFile(filepath.Join(dir, "many", strings.Repeat("f", i%50+1)+"-"+string(rune('a'+i%26))+itoa(i)), []byte("small file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	layers := []layer{storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-big"})}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	o := &cli.IO{Stdout: io.Discard, Stderr: io.Discard}
+	if err := pack(context.Background(), o, layers, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d MiB to stream %d MiB", allocated>>20, big>>20)
+	if allocated > 32<<20 {
+		t.Errorf("allocated %d MiB to stream %d MiB: allocation grows with the data", allocated>>20, big>>20)
+	}
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
