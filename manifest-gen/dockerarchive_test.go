@@ -50,3 +50,20 @@ func TestArchiveShortLayer(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestArchiveHugeLayerHeader: a layer of 8 GiB or more does not fit a
+// ustar header; the archive then uses a PAX size record, which docker and
+// skopeo read.
+func TestArchiveHugeLayerHeader(t *testing.T) {
+	var buf bytes.Buffer
+	a := newDockerArchive(&buf)
+	const size = 9 << 30
+	if err := a.header(layerMember(0), size); err != nil {
+		t.Fatal(err)
+	}
+	a.tw.Flush() // the header only: the 9 GiB of data are not written
+	h, err := tar.NewReader(&buf).Next()
+	if err != nil || h.Size != size || h.Name != "000/layer.tar" {
+		t.Fatalf("header %+v, %v", h, err)
+	}
+}
