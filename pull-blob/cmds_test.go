@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/compression"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -29,13 +31,16 @@ import (
 
 // testCommands are this package's script commands:
 //
-//	oci-image [-platform OS/ARCH[/VARIANT]]... [-compress C[,C...]] [-layers N] [-layer-size BYTES] [-docker] DIR
-//	    writes an OCI image layout (tag "latest") of a busybox image per
+//	oci-image [-platform OS/ARCH[/VARIANT]]... [-compress C[,C...]] [-layers N] [-layer-size BYTES] [-docker] [-push] DEST
+//	    writes an OCI image layout DEST (tag "latest"), or with -push
+//	    pushes to the registry reference DEST with go-containerregistry
+//	    (skopeo 1.9 cannot push an index from a layout), a busybox image per
 //	    platform: a base layer with /bin/busybox, N layers of LAYER-SIZE
 //	    pseudo-random bytes, and a top layer with /etc/message ("hello
 //	    from OS/ARCH"); Cmd is busybox cat /etc/message. Layer i is
 //	    compressed with the (i mod n)th of C (gzip, zstd or none). Several
 //	    platforms make an image index. -docker uses Docker's media types.
+//	    -bad-diffid N gives layer N a wrong diff_id in the config.
 //	    Sets $LAYOUT_DIGEST (what "latest" points at) and, per platform,
 //	    $CONFIG_OS_ARCH[_VARIANT] (the config digest).
 //	image-ids FILE
@@ -75,23 +80,26 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 	var comp string
 	var layers int
 	var size int64
-	var docker bool
+	var docker, push bool
+	badDiffID := -1
 	rest := parseFlags(ts, "oci-image", args, func(fs *flag.FlagSet) {
 		fs.Var(&platforms, "platform", "")
 		fs.StringVar(&comp, "compress", "gzip", "")
 		fs.IntVar(&layers, "layers", 0, "")
 		fs.Int64Var(&size, "layer-size", 4096, "")
 		fs.BoolVar(&docker, "docker", false, "")
+		fs.BoolVar(&push, "push", false, "")
+		fs.IntVar(&badDiffID, "bad-diffid", -1, "")
 	})
 	if len(rest) != 1 {
-		ts.Fatalf("usage: oci-image [flags] DIR")
+		ts.Fatalf("usage: oci-image [flags] DEST")
 	}
 	if len(platforms) == 0 {
 		platforms = multi{"linux/amd64"}
 	}
 	busybox, err := os.ReadFile("/bin/busybox")
 	ts.Check(err)
-	b := imageBuilder{busybox: busybox, compress: strings.Split(comp, ","), layers: layers, size: size, docker: docker}
+	b := imageBuilder{busybox: busybox, compress: strings.Split(comp, ","), layers: layers, size: size, docker: docker, badDiffID: badDiffID}
 	var imgs []v1.Image
 	var plats []*v1.Platform
 	for _, s := range platforms {
@@ -105,15 +113,8 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 		imgs = append(imgs, img)
 		plats = append(plats, p)
 	}
-	dir := ts.MkAbs(rest[0])
-	lp, err := layout.Write(dir, empty.Index)
-	ts.Check(err)
-	tag := layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "latest"})
-	var top interface{ Digest() (v1.Hash, error) }
-	if len(imgs) == 1 {
-		ts.Check(lp.AppendImage(imgs[0], tag))
-		top = imgs[0]
-	} else {
+	var top interface{ Digest() (v1.Hash, error) } = imgs[0]
+	if len(imgs) > 1 {
 		var idx v1.ImageIndex = empty.Index
 		if docker {
 			idx = mutate.IndexMediaType(idx, types.DockerManifestList)
@@ -121,8 +122,27 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 		for i, img := range imgs {
 			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plats[i]}})
 		}
-		ts.Check(lp.AppendIndex(idx, tag))
 		top = idx
+	}
+	if push {
+		ref, err := name.ParseReference(rest[0])
+		ts.Check(err)
+		switch t := top.(type) {
+		case v1.ImageIndex:
+			ts.Check(remote.WriteIndex(ref, t))
+		case v1.Image:
+			ts.Check(remote.Write(ref, t))
+		}
+	} else {
+		lp, err := layout.Write(ts.MkAbs(rest[0]), empty.Index)
+		ts.Check(err)
+		tag := layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "latest"})
+		switch t := top.(type) {
+		case v1.ImageIndex:
+			ts.Check(lp.AppendIndex(t, tag))
+		case v1.Image:
+			ts.Check(lp.AppendImage(t, tag))
+		}
 	}
 	d, err := top.Digest()
 	ts.Check(err)
@@ -130,11 +150,12 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 type imageBuilder struct {
-	busybox  []byte
-	compress []string
-	layers   int
-	size     int64
-	docker   bool
+	busybox   []byte
+	compress  []string
+	layers    int
+	size      int64
+	docker    bool
+	badDiffID int
 }
 
 // image builds the image for one platform.
@@ -190,6 +211,9 @@ func (b imageBuilder) image(p v1.Platform) (v1.Image, error) {
 	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
 	cf.Created = v1.Time{Time: time.Unix(1, 0).UTC()}
 	cf.Config.Cmd = []string{"/bin/busybox", "cat", "/etc/message"}
+	if i := b.badDiffID; i >= 0 && i < len(cf.RootFS.DiffIDs) {
+		cf.RootFS.DiffIDs[i].Hex = strings.Repeat("0", 64)
+	}
 	return mutate.ConfigFile(img, cf)
 }
 

@@ -29,13 +29,13 @@ func (c *Client) Blob(ctx context.Context, repo name.Repository, dgst v1.Hash, s
 	if dgst.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%s: only sha256 digests are supported: %w", dgst, ErrUnsupported)
 	}
-	hc, err := c.httpClient(ctx, repo)
+	rc, err := c.repoClient(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
-	b := &BlobReader{c: c, hc: hc, ctx: ctx, url: endpoint(repo, "blobs", dgst.String()), want: dgst, size: size, h: sha256.New()}
+	b := &BlobReader{c: c, hc: rc.hc, ctx: ctx, url: endpoint(repo, "blobs", dgst.String()), want: dgst, size: size, h: sha256.New()}
 	if err := b.open(); err != nil {
-		return nil, fmt.Errorf("fetching: %w", err)
+		return nil, fmt.Errorf("fetching: %w", rc.explain(err))
 	}
 	return b, nil
 }

@@ -60,9 +60,10 @@ type Client struct {
 }
 
 type repoClient struct {
-	once sync.Once
-	hc   *http.Client
-	err  error
+	once      sync.Once
+	hc        *http.Client
+	anonymous bool // no credentials were found for the repository
+	err       error
 }
 
 // New returns a Client.
@@ -112,9 +113,9 @@ func baseTransport(opts Options) *http.Transport {
 	}
 }
 
-// httpClient returns the authenticated client for repo, doing the
+// repoClient returns the authenticated client for repo, doing the
 // handshake (ping, credentials, token) the first time.
-func (c *Client) httpClient(ctx context.Context, repo name.Repository) (*http.Client, error) {
+func (c *Client) repoClient(ctx context.Context, repo name.Repository) (*repoClient, error) {
 	key := repo.Name()
 	c.mu.Lock()
 	rc := c.repos[key]
@@ -129,14 +130,15 @@ func (c *Client) httpClient(ctx context.Context, repo name.Repository) (*http.Cl
 			rc.err = err
 			return
 		}
+		rc.anonymous = auth == authn.Anonymous
 		t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.retry, []string{repo.Scope(transport.PullScope)})
 		if err != nil {
-			rc.err = fmt.Errorf("contacting %s: %w", repo.RegistryStr(), describe(err))
+			rc.err = fmt.Errorf("contacting %s: %w", repo.RegistryStr(), rc.explain(describe(err)))
 			return
 		}
 		rc.hc = &http.Client{Transport: t}
 	})
-	return rc.hc, rc.err
+	return rc, rc.err
 }
 
 // RemoteOptions returns go-containerregistry remote options that use the

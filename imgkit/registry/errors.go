@@ -20,6 +20,18 @@ var ErrUnauthorized = errors.New("not authorized")
 // (Docker's schema 1, foreign layer types).
 var ErrUnsupported = errors.New("unsupported")
 
+// explain adds to a refusal what to do about it, which depends on whether
+// credentials were sent.
+func (rc *repoClient) explain(err error) error {
+	switch {
+	case !errors.Is(err, ErrUnauthorized):
+		return err
+	case rc.anonymous:
+		return fmt.Errorf("%w; give credentials with --creds or in Docker's config.json", err)
+	}
+	return fmt.Errorf("%w; the registry refused the credentials given", err)
+}
+
 // describe turns an error of the registry's transport into one line that
 // callers can match with errors.Is: a registry status becomes a sentinel
 // (401/403 ErrUnauthorized, 404 errdefs.ErrNotFound) followed by the codes
@@ -37,7 +49,7 @@ func describe(err error) error {
 		}
 		switch te.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%w (%s); give credentials with --creds or in Docker's config.json", ErrUnauthorized, msg)
+			return fmt.Errorf("%w (%s)", ErrUnauthorized, msg)
 		case http.StatusForbidden:
 			return fmt.Errorf("%w (%s)", ErrUnauthorized, msg)
 		case http.StatusNotFound:

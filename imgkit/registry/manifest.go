@@ -53,7 +53,7 @@ func isImageManifest(mt string) bool {
 // to it; by tag, their hash is returned as the digest to pin. Docker's
 // schema 1 and unknown media types are refused with ErrUnsupported.
 func (c *Client) Manifest(ctx context.Context, ref name.Reference) (*Manifest, error) {
-	hc, err := c.httpClient(ctx, ref.Context())
+	rc, err := c.repoClient(ctx, ref.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -63,13 +63,13 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) (*Manifest, e
 		return nil, err
 	}
 	req.Header.Set("Accept", acceptManifests)
-	resp, err := hc.Do(req)
+	resp, err := rc.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetching manifest %s: %w", ref, describe(err))
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
-		return nil, fmt.Errorf("fetching manifest %s: %w", ref, describe(err))
+		return nil, fmt.Errorf("fetching manifest %s: %w", ref, rc.explain(describe(err)))
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxManifest+1))
 	if err != nil {
