@@ -56,7 +56,6 @@ func rank(g *graph, workers int) *ranking {
 	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize(w)}
 	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
 
-
 	keys := make([]string, n)
 	for i, p := range g.paths {
 		keys[i] = packageName(p)

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The fast ranking must equal a direct, slow implementation of the
+// definition (reference §6.1): every path from a root enumerated one by
+// one, every ancestor set found by its own search, sums in math/big.
+
+// bruteRanking returns the expected order and the popularity of each
+// ranked node.
+func bruteRanking(g *graph) ([]int32, map[int32]*big.Int) {
+	n := int32(g.len())
+	reaches := func(from, to int32) bool { // along one or more edges
+		seen := map[int32]bool{}
+		stack := slices.Clone(g.refs.of(from))
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if x == to {
+				return true
+			}
+			if !seen[x] {
+				seen[x] = true
+				stack = append(stack, g.refs.of(x)...)
+			}
+		}
+		return false
+	}
+	var roots []int32
+	for x := range n {
+		if len(g.users.of(x)) == 0 {
+			roots = append(roots, x)
+		}
+	}
+	reachable := func(x int32) bool {
+		return slices.ContainsFunc(roots, func(r int32) bool { return r == x || reaches(r, x) })
+	}
+	// Ranked: reachable from a root, and no reachable node on a cycle
+	// reaches it (or is it).
+	ranked := map[int32]bool{}
+	for x := range n {
+		if !reachable(x) {
+			continue
+		}
+		infinite := false
+		for u := range n {
+			if reachable(u) && reaches(u, u) && (u == x || reaches(u, x)) {
+				infinite = true
+			}
+		}
+		if !infinite {
+			ranked[x] = true
+		}
+	}
+	// R(u): walk every path from every root, counting arrivals.
+	paths := map[int32]*big.Int{}
+	var walk func(x int32)
+	walk = func(x int32) {
+		if paths[x] == nil {
+			paths[x] = new(big.Int)
+		}
+		paths[x].Add(paths[x], big.NewInt(1))
+		for _, c := range g.refs.of(x) {
+			if ranked[c] {
+				walk(c)
+			}
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	pop := map[int32]*big.Int{}
+	for x := range ranked {
+		sum := new(big.Int)
+		for u := range ranked {
+			if u == x || reaches(u, x) {
+				sum.Add(sum, paths[u])
+			}
+		}
+		pop[x] = sum
+	}
+	var order, rest []int32
+	for x := range n {
+		if ranked[x] {
+			order = append(order, x)
+		} else {
+			rest = append(rest, x)
+		}
+	}
+	byKey := func(a, b int32) int { return strings.Compare(packageName(g.paths[a]), packageName(g.paths[b])) }
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := pop[b].Cmp(pop[a]); c != 0 {
+			return c
+		}
+		return byKey(a, b)
+	})
+	slices.SortFunc(rest, byKey)
+	return append(order, rest...), pop
+}
+
+func checkRanking(t *testing.T, g *graph, workers int) {
+	t.Helper()
+	wantOrder, wantPop := bruteRanking(g)
+	r := rank(g, workers)
+	if !slices.Equal(r.order, wantOrder) {
+		t.Fatalf("order %v, want %v (graph %v)", r.order, wantOrder, g.refs)
+	}
+	if r.ranked != len(wantPop) {
+		t.Fatalf("ranked %d, want %d", r.ranked, len(wantPop))
+	}
+	for x := range int32(g.len()) {
+		got, want := r.popularity(x), wantPop[x]
+		if (got == nil) != (want == nil) || (got != nil && got.Cmp(want) != 0) {
+			t.Fatalf("popularity of %d = %v, want %v", x, got, want)
+		}
+	}
+}
+
+func TestRankMatchesDefinitionOnRandomDAGs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range 300 {
+		n := 1 + rng.IntN(14)
+		p := []float64{0.1, 0.3, 0.6}[i%3]
+		checkRanking(t, randomDAG(t, rng, n, p), 1+i%2)
+	}
+}
+
+func TestRankMatchesDefinitionWithCycles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for range 200 {
+		n := 1 + rng.IntN(12)
+		checkRanking(t, randomCyclic(t, rng, n, 0.25, 0.08), 1)
+	}
+}
+
+// The chunked sums across chunk boundaries and workers, against sums over
+// ancestor sets found one by one (R from its recurrence, in math/big).
+func TestAncestorSumsAcrossChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range 40 {
+		n := 50 + rng.IntN(300)
+		g := randomDAG(t, rng, n, []float64{0.01, 0.03, 0.2}[i%3])
+		want := directPopularity(g)
+		topo := rankable(g)
+		pos := make([]int32, n)
+		for k, x := range topo {
+			pos[x] = int32(k)
+		}
+		parents := topoParents(g, topo, pos)
+		counts, w := pathCounts(parents)
+		for _, chunk := range []int{64, 128, 1024} {
+			for _, workers := range []int{1, 3} {
+				job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunk}
+				sums := job.run(workers)
+				for x := range int32(n) {
+					got := bigOf(sums[int(pos[x])*w : int(pos[x]+1)*w])
+					if got.Cmp(want[x]) != 0 {
+						t.Fatalf("n=%d chunk=%d workers=%d: node %d sums %v, want %v", n, chunk, workers, x, got, want[x])
+					}
+				}
+			}
+		}
+	}
+}
+
+// directPopularity computes popularities of a DAG with math/big: R by its
+// recurrence in a topological order, ancestors by a search per node.
+func directPopularity(g *graph) []*big.Int {
+	n := g.len()
+	topo := rankable(g)
+	r := make([]*big.Int, n)
+	for _, x := range topo {
+		r[x] = new(big.Int)
+		if len(g.users.of(x)) == 0 {
+			r[x].SetInt64(1)
+		}
+		for _, u := range g.users.of(x) {
+			r[x].Add(r[x], r[u])
+		}
+	}
+	out := make([]*big.Int, n)
+	for x := range int32(n) {
+		sum := new(big.Int)
+		seen := map[int32]bool{x: true}
+		stack := []int32{x}
+		for len(stack) > 0 {
+			u := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			sum.Add(sum, r[u])
+			for _, p := range g.users.of(u) {
+				if !seen[p] {
+					seen[p] = true
+					stack = append(stack, p)
+				}
+			}
+		}
+		out[x] = sum
+	}
+	return out
+}
+
+// Deep graphs: path counts far past 2^64 stay exact and keep their order.
+func TestRankDeepGraphsPast64Bits(t *testing.T) {
+	for _, n := range []int{100, 300, 1000} {
+		g := ladder(t, n)
+		want := directPopularity(g)
+		r := rank(g, 2)
+		maxBits := 0
+		for x := range int32(n) {
+			if got := r.popularity(x); got.Cmp(want[x]) != 0 {
+				t.Fatalf("n=%d: node %d has %v, want %v", n, x, got, want[x])
+			}
+			maxBits = max(maxBits, want[x].BitLen())
+		}
+		if maxBits <= 64 {
+			t.Fatalf("n=%d: the largest popularity has %d bits; the test needs more than 64", n, maxBits)
+		}
+		for k := 1; k < n; k++ {
+			a, b := r.popularity(r.order[k-1]), r.popularity(r.order[k])
+			if a.Cmp(b) < 0 {
+				t.Fatalf("n=%d: order[%d] has %v < order[%d] %v", n, k-1, a, k, b)
+			}
+		}
+	}
+}
+
+// Popularities that differ only in their lowest bits, above 2^64, still
+// order correctly: two sinks below a deep ladder, one with an extra root
+// (which adds 1 to its R and 1 to its ancestors' sum).
+func TestRankTieBreakAbove64Bits(t *testing.T) {
+	const n = 200
+	g := buildGraph(t, rand.New(rand.NewPCG(5, 5)), n+3, func(i int) []int {
+		switch {
+		case i < n-2:
+			return []int{i + 1, i + 2}
+		case i < n:
+			return []int{n, n + 1} // the ladder's last two feed both sinks
+		case i == n+2:
+			return []int{n + 1} // an extra root adds 1 to sink n+1
+		}
+		return nil
+	}, func(int) uint64 { return 1 })
+	want := directPopularity(g)
+	r := rank(g, 1)
+	var sinks []int32
+	for x := range int32(g.len()) {
+		if len(g.refs.of(x)) == 0 {
+			sinks = append(sinks, x)
+		}
+	}
+	a, b := want[sinks[0]], want[sinks[1]]
+	if d := new(big.Int).Sub(a, b); d.CmpAbs(big.NewInt(2)) != 0 || a.BitLen() <= 64 {
+		t.Fatalf("test graph: sinks have %v and %v; want them 2 apart above 2^64", a, b)
+	}
+	first := sinks[0]
+	if a.Cmp(b) < 0 {
+		first = sinks[1]
+	}
+	if r.order[0] != first {
+		t.Fatalf("first is %d (%v), want %d", r.order[0], r.popularity(r.order[0]), first)
+	}
+}
+
+// Two wide fans meeting in one node: its second referrer brings more than
+// 32 new ancestors in one word, the case summed as a full word less the
+// missing bits.
+func TestAncestorSumsDenseFans(t *testing.T) {
+	const fan = 150
+	// 0..fan-1 reference X = 2·fan, fan..2·fan-1 reference Y = 2·fan+1,
+	// X and Y reference Z = 2·fan+2.
+	g := buildGraph(t, rand.New(rand.NewPCG(6, 6)), 2*fan+3, func(i int) []int {
+		switch {
+		case i < fan:
+			return []int{2 * fan}
+		case i < 2*fan:
+			return []int{2*fan + 1}
+		case i < 2*fan+2:
+			return []int{2*fan + 2}
+		}
+		return nil
+	}, func(int) uint64 { return 1 })
+	want := directPopularity(g)
+	r := rank(g, 1)
+	for x := range int32(g.len()) {
+		if got := r.popularity(x); got.Cmp(want[x]) != 0 {
+			t.Fatalf("node %d has %v, want %v", x, got, want[x])
+		}
+	}
+}
+
+// addWord against a direct sum, for sparse and dense words, with weights
+// of two words.
+func TestAddWord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	const w = 2
+	n := 100 // a short last word: bits 100..127 are past the chunk's end
+	job := &sumJob{w: w, chunk: 128, weight: make([]uint64, n*w)}
+	for i := range job.weight {
+		job.weight[i] = rng.Uint64() >> 8 // room for sums without overflow
+	}
+	ws := job.workspace(n)
+	ws.prepare(0, n, 2)
+	words := []uint64{1, 1 << 63, ^uint64(0), ^uint64(0) - 1, ^uint64(0) >> 1, 0xff00ff00ff00ff00, 0x0f}
+	for range 200 {
+		words = append(words, rng.Uint64(), rng.Uint64()|rng.Uint64(), rng.Uint64()&rng.Uint64())
+	}
+	for _, d := range words {
+		for k := range 2 {
+			d &= ws.masks[k]
+			if d == 0 {
+				continue
+			}
+			got := make([]uint64, w)
+			ws.addWord(got, k, d)
+			want := new(big.Int)
+			for b := range 64 {
+				if d>>b&1 == 1 {
+					x := k*64 + b
+					want.Add(want, bigOf(job.weight[x*w:x*w+w]))
+				}
+			}
+			if bigOf(got).Cmp(want) != 0 {
+				t.Fatalf("word %d %#x: got %v, want %v", k, d, bigOf(got), want)
+			}
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+)
+
+// The fixed-width arithmetic against math/big, carries and borrows across
+// every word included.
+func TestWideArithmetic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	for range 2000 {
+		w := 1 + rng.IntN(4)
+		a, b := make([]uint64, w), make([]uint64, w)
+		for i := range a {
+			a[i], b[i] = rng.Uint64(), rng.Uint64()
+			if rng.IntN(3) == 0 { // long carry chains
+				a[i] = ^uint64(0)
+			}
+		}
+		ba, bb := bigOf(a), bigOf(b)
+		limit := new(big.Int).Lsh(big.NewInt(1), uint(64*w))
+
+		sum := append([]uint64(nil), a...)
+		carry := addTo(sum, b)
+		want := new(big.Int).Add(ba, bb)
+		if got := new(big.Int).Add(bigOf(sum), new(big.Int).Mul(big.NewInt(int64(carry)), limit)); got.Cmp(want) != 0 {
+			t.Fatalf("%v + %v = %v carry %d", ba, bb, bigOf(sum), carry)
+		}
+		if got, want := compareWide(a, b), ba.Cmp(bb); got != want {
+			t.Fatalf("compare %v %v = %d, want %d", ba, bb, got, want)
+		}
+		if ba.Cmp(bb) >= 0 {
+			diff := append([]uint64(nil), a...)
+			subFrom(diff, b)
+			if bigOf(diff).Cmp(new(big.Int).Sub(ba, bb)) != 0 {
+				t.Fatalf("%v − %v = %v", ba, bb, bigOf(diff))
+			}
+		}
+		if got := wordsOf(a); bigOf(a[:got]).Cmp(ba) != 0 || (got > 1 && a[got-1] == 0) {
+			t.Fatalf("wordsOf(%v) = %d", a, got)
+		}
+	}
+}
+
+// pathCounts widens until the total fits and trims to its width.
+func TestPathCountsWidth(t *testing.T) {
+	for _, c := range []struct {
+		n     int
+		words int
+	}{{10, 1}, {90, 1}, {95, 2}, {200, 3}, {1000, 11}} {
+		g := ladder(t, c.n)
+		topo := rankable(g)
+		pos := make([]int32, c.n)
+		for k, x := range topo {
+			pos[x] = int32(k)
+		}
+		counts, w := pathCounts(topoParents(g, topo, pos))
+		if w != c.words {
+			t.Errorf("ladder of %d: width %d, want %d", c.n, w, c.words)
+		}
+		last := bigOf(counts[(c.n-1)*w:])
+		if fib := fibonacci(c.n); last.Cmp(fib) != 0 {
+			t.Errorf("ladder of %d: R(last) = %v, want %v", c.n, last, fib)
+		}
+	}
+}
+
+// fibonacci(n) is the number of paths through a ladder of n nodes: F(n)
+// with F(1) = F(2) = 1.
+func fibonacci(n int) *big.Int {
+	a, b := big.NewInt(0), big.NewInt(1)
+	for range n - 1 {
+		a.Add(a, b)
+		a, b = b, a
+	}
+	return b
+}
