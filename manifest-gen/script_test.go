@@ -18,6 +18,10 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	// testkit.Main's deferred Cleanup never runs (testscript's Main ends
+	// in os.Exit), so the Docker engine is stopped here, after every
+	// script: t.Cleanup waits for the parallel subtests.
+	t.Cleanup(testkit.Cleanup)
 	p := testkit.Params("testdata/script", nil)
 	for name, cmd := range testkit.ArchiveCommands() {
 		p.Cmds[name] = cmd
