@@ -18,6 +18,9 @@ func CheckImage(file string, oci bool, work string) error {
 			return fmt.Errorf("%s", why)
 		}
 	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
 	layout := filepath.Join(work, "check-oci")
 	bundle := filepath.Join(work, "check-bundle")
 	os.RemoveAll(layout)

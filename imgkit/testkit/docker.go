@@ -66,7 +66,8 @@ func startDocker() (*Docker, string, error) {
 		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig stops the server if the test binary dies without cleaning up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("starting dockerd: %v", err)
 	}

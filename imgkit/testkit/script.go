@@ -16,10 +16,20 @@ var update = flag.Bool("update", false, "rewrite the scripts' expected output wi
 // as each tool in tools (so scripts can `exec closure-scan …`), and
 // process-wide components are stopped after the tests.
 func Main(m *testing.M, tools map[string]func() int) {
-	os.Exit(func() int {
-		defer Cleanup()
-		return testscript.RunMain(m, tools)
-	}())
+	cmds := make(map[string]func(), len(tools))
+	for name, fn := range tools {
+		cmds[name] = func() { os.Exit(fn()) }
+	}
+	// testscript.Main ends in os.Exit, so cleanup must run inside Run.
+	testscript.Main(cleanupM{m}, cmds)
+}
+
+// cleanupM runs the tests, then stops the components they started.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	defer Cleanup()
+	return c.m.Run()
 }
 
 // Params returns the standard parameters for the scripts in dir: explicit

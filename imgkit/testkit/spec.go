@@ -91,9 +91,15 @@ func compressWriter(w io.Writer, kind string) (io.Writer, func() error, error) {
 	return nil, nil, fmt.Errorf("unknown compression %q", kind)
 }
 
+// token is one field of a spec line; quoted fields are never key=value.
+type token struct {
+	s      string
+	quoted bool
+}
+
 // fields splits a spec line on blanks, honouring Go-quoted tokens.
-func fields(line string) ([]string, error) {
-	var out []string
+func fields(line string) ([]token, error) {
+	var out []token
 	for line = strings.TrimLeft(line, " \t"); line != ""; line = strings.TrimLeft(line, " \t") {
 		if line[0] == '"' {
 			q, err := strconv.QuotedPrefix(line)
@@ -101,7 +107,7 @@ func fields(line string) ([]string, error) {
 				return nil, fmt.Errorf("bad quoted string in %q", line)
 			}
 			s, _ := strconv.Unquote(q)
-			out = append(out, s)
+			out = append(out, token{s, true})
 			line = line[len(q):]
 			continue
 		}
@@ -109,16 +115,20 @@ func fields(line string) ([]string, error) {
 		if end < 0 {
 			end = len(line)
 		}
-		out = append(out, line[:end])
+		out = append(out, token{line[:end], false})
 		line = line[end:]
 	}
 	return out, nil
 }
 
 func parseSpecLine(line string) (*tar.Header, io.Reader, error) {
-	f, err := fields(line)
+	toks, err := fields(line)
 	if err != nil {
 		return nil, nil, err
+	}
+	f := make([]string, len(toks))
+	for i, t := range toks {
+		f[i] = t.s
 	}
 	if len(f) < 4 {
 		return nil, nil, fmt.Errorf("want TYPE MODE UID:GID NAME [ARG], got %q", line)
@@ -140,7 +150,7 @@ func parseSpecLine(line string) (*tar.Header, io.Reader, error) {
 	}
 	rest := f[4:]
 	var arg string
-	if len(rest) > 0 && !strings.Contains(rest[0], "=") {
+	if len(rest) > 0 && (toks[4].quoted || !strings.Contains(rest[0], "=")) {
 		arg, rest = rest[0], rest[1:]
 	}
 	var body io.Reader
