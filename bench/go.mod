@@ -3,3 +3,13 @@ module dockertools.dev/bench
 go 1.26
 
 replace dockertools.dev/imgkit => ../imgkit
+
+require dockertools.dev/imgkit v0.0.0-00010101000000-000000000000
+
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
+	github.com/ulikunitz/xz v0.5.17 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
+)

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"dockertools.dev/imgkit/format"
+)
+
+const pipelineRSS = 64 << 20
+
+// benchPipeline: issue 3. popularity | layer-pack | manifest-gen over a
+// generated store, against tar | openssl dgst -sha256 of the same paths.
+func benchPipeline(ctx context.Context, b *bench) result {
+	r := result{target: "ratio ≥ 0.8, RSS < 64 MiB each"}
+	var tools []string
+	for _, t := range []string{"popularity", "layer-pack", "manifest-gen"} {
+		p, err := b.tool(t)
+		if err != nil {
+			return r.failed(err)
+		}
+		tools = append(tools, p)
+	}
+	s := b.sizes
+	m, err := b.store("pipeline", s.pipeBytes, s.pipePaths, s.pipeFiles)
+	if err != nil {
+		return r.failed(err)
+	}
+	graph, err := b.graphFile(m)
+	if err != nil {
+		return r.failed(err)
+	}
+	files, total, err := storeFiles(m.Physical(m.StoreDir))
+	if err != nil {
+		return r.failed(err)
+	}
+	var rel []string
+	for _, p := range m.Paths {
+		rel = append(rel, strings.TrimPrefix(p.Path, "/"))
+	}
+	stages := []stage{
+		command("popularity", tools[0], "--max", "100"),
+		command("layer-pack", tools[1], "--root", m.Root),
+		command("manifest-gen", tools[2], "--name", "bench"),
+	}
+
+	// An untimed run whose image is read back and checked (it also warms
+	// the page cache): right layer count, every diff_id, every path.
+	var plan bytes.Buffer
+	if _, err := b.runFile(ctx, stages[:1], graph, &plan); err != nil {
+		return r.failed(err)
+	}
+	storeLayers, err := planLayers(plan.Bytes())
+	if err != nil {
+		return r.failed(err)
+	}
+	info, err := b.runImage(ctx, stages, graph, m.StoreDir)
+	if err != nil {
+		return r.failed(err)
+	}
+	if n := len(info.layers); n != storeLayers && n != storeLayers+1 {
+		return r.failed(fmt.Errorf("the image has %d layers, the plan %d store layers", n, storeLayers))
+	}
+	if err := checkCovers(info, m); err != nil {
+		return r.failed(err)
+	}
+
+	ours, limit, err := compare(b.runs,
+		func() (sample, error) { return b.tarHashLimit(ctx, m.Root, rel) },
+		func(int) (sample, error) { return b.runFile(ctx, stages, graph, nil) })
+	if err != nil {
+		return r.failed(err)
+	}
+	r.throughput(total, ours, limit)
+	r.met = r.ratio >= 0.8 && ours.best.maxRSS() < pipelineRSS
+	describeStore(&r, m, len(files), total)
+	r.note("peak RSS popularity %s, layer-pack %s, manifest-gen %s; layer-pack used %.1f cores",
+		fmtBytes(ours.best.rss[0]), fmtBytes(ours.best.rss[1]), fmtBytes(ours.best.rss[2]), ours.best.cores(1))
+	r.note("image checked: %d layers (%d store layers planned), every diff_id recomputed, every store path present", len(info.layers), storeLayers)
+	r.note("nixpkgs' stream_layered_image.py was not run (not on this machine); issue 3 puts it at about 0.15 of the limit")
+	return r
+}
+
+// runFile runs stages with a file on stdin.
+func (b *bench) runFile(ctx context.Context, stages []stage, in string, out io.Writer) (sample, error) {
+	f, err := os.Open(in)
+	if err != nil {
+		return sample{}, err
+	}
+	defer f.Close()
+	return b.run(ctx, stages, f, out)
+}
+
+// runImage runs stages that write an image archive and checks the
+// archive as it streams, without storing it.
+func (b *bench) runImage(ctx context.Context, stages []stage, in, storeDir string) (*imageInfo, error) {
+	var info *imageInfo
+	err := b.runChecked(ctx, stages, in, func(r io.Reader) (err error) {
+		info, err = readImage(r, storeDir)
+		return err
+	})
+	return info, err
+}
+
+// runChecked runs stages with the file in on stdin and hands their output
+// to check as it streams.
+func (b *bench) runChecked(ctx context.Context, stages []stage, in string, check func(io.Reader) error) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := check(pr)
+		if err == nil {
+			_, err = io.Copy(io.Discard, pr)
+		}
+		pr.CloseWithError(err)
+		done <- err
+	}()
+	_, err := b.runFile(ctx, stages, in, pw)
+	pw.Close()
+	cerr := <-done
+	switch {
+	case err != nil && cerr != nil:
+		return fmt.Errorf("%w (reading its output: %v)", err, cerr)
+	case cerr != nil:
+		return fmt.Errorf("checking the output of %s: %w", stages[len(stages)-1].name, cerr)
+	}
+	return err
+}
+
+func planLayers(data []byte) (int, error) {
+	plan, err := format.ReadPlan(bytes.NewReader(data))
+	return len(plan), err
+}
