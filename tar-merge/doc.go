@@ -47,8 +47,8 @@
 // layer holds, an unknown type flag. A truncated layer, or one whose bytes
 // do not hash to the config's diff_id, stops it too.
 //
-// Memory grows with the number of paths, never with the bytes; nothing is
-// unpacked to disk. Pass one reads every layer once, hashing it and
+// Memory grows with the number of paths (about half a kilobyte each),
+// never with the bytes; nothing is unpacked to disk. Pass one reads every layer once, hashing it and
 // recording where each file's bytes are; pass two writes the tree, reading
 // each surviving file again from its layer. An uncompressed archive file
 // is read in place. Stdin, a pipe, or a compressed archive is first

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"time"
 
@@ -59,32 +60,25 @@ func (em *emitter) walk(dir *node, prefix string) error {
 	return nil
 }
 
-// epoch is kept for entries with no time of their own (directories the
-// layers imply but never list).
-var epoch = time.Unix(0, 0)
-
 // entry writes one header and, for a file, its content. Every field comes
 // from the layers (or fixed defaults): nothing from the environment.
 func (em *emitter) entry(name string, ino *inode) error {
 	hdr := &tar.Header{
-		Name:     name,
-		Mode:     ino.mode,
-		Uid:      ino.uid,
-		Gid:      ino.gid,
-		Uname:    ino.uname,
-		Gname:    ino.gname,
-		ModTime:  time.Unix(ino.mtime, 0),
-		Devmajor: ino.devmajor,
-		Devminor: ino.devminor,
+		Name:    name,
+		Mode:    int64(ino.mode),
+		Uid:     ino.uid,
+		Gid:     ino.gid,
+		Uname:   ino.uname,
+		Gname:   ino.gname,
+		ModTime: time.Unix(ino.mtime, 0),
 	}
-	if ino.mtime == 0 {
-		hdr.ModTime = epoch
+	x := ino.extra
+	if x == nil {
+		x = &extra{}
 	}
-	for k, v := range ino.xattrs {
-		if hdr.PAXRecords == nil {
-			hdr.PAXRecords = map[string]string{}
-		}
-		hdr.PAXRecords[k] = v
+	hdr.Devmajor, hdr.Devminor = x.devmajor, x.devminor
+	if x.xattrs != nil {
+		hdr.PAXRecords = maps.Clone(x.xattrs)
 	}
 	if ino.shared {
 		if first, ok := em.written[ino]; ok {
@@ -97,7 +91,7 @@ func (em *emitter) entry(name string, ino *inode) error {
 	case tarsafe.Dir:
 		hdr.Typeflag = tar.TypeDir
 	case tarsafe.Symlink:
-		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, ino.link
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, x.link
 	case tarsafe.Char:
 		hdr.Typeflag = tar.TypeChar
 	case tarsafe.Block:

@@ -17,13 +17,14 @@ import (
 // file's bytes back from its layer.
 func flatten(ctx context.Context, o *cli.IO, a *archive.Archive, img *archive.Image, w io.Writer, opts tarsafe.Options) error {
 	t := newTree()
+	counts := make([]int, len(img.Layers))
 	err := scanAll(ctx, img.Layers, opts, runtime.GOMAXPROCS(0), func(i int, entries []scanned) error {
-		o.Debugf("layer %d %s: %d entries", i+1, shortDigest(img.Layers[i].DiffID), len(entries))
+		counts[i] += len(entries)
 		for _, s := range entries {
 			if err := tarsafe.CheckPlace(s.e, t); err != nil {
 				return err
 			}
-			if err := t.apply(s.e, s.loc, i); err != nil {
+			if err := t.apply(s.e, s.loc, int32(i)); err != nil {
 				return err
 			}
 		}
@@ -31,6 +32,9 @@ func flatten(ctx context.Context, o *cli.IO, a *archive.Archive, img *archive.Im
 	})
 	if err != nil {
 		return err
+	}
+	for i, n := range counts {
+		o.Debugf("layer %d %s: %d entries applied", i+1, shortDigest(img.Layers[i].DiffID), n)
 	}
 	em := &emitter{tw: tar.NewWriter(w), written: map[*inode]string{}, buf: make([]byte, 1<<20)}
 	for _, l := range img.Layers {

@@ -24,14 +24,22 @@ type scanned struct {
 // scanBuf is the read size while skipping over file data.
 const scanBuf = 256 << 10
 
+// Scanned entries travel to the tree in chunks of chunkLen, at most
+// feedChunks chunks ahead per layer: memory stays bounded however many
+// entries a layer has, while later layers are hashed in parallel.
+const (
+	chunkLen   = 1024
+	feedChunks = 64
+)
+
 // scanLayer is the first pass over layer i: it reads every byte once (the
 // layer's reader hashes them and fails at EOF when they do not match the
-// diff_id), classifies every header, and records where each entry's data
-// is. Nothing is kept of the data itself.
-func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Options) ([]scanned, error) {
+// diff_id), classifies every header, and sends each entry, with where its
+// data is, to out in chunks. Nothing is kept of the data itself.
+func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Options, out chan<- []scanned) error {
 	kind, err := l.Compression()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	limit := int64(-1) // bytes in the uncompressed layer, when known for free
 	if kind == compress.None {
@@ -39,23 +47,34 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 	}
 	r, err := l.Open()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer r.Close()
 	cr := &counter{r: r}
 	tr := tar.NewReader(cr)
 	buf := make([]byte, scanBuf)
-	var out []scanned
+	chunk := make([]scanned, 0, chunkLen)
+	send := func() error {
+		select {
+		case out <- chunk:
+			chunk = make([]scanned, 0, chunkLen)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	last := ""
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if len(chunk) == chunkLen {
+			if err := send(); err != nil {
+				return err
+			}
 		}
 		// Read what is left of the previous entry's data, so the
 		// count is at the end of it: the next header starts at the
 		// following block boundary.
 		if err := drain(tr, buf); err != nil {
-			return nil, readError(err, last)
+			return readError(err, last)
 		}
 		hdrOff := (cr.n + blockSize - 1) &^ (blockSize - 1)
 		hdr, err := tr.Next()
@@ -63,7 +82,7 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 			break
 		}
 		if err != nil {
-			return nil, readError(err, last)
+			return readError(err, last)
 		}
 		last = hdr.Name
 		o := opts
@@ -74,18 +93,18 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 		}
 		e, err := tarsafe.Classify(hdr, o)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, scanned{e: e, loc: location{
-			layer: i, dataOff: cr.n, hdrOff: hdrOff, size: hdr.Size, sparse: sparse,
+		chunk = append(chunk, scanned{e: e, loc: location{
+			layer: int32(i), dataOff: cr.n, hdrOff: hdrOff, size: hdr.Size, sparse: sparse,
 		}})
 	}
 	// The bytes after the end-of-archive marker count in the diff_id:
 	// reading them to EOF is what runs the digest check.
 	if err := drain(r, buf); err != nil {
-		return nil, readError(err, last)
+		return readError(err, last)
 	}
-	return out, nil
+	return send()
 }
 
 const blockSize = 512
@@ -142,45 +161,48 @@ func (c *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// scanResult is a scanned layer, or why it could not be.
-type scanResult struct {
-	entries []scanned
-	err     error
+// feed carries one layer's entries from its scanner to the tree.
+type feed struct {
+	chunks chan []scanned
+	err    error // set before chunks is closed
 }
 
 // scanAll scans the layers with up to workers layers in flight and hands
-// each result to apply in layer order, so the tree is built bottom up
+// their entries to apply in layer order, so the tree is built bottom up
 // while later layers are still being hashed.
 func scanAll(ctx context.Context, layers []*archive.Layer, opts tarsafe.Options, workers int, apply func(i int, entries []scanned) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([]chan scanResult, len(layers))
-	for i := range results {
-		results[i] = make(chan scanResult, 1)
+	feeds := make([]*feed, len(layers))
+	for i := range feeds {
+		feeds[i] = &feed{chunks: make(chan []scanned, feedChunks)}
 	}
 	sem := make(chan struct{}, max(workers, 1))
 	go func() {
 		for i, l := range layers {
+			f := feeds[i]
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				results[i] <- scanResult{err: ctx.Err()}
+				f.err = ctx.Err()
+				close(f.chunks)
 				continue
 			}
 			go func() {
-				entries, err := scanLayer(ctx, l, i, opts)
+				f.err = scanLayer(ctx, l, i, opts, f.chunks)
+				close(f.chunks)
 				<-sem
-				results[i] <- scanResult{entries, err}
 			}()
 		}
 	}()
-	for i := range layers {
-		res := <-results[i]
-		if res.err == nil {
-			res.err = apply(i, res.entries)
+	for i, f := range feeds {
+		for chunk := range f.chunks {
+			if err := apply(i, chunk); err != nil {
+				return layerError(i, layers[i], err)
+			}
 		}
-		if res.err != nil {
-			return layerError(i, layers[i], res.err)
+		if f.err != nil {
+			return layerError(i, layers[i], f.err)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"maps"
 	"path"
 	"strings"
 
@@ -13,38 +14,45 @@ import (
 // later change through either (Docker applies the link header's mode and
 // owner to the shared file) and the content are seen by both, and a
 // whiteout of one path leaves the others intact.
+// One is kept per path of the output, so its fields are packed; what few
+// entries have (a link target, device numbers, xattrs) is in extra.
 type inode struct {
-	kind               tarsafe.Kind
-	mode               int64
-	uid, gid           int
-	uname, gname       string
-	mtime              int64
+	kind tarsafe.Kind
+	// shared is set once a hardlink names this inode: the output then
+	// writes it once and links the other paths to it.
+	shared       bool
+	mode         uint32 // mode & 07777
+	uid, gid     int
+	uname, gname string // interned
+	mtime        int64
+	// Content of a regular file: where it is in its uncompressed layer.
+	content location
+	extra   *extra
+}
+
+// extra is the metadata of symlinks, devices and files with extended
+// attributes.
+type extra struct {
 	link               string // symlink target
 	devmajor, devminor int64
 	xattrs             map[string]string // PAX SCHILY.xattr.* records
-
-	// Content of a regular file: where it is in its uncompressed layer.
-	content location
-	// shared is set once a hardlink names this inode: the output then
-	// writes it once and links the other paths to it.
-	shared bool
 }
 
 // location is where an entry's bytes are in its layer's uncompressed tar.
 type location struct {
-	layer   int   // index in the image's layers, bottom first
+	layer   int32 // index in the image's layers, bottom first
+	sparse  bool  // the data must be read back through a tar reader
 	dataOff int64 // of the data
 	hdrOff  int64 // of the entry's first header block (for sparse files)
 	size    int64
-	sparse  bool // the data must be read back through a tar reader
 }
 
 // node is one path of the merged tree.
 type node struct {
 	name   string
 	ino    *inode
-	origin int              // the layer that last wrote this path
 	kids   map[string]*node // directories only
+	origin int32            // the layer that last wrote this path
 }
 
 // tree is the root filesystem as the layers applied so far make it.
@@ -98,7 +106,7 @@ func parentPath(p string) string {
 // parentOf returns the directory that will hold p, creating missing
 // directories (mode 0755, owner 0:0, as Docker does) marked as written by
 // layer k.
-func (t *tree) parentOf(p string, k int) *node {
+func (t *tree) parentOf(p string, k int32) *node {
 	n := t.root
 	dir := path.Dir(p)
 	if dir == "." {
@@ -117,7 +125,7 @@ func (t *tree) parentOf(p string, k int) *node {
 }
 
 // apply applies one entry of layer k. tarsafe.CheckPlace has run.
-func (t *tree) apply(e tarsafe.Entry, loc location, k int) error {
+func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 	switch e.Kind {
 	case tarsafe.Ignored:
 		return nil
@@ -170,7 +178,7 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int) error {
 
 // hideLower removes what layers below k put under d, keeping what layer k
 // itself wrote there (Docker's and the OCI spec's opaque rule).
-func hideLower(d *node, k int) {
+func hideLower(d *node, k int32) {
 	for name, c := range d.kids {
 		switch {
 		case c.origin < k:
@@ -191,13 +199,19 @@ func (t *tree) intern(s string) string {
 
 func (t *tree) newInode(e tarsafe.Entry, loc location) *inode {
 	h := e.Header
-	ino := &inode{kind: e.Kind, devmajor: h.Devmajor, devminor: h.Devminor, xattrs: xattrs(h)}
+	ino := &inode{kind: e.Kind}
 	t.setOwnerMode(ino, h)
-	if e.Kind == tarsafe.Symlink {
-		ino.link = h.Linkname
-	}
-	if e.Kind == tarsafe.Regular {
+	x := extra{xattrs: xattrs(h)}
+	switch e.Kind {
+	case tarsafe.Symlink:
+		x.link = h.Linkname
+	case tarsafe.Char, tarsafe.Block:
+		x.devmajor, x.devminor = h.Devmajor, h.Devminor
+	case tarsafe.Regular:
 		ino.content = loc
+	}
+	if x.link != "" || x.devmajor != 0 || x.devminor != 0 || x.xattrs != nil {
+		ino.extra = &x
 	}
 	return ino
 }
@@ -205,7 +219,7 @@ func (t *tree) newInode(e tarsafe.Entry, loc location) *inode {
 // setOwnerMode copies what Docker sets on a path from its header: mode
 // bits, owner, modification time (to the second).
 func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
-	ino.mode = h.Mode & 0o7777
+	ino.mode = uint32(h.Mode & 0o7777)
 	ino.uid, ino.gid = h.Uid, h.Gid
 	ino.uname, ino.gname = t.intern(h.Uname), t.intern(h.Gname)
 	ino.mtime = h.ModTime.Unix()
@@ -215,18 +229,15 @@ func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
 // extended attributes added to the old ones (Docker sets them and never
 // removes any).
 func (t *tree) mergeDir(old *inode, h *tar.Header) *inode {
-	ino := &inode{kind: tarsafe.Dir}
+	ino := &inode{kind: tarsafe.Dir, extra: old.extra}
 	t.setOwnerMode(ino, h)
-	ino.xattrs = old.xattrs
 	if x := xattrs(h); x != nil {
 		merged := map[string]string{}
-		for k, v := range old.xattrs {
-			merged[k] = v
+		if old.extra != nil {
+			maps.Copy(merged, old.extra.xattrs)
 		}
-		for k, v := range x {
-			merged[k] = v
-		}
-		ino.xattrs = merged
+		maps.Copy(merged, x)
+		ino.extra = &extra{xattrs: merged}
 	}
 	return ino
 }
