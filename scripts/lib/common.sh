@@ -1,0 +1,63 @@
+# common.sh: helpers shared by the workflows in scripts/ (POSIX sh). It is
+# sourced, not run: the script sets prog (its name) and here (its
+# directory) first.
+#
+# Conventions it carries out (STYLE.md): errors are one line,
+# "prog: context: cause"; a usage error exits 2, any other failure 1; a
+# script's temporary files live in one directory removed on every exit.
+
+usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
+
+usage_error() {
+	printf '%s: %s (see %s --help)\n' "$prog" "$1" "$prog" >&2
+	exit 2
+}
+
+die() {
+	printf '%s: %s\n' "$prog" "$1" >&2
+	exit 1
+}
+
+warn() { printf '%s: %s\n' "$prog" "$1" >&2; }
+
+# The tools come from PATH, else from the bin/ directory `make build` fills.
+if ! command -v layer-pack >/dev/null 2>&1 && [ -x "$here/../bin/layer-pack" ]; then
+	PATH=$here/../bin:$PATH
+fi
+
+# Nothing of the caller's environment may reach the output: files made here
+# get the modes Nix builds use, and tools sort by bytes, not by locale.
+umask 022
+LC_ALL=C
+export LC_ALL
+
+# need_value OPTION ARGC: a usage error unless OPTION has a value after it.
+need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
+
+# check_uint OPTION VALUE: a usage error unless VALUE is a decimal integer.
+check_uint() {
+	case $2 in
+	'' | *[!0-9]*) usage_error "$1 \"$2\": want a non-negative integer" ;;
+	esac
+	[ ${#2} -le 9 ] || usage_error "$1 \"$2\": too large"
+}
+
+# abs_path PATH prints PATH made absolute against the working directory,
+# without resolving symlinks.
+abs_path() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
+	esac
+}
+
+# make_work DIR creates the script's temporary directory inside DIR and
+# removes it on every exit. Workflows that chmod or fakeroot files inside
+# it make them writable again first.
+make_work() {
+	work=$(mktemp -d "$1/.${prog}.XXXXXX" 2>/dev/null) ||
+		die "cannot create a temporary directory in \"$1\""
+	trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}

@@ -1,0 +1,77 @@
+# fakeroot.sh: --extra-commands, --fake-root-commands and
+# --enable-fakechroot (sourced after common.sh).
+#
+# As in nixpkgs, extra commands run first, unprivileged, in the
+# customisation root; fake-root commands then run under fakeroot, whose
+# saved state (fakeroot -s) layer-pack reads, so chown, chmod and mknod
+# done there survive in the layer (fakeroot works on libc calls, and
+# layer-pack is a Go program that makes its own). Their output goes to
+# stderr: stdout may be carrying the image.
+
+# run_extra_commands ROOT CMD
+run_extra_commands() {
+	(cd "$1" && sh -ec "$2") >&2 || die "--extra-commands: the commands failed (status $?)"
+}
+
+# run_fake_root_commands ROOT STATE CMD CHROOT: CHROOT is 1 for
+# --enable-fakechroot.
+run_fake_root_commands() {
+	if [ "$4" = 1 ]; then
+		fakechroot_run "$1" "$2" "$3"
+	else
+		(cd "$1" && fakeroot -s "$2" -- sh -ec "$3") >&2
+	fi || die "--fake-root-commands: the commands failed (status $?)"
+}
+
+# With --enable-fakechroot the commands see the customisation root as /
+# (mkdir /bin works), through proot, with /dev, /proc, /sys and the store
+# bound in as nixpkgs binds them. nixpkgs' commands come from the store;
+# here they may come from the host, so the host's /usr, /bin, /sbin and
+# /lib* are bound under $fakechroot_host (left out of the layer like the
+# other binds) with PATH pointing there, and the host's dynamic loader is
+# bound at its own path, where host programs look for it.
+# LD_LIBRARY_PATH reaches the host libraries and fakeroot's library
+# inside the root: a program that brings its own C library may prefer
+# the host's while it is set.
+fakechroot_host=/.dockertools-host
+
+# fakechroot_run ROOT STATE CMD
+fakechroot_run() {
+	fr_sh=$(command -v sh)
+	set -- "$1" "$2" "$3" -r "$1" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir"
+	for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32; do
+		[ ! -d "$d" ] || set -- "$@" -b "$d:$fakechroot_host$d"
+	done
+	fr_libs=
+	for bin in "$fr_sh" "$(command -v mkdir)"; do
+		# ldd lists "lib => /dir/lib (addr)" and the loader as "/path (addr)".
+		for word in $(ldd "$bin" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) .*/\1/p;s/.*=> \(\/[^ ]*\) .*/\1/p'); do
+			case $word in
+			/*/ld-*) [ ! -e "$word" ] || set -- "$@" -b "$word" ;;
+			/*) fr_libs=$fr_libs:$fakechroot_host${word%/*} ;;
+			esac
+		done
+	done
+	fr_path=
+	fr_ifs=$IFS
+	IFS=:
+	for d in $PATH; do
+		case $d in
+		/usr/* | /bin | /sbin) fr_path=$fr_path:$fakechroot_host$d ;;
+		esac
+	done
+	IFS=$fr_ifs
+	fr_proot=$(command -v proot) || die "--enable-fakechroot needs proot, which is not installed"
+	root=$1 state=$2 cmd=$3
+	shift 3
+	# fakeroot sets LD_LIBRARY_PATH to its library's host directory; the
+	# same directories under $fakechroot_host serve the programs inside.
+	(cd "$root" && fakeroot -s "$state" -- sh -c '
+		guest=
+		IFS=:
+		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
+		unset IFS
+		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} exec "$@"
+	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec "$cmd") >&2
+}
+
