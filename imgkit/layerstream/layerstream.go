@@ -27,10 +27,26 @@ const (
 
 // LayerInfo describes one layer in the trailer.
 type LayerInfo struct {
-	DiffID  string   `json:"diff_id"`
-	Size    int64    `json:"size"`
-	Paths   []string `json:"paths,omitempty"`
-	Comment string   `json:"comment,omitempty"`
+	DiffID string   `json:"diff_id"`
+	Size   int64    `json:"size"`
+	Paths  []string `json:"paths,omitempty"` // see MarshalJSON
+
+	Comment string `json:"comment,omitempty"`
+}
+
+// MarshalJSON writes paths when they are given, even empty: [] (an empty
+// store layer, "store paths: []") differs from no paths at all.
+func (l LayerInfo) MarshalJSON() ([]byte, error) {
+	out := struct {
+		DiffID  string    `json:"diff_id"`
+		Size    int64     `json:"size"`
+		Paths   *[]string `json:"paths,omitempty"`
+		Comment string    `json:"comment,omitempty"`
+	}{DiffID: l.DiffID, Size: l.Size, Comment: l.Comment}
+	if l.Paths != nil {
+		out.Paths = &l.Paths
+	}
+	return json.Marshal(out)
 }
 
 // Trailer is the last member of a layer stream.
@@ -51,18 +67,19 @@ func header(name string, size int64) *tar.Header {
 		Size:     size,
 		Mode:     0o644,
 		ModTime:  time.Unix(0, 0),
-		Format:   tar.FormatUSTAR,
+		// No Format: archive/tar writes USTAR, and PAX only for a member of
+		// 8 GiB or more, which USTAR's size field cannot hold.
 	}
 }
 
 // Writer writes a layer stream. Its output depends only on the bytes and
 // descriptions given to it.
 type Writer struct {
-	tw      *tar.Writer
-	layers  []LayerInfo
-	open    *LayerWriter
-	config  bool
-	closed  bool
+	tw     *tar.Writer
+	layers []LayerInfo
+	open   *LayerWriter
+	config bool
+	closed bool
 }
 
 // NewWriter returns a Writer writing to w.
