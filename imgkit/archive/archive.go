@@ -24,11 +24,12 @@ type Archive struct {
 	// Format is "docker" (manifest.json) or "oci" (index.json only).
 	Format string
 
-	name    string // for messages
-	f       *os.File
-	size    int64
-	stat    os.FileInfo // of an input read in place; nil for a temporary file
-	members map[string]*member
+	name     string // for messages
+	f        *os.File
+	borrowed bool // f is the caller's stdin: not closed
+	size     int64
+	stat     os.FileInfo // of an input read in place; nil for a temporary file
+	members  map[string]*member
 }
 
 // Image is one image of an archive.
@@ -66,11 +67,18 @@ func display(name string) string {
 func open(name string, stdin io.Reader) (*Archive, error) {
 	a := &Archive{name: display(name)}
 	if name == "-" {
-		f, err := spool(stdin)
-		if err != nil {
-			return nil, err
+		if f, ok := stdin.(*os.File); ok && readableInPlace(f) {
+			// Stdin redirected from an archive file: read in place
+			// with ReadAt, which never moves stdin's offset.
+			a.f, a.borrowed = f, true
+			a.stat, _ = f.Stat()
+		} else {
+			f, err := spool(stdin)
+			if err != nil {
+				return nil, err
+			}
+			a.f = f
 		}
-		a.f = f
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -106,25 +114,32 @@ func open(name string, stdin io.Reader) (*Archive, error) {
 // inPlaceOrSpool returns f itself when it is a regular uncompressed file,
 // with its stat for Unchanged; otherwise a decompressed temporary copy.
 func inPlaceOrSpool(f *os.File) (*os.File, os.FileInfo, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if fi.Mode().IsRegular() {
-		var magic [6]byte
-		n, err := f.ReadAt(magic[:], 0)
-		if err != nil && err != io.EOF {
-			f.Close()
-			return nil, nil, err
-		}
-		if compress.Detect(magic[:n]) == compress.None {
-			return f, fi, nil
-		}
+	if readableInPlace(f) {
+		fi, err := f.Stat()
+		return f, fi, err
 	}
 	defer f.Close()
 	t, err := spool(f)
 	return t, nil, err
+}
+
+// readableInPlace reports whether f is a regular file, uncompressed, read
+// from its start (stdin redirected from a file has offset 0 unless
+// something read it before).
+func readableInPlace(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		return false
+	}
+	var magic [6]byte
+	n, err := f.ReadAt(magic[:], 0)
+	if err != nil && err != io.EOF {
+		return false
+	}
+	return compress.Detect(magic[:n]) == compress.None
 }
 
 // spool decompresses r into an unlinked temporary file.
@@ -158,7 +173,10 @@ func (a *Archive) Close() error {
 	if a.f == nil {
 		return nil
 	}
-	err := a.f.Close()
+	var err error
+	if !a.borrowed {
+		err = a.f.Close()
+	}
 	a.f = nil
 	return err
 }

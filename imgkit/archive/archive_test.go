@@ -68,16 +68,18 @@ func TestOpenReadsEveryLayout(t *testing.T) {
 		name  string
 		opts  testkit.ImageOptions
 		stdin bool
+		pipe  bool // stdin is a pipe, not the file
 	}{
-		{"docker", testkit.ImageOptions{Tags: []string{"app:1"}}, false},
-		{"docker-gzip-archive", testkit.ImageOptions{Tags: []string{"app:1"}, Compress: "gzip"}, false},
-		{"docker-zstd-archive", testkit.ImageOptions{Tags: []string{"app:1"}, Compress: "zstd"}, false},
-		{"docker-xz-archive-stdin", testkit.ImageOptions{Tags: []string{"app:1"}, Compress: "xz"}, true},
-		{"docker-stdin", testkit.ImageOptions{Tags: []string{"app:1"}}, true},
-		{"docker-gzip-layers", testkit.ImageOptions{Tags: []string{"app:1"}, LayerCompress: "gzip"}, false},
-		{"oci", testkit.ImageOptions{OCI: true, Tags: []string{"app:1"}}, false},
-		{"oci-gzip-layers", testkit.ImageOptions{OCI: true, Tags: []string{"app:1"}, LayerCompress: "gzip"}, false},
-		{"oci-zstd-layers-gzip-archive", testkit.ImageOptions{OCI: true, Tags: []string{"app:1"}, LayerCompress: "zstd", Compress: "gzip"}, false},
+		{"docker", testkit.ImageOptions{Tags: []string{"app:1"}}, false, false},
+		{"docker-gzip-archive", testkit.ImageOptions{Tags: []string{"app:1"}, Compress: "gzip"}, false, false},
+		{"docker-zstd-archive", testkit.ImageOptions{Tags: []string{"app:1"}, Compress: "zstd"}, false, false},
+		{"docker-xz-archive-stdin", testkit.ImageOptions{Tags: []string{"app:1"}, Compress: "xz"}, true, false},
+		{"docker-stdin", testkit.ImageOptions{Tags: []string{"app:1"}}, true, false},
+		{"docker-stdin-pipe", testkit.ImageOptions{Tags: []string{"app:1"}}, true, true},
+		{"docker-gzip-layers", testkit.ImageOptions{Tags: []string{"app:1"}, LayerCompress: "gzip"}, false, false},
+		{"oci", testkit.ImageOptions{OCI: true, Tags: []string{"app:1"}}, false, false},
+		{"oci-gzip-layers", testkit.ImageOptions{OCI: true, Tags: []string{"app:1"}, LayerCompress: "gzip"}, false, false},
+		{"oci-zstd-layers-gzip-archive", testkit.ImageOptions{OCI: true, Tags: []string{"app:1"}, LayerCompress: "zstd", Compress: "gzip"}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -92,6 +94,15 @@ func TestOpenReadsEveryLayout(t *testing.T) {
 				}
 				defer f.Close()
 				name, stdin = "-", f
+				if tc.pipe {
+					pr, pw, err := os.Pipe()
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer pr.Close()
+					go func() { io.Copy(pw, f); pw.Close() }()
+					stdin = pr
+				}
 			}
 			a, err := Open(name, stdin)
 			if err != nil {
@@ -101,6 +112,12 @@ func TestOpenReadsEveryLayout(t *testing.T) {
 			// The spool file is unlinked at once: nothing is left in TMPDIR.
 			if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
 				t.Errorf("TMPDIR holds %d files", len(left))
+			}
+			if f, ok := stdin.(*os.File); ok && !tc.pipe && tc.opts.Compress == "" {
+				// Read in place: stdin's offset is left alone.
+				if off, _ := f.Seek(0, io.SeekCurrent); off != 0 {
+					t.Errorf("stdin moved to %d", off)
+				}
 			}
 			img, err := a.Find("app", "1")
 			if err != nil {

@@ -9,9 +9,11 @@
 //
 // manifest.json usually comes last in an archive, so reading one needs
 // random access. A regular, uncompressed file is indexed in one pass over
-// its tar headers (data is skipped by seeking) and then read in place. Stdin,
-// a pipe, or a compressed archive is decompressed once into a temporary file
-// in $TMPDIR; the file is unlinked as soon as it is created, so it holds disk
+// its tar headers (data is skipped by seeking) and then read in place with
+// ReadAt; so is stdin when it is redirected from such a file and nothing
+// has read from it yet (ReadAt leaves its offset alone). A pipe, or a
+// compressed archive, is decompressed once into a temporary file in
+// $TMPDIR; the file is unlinked as soon as it is created, so it holds disk
 // space only while the Archive is open and never outlives the process.
 //
 // # What is verified
