@@ -55,7 +55,8 @@ abs_path() {
 # removes it on every exit. Workflows that chmod or fakeroot files inside
 # it make them writable again first.
 make_work() {
-	work=$(mktemp -d "$1/.${prog}.XXXXXX" 2>/dev/null) ||
+	# Its name is canonical: tools given paths inside it print them as given.
+	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
 	trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 	trap 'exit 130' INT

@@ -45,7 +45,7 @@ fakechroot_run() {
 	fr_libs=
 	for bin in "$fr_sh" "$(command -v mkdir)"; do
 		# ldd lists "lib => /dir/lib (addr)" and the loader as "/path (addr)".
-		for word in $(ldd "$bin" 2>/dev/null | sed -n 's/^[[:space:]]*\([^ ]*\) .*/\1/p;s/.*=> \(\/[^ ]*\) .*/\1/p'); do
+		for word in $(ldd "$bin" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e t -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
 			case $word in
 			/*/ld-*) [ ! -e "$word" ] || set -- "$@" -b "$word" ;;
 			/*) fr_libs=$fr_libs:$fakechroot_host${word%/*} ;;
