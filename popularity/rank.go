@@ -53,6 +53,11 @@ func rank(g *graph, workers int) *ranking {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if n*w > 1<<24 {
+		// Counts of thousands of bits (a graph thousands of levels deep):
+		// each worker's accumulators would pass 128 MiB.
+		workers = 1
+	}
 	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize(w)}
 	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
 
