@@ -19,53 +19,82 @@ import (
 
 // TestChangedBetweenMeasureAndWrite: a store that changes after a layer
 // was measured fails with ErrChanged naming the file (or the layer), never
-// a layer that disagrees with its announced size. (A change small enough
-// for the block and record padding to absorb gives a layer whose headers
-// and data still agree, so the changes here are larger.)
+// a layer that disagrees with its announced size. Both ways of writing a
+// measured layer are checked: from the entries recorded while measuring
+// (the file is named), and by walking again when the layer was too big
+// to record (a change shows as a layer whose size no longer adds up). A
+// file that appears after its directory was listed is not in the layer,
+// as with tar; changes that the block and record padding absorb would give
+// a consistent layer, so the changes here are larger.
 func TestChangedBetweenMeasureAndWrite(t *testing.T) {
+	const grewOrAppeared = "appeared or grew since the layer was measured"
+	const shrankOrVanished = "vanished or shrank since the layer was measured"
 	for _, c := range []struct {
-		name   string
-		change func(dir string) error
-		want   string
+		name         string
+		change       func(dir string) error
+		cached, walk string // "" when the layer is written without error
 	}{
-		{"FileGrew", func(d string) error { return os.WriteFile(filepath.Join(d, "b"), make([]byte, 40000), 0o644) }, "appeared or grew since the layer was measured"},
-		{"FileAppeared", func(d string) error { return os.WriteFile(filepath.Join(d, "a0"), make([]byte, 20000), 0o644) }, "appeared or grew since the layer was measured"},
-		{"FileShrank", func(d string) error { return os.WriteFile(filepath.Join(d, "b"), nil, 0o644) }, "vanished or shrank since the layer was measured"},
-		{"FileVanished", func(d string) error { return os.Remove(filepath.Join(d, "b")) }, "vanished or shrank since the layer was measured"},
-		{"DirectoryVanished", func(d string) error { return os.RemoveAll(d) }, `store path "/store/aaa-x": not found`},
+		{"FileGrew", func(d string) error { return os.WriteFile(filepath.Join(d, "b"), make([]byte, 40000), 0o644) },
+			`"/store/aaa-x/b": size changed from 20000 to 40000 bytes`, grewOrAppeared},
+		{"FileAppeared", func(d string) error { return os.WriteFile(filepath.Join(d, "a0"), make([]byte, 20000), 0o644) },
+			"", grewOrAppeared},
+		{"FileShrank", func(d string) error { return os.WriteFile(filepath.Join(d, "b"), nil, 0o644) },
+			`"/store/aaa-x/b": size changed from 20000 to 0 bytes`, shrankOrVanished},
+		{"FileVanished", func(d string) error { return os.Remove(filepath.Join(d, "b")) },
+			`"/store/aaa-x/b" vanished while packing`, shrankOrVanished},
+		{"FileReplaced", func(d string) error { return os.Rename(filepath.Join(d, "c"), filepath.Join(d, "b")) },
+			`"/store/aaa-x/b" was replaced while packing`, shrankOrVanished},
+		{"DirectoryVanished", func(d string) error { return os.RemoveAll(d) },
+			`"/store/aaa-x/a" vanished while packing`, `store path "/store/aaa-x": not found`},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			root := t.TempDir()
-			dir := filepath.Join(root, "store", "aaa-x")
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range []string{"a", "b", "c"} {
-				if err := os.WriteFile(filepath.Join(dir, f), make([]byte, 20000), 0o644); err != nil {
+		for _, mode := range []struct {
+			name   string
+			budget int
+			want   string
+		}{{"Cached", 0, c.cached}, {"Walked", 1, c.walk}} {
+			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
+				root := t.TempDir()
+				dir := filepath.Join(root, "store", "aaa-x")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}
-			}
-			l := storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-x"})
-			size, err := l.measure(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.change(dir); err != nil {
-				t.Fatal(err)
-			}
-			p := startPipeline(layerstream.NewWriter(io.Discard))
-			err = p.begin(size)
-			if err == nil {
-				err = l.emit(context.Background(), p, size)
-			}
-			err = p.finish(err)
-			if !errors.Is(err, errdefs.ErrChanged) && !errors.Is(err, errdefs.ErrNotFound) {
-				t.Fatalf("err = %v, want ErrChanged or ErrNotFound", err)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("err = %q, want it to mention %q", err, c.want)
-			}
-		})
+				for _, f := range []string{"a", "b", "c"} {
+					if err := os.WriteFile(filepath.Join(dir, f), make([]byte, 20000), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				l := storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-x"})
+				l.budget = mode.budget
+				size, err := l.measure(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (l.cache != nil) != (mode.budget == 0) {
+					t.Fatalf("cached = %v with budget %d", l.cache != nil, mode.budget)
+				}
+				if err := c.change(dir); err != nil {
+					t.Fatal(err)
+				}
+				p := startPipeline(layerstream.NewWriter(io.Discard))
+				err = p.begin(size)
+				if err == nil {
+					err = l.emit(context.Background(), p, size)
+				}
+				if err == nil {
+					err = p.end(layerstream.LayerInfo{}, nil)
+				}
+				err = p.finish(err)
+				switch {
+				case mode.want == "" && err != nil:
+					t.Fatalf("err = %v, want a consistent layer", err)
+				case mode.want == "":
+				case !errors.Is(err, errdefs.ErrChanged) && !errors.Is(err, errdefs.ErrNotFound):
+					t.Fatalf("err = %v, want ErrChanged or ErrNotFound", err)
+				case !strings.Contains(err.Error(), mode.want):
+					t.Errorf("err = %q, want it to mention %q", err, mode.want)
+				}
+			})
+		}
 	}
 }
 

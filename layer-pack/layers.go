@@ -32,6 +32,8 @@ type treeLayer struct {
 	walk   func(ctx context.Context, fn func(e *entry) error) error
 	info   layerstream.LayerInfo
 	check  func(layerstream.LayerInfo) error
+	budget int         // for the entry cache; 0 means cacheBudget
+	cache  *entryCache // what measure recorded, for emit; nil: walk again
 }
 
 func (l *treeLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInfo) error) {
@@ -40,17 +42,31 @@ func (l *treeLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInf
 
 func (l *treeLayer) measure(ctx context.Context) (int64, error) {
 	var n int64
+	budget := l.budget
+	if budget == 0 {
+		budget = cacheBudget
+	}
+	c := newEntryCache(budget)
 	err := l.walk(ctx, func(e *entry) error {
 		m, err := l.format.EntryLen(&e.hdr)
 		n += m
+		c.add(e)
 		return err
 	})
+	if err == nil && !c.full {
+		l.cache = c
+	}
 	return n + tarw.EndLen(n), err
 }
 
 func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
+	walk := l.walk
+	if l.cache != nil {
+		walk = l.cache.each
+		defer func() { l.cache = nil }()
+	}
 	var n int64
-	err := l.walk(ctx, func(e *entry) error {
+	err := walk(ctx, func(e *entry) error {
 		h := &e.hdr
 		hl, err := l.format.HeaderLen(h)
 		if err != nil {

@@ -15,11 +15,12 @@ type measured struct {
 	err  error
 }
 
-// measureAhead measures the layers in order on its own goroutine, keeping
-// up to two layers ahead of the writer, so that walking the next layer's
-// metadata overlaps with reading and hashing the current one.
+// measureAhead measures the layers in order on its own goroutine, one
+// layer ahead of the writer, so that walking the next layer's metadata
+// overlaps with reading and hashing the current one. The channel is
+// unbuffered: at most two layers' entry caches exist at a time.
 func measureAhead(ctx context.Context, layers []layer) <-chan measured {
-	ch := make(chan measured, 1)
+	ch := make(chan measured)
 	go func() {
 		defer close(ch)
 		for _, l := range layers {

@@ -21,8 +21,10 @@ type visitFunc func(phys, name string, st *unix.Stat_t) (descend bool, err error
 
 // walkTree visits the file at phys and, when it is a directory (never a
 // symlink to one), everything below it depth first, each directory's
-// entries sorted by less. Only one directory listing per level is held,
-// so memory does not grow with the size of the tree.
+// entries sorted by less. A directory's entries are examined with fstatat
+// relative to the open directory, which spares the kernel resolving the
+// whole path for each one; the descriptor is closed before descending, so
+// deep trees hold no descriptors and memory holds one listing per level.
 func walkTree(ctx context.Context, phys, name string, st *unix.Stat_t, less func(a, b string) bool, visit visitFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -31,9 +33,37 @@ func walkTree(ctx context.Context, phys, name string, st *unix.Stat_t, less func
 	if err != nil || !descend || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return err
 	}
-	names, err := readDirNames(phys)
+	names, stats, err := readDir(phys, less)
 	if err != nil {
+		var gone *vanishedError
+		if errors.As(err, &gone) {
+			return fmt.Errorf("%q vanished while packing: %w", name+"/"+gone.name, errdefs.ErrChanged)
+		}
 		return fmt.Errorf("reading directory %q: %w", name, err)
+	}
+	for i, n := range names {
+		if err := walkTree(ctx, phys+"/"+n, name+"/"+n, &stats[i], less, visit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// vanishedError is a directory entry that was listed but is gone.
+type vanishedError struct{ name string }
+
+func (e *vanishedError) Error() string { return e.name + " vanished" }
+
+// readDir lists a directory, sorted by less, with each entry's lstat.
+func readDir(dir string, less func(a, b string) bool) ([]string, []unix.Stat_t, error) {
+	fd, err := openDir(dir)
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(fd)
+	names, err := readDirNames(fd)
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "getdents", Path: dir, Err: err}
 	}
 	slices.SortFunc(names, func(a, b string) int {
 		switch {
@@ -44,31 +74,28 @@ func walkTree(ctx context.Context, phys, name string, st *unix.Stat_t, less func
 		}
 		return 0
 	})
-	for _, n := range names {
-		var cst unix.Stat_t
-		cphys, cname := phys+"/"+n, name+"/"+n
-		if err := lstat(cphys, &cst); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("%q vanished while packing: %w", cname, errdefs.ErrChanged)
+	stats := make([]unix.Stat_t, len(names))
+	for i, n := range names {
+		for {
+			err = unix.Fstatat(fd, n, &stats[i], unix.AT_SYMLINK_NOFOLLOW)
+			if err != unix.EINTR {
+				break
 			}
-			return fmt.Errorf("%q: %w", cname, err)
 		}
-		if err := walkTree(ctx, cphys, cname, &cst, less, visit); err != nil {
-			return err
+		if err == unix.ENOENT {
+			return nil, nil, &vanishedError{n}
+		}
+		if err != nil {
+			return nil, nil, &fs.PathError{Op: "lstat", Path: dir + "/" + n, Err: err}
 		}
 	}
-	return nil
+	return names, stats, nil
 }
 
-// readDirNames lists a directory with getdents directly: os.Open would
-// also set the descriptor non-blocking and try to register it with the
-// poller, two system calls per directory for nothing.
-func readDirNames(dir string) ([]string, error) {
-	fd, err := openDir(dir)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(fd)
+// readDirNames lists the open directory fd with getdents directly:
+// os.Open would also set the descriptor non-blocking and try to register
+// it with the poller, two system calls per directory for nothing.
+func readDirNames(fd int) ([]string, error) {
 	buf := direntBuf.Get().(*[]byte)
 	defer direntBuf.Put(buf)
 	var names []string
@@ -78,7 +105,7 @@ func readDirNames(dir string) ([]string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, &fs.PathError{Op: "getdents", Path: dir, Err: err}
+			return nil, err
 		}
 		if n <= 0 {
 			return names, nil
