@@ -16,9 +16,10 @@ import (
 //	    writes an image archive (docker-archive, or OCI layout with -oci)
 //	    holding the uncompressed layer tars LAYER..., bottom first; see
 //	    ImageOptions.
-//	tardiff [-absent-ok PATH]... A B
+//	tardiff [-docker-export] [-absent-ok PATH]... A B
 //	    compares two filesystem tars (see DiffRootfs) and fails listing
-//	    the differences.
+//	    the differences. -docker-export: B is a `docker export`, so the
+//	    paths of DockerCreateAdds may be missing from A.
 func ArchiveCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"mkimage": cmdMkimage,
@@ -57,9 +58,16 @@ func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdTardiff(ts *testscript.TestScript, neg bool, args []string) {
 	var absent multi
-	rest := flags(ts, "tardiff", args, func(fs *flag.FlagSet) { fs.Var(&absent, "absent-ok", "") })
+	var docker bool
+	rest := flags(ts, "tardiff", args, func(fs *flag.FlagSet) {
+		fs.Var(&absent, "absent-ok", "")
+		fs.BoolVar(&docker, "docker-export", false, "")
+	})
 	if len(rest) != 2 {
-		ts.Fatalf("usage: tardiff [-absent-ok PATH]... A B")
+		ts.Fatalf("usage: tardiff [-docker-export] [-absent-ok PATH]... A B")
+	}
+	if docker {
+		absent = append(absent, DockerCreateAdds...)
 	}
 	a, err := os.Open(ts.MkAbs(rest[0]))
 	ts.Check(err)
