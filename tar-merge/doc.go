@@ -23,10 +23,13 @@
 //   - ".wh.NAME" removes NAME as the lower layers have it;
 //     ".wh..wh..opq" removes what the lower layers have in its directory;
 //     neither touches entries of its own layer;
-//   - a hardlink shares its target's file: both paths keep that content
-//     when either is later replaced or removed, and the output keeps them
+//   - a hardlink shares its target's file, and its header's mode, owner and
+//     time apply to that file (as Docker applies them): both paths keep the
+//     content when either is later replaced or removed, and the output keeps them
 //     hardlinked while two or more paths survive (a path whose partners
-//     are all gone is a plain file with the content);
+//     are all gone is a plain file with the content); the target may be a
+//     file of a lower layer, as containerd and Docker's vfs driver allow
+//     (Docker's overlay2 driver refuses such a layer);
 //   - directories that layers imply but never list get mode 0755, owner
 //     0:0, mtime 0.
 //

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -20,6 +21,7 @@ import (
 // emitter is the second pass: it walks the tree in output order and copies
 // each file's bytes from its layer.
 type emitter struct {
+	ctx     context.Context
 	tw      *tar.Writer
 	sources []*layerSource
 	written map[*inode]string // first output name of each shared inode
@@ -121,7 +123,7 @@ func (em *emitter) content(name string, loc location) error {
 	if err != nil {
 		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
 	}
-	n, err := io.CopyBuffer(em.tw, io.LimitReader(r, loc.size), em.buf)
+	n, err := io.CopyBuffer(em.tw, io.LimitReader(ctxReader{em.ctx, r}, loc.size), em.buf)
 	if err == nil && n < loc.size {
 		err = fmt.Errorf("%d of %d bytes: %w", n, loc.size, errdefs.ErrChanged)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -150,7 +151,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // write writes the merged docker-archive: members sorted by name (configs
 // "<digest>.json", layers "<diff_id>/layer.tar", manifest.json,
 // repositories), each with fixed metadata.
-func (m *merger) write(w io.Writer) error {
+func (m *merger) write(ctx context.Context, w io.Writer) error {
 	manifest, err := json.Marshal(m.entries)
 	if err != nil {
 		return err
@@ -179,7 +180,7 @@ func (m *merger) write(w io.Writer) error {
 	tw := tar.NewWriter(w)
 	for _, name := range names {
 		if l := byName[name]; l != nil {
-			err = copyLayer(tw, name, l)
+			err = copyLayer(ctx, tw, name, l)
 		} else {
 			err = writeMember(tw, name, int64(len(small[name])))
 			if err == nil {
@@ -217,7 +218,7 @@ func writeMember(tw *tar.Writer, name string, size int64) error {
 
 // copyLayer writes a layer uncompressed, verified against its diff_id
 // as it is copied.
-func copyLayer(tw *tar.Writer, name string, l *archive.Layer) error {
+func copyLayer(ctx context.Context, tw *tar.Writer, name string, l *archive.Layer) error {
 	size, err := l.UncompressedSize()
 	if err != nil {
 		return err
@@ -230,7 +231,7 @@ func copyLayer(tw *tar.Writer, name string, l *archive.Layer) error {
 		return err
 	}
 	defer r.Close()
-	if _, err := io.CopyN(tw, r, size); err != nil {
+	if _, err := io.CopyN(tw, ctxReader{ctx, r}, size); err != nil {
 		if err == io.EOF {
 			err = fmt.Errorf("shorter than %d bytes: %w", size, errdefs.ErrChanged)
 		}

@@ -61,7 +61,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	for _, a := range archives {
 		m.add(a)
 	}
-	return c.write(o, kind, m.write)
+	return c.write(o, kind, func(w io.Writer) error { return m.write(ctx, w) })
 }
 
 // check refuses flag combinations that make no sense, as usage errors.
