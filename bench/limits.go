@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -38,8 +40,10 @@ func storeFiles(dir string) ([]string, int64, error) {
 }
 
 // readLimit reads files with the given number of parallel readers into a
-// discarded buffer: the machine's read limit with a warm page cache.
-func readLimit(ctx context.Context, files []string, readers int) (sample, error) {
+// discarded buffer: the machine's read limit with a warm page cache. With
+// hashed, each reader also hashes what it reads with sha256 (Go's, which
+// uses SHA-NI): the floor under reading and hashing a store on every core.
+func readLimit(ctx context.Context, files []string, readers int, hashed bool) (sample, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, readers)
@@ -49,12 +53,16 @@ func readLimit(ctx context.Context, files []string, readers int) (sample, error)
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 1<<20)
+			var h hash.Hash
+			if hashed {
+				h = sha256.New()
+			}
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= len(files) {
 					return
 				}
-				if err := readAll(files[i], buf); err != nil {
+				if err := readAll(files[i], buf, h); err != nil {
 					errs[w] = err
 					return
 				}
@@ -71,14 +79,17 @@ func readLimit(ctx context.Context, files []string, readers int) (sample, error)
 	return s, ctx.Err()
 }
 
-func readAll(name string, buf []byte) error {
+func readAll(name string, buf []byte, h hash.Hash) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	for {
-		_, err := f.Read(buf)
+		n, err := f.Read(buf)
+		if h != nil {
+			h.Write(buf[:n])
+		}
 		if err == io.EOF {
 			return nil
 		}

@@ -69,8 +69,18 @@ func benchPipeline(ctx context.Context, b *bench) result {
 		return r.failed(err)
 	}
 
+	// The issue's limit is tar | openssl; reading and hashing on both
+	// cores (the harness's own code) is a stricter one, noted.
+	var strict series
 	ours, limit, err := compare(b.runs,
-		func() (sample, error) { return b.tarHashLimit(ctx, m.Root, rel) },
+		func() (sample, error) {
+			s, err := readLimit(ctx, files, 2, true)
+			strict.add(s)
+			if err != nil {
+				return s, err
+			}
+			return b.tarHashLimit(ctx, m.Root, rel)
+		},
 		func(int) (sample, error) { return b.runFile(ctx, stages, graph, nil) })
 	if err != nil {
 		return r.failed(err)
@@ -81,6 +91,8 @@ func benchPipeline(ctx context.Context, b *bench) result {
 	r.note("peak RSS popularity %s, layer-pack %s, manifest-gen %s; layer-pack used %.1f cores",
 		fmtBytes(ours.best.rss[0]), fmtBytes(ours.best.rss[1]), fmtBytes(ours.best.rss[2]), ours.best.cores(1))
 	r.note("image checked: %d layers (%d store layers planned), every diff_id recomputed, every store path present", len(info.layers), storeLayers)
+	r.note("stricter limit, every file read and sha256-hashed by 2 parallel readers: %s, ratio %.2f (the issue's tar | openssl is bound by tar, one file at a time on one core)",
+		fmtRate(total, strict.best.seconds()), strict.best.seconds()/ours.best.seconds())
 	r.note("nixpkgs' stream_layered_image.py was not run (not on this machine); issue 3 puts it at about 0.15 of the limit")
 	return r
 }

@@ -32,11 +32,11 @@ func benchScan(ctx context.Context, b *bench) result {
 	scan := []stage{command("closure-scan", cs, "--source", "scan", "--root", m.Root, m.Top)}
 
 	// One untimed read warms the page cache for both sides.
-	if _, err := readLimit(ctx, files, 2); err != nil {
+	if _, err := readLimit(ctx, files, 2, false); err != nil {
 		return r.failed(err)
 	}
 	ours, limit, err := compare(b.runs,
-		func() (sample, error) { return readLimit(ctx, files, 2) },
+		func() (sample, error) { return readLimit(ctx, files, 2, false) },
 		func(i int) (sample, error) {
 			var out bytes.Buffer
 			o, err := b.run(ctx, scan, nil, &out)
