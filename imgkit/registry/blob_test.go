@@ -71,14 +71,8 @@ func TestBlob(t *testing.T) {
 				got, err = io.ReadAll(br)
 				br.Close()
 			}
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("error %v, want %v", err, tc.wantErr)
-				}
+			if !checkError(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !bytes.Equal(got, data) {
 				t.Fatalf("read %d bytes that differ from the blob's %d", len(got), len(data))

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -54,14 +53,8 @@ func TestManifest(t *testing.T) {
 				ref = reg.repo().Digest(d.String())
 			}
 			m, err := fastClient(Options{Keychain: emptyKeychain{}}).Manifest(context.Background(), ref)
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("error %v, want %v", err, tc.wantErr)
-				}
+			if !checkError(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if m.MediaType != tc.want || m.Digest != d || string(m.Raw) != tc.body {
 				t.Fatalf("got %s %s, want %s %s", m.MediaType, m.Digest, tc.want, d)
