@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Proxy is a recording HTTP proxy in front of a registry, on a loopback
@@ -23,15 +26,14 @@ type Proxy struct {
 	srv  *http.Server
 	mu   sync.Mutex
 	logf *os.File
-	cut  bool // the one cut has happened
+	cut  bool // the one cut has happened (under mu)
 	opts ProxyOptions
 }
 
 // ProxyOptions configure StartProxy.
 type ProxyOptions struct {
 	// CutAfter, when > 0, cuts the connection of the first blob download
-	// (GET …/blobs/…) longer than CutAfter bytes after CutAfter bytes of
-	// its body, once.
+	// (GET …/blobs/…) to reach CutAfter bytes of its body, there; once.
 	CutAfter int64
 	// OnCut runs at the cut, before the connection is closed (a test stops
 	// or restarts the registry there).
@@ -83,35 +85,51 @@ func isBlobGet(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:")
 }
 
-// modify arms the cut on the first long enough blob download.
+// modify arms the cut on blob downloads longer than CutAfter (or of
+// unknown length) until one of them has been cut.
 func (p *Proxy) modify(resp *http.Response) error {
-	if p.opts.CutAfter <= 0 || !isBlobGet(resp.Request) || resp.ContentLength <= p.opts.CutAfter {
+	if p.opts.CutAfter <= 0 || !isBlobGet(resp.Request) || (resp.ContentLength >= 0 && resp.ContentLength <= p.opts.CutAfter) {
 		return nil
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cut {
-		return nil
+	done := p.cut
+	p.mu.Unlock()
+	if !done {
+		mark, _ := resp.Request.Context().Value(cutKey{}).(*atomic.Bool)
+		resp.Body = &cutBody{ReadCloser: resp.Body, left: p.opts.CutAfter, p: p, mark: mark}
 	}
-	p.cut = true
-	resp.Body = &cutBody{ReadCloser: resp.Body, left: p.opts.CutAfter, onCut: p.opts.OnCut}
-	resp.Header.Set("X-Test-Cut", "1") // seen by record, stripped there
 	return nil
 }
 
+// cutKey holds, in a request's context, the flag record logs as "cut".
+type cutKey struct{}
+
+// cutBody cuts its body after left bytes, unless another body was cut
+// first.
 type cutBody struct {
 	io.ReadCloser
-	left  int64
-	onCut func()
+	left int64
+	p    *Proxy
+	mark *atomic.Bool
 }
 
 var errCut = fmt.Errorf("cut by the test proxy")
 
 func (c *cutBody) Read(b []byte) (int, error) {
 	if c.left <= 0 {
-		if c.onCut != nil {
-			c.onCut()
-			c.onCut = nil
+		c.p.mu.Lock()
+		first := !c.p.cut
+		c.p.cut = true
+		c.p.mu.Unlock()
+		if !first {
+			c.left = math.MaxInt64
+			return c.ReadCloser.Read(b)
+		}
+		if c.p.opts.OnCut != nil {
+			c.p.opts.OnCut()
+		}
+		if c.mark != nil {
+			c.mark.Store(true)
 		}
 		return 0, errCut
 	}
@@ -127,13 +145,14 @@ func (c *cutBody) Read(b []byte) (int, error) {
 func (p *Proxy) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
+		r = r.WithContext(context.WithValue(r.Context(), cutKey{}, &rw.cut))
 		rg := r.Header.Get("Range")
 		if rg == "" {
 			rg = "-"
 		}
 		defer func() {
 			line := fmt.Sprintf("%s %s range=%s status=%d bytes=%d", r.Method, r.URL.Path, rg, rw.status, rw.n)
-			if rw.cut {
+			if rw.cut.Load() {
 				line += " cut"
 			}
 			p.mu.Lock()
@@ -148,14 +167,10 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	n      int64
-	cut    bool
+	cut    atomic.Bool
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if r.Header().Get("X-Test-Cut") != "" {
-		r.Header().Del("X-Test-Cut")
-		r.cut = true
-	}
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
