@@ -58,8 +58,11 @@
 // uncompressed spool file: one decompression, overlapping the network. With
 // --low-disk the compressed blob is spooled instead and decompressed twice
 // (once to verify, once to write): the temporary directory then needs the
-// compressed size of the image rather than the uncompressed one, for about
-// twice the decompression time. A --blob is spooled and verified before
+// compressed size of the image rather than the uncompressed one, for twice
+// the decompression. Measured on a 2.3 GB image of four gzip layers (900 MB
+// compressed) from a local registry: 17 s of CPU by default, 26 s with
+// --low-disk; skopeo copy to a docker-archive took 25 s (a shared 2-core
+// machine, so wall-clock times were too noisy to compare). A --blob is spooled and verified before
 // its first byte is written. A mismatch is an error (exit 1), never a
 // warning.
 //
