@@ -61,7 +61,7 @@
 // compressed size of the image rather than the uncompressed one, for twice
 // the decompression. Measured on a 2.3 GB image of four gzip layers (900 MB
 // compressed) from a local registry: 17 s of CPU by default, 26 s with
-// --low-disk; skopeo copy to a docker-archive took 25 s (a shared 2-core
+// --low-disk; skopeo copy to a docker-archive used 25 s (a shared 2-core
 // machine, so wall-clock times were too noisy to compare). A --blob is spooled and verified before
 // its first byte is written. A mismatch is an error (exit 1), never a
 // warning.
