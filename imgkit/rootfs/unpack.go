@@ -1,0 +1,349 @@
+package rootfs
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/tarsafe"
+)
+
+// UnpackOptions adjust Unpack.
+type UnpackOptions struct {
+	// Tarsafe relaxes the entry rules (devices are refused by default).
+	Tarsafe tarsafe.Options
+	// Debugf, when not nil, receives a line per layer.
+	Debugf func(format string, args ...any)
+}
+
+// Unpack applies img's layers, bottom first, onto dir, which must exist
+// (normally empty), and returns the snapshot of the result. Every layer's
+// bytes are verified against its diff_id; an unsafe entry stops it.
+//
+// An owner the process cannot give (an id not mapped in its user
+// namespace) is recorded in the snapshot as wanted, and the path keeps the
+// process's own. Directory modes and times are applied last, deepest
+// first, so a read-only directory can still be filled.
+func Unpack(ctx context.Context, img *archive.Image, dir string, opts UnpackOptions) (*Snapshot, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	u := &unpacker{root: root, want: map[string][2]uint32{}, dirs: map[string]*tar.Header{}, opts: opts}
+	// An image's root is 0755 root:root unless a layer says otherwise, as
+	// in Docker; a temporary directory is 0700.
+	if err := os.Chmod(root, 0o755); err != nil {
+		return nil, err
+	}
+	u.chown(root, "", 0, 0)
+	for i, l := range img.Layers {
+		if err := u.layer(ctx, l); err != nil {
+			return nil, fmt.Errorf("layer %d %s: %w", i+1, shortDigest(l.DiffID), err)
+		}
+		if opts.Debugf != nil {
+			opts.Debugf("layer %d %s applied", i+1, shortDigest(l.DiffID))
+		}
+	}
+	if err := u.finishDirs(); err != nil {
+		return nil, err
+	}
+	return Take(root, u.want)
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19] + "…"
+	}
+	return d
+}
+
+type unpacker struct {
+	root    string
+	want    map[string][2]uint32   // owners that could not be given
+	dirs    map[string]*tar.Header // directory metadata, applied last
+	written map[string]bool        // paths the current layer wrote
+	opts    UnpackOptions
+	buf     []byte
+}
+
+func (u *unpacker) phys(p string) string {
+	if p == "" {
+		return u.root
+	}
+	return u.root + "/" + p
+}
+
+func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
+	r, err := l.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	u.written = map[string]bool{}
+	tr := tar.NewReader(r)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the layer: %w", err)
+		}
+		e, err := tarsafe.Classify(hdr, u.opts.Tarsafe)
+		if err != nil {
+			return err
+		}
+		if e.Kind == tarsafe.Ignored {
+			continue
+		}
+		if err := tarsafe.CheckPlace(e, tarsafe.DirView(u.root)); err != nil {
+			return err
+		}
+		if err := u.apply(e, tr); err != nil {
+			return fmt.Errorf("entry %q: %w", hdr.Name, err)
+		}
+	}
+	// The digest is checked when the reader reaches its end.
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (u *unpacker) apply(e tarsafe.Entry, data io.Reader) error {
+	switch e.Kind {
+	case tarsafe.Whiteout:
+		if u.written[e.Path] {
+			return nil // a whiteout hides lower layers only
+		}
+		return u.remove(e.Path)
+	case tarsafe.Opaque:
+		return u.opaque(e.Path)
+	}
+	p := u.phys(e.Path)
+	if e.Path != "" {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+	}
+	var st unix.Stat_t
+	exists := unix.Lstat(p, &st) == nil
+	if exists && !(e.Kind == tarsafe.Dir && st.Mode&unix.S_IFMT == unix.S_IFDIR) {
+		if err := u.remove(e.Path); err != nil {
+			return err
+		}
+	}
+	h := e.Header
+	mode := uint32(h.Mode) & 0o7777
+	u.markWritten(e.Path)
+	delete(u.want, e.Path)
+	switch e.Kind {
+	case tarsafe.Dir:
+		if !exists || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			if err := os.Mkdir(p, 0o700); err != nil {
+				return err
+			}
+		}
+		u.chown(p, e.Path, h.Uid, h.Gid)
+		u.dirs[e.Path] = h
+		return nil
+	case tarsafe.Regular:
+		if err := u.writeFile(p, data, h.Size); err != nil {
+			return err
+		}
+	case tarsafe.Symlink:
+		if err := os.Symlink(e.Link, p); err != nil {
+			return err
+		}
+		u.chown(p, e.Path, h.Uid, h.Gid)
+		return setTime(p, h.ModTime)
+	case tarsafe.Hardlink:
+		if err := os.Link(u.phys(e.Link), p); err != nil {
+			return err
+		}
+		if o, ok := u.want[e.Link]; ok {
+			u.want[e.Path] = o
+		}
+		return nil
+	case tarsafe.Fifo:
+		if err := unix.Mkfifo(p, 0o600); err != nil {
+			return &os.PathError{Op: "mkfifo", Path: p, Err: err}
+		}
+	case tarsafe.Char, tarsafe.Block:
+		typ := uint32(unix.S_IFCHR)
+		if e.Kind == tarsafe.Block {
+			typ = unix.S_IFBLK
+		}
+		dev := unix.Mkdev(uint32(h.Devmajor), uint32(h.Devminor))
+		if err := unix.Mknod(p, typ|0o600, int(dev)); err != nil {
+			return &os.PathError{Op: "mknod", Path: p, Err: err}
+		}
+	default:
+		return fmt.Errorf("unexpected %s", e.Kind)
+	}
+	// chown clears set-id bits, so the mode comes after it.
+	u.chown(p, e.Path, h.Uid, h.Gid)
+	if err := os.Chmod(p, os.FileMode(mode&0o777)|setIDBits(mode)); err != nil {
+		return err
+	}
+	return setTime(p, h.ModTime)
+}
+
+func setIDBits(mode uint32) os.FileMode {
+	var m os.FileMode
+	if mode&unix.S_ISUID != 0 {
+		m |= os.ModeSetuid
+	}
+	if mode&unix.S_ISGID != 0 {
+		m |= os.ModeSetgid
+	}
+	if mode&unix.S_ISVTX != 0 {
+		m |= os.ModeSticky
+	}
+	return m
+}
+
+func setTime(p string, t time.Time) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "utimes", Path: p, Err: err}
+	}
+	return nil
+}
+
+func (u *unpacker) writeFile(p string, data io.Reader, size int64) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	if u.buf == nil {
+		u.buf = make([]byte, 1<<20)
+	}
+	n, err := io.CopyBuffer(f, io.LimitReader(data, size), u.buf)
+	if err == nil && n != size {
+		err = fmt.Errorf("the layer ends %d bytes into a file of %d: %w", n, size, io.ErrUnexpectedEOF)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// markWritten records that this layer wrote p, and so its parents (an
+// opaque marker of the same layer keeps them).
+func (u *unpacker) markWritten(p string) {
+	for {
+		u.written[p] = true
+		if p == "" {
+			return
+		}
+		p, _ = splitPath(p)
+	}
+}
+
+// chown gives p its owner; when the id is not ours to give (EINVAL for an
+// id outside the user namespace, EPERM without the capability), the path
+// keeps the process's owner and the wanted one is recorded.
+func (u *unpacker) chown(p, rel string, uid, gid int) {
+	if err := os.Lchown(p, uid, gid); err != nil {
+		u.want[rel] = [2]uint32{uint32(uid), uint32(gid)}
+	}
+}
+
+// remove deletes rel and everything below it, and forgets their pending
+// directory metadata.
+func (u *unpacker) remove(rel string) error {
+	if rel == "" {
+		return u.opaque("")
+	}
+	if err := os.RemoveAll(u.phys(rel)); err != nil {
+		return err
+	}
+	u.forget(rel)
+	return nil
+}
+
+func (u *unpacker) forget(rel string) {
+	for d := range u.dirs {
+		if d == rel || strings.HasPrefix(d, rel+"/") {
+			delete(u.dirs, d)
+		}
+	}
+}
+
+// opaque removes what lower layers put below dir: every entry this layer
+// has not written, as Docker does.
+func (u *unpacker) opaque(dir string) error {
+	entries, err := os.ReadDir(u.phys(dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, de := range entries {
+		rel := joinPath(dir, de.Name())
+		if !u.written[rel] {
+			if err := u.remove(rel); err != nil {
+				return err
+			}
+			continue
+		}
+		if de.IsDir() {
+			if err := u.opaque(rel); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finishDirs applies directory modes and times, deepest first (a child's
+// creation changes its parent's mtime), to directories that are still
+// directories reached without a symlink.
+func (u *unpacker) finishDirs() error {
+	paths := make([]string, 0, len(u.dirs))
+	for p := range u.dirs {
+		paths = append(paths, p)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		di, dj := strings.Count(paths[i], "/"), strings.Count(paths[j], "/")
+		if paths[i] == "" || paths[j] == "" {
+			return paths[j] == "" && paths[i] != ""
+		}
+		if di != dj {
+			return di > dj
+		}
+		return paths[i] < paths[j]
+	})
+	view := tarsafe.DirView(u.root)
+	for _, p := range paths {
+		if p != "" {
+			if k, ok := view.Lookup(p); !ok || k != tarsafe.Dir {
+				continue
+			}
+		}
+		h := u.dirs[p]
+		mode := uint32(h.Mode) & 0o7777
+		if err := os.Chmod(u.phys(p), os.FileMode(mode&0o777)|setIDBits(mode)); err != nil {
+			return err
+		}
+		if err := setTime(u.phys(p), h.ModTime); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package rootfs
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/testkit"
+)
+
+func TestUnpackAppliesLayersInOrder(t *testing.T) {
+	base := spec(
+		"d 0755 0:0 ./",
+		"d 0755 0:0 ./etc",
+		`f 0644 0:0 ./etc/a "a1"`,
+		`f 0644 0:0 ./etc/b "b1"`,
+		"d 0755 0:0 ./etc/sub",
+		`f 0644 0:0 ./etc/sub/x "x1"`,
+		`f 0644 0:0 ./order "a"`,
+	)
+	for _, tc := range []struct {
+		name   string
+		layers []string
+		want   string
+	}{{
+		name:   "upper file wins",
+		layers: []string{base, spec(`f 0600 0:0 ./order "b"`), spec(`f 0640 0:0 ./order "c"`)},
+		want: `d 0755 0:0 .
+d 0755 0:0 etc
+d 0755 0:0 etc/sub
+f 0640 0:0 order "c"
+f 0644 0:0 etc/a "a1"
+f 0644 0:0 etc/b "b1"
+f 0644 0:0 etc/sub/x "x1"
+`,
+	}, {
+		name:   "whiteout hides a lower file and a lower directory",
+		layers: []string{base, spec(`f 0 0:0 ./etc/.wh.a ""`, `f 0 0:0 ./etc/.wh.sub ""`)},
+		want: `d 0755 0:0 .
+d 0755 0:0 etc
+f 0644 0:0 etc/b "b1"
+f 0644 0:0 order "a"
+`,
+	}, {
+		name:   "whiteout leaves its own layer's entry",
+		layers: []string{base, spec(`f 0644 0:0 ./etc/.wh.new ""`, `f 0644 0:0 ./etc/new "n"`)},
+		want: `d 0755 0:0 .
+d 0755 0:0 etc
+d 0755 0:0 etc/sub
+f 0644 0:0 etc/a "a1"
+f 0644 0:0 etc/b "b1"
+f 0644 0:0 etc/new "n"
+f 0644 0:0 etc/sub/x "x1"
+f 0644 0:0 order "a"
+`,
+	}, {
+		name: "opaque directory keeps only its own layer's entries",
+		layers: []string{base, spec(
+			"d 0750 0:0 ./etc",
+			`f 0 0:0 ./etc/.wh..wh..opq ""`,
+			`f 0644 0:0 ./etc/new "n"`,
+			`f 0644 0:0 ./etc/sub/y "y"`,
+		)},
+		want: `d 0750 0:0 etc
+d 0755 0:0 .
+d 0755 0:0 etc/sub
+f 0644 0:0 etc/new "n"
+f 0644 0:0 etc/sub/y "y"
+f 0644 0:0 order "a"
+`,
+	}, {
+		name:   "file replaces directory, directory replaces symlink",
+		layers: []string{base, spec(`f 0644 0:0 ./etc "now a file"`, "l 0777 0:0 ./lnk /etc"), spec("d 0700 0:0 ./lnk", `f 0644 0:0 ./lnk/in "i"`)},
+		want: `d 0700 0:0 lnk
+d 0755 0:0 .
+f 0644 0:0 etc "now a file"
+f 0644 0:0 lnk/in "i"
+f 0644 0:0 order "a"
+`,
+	}, {
+		name:   "hardlink shares the file, read-only directory filled, modes with set-id bits",
+		layers: []string{spec("d 0555 0:0 ./ro", `f 04755 0:0 ./ro/su "s"`, "h 0 0:0 ./ro/su2 ./ro/su", "d 01777 0:0 ./tmp", "p 0600 0:0 ./fifo")},
+		want: `d 0555 0:0 ro
+d 0755 0:0 .
+d 1777 0:0 tmp
+f 4755 0:0 ro/su "s"
+f 4755 0:0 ro/su2 "s"
+p 0600 0:0 fifo
+`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, snap := unpackInto(t, imageOf(t, tc.layers...))
+			if got := listTree(t, dir); got != tc.want {
+				t.Error(diffText(tc.want, got))
+			}
+			if snap.Lookup("") == nil || !snap.Lookup("").IsDir() {
+				t.Errorf("the snapshot has no root directory")
+			}
+		})
+	}
+}
+
+func TestUnpackHardlinkIsOneFile(t *testing.T) {
+	dir, snap := unpackInto(t, imageOf(t, spec(`f 0644 0:0 ./a "data"`, "h 0 0:0 ./b ./a")))
+	a, b := snap.Lookup("a"), snap.Lookup("b")
+	if a == nil || b == nil || a.Ino != b.Ino {
+		t.Fatalf("a and b are not one inode: %+v %+v", a, b)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "b")); string(got) != "data" {
+		t.Errorf("b holds %q", got)
+	}
+}
+
+func TestUnpackOwners(t *testing.T) {
+	needRoot(t)
+	dir, snap := unpackInto(t, imageOf(t, spec("d 0755 1000:1000 ./home", `f 0600 1000:100 ./home/f "x"`, "l 0777 7:7 ./home/l f")))
+	want := `d 0755 0:0 .
+d 0755 1000:1000 home
+f 0600 1000:100 home/f "x"
+l 0777 7:7 home/l -> f
+`
+	if got := listTree(t, dir); got != want {
+		t.Error(diffText(want, got))
+	}
+	if r := snap.Lookup("home/f"); r.WantUid != 1000 || r.WantGid != 100 {
+		t.Errorf("wanted owner %d:%d, want 1000:100", r.WantUid, r.WantGid)
+	}
+}
+
+// TestUnpackRefusesAttacks: entries that would write outside the root, or
+// through a symlink, stop the unpacking and nothing lands outside.
+func TestUnpackRefusesAttacks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layers []string
+		err    error
+		msg    string
+	}{
+		{"DotDotName", []string{spec(`f 0644 0:0 ../escaped "x"`)}, errdefs.ErrUnsafeEntry, "leaves the root"},
+		// Symlinks point at ../../../outside, a directory beside the root.
+		{"SymlinkParent", []string{spec("l 0777 0:0 ./evil ../../../outside", `f 0644 0:0 ./evil/escaped "x"`)}, errdefs.ErrUnsafeEntry, "is a symlink"},
+		{"SymlinkParentInLaterLayer", []string{spec("l 0777 0:0 ./evil ../../../outside"), spec(`f 0644 0:0 ./evil/escaped "x"`)}, errdefs.ErrUnsafeEntry, "is a symlink"},
+		{"HardlinkOutside", []string{spec("h 0 0:0 ./x ../../etc/passwd")}, errdefs.ErrUnsafeEntry, "outside the root"},
+		{"HardlinkThroughSymlink", []string{spec("l 0777 0:0 ./lnk ../../../outside", "h 0 0:0 ./x ./lnk/escaped")}, errdefs.ErrUnsafeEntry, "does not exist"},
+		{"HardlinkToDirectory", []string{spec("d 0755 0:0 ./d", "h 0 0:0 ./x ./d")}, errdefs.ErrUnsafeEntry, "directory"},
+		{"Device", []string{spec("c 0666 0:0 ./dev/null 1:3")}, errdefs.ErrUnsafeEntry, "devices are refused"},
+		{"WhiteoutDotDot", []string{spec(`f 0 0:0 ./.wh.. ""`)}, errdefs.ErrUnsafeEntry, "outside its directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			top := t.TempDir()
+			outside := filepath.Join(top, "outside")
+			must(t, os.Mkdir(outside, 0o755))
+			dir := filepath.Join(top, "a", "b", "root")
+			must(t, os.MkdirAll(dir, 0o755))
+			img := imageOf(t, tc.layers...)
+			_, err := Unpack(context.Background(), img, dir, UnpackOptions{})
+			if err == nil {
+				t.Fatal("Unpack succeeded")
+			}
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %q, want %v containing %q", err, tc.err, tc.msg)
+			}
+			if !strings.HasPrefix(err.Error(), "layer ") {
+				t.Errorf("error %q does not name the layer", err)
+			}
+			if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+				t.Errorf("%d entries written outside the root", len(entries))
+			}
+			if _, err := os.Lstat(filepath.Join(top, "a", "b", "escaped")); err == nil {
+				t.Errorf("a file escaped the root")
+			}
+		})
+	}
+}
+
+func TestUnpackVerifiesDigests(t *testing.T) {
+	dir := t.TempDir()
+	l := layerFile(t, dir, spec(`f 0644 0:0 ./a "x"`))
+	f, err := os.CreateTemp(dir, "img*.tar")
+	must(t, err)
+	must(t, testkit.MakeImage(f, []string{l}, testkit.ImageOptions{BadDiffID: 1}))
+	f.Close()
+	a, err := archive.Open(f.Name(), nil)
+	must(t, err)
+	defer a.Close()
+	root := filepath.Join(dir, "root")
+	must(t, os.Mkdir(root, 0o755))
+	_, err = Unpack(context.Background(), a.Images[0], root, UnpackOptions{})
+	if !errors.Is(err, errdefs.ErrDigestMismatch) {
+		t.Errorf("error %v, want a digest mismatch", err)
+	}
+}
