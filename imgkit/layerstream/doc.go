@@ -24,6 +24,21 @@
 // comment (a history comment used verbatim) are optional; a consumer that
 // needs a history comment and finds none derives it from paths.
 //
+// # Reference layers (version 2)
+//
+// A layer may travel as a reference instead of bytes: the member
+// layers/NNN.ref holds {"diff_id", "size", "blobs": [{"mediaType",
+// "digest", "size"}, …]}, the layer tar's digest and length and at least one
+// stored (compressed) form a registry can serve. Its trailer entry repeats
+// diff_id, size and blobs. layer-pack --cache writes one for a store layer
+// the destination registry is known to hold, so that no store file is read
+// for it; push-blob refers to the blob, and manifest-gen --format stream
+// passes it through. Consumers that need the bytes (a docker-archive or an
+// OCI layout) refuse a reference. A stream with a reference has trailer
+// version 2, which readers of version 1 refuse; a stream without one is
+// still version 1, byte for byte as before.
+//
 // The Reader checks the structure (member names, order, sizes, trailer
-// agreement) always, and with Verify also recomputes every diff_id.
+// agreement) always, and with Verify also recomputes every diff_id (of the
+// layers that carry bytes: a reference's diff_id is taken on its word).
 package layerstream

@@ -16,7 +16,8 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 )
 
-// Version is the trailer version this package writes and reads.
+// Version is the trailer version of a stream without reference layers.
+// A stream with at least one is version RefVersion; this package reads both.
 const Version = 1
 
 // Member names of the non-layer members.
@@ -32,6 +33,9 @@ type LayerInfo struct {
 	Paths  []string `json:"paths,omitempty"` // see MarshalJSON
 
 	Comment string `json:"comment,omitempty"`
+	// Blobs, when not empty, make the layer a reference (see Ref): the
+	// stream carries no bytes for it.
+	Blobs []Blob `json:"blobs,omitempty"`
 }
 
 // MarshalJSON writes paths when they are given, even empty: [] (an empty
@@ -42,7 +46,8 @@ func (l LayerInfo) MarshalJSON() ([]byte, error) {
 		Size    int64     `json:"size"`
 		Paths   *[]string `json:"paths,omitempty"`
 		Comment string    `json:"comment,omitempty"`
-	}{DiffID: l.DiffID, Size: l.Size, Comment: l.Comment}
+		Blobs   []Blob    `json:"blobs,omitempty"`
+	}{DiffID: l.DiffID, Size: l.Size, Comment: l.Comment, Blobs: l.Blobs}
 	if l.Paths != nil {
 		out.Paths = &l.Paths
 	}
@@ -58,7 +63,7 @@ type Trailer struct {
 // MemberName is the member name of the layer at position i.
 func MemberName(i int) string { return fmt.Sprintf("layers/%03d.tar", i) }
 
-var memberRE = regexp.MustCompile(`^layers/([0-9]{3,})\.tar$`)
+var memberRE = regexp.MustCompile(`^layers/([0-9]{3,})\.(tar|ref)$`)
 
 func header(name string, size int64) *tar.Header {
 	return &tar.Header{
@@ -80,6 +85,7 @@ type Writer struct {
 	open   *LayerWriter
 	config bool
 	closed bool
+	refs   bool // a reference layer was written: the trailer is RefVersion
 }
 
 // NewWriter returns a Writer writing to w.
@@ -92,24 +98,38 @@ type LayerWriter struct {
 	size    int64
 	written int64
 	h       hash.Hash
+	started bool // the member header is written
 }
 
-// BeginLayer starts the next layer member, of exactly size bytes.
+// BeginLayer starts the next layer member, of exactly size bytes. The
+// member's header is written with its first bytes (or by Close): a layer
+// that ends as a reference (see LayerWriter.Close) never gets one.
 func (w *Writer) BeginLayer(size int64) (*LayerWriter, error) {
 	if w.open != nil || w.config || w.closed {
 		return nil, errors.New("layer stream: layer started out of order")
 	}
-	if err := w.tw.WriteHeader(header(MemberName(len(w.layers)), size)); err != nil {
-		return nil, fmt.Errorf("writing layer stream: %w", err)
-	}
 	w.open = &LayerWriter{w: w, size: size, h: sha256.New()}
 	return w.open, nil
+}
+
+func (lw *LayerWriter) start() error {
+	if lw.started {
+		return nil
+	}
+	lw.started = true
+	if err := lw.w.tw.WriteHeader(header(MemberName(len(lw.w.layers)), lw.size)); err != nil {
+		return fmt.Errorf("writing layer stream: %w", err)
+	}
+	return nil
 }
 
 // Write passes p into the layer member.
 func (lw *LayerWriter) Write(p []byte) (int, error) {
 	if lw.written+int64(len(p)) > lw.size {
 		return 0, fmt.Errorf("layer %d: more than the announced %d bytes: %w", len(lw.w.layers), lw.size, errdefs.ErrChanged)
+	}
+	if err := lw.start(); err != nil {
+		return 0, err
 	}
 	n, err := lw.w.tw.Write(p)
 	lw.h.Write(p[:n])
@@ -119,12 +139,25 @@ func (lw *LayerWriter) Write(p []byte) (int, error) {
 
 // Close ends the layer. info's Paths and Comment are kept; its DiffID and
 // Size are set from the bytes written. The completed description is returned.
+//
+// When info has Blobs and no byte was written, the layer becomes a
+// reference member instead (as WriteRef writes it), described by info's
+// DiffID, Size and Blobs: a producer can decide that a layer needs no bytes
+// after announcing it.
 func (lw *LayerWriter) Close(info LayerInfo) (LayerInfo, error) {
+	if len(info.Blobs) > 0 && lw.written == 0 && !lw.started {
+		lw.w.open = nil
+		return lw.w.WriteRef(Ref{DiffID: info.DiffID, Size: info.Size, Blobs: info.Blobs}, info)
+	}
+	if err := lw.start(); err != nil {
+		return info, err
+	}
 	if lw.written != lw.size {
 		return info, fmt.Errorf("layer %d: %d bytes written, %d announced: %w", len(lw.w.layers), lw.written, lw.size, errdefs.ErrChanged)
 	}
 	info.DiffID = "sha256:" + hex.EncodeToString(lw.h.Sum(nil))
 	info.Size = lw.size
+	info.Blobs = nil
 	lw.w.layers = append(lw.w.layers, info)
 	lw.w.open = nil
 	return info, nil
@@ -177,7 +210,11 @@ func (w *Writer) Close() error {
 	if layers == nil {
 		layers = []LayerInfo{}
 	}
-	data, err := json.Marshal(Trailer{Version: Version, Layers: layers})
+	version := Version
+	if w.refs {
+		version = RefVersion
+	}
+	data, err := json.Marshal(Trailer{Version: version, Layers: layers})
 	if err != nil {
 		return err
 	}
@@ -207,6 +244,7 @@ type Reader struct {
 	digests []string
 	config  []byte
 	trailer *Trailer
+	refs    []*Ref // per layer: its reference, nil for a member with bytes
 }
 
 // NewReader returns a Reader reading from r.
@@ -217,10 +255,14 @@ func NewReader(r io.Reader, opts Options) *Reader {
 // Layer is one layer member as it is read. Reading it yields the layer tar.
 type Layer struct {
 	Index int
-	Size  int64
-	r     io.Reader
-	h     hash.Hash
-	n     int64
+	// Size is the layer tar's length (for a reference too).
+	Size int64
+	// Ref is set for a reference layer: the stream carries no bytes for
+	// it, and reading it gives io.EOF at once.
+	Ref *Ref
+	r   io.Reader
+	h   hash.Hash
+	n   int64
 }
 
 func (l *Layer) Read(p []byte) (int, error) {
@@ -263,8 +305,11 @@ func (r *Reader) Next() (*Layer, error) {
 		if r.config != nil {
 			return nil, invalid("layer member %q after %s", hdr.Name, ConfigMember)
 		}
-		if i, _ := strconv.Atoi(m[1]); i != len(r.sizes) || hdr.Name != MemberName(i) {
+		if i, _ := strconv.Atoi(m[1]); i != len(r.sizes) || hdr.Name != MemberName(i) && hdr.Name != RefMemberName(i) {
 			return nil, invalid("member %q where %q was expected", hdr.Name, MemberName(len(r.sizes)))
+		}
+		if m[2] == "ref" {
+			return r.readRef(hdr)
 		}
 		l := &Layer{Index: len(r.sizes), Size: hdr.Size, r: r.tr}
 		if r.opts.Verify {
@@ -272,6 +317,7 @@ func (r *Reader) Next() (*Layer, error) {
 		}
 		r.cur = l
 		r.sizes = append(r.sizes, hdr.Size)
+		r.refs = append(r.refs, nil)
 		return l, nil
 	}
 	switch hdr.Name {
@@ -298,6 +344,13 @@ func (r *Reader) finishLayer() error {
 		return nil
 	}
 	r.cur = nil
+	if l.Ref != nil {
+		// Nothing to read or hash: its diff_id is the reference's word.
+		if r.opts.Verify {
+			r.digests = append(r.digests, l.Ref.DiffID)
+		}
+		return nil
+	}
 	if _, err := io.Copy(io.Discard, l); err != nil {
 		return err
 	}
@@ -322,13 +375,16 @@ func (r *Reader) readTrailer(hdr *tar.Header) error {
 	if err := json.Unmarshal(data, &t); err != nil {
 		return invalid("%s: %v", TrailerMember, err)
 	}
-	if t.Version != Version {
-		return invalid("%s version %d, this tool reads version %d", TrailerMember, t.Version, Version)
+	if t.Version != Version && t.Version != RefVersion {
+		return invalid("%s version %d, this tool reads versions %d and %d", TrailerMember, t.Version, Version, RefVersion)
 	}
 	if len(t.Layers) != len(r.sizes) {
 		return invalid("%s describes %d layers, the stream holds %d", TrailerMember, len(t.Layers), len(r.sizes))
 	}
 	for i, l := range t.Layers {
+		if err := r.checkRefEntry(t.Version, i, l); err != nil {
+			return err
+		}
 		if l.Size != r.sizes[i] {
 			return invalid("layer %d: %s says %d bytes, the member has %d", i, TrailerMember, l.Size, r.sizes[i])
 		}

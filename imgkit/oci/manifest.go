@@ -1,0 +1,73 @@
+package oci
+
+import (
+	"encoding/json"
+
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"dockertools.dev/imgkit/layerstream"
+)
+
+// Annotations an index puts on an image: the tag alone (OCI's, which
+// skopeo's oci:DIR:TAG and umoci read) and the full name (containerd's,
+// which docker load reads).
+const (
+	AnnotationRefName   = v1.AnnotationRefName
+	AnnotationImageName = "io.containerd.image.name"
+)
+
+// LayoutFile is the content of an OCI layout's oci-layout file.
+var LayoutFile = []byte(`{"imageLayoutVersion":"1.0.0"}`)
+
+// Descriptor makes a descriptor of a stored blob.
+func Descriptor(b layerstream.Blob) v1.Descriptor {
+	return v1.Descriptor{MediaType: b.MediaType, Digest: digest.Digest(b.Digest), Size: b.Size}
+}
+
+// ConfigDescriptor describes image config bytes.
+func ConfigDescriptor(config []byte) v1.Descriptor {
+	return v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: digest.Digest(DigestOf(config)), Size: int64(len(config))}
+}
+
+// Manifest is an OCI image manifest of the config and the layers' blobs,
+// bottom layer first.
+func Manifest(config []byte, layers []layerstream.Blob) []byte {
+	m := v1.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: v1.MediaTypeImageManifest,
+		Config:    ConfigDescriptor(config),
+		Layers:    make([]v1.Descriptor, len(layers)),
+	}
+	for i, b := range layers {
+		m.Layers[i] = Descriptor(b)
+	}
+	return mustJSON(m)
+}
+
+// Index is an OCI image index listing one image manifest with its names:
+// the tag, and the full name:tag.
+func Index(manifest []byte, fullName, tag string) []byte {
+	d := v1.Descriptor{
+		MediaType:   v1.MediaTypeImageManifest,
+		Digest:      digest.Digest(DigestOf(manifest)),
+		Size:        int64(len(manifest)),
+		Annotations: map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag},
+	}
+	return mustJSON(v1.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: v1.MediaTypeImageIndex,
+		Manifests: []v1.Descriptor{d},
+	})
+}
+
+// mustJSON encodes values that cannot fail to encode (no channels, no
+// functions, no cycles). Map keys are sorted by encoding/json.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,69 @@
+package oci
+
+import (
+	"fmt"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// Docker's media types for the same things, which registries and archives
+// also use.
+const (
+	DockerManifest  = "application/vnd.docker.distribution.manifest.v2+json"
+	DockerList      = "application/vnd.docker.distribution.manifest.list.v2+json"
+	DockerConfig    = "application/vnd.docker.container.image.v1+json"
+	DockerLayer     = "application/vnd.docker.image.rootfs.diff.tar"
+	DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	DockerLayerZstd = "application/vnd.docker.image.rootfs.diff.tar.zstd"
+)
+
+// ParseCompression reads a --layer-compression value: none, gzip or zstd.
+func ParseCompression(s string) (compress.Kind, error) {
+	switch compress.Kind(s) {
+	case compress.None, compress.Gzip, compress.Zstd:
+		return compress.Kind(s), nil
+	}
+	return compress.None, fmt.Errorf("layer compression %q: want none, gzip or zstd: %w", s, errdefs.ErrInvalidInput)
+}
+
+// LayerMediaType is the OCI media type of a layer stored with kind.
+func LayerMediaType(kind compress.Kind) string {
+	switch kind {
+	case compress.Gzip:
+		return v1.MediaTypeImageLayerGzip
+	case compress.Zstd:
+		return v1.MediaTypeImageLayerZstd
+	}
+	return v1.MediaTypeImageLayer
+}
+
+// LayerKind is the compression a layer media type names, OCI's or
+// Docker's; ok is false for what is not a plain layer tar (foreign and
+// non-distributable layers included).
+func LayerKind(mediaType string) (kind compress.Kind, ok bool) {
+	switch mediaType {
+	case v1.MediaTypeImageLayer, DockerLayer:
+		return compress.None, true
+	case v1.MediaTypeImageLayerGzip, DockerLayerGzip:
+		return compress.Gzip, true
+	case v1.MediaTypeImageLayerZstd, DockerLayerZstd:
+		return compress.Zstd, true
+	}
+	return compress.None, false
+}
+
+// Recipe names the bytes NewWriter produces for kind, for caches of
+// compressed digests: "none", or the compression and a number bumped
+// whenever the bytes change (see the package doc).
+func Recipe(kind compress.Kind) string {
+	switch kind {
+	case compress.Gzip:
+		return "gzip.1"
+	case compress.Zstd:
+		return "zstd.1"
+	}
+	return "none"
+}
