@@ -1,0 +1,45 @@
+// Package layercache is the layer cache of layer-pack --cache and
+// push-blob --cache: a directory that remembers what building and pushing
+// store layers has learned, so that a later build or push need not learn it
+// again.
+//
+// # What it remembers
+//
+//   - For a store layer, identified by a Key (its store paths in order and
+//     every parameter that shapes its bytes: store directory, mtime,
+//     uid/gid/uname/gname, and the version of the byte rules of the tool
+//     that writes it), the layer tar's diff_id and size.
+//   - For a layer tar (a diff_id) and a compression recipe (oci.Recipe), the
+//     digest, size and media type of the compressed blob.
+//   - For a blob and a registry host, a repository of that registry that
+//     held it the last time: where a push can mount it from.
+//
+// # Why the key is valid
+//
+// A store path is immutable: its name is a hash of how it was built, and
+// Nix never changes it once it is registered. The same paths with the same
+// parameters therefore give the same layer bytes, and the cache may answer
+// for them without reading one file. This holds for Nix store paths only:
+// a tree that can change under the same name (a customisation directory, a
+// store faked by copying files around) must not be cached, and layer-pack
+// caches store layers only. A compressed digest is a pure function of the
+// layer's bytes and the recipe; a mount source is only a hint, checked by
+// the registry when it is used.
+//
+// # Layout and concurrency
+//
+//	DIR/v1/layers/<k[:2]>/<k>.json          k = sha256 of the key's JSON
+//	DIR/v1/blobs/<recipe>/<d[:2]>/<d>.json  d = hex of the diff_id
+//	DIR/v1/sources/<host>/<b[:2]>/<b>.json  b = hex of the blob digest
+//
+// Every record is one small JSON file, written to a temporary file in the
+// same directory and renamed into place, so a reader sees a whole record or
+// none, and builds on one machine or sharing a directory over a file system
+// with atomic rename may use one cache at once. No file is ever read,
+// changed and written back: a record depends only on its name, so two
+// writers write the same bytes (sources are hints, and the last writer
+// wins). A record that cannot be read or does not parse counts as missing
+// and is written again; layer records carry their key, so a hash collision
+// or a hand-edited file is a miss too. Nothing is ever deleted by the
+// tools: remove the directory (or old files, by access time) to trim it.
+package layercache
