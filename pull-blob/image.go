@@ -45,7 +45,7 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		return nil, err
 	}
 	if _, pinned := ref.(name.Digest); !pinned {
-		o.Logf("warning: %s is a tag, so the result is not pinned; it resolved to %s@%s", ref, ref.Context(), m.Digest)
+		o.Logf("warning: %s is a tag, so the result is not pinned; it resolved to %s@%s", ref.Name(), ref.Context(), m.Digest)
 	}
 	if m.IsIndex() {
 		idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))

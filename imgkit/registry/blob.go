@@ -194,12 +194,14 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		switch {
 		case err == nil:
 			return n, nil
-		case err == io.EOF && (b.size < 0 || b.off == b.size):
+		case err == io.EOF && b.size < 0, b.size >= 0 && b.off == b.size:
+			// The end, or a connection lost after the last byte: there
+			// is nothing left to resume.
+			b.closeBody()
+			b.err = b.verify()
 			if n > 0 {
 				return n, nil
 			}
-			b.closeBody()
-			b.err = b.verify()
 			return 0, b.err
 		case err == io.EOF:
 			err = io.ErrUnexpectedEOF
