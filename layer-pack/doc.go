@@ -90,6 +90,23 @@
 // (repeatable; ./dev, ./proc, ./sys and the store directory for
 // enableFakechroot) leaves out PATH and everything below it.
 //
+// # The buildImage layer (--changes)
+//
+// --changes DIR writes one layer instead, as nixpkgs' buildImage packs its
+// single layer (build-image uses it): DIR in GNU tar's order and format
+// ("./", "./bin/", …; mode from disk; every mtime 1980-01-01, or --mtime;
+// hardlinks as separate files; sockets left out), then the files of every
+// path of the plan, all in this one layer, owned by 0:0, with /nix/ and
+// /nix/store/ (0755) when DIR lacks them. Owners of DIR's entries come from
+// disk, or --changes-owner UID:GID. With --snapshot FILE (written by
+// tar-merge --unpack --snapshot), only what changed in DIR since then is
+// packed: new and changed paths, a ".wh.NAME" whiteout for each deleted
+// one, and an opaque directory (".wh..wh..opq" and its whole subtree) for
+// a directory that was replaced or emptied; a path whose owner the unpack
+// could not give keeps the owner the base layer asked for (see
+// imgkit/rootfs). The layer is measured by writing it to a temporary file
+// in $TMPDIR, removed once copied.
+//
 // # Exit status
 //
 // 0 when the stream is complete; 1 for a missing store path, a path

@@ -34,8 +34,12 @@ type command struct {
 	CustomisationDir     string   `name:"customisation-dir" xor:"custom" placeholder:"DIR" help:"Add a customisation layer packed from DIR as nixpkgs packs it with GNU tar."`
 	CustomisationTar     string   `name:"customisation-tar" xor:"custom" placeholder:"FILE" help:"Add FILE, a ready layer tar, as the customisation layer, byte for byte."`
 	FakerootState        string   `name:"fakeroot-state" placeholder:"FILE" help:"With --customisation-dir: take owners, modes and device nodes from FILE, the state saved by fakeroot -s, as tar run inside that fakeroot session would. Files it does not list are owned by 0:0."`
-	Exclude              []string `sep:"none" placeholder:"PATH" help:"With --customisation-dir: leave out PATH (relative to DIR, like ./dev) and everything below it. Repeatable."`
+	Exclude              []string `sep:"none" placeholder:"PATH" help:"With --customisation-dir or --changes: leave out PATH (relative to DIR, like ./dev) and everything below it. Repeatable."`
 	CustomisationComment string   `name:"customisation-comment" default:"customisation layer" placeholder:"TEXT" help:"The history comment of the customisation layer in the trailer (without --conf)."`
+
+	Changes      string `xor:"custom" placeholder:"DIR" help:"Write one layer as nixpkgs' buildImage packs its layer: DIR (GNU tar, every mtime 1980-01-01), then the files of every planned store path (owned by 0:0), instead of store layers of their own. The manual says more (The buildImage layer)."`
+	Snapshot     string `placeholder:"FILE" help:"With --changes: only what changed in DIR since tar-merge --unpack recorded FILE, deleted paths as whiteouts."`
+	ChangesOwner string `name:"changes-owner" placeholder:"UID:GID" help:"With --changes: the owner of every entry from DIR (buildImage's uid and gid). Default: the owners on disk."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
@@ -56,7 +60,10 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // validate checks the flags on their own, before any input is read.
 func (c *command) validate() error {
-	if c.CustomisationDir == "" {
+	if err := c.validateChanges(); err != nil {
+		return err
+	}
+	if c.CustomisationDir == "" && c.Changes == "" {
 		if c.FakerootState != "" {
 			return cli.Usagef("--fakeroot-state needs --customisation-dir")
 		}
@@ -116,6 +123,10 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 	}
 	if err := checkPlan(so, plan); err != nil {
 		return nil, err
+	}
+	if c.Changes != "" {
+		l, err := c.changes(o, so, plan)
+		return []layer{l}, err
 	}
 	var layers []layer
 	for _, paths := range plan {
