@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -42,10 +43,7 @@ func TestScripts(t *testing.T) {
 // the test.
 func buildTools(t *testing.T, tools ...string) string {
 	dir := t.TempDir()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	for _, tool := range tools {
 		cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, tool), "../"+tool)
 		if out, err := cmd.CombinedOutput(); err != nil {
