@@ -81,8 +81,10 @@ func (j *sumJob) run(workers int) []uint64 {
 type workspace struct {
 	*sumJob
 	rows        []uint64 // one row of chunk/64 words per position from the chunk on
-	rowSum      []uint64 // the weight of each partial row, w words
+	slot        []int32  // where each position's row and its weight are (maybe another's)
+	rowSum      []uint64 // the weight of each row, w words
 	ones        []int32  // the number of bits of each partial row
+	wc          int      // words per row in the current chunk
 	state       []uint8
 	zero        []uint64 // an empty row
 	chunkWeight []uint64 // chunk × w: the weights of the chunk's members
@@ -98,6 +100,7 @@ func (j *sumJob) workspace(n int) *workspace {
 		rows:        make([]uint64, n*wc),
 		rowSum:      make([]uint64, n*j.w),
 		ones:        make([]int32, n),
+		slot:        make([]int32, n),
 		state:       make([]uint8, n),
 		zero:        make([]uint64, wc),
 		chunkWeight: make([]uint64, j.chunk*j.w),
@@ -108,97 +111,109 @@ func (j *sumJob) workspace(n int) *workspace {
 }
 
 // sum adds the chunk starting at position s to acc.
-//
-// A node's ancestors include each referrer's, so its row is mostly the row
-// of its referrer with the most bits, p0: its chunk sum is p0's plus the
-// weight of the bits p0 lacks, which are few. Only those are looked up.
 func (ws *workspace) sum(s int, acc []uint64) {
 	n := len(ws.parents.start) - 1
 	e := min(s+ws.chunk, n)
-	wc := (e - s + 63) / 64
+	ws.wc = (e - s + 63) / 64
 	w := ws.w
-	ws.prepare(s, e, wc)
-	masks := ws.masks[:wc]
+	ws.prepare(s, e, ws.wc)
 	for x := s; x < n; x++ {
 		i := x - s
-		st, p0, ones := rowEmpty, -1, int32(0)
 		parents := ws.parents.of(int32(x))
-	pick:
-		for _, p := range parents {
-			j := int(p) - s
-			if j < 0 {
-				break // descending: the rest are above the chunk too
-			}
-			switch ws.state[j] {
-			case rowFull:
-				st = rowFull
-				break pick
-			case rowPartial:
-				if st == rowEmpty || ws.ones[j] > ones {
-					st, p0, ones = rowPartial, j, ws.ones[j]
-				}
-			}
+		st, p0, partials := ws.pick(parents, s)
+		switch {
+		case st == rowFull:
+		case st == rowPartial && partials == 1 && x >= e:
+			// Exactly the chunk ancestors of its one partial referrer:
+			// share that row rather than copy it.
+			ws.slot[i], ws.ones[i] = ws.slot[p0], ws.ones[p0]
+		case st == rowPartial || x < e:
+			st = ws.build(i, x < e, p0, parents, s)
 		}
+		ws.state[i] = st
 		dst := acc[x*w : x*w+w]
-		if st == rowFull {
-			ws.state[i] = rowFull
+		switch st {
+		case rowFull:
 			addTo(dst, ws.total)
-			continue
+		case rowPartial:
+			t := int(ws.slot[i]) * w
+			addTo(dst, ws.rowSum[t:t+w])
 		}
-		if st == rowEmpty && x >= e {
-			ws.state[i] = rowEmpty
-			continue
-		}
-		row := ws.rows[i*wc : i*wc+wc]
-		sum := ws.rowSum[i*w : i*w+w]
-		var base []uint64
-		if st == rowPartial {
-			base = ws.rows[p0*wc : p0*wc+wc]
-			copy(row, base)
-			copy(sum, ws.rowSum[p0*w:p0*w+w])
-			for _, p := range parents {
-				j := int(p) - s
-				if j < 0 {
-					break
-				}
-				if j != p0 && ws.state[j] == rowPartial {
-					orInto(row, ws.rows[j*wc:j*wc+wc])
-				}
-			}
-		} else {
-			base = ws.zero[:wc]
-			clear(row)
-			clear(sum)
-		}
-		if x < e {
-			row[i>>6] |= 1 << (i & 63)
-		}
-		ws.ones[i] = 0
-		full := true
-		for k, word := range row {
-			ws.ones[i] += int32(bits.OnesCount64(word))
-			full = full && word == masks[k]
-			if d := word &^ base[k]; d != 0 {
-				ws.addWord(sum, k, d)
-			}
-		}
-		if full {
-			ws.state[i] = rowFull
-			addTo(dst, ws.total)
-			continue
-		}
-		ws.state[i] = rowPartial
-		addTo(dst, sum)
 	}
 }
 
-func isFull(row, masks []uint64) bool {
-	for k, word := range row {
-		if word != masks[k] {
-			return false
+// pick looks at the referrers inside the chunk (from position s on): the
+// row is full if one of theirs is; else partial if some are, with p0 the
+// one with the most bits; else empty.
+func (ws *workspace) pick(parents []int32, s int) (st uint8, p0, partials int) {
+	p0 = -1
+	most := int32(-1)
+	for _, p := range parents {
+		j := int(p) - s
+		if j < 0 {
+			break // descending: the rest are above the chunk too
+		}
+		switch ws.state[j] {
+		case rowFull:
+			return rowFull, -1, 0
+		case rowPartial:
+			partials++
+			if ws.ones[j] > most {
+				p0, most = j, ws.ones[j]
+			}
 		}
 	}
-	return true
+	if partials > 0 {
+		st = rowPartial
+	}
+	return st, p0, partials
+}
+
+// build makes the row of position i: the OR of its partial referrers' rows
+// and, when own, its own bit. A node's ancestors include each referrer's,
+// so the row is mostly p0's: its weight is p0's plus that of the bits p0
+// lacks, which are few. It returns whether the row came out full.
+func (ws *workspace) build(i int, own bool, p0 int, parents []int32, s int) uint8 {
+	wc, w := ws.wc, ws.w
+	ws.slot[i] = int32(i)
+	row := ws.rows[i*wc : i*wc+wc]
+	sum := ws.rowSum[i*w : i*w+w]
+	base := ws.zero[:wc]
+	if p0 >= 0 {
+		t := int(ws.slot[p0])
+		base = ws.rows[t*wc : t*wc+wc]
+		copy(row, base)
+		copy(sum, ws.rowSum[t*w:t*w+w])
+		for _, p := range parents {
+			j := int(p) - s
+			if j < 0 {
+				break
+			}
+			if j != p0 && ws.state[j] == rowPartial {
+				t := int(ws.slot[j])
+				orInto(row, ws.rows[t*wc:t*wc+wc])
+			}
+		}
+	} else {
+		clear(row)
+		clear(sum)
+	}
+	if own {
+		row[i>>6] |= 1 << (i & 63)
+	}
+	ones, full := int32(0), true
+	for k, word := range row {
+		ones += int32(bits.OnesCount64(word))
+		full = full && word == ws.masks[k]
+		if d := word &^ base[k]; d != 0 {
+			ws.addWord(sum, k, d)
+		}
+	}
+	ws.ones[i] = ones
+	if full {
+		return rowFull
+	}
+	return rowPartial
 }
 
 // addWord adds to dst the weight of the bits of word k that are set in d,
