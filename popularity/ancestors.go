@@ -11,21 +11,26 @@ import (
 // (not paths) is the expensive part of the popularity order: a search per
 // node costs O(N·(N+M)). Instead the ancestors are taken in chunks of
 // `chunk` consecutive positions; for one chunk, one pass in topological
-// order gives every node a bitset of the chunk members among its
-// ancestors (its own bit, OR its referrers' bitsets), and the weights of
-// the set bits are added with per-byte tables of precomputed sums.
+// order gives every node a bitset (a row) of the chunk members among its
+// ancestors: its own bit, OR its referrers' rows.
 //
-// Two shortcuts make dense graphs cheap: a bitset is only tracked as
-// "empty", "full" or a real row, so a node below a full referrer costs one
-// check and one addition of the chunk's total; and a chunk's rows only
-// cover the positions from the chunk on, since earlier positions cannot be
-// below it. The worst case stays O(N·(N+M)/64) word operations; chunks are
-// shared among workers, each with its own accumulators, summed at the end.
+// Shortcuts make the pass cheap on real graphs:
+//   - a row is "empty", "full" or real bits, so a node below a full
+//     referrer costs one check and one addition of the chunk's total;
+//   - a node's weight sum is that of its referrer with the most bits plus
+//     the weight of the bits that referrer lacks, which are few;
+//   - a node with one partial referrer shares its row instead of copying;
+//   - a chunk's rows only cover the positions from the chunk on, since
+//     earlier positions cannot be below it.
+//
+// The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
+// the sums. Chunks are shared among workers, each with its own
+// accumulators, summed at the end.
 type sumJob struct {
 	parents csr      // per position, referrer positions in descending order
 	weight  []uint64 // per position, w words
 	w       int
-	chunk   int // a multiple of 64
+	chunk   int // a multiple of 64: chunkSize, smaller in tests
 }
 
 // Row states. Only partial rows hold bits in workspace.rows.
@@ -35,13 +40,11 @@ const (
 	rowFull
 )
 
-// chunkSize picks the chunk for width w: 1024 ancestors (a 128-byte row per
-// node) unless the byte tables (chunk/8 × 256 numbers of w words) would
-// pass 1 Mi words, as they do for counts of thousands of bits.
-func chunkSize(w int) int {
-	c := (1 << 20) / (32 * w)
-	return min(1024, max(64, c&^63))
-}
+// chunkSize is the number of ancestors per pass: rows of 128 bytes, which
+// for 100,000 nodes keep a worker's rows (12.8 MB) in a shared L3 cache.
+// 2048 runs 5-8% fewer instructions (cachegrind, 30,000 paths) but doubles
+// the rows and measured no faster on the 100,000-path graphs.
+const chunkSize = 1024
 
 // run returns the sums, w words per position.
 func (j *sumJob) run(workers int) []uint64 {

@@ -39,35 +39,33 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var layers [][]int32
+	var plan format.Plan
 	switch c.Strategy {
 	case "size":
-		layers = autoLayer(g, available)
+		for _, layer := range autoLayer(g, available) {
+			if paths := pathsOf(g, layer, excluded); len(paths) > 0 {
+				plan = append(plan, paths)
+			}
+		}
 	default:
 		r := rank(g, 0)
 		o.Debugf("ranked %d of %d paths; popularity counts take %d bits", r.ranked, g.len(), 64*r.w)
 		if rest := g.len() - r.ranked; rest > 0 {
 			o.Debugf("%d paths are on or below a reference cycle, or no root reaches them: appended unranked, in name order", rest)
 		}
-		layers = [][]int32{r.order}
+		order := pathsOf(g, r.order, excluded)
+		if c.List {
+			plan = format.Plan{order}
+		} else {
+			plan = splitClassic(order, available)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	plan := make(format.Plan, 0, len(layers))
-	for _, l := range layers {
-		if paths := pathsOf(g, l, excluded); len(paths) > 0 {
-			plan = append(plan, paths)
-		}
+	if !c.List {
+		o.Debugf("%d store layers of %d available", len(plan), available)
 	}
-	if c.Strategy == "popularity" && !c.List {
-		var order []string
-		if len(plan) > 0 {
-			order = plan[0]
-		}
-		plan = splitClassic(order, available)
-	}
-	o.Debugf("%d store layers of %d available", len(plan), available)
 	if err := c.write(o.Stdout, plan); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}

@@ -58,7 +58,7 @@ func rank(g *graph, workers int) *ranking {
 		// each worker's accumulators would pass 128 MiB.
 		workers = 1
 	}
-	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize(w)}
+	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize}
 	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
 
 	keys := make([]string, n)
