@@ -84,6 +84,26 @@
 // --compressor sets the output's compression, whatever the inputs had
 // (nixpkgs takes the last input's). gz and zstd output is deterministic.
 //
+// # Unpack and store paths
+//
+//	tar-merge --unpack DIR [--snapshot FILE] [--image NAME[:TAG]] [--allow-devices] [IMAGE]
+//	tar-merge --store-paths [--store-dir DIR] [--image NAME[:TAG]] [IMAGE]
+//
+// --unpack applies the image's layers onto the existing directory DIR
+// (normally empty), bottom first, with the rules of --flatten: whiteouts and
+// opaque markers remove what lower layers put there, unsafe entries stop it,
+// every layer is verified. Owners, modes (set-id bits too), symlinks,
+// hardlinks and times are kept; directory modes and times are set last. An
+// owner this process may not give (an id outside its user namespace) leaves
+// the file with the process's owner and is remembered in --snapshot FILE,
+// which records every path as it is afterwards: layer-pack --changes
+// --snapshot FILE packs what changed since (build-image --run-as-root runs
+// both inside a user namespace). Nothing goes to stdout.
+//
+// --store-paths prints the store paths (/nix/store/NAME) that the image's
+// file system holds once its layers are applied, one per line, sorted: the
+// paths a new layer on this image can leave out.
+//
 // # Output and exit status
 //
 // The tar goes to stdout, or to -o FILE, which is written next to FILE and

@@ -20,6 +20,11 @@ type command struct {
 	Compressor   string   `default:"none" enum:"none,gz,zstd" help:"Compress the output: none, gz or zstd (deterministic)."`
 	Output       string   `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
 	Images       []string `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
+
+	Unpack     string `placeholder:"DIR" help:"Apply the image's layers onto the existing directory DIR instead of writing a tar (for build-image --run-as-root)."`
+	Snapshot   string `placeholder:"FILE" help:"With --unpack: record what DIR holds afterwards in FILE, for layer-pack --changes --snapshot."`
+	StorePaths bool   `name:"store-paths" help:"Print the store paths the image's file system holds, one per line, sorted."`
+	StoreDir   string `name:"store-dir" placeholder:"DIR" help:"With --store-paths: the store directory. Default: $NIX_STORE_DIR, else /nix/store."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
@@ -29,6 +34,14 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	kind, err := compress.ParseCompressor(c.Compressor)
 	if err != nil {
 		return cli.Usagef("%v", err)
+	}
+	if c.imageMode() {
+		a, err := archive.Open(c.Images[0], o.Stdin)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return c.runImageMode(ctx, o, a)
 	}
 	var archives []*archive.Archive
 	defer func() {
@@ -66,6 +79,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // check refuses flag combinations that make no sense, as usage errors.
 func (c *command) check() error {
+	if c.imageMode() {
+		return c.checkImageMode()
+	}
 	switch {
 	case c.Flatten && c.Merge:
 		return cli.Usagef("--flatten and --merge exclude each other")
@@ -77,6 +93,8 @@ func (c *command) check() error {
 		return cli.Usagef("no image archive to merge (give one or more, or --flatten)")
 	case !c.Flatten && (c.Image != "" || c.AllowDevices):
 		return cli.Usagef("--image and --allow-devices go with --flatten")
+	case c.Snapshot != "" || c.StoreDir != "":
+		return cli.Usagef("--snapshot goes with --unpack, --store-dir with --store-paths")
 	}
 	stdin := 0
 	for _, name := range c.Images {
