@@ -107,6 +107,29 @@
 // imgkit/rootfs). The layer is measured by writing it to a temporary file
 // in $TMPDIR, removed once copied.
 //
+// # The layer cache (--cache, --reuse)
+//
+// --cache DIR records, for every store layer packed, its diff_id and size
+// under a key of its store paths (in order) and every parameter that shapes
+// its bytes: store directory, mtime, uid, gid, uname, gname and the version
+// of these byte rules (imgkit/layercache; DIR is created when missing and
+// may be shared by concurrent builds). Store paths are immutable, so the key
+// stands for the bytes; the customisation layer and --changes are never
+// cached. A cached layer that packs to other bytes (a store modified by
+// hand) is a warning, and its entry is replaced.
+//
+// --reuse FILE (with --cache) reads what the destination registry holds,
+// as push-blob --list-present writes it (docs/formats.md §5). A store layer
+// whose diff_id the cache knows and FILE lists is written as a reference
+// member (layers/NNN.ref, docs/formats.md §3) carrying FILE's blobs:
+// nothing under its paths is listed, stat'ed or read (each path is still
+// checked to exist). The stream then goes to manifest-gen --format stream
+// and push-blob, which refer to the blob instead of uploading it:
+//
+//	push-blob --list-present --dest REG/app:latest > held.json
+//	layer-pack --cache ~/.cache/layers --reuse held.json < plan.json |
+//	    manifest-gen --format stream --name app | push-blob --dest REG/app:latest
+//
 // # Exit status
 //
 // 0 when the stream is complete; 1 for a missing store path, a path

@@ -40,6 +40,9 @@ type command struct {
 	Changes      string `xor:"custom" placeholder:"DIR" help:"Write one layer as nixpkgs' buildImage packs its layer: DIR (GNU tar, every mtime 1980-01-01), then the files of every planned store path (owned by 0:0), instead of store layers of their own. The manual says more (The buildImage layer)."`
 	Snapshot     string `placeholder:"FILE" help:"With --changes: only what changed in DIR since tar-merge --unpack recorded FILE, deleted paths as whiteouts."`
 	ChangesOwner string `name:"changes-owner" placeholder:"UID:GID" help:"With --changes: the owner of every entry from DIR (buildImage's uid and gid). Default: the owners on disk."`
+
+	Cache string `placeholder:"DIR" help:"A layer cache directory (created if missing, shareable between builds): each packed store layer's diff_id is recorded there. The manual says more (The layer cache)."`
+	Reuse string `placeholder:"FILE" help:"With --cache: what the destination holds (push-blob --list-present); a store layer the cache knows and FILE lists is written as a reference, reading no store file."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
@@ -128,9 +131,13 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 		l, err := c.changes(o, so, plan)
 		return []layer{l}, err
 	}
+	sc, err := c.storeCache(o, so)
+	if err != nil {
+		return nil, err
+	}
 	var layers []layer
 	for _, paths := range plan {
-		layers = append(layers, storeLayer(so, paths))
+		layers = append(layers, sc.wrap(storeLayer(so, paths), paths))
 	}
 	custom, err := c.customisation(o, conf)
 	if err != nil {
