@@ -20,13 +20,15 @@ var componentBinaries = map[string][]string{
 	"nix":      {"nix-build", "nix-store", "nix"},
 	"skopeo":   {"skopeo"},
 	"umoci":    {"umoci"},
-	"fakeroot": {"fakeroot", "faked"},
+	"fakeroot": {"fakeroot", "faked-sysv"},
 	"proot":    {"proot"},
 	"htpasswd": {"htpasswd"},
 	"unshare":  {"unshare"},
 	"busybox":  {"busybox"},
 	"python3":  {"python3"},
 	"gnutar":   {"tar"},
+	"flock":    {"flock"},
+	"bash":     {"bash"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.
