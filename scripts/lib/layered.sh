@@ -4,9 +4,10 @@
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
 # so that -o and --compressor are accepted.
 
-# The layer count runtimes accept: overlayfs stacks about 128 lower
-# directories, and manifest-gen refuses more than this too.
-runtime_layer_limit=127
+# The most layers runtimes accept: Docker's layer store refuses a chain
+# deeper than 125 ("max depth exceeded", measured with docker load of 125
+# and 126 layers; overlayfs itself stacks up to 128 lower directories).
+runtime_layer_limit=125
 
 layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=

@@ -1,0 +1,3 @@
+module dockertools.dev/demo
+
+go 1.26
