@@ -200,3 +200,48 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestHoldingsRoundTrip(t *testing.T) {
+	gz := layerstream.Blob{MediaType: oci.LayerMediaType(compress.Gzip), Digest: digest("5"), Size: 7}
+	zs := layerstream.Blob{MediaType: oci.LayerMediaType(compress.Zstd), Digest: digest("6"), Size: 8}
+	h := Holdings{digest("2"): {zs, gz}, digest("1"): {gz}}
+	var buf strings.Builder
+	if err := WriteHoldings(&buf, h); err != nil {
+		t.Fatal(err)
+	}
+	want := `[
+{"diff_id":"` + digest("1") + `","mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + digest("5") + `","size":7},
+{"diff_id":"` + digest("2") + `","mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + digest("5") + `","size":7},
+{"diff_id":"` + digest("2") + `","mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":"` + digest("6") + `","size":8}
+]
+`
+	if buf.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	back, err := ReadHoldings(strings.NewReader(buf.String()))
+	if err != nil || len(back) != 2 || len(back[digest("2")]) != 2 {
+		t.Fatalf("%v %v", back, err)
+	}
+	var empty strings.Builder
+	WriteHoldings(&empty, nil)
+	if empty.String() != "[]\n" {
+		t.Fatalf("empty list %q", empty.String())
+	}
+}
+
+func TestHoldingsRefused(t *testing.T) {
+	for name, in := range map[string]string{
+		"NotJSON":      `[`,
+		"NotArray":     `{}`,
+		"BadDiffID":    `[{"diff_id":"sha256:1","mediaType":"m","digest":"` + digest("1") + `","size":1}]`,
+		"NoMediaType":  `[{"diff_id":"` + digest("1") + `","digest":"` + digest("1") + `","size":1}]`,
+		"UnknownField": `[{"diff_id":"` + digest("1") + `","mediaType":"m","digest":"` + digest("1") + `","size":1,"x":2}]`,
+		"NegativeSize": `[{"diff_id":"` + digest("1") + `","mediaType":"m","digest":"` + digest("1") + `","size":-1}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ReadHoldings(strings.NewReader(in)); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
