@@ -1,0 +1,49 @@
+#!/bin/sh
+# build-image-stage.sh: build-image's --run-as-root stage, run as root of
+# its own user namespace (or as root): see run-as-root.sh. build-image
+# passes its settings in the environment (BI_*) and reads the layer stream
+# from $BI_WORK/layers.tar afterwards.
+set -eu
+prog=build-image
+here=$(cd -- "$(dirname -- "$0")/.." && pwd)
+. "$here/lib/common.sh"
+. "$here/lib/copy-to-root.sh"
+. "$here/lib/run-as-root.sh"
+. "$here/lib/build-image.sh"
+
+work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR
+root_prefix=${root_dir%/}
+rootfs=$work/rootfs
+# Files the script gave subordinate owners can be removed only from
+# inside the namespace: here, on every exit.
+trap 'chmod -R u+w "$rootfs" 2>/dev/null; rm -rf "$rootfs"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir "$rootfs"
+
+set --
+if [ -n "$BI_FROM_IMAGE" ]; then
+	set -- --snapshot "$work/snapshot"
+	tar-merge $verbose --unpack "$rootfs" --snapshot "$work/snapshot" ${BI_IMAGE_REF:+--image "$BI_IMAGE_REF"} \
+		-- "$BI_FROM_IMAGE" || exit 1
+fi
+# What the base holds in the store before the script runs: not packed again.
+: >"$work/base-paths"
+if [ -d "$rootfs$store_dir" ] && [ ! -L "$rootfs$store_dir" ]; then
+	ls -A "$rootfs$store_dir" | sed "s|^|$store_dir/|" >"$work/base-paths"
+fi
+copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the contents into the image failed"
+run_chrooted "$rootfs" "$BI_SCRIPT"
+if [ -n "$BI_EXTRA_COMMANDS" ]; then
+	(cd "$rootfs" && sh -ec "$BI_EXTRA_COMMANDS") >&2 || die "--extra-commands: the commands failed (status $?)"
+fi
+# The layer without store paths tells which store paths the script's
+# files name; then the layer is packed with them.
+echo '[]' >"$work/empty-plan.json"
+pack_layer "$rootfs" "$work/empty-plan.json" "$work/probe.tar" "$@"
+if [ -n "$BI_CONFIG" ]; then
+	closure_plan "$work/base-paths" "$work/probe.tar" "$BI_CONFIG" >"$work/plan.json"
+else
+	closure_plan "$work/base-paths" "$work/probe.tar" >"$work/plan.json"
+fi
+pack_layer "$rootfs" "$work/plan.json" "$work/layers.tar" "$@"

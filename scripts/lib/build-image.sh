@@ -1,0 +1,34 @@
+# build-image.sh: the steps build-image shares with its --run-as-root
+# stage (sourced after common.sh).
+
+# closure_plan BASE ROOT... prints the layer plan of the store paths the
+# ROOTs (files or directories outside the store: the layer root, the
+# config, a packed layer) refer to, with their closure, less the paths
+# listed in the file BASE (those the base image holds), as one layer:
+# [["/nix/store/…", …]], or [] when none is left. nixpkgs appends the
+# same paths to buildImage's layer (reference §2.2).
+closure_plan() {
+	cp_base=$1
+	shift
+	for cp_root; do
+		set -- "$@" --extra-root "$cp_root"
+		shift
+	done
+	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" "$@" </dev/null >"$work/graph.json" || exit 1
+	# The canonical graph has one node a line, its path first; store
+	# names hold no quote or backslash.
+	sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$work/graph.json" |
+		awk -v p="$store_dir/" 'index($0, p) == 1' | sort >"$work/closure-paths"
+	sort "$cp_base" >"$work/base-paths.sorted"
+	comm -23 "$work/closure-paths" "$work/base-paths.sorted" |
+		awk 'BEGIN { printf "[" } { printf "%s\"%s\"", (NR == 1 ? "[" : ","), $0 } END { if (NR) printf "]"; print "]" }'
+}
+
+# pack_layer DIR PLAN OUT [FLAG...] writes the layer stream of DIR's layer
+# (layer-pack --changes, the plan's store paths appended) to OUT.
+pack_layer() {
+	pl_dir=$1 pl_plan=$2 pl_out=$3
+	shift 3
+	layer-pack $verbose --changes "$pl_dir" --store-dir "$store_dir" --root "$root_dir" \
+		--customisation-comment '' "$@" <"$pl_plan" >"$pl_out" || exit 1
+}
