@@ -85,12 +85,11 @@ func rank(g *graph, workers int) *ranking {
 }
 
 // rankable returns, in a topological order (referrers first), the nodes
-// that closure-graph.py gives a popularity and that have one: those
-// reachable from a root (a node no other node references) by finitely many
-// paths. The rest, the remainder, is every node that lies on a reference
-// cycle or below one, or that no root reaches (which, in a finite graph,
-// means it is below a cycle). Python appends unreachable nodes unranked and
-// crashes on a cycle that a root reaches; here both are the remainder.
+// that have a finite popularity: those a root (a node no other node
+// references) reaches without passing through a cycle. The rest, the
+// remainder, is every node no root reaches (in a finite graph, only a
+// cycle leads to it) and every node on or below a cycle that a root
+// reaches. Python appends the former unranked and crashes on the latter.
 // Self-references were dropped earlier, so they never make a cycle.
 func rankable(g *graph) []int32 {
 	n := g.len()
