@@ -14,8 +14,8 @@ import (
 
 type command struct {
 	cli.Common
-	Max        int      `default:"100" placeholder:"N" help:"Total number of layers of the image: base layers, store layers and the customisation layer."`
-	BaseLayers int      `name:"base-layers" default:"0" placeholder:"K" help:"Number of base-image layers that count against --max."`
+	Max        int      `default:"100" placeholder:"N" help:"Total number of layers of the image, base layers, store layers and the customisation layer (default 100)."`
+	BaseLayers int      `name:"base-layers" default:"0" placeholder:"K" help:"Number of base-image layers that count against --max (default 0)."`
 	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable): the non-store roots closure-scan adds with --extra-root."`
 	Strategy   string   `enum:"popularity,size" default:"popularity" help:"How to split: popularity (nixpkgs' classic referencesByPopularity) or size (nixpkgs' newest default, auto-layer)."`
 	List       bool     `help:"Print the paths one per line in the strategy's order instead of a layer plan."`
