@@ -64,7 +64,7 @@ func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
 // copyBaseLayers writes the base image's layers, verified against their
 // diff_ids as they are copied. Their history comment is nixpkgs':
 // "store paths: ['<member in the base archive>']".
-func copyBaseLayers(ctx context.Context, o *cli.IO, a *dockerArchive, base *baseImage, file string) ([]layerEntry, error) {
+func copyBaseLayers(ctx context.Context, o *cli.IO, a imageWriter, base *baseImage, file string) ([]layerEntry, error) {
 	var entries []layerEntry
 	for i, l := range base.layers {
 		if err := ctx.Err(); err != nil {
@@ -79,7 +79,7 @@ func copyBaseLayers(ctx context.Context, o *cli.IO, a *dockerArchive, base *base
 	return entries, nil
 }
 
-func copyBaseLayer(a *dockerArchive, l *archive.Layer) error {
+func copyBaseLayer(a imageWriter, l *archive.Layer) error {
 	size, err := l.UncompressedSize()
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@
 // optional config.json, and the stream.json trailer with each layer's
 // diff_id, size, store paths or history comment. Layers are copied to the
 // output as they arrive: memory stays flat whatever the image size, and
-// nothing is written to disk.
+// nothing is written to disk (but --format oci's spool, below).
 //
 // The stream's structure (names, order, sizes, trailer) is always checked.
 // Its diff_ids are trusted by default and recomputed with --verify. Hashing
@@ -23,7 +23,9 @@
 //
 // # Output
 //
-// Docker's docker-save layout (Image Spec v1.2), an uncompressed tar:
+// By default (--format docker), Docker's docker-save layout (Image Spec
+// v1.2), an uncompressed tar (OCI layouts and a stream for push-blob are
+// below):
 //
 //	000/layer.tar …     the layers, bottom first, named by position
 //	<sha256>.json       the image config; its sha256 is the image ID
@@ -45,6 +47,56 @@
 // none). When the stream carries a config.json (a pulled image), that config
 // is written verbatim, so the image ID stays the registry's config digest;
 // options that would change it are then a usage error.
+//
+// # Other output formats (--format)
+//
+// --format oci writes an OCI image layout in a tar: oci-layout, index.json
+// (one image, annotated with the tag as org.opencontainers.image.ref.name
+// and the full name:tag as io.containerd.image.name), blobs/sha256/<hex>
+// for every layer, the config and the manifest, and Docker's manifest.json
+// pointing at the same blobs, so docker load reads it whether it reads
+// index.json (Docker 25 and later) or only manifest.json (Docker 20.10).
+// skopeo reads it as oci-archive:FILE[:TAG], umoci once unpacked. The
+// config is the same bytes as in a docker-archive: the image ID does not
+// depend on the format. Equal layers share one blob; manifests and indexes
+// are compact JSON in the image-spec's field order (imgkit/oci).
+//
+// --format oci-dir -o DIR writes the same files into the directory DIR
+// (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be new or
+// empty; the layout is built in a temporary directory beside it and
+// renamed to DIR when complete, each blob written to a temporary file and
+// renamed to its digest.
+//
+// --layer-compression none|gzip|zstd (oci and oci-dir only) stores layers
+// uncompressed (the default) or compressed with gzip or zstd at the default
+// level, no names, no times: the same layers give the same bytes, and the
+// same manifest digest, on every run and machine (for one version of
+// klauspost/compress; imgkit/oci pins them). Layers from the stream and
+// from --from-image are compressed alike. Docker 20.10 cannot load zstd
+// layers, and umoci 0.4.7 cannot unpack them; skopeo can.
+//
+// A tar member's header needs its name before its bytes, and an OCI blob is
+// named by its digest: so with --format oci each layer is compressed into
+// one temporary file in $TMPDIR (unlinked at once; it holds one stored
+// layer at a time) and then copied into the tar. Measured on the shared
+// 2-core machine with a 1.6 GB two-layer stream: written to a file,
+// docker-archive and oci (uncompressed) both took 6.5 s, the disk being the
+// limit; to /dev/null, 0.4 s against 4.9 s, the spool's write and read.
+// gzip took 15.6 s and zstd 12.2 s (about 100 MB/s and 130 MB/s: one
+// compressor at a time, so that nothing but the layer decides the bytes).
+// oci-dir writes each blob once, where it stays: no spool.
+//
+// --format stream writes a layer stream again (docs/formats.md §3): the
+// base image's layers and the stream's, then the image config as its
+// config.json and the trailer. It is the input of push-blob, which pushes
+// the image without an archive in between; the layers are hashed as they
+// pass, and reference layers (layer-pack --reuse: no bytes, a blob the
+// registry holds) pass through. Only this format accepts references: the
+// others need every layer's bytes.
+//
+// The diff_ids that oci, oci-dir and stream compute while writing are
+// compared with the stream's trailer: a mismatch is an error, as with
+// --verify.
 //
 // # Name and tag
 //
@@ -96,4 +148,7 @@
 //	closure-scan ./result | popularity --max 100 | layer-pack |
 //	    manifest-gen --name hello --config config.json -o hello.tar
 //	docker load < hello.tar
+//
+//	… | layer-pack | manifest-gen --name hello --format oci --layer-compression zstd -o hello.oci.tar
+//	skopeo copy oci-archive:hello.oci.tar docker://registry.example/hello:latest
 package main

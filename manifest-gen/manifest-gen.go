@@ -37,6 +37,9 @@ type command struct {
 	Verify        bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
 	PrintBase     bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
+	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
+	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
+
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }
 
@@ -130,6 +133,9 @@ func firstOf(s ...string) string {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	if err := c.checkFormat(); err != nil {
+		return err
+	}
 	if c.PrintBase {
 		return c.printBaseLayers(o)
 	}
@@ -152,13 +158,16 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
-	out, err := openOutput(o, c.Output)
+	out, err := c.openOutput(o)
 	if err != nil {
 		return err
 	}
 	defer out.abort()
 	bw := bufio.NewWriterSize(out, 1<<20)
-	a := newDockerArchive(bw)
+	a, err := c.newImageWriter(bw, out)
+	if err != nil {
+		return err
+	}
 	var layers []layerEntry
 	if base != nil {
 		if layers, err = copyBaseLayers(ctx, o, a, base, p.fromImage); err != nil {
@@ -172,6 +181,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	layers = append(layers, own...)
 	if len(layers) == 0 {
 		return fmt.Errorf("%s: no layers, and no base image: an image needs at least one layer: %w", in.name, errdefs.ErrInvalidInput)
+	}
+	if err := checkDiffIDs(a, layers); err != nil {
+		return fmt.Errorf("%s: %w", in.name, err)
 	}
 	config, err := c.configBytes(p, base, in.r.Config(), layers)
 	if err != nil {
@@ -222,9 +234,11 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 	return img.render(layers), nil
 }
 
-// output is stdout or a file that appears only on commit.
+// output is stdout, a file or (oci-dir) a directory that appears only on
+// commit.
 type output struct {
 	io.Writer
+	dir    string // oci-dir: the directory being written
 	commit func() error
 	abort  func()
 }

@@ -28,5 +28,6 @@ func TestScripts(t *testing.T) {
 	}
 	p.Cmds["mkstream"] = cmdMkstream
 	p.Cmds["member"] = cmdMember
+	p.Cmds["mkref"] = cmdMkref
 	testscript.Run(t, p)
 }

@@ -42,14 +42,19 @@ func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*stre
 // copyLayers copies the stream's layers into the archive as they arrive,
 // refusing the one that would pass maxLayers (nBase layers are already
 // there), and returns them as the trailer describes them.
-func (s *streamInput) copyLayers(o *cli.IO, a *dockerArchive, nBase, maxLayers int) ([]layerEntry, error) {
+func (s *streamInput) copyLayers(o *cli.IO, a imageWriter, nBase, maxLayers int) ([]layerEntry, error) {
 	var err error
 	for l := s.first; l != nil; {
 		if total := nBase + l.Index + 1; total > maxLayers {
 			return nil, fmt.Errorf("%s: layer %d makes %d layers (%d from the base image), more than --max-layers %d: %w", s.name, l.Index, total, nBase, maxLayers, errdefs.ErrTooManyLayers)
 		}
 		o.Debugf("adding layer %d of the stream (%d bytes)", l.Index, l.Size)
-		if err := a.addLayer(l.Size, l); err != nil {
+		if l.Ref != nil {
+			err = a.addRef(l.Ref)
+		} else {
+			err = a.addLayer(l.Size, l)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s: layer %d: %w", s.name, l.Index, err)
 		}
 		if l, err = s.r.Next(); err != nil && err != io.EOF {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// tarBlobs stores an OCI layout in a tar. A tar header needs the blob's
+// name, its digest, before the bytes: each blob is spooled to one
+// temporary file (unlinked at once, in $TMPDIR) and copied into the tar
+// once its digest is known. The spool holds one stored layer at a time.
+type tarBlobs struct {
+	tw     *tar.Writer
+	spool  *os.File
+	bw     *bufio.Writer
+	stored map[string]bool
+}
+
+func newTarBlobs(w io.Writer) *tarBlobs {
+	return &tarBlobs{tw: tar.NewWriter(w), stored: map[string]bool{}}
+}
+
+func (t *tarBlobs) header(name string, typ byte, mode, size int64) error {
+	// Fixed headers, as in the docker-archive: no owners, no names, mtime 1.
+	return t.tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: outerMtime})
+}
+
+func (t *tarBlobs) file(name string, data []byte) error {
+	if err := t.header(name, tar.TypeReg, 0o644, int64(len(data))); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if _, err := t.tw.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+func (t *tarBlobs) newBlob() (io.Writer, func(string, int64) error, error) {
+	if t.spool == nil {
+		f, err := os.CreateTemp("", "manifest-gen-blob-*")
+		if err != nil {
+			return nil, nil, fmt.Errorf("spooling a blob: %w", err)
+		}
+		// Unlinked at once: the space is freed even if the process is killed.
+		os.Remove(f.Name())
+		t.spool, t.bw = f, bufio.NewWriterSize(f, 1<<20)
+		for _, d := range []string{"blobs/", "blobs/sha256/"} {
+			if err := t.header(d, tar.TypeDir, 0o755, 0); err != nil {
+				return nil, nil, fmt.Errorf("writing %s: %w", d, err)
+			}
+		}
+	}
+	if _, err := t.spool.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, fmt.Errorf("spooling a blob: %w", err)
+	}
+	if err := t.spool.Truncate(0); err != nil {
+		return nil, nil, fmt.Errorf("spooling a blob: %w", err)
+	}
+	t.bw.Reset(t.spool)
+	return t.bw, t.commit, nil
+}
+
+func (t *tarBlobs) commit(digest string, size int64) error {
+	if err := checkBlobDigest(digest); err != nil {
+		return err
+	}
+	if err := t.bw.Flush(); err != nil {
+		return fmt.Errorf("spooling a blob: %w", err)
+	}
+	if t.stored[digest] {
+		return nil // an equal layer's blob is in the tar already
+	}
+	name := blobPath(digest)
+	if err := t.header(name, tar.TypeReg, 0o644, size); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	n, err := io.Copy(t.tw, io.NewSectionReader(t.spool, 0, size))
+	if err == nil && n != size {
+		err = fmt.Errorf("spooled %d bytes of %d", n, size)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	t.stored[digest] = true
+	return nil
+}
+
+func (t *tarBlobs) close() error {
+	if t.spool != nil {
+		t.spool.Close()
+	}
+	if err := t.tw.Close(); err != nil {
+		return fmt.Errorf("writing the archive: %w", err)
+	}
+	return nil
+}
+
+// dirBlobs stores an OCI layout in a directory (the temporary one of
+// openDirOutput): a blob is written to a temporary file in blobs/sha256/
+// and renamed to its digest.
+type dirBlobs struct {
+	dir  string
+	tmp  *os.File
+	bw   *bufio.Writer
+	made bool
+}
+
+func (d *dirBlobs) blobDir() string { return filepath.Join(d.dir, "blobs", "sha256") }
+
+func (d *dirBlobs) file(name string, data []byte) error {
+	if err := os.WriteFile(filepath.Join(d.dir, name), data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+func (d *dirBlobs) newBlob() (io.Writer, func(string, int64) error, error) {
+	if !d.made {
+		if err := os.MkdirAll(d.blobDir(), 0o755); err != nil {
+			return nil, nil, err
+		}
+		d.made = true
+	}
+	f, err := os.CreateTemp(d.blobDir(), ".tmp-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	d.tmp = f
+	if d.bw == nil {
+		d.bw = bufio.NewWriterSize(f, 1<<20)
+	} else {
+		d.bw.Reset(f)
+	}
+	return d.bw, d.commit, nil
+}
+
+func (d *dirBlobs) commit(digest string, size int64) error {
+	f := d.tmp
+	d.tmp = nil
+	err := checkBlobDigest(digest)
+	if err == nil {
+		err = d.bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(d.dir, blobPath(digest)))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("writing blob %s: %w", digest, err)
+	}
+	return nil
+}
+
+func (d *dirBlobs) close() error { return nil }
+
+// openDirOutput makes the directory for -o DIR: a temporary sibling that
+// is renamed to DIR on commit (DIR must not exist, or be empty), and
+// removed on abort, so DIR never holds a partial layout.
+func openDirOutput(dir string) (*output, error) {
+	if err := checkDirTarget(dir); err != nil {
+		return nil, err
+	}
+	parent, base := filepath.Split(filepath.Clean(dir))
+	if parent == "" {
+		parent = "."
+	}
+	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	done := false
+	out := &output{dir: tmp}
+	out.abort = func() {
+		if !done {
+			done = true
+			os.RemoveAll(tmp)
+		}
+	}
+	out.commit = func() error {
+		if err := checkDirTarget(dir); err != nil {
+			out.abort()
+			return err
+		}
+		os.Remove(dir) // an empty directory, or nothing
+		if err := os.Chmod(tmp, 0o755); err != nil {
+			out.abort()
+			return fmt.Errorf("writing %s: %w", dir, err)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			out.abort()
+			return fmt.Errorf("writing %s: %w", dir, err)
+		}
+		done = true
+		return nil
+	}
+	return out, nil
+}
+
+// checkDirTarget refuses a DIR that exists and is not an empty directory:
+// the layout is never mixed with other files.
+func checkDirTarget(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("-o %q: %w", dir, unwrapPath(err))
+	case len(entries) > 0:
+		return fmt.Errorf("-o %q: the directory is not empty; the layout is written to a new or empty directory: %w", dir, fs.ErrExist)
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
