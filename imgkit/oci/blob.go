@@ -22,7 +22,10 @@ type Layer struct {
 // compressed as kind, to w; it returns the digests and sizes of both. The
 // bytes are those of compress.NewWriter: deterministic.
 func WriteBlob(w io.Writer, r io.Reader, kind compress.Kind) (Layer, error) {
-	stored := &hashWriter{w: w, h: sha256.New()}
+	stored := &hashWriter{w: w}
+	if kind != compress.None {
+		stored.h = sha256.New() // uncompressed, the stored bytes are the layer
+	}
 	zw, err := compress.NewWriter(stored, kind)
 	if err != nil {
 		return Layer{}, err
@@ -62,7 +65,9 @@ type hashWriter struct {
 
 func (hw *hashWriter) Write(p []byte) (int, error) {
 	n, err := hw.w.Write(p)
-	hw.h.Write(p[:n])
+	if hw.h != nil {
+		hw.h.Write(p[:n])
+	}
 	hw.n += int64(n)
 	return n, err
 }
