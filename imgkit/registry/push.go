@@ -1,0 +1,397 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Pusher writes blobs and manifests to one repository. Like Client's
+// reads, it does the registry's few requests itself over
+// go-containerregistry's authenticated transport, because remote.Write can
+// neither upload in chunks nor resume an upload that broke off: it starts
+// every failed blob again from its first byte.
+//
+// # Requests
+//
+//   - HasBlob: HEAD /v2/REPO/blobs/DIGEST (200 or 404).
+//   - Mount: POST /v2/REPO/blobs/uploads/?mount=DIGEST&from=OTHER, a
+//     cross-repository mount (201); a registry that cannot mount starts an
+//     upload instead (202), which Upload then uses.
+//   - Upload: POST to start a session, then the bytes in PATCH requests (one
+//     for the whole blob, or Options.Chunk bytes each with a Content-Range),
+//     then PUT ?digest=DIGEST, which the registry refuses unless the bytes
+//     hash to it.
+//   - PutManifest: PUT /v2/REPO/manifests/TAG.
+//
+// # Retries and resuming
+//
+// Requests without a body are retried by the transport (5xx, 408, 429,
+// refused or reset connections, Options.Retries times with backoff). A
+// PATCH that fails the same way is not sent again blindly: the registry is
+// asked how much of the session it holds (GET on the session: "Range:
+// 0-LAST"), and the upload goes on from there with a Content-Range, so a
+// broken connection costs at most the bytes in flight. A session the
+// registry lost (404) is started again from the first byte. Retries count
+// failures in a row; an accepted PATCH resets the count.
+type Pusher struct {
+	c        *Client
+	repo     name.Repository
+	hc       *http.Client // authenticated; bodiless requests are retried
+	chunk    int64
+	progress *Progress
+}
+
+// PushOptions configure a Pusher.
+type PushOptions struct {
+	// Chunk, when > 0, uploads a blob in PATCH requests of this many
+	// bytes; 0 sends it in one (a registry need not support chunks).
+	Chunk int64
+	// MountFrom are the repositories (of the same registry) blobs may be
+	// mounted from: the token asks for pull access to them too.
+	MountFrom []name.Repository
+	// Progress counts the bytes sent (nil: none).
+	Progress *Progress
+}
+
+// Pusher does the handshake for pushing to repo (push and pull access, and
+// pull access to the repositories blobs may be mounted from).
+func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOptions) (*Pusher, error) {
+	auth, err := c.authenticator(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	scopes := []string{repo.Scope(transport.PushScope)}
+	for _, m := range opts.MountFrom {
+		if m.RegistryStr() == repo.RegistryStr() && m.RepositoryStr() != repo.RepositoryStr() {
+			scopes = append(scopes, m.Scope(transport.PullScope))
+		}
+	}
+	once := transport.NewUserAgent(c.base, c.opts.UserAgent)
+	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once}, scopes)
+	if err != nil {
+		rc := &repoClient{anonymous: auth == authn.Anonymous}
+		return nil, fmt.Errorf("contacting %s: %w", repo.RegistryStr(), rc.explain(describe(err)))
+	}
+	return &Pusher{c: c, repo: repo, hc: &http.Client{Transport: t}, chunk: opts.Chunk, progress: opts.Progress}, nil
+}
+
+// bodyAware retries requests without a body and sends the others once:
+// their body is spent after one try, and Upload resumes them itself.
+type bodyAware struct{ retry, once http.RoundTripper }
+
+func (b bodyAware) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		return b.once.RoundTrip(r)
+	}
+	return b.retry.RoundTrip(r)
+}
+
+func (p *Pusher) url(resource, id string) string { return endpoint(p.repo, resource, id) }
+
+// do sends a request and checks its status; on an error the response
+// body is closed.
+func (p *Pusher) do(req *http.Request, want ...int) (*http.Response, error) {
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, describe(err)
+	}
+	if err := transport.CheckError(resp, want...); err != nil {
+		resp.Body.Close()
+		return nil, describe(err)
+	}
+	return resp, nil
+}
+
+// HasBlob reports whether the repository holds the blob digest.
+func (p *Pusher) HasBlob(ctx context.Context, digest string) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, p.url("blobs", digest), nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := p.do(req, http.StatusOK, http.StatusNotFound)
+	if err != nil {
+		return false, fmt.Errorf("asking for blob %s: %w", digest, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK, nil
+}
+
+// Upload is an upload session, started by Mount or Upload.
+type Upload struct{ location string }
+
+// Mount asks the registry to mount the blob digest from repository from
+// (a name on the same registry). It returns true when mounted; otherwise
+// the upload session the registry started instead, for Upload.
+func (p *Pusher) Mount(ctx context.Context, digest, from string) (bool, *Upload, error) {
+	q := url.Values{"mount": {digest}, "from": {from}}
+	return p.start(ctx, q)
+}
+
+func (p *Pusher) start(ctx context.Context, q url.Values) (bool, *Upload, error) {
+	u := p.url("blobs", "uploads/")
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return false, nil, err
+	}
+	resp, err := p.do(req, http.StatusCreated, http.StatusAccepted)
+	if err != nil {
+		return false, nil, fmt.Errorf("starting an upload: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusCreated {
+		return true, nil, nil
+	}
+	loc, err := location(resp)
+	if err != nil {
+		return false, nil, fmt.Errorf("starting an upload: %w", err)
+	}
+	return false, &Upload{location: loc}, nil
+}
+
+// location resolves a response's Location header against its request.
+func location(resp *http.Response) (string, error) {
+	l := resp.Header.Get("Location")
+	if l == "" {
+		return "", errors.New("the registry gave no Location for the upload")
+	}
+	u, err := resp.Request.URL.Parse(l)
+	if err != nil {
+		return "", fmt.Errorf("upload location %q: %w", l, err)
+	}
+	return u.String(), nil
+}
+
+// Upload sends the blob digest of size bytes, read from src, in session s
+// (nil starts one), and commits it. See the type's doc for retries.
+func (p *Pusher) Upload(ctx context.Context, s *Upload, digest string, size int64, src io.ReaderAt) error {
+	if err := p.upload(ctx, s, digest, size, src); err != nil {
+		return fmt.Errorf("uploading blob %s: %w", digest, err)
+	}
+	return nil
+}
+
+func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int64, src io.ReaderAt) error {
+	if s == nil {
+		var err error
+		if _, s, err = p.start(ctx, nil); err != nil {
+			return err
+		}
+	}
+	var off int64
+	failures := 0
+	for off < size {
+		n := size - off
+		if p.chunk > 0 {
+			n = min(n, p.chunk)
+		}
+		loc, err := p.patch(ctx, s.location, src, off, n)
+		if err == nil {
+			s.location, off, failures = loc, off+n, 0
+			continue
+		}
+		if !resumable(err) || failures >= p.c.opts.Retries {
+			p.cancel(s)
+			return err
+		}
+		failures++
+		if err := p.c.wait(ctx, failures); err != nil {
+			return err
+		}
+		at, err := p.resumeAt(ctx, s)
+		if err != nil {
+			return err
+		}
+		// The failed PATCH's bytes were taken off the bar; those the
+		// registry kept count again (a new session loses all).
+		p.progress.Add(at - off)
+		off = at
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, withQuery(s.location, "digest", digest), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.do(req, http.StatusCreated)
+	if err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// errResume marks a PATCH failure that asking the registry can recover
+// from: a broken connection, a 5xx, 408, 429, or 416 (our offset is not
+// the registry's).
+type errResume struct{ err error }
+
+func (e errResume) Error() string { return e.err.Error() }
+func (e errResume) Unwrap() error { return e.err }
+
+func resumable(err error) bool {
+	var r errResume
+	return errors.As(err, &r)
+}
+
+// patch sends n bytes of src from off; it returns the next location.
+func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n int64) (string, error) {
+	var body io.Reader = io.NewSectionReader(src, off, n)
+	var sent countingBody
+	sent.r = p.progress.Reader(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, &sent)
+	if err != nil {
+		return "", err
+	}
+	req.ContentLength = n
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if p.chunk > 0 || off > 0 {
+		req.Header.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
+	}
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		p.progress.Add(-sent.n)
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if retryable(err) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", errResume{describe(err)}
+		}
+		return "", describe(err)
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
+		p.progress.Add(-sent.n)
+		switch resp.StatusCode {
+		case http.StatusRequestedRangeNotSatisfiable, http.StatusRequestTimeout, http.StatusTooManyRequests,
+			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return "", errResume{describe(err)}
+		}
+		return "", describe(err)
+	}
+	return location(resp)
+}
+
+type countingBody struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingBody) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+var rangeRE = regexp.MustCompile(`^(?:bytes=)?0-([0-9]+)$`)
+
+// resumeAt asks the registry how many bytes session s holds and returns
+// that offset (s moves to the location it gives). A lost session, or an
+// answer that cannot tell, starts a new session from byte 0.
+func (p *Pusher) resumeAt(ctx context.Context, s *Upload) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.location, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := p.do(req, http.StatusNoContent, http.StatusOK)
+	if err == nil {
+		defer resp.Body.Close()
+		m := rangeRE.FindStringSubmatch(resp.Header.Get("Range"))
+		last, perr := int64(-1), error(nil)
+		if m != nil {
+			last, perr = strconv.ParseInt(m[1], 10, 64)
+		}
+		// "0-0" is ambiguous (distribution writes it for 0 bytes and
+		// for 1): only a longer range is trusted.
+		if loc, lerr := location(resp); lerr == nil && perr == nil && last > 0 {
+			s.location = loc
+			return last + 1, nil
+		}
+	}
+	p.cancel(s)
+	_, ns, err := p.start(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	*s = *ns
+	return 0, nil
+}
+
+// cancel abandons a session, as a courtesy to the registry.
+func (p *Pusher) cancel(s *Upload) {
+	req, err := http.NewRequest(http.MethodDelete, s.location, nil)
+	if err != nil {
+		return
+	}
+	if resp, err := p.hc.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+func withQuery(loc, key, value string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// PutManifest stores a manifest under tag (or digest) and returns the
+// digest the registry gives it, which must be the bytes' own.
+func (p *Pusher) PutManifest(ctx context.Context, tag, mediaType string, data []byte) error {
+	var err error
+	for try := 0; ; try++ {
+		if try > 0 {
+			if werr := p.c.wait(ctx, try); werr != nil {
+				return werr
+			}
+		}
+		var req *http.Request
+		req, err = http.NewRequestWithContext(ctx, http.MethodPut, p.url("manifests", tag), bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", mediaType)
+		var resp *http.Response
+		resp, err = p.hc.Do(req)
+		if err == nil {
+			err = transport.CheckError(resp, http.StatusCreated, http.StatusOK, http.StatusAccepted)
+			if err != nil && !retryStatus(resp.StatusCode) {
+				resp.Body.Close()
+				return fmt.Errorf("putting the manifest: %w", describe(err))
+			}
+			resp.Body.Close()
+			if err == nil {
+				return nil
+			}
+		} else if !retryable(err) {
+			return fmt.Errorf("putting the manifest: %w", describe(err))
+		}
+		if try >= p.c.opts.Retries {
+			return fmt.Errorf("putting the manifest: %w", describe(err))
+		}
+	}
+}
+
+func retryStatus(code int) bool {
+	for _, c := range retryStatusCodes {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
