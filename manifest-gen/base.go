@@ -16,8 +16,11 @@ type baseImage struct {
 	// config is the "config" member of the base image config: its Docker
 	// config (an empty object when it has none).
 	config *pyjson.Object
-	layers []*archive.Layer
-	close  func() error
+	// history is the base config's own history when it describes exactly
+	// its layers (one entry per layer besides empty_layer ones), else nil.
+	history pyjson.Array
+	layers  []*archive.Layer
+	close   func() error
 }
 
 // openBase opens the base image archive and picks the image: the first one
@@ -37,7 +40,40 @@ func openBase(file, name, tag string) (*baseImage, error) {
 		a.Close()
 		return nil, fmt.Errorf("base image %q: config %s: %w", file, img.ConfigDigest, err)
 	}
-	return &baseImage{config: cfg, layers: img.Layers, close: a.Close}, nil
+	return &baseImage{config: cfg, history: baseHistory(img.ConfigBytes, len(img.Layers)), layers: img.Layers, close: a.Close}, nil
+}
+
+// baseHistory returns an image config's history entries when they account
+// for exactly its layers, and nil otherwise (no history, or one that does
+// not match, which --keep-base-history then replaces by synthesized entries).
+func baseHistory(imageConfig []byte, layers int) pyjson.Array {
+	v, err := pyjson.Parse(imageConfig)
+	if err != nil {
+		return nil
+	}
+	doc, ok := v.(*pyjson.Object)
+	if !ok {
+		return nil
+	}
+	h, _ := doc.Get("history")
+	entries, ok := h.(pyjson.Array)
+	if !ok {
+		return nil
+	}
+	nonEmpty := 0
+	for _, e := range entries {
+		obj, ok := e.(*pyjson.Object)
+		if !ok {
+			return nil
+		}
+		if empty, _ := obj.Get("empty_layer"); empty != (pyjson.Bool(true)) {
+			nonEmpty++
+		}
+	}
+	if nonEmpty != layers {
+		return nil
+	}
+	return entries
 }
 
 // dockerConfig returns the "config" member of an image config, read as

@@ -17,6 +17,11 @@ type imageConfig struct {
 	OS           string
 	Variant      string // omitted when empty
 	Config       *pyjson.Object
+	// BaseHistory, when set, is the base image's own history, kept verbatim
+	// (empty_layer entries included) in place of one synthesized entry for
+	// each of its BaseLayers layers (--keep-base-history).
+	BaseHistory pyjson.Array
+	BaseLayers  int
 }
 
 // layerEntry is one layer as the config records it.
@@ -40,14 +45,17 @@ func historyComment(comment string, paths []string) string {
 // newline.
 func (c imageConfig) render(layers []layerEntry) []byte {
 	diffIDs := make(pyjson.Array, len(layers))
-	history := make(pyjson.Array, len(layers))
+	history := append(pyjson.Array{}, c.BaseHistory...)
 	for i, l := range layers {
 		diffIDs[i] = pyjson.String(l.DiffID)
+		if c.BaseHistory != nil && i < c.BaseLayers {
+			continue
+		}
 		h := pyjson.NewObject(pyjson.Member{Key: "created", Value: pyjson.String(c.Created)})
 		if l.Comment != "" {
 			h.Set("comment", pyjson.String(l.Comment))
 		}
-		history[i] = h
+		history = append(history, h)
 	}
 	doc := pyjson.NewObject(
 		pyjson.Member{Key: "created", Value: pyjson.String(c.Created)},

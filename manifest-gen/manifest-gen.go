@@ -13,29 +13,32 @@ import (
 	"dockertools.dev/imgkit/pyjson"
 )
 
-// runtimeLayerLimit is the layer count beyond which runtimes refuse an image
-// (overlayfs stacks about 128 lower directories).
-const runtimeLayerLimit = 127
+// runtimeLayerLimit is the layer count beyond which runtimes refuse an image:
+// overlayfs stacks about 128 lower directories, and Docker 20.10 here loads
+// 125 layers and refuses 126 ("max depth exceeded"), as the layered
+// workflow tests measure.
+const runtimeLayerLimit = 125
 
 type command struct {
 	cli.Common
-	Input         string `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
-	Output        string `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
-	Name          string `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
-	Tag           string `short:"t" placeholder:"TAG" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
-	Config        string `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
-	Architecture  string `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
-	OS            string `name:"os" help:"The image operating system. Default: linux."`
-	Variant       string `help:"The CPU variant (v7, v8, …). Default: none, and no variant field."`
-	Created       string `placeholder:"TIME" help:"The creation time: ISO 8601 (2024-05-06T07:08:09Z, an offset is kept) or now. Default: 1970-01-01T00:00:01Z."`
-	FromImage     string `placeholder:"FILE" help:"A base image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2). Its layers come first, verified against their diff_ids; its Env is inherited."`
-	FromImageName string `placeholder:"NAME" help:"With --from-image: the repository name of the image to use in a multi-image archive."`
-	FromImageTag  string `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
-	InheritConfig bool   `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
-	MaxLayers     int    `default:"127" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 127, the most runtimes accept."`
-	Conf          string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
-	Verify        bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
-	PrintBase     bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
+	Input           string `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
+	Output          string `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
+	Name            string `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
+	Tag             string `short:"t" placeholder:"TAG" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
+	Config          string `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
+	Architecture    string `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
+	OS              string `name:"os" help:"The image operating system. Default: linux."`
+	Variant         string `help:"The CPU variant (v7, v8, …). Default: none, and no variant field."`
+	Created         string `placeholder:"TIME" help:"The creation time: ISO 8601 (2024-05-06T07:08:09Z, an offset is kept) or now. Default: 1970-01-01T00:00:01Z."`
+	FromImage       string `placeholder:"FILE" help:"A base image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2). Its layers come first, verified against their diff_ids; its Env is inherited."`
+	FromImageName   string `placeholder:"NAME" help:"With --from-image: the repository name of the image to use in a multi-image archive."`
+	FromImageTag    string `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
+	InheritConfig   bool   `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
+	KeepBaseHistory bool   `help:"With --from-image: keep the base image's own history entries (created_by, comments, empty layers) instead of nixpkgs' one synthesized entry per base layer."`
+	MaxLayers       int    `default:"125" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 125, the most Docker accepts."`
+	Conf            string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
+	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
+	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
 	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
 	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
@@ -117,8 +120,8 @@ func (c *command) plan() (*plan, error) {
 	switch {
 	case p.fromImage == "-":
 		return nil, cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
-	case p.fromImage == "" && (c.InheritConfig || c.FromImageName != "" || c.FromImageTag != ""):
-		return nil, cli.Usagef("--inherit-config, --from-image-name and --from-image-tag need --from-image")
+	case p.fromImage == "" && (c.InheritConfig || c.KeepBaseHistory || c.FromImageName != "" || c.FromImageTag != ""):
+		return nil, cli.Usagef("--inherit-config, --keep-base-history, --from-image-name and --from-image-tag need --from-image")
 	}
 	return p, nil
 }
@@ -231,6 +234,9 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 		return nil, err
 	}
 	img.Config = cfg
+	if c.KeepBaseHistory && base != nil && base.history != nil {
+		img.BaseHistory, img.BaseLayers = base.history, len(base.layers)
+	}
 	return img.render(layers), nil
 }
 

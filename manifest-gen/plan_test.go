@@ -35,7 +35,7 @@ func TestPlanPrecedence(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.cmd.MaxLayers = 127
+			c.cmd.MaxLayers = 125
 			p, err := c.cmd.plan()
 			if err != nil {
 				t.Fatal(err)
@@ -63,7 +63,7 @@ func TestPlanUsageErrors(t *testing.T) {
 	for name, cmd := range cases {
 		t.Run(name, func(t *testing.T) {
 			if cmd.MaxLayers == 0 {
-				cmd.MaxLayers = 127
+				cmd.MaxLayers = 125
 			}
 			_, err := cmd.plan()
 			var ue *cli.UsageError

@@ -12,7 +12,7 @@ import (
 // ArchiveCommands returns the script commands for image archives, to add
 // to Params' Cmds:
 //
-//	mkimage [-oci] [-tag T]... [-repositories T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] OUT LAYER...
+//	mkimage [-oci] [-tag T]... [-repositories T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] [-history FILE] OUT LAYER...
 //	    writes an image archive (docker-archive, or OCI layout with -oci)
 //	    holding the uncompressed layer tars LAYER..., bottom first; see
 //	    ImageOptions.
@@ -30,6 +30,7 @@ func ArchiveCommands() map[string]func(ts *testscript.TestScript, neg bool, args
 func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 	var opts ImageOptions
 	var tags, cmd, repos multi
+	var history string
 	rest := flags(ts, "mkimage", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&opts.OCI, "oci", false, "")
 		fs.Var(&tags, "tag", "")
@@ -38,11 +39,15 @@ func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 		fs.StringVar(&opts.Compress, "compress", "", "")
 		fs.StringVar(&opts.LayerCompress, "layer-compress", "", "")
 		fs.IntVar(&opts.BadDiffID, "bad-diffid", 0, "")
+		fs.StringVar(&history, "history", "", "")
 	})
 	if len(rest) < 1 {
 		ts.Fatalf("usage: mkimage [flags] OUT LAYER...")
 	}
 	opts.Tags, opts.Cmd, opts.Repositories = tags, cmd, repos
+	if history != "" {
+		opts.History = ts.ReadFile(history)
+	}
 	out, err := os.Create(ts.MkAbs(rest[0]))
 	ts.Check(err)
 	defer out.Close()

@@ -28,6 +28,8 @@ type ImageOptions struct {
 	// BadDiffID, when > 0, gives that layer (1-based) a wrong diff_id in
 	// the config, to test verification.
 	BadDiffID int
+	// History, when set, is the JSON of the config's history member.
+	History string
 }
 
 // MakeImage writes an image archive to w holding the uncompressed layer
@@ -142,6 +144,9 @@ func (b *imageBuilder) finish() error {
 	}
 	if len(b.opts.Cmd) > 0 {
 		cfg["config"] = map[string]any{"Cmd": b.opts.Cmd}
+	}
+	if b.opts.History != "" {
+		cfg["history"] = json.RawMessage(b.opts.History)
 	}
 	cfgBytes, _ := json.Marshal(cfg)
 	cfgDigest := digestOfBytes(cfgBytes)

@@ -169,4 +169,3 @@ func DiffRootfs(a, b io.Reader, absentOK []string) ([]string, error) {
 	sort.Strings(diffs)
 	return diffs, nil
 }
-
