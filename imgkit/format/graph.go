@@ -213,9 +213,14 @@ func (g Graph) check() (Graph, error) {
 			return nil, fmt.Errorf("graph: %q appears twice: %w", n.Path, errdefs.ErrInvalidInput)
 		}
 	}
+	// A set, not Index: a large graph has millions of references.
+	nodes := make(map[string]struct{}, len(g))
+	for _, n := range g {
+		nodes[n.Path] = struct{}{}
+	}
 	for _, n := range g {
 		for _, ref := range n.References {
-			if _, ok := g.Index(ref); !ok {
+			if _, ok := nodes[ref]; !ok {
 				return nil, fmt.Errorf("graph: %q references %q, which is not in the graph: %w", n.Path, ref, errdefs.ErrInvalidInput)
 			}
 		}
