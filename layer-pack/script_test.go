@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 // and $VECTORS the shared reference vectors.
 func TestScripts(t *testing.T) {
 	oracles, _ := filepath.Abs("testdata")
-	vectors, _ := filepath.Abs("../../shared/reference/vectors")
+	vectors, _ := filepath.Abs("../testdata/vectors")
 	testscript.Run(t, testkit.Params("testdata/script", func(env *testscript.Env) error {
 		env.Setenv("ORACLES", oracles)
 		env.Setenv("VECTORS", vectors)

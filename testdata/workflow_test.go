@@ -2,6 +2,7 @@ package testdata
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,9 +55,16 @@ func TestWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testkit.Params("workflows", func(env *testscript.Env) error {
+	vectors, err := filepath.Abs("vectors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testkit.Params("workflows", func(env *testscript.Env) error {
 		env.Setenv("PATH", binDir+string(os.PathListSeparator)+scripts+string(os.PathListSeparator)+env.Getenv("PATH"))
 		env.Setenv("SCRIPTS", scripts)
+		env.Setenv("VECTORS", vectors)
 		return nil
-	}))
+	})
+	maps.Copy(p.Cmds, testkit.ArchiveCommands())
+	testscript.Run(t, p)
 }

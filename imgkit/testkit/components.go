@@ -29,6 +29,8 @@ var componentBinaries = map[string][]string{
 	"gnutar":   {"tar"},
 	"flock":    {"flock"},
 	"bash":     {"bash"},
+	"setpriv":  {"setpriv"},
+	"uidmap":   {"newuidmap", "newgidmap"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.

@@ -20,10 +20,9 @@ die() {
 
 warn() { printf '%s: %s\n' "$prog" "$1" >&2; }
 
-# The tools come from PATH, else from the bin/ directory `make build` fills.
-if ! command -v layer-pack >/dev/null 2>&1 && [ -x "$here/../bin/layer-pack" ]; then
-	PATH=$here/../bin:$PATH
-fi
+# The tools come from PATH, else from the bin/ directory `make build` fills
+# (appended, so tools already on PATH always win).
+PATH=$PATH:$here/../bin
 
 # Nothing of the caller's environment may reach the output: files made here
 # get the modes Nix builds use, and tools sort by bytes, not by locale.
