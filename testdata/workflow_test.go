@@ -14,7 +14,7 @@ import (
 	"dockertools.dev/imgkit/testkit"
 )
 
-var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob"}
+var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob"}
 
 // binDir holds the tools built for this test run.
 var binDir string

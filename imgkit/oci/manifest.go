@@ -18,6 +18,9 @@ const (
 	AnnotationImageName = "io.containerd.image.name"
 )
 
+// ManifestMediaType is the media type of the manifests Manifest writes.
+const ManifestMediaType = v1.MediaTypeImageManifest
+
 // LayoutFile is the content of an OCI layout's oci-layout file.
 var LayoutFile = []byte(`{"imageLayoutVersion":"1.0.0"}`)
 

@@ -328,7 +328,10 @@ func (p *Pusher) resumeAt(ctx context.Context, s *Upload) (int64, error) {
 	return 0, nil
 }
 
-// cancel abandons a session, as a courtesy to the registry.
+// Cancel abandons an upload session (one a failed mount started), as a
+// courtesy to the registry.
+func (p *Pusher) Cancel(s *Upload) { p.cancel(s) }
+
 func (p *Pusher) cancel(s *Upload) {
 	req, err := http.NewRequest(http.MethodDelete, s.location, nil)
 	if err != nil {

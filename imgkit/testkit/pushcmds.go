@@ -1,0 +1,217 @@
+package testkit
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// PushCommands returns the script commands of push tests, to add to
+// Params' Cmds:
+//
+//	registry-writes LOG
+//	    prints, sorted, what the registry's access log LOG (such as
+//	    $REGISTRY_LOG) says was written: "upload DIGEST" for each blob
+//	    upload committed, "mount DIGEST" for each blob mounted from
+//	    another repository, "manifest REPO:REF" for each manifest put.
+//	    Empty the log (: > "$REGISTRY_LOG") to count from a point on.
+//	upload-proxy -cut-after N
+//	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
+//	    $REGISTRY_LOG) and a proxy in front of it ($UPLOAD_PROXY,
+//	    host:port) that cuts the first blob upload request (PATCH) longer
+//	    than N bytes after forwarding N bytes of it, once. Its log,
+//	    $UPLOAD_PROXY_LOG, has a line per PATCH:
+//	        PATCH content-range=RANGE status=STATUS [cut]
+//	    (RANGE "-" without a Content-Range header).
+func PushCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"registry-writes": cmdRegistryWrites,
+		"upload-proxy":    cmdUploadProxy,
+	}
+}
+
+var accessRE = regexp.MustCompile(`"([A-Z]+) (\S+) HTTP/[0-9.]+" ([0-9]{3}) `)
+
+// RegistryWrites reads a distribution registry's access log; see
+// PushCommands.
+func RegistryWrites(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := accessRE.FindStringSubmatch(sc.Text())
+		if m == nil || m[3] != "201" {
+			continue
+		}
+		u, err := url.Parse(m[2])
+		if err != nil {
+			return nil, err
+		}
+		_, rest, ok := strings.Cut(strings.TrimPrefix(u.Path, "/v2/"), "/blobs/uploads/")
+		switch {
+		case ok && m[1] == "PUT":
+			out = append(out, "upload "+u.Query().Get("digest"))
+		case ok && m[1] == "POST" && rest == "" && u.Query().Get("mount") != "":
+			out = append(out, "mount "+u.Query().Get("mount"))
+		case m[1] == "PUT" && strings.Contains(u.Path, "/manifests/"):
+			repo, ref, _ := strings.Cut(strings.TrimPrefix(u.Path, "/v2/"), "/manifests/")
+			out = append(out, "manifest "+repo+":"+ref)
+		}
+	}
+	slices.Sort(out)
+	return out, sc.Err()
+}
+
+func cmdRegistryWrites(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: registry-writes LOG")
+	}
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	lines, err := RegistryWrites(f)
+	ts.Check(err)
+	for _, l := range lines {
+		fmt.Fprintln(ts.Stdout(), l)
+	}
+}
+
+func cmdUploadProxy(ts *testscript.TestScript, neg bool, args []string) {
+	var cutAfter int64
+	rest := flags(ts, "upload-proxy", args, func(fs *flag.FlagSet) { fs.Int64Var(&cutAfter, "cut-after", 0, "") })
+	if len(rest) != 0 || cutAfter <= 0 {
+		ts.Fatalf("usage: upload-proxy -cut-after N")
+	}
+	cmdRegistryStart(ts, false, nil)
+	p, err := startUploadProxy(ts.Getenv("REGISTRY"), ts.MkAbs("upload-proxy.log"), cutAfter)
+	ts.Check(err)
+	ts.Defer(p.stop)
+	ts.Setenv("UPLOAD_PROXY", p.addr)
+	ts.Setenv("UPLOAD_PROXY_LOG", p.logFile)
+}
+
+// uploadProxy forwards to a registry and cuts one upload request.
+type uploadProxy struct {
+	addr, logFile string
+	srv           *http.Server
+	rp            *httputil.ReverseProxy
+	target        string
+	cutAfter      int64
+
+	mu   sync.Mutex
+	cut  bool
+	logf *os.File
+}
+
+func startUploadProxy(upstream, logFile string, cutAfter int64) (*uploadProxy, error) {
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	target := &url.URL{Scheme: "http", Host: upstream}
+	p := &uploadProxy{addr: l.Addr().String(), logFile: logFile, logf: logf, cutAfter: cutAfter, target: upstream}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+		},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ErrorLog: log.New(io.Discard, "", 0)}
+	go p.srv.Serve(l)
+	return p, nil
+}
+
+func (p *uploadProxy) stop() {
+	p.srv.Close()
+	p.mu.Lock()
+	p.logf.Close()
+	p.mu.Unlock()
+}
+
+func (p *uploadProxy) logLine(r *http.Request, status int, cut bool) {
+	cr := r.Header.Get("Content-Range")
+	if cr == "" {
+		cr = "-"
+	}
+	line := fmt.Sprintf("PATCH content-range=%s status=%d", cr, status)
+	if cut {
+		line += " cut"
+	}
+	p.mu.Lock()
+	fmt.Fprintln(p.logf, line)
+	p.mu.Unlock()
+}
+
+func (p *uploadProxy) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPatch {
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	p.mu.Lock()
+	cut := !p.cut && r.ContentLength > p.cutAfter
+	p.cut = p.cut || cut
+	p.mu.Unlock()
+	if !cut {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		p.rp.ServeHTTP(rec, r)
+		p.logLine(r, rec.status, false)
+		return
+	}
+	// Forward the first cutAfter bytes, then break both connections: the
+	// registry sees a body that ends early, the client a connection reset
+	// in the middle of its request.
+	out := r.Clone(r.Context())
+	out.URL.Scheme, out.URL.Host, out.RequestURI = "http", p.target, ""
+	pr, pw := io.Pipe()
+	go func() {
+		io.CopyN(pw, r.Body, p.cutAfter)
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+	}()
+	out.Body = pr
+	if resp, err := http.DefaultTransport.RoundTrip(out); err == nil {
+		resp.Body.Close()
+	}
+	p.logLine(r, 0, true)
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,117 @@
+// push-blob pushes an image to a registry, uploading only the blobs the
+// registry lacks, and prints where it is: REPO@sha256:<manifest digest>.
+// It is pull-blob's mirror, and with it the only tool that touches the
+// network.
+//
+//	push-blob --dest REGISTRY/REPO[:TAG] [flags] [IMAGE] > pushed.txt
+//	push-blob --list-present --dest REGISTRY/REPO[:TAG] > held.json
+//
+// # Input
+//
+// IMAGE (a file, or - for stdin, the default) is one of:
+//
+//   - an image archive: a docker-archive (docker save, nixpkgs,
+//     manifest-gen) or an OCI layout tar (manifest-gen --format oci, skopeo),
+//     uncompressed or compressed with gzip, xz, zstd or bzip2; its layers may
+//     be stored compressed. --archive-image NAME[:TAG] picks an image of a
+//     multi-image archive (default: the first). An uncompressed archive file
+//     (or stdin redirected from one) is read in place; anything else is
+//     decompressed once into a temporary file;
+//   - a layer stream that carries its image config (docs/formats.md §3):
+//     what manifest-gen --format stream writes after layer-pack, or what
+//     pull-blob writes. Each layer is copied into a temporary file as it
+//     arrives (stdin is never seeked) and pushed from there while the next
+//     one is read. A stream may hold reference layers (layer-pack --reuse):
+//     layers without bytes whose blob the registry is known to hold.
+//
+// The image config is pushed verbatim, so the image ID stays its digest;
+// for a stream it must list exactly the stream's diff_ids.
+//
+// # What is uploaded
+//
+// For each layer, the blobs that are known without reading the layer are
+// asked for first (a HEAD request each), in this order: a reference's
+// blobs; the input's stored blob, when the input stores the layer as
+// --layer-compression asks (an OCI layout's gzip blob, an uncompressed
+// layer with none); the blob the layer cache (--cache) recorded for this
+// diff_id and compression recipe; the blob the destination tag's current
+// image has for the same diff_id and compression (unless --no-tag-reuse;
+// its manifest and config are read first). A blob the registry lacks is
+// mounted from another repository of the same registry when one is known
+// to hold it: where the cache saw it last, or a --mount-from repository.
+//
+// Only when none of them is in the registry are the layer's bytes read:
+// pushed as they are when the input stores them as asked (after checking
+// them against the diff_id), else compressed with the deterministic
+// recipe (imgkit/oci: the same layer gives the same blob on every run and
+// machine) into a temporary file, which gives the digest to ask for once
+// more, then uploaded from that file. --jobs layers are handled at once
+// (two by default: compression is the costly part, one core each). Then
+// the config is uploaded if the registry lacks it, and last the manifest
+// (an OCI image manifest, as manifest-gen --format oci writes it: the same
+// image and compression give the same digest) is put under the tag.
+// Nothing is tagged until every blob is in the registry.
+//
+// So pushing an image twice uploads nothing the second time (only the
+// manifest is put again), and after a change to one layer only that layer
+// (and the config, and the manifest) is uploaded. Without a cache and
+// without the tag's image, an unchanged layer is still compressed to learn
+// its digest, but not uploaded; with either, it is not even read.
+//
+// # Layers known before they are packed (layer-pack --reuse)
+//
+// --list-present prints the destination tag's layers whose blobs the
+// registry holds, as a holdings list (docs/formats.md §5), and pushes
+// nothing. layer-pack --cache DIR --reuse FILE turns every store layer
+// that its cache knows and the list holds into a reference: no store file
+// of it is read, and push-blob refers to the blob:
+//
+//	push-blob --list-present --dest reg.example/app:latest > held.json
+//	closure-scan ./result | popularity --max 100 |
+//	    layer-pack --cache ~/.cache/layers --reuse held.json --customisation-dir root |
+//	    manifest-gen --format stream --name app --config config.json |
+//	    push-blob --dest reg.example/app:latest --cache ~/.cache/layers
+//
+// # The layer cache (--cache DIR)
+//
+// The directory layer-pack --cache uses (imgkit/layercache; created when
+// missing; safe to share between concurrent builds and pushes: every
+// record is written to a temporary file and renamed). push-blob reads and
+// records, per diff_id and compression recipe, the digest and size of the
+// blob it compressed (only its own: a blob found in a registry may come
+// from another compressor), and per registry and blob a repository that
+// holds it, for mounts. A record is a hint the registry confirms: a blob
+// the cache names but the registry lacks is compressed and uploaded.
+//
+// # Credentials, retries, resuming
+//
+// As pull-blob: --creds USER:PASS, else Docker's config.json and its
+// credential helpers, else Podman's auth.json, else anonymous; secrets never
+// appear in output or errors. Requests that fail with 408, 429 or 5xx, or
+// whose connection is refused, reset or times out, are retried --retries
+// times with a backoff of 1s, doubling. An upload that breaks off resumes
+// from the byte the registry says it holds (it is asked), not from the
+// start; --chunk-size SIZE sends a blob in requests of SIZE bytes, so that
+// one broken request loses at most SIZE bytes. A progress bar of the bytes
+// uploaded is drawn on stderr when it is a terminal (not with -q).
+//
+// # Output
+//
+// One line on stdout: the repository as --dest names it, "@", and the
+// manifest's digest, such as registry.example:5000/app@sha256:4f20…. -v
+// says on stderr what was found where, mounted and uploaded.
+//
+// # Exit status
+//
+// 0 when the manifest is in the registry under the tag; 1 when the push
+// fails (bad input, a digest mismatch, a reference layer the registry does
+// not hold, a registry error, refused credentials); 2 for a usage error.
+// Errors are one line on stderr. Blobs uploaded before a failure stay in
+// the registry, unreferenced (they are content-addressed: a retry finds
+// them); the tag never points at a partial image.
+//
+// # Examples
+//
+//	build-layered-image --name app -o app.tar … && push-blob --dest reg.example/app:1.0 app.tar
+//	pull-blob quay.io/org/tool@sha256:… | push-blob --dest reg.example/mirror/tool:1.2
+package main

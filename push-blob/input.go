@@ -1,0 +1,168 @@
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+)
+
+// pushLayer is one layer of the image to push, as the input has it.
+type pushLayer struct {
+	index  int
+	diffID string
+	// size is the layer tar's length, -1 when only decompressing tells.
+	size int64
+	// ref is set for a reference layer: no bytes, only blobs the
+	// registry should hold.
+	ref *layerstream.Ref
+	// stored is the layer as the input stores it (nil for a reference),
+	// compressed as storedKind; storedDigest is its digest when known
+	// without reading it (an OCI blob's name, an uncompressed layer's
+	// diff_id).
+	stored       *io.SectionReader
+	storedKind   compress.Kind
+	storedDigest string
+	// open returns the layer tar, verified against diffID at EOF.
+	open func() (io.ReadCloser, error)
+	// release frees what holds the layer (a spool file); may be nil.
+	release func()
+}
+
+// image is what is pushed. produce sends its layers, bottom first, as they
+// become known, and then returns the config; close releases the input.
+type image struct {
+	name    string // for messages: the file, or stdin
+	produce func(ctx context.Context, send func(*pushLayer) error) ([]byte, error)
+	close   func()
+}
+
+// openImage opens the input: a layer stream (its first member is a layer
+// or the trailer), else an image archive.
+func openImage(o *cli.IO, file, which string) (*image, error) {
+	display := fmt.Sprintf("%q", file)
+	var r io.Reader
+	var head []byte
+	var closeFile func()
+	if file == "-" {
+		display = "stdin"
+		if f, ok := o.Stdin.(*os.File); ok && isRegular(f) {
+			// Redirected from a file: peek without moving the offset,
+			// so that an archive is read in place.
+			head = peekAt(f)
+			r = f
+		} else {
+			br := bufio.NewReaderSize(o.Stdin, 1<<20)
+			head, _ = br.Peek(1024)
+			r = br
+		}
+		closeFile = func() {}
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading the image: %w", notFound(file, err))
+		}
+		head, r, closeFile = peekAt(f), f, func() { f.Close() }
+	}
+	if isLayerStream(head) {
+		if which != "" {
+			closeFile()
+			return nil, cli.Usagef("--archive-image: %s is a layer stream, which holds one image", display)
+		}
+		return streamImage(r, display, closeFile), nil
+	}
+	if file != "-" {
+		closeFile()
+		r = nil
+	}
+	a, err := archive.Open(file, r)
+	if err != nil {
+		return nil, err
+	}
+	img, err := a.Find(which, "")
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return archiveImage(a, img, display), nil
+}
+
+func isRegular(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func peekAt(f *os.File) []byte {
+	b := make([]byte, 1024)
+	n, _ := f.ReadAt(b, 0)
+	return b[:n]
+}
+
+// isLayerStream tells a layer stream (an uncompressed tar whose first
+// member is layers/NNN.tar, layers/NNN.ref, config.json or stream.json)
+// from an image archive.
+func isLayerStream(head []byte) bool {
+	if compress.Detect(head) != compress.None {
+		return false
+	}
+	hdr, err := tar.NewReader(bytes.NewReader(head)).Next()
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(hdr.Name, "layers/") || hdr.Name == layerstream.ConfigMember || hdr.Name == layerstream.TrailerMember
+}
+
+// archiveImage pushes the image of an archive with its config verbatim,
+// so the image ID stays the config's digest.
+func archiveImage(a *archive.Archive, img *archive.Image, display string) *image {
+	produce := func(ctx context.Context, send func(*pushLayer) error) ([]byte, error) {
+		for i, l := range img.Layers {
+			pl := &pushLayer{index: i, diffID: l.DiffID, size: -1, stored: l.Stored(), open: l.Open}
+			kind, err := l.Compression()
+			if err != nil {
+				return nil, fmt.Errorf("%s: layer %d: %w", display, i, err)
+			}
+			pl.storedKind = kind
+			switch {
+			case kind == compress.None:
+				pl.size, pl.storedDigest = pl.stored.Size(), l.DiffID
+			case a.Format == "oci":
+				// An OCI blob is named by its digest; reading it
+				// checks the bytes against that name.
+				if hex, ok := strings.CutPrefix(l.Member, "blobs/sha256/"); ok && len(hex) == 64 {
+					pl.storedDigest = "sha256:" + hex
+				}
+			}
+			if err := send(pl); err != nil {
+				return nil, err
+			}
+		}
+		return img.ConfigBytes, nil
+	}
+	return &image{name: display, produce: produce, close: func() { a.Close() }}
+}
+
+// notFound words an error opening a file.
+func notFound(name string, err error) error {
+	if os.IsNotExist(err) {
+		return fmt.Errorf("%q: %w", name, errdefs.ErrNotFound)
+	}
+	return fmt.Errorf("%q: %w", name, unwrapPath(err))
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

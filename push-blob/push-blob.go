@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/layercache"
+	"dockertools.dev/imgkit/oci"
+	"dockertools.dev/imgkit/registry"
+)
+
+type command struct {
+	cli.Common
+	Input            string   `arg:"" name:"image" optional:"" default:"-" help:"The image to push: an image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2) or a layer stream with its config (manifest-gen --format stream, pull-blob); - is stdin."`
+	Dest             string   `name:"dest" required:"" placeholder:"REGISTRY/REPO[:TAG]" help:"Where to push: a repository with its registry host, and a tag (default latest)."`
+	LayerCompression string   `name:"layer-compression" enum:"gzip,zstd,none" default:"gzip" help:"How layers are stored in the registry: gzip (every client reads it), zstd or none. Layers the input already stores this way are pushed as they are."`
+	Cache            string   `name:"cache" placeholder:"DIR" help:"A layer cache directory (shared with layer-pack --cache; created if missing): compressed digests known there are asked for without compressing, and what this push learns is recorded."`
+	TagReuse         bool     `name:"tag-reuse" default:"true" negatable:"" help:"Take the blobs of layers the destination tag's current image has (same diff_id and compression) without compressing them again; --no-tag-reuse compresses every layer not known from the input or the cache."`
+	MountFrom        []string `name:"mount-from" sep:"none" placeholder:"REPO" help:"A repository of the same registry to mount missing blobs from before uploading them. Repeatable."`
+	ArchiveImage     string   `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
+	ListPresent      bool     `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
+	TLSVerify        bool     `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
+	Creds            string   `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
+	Jobs             int      `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once."`
+	Retries          int      `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
+	ChunkSize        string   `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
+}
+
+func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	opts, err := c.check()
+	if err != nil {
+		return err
+	}
+	ropts := registry.Options{Insecure: !c.TLSVerify, Retries: c.Retries}
+	if ropts.Retries == 0 {
+		ropts.Retries = -1 // registry.Options: 0 means the default
+	}
+	if c.Creds != "" {
+		auth, err := registry.ParseCreds(c.Creds)
+		if err != nil {
+			return &cli.UsageError{Err: fmt.Errorf("--creds: %w", err)}
+		}
+		ropts.Auth = auth
+	}
+	client := registry.New(ropts)
+	if c.ListPresent {
+		return listPresent(ctx, o, client, opts.dest, opts.jobs)
+	}
+	img, err := openImage(o, c.Input, c.ArchiveImage)
+	if err != nil {
+		return err
+	}
+	defer img.close()
+	digest, err := push(ctx, o, client, img, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(o.Stdout, "%s@%s\n", opts.repoName, digest); err != nil {
+		return fmt.Errorf("writing the digest: %w", err)
+	}
+	return nil
+}
+
+// pushOptions are the flags, checked.
+type pushOptions struct {
+	dest      name.Tag
+	repoName  string // the repository as the user wrote it, for the output
+	kind      compress.Kind
+	cache     *layercache.Cache
+	tagReuse  bool
+	mountFrom []name.Repository
+	jobs      int
+	chunk     int64
+}
+
+// check validates the flags before anything is read or sent.
+func (c *command) check() (*pushOptions, error) {
+	if c.Jobs < 1 {
+		return nil, cli.Usagef("--jobs %d: at least 1", c.Jobs)
+	}
+	if c.Retries < 0 {
+		return nil, cli.Usagef("--retries %d: at least 0", c.Retries)
+	}
+	ref, err := registry.ParseReference(c.Dest, !c.TLSVerify)
+	if err != nil {
+		return nil, &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}
+	}
+	tag, ok := ref.(name.Tag)
+	if !ok {
+		return nil, cli.Usagef("--dest %q: push to a tag (REPO:TAG), not a digest: the digest is what the push prints", c.Dest)
+	}
+	opts := &pushOptions{dest: tag, tagReuse: c.TagReuse, jobs: c.Jobs, kind: compress.Kind(c.LayerCompression)}
+	opts.repoName, _ = archive.SplitRef(c.Dest)
+	if opts.chunk, err = parseSize(c.ChunkSize); err != nil {
+		return nil, cli.Usagef("--chunk-size %q: %v", c.ChunkSize, err)
+	}
+	for _, m := range c.MountFrom {
+		r, err := name.NewRepository(m, nameOpts(!c.TLSVerify)...)
+		if err != nil {
+			return nil, cli.Usagef("--mount-from %q: %v", m, err)
+		}
+		if r.RegistryStr() != tag.RegistryStr() {
+			return nil, cli.Usagef("--mount-from %q: not on the registry of --dest (%s): a mount stays within one registry", m, tag.RegistryStr())
+		}
+		opts.mountFrom = append(opts.mountFrom, r)
+	}
+	if c.ListPresent && (c.Input != "-" || c.Cache != "") {
+		return nil, cli.Usagef("--list-present reads no image and no cache")
+	}
+	if c.Cache != "" {
+		if opts.cache, err = layercache.Open(c.Cache); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := oci.ParseCompression(c.LayerCompression); err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
+	return opts, nil
+}
+
+func nameOpts(insecure bool) []name.Option {
+	if insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// parseSize reads a byte count with an optional k, M or G suffix (powers
+// of 1024); "" is 0.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, s[:len(s)-1]
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, s[:len(s)-1]
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, s[:len(s)-1]
+	}
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != s {
+		return 0, fmt.Errorf("want a positive number of bytes, with k, M or G")
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
+	"dockertools.dev/imgkit/registry"
+)
+
+// pusher pushes one image.
+type pusher struct {
+	o     *cli.IO
+	opts  *pushOptions
+	p     *registry.Pusher
+	held  map[string][]layerstream.Blob // the destination tag's layers, by diff_id
+	bar   *registry.Progress
+	host  string
+	repo  string // repository path on the registry
+	stats stats
+}
+
+type stats struct {
+	mu                           sync.Mutex
+	present, mounted, uploaded   int
+	uploadedBytes, compressedFor int64
+}
+
+func (s *stats) add(f func(*stats)) {
+	s.mu.Lock()
+	f(s)
+	s.mu.Unlock()
+}
+
+// push pushes img: its layers as they come (jobs at a time), then the
+// config, then the manifest, which it returns the digest of. Nothing is
+// tagged until every blob is in the registry.
+func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts *pushOptions) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bar := registry.NewProgress(o.Stderr, "pushing", o.Quiet)
+	defer bar.Stop()
+	rp, err := client.Pusher(ctx, opts.dest.Context(), registry.PushOptions{Chunk: opts.chunk, MountFrom: opts.mountFrom, Progress: bar})
+	if err != nil {
+		return "", err
+	}
+	ps := &pusher{o: o, opts: opts, p: rp, bar: bar, host: opts.dest.RegistryStr(), repo: opts.dest.RepositoryStr()}
+	if opts.tagReuse {
+		if ps.held, err = tagHoldings(ctx, o, client, opts.dest, opts.jobs); err != nil {
+			return "", err
+		}
+	}
+
+	// Workers push layers; the first error stops everything.
+	var (
+		mu       sync.Mutex
+		blobs    = map[int]layerstream.Blob{}
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	work := make(chan *pushLayer)
+	for range opts.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range work {
+				b, err := ps.pushLayer(ctx, l)
+				if l.release != nil {
+					l.release()
+				}
+				if err != nil {
+					fail(fmt.Errorf("%s: layer %d %s: %w", img.name, l.index, l.diffID, err))
+					continue
+				}
+				mu.Lock()
+				blobs[l.index] = b
+				mu.Unlock()
+			}
+		}()
+	}
+	count := 0
+	config, err := img.produce(ctx, func(l *pushLayer) error {
+		count++
+		select {
+		case work <- l:
+			return nil
+		case <-ctx.Done():
+			if l.release != nil {
+				l.release()
+			}
+			return ctx.Err()
+		}
+	})
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return "", firstErr
+	}
+	if err != nil {
+		return "", err
+	}
+	if count == 0 {
+		return "", fmt.Errorf("%s: the image has no layers", img.name)
+	}
+	layers := make([]layerstream.Blob, count)
+	for i := range layers {
+		layers[i] = blobs[i]
+	}
+	return ps.finish(ctx, config, layers)
+}
+
+// finish uploads the config if the registry lacks it, then puts the
+// manifest under the tag and records where the blobs are.
+func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) (string, error) {
+	cd := oci.DigestOf(config)
+	has, err := ps.p.HasBlob(ctx, cd)
+	if err != nil {
+		return "", err
+	}
+	if !has {
+		ps.o.Debugf("uploading the config %s", cd)
+		if err := ps.p.Upload(ctx, nil, cd, int64(len(config)), bytes.NewReader(config)); err != nil {
+			return "", fmt.Errorf("the config: %w", err)
+		}
+	}
+	manifest := oci.Manifest(config, layers)
+	if err := ps.p.PutManifest(ctx, ps.opts.dest.TagStr(), oci.ManifestMediaType, manifest); err != nil {
+		return "", err
+	}
+	if c := ps.opts.cache; c != nil {
+		for _, b := range layers {
+			if err := c.PutSource(ps.host, b.Digest, ps.repo); err != nil {
+				ps.o.Logf("warning: %v", err)
+			}
+		}
+	}
+	s := &ps.stats
+	ps.o.Debugf("%d layers: %d uploaded (%d bytes), %d mounted, %d already there", len(layers), s.uploaded, s.uploadedBytes, s.mounted, s.present)
+	return oci.DigestOf(manifest), nil
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/testkit"
+)
+
+func TestMain(m *testing.M) {
+	testkit.Main(m, map[string]func() int{"push-blob": func() int {
+		return cli.Run(context.Background(), "push-blob", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	}})
+}
+
+// TestScripts runs the scripts with layer-pack, manifest-gen (which make
+// the images pushed) and the workflow scripts (../scripts) on PATH.
+func TestScripts(t *testing.T) {
+	t.Cleanup(testkit.Cleanup) // the Docker engine, after every script
+	bin := t.TempDir()
+	for _, tool := range []string{"layer-pack", "manifest-gen"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, tool), "../"+tool)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", tool, err, out)
+		}
+	}
+	scripts, err := filepath.Abs("../scripts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
+		env.Setenv("PATH", scripts+string(os.PathListSeparator)+bin+string(os.PathListSeparator)+env.Getenv("PATH"))
+		return nil
+	})
+	maps.Copy(p.Cmds, testkit.ArchiveCommands())
+	maps.Copy(p.Cmds, testkit.PushCommands())
+	testscript.Run(t, p)
+}
