@@ -124,14 +124,15 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 // finish uploads the config if the registry lacks it, then puts the
 // manifest under the tag and records where the blobs are.
 func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) (string, error) {
-	cd := oci.DigestOf(config)
-	has, err := ps.p.HasBlob(ctx, cd)
+	cb := oci.ConfigDescriptor(config)
+	configBlob := layerstream.Blob{MediaType: cb.MediaType, Digest: string(cb.Digest), Size: cb.Size}
+	has, err := ps.ensure(ctx, configBlob)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("the config: %w", err)
 	}
 	if !has {
-		ps.o.Debugf("uploading the config %s", cd)
-		if err := ps.p.Upload(ctx, nil, cd, int64(len(config)), bytes.NewReader(config)); err != nil {
+		ps.o.Debugf("uploading the config %s", configBlob.Digest)
+		if err := ps.p.Upload(ctx, nil, configBlob.Digest, configBlob.Size, bytes.NewReader(config)); err != nil {
 			return "", fmt.Errorf("the config: %w", err)
 		}
 	}
@@ -140,7 +141,7 @@ func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstrea
 		return "", err
 	}
 	if c := ps.opts.cache; c != nil {
-		for _, b := range layers {
+		for _, b := range append(layers, configBlob) {
 			if err := c.PutSource(ps.host, b.Digest, ps.repo); err != nil {
 				ps.o.Logf("warning: %v", err)
 			}

@@ -31,8 +31,10 @@ import (
 //	upload-proxy -cut-after N
 //	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
 //	    $REGISTRY_LOG) and a proxy in front of it ($UPLOAD_PROXY,
-//	    host:port) that cuts the first blob upload request (PATCH) longer
-//	    than N bytes after forwarding N bytes of it, once. Its log,
+//	    host:port) that cuts, once, the first blob upload request (PATCH)
+//	    whose bytes go past byte N of the blob (by its Content-Range, else
+//	    from 0): the bytes before N are forwarded, then both connections
+//	    are broken. Its log,
 //	    $UPLOAD_PROXY_LOG, has a line per PATCH:
 //	        PATCH content-range=RANGE status=STATUS [cut]
 //	    (RANGE "-" without a Content-Range header).
@@ -90,13 +92,16 @@ func cmdRegistryWrites(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdUploadProxy(ts *testscript.TestScript, neg bool, args []string) {
-	var cutAfter int64
-	rest := flags(ts, "upload-proxy", args, func(fs *flag.FlagSet) { fs.Int64Var(&cutAfter, "cut-after", 0, "") })
-	if len(rest) != 0 || cutAfter <= 0 {
-		ts.Fatalf("usage: upload-proxy -cut-after N")
+	var cutAfter, refuseAfter int64
+	rest := flags(ts, "upload-proxy", args, func(fs *flag.FlagSet) {
+		fs.Int64Var(&cutAfter, "cut-after", 0, "")
+		fs.Int64Var(&refuseAfter, "refuse-after", 0, "")
+	})
+	if len(rest) != 0 || (cutAfter > 0) == (refuseAfter > 0) {
+		ts.Fatalf("usage: upload-proxy -cut-after N | -refuse-after N")
 	}
 	cmdRegistryStart(ts, false, nil)
-	p, err := startUploadProxy(ts.Getenv("REGISTRY"), ts.MkAbs("upload-proxy.log"), cutAfter)
+	p, err := startUploadProxy(ts.Getenv("REGISTRY"), ts.MkAbs("upload-proxy.log"), max(cutAfter, refuseAfter), refuseAfter > 0)
 	ts.Check(err)
 	ts.Defer(p.stop)
 	ts.Setenv("UPLOAD_PROXY", p.addr)
@@ -110,13 +115,14 @@ type uploadProxy struct {
 	rp            *httputil.ReverseProxy
 	target        string
 	cutAfter      int64
+	refuse        bool // answer 503 instead of cutting
 
 	mu   sync.Mutex
 	cut  bool
 	logf *os.File
 }
 
-func startUploadProxy(upstream, logFile string, cutAfter int64) (*uploadProxy, error) {
+func startUploadProxy(upstream, logFile string, cutAfter int64, refuse bool) (*uploadProxy, error) {
 	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -127,7 +133,7 @@ func startUploadProxy(upstream, logFile string, cutAfter int64) (*uploadProxy, e
 		return nil, err
 	}
 	target := &url.URL{Scheme: "http", Host: upstream}
-	p := &uploadProxy{addr: l.Addr().String(), logFile: logFile, logf: logf, cutAfter: cutAfter, target: upstream}
+	p := &uploadProxy{addr: l.Addr().String(), logFile: logFile, logf: logf, cutAfter: cutAfter, refuse: refuse, target: upstream}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
@@ -147,14 +153,14 @@ func (p *uploadProxy) stop() {
 	p.mu.Unlock()
 }
 
-func (p *uploadProxy) logLine(r *http.Request, status int, cut bool) {
+func (p *uploadProxy) logLine(r *http.Request, status int, what string) {
 	cr := r.Header.Get("Content-Range")
 	if cr == "" {
 		cr = "-"
 	}
 	line := fmt.Sprintf("PATCH content-range=%s status=%d", cr, status)
-	if cut {
-		line += " cut"
+	if what != "" {
+		line += " " + what
 	}
 	p.mu.Lock()
 	fmt.Fprintln(p.logf, line)
@@ -166,31 +172,42 @@ func (p *uploadProxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.rp.ServeHTTP(w, r)
 		return
 	}
+	start := int64(0)
+	if cr := r.Header.Get("Content-Range"); cr != "" {
+		fmt.Sscanf(cr, "%d-", &start)
+	}
+	keep := p.cutAfter - start
 	p.mu.Lock()
-	cut := !p.cut && r.ContentLength > p.cutAfter
+	cut := !p.cut && keep >= 0 && r.ContentLength > keep
 	p.cut = p.cut || cut
 	p.mu.Unlock()
 	if !cut {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		p.rp.ServeHTTP(rec, r)
-		p.logLine(r, rec.status, false)
+		p.logLine(r, rec.status, "")
 		return
 	}
-	// Forward the first cutAfter bytes, then break both connections: the
+	if p.refuse {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		p.logLine(r, http.StatusServiceUnavailable, "refused")
+		return
+	}
+	// Forward the bytes before the cut, then break both connections: the
 	// registry sees a body that ends early, the client a connection reset
 	// in the middle of its request.
 	out := r.Clone(r.Context())
 	out.URL.Scheme, out.URL.Host, out.RequestURI = "http", p.target, ""
 	pr, pw := io.Pipe()
 	go func() {
-		io.CopyN(pw, r.Body, p.cutAfter)
+		io.CopyN(pw, r.Body, keep)
 		pw.CloseWithError(io.ErrUnexpectedEOF)
 	}()
 	out.Body = pr
 	if resp, err := http.DefaultTransport.RoundTrip(out); err == nil {
 		resp.Body.Close()
 	}
-	p.logLine(r, 0, true)
+	p.logLine(r, 0, "cut")
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()
