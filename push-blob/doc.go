@@ -89,11 +89,16 @@
 // credential helpers, else Podman's auth.json, else anonymous; secrets never
 // appear in output or errors. Requests that fail with 408, 429 or 5xx, or
 // whose connection is refused, reset or times out, are retried --retries
-// times with a backoff of 1s, doubling. An upload that breaks off resumes
-// from the byte the registry says it holds (it is asked), not from the
-// start; --chunk-size SIZE sends a blob in requests of SIZE bytes, so that
-// one broken request loses at most SIZE bytes. A progress bar of the bytes
-// uploaded is drawn on stderr when it is a terminal (not with -q).
+// times with a backoff of 1s, doubling. An upload that fails resumes from
+// the byte the registry says it holds (it is asked), not from the start;
+// --chunk-size SIZE sends a blob in requests of SIZE bytes, so that one
+// failed request loses at most SIZE bytes. How much a registry keeps
+// varies: Debian's docker-registry (distribution 2.8) keeps the chunks it
+// accepted when a later one fails before reaching it (a proxy's 503, a
+// refused connection), but drops the whole session when a request breaks
+// off in the middle of its body; the blob is then sent again in a new
+// session. A progress bar of the bytes uploaded is drawn on stderr when it
+// is a terminal (not with -q).
 //
 // # Output
 //
