@@ -1,37 +1,74 @@
 package main
 
+import "encoding/binary"
+
 // search calls found with every window of hashLen bytes of s that consists
 // of base32 characters only, in order, stopping at the first error. These
 // are the windows Nix's reference scanner looks up in its set of hash
 // parts; overlapping windows inside a longer base32 run all count.
 //
-// As in Nix's RefScanSink, a window is tested from its last byte backwards:
-// the first byte outside the alphabet, at i+j, rules out every window that
-// starts at or before i+j, so on binary data most windows cost one table
-// lookup and the scan moves hashLen bytes at a time. Inside a run, each next
-// window only needs its new last byte tested.
+// Most data holds no such window, so search rules regions out with a
+// probe first: a window starting at p contains the 8-byte block at every
+// offset in [p, p+hashLen-8], an interval of probeStride offsets, so it
+// contains one of the blocks probeStride bytes apart. search tests only
+// those blocks, 8 bytes at once (allBase32), and looks around a block for
+// windows only when all its bytes are base32. The probe costs the same on
+// any data and takes no data-dependent branch until a block passes, which
+// in text and binaries is rare: a store path's hash passes once.
+//
+// Nix's RefScanSink instead tests each window from its last byte
+// backwards; that moves hashLen bytes at a time on binary data but a few
+// bytes on text, where the inner loop ends at a different byte each time
+// and the branch predictor fails (backwardSearch in the tests measures
+// it: on storegen's text about 3 GB/s here, against 10 GB/s probed).
 func search(s []byte, found func(window []byte) error) error {
 	n := len(s)
-	i := 0
-	for i+hashLen <= n {
-		j := hashLen - 1
-		for j >= 0 && isBase32[s[i+j]] {
-			j--
-		}
-		if j >= 0 {
-			i += j + 1
+	// Block b is probed for the windows starting in [b-probeStride+1, b]:
+	// successive blocks cover every start once, in order.
+	for b := probeStride - 1; b+8 <= n; b += probeStride {
+		if !allBase32(binary.LittleEndian.Uint64(s[b : b+8 : b+8])) { // the capacity spares a bounds check
 			continue
 		}
-		for {
-			if err := found(s[i : i+hashLen]); err != nil {
+		// The run of base32 bytes around the block, as far as windows
+		// starting in [lo, b] can reach.
+		lo, start, end := b-(probeStride-1), b, b+8
+		for start > lo && isBase32[s[start-1]] {
+			start--
+		}
+		for limit := min(n, b+hashLen); end < limit && isBase32[s[end]]; end++ {
+		}
+		for p := start; p+hashLen <= end; p++ {
+			if err := found(s[p : p+hashLen]); err != nil {
 				return err
 			}
-			if i+hashLen >= n || !isBase32[s[i+hashLen]] {
-				i += hashLen + 1
-				break
-			}
-			i++
 		}
 	}
 	return nil
+}
+
+// probeStride is the distance between probed blocks: every window of
+// hashLen bytes contains one whole.
+const probeStride = hashLen - 8 + 1
+
+// Byte-parallel constants: one in the lowest or the highest bit of every
+// byte of a word.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// allBase32 reports whether all 8 bytes of w are in base32Alphabet. It
+// computes, in the high bit of each byte, "at least c" for the bounds of
+// '0'-'9' and 'a'-'z' (a byte below 0x80 plus at most 0x80 never carries
+// into the next one; an odd number of bounds passed means inside a range),
+// and "not equal" to the letters the alphabet leaves out.
+func allBase32(w uint64) bool {
+	if w&highBits != 0 {
+		return false
+	}
+	in := (w + (0x80-'0')*lowBits) ^ (w + (0x80-'9'-1)*lowBits) ^ (w + (0x80-'a')*lowBits) ^ (w + (0x80-'z'-1)*lowBits)
+	notE := (w ^ 'e'*lowBits) + 0x7f*lowBits
+	notO := (w ^ 'o'*lowBits) + 0x7f*lowBits
+	notTU := (w | lowBits ^ 'u'*lowBits) + 0x7f*lowBits // 't'|1 == 'u'
+	return in&notE&notO&notTU&highBits == highBits
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -79,26 +80,136 @@ func TestSearchRandom(t *testing.T) {
 	}
 }
 
-func BenchmarkSearch(b *testing.B) {
-	for _, bench := range []struct {
-		name string
-		data []byte
-	}{
-		{"Binary", func() []byte {
-			r := rand.New(rand.NewPCG(3, 4))
-			d := make([]byte, 1<<20)
-			for i := range d {
-				d[i] = byte(r.Uint32())
+// benchData are the inputs of the search benchmarks, 8 MiB each: large
+// enough that the branch predictor cannot learn them by heart.
+const benchSize = 8 << 20
+
+// TestAllBase32 puts every byte value at every position of a block of
+// base32 bytes.
+func TestAllBase32(t *testing.T) {
+	for _, fill := range []byte{'0', '9', 'a', 'z', 'd', 'f', 'n', 'p', 's', 'v'} {
+		for k := range 8 {
+			for v := range 256 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[k] = byte(v)
+				if got := allBase32(binary.LittleEndian.Uint64(b[:])); got != isBase32[v] {
+					t.Fatalf("allBase32(%q) = %v, want %v", b, got, isBase32[v])
+				}
 			}
-			return d
-		}()},
-		{"Text", bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog /nix/store/"+h1+"-x\n"), 1<<20/80)},
-	} {
-		b.Run(bench.name, func(b *testing.B) {
-			b.SetBytes(int64(len(bench.data)))
-			for b.Loop() {
-				search(bench.data, func([]byte) error { return nil })
-			}
-		})
+		}
 	}
+}
+
+// TestSearchLong compares search with the naive definition on inputs long
+// enough to hold many probed blocks, from mostly base32 (runs everywhere)
+// to mostly not, with hashes planted at every offset around the blocks.
+func TestSearchLong(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, other := range []int{3, 8, 40, 1000} { // one byte in other is not base32
+		for range 200 {
+			b := make([]byte, r.IntN(600))
+			for i := range b {
+				if r.IntN(other) == 0 {
+					b[i] = byte(r.IntN(256))
+				} else {
+					b[i] = base32Alphabet[r.IntN(len(base32Alphabet))]
+				}
+			}
+			if len(b) > hashLen {
+				at := r.IntN(len(b) - hashLen + 1)
+				copy(b[at:], h1)
+				if at > 0 {
+					b[at-1] = '/'
+				}
+			}
+			if got, want := collect(b), naiveSearch(b); !slices.Equal(got, want) {
+				t.Fatalf("search(%q) = %q, want %q", b, got, want)
+			}
+		}
+	}
+}
+
+func benchData() map[string][]byte {
+	r := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, benchSize)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	// What storegen fills text files with: package and C words, most of
+	// whose letters are base32.
+	// Drawn at random: a repeated pattern would train the branch
+	// predictor as no real file does.
+	vocabulary := strings.Fields("libxml2 pkgconfig harfbuzz static symbol libarchive shared vector libidn2 main check gnugrep libffi buffer ncurses coreutils")
+	var words []byte
+	for len(words) < benchSize {
+		words = append(words, vocabulary[r.IntN(len(vocabulary))]...)
+		words = append(words, " \n"[r.IntN(8)/7])
+	}
+	words = words[:benchSize]
+	// storegen's binaries: 4 KiB blocks, random or text at random.
+	mixed := make([]byte, benchSize)
+	for k := 0; k < len(mixed); k += 4096 {
+		src := random
+		if r.IntN(2) == 0 {
+			src = words
+		}
+		copy(mixed[k:k+4096], src[k:])
+	}
+	return map[string][]byte{
+		"Binary": random,
+		"Words":  words,
+		"Mixed":  mixed,
+		// Text dense with store paths, one in 80 bytes.
+		"Paths": bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog /nix/store/"+h1+"-x\n"), benchSize/80),
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	for name, data := range benchData() {
+		// The previous algorithm, for comparison.
+		for fname, f := range map[string]func([]byte, func([]byte) error) error{"Probed": search, "Backward": backwardSearch} {
+			b.Run(name+"/"+fname, func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					f(data, func([]byte) error { return nil })
+				}
+			})
+		}
+	}
+}
+
+// backwardSearch is search as it was before the probe, for comparison in
+// benchmarks: as in Nix's RefScanSink, a window is tested from its last
+// byte backwards: the first byte outside the alphabet, at i+j, rules out
+// every window that starts at or before i+j. Inside a run, each next
+// window only needs its new last byte tested. It is fast on binary data
+// and slow on text, where that inner loop ends at a different byte each
+// time and the branch predictor fails.
+func backwardSearch(s []byte, found func(window []byte) error) error {
+	n := len(s)
+	i := 0
+	for i+hashLen <= n {
+		j := hashLen - 1
+		for j >= 0 && isBase32[s[i+j]] {
+			j--
+		}
+		if j >= 0 {
+			i += j + 1
+			continue
+		}
+		for {
+			if err := found(s[i : i+hashLen]); err != nil {
+				return err
+			}
+			if i+hashLen >= n || !isBase32[s[i+hashLen]] {
+				i += hashLen + 1
+				break
+			}
+			i++
+		}
+	}
+	return nil
 }
