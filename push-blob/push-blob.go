@@ -37,16 +37,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	ropts := registry.Options{Insecure: !c.TLSVerify, Retries: c.Retries}
-	if ropts.Retries == 0 {
-		ropts.Retries = -1 // registry.Options: 0 means the default
-	}
-	if c.Creds != "" {
-		auth, err := registry.ParseCreds(c.Creds)
-		if err != nil {
-			return &cli.UsageError{Err: fmt.Errorf("--creds: %w", err)}
-		}
-		ropts.Auth = auth
+	ropts, err := registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds)
+	if err != nil {
+		return &cli.UsageError{Err: err}
 	}
 	client := registry.New(ropts)
 	if c.ListPresent {
