@@ -152,7 +152,7 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 	if err := sc.run(ctx); err != nil {
 		return nil, err
 	}
-	o.Debugf("scanned %d store paths and %d extra roots: %d files, %d bytes", len(sc.paths), len(sc.extras), sc.files.Load(), sc.bytes.Load())
+	o.Debugf("scanned %d store paths and %d extra roots: %d files, %d bytes", len(sc.paths), len(sc.extras), sc.files, sc.bytes)
 	return sc.graph(), nil
 }
 

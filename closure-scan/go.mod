@@ -5,13 +5,13 @@ go 1.26
 require (
 	dockertools.dev/imgkit v0.0.0
 	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/sys v0.47.0
 )
 
 require (
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
-	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/tools v0.49.0 // indirect
 )
 

@@ -3,17 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/format"
+	"golang.org/x/sys/unix"
 )
 
 // scanner finds references the way Nix's reference scanner does, by looking
@@ -39,7 +40,7 @@ type scanner struct {
 	paths  map[int32]*node // store paths in the closure, by candidate index
 	extras []*node
 
-	files, bytes atomic.Int64 // what was read, for -v
+	files, bytes int64 // what was read, for -v, summed from the workers
 }
 
 func newScanner(st *store, c *candidates, follow bool, jobs int) *scanner {
@@ -77,13 +78,15 @@ const (
 type task struct {
 	kind           taskKind
 	n              *node
-	phys           string
-	files          []fileRef
-	off, end, size int64
+	phys           string    // taskDir, taskChunk: the directory or file; taskFiles: the files' directory
+	files          []fileRef // taskFiles
+	off, end, size int64     // taskChunk
 }
 
+// fileRef is a regular file of a taskFiles directory, with the size the
+// walk saw.
 type fileRef struct {
-	phys string
+	name string
 	size int64
 }
 
@@ -122,7 +125,12 @@ func (s *scanner) run(ctx context.Context) error {
 		w.match = w.lookup
 		workers[i] = w
 	}
-	return s.q.run(ctx, workers)
+	err := s.q.run(ctx, workers)
+	for _, w := range workers {
+		s.files += w.nfiles
+		s.bytes += w.nbytes
+	}
+	return err
 }
 
 // graph returns the scanned nodes.
@@ -168,8 +176,11 @@ type worker struct {
 	buf        []byte
 	match      func([]byte) error // w.lookup, bound once
 	found      []int32            // references found by the current task
-	batch      []fileRef          // small files not queued yet
+	batch      []fileRef          // small files not queued yet, all in batchDir
+	batchDir   string
 	batchBytes int64
+
+	nfiles, nbytes int64 // what it read
 }
 
 func (w *worker) run(t task) error {
@@ -181,11 +192,7 @@ func (w *worker) run(t task) error {
 	case taskDir:
 		err = w.dir(t.n, t.phys)
 	case taskFiles:
-		for _, f := range t.files {
-			if err = w.file(t.n, f); err != nil {
-				break
-			}
-		}
+		err = w.files(t.n, t.phys, t.files)
 	case taskChunk:
 		err = w.chunk(t)
 	}
@@ -217,7 +224,7 @@ func (w *worker) top(n *node) error {
 	if err != nil {
 		return fileErr("scanning", n.path, err)
 	}
-	size, err := w.entry(n, n.phys, fi)
+	size, err := w.entry(n, n.phys, filepath.Dir(n.phys), filepath.Base(n.phys), fi.Mode(), fi.Size(), nil)
 	if err != nil {
 		return err
 	}
@@ -226,28 +233,38 @@ func (w *worker) top(n *node) error {
 }
 
 // dir accounts for the entries of a directory: their names are part of the
-// NAR, so they are searched too.
+// NAR, so they are searched too. The directory's entry types spare a stat
+// of its subdirectories and symlinks, and the rest is looked up relative
+// to it (fstatat, readlinkat) rather than by a path walked from the root
+// each time.
 func (w *worker) dir(n *node, phys string) error {
-	f, err := os.Open(phys)
+	fd, err := unix.Open(phys, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fileErr("scanning", n.logical(phys), err)
 	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
+	d := os.NewFile(uintptr(fd), phys) // closes fd, and only then
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
 	if err != nil {
 		return fileErr("scanning", n.logical(phys), err)
 	}
 	var size uint64
-	for _, name := range names {
-		child := phys + "/" + name
-		fi, err := os.Lstat(child)
-		if err != nil {
-			return fileErr("scanning", n.logical(child), err)
-		}
+	for _, e := range entries {
+		name := e.Name()
+		child := join(phys, name)
 		if err := search([]byte(name), w.match); err != nil {
 			return fmt.Errorf("scanning %q: %w", n.logical(child), err)
 		}
-		s, err := w.entry(n, child, fi)
+		mode, fileSize := e.Type(), int64(0)
+		if mode.IsRegular() || mode&(fs.ModeDir|fs.ModeSymlink) == 0 {
+			// Its size and executable bit, or what it really is.
+			var st unix.Stat_t
+			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fileErr("scanning", n.logical(child), err)
+			}
+			mode, fileSize = modeOf(st.Mode), st.Size
+		}
+		s, err := w.entry(n, child, phys, name, mode, fileSize, &fd)
 		if err != nil {
 			return err
 		}
@@ -258,18 +275,19 @@ func (w *worker) dir(n *node, phys string) error {
 }
 
 // entry returns the NAR size of one entry's node, its children and file
-// contents excluded (their tasks add them), and queues that work.
-func (w *worker) entry(n *node, phys string, fi fs.FileInfo) (uint64, error) {
-	mode := fi.Mode()
+// contents excluded (their tasks add them), and queues that work. The
+// entry is phys, the entry name of the directory dir; a symlink is read
+// relative to dirfd when it is set.
+func (w *worker) entry(n *node, phys, dir, name string, mode fs.FileMode, size int64, dirfd *int) (uint64, error) {
 	switch {
 	case mode.IsDir():
 		w.s.q.push(task{kind: taskDir, n: n, phys: phys})
 		return narDirectory, nil
 	case mode.IsRegular():
-		w.addFile(n, phys, fi.Size())
-		return narRegular(fi.Size(), mode&0o100 != 0), nil
+		w.addFile(n, dir, name, size)
+		return narRegular(size, mode&0o100 != 0), nil
 	case mode&fs.ModeSymlink != 0:
-		target, err := os.Readlink(phys)
+		target, err := readlink(dir, name, dirfd)
 		if err != nil {
 			return 0, fileErr("scanning", n.logical(phys), err)
 		}
@@ -279,6 +297,56 @@ func (w *worker) entry(n *node, phys string, fi fs.FileInfo) (uint64, error) {
 		return narSymlink(target), nil
 	}
 	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(phys), typeName(mode), errdefs.ErrInvalidInput)
+}
+
+// readlink reads the target of the symlink name in dir, relative to dirfd
+// when it is set.
+func readlink(dir, name string, dirfd *int) (string, error) {
+	if dirfd == nil {
+		return os.Readlink(join(dir, name))
+	}
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		m, err := unix.Readlinkat(*dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if m < size {
+			return string(buf[:m]), nil
+		}
+	}
+}
+
+// join names the entry name of the directory dir (filepath.Join without
+// its Clean, which the walk's paths do not need).
+func join(dir, name string) string {
+	if strings.HasSuffix(dir, "/") {
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// modeOf converts a stat mode to the fs.FileMode bits the walk looks at:
+// the type and the owner's execute bit.
+func modeOf(m uint32) fs.FileMode {
+	perm := fs.FileMode(m & 0o777)
+	switch m & unix.S_IFMT {
+	case unix.S_IFREG:
+		return perm
+	case unix.S_IFDIR:
+		return perm | fs.ModeDir
+	case unix.S_IFLNK:
+		return perm | fs.ModeSymlink
+	case unix.S_IFIFO:
+		return perm | fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		return perm | fs.ModeSocket
+	case unix.S_IFCHR:
+		return perm | fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		return perm | fs.ModeDevice
+	}
+	return perm | fs.ModeIrregular
 }
 
 // typeName names the file types a NAR has no node for.
@@ -297,19 +365,24 @@ func typeName(m fs.FileMode) string {
 }
 
 // addFile queues a file's contents: big files in pieces, small ones in
-// batches.
-func (w *worker) addFile(n *node, phys string, size int64) {
+// batches of one directory.
+func (w *worker) addFile(n *node, dir, name string, size int64) {
 	switch {
 	case size == 0:
 		return
 	case size > w.s.chunkSize:
+		phys := join(dir, name)
 		// Pushed last piece first, so the stack hands them out in order.
 		for off := (size - 1) / w.s.chunkSize * w.s.chunkSize; off >= 0; off -= w.s.chunkSize {
 			w.s.q.push(task{kind: taskChunk, n: n, phys: phys, off: off, end: min(off+w.s.chunkSize, size), size: size})
 		}
 		return
 	}
-	w.batch = append(w.batch, fileRef{phys: phys, size: size})
+	if dir != w.batchDir {
+		w.flush(n)
+		w.batchDir = dir
+	}
+	w.batch = append(w.batch, fileRef{name: name, size: size})
 	w.batchBytes += size
 	if w.batchBytes >= w.s.batchBytes || len(w.batch) >= 256 {
 		w.flush(n)
@@ -320,87 +393,8 @@ func (w *worker) flush(n *node) {
 	if len(w.batch) == 0 {
 		return
 	}
-	w.s.q.push(task{kind: taskFiles, n: n, files: w.batch})
+	w.s.q.push(task{kind: taskFiles, n: n, phys: w.batchDir, files: w.batch})
 	w.batch, w.batchBytes = nil, 0
-}
-
-// open opens a file the walk saw as regular. O_NOFOLLOW and O_NONBLOCK keep
-// a file replaced by a symlink or a FIFO since from being followed or from
-// blocking the scan.
-func open(phys string) (*os.File, error) {
-	return os.OpenFile(phys, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-}
-
-func (w *worker) file(n *node, f fileRef) error {
-	fh, err := open(f.phys)
-	if err != nil {
-		return fileErr("reading", n.logical(f.phys), err)
-	}
-	got, err := w.scanStream(fh)
-	fh.Close()
-	if err != nil {
-		return fileErr("reading", n.logical(f.phys), err)
-	}
-	if got != f.size {
-		return changed(n.logical(f.phys), f.size, got)
-	}
-	w.s.files.Add(1)
-	return nil
-}
-
-// chunk scans one piece of a big file, starting hashLen-1 bytes early so that
-// a hash across the boundary is seen (exactly once: no window fits in the
-// overlap).
-func (w *worker) chunk(t task) error {
-	fh, err := open(t.phys)
-	if err != nil {
-		return fileErr("reading", t.n.logical(t.phys), err)
-	}
-	defer fh.Close()
-	start := max(0, t.off-(hashLen-1))
-	got, err := w.scanStream(io.NewSectionReader(fh, start, t.end-start))
-	if err != nil {
-		return fileErr("reading", t.n.logical(t.phys), err)
-	}
-	if got != t.end-start {
-		return changed(t.n.logical(t.phys), t.size, start+got)
-	}
-	if t.end == t.size {
-		var b [1]byte
-		if m, _ := fh.ReadAt(b[:], t.size); m > 0 {
-			return changed(t.n.logical(t.phys), t.size, t.size+1)
-		}
-		w.s.files.Add(1)
-	}
-	return nil
-}
-
-// scanStream searches everything r yields and returns its length. The last
-// hashLen-1 bytes of each read are kept in front of the next, so a hash
-// split between two reads is found.
-func (w *worker) scanStream(r io.Reader) (int64, error) {
-	buf := w.buf
-	carry := 0
-	var total int64
-	for {
-		m, err := r.Read(buf[carry:])
-		if m > 0 {
-			total += int64(m)
-			w.s.bytes.Add(int64(m))
-			end := carry + m
-			if err := search(buf[:end], w.match); err != nil {
-				return total, err
-			}
-			carry = min(end, hashLen-1)
-			copy(buf, buf[end-carry:end])
-		}
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
 }
 
 // changed is the error for a file whose size differs from what the walk

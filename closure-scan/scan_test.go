@@ -112,8 +112,8 @@ func TestScanChanged(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"Grown", w.file(n, fileRef{phys: f, size: 99})},
-		{"Shrunk", w.file(n, fileRef{phys: f, size: 101})},
+		{"Grown", w.files(n, dir, []fileRef{{name: "f", size: 99}})},
+		{"Shrunk", w.files(n, dir, []fileRef{{name: "f", size: 101}})},
 		{"LastChunkGrown", w.chunk(task{n: n, phys: f, off: 64, end: 90, size: 90})},
 		{"ChunkShrunk", w.chunk(task{n: n, phys: f, off: 64, end: 128, size: 200})},
 	}
@@ -122,7 +122,7 @@ func TestScanChanged(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", tt.name, tt.err, errdefs.ErrChanged)
 		}
 	}
-	if err := w.file(n, fileRef{phys: f, size: 100}); err != nil {
+	if err := w.files(n, dir, []fileRef{{name: "f", size: 100}}); err != nil {
 		t.Errorf("unchanged: %v", err)
 	}
 }
