@@ -45,8 +45,10 @@
 // them against the diff_id), else compressed with the deterministic
 // recipe (imgkit/oci: the same layer gives the same blob on every run and
 // machine) into a temporary file, which gives the digest to ask for once
-// more, then uploaded from that file. --jobs layers are handled at once
-// (two by default: compression is the costly part, one core each). Then
+// more, then uploaded from that file. --jobs layers are compressed and
+// uploaded at once (two by default: compression is the costly part, one
+// core each); from an archive, up to 16 layers are asked for at once, as a
+// warm push is mostly requests waiting on the network. Then
 // the config is uploaded if the registry lacks it, and last the manifest
 // (an OCI image manifest, as manifest-gen --format oci writes it: the same
 // image and compression give the same digest) is put under the tag.

@@ -42,9 +42,12 @@ type pushLayer struct {
 // image is what is pushed. produce sends its layers, bottom first, as they
 // become known, and then returns the config; close releases the input.
 type image struct {
-	name    string // for messages: the file, or stdin
-	produce func(ctx context.Context, send func(*pushLayer) error) ([]byte, error)
-	close   func()
+	name string // for messages: the file, or stdin
+	// randomAccess: holding a layer costs nothing (an archive); a
+	// stream's layers are spooled, so only --jobs are held at once.
+	randomAccess bool
+	produce      func(ctx context.Context, send func(*pushLayer) error) ([]byte, error)
+	close        func()
 }
 
 // openImage opens the input: a layer stream (its first member is a layer
@@ -149,7 +152,7 @@ func archiveImage(a *archive.Archive, img *archive.Image, display string) *image
 		}
 		return img.ConfigBytes, nil
 	}
-	return &image{name: display, produce: produce, close: func() { a.Close() }}
+	return &image{name: display, randomAccess: true, produce: produce, close: func() { a.Close() }}
 }
 
 // notFound words an error opening a file.

@@ -39,6 +39,12 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 	if l.ref != nil {
 		return layerstream.Blob{}, fmt.Errorf("a reference layer (no bytes), and the registry holds none of its blobs %v: pack it again without --reuse: %w", blobDigests(l.ref.Blobs), errdefs.ErrNotFound)
 	}
+	select {
+	case ps.busy <- struct{}{}:
+		defer func() { <-ps.busy }()
+	case <-ctx.Done():
+		return layerstream.Blob{}, ctx.Err()
+	}
 	kind := ps.opts.kind
 	if l.storedKind == kind && l.storedDigest != "" {
 		return ps.uploadStored(ctx, l)

@@ -22,6 +22,9 @@ type pusher struct {
 	host  string
 	repo  string // repository path on the registry
 	stats stats
+	// busy bounds the layers being compressed or uploaded to --jobs;
+	// more workers may be asking the registry at the same time.
+	busy chan struct{}
 }
 
 type stats struct {
@@ -36,9 +39,14 @@ func (s *stats) add(f func(*stats)) {
 	s.mu.Unlock()
 }
 
-// push pushes img: its layers as they come (jobs at a time), then the
-// config, then the manifest, which it returns the digest of. Nothing is
-// tagged until every blob is in the registry.
+// push pushes img: its layers as they come, then the config, then the
+// manifest, which it returns the digest of. Nothing is tagged until every
+// blob is in the registry. At most --jobs layers are compressed or
+// uploaded at once; when the input's layers cost nothing to hold (an
+// archive, read in place), more are asked for at the same time, since a
+// warm push is mostly HEAD requests that wait on the network.
+const probeWorkers = 16
+
 func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts *pushOptions) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -48,7 +56,7 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 	if err != nil {
 		return "", err
 	}
-	ps := &pusher{o: o, opts: opts, p: rp, bar: bar, host: opts.dest.RegistryStr(), repo: opts.dest.RepositoryStr()}
+	ps := &pusher{o: o, opts: opts, p: rp, bar: bar, host: opts.dest.RegistryStr(), repo: opts.dest.RepositoryStr(), busy: make(chan struct{}, opts.jobs)}
 	if opts.tagReuse {
 		if ps.held, err = tagHoldings(ctx, o, client, opts.dest, opts.jobs); err != nil {
 			return "", err
@@ -71,7 +79,11 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 		mu.Unlock()
 	}
 	work := make(chan *pushLayer)
-	for range opts.jobs {
+	workers := opts.jobs
+	if img.randomAccess {
+		workers = max(workers, probeWorkers)
+	}
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
