@@ -35,6 +35,9 @@ func main() {
 		}
 		key := e.Package + " " + e.Test
 		switch e.Action {
+		case "build-output":
+			// Compiler errors: go test -json reports them as events of their own.
+			fmt.Print(e.Output)
 		case "output":
 			outputs[key] = append(outputs[key], e.Output)
 		case "skip":
