@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"slices"
 	"sort"
@@ -81,7 +82,7 @@ func (g Graph) Canonical() Graph {
 // node of the graph, a duplicate node or a relative path is an error
 // wrapping errdefs.ErrInvalidInput.
 func ReadGraph(r io.Reader, key string) (Graph, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
@@ -89,20 +90,34 @@ func ReadGraph(r io.Reader, key string) (Graph, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
 	}
-	var g Graph
-	switch data[0] {
-	case '[':
+	g, closed := decodeArrayFast(data)
+	switch {
+	case closed:
+	case data[0] == '[':
 		if g, err = decodeArray(data); err != nil {
 			return nil, err
 		}
-	case '{':
+	case data[0] == '{':
 		if g, err = decodeObject(data, key); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
 	}
-	return g.check()
+	return g.check(closed)
+}
+
+// readAll is io.ReadAll, in one allocation when r is a regular file (a
+// graph of 100,000 paths is 60 MB: growing to it allocates twice that).
+func readAll(r io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			buf.Grow(int(fi.Size()) + bytes.MinRead)
+		}
+	}
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // rawInfo accepts both spellings Nix has used for the fields we need.
@@ -202,9 +217,10 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 	return PathInfo{Path: p, NarSize: *r.NarSize, References: r.References}, nil
 }
 
-// check makes g canonical and verifies that it is closed.
-func (g Graph) check() (Graph, error) {
-	g = g.Canonical()
+// check makes g canonical, in place, and verifies its paths, and unless
+// the decoder did, that no path is listed twice and the graph is closed.
+func (g Graph) check(closed bool) (Graph, error) {
+	g.canonicalize()
 	for i, n := range g {
 		if !path.IsAbs(n.Path) || path.Clean(n.Path) != n.Path {
 			return nil, fmt.Errorf("graph: %q is not a clean absolute path: %w", n.Path, errdefs.ErrInvalidInput)
@@ -212,6 +228,9 @@ func (g Graph) check() (Graph, error) {
 		if i > 0 && g[i-1].Path == n.Path {
 			return nil, fmt.Errorf("graph: %q appears twice: %w", n.Path, errdefs.ErrInvalidInput)
 		}
+	}
+	if closed {
+		return g, nil
 	}
 	// A set, not Index: a large graph has millions of references.
 	nodes := make(map[string]struct{}, len(g))
@@ -226,6 +245,36 @@ func (g Graph) check() (Graph, error) {
 		}
 	}
 	return g, nil
+}
+
+// canonicalize is Canonical in place, for a graph the caller owns; what is
+// in order already (a canonical document) is not sorted again.
+func (g Graph) canonicalize() {
+	for i := range g {
+		refs := g[i].References
+		if !increasing(refs) {
+			slices.Sort(refs)
+			refs = slices.Compact(refs)
+		}
+		if refs == nil {
+			refs = []string{}
+		}
+		g[i].References = refs
+	}
+	byPath := func(a, b PathInfo) int { return strings.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(g, byPath) {
+		slices.SortFunc(g, byPath)
+	}
+}
+
+// increasing reports whether s is sorted and free of duplicates.
+func increasing(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Index returns the position of p in a canonical graph.
