@@ -21,8 +21,9 @@ type imageWriter interface {
 	addRef(ref *layerstream.Ref) error
 	finish(config []byte, repoTag func(configHex string) (string, string)) error
 	// diffIDs are the digests of the layer tars written, when the format
-	// computed them (nil otherwise), for checking the stream's trailer.
-	diffIDs() []string
+	// computed them (nil otherwise), for checking the stream's trailer;
+	// layers still being written are waited for.
+	diffIDs() ([]string, error)
 }
 
 // checkFormat checks --format, -o and --layer-compression together, before
@@ -37,6 +38,8 @@ func (c *command) checkFormat() error {
 		return cli.Usagef("--format oci-dir writes a directory: give it with -o DIR")
 	case kind != compress.None && c.Format != "oci" && c.Format != "oci-dir":
 		return cli.Usagef("--layer-compression %s: only --format oci and oci-dir store compressed layers", kind)
+	case c.Jobs < 1:
+		return cli.Usagef("--jobs %d: at least 1", c.Jobs)
 	case c.PrintBase && c.Format != "docker":
 		return cli.Usagef("--print-base-layers writes no image: drop --format")
 	}
@@ -58,9 +61,17 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	kind := compress.Kind(c.LayerCompression) // checked by checkFormat
 	switch c.Format {
 	case "oci":
-		return newOCILayout(newTarBlobs(w), kind)
+		return newOCILayout(newTarBlobs(w), kind, c.Jobs)
 	case "oci-dir":
-		return newOCILayout(&dirBlobs{dir: out.dir}, kind)
+		store, err := newDirBlobs(out.dir)
+		if err != nil {
+			return nil, err
+		}
+		l, err := newOCILayout(store, kind, c.Jobs)
+		if err == nil && l.par != nil {
+			out.settle = l.par.settle
+		}
+		return l, err
 	case "stream":
 		return &streamWriter{w: layerstream.NewWriter(w)}, nil
 	}
@@ -72,7 +83,7 @@ func (a *dockerArchive) addRef(ref *layerstream.Ref) error {
 	return errNeedsBytes("a docker-archive", len(a.layers))
 }
 
-func (a *dockerArchive) diffIDs() []string { return nil }
+func (a *dockerArchive) diffIDs() ([]string, error) { return nil, nil }
 
 func errNeedsBytes(format string, i int) error {
 	return fmt.Errorf("layer %d is a reference (no bytes, layer-pack --reuse): %s needs the bytes; write --format stream for push-blob, or pack without --reuse: %w", i, format, errdefs.ErrInvalidInput)
@@ -81,9 +92,12 @@ func errNeedsBytes(format string, i int) error {
 // checkDiffIDs compares the diff_ids the writer computed with the ones
 // the image config will list (the trailer's and the base image's).
 func checkDiffIDs(a imageWriter, layers []layerEntry) error {
-	got := a.diffIDs()
-	if got == nil {
-		return nil
+	got, err := a.diffIDs()
+	if got == nil || err != nil {
+		return err
+	}
+	if len(got) != len(layers) {
+		return fmt.Errorf("%d layers written, %d in the stream: %w", len(got), len(layers), errdefs.ErrInvalidInput)
 	}
 	for i, l := range layers {
 		if got[i] != l.DiffID {
@@ -120,10 +134,10 @@ func (s *streamWriter) finish(config []byte, _ func(string) (string, string)) er
 	return nil
 }
 
-func (s *streamWriter) diffIDs() []string {
+func (s *streamWriter) diffIDs() ([]string, error) {
 	var d []string
 	for _, l := range s.w.Layers() {
 		d = append(d, l.DiffID)
 	}
-	return d
+	return d, nil
 }

@@ -42,6 +42,7 @@ type command struct {
 
 	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
 	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
+	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once (the manual says when it pays). The output does not depend on it."`
 
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }
@@ -245,6 +246,7 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 type output struct {
 	io.Writer
 	dir    string // oci-dir: the directory being written
+	settle func() // oci-dir: waits for compressors before an abort
 	commit func() error
 	abort  func()
 }

@@ -12,14 +12,14 @@ import (
 )
 
 // tarBlobs stores an OCI layout in a tar. A tar header needs the blob's
-// name, its digest, before the bytes: each blob is spooled to one
-// temporary file (unlinked at once, in $TMPDIR) and copied into the tar
-// once its digest is known. The spool holds one stored layer at a time.
+// name, its digest, before the bytes: each blob is spooled to a temporary
+// file (unlinked at once, in $TMPDIR) and copied into the tar once its
+// digest is known. A spool lives until its blob is committed: one at a
+// time, or --jobs when layers are compressed in parallel.
 type tarBlobs struct {
-	tw     *tar.Writer
-	spool  *os.File
-	bw     *bufio.Writer
-	stored map[string]bool
+	tw      *tar.Writer
+	stored  map[string]bool
+	started bool
 }
 
 func newTarBlobs(w io.Writer) *tarBlobs {
@@ -41,37 +41,37 @@ func (t *tarBlobs) file(name string, data []byte) error {
 	return nil
 }
 
-func (t *tarBlobs) newBlob() (io.Writer, func(string, int64) error, error) {
-	if t.spool == nil {
-		f, err := os.CreateTemp("", "manifest-gen-blob-*")
-		if err != nil {
-			return nil, nil, fmt.Errorf("spooling a blob: %w", err)
+// newBlob may be called from several goroutines; commit only in order,
+// from one.
+func (t *tarBlobs) newBlob() (*pendingBlob, error) {
+	f, err := os.CreateTemp("", "manifest-gen-blob-*")
+	if err != nil {
+		return nil, fmt.Errorf("spooling a blob: %w", err)
+	}
+	// Unlinked at once: the space is freed even if the process is killed.
+	os.Remove(f.Name())
+	b := &pendingBlob{bw: bufio.NewWriterSize(f, 1<<20), discard: func() { f.Close() }}
+	b.commit = func(digest string, size int64) error {
+		defer f.Close()
+		if err := b.bw.Flush(); err != nil {
+			return fmt.Errorf("spooling a blob: %w", err)
 		}
-		// Unlinked at once: the space is freed even if the process is killed.
-		os.Remove(f.Name())
-		t.spool, t.bw = f, bufio.NewWriterSize(f, 1<<20)
-		for _, d := range []string{"blobs/", "blobs/sha256/"} {
-			if err := t.header(d, tar.TypeDir, 0o755, 0); err != nil {
-				return nil, nil, fmt.Errorf("writing %s: %w", d, err)
-			}
-		}
+		return t.copyIn(digest, io.NewSectionReader(f, 0, size), size)
 	}
-	if _, err := t.spool.Seek(0, io.SeekStart); err != nil {
-		return nil, nil, fmt.Errorf("spooling a blob: %w", err)
-	}
-	if err := t.spool.Truncate(0); err != nil {
-		return nil, nil, fmt.Errorf("spooling a blob: %w", err)
-	}
-	t.bw.Reset(t.spool)
-	return t.bw, t.commit, nil
+	return b, nil
 }
 
-func (t *tarBlobs) commit(digest string, size int64) error {
+func (t *tarBlobs) copyIn(digest string, r io.Reader, size int64) error {
 	if err := checkBlobDigest(digest); err != nil {
 		return err
 	}
-	if err := t.bw.Flush(); err != nil {
-		return fmt.Errorf("spooling a blob: %w", err)
+	if !t.started {
+		t.started = true
+		for _, d := range []string{"blobs/", "blobs/sha256/"} {
+			if err := t.header(d, tar.TypeDir, 0o755, 0); err != nil {
+				return fmt.Errorf("writing %s: %w", d, err)
+			}
+		}
 	}
 	if t.stored[digest] {
 		return nil // an equal layer's blob is in the tar already
@@ -80,7 +80,7 @@ func (t *tarBlobs) commit(digest string, size int64) error {
 	if err := t.header(name, tar.TypeReg, 0o644, size); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	n, err := io.Copy(t.tw, io.NewSectionReader(t.spool, 0, size))
+	n, err := io.Copy(t.tw, r)
 	if err == nil && n != size {
 		err = fmt.Errorf("spooled %d bytes of %d", n, size)
 	}
@@ -92,9 +92,6 @@ func (t *tarBlobs) commit(digest string, size int64) error {
 }
 
 func (t *tarBlobs) close() error {
-	if t.spool != nil {
-		t.spool.Close()
-	}
 	if err := t.tw.Close(); err != nil {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
@@ -105,10 +102,17 @@ func (t *tarBlobs) close() error {
 // openDirOutput): a blob is written to a temporary file in blobs/sha256/
 // and renamed to its digest.
 type dirBlobs struct {
-	dir  string
-	tmp  *os.File
-	bw   *bufio.Writer
-	made bool
+	dir string
+}
+
+// newDirBlobs makes blobs/sha256 at once: a compressor still running
+// after a failure must find it gone, not make it again.
+func newDirBlobs(dir string) (*dirBlobs, error) {
+	d := &dirBlobs{dir: dir}
+	if err := os.MkdirAll(d.blobDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", dir, unwrapPath(err))
+	}
+	return d, nil
 }
 
 func (d *dirBlobs) blobDir() string { return filepath.Join(d.dir, "blobs", "sha256") }
@@ -120,51 +124,33 @@ func (d *dirBlobs) file(name string, data []byte) error {
 	return nil
 }
 
-func (d *dirBlobs) newBlob() (io.Writer, func(string, int64) error, error) {
-	if !d.made {
-		if err := os.MkdirAll(d.blobDir(), 0o755); err != nil {
-			return nil, nil, err
-		}
-		d.made = true
-	}
+func (d *dirBlobs) newBlob() (*pendingBlob, error) {
 	f, err := os.CreateTemp(d.blobDir(), ".tmp-*")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	d.tmp = f
-	if d.bw == nil {
-		d.bw = bufio.NewWriterSize(f, 1<<20)
-	} else {
-		d.bw.Reset(f)
-	}
-	return d.bw, d.commit, nil
-}
-
-func (d *dirBlobs) commit(digest string, size int64) error {
-	f := d.tmp
-	d.tmp = nil
-	err := checkBlobDigest(digest)
-	if err == nil {
-		err = d.bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(d.dir, blobPath(digest)))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
+	b := &pendingBlob{bw: bufio.NewWriterSize(f, 1<<20), discard: func() { f.Close(); os.Remove(f.Name()) }}
+	b.commit = func(digest string, size int64) error {
+		err := checkBlobDigest(digest)
+		if err == nil {
+			err = b.bw.Flush()
 		}
-		return fmt.Errorf("writing blob %s: %w", digest, err)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), filepath.Join(d.dir, blobPath(digest)))
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("writing blob %s: %w", digest, unwrapPath(err))
+		}
+		return nil
 	}
-	return nil
+	return b, nil
 }
 
 func (d *dirBlobs) close() error { return nil }
@@ -189,6 +175,9 @@ func openDirOutput(dir string) (*output, error) {
 	out.abort = func() {
 		if !done {
 			done = true
+			if out.settle != nil {
+				out.settle() // nothing may write into tmp once it is removed
+			}
 			os.RemoveAll(tmp)
 		}
 	}

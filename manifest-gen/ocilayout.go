@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,16 +16,24 @@ import (
 
 // blobStore is where an OCI layout's files go: a tar (oci) or a directory
 // (oci-dir). A blob's name is its digest, known only after its bytes, so a
-// blob is written through a writer and named when it is committed.
+// blob is written through a pendingBlob and named when it is committed.
 type blobStore interface {
-	// newBlob returns a writer for the next blob's bytes; commit names
-	// it (size bytes, digest "sha256:<hex>"), or drops it when a blob
-	// of that digest is already stored.
-	newBlob() (w io.Writer, commit func(digest string, size int64) error, err error)
+	// newBlob starts the next blob. It may be called from several
+	// goroutines; commits come in layout order, from one.
+	newBlob() (*pendingBlob, error)
 	// file writes a file that is not a blob (oci-layout, index.json).
 	file(name string, data []byte) error
 	// close ends the store (the tar's end; nothing for a directory).
 	close() error
+}
+
+// pendingBlob is a blob being written. commit names it (size bytes, digest
+// "sha256:<hex>"; a blob of that digest already stored is dropped);
+// discard drops it.
+type pendingBlob struct {
+	bw      *bufio.Writer
+	commit  func(digest string, size int64) error
+	discard func()
 }
 
 // ociLayout writes an OCI image layout (oci-layout, index.json,
@@ -33,12 +42,14 @@ type blobStore interface {
 type ociLayout struct {
 	store blobStore
 	kind  compress.Kind
+	par   *parallelLayers    // compressing layers in parallel; nil: one by one
 	blobs []layerstream.Blob // stored layers, bottom first
 	diffs []string
 }
 
-func newOCILayout(store blobStore, kind compress.Kind) (*ociLayout, error) {
+func newOCILayout(store blobStore, kind compress.Kind, jobs int) (*ociLayout, error) {
 	l := &ociLayout{store: store, kind: kind}
+	l.par = newParallel(l, jobs)
 	if err := store.file("oci-layout", oci.LayoutFile); err != nil {
 		return nil, err
 	}
@@ -48,18 +59,18 @@ func newOCILayout(store blobStore, kind compress.Kind) (*ociLayout, error) {
 // addLayer compresses the layer (or not) into the store, hashing the layer
 // tar and the stored bytes in the same pass.
 func (l *ociLayout) addLayer(size int64, r io.Reader) error {
-	w, commit, err := l.store.newBlob()
+	if l.par != nil {
+		return l.par.add(size, r)
+	}
+	b, err := l.store.newBlob()
 	if err != nil {
 		return err
 	}
-	layer, err := oci.WriteBlob(w, io.LimitReader(r, size), l.kind)
+	layer, err := writeLayerBlob(b, io.LimitReader(r, size), size, l.kind)
+	if err == nil {
+		err = b.commit(layer.Blob.Digest, layer.Blob.Size)
+	}
 	if err != nil {
-		return err
-	}
-	if layer.Size != size {
-		return fmt.Errorf("%d bytes of the announced %d: %w", layer.Size, size, io.ErrUnexpectedEOF)
-	}
-	if err := commit(layer.Blob.Digest, layer.Blob.Size); err != nil {
 		return err
 	}
 	l.blobs = append(l.blobs, layer.Blob)
@@ -67,27 +78,53 @@ func (l *ociLayout) addLayer(size int64, r io.Reader) error {
 	return nil
 }
 
+// writeLayerBlob writes the stored form of a layer of size bytes into b
+// (discarded on failure).
+func writeLayerBlob(b *pendingBlob, r io.Reader, size int64, kind compress.Kind) (oci.Layer, error) {
+	layer, err := oci.WriteBlob(b.bw, r, kind)
+	if err == nil && layer.Size != size {
+		err = fmt.Errorf("%d bytes of the announced %d: %w", layer.Size, size, io.ErrUnexpectedEOF)
+	}
+	if err != nil {
+		b.discard()
+	}
+	return layer, err
+}
+
 func (l *ociLayout) addRef(ref *layerstream.Ref) error {
 	return errNeedsBytes("an OCI layout", len(l.blobs))
 }
 
-func (l *ociLayout) diffIDs() []string { return l.diffs }
+func (l *ociLayout) diffIDs() ([]string, error) {
+	if l.par != nil {
+		if err := l.par.wait(); err != nil {
+			return nil, err
+		}
+	}
+	return l.diffs, nil
+}
 
 // putBlob stores a small blob (config, manifest).
 func (l *ociLayout) putBlob(data []byte) (string, error) {
 	d := oci.DigestOf(data)
-	w, commit, err := l.store.newBlob()
+	b, err := l.store.newBlob()
 	if err != nil {
 		return "", err
 	}
-	if _, err := w.Write(data); err != nil {
+	if _, err := b.bw.Write(data); err != nil {
+		b.discard()
 		return "", err
 	}
-	return d, commit(d, int64(len(data)))
+	return d, b.commit(d, int64(len(data)))
 }
 
 // finish writes the config, the manifest, index.json and manifest.json.
 func (l *ociLayout) finish(config []byte, repoTag func(configHex string) (string, string)) error {
+	if l.par != nil {
+		if err := l.par.wait(); err != nil {
+			return err
+		}
+	}
 	configDigest, err := l.putBlob(config)
 	if err != nil {
 		return fmt.Errorf("writing the config: %w", err)

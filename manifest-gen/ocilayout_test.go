@@ -201,3 +201,45 @@ func TestSchemasRefuse(t *testing.T) {
 		})
 	}
 }
+
+// TestOCIJobsSameBytes: compressing layers in parallel writes the same
+// bytes as one by one, with layers of very different sizes (so that they
+// finish out of order), in a tar and in a directory.
+func TestOCIJobsSameBytes(t *testing.T) {
+	var buf bytes.Buffer
+	w := layerstream.NewWriter(&buf)
+	for i, n := range []int{3 << 20, 10, 1 << 20, 0, 200 << 10, 3 << 20} {
+		var layer bytes.Buffer
+		tw := tar.NewWriter(&layer)
+		data := bytes.Repeat([]byte{byte(i), 'x', byte(n)}, n/3)
+		tw.WriteHeader(&tar.Header{Name: "f", Size: int64(len(data)), Mode: 0o644})
+		tw.Write(data)
+		tw.Close()
+		if _, err := w.WriteLayer(int64(layer.Len()), layerstream.LayerInfo{}, &layer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	dir := t.TempDir()
+	stream := filepath.Join(dir, "stream.tar")
+	os.WriteFile(stream, buf.Bytes(), 0o644)
+	for _, comp := range []string{"gzip", "zstd"} {
+		out := func(format, jobs string) string {
+			o := filepath.Join(dir, comp+format+jobs)
+			runManifestGen(t, "--name", "app", "--format", format, "--layer-compression", comp, "-j", jobs, "-o", o, stream)
+			return o
+		}
+		one, four := tarFiles(t, out("oci", "1")), tarFiles(t, out("oci", "4"))
+		if !equalFiles(one, four) {
+			t.Errorf("%s: -j 1 and -j 4 wrote different files", comp)
+		}
+		a, _ := os.ReadFile(filepath.Join(dir, comp+"oci1"))
+		b, _ := os.ReadFile(filepath.Join(dir, comp+"oci4"))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: -j 1 and -j 4 wrote different tars", comp)
+		}
+		if d := dirFiles(t, out("oci-dir", "3")); !equalFiles(one, d) {
+			t.Errorf("%s: -j 3 in a directory wrote other files than -j 1 in a tar", comp)
+		}
+	}
+}
