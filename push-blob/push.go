@@ -58,8 +58,13 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 	}
 	ps := &pusher{o: o, opts: opts, p: rp, bar: bar, host: opts.dest.RegistryStr(), repo: opts.dest.RepositoryStr(), busy: make(chan struct{}, opts.jobs)}
 	if opts.tagReuse {
+		// Reuse saves work; a tag whose image cannot be read (schema 1,
+		// a foreign config) only loses that.
 		if ps.held, err = tagHoldings(ctx, o, client, opts.dest, opts.jobs); err != nil {
-			return "", err
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			o.Logf("warning: %v; its layers are not reused", err)
 		}
 	}
 
@@ -116,12 +121,15 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 		}
 	})
 	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return "", firstErr
+	if err != nil {
+		cancel() // the image is bad: stop what is being pushed
 	}
+	wg.Wait()
 	if err != nil {
 		return "", err
+	}
+	if firstErr != nil {
+		return "", firstErr
 	}
 	if count == 0 {
 		return "", fmt.Errorf("%s: the image has no layers", img.name)
