@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -20,17 +19,11 @@ func TestMain(m *testing.M) {
 	}})
 }
 
-// TestScripts runs the scripts with layer-pack, manifest-gen (which make
-// the images pushed) and the workflow scripts (../scripts) on PATH.
+// TestScripts runs the scripts with layer-pack and manifest-gen (which
+// make the images pushed) and the workflow scripts (../scripts) on PATH.
 func TestScripts(t *testing.T) {
 	t.Cleanup(testkit.Cleanup) // the Docker engine, after every script
-	bin := t.TempDir()
-	for _, tool := range []string{"layer-pack", "manifest-gen"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, tool), "../"+tool)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", tool, err, out)
-		}
-	}
+	bin := testkit.BuildTools(t, "layer-pack", "manifest-gen")
 	scripts, err := filepath.Abs("../scripts")
 	if err != nil {
 		t.Fatal(err)
