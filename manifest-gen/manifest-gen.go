@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/pyjson"
 )
@@ -41,6 +42,7 @@ type command struct {
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
 	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
+	Compressor       string `enum:"none,gz,gzip,zstd" default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
 	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
 	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once (the manual says when it pays). The output does not depend on it."`
 
@@ -162,12 +164,23 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
+	kind, err := compress.ParseCompressor(c.Compressor)
+	if err != nil {
+		return cli.Usagef("--compressor: %v", err)
+	}
+	if kind != compress.None && c.Format == "oci-dir" {
+		return cli.Usagef("--compressor %s: an oci-dir output is a directory, not one archive to compress", c.Compressor)
+	}
 	out, err := c.openOutput(o)
 	if err != nil {
 		return err
 	}
 	defer out.abort()
-	bw := bufio.NewWriterSize(out, 1<<20)
+	zw, err := compress.NewWriter(out, kind)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(zw, 1<<20)
 	a, err := c.newImageWriter(bw, out)
 	if err != nil {
 		return err
@@ -198,6 +211,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing the archive: %w", err)
+	}
+	if err := zw.Close(); err != nil {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
 	return out.commit()

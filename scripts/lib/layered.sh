@@ -13,6 +13,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
+	cache= reuse= format=docker layer_compression=
 	nl='
 '
 	while [ $# -gt 0 ]; do
@@ -30,7 +31,8 @@ layered_parse() {
 		--no-store-paths) no_store=1; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
-			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy)
+			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
+			--cache | --reuse | --format | --layer-compression)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -70,12 +72,16 @@ layered_parse() {
 		--store-dir) store_dir=$2 ;;
 		--root) root_dir=$2 ;;
 		--strategy) strategy=$2 ;;
+		--cache) cache=$2 ;;
+		--reuse) reuse=$2 ;;
+		--format) format=$2 ;;
+		--layer-compression) layer_compression=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -106,6 +112,11 @@ layered_check() {
 	[ -z "$uid" ] || check_uint --uid "$uid"
 	[ -z "$gid" ] || check_uint --gid "$gid"
 	case $strategy in '' | popularity | size) ;; *) usage_error "--strategy \"$strategy\": want popularity or size" ;; esac
+	case $format in docker | oci | stream) ;; *) usage_error "--format \"$format\": want docker, oci or stream" ;; esac
+	[ -z "$reuse" ] || [ -n "$cache" ] || usage_error "--reuse needs --cache (the layers it names are looked up there)"
+	[ -z "$reuse" ] || [ "$format" = stream ] ||
+		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
+	[ -z "$layer_compression" ] || [ "$format" = oci ] || usage_error "--layer-compression needs --format oci"
 	for t in "--created:$created" "--mtime:$mtime"; do
 		case ${t#*:} in
 		'' | now | [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] | [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T\ ][0-9]*) ;;
@@ -173,6 +184,7 @@ layered_image() {
 	if [ -n "$conf" ]; then
 		set --
 		[ -z "$repo_tag" ] || set -- --name "$name" --tag "$tag"
+		[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
 		pipe_image produce_from_conf --conf "$conf" "$@"
 		return
 	fi
@@ -206,6 +218,9 @@ layered_image() {
 	[ -z "$created" ] || set -- "$@" --created "$created"
 	[ -z "$arch" ] || set -- "$@" --architecture "$arch"
 	[ -z "$variant" ] || set -- "$@" --variant "$variant"
+	set -- "$@" --format "$format"
+	[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
+	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
 	pipe_image produce_layers "$@"
 }
 
@@ -218,6 +233,8 @@ produce_layers() {
 	[ -z "$gid" ] || set -- "$@" --gid "$gid"
 	[ -z "$uname" ] || set -- "$@" --uname "$uname"
 	[ -z "$gname" ] || set -- "$@" --gname "$gname"
+	[ -z "$cache" ] || set -- "$@" --cache "$cache"
+	[ -z "$reuse" ] || set -- "$@" --reuse "$reuse"
 	if [ -n "$fakechroot" ]; then
 		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$fakechroot_host"
 	fi
