@@ -36,6 +36,8 @@
 // is known only after the bytes (and equal layers then never share a name).
 // Every member has mode 0644, owner 0:0, no user names and mtime
 // 1970-01-01T00:00:01Z, so the archive's bytes depend only on its content.
+// --compressor gz or zstd compresses the whole output (any format but
+// oci-dir) as nixpkgs' compressor parameter does, with deterministic bytes.
 //
 // The config is byte-identical to the one nixpkgs' streamLayeredImage
 // writes for the same inputs, so the image ID is the same: Python's
@@ -43,8 +45,8 @@
 // created, architecture, os, config, rootfs, history; created in Python's
 // isoformat (1970-01-01T00:00:01+00:00); one history entry per layer whose
 // comment is the trailer's comment, or "store paths: " and the Python repr of
-// the layer's paths (a layer with neither has no comment). --variant adds a variant key after os (nixpkgs writes
-// none). When the stream carries a config.json (a pulled image), that config
+// the layer's paths (a layer with neither has no comment). --variant adds a
+// variant key after os (nixpkgs writes none). When the stream carries a config.json (a pulled image), that config
 // is written verbatim, so the image ID stays the registry's config digest;
 // options that would change it are then a usage error.
 //
