@@ -52,19 +52,19 @@
 //     decompressed hashes to the config's diff_id.
 //
 // Layers are downloaded by --jobs workers into a temporary directory
-// ($TMPDIR), verified there, and written to the stream in order as soon as
-// they and the layers below them are verified, so downloading goes on while
-// the stream is written. A layer is decompressed as it arrives, into an
-// uncompressed spool file: one decompression, overlapping the network. With
-// --low-disk the compressed blob is spooled instead and decompressed twice
-// (once to verify, once to write): the temporary directory then needs the
+// ($TMPDIR), largest first (a pull lasts at least as long as its largest
+// layer takes), verified there, and written to the stream in order as soon
+// as they and the layers below them are verified, so downloading goes on
+// while the stream is written. A layer is decompressed as it arrives, into
+// an uncompressed spool file: one decompression, overlapping the network.
+// Receiving and hashing the blob, decompressing it, and hashing and
+// spooling the result run in three goroutines, so a layer's decompression,
+// the slowest part of a pull, has a core to itself. With --low-disk the
+// compressed blob is spooled instead and decompressed twice (once to
+// verify, once to write): the temporary directory then needs the
 // compressed size of the image rather than the uncompressed one, for twice
-// the decompression. Measured on a 2.3 GB image of four gzip layers (900 MB
-// compressed) from a local registry: 17 s of CPU by default, 26 s with
-// --low-disk; skopeo copy to a docker-archive used 25 s (a shared 2-core
-// machine, so wall-clock times were too noisy to compare). A --blob is spooled and verified before
-// its first byte is written. A mismatch is an error (exit 1), never a
-// warning.
+// the decompression. A --blob is spooled and verified before its first
+// byte is written. A mismatch is an error (exit 1), never a warning.
 //
 // # Credentials
 //

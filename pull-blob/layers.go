@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"dockertools.dev/imgkit/cli"
@@ -24,11 +26,11 @@ type pullOptions struct {
 const copyBuffer = 1 << 20
 
 // pullImage writes img as a layer stream on stdout. Layers are downloaded
-// by o.jobs workers, lowest first, each into a spool file where it is
-// verified (digest, then diff_id); the stream writes each layer as soon as
-// it and every layer below it are verified, so downloading goes on while
-// earlier layers are written. Nothing of a layer reaches stdout before all
-// its checks have passed.
+// by o.jobs workers, largest first (see fetchOrder), each into a spool file
+// where it is verified (digest, then diff_id); the stream writes each layer
+// as soon as it and every layer below it are verified, so downloading goes
+// on while earlier layers are written. Nothing of a layer reaches stdout
+// before all its checks have passed.
 func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts pullOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -57,7 +59,7 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 		spools[i] = make(chan *spooled, 1)
 	}
 	todo := make(chan layer, len(img.layers))
-	for _, l := range img.layers {
+	for _, l := range fetchOrder(img.layers) {
 		todo <- l
 	}
 	close(todo)
@@ -84,10 +86,23 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 	return failure
 }
 
+// fetchOrder is the order layers are downloaded in: largest (compressed)
+// first, and in their own order among equals. A pull takes at least as long
+// as its largest layer takes to arrive and be decompressed, so that one
+// starts at once; the small ones are fetched beside it and written while it
+// is still arriving. (The largest layer is often the last store layer:
+// nixpkgs' popularity split puts every path past the cut-off there.)
+func fetchOrder(layers []layer) []layer {
+	order := slices.Clone(layers)
+	slices.SortStableFunc(order, func(a, b layer) int { return cmp.Compare(b.desc.Size, a.desc.Size) })
+	return order
+}
+
 // writeStream writes the layers in order as their spools arrive, then the
 // config verbatim and the trailer. It returns early, with the context's
 // error, when a worker fails.
 func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spooled) error {
+	widenPipe(o.Stdout)
 	bw := bufio.NewWriterSize(o.Stdout, copyBuffer)
 	w := layerstream.NewWriter(bw)
 	buf := make([]byte, copyBuffer)

@@ -37,6 +37,10 @@ type spooled struct {
 // download, at the cost of a second decompression.
 func fetchLayer(ctx context.Context, client *registry.Client, img *image, l layer, dir string, lowDisk bool, bar *registry.Progress) (*spooled, error) {
 	where := fmt.Sprintf("layer %d %s", l.index, l.desc.Digest)
+	// Cancelled when the layer is given up half-read, so that the
+	// goroutines reading it stop at once.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	br, err := client.Blob(ctx, img.repo, l.desc.Digest, l.desc.Size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
@@ -48,7 +52,10 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 	}
 	defer f.Close()
 	sp := &spooled{index: l.index, path: f.Name(), kind: compress.None}
-	blob := bar.Reader(br)
+	// The blob is received and hashed (by the BlobReader) in a goroutine
+	// of its own, ahead of the decompressor.
+	blob := newReadahead(bar.Reader(br), cancel)
+	defer blob.Close()
 	uncompressed := sha256.New()
 	switch {
 	case l.kind == compress.None:
@@ -59,7 +66,7 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 			sp.size, err = measure(f, l.kind, uncompressed)
 		}
 	default:
-		sp.size, err = decompressTo(f, blob, l.kind, uncompressed)
+		sp.size, err = decompressTo(f, blob, l.kind, uncompressed, cancel)
 	}
 	// The blob reader's verdict on size and digest comes at its EOF, which
 	// the decompressor may not have reached. When decompression failed,
@@ -87,10 +94,10 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 }
 
 // copyHashed copies r to w, hashing what passes. Errors of w are
-// *writeError.
+// *writeError. (r is a readahead: its chunks are written as they are, with
+// no copy buffer between.)
 func copyHashed(w io.Writer, r io.Reader, h hash.Hash) (int64, error) {
-	buf := make([]byte, copyBuffer)
-	return io.CopyBuffer(io.MultiWriter(writer{w}, h), r, buf)
+	return io.Copy(io.MultiWriter(writer{w}, h), r)
 }
 
 // writeError marks a failure to write the spool, as opposed to one of
@@ -110,14 +117,19 @@ func (w writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// decompressTo decompresses r into w, hashing the uncompressed bytes.
-func decompressTo(w io.Writer, r io.Reader, kind compress.Kind, h hash.Hash) (int64, error) {
+// decompressTo decompresses r into w, hashing the uncompressed bytes. The
+// decompressor runs in a goroutine of its own, ahead of the hashing and
+// writing; stop (or nil) is called when w fails, to stop the reading of r
+// (see readahead).
+func decompressTo(w io.Writer, r io.Reader, kind compress.Kind, h hash.Hash, stop func()) (int64, error) {
 	dec, err := compress.Decompress(bufio.NewReaderSize(r, copyBuffer), kind)
 	if err != nil {
 		return 0, err
 	}
 	defer dec.Close()
-	n, err := copyHashed(w, dec, h)
+	out := newReadahead(dec, stop)
+	defer out.Close()
+	n, err := copyHashed(w, out, h)
 	if err != nil {
 		return n, fmt.Errorf("decompressing (%s): %w", kind, err)
 	}
@@ -130,5 +142,5 @@ func measure(f *os.File, kind compress.Kind, h hash.Hash) (int64, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	return decompressTo(io.Discard, f, kind, h)
+	return decompressTo(io.Discard, f, kind, h, nil)
 }
