@@ -21,7 +21,11 @@ import (
 //     the weight of the bits that referrer lacks, which are few;
 //   - a node with one partial referrer shares its row instead of copying;
 //   - a chunk's rows only cover the positions from the chunk on, since
-//     earlier positions cannot be below it.
+//     earlier positions cannot be below it;
+//   - rows are stored only for the nodes that build one, in the order
+//     they do, each next to its weight sum, and what a pass reads of a
+//     position (state, bits, slot) sits in one small record: the pass is
+//     bound by the latency of fetching referrers' rows, not by arithmetic.
 //
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own
@@ -33,6 +37,14 @@ type sumJob struct {
 	chunk   int // a multiple of 64: chunkSize, smaller in tests
 }
 
+// posInfo is what the pass knows of a position: its row's state, number
+// of bits and slot (maybe another position's).
+type posInfo struct {
+	slot  int32
+	ones  int32
+	state uint8
+}
+
 // Row states. Only partial rows hold bits in workspace.rows.
 const (
 	rowEmpty uint8 = iota
@@ -41,9 +53,10 @@ const (
 )
 
 // chunkSize is the number of ancestors per pass: rows of 128 bytes, which
-// for 100,000 nodes keep a worker's rows (12.8 MB) in a shared L3 cache.
-// 2048 runs 5-8% fewer instructions (cachegrind, 30,000 paths) but doubles
-// the rows and measured no faster on the 100,000-path graphs.
+// for 100,000 nodes keep a worker's rows (at most 12.8 MB) in a shared L3
+// cache. 2048 runs 5-8% fewer instructions (cachegrind, 30,000 paths) but
+// doubles the rows and measured no faster on the 100,000-path graphs;
+// neither did 256, 512 or 4096 with the rows stored as they are now.
 const chunkSize = 1024
 
 // run returns the sums, w words per position.
@@ -83,28 +96,25 @@ func (j *sumJob) run(workers int) []uint64 {
 // workspace is one worker's reusable memory.
 type workspace struct {
 	*sumJob
-	rows        []uint64 // one row of chunk/64 words per position from the chunk on
-	slot        []int32  // where each position's row and its weight are (maybe another's)
-	rowSum      []uint64 // the weight of each row, w words
-	ones        []int32  // the number of bits of each partial row
-	wc          int      // words per row in the current chunk
-	state       []uint8
-	zero        []uint64 // an empty row
-	chunkWeight []uint64 // chunk × w: the weights of the chunk's members
-	wordSum     []uint64 // chunk/64 × w: the weight of each full word
-	total       []uint64 // w: the weight of the whole chunk
-	masks       []uint64 // the valid bits of each word (the last chunk may be short)
+	rows        []uint64  // per slot: the row's weight (w words), then its bits (wc words)
+	info        []posInfo // per position from the chunk on
+	stride      int       // words per slot
+	next        int32     // the next free slot
+	wc          int       // words per row in the current chunk
+	zero        []uint64  // an empty row
+	chunkWeight []uint64  // chunk × w: the weights of the chunk's members
+	wordSum     []uint64  // chunk/64 × w: the weight of each full word
+	total       []uint64  // w: the weight of the whole chunk
+	masks       []uint64  // the valid bits of each word (the last chunk may be short)
+	bits        int       // the number of positions in the chunk
 }
 
 func (j *sumJob) workspace(n int) *workspace {
 	wc := j.chunk / 64
 	return &workspace{
 		sumJob:      j,
-		rows:        make([]uint64, n*wc),
-		rowSum:      make([]uint64, n*j.w),
-		ones:        make([]int32, n),
-		slot:        make([]int32, n),
-		state:       make([]uint8, n),
+		rows:        make([]uint64, n*(wc+j.w)),
+		info:        make([]posInfo, n),
 		zero:        make([]uint64, wc),
 		chunkWeight: make([]uint64, j.chunk*j.w),
 		wordSum:     make([]uint64, wc*j.w),
@@ -118,8 +128,11 @@ func (ws *workspace) sum(s int, acc []uint64) {
 	n := len(ws.parents.start) - 1
 	e := min(s+ws.chunk, n)
 	ws.wc = (e - s + 63) / 64
+	ws.bits = e - s
 	w := ws.w
 	ws.prepare(s, e, ws.wc)
+	ws.stride = ws.wc + w
+	ws.next = 0
 	for x := s; x < n; x++ {
 		i := x - s
 		parents := ws.parents.of(int32(x))
@@ -129,18 +142,18 @@ func (ws *workspace) sum(s int, acc []uint64) {
 		case st == rowPartial && partials == 1 && x >= e:
 			// Exactly the chunk ancestors of its one partial referrer:
 			// share that row rather than copy it.
-			ws.slot[i], ws.ones[i] = ws.slot[p0], ws.ones[p0]
+			ws.info[i].slot, ws.info[i].ones = ws.info[p0].slot, ws.info[p0].ones
 		case st == rowPartial || x < e:
 			st = ws.build(i, x < e, p0, parents, s)
 		}
-		ws.state[i] = st
+		ws.info[i].state = st
 		dst := acc[x*w : x*w+w]
 		switch st {
 		case rowFull:
 			addTo(dst, ws.total)
 		case rowPartial:
-			t := int(ws.slot[i]) * w
-			addTo(dst, ws.rowSum[t:t+w])
+			t := int(ws.info[i].slot) * ws.stride
+			addTo(dst, ws.rows[t:t+w])
 		}
 	}
 }
@@ -156,13 +169,13 @@ func (ws *workspace) pick(parents []int32, s int) (st uint8, p0, partials int) {
 		if j < 0 {
 			break // descending: the rest are above the chunk too
 		}
-		switch ws.state[j] {
+		switch ws.info[j].state {
 		case rowFull:
 			return rowFull, -1, 0
 		case rowPartial:
 			partials++
-			if ws.ones[j] > most {
-				p0, most = j, ws.ones[j]
+			if ws.info[j].ones > most {
+				p0, most = j, ws.info[j].ones
 			}
 		}
 	}
@@ -177,24 +190,28 @@ func (ws *workspace) pick(parents []int32, s int) (st uint8, p0, partials int) {
 // so the row is mostly p0's: its weight is p0's plus that of the bits p0
 // lacks, which are few. It returns whether the row came out full.
 func (ws *workspace) build(i int, own bool, p0 int, parents []int32, s int) uint8 {
-	wc, w := ws.wc, ws.w
-	ws.slot[i] = int32(i)
-	row := ws.rows[i*wc : i*wc+wc]
-	sum := ws.rowSum[i*w : i*w+w]
+	wc, w, stride := ws.wc, ws.w, ws.stride
+	slot := int(ws.next)
+	ws.next++
+	ws.info[i].slot = int32(slot)
+	sum := ws.rows[slot*stride : slot*stride+w]
+	row := ws.rows[slot*stride+w : slot*stride+stride]
 	base := ws.zero[:wc]
+	ones := int32(0)
 	if p0 >= 0 {
-		t := int(ws.slot[p0])
-		base = ws.rows[t*wc : t*wc+wc]
+		t := int(ws.info[p0].slot) * stride
+		copy(sum, ws.rows[t:t+w])
+		base = ws.rows[t+w : t+stride]
 		copy(row, base)
-		copy(sum, ws.rowSum[t*w:t*w+w])
+		ones = ws.info[p0].ones
 		for _, p := range parents {
 			j := int(p) - s
 			if j < 0 {
 				break
 			}
-			if j != p0 && ws.state[j] == rowPartial {
-				t := int(ws.slot[j])
-				orInto(row, ws.rows[t*wc:t*wc+wc])
+			if j != p0 && ws.info[j].state == rowPartial {
+				t := int(ws.info[j].slot)*stride + w
+				orInto(row, ws.rows[t:t+wc])
 			}
 		}
 	} else {
@@ -204,16 +221,14 @@ func (ws *workspace) build(i int, own bool, p0 int, parents []int32, s int) uint
 	if own {
 		row[i>>6] |= 1 << (i & 63)
 	}
-	ones, full := int32(0), true
 	for k, word := range row {
-		ones += int32(bits.OnesCount64(word))
-		full = full && word == ws.masks[k]
 		if d := word &^ base[k]; d != 0 {
+			ones += int32(bits.OnesCount64(d))
 			ws.addWord(sum, k, d)
 		}
 	}
-	ws.ones[i] = ones
-	if full {
+	ws.info[i].ones = ones
+	if int(ones) == ws.bits {
 		return rowFull
 	}
 	return rowPartial
@@ -222,20 +237,48 @@ func (ws *workspace) build(i int, own bool, p0 int, parents []int32, s int) uint
 // addWord adds to dst the weight of the bits of word k that are set in d,
 // one by one from the chunk's weights (a small array that stays in cache),
 // or for a mostly full d as the whole word's weight less the missing bits.
+// Counts of one or two words, the common widths, are summed in registers:
+// going through dst for every bit makes each addition wait for the last.
 func (ws *workspace) addWord(dst []uint64, k int, d uint64) {
 	w := ws.w
-	weight := ws.chunkWeight[k*64*w:]
-	if bits.OnesCount64(d) > 32 {
+	weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
+	sub := bits.OnesCount64(d) > 32
+	if sub {
 		addTo(dst, ws.wordSum[k*w:k*w+w])
-		for m := ws.masks[k] &^ d; m != 0; m &= m - 1 {
-			t := bits.TrailingZeros64(m) * w
-			subFrom(dst, weight[t:t+w])
-		}
-		return
+		d = ws.masks[k] &^ d
 	}
-	for ; d != 0; d &= d - 1 {
-		t := bits.TrailingZeros64(d) * w
-		addTo(dst, weight[t:t+w])
+	switch w {
+	case 1:
+		var v uint64
+		for ; d != 0; d &= d - 1 {
+			v += weight[bits.TrailingZeros64(d)]
+		}
+		if sub {
+			dst[0] -= v
+		} else {
+			dst[0] += v
+		}
+	case 2:
+		var lo, hi, c uint64
+		for ; d != 0; d &= d - 1 {
+			t := bits.TrailingZeros64(d) * 2
+			lo, c = bits.Add64(lo, weight[t], 0)
+			hi += weight[t+1] + c
+		}
+		if sub {
+			subFrom(dst, []uint64{lo, hi})
+		} else {
+			addTo(dst, []uint64{lo, hi})
+		}
+	default:
+		for ; d != 0; d &= d - 1 {
+			t := bits.TrailingZeros64(d) * w
+			if sub {
+				subFrom(dst, weight[t:t+w])
+			} else {
+				addTo(dst, weight[t:t+w])
+			}
+		}
 	}
 }
 

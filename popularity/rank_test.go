@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -297,12 +298,20 @@ func TestAncestorSumsDenseFans(t *testing.T) {
 // addWord against a direct sum, for sparse and dense words, with weights
 // of two words.
 func TestAddWord(t *testing.T) {
-	rng := rand.New(rand.NewPCG(8, 8))
-	const w = 2
+	for _, w := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) { testAddWord(t, w) })
+	}
+}
+
+func testAddWord(t *testing.T, w int) {
+	rng := rand.New(rand.NewPCG(8, uint64(w)))
 	n := 100 // a short last word: bits 100..127 are past the chunk's end
 	job := &sumJob{w: w, chunk: 128, weight: make([]uint64, n*w)}
 	for i := range job.weight {
 		job.weight[i] = rng.Uint64() >> 8 // room for sums without overflow
+		if i%w < w-1 && rng.IntN(2) == 0 {
+			job.weight[i] = ^uint64(0) - uint64(rng.IntN(3)) // carries into the next word
+		}
 	}
 	ws := job.workspace(n)
 	ws.prepare(0, n, 2)
