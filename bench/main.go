@@ -73,6 +73,7 @@ type benchmark struct {
 var benchmarks = []benchmark{
 	{"scan", benchScan},
 	{"popularity", benchPopularity},
+	{"popularity-uniform", benchPopularityUniform},
 	{"pipeline", benchPipeline},
 	{"flatten", benchFlatten},
 	{"pull", benchPull},
@@ -137,7 +138,7 @@ func mainErr() int {
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	cfg := config{}
-	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,pipeline,flatten,pull,push)")
+	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,pipeline,flatten,pull,push)")
 	fs.BoolVar(&cfg.quick, "quick", false, "small inputs, for a smoke run (figures are not meaningful)")
 	fs.IntVar(&cfg.runs, "runs", 3, "measure each figure this many times and keep the best")
 	fs.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "dockertools-bench"), "where generated inputs are cached between runs")
@@ -154,8 +155,8 @@ func parseFlags(args []string) (config, error) {
 	fs.Var(&over.scanBytes, "scan-bytes", "size of the scan store (e.g. 1G)")
 	fs.Int64Var(&over.scanPaths, "scan-paths", 0, "store paths of the scan store")
 	fs.Int64Var(&over.scanFiles, "scan-files", 0, "files of the scan store")
-	fs.Int64Var(&over.popPaths, "popularity-paths", 0, "paths of the popularity graph")
-	fs.Float64Var(&over.popRefs, "popularity-refs", 0, "average references per path of the popularity graph")
+	fs.Int64Var(&over.popPaths, "popularity-paths", 0, "paths of the popularity graphs")
+	fs.Float64Var(&over.popRefs, "popularity-refs", 0, "average references per path of the popularity graphs")
 	fs.Var(&over.pipeBytes, "pipeline-bytes", "size of the pipeline store")
 	fs.Int64Var(&over.pipePaths, "pipeline-paths", 0, "store paths of the pipeline store")
 	fs.Int64Var(&over.pipeFiles, "pipeline-files", 0, "files of the pipeline store")

@@ -3,6 +3,8 @@ package storegen
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"dockertools.dev/imgkit/format"
 )
@@ -15,13 +17,20 @@ type GraphSpec struct {
 	Refs     float64 // average references per path to other paths
 	// SelfRefs is the fraction of paths that refer to themselves.
 	SelfRefs float64
+	// Uniform draws each path's references uniformly among the paths
+	// drawn before it, Refs (rounded) of them, all distinct, instead of
+	// with preferential attachment: no path is much more popular than
+	// others, ancestor sets are broad and irregular, a harder shape for
+	// the popularity order than real closures.
+	Uniform bool
 }
 
 // RandomGraph draws a closure graph: spec.Paths paths, each referring to
 // about spec.Refs earlier ones (preferential attachment, so some paths are
-// referenced by thousands), narSizes log-normal around 200 KB. The graph is
-// a closed DAG in canonical form; every path of it is one level of its
-// own, so chains run deep, which makes popularity counts grow fast.
+// referenced by thousands; or uniformly, see GraphSpec.Uniform), narSizes
+// log-normal around 200 KB. The graph is a closed DAG in canonical form;
+// every path of it is one level of its own, so chains run deep, which
+// makes popularity counts grow fast.
 func RandomGraph(spec GraphSpec) (format.Graph, error) {
 	if spec.StoreDir == "" {
 		spec.StoreDir = "/nix/store"
@@ -44,9 +53,15 @@ func RandomGraph(spec GraphSpec) (format.Graph, error) {
 	a := &attacher{rng: rng}
 	g := make(format.Graph, spec.Paths)
 	for i := range g {
-		a.nextLevel()
+		var drawn []int
+		if spec.Uniform {
+			drawn = drawUniform(rng, i, int(spec.Refs+0.5))
+		} else {
+			a.nextLevel()
+			drawn = a.draw(refCount(rng, spec.Refs), nil)
+		}
 		refs := []string{}
-		for _, r := range a.draw(refCount(rng, spec.Refs), nil) {
+		for _, r := range drawn {
 			refs = append(refs, names[r])
 		}
 		if rng.Float64() < spec.SelfRefs {
@@ -56,4 +71,23 @@ func RandomGraph(spec GraphSpec) (format.Graph, error) {
 		g[i] = format.PathInfo{Path: names[i], NarSize: uint64(200e3 * math.Exp(1.5*rng.NormFloat64())), References: refs}
 	}
 	return g.Canonical(), nil
+}
+
+// drawUniform returns min(k, below) distinct nodes drawn uniformly from
+// [0, below).
+func drawUniform(rng *rand.Rand, below, k int) []int {
+	if k >= below {
+		out := make([]int, below)
+		for j := range out {
+			out[j] = j
+		}
+		return out
+	}
+	out := make([]int, 0, k)
+	for len(out) < k {
+		if j := rng.IntN(below); !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	return out
 }

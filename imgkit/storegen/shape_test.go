@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -197,6 +198,55 @@ func TestRandomGraph(t *testing.T) {
 	}
 	if cyc := cycle(g); cyc != "" {
 		t.Errorf("cycle through %s", cyc)
+	}
+}
+
+// TestRandomGraphUniform: with Uniform, path number i (in drawing order)
+// refers to min(i, Refs) distinct earlier paths, so the sorted reference
+// counts are 0, 1, ..., Refs-1 and then Refs for every other path; the
+// graph is a canonical, closed DAG, the same for the same spec, and not
+// the preferential one.
+func TestRandomGraphUniform(t *testing.T) {
+	spec := storegen.GraphSpec{Seed: 3, Paths: 3000, Refs: 8, SelfRefs: 0.1, Uniform: true}
+	g, err := storegen.RandomGraph(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := storegen.RandomGraph(spec)
+	var a, b bytes.Buffer
+	format.WriteGraph(&a, g)
+	format.WriteGraph(&b, again)
+	if a.String() != b.String() {
+		t.Fatal("one spec gave two graphs")
+	}
+	if _, err := format.ReadGraph(bytes.NewReader(a.Bytes()), ""); err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, 0, len(g))
+	for _, n := range g {
+		c := 0
+		for _, r := range n.References {
+			if r != n.Path {
+				c++
+			}
+		}
+		counts = append(counts, c)
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if want := min(i, int(spec.Refs)); c != want {
+			t.Fatalf("the %d-th smallest reference count is %d, want %d", i, c, want)
+		}
+	}
+	if cyc := cycle(g); cyc != "" {
+		t.Errorf("cycle through %s", cyc)
+	}
+	spec.Uniform = false
+	pref, _ := storegen.RandomGraph(spec)
+	var p bytes.Buffer
+	format.WriteGraph(&p, pref)
+	if p.String() == a.String() {
+		t.Error("Uniform changed nothing")
 	}
 }
 
