@@ -95,7 +95,9 @@
 // --output; 1 for a runtime failure (the registry refused or lacks the
 // image, a digest mismatch, a platform that is not there, a network failure
 // after the retries, an I/O error); 2 for a usage error (bad flags, a
-// malformed reference or --creds). Errors are one line on stderr. On stdout,
+// malformed reference or --creds). Errors are one line on stderr. When the
+// reader of stdout goes away, pull-blob removes its spooled layers and
+// ends quietly, killed by SIGPIPE as Unix filters are. On stdout,
 // a failure may leave a partial stream (without its trailer, which
 // manifest-gen refuses); with --output FILE, the file appears only when
 // complete.

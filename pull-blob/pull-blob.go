@@ -43,7 +43,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		opts.Auth = auth
 	}
 	client := registry.New(opts)
-	return c.withOutput(o, func(o *cli.IO) error { return c.run(ctx, o, client) })
+	return withBrokenPipe(o, func(o *cli.IO) error {
+		return c.withOutput(o, func(o *cli.IO) error { return c.run(ctx, o, client) })
+	})
 }
 
 // withOutput runs f with stdout redirected to the --output file, which is
