@@ -40,7 +40,7 @@ func (r *ranking) popularity(x int32) *big.Int {
 // goroutines counting (0 means one per usable CPU).
 func rank(g *graph, workers int) *ranking {
 	n := g.len()
-	topo := rankable(g)
+	topo := byHeight(g, rankable(g))
 	pos := make([]int32, n)
 	for i := range pos {
 		pos[i] = -1
@@ -131,6 +131,51 @@ func rankable(g *graph) []int32 {
 		}
 	}
 	return topo
+}
+
+// byHeight reorders a topological order of nodes by height, the length of
+// the longest reference path from the node down within topo, highest
+// first (a referrer is higher than what it references, so the order stays
+// topological), keeping topo's order within a height.
+//
+// The ancestor pass (sumJob) works on chunks of consecutive positions, and
+// its cost is the nodes below a chunk that only some of the chunk reaches
+// (partial rows). Nodes of one height tend to reach the same nodes, so
+// chunks of them give more full and empty rows than Kahn's order:
+// measured on 100,000-path graphs, 14% less time on uniformly random
+// references and 28% on storegen's.
+func byHeight(g *graph, topo []int32) []int32 {
+	n := g.len()
+	in := make([]bool, n)
+	for _, x := range topo {
+		in[x] = true
+	}
+	height := make([]int32, n)
+	top := int32(0)
+	for k := len(topo) - 1; k >= 0; k-- {
+		x := topo[k]
+		for _, c := range g.refs.of(x) {
+			if in[c] {
+				height[x] = max(height[x], height[c]+1)
+			}
+		}
+		top = max(top, height[x])
+	}
+	// A counting sort: start[h] is where the nodes of height top-h begin.
+	start := make([]int32, top+2)
+	for _, x := range topo {
+		start[top-height[x]+1]++
+	}
+	for h := 1; h < len(start); h++ {
+		start[h] += start[h-1]
+	}
+	out := make([]int32, len(topo))
+	for _, x := range topo {
+		b := top - height[x]
+		out[start[b]] = x
+		start[b]++
+	}
+	return out
 }
 
 // topoParents returns, for each topological position, the positions of

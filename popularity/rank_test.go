@@ -140,6 +140,52 @@ func TestRankMatchesDefinitionWithCycles(t *testing.T) {
 	}
 }
 
+// TestByHeight: the reordered rankable nodes are the same nodes, still in
+// a topological order, highest first.
+func TestByHeight(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range 200 {
+		n := 1 + rng.IntN(40)
+		g := randomDAG(t, rng, n, 0.15)
+		if i%2 == 1 {
+			g = randomCyclic(t, rng, n, 0.15, 0.03)
+		}
+		topo := rankable(g)
+		got := byHeight(g, topo)
+		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(topo))) {
+			t.Fatalf("byHeight(%v) = %v: not the same nodes", topo, got)
+		}
+		pos := map[int32]int{}
+		for k, x := range got {
+			pos[x] = k
+		}
+		height := func(x int32) int { // by its definition, within topo
+			h := 0
+			var walk func(y int32, d int)
+			walk = func(y int32, d int) {
+				h = max(h, d)
+				for _, c := range g.refs.of(y) {
+					if _, ok := pos[c]; ok {
+						walk(c, d+1)
+					}
+				}
+			}
+			walk(x, 0)
+			return h
+		}
+		for k, x := range got {
+			for _, c := range g.refs.of(x) {
+				if pc, ok := pos[c]; ok && pc <= k {
+					t.Fatalf("byHeight(%v) = %v: %d references %d, placed before it", topo, got, x, c)
+				}
+			}
+			if k > 0 && height(got[k-1]) < height(x) {
+				t.Fatalf("byHeight(%v) = %v: %d is higher than %d before it", topo, got, x, got[k-1])
+			}
+		}
+	}
+}
+
 // The chunked sums across chunk boundaries and workers, against sums over
 // ancestor sets found one by one (R from its recurrence, in math/big).
 func TestAncestorSumsAcrossChunks(t *testing.T) {
