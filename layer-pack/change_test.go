@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/rootfs"
 )
 
 // TestChangedBetweenMeasureAndWrite: a store that changes after a layer
@@ -189,4 +191,46 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// TestChangesSpoolLeavesNothing: the --changes layer is spooled to a file
+// in $TMPDIR that is unlinked as soon as it is made, so nothing is left
+// there when the layer is written, nor when the run stops between measuring
+// and writing it (an interrupt, a failed consumer, a reader gone).
+func TestChangesSpoolLeavesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), make([]byte, 30000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, write := range []bool{true, false} {
+		l := &changesLayer{dir: dir, opts: rootfs.LayerOptions{Mtime: rootfs.DefaultMtime}}
+		size, err := l.measure(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Fatalf("after measuring, $TMPDIR holds %v", left)
+		}
+		if !write {
+			l.spool.Close()
+			continue
+		}
+		var out bytes.Buffer
+		p := startPipeline(layerstream.NewWriter(&out))
+		err = p.begin(size)
+		if err == nil {
+			err = l.emit(context.Background(), p, size)
+		}
+		if err == nil {
+			err = p.end(layerstream.LayerInfo{}, nil)
+		}
+		if err = p.finish(err); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.infos[0].Size; got != size || size < 30000 {
+			t.Errorf("wrote a layer of %d bytes, measured %d", got, size)
+		}
+	}
 }

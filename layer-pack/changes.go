@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -15,14 +17,16 @@ import (
 
 // changesLayer is --changes: one layer in buildImage's form, from a
 // directory (all of it, or what changed since a snapshot) and the planned
-// store paths, made by imgkit/rootfs. It is written to a temporary file
-// when measured (its size must be known before its first byte), copied
-// into the stream like a ready layer tar, and removed.
+// store paths, made by imgkit/rootfs. Its size must be known before its
+// first byte, so measure writes it to a temporary file in $TMPDIR, which
+// is unlinked at once: however the run ends (a failure, an interrupt, a
+// reader of stdout gone), the space is freed with the process. emit copies
+// it into the stream and closes it.
 type changesLayer struct {
 	dir   string
 	opts  rootfs.LayerOptions
 	info  layerstream.LayerInfo
-	inner *fileLayer
+	spool *os.File // the packed layer, once measured
 }
 
 // validateChanges checks the --changes flags on their own.
@@ -101,25 +105,31 @@ func (l *changesLayer) describe() (layerstream.LayerInfo, func(layerstream.Layer
 func (l *changesLayer) measure(ctx context.Context) (int64, error) {
 	f, err := os.CreateTemp("", "layer-pack-changes-*.tar")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("spooling the layer: %w", err)
 	}
-	l.inner = &fileLayer{path: f.Name()}
-	err = rootfs.WriteLayer(ctx, f, l.dir, l.opts)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	os.Remove(f.Name())
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = rootfs.WriteLayer(ctx, bw, l.dir, l.opts)
+	if err == nil {
+		err = bw.Flush()
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		f.Close()
 		return 0, fmt.Errorf("packing %q: %w", l.dir, err)
 	}
-	n, err := l.inner.measure(ctx)
-	if err != nil {
-		os.Remove(f.Name())
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
 	}
-	return n, err
+	if err != nil {
+		f.Close()
+		return 0, fmt.Errorf("spooling the layer: %w", err)
+	}
+	l.spool = f
+	return size, nil
 }
 
 func (l *changesLayer) emit(ctx context.Context, p *pipeline, size int64) error {
-	defer os.Remove(l.inner.path)
-	return l.inner.emit(ctx, p, size)
+	defer l.spool.Close()
+	return copyData(p, int(l.spool.Fd()), "the spooled layer", size)
 }

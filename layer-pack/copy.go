@@ -38,7 +38,14 @@ func copyFile(p *pipeline, e *entry) error {
 	if st.Size != e.hdr.Size {
 		return fmt.Errorf("%q: size changed from %d to %d bytes while packing: %w", name, e.hdr.Size, st.Size, errdefs.ErrChanged)
 	}
-	remaining := e.hdr.Size
+	return copyData(p, fd, name, e.hdr.Size)
+}
+
+// copyData reads exactly size bytes from the open file fd, from its
+// current offset to its end, straight into the pipeline's buffers; a file
+// that holds more or fewer is an error naming it.
+func copyData(p *pipeline, fd int, name string, size int64) error {
+	remaining := size
 	for {
 		buf, err := p.room(1)
 		if err != nil {

@@ -105,7 +105,8 @@
 // a directory that was replaced or emptied; a path whose owner the unpack
 // could not give keeps the owner the base layer asked for (see
 // imgkit/rootfs). The layer is measured by writing it to a temporary file
-// in $TMPDIR, removed once copied.
+// in $TMPDIR, unlinked as soon as it is made (nothing is left behind, even
+// when the run is interrupted).
 //
 // # The layer cache (--cache, --reuse)
 //
