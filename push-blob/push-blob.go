@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -139,8 +142,11 @@ func parseSize(s string) (int64, error) {
 	case strings.HasSuffix(s, "G"):
 		mult, s = 1<<30, s[:len(s)-1]
 	}
-	var n int64
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != s {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("too large")
+	}
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
 		return 0, fmt.Errorf("want a positive number of bytes, with k, M or G")
 	}
 	return n * mult, nil
