@@ -83,6 +83,8 @@ func (c *command) check() error {
 		return c.checkImageMode()
 	}
 	switch {
+	case c.Snapshot != "" || c.StoreDir != "":
+		return cli.Usagef("--snapshot goes with --unpack, --store-dir with --store-paths")
 	case c.Flatten && c.Merge:
 		return cli.Usagef("--flatten and --merge exclude each other")
 	case c.Flatten && len(c.Images) > 1:
@@ -93,8 +95,6 @@ func (c *command) check() error {
 		return cli.Usagef("no image archive to merge (give one or more, or --flatten)")
 	case !c.Flatten && (c.Image != "" || c.AllowDevices):
 		return cli.Usagef("--image and --allow-devices go with --flatten")
-	case c.Snapshot != "" || c.StoreDir != "":
-		return cli.Usagef("--snapshot goes with --unpack, --store-dir with --store-paths")
 	}
 	stdin := 0
 	for _, name := range c.Images {
