@@ -19,37 +19,17 @@ import (
 // strings are interned: each distinct one is allocated and hashed into the
 // table once, and the table checks that the graph is closed on the way.
 func decodeArrayFast(data []byte) (g Graph, ok bool) {
-	d := &decoder{data: data, ids: map[string]int32{}}
+	d := &decoder{data: data, ids: map[string]int32{}, g: Graph{}}
 	d.space()
-	if !d.consume('[') {
+	if !d.list(d.nodeElem) {
 		return nil, false
-	}
-	g = Graph{}
-	d.space()
-	if d.consume(']') {
-		return g, d.end()
-	}
-	for {
-		n, ok := d.node()
-		if !ok {
-			return nil, false
-		}
-		g = append(g, n)
-		d.space()
-		if d.consume(']') {
-			break
-		}
-		if !d.consume(',') {
-			return nil, false
-		}
-		d.space()
 	}
 	for _, isPath := range d.isPath {
 		if !isPath {
 			return nil, false // a reference to no node: encoding/json's path words the error
 		}
 	}
-	return g, d.end()
+	return d.g, d.end()
 }
 
 type decoder struct {
@@ -60,6 +40,46 @@ type decoder struct {
 	isPath []bool           // by number: the string is the path of a node
 	refSet []string         // the references of the node being decoded
 	slab   []string         // where reference lists are cut from
+	g      Graph            // the nodes decoded so far
+}
+
+// list decodes a JSON array whose elements item decodes (and, on success,
+// keeps).
+func (d *decoder) list(item func() bool) bool {
+	if !d.consume('[') {
+		return false
+	}
+	d.space()
+	if d.consume(']') {
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		d.space()
+		if d.consume(']') {
+			return true
+		}
+		if !d.consume(',') {
+			return false
+		}
+		d.space()
+	}
+}
+
+func (d *decoder) nodeElem() bool {
+	n, ok := d.node()
+	d.g = append(d.g, n)
+	return ok
+}
+
+func (d *decoder) refElem() bool {
+	s, ok := d.str()
+	if ok {
+		d.refSet = append(d.refSet, d.strs[d.intern(s)])
+	}
+	return ok
 }
 
 // node decodes one {"path","narSize","references"} object.
@@ -149,27 +169,9 @@ func (d *decoder) str() ([]byte, bool) {
 // refs decodes an array of strings, interned. The lists of all nodes are
 // cut from a few large arrays rather than grown one by one.
 func (d *decoder) refs() ([]string, bool) {
-	if !d.consume('[') {
-		return nil, false
-	}
 	d.refSet = d.refSet[:0]
-	d.space()
-	if !d.consume(']') {
-		for {
-			s, ok := d.str()
-			if !ok {
-				return nil, false
-			}
-			d.refSet = append(d.refSet, d.strs[d.intern(s)])
-			d.space()
-			if d.consume(']') {
-				break
-			}
-			if !d.consume(',') {
-				return nil, false
-			}
-			d.space()
-		}
+	if !d.list(d.refElem) {
+		return nil, false
 	}
 	k := len(d.refSet)
 	if k > cap(d.slab)-len(d.slab) {

@@ -157,8 +157,10 @@ func TestEnsureReuses(t *testing.T) {
 	}
 }
 
-func TestRandomGraph(t *testing.T) {
-	spec := storegen.GraphSpec{Seed: 1, Paths: 20000, Refs: 8, SelfRefs: 0.1}
+// drawGraph draws spec's graph twice and returns it and its canonical
+// document, failing unless both draws give the same document.
+func drawGraph(t *testing.T, spec storegen.GraphSpec) (format.Graph, *bytes.Buffer) {
+	t.Helper()
 	g, err := storegen.RandomGraph(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +172,12 @@ func TestRandomGraph(t *testing.T) {
 	if a.String() != b.String() {
 		t.Fatal("one spec gave two graphs")
 	}
+	return g, &a
+}
+
+func TestRandomGraph(t *testing.T) {
+	spec := storegen.GraphSpec{Seed: 1, Paths: 20000, Refs: 8, SelfRefs: 0.1}
+	g, a := drawGraph(t, spec)
 	// Canonical and closed: reading it back gives the same bytes.
 	read, err := format.ReadGraph(bytes.NewReader(a.Bytes()), "")
 	if err != nil {
@@ -208,17 +216,7 @@ func TestRandomGraph(t *testing.T) {
 // the preferential one.
 func TestRandomGraphUniform(t *testing.T) {
 	spec := storegen.GraphSpec{Seed: 3, Paths: 3000, Refs: 8, SelfRefs: 0.1, Uniform: true}
-	g, err := storegen.RandomGraph(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, _ := storegen.RandomGraph(spec)
-	var a, b bytes.Buffer
-	format.WriteGraph(&a, g)
-	format.WriteGraph(&b, again)
-	if a.String() != b.String() {
-		t.Fatal("one spec gave two graphs")
-	}
+	g, a := drawGraph(t, spec)
 	if _, err := format.ReadGraph(bytes.NewReader(a.Bytes()), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -242,10 +240,7 @@ func TestRandomGraphUniform(t *testing.T) {
 		t.Errorf("cycle through %s", cyc)
 	}
 	spec.Uniform = false
-	pref, _ := storegen.RandomGraph(spec)
-	var p bytes.Buffer
-	format.WriteGraph(&p, pref)
-	if p.String() == a.String() {
+	if _, p := drawGraph(t, spec); p.String() == a.String() {
 		t.Error("Uniform changed nothing")
 	}
 }
