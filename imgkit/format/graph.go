@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -31,25 +30,7 @@ type Graph []PathInfo
 
 // WriteGraph writes g in canonical form: a JSON array with one node per line.
 func WriteGraph(w io.Writer, g Graph) error {
-	g = g.Canonical()
-	bw := bufio.NewWriter(w)
-	bw.WriteString("[")
-	for i, n := range g {
-		if i > 0 {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-		b, err := marshal(n)
-		if err != nil {
-			return err
-		}
-		bw.Write(b)
-	}
-	if len(g) > 0 {
-		bw.WriteString("\n")
-	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	return writeLines(w, g.Canonical())
 }
 
 // Canonical returns a sorted copy of g with sorted, de-duplicated reference

@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -18,27 +17,14 @@ type Plan [][]string
 
 // WritePlan writes p as a JSON array with one layer per line.
 func WritePlan(w io.Writer, p Plan) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString("[")
+	layers := make(Plan, len(p))
 	for i, layer := range p {
-		if i > 0 {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
 		if layer == nil {
-			layer = []string{}
+			layer = []string{} // [], not null
 		}
-		b, err := marshal(layer)
-		if err != nil {
-			return err
-		}
-		bw.Write(b)
+		layers[i] = layer
 	}
-	if len(p) > 0 {
-		bw.WriteString("\n")
-	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	return writeLines(w, layers)
 }
 
 // ReadPlan reads a layer plan. Every path must be a clean absolute path and
