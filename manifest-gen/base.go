@@ -87,7 +87,7 @@ func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("not a JSON object: %w", errdefs.ErrInvalidInput)
 	}
-	cfg, ok := doc.Get("config")
+	cfg, _ := doc.Get("config")
 	switch cfg := cfg.(type) {
 	case *pyjson.Object:
 		return cfg, nil

@@ -30,7 +30,7 @@ const maxHeldImages = 16
 // config is verified against its digest; the pairing of blob and diff_id
 // is the pusher's word, as every pull takes it (a wrong one makes clients
 // refuse the image at pull, where diff_ids are checked).
-func tagHoldings(ctx context.Context, o *cli.IO, client *registry.Client, tag name.Tag, jobs int) (layercache.Holdings, error) {
+func tagHoldings(ctx context.Context, o *cli.IO, client *registry.Client, tag name.Tag) (layercache.Holdings, error) {
 	m, err := client.Manifest(ctx, tag)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		o.Debugf("%s does not exist yet", tag)
@@ -119,7 +119,7 @@ func contains(blobs []layerstream.Blob, b layerstream.Blob) bool {
 // listPresent prints the tag's holdings whose blobs the registry does
 // hold (each is asked for), for layer-pack --reuse.
 func listPresent(ctx context.Context, o *cli.IO, client *registry.Client, tag name.Tag, jobs int) error {
-	held, err := tagHoldings(ctx, o, client, tag, jobs)
+	held, err := tagHoldings(ctx, o, client, tag)
 	if err != nil {
 		return err
 	}

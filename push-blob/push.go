@@ -28,9 +28,9 @@ type pusher struct {
 }
 
 type stats struct {
-	mu                           sync.Mutex
-	present, mounted, uploaded   int
-	uploadedBytes, compressedFor int64
+	mu                         sync.Mutex
+	present, mounted, uploaded int
+	uploadedBytes              int64
 }
 
 func (s *stats) add(f func(*stats)) {
@@ -60,7 +60,7 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 	if opts.tagReuse {
 		// Reuse saves work; a tag whose image cannot be read (schema 1,
 		// a foreign config) only loses that.
-		if ps.held, err = tagHoldings(ctx, o, client, opts.dest, opts.jobs); err != nil {
+		if ps.held, err = tagHoldings(ctx, o, client, opts.dest); err != nil {
 			if ctx.Err() != nil {
 				return "", ctx.Err()
 			}

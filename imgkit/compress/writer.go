@@ -24,18 +24,6 @@ func ParseCompressor(name string) (Kind, error) {
 	return None, fmt.Errorf("compressor %q is not one of none, gz, zstd: %w", name, errdefs.ErrInvalidInput)
 }
 
-// Ext is the file name extension nixpkgs gives an archive compressed as
-// kind: "", ".gz" or ".zst".
-func Ext(kind Kind) string {
-	switch kind {
-	case Gzip:
-		return ".gz"
-	case Zstd:
-		return ".zst"
-	}
-	return ""
-}
-
 // zstdConcurrency is fixed so the encoder's setup never depends on the
 // machine. (klauspost's stream encoder gives the same bytes at any
 // concurrency, but its README reserves the right to change that default.)

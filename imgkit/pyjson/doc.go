@@ -21,11 +21,11 @@
 // errors. Integers of more than 4300 digits are refused as CPython 3.11+
 // refuses them.
 //
-// Repr and ReprList print Python's repr of a str and of a list of str: single
-// quotes unless the text holds a single quote and no double quote; \t \n \r
-// and \\ escaped; other control characters as \xHH; non-printable non-ASCII
-// as \xHH, \uHHHH or \UHHHHHHHH; printable non-ASCII kept as is. "Printable"
-// is Go's unicode.IsPrint, the same rule as Python's str.isprintable; the two
-// can differ only for characters assigned in a Unicode version one of them
-// does not know yet.
+// ReprList prints Python's repr of a list of str. Each str is in single
+// quotes unless the text holds a single quote and no double quote; \t \n
+// \r and \\ are escaped; other control characters as \xHH; non-printable
+// non-ASCII as \xHH, \uHHHH or \UHHHHHHHH; printable non-ASCII is kept as
+// is. "Printable" is Go's unicode.IsPrint, the same rule as Python's
+// str.isprintable; the two can differ only for characters assigned in a
+// Unicode version one of them does not know yet.
 package pyjson

@@ -6,13 +6,6 @@ import (
 	"unicode"
 )
 
-// Repr returns Python's repr of the str s (see the package doc).
-func Repr(s string) string {
-	var b strings.Builder
-	writeRepr(&b, s)
-	return b.String()
-}
-
 // ReprList returns Python's repr of a list of str: ['a', 'b'], or [].
 func ReprList(ss []string) string {
 	var b strings.Builder

@@ -1,9 +1,6 @@
 package pyjson
 
-import (
-	"math/big"
-	"strconv"
-)
+import "strconv"
 
 // Value is one of Object (by pointer), Array, String, Int, Float, Bool and
 // Null.
@@ -39,9 +36,6 @@ func (*Object) isValue() {}
 
 // NewInt returns the Int of i.
 func NewInt(i int64) Int { return Int{dec: strconv.FormatInt(i, 10)} }
-
-// BigInt returns the Int of i.
-func BigInt(i *big.Int) Int { return Int{dec: i.String()} }
 
 // String returns the decimal form Python prints.
 func (i Int) String() string {

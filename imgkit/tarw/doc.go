@@ -4,8 +4,7 @@
 //   - Python: CPython's tarfile module, PAX_FORMAT, UTF-8 names, as
 //     nixpkgs' stream_layered_image.py writes store layers;
 //   - GNU: GNU tar 1.34 in its default gnu format with --numeric-owner, as
-//     nixpkgs packs the customisation layer and buildImage/exportImage trees
-//     (GNUNamed for tar without --numeric-owner).
+//     nixpkgs packs the customisation layer and buildImage/exportImage trees.
 //
 // Go's archive/tar produces neither (it names PAX headers
 // "PaxHeaders.0/…", splits long names into the prefix field, and writes
@@ -55,8 +54,8 @@
 // Magic "ustar " version " \x00". A name or link target longer than 100
 // bytes is preceded by a "././@LongLink" entry of type 'L' (name) or 'K'
 // (link) whose data is the full string plus a NUL (mode 0644, uid/gid 0,
-// mtime 0, owner names empty with --numeric-owner, else those given to
-// GNUNamed); the real header holds the first 100 bytes. Numbers that do not
+// mtime 0, owner names empty, as --numeric-owner leaves them); the real
+// header holds the first 100 bytes. Numbers that do not
 // fit the octal field are written in base-256 (first byte 0x80, or 0xff
 // for negative numbers, then big-endian).
 //

@@ -64,8 +64,6 @@ func (f Format) appendLongLink(dst []byte, typ byte, s string) []byte {
 	putOctal(b[offMtime:offMtime+lenLarge], 0)
 	b[offType] = typ
 	putString(b[offMagic:offMagic+8], magicGNU)
-	putString(b[offUname:offUname+lenOwner], f.rootUname)
-	putString(b[offGname:offGname+lenOwner], f.rootGname)
 	setChecksum(b)
 	dst = append(dst, s...)
 	dst = append(dst, 0)

@@ -104,11 +104,9 @@ func appendZeros(dst []byte, n int) []byte {
 }
 
 // Format selects the program whose bytes are reproduced. The zero value is
-// not a format; use Python, GNU or GNUNamed.
+// not a format; use Python or GNU.
 type Format struct {
-	kind      formatKind
-	rootUname string // GNUNamed: owner names of ././@LongLink entries
-	rootGname string
+	kind formatKind
 }
 
 type formatKind uint8
@@ -126,14 +124,6 @@ var (
 	// customisation layer).
 	GNU = Format{kind: kindGNU}
 )
-
-// GNUNamed is GNU tar's gnu format without --numeric-owner: each
-// ././@LongLink entry carries the owner names GNU tar looks up for uid 0 and
-// gid 0 on the machine (normally "root" and "root"). Entries carry the names
-// in their Header.
-func GNUNamed(uname, gname string) Format {
-	return Format{kind: kindGNU, rootUname: uname, rootGname: gname}
-}
 
 // String names the format.
 func (f Format) String() string {

@@ -21,9 +21,6 @@ type Docker struct {
 	cmd  *exec.Cmd
 }
 
-// Env returns the environment entries that point the docker client at d.
-func (d *Docker) Env() []string { return []string{"DOCKER_HOST=" + d.Host} }
-
 var (
 	dockerOnce sync.Once
 	dockerInst *Docker
