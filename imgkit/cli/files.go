@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -33,12 +35,12 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("creating %s: %w", name, err)
+		return nil, fmt.Errorf("creating %q: %w", name, pathCause(err))
 	}
 	if err := f.Chmod(perm); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, fmt.Errorf("creating %s: %w", name, err)
+		return nil, fmt.Errorf("creating %q: %w", name, pathCause(err))
 	}
 	return &AtomicFile{File: f, final: name}, nil
 }
@@ -47,15 +49,15 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 func (a *AtomicFile) Commit() error {
 	if err := a.File.Sync(); err != nil {
 		a.Abort()
-		return fmt.Errorf("writing %s: %w", a.final, err)
+		return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
 	}
 	if err := a.File.Close(); err != nil {
 		a.Abort()
-		return fmt.Errorf("writing %s: %w", a.final, err)
+		return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
 	}
 	if err := os.Rename(a.File.Name(), a.final); err != nil {
 		os.Remove(a.File.Name())
-		return fmt.Errorf("writing %s: %w", a.final, err)
+		return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
 	}
 	a.done = true
 	return nil
@@ -69,4 +71,18 @@ func (a *AtomicFile) Abort() {
 	a.done = true
 	a.File.Close()
 	os.Remove(a.File.Name())
+}
+
+// pathCause drops the path an *fs.PathError or *os.LinkError names: it
+// is the temporary file's, and the message names the final one.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
