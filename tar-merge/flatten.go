@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 
@@ -54,7 +55,7 @@ func flatten(ctx context.Context, o *cli.IO, a *archive.Archive, img *archive.Im
 		}
 	}
 	if err := em.tw.Close(); err != nil {
-		return err
+		return fmt.Errorf("writing the output: %w", err)
 	}
 	// The second pass read the archive again without a digest check.
 	return a.Unchanged()

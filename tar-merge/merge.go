@@ -191,7 +191,10 @@ func (m *merger) write(ctx context.Context, w io.Writer) error {
 			return fmt.Errorf("writing %s: %w", name, err)
 		}
 	}
-	return tw.Close()
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("writing the output: %w", err)
+	}
+	return nil
 }
 
 // repositories is the legacy file for the merged images: every tag, by

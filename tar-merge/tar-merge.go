@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 
 	"dockertools.dev/imgkit/archive"
@@ -130,10 +131,10 @@ func (c *command) write(o *cli.IO, kind compress.Kind, produce func(io.Writer) e
 		return err
 	}
 	if err := zw.Close(); err != nil {
-		return err
+		return fmt.Errorf("writing the output: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
-		return err
+		return fmt.Errorf("writing the output: %w", err)
 	}
 	if file != nil {
 		return file.Commit()
