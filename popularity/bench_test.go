@@ -15,8 +15,9 @@ import (
 // Benchmarks for the performance target (100,000 paths, about 8
 // references each, ordered and split in under 2 s): `go test -run X
 // -bench . -benchtime 1x`. Two shapes: storegen's preferential attachment
-// (what `make bench` uses) and uniform references to earlier paths, whose
-// ancestor sets are broader and less regular.
+// and uniform references to earlier paths, whose ancestor sets are broader
+// and less regular (`make bench` times both, as popularity and
+// popularity-uniform).
 
 const benchPaths = 100_000
 
