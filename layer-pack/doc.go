@@ -38,8 +38,9 @@
 // tree and reads files ahead into a fixed pool of 1 MiB buffers while
 // another hashes and writes. The entries found while measuring a layer
 // are kept (compactly, up to about 120,000 per layer) so that writing it
-// needs no second walk; memory stays under 64 MB whatever the image size. A file that changes size, type or vanishes between being measured
-// and being read is an error naming it, never a layer whose bytes disagree
+// needs no second walk; memory stays under 64 MB whatever the image size.
+// A file that changes size, type or vanishes between being measured and
+// being read is an error naming it, never a layer whose bytes disagree
 // with its header. The output can then be partial: a consumer must treat a
 // non-zero exit as failure (workflows write to a temporary file).
 //

@@ -45,10 +45,13 @@
 // created, architecture, os, config, rootfs, history; created in Python's
 // isoformat (1970-01-01T00:00:01+00:00); one history entry per layer whose
 // comment is the trailer's comment, or "store paths: " and the Python repr of
-// the layer's paths (a layer with neither has no comment). --variant adds a
-// variant key after os (nixpkgs writes none). When the stream carries a config.json (a pulled image), that config
-// is written verbatim, so the image ID stays the registry's config digest;
-// options that would change it are then a usage error.
+// the layer's paths (a layer with neither has no comment). created is
+// --created (default 1970-01-01T00:00:01Z; now is the current time),
+// architecture --architecture (default this machine's, in Go's names), os
+// --os (default linux); --variant adds a variant key after os (nixpkgs
+// writes none). When the stream carries a config.json (a pulled image),
+// that config is written verbatim, so the image ID stays the registry's
+// config digest; options that would change it are then a usage error.
 //
 // # Other output formats (--format)
 //

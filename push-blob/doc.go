@@ -89,7 +89,8 @@
 //
 // As pull-blob: --creds USER:PASS, else Docker's config.json and its
 // credential helpers, else Podman's auth.json, else anonymous; secrets never
-// appear in output or errors. Requests that fail with 408, 429 or 5xx, or
+// appear in output or errors. --tls-verify=false accepts any certificate
+// and allows plain HTTP (a local registry). Requests that fail with 408, 429 or 5xx, or
 // whose connection is refused, reset or times out, are retried --retries
 // times with a backoff of 1s, doubling. An upload that fails resumes from
 // the byte the registry says it holds (it is asked), not from the start;
