@@ -88,9 +88,16 @@ type Runner interface {
 }
 
 // Main runs a tool as a process: a context cancelled on SIGINT or SIGTERM,
-// the real streams, then os.Exit with the tool's status.
+// the real streams, then os.Exit with the tool's status. The first signal
+// lets the tool clean up (remove its temporary output) and report
+// "interrupted"; a second one, if the tool is stuck where the context is
+// not seen, ends it at once as the signal does by default.
 func Main(name, manual string, cmd Runner) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	stop()
 	os.Exit(code)
