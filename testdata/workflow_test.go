@@ -1,12 +1,9 @@
 package testdata
 
 import (
-	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -16,38 +13,11 @@ import (
 
 var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob"}
 
-// binDir holds the tools built for this test run.
-var binDir string
-
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "workflow-bin")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		if err := buildTools(dir); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		binDir = dir
 		defer testkit.Cleanup()
 		return m.Run()
 	}())
-}
-
-// buildTools compiles the workspace's tools into dir.
-func buildTools(dir string) error {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	for _, t := range tools {
-		cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, t), "dockertools.dev/"+t)
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("building %s: %v\n%s", t, err, out)
-		}
-	}
-	return nil
 }
 
 func TestWorkflows(t *testing.T) {
@@ -59,6 +29,7 @@ func TestWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	binDir := testkit.BuildTools(t, tools...)
 	p := testkit.Params("workflows", func(env *testscript.Env) error {
 		env.Setenv("PATH", binDir+string(os.PathListSeparator)+scripts+string(os.PathListSeparator)+env.Getenv("PATH"))
 		env.Setenv("SCRIPTS", scripts)
