@@ -53,7 +53,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	growPipe(o.Stdout)
+	cli.GrowPipe(o.Stdout, bufSize)
 	// Live memory peaks near 35 MB (two layers' entry caches and the buffer
 	// pool); a soft limit keeps the garbage collector from letting the heap
 	// double past it, so the process stays under 64 MB.
