@@ -31,7 +31,7 @@ func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*stre
 	if file == "-" {
 		s.name = "stdin"
 	}
-	s.r = layerstream.NewReader(bufio.NewReaderSize(ctxReader{ctx, f}, 1<<20), layerstream.Options{Verify: verify})
+	s.r = layerstream.NewReader(bufio.NewReaderSize(cli.ContextReader(ctx, f), 1<<20), layerstream.Options{Verify: verify})
 	if s.first, err = s.r.Next(); err != nil && err != io.EOF {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", s.name, err)
@@ -66,17 +66,4 @@ func (s *streamInput) copyLayers(o *cli.IO, a imageWriter, nBase, maxLayers int)
 		layers = append(layers, layerEntry{DiffID: li.DiffID, Comment: historyComment(li.Comment, li.Paths)})
 	}
 	return layers, nil
-}
-
-// ctxReader stops reading once ctx is cancelled (SIGINT, SIGTERM).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
@@ -123,7 +124,7 @@ func (em *emitter) content(name string, loc location) error {
 	if err != nil {
 		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
 	}
-	n, err := io.CopyBuffer(em.tw, io.LimitReader(ctxReader{em.ctx, r}, loc.size), em.buf)
+	n, err := io.CopyBuffer(em.tw, io.LimitReader(cli.ContextReader(em.ctx, r), loc.size), em.buf)
 	if err == nil && n < loc.size {
 		err = fmt.Errorf("%d of %d bytes: %w", n, loc.size, errdefs.ErrChanged)
 	}

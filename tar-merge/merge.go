@@ -234,7 +234,7 @@ func copyLayer(ctx context.Context, tw *tar.Writer, name string, l *archive.Laye
 		return err
 	}
 	defer r.Close()
-	if _, err := io.CopyN(tw, ctxReader{ctx, r}, size); err != nil {
+	if _, err := io.CopyN(tw, cli.ContextReader(ctx, r), size); err != nil {
 		if err == io.EOF {
 			err = fmt.Errorf("shorter than %d bytes: %w", size, errdefs.ErrChanged)
 		}

@@ -220,16 +220,3 @@ func shortDigest(d string) string {
 	}
 	return d
 }
-
-// ctxReader stops a long copy once ctx is cancelled (SIGINT, SIGTERM).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,22 @@ func (o *IO) Open(name string) (io.ReadCloser, error) {
 		return io.NopCloser(o.Stdin), nil
 	}
 	return os.Open(name)
+}
+
+// ContextReader returns a reader of r that fails with ctx's error once ctx
+// is cancelled (SIGINT, SIGTERM), so that a long copy stops between reads.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // AtomicFile is an output file that appears under its final name only when
