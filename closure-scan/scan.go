@@ -262,7 +262,7 @@ func (w *worker) dir(n *node, phys string) error {
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fileErr("scanning", n.logical(child), err)
 			}
-			mode, fileSize = modeOf(st.Mode), st.Size
+			mode, fileSize = modeOf(uint32(st.Mode)), st.Size // uint16 on some systems
 		}
 		s, err := w.entry(n, child, phys, name, mode, fileSize, &fd)
 		if err != nil {
