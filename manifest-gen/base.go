@@ -107,7 +107,7 @@ func copyBaseLayers(ctx context.Context, o *cli.IO, a imageWriter, base *baseIma
 			return nil, err
 		}
 		o.Debugf("adding base layer %d from %q", i, l.Member)
-		if err := copyBaseLayer(a, l); err != nil {
+		if err := copyBaseLayer(ctx, a, l); err != nil {
 			return nil, fmt.Errorf("base image %q: layer %d %s: %w", file, i, l.DiffID, err)
 		}
 		entries = append(entries, layerEntry{DiffID: l.DiffID, Comment: historyComment("", []string{l.Member})})
@@ -115,7 +115,7 @@ func copyBaseLayers(ctx context.Context, o *cli.IO, a imageWriter, base *baseIma
 	return entries, nil
 }
 
-func copyBaseLayer(a imageWriter, l *archive.Layer) error {
+func copyBaseLayer(ctx context.Context, a imageWriter, l *archive.Layer) error {
 	size, err := l.UncompressedSize()
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func copyBaseLayer(a imageWriter, l *archive.Layer) error {
 		return err
 	}
 	defer r.Close()
-	if err := a.addLayer(size, r); err != nil {
+	if err := a.addLayer(size, cli.ContextReader(ctx, r)); err != nil {
 		return err
 	}
 	// Read to EOF: the digest is checked there.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
@@ -49,7 +50,7 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 	if l.storedKind == kind && l.storedDigest != "" {
 		return ps.uploadStored(ctx, l)
 	}
-	b, f, err := compressLayer(l, kind)
+	b, f, err := compressLayer(ctx, l, kind)
 	if err != nil {
 		return layerstream.Blob{}, err
 	}
@@ -161,20 +162,20 @@ func (ps *pusher) mountSources(digest string) []string {
 func (ps *pusher) uploadStored(ctx context.Context, l *pushLayer) (layerstream.Blob, error) {
 	b := layerstream.Blob{MediaType: oci.LayerMediaType(l.storedKind), Digest: l.storedDigest, Size: l.stored.Size()}
 	if l.storedKind != compress.None {
-		if err := verify(l); err != nil {
+		if err := verify(ctx, l); err != nil {
 			return b, err
 		}
 	}
 	return b, ps.upload(ctx, l.index, b, l.stored)
 }
 
-func verify(l *pushLayer) error {
+func verify(ctx context.Context, l *pushLayer) error {
 	r, err := l.open()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	_, err = io.Copy(io.Discard, r)
+	_, err = io.Copy(io.Discard, cli.ContextReader(ctx, r))
 	return err
 }
 
@@ -191,7 +192,7 @@ func (ps *pusher) upload(ctx context.Context, index int, b layerstream.Blob, src
 // compressLayer reads the layer (verified at its end) and writes its
 // stored form, compressed as kind with the deterministic recipe, to an
 // unlinked temporary file.
-func compressLayer(l *pushLayer, kind compress.Kind) (layerstream.Blob, *os.File, error) {
+func compressLayer(ctx context.Context, l *pushLayer, kind compress.Kind) (layerstream.Blob, *os.File, error) {
 	r, err := l.open()
 	if err != nil {
 		return layerstream.Blob{}, nil, err
@@ -203,7 +204,7 @@ func compressLayer(l *pushLayer, kind compress.Kind) (layerstream.Blob, *os.File
 	}
 	os.Remove(f.Name())
 	bw := bufio.NewWriterSize(f, 1<<20)
-	layer, err := oci.WriteBlob(bw, r, kind)
+	layer, err := oci.WriteBlob(bw, cli.ContextReader(ctx, r), kind)
 	if err == nil {
 		err = bw.Flush()
 	}
