@@ -74,6 +74,9 @@ func (c *command) validate() error {
 			return cli.Usagef("--exclude needs --customisation-dir")
 		}
 	}
+	if c.Reuse != "" && c.Cache == "" {
+		return cli.Usagef("--reuse needs --cache")
+	}
 	for _, x := range c.Exclude {
 		if _, err := excludeName(x); err != nil {
 			return cli.Usagef("%v", err)

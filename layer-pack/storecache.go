@@ -27,10 +27,7 @@ type storeCache struct {
 
 // storeCache opens --cache, or returns nil without it.
 func (c *command) storeCache(o *cli.IO, so *storeOptions) (*storeCache, error) {
-	switch {
-	case c.Cache == "" && c.Reuse != "":
-		return nil, cli.Usagef("--reuse needs --cache")
-	case c.Cache == "":
+	if c.Cache == "" {
 		return nil, nil
 	}
 	return openStoreCache(o, c.Cache, c.Reuse, so)
