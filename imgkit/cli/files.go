@@ -41,11 +41,27 @@ type AtomicFile struct {
 	*os.File
 	final string
 	done  bool
+	// inPlace: name is not a regular file (a device such as /dev/null, a
+	// FIFO, /dev/stdout) and is written directly.
+	inPlace bool
 }
 
 // CreateAtomic creates a temporary file next to name. Call Commit to rename
 // it into place, and Abort (safe after Commit) on every other path.
+//
+// A name that exists and is not a regular file, once symlinks are followed
+// (-o /dev/null, -o /dev/stdout, a FIFO), is opened and written in place:
+// renaming over it would replace the device with a regular file, which as
+// root breaks /dev/null for the whole machine. What was written to it
+// before a failure cannot be taken back.
 func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("creating %q: %w", name, pathCause(err))
+		}
+		return &AtomicFile{File: f, final: name, inPlace: true}, nil
+	}
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
@@ -62,8 +78,16 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	return &AtomicFile{File: f, final: name}, nil
 }
 
-// Commit flushes, closes and renames the file into place.
+// Commit flushes, closes and renames the file into place (closes it, for
+// a file written in place).
 func (a *AtomicFile) Commit() error {
+	if a.inPlace {
+		a.done = true
+		if err := a.File.Close(); err != nil {
+			return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
+		}
+		return nil
+	}
 	if err := a.File.Sync(); err != nil {
 		a.Abort()
 		return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
@@ -87,7 +111,9 @@ func (a *AtomicFile) Abort() {
 	}
 	a.done = true
 	a.File.Close()
-	os.Remove(a.File.Name())
+	if !a.inPlace {
+		os.Remove(a.File.Name())
+	}
 }
 
 // pathCause drops the path an *fs.PathError or *os.LinkError names: it

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestCreateAtomic: a regular output appears only on Commit, by rename,
+// and nothing is left on Abort; an output that exists and is not a regular
+// file (a device, a FIFO, a symlink to one) is written in place and stays
+// what it was, since renaming over it would turn /dev/null into a file.
+func TestCreateAtomic(t *testing.T) {
+	fifo := func(t *testing.T, dir string) (string, <-chan string) {
+		p := filepath.Join(dir, "fifo")
+		if err := unix.Mkfifo(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan string, 1)
+		go func() {
+			f, err := os.Open(p)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(f)
+			f.Close()
+			got <- string(b)
+		}()
+		return p, got
+	}
+	for _, c := range []struct {
+		name string
+		// setup returns the output name and, for a FIFO, what its
+		// reader receives.
+		setup  func(t *testing.T, dir string) (string, <-chan string)
+		abort  bool
+		want   os.FileMode // type bits of the output afterwards; 1<<31 for none
+		wantIn string      // content read back (regular) or received (FIFO)
+	}{
+		{"NewFile", func(t *testing.T, dir string) (string, <-chan string) { return filepath.Join(dir, "out"), nil }, false, 0, "data"},
+		{"ReplacesRegularFile", func(t *testing.T, dir string) (string, <-chan string) {
+			p := filepath.Join(dir, "out")
+			os.WriteFile(p, []byte("old contents"), 0o600)
+			return p, nil
+		}, false, 0, "data"},
+		{"AbortLeavesNothing", func(t *testing.T, dir string) (string, <-chan string) { return filepath.Join(dir, "out"), nil }, true, 1 << 31, ""},
+		{"AbortKeepsOldFile", func(t *testing.T, dir string) (string, <-chan string) {
+			p := filepath.Join(dir, "out")
+			os.WriteFile(p, []byte("old"), 0o644)
+			return p, nil
+		}, true, 0, "old"},
+		{"FIFOWrittenInPlace", fifo, false, os.ModeNamedPipe, "data"},
+		{"SymlinkToFIFOStaysSymlink", func(t *testing.T, dir string) (string, <-chan string) {
+			p, got := fifo(t, dir)
+			link := filepath.Join(dir, "link")
+			if err := os.Symlink(p, link); err != nil {
+				t.Fatal(err)
+			}
+			return link, got
+		}, false, os.ModeSymlink, "data"},
+		{"CharDeviceStaysDevice", func(t *testing.T, dir string) (string, <-chan string) {
+			p := filepath.Join(dir, "null")
+			if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+				t.Skipf("cannot make a device node here (needs root): %v", err)
+			}
+			return p, nil
+		}, false, os.ModeDevice | os.ModeCharDevice, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			name, received := c.setup(t, dir)
+			a, err := CreateAtomic(name, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Write([]byte("data")); err != nil {
+				t.Fatal(err)
+			}
+			if c.abort {
+				a.Abort()
+			} else if err := a.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			a.Abort() // safe after Commit
+			fi, err := os.Lstat(name)
+			switch {
+			case c.want == 1<<31:
+				if err == nil {
+					t.Fatalf("%s exists after Abort", name)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case fi.Mode().Type() != c.want:
+				t.Fatalf("%s is %v afterwards, want type %v", name, fi.Mode(), c.want)
+			}
+			after, _ := os.ReadDir(dir)
+			for _, e := range after {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Errorf("a temporary file is left: %s", e.Name())
+				}
+			}
+			switch {
+			case received != nil:
+				if got := <-received; got != c.wantIn {
+					t.Errorf("the FIFO's reader got %q, want %q", got, c.wantIn)
+				}
+			case c.want == 0:
+				if b, _ := os.ReadFile(name); string(b) != c.wantIn {
+					t.Errorf("%s holds %q, want %q", name, b, c.wantIn)
+				}
+				if !c.abort && fi.Mode().Perm() != 0o644 {
+					t.Errorf("%s has mode %v, want 0644", name, fi.Mode().Perm())
+				}
+			}
+		})
+	}
+}
+
+// TestCreateAtomicDirectory: a directory as the output is refused at once,
+// before any work, not when the finished file is renamed.
+func TestCreateAtomicDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := CreateAtomic(dir, 0o644)
+	if !errors.Is(err, syscall.EISDIR) {
+		t.Fatalf("err = %v, want EISDIR", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("left %v", left)
+	}
+}
