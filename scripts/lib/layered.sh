@@ -89,6 +89,7 @@ layered_parse() {
 layered_check() {
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
+		check_output "$out"
 		case $compressor in none | gz | zstd) ;; *) usage_error "--compressor \"$compressor\": want none, gz or zstd" ;; esac
 	fi
 	if [ -n "$repo_tag" ]; then
