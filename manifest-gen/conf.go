@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -23,8 +25,11 @@ type nixConf struct {
 // semantics (key order kept).
 func readJSONObject(file, what string) (*pyjson.Object, error) {
 	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s %q: %w", what, file, errdefs.ErrNotFound)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", what, err)
+		return nil, fmt.Errorf("reading %s %q: %w", what, file, unwrapPath(err))
 	}
 	v, err := pyjson.Parse(data)
 	if err != nil {
