@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
@@ -25,7 +27,10 @@ type streamInput struct {
 func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*streamInput, error) {
 	f, err := o.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading the layer stream: %w", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = errdefs.ErrNotFound
+		}
+		return nil, fmt.Errorf("reading the layer stream %q: %w", file, unwrapPath(err))
 	}
 	s := &streamInput{name: file, close: f.Close}
 	if file == "-" {
