@@ -102,7 +102,7 @@ func fetchOrder(layers []layer) []layer {
 // config verbatim and the trailer. It returns early, with the context's
 // error, when a worker fails.
 func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spooled) error {
-	widenPipe(o.Stdout)
+	cli.GrowPipe(o.Stdout, copyBuffer)
 	bw := bufio.NewWriterSize(o.Stdout, copyBuffer)
 	w := layerstream.NewWriter(bw)
 	buf := make([]byte, copyBuffer)

@@ -31,16 +31,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.Retries < 0 {
 		return cli.Usagef("--retries %d: at least 0", c.Retries)
 	}
-	opts := registry.Options{Insecure: !c.TLSVerify, Retries: c.Retries}
-	if opts.Retries == 0 {
-		opts.Retries = -1 // registry.Options: 0 means the default
-	}
-	if c.Creds != "" {
-		auth, err := registry.ParseCreds(c.Creds)
-		if err != nil {
-			return &cli.UsageError{Err: fmt.Errorf("--creds: %w", err)}
-		}
-		opts.Auth = auth
+	opts, err := registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds)
+	if err != nil {
+		return &cli.UsageError{Err: err}
 	}
 	client := registry.New(opts)
 	return withBrokenPipe(o, func(o *cli.IO) error {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -24,7 +22,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs the scripts with the workflow scripts (../scripts) and
 // manifest-gen, which pull-image pipes into, on PATH.
 func TestScripts(t *testing.T) {
-	bin := buildTools(t, "manifest-gen")
+	bin := testkit.BuildTools(t, "manifest-gen")
 	scripts, err := filepath.Abs("../scripts")
 	if err != nil {
 		t.Fatal(err)
@@ -37,18 +35,4 @@ func TestScripts(t *testing.T) {
 	maps.Copy(p.Cmds, testkit.ProxyCommands())
 	maps.Copy(p.Cmds, testCommands())
 	testscript.Run(t, p)
-}
-
-// buildTools builds the workspace's tools into a directory removed after
-// the test.
-func buildTools(t *testing.T, tools ...string) string {
-	dir := t.TempDir()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	for _, tool := range tools {
-		cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, tool), "../"+tool)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", tool, err, out)
-		}
-	}
-	return dir
 }

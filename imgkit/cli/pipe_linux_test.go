@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -8,16 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestWidenPipe(t *testing.T) {
+func TestGrowPipe(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	defer w.Close()
-	widenPipe(w)
-	if size, err := unix.FcntlInt(w.Fd(), unix.F_GETPIPE_SZ, 0); err != nil || size < copyBuffer {
-		t.Fatalf("pipe buffer %d bytes (%v), want %d", size, err, copyBuffer)
+	GrowPipe(w, 1<<20)
+	if size, err := unix.FcntlInt(w.Fd(), unix.F_GETPIPE_SZ, 0); err != nil || size < 1<<20 {
+		t.Fatalf("pipe buffer %d bytes (%v), want %d", size, err, 1<<20)
 	}
 	// A file, or a writer that is no file, is left alone.
 	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
@@ -25,6 +25,6 @@ func TestWidenPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	widenPipe(f)
-	widenPipe(nil)
+	GrowPipe(f, 1<<20)
+	GrowPipe(nil, 1<<20)
 }
