@@ -7,7 +7,9 @@ TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob pus
 BIN := $(CURDIR)/bin
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...
-TESTFLAGS ?= -timeout 60m
+# -count=1: results depend on real components (Docker, Nix, a registry), which
+# the test cache cannot see, so every run runs them.
+TESTFLAGS ?= -count=1 -timeout 60m
 
 .PHONY: all build test demo bench clean
 
