@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"time"
 
@@ -42,6 +45,7 @@ type command struct {
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
 	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
+	DigestFile       string `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
 	Compressor       string `enum:"none,gz,gzip,zstd" default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
 	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
 	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once (the manual says when it pays). The output does not depend on it."`
@@ -171,12 +175,20 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if kind != compress.None && c.Format == "oci-dir" {
 		return cli.Usagef("--compressor %s: an oci-dir output is a directory, not one archive to compress", c.Compressor)
 	}
+	if c.DigestFile != "" && c.Format == "oci-dir" {
+		return cli.Usagef("--digest-file: an oci-dir output is a directory, not one archive to hash")
+	}
 	out, err := c.openOutput(o)
 	if err != nil {
 		return err
 	}
 	defer out.abort()
-	zw, err := compress.NewWriter(out, kind)
+	var sink io.Writer = out
+	digest := sha256.New()
+	if c.DigestFile != "" {
+		sink = io.MultiWriter(out, digest)
+	}
+	zw, err := compress.NewWriter(sink, kind)
 	if err != nil {
 		return err
 	}
@@ -216,7 +228,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
-	return out.commit()
+	if err := out.commit(); err != nil {
+		return err
+	}
+	if c.DigestFile != "" {
+		if err := os.WriteFile(c.DigestFile, []byte(hex.EncodeToString(digest.Sum(nil))+"\n"), 0o644); err != nil {
+			return fmt.Errorf("--digest-file: %w", err)
+		}
+	}
+	return nil
 }
 
 // repoTag gives the manifest's name and tag once the config's digest is
