@@ -38,6 +38,9 @@
 // 1970-01-01T00:00:01Z, so the archive's bytes depend only on its content.
 // --compressor gz or zstd compresses the whole output (any format but
 // oci-dir) as nixpkgs' compressor parameter does, with deterministic bytes.
+// --digest-file FILE writes the sha256 of the output as written (compressed
+// or not) to FILE, so that a caller pinning it (pull-image --sha256) need
+// not read the archive again.
 //
 // The config is byte-identical to the one nixpkgs' streamLayeredImage
 // writes for the same inputs, so the image ID is the same: Python's
