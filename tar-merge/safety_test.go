@@ -165,6 +165,10 @@ func TestUnsafeLayersAreRefused(t *testing.T) {
 			if !matches(tc.msg, err.Error()) {
 				t.Fatalf("error %q does not match %q", err, tc.msg)
 			}
+			// Every refusal names its layer first, whatever else it says.
+			if !matches(`^layer [1-9][0-9]* sha256:[0-9a-f]{12}: `, err.Error()) {
+				t.Fatalf("error %q does not start with the layer", err)
+			}
 			left, _ := os.ReadDir(filepath.Dir(out))
 			if len(left) != 0 {
 				t.Fatalf("the failed run left %d files, first %s", len(left), left[0].Name())
