@@ -25,7 +25,8 @@ import (
 
 // store returns a generated store, generating it on first use.
 func (b *bench) store(what string, bytes, paths, files int64) (*storegen.Manifest, error) {
-	spec := storegen.Spec{Seed: b.seed, Paths: int(paths), Files: int(files), Bytes: bytes}
+	spec := storegen.Spec{Seed: b.seed, Paths: int(paths), Files: int(files), Bytes: bytes,
+		Refs: b.sizes.storeRefs, SizeSigma: b.sizes.storeSigma}
 	key, err := spec.Key()
 	if err != nil {
 		return nil, err

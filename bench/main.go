@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -46,6 +47,10 @@ type sizes struct {
 	imageBytes, imagePaths, imageFiles          int64
 	imageLayers                                 int64
 	pushBytes, pushPaths, pushFiles, pushLayers int64
+	// storeRefs and storeSigma shape every generated store: references
+	// per path and the σ of the log-normal file-size mix (0: storegen's
+	// defaults, 4 and 2).
+	storeRefs, storeSigma float64
 }
 
 var fullSizes = sizes{
@@ -150,7 +155,7 @@ func parseFlags(args []string) (config, error) {
 		scanPaths, scanFiles, popPaths, pipePaths, pipeFiles      int64
 		imagePaths, imageFiles, imageLayers, pushPaths, pushFiles int64
 		pushLayers                                                int64
-		popRefs                                                   float64
+		popRefs, storeRefs, storeSigma                            float64
 	}
 	fs.Var(&over.scanBytes, "scan-bytes", "size of the scan store (e.g. 1G)")
 	fs.Int64Var(&over.scanPaths, "scan-paths", 0, "store paths of the scan store")
@@ -168,6 +173,8 @@ func parseFlags(args []string) (config, error) {
 	fs.Int64Var(&over.pushPaths, "push-paths", 0, "store paths behind the push image")
 	fs.Int64Var(&over.pushFiles, "push-files", 0, "files behind the push image")
 	fs.Int64Var(&over.pushLayers, "push-layers", 0, "layers of the push image (popularity --max)")
+	fs.Float64Var(&over.storeRefs, "store-refs", 0, "average references per store path of every generated store (default 4)")
+	fs.Float64Var(&over.storeSigma, "store-size-sigma", 0, "the file-size mix of every generated store: σ of its log-normal file sizes (default 2: the mean file is about 7 times the median)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]   (from the repository root, after make build)\n\nflags:\n")
 		fs.PrintDefaults()
@@ -209,6 +216,16 @@ func parseFlags(args []string) (config, error) {
 	}
 	if over.popRefs > 0 {
 		s.popRefs = over.popRefs
+	}
+	for _, o := range []struct {
+		dst  *float64
+		v    float64
+		name string
+	}{{&s.storeRefs, over.storeRefs, "-store-refs"}, {&s.storeSigma, over.storeSigma, "-store-size-sigma"}} {
+		if o.v < 0 || math.IsNaN(o.v) || math.IsInf(o.v, 0) {
+			return cfg, fmt.Errorf("%s %v: want a positive number", o.name, o.v)
+		}
+		*o.dst = o.v
 	}
 	return cfg, nil
 }

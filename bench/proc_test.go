@@ -128,7 +128,14 @@ func TestFlags(t *testing.T) {
 	if cfg.sizes.scanBytes != 2<<20 || cfg.sizes.pipeBytes != quickSizes.pipeBytes || !selected(cfg.only, "pull") || selected(cfg.only, "push") {
 		t.Fatalf("got %+v", cfg)
 	}
-	for _, bad := range [][]string{{"-only", "nope"}, {"-runs", "0"}, {"extra"}} {
+	cfg, err = parseFlags([]string{"-store-refs", "12", "-store-size-sigma", "0.5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.sizes.storeRefs != 12 || cfg.sizes.storeSigma != 0.5 || cfg.sizes.scanBytes != fullSizes.scanBytes {
+		t.Fatalf("got %+v", cfg.sizes)
+	}
+	for _, bad := range [][]string{{"-only", "nope"}, {"-runs", "0"}, {"extra"}, {"-store-refs", "-1"}, {"-store-size-sigma", "NaN"}} {
 		if _, err := parseFlags(bad); err == nil || errors.Is(err, nil) {
 			t.Errorf("%q accepted", bad)
 		}
