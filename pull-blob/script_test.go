@@ -32,6 +32,7 @@ func TestScripts(t *testing.T) {
 		return nil
 	})
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())
+	maps.Copy(p.Cmds, testkit.FrontCommands())
 	maps.Copy(p.Cmds, testkit.ProxyCommands())
 	maps.Copy(p.Cmds, testCommands())
 	testscript.Run(t, p)

@@ -33,6 +33,7 @@ func TestScripts(t *testing.T) {
 		return nil
 	})
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())
+	maps.Copy(p.Cmds, testkit.FrontCommands())
 	maps.Copy(p.Cmds, testkit.PushCommands())
 	testscript.Run(t, p)
 }

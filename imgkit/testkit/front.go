@@ -1,0 +1,229 @@
+package testkit
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Front is a server in front of a registry that does what Debian's
+// docker-registry cannot do without a separate token service: bearer-token
+// authentication as Docker Hub, GitLab or Harbor do it (Docker's token
+// auth specification), and TLS with a self-signed certificate. Requests it
+// lets through go to the registry unchanged, with their Host kept, so the
+// registry's Location headers point at the front.
+type Front struct {
+	Addr string // host:port
+	Log  string // one line per request, see StartFront
+
+	srv   *httptest.Server
+	opts  FrontOptions
+	mu    sync.Mutex
+	logf  *os.File
+	grant map[string]map[string]bool // token → granted "repository:NAME:ACTION"
+}
+
+// FrontOptions configure StartFront.
+type FrontOptions struct {
+	// Token makes the front ask for bearer tokens: a request without a
+	// valid one gets 401 with "WWW-Authenticate: Bearer realm=…/token,
+	// service=front,scope=repository:NAME:ACTIONS", and GET /token issues
+	// tokens for the scopes asked.
+	Token bool
+	// Creds, when set ("USER:PASS"), is the only basic auth /token accepts;
+	// without it tokens go to anyone (anonymous pulls, as from a public
+	// repository).
+	Creds string
+	// TLS serves HTTPS with a self-signed certificate for 127.0.0.1, which
+	// clients accept only when told not to verify it.
+	TLS bool
+}
+
+// StartFront starts a front forwarding to upstream (host:port), logging
+// to logFile lines that read
+//
+//	token user=USER scope=SCOPE... status=STATUS
+//	METHOD PATH auth=bearer|none status=STATUS
+//
+// (user "-" for an anonymous token request).
+func StartFront(upstream, logFile string, opts FrontOptions) (*Front, error) {
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	f := &Front{Log: logFile, opts: opts, logf: logf, grant: map[string]map[string]bool{}}
+	target := &url.URL{Scheme: "http", Host: upstream}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+			r.SetXForwarded() // X-Forwarded-Proto: the registry's URLs say https behind TLS
+		},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/token", f.token)
+	mux.Handle("/", f.guard(rp))
+	f.srv = httptest.NewUnstartedServer(mux)
+	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if opts.TLS {
+		f.srv.StartTLS()
+	} else {
+		f.srv.Start()
+	}
+	f.Addr = f.srv.Listener.Addr().String()
+	return f, nil
+}
+
+// Stop closes the front and its connections.
+func (f *Front) Stop() {
+	f.srv.Close()
+	f.mu.Lock()
+	f.logf.Close()
+	f.mu.Unlock()
+}
+
+func (f *Front) logLine(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fmt.Fprintf(f.logf, format+"\n", args...)
+}
+
+// token issues a token for the scopes asked, to the right basic auth (or
+// anyone when the front has no Creds).
+func (f *Front) token(w http.ResponseWriter, r *http.Request) {
+	scopes := r.URL.Query()["scope"]
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		user = "-"
+	}
+	if f.opts.Creds != "" && (!ok || user+":"+pass != f.opts.Creds) {
+		f.logLine("token user=%s scope=%s status=401", user, strings.Join(scopes, " "))
+		w.Header().Set("WWW-Authenticate", `Basic realm="front"`)
+		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"wrong credentials"}]}`, http.StatusUnauthorized)
+		return
+	}
+	granted := map[string]bool{}
+	for _, s := range scopes {
+		// repository:NAME:pull,push (NAME may hold ':' only before a port,
+		// which repository names do not).
+		i := strings.LastIndexByte(s, ':')
+		if i < 0 {
+			continue
+		}
+		for _, action := range strings.Split(s[i+1:], ",") {
+			granted[s[:i]+":"+action] = true
+		}
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	tok := hex.EncodeToString(b[:])
+	f.mu.Lock()
+	f.grant[tok] = granted
+	f.mu.Unlock()
+	f.logLine("token user=%s scope=%s status=200", user, strings.Join(scopes, " "))
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"token": tok, "access_token": tok, "expires_in": 300})
+}
+
+// guard lets a request through when its bearer token grants what it
+// needs: anything for /v2/ itself, else pull (GET, HEAD) or push on its
+// repository.
+func (f *Front) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
+		auth := "none"
+		defer func() { f.logLine("%s %s auth=%s status=%d", r.Method, r.URL.Path, auth, rw.status) }()
+		if !f.opts.Token {
+			next.ServeHTTP(rw, r)
+			return
+		}
+		need, scope := "", ""
+		if repo, ok := repository(r.URL.Path); ok {
+			need, scope = "repository:"+repo+":push", "repository:"+repo+":pull,push"
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				need, scope = "repository:"+repo+":pull", "repository:"+repo+":pull"
+			}
+		}
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		f.mu.Lock()
+		granted, known := f.grant[tok]
+		f.mu.Unlock()
+		if ok && known && (need == "" || granted[need]) {
+			auth = "bearer"
+			next.ServeHTTP(rw, r)
+			return
+		}
+		scheme := "http"
+		if f.opts.TLS {
+			scheme = "https"
+		}
+		challenge := fmt.Sprintf(`Bearer realm="%s://%s/token",service="front"`, scheme, r.Host)
+		if scope != "" {
+			challenge += fmt.Sprintf(`,scope="%s"`, scope)
+		}
+		rw.Header().Set("WWW-Authenticate", challenge)
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(rw, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+	})
+}
+
+// repository returns NAME of a /v2/NAME/{manifests,blobs,tags}/… path.
+func repository(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/v2/")
+	if !ok {
+		return "", false
+	}
+	for _, kind := range []string{"/manifests/", "/blobs/", "/tags/"} {
+		if i := strings.Index(rest, kind); i > 0 {
+			return rest[:i], true
+		}
+	}
+	return "", false
+}
+
+// FrontCommands returns the script command for a registry behind a Front,
+// to add to Params' Cmds:
+//
+//	registry-front [-token [-creds USER:PASS]] [-tls]
+//	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
+//	    $REGISTRY_LOG; no authentication there, so tests can push and
+//	    check directly) and a Front before it: $FRONT (host:port) and
+//	    $FRONT_LOG (see StartFront).
+func FrontCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"registry-front": cmdRegistryFront,
+	}
+}
+
+func cmdRegistryFront(ts *testscript.TestScript, neg bool, args []string) {
+	var opts FrontOptions
+	rest := flags(ts, "registry-front", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&opts.Token, "token", false, "")
+		fs.StringVar(&opts.Creds, "creds", "", "")
+		fs.BoolVar(&opts.TLS, "tls", false, "")
+	})
+	if len(rest) != 0 || opts.Creds != "" && !opts.Token {
+		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS]] [-tls]")
+	}
+	cmdRegistryStart(ts, false, nil)
+	f, err := StartFront(ts.Getenv("REGISTRY"), ts.MkAbs("front.log"), opts)
+	ts.Check(err)
+	ts.Defer(f.Stop)
+	ts.Setenv("FRONT", f.Addr)
+	ts.Setenv("FRONT_LOG", f.Log)
+}
