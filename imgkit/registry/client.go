@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -52,8 +51,9 @@ const DefaultRetries = 5
 // handshake with each repository (ping, token) is done once and shared.
 type Client struct {
 	opts  Options
-	base  http.RoundTripper // the HTTP transport
+	base  http.RoundTripper // the HTTP transport, through certs
 	retry http.RoundTripper // base with retries and the user agent
+	certs *certRecorder     // certificates that failed verification
 
 	mu    sync.Mutex
 	repos map[string]*repoClient
@@ -87,8 +87,9 @@ func New(opts Options) *Client {
 	if base == nil {
 		base = baseTransport(opts)
 	}
-	c := &Client{opts: opts, base: base, repos: map[string]*repoClient{}}
-	c.retry = transport.NewRetry(base,
+	certs := &certRecorder{next: base}
+	c := &Client{opts: opts, base: certs, certs: certs, repos: map[string]*repoClient{}}
+	c.retry = transport.NewRetry(c.base,
 		transport.WithRetryBackoff(c.backoff()),
 		transport.WithRetryPredicate(retryable),
 		transport.WithRetryStatusCodes(retryStatusCodes...))
@@ -133,7 +134,7 @@ func (c *Client) repoClient(ctx context.Context, repo name.Repository) (*repoCli
 		rc.anonymous = auth == authn.Anonymous
 		t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.retry, []string{repo.Scope(transport.PullScope)})
 		if err != nil {
-			rc.err = fmt.Errorf("contacting %s: %w", repo.RegistryStr(), rc.explain(describe(err)))
+			rc.err = c.handshakeError(repo.Registry, rc.anonymous, err)
 			return
 		}
 		rc.hc = &http.Client{Transport: t}
