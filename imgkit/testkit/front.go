@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -50,6 +51,9 @@ type FrontOptions struct {
 	// TLS serves HTTPS with a self-signed certificate for 127.0.0.1, which
 	// clients accept only when told not to verify it.
 	TLS bool
+	// Delay holds each registry request this long before forwarding it: a
+	// slow registry, so that a client's progress bar is drawn.
+	Delay time.Duration
 }
 
 // StartFront starts a front forwarding to upstream (host:port), logging
@@ -147,6 +151,7 @@ func (f *Front) guard(next http.Handler) http.Handler {
 		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
 		auth := "none"
 		defer func() { f.logLine("%s %s auth=%s status=%d", r.Method, r.URL.Path, auth, rw.status) }()
+		time.Sleep(f.opts.Delay)
 		if !f.opts.Token {
 			next.ServeHTTP(rw, r)
 			return
@@ -199,11 +204,11 @@ func repository(path string) (string, bool) {
 // FrontCommands returns the script command for a registry behind a Front,
 // to add to Params' Cmds:
 //
-//	registry-front [-token [-creds USER:PASS]] [-tls]
+//	registry-front [-token [-creds USER:PASS]] [-tls] [-delay DURATION]
 //	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
-//	    $FRONT_LOG (see StartFront).
+//	    $FRONT_LOG (see StartFront and FrontOptions).
 func FrontCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"registry-front": cmdRegistryFront,
@@ -216,9 +221,10 @@ func cmdRegistryFront(ts *testscript.TestScript, neg bool, args []string) {
 		fs.BoolVar(&opts.Token, "token", false, "")
 		fs.StringVar(&opts.Creds, "creds", "", "")
 		fs.BoolVar(&opts.TLS, "tls", false, "")
+		fs.DurationVar(&opts.Delay, "delay", 0, "")
 	})
 	if len(rest) != 0 || opts.Creds != "" && !opts.Token {
-		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS]] [-tls]")
+		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS]] [-tls] [-delay DURATION]")
 	}
 	cmdRegistryStart(ts, false, nil)
 	f, err := StartFront(ts.Getenv("REGISTRY"), ts.MkAbs("front.log"), opts)
