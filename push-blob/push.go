@@ -152,6 +152,7 @@ func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstrea
 	}
 	if !has {
 		ps.o.Debugf("uploading the config %s", configBlob.Digest)
+		ps.bar.AddTotal(configBlob.Size) // as upload does for layers: the bar's total counts every byte sent
 		if err := ps.p.Upload(ctx, nil, configBlob.Digest, configBlob.Size, bytes.NewReader(config)); err != nil {
 			return "", fmt.Errorf("the config: %w", err)
 		}
