@@ -51,6 +51,10 @@ type item struct {
 	phys  string // where the bytes are; "" for entries without data
 	rec   *Record
 	owner [2]int64
+	// inDir marks an entry of the directory (not of a store path): in a
+	// change layer, entries of the directory that share an inode are
+	// written as hardlinks.
+	inDir bool
 }
 
 // WriteLayer writes dir as one layer tar to w (see the package doc).
@@ -155,7 +159,7 @@ func (c *collector) visit(ctx context.Context, rec *Record, whole bool) error {
 			}
 			return nil
 		}
-		c.add(&item{rel: rec.Path, phys: c.phys(rec.Path), rec: rec, owner: c.owner(rec, old)})
+		c.add(&item{rel: rec.Path, phys: c.phys(rec.Path), rec: rec, owner: c.owner(rec, old), inDir: true})
 	}
 	if !rec.IsDir() {
 		return nil
@@ -309,15 +313,28 @@ func notFound(err error) error {
 	return err
 }
 
-// write emits the sorted items.
+// write emits the sorted items. In a change layer (with a snapshot), a
+// regular file of the directory whose inode an earlier member has is
+// written as a hardlink to that member, as docker commit keeps a link the
+// run-as-root script made (making a link changes the first path's ctime,
+// so both paths are in the layer). A whole tree is packed as nixpkgs'
+// buildImage packs it, links dereferenced.
 func (c *collector) write(ctx context.Context, w io.Writer) error {
 	tw := tarw.NewWriter(w, tarw.GNU)
 	buf := make([]byte, 1<<20)
+	firstOf := map[uint64]string{} // inode → the member that has its bytes
 	for _, it := range c.items {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		h := c.header(it)
+		if c.opts.Snapshot != nil && it.inDir && h.Type == tarw.TypeReg && it.rec != nil {
+			if first, ok := firstOf[it.rec.Ino]; ok {
+				h.Type, h.Size, h.Linkname = tarw.TypeLink, 0, first
+			} else {
+				firstOf[it.rec.Ino] = h.Name
+			}
+		}
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
@@ -362,8 +379,7 @@ func (c *collector) header(it *item) *tarw.Header {
 }
 
 // copyData copies a regular file's bytes, which must still be the size
-// recorded (hardlinks are stored as separate files, as tar
-// --hard-dereference stores them).
+// recorded.
 func copyData(w io.Writer, it *item, buf []byte) error {
 	f, err := os.OpenFile(it.phys, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
