@@ -35,4 +35,23 @@
 //	check-image [-oci] FILE
 //	    skopeo copies the archive into an OCI layout (verifying every
 //	    digest) and umoci unpacks it.
+//	need COMPONENT...
+//	    skips the script (fails it under REQUIRE_REAL_CLIENTS=1) unless
+//	    every component is usable.
+//	docker-start
+//	    starts (or reuses) this test binary's Docker engine and sets
+//	    $DOCKER_HOST.
+//
+// Further command sets, added to a package's Params where it needs them
+// (each documented in its file):
+//
+//	ArchiveCommands  mkimage (image archives from layer tars), tardiff
+//	                 (compare two rootfs tars, optionally as docker export
+//	                 sees them)
+//	ProxyCommands    registry-proxy (a registry behind a proxy that cuts
+//	                 a blob download, stops or restarts the registry)
+//	FrontCommands    registry-front (bearer-token auth, TLS, delays in
+//	                 front of a registry)
+//	PushCommands     registry-writes (count the writes in the registry
+//	                 log), upload-proxy (cut or refuse uploads)
 package testkit
