@@ -168,11 +168,11 @@ func parseFlags(args []string) (config, error) {
 	fs.Var(&over.imageBytes, "image-bytes", "size of the store behind the flatten and pull image")
 	fs.Int64Var(&over.imagePaths, "image-paths", 0, "store paths behind the flatten and pull image")
 	fs.Int64Var(&over.imageFiles, "image-files", 0, "files behind the flatten and pull image")
-	fs.Int64Var(&over.imageLayers, "image-layers", 0, "layers of the flatten and pull image (popularity --max)")
+	fs.Int64Var(&over.imageLayers, "image-layers", 0, "layers of the flatten and pull image")
 	fs.Var(&over.pushBytes, "push-bytes", "size of the store behind the push image")
 	fs.Int64Var(&over.pushPaths, "push-paths", 0, "store paths behind the push image")
 	fs.Int64Var(&over.pushFiles, "push-files", 0, "files behind the push image")
-	fs.Int64Var(&over.pushLayers, "push-layers", 0, "layers of the push image (popularity --max)")
+	fs.Int64Var(&over.pushLayers, "push-layers", 0, "layers of the push image")
 	fs.Float64Var(&over.storeRefs, "store-refs", 0, "average references per store path of every generated store (default 4)")
 	fs.Float64Var(&over.storeSigma, "store-size-sigma", 0, "the file-size mix of every generated store: σ of its log-normal file sizes (default 2: the mean file is about 7 times the median)")
 	fs.Usage = func() {
