@@ -35,6 +35,7 @@ type mergeEntry struct {
 type merger struct {
 	o        *cli.IO
 	layers   map[string]*archive.Layer // diff_id → the first copy seen
+	from     map[string]string         // diff_id → the input archive it is read from
 	configs  map[string][]byte         // config member name → bytes
 	entries  []*mergeEntry
 	byConfig map[string]*mergeEntry
@@ -45,6 +46,7 @@ func newMerger(o *cli.IO) *merger {
 	return &merger{
 		o:        o,
 		layers:   map[string]*archive.Layer{},
+		from:     map[string]string{},
 		configs:  map[string][]byte{},
 		byConfig: map[string]*mergeEntry{},
 		owner:    map[string]*mergeEntry{},
@@ -57,9 +59,9 @@ func layerName(diffID string) string {
 	return strings.TrimPrefix(diffID, "sha256:") + "/layer.tar"
 }
 
-// add adds every image of an archive, then the tags its `repositories`
-// file gives that the images' RepoTags do not.
-func (m *merger) add(a *archive.Archive) {
+// add adds every image of an archive (named file, for messages), then the
+// tags its `repositories` file gives that the images' RepoTags do not.
+func (m *merger) add(a *archive.Archive, file string) {
 	for _, img := range a.Images {
 		name := strings.TrimPrefix(img.ConfigDigest, "sha256:") + ".json"
 		m.configs[name] = img.ConfigBytes
@@ -69,6 +71,7 @@ func (m *merger) add(a *archive.Archive) {
 			for _, l := range img.Layers {
 				if m.layers[l.DiffID] == nil {
 					m.layers[l.DiffID] = l
+					m.from[l.DiffID] = file
 				}
 				e.Layers = append(e.Layers, layerName(l.DiffID))
 			}
@@ -172,15 +175,19 @@ func (m *merger) write(ctx context.Context, w io.Writer) error {
 		names = append(names, name)
 	}
 	byName := map[string]*archive.Layer{}
+	from := map[string]string{}
 	for id, l := range m.layers {
 		byName[layerName(id)] = l
+		from[layerName(id)] = m.from[id]
 		names = append(names, layerName(id))
 	}
 	sort.Strings(names)
 	tw := tar.NewWriter(w)
 	for _, name := range names {
 		if l := byName[name]; l != nil {
-			err = copyLayer(ctx, tw, name, l)
+			if err = copyLayer(ctx, tw, name, l); err != nil {
+				return fmt.Errorf("writing %s from %q: %w", name, from[name], err)
+			}
 		} else {
 			err = writeMember(tw, name, int64(len(small[name])))
 			if err == nil {

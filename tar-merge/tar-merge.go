@@ -72,8 +72,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		})
 	}
 	m := newMerger(o)
-	for _, a := range archives {
-		m.add(a)
+	for i, a := range archives {
+		m.add(a, c.Images[i])
 	}
 	return c.write(o, kind, func(w io.Writer) error { return m.write(ctx, w) })
 }
