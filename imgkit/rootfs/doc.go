@@ -41,6 +41,8 @@
 // GNU tar's format (imgkit/tarw.GNU), as nixpkgs packs buildImage layers
 // with tar --sort=name --hard-dereference --mtime=@315532800: "./" first,
 // then every directory followed by its entries sorted by name in byte
-// order, hardlinks stored as separate files, every mtime the same. Sockets
-// are left out, as GNU tar leaves them out.
+// order, every mtime the same. A whole tree stores hardlinks as separate
+// files, as nixpkgs does; a change layer keeps the links its script made
+// (paths that share an inode are one file and hardlinks to it, as docker
+// commit keeps them). Sockets are left out, as GNU tar leaves them out.
 package rootfs
