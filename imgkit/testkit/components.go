@@ -31,6 +31,9 @@ var componentBinaries = map[string][]string{
 	"bash":     {"bash"},
 	"setpriv":  {"setpriv"},
 	"uidmap":   {"newuidmap", "newgidmap"},
+	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
+	// machine that refuses user namespaces without touching host sysctls.
+	"bwrap": {"bwrap"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.
