@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"maps"
 	"os"
 	"testing"
@@ -12,9 +11,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, map[string]func() int{"closure-scan": func() int {
-		return cli.Run(context.Background(), "closure-scan", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	}})
+	testkit.ToolMain(m, "closure-scan", manual, func() cli.Runner { return &command{} })
 }
 
 func TestScripts(t *testing.T) {

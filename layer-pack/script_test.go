@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,9 +11,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, map[string]func() int{"layer-pack": func() int {
-		return cli.Run(context.Background(), "layer-pack", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	}})
+	testkit.ToolMain(m, "layer-pack", manual, func() cli.Runner { return &command{} })
 }
 
 // TestScripts runs testdata/script; $ORACLES is testdata (the Python oracle)

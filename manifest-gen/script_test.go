@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,9 +10,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, map[string]func() int{"manifest-gen": func() int {
-		return cli.Run(context.Background(), "manifest-gen", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	}})
+	testkit.ToolMain(m, "manifest-gen", manual, func() cli.Runner { return &command{} })
 }
 
 func TestScripts(t *testing.T) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
@@ -11,9 +9,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, map[string]func() int{"popularity": func() int {
-		return cli.Run(context.Background(), "popularity", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	}})
+	testkit.ToolMain(m, "popularity", manual, func() cli.Runner { return &command{} })
 }
 
 func TestScripts(t *testing.T) { testscript.Run(t, testkit.Params("testdata/script", nil)) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,9 +13,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, map[string]func() int{"push-blob": func() int {
-		return cli.Run(context.Background(), "push-blob", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	}})
+	testkit.ToolMain(m, "push-blob", manual, func() cli.Runner { return &command{} })
 }
 
 // TestScripts runs the scripts with layer-pack and manifest-gen (which

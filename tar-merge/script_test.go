@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,9 +13,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, map[string]func() int{"tar-merge": func() int {
-		return cli.Run(context.Background(), "tar-merge", manual, &command{}, os.Args[1:], &cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	}})
+	testkit.ToolMain(m, "tar-merge", manual, func() cli.Runner { return &command{} })
 }
 
 // TestScripts runs testdata/script; the repository's scripts/ is on PATH

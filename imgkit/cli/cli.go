@@ -92,15 +92,19 @@ type Runner interface {
 // lets the tool clean up (remove its temporary output) and report
 // "interrupted"; a second one, if the tool is stuck where the context is
 // not seen, ends it at once as the signal does by default.
-func Main(name, manual string, cmd Runner) {
+func Main(name, manual string, cmd Runner) { os.Exit(Process(name, manual, cmd)) }
+
+// Process runs cmd as the process does (os.Args, the real streams, the
+// signal handling of Main) and returns its exit status; test binaries that
+// double as the tool call it.
+func Process(name, manual string, cmd Runner) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	stop()
-	os.Exit(code)
+	defer stop()
+	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 }
 
 // Run parses args into cmd, runs it and returns the exit status. Errors are

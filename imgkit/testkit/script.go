@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 var update = flag.Bool("update", false, "rewrite the scripts' expected output with the actual output")
@@ -22,6 +24,12 @@ func Main(m *testing.M, tools map[string]func() int) {
 	}
 	// testscript.Main ends in os.Exit, so cleanup must run inside Run.
 	testscript.Main(cleanupM{m}, cmds)
+}
+
+// ToolMain is TestMain for a tool's package: the test binary doubles as the
+// tool, so scripts can `exec NAME …` it.
+func ToolMain(m *testing.M, name, manual string, newCmd func() cli.Runner) {
+	Main(m, map[string]func() int{name: func() int { return cli.Process(name, manual, newCmd()) }})
 }
 
 // cleanupM runs the tests, then stops the components they started.
