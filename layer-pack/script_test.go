@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -17,8 +16,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script; $ORACLES is testdata (the Python oracle)
 // and $VECTORS the shared reference vectors.
 func TestScripts(t *testing.T) {
-	oracles, _ := filepath.Abs("testdata")
-	vectors, _ := filepath.Abs("../testdata/vectors")
+	oracles := testkit.Abs(t, "testdata")
+	vectors := testkit.Abs(t, "../testdata/vectors")
 	testscript.Run(t, testkit.Params("testdata/script", func(env *testscript.Env) error {
 		env.Setenv("ORACLES", oracles)
 		env.Setenv("VECTORS", vectors)

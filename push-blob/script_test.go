@@ -2,8 +2,6 @@ package main
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -21,12 +19,9 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	t.Cleanup(testkit.Cleanup) // the Docker engine, after every script
 	bin := testkit.BuildTools(t, "layer-pack", "manifest-gen")
-	scripts, err := filepath.Abs("../scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
+	scripts := testkit.Abs(t, "../scripts")
 	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
-		env.Setenv("PATH", scripts+string(os.PathListSeparator)+bin+string(os.PathListSeparator)+env.Getenv("PATH"))
+		testkit.PrependPath(env, scripts, bin)
 		return nil
 	})
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())

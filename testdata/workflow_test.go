@@ -3,7 +3,6 @@ package testdata
 import (
 	"maps"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -21,17 +20,11 @@ func TestMain(m *testing.M) {
 }
 
 func TestWorkflows(t *testing.T) {
-	scripts, err := filepath.Abs("../scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vectors, err := filepath.Abs("vectors")
-	if err != nil {
-		t.Fatal(err)
-	}
+	scripts := testkit.Abs(t, "../scripts")
+	vectors := testkit.Abs(t, "vectors")
 	binDir := testkit.BuildTools(t, tools...)
 	p := testkit.Params("workflows", func(env *testscript.Env) error {
-		env.Setenv("PATH", binDir+string(os.PathListSeparator)+scripts+string(os.PathListSeparator)+env.Getenv("PATH"))
+		testkit.PrependPath(env, binDir, scripts)
 		env.Setenv("SCRIPTS", scripts)
 		env.Setenv("VECTORS", vectors)
 		return nil
