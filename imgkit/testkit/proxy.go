@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"math"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -49,27 +45,14 @@ type ProxyOptions struct {
 // where RANGE is the request's Range header ("-" without one), N counts the
 // body bytes sent, and "cut" marks the response that was cut.
 func StartProxy(upstream, logFile string, opts ProxyOptions) (*Proxy, error) {
-	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	l, logf, err := listenLogged(logFile)
 	if err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		logf.Close()
-		return nil, err
-	}
-	target := &url.URL{Scheme: "http", Host: upstream}
 	p := &Proxy{Addr: l.Addr().String(), Log: logFile, logf: logf, opts: opts}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = r.In.Host
-		},
-		ModifyResponse: p.modify,
-		ErrorLog:       log.New(io.Discard, "", 0),
-	}
-	p.srv = &http.Server{Handler: p.record(rp), ErrorLog: log.New(io.Discard, "", 0)}
-	go p.srv.Serve(l)
+	rp := reverseProxy(upstream)
+	rp.ModifyResponse = p.modify
+	p.srv = serve(l, p.record(rp))
 	return p, nil
 }
 

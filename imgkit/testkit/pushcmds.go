@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -123,26 +121,13 @@ type uploadProxy struct {
 }
 
 func startUploadProxy(upstream, logFile string, cutAfter int64, refuse bool) (*uploadProxy, error) {
-	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	l, logf, err := listenLogged(logFile)
 	if err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		logf.Close()
-		return nil, err
-	}
-	target := &url.URL{Scheme: "http", Host: upstream}
 	p := &uploadProxy{addr: l.Addr().String(), logFile: logFile, logf: logf, cutAfter: cutAfter, refuse: refuse, target: upstream}
-	p.rp = &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = r.In.Host
-		},
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ErrorLog: log.New(io.Discard, "", 0)}
-	go p.srv.Serve(l)
+	p.rp = reverseProxy(upstream)
+	p.srv = serve(l, http.HandlerFunc(p.serve))
 	return p, nil
 }
 
