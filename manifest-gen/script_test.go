@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -14,14 +15,8 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
-	// testkit.Main's deferred Cleanup never runs (testscript's Main ends
-	// in os.Exit), so the Docker engine is stopped here, after every
-	// script: t.Cleanup waits for the parallel subtests.
-	t.Cleanup(testkit.Cleanup)
 	p := testkit.Params("testdata/script", nil)
-	for name, cmd := range testkit.ArchiveCommands() {
-		p.Cmds[name] = cmd
-	}
+	maps.Copy(p.Cmds, testkit.ArchiveCommands())
 	p.Cmds["mkstream"] = cmdMkstream
 	p.Cmds["member"] = cmdMember
 	p.Cmds["mkref"] = cmdMkref

@@ -17,7 +17,6 @@ func TestMain(m *testing.M) {
 // TestScripts runs the scripts with layer-pack and manifest-gen (which
 // make the images pushed) and the workflow scripts (../scripts) on PATH.
 func TestScripts(t *testing.T) {
-	t.Cleanup(testkit.Cleanup) // the Docker engine, after every script
 	bin := testkit.BuildTools(t, "layer-pack", "manifest-gen")
 	scripts := testkit.Abs(t, "../scripts")
 	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
