@@ -71,10 +71,24 @@ func Need(t testing.TB, components ...string) {
 	}
 }
 
-// NixEnv is the environment Nix needs in tests: no substituters (there is no
-// network) and the nix command enabled.
+// nixSettings are every Nix setting the tests rely on, pinned so that a
+// fresh machine and a used one behave alike: no substituters (there is no
+// network), the nix command enabled, no build users (a fresh machine has no
+// nixbld group, and Nix as root refuses to build without the group it
+// names) and no sandbox (which Nix turns on once build users exist, and
+// where the builders' /bin/busybox is absent). NIX_CONFIG overrides
+// whatever /etc/nix/nix.conf says.
+var nixSettings = []string{
+	"substituters =",
+	"experimental-features = nix-command",
+	"build-users-group =",
+	"sandbox = false",
+}
+
+// NixEnv is the environment Nix needs in tests: NIX_CONFIG holding
+// nixSettings.
 func NixEnv() []string {
-	return []string{"NIX_CONFIG=substituters =\nexperimental-features = nix-command"}
+	return []string{"NIX_CONFIG=" + strings.Join(nixSettings, "\n")}
 }
 
 var (
