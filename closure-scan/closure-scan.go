@@ -18,7 +18,7 @@ type command struct {
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
-	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel (default: two per CPU, at least 4)."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
@@ -59,8 +59,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // store checks the flags that place the store.
 func (c *command) store(o *cli.IO) (*store, error) {
-	if c.Jobs < 0 {
-		return nil, cli.Usagef("--jobs %d: want 0 or more", c.Jobs)
+	if err := cli.CheckJobs(c.Jobs, 0); err != nil {
+		return nil, err
 	}
 	dir := c.StoreDir
 	if dir == "" {

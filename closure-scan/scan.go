@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/format"
 	"golang.org/x/sys/unix"
@@ -117,7 +118,7 @@ func (s *scanner) run(ctx context.Context) error {
 	if jobs <= 0 {
 		// More workers than CPUs: while some wait for the disk (a cold
 		// cache), others scan.
-		jobs = max(4, 2*runtime.GOMAXPROCS(0))
+		jobs = min(cli.MaxJobs, max(4, 2*runtime.GOMAXPROCS(0)))
 	}
 	workers := make([]*worker, jobs)
 	for i := range workers {

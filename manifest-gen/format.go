@@ -33,13 +33,14 @@ func (c *command) checkFormat() error {
 	if err != nil {
 		return &cli.UsageError{Err: fmt.Errorf("--layer-compression: %w", err)}
 	}
+	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
+		return err
+	}
 	switch {
 	case c.Format == "oci-dir" && c.Output == "-":
 		return cli.Usagef("--format oci-dir writes a directory: give it with -o DIR")
 	case kind != compress.None && c.Format != "oci" && c.Format != "oci-dir":
 		return cli.Usagef("--layer-compression %s: only --format oci and oci-dir store compressed layers", kind)
-	case c.Jobs < 1:
-		return cli.Usagef("--jobs %d: at least 1", c.Jobs)
 	case c.PrintBase && c.Format != "docker":
 		return cli.Usagef("--print-base-layers writes no image: drop --format")
 	}

@@ -48,7 +48,7 @@ type command struct {
 	DigestFile       string `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
 	Compressor       string `enum:"none,gz,gzip,zstd" default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
 	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
-	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once (the manual says when it pays). The output does not depend on it."`
+	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
 
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }

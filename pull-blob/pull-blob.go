@@ -18,15 +18,15 @@ type command struct {
 	Creds     string `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
 	Blob      bool   `name:"blob" xor:"mode" help:"Write the one blob the digest names (verified) instead of an image's layer stream."`
 	Resolve   bool   `name:"resolve" xor:"mode" help:"Print the digest the reference resolves to (to pin a tag) and nothing else."`
-	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once."`
+	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once (1 to ${max_jobs})."`
 	LowDisk   bool   `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
 	Retries   int    `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
 	Output    string `name:"output" short:"o" default:"-" placeholder:"FILE" help:"Where to write the stream or blob; - is stdout. A file appears only when complete."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if c.Jobs < 1 {
-		return cli.Usagef("--jobs %d: at least 1", c.Jobs)
+	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
+		return err
 	}
 	if c.Retries < 0 {
 		return cli.Usagef("--retries %d: at least 0", c.Retries)

@@ -30,7 +30,7 @@ type command struct {
 	ListPresent      bool     `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
 	TLSVerify        bool     `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
 	Creds            string   `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
-	Jobs             int      `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once."`
+	Jobs             int      `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
 	Retries          int      `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
 	ChunkSize        string   `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
 }
@@ -77,8 +77,8 @@ type pushOptions struct {
 
 // check validates the flags before anything is read or sent.
 func (c *command) check() (*pushOptions, error) {
-	if c.Jobs < 1 {
-		return nil, cli.Usagef("--jobs %d: at least 1", c.Jobs)
+	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
+		return nil, err
 	}
 	if c.Retries < 0 {
 		return nil, cli.Usagef("--retries %d: at least 0", c.Retries)

@@ -119,6 +119,7 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		kong.Exit(func(c int) { exited = true; code = c; panic(exitPanic{}) }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
+		kong.Vars(helpVars),
 	)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", name, err)
