@@ -228,3 +228,39 @@ func stderrOf(err error) string {
 	}
 	return ""
 }
+
+// TestCheckConfigTypes: the config fields Docker's and OCI's readers
+// decode are checked for the type they decode into; others pass as they
+// are.
+func TestCheckConfigTypes(t *testing.T) {
+	cases := []struct {
+		name, config, want string // want: the error's start, "" for none
+	}{
+		{"Empty", `{}`, ""},
+		{"NullIsZero", `{"Env": null, "Healthcheck": null, "Labels": null}`, ""},
+		{"UnknownFieldAnyType", `{"Memory": "1g", "X": [1, {"a": null}]}`, ""},
+		{"EnvString", `{"Env": "FOO=1"}`, "Env is not a list of strings"},
+		{"EnvNullElement", `{"Env": ["A=1", null]}`, "Env is not a list of strings"},
+		{"CaseInsensitive", `{"ENTRYPOINT": "/bin/sh"}`, "ENTRYPOINT is not a list of strings"},
+		{"UserNumber", `{"User": 1000}`, "User is not a string"},
+		{"TtyString", `{"Tty": "true"}`, "Tty is not true or false"},
+		{"StopTimeoutFloat", `{"StopTimeout": 1.5}`, "StopTimeout is not an integer"},
+		{"StopTimeoutHuge", `{"StopTimeout": 100000000000000000000}`, "StopTimeout is not an integer"},
+		{"VolumesString", `{"Volumes": {"/data": "yes"}}`, "Volumes is not an object of objects"},
+		{"LabelsList", `{"Labels": ["a=b"]}`, "Labels is not an object of strings"},
+		{"HealthcheckList", `{"Healthcheck": ["CMD"]}`, "Healthcheck is not an object"},
+		{"HealthcheckTest", `{"Healthcheck": {"test": "true"}}`, "Healthcheck.test is not a list of strings"},
+		{"HealthcheckUnknown", `{"Healthcheck": {"Other": "x"}}`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := checkConfigTypes(mustObject(t, c.config), "")
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want+": ")):
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+}

@@ -157,7 +157,10 @@
 // parse); a base image may be zstd-compressed or an OCI layout; its layers
 // are verified rather than trusted; more than --max-layers layers is an
 // error rather than an image runtimes refuse; numbers in a config that
-// Python would print as NaN or Infinity are refused.
+// Python would print as NaN or Infinity are refused, and so is, before any
+// input is read, a config field (of --config or --conf) whose type
+// Docker's and OCI's readers refuse, such as "Env": "FOO=1" (names are
+// matched regardless of case, as those readers do).
 //
 // # Exit status
 //

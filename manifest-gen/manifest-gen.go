@@ -118,10 +118,17 @@ func (c *command) plan() (*plan, error) {
 		Variant:      c.Variant,
 		Config:       conf.Config,
 	}
+	// The config's field types are checked before any input is read: a
+	// config its readers refuse would make an archive nobody can load.
+	source, prefix := fmt.Sprintf("--conf %q", c.Conf), "config."
 	if c.Config != "" {
 		if p.image.Config, err = readJSONObject(c.Config, "--config"); err != nil {
 			return nil, err
 		}
+		source, prefix = fmt.Sprintf("--config %q", c.Config), ""
+	}
+	if err := checkConfigTypes(p.image.Config, prefix); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", source, err)
 	}
 	p.fromImage = firstOf(c.FromImage, conf.FromImage)
 	switch {

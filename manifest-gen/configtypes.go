@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/pyjson"
+)
+
+// fieldType is the JSON type a config field's readers decode it into.
+type fieldType int
+
+const (
+	typeString    fieldType = iota
+	typeBool                // true or false
+	typeStrings             // a list of strings
+	typeSet                 // an object of objects: {"80/tcp": {}}
+	typeStringMap           // an object of strings
+	typeInt                 // an integer that fits in 64 bits
+	typeObject
+)
+
+var typeNames = map[fieldType]string{
+	typeString: "a string", typeBool: "true or false", typeStrings: "a list of strings",
+	typeSet: "an object of objects", typeStringMap: "an object of strings",
+	typeInt: "an integer", typeObject: "an object",
+}
+
+// configFields are the fields of a Docker config (moby's container.Config
+// and the OCI image-spec's ImageConfig, which docker load, skopeo and
+// containerd decode the image config into), by lower-cased name: Go's JSON
+// decoder matches names regardless of case, so "env" is Env to them. A
+// field of another type makes an image every such reader refuses; other
+// fields are copied as they are.
+var configFields = map[string]fieldType{
+	"hostname": typeString, "domainname": typeString, "user": typeString, "image": typeString,
+	"workingdir": typeString, "macaddress": typeString, "stopsignal": typeString,
+	"attachstdin": typeBool, "attachstdout": typeBool, "attachstderr": typeBool, "tty": typeBool,
+	"openstdin": typeBool, "stdinonce": typeBool, "argsescaped": typeBool, "networkdisabled": typeBool,
+	"env": typeStrings, "cmd": typeStrings, "entrypoint": typeStrings, "onbuild": typeStrings, "shell": typeStrings,
+	"exposedports": typeSet, "volumes": typeSet,
+	"labels":      typeStringMap,
+	"stoptimeout": typeInt,
+	"healthcheck": typeObject,
+}
+
+// nestedFields are the fields of the configFields that are objects with
+// fields of their own: Healthcheck's times are nanoseconds.
+var nestedFields = map[string]map[string]fieldType{
+	"healthcheck": {"test": typeStrings, "interval": typeInt, "timeout": typeInt, "startperiod": typeInt,
+		"startinterval": typeInt, "retries": typeInt},
+}
+
+// checkConfigTypes returns an error naming the first field of cfg (a
+// Docker config) whose value has a type its readers refuse; prefix goes
+// before the field's name. null is any field's zero value, as Go reads it.
+func checkConfigTypes(cfg *pyjson.Object, prefix string) error {
+	return checkFields(cfg, configFields, prefix)
+}
+
+func checkFields(obj *pyjson.Object, fields map[string]fieldType, prefix string) error {
+	for _, m := range obj.Members() {
+		key := strings.ToLower(m.Key)
+		t, known := fields[key]
+		if !known || m.Value == (pyjson.Null{}) {
+			continue
+		}
+		name := prefix + m.Key
+		if !hasType(m.Value, t) {
+			return fmt.Errorf("%s is not %s: %w", name, typeNames[t], errdefs.ErrInvalidInput)
+		}
+		if nested, ok := nestedFields[key]; ok && t == typeObject {
+			if err := checkFields(m.Value.(*pyjson.Object), nested, name+"."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// hasType reports whether v is of type t.
+func hasType(v pyjson.Value, t fieldType) bool {
+	switch t {
+	case typeString:
+		_, ok := v.(pyjson.String)
+		return ok
+	case typeBool:
+		_, ok := v.(pyjson.Bool)
+		return ok
+	case typeStrings:
+		_, ok := pyjson.AsStrings(v)
+		return ok
+	case typeInt:
+		i, ok := v.(pyjson.Int)
+		if ok {
+			_, ok = i.Int64()
+		}
+		return ok
+	case typeObject:
+		_, ok := v.(*pyjson.Object)
+		return ok
+	case typeSet, typeStringMap:
+		obj, ok := v.(*pyjson.Object)
+		elem := typeString
+		if t == typeSet {
+			elem = typeObject
+		}
+		for _, m := range obj.Members() {
+			ok = ok && hasType(m.Value, elem)
+		}
+		return ok
+	}
+	return false
+}
