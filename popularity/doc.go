@@ -11,7 +11,9 @@
 // `nix path-info --json --recursive`, and exportReferencesGraph's
 // structured-attrs file {"KEY": [...]} (--key names the member; by default
 // the object's only array member). Only path, references and narSize are
-// used. The same graph in any shape gives the same output.
+// used. The same graph in any shape gives the same output. Paths are UTF-8
+// text on one line: a graph that is not UTF-8, or a path that holds a NUL
+// or a newline, is bad input.
 //
 // Output: a layer plan (docs/formats.md, section 2) on stdout: a JSON array
 // of layers, bottom first, each an array of store paths. With --list, the
@@ -110,8 +112,8 @@
 // # Exit status
 //
 // 0 when the output is complete; 1 for bad input (unreadable or malformed
-// JSON, a reference to a path not in the graph, a path listed twice, an
-// --exclude path not in the graph) with one line on stderr and nothing on
+// JSON, a reference to a path not in the graph, a path listed twice or not
+// UTF-8 on one line, an --exclude path not in the graph) with one line on stderr and nothing on
 // stdout; 2 for a usage error.
 //
 // # Examples

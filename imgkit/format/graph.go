@@ -60,8 +60,9 @@ func (g Graph) Canonical() Graph {
 //     key holds the array. An empty key picks the only array-valued member.
 //
 // The result is canonical and closed: a reference to a path that is not a
-// node of the graph, a duplicate node or a relative path is an error
-// wrapping errdefs.ErrInvalidInput.
+// node of the graph, a duplicate node, or a path that is relative, not
+// clean, not UTF-8 or holds a NUL or a newline is an error wrapping
+// errdefs.ErrInvalidInput.
 func ReadGraph(r io.Reader, key string) (Graph, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -72,6 +73,12 @@ func ReadGraph(r io.Reader, key string) (Graph, error) {
 		return nil, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
 	}
 	g, closed := decodeArrayFast(data)
+	if !closed {
+		// What the fast decoder accepts is UTF-8 without escapes.
+		if err := checkText(data); err != nil {
+			return nil, fmt.Errorf("graph: %w", err)
+		}
+	}
 	switch {
 	case closed:
 	case data[0] == '[':
@@ -203,8 +210,8 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 func (g Graph) check(closed bool) (Graph, error) {
 	g.canonicalize()
 	for i, n := range g {
-		if !path.IsAbs(n.Path) || path.Clean(n.Path) != n.Path {
-			return nil, fmt.Errorf("graph: %q is not a clean absolute path: %w", n.Path, errdefs.ErrInvalidInput)
+		if problem := pathProblem(n.Path); problem != "" {
+			return nil, fmt.Errorf("graph: %q %s: %w", n.Path, problem, errdefs.ErrInvalidInput)
 		}
 		if i > 0 && g[i-1].Path == n.Path {
 			return nil, fmt.Errorf("graph: %q appears twice: %w", n.Path, errdefs.ErrInvalidInput)

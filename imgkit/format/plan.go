@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 
 	"dockertools.dev/imgkit/errdefs"
 )
@@ -27,9 +26,10 @@ func WritePlan(w io.Writer, p Plan) error {
 	return writeLines(w, layers)
 }
 
-// ReadPlan reads a layer plan. Every path must be a clean absolute path and
-// appear at most once in the whole plan; empty layers are allowed (they hold
-// only /nix/ and /nix/store/, as in nixpkgs).
+// ReadPlan reads a layer plan. Every path must be a clean absolute path,
+// UTF-8 without a NUL or a newline, and appear at most once in the whole
+// plan; empty layers are allowed (they hold only /nix/ and /nix/store/, as
+// in nixpkgs).
 func ReadPlan(r io.Reader) (Plan, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -38,6 +38,9 @@ func ReadPlan(r io.Reader) (Plan, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("plan: empty input: %w", errdefs.ErrInvalidInput)
 	}
+	if err := checkText(data); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
 	var p Plan
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("plan: expected a JSON array of arrays of store paths: %v: %w", err, errdefs.ErrInvalidInput)
@@ -45,8 +48,8 @@ func ReadPlan(r io.Reader) (Plan, error) {
 	seen := map[string]int{}
 	for i, layer := range p {
 		for _, sp := range layer {
-			if !path.IsAbs(sp) || path.Clean(sp) != sp {
-				return nil, fmt.Errorf("plan: layer %d: %q is not a clean absolute path: %w", i, sp, errdefs.ErrInvalidInput)
+			if problem := pathProblem(sp); problem != "" {
+				return nil, fmt.Errorf("plan: layer %d: %q %s: %w", i, sp, problem, errdefs.ErrInvalidInput)
 			}
 			if j, dup := seen[sp]; dup {
 				return nil, fmt.Errorf("plan: %q is in layer %d and layer %d: %w", sp, j, i, errdefs.ErrInvalidInput)
