@@ -30,5 +30,6 @@ func TestWorkflows(t *testing.T) {
 		return nil
 	})
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())
+	maps.Copy(p.Cmds, testkit.FrontCommands())
 	testscript.Run(t, p)
 }

@@ -90,20 +90,37 @@ type Runner interface {
 // Main runs a tool as a process: a context cancelled on SIGINT or SIGTERM,
 // the real streams, then os.Exit with the tool's status. The first signal
 // lets the tool clean up (remove its temporary output) and report
-// "interrupted"; a second one, if the tool is stuck where the context is
-// not seen, ends it at once as the signal does by default.
+// "interrupted". A second SIGINT (^C again), if the tool is stuck where
+// the context is not seen, ends it at once as SIGINT does by default;
+// further SIGTERMs do not cut the clean-up short: a supervisor may send
+// SIGTERM to every process of a tree, as the workflows do when stopped
+// (SIGKILL ends a stuck tool). A tool started with SIGINT ignored (a
+// shell's background command) keeps ignoring it, as such commands do: a
+// terminal's ^C reaches every process of its group, and the workflow that
+// started the tool stops it with SIGTERM.
 func Main(name, manual string, cmd Runner) { os.Exit(Process(name, manual, cmd)) }
 
 // Process runs cmd as the process does (os.Args, the real streams, the
 // signal handling of Main) and returns its exit status; test binaries that
 // double as the tool call it.
 func Process(name, manual string, cmd Runner) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	interrupt := !signal.Ignored(os.Interrupt)
+	sigs := []os.Signal{syscall.SIGTERM}
+	if interrupt {
+		sigs = append(sigs, os.Interrupt)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	caught := make(chan os.Signal, 1) // later signals are dropped, not queued
+	signal.Notify(caught, sigs...)
+	defer signal.Stop(caught)
 	go func() {
-		<-ctx.Done()
-		stop()
+		<-caught
+		cancel()
+		if interrupt {
+			signal.Reset(os.Interrupt)
+		}
 	}()
-	defer stop()
 	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 }
 

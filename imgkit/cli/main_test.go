@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,5 +84,106 @@ func TestSecondSignalEnds(t *testing.T) {
 		case <-tick.C:
 			cmd.Process.Signal(os.Interrupt)
 		}
+	}
+}
+
+// TestIgnoredInterruptStaysIgnored: a tool started with SIGINT ignored, as
+// a shell starts a background command, keeps ignoring it (a terminal's ^C
+// reaches it besides the SIGTERM its workflow sends); SIGTERM is caught.
+// A tool started normally catches both.
+func TestIgnoredInterruptStaysIgnored(t *testing.T) {
+	for _, c := range []struct {
+		name, trap      string
+		ignored, caught uint64 // masks of /proc/PID/status SigIgn, SigCgt
+	}{
+		{"Ignored", `trap "" INT`, 1 << (syscall.SIGINT - 1), 1 << (syscall.SIGTERM - 1)},
+		{"Default", `:`, 0, 1<<(syscall.SIGINT-1) | 1<<(syscall.SIGTERM-1)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command("sh", "-c", c.trap+`; exec "$0"`, os.Args[0])
+			cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Wait()
+			defer cmd.Process.Kill()
+			// "ready" comes after the signals are set up.
+			if lines := bufio.NewScanner(stderr); !lines.Scan() || lines.Text() != "ready" {
+				t.Fatalf("stderr line %q, want ready", lines.Text())
+			}
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			masks := map[string]uint64{}
+			for _, line := range strings.Split(string(status), "\n") {
+				if k, v, ok := strings.Cut(line, ":\t"); ok && (k == "SigIgn" || k == "SigCgt") {
+					var m uint64
+					fmt.Sscanf(v, "%x", &m)
+					masks[k] = m
+				}
+			}
+			both := uint64(1<<(syscall.SIGINT-1) | 1<<(syscall.SIGTERM-1))
+			if got := masks["SigIgn"] & both; got != c.ignored {
+				t.Errorf("ignored INT/TERM mask %#x, want %#x", got, c.ignored)
+			}
+			if got := masks["SigCgt"] & both; got != c.caught {
+				t.Errorf("caught INT/TERM mask %#x, want %#x", got, c.caught)
+			}
+		})
+	}
+}
+
+// TestRepeatedTermLetsCleanUp: a SIGTERM after the first does not cut the
+// clean-up short (a workflow stopping sends one to every process of its
+// tree, so a tool of a nested workflow gets two): the tool still ends as
+// it chooses, once its work is done, with its own status.
+func TestRepeatedTermLetsCleanUp(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stderr)
+	for _, want := range []string{"ready", "interrupted, stuck"} {
+		if want != "ready" {
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+		if !lines.Scan() || lines.Text() != want {
+			t.Fatalf("stderr line %q, want %q", lines.Text(), want)
+		}
+	}
+	// Each is queued before the next call: one taking the default action
+	// would end the tool before it sees its stdin end.
+	for range 3 {
+		cmd.Process.Signal(syscall.SIGTERM)
+	}
+	stdin.Close() // the stuck tool's clean-up ends
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
+		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
 	}
 }

@@ -134,7 +134,7 @@ func (c *Client) repoClient(ctx context.Context, repo name.Repository) (*repoCli
 		rc.anonymous = auth == authn.Anonymous
 		t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.retry, []string{repo.Scope(transport.PullScope)})
 		if err != nil {
-			rc.err = c.handshakeError(repo.Registry, rc.anonymous, err)
+			rc.err = c.handshakeError(ctx, repo.Registry, rc.anonymous, err)
 			return
 		}
 		rc.hc = &http.Client{Transport: t}

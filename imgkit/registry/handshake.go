@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -45,8 +46,13 @@ func (r *certRecorder) certError(host string) error {
 
 // handshakeError describes a failed handshake (ping, credentials, token)
 // with reg: what the registry said, what to do about a refusal, and, when
-// its certificate failed verification, that.
-func (c *Client) handshakeError(reg name.Registry, anonymous bool, err error) error {
+// its certificate failed verification, that. A handshake cut short by ctx
+// is that: go-containerregistry would report the HTTPS attempt's error
+// when the plain HTTP one after it is cancelled.
+func (c *Client) handshakeError(ctx context.Context, reg name.Registry, anonymous bool, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("contacting %s: %w", reg.RegistryStr(), ctx.Err())
+	}
 	rc := &repoClient{anonymous: anonymous}
 	err = rc.explain(describe(err))
 	if cert := c.certs.certError(reg.RegistryStr()); cert != nil && !errors.Is(err, ErrUnauthorized) {

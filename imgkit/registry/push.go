@@ -80,7 +80,7 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 	once := transport.NewUserAgent(c.base, c.opts.UserAgent)
 	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once}, scopes)
 	if err != nil {
-		return nil, c.handshakeError(repo.Registry, auth == authn.Anonymous, err)
+		return nil, c.handshakeError(ctx, repo.Registry, auth == authn.Anonymous, err)
 	}
 	return &Pusher{c: c, repo: repo, hc: &http.Client{Transport: t}, chunk: opts.Chunk, progress: opts.Progress}, nil
 }

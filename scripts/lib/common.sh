@@ -4,7 +4,8 @@
 #
 # Conventions it carries out (STYLE.md): errors are one line,
 # "prog: context: cause"; a usage error exits 2, any other failure 1; a
-# script's temporary files live in one directory removed on every exit.
+# script's temporary files live in one directory removed on every exit;
+# INT or TERM ends the running step at once (run_step, on_signal).
 
 usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
 
@@ -66,6 +67,68 @@ make_work() {
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
 	trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+}
+
+# Signals. A shell runs a trap only once its foreground command has ended:
+# INT or TERM sent to a workflow would wait for the running step (a slow
+# pull, a build script). So the workflows run their long steps with
+# run_step, as background children the shell waits for; a trapped signal
+# interrupts that wait at once, and on_signal ends the step and everything
+# it started, then exits with 128 + the signal's number. The EXIT trap
+# removes the temporary files, so no partial output is left.
+trap 'on_signal 2' INT
+trap 'on_signal 15' TERM
+
+# run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
+# as a background child with the workflow's stdin (an asynchronous
+# command's is /dev/null), waits for it and returns its status.
+run_step() {
+	{ "$@" <&9 9<&- & } 9<&0
+	step_pid=$!
+	wait "$step_pid"
+}
+
+# in_dir DIR CMD [ARG...] runs CMD in DIR: a step for run_step, whose
+# child changes directory, not the workflow.
+in_dir() { cd -- "$1" && shift && "$@"; }
+
+# on_signal N is the trap of signal N.
+on_signal() {
+	trap '' INT TERM
+	stop_children
+	printf '%s: interrupted\n' "$prog" >&2
+	exit $((128 + $1))
+}
+
+# stop_children ends every process this shell started, with theirs. Each
+# generation is stopped (SIGSTOP) before the next one is listed, so none
+# starts another unseen; then all are sent TERM (the tools remove what
+# they were writing) and CONT. It returns once they are gone, so that the
+# EXIT trap removes the temporary files after the processes writing them
+# and none outlives the workflow; any left after about 10 seconds is
+# killed. ps lists them (-o pid, ppid: POSIX; stat, for the zombies, is
+# everywhere); without ps, only the last step is told, and waited for.
+# Background children ignore INT (POSIX), and the tools keep ignoring it,
+# so TERM is what they see even when a terminal's ^C reached the group.
+stop_children() {
+	sc_gen=$$ sc_all=
+	while [ -n "$sc_gen" ] && sc_ps=$(ps -A -o pid= -o ppid= 2>/dev/null); do
+		sc_gen=$(printf '%s\n' "$sc_ps" | awk -v gen=" $sc_gen " 'index(gen, " " $2 " ") { printf " %s", $1 }')
+		[ -z "$sc_gen" ] || kill -STOP $sc_gen 2>/dev/null || :
+		sc_all=$sc_all$sc_gen
+	done
+	[ -n "$sc_all" ] || sc_all=${step_pid-}
+	[ -n "$sc_all" ] || return 0
+	# Some are gone already, such as ps: kill fails for them, and set -e
+	# must not end the trap.
+	kill -TERM $sc_all 2>/dev/null || :
+	kill -CONT $sc_all 2>/dev/null || :
+	sc_round=0
+	while sc_live=$(ps -A -o pid= -o stat= 2>/dev/null |
+		awk -v all=" $sc_all " 'index(all, " " $1 " ") && $2 !~ /^Z/ { printf " %s", $1 }') && [ -n "$sc_live" ]; do
+		sc_round=$((sc_round + 1))
+		[ "$sc_round" -ne 100 ] || kill -KILL $sc_live 2>/dev/null || :
+		sleep 0.1 2>/dev/null || sleep 1
+	done
+	wait || : # reaps the direct children
 }
