@@ -34,17 +34,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSecondSignalEnds: the first SIGINT cancels the tool's context; a
-// tool stuck where the context is not seen still ends at the next one,
-// killed by the signal as an ordinary program is.
-func TestSecondSignalEnds(t *testing.T) {
-	cmd := exec.Command(os.Args[0]) // TestMain runs the tool: no test flags
+// startStuck starts cmd, which runs the stuck tool (this binary, or a
+// shell that execs it), and returns its stdin, held open so that its read
+// never ends, and its stderr lines, its "ready" line read.
+func startStuck(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
-	stdin, err := cmd.StdinPipe() // held open: the read never ends
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -53,20 +52,37 @@ func TestSecondSignalEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(stderr)
-	expect := func(want string) {
-		t.Helper()
-		if !lines.Scan() || lines.Text() != want {
-			cmd.Process.Kill()
-			t.Fatalf("stderr line %q, want %q", lines.Text(), want)
-		}
+	expectLine(t, cmd, lines, "ready")
+	return stdin, lines
+}
+
+// expectLine reads the next line of lines, which must be want; else the
+// tool is killed and the test fails.
+func expectLine(t *testing.T, cmd *exec.Cmd, lines *bufio.Scanner, want string) {
+	t.Helper()
+	if !lines.Scan() || lines.Text() != want {
+		cmd.Process.Kill()
+		t.Fatalf("stderr line %q, want %q", lines.Text(), want)
 	}
-	expect("ready")
+}
+
+// TestSecondSignalEnds: the first SIGINT cancels the tool's context; a
+// tool stuck where the context is not seen still ends at the next one,
+// killed by the signal as an ordinary program is.
+func TestSecondSignalEnds(t *testing.T) {
+	cmd := exec.Command(os.Args[0]) // TestMain runs the tool: no test flags
+	stdin, lines := startStuck(t, cmd)
+	defer stdin.Close()
 	cmd.Process.Signal(os.Interrupt)
-	expect("interrupted, stuck")
+	expectLine(t, cmd, lines, "interrupted, stuck")
 	// Signal until it ends: the handler is restored just after the
 	// context is cancelled, so one more SIGINT may come a moment early.
 	done := make(chan error, 1)
-	go func() { io.Copy(io.Discard, stderr); done <- cmd.Wait() }()
+	go func() {
+		for lines.Scan() {
+		}
+		done <- cmd.Wait()
+	}()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -101,25 +117,10 @@ func TestIgnoredInterruptStaysIgnored(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command("sh", "-c", c.trap+`; exec "$0"`, os.Args[0])
-			cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
+			stdin, _ := startStuck(t, cmd) // "ready" comes after the signals are set up
 			defer stdin.Close()
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
 			defer cmd.Wait()
 			defer cmd.Process.Kill()
-			// "ready" comes after the signals are set up.
-			if lines := bufio.NewScanner(stderr); !lines.Scan() || lines.Text() != "ready" {
-				t.Fatalf("stderr line %q, want ready", lines.Text())
-			}
 			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 			if err != nil {
 				t.Fatal(err)
@@ -149,28 +150,10 @@ func TestIgnoredInterruptStaysIgnored(t *testing.T) {
 // it chooses, once its work is done, with its own status.
 func TestRepeatedTermLetsCleanUp(t *testing.T) {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, lines := startStuck(t, cmd)
 	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stderr)
-	for _, want := range []string{"ready", "interrupted, stuck"} {
-		if want != "ready" {
-			cmd.Process.Signal(syscall.SIGTERM)
-		}
-		if !lines.Scan() || lines.Text() != want {
-			t.Fatalf("stderr line %q, want %q", lines.Text(), want)
-		}
-	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	expectLine(t, cmd, lines, "interrupted, stuck")
 	// Each is queued before the next call: one taking the default action
 	// would end the tool before it sees its stdin end.
 	for range 3 {
@@ -181,7 +164,7 @@ func TestRepeatedTermLetsCleanUp(t *testing.T) {
 	for lines.Scan() {
 		rest = append(rest, lines.Text())
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
 		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
