@@ -81,7 +81,9 @@ trap 'on_signal 15' TERM
 
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
-# command's is /dev/null), waits for it and returns its status.
+# command's is /dev/null), waits for it and returns its status. A closed
+# stdin, which cannot be passed on, is made an empty one.
+{ true 9<&0; } 2>/dev/null || exec </dev/null
 run_step() {
 	{ "$@" <&9 9<&- & } 9<&0
 	step_pid=$!
