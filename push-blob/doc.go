@@ -39,6 +39,10 @@
 // its manifest and config are read first). A blob the registry lacks is
 // mounted from another repository of the same registry when one is known
 // to hold it: where the cache saw it last, or a --mount-from repository.
+// A blob is referred to only when the registry holds it at the size its
+// source gives (the HEAD response's Content-Length, asked again after a
+// mount): one it holds at another size, or without saying which, is not
+// (a warning says so), and the next one is asked for.
 //
 // Only when none of them is in the registry are the layer's bytes read:
 // pushed as they are when the input stores them as asked (after checking
@@ -83,7 +87,21 @@
 // blob it compressed (only its own: a blob found in a registry may come
 // from another compressor), and per registry and blob a repository that
 // holds it, for mounts. A record is a hint the registry confirms: a blob
-// the cache names but the registry lacks is compressed and uploaded.
+// the cache names but the registry lacks, or holds at another size, is
+// compressed and uploaded. Each record carries a checksum of itself
+// (docs/formats.md §5): one that does not verify (edited, cut short, or
+// written by an older version without a checksum) is ignored, -v says so,
+// and the layer is compressed so that the record is written again (also
+// when the tag's image has the blob); so is a record whose blob the
+// registry holds at another size.
+//
+// --verify-cache does not take the cache's word at all: every layer whose
+// blob the cache knows is compressed again and the record checked against
+// the result; a record that disagrees is warned about and replaced. That
+// costs what a push without the cache costs, and uploads nothing more. A
+// reference layer has no bytes to check, so --verify-cache refuses it.
+// Mount sources stay hints: the registry checks a mounted blob's digest,
+// and its size is asked.
 //
 // # Credentials, retries, resuming
 //

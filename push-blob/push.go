@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -125,11 +126,13 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 		cancel() // the image is bad: stop what is being pushed
 	}
 	wg.Wait()
+	// A worker's failure cancels the producer: the worker's error, not the
+	// producer's cancellation, is the one that explains.
+	if firstErr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return "", firstErr
+	}
 	if err != nil {
 		return "", err
-	}
-	if firstErr != nil {
-		return "", firstErr
 	}
 	if count == 0 {
 		return "", fmt.Errorf("%s: the image has no layers", img.name)
@@ -146,8 +149,8 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) (string, error) {
 	cb := oci.ConfigDescriptor(config)
 	configBlob := layerstream.Blob{MediaType: cb.MediaType, Digest: string(cb.Digest), Size: cb.Size}
-	has, err := ps.ensure(ctx, configBlob)
-	if err != nil {
+	has, err := ps.ensure(ctx, configBlob, "the config")
+	if err != nil && !errors.Is(err, errOtherSize) {
 		return "", fmt.Errorf("the config: %w", err)
 	}
 	if !has {
