@@ -25,7 +25,11 @@
 //     layers without bytes whose blob the registry is known to hold.
 //
 // The image config is pushed verbatim, so the image ID stays its digest;
-// for a stream it must list exactly the stream's diff_ids.
+// for a stream it must list exactly the stream's diff_ids. An image of more
+// than 125 layers, the most runtimes accept (see manifest-gen --max-layers),
+// is refused: an archive's before anything is sent, a stream's when its
+// 126th layer arrives (the layers before it may be uploaded by then, and
+// stay unreferenced; nothing is tagged).
 //
 // # What is uploaded
 //
@@ -130,8 +134,9 @@
 // # Exit status
 //
 // 0 when the manifest is in the registry under the tag; 1 when the push
-// fails (bad input, a digest mismatch, a reference layer the registry does
-// not hold, a registry error, refused credentials); 2 for a usage error.
+// fails (bad input, more than 125 layers, a digest mismatch, a reference
+// layer the registry does not hold, a registry error, refused credentials);
+// 2 for a usage error.
 // Errors are one line on stderr. Blobs uploaded before a failure stay in
 // the registry, unreferenced (they are content-addressed: a retry finds
 // them); the tag never points at a partial image.

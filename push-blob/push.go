@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/registry"
@@ -49,6 +50,10 @@ func (s *stats) add(f func(*stats)) {
 const probeWorkers = 16
 
 func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts *pushOptions) (string, error) {
+	// A registry takes an image of any depth, and every pull of it fails.
+	if img.layers > oci.RuntimeLayerLimit {
+		return "", fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", img.name, img.layers, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bar := registry.NewProgress(o.Stderr, "pushing", o.Quiet)
