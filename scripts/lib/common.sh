@@ -20,6 +20,14 @@ die() {
 
 warn() { printf '%s: %s\n' "$prog" "$1" >&2; }
 
+# exit_as STATUS: end as a tool that failed with STATUS (and said why)
+# asks: its usage error (2) is the script's usage error, any other failure
+# a runtime failure (1).
+exit_as() {
+	[ "$1" -ne 2 ] || exit 2
+	exit 1
+}
+
 # The tools come from PATH, else from the bin/ directory `make build` fills
 # (appended, so tools already on PATH always win).
 PATH=$PATH:$here/../bin
