@@ -163,12 +163,5 @@ func notFound(name string, err error) error {
 	if os.IsNotExist(err) {
 		return fmt.Errorf("%q: %w", name, errdefs.ErrNotFound)
 	}
-	return fmt.Errorf("%q: %w", name, unwrapPath(err))
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
+	return fmt.Errorf("%q: %w", name, cli.PathCause(err))
 }

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 var (
@@ -43,7 +45,7 @@ func readRecord(path string, v any) error {
 		return ErrNotCached
 	}
 	if err != nil {
-		return badRecord(path, unwrapPath(err).Error())
+		return badRecord(path, cli.PathCause(err).Error())
 	}
 	if len(data) > maxRecord {
 		return badRecord(path, "larger than a record")
@@ -103,15 +105,7 @@ func writeRecord(path string, v any) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("cache: writing %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("cache: writing %s: %w", path, cli.PathCause(err))
 	}
 	return nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
