@@ -75,6 +75,10 @@ check_sandbox() {
 	if [ "$(id -u)" = 0 ]; then
 		command -v setpriv >/dev/null 2>&1 || die "--run-as-root: setpriv (util-linux) is not installed; root needs it to enter the script's user namespace"
 		userns_usable || die "--run-as-root: cannot create a user namespace, which running the script as root without a VM needs (allow them: sysctl user.max_user_namespaces > 0)"
+		# Checked here: a child that fails before its handshake (see
+		# enter_namespace) would leave us waiting.
+		unshare --user --keep-caps true >/dev/null 2>&1 ||
+			die "--run-as-root: this unshare has no --keep-caps, which root needs to enter the script's user namespace (a newer util-linux has it)"
 	else
 		userns_usable || die "--run-as-root: this user may not create a user namespace, which running the script as root without a VM needs (run build-image as root, or allow unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
 	fi
@@ -136,11 +140,12 @@ prepare_stage() {
 # enter_namespace CMD... runs CMD as root of a new user namespace (see
 # above), in the stage directory, with stdin as given.
 enter_namespace() {
-	en_setuid=
+	en_keep= en_setuid=
 	if [ "$(id -u)" = 0 ]; then
 		# The stage's files become root's of the namespace; the caller
 		# (host root) keeps the right to remove them.
 		chown -R -h "${ns_uids%% *}:${ns_gids%% *}" "$stage" || die "--run-as-root: cannot give \"$stage\" to the namespace's root"
+		en_keep=--keep-caps
 		en_setuid='setpriv --reuid=0 --regid=0 --clear-groups --'
 	else
 		en_user=$(id -un 2>/dev/null || id -u)
@@ -157,13 +162,13 @@ enter_namespace() {
 	# The child tells when it is in its namespace; then its ids are mapped
 	# from outside, and it is told to go on. Root's child keeps its
 	# capabilities there (--keep-caps) to become uid 0 of it, which is no
-	# id it had.
+	# id it had; another user's child is uid 0 there once mapped.
 	mkfifo "$work/ns-ready" "$work/ns-go"
-	# shellcheck disable=SC2086 # en_setuid is words or nothing
-	# (An asynchronous list's stdin is /dev/null unless redirected: the
-	# stage's stdin, the base image, goes through fd 3.)
+	# An asynchronous list's stdin is /dev/null unless redirected: the
+	# stage's stdin, the base image, goes through fd 3.
 	{
-		(cd -- "$stage" && exec unshare --user --keep-caps sh -c 'echo >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
+		# shellcheck disable=SC2086 # en_keep and en_setuid are words or nothing
+		(cd -- "$stage" && exec unshare --user $en_keep sh -c 'echo >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
 			sh "$work/ns-ready" "$work/ns-go" $en_setuid "$@") <&3 3<&- &
 	} 3<&0
 	en_pid=$!
@@ -171,8 +176,8 @@ enter_namespace() {
 	if map_ids "$en_pid"; then
 		echo go >"$work/ns-go"
 	else
+		# It waits to open ns-go: the signal ends it there.
 		kill "$en_pid" 2>/dev/null
-		echo stop >"$work/ns-go" &
 		wait "$en_pid" 2>/dev/null
 		die "--run-as-root: cannot map the ids of the script's user namespace ($ns_uids; $ns_gids)"
 	fi
