@@ -41,6 +41,13 @@
 //	docker-start
 //	    starts (or reuses) this test binary's Docker engine and sets
 //	    $DOCKER_HOST.
+//	subids USER START:COUNT
+//	    gives USER that subordinate id range in /etc/subuid and
+//	    /etc/subgid until the script ends (root only; scripts that do it
+//	    take turns).
+//
+// Conditions: [real:NAME] (the component is usable, see Need) and [root]
+// (the tests run as root).
 //
 // Further command sets, added to a package's Params where it needs them
 // (each documented in its file):

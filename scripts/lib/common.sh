@@ -67,13 +67,15 @@ abs_path() {
 }
 
 # make_work DIR creates the script's temporary directory inside DIR and
-# removes it on every exit. Workflows that chmod or fakeroot files inside
-# it make them writable again first.
+# removes it on every exit, with $work_also when a workflow sets it (a
+# second temporary directory elsewhere). Workflows that chmod or fakeroot
+# files inside them make them writable again first.
 make_work() {
 	# Its name is canonical: tools given paths inside it print them as given.
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
-	trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+	work_also=
+	trap 'chmod -R u+w "$work" ${work_also:+"$work_also"} 2>/dev/null; rm -rf "$work" ${work_also:+"$work_also"}' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 }
