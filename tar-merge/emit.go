@@ -113,7 +113,7 @@ func (em *emitter) entry(name string, ino *inode) error {
 
 func (em *emitter) header(hdr *tar.Header) error {
 	if err := em.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("writing %q: %w", hdr.Name, err)
+		return fmt.Errorf("writing %s: %w", errdefs.Quote(hdr.Name), err)
 	}
 	return nil
 }
@@ -122,14 +122,14 @@ func (em *emitter) content(name string, loc location) error {
 	src := em.sources[loc.layer]
 	r, err := src.reader(loc)
 	if err != nil {
-		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
+		return fmt.Errorf("layer %d: reading %s again: %w", loc.layer+1, errdefs.Quote(name), err)
 	}
 	n, err := io.CopyBuffer(em.tw, io.LimitReader(cli.ContextReader(em.ctx, r), loc.size), em.buf)
 	if err == nil && n < loc.size {
 		err = fmt.Errorf("%d of %d bytes: %w", n, loc.size, errdefs.ErrChanged)
 	}
 	if err != nil {
-		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
+		return fmt.Errorf("layer %d: reading %s again: %w", loc.layer+1, errdefs.Quote(name), err)
 	}
 	return nil
 }

@@ -138,7 +138,7 @@ func drain(r io.Reader, buf []byte) error {
 func readError(err error, last string) error {
 	after := "at its first entry"
 	if last != "" {
-		after = fmt.Sprintf("in or after entry %q", last)
+		after = "in or after entry " + errdefs.Quote(last)
 	}
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):

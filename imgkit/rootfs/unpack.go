@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -113,7 +114,7 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 			return err
 		}
 		if err := u.apply(e, tr); err != nil {
-			return fmt.Errorf("entry %q: %w", hdr.Name, err)
+			return fmt.Errorf("entry %s: %w", errdefs.Quote(hdr.Name), errdefs.CutPaths(err))
 		}
 	}
 	// The digest is checked when the reader reaches its end.

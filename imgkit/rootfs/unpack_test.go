@@ -3,6 +3,7 @@ package rootfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +176,26 @@ func TestUnpackRefusesAttacks(t *testing.T) {
 				t.Errorf("a file escaped the root")
 			}
 		})
+	}
+}
+
+// TestUnpackErrorCutsLongNames: a 70 KB entry name the file system refuses
+// gives a one-line error of a few hundred bytes, not 140 KB (the name
+// once as the entry, once in the system call's path).
+func TestUnpackErrorCutsLongNames(t *testing.T) {
+	long := strings.Repeat("a", 70000)
+	img := imageOf(t, spec(fmt.Sprintf(`f 0644 0:0 %s "x"`, long)))
+	dir := filepath.Join(t.TempDir(), "root")
+	must(t, os.Mkdir(dir, 0o755))
+	_, err := Unpack(context.Background(), img, dir, UnpackOptions{})
+	if err == nil {
+		t.Fatal("Unpack succeeded")
+	}
+	if n := len(err.Error()); n > 1000 {
+		t.Errorf("a %d-byte error: %.300s…", n, err)
+	}
+	if !strings.Contains(err.Error(), "…(70000 bytes)") || !strings.Contains(err.Error(), "file name too long") {
+		t.Errorf("the error lost the name's length or the cause: %.600s", err)
 	}
 }
 

@@ -19,7 +19,8 @@
 //     parent that is not a directory, and a hardlink must name something
 //     that exists already and is not a directory.
 //
-// Errors are *Error values naming the entry; they wrap
+// Errors are *Error values naming the entry (names longer than
+// errdefs.MaxQuoted bytes are cut, with their length, by errdefs.Quote); they wrap
 // errdefs.ErrUnsafeEntry (an entry that could write outside the root or is
 // of a refused type) or errdefs.ErrInvalidInput (an entry that cannot be
 // applied). Callers add the layer: "layer 2 sha256:…: unsafe entry

@@ -79,9 +79,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Class == errdefs.ErrUnsafeEntry {
-		return fmt.Sprintf("unsafe entry %q: %s", e.Name, e.Reason)
+		return fmt.Sprintf("unsafe entry %s: %s", errdefs.Quote(e.Name), e.Reason)
 	}
-	return fmt.Sprintf("entry %q: %s", e.Name, e.Reason)
+	return fmt.Sprintf("entry %s: %s", errdefs.Quote(e.Name), e.Reason)
 }
 
 func (e *Error) Unwrap() error { return e.Class }
@@ -146,7 +146,7 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 	case tar.TypeLink:
 		e.Kind = Hardlink
 		if e.Link, ok = CleanName(hdr.Linkname); !ok {
-			return e, unsafe(hdr, "hardlink to %q, outside the root", hdr.Linkname)
+			return e, unsafe(hdr, "hardlink to %s, outside the root", errdefs.Quote(hdr.Linkname))
 		}
 		if e.Link == "" {
 			return e, unsafe(hdr, "hardlink to the root directory")
@@ -179,7 +179,7 @@ func classifyWhiteout(e Entry, hdr *tar.Header, dir, base string) (Entry, error)
 	default:
 		name := base[len(WhiteoutPrefix):]
 		if name == "" || name == "." || name == ".." {
-			return e, unsafe(hdr, "whiteout names %q, outside its directory", name)
+			return e, unsafe(hdr, "whiteout names %s, outside its directory", errdefs.Quote(name))
 		}
 		e.Kind, e.Path = Whiteout, path.Join(dir, name)
 	}
@@ -219,9 +219,9 @@ func CheckPlace(e Entry, v View) error {
 			switch k {
 			case Dir:
 			case Symlink:
-				return unsafe(hdr, "its parent %q is a symlink", parent)
+				return unsafe(hdr, "its parent %s is a symlink", errdefs.Quote(parent))
 			default:
-				return invalid(hdr, "its parent %q is a %s, not a directory", parent, k)
+				return invalid(hdr, "its parent %s is a %s, not a directory", errdefs.Quote(parent), k)
 			}
 		}
 	}
@@ -229,9 +229,9 @@ func CheckPlace(e Entry, v View) error {
 		k, ok := v.Lookup(e.Link)
 		switch {
 		case !ok:
-			return unsafe(hdr, "hardlink to %q, which does not exist (yet)", e.Link)
+			return unsafe(hdr, "hardlink to %s, which does not exist (yet)", errdefs.Quote(e.Link))
 		case k == Dir:
-			return unsafe(hdr, "hardlink to the directory %q", e.Link)
+			return unsafe(hdr, "hardlink to the directory %s", errdefs.Quote(e.Link))
 		}
 	}
 	return nil

@@ -130,6 +130,36 @@ func TestAcceptedEntries(t *testing.T) {
 	}
 }
 
+// TestLongNamesCutInErrors: a refused entry with a 70 KB name gives an
+// error line of a few hundred bytes that still says how long the name was.
+func TestLongNamesCutInErrors(t *testing.T) {
+	long := strings.Repeat("a", 70000)
+	for _, tc := range []struct {
+		name string
+		hdr  *tar.Header
+	}{
+		{"LeavesTheRoot", hdr(tar.TypeReg, "../"+long, "")},
+		{"HardlinkOutside", hdr(tar.TypeLink, long, "../"+long)},
+		{"ParentSymlink", hdr(tar.TypeReg, "abs/"+long, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := Classify(tc.hdr, Options{})
+			if err == nil {
+				err = CheckPlace(e, lower)
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if n := len(err.Error()); n > 3*errdefs.MaxQuoted {
+				t.Errorf("a %d-byte error: %.300s…", n, err)
+			}
+			if !strings.Contains(err.Error(), "bytes)") {
+				t.Errorf("the error does not give the name's length: %.300s", err)
+			}
+		})
+	}
+}
+
 func TestDirView(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
