@@ -45,7 +45,8 @@
 // bottom first, with its diff_id) and the entry: a name or hardlink
 // leaving the root through "..", an entry (or whiteout, or opaque marker)
 // below a symlink, a hardlink to a path that does not exist yet or to a
-// directory, a whiteout naming a path outside its directory, character
+// directory, a whiteout naming a path outside its directory, an entry
+// below a directory named like a whiteout (".wh.x/y"), character
 // and block devices unless --allow-devices, a size larger than what the
 // layer holds, an unknown type flag. A truncated layer, or one whose bytes
 // do not hash to the config's diff_id, stops it too.

@@ -151,6 +151,7 @@ func TestUnpackRefusesAttacks(t *testing.T) {
 		{"HardlinkToDirectory", []string{spec("d 0755 0:0 ./d", "h 0 0:0 ./x ./d")}, errdefs.ErrUnsafeEntry, "directory"},
 		{"Device", []string{spec("c 0666 0:0 ./dev/null 1:3")}, errdefs.ErrUnsafeEntry, "devices are refused"},
 		{"WhiteoutDotDot", []string{spec(`f 0 0:0 ./.wh.. ""`)}, errdefs.ErrUnsafeEntry, "outside its directory"},
+		{"WhiteoutAsParent", []string{spec(`f 0644 0:0 ./ok/.wh.file/x "x"`)}, errdefs.ErrUnsafeEntry, "named like a whiteout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			top := t.TempDir()

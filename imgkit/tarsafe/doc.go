@@ -9,7 +9,10 @@
 //     refused), recognises whiteouts (".wh.NAME" hides NAME,
 //     ".wh..wh..opq" makes its directory opaque; a whiteout naming a path
 //     outside its directory is refused; other ".wh..wh." names are aufs
-//     metadata and ignored, as Docker does), refuses unknown type flags,
+//     metadata and ignored with what is below them, as Docker does;
+//     an entry below a directory named like a whiteout, ".wh.../x" or
+//     "d/.wh..wh..opq/x", is refused, since it would imply that
+//     directory), refuses unknown type flags,
 //     device nodes unless Options.AllowDevices, absurd sizes, symlinks with
 //     no target, and hardlink targets outside the root.
 //   - CheckPlace looks at the entry against what already exists (a View of

@@ -122,6 +122,12 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 	}
 	dir, base := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
+	switch parent, aufs := whiteoutParent(dir); {
+	case aufs:
+		return e, nil // inside aufs metadata: skipped with it
+	case parent != "":
+		return e, unsafe(hdr, "its parent %s is named like a whiteout", errdefs.Quote(parent))
+	}
 	if strings.HasPrefix(base, WhiteoutPrefix) {
 		return classifyWhiteout(e, hdr, dir, base)
 	}
@@ -184,6 +190,27 @@ func classifyWhiteout(e Entry, hdr *tar.Header, dir, base string) (Entry, error)
 		e.Kind, e.Path = Whiteout, path.Join(dir, name)
 	}
 	return e, nil
+}
+
+// whiteoutParent looks at the directories of a clean path: aufs is true
+// when one is aufs metadata (".wh..wh.plnk"; Docker skips it and what it
+// holds), else parent is the first one named like a whiteout (".wh.x",
+// ".wh..wh..opq"), which an entry may not imply: it would become a
+// directory that readers of the layer take for a whiteout.
+func whiteoutParent(dir string) (parent string, aufs bool) {
+	if !strings.Contains(dir, WhiteoutPrefix) {
+		return "", false
+	}
+	for i, part := range strings.Split(dir, "/") {
+		switch {
+		case part != WhiteoutOpaque && strings.HasPrefix(part, WhiteoutMeta):
+			return "", true
+		case strings.HasPrefix(part, WhiteoutPrefix):
+			parts := strings.SplitN(dir, "/", i+2)
+			return strings.Join(parts[:i+1], "/"), false
+		}
+	}
+	return "", false
 }
 
 // View is what exists in the tree being built, lower layers included.
