@@ -22,10 +22,19 @@
 //     parent that is not a directory, and a hardlink must name something
 //     that exists already and is not a directory.
 //
-// Errors are *Error values naming the entry (names longer than
-// errdefs.MaxQuoted bytes are cut, with their length, by errdefs.Quote); they wrap
-// errdefs.ErrUnsafeEntry (an entry that could write outside the root or is
-// of a refused type) or errdefs.ErrInvalidInput (an entry that cannot be
-// applied). Callers add the layer: "layer 2 sha256:…: unsafe entry
-// "../etc/passwd": leaves the root".
+// Reader reads the layer itself, for those rules to look at: it is
+// archive/tar's Reader, except that a sparse file is read as stored (its
+// data fragments, with the map that places them; holes are never
+// expanded, so a small layer holding a terabyte of holes costs nothing to
+// read or to skip) and that the bytes a layer expands to, holes counted,
+// are bounded (Options.Expanded, DefaultMaxExpanded): a sparse or
+// decompression bomb stops at the bound with an error naming the entry.
+//
+// Errors are *Error values naming the entry (a name longer than
+// errdefs.MaxQuoted bytes is cut, with its length, by errdefs.Quote); they
+// wrap errdefs.ErrUnsafeEntry (an entry that could write outside the root
+// or is of a refused type), errdefs.ErrInvalidInput (an entry that cannot
+// be applied) or errdefs.ErrTooLarge (past the bound). Callers add the
+// layer: "layer 2 sha256:…: unsafe entry "../etc/passwd": leaves the
+// root".
 package tarsafe

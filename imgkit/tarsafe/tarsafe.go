@@ -48,6 +48,13 @@ const (
 // corrupted or hostile size field is caught before anything trusts it.
 const DefaultMaxSize = 1 << 40
 
+// DefaultMaxExpanded is the bound on the bytes a layer read through
+// Reader may expand to unless Options say otherwise: 64 GiB, far above
+// real layers (which rarely reach 10 GiB), far below what fills a disk or
+// takes hours to read; a 30 KB layer can hold a sparse file of a terabyte,
+// a gzip or zstd layer a thousand or more times its size.
+const DefaultMaxExpanded = 64 << 30
+
 // Options relax or tighten the rules.
 type Options struct {
 	// AllowDevices accepts character and block devices.
@@ -55,6 +62,10 @@ type Options struct {
 	// MaxSize is the largest regular file accepted; 0 means DefaultMaxSize.
 	// A caller that knows how many bytes the layer has left passes that.
 	MaxSize int64
+	// Expanded bounds what a Reader reads: the uncompressed tar, with
+	// the holes of its sparse files counted. Max 0 means
+	// DefaultMaxExpanded; Flag names what sets it, for the error.
+	Expanded errdefs.Bound
 }
 
 // Entry is a classified header.
