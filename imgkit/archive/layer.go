@@ -66,6 +66,10 @@ func (l *Layer) Open() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", errdefs.Quote(l.Member), err)
 	}
+	v.out = v.dec
+	if kind != compress.None {
+		v.out = compress.Bounded(v.dec, l.a.opts.Expanded)
+	}
 	return v, nil
 }
 
@@ -104,6 +108,7 @@ type verifier struct {
 	l      *Layer
 	stored *bufio.Reader
 	dec    io.ReadCloser
+	out    io.Reader // dec, within the archive's bound when compressed
 	diff   hash.Hash
 	blob   hash.Hash // of the stored bytes; nil when stored uncompressed
 	err    error     // sticky result once EOF is reached
@@ -113,14 +118,14 @@ func (v *verifier) Read(p []byte) (int, error) {
 	if v.err != nil {
 		return 0, v.err
 	}
-	n, err := v.dec.Read(p)
+	n, err := v.out.Read(p)
 	v.diff.Write(p[:n])
 	switch {
 	case err == io.EOF:
 		v.err = v.finish()
 		return n, v.err
 	case err != nil:
-		v.err = fmt.Errorf("decompressing %s: %v: %w", errdefs.Quote(v.l.Member), err, errdefs.ErrInvalidInput)
+		v.err = decompressError("decompressing "+errdefs.Quote(v.l.Member), err)
 		return n, v.err
 	}
 	return n, nil
