@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"dockertools.dev/imgkit/cli"
@@ -74,7 +75,11 @@ func (sc *storeCache) wrap(l layer, paths []string) layer {
 		return l
 	}
 	cl := &cachedStoreLayer{layer: l, sc: sc, key: sc.key(paths)}
-	if known, ok := sc.c.Layer(cl.key); ok {
+	known, err := sc.c.Layer(cl.key)
+	if errors.Is(err, layercache.ErrBadRecord) {
+		sc.o.Debugf("%v; store paths %q are packed and recorded again", err, paths)
+	}
+	if err == nil {
 		cl.known = &known
 		if blobs := sc.held[known.DiffID]; len(blobs) > 0 {
 			cl.ref = &layerstream.Ref{DiffID: known.DiffID, Size: known.Size, Blobs: blobs}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/pyjson"
 )
@@ -29,7 +30,7 @@ func readJSONObject(file, what string) (*pyjson.Object, error) {
 		return nil, fmt.Errorf("reading %s %q: %w", what, file, errdefs.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s %q: %w", what, file, unwrapPath(err))
+		return nil, fmt.Errorf("reading %s %q: %w", what, file, cli.PathCause(err))
 	}
 	v, err := pyjson.Parse(data)
 	if err != nil {

@@ -14,14 +14,9 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/pyjson"
 )
-
-// runtimeLayerLimit is the layer count beyond which runtimes refuse an image:
-// overlayfs stacks about 128 lower directories, and Docker 20.10 here loads
-// 125 layers and refuses 126 ("max depth exceeded"), as the layered
-// workflow tests measure.
-const runtimeLayerLimit = 125
 
 type command struct {
 	cli.Common
@@ -68,8 +63,8 @@ func (c *command) plan() (*plan, error) {
 	if c.MaxLayers < 1 {
 		return nil, cli.Usagef("--max-layers %d: an image needs at least one layer", c.MaxLayers)
 	}
-	if c.MaxLayers > runtimeLayerLimit {
-		return nil, cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, runtimeLayerLimit)
+	if c.MaxLayers > oci.RuntimeLayerLimit {
+		return nil, cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, oci.RuntimeLayerLimit)
 	}
 	conf := &nixConf{}
 	p := &plan{inherit: c.InheritConfig}

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // tarBlobs stores an OCI layout in a tar. A tar header needs the blob's
@@ -110,7 +112,7 @@ type dirBlobs struct {
 func newDirBlobs(dir string) (*dirBlobs, error) {
 	d := &dirBlobs{dir: dir}
 	if err := os.MkdirAll(d.blobDir(), 0o755); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("writing %s: %w", dir, cli.PathCause(err))
 	}
 	return d, nil
 }
@@ -146,7 +148,7 @@ func (d *dirBlobs) newBlob() (*pendingBlob, error) {
 		}
 		if err != nil {
 			os.Remove(f.Name())
-			return fmt.Errorf("writing blob %s: %w", digest, unwrapPath(err))
+			return fmt.Errorf("writing blob %s: %w", digest, cli.PathCause(err))
 		}
 		return nil
 	}
@@ -209,17 +211,9 @@ func checkDirTarget(dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("-o %q: %w", dir, unwrapPath(err))
+		return fmt.Errorf("-o %q: %w", dir, cli.PathCause(err))
 	case len(entries) > 0:
 		return fmt.Errorf("-o %q: the directory is not empty; the layout is written to a new or empty directory: %w", dir, fs.ErrExist)
 	}
 	return nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

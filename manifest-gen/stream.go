@@ -30,7 +30,7 @@ func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*stre
 		if errors.Is(err, fs.ErrNotExist) {
 			err = errdefs.ErrNotFound
 		}
-		return nil, fmt.Errorf("reading the layer stream %q: %w", file, unwrapPath(err))
+		return nil, fmt.Errorf("reading the layer stream %q: %w", file, cli.PathCause(err))
 	}
 	s := &streamInput{name: file, close: f.Close}
 	if file == "-" {

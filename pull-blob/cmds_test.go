@@ -31,7 +31,7 @@ import (
 
 // testCommands are this package's script commands:
 //
-//	oci-image [-platform OS/ARCH[/VARIANT]]... [-compress C[,C...]] [-layers N] [-layer-size BYTES] [-docker] [-push] DEST
+//	oci-image [-platform OS/ARCH[/VARIANT]]... [-compress C[,C...]] [-layers N] [-layer-size BYTES] [-docker] [-nest N] [-push] DEST
 //	    writes an OCI image layout DEST (tag "latest"), or with -push
 //	    pushes to the registry reference DEST with go-containerregistry
 //	    (skopeo 1.9 cannot push an index from a layout), a busybox image per
@@ -40,6 +40,8 @@ import (
 //	    from OS/ARCH"); Cmd is busybox cat /etc/message. Layer i is
 //	    compressed with the (i mod n)th of C (gzip, zstd or none). Several
 //	    platforms make an image index. -docker uses Docker's media types.
+//	    -nest N wraps the result in N more indexes, each with one entry
+//	    without a platform.
 //	    -bad-diffid N gives layer N a wrong diff_id in the config.
 //	    Sets $LAYOUT_DIGEST (what "latest" points at) and, per platform,
 //	    $CONFIG_OS_ARCH[_VARIANT] (the config digest).
@@ -81,6 +83,7 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 	var layers int
 	var size int64
 	var docker, push bool
+	var nest int
 	badDiffID := -1
 	rest := parseFlags(ts, "oci-image", args, func(fs *flag.FlagSet) {
 		fs.Var(&platforms, "platform", "")
@@ -90,6 +93,7 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 		fs.BoolVar(&docker, "docker", false, "")
 		fs.BoolVar(&push, "push", false, "")
 		fs.IntVar(&badDiffID, "bad-diffid", -1, "")
+		fs.IntVar(&nest, "nest", 0, "")
 	})
 	if len(rest) != 1 {
 		ts.Fatalf("usage: oci-image [flags] DEST")
@@ -123,6 +127,15 @@ func cmdOCIImage(ts *testscript.TestScript, neg bool, args []string) {
 			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plats[i]}})
 		}
 		top = idx
+	}
+	for range nest {
+		// One more index around, whose one entry (the index or image
+		// so far) has no platform.
+		outer := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: top.(mutate.Appendable)})
+		if docker {
+			outer = mutate.IndexMediaType(outer, types.DockerManifestList)
+		}
+		top = outer
 	}
 	if push {
 		ref, err := name.ParseReference(rest[0])

@@ -35,8 +35,12 @@
 // Docker image manifest v2 schema 2 and OCI image manifests are read; so
 // are Docker manifest lists and OCI image indexes, from which the image for
 // --os, --arch and --variant is chosen (default: linux, the host's
-// architecture, any variant; arm64 and arm64/v8 are the same). When the
-// list has no such image, the error lists the platforms it has. Layers may
+// architecture, any variant; arm64 and arm64/v8 are the same). A list may
+// hold lists (a nested index): when it has no image for the platform
+// itself, the lists it holds for that platform, or without a platform, are
+// searched in order, as go-containerregistry, skopeo and containerd do (up
+// to 8 of them). When no image is found, the error lists the platforms the
+// list and the lists in it offer. Layers may
 // be gzip, zstd or uncompressed. Docker's schema 1 manifests (no content
 // digests for their configs) and foreign layers are refused.
 //

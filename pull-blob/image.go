@@ -52,7 +52,9 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		if err != nil {
 			return nil, fmt.Errorf("manifest list %s@%s: %v: %w", ref.Context(), m.Digest, err, errdefs.ErrInvalidInput)
 		}
-		d, err := registry.SelectPlatform(idx, p)
+		d, err := registry.ChooseImage(idx, p, func(d v1.Descriptor) (*v1.IndexManifest, error) {
+			return nestedList(ctx, o, client, ref.Context(), d)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("%s@%s: %w", ref.Context(), m.Digest, err)
 		}
@@ -104,6 +106,23 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		img.layers = append(img.layers, layer{index: i, desc: d, kind: kind, diffID: img.diffIDs[i]})
 	}
 	return img, nil
+}
+
+// nestedList fetches a manifest list named in a manifest list.
+func nestedList(ctx context.Context, o *cli.IO, client *registry.Client, repo name.Repository, d v1.Descriptor) (*v1.IndexManifest, error) {
+	o.Debugf("nested manifest list %s", d.Digest)
+	m, err := client.Manifest(ctx, repo.Digest(d.Digest.String()))
+	if err != nil {
+		return nil, err
+	}
+	if !m.IsIndex() {
+		return nil, fmt.Errorf("%s@%s: listed as a manifest list, it is %s: %w", repo, d.Digest, m.MediaType, errdefs.ErrInvalidInput)
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return nil, fmt.Errorf("manifest list %s@%s: %v: %w", repo, m.Digest, err, errdefs.ErrInvalidInput)
+	}
+	return idx, nil
 }
 
 // dockerLayerZstd is what Docker (since 23) labels a zstd layer in a

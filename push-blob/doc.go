@@ -25,7 +25,11 @@
 //     layers without bytes whose blob the registry is known to hold.
 //
 // The image config is pushed verbatim, so the image ID stays its digest;
-// for a stream it must list exactly the stream's diff_ids.
+// for a stream it must list exactly the stream's diff_ids. An image of more
+// than 125 layers, the most runtimes accept (see manifest-gen --max-layers),
+// is refused: an archive's before anything is sent, a stream's when its
+// 126th layer arrives (the layers before it may be uploaded by then, and
+// stay unreferenced; nothing is tagged).
 //
 // # What is uploaded
 //
@@ -39,6 +43,10 @@
 // its manifest and config are read first). A blob the registry lacks is
 // mounted from another repository of the same registry when one is known
 // to hold it: where the cache saw it last, or a --mount-from repository.
+// A blob is referred to only when the registry holds it at the size its
+// source gives (the HEAD response's Content-Length, asked again after a
+// mount): one it holds at another size, or without saying which, is not
+// (a warning says so), and the next one is asked for.
 //
 // Only when none of them is in the registry are the layer's bytes read:
 // pushed as they are when the input stores them as asked (after checking
@@ -83,7 +91,21 @@
 // blob it compressed (only its own: a blob found in a registry may come
 // from another compressor), and per registry and blob a repository that
 // holds it, for mounts. A record is a hint the registry confirms: a blob
-// the cache names but the registry lacks is compressed and uploaded.
+// the cache names but the registry lacks, or holds at another size, is
+// compressed and uploaded. Each record carries a checksum of itself
+// (docs/formats.md §5): one that does not verify (edited, cut short, or
+// written by an older version without a checksum) is ignored, -v says so,
+// and the layer is compressed so that the record is written again (also
+// when the tag's image has the blob); so is a record whose blob the
+// registry holds at another size.
+//
+// --verify-cache does not take the cache's word at all: every layer whose
+// blob the cache knows is compressed again and the record checked against
+// the result; a record that disagrees is warned about and replaced. That
+// costs what a push without the cache costs, and uploads nothing more. A
+// reference layer has no bytes to check, so --verify-cache refuses it.
+// Mount sources stay hints: the registry checks a mounted blob's digest,
+// and its size is asked.
 //
 // # Credentials, retries, resuming
 //
@@ -112,8 +134,9 @@
 // # Exit status
 //
 // 0 when the manifest is in the registry under the tag; 1 when the push
-// fails (bad input, a digest mismatch, a reference layer the registry does
-// not hold, a registry error, refused credentials); 2 for a usage error.
+// fails (bad input, more than 125 layers, a digest mismatch, a reference
+// layer the registry does not hold, a registry error, refused credentials);
+// 2 for a usage error.
 // Errors are one line on stderr. Blobs uploaded before a failure stay in
 // the registry, unreferenced (they are content-addressed: a retry finds
 // them); the tag never points at a partial image.

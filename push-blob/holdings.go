@@ -117,7 +117,7 @@ func contains(blobs []layerstream.Blob, b layerstream.Blob) bool {
 }
 
 // listPresent prints the tag's holdings whose blobs the registry does
-// hold (each is asked for), for layer-pack --reuse.
+// hold at the manifest's size (each is asked for), for layer-pack --reuse.
 func listPresent(ctx context.Context, o *cli.IO, client *registry.Client, tag name.Tag, jobs int) error {
 	held, err := tagHoldings(ctx, o, client, tag)
 	if err != nil {
@@ -139,13 +139,13 @@ func listPresent(ctx context.Context, o *cli.IO, client *registry.Client, tag na
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				has, err := p.HasBlob(ctx, b.Digest)
+				held, size, err := p.StatBlob(ctx, b.Digest)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
-				if has {
+				if held && size == b.Size {
 					present[d] = append(present[d], b)
 				}
 			}()

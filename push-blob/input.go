@@ -46,8 +46,11 @@ type image struct {
 	// randomAccess: holding a layer costs nothing (an archive); a
 	// stream's layers are spooled, so only --jobs are held at once.
 	randomAccess bool
-	produce      func(ctx context.Context, send func(*pushLayer) error) ([]byte, error)
-	close        func()
+	// layers is the number of layers when known before they are read
+	// (an archive), else 0 (a stream: its reader checks as they come).
+	layers  int
+	produce func(ctx context.Context, send func(*pushLayer) error) ([]byte, error)
+	close   func()
 }
 
 // openImage opens the input: a layer stream (its first member is a layer
@@ -152,7 +155,7 @@ func archiveImage(a *archive.Archive, img *archive.Image, display string) *image
 		}
 		return img.ConfigBytes, nil
 	}
-	return &image{name: display, randomAccess: true, produce: produce, close: func() { a.Close() }}
+	return &image{name: display, randomAccess: true, layers: len(img.Layers), produce: produce, close: func() { a.Close() }}
 }
 
 // notFound words an error opening a file.
@@ -160,12 +163,5 @@ func notFound(name string, err error) error {
 	if os.IsNotExist(err) {
 		return fmt.Errorf("%q: %w", name, errdefs.ErrNotFound)
 	}
-	return fmt.Errorf("%q: %w", name, unwrapPath(err))
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
+	return fmt.Errorf("%q: %w", name, cli.PathCause(err))
 }

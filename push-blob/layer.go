@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layercache"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
 )
@@ -22,14 +24,22 @@ import (
 // as asked, else compressed into a temporary file (which gives the digest
 // to ask for once more) and uploaded from it.
 func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob, error) {
-	tried := map[string]bool{}
-	for _, c := range ps.candidates(l) {
-		if tried[c.blob.Digest] {
+	if l.ref != nil && ps.opts.verifyCache {
+		return layerstream.Blob{}, fmt.Errorf("a reference layer (layer-pack --reuse) has no bytes to check the layer cache with (--verify-cache): pack it without --reuse: %w", errdefs.ErrInvalidInput)
+	}
+	rec := ps.cacheRecord(l)
+	tried := map[layerstream.Blob]bool{}
+	for _, c := range ps.candidates(l, rec) {
+		if tried[c.blob] {
 			continue
 		}
-		tried[c.blob.Digest] = true
-		ok, err := ps.ensure(ctx, c.blob)
-		if err != nil {
+		tried[c.blob] = true
+		ok, err := ps.ensure(ctx, c.blob, c.from)
+		if errors.Is(err, errOtherSize) && c.from == fromCache {
+			rec.check = true // the record is wrong: compress, and replace it
+			break
+		}
+		if err != nil && !errors.Is(err, errOtherSize) {
 			return layerstream.Blob{}, err
 		}
 		if ok {
@@ -56,16 +66,45 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 	}
 	defer f.Close()
 	if c := ps.opts.cache; c != nil && kind != compress.None {
+		if rec.ok && rec.blob != b {
+			ps.o.Logf("warning: layer %d: the layer cache says %s (%d bytes), compressing the layer gives %s (%d bytes); the record is replaced", l.index, rec.blob.Digest, rec.blob.Size, b.Digest, b.Size)
+		}
 		if err := c.PutBlob(l.diffID, kind, b); err != nil {
 			ps.o.Logf("warning: %v", err)
 		}
 	}
-	if !tried[b.Digest] {
-		if ok, err := ps.ensure(ctx, b); err != nil || ok {
+	if !tried[b] {
+		ok, err := ps.ensure(ctx, b, "compressed")
+		if (err != nil && !errors.Is(err, errOtherSize)) || ok {
 			return b, err
 		}
 	}
 	return b, ps.upload(ctx, l.index, b, io.NewSectionReader(f, 0, b.Size))
+}
+
+// cached is what the layer cache says of a layer's blob in the asked
+// compression: ok when a record verified. check asks for the layer to be
+// compressed even when a blob of it is known elsewhere, so that the
+// record is checked or written again: the record is there but does not
+// verify, the registry holds its blob at another size, or --verify-cache.
+type cached struct {
+	blob      layerstream.Blob
+	ok, check bool
+}
+
+const fromCache = "layer cache"
+
+func (ps *pusher) cacheRecord(l *pushLayer) cached {
+	c := ps.opts.cache
+	if c == nil || l.ref != nil {
+		return cached{}
+	}
+	b, err := c.Blob(l.diffID, ps.opts.kind)
+	if errors.Is(err, layercache.ErrBadRecord) {
+		ps.o.Debugf("layer %d: %v; the layer is compressed and the record written again", l.index, err)
+		return cached{check: true}
+	}
+	return cached{blob: b, ok: err == nil, check: err == nil && ps.opts.verifyCache}
 }
 
 // candidate is a stored form of a layer known without reading it, and
@@ -77,10 +116,11 @@ type candidate struct {
 
 // candidates lists, best first: a reference's blobs (the asked
 // compression first); the input's stored blob when it is stored as asked;
-// the blob the cache recorded for this compression recipe; the destination
-// tag's blob of the same layer and compression; and uncompressed, the
-// layer itself.
-func (ps *pusher) candidates(l *pushLayer) []candidate {
+// the blob the cache recorded for this compression recipe (unless
+// --verify-cache); the destination tag's blob of the same layer and
+// compression (unless the cache's record is to be checked, which takes
+// compressing the layer).
+func (ps *pusher) candidates(l *pushLayer, rec cached) []candidate {
 	kind := ps.opts.kind
 	mt := oci.LayerMediaType(kind)
 	var out []candidate
@@ -100,10 +140,11 @@ func (ps *pusher) candidates(l *pushLayer) []candidate {
 	if l.storedKind == kind && l.storedDigest != "" {
 		out = append(out, candidate{layerstream.Blob{MediaType: mt, Digest: l.storedDigest, Size: l.stored.Size()}, "as the input stores it"})
 	}
-	if c := ps.opts.cache; c != nil {
-		if b, ok := c.Blob(l.diffID, kind); ok {
-			out = append(out, candidate{b, "layer cache"})
-		}
+	if rec.check {
+		return out
+	}
+	if rec.ok {
+		out = append(out, candidate{rec.blob, fromCache})
 	}
 	for _, b := range ps.held[l.diffID] {
 		if b.MediaType == mt {
@@ -113,38 +154,73 @@ func (ps *pusher) candidates(l *pushLayer) []candidate {
 	return out
 }
 
-// ensure makes sure the registry holds blob b without uploading it: true
-// when it has it or a mount from another repository (the cache's record of
-// where it was seen, then --mount-from) brought it.
-func (ps *pusher) ensure(ctx context.Context, b layerstream.Blob) (bool, error) {
-	has, err := ps.p.HasBlob(ctx, b.Digest)
-	if err != nil || has {
-		if has {
+// errOtherSize: the registry holds a blob at another size than the one
+// known for it, or does not say which.
+var errOtherSize = errors.New("the registry holds the blob at another size")
+
+// ensure makes sure the registry holds blob b, at b's size, without
+// uploading it: true when it has it or a mount from another repository
+// (the cache's record of where it was seen, then --mount-from) brought it.
+// A blob the registry holds at another size (or without saying which) is
+// not referred to: a manifest must give a blob the registry's size. That
+// is a warning naming from (where b is known from, as -v says it) and
+// errOtherSize.
+func (ps *pusher) ensure(ctx context.Context, b layerstream.Blob, from string) (bool, error) {
+	held, size, err := ps.p.StatBlob(ctx, b.Digest)
+	if err != nil || held {
+		if err == nil {
+			err = ps.sizeAgrees(b, size, from)
+		}
+		if err == nil {
 			ps.stats.add(func(s *stats) { s.present++ })
 		}
-		return has, err
+		return err == nil, err
 	}
-	for _, from := range ps.mountSources(b.Digest) {
-		mounted, s, err := ps.p.Mount(ctx, b.Digest, from)
+	for _, repo := range ps.mountSources(b.Digest) {
+		mounted, s, err := ps.p.Mount(ctx, b.Digest, repo)
 		if err != nil {
 			return false, err
 		}
 		if s != nil {
 			ps.p.Cancel(s)
 		}
-		if mounted {
-			ps.o.Debugf("mounted %s from %s", b.Digest, from)
-			ps.stats.add(func(s *stats) { s.mounted++ })
-			return true, nil
+		if !mounted {
+			continue
 		}
+		// A mount's answer gives no size: ask.
+		if held, size, err = ps.p.StatBlob(ctx, b.Digest); err == nil && held {
+			err = ps.sizeAgrees(b, size, from)
+		}
+		if err != nil || !held {
+			return false, err
+		}
+		ps.o.Debugf("mounted %s from %s", b.Digest, repo)
+		ps.stats.add(func(s *stats) { s.mounted++ })
+		return true, nil
 	}
 	return false, nil
+}
+
+func (ps *pusher) sizeAgrees(b layerstream.Blob, size int64, from string) error {
+	if size == b.Size {
+		return nil
+	}
+	if size < 0 {
+		ps.o.Logf("warning: the registry does not give the size of %s (%s: %d bytes); it is not referred to", b.Digest, from, b.Size)
+	} else {
+		ps.o.Logf("warning: the registry holds %s as %d bytes, not %d (%s); it is not referred to", b.Digest, size, b.Size, from)
+	}
+	return errOtherSize
 }
 
 func (ps *pusher) mountSources(digest string) []string {
 	var from []string
 	if c := ps.opts.cache; c != nil {
-		if repo, ok := c.Source(ps.host, digest); ok && repo != ps.repo {
+		repo, err := c.Source(ps.host, digest)
+		if errors.Is(err, layercache.ErrBadRecord) {
+			ps.o.Debugf("%v; it is written again after the push", err)
+		}
+		if err == nil && repo != ps.repo {
 			from = append(from, repo)
 		}
 	}

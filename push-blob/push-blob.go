@@ -24,6 +24,7 @@ type command struct {
 	Dest             string   `name:"dest" required:"" placeholder:"REGISTRY/REPO[:TAG]" help:"Where to push: a repository with its registry host, and a tag (default latest)."`
 	LayerCompression string   `name:"layer-compression" enum:"gzip,zstd,none" default:"gzip" help:"How layers are stored in the registry: gzip (every client reads it), zstd or none. Layers the input already stores this way are pushed as they are."`
 	Cache            string   `name:"cache" placeholder:"DIR" help:"A layer cache directory (shared with layer-pack --cache; created if missing): compressed digests known there are asked for without compressing, and what this push learns is recorded."`
+	VerifyCache      bool     `name:"verify-cache" help:"Do not take the layer cache's word for a layer's compressed digest: compress the layer again and check the record (a wrong one is replaced). Costs what a push without the cache costs; refused for reference layers, which have no bytes to check."`
 	TagReuse         bool     `name:"tag-reuse" default:"true" negatable:"" help:"Take the blobs of layers the destination tag's current image has (same diff_id and compression) without compressing them again; --no-tag-reuse compresses every layer not known from the input or the cache."`
 	MountFrom        []string `name:"mount-from" sep:"none" placeholder:"REPO" help:"A repository of the same registry to mount missing blobs from before uploading them. Repeatable."`
 	ArchiveImage     string   `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
@@ -65,14 +66,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // pushOptions are the flags, checked.
 type pushOptions struct {
-	dest      name.Tag
-	repoName  string // the repository as the user wrote it, for the output
-	kind      compress.Kind
-	cache     *layercache.Cache
-	tagReuse  bool
-	mountFrom []name.Repository
-	jobs      int
-	chunk     int64
+	dest        name.Tag
+	repoName    string // the repository as the user wrote it, for the output
+	kind        compress.Kind
+	cache       *layercache.Cache
+	verifyCache bool
+	tagReuse    bool
+	mountFrom   []name.Repository
+	jobs        int
+	chunk       int64
 }
 
 // check validates the flags before anything is read or sent.
@@ -109,10 +111,14 @@ func (c *command) check() (*pushOptions, error) {
 	if c.ListPresent && (c.Input != "-" || c.Cache != "") {
 		return nil, cli.Usagef("--list-present reads no image and no cache")
 	}
+	if c.VerifyCache && c.Cache == "" {
+		return nil, cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
+	}
 	if c.Cache != "" {
 		if opts.cache, err = layercache.Open(c.Cache); err != nil {
 			return nil, err
 		}
+		opts.verifyCache = c.VerifyCache
 	}
 	if _, err := oci.ParseCompression(c.LayerCompression); err != nil {
 		return nil, &cli.UsageError{Err: err}

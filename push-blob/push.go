@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/registry"
@@ -48,6 +50,10 @@ func (s *stats) add(f func(*stats)) {
 const probeWorkers = 16
 
 func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts *pushOptions) (string, error) {
+	// A registry takes an image of any depth, and every pull of it fails.
+	if img.layers > oci.RuntimeLayerLimit {
+		return "", fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", img.name, img.layers, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bar := registry.NewProgress(o.Stderr, "pushing", o.Quiet)
@@ -125,11 +131,13 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 		cancel() // the image is bad: stop what is being pushed
 	}
 	wg.Wait()
+	// A worker's failure cancels the producer: the worker's error, not the
+	// producer's cancellation, is the one that explains.
+	if firstErr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return "", firstErr
+	}
 	if err != nil {
 		return "", err
-	}
-	if firstErr != nil {
-		return "", firstErr
 	}
 	if count == 0 {
 		return "", fmt.Errorf("%s: the image has no layers", img.name)
@@ -146,8 +154,8 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) (string, error) {
 	cb := oci.ConfigDescriptor(config)
 	configBlob := layerstream.Blob{MediaType: cb.MediaType, Digest: string(cb.Digest), Size: cb.Size}
-	has, err := ps.ensure(ctx, configBlob)
-	if err != nil {
+	has, err := ps.ensure(ctx, configBlob, "the config")
+	if err != nil && !errors.Is(err, errOtherSize) {
 		return "", fmt.Errorf("the config: %w", err)
 	}
 	if !has {

@@ -26,5 +26,6 @@ func TestScripts(t *testing.T) {
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())
 	maps.Copy(p.Cmds, testkit.FrontCommands())
 	maps.Copy(p.Cmds, testkit.PushCommands())
+	maps.Copy(p.Cmds, cacheCommands())
 	testscript.Run(t, p)
 }

@@ -14,6 +14,7 @@ import (
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
 )
 
 // streamImage pushes a layer stream that carries its image config
@@ -37,6 +38,9 @@ func streamImage(r io.Reader, display string, closeInput func()) *image {
 			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", display, err)
+			}
+			if l.Index >= oci.RuntimeLayerLimit {
+				return nil, fmt.Errorf("%s: layer %d: more than the %d layers runtimes accept: %w", display, l.Index, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
 			}
 			pl := &pushLayer{index: l.Index, ref: l.Ref, size: l.Size}
 			if l.Ref != nil {

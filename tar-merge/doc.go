@@ -6,6 +6,8 @@
 //	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
 //	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
 //
+// Every mode also takes --max-expanded-bytes SIZE (see "Bombs" below).
+//
 // An IMAGE is a docker-archive (docker save, nixpkgs, manifest-gen) or an
 // OCI image layout in a tar, uncompressed or compressed with gzip, xz, zstd
 // or bzip2; its layers may be uncompressed, gzip or zstd. "-" is stdin,
@@ -41,14 +43,28 @@
 // it. Same input, same bytes; the output does not depend on how layers
 // were compressed.
 //
+// A file its layer stored as sparse (GNU tar --sparse: the old GNU format
+// or PAX 0.0, 0.1, 1.0) stays sparse: it is written in GNU's PAX 1.0
+// sparse format (records GNU.sparse.major=1, GNU.sparse.minor=0,
+// GNU.sparse.name, GNU.sparse.realsize; the ustar name
+// "DIR/GNUSparseFile.0/NAME"; the map, then the data, with the holes left
+// out), which GNU tar, bsdtar, Go's archive/tar (docker import) and
+// Python's tarfile read back with their holes. The map's fragments are
+// widened to whole 512-byte blocks, as GNU tar needs them. A tar reader
+// that knows no sparse format (busybox tar) extracts such an entry as a
+// file named GNUSparseFile.0/NAME holding the map and the data. Files
+// stored whole stay whole: holes are never guessed from zeros.
+//
 // Unsafe entries stop the run with an error naming the layer (1-based,
 // bottom first, with its diff_id) and the entry: a name or hardlink
 // leaving the root through "..", an entry (or whiteout, or opaque marker)
 // below a symlink, a hardlink to a path that does not exist yet or to a
-// directory, a whiteout naming a path outside its directory, character
+// directory, a whiteout naming a path outside its directory, an entry
+// below a directory named like a whiteout (".wh.x/y"), character
 // and block devices unless --allow-devices, a size larger than what the
-// layer holds, an unknown type flag. A truncated layer, or one whose bytes
-// do not hash to the config's diff_id, stops it too.
+// layer holds, an unknown type flag, a sparse map that does not account
+// for the bytes stored. A truncated layer, or one whose bytes do not hash
+// to the config's diff_id, stops it too; so does one past the bound below.
 //
 // Memory grows with the number of paths (about half a kilobyte each),
 // never with the bytes; nothing is unpacked to disk. Pass one reads every layer once, hashing it and
@@ -100,16 +116,42 @@
 // --snapshot FILE packs what changed since (build-image --run-as-root runs
 // both inside a user namespace). Nothing goes to stdout.
 //
+// A sparse file is written as holes: its data where its map says, then
+// the file is extended to its size. When an entry stops the run, DIR keeps
+// what the layers applied before it, and nothing of that entry (a file cut
+// short is removed); build-image discards DIR then.
+//
 // --store-paths prints the store paths (/nix/store/NAME) that the image's
 // file system holds once its layers are applied, one per line, sorted: the
 // paths a new layer on this image can leave out.
+//
+// # Bombs
+//
+// A few kilobytes of layer can stand for terabytes: a sparse file of
+// 1000 GiB is a 10 KB tar; zstd shrinks a gigabyte of zeros to a few
+// kilobytes. --max-expanded-bytes SIZE (default 64GiB; a number of bytes,
+// optionally followed by K, M, G, T or KiB, MiB, GiB, TiB) bounds what
+// each layer may expand to: its uncompressed tar, plus the holes of its
+// sparse files, counted as --flatten, --unpack and --store-paths read
+// it. Past SIZE the run stops at once with "tar-merge: layer N
+// sha256:…: entry "NAME": expands past SIZE bytes (--max-expanded-bytes)"
+// and leaves no output file. The same bound applies to decompression
+// wherever tar-merge decompresses: a compressed archive's temporary copy,
+// and each compressed layer a merge copies (a merge copies the tar as
+// stored and fills no holes). 64 GiB is far above real layers, which
+// rarely reach 10 GiB, and far below what fills a disk or takes hours to
+// read; raise it for an image with a larger layer. A fixed bound, rather
+// than a multiple of the compressed size, because real layers of
+// preallocated or zero-filled files compress a thousandfold too.
 //
 // # Output and exit status
 //
 // The tar goes to stdout, or to -o FILE, which is written next to FILE and
 // renamed into place only when complete. Exit status 0 when the output is
-// complete; 1 for bad or unsafe input, a digest mismatch or an I/O error
-// (one line on stderr: "tar-merge: context: cause"); 2 for a usage error.
+// complete; 1 for bad or unsafe input, an input past --max-expanded-bytes,
+// a digest mismatch or an I/O error (one line on stderr: "tar-merge:
+// context: cause"; a name longer than 200 bytes is cut, with its length);
+// 2 for a usage error.
 //
 // # Examples
 //

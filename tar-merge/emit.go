@@ -17,16 +17,22 @@ import (
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
+	"dockertools.dev/imgkit/tarw"
 )
 
 // emitter is the second pass: it walks the tree in output order and copies
 // each file's bytes from its layer.
 type emitter struct {
-	ctx     context.Context
-	tw      *tar.Writer
+	ctx context.Context
+	tw  *tar.Writer
+	// w is what tw writes to. Sparse files are written to it directly
+	// (see sparse), between two entries of tw.
+	w       io.Writer
+	opts    tarsafe.Options
 	sources []*layerSource
 	written map[*inode]string // first output name of each shared inode
 	buf     []byte
+	hbuf    []byte // header blocks of a sparse file
 }
 
 // emitTree writes the tree as one tar: "./" first, then each directory's
@@ -103,6 +109,9 @@ func (em *emitter) entry(name string, ino *inode) error {
 		hdr.Typeflag = tar.TypeFifo
 	case tarsafe.Regular:
 		hdr.Typeflag, hdr.Size = tar.TypeReg, ino.content.size
+		if ino.content.sparse {
+			return em.sparse(hdr, ino.content)
+		}
 		if err := em.header(hdr); err != nil {
 			return err
 		}
@@ -113,23 +122,77 @@ func (em *emitter) entry(name string, ino *inode) error {
 
 func (em *emitter) header(hdr *tar.Header) error {
 	if err := em.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("writing %q: %w", hdr.Name, err)
+		return fmt.Errorf("writing %s: %w", errdefs.Quote(hdr.Name), err)
 	}
 	return nil
 }
 
 func (em *emitter) content(name string, loc location) error {
 	src := em.sources[loc.layer]
-	r, err := src.reader(loc)
+	r, err := src.at(loc.dataOff)
 	if err != nil {
-		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
+		return fmt.Errorf("layer %d: reading %s again: %w", loc.layer+1, errdefs.Quote(name), err)
 	}
 	n, err := io.CopyBuffer(em.tw, io.LimitReader(cli.ContextReader(em.ctx, r), loc.size), em.buf)
 	if err == nil && n < loc.size {
 		err = fmt.Errorf("%d of %d bytes: %w", n, loc.size, errdefs.ErrChanged)
 	}
 	if err != nil {
-		return fmt.Errorf("layer %d: reading %q again: %w", loc.layer+1, name, err)
+		return fmt.Errorf("layer %d: reading %s again: %w", loc.layer+1, errdefs.Quote(name), err)
+	}
+	return nil
+}
+
+// sparse writes a file that its layer stored as sparse as a sparse entry
+// too (GNU's PAX 1.0 format, tarw.AppendSparse): holes stay holes, so a
+// small layer holding a file of a terabyte of holes stays small. The map
+// is read again from the entry's headers; the fragments are widened to
+// whole blocks (tarw.Align), as GNU tar needs. archive/tar's Writer drops
+// GNU.sparse.* records (golang.org/issue/22735), so the entry's bytes go
+// to em.w directly, after tw.Flush has padded the previous entry.
+func (em *emitter) sparse(hdr *tar.Header, loc location) error {
+	again := func(err error) error {
+		return fmt.Errorf("layer %d: reading %s again: %w", loc.layer+1, errdefs.Quote(hdr.Name), err)
+	}
+	r, err := em.sources[loc.layer].at(loc.hdrOff)
+	if err != nil {
+		return again(err)
+	}
+	tr := tarsafe.NewReader(cli.ContextReader(em.ctx, r), em.opts)
+	h, err := tr.Next()
+	if err != nil {
+		return again(err)
+	}
+	frags := tr.Sparse()
+	if frags == nil || h.Size != loc.size {
+		return again(errdefs.ErrChanged)
+	}
+	wide := tarw.Align(frags, loc.size)
+	th := &tarw.Header{
+		Name: hdr.Name, Type: tarw.TypeReg, Mode: hdr.Mode, Uid: int64(hdr.Uid), Gid: int64(hdr.Gid),
+		Uname: hdr.Uname, Gname: hdr.Gname, Size: loc.size, Mtime: hdr.ModTime.Unix(),
+	}
+	sp := tarw.Sparse{Data: wide, Records: hdr.PAXRecords}
+	em.hbuf, err = tarw.Python.AppendSparse(em.hbuf[:0], th, sp)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", errdefs.Quote(hdr.Name), err)
+	}
+	if err := em.tw.Flush(); err != nil {
+		return fmt.Errorf("writing the output: %w", err)
+	}
+	if _, err := em.w.Write(em.hbuf); err != nil {
+		return fmt.Errorf("writing the output: %w", err)
+	}
+	n, err := io.CopyBuffer(em.w, io.LimitReader(tarw.Widen(frags, wide, tr), sp.Stored()), em.buf)
+	if err == nil && n < sp.Stored() {
+		err = fmt.Errorf("%d of %d bytes: %w", n, sp.Stored(), errdefs.ErrChanged)
+	}
+	if err != nil {
+		return again(err)
+	}
+	em.hbuf = tarw.AppendPadding(em.hbuf[:0], sp.Stored())
+	if _, err := em.w.Write(em.hbuf); err != nil {
+		return fmt.Errorf("writing the output: %w", err)
 	}
 	return nil
 }
@@ -154,24 +217,8 @@ func newLayerSource(l *archive.Layer) (*layerSource, error) {
 	return &layerSource{l: l, kind: kind}, err
 }
 
-// reader returns a reader positioned at an entry's data.
-func (s *layerSource) reader(loc location) (io.Reader, error) {
-	if !loc.sparse {
-		return s.at(loc.dataOff)
-	}
-	// A sparse file's data is not contiguous: read it back through a
-	// tar reader from its header.
-	r, err := s.at(loc.hdrOff)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(r)
-	if _, err := tr.Next(); err != nil {
-		return nil, err
-	}
-	return tr, nil
-}
-
+// at returns a reader positioned at offset off of the uncompressed
+// layer.
 func (s *layerSource) at(off int64) (io.Reader, error) {
 	if s.kind == compress.None {
 		stored := s.l.Stored()

@@ -37,7 +37,7 @@ func flatten(ctx context.Context, o *cli.IO, a *archive.Archive, img *archive.Im
 	for i, n := range counts {
 		o.Debugf("layer %d %s: %d entries applied", i+1, shortDigest(img.Layers[i].DiffID), n)
 	}
-	em := &emitter{ctx: ctx, tw: tar.NewWriter(w), written: map[*inode]string{}, buf: make([]byte, 1<<20)}
+	em := &emitter{ctx: ctx, tw: tar.NewWriter(w), w: w, opts: opts, written: map[*inode]string{}, buf: make([]byte, 1<<20)}
 	for _, l := range img.Layers {
 		s, err := newLayerSource(l)
 		if err != nil {

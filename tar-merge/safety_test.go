@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
+	"dockertools.dev/imgkit/tarw"
 	"dockertools.dev/imgkit/testkit"
 )
 
@@ -69,6 +72,20 @@ func unknownType(t *testing.T) []byte {
 	return b
 }
 
+// sparseLayer is a layer of one sparse file of size bytes (PAX 1.0) whose
+// map claims claimed bytes of data at its start while it stores stored.
+func sparseLayer(t *testing.T, name string, size, claimed, stored int64) []byte {
+	b, err := tarw.Python.AppendSparse(nil, &tarw.Header{Name: name, Type: tarw.TypeReg, Mode: 0o644, Size: size}, tarw.Sparse{Data: []tarw.Fragment{{Offset: 0, Length: stored}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claimed != stored {
+		b = bytes.Replace(b, []byte(fmt.Sprintf("\n0\n%d\n", stored)), []byte(fmt.Sprintf("\n0\n%d\n", claimed)), 1)
+	}
+	b = tarw.AppendPadding(append(b, make([]byte, stored)...), stored)
+	return tarw.AppendEnd(b, int64(len(b)))
+}
+
 func octal6(v int64) string {
 	s := ""
 	for i := 0; i < 6; i++ {
@@ -100,7 +117,7 @@ func flattenImage(t *testing.T, dir string, layers []layer, opts testkit.ImageOp
 	f.Close()
 	out := filepath.Join(dir, "out", "rootfs.tar")
 	os.Mkdir(filepath.Dir(out), 0o755)
-	c := &command{Flatten: true, Output: out, Compressor: "none", Images: []string{img}, AllowDevices: allowDevices}
+	c := &command{Flatten: true, Output: out, Compressor: "none", Images: []string{img}, AllowDevices: allowDevices, MaxExpanded: tarsafe.DefaultMaxExpanded}
 	var stderr bytes.Buffer
 	err = c.Run(context.Background(), &cli.IO{Stdout: &bytes.Buffer{}, Stderr: &stderr, Tool: "tar-merge"})
 	return out, err
@@ -137,6 +154,12 @@ func TestUnsafeLayersAreRefused(t *testing.T) {
 			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 2 sha256:[0-9a-f]{12}: unsafe entry "etc/\.wh\.\.\.": whiteout names "\.\.", outside its directory`},
 		{"WhiteoutOfItsOwnDirectory", []layer{base, specLayer("f 0644 0:0 etc/.wh.. \"\"")},
 			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `unsafe entry "etc/\.wh\.\.": whiteout names "\.", outside its directory`},
+		{"WhiteoutDotDotAsParent", []layer{base, specLayer("f 0644 0:0 .wh.../x \"x\"")},
+			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 2 sha256:[0-9a-f]{12}: unsafe entry "\.wh\.\.\./x": its parent "\.wh\.\.\." is named like a whiteout`},
+		{"WhiteoutAsParent", []layer{base, specLayer("d 0755 0:0 ok/", "f 0644 0:0 ok/.wh.file/x \"x\"")},
+			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 2 sha256:[0-9a-f]{12}: unsafe entry "ok/\.wh\.file/x": its parent "ok/\.wh\.file" is named like a whiteout`},
+		{"OpaqueAsParent", []layer{base, specLayer("d 0755 0:0 d/", "f 0644 0:0 d/.wh..wh..opq/x \"x\"")},
+			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 2 sha256:[0-9a-f]{12}: unsafe entry "d/\.wh\.\.wh\.\.opq/x": its parent "d/\.wh\.\.wh\.\.opq" is named like a whiteout`},
 		{"WhiteoutThroughSymlink", []layer{base, specLayer("l 0777 0:0 e /etc"), specLayer("f 0644 0:0 e/.wh.passwd \"\"")},
 			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 3 sha256:[0-9a-f]{12}: unsafe entry "e/\.wh\.passwd": its parent "e" is a symlink`},
 		{"OpaqueThroughSymlink", []layer{base, specLayer("l 0777 0:0 e /etc"), specLayer("f 0644 0:0 e/.wh..wh..opq \"\"")},
@@ -153,6 +176,10 @@ func TestUnsafeLayersAreRefused(t *testing.T) {
 			testkit.ImageOptions{BadDiffID: 2}, errdefs.ErrDigestMismatch, `layer 2 sha256:000000000000: content of "001/layer.tar" hashes to sha256:[0-9a-f]{64}, not the diff_id`},
 		{"DigestMismatchOCI", []layer{base, specLayer("f 0644 0:0 a \"a\"")},
 			testkit.ImageOptions{OCI: true, BadDiffID: 1, LayerCompress: "zstd"}, errdefs.ErrDigestMismatch, `layer 1 sha256:000000000000: content of "blobs/sha256/[0-9a-f]{64}" hashes to`},
+		{"SparseBomb", []layer{base, layer{raw: sparseLayer(t, "big", 1<<40, 512, 512)}},
+			testkit.ImageOptions{}, errdefs.ErrTooLarge, `^layer 2 sha256:[0-9a-f]{12}: entry "big": expands past 68719476736 bytes \(--max-expanded-bytes\)$`},
+		{"SparseMapLies", []layer{layer{raw: sparseLayer(t, "liar", 4096, 999, 512)}},
+			testkit.ImageOptions{}, errdefs.ErrInvalidInput, `^layer 1 sha256:[0-9a-f]{12}: entry "liar": sparse file \(PAX 1\.0\): its map holds 999 bytes of data, but it stores 512$`},
 		{"UnknownTypeFlag", []layer{layer{raw: unknownType(t)}},
 			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 1 sha256:[0-9a-f]{12}: unsafe entry "vol": unknown type flag 'V'`},
 	} {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/compress"
@@ -21,9 +20,6 @@ type scanned struct {
 	loc location
 }
 
-// scanBuf is the read size while skipping over file data.
-const scanBuf = 256 << 10
-
 // Scanned entries travel to the tree in chunks of chunkLen, at most
 // feedChunks chunks ahead per layer: memory stays bounded however many
 // entries a layer has, while later layers are hashed in parallel.
@@ -35,7 +31,9 @@ const (
 // scanLayer is the first pass over layer i: it reads every byte once (the
 // layer's reader hashes them and fails at EOF when they do not match the
 // diff_id), classifies every header, and sends each entry, with where its
-// data is, to out in chunks. Nothing is kept of the data itself.
+// data is, to out in chunks. Nothing is kept of the data itself, and the
+// holes of sparse files are never read (tarsafe.Reader), only counted
+// against opts.Expanded.
 func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Options, out chan<- []scanned) error {
 	kind, err := l.Compression()
 	if err != nil {
@@ -50,9 +48,7 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 		return err
 	}
 	defer r.Close()
-	cr := &counter{r: r}
-	tr := tar.NewReader(cr)
-	buf := make([]byte, scanBuf)
+	tr := tarsafe.NewReader(r, opts)
 	chunk := make([]scanned, 0, chunkLen)
 	send := func() error {
 		select {
@@ -70,13 +66,6 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 				return err
 			}
 		}
-		// Read what is left of the previous entry's data, so the
-		// count is at the end of it: the next header starts at the
-		// following block boundary.
-		if err := drain(tr, buf); err != nil {
-			return readError(err, last)
-		}
-		hdrOff := (cr.n + blockSize - 1) &^ (blockSize - 1)
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -86,79 +75,43 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 		}
 		last = hdr.Name
 		o := opts
-		sparse := isSparse(hdr)
+		sparse := tr.Sparse() != nil
 		if limit >= 0 && !sparse {
 			// A sparse file's size counts its holes.
-			o.MaxSize = limit - cr.n
+			o.MaxSize = limit - tr.DataOffset()
 		}
 		e, err := tarsafe.Classify(hdr, o)
 		if err != nil {
 			return err
 		}
 		chunk = append(chunk, scanned{e: e, loc: location{
-			layer: int32(i), dataOff: cr.n, hdrOff: hdrOff, size: hdr.Size, sparse: sparse,
+			layer: int32(i), dataOff: tr.DataOffset(), hdrOff: tr.HeaderOffset(), size: hdr.Size, sparse: sparse,
 		}})
 	}
 	// The bytes after the end-of-archive marker count in the diff_id:
 	// reading them to EOF is what runs the digest check.
-	if err := drain(r, buf); err != nil {
+	if err := tr.Finish(); err != nil {
 		return readError(err, last)
 	}
 	return send()
-}
-
-const blockSize = 512
-
-func isSparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
-}
-
-// drain reads r to EOF with buf.
-func drain(r io.Reader, buf []byte) error {
-	for {
-		_, err := r.Read(buf)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // readError says where a layer stopped making sense.
 func readError(err error, last string) error {
 	after := "at its first entry"
 	if last != "" {
-		after = fmt.Sprintf("in or after entry %q", last)
+		after = "in or after entry " + errdefs.Quote(last)
 	}
+	var te *tarsafe.Error
 	switch {
+	case errors.As(err, &te):
+		return err // it names the entry
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("truncated %s: %w", after, errdefs.ErrInvalidInput)
 	case errors.Is(err, tar.ErrHeader):
 		return fmt.Errorf("corrupt tar header %s: %w", after, errdefs.ErrInvalidInput)
 	}
 	return err
-}
-
-// counter counts the bytes read through it.
-type counter struct {
-	r io.Reader
-	n int64
-}
-
-func (c *counter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // feed carries one layer's entries from its scanner to the tree.

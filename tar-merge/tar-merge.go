@@ -9,18 +9,20 @@ import (
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
 type command struct {
 	cli.Common
-	Flatten      bool     `help:"Flatten one image into a root filesystem tar, whiteouts applied."`
-	Merge        bool     `help:"Merge the images into one docker-archive (what happens without --flatten)."`
-	Image        string   `placeholder:"NAME[:TAG]" help:"With --flatten, the image to flatten when the archive holds several; the first one by default."`
-	AllowDevices bool     `help:"With --flatten, keep character and block devices instead of refusing them."`
-	Compressor   string   `default:"none" enum:"none,gz,zstd" help:"Compress the output: none, gz or zstd (deterministic)."`
-	Output       string   `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
-	Images       []string `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
+	Flatten      bool         `help:"Flatten one image into a root filesystem tar, whiteouts applied."`
+	Merge        bool         `help:"Merge the images into one docker-archive (what happens without --flatten)."`
+	Image        string       `placeholder:"NAME[:TAG]" help:"With --flatten, the image to flatten when the archive holds several; the first one by default."`
+	AllowDevices bool         `help:"With --flatten, keep character and block devices instead of refusing them."`
+	Compressor   string       `default:"none" enum:"none,gz,zstd" help:"Compress the output: none, gz or zstd (deterministic)."`
+	Output       string       `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
+	MaxExpanded  cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
+	Images       []string     `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
 
 	Unpack     string `placeholder:"DIR" help:"Apply the image's layers onto the existing directory DIR instead of writing a tar (for build-image --run-as-root)."`
 	Snapshot   string `placeholder:"FILE" help:"With --unpack: record what DIR holds afterwards in FILE, for layer-pack --changes --snapshot."`
@@ -36,13 +38,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
+	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
+	aopts := archive.Options{Expanded: bound}
 	if c.imageMode() {
-		a, err := archive.Open(c.Images[0], o.Stdin)
+		a, err := archive.OpenWith(c.Images[0], o.Stdin, aopts)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		return c.runImageMode(ctx, o, a)
+		return c.runImageMode(ctx, o, a, bound)
 	}
 	var archives []*archive.Archive
 	defer func() {
@@ -51,7 +55,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		}
 	}()
 	for _, name := range c.Images {
-		a, err := archive.Open(name, o.Stdin)
+		a, err := archive.OpenWith(name, o.Stdin, aopts)
 		if err != nil {
 			return err
 		}
@@ -66,7 +70,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		if err != nil {
 			return err
 		}
-		opts := tarsafe.Options{AllowDevices: c.AllowDevices}
+		opts := tarsafe.Options{AllowDevices: c.AllowDevices, Expanded: bound}
 		return c.write(o, kind, func(w io.Writer) error {
 			return flatten(ctx, o, archives[0], img, w, opts)
 		})
@@ -80,6 +84,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // check refuses flag combinations that make no sense, as usage errors.
 func (c *command) check() error {
+	if c.MaxExpanded <= 0 {
+		return cli.Usagef("--max-expanded-bytes must be above 0")
+	}
 	if c.imageMode() {
 		return c.checkImageMode()
 	}

@@ -41,7 +41,7 @@ type extra struct {
 // location is where an entry's bytes are in its layer's uncompressed tar.
 type location struct {
 	layer   int32 // index in the image's layers, bottom first
-	sparse  bool  // the data must be read back through a tar reader
+	sparse  bool  // stored as a sparse file: read back, map first, from hdrOff
 	dataOff int64 // of the data
 	hdrOff  int64 // of the entry's first header block (for sparse files)
 	size    int64

@@ -8,6 +8,7 @@ import (
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/rootfs"
 	"dockertools.dev/imgkit/tarsafe"
 )
@@ -39,7 +40,7 @@ func (c *command) checkImageMode() error {
 
 // runImageMode unpacks the image onto a directory, or prints its store
 // paths.
-func (c *command) runImageMode(ctx context.Context, o *cli.IO, a *archive.Archive) error {
+func (c *command) runImageMode(ctx context.Context, o *cli.IO, a *archive.Archive, bound errdefs.Bound) error {
 	name, tag := "", ""
 	if c.Image != "" {
 		name, tag = archive.SplitRef(c.Image)
@@ -48,7 +49,7 @@ func (c *command) runImageMode(ctx context.Context, o *cli.IO, a *archive.Archiv
 	if err != nil {
 		return err
 	}
-	opts := tarsafe.Options{AllowDevices: c.AllowDevices}
+	opts := tarsafe.Options{AllowDevices: c.AllowDevices, Expanded: bound}
 	if c.StorePaths {
 		return printStorePaths(ctx, o, img, firstOf(c.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store"), opts)
 	}

@@ -25,6 +25,7 @@ type Archive struct {
 	Format string
 
 	name     string // for messages
+	opts     Options
 	f        *os.File
 	borrowed bool // f is the caller's stdin: not closed
 	size     int64
@@ -47,10 +48,25 @@ type Image struct {
 	Layers []*Layer
 }
 
+// Options adjust OpenWith.
+type Options struct {
+	// Expanded, when its Max is above 0, bounds decompression: the
+	// temporary copy of a compressed archive, and each compressed layer
+	// as Layer.Open and UncompressedSize read it, may not pass Max bytes
+	// (errors wrap errdefs.ErrTooLarge). Uncompressed bytes are read as
+	// they are stored and are not bounded here.
+	Expanded errdefs.Bound
+}
+
 // Open opens the image archive name; "-" reads stdin (spooled to a
 // temporary file, see the package doc). Errors name the input.
 func Open(name string, stdin io.Reader) (*Archive, error) {
-	a, err := open(name, stdin)
+	return OpenWith(name, stdin, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(name string, stdin io.Reader, opts Options) (*Archive, error) {
+	a, err := open(name, stdin, opts)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", display(name), err)
 	}
@@ -64,8 +80,8 @@ func display(name string) string {
 	return fmt.Sprintf("%q", name)
 }
 
-func open(name string, stdin io.Reader) (*Archive, error) {
-	a := &Archive{name: display(name)}
+func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
+	a := &Archive{name: display(name), opts: opts}
 	if name == "-" {
 		if f, ok := stdin.(*os.File); ok && readableInPlace(f) {
 			// Stdin redirected from an archive file: read in place
@@ -73,7 +89,7 @@ func open(name string, stdin io.Reader) (*Archive, error) {
 			a.f, a.borrowed = f, true
 			a.stat, _ = f.Stat()
 		} else {
-			f, err := spool(stdin)
+			f, err := spool(stdin, opts.Expanded)
 			if err != nil {
 				return nil, err
 			}
@@ -89,7 +105,7 @@ func open(name string, stdin io.Reader) (*Archive, error) {
 			}
 			return nil, err
 		}
-		a.f, a.stat, err = inPlaceOrSpool(f)
+		a.f, a.stat, err = inPlaceOrSpool(f, opts.Expanded)
 		if err != nil {
 			return nil, err
 		}
@@ -113,13 +129,13 @@ func open(name string, stdin io.Reader) (*Archive, error) {
 
 // inPlaceOrSpool returns f itself when it is a regular uncompressed file,
 // with its stat for Unchanged; otherwise a decompressed temporary copy.
-func inPlaceOrSpool(f *os.File) (*os.File, os.FileInfo, error) {
+func inPlaceOrSpool(f *os.File, b errdefs.Bound) (*os.File, os.FileInfo, error) {
 	if readableInPlace(f) {
 		fi, err := f.Stat()
 		return f, fi, err
 	}
 	defer f.Close()
-	t, err := spool(f)
+	t, err := spool(f, b)
 	return t, nil, err
 }
 
@@ -142,13 +158,18 @@ func readableInPlace(f *os.File) bool {
 	return compress.Detect(magic[:n]) == compress.None
 }
 
-// spool decompresses r into an unlinked temporary file.
-func spool(r io.Reader) (*os.File, error) {
-	dr, _, err := compress.NewReader(r)
+// spool decompresses r into an unlinked temporary file, within the bound
+// when r is compressed.
+func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
+	dr, kind, err := compress.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("decompressing: %w", err)
 	}
 	defer dr.Close()
+	var src io.Reader = dr
+	if kind != compress.None {
+		src = compress.Bounded(dr, b)
+	}
 	t, err := os.CreateTemp("", "imgkit-archive-*")
 	if err != nil {
 		return nil, fmt.Errorf("spooling: %w", err)
@@ -157,9 +178,9 @@ func spool(r io.Reader) (*os.File, error) {
 	// if the process is killed.
 	os.Remove(t.Name())
 	bw := bufio.NewWriterSize(t, 1<<20)
-	if _, err := io.Copy(bw, dr); err != nil {
+	if _, err := io.Copy(bw, src); err != nil {
 		t.Close()
-		return nil, fmt.Errorf("decompressing: %v: %w", err, errdefs.ErrInvalidInput)
+		return nil, decompressError("decompressing", err)
 	}
 	if err := bw.Flush(); err != nil {
 		t.Close()
@@ -240,6 +261,15 @@ func quoteAll(s []string) []string {
 		out[i] = fmt.Sprintf("%q", v)
 	}
 	return out
+}
+
+// decompressError says what went wrong decompressing: a bound passed, or
+// input that is not what its compression says (invalid input).
+func decompressError(what string, err error) error {
+	if errors.Is(err, errdefs.ErrTooLarge) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %v: %w", what, err, errdefs.ErrInvalidInput)
 }
 
 // invalid returns an error wrapping errdefs.ErrInvalidInput.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -366,4 +367,56 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestOpenBoundsDecompression: with a bound, a compressed archive or a
+// compressed layer that expands past it is refused (a decompression bomb);
+// bytes stored uncompressed are what they are and are not bounded.
+func TestOpenBoundsDecompression(t *testing.T) {
+	bound := errdefs.Bound{Max: 20000, Flag: "--max"}
+	for _, tc := range []struct {
+		name      string
+		opts      testkit.ImageOptions
+		openMsg   string // the error of OpenWith, or ""
+		layer2Msg string // the error reading layer 2, or ""
+	}{
+		{"CompressedArchive", testkit.ImageOptions{Compress: "zstd"}, `^reading ".*image\.tar": decompressing: expands past 20000 bytes \(--max\)$`, ""},
+		{"CompressedLayer", testkit.ImageOptions{OCI: true, LayerCompress: "gzip"}, "", `^decompressing "blobs/sha256/[0-9a-f]{64}": expands past 20000 bytes \(--max\)$`},
+		{"Uncompressed", testkit.ImageOptions{}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			layers, _ := fixtureLayers(t, dir)
+			a, err := OpenWith(makeImage(t, dir, layers, tc.opts), nil, Options{Expanded: bound})
+			if !matchErr(t, err, tc.openMsg) || err != nil {
+				return
+			}
+			defer a.Close()
+			if _, err := a.Images[0].Layers[0].UncompressedSize(); err != nil {
+				t.Fatalf("layer 1, within the bound: %v", err)
+			}
+			_, err = a.Images[0].Layers[1].UncompressedSize()
+			matchErr(t, err, tc.layer2Msg)
+		})
+	}
+}
+
+// matchErr checks err against the pattern ("" wants no error) and that it
+// wraps errdefs.ErrTooLarge; it reports whether it matched.
+func matchErr(t *testing.T, err error, pattern string) bool {
+	t.Helper()
+	switch {
+	case pattern == "" && err != nil:
+		t.Errorf("unexpected error: %v", err)
+		return false
+	case pattern == "":
+		return true
+	case err == nil:
+		t.Errorf("no error, want %s", pattern)
+		return false
+	case !errors.Is(err, errdefs.ErrTooLarge) || !regexp.MustCompile(pattern).MatchString(err.Error()):
+		t.Errorf("error %q, want ErrTooLarge matching %s", err, pattern)
+		return false
+	}
+	return true
 }

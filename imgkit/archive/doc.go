@@ -28,6 +28,15 @@
 // to the blob's digest). Malformed archives give errors wrapping
 // errdefs.ErrInvalidInput; a missing image errdefs.ErrNotFound.
 //
+// # Bounds
+//
+// OpenWith's Options.Expanded bounds decompression: the temporary copy of
+// a compressed archive, and each compressed layer as it is read, may not
+// pass its Max bytes (a few kilobytes of zstd can hold terabytes of
+// zeros); the error wraps errdefs.ErrTooLarge. What is stored
+// uncompressed is not bounded here; tarsafe.Reader bounds what a layer's
+// tar expands to, sparse holes included.
+//
 // # Order
 //
 // Archive.Images is in manifest order (index.json order for OCI); an

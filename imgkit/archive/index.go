@@ -6,6 +6,8 @@ import (
 	"io"
 	"path"
 	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // member is one entry of the archive's tar: where its bytes are, or what it
@@ -50,7 +52,7 @@ func (a *Archive) index() error {
 				m.typ = tar.TypeGNUSparse
 			}
 			if hdr.Size < 0 || hdr.Size > a.size-off {
-				return invalid("member %q claims %d bytes, more than the archive holds", hdr.Name, hdr.Size)
+				return invalid("member %s claims %d bytes, more than the archive holds", errdefs.Quote(hdr.Name), hdr.Size)
 			}
 		case tar.TypeSymlink, tar.TypeLink:
 			m.size = 0
@@ -88,7 +90,7 @@ func (a *Archive) lookup(name string) (*member, error) {
 	for hop := 0; hop <= maxLinkHops; hop++ {
 		m, ok := a.members[key]
 		if !ok {
-			return nil, invalid("the manifest names %q, which the archive does not hold", name)
+			return nil, invalid("the manifest names %s, which the archive does not hold", errdefs.Quote(name))
 		}
 		switch m.typ {
 		case tar.TypeReg:
@@ -102,12 +104,12 @@ func (a *Archive) lookup(name string) (*member, error) {
 		case tar.TypeLink:
 			key = cleanMember(m.link)
 		case tar.TypeGNUSparse:
-			return nil, invalid("member %q is stored as a sparse file, which is not supported", name)
+			return nil, invalid("member %s is stored as a sparse file, which is not supported", errdefs.Quote(name))
 		default:
-			return nil, invalid("member %q is not a regular file (type %q)", name, m.typ)
+			return nil, invalid("member %s is not a regular file (type %q)", errdefs.Quote(name), m.typ)
 		}
 	}
-	return nil, invalid("member %q: too many levels of links", name)
+	return nil, invalid("member %s: too many levels of links", errdefs.Quote(name))
 }
 
 // section returns the bytes of a regular member.
@@ -122,11 +124,11 @@ func (a *Archive) readSmall(name string) ([]byte, error) {
 		return nil, err
 	}
 	if m.size > maxJSON {
-		return nil, invalid("member %q has %d bytes, more than the %d a manifest or config may have", name, m.size, maxJSON)
+		return nil, invalid("member %s has %d bytes, more than the %d a manifest or config may have", errdefs.Quote(name), m.size, maxJSON)
 	}
 	buf := make([]byte, m.size)
 	if _, err := a.f.ReadAt(buf, m.off); err != nil {
-		return nil, fmt.Errorf("reading member %q: %w", name, err)
+		return nil, fmt.Errorf("reading member %s: %w", errdefs.Quote(name), err)
 	}
 	return buf, nil
 }

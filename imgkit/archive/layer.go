@@ -40,7 +40,7 @@ func (l *Layer) Compression() (compress.Kind, error) {
 	var magic [6]byte
 	n, err := l.Stored().ReadAt(magic[:], 0)
 	if err != nil && err != io.EOF {
-		return compress.None, fmt.Errorf("reading %q: %w", l.Member, err)
+		return compress.None, fmt.Errorf("reading %s: %w", errdefs.Quote(l.Member), err)
 	}
 	return compress.Detect(magic[:n]), nil
 }
@@ -64,7 +64,11 @@ func (l *Layer) Open() (io.ReadCloser, error) {
 	v.stored = bufio.NewReaderSize(stored, 1<<16)
 	v.dec, err = compress.Decompress(v.stored, kind)
 	if err != nil {
-		return nil, fmt.Errorf("layer %q: %w", l.Member, err)
+		return nil, fmt.Errorf("layer %s: %w", errdefs.Quote(l.Member), err)
+	}
+	v.out = v.dec
+	if kind != compress.None {
+		v.out = compress.Bounded(v.dec, l.a.opts.Expanded)
 	}
 	return v, nil
 }
@@ -104,6 +108,7 @@ type verifier struct {
 	l      *Layer
 	stored *bufio.Reader
 	dec    io.ReadCloser
+	out    io.Reader // dec, within the archive's bound when compressed
 	diff   hash.Hash
 	blob   hash.Hash // of the stored bytes; nil when stored uncompressed
 	err    error     // sticky result once EOF is reached
@@ -113,14 +118,14 @@ func (v *verifier) Read(p []byte) (int, error) {
 	if v.err != nil {
 		return 0, v.err
 	}
-	n, err := v.dec.Read(p)
+	n, err := v.out.Read(p)
 	v.diff.Write(p[:n])
 	switch {
 	case err == io.EOF:
 		v.err = v.finish()
 		return n, v.err
 	case err != nil:
-		v.err = fmt.Errorf("decompressing %q: %v: %w", v.l.Member, err, errdefs.ErrInvalidInput)
+		v.err = decompressError("decompressing "+errdefs.Quote(v.l.Member), err)
 		return n, v.err
 	}
 	return n, nil
@@ -130,18 +135,18 @@ func (v *verifier) Read(p []byte) (int, error) {
 func (v *verifier) finish() error {
 	got := "sha256:" + hex.EncodeToString(v.diff.Sum(nil))
 	if got != v.l.DiffID {
-		return mismatch("content of %q hashes to %s, not the diff_id %s", v.l.Member, got, v.l.DiffID)
+		return mismatch("content of %s hashes to %s, not the diff_id %s", errdefs.Quote(v.l.Member), got, v.l.DiffID)
 	}
 	want := v.l.blobDigest
 	if v.blob != nil {
 		// Bytes after the compressed stream belong to the blob too.
 		if _, err := io.Copy(io.Discard, v.stored); err != nil {
-			return fmt.Errorf("reading %q: %w", v.l.Member, err)
+			return fmt.Errorf("reading %s: %w", errdefs.Quote(v.l.Member), err)
 		}
 		got = "sha256:" + hex.EncodeToString(v.blob.Sum(nil))
 	}
 	if want != "" && got != want {
-		return mismatch("stored bytes of %q hash to %s, not %s", v.l.Member, got, want)
+		return mismatch("stored bytes of %s hash to %s, not %s", errdefs.Quote(v.l.Member), got, want)
 	}
 	return io.EOF
 }

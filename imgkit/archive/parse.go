@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"path"
 	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // parse reads the archive's manifest: manifest.json when present (docker
@@ -93,7 +95,7 @@ func (a *Archive) newImage(tags []string, configName, wantDigest string, refs []
 	}
 	got := digestOf(cfg)
 	if wantDigest != "" && got != wantDigest {
-		return nil, mismatch("config %q hashes to %s, not %s", configName, got, wantDigest)
+		return nil, mismatch("config %s hashes to %s, not %s", errdefs.Quote(configName), got, wantDigest)
 	}
 	var c struct {
 		RootFS struct {
@@ -101,16 +103,16 @@ func (a *Archive) newImage(tags []string, configName, wantDigest string, refs []
 		} `json:"rootfs"`
 	}
 	if err := json.Unmarshal(cfg, &c); err != nil {
-		return nil, invalid("config %q: %v", configName, err)
+		return nil, invalid("config %s: %v", errdefs.Quote(configName), err)
 	}
 	if len(c.RootFS.DiffIDs) != len(refs) {
-		return nil, invalid("config %q lists %d diff_ids for %d layers", configName, len(c.RootFS.DiffIDs), len(refs))
+		return nil, invalid("config %s lists %d diff_ids for %d layers", errdefs.Quote(configName), len(c.RootFS.DiffIDs), len(refs))
 	}
 	img := &Image{RepoTags: tags, ConfigBytes: cfg, ConfigDigest: got}
 	for i, r := range refs {
 		id := c.RootFS.DiffIDs[i]
 		if !validDigest(id) {
-			return nil, invalid("config %q: diff_id %q is not a sha256 digest", configName, id)
+			return nil, invalid("config %s: diff_id %s is not a sha256 digest", errdefs.Quote(configName), errdefs.Quote(id))
 		}
 		m, err := a.lookup(r.member)
 		if err != nil {

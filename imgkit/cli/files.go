@@ -58,7 +58,7 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)
 		if err != nil {
-			return nil, fmt.Errorf("creating %q: %w", name, pathCause(err))
+			return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 		}
 		return &AtomicFile{File: f, final: name, inPlace: true}, nil
 	}
@@ -68,12 +68,12 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("creating %q: %w", name, pathCause(err))
+		return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 	}
 	if err := f.Chmod(perm); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, fmt.Errorf("creating %q: %w", name, pathCause(err))
+		return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 	}
 	return &AtomicFile{File: f, final: name}, nil
 }
@@ -90,17 +90,17 @@ func (a *AtomicFile) Commit() error {
 	if a.inPlace {
 		a.done = true
 		if err := a.File.Close(); err != nil {
-			return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
+			return fmt.Errorf("writing %q: %w", a.final, PathCause(err))
 		}
 		return nil
 	}
 	if err := a.File.Close(); err != nil {
 		a.Abort()
-		return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
+		return fmt.Errorf("writing %q: %w", a.final, PathCause(err))
 	}
 	if err := os.Rename(a.File.Name(), a.final); err != nil {
 		os.Remove(a.File.Name())
-		return fmt.Errorf("writing %q: %w", a.final, pathCause(err))
+		return fmt.Errorf("writing %q: %w", a.final, PathCause(err))
 	}
 	a.done = true
 	return nil
@@ -118,9 +118,10 @@ func (a *AtomicFile) Abort() {
 	}
 }
 
-// pathCause drops the path an *fs.PathError or *os.LinkError names: it
-// is the temporary file's, and the message names the final one.
-func pathCause(err error) error {
+// PathCause drops the path an *fs.PathError or *os.LinkError names, for a
+// message that names the file in its own words (here: the final file, not
+// the temporary one written first).
+func PathCause(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

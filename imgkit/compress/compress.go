@@ -90,3 +90,38 @@ func Decompress(r io.Reader, kind Kind) (io.ReadCloser, error) {
 	}
 	return nil, fmt.Errorf("unknown compression %q: %w", kind, errdefs.ErrInvalidInput)
 }
+
+// Bounded returns a reader of r that fails with b.Past() (wrapping
+// errdefs.ErrTooLarge) once more than b.Max bytes came through it; b.Max
+// of 0 or less sets no bound. Put it after a decompressor: a few kilobytes
+// of gzip or zstd can expand to terabytes.
+func Bounded(r io.Reader, b errdefs.Bound) io.Reader {
+	if b.Max <= 0 {
+		return r
+	}
+	return &bounded{r: r, b: b}
+}
+
+type bounded struct {
+	r io.Reader
+	b errdefs.Bound
+	n int64
+}
+
+func (l *bounded) Read(p []byte) (int, error) {
+	// Read at most one byte past the bound: enough to know it was
+	// passed when the stream goes on.
+	room := l.b.Max - l.n + 1
+	if room <= 0 {
+		return 0, l.b.Past()
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.b.Max {
+		return n, l.b.Past()
+	}
+	return n, err
+}

@@ -3,7 +3,10 @@
 // errors.Is.
 package errdefs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrInvalidInput: input that does not follow its documented format
@@ -23,4 +26,30 @@ var (
 	ErrChanged = errors.New("changed while being read")
 	// ErrTooManyLayers: more layers than the budget or runtimes allow.
 	ErrTooManyLayers = errors.New("too many layers")
+	// ErrTooLarge: input that expands past a documented bound (a
+	// decompression bomb, a sparse file of a terabyte).
+	ErrTooLarge = errors.New("too large")
 )
+
+// Bound is a limit on the bytes an input may expand to, with what sets it
+// (a flag, "--max-expanded-bytes"), which the error names so a user with a
+// real input that large knows what to raise.
+type Bound struct {
+	Max  int64
+	Flag string
+}
+
+// Past returns the error for bytes that went past the bound: "expands
+// past N bytes (FLAG)". It wraps ErrTooLarge.
+func (b Bound) Past() error { return &pastError{b} }
+
+type pastError struct{ b Bound }
+
+func (e *pastError) Error() string {
+	if e.b.Flag == "" {
+		return fmt.Sprintf("expands past %d bytes", e.b.Max)
+	}
+	return fmt.Sprintf("expands past %d bytes (%s)", e.b.Max, e.b.Flag)
+}
+
+func (e *pastError) Unwrap() error { return ErrTooLarge }

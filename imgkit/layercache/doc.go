@@ -38,8 +38,36 @@
 // with atomic rename may use one cache at once. No file is ever read,
 // changed and written back: a record depends only on its name, so two
 // writers write the same bytes (sources are hints, and the last writer
-// wins). A record that cannot be read or does not parse counts as missing
-// and is written again; layer records carry their key, so a hash collision
-// or a hand-edited file is a miss too. Nothing is ever deleted by the
-// tools: remove the directory (or old files, by access time) to trim it.
+// wins). Nothing is ever deleted by the tools: remove the directory (or old
+// files, by access time) to trim it.
+//
+// # Records verify themselves
+//
+// A record file is one line:
+//
+//	{"sha256":"<hex>","record":<body>}
+//
+// where <hex> is the sha256 of the body's bytes exactly as they stand in
+// the file, and the body repeats the record's own key:
+//
+//	layers   {"key":{"rules":…,"store_dir":…,"mtime":…,"uid":…,"gid":…,"uname":…,"gname":…,"paths":[…]},"diff_id":"sha256:…","size":N}
+//	blobs    {"diff_id":"sha256:…","recipe":"gzip.1","mediaType":…,"digest":"sha256:…","size":N}
+//	sources  {"host":…,"digest":"sha256:…","repository":…}
+//
+// A record that does not verify (another checksum, a key that is not the
+// one its name stands for, a field out of range, a truncated or garbled
+// file) is ErrBadRecord: the tools treat it as missing, say so under -v,
+// and write it again once they learn the value (layer-pack packs the
+// layer, push-blob compresses it). Records written before checksums
+// existed (a bare body, no "sha256") are treated the same way: unverified,
+// ignored and rewritten, never trusted.
+//
+// The checksum catches a record edited by hand, cut short or damaged on
+// disk; it is no signature: whoever can write the directory can write a
+// record with a matching checksum. What a blob record says is therefore
+// still checked where it is used: the registry must hold the blob at the
+// size the record gives (push-blob), and push-blob --verify-cache
+// compresses the layer again instead of taking the record's word. A layer
+// record is checked whenever layer-pack packs the layer; only layer-pack
+// --reuse takes its diff_id unread, which is its purpose.
 package layercache

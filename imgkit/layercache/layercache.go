@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -66,6 +65,8 @@ type Layer struct {
 	Size   int64  `json:"size"`
 }
 
+// layerRecord carries its key, so that a record under another key's name
+// (a hash collision, a file copied by hand) is not taken for this one.
 type layerRecord struct {
 	Key Key `json:"key"`
 	Layer
@@ -80,12 +81,17 @@ func (c *Cache) layerPath(k Key) string {
 	return filepath.Join(c.dir, "layers", id[:2], id+".json")
 }
 
-// Layer looks up a store layer. A missing, unreadable or malformed record is
-// a miss.
-func (c *Cache) Layer(k Key) (Layer, bool) {
+// Layer looks up a store layer: ErrNotCached when there is no record,
+// ErrBadRecord (naming the file and the cause) when its record does not
+// verify.
+func (c *Cache) Layer(k Key) (Layer, error) {
+	p := c.layerPath(k)
 	var r layerRecord
-	if !readJSON(c.layerPath(k), &r) || !validDigest(r.DiffID) || r.Size < 0 {
-		return Layer{}, false
+	if err := readRecord(p, &r); err != nil {
+		return Layer{}, err
+	}
+	if !validDigest(r.DiffID) || r.Size < 0 {
+		return Layer{}, badRecord(p, "not a diff_id and a size")
 	}
 	if r.Key.Paths == nil {
 		r.Key.Paths = []string{}
@@ -94,9 +100,9 @@ func (c *Cache) Layer(k Key) (Layer, bool) {
 		k.Paths = []string{}
 	}
 	if !reflect.DeepEqual(r.Key, k) {
-		return Layer{}, false
+		return Layer{}, badRecord(p, "the record is for another key")
 	}
-	return r.Layer, true
+	return r.Layer, nil
 }
 
 // PutLayer records a store layer's diff_id and size.
@@ -104,7 +110,7 @@ func (c *Cache) PutLayer(k Key, l Layer) error {
 	if !validDigest(l.DiffID) || l.Size < 0 {
 		return fmt.Errorf("cache: layer %+v: %w", l, errInvalid)
 	}
-	return writeJSON(c.layerPath(k), layerRecord{Key: k, Layer: l})
+	return writeRecord(c.layerPath(k), layerRecord{Key: k, Layer: l})
 }
 
 var errInvalid = errors.New("not a sha256 digest and a size")
@@ -114,24 +120,35 @@ func (c *Cache) blobPath(diffID string, kind compress.Kind) string {
 	return filepath.Join(c.dir, "blobs", oci.Recipe(kind), hex[:2], hex+".json")
 }
 
+// blobRecord carries its key (the diff_id and the recipe), as layer
+// records do.
 type blobRecord struct {
 	DiffID string `json:"diff_id"`
+	Recipe string `json:"recipe"`
 	layerstream.Blob
 }
 
 // Blob looks up the blob that compressing the layer tar diffID with kind's
-// recipe gives. For compress.None it is the layer itself, which needs no
-// record: its digest is the diff_id, but its size is not known here, so
-// callers handle None themselves.
-func (c *Cache) Blob(diffID string, kind compress.Kind) (layerstream.Blob, bool) {
+// recipe gives: ErrNotCached or ErrBadRecord as for Layer. For
+// compress.None it is the layer itself, which needs no record: its digest
+// is the diff_id, but its size is not known here, so callers handle None
+// themselves (ErrNotCached).
+func (c *Cache) Blob(diffID string, kind compress.Kind) (layerstream.Blob, error) {
 	if !validDigest(diffID) || kind == compress.None {
-		return layerstream.Blob{}, false
+		return layerstream.Blob{}, ErrNotCached
 	}
+	p := c.blobPath(diffID, kind)
 	var r blobRecord
-	if !readJSON(c.blobPath(diffID, kind), &r) || r.DiffID != diffID || !validDigest(r.Digest) || r.Size < 0 || r.MediaType != oci.LayerMediaType(kind) {
-		return layerstream.Blob{}, false
+	if err := readRecord(p, &r); err != nil {
+		return layerstream.Blob{}, err
 	}
-	return r.Blob, true
+	if r.DiffID != diffID || r.Recipe != oci.Recipe(kind) {
+		return layerstream.Blob{}, badRecord(p, "the record is for another layer or recipe")
+	}
+	if !validDigest(r.Digest) || r.Size < 0 || r.MediaType != oci.LayerMediaType(kind) {
+		return layerstream.Blob{}, badRecord(p, "not a digest, a size and the recipe's media type")
+	}
+	return r.Blob, nil
 }
 
 // PutBlob records the blob that kind's recipe makes of the layer tar
@@ -144,10 +161,14 @@ func (c *Cache) PutBlob(diffID string, kind compress.Kind, b layerstream.Blob) e
 	if !validDigest(diffID) || !validDigest(b.Digest) || b.Size < 0 || b.MediaType != oci.LayerMediaType(kind) {
 		return fmt.Errorf("cache: blob %+v of %s: %w", b, diffID, errInvalid)
 	}
-	return writeJSON(c.blobPath(diffID, kind), blobRecord{DiffID: diffID, Blob: b})
+	return writeRecord(c.blobPath(diffID, kind), blobRecord{DiffID: diffID, Recipe: oci.Recipe(kind), Blob: b})
 }
 
+// sourceRecord carries its key (the host and the digest), as layer
+// records do.
 type sourceRecord struct {
+	Host       string `json:"host"`
+	Digest     string `json:"digest"`
 	Repository string `json:"repository"`
 }
 
@@ -160,14 +181,21 @@ func (c *Cache) sourcePath(host, digest string) (string, bool) {
 }
 
 // Source returns a repository of the registry host that held the blob
-// digest when last seen there, for a cross-repository mount.
-func (c *Cache) Source(host, digest string) (string, bool) {
+// digest when last seen there, for a cross-repository mount: ErrNotCached
+// or ErrBadRecord as for Layer.
+func (c *Cache) Source(host, digest string) (string, error) {
 	p, ok := c.sourcePath(host, digest)
-	var r sourceRecord
-	if !ok || !readJSON(p, &r) || r.Repository == "" {
-		return "", false
+	if !ok {
+		return "", ErrNotCached
 	}
-	return r.Repository, true
+	var r sourceRecord
+	if err := readRecord(p, &r); err != nil {
+		return "", err
+	}
+	if r.Host != host || r.Digest != digest || r.Repository == "" {
+		return "", badRecord(p, "not a repository of this host for this blob")
+	}
+	return r.Repository, nil
 }
 
 // PutSource remembers that repository repo of registry host holds the blob
@@ -177,51 +205,5 @@ func (c *Cache) PutSource(host, digest, repo string) error {
 	if !ok || repo == "" {
 		return fmt.Errorf("cache: source %q of %s on %q: %w", repo, digest, host, errInvalid)
 	}
-	return writeJSON(p, sourceRecord{Repository: repo})
-}
-
-// readJSON reads a record; false for any failure (a miss).
-func readJSON(path string, v any) bool {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	return json.Unmarshal(data, v) == nil
-}
-
-// writeJSON writes a record atomically: a temporary file in the same
-// directory, renamed into place.
-func writeJSON(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cache: writing %s: %w", path, err)
-	}
-	return nil
+	return writeRecord(p, sourceRecord{Host: host, Digest: digest, Repository: repo})
 }

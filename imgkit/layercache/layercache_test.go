@@ -1,6 +1,10 @@
 package layercache
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,8 +29,8 @@ func TestLayerKeyParameters(t *testing.T) {
 	if err := c.PutLayer(baseKey, want); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := c.Layer(baseKey); !ok || got != want {
-		t.Fatalf("Layer = %+v %v", got, ok)
+	if got, err := c.Layer(baseKey); err != nil || got != want {
+		t.Fatalf("Layer = %+v %v", got, err)
 	}
 	// Every parameter is part of the key: changing one is a miss.
 	for name, edit := range map[string]func(k *Key){
@@ -48,8 +52,8 @@ func TestLayerKeyParameters(t *testing.T) {
 			if k.ID() == baseKey.ID() {
 				t.Fatal("same ID")
 			}
-			if got, ok := c.Layer(k); ok {
-				t.Fatalf("hit %+v", got)
+			if got, err := c.Layer(k); !errors.Is(err, ErrNotCached) {
+				t.Fatalf("Layer = %+v %v, want ErrNotCached", got, err)
 			}
 		})
 	}
@@ -63,18 +67,35 @@ func TestEmptyLayerNilOrEmptyPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.Paths = []string{}
-	if _, ok := c.Layer(k); !ok {
-		t.Fatal("[] and nil paths are different keys")
+	if _, err := c.Layer(k); err != nil {
+		t.Fatalf("[] and nil paths are different keys: %v", err)
 	}
 }
 
-func TestBadRecordsAreMisses(t *testing.T) {
+// sealed is a record file as writeRecord writes it around body.
+func sealed(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return `{"sha256":"` + hex.EncodeToString(sum[:]) + `","record":` + body + "}\n"
+}
+
+// TestBadRecords: a record file that is not a whole, verified record of
+// its own key is ErrBadRecord, never a hit, and writing the value again
+// repairs it.
+func TestBadRecords(t *testing.T) {
+	good := `{"key":` + keyJSON(baseKey) + `,"diff_id":"` + digest("1") + `","size":1}`
 	for name, content := range map[string]string{
-		"Empty":        "",
-		"Truncated":    `{"key":{"rules":"r1"`,
-		"OtherKey":     `{"key":{"rules":"r1","store_dir":"/nix/store","mtime":1,"uid":0,"gid":0,"uname":"root","gname":"root","paths":["/nix/store/c-z"]},"diff_id":"` + digest("1") + `","size":1}`,
-		"BadDigest":    `{"key":` + keyJSON(baseKey) + `,"diff_id":"sha256:12","size":1}`,
-		"NegativeSize": `{"key":` + keyJSON(baseKey) + `,"diff_id":"` + digest("1") + `","size":-1}`,
+		"Empty":     "",
+		"Truncated": sealed(good)[:40],
+		"NotJSON":   "garbage",
+		// What the cache wrote before records had checksums.
+		"OlderFormatNoChecksum": good + "\n",
+		"ChecksumOfOtherBody":   strings.Replace(sealed(good), `"size":1`, `"size":2`, 1),
+		"BodyEditedSpaceOnly":   strings.Replace(sealed(good), `"size":1`, `"size": 1`, 1),
+		"NoRecord":              `{"sha256":"` + strings.Repeat("0", 64) + `"}`,
+		"OtherKey":              sealed(`{"key":{"rules":"r1","store_dir":"/nix/store","mtime":1,"uid":0,"gid":0,"uname":"root","gname":"root","paths":["/nix/store/c-z"]},"diff_id":"` + digest("1") + `","size":1}`),
+		"BadDigest":             sealed(`{"key":` + keyJSON(baseKey) + `,"diff_id":"sha256:12","size":1}`),
+		"NegativeSize":          sealed(`{"key":` + keyJSON(baseKey) + `,"diff_id":"` + digest("1") + `","size":-1}`),
+		"UnknownField":          sealed(`{"key":` + keyJSON(baseKey) + `,"diff_id":"` + digest("1") + `","size":1,"x":1}`),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _ := Open(t.TempDir())
@@ -83,15 +104,19 @@ func TestBadRecordsAreMisses(t *testing.T) {
 			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got, ok := c.Layer(baseKey); ok {
-				t.Fatalf("hit %+v", got)
+			got, err := c.Layer(baseKey)
+			if !errors.Is(err, ErrBadRecord) {
+				t.Fatalf("Layer = %+v %v, want ErrBadRecord", got, err)
+			}
+			if !strings.HasPrefix(err.Error(), p+": ") {
+				t.Errorf("error %q does not name the file", err)
 			}
 			// Writing again repairs it.
 			if err := c.PutLayer(baseKey, Layer{DiffID: digest("1"), Size: 1}); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := c.Layer(baseKey); !ok {
-				t.Fatal("miss after PutLayer")
+			if _, err := c.Layer(baseKey); err != nil {
+				t.Fatalf("after PutLayer: %v", err)
 			}
 		})
 	}
@@ -101,14 +126,65 @@ func keyJSON(k Key) string {
 	return `{"rules":"` + k.Rules + `","store_dir":"` + k.StoreDir + `","mtime":1,"uid":0,"gid":0,"uname":"root","gname":"root","paths":["` + strings.Join(k.Paths, `","`) + `"]}`
 }
 
-func TestValidRecordAsWritten(t *testing.T) {
-	// keyJSON writes what PutLayer writes: a record made by hand is found.
+// TestRecordFormat pins the bytes of each kind of record (docs/formats.md
+// §5): the body, and the sha256 of exactly its bytes around it.
+func TestRecordFormat(t *testing.T) {
 	c, _ := Open(t.TempDir())
-	p := c.layerPath(baseKey)
-	os.MkdirAll(filepath.Dir(p), 0o755)
-	os.WriteFile(p, []byte(`{"key":`+keyJSON(baseKey)+`,"diff_id":"`+digest("1")+`","size":1}`), 0o644)
-	if _, ok := c.Layer(baseKey); !ok {
-		t.Fatal("miss")
+	gz := layerstream.Blob{MediaType: oci.LayerMediaType(compress.Gzip), Digest: digest("3"), Size: 99}
+	c.PutLayer(baseKey, Layer{DiffID: digest("1"), Size: 1})
+	c.PutBlob(digest("1"), compress.Gzip, gz)
+	c.PutSource("127.0.0.1:5000", digest("3"), "team/app")
+	sp, _ := c.sourcePath("127.0.0.1:5000", digest("3"))
+	for _, tc := range []struct{ path, body string }{
+		{c.layerPath(baseKey), `{"key":` + keyJSON(baseKey) + `,"diff_id":"` + digest("1") + `","size":1}`},
+		{c.blobPath(digest("1"), compress.Gzip), `{"diff_id":"` + digest("1") + `","recipe":"gzip.1","mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + digest("3") + `","size":99}`},
+		{sp, `{"host":"127.0.0.1:5000","digest":"` + digest("3") + `","repository":"team/app"}`},
+	} {
+		got, err := os.ReadFile(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sealed(tc.body); string(got) != want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.path, got, want)
+		}
+	}
+}
+
+// TestTamperedBlobRecord is issue 15's corrupt record: a blob record
+// edited to name another blob is ErrBadRecord, not that blob.
+func TestTamperedBlobRecord(t *testing.T) {
+	c, _ := Open(t.TempDir())
+	gz := layerstream.Blob{MediaType: oci.LayerMediaType(compress.Gzip), Digest: digest("3"), Size: 99}
+	if err := c.PutBlob(digest("1"), compress.Gzip, gz); err != nil {
+		t.Fatal(err)
+	}
+	p := c.blobPath(digest("1"), compress.Gzip)
+	data, _ := os.ReadFile(p)
+	edited := strings.Replace(string(data), digest("3"), digest("4"), 1)
+	if edited == string(data) {
+		t.Fatal("the record does not hold the digest")
+	}
+	os.WriteFile(p, []byte(edited), 0o644)
+	if got, err := c.Blob(digest("1"), compress.Gzip); !errors.Is(err, ErrBadRecord) {
+		t.Fatalf("Blob = %+v %v, want ErrBadRecord", got, err)
+	}
+	// A whole record of another layer, copied under this one's name (its
+	// checksum is right), is not this layer's either.
+	c.PutBlob(digest("2"), compress.Gzip, gz)
+	other, _ := os.ReadFile(c.blobPath(digest("2"), compress.Gzip))
+	os.WriteFile(p, other, 0o644)
+	if got, err := c.Blob(digest("1"), compress.Gzip); !errors.Is(err, ErrBadRecord) {
+		t.Fatalf("copied record: Blob = %+v %v, want ErrBadRecord", got, err)
+	}
+	// The same for a source record.
+	c.PutSource("h", digest("3"), "team/app")
+	c.PutSource("h", digest("4"), "team/other")
+	sp3, _ := c.sourcePath("h", digest("3"))
+	sp4, _ := c.sourcePath("h", digest("4"))
+	b4, _ := os.ReadFile(sp4)
+	os.WriteFile(sp3, b4, 0o644)
+	if repo, err := c.Source("h", digest("3")); !errors.Is(err, ErrBadRecord) {
+		t.Fatalf("copied source: Source = %q %v, want ErrBadRecord", repo, err)
 	}
 }
 
@@ -118,11 +194,11 @@ func TestBlobs(t *testing.T) {
 	if err := c.PutBlob(digest("1"), compress.Gzip, gz); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := c.Blob(digest("1"), compress.Gzip); !ok || got != gz {
-		t.Fatalf("Blob = %+v %v", got, ok)
+	if got, err := c.Blob(digest("1"), compress.Gzip); err != nil || got != gz {
+		t.Fatalf("Blob = %+v %v", got, err)
 	}
-	if _, ok := c.Blob(digest("1"), compress.Zstd); ok {
-		t.Fatal("a gzip blob answered for zstd")
+	if _, err := c.Blob(digest("1"), compress.Zstd); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("a gzip blob answered for zstd: %v", err)
 	}
 	if err := c.PutBlob(digest("1"), compress.Zstd, gz); err == nil {
 		t.Fatal("a gzip media type recorded for zstd")
@@ -130,8 +206,8 @@ func TestBlobs(t *testing.T) {
 	if err := c.PutBlob(digest("1"), compress.None, gz); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.Blob(digest("1"), compress.None); ok {
-		t.Fatal("a record for an uncompressed layer")
+	if _, err := c.Blob(digest("1"), compress.None); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("a record for an uncompressed layer: %v", err)
 	}
 }
 
@@ -143,11 +219,11 @@ func TestSources(t *testing.T) {
 	if err := c.PutSource("127.0.0.1:5000", digest("3"), "team/app"); err != nil {
 		t.Fatal(err)
 	}
-	if repo, ok := c.Source("127.0.0.1:5000", digest("3")); !ok || repo != "team/app" {
-		t.Fatalf("Source = %q %v (the last writer wins)", repo, ok)
+	if repo, err := c.Source("127.0.0.1:5000", digest("3")); err != nil || repo != "team/app" {
+		t.Fatalf("Source = %q %v (the last writer wins)", repo, err)
 	}
-	if _, ok := c.Source("other:5000", digest("3")); ok {
-		t.Fatal("a source from another registry")
+	if _, err := c.Source("other:5000", digest("3")); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("a source from another registry: %v", err)
 	}
 	for _, host := range []string{"", "..", "a/b", `a\b`} {
 		if err := c.PutSource(host, digest("3"), "r"); err == nil {
@@ -174,8 +250,8 @@ func TestConcurrentWriters(t *testing.T) {
 				return
 			}
 			for range 50 {
-				if got, ok := c.Layer(baseKey); ok && got != want {
-					errs <- "partial record"
+				if got, err := c.Layer(baseKey); !errors.Is(err, ErrNotCached) && (err != nil || got != want) {
+					errs <- fmt.Sprintf("partial record: %+v %v", got, err)
 				}
 				if i%2 == 0 {
 					if err := c.PutLayer(baseKey, want); err != nil {

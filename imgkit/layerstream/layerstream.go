@@ -299,14 +299,14 @@ func (r *Reader) Next() (*Layer, error) {
 		return nil, invalid("%v", err)
 	}
 	if hdr.Typeflag != tar.TypeReg {
-		return nil, invalid("member %q is not a regular file", hdr.Name)
+		return nil, invalid("member %s is not a regular file", errdefs.Quote(hdr.Name))
 	}
 	if m := memberRE.FindStringSubmatch(hdr.Name); m != nil {
 		if r.config != nil {
-			return nil, invalid("layer member %q after %s", hdr.Name, ConfigMember)
+			return nil, invalid("layer member %s after %s", errdefs.Quote(hdr.Name), ConfigMember)
 		}
 		if i, _ := strconv.Atoi(m[1]); i != len(r.sizes) || hdr.Name != MemberName(i) && hdr.Name != RefMemberName(i) {
-			return nil, invalid("member %q where %q was expected", hdr.Name, MemberName(len(r.sizes)))
+			return nil, invalid("member %s where %q was expected", errdefs.Quote(hdr.Name), MemberName(len(r.sizes)))
 		}
 		if m[2] == "ref" {
 			return r.readRef(hdr)
@@ -335,7 +335,7 @@ func (r *Reader) Next() (*Layer, error) {
 	case TrailerMember:
 		return nil, r.readTrailer(hdr)
 	}
-	return nil, invalid("unexpected member %q", hdr.Name)
+	return nil, invalid("unexpected member %s", errdefs.Quote(hdr.Name))
 }
 
 func (r *Reader) finishLayer() error {

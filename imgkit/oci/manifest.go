@@ -18,6 +18,13 @@ const (
 	AnnotationImageName = "io.containerd.image.name"
 )
 
+// RuntimeLayerLimit is the layer count beyond which runtimes refuse an
+// image: overlayfs stacks about 128 lower directories, and Docker 20.10
+// loads 125 layers and refuses 126 ("max depth exceeded"), as the layered
+// workflow tests measure. manifest-gen refuses to write, and push-blob to
+// push, an image of more layers.
+const RuntimeLayerLimit = 125
+
 // ManifestMediaType is the media type of the manifests Manifest writes.
 const ManifestMediaType = v1.MediaTypeImageManifest
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,38 +56,78 @@ func matches(have *v1.Platform, want v1.Platform) bool {
 	return h.Variant == normalize(want).Variant
 }
 
-// SelectPlatform returns the first manifest of an index that is an image
-// for want (see matches; with no variant asked, the first entry of the
-// right OS and architecture wins). When none is, the error lists the
-// platforms the index has.
-func SelectPlatform(idx *v1.IndexManifest, want v1.Platform) (v1.Descriptor, error) {
-	for _, d := range idx.Manifests {
-		if isImageManifest(string(d.MediaType)) && matches(d.Platform, want) {
-			return d, nil
+// maxNestedLists bounds the manifest lists inside a manifest list that
+// ChooseImage fetches: real ones nest one level, if at all, and content
+// addressing rules out a cycle, but not a hostile chain of any length.
+const maxNestedLists = 8
+
+// ChooseImage returns the image manifest of an index for want: the first
+// entry that is an image for want (see matches; with no variant asked, the
+// first of the right OS and architecture wins); else it searches, in
+// order, the entries that are manifest lists themselves (a nested index)
+// whose platform is want's or not given, fetching each with fetch. That is
+// how go-containerregistry, containers/image (skopeo) and containerd
+// resolve a nested index too. When no image is found, the error lists the
+// platforms the index offers, nested ones included.
+func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descriptor) (*v1.IndexManifest, error)) (v1.Descriptor, error) {
+	var offered []string
+	budget := maxNestedLists
+	var search func(idx *v1.IndexManifest) (v1.Descriptor, bool, error)
+	search = func(idx *v1.IndexManifest) (v1.Descriptor, bool, error) {
+		offered = append(offered, platforms(idx)...)
+		for _, d := range idx.Manifests {
+			if isImageManifest(string(d.MediaType)) && matches(d.Platform, want) {
+				return d, true, nil
+			}
 		}
+		for _, d := range idx.Manifests {
+			if !isIndex(string(d.MediaType)) || (d.Platform != nil && !matches(d.Platform, want)) {
+				continue
+			}
+			if budget == 0 {
+				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", want.String(), maxNestedLists, ErrUnsupported)
+			}
+			budget--
+			nested, err := fetch(d)
+			if err != nil {
+				return v1.Descriptor{}, false, err
+			}
+			if found, ok, err := search(nested); ok || err != nil {
+				return found, ok, err
+			}
+		}
+		return v1.Descriptor{}, false, nil
+	}
+	d, ok, err := search(idx)
+	if err != nil || ok {
+		return d, err
+	}
+	sort.Strings(offered)
+	offered = slices.Compact(offered)
+	if len(offered) == 0 {
+		offered = []string{"no images"}
 	}
 	return v1.Descriptor{}, fmt.Errorf("no image for %s in the manifest list; it has %s: %w",
-		want.String(), strings.Join(Platforms(idx), ", "), errdefs.ErrNotFound)
+		want.String(), strings.Join(offered, ", "), errdefs.ErrNotFound)
 }
 
-// Platforms lists the platforms of an index's image manifests, sorted, in
-// OS/ARCH[/VARIANT] form. Attestation entries (platform unknown/unknown)
-// are left out.
-func Platforms(idx *v1.IndexManifest) []string {
+// platforms lists the platforms an index's entries name: its images' and
+// its nested manifest lists' (one without a platform is searched, so its
+// images' platforms are listed instead). Attestation entries (platform
+// unknown/unknown) are left out.
+func platforms(idx *v1.IndexManifest) []string {
 	var out []string
 	for _, d := range idx.Manifests {
+		image := isImageManifest(string(d.MediaType))
 		switch {
-		case !isImageManifest(string(d.MediaType)):
-		case d.Platform == nil:
+		case !image && !isIndex(string(d.MediaType)):
+		case d.Platform == nil && image:
 			out = append(out, "(an image without a platform)")
+		case d.Platform == nil:
 		case d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown":
 		default:
 			out = append(out, d.Platform.String())
 		}
-	}
-	sort.Strings(out)
-	if len(out) == 0 {
-		return []string{"no images"}
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,7 +13,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 )
 
-func TestSelectPlatform(t *testing.T) {
+func TestChooseImage(t *testing.T) {
 	entry := func(hexDigit string, mt types.MediaType, p *v1.Platform) v1.Descriptor {
 		return v1.Descriptor{MediaType: mt, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat(hexDigit, 64)}, Platform: p}
 	}
@@ -25,6 +27,12 @@ func TestSelectPlatform(t *testing.T) {
 		entry("6", types.OCIImageIndex, &v1.Platform{OS: "linux", Architecture: "s390x"}),
 		entry("7", img, &v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763"}),
 	}}
+	nested := func(d v1.Descriptor) (*v1.IndexManifest, error) {
+		if d.Digest.Hex[:1] != "6" {
+			t.Fatalf("fetched %s", d.Digest)
+		}
+		return &v1.IndexManifest{Manifests: []v1.Descriptor{entry("8", img, &v1.Platform{OS: "linux", Architecture: "s390x"})}}, nil
+	}
 	for _, tc := range []struct {
 		want string // os/arch[/variant]
 		pick string // the hex digit of the chosen entry, "" for an error
@@ -37,7 +45,7 @@ func TestSelectPlatform(t *testing.T) {
 		{"linux/arm64/v8", "4"},
 		{"windows/amd64", "7"},
 		{"linux/arm/v5", ""},
-		{"linux/s390x", ""}, // a nested index is not an image
+		{"linux/s390x", "8"}, // in the nested index 6
 		{"unknown/unknown", "5"},
 		{"linux/riscv64", ""},
 	} {
@@ -45,7 +53,7 @@ func TestSelectPlatform(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := SelectPlatform(idx, *p)
+		d, err := ChooseImage(idx, *p, nested)
 		if tc.pick == "" {
 			if !errors.Is(err, errdefs.ErrNotFound) {
 				t.Errorf("%s: error %v, want ErrNotFound", tc.want, err)
@@ -60,9 +68,85 @@ func TestSelectPlatform(t *testing.T) {
 			t.Errorf("%s: chose entry %s, want %s", tc.want, d.Digest.Hex[:1], tc.pick)
 		}
 	}
-	_, err := SelectPlatform(idx, v1.Platform{OS: "linux", Architecture: "riscv64"})
-	const msg = "no image for linux/riscv64 in the manifest list; it has linux/amd64, linux/arm/v6, linux/arm/v7, linux/arm64, windows/amd64:10.0.17763: not found"
+	_, err := ChooseImage(idx, v1.Platform{OS: "linux", Architecture: "riscv64"}, nested)
+	const msg = "no image for linux/riscv64 in the manifest list; it has linux/amd64, linux/arm/v6, linux/arm/v7, linux/arm64, linux/s390x, windows/amd64:10.0.17763: not found"
 	if err == nil || err.Error() != msg {
 		t.Errorf("error\n%v\nwant\n%s", err, msg)
+	}
+}
+
+// TestChooseImageNested: an index whose entries are indexes (issue 15: "it
+// has no images") is searched as clients do: an image entry of the index
+// itself first, then the nested indexes whose platform is the one asked or
+// not given, in order; the error lists what the nested ones offer; a chain
+// longer than maxNestedLists is refused.
+func TestChooseImageNested(t *testing.T) {
+	hash := func(n int) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064d", n)} }
+	image := func(n int, p string) v1.Descriptor {
+		pl, _ := v1.ParsePlatform(p)
+		return v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: hash(n), Platform: pl}
+	}
+	list := func(n int, p *v1.Platform) v1.Descriptor {
+		return v1.Descriptor{MediaType: types.OCIImageIndex, Digest: hash(n), Platform: p}
+	}
+	// 100 is the top; its entries' digests name the nested indexes below.
+	indexes := map[int]*v1.IndexManifest{
+		100: {Manifests: []v1.Descriptor{list(101, nil), list(102, &v1.Platform{OS: "linux", Architecture: "s390x"}), list(103, nil)}},
+		101: {Manifests: []v1.Descriptor{image(1, "linux/arm64"), image(2, "unknown/unknown")}},
+		102: {Manifests: []v1.Descriptor{image(3, "linux/s390x")}},
+		103: {Manifests: []v1.Descriptor{image(4, "linux/amd64"), image(5, "linux/arm64")}},
+	}
+	var fetched []int
+	fetch := func(d v1.Descriptor) (*v1.IndexManifest, error) {
+		var n int
+		fmt.Sscanf(d.Digest.Hex, "%d", &n)
+		fetched = append(fetched, n)
+		if idx, ok := indexes[n]; ok {
+			return idx, nil
+		}
+		return nil, fmt.Errorf("no index %d: %w", n, errdefs.ErrNotFound)
+	}
+	for _, tc := range []struct {
+		want    string
+		pick    int
+		fetched []int
+	}{
+		{"linux/arm64", 1, []int{101}},
+		{"linux/amd64", 4, []int{101, 103}}, // 102 is for s390x: not fetched
+		{"linux/s390x", 3, []int{101, 102}},
+	} {
+		fetched = nil
+		p, _ := v1.ParsePlatform(tc.want)
+		d, err := ChooseImage(indexes[100], *p, fetch)
+		if err != nil || d.Digest != hash(tc.pick) || !slices.Equal(fetched, tc.fetched) {
+			t.Errorf("%s: chose %s (%v) fetching %v, want %d fetching %v", tc.want, d.Digest.Hex, err, fetched, tc.pick, tc.fetched)
+		}
+	}
+	_, err := ChooseImage(indexes[100], v1.Platform{OS: "linux", Architecture: "riscv64"}, fetch)
+	const msg = "no image for linux/riscv64 in the manifest list; it has linux/amd64, linux/arm64, linux/s390x: not found"
+	if err == nil || err.Error() != msg {
+		t.Errorf("error\n%v\nwant\n%s", err, msg)
+	}
+	// An index whose entries are only indexes, none matching: it names
+	// their platforms, not "no images".
+	only := &v1.IndexManifest{Manifests: []v1.Descriptor{list(102, &v1.Platform{OS: "linux", Architecture: "s390x"})}}
+	_, err = ChooseImage(only, v1.Platform{OS: "linux", Architecture: "amd64"}, fetch)
+	if err == nil || !strings.Contains(err.Error(), "it has linux/s390x: not found") {
+		t.Errorf("got %v", err)
+	}
+	// A fetch error is the error.
+	broken := &v1.IndexManifest{Manifests: []v1.Descriptor{list(999, nil)}}
+	if _, err := ChooseImage(broken, v1.Platform{OS: "linux", Architecture: "amd64"}, fetch); err == nil || !strings.Contains(err.Error(), "no index 999") {
+		t.Errorf("got %v", err)
+	}
+	// A chain deeper than maxNestedLists.
+	chain := func(d v1.Descriptor) (*v1.IndexManifest, error) {
+		var n int
+		fmt.Sscanf(d.Digest.Hex, "%d", &n)
+		return &v1.IndexManifest{Manifests: []v1.Descriptor{list(n+1, nil)}}, nil
+	}
+	_, err = ChooseImage(&v1.IndexManifest{Manifests: []v1.Descriptor{list(1, nil)}}, v1.Platform{OS: "linux", Architecture: "amd64"}, chain)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "more than 8 manifest lists nested") {
+		t.Errorf("chain: got %v", err)
 	}
 }

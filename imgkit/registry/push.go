@@ -24,7 +24,8 @@ import (
 //
 // # Requests
 //
-//   - HasBlob: HEAD /v2/REPO/blobs/DIGEST (200 or 404).
+//   - StatBlob: HEAD /v2/REPO/blobs/DIGEST (200 with the size as
+//     Content-Length, or 404).
 //   - Mount: POST /v2/REPO/blobs/uploads/?mount=DIGEST&from=OTHER, a
 //     cross-repository mount (201); a registry that cannot mount starts an
 //     upload instead (202), which Upload then uses.
@@ -112,18 +113,26 @@ func (p *Pusher) do(req *http.Request, want ...int) (*http.Response, error) {
 	return resp, nil
 }
 
-// HasBlob reports whether the repository holds the blob digest.
-func (p *Pusher) HasBlob(ctx context.Context, digest string) (bool, error) {
+// StatBlob asks whether the repository holds the blob digest, and at what
+// size: the Content-Length of the HEAD response, -1 when the registry
+// gives none. A caller about to refer to a blob it did not upload compares
+// the size with the one it will write in the manifest: a registry that
+// holds the digest at another size (or will not say) is not to be
+// referred to.
+func (p *Pusher) StatBlob(ctx context.Context, digest string) (held bool, size int64, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, p.url("blobs", digest), nil)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	resp, err := p.do(req, http.StatusOK, http.StatusNotFound)
 	if err != nil {
-		return false, fmt.Errorf("asking for blob %s: %w", digest, err)
+		return false, 0, fmt.Errorf("asking for blob %s: %w", digest, err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK, nil
+	if resp.StatusCode != http.StatusOK {
+		return false, 0, nil
+	}
+	return true, resp.ContentLength, nil
 }
 
 // Upload is an upload session, started by Mount or Upload.

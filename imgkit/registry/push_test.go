@@ -21,11 +21,12 @@ import (
 
 // uploadFaults is what the fake upload server does wrong.
 type uploadFaults struct {
-	cutAt       int64 // once: keep the session's first cutAt bytes of a PATCH, then cut the connection
-	loseSession bool  // after the cut, the session is gone (GET and PATCH: 404)
-	zeroRange   bool  // GET reports "0-0" whatever the session holds
-	patchStatus []int // statuses answered to PATCHes first (the body is not kept)
-	putStatus   []int // statuses answered to the manifest PUT first
+	cutAt       int64  // once: keep the session's first cutAt bytes of a PATCH, then cut the connection
+	loseSession bool   // after the cut, the session is gone (GET and PATCH: 404)
+	zeroRange   bool   // GET reports "0-0" whatever the session holds
+	patchStatus []int  // statuses answered to PATCHes first (the body is not kept)
+	putStatus   []int  // statuses answered to the manifest PUT first
+	headSize    string // the Content-Length a blob HEAD answers ("none": no header); default the blob's
 }
 
 // fakeUploads is a registry with blob uploads for repository "test/img".
@@ -77,8 +78,16 @@ func (u *fakeUploads) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/v2/":
 	case r.Method == http.MethodHead && strings.HasPrefix(r.URL.Path, "/v2/test/img/blobs/"):
-		if _, ok := u.blobs[strings.TrimPrefix(r.URL.Path, "/v2/test/img/blobs/")]; !ok {
+		data, ok := u.blobs[strings.TrimPrefix(r.URL.Path, "/v2/test/img/blobs/")]
+		switch {
+		case !ok:
 			w.WriteHeader(http.StatusNotFound)
+		case u.f.headSize != "":
+			if u.f.headSize != "none" {
+				w.Header().Set("Content-Length", u.f.headSize)
+			}
+		default: // as distribution answers
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 		}
 	case r.Method == http.MethodPost && r.URL.Path == up:
 		if d := r.URL.Query().Get("mount"); d != "" && r.URL.Query().Get("from") == "other/img" {
@@ -193,17 +202,47 @@ func TestUpload(t *testing.T) {
 			u := newFakeUploads(t, c.f)
 			p := u.pusher(t, c.chunk)
 			ctx := context.Background()
-			if has, err := p.HasBlob(ctx, sha(blob)); err != nil || has {
-				t.Fatalf("HasBlob before: %v %v", has, err)
+			if has, _, err := p.StatBlob(ctx, sha(blob)); err != nil || has {
+				t.Fatalf("StatBlob before: %v %v", has, err)
 			}
 			if err := p.Upload(ctx, nil, sha(blob), int64(len(blob)), bytes.NewReader(blob)); err != nil {
 				t.Fatalf("%v\n%s", err, strings.Join(u.log, "\n"))
 			}
-			if has, err := p.HasBlob(ctx, sha(blob)); err != nil || !has {
-				t.Fatalf("HasBlob after: %v %v", has, err)
+			if has, size, err := p.StatBlob(ctx, sha(blob)); err != nil || !has || size != int64(len(blob)) {
+				t.Fatalf("StatBlob after: %v %d %v", has, size, err)
 			}
 			if u.received > c.maxRecv {
 				t.Errorf("the registry received %d bytes for a %d-byte blob", u.received, len(blob))
+			}
+		})
+	}
+}
+
+// TestStatBlobSize: StatBlob gives the size the registry says a blob has,
+// and -1 when it gives none, for push-blob to compare with the size it
+// would write in a manifest.
+func TestStatBlobSize(t *testing.T) {
+	blob := []byte("some layer")
+	ctx := context.Background()
+	for _, c := range []struct {
+		name     string
+		headSize string
+		want     int64
+	}{
+		{"AsStored", "", int64(len(blob))},
+		{"OtherSize", "3", 3},
+		{"NoLength", "none", -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := newFakeUploads(t, uploadFaults{headSize: c.headSize})
+			u.blobs[sha(blob)] = blob
+			p := u.pusher(t, 0)
+			held, size, err := p.StatBlob(ctx, sha(blob))
+			if err != nil || !held || size != c.want {
+				t.Fatalf("StatBlob = %v %d %v, want true %d", held, size, err, c.want)
+			}
+			if held, _, err := p.StatBlob(ctx, sha([]byte("absent"))); err != nil || held {
+				t.Fatalf("absent blob: %v %v", held, err)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -55,7 +54,7 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 	}
 	defer r.Close()
 	added, removed = map[string]bool{}, map[string]bool{}
-	tr := tar.NewReader(r)
+	tr := tarsafe.NewReader(r, opts)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, false, err
@@ -65,7 +64,7 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 			break
 		}
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("reading the layer: %w", err)
+			return nil, nil, false, readError(err)
 		}
 		e, err := tarsafe.Classify(hdr, opts)
 		if err != nil {
@@ -91,7 +90,7 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 			}
 		}
 	}
-	if _, err := io.Copy(io.Discard, r); err != nil {
+	if err := tr.Finish(); err != nil {
 		return nil, nil, false, err
 	}
 	return added, removed, all, nil

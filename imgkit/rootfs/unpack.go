@@ -15,7 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
+	"dockertools.dev/imgkit/tarw"
 )
 
 // UnpackOptions adjust Unpack.
@@ -90,7 +92,7 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 	}
 	defer r.Close()
 	u.written = map[string]bool{}
-	tr := tar.NewReader(r)
+	tr := tarsafe.NewReader(r, u.opts.Tarsafe)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -100,7 +102,7 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("reading the layer: %w", err)
+			return readError(err)
 		}
 		e, err := tarsafe.Classify(hdr, u.opts.Tarsafe)
 		if err != nil {
@@ -113,17 +115,28 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 			return err
 		}
 		if err := u.apply(e, tr); err != nil {
-			return fmt.Errorf("entry %q: %w", hdr.Name, err)
+			var te *tarsafe.Error
+			if errors.As(err, &te) {
+				return err // it names the entry
+			}
+			return fmt.Errorf("entry %s: %w", errdefs.Quote(hdr.Name), errdefs.CutPaths(err))
 		}
 	}
 	// The digest is checked when the reader reaches its end.
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return err
-	}
-	return nil
+	return tr.Finish()
 }
 
-func (u *unpacker) apply(e tarsafe.Entry, data io.Reader) error {
+// readError says what stopped the reading of a layer; a refused entry
+// (a sparse file past the bound, a bad sparse map) names itself.
+func readError(err error) error {
+	var te *tarsafe.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	return fmt.Errorf("reading the layer: %w", err)
+}
+
+func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	switch e.Kind {
 	case tarsafe.Whiteout:
 		if u.written[e.Path] {
@@ -161,7 +174,7 @@ func (u *unpacker) apply(e tarsafe.Entry, data io.Reader) error {
 		u.dirs[e.Path] = h
 		return nil
 	case tarsafe.Regular:
-		if err := u.writeFile(p, data, h.Size); err != nil {
+		if err := u.writeFile(p, data, h.Size, data.Sparse()); err != nil {
 			return err
 		}
 	case tarsafe.Symlink:
@@ -224,22 +237,42 @@ func setTime(p string, t time.Time) error {
 	return nil
 }
 
-func (u *unpacker) writeFile(p string, data io.Reader, size int64) error {
+// writeFile creates p with size bytes of data; a sparse file gets its
+// fragments at their offsets and holes elsewhere (the file is extended to
+// its size without writing them). A file cut short by an error is
+// removed, so what is left of a refused layer is whole entries.
+func (u *unpacker) writeFile(p string, data io.Reader, size int64, frags []tarw.Fragment) (err error) {
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(p)
+		}
+	}()
 	if u.buf == nil {
 		u.buf = make([]byte, 1<<20)
 	}
-	n, err := io.CopyBuffer(f, io.LimitReader(data, size), u.buf)
-	if err == nil && n != size {
-		err = fmt.Errorf("the layer ends %d bytes into a file of %d: %w", n, size, io.ErrUnexpectedEOF)
+	if frags == nil {
+		frags = []tarw.Fragment{{Offset: 0, Length: size}}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	for _, fr := range frags {
+		if _, err := f.Seek(fr.Offset, io.SeekStart); err != nil {
+			return err
+		}
+		n, err := io.CopyBuffer(f, io.LimitReader(data, fr.Length), u.buf)
+		if err != nil {
+			return err
+		}
+		if n != fr.Length {
+			return fmt.Errorf("the layer ends %d bytes into a file of %d: %w", fr.Offset+n, size, io.ErrUnexpectedEOF)
+		}
 	}
-	return err
+	return f.Truncate(size)
 }
 
 // markWritten records that this layer wrote p, and so its parents (an

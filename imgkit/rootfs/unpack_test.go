@@ -3,6 +3,7 @@ package rootfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +151,7 @@ func TestUnpackRefusesAttacks(t *testing.T) {
 		{"HardlinkToDirectory", []string{spec("d 0755 0:0 ./d", "h 0 0:0 ./x ./d")}, errdefs.ErrUnsafeEntry, "directory"},
 		{"Device", []string{spec("c 0666 0:0 ./dev/null 1:3")}, errdefs.ErrUnsafeEntry, "devices are refused"},
 		{"WhiteoutDotDot", []string{spec(`f 0 0:0 ./.wh.. ""`)}, errdefs.ErrUnsafeEntry, "outside its directory"},
+		{"WhiteoutAsParent", []string{spec(`f 0644 0:0 ./ok/.wh.file/x "x"`)}, errdefs.ErrUnsafeEntry, "named like a whiteout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			top := t.TempDir()
@@ -175,6 +177,26 @@ func TestUnpackRefusesAttacks(t *testing.T) {
 				t.Errorf("a file escaped the root")
 			}
 		})
+	}
+}
+
+// TestUnpackErrorCutsLongNames: a 70 KB entry name the file system refuses
+// gives a one-line error of a few hundred bytes, not 140 KB (the name
+// once as the entry, once in the system call's path).
+func TestUnpackErrorCutsLongNames(t *testing.T) {
+	long := strings.Repeat("a", 70000)
+	img := imageOf(t, spec(fmt.Sprintf(`f 0644 0:0 %s "x"`, long)))
+	dir := filepath.Join(t.TempDir(), "root")
+	must(t, os.Mkdir(dir, 0o755))
+	_, err := Unpack(context.Background(), img, dir, UnpackOptions{})
+	if err == nil {
+		t.Fatal("Unpack succeeded")
+	}
+	if n := len(err.Error()); n > 1000 {
+		t.Errorf("a %d-byte error: %.300s…", n, err)
+	}
+	if !strings.Contains(err.Error(), "…(70000 bytes)") || !strings.Contains(err.Error(), "file name too long") {
+		t.Errorf("the error lost the name's length or the cause: %.600s", err)
 	}
 }
 

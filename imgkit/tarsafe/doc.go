@@ -9,7 +9,10 @@
 //     refused), recognises whiteouts (".wh.NAME" hides NAME,
 //     ".wh..wh..opq" makes its directory opaque; a whiteout naming a path
 //     outside its directory is refused; other ".wh..wh." names are aufs
-//     metadata and ignored, as Docker does), refuses unknown type flags,
+//     metadata and ignored with what is below them, as Docker does;
+//     an entry below a directory named like a whiteout, ".wh.../x" or
+//     "d/.wh..wh..opq/x", is refused, since it would imply that
+//     directory), refuses unknown type flags,
 //     device nodes unless Options.AllowDevices, absurd sizes, symlinks with
 //     no target, and hardlink targets outside the root.
 //   - CheckPlace looks at the entry against what already exists (a View of
@@ -19,9 +22,19 @@
 //     parent that is not a directory, and a hardlink must name something
 //     that exists already and is not a directory.
 //
-// Errors are *Error values naming the entry; they wrap
-// errdefs.ErrUnsafeEntry (an entry that could write outside the root or is
-// of a refused type) or errdefs.ErrInvalidInput (an entry that cannot be
-// applied). Callers add the layer: "layer 2 sha256:…: unsafe entry
-// "../etc/passwd": leaves the root".
+// Reader reads the layer itself, for those rules to look at: it is
+// archive/tar's Reader, except that a sparse file is read as stored (its
+// data fragments, with the map that places them; holes are never
+// expanded, so a small layer holding a terabyte of holes costs nothing to
+// read or to skip) and that the bytes a layer expands to, holes counted,
+// are bounded (Options.Expanded, DefaultMaxExpanded): a sparse or
+// decompression bomb stops at the bound with an error naming the entry.
+//
+// Errors are *Error values naming the entry (a name longer than
+// errdefs.MaxQuoted bytes is cut, with its length, by errdefs.Quote); they
+// wrap errdefs.ErrUnsafeEntry (an entry that could write outside the root
+// or is of a refused type), errdefs.ErrInvalidInput (an entry that cannot
+// be applied) or errdefs.ErrTooLarge (past the bound). Callers add the
+// layer: "layer 2 sha256:…: unsafe entry "../etc/passwd": leaves the
+// root".
 package tarsafe

@@ -48,6 +48,13 @@ const (
 // corrupted or hostile size field is caught before anything trusts it.
 const DefaultMaxSize = 1 << 40
 
+// DefaultMaxExpanded is the bound on the bytes a layer read through
+// Reader may expand to unless Options say otherwise: 64 GiB, far above
+// real layers (which rarely reach 10 GiB), far below what fills a disk or
+// takes hours to read; a 30 KB layer can hold a sparse file of a terabyte,
+// a gzip or zstd layer a thousand or more times its size.
+const DefaultMaxExpanded = 64 << 30
+
 // Options relax or tighten the rules.
 type Options struct {
 	// AllowDevices accepts character and block devices.
@@ -55,6 +62,10 @@ type Options struct {
 	// MaxSize is the largest regular file accepted; 0 means DefaultMaxSize.
 	// A caller that knows how many bytes the layer has left passes that.
 	MaxSize int64
+	// Expanded bounds what a Reader reads: the uncompressed tar, with
+	// the holes of its sparse files counted. Max 0 means
+	// DefaultMaxExpanded; Flag names what sets it, for the error.
+	Expanded errdefs.Bound
 }
 
 // Entry is a classified header.
@@ -79,9 +90,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Class == errdefs.ErrUnsafeEntry {
-		return fmt.Sprintf("unsafe entry %q: %s", e.Name, e.Reason)
+		return fmt.Sprintf("unsafe entry %s: %s", errdefs.Quote(e.Name), e.Reason)
 	}
-	return fmt.Sprintf("entry %q: %s", e.Name, e.Reason)
+	return fmt.Sprintf("entry %s: %s", errdefs.Quote(e.Name), e.Reason)
 }
 
 func (e *Error) Unwrap() error { return e.Class }
@@ -122,6 +133,12 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 	}
 	dir, base := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
+	switch parent, aufs := whiteoutParent(dir); {
+	case aufs:
+		return e, nil // inside aufs metadata: skipped with it
+	case parent != "":
+		return e, unsafe(hdr, "its parent %s is named like a whiteout", errdefs.Quote(parent))
+	}
 	if strings.HasPrefix(base, WhiteoutPrefix) {
 		return classifyWhiteout(e, hdr, dir, base)
 	}
@@ -146,7 +163,7 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 	case tar.TypeLink:
 		e.Kind = Hardlink
 		if e.Link, ok = CleanName(hdr.Linkname); !ok {
-			return e, unsafe(hdr, "hardlink to %q, outside the root", hdr.Linkname)
+			return e, unsafe(hdr, "hardlink to %s, outside the root", errdefs.Quote(hdr.Linkname))
 		}
 		if e.Link == "" {
 			return e, unsafe(hdr, "hardlink to the root directory")
@@ -179,11 +196,32 @@ func classifyWhiteout(e Entry, hdr *tar.Header, dir, base string) (Entry, error)
 	default:
 		name := base[len(WhiteoutPrefix):]
 		if name == "" || name == "." || name == ".." {
-			return e, unsafe(hdr, "whiteout names %q, outside its directory", name)
+			return e, unsafe(hdr, "whiteout names %s, outside its directory", errdefs.Quote(name))
 		}
 		e.Kind, e.Path = Whiteout, path.Join(dir, name)
 	}
 	return e, nil
+}
+
+// whiteoutParent looks at the directories of a clean path: aufs is true
+// when one is aufs metadata (".wh..wh.plnk"; Docker skips it and what it
+// holds), else parent is the first one named like a whiteout (".wh.x",
+// ".wh..wh..opq"), which an entry may not imply: it would become a
+// directory that readers of the layer take for a whiteout.
+func whiteoutParent(dir string) (parent string, aufs bool) {
+	if !strings.Contains(dir, WhiteoutPrefix) {
+		return "", false
+	}
+	for i, part := range strings.Split(dir, "/") {
+		switch {
+		case part != WhiteoutOpaque && strings.HasPrefix(part, WhiteoutMeta):
+			return "", true
+		case strings.HasPrefix(part, WhiteoutPrefix):
+			parts := strings.SplitN(dir, "/", i+2)
+			return strings.Join(parts[:i+1], "/"), false
+		}
+	}
+	return "", false
 }
 
 // View is what exists in the tree being built, lower layers included.
@@ -219,9 +257,9 @@ func CheckPlace(e Entry, v View) error {
 			switch k {
 			case Dir:
 			case Symlink:
-				return unsafe(hdr, "its parent %q is a symlink", parent)
+				return unsafe(hdr, "its parent %s is a symlink", errdefs.Quote(parent))
 			default:
-				return invalid(hdr, "its parent %q is a %s, not a directory", parent, k)
+				return invalid(hdr, "its parent %s is a %s, not a directory", errdefs.Quote(parent), k)
 			}
 		}
 	}
@@ -229,9 +267,9 @@ func CheckPlace(e Entry, v View) error {
 		k, ok := v.Lookup(e.Link)
 		switch {
 		case !ok:
-			return unsafe(hdr, "hardlink to %q, which does not exist (yet)", e.Link)
+			return unsafe(hdr, "hardlink to %s, which does not exist (yet)", errdefs.Quote(e.Link))
 		case k == Dir:
-			return unsafe(hdr, "hardlink to the directory %q", e.Link)
+			return unsafe(hdr, "hardlink to the directory %s", errdefs.Quote(e.Link))
 		}
 	}
 	return nil

@@ -58,6 +58,13 @@ func TestRefusedEntries(t *testing.T) {
 		{"WhiteoutOwnDirectory", hdr(tar.TypeReg, "etc/.wh..", ""), Options{}, errdefs.ErrUnsafeEntry, `names ".", outside its directory`},
 		{"WhiteoutEmpty", hdr(tar.TypeReg, "etc/.wh.", ""), Options{}, errdefs.ErrUnsafeEntry, "outside its directory"},
 		{"WhiteoutRootDot", hdr(tar.TypeReg, ".wh..", ""), Options{}, errdefs.ErrUnsafeEntry, "outside its directory"},
+		// A whiteout name as an implied parent directory would create a
+		// directory named like a whiteout.
+		{"WhiteoutDotDotAsParent", hdr(tar.TypeReg, ".wh.../x", ""), Options{}, errdefs.ErrUnsafeEntry, `its parent ".wh..." is named like a whiteout`},
+		{"WhiteoutAsParent", hdr(tar.TypeReg, "ok/.wh.file/x", ""), Options{}, errdefs.ErrUnsafeEntry, `its parent "ok/.wh.file" is named like a whiteout`},
+		{"OpaqueAsParent", hdr(tar.TypeReg, "d/.wh..wh..opq/x", ""), Options{}, errdefs.ErrUnsafeEntry, `its parent "d/.wh..wh..opq" is named like a whiteout`},
+		{"WhiteoutAsParentOfWhiteout", hdr(tar.TypeReg, ".wh.a/.wh.b", ""), Options{}, errdefs.ErrUnsafeEntry, `its parent ".wh.a" is named like a whiteout`},
+		{"WhiteoutAsParentOfDir", hdr(tar.TypeDir, "etc/.wh.x/y/", ""), Options{}, errdefs.ErrUnsafeEntry, `its parent "etc/.wh.x" is named like a whiteout`},
 		{"CharDevice", &tar.Header{Typeflag: tar.TypeChar, Name: "dev/null", Devmajor: 1, Devminor: 3}, Options{}, errdefs.ErrUnsafeEntry, "character device 1:3"},
 		{"BlockDevice", &tar.Header{Typeflag: tar.TypeBlock, Name: "dev/sda", Devmajor: 8}, Options{}, errdefs.ErrUnsafeEntry, "block device 8:0"},
 		{"AbsurdSize", &tar.Header{Typeflag: tar.TypeReg, Name: "big", Size: 1 << 50}, Options{}, errdefs.ErrInvalidInput, "absurd"},
@@ -109,6 +116,9 @@ func TestAcceptedEntries(t *testing.T) {
 		{"Opaque", hdr(tar.TypeReg, "etc/.wh..wh..opq", ""), Options{}, Opaque, "etc", ""},
 		{"OpaqueRoot", hdr(tar.TypeReg, ".wh..wh..opq", ""), Options{}, Opaque, "", ""},
 		{"AufsMeta", hdr(tar.TypeDir, ".wh..wh.plnk/", ""), Options{}, Ignored, "", ""},
+		// What is inside an aufs metadata directory is skipped with it,
+		// as Docker skips it.
+		{"AufsMetaContent", hdr(tar.TypeReg, ".wh..wh.plnk/123.456", ""), Options{}, Ignored, "", ""},
 		{"GlobalHeader", hdr(tar.TypeXGlobalHeader, "pax_global_header", ""), Options{}, Ignored, "", ""},
 		{"DeviceAllowed", &tar.Header{Typeflag: tar.TypeChar, Name: "dev/null", Devmajor: 1, Devminor: 3}, Options{AllowDevices: true}, Char, "dev/null", ""},
 		{"Fifo", hdr(tar.TypeFifo, "run/fifo", ""), Options{}, Fifo, "run/fifo", ""},
@@ -125,6 +135,36 @@ func TestAcceptedEntries(t *testing.T) {
 			}
 			if e.Kind != tc.kind || e.Path != tc.path || e.Link != tc.link {
 				t.Fatalf("got %v %q %q, want %v %q %q", e.Kind, e.Path, e.Link, tc.kind, tc.path, tc.link)
+			}
+		})
+	}
+}
+
+// TestLongNamesCutInErrors: a refused entry with a 70 KB name gives an
+// error line of a few hundred bytes that still says how long the name was.
+func TestLongNamesCutInErrors(t *testing.T) {
+	long := strings.Repeat("a", 70000)
+	for _, tc := range []struct {
+		name string
+		hdr  *tar.Header
+	}{
+		{"LeavesTheRoot", hdr(tar.TypeReg, "../"+long, "")},
+		{"HardlinkOutside", hdr(tar.TypeLink, long, "../"+long)},
+		{"ParentSymlink", hdr(tar.TypeReg, "abs/"+long, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := Classify(tc.hdr, Options{})
+			if err == nil {
+				err = CheckPlace(e, lower)
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if n := len(err.Error()); n > 3*errdefs.MaxQuoted {
+				t.Errorf("a %d-byte error: %.300s…", n, err)
+			}
+			if !strings.Contains(err.Error(), "bytes)") {
+				t.Errorf("the error does not give the name's length: %.300s", err)
 			}
 		})
 	}

@@ -59,6 +59,16 @@
 // fit the octal field are written in base-256 (first byte 0x80, or 0xff
 // for negative numbers, then big-endian).
 //
+// # Sparse files
+//
+// AppendSparse writes a sparse file in GNU tar's PAX 1.0 sparse format
+// (the Python format's PAX header with GNU.sparse.* records, the map at
+// the start of the data). CPython never writes sparse files; this is the
+// one thing the package writes that neither reference program would for
+// the same input, and it is used for files that came from a sparse entry
+// (tar-merge --flatten). Align widens the fragments to the blocks GNU tar
+// reads them in.
+//
 // # Member order
 //
 // Neither format sorts: the caller emits entries in order. PythonLess and

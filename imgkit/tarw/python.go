@@ -147,12 +147,22 @@ func pythonHeaderLen(h *Header) (int64, error) {
 }
 
 func appendPythonHeader(dst []byte, h *Header) ([]byte, error) {
+	return appendPAXHeader(dst, h, nil)
+}
+
+// appendPAXHeader appends h's header as CPython writes it, with the records
+// in extra (a TarInfo's pax_headers) before those CPython adds itself.
+func appendPAXHeader(dst []byte, h *Header, extra []paxRecord) ([]byte, error) {
 	if err := checkPythonDevice(h); err != nil {
 		return dst, err
 	}
 	recs, n := pythonRecords(h)
-	if n > 0 {
-		size := recordsLen(recs[:n])
+	all := recs[:n]
+	if extra != nil {
+		all = append(extra, all...)
+	}
+	if len(all) > 0 {
+		size := recordsLen(all)
 		var b []byte
 		dst, b = appendBlock(dst)
 		putString(b[offName:offName+lenName], "././@PaxHeader")
@@ -164,7 +174,7 @@ func appendPythonHeader(dst []byte, h *Header) ([]byte, error) {
 		b[offType] = 'x'
 		putString(b[offMagic:offMagic+8], magicPOSIX)
 		setChecksum(b)
-		dst = appendRecords(dst, recs[:n])
+		dst = appendRecords(dst, all)
 		dst = AppendPadding(dst, int64(size))
 	}
 	var b []byte

@@ -24,6 +24,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"docker-start":   cmdDockerStart,
 		"registry-start": cmdRegistryStart,
 		"check-image":    cmdCheckImage,
+		"subids":         cmdSubids,
 	}
 }
 

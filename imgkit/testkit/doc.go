@@ -18,13 +18,16 @@
 //	    builds a tar from a text spec, one entry per line:
 //	        TYPE MODE UID:GID NAME [ARG] [key=value...]
 //	    TYPE is d (directory), f (file: ARG is a Go-quoted content string,
-//	    or size=N for N deterministic pseudo-random bytes), l (symlink: ARG
+//	    or size=N for N deterministic pseudo-random bytes, or zeros=N for
+//	    N zero bytes, which compress to almost nothing), l (symlink: ARG
 //	    is the target), h (hardlink: ARG is the target), c or b (device:
 //	    ARG is MAJOR:MINOR), p (fifo). Keys: mtime=SECONDS, uname=, gname=.
 //	    NAME and ARG may be Go-quoted. # starts a comment line.
 //	tarls [-sum] [-member NAME]... FILE
 //	    lists a tar (any compression) one entry per line:
 //	        TYPE MODE UID:GID SIZE NAME [-> LINK]
+//	    TYPE is mktar's letter, or s for a sparse file (GNU 'S' or PAX
+//	    GNU.sparse.* records), whose SIZE is its apparent size.
 //	    -sum adds the first 12 hex digits of each file's sha256; each
 //	    -member descends into a tar stored as that member.
 //	tarcat [-member NAME]... FILE MEMBER
@@ -41,6 +44,13 @@
 //	docker-start
 //	    starts (or reuses) this test binary's Docker engine and sets
 //	    $DOCKER_HOST.
+//	subids USER START:COUNT
+//	    gives USER that subordinate id range in /etc/subuid and
+//	    /etc/subgid until the script ends (root only; scripts that do it
+//	    take turns).
+//
+// Conditions: [real:NAME] (the component is usable, see Need) and [root]
+// (the tests run as root).
 //
 // Further command sets, added to a package's Params where it needs them
 // (each documented in its file):

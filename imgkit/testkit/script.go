@@ -72,8 +72,11 @@ func Params(dir string, setup func(*testscript.Env) error) testscript.Params {
 
 // condition evaluates [real:NAME]: true when the component is usable. A
 // missing component is an error (failing the script) under
-// REQUIRE_REAL_CLIENTS=1.
+// REQUIRE_REAL_CLIENTS=1. [root] is true when the tests run as root.
 func condition(cond string) (bool, error) {
+	if cond == "root" {
+		return os.Geteuid() == 0, nil
+	}
 	name, ok := strings.CutPrefix(cond, "real:")
 	if !ok {
 		return false, errUnknownCondition(cond)

@@ -188,6 +188,13 @@ func parseSpecLine(line string) (*tar.Header, io.Reader, error) {
 			}
 			hdr.Size = n
 			body = io.LimitReader(patternReader(uint64(n)), n)
+		case "zeros":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || f[0] != "f" {
+				return nil, nil, fmt.Errorf("bad %q", kv)
+			}
+			hdr.Size = n
+			body = io.LimitReader(zeroReader{}, n)
 		case "mtime":
 			s, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -203,6 +210,15 @@ func parseSpecLine(line string) (*tar.Header, io.Reader, error) {
 		}
 	}
 	return hdr, body, nil
+}
+
+// zeroReader gives zero bytes: a file of them compresses to almost
+// nothing, as a decompression bomb's does.
+type zeroReader struct{}
+
+func (zeroReader) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
 }
 
 // patternReader gives deterministic pseudo-random bytes seeded by seed.

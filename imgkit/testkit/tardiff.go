@@ -61,7 +61,7 @@ func readRootfs(r io.Reader) (map[string]fsEntry, error) {
 		if name == "" {
 			continue
 		}
-		e := fsEntry{typ: typeLetter(hdr.Typeflag), mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid}
+		e := fsEntry{typ: typeLetter(hdr), mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid}
 		switch hdr.Typeflag {
 		case tar.TypeSymlink:
 			e.link = hdr.Linkname

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 
 	"dockertools.dev/imgkit/compress"
 )
@@ -36,7 +37,7 @@ func ListTar(r io.Reader, w io.Writer, opts ListOptions) error {
 		if hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock {
 			size = fmt.Sprintf("%d,%d", hdr.Devmajor, hdr.Devminor)
 		}
-		line := fmt.Sprintf("%s %04o %d:%d %s %s", typeLetter(hdr.Typeflag), hdr.Mode, hdr.Uid, hdr.Gid, size, hdr.Name)
+		line := fmt.Sprintf("%s %04o %d:%d %s %s", typeLetter(hdr), hdr.Mode, hdr.Uid, hdr.Gid, size, hdr.Name)
 		if hdr.Linkname != "" {
 			line += " -> " + hdr.Linkname
 		}
@@ -99,7 +100,16 @@ func seek(tr *tar.Reader, name string) error {
 	}
 }
 
-func typeLetter(t byte) string {
+// typeLetter is the entry's type as tarls prints it; "s" is a sparse file
+// in either GNU format: the old one (type 'S') or PAX (GNU.sparse.*
+// records on a regular file).
+func typeLetter(hdr *tar.Header) string {
+	t := hdr.Typeflag
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") && (t == tar.TypeReg || t == tar.TypeRegA) {
+			return "s"
+		}
+	}
 	switch t {
 	case tar.TypeReg, tar.TypeRegA:
 		return "f"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # build-image-stage.sh: build-image's --run-as-root stage, run as root of
-# its own user namespace (or as root): see run-as-root.sh. build-image
-# passes its settings in the environment (BI_*) and reads the layer stream
-# from $BI_WORK/layers.tar afterwards.
+# its own user namespace in the stage directory: see run-as-root.sh.
+# build-image passes its settings in the environment (BI_*) and the base
+# image, if any, on stdin, and reads the layer stream from
+# $BI_WORK/layers.tar afterwards.
 set -eu
 prog=build-image
 here=$(cd -- "$(dirname -- "$0")/.." && pwd)
@@ -14,6 +15,9 @@ here=$(cd -- "$(dirname -- "$0")/.." && pwd)
 work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR
 root_prefix=${root_dir%/}
 rootfs=$work/rootfs
+# The caller's temporary directory may be out of this namespace's reach.
+TMPDIR=$work
+export TMPDIR
 # Files the script gave subordinate owners can be removed only from
 # inside the namespace: here, on every exit.
 trap 'chmod -R u+w "$rootfs" 2>/dev/null; rm -rf "$rootfs"' EXIT
@@ -25,7 +29,7 @@ set --
 if [ -n "$BI_FROM_IMAGE" ]; then
 	set -- --snapshot "$work/snapshot"
 	tar-merge $verbose --unpack "$rootfs" --snapshot "$work/snapshot" ${BI_IMAGE_REF:+--image "$BI_IMAGE_REF"} \
-		-- "$BI_FROM_IMAGE" || exit 1
+		-- - || exit 1
 fi
 # What the base holds in the store before the script runs: not packed again.
 : >"$work/base-paths"
@@ -35,7 +39,7 @@ fi
 copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the contents into the image failed"
 run_chrooted "$rootfs" "$BI_SCRIPT"
 if [ -n "$BI_EXTRA_COMMANDS" ]; then
-	(cd "$rootfs" && sh -ec "$BI_EXTRA_COMMANDS") >&2 || die "--extra-commands: the commands failed (status $?)"
+	(cd "$rootfs" && sh -ec "$BI_EXTRA_COMMANDS") >&2 </dev/null || die "--extra-commands: the commands failed (status $?)"
 fi
 # The layer without store paths tells which store paths the script's
 # files name; then the layer is packed with them.

@@ -21,6 +21,14 @@ die() {
 
 warn() { printf '%s: %s\n' "$prog" "$1" >&2; }
 
+# exit_as STATUS: end as a tool that failed with STATUS (and said why)
+# asks: its usage error (2) is the script's usage error, any other failure
+# a runtime failure (1).
+exit_as() {
+	[ "$1" -ne 2 ] || exit 2
+	exit 1
+}
+
 # The tools come from PATH, else from the bin/ directory `make build` fills
 # (appended, so tools already on PATH always win).
 PATH=$PATH:$here/../bin
@@ -60,13 +68,15 @@ abs_path() {
 }
 
 # make_work DIR creates the script's temporary directory inside DIR and
-# removes it on every exit. Workflows that chmod or fakeroot files inside
-# it make them writable again first.
+# removes it on every exit, with $work_also when a workflow sets it (a
+# second temporary directory elsewhere). Workflows that chmod or fakeroot
+# files inside them make them writable again first.
 make_work() {
 	# Its name is canonical: tools given paths inside it print them as given.
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
-	trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+	work_also=
+	trap 'chmod -R u+w "$work" ${work_also:+"$work_also"} 2>/dev/null; rm -rf "$work" ${work_also:+"$work_also"}' EXIT
 }
 
 # Signals. A shell runs a trap only once its foreground command has ended:

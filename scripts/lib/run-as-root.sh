@@ -2,25 +2,60 @@
 # common.sh and copy-to-root.sh).
 #
 # nixpkgs boots a KVM VM, mounts an overlay of the base image's layers and
-# the new contents, and runs the script chrooted there as root. Here:
+# the new contents, and runs the script chrooted there as root. The script
+# comes from the base image (its /bin/sh) and from the user: both are
+# untrusted, and run contained as a container runtime contains a RUN step:
 #
 #   1. enter_namespace runs build-image's second stage as root of a new
-#      user namespace (unprivileged callers: uid 0 is the caller, and uids
-#      and gids from 1 up are the caller's subordinate ranges of
-#      /etc/subuid and /etc/subgid when newuidmap and newgidmap can map
-#      them, so chown 1000 works; without them only uid 0 exists), or
-#      directly when already root;
-#   2. the stage (root_stage) unpacks the base image's layers in order
-#      into a directory (tar-merge --unpack, whiteouts applied) and records
-#      a snapshot, merges the new contents in, and runs the script there
-#      (run_chrooted): chrooted, as uid 0, in private mount, pid, ipc and
-#      uts namespaces, with /proc, a minimal /dev (null, zero, full,
-#      random, urandom, tty; fd, stdin, stdout, stderr links; shm) and the
-#      store bound read-only;
+#      user namespace, whoever calls it. For an unprivileged caller uid 0
+#      is the caller, and uids and gids from 1 up are the caller's
+#      subordinate ranges of /etc/subuid and /etc/subgid when newuidmap
+#      and newgidmap can map them (so chown 1000 works; without them only
+#      uid 0 exists). For root, 0 up is root's own /etc/subuid and
+#      /etc/subgid range, else host ids $root_id_base to
+#      $root_id_base + 65535: never host uid 0. That base, 0x70000000, is
+#      above the ranges useradd hands out in /etc/subuid (to 600100000)
+#      and those systemd gives containers (524288 to 1879048191), and below
+#      2^31 (systemd's UIDS-GIDS.md calls it unused). Capabilities there
+#      act on files of those ids only: a host root file is nobody's.
+#      As root, the stage works in a directory that id can reach
+#      (prepare_stage), with copies of the tools it runs, and reads the
+#      base image on stdin, opened before.
+#   2. the stage (build-image-stage.sh) unpacks the base image's layers in
+#      order into a directory (tar-merge --unpack, whiteouts applied) and
+#      records a snapshot, merges the new contents in, and runs the script
+#      there (run_chrooted): with bubblewrap (bwrap), as uid 0 of that user
+#      namespace, the directory as its root, in new mount, pid, ipc, uts
+#      and network namespaces (the network has only a loopback of its own),
+#      a new session, Docker's default capabilities only (no CAP_SYS_ADMIN:
+#      it cannot undo the mounts below), /proc of its own pid namespace
+#      with /proc/sys, sysrq-trigger, irq, bus and fs read-only and runc's
+#      masked paths (kcore, keys, timer_list, sched_debug, latency_stats,
+#      timer_stats, acpi, scsi, asound) masked, no /sys, a /dev of null,
+#      zero, full, random, urandom, tty, ptmx and pts, shm, and the store
+#      bound read-only;
 #   3. what the script changed since the snapshot becomes the layer
 #      (layer-pack --changes --snapshot): new and changed files with their
-#      modes and owners, deleted base files as whiteouts. The tree is
-#      removed inside the namespace, where its owners can be removed.
+#      modes and owners as the namespace numbers them, deleted base files as
+#      whiteouts. The tree is removed inside the namespace, where its owners
+#      can be removed.
+#
+# Why bubblewrap: it is a small, audited setuid-free sandbox (Flatpak's)
+# that builds the mount namespace from nothing, pivots into it, mounts
+# /proc and /dev the way a container runtime does and drops capabilities;
+# hand-rolled unshare flags and chroot leave the host's mounts, network and
+# capabilities behind. It runs inside the user namespace made here, which
+# maps the ids bwrap alone would not (it maps one).
+
+# root_id_base is the first host id root's namespace uses when /etc/subuid
+# gives root no range (see above); 65536 ids from it, as LXD and podman
+# give a container.
+root_id_base=1879048192
+root_id_count=65536
+
+# sandbox_caps are the capabilities the script keeps inside its user
+# namespace: Docker's defaults for a container (and a RUN step).
+sandbox_caps='CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE'
 
 # userns_usable reports whether this user may create a user namespace.
 userns_usable() { unshare --user --map-root-user true >/dev/null 2>&1; }
@@ -32,42 +67,134 @@ subid_range() {
 	awk -F: -v n="$2" -v i="$3" '($1 == n || $1 == i) && $3 > 0 { print $2, $3; exit }' "$1"
 }
 
-# enter_namespace CMD... runs CMD as root: directly when we are root, else
-# in a new user namespace (see above).
-enter_namespace() {
+# check_sandbox stops, before any work, where the script could not be
+# contained: no bwrap, or no user namespace for this user.
+check_sandbox() {
+	command -v bwrap >/dev/null 2>&1 ||
+		die "--run-as-root: bwrap is not installed; the script runs in a bubblewrap sandbox (install the bubblewrap package)"
 	if [ "$(id -u)" = 0 ]; then
-		"$@"
-		return
+		command -v setpriv >/dev/null 2>&1 || die "--run-as-root: setpriv (util-linux) is not installed; root needs it to enter the script's user namespace"
+		userns_usable || die "--run-as-root: cannot create a user namespace, which running the script as root without a VM needs (allow them: sysctl user.max_user_namespaces > 0)"
+		# Checked here: a child that fails before its handshake (see
+		# enter_namespace) would leave us waiting.
+		unshare --user --keep-caps true >/dev/null 2>&1 ||
+			die "--run-as-root: this unshare has no --keep-caps, which root needs to enter the script's user namespace (a newer util-linux has it)"
+	else
+		userns_usable || die "--run-as-root: this user may not create a user namespace, which running the script as root without a VM needs (run build-image as root, or allow unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
 	fi
-	userns_usable || die "--run-as-root: this user may not create a user namespace, which running the script as root without a VM needs (run build-image as root, or allow unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
-	en_user=$(id -un 2>/dev/null || id -u)
-	en_uids=$(subid_range /etc/subuid "$en_user" "$(id -u)")
-	en_gids=$(subid_range /etc/subgid "$en_user" "$(id -u)")
-	if [ -z "$en_uids" ] || [ -z "$en_gids" ] || ! command -v newuidmap >/dev/null 2>&1 || ! command -v newgidmap >/dev/null 2>&1; then
-		[ -z "$verbose" ] || warn "no subordinate ids for $en_user (or no newuidmap): only uid 0 exists for --run-as-root"
-		BI_ONLY_ROOT=$en_user
-		export BI_ONLY_ROOT
-		unshare --user --map-root-user "$@"
-		return
+}
+
+# root_ranges sets ns_uids and ns_gids ("START COUNT"): the host ids uid
+# and gid 0 up of root's namespace are (see above).
+root_ranges() {
+	ns_uids=$(subid_range /etc/subuid root 0)
+	ns_gids=$(subid_range /etc/subgid root 0)
+	if [ -z "$ns_uids" ] || [ -z "$ns_gids" ]; then
+		ns_uids="$root_id_base $root_id_count"
+		ns_gids=$ns_uids
+	fi
+}
+
+# ns_root_can DIR reports whether uid 0 of root's namespace may search DIR
+# (every directory on the way to it included).
+ns_root_can() {
+	setpriv --reuid="${ns_uids%% *}" --regid="${ns_gids%% *}" --clear-groups -- test -d "$1" -a -x "$1" 2>/dev/null
+}
+
+# prepare_stage NEAR sets stage, the directory the stage works in, and
+# stage_here, where its scripts are. An unprivileged caller is uid 0 of
+# its namespace: $work and $here serve. Root's namespace is other host ids,
+# which may not reach $work, the tools or the base image (root's home and
+# test directories are 0700): the stage gets a directory of its own in the
+# first of NEAR, /var/tmp and /tmp it can reach, with copies of the tools
+# and scripts it runs, and is given that directory (removed on exit with
+# $work, see make_work).
+prepare_stage() {
+	stage=$work stage_here=$here
+	[ "$(id -u)" = 0 ] || return 0
+	root_ranges
+	for ps_dir in "$1" /var/tmp /tmp; do
+		# Absolute: the way there counts.
+		ps_dir=$(cd -P -- "$ps_dir" 2>/dev/null && pwd -P) && ns_root_can "$ps_dir" || continue
+		stage=$(mktemp -d "$ps_dir/.${prog}-stage.XXXXXX") || continue
+		work_also=$stage
+		stage_here=$stage
+		# The copies first, for the stage and for us alike.
+		PATH=$stage/bin:$PATH
+		mkdir "$stage/bin" "$stage/lib" || die "--run-as-root: cannot fill \"$stage\""
+		for ps_tool in tar-merge layer-pack closure-scan; do
+			ps_path=$(command -v "$ps_tool") || die "--run-as-root: $ps_tool is not on PATH"
+			cp -- "$ps_path" "$stage/bin/" || die "--run-as-root: cannot copy $ps_tool into \"$stage\""
+		done
+		cp -- "$here/lib/common.sh" "$here/lib/copy-to-root.sh" "$here/lib/run-as-root.sh" \
+			"$here/lib/build-image.sh" "$here/lib/build-image-stage.sh" "$stage/lib/" ||
+			die "--run-as-root: cannot copy the stage's scripts into \"$stage\""
+		if [ -d "$root_prefix$store_dir" ] && ! ns_root_can "$root_prefix$store_dir"; then
+			die "--run-as-root: the store $root_prefix$store_dir cannot be read by the script's user namespace (host uid ${ns_uids%% *}); make it and its parent directories searchable by others"
+		fi
+		return 0
+	done
+	die "--run-as-root: no directory the script's user namespace (host uid ${ns_uids%% *}) can reach to build in: neither \"$1\", /var/tmp nor /tmp"
+}
+
+# enter_namespace CMD... runs CMD as root of a new user namespace (see
+# above), in the stage directory, with stdin as given.
+enter_namespace() {
+	en_keep= en_setuid=
+	if [ "$(id -u)" = 0 ]; then
+		# The stage's files become root's of the namespace; the caller
+		# (host root) keeps the right to remove them.
+		chown -R -h "${ns_uids%% *}:${ns_gids%% *}" "$stage" || die "--run-as-root: cannot give \"$stage\" to the namespace's root"
+		en_keep=--keep-caps
+		en_setuid='setpriv --reuid=0 --regid=0 --clear-groups --'
+	else
+		en_user=$(id -un 2>/dev/null || id -u)
+		ns_uids=$(subid_range /etc/subuid "$en_user" "$(id -u)")
+		ns_gids=$(subid_range /etc/subgid "$en_user" "$(id -u)")
+		if [ -z "$ns_uids" ] || [ -z "$ns_gids" ] || ! command -v newuidmap >/dev/null 2>&1 || ! command -v newgidmap >/dev/null 2>&1; then
+			[ -z "$verbose" ] || warn "no subordinate ids for $en_user (or no newuidmap): only uid 0 exists for --run-as-root"
+			BI_ONLY_ROOT=$en_user
+			export BI_ONLY_ROOT
+			(cd -- "$stage" && exec unshare --user --map-root-user "$@")
+			return
+		fi
 	fi
 	# The child tells when it is in its namespace; then its ids are mapped
-	# from outside, and it is told to go on.
+	# from outside, and it is told to go on. Root's child keeps its
+	# capabilities there (--keep-caps) to become uid 0 of it, which is no
+	# id it had; another user's child is uid 0 there once mapped.
 	mkfifo "$work/ns-ready" "$work/ns-go"
-	unshare --user sh -c 'echo >"$1"; read -r go <"$2"; shift 2; exec "$@"' sh "$work/ns-ready" "$work/ns-go" "$@" &
+	# An asynchronous list's stdin is /dev/null unless redirected: the
+	# stage's stdin, the base image, goes through fd 3.
+	{
+		# shellcheck disable=SC2086 # en_keep and en_setuid are words or nothing
+		(cd -- "$stage" && exec unshare --user $en_keep sh -c 'echo >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
+			sh "$work/ns-ready" "$work/ns-go" $en_setuid "$@") <&3 3<&- &
+	} 3<&0
 	en_pid=$!
 	read -r en_ready <"$work/ns-ready"
-	# shellcheck disable=SC2086 # START COUNT are two words
-	if newuidmap "$en_pid" 0 "$(id -u)" 1 1 $en_uids >&2 && newgidmap "$en_pid" 0 "$(id -g)" 1 1 $en_gids >&2; then
+	if map_ids "$en_pid"; then
 		echo go >"$work/ns-go"
 	else
+		# It waits to open ns-go: the signal ends it there.
 		kill "$en_pid" 2>/dev/null
-		echo stop >"$work/ns-go" &
 		wait "$en_pid" 2>/dev/null
-		die "--run-as-root: newuidmap/newgidmap could not map the subordinate ids of $en_user ($en_uids; $en_gids)"
+		die "--run-as-root: cannot map the ids of the script's user namespace ($ns_uids; $ns_gids)"
 	fi
 	en_status=0
 	wait "$en_pid" || en_status=$?
 	return $en_status
+}
+
+# map_ids PID writes the user namespace's id maps of process PID: as root
+# directly, else with newuidmap and newgidmap from the subordinate ranges.
+map_ids() {
+	if [ "$(id -u)" = 0 ]; then
+		echo "0 $ns_uids" >"/proc/$1/uid_map" && echo "0 $ns_gids" >"/proc/$1/gid_map"
+		return
+	fi
+	# shellcheck disable=SC2086 # START COUNT are two words
+	newuidmap "$1" 0 "$(id -u)" 1 1 $ns_uids >&2 && newgidmap "$1" 0 "$(id -g)" 1 1 $ns_gids >&2
 }
 
 # safe_mount_point ROOT REL makes sure ROOT/REL is a directory reached
@@ -98,43 +225,40 @@ $made_points"
 	IFS=$smp_ifs
 }
 
-# run_chrooted ROOT SCRIPT runs SCRIPT with sh -e as uid 0 chrooted at ROOT
-# (see above); its output goes to stderr.
+# run_chrooted ROOT SCRIPT runs SCRIPT with sh -e as uid 0 in a bubblewrap
+# sandbox rooted at ROOT (see above); its output goes to stderr.
 run_chrooted() {
-	rc_root=$1
+	rc_root=$1 rc_script=$2
 	made_points=
 	safe_mount_point "$rc_root" proc
 	safe_mount_point "$rc_root" dev
-	rc_store=
+	set --
 	if [ -d "$root_prefix$store_dir" ]; then
-		rc_store=$root_prefix$store_dir
 		safe_mount_point "$rc_root" "$store_dir"
+		set -- --ro-bind "$root_prefix$store_dir" "$store_dir"
 	fi
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
+	# The sandbox's /proc shows the same kernel as ours: mask what it has.
+	for rc_p in sys sysrq-trigger irq bus fs; do
+		[ ! -e "/proc/$rc_p" ] || set -- "$@" --ro-bind "/proc/$rc_p" "/proc/$rc_p"
+	done
+	for rc_p in kcore keys timer_list sched_debug latency_stats timer_stats; do
+		[ ! -e "/proc/$rc_p" ] || set -- "$@" --ro-bind /dev/null "/proc/$rc_p"
+	done
+	for rc_p in acpi scsi asound; do
+		[ ! -d "/proc/$rc_p" ] || set -- "$@" --tmpfs "/proc/$rc_p" --remount-ro "/proc/$rc_p"
+	done
+	set -- "$@" --cap-drop ALL
+	for rc_c in $sandbox_caps; do
+		set -- "$@" --cap-add "$rc_c"
+	done
 	rc_status=0
-	unshare --mount --pid --ipc --uts --fork --kill-child --propagation private sh -c '
-		set -e
-		r=$1 store_phys=$2 store=$3 script=$4
-		mount -t proc -o nosuid,nodev,noexec proc "$r/proc"
-		mount -t tmpfs -o nosuid,mode=0755 dev "$r/dev"
-		for n in null zero full random urandom tty; do
-			: >"$r/dev/$n"
-			mount --bind "/dev/$n" "$r/dev/$n"
-		done
-		ln -s /proc/self/fd "$r/dev/fd"
-		ln -s /proc/self/fd/0 "$r/dev/stdin"
-		ln -s /proc/self/fd/1 "$r/dev/stdout"
-		ln -s /proc/self/fd/2 "$r/dev/stderr"
-		mkdir -m 1777 "$r/dev/shm"
-		if [ -n "$store_phys" ]; then
-			mount --rbind "$store_phys" "$r$store"
-			mount -o remount,bind,ro "$r$store"
-		fi
-		hostname localhost 2>/dev/null || true
-		exec env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			chroot "$r" /bin/sh -ec "$script"
-	' run-as-root "$rc_root" "$rc_store" "$store_dir" "$2" >&2 </dev/null || rc_status=$?
+	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
+		--new-session --die-with-parent \
+		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" --chdir / \
+		-- /bin/sh -ec "$rc_script" >&2 </dev/null || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there.
 	printf '%s' "$made_points" | while IFS= read -r d; do

@@ -1,0 +1,111 @@
+package layercache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"dockertools.dev/imgkit/cli"
+)
+
+var (
+	// ErrNotCached: the cache has no record for what was asked.
+	ErrNotCached = errors.New("not in the layer cache")
+	// ErrBadRecord: the cache has a record for what was asked, but one
+	// that does not verify (its checksum, its own key, its fields) or has
+	// no checksum (an older format). It is ignored, as a miss, and the
+	// caller writes it again once it learns the value.
+	ErrBadRecord = errors.New("a layer cache record that does not verify; ignored")
+)
+
+// envelope is a record as stored: the record's JSON and the hex sha256 of
+// exactly those bytes, so that a record changed by hand, truncated or
+// garbled by the disk does not verify.
+type envelope struct {
+	SHA256 string          `json:"sha256"`
+	Record json.RawMessage `json:"record"`
+}
+
+// maxRecord bounds what is read of a record: a few hundred bytes are
+// normal; a layer key lists store paths, which may be many.
+const maxRecord = 16 << 20
+
+// readRecord reads the record at path into v, checking its checksum.
+// ErrNotCached when there is no file; ErrBadRecord (with the cause) when
+// the file is there but not a whole, verified record of v's shape.
+func readRecord(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotCached
+	}
+	if err != nil {
+		return badRecord(path, cli.PathCause(err).Error())
+	}
+	if len(data) > maxRecord {
+		return badRecord(path, "larger than a record")
+	}
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return badRecord(path, "not JSON")
+	}
+	if env.SHA256 == "" || env.Record == nil {
+		return badRecord(path, "no checksum (written by an older version)")
+	}
+	if sum := sha256.Sum256(env.Record); hex.EncodeToString(sum[:]) != env.SHA256 {
+		return badRecord(path, "its checksum does not match its content")
+	}
+	dec := json.NewDecoder(bytes.NewReader(env.Record))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRecord(path, "not a record of this kind")
+	}
+	return nil
+}
+
+func badRecord(path, why string) error {
+	return fmt.Errorf("%s: %s: %w", path, why, ErrBadRecord)
+}
+
+// writeRecord writes v as a record atomically: a temporary file in the
+// same directory, renamed into place.
+func writeRecord(path string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	data, err := json.Marshal(envelope{SHA256: hex.EncodeToString(sum[:]), Record: body})
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("cache: writing %s: %w", path, cli.PathCause(err))
+	}
+	return nil
+}
