@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // place is where a file of a tree is: the open directory that holds it,
@@ -70,25 +71,18 @@ func walkTree(ctx context.Context, at place, name string, st *unix.Stat_t, less 
 // whose lstat is st. Its errors complete a sentence that starts with the
 // directory's name.
 func openDir(dirfd int, name string, st *unix.Stat_t) (int, error) {
-	fd, err := openAt(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+	fd, err := storefs.OpenListedDir(dirfd, name, st.Ino)
 	switch {
-	case err == unix.ENOENT:
+	case err == nil:
+		return fd, nil
+	case errors.Is(err, unix.ENOENT):
 		return -1, fmt.Errorf("vanished while packing: %w", errdefs.ErrChanged)
-	case err == unix.ENOTDIR || err == unix.ELOOP:
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
 		return -1, fmt.Errorf("is no longer a directory (a symlink or a file now) while packing: %w", errdefs.ErrChanged)
-	case err != nil:
-		return -1, fmt.Errorf("cannot be opened: %w", err)
-	}
-	var now unix.Stat_t
-	if err := unix.Fstat(fd, &now); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("cannot be examined: %w", err)
-	}
-	if now.Ino != st.Ino || now.Dev != st.Dev {
-		unix.Close(fd)
+	case errors.Is(err, storefs.ErrReplaced):
 		return -1, fmt.Errorf("was replaced while packing: %w", errdefs.ErrChanged)
 	}
-	return fd, nil
+	return -1, fmt.Errorf("cannot be opened: %w", errors.Unwrap(err))
 }
 
 // vanishedError is a directory entry that was listed but is gone.

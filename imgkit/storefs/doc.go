@@ -18,6 +18,9 @@
 //     part of that store path. A store path that is a symlink is read as
 //     that symlink (fstatat with AT_SYMLINK_NOFOLLOW, readlinkat), as Nix
 //     and nixpkgs store it.
+//   - OpenListedDir descends into a directory relative to its open parent,
+//     without following a symlink, and only into the directory that was
+//     listed there.
 //   - An Opener opens the files of a walk, in walk order, each relative to
 //     its open parent directory, opening each directory once and following
 //     no symlink: a directory replaced by a symlink between being listed

@@ -1,6 +1,7 @@
 package storefs
 
 import (
+	"errors"
 	"io/fs"
 	"path"
 	"strings"
@@ -238,4 +239,31 @@ func Readlinkat(dirfd int, name string) (string, error) {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
 	}
 	return target, nil
+}
+
+// ErrReplaced is a directory that is not the one its parent listed.
+var ErrReplaced = errors.New("replaced by another directory")
+
+// OpenListedDir opens the directory name of the open directory dirfd,
+// which must still be the directory the caller found there (inode ino)
+// when it listed dirfd: O_RDONLY|O_DIRECTORY, close-on-exec, not
+// following a symlink. A symlink there is ELOOP, another file ENOTDIR,
+// another directory ErrReplaced; errors are *fs.PathError naming name.
+// Walking a tree this way, each directory held open while its entries are
+// visited, no path is resolved twice and no symlink is followed.
+func OpenListedDir(dirfd int, name string, ino uint64) (int, error) {
+	fd, err := openDirAt(dirfd, name, unix.O_RDONLY)
+	if err == nil {
+		var st unix.Stat_t
+		if err = unix.Fstat(fd, &st); err == nil && st.Ino != ino {
+			err = ErrReplaced
+		}
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return fd, nil
 }

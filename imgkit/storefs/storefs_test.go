@@ -256,3 +256,43 @@ func TestPathName(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenListedDir: descending into a directory that is no longer the one
+// listed is refused, whatever took its place.
+func TestOpenListedDir(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(dir, outside string) error
+		err    error
+	}{
+		{"Listed", func(dir, outside string) error { return nil }, nil},
+		{"SwappedForSymlink", func(dir, outside string) error {
+			return errors.Join(os.Rename(dir, dir+".old"), os.Symlink(outside, dir))
+		}, unix.ELOOP},
+		{"SwappedForDirectory", func(dir, outside string) error {
+			return errors.Join(os.Rename(dir, dir+".old"), os.Mkdir(dir, 0o755))
+		}, ErrReplaced},
+		{"SwappedForFile", func(dir, outside string) error {
+			return errors.Join(os.Rename(dir, dir+".old"), os.WriteFile(dir, nil, 0o644))
+		}, unix.ENOTDIR},
+		{"Vanished", func(dir, outside string) error { return os.Remove(dir) }, unix.ENOENT},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			work := t.TempDir()
+			tree(t, work, "d outside", "d p/sub")
+			parent, err := unix.Open(filepath.Join(work, "p"), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+			must(t, err)
+			defer unix.Close(parent)
+			var st unix.Stat_t
+			must(t, unix.Fstatat(parent, "sub", &st, unix.AT_SYMLINK_NOFOLLOW))
+			must(t, c.change(filepath.Join(work, "p", "sub"), filepath.Join(work, "outside")))
+			fd, err := OpenListedDir(parent, "sub", st.Ino)
+			if !errors.Is(err, c.err) || (c.err == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, c.err)
+			}
+			if err == nil {
+				unix.Close(fd)
+			}
+		})
+	}
+}
