@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/tarw"
+	"dockertools.dev/imgkit/testkit"
 )
 
 const testHash = "0123456789abcdfghijklmnpqrsvwxyz"
@@ -45,41 +45,6 @@ func swap(t *testing.T, dir, target string) {
 	}
 	if err := os.Symlink(target, dir); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// watchOpens reports every open of the directories dirs or of a file in
-// them (inotify IN_OPEN), from now until the returned function is called.
-func watchOpens(t *testing.T, dirs ...string) func() []string {
-	t.Helper()
-	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
-	if err != nil {
-		t.Skipf("no inotify here: %v", err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	names := map[int]string{}
-	for _, d := range dirs {
-		wd, err := unix.InotifyAddWatch(fd, d, unix.IN_OPEN|unix.IN_ACCESS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names[wd] = d
-	}
-	return func() []string {
-		var opened []string
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := unix.Read(fd, buf)
-			if n <= 0 || err != nil {
-				return opened
-			}
-			for off := 0; off+unix.SizeofInotifyEvent <= n; {
-				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
-				name := bytes.TrimRight(buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+int(ev.Len)], "\x00")
-				opened = append(opened, filepath.Join(names[int(ev.Wd)], string(name)))
-				off += unix.SizeofInotifyEvent + int(ev.Len)
-			}
-		}
 	}
 }
 
@@ -124,7 +89,7 @@ func TestSwappedDirectoryNotFollowed(t *testing.T) {
 					target = filepath.Join(outside, c.dir)
 				}
 				swap(t, filepath.Join(storePath, c.dir), target)
-				opened := watchOpens(t, outside, filepath.Join(outside, "sub"))
+				opened := testkit.WatchOpens(t, outside, filepath.Join(outside, "sub"))
 				var out bytes.Buffer
 				p := startPipeline(layerstream.NewWriter(&out))
 				err = p.begin(size)
@@ -168,7 +133,7 @@ func TestWalkTreeKeepsListedDirectory(t *testing.T) {
 		seen = append(seen, at.rel)
 		if at.rel == testHash+"-x/sub" {
 			swap(t, storePath, outside)
-			opened = watchOpens(t, outside, filepath.Join(outside, "sub"))
+			opened = testkit.WatchOpens(t, outside, filepath.Join(outside, "sub"))
 		}
 		return true, nil
 	}
