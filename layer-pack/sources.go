@@ -26,7 +26,7 @@ type storeOptions struct {
 	gname    string
 
 	mu      sync.Mutex // for the measuring goroutine and the writing one
-	storeFd int        // the store directory, opened inside root, once storeOK
+	storeFd int        // the store directory opened inside root, once storeOK; open for the rest of the run
 	storeOK bool
 }
 
@@ -54,9 +54,8 @@ func (o *storeOptions) openStore() error {
 	return nil
 }
 
-// storeBase is a store layer's base directory: a descriptor of the store
-// directory of its own (the layer closes it), or -1 for a layer without
-// paths.
+// storeBase is a store layer's base directory: its own descriptor of the
+// store directory (the layer closes it), or -1 for a layer without paths.
 func (o *storeOptions) storeBase(paths []string) func() (int, error) {
 	return func() (int, error) {
 		if len(paths) == 0 {

@@ -6,7 +6,7 @@
 // directory itself can be one, and a directory can be swapped for a
 // symlink while a tool is reading. So:
 //
-//   - Name and PathName check store path names the way Nix does: a
+//   - ValidName and PathName check store path names the way Nix does: a
 //     top-level store path is STORE/<32 characters of Nix's base32>-<name>,
 //     and nothing deeper is one.
 //   - OpenDirInRoot opens the store directory as a process chrooted to
