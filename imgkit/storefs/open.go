@@ -42,7 +42,7 @@ func OpenDirInRoot(root, dir string) (int, error) {
 	if !noOpenat2.Load() {
 		fd, err = openat2(rootfd, rel, dirFlags, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
 	}
-	if err == unix.ENOSYS {
+	if unavailable(err) {
 		fd, err = walkInRoot(rootfd, rel)
 	}
 	if err != nil {
@@ -125,7 +125,7 @@ func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
 		// where O_NOFOLLOW|O_DIRECTORY would say ENOTDIR.
 		fd, err = openat2(dirfd, rel, flags&^unix.O_NOFOLLOW, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
 	}
-	if err == unix.ENOSYS {
+	if unavailable(err) {
 		fd, err = walkBeneath(dirfd, rel, flags|unix.O_NOFOLLOW)
 	}
 	if err != nil {
@@ -206,6 +206,12 @@ func openat2(dirfd int, name string, flags int, resolve uint64) (int, error) {
 		return fd, err
 	}
 }
+
+// unavailable reports whether openat2 failed for want of openat2: ENOSYS
+// from the kernel, or EPERM from a seccomp filter older than openat2
+// (container runtimes answered EPERM to system calls they did not know).
+// A genuine EPERM comes back from the walk as well.
+func unavailable(err error) bool { return err == unix.ENOSYS || err == unix.EPERM }
 
 // openat is unix.Openat with EINTR retried.
 func openat(dirfd int, name string, flags int) (int, error) {
