@@ -16,7 +16,7 @@ type command struct {
 	cli.Common
 	Source    string   `enum:"auto,nix,scan" default:"auto" help:"Where references come from: nix asks Nix's database, scan reads the files, auto asks Nix when it knows every root and scans otherwise."`
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
-	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does."`
+	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
 	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
@@ -27,6 +27,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
+	defer st.close()
 	args := c.Paths
 	if len(args) == 0 {
 		if args, err = readLines(o.Stdin); err != nil {
@@ -147,7 +148,9 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 		sc.addPath(i)
 	}
 	for _, e := range extras {
-		sc.addExtra(e)
+		if err := sc.addExtra(e); err != nil {
+			return nil, err
+		}
 	}
 	if err := sc.run(ctx); err != nil {
 		return nil, err
@@ -173,7 +176,9 @@ func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, ext
 		}
 		sc := newScanner(st, cands, false, c.Jobs)
 		for _, e := range extras {
-			sc.addExtra(e)
+			if err := sc.addExtra(e); err != nil {
+				return nil, false, err
+			}
 		}
 		if err := sc.run(ctx); err != nil {
 			return nil, false, err

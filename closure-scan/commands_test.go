@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/storefs"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -56,7 +57,7 @@ func readGraphArg(ts *testscript.TestScript, name string, args []string) format.
 // baseName is a path's last element without its hash part.
 func baseName(p string) string {
 	b := path.Base(p)
-	if validName(b) {
+	if storefs.ValidName(b) {
 		return b[hashLen+1:]
 	}
 	return b

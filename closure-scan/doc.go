@@ -23,8 +23,15 @@
 // inside the store while checking a PATH resolve logically, so they never
 // lead out of DIR.
 //
+// Whatever the store holds, nothing outside it is read: the store
+// directory is resolved as a process chrooted to DIR would resolve it, and
+// below it no symlink is followed (a store path that is a symlink is
+// scanned as the symlink a NAR holds); every directory and file is opened
+// below the store directory without following one, so a directory replaced
+// by a symlink while it is scanned is an error, never a way out.
+//
 // --extra-root PATH adds a file or directory outside the store (read where
-// it is, not under --root) as a node of its own: its path is its absolute
+// it is, not under --root, and nothing below it followed) as a node of its own: its path is its absolute
 // path, its narSize the size of its NAR, its references the store paths it
 // mentions, whose closure joins the graph. Workflows use it for nixpkgs'
 // closure roots that are not store paths here (the image config and the

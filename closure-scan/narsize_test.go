@@ -118,7 +118,9 @@ func scannedNarSize(t *testing.T, p string) uint64 {
 	t.Helper()
 	st := &store{dir: "/nix/store", root: "/"}
 	sc := newScanner(st, &candidates{byHash: map[string]int32{}}, false, 2)
-	sc.addExtra(p)
+	if err := sc.addExtra(p); err != nil {
+		t.Fatal(err)
+	}
 	if err := sc.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/storefs"
 )
 
 // Reading the files the walk found. Small files are opened relative to
@@ -17,11 +19,12 @@ import (
 // from blocking the scan.
 const openFlags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
 
-// files scans a batch of regular files of the directory dir.
+// files scans a batch of regular files of the directory dir, below the
+// node's base.
 func (w *worker) files(n *node, dir string, files []fileRef) error {
-	dirfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	dirfd, err := storefs.OpenBeneath(n.base, dir, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
-		return fileErr("reading", n.logical(join(dir, files[0].name)), err)
+		return readErr("reading", n.logical(join(dir, files[0].name)), err)
 	}
 	defer unix.Close(dirfd)
 	for _, f := range files {
@@ -35,7 +38,7 @@ func (w *worker) files(n *node, dir string, files []fileRef) error {
 func (w *worker) file(n *node, dirfd int, dir string, f fileRef) error {
 	fd, err := unix.Openat(dirfd, f.name, openFlags, 0)
 	if err != nil {
-		return fileErr("reading", n.logical(join(dir, f.name)), err)
+		return readErr("reading", n.logical(join(dir, f.name)), err)
 	}
 	got, err := w.scanStream(fdReader(fd), f.size)
 	unix.Close(fd)
@@ -53,23 +56,24 @@ func (w *worker) file(n *node, dirfd int, dir string, f fileRef) error {
 // a hash across the boundary is seen (exactly once: no window fits in the
 // overlap).
 func (w *worker) chunk(t task) error {
-	fh, err := os.OpenFile(t.phys, openFlags, 0)
+	fd, err := storefs.OpenBeneath(t.n.base, t.rel, openFlags)
 	if err != nil {
-		return fileErr("reading", t.n.logical(t.phys), err)
+		return readErr("reading", t.n.logical(t.rel), err)
 	}
+	fh := os.NewFile(uintptr(fd), t.rel) // closes fd
 	defer fh.Close()
 	start := max(0, t.off-(hashLen-1))
 	got, err := w.scanStream(io.NewSectionReader(fh, start, t.end-start), t.end-start)
 	if err != nil {
-		return fileErr("reading", t.n.logical(t.phys), err)
+		return fileErr("reading", t.n.logical(t.rel), err)
 	}
 	if got != t.end-start {
-		return changed(t.n.logical(t.phys), t.size, start+got)
+		return changed(t.n.logical(t.rel), t.size, start+got)
 	}
 	if t.end == t.size {
 		var b [1]byte
 		if m, _ := fh.ReadAt(b[:], t.size); m > 0 {
-			return changed(t.n.logical(t.phys), t.size, t.size+1)
+			return changed(t.n.logical(t.rel), t.size, t.size+1)
 		}
 		w.nfiles++
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // maxLinks bounds the symlinks followed while resolving one argument, as
@@ -135,7 +136,7 @@ func (s *store) topLevel(arg, lp string) (string, error) {
 		return "", fmt.Errorf("path %q: it is the store directory itself, %w", arg, errdefs.ErrInvalidInput)
 	}
 	name, _, _ := strings.Cut(rel, "/")
-	if !validName(name) {
+	if !storefs.ValidName(name) {
 		return "", fmt.Errorf("path %q: %q is not a store path (no hash part): %w", arg, s.path(name), errdefs.ErrInvalidInput)
 	}
 	if err := s.lstat(lp); err != nil {

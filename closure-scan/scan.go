@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,6 +17,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/storefs"
 	"golang.org/x/sys/unix"
 )
 
@@ -55,17 +58,21 @@ func newScanner(st *store, c *candidates, follow bool, jobs int) *scanner {
 	}
 }
 
-// node is one node of the graph being built.
+// node is one node of the graph being built. Its files are read below the
+// open directory base: a store path's is the store directory, an extra
+// root's the directory that holds it, given by the user and taken as
+// given. Below base nothing is followed (imgkit/storefs.OpenBeneath).
 type node struct {
 	path    string // logical store path, or an extra root's absolute path
-	phys    string // where its bytes are read
+	base    int    // the open directory it is read below
+	rel     string // its name in base ("." for an extra root that is /)
 	narSize atomic.Uint64
 	mu      sync.Mutex
 	refs    map[int32]struct{}
 }
 
-// logical names a file of n for messages.
-func (n *node) logical(phys string) string { return n.path + phys[len(n.phys):] }
+// logical names a file of n, rel below n's base, for messages.
+func (n *node) logical(rel string) string { return path.Join(n.path, rel[len(n.rel):]) }
 
 type taskKind uint8
 
@@ -79,7 +86,7 @@ const (
 type task struct {
 	kind           taskKind
 	n              *node
-	phys           string    // taskDir, taskChunk: the directory or file; taskFiles: the files' directory
+	rel            string    // below n.base; taskDir, taskChunk: the directory or file; taskFiles: the files' directory
 	files          []fileRef // taskFiles
 	off, end, size int64     // taskChunk
 }
@@ -91,25 +98,37 @@ type fileRef struct {
 	size int64
 }
 
-// addPath adds the store path with candidate index i to the scan.
+// addPath adds the store path with candidate index i to the scan; the
+// store directory is open (list opened it).
 func (s *scanner) addPath(i int32) {
 	s.mu.Lock()
 	if _, ok := s.paths[i]; ok {
 		s.mu.Unlock()
 		return
 	}
-	p := s.st.path(s.cands.names[i])
-	n := &node{path: p, phys: s.st.phys(p), refs: map[int32]struct{}{}}
+	name := s.cands.names[i]
+	n := &node{path: s.st.path(name), base: s.st.fd, rel: name, refs: map[int32]struct{}{}}
 	s.paths[i] = n
 	s.mu.Unlock()
 	s.q.push(task{kind: taskTop, n: n})
 }
 
-// addExtra adds a file or directory outside the store, read where it is.
-func (s *scanner) addExtra(abs string) {
-	n := &node{path: abs, phys: abs, refs: map[int32]struct{}{}}
+// addExtra adds a file or directory outside the store, read where it is:
+// its directory is opened as the user gave it, and nothing below it is
+// followed. run closes that directory.
+func (s *scanner) addExtra(abs string) error {
+	dir, rel := filepath.Dir(abs), filepath.Base(abs)
+	if abs == "/" {
+		rel = "."
+	}
+	base, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fileErr("extra root", abs, err)
+	}
+	n := &node{path: abs, base: base, rel: rel, refs: map[int32]struct{}{}}
 	s.extras = append(s.extras, n)
 	s.q.push(task{kind: taskTop, n: n})
+	return nil
 }
 
 // run scans until the queue is empty.
@@ -127,6 +146,9 @@ func (s *scanner) run(ctx context.Context) error {
 		workers[i] = w
 	}
 	err := s.q.run(ctx, workers)
+	for _, n := range s.extras {
+		unix.Close(n.base)
+	}
 	for _, w := range workers {
 		s.files += w.nfiles
 		s.bytes += w.nbytes
@@ -191,9 +213,9 @@ func (w *worker) run(t task) error {
 	case taskTop:
 		err = w.top(t.n)
 	case taskDir:
-		err = w.dir(t.n, t.phys)
+		err = w.dir(t.n, t.rel)
 	case taskFiles:
-		err = w.files(t.n, t.phys, t.files)
+		err = w.files(t.n, t.rel, t.files)
 	case taskChunk:
 		err = w.chunk(t)
 	}
@@ -221,11 +243,11 @@ func (w *worker) lookup(window []byte) error {
 }
 
 func (w *worker) top(n *node) error {
-	fi, err := os.Lstat(n.phys)
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstatat(n.base, n.rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fileErr("scanning", n.path, err)
 	}
-	size, err := w.entry(n, n.phys, filepath.Dir(n.phys), filepath.Base(n.phys), fi.Mode(), fi.Size(), nil)
+	size, err := w.entry(n, n.rel, ".", n.base, n.rel, modeOf(uint32(st.Mode)), st.Size)
 	if err != nil {
 		return err
 	}
@@ -234,25 +256,26 @@ func (w *worker) top(n *node) error {
 }
 
 // dir accounts for the entries of a directory: their names are part of the
-// NAR, so they are searched too. The directory's entry types spare a stat
-// of its subdirectories and symlinks, and the rest is looked up relative
-// to it (fstatat, readlinkat) rather than by a path walked from the root
-// each time.
-func (w *worker) dir(n *node, phys string) error {
-	fd, err := unix.Open(phys, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+// NAR, so they are searched too. The directory is opened below the node's
+// base without following a symlink; its entry types spare a stat of its
+// subdirectories and symlinks, and the rest is looked up relative to it
+// (fstatat, readlinkat) rather than by a path walked from the root each
+// time.
+func (w *worker) dir(n *node, rel string) error {
+	fd, err := storefs.OpenBeneath(n.base, rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
-		return fileErr("scanning", n.logical(phys), err)
+		return readErr("scanning", n.logical(rel), err)
 	}
-	d := os.NewFile(uintptr(fd), phys) // closes fd, and only then
+	d := os.NewFile(uintptr(fd), rel) // closes fd, and only then
 	defer d.Close()
 	entries, err := d.ReadDir(-1)
 	if err != nil {
-		return fileErr("scanning", n.logical(phys), err)
+		return fileErr("scanning", n.logical(rel), err)
 	}
 	var size uint64
 	for _, e := range entries {
 		name := e.Name()
-		child := join(phys, name)
+		child := join(rel, name)
 		if err := search([]byte(name), w.match); err != nil {
 			return fmt.Errorf("scanning %q: %w", n.logical(child), err)
 		}
@@ -265,7 +288,7 @@ func (w *worker) dir(n *node, phys string) error {
 			}
 			mode, fileSize = modeOf(uint32(st.Mode)), st.Size // uint16 on some systems
 		}
-		s, err := w.entry(n, child, phys, name, mode, fileSize, &fd)
+		s, err := w.entry(n, child, rel, fd, name, mode, fileSize)
 		if err != nil {
 			return err
 		}
@@ -277,45 +300,27 @@ func (w *worker) dir(n *node, phys string) error {
 
 // entry returns the NAR size of one entry's node, its children and file
 // contents excluded (their tasks add them), and queues that work. The
-// entry is phys, the entry name of the directory dir; a symlink is read
-// relative to dirfd when it is set.
-func (w *worker) entry(n *node, phys, dir, name string, mode fs.FileMode, size int64, dirfd *int) (uint64, error) {
+// entry is rel below the node's base, the entry name of the directory dir
+// (below the base too), open as dirfd.
+func (w *worker) entry(n *node, rel, dir string, dirfd int, name string, mode fs.FileMode, size int64) (uint64, error) {
 	switch {
 	case mode.IsDir():
-		w.s.q.push(task{kind: taskDir, n: n, phys: phys})
+		w.s.q.push(task{kind: taskDir, n: n, rel: rel})
 		return narDirectory, nil
 	case mode.IsRegular():
 		w.addFile(n, dir, name, size)
 		return narRegular(size, mode&0o100 != 0), nil
 	case mode&fs.ModeSymlink != 0:
-		target, err := readlink(dir, name, dirfd)
+		target, err := storefs.Readlinkat(dirfd, name)
 		if err != nil {
-			return 0, fileErr("scanning", n.logical(phys), err)
+			return 0, fileErr("scanning", n.logical(rel), err)
 		}
 		if err := search([]byte(target), w.match); err != nil {
-			return 0, fmt.Errorf("scanning %q: %w", n.logical(phys), err)
+			return 0, fmt.Errorf("scanning %q: %w", n.logical(rel), err)
 		}
 		return narSymlink(target), nil
 	}
-	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(phys), typeName(mode), errdefs.ErrInvalidInput)
-}
-
-// readlink reads the target of the symlink name in dir, relative to dirfd
-// when it is set.
-func readlink(dir, name string, dirfd *int) (string, error) {
-	if dirfd == nil {
-		return os.Readlink(join(dir, name))
-	}
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		m, err := unix.Readlinkat(*dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if m < size {
-			return string(buf[:m]), nil
-		}
-	}
+	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(rel), typeName(mode), errdefs.ErrInvalidInput)
 }
 
 // join names the entry name of the directory dir (filepath.Join without
@@ -366,16 +371,16 @@ func typeName(m fs.FileMode) string {
 }
 
 // addFile queues a file's contents: big files in pieces, small ones in
-// batches of one directory.
+// batches of one directory (dir, below the node's base).
 func (w *worker) addFile(n *node, dir, name string, size int64) {
 	switch {
 	case size == 0:
 		return
 	case size > w.s.chunkSize:
-		phys := join(dir, name)
+		rel := join(dir, name)
 		// Pushed last piece first, so the stack hands them out in order.
 		for off := (size - 1) / w.s.chunkSize * w.s.chunkSize; off >= 0; off -= w.s.chunkSize {
-			w.s.q.push(task{kind: taskChunk, n: n, phys: phys, off: off, end: min(off+w.s.chunkSize, size), size: size})
+			w.s.q.push(task{kind: taskChunk, n: n, rel: rel, off: off, end: min(off+w.s.chunkSize, size), size: size})
 		}
 		return
 	}
@@ -394,7 +399,7 @@ func (w *worker) flush(n *node) {
 	if len(w.batch) == 0 {
 		return
 	}
-	w.s.q.push(task{kind: taskFiles, n: n, phys: w.batchDir, files: w.batch})
+	w.s.q.push(task{kind: taskFiles, n: n, rel: w.batchDir, files: w.batch})
 	w.batch, w.batchBytes = nil, 0
 }
 
@@ -414,4 +419,14 @@ func fileErr(verb, logical string, err error) error {
 		err = pe.Err
 	}
 	return fmt.Errorf("%s %q: %w", verb, logical, err)
+}
+
+// readErr is fileErr for opening what the walk saw as a directory or a
+// regular file: ELOOP means that it, or a directory above it, is a symlink
+// now, which is not followed.
+func readErr(verb, logical string, err error) error {
+	if errors.Is(err, unix.ELOOP) {
+		return fmt.Errorf("%s %q: it or a directory above it became a symlink, which is not followed: %w", verb, logical, errdefs.ErrChanged)
+	}
+	return fileErr(verb, logical, err)
 }

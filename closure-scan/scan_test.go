@@ -10,14 +10,18 @@ import (
 	"slices"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
+	"dockertools.dev/imgkit/testkit"
 )
 
 // hashN is the n-th of a family of distinct valid hash parts.
 func hashN(n int) string {
 	b := []byte(h1)
 	for i := range 4 {
-		b[i] = base32Alphabet[(n>>(5*i))&31]
+		b[i] = storefs.Base32[(n>>(5*i))&31]
 	}
 	return string(b)
 }
@@ -107,22 +111,97 @@ func TestScanChanged(t *testing.T) {
 	sc := newScanner(st, &candidates{byHash: map[string]int32{}}, false, 1)
 	w := &worker{s: sc, buf: make([]byte, hashLen-1+16)}
 	w.match = w.lookup
-	n := &node{path: "/x", phys: dir}
+	base, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(base)
+	n := &node{path: "/x", base: base, rel: "."}
 	tests := []struct {
 		name string
 		err  error
 	}{
-		{"Grown", w.files(n, dir, []fileRef{{name: "f", size: 99}})},
-		{"Shrunk", w.files(n, dir, []fileRef{{name: "f", size: 101}})},
-		{"LastChunkGrown", w.chunk(task{n: n, phys: f, off: 64, end: 90, size: 90})},
-		{"ChunkShrunk", w.chunk(task{n: n, phys: f, off: 64, end: 128, size: 200})},
+		{"Grown", w.files(n, ".", []fileRef{{name: "f", size: 99}})},
+		{"Shrunk", w.files(n, ".", []fileRef{{name: "f", size: 101}})},
+		{"LastChunkGrown", w.chunk(task{n: n, rel: "f", off: 64, end: 90, size: 90})},
+		{"ChunkShrunk", w.chunk(task{n: n, rel: "f", off: 64, end: 128, size: 200})},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, errdefs.ErrChanged) {
 			t.Errorf("%s: err = %v, want %v", tt.name, tt.err, errdefs.ErrChanged)
 		}
 	}
-	if err := w.files(n, dir, []fileRef{{name: "f", size: 100}}); err != nil {
+	if err := w.files(n, ".", []fileRef{{name: "f", size: 100}}); err != nil {
 		t.Errorf("unchanged: %v", err)
+	}
+}
+
+// TestScanSwappedDirectory: a directory of a store path whose parent is
+// swapped for a symlink to a look-alike outside the store, after the
+// parent was listed and before the directory's own task runs, is refused
+// as a changed store; nothing outside is opened. The tasks are run one by
+// one, so the swap falls exactly between them.
+func TestScanSwappedDirectory(t *testing.T) {
+	work := t.TempDir()
+	storeDir, outside := filepath.Join(work, "store"), filepath.Join(work, "outside")
+	x, y := hashN(1)+"-x", hashN(2)+"-y"
+	for dir, text := range map[string]string{filepath.Join(storeDir, x): "clean", outside: "refers to " + hashN(2)} {
+		if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "sub", "file"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(storeDir, y), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := &store{dir: storeDir, root: "/"}
+	defer st.close()
+	cands, err := st.list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := newScanner(st, cands, true, 1)
+	w := &worker{s: sc, buf: make([]byte, hashLen-1+sc.readSize)}
+	w.match = w.lookup
+	i, err := cands.index(st, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.addPath(i)
+	var opened func() []string
+	for {
+		tk, ok := sc.q.next()
+		if !ok {
+			t.Fatal("the scan ended without refusing the swapped directory")
+		}
+		if tk.kind == taskDir && tk.rel == x+"/sub" {
+			// x was listed (its task queued this one): swap it now.
+			must(t, os.Rename(filepath.Join(storeDir, x), filepath.Join(storeDir, x+".old")))
+			must(t, os.Symlink(outside, filepath.Join(storeDir, x)))
+			opened = testkit.WatchOpens(t, outside, filepath.Join(outside, "sub"))
+		}
+		err := w.run(tk)
+		sc.q.done(err)
+		if opened != nil {
+			if !errors.Is(err, errdefs.ErrChanged) {
+				t.Errorf("err = %v, want %v", err, errdefs.ErrChanged)
+			}
+			if got := opened(); len(got) > 0 {
+				t.Errorf("opened outside the store: %q", got)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"dockertools.dev/imgkit/storefs"
+)
 
 // search calls found with every window of hashLen bytes of s that consists
 // of base32 characters only, in order, stopping at the first error. These
@@ -32,10 +36,10 @@ func search(s []byte, found func(window []byte) error) error {
 		// The run of base32 bytes around the block, as far as windows
 		// starting in [lo, b] can reach.
 		lo, start, end := b-(probeStride-1), b, b+8
-		for start > lo && isBase32[s[start-1]] {
+		for start > lo && storefs.IsBase32(s[start-1]) {
 			start--
 		}
-		for limit := min(n, b+hashLen); end < limit && isBase32[s[end]]; end++ {
+		for limit := min(n, b+hashLen); end < limit && storefs.IsBase32(s[end]); end++ {
 		}
 		for p := start; p+hashLen <= end; p++ {
 			if err := found(s[p : p+hashLen]); err != nil {
@@ -57,7 +61,7 @@ const (
 	highBits = 0x8080808080808080
 )
 
-// allBase32 reports whether all 8 bytes of w are in base32Alphabet. It
+// allBase32 reports whether all 8 bytes of w are in storefs.Base32. It
 // computes, in the high bit of each byte, "at least c" for the bounds of
 // '0'-'9' and 'a'-'z' (a byte below 0x80 plus at most 0x80 never carries
 // into the next one; an odd number of bounds passed means inside a range),

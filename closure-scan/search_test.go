@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"dockertools.dev/imgkit/storefs"
 )
 
 // naiveSearch is the definition search must meet: every window of hashLen
@@ -15,7 +17,7 @@ func naiveSearch(s []byte) []string {
 	var out []string
 	for i := 0; i+hashLen <= len(s); i++ {
 		w := s[i : i+hashLen]
-		if !slices.ContainsFunc(w, func(b byte) bool { return !isBase32[b] }) {
+		if !slices.ContainsFunc(w, func(b byte) bool { return !storefs.IsBase32(b) }) {
 			out = append(out, string(w))
 		}
 	}
@@ -71,7 +73,7 @@ func TestSearchRandom(t *testing.T) {
 			if r.IntN(40) == 0 {
 				b[i] = byte(r.IntN(256))
 			} else {
-				b[i] = base32Alphabet[r.IntN(len(base32Alphabet))]
+				b[i] = storefs.Base32[r.IntN(len(storefs.Base32))]
 			}
 		}
 		if got, want := collect(b), naiveSearch(b); !slices.Equal(got, want) {
@@ -95,8 +97,8 @@ func TestAllBase32(t *testing.T) {
 					b[i] = fill
 				}
 				b[k] = byte(v)
-				if got := allBase32(binary.LittleEndian.Uint64(b[:])); got != isBase32[v] {
-					t.Fatalf("allBase32(%q) = %v, want %v", b, got, isBase32[v])
+				if got := allBase32(binary.LittleEndian.Uint64(b[:])); got != storefs.IsBase32(byte(v)) {
+					t.Fatalf("allBase32(%q) = %v, want %v", b, got, storefs.IsBase32(byte(v)))
 				}
 			}
 		}
@@ -115,7 +117,7 @@ func TestSearchLong(t *testing.T) {
 				if r.IntN(other) == 0 {
 					b[i] = byte(r.IntN(256))
 				} else {
-					b[i] = base32Alphabet[r.IntN(len(base32Alphabet))]
+					b[i] = storefs.Base32[r.IntN(len(storefs.Base32))]
 				}
 			}
 			if len(b) > hashLen {
@@ -193,7 +195,7 @@ func backwardSearch(s []byte, found func(window []byte) error) error {
 	i := 0
 	for i+hashLen <= n {
 		j := hashLen - 1
-		for j >= 0 && isBase32[s[i+j]] {
+		for j >= 0 && storefs.IsBase32(s[i+j]) {
 			j--
 		}
 		if j >= 0 {
@@ -204,7 +206,7 @@ func backwardSearch(s []byte, found func(window []byte) error) error {
 			if err := found(s[i : i+hashLen]); err != nil {
 				return err
 			}
-			if i+hashLen >= n || !isBase32[s[i+hashLen]] {
+			if i+hashLen >= n || !storefs.IsBase32(s[i+hashLen]) {
 				i += hashLen + 1
 				break
 			}

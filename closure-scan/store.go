@@ -7,32 +7,31 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // hashLen is the length of a store path's hash part: 160 bits in Nix's
-// base32.
-const hashLen = 32
-
-// base32Alphabet is Nix's base32 alphabet (no e, o, u, t).
-const base32Alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
-
-// isBase32 marks the bytes of base32Alphabet.
-var isBase32 = func() (t [256]bool) {
-	for i := range len(base32Alphabet) {
-		t[base32Alphabet[i]] = true
-	}
-	return t
-}()
+// base32 (imgkit/storefs has the alphabet and the rules of names).
+const hashLen = storefs.HashLen
 
 // store is a Nix store directory seen through --root: documents name its
 // paths logically (/nix/store/…), and their bytes are read at root+logical.
+// Its files are read through the store directory opened inside root
+// (imgkit/storefs), and below it no symlink is followed: a crafted store
+// can make the scanner read nothing outside root or outside the store path
+// being scanned.
 type store struct {
-	dir  string // logical store directory, clean and absolute
-	root string // physical root, clean and absolute; "/" for the host
+	dir    string // logical store directory, clean and absolute
+	root   string // physical root, clean and absolute; "/" for the host
+	fd     int    // the store directory, once opened: open sets it
+	isOpen bool
 }
 
-// phys returns where the logical path p is read.
+// phys returns where the logical path p is found on the host, symlinks
+// aside (for arguments spelt physically).
 func (s *store) phys(p string) string {
 	if s.root == "/" {
 		return p
@@ -43,19 +42,26 @@ func (s *store) phys(p string) string {
 // path returns the logical store path of the entry name.
 func (s *store) path(name string) string { return s.dir + "/" + name }
 
-// validName reports whether a store directory entry is a store path name:
-// a 32-character base32 hash part, a dash and a non-empty name. Other
-// entries (.links, lock files) are never references.
-func validName(name string) bool {
-	if len(name) < hashLen+2 || name[hashLen] != '-' {
-		return false
+// open opens the store directory as a process chrooted to root sees it,
+// once: symlinks on its way never lead out of root.
+func (s *store) open() error {
+	if s.isOpen {
+		return nil
 	}
-	for i := range hashLen {
-		if !isBase32[name[i]] {
-			return false
-		}
+	fd, err := storefs.OpenDirInRoot(s.root, s.dir)
+	if err != nil {
+		return fileErr("opening the store directory", s.dir, err)
 	}
-	return !strings.Contains(name, "/")
+	s.fd, s.isOpen = fd, true
+	return nil
+}
+
+// close closes the store directory, if it was opened.
+func (s *store) close() {
+	if s.isOpen {
+		unix.Close(s.fd)
+		s.isOpen = false
+	}
 }
 
 // candidates are the store entries a scan looks for: every store path name
@@ -69,19 +75,22 @@ type candidates struct {
 
 // list reads the store directory once.
 func (s *store) list() (*candidates, error) {
-	dir := s.phys(s.dir)
-	f, err := os.Open(dir)
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	d, err := unix.Dup(s.fd)
 	if err != nil {
 		return nil, fmt.Errorf("listing the store directory: %w", err)
 	}
+	f := os.NewFile(uintptr(d), s.dir) // closes d
 	all, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("listing the store directory %q: %w", dir, err)
+		return nil, fileErr("listing the store directory", s.dir, err)
 	}
 	c := &candidates{byHash: make(map[string]int32, len(all))}
 	for _, name := range all {
-		if validName(name) {
+		if storefs.ValidName(name) {
 			c.names = append(c.names, name)
 		}
 	}

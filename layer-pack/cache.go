@@ -22,8 +22,8 @@ type span struct{ off, n uint32 }
 // directory keeps only its base name and its parent's index: its name and
 // path are the parent's plus "/" and the base name, as walkTree made them.
 type cachedEntry struct {
-	parent             int32 // -1: name and phys are stored whole
-	name, phys, link   span  // name is the base name when parent >= 0
+	parent             int32 // -1: name and rel are stored whole
+	name, rel, link    span  // name is the base name when parent >= 0
 	size               int64
 	ino, dev           uint64
 	uid, gid           uint32
@@ -34,8 +34,8 @@ type cachedEntry struct {
 
 // cacheDir is a directory on the current path while recording or replaying.
 type cacheDir struct {
-	index      int
-	name, phys string // without the trailing "/"
+	index     int
+	name, rel string // without the trailing "/"
 }
 
 // entryCache records the entries of a layer as measure walks them, so that
@@ -77,7 +77,7 @@ func (c *entryCache) add(e *entry) {
 	for ; len(c.path) > 0; c.path = c.path[:len(c.path)-1] {
 		top := c.path[len(c.path)-1]
 		base, ok := strings.CutPrefix(name, top.name+"/")
-		if ok && !strings.Contains(base, "/") && e.phys == top.phys+"/"+base {
+		if ok && !strings.Contains(base, "/") && e.rel == top.rel+"/"+base {
 			ce.parent = int32(top.index)
 			ce.name = c.put(base)
 			break
@@ -85,11 +85,11 @@ func (c *entryCache) add(e *entry) {
 	}
 	if ce.parent < 0 {
 		ce.name = c.put(name)
-		ce.phys = c.put(e.phys)
+		ce.rel = c.put(e.rel)
 	}
 	ce.link = c.put(h.Linkname)
 	if h.Type == tarw.TypeDir {
-		c.path = append(c.path, cacheDir{len(c.ents), name, e.phys})
+		c.path = append(c.path, cacheDir{len(c.ents), name, e.rel})
 	}
 	c.ents = append(c.ents, ce)
 	if cap(c.arena)+cap(c.ents)*int(unsafe.Sizeof(ce)) > c.budget || len(c.ents) >= 1<<31-1 {
@@ -117,8 +117,8 @@ func (c *entryCache) put(s string) span {
 func (c *entryCache) str(sp span) string { return string(c.arena[sp.off : sp.off+sp.n]) }
 
 // each calls fn for every recorded entry, in order; it has the signature
-// of a treeLayer's walk.
-func (c *entryCache) each(ctx context.Context, fn func(e *entry) error) error {
+// of a treeLayer's walk, whose base directory it does not need.
+func (c *entryCache) each(ctx context.Context, _ int, fn func(e *entry) error) error {
 	var e entry
 	var path []cacheDir
 	for i := range c.ents {
@@ -128,24 +128,24 @@ func (c *entryCache) each(ctx context.Context, fn func(e *entry) error) error {
 			}
 		}
 		ce := &c.ents[i]
-		var name, phys string
+		var name, rel string
 		if ce.parent < 0 {
-			name, phys = c.str(ce.name), c.str(ce.phys)
+			name, rel = c.str(ce.name), c.str(ce.rel)
 		} else {
 			for path[len(path)-1].index != int(ce.parent) {
 				path = path[:len(path)-1]
 			}
 			top := path[len(path)-1]
 			base := c.str(ce.name)
-			name, phys = top.name+"/"+base, top.phys+"/"+base
+			name, rel = top.name+"/"+base, top.rel+"/"+base
 		}
-		e = entry{phys: phys, ino: ce.ino, dev: ce.dev, hdr: tarw.Header{
+		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, hdr: tarw.Header{
 			Name: name, Type: ce.typ, Mode: int64(ce.mode), Uid: int64(ce.uid), Gid: int64(ce.gid),
 			Uname: c.uname, Gname: c.gname, Size: ce.size, Mtime: c.mtime,
 			Linkname: c.str(ce.link), Devmajor: int64(ce.devmajor), Devminor: int64(ce.devminor),
 		}}
 		if ce.typ == tarw.TypeDir {
-			path = append(path, cacheDir{i, name, phys})
+			path = append(path, cacheDir{i, name, rel})
 			e.hdr.Name = name + "/"
 		}
 		if err := fn(&e); err != nil {

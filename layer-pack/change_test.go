@@ -17,6 +17,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/rootfs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // TestChangedBetweenMeasureAndWrite: a store that changes after a layer
@@ -47,7 +48,7 @@ func TestChangedBetweenMeasureAndWrite(t *testing.T) {
 		{"FileReplaced", func(d string) error { return os.Rename(filepath.Join(d, "c"), filepath.Join(d, "b")) },
 			`"/store/aaa-x/b" was replaced while packing`, shrankOrVanished},
 		{"DirectoryVanished", func(d string) error { return os.RemoveAll(d) },
-			`"/store/aaa-x/a" vanished while packing`, `store path "/store/aaa-x": not found`},
+			`"/store/aaa-x" vanished while packing`, `store path "/store/aaa-x": not found`},
 	} {
 		for _, mode := range []struct {
 			name   string
@@ -101,42 +102,54 @@ func TestChangedBetweenMeasureAndWrite(t *testing.T) {
 }
 
 // TestCopyFileChecksIdentity: copyFile refuses a file that is no longer
-// the one examined: other size, other inode, now a symlink, or gone.
+// the one examined: other size, other inode, now a symlink, gone, or below
+// a directory that is now a symlink.
 func TestCopyFileChecksIdentity(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "f")
-	other := filepath.Join(dir, "other")
-	for _, p := range []string{file, other} {
+	for _, p := range []string{"f", "other", "elsewhere/f"} {
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, []byte("12345"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	link := filepath.Join(dir, "link")
-	if err := os.Symlink("f", link); err != nil {
-		t.Fatal(err)
+	for link, target := range map[string]string{"link": "f", "linkdir": "elsewhere"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var st unix.Stat_t
-	if err := unix.Lstat(file, &st); err != nil {
+	if err := unix.Lstat(filepath.Join(dir, "f"), &st); err != nil {
 		t.Fatal(err)
 	}
-	examined := func(phys string, size int64) *entry {
-		e := &entry{phys: phys, ino: st.Ino, dev: uint64(st.Dev)}
-		e.hdr.Name, e.hdr.Size = "/f", size
+	examined := func(rel string, size int64) *entry {
+		e := &entry{rel: rel, ino: st.Ino, dev: uint64(st.Dev)}
+		e.hdr.Name, e.hdr.Size = "/"+rel, size
 		return e
 	}
+	base, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(base)
 	for _, c := range []struct {
 		name string
 		e    *entry
 		want string
 	}{
-		{"SizeChanged", examined(file, 4), "size changed from 4 to 5 bytes"},
-		{"Replaced", examined(other, 5), "was replaced while packing"},
-		{"NowASymlink", examined(link, 5), "became a symlink while packing"},
-		{"Vanished", examined(filepath.Join(dir, "gone"), 5), "vanished while packing"},
+		{"SizeChanged", examined("f", 4), `"/f": size changed from 4 to 5 bytes`},
+		{"Replaced", examined("other", 5), `"/other" was replaced while packing`},
+		{"NowASymlink", examined("link", 5), `"/link" became a symlink while packing`},
+		{"Vanished", examined("gone", 5), `"/gone" vanished while packing`},
+		{"DirectoryNowASymlink", examined("linkdir/f", 5), `"/linkdir" became a symlink while packing`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := startPipeline(layerstream.NewWriter(io.Discard))
-			err := p.finish(copyFile(p, c.e))
+			op := storefs.NewOpener(base)
+			defer op.Close()
+			err := p.finish(copyFile(p, op, c.e))
 			if !errors.Is(err, errdefs.ErrChanged) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want ErrChanged mentioning %q", err, c.want)
 			}

@@ -3,31 +3,52 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // copyFile streams the data of the regular file e into the pipeline. The
-// file is opened without following symlinks and must still be the file
-// that was examined (same inode, type and size); exactly its size is read,
-// straight into the pipeline's buffers, and a read that returns more, or
-// fewer, is an error naming the file: the layer never holds bytes that
-// disagree with its header.
-func copyFile(p *pipeline, e *entry) error {
-	name := e.hdr.Name
-	fd, err := openRead(e.phys)
+// file is opened by op, relative to its directory and following no
+// symlink on the way, and must still be the file that was examined (same
+// inode, type and size); exactly its size is read, straight into the
+// pipeline's buffers, and a read that returns more, or fewer, is an error
+// naming the file: the layer never holds bytes that disagree with its
+// header.
+func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
+	fd, err := op.Open(e.rel, unix.O_RDONLY)
 	if err != nil {
-		switch {
-		case errors.Is(err, unix.ENOENT):
-			return fmt.Errorf("%q vanished while packing: %w", name, errdefs.ErrChanged)
-		case errors.Is(err, unix.ELOOP):
-			return fmt.Errorf("%q became a symlink while packing: %w", name, errdefs.ErrChanged)
+		name := e.hdr.Name
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path != e.rel {
+			// A directory above it: its member name ends as its rel does.
+			name = strings.TrimSuffix(name, e.rel) + pe.Path
 		}
-		return fmt.Errorf("opening %q: %w", name, err)
+		return openErr(name, errors.Unwrap(err))
 	}
 	defer unix.Close(fd)
+	return copyChecked(p, fd, e)
+}
+
+// openErr words an error opening a file the walk saw.
+func openErr(name string, err error) error {
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return fmt.Errorf("%q vanished while packing: %w", name, errdefs.ErrChanged)
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
+		return fmt.Errorf("%q became a symlink while packing: %w", name, errdefs.ErrChanged)
+	}
+	return fmt.Errorf("opening %q: %w", name, err)
+}
+
+// copyChecked copies the open regular file fd, which must be the file e
+// that was examined.
+func copyChecked(p *pipeline, fd int, e *entry) error {
+	name := e.hdr.Name
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fmt.Errorf("%q: %w", name, err)
@@ -77,13 +98,9 @@ func copyData(p *pipeline, fd int, name string, size int64) error {
 	}
 }
 
+// openRead opens the file at path, not following it if it is a symlink.
 func openRead(path string) (int, error) {
-	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
+	return openAt(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
 }
 
 // read is one read(2), retried on EINTR.

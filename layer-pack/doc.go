@@ -19,9 +19,22 @@
 // numbers), uname and gname; the image fields are manifest-gen's. Flags
 // given explicitly override the configuration.
 //
-// Every path must be inside the store directory (--store-dir, default
-// $NIX_STORE_DIR, else /nix/store) and exist. Paths are logical: the file
-// of path P is read at DIR/P with --root DIR, and layers hold P.
+// Every path must be a top-level store path of the store directory
+// (--store-dir, default $NIX_STORE_DIR, else /nix/store): STORE/<hash>-<name>
+// with a 32-character hash part in Nix's base32 and a name Nix accepts,
+// nothing deeper, and it must exist. Paths are logical: the file of path P
+// is read at DIR/P with --root DIR, and layers hold P.
+//
+// Nothing outside the store paths is ever read, whatever the store holds.
+// With --root DIR, the store directory is resolved as a process chrooted
+// to DIR would resolve it (symlinks on its way stay inside DIR); below it,
+// no symlink is followed: a store path that is a symlink is packed as that
+// symlink, and every directory and file is opened relative to its parent
+// without following one, so a directory replaced by a symlink while
+// packing is an error, never a way out (imgkit/storefs). The customisation
+// directory, --customisation-tar FILE and the configuration's
+// customisation_layer directory are taken as given, but nothing below the
+// directories is followed out of them either.
 //
 // # Output
 //
@@ -138,7 +151,8 @@
 // # Exit status
 //
 // 0 when the stream is complete; 1 for a missing store path, a path
-// outside the store directory, a malformed plan, configuration or fakeroot
+// outside the store directory or not a top-level store path, a malformed
+// plan, configuration or fakeroot
 // state, a refused or changed file, a checksum mismatch, or an unwritable
 // output; 2 for a usage error. Errors are one line on stderr. When the
 // reader of stdout goes away, layer-pack ends quietly with a non-zero

@@ -1,38 +1,40 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/imgkit/tarw"
 )
 
 // entry is one member of a layer: its header and, for a regular file,
-// where its data is read and the identity it had when it was examined.
+// where its data is read (its path below the layer's base directory) and
+// the identity it had when it was examined.
 type entry struct {
-	hdr  tarw.Header
-	phys string
-	ino  uint64
-	dev  uint64
+	hdr tarw.Header
+	rel string
+	ino uint64
+	dev uint64
 }
 
 // errSocket marks a file that no layer can hold.
 var errSocket = fmt.Errorf("is a socket")
 
-// statEntry fills e from the lstat result of the file at phys, named name
+// statEntry fills e from the lstat result of the file at at, named name
 // in the layer: type, permission bits, owner ids from disk, size,
 // symlink target and device numbers. Hardlinks are not looked for: every
 // regular file is stored with its content, as both nixpkgs writers do.
-func statEntry(e *entry, phys, name string, st *unix.Stat_t) error {
+func statEntry(e *entry, at place, name string, st *unix.Stat_t) error {
 	if base := path.Base(name); strings.HasPrefix(base, ".wh.") {
 		return fmt.Errorf("%q: a file named .wh.* would be a whiteout in the image: %w", name, errdefs.ErrUnsafeEntry)
 	}
-	*e = entry{phys: phys, ino: st.Ino, dev: uint64(st.Dev)}
+	*e = entry{rel: at.rel, ino: st.Ino, dev: uint64(st.Dev)}
 	h := &e.hdr
 	h.Name = name
 	h.Mode = int64(st.Mode & 0o7777)
@@ -47,9 +49,9 @@ func statEntry(e *entry, phys, name string, st *unix.Stat_t) error {
 		}
 	case unix.S_IFLNK:
 		h.Type = tarw.TypeSymlink
-		target, err := os.Readlink(phys)
+		target, err := storefs.Readlinkat(at.dirfd, at.base)
 		if err != nil {
-			return fmt.Errorf("%q: %w", name, err)
+			return fmt.Errorf("%q: %w", name, errors.Unwrap(err))
 		}
 		h.Linkname = target
 	case unix.S_IFCHR, unix.S_IFBLK:

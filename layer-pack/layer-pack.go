@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,14 +19,15 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/format"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/storefs"
 )
 
 type command struct {
 	cli.Common
 
 	Conf     string  `placeholder:"CONF.json" help:"Read nixpkgs' stream configuration (its conf.json) instead of a layer plan on stdin. Its store_layers, store_dir, customisation_layer, mtime, uid, gid, uname and gname are used; flags given explicitly override them."`
-	StoreDir string  `name:"store-dir" placeholder:"DIR" help:"The logical store directory; every planned path must be inside it. Default: $NIX_STORE_DIR, else /nix/store."`
-	Root     string  `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P. Names in the layers stay logical."`
+	StoreDir string  `name:"store-dir" placeholder:"DIR" help:"The logical store directory; every planned path must be a store path in it. Default: $NIX_STORE_DIR, else /nix/store."`
+	Root     string  `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as a process chrooted to DIR would: no symlink leads out of DIR. Names in the layers stay logical."`
 	Mtime    *string `placeholder:"TIME" help:"The mtime of every store-layer entry: an ISO 8601 time (with Z, an offset such as +00:00, or none for UTC) or now. Default: 1970-01-01T00:00:01Z."`
 	Uid      *int64  `help:"The uid of every store-layer entry. Default: 0."`
 	Gid      *int64  `help:"The gid of every store-layer entry. Default: 0."`
@@ -184,16 +187,22 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 	return so, nil
 }
 
-// checkPlan makes sure every path is inside the store directory and
-// exists, before anything is written.
+// checkPlan makes sure every path is a top-level store path of the store
+// directory (storeDir/<hash>-<name>, nothing deeper: a path inside a store
+// path could lead through a symlink to anywhere) and exists, before
+// anything is written.
 func checkPlan(so *storeOptions, plan format.Plan) error {
 	for i, paths := range plan {
 		for _, p := range paths {
-			if !strings.HasPrefix(p, so.storeDir+"/") {
-				return fmt.Errorf("layer %d: %q (store directory %q): %w", i, p, so.storeDir, errdefs.ErrOutsideStore)
+			name, err := storefs.PathName(so.storeDir, p)
+			if err != nil {
+				return fmt.Errorf("layer %d: %w", i, err)
+			}
+			if err := so.openStore(); err != nil {
+				return err
 			}
 			var st unix.Stat_t
-			if err := lstat(so.phys(p), &st); err != nil {
+			if err := unix.Fstatat(so.storeFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("layer %d: store path %w", i, notFound(p, err))
 			}
 		}
@@ -212,7 +221,7 @@ func (c *command) customisation(o *cli.IO, conf *streamConf) (layer, error) {
 	case conf.CustomisationLayer != "":
 		return confCustomisation(conf.CustomisationLayer)
 	case c.CustomisationTar != "":
-		return &fileLayer{path: c.CustomisationTar, info: comment}, nil
+		return &fileLayer{path: c.CustomisationTar, follow: true, info: comment}, nil
 	case c.CustomisationDir != "":
 		do := &dirOptions{root: c.CustomisationDir, excludes: map[string]bool{}, warn: o.Logf}
 		for _, x := range c.Exclude {
@@ -237,9 +246,13 @@ func (c *command) customisation(o *cli.IO, conf *streamConf) (layer, error) {
 
 // confCustomisation is nixpkgs' customisation layer: DIR/layer.tar,
 // whose sha256 DIR/checksum states. The trailer names DIR, which nixpkgs'
-// history comment shows.
+// history comment shows. DIR is taken as the configuration gives it; the
+// two files must be in it, regular files, not symlinks.
 func confCustomisation(dir string) (layer, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "checksum"))
+	data, err := readNoFollow(filepath.Join(dir, "checksum"))
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("customisation layer: %q is a symlink, which is not followed: %w", filepath.Join(dir, "checksum"), errdefs.ErrInvalidInput)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("customisation layer: %w", notFound(filepath.Join(dir, "checksum"), err))
 	}
@@ -254,6 +267,16 @@ func confCustomisation(dir string) (layer, error) {
 		return nil
 	}
 	return &fileLayer{path: filepath.Join(dir, "layer.tar"), info: layerstream.LayerInfo{Paths: []string{dir}}, check: check}, nil
+}
+
+// readNoFollow reads a small file that must not be a symlink.
+func readNoFollow(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 4096))
 }
 
 func firstOf(vals ...string) string {

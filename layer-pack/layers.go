@@ -11,6 +11,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/imgkit/tarw"
 )
 
@@ -25,15 +26,25 @@ type layer interface {
 	describe() (layerstream.LayerInfo, func(layerstream.LayerInfo) error)
 }
 
-// treeLayer is a layer tar built from files on disk: walk calls fn for
-// every entry in member order (the entry is reused between calls).
+// treeLayer is a layer tar built from files on disk. base opens the
+// directory the entries' rel paths start from (closed after each pass);
+// walk calls fn for every entry in member order (the entry is reused
+// between calls).
 type treeLayer struct {
 	format tarw.Format
-	walk   func(ctx context.Context, fn func(e *entry) error) error
+	base   func() (int, error)
+	walk   func(ctx context.Context, base int, fn func(e *entry) error) error
 	info   layerstream.LayerInfo
 	check  func(layerstream.LayerInfo) error
 	budget int         // for the entry cache; 0 means cacheBudget
 	cache  *entryCache // what measure recorded, for emit; nil: walk again
+}
+
+// closeBase closes a base directory; -1 is a layer that reads no file.
+func closeBase(fd int) {
+	if fd >= 0 {
+		unix.Close(fd)
+	}
 }
 
 func (l *treeLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInfo) error) {
@@ -47,7 +58,12 @@ func (l *treeLayer) measure(ctx context.Context) (int64, error) {
 		budget = cacheBudget
 	}
 	c := newEntryCache(budget)
-	err := l.walk(ctx, func(e *entry) error {
+	base, err := l.base()
+	if err != nil {
+		return 0, err
+	}
+	defer closeBase(base)
+	err = l.walk(ctx, base, func(e *entry) error {
 		m, err := l.format.EntryLen(&e.hdr)
 		n += m
 		c.add(e)
@@ -65,8 +81,15 @@ func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 		walk = l.cache.each
 		defer func() { l.cache = nil }()
 	}
+	base, err := l.base()
+	if err != nil {
+		return err
+	}
+	defer closeBase(base)
+	op := storefs.NewOpener(base)
+	defer op.Close()
 	var n int64
-	err := walk(ctx, func(e *entry) error {
+	err = walk(ctx, base, func(e *entry) error {
 		h := &e.hdr
 		hl, err := l.format.HeaderLen(h)
 		if err != nil {
@@ -84,7 +107,7 @@ func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 			return err
 		}
 		if h.Type == tarw.TypeReg {
-			if err := copyFile(p, e); err != nil {
+			if err := copyFile(p, op, e); err != nil {
 				return err
 			}
 			pad := int(tarw.DataLen(h.Size) - h.Size)
@@ -110,12 +133,16 @@ func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 	return nil
 }
 
-// fileLayer is a ready layer tar copied verbatim.
+// fileLayer is a ready layer tar copied verbatim. With follow, path may be
+// a symlink (a file the user named); without, the file must be at path
+// itself, a regular file (a file inside a directory the user named).
 type fileLayer struct {
-	path  string
-	e     entry
-	info  layerstream.LayerInfo
-	check func(layerstream.LayerInfo) error
+	path   string
+	follow bool
+	real   string // path with its symlinks resolved, once measured
+	e      entry
+	info   layerstream.LayerInfo
+	check  func(layerstream.LayerInfo) error
 }
 
 func (l *fileLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInfo) error) {
@@ -123,24 +150,36 @@ func (l *fileLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInf
 }
 
 func (l *fileLayer) measure(ctx context.Context) (int64, error) {
-	real, err := filepath.EvalSymlinks(l.path)
-	if err != nil {
-		return 0, notFound(l.path, err)
+	l.real = l.path
+	if l.follow {
+		real, err := filepath.EvalSymlinks(l.path)
+		if err != nil {
+			return 0, notFound(l.path, err)
+		}
+		l.real = real
 	}
 	var st unix.Stat_t
-	if err := lstat(real, &st); err != nil {
+	if err := lstat(l.real, &st); err != nil {
 		return 0, notFound(l.path, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return 0, fmt.Errorf("%q is a symlink, which is not followed: %w", l.path, errdefs.ErrInvalidInput)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, fmt.Errorf("%q is not a regular file: %w", l.path, errdefs.ErrInvalidInput)
 	}
-	l.e = entry{phys: real, ino: st.Ino, dev: uint64(st.Dev)}
+	l.e = entry{ino: st.Ino, dev: uint64(st.Dev)}
 	l.e.hdr = tarw.Header{Name: l.path, Type: tarw.TypeReg, Size: st.Size}
 	return st.Size, nil
 }
 
 func (l *fileLayer) emit(ctx context.Context, p *pipeline, size int64) error {
-	return copyFile(p, &l.e)
+	fd, err := openRead(l.real)
+	if err != nil {
+		return openErr(l.path, err)
+	}
+	defer unix.Close(fd)
+	return copyChecked(p, fd, &l.e)
 }
 
 // notFound words an error from finding the file at name, wrapping

@@ -44,14 +44,14 @@ func TestReadsEachFileOnce(t *testing.T) {
 		}
 		total += size
 	}
-	file("nix/store/aaa-one/big", 24<<20)
+	file("nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-one/big", 24<<20)
 	for i := range 40 {
-		file(fmt.Sprintf("nix/store/aaa-one/share/f%02d", i), 100<<10)
+		file(fmt.Sprintf("nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-one/share/f%02d", i), 100<<10)
 	}
-	file("nix/store/bbb-two/lib/libtwo.so", 6<<20)
-	file("nix/store/ccc-three/bin/three", 3<<20)
+	file("nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-two/lib/libtwo.so", 6<<20)
+	file("nix/store/cccccccccccccccccccccccccccccccc-three/bin/three", 3<<20)
 	file("custom/etc/data", 5<<20)
-	plan := `[["/nix/store/aaa-one"],["/nix/store/bbb-two","/nix/store/ccc-three"]]`
+	plan := `[["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-one"],["/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-two","/nix/store/cccccccccccccccccccccccccccccccc-three"]]`
 
 	var out countWriter
 	var stderr bytes.Buffer

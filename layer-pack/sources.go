@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
-	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/imgkit/tarw"
 )
 
@@ -22,14 +24,48 @@ type storeOptions struct {
 	uid, gid int64
 	uname    string
 	gname    string
+
+	mu      sync.Mutex // for the measuring goroutine and the writing one
+	storeFd int        // the store directory opened inside root, once storeOK; open for the rest of the run
+	storeOK bool
 }
 
-// phys is where the logical path p is read.
-func (o *storeOptions) phys(p string) string {
-	if o.root == "/" {
-		return p
+// openStore opens the store directory as a process chrooted to root sees
+// it (imgkit/storefs), once: symlinks on its way never lead out of root.
+func (o *storeOptions) openStore() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.storeOK {
+		return nil
 	}
-	return filepath.Join(o.root, p)
+	fd, err := storefs.OpenDirInRoot(o.root, o.storeDir)
+	if err != nil {
+		where := fmt.Sprintf("%q", o.storeDir)
+		if o.root != "/" {
+			where += fmt.Sprintf(" under --root %q", o.root)
+		}
+		cause := errors.Unwrap(err) // the errno of the *fs.PathError
+		if errors.Is(err, fs.ErrNotExist) {
+			cause = errdefs.ErrNotFound
+		}
+		return fmt.Errorf("store directory %s: %w", where, cause)
+	}
+	o.storeFd, o.storeOK = fd, true
+	return nil
+}
+
+// storeBase is a store layer's base directory: its own descriptor of the
+// store directory (the layer closes it), or -1 for a layer without paths.
+func (o *storeOptions) storeBase(paths []string) func() (int, error) {
+	return func() (int, error) {
+		if len(paths) == 0 {
+			return -1, nil
+		}
+		if err := o.openStore(); err != nil {
+			return -1, err
+		}
+		return unix.FcntlInt(uintptr(o.storeFd), unix.F_DUPFD_CLOEXEC, 0)
+	}
 }
 
 // own forces the configured owner and mtime, as nixpkgs does for every
@@ -47,7 +83,7 @@ func storeLayer(o *storeOptions, paths []string) *treeLayer {
 	if len(paths) == 0 {
 		info.Comment = "store paths: []"
 	}
-	walk := func(ctx context.Context, fn func(e *entry) error) error {
+	walk := func(ctx context.Context, store int, fn func(e *entry) error) error {
 		var e entry
 		for _, dir := range []string{"/nix/", "/nix/store/"} {
 			// Always the literal /nix, whatever the store directory.
@@ -58,13 +94,15 @@ func storeLayer(o *storeOptions, paths []string) *treeLayer {
 			}
 		}
 		for _, p := range paths {
-			phys := o.phys(p)
+			// checkPlan made sure p is storeDir/NAME, so NAME is one
+			// component: a store path that is a symlink is that symlink.
+			name := path.Base(p)
 			var st unix.Stat_t
-			if err := lstat(phys, &st); err != nil {
+			if err := unix.Fstatat(store, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("store path %w", notFound(p, err))
 			}
-			err := walkTree(ctx, phys, p, &st, tarw.PythonLess, func(phys, name string, st *unix.Stat_t) (bool, error) {
-				if err := statEntry(&e, phys, name, st); err != nil {
+			err := walkTree(ctx, place{store, name, name}, p, &st, tarw.PythonLess, func(at place, name string, st *unix.Stat_t) (bool, error) {
+				if err := statEntry(&e, at, name, st); err != nil {
 					if errors.Is(err, errSocket) {
 						err = fmt.Errorf("%w; a layer cannot hold it: %w", err, errdefs.ErrInvalidInput)
 					}
@@ -79,7 +117,7 @@ func storeLayer(o *storeOptions, paths []string) *treeLayer {
 		}
 		return nil
 	}
-	return &treeLayer{format: tarw.Python, walk: walk, info: info}
+	return &treeLayer{format: tarw.Python, base: o.storeBase(paths), walk: walk, info: info}
 }
 
 // gnuTarMtime is the mtime nixpkgs' GNU tar gives the customisation layer
@@ -100,20 +138,17 @@ type dirOptions struct {
 // format), inside the fakeroot session when a state is given.
 func dirLayer(o *dirOptions, info layerstream.LayerInfo) *treeLayer {
 	warned := false
-	walk := func(ctx context.Context, fn func(e *entry) error) error {
+	walk := func(ctx context.Context, top int, fn func(e *entry) error) error {
 		var st unix.Stat_t
-		if err := lstat(o.root, &st); err != nil {
+		if err := unix.Fstat(top, &st); err != nil {
 			return fmt.Errorf("customisation directory %w", notFound(o.root, err))
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			return fmt.Errorf("customisation directory %q is not a directory: %w", o.root, errdefs.ErrInvalidInput)
-		}
 		var e entry
-		err := walkTree(ctx, o.root, ".", &st, tarw.GNULess, func(phys, name string, st *unix.Stat_t) (bool, error) {
+		err := walkTree(ctx, place{top, ".", "."}, ".", &st, tarw.GNULess, func(at place, name string, st *unix.Stat_t) (bool, error) {
 			if o.excludes[name] {
 				return false, nil
 			}
-			if err := statEntry(&e, phys, name, st); err != nil {
+			if err := statEntry(&e, at, name, st); err != nil {
 				if errors.Is(err, errSocket) {
 					// GNU tar leaves sockets out with a warning.
 					if !warned {
@@ -132,7 +167,21 @@ func dirLayer(o *dirOptions, info layerstream.LayerInfo) *treeLayer {
 		warned = true
 		return err
 	}
-	return &treeLayer{format: tarw.GNU, walk: walk, info: info}
+	return &treeLayer{format: tarw.GNU, base: o.open, walk: walk, info: info}
+}
+
+// open opens the customisation directory, the base of its entries. DIR is
+// the user's and its path is followed, but DIR itself must be a directory,
+// not a symlink to one, as before; nothing below it is followed.
+func (o *dirOptions) open() (int, error) {
+	fd, err := openAt(unix.AT_FDCWD, o.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+	switch {
+	case err == unix.ENOTDIR || err == unix.ELOOP:
+		return -1, fmt.Errorf("customisation directory %q is not a directory: %w", o.root, errdefs.ErrInvalidInput)
+	case err != nil:
+		return -1, fmt.Errorf("customisation directory %w", notFound(o.root, err))
+	}
+	return fd, nil
 }
 
 // excludeName turns an --exclude value ("./dev", "dev" or "/dev") into the

@@ -11,29 +11,47 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
-// visitFunc is called for every file of a tree, parents before children.
-// phys is where the file is read, name is its member name without the
-// trailing "/" of directories. Returning descend=false skips a directory's
-// children.
-type visitFunc func(phys, name string, st *unix.Stat_t) (descend bool, err error)
+// place is where a file of a tree is: the open directory that holds it,
+// its name there, and its path below the layer's base directory (what a
+// storefs.Opener opens it by when it is read).
+type place struct {
+	dirfd int
+	base  string
+	rel   string
+}
 
-// walkTree visits the file at phys and, when it is a directory (never a
-// symlink to one), everything below it depth first, each directory's
-// entries sorted by less. A directory's entries are examined with fstatat
-// relative to the open directory, which spares the kernel resolving the
-// whole path for each one; the descriptor is closed before descending, so
-// deep trees hold no descriptors and memory holds one listing per level.
-func walkTree(ctx context.Context, phys, name string, st *unix.Stat_t, less func(a, b string) bool, visit visitFunc) error {
+// visitFunc is called for every file of a tree, parents before children.
+// name is its member name without the trailing "/" of directories.
+// Returning descend=false skips a directory's children.
+type visitFunc func(at place, name string, st *unix.Stat_t) (descend bool, err error)
+
+// walkTree visits the file at at, whose lstat is st, and, when it is a
+// directory (never a symlink to one), everything below it depth first,
+// each directory's entries sorted by less. Every directory is opened
+// relative to its parent without following a symlink, and must be the
+// directory that was listed (same device and inode): a directory swapped
+// for a symlink or another directory while packing is an error, never a
+// way out of the tree. Its entries are examined with fstatat relative to
+// it, which also spares the kernel resolving a whole path for each. The
+// walk holds one descriptor per level of the current path and one listing
+// per level in memory.
+func walkTree(ctx context.Context, at place, name string, st *unix.Stat_t, less func(a, b string) bool, visit visitFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	descend, err := visit(phys, name, st)
+	descend, err := visit(at, name, st)
 	if err != nil || !descend || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return err
 	}
-	names, stats, err := readDir(phys, less)
+	fd, err := openDir(at.dirfd, at.base, st)
+	if err != nil {
+		return fmt.Errorf("%q %w", name, err)
+	}
+	defer unix.Close(fd)
+	names, stats, err := readDir(fd, less)
 	if err != nil {
 		var gone *vanishedError
 		if errors.As(err, &gone) {
@@ -42,11 +60,29 @@ func walkTree(ctx context.Context, phys, name string, st *unix.Stat_t, less func
 		return fmt.Errorf("reading directory %q: %w", name, err)
 	}
 	for i, n := range names {
-		if err := walkTree(ctx, phys+"/"+n, name+"/"+n, &stats[i], less, visit); err != nil {
+		if err := walkTree(ctx, place{fd, n, at.rel + "/" + n}, name+"/"+n, &stats[i], less, visit); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// openDir opens the directory name of dirfd, which must still be the one
+// whose lstat is st. Its errors complete a sentence that starts with the
+// directory's name.
+func openDir(dirfd int, name string, st *unix.Stat_t) (int, error) {
+	fd, err := storefs.OpenListedDir(dirfd, name, st.Ino)
+	switch {
+	case err == nil:
+		return fd, nil
+	case errors.Is(err, unix.ENOENT):
+		return -1, fmt.Errorf("vanished while packing: %w", errdefs.ErrChanged)
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
+		return -1, fmt.Errorf("is no longer a directory (a symlink or a file now) while packing: %w", errdefs.ErrChanged)
+	case errors.Is(err, storefs.ErrReplaced):
+		return -1, fmt.Errorf("was replaced while packing: %w", errdefs.ErrChanged)
+	}
+	return -1, fmt.Errorf("cannot be opened: %w", errors.Unwrap(err))
 }
 
 // vanishedError is a directory entry that was listed but is gone.
@@ -54,16 +90,12 @@ type vanishedError struct{ name string }
 
 func (e *vanishedError) Error() string { return e.name + " vanished" }
 
-// readDir lists a directory, sorted by less, with each entry's lstat.
-func readDir(dir string, less func(a, b string) bool) ([]string, []unix.Stat_t, error) {
-	fd, err := openDir(dir)
-	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(fd)
+// readDir lists the open directory fd, sorted by less, with each entry's
+// lstat.
+func readDir(fd int, less func(a, b string) bool) ([]string, []unix.Stat_t, error) {
 	names, err := readDirNames(fd)
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "getdents", Path: dir, Err: err}
+		return nil, nil, err
 	}
 	slices.SortFunc(names, func(a, b string) int {
 		switch {
@@ -86,7 +118,7 @@ func readDir(dir string, less func(a, b string) bool) ([]string, []unix.Stat_t, 
 			return nil, nil, &vanishedError{n}
 		}
 		if err != nil {
-			return nil, nil, &fs.PathError{Op: "lstat", Path: dir + "/" + n, Err: err}
+			return nil, nil, fmt.Errorf("%q: %w", n, err)
 		}
 	}
 	return names, stats, nil
@@ -116,9 +148,10 @@ func readDirNames(fd int) ([]string, error) {
 
 var direntBuf = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-func openDir(path string) (int, error) {
+// openAt is unix.Openat with EINTR retried.
+func openAt(dirfd int, name string, flags int) (int, error) {
 	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		fd, err := unix.Openat(dirfd, name, flags, 0)
 		if err != unix.EINTR {
 			return fd, err
 		}

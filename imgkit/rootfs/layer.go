@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/imgkit/tarsafe"
 	"dockertools.dev/imgkit/tarw"
 )
@@ -48,7 +50,8 @@ type LayerOptions struct {
 // item is one member of the layer.
 type item struct {
 	rel   string // clean relative path; "" is the root
-	phys  string // where the bytes are; "" for entries without data
+	src   *storefs.Opener
+	at    string // where the bytes are: at, below src's base; src nil for entries without data
 	rec   *Record
 	owner [2]int64
 	// inDir marks an entry of the directory (not of a store path): in a
@@ -57,13 +60,19 @@ type item struct {
 	inDir bool
 }
 
-// WriteLayer writes dir as one layer tar to w (see the package doc).
+// WriteLayer writes dir as one layer tar to w (see the package doc). dir
+// is taken as given, but nothing below it is followed: each directory is
+// opened relative to its parent as it was listed and every file through an
+// imgkit/storefs.Opener. The store paths are read below their store
+// directory, resolved inside StoreRoot as a chroot to it would, the same
+// way.
 func WriteLayer(ctx context.Context, w io.Writer, dir string, opts LayerOptions) error {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
-	c := &collector{root: root, opts: opts, seen: map[string]*item{}, exclude: map[string]bool{}}
+	c := &collector{root: root, opts: opts, seen: map[string]*item{}, exclude: map[string]bool{}, stores: map[string]*storeDir{}}
+	defer c.close()
 	for _, x := range opts.Exclude {
 		clean, ok := cleanRel(x)
 		if !ok || clean == "" {
@@ -78,7 +87,11 @@ func WriteLayer(ctx context.Context, w io.Writer, dir string, opts LayerOptions)
 	if !rec.IsDir() {
 		return fmt.Errorf("%q is not a directory: %w", dir, errdefs.ErrInvalidInput)
 	}
-	if err := c.visit(ctx, rec, false); err != nil {
+	if c.rootFd, err = storefs.OpenListedDir(unix.AT_FDCWD, root, rec.Ino); err != nil {
+		return fmt.Errorf("%q: %w", dir, errors.Unwrap(err))
+	}
+	c.rootSrc = storefs.NewOpener(c.rootFd)
+	if err := c.visit(ctx, rec, false, c.rootFd, "."); err != nil {
 		return err
 	}
 	if err := c.storePaths(ctx); err != nil {
@@ -111,17 +124,30 @@ func memberLess(a, b string) bool {
 
 type collector struct {
 	root    string
+	rootFd  int
+	rootSrc *storefs.Opener // the directory's files
 	opts    LayerOptions
 	items   []*item
 	seen    map[string]*item
 	exclude map[string]bool
+	stores  map[string]*storeDir // by logical store directory
 }
 
-func (c *collector) phys(rel string) string {
-	if rel == "" {
-		return c.root
+// storeDir is a store directory, open inside StoreRoot.
+type storeDir struct {
+	fd  int
+	src *storefs.Opener
+}
+
+func (c *collector) close() {
+	if c.rootSrc != nil {
+		c.rootSrc.Close()
+		unix.Close(c.rootFd)
 	}
-	return c.root + "/" + rel
+	for _, s := range c.stores {
+		s.src.Close()
+		unix.Close(s.fd)
+	}
 }
 
 func (c *collector) add(it *item) {
@@ -142,8 +168,9 @@ func (c *collector) owner(now, old *Record) [2]int64 {
 }
 
 // visit adds the path of rec, when it changed (always inside an opaque
-// directory or without a snapshot), and what is below it.
-func (c *collector) visit(ctx context.Context, rec *Record, whole bool) error {
+// directory or without a snapshot), and what is below it. rec is the
+// entry name of the open directory parent.
+func (c *collector) visit(ctx context.Context, rec *Record, whole bool, parent int, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -159,39 +186,75 @@ func (c *collector) visit(ctx context.Context, rec *Record, whole bool) error {
 			}
 			return nil
 		}
-		c.add(&item{rel: rec.Path, phys: c.phys(rec.Path), rec: rec, owner: c.owner(rec, old), inDir: true})
+		c.add(&item{rel: rec.Path, src: c.rootSrc, at: c.at(rec.Path), rec: rec, owner: c.owner(rec, old), inDir: true})
 	}
 	if !rec.IsDir() {
 		return nil
 	}
-	entries, err := os.ReadDir(c.phys(rec.Path))
+	fd, names, err := listDir(parent, name, rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("%q: %w", "/"+rec.Path, err)
 	}
-	present := make(map[string]*Record, len(entries))
-	var names []string
-	for _, de := range entries {
-		rel := joinPath(rec.Path, de.Name())
+	defer unix.Close(fd)
+	present := make(map[string]*Record, len(names))
+	var kept []string
+	for _, n := range names {
+		rel := joinPath(rec.Path, n)
 		if c.exclude[rel] {
 			continue
 		}
-		r, err := recordOf(c.phys(rel), rel)
+		r, err := recordAt(fd, n, rel)
 		if err != nil {
 			return err
 		}
-		present[de.Name()] = r
-		names = append(names, de.Name())
+		present[n] = r
+		kept = append(kept, n)
 	}
 	opaque := false
 	if snap != nil && !whole && old != nil && old.IsDir() {
 		opaque = c.lowerChanges(rec, old, present)
 	}
-	for _, name := range names {
-		if err := c.visit(ctx, present[name], whole || opaque); err != nil {
+	for _, n := range kept {
+		if err := c.visit(ctx, present[n], whole || opaque, fd, n); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// at is where the directory's entry rel is read, below its base.
+func (c *collector) at(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return rel
+}
+
+// listDir opens the directory name of the open directory parent, which
+// must still be the one rec describes, and returns it with its entry
+// names, sorted.
+func listDir(parent int, name string, rec *Record) (int, []string, error) {
+	fd, err := storefs.OpenListedDir(parent, name, rec.Ino)
+	if err != nil {
+		if errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+			err = fmt.Errorf("%w: %w", errors.Unwrap(err), errdefs.ErrChanged)
+		}
+		return -1, nil, err
+	}
+	d, err := unix.Dup(fd)
+	if err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	f := os.NewFile(uintptr(d), name) // closes d
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	sort.Strings(names)
+	return fd, names, nil
 }
 
 // lowerChanges adds the whiteouts for what was deleted below the
@@ -218,7 +281,7 @@ func (c *collector) lowerChanges(rec, old *Record, present map[string]*Record) b
 	}
 	if len(lower) > 0 && (old.Ino != rec.Ino || (len(deleted) > 0 && !kept)) {
 		if c.seen[rec.Path] == nil {
-			c.add(&item{rel: rec.Path, phys: c.phys(rec.Path), rec: rec, owner: c.owner(rec, old)})
+			c.add(&item{rel: rec.Path, src: c.rootSrc, at: c.at(rec.Path), rec: rec, owner: c.owner(rec, old)})
 		}
 		c.add(&item{rel: joinPath(rec.Path, tarsafe.WhiteoutOpaque)})
 		return true
@@ -242,10 +305,6 @@ func (c *collector) storePaths(ctx context.Context) error {
 	if len(c.opts.StorePaths) == 0 {
 		return nil
 	}
-	storeRoot := c.opts.StoreRoot
-	if storeRoot == "" {
-		storeRoot = "/"
-	}
 	dirs := map[string]bool{}
 	for _, p := range c.opts.StorePaths {
 		rel, ok := cleanRel(strings.TrimPrefix(p, "/"))
@@ -258,29 +317,11 @@ func (c *collector) storePaths(ctx context.Context) error {
 		if c.seen[rel] != nil {
 			continue
 		}
-		phys := filepath.Join(storeRoot, rel)
-		err := filepath.WalkDir(phys, func(fp string, de os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			sub, _ := filepath.Rel(phys, fp)
-			r := rel
-			if sub != "." {
-				r = rel + "/" + filepath.ToSlash(sub)
-			}
-			if c.seen[r] != nil {
-				return nil
-			}
-			rec, err := recordOf(fp, r)
-			if err != nil {
-				return err
-			}
-			c.add(&item{rel: r, phys: fp, rec: rec})
-			return nil
-		})
+		sd, err := c.storeDir(path.Dir(p))
+		if err == nil {
+			name := path.Base(p)
+			err = c.storeTree(ctx, sd, sd.fd, name, name, rel)
+		}
 		if err != nil {
 			return fmt.Errorf("store path %q: %w", p, notFound(err))
 		}
@@ -292,16 +333,68 @@ func (c *collector) storePaths(ctx context.Context) error {
 			}
 			continue
 		}
-		var st unix.Stat_t
-		if unix.Lstat(c.phys(d), &st) == nil {
-			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if fd, err := storefs.OpenBeneath(c.rootFd, d, unix.O_PATH); err == nil {
+			var st unix.Stat_t
+			err := unix.Fstat(fd, &st)
+			unix.Close(fd)
+			if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return fmt.Errorf("%q is not a directory, but store paths go below it: %w", "/"+d, errdefs.ErrInvalidInput)
 			}
 			if c.opts.Snapshot != nil {
 				continue // the lower layers have it
 			}
+		} else if errors.Is(err, unix.ELOOP) {
+			return fmt.Errorf("%q is not a directory, but store paths go below it: %w", "/"+d, errdefs.ErrInvalidInput)
 		}
 		c.add(&item{rel: d, rec: &Record{Path: d, Type: unix.S_IFDIR, Mode: 0o755}})
+	}
+	return nil
+}
+
+// storeDir opens the logical store directory dir inside StoreRoot, once.
+func (c *collector) storeDir(dir string) (*storeDir, error) {
+	if sd := c.stores[dir]; sd != nil {
+		return sd, nil
+	}
+	root := c.opts.StoreRoot
+	if root == "" {
+		root = "/"
+	}
+	fd, err := storefs.OpenDirInRoot(root, dir)
+	if err != nil {
+		return nil, err
+	}
+	sd := &storeDir{fd: fd, src: storefs.NewOpener(fd)}
+	c.stores[dir] = sd
+	return sd, nil
+}
+
+// storeTree adds the file name of the open directory parent, at below the
+// store directory sd and rel in the layer, and everything below it; a
+// path the directory has already is left to it.
+func (c *collector) storeTree(ctx context.Context, sd *storeDir, parent int, name, at, rel string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec, err := recordAt(parent, name, rel)
+	if err != nil {
+		return err
+	}
+	if c.seen[rel] == nil {
+		c.add(&item{rel: rel, src: sd.src, at: at, rec: rec})
+	}
+	if !rec.IsDir() {
+		return nil
+	}
+	fd, names, err := listDir(parent, name, rec)
+	if err != nil {
+		return fmt.Errorf("%q: %w", "/"+rel, err)
+	}
+	defer unix.Close(fd)
+	for _, n := range names {
+		if err := c.storeTree(ctx, sd, fd, n, at+"/"+n, rel+"/"+n); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -378,14 +471,22 @@ func (c *collector) header(it *item) *tarw.Header {
 	return h
 }
 
-// copyData copies a regular file's bytes, which must still be the size
-// recorded.
+// copyData copies a regular file's bytes; it must still be the file
+// recorded, and the size recorded.
 func copyData(w io.Writer, it *item, buf []byte) error {
-	f, err := os.OpenFile(it.phys, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	fd, err := it.src.Open(it.at, unix.O_RDONLY)
 	if err != nil {
-		return err
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return fmt.Errorf("%q vanished or became a symlink while being packed: %w", "/"+it.rel, errdefs.ErrChanged)
+		}
+		return fmt.Errorf("reading %q: %w", "/"+it.rel, errors.Unwrap(err))
 	}
+	f := os.NewFile(uintptr(fd), it.at) // closes fd
 	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Ino != it.rec.Ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%q was replaced while being packed: %w", "/"+it.rel, errdefs.ErrChanged)
+	}
 	n, err := io.CopyBuffer(w, io.LimitReader(f, it.rec.Size), buf)
 	if err != nil {
 		return fmt.Errorf("reading %q: %w", "/"+it.rel, err)

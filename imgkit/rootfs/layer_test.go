@@ -223,6 +223,60 @@ func TestPureLayerErrors(t *testing.T) {
 	}
 }
 
+// TestStoreReadInsideRoot: the store paths of a layer are read below their
+// store directory, which is resolved inside StoreRoot as a chroot to it
+// would resolve it; nothing outside StoreRoot (here a secret standing in
+// for /etc) is read, whatever symlinks the store holds.
+func TestStoreReadInsideRoot(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		links map[string]string // below StoreRoot → target ("OUT" is the outside directory)
+		path  string
+		err   error
+		want  string // the store entries of the layer when err is nil
+	}{
+		{"StoreDirSymlinkOut", map[string]string{"nix/store": "OUT"}, "/nix/store/aaaa-x", errdefs.ErrNotFound, ""},
+		{"StoreDirSymlinkDotDot", map[string]string{"nix/store": "../../outside"}, "/nix/store/aaaa-x", errdefs.ErrNotFound, ""},
+		{"SymlinkInMiddle", map[string]string{"nix/store/aaaa-evil": "OUT/aaaa-x"}, "/nix/store/aaaa-evil/secret", errdefs.ErrNotFound, ""},
+		{"StorePathSymlink", map[string]string{"nix/store/aaaa-evil": "OUT/aaaa-x"}, "/nix/store/aaaa-evil", nil,
+			"l 0777 0:0 0 ./nix/store/aaaa-evil -> OUT/aaaa-x\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			top := t.TempDir()
+			outside, store := filepath.Join(top, "outside"), filepath.Join(top, "root")
+			write(t, outside+"/aaaa-x/secret", "s3cret")
+			must(t, os.MkdirAll(store+"/nix/store", 0o755))
+			for link, target := range tc.links {
+				target = strings.Replace(target, "OUT", outside, 1)
+				os.Remove(filepath.Join(store, link))
+				must(t, os.Symlink(target, filepath.Join(store, link)))
+			}
+			dir := filepath.Join(top, "dir")
+			must(t, os.Mkdir(dir, 0o755))
+			var layer bytes.Buffer
+			err := WriteLayer(context.Background(), &layer, dir, LayerOptions{StorePaths: []string{tc.path}, StoreRoot: store})
+			if !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if bytes.Contains(layer.Bytes(), []byte("s3cret")) {
+				t.Error("the layer holds the secret from outside the root")
+			}
+			if err != nil {
+				return
+			}
+			var got []string
+			for _, line := range strings.SplitAfter(listLayer(t, layer.Bytes()), "\n") {
+				if strings.HasPrefix(line, "l ") || strings.HasPrefix(line, "f ") {
+					got = append(got, strings.Replace(line, outside, "OUT", 1))
+				}
+			}
+			if strings.Join(got, "") != tc.want {
+				t.Error(diffText(tc.want, strings.Join(got, "")))
+			}
+		})
+	}
+}
+
 func TestMemberOrder(t *testing.T) {
 	paths := []string{"a-b", "a/b", "a", "", "a/b/c", "a.b", "B"}
 	want := []string{"", "B", "a", "a/b", "a/b/c", "a-b", "a.b"}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // Record is what one path of a directory looked like.
@@ -82,9 +83,15 @@ func joinPath(dir, name string) string {
 // recordOf stats the path p (relative) at phys without following a
 // symlink.
 func recordOf(phys, p string) (*Record, error) {
+	return recordAt(unix.AT_FDCWD, phys, p)
+}
+
+// recordAt stats the path p (relative), the entry name of the open
+// directory dirfd, without following a symlink.
+func recordAt(dirfd int, name, p string) (*Record, error) {
 	var st unix.Stat_t
-	if err := unix.Lstat(phys, &st); err != nil {
-		return nil, &fs.PathError{Op: "lstat", Path: phys, Err: err}
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	r := &Record{
 		Path: p, Type: st.Mode & unix.S_IFMT, Mode: st.Mode & 0o7777,
@@ -93,7 +100,7 @@ func recordOf(phys, p string) (*Record, error) {
 		Ino: st.Ino, Rdev: uint64(st.Rdev),
 	}
 	if r.Type == unix.S_IFLNK {
-		link, err := os.Readlink(phys)
+		link, err := storefs.Readlinkat(dirfd, name)
 		if err != nil {
 			return nil, err
 		}

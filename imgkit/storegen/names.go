@@ -4,19 +4,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"dockertools.dev/imgkit/storefs"
 )
 
-// nixBase32 is Nix's base32 alphabet: digits and lower-case letters
-// without e, o, u and t. A store path's hash part is 32 of them (160 bits).
-const nixBase32 = "0123456789abcdfghijklmnpqrsvwxyz"
-
-// HashLen is the length of a store path's hash part.
-const HashLen = 32
-
+// randomHash draws a store path's hash part: storefs.HashLen characters
+// of Nix's base32.
 func randomHash(rng *rand.Rand) string {
-	var b [HashLen]byte
+	var b [storefs.HashLen]byte
 	for i := range b {
-		b[i] = nixBase32[rng.IntN(len(nixBase32))]
+		b[i] = storefs.Base32[rng.IntN(len(storefs.Base32))]
 	}
 	return string(b[:])
 }

@@ -18,14 +18,25 @@
 # resolve_content PATH sets content_phys (where to read it) and
 # content_logical (the store path links name, or "" outside the store).
 # A symlink naming a store path resolves logically (under --root), one
-# link at a time, as Nix resolves a ./result link.
+# link at a time, as Nix resolves a ./result link. Once the path is in the
+# store under --root, every symlink on it resolves as in a chroot to the
+# root (in_root): a crafted store cannot lead the join out of the root.
 resolve_content() {
 	p=$(abs_path "$1")
+	lp=
 	hops=0
 	while :; do
-		case $p in
-		"$store_dir"/*) [ "$root_dir" = / ] || p=$root_dir$p ;;
-		esac
+		if [ "$root_dir" != / ]; then
+			case $p in
+			"$store_dir"/*) lp=$p ;;
+			"$root_prefix$store_dir"/*) lp=${p#"$root_prefix"} ;;
+			esac
+			if [ -n "$lp" ]; then
+				lp=$(in_root "$lp") || die "--contents \"$1\": too many levels of symbolic links"
+				p=$root_prefix$lp
+				break
+			fi
+		fi
 		[ -L "$p" ] || break
 		hops=$((hops + 1))
 		[ $hops -le 40 ] || die "--contents \"$1\": too many levels of symbolic links"
@@ -38,12 +49,53 @@ resolve_content() {
 	[ -e "$p" ] || die "--contents \"$1\": no such file or directory"
 	[ -d "$p" ] || die "--contents \"$1\": not a directory (lndir joins directories)"
 	content_phys=$(cd -P -- "$p" && pwd -P) || die "--contents \"$1\": cannot enter it"
+	content_logical=
+	if [ -n "$lp" ]; then
+		# Resolved inside the root: the store directory is where a chroot
+		# to the root finds it.
+		sd=$(in_root "$store_dir") || sd=$store_dir
+		case $lp in
+		"$sd"/*) content_logical=$store_dir/${lp#"$sd"/} ;;
+		esac
+		return
+	fi
 	# The store's physical place, symlinks resolved, names it logically.
 	store_phys=$(cd -P -- "$root_prefix$store_dir" 2>/dev/null && pwd -P) || store_phys=$root_prefix$store_dir
 	case $content_phys in
 	"$store_phys"/*) content_logical=$store_dir/${content_phys#"$store_phys"/} ;;
-	*) content_logical= ;;
 	esac
+}
+
+# in_root LOGICAL prints the absolute logical path LOGICAL with every
+# symlink on it resolved as a process chrooted to --root would resolve it:
+# an absolute target starts again at the root, ".." stops there. It fails
+# after 40 symlinks, as the kernel does.
+in_root() {
+	ir_todo=${1#/} ir_cur= ir_hops=0
+	while [ -n "$ir_todo" ]; do
+		ir_c=${ir_todo%%/*}
+		case $ir_todo in
+		*/*) ir_todo=${ir_todo#*/} ;;
+		*) ir_todo= ;;
+		esac
+		case $ir_c in
+		'' | .) continue ;;
+		..)
+			ir_cur=${ir_cur%/*}
+			continue
+			;;
+		esac
+		if [ -L "$root_prefix$ir_cur/$ir_c" ]; then
+			ir_hops=$((ir_hops + 1))
+			[ $ir_hops -le 40 ] || return 1
+			ir_t=$(readlink "$root_prefix$ir_cur/$ir_c")
+			case $ir_t in /*) ir_cur= ;; esac
+			ir_todo=${ir_t#/}${ir_todo:+/$ir_todo}
+		else
+			ir_cur=$ir_cur/$ir_c
+		fi
+	done
+	printf '%s\n' "${ir_cur:-/}"
 }
 
 # join_content DEST PATH joins one --contents PATH into DEST.

@@ -1,0 +1,36 @@
+// Package storefs reads Nix store paths, and the trees the tools are
+// given, without following a symlink out of them.
+//
+// A store read with --root DIR is a chroot store, and it may have been
+// made by someone else: a store path can be a symlink to /etc, the store
+// directory itself can be one, and a directory can be swapped for a
+// symlink while a tool is reading. So:
+//
+//   - ValidName and PathName check store path names the way Nix does: a
+//     top-level store path is STORE/<32 characters of Nix's base32>-<name>,
+//     and nothing deeper is one.
+//   - OpenDirInRoot opens the store directory as a process chrooted to
+//     DIR sees it: symlinks on the way are followed inside DIR (an absolute
+//     target starts again at DIR, ".." stops there), never out of it. DIR
+//     itself is the caller's and is taken as given.
+//   - OpenBeneath opens a path below an open directory following no
+//     symlink at all, and refuses "..": what is read below a store path is
+//     part of that store path. A store path that is a symlink is read as
+//     that symlink (fstatat with AT_SYMLINK_NOFOLLOW, readlinkat), as Nix
+//     and nixpkgs store it.
+//   - OpenListedDir descends into a directory relative to its open parent,
+//     without following a symlink, and only into the directory that was
+//     listed there.
+//   - An Opener opens the files of a walk, in walk order, each relative to
+//     its open parent directory, opening each directory once and following
+//     no symlink: a directory replaced by a symlink between being listed
+//     and being read is refused, not followed.
+//
+// Both opens use openat2(2) (RESOLVE_IN_ROOT; RESOLVE_BENEATH with
+// RESOLVE_NO_SYMLINKS), where the kernel does the resolution atomically.
+// On kernels without it (before Linux 5.6, or where a seccomp filter
+// hides it) they walk the path one component at a time with O_NOFOLLOW,
+// holding a descriptor for each directory on the way, which gives the same
+// results; only a directory moved out of DIR by a concurrent rename while
+// OpenDirInRoot walks through it is beyond what that walk can see.
+package storefs

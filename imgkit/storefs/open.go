@@ -1,0 +1,275 @@
+package storefs
+
+import (
+	"errors"
+	"io/fs"
+	"path"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxLinks bounds the symlinks followed in one resolution, as the kernel's
+// ELOOP does.
+const maxLinks = 40
+
+// noOpenat2 is set once the kernel has answered ENOSYS to openat2; tests
+// set it to run the component walk.
+var noOpenat2 atomic.Bool
+
+// dirFlags open a directory to list it or to open what it holds.
+const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+
+// OpenDirInRoot opens the directory dir (an absolute logical path such as
+// /nix/store) as a process chrooted to root sees it, and returns the
+// descriptor (O_RDONLY|O_DIRECTORY, close-on-exec), which the caller
+// closes. Symlinks on the way are followed inside root: an absolute target
+// starts again at root and ".." stops there, so nothing outside root is
+// ever opened. root itself is followed as given: it is the caller's.
+// Errors are *fs.PathError naming dir.
+func OpenDirInRoot(root, dir string) (int, error) {
+	rootfd, err := openat(unix.AT_FDCWD, root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: root, Err: err}
+	}
+	defer unix.Close(rootfd)
+	rel := strings.TrimPrefix(path.Clean("/"+dir), "/")
+	if rel == "" {
+		rel = "."
+	}
+	fd, err := -1, error(unix.ENOSYS)
+	if !noOpenat2.Load() {
+		fd, err = openat2(rootfd, rel, dirFlags, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
+	}
+	if unavailable(err) {
+		fd, err = walkInRoot(rootfd, rel)
+	}
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return fd, nil
+}
+
+// walkInRoot is OpenDirInRoot without openat2: one component at a time,
+// each opened relative to the directory before it without following it,
+// a symlink's target spliced in and resolved the same way.
+func walkInRoot(rootfd int, rel string) (int, error) {
+	stack := []int{rootfd} // the directories on the way; rootfd is borrowed
+	defer func() {
+		for _, fd := range stack[1:] {
+			unix.Close(fd)
+		}
+	}()
+	pop := func(to int) {
+		for len(stack) > to {
+			unix.Close(stack[len(stack)-1])
+			stack = stack[:len(stack)-1]
+		}
+	}
+	todo := strings.Split(rel, "/")
+	for links := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			pop(max(1, len(stack)-1))
+			continue
+		}
+		cur := stack[len(stack)-1]
+		fd, err := openat(cur, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+		if err != nil {
+			return -1, err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			stack = append(stack, fd)
+			continue
+		case unix.S_IFLNK:
+			unix.Close(fd)
+		default:
+			unix.Close(fd)
+			return -1, unix.ENOTDIR
+		}
+		if links++; links > maxLinks {
+			return -1, unix.ELOOP
+		}
+		target, err := readlinkat(cur, c)
+		if err != nil {
+			return -1, err
+		}
+		if path.IsAbs(target) {
+			pop(1)
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	return openat(stack[len(stack)-1], ".", dirFlags)
+}
+
+// OpenBeneath opens rel, a relative path below the open directory dirfd,
+// following no symlink, neither on the way nor at its end (ELOOP), and
+// refusing ".." (EXDEV). flags are open(2)'s; O_NOFOLLOW and O_CLOEXEC are
+// added. Errors are *fs.PathError naming rel.
+func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
+	flags |= unix.O_CLOEXEC
+	fd, err := -1, error(unix.ENOSYS)
+	if !noOpenat2.Load() {
+		// RESOLVE_NO_SYMLINKS covers the last component too, with ELOOP
+		// where O_NOFOLLOW|O_DIRECTORY would say ENOTDIR.
+		fd, err = openat2(dirfd, rel, flags&^unix.O_NOFOLLOW, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+	}
+	if unavailable(err) {
+		fd, err = walkBeneath(dirfd, rel, flags|unix.O_NOFOLLOW)
+	}
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: rel, Err: err}
+	}
+	return fd, nil
+}
+
+// walkBeneath is OpenBeneath without openat2.
+func walkBeneath(dirfd int, rel string, flags int) (int, error) {
+	if path.IsAbs(rel) {
+		return -1, unix.EXDEV
+	}
+	comps := strings.Split(rel, "/")
+	last := comps[len(comps)-1]
+	cur, owned := dirfd, -1
+	defer func() {
+		if owned >= 0 {
+			unix.Close(owned)
+		}
+	}()
+	for _, c := range comps[:len(comps)-1] {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			return -1, unix.EXDEV
+		}
+		fd, err := openDirAt(cur, c, unix.O_PATH)
+		if err != nil {
+			return -1, err
+		}
+		if owned >= 0 {
+			unix.Close(owned)
+		}
+		cur, owned = fd, fd
+	}
+	switch last {
+	case "":
+		last = "."
+	case "..":
+		return -1, unix.EXDEV
+	}
+	if flags&unix.O_DIRECTORY != 0 {
+		return openDirAt(cur, last, flags)
+	}
+	return openat(cur, last, flags)
+}
+
+// openDirAt opens the directory name of dirfd without following it; a
+// symlink there is ELOOP, as openat2's RESOLVE_NO_SYMLINKS says, rather
+// than the ENOTDIR of O_DIRECTORY|O_NOFOLLOW.
+func openDirAt(dirfd int, name string, flags int) (int, error) {
+	fd, err := openat(dirfd, name, flags|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+	if err == unix.ENOTDIR {
+		var st unix.Stat_t
+		if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			err = unix.ELOOP
+		}
+	}
+	return fd, err
+}
+
+// openat2 is unix.Openat2 with EINTR retried, and EAGAIN (the kernel's
+// answer when a rename raced with a scoped resolution) retried a bounded
+// number of times; ENOSYS from a kernel without it is remembered.
+func openat2(dirfd int, name string, flags int, resolve uint64) (int, error) {
+	how := unix.OpenHow{Flags: uint64(flags), Resolve: resolve}
+	for again := 0; ; {
+		fd, err := unix.Openat2(dirfd, name, &how)
+		switch {
+		case err == unix.EINTR, err == unix.EAGAIN && again < 100:
+			again++
+			continue
+		case err == unix.ENOSYS:
+			noOpenat2.Store(true)
+		}
+		return fd, err
+	}
+}
+
+// unavailable reports whether openat2 failed for want of openat2: ENOSYS
+// from the kernel, or EPERM from a seccomp filter older than openat2
+// (container runtimes answered EPERM to system calls they did not know).
+// A genuine EPERM comes back from the walk as well.
+func unavailable(err error) bool { return err == unix.ENOSYS || err == unix.EPERM }
+
+// openat is unix.Openat with EINTR retried.
+func openat(dirfd int, name string, flags int) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, name, flags, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// readlinkat reads the target of the symlink name of dirfd.
+func readlinkat(dirfd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// Readlinkat reads the target of the symlink name of the open directory
+// dirfd. Errors are *fs.PathError naming name.
+func Readlinkat(dirfd int, name string) (string, error) {
+	target, err := readlinkat(dirfd, name)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return target, nil
+}
+
+// ErrReplaced is a directory that is not the one its parent listed.
+var ErrReplaced = errors.New("replaced by another directory")
+
+// OpenListedDir opens the directory name of the open directory dirfd,
+// which must still be the directory the caller found there (inode ino)
+// when it listed dirfd: O_RDONLY|O_DIRECTORY, close-on-exec, not
+// following a symlink. A symlink there is ELOOP, another file ENOTDIR,
+// another directory ErrReplaced; errors are *fs.PathError naming name.
+// Walking a tree this way, each directory held open while its entries are
+// visited, no path is resolved twice and no symlink is followed.
+func OpenListedDir(dirfd int, name string, ino uint64) (int, error) {
+	fd, err := openDirAt(dirfd, name, unix.O_RDONLY)
+	if err == nil {
+		var st unix.Stat_t
+		if err = unix.Fstat(fd, &st); err == nil && st.Ino != ino {
+			err = ErrReplaced
+		}
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return fd, nil
+}
