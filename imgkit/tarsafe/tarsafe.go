@@ -43,6 +43,15 @@ const (
 	WhiteoutOpaque = ".wh..wh..opq"
 )
 
+// Linux's limits on a path (PATH_MAX, with its terminating NUL) and on
+// one name in it (NAME_MAX). No file system holds a longer path, so
+// neither Docker nor we could apply such an entry; refusing it early also
+// bounds the work each entry costs (the checks walk every parent).
+const (
+	MaxPath = 4095
+	MaxName = 255
+)
+
 // DefaultMaxSize is the largest file Classify accepts unless Options say
 // otherwise: 1 TiB, far beyond any real layer, small enough that a
 // corrupted or hostile size field is caught before anything trusts it.
@@ -131,6 +140,9 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 	if !ok {
 		return e, unsafe(hdr, "leaves the root")
 	}
+	if err := checkLength(hdr, "name", p); err != nil {
+		return e, err
+	}
 	dir, base := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
 	switch parent, aufs := whiteoutParent(dir); {
@@ -160,10 +172,16 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 		if hdr.Linkname == "" {
 			return e, invalid(hdr, "symlink with an empty target")
 		}
+		if len(hdr.Linkname) > MaxPath {
+			return e, invalid(hdr, "symlink target of %d bytes, longer than a path may be (%d)", len(hdr.Linkname), MaxPath)
+		}
 	case tar.TypeLink:
 		e.Kind = Hardlink
 		if e.Link, ok = CleanName(hdr.Linkname); !ok {
 			return e, unsafe(hdr, "hardlink to %s, outside the root", errdefs.Quote(hdr.Linkname))
+		}
+		if err := checkLength(hdr, "hardlink target", e.Link); err != nil {
+			return e, err
 		}
 		if e.Link == "" {
 			return e, unsafe(hdr, "hardlink to the root directory")
@@ -185,6 +203,21 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 		return e, invalid(hdr, "the root is a %s, not a directory", e.Kind)
 	}
 	return e, nil
+}
+
+// checkLength refuses a clean path longer than Linux allows.
+func checkLength(hdr *tar.Header, what, p string) error {
+	if len(p) > MaxPath {
+		return invalid(hdr, "%s of %d bytes, longer than a path may be (%d)", what, len(p), MaxPath)
+	}
+	for len(p) > MaxName {
+		name, rest, _ := strings.Cut(p, "/")
+		if len(name) > MaxName {
+			return invalid(hdr, "%s has a name of %d bytes, longer than a name may be (%d)", what, len(name), MaxName)
+		}
+		p = rest
+	}
+	return nil
 }
 
 func classifyWhiteout(e Entry, hdr *tar.Header, dir, base string) (Entry, error) {
