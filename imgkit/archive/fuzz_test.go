@@ -1,0 +1,155 @@
+package archive
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/testkit"
+)
+
+// maxExpanded bounds what a fuzzed archive or layer may decompress to: a
+// few bytes of zstd or bzip2 make gigabytes, which the tools accept (an
+// image may be that large) and the fuzzer must not write to disk.
+const maxExpanded = 64 << 20
+
+// fixtureImages are image archives of the fixtures' layers, one per script
+// that has mktar specs, in the shapes Open reads: a docker-archive with
+// tags and a repositories file, an OCI layout, an OCI layout with gzip
+// layers, and a gzip-compressed docker-archive.
+func fixtureImages(f *testing.F) [][]byte {
+	var scripts []string
+	layers := map[string][][]byte{}
+	for _, fx := range testkit.FixtureTars(f) {
+		// Small layers, two at most: what is fuzzed here is the
+		// archive's structure, and large inputs mutate slowly.
+		if filepath.Ext(fx.Name) != ".pax" || len(fx.Data) > 4<<10 || len(layers[fx.Script]) == 2 {
+			continue
+		}
+		if layers[fx.Script] == nil {
+			scripts = append(scripts, fx.Script)
+		}
+		layers[fx.Script] = append(layers[fx.Script], fx.Data)
+	}
+	shapes := []testkit.ImageOptions{
+		{Tags: []string{"app:1", "busybox"}, Repositories: []string{"app:1"}},
+		{OCI: true, Tags: []string{"app:1"}},
+		{OCI: true, LayerCompress: "gzip"},
+		{Compress: "gzip", Tags: []string{"localhost:5000/app:2"}},
+	}
+	var out [][]byte
+	for i, s := range scripts {
+		name := testkit.ImageOf(f, layers[s], shapes[i%len(shapes)])
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+// FuzzOpen: an archive Open accepts has images whose config bytes hash to
+// their ConfigDigest and list one valid diff_id per layer; each layer reads
+// either to bytes that hash to its diff_id (as many as UncompressedSize
+// says) or to an error; Find finds each image by each of its tags. Every
+// error is one line of its documented class.
+func FuzzOpen(f *testing.F) {
+	for _, data := range fixtureImages(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if compress.Detect(data) != compress.None && expandsBeyond(bytes.NewReader(data), maxExpanded) {
+			return
+		}
+		name := filepath.Join(t.TempDir(), "image")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, err := Open(name, nil)
+		if err != nil {
+			testkit.CheckError(t, err, errdefs.ErrInvalidInput, errdefs.ErrDigestMismatch)
+			return
+		}
+		defer a.Close()
+		if len(a.Images) == 0 || a.Format != "docker" && a.Format != "oci" {
+			t.Fatalf("accepted an archive of format %q with %d images", a.Format, len(a.Images))
+		}
+		for i, img := range a.Images {
+			if digestOf(img.ConfigBytes) != img.ConfigDigest {
+				t.Fatalf("image %d: config digest %s is not its bytes'", i, img.ConfigDigest)
+			}
+			for _, l := range img.Layers {
+				checkLayer(t, l)
+			}
+			for _, tag := range img.RepoTags {
+				found, err := a.Find(tag, "")
+				if err != nil {
+					t.Fatalf("image %d has the tag %q, which Find does not find: %v", i, tag, err)
+				}
+				if found != img && !sameTag(found, tag) {
+					t.Fatalf("Find(%q) gives an image without that tag: %q", tag, found.RepoTags)
+				}
+			}
+		}
+		if _, err := a.Find("no-such-image", "x"); err != nil {
+			testkit.CheckError(t, err, errdefs.ErrNotFound)
+		}
+	})
+}
+
+// sameTag reports whether img has a tag Find takes for tag.
+func sameTag(img *Image, tag string) bool {
+	for _, t := range img.RepoTags {
+		if Normalize(t) == Normalize(tag) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkLayer(t *testing.T, l *Layer) {
+	t.Helper()
+	if !validDigest(l.DiffID) {
+		t.Fatalf("layer %q: diff_id %q is not a digest", l.Member, l.DiffID)
+	}
+	if expandsBeyond(l.Stored(), maxExpanded) {
+		return
+	}
+	r, err := l.Open()
+	if err != nil {
+		testkit.CheckError(t, err, errdefs.ErrInvalidInput)
+		return
+	}
+	defer r.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		testkit.CheckError(t, err, errdefs.ErrInvalidInput, errdefs.ErrDigestMismatch)
+		return
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != l.DiffID {
+		t.Fatalf("layer %q read without an error, but hashes to %s, not %s", l.Member, got, l.DiffID)
+	}
+	if size, err := l.UncompressedSize(); err != nil || size != n {
+		t.Fatalf("layer %q: %d bytes read, UncompressedSize says %d, %v", l.Member, n, size, err)
+	}
+}
+
+// expandsBeyond reports whether r, decompressed as its magic number says,
+// holds more than limit bytes (a stream that does not decompress does not).
+func expandsBeyond(r io.Reader, limit int64) bool {
+	dr, _, err := compress.NewReader(r)
+	if err != nil {
+		return false
+	}
+	defer dr.Close()
+	n, _ := io.Copy(io.Discard, io.LimitReader(dr, limit+1))
+	return n > limit
+}
