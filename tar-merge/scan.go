@@ -1,15 +1,12 @@
 package main
 
 import (
-	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/compress"
-	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -71,7 +68,7 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 			break
 		}
 		if err != nil {
-			return readError(err, last)
+			return tarsafe.ReadError(err, last)
 		}
 		last = hdr.Name
 		o := opts
@@ -91,27 +88,9 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 	// The bytes after the end-of-archive marker count in the diff_id:
 	// reading them to EOF is what runs the digest check.
 	if err := tr.Finish(); err != nil {
-		return readError(err, last)
+		return tarsafe.ReadError(err, last)
 	}
 	return send()
-}
-
-// readError says where a layer stopped making sense.
-func readError(err error, last string) error {
-	after := "at its first entry"
-	if last != "" {
-		after = "in or after entry " + errdefs.Quote(last)
-	}
-	var te *tarsafe.Error
-	switch {
-	case errors.As(err, &te):
-		return err // it names the entry
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("truncated %s: %w", after, errdefs.ErrInvalidInput)
-	case errors.Is(err, tar.ErrHeader):
-		return fmt.Errorf("corrupt tar header %s: %w", after, errdefs.ErrInvalidInput)
-	}
-	return err
 }
 
 // feed carries one layer's entries from its scanner to the tree.

@@ -55,6 +55,7 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 	defer r.Close()
 	added, removed = map[string]bool{}, map[string]bool{}
 	tr := tarsafe.NewReader(r, opts)
+	last := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, false, err
@@ -64,8 +65,9 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 			break
 		}
 		if err != nil {
-			return nil, nil, false, readError(err)
+			return nil, nil, false, tarsafe.ReadError(err, last)
 		}
+		last = hdr.Name
 		e, err := tarsafe.Classify(hdr, opts)
 		if err != nil {
 			return nil, nil, false, err
@@ -91,7 +93,7 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 		}
 	}
 	if err := tr.Finish(); err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, tarsafe.ReadError(err, last)
 	}
 	return added, removed, all, nil
 }

@@ -93,6 +93,7 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 	defer r.Close()
 	u.written = map[string]bool{}
 	tr := tarsafe.NewReader(r, u.opts.Tarsafe)
+	last := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -102,8 +103,9 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 			break
 		}
 		if err != nil {
-			return readError(err)
+			return tarsafe.ReadError(err, last)
 		}
+		last = hdr.Name
 		e, err := tarsafe.Classify(hdr, u.opts.Tarsafe)
 		if err != nil {
 			return err
@@ -123,17 +125,10 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 		}
 	}
 	// The digest is checked when the reader reaches its end.
-	return tr.Finish()
-}
-
-// readError says what stopped the reading of a layer; a refused entry
-// (a sparse file past the bound, a bad sparse map) names itself.
-func readError(err error) error {
-	var te *tarsafe.Error
-	if errors.As(err, &te) {
-		return err
+	if err := tr.Finish(); err != nil {
+		return tarsafe.ReadError(err, last)
 	}
-	return fmt.Errorf("reading the layer: %w", err)
+	return nil
 }
 
 func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
@@ -265,11 +260,11 @@ func (u *unpacker) writeFile(p string, data io.Reader, size int64, frags []tarw.
 			return err
 		}
 		n, err := io.CopyBuffer(f, io.LimitReader(data, fr.Length), u.buf)
-		if err != nil {
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err
 		}
 		if n != fr.Length {
-			return fmt.Errorf("the layer ends %d bytes into a file of %d: %w", fr.Offset+n, size, io.ErrUnexpectedEOF)
+			return fmt.Errorf("the layer ends %d bytes into a file of %d: %w", fr.Offset+n, size, errdefs.ErrInvalidInput)
 		}
 	}
 	return f.Truncate(size)
