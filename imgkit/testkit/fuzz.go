@@ -104,6 +104,26 @@ func FixtureTars(tb testing.TB) []Fixture {
 	return out
 }
 
+// FixtureLayerPairs returns the fixtures' layers (PAX) as (lower, upper)
+// seeds for targets that apply layers: each layer alone (upper nil), and
+// each with the next one of its script.
+func FixtureLayerPairs(tb testing.TB) [][2][]byte {
+	tb.Helper()
+	var out [][2][]byte
+	var prev Fixture
+	for _, fx := range FixtureTars(tb) {
+		if !strings.HasSuffix(fx.Name, ".pax") {
+			continue
+		}
+		out = append(out, [2][]byte{fx.Data, nil})
+		if prev.Script == fx.Script {
+			out = append(out, [2][]byte{prev.Data, fx.Data})
+		}
+		prev = fx
+	}
+	return out
+}
+
 func isSpec(name string) bool {
 	base := filepath.Base(name)
 	return base == "spec" || base == "spec.txt" || strings.HasSuffix(base, ".spec")
