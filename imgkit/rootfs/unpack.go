@@ -155,7 +155,6 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		}
 	}
 	h := e.Header
-	mode := uint32(h.Mode) & 0o7777
 	u.markWritten(e.Path)
 	delete(u.want, e.Path)
 	switch e.Kind {
@@ -182,10 +181,18 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		if err := os.Link(u.phys(e.Link), p); err != nil {
 			return err
 		}
-		if o, ok := u.want[e.Link]; ok {
-			u.want[e.Path] = o
+		if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return err // a link to a symlink changes nothing of it, as in Docker
 		}
-		return nil
+		// The header's owner, mode and time apply to the file both
+		// paths share, as Docker applies them (and tar-merge --flatten).
+		err := u.setMeta(p, e.Path, h)
+		if o, ok := u.want[e.Path]; ok {
+			u.want[e.Link] = o
+		} else {
+			delete(u.want, e.Link)
+		}
+		return err
 	case tarsafe.Fifo:
 		if err := unix.Mkfifo(p, 0o600); err != nil {
 			return &os.PathError{Op: "mkfifo", Path: p, Err: err}
@@ -202,8 +209,15 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	default:
 		return fmt.Errorf("unexpected %s", e.Kind)
 	}
+	return u.setMeta(p, e.Path, h)
+}
+
+// setMeta gives the file p (rel in the image) the owner, mode and time of
+// its header.
+func (u *unpacker) setMeta(p, rel string, h *tar.Header) error {
 	// chown clears set-id bits, so the mode comes after it.
-	u.chown(p, e.Path, h.Uid, h.Gid)
+	u.chown(p, rel, h.Uid, h.Gid)
+	mode := uint32(h.Mode) & 0o7777
 	if err := os.Chmod(p, os.FileMode(mode&0o777)|setIDBits(mode)); err != nil {
 		return err
 	}

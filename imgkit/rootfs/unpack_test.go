@@ -85,7 +85,7 @@ f 0644 0:0 order "a"
 `,
 	}, {
 		name:   "hardlink shares the file, read-only directory filled, modes with set-id bits",
-		layers: []string{spec("d 0555 0:0 ./ro", `f 04755 0:0 ./ro/su "s"`, "h 0 0:0 ./ro/su2 ./ro/su", "d 01777 0:0 ./tmp", "p 0600 0:0 ./fifo")},
+		layers: []string{spec("d 0555 0:0 ./ro", `f 04755 0:0 ./ro/su "s"`, "h 04755 0:0 ./ro/su2 ./ro/su", "d 01777 0:0 ./tmp", "p 0600 0:0 ./fifo")},
 		want: `d 0555 0:0 ro
 d 0755 0:0 .
 d 1777 0:0 tmp
