@@ -83,7 +83,10 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 			}
 		case above:
 			if e.Kind != tarsafe.Dir {
+				// It replaces the store or a parent: what lower layers
+				// and this one put in the store so far is gone.
 				all = true
+				clear(added)
 			}
 		default:
 			if name, ok := storeName(e.Path, store); ok {

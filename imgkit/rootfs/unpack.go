@@ -135,7 +135,15 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	switch e.Kind {
 	case tarsafe.Whiteout:
 		if u.written[e.Path] {
-			return nil // a whiteout hides lower layers only
+			// A whiteout hides lower layers only: what this layer wrote
+			// at the path or below it stays, what lower layers put
+			// below it goes (as tar-merge and StorePaths have it). The
+			// path itself may be a symlink: it is never followed.
+			var st unix.Stat_t
+			if unix.Lstat(u.phys(e.Path), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+				return u.opaque(e.Path)
+			}
+			return nil
 		}
 		return u.remove(e.Path)
 	case tarsafe.Opaque:
