@@ -130,10 +130,15 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 	case tarsafe.Ignored:
 		return nil
 	case tarsafe.Whiteout:
-		// Hides the path in lower layers only (OCI): an entry of this
-		// same layer stays.
-		if n := t.find(e.Path); n != nil && n.origin < k {
+		// Hides the path in lower layers only (OCI): what this same
+		// layer wrote at the path or below it stays, what lower layers
+		// put below it goes.
+		switch n := t.find(e.Path); {
+		case n == nil:
+		case n.origin < k && !wrote(n, k):
 			delete(t.find(parentPath(e.Path)).kids, n.name)
+		case n.kids != nil:
+			hideLower(n, k)
 		}
 		return nil
 	case tarsafe.Opaque:
@@ -177,16 +182,30 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 }
 
 // hideLower removes what layers below k put under d, keeping what layer k
-// itself wrote there (Docker's and the OCI spec's opaque rule).
+// itself wrote there, and the directories that lead to it (Docker's and
+// the OCI spec's opaque rule).
 func hideLower(d *node, k int32) {
 	for name, c := range d.kids {
 		switch {
-		case c.origin < k:
+		case !wrote(c, k):
 			delete(d.kids, name)
 		case c.kids != nil:
 			hideLower(c, k)
 		}
 	}
+}
+
+// wrote reports whether layer k wrote d or anything below it.
+func wrote(d *node, k int32) bool {
+	if d.origin == k {
+		return true
+	}
+	for _, c := range d.kids {
+		if wrote(c, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tree) intern(s string) string {
