@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -126,8 +127,18 @@ func platforms(idx *v1.IndexManifest) []string {
 		case d.Platform == nil:
 		case d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown":
 		default:
-			out = append(out, d.Platform.String())
+			out = append(out, shown(d.Platform.String()))
 		}
 	}
 	return out
+}
+
+// shown is how a platform from a registry appears in a message: as it is,
+// unless it holds what needs quoting (a newline would split the error
+// line) or is long.
+func shown(p string) string {
+	if len(p) <= errdefs.MaxQuoted && strconv.Quote(p) == `"`+p+`"` {
+		return p
+	}
+	return errdefs.Quote(p)
 }

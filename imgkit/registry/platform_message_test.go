@@ -1,0 +1,34 @@
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// TestChooseImageErrorIsOneLine: the platforms a registry's list names are
+// quoted in the error when they hold what would break its line, and cut
+// when long (a list whose os was "li\nnux" split the error in two).
+func TestChooseImageErrorIsOneLine(t *testing.T) {
+	long := strings.Repeat("x", 70000)
+	idx, err := v1.ParseIndexManifest(bytes.NewReader([]byte(`{"schemaVersion":2,"manifests":[
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"platform":{"architecture":"amd64","os":"li\nnux"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","size":1,"platform":{"architecture":"` + long + `","os":"linux"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:3333333333333333333333333333333333333333333333333333333333333333","size":1,"platform":{"architecture":"s390x","os":"linux"}}]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ChooseImage(idx, v1.Platform{OS: "linux", Architecture: "arm"}, nil)
+	const want = `no image for linux/arm in the manifest list; it has "li\nnux/amd64", "linux/xxx`
+	if !errors.Is(err, errdefs.ErrNotFound) || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") || len(err.Error()) > 1000 {
+		t.Fatalf("%.300q", err)
+	}
+	if !strings.HasSuffix(err.Error(), `x"…(70006 bytes), linux/s390x: not found`) {
+		t.Fatalf("%.300q", err)
+	}
+}
