@@ -89,11 +89,21 @@ func confID(key string, raw json.RawMessage) (*int64, error) {
 	case float64:
 		s = string(raw)
 	default:
-		return nil, fmt.Errorf("%s is %s, want a number or a string of digits: %w", key, raw, errdefs.ErrInvalidInput)
+		return nil, fmt.Errorf("%s is %s, want a number or a string of digits: %w", key, shownJSON(raw), errdefs.ErrInvalidInput)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("%s %s is not a non-negative integer: %w", key, raw, errdefs.ErrInvalidInput)
+		return nil, fmt.Errorf("%s %s is not a non-negative integer: %w", key, shownJSON(raw), errdefs.ErrInvalidInput)
 	}
 	return &n, nil
+}
+
+// shownJSON is a JSON value as an error shows it: on one line (a value
+// may span lines), and quoted and cut when long.
+func shownJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil || b.Len() > errdefs.MaxQuoted {
+		return errdefs.Quote(string(raw))
+	}
+	return b.String()
 }
