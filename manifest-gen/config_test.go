@@ -251,6 +251,10 @@ func TestCheckConfigTypes(t *testing.T) {
 		{"HealthcheckList", `{"Healthcheck": ["CMD"]}`, "Healthcheck is not an object"},
 		{"HealthcheckTest", `{"Healthcheck": {"test": "true"}}`, "Healthcheck.test is not a list of strings"},
 		{"HealthcheckUnknown", `{"Healthcheck": {"Other": "x"}}`, ""},
+		// Go's decoder folds case as Unicode does: a long s is an s
+		// (FuzzConfigTypes found "Labelſ" passing unchecked).
+		{"CaseFoldedLongS", `{"Labelſ": 5}`, "Labelſ is not an object of strings"},
+		{"CaseFoldedNested", `{"Healthcheck": {"Retrieſ": "x"}}`, "Healthcheck.Retrieſ is not an integer"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

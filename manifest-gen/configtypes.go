@@ -61,8 +61,7 @@ func checkConfigTypes(cfg *pyjson.Object, prefix string) error {
 
 func checkFields(obj *pyjson.Object, fields map[string]fieldType, prefix string) error {
 	for _, m := range obj.Members() {
-		key := strings.ToLower(m.Key)
-		t, known := fields[key]
+		key, t, known := fieldOf(fields, m.Key)
 		if !known || m.Value == (pyjson.Null{}) {
 			continue
 		}
@@ -77,6 +76,21 @@ func checkFields(obj *pyjson.Object, fields map[string]fieldType, prefix string)
 		}
 	}
 	return nil
+}
+
+// fieldOf finds the field named name as Go's JSON decoder does, by
+// Unicode simple case folding (so "Labelſ", with a long s, is Labels,
+// which lower-casing misses), and returns its key in fields.
+func fieldOf(fields map[string]fieldType, name string) (string, fieldType, bool) {
+	if t, ok := fields[strings.ToLower(name)]; ok {
+		return strings.ToLower(name), t, true
+	}
+	for key, t := range fields {
+		if strings.EqualFold(key, name) {
+			return key, t, true
+		}
+	}
+	return "", 0, false
 }
 
 // hasType reports whether v is of type t.
