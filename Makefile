@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; `make bench`
-# prints the performance figures. Go comes from PATH or /usr/local/go.
+# prints the performance figures, `make fuzz` runs the fuzz targets. Go comes from PATH or /usr/local/go.
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
 GO ?= go
@@ -11,7 +11,7 @@ PACKAGES := dockertools.dev/...
 # the test cache cannot see, so every run runs them.
 TESTFLAGS ?= -count=1 -timeout 60m
 
-.PHONY: all build test demo bench clean
+.PHONY: all build test demo bench fuzz clean
 
 all: build
 
@@ -31,6 +31,13 @@ demo: build
 
 bench: build
 	@$(GO) run ./bench $(BENCHFLAGS)
+
+# Runs every fuzz target (scripts/fuzz finds them) for FUZZTIME each, one
+# at a time with one worker; FUZZ, a regular expression, picks some.
+FUZZTIME ?= 10m
+FUZZ ?= .
+fuzz:
+	@sh scripts/fuzz '$(FUZZTIME)' '$(FUZZ)'
 
 clean:
 	rm -rf $(BIN) build

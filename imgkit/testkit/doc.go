@@ -64,4 +64,12 @@
 //	                 front of a registry)
 //	PushCommands     registry-writes (count the writes in the registry
 //	                 log), upload-proxy (cut or refuse uploads)
+//
+// # Fuzz targets
+//
+// The fuzz targets (make fuzz) seed their corpora from the testscript
+// fixtures: Fixtures and FixturesNamed give their files, FixtureTars the
+// tars their mktar specs make, FixtureLayerPairs those as (lower, upper)
+// layers. CheckError checks what a refusal must be (one line, of an
+// errdefs class), and ImageOf builds an image archive around fuzzed layers.
 package testkit
