@@ -33,15 +33,9 @@ import (
 // target. The flattened tar names each path once, below the root, in
 // order, and holds no whiteout.
 func FuzzFlatten(f *testing.F) {
-	for _, p := range testkit.FixtureLayerPairs(f) {
-		f.Add(p[0], p[1])
-	}
+	testkit.AddLayerPairs(f)
 	f.Fuzz(func(t *testing.T, lower, upper []byte) {
-		layers := [][]byte{lower}
-		if len(upper) > 0 {
-			layers = append(layers, upper)
-		}
-		a, err := archive.Open(testkit.ImageOf(t, layers, testkit.ImageOptions{}), nil)
+		a, err := archive.Open(testkit.LayerImage(t, lower, upper), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,15 +25,9 @@ var bounded = tarsafe.Options{Expanded: errdefs.Bound{Max: 64 << 20, Flag: "fuzz
 // store paths it leaves in /nix/store are exactly those StorePaths
 // computes from the layers without unpacking them.
 func FuzzUnpack(f *testing.F) {
-	for _, p := range testkit.FixtureLayerPairs(f) {
-		f.Add(p[0], p[1])
-	}
+	testkit.AddLayerPairs(f)
 	f.Fuzz(func(t *testing.T, lower, upper []byte) {
-		layers := [][]byte{lower}
-		if len(upper) > 0 {
-			layers = append(layers, upper)
-		}
-		a, err := archive.Open(testkit.ImageOf(t, layers, testkit.ImageOptions{}), nil)
+		a, err := archive.Open(testkit.LayerImage(t, lower, upper), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,11 +20,11 @@ func FuzzReadSnapshot(f *testing.F) {
 	for _, fx := range testkit.FixturesNamed(f, "snap.txt") {
 		f.Add(fx.Data)
 	}
-	for i, p := range testkit.FixtureLayerPairs(f) {
-		if i%4 != 0 || p[1] != nil {
+	for i, fx := range testkit.FixtureTars(f) {
+		if i%8 != 0 {
 			continue // a few snapshots of unpacked fixtures
 		}
-		a, err := archive.Open(testkit.ImageOf(f, [][]byte{p[0]}, testkit.ImageOptions{}), nil)
+		a, err := archive.Open(testkit.LayerImage(f, fx.Data, nil), nil)
 		if err != nil {
 			f.Fatal(err)
 		}

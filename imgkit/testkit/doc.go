@@ -69,7 +69,8 @@
 //
 // The fuzz targets (make fuzz) seed their corpora from the testscript
 // fixtures: Fixtures and FixturesNamed give their files, FixtureTars the
-// tars their mktar specs make, FixtureLayerPairs those as (lower, upper)
+// tars their mktar specs make, AddLayerPairs adds those as (lower, upper)
 // layers. CheckError checks what a refusal must be (one line, of an
-// errdefs class), and ImageOf builds an image archive around fuzzed layers.
+// errdefs class); ImageOf and LayerImage build an image archive around
+// fuzzed layers.
 package testkit

@@ -104,24 +104,22 @@ func FixtureTars(tb testing.TB) []Fixture {
 	return out
 }
 
-// FixtureLayerPairs returns the fixtures' layers (PAX) as (lower, upper)
-// seeds for targets that apply layers: each layer alone (upper nil), and
-// each with the next one of its script.
-func FixtureLayerPairs(tb testing.TB) [][2][]byte {
-	tb.Helper()
-	var out [][2][]byte
+// AddLayerPairs adds the fixtures' layers (PAX) to f as (lower, upper)
+// seeds, for targets that apply layers (see LayerImage): each layer alone
+// (upper empty), and each with the next one of its script.
+func AddLayerPairs(f *testing.F) {
+	f.Helper()
 	var prev Fixture
-	for _, fx := range FixtureTars(tb) {
+	for _, fx := range FixtureTars(f) {
 		if !strings.HasSuffix(fx.Name, ".pax") {
 			continue
 		}
-		out = append(out, [2][]byte{fx.Data, nil})
+		f.Add(fx.Data, []byte(nil))
 		if prev.Script == fx.Script {
-			out = append(out, [2][]byte{prev.Data, fx.Data})
+			f.Add(prev.Data, fx.Data)
 		}
 		prev = fx
 	}
-	return out
 }
 
 func isSpec(name string) bool {
@@ -181,6 +179,18 @@ func ImageOf(tb testing.TB, layers [][]byte, opts ImageOptions) string {
 		tb.Fatal(err)
 	}
 	return name
+}
+
+// LayerImage is ImageOf for the two layers of a fuzz target that applies
+// layers (see AddLayerPairs): lower, and upper above it unless upper
+// is empty.
+func LayerImage(tb testing.TB, lower, upper []byte) string {
+	tb.Helper()
+	layers := [][]byte{lower}
+	if len(upper) > 0 {
+		layers = append(layers, upper)
+	}
+	return ImageOf(tb, layers, ImageOptions{})
 }
 
 // repoRoot is the nearest directory at or above the working directory
