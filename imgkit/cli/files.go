@@ -11,13 +11,23 @@ import (
 )
 
 // Open opens a named input; "-" is stdin. The returned closer is a no-op
-// for stdin.
+// for stdin. Stdin that is a file keeps its Stat, so that a reader can
+// size its buffer from it: growing a buffer to a 600 MB graph read from a
+// file on stdin held 1.5 GB.
 func (o *IO) Open(name string) (io.ReadCloser, error) {
 	if name == "-" || name == "" {
+		if f, ok := o.Stdin.(*os.File); ok {
+			return stdinFile{f}, nil
+		}
 		return io.NopCloser(o.Stdin), nil
 	}
 	return os.Open(name)
 }
+
+// stdinFile is stdin as an *os.File that Close leaves open.
+type stdinFile struct{ *os.File }
+
+func (stdinFile) Close() error { return nil }
 
 // ContextReader returns a reader of r that fails with ctx's error once ctx
 // is cancelled (SIGINT, SIGTERM), so that a long copy stops between reads.

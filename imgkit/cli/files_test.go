@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,39 @@ func TestCreateAtomicDirectory(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) > 0 {
 		t.Errorf("left %v", left)
+	}
+}
+
+// TestOpenStdinKeepsStat: stdin that is a regular file opens as something
+// with its Stat, so that readers size one buffer from it (format.ReadGraph
+// grew a buffer to a 600 MB graph by doubling, holding 1.5 GB), and
+// closing it leaves stdin open.
+func TestOpenStdinKeepsStat(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "in")
+	if err := os.WriteFile(name, []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	o := &IO{Stdin: f}
+	r, err := o.Open("-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := r.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		t.Fatalf("Open(\"-\") of a file is a %T, without Stat", r)
+	}
+	if fi, err := st.Stat(); err != nil || fi.Size() != 5 {
+		t.Fatalf("Stat: %v, %v; want size 5", fi, err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Stat(); err != nil {
+		t.Fatalf("stdin after Close: %v", err)
 	}
 }
