@@ -83,4 +83,14 @@ func transpose(c csr, counts []int32) csr {
 	return t
 }
 
+// reverse returns the transpose of c, each list sorted ascending.
+func reverse(c csr) csr {
+	n := len(c.start) - 1
+	counts := make([]int32, n+1)
+	for _, j := range c.list {
+		counts[j+1]++
+	}
+	return transpose(c, counts)
+}
+
 func (g *graph) len() int { return len(g.paths) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 
 	"dockertools.dev/imgkit/cli"
@@ -48,7 +49,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			}
 		}
 	default:
-		r := rank(g, 0)
+		r := rank(ctx, g, 0)
 		o.Debugf("ranked %d of %d paths; popularity counts take %d bits", r.ranked, g.len(), 64*r.w)
 		if rest := g.len() - r.ranked; rest > 0 {
 			o.Debugf("%d paths are on or below a reference cycle, or no root reaches them: appended unranked, in name order", rest)
@@ -103,6 +104,12 @@ func (c *command) read(o *cli.IO) (*graph, error) {
 		return nil, err
 	}
 	o.Debugf("read %d paths with %d references", g.len(), len(g.refs.list))
+	// The document and its decoded form (600 MB and 350 MB for 1,000,000
+	// paths) are garbage now: hand them back before the counting
+	// allocates, or the heap grows past their sum before the collector
+	// runs (measured peak RSS 1.6 GB without, for 1,000,000 paths).
+	fg = nil
+	debug.FreeOSMemory()
 	return g, nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"math/big"
 	"runtime"
 	"slices"
@@ -37,8 +38,10 @@ func (r *ranking) popularity(x int32) *big.Int {
 // popularity(x) = Σ R(u) over u ∈ {x} ∪ ancestors(x), where R(u) is the
 // number of distinct paths from any root to u (R(root) = 1); most popular
 // first, ties by packageName ascending. workers is the number of
-// goroutines counting (0 means one per usable CPU).
-func rank(g *graph, workers int) *ranking {
+// goroutines counting (0 means one per usable CPU). When ctx is cancelled
+// the counting stops and the ranking is incomplete: the caller must see
+// ctx's error and drop it.
+func rank(ctx context.Context, g *graph, workers int) *ranking {
 	n := g.len()
 	topo := byHeight(g, rankable(g))
 	pos := make([]int32, n)
@@ -58,7 +61,7 @@ func rank(g *graph, workers int) *ranking {
 		// each worker's accumulators would pass 128 MiB.
 		workers = 1
 	}
-	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize}
+	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize, done: ctx.Done()}
 	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
 
 	keys := make([]string, n)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -108,7 +109,7 @@ func bruteRanking(g *graph) ([]int32, map[int32]*big.Int) {
 func checkRanking(t *testing.T, g *graph, workers int) {
 	t.Helper()
 	wantOrder, wantPop := bruteRanking(g)
-	r := rank(g, workers)
+	r := rank(context.Background(), g, workers)
 	if !slices.Equal(r.order, wantOrder) {
 		t.Fatalf("order %v, want %v (graph %v)", r.order, wantOrder, g.refs)
 	}
@@ -257,7 +258,7 @@ func TestRankDeepGraphsPast64Bits(t *testing.T) {
 	for _, n := range []int{100, 300, 1000} {
 		g := ladder(t, n)
 		want := directPopularity(g)
-		r := rank(g, 2)
+		r := rank(context.Background(), g, 2)
 		maxBits := 0
 		for x := range int32(n) {
 			if got := r.popularity(x); got.Cmp(want[x]) != 0 {
@@ -294,7 +295,7 @@ func TestRankTieBreakAbove64Bits(t *testing.T) {
 		return nil
 	}, func(int) uint64 { return 1 })
 	want := directPopularity(g)
-	r := rank(g, 1)
+	r := rank(context.Background(), g, 1)
 	var sinks []int32
 	for x := range int32(g.len()) {
 		if len(g.refs.of(x)) == 0 {
@@ -333,7 +334,7 @@ func TestAncestorSumsDenseFans(t *testing.T) {
 		return nil
 	}, func(int) uint64 { return 1 })
 	want := directPopularity(g)
-	r := rank(g, 1)
+	r := rank(context.Background(), g, 1)
 	for x := range int32(g.len()) {
 		if got := r.popularity(x); got.Cmp(want[x]) != 0 {
 			t.Fatalf("node %d has %v, want %v", x, got, want[x])
@@ -384,5 +385,23 @@ func testAddWord(t *testing.T, w int) {
 				t.Fatalf("word %d %#x: got %v, want %v", k, d, bigOf(got), want)
 			}
 		}
+	}
+}
+
+// TestRankStopsWhenCancelled: with its context cancelled (SIGTERM), rank
+// counts no chunk of ancestors: a large graph takes seconds there, and the
+// tool must stop at once rather than after it.
+func TestRankStopsWhenCancelled(t *testing.T) {
+	g := randomDAG(t, rand.New(rand.NewPCG(9, 9)), 3000, 0.002)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := rank(ctx, g, 2)
+	for i, v := range r.pop {
+		if v != 0 {
+			t.Fatalf("word %d of the popularity counts is %d: counted after the cancel", i, v)
+		}
+	}
+	if live := rank(context.Background(), g, 2); !slices.ContainsFunc(live.pop, func(v uint64) bool { return v != 0 }) {
+		t.Fatal("the test graph has no counts at all")
 	}
 }
