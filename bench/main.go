@@ -41,7 +41,7 @@ type config struct {
 // sizes are the inputs' dimensions; -quick and the size flags change them.
 type sizes struct {
 	scanBytes, scanPaths, scanFiles             int64
-	popPaths                                    int64
+	popPaths, popLargePaths                     int64
 	popRefs                                     float64
 	pipeBytes, pipePaths, pipeFiles             int64
 	imageBytes, imagePaths, imageFiles          int64
@@ -55,7 +55,7 @@ type sizes struct {
 
 var fullSizes = sizes{
 	scanBytes: 1 << 30, scanPaths: 1000, scanFiles: 25000,
-	popPaths: 100000, popRefs: 8,
+	popPaths: 100000, popLargePaths: 1000000, popRefs: 8,
 	pipeBytes: 2 << 30, pipePaths: 2000, pipeFiles: 50000,
 	imageBytes: 1 << 30, imagePaths: 1000, imageFiles: 25000, imageLayers: 20,
 	pushBytes: 2 << 30, pushPaths: 2000, pushFiles: 50000, pushLayers: 100,
@@ -63,7 +63,7 @@ var fullSizes = sizes{
 
 var quickSizes = sizes{
 	scanBytes: 48 << 20, scanPaths: 100, scanFiles: 1500,
-	popPaths: 10000, popRefs: 8,
+	popPaths: 10000, popLargePaths: 30000, popRefs: 8,
 	pipeBytes: 64 << 20, pipePaths: 150, pipeFiles: 2500,
 	imageBytes: 48 << 20, imagePaths: 100, imageFiles: 1500, imageLayers: 8,
 	pushBytes: 48 << 20, pushPaths: 100, pushFiles: 1500, pushLayers: 20,
@@ -79,7 +79,12 @@ var benchmarks = []benchmark{
 	{"scan", benchScan},
 	{"popularity", benchPopularity},
 	{"popularity-uniform", benchPopularityUniform},
+	{"popularity-1m", benchPopularity1M},
+	{"popularity-uniform-1m", benchPopularityUniform1M},
 	{"pipeline", benchPipeline},
+	{"layered", benchLayered},
+	{"pipeline-scan", benchPipelineScan},
+	{"pipeline-cold", benchPipelineCold},
 	{"flatten", benchFlatten},
 	{"pull", benchPull},
 	{"push", benchPush},
@@ -143,7 +148,7 @@ func mainErr() int {
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	cfg := config{}
-	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,pipeline,flatten,pull,push)")
+	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,popularity-1m,popularity-uniform-1m,pipeline,layered,pipeline-scan,pipeline-cold,flatten,pull,push)")
 	fs.BoolVar(&cfg.quick, "quick", false, "small inputs, for a smoke run (figures are not meaningful)")
 	fs.IntVar(&cfg.runs, "runs", 3, "measure each figure this many times and keep the best")
 	fs.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "dockertools-bench"), "where generated inputs are cached between runs")
@@ -153,6 +158,7 @@ func parseFlags(args []string) (config, error) {
 	var over struct {
 		scanBytes, pipeBytes, imageBytes, pushBytes               byteSize
 		scanPaths, scanFiles, popPaths, pipePaths, pipeFiles      int64
+		popLargePaths                                             int64
 		imagePaths, imageFiles, imageLayers, pushPaths, pushFiles int64
 		pushLayers                                                int64
 		popRefs, storeRefs, storeSigma                            float64
@@ -161,6 +167,7 @@ func parseFlags(args []string) (config, error) {
 	fs.Int64Var(&over.scanPaths, "scan-paths", 0, "store paths of the scan store")
 	fs.Int64Var(&over.scanFiles, "scan-files", 0, "files of the scan store")
 	fs.Int64Var(&over.popPaths, "popularity-paths", 0, "paths of the popularity graphs")
+	fs.Int64Var(&over.popLargePaths, "popularity-large-paths", 0, "paths of the large popularity graphs (the -1m rows)")
 	fs.Float64Var(&over.popRefs, "popularity-refs", 0, "average references per path of the popularity graphs")
 	fs.Var(&over.pipeBytes, "pipeline-bytes", "size of the pipeline store")
 	fs.Int64Var(&over.pipePaths, "pipeline-paths", 0, "store paths of the pipeline store")
@@ -203,7 +210,7 @@ func parseFlags(args []string) (config, error) {
 		v   int64
 	}{
 		{&s.scanBytes, int64(over.scanBytes)}, {&s.scanPaths, over.scanPaths}, {&s.scanFiles, over.scanFiles},
-		{&s.popPaths, over.popPaths},
+		{&s.popPaths, over.popPaths}, {&s.popLargePaths, over.popLargePaths},
 		{&s.pipeBytes, int64(over.pipeBytes)}, {&s.pipePaths, over.pipePaths}, {&s.pipeFiles, over.pipeFiles},
 		{&s.imageBytes, int64(over.imageBytes)}, {&s.imagePaths, over.imagePaths}, {&s.imageFiles, over.imageFiles},
 		{&s.imageLayers, over.imageLayers},

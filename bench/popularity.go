@@ -11,32 +11,61 @@ import (
 	"dockertools.dev/imgkit/storegen"
 )
 
-const (
-	popularityTarget    = 2 * time.Second
-	popularityTargetRSS = 1 << 30
-)
+// popTarget is a popularity figure's target: the time and peak RSS for a
+// graph of paths paths (issue 12: 100,000 in under 1 s and 1 GiB,
+// 1,000,000 in under 15 s and 1.5 GiB).
+type popTarget struct {
+	paths int64
+	time  time.Duration
+	rss   int64
+	runs  int // 0: -runs
+}
 
-// benchPopularity: issue 2. popularity --max 100 on a random graph of
-// 100,000 paths with about 8 references each (preferential attachment, as
-// real closures); the limit is the target.
+func (b *bench) popTargets() (small, large popTarget) {
+	s := b.sizes
+	return popTarget{paths: s.popPaths, time: time.Second, rss: 1 << 30},
+		popTarget{paths: s.popLargePaths, time: 15 * time.Second, rss: 3 << 29, runs: 1}
+}
+
+// benchPopularity: issues 2 and 12. popularity --max 100 on a random graph
+// of 100,000 paths with about 8 references each (preferential attachment,
+// as real closures); the limit is the target.
 func benchPopularity(ctx context.Context, b *bench) result {
-	return b.popularity(ctx, false)
+	t, _ := b.popTargets()
+	return b.popularity(ctx, false, t)
 }
 
 // benchPopularityUniform is benchPopularity on a graph whose references
 // are drawn uniformly among the earlier paths, 8 each: broad, irregular
 // ancestor sets, the hard case of the popularity order.
 func benchPopularityUniform(ctx context.Context, b *bench) result {
-	return b.popularity(ctx, true)
+	t, _ := b.popTargets()
+	return b.popularity(ctx, true, t)
 }
 
-func (b *bench) popularity(ctx context.Context, uniform bool) result {
-	r := result{target: "ratio ≥ 1, RSS < 1 GiB"}
+// benchPopularity1M and benchPopularityUniform1M are the same at
+// 1,000,000 paths, measured once (a run takes tens of seconds).
+func benchPopularity1M(ctx context.Context, b *bench) result {
+	_, t := b.popTargets()
+	return b.popularity(ctx, false, t)
+}
+
+func benchPopularityUniform1M(ctx context.Context, b *bench) result {
+	_, t := b.popTargets()
+	return b.popularity(ctx, true, t)
+}
+
+func (b *bench) popularity(ctx context.Context, uniform bool, target popTarget) result {
+	r := result{target: fmt.Sprintf("< %.0f s, RSS < %s", target.time.Seconds(), fmtBytes(target.rss))}
 	pop, err := b.tool("popularity")
 	if err != nil {
 		return r.failed(err)
 	}
-	spec := storegen.GraphSpec{Seed: b.seed, Paths: int(b.sizes.popPaths), Refs: b.sizes.popRefs, SelfRefs: 0.1, Uniform: uniform}
+	runs := b.runs
+	if target.runs > 0 {
+		runs = min(runs, target.runs)
+	}
+	spec := storegen.GraphSpec{Seed: b.seed, Paths: int(target.paths), Refs: b.sizes.popRefs, SelfRefs: 0.1, Uniform: uniform}
 	shape := "random"
 	if uniform {
 		shape = "uniform"
@@ -47,7 +76,7 @@ func (b *bench) popularity(ctx context.Context, uniform bool) result {
 		return r.failed(err)
 	}
 	var ours series
-	for i := range b.runs {
+	for i := range runs {
 		in, err := os.Open(graph)
 		if err != nil {
 			return r.failed(err)
@@ -65,16 +94,19 @@ func (b *bench) popularity(ctx context.Context, uniform bool) result {
 	}
 	t := ours.best.wall
 	r.ours = fmt.Sprintf("%.2f s", t.Seconds())
-	r.limit = fmt.Sprintf("%.0f s (target)", popularityTarget.Seconds())
-	r.ratio = popularityTarget.Seconds() / t.Seconds()
+	r.limit = fmt.Sprintf("%.0f s (target)", target.time.Seconds())
+	r.ratio = target.time.Seconds() / t.Seconds()
 	r.rss = fmtBytes(ours.best.maxRSS())
-	r.met = t < popularityTarget && ours.best.maxRSS() < popularityTargetRSS
+	r.met = t < target.time && ours.best.maxRSS() < target.rss
 	how := "about %g references each, preferential attachment"
 	if uniform {
 		how = "%g references each, drawn uniformly among the earlier paths"
 	}
-	r.note("graph: %d paths, "+how+" (seed %d); %.1f µs per path; the plan holds every path once in at most 99 store layers",
-		spec.Paths, spec.Refs, spec.Seed, float64(t.Microseconds())/float64(spec.Paths))
+	r.note("graph: %d paths, "+how+" (seed %d); %.1f µs per path; best of %d; the plan holds every path once in at most 99 store layers",
+		spec.Paths, spec.Refs, spec.Seed, float64(t.Microseconds())/float64(spec.Paths), runs)
+	if !r.met {
+		r.note("MISSED: the order needs, for every path, the sum of R over its ancestor set; the bitset passes cost O(N²/64) on graphs whose ancestor sets are broad and irregular (uniform references), and reading the JSON (600 MB at 1,000,000 paths) is part of the time")
+	}
 	return r
 }
 
