@@ -92,13 +92,13 @@ type Writer struct {
 func NewWriter(w io.Writer) *Writer { return &Writer{tw: tar.NewWriter(w)} }
 
 // LayerWriter receives exactly the announced number of bytes of one layer
-// and hashes them as they pass.
+// and hashes them as they pass (unless begun by BeginLayerHashed).
 type LayerWriter struct {
 	w       *Writer
 	size    int64
 	written int64
-	h       hash.Hash
-	started bool // the member header is written
+	h       hash.Hash // nil: the caller gives the digest to Close
+	started bool      // the member header is written
 }
 
 // BeginLayer starts the next layer member, of exactly size bytes. The
@@ -110,6 +110,18 @@ func (w *Writer) BeginLayer(size int64) (*LayerWriter, error) {
 	}
 	w.open = &LayerWriter{w: w, size: size, h: sha256.New()}
 	return w.open, nil
+}
+
+// BeginLayerHashed is BeginLayer for bytes whose sha256 the caller
+// computes elsewhere (layer-pack hashes several layers at once, apart from
+// the ordered output) and hands to Close in info.DiffID: the bytes pass
+// unhashed. The caller answers for the digest being that of these bytes.
+func (w *Writer) BeginLayerHashed(size int64) (*LayerWriter, error) {
+	lw, err := w.BeginLayer(size)
+	if lw != nil {
+		lw.h = nil
+	}
+	return lw, err
 }
 
 func (lw *LayerWriter) start() error {
@@ -132,13 +144,17 @@ func (lw *LayerWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := lw.w.tw.Write(p)
-	lw.h.Write(p[:n])
+	if lw.h != nil {
+		lw.h.Write(p[:n])
+	}
 	lw.written += int64(n)
 	return n, err
 }
 
 // Close ends the layer. info's Paths and Comment are kept; its DiffID and
-// Size are set from the bytes written. The completed description is returned.
+// Size are set from the bytes written (DiffID is info's own after
+// BeginLayerHashed, and must be a sha256 digest). The completed description
+// is returned.
 //
 // When info has Blobs and no byte was written, the layer becomes a
 // reference member instead (as WriteRef writes it), described by info's
@@ -155,7 +171,11 @@ func (lw *LayerWriter) Close(info LayerInfo) (LayerInfo, error) {
 	if lw.written != lw.size {
 		return info, fmt.Errorf("layer %d: %d bytes written, %d announced: %w", len(lw.w.layers), lw.written, lw.size, errdefs.ErrChanged)
 	}
-	info.DiffID = "sha256:" + hex.EncodeToString(lw.h.Sum(nil))
+	if lw.h != nil {
+		info.DiffID = "sha256:" + hex.EncodeToString(lw.h.Sum(nil))
+	} else if !validDigest(info.DiffID) {
+		return info, fmt.Errorf("layer %d: %q is not a sha256 digest: %w", len(lw.w.layers), info.DiffID, errdefs.ErrInvalidInput)
+	}
 	info.Size = lw.size
 	info.Blobs = nil
 	lw.w.layers = append(lw.w.layers, info)

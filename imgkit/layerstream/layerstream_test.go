@@ -3,6 +3,8 @@ package layerstream
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"strings"
@@ -161,5 +163,42 @@ func TestReaderRefuses(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestBeginLayerHashed: a layer whose digest the caller computed elsewhere
+// makes the same stream as one hashed as it passes; a digest that is no
+// sha256 is refused.
+func TestBeginLayerHashed(t *testing.T) {
+	want := build(t, []string{"abc", "defg"}, "")
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for i, l := range []string{"abc", "defg"} {
+		lw, err := w.BeginLayerHashed(int64(len(l)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lw.Write([]byte(l)); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(l))
+		info := LayerInfo{Paths: []string{"/p" + string(rune('a'+i))}, DiffID: "sha256:" + hex.EncodeToString(sum[:])}
+		if _, err := lw.Close(info); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Fatalf("the stream differs from one hashed as it passed:\n%q\nwant\n%q", buf.Bytes(), want)
+	}
+	lw, err := NewWriter(io.Discard).BeginLayerHashed(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw.Write([]byte("x"))
+	if _, err := lw.Close(LayerInfo{DiffID: "sha256:12"}); !errors.Is(err, errdefs.ErrInvalidInput) {
+		t.Fatalf("Close with a bad digest: %v, want ErrInvalidInput", err)
 	}
 }
