@@ -5,15 +5,23 @@ import (
 	"strings"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"dockertools.dev/imgkit/tarw"
 )
 
-// cacheBudget bounds the memory that keeps one measured layer's entries
-// for writing it (about 100 bytes an entry: some 120,000 entries). At most
-// two layers are cached at a time (the one being written and the one
-// measured ahead), so with the buffer pool the tool stays under 64 MB (see
-// Run). A layer with more entries is walked again when it is written.
-const cacheBudget = 12 << 20
+// cachesBudget bounds the memory that keeps measured layers' entries for
+// writing them (about 120 bytes an entry). At most hashers + 2 layers are
+// cached at a time (the one being written, and those measured ahead of it
+// and hashing, see hashAhead; two with one CPU), each with an equal share
+// (cacheBudget): 8 MB, some 70,000 entries, on two CPUs. With the buffer
+// pools the tool stays under 64 MB (see Run). A layer with more entries is
+// walked again for each pass.
+const cachesBudget = 32 << 20
+
+// cacheBudget is one layer's share of cachesBudget with layers cached at
+// once.
+func cacheBudget(layers int) int { return cachesBudget / layers }
 
 // span locates a string in a cache's arena.
 type span struct{ off, n uint32 }
@@ -26,6 +34,7 @@ type cachedEntry struct {
 	name, rel, link    span  // name is the base name when parent >= 0
 	size               int64
 	ino, dev           uint64
+	ctime              unix.Timespec
 	uid, gid           uint32
 	devmajor, devminor uint32
 	mode               uint32
@@ -70,7 +79,7 @@ func (c *entryCache) add(e *entry) {
 		return
 	}
 	ce := cachedEntry{
-		parent: -1, size: h.Size, ino: e.ino, dev: e.dev, uid: uint32(h.Uid), gid: uint32(h.Gid),
+		parent: -1, size: h.Size, ino: e.ino, dev: e.dev, ctime: e.ctime, uid: uint32(h.Uid), gid: uint32(h.Gid),
 		devmajor: uint32(h.Devmajor), devminor: uint32(h.Devminor), mode: uint32(h.Mode), typ: h.Type,
 	}
 	name := strings.TrimSuffix(h.Name, "/")
@@ -139,7 +148,7 @@ func (c *entryCache) each(ctx context.Context, _ int, fn func(e *entry) error) e
 			base := c.str(ce.name)
 			name, rel = top.name+"/"+base, top.rel+"/"+base
 		}
-		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, hdr: tarw.Header{
+		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, ctime: ce.ctime, hdr: tarw.Header{
 			Name: name, Type: ce.typ, Mode: int64(ce.mode), Uid: int64(ce.uid), Gid: int64(ce.gid),
 			Uname: c.uname, Gname: c.gname, Size: ce.size, Mtime: c.mtime,
 			Linkname: c.str(ce.link), Devmajor: int64(ce.devmajor), Devminor: int64(ce.devminor),

@@ -46,7 +46,10 @@ func openErr(name string, err error) error {
 }
 
 // copyChecked copies the open regular file fd, which must be the file e
-// that was examined.
+// that was examined: the same inode, size and change time (a write moves
+// it). Layers hashed apart from the output read each file twice; the
+// change time makes a file rewritten between the reads an error rather
+// than a layer whose bytes and digest disagree.
 func copyChecked(p *pipeline, fd int, e *entry) error {
 	name := e.hdr.Name
 	var st unix.Stat_t
@@ -58,6 +61,9 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 	}
 	if st.Size != e.hdr.Size {
 		return fmt.Errorf("%q: size changed from %d to %d bytes while packing: %w", name, e.hdr.Size, st.Size, errdefs.ErrChanged)
+	}
+	if st.Ctim != e.ctime {
+		return fmt.Errorf("%q was written to while packing: %w", name, errdefs.ErrChanged)
 	}
 	return copyData(p, fd, name, e.hdr.Size)
 }

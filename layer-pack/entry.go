@@ -17,10 +17,11 @@ import (
 // where its data is read (its path below the layer's base directory) and
 // the identity it had when it was examined.
 type entry struct {
-	hdr tarw.Header
-	rel string
-	ino uint64
-	dev uint64
+	hdr   tarw.Header
+	rel   string
+	ino   uint64
+	dev   uint64
+	ctime unix.Timespec // a regular file's change time: any write moves it
 }
 
 // errSocket marks a file that no layer can hold.
@@ -34,7 +35,7 @@ func statEntry(e *entry, at place, name string, st *unix.Stat_t) error {
 	if base := path.Base(name); strings.HasPrefix(base, ".wh.") {
 		return fmt.Errorf("%q: a file named .wh.* would be a whiteout in the image: %w", name, errdefs.ErrUnsafeEntry)
 	}
-	*e = entry{rel: at.rel, ino: st.Ino, dev: uint64(st.Dev)}
+	*e = entry{rel: at.rel, ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim}
 	h := &e.hdr
 	h.Name = name
 	h.Mode = int64(st.Mode & 0o7777)

@@ -36,7 +36,7 @@ type treeLayer struct {
 	walk   func(ctx context.Context, base int, fn func(e *entry) error) error
 	info   layerstream.LayerInfo
 	check  func(layerstream.LayerInfo) error
-	budget int         // for the entry cache; 0 means cacheBudget
+	budget int         // for the entry cache; 0 means cacheBudget(2), hashAhead sets it
 	cache  *entryCache // what measure recorded, for emit; nil: walk again
 }
 
@@ -51,11 +51,16 @@ func (l *treeLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInf
 	return l.info, l.check
 }
 
+func (l *treeLayer) reemit() bool { return true }
+
+// release drops the entries measure kept, once the layer is written.
+func (l *treeLayer) release() { l.cache = nil }
+
 func (l *treeLayer) measure(ctx context.Context) (int64, error) {
 	var n int64
 	budget := l.budget
 	if budget == 0 {
-		budget = cacheBudget
+		budget = cacheBudget(2)
 	}
 	c := newEntryCache(budget)
 	base, err := l.base()
@@ -79,7 +84,6 @@ func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 	walk := l.walk
 	if l.cache != nil {
 		walk = l.cache.each
-		defer func() { l.cache = nil }()
 	}
 	base, err := l.base()
 	if err != nil {
@@ -149,6 +153,9 @@ func (l *fileLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInf
 	return l.info, l.check
 }
 
+func (l *fileLayer) reemit() bool { return true }
+func (l *fileLayer) release()     {}
+
 func (l *fileLayer) measure(ctx context.Context) (int64, error) {
 	l.real = l.path
 	if l.follow {
@@ -168,7 +175,7 @@ func (l *fileLayer) measure(ctx context.Context) (int64, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, fmt.Errorf("%q is not a regular file: %w", l.path, errdefs.ErrInvalidInput)
 	}
-	l.e = entry{ino: st.Ino, dev: uint64(st.Dev)}
+	l.e = entry{ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim}
 	l.e.hdr = tarw.Header{Name: l.path, Type: tarw.TypeReg, Size: st.Size}
 	return st.Size, nil
 }

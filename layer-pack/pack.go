@@ -4,29 +4,49 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/layerstream"
 )
 
-// measured is the size of one layer, or why it could not be measured.
+// measured is the size of one layer, or why it could not be measured,
+// and when it is hashed apart (hashAhead), its digest to come.
 type measured struct {
-	size int64
-	err  error
+	size   int64
+	err    error
+	digest *digest
+	passes *passes // nil: one pass, the writer's
+}
+
+// done ends the writer's pass over l: what its measure kept is dropped
+// now, or when its hashing pass is done too.
+func (m measured) done(l layer) {
+	switch t, ok := l.(twoPass); {
+	case m.passes != nil:
+		m.passes.done()
+	case ok:
+		t.release()
+	}
 }
 
 // measureAhead measures the layers in order on its own goroutine, one
 // layer ahead of the writer, so that walking the next layer's metadata
 // overlaps with reading and hashing the current one. The channel is
 // unbuffered: at most two layers' entry caches exist at a time.
-func measureAhead(ctx context.Context, layers []layer) <-chan measured {
+func measureAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer) <-chan measured {
 	ch := make(chan measured)
-	go func() {
+	wg.Go(func() {
 		defer close(ch)
-		for _, l := range layers {
+		for i, l := range layers {
 			n, err := l.measure(ctx)
+			if testHookMeasured != nil {
+				testHookMeasured(i)
+			}
 			select {
-			case ch <- measured{n, err}:
+			case ch <- measured{size: n, err: err}:
 			case <-ctx.Done():
 				return
 			}
@@ -34,19 +54,37 @@ func measureAhead(ctx context.Context, layers []layer) <-chan measured {
 				return
 			}
 		}
-	}()
+	})
 	return ch
 }
 
-// pack writes the layers as a layer stream to w. Each layer's size is
-// known before its first byte; every file is read once, on the producer
-// goroutine, while the consumer hashes and writes.
+// pack writes the layers as a layer stream to w, hashing several layers
+// at once when there are cores for it (see packParallel).
 func pack(ctx context.Context, o *cli.IO, layers []layer, w io.Writer) error {
+	return packWith(ctx, o, layers, w, min(runtime.GOMAXPROCS(0), maxHashers))
+}
+
+// maxHashers bounds the layers hashed at once: each holds an entry cache
+// and buffers, and past a few sha256 streams the store's reads are the
+// bound.
+const maxHashers = 4
+
+// packWith is pack with hashers goroutines hashing layers apart from the
+// ordered output; fewer than 2 hashes each layer as it is written.
+func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashers int) error {
 	ctx, cancel := context.WithCancel(ctx)
+	// The measuring and hashing goroutines are done when pack returns.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	defer cancel()
 	sw := layerstream.NewWriter(w)
 	p := startPipeline(sw)
-	sizes := measureAhead(ctx, layers)
+	var sizes <-chan measured
+	if hashers >= 2 && len(layers) >= 2 {
+		sizes = hashAhead(ctx, &wg, layers, hashers)
+	} else {
+		sizes = measureAhead(ctx, &wg, layers)
+	}
 	err := func() error {
 		for i, l := range layers {
 			m, ok := <-sizes
@@ -57,20 +95,26 @@ func pack(ctx context.Context, o *cli.IO, layers []layer, w io.Writer) error {
 				return fmt.Errorf("layer %d: %w", i, m.err)
 			}
 			o.Debugf("layer %d: %d bytes", i, m.size)
-			if err := p.begin(m.size); err != nil {
+			if err := p.beginDigest(m.size, m.digest); err != nil {
 				return err
 			}
-			if err := l.emit(ctx, p, m.size); err != nil {
+			err := l.emit(ctx, p, m.size)
+			m.done(l)
+			if err != nil {
 				return fmt.Errorf("layer %d: %w", i, err)
 			}
 			info, check := l.describe()
-			if err := p.end(info, check); err != nil {
+			if err := p.endDigest(info, check, m.digest); err != nil {
 				return err
 			}
 		}
 		return nil
 	}()
-	cancel()
+	if err != nil {
+		// Stop the measuring and hashing; on success the consumer still
+		// waits for the last digests.
+		cancel()
+	}
 	if err := p.finish(err); err != nil {
 		return err
 	}
@@ -81,4 +125,121 @@ func pack(ctx context.Context, o *cli.IO, layers []layer, w io.Writer) error {
 		return fmt.Errorf("writing the layer stream: %w", err)
 	}
 	return nil
+}
+
+// hashAhead is measureAhead for two passes over each layer: the writer's,
+// which streams the layers in order without hashing them, and a hashing
+// pass on one of hashers goroutines, which makes the layer's tar again
+// from the same entries and files (read again, from the page cache) and
+// hashes it. So several layers are hashed at once, each on a core of its
+// own, while the output stays one ordered stream: the single sha256
+// stream, one core's speed, is no longer the bound. The writer takes a
+// layer's digest when it closes the layer, waiting for it if need be.
+//
+// A file must be the same in both passes: both check it against what the
+// measuring walk recorded (inode, size, change time), so a file rewritten
+// after the walk is an error rather than a layer whose bytes and digest
+// disagree.
+//
+// Layers that cannot be made twice (the --changes spool) or that have no
+// bytes (a --reuse reference) are hashed, or not, by the writer. At most
+// hashers layers are measured ahead of the one being written, which
+// bounds the entry caches in memory.
+func hashAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer, hashers int) <-chan measured {
+	ch := make(chan measured, hashers)
+	slots := make(chan struct{}, hashers)
+	wg.Go(func() {
+		defer close(ch)
+		for i, l := range layers {
+			if t := treeOf(l); t != nil && t.budget == 0 {
+				t.budget = cacheBudget(hashers + 2)
+			}
+			n, err := l.measure(ctx)
+			if testHookMeasured != nil {
+				testHookMeasured(i)
+			}
+			m := measured{size: n, err: err}
+			if t, ok := l.(twoPass); ok && err == nil && t.reemit() {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				m.digest = newDigest()
+				m.passes = &passes{l: t}
+				m.passes.left.Store(2)
+				wg.Go(func() {
+					m.digest.set(hashLayer(ctx, l, n))
+					<-slots
+					m.passes.done()
+				})
+			}
+			select {
+			case ch <- m:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	return ch
+}
+
+// treeOf returns the tree layer l is, or wraps, or nil.
+func treeOf(l layer) *treeLayer {
+	if c, ok := l.(*cachedStoreLayer); ok {
+		l = c.layer
+	}
+	t, _ := l.(*treeLayer)
+	return t
+}
+
+// testHookMeasured, when set (by tests), runs after layer i is measured:
+// a file can vanish there, deterministically, between the measure and the
+// passes that read it.
+var testHookMeasured func(i int)
+
+// hashBufs are each hashing pass's buffers: reads overlap hashing, in
+// little memory.
+const (
+	hashBufCount = 4
+	hashBufSize  = 256 << 10
+)
+
+// hashLayer makes the layer's bytes again and returns their sha256.
+func hashLayer(ctx context.Context, l layer, size int64) (string, error) {
+	p := newPipeline(&hashSink{}, hashBufCount, hashBufSize)
+	err := p.begin(size)
+	if err == nil {
+		err = l.emit(ctx, p, size)
+	}
+	if err == nil {
+		err = p.end(layerstream.LayerInfo{}, nil)
+	}
+	if err = p.finish(err); err != nil {
+		return "", err
+	}
+	return p.infos[0].DiffID, nil
+}
+
+// twoPass is a layer that can be made twice from one measure: reemit says
+// whether it has bytes to make, release frees what measure kept once both
+// passes are done.
+type twoPass interface {
+	reemit() bool
+	release()
+}
+
+// passes counts the passes over a layer still running.
+type passes struct {
+	left atomic.Int32
+	l    twoPass
+}
+
+func (p *passes) done() {
+	if p.left.Add(-1) == 0 {
+		p.l.release()
+	}
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 )
 
@@ -25,11 +29,20 @@ const (
 )
 
 type op struct {
-	kind  opKind
-	size  int64
-	buf   []byte
-	info  layerstream.LayerInfo
-	check func(layerstream.LayerInfo) error // run on the completed description
+	kind   opKind
+	size   int64
+	buf    []byte
+	info   layerstream.LayerInfo
+	check  func(layerstream.LayerInfo) error // run on the completed description
+	digest *digest                           // the layer's sha256, computed apart; nil: the sink hashes
+}
+
+// sink is what a pipeline's consumer does with the layers: write them to
+// the layer stream (streamSink) or only hash them (hashSink).
+type sink interface {
+	begin(size int64, d *digest) error
+	write(b []byte) error
+	end(info layerstream.LayerInfo, d *digest) (layerstream.LayerInfo, error)
 }
 
 // errConsumerFailed stops the producer; the consumer's own error is what
@@ -47,23 +60,27 @@ type pipeline struct {
 	infos  []layerstream.LayerInfo
 }
 
+// startPipeline starts a consumer writing the layers to the layer stream.
 func startPipeline(sw *layerstream.Writer) *pipeline {
+	return newPipeline(&streamSink{sw: sw}, bufCount, bufSize)
+}
+
+func newPipeline(s sink, count, size int) *pipeline {
 	p := &pipeline{
-		ops:    make(chan op, bufCount+2),
-		free:   make(chan []byte, bufCount),
+		ops:    make(chan op, count+2),
+		free:   make(chan []byte, count),
 		failed: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	for range bufCount {
-		p.free <- make([]byte, 0, bufSize)
+	for range count {
+		p.free <- make([]byte, 0, size)
 	}
-	go p.consume(sw)
+	go p.consume(s)
 	return p
 }
 
-func (p *pipeline) consume(sw *layerstream.Writer) {
+func (p *pipeline) consume(s sink) {
 	defer close(p.done)
-	var lw *layerstream.LayerWriter
 	for o := range p.ops {
 		if p.err != nil {
 			if o.buf != nil {
@@ -71,34 +88,118 @@ func (p *pipeline) consume(sw *layerstream.Writer) {
 			}
 			continue
 		}
-		if err := p.do(sw, &lw, o); err != nil {
+		if err := p.do(s, o); err != nil {
 			p.err = err
 			close(p.failed)
 		}
 	}
 }
 
-func (p *pipeline) do(sw *layerstream.Writer, lw **layerstream.LayerWriter, o op) error {
+func (p *pipeline) do(s sink, o op) error {
 	var err error
 	switch o.kind {
 	case opBegin:
-		*lw, err = sw.BeginLayer(o.size)
+		err = s.begin(o.size, o.digest)
 	case opData:
-		_, err = (*lw).Write(o.buf)
+		err = s.write(o.buf)
 		p.free <- o.buf[:0]
 	case opEnd:
 		var info layerstream.LayerInfo
-		if info, err = (*lw).Close(o.info); err == nil {
+		if info, err = s.end(o.info, o.digest); err == nil {
 			p.infos = append(p.infos, info)
 			if o.check != nil {
 				return o.check(info)
 			}
 		}
 	}
+	return err
+}
+
+// streamSink writes the layers to the layer stream, hashing each as it
+// passes unless its digest is computed apart.
+type streamSink struct {
+	sw *layerstream.Writer
+	lw *layerstream.LayerWriter
+}
+
+func (s *streamSink) begin(size int64, d *digest) (err error) {
+	if d != nil {
+		s.lw, err = s.sw.BeginLayerHashed(size)
+	} else {
+		s.lw, err = s.sw.BeginLayer(size)
+	}
+	return wrapStream(err)
+}
+
+func (s *streamSink) write(b []byte) error {
+	_, err := s.lw.Write(b)
+	return wrapStream(err)
+}
+
+func (s *streamSink) end(info layerstream.LayerInfo, d *digest) (layerstream.LayerInfo, error) {
+	if d != nil {
+		// The digest is computed apart from this pass: wait for it. Its
+		// failure (a file that vanished while hashing) stops the stream.
+		var err error
+		if info.DiffID, err = d.wait(); err != nil {
+			return info, err
+		}
+	}
+	info, err := s.lw.Close(info)
+	return info, wrapStream(err)
+}
+
+func wrapStream(err error) error {
 	if err != nil {
 		return fmt.Errorf("writing the layer stream: %w", err)
 	}
 	return nil
+}
+
+// hashSink hashes one layer: the diff_id of a layer hashed apart from the
+// ordered output.
+type hashSink struct {
+	h    hash.Hash
+	size int64
+	n    int64
+}
+
+func (s *hashSink) begin(size int64, _ *digest) error {
+	s.h, s.size, s.n = sha256.New(), size, 0
+	return nil
+}
+
+func (s *hashSink) write(b []byte) error {
+	s.h.Write(b)
+	s.n += int64(len(b))
+	return nil
+}
+
+func (s *hashSink) end(info layerstream.LayerInfo, _ *digest) (layerstream.LayerInfo, error) {
+	if s.n != s.size {
+		return info, fmt.Errorf("%d bytes hashed, %d announced: %w", s.n, s.size, errdefs.ErrChanged)
+	}
+	info.DiffID, info.Size = "sha256:"+hex.EncodeToString(s.h.Sum(nil)), s.size
+	return info, nil
+}
+
+// digest is a layer's diff_id being computed on another goroutine.
+type digest struct {
+	done chan struct{}
+	d    string
+	err  error
+}
+
+func newDigest() *digest { return &digest{done: make(chan struct{})} }
+
+func (d *digest) set(v string, err error) {
+	d.d, d.err = v, err
+	close(d.done)
+}
+
+func (d *digest) wait() (string, error) {
+	<-d.done
+	return d.d, d.err
 }
 
 func (p *pipeline) send(o op) error {
@@ -111,7 +212,7 @@ func (p *pipeline) send(o op) error {
 }
 
 // room returns the current buffer with at least n bytes free, handing a
-// full one to the consumer first. n is at most bufSize.
+// full one to the consumer first. n is at most the buffers' size.
 func (p *pipeline) room(n int) ([]byte, error) {
 	if p.cur != nil && cap(p.cur)-len(p.cur) >= n {
 		return p.cur, nil
@@ -137,15 +238,23 @@ func (p *pipeline) flush() error {
 	return p.send(op{kind: opData, buf: buf})
 }
 
-func (p *pipeline) begin(size int64) error {
-	return p.send(op{kind: opBegin, size: size})
+func (p *pipeline) begin(size int64) error { return p.beginDigest(size, nil) }
+
+// beginDigest starts a layer whose digest d is computed apart (nil: the
+// sink hashes the bytes).
+func (p *pipeline) beginDigest(size int64, d *digest) error {
+	return p.send(op{kind: opBegin, size: size, digest: d})
 }
 
 func (p *pipeline) end(info layerstream.LayerInfo, check func(layerstream.LayerInfo) error) error {
+	return p.endDigest(info, check, nil)
+}
+
+func (p *pipeline) endDigest(info layerstream.LayerInfo, check func(layerstream.LayerInfo) error, d *digest) error {
 	if err := p.flush(); err != nil {
 		return err
 	}
-	return p.send(op{kind: opEnd, info: info, check: check})
+	return p.send(op{kind: opEnd, info: info, check: check, digest: d})
 }
 
 // finish waits for the consumer and returns the first error: the

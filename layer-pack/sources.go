@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -137,7 +138,9 @@ type dirOptions struct {
 // --hard-dereference -cf layer.tar .` run inside it (GNU tar 1.34, gnu
 // format), inside the fakeroot session when a state is given.
 func dirLayer(o *dirOptions, info layerstream.LayerInfo) *treeLayer {
-	warned := false
+	// The first walk (measure's) warns; the passes that walk again, maybe
+	// at once (hashAhead), do not.
+	var warned atomic.Bool
 	walk := func(ctx context.Context, top int, fn func(e *entry) error) error {
 		var st unix.Stat_t
 		if err := unix.Fstat(top, &st); err != nil {
@@ -151,7 +154,7 @@ func dirLayer(o *dirOptions, info layerstream.LayerInfo) *treeLayer {
 			if err := statEntry(&e, at, name, st); err != nil {
 				if errors.Is(err, errSocket) {
 					// GNU tar leaves sockets out with a warning.
-					if !warned {
+					if !warned.Load() {
 						o.warn("customisation directory: %q: socket ignored", name)
 					}
 					return false, nil
@@ -164,7 +167,7 @@ func dirLayer(o *dirOptions, info layerstream.LayerInfo) *treeLayer {
 			e.hdr.Mtime = gnuTarMtime
 			return true, fn(&e)
 		})
-		warned = true
+		warned.Store(true)
 		return err
 	}
 	return &treeLayer{format: tarw.GNU, base: o.open, walk: walk, info: info}

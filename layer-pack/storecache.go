@@ -105,6 +105,18 @@ func (l *cachedStoreLayer) measure(ctx context.Context) (int64, error) {
 	return l.layer.measure(ctx)
 }
 
+// reemit: a reference has no bytes to hash.
+func (l *cachedStoreLayer) reemit() bool {
+	t, ok := l.layer.(twoPass)
+	return ok && l.ref == nil && t.reemit()
+}
+
+func (l *cachedStoreLayer) release() {
+	if t, ok := l.layer.(twoPass); ok {
+		t.release()
+	}
+}
+
 func (l *cachedStoreLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 	if l.ref != nil {
 		return nil

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+)
+
+// parallelStore makes a store of n paths under root, each with a few files
+// of random sizes (some past one buffer), and returns the paths.
+func parallelStore(t *testing.T, root string, n int) []string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(12, 12))
+	var paths []string
+	for i := range n {
+		p := fmt.Sprintf("/nix/store/%032d-p%d", i, i)
+		for f := range 1 + rng.IntN(6) {
+			name := filepath.Join(root, p, "share", fmt.Sprintf("f%d", f))
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			data := make([]byte, rng.IntN(3<<20)>>rng.IntN(12))
+			for k := range data {
+				data[k] = byte(rng.Uint32())
+			}
+			if err := os.WriteFile(name, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// parallelLayers are layers of every kind that can be hashed apart: store
+// layers (one without paths), one wrapped by the layer cache, a
+// customisation directory and a ready tar.
+func parallelLayers(t *testing.T, root string, paths []string, budget int) []layer {
+	so := &storeOptions{storeDir: "/nix/store", root: root, uname: "root", gname: "root", mtime: 1}
+	var ls []layer
+	for i := 0; i < len(paths); i += 3 {
+		l := storeLayer(so, paths[i:min(i+3, len(paths))])
+		l.budget = budget
+		ls = append(ls, l)
+	}
+	empty := storeLayer(so, nil)
+	empty.budget = budget
+	ls = append(ls, empty)
+	sc, err := openStoreCache(&cli.IO{Stderr: io.Discard}, t.TempDir(), "", so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls = append(ls, sc.wrap(storeLayer(so, paths[:1]), paths[:1]))
+	custom := dirLayer(&dirOptions{root: filepath.Join(root, paths[1]), warn: t.Logf}, layerstream.LayerInfo{Comment: "c"})
+	custom.budget = budget
+	ls = append(ls, custom)
+	var tarball bytes.Buffer
+	if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, ls[:1], &tarball, 1); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "ready.tar")
+	if err := os.WriteFile(name, tarball.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return append(ls, &fileLayer{path: name, info: layerstream.LayerInfo{Comment: "ready"}})
+}
+
+// TestParallelHashingSameBytes: layers hashed apart from the ordered
+// output, by two or four goroutines, make the very stream one hashing
+// goroutine makes, with entry caches and without (every pass walking
+// again). Run under -race.
+func TestParallelHashingSameBytes(t *testing.T) {
+	root := t.TempDir()
+	paths := parallelStore(t, root, 14)
+	var want []byte
+	for _, budget := range []int{0, 1} {
+		for _, hashers := range []int{1, 2, 4} {
+			var out bytes.Buffer
+			if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, budget), &out, hashers); err != nil {
+				t.Fatalf("budget %d, %d hashers: %v", budget, hashers, err)
+			}
+			if want == nil {
+				want = out.Bytes()
+				checkStream(t, want)
+				continue
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("budget %d, %d hashers: the stream differs from one hasher's", budget, hashers)
+			}
+		}
+	}
+}
+
+// checkStream reads a layer stream back, recomputing every diff_id.
+func checkStream(t *testing.T, data []byte) {
+	t.Helper()
+	r := layerstream.NewReader(bytes.NewReader(data), layerstream.Options{Verify: true})
+	n := 0
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the stream does not read back: %v", err)
+		}
+		if _, err := io.Copy(io.Discard, l); err != nil {
+			t.Fatalf("layer %d: %v", n, err)
+		}
+		n++
+	}
+	if n < 3 {
+		t.Fatalf("the stream has %d layers", n)
+	}
+}
+
+// TestParallelHashingVanishedFile: a file of layer 1 that vanishes after
+// the layer was measured, just before its hashing pass, stops the stream
+// with one line naming the file, whichever pass meets it first; the
+// stream written so far has no trailer, so no consumer takes it for an
+// image (manifest-gen -o then leaves no file, stream_truncated.txtar).
+func TestParallelHashingVanishedFile(t *testing.T) {
+	root := t.TempDir()
+	paths := parallelStore(t, root, 9)
+	gone := filepath.Join(root, paths[4], "share", "f0")
+	for _, hashers := range []int{1, 2} {
+		t.Run(fmt.Sprint(hashers), func(t *testing.T) {
+			if err := os.WriteFile(gone, []byte("back again"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			testHookMeasured = func(i int) {
+				if i == 1 {
+					os.Remove(gone)
+				}
+			}
+			defer func() { testHookMeasured = nil }()
+			var out bytes.Buffer
+			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), &out, hashers)
+			if !errors.Is(err, errdefs.ErrChanged) {
+				t.Fatalf("err = %v, want ErrChanged", err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "layer 1: ") || !strings.Contains(msg, paths[4]+`/share/f0" vanished while packing`) || strings.Contains(msg, "\n") {
+				t.Fatalf("error %q: want one line naming layer 1 and the file", msg)
+			}
+			r := layerstream.NewReader(bytes.NewReader(out.Bytes()), layerstream.Options{})
+			for {
+				l, err := r.Next()
+				if err == io.EOF {
+					t.Fatal("the cut stream reads as complete")
+				}
+				if err != nil {
+					break
+				}
+				if _, err := io.Copy(io.Discard, l); err != nil {
+					break
+				}
+			}
+		})
+	}
+}
