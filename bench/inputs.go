@@ -23,6 +23,16 @@ import (
 //	WORK/registry-<key>/       registry storage holding a pushed image
 //	WORK/run-*/                this run's scratch space, removed at exit
 
+// pipelineStore is the store of the pipeline figures: the generated one,
+// or with -store debian the one made of Debian's packages (debian.go).
+func (b *bench) pipelineStore(ctx context.Context) (*storegen.Manifest, error) {
+	if b.storeKind == "debian" {
+		return b.debianStore(ctx)
+	}
+	s := b.sizes
+	return b.store("pipeline", s.pipeBytes, s.pipePaths, s.pipeFiles)
+}
+
 // store returns a generated store, generating it on first use.
 func (b *bench) store(what string, bytes, paths, files int64) (*storegen.Manifest, error) {
 	spec := storegen.Spec{Seed: b.seed, Paths: int(paths), Files: int(files), Bytes: bytes,
@@ -47,7 +57,10 @@ func (b *bench) store(what string, bytes, paths, files int64) (*storegen.Manifes
 }
 
 // storeKey names a store for the keys of what is built from it.
-func storeKey(m *storegen.Manifest) string {
+func (b *bench) storeKey(m *storegen.Manifest) string {
+	if key, ok := b.debianKeys[m]; ok {
+		return key
+	}
 	key, _ := m.Spec.Key()
 	return key
 }
@@ -55,7 +68,7 @@ func storeKey(m *storegen.Manifest) string {
 // graphFile returns a file holding m's reference graph, as closure-scan
 // would print it for the top path.
 func (b *bench) graphFile(m *storegen.Manifest) (string, error) {
-	return b.cachedGraph("store-"+storeKey(m), func() (format.Graph, error) { return m.Graph(), nil })
+	return b.cachedGraph("store-"+b.storeKey(m), func() (format.Graph, error) { return m.Graph(), nil })
 }
 
 // cachedGraph writes the graph draw returns to WORK/graphs/<key>.json
@@ -142,7 +155,7 @@ func (b *bench) image(ctx context.Context, m *storegen.Manifest, layers int64, n
 	if err != nil {
 		return nil, err
 	}
-	key, err := fileKey(tools, storeKey(m), fmt.Sprint(layers), name)
+	key, err := fileKey(tools, b.storeKey(m), fmt.Sprint(layers), name)
 	if err != nil {
 		return nil, err
 	}

@@ -37,9 +37,8 @@ func (b *bench) pipelineInput(ctx context.Context) (*pipelineInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := b.sizes
 	in := &pipelineInput{}
-	if in.m, err = b.store("pipeline", s.pipeBytes, s.pipePaths, s.pipeFiles); err != nil {
+	if in.m, err = b.pipelineStore(ctx); err != nil {
 		return nil, err
 	}
 	if in.graph, err = b.graphFile(in.m); err != nil {
@@ -102,7 +101,7 @@ func benchLayered(ctx context.Context, b *bench) result {
 	r.throughput(in.total, ours, limit)
 	strictRatio := strict.best.seconds() / ours.best.seconds()
 	r.met = r.ratio >= 1.5 && strictRatio >= 0.8 && ours.best.maxRSS() < pipelineRSS
-	describeStore(&r, in.m, len(in.files), in.total)
+	b.describeStore(&r, in.m, len(in.files), in.total)
 	r.note("2 readers reading and sha256-hashing every file: %s; ours is %.2f of it (target 0.8)", fmtRate(in.total, strict.best.seconds()), strictRatio)
 	r.note("peak RSS of the script and what it waited for: %s; the image checked: %d layers, every diff_id recomputed, every store path present",
 		fmtBytes(ours.best.maxRSS()), len(info.layers))
@@ -208,7 +207,7 @@ func benchPipelineScan(ctx context.Context, b *bench) result {
 	}
 	r.throughput(in.total, ours, limit)
 	r.met = r.ratio >= 1.0 && ours.best.maxRSS() < pipelineRSS
-	describeStore(&r, m, len(in.files), in.total)
+	b.describeStore(&r, m, len(in.files), in.total)
 	r.note("peak RSS closure-scan %s, popularity %s, layer-pack %s, manifest-gen %s; closure-scan used %.1f cores, layer-pack %.1f",
 		fmtBytes(ours.best.rss[0]), fmtBytes(ours.best.rss[1]), fmtBytes(ours.best.rss[2]), fmtBytes(ours.best.rss[3]), ours.best.cores(0), ours.best.cores(2))
 	if !r.met {
@@ -261,7 +260,7 @@ func benchPipelineCold(ctx context.Context, b *bench) result {
 	}
 	r.throughput(in.total, ours, limit)
 	r.met = r.ratio >= 1.2
-	describeStore(&r, m, len(in.files), in.total)
+	b.describeStore(&r, m, len(in.files), in.total)
 	r.note("the page cache is dropped (echo 3 > /proc/sys/vm/drop_caches) before each run of both; the work dir's file system sets the limit")
 	if !r.met {
 		r.note("MISSED: layer-pack reads one file at a time, in layer order, as tar does: no more requests in flight than the limit has")

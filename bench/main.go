@@ -23,6 +23,8 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+
+	"dockertools.dev/imgkit/storegen"
 )
 
 // config is what the flags set.
@@ -36,6 +38,9 @@ type config struct {
 	repo    string
 	seed    uint64
 	sizes   sizes
+	// storeKind is the pipeline figures' store: "generated" or "debian".
+	storeKind   string
+	debianRoots []string
 }
 
 // sizes are the inputs' dimensions; -quick and the size flags change them.
@@ -98,6 +103,8 @@ type bench struct {
 	helper  string   // the rusage helper, built into scratch
 	seq     int      // numbers the helper's output files
 	cleanup []func()
+	// debianKeys names the Debian stores made this run (storeKey).
+	debianKeys map[*storegen.Manifest]string
 }
 
 func main() {
@@ -155,6 +162,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.bin, "bin", "bin", "the directory holding the built tools")
 	fs.StringVar(&cfg.scripts, "scripts", "scripts", "the directory holding the workflow scripts")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "the seed of every generated input")
+	fs.StringVar(&cfg.storeKind, "store", "generated", "the store of the pipeline figures: generated (imgkit/storegen) or debian (real packages, downloaded once with apt-get)")
+	roots := fs.String("debian-roots", "libreoffice-writer,gimp", "with -store debian: the packages whose closure makes the store")
 	var over struct {
 		scanBytes, pipeBytes, imageBytes, pushBytes               byteSize
 		scanPaths, scanFiles, popPaths, pipePaths, pipeFiles      int64
@@ -192,6 +201,10 @@ func parseFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if cfg.storeKind != "generated" && cfg.storeKind != "debian" {
+		return cfg, fmt.Errorf("-store %q: want generated or debian", cfg.storeKind)
+	}
+	cfg.debianRoots = strings.Split(*roots, ",")
 	if cfg.runs < 1 {
 		return cfg, fmt.Errorf("-runs %d: need at least 1", cfg.runs)
 	}
@@ -279,7 +292,7 @@ func newBench(cfg config) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{config: cfg, scratch: scratch, helper: filepath.Join(scratch, "rusage")}
+	b := &bench{config: cfg, scratch: scratch, helper: filepath.Join(scratch, "rusage"), debianKeys: map[*storegen.Manifest]string{}}
 	b.env = append(os.Environ(), "PATH="+cfg.bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	if err := b.buildHelper(filepath.Join(cfg.repo, "bench", "rusage")); err != nil {
 		removeTree(scratch)

@@ -25,8 +25,7 @@ func benchPipeline(ctx context.Context, b *bench) result {
 		}
 		tools = append(tools, p)
 	}
-	s := b.sizes
-	m, err := b.store("pipeline", s.pipeBytes, s.pipePaths, s.pipeFiles)
+	m, err := b.pipelineStore(ctx)
 	if err != nil {
 		return r.failed(err)
 	}
@@ -87,7 +86,7 @@ func benchPipeline(ctx context.Context, b *bench) result {
 	}
 	r.throughput(total, ours, limit)
 	r.met = r.ratio >= 0.8 && ours.best.maxRSS() < pipelineRSS
-	describeStore(&r, m, len(files), total)
+	b.describeStore(&r, m, len(files), total)
 	r.note("peak RSS popularity %s, layer-pack %s, manifest-gen %s; layer-pack used %.1f cores",
 		fmtBytes(ours.best.rss[0]), fmtBytes(ours.best.rss[1]), fmtBytes(ours.best.rss[2]), ours.best.cores(1))
 	r.note("image checked: %d layers (%d store layers planned), every diff_id recomputed, every store path present", len(info.layers), storeLayers)

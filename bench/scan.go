@@ -52,7 +52,7 @@ func benchScan(ctx context.Context, b *bench) result {
 	}
 	r.throughput(total, ours, limit)
 	r.met = r.ratio >= 0.5
-	describeStore(&r, m, len(files), total)
+	b.describeStore(&r, m, len(files), total)
 	r.note("closure-scan %.2f s using %.1f cores, read limit (2 readers, warm cache) %.2f s; its graph equals the manifest's (%d references, every narSize)",
 		ours.best.seconds(), ours.best.cores(0), limit.best.seconds(), m.Totals.References)
 	return r
@@ -79,8 +79,13 @@ func sameGraph(got, want []byte) error {
 	return fmt.Errorf("%d lines, want %d", len(gl), len(wl))
 }
 
-// describeStore notes the generated input of a benchmark.
-func describeStore(r *result, m *storegen.Manifest, files int, total int64) {
+// describeStore notes the store a benchmark ran on.
+func (b *bench) describeStore(r *result, m *storegen.Manifest, files int, total int64) {
+	if b.debianKeys[m] != "" {
+		r.note("store: Debian packages, the closure of %s: %s in %d files (%d names with hardlinks), %d paths, %d references, %d symlinks, NAR %s",
+			strings.Join(b.debianRoots, ", "), fmtBytes(total), m.Totals.Files, files, m.Totals.Paths, m.Totals.References, m.Totals.Symlinks, fmtBytes(int64(m.Totals.NarSize)))
+		return
+	}
 	r.note("store: %s in %d files (%d names with hardlinks), %d paths, %d references, %d symlinks (seed %d)",
 		fmtBytes(total), m.Totals.Files, files, m.Totals.Paths, m.Totals.References, m.Totals.Symlinks, m.Spec.Seed)
 }
