@@ -45,6 +45,15 @@ func (s sample) cores(i int) float64 {
 
 func (s sample) seconds() float64 { return s.wall.Seconds() }
 
+// cpuSeconds is the CPU time of all the run's processes.
+func (s sample) cpuSeconds() float64 {
+	var t time.Duration
+	for _, c := range s.cpu {
+		t += c
+	}
+	return t.Seconds()
+}
+
 // maxRSS is the largest peak RSS of the run's processes.
 func (s sample) maxRSS() int64 {
 	var m int64
