@@ -163,7 +163,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.scripts, "scripts", "scripts", "the directory holding the workflow scripts")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "the seed of every generated input")
 	fs.StringVar(&cfg.storeKind, "store", "generated", "the store of the pipeline figures: generated (imgkit/storegen) or debian (real packages, downloaded once with apt-get)")
-	roots := fs.String("debian-roots", "libreoffice-writer,gimp", "with -store debian: the packages whose closure makes the store")
+	roots := fs.String("debian-roots", "libreoffice-writer,gimp,inkscape", "with -store debian: the packages whose closure makes the store")
 	var over struct {
 		scanBytes, pipeBytes, imageBytes, pushBytes               byteSize
 		scanPaths, scanFiles, popPaths, pipePaths, pipeFiles      int64
