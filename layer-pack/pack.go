@@ -142,7 +142,9 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 // disagree.
 //
 // Layers that cannot be made twice (the --changes spool) or that have no
-// bytes (a --reuse reference) are hashed, or not, by the writer. At most
+// bytes (a --reuse reference) are hashed, or not, by the writer. Each
+// measured layer's files are prefetched (treeLayer.prefetch), so that a
+// cold page cache is read with many files in flight. At most
 // hashers layers are measured ahead of the one being written, which
 // bounds the entry caches in memory.
 func hashAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer, hashers int) <-chan measured {
@@ -157,6 +159,10 @@ func hashAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer, hashers 
 			n, err := l.measure(ctx)
 			if testHookMeasured != nil {
 				testHookMeasured(i)
+			}
+			if t := treeOf(l); t != nil && err == nil && t.cache != nil {
+				c := t.cache
+				wg.Go(func() { t.prefetch(ctx, c) })
 			}
 			m := measured{size: n, err: err}
 			if t, ok := l.(twoPass); ok && err == nil && t.reemit() {
