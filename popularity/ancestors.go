@@ -1,6 +1,7 @@
 package main
 
 import (
+	"iter"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -34,9 +35,11 @@ import (
 type sumJob struct {
 	parents  csr      // per position, referrer positions in descending order
 	children csr      // per position, the positions it references, ascending (run fills it)
+	pulls    []bool   // per position: it pulls its referrers' rows rather than have them pushed (run fills it)
 	weight   []uint64 // per position, w words
 	w        int
 	chunk    int // a multiple of 64: chunkSize, smaller in tests
+	pull     int // the most referrers a position pulls from: 0 is pullLimit, negative none (tests)
 	// done, when closed, stops the workers between chunks: a large graph
 	// takes seconds, and SIGTERM must not wait for them.
 	done <-chan struct{}
@@ -59,8 +62,10 @@ type posInfo struct {
 	full     bool
 }
 
-// link is one entry of a position's list of partial referrers.
-type link struct{ from, next int32 }
+// link is one entry of a position's list of partial referrers: the
+// referrer's slot (settled when it pushes, so settling the position need
+// not look the referrer up again) and the next link.
+type link struct{ slot, next int32 }
 
 // Row states. Only partial rows hold bits in workspace.rows.
 const (
@@ -83,6 +88,14 @@ func (j *sumJob) run(workers int) []uint64 {
 		return nil
 	}
 	j.children = reverse(j.parents)
+	limit := j.pull
+	if limit == 0 {
+		limit = pullLimit
+	}
+	j.pulls = make([]bool, n)
+	for x := range n {
+		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
+	}
 	chunks := (n + j.chunk - 1) / j.chunk
 	workers = max(1, min(workers, chunks))
 	var next atomic.Int64
@@ -137,6 +150,7 @@ type workspace struct {
 	total       []uint64  // w: the weight of the whole chunk
 	masks       []uint64  // the valid bits of each word (the last chunk may be short)
 	bits        int       // the number of positions in the chunk
+	s           int       // the chunk's first position
 }
 
 func (j *sumJob) workspace(n int) *workspace {
@@ -167,6 +181,7 @@ func (j *sumJob) workspace(n int) *workspace {
 func (ws *workspace) sum(s int, acc []uint64) {
 	n := len(ws.parents.start) - 1
 	e := min(s+ws.chunk, n)
+	ws.s = s
 	ws.wc = (e - s + 63) / 64
 	ws.bits = e - s
 	w := ws.w
@@ -200,7 +215,9 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			for _, c := range ws.children.of(int32(x)) {
 				j := int(c) - s
 				reached[j>>6] |= 1 << (j & 63)
-				ws.push(i, j, st)
+				if !ws.pulls[c] {
+					ws.push(i, j, st)
+				}
 			}
 		}
 	}
@@ -221,10 +238,14 @@ func (ws *workspace) newSlot() int32 {
 	return slot
 }
 
-// visit settles the row of position i (of the chunk when member) from
-// what its referrers pushed, and returns its state.
+// visit settles the row of position i (of the chunk when member) and
+// returns its state: from what its referrers pushed, or for a position
+// with few referrers, from their rows read now (pull).
 func (ws *workspace) visit(i int, member bool) uint8 {
 	in := &ws.info[i]
+	if ws.pulls[ws.s+i] {
+		return ws.pull(i, member)
+	}
 	switch {
 	case in.full:
 		in.state = rowFull
@@ -234,7 +255,67 @@ func (ws *workspace) visit(i int, member bool) uint8 {
 		in.slot = ws.info[in.base].slot
 		in.state = rowPartial
 	default:
-		in.state = ws.settle(i, member)
+		base := int32(-1)
+		if in.partials > 0 {
+			base = in.base
+		}
+		in.state = ws.settle(i, member, base, func(yield func(int32) bool) {
+			for l := in.head - 1; l >= 0; l = ws.links[l].next {
+				if !yield(ws.links[l].slot) {
+					return
+				}
+			}
+		})
+	}
+	return in.state
+}
+
+// pullLimit is the most referrers a position pulls from. A referrer
+// outside the pass reads as empty, and reading it costs as much as a
+// referrer in it: a position referenced by thousands (a libc) would read
+// them all in every pass that reaches it, so such positions have the
+// rows pushed instead (push). Pulling reads the referrers' rows where
+// they are, which on graphs of uniformly drawn references cost a third
+// fewer cache misses (cachegrind, 100,000 paths) than pushing to all.
+const pullLimit = 32
+
+// pull settles the row of position i from its referrers in the pass, as
+// visit does from what was pushed.
+func (ws *workspace) pull(i int, member bool) uint8 {
+	in := &ws.info[i]
+	parents := ws.parents.of(int32(ws.s + i))
+	p0, most, partials := -1, int32(-1), 0
+	for _, p := range parents {
+		j := int(p) - ws.s
+		if j < 0 {
+			break // descending: the rest are above the chunk too
+		}
+		switch ws.info[j].state {
+		case rowFull:
+			in.state = rowFull
+			return rowFull
+		case rowPartial:
+			partials++
+			if ws.info[j].ones > most {
+				p0, most = j, ws.info[j].ones
+			}
+		}
+	}
+	switch {
+	case partials == 1 && !member:
+		in.slot, in.ones, in.state = ws.info[p0].slot, ws.info[p0].ones, rowPartial
+	case partials > 0 || member:
+		in.state = ws.settle(i, member, int32(p0), func(yield func(int32) bool) {
+			for _, p := range parents {
+				j := int(p) - ws.s
+				if j < 0 {
+					return
+				}
+				if ws.info[j].state == rowPartial && !yield(ws.info[j].slot) {
+					return
+				}
+			}
+		})
 	}
 	return in.state
 }
@@ -250,7 +331,7 @@ func (ws *workspace) push(i, j int, st uint8) {
 		to.full = true
 	default:
 		to.partials = min(to.partials+1, 2)
-		ws.links = append(ws.links, link{from: int32(i), next: to.head - 1})
+		ws.links = append(ws.links, link{slot: ws.info[i].slot, next: to.head - 1})
 		to.head = int32(len(ws.links))
 		if ones := ws.info[i].ones; ones > to.ones {
 			to.ones, to.base = ones, int32(i)
@@ -259,28 +340,30 @@ func (ws *workspace) push(i, j int, st uint8) {
 }
 
 // settle makes the row of position i: the OR of its partial referrers'
-// rows and, for a chunk member, its own bit. A node's ancestors include
-// each referrer's, so the row is mostly that of the referrer with the
-// most bits (base): its weight is base's plus that of the bits base
-// lacks, which are few. It returns whether the row came out full.
-func (ws *workspace) settle(i int, member bool) uint8 {
-	in := &ws.info[i]
+// rows (base's, then the slots others yields) and, for a chunk member, its
+// own bit. A node's ancestors include each referrer's, so the row is
+// mostly that of the referrer with the most bits (base, -1 for none): its
+// weight is base's plus that of the bits base lacks, which are few. It
+// returns whether the row came out full.
+func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int32]) uint8 {
 	wc, w, stride := ws.wc, ws.w, ws.stride
 	slot := ws.newSlot()
+	in := &ws.info[i]
 	t := int(slot) * stride
 	sum, row := ws.rows[t:t+w], ws.rows[t+w:t+stride]
-	base := ws.zero[:wc]
+	baseRow := ws.zero[:wc]
 	ones := int32(0)
-	if in.partials > 0 {
-		b := &ws.info[in.base]
+	if base >= 0 {
+		b := &ws.info[base]
 		u := int(b.slot) * stride
 		copy(sum, ws.rows[u:u+w])
-		base = ws.rows[u+w : u+stride]
-		copy(row, base)
+		baseRow = ws.rows[u+w : u+stride]
+		copy(row, baseRow)
 		ones = b.ones
-		for l := in.head - 1; l >= 0; l = ws.links[l].next {
-			if from := ws.links[l].from; from != in.base {
-				u := int(ws.info[from].slot)*stride + w
+		for o := range others {
+			// Referrers sharing base's row (one slot) add nothing to it.
+			if o != b.slot {
+				u := int(o)*stride + w
 				orInto(row, ws.rows[u:u+wc])
 			}
 		}
@@ -293,7 +376,7 @@ func (ws *workspace) settle(i int, member bool) uint8 {
 		row[i>>6] |= 1 << (i & 63)
 	}
 	for k, word := range row {
-		if d := word &^ base[k]; d != 0 {
+		if d := word &^ baseRow[k]; d != 0 {
 			ones += int32(bits.OnesCount64(d))
 			ws.addWord(sum, k, d)
 		}

@@ -204,12 +204,16 @@ func TestAncestorSumsAcrossChunks(t *testing.T) {
 		counts, w := pathCounts(parents)
 		for _, chunk := range []int{64, 128, 1024} {
 			for _, workers := range []int{1, 3} {
-				job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunk}
-				sums := job.run(workers)
-				for x := range int32(n) {
-					got := bigOf(sums[int(pos[x])*w : int(pos[x]+1)*w])
-					if got.Cmp(want[x]) != 0 {
-						t.Fatalf("n=%d chunk=%d workers=%d: node %d sums %v, want %v", n, chunk, workers, x, got, want[x])
+				// Rows pulled by positions with few referrers and pushed to
+				// the others, pushed to all, pulled by all.
+				for _, pull := range []int{0, -1, 1 << 30} {
+					job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunk, pull: pull}
+					sums := job.run(workers)
+					for x := range int32(n) {
+						got := bigOf(sums[int(pos[x])*w : int(pos[x]+1)*w])
+						if got.Cmp(want[x]) != 0 {
+							t.Fatalf("n=%d chunk=%d workers=%d pull=%d: node %d sums %v, want %v", n, chunk, workers, pull, x, got, want[x])
+						}
 					}
 				}
 			}
