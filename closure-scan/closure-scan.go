@@ -18,7 +18,8 @@ type command struct {
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
-	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
+	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers, else computed by reading every file once more."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
@@ -51,6 +52,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	g, err := c.closure(ctx, o, st, names, extras)
 	if err != nil {
 		return err
+	}
+	if c.NarHash {
+		if err := c.narHashes(ctx, o, st, g); err != nil {
+			return err
+		}
+	} else {
+		for i := range g {
+			g[i].NarHash = "" // Nix's, unasked for
+		}
 	}
 	if err := format.WriteGraph(o.Stdout, g); err != nil {
 		return fmt.Errorf("writing the graph: %w", err)

@@ -5,7 +5,7 @@
 // Usage:
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
-//	             [--extra-root PATH]... [-j N] [-v|-q] [PATH...]
+//	             [--extra-root PATH]... [--nar-hash] [-j N] [-v|-q] [PATH...]
 //
 // # Input
 //
@@ -67,11 +67,23 @@
 // references, self-references kept. Nothing is written unless the whole
 // graph is known.
 //
+// --nar-hash adds each path's "narHash": the sha256 of its NAR, as
+// "sha256:" and Nix's base32, the notation of Nix's database and of
+// nix-store --query --hash (nix path-info --json prints the same hash in
+// SRI notation, sha256-<base64>). From Nix it is Nix's own; the scanner,
+// and an extra root under either source, compute it from the files: every
+// file is read once more, in NAR order, one path per worker (-j, default
+// one per CPU, since hashing is bound by the CPU), biggest first. A path
+// whose NAR is no longer narSize bytes long changed after it was scanned,
+// which is an error. The SBOM (manifest-gen --sbom-graph) and a Nix
+// database in the image need it; the layers do not, so it is asked for.
+//
 // # Exit status
 //
 // 0 when the graph is complete; 1 when a path is missing, outside the store
 // directory, or unreadable, a file has a type a NAR cannot hold or changes
-// while being read, or Nix fails; 2 for a usage error. Errors are one line
+// while being read (or, with --nar-hash, between the scan and the hash),
+// or Nix fails; 2 for a usage error. Errors are one line
 // on stderr, for example:
 //
 //	closure-scan: path "./result": store path "/nix/store/…-hello": not found

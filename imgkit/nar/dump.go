@@ -93,10 +93,11 @@ func (d *dumper) node(dirfd int, name, rel string) error {
 	}
 	d.str("(")
 	d.str("type")
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFREG:
+	mode := StatMode(st.Mode)
+	switch {
+	case mode.IsRegular():
 		d.str("regular")
-		if st.Mode&unix.S_IXUSR != 0 {
+		if mode&0o100 != 0 {
 			d.str("executable")
 			d.str("")
 		}
@@ -104,7 +105,7 @@ func (d *dumper) node(dirfd int, name, rel string) error {
 		if err := d.file(dirfd, name, rel, &st); err != nil {
 			return err
 		}
-	case unix.S_IFLNK:
+	case mode&fs.ModeSymlink != 0:
 		target, err := storefs.Readlinkat(dirfd, name)
 		if err != nil {
 			return fmt.Errorf("reading %q: %w", rel, cause(err))
@@ -112,13 +113,13 @@ func (d *dumper) node(dirfd int, name, rel string) error {
 		d.str("symlink")
 		d.str("target")
 		d.str(target)
-	case unix.S_IFDIR:
+	case mode.IsDir():
 		d.str("directory")
 		if err := d.dir(dirfd, name, rel, st.Ino); err != nil {
 			return err
 		}
 	default:
-		return fmt.Errorf("reading %q: %s, which a NAR cannot hold: %w", rel, typeName(st.Mode), errdefs.ErrInvalidInput)
+		return fmt.Errorf("reading %q: %s, which a NAR cannot hold: %w", rel, TypeName(mode), errdefs.ErrInvalidInput)
 	}
 	d.str(")")
 	return nil
@@ -201,19 +202,4 @@ func cause(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// typeName names the file types a NAR has no node for.
-func typeName(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFIFO:
-		return "a named pipe"
-	case unix.S_IFSOCK:
-		return "a socket"
-	case unix.S_IFCHR:
-		return "a character device"
-	case unix.S_IFBLK:
-		return "a block device"
-	}
-	return fmt.Sprintf("a file of type %#o", mode&unix.S_IFMT)
 }
