@@ -18,7 +18,8 @@ import (
 )
 
 // narHashes gives every node of g that has no NAR hash (all of them after
-// a scan; after Nix, the extra roots only) the sha256 of its NAR, written
+// a scan; after Nix or a --graph from Nix, the extra roots only; a value
+// that is no NAR hash counts as none) the sha256 of its NAR, written
 // by imgkit/nar from the files as they are now: every file is read once
 // more, in the order a NAR holds it, by -j workers, biggest path first. A
 // path whose NAR is not narSize bytes long changed since it was scanned,
@@ -26,7 +27,7 @@ import (
 func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g format.Graph) error {
 	var todo []int
 	for i, n := range g {
-		if n.NarHash == "" {
+		if _, err := nar.ParseHash(n.NarHash); err != nil {
 			todo = append(todo, i)
 		}
 	}
