@@ -55,9 +55,13 @@ func (f Format) Suffix() string {
 	return ".cdx.json"
 }
 
+// ImageDir is the directory of the image where manifest-gen
+// --sbom-in-image puts the SBOM, relative to the image's root.
+const ImageDir = "sbom"
+
 // ImagePath is where manifest-gen --sbom-in-image puts the SBOM in the
-// image: /sbom/image.cdx.json and /sbom/image.spdx.json.
-func (f Format) ImagePath() string { return "sbom/image" + f.Suffix() }
+// image, relative to its root: sbom/image.cdx.json, sbom/image.spdx.json.
+func (f Format) ImagePath() string { return ImageDir + "/image" + f.Suffix() }
 
 // Detect tells the format of an SBOM document from its content: a JSON
 // object with bomFormat "CycloneDX", or with an spdxVersion "SPDX-2.…".

@@ -38,7 +38,8 @@ type Image struct {
 type Layer struct {
 	DiffID string
 	// Paths are the store paths the layer holds; nil when it holds none
-	// or they are not known (a base image's layer).
+	// or they are not known (a base image's layer). A path whose last
+	// element is no store path name is ignored.
 	Paths []string
 }
 
@@ -86,6 +87,9 @@ func (img *Image) components() ([]*component, error) {
 	}
 	for i, l := range img.Layers {
 		for _, p := range l.Paths {
+			if !storefs.ValidName(path.Base(p)) {
+				continue // nixpkgs' customisation layer names its directory
+			}
 			j, ok := index[p]
 			switch {
 			case !ok:
