@@ -2,7 +2,7 @@
 # (sourced after common.sh, contents.sh and fakeroot.sh). The script calls
 # layered_parse "$@", then layered_check, then layered_image OUT, where OUT
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
-# so that -o and --compressor are accepted.
+# so that -o, --compressor and --sbom are accepted (and sources sbom.sh).
 
 # The most layers runtimes accept: Docker's layer store refuses a chain
 # deeper than 125 ("max depth exceeded", measured with docker load of 125
@@ -13,7 +13,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression= plan= custom_layer=
+	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats=
 	nl='
 '
 	while [ $# -gt 0 ]; do
@@ -38,6 +38,11 @@ layered_parse() {
 		-o | --output | --compressor)
 			[ -n "${layered_build-}" ] ||
 				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes a file"
+			need_value "$1" $#
+			;;
+		--sbom)
+			[ -n "${layered_build-}" ] ||
+				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes the SBOM beside the file"
 			need_value "$1" $#
 			;;
 		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
@@ -80,10 +85,11 @@ layered_parse() {
 		--customisation-layer) custom_layer=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
+		--sbom) sbom_formats=$(sbom_add "$sbom_formats" "$2") ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -93,6 +99,7 @@ layered_check() {
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
 		case $compressor in none | gz | zstd) ;; *) usage_error "--compressor \"$compressor\": want none, gz or zstd" ;; esac
+		sbom_check "$out"
 	fi
 	if [ -n "$repo_tag" ]; then
 		[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
@@ -120,6 +127,8 @@ layered_check() {
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
 		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
 	[ -z "$layer_compression" ] || [ "$format" = oci ] || usage_error "--layer-compression needs --format oci"
+	[ -z "$plan" ] || [ -z "$sbom_formats" ] ||
+		usage_error "--sbom is made from the closure graph the workflow computes, which --plan replaces"
 	[ -z "$plan" ] || [ -z "$no_store$strategy" ] ||
 		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}"
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot" ] ||
@@ -233,6 +242,11 @@ layered_image() {
 	set -- "$@" --format "$format"
 	[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
 	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
+	if [ -n "$sbom_formats" ]; then
+		[ -z "$no_store" ] || echo '[]' >"$work/graph.json"
+		set -- "$@" --sbom-graph "$work/graph.json"
+		for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
+	fi
 	pipe_image produce_layers "$@"
 }
 
@@ -272,6 +286,7 @@ layered_plan() {
 	fi
 	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
+	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --max "$max_layers" --base-layers "$base_layers" --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"
