@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-Ry5/a2bt5sAAXy5E+rTH6+FtUIft7XGMlImLoPaj6YY=";
+  vendorHash = "sha256-s+4I3g6y2T5TxkI9iazuTwcjbOc1ULo8K7EJebdpsTU=";
 
   modBuildPhase = ''
     runHook preBuild
