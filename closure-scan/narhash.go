@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -37,7 +38,7 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g format.
 	if err := st.open(); err != nil {
 		return err
 	}
-	slices.SortStableFunc(todo, func(a, b int) int { return -cmpUint(g[a].NarSize, g[b].NarSize) })
+	slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(g[b].NarSize, g[a].NarSize) })
 	jobs := c.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0) // hashing is bound by the CPU
@@ -84,16 +85,6 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g format.
 	}
 	o.Debugf("hashed the NAR of %d paths", len(todo))
 	return nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // hashNode hashes one node: a store path below the open store directory,
