@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -46,7 +47,8 @@ func ReferrersTag(subject string) string { return strings.Replace(subject, ":", 
 
 // AddReferrer returns the referrers index index (nil: none yet, an empty
 // one) with the artifact manifest added, as the referrers tag schema
-// keeps it: every descriptor already listed kept as it is, the new one
+// keeps it: every descriptor already listed kept as it is (compacted),
+// the new one
 // (its mediaType, digest, size and artifactType) appended unless listed;
 // added says whether it was. An index that is not an OCI image index is
 // an error wrapping errdefs.ErrInvalidInput: the tag holds something else.
@@ -79,5 +81,13 @@ func AddReferrer(index, manifest []byte) (out []byte, added bool, err error) {
 	}
 	idx.SchemaVersion, idx.MediaType = 2, v1.MediaTypeImageIndex
 	idx.Manifests = append(idx.Manifests, mustJSON(d))
-	return mustJSON(idx), true, nil
+	// Without HTML escaping: another client's entries keep their bytes
+	// (but their spaces, which JSON encoding compacts).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(idx); err != nil {
+		return nil, false, fmt.Errorf("the referrers index: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true, nil
 }
