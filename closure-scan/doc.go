@@ -6,6 +6,7 @@
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
 //	             [--extra-root PATH]... [-j N] [-v|-q] [PATH...]
+//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [PATH...]
 //
 // # Input
 //
@@ -54,6 +55,16 @@
 // every root. --source auto, the default, asks Nix when nix is installed
 // and its database (under --root: DIR/nix/var/nix/db) knows every root, and
 // scans otherwise; -v says which it used and why.
+//
+// --graph FILE takes the closure from a graph Nix wrote, as a Nix build
+// knows it: FILE is any shape popularity reads (exportReferencesGraph's
+// structured-attrs file, with --key naming its member when it has several
+// arrays; nix path-info --json --recursive). The PATH arguments must be
+// nodes of it; no store file is read, and the references of store paths
+// are the graph's. An extra root is scanned for the hashes of the graph's
+// paths only, exactly as Nix scans a build's output for the hashes of its
+// inputs. The Nix library (nix/) uses it for buildImage, whose layer is
+// made inside the build. --source cannot be given with it.
 //
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
