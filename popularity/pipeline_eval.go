@@ -46,6 +46,7 @@ type evaluator struct {
 	component []int64
 	cut       []bool
 	mark      []uint8 // per-operation marks, cleared before it returns
+	local     []int32 // induce: a node's number in the graph it builds
 	next      int64   // the next unused component number
 	queue     []int32
 }
@@ -261,6 +262,9 @@ func (e *evaluator) pick(nodes []int32, ok func(m uint8) bool) []int32 {
 // graphs in the order of referencesByPopularity (§6.1) over the graph's
 // own edges, computed by the popularity strategy's ranking.
 func (e *evaluator) popularityContest(nodes []int32) *value {
+	if len(nodes) <= 1 { // a path alone is its own order
+		return splitEvery(1, nodes)
+	}
 	sub, back := e.induce(nodes)
 	r := rank(sub, 0)
 	out := &value{list: make([]*value, len(r.order)), shape: aList}
@@ -284,7 +288,10 @@ func (e *evaluator) induce(nodes []int32) (*graph, []int32) {
 	}
 	e.setMarks(sorted, inGraph)
 	defer e.clearMarks(sorted)
-	local := make(map[int32]int32, len(sorted))
+	if e.local == nil {
+		e.local = make([]int32, e.g.len())
+	}
+	local := e.local // read only at nodes of sorted, which are set here
 	for i, x := range sorted {
 		local[x] = int32(i)
 	}
