@@ -29,11 +29,7 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	g, err := c.read(o)
-	if err != nil {
-		return err
-	}
-	excluded, err := c.excluded(g)
+	g, excluded, err := c.input(o)
 	if err != nil {
 		return err
 	}

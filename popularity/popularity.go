@@ -32,11 +32,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	g, err := c.read(o)
-	if err != nil {
-		return err
-	}
-	excluded, err := c.excluded(g)
+	g, excluded, err := c.input(o)
 	if err != nil {
 		return err
 	}
@@ -94,6 +90,19 @@ func (c *command) checkBaseLayers() error {
 		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
 	}
 	return nil
+}
+
+// input reads the graph and marks the --exclude nodes in it.
+func (c *command) input(o *cli.IO) (*graph, []bool, error) {
+	g, err := c.read(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	excluded, err := c.excluded(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, excluded, nil
 }
 
 func (c *command) read(o *cli.IO) (*graph, error) {
