@@ -34,8 +34,11 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	walkSteps(steps, func(s *step, p string) {
-		if _, ok := slices.BinarySearch(g.paths, p); !ok {
+		switch i, ok := slices.BinarySearch(g.paths, p); {
+		case !ok:
 			o.Debugf("--pipeline: step %s (%s): %q is not in the graph: ignored", s.at, s.name, p)
+		case excluded[i]:
+			o.Debugf("--pipeline: step %s (%s): %q is excluded (--exclude): ignored", s.at, s.name, p)
 		}
 	})
 	plan, err := runPipeline(ctx, g, excluded, steps)

@@ -137,6 +137,10 @@ layered_check() {
 	'' | \[*) ;;
 	*) [ -f "$pipeline" ] || die "--pipeline \"$pipeline\": no such file" ;;
 	esac
+	# The pipeline run on an empty graph: every fault popularity finds in
+	# it (an unknown function, a wrong argument) is reported now, before
+	# any command runs.
+	[ -z "$pipeline" ] || echo '[]' | popularity -q --pipeline "$pipeline" >/dev/null || exit 1
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot" ] ||
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands and --enable-fakechroot"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
