@@ -11,7 +11,7 @@ runtime_layer_limit=125
 
 layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
-	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
+	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
 	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats=
 	nl='
@@ -31,7 +31,7 @@ layered_parse() {
 		--no-store-paths) no_store=1; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
-			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
+			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
 			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer)
 			need_value "$1" $#
 			;;
@@ -77,6 +77,7 @@ layered_parse() {
 		--store-dir) store_dir=$2 ;;
 		--root) root_dir=$2 ;;
 		--strategy) strategy=$2 ;;
+		--pipeline) pipeline=$2 ;;
 		--cache) cache=$2 ;;
 		--reuse) reuse=$2 ;;
 		--format) format=$2 ;;
@@ -89,7 +90,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -115,6 +116,12 @@ layered_check() {
 	fi
 	[ -n "$name" ] || usage_error "--name is required (or a nixpkgs conf.json as the only argument)"
 	check_uint --max-layers "$max_layers"
+	if [ -n "$pipeline" ]; then
+		# nixpkgs ignores maxLayers when a layeringPipeline is given; the
+		# image is still bounded by what runtimes accept (popularity
+		# refuses a plan past it before any layer is packed).
+		max_layers=$runtime_layer_limit
+	fi
 	[ "$max_layers" -le $runtime_layer_limit ] ||
 		usage_error "--max-layers $max_layers: runtimes refuse images of more than $runtime_layer_limit layers"
 	[ "$max_layers" -ge 2 ] ||
@@ -129,8 +136,20 @@ layered_check() {
 	[ -z "$layer_compression" ] || [ "$format" = oci ] || usage_error "--layer-compression needs --format oci"
 	[ -z "$plan" ] || [ -z "$sbom_formats" ] ||
 		usage_error "--sbom is made from the closure graph the workflow computes, which --plan replaces"
-	[ -z "$plan" ] || [ -z "$no_store$strategy" ] ||
-		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}"
+	[ -z "$plan" ] || [ -z "$no_store$strategy$pipeline" ] ||
+		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
+	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
+		usage_error "--pipeline makes the store layers: drop --strategy"
+	# popularity's rule: a value starting with "[" (after blanks) is the
+	# pipeline itself, anything else a file.
+	case ${pipeline#"${pipeline%%[![:space:]]*}"} in
+	'' | \[*) ;;
+	*) [ -f "$pipeline" ] || die "--pipeline \"$pipeline\": no such file" ;;
+	esac
+	# The pipeline run on an empty graph: every fault popularity finds in
+	# it (an unknown function, a wrong argument) is reported now, before
+	# any command runs.
+	[ -z "$pipeline" ] || echo '[]' | popularity -q --pipeline "$pipeline" >/dev/null || exit 1
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot" ] ||
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands and --enable-fakechroot"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
@@ -291,5 +310,6 @@ layered_plan() {
 	set -- --max "$max_layers" --base-layers "$base_layers" --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"
 	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
+	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
 	popularity $verbose "$@" "$work/graph.json" || exit 1
 }
