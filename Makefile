@@ -24,7 +24,7 @@ build:
 # umoci, fakeroot or proot start them and skip with a SKIP line when they are
 # missing (REQUIRE_REAL_CLIENTS=1 turns a missing one into a failure).
 test: build
-	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./imgkit/cmd/testsum
+	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./testkit/cmd/testsum
 
 demo: build
 	@sh scripts/demo

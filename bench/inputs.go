@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/testkit/storegen"
 )
 
 // Generated inputs are cached under the work directory and reused while

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/testkit/storegen"
 )
 
 const (

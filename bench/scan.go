@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/testkit/storegen"
 )
 
 // benchScan: issue 2. closure-scan --source scan over a generated store,

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 

@@ -16,8 +16,11 @@ require (
 )
 
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/alecthomas/kong v1.17.0 // indirect
 	golang.org/x/sys v0.47.0
 )
 
 replace dockertools.dev/imgkit => ../imgkit
+
+replace dockertools.dev/testkit => ../testkit

@@ -9,7 +9,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/testkit/storegen"
 )
 
 // Benchmarks for the performance target (100,000 paths, about 8

@@ -9,10 +9,13 @@ require (
 )
 
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.47.0
 	golang.org/x/tools v0.49.0 // indirect
 )
 
 replace dockertools.dev/imgkit => ../imgkit
+
+replace dockertools.dev/testkit => ../testkit

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // addJSONSeeds adds every JSON file of the testscript fixtures (graphs,

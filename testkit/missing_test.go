@@ -22,7 +22,7 @@ func TestMissingComponentIsVisible(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	testsum := filepath.Join(tmp, "testsum")
-	if out, err := exec.Command(goBin, "build", "-o", testsum, "dockertools.dev/imgkit/cmd/testsum").CombinedOutput(); err != nil {
+	if out, err := exec.Command(goBin, "build", "-o", testsum, "dockertools.dev/testkit/cmd/testsum").CombinedOutput(); err != nil {
 		t.Fatalf("building testsum: %v\n%s", err, out)
 	}
 	empty := filepath.Join(tmp, "empty")
@@ -36,10 +36,10 @@ func TestMissingComponentIsVisible(t *testing.T) {
 		want          []string
 	}{
 		{"Skipped", "", 0, []string{
-			"SKIP dockertools.dev/imgkit/testkit TestScripts/component_registry: " + missing,
+			"SKIP dockertools.dev/testkit TestScripts/component_registry: " + missing,
 		}},
 		{"FailsInCI", "1", 1, []string{
-			"--- FAIL dockertools.dev/imgkit/testkit TestScripts/component_registry",
+			"--- FAIL dockertools.dev/testkit TestScripts/component_registry",
 			"REQUIRE_REAL_CLIENTS=1: " + missing,
 		}},
 	} {
@@ -50,7 +50,7 @@ func TestMissingComponentIsVisible(t *testing.T) {
 					env = append(env, kv)
 				}
 			}
-			run := exec.Command(goBin, "tool", "test2json", "-p", "dockertools.dev/imgkit/testkit",
+			run := exec.Command(goBin, "tool", "test2json", "-p", "dockertools.dev/testkit",
 				"-t", self, "-test.v", "-test.run", "^TestScripts$/^component_registry$")
 			run.Env = env
 			sum := exec.Command(testsum)

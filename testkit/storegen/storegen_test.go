@@ -16,8 +16,8 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
+	"dockertools.dev/testkit/storegen"
 )
 
 var small = storegen.Spec{Seed: 7, Paths: 60, Files: 1500, Bytes: 8 << 20}

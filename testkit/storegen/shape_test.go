@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/testkit/storegen"
 )
 
 // A store of a few hundred paths has every feature real closures have and
