@@ -16,15 +16,15 @@ import (
 
 // Seed corpora for the fuzz targets come from the repository's testscript
 // fixtures, so that each target starts from the inputs the tools are tested
-// with: the files of every */testdata/script/*.txtar (testkit's own
-// included) and testdata/workflows/*.txtar.
+// with: the files of every */testdata/script/*.txtar (the tools', the
+// workflows' in scripts/ and testkit's own).
 
 // MaxSeed is the largest seed kept: fuzzing mutates small inputs far
 // faster, and a large fixture adds nothing a small one lacks.
 const MaxSeed = 64 << 10
 
 // fixtureGlobs are the testscript fixtures, relative to the repository.
-var fixtureGlobs = []string{"*/testdata/script/*.txtar", "testdata/workflows/*.txtar"}
+var fixtureGlobs = []string{"*/testdata/script/*.txtar"}
 
 // Fixture is one file of a testscript fixture.
 type Fixture struct {
