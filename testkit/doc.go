@@ -6,7 +6,7 @@
 // # Real components
 //
 // A test that needs a component asks for it with Need (Go tests) or the
-// condition [real:NAME] (scripts). A missing component skips the test with
+// command need (scripts). A missing component skips the test with
 // a line saying what is missing; with REQUIRE_REAL_CLIENTS=1 (as in CI) it
 // fails it instead. The one exception is a Docker engine that is installed
 // but that the kernel will not let start: the docker checks then skip with
@@ -49,8 +49,7 @@
 //	    /etc/subgid until the script ends (root only; scripts that do it
 //	    take turns).
 //
-// Conditions: [real:NAME] (the component is usable, see Need) and [root]
-// (the tests run as root).
+// Condition: [root] (the tests run as root).
 //
 // Further command sets, added to a package's Params where it needs them
 // (each documented in its file):

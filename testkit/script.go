@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,8 +42,8 @@ func (c cleanupM) Run() int {
 }
 
 // Params returns the standard parameters for the scripts in dir: explicit
-// exec, unique file names, -update, the [real:NAME] condition and the
-// commands of the package doc. setup, when non-nil, runs after the standard
+// exec, unique file names, -update, the [root] condition and the commands
+// of the package doc. setup, when non-nil, runs after the standard
 // setup of each script.
 func Params(dir string, setup func(*testscript.Env) error) testscript.Params {
 	return testscript.Params{
@@ -70,33 +71,15 @@ func Params(dir string, setup func(*testscript.Env) error) testscript.Params {
 	}
 }
 
-// condition evaluates [real:NAME]: true when the component is usable. A
-// missing component is an error (failing the script) under
-// REQUIRE_REAL_CLIENTS=1. [root] is true when the tests run as root.
+// condition evaluates [root]: true when the tests run as root (root
+// reads files whatever their mode). A component a script needs is asked
+// for with the need command, which skips or fails it.
 func condition(cond string) (bool, error) {
 	if cond == "root" {
 		return os.Geteuid() == 0, nil
 	}
-	name, ok := strings.CutPrefix(cond, "real:")
-	if !ok {
-		return false, errUnknownCondition(cond)
-	}
-	if why := Missing(name); why != "" {
-		if RequireReal() {
-			return false, errRequired(why)
-		}
-		return false, nil
-	}
-	return true, nil
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
-
-type errUnknownCondition string
-
-func (e errUnknownCondition) Error() string { return "unknown condition " + string(e) }
-
-type errRequired string
-
-func (e errRequired) Error() string { return "REQUIRE_REAL_CLIENTS=1: " + string(e) }
 
 type tKey struct{}
 

@@ -128,13 +128,13 @@ func Process(name, manual string, cmd Runner) int {
 // printed on o.Stderr as one line prefixed with the tool's name.
 func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o *IO) (code int) {
 	o.Tool = name
-	exited := false
 	parser, err := kong.New(cmd,
 		kong.Name(name),
 		kong.Description(Manual(manual)),
 		kong.Writers(o.Stdout, o.Stderr),
-		kong.Exit(func(c int) { exited = true; code = c; panic(exitPanic{}) }),
-		kong.UsageOnError(),
+		// kong calls Exit only once --help has been printed, with status 0;
+		// the panic ends Parse there, and the deferred recover returns it.
+		kong.Exit(func(int) { panic(exitPanic{}) }),
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
 		kong.Vars(helpVars),
 	)
@@ -147,17 +147,12 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 			if _, ok := r.(exitPanic); !ok {
 				panic(r)
 			}
-			if code != 0 {
-				code = ExitUsage
-			}
+			code = ExitOK
 		}
 	}()
 	if _, err := parser.Parse(args); err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", name, oneLine(err))
 		return ExitUsage
-	}
-	if exited {
-		return code
 	}
 	if c, ok := cmd.(commoner); ok {
 		o.Verbose, o.Quiet = c.common().Verbose, c.common().Quiet

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -140,26 +139,4 @@ func (c *Client) repoClient(ctx context.Context, repo name.Repository) (*repoCli
 		rc.hc = &http.Client{Transport: t}
 	})
 	return rc, rc.err
-}
-
-// RemoteOptions returns go-containerregistry remote options that use the
-// same credentials, transport and retries, for operations this package
-// does not wrap (a push, for instance).
-func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
-	opts := []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithTransport(c.base),
-		remote.WithRetryBackoff(c.backoff()),
-		remote.WithRetryPredicate(retryable),
-		remote.WithRetryStatusCodes(retryStatusCodes...),
-		remote.WithUserAgent(c.opts.UserAgent),
-	}
-	if c.opts.Auth != nil {
-		return append(opts, remote.WithAuth(c.opts.Auth))
-	}
-	kc := c.opts.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	return append(opts, remote.WithAuthFromKeychain(kc))
 }
