@@ -39,11 +39,11 @@ type command struct {
 	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
-	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
-	DigestFile       string `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
-	Compressor       string `enum:"none,gz,gzip,zstd" default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
-	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
-	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
+	Format           string        `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
+	DigestFile       string        `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
+	Compressor       compress.Kind `default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
+	LayerCompression compress.Kind `name:"layer-compression" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
+	Jobs             int           `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
 
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }
@@ -170,12 +170,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
-	kind, err := compress.ParseCompressor(c.Compressor)
-	if err != nil {
-		return cli.Usagef("--compressor: %v", err)
-	}
-	if kind != compress.None && c.Format == "oci-dir" {
-		return cli.Usagef("--compressor %s: an oci-dir output is a directory, not one archive to compress", c.Compressor)
+	if c.Compressor != compress.None && c.Format == "oci-dir" {
+		return cli.Usagef("--compressor: an oci-dir output is a directory, not one archive to compress")
 	}
 	if c.DigestFile != "" && c.Format == "oci-dir" {
 		return cli.Usagef("--digest-file: an oci-dir output is a directory, not one archive to hash")
@@ -190,7 +186,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.DigestFile != "" {
 		sink = io.MultiWriter(out, digest)
 	}
-	zw, err := compress.NewWriter(sink, kind)
+	zw, err := compress.NewWriter(sink, c.Compressor)
 	if err != nil {
 		return err
 	}

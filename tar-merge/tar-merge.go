@@ -15,14 +15,14 @@ import (
 
 type command struct {
 	cli.Common
-	Flatten      bool         `help:"Flatten one image into a root filesystem tar, whiteouts applied."`
-	Merge        bool         `help:"Merge the images into one docker-archive (what happens without --flatten)."`
-	Image        string       `placeholder:"NAME[:TAG]" help:"With --flatten, the image to flatten when the archive holds several; the first one by default."`
-	AllowDevices bool         `help:"With --flatten, keep character and block devices instead of refusing them."`
-	Compressor   string       `default:"none" enum:"none,gz,zstd" help:"Compress the output: none, gz or zstd (deterministic)."`
-	Output       string       `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
-	MaxExpanded  cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
-	Images       []string     `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
+	Flatten      bool          `help:"Flatten one image into a root filesystem tar, whiteouts applied."`
+	Merge        bool          `help:"Merge the images into one docker-archive (what happens without --flatten)."`
+	Image        string        `placeholder:"NAME[:TAG]" help:"With --flatten, the image to flatten when the archive holds several; the first one by default."`
+	AllowDevices bool          `help:"With --flatten, keep character and block devices instead of refusing them."`
+	Compressor   compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
+	Output       string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
+	MaxExpanded  cli.ByteSize  `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
+	Images       []string      `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
 
 	Unpack     string `placeholder:"DIR" help:"Apply the image's layers onto the existing directory DIR instead of writing a tar (for build-image --run-as-root)."`
 	Snapshot   string `placeholder:"FILE" help:"With --unpack: record what DIR holds afterwards in FILE, for layer-pack --changes --snapshot."`
@@ -33,10 +33,6 @@ type command struct {
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := c.check(); err != nil {
 		return err
-	}
-	kind, err := compress.ParseCompressor(c.Compressor)
-	if err != nil {
-		return cli.Usagef("%v", err)
 	}
 	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
 	aopts := archive.Options{Expanded: bound}
@@ -71,7 +67,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			return err
 		}
 		opts := tarsafe.Options{AllowDevices: c.AllowDevices, Expanded: bound}
-		return c.write(o, kind, func(w io.Writer) error {
+		return c.write(o, c.Compressor, func(w io.Writer) error {
 			return flatten(ctx, o, archives[0], img, w, opts)
 		})
 	}
@@ -79,7 +75,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	for i, a := range archives {
 		m.add(a, c.Images[i])
 	}
-	return c.write(o, kind, func(w io.Writer) error { return m.write(ctx, w) })
+	return c.write(o, c.Compressor, func(w io.Writer) error { return m.write(ctx, w) })
 }
 
 // check refuses flag combinations that make no sense, as usage errors.

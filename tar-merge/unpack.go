@@ -8,6 +8,7 @@ import (
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/rootfs"
 	"dockertools.dev/imgkit/tarsafe"
@@ -24,7 +25,7 @@ func (c *command) checkImageMode() error {
 		return cli.Usagef("--unpack and --store-paths exclude each other")
 	case c.Flatten || c.Merge:
 		return cli.Usagef("--unpack and --store-paths exclude --flatten and --merge")
-	case c.Compressor != "none" || c.Output != "-":
+	case c.Compressor != compress.None || c.Output != "-":
 		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
 	case c.Snapshot != "" && c.Unpack == "":
 		return cli.Usagef("--snapshot goes with --unpack")
