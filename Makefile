@@ -5,6 +5,9 @@ export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
 GO ?= go
 TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob
 BIN := $(CURDIR)/bin
+# What --version prints after each tool's name: the tree's git describe
+# (the same tree, the same version), else "devel".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...
 # -count=1: results depend on real components (Docker, Nix, a registry), which
@@ -17,7 +20,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	@for t in $(TOOLS); do $(GO) build -trimpath -o $(BIN)/$$t ./$$t || exit 1; done
+	@for t in $(TOOLS); do $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
 	@echo "built $(TOOLS) into bin/"
 
 # Runs every module's tests. Tests that need Docker, a registry, Nix, skopeo,

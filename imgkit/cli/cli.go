@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -61,8 +63,10 @@ func (o *IO) Debugf(format string, args ...any) {
 
 // Common holds the flags every tool accepts. Embed it in a command struct.
 type Common struct {
-	Verbose bool `short:"v" help:"Explain on stderr what the tool does."`
-	Quiet   bool `short:"q" help:"Print nothing on stderr but errors."`
+	Verbose    bool             `short:"v" help:"Explain on stderr what the tool does."`
+	Quiet      bool             `short:"q" help:"Print nothing on stderr but errors."`
+	CheckFlags bool             `name:"check-flags" help:"Check the command line as a run would, then exit, reading no input and writing nothing: status 0 when it would run, 2 and its usage error when not (the workflows in scripts/ ask each step so before any work)."`
+	Version    kong.VersionFlag `help:"Print the tool's name and version, and exit."`
 }
 
 // commoner is implemented by commands that embed Common.
@@ -82,7 +86,11 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-// Runner is implemented by every tool's command struct.
+// Runner is implemented by every tool's command struct. A command checks
+// its command line in a method Validate() error, which kong calls once
+// the flags are parsed: every check that needs no input belongs there, so
+// that a usage error (status 2) comes before any input is read, and
+// --check-flags runs them all. Run does the work.
 type Runner interface {
 	Run(ctx context.Context, o *IO) error
 }
@@ -132,11 +140,13 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		kong.Name(name),
 		kong.Description(Manual(manual)),
 		kong.Writers(o.Stdout, o.Stderr),
-		// kong calls Exit only once --help has been printed, with status 0;
-		// the panic ends Parse there, and the deferred recover returns it.
+		// kong calls Exit only once --help or --version has been printed,
+		// with status 0; the panic ends Parse there, and the deferred
+		// recover returns it.
 		kong.Exit(func(int) { panic(exitPanic{}) }),
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
 		kong.Vars(helpVars),
+		kong.Vars{"version": name + " " + Version()},
 	)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", name, err)
@@ -151,10 +161,13 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		}
 	}()
 	if _, err := parser.Parse(args); err != nil {
-		fmt.Fprintf(o.Stderr, "%s: %v\n", name, oneLine(err))
+		fmt.Fprintf(o.Stderr, "%s: %s\n", name, usageMessage(err))
 		return ExitUsage
 	}
 	if c, ok := cmd.(commoner); ok {
+		if c.common().CheckFlags {
+			return ExitOK
+		}
 		o.Verbose, o.Quiet = c.common().Verbose, c.common().Quiet
 	}
 	if err := cmd.Run(ctx, o); err != nil {
@@ -180,7 +193,41 @@ func Report(w io.Writer, name string, err error) int {
 	}
 }
 
+// version is the tools' version when the build sets it: make build passes
+// -ldflags "-X dockertools.dev/imgkit/cli.version=…" with git describe
+// of the tree.
+var version string
+
+// Version is what --version prints after the tool's name: the version the
+// build set, else the main module's version in the build information (a
+// go install of a tagged release), else "devel". It depends on the build
+// alone, never on the machine, the time or the environment.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
 type exitPanic struct{}
+
+// enumError is kong's message for a value outside a flag's enum tag.
+var enumError = regexp.MustCompile(`^(--[\w-]+) must be one of (.*) but got (".*")$`)
+
+// usageMessage words a parse error as every usage error is worded: one
+// line, the flag first. A bad value reads the same whatever the flag's
+// type: kong's mappers say `--flag: "value" is not …`, and its enum check,
+// which says `--flag must be one of "a","b" but got "value"`, is put so.
+func usageMessage(err error) string {
+	msg := oneLine(err)
+	if m := enumError.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s: %s is not one of %s", m[1], m[3], strings.ReplaceAll(strings.ReplaceAll(m[2], `"`, ""), ",", ", "))
+	}
+	return msg
+}
 
 // oneLine folds a multi-line error message onto one line.
 func oneLine(err error) string {
