@@ -58,11 +58,27 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return nil
 }
 
-// store checks the flags that place the store.
-func (c *command) store(o *cli.IO) (*store, error) {
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
 	if err := cli.CheckJobs(c.Jobs, 0); err != nil {
-		return nil, err
+		return err
 	}
+	if c.StoreDir != "" {
+		return checkStoreDir(c.StoreDir)
+	}
+	return nil
+}
+
+func checkStoreDir(dir string) error {
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return cli.Usagef("store directory %q: want an absolute path below /", dir)
+	}
+	return nil
+}
+
+// store places the store: --store-dir, else $NIX_STORE_DIR (checked here,
+// still before any input is read), else /nix/store.
+func (c *command) store(o *cli.IO) (*store, error) {
 	dir := c.StoreDir
 	if dir == "" {
 		dir = o.Env("NIX_STORE_DIR")
@@ -70,8 +86,8 @@ func (c *command) store(o *cli.IO) (*store, error) {
 	if dir == "" {
 		dir = "/nix/store"
 	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
+	if err := checkStoreDir(dir); err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(c.Root)
 	if err != nil {

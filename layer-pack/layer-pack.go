@@ -49,9 +49,6 @@ type command struct {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if err := c.validate(); err != nil {
-		return err
-	}
 	layers, err := c.layers(o)
 	if err != nil {
 		return err
@@ -64,8 +61,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return pack(ctx, o, layers, o.Stdout)
 }
 
-// validate checks the flags on their own, before any input is read.
-func (c *command) validate() error {
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
 	if err := c.validateChanges(); err != nil {
 		return err
 	}
@@ -172,7 +169,7 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 	so.root = root
 	switch {
 	case c.Mtime != nil:
-		so.mtime, _ = parseMtime(*c.Mtime, time.Now) // checked by validate
+		so.mtime, _ = parseMtime(*c.Mtime, time.Now) // checked by Validate
 	case conf.Mtime != "":
 		if so.mtime, err = parseMtime(conf.Mtime, time.Now); err != nil {
 			return nil, fmt.Errorf("configuration: %v: %w", err, errdefs.ErrInvalidInput)

@@ -12,9 +12,6 @@ import (
 // (nixpkgs runs jq '.[0].Layers | length' on the base manifest), and only
 // this tool reads base images in every storage and compression.
 func (c *command) printBaseLayers(o *cli.IO) error {
-	if c.FromImage == "" || c.FromImage == "-" {
-		return cli.Usagef("--print-base-layers needs --from-image FILE")
-	}
 	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag)
 	if err != nil {
 		return err

@@ -25,8 +25,8 @@ type imageWriter interface {
 	diffIDs() ([]string, error)
 }
 
-// checkFormat checks --format, -o and --layer-compression together, before
-// any input is read.
+// checkFormat checks --format, -o and --layer-compression together (a part
+// of Validate).
 func (c *command) checkFormat() error {
 	kind := c.LayerCompression
 	if err := cli.CheckJobs(c.Jobs, 1); err != nil {

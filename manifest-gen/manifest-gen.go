@@ -59,13 +59,50 @@ type plan struct {
 	configFlags []string
 }
 
-func (c *command) plan() (*plan, error) {
+// Validate checks the flags on their own, before any input is read (the
+// files --conf and --config name are read by plan, still before the
+// stream).
+func (c *command) Validate() error {
 	if c.MaxLayers < 1 {
-		return nil, cli.Usagef("--max-layers %d: an image needs at least one layer", c.MaxLayers)
+		return cli.Usagef("--max-layers %d: an image needs at least one layer", c.MaxLayers)
 	}
 	if c.MaxLayers > oci.RuntimeLayerLimit {
-		return nil, cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, oci.RuntimeLayerLimit)
+		return cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, oci.RuntimeLayerLimit)
 	}
+	if err := c.checkFormat(); err != nil {
+		return err
+	}
+	switch {
+	case c.Compressor != compress.None && c.Format == "oci-dir":
+		return cli.Usagef("--compressor: an oci-dir output is a directory, not one archive to compress")
+	case c.DigestFile != "" && c.Format == "oci-dir":
+		return cli.Usagef("--digest-file: an oci-dir output is a directory, not one archive to hash")
+	case c.FromImage == "-":
+		return cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
+	case c.PrintBase && c.FromImage == "":
+		return cli.Usagef("--print-base-layers needs --from-image FILE")
+	}
+	if c.Name != "" {
+		if _, err := checkName(c.Name); err != nil {
+			return err
+		}
+	}
+	if c.Tag != "" {
+		if err := checkTag(c.Tag); err != nil {
+			return err
+		}
+	}
+	if c.Created != "" {
+		if _, err := parseCreated(c.Created, time.Now); err != nil {
+			return &cli.UsageError{Err: err}
+		}
+	}
+	return nil
+}
+
+// plan settles what the flags and --conf decide, reading the --conf and
+// --config files; it checks what the conf gives as Validate checks flags.
+func (c *command) plan() (*plan, error) {
 	conf := &nixConf{}
 	p := &plan{inherit: c.InheritConfig}
 	if c.Conf != "" {
@@ -145,9 +182,6 @@ func firstOf(s ...string) string {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if err := c.checkFormat(); err != nil {
-		return err
-	}
 	if c.PrintBase {
 		return c.printBaseLayers(o)
 	}
@@ -170,12 +204,6 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
-	if c.Compressor != compress.None && c.Format == "oci-dir" {
-		return cli.Usagef("--compressor: an oci-dir output is a directory, not one archive to compress")
-	}
-	if c.DigestFile != "" && c.Format == "oci-dir" {
-		return cli.Usagef("--digest-file: an oci-dir output is a directory, not one archive to hash")
-	}
 	out, err := c.openOutput(o)
 	if err != nil {
 		return err

@@ -24,10 +24,7 @@ type command struct {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	available, err := c.available()
-	if err != nil {
-		return err
-	}
+	available := c.Max - 1 - c.BaseLayers
 	g, err := c.read(o)
 	if err != nil {
 		return err
@@ -72,17 +69,18 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return nil
 }
 
-// available is the number of store layers: --max less the customisation
-// layer and the base layers (reference §3.2 step 4).
-func (c *command) available() (int, error) {
+// Validate checks the flags on their own, before any input is read: the
+// store layers available, --max less the customisation layer and the base
+// layers (reference §3.2 step 4), are at least one.
+func (c *command) Validate() error {
 	if c.BaseLayers < 0 {
-		return 0, cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
 	}
 	if c.Max < 2 || c.BaseLayers > c.Max-2 {
-		return 0, cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
+		return cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
 			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
 	}
-	return c.Max - 1 - c.BaseLayers, nil
+	return nil
 }
 
 func (c *command) read(o *cli.IO) (*graph, error) {

@@ -33,18 +33,22 @@ type command struct {
 	Jobs             int           `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
 	Retries          int           `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
 	ChunkSize        string        `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
+
+	// What Validate parsed, for Run.
+	opts  *pushOptions
+	ropts registry.Options
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	opts, err := c.check()
-	if err != nil {
-		return err
+	opts := c.opts
+	if c.Cache != "" {
+		var err error
+		if opts.cache, err = layercache.Open(c.Cache); err != nil {
+			return err
+		}
+		opts.verifyCache = c.VerifyCache
 	}
-	ropts, err := registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds)
-	if err != nil {
-		return &cli.UsageError{Err: err}
-	}
-	client := registry.New(ropts)
+	client := registry.New(c.ropts)
 	if c.ListPresent {
 		return listPresent(ctx, o, client, opts.dest, opts.jobs)
 	}
@@ -76,50 +80,52 @@ type pushOptions struct {
 	chunk       int64
 }
 
-// check validates the flags before anything is read or sent.
-func (c *command) check() (*pushOptions, error) {
+// Validate checks the flags on their own, before anything is read or
+// sent, and keeps what it parsed for Run (which opens the cache).
+func (c *command) Validate() error {
+	if c.Dest == "" {
+		return nil // kong checks required flags after Validate, and says it
+	}
 	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
-		return nil, err
+		return err
 	}
 	if c.Retries < 0 {
-		return nil, cli.Usagef("--retries %d: at least 0", c.Retries)
+		return cli.Usagef("--retries %d: at least 0", c.Retries)
 	}
 	ref, err := registry.ParseReference(c.Dest, !c.TLSVerify)
 	if err != nil {
-		return nil, &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}
+		return &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}
 	}
 	tag, ok := ref.(name.Tag)
 	if !ok {
-		return nil, cli.Usagef("--dest %q: push to a tag (REPO:TAG), not a digest: the digest is what the push prints", c.Dest)
+		return cli.Usagef("--dest %q: push to a tag (REPO:TAG), not a digest: the digest is what the push prints", c.Dest)
 	}
 	opts := &pushOptions{dest: tag, tagReuse: c.TagReuse, jobs: c.Jobs, kind: c.LayerCompression}
 	opts.repoName, _ = archive.SplitRef(c.Dest)
 	if opts.chunk, err = parseSize(c.ChunkSize); err != nil {
-		return nil, cli.Usagef("--chunk-size %q: %v", c.ChunkSize, err)
+		return cli.Usagef("--chunk-size %q: %v", c.ChunkSize, err)
 	}
 	for _, m := range c.MountFrom {
 		r, err := name.NewRepository(m, nameOpts(!c.TLSVerify)...)
 		if err != nil {
-			return nil, cli.Usagef("--mount-from %q: %v", m, err)
+			return cli.Usagef("--mount-from %q: %v", m, err)
 		}
 		if r.RegistryStr() != tag.RegistryStr() {
-			return nil, cli.Usagef("--mount-from %q: not on the registry of --dest (%s): a mount stays within one registry", m, tag.RegistryStr())
+			return cli.Usagef("--mount-from %q: not on the registry of --dest (%s): a mount stays within one registry", m, tag.RegistryStr())
 		}
 		opts.mountFrom = append(opts.mountFrom, r)
 	}
 	if c.ListPresent && (c.Input != "-" || c.Cache != "") {
-		return nil, cli.Usagef("--list-present reads no image and no cache")
+		return cli.Usagef("--list-present reads no image and no cache")
 	}
 	if c.VerifyCache && c.Cache == "" {
-		return nil, cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
+		return cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
 	}
-	if c.Cache != "" {
-		if opts.cache, err = layercache.Open(c.Cache); err != nil {
-			return nil, err
-		}
-		opts.verifyCache = c.VerifyCache
+	if c.ropts, err = registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds); err != nil {
+		return &cli.UsageError{Err: err}
 	}
-	return opts, nil
+	c.opts = opts
+	return nil
 }
 
 func nameOpts(insecure bool) []name.Option {
