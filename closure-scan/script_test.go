@@ -1,20 +1,18 @@
 package main
 
 import (
-	"maps"
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/testkit"
-	"github.com/rogpeppe/go-internal/testscript"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "closure-scan", manual, func() cli.Runner { return &command{} })
-}
+var tool = testkit.Tool{Name: "closure-scan", Manual: manual, New: func() cli.Runner { return &command{} }}
 
-func TestScripts(t *testing.T) {
-	p := testkit.Params("testdata/script", nil)
-	maps.Copy(p.Cmds, graphCommands)
-	testscript.Run(t, p)
+func TestMain(m *testing.M) { tool.Main(m) }
+
+func TestScripts(t *testing.T) { testkit.Scripts{Cmds: []testkit.Cmds{graphCommands}}.Run(t) }
+
+func TestUsageErrorsReadNoInput(t *testing.T) {
+	tool.UsageErrorsReadNoInput(t, []string{"-j", "100000"}, []string{"--store-dir", "store"}, []string{"--source", "guess"})
 }

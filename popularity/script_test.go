@@ -5,11 +5,14 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/testkit"
-	"github.com/rogpeppe/go-internal/testscript"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "popularity", manual, func() cli.Runner { return &command{} })
-}
+var tool = testkit.Tool{Name: "popularity", Manual: manual, New: func() cli.Runner { return &command{} }}
 
-func TestScripts(t *testing.T) { testscript.Run(t, testkit.Params("testdata/script", nil)) }
+func TestMain(m *testing.M) { tool.Main(m) }
+
+func TestScripts(t *testing.T) { testkit.Scripts{}.Run(t) }
+
+func TestUsageErrorsReadNoInput(t *testing.T) {
+	tool.UsageErrorsReadNoInput(t, []string{"--max", "1"}, []string{"--base-layers", "-1"}, []string{"--strategy", "random"})
+}

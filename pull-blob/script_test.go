@@ -1,31 +1,24 @@
 package main
 
 import (
-	"maps"
 	"testing"
-
-	"github.com/rogpeppe/go-internal/testscript"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "pull-blob", manual, func() cli.Runner { return &command{} })
+var tool = testkit.Tool{Name: "pull-blob", Manual: manual, New: func() cli.Runner { return &command{} }}
+
+func TestMain(m *testing.M) { tool.Main(m) }
+
+// TestScripts runs the scripts with manifest-gen, which pull-image pipes
+// into, and the workflow scripts (../scripts) on PATH.
+func TestScripts(t *testing.T) {
+	testkit.Scripts{Build: []string{"manifest-gen"}, Path: []string{"../scripts"},
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.ProxyCommands(), testCommands()}}.Run(t)
 }
 
-// TestScripts runs the scripts with the workflow scripts (../scripts) and
-// manifest-gen, which pull-image pipes into, on PATH.
-func TestScripts(t *testing.T) {
-	bin := testkit.BuildTools(t, "manifest-gen")
-	scripts := testkit.Abs(t, "../scripts")
-	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
-		testkit.PrependPath(env, scripts, bin)
-		return nil
-	})
-	maps.Copy(p.Cmds, testkit.ArchiveCommands())
-	maps.Copy(p.Cmds, testkit.FrontCommands())
-	maps.Copy(p.Cmds, testkit.ProxyCommands())
-	maps.Copy(p.Cmds, testCommands())
-	testscript.Run(t, p)
+func TestUsageErrorsReadNoInput(t *testing.T) {
+	tool.UsageErrorsReadNoInput(t, []string{"--blob", "localhost:5000/app:v1"}, []string{"--retries", "-1", "localhost:5000/app:v1"},
+		[]string{"--blob", "--resolve", "localhost:5000/app:v1"}, []string{"--creds", "nocolon", "localhost:5000/app:v1"})
 }

@@ -1,37 +1,17 @@
 package scripts
 
 import (
-	"maps"
-	"os"
 	"testing"
-
-	"github.com/rogpeppe/go-internal/testscript"
 
 	"dockertools.dev/testkit"
 )
 
 var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob"}
 
-func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		defer testkit.Cleanup()
-		return m.Run()
-	}())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func TestWorkflows(t *testing.T) {
-	scripts := testkit.Abs(t, ".")
-	fixtures := testkit.Abs(t, "testdata/fixtures")
-	vectors := testkit.Abs(t, "../testdata/vectors")
-	binDir := testkit.BuildTools(t, tools...)
-	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
-		testkit.PrependPath(env, binDir, scripts)
-		env.Setenv("SCRIPTS", scripts)
-		env.Setenv("FIXTURES", fixtures)
-		env.Setenv("VECTORS", vectors)
-		return nil
-	})
-	maps.Copy(p.Cmds, testkit.ArchiveCommands())
-	maps.Copy(p.Cmds, testkit.FrontCommands())
-	testscript.Run(t, p)
+	testkit.Scripts{Build: tools, Path: []string{"."},
+		Dirs: map[string]string{"SCRIPTS": ".", "FIXTURES": "testdata/fixtures", "VECTORS": "../testdata/vectors"},
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands()}}.Run(t)
 }

@@ -1,7 +1,20 @@
 // Package testkit is what every tool's tests share: testscript parameters
 // and commands, tar fixtures built from text specs, and the real components
 // (Docker engine, registry, Nix, skopeo, umoci, fakeroot, proot) that tests
-// start themselves.
+// start themselves. It is a module of its own, dockertools.dev/testkit
+// (with storegen, the generated stores of tests and benchmarks, and
+// cmd/testsum, make test's summary), so that imgkit holds only what the
+// tools ship: imgkit's own tests import it, none of its packages does.
+//
+// # A tool's tests
+//
+// A tool's script_test.go names it once, as a Tool (its name, manual and
+// command struct): Tool.Main is its TestMain (the test binary doubles as
+// the tool for `exec NAME`), Scripts{…}.Run runs its testdata/script with
+// the tools it builds, the folders it puts on PATH and the command sets it
+// adds, and Tool.UsageErrorsReadNoInput checks that usage errors come
+// before any input is read. The workflow tests in scripts/ use Main and
+// Scripts the same way.
 //
 // # Real components
 //
@@ -51,8 +64,8 @@
 //
 // Condition: [root] (the tests run as root).
 //
-// Further command sets, added to a package's Params where it needs them
-// (each documented in its file):
+// Further command sets, added to a package's Scripts.Cmds where it needs
+// them (each documented in its file):
 //
 //	ArchiveCommands  mkimage (image archives from layer tars), tardiff
 //	                 (compare two rootfs tars, optionally as docker export

@@ -1,11 +1,7 @@
 package testkit
 
-import (
-	"testing"
+import "testing"
 
-	"github.com/rogpeppe/go-internal/testscript"
-)
+func TestMain(m *testing.M) { Main(m) }
 
-func TestMain(m *testing.M) { Main(m, nil) }
-
-func TestScripts(t *testing.T) { testscript.Run(t, Params("testdata/script", nil)) }
+func TestScripts(t *testing.T) { Scripts{}.Run(t) }
