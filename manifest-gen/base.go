@@ -116,24 +116,7 @@ func copyBaseLayers(ctx context.Context, o *cli.IO, a imageWriter, base *baseIma
 }
 
 func copyBaseLayer(ctx context.Context, a imageWriter, l *archive.Layer) error {
-	size, err := l.UncompressedSize()
-	if err != nil {
-		return err
-	}
-	r, err := l.Open()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if err := a.addLayer(size, cli.ContextReader(ctx, r)); err != nil {
-		return err
-	}
-	// Read to EOF: the digest is checked there.
-	if n, err := io.Copy(io.Discard, r); err != nil || n != 0 {
-		if err == nil {
-			err = fmt.Errorf("longer than its %d bytes: %w", size, errdefs.ErrChanged)
-		}
-		return err
-	}
-	return nil
+	return l.CopyUncompressed(func(size int64, r io.Reader) error {
+		return a.addLayer(size, cli.ContextReader(ctx, r))
+	})
 }

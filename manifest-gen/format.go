@@ -75,13 +75,6 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	return newDockerArchive(w), nil
 }
 
-// A docker-archive holds every layer's bytes.
-func (a *dockerArchive) addRef(ref *layerstream.Ref) error {
-	return errNeedsBytes("a docker-archive", len(a.layers))
-}
-
-func (a *dockerArchive) diffIDs() ([]string, error) { return nil, nil }
-
 func errNeedsBytes(format string, i int) error {
 	return fmt.Errorf("layer %d is a reference (no bytes, layer-pack --reuse): %s needs the bytes; write --format stream for push-blob, or pack without --reuse: %w", i, format, errdefs.ErrInvalidInput)
 }
