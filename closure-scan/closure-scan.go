@@ -9,7 +9,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 type command struct {
@@ -52,7 +52,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	if err := format.WriteGraph(o.Stdout, g); err != nil {
+	if err := graphplan.WriteGraph(o.Stdout, g); err != nil {
 		return fmt.Errorf("writing the graph: %w", err)
 	}
 	return nil
@@ -121,7 +121,7 @@ func (c *command) extras(st *store) ([]string, error) {
 }
 
 // closure computes the graph from the source the flags ask for.
-func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	nx := nixStore{st: st}
 	switch c.Source {
 	case "scan":
@@ -147,7 +147,7 @@ func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extr
 }
 
 // scan computes the closure by reading files.
-func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	if len(names) == 0 && len(extras) == 0 {
 		return nil, nil
 	}
@@ -178,13 +178,13 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 // viaNix asks Nix for the closure of the roots and of the store paths the
 // extra roots mention (found by scanning the extra roots only). When auto
 // is set and Nix does not know every one of them, it returns ok=false.
-func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g format.Graph, ok bool, err error) {
+func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g graphplan.Graph, ok bool, err error) {
 	st := nx.st
 	var roots []string
 	for _, name := range names {
 		roots = append(roots, st.path(name))
 	}
-	var extraNodes format.Graph
+	var extraNodes graphplan.Graph
 	if len(extras) > 0 {
 		cands, err := st.list()
 		if err != nil {

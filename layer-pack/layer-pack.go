@@ -17,7 +17,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/storefs"
 )
@@ -105,7 +105,7 @@ func (c *command) Validate() error {
 // write, after every check that can be made before the first byte.
 func (c *command) layers(o *cli.IO) ([]layer, error) {
 	conf := &streamConf{}
-	var plan format.Plan
+	var plan graphplan.Plan
 	if c.Conf != "" {
 		f, err := o.Open(c.Conf)
 		if err != nil {
@@ -119,7 +119,7 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 		plan = conf.StoreLayers
 	} else {
 		var err error
-		if plan, err = format.ReadPlan(o.Stdin); err != nil {
+		if plan, err = graphplan.ReadPlan(o.Stdin); err != nil {
 			return nil, err
 		}
 	}
@@ -188,7 +188,7 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 // directory (storeDir/<hash>-<name>, nothing deeper: a path inside a store
 // path could lead through a symlink to anywhere) and exists, before
 // anything is written.
-func checkPlan(so *storeOptions, plan format.Plan) error {
+func checkPlan(so *storeOptions, plan graphplan.Plan) error {
 	for i, paths := range plan {
 		for _, p := range paths {
 			name, err := storefs.PathName(so.storeDir, p)

@@ -9,7 +9,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 type command struct {
@@ -36,7 +36,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var plan format.Plan
+	var plan graphplan.Plan
 	switch c.Strategy {
 	case "size":
 		for _, layer := range autoLayer(g, available) {
@@ -52,7 +52,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		}
 		order := pathsOf(g, r.order, excluded)
 		if c.List {
-			plan = format.Plan{order}
+			plan = graphplan.Plan{order}
 		} else {
 			plan = splitClassic(order, available)
 		}
@@ -89,7 +89,7 @@ func (c *command) read(o *cli.IO) (*graph, error) {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
 	defer in.Close()
-	fg, err := format.ReadGraph(in, c.Key)
+	fg, err := graphplan.ReadGraph(in, c.Key)
 	if err != nil {
 		if c.Graph != "-" {
 			return nil, fmt.Errorf("%s: %w", c.Graph, err)
@@ -130,9 +130,9 @@ func pathsOf(g *graph, nodes []int32, excluded []bool) []string {
 }
 
 // write prints the plan, or with --list its paths one per line.
-func (c *command) write(w io.Writer, plan format.Plan) error {
+func (c *command) write(w io.Writer, plan graphplan.Plan) error {
 	if !c.List {
-		return format.WritePlan(w, plan)
+		return graphplan.WritePlan(w, plan)
 	}
 	bw := bufio.NewWriter(w)
 	for _, layer := range plan {

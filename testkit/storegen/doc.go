@@ -39,7 +39,7 @@
 // # Graph only
 //
 // RandomGraph draws a closure graph without writing any file: N paths with
-// about K references each, in canonical form (imgkit/format), for
+// about K references each, in canonical form (imgkit/graphplan), for
 // benchmarks of the graph tools. References follow preferential attachment
 // as in the store, or with GraphSpec.Uniform are drawn uniformly among the
 // earlier paths, K each: the hard case of the popularity order.

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // GraphSpec describes a closure graph drawn without a store.
@@ -31,7 +31,7 @@ type GraphSpec struct {
 // log-normal around 200 KB. The graph is a closed DAG in canonical form;
 // every path of it is one level of its own, so chains run deep, which
 // makes popularity counts grow fast.
-func RandomGraph(spec GraphSpec) (format.Graph, error) {
+func RandomGraph(spec GraphSpec) (graphplan.Graph, error) {
 	if spec.StoreDir == "" {
 		spec.StoreDir = "/nix/store"
 	}
@@ -51,7 +51,7 @@ func RandomGraph(spec GraphSpec) (format.Graph, error) {
 		seen[names[i]] = true
 	}
 	a := &attacher{rng: rng}
-	g := make(format.Graph, spec.Paths)
+	g := make(graphplan.Graph, spec.Paths)
 	for i := range g {
 		var drawn []int
 		if spec.Uniform {
@@ -68,7 +68,7 @@ func RandomGraph(spec GraphSpec) (format.Graph, error) {
 			refs = append(refs, names[i])
 		}
 		a.add(i)
-		g[i] = format.PathInfo{Path: names[i], NarSize: uint64(200e3 * math.Exp(1.5*rng.NormFloat64())), References: refs}
+		g[i] = graphplan.PathInfo{Path: names[i], NarSize: uint64(200e3 * math.Exp(1.5*rng.NormFloat64())), References: refs}
 	}
 	return g.Canonical(), nil
 }

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // Manifest describes a generated store: what Generate wrote and the
@@ -66,10 +66,10 @@ type Totals struct {
 
 // Graph returns the manifest's reference graph as a canonical closure
 // graph: what closure-scan must print for the top path.
-func (m *Manifest) Graph() format.Graph {
-	g := make(format.Graph, len(m.Paths))
+func (m *Manifest) Graph() graphplan.Graph {
+	g := make(graphplan.Graph, len(m.Paths))
 	for i, p := range m.Paths {
-		g[i] = format.PathInfo{Path: p.Path, NarSize: p.NarSize, References: p.References}
+		g[i] = graphplan.PathInfo{Path: p.Path, NarSize: p.NarSize, References: p.References}
 	}
 	return g.Canonical()
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/testkit/storegen"
 )
 
@@ -159,7 +159,7 @@ func TestEnsureReuses(t *testing.T) {
 
 // drawGraph draws spec's graph twice and returns it and its canonical
 // document, failing unless both draws give the same document.
-func drawGraph(t *testing.T, spec storegen.GraphSpec) (format.Graph, *bytes.Buffer) {
+func drawGraph(t *testing.T, spec storegen.GraphSpec) (graphplan.Graph, *bytes.Buffer) {
 	t.Helper()
 	g, err := storegen.RandomGraph(spec)
 	if err != nil {
@@ -167,8 +167,8 @@ func drawGraph(t *testing.T, spec storegen.GraphSpec) (format.Graph, *bytes.Buff
 	}
 	again, _ := storegen.RandomGraph(spec)
 	var a, b bytes.Buffer
-	format.WriteGraph(&a, g)
-	format.WriteGraph(&b, again)
+	graphplan.WriteGraph(&a, g)
+	graphplan.WriteGraph(&b, again)
 	if a.String() != b.String() {
 		t.Fatal("one spec gave two graphs")
 	}
@@ -179,12 +179,12 @@ func TestRandomGraph(t *testing.T) {
 	spec := storegen.GraphSpec{Seed: 1, Paths: 20000, Refs: 8, SelfRefs: 0.1}
 	g, a := drawGraph(t, spec)
 	// Canonical and closed: reading it back gives the same bytes.
-	read, err := format.ReadGraph(bytes.NewReader(a.Bytes()), "")
+	read, err := graphplan.ReadGraph(bytes.NewReader(a.Bytes()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c bytes.Buffer
-	format.WriteGraph(&c, read)
+	graphplan.WriteGraph(&c, read)
 	if c.String() != a.String() {
 		t.Fatal("the graph is not canonical")
 	}
@@ -217,7 +217,7 @@ func TestRandomGraph(t *testing.T) {
 func TestRandomGraphUniform(t *testing.T) {
 	spec := storegen.GraphSpec{Seed: 3, Paths: 3000, Refs: 8, SelfRefs: 0.1, Uniform: true}
 	g, a := drawGraph(t, spec)
-	if _, err := format.ReadGraph(bytes.NewReader(a.Bytes()), ""); err != nil {
+	if _, err := graphplan.ReadGraph(bytes.NewReader(a.Bytes()), ""); err != nil {
 		t.Fatal(err)
 	}
 	counts := make([]int, 0, len(g))
@@ -246,7 +246,7 @@ func TestRandomGraphUniform(t *testing.T) {
 }
 
 // cycle returns a path on a cycle (self-references aside), or "".
-func cycle(g format.Graph) string {
+func cycle(g graphplan.Graph) string {
 	state := make([]byte, len(g)) // 0 new, 1 on the stack, 2 done
 	var visit func(int) string
 	visit = func(i int) string {

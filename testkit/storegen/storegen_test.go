@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"testing"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/testkit"
 	"dockertools.dev/testkit/storegen"
 )
@@ -148,7 +148,7 @@ func TestReferencesWhereManifestSays(t *testing.T) {
 			}
 		}
 	}
-	if got, want := scanGraph(t, m), m.Graph(); !slices.EqualFunc(got, want, func(a, b format.PathInfo) bool {
+	if got, want := scanGraph(t, m), m.Graph(); !slices.EqualFunc(got, want, func(a, b graphplan.PathInfo) bool {
 		return a.Path == b.Path && slices.Equal(a.References, b.References)
 	}) {
 		t.Fatalf("scanned references differ from the manifest:\n got %v\nwant %v", got, want)
@@ -159,13 +159,13 @@ var hashPart = regexp.MustCompile(`[0-9a-df-np-sv-z]{32}`)
 
 // scanGraph finds the references of every path by searching its bytes and
 // link targets for the hash parts of the store's paths.
-func scanGraph(t *testing.T, m *storegen.Manifest) format.Graph {
+func scanGraph(t *testing.T, m *storegen.Manifest) graphplan.Graph {
 	t.Helper()
 	byHash := map[string]string{}
 	for _, p := range m.Paths {
 		byHash[strings.TrimPrefix(p.Path, m.StoreDir+"/")[:32]] = p.Path
 	}
-	var g format.Graph
+	var g graphplan.Graph
 	for _, p := range m.Paths {
 		refs := map[string]bool{}
 		find := func(b []byte) {
@@ -198,7 +198,7 @@ func scanGraph(t *testing.T, m *storegen.Manifest) format.Graph {
 		for r := range refs {
 			list = append(list, r)
 		}
-		g = append(g, format.PathInfo{Path: p.Path, References: list})
+		g = append(g, graphplan.PathInfo{Path: p.Path, References: list})
 	}
 	return g.Canonical()
 }
@@ -277,7 +277,7 @@ func TestTotals(t *testing.T) {
 	}
 }
 
-func closure(g format.Graph, top string) map[string]bool {
+func closure(g graphplan.Graph, top string) map[string]bool {
 	seen := map[string]bool{}
 	var visit func(string)
 	visit = func(p string) {
