@@ -10,7 +10,7 @@ import (
 	"dockertools.dev/imgkit/layerstream"
 )
 
-// storeLayerRules names the byte rules of store layers (sources.go and
+// storeLayerRules names the byte rules of store layers (treelayers.go and
 // imgkit/tarw's Python headers) in layer-cache keys. Bump it whenever
 // layer-pack would write different bytes for the same store paths and
 // parameters: cached diff_ids must never outlive the bytes they describe.
