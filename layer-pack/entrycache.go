@@ -44,6 +44,12 @@ type cacheDir struct {
 // recorded). Owner names and mtime are the same for every entry of a
 // layer; an entry that differs, or a number that does not fit, makes the
 // cache give up, and the layer is walked again.
+//
+// It exists for speed alone, and stays while the gain does. Measured with
+// BenchmarkEntryCache (100 store paths, 25,000 files, 25 MiB, packed from
+// the page cache to io.Discard; the shared 2-core machine, best of 7):
+// 0.76 s with the cache, 1.08 s walking each tree again (1.4 times as
+// long; 1.5 to 2.1 times in runs side by side under load).
 type entryCache struct {
 	budget       int
 	arena        []byte

@@ -18,6 +18,12 @@ import (
 // Every reference repeats a path (8 times over, in a typical graph), so
 // strings are interned: each distinct one is allocated and hashed into the
 // table once, and the table checks that the graph is closed on the way.
+//
+// It exists for speed alone, and stays while the gain does. Measured with
+// BenchmarkReadGraph (100,000 paths of 8 references, a 52 MB graph; the
+// shared 2-core machine, best of 5): ReadGraph takes 0.29 s with it and
+// 0.75 s with encoding/json doing the same steps, 2.6 times as long, with
+// 0.1 million allocations instead of 1.5 million.
 func decodeArrayFast(data []byte) (g Graph, ok bool) {
 	d := &decoder{data: data, ids: map[string]int32{}, g: Graph{}}
 	d.space()
