@@ -81,6 +81,8 @@ func (c *command) Validate() error {
 		return cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
 	case c.PrintBase && c.FromImage == "":
 		return cli.Usagef("--print-base-layers needs --from-image FILE")
+	case c.FromImage == "" && c.Conf == "" && c.needsBase():
+		return errNeedsBase
 	}
 	if c.Name != "" {
 		if _, err := checkName(c.Name); err != nil {
@@ -94,7 +96,7 @@ func (c *command) Validate() error {
 	}
 	if c.Created != "" {
 		if _, err := parseCreated(c.Created, time.Now); err != nil {
-			return &cli.UsageError{Err: err}
+			return cli.Usagef("--created: %v", err)
 		}
 	}
 	return nil
@@ -166,11 +168,19 @@ func (c *command) plan() (*plan, error) {
 	switch {
 	case p.fromImage == "-":
 		return nil, cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
-	case p.fromImage == "" && (c.InheritConfig || c.KeepBaseHistory || c.FromImageName != "" || c.FromImageTag != ""):
-		return nil, cli.Usagef("--inherit-config, --keep-base-history, --from-image-name and --from-image-tag need --from-image")
+	case p.fromImage == "" && c.needsBase():
+		return nil, errNeedsBase
 	}
 	return p, nil
 }
+
+// needsBase reports whether a flag given makes sense only with a base
+// image: from --from-image, else from --conf's from_image.
+func (c *command) needsBase() bool {
+	return c.InheritConfig || c.KeepBaseHistory || c.FromImageName != "" || c.FromImageTag != ""
+}
+
+var errNeedsBase = cli.Usagef("--inherit-config, --keep-base-history, --from-image-name and --from-image-tag need --from-image")
 
 func firstOf(s ...string) string {
 	for _, v := range s {
