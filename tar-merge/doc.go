@@ -6,7 +6,9 @@
 //	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
 //	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
 //
-// Every mode also takes --max-expanded-bytes SIZE (see "Bombs" below).
+// The modes --flatten, --merge (the default), --unpack and --store-paths
+// (see "Unpack and store paths") exclude each other; every mode takes
+// --max-expanded-bytes SIZE (see "Bombs" below).
 //
 // An IMAGE is a docker-archive (docker save, nixpkgs, manifest-gen) or an
 // OCI image layout in a tar, uncompressed or compressed with gzip, xz, zstd
