@@ -7,12 +7,10 @@ import (
 	"dockertools.dev/testkit"
 )
 
-var tool = testkit.Tool{Name: "closure-scan", Manual: manual, New: func() cli.Runner { return &command{} }}
+var tool = testkit.Tool{Name: "closure-scan", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts:     testkit.Scripts{Cmds: []testkit.Cmds{graphCommands}},
+	UsageErrors: [][]string{{"-j", "100000"}, {"--store-dir", "store"}, {"--source", "guess"}}}
 
-func TestMain(m *testing.M) { tool.Main(m) }
-
-func TestScripts(t *testing.T) { testkit.Scripts{Cmds: []testkit.Cmds{graphCommands}}.Run(t) }
-
-func TestUsageErrorsReadNoInput(t *testing.T) {
-	tool.UsageErrorsReadNoInput(t, []string{"-j", "100000"}, []string{"--store-dir", "store"}, []string{"--source", "guess"})
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

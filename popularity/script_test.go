@@ -7,12 +7,9 @@ import (
 	"dockertools.dev/testkit"
 )
 
-var tool = testkit.Tool{Name: "popularity", Manual: manual, New: func() cli.Runner { return &command{} }}
+var tool = testkit.Tool{Name: "popularity", Manual: manual, New: func() cli.Runner { return &command{} },
+	UsageErrors: [][]string{{"--max", "1"}, {"--base-layers", "-1"}, {"--strategy", "random"}}}
 
-func TestMain(m *testing.M) { tool.Main(m) }
-
-func TestScripts(t *testing.T) { testkit.Scripts{}.Run(t) }
-
-func TestUsageErrorsReadNoInput(t *testing.T) {
-	tool.UsageErrorsReadNoInput(t, []string{"--max", "1"}, []string{"--base-layers", "-1"}, []string{"--strategy", "random"})
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

@@ -7,18 +7,14 @@ import (
 	"dockertools.dev/testkit"
 )
 
-var tool = testkit.Tool{Name: "pull-blob", Manual: manual, New: func() cli.Runner { return &command{} }}
+// The scripts run with manifest-gen, which pull-image pipes into, and the
+// workflow scripts (../scripts) on PATH.
+var tool = testkit.Tool{Name: "pull-blob", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts: testkit.Scripts{Build: []string{"manifest-gen"}, Path: []string{"../scripts"},
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.ProxyCommands(), testCommands()}},
+	UsageErrors: [][]string{{"--blob", "localhost:5000/app:v1"}, {"--retries", "-1", "localhost:5000/app:v1"},
+		{"--blob", "--resolve", "localhost:5000/app:v1"}, {"--creds", "nocolon", "localhost:5000/app:v1"}}}
 
-func TestMain(m *testing.M) { tool.Main(m) }
-
-// TestScripts runs the scripts with manifest-gen, which pull-image pipes
-// into, and the workflow scripts (../scripts) on PATH.
-func TestScripts(t *testing.T) {
-	testkit.Scripts{Build: []string{"manifest-gen"}, Path: []string{"../scripts"},
-		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.ProxyCommands(), testCommands()}}.Run(t)
-}
-
-func TestUsageErrorsReadNoInput(t *testing.T) {
-	tool.UsageErrorsReadNoInput(t, []string{"--blob", "localhost:5000/app:v1"}, []string{"--retries", "-1", "localhost:5000/app:v1"},
-		[]string{"--blob", "--resolve", "localhost:5000/app:v1"}, []string{"--creds", "nocolon", "localhost:5000/app:v1"})
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

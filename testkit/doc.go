@@ -8,13 +8,14 @@
 //
 // # A tool's tests
 //
-// A tool's script_test.go names it once, as a Tool (its name, manual and
-// command struct): Tool.Main is its TestMain (the test binary doubles as
-// the tool for `exec NAME`), Scripts{…}.Run runs its testdata/script with
-// the tools it builds, the folders it puts on PATH and the command sets it
-// adds, and Tool.UsageErrorsReadNoInput checks that usage errors come
-// before any input is read. The workflow tests in scripts/ use Main and
-// Scripts the same way.
+// A tool's script_test.go declares it once, as a Tool: its name, manual
+// and command struct, the Scripts its testdata/script needs (the tools it
+// builds, the folders it puts on PATH, the variables naming folders, the
+// command sets it adds) and command lines that are usage errors. Tool.Main
+// is its TestMain (the test binary doubles as the tool for `exec NAME`),
+// Scripts.Run its TestScripts, and Tool.UsageErrorsReadNoInput checks that
+// its usage errors come before any input is read. The workflow tests in
+// scripts/ use Main and Scripts the same way.
 //
 // # Real components
 //

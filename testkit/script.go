@@ -26,10 +26,15 @@ func Main(m *testing.M) {
 	testscript.Main(cleanupM{m}, nil)
 }
 
-// Tool is a tool as its package's tests run it.
+// Tool is a tool as its package's tests run it: its script_test.go
+// declares one, and its TestMain, TestScripts and
+// TestUsageErrorsReadNoInput call Main, Scripts.Run and
+// UsageErrorsReadNoInput.
 type Tool struct {
 	Name, Manual string
 	New          func() cli.Runner // a command struct, as main gives cli.Main
+	Scripts      Scripts           // what its testdata/script needs
+	UsageErrors  [][]string        // command lines that are usage errors
 }
 
 // Main is TestMain for the tool's package: the test binary doubles as the
@@ -41,15 +46,18 @@ func (tool Tool) Main(m *testing.M) {
 	})
 }
 
-// UsageErrorsReadNoInput runs the tool in-process with each command line
-// and a stdin that never ends (a pipe nobody writes): each must be a usage
-// error, found before any input is read. A case passes by returning at
-// all (a tool that read stdin would wait until the test binary times out;
-// nothing is timed), with status 2, no stdout and one line on stderr,
-// "NAME: " and the message.
-func (tool Tool) UsageErrorsReadNoInput(t *testing.T, cmdlines ...[]string) {
+// UsageErrorsReadNoInput runs the tool in-process with each of
+// UsageErrors and a stdin that never ends (a pipe nobody writes): each
+// must be a usage error, found before any input is read. A case passes by
+// returning at all (a tool that read stdin would wait until the test
+// binary times out; nothing is timed), with status 2, no stdout and one
+// line on stderr, "NAME: " and the message.
+func (tool Tool) UsageErrorsReadNoInput(t *testing.T) {
 	t.Helper()
-	for _, args := range cmdlines {
+	if len(tool.UsageErrors) == 0 {
+		t.Fatal("no usage error to try")
+	}
+	for _, args := range tool.UsageErrors {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r, w := io.Pipe()
 			defer w.Close()
