@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"dockertools.dev/imgkit/archive"
@@ -93,9 +94,9 @@ func (m *merger) tag(e *mergeEntry, ref string) {
 // addRepositories keeps the legacy `repositories` entries of an archive
 // that RepoTags lack: each names its image by the top layer's directory.
 func (m *merger) addRepositories(a *archive.Archive) {
-	repos := sortedKeys(a.Repositories)
+	repos := slices.Sorted(maps.Keys(a.Repositories))
 	for _, repo := range repos {
-		for _, tag := range sortedKeys(a.Repositories[repo]) {
+		for _, tag := range slices.Sorted(maps.Keys(a.Repositories[repo])) {
 			ref := repo + ":" + tag
 			if m.owner[archive.Normalize(ref)] != nil {
 				continue
@@ -118,15 +119,6 @@ func imageWithTop(a *archive.Archive, id string) *archive.Image {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // configName is the member name of a config in a docker-archive, as the

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"slices"
 	"time"
@@ -133,9 +134,9 @@ func (w *Writer) Close() error {
 	}
 	if len(w.repos) > 0 {
 		var repos []pyjson.Member
-		for _, name := range sortedKeys(w.repos) {
+		for _, name := range slices.Sorted(maps.Keys(w.repos)) {
 			var tags []pyjson.Member
-			for _, tag := range sortedKeys(w.repos[name]) {
+			for _, tag := range slices.Sorted(maps.Keys(w.repos[name])) {
 				tags = append(tags, pyjson.Member{Key: tag, Value: pyjson.String(w.repos[name][tag])})
 			}
 			repos = append(repos, pyjson.Member{Key: name, Value: pyjson.NewObject(tags...)})
@@ -149,13 +150,4 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
