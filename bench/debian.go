@@ -15,8 +15,8 @@ import (
 	"slices"
 	"strings"
 
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // A store made of a real distribution's packages (-store debian): the
@@ -327,7 +327,7 @@ func (b *bench) describeDebian(ctx context.Context, m *storegen.Manifest) error 
 	if _, err := b.run(ctx, []stage{command("closure-scan", cs, "--source", "scan", "--root", m.Root, m.Top)}, nil, &out); err != nil {
 		return err
 	}
-	g, err := format.ReadGraph(&out, "")
+	g, err := graphplan.ReadGraph(&out, "")
 	if err != nil {
 		return err
 	}

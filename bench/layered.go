@@ -12,8 +12,8 @@ import (
 	"strings"
 	"syscall"
 
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // The issue 12 figures: the layered build past the single-stream limit
@@ -123,7 +123,7 @@ func cpuNote(r *result, ours, limit series) {
 // a small customisation layer, and returns it with the physical store
 // directory its paths are in.
 func (b *bench) writeConf(in *pipelineInput) (conf, storeDir string, err error) {
-	plan, err := format.ReadPlan(bytes.NewReader(in.plan))
+	plan, err := graphplan.ReadPlan(bytes.NewReader(in.plan))
 	if err != nil {
 		return "", "", err
 	}

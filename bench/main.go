@@ -24,7 +24,7 @@ import (
 	"strings"
 	"syscall"
 
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/testkit/storegen"
 )
 
 // config is what the flags set.
@@ -162,7 +162,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.bin, "bin", "bin", "the directory holding the built tools")
 	fs.StringVar(&cfg.scripts, "scripts", "scripts", "the directory holding the workflow scripts")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "the seed of every generated input")
-	fs.StringVar(&cfg.storeKind, "store", "generated", "the store of the pipeline figures: generated (imgkit/storegen) or debian (real packages, downloaded once with apt-get)")
+	fs.StringVar(&cfg.storeKind, "store", "generated", "the store of the pipeline figures: generated (testkit/storegen) or debian (real packages, downloaded once with apt-get)")
 	roots := fs.String("debian-roots", "libreoffice-writer,gimp,inkscape", "with -store debian: the packages whose closure makes the store")
 	var over struct {
 		scanBytes, pipeBytes, imageBytes, pushBytes               byteSize

@@ -9,7 +9,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 type command struct {
@@ -18,7 +18,10 @@ type command struct {
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
-	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
+	Graph     string   `placeholder:"FILE" help:"Take the store paths' references from FILE, a closure graph as Nix writes it (exportReferencesGraph, nix path-info --json --recursive), instead of reading the store; extra roots are scanned for the hashes of its paths only."`
+	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
+	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers or the --graph has it, else computed by reading every file once more."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
@@ -52,17 +55,48 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	if err := format.WriteGraph(o.Stdout, g); err != nil {
+	if c.NarHash {
+		if err := c.narHashes(ctx, o, st, g); err != nil {
+			return err
+		}
+	} else {
+		for i := range g {
+			g[i].NarHash = "" // Nix's, unasked for
+		}
+	}
+	if err := graphplan.WriteGraph(o.Stdout, g); err != nil {
 		return fmt.Errorf("writing the graph: %w", err)
 	}
 	return nil
 }
 
-// store checks the flags that place the store.
-func (c *command) store(o *cli.IO) (*store, error) {
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
 	if err := cli.CheckJobs(c.Jobs, 0); err != nil {
-		return nil, err
+		return err
 	}
+	if c.Graph != "" && c.Source != "auto" {
+		return cli.Usagef("--graph takes the closure from its file: it cannot be read with --source %s", c.Source)
+	}
+	if c.Key != "" && c.Graph == "" {
+		return cli.Usagef("--key needs --graph")
+	}
+	if c.StoreDir != "" {
+		return checkStoreDir(c.StoreDir)
+	}
+	return nil
+}
+
+func checkStoreDir(dir string) error {
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return cli.Usagef("store directory %q: want an absolute path below /", dir)
+	}
+	return nil
+}
+
+// store places the store: --store-dir, else $NIX_STORE_DIR (checked here,
+// still before any input is read), else /nix/store.
+func (c *command) store(o *cli.IO) (*store, error) {
 	dir := c.StoreDir
 	if dir == "" {
 		dir = o.Env("NIX_STORE_DIR")
@@ -70,8 +104,8 @@ func (c *command) store(o *cli.IO) (*store, error) {
 	if dir == "" {
 		dir = "/nix/store"
 	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
+	if err := checkStoreDir(dir); err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(c.Root)
 	if err != nil {
@@ -105,8 +139,11 @@ func (c *command) extras(st *store) ([]string, error) {
 }
 
 // closure computes the graph from the source the flags ask for.
-func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	nx := nixStore{st: st}
+	if c.Graph != "" {
+		return c.viaGraph(ctx, o, st, names, extras)
+	}
 	switch c.Source {
 	case "scan":
 		o.Debugf("using the scanner: --source scan")
@@ -131,7 +168,7 @@ func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extr
 }
 
 // scan computes the closure by reading files.
-func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	if len(names) == 0 && len(extras) == 0 {
 		return nil, nil
 	}
@@ -162,13 +199,13 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 // viaNix asks Nix for the closure of the roots and of the store paths the
 // extra roots mention (found by scanning the extra roots only). When auto
 // is set and Nix does not know every one of them, it returns ok=false.
-func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g format.Graph, ok bool, err error) {
+func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g graphplan.Graph, ok bool, err error) {
 	st := nx.st
 	var roots []string
 	for _, name := range names {
 		roots = append(roots, st.path(name))
 	}
-	var extraNodes format.Graph
+	var extraNodes graphplan.Graph
 	if len(extras) > 0 {
 		cands, err := st.list()
 		if err != nil {

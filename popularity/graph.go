@@ -6,12 +6,12 @@ import (
 	"unsafe"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // graph is a closure graph as integer adjacency lists, the shape both
 // strategies work on. Node i is the i-th node of the canonical
-// format.Graph, so node order is path order. Self-references are dropped:
+// graphplan.Graph, so node order is path order. Self-references are dropped:
 // they never make a cycle and neither strategy gives them a meaning.
 type graph struct {
 	paths []string
@@ -29,8 +29,8 @@ type csr struct {
 
 func (c csr) of(i int32) []int32 { return c.list[c.start[i]:c.start[i+1]] }
 
-// newGraph indexes a canonical, closed graph (as format.ReadGraph returns).
-func newGraph(fg format.Graph) (*graph, error) {
+// newGraph indexes a canonical, closed graph (as graphplan.ReadGraph returns).
+func newGraph(fg graphplan.Graph) (*graph, error) {
 	n := len(fg)
 	edges := 0
 	for _, p := range fg {
@@ -61,21 +61,21 @@ func newGraph(fg format.Graph) (*graph, error) {
 	return g, nil
 }
 
-// pathIndex finds the node of a reference. format.ReadGraph's fast decoder
+// pathIndex finds the node of a reference. graphplan.ReadGraph's fast decoder
 // gives every reference the very string of the path it names (interned),
 // so most lookups are by the string's address, which hashes and compares
 // in a fraction of the time of its text: on 1,000,000 paths with 8,000,000
 // references the map by text took 2.0 of popularity's 17 CPU seconds.
 // Strings from the other decoders fall back to a map by text, made when
 // first needed. (A binary search in the sorted paths, as
-// format.Graph.Index does, costs several times more than either.)
+// graphplan.Graph.Index does, costs several times more than either.)
 type pathIndex struct {
-	fg     format.Graph
+	fg     graphplan.Graph
 	byAddr map[uintptr]int32 // no pointers for the collector to scan
 	byText map[string]int32
 }
 
-func newPathIndex(fg format.Graph) *pathIndex {
+func newPathIndex(fg graphplan.Graph) *pathIndex {
 	x := &pathIndex{fg: fg, byAddr: make(map[uintptr]int32, len(fg))}
 	for i, p := range fg {
 		x.byAddr[addr(p.Path)] = int32(i)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // TestNewGraphReferencesByText: references that are copies of the paths'
@@ -15,16 +15,16 @@ import (
 // reference whose address and length match no path still reads by text.
 func TestNewGraphReferencesByText(t *testing.T) {
 	g := randomDAG(t, rand.New(rand.NewPCG(11, 11)), 60, 0.1)
-	shared := make(format.Graph, g.len())
-	copied := make(format.Graph, g.len())
+	shared := make(graphplan.Graph, g.len())
+	copied := make(graphplan.Graph, g.len())
 	for i := range shared {
 		var refs, copies []string
 		for _, j := range g.refs.of(int32(i)) {
 			refs = append(refs, g.paths[j])
 			copies = append(copies, strings.Clone(g.paths[j]))
 		}
-		shared[i] = format.PathInfo{Path: g.paths[i], NarSize: g.sizes[i], References: refs}
-		copied[i] = format.PathInfo{Path: g.paths[i], NarSize: g.sizes[i], References: copies}
+		shared[i] = graphplan.PathInfo{Path: g.paths[i], NarSize: g.sizes[i], References: refs}
+		copied[i] = graphplan.PathInfo{Path: g.paths[i], NarSize: g.sizes[i], References: copies}
 	}
 	a, err := newGraph(shared)
 	if err != nil {

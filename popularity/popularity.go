@@ -10,37 +10,35 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/oci"
 )
 
 type command struct {
 	cli.Common
 	Max        int      `default:"100" placeholder:"N" help:"Total number of layers of the image, base layers, store layers and the customisation layer (default 100)."`
 	BaseLayers int      `name:"base-layers" default:"0" placeholder:"K" help:"Number of base-image layers that count against --max (default 0)."`
-	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable): the non-store roots closure-scan adds with --extra-root."`
+	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable; with --pipeline it is removed first, as nixpkgs' exclude_paths): the non-store roots closure-scan adds with --extra-root."`
 	Strategy   string   `enum:"popularity,size" default:"popularity" help:"How to split: popularity (nixpkgs' classic referencesByPopularity) or size (nixpkgs' newest default, auto-layer)."`
 	List       bool     `help:"Print the paths one per line in the strategy's order instead of a layer plan."`
 	Key        string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
+	Pipeline   string   `placeholder:"FILE|JSON" help:"Split by nixpkgs' layering pipeline (layeringPipeline), given as JSON (a value starting with [) or in a file; --max is then ignored."`
 	Graph      string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	available, err := c.available()
-	if err != nil {
-		return err
+	if c.Pipeline != "" {
+		return c.runPipeline(ctx, o)
 	}
-	g, err := c.read(o)
-	if err != nil {
-		return err
-	}
-	excluded, err := c.excluded(g)
+	available := c.Max - 1 - c.BaseLayers
+	g, excluded, err := c.input(o)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var plan format.Plan
+	var plan graphplan.Plan
 	switch c.Strategy {
 	case "size":
 		for _, layer := range autoLayer(g, available) {
@@ -56,7 +54,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		}
 		order := pathsOf(g, r.order, excluded)
 		if c.List {
-			plan = format.Plan{order}
+			plan = graphplan.Plan{order}
 		} else {
 			plan = splitClassic(order, available)
 		}
@@ -73,17 +71,44 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return nil
 }
 
-// available is the number of store layers: --max less the customisation
-// layer and the base layers (reference §3.2 step 4).
-func (c *command) available() (int, error) {
+// Validate checks the flags on their own, before any input is read: the
+// store layers available, --max less the customisation layer and the base
+// layers (reference §3.2 step 4), are at least one. --pipeline makes the
+// layers itself (--max is ignored, as nixpkgs ignores maxLayers): no
+// --strategy size with it, and the base layers must leave a store layer
+// and the customisation layer room under the runtime limit.
+func (c *command) Validate() error {
 	if c.BaseLayers < 0 {
-		return 0, cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+	}
+	if c.Pipeline != "" {
+		if c.Strategy == "size" {
+			return cli.Usagef("--pipeline and --strategy size exclude each other: the pipeline makes the layers")
+		}
+		if c.BaseLayers > oci.RuntimeLayerLimit-2 {
+			return cli.Usagef("--base-layers %d leaves no layer for store paths under the %d layers runtimes accept (with the customisation layer)",
+				c.BaseLayers, oci.RuntimeLayerLimit)
+		}
+		return nil
 	}
 	if c.Max < 2 || c.BaseLayers > c.Max-2 {
-		return 0, cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
+		return cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
 			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
 	}
-	return c.Max - 1 - c.BaseLayers, nil
+	return nil
+}
+
+// input reads the graph and marks the --exclude nodes in it.
+func (c *command) input(o *cli.IO) (*graph, []bool, error) {
+	g, err := c.read(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	excluded, err := c.excluded(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, excluded, nil
 }
 
 func (c *command) read(o *cli.IO) (*graph, error) {
@@ -92,7 +117,7 @@ func (c *command) read(o *cli.IO) (*graph, error) {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
 	defer in.Close()
-	fg, err := format.ReadGraph(in, c.Key)
+	fg, err := graphplan.ReadGraph(in, c.Key)
 	if err != nil {
 		if c.Graph != "-" {
 			return nil, fmt.Errorf("%s: %w", c.Graph, err)
@@ -139,9 +164,9 @@ func pathsOf(g *graph, nodes []int32, excluded []bool) []string {
 }
 
 // write prints the plan, or with --list its paths one per line.
-func (c *command) write(w io.Writer, plan format.Plan) error {
+func (c *command) write(w io.Writer, plan graphplan.Plan) error {
 	if !c.List {
-		return format.WritePlan(w, plan)
+		return graphplan.WritePlan(w, plan)
 	}
 	bw := bufio.NewWriter(w)
 	for _, layer := range plan {

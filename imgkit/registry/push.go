@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // Pusher writes blobs and manifests to one repository. Like Client's
@@ -34,6 +36,9 @@ import (
 //     then PUT ?digest=DIGEST, which the registry refuses unless the bytes
 //     hash to it.
 //   - PutManifest: PUT /v2/REPO/manifests/TAG.
+//   - PutReferrer: PUT /v2/REPO/manifests/DIGEST of an artifact, then
+//     (referrers.go) GET /v2/REPO/referrers/SUBJECT or the referrers tag
+//     schema's GET and PUT of /v2/REPO/manifests/sha256-HEX.
 //
 // # Retries and resuming
 //
@@ -256,9 +261,8 @@ func resumable(err error) bool {
 // patch sends n bytes of src from off; it returns the next location.
 func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n int64) (string, error) {
 	var body io.Reader = io.NewSectionReader(src, off, n)
-	var sent countingBody
-	sent.r = p.progress.Reader(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, &sent)
+	sent := &cli.CountingReader{R: p.progress.Reader(body)}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, sent)
 	if err != nil {
 		return "", err
 	}
@@ -269,7 +273,7 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		p.progress.Add(-sent.n)
+		p.progress.Add(-sent.N)
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
@@ -280,7 +284,7 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
-		p.progress.Add(-sent.n)
+		p.progress.Add(-sent.N)
 		switch resp.StatusCode {
 		case http.StatusRequestedRangeNotSatisfiable, http.StatusRequestTimeout, http.StatusTooManyRequests,
 			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -289,17 +293,6 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 		return "", describe(err)
 	}
 	return location(resp)
-}
-
-type countingBody struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingBody) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	return n, err
 }
 
 var rangeRE = regexp.MustCompile(`^(?:bytes=)?0-([0-9]+)$`)
@@ -361,20 +354,26 @@ func withQuery(loc, key, value string) string {
 	return u.String()
 }
 
-// PutManifest stores a manifest under tag (or digest) and returns the
-// digest the registry gives it, which must be the bytes' own.
+// PutManifest stores a manifest under tag (or digest).
 func (p *Pusher) PutManifest(ctx context.Context, tag, mediaType string, data []byte) error {
+	_, err := p.putManifest(ctx, tag, mediaType, data)
+	return err
+}
+
+// putManifest is PutManifest, returning the registry's response headers
+// (a registry with the referrers API says OCI-Subject there).
+func (p *Pusher) putManifest(ctx context.Context, tag, mediaType string, data []byte) (http.Header, error) {
 	var err error
 	for try := 0; ; try++ {
 		if try > 0 {
 			if werr := p.c.wait(ctx, try); werr != nil {
-				return werr
+				return nil, werr
 			}
 		}
 		var req *http.Request
 		req, err = http.NewRequestWithContext(ctx, http.MethodPut, p.url("manifests", tag), bytes.NewReader(data))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("Content-Type", mediaType)
 		var resp *http.Response
@@ -383,17 +382,17 @@ func (p *Pusher) PutManifest(ctx context.Context, tag, mediaType string, data []
 			err = transport.CheckError(resp, http.StatusCreated, http.StatusOK, http.StatusAccepted)
 			if err != nil && !retryStatus(resp.StatusCode) {
 				resp.Body.Close()
-				return fmt.Errorf("putting the manifest: %w", describe(err))
+				return nil, fmt.Errorf("putting the manifest: %w", describe(err))
 			}
 			resp.Body.Close()
 			if err == nil {
-				return nil
+				return resp.Header, nil
 			}
 		} else if !retryable(err) {
-			return fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
 		}
 		if try >= p.c.opts.Retries {
-			return fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
 		}
 	}
 }

@@ -1,0 +1,118 @@
+package testkit
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// RequireReal reports whether missing components must fail tests
+// (REQUIRE_REAL_CLIENTS=1) rather than skip them.
+func RequireReal() bool { return os.Getenv("REQUIRE_REAL_CLIENTS") == "1" }
+
+// componentBinaries lists, per component, the programs it needs on PATH.
+var componentBinaries = map[string][]string{
+	"docker":   {"dockerd", "docker"},
+	"registry": {"docker-registry"},
+	"nix":      {"nix-build", "nix-store", "nix"},
+	"skopeo":   {"skopeo"},
+	"umoci":    {"umoci"},
+	"fakeroot": {"fakeroot", "faked-sysv"},
+	"proot":    {"proot"},
+	"htpasswd": {"htpasswd"},
+	"unshare":  {"unshare"},
+	"busybox":  {"busybox"},
+	"python3":  {"python3"},
+	"gnutar":   {"tar"},
+	"flock":    {"flock"},
+	"bash":     {"bash"},
+	"setpriv":  {"setpriv"},
+	"uidmap":   {"newuidmap", "newgidmap"},
+	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
+	// machine that refuses user namespaces without touching host sysctls.
+	"bwrap": {"bwrap"},
+	// syft reads the SBOMs back (syft convert): no Debian package;
+	// scripts/install-test-deps builds it with go install.
+	"syft": {"syft"},
+}
+
+// Missing returns why component cannot be used here, or "" when it can.
+func Missing(component string) string {
+	bins, ok := componentBinaries[component]
+	if !ok {
+		return fmt.Sprintf("unknown component %q", component)
+	}
+	var absent []string
+	for _, b := range bins {
+		if _, err := exec.LookPath(b); err != nil {
+			absent = append(absent, b)
+		}
+	}
+	if len(absent) > 0 {
+		return fmt.Sprintf("%s is not installed (no %s on PATH; scripts/install-test-deps installs it)", component, strings.Join(absent, ", "))
+	}
+	if component == "nix" && os.Geteuid() != 0 && os.Getenv("NIX_REMOTE") == "" {
+		return "nix is installed but these tests build into /nix/store without a daemon, which needs root"
+	}
+	return ""
+}
+
+// Need skips the test when a component is missing, or fails it when
+// REQUIRE_REAL_CLIENTS=1.
+func Need(t testing.TB, components ...string) {
+	t.Helper()
+	for _, c := range components {
+		if why := Missing(c); why != "" {
+			if RequireReal() {
+				t.Fatalf("REQUIRE_REAL_CLIENTS=1: %s", why)
+			}
+			t.Skipf("SKIP: %s", why)
+		}
+	}
+}
+
+// nixSettings are every Nix setting the tests rely on, pinned so that a
+// fresh machine and a used one behave alike: no substituters (there is no
+// network), the nix command enabled, no build users (a fresh machine has no
+// nixbld group, and Nix as root refuses to build without the group it
+// names) and no sandbox (which Nix turns on once build users exist, and
+// where the builders' /bin/busybox is absent). NIX_CONFIG overrides
+// whatever /etc/nix/nix.conf says.
+var nixSettings = []string{
+	"substituters =",
+	"experimental-features = nix-command",
+	"build-users-group =",
+	"sandbox = false",
+}
+
+// NixEnv is the environment Nix needs in tests: NIX_CONFIG holding
+// nixSettings.
+func NixEnv() []string {
+	return []string{"NIX_CONFIG=" + strings.Join(nixSettings, "\n")}
+}
+
+var (
+	cleanupMu sync.Mutex
+	cleanups  []func()
+)
+
+// atExit registers work for Cleanup.
+func atExit(f func()) {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	cleanups = append(cleanups, f)
+}
+
+// Cleanup stops every process-wide component (the Docker engine) started by
+// this test binary. Call it from TestMain after the tests have run.
+func Cleanup() {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	cleanups = nil
+}
