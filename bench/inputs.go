@@ -143,13 +143,9 @@ type builtImage struct {
 // --max layers | layer-pack --root | manifest-gen --name name`, checks it,
 // and returns it. With keepStream the layer stream is kept next to it.
 func (b *bench) image(ctx context.Context, m *storegen.Manifest, layers int64, name string, keepStream bool) (*builtImage, error) {
-	var tools []string
-	for _, t := range []string{"popularity", "layer-pack", "manifest-gen"} {
-		p, err := b.tool(t)
-		if err != nil {
-			return nil, err
-		}
-		tools = append(tools, p)
+	tools, err := b.tools("popularity", "layer-pack", "manifest-gen")
+	if err != nil {
+		return nil, err
 	}
 	graph, err := b.graphFile(m)
 	if err != nil {

@@ -181,13 +181,9 @@ func checkCoversAt(info *imageInfo, m *storegen.Manifest, storeDir string) error
 // scanner, then by layer-pack), against tar | openssl reading it once.
 func benchPipelineScan(ctx context.Context, b *bench) result {
 	r := result{target: "ratio ≥ 1.0, RSS < 64 MiB each"}
-	var tools []string
-	for _, t := range []string{"closure-scan", "popularity", "layer-pack", "manifest-gen"} {
-		p, err := b.tool(t)
-		if err != nil {
-			return r.failed(err)
-		}
-		tools = append(tools, p)
+	tools, err := b.tools("closure-scan", "popularity", "layer-pack", "manifest-gen")
+	if err != nil {
+		return r.failed(err)
 	}
 	in, err := b.pipelineInput(ctx)
 	if err != nil {
@@ -233,13 +229,9 @@ func benchPipelineCold(ctx context.Context, b *bench) result {
 	if err := dropCaches(); err != nil {
 		return r.failed(skipf("cannot drop the page cache (%v): the cold figures need root", err))
 	}
-	var tools []string
-	for _, t := range []string{"popularity", "layer-pack", "manifest-gen"} {
-		p, err := b.tool(t)
-		if err != nil {
-			return r.failed(err)
-		}
-		tools = append(tools, p)
+	tools, err := b.tools("popularity", "layer-pack", "manifest-gen")
+	if err != nil {
+		return r.failed(err)
 	}
 	in, err := b.pipelineInput(ctx)
 	if err != nil {

@@ -341,6 +341,20 @@ func (b *bench) tool(name string) (string, error) {
 	return p, nil
 }
 
+// tools returns the paths of the named tools, in order, or the first
+// one's error.
+func (b *bench) tools(names ...string) ([]string, error) {
+	var paths []string
+	for _, name := range names {
+		p, err := b.tool(name)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
 // script returns the path of a workflow script, or a skip when it does
 // not exist yet.
 func (b *bench) script(name string) (string, error) {

@@ -17,13 +17,9 @@ const pipelineRSS = 64 << 20
 // generated store, against tar | openssl dgst -sha256 of the same paths.
 func benchPipeline(ctx context.Context, b *bench) result {
 	r := result{target: "ratio ≥ 0.8, RSS < 64 MiB each"}
-	var tools []string
-	for _, t := range []string{"popularity", "layer-pack", "manifest-gen"} {
-		p, err := b.tool(t)
-		if err != nil {
-			return r.failed(err)
-		}
-		tools = append(tools, p)
+	tools, err := b.tools("popularity", "layer-pack", "manifest-gen")
+	if err != nil {
+		return r.failed(err)
 	}
 	m, err := b.pipelineStore(ctx)
 	if err != nil {

@@ -20,10 +20,8 @@ func benchPull(ctx context.Context, b *bench) result {
 	if err != nil {
 		return r.failed(err)
 	}
-	for _, t := range []string{"pull-blob", "manifest-gen"} {
-		if _, err := b.tool(t); err != nil {
-			return r.failed(err)
-		}
+	if _, err := b.tools("pull-blob", "manifest-gen"); err != nil {
+		return r.failed(err)
 	}
 	s := b.sizes
 	m, err := b.store("pull", s.imageBytes, s.imagePaths, s.imageFiles)
