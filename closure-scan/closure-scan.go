@@ -18,6 +18,7 @@ type command struct {
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
+	NarHash   bool     `name:"nar-hash" help:"Add each node's narHash, the SHA-256 of its NAR as nix path-info --json prints it (sha256-BASE64): Nix's own when it answers, else computed by reading the files a second time."`
 	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
@@ -51,6 +52,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	g, err := c.closure(ctx, o, st, names, extras)
 	if err != nil {
 		return err
+	}
+	if c.NarHash {
+		if err := c.narHashes(ctx, st, g); err != nil {
+			return err
+		}
+	} else {
+		for i := range g {
+			g[i].NarHash = "" // Nix's, which the graph has only when asked for
+		}
 	}
 	if err := format.WriteGraph(o.Stdout, g); err != nil {
 		return fmt.Errorf("writing the graph: %w", err)

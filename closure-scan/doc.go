@@ -5,7 +5,7 @@
 // Usage:
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
-//	             [--extra-root PATH]... [-j N] [-v|-q] [PATH...]
+//	             [--extra-root PATH]... [--nar-hash] [-j N] [-v|-q] [PATH...]
 //
 // # Input
 //
@@ -66,6 +66,16 @@
 // path, one object per line, {"path","narSize","references"} with sorted
 // references, self-references kept. Nothing is written unless the whole
 // graph is known.
+//
+// --nar-hash adds "narHash" after "path": the SHA-256 of the node's NAR
+// serialisation, printed as `nix path-info --json` prints it (the SRI
+// form, sha256- and base64), which is what Nix registers and checks
+// (nix-db writes it into an image's Nix database). Nix's own value is kept when
+// Nix answered; otherwise each node is serialised as a NAR and hashed,
+// which reads its files a second time (the scan reads them in parallel
+// pieces, in no order a hash could follow), so it is not done unasked. A
+// NAR whose length differs from the narSize the scan found means the
+// path changed in between, an error.
 //
 // # Exit status
 //

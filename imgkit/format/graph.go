@@ -16,9 +16,13 @@ import (
 
 // PathInfo is one node of a closure graph: a store path, the size of its NAR
 // serialisation, and the store paths it references (itself included when it
-// refers to itself).
+// refers to itself). NarHash, the SHA-256 of the NAR as Nix prints it
+// ("sha256:" and Nix's base32), is optional: closure-scan --nar-hash
+// writes it, Nix's own graphs have it, and nothing here checks its form
+// (imgkit/nixhash reads it).
 type PathInfo struct {
 	Path       string   `json:"path"`
+	NarHash    string   `json:"narHash,omitempty"`
 	NarSize    uint64   `json:"narSize"`
 	References []string `json:"references"`
 }
@@ -44,7 +48,7 @@ func (g Graph) Canonical() Graph {
 		if refs == nil {
 			refs = []string{}
 		}
-		out[i] = PathInfo{Path: n.Path, NarSize: n.NarSize, References: refs}
+		out[i] = PathInfo{Path: n.Path, NarHash: n.NarHash, NarSize: n.NarSize, References: refs}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
@@ -53,7 +57,7 @@ func (g Graph) Canonical() Graph {
 // ReadGraph reads a closure graph in any of the accepted shapes:
 //
 //   - our canonical array, or the array printed by `nix path-info --json`
-//     (extra fields such as narHash are ignored);
+//     (narHash is kept; other extra fields are ignored);
 //   - the object keyed by store path printed by newer Nix versions, whose
 //     references may be full paths or bare store-path names;
 //   - exportReferencesGraph's structured-attrs file: an object whose member
@@ -111,6 +115,7 @@ func readAll(r io.Reader) ([]byte, error) {
 // rawInfo accepts both spellings Nix has used for the fields we need.
 type rawInfo struct {
 	Path       string   `json:"path"`
+	NarHash    string   `json:"narHash"`
 	NarSize    *uint64  `json:"narSize"`
 	References []string `json:"references"`
 }
@@ -202,7 +207,7 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 	if r.NarSize == nil {
 		return PathInfo{}, fmt.Errorf("graph: %q has no narSize: %w", p, errdefs.ErrInvalidInput)
 	}
-	return PathInfo{Path: p, NarSize: *r.NarSize, References: r.References}, nil
+	return PathInfo{Path: p, NarHash: r.NarHash, NarSize: *r.NarSize, References: r.References}, nil
 }
 
 // check makes g canonical, in place, and verifies its paths, and unless
