@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
 GO ?= go
-TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob
+TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob nix-db
 BIN := $(CURDIR)/bin
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...

@@ -10,7 +10,7 @@ import (
 	"dockertools.dev/imgkit/testkit"
 )
 
-var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob"}
+var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob", "nix-db"}
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
