@@ -3,10 +3,12 @@
 
 # closure_plan BASE ROOT... prints the layer plan of the store paths the
 # ROOTs (files or directories outside the store: the layer root, the
-# config, a packed layer) refer to, with their closure, less the paths
-# listed in the file BASE (those the base image holds), as one layer:
-# [["/nix/store/…", …]], or [] when none is left. nixpkgs appends the
-# same paths to buildImage's layer (reference §2.2).
+# config, a packed layer) refer to, and of the store paths listed in
+# $closure_paths (one a line: those --include-nix-db registers), with
+# their closure, less the paths listed in the file BASE (those the base
+# image holds), as one layer: [["/nix/store/…", …]], or [] when none is
+# left. nixpkgs appends the same paths to buildImage's layer (reference
+# §2.2).
 closure_plan() {
 	cp_base=$1
 	shift
@@ -14,6 +16,13 @@ closure_plan() {
 		set -- "$@" --extra-root "$cp_root"
 		shift
 	done
+	cp_ifs=$IFS
+	IFS='
+'
+	set -f
+	for cp_path in ${closure_paths-}; do set -- "$@" "$cp_path"; done
+	set +f
+	IFS=$cp_ifs
 	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" "$@" </dev/null >"$work/graph.json" || exit 1
 	# The canonical graph has one node a line, its path first; store
 	# names hold no quote or backslash.

@@ -1,5 +1,5 @@
 # layered.sh: the body of stream-layered-image and build-layered-image
-# (sourced after common.sh, contents.sh and fakeroot.sh). The script calls
+# (sourced after common.sh, contents.sh, fakeroot.sh and nix-db.sh). The script calls
 # layered_parse "$@", then layered_check, then layered_image OUT, where OUT
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
 # so that -o and --compressor are accepted.
@@ -13,7 +13,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression=
+	cache= reuse= format=docker layer_compression= include_nix_db=
 	nl='
 '
 	while [ $# -gt 0 ]; do
@@ -29,6 +29,7 @@ layered_parse() {
 		-q | --quiet) verbose=-q; shift; continue ;;
 		--enable-fakechroot) fakechroot=1; shift; continue ;;
 		--no-store-paths) no_store=1; shift; continue ;;
+		--include-nix-db) include_nix_db=1; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
@@ -81,7 +82,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression$include_nix_db${format#docker}" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -137,7 +138,10 @@ layered_check() {
 	set -f
 	old_ifs=$IFS
 	IFS=$nl
-	for c in $contents; do resolve_content "$c"; done
+	for c in $contents; do
+		resolve_content "$c"
+		note_db_content
+	done
 	IFS=$old_ifs
 	set +f
 	base_layers=0
@@ -202,6 +206,8 @@ layered_image() {
 	done
 	IFS=$old_ifs
 	set +f
+	# As nixpkgs' includeNixDB, before the commands, which may use it.
+	[ -z "$include_nix_db" ] || write_nix_db "$root"
 	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	# Store paths named by the config are in the image, as in nixpkgs,
