@@ -19,6 +19,8 @@ type command struct {
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
 	NarHash   bool     `name:"nar-hash" help:"Add each node's narHash, the SHA-256 of its NAR as nix path-info --json prints it (sha256-BASE64): Nix's own when it answers, else computed by reading the files a second time."`
+	Graph     string   `placeholder:"FILE" help:"Take the store paths' references from FILE, a closure graph as Nix writes it (exportReferencesGraph, nix path-info --json --recursive), instead of reading the store; extra roots are scanned for the hashes of its paths only."`
+	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
 	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
@@ -73,6 +75,12 @@ func (c *command) store(o *cli.IO) (*store, error) {
 	if err := cli.CheckJobs(c.Jobs, 0); err != nil {
 		return nil, err
 	}
+	if c.Graph != "" && c.Source != "auto" {
+		return nil, cli.Usagef("--graph takes the closure from its file: it cannot be read with --source %s", c.Source)
+	}
+	if c.Key != "" && c.Graph == "" {
+		return nil, cli.Usagef("--key needs --graph")
+	}
 	dir := c.StoreDir
 	if dir == "" {
 		dir = o.Env("NIX_STORE_DIR")
@@ -117,6 +125,9 @@ func (c *command) extras(st *store) ([]string, error) {
 // closure computes the graph from the source the flags ask for.
 func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
 	nx := nixStore{st: st}
+	if c.Graph != "" {
+		return c.viaGraph(ctx, o, st, names, extras)
+	}
 	switch c.Source {
 	case "scan":
 		o.Debugf("using the scanner: --source scan")

@@ -6,6 +6,7 @@
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
 //	             [--extra-root PATH]... [--nar-hash] [-j N] [-v|-q] [PATH...]
+//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [--nar-hash] [PATH...]
 //
 // # Input
 //
@@ -55,6 +56,16 @@
 // and its database (under --root: DIR/nix/var/nix/db) knows every root, and
 // scans otherwise; -v says which it used and why.
 //
+// --graph FILE takes the closure from a graph Nix wrote, as a Nix build
+// knows it: FILE is any shape popularity reads (exportReferencesGraph's
+// structured-attrs file, with --key naming its member when it has several
+// arrays; nix path-info --json --recursive). The PATH arguments must be
+// nodes of it; no store file is read, and the references of store paths
+// are the graph's. An extra root is scanned for the hashes of the graph's
+// paths only, exactly as Nix scans a build's output for the hashes of its
+// inputs. The Nix library (nix/) uses it for buildImage, whose layer is
+// made inside the build. --source cannot be given with it.
+//
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
 // never opened, so a FIFO cannot hang the scan). A dangling symlink is not
@@ -70,8 +81,9 @@
 // --nar-hash adds "narHash" after "path": the SHA-256 of the node's NAR
 // serialisation, printed as `nix path-info --json` prints it (the SRI
 // form, sha256- and base64), which is what Nix registers and checks
-// (nix-db writes it into an image's Nix database). Nix's own value is kept when
-// Nix answered; otherwise each node is serialised as a NAR and hashed,
+// (nix-db writes it into an image's Nix database). Nix's own value is
+// kept when Nix answered or the --graph file has it (in any form Nix
+// writes, printed as SRI); otherwise each node is serialised as a NAR and hashed,
 // which reads its files a second time (the scan reads them in parallel
 // pieces, in no order a hash could follow), so it is not done unasked. A
 // NAR whose length differs from the narSize the scan found means the

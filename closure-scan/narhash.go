@@ -33,8 +33,20 @@ import (
 // changed in between.
 
 // narHashes sets the NarHash of every node of g that has none: a store
-// path is read below the store directory, an extra root where it is.
+// path is read below the store directory, an extra root where it is. A
+// hash Nix gave (in any form it writes) is printed as SRI, as nix
+// path-info --json prints it.
 func (c *command) narHashes(ctx context.Context, st *store, g format.Graph) error {
+	for i, n := range g {
+		if n.NarHash == "" {
+			continue
+		}
+		d, err := nixhash.Parse(n.NarHash)
+		if err != nil {
+			return fmt.Errorf("the narHash Nix gave for %q: %w", n.Path, err)
+		}
+		g[i].NarHash = d.String()
+	}
 	for _, n := range g {
 		if _, ok := st.inStore(n.Path); ok && n.NarHash == "" {
 			if err := st.open(); err != nil {

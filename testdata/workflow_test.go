@@ -3,6 +3,7 @@ package testdata
 import (
 	"maps"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -23,10 +24,18 @@ func TestWorkflows(t *testing.T) {
 	scripts := testkit.Abs(t, "../scripts")
 	vectors := testkit.Abs(t, "vectors")
 	binDir := testkit.BuildTools(t, tools...)
+	prefix := installPrefix(t, binDir)
+	goCache, modCache := goEnv(t, "GOCACHE"), goEnv(t, "GOMODCACHE")
 	p := testkit.Params("workflows", func(env *testscript.Env) error {
 		testkit.PrependPath(env, binDir, scripts)
 		env.Setenv("SCRIPTS", scripts)
 		env.Setenv("VECTORS", vectors)
+		// The Nix tests (nix_*): the repository, its tools installed, and
+		// the go command's caches.
+		env.Setenv("REPO", filepath.Dir(scripts))
+		env.Setenv("PREFIX", prefix)
+		env.Setenv("GOCACHE", goCache)
+		env.Setenv("GOMODCACHE", modCache)
 		return nil
 	})
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())

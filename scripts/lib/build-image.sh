@@ -8,7 +8,8 @@
 # their closure, less the paths listed in the file BASE (those the base
 # image holds), as one layer: [["/nix/store/…", …]], or [] when none is
 # left. nixpkgs appends the same paths to buildImage's layer (reference
-# §2.2).
+# §2.2). With $closure_graph (--closure-graph), the store's references
+# come from that graph.
 closure_plan() {
 	cp_base=$1
 	shift
@@ -23,7 +24,8 @@ closure_plan() {
 	for cp_path in ${closure_paths-}; do set -- "$@" "$cp_path"; done
 	set +f
 	IFS=$cp_ifs
-	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" "$@" </dev/null >"$work/graph.json" || exit 1
+	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+		</dev/null >"$work/graph.json" || exit 1
 	# The canonical graph has one node a line, its path first; store
 	# names hold no quote or backslash.
 	sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$work/graph.json" |

@@ -13,7 +13,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression= include_nix_db=
+	cache= reuse= format=docker layer_compression= plan= custom_layer= include_nix_db=
 	nl='
 '
 	while [ $# -gt 0 ]; do
@@ -33,7 +33,7 @@ layered_parse() {
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
-			--cache | --reuse | --format | --layer-compression)
+			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -77,12 +77,14 @@ layered_parse() {
 		--reuse) reuse=$2 ;;
 		--format) format=$2 ;;
 		--layer-compression) layer_compression=$2 ;;
+		--plan) plan=$2 ;;
+		--customisation-layer) custom_layer=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression$include_nix_db${format#docker}" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$include_nix_db" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -119,6 +121,15 @@ layered_check() {
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
 		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
 	[ -z "$layer_compression" ] || [ "$format" = oci ] || usage_error "--layer-compression needs --format oci"
+	[ -z "$plan" ] || [ -z "$no_store$strategy" ] ||
+		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}"
+	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot$include_nix_db" ] ||
+		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
+	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
+		usage_error "--customisation-layer needs --plan (or --no-store-paths): the closure of a packed layer is its builder's to give"
+	[ -z "$plan" ] || [ -f "$plan" ] || die "--plan \"$plan\": no such file"
+	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
+		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
 	for t in "--created:$created" "--mtime:$mtime"; do
 		case ${t#*:} in
 		'' | now | [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] | [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T\ ][0-9]*) ;;
@@ -231,10 +242,14 @@ layered_image() {
 	pipe_image produce_layers "$@"
 }
 
-# produce_layers packs the plan and the customisation root.
+# produce_layers packs the plan and the customisation root (or layer).
 produce_layers() {
-	set -- --store-dir "$store_dir" --root "$root_dir" \
-		--customisation-dir "$root" --fakeroot-state "$state" --customisation-comment "customisation layer"
+	if [ -n "$custom_layer" ]; then
+		set -- --customisation-tar "$custom_layer/layer.tar"
+	else
+		set -- --customisation-dir "$root" --fakeroot-state "$state"
+	fi
+	set -- "$@" --store-dir "$store_dir" --root "$root_dir" --customisation-comment "customisation layer"
 	[ -z "$mtime" ] || set -- "$@" --mtime "$mtime"
 	[ -z "$uid" ] || set -- "$@" --uid "$uid"
 	[ -z "$gid" ] || set -- "$@" --gid "$gid"
@@ -251,10 +266,14 @@ produce_layers() {
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
 # config and the customisation root, so a store path named only by the
 # config or by a symlink made in --fake-root-commands is in the image),
-# those roots left out, split within the layer budget.
+# those roots left out, split within the layer budget; or --plan.
 layered_plan() {
 	if [ -n "$no_store" ]; then
 		echo '[]'
+		return
+	fi
+	if [ -n "$plan" ]; then
+		cat -- "$plan" || die "--plan \"$plan\": cannot read it"
 		return
 	fi
 	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root"
