@@ -3,7 +3,7 @@
 // stream-layered-image, build-image, …) against real clients — docker load
 // and run, skopeo, umoci, the registry, Nix — as DESIGN.md describes.
 //
-// TestWorkflows builds the eight tools once into a temporary bin directory
+// TestWorkflows builds the nine tools once into a temporary bin directory
 // (testkit.BuildTools); each script runs with that directory and scripts/
 // first on PATH. Fixtures that
 // can't live in txtar (binaries, modes, symlinks) are built at test time;

@@ -11,7 +11,7 @@ import (
 	"dockertools.dev/imgkit/testkit"
 )
 
-var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob", "nix-db"}
+var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob", "nix-db", "drv-env"}
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
