@@ -13,7 +13,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression= plan= custom_layer= include_nix_db=
+	cache= reuse= format=docker layer_compression= plan= custom_layer= include_nix_db= closure_graph=
 	nl='
 '
 	while [ $# -gt 0 ]; do
@@ -33,7 +33,7 @@ layered_parse() {
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
-			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer)
+			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -79,12 +79,13 @@ layered_parse() {
 		--layer-compression) layer_compression=$2 ;;
 		--plan) plan=$2 ;;
 		--customisation-layer) custom_layer=$2 ;;
+		--closure-graph) closure_graph=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$include_nix_db" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$include_nix_db$closure_graph" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -128,6 +129,7 @@ layered_check() {
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
 		usage_error "--customisation-layer needs --plan (or --no-store-paths): the closure of a packed layer is its builder's to give"
 	[ -z "$plan" ] || [ -f "$plan" ] || die "--plan \"$plan\": no such file"
+	[ -z "$closure_graph" ] || [ -f "$closure_graph" ] || die "--closure-graph \"$closure_graph\": no such file"
 	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
 		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
 	for t in "--created:$created" "--mtime:$mtime"; do
@@ -276,7 +278,7 @@ layered_plan() {
 		cat -- "$plan" || die "--plan \"$plan\": cannot read it"
 		return
 	fi
-	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root"
+	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --max "$max_layers" --base-layers "$base_layers" --exclude "$root"

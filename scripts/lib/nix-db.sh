@@ -24,13 +24,14 @@ note_db_content() {
 }
 
 # write_nix_db DIR writes nix/var/nix/db and nix/var/nix/gcroots/docker
-# under DIR, the image's root.
+# under DIR, the image's root. With $closure_graph (--closure-graph, Nix's
+# exportReferencesGraph), the closure and its narHashes come from it.
 write_nix_db() {
 	wn_dir=$1
+	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"}
 	set -f
 	old_ifs=$IFS
 	IFS=$nl
-	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir"
 	for p in $db_paths; do set -- "$@" "$p"; done
 	for e in $db_extras; do set -- "$@" --extra-root "$e"; done
 	IFS=$old_ifs
