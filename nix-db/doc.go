@@ -43,7 +43,11 @@
 // base16 as Nix stores it, narSize, registrationTime; no deriver,
 // signatures or content address, ultimate unset, as load-db leaves them)
 // and one Refs row per reference, self-references included. Nix converts
-// its journal mode to WAL the first time it opens it.
+// its journal mode to WAL the first time it opens it. A .drv file in the
+// closure is registered as a path, and its outputs are not recorded in
+// DerivationOutputs (which Nix reads only to find a derivation's
+// outputs): nix-store --load-db reads the .drv to record them, and so
+// fails on one under nixpkgs' root, which holds no store files.
 //
 // # Reproducible
 //
