@@ -81,21 +81,15 @@ func (c *command) store(o *cli.IO) (*store, error) {
 	if c.Key != "" && c.Graph == "" {
 		return nil, cli.Usagef("--key needs --graph")
 	}
-	dir := c.StoreDir
-	if dir == "" {
-		dir = o.Env("NIX_STORE_DIR")
-	}
-	if dir == "" {
-		dir = "/nix/store"
-	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
+	dir, err := o.StoreDir(c.StoreDir)
+	if err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(c.Root)
 	if err != nil {
 		return nil, cli.Usagef("--root %q: %v", c.Root, err)
 	}
-	return &store{dir: filepath.Clean(dir), root: root}, nil
+	return &store{dir: dir, root: root}, nil
 }
 
 // extras checks the --extra-root paths and returns them absolute.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -40,16 +38,7 @@ func TestParseAsNix(t *testing.T) {
 	}
 	run := func(args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), testkit.NixEnv()...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
+		return testkit.RunNix(t, dir, "", nil, args...)
 	}
 	drvPath := strings.TrimSpace(string(run("nix-instantiate", "--quiet", "default.nix")))
 	var shown map[string]struct {

@@ -95,15 +95,9 @@ func (c *command) check(o *cli.IO) (*store, error) {
 	if !path.IsAbs(c.Shell) {
 		return nil, cli.Usagef("--shell %q: want the absolute path of a shell in the store", c.Shell)
 	}
-	dir := c.StoreDir
-	if dir == "" {
-		dir = o.Env("NIX_STORE_DIR")
-	}
-	if dir == "" {
-		dir = "/nix/store"
-	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
+	dir, err := o.StoreDir(c.StoreDir)
+	if err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(c.Root)
 	if err != nil {
@@ -112,7 +106,7 @@ func (c *command) check(o *cli.IO) (*store, error) {
 	if _, err := os.Lstat(c.Output); err == nil {
 		return nil, fmt.Errorf("-o %q: exists already; drv-env writes a new directory: %w", c.Output, errdefs.ErrInvalidInput)
 	}
-	return &store{dir: filepath.Clean(dir), root: root, fd: -1}, nil
+	return &store{dir: dir, root: root, fd: -1}, nil
 }
 
 // topLevel cuts a path inside a store path to that store path.

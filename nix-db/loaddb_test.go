@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,17 +28,7 @@ func TestSameAsLoadDB(t *testing.T) {
 	dir := t.TempDir()
 	nix := func(stdin string, env []string, args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), testkit.NixEnv()...), env...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
+		return testkit.RunNix(t, dir, stdin, env, args...)
 	}
 	nix("", nil, "nix-build", "--quiet", testkit.Abs(t, "testdata/closure/default.nix"), "-A", "top", "-o", filepath.Join(dir, "result"))
 	graph := nix("", nil, "nix", "path-info", "--json", "--recursive", filepath.Join(dir, "result"))

@@ -39,7 +39,7 @@ type row struct {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	storeDir, err := c.storeDir(o)
+	storeDir, err := o.StoreDir(c.StoreDir)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	for _, r := range roots {
-		if _, ok := slices.BinarySearchFunc(rows, r, func(x row, p string) int { return cmpString(x.path, p) }); !ok {
+		if _, ok := slices.BinarySearchFunc(rows, r, func(x row, p string) int { return strings.Compare(x.path, p) }); !ok {
 			return fmt.Errorf("--gc-root %q: not a node of the graph, so Nix would not know it: %w", r, errdefs.ErrInvalidInput)
 		}
 	}
@@ -63,16 +63,6 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	return writeState(ctx, o, c.Output, rows, roots, c.RegistrationTime)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // storePathOf returns the top-level store path arg names: a path in the
@@ -103,21 +93,6 @@ func storePathOf(storeDir, arg string) (string, error) {
 		}
 		p = filepath.Clean(t)
 	}
-}
-
-// storeDir is --store-dir, else $NIX_STORE_DIR, else /nix/store.
-func (c *command) storeDir(o *cli.IO) (string, error) {
-	dir := c.StoreDir
-	if dir == "" {
-		dir = o.Env("NIX_STORE_DIR")
-	}
-	if dir == "" {
-		dir = "/nix/store"
-	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return "", cli.Usagef("store directory %q: want an absolute path below /", dir)
-	}
-	return filepath.Clean(dir), nil
 }
 
 // gcRoots returns the store paths --gc-root names, sorted, each once. A
