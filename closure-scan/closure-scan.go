@@ -18,10 +18,10 @@ type command struct {
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
-	NarHash   bool     `name:"nar-hash" help:"Add each node's narHash, the SHA-256 of its NAR as nix path-info --json prints it (sha256-BASE64): Nix's own when it answers, else computed by reading the files a second time."`
 	Graph     string   `placeholder:"FILE" help:"Take the store paths' references from FILE, a closure graph as Nix writes it (exportReferencesGraph, nix path-info --json --recursive), instead of reading the store; extra roots are scanned for the hashes of its paths only."`
 	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
-	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
+	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers or the --graph has it, else computed by reading every file once more."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
@@ -56,12 +56,12 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	if c.NarHash {
-		if err := c.narHashes(ctx, st, g); err != nil {
+		if err := c.narHashes(ctx, o, st, g); err != nil {
 			return err
 		}
 	} else {
 		for i := range g {
-			g[i].NarHash = "" // Nix's, which the graph has only when asked for
+			g[i].NarHash = "" // Nix's, unasked for
 		}
 	}
 	if err := format.WriteGraph(o.Stdout, g); err != nil {
@@ -81,15 +81,21 @@ func (c *command) store(o *cli.IO) (*store, error) {
 	if c.Key != "" && c.Graph == "" {
 		return nil, cli.Usagef("--key needs --graph")
 	}
-	dir, err := o.StoreDir(c.StoreDir)
-	if err != nil {
-		return nil, err
+	dir := c.StoreDir
+	if dir == "" {
+		dir = o.Env("NIX_STORE_DIR")
+	}
+	if dir == "" {
+		dir = "/nix/store"
+	}
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
 	}
 	root, err := filepath.Abs(c.Root)
 	if err != nil {
 		return nil, cli.Usagef("--root %q: %v", c.Root, err)
 	}
-	return &store{dir: dir, root: root}, nil
+	return &store{dir: filepath.Clean(dir), root: root}, nil
 }
 
 // extras checks the --extra-root paths and returns them absolute.

@@ -15,26 +15,15 @@ import (
 // graphCommands are the scripts' own commands, for comparing graphs with
 // what Nix prints:
 //
-//	graph-canon [--nar-hash] FILE
-//	                   prints a graph in any accepted form (nix path-info
-//	                   --json included) in canonical form, narHash members
-//	                   dropped unless --nar-hash keeps them
+//	graph-canon FILE   prints a graph in any accepted form (nix path-info
+//	                   --json included) in canonical form
 //	graph-names FILE   prints a graph one node per line without hash parts,
 //	                   "name narSize -> reference names", sorted by name, so
 //	                   that scripts can pin the shape of a closure whose
 //	                   hashes depend on the machine
 var graphCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"graph-canon": func(ts *testscript.TestScript, neg bool, args []string) {
-		keep := len(args) > 0 && args[0] == "--nar-hash"
-		if keep {
-			args = args[1:]
-		}
 		g := readGraphArg(ts, "graph-canon", args)
-		for i := range g {
-			if !keep {
-				g[i].NarHash = ""
-			}
-		}
 		ts.Check(format.WriteGraph(ts.Stdout(), g))
 	},
 	"graph-names": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -78,22 +78,24 @@
 // references, self-references kept. Nothing is written unless the whole
 // graph is known.
 //
-// --nar-hash adds "narHash" after "path": the SHA-256 of the node's NAR
-// serialisation, printed as `nix path-info --json` prints it (the SRI
-// form, sha256- and base64), which is what Nix registers and checks
-// (nix-db writes it into an image's Nix database). Nix's own value is
-// kept when Nix answered or the --graph file has it (in any form Nix
-// writes, printed as SRI); otherwise each node is serialised as a NAR and hashed,
-// which reads its files a second time (the scan reads them in parallel
-// pieces, in no order a hash could follow), so it is not done unasked. A
-// NAR whose length differs from the narSize the scan found means the
-// path changed in between, an error.
+// --nar-hash adds each path's "narHash": the sha256 of its NAR, as
+// "sha256:" and Nix's base32, the notation of Nix's database and of
+// nix-store --query --hash (nix path-info --json prints the same hash in
+// SRI notation, sha256-<base64>). From Nix, or a --graph that has it, it
+// is Nix's own; for the rest (the scanner's paths, the extra roots) it is
+// computed from the files: every
+// file is read once more, in NAR order, one path per worker (-j, default
+// one per CPU, since hashing is bound by the CPU), biggest first. A path
+// whose NAR is no longer narSize bytes long changed after it was scanned,
+// which is an error. The SBOM (manifest-gen --sbom-graph) and a Nix
+// database in the image need it; the layers do not, so it is asked for.
 //
 // # Exit status
 //
 // 0 when the graph is complete; 1 when a path is missing, outside the store
 // directory, or unreadable, a file has a type a NAR cannot hold or changes
-// while being read, or Nix fails; 2 for a usage error. Errors are one line
+// while being read (or, with --nar-hash, between the scan and the hash),
+// or Nix fails; 2 for a usage error. Errors are one line
 // on stderr, for example:
 //
 //	closure-scan: path "./result": store path "/nix/store/…-hello": not found

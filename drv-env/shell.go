@@ -4,13 +4,14 @@ import (
 	"crypto/sha256"
 	"strings"
 
-	"dockertools.dev/imgkit/nixhash"
+	"dockertools.dev/imgkit/nar"
 )
 
 // attrFile is the name Nix gives a passAsFile attribute's file in the
 // build directory: ".attr-" and the Nix base32 SHA-256 of its name.
 func attrFile(name string) string {
-	return ".attr-" + strings.TrimPrefix(nixhash.Digest(sha256.Sum256([]byte(name))).Base32(), "sha256:")
+	sum := sha256.Sum256([]byte(name))
+	return ".attr-" + nar.EncodeBase32(sum[:])
 }
 
 // rcFile is the rc file nix-shell writes (Nix 2.8, nix-build.cc, which

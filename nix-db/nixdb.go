@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/nixhash"
+	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/storefs"
 )
 
@@ -144,11 +145,12 @@ func (c *command) read(o *cli.IO, storeDir string) ([]row, error) {
 		if n.NarHash == "" {
 			return nil, fmt.Errorf("graph: %q has no narHash (closure-scan --nar-hash gives it): %w", n.Path, errdefs.ErrInvalidInput)
 		}
-		d, err := nixhash.Parse(n.NarHash)
+		sum, err := nar.ParseHash(n.NarHash)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %q: %w", n.Path, err)
 		}
-		r := row{path: n.Path, hash: d.Base16(), narSize: n.NarSize}
+		// Nix's database keeps "sha256:" and base16.
+		r := row{path: n.Path, hash: "sha256:" + hex.EncodeToString(sum[:]), narSize: n.NarSize}
 		for _, ref := range n.References {
 			if !excluded[ref] {
 				r.refs = append(r.refs, ref)

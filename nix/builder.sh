@@ -61,19 +61,24 @@ customisation)
 	[ -s "$out/checksum" ] || fail "no diff_id in the customisation layer's stream"
 	;;
 plan)
-	# MAX STRATEGY FROM-IMAGE EXCLUDE...: popularity's layer plan of the
-	# closure Nix exported as "graph" (structured attrs), the excluded
-	# roots (the config and the customisation layer) left out.
-	max=$1 strategy=$2 from=$3
-	shift 3
+	# MAX STRATEGY FROM-IMAGE PIPELINE EXCLUDE...: popularity's layer plan
+	# of the closure Nix exported as "graph" (structured attrs), the
+	# excluded roots (the config and the customisation layer) left out;
+	# with a PIPELINE file (layeringPipeline), MAX and STRATEGY unused.
+	max=$1 strategy=$2 from=$3 pipeline=$4
+	shift 4
 	base=0
 	[ -z "$from" ] || base=$(manifest-gen --from-image "$from" --print-base-layers)
 	for x; do
 		set -- "$@" --exclude "$x"
 		shift
 	done
-	popularity --key graph --max "$max" --base-layers "$base" --strategy "$strategy" "$@" \
-		"$NIX_ATTRS_JSON_FILE" >"$out"
+	if [ -n "$pipeline" ]; then
+		set -- --pipeline "$pipeline" "$@"
+	else
+		set -- --max "$max" --strategy "$strategy" "$@"
+	fi
+	popularity --key graph --base-layers "$base" "$@" "$NIX_ATTRS_JSON_FILE" >"$out"
 	;;
 image)
 	# TAG ROOT... -- BUILD-IMAGE-FLAG...: build-image with the closure of

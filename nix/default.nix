@@ -164,10 +164,13 @@ let
     , format ? "docker"
     , layerCompression ? null
     }:
-    assert layeringPipeline != null -> unsupported "layeringPipeline" "use maxLayers and strategy (popularity or size)";
     assert elem strategy [ "popularity" "size" ] || throw "strategy must be popularity or size, not \"${strategy}\"";
+    assert layeringPipeline != null -> strategy != "size"
+      || throw "layeringPipeline makes the layers: drop strategy = \"size\"";
     assert elem format [ "docker" "oci" ] || throw "format must be docker or oci, not \"${format}\"";
-    assert (maxLayers >= 2 && maxLayers <= 125)
+    # As nixpkgs, maxLayers is ignored when a layeringPipeline is given;
+    # popularity still refuses a plan past what runtimes accept.
+    assert layeringPipeline != null || (maxLayers >= 2 && maxLayers <= 125)
       || throw "maxLayers ${toString maxLayers}: want 2 to 125 (a store layer and the customisation layer; Docker loads no more than 125)";
     let
       baseName = baseNameOf name;
@@ -186,14 +189,23 @@ let
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then toList contents else null;
       };
+      # nixpkgs' layeringPipeline: a list, or the path of a JSON file
+      # holding it (a file either way: store paths it names stay
+      # references of the plan, and no argument grows past the kernel's
+      # limit on one).
+      pipelineFile =
+        if layeringPipeline == null then ""
+        else if isList layeringPipeline then writeText "${baseName}-layering-pipeline.json" (toJSON layeringPipeline)
+        else layeringPipeline;
       # nixpkgs' closure roots: the config and the customisation layer.
       layers = mk {
         name = "${baseName}-layers.json";
         kind = "plan";
-        args = [ maxLayers strategy (if fromImage == null then "" else fromImage) configFile customisationLayer ];
+        args = [ maxLayers strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
       };
-      flags = [ "--config" configFile "--customisation-layer" customisationLayer "--max-layers" maxLayers ]
+      flags = [ "--config" configFile "--customisation-layer" customisationLayer
+          "--max-layers" (if layeringPipeline == null then maxLayers else 125) ]
         ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])
         ++ opt "--from-image" fromImage
         ++ [ "--created" created "--mtime" mtime "--uid" uid "--gid" gid "--uname" uname "--gname" gname ]

@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-O8jxYu/kXJnsQIymYFmx/wS9aHl0fkpZLYv+FRpD4hA=";
+  vendorHash = "sha256-6DQbvqWBsOIijQv2qSeyvgpLJU1SgVc1KeFr9gPr2Ys=";
 
   modBuildPhase = ''
     runHook preBuild

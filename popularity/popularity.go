@@ -16,23 +16,23 @@ type command struct {
 	cli.Common
 	Max        int      `default:"100" placeholder:"N" help:"Total number of layers of the image, base layers, store layers and the customisation layer (default 100)."`
 	BaseLayers int      `name:"base-layers" default:"0" placeholder:"K" help:"Number of base-image layers that count against --max (default 0)."`
-	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable): the non-store roots closure-scan adds with --extra-root."`
+	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable; with --pipeline it is removed first, as nixpkgs' exclude_paths): the non-store roots closure-scan adds with --extra-root."`
 	Strategy   string   `enum:"popularity,size" default:"popularity" help:"How to split: popularity (nixpkgs' classic referencesByPopularity) or size (nixpkgs' newest default, auto-layer)."`
 	List       bool     `help:"Print the paths one per line in the strategy's order instead of a layer plan."`
 	Key        string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
+	Pipeline   string   `placeholder:"FILE|JSON" help:"Split by nixpkgs' layering pipeline (layeringPipeline), given as JSON (a value starting with [) or in a file; --max is then ignored."`
 	Graph      string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	if c.Pipeline != "" {
+		return c.runPipeline(ctx, o)
+	}
 	available, err := c.available()
 	if err != nil {
 		return err
 	}
-	g, err := c.read(o)
-	if err != nil {
-		return err
-	}
-	excluded, err := c.excluded(g)
+	g, excluded, err := c.input(o)
 	if err != nil {
 		return err
 	}
@@ -75,14 +75,34 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 // available is the number of store layers: --max less the customisation
 // layer and the base layers (reference §3.2 step 4).
 func (c *command) available() (int, error) {
-	if c.BaseLayers < 0 {
-		return 0, cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+	if err := c.checkBaseLayers(); err != nil {
+		return 0, err
 	}
 	if c.Max < 2 || c.BaseLayers > c.Max-2 {
 		return 0, cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
 			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
 	}
 	return c.Max - 1 - c.BaseLayers, nil
+}
+
+func (c *command) checkBaseLayers() error {
+	if c.BaseLayers < 0 {
+		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+	}
+	return nil
+}
+
+// input reads the graph and marks the --exclude nodes in it.
+func (c *command) input(o *cli.IO) (*graph, []bool, error) {
+	g, err := c.read(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	excluded, err := c.excluded(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, excluded, nil
 }
 
 func (c *command) read(o *cli.IO) (*graph, error) {

@@ -33,6 +33,7 @@ type command struct {
 	Creds            string   `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
 	Jobs             int      `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
 	Retries          int      `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
+	SBOM             []string `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`
 	ChunkSize        string   `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
 }
 
@@ -75,6 +76,7 @@ type pushOptions struct {
 	mountFrom   []name.Repository
 	jobs        int
 	chunk       int64
+	sboms       []sbomDoc
 }
 
 // check validates the flags before anything is read or sent.
@@ -108,8 +110,8 @@ func (c *command) check() (*pushOptions, error) {
 		}
 		opts.mountFrom = append(opts.mountFrom, r)
 	}
-	if c.ListPresent && (c.Input != "-" || c.Cache != "") {
-		return nil, cli.Usagef("--list-present reads no image and no cache")
+	if c.ListPresent && (c.Input != "-" || c.Cache != "" || len(c.SBOM) > 0) {
+		return nil, cli.Usagef("--list-present reads no image, no cache and no SBOM")
 	}
 	if c.VerifyCache && c.Cache == "" {
 		return nil, cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
@@ -122,6 +124,9 @@ func (c *command) check() (*pushOptions, error) {
 	}
 	if _, err := oci.ParseCompression(c.LayerCompression); err != nil {
 		return nil, &cli.UsageError{Err: err}
+	}
+	if opts.sboms, err = readSBOMs(c.SBOM); err != nil {
+		return nil, err
 	}
 	return opts, nil
 }

@@ -154,20 +154,17 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) (string, error) {
 	cb := oci.ConfigDescriptor(config)
 	configBlob := layerstream.Blob{MediaType: cb.MediaType, Digest: string(cb.Digest), Size: cb.Size}
-	has, err := ps.ensure(ctx, configBlob, "the config")
-	if err != nil && !errors.Is(err, errOtherSize) {
-		return "", fmt.Errorf("the config: %w", err)
-	}
-	if !has {
-		ps.o.Debugf("uploading the config %s", configBlob.Digest)
-		ps.bar.AddTotal(configBlob.Size) // as upload does for layers: the bar's total counts every byte sent
-		if err := ps.p.Upload(ctx, nil, configBlob.Digest, configBlob.Size, bytes.NewReader(config)); err != nil {
-			return "", fmt.Errorf("the config: %w", err)
-		}
+	if err := ps.putSmall(ctx, configBlob, config, "the config"); err != nil {
+		return "", err
 	}
 	manifest := oci.Manifest(config, layers)
 	if err := ps.p.PutManifest(ctx, ps.opts.dest.TagStr(), oci.ManifestMediaType, manifest); err != nil {
 		return "", err
+	}
+	for _, doc := range ps.opts.sboms {
+		if err := ps.attach(ctx, manifest, doc); err != nil {
+			return "", err
+		}
 	}
 	if c := ps.opts.cache; c != nil {
 		for _, b := range append(layers, configBlob) {
@@ -179,4 +176,21 @@ func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstrea
 	s := &ps.stats
 	ps.o.Debugf("%d layers: %d uploaded (%d bytes), %d mounted, %d already there", len(layers), s.uploaded, s.uploadedBytes, s.mounted, s.present)
 	return oci.DigestOf(manifest), nil
+}
+
+// putSmall uploads a blob held in memory (the config, an SBOM) unless
+// the registry has it.
+func (ps *pusher) putSmall(ctx context.Context, b layerstream.Blob, data []byte, what string) error {
+	has, err := ps.ensure(ctx, b, what)
+	if err != nil && !errors.Is(err, errOtherSize) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if !has {
+		ps.o.Debugf("uploading %s %s", what, b.Digest)
+		ps.bar.AddTotal(b.Size) // as upload does for layers: the bar's total counts every byte sent
+		if err := ps.p.Upload(ctx, nil, b.Digest, b.Size, bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
 }

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs the scripts with layer-pack and manifest-gen (which
 // make the images pushed) and the workflow scripts (../scripts) on PATH.
 func TestScripts(t *testing.T) {
-	bin := testkit.BuildTools(t, "layer-pack", "manifest-gen")
+	bin := testkit.BuildTools(t, "layer-pack", "manifest-gen", "pull-blob")
 	scripts := testkit.Abs(t, "../scripts")
 	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
 		testkit.PrependPath(env, scripts, bin)

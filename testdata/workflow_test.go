@@ -40,5 +40,6 @@ func TestWorkflows(t *testing.T) {
 	})
 	maps.Copy(p.Cmds, testkit.ArchiveCommands())
 	maps.Copy(p.Cmds, testkit.FrontCommands())
+	maps.Copy(p.Cmds, sbomCommands)
 	testscript.Run(t, p)
 }

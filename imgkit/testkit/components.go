@@ -34,6 +34,9 @@ var componentBinaries = map[string][]string{
 	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
+	// syft reads the SBOMs back (syft convert): no Debian package;
+	// scripts/install-test-deps builds it with go install.
+	"syft": {"syft"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.

@@ -14,6 +14,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the scripts' expected output with the actual output")
 
+// Update reports whether -update was given: Go tests with golden files
+// rewrite them, as the scripts' expected output is rewritten.
+func Update() bool { return *update }
+
 // Main is TestMain for a package with script tests: the test binary doubles
 // as each tool in tools (so scripts can `exec closure-scan …`), and
 // process-wide components are stopped after the tests.

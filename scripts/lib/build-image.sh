@@ -9,7 +9,8 @@
 # image holds), as one layer: [["/nix/store/…", …]], or [] when none is
 # left. nixpkgs appends the same paths to buildImage's layer (reference
 # §2.2). With $closure_graph (--closure-graph), the store's references
-# come from that graph.
+# come from that graph. With $nar_hash (--sbom), the graph, kept in
+# $work/graph.json, has NAR hashes.
 closure_plan() {
 	cp_base=$1
 	shift
@@ -24,7 +25,7 @@ closure_plan() {
 	for cp_path in ${closure_paths-}; do set -- "$@" "$cp_path"; done
 	set +f
 	IFS=$cp_ifs
-	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+	closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
 		</dev/null >"$work/graph.json" || exit 1
 	# The canonical graph has one node a line, its path first; store
 	# names hold no quote or backslash.

@@ -2,7 +2,7 @@
 # (sourced after common.sh, contents.sh, fakeroot.sh and nix-db.sh). The script calls
 # layered_parse "$@", then layered_check, then layered_image OUT, where OUT
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
-# so that -o and --compressor are accepted.
+# so that -o, --compressor and --sbom are accepted (and sources sbom.sh).
 
 # The most layers runtimes accept: Docker's layer store refuses a chain
 # deeper than 125 ("max depth exceeded", measured with docker load of 125
@@ -11,9 +11,9 @@ runtime_layer_limit=125
 
 layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
-	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
+	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression= plan= custom_layer= include_nix_db= closure_graph=
+	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
 	nl='
 '
 	while [ $# -gt 0 ]; do
@@ -32,13 +32,18 @@ layered_parse() {
 		--include-nix-db) include_nix_db=1; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
-			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
+			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
 			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
 			[ -n "${layered_build-}" ] ||
 				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes a file"
+			need_value "$1" $#
+			;;
+		--sbom)
+			[ -n "${layered_build-}" ] ||
+				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes the SBOM beside the file"
 			need_value "$1" $#
 			;;
 		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
@@ -73,6 +78,7 @@ layered_parse() {
 		--store-dir) store_dir=$2 ;;
 		--root) root_dir=$2 ;;
 		--strategy) strategy=$2 ;;
+		--pipeline) pipeline=$2 ;;
 		--cache) cache=$2 ;;
 		--reuse) reuse=$2 ;;
 		--format) format=$2 ;;
@@ -82,10 +88,11 @@ layered_parse() {
 		--closure-graph) closure_graph=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
+		--sbom) sbom_formats=$(sbom_add "$sbom_formats" "$2") ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$include_nix_db$closure_graph" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -95,6 +102,7 @@ layered_check() {
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
 		case $compressor in none | gz | zstd) ;; *) usage_error "--compressor \"$compressor\": want none, gz or zstd" ;; esac
+		sbom_check "$out"
 	fi
 	if [ -n "$repo_tag" ]; then
 		[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
@@ -110,6 +118,12 @@ layered_check() {
 	fi
 	[ -n "$name" ] || usage_error "--name is required (or a nixpkgs conf.json as the only argument)"
 	check_uint --max-layers "$max_layers"
+	if [ -n "$pipeline" ]; then
+		# nixpkgs ignores maxLayers when a layeringPipeline is given; the
+		# image is still bounded by what runtimes accept (popularity
+		# refuses a plan past it before any layer is packed).
+		max_layers=$runtime_layer_limit
+	fi
 	[ "$max_layers" -le $runtime_layer_limit ] ||
 		usage_error "--max-layers $max_layers: runtimes refuse images of more than $runtime_layer_limit layers"
 	[ "$max_layers" -ge 2 ] ||
@@ -122,8 +136,22 @@ layered_check() {
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
 		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
 	[ -z "$layer_compression" ] || [ "$format" = oci ] || usage_error "--layer-compression needs --format oci"
-	[ -z "$plan" ] || [ -z "$no_store$strategy" ] ||
-		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}"
+	[ -z "$plan" ] || [ -z "$sbom_formats" ] ||
+		usage_error "--sbom is made from the closure graph the workflow computes, which --plan replaces"
+	[ -z "$plan" ] || [ -z "$no_store$strategy$pipeline" ] ||
+		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
+	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
+		usage_error "--pipeline makes the store layers: drop --strategy"
+	# popularity's rule: a value starting with "[" (after blanks) is the
+	# pipeline itself, anything else a file.
+	case ${pipeline#"${pipeline%%[![:space:]]*}"} in
+	'' | \[*) ;;
+	*) [ -f "$pipeline" ] || die "--pipeline \"$pipeline\": no such file" ;;
+	esac
+	# The pipeline run on an empty graph: every fault popularity finds in
+	# it (an unknown function, a wrong argument) is reported now, before
+	# any command runs.
+	[ -z "$pipeline" ] || echo '[]' | popularity -q --pipeline "$pipeline" >/dev/null || exit 1
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot$include_nix_db" ] ||
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
@@ -241,6 +269,11 @@ layered_image() {
 	set -- "$@" --format "$format"
 	[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
 	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
+	if [ -n "$sbom_formats" ]; then
+		[ -z "$no_store" ] || echo '[]' >"$work/graph.json"
+		set -- "$@" --sbom-graph "$work/graph.json"
+		for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
+	fi
 	pipe_image produce_layers "$@"
 }
 
@@ -280,9 +313,11 @@ layered_plan() {
 	fi
 	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
+	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --max "$max_layers" --base-layers "$base_layers" --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"
 	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
+	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
 	popularity $verbose "$@" "$work/graph.json" || exit 1
 }
