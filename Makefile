@@ -11,6 +11,9 @@ BIN := $(CURDIR)/bin
 PREFIX ?= /usr/local
 WORKFLOWS := stream-layered-image build-layered-image build-image pull-image prefetch-image \
 	export-image merge-images push-image shadow-setup fake-nss stream-nix-shell-image build-nix-shell-image
+# What --version prints after each tool's name: the tree's git describe
+# (the same tree, the same version), else "devel".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...
 # -count=1: results depend on real components (Docker, Nix, a registry), which
@@ -23,7 +26,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	@for t in $(TOOLS); do $(GO) build -trimpath -o $(BIN)/$$t ./$$t || exit 1; done
+	@for t in $(TOOLS); do $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
 	@echo "built $(TOOLS) into bin/"
 
 install: build install-workflows
@@ -44,7 +47,7 @@ install-workflows:
 # umoci, fakeroot or proot start them and skip with a SKIP line when they are
 # missing (REQUIRE_REAL_CLIENTS=1 turns a missing one into a failure).
 test: build
-	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./imgkit/cmd/testsum
+	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./testkit/cmd/testsum
 
 demo: build
 	@sh scripts/demo

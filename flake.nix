@@ -20,7 +20,7 @@
 
       packages = forAllSystems (pkgs: {
         # The seven tools and the workflows (nix/tools.nix, whose vendorHash
-        # testdata/workflows/nix_vendor_hash.txtar recomputes).
+        # scripts/testdata/script/nix_vendor_hash.txtar recomputes).
         default = import ./nix/tools.nix { inherit pkgs; };
         # An image of GNU hello:  nix build .#example && docker load < result
         example = (self.lib pkgs).buildLayeredImage {

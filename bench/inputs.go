@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // Generated inputs are cached under the work directory and reused while
@@ -55,12 +55,12 @@ func storeKey(m *storegen.Manifest) string {
 // graphFile returns a file holding m's reference graph, as closure-scan
 // would print it for the top path.
 func (b *bench) graphFile(m *storegen.Manifest) (string, error) {
-	return b.cachedGraph("store-"+storeKey(m), func() (format.Graph, error) { return m.Graph(), nil })
+	return b.cachedGraph("store-"+storeKey(m), func() (graphplan.Graph, error) { return m.Graph(), nil })
 }
 
 // cachedGraph writes the graph draw returns to WORK/graphs/<key>.json
 // once.
-func (b *bench) cachedGraph(key string, draw func() (format.Graph, error)) (string, error) {
+func (b *bench) cachedGraph(key string, draw func() (graphplan.Graph, error)) (string, error) {
 	name := filepath.Join(b.work, "graphs", key+".json")
 	if _, err := os.Stat(name); err == nil {
 		return name, nil
@@ -70,7 +70,7 @@ func (b *bench) cachedGraph(key string, draw func() (format.Graph, error)) (stri
 		if err != nil {
 			return err
 		}
-		return format.WriteGraph(w, g)
+		return graphplan.WriteGraph(w, g)
 	})
 }
 

@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 const pipelineRSS = 64 << 20
@@ -144,6 +144,6 @@ func (b *bench) runChecked(ctx context.Context, stages []stage, in string, check
 }
 
 func planLayers(data []byte) (int, error) {
-	plan, err := format.ReadPlan(bytes.NewReader(data))
+	plan, err := graphplan.ReadPlan(bytes.NewReader(data))
 	return len(plan), err
 }

@@ -7,8 +7,8 @@ import (
 	"os"
 	"time"
 
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 const (
@@ -42,7 +42,7 @@ func (b *bench) popularity(ctx context.Context, uniform bool) result {
 		shape = "uniform"
 	}
 	key := fmt.Sprintf("%s-v%d-s%d-n%d-r%g", shape, storegen.Version, spec.Seed, spec.Paths, spec.Refs)
-	graph, err := b.cachedGraph(key, func() (format.Graph, error) { return storegen.RandomGraph(spec) })
+	graph, err := b.cachedGraph(key, func() (graphplan.Graph, error) { return storegen.RandomGraph(spec) })
 	if err != nil {
 		return r.failed(err)
 	}
@@ -81,7 +81,7 @@ func (b *bench) popularity(ctx context.Context, uniform bool) result {
 // checkPlan checks a layer plan: valid, at most maxLayers layers, and
 // every one of paths store paths exactly once.
 func checkPlan(data []byte, paths, maxLayers int) error {
-	plan, err := format.ReadPlan(bytes.NewReader(data))
+	plan, err := graphplan.ReadPlan(bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

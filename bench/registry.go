@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // needComponents skips a benchmark when a real component is missing.

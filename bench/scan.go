@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // benchScan: issue 2. closure-scan --source scan over a generated store,
@@ -28,7 +28,7 @@ func benchScan(ctx context.Context, b *bench) result {
 		return r.failed(err)
 	}
 	var want bytes.Buffer
-	format.WriteGraph(&want, m.Graph())
+	graphplan.WriteGraph(&want, m.Graph())
 	scan := []stage{command("closure-scan", cs, "--source", "scan", "--root", m.Root, m.Top)}
 
 	// One untimed read warms the page cache for both sides.
@@ -61,12 +61,12 @@ func benchScan(ctx context.Context, b *bench) result {
 // sameGraph compares a tool's graph output with the expected canonical
 // graph, naming the first differing node.
 func sameGraph(got, want []byte) error {
-	g, err := format.ReadGraph(bytes.NewReader(got), "")
+	g, err := graphplan.ReadGraph(bytes.NewReader(got), "")
 	if err != nil {
 		return err
 	}
 	var canon bytes.Buffer
-	format.WriteGraph(&canon, g)
+	graphplan.WriteGraph(&canon, g)
 	if bytes.Equal(canon.Bytes(), want) {
 		return nil
 	}

@@ -12,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // The checks here are the harness's own, written from the Docker image
@@ -122,7 +124,7 @@ func readImage(r io.Reader, storeDir string) (*imageInfo, error) {
 // readLayer hashes a layer tar while listing it.
 func readLayer(r io.Reader, storeDir string) (layerInfo, error) {
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(r, h)}
+	cr := &cli.CountingReader{R: io.TeeReader(r, h)}
 	tr := tar.NewReader(cr)
 	var li layerInfo
 	seen := map[string]bool{}
@@ -153,19 +155,8 @@ func readLayer(r io.Reader, storeDir string) (layerInfo, error) {
 		return li, err
 	}
 	li.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	li.size = cr.n
+	li.size = cr.N
 	return li, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // readImageFile is readImage on a file.

@@ -9,7 +9,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 type command struct {
@@ -64,38 +64,41 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			g[i].NarHash = "" // Nix's, unasked for
 		}
 	}
-	if err := format.WriteGraph(o.Stdout, g); err != nil {
+	if err := graphplan.WriteGraph(o.Stdout, g); err != nil {
 		return fmt.Errorf("writing the graph: %w", err)
 	}
 	return nil
 }
 
-// store checks the flags that place the store.
-func (c *command) store(o *cli.IO) (*store, error) {
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
 	if err := cli.CheckJobs(c.Jobs, 0); err != nil {
-		return nil, err
+		return err
 	}
 	if c.Graph != "" && c.Source != "auto" {
-		return nil, cli.Usagef("--graph takes the closure from its file: it cannot be read with --source %s", c.Source)
+		return cli.Usagef("--graph takes the closure from its file: it cannot be read with --source %s", c.Source)
 	}
 	if c.Key != "" && c.Graph == "" {
-		return nil, cli.Usagef("--key needs --graph")
+		return cli.Usagef("--key needs --graph")
 	}
-	dir := c.StoreDir
-	if dir == "" {
-		dir = o.Env("NIX_STORE_DIR")
+	if c.StoreDir != "" {
+		return cli.CheckStoreDir(c.StoreDir)
 	}
-	if dir == "" {
-		dir = "/nix/store"
-	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return nil, cli.Usagef("store directory %q: want an absolute path below /", dir)
+	return nil
+}
+
+// store places the store: --store-dir, else $NIX_STORE_DIR (checked here,
+// still before any input is read), else /nix/store.
+func (c *command) store(o *cli.IO) (*store, error) {
+	dir, err := o.StoreDir(c.StoreDir)
+	if err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(c.Root)
 	if err != nil {
 		return nil, cli.Usagef("--root %q: %v", c.Root, err)
 	}
-	return &store{dir: filepath.Clean(dir), root: root}, nil
+	return &store{dir: dir, root: root}, nil
 }
 
 // extras checks the --extra-root paths and returns them absolute.
@@ -123,7 +126,7 @@ func (c *command) extras(st *store) ([]string, error) {
 }
 
 // closure computes the graph from the source the flags ask for.
-func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	nx := nixStore{st: st}
 	if c.Graph != "" {
 		return c.viaGraph(ctx, o, st, names, extras)
@@ -152,7 +155,7 @@ func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extr
 }
 
 // scan computes the closure by reading files.
-func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	if len(names) == 0 && len(extras) == 0 {
 		return nil, nil
 	}
@@ -183,13 +186,13 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 // viaNix asks Nix for the closure of the roots and of the store paths the
 // extra roots mention (found by scanning the extra roots only). When auto
 // is set and Nix does not know every one of them, it returns ok=false.
-func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g format.Graph, ok bool, err error) {
+func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, extras []string, auto bool) (g graphplan.Graph, ok bool, err error) {
 	st := nx.st
 	var roots []string
 	for _, name := range names {
 		roots = append(roots, st.path(name))
 	}
-	var extraNodes format.Graph
+	var extraNodes graphplan.Graph
 	if len(extras) > 0 {
 		cands, err := st.list()
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/storefs"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -24,7 +24,7 @@ import (
 var graphCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"graph-canon": func(ts *testscript.TestScript, neg bool, args []string) {
 		g := readGraphArg(ts, "graph-canon", args)
-		ts.Check(format.WriteGraph(ts.Stdout(), g))
+		ts.Check(graphplan.WriteGraph(ts.Stdout(), g))
 	},
 	"graph-names": func(ts *testscript.TestScript, neg bool, args []string) {
 		g := readGraphArg(ts, "graph-names", args)
@@ -42,14 +42,14 @@ var graphCommands = map[string]func(ts *testscript.TestScript, neg bool, args []
 	},
 }
 
-func readGraphArg(ts *testscript.TestScript, name string, args []string) format.Graph {
+func readGraphArg(ts *testscript.TestScript, name string, args []string) graphplan.Graph {
 	if len(args) != 1 {
 		ts.Fatalf("usage: %s FILE", name)
 	}
 	f, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
 	defer f.Close()
-	g, err := format.ReadGraph(f, "")
+	g, err := graphplan.ReadGraph(f, "")
 	ts.Check(err)
 	return g
 }

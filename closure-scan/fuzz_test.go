@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // addStoreSeeds adds the fixtures' store files (what closure-scan reads

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // TestGeneratedStore scans a synthetic store whose manifest knows the
@@ -24,7 +24,7 @@ func TestGeneratedStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		var want bytes.Buffer
-		if err := format.WriteGraph(&want, m.Graph()); err != nil {
+		if err := graphplan.WriteGraph(&want, m.Graph()); err != nil {
 			t.Fatal(err)
 		}
 		var stdout, stderr bytes.Buffer

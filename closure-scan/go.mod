@@ -9,6 +9,7 @@ require (
 )
 
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
@@ -16,3 +17,5 @@ require (
 )
 
 replace dockertools.dev/imgkit => ../imgkit
+
+replace dockertools.dev/testkit => ../testkit

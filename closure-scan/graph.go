@@ -7,7 +7,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/storefs"
 )
 
@@ -16,12 +16,12 @@ import (
 // graph, never from their files, and an extra root is scanned for the
 // hashes of the graph's paths only, as Nix scans a build's output for the
 // hashes of its inputs.
-func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, extras []string) (format.Graph, error) {
+func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	f, err := o.Open(c.Graph)
 	if err != nil {
 		return nil, fileErr("reading the graph", c.Graph, err)
 	}
-	g, err := format.ReadGraph(f, c.Key)
+	g, err := graphplan.ReadGraph(f, c.Key)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("--graph %q: %w", c.Graph, err)
@@ -40,7 +40,7 @@ func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, ext
 		}
 		roots = append(roots, st.path(name))
 	}
-	var extraNodes format.Graph
+	var extraNodes graphplan.Graph
 	if len(extras) > 0 {
 		sc := newScanner(st, newCandidates(known), false, c.Jobs)
 		for _, e := range extras {
@@ -62,9 +62,9 @@ func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, ext
 
 // closureOf returns the nodes of g that roots reach, roots included (every
 // root is a node of g, and g is closed).
-func closureOf(g format.Graph, roots []string) format.Graph {
+func closureOf(g graphplan.Graph, roots []string) graphplan.Graph {
 	seen := make([]bool, len(g))
-	var out format.Graph
+	var out graphplan.Graph
 	for len(roots) > 0 {
 		p := roots[len(roots)-1]
 		roots = roots[:len(roots)-1]

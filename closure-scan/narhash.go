@@ -14,7 +14,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/nar"
 )
 
@@ -25,7 +25,7 @@ import (
 // more, in the order a NAR holds it, by -j workers, biggest path first. A
 // path whose NAR is not narSize bytes long changed since it was scanned,
 // which is an error: the graph would not be one snapshot.
-func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g format.Graph) error {
+func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphplan.Graph) error {
 	var todo []int
 	for i, n := range g {
 		if _, err := nar.ParseHash(n.NarHash); err != nil {
@@ -89,7 +89,7 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g format.
 
 // hashNode hashes one node: a store path below the open store directory,
 // an extra root below its directory as the user gave it.
-func hashNode(st *store, n *format.PathInfo) error {
+func hashNode(st *store, n *graphplan.PathInfo) error {
 	base, name := st.fd, path.Base(n.Path)
 	if path.Dir(n.Path) != st.dir {
 		dir := filepath.Dir(n.Path)

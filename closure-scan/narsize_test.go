@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // writeNAR serialises path as a NAR, following the grammar byte by byte;

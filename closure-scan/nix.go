@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // nixStore is how closure-scan asks Nix. Nix sees the same store as the
@@ -94,7 +94,7 @@ func (n nixStore) invalid(ctx context.Context, paths []string) (string, error) {
 }
 
 // closure asks Nix for the closure of paths.
-func (n nixStore) closure(ctx context.Context, paths []string) (format.Graph, error) {
+func (n nixStore) closure(ctx context.Context, paths []string) (graphplan.Graph, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
@@ -102,7 +102,7 @@ func (n nixStore) closure(ctx context.Context, paths []string) (format.Graph, er
 	if err != nil {
 		return nil, fmt.Errorf("asking Nix: %w", err)
 	}
-	g, err := format.ReadGraph(bytes.NewReader(out), "")
+	g, err := graphplan.ReadGraph(bytes.NewReader(out), "")
 	if err != nil {
 		return nil, fmt.Errorf("reading Nix's answer: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/storefs"
 	"golang.org/x/sys/unix"
@@ -158,14 +158,14 @@ func (s *scanner) run(ctx context.Context) error {
 }
 
 // graph returns the scanned nodes.
-func (s *scanner) graph() format.Graph {
-	g := make(format.Graph, 0, len(s.paths)+len(s.extras))
+func (s *scanner) graph() graphplan.Graph {
+	g := make(graphplan.Graph, 0, len(s.paths)+len(s.extras))
 	add := func(n *node) {
 		refs := make([]string, 0, len(n.refs))
 		for i := range n.refs {
 			refs = append(refs, s.st.path(s.cands.names[i]))
 		}
-		g = append(g, format.PathInfo{Path: n.path, NarSize: n.narSize.Load(), References: refs})
+		g = append(g, graphplan.PathInfo{Path: n.path, NarSize: n.narSize.Load(), References: refs})
 	}
 	for _, n := range s.paths {
 		add(n)

@@ -1,28 +1,17 @@
 package main
 
 import (
-	"maps"
-	"os"
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
-	"github.com/rogpeppe/go-internal/testscript"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "closure-scan", manual, func() cli.Runner { return &command{} })
-}
+var tool = testkit.Tool{Name: "closure-scan", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts:     testkit.Scripts{Cmds: []testkit.Cmds{graphCommands}},
+	UsageErrors: [][]string{{"-j", "100000"}, {"--store-dir", "store"}, {"--source", "guess"},
+		{"--key", "graph"}, {"--graph", "graph.json", "--source", "nix"}}}
 
-func TestScripts(t *testing.T) {
-	p := testkit.Params("testdata/script", nil)
-	maps.Copy(p.Cmds, graphCommands)
-	cond := p.Condition
-	p.Condition = func(c string) (bool, error) {
-		if c == "root" { // root reads files whatever their mode
-			return os.Geteuid() == 0, nil
-		}
-		return cond(c)
-	}
-	testscript.Run(t, p)
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

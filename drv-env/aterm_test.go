@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // TestParseAsNix: the ATerm reader reads a .drv Nix wrote as Nix reads it

@@ -81,20 +81,31 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return e.write(c.Output, inputs)
 }
 
-// check validates the flags and opens nothing yet.
-func (c *command) check(o *cli.IO) (*store, error) {
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
 	if (c.Drv == "") == (c.Show == "") {
-		return nil, cli.Usagef("give the derivation: DRV, or --show FILE (not both)")
+		return cli.Usagef("give the derivation: DRV, or --show FILE (not both)")
 	}
 	if c.UID < 0 || c.GID < 0 {
-		return nil, cli.Usagef("--uid %d --gid %d: ids are not negative", c.UID, c.GID)
+		return cli.Usagef("--uid %d --gid %d: ids are not negative", c.UID, c.GID)
 	}
 	if !path.IsAbs(c.HomeDirectory) || strings.ContainsAny(c.HomeDirectory, ":\n") {
-		return nil, cli.Usagef("--home-directory %q: want an absolute path without : or a newline (it is a passwd field)", c.HomeDirectory)
+		return cli.Usagef("--home-directory %q: want an absolute path without : or a newline (it is a passwd field)", c.HomeDirectory)
 	}
-	if !path.IsAbs(c.Shell) {
-		return nil, cli.Usagef("--shell %q: want the absolute path of a shell in the store", c.Shell)
+	// An empty one is kong's to report (missing flags), which it does
+	// after Validate.
+	if c.Shell != "" && !path.IsAbs(c.Shell) {
+		return cli.Usagef("--shell %q: want the absolute path of a shell in the store", c.Shell)
 	}
+	if c.StoreDir != "" {
+		return cli.CheckStoreDir(c.StoreDir)
+	}
+	return nil
+}
+
+// check places the store and refuses an -o that exists; it opens nothing
+// yet.
+func (c *command) check(o *cli.IO) (*store, error) {
 	dir, err := o.StoreDir(c.StoreDir)
 	if err != nil {
 		return nil, err

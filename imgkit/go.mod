@@ -10,7 +10,6 @@ require (
 	github.com/opencontainers/go-digest v1.0.0
 	github.com/opencontainers/image-spec v1.1.1
 	github.com/package-url/packageurl-go v0.1.7
-	github.com/rogpeppe/go-internal v1.16.0
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	github.com/spdx/tools-golang v0.5.7
 	github.com/ulikunitz/xz v0.5.17
@@ -18,7 +17,10 @@ require (
 	golang.org/x/term v0.36.0
 )
 
+require github.com/rogpeppe/go-internal v1.16.0 // indirect
+
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/anchore/go-struct-converter v0.1.0 // indirect
 	github.com/docker/cli v29.7.2+incompatible // indirect
 	github.com/docker/docker-credential-helpers v0.9.3 // indirect
@@ -27,3 +29,5 @@ require (
 	golang.org/x/tools v0.49.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
+
+replace dockertools.dev/testkit => ../testkit

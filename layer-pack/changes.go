@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/rootfs"
 )
@@ -65,7 +65,7 @@ func parseOwner(s string) (int64, int64, error) {
 }
 
 // changes returns the --changes layer, holding every planned store path.
-func (c *command) changes(o *cli.IO, so *storeOptions, plan format.Plan) (layer, error) {
+func (c *command) changes(o *cli.IO, so *storeOptions, plan graphplan.Plan) (layer, error) {
 	l := &changesLayer{dir: c.Changes, info: layerstream.LayerInfo{Comment: c.CustomisationComment}}
 	l.opts = rootfs.LayerOptions{Mtime: rootfs.DefaultMtime, StoreRoot: so.root, Warnf: o.Logf}
 	if c.Mtime != nil {

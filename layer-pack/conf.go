@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // streamConf holds the fields of nixpkgs' stream configuration
@@ -18,7 +18,7 @@ import (
 // manifest-gen's.
 type streamConf struct {
 	StoreDir           string
-	StoreLayers        format.Plan
+	StoreLayers        graphplan.Plan
 	CustomisationLayer string // a directory with layer.tar and checksum; "" for none
 	Mtime              string // "" when the configuration has none
 	Uid, Gid           *int64
@@ -45,7 +45,7 @@ func readConf(r io.Reader) (*streamConf, error) {
 	if raw.StoreLayers == nil || bytes.Equal(raw.StoreLayers, []byte("null")) {
 		return nil, fmt.Errorf("no store_layers: %w", errdefs.ErrInvalidInput)
 	}
-	plan, err := format.ReadPlan(bytes.NewReader(raw.StoreLayers))
+	plan, err := graphplan.ReadPlan(bytes.NewReader(raw.StoreLayers))
 	if err != nil {
 		return nil, fmt.Errorf("store_layers: %w", err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit"
 )
 
 // FuzzReadConf: a stream configuration readConf accepts has a plan that
@@ -29,10 +29,10 @@ func FuzzReadConf(f *testing.F) {
 			return
 		}
 		var plan bytes.Buffer
-		if err := format.WritePlan(&plan, c.StoreLayers); err != nil {
+		if err := graphplan.WritePlan(&plan, c.StoreLayers); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := format.ReadPlan(&plan); err != nil {
+		if _, err := graphplan.ReadPlan(&plan); err != nil {
 			t.Fatalf("the plan accepted is not a plan: %v", err)
 		}
 		if c.Uid != nil && *c.Uid < 0 || c.Gid != nil && *c.Gid < 0 {

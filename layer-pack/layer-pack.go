@@ -17,7 +17,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/storefs"
 )
@@ -49,9 +49,6 @@ type command struct {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if err := c.validate(); err != nil {
-		return err
-	}
 	layers, err := c.layers(o)
 	if err != nil {
 		return err
@@ -64,8 +61,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return pack(ctx, o, layers, o.Stdout)
 }
 
-// validate checks the flags on their own, before any input is read.
-func (c *command) validate() error {
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
 	if err := c.validateChanges(); err != nil {
 		return err
 	}
@@ -108,7 +105,7 @@ func (c *command) validate() error {
 // write, after every check that can be made before the first byte.
 func (c *command) layers(o *cli.IO) ([]layer, error) {
 	conf := &streamConf{}
-	var plan format.Plan
+	var plan graphplan.Plan
 	if c.Conf != "" {
 		f, err := o.Open(c.Conf)
 		if err != nil {
@@ -122,7 +119,7 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 		plan = conf.StoreLayers
 	} else {
 		var err error
-		if plan, err = format.ReadPlan(o.Stdin); err != nil {
+		if plan, err = graphplan.ReadPlan(o.Stdin); err != nil {
 			return nil, err
 		}
 	}
@@ -172,7 +169,7 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 	so.root = root
 	switch {
 	case c.Mtime != nil:
-		so.mtime, _ = parseMtime(*c.Mtime, time.Now) // checked by validate
+		so.mtime, _ = parseMtime(*c.Mtime, time.Now) // checked by Validate
 	case conf.Mtime != "":
 		if so.mtime, err = parseMtime(conf.Mtime, time.Now); err != nil {
 			return nil, fmt.Errorf("configuration: %v: %w", err, errdefs.ErrInvalidInput)
@@ -191,7 +188,7 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 // directory (storeDir/<hash>-<name>, nothing deeper: a path inside a store
 // path could lead through a symlink to anywhere) and exists, before
 // anything is written.
-func checkPlan(so *storeOptions, plan format.Plan) error {
+func checkPlan(so *storeOptions, plan graphplan.Plan) error {
 	for i, paths := range plan {
 		for _, p := range paths {
 			name, err := storefs.PathName(so.storeDir, p)

@@ -3,24 +3,17 @@ package main
 import (
 	"testing"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "layer-pack", manual, func() cli.Runner { return &command{} })
-}
+// The scripts' $ORACLES is testdata (the Python oracle), $VECTORS the
+// shared reference vectors.
+var tool = testkit.Tool{Name: "layer-pack", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts: testkit.Scripts{Dirs: map[string]string{"ORACLES": "testdata", "VECTORS": "../testdata/vectors"}},
+	UsageErrors: [][]string{{"--reuse", "held.json"}, {"--uid=-1"}, {"--mtime", "yesterday"},
+		{"--snapshot", "s"}, {"--store-dir", "store"}}}
 
-// TestScripts runs testdata/script; $ORACLES is testdata (the Python oracle)
-// and $VECTORS the shared reference vectors.
-func TestScripts(t *testing.T) {
-	oracles := testkit.Abs(t, "testdata")
-	vectors := testkit.Abs(t, "../testdata/vectors")
-	testscript.Run(t, testkit.Params("testdata/script", func(env *testscript.Env) error {
-		env.Setenv("ORACLES", oracles)
-		env.Setenv("VECTORS", vectors)
-		return nil
-	}))
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

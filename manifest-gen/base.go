@@ -116,24 +116,24 @@ func copyBaseLayers(ctx context.Context, o *cli.IO, a imageWriter, base *baseIma
 }
 
 func copyBaseLayer(ctx context.Context, a imageWriter, l *archive.Layer) error {
-	size, err := l.UncompressedSize()
+	return l.CopyUncompressed(func(size int64, r io.Reader) error {
+		return a.addLayer(size, cli.ContextReader(ctx, r))
+	})
+}
+
+// printBaseLayers prints the number of layers of the --from-image base
+// image. Workflows need it before any layer is packed: popularity
+// --base-layers takes it to keep the whole image within --max-layers
+// (nixpkgs runs jq '.[0].Layers | length' on the base manifest), and only
+// this tool reads base images in every storage and compression.
+func (c *command) printBaseLayers(o *cli.IO) error {
+	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag)
 	if err != nil {
 		return err
 	}
-	r, err := l.Open()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if err := a.addLayer(size, cli.ContextReader(ctx, r)); err != nil {
-		return err
-	}
-	// Read to EOF: the digest is checked there.
-	if n, err := io.Copy(io.Discard, r); err != nil || n != 0 {
-		if err == nil {
-			err = fmt.Errorf("longer than its %d bytes: %w", size, errdefs.ErrChanged)
-		}
-		return err
+	defer base.close()
+	if _, err := fmt.Fprintln(o.Stdout, len(base.layers)); err != nil {
+		return fmt.Errorf("writing the layer count: %w", err)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/pyjson"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 func mustObject(t *testing.T, s string) *pyjson.Object {

@@ -8,7 +8,6 @@ import (
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
-	"dockertools.dev/imgkit/oci"
 )
 
 // imageWriter is an output format. Layers come bottom first, as they
@@ -26,13 +25,10 @@ type imageWriter interface {
 	diffIDs() ([]string, error)
 }
 
-// checkFormat checks --format, -o and --layer-compression together, before
-// any input is read.
+// checkFormat checks --format, -o and --layer-compression together (a part
+// of Validate).
 func (c *command) checkFormat() error {
-	kind, err := oci.ParseCompression(c.LayerCompression)
-	if err != nil {
-		return &cli.UsageError{Err: fmt.Errorf("--layer-compression: %w", err)}
-	}
+	kind := c.LayerCompression
 	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
 		return err
 	}
@@ -59,7 +55,7 @@ func (c *command) openOutput(o *cli.IO) (*output, error) {
 // newImageWriter returns the writer of --format, writing to w (or into
 // the directory of out for oci-dir).
 func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) {
-	kind := compress.Kind(c.LayerCompression) // checked by checkFormat
+	kind := c.LayerCompression
 	switch c.Format {
 	case "oci":
 		return newOCILayout(newTarBlobs(w), kind, c.Jobs)
@@ -78,13 +74,6 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	}
 	return newDockerArchive(w), nil
 }
-
-// A docker-archive holds every layer's bytes.
-func (a *dockerArchive) addRef(ref *layerstream.Ref) error {
-	return errNeedsBytes("a docker-archive", len(a.layers))
-}
-
-func (a *dockerArchive) diffIDs() ([]string, error) { return nil, nil }
 
 func errNeedsBytes(format string, i int) error {
 	return fmt.Errorf("layer %d is a reference (no bytes, layer-pack --reuse): %s needs the bytes; write --format stream for push-blob, or pack without --reuse: %w", i, format, errdefs.ErrInvalidInput)

@@ -16,6 +16,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/pyjson"
+	"dockertools.dev/imgkit/sbom"
 )
 
 type command struct {
@@ -39,17 +40,17 @@ type command struct {
 	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 
-	Format           string `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
-	DigestFile       string `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
-	Compressor       string `enum:"none,gz,gzip,zstd" default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
-	LayerCompression string `name:"layer-compression" enum:"none,gzip,zstd" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
-	Jobs             int    `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
+	Format           string        `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
+	DigestFile       string        `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
+	Compressor       compress.Kind `default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
+	LayerCompression compress.Kind `name:"layer-compression" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
+	Jobs             int           `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
 
-	SBOMGraph     string   `name:"sbom-graph" placeholder:"FILE" help:"Make the image's SBOM from this closure graph (closure-scan's; with --nar-hash it carries NAR hashes). The other --sbom flags say where it goes."`
-	SBOMPlan      string   `name:"sbom-plan" placeholder:"FILE" help:"The store paths each of the stream's layers holds, as a layer plan (its layer i is the stream's layer i), when the trailer does not list them (layer-pack --changes)."`
-	SBOMCycloneDX string   `name:"sbom-cyclonedx" placeholder:"FILE" help:"Write the SBOM as CycloneDX 1.6 JSON to FILE, which appears with the image."`
-	SBOMSPDX      string   `name:"sbom-spdx" placeholder:"FILE" help:"Write the SBOM as SPDX 2.3 JSON to FILE, which appears with the image."`
-	SBOMInImage   []string `name:"sbom-in-image" placeholder:"FORMAT" help:"Put the SBOM in the image, in a top layer of its own, as /sbom/image.cdx.json (cyclonedx) or /sbom/image.spdx.json (spdx). Repeatable."`
+	SBOMGraph     string        `name:"sbom-graph" placeholder:"FILE" help:"Make the image's SBOM from this closure graph (closure-scan's; with --nar-hash it carries NAR hashes). The other --sbom flags say where it goes."`
+	SBOMPlan      string        `name:"sbom-plan" placeholder:"FILE" help:"The store paths each of the stream's layers holds, as a layer plan (its layer i is the stream's layer i), when the trailer does not list them (layer-pack --changes)."`
+	SBOMCycloneDX string        `name:"sbom-cyclonedx" placeholder:"FILE" help:"Write the SBOM as CycloneDX 1.6 JSON to FILE, which appears with the image."`
+	SBOMSPDX      string        `name:"sbom-spdx" placeholder:"FILE" help:"Write the SBOM as SPDX 2.3 JSON to FILE, which appears with the image."`
+	SBOMInImage   []sbom.Format `name:"sbom-in-image" placeholder:"FORMAT" sep:"none" help:"Put the SBOM in the image, in a top layer of its own, as /sbom/image.cdx.json (cyclonedx) or /sbom/image.spdx.json (spdx). Repeatable."`
 
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }
@@ -65,13 +66,52 @@ type plan struct {
 	configFlags []string
 }
 
-func (c *command) plan() (*plan, error) {
+// Validate checks the flags on their own, before any input is read (the
+// files --conf and --config name are read by plan, still before the
+// stream).
+func (c *command) Validate() error {
 	if c.MaxLayers < 1 {
-		return nil, cli.Usagef("--max-layers %d: an image needs at least one layer", c.MaxLayers)
+		return cli.Usagef("--max-layers %d: an image needs at least one layer", c.MaxLayers)
 	}
 	if c.MaxLayers > oci.RuntimeLayerLimit {
-		return nil, cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, oci.RuntimeLayerLimit)
+		return cli.Usagef("--max-layers %d: runtimes refuse images of more than %d layers", c.MaxLayers, oci.RuntimeLayerLimit)
 	}
+	if err := c.checkFormat(); err != nil {
+		return err
+	}
+	switch {
+	case c.Compressor != compress.None && c.Format == "oci-dir":
+		return cli.Usagef("--compressor: an oci-dir output is a directory, not one archive to compress")
+	case c.DigestFile != "" && c.Format == "oci-dir":
+		return cli.Usagef("--digest-file: an oci-dir output is a directory, not one archive to hash")
+	case c.FromImage == "-":
+		return cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
+	case c.PrintBase && c.FromImage == "":
+		return cli.Usagef("--print-base-layers needs --from-image FILE")
+	case c.FromImage == "" && c.Conf == "" && c.needsBase():
+		return errNeedsBase
+	}
+	if c.Name != "" {
+		if _, err := checkName(c.Name); err != nil {
+			return err
+		}
+	}
+	if c.Tag != "" {
+		if err := checkTag(c.Tag); err != nil {
+			return err
+		}
+	}
+	if c.Created != "" {
+		if _, err := parseCreated(c.Created, time.Now); err != nil {
+			return cli.Usagef("--created: %v", err)
+		}
+	}
+	return c.checkSBOM()
+}
+
+// plan settles what the flags and --conf decide, reading the --conf and
+// --config files; it checks what the conf gives as Validate checks flags.
+func (c *command) plan() (*plan, error) {
 	conf := &nixConf{}
 	p := &plan{inherit: c.InheritConfig}
 	if c.Conf != "" {
@@ -135,11 +175,19 @@ func (c *command) plan() (*plan, error) {
 	switch {
 	case p.fromImage == "-":
 		return nil, cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
-	case p.fromImage == "" && (c.InheritConfig || c.KeepBaseHistory || c.FromImageName != "" || c.FromImageTag != ""):
-		return nil, cli.Usagef("--inherit-config, --keep-base-history, --from-image-name and --from-image-tag need --from-image")
+	case p.fromImage == "" && c.needsBase():
+		return nil, errNeedsBase
 	}
 	return p, nil
 }
+
+// needsBase reports whether a flag given makes sense only with a base
+// image: from --from-image, else from --conf's from_image.
+func (c *command) needsBase() bool {
+	return c.InheritConfig || c.KeepBaseHistory || c.FromImageName != "" || c.FromImageTag != ""
+}
+
+var errNeedsBase = cli.Usagef("--inherit-config, --keep-base-history, --from-image-name and --from-image-tag need --from-image")
 
 func firstOf(s ...string) string {
 	for _, v := range s {
@@ -151,9 +199,6 @@ func firstOf(s ...string) string {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if err := c.checkFormat(); err != nil {
-		return err
-	}
 	if c.PrintBase {
 		return c.printBaseLayers(o)
 	}
@@ -180,16 +225,6 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
-	kind, err := compress.ParseCompressor(c.Compressor)
-	if err != nil {
-		return cli.Usagef("--compressor: %v", err)
-	}
-	if kind != compress.None && c.Format == "oci-dir" {
-		return cli.Usagef("--compressor %s: an oci-dir output is a directory, not one archive to compress", c.Compressor)
-	}
-	if c.DigestFile != "" && c.Format == "oci-dir" {
-		return cli.Usagef("--digest-file: an oci-dir output is a directory, not one archive to hash")
-	}
 	out, err := c.openOutput(o)
 	if err != nil {
 		return err
@@ -200,7 +235,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.DigestFile != "" {
 		sink = io.MultiWriter(out, digest)
 	}
-	zw, err := compress.NewWriter(sink, kind)
+	zw, err := compress.NewWriter(sink, c.Compressor)
 	if err != nil {
 		return err
 	}

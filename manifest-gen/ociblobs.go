@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 )
 
@@ -30,7 +31,7 @@ func newTarBlobs(w io.Writer) *tarBlobs {
 
 func (t *tarBlobs) header(name string, typ byte, mode, size int64) error {
 	// Fixed headers, as in the docker-archive: no owners, no names, mtime 1.
-	return t.tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: outerMtime})
+	return t.tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: archive.MemberTime})
 }
 
 func (t *tarBlobs) file(name string, data []byte) error {

@@ -65,7 +65,10 @@ func TestPlanUsageErrors(t *testing.T) {
 			if cmd.MaxLayers == 0 {
 				cmd.MaxLayers = 125
 			}
-			_, err := cmd.plan()
+			err := cmd.Validate()
+			if err == nil {
+				_, err = cmd.plan()
+			}
 			var ue *cli.UsageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("got %v, want a usage error", err)

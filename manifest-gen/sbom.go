@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/sbom"
 	"dockertools.dev/imgkit/tarw"
@@ -19,8 +20,8 @@ import (
 
 // sbomRequest is what the --sbom flags ask for, read before any output.
 type sbomRequest struct {
-	graph   format.Graph
-	plan    format.Plan // nil: the trailer's paths
+	graph   graphplan.Graph
+	plan    graphplan.Plan // nil: the trailer's paths
 	files   []sbomFile
 	inImage []sbom.Format
 }
@@ -30,39 +31,44 @@ type sbomFile struct {
 	path   string
 }
 
-// readSBOM checks the --sbom flags and reads the graph and plan; nil
-// when no SBOM is asked for.
+// checkSBOM checks the --sbom flags together (a part of Validate).
+func (c *command) checkSBOM() error {
+	out := c.SBOMCycloneDX != "" || c.SBOMSPDX != "" || len(c.SBOMInImage) > 0
+	switch {
+	case c.SBOMGraph == "" && (out || c.SBOMPlan != ""):
+		return cli.Usagef("--sbom-cyclonedx, --sbom-spdx, --sbom-in-image and --sbom-plan need --sbom-graph, the closure graph the SBOM is made from")
+	case c.SBOMGraph == "":
+		return nil
+	case !out:
+		return cli.Usagef("--sbom-graph: say where the SBOM goes (--sbom-cyclonedx FILE, --sbom-spdx FILE, --sbom-in-image FORMAT)")
+	case c.SBOMGraph == "-" || c.SBOMPlan == "-":
+		return cli.Usagef("--sbom-graph and --sbom-plan cannot be stdin: stdin carries the layer stream")
+	}
+	return nil
+}
+
+// readSBOM reads the graph and plan the --sbom flags (checked by
+// checkSBOM) name; nil when no SBOM is asked for.
 func (c *command) readSBOM(o *cli.IO) (*sbomRequest, error) {
+	if c.SBOMGraph == "" {
+		return nil, nil
+	}
 	r := &sbomRequest{}
 	for _, f := range []sbomFile{{sbom.FormatCycloneDX, c.SBOMCycloneDX}, {sbom.FormatSPDX, c.SBOMSPDX}} {
 		if f.path != "" {
 			r.files = append(r.files, f)
 		}
 	}
-	for _, s := range c.SBOMInImage {
-		f, err := sbom.ParseFormat(s)
-		if err != nil {
-			return nil, cli.Usagef("--sbom-in-image: %v", err)
-		}
-		if !contains(r.inImage, f) {
+	for _, f := range c.SBOMInImage {
+		if !slices.Contains(r.inImage, f) {
 			r.inImage = append(r.inImage, f)
 		}
-	}
-	switch {
-	case c.SBOMGraph == "" && (len(r.files) > 0 || len(r.inImage) > 0 || c.SBOMPlan != ""):
-		return nil, cli.Usagef("--sbom-cyclonedx, --sbom-spdx, --sbom-in-image and --sbom-plan need --sbom-graph, the closure graph the SBOM is made from")
-	case c.SBOMGraph == "":
-		return nil, nil
-	case len(r.files) == 0 && len(r.inImage) == 0:
-		return nil, cli.Usagef("--sbom-graph: say where the SBOM goes (--sbom-cyclonedx FILE, --sbom-spdx FILE, --sbom-in-image FORMAT)")
-	case c.SBOMGraph == "-" || c.SBOMPlan == "-":
-		return nil, cli.Usagef("--sbom-graph and --sbom-plan cannot be stdin: stdin carries the layer stream")
 	}
 	f, err := o.Open(c.SBOMGraph)
 	if err != nil {
 		return nil, fmt.Errorf("--sbom-graph %q: %w", c.SBOMGraph, cli.PathCause(err))
 	}
-	r.graph, err = format.ReadGraph(f, "")
+	r.graph, err = graphplan.ReadGraph(f, "")
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("--sbom-graph %q: %w", c.SBOMGraph, err)
@@ -72,22 +78,13 @@ func (c *command) readSBOM(o *cli.IO) (*sbomRequest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--sbom-plan %q: %w", c.SBOMPlan, cli.PathCause(err))
 		}
-		r.plan, err = format.ReadPlan(f)
+		r.plan, err = graphplan.ReadPlan(f)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("--sbom-plan %q: %w", c.SBOMPlan, err)
 		}
 	}
 	return r, nil
-}
-
-func contains(fs []sbom.Format, f sbom.Format) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 // image describes the image being written for the SBOM: config is its
@@ -167,7 +164,7 @@ func sbomLayer(formats []sbom.Format, docs map[sbom.Format][]byte) ([]byte, stri
 	}
 	var names []string
 	for _, f := range sbom.Formats {
-		if !contains(formats, f) {
+		if !slices.Contains(formats, f) {
 			continue
 		}
 		doc := docs[f]

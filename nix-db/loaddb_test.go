@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // TestSameAsLoadDB: the database nix-db writes for a closure Nix built is

@@ -11,7 +11,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/storefs"
 )
@@ -39,13 +39,21 @@ type row struct {
 	refs    []string
 }
 
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
+	if c.RegistrationTime < 0 {
+		return cli.Usagef("--registration-time %d: must not be negative", c.RegistrationTime)
+	}
+	if c.StoreDir != "" {
+		return cli.CheckStoreDir(c.StoreDir)
+	}
+	return nil
+}
+
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	storeDir, err := o.StoreDir(c.StoreDir)
 	if err != nil {
 		return err
-	}
-	if c.RegistrationTime < 0 {
-		return cli.Usagef("--registration-time %d: must not be negative", c.RegistrationTime)
 	}
 	roots, err := c.gcRoots(storeDir)
 	if err != nil {
@@ -119,7 +127,7 @@ func (c *command) read(o *cli.IO, storeDir string) ([]row, error) {
 		return nil, err
 	}
 	defer in.Close()
-	g, err := format.ReadGraph(in, c.Key)
+	g, err := graphplan.ReadGraph(in, c.Key)
 	if err != nil {
 		return nil, err
 	}

@@ -3,27 +3,22 @@ package main
 import (
 	"database/sql"
 	"fmt"
-	"maps"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "nix-db", manual, func() cli.Runner { return &command{} })
-}
+var tool = testkit.Tool{Name: "nix-db", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts:     testkit.Scripts{Cmds: []testkit.Cmds{{"db-dump": cmdDBDump}}},
+	UsageErrors: [][]string{{"--gc-root", "x"}, {"-o", "root", "--registration-time=-1"}, {"-o", "root", "--store-dir", "store"}}}
 
-func TestScripts(t *testing.T) {
-	p := testkit.Params("testdata/script", nil)
-	maps.Copy(p.Cmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"db-dump": cmdDBDump,
-	})
-	testscript.Run(t, p)
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }
 
 // cmdDBDump prints a Nix database as text, for cmp:
 //

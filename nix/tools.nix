@@ -11,7 +11,7 @@
 # (subPackages) in workspace mode with -mod=vendor.
 #
 # vendorHash is `nix hash path` of that vendor/ directory; the test
-# testdata/workflows/nix_vendor_hash.txtar recomputes it (go work vendor
+# scripts/testdata/script/nix_vendor_hash.txtar recomputes it (go work vendor
 # in a copy of the sources) and fails when it is stale.
 { pkgs, buildGoModule ? pkgs.buildGoModule }:
 let
@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-6DQbvqWBsOIijQv2qSeyvgpLJU1SgVc1KeFr9gPr2Ys=";
+  vendorHash = "sha256-D2k7PnCLyjxvtjYmFcgMsJD/5IqOROiVrX7gOPyA4ng=";
 
   modBuildPhase = ''
     runHook preBuild

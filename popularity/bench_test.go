@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/storegen"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // Benchmarks for the performance target (100,000 paths, about 8
@@ -21,29 +21,29 @@ import (
 
 const benchPaths = 100_000
 
-func benchGraphs(b *testing.B) map[string]format.Graph {
+func benchGraphs(b *testing.B) map[string]graphplan.Graph {
 	b.Helper()
 	sg, err := storegen.RandomGraph(storegen.GraphSpec{Seed: 1, Paths: benchPaths, Refs: 8, SelfRefs: 0.3})
 	if err != nil {
 		b.Fatal(err)
 	}
 	u := uniformDAG(b, rand.New(rand.NewPCG(1, 2)), benchPaths, 8)
-	ug := make(format.Graph, u.len())
+	ug := make(graphplan.Graph, u.len())
 	for i := range ug {
 		var refs []string
 		for _, j := range u.refs.of(int32(i)) {
 			refs = append(refs, u.paths[j])
 		}
-		ug[i] = format.PathInfo{Path: u.paths[i], NarSize: u.sizes[i], References: refs}
+		ug[i] = graphplan.PathInfo{Path: u.paths[i], NarSize: u.sizes[i], References: refs}
 	}
-	return map[string]format.Graph{"storegen": sg, "uniform": ug}
+	return map[string]graphplan.Graph{"storegen": sg, "uniform": ug}
 }
 
 // BenchmarkRun is the whole tool: JSON in, plan out.
 func BenchmarkRun(b *testing.B) {
 	for name, fg := range benchGraphs(b) {
 		var in bytes.Buffer
-		if err := format.WriteGraph(&in, fg); err != nil {
+		if err := graphplan.WriteGraph(&in, fg); err != nil {
 			b.Fatal(err)
 		}
 		for _, strategy := range []string{"popularity", "size"} {

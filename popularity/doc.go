@@ -98,7 +98,9 @@
 // (flatten_references_graph, reference §6.3): the JSON pipeline itself
 // when the value starts with "[", else a file holding it. As in nixpkgs,
 // --max is then ignored; --base-layers still counts against the 125
-// layers runtimes accept (nixpkgs would build an image none loads).
+// layers runtimes accept (nixpkgs would build an image none loads): base
+// layers that leave no room for a store layer and the customisation layer
+// are a usage error, a plan that makes the image too big bad input.
 //
 // The graph is prepared as nixpkgs prepares it: the --exclude paths and
 // the references to them are removed first (so they change the roots, and
@@ -200,7 +202,8 @@
 // UTF-8 on one line, an --exclude path not in the graph; a --pipeline that
 // cannot be read, is not JSON or is not a valid pipeline, or makes more
 // layers than runtimes accept) with one line on stderr and nothing on
-// stdout; 2 for a usage error (such as --pipeline with --strategy size).
+// stdout; 2 for a usage error (such as --pipeline with --strategy size,
+// or with --base-layers 124), found before any input is read.
 //
 // # Examples
 //

@@ -2,12 +2,16 @@ module dockertools.dev/popularity
 
 go 1.26
 
+require dockertools.dev/imgkit v0.0.0
+
 require (
-	dockertools.dev/imgkit v0.0.0
-	github.com/rogpeppe/go-internal v1.16.0
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
 )
 
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
@@ -16,3 +20,5 @@ require (
 )
 
 replace dockertools.dev/imgkit => ../imgkit
+
+replace dockertools.dev/testkit => ../testkit

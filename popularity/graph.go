@@ -5,12 +5,12 @@ import (
 	"math"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // graph is a closure graph as integer adjacency lists, the shape both
 // strategies work on. Node i is the i-th node of the canonical
-// format.Graph, so node order is path order. Self-references are dropped:
+// graphplan.Graph, so node order is path order. Self-references are dropped:
 // they never make a cycle and neither strategy gives them a meaning.
 type graph struct {
 	paths []string
@@ -28,8 +28,8 @@ type csr struct {
 
 func (c csr) of(i int32) []int32 { return c.list[c.start[i]:c.start[i+1]] }
 
-// newGraph indexes a canonical, closed graph (as format.ReadGraph returns).
-func newGraph(fg format.Graph) (*graph, error) {
+// newGraph indexes a canonical, closed graph (as graphplan.ReadGraph returns).
+func newGraph(fg graphplan.Graph) (*graph, error) {
 	n := len(fg)
 	edges := 0
 	for _, p := range fg {
@@ -38,7 +38,7 @@ func newGraph(fg format.Graph) (*graph, error) {
 	if n >= math.MaxInt32 || edges >= math.MaxInt32 {
 		return nil, fmt.Errorf("graph: %d paths and %d references are more than this tool handles: %w", n, edges, errdefs.ErrInvalidInput)
 	}
-	// A map, not format.Graph.Index: a binary search per reference costs
+	// A map, not graphplan.Graph.Index: a binary search per reference costs
 	// several times more on large graphs.
 	index := make(map[string]int32, n)
 	for i, p := range fg {

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // Graph builders shared by the tests. Nodes get random hashes (so path
@@ -32,13 +32,13 @@ func buildGraph(t testing.TB, rng *rand.Rand, n int, edges edgesFunc, size func(
 		}
 		seen[names[i]] = true
 	}
-	fg := make(format.Graph, n)
+	fg := make(graphplan.Graph, n)
 	for i := range fg {
 		var refs []string
 		for _, j := range edges(i) {
 			refs = append(refs, names[j])
 		}
-		fg[i] = format.PathInfo{Path: names[i], NarSize: size(i), References: refs}
+		fg[i] = graphplan.PathInfo{Path: names[i], NarSize: size(i), References: refs}
 	}
 	g, err := newGraph(fg.Canonical())
 	if err != nil {

@@ -16,15 +16,9 @@ import (
 
 // runPipeline is popularity --pipeline: the plan is what the pipeline
 // makes of the graph, and --max is ignored, as nixpkgs ignores maxLayers
-// when a layeringPipeline is given. The pipeline is read and checked
-// before the graph.
+// when a layeringPipeline is given (Validate checked the flags). The
+// pipeline is read and checked before the graph.
 func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
-	if c.Strategy == "size" {
-		return cli.Usagef("--pipeline and --strategy size exclude each other: the pipeline makes the layers")
-	}
-	if err := c.checkBaseLayers(); err != nil {
-		return err
-	}
 	steps, err := c.readPipeline()
 	if err != nil {
 		return err

@@ -5,7 +5,7 @@ import (
 	"context"
 	"slices"
 
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // value is what flows between the steps of a pipeline: a graph (its
@@ -63,7 +63,7 @@ const (
 // runPipeline applies steps to the graph g less the excluded nodes, and
 // returns the layers: the result flattened (dict values in the order
 // main, common, rest), one layer per graph, empty graphs left out.
-func runPipeline(ctx context.Context, g *graph, excluded []bool, steps []*step) (format.Plan, error) {
+func runPipeline(ctx context.Context, g *graph, excluded []bool, steps []*step) (graphplan.Plan, error) {
 	n := g.len()
 	e := &evaluator{g: g, ctx: ctx, component: make([]int64, n), cut: make([]bool, n), mark: make([]uint8, n), next: 1}
 	// nixpkgs' graph preparation: the excluded paths and the references
@@ -80,7 +80,7 @@ func runPipeline(ctx context.Context, g *graph, excluded []bool, steps []*step) 
 	if err != nil {
 		return nil, err
 	}
-	var plan format.Plan
+	var plan graphplan.Plan
 	for _, layer := range flatten(v, nil) {
 		if len(layer.nodes) > 0 {
 			paths := make([]string, len(layer.nodes))

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // FuzzPipeline: any text either is refused as one line naming the cause

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 )
 
 // The pipelines below run on small graphs written out in the test; every
@@ -23,14 +23,14 @@ import (
 // sizes given; a pipeline starts from them ordered by size.
 func specGraph(t testing.TB, spec string) *graph {
 	t.Helper()
-	var fg format.Graph
+	var fg graphplan.Graph
 	for _, line := range strings.Split(strings.TrimSpace(spec), "\n") {
 		f := strings.Fields(line)
 		size, err := strconv.ParseUint(f[1], 10, 64)
 		if err != nil {
 			t.Fatalf("spec line %q: %v", line, err)
 		}
-		fg = append(fg, format.PathInfo{Path: f[0], NarSize: size, References: f[2:]})
+		fg = append(fg, graphplan.PathInfo{Path: f[0], NarSize: size, References: f[2:]})
 	}
 	g, err := newGraph(fg.Canonical())
 	if err != nil {
@@ -40,7 +40,7 @@ func specGraph(t testing.TB, spec string) *graph {
 }
 
 // runSpec runs a pipeline (JSON) on g with the named nodes excluded.
-func runSpec(t testing.TB, g *graph, pipeline string, exclude ...string) (format.Plan, error) {
+func runSpec(t testing.TB, g *graph, pipeline string, exclude ...string) (graphplan.Plan, error) {
 	t.Helper()
 	steps, err := parsePipeline([]byte(pipeline))
 	if err != nil {
@@ -122,23 +122,23 @@ func TestPipelinePlans(t *testing.T) {
 	for _, tc := range []struct {
 		name, graph, pipeline string
 		exclude               []string
-		want                  format.Plan
+		want                  graphplan.Plan
 	}{
 		// nixpkgs' __main__ test: its fixture, expected [["B"],["C"],["A"]].
 		{"NixpkgsMainFixture", "A 2 A B C\nB 4 C\nC 6 C", `[["split_paths", ["B"]]]`, nil,
-			format.Plan{{"B"}, {"C"}, {"A"}}},
+			graphplan.Plan{{"B"}, {"C"}, {"A"}}},
 		// nixpkgs' second __main__ fixture: everything excluded gives [].
 		{"NixpkgsNoPathsFixture", "P 168", `[["popularity_contest"], ["limit_layers", 99]]`, []string{"P"},
 			nil},
 		{"SplitPathsMainCommonRest", fixtureABCD, `[["split_paths", ["B"]]]`, nil,
-			format.Plan{{"B", "D"}, {"C"}, {"A"}}},
+			graphplan.Plan{{"B", "D"}, {"C"}, {"A"}}},
 		{"OverMainSubcomponentIn", fixtureABCD, `[["split_paths", ["B"]], ["over", "main", ["subcomponent_in", ["B"]]]]`, nil,
-			format.Plan{{"B"}, {"D"}, {"C"}, {"A"}}},
+			graphplan.Plan{{"B"}, {"D"}, {"C"}, {"A"}}},
 		// A excluded: B is the only root and is split off: {main: graph}.
 		{"ExcludeLeavesSplitPathAsOnlyRoot", fixtureABCD, `[["split_paths", ["B"]]]`, []string{"A"},
-			format.Plan{{"B", "C", "D"}}},
+			graphplan.Plan{{"B", "C", "D"}}},
 		{"ExcludeDropsReferences", fixtureABCD, `[["split_paths", ["B"]]]`, []string{"D"},
-			format.Plan{{"B"}, {"C"}, {"A"}}},
+			graphplan.Plan{{"B"}, {"C"}, {"A"}}},
 		// pipe_test.py test_1: B split off, its own deps by popularity
 		// (F twice referenced), the rest merged with G by limit_layers.
 		{"NixpkgsPipeTest1", pipeGraph, `[
@@ -147,74 +147,74 @@ func TestPipelinePlans(t *testing.T) {
 			["flatten"],
 			["map", ["remove_paths", "Root3"]],
 			["limit_layers", 5]]`, nil,
-			format.Plan{{"B"}, {"F"}, {"D"}, {"E"}, {"G", "Root1", "A", "C", "Root2"}}},
+			graphplan.Plan{{"B"}, {"F"}, {"D"}, {"E"}, {"G", "Root1", "A", "C", "Root2"}}},
 		{"PopularityContest", "Root1 1 A\nA 2 B\nB 3\nRoot2 4", `[["popularity_contest"]]`, nil,
-			format.Plan{{"B"}, {"A"}, {"Root1"}, {"Root2"}}},
+			graphplan.Plan{{"B"}, {"A"}, {"Root1"}, {"Root2"}}},
 		{"PopularityLimitLayers", "Root1 1 A\nA 2 B\nB 3\nRoot2 4", `[["popularity_contest"], ["limit_layers", 3]]`, nil,
-			format.Plan{{"B"}, {"A"}, {"Root1", "Root2"}}},
+			graphplan.Plan{{"B"}, {"A"}, {"Root1", "Root2"}}},
 		{"ReverseLimitLayers", "Root1 1 A\nA 2 B\nB 3\nRoot2 4", `[["popularity_contest"], ["reverse"], ["limit_layers", 3]]`, nil,
-			format.Plan{{"Root2"}, {"Root1"}, {"A", "B"}}},
+			graphplan.Plan{{"Root2"}, {"Root1"}, {"A", "B"}}},
 		// Fewer graphs than limit_layers allows: all kept, no empty layer
 		// (the Python the reference read raises here).
 		{"LimitLayersShort", chain, `[["popularity_contest"], ["limit_layers", 10]]`, nil,
-			format.Plan{{"n5"}, {"n4"}, {"n3"}, {"n2"}, {"n1"}, {"n0"}}},
+			graphplan.Plan{{"n5"}, {"n4"}, {"n3"}, {"n2"}, {"n1"}, {"n0"}}},
 		{"LimitLayersExact", chain, `[["popularity_contest"], ["limit_layers", 6]]`, nil,
-			format.Plan{{"n5"}, {"n4"}, {"n3"}, {"n2"}, {"n1"}, {"n0"}}},
+			graphplan.Plan{{"n5"}, {"n4"}, {"n3"}, {"n2"}, {"n1"}, {"n0"}}},
 		{"LimitLayersOne", chain, `[["popularity_contest"], ["limit_layers", 1]]`, nil,
-			format.Plan{{"n5", "n4", "n3", "n2", "n1", "n0"}}},
+			graphplan.Plan{{"n5", "n4", "n3", "n2", "n1", "n0"}}},
 		// split_paths_test.py.
 		{"SplitNothing", splitGraph, `[["split_paths", []]]`, nil,
-			format.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
+			graphplan.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
 		{"SplitSingle", splitGraph, `[["split_paths", ["B"]]]`, nil,
-			format.Plan{{"B", "F"}, {"D", "E"}, {"Root1", "A", "Root2", "Root3", "C", "X"}}},
+			graphplan.Plan{{"B", "F"}, {"D", "E"}, {"Root1", "A", "Root2", "Root3", "C", "X"}}},
 		{"SplitMulti", splitGraph, `[["split_paths", ["B", "Root3"]]]`, nil,
-			format.Plan{{"B", "F", "Root3", "C"}, {"D", "E"}, {"Root1", "A", "Root2", "X"}}},
+			graphplan.Plan{{"B", "F", "Root3", "C"}, {"D", "E"}, {"Root1", "A", "Root2", "X"}}},
 		{"SplitNoCommon", splitGraph, `[["split_paths", ["D"]]]`, nil,
-			format.Plan{{"D", "E"}, {"Root1", "A", "B", "F", "Root2", "Root3", "C", "X"}}},
+			graphplan.Plan{{"D", "E"}, {"Root1", "A", "B", "F", "Root2", "Root3", "C", "X"}}},
 		{"SplitNotInGraph", splitGraph, `[["split_paths", ["nope"]], ["over", "main", ["split_every", 1]]]`, nil,
-			format.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
+			graphplan.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
 		// children_of A: B and D are split off.
 		{"SplitChildrenOf", splitGraph, `[["split_paths", [{"children_of": "A"}]]]`, nil,
-			format.Plan{{"B", "D", "E", "F"}, {"Root1", "A", "Root2", "Root3", "C", "X"}}},
+			graphplan.Plan{{"B", "D", "E", "F"}, {"Root1", "A", "Root2", "Root3", "C", "X"}}},
 		// subcomponent_test.py.
 		{"SubcomponentOut", subGraph, `[["subcomponent_out", ["B"]]]`, nil,
-			format.Plan{{"B", "D", "E"}, {"Root1", "A", "C", "Root2", "Root3", "X"}}},
+			graphplan.Plan{{"B", "D", "E"}, {"Root1", "A", "C", "Root2", "Root3", "X"}}},
 		{"SubcomponentOutMulti", subGraph, `[["subcomponent_out", ["B", "Root3"]]]`, nil,
-			format.Plan{{"B", "C", "D", "E", "Root3"}, {"Root1", "A", "Root2", "X"}}},
+			graphplan.Plan{{"B", "C", "D", "E", "Root3"}, {"Root1", "A", "Root2", "X"}}},
 		{"SubcomponentIn", subGraph, `[["subcomponent_in", ["B"]]]`, nil,
-			format.Plan{{"Root1", "A", "B", "Root2"}, {"C", "D", "E", "Root3", "X"}}},
+			graphplan.Plan{{"Root1", "A", "B", "Root2"}, {"C", "D", "E", "Root3", "X"}}},
 		{"SubcomponentInMulti", subGraph, `[["subcomponent_in", ["B", "Root3"]]]`, nil,
-			format.Plan{{"Root1", "A", "B", "Root2", "Root3"}, {"C", "D", "E", "X"}}},
+			graphplan.Plan{{"Root1", "A", "B", "Root2", "Root3"}, {"C", "D", "E", "X"}}},
 		{"SubcomponentNone", subGraph, `[["subcomponent_out", []], ["over", "rest", ["split_every", 4]]]`, nil,
-			format.Plan{{"Root1", "A", "B", "C"}, {"D", "E", "Root2", "Root3"}, {"X"}}},
+			graphplan.Plan{{"Root1", "A", "B", "C"}, {"D", "E", "Root2", "Root3"}, {"X"}}},
 		{"RemovePaths", chain, `[["remove_paths", ["n1", "n4", "absent"]], ["split_every", 2]]`, nil,
-			format.Plan{{"n0", "n2"}, {"n3", "n5"}}},
+			graphplan.Plan{{"n0", "n2"}, {"n3", "n5"}}},
 		// The graph as prepared, in one layer: ordered by narSize.
 		{"EmptyPipeline", "b 2\na 2\nc 1", `[]`, nil,
-			format.Plan{{"c", "a", "b"}}},
+			graphplan.Plan{{"c", "a", "b"}}},
 		// split_paths deletes the references into the split paths in the
 		// graph main comes from: n1 → n2 is gone, so n2 is a root of main
 		// and ranks with n1 (by name), not below it.
 		{"SplitCutsEdgesIntoSplitPaths", chain, `[["split_paths", ["n1", "n2"]], ["over", "main", ["popularity_contest"]]]`, nil,
-			format.Plan{{"n5"}, {"n4"}, {"n3"}, {"n1"}, {"n2"}, {"n0"}}},
+			graphplan.Plan{{"n5"}, {"n4"}, {"n3"}, {"n1"}, {"n2"}, {"n0"}}},
 		// A graph limit_layers merges holds no references between the
 		// graphs merged (a disjoint union): ranked again, the one-path
 		// graphs merged have popularity 1 each and go by name.
 		{"MergedGraphsLoseEdgesBetween", chain, `[["popularity_contest"], ["limit_layers", 2], ["map", ["popularity_contest"]]]`, nil,
-			format.Plan{{"n5"}, {"n0"}, {"n1"}, {"n2"}, {"n3"}, {"n4"}}},
+			graphplan.Plan{{"n5"}, {"n0"}, {"n1"}, {"n2"}, {"n3"}, {"n4"}}},
 		// …and keeps those within each: n0→n1, n2→n3, n4→n5 stay.
 		{"MergedGraphsKeepEdgesWithin", chain, `[["split_every", 2], ["limit_layers", 1], ["map", ["popularity_contest"]]]`, nil,
-			format.Plan{{"n1"}, {"n3"}, {"n5"}, {"n0"}, {"n2"}, {"n4"}}},
+			graphplan.Plan{{"n1"}, {"n3"}, {"n5"}, {"n0"}, {"n2"}, {"n4"}}},
 		// over a key split_paths left out: the dict is kept.
 		{"OverAbsentKey", fixtureABCD, `[["split_paths", ["D"]], ["over", "common", ["split_every", 1]]]`, nil,
-			format.Plan{{"D"}, {"A", "B", "C"}}},
+			graphplan.Plan{{"D"}, {"A", "B", "C"}}},
 		{"Flatten", fixtureABCD, `[["split_paths", ["B"]], ["flatten"], ["reverse"]]`, nil,
-			format.Plan{{"A"}, {"C"}, {"B", "D"}}},
+			graphplan.Plan{{"A"}, {"C"}, {"B", "D"}}},
 		// Paths only a cycle leads to are kept, in rest.
 		{"SplitKeepsCyclePaths", cyclic, `[["split_paths", ["A"]]]`, nil,
-			format.Plan{{"A"}, {"R", "X", "Y"}}},
+			graphplan.Plan{{"A"}, {"R", "X", "Y"}}},
 		{"PopularityCycleRemainder", cyclic, `[["popularity_contest"]]`, nil,
-			format.Plan{{"A"}, {"R"}, {"X"}, {"Y"}}},
+			graphplan.Plan{{"A"}, {"R"}, {"X"}, {"Y"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := runSpec(t, specGraph(t, tc.graph), tc.pipeline, tc.exclude...)

@@ -9,7 +9,8 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/oci"
 )
 
 type command struct {
@@ -28,10 +29,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.Pipeline != "" {
 		return c.runPipeline(ctx, o)
 	}
-	available, err := c.available()
-	if err != nil {
-		return err
-	}
+	available := c.Max - 1 - c.BaseLayers
 	g, excluded, err := c.input(o)
 	if err != nil {
 		return err
@@ -39,7 +37,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var plan format.Plan
+	var plan graphplan.Plan
 	switch c.Strategy {
 	case "size":
 		for _, layer := range autoLayer(g, available) {
@@ -55,7 +53,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		}
 		order := pathsOf(g, r.order, excluded)
 		if c.List {
-			plan = format.Plan{order}
+			plan = graphplan.Plan{order}
 		} else {
 			plan = splitClassic(order, available)
 		}
@@ -72,22 +70,29 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return nil
 }
 
-// available is the number of store layers: --max less the customisation
-// layer and the base layers (reference §3.2 step 4).
-func (c *command) available() (int, error) {
-	if err := c.checkBaseLayers(); err != nil {
-		return 0, err
-	}
-	if c.Max < 2 || c.BaseLayers > c.Max-2 {
-		return 0, cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
-			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
-	}
-	return c.Max - 1 - c.BaseLayers, nil
-}
-
-func (c *command) checkBaseLayers() error {
+// Validate checks the flags on their own, before any input is read: the
+// store layers available, --max less the customisation layer and the base
+// layers (reference §3.2 step 4), are at least one. --pipeline makes the
+// layers itself (--max is ignored, as nixpkgs ignores maxLayers): no
+// --strategy size with it, and the base layers must leave a store layer
+// and the customisation layer room under the runtime limit.
+func (c *command) Validate() error {
 	if c.BaseLayers < 0 {
 		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+	}
+	if c.Pipeline != "" {
+		if c.Strategy == "size" {
+			return cli.Usagef("--pipeline and --strategy size exclude each other: the pipeline makes the layers")
+		}
+		if c.BaseLayers > oci.RuntimeLayerLimit-2 {
+			return cli.Usagef("--base-layers %d leaves no layer for store paths under the %d layers runtimes accept (with the customisation layer)",
+				c.BaseLayers, oci.RuntimeLayerLimit)
+		}
+		return nil
+	}
+	if c.Max < 2 || c.BaseLayers > c.Max-2 {
+		return cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
+			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
 	}
 	return nil
 }
@@ -111,7 +116,7 @@ func (c *command) read(o *cli.IO) (*graph, error) {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
 	defer in.Close()
-	fg, err := format.ReadGraph(in, c.Key)
+	fg, err := graphplan.ReadGraph(in, c.Key)
 	if err != nil {
 		if c.Graph != "-" {
 			return nil, fmt.Errorf("%s: %w", c.Graph, err)
@@ -152,9 +157,9 @@ func pathsOf(g *graph, nodes []int32, excluded []bool) []string {
 }
 
 // write prints the plan, or with --list its paths one per line.
-func (c *command) write(w io.Writer, plan format.Plan) error {
+func (c *command) write(w io.Writer, plan graphplan.Plan) error {
 	if !c.List {
-		return format.WritePlan(w, plan)
+		return graphplan.WritePlan(w, plan)
 	}
 	bw := bufio.NewWriter(w)
 	for _, layer := range plan {

@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
-	"github.com/rogpeppe/go-internal/testscript"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "popularity", manual, func() cli.Runner { return &command{} })
-}
+var tool = testkit.Tool{Name: "popularity", Manual: manual, New: func() cli.Runner { return &command{} },
+	UsageErrors: [][]string{{"--max", "1"}, {"--base-layers", "-1"}, {"--strategy", "random"},
+		{"--pipeline", "[]", "--strategy", "size"}, {"--pipeline", "[]", "--base-layers", "124"}}}
 
-func TestScripts(t *testing.T) { testscript.Run(t, testkit.Params("testdata/script", nil)) }
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

@@ -211,7 +211,7 @@ func TestPullRefuses(t *testing.T) {
 			ref := tc.setup(f)
 			var stdout, stderr bytes.Buffer
 			c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 2, Retries: 0, Output: "-"}
-			err := c.Run(context.Background(), &cli.IO{Stdout: &stdout, Stderr: &stderr})
+			err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
@@ -242,7 +242,7 @@ func TestPullReportsTheFailingLayer(t *testing.T) {
 	for _, jobs := range []int{1, 3, 8} {
 		var stdout, stderr bytes.Buffer
 		c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: jobs, Output: "-"}
-		err := c.Run(context.Background(), &cli.IO{Stdout: &stdout, Stderr: &stderr})
+		err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr})
 		if !errors.Is(err, errdefs.ErrDigestMismatch) || !strings.HasPrefix(err.Error(), "layer 4 ") {
 			t.Fatalf("jobs %d: error %v, want layer 4's digest mismatch", jobs, err)
 		}
@@ -253,3 +253,12 @@ func TestPullReportsTheFailingLayer(t *testing.T) {
 }
 
 func nopLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// validateAndRun runs c as kong does: Validate (which parses the
+// reference), then Run.
+func validateAndRun(c *command, o *cli.IO) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return c.Run(context.Background(), o)
+}

@@ -3,9 +3,11 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"hash"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -376,3 +378,7 @@ func cmdEnvFrom(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
 }
+
+func sha256sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+func newSHA256() hash.Hash { return sha256.New() }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -85,7 +84,7 @@ func TestLayersDownloadConcurrently(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 3, Output: "-"}
 	start := time.Now()
-	if err := c.Run(context.Background(), &cli.IO{Stdout: &stdout, Stderr: &stderr}); err != nil {
+	if err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr}); err != nil {
 		t.Fatal(err)
 	}
 	g.mu.Lock()

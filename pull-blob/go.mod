@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/docker/cli v29.7.2+incompatible // indirect
 	github.com/docker/docker-credential-helpers v0.9.3 // indirect
@@ -24,3 +25,5 @@ require (
 )
 
 replace dockertools.dev/imgkit => ../imgkit
+
+replace dockertools.dev/testkit => ../testkit

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/registry"
 )
@@ -22,20 +24,41 @@ type command struct {
 	LowDisk   bool   `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
 	Retries   int    `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
 	Output    string `name:"output" short:"o" default:"-" placeholder:"FILE" help:"Where to write the stream or blob; - is stdout. A file appears only when complete."`
+
+	// What Validate parsed, for Run.
+	opts registry.Options
+	ref  name.Reference // a name.Digest with --blob
 }
 
-func (c *command) Run(ctx context.Context, o *cli.IO) error {
+// Validate checks the flags and the reference on their own, before any
+// request, and keeps what it parsed.
+func (c *command) Validate() error {
+	if c.Ref == "" {
+		return nil // kong checks required arguments after Validate, and says it
+	}
 	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
 		return err
 	}
 	if c.Retries < 0 {
 		return cli.Usagef("--retries %d: at least 0", c.Retries)
 	}
-	opts, err := registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds)
+	var err error
+	if c.opts, err = registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds); err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	if c.Blob {
+		c.ref, err = registry.ParseDigestReference(c.Ref, !c.TLSVerify)
+	} else {
+		c.ref, err = registry.ParseReference(c.Ref, !c.TLSVerify)
+	}
 	if err != nil {
 		return &cli.UsageError{Err: err}
 	}
-	client := registry.New(opts)
+	return nil
+}
+
+func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	client := registry.New(c.opts)
 	return withBrokenPipe(o, func(o *cli.IO) error {
 		return c.withOutput(o, func(o *cli.IO) error { return c.run(ctx, o, client) })
 	})
@@ -63,26 +86,14 @@ func (c *command) withOutput(o *cli.IO, f func(*cli.IO) error) error {
 func (c *command) run(ctx context.Context, o *cli.IO, client *registry.Client) error {
 	switch {
 	case c.Blob:
-		ref, err := registry.ParseDigestReference(c.Ref, !c.TLSVerify)
-		if err != nil {
-			return &cli.UsageError{Err: err}
-		}
-		return writeBlob(ctx, o, client, ref)
+		return writeBlob(ctx, o, client, c.ref.(name.Digest))
 	case c.Resolve:
-		ref, err := registry.ParseReference(c.Ref, !c.TLSVerify)
-		if err != nil {
-			return &cli.UsageError{Err: err}
-		}
-		m, err := client.Manifest(ctx, ref)
+		m, err := client.Manifest(ctx, c.ref)
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintln(o.Stdout, m.Digest)
 		return err
-	}
-	ref, err := registry.ParseReference(c.Ref, !c.TLSVerify)
-	if err != nil {
-		return &cli.UsageError{Err: err}
 	}
 	p := registry.HostPlatform()
 	if c.OS != "" {
@@ -94,7 +105,7 @@ func (c *command) run(ctx context.Context, o *cli.IO, client *registry.Client) e
 	if c.Variant != "" {
 		p.Variant = c.Variant
 	}
-	img, err := resolveImage(ctx, o, client, ref, p)
+	img, err := resolveImage(ctx, o, client, c.ref, p)
 	if err != nil {
 		return err
 	}

@@ -1,31 +1,20 @@
 package main
 
 import (
-	"maps"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "pull-blob", manual, func() cli.Runner { return &command{} })
-}
+// The scripts run with manifest-gen, which pull-image pipes into, and the
+// workflow scripts (../scripts) on PATH.
+var tool = testkit.Tool{Name: "pull-blob", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts: testkit.Scripts{Build: []string{"manifest-gen"}, Path: []string{"../scripts"},
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.ProxyCommands(), testCommands()}},
+	UsageErrors: [][]string{{"--blob", "localhost:5000/app:v1"}, {"--retries", "-1", "localhost:5000/app:v1"},
+		{"--blob", "--resolve", "localhost:5000/app:v1"}, {"--creds", "nocolon", "localhost:5000/app:v1"}}}
 
-// TestScripts runs the scripts with the workflow scripts (../scripts) and
-// manifest-gen, which pull-image pipes into, on PATH.
-func TestScripts(t *testing.T) {
-	bin := testkit.BuildTools(t, "manifest-gen")
-	scripts := testkit.Abs(t, "../scripts")
-	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
-		testkit.PrependPath(env, scripts, bin)
-		return nil
-	})
-	maps.Copy(p.Cmds, testkit.ArchiveCommands())
-	maps.Copy(p.Cmds, testkit.FrontCommands())
-	maps.Copy(p.Cmds, testkit.ProxyCommands())
-	maps.Copy(p.Cmds, testCommands())
-	testscript.Run(t, p)
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

@@ -11,6 +11,7 @@ require (
 )
 
 require (
+	dockertools.dev/testkit v0.0.0-00010101000000-000000000000
 	github.com/CycloneDX/cyclonedx-go v0.12.0 // indirect
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/anchore/go-struct-converter v0.1.0 // indirect
@@ -28,3 +29,5 @@ require (
 )
 
 replace dockertools.dev/imgkit => ../imgkit
+
+replace dockertools.dev/testkit => ../testkit

@@ -14,39 +14,45 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/layercache"
-	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/registry"
 )
 
 type command struct {
 	cli.Common
-	Input            string   `arg:"" name:"image" optional:"" default:"-" help:"The image to push: an image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2) or a layer stream with its config (manifest-gen --format stream, pull-blob); - is stdin."`
-	Dest             string   `name:"dest" required:"" placeholder:"REGISTRY/REPO[:TAG]" help:"Where to push: a repository with its registry host, and a tag (default latest)."`
-	LayerCompression string   `name:"layer-compression" enum:"gzip,zstd,none" default:"gzip" help:"How layers are stored in the registry: gzip (every client reads it), zstd or none. Layers the input already stores this way are pushed as they are."`
-	Cache            string   `name:"cache" placeholder:"DIR" help:"A layer cache directory (shared with layer-pack --cache; created if missing): compressed digests known there are asked for without compressing, and what this push learns is recorded."`
-	VerifyCache      bool     `name:"verify-cache" help:"Do not take the layer cache's word for a layer's compressed digest: compress the layer again and check the record (a wrong one is replaced). Costs what a push without the cache costs; refused for reference layers, which have no bytes to check."`
-	TagReuse         bool     `name:"tag-reuse" default:"true" negatable:"" help:"Take the blobs of layers the destination tag's current image has (same diff_id and compression) without compressing them again; --no-tag-reuse compresses every layer not known from the input or the cache."`
-	MountFrom        []string `name:"mount-from" sep:"none" placeholder:"REPO" help:"A repository of the same registry to mount missing blobs from before uploading them. Repeatable."`
-	ArchiveImage     string   `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
-	ListPresent      bool     `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
-	TLSVerify        bool     `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
-	Creds            string   `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
-	Jobs             int      `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
-	Retries          int      `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
-	SBOM             []string `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`
-	ChunkSize        string   `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
+	Input            string        `arg:"" name:"image" optional:"" default:"-" help:"The image to push: an image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2) or a layer stream with its config (manifest-gen --format stream, pull-blob); - is stdin."`
+	Dest             string        `name:"dest" required:"" placeholder:"REGISTRY/REPO[:TAG]" help:"Where to push: a repository with its registry host, and a tag (default latest)."`
+	LayerCompression compress.Kind `name:"layer-compression" default:"gzip" help:"How layers are stored in the registry: gzip (every client reads it), zstd or none. Layers the input already stores this way are pushed as they are."`
+	Cache            string        `name:"cache" placeholder:"DIR" help:"A layer cache directory (shared with layer-pack --cache; created if missing): compressed digests known there are asked for without compressing, and what this push learns is recorded."`
+	VerifyCache      bool          `name:"verify-cache" help:"Do not take the layer cache's word for a layer's compressed digest: compress the layer again and check the record (a wrong one is replaced). Costs what a push without the cache costs; refused for reference layers, which have no bytes to check."`
+	TagReuse         bool          `name:"tag-reuse" default:"true" negatable:"" help:"Take the blobs of layers the destination tag's current image has (same diff_id and compression) without compressing them again; --no-tag-reuse compresses every layer not known from the input or the cache."`
+	MountFrom        []string      `name:"mount-from" sep:"none" placeholder:"REPO" help:"A repository of the same registry to mount missing blobs from before uploading them. Repeatable."`
+	ArchiveImage     string        `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
+	ListPresent      bool          `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
+	TLSVerify        bool          `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
+	Creds            string        `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
+	Jobs             int           `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
+	Retries          int           `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
+	SBOM             []string      `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`
+	ChunkSize        string        `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
+
+	// What Validate parsed, for Run.
+	opts  *pushOptions
+	ropts registry.Options
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	opts, err := c.check()
-	if err != nil {
+	opts := c.opts
+	var err error
+	if c.Cache != "" {
+		if opts.cache, err = layercache.Open(c.Cache); err != nil {
+			return err
+		}
+		opts.verifyCache = c.VerifyCache
+	}
+	if opts.sboms, err = readSBOMs(c.SBOM); err != nil {
 		return err
 	}
-	ropts, err := registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds)
-	if err != nil {
-		return &cli.UsageError{Err: err}
-	}
-	client := registry.New(ropts)
+	client := registry.New(c.ropts)
 	if c.ListPresent {
 		return listPresent(ctx, o, client, opts.dest, opts.jobs)
 	}
@@ -79,56 +85,52 @@ type pushOptions struct {
 	sboms       []sbomDoc
 }
 
-// check validates the flags before anything is read or sent.
-func (c *command) check() (*pushOptions, error) {
+// Validate checks the flags on their own, before anything is read or
+// sent, and keeps what it parsed for Run (which opens the cache).
+func (c *command) Validate() error {
+	if c.Dest == "" {
+		return nil // kong checks required flags after Validate, and says it
+	}
 	if err := cli.CheckJobs(c.Jobs, 1); err != nil {
-		return nil, err
+		return err
 	}
 	if c.Retries < 0 {
-		return nil, cli.Usagef("--retries %d: at least 0", c.Retries)
+		return cli.Usagef("--retries %d: at least 0", c.Retries)
 	}
 	ref, err := registry.ParseReference(c.Dest, !c.TLSVerify)
 	if err != nil {
-		return nil, &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}
+		return &cli.UsageError{Err: fmt.Errorf("--dest: %w", err)}
 	}
 	tag, ok := ref.(name.Tag)
 	if !ok {
-		return nil, cli.Usagef("--dest %q: push to a tag (REPO:TAG), not a digest: the digest is what the push prints", c.Dest)
+		return cli.Usagef("--dest %q: push to a tag (REPO:TAG), not a digest: the digest is what the push prints", c.Dest)
 	}
-	opts := &pushOptions{dest: tag, tagReuse: c.TagReuse, jobs: c.Jobs, kind: compress.Kind(c.LayerCompression)}
+	opts := &pushOptions{dest: tag, tagReuse: c.TagReuse, jobs: c.Jobs, kind: c.LayerCompression}
 	opts.repoName, _ = archive.SplitRef(c.Dest)
 	if opts.chunk, err = parseSize(c.ChunkSize); err != nil {
-		return nil, cli.Usagef("--chunk-size %q: %v", c.ChunkSize, err)
+		return cli.Usagef("--chunk-size %q: %v", c.ChunkSize, err)
 	}
 	for _, m := range c.MountFrom {
 		r, err := name.NewRepository(m, nameOpts(!c.TLSVerify)...)
 		if err != nil {
-			return nil, cli.Usagef("--mount-from %q: %v", m, err)
+			return cli.Usagef("--mount-from %q: %v", m, err)
 		}
 		if r.RegistryStr() != tag.RegistryStr() {
-			return nil, cli.Usagef("--mount-from %q: not on the registry of --dest (%s): a mount stays within one registry", m, tag.RegistryStr())
+			return cli.Usagef("--mount-from %q: not on the registry of --dest (%s): a mount stays within one registry", m, tag.RegistryStr())
 		}
 		opts.mountFrom = append(opts.mountFrom, r)
 	}
 	if c.ListPresent && (c.Input != "-" || c.Cache != "" || len(c.SBOM) > 0) {
-		return nil, cli.Usagef("--list-present reads no image, no cache and no SBOM")
+		return cli.Usagef("--list-present reads no image, no cache and no SBOM")
 	}
 	if c.VerifyCache && c.Cache == "" {
-		return nil, cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
+		return cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
 	}
-	if c.Cache != "" {
-		if opts.cache, err = layercache.Open(c.Cache); err != nil {
-			return nil, err
-		}
-		opts.verifyCache = c.VerifyCache
+	if c.ropts, err = registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds); err != nil {
+		return &cli.UsageError{Err: err}
 	}
-	if _, err := oci.ParseCompression(c.LayerCompression); err != nil {
-		return nil, &cli.UsageError{Err: err}
-	}
-	if opts.sboms, err = readSBOMs(c.SBOM); err != nil {
-		return nil, err
-	}
-	return opts, nil
+	c.opts = opts
+	return nil
 }
 
 func nameOpts(insecure bool) []name.Option {

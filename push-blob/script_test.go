@@ -1,31 +1,24 @@
 package main
 
 import (
-	"maps"
+	"strings"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "push-blob", manual, func() cli.Runner { return &command{} })
-}
+// The scripts run with layer-pack and manifest-gen (which make the images
+// pushed), pull-blob (which reads attached SBOMs back) and the workflow
+// scripts (../scripts) on PATH.
+var tool = testkit.Tool{Name: "push-blob", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts: testkit.Scripts{Build: []string{"layer-pack", "manifest-gen", "pull-blob"}, Path: []string{"../scripts"},
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.PushCommands(), cacheCommands()}},
+	UsageErrors: [][]string{{"--dest", "localhost:5000/app", "--list-present", "img.tar"},
+		{"--dest", "localhost:5000/app@sha256:" + strings.Repeat("0", 64)}, {"--dest", "bad ref!"},
+		{"--dest", "localhost:5000/app", "--verify-cache"}, {"--dest", "localhost:5000/app", "--chunk-size", "lots"},
+		{"--dest", "localhost:5000/app", "--list-present", "--sbom", "image.cdx.json"}}}
 
-// TestScripts runs the scripts with layer-pack and manifest-gen (which
-// make the images pushed) and the workflow scripts (../scripts) on PATH.
-func TestScripts(t *testing.T) {
-	bin := testkit.BuildTools(t, "layer-pack", "manifest-gen", "pull-blob")
-	scripts := testkit.Abs(t, "../scripts")
-	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
-		testkit.PrependPath(env, scripts, bin)
-		return nil
-	})
-	maps.Copy(p.Cmds, testkit.ArchiveCommands())
-	maps.Copy(p.Cmds, testkit.FrontCommands())
-	maps.Copy(p.Cmds, testkit.PushCommands())
-	maps.Copy(p.Cmds, cacheCommands())
-	testscript.Run(t, p)
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

@@ -6,7 +6,9 @@
 //	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
 //	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
 //
-// Every mode also takes --max-expanded-bytes SIZE (see "Bombs" below).
+// The modes --flatten, --merge (the default), --unpack and --store-paths
+// (see "Unpack and store paths") exclude each other; every mode takes
+// --max-expanded-bytes SIZE (see "Bombs" below).
 //
 // An IMAGE is a docker-archive (docker save, nixpkgs, manifest-gen) or an
 // OCI image layout in a tar, uncompressed or compressed with gzip, xz, zstd
@@ -88,14 +90,16 @@
 //     later one (as docker load of the inputs in order leaves it), with a
 //     warning; a tag without ":TAG" gets ":latest";
 //   - a layer shared by several images (same diff_id) is stored once,
-//     uncompressed, as "<diff_id hex>/layer.tar", verified as it is
-//     copied; a config as "<digest hex>.json"; one manifest.json entry per
-//     distinct config;
+//     uncompressed, verified as it is copied; a config as
+//     "<digest hex>.json"; one manifest.json entry per distinct config;
 //   - `repositories` holds every tag, by repository, naming the image's
 //     top layer directory; entries of the inputs' `repositories` files that
 //     RepoTags lack are added as tags (nixpkgs' mergeImages replaces
 //     whole repositories and writes null when no input has one);
-//   - members are sorted by name, mode 0644, owner 0:0, mtime 1.
+//   - the archive is written as manifest-gen writes one: the layers first,
+//     named by position ("000/layer.tar", …) in the order the images first
+//     list them, then the configs, manifest.json (nixpkgs' indented JSON)
+//     and repositories; every member mode 0644, owner 0:0, mtime 1.
 //
 // --compressor sets the output's compression, whatever the inputs had
 // (nixpkgs takes the last input's). gz and zstd output is deterministic.

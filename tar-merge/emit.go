@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -46,12 +46,7 @@ func (em *emitter) emitTree(t *tree) error {
 }
 
 func (em *emitter) walk(dir *node, prefix string) error {
-	names := make([]string, 0, len(dir.kids))
-	for name := range dir.kids {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(dir.kids)) {
 		n := dir.kids[name]
 		out := prefix + name
 		if n.ino.kind == tarsafe.Dir {

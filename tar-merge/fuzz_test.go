@@ -22,7 +22,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/rootfs"
 	"dockertools.dev/imgkit/tarsafe"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // FuzzFlatten: --flatten and rootfs.Unpack (--unpack, build-image) apply

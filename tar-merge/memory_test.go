@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // peakRSS runs tar-merge with args and returns its peak resident set in

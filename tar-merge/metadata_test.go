@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // TestFlattenKeepsMetadata: what a layer header says about an entry comes

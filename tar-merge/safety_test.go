@@ -16,7 +16,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 	"dockertools.dev/imgkit/tarw"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // layer is a test layer: a mktar spec, or raw bytes when a spec cannot

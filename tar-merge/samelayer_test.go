@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // TestWhiteoutsKeepTheirOwnLayer: a whiteout or opaque marker hides what

@@ -1,28 +1,19 @@
 package main
 
 import (
-	"maps"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/testscript"
-
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
-func TestMain(m *testing.M) {
-	testkit.ToolMain(m, "tar-merge", manual, func() cli.Runner { return &command{} })
-}
+// The repository's scripts/ is on the scripts' PATH, so the export-image
+// and merge-images workflows run against this binary as tar-merge.
+var tool = testkit.Tool{Name: "tar-merge", Manual: manual, New: func() cli.Runner { return &command{} },
+	Scripts: testkit.Scripts{Path: []string{"../scripts"}, Cmds: []testkit.Cmds{testkit.ArchiveCommands()}},
+	UsageErrors: [][]string{{"--flatten", "--merge"}, {"--flatten", "--snapshot", "s"},
+		{"--store-paths", "-o", "out.tar"}, {"--flatten", "--max-expanded-bytes", "0"}, {"-", "-"}}}
 
-// TestScripts runs testdata/script; the repository's scripts/ is on PATH
-// so the export-image and merge-images workflows run against this binary
-// as tar-merge.
-func TestScripts(t *testing.T) {
-	scripts := testkit.Abs(t, "../scripts")
-	p := testkit.Params("testdata/script", func(env *testscript.Env) error {
-		testkit.PrependPath(env, scripts)
-		return nil
-	})
-	maps.Copy(p.Cmds, testkit.ArchiveCommands())
-	testscript.Run(t, p)
-}
+func TestMain(m *testing.M)                   { tool.Main(m) }
+func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
+func TestUsageErrorsReadNoInput(t *testing.T) { tool.UsageErrorsReadNoInput(t) }

@@ -13,96 +13,48 @@ import (
 	"dockertools.dev/imgkit/tarsafe"
 )
 
+// command is tar-merge's flags. The modes --flatten, --merge (the
+// default), --unpack and --store-paths are a kong xor group: kong refuses
+// two of them. They stay flags, the spellings the workflows and users
+// know; Validate checks what goes with which.
 type command struct {
 	cli.Common
-	Flatten      bool         `help:"Flatten one image into a root filesystem tar, whiteouts applied."`
-	Merge        bool         `help:"Merge the images into one docker-archive (what happens without --flatten)."`
-	Image        string       `placeholder:"NAME[:TAG]" help:"With --flatten, the image to flatten when the archive holds several; the first one by default."`
-	AllowDevices bool         `help:"With --flatten, keep character and block devices instead of refusing them."`
-	Compressor   string       `default:"none" enum:"none,gz,zstd" help:"Compress the output: none, gz or zstd (deterministic)."`
-	Output       string       `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
-	MaxExpanded  cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
-	Images       []string     `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default with --flatten."`
+	Flatten      bool          `xor:"mode" help:"Flatten one image into a root filesystem tar, whiteouts applied."`
+	Merge        bool          `xor:"mode" help:"Merge the images into one docker-archive (what happens without another mode)."`
+	Image        string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
+	AllowDevices bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
+	Compressor   compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
+	Output       string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
+	MaxExpanded  cli.ByteSize  `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
+	Images       []string      `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default of the modes that read one image."`
 
-	Unpack     string `placeholder:"DIR" help:"Apply the image's layers onto the existing directory DIR instead of writing a tar (for build-image --run-as-root)."`
+	Unpack     string `xor:"mode" placeholder:"DIR" help:"Apply the image's layers onto the existing directory DIR instead of writing a tar (for build-image --run-as-root)."`
 	Snapshot   string `placeholder:"FILE" help:"With --unpack: record what DIR holds afterwards in FILE, for layer-pack --changes --snapshot."`
-	StorePaths bool   `name:"store-paths" help:"Print the store paths the image's file system holds, one per line, sorted."`
+	StorePaths bool   `name:"store-paths" xor:"mode" help:"Print the store paths the image's file system holds, one per line, sorted."`
 	StoreDir   string `name:"store-dir" placeholder:"DIR" help:"With --store-paths: the store directory. Default: $NIX_STORE_DIR, else /nix/store."`
 }
 
-func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if err := c.check(); err != nil {
-		return err
-	}
-	kind, err := compress.ParseCompressor(c.Compressor)
-	if err != nil {
-		return cli.Usagef("%v", err)
-	}
-	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
-	aopts := archive.Options{Expanded: bound}
-	if c.imageMode() {
-		a, err := archive.OpenWith(c.Images[0], o.Stdin, aopts)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return c.runImageMode(ctx, o, a, bound)
-	}
-	var archives []*archive.Archive
-	defer func() {
-		for _, a := range archives {
-			a.Close()
-		}
-	}()
-	for _, name := range c.Images {
-		a, err := archive.OpenWith(name, o.Stdin, aopts)
-		if err != nil {
-			return err
-		}
-		archives = append(archives, a)
-	}
-	if c.Flatten {
-		name, tag := "", ""
-		if c.Image != "" {
-			name, tag = archive.SplitRef(c.Image)
-		}
-		img, err := archives[0].Find(name, tag)
-		if err != nil {
-			return err
-		}
-		opts := tarsafe.Options{AllowDevices: c.AllowDevices, Expanded: bound}
-		return c.write(o, kind, func(w io.Writer) error {
-			return flatten(ctx, o, archives[0], img, w, opts)
-		})
-	}
-	m := newMerger(o)
-	for i, a := range archives {
-		m.add(a, c.Images[i])
-	}
-	return c.write(o, kind, func(w io.Writer) error { return m.write(ctx, w) })
-}
+// oneImage reports whether the mode reads one image: every mode but merge.
+func (c *command) oneImage() bool { return c.Flatten || c.Unpack != "" || c.StorePaths }
 
-// check refuses flag combinations that make no sense, as usage errors.
-func (c *command) check() error {
-	if c.MaxExpanded <= 0 {
-		return cli.Usagef("--max-expanded-bytes must be above 0")
-	}
-	if c.imageMode() {
-		return c.checkImageMode()
-	}
+// Validate checks what goes with which mode, before any input is read.
+func (c *command) Validate() error {
+	noTar := c.Unpack != "" || c.StorePaths
 	switch {
-	case c.Snapshot != "" || c.StoreDir != "":
-		return cli.Usagef("--snapshot goes with --unpack, --store-dir with --store-paths")
-	case c.Flatten && c.Merge:
-		return cli.Usagef("--flatten and --merge exclude each other")
-	case c.Flatten && len(c.Images) > 1:
-		return cli.Usagef("--flatten takes one image archive, not %d", len(c.Images))
-	case c.Flatten && len(c.Images) == 0:
-		c.Images = []string{"-"}
-	case !c.Flatten && len(c.Images) == 0:
+	case c.MaxExpanded <= 0:
+		return cli.Usagef("--max-expanded-bytes must be above 0")
+	case c.Snapshot != "" && c.Unpack == "":
+		return cli.Usagef("--snapshot goes with --unpack")
+	case c.StoreDir != "" && !c.StorePaths:
+		return cli.Usagef("--store-dir goes with --store-paths")
+	case noTar && (c.Compressor != compress.None || c.Output != "-"):
+		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
+	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
+		return cli.Usagef("--image and --allow-devices go with --flatten, --unpack or --store-paths")
+	case c.oneImage() && len(c.Images) > 1:
+		return cli.Usagef("--%s takes one image archive, not %d", c.mode(), len(c.Images))
+	case !c.oneImage() && len(c.Images) == 0:
 		return cli.Usagef("no image archive to merge (give one or more, or --flatten)")
-	case !c.Flatten && (c.Image != "" || c.AllowDevices):
-		return cli.Usagef("--image and --allow-devices go with --flatten")
 	}
 	stdin := 0
 	for _, name := range c.Images {
@@ -114,6 +66,69 @@ func (c *command) check() error {
 		return cli.Usagef("stdin (-) can be read once")
 	}
 	return nil
+}
+
+// mode names the mode given, as its flag is spelt.
+func (c *command) mode() string {
+	switch {
+	case c.Flatten:
+		return "flatten"
+	case c.Unpack != "":
+		return "unpack"
+	case c.StorePaths:
+		return "store-paths"
+	}
+	return "merge"
+}
+
+func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
+	aopts := archive.Options{Expanded: bound}
+	if c.oneImage() {
+		name := "-"
+		if len(c.Images) == 1 {
+			name = c.Images[0]
+		}
+		a, err := archive.OpenWith(name, o.Stdin, aopts)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ref, tag := "", ""
+		if c.Image != "" {
+			ref, tag = archive.SplitRef(c.Image)
+		}
+		img, err := a.Find(ref, tag)
+		if err != nil {
+			return err
+		}
+		opts := tarsafe.Options{AllowDevices: c.AllowDevices, Expanded: bound}
+		switch {
+		case c.StorePaths:
+			return printStorePaths(ctx, o, img, firstOf(c.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store"), opts)
+		case c.Unpack != "":
+			return c.unpack(ctx, o, a, img, opts)
+		}
+		return c.write(o, c.Compressor, func(w io.Writer) error {
+			return flatten(ctx, o, a, img, w, opts)
+		})
+	}
+	var archives []*archive.Archive
+	defer func() {
+		for _, a := range archives {
+			a.Close()
+		}
+	}()
+	m := newMerger(o)
+	for _, name := range c.Images {
+		a, err := archive.OpenWith(name, o.Stdin, aopts)
+		if err != nil {
+			return err
+		}
+		archives = append(archives, a)
+		m.add(a, name)
+	}
+	return c.write(o, c.Compressor, func(w io.Writer) error { return m.write(ctx, w) })
 }
 
 // write runs produce on the output (stdout or an atomic file), through the

@@ -8,51 +8,13 @@ import (
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/rootfs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
-// imageMode reports whether a flag asks for one of the modes that read one
-// image and write no tar: --unpack and --store-paths.
-func (c *command) imageMode() bool { return c.Unpack != "" || c.StorePaths }
-
-// checkImageMode checks the flags of --unpack and --store-paths.
-func (c *command) checkImageMode() error {
-	switch {
-	case c.Unpack != "" && c.StorePaths:
-		return cli.Usagef("--unpack and --store-paths exclude each other")
-	case c.Flatten || c.Merge:
-		return cli.Usagef("--unpack and --store-paths exclude --flatten and --merge")
-	case c.Compressor != "none" || c.Output != "-":
-		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
-	case c.Snapshot != "" && c.Unpack == "":
-		return cli.Usagef("--snapshot goes with --unpack")
-	case c.StoreDir != "" && !c.StorePaths:
-		return cli.Usagef("--store-dir goes with --store-paths")
-	case len(c.Images) > 1:
-		return cli.Usagef("--unpack and --store-paths take one image archive, not %d", len(c.Images))
-	case len(c.Images) == 0:
-		c.Images = []string{"-"}
-	}
-	return nil
-}
-
-// runImageMode unpacks the image onto a directory, or prints its store
-// paths.
-func (c *command) runImageMode(ctx context.Context, o *cli.IO, a *archive.Archive, bound errdefs.Bound) error {
-	name, tag := "", ""
-	if c.Image != "" {
-		name, tag = archive.SplitRef(c.Image)
-	}
-	img, err := a.Find(name, tag)
-	if err != nil {
-		return err
-	}
-	opts := tarsafe.Options{AllowDevices: c.AllowDevices, Expanded: bound}
-	if c.StorePaths {
-		return printStorePaths(ctx, o, img, firstOf(c.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store"), opts)
-	}
+// unpack applies the image's layers onto --unpack DIR and writes the
+// --snapshot of what DIR then holds.
+func (c *command) unpack(ctx context.Context, o *cli.IO, a *archive.Archive, img *archive.Image, opts tarsafe.Options) error {
 	if st, err := os.Stat(c.Unpack); err != nil || !st.IsDir() {
 		return fmt.Errorf("--unpack %q: not an existing directory", c.Unpack)
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // layerSpecs are two small layers in mktar's spec language.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // bound is what a fuzzed archive or layer may decompress to: a few bytes

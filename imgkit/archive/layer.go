@@ -103,6 +103,33 @@ func (l *Layer) UncompressedSize() (int64, error) {
 	return n, nil
 }
 
+// CopyUncompressed gives add the uncompressed layer tar and its size, to
+// copy exactly that many bytes (as Writer.AddLayer does), then reads on to
+// the end, where the digests are checked: add has copied the layer its
+// DiffID names, or CopyUncompressed fails (a layer longer than it was
+// measured is errdefs.ErrChanged).
+func (l *Layer) CopyUncompressed(add func(size int64, r io.Reader) error) error {
+	size, err := l.UncompressedSize()
+	if err != nil {
+		return err
+	}
+	r, err := l.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := add(size, r); err != nil {
+		return err
+	}
+	if n, err := io.Copy(io.Discard, r); err != nil || n != 0 {
+		if err == nil {
+			err = fmt.Errorf("longer than its %d bytes: %w", size, errdefs.ErrChanged)
+		}
+		return err
+	}
+	return nil
+}
+
 // verifier hashes a layer as it is read and checks the digests at EOF.
 type verifier struct {
 	l      *Layer

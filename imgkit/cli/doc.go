@@ -1,9 +1,22 @@
 // Package cli is the glue every tool's main goes through: kong parsing, the
-// exit-status convention, one-line errors, signal handling and the manual.
+// exit-status convention, one-line errors, signal handling, the manual and
+// the flags every tool has (Common: -v, -q, --check-flags, --version).
 //
 // Exit status: 0 when stdout is complete; 1 for a runtime failure (bad data,
-// I/O, a digest mismatch, an unsafe archive); 2 for a usage error (kong's own
-// parse errors included). Errors are printed as one line, "tool: context: cause".
+// I/O, a digest mismatch, an unsafe archive); 2 for a usage error. Errors
+// are printed as one line, "tool: context: cause".
+//
+// Usage errors have one wording whoever finds them, kong or the tool:
+// "tool: " and the message, the flag first ("tar-merge: --compressor:
+// \"xz\" is not one of none, gz (gzip), zstd"), then exit 2, before any
+// input is read: kong parses the flags and runs the command's Validate
+// method, where every check of the command line alone lives. --check-flags
+// stops there, so that a workflow can have each of its steps check the
+// flags it will be given before any work.
+//
+// --version prints the tool's name and Version: what make build set
+// (git describe of the tree), else the module version of the build, else
+// "devel".
 //
 // A tool's manual is its package comment. The tool embeds its doc.go and
 // passes it to Main, so `--help` shows the same words as `go doc`.

@@ -35,6 +35,18 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// CountingReader counts the bytes read through it.
+type CountingReader struct {
+	R io.Reader
+	N int64 // the bytes read so far
+}
+
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	return n, err
+}
+
 // AtomicFile is an output file that appears under its final name only when
 // Commit succeeds: a failed run leaves nothing behind.
 type AtomicFile struct {

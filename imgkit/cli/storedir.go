@@ -6,9 +6,19 @@ import "path/filepath"
 // otherwise.
 const DefaultStoreDir = "/nix/store"
 
+// CheckStoreDir checks a store directory a command line gives (a tool's
+// --store-dir, in its Validate): one that is not absolute, or is /, is a
+// usage error.
+func CheckStoreDir(dir string) error {
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return Usagef("store directory %q: want an absolute path below /", dir)
+	}
+	return nil
+}
+
 // StoreDir returns the logical store directory a tool works on: flag (its
-// --store-dir) when given, else $NIX_STORE_DIR, else /nix/store, cleaned.
-// One that is not absolute, or is /, is a usage error.
+// --store-dir) when given, else $NIX_STORE_DIR, else /nix/store, cleaned
+// and checked as CheckStoreDir checks it.
 func (o *IO) StoreDir(flag string) (string, error) {
 	dir := flag
 	if dir == "" {
@@ -17,8 +27,8 @@ func (o *IO) StoreDir(flag string) (string, error) {
 	if dir == "" {
 		dir = DefaultStoreDir
 	}
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return "", Usagef("store directory %q: want an absolute path below /", dir)
+	if err := CheckStoreDir(dir); err != nil {
+		return "", err
 	}
 	return filepath.Clean(dir), nil
 }

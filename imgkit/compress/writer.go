@@ -10,18 +10,21 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 )
 
-// ParseCompressor maps a --compressor value to a Kind: nixpkgs' names
-// "none", "gz" and "zstd", and "gzip" as a synonym.
-func ParseCompressor(name string) (Kind, error) {
-	switch name {
-	case "none", "":
-		return None, nil
+// UnmarshalText reads a flag value naming a compression NewWriter writes
+// (the tools' --compressor and --layer-compression are Kinds, parsed by
+// kong through this method): none, gz (nixpkgs' name) or gzip, zstd.
+func (k *Kind) UnmarshalText(text []byte) error {
+	switch string(text) {
+	case "none":
+		*k = None
 	case "gz", "gzip":
-		return Gzip, nil
+		*k = Gzip
 	case "zstd":
-		return Zstd, nil
+		*k = Zstd
+	default:
+		return fmt.Errorf("%q is not one of none, gz (gzip), zstd", text)
 	}
-	return None, fmt.Errorf("compressor %q is not one of none, gz, zstd: %w", name, errdefs.ErrInvalidInput)
+	return nil
 }
 
 // zstdConcurrency is fixed so the encoder's setup never depends on the

@@ -17,7 +17,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // FuzzReadHoldings: a holdings list ReadHoldings accepts has valid digests

@@ -5,7 +5,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // FuzzParseHash: what ParseHash accepts prints (FormatHash) as a hash that

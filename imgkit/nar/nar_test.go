@@ -15,7 +15,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // Vectors printed by Nix 2.8: nix-hash --type sha256 --to-base32 HEX.

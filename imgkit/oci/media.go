@@ -1,12 +1,9 @@
 package oci
 
 import (
-	"fmt"
-
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/compress"
-	"dockertools.dev/imgkit/errdefs"
 )
 
 // Docker's media types for the same things, which registries and archives
@@ -19,15 +16,6 @@ const (
 	DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 	DockerLayerZstd = "application/vnd.docker.image.rootfs.diff.tar.zstd"
 )
-
-// ParseCompression reads a --layer-compression value: none, gzip or zstd.
-func ParseCompression(s string) (compress.Kind, error) {
-	switch compress.Kind(s) {
-	case compress.None, compress.Gzip, compress.Zstd:
-		return compress.Kind(s), nil
-	}
-	return compress.None, fmt.Errorf("layer compression %q: want none, gzip or zstd: %w", s, errdefs.ErrInvalidInput)
-}
 
 // LayerMediaType is the OCI media type of a layer stored with kind.
 func LayerMediaType(kind compress.Kind) string {

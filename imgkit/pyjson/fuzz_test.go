@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // FuzzParse: any input either parses, and then prints and parses back to

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"unicode"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // pythonOracle prints, for each JSON document on stdin (one a line), a JSON

@@ -56,15 +56,11 @@ type BlobReader struct {
 	idle   *time.Timer
 	stall  atomic.Bool // the idle timer fired on the current body
 
-	broken  error // why the last body broke off
-	tries   int   // resumptions in a row that brought little
-	fresh   int64 // bytes read from the current body
-	err     error // sticky result
-	resumes int
+	broken error // why the last body broke off
+	tries  int   // resumptions in a row that brought little
+	fresh  int64 // bytes read from the current body
+	err    error // sticky result
 }
-
-// Resumes reports how many times the body was resumed after breaking off.
-func (b *BlobReader) Resumes() int { return b.resumes }
 
 // Size is the blob's size: the expected one, or the registry's
 // Content-Length when none was given (-1 when neither is known).
@@ -244,7 +240,6 @@ func (b *BlobReader) resume() error {
 	if err := b.open(); err != nil {
 		return fmt.Errorf("resuming after %d bytes (%v): %w", b.off, b.broken, err)
 	}
-	b.resumes++
 	return nil
 }
 

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -142,24 +142,20 @@ func (c *Client) repoClient(ctx context.Context, repo name.Repository) (*repoCli
 	return rc, rc.err
 }
 
-// RemoteOptions returns go-containerregistry remote options that use the
-// same credentials, transport and retries, for operations this package
-// does not wrap (a push, for instance).
-func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
-	opts := []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithTransport(c.base),
-		remote.WithRetryBackoff(c.backoff()),
-		remote.WithRetryPredicate(retryable),
-		remote.WithRetryStatusCodes(retryStatusCodes...),
-		remote.WithUserAgent(c.opts.UserAgent),
+// FlagOptions returns the Options of the flags pull-blob and push-blob
+// share: --tls-verify, --retries (0 meaning none, as the flag says) and
+// --creds USER:PASS (empty: the keychain). The error is about --creds.
+func FlagOptions(tlsVerify bool, retries int, creds string) (Options, error) {
+	opts := Options{Insecure: !tlsVerify, Retries: retries}
+	if opts.Retries == 0 {
+		opts.Retries = -1 // Options: 0 means the default
 	}
-	if c.opts.Auth != nil {
-		return append(opts, remote.WithAuth(c.opts.Auth))
+	if creds != "" {
+		auth, err := ParseCreds(creds)
+		if err != nil {
+			return opts, fmt.Errorf("--creds: %w", err)
+		}
+		opts.Auth = auth
 	}
-	kc := c.opts.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	return append(opts, remote.WithAuthFromKeychain(kc))
+	return opts, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // Pusher writes blobs and manifests to one repository. Like Client's
@@ -259,9 +261,8 @@ func resumable(err error) bool {
 // patch sends n bytes of src from off; it returns the next location.
 func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n int64) (string, error) {
 	var body io.Reader = io.NewSectionReader(src, off, n)
-	var sent countingBody
-	sent.r = p.progress.Reader(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, &sent)
+	sent := &cli.CountingReader{R: p.progress.Reader(body)}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, sent)
 	if err != nil {
 		return "", err
 	}
@@ -272,7 +273,7 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		p.progress.Add(-sent.n)
+		p.progress.Add(-sent.N)
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
@@ -283,7 +284,7 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
-		p.progress.Add(-sent.n)
+		p.progress.Add(-sent.N)
 		switch resp.StatusCode {
 		case http.StatusRequestedRangeNotSatisfiable, http.StatusRequestTimeout, http.StatusTooManyRequests,
 			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -292,17 +293,6 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 		return "", describe(err)
 	}
 	return location(resp)
-}
-
-type countingBody struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingBody) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	return n, err
 }
 
 var rangeRE = regexp.MustCompile(`^(?:bytes=)?0-([0-9]+)$`)

@@ -120,8 +120,7 @@ func (u *fakeUploads) serve(w http.ResponseWriter, r *http.Request) {
 func (u *fakeUploads) session(w http.ResponseWriter, r *http.Request, id string) {
 	data, ok := u.sessions[id]
 	if !ok {
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown"}]}`)
+		writeError(w, http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown")
 		return
 	}
 	rangeHeader := func(n int) string {
@@ -172,8 +171,7 @@ func (u *fakeUploads) session(w http.ResponseWriter, r *http.Request, id string)
 		w.WriteHeader(http.StatusAccepted)
 	case http.MethodPut:
 		if d := r.URL.Query().Get("digest"); d != sha(data) {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}`)
+			writeError(w, http.StatusBadRequest, "DIGEST_INVALID", "provided digest did not match uploaded content")
 			return
 		}
 		u.blobs[sha(data)] = data

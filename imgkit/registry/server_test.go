@@ -96,6 +96,13 @@ func (f *fakeRegistry) requests() []string {
 	return append([]string(nil), f.log...)
 }
 
+// writeError answers as a registry does: the status, and a body of one
+// error with its code and message.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q}]}`, code, message)
+}
+
 func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.log = append(f.log, strings.TrimSpace(r.Method+" "+r.URL.Path+" "+r.Header.Get("Range")))
@@ -103,8 +110,7 @@ func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	if f.user != "" {
 		if u, p, ok := r.BasicAuth(); !ok || u != f.user || p != f.pass {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 			return
 		}
 	}
@@ -114,8 +120,7 @@ func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/v2/test/img/manifests/"):
 		m, ok := f.manifests[strings.TrimPrefix(r.URL.Path, "/v2/test/img/manifests/")]
 		if !ok {
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}`)
+			writeError(w, http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown")
 			return
 		}
 		w.Header().Set("Content-Type", m.contentType)
@@ -130,8 +135,7 @@ func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 func (f *fakeRegistry) serveBlob(w http.ResponseWriter, r *http.Request, dgst string) {
 	body, ok := f.blobs[dgst]
 	if !ok {
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}`)
+		writeError(w, http.StatusNotFound, "BLOB_UNKNOWN", "blob unknown to registry")
 		return
 	}
 	f.mu.Lock()

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/archive"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // spec joins mktar spec lines into one layer.

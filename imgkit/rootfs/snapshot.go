@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -157,12 +158,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	if err := count(fmt.Fprintln(bw, snapshotMagic)); err != nil {
 		return n, err
 	}
-	paths := make([]string, 0, len(s.recs))
-	for p := range s.recs {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(s.recs)) {
 		r := s.recs[p]
 		if err := count(fmt.Fprintf(bw, "%s %o %o %d %d %d %d %d %d %d %d %d %s\n",
 			strconv.Quote(r.Path), r.Type, r.Mode, r.Uid, r.Gid, r.WantUid, r.WantGid,

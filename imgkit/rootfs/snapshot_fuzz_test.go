@@ -9,7 +9,7 @@ import (
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // FuzzReadSnapshot: a snapshot file ReadSnapshot accepts (layer-pack

@@ -15,7 +15,7 @@ import (
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // sparseLayer has GNU tar (PAX 1.0 sparse) archive a file "big" of size

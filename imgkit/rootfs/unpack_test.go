@@ -11,7 +11,7 @@ import (
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 func TestUnpackAppliesLayersInOrder(t *testing.T) {

@@ -19,14 +19,16 @@ const (
 // Formats are the formats, in the order files and layers list them.
 var Formats = []Format{FormatCycloneDX, FormatSPDX}
 
-// ParseFormat reads a format's name: cyclonedx or spdx.
-func ParseFormat(s string) (Format, error) {
-	for _, f := range Formats {
-		if s == string(f) {
-			return f, nil
+// UnmarshalText reads a format's name, cyclonedx or spdx (manifest-gen's
+// --sbom-in-image values are Formats, parsed by kong through this method).
+func (f *Format) UnmarshalText(text []byte) error {
+	for _, g := range Formats {
+		if string(text) == string(g) {
+			*f = g
+			return nil
 		}
 	}
-	return "", fmt.Errorf("SBOM format %q: want cyclonedx or spdx", s)
+	return fmt.Errorf("%q is not one of cyclonedx, spdx", text)
 }
 
 // Encode writes the image's SBOM in format f.

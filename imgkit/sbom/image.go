@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
+	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/storefs"
 )
@@ -29,7 +29,7 @@ type Image struct {
 	// Graph is the closure graph of the image's store paths. Its nodes
 	// whose last element is not a store path name (the extra roots the
 	// workflows add) are not components.
-	Graph format.Graph
+	Graph graphplan.Graph
 	// Layers are the image's layers, bottom first, base layers included.
 	Layers []Layer
 }

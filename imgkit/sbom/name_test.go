@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // drvNames are store path names and how builtins.parseDrvName splits

@@ -15,8 +15,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/format"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit"
 )
 
 const (
@@ -36,7 +36,7 @@ func testImage() *Image {
 		Name:    "registry.example:5000/team/hello",
 		ID:      "sha256:4f20a7d1f0e1a3c9b6b1c4a2e8f5d7c3b9a1e6f4d2c8b0a7e5f3d1c9b7a5e3f1",
 		Created: time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC),
-		Graph: format.Graph{
+		Graph: graphplan.Graph{
 			{Path: extraRoot, NarSize: 300, References: []string{storeHello}},
 			{Path: storeGlibc, NarHash: "sha256:0mdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c73", NarSize: 1000, References: []string{storeGlibc}},
 			{Path: storeHello, NarHash: "sha256:1j6gl9w2y8g5fs5nhdk2vlrkflr2wmiavkw5sycn5ysccvx2jvlh", NarSize: 500, References: []string{storeGlibc, storeHello, storeSource}},
@@ -102,9 +102,9 @@ func validate(t *testing.T, f Format, doc []byte) {
 // whose names need escaping in a purl.
 func TestSchemaValid(t *testing.T) {
 	empty := testImage()
-	empty.Graph, empty.Layers = format.Graph{{Path: extraRoot, NarSize: 1, References: []string{}}}, []Layer{{DiffID: "sha256:" + strings.Repeat("d", 64)}}
+	empty.Graph, empty.Layers = graphplan.Graph{{Path: extraRoot, NarSize: 1, References: []string{}}}, []Layer{{DiffID: "sha256:" + strings.Repeat("d", 64)}}
 	odd := testImage()
-	odd.Graph = format.Graph{{Path: "/nix/store/4c7c0m1fbn6zp5m79wpf2kwah1g3d0q3-gtk+3-3.24.41?=x", NarSize: 1, References: []string{}}}
+	odd.Graph = graphplan.Graph{{Path: "/nix/store/4c7c0m1fbn6zp5m79wpf2kwah1g3d0q3-gtk+3-3.24.41?=x", NarSize: 1, References: []string{}}}
 	odd.Layers = []Layer{{DiffID: "sha256:" + strings.Repeat("d", 64), Paths: []string{odd.Graph[0].Path}}}
 	for name, img := range map[string]*Image{"test": testImage(), "empty": empty, "odd": odd} {
 		for _, f := range Formats {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // inRoot reports whether p is what Entry promises: "" or a clean relative

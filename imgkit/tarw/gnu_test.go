@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // gnuMtime is the mtime nixpkgs gives GNU tar (SOURCE_DATE_EPOCH).

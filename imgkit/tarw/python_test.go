@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // headerCases are the headers both formats are checked with, each a case of

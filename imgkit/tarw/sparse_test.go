@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"dockertools.dev/imgkit/testkit"
+	"dockertools.dev/testkit"
 )
 
 // sparseArchive is an archive of one sparse file of size bytes whose data

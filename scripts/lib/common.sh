@@ -42,6 +42,70 @@ export LC_ALL
 # need_value OPTION ARGC: a usage error unless OPTION has a value after it.
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 
+# split_opts ARG... prints the ARGs quoted for eval, each --opt=value as
+# the two words --opt and value, up to a lone "--": a workflow's option
+# loop then knows one spelling of each option. Use:
+#	eval "set -- $(split_opts "$@")"
+split_opts() {
+	so_split=1
+	for so_arg; do
+		if [ -n "$so_split" ]; then
+			case $so_arg in
+			--) so_split= ;;
+			--*=*) quote "${so_arg%%=*}"; so_arg=${so_arg#*=} ;;
+			esac
+		fi
+		quote "$so_arg"
+	done
+}
+
+# quote WORD prints WORD single-quoted for eval, and a space: any byte
+# stands for itself, newlines and quotes included.
+quote() {
+	q_rest=$1 q_out=
+	while :; do
+		case $q_rest in
+		*\'*) q_out=$q_out${q_rest%%\'*}"'\\''" q_rest=${q_rest#*\'} ;;
+		*) break ;;
+		esac
+	done
+	printf "'%s%s' " "$q_out" "$q_rest"
+}
+
+# check_flags CMD [ARG...] has a step check the flags it will be given,
+# before any work: CMD is a tool, or a function that runs one with the
+# workflow's flags after its own arguments, and is run with --check-flags
+# (the tool parses and validates its command line, and reads nothing).
+# The tools are the validators: a usage error is the tool's own line, and
+# the workflow exits 2.
+check_flags() {
+	cf_cmd=$1
+	shift
+	"$cf_cmd" --check-flags "$@" </dev/null >/dev/null || exit_as $?
+}
+
+# pipe_into PRODUCER CONSUMER [ARG...] runs PRODUCER (a function or a
+# command) into CONSUMER ARG... and returns CONSUMER's status; it needs
+# $work. POSIX sh has no pipefail: PRODUCER's status goes through a file.
+# One error explains a failed run. When PRODUCER fails, its own line does
+# (its stderr is left alone, so a progress bar keeps its terminal) and the
+# workflow exits as it asks (exit_as); CONSUMER's complaint about the cut
+# stream, which follows from it, is dropped. A PRODUCER ended by SIGPIPE
+# (141) stopped because CONSUMER did: CONSUMER's stderr, kept in
+# $work/consumer.err, is shown.
+pipe_into() {
+	pi_producer=$1
+	shift
+	rm -f "$work/producer.status"
+	pi_status=0
+	{ "$pi_producer" || echo $? >"$work/producer.status"; } | "$@" 2>"$work/consumer.err" || pi_status=$?
+	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
+	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
+	cat "$work/consumer.err" >&2
+	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
+	return "$pi_status"
+}
+
 # check_uint OPTION VALUE: a usage error unless VALUE is a decimal integer.
 check_uint() {
 	case $2 in

@@ -4,26 +4,27 @@
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
 # so that -o, --compressor and --sbom are accepted (and sources sbom.sh).
 
-# The most layers runtimes accept: Docker's layer store refuses a chain
-# deeper than 125 ("max depth exceeded", measured with docker load of 125
-# and 126 layers; overlayfs itself stacks up to 128 lower directories).
-runtime_layer_limit=125
+# The workflow composes; the tools validate. Each step's flags are checked
+# by its tool (check_flags) before any work: the layer limit of runtimes
+# (125) and --created by manifest-gen, --mtime, --uid, --gid, --store-dir
+# and --reuse's --cache by layer-pack, --strategy by popularity. What is
+# checked here is the workflow's own: its arguments, and how the steps fit
+# together (a layer budget that leaves room for the layers an image needs,
+# --reuse only with a stream, what --plan, --pipeline and
+# --customisation-layer replace). A --pipeline is checked by popularity
+# itself, run on an empty graph before any work.
 
 layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
 	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
+	cfg= work= base_layers=0
 	nl='
 '
+	eval "set -- $(split_opts "$@")"
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--*=*)
-			opt=${1%%=*} val=${1#*=}
-			shift
-			set -- "$opt" "$val" "$@"
-			continue
-			;;
 		-h | --help) usage; exit 0 ;;
 		-v | --verbose) verbose=-v; shift; continue ;;
 		-q | --quiet) verbose=-q; shift; continue ;;
@@ -101,7 +102,6 @@ layered_check() {
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
-		case $compressor in none | gz | zstd) ;; *) usage_error "--compressor \"$compressor\": want none, gz or zstd" ;; esac
 		sbom_check "$out"
 	fi
 	if [ -n "$repo_tag" ]; then
@@ -113,60 +113,40 @@ layered_check() {
 	if [ -n "$conf" ]; then
 		[ -z "$layered_flags_seen" ] && [ "$max_layers" = 100 ] && [ "$store_dir$root_dir" = "${NIX_STORE_DIR:-/nix/store}/" ] ||
 			usage_error "a configuration file (\"$conf\") takes no image flags: nixpkgs' conf.json gives them all"
+		check_flags manifest_gen
 		[ -f "$conf" ] || die "configuration \"$conf\": no such file"
 		return 0
 	fi
 	[ -n "$name" ] || usage_error "--name is required (or a nixpkgs conf.json as the only argument)"
-	check_uint --max-layers "$max_layers"
-	if [ -n "$pipeline" ]; then
-		# nixpkgs ignores maxLayers when a layeringPipeline is given; the
-		# image is still bounded by what runtimes accept (popularity
-		# refuses a plan past it before any layer is packed).
-		max_layers=$runtime_layer_limit
-	fi
-	[ "$max_layers" -le $runtime_layer_limit ] ||
-		usage_error "--max-layers $max_layers: runtimes refuse images of more than $runtime_layer_limit layers"
-	[ "$max_layers" -ge 2 ] ||
-		usage_error "--max-layers $max_layers: an image needs at least 2 layers (a store layer and the customisation layer)"
-	[ -z "$uid" ] || check_uint --uid "$uid"
-	[ -z "$gid" ] || check_uint --gid "$gid"
-	case $strategy in '' | popularity | size) ;; *) usage_error "--strategy \"$strategy\": want popularity or size" ;; esac
 	case $format in docker | oci | stream) ;; *) usage_error "--format \"$format\": want docker, oci or stream" ;; esac
-	[ -z "$reuse" ] || [ -n "$cache" ] || usage_error "--reuse needs --cache (the layers it names are looked up there)"
-	[ -z "$reuse" ] || [ "$format" = stream ] ||
-		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
-	[ -z "$layer_compression" ] || [ "$format" = oci ] || usage_error "--layer-compression needs --format oci"
 	[ -z "$plan" ] || [ -z "$sbom_formats" ] ||
 		usage_error "--sbom is made from the closure graph the workflow computes, which --plan replaces"
 	[ -z "$plan" ] || [ -z "$no_store$strategy$pipeline" ] ||
 		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
 	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
 		usage_error "--pipeline makes the store layers: drop --strategy"
-	# popularity's rule: a value starting with "[" (after blanks) is the
-	# pipeline itself, anything else a file.
-	case ${pipeline#"${pipeline%%[![:space:]]*}"} in
-	'' | \[*) ;;
-	*) [ -f "$pipeline" ] || die "--pipeline \"$pipeline\": no such file" ;;
-	esac
-	# The pipeline run on an empty graph: every fault popularity finds in
-	# it (an unknown function, a wrong argument) is reported now, before
-	# any command runs.
-	[ -z "$pipeline" ] || echo '[]' | popularity -q --pipeline "$pipeline" >/dev/null || exit 1
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot$include_nix_db" ] ||
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
 		usage_error "--customisation-layer needs --plan (or --no-store-paths): the closure of a packed layer is its builder's to give"
+	check_flags manifest_gen
+	# nixpkgs ignores maxLayers when a layeringPipeline is given: the image
+	# is bounded by what runtimes accept, as manifest-gen's default
+	# --max-layers and popularity --pipeline check.
+	[ -n "$pipeline" ] || [ "$max_layers" -ge 2 ] ||
+		usage_error "--max-layers $max_layers: an image needs at least 2 layers (a store layer and the customisation layer)"
+	check_flags layer_pack
+	check_flags popularity_split
+	[ -z "$reuse" ] || [ "$format" = stream ] ||
+		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
+	# The pipeline run on an empty graph: every fault popularity finds in
+	# it (a missing file, an unknown function, a wrong argument) is
+	# reported now, before any command runs.
+	[ -z "$pipeline" ] || echo '[]' | popularity_split -q >/dev/null || exit 1
 	[ -z "$plan" ] || [ -f "$plan" ] || die "--plan \"$plan\": no such file"
 	[ -z "$closure_graph" ] || [ -f "$closure_graph" ] || die "--closure-graph \"$closure_graph\": no such file"
 	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
 		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
-	for t in "--created:$created" "--mtime:$mtime"; do
-		case ${t#*:} in
-		'' | now | [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] | [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T\ ][0-9]*) ;;
-		*) usage_error "${t%%:*} \"${t#*:}\": want an ISO 8601 time such as 1970-01-01T00:00:01Z, or now" ;;
-		esac
-	done
-	case $store_dir in /*) ;; *) usage_error "--store-dir \"$store_dir\": want an absolute path" ;; esac
 	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
 	root_dir=$(cd -P -- "$root_dir" && pwd -P)
 	root_prefix=${root_dir%/}
@@ -189,49 +169,87 @@ layered_check() {
 	if [ -n "$from_image" ]; then
 		base_layers=$(manifest-gen --from-image "$from_image" --print-base-layers) || exit 1
 	fi
+	if [ -n "$pipeline" ]; then
+		# popularity --pipeline checks the base layers against the runtime
+		# limit.
+		check_flags popularity_split
+		return 0
+	fi
 	need=$((base_layers + 2))
 	[ -z "$no_store" ] || need=$((base_layers + 1))
 	[ "$max_layers" -ge $need ] || usage_error "--max-layers $max_layers: the base image \"$from_image\" has $base_layers layers, so the image needs at least $need (its layers$([ -n "$no_store" ] || printf ', a store layer') and the customisation layer)"
 }
 
-# pipe_image PRODUCER ARG... runs the shell function PRODUCER (a layer
-# stream on its stdout) into manifest-gen -o "$target" ARG... POSIX sh has
-# no pipefail: the producer's status goes through a file. One error line
-# is shown: the producer's when it failed (manifest-gen's complaint about
-# the cut stream follows from it), else manifest-gen's.
-pipe_image() {
-	producer=$1
-	shift
-	rm -f "$work/producer.status"
-	status=0
-	{
-		$producer 2>"$work/producer.err" || echo $? >"$work/producer.status"
-	} | manifest-gen $verbose -o "$target" "$@" 2>"$work/manifest-gen.err" || status=$?
-	if [ -s "$work/producer.status" ] && [ -s "$work/producer.err" ]; then
-		cat "$work/producer.err" >&2
-		exit 1
-	fi
-	cat "$work/producer.err" "$work/manifest-gen.err" >&2
-	if [ "$status" -ne 0 ]; then
-		# manifest-gen ends quietly when the reader of stdout goes away.
-		if [ "$target" = - ] && { [ "$status" -gt 128 ] || [ ! -s "$work/manifest-gen.err" ]; }; then
-			die "writing the image to stdout: the reader went away"
+# The steps' tools, each run with the workflow's flags after the caller's
+# arguments; check_flags runs them with --check-flags before any work.
+# Numbers are given as --flag=N, so that kong reads "-1" as the value it
+# is (and the tool says why it refuses it), not as a flag.
+manifest_gen() {
+	if [ -n "$conf" ]; then
+		set -- "$@" --conf "$conf"
+		[ -z "$repo_tag" ] || set -- "$@" --name "$name" --tag "$tag"
+	else
+		set -- "$@" --name "$name" --format "$format"
+		[ -n "$pipeline" ] || set -- "$@" --max-layers="$max_layers"
+		[ -z "$tag" ] || set -- "$@" --tag "$tag"
+		[ -z "$cfg" ] || set -- "$@" --config "$cfg"
+		[ -z "$from_image" ] || set -- "$@" --from-image "$from_image"
+		[ -z "$created" ] || set -- "$@" --created "$created"
+		[ -z "$arch" ] || set -- "$@" --architecture "$arch"
+		[ -z "$variant" ] || set -- "$@" --variant "$variant"
+		[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
+		if [ -n "$sbom_formats" ]; then
+			set -- "$@" --sbom-graph "$work/graph.json"
+			for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
 		fi
-		exit 1
 	fi
-	[ ! -s "$work/producer.status" ] || exit 1
+	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
+	manifest-gen $verbose "$@"
 }
 
-produce_from_conf() { layer-pack $verbose --conf "$conf"; }
+layer_pack() {
+	if [ -n "$conf" ]; then
+		layer-pack $verbose "$@" --conf "$conf"
+		return
+	fi
+	set -- "$@" --store-dir "$store_dir" --root "$root_dir"
+	[ -z "$mtime" ] || set -- "$@" --mtime "$mtime"
+	[ -z "$uid" ] || set -- "$@" --uid="$uid"
+	[ -z "$gid" ] || set -- "$@" --gid="$gid"
+	[ -z "$uname" ] || set -- "$@" --uname "$uname"
+	[ -z "$gname" ] || set -- "$@" --gname "$gname"
+	[ -z "$cache" ] || set -- "$@" --cache "$cache"
+	[ -z "$reuse" ] || set -- "$@" --reuse "$reuse"
+	layer-pack $verbose "$@"
+}
+
+popularity_split() {
+	set -- "$@" --max="$max_layers" --base-layers="$base_layers"
+	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
+	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
+	popularity $verbose "$@"
+}
+
+# pipe_image PRODUCER writes the image to $target: PRODUCER's layer stream
+# into manifest-gen (pipe_into says which error is shown).
+pipe_image() {
+	status=0
+	pipe_into "$1" manifest_gen -o "$target" || status=$?
+	[ "$status" -ne 0 ] || return 0
+	# manifest-gen ends quietly when the reader of stdout goes away.
+	if [ "$target" = - ] && { [ "$status" -gt 128 ] || [ ! -s "$work/consumer.err" ]; }; then
+		die "writing the image to stdout: the reader went away"
+	fi
+	exit_as "$status"
+}
+
+produce_from_conf() { layer_pack; }
 
 # layered_image TARGET writes the image to TARGET (- is stdout).
 layered_image() {
 	target=$1
 	if [ -n "$conf" ]; then
-		set --
-		[ -z "$repo_tag" ] || set -- --name "$name" --tag "$tag"
-		[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
-		pipe_image produce_from_conf --conf "$conf" "$@"
+		pipe_image produce_from_conf
 		return
 	fi
 	root=$work/root
@@ -253,28 +271,13 @@ layered_image() {
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	# Store paths named by the config are in the image, as in nixpkgs,
 	# where the config is a closure root; a private copy is read, once.
-	cfg=
 	if [ -n "$config" ]; then
 		cfg=$work/config.json
 		cp -- "$config" "$cfg" || die "--config \"$config\": cannot read it"
 	fi
 	layered_plan >"$work/plan.json"
-	set -- --name "$name" --max-layers "$max_layers"
-	[ -z "$tag" ] || set -- "$@" --tag "$tag"
-	[ -z "$cfg" ] || set -- "$@" --config "$cfg"
-	[ -z "$from_image" ] || set -- "$@" --from-image "$from_image"
-	[ -z "$created" ] || set -- "$@" --created "$created"
-	[ -z "$arch" ] || set -- "$@" --architecture "$arch"
-	[ -z "$variant" ] || set -- "$@" --variant "$variant"
-	set -- "$@" --format "$format"
-	[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
-	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
-	if [ -n "$sbom_formats" ]; then
-		[ -z "$no_store" ] || echo '[]' >"$work/graph.json"
-		set -- "$@" --sbom-graph "$work/graph.json"
-		for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
-	fi
-	pipe_image produce_layers "$@"
+	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"
+	pipe_image produce_layers
 }
 
 # produce_layers packs the plan and the customisation root (or layer).
@@ -284,18 +287,11 @@ produce_layers() {
 	else
 		set -- --customisation-dir "$root" --fakeroot-state "$state"
 	fi
-	set -- "$@" --store-dir "$store_dir" --root "$root_dir" --customisation-comment "customisation layer"
-	[ -z "$mtime" ] || set -- "$@" --mtime "$mtime"
-	[ -z "$uid" ] || set -- "$@" --uid "$uid"
-	[ -z "$gid" ] || set -- "$@" --gid "$gid"
-	[ -z "$uname" ] || set -- "$@" --uname "$uname"
-	[ -z "$gname" ] || set -- "$@" --gname "$gname"
-	[ -z "$cache" ] || set -- "$@" --cache "$cache"
-	[ -z "$reuse" ] || set -- "$@" --reuse "$reuse"
+	set -- "$@" --customisation-comment "customisation layer"
 	if [ -n "$fakechroot" ]; then
 		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$fakechroot_host"
 	fi
-	layer-pack $verbose "$@" <"$work/plan.json"
+	layer_pack "$@" <"$work/plan.json"
 }
 
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
@@ -315,9 +311,7 @@ layered_plan() {
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
-	set -- --max "$max_layers" --base-layers "$base_layers" --exclude "$root"
+	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"
-	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
-	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
-	popularity $verbose "$@" "$work/graph.json" || exit 1
+	popularity_split "$@" "$work/graph.json" || exit 1
 }

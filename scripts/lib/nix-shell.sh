@@ -16,14 +16,9 @@
 nix_shell_parse() {
 	drv= installable= file= name= tag= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
 	ca_bundle= store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ verbose= command_seen= run_seen=
+	eval "set -- $(split_opts "$@")"
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--*=*)
-			opt=${1%%=*} val=${1#*=}
-			shift
-			set -- "$opt" "$val" "$@"
-			continue
-			;;
 		-h | --help) usage; exit 0 ;;
 		-v | --verbose) verbose=-v; shift; continue ;;
 		-q | --quiet) verbose=-q; shift; continue ;;
@@ -65,22 +60,23 @@ nix_shell_parse() {
 	done
 }
 
+# nix_shell_check checks the command line before any work. drv-env checks
+# the flags it is given (check_flags: --uid, --gid, --home-directory,
+# --store-dir, --command with --run) and manifest-gen the name, tag and
+# compressor; what is checked here is the workflow's own: its arguments,
+# the shell in the store, --root and --ca-bundle.
 nix_shell_check() {
 	if [ -n "${nix_shell_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
-		case $compressor in none | gz | zstd) ;; *) usage_error "--compressor \"$compressor\": want none, gz or zstd" ;; esac
 	fi
 	[ -n "$drv$installable" ] || usage_error "give the derivation: --drv PATH.drv, or an installable (nix derivation show resolves it)"
 	[ -z "$drv" ] || [ -z "$installable$file" ] || usage_error "--drv gives the derivation: drop the installable"
 	[ -z "$file" ] || [ -n "$installable" ] || usage_error "--file FILE needs an attribute path, as nix --file does"
 	[ -n "$shell" ] || usage_error "--shell PATH is required: a shell in the store (bash, or a POSIX shell such as busybox's sh); no nixpkgs gives bash here"
-	[ -z "$command_seen" ] || [ -z "$run_seen" ] || usage_error "--command and --run: give one of them, as nixpkgs requires"
-	check_uint --uid "$uid"
-	check_uint --gid "$gid"
-	case $store_dir in /*) ;; *) usage_error "--store-dir \"$store_dir\": want an absolute path" ;; esac
+	check_flags drv_env -o env --show -
+	check_flags manifest-gen --name "${name:-env}" ${tag:+--tag "$tag"} --compressor "$compressor"
 	case $shell in "$store_dir"/*) ;; *) usage_error "--shell \"$shell\": want a shell in the store \"$store_dir\"" ;; esac
-	case $home in /*) ;; *) usage_error "--home-directory \"$home\": want an absolute path" ;; esac
 	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
 	root_dir=$(cd -P -- "$root_dir" && pwd -P)
 	[ "$root_dir" = / ] || [ -n "$drv" ] ||
@@ -88,6 +84,18 @@ nix_shell_check() {
 	[ -z "$ca_bundle" ] || [ -f "$ca_bundle" ] || die "--ca-bundle \"$ca_bundle\": no such file"
 	root_prefix=${root_dir%/}
 	[ -e "$root_prefix$shell" ] || [ -L "$root_prefix$shell" ] || die "--shell \"$shell\": no such file"
+}
+
+# drv_env ARG... runs drv-env with ARGs (-o DIR and the derivation) and
+# the workflow's flags; check_flags runs it with --check-flags before any
+# work. Numbers are given as --flag=N, so that kong reads "-1" as the
+# value it is (and drv-env says why it refuses it), not as a flag.
+drv_env() {
+	set -- "$@" --shell "$shell" --uid="$uid" --gid="$gid" --home-directory "$home" \
+		--store-dir "$store_dir" --root "$root_dir"
+	[ -z "$command_seen" ] || set -- "$@" --command "$command"
+	[ -z "$run_seen" ] || set -- "$@" --run "$run"
+	drv-env $verbose "$@"
 }
 
 # show_derivation writes what Nix prints for the installable to FILE:
@@ -107,18 +115,14 @@ show_derivation() {
 # nix_shell_image TARGET writes the image to TARGET (- is stdout).
 nix_shell_image() {
 	target=$1
-	set -- -o "$work/env" --shell "$shell" --uid "$uid" --gid "$gid" --home-directory "$home" \
-		--store-dir "$store_dir" --root "$root_dir"
-	[ -z "$command_seen" ] || set -- "$@" --command "$command"
-	[ -z "$run_seen" ] || set -- "$@" --run "$run"
 	if [ -n "$drv" ]; then
-		set -- "$@" "$drv"
+		set -- "$drv"
 	else
 		command -v nix >/dev/null 2>&1 || die "an installable is resolved by Nix, which is not installed; give --drv PATH.drv"
 		show_derivation
-		set -- "$@" --show "$work/show.json"
+		set -- --show "$work/show.json"
 	fi
-	drv-env $verbose "$@" || exit 1
+	drv_env -o "$work/env" "$@" || exit 1
 	root=$work/env/root
 	# nixpkgs' contents: fakeNss with the nixbld user, binSh, usrBinEnv
 	# (when the shell's directory has an env).

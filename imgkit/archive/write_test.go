@@ -1,0 +1,138 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWriterHeaders checks what tarls does not show: every member has
+// mtime 1, owner 0:0 without names, mode 0644, and the layers keep their
+// bytes.
+func TestWriterHeaders(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	var layers []string
+	for _, l := range []string{"first", "second layer"} {
+		name, err := w.AddLayer(int64(len(l)), strings.NewReader(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, name)
+	}
+	if err := w.AddImage([]byte(`{}`), []string{"n:t"}, layers); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if !h.ModTime.Equal(time.Unix(1, 0)) || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.Mode != 0o644 || h.Typeflag != tar.TypeReg {
+			t.Errorf("%s: header %+v", h.Name, h)
+		}
+	}
+	want := "000/layer.tar 001/layer.tar 44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a.json manifest.json repositories"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("members %s, want %s", got, want)
+	}
+}
+
+func TestWriterShortLayer(t *testing.T) {
+	w := NewWriter(io.Discard)
+	if _, err := w.AddLayer(10, strings.NewReader("short")); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestWriterHugeLayerHeader: a layer of 8 GiB or more does not fit a
+// ustar header; the archive then uses a PAX size record, which docker and
+// skopeo read.
+func TestWriterHugeLayerHeader(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	const size = 9 << 30
+	if err := w.header(LayerMember(0), size); err != nil {
+		t.Fatal(err)
+	}
+	w.tw.Flush() // the header only: the 9 GiB of data are not written
+	h, err := tar.NewReader(&buf).Next()
+	if err != nil || h.Size != size || h.Name != "000/layer.tar" {
+		t.Fatalf("header %+v, %v", h, err)
+	}
+}
+
+// TestWriterRoundTrip: Open reads what Writer writes, two images sharing
+// a layer written once: their tags, layers (verified) and repositories.
+func TestWriterRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	var members, diffIDs []string
+	for _, l := range []string{"shared layer", "top layer"} {
+		name, err := w.AddLayer(int64(len(l)), strings.NewReader(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, name)
+		diffIDs = append(diffIDs, digestOf([]byte(l)))
+	}
+	config := func(ids ...string) []byte {
+		return []byte(`{"rootfs":{"type":"layers","diff_ids":["` + strings.Join(ids, `","`) + `"]}}`)
+	}
+	if err := w.AddImage(config(diffIDs[0]), []string{"localhost:5000/base:1"}, members[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddImage(config(diffIDs...), []string{"app:2", "app:latest"}, members); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "img.tar")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var got []string
+	for _, img := range a.Images {
+		var layers []string
+		for _, l := range img.Layers {
+			if err := l.CopyUncompressed(func(size int64, r io.Reader) error {
+				_, err := io.CopyN(io.Discard, r, size)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			layers = append(layers, l.Member)
+		}
+		got = append(got, strings.Join(img.RepoTags, ",")+" "+strings.Join(layers, ","))
+	}
+	want := []string{"localhost:5000/base:1 000/layer.tar", "app:2,app:latest 000/layer.tar,001/layer.tar"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("images %q, want %q", got, want)
+	}
+	repos := map[string]map[string]string{"app": {"2": "001", "latest": "001"}, "localhost:5000/base": {"1": "000"}}
+	if fmt.Sprint(a.Repositories) != fmt.Sprint(repos) {
+		t.Errorf("repositories %v, want %v", a.Repositories, repos)
+	}
+}

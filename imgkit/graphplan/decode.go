@@ -1,0 +1,267 @@
+package graphplan
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"dockertools.dev/imgkit/nar"
+)
+
+// decodeArrayFast decodes the array shape of a closure graph without
+// encoding/json, which spends most of a large graph's reading time in its
+// reflection-driven state machine. It accepts a strict subset of JSON: an
+// array of objects with the members path, narSize, references and narHash
+// only, each once, strings without escapes, narSize a plain unsigned
+// integer, narHash in its canonical notation,
+// every path once and every reference a path of the graph; our canonical
+// graph is in it, whatever its spacing. On anything else it returns
+// ok=false and the caller decodes with encoding/json, so that the result,
+// or the error, stays exactly that decoder's.
+//
+// Every reference repeats a path (8 times over, in a typical graph), so
+// strings are interned: each distinct one is allocated and hashed into the
+// table once, and the table checks that the graph is closed on the way.
+//
+// It exists for speed alone, and stays while the gain does. Measured with
+// BenchmarkReadGraph (100,000 paths of 8 references, a 52 MB graph; the
+// shared 2-core machine, best of 5): ReadGraph takes 0.29 s with it and
+// 0.75 s with encoding/json doing the same steps, 2.6 times as long, with
+// 0.1 million allocations instead of 1.5 million.
+func decodeArrayFast(data []byte) (g Graph, ok bool) {
+	d := &decoder{data: data, ids: map[string]int32{}, g: Graph{}}
+	d.space()
+	if !d.list(d.nodeElem) {
+		return nil, false
+	}
+	for _, isPath := range d.isPath {
+		if !isPath {
+			return nil, false // a reference to no node: encoding/json's path words the error
+		}
+	}
+	return d.g, d.end()
+}
+
+type decoder struct {
+	data   []byte
+	pos    int
+	ids    map[string]int32 // interned strings, numbered in order of appearance
+	strs   []string         // by number
+	isPath []bool           // by number: the string is the path of a node
+	refSet []string         // the references of the node being decoded
+	slab   []string         // where reference lists are cut from
+	g      Graph            // the nodes decoded so far
+}
+
+// list decodes a JSON array whose elements item decodes (and, on success,
+// keeps).
+func (d *decoder) list(item func() bool) bool {
+	if !d.consume('[') {
+		return false
+	}
+	d.space()
+	if d.consume(']') {
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		d.space()
+		if d.consume(']') {
+			return true
+		}
+		if !d.consume(',') {
+			return false
+		}
+		d.space()
+	}
+}
+
+func (d *decoder) nodeElem() bool {
+	n, ok := d.node()
+	d.g = append(d.g, n)
+	return ok
+}
+
+func (d *decoder) refElem() bool {
+	s, ok := d.str()
+	if ok {
+		d.refSet = append(d.refSet, d.strs[d.intern(s)])
+	}
+	return ok
+}
+
+// node decodes one {"path","narHash","narSize","references"} object.
+func (d *decoder) node() (n PathInfo, ok bool) {
+	if !d.consume('{') {
+		return n, false
+	}
+	var seen [4]bool // path, narSize, references, narHash
+	d.space()
+	if d.consume('}') {
+		return n, false // no path: encoding/json words the error
+	}
+	for {
+		key, ok := d.str()
+		if !ok {
+			return n, false
+		}
+		d.space()
+		if !d.consume(':') {
+			return n, false
+		}
+		d.space()
+		var k int
+		switch string(key) {
+		case "path":
+			k = 0
+			var p []byte
+			if p, ok = d.str(); ok {
+				id := d.intern(p)
+				ok = !d.isPath[id] // a second node of one path: encoding/json's path words the error
+				d.isPath[id] = true
+				n.Path = d.strs[id]
+			}
+		case "narSize":
+			k = 1
+			n.NarSize, ok = d.uint()
+		case "references":
+			k = 2
+			n.References, ok = d.refs()
+		case "narHash":
+			k = 3
+			var h []byte
+			if h, ok = d.str(); ok {
+				// Another notation is normalised, or refused, by the
+				// slow path.
+				n.NarHash = string(h)
+				norm, err := nar.NormalizeHash(n.NarHash)
+				ok = err == nil && norm == n.NarHash
+			}
+		default:
+			return n, false
+		}
+		if !ok || seen[k] {
+			return n, false
+		}
+		seen[k] = true
+		d.space()
+		if d.consume('}') {
+			// A missing path or narSize is an error encoding/json words.
+			return n, seen[0] && seen[1] && n.Path != ""
+		}
+		if !d.consume(',') {
+			return n, false
+		}
+		d.space()
+	}
+}
+
+// str decodes a string without escapes, control characters or invalid
+// UTF-8 (which encoding/json would change); the result aliases data.
+func (d *decoder) str() ([]byte, bool) {
+	if !d.consume('"') {
+		return nil, false
+	}
+	rest := d.data[d.pos:]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return nil, false
+	}
+	s := rest[:end]
+	ascii := true
+	for _, c := range s {
+		if c < 0x20 || c == '\\' {
+			return nil, false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.Valid(s) {
+		return nil, false
+	}
+	d.pos += end + 1
+	return s, true
+}
+
+// refs decodes an array of strings, interned. The lists of all nodes are
+// cut from a few large arrays rather than grown one by one.
+func (d *decoder) refs() ([]string, bool) {
+	d.refSet = d.refSet[:0]
+	if !d.list(d.refElem) {
+		return nil, false
+	}
+	k := len(d.refSet)
+	if k > cap(d.slab)-len(d.slab) {
+		// A reference takes more than 32 bytes of the document.
+		d.slab = make([]string, 0, max(k, min(1<<16, len(d.data)/32)))
+	}
+	out := d.slab[len(d.slab) : len(d.slab)+k : len(d.slab)+k]
+	d.slab = d.slab[:len(d.slab)+k]
+	copy(out, d.refSet)
+	return out, true
+}
+
+// uint decodes a JSON integer that fits a uint64: "0" or digits without a
+// leading zero, and no fraction or exponent.
+func (d *decoder) uint() (uint64, bool) {
+	start := d.pos
+	var v uint64
+	for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
+		digit := uint64(d.data[d.pos] - '0')
+		if v > (1<<64-1-digit)/10 {
+			return 0, false
+		}
+		v = v*10 + digit
+		d.pos++
+	}
+	digits := d.pos - start
+	if digits == 0 || digits > 1 && d.data[start] == '0' {
+		return 0, false
+	}
+	if d.pos < len(d.data) {
+		if c := d.data[d.pos]; c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// intern returns the number of the string b.
+func (d *decoder) intern(b []byte) int32 {
+	if id, ok := d.ids[string(b)]; ok {
+		return id
+	}
+	id := int32(len(d.strs))
+	s := string(b)
+	d.ids[s] = id
+	d.strs = append(d.strs, s)
+	d.isPath = append(d.isPath, false)
+	return id
+}
+
+// space skips JSON whitespace.
+func (d *decoder) space() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) consume(c byte) bool {
+	if d.pos < len(d.data) && d.data[d.pos] == c {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+func (d *decoder) end() bool {
+	d.space()
+	return d.pos == len(d.data)
+}

@@ -1,0 +1,282 @@
+package graphplan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/nar"
+)
+
+// PathInfo is one node of a closure graph: a store path, the hash (when
+// known) and size of its NAR serialisation, and the store paths it
+// references (itself included when it refers to itself).
+type PathInfo struct {
+	Path string `json:"path"`
+	// NarHash is "sha256:" and Nix's base32 (imgkit/nar), or "" when
+	// not known. A reader keeps a value that is no NAR hash as it is
+	// (nixpkgs' test graphs say "sha256:x"): whoever uses it checks it.
+	NarHash    string   `json:"narHash,omitempty"`
+	NarSize    uint64   `json:"narSize"`
+	References []string `json:"references"`
+}
+
+// Graph is a closure graph. In canonical form it is sorted by path, every
+// reference list is sorted and free of duplicates, and every reference names
+// a node of the graph.
+type Graph []PathInfo
+
+// WriteGraph writes g in canonical form: a JSON array with one node per line.
+func WriteGraph(w io.Writer, g Graph) error {
+	return writeLines(w, g.Canonical())
+}
+
+// Canonical returns a sorted copy of g with sorted, de-duplicated reference
+// lists (never nil, so they encode as []).
+func (g Graph) Canonical() Graph {
+	out := make(Graph, len(g))
+	for i, n := range g {
+		refs := slices.Clone(n.References)
+		slices.Sort(refs)
+		refs = slices.Compact(refs)
+		if refs == nil {
+			refs = []string{}
+		}
+		out[i] = PathInfo{Path: n.Path, NarHash: n.NarHash, NarSize: n.NarSize, References: refs}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// ReadGraph reads a closure graph in any of the accepted shapes:
+//
+//   - our canonical array, or the array printed by `nix path-info --json`
+//     (extra fields such as deriver are ignored; narHash is kept, in
+//     imgkit/nar's FormatHash notation when it is a NAR hash);
+//   - the object keyed by store path printed by newer Nix versions, whose
+//     references may be full paths or bare store-path names;
+//   - exportReferencesGraph's structured-attrs file: an object whose member
+//     key holds the array. An empty key picks the only array-valued member.
+//
+// The result is canonical and closed: a reference to a path that is not a
+// node of the graph, a duplicate node, or a path that is relative, not
+// clean, not UTF-8 or holds a NUL or a newline is an error wrapping
+// errdefs.ErrInvalidInput.
+func ReadGraph(r io.Reader, key string) (Graph, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading graph: %w", err)
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
+	}
+	g, closed := decodeArrayFast(data)
+	if !closed {
+		// What the fast decoder accepts is UTF-8 without escapes.
+		if err := checkText(data); err != nil {
+			return nil, fmt.Errorf("graph: %w", err)
+		}
+	}
+	switch {
+	case closed:
+	case data[0] == '[':
+		if g, err = decodeArray(data); err != nil {
+			return nil, err
+		}
+	case data[0] == '{':
+		if g, err = decodeObject(data, key); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
+	}
+	return g.check(closed)
+}
+
+// readAll is io.ReadAll, in one allocation when r is a regular file (a
+// graph of 100,000 paths is 60 MB: growing to it allocates twice that).
+func readAll(r io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			buf.Grow(int(fi.Size()) + bytes.MinRead)
+		}
+	}
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// rawInfo accepts both spellings Nix has used for the fields we need.
+type rawInfo struct {
+	Path       string   `json:"path"`
+	NarHash    string   `json:"narHash"`
+	NarSize    *uint64  `json:"narSize"`
+	References []string `json:"references"`
+}
+
+func decodeArray(data []byte) (Graph, error) {
+	var raw []*rawInfo
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("graph: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	g := make(Graph, 0, len(raw))
+	for i, r := range raw {
+		if r == nil || r.Path == "" {
+			return nil, fmt.Errorf("graph: entry %d has no path: %w", i, errdefs.ErrInvalidInput)
+		}
+		n, err := r.info(r.Path)
+		if err != nil {
+			return nil, err
+		}
+		g = append(g, n)
+	}
+	return g, nil
+}
+
+func decodeObject(data []byte, key string) (Graph, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, fmt.Errorf("graph: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	if key == "" && len(obj) > 0 && allAbsolute(obj) {
+		return decodeKeyed(obj)
+	}
+	if key == "" {
+		var arrays []string
+		for k, v := range obj {
+			if t := bytes.TrimSpace(v); len(t) > 0 && t[0] == '[' {
+				arrays = append(arrays, k)
+			}
+		}
+		sort.Strings(arrays)
+		if len(arrays) != 1 {
+			return nil, fmt.Errorf("graph: the object has %d array members %q; name one with --key: %w", len(arrays), arrays, errdefs.ErrInvalidInput)
+		}
+		key = arrays[0]
+	}
+	v, ok := obj[key]
+	if !ok {
+		return nil, fmt.Errorf("graph: no member %q in the object: %w", key, errdefs.ErrInvalidInput)
+	}
+	return decodeArray(v)
+}
+
+func allAbsolute(obj map[string]json.RawMessage) bool {
+	for k := range obj {
+		if !strings.HasPrefix(k, "/") {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeKeyed reads the object form of `nix path-info --json`. A null value
+// means Nix does not know the path, which is an error here.
+func decodeKeyed(obj map[string]json.RawMessage) (Graph, error) {
+	g := make(Graph, 0, len(obj))
+	for p, v := range obj {
+		var r *rawInfo
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("graph: %q: %v: %w", p, err, errdefs.ErrInvalidInput)
+		}
+		if r == nil {
+			return nil, fmt.Errorf("graph: %q is not a valid store path in Nix's database: %w", p, errdefs.ErrInvalidInput)
+		}
+		dir := path.Dir(p)
+		for i, ref := range r.References {
+			if !strings.Contains(ref, "/") {
+				r.References[i] = dir + "/" + ref
+			}
+		}
+		n, err := r.info(p)
+		if err != nil {
+			return nil, err
+		}
+		g = append(g, n)
+	}
+	return g, nil
+}
+
+func (r *rawInfo) info(p string) (PathInfo, error) {
+	if r.NarSize == nil {
+		return PathInfo{}, fmt.Errorf("graph: %q has no narSize: %w", p, errdefs.ErrInvalidInput)
+	}
+	hash := r.NarHash
+	if norm, err := nar.NormalizeHash(hash); err == nil {
+		hash = norm
+	}
+	return PathInfo{Path: p, NarHash: hash, NarSize: *r.NarSize, References: r.References}, nil
+}
+
+// check makes g canonical, in place, and verifies its paths, and unless
+// the decoder did, that no path is listed twice and the graph is closed.
+func (g Graph) check(closed bool) (Graph, error) {
+	g.canonicalize()
+	for i, n := range g {
+		if problem := pathProblem(n.Path); problem != "" {
+			return nil, fmt.Errorf("graph: %q %s: %w", n.Path, problem, errdefs.ErrInvalidInput)
+		}
+		if i > 0 && g[i-1].Path == n.Path {
+			return nil, fmt.Errorf("graph: %q appears twice: %w", n.Path, errdefs.ErrInvalidInput)
+		}
+	}
+	if closed {
+		return g, nil
+	}
+	// A set, not Index: a large graph has millions of references.
+	nodes := make(map[string]struct{}, len(g))
+	for _, n := range g {
+		nodes[n.Path] = struct{}{}
+	}
+	for _, n := range g {
+		for _, ref := range n.References {
+			if _, ok := nodes[ref]; !ok {
+				return nil, fmt.Errorf("graph: %q references %q, which is not in the graph: %w", n.Path, ref, errdefs.ErrInvalidInput)
+			}
+		}
+	}
+	return g, nil
+}
+
+// canonicalize is Canonical in place, for a graph the caller owns; what is
+// in order already (a canonical document) is not sorted again.
+func (g Graph) canonicalize() {
+	for i := range g {
+		refs := g[i].References
+		if !increasing(refs) {
+			slices.Sort(refs)
+			refs = slices.Compact(refs)
+		}
+		if refs == nil {
+			refs = []string{}
+		}
+		g[i].References = refs
+	}
+	byPath := func(a, b PathInfo) int { return strings.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(g, byPath) {
+		slices.SortFunc(g, byPath)
+	}
+}
+
+// increasing reports whether s is sorted and free of duplicates.
+func increasing(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Index returns the position of p in a canonical graph.
+func (g Graph) Index(p string) (int, bool) {
+	return sort.Find(len(g), func(i int) int { return strings.Compare(p, g[i].Path) })
+}

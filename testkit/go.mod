@@ -1,0 +1,18 @@
+module dockertools.dev/testkit
+
+go 1.26
+
+replace dockertools.dev/imgkit => ../imgkit
+
+require (
+	dockertools.dev/imgkit v0.0.0-00010101000000-000000000000
+	github.com/klauspost/compress v1.20.4
+	github.com/rogpeppe/go-internal v1.16.0
+	github.com/ulikunitz/xz v0.5.17
+	golang.org/x/sys v0.47.0
+)
+
+require (
+	github.com/alecthomas/kong v1.17.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
+)
