@@ -56,7 +56,6 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 			return ctx.Err()
 		}
 	}
-	last := ""
 	for {
 		if len(chunk) == chunkLen {
 			if err := send(); err != nil {
@@ -68,9 +67,8 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 			break
 		}
 		if err != nil {
-			return tarsafe.ReadError(err, last)
+			return err
 		}
-		last = hdr.Name
 		o := opts
 		sparse := tr.Sparse() != nil
 		if limit >= 0 && !sparse {
@@ -88,7 +86,7 @@ func scanLayer(ctx context.Context, l *archive.Layer, i int, opts tarsafe.Option
 	// The bytes after the end-of-archive marker count in the diff_id:
 	// reading them to EOF is what runs the digest check.
 	if err := tr.Finish(); err != nil {
-		return tarsafe.ReadError(err, last)
+		return err
 	}
 	return send()
 }

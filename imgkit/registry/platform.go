@@ -86,7 +86,7 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 				continue
 			}
 			if budget == 0 {
-				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", want.String(), maxNestedLists, ErrUnsupported)
+				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", shown(want.String()), maxNestedLists, ErrUnsupported)
 			}
 			budget--
 			nested, err := fetch(d)
@@ -109,7 +109,7 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 		offered = []string{"no images"}
 	}
 	return v1.Descriptor{}, fmt.Errorf("no image for %s in the manifest list; it has %s: %w",
-		want.String(), strings.Join(offered, ", "), errdefs.ErrNotFound)
+		shown(want.String()), strings.Join(offered, ", "), errdefs.ErrNotFound)
 }
 
 // platforms lists the platforms an index's entries name: its images' and
@@ -133,7 +133,7 @@ func platforms(idx *v1.IndexManifest) []string {
 	return out
 }
 
-// shown is how a platform from a registry appears in a message: as it is,
+// shown is how a platform appears in a message: as it is,
 // unless it holds what needs quoting (a newline would split the error
 // line) or is long.
 func shown(p string) string {

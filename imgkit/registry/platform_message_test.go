@@ -32,3 +32,20 @@ func TestChooseImageErrorIsOneLine(t *testing.T) {
 		t.Fatalf("%.300q", err)
 	}
 }
+
+// TestChooseImageWantedPlatformIsQuoted: the platform looked for is quoted
+// like the offered ones. It comes from a flag or, when an entry's platform
+// is looked up again, from the registry (FuzzManifest found an os "\n"
+// splitting the error line; seed a8f5d81f748a5f1c).
+func TestChooseImageWantedPlatformIsQuoted(t *testing.T) {
+	idx, err := v1.ParseIndexManifest(strings.NewReader(`{"schemaVersion":2,"manifests":[
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"platform":{"architecture":"amd64","os":"linux"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ChooseImage(idx, v1.Platform{OS: "\n", Architecture: "arm"}, nil)
+	const want = `no image for "\n/arm" in the manifest list; it has linux/amd64: not found`
+	if !errors.Is(err, errdefs.ErrNotFound) || err.Error() != want {
+		t.Fatalf("%q", err)
+	}
+}

@@ -55,7 +55,6 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 	defer r.Close()
 	added, removed = map[string]bool{}, map[string]bool{}
 	tr := tarsafe.NewReader(r, opts)
-	last := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, false, err
@@ -65,9 +64,8 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 			break
 		}
 		if err != nil {
-			return nil, nil, false, tarsafe.ReadError(err, last)
+			return nil, nil, false, err
 		}
-		last = hdr.Name
 		e, err := tarsafe.Classify(hdr, opts)
 		if err != nil {
 			return nil, nil, false, err
@@ -96,7 +94,7 @@ func layerStorePaths(ctx context.Context, l *archive.Layer, store string, opts t
 		}
 	}
 	if err := tr.Finish(); err != nil {
-		return nil, nil, false, tarsafe.ReadError(err, last)
+		return nil, nil, false, err
 	}
 	return added, removed, all, nil
 }

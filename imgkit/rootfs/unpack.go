@@ -93,7 +93,6 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 	defer r.Close()
 	u.written = map[string]bool{}
 	tr := tarsafe.NewReader(r, u.opts.Tarsafe)
-	last := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -103,9 +102,8 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 			break
 		}
 		if err != nil {
-			return tarsafe.ReadError(err, last)
+			return err
 		}
-		last = hdr.Name
 		e, err := tarsafe.Classify(hdr, u.opts.Tarsafe)
 		if err != nil {
 			return err
@@ -126,7 +124,7 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 	}
 	// The digest is checked when the reader reaches its end.
 	if err := tr.Finish(); err != nil {
-		return tarsafe.ReadError(err, last)
+		return err
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ type Reader struct {
 	tr      *tar.Reader
 	bound   errdefs.Bound
 	name    string // the current entry's name, for errors
+	last    string // the last entry's name, for errors past it
 	frags   []tarw.Fragment
 	left    int64 // stored bytes of a sparse entry not read yet
 	restart bool  // tr is past a sparse entry: start a new one
@@ -56,8 +57,19 @@ func NewReader(r io.Reader, opts Options) *Reader {
 }
 
 // Next advances to the next entry, skipping what is left of the current
-// one (holes are never expanded), and returns its header.
+// one (holes are never expanded), and returns its header. It returns
+// io.EOF after the last entry; other errors say where the layer stopped
+// making sense (see readError).
 func (t *Reader) Next() (*tar.Header, error) {
+	hdr, err := t.next()
+	if err != nil {
+		return nil, readError(err, t.last)
+	}
+	t.last = hdr.Name
+	return hdr, nil
+}
+
+func (t *Reader) next() (*tar.Header, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -150,6 +162,10 @@ func (t *Reader) DataOffset() int64 { return t.dataOff }
 // stream, within the bound: a layer's digest covers those bytes, and a
 // verifying reader checks it at EOF. Call it once Next returned io.EOF.
 func (t *Reader) Finish() error {
+	return readError(t.finish(), t.last)
+}
+
+func (t *Reader) finish() error {
 	if t.buf == nil {
 		t.buf = make([]byte, 256<<10)
 	}
@@ -270,12 +286,12 @@ func (c *counter) endCapture() ([]byte, bool) {
 	return c.raw, !c.overflowed
 }
 
-// ReadError says where reading a layer stopped making sense (last is the
+// readError says where reading a layer stopped making sense (last is the
 // name of the last entry read, "" before the first): a truncated layer or
-// a corrupt header is errdefs.ErrInvalidInput. A refused entry (an *Error,
-// from the Reader) names itself and is returned as it is, as are other
-// errors (a digest mismatch found at the layer's end, I/O).
-func ReadError(err error, last string) error {
+// a corrupt header is errdefs.ErrInvalidInput. A refused entry (an *Error)
+// names itself and is returned as it is, as are other errors (a digest
+// mismatch found at the layer's end, I/O) and nil.
+func readError(err error, last string) error {
 	after := "at its first entry"
 	if last != "" {
 		after = "in or after entry " + errdefs.Quote(last)
