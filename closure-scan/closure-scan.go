@@ -94,9 +94,9 @@ func (c *command) store(o *cli.IO) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := filepath.Abs(c.Root)
+	root, err := cli.RootDir(c.Root)
 	if err != nil {
-		return nil, cli.Usagef("--root %q: %v", c.Root, err)
+		return nil, err
 	}
 	return &store{dir: dir, root: root}, nil
 }

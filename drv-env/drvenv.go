@@ -110,9 +110,9 @@ func (c *command) check(o *cli.IO) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := filepath.Abs(c.Root)
+	root, err := cli.RootDir(c.Root)
 	if err != nil {
-		return nil, cli.Usagef("--root %q: %v", c.Root, err)
+		return nil, err
 	}
 	if _, err := os.Lstat(c.Output); err == nil {
 		return nil, fmt.Errorf("-o %q: exists already; drv-env writes a new directory: %w", c.Output, errdefs.ErrInvalidInput)

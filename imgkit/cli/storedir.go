@@ -32,3 +32,13 @@ func (o *IO) StoreDir(flag string) (string, error) {
 	}
 	return filepath.Clean(dir), nil
 }
+
+// RootDir returns a tool's --root (where the logical path P is read, at
+// DIR/P, as Nix's chroot store local?root=DIR) made absolute.
+func RootDir(flag string) (string, error) {
+	root, err := filepath.Abs(flag)
+	if err != nil {
+		return "", Usagef("--root %q: %v", flag, err)
+	}
+	return root, nil
+}
