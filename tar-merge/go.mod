@@ -5,7 +5,12 @@ go 1.26
 require (
 	dockertools.dev/imgkit v0.0.0
 	github.com/klauspost/compress v1.20.4
-	github.com/rogpeppe/go-internal v1.16.0
+	github.com/opencontainers/image-spec v1.1.1
+)
+
+require (
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
 )
 
 require (

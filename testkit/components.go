@@ -34,6 +34,7 @@ var componentBinaries = map[string][]string{
 	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
+	"go":    {"go"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.
