@@ -17,6 +17,16 @@
 //     multi-image archive (default: the first). An uncompressed archive file
 //     (or stdin redirected from one) is read in place; anything else is
 //     decompressed once into a temporary file;
+//   - a multi-platform image: an OCI layout tar whose index.json names one
+//     image index (tar-merge --index, scripts/build-index; skopeo copy
+//     --all). Every image of it is pushed as below, its manifest put by
+//     digest, then the image index of them under the tag, each entry with
+//     the platform its image's config names, sorted (imgkit/oci: as
+//     tar-merge --index writes it, so with the layers stored as
+//     --layer-compression asks the tag's digest is the one index.json
+//     names). Two images for one platform, or one whose config names no
+//     os or architecture, are refused before anything is sent;
+//     --archive-image pushes one of them instead, by its tag;
 //   - a layer stream that carries its image config (docs/formats.md §3):
 //     what manifest-gen --format stream writes after layer-pack, or what
 //     pull-blob writes. Each layer is copied into a temporary file as it
@@ -128,7 +138,8 @@
 // # Output
 //
 // One line on stdout: the repository as --dest names it, "@", and the
-// manifest's digest, such as registry.example:5000/app@sha256:4f20…. -v
+// manifest's digest (the index's, for a multi-platform image), such as
+// registry.example:5000/app@sha256:4f20…. -v
 // says on stderr what was found where, mounted and uploaded.
 //
 // # Exit status

@@ -52,12 +52,17 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.ListPresent {
 		return listPresent(ctx, o, client, opts.dest, opts.jobs)
 	}
-	img, err := openImage(o, c.Input, c.ArchiveImage)
+	imgs, index, err := openImage(o, c.Input, c.ArchiveImage)
 	if err != nil {
 		return err
 	}
-	defer img.close()
-	digest, err := push(ctx, o, client, img, opts)
+	defer imgs[0].close() // the images of an index share their archive
+	var digest string
+	if index {
+		digest, err = pushIndex(ctx, o, client, imgs, opts)
+	} else {
+		digest, err = push(ctx, o, client, imgs[0], opts)
+	}
 	if err != nil {
 		return err
 	}
