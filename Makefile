@@ -5,6 +5,12 @@ export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
 GO ?= go
 TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob
 BIN := $(CURDIR)/bin
+# make install PREFIX=DIR: the tools in DIR/bin, the workflows in
+# DIR/libexec/dockertools (with their lib/), and for each workflow a
+# command in DIR/bin that runs it with DIR/bin's tools first on PATH.
+PREFIX ?= /usr/local
+WORKFLOWS := stream-layered-image build-layered-image build-image pull-image prefetch-image \
+	export-image merge-images push-image shadow-setup fake-nss
 # What --version prints after each tool's name: the tree's git describe
 # (the same tree, the same version), else "devel".
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
@@ -14,7 +20,7 @@ PACKAGES := dockertools.dev/...
 # the test cache cannot see, so every run runs them.
 TESTFLAGS ?= -count=1 -timeout 60m
 
-.PHONY: all build test demo bench fuzz clean
+.PHONY: all build test demo bench fuzz clean install install-workflows
 
 all: build
 
@@ -22,6 +28,20 @@ build:
 	@mkdir -p $(BIN)
 	@for t in $(TOOLS); do $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
 	@echo "built $(TOOLS) into bin/"
+
+install: build install-workflows
+	@for t in $(TOOLS); do install -m 0755 $(BIN)/$$t $(PREFIX)/bin/$$t || exit 1; done
+	@echo "installed the tools and workflows into $(PREFIX)"
+
+# The workflows only (the Nix library's build of the tools installs its
+# own binaries).
+install-workflows:
+	@install -d $(PREFIX)/bin $(PREFIX)/libexec/dockertools/lib
+	@for w in $(WORKFLOWS); do \
+		install -m 0755 scripts/$$w $(PREFIX)/libexec/dockertools/$$w && \
+		install -m 0755 scripts/lib/installed-wrapper.sh $(PREFIX)/bin/$$w || exit 1; \
+	done
+	@install -m 0644 scripts/lib/*.sh $(PREFIX)/libexec/dockertools/lib/
 
 # Runs every module's tests. Tests that need Docker, a registry, Nix, skopeo,
 # umoci, fakeroot or proot start them and skip with a SKIP line when they are

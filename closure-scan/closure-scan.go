@@ -18,7 +18,10 @@ type command struct {
 	StoreDir  string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Root      string   `default:"/" placeholder:"DIR" help:"Read the logical path P at DIR/P, as Nix's chroot store local?root=DIR does: no symlink leads out of DIR."`
 	ExtraRoot []string `name:"extra-root" placeholder:"PATH" sep:"none" help:"A file or directory outside the store to include as a node of its own, with the store paths it mentions. Repeatable."`
-	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4)."`
+	Graph     string   `placeholder:"FILE" help:"Take the store paths' references from FILE, a closure graph as Nix writes it (exportReferencesGraph, nix path-info --json --recursive), instead of reading the store; extra roots are scanned for the hashes of its paths only."`
+	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
+	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers or the --graph has it, else computed by reading every file once more."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
@@ -52,6 +55,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
+	if c.NarHash {
+		if err := c.narHashes(ctx, o, st, g); err != nil {
+			return err
+		}
+	} else {
+		for i := range g {
+			g[i].NarHash = "" // Nix's, unasked for
+		}
+	}
 	if err := graphplan.WriteGraph(o.Stdout, g); err != nil {
 		return fmt.Errorf("writing the graph: %w", err)
 	}
@@ -62,6 +74,12 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 func (c *command) Validate() error {
 	if err := cli.CheckJobs(c.Jobs, 0); err != nil {
 		return err
+	}
+	if c.Graph != "" && c.Source != "auto" {
+		return cli.Usagef("--graph takes the closure from its file: it cannot be read with --source %s", c.Source)
+	}
+	if c.Key != "" && c.Graph == "" {
+		return cli.Usagef("--key needs --graph")
 	}
 	if c.StoreDir != "" {
 		return checkStoreDir(c.StoreDir)
@@ -123,6 +141,9 @@ func (c *command) extras(st *store) ([]string, error) {
 // closure computes the graph from the source the flags ask for.
 func (c *command) closure(ctx context.Context, o *cli.IO, st *store, names, extras []string) (graphplan.Graph, error) {
 	nx := nixStore{st: st}
+	if c.Graph != "" {
+		return c.viaGraph(ctx, o, st, names, extras)
+	}
 	switch c.Source {
 	case "scan":
 		o.Debugf("using the scanner: --source scan")

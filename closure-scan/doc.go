@@ -5,7 +5,8 @@
 // Usage:
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
-//	             [--extra-root PATH]... [-j N] [-v|-q] [PATH...]
+//	             [--extra-root PATH]... [--nar-hash] [-j N] [-v|-q] [PATH...]
+//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [--nar-hash] [PATH...]
 //
 // # Input
 //
@@ -55,6 +56,16 @@
 // and its database (under --root: DIR/nix/var/nix/db) knows every root, and
 // scans otherwise; -v says which it used and why.
 //
+// --graph FILE takes the closure from a graph Nix wrote, as a Nix build
+// knows it: FILE is any shape popularity reads (exportReferencesGraph's
+// structured-attrs file, with --key naming its member when it has several
+// arrays; nix path-info --json --recursive). The PATH arguments must be
+// nodes of it; no store file is read, and the references of store paths
+// are the graph's. An extra root is scanned for the hashes of the graph's
+// paths only, exactly as Nix scans a build's output for the hashes of its
+// inputs. The Nix library (nix/) uses it for buildImage, whose layer is
+// made inside the build. --source cannot be given with it.
+//
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
 // never opened, so a FIFO cannot hang the scan). A dangling symlink is not
@@ -67,11 +78,24 @@
 // references, self-references kept. Nothing is written unless the whole
 // graph is known.
 //
+// --nar-hash adds each path's "narHash": the sha256 of its NAR, as
+// "sha256:" and Nix's base32, the notation of Nix's database and of
+// nix-store --query --hash (nix path-info --json prints the same hash in
+// SRI notation, sha256-<base64>). From Nix, or a --graph that has it, it
+// is Nix's own; for the rest (the scanner's paths, the extra roots) it is
+// computed from the files: every
+// file is read once more, in NAR order, one path per worker (-j, default
+// one per CPU, since hashing is bound by the CPU), biggest first. A path
+// whose NAR is no longer narSize bytes long changed after it was scanned,
+// which is an error. The SBOM (manifest-gen --sbom-graph) and a Nix
+// database in the image need it; the layers do not, so it is asked for.
+//
 // # Exit status
 //
 // 0 when the graph is complete; 1 when a path is missing, outside the store
 // directory, or unreadable, a file has a type a NAR cannot hold or changes
-// while being read, or Nix fails; 2 for a usage error. Errors are one line
+// while being read (or, with --nar-hash, between the scan and the hash),
+// or Nix fails; 2 for a usage error. Errors are one line
 // on stderr, for example:
 //
 //	closure-scan: path "./result": store path "/nix/store/…-hello": not found

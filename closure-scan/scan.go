@@ -17,6 +17,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/storefs"
 	"golang.org/x/sys/unix"
 )
@@ -247,7 +248,7 @@ func (w *worker) top(n *node) error {
 	if err := unix.Fstatat(n.base, n.rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fileErr("scanning", n.path, err)
 	}
-	size, err := w.entry(n, n.rel, ".", n.base, n.rel, modeOf(uint32(st.Mode)), st.Size)
+	size, err := w.entry(n, n.rel, ".", n.base, n.rel, nar.StatMode(uint32(st.Mode)), st.Size)
 	if err != nil {
 		return err
 	}
@@ -286,7 +287,7 @@ func (w *worker) dir(n *node, rel string) error {
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fileErr("scanning", n.logical(child), err)
 			}
-			mode, fileSize = modeOf(uint32(st.Mode)), st.Size // uint16 on some systems
+			mode, fileSize = nar.StatMode(uint32(st.Mode)), st.Size // uint16 on some systems
 		}
 		s, err := w.entry(n, child, rel, fd, name, mode, fileSize)
 		if err != nil {
@@ -320,7 +321,7 @@ func (w *worker) entry(n *node, rel, dir string, dirfd int, name string, mode fs
 		}
 		return narSymlink(target), nil
 	}
-	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(rel), typeName(mode), errdefs.ErrInvalidInput)
+	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(rel), nar.TypeName(mode), errdefs.ErrInvalidInput)
 }
 
 // join names the entry name of the directory dir (filepath.Join without
@@ -330,44 +331,6 @@ func join(dir, name string) string {
 		return dir + name
 	}
 	return dir + "/" + name
-}
-
-// modeOf converts a stat mode to the fs.FileMode bits the walk looks at:
-// the type and the owner's execute bit.
-func modeOf(m uint32) fs.FileMode {
-	perm := fs.FileMode(m & 0o777)
-	switch m & unix.S_IFMT {
-	case unix.S_IFREG:
-		return perm
-	case unix.S_IFDIR:
-		return perm | fs.ModeDir
-	case unix.S_IFLNK:
-		return perm | fs.ModeSymlink
-	case unix.S_IFIFO:
-		return perm | fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		return perm | fs.ModeSocket
-	case unix.S_IFCHR:
-		return perm | fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		return perm | fs.ModeDevice
-	}
-	return perm | fs.ModeIrregular
-}
-
-// typeName names the file types a NAR has no node for.
-func typeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	}
-	return "a file of type " + m.Type().String()
 }
 
 // addFile queues a file's contents: big files in pieces, small ones in

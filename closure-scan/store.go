@@ -88,12 +88,18 @@ func (s *store) list() (*candidates, error) {
 	if err != nil {
 		return nil, fileErr("listing the store directory", s.dir, err)
 	}
-	c := &candidates{byHash: make(map[string]int32, len(all))}
+	var names []string
 	for _, name := range all {
 		if storefs.ValidName(name) {
-			c.names = append(c.names, name)
+			names = append(names, name)
 		}
 	}
+	return newCandidates(names), nil
+}
+
+// newCandidates indexes store path names (valid ones, each once) by hash.
+func newCandidates(names []string) *candidates {
+	c := &candidates{names: names, byHash: make(map[string]int32, len(names))}
 	slices.Sort(c.names)
 	for i, name := range c.names {
 		h := name[:hashLen]
@@ -103,7 +109,7 @@ func (s *store) list() (*candidates, error) {
 		}
 		c.byHash[h] = int32(i)
 	}
-	return c, nil
+	return c
 }
 
 // index returns the candidate index of a store path name.

@@ -2,15 +2,13 @@ module dockertools.dev/layer-pack
 
 go 1.26
 
-require (
-	dockertools.dev/imgkit v0.0.0
-	github.com/rogpeppe/go-internal v1.16.0
-)
+require dockertools.dev/imgkit v0.0.0
 
 require (
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
 	golang.org/x/tools v0.49.0 // indirect
 )

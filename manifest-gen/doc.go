@@ -162,6 +162,41 @@
 // Docker's and OCI's readers refuse, such as "Env": "FOO=1" (names are
 // matched regardless of case, as those readers do).
 //
+// # SBOM
+//
+// --sbom-graph FILE makes the image's software bill of materials from its
+// closure graph (closure-scan's; give it --nar-hash for NAR hashes):
+// one package per store path, named and versioned as Nix's parseDrvName
+// splits its name, with its purl, NAR hash and size, the layer that holds
+// it (diff_id and position) and its references (imgkit/sbom says exactly
+// what is in it). The layer of a path is the stream layer whose trailer
+// lists it, or with --sbom-plan PLAN the one the plan puts it in (the
+// plan's layer i is the stream's layer i), for streams whose trailer lists
+// no paths (layer-pack --changes, build-image's layer). Where it goes:
+//
+//   - --sbom-cyclonedx FILE and --sbom-spdx FILE write CycloneDX 1.6 JSON
+//     and SPDX 2.3 JSON to FILE, which appears when the image does
+//     (written to a temporary file and renamed; nothing is left on
+//     failure);
+//   - --sbom-in-image cyclonedx|spdx (repeatable) puts them in the image:
+//     a top layer of its own holding /sbom/image.cdx.json and
+//     /sbom/image.spdx.json (mode 0444, owner 0:0, GNU tar's format), with
+//     the history comment "SBOM: /sbom/image.cdx.json, …". It counts
+//     against --max-layers, and a stream that carries its config cannot
+//     get one (the config would change). A layer rather than the config's
+//     Labels: the SBOM of a closure of 1,000 paths is about 1 MB, more
+//     than a config (read whole by every client, shown by docker inspect)
+//     should carry, and a layer stays out of the way of the image ID of
+//     the layers below it. A file in the image is what scanners look for:
+//     syft's sbom cataloger reads *.cdx.json and *.spdx.json files in the
+//     images it scans.
+//
+// The SBOM's bytes depend on the image alone: its serial number and
+// namespace derive from the image ID (the config digest) of the image
+// without the SBOM layer, its creation time is the config's created. So
+// the file beside the image, the copy inside it and the one push-blob
+// --sbom attaches in a registry are the same bytes.
+//
 // # Exit status
 //
 // 0 when the whole archive is written; 1 for bad input (a malformed or

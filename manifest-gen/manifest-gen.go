@@ -16,6 +16,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/pyjson"
+	"dockertools.dev/imgkit/sbom"
 )
 
 type command struct {
@@ -44,6 +45,12 @@ type command struct {
 	Compressor       compress.Kind `default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
 	LayerCompression compress.Kind `name:"layer-compression" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
 	Jobs             int           `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
+
+	SBOMGraph     string        `name:"sbom-graph" placeholder:"FILE" help:"Make the image's SBOM from this closure graph (closure-scan's; with --nar-hash it carries NAR hashes). The other --sbom flags say where it goes."`
+	SBOMPlan      string        `name:"sbom-plan" placeholder:"FILE" help:"The store paths each of the stream's layers holds, as a layer plan (its layer i is the stream's layer i), when the trailer does not list them (layer-pack --changes)."`
+	SBOMCycloneDX string        `name:"sbom-cyclonedx" placeholder:"FILE" help:"Write the SBOM as CycloneDX 1.6 JSON to FILE, which appears with the image."`
+	SBOMSPDX      string        `name:"sbom-spdx" placeholder:"FILE" help:"Write the SBOM as SPDX 2.3 JSON to FILE, which appears with the image."`
+	SBOMInImage   []sbom.Format `name:"sbom-in-image" placeholder:"FORMAT" sep:"none" help:"Put the SBOM in the image, in a top layer of its own, as /sbom/image.cdx.json (cyclonedx) or /sbom/image.spdx.json (spdx). Repeatable."`
 
 	now func() time.Time // the clock, for --created now; nil is time.Now
 }
@@ -99,7 +106,7 @@ func (c *command) Validate() error {
 			return cli.Usagef("--created: %v", err)
 		}
 	}
-	return nil
+	return c.checkSBOM()
 }
 
 // plan settles what the flags and --conf decide, reading the --conf and
@@ -209,6 +216,10 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			return fmt.Errorf("base image %q has %d layers, leaving none for the stream's under --max-layers %d: %w", p.fromImage, n, c.MaxLayers, errdefs.ErrTooManyLayers)
 		}
 	}
+	sbomReq, err := c.readSBOM(o)
+	if err != nil {
+		return err
+	}
 	in, err := openStream(ctx, o, c.Input, c.Verify)
 	if err != nil {
 		return err
@@ -247,12 +258,19 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if len(layers) == 0 {
 		return fmt.Errorf("%s: no layers, and no base image: an image needs at least one layer: %w", in.name, errdefs.ErrInvalidInput)
 	}
-	if err := checkDiffIDs(a, layers); err != nil {
-		return fmt.Errorf("%s: %w", in.name, err)
-	}
 	config, err := c.configBytes(p, base, in.r.Config(), layers)
 	if err != nil {
 		return err
+	}
+	var sbomOut *sbomFiles
+	defer func() { sbomOut.abort() }() // after a commit, nothing is left to remove
+	if sbomReq != nil {
+		if layers, config, sbomOut, err = c.addSBOM(o, a, sbomReq, p, base, in, layers, config); err != nil {
+			return err
+		}
+	}
+	if err := checkDiffIDs(a, layers); err != nil {
+		return fmt.Errorf("%s: %w", in.name, err)
 	}
 	o.Debugf("adding the config and manifest.json")
 	if err := a.finish(config, p.repoTag); err != nil {
@@ -265,6 +283,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
 	if err := out.commit(); err != nil {
+		return err
+	}
+	if err := sbomOut.commit(); err != nil {
 		return err
 	}
 	if c.DigestFile != "" {

@@ -8,7 +8,8 @@ import (
 )
 
 // Its usage errors: --compressor and --digest-file with oci-dir were
-// refused only after the stream's first member was read.
+// refused only after the stream's first member was read, the --sbom flags
+// only after the --conf, --config and --from-image files.
 var tool = testkit.Tool{Name: "manifest-gen", Manual: manual, New: func() cli.Runner { return &command{} },
 	Scripts: testkit.Scripts{Cmds: []testkit.Cmds{testkit.ArchiveCommands(), {"mkstream": cmdMkstream, "member": cmdMember, "mkref": cmdMkref}}},
 	UsageErrors: [][]string{
@@ -18,6 +19,9 @@ var tool = testkit.Tool{Name: "manifest-gen", Manual: manual, New: func() cli.Ru
 		{"--name", "A B"},
 		{"--name", "app", "--created", "soon"},
 		{"--name", "app", "--layer-compression", "zstd"},
+		{"--name", "app", "--sbom-cyclonedx", "out.cdx.json"},
+		{"--name", "app", "--sbom-graph", "graph.json"},
+		{"--name", "app", "--sbom-graph", "graph.json", "--sbom-in-image", "swid"},
 	}}
 
 func TestMain(m *testing.M)                   { tool.Main(m) }

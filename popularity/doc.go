@@ -4,6 +4,7 @@
 // Usage:
 //
 //	popularity [--max N] [--base-layers K] [--exclude PATH]... [--strategy popularity|size] [--list] [--key KEY] [GRAPH]
+//	popularity --pipeline FILE|JSON [--base-layers K] [--exclude PATH]... [--list] [--key KEY] [GRAPH]
 //
 // Input: a closure graph (docs/formats.md, section 1) from the file GRAPH,
 // or from stdin when GRAPH is - or absent. Every shape Nix writes is read:
@@ -91,6 +92,91 @@
 // leaves them out of the output, as nixpkgs does. Matching is exact (nixpkgs
 // matches substrings); naming a path that is not in the graph is an error.
 //
+// # Layering pipelines (--pipeline)
+//
+// --pipeline splits by a layering pipeline, nixpkgs' layeringPipeline
+// (flatten_references_graph, reference §6.3): the JSON pipeline itself
+// when the value starts with "[", else a file holding it. As in nixpkgs,
+// --max is then ignored; --base-layers still counts against the 125
+// layers runtimes accept (nixpkgs would build an image none loads): base
+// layers that leave no room for a store layer and the customisation layer
+// are a usage error, a plan that makes the image too big bad input.
+//
+// The graph is prepared as nixpkgs prepares it: the --exclude paths and
+// the references to them are removed first (so they change the roots, and
+// the popularity, unlike the strategies above), and the rest is ordered
+// by narSize, ascending, ties in path order (Nix's order). That is the
+// order of the nodes of the graph the pipeline starts from.
+//
+// A pipeline is a list of steps, each a list of a function name and its
+// arguments, applied in turn, each to what the one before made. Values
+// are graphs (nodes in order, with the references between them), lists,
+// and dicts holding some of the keys main, common and rest:
+//
+//	popularity_contest          graph → list of one-path graphs, in the
+//	                            order of the popularity strategy
+//	limit_layers N              list of graphs → the first N−1 as they
+//	                            are, then one graph of all the rest
+//	split_every N               graph → list of graphs of N paths, in order
+//	subcomponent_out PATHS      graph → {main: PATHS and everything they
+//	                            reference, directly or not; rest: the others}
+//	subcomponent_in PATHS       graph → {main: PATHS and everything that
+//	                            references them; rest: the others}
+//	split_paths SPLIT           graph → {main, common, rest}, see below
+//	remove_paths PATHS          graph → the graph without PATHS
+//	over KEY STEP               dict → the dict with STEP applied to KEY
+//	map STEP                    list → STEP applied to each item
+//	reverse                     list → the list reversed
+//	flatten                     any → the list of its graphs, depth first
+//	pipe [STEP...]              any → the steps applied in turn
+//
+// PATHS is a store path or a list of them. SPLIT is a list of store paths
+// and {"children_of": PATHS} objects (every path PATHS reference). Paths
+// that are not in the graph at hand are ignored (-v names those not in the
+// graph at all). split_paths returns {rest: the graph} when no split path
+// is in it, and {main: the graph} when the graph's only root is one; else
+// main is the split paths and what only they reach, common what they and
+// the other roots reach, and rest the other paths; an empty part is left
+// out. The graph main comes from has no references into the split paths
+// (nixpkgs deletes them), and a graph limit_layers merges keeps only the
+// references within each of the graphs merged (igraph's disjoint union):
+// a later step sees the references nixpkgs' graphs have.
+//
+// The result is flattened: each graph is a layer, its paths in its order,
+// dict values in the order main, common, rest, empty graphs left out. A
+// pipeline that ends with a graph (the empty pipeline [] too) makes one
+// layer of it.
+//
+// Where this differs from nixpkgs' Python:
+//
+//   - limit_layers N on fewer than N graphs keeps them all and makes no
+//     layer of the (empty) rest, as the classic split does; the lib.py the
+//     reference read fails there ("reduce() of empty iterable"). Later
+//     nixpkgs merges no graphs into an empty one, which the output leaves
+//     out: the same layers, unless a later reverse or limit_layers counts
+//     that empty graph.
+//   - over KEY on a dict without KEY (split_paths leaves empty parts out)
+//     keeps the dict as it is; Python fails (KeyError).
+//   - split_paths puts the paths no root reaches (only a cycle of
+//     references between paths leads to them, which Nix never makes) in
+//     rest; Python leaves them out of every part, so out of the image.
+//   - popularity_contest orders the paths on or below a cycle as the
+//     popularity strategy does (Python appends them in random order or
+//     fails).
+//   - A step given a kind of value it does not take, an unknown function,
+//     a wrong number of arguments or an argument of the wrong type is an
+//     error naming the step, found before the graph is read: steps are
+//     numbered from 1, and 3.2 is the second step inside step 3 (the step
+//     of over and map is N.1).
+//
+// For example, the closure of one package in layers of its own, by
+// popularity, then the rest of the closure by popularity in at most 50
+// layers:
+//
+//	popularity --pipeline '[["subcomponent_out", ["/nix/store/…-perl-5.38"]],
+//	    ["over", "main", ["pipe", [["popularity_contest"], ["limit_layers", 20]]]],
+//	    ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 50]]]]]' graph.json
+//
 // # Complexity
 //
 // N paths, M references, counts of w 64-bit words. Popularity: reading, R
@@ -113,8 +199,11 @@
 //
 // 0 when the output is complete; 1 for bad input (unreadable or malformed
 // JSON, a reference to a path not in the graph, a path listed twice or not
-// UTF-8 on one line, an --exclude path not in the graph) with one line on stderr and nothing on
-// stdout; 2 for a usage error.
+// UTF-8 on one line, an --exclude path not in the graph; a --pipeline that
+// cannot be read, is not JSON or is not a valid pipeline, or makes more
+// layers than runtimes accept) with one line on stderr and nothing on
+// stdout; 2 for a usage error (such as --pipeline with --strategy size,
+// or with --base-layers 124), found before any input is read.
 //
 // # Examples
 //

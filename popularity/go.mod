@@ -2,9 +2,12 @@ module dockertools.dev/popularity
 
 go 1.26
 
+require dockertools.dev/imgkit v0.0.0
+
 require (
-	dockertools.dev/imgkit v0.0.0
-	github.com/rogpeppe/go-internal v1.16.0
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
 )
 
 require (

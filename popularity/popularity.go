@@ -10,26 +10,27 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/oci"
 )
 
 type command struct {
 	cli.Common
 	Max        int      `default:"100" placeholder:"N" help:"Total number of layers of the image, base layers, store layers and the customisation layer (default 100)."`
 	BaseLayers int      `name:"base-layers" default:"0" placeholder:"K" help:"Number of base-image layers that count against --max (default 0)."`
-	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable): the non-store roots closure-scan adds with --extra-root."`
+	Exclude    []string `placeholder:"PATH" sep:"none" help:"Rank with this node of the graph, then leave it out of the output (repeatable; with --pipeline it is removed first, as nixpkgs' exclude_paths): the non-store roots closure-scan adds with --extra-root."`
 	Strategy   string   `enum:"popularity,size" default:"popularity" help:"How to split: popularity (nixpkgs' classic referencesByPopularity) or size (nixpkgs' newest default, auto-layer)."`
 	List       bool     `help:"Print the paths one per line in the strategy's order instead of a layer plan."`
 	Key        string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
+	Pipeline   string   `placeholder:"FILE|JSON" help:"Split by nixpkgs' layering pipeline (layeringPipeline), given as JSON (a value starting with [) or in a file; --max is then ignored."`
 	Graph      string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	available := c.Max - 1 - c.BaseLayers
-	g, err := c.read(o)
-	if err != nil {
-		return err
+	if c.Pipeline != "" {
+		return c.runPipeline(ctx, o)
 	}
-	excluded, err := c.excluded(g)
+	available := c.Max - 1 - c.BaseLayers
+	g, excluded, err := c.input(o)
 	if err != nil {
 		return err
 	}
@@ -71,16 +72,42 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // Validate checks the flags on their own, before any input is read: the
 // store layers available, --max less the customisation layer and the base
-// layers (reference §3.2 step 4), are at least one.
+// layers (reference §3.2 step 4), are at least one. --pipeline makes the
+// layers itself (--max is ignored, as nixpkgs ignores maxLayers): no
+// --strategy size with it, and the base layers must leave a store layer
+// and the customisation layer room under the runtime limit.
 func (c *command) Validate() error {
 	if c.BaseLayers < 0 {
 		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
+	}
+	if c.Pipeline != "" {
+		if c.Strategy == "size" {
+			return cli.Usagef("--pipeline and --strategy size exclude each other: the pipeline makes the layers")
+		}
+		if c.BaseLayers > oci.RuntimeLayerLimit-2 {
+			return cli.Usagef("--base-layers %d leaves no layer for store paths under the %d layers runtimes accept (with the customisation layer)",
+				c.BaseLayers, oci.RuntimeLayerLimit)
+		}
+		return nil
 	}
 	if c.Max < 2 || c.BaseLayers > c.Max-2 {
 		return cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
 			c.Max, c.Max, c.BaseLayers, c.BaseLayers+2)
 	}
 	return nil
+}
+
+// input reads the graph and marks the --exclude nodes in it.
+func (c *command) input(o *cli.IO) (*graph, []bool, error) {
+	g, err := c.read(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	excluded, err := c.excluded(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, excluded, nil
 }
 
 func (c *command) read(o *cli.IO) (*graph, error) {

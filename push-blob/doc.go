@@ -135,6 +135,29 @@
 // session. A progress bar of the bytes uploaded is drawn on stderr when it
 // is a terminal (not with -q).
 //
+// # SBOMs (--sbom FILE)
+//
+// Each --sbom FILE (a CycloneDX or SPDX JSON document, such as
+// manifest-gen --sbom-cyclonedx and --sbom-spdx write; read and recognised
+// before anything is sent) is attached to the pushed image once its
+// manifest is in: an OCI 1.1 artifact whose artifactType and one layer's
+// media type are the document's (application/vnd.cyclonedx+json,
+// application/spdx+json), whose config is the empty blob {}, and whose
+// subject is the image's manifest. It is put by its digest, and made a
+// referrer of the image: a registry that says it processed the subject
+// (the OCI-Subject header), or whose referrers API (GET
+// /v2/REPO/referrers/DIGEST) lists it, keeps the list itself; for any
+// other, such as Debian's docker-registry (distribution 2.8, no referrers
+// API), the list is the image index under the tag sha256-<image digest>
+// (the referrers tag schema): fetched, the artifact appended unless
+// listed, put back. Two pushes updating that tag at once may lose one
+// entry (the artifact itself stays); -v says how each was attached and
+// the artifact's digest. skopeo reads the index and copies an artifact
+// by its digest; pull-blob --blob fetches the document. Pushing the same
+// image and SBOM again lists it once. A multi-platform image takes no
+// --sbom (refused once the input is opened, before anything is sent): an
+// SBOM describes one of its images, and which one is not known here.
+//
 // # Output
 //
 // One line on stdout: the repository as --dest names it, "@", and the
@@ -144,8 +167,9 @@
 //
 // # Exit status
 //
-// 0 when the manifest is in the registry under the tag; 1 when the push
-// fails (bad input, more than 125 layers, a digest mismatch, a reference
+// 0 when the manifest is in the registry under the tag (and every --sbom
+// attached); 1 when the push fails (bad input, an --sbom file that is no
+// SBOM or --sbom with a multi-platform image, more than 125 layers, a digest mismatch, a reference
 // layer the registry does not hold, a registry error, refused credentials);
 // 2 for a usage error.
 // Errors are one line on stderr. Blobs uploaded before a failure stay in

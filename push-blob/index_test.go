@@ -99,3 +99,21 @@ func TestIndexInputRefusesSamePlatform(t *testing.T) {
 		t.Errorf("error %q\nwant  %q", err, want)
 	}
 }
+
+// TestIndexRefusesSBOM: --sbom with a multi-platform image is one line
+// once the input is opened, before the registry is asked anything (no
+// registry listens at --dest): an SBOM describes one of its images.
+func TestIndexRefusesSBOM(t *testing.T) {
+	file := writeIndex(t, `{"os":"linux","architecture":"arm64"}`, `{"os":"linux","architecture":"amd64"}`)
+	doc := filepath.Join(t.TempDir(), "image.cdx.json")
+	if err := os.WriteFile(doc, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(t.Context(), "push-blob", manual, &command{},
+		[]string{"--dest", "127.0.0.1:1/app:1", "--tls-verify=false", "--retries", "0", "--sbom", doc, file}, &cli.IO{Stdout: &stdout, Stderr: &stderr})
+	want := `push-blob: --sbom "` + doc + `": "` + file + `" is a multi-platform image; attaching an SBOM to one of its images is not supported: invalid input` + "\n"
+	if code != cli.ExitFailure || stderr.String() != want || stdout.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q\nwant exit 1, stderr %q", code, stdout.String(), stderr.String(), want)
+	}
+}

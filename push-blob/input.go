@@ -59,17 +59,24 @@ type image struct {
 	platform v1.Platform
 }
 
+// inputName is how messages name the input file: quoted, or stdin.
+func inputName(file string) string {
+	if file == "-" {
+		return "stdin"
+	}
+	return fmt.Sprintf("%q", file)
+}
+
 // openImage opens the input: a layer stream (its first member is a layer
 // or the trailer), else an image archive. A multi-platform archive
 // (tar-merge --index) gives each of its images, with its platform, and
 // index true, unless which picks one.
 func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err error) {
-	display := fmt.Sprintf("%q", file)
+	display := inputName(file)
 	var r io.Reader
 	var head []byte
 	var closeFile func()
 	if file == "-" {
-		display = "stdin"
 		if f, ok := o.Stdin.(*os.File); ok && isRegular(f) {
 			// Redirected from a file: peek without moving the offset,
 			// so that an archive is read in place.

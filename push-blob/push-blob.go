@@ -13,6 +13,7 @@ import (
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layercache"
 	"dockertools.dev/imgkit/registry"
 )
@@ -32,6 +33,7 @@ type command struct {
 	Creds            string        `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
 	Jobs             int           `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
 	Retries          int           `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
+	SBOM             []string      `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`
 	ChunkSize        string        `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
 
 	// What Validate parsed, for Run.
@@ -41,12 +43,15 @@ type command struct {
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	opts := c.opts
+	var err error
 	if c.Cache != "" {
-		var err error
 		if opts.cache, err = layercache.Open(c.Cache); err != nil {
 			return err
 		}
 		opts.verifyCache = c.VerifyCache
+	}
+	if opts.sboms, err = readSBOMs(c.SBOM); err != nil {
+		return err
 	}
 	client := registry.New(c.ropts)
 	if c.ListPresent {
@@ -57,6 +62,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer imgs[0].close() // the images of an index share their archive
+	if index && len(opts.sboms) > 0 {
+		// An SBOM names one image; which image of the index each
+		// describes is not known here.
+		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported: %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
+	}
 	var digest string
 	if index {
 		digest, err = pushIndex(ctx, o, client, imgs, opts)
@@ -83,6 +93,7 @@ type pushOptions struct {
 	mountFrom   []name.Repository
 	jobs        int
 	chunk       int64
+	sboms       []sbomDoc
 }
 
 // Validate checks the flags on their own, before anything is read or
@@ -120,8 +131,8 @@ func (c *command) Validate() error {
 		}
 		opts.mountFrom = append(opts.mountFrom, r)
 	}
-	if c.ListPresent && (c.Input != "-" || c.Cache != "") {
-		return cli.Usagef("--list-present reads no image and no cache")
+	if c.ListPresent && (c.Input != "-" || c.Cache != "" || len(c.SBOM) > 0) {
+		return cli.Usagef("--list-present reads no image, no cache and no SBOM")
 	}
 	if c.VerifyCache && c.Cache == "" {
 		return cli.Usagef("--verify-cache checks the records of --cache DIR: give one")

@@ -41,9 +41,9 @@ func (s *stats) add(f func(*stats)) {
 	s.mu.Unlock()
 }
 
-// push pushes img and puts its manifest under the tag; it returns the
-// manifest's digest. Nothing is tagged until every blob is in the
-// registry.
+// push pushes img, puts its manifest under the tag and attaches the
+// --sbom documents to it; it returns the manifest's digest. Nothing is
+// tagged until every blob is in the registry.
 func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts *pushOptions) (string, error) {
 	ps, err := newPusher(ctx, o, client, opts)
 	if err != nil {
@@ -54,7 +54,16 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 	if err != nil {
 		return "", err
 	}
-	return ps.tag(ctx, oci.ManifestMediaType, manifest)
+	digest, err := ps.tag(ctx, oci.ManifestMediaType, manifest)
+	if err != nil {
+		return "", err
+	}
+	for _, doc := range ps.opts.sboms {
+		if err := ps.attach(ctx, manifest, doc); err != nil {
+			return "", err
+		}
+	}
+	return digest, nil
 }
 
 // pushIndex pushes a multi-platform image: each image as push does, its
@@ -205,16 +214,8 @@ func (ps *pusher) pushImage(ctx context.Context, img *image) ([]byte, error) {
 func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) ([]byte, error) {
 	cb := oci.ConfigDescriptor(config)
 	configBlob := layerstream.Blob{MediaType: cb.MediaType, Digest: string(cb.Digest), Size: cb.Size}
-	has, err := ps.ensure(ctx, configBlob, "the config")
-	if err != nil && !errors.Is(err, errOtherSize) {
-		return nil, fmt.Errorf("the config: %w", err)
-	}
-	if !has {
-		ps.o.Debugf("uploading the config %s", configBlob.Digest)
-		ps.bar.AddTotal(configBlob.Size) // as upload does for layers: the bar's total counts every byte sent
-		if err := ps.p.Upload(ctx, nil, configBlob.Digest, configBlob.Size, bytes.NewReader(config)); err != nil {
-			return nil, fmt.Errorf("the config: %w", err)
-		}
+	if err := ps.putSmall(ctx, configBlob, config, "the config"); err != nil {
+		return nil, err
 	}
 	if c := ps.opts.cache; c != nil {
 		for _, b := range append(layers, configBlob) {
@@ -235,4 +236,21 @@ func (ps *pusher) tag(ctx context.Context, mediaType string, manifest []byte) (s
 		return "", err
 	}
 	return oci.DigestOf(manifest), nil
+}
+
+// putSmall uploads a blob held in memory (the config, an SBOM) unless
+// the registry has it.
+func (ps *pusher) putSmall(ctx context.Context, b layerstream.Blob, data []byte, what string) error {
+	has, err := ps.ensure(ctx, b, what)
+	if err != nil && !errors.Is(err, errOtherSize) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if !has {
+		ps.o.Debugf("uploading %s %s", what, b.Digest)
+		ps.bar.AddTotal(b.Size) // as upload does for layers: the bar's total counts every byte sent
+		if err := ps.p.Upload(ctx, nil, b.Digest, b.Size, bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
 }

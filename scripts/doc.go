@@ -9,6 +9,11 @@
 // (testkit.BuildTools); each script runs with that directory and this one
 // first on PATH, $SCRIPTS naming this folder, $FIXTURES the committed
 // fixtures (testdata/fixtures, see testdata/README.md) and $VECTORS the
-// shared reference vectors (../testdata/vectors). Fixtures that can't live
-// in txtar (binaries, modes, symlinks) are built at test time.
+// shared reference vectors (../testdata/vectors). The Nix tests (nix_*)
+// have $REPO, the repository, $PREFIX, the tools and workflows laid out as
+// make install lays them out (make install-workflows, then the built
+// tools), and the go command's caches ($GOCACHE, $GOMODCACHE). Beside
+// testkit's commands, sbom-components FILE prints a CycloneDX SBOM's
+// components. Fixtures that can't live in txtar (binaries, modes,
+// symlinks) are built at test time.
 package scripts

@@ -4,12 +4,12 @@ go 1.26
 
 replace dockertools.dev/imgkit => ../imgkit
 
-require (
-	dockertools.dev/imgkit v0.0.0-00010101000000-000000000000
-	github.com/rogpeppe/go-internal v1.16.0
-)
+require github.com/rogpeppe/go-internal v1.16.0
 
-require github.com/alecthomas/kong v1.17.0 // indirect
+require (
+	dockertools.dev/imgkit v0.0.0-00010101000000-000000000000 // indirect
+	github.com/alecthomas/kong v1.17.0 // indirect
+)
 
 require (
 	dockertools.dev/testkit v0.0.0-00010101000000-000000000000

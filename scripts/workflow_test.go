@@ -10,8 +10,14 @@ var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen",
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
+// TestWorkflows runs the workflow scripts with the tools built once, and
+// for the Nix tests (nix_*) the repository ($REPO), the tools installed
+// as make install lays them out ($PREFIX) and the go command's caches,
+// which the scripts' own HOME would leave cold.
 func TestWorkflows(t *testing.T) {
-	testkit.Scripts{Build: tools, Path: []string{"."},
-		Dirs: map[string]string{"SCRIPTS": ".", "FIXTURES": "testdata/fixtures", "VECTORS": "../testdata/vectors"},
-		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands()}}.Run(t)
+	bin := testkit.BuildTools(t, tools...)
+	testkit.Scripts{Path: []string{bin, "."},
+		Dirs: map[string]string{"SCRIPTS": ".", "FIXTURES": "testdata/fixtures", "VECTORS": "../testdata/vectors",
+			"REPO": "..", "PREFIX": installPrefix(t, bin), "GOCACHE": goEnv(t, "GOCACHE"), "GOMODCACHE": goEnv(t, "GOMODCACHE")},
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), sbomCommands}}.Run(t)
 }

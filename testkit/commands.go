@@ -3,7 +3,6 @@ package testkit
 import (
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -99,10 +98,7 @@ func cmdTarcat(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdNeed skips the script (or fails it under REQUIRE_REAL_CLIENTS=1) unless
-// every named component is usable. need go also points the script's
-// GOCACHE at the Go build cache of the test's user: a script's HOME is new,
-// and an empty cache compiles the standard library again for every
-// script and architecture (about a minute each on a busy machine).
+// every named component is usable.
 func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 	for _, c := range args {
 		if why := Missing(c); why != "" {
@@ -110,11 +106,6 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("REQUIRE_REAL_CLIENTS=1: %s", why)
 			}
 			skip(ts, "SKIP: "+why)
-		}
-		if c == "go" {
-			cache, err := exec.Command("go", "env", "GOCACHE").Output()
-			ts.Check(err)
-			ts.Setenv("GOCACHE", strings.TrimSpace(string(cache)))
 		}
 	}
 }

@@ -35,6 +35,9 @@ var componentBinaries = map[string][]string{
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
 	"go":    {"go"},
+	// syft reads the SBOMs back (syft convert): no Debian package;
+	// scripts/install-test-deps builds it with go install.
+	"syft": {"syft"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.

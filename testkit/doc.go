@@ -54,8 +54,7 @@
 //	    digest) and umoci unpacks it.
 //	need COMPONENT...
 //	    skips the script (fails it under REQUIRE_REAL_CLIENTS=1) unless
-//	    every component is usable; need go also sets GOCACHE to the
-//	    test user's Go build cache.
+//	    every component is usable.
 //	docker-start
 //	    starts (or reuses) this test binary's Docker engine and sets
 //	    $DOCKER_HOST.

@@ -19,6 +19,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the scripts' expected output with the actual output")
 
+// Update reports whether -update was given: Go tests with golden files
+// rewrite them, as the scripts' expected output is rewritten.
+func Update() bool { return *update }
+
 // Main is TestMain for a package with script tests but no tool of its own
 // (the workflows'): process-wide components are stopped after the tests.
 func Main(m *testing.M) {
@@ -79,8 +83,8 @@ type Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string)
 // variables, command sets.
 type Scripts struct {
 	Build []string          // tools (folder names) built for the run (BuildTools), first on PATH
-	Path  []string          // folders, relative to the package, on PATH after them
-	Dirs  map[string]string // variables naming folders relative to the package, made absolute
+	Path  []string          // folders (a relative one to the package) on PATH after them
+	Dirs  map[string]string // variables naming folders (a relative one to the package), made absolute
 	Cmds  []Cmds            // command sets besides the package doc's
 }
 

@@ -3,13 +3,16 @@ package graphplan
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"dockertools.dev/imgkit/nar"
 )
 
 // decodeArrayFast decodes the array shape of a closure graph without
 // encoding/json, which spends most of a large graph's reading time in its
 // reflection-driven state machine. It accepts a strict subset of JSON: an
-// array of objects with the members path, narSize and references only,
-// each once, strings without escapes, narSize a plain unsigned integer,
+// array of objects with the members path, narSize, references and narHash
+// only, each once, strings without escapes, narSize a plain unsigned
+// integer, narHash in its canonical notation,
 // every path once and every reference a path of the graph; our canonical
 // graph is in it, whatever its spacing. On anything else it returns
 // ok=false and the caller decodes with encoding/json, so that the result,
@@ -88,12 +91,12 @@ func (d *decoder) refElem() bool {
 	return ok
 }
 
-// node decodes one {"path","narSize","references"} object.
+// node decodes one {"path","narHash","narSize","references"} object.
 func (d *decoder) node() (n PathInfo, ok bool) {
 	if !d.consume('{') {
 		return n, false
 	}
-	var seen [3]bool // path, narSize, references
+	var seen [4]bool // path, narSize, references, narHash
 	d.space()
 	if d.consume('}') {
 		return n, false // no path: encoding/json words the error
@@ -125,6 +128,16 @@ func (d *decoder) node() (n PathInfo, ok bool) {
 		case "references":
 			k = 2
 			n.References, ok = d.refs()
+		case "narHash":
+			k = 3
+			var h []byte
+			if h, ok = d.str(); ok {
+				// Another notation is normalised, or refused, by the
+				// slow path.
+				n.NarHash = string(h)
+				norm, err := nar.NormalizeHash(n.NarHash)
+				ok = err == nil && norm == n.NarHash
+			}
 		default:
 			return n, false
 		}

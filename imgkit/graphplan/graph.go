@@ -12,13 +12,18 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/nar"
 )
 
-// PathInfo is one node of a closure graph: a store path, the size of its NAR
-// serialisation, and the store paths it references (itself included when it
-// refers to itself).
+// PathInfo is one node of a closure graph: a store path, the hash (when
+// known) and size of its NAR serialisation, and the store paths it
+// references (itself included when it refers to itself).
 type PathInfo struct {
-	Path       string   `json:"path"`
+	Path string `json:"path"`
+	// NarHash is "sha256:" and Nix's base32 (imgkit/nar), or "" when
+	// not known. A reader keeps a value that is no NAR hash as it is
+	// (nixpkgs' test graphs say "sha256:x"): whoever uses it checks it.
+	NarHash    string   `json:"narHash,omitempty"`
 	NarSize    uint64   `json:"narSize"`
 	References []string `json:"references"`
 }
@@ -44,7 +49,7 @@ func (g Graph) Canonical() Graph {
 		if refs == nil {
 			refs = []string{}
 		}
-		out[i] = PathInfo{Path: n.Path, NarSize: n.NarSize, References: refs}
+		out[i] = PathInfo{Path: n.Path, NarHash: n.NarHash, NarSize: n.NarSize, References: refs}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
@@ -53,7 +58,8 @@ func (g Graph) Canonical() Graph {
 // ReadGraph reads a closure graph in any of the accepted shapes:
 //
 //   - our canonical array, or the array printed by `nix path-info --json`
-//     (extra fields such as narHash are ignored);
+//     (extra fields such as deriver are ignored; narHash is kept, in
+//     imgkit/nar's FormatHash notation when it is a NAR hash);
 //   - the object keyed by store path printed by newer Nix versions, whose
 //     references may be full paths or bare store-path names;
 //   - exportReferencesGraph's structured-attrs file: an object whose member
@@ -111,6 +117,7 @@ func readAll(r io.Reader) ([]byte, error) {
 // rawInfo accepts both spellings Nix has used for the fields we need.
 type rawInfo struct {
 	Path       string   `json:"path"`
+	NarHash    string   `json:"narHash"`
 	NarSize    *uint64  `json:"narSize"`
 	References []string `json:"references"`
 }
@@ -202,7 +209,11 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 	if r.NarSize == nil {
 		return PathInfo{}, fmt.Errorf("graph: %q has no narSize: %w", p, errdefs.ErrInvalidInput)
 	}
-	return PathInfo{Path: p, NarSize: *r.NarSize, References: r.References}, nil
+	hash := r.NarHash
+	if norm, err := nar.NormalizeHash(hash); err == nil {
+		hash = norm
+	}
+	return PathInfo{Path: p, NarHash: hash, NarSize: *r.NarSize, References: r.References}, nil
 }
 
 // check makes g canonical, in place, and verifies its paths, and unless

@@ -36,6 +36,9 @@ import (
 //     then PUT ?digest=DIGEST, which the registry refuses unless the bytes
 //     hash to it.
 //   - PutManifest: PUT /v2/REPO/manifests/TAG.
+//   - PutReferrer: PUT /v2/REPO/manifests/DIGEST of an artifact, then
+//     (referrers.go) GET /v2/REPO/referrers/SUBJECT or the referrers tag
+//     schema's GET and PUT of /v2/REPO/manifests/sha256-HEX.
 //
 // # Retries and resuming
 //
@@ -351,20 +354,26 @@ func withQuery(loc, key, value string) string {
 	return u.String()
 }
 
-// PutManifest stores a manifest under tag (or digest) and returns the
-// digest the registry gives it, which must be the bytes' own.
+// PutManifest stores a manifest under tag (or digest).
 func (p *Pusher) PutManifest(ctx context.Context, tag, mediaType string, data []byte) error {
+	_, err := p.putManifest(ctx, tag, mediaType, data)
+	return err
+}
+
+// putManifest is PutManifest, returning the registry's response headers
+// (a registry with the referrers API says OCI-Subject there).
+func (p *Pusher) putManifest(ctx context.Context, tag, mediaType string, data []byte) (http.Header, error) {
 	var err error
 	for try := 0; ; try++ {
 		if try > 0 {
 			if werr := p.c.wait(ctx, try); werr != nil {
-				return werr
+				return nil, werr
 			}
 		}
 		var req *http.Request
 		req, err = http.NewRequestWithContext(ctx, http.MethodPut, p.url("manifests", tag), bytes.NewReader(data))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("Content-Type", mediaType)
 		var resp *http.Response
@@ -373,17 +382,17 @@ func (p *Pusher) PutManifest(ctx context.Context, tag, mediaType string, data []
 			err = transport.CheckError(resp, http.StatusCreated, http.StatusOK, http.StatusAccepted)
 			if err != nil && !retryStatus(resp.StatusCode) {
 				resp.Body.Close()
-				return fmt.Errorf("putting the manifest: %w", describe(err))
+				return nil, fmt.Errorf("putting the manifest: %w", describe(err))
 			}
 			resp.Body.Close()
 			if err == nil {
-				return nil
+				return resp.Header, nil
 			}
 		} else if !retryable(err) {
-			return fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
 		}
 		if try >= p.c.opts.Retries {
-			return fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
 		}
 	}
 }

@@ -6,7 +6,9 @@
 # config, a packed layer) refer to, with their closure, less the paths
 # listed in the file BASE (those the base image holds), as one layer:
 # [["/nix/store/…", …]], or [] when none is left. nixpkgs appends the
-# same paths to buildImage's layer (reference §2.2).
+# same paths to buildImage's layer (reference §2.2). With $closure_graph
+# (--closure-graph), the store's references come from that graph. With
+# $nar_hash (--sbom), the graph, kept in $work/graph.json, has NAR hashes.
 closure_plan() {
 	cp_base=$1
 	shift
@@ -14,7 +16,8 @@ closure_plan() {
 		set -- "$@" --extra-root "$cp_root"
 		shift
 	done
-	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" "$@" </dev/null >"$work/graph.json" || exit 1
+	closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+		</dev/null >"$work/graph.json" || exit 1
 	# The canonical graph has one node a line, its path first; store
 	# names hold no quote or backslash.
 	sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$work/graph.json" |

@@ -114,12 +114,13 @@ check_uint() {
 	[ ${#2} -le 9 ] || usage_error "$1 \"$2\": too large"
 }
 
-# check_output FILE: a usage error unless FILE is new or a regular file
-# (a symlink to one is fine). The result is written beside FILE and renamed
-# over it, which would turn a device such as /dev/null into a regular file.
+# check_output FILE [FLAG]: a usage error unless FILE is new or a regular
+# file (a symlink to one is fine). The result is written beside FILE and
+# renamed over it, which would turn a device such as /dev/null into a
+# regular file. FLAG (default -o) names what gave FILE.
 check_output() {
 	[ ! -e "$1" ] || [ -f "$1" ] ||
-		usage_error "-o \"$1\" exists and is not a regular file; the result is renamed into place: give a file name"
+		usage_error "${2:--o} \"$1\" exists and is not a regular file; the result is renamed into place: give a file name"
 }
 
 # abs_path PATH prints PATH made absolute against the working directory,

@@ -58,6 +58,8 @@ fakechroot_run() {
 	for d in $PATH; do
 		case $d in
 		/usr/* | /bin | /sbin) fr_path=$fr_path:$fakechroot_host$d ;;
+		# The store is bound at its own path: a Nix build's helpers stay.
+		"$store_dir"/*) fr_path=$fr_path:$d ;;
 		esac
 	done
 	IFS=$fr_ifs

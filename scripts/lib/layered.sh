@@ -2,7 +2,7 @@
 # (sourced after common.sh, contents.sh and fakeroot.sh). The script calls
 # layered_parse "$@", then layered_check, then layered_image OUT, where OUT
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
-# so that -o and --compressor are accepted.
+# so that -o, --compressor and --sbom are accepted (and sources sbom.sh).
 
 # The workflow composes; the tools validate. Each step's flags are checked
 # by its tool (check_flags) before any work: the layer limit of runtimes
@@ -10,13 +10,16 @@
 # and --reuse's --cache by layer-pack, --strategy by popularity. What is
 # checked here is the workflow's own: its arguments, and how the steps fit
 # together (a layer budget that leaves room for the layers an image needs,
-# --reuse only with a stream).
+# --reuse only with a stream, what --plan, --pipeline and
+# --customisation-layer replace). A --pipeline is checked by popularity
+# itself, run on an empty graph before any work.
 
 layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
-	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy=
+	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression= cfg= base_layers=0
+	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats=
+	cfg= work= base_layers=0
 	nl='
 '
 	eval "set -- $(split_opts "$@")"
@@ -29,13 +32,18 @@ layered_parse() {
 		--no-store-paths) no_store=1; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
-			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | \
-			--cache | --reuse | --format | --layer-compression)
+			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
+			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
 			[ -n "${layered_build-}" ] ||
 				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes a file"
+			need_value "$1" $#
+			;;
+		--sbom)
+			[ -n "${layered_build-}" ] ||
+				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes the SBOM beside the file"
 			need_value "$1" $#
 			;;
 		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
@@ -70,16 +78,20 @@ layered_parse() {
 		--store-dir) store_dir=$2 ;;
 		--root) root_dir=$2 ;;
 		--strategy) strategy=$2 ;;
+		--pipeline) pipeline=$2 ;;
 		--cache) cache=$2 ;;
 		--reuse) reuse=$2 ;;
 		--format) format=$2 ;;
 		--layer-compression) layer_compression=$2 ;;
+		--plan) plan=$2 ;;
+		--customisation-layer) custom_layer=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
+		--sbom) sbom_formats=$(sbom_add "$sbom_formats" "$2") ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$contents$cache$reuse$layer_compression${format#docker}" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -88,6 +100,7 @@ layered_check() {
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
+		sbom_check "$out"
 	fi
 	if [ -n "$repo_tag" ]; then
 		[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
@@ -104,13 +117,33 @@ layered_check() {
 	fi
 	[ -n "$name" ] || usage_error "--name is required (or a nixpkgs conf.json as the only argument)"
 	case $format in docker | oci | stream) ;; *) usage_error "--format \"$format\": want docker, oci or stream" ;; esac
+	[ -z "$plan" ] || [ -z "$sbom_formats" ] ||
+		usage_error "--sbom is made from the closure graph the workflow computes, which --plan replaces"
+	[ -z "$plan" ] || [ -z "$no_store$strategy$pipeline" ] ||
+		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
+	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
+		usage_error "--pipeline makes the store layers: drop --strategy"
+	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot" ] ||
+		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands and --enable-fakechroot"
+	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
+		usage_error "--customisation-layer needs --plan (or --no-store-paths): the closure of a packed layer is its builder's to give"
 	check_flags manifest_gen
-	[ "$max_layers" -ge 2 ] ||
+	# nixpkgs ignores maxLayers when a layeringPipeline is given: the image
+	# is bounded by what runtimes accept, as manifest-gen's default
+	# --max-layers and popularity --pipeline check.
+	[ -n "$pipeline" ] || [ "$max_layers" -ge 2 ] ||
 		usage_error "--max-layers $max_layers: an image needs at least 2 layers (a store layer and the customisation layer)"
 	check_flags layer_pack
 	check_flags popularity_split
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
 		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
+	# The pipeline run on an empty graph: every fault popularity finds in
+	# it (a missing file, an unknown function, a wrong argument) is
+	# reported now, before any command runs.
+	[ -z "$pipeline" ] || echo '[]' | popularity_split -q >/dev/null || exit 1
+	[ -z "$plan" ] || [ -f "$plan" ] || die "--plan \"$plan\": no such file"
+	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
+		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
 	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
 	root_dir=$(cd -P -- "$root_dir" && pwd -P)
 	root_prefix=${root_dir%/}
@@ -130,6 +163,12 @@ layered_check() {
 	if [ -n "$from_image" ]; then
 		base_layers=$(manifest-gen --from-image "$from_image" --print-base-layers) || exit 1
 	fi
+	if [ -n "$pipeline" ]; then
+		# popularity --pipeline checks the base layers against the runtime
+		# limit.
+		check_flags popularity_split
+		return 0
+	fi
 	need=$((base_layers + 2))
 	[ -z "$no_store" ] || need=$((base_layers + 1))
 	[ "$max_layers" -ge $need ] || usage_error "--max-layers $max_layers: the base image \"$from_image\" has $base_layers layers, so the image needs at least $need (its layers$([ -n "$no_store" ] || printf ', a store layer') and the customisation layer)"
@@ -144,7 +183,8 @@ manifest_gen() {
 		set -- "$@" --conf "$conf"
 		[ -z "$repo_tag" ] || set -- "$@" --name "$name" --tag "$tag"
 	else
-		set -- "$@" --name "$name" --max-layers="$max_layers" --format "$format"
+		set -- "$@" --name "$name" --format "$format"
+		[ -n "$pipeline" ] || set -- "$@" --max-layers="$max_layers"
 		[ -z "$tag" ] || set -- "$@" --tag "$tag"
 		[ -z "$cfg" ] || set -- "$@" --config "$cfg"
 		[ -z "$from_image" ] || set -- "$@" --from-image "$from_image"
@@ -152,6 +192,10 @@ manifest_gen() {
 		[ -z "$arch" ] || set -- "$@" --architecture "$arch"
 		[ -z "$variant" ] || set -- "$@" --variant "$variant"
 		[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
+		if [ -n "$sbom_formats" ]; then
+			set -- "$@" --sbom-graph "$work/graph.json"
+			for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
+		fi
 	fi
 	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
 	manifest-gen $verbose "$@"
@@ -176,6 +220,7 @@ layer_pack() {
 popularity_split() {
 	set -- "$@" --max="$max_layers" --base-layers="$base_layers"
 	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
+	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
 	popularity $verbose "$@"
 }
 
@@ -223,12 +268,18 @@ layered_image() {
 		cp -- "$config" "$cfg" || die "--config \"$config\": cannot read it"
 	fi
 	layered_plan >"$work/plan.json"
+	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"
 	pipe_image produce_layers
 }
 
-# produce_layers packs the plan and the customisation root.
+# produce_layers packs the plan and the customisation root (or layer).
 produce_layers() {
-	set -- --customisation-dir "$root" --fakeroot-state "$state" --customisation-comment "customisation layer"
+	if [ -n "$custom_layer" ]; then
+		set -- --customisation-tar "$custom_layer/layer.tar"
+	else
+		set -- --customisation-dir "$root" --fakeroot-state "$state"
+	fi
+	set -- "$@" --customisation-comment "customisation layer"
 	if [ -n "$fakechroot" ]; then
 		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$fakechroot_host"
 	fi
@@ -238,14 +289,19 @@ produce_layers() {
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
 # config and the customisation root, so a store path named only by the
 # config or by a symlink made in --fake-root-commands is in the image),
-# those roots left out, split within the layer budget.
+# those roots left out, split within the layer budget; or --plan.
 layered_plan() {
 	if [ -n "$no_store" ]; then
 		echo '[]'
 		return
 	fi
+	if [ -n "$plan" ]; then
+		cat -- "$plan" || die "--plan \"$plan\": cannot read it"
+		return
+	fi
 	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
+	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"

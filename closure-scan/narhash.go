@@ -1,0 +1,115 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/nar"
+)
+
+// narHashes gives every node of g that has no NAR hash (all of them after
+// a scan; after Nix or a --graph from Nix, the extra roots only; a value
+// that is no NAR hash counts as none) the sha256 of its NAR, written
+// by imgkit/nar from the files as they are now: every file is read once
+// more, in the order a NAR holds it, by -j workers, biggest path first. A
+// path whose NAR is not narSize bytes long changed since it was scanned,
+// which is an error: the graph would not be one snapshot.
+func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphplan.Graph) error {
+	var todo []int
+	for i, n := range g {
+		if _, err := nar.ParseHash(n.NarHash); err != nil {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := st.open(); err != nil {
+		return err
+	}
+	slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(g[b].NarSize, g[a].NarSize) })
+	jobs := c.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0) // hashing is bound by the CPU
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		next     int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next == len(todo) || firstErr != nil || ctx.Err() != nil {
+			return 0, false
+		}
+		next++
+		return todo[next-1], true
+	}
+	for range min(jobs, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, ok := take(); ok; i, ok = take() {
+				if err := hashNode(st, &g[i]); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o.Debugf("hashed the NAR of %d paths", len(todo))
+	return nil
+}
+
+// hashNode hashes one node: a store path below the open store directory,
+// an extra root below its directory as the user gave it.
+func hashNode(st *store, n *graphplan.PathInfo) error {
+	base, name := st.fd, path.Base(n.Path)
+	if path.Dir(n.Path) != st.dir {
+		dir := filepath.Dir(n.Path)
+		if n.Path == "/" {
+			name = "."
+		}
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fileErr("hashing", n.Path, err)
+		}
+		defer unix.Close(fd)
+		base = fd
+	}
+	hash, size, err := nar.Hash(base, name)
+	if err != nil {
+		return fmt.Errorf("hashing %q: %w", n.Path, err)
+	}
+	if size != n.NarSize {
+		return fmt.Errorf("hashing %q: its NAR is %d bytes now, %d when it was scanned: %w", n.Path, size, n.NarSize, errdefs.ErrChanged)
+	}
+	n.NarHash = hash
+	return nil
+}

@@ -1,0 +1,105 @@
+# builder.sh: the builder of every derivation of the Nix library
+# (nix/default.nix), run by its shell as
+#
+#   SHELL -e builder.sh KIND PATH OUT ARG...
+#
+# KIND says what to build, PATH is the builder's whole PATH (the tools and
+# the workflows first; builders get none from Nix), OUT the output path
+# (given as builtins.placeholder "out": a structured-attrs build has no
+# $out). Each kind runs a workflow of scripts/ or a tool, writing into the
+# build directory, then moves the result to OUT, so that no workflow makes
+# its temporary files in the store directory.
+set -eu
+kind=$1 PATH=$2 out=$3
+shift 3
+export PATH
+prog="dockertools builder ($kind)"
+tmp=${TMPDIR:-${NIX_BUILD_TOP:-/tmp}}
+
+fail() {
+	printf '%s: %s\n' "$prog" "$1" >&2
+	exit 1
+}
+
+case $kind in
+text)
+	# A file (passAsFile text), executable when asked: writeText, writeScript.
+	cp -- "$textPath" "$out"
+	[ "${1-}" != executable ] || chmod 0555 "$out"
+	;;
+output)
+	# CMD ARG...: a workflow that writes its result with -o FILE.
+	"$@" -o "$tmp/result"
+	mv -- "$tmp/result" "$out"
+	;;
+customisation)
+	# stream-layered-image's flags for the customisation root: its one
+	# layer, packed as the workflow packs it, becomes OUT/layer.tar with
+	# OUT/checksum (nixpkgs' customisation-layer derivation), so that Nix
+	# records the store paths its symlinks name as this output's
+	# references.
+	stream-layered-image -q --name customisation-layer --tag layer --no-store-paths --format stream "$@" \
+		>"$tmp/layer.stream"
+	mkdir "$tmp/unpacked" "$out"
+	(cd "$tmp/unpacked" && tar -xf "$tmp/layer.stream" layers/000.tar stream.json) ||
+		fail "cannot unpack the customisation layer from its stream (tar)"
+	mv -- "$tmp/unpacked/layers/000.tar" "$out/layer.tar"
+	sed -n 's/.*"diff_id":"sha256:\([0-9a-f]\{64\}\)".*/\1/p' "$tmp/unpacked/stream.json" >"$out/checksum"
+	[ -s "$out/checksum" ] || fail "no diff_id in the customisation layer's stream"
+	;;
+plan)
+	# MAX STRATEGY FROM-IMAGE PIPELINE EXCLUDE...: popularity's layer plan
+	# of the closure Nix exported as "graph" (structured attrs), the
+	# excluded roots (the config and the customisation layer) left out;
+	# with a PIPELINE file (layeringPipeline), MAX and STRATEGY unused.
+	max=$1 strategy=$2 from=$3 pipeline=$4
+	shift 4
+	base=0
+	[ -z "$from" ] || base=$(manifest-gen --from-image "$from" --print-base-layers)
+	for x; do
+		set -- "$@" --exclude "$x"
+		shift
+	done
+	if [ -n "$pipeline" ]; then
+		set -- --pipeline "$pipeline" "$@"
+	else
+		set -- --max "$max" --strategy "$strategy" "$@"
+	fi
+	popularity --key graph --base-layers "$base" "$@" "$NIX_ATTRS_JSON_FILE" >"$out"
+	;;
+image)
+	# TAG ROOT... -- BUILD-IMAGE-FLAG...: build-image with the closure of
+	# the ROOTs (the copies, the config, the scripts) as Nix exported it.
+	tag=$1
+	shift
+	roots=
+	while [ "$1" != -- ]; do
+		roots="$roots $1"
+		shift
+	done
+	shift
+	# shellcheck disable=SC2086 # store paths hold no blanks
+	closure-scan --graph "$NIX_ATTRS_JSON_FILE" --key graph $roots </dev/null >"$tmp/closure-graph.json"
+	build-image -o "$tmp/result" --tag "$tag" --closure-graph "$tmp/closure-graph.json" "$@"
+	mv -- "$tmp/result" "$out"
+	;;
+links)
+	# NAME TARGET...: a directory of symlinks NAME -> TARGET (usrBinEnv,
+	# binSh, caCertificates).
+	umask 022
+	mkdir -p "$tmp/result"
+	while [ $# -ge 2 ]; do
+		mkdir -p "$tmp/result/$(dirname -- "$1")"
+		ln -s -- "$2" "$tmp/result/$1"
+		shift 2
+	done
+	mv -- "$tmp/result" "$out"
+	;;
+stdout)
+	# CMD ARG...: what CMD prints (shadow-setup).
+	"$@" >"$out"
+	;;
+*)
+	fail "unknown kind \"$kind\""
+	;;
+esac

@@ -1,0 +1,503 @@
+# dockertools-go from Nix: nixpkgs' dockerTools functions, with nixpkgs'
+# names and parameters, returning derivations that run this project's
+# tools and workflows (scripts/). A nixpkgs user changes one line:
+#
+#   dockerTools = import ./nix { inherit pkgs; };
+#
+# Arguments:
+#   pkgs      nixpkgs: the tools are built from this repository with
+#             buildGoModule (nix/tools.nix), and the shell, coreutils,
+#             fakeroot, proot, bubblewrap, the CA bundle, bash and env come
+#             from it. Builds then work in Nix's sandbox.
+#   tools     instead of (or with) pkgs: the installed tools, a directory
+#             laid out by `make install PREFIX=DIR` (imported into the
+#             store, so derivations depend on its content) or a derivation
+#             holding the same (nix/tools.nix builds one).
+#   shell     the builders' shell: default pkgs.runtimeShell, else /bin/sh.
+#   hostPath  without pkgs, the PATH the builders find their helpers on
+#             (sed, tar, fakeroot, proot, bwrap, …): the host's. This is
+#             the tools-only form, which needs nothing but Nix's builtins
+#             and a build without Nix's sandbox (sandbox = false), where
+#             /bin/sh and the host's programs are visible.
+#   busybox   without pkgs, a store path holding bin/busybox: what
+#             usrBinEnv and binSh link to (busybox runs as the name it is
+#             called by).
+#   cacert    without pkgs, the CA bundle file caCertificates holds;
+#             default: the host's /etc/ssl/certs/ca-certificates.crt,
+#             imported into the store by content.
+#   system    default pkgs' host system, else builtins.currentSystem.
+#
+# nix/README.md says what each function takes and where it differs from
+# nixpkgs.
+{ pkgs ? null
+, tools ? null
+, shell ? null
+, hostPath ? "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+, busybox ? null
+, cacert ? null
+, system ? (if pkgs != null then pkgs.stdenv.hostPlatform.system else builtins.currentSystem)
+}:
+let
+  inherit (builtins) concatMap concatStringsSep elem filter isAttrs isList isString
+    length replaceStrings substring stringLength toJSON;
+
+  # --- plumbing ---------------------------------------------------------
+
+  toolsDrv =
+    if tools != null then
+      (if isAttrs tools then tools
+       else if builtins.pathExists "${toString tools}/bin/stream-layered-image" then
+         builtins.path { path = tools; name = "dockertools-go-tools"; }
+       else throw "dockertools-go: tools = ${toString tools}: no bin/stream-layered-image there; make install PREFIX=DIR lays it out")
+    else if pkgs != null then import ./tools.nix { inherit pkgs; }
+    else throw "dockertools-go: give pkgs (nixpkgs), or tools (a directory from make install PREFIX=DIR, or a derivation)";
+
+  shellPath =
+    if shell != null then shell
+    else if pkgs != null then pkgs.runtimeShell
+    else "/bin/sh";
+
+  # What the workflows run besides the tools (POSIX utilities, tar,
+  # fakeroot, proot, bwrap, unshare and setpriv).
+  helpers = with pkgs; [
+    bash coreutils findutils gnused gawk gnugrep gnutar procps
+    fakeroot proot bubblewrap util-linux
+  ];
+  binPath = dirs: concatStringsSep ":" (map (d: "${d}/bin") dirs);
+  builderPath =
+    if pkgs != null then binPath ([ toolsDrv ] ++ helpers)
+    else "${toolsDrv}/bin:${hostPath}";
+  # Scripts run later (the stream, the push) put the tools first and keep
+  # the caller's PATH after them; with pkgs, the helpers too.
+  runtimePath = if pkgs != null then builderPath else "${toolsDrv}/bin";
+
+  builderScript = ./builder.sh;
+
+  # A builder argument: a path literal (./dir) is copied into the store,
+  # as nixpkgs copies contents, instead of toString's bare host path.
+  str = x: if builtins.isPath x then "${x}" else toString x;
+
+  # mk builds with builder.sh KIND. structured: exportReferencesGraph's
+  # closure of graphRoots is in the build's .attrs.json as "graph".
+  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null }:
+    builtins.derivation ({
+      inherit name system;
+      builder = shellPath;
+      args = [ "-e" builderScript kind builderPath (builtins.placeholder "out") ] ++ map str args;
+    } // attrs // (if graphRoots == null then { } else {
+      __structuredAttrs = true;
+      exportReferencesGraph.graph = map str graphRoots;
+    }));
+
+  writeText = name: text: mk { inherit name; kind = "text"; attrs = { inherit text; passAsFile = [ "text" ]; }; };
+  writeScript = name: text: mk {
+    inherit name;
+    kind = "text";
+    args = [ "executable" ];
+    attrs = { inherit text; passAsFile = [ "text" ]; };
+  };
+
+  # A derivation with nixpkgs' passthru attributes on it, and meta.
+  withPassthru = drv: passthru: meta: drv // passthru // { inherit passthru meta; };
+
+  shq = s: "'" + replaceStrings [ "'" ] [ "'\\''" ] (toString s) + "'";
+  shArgs = args: concatStringsSep " " (map shq args);
+
+  toList = x: if x == null then [ ] else if isList x then x else [ x ];
+  opt = flag: value: if value == null || value == "" then [ ] else [ flag value ];
+  flagIf = cond: flag: if cond then [ flag ] else [ ];
+
+  lower = replaceStrings
+    [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ]
+    [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
+  hasSuffix = suffix: s:
+    let n = stringLength s; m = stringLength suffix; in n >= m && substring (n - m) m s == suffix;
+  removeSuffix = suffix: s: if hasSuffix suffix s then substring 0 (stringLength s - stringLength suffix) s else s;
+  # The hash part of a store path, nixpkgs' default tag.
+  hashPart = p: substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext (toString p)));
+  nameOf = x: if isAttrs x && x ? name then x.name else baseNameOf (toString x);
+
+  # nixpkgs' compressor parameter and its file name extension.
+  extensions = { none = ""; gz = ".gz"; zstd = ".zst"; };
+  checkCompressor = c:
+    if extensions ? ${c} then c else throw "compressor must be one of: [gz none zstd], not \"${c}\"";
+
+  # Go's name for the architecture of a Nix system (nixpkgs' go.GOARCH).
+  goArch = {
+    x86_64-linux = "amd64"; aarch64-linux = "arm64"; i686-linux = "386"; armv7l-linux = "arm";
+    armv6l-linux = "arm"; riscv64-linux = "riscv64"; powerpc64le-linux = "ppc64le"; s390x-linux = "s390x";
+  }.${system} or (throw "dockertools-go: no Go architecture known for the system ${system}");
+
+  unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
+
+  # --- layered images (reference §3) ------------------------------------
+
+  # layered holds what streamLayeredImage and buildLayeredImage share:
+  # the derivations nixpkgs makes (the config file, the customisation
+  # layer, the layer plan from Nix's closure) and the workflow's flags.
+  layered =
+    { name
+    , tag ? null
+    , fromImage ? null
+    , contents ? [ ]
+    , config ? { }
+    , architecture ? null
+    , variant ? null
+    , created ? "1970-01-01T00:00:01Z"
+    , mtime ? "1970-01-01T00:00:01Z"
+    , uid ? 0
+    , gid ? 0
+    , uname ? "root"
+    , gname ? "root"
+    , maxLayers ? 100
+    , extraCommands ? ""
+    , fakeRootCommands ? ""
+    , enableFakechroot ? false
+    , includeStorePaths ? true
+    , includeNixDB ? false
+    , passthru ? { }
+    , meta ? { }
+    , layeringPipeline ? null
+    , debug ? false
+      # this project's
+    , strategy ? "popularity"
+    , format ? "docker"
+    , layerCompression ? null
+    }:
+    assert includeNixDB -> unsupported "includeNixDB" "the workflows do not write a Nix database into images yet";
+    assert elem strategy [ "popularity" "size" ] || throw "strategy must be popularity or size, not \"${strategy}\"";
+    assert layeringPipeline != null -> strategy != "size"
+      || throw "layeringPipeline makes the layers: drop strategy = \"size\"";
+    assert elem format [ "docker" "oci" ] || throw "format must be docker or oci, not \"${format}\"";
+    # As nixpkgs, maxLayers is ignored when a layeringPipeline is given;
+    # popularity still refuses a plan past what runtimes accept.
+    assert layeringPipeline != null || (maxLayers >= 2 && maxLayers <= 125)
+      || throw "maxLayers ${toString maxLayers}: want 2 to 125 (a store layer and the customisation layer; Docker loads no more than 125)";
+    let
+      baseName = baseNameOf name;
+      imageName = lower name;
+      configFile = writeText "${baseName}-config.json" (toJSON config);
+      customisationLayer = mk {
+        name = "${baseName}-customisation-layer";
+        kind = "customisation";
+        args = concatMap (c: [ "--contents" c ]) (toList contents)
+          ++ opt "--extra-commands" extraCommands
+          ++ opt "--fake-root-commands" fakeRootCommands
+          ++ flagIf enableFakechroot "--enable-fakechroot";
+      };
+      # nixpkgs' layeringPipeline: a list, or the path of a JSON file
+      # holding it (a file either way: store paths it names stay
+      # references of the plan, and no argument grows past the kernel's
+      # limit on one).
+      pipelineFile =
+        if layeringPipeline == null then ""
+        else if isList layeringPipeline then writeText "${baseName}-layering-pipeline.json" (toJSON layeringPipeline)
+        else layeringPipeline;
+      # nixpkgs' closure roots: the config and the customisation layer.
+      layers = mk {
+        name = "${baseName}-layers.json";
+        kind = "plan";
+        args = [ maxLayers strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
+        graphRoots = [ configFile customisationLayer ];
+      };
+      flags = [ "--config" configFile "--customisation-layer" customisationLayer
+          "--max-layers" (if layeringPipeline == null then maxLayers else 125) ]
+        ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])
+        ++ opt "--from-image" fromImage
+        ++ [ "--created" created "--mtime" mtime "--uid" uid "--gid" gid "--uname" uname "--gname" gname ]
+        ++ opt "--architecture" architecture
+        ++ opt "--variant" variant
+        ++ [ "--format" format ]
+        ++ opt "--layer-compression" layerCompression;
+    in
+    { inherit baseName imageName configFile customisationLayer passthru meta format;
+      layers = if includeStorePaths then layers else null;
+      flags = map str flags;
+    };
+
+  streamFrom = l:
+    let
+      # No tag: the hash of this script's own store path, known once built
+      # (nixpkgs takes its conf.json's), so every input changes it.
+      tagLine = if l.tag != null then "tag=${shq l.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
+      stream = writeScript "stream-${l.baseName}" ''
+        #!${shellPath}
+        # Writes the image ${l.imageName} to stdout as a docker-archive (nixpkgs'
+        # streamLayeredImage):  "$(nix-build …)" | docker load
+        # Arguments go to stream-layered-image: -t/--repo_tag NAME:TAG renames
+        # the image, -q prints only errors.
+        self=${builtins.placeholder "out"}
+        ${tagLine}
+        PATH=${runtimePath}''${PATH:+:$PATH}
+        export PATH
+        for a; do
+          case $a in
+          -t | --repo_tag | --repo-tag | --repo_tag=* | --repo-tag=*)
+            exec stream-layered-image ${shArgs l.flags} "$@" ;;
+          esac
+        done
+        exec stream-layered-image --name ${shq l.imageName} --tag "$tag" ${shArgs l.flags} "$@"
+      '';
+    in
+    stream;
+
+  streamLayeredImage = args:
+    let
+      l = layered args // { tag = args.tag or null; };
+      stream = streamFrom l;
+      imageTag = if l.tag != null then l.tag else hashPart stream;
+    in
+    withPassthru stream ({
+      inherit (l) imageName layers customisationLayer configFile;
+      inherit imageTag;
+      isExe = true;
+    } // l.passthru) l.meta;
+
+  buildLayeredImage = args@{ name, compressor ? "gz", ... }:
+    let
+      streamArgs = removeAttrs args [ "compressor" ];
+      l = layered streamArgs // { tag = args.tag or null; };
+      stream = streamLayeredImage (removeAttrs streamArgs [ "meta" ]);
+      ext = extensions.${checkCompressor compressor};
+      image = mk {
+        name = "${l.baseName}${if l.format == "oci" then "-oci" else ""}.tar${ext}";
+        kind = "output";
+        args = [ "build-layered-image" "-q" "--compressor" compressor "--name" l.imageName "--tag" stream.imageTag ]
+          ++ l.flags;
+      };
+    in
+    withPassthru image ({
+      inherit (l) imageName layers customisationLayer configFile;
+      inherit (stream) imageTag;
+      inherit stream;
+    } // l.passthru) l.meta;
+
+  # --- buildImage (reference §2) ----------------------------------------
+
+  buildImage =
+    { name
+    , tag ? null
+    , fromImage ? null
+    , fromImageName ? null
+    , fromImageTag ? null
+    , copyToRoot ? null
+    , contents ? null
+    , keepContentsDirlinks ? false
+    , config ? null
+    , architecture ? null
+    , variant ? null
+    , extraCommands ? ""
+    , uid ? 0
+    , gid ? 0
+    , runAsRoot ? null
+    , diskSize ? 1024
+    , buildVMMemorySize ? 512
+    , created ? "1970-01-01T00:00:01Z"
+    , compressor ? "gz"
+    , includeNixDB ? false
+    , meta ? { }
+    , passthru ? { }
+    }:
+    assert includeNixDB -> unsupported "includeNixDB" "the workflows do not write a Nix database into images yet";
+    assert copyToRoot != null -> contents == null || throw "buildImage: contents is the old name of copyToRoot: give one of them";
+    assert runAsRoot != null -> (uid == 0 && gid == 0)
+      || throw "buildImage: uid and gid own the files of a layer without runAsRoot; with it, the script's chown decides";
+    let
+      baseName = baseNameOf name;
+      imageName = lower name;
+      copies = toList (if copyToRoot != null then copyToRoot
+        else if contents != null then builtins.trace "buildImage: contents is deprecated, use copyToRoot" contents
+        else null);
+      configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON config);
+      # Scripts are files, so that the store paths they name are roots of
+      # the closure Nix exports (a symlink the script makes is in it).
+      runAsRootFile = if runAsRoot == null then null else writeText "${baseName}-run-as-root.sh" runAsRoot;
+      extraCommandsFile = if extraCommands == "" then null else writeText "${baseName}-extra-commands.sh" extraCommands;
+      roots = filter (r: r != null) (copies ++ [ configFile runAsRootFile extraCommandsFile ]);
+      ext = extensions.${checkCompressor compressor};
+      # No tag: the hash of the same derivation without one, a hash of
+      # every input. (nixpkgs takes the result's own hash, from $out at
+      # build time, which a compressed archive cannot have rewritten when
+      # nix-build --check builds it at another path: it would differ.)
+      imageWith = tagValue: mk {
+        name = "docker-image-${baseName}.tar${ext}";
+        kind = "image";
+        args = [ tagValue ] ++ roots ++ [ "--" "-q" "--name" imageName "--compressor" compressor ]
+          ++ opt "--from-image" fromImage
+          ++ opt "--from-image-name" fromImageName
+          ++ opt "--from-image-tag" fromImageTag
+          ++ concatMap (c: [ "--copy-to-root" c ]) copies
+          ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
+          ++ opt "--config" configFile
+          ++ opt "--extra-commands" extraCommands
+          ++ opt "--run-as-root" runAsRootFile
+          ++ [ "--created" created ]
+          ++ opt "--architecture" architecture
+          ++ opt "--variant" variant
+          ++ (if uid != 0 || gid != 0 then [ "--uid" uid "--gid" gid ] else [ ]);
+        graphRoots = roots;
+      };
+      imageTag = if tag != null then tag else hashPart (imageWith "");
+      image = imageWith imageTag;
+    in
+    withPassthru image ({ inherit imageName imageTag; } // passthru) meta;
+
+  # --- pulling, exporting, merging, pushing (reference §4) --------------
+
+  pullImage =
+    { imageName
+    , imageDigest
+    , sha256 ? null
+    , hash ? null
+    , os ? "linux"
+    , arch ? goArch
+    , variant ? null
+    , finalImageName ? imageName
+    , finalImageTag ? "latest"
+    , tlsVerify ? true
+    , name ? replaceStrings [ "/" ":" ] [ "-" "-" ] "docker-image-${finalImageName}-${finalImageTag}.tar"
+    }:
+    assert (sha256 == null) != (hash == null) || throw "pullImage: give one of sha256 and hash";
+    let
+      drv = mk {
+        inherit name;
+        kind = "output";
+        args = [ "pull-image" "-q" "--image-name" imageName "--image-digest" imageDigest
+          "--final-image-name" finalImageName "--final-image-tag" finalImageTag
+          "--os" os "--arch" arch "--tls-verify=${if tlsVerify then "true" else "false"}" ]
+          ++ opt "--variant" variant;
+        # A fixed-output derivation: Nix checks the archive against the
+        # hash (flat, as nixpkgs pins skopeo's archive) and lets it reach
+        # the network in a sandbox.
+        attrs = {
+          outputHashMode = "flat";
+          outputHashAlgo = if hash != null then null else "sha256";
+          outputHash = if hash != null then hash else sha256;
+          impureEnvVars = [ "http_proxy" "https_proxy" "no_proxy" "HTTP_PROXY" "HTTPS_PROXY" "NO_PROXY" ];
+        };
+      };
+    in
+    withPassthru drv {
+      inherit imageDigest;
+      imageName = finalImageName;
+      imageTag = finalImageTag;
+    } { };
+
+  exportImage =
+    { fromImage
+    , fromImageName ? null
+    , fromImageTag ? null
+    , diskSize ? 1024
+    , name ? null
+    }:
+    mk {
+      name = if name != null then name
+        else removeSuffix ".zst" (removeSuffix ".gz" (nameOf fromImage));
+      kind = "output";
+      args = [ "export-image" "--from-image" fromImage ]
+        ++ opt "--from-image-name" fromImageName
+        ++ opt "--from-image-tag" fromImageTag;
+    };
+
+  # mergeImages [ a b ] as nixpkgs, or { images, compressor ? …, name ? … }.
+  # The output is compressed as the last input is (nixpkgs' rule, read from
+  # its name: .gz, .zst, else none) unless compressor says otherwise.
+  mergeImages = arg:
+    let
+      a = if isList arg then { images = arg; } else arg;
+      last = if a.images == [ ] then "" else nameOf (builtins.elemAt a.images (length a.images - 1));
+      compressor = a.compressor or (if hasSuffix ".gz" last then "gz" else if hasSuffix ".zst" last then "zstd" else "none");
+    in
+    assert a.images != [ ] || throw "mergeImages: no images";
+    mk {
+      name = a.name or "merge-docker-images";
+      kind = "output";
+      args = [ "merge-images" "--compressor" (checkCompressor compressor) ] ++ a.images;
+    };
+
+  # pushImage { image, dest ? null, … }: a runnable script, as
+  # nix2container's copyToRegistry:  "$(nix-build -A push)" [--dest REG/REPO:TAG]
+  # Extra arguments go to push-image (--creds, --cache, -v, …).
+  pushImage =
+    { image
+    , dest ? null
+    , tlsVerify ? true
+    , layerCompression ? null
+    , name ? "push-${baseNameOf (nameOf image)}"
+    }:
+    let
+      flags = opt "--dest" dest ++ opt "--layer-compression" layerCompression
+        ++ flagIf (!tlsVerify) "--tls-verify=false";
+      run = if image.isExe or false
+        then ''${shq image} | push-image --image - ${shArgs flags} "$@"''
+        else ''exec push-image --image ${shq image} ${shArgs flags} "$@"'';
+    in
+    writeScript name ''
+      #!${shellPath}
+      # Pushes ${baseNameOf (nameOf image)} with push-image (only the blobs the registry lacks).
+      set -e
+      PATH=${runtimePath}''${PATH:+:$PATH}
+      export PATH
+      ${run}
+    '';
+
+  # --- contents helpers (reference §4.4, §4.6) --------------------------
+
+  fakeNssWith = { extraPasswdLines ? [ ], extraGroupLines ? [ ] }:
+    let
+      drv = mk {
+        name = "fake-nss";
+        kind = "output";
+        args = [ "fake-nss" ]
+          ++ concatMap (l: [ "--extra-passwd" l ]) extraPasswdLines
+          ++ concatMap (l: [ "--extra-group" l ]) extraGroupLines;
+      };
+    in
+    drv // { override = fakeNssWith; };
+
+  links = name: pairs: mk { inherit name; kind = "links"; args = concatMap (p: [ p.name p.value ]) pairs; };
+  needs = what: x: if x != null then x else throw "dockertools-go: ${what} needs pkgs, or the busybox argument";
+  busyboxBin = if busybox == null then null else "${busybox}/bin/busybox";
+
+  caBundle =
+    if pkgs != null then "${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt"
+    else if cacert != null then
+      (if isString cacert && builtins.substring 0 1 cacert == "/" && !(builtins.hasContext cacert)
+       then builtins.path { path = cacert; name = "ca-bundle.crt"; } else cacert)
+    else if builtins.pathExists /etc/ssl/certs/ca-certificates.crt then
+      builtins.path { path = /etc/ssl/certs/ca-certificates.crt; name = "ca-bundle.crt"; }
+    else throw "dockertools-go: caCertificates needs pkgs, the cacert argument, or /etc/ssl/certs/ca-certificates.crt";
+
+  shadowSetupScript = mk {
+    name = "shadow-setup.sh";
+    kind = "stdout";
+    args = [ "shadow-setup" ];
+  };
+in
+{
+  inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages pushImage;
+
+  # The tools and workflows the derivations run.
+  tools = toolsDrv;
+
+  # A snippet for runAsRoot (or fakeRootCommands with enableFakechroot)
+  # that sources shadow-setup's script from the store (bound read-only
+  # there); with pkgs, shadow's useradd and groupadd come first on PATH, as
+  # in nixpkgs.
+  shadowSetup = (if pkgs != null then "export PATH=${pkgs.shadow}/bin:$PATH\n" else "")
+    + ". ${shadowSetupScript}\n";
+
+  fakeNss = fakeNssWith { };
+
+  usrBinEnv = links "usr-bin-env" [
+    { name = "usr/bin/env"; value = if pkgs != null then "${pkgs.coreutils}/bin/env" else needs "usrBinEnv" busyboxBin; }
+  ];
+  binSh = links "bin-sh" [
+    { name = "bin/sh"; value = if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else needs "binSh" busyboxBin; }
+  ];
+  caCertificates = links "ca-certificates" [
+    { name = "etc/ssl/certs/ca-bundle.crt"; value = caBundle; }
+    { name = "etc/ssl/certs/ca-certificates.crt"; value = caBundle; }
+    { name = "etc/pki/tls/certs/ca-bundle.crt"; value = caBundle; }
+  ];
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
+)
+
+// runPipeline is popularity --pipeline: the plan is what the pipeline
+// makes of the graph, and --max is ignored, as nixpkgs ignores maxLayers
+// when a layeringPipeline is given (Validate checked the flags). The
+// pipeline is read and checked before the graph.
+func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
+	steps, err := c.readPipeline()
+	if err != nil {
+		return err
+	}
+	g, excluded, err := c.input(o)
+	if err != nil {
+		return err
+	}
+	walkSteps(steps, func(s *step, p string) {
+		switch i, ok := slices.BinarySearch(g.paths, p); {
+		case !ok:
+			o.Debugf("--pipeline: step %s (%s): %q is not in the graph: ignored", s.at, s.name, p)
+		case excluded[i]:
+			o.Debugf("--pipeline: step %s (%s): %q is excluded (--exclude): ignored", s.at, s.name, p)
+		}
+	})
+	plan, err := runPipeline(ctx, g, excluded, steps)
+	if err != nil {
+		return err
+	}
+	// nixpkgs would build an image no runtime loads.
+	if total := len(plan) + c.BaseLayers + 1; total > oci.RuntimeLayerLimit {
+		return fmt.Errorf("--pipeline makes %d store layers: with %d base layers and the customisation layer the image has %d, more than the %d runtimes accept: %w",
+			len(plan), c.BaseLayers, total, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
+	o.Debugf("--pipeline: %d store layers", len(plan))
+	if err := c.write(o.Stdout, plan); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
+}
+
+// readPipeline reads --pipeline: the pipeline itself when the value starts
+// with "[", else the file holding it.
+func (c *command) readPipeline() ([]*step, error) {
+	if strings.HasPrefix(strings.TrimSpace(c.Pipeline), "[") {
+		steps, err := parsePipeline([]byte(c.Pipeline))
+		if err != nil {
+			return nil, fmt.Errorf("--pipeline: %w", err)
+		}
+		return steps, nil
+	}
+	data, err := os.ReadFile(c.Pipeline)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, cli.PathCause(err))
+	}
+	steps, err := parsePipeline(data)
+	if err != nil {
+		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, err)
+	}
+	return steps, nil
+}
+
+// walkSteps calls visit with every store path the steps name.
+func walkSteps(steps []*step, visit func(s *step, path string)) {
+	for _, s := range steps {
+		for _, p := range s.paths {
+			visit(s, p)
+		}
+		for _, a := range s.split {
+			visit(s, a.path)
+		}
+		walkSteps(s.steps, visit)
+	}
+}
