@@ -260,6 +260,22 @@ func writeArchive(t *testing.T, members []tarMember) string {
 	return file
 }
 
+// openBytes writes an archive's bytes to a file and opens it, closed
+// when the test ends.
+func openBytes(t *testing.T, data []byte) *Archive {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "a.tar")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
 func TestOpenRefusesMalformedArchives(t *testing.T) {
 	layer := "layer bytes"
 	cfg := fmt.Sprintf(`{"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha([]byte(layer)))

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,16 +57,7 @@ func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) 
 	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "layout.tar")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a, err := Open(file, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	return a, buf.Bytes()
+	return openBytes(t, buf.Bytes()), buf.Bytes()
 }
 
 // TestLayoutWriterMultiPlatform: what LayoutWriter writes, Open reads; an

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,15 +102,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "img.tar")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a, err := Open(file, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := openBytes(t, buf.Bytes())
 	var got []string
 	for _, img := range a.Images {
 		var layers []string
