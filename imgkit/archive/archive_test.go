@@ -276,6 +276,23 @@ func openBytes(t *testing.T, data []byte) *Archive {
 	return a
 }
 
+// headers lists a tar's member headers.
+func headers(t *testing.T, data []byte) []*tar.Header {
+	t.Helper()
+	var hs []*tar.Header
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return hs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+}
+
 func TestOpenRefusesMalformedArchives(t *testing.T) {
 	layer := "layer bytes"
 	cfg := fmt.Sprintf(`{"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha([]byte(layer)))

@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"archive/tar"
 	"bytes"
 	"errors"
 	"io"
@@ -74,17 +73,9 @@ func TestLayoutWriterMultiPlatform(t *testing.T) {
 		}
 	}
 	// Fixed headers, each blob once, the directories before the first.
-	tr := tar.NewReader(bytes.NewReader(raw))
 	seen := map[string]bool{}
 	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range headers(t, raw) {
 		if seen[h.Name] || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || !h.ModTime.Equal(MemberTime) {
 			t.Errorf("member %s: %+v", h.Name, h)
 		}

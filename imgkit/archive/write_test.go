@@ -31,16 +31,8 @@ func TestWriterHeaders(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(&buf)
 	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range headers(t, buf.Bytes()) {
 		names = append(names, h.Name)
 		if !h.ModTime.Equal(time.Unix(1, 0)) || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.Mode != 0o644 || h.Typeflag != tar.TypeReg {
 			t.Errorf("%s: header %+v", h.Name, h)
