@@ -10,7 +10,7 @@ BIN := $(CURDIR)/bin
 # command in DIR/bin that runs it with DIR/bin's tools first on PATH.
 PREFIX ?= /usr/local
 WORKFLOWS := stream-layered-image build-layered-image build-image pull-image prefetch-image \
-	export-image merge-images push-image shadow-setup fake-nss stream-nix-shell-image build-nix-shell-image
+	export-image merge-images build-index push-image shadow-setup fake-nss stream-nix-shell-image build-nix-shell-image
 # What --version prints after each tool's name: the tree's git describe
 # (the same tree, the same version), else "devel".
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)

@@ -492,6 +492,18 @@ let
       args = [ "merge-images" "--compressor" (checkCompressor compressor) ] ++ a.images;
     };
 
+  # buildIndex { images, layerCompression ? null, name ? … } (new): images
+  # built for several platforms (their configs' os and architecture, such
+  # as buildLayeredImage's architecture) assembled by build-index into one
+  # OCI image index, an OCI layout tar; pushImage pushes it as one tag.
+  buildIndex = { images, layerCompression ? null, name ? "multi-platform-image.tar" }:
+    assert images != [ ] || throw "buildIndex: no images";
+    mk {
+      inherit name;
+      kind = "output";
+      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ images;
+    };
+
   # pushImage { image, dest ? null, … }: a runnable script, as
   # nix2container's copyToRegistry:  "$(nix-build -A push)" [--dest REG/REPO:TAG]
   # Extra arguments go to push-image (--creds, --cache, -v, …).
@@ -560,7 +572,7 @@ let
   };
 in
 {
-  inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages pushImage
+  inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages buildIndex pushImage
     streamNixShellImage buildNixShellImage;
 
   # nixpkgs' *WithNixDb: the same with includeNixDB (reference §4.5).
