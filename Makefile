@@ -3,14 +3,14 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
 GO ?= go
-TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob
+TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob nix-db drv-env
 BIN := $(CURDIR)/bin
 # make install PREFIX=DIR: the tools in DIR/bin, the workflows in
 # DIR/libexec/dockertools (with their lib/), and for each workflow a
 # command in DIR/bin that runs it with DIR/bin's tools first on PATH.
 PREFIX ?= /usr/local
 WORKFLOWS := stream-layered-image build-layered-image build-image pull-image prefetch-image \
-	export-image merge-images push-image shadow-setup fake-nss
+	export-image merge-images build-index push-image shadow-setup fake-nss stream-nix-shell-image build-nix-shell-image
 # What --version prints after each tool's name: the tree's git describe
 # (the same tree, the same version), else "devel".
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)

@@ -82,14 +82,7 @@ func (c *command) Validate() error {
 		return cli.Usagef("--key needs --graph")
 	}
 	if c.StoreDir != "" {
-		return checkStoreDir(c.StoreDir)
-	}
-	return nil
-}
-
-func checkStoreDir(dir string) error {
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
-		return cli.Usagef("store directory %q: want an absolute path below /", dir)
+		return cli.CheckStoreDir(c.StoreDir)
 	}
 	return nil
 }
@@ -97,21 +90,15 @@ func checkStoreDir(dir string) error {
 // store places the store: --store-dir, else $NIX_STORE_DIR (checked here,
 // still before any input is read), else /nix/store.
 func (c *command) store(o *cli.IO) (*store, error) {
-	dir := c.StoreDir
-	if dir == "" {
-		dir = o.Env("NIX_STORE_DIR")
-	}
-	if dir == "" {
-		dir = "/nix/store"
-	}
-	if err := checkStoreDir(dir); err != nil {
+	dir, err := o.StoreDir(c.StoreDir)
+	if err != nil {
 		return nil, err
 	}
-	root, err := filepath.Abs(c.Root)
+	root, err := cli.RootDir(c.Root)
 	if err != nil {
-		return nil, cli.Usagef("--root %q: %v", c.Root, err)
+		return nil, err
 	}
-	return &store{dir: filepath.Clean(dir), root: root}, nil
+	return &store{dir: dir, root: root}, nil
 }
 
 // extras checks the --extra-root paths and returns them absolute.

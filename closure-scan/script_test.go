@@ -8,7 +8,7 @@ import (
 )
 
 var tool = testkit.Tool{Name: "closure-scan", Manual: manual, New: func() cli.Runner { return &command{} },
-	Scripts:     testkit.Scripts{Cmds: []testkit.Cmds{graphCommands}},
+	Scripts: testkit.Scripts{Cmds: []testkit.Cmds{graphCommands}},
 	UsageErrors: [][]string{{"-j", "100000"}, {"--store-dir", "store"}, {"--source", "guess"},
 		{"--key", "graph"}, {"--graph", "graph.json", "--source", "nix"}}}
 

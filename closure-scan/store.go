@@ -28,6 +28,7 @@ type store struct {
 	root   string // physical root, clean and absolute; "/" for the host
 	fd     int    // the store directory, once opened: open sets it
 	isOpen bool
+	cands  *candidates // its listing, once list has read it
 }
 
 // phys returns where the logical path p is found on the host, symlinks
@@ -73,8 +74,13 @@ type candidates struct {
 	byHash map[string]int32
 }
 
-// list reads the store directory once.
+// list reads the store directory once; later calls return that listing.
+// (Reading it again would not work: the descriptor is shared with the dup
+// read from, whose position the first listing leaves at the end.)
 func (s *store) list() (*candidates, error) {
+	if s.cands != nil {
+		return s.cands, nil
+	}
 	if err := s.open(); err != nil {
 		return nil, err
 	}
@@ -94,7 +100,8 @@ func (s *store) list() (*candidates, error) {
 			names = append(names, name)
 		}
 	}
-	return newCandidates(names), nil
+	s.cands = newCandidates(names)
+	return s.cands, nil
 }
 
 // newCandidates indexes store path names (valid ones, each once) by hash.

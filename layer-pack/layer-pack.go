@@ -162,9 +162,9 @@ func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, erro
 		return nil, fmt.Errorf("store directory %q is not an absolute path: %w", so.storeDir, errdefs.ErrInvalidInput)
 	}
 	so.storeDir = path.Clean(so.storeDir)
-	root, err := filepath.Abs(c.Root)
+	root, err := cli.RootDir(c.Root)
 	if err != nil {
-		return nil, cli.Usagef("--root %q: %v", c.Root, err)
+		return nil, err
 	}
 	so.root = root
 	switch {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"bufio"
 	"errors"
 	"fmt"
@@ -14,92 +13,33 @@ import (
 	"dockertools.dev/imgkit/cli"
 )
 
-// tarBlobs stores an OCI layout in a tar. A tar header needs the blob's
-// name, its digest, before the bytes: each blob is spooled to a temporary
-// file (unlinked at once, in $TMPDIR) and copied into the tar once its
-// digest is known. A spool lives until its blob is committed: one at a
-// time, or --jobs when layers are compressed in parallel.
+// tarBlobs stores an OCI layout in a tar (archive.LayoutWriter). A tar
+// header needs the blob's name, its digest, before the bytes: each blob
+// is spooled (archive.Spool: an unlinked temporary file in $TMPDIR) and
+// copied into the tar once its digest is known. A spool lives until its
+// blob is committed: one at a time, or --jobs when layers are compressed
+// in parallel.
 type tarBlobs struct {
-	tw      *tar.Writer
-	stored  map[string]bool
-	started bool
+	lw *archive.LayoutWriter
 }
 
-func newTarBlobs(w io.Writer) *tarBlobs {
-	return &tarBlobs{tw: tar.NewWriter(w), stored: map[string]bool{}}
-}
+func newTarBlobs(w io.Writer) *tarBlobs { return &tarBlobs{lw: archive.NewLayoutWriter(w)} }
 
-func (t *tarBlobs) header(name string, typ byte, mode, size int64) error {
-	// Fixed headers, as in the docker-archive: no owners, no names, mtime 1.
-	return t.tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: archive.MemberTime})
-}
-
-func (t *tarBlobs) file(name string, data []byte) error {
-	if err := t.header(name, tar.TypeReg, 0o644, int64(len(data))); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err := t.tw.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
-}
+func (t *tarBlobs) file(name string, data []byte) error { return t.lw.File(name, data) }
 
 // newBlob may be called from several goroutines; commit only in order,
 // from one.
 func (t *tarBlobs) newBlob() (*pendingBlob, error) {
-	f, err := os.CreateTemp("", "manifest-gen-blob-*")
+	s, err := archive.NewSpool("manifest-gen-blob")
 	if err != nil {
-		return nil, fmt.Errorf("spooling a blob: %w", err)
+		return nil, err
 	}
-	// Unlinked at once: the space is freed even if the process is killed.
-	os.Remove(f.Name())
-	b := &pendingBlob{bw: bufio.NewWriterSize(f, 1<<20), discard: func() { f.Close() }}
-	b.commit = func(digest string, size int64) error {
-		defer f.Close()
-		if err := b.bw.Flush(); err != nil {
-			return fmt.Errorf("spooling a blob: %w", err)
-		}
-		return t.copyIn(digest, io.NewSectionReader(f, 0, size), size)
-	}
-	return b, nil
+	return &pendingBlob{bw: s.W, discard: s.Discard, commit: func(digest string, size int64) error {
+		return s.Commit(t.lw, digest, size)
+	}}, nil
 }
 
-func (t *tarBlobs) copyIn(digest string, r io.Reader, size int64) error {
-	if err := checkBlobDigest(digest); err != nil {
-		return err
-	}
-	if !t.started {
-		t.started = true
-		for _, d := range []string{"blobs/", "blobs/sha256/"} {
-			if err := t.header(d, tar.TypeDir, 0o755, 0); err != nil {
-				return fmt.Errorf("writing %s: %w", d, err)
-			}
-		}
-	}
-	if t.stored[digest] {
-		return nil // an equal layer's blob is in the tar already
-	}
-	name := blobPath(digest)
-	if err := t.header(name, tar.TypeReg, 0o644, size); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	n, err := io.Copy(t.tw, r)
-	if err == nil && n != size {
-		err = fmt.Errorf("spooled %d bytes of %d", n, size)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	t.stored[digest] = true
-	return nil
-}
-
-func (t *tarBlobs) close() error {
-	if err := t.tw.Close(); err != nil {
-		return fmt.Errorf("writing the archive: %w", err)
-	}
-	return nil
-}
+func (t *tarBlobs) close() error { return t.lw.Close() }
 
 // dirBlobs stores an OCI layout in a directory (the temporary one of
 // openDirOutput): a blob is written to a temporary file in blobs/sha256/

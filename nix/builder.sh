@@ -37,7 +37,20 @@ customisation)
 	# layer, packed as the workflow packs it, becomes OUT/layer.tar with
 	# OUT/checksum (nixpkgs' customisation-layer derivation), so that Nix
 	# records the store paths its symlinks name as this output's
-	# references.
+	# references. With --include-nix-db the build has structured attrs,
+	# whose "graph" is the contents' closure as Nix knows it (with
+	# narHash): the database is made from it.
+	if [ -n "${NIX_ATTRS_JSON_FILE-}" ]; then
+		roots=
+		prev=
+		for a; do
+			[ "$prev" != --contents ] || roots="$roots $a"
+			prev=$a
+		done
+		# shellcheck disable=SC2086 # store paths hold no blanks
+		closure-scan --graph "$NIX_ATTRS_JSON_FILE" --key graph --nar-hash $roots </dev/null >"$tmp/closure-graph.json"
+		set -- "$@" --closure-graph "$tmp/closure-graph.json"
+	fi
 	stream-layered-image -q --name customisation-layer --tag layer --no-store-paths --format stream "$@" \
 		>"$tmp/layer.stream"
 	mkdir "$tmp/unpacked" "$out"
@@ -69,7 +82,8 @@ plan)
 	;;
 image)
 	# TAG ROOT... -- BUILD-IMAGE-FLAG...: build-image with the closure of
-	# the ROOTs (the copies, the config, the scripts) as Nix exported it.
+	# the ROOTs (the copies, the config, the scripts) as Nix exported it,
+	# narHashes kept for --include-nix-db.
 	tag=$1
 	shift
 	roots=
@@ -79,9 +93,22 @@ image)
 	done
 	shift
 	# shellcheck disable=SC2086 # store paths hold no blanks
-	closure-scan --graph "$NIX_ATTRS_JSON_FILE" --key graph $roots </dev/null >"$tmp/closure-graph.json"
+	closure-scan --graph "$NIX_ATTRS_JSON_FILE" --key graph --nar-hash $roots </dev/null >"$tmp/closure-graph.json"
 	build-image -o "$tmp/result" --tag "$tag" --closure-graph "$tmp/closure-graph.json" "$@"
 	mv -- "$tmp/result" "$out"
+	;;
+nix-shell-stream)
+	# DRV SHELL: the stream script of a nix-shell image (passAsFile text),
+	# with the store paths a build of DRV reads (drv-env's list) named in
+	# a comment after its first line, so that they are its references.
+	drv-env -o "$tmp/env" --shell "$2" "$1" || fail "drv-env cannot read \"$1\""
+	{
+		sed -n 1p "$textPath"
+		echo "# The inputs it packs, kept alive by their naming here:"
+		sed 's/^/#   /' "$tmp/env/inputs"
+		sed 1d "$textPath"
+	} >"$out"
+	chmod 0555 "$out"
 	;;
 links)
 	# NAME TARGET...: a directory of symlinks NAME -> TARGET (usrBinEnv,

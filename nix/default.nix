@@ -164,7 +164,6 @@ let
     , format ? "docker"
     , layerCompression ? null
     }:
-    assert includeNixDB -> unsupported "includeNixDB" "the workflows do not write a Nix database into images yet";
     assert elem strategy [ "popularity" "size" ] || throw "strategy must be popularity or size, not \"${strategy}\"";
     assert layeringPipeline != null -> strategy != "size"
       || throw "layeringPipeline makes the layers: drop strategy = \"size\"";
@@ -177,13 +176,18 @@ let
       baseName = baseNameOf name;
       imageName = lower name;
       configFile = writeText "${baseName}-config.json" (toJSON config);
+      # With includeNixDB, Nix exports the contents' closure (with
+      # narHash) for the database, made before extraCommands (reference
+      # §4.5).
       customisationLayer = mk {
         name = "${baseName}-customisation-layer";
         kind = "customisation";
         args = concatMap (c: [ "--contents" c ]) (toList contents)
+          ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--extra-commands" extraCommands
           ++ opt "--fake-root-commands" fakeRootCommands
           ++ flagIf enableFakechroot "--enable-fakechroot";
+        graphRoots = if includeNixDB then toList contents else null;
       };
       # nixpkgs' layeringPipeline: a list, or the path of a JSON file
       # holding it (a file either way: store paths it names stay
@@ -298,7 +302,6 @@ let
     , meta ? { }
     , passthru ? { }
     }:
-    assert includeNixDB -> unsupported "includeNixDB" "the workflows do not write a Nix database into images yet";
     assert copyToRoot != null -> contents == null || throw "buildImage: contents is the old name of copyToRoot: give one of them";
     assert runAsRoot != null -> (uid == 0 && gid == 0)
       || throw "buildImage: uid and gid own the files of a layer without runAsRoot; with it, the script's chown decides";
@@ -328,6 +331,7 @@ let
           ++ opt "--from-image-tag" fromImageTag
           ++ concatMap (c: [ "--copy-to-root" c ]) copies
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
+          ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
           ++ opt "--extra-commands" extraCommands
           ++ opt "--run-as-root" runAsRootFile
@@ -341,6 +345,79 @@ let
       image = imageWith imageTag;
     in
     withPassthru image ({ inherit imageName imageTag; } // passthru) meta;
+
+  # --- nix-shell images (reference §4.7) --------------------------------
+
+  # nixShell holds what streamNixShellImage and buildNixShellImage share.
+  # The workflow reads the .drv itself (drv-env): drvPath's context makes
+  # Nix build every input first, so the inputs are in the build's store.
+  nixShell =
+    { drv
+    , name ? drv.name + "-env"
+    , tag ? null
+    , uid ? 1000
+    , gid ? 1000
+    , homeDirectory ? "/build"
+    , shell ? defaultShell
+    , command ? null
+    , run ? null
+    }:
+    assert !(drv.drvAttrs.__structuredAttrs or false)
+      || throw "streamNixShellImage: Does not work with the derivation ${drv.name} because it uses __structuredAttrs";
+    assert command == null || run == null || throw "streamNixShellImage: Can't specify both command and run";
+    {
+      inherit tag drv shell;
+      baseName = baseNameOf name;
+      imageName = lower name;
+      flags = map str ([ "--drv" drv.drvPath "--shell" shell "--uid" uid "--gid" gid
+        "--home-directory" homeDirectory "--store-dir" builtins.storeDir ]
+        ++ opt "--command" command
+        ++ opt "--run" run
+        ++ opt "--ca-bundle" caFile);
+    };
+
+  streamNixShellImage = args:
+    let
+      s = nixShell args;
+      tagLine = if s.tag != null then "tag=${shq s.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
+      # The builder puts the inputs' store paths in a comment after the
+      # first line: they are the script's references, kept from garbage
+      # collection until it runs (nixpkgs' stream script keeps them
+      # through its conf.json).
+      stream = mk {
+        name = "stream-${s.baseName}";
+        kind = "nix-shell-stream";
+        args = [ s.drv.drvPath s.shell ];
+        attrs = {
+          passAsFile = [ "text" ];
+          text = ''
+            #!${shellPath}
+            # Writes the nix-shell image ${s.imageName} of ${s.drv.name} to stdout as a
+            # docker-archive (nixpkgs' streamNixShellImage):  "$(nix-build …)" | docker load
+            self=${builtins.placeholder "out"}
+            ${tagLine}
+            PATH=${runtimePath}''${PATH:+:$PATH}
+            export PATH
+            exec stream-nix-shell-image --name ${shq s.imageName} --tag "$tag" ${shArgs s.flags} "$@"
+          '';
+        };
+      };
+      imageTag = if s.tag != null then s.tag else hashPart stream;
+    in
+    withPassthru stream { inherit (s) imageName; inherit imageTag; isExe = true; } { };
+
+  buildNixShellImage = args@{ drv, compressor ? "gz", ... }:
+    let
+      s = nixShell (removeAttrs args [ "compressor" ]);
+      stream = streamNixShellImage (removeAttrs args [ "compressor" ]);
+      image = mk {
+        name = "${drv.name}-env.tar${extensions.${checkCompressor compressor}}";
+        kind = "output";
+        args = [ "build-nix-shell-image" "-q" "--compressor" compressor "--name" s.imageName "--tag" stream.imageTag ]
+          ++ s.flags;
+      };
+    in
+    withPassthru image { inherit (s) imageName; inherit (stream) imageTag; inherit stream; } { };
 
   # --- pulling, exporting, merging, pushing (reference §4) --------------
 
@@ -415,6 +492,18 @@ let
       args = [ "merge-images" "--compressor" (checkCompressor compressor) ] ++ a.images;
     };
 
+  # buildIndex { images, layerCompression ? null, name ? … } (new): images
+  # built for several platforms (their configs' os and architecture, such
+  # as buildLayeredImage's architecture) assembled by build-index into one
+  # OCI image index, an OCI layout tar; pushImage pushes it as one tag.
+  buildIndex = { images, layerCompression ? null, name ? "multi-platform-image.tar" }:
+    assert images != [ ] || throw "buildIndex: no images";
+    mk {
+      inherit name;
+      kind = "output";
+      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ images;
+    };
+
   # pushImage { image, dest ? null, … }: a runnable script, as
   # nix2container's copyToRegistry:  "$(nix-build -A push)" [--dest REG/REPO:TAG]
   # Extra arguments go to push-image (--creds, --cache, -v, …).
@@ -468,6 +557,14 @@ let
       builtins.path { path = /etc/ssl/certs/ca-certificates.crt; name = "ca-bundle.crt"; }
     else throw "dockertools-go: caCertificates needs pkgs, the cacert argument, or /etc/ssl/certs/ca-certificates.crt";
 
+  binShDrv = links "bin-sh" [
+    { name = "bin/sh"; value = if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else needs "binSh" busyboxBin; }
+  ];
+  # nix-shell images' shell: nixpkgs' bash; without pkgs, busybox as sh.
+  defaultShell = if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else "${binShDrv}/bin/sh";
+  # The bundle SSL_CERT_FILE names in a nix-shell image, when one is given.
+  caFile = if pkgs != null || cacert != null then caBundle else null;
+
   shadowSetupScript = mk {
     name = "shadow-setup.sh";
     kind = "stdout";
@@ -475,7 +572,12 @@ let
   };
 in
 {
-  inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages pushImage;
+  inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages buildIndex pushImage
+    streamNixShellImage buildNixShellImage;
+
+  # nixpkgs' *WithNixDb: the same with includeNixDB (reference §4.5).
+  buildImageWithNixDb = args: buildImage (args // { includeNixDB = true; });
+  buildLayeredImageWithNixDb = args: buildLayeredImage (args // { includeNixDB = true; });
 
   # The tools and workflows the derivations run.
   tools = toolsDrv;
@@ -492,9 +594,7 @@ in
   usrBinEnv = links "usr-bin-env" [
     { name = "usr/bin/env"; value = if pkgs != null then "${pkgs.coreutils}/bin/env" else needs "usrBinEnv" busyboxBin; }
   ];
-  binSh = links "bin-sh" [
-    { name = "bin/sh"; value = if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else needs "binSh" busyboxBin; }
-  ];
+  binSh = binShDrv;
   caCertificates = links "ca-certificates" [
     { name = "etc/ssl/certs/ca-bundle.crt"; value = caBundle; }
     { name = "etc/ssl/certs/ca-certificates.crt"; value = caBundle; }

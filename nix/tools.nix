@@ -1,4 +1,4 @@
-# The seven tools and the workflows, built from this repository with
+# The tools and the workflows, built from this repository with
 # nixpkgs' buildGoModule and laid out as `make install PREFIX=$out` lays
 # them out: the tools and a command per workflow in $out/bin, the
 # workflows in $out/libexec/dockertools.
@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-ngp9C17rRs+mIjnEEH1TD+veERKJsxxwVnDvkgxFTeY=";
+  vendorHash = "sha256-D2k7PnCLyjxvtjYmFcgMsJD/5IqOROiVrX7gOPyA4ng=";
 
   modBuildPhase = ''
     runHook preBuild
@@ -43,7 +43,7 @@ buildGoModule {
     export GOWORK=$PWD/go.work
   '';
 
-  subPackages = [ "closure-scan" "popularity" "layer-pack" "manifest-gen" "tar-merge" "pull-blob" "push-blob" ];
+  subPackages = [ "closure-scan" "popularity" "layer-pack" "manifest-gen" "tar-merge" "pull-blob" "push-blob" "nix-db" "drv-env" ];
 
   # The tests need Docker, a registry, Nix and skopeo: make test runs them.
   doCheck = false;

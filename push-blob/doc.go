@@ -17,6 +17,16 @@
 //     multi-image archive (default: the first). An uncompressed archive file
 //     (or stdin redirected from one) is read in place; anything else is
 //     decompressed once into a temporary file;
+//   - a multi-platform image: an OCI layout tar whose index.json names one
+//     image index (tar-merge --index, scripts/build-index; skopeo copy
+//     --all). Every image of it is pushed as below, its manifest put by
+//     digest, then the image index of them under the tag, each entry with
+//     the platform its image's config names, sorted (imgkit/oci: as
+//     tar-merge --index writes it, so with the layers stored as
+//     --layer-compression asks the tag's digest is the one index.json
+//     names). Two images for one platform, or one whose config names no
+//     os or architecture, are refused before anything is sent;
+//     --archive-image pushes one of them instead, by its tag;
 //   - a layer stream that carries its image config (docs/formats.md §3):
 //     what manifest-gen --format stream writes after layer-pack, or what
 //     pull-blob writes. Each layer is copied into a temporary file as it
@@ -144,19 +154,22 @@
 // entry (the artifact itself stays); -v says how each was attached and
 // the artifact's digest. skopeo reads the index and copies an artifact
 // by its digest; pull-blob --blob fetches the document. Pushing the same
-// image and SBOM again lists it once.
+// image and SBOM again lists it once. A multi-platform image takes no
+// --sbom (refused once the input is opened, before anything is sent): an
+// SBOM describes one of its images, and which one is not known here.
 //
 // # Output
 //
 // One line on stdout: the repository as --dest names it, "@", and the
-// manifest's digest, such as registry.example:5000/app@sha256:4f20…. -v
+// manifest's digest (the index's, for a multi-platform image), such as
+// registry.example:5000/app@sha256:4f20…. -v
 // says on stderr what was found where, mounted and uploaded.
 //
 // # Exit status
 //
 // 0 when the manifest is in the registry under the tag (and every --sbom
 // attached); 1 when the push fails (bad input, an --sbom file that is no
-// SBOM, more than 125 layers, a digest mismatch, a reference
+// SBOM or --sbom with a multi-platform image, more than 125 layers, a digest mismatch, a reference
 // layer the registry does not hold, a registry error, refused credentials);
 // 2 for a usage error.
 // Errors are one line on stderr. Blobs uploaded before a failure stay in

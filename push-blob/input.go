@@ -10,11 +10,14 @@ import (
 	"os"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
 )
 
 // pushLayer is one layer of the image to push, as the input has it.
@@ -51,17 +54,29 @@ type image struct {
 	layers  int
 	produce func(ctx context.Context, send func(*pushLayer) error) ([]byte, error)
 	close   func()
+	// platform is the one its config names, for an image of a
+	// multi-platform index.
+	platform v1.Platform
+}
+
+// inputName is how messages name the input file: quoted, or stdin.
+func inputName(file string) string {
+	if file == "-" {
+		return "stdin"
+	}
+	return fmt.Sprintf("%q", file)
 }
 
 // openImage opens the input: a layer stream (its first member is a layer
-// or the trailer), else an image archive.
-func openImage(o *cli.IO, file, which string) (*image, error) {
-	display := fmt.Sprintf("%q", file)
+// or the trailer), else an image archive. A multi-platform archive
+// (tar-merge --index) gives each of its images, with its platform, and
+// index true, unless which picks one.
+func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err error) {
+	display := inputName(file)
 	var r io.Reader
 	var head []byte
 	var closeFile func()
 	if file == "-" {
-		display = "stdin"
 		if f, ok := o.Stdin.(*os.File); ok && isRegular(f) {
 			// Redirected from a file: peek without moving the offset,
 			// so that an archive is read in place.
@@ -76,16 +91,16 @@ func openImage(o *cli.IO, file, which string) (*image, error) {
 	} else {
 		f, err := os.Open(file)
 		if err != nil {
-			return nil, fmt.Errorf("reading the image: %w", notFound(file, err))
+			return nil, false, fmt.Errorf("reading the image: %w", notFound(file, err))
 		}
 		head, r, closeFile = peekAt(f), f, func() { f.Close() }
 	}
 	if isLayerStream(head) {
 		if which != "" {
 			closeFile()
-			return nil, cli.Usagef("--archive-image: %s is a layer stream, which holds one image", display)
+			return nil, false, cli.Usagef("--archive-image: %s is a layer stream, which holds one image", display)
 		}
-		return streamImage(r, display, closeFile), nil
+		return []*image{streamImage(r, display, closeFile)}, false, nil
 	}
 	if file != "-" {
 		closeFile()
@@ -93,14 +108,38 @@ func openImage(o *cli.IO, file, which string) (*image, error) {
 	}
 	a, err := archive.Open(file, r)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if a.MultiPlatform && which == "" {
+		imgs, err := platformImages(a, display)
+		if err != nil {
+			a.Close()
+		}
+		return imgs, true, err
 	}
 	img, err := a.Find(which, "")
 	if err != nil {
 		a.Close()
-		return nil, err
+		return nil, false, err
 	}
-	return archiveImage(a, img, display), nil
+	return []*image{archiveImage(a, img, display)}, false, nil
+}
+
+// platformImages are the images of a multi-platform archive, each with
+// the platform its config names; two for one platform, or one without,
+// are refused before anything is sent.
+func platformImages(a *archive.Archive, display string) ([]*image, error) {
+	imgs := make([]*image, len(a.Images))
+	configs := make([][]byte, len(a.Images))
+	for i, img := range a.Images {
+		imgs[i] = archiveImage(a, img, fmt.Sprintf("%s (image %d)", display, i+1))
+		configs[i] = img.ConfigBytes
+	}
+	ps, err := oci.ConfigPlatforms(configs, func(i int) string { return imgs[i].name })
+	for i, p := range ps {
+		imgs[i].platform = p
+	}
+	return imgs, err
 }
 
 func isRegular(f *os.File) bool {
@@ -142,12 +181,10 @@ func archiveImage(a *archive.Archive, img *archive.Image, display string) *image
 			switch {
 			case kind == compress.None:
 				pl.size, pl.storedDigest = pl.stored.Size(), l.DiffID
-			case a.Format == "oci":
+			default:
 				// An OCI blob is named by its digest; reading it
 				// checks the bytes against that name.
-				if hex, ok := strings.CutPrefix(l.Member, "blobs/sha256/"); ok && len(hex) == 64 {
-					pl.storedDigest = "sha256:" + hex
-				}
+				pl.storedDigest = l.BlobDigest()
 			}
 			if err := send(pl); err != nil {
 				return nil, err

@@ -13,6 +13,7 @@ import (
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layercache"
 	"dockertools.dev/imgkit/registry"
 )
@@ -56,12 +57,22 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.ListPresent {
 		return listPresent(ctx, o, client, opts.dest, opts.jobs)
 	}
-	img, err := openImage(o, c.Input, c.ArchiveImage)
+	imgs, index, err := openImage(o, c.Input, c.ArchiveImage)
 	if err != nil {
 		return err
 	}
-	defer img.close()
-	digest, err := push(ctx, o, client, img, opts)
+	defer imgs[0].close() // the images of an index share their archive
+	if index && len(opts.sboms) > 0 {
+		// An SBOM names one image; which image of the index each
+		// describes is not known here.
+		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported: %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
+	}
+	var digest string
+	if index {
+		digest, err = pushIndex(ctx, o, client, imgs, opts)
+	} else {
+		digest, err = push(ctx, o, client, imgs[0], opts)
+	}
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"dockertools.dev/imgkit/registry"
 )
 
-// pusher pushes one image.
+// pusher pushes to one repository: an image, or the images of an index.
 type pusher struct {
 	o     *cli.IO
 	opts  *pushOptions
@@ -41,26 +41,69 @@ func (s *stats) add(f func(*stats)) {
 	s.mu.Unlock()
 }
 
-// push pushes img: its layers as they come, then the config, then the
-// manifest, which it returns the digest of. Nothing is tagged until every
-// blob is in the registry. At most --jobs layers are compressed or
-// uploaded at once; when the input's layers cost nothing to hold (an
-// archive, read in place), more are asked for at the same time, since a
-// warm push is mostly HEAD requests that wait on the network.
-const probeWorkers = 16
-
+// push pushes img, puts its manifest under the tag and attaches the
+// --sbom documents to it; it returns the manifest's digest. Nothing is
+// tagged until every blob is in the registry.
 func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts *pushOptions) (string, error) {
-	// A registry takes an image of any depth, and every pull of it fails.
-	if img.layers > oci.RuntimeLayerLimit {
-		return "", fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", img.name, img.layers, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	bar := registry.NewProgress(o.Stderr, "pushing", o.Quiet)
-	defer bar.Stop()
-	rp, err := client.Pusher(ctx, opts.dest.Context(), registry.PushOptions{Chunk: opts.chunk, MountFrom: opts.mountFrom, Progress: bar})
+	ps, err := newPusher(ctx, o, client, opts)
 	if err != nil {
 		return "", err
+	}
+	defer ps.bar.Stop()
+	manifest, err := ps.pushImage(ctx, img)
+	if err != nil {
+		return "", err
+	}
+	digest, err := ps.tag(ctx, oci.ManifestMediaType, manifest)
+	if err != nil {
+		return "", err
+	}
+	for _, doc := range ps.opts.sboms {
+		if err := ps.attach(ctx, manifest, doc); err != nil {
+			return "", err
+		}
+	}
+	return digest, nil
+}
+
+// pushIndex pushes a multi-platform image: each image as push does, its
+// manifest put by digest, then the index of them under the tag; it
+// returns the index's digest. The index is imgkit/oci's PlatformIndex,
+// as tar-merge --index writes it, of the platforms the configs name.
+func pushIndex(ctx context.Context, o *cli.IO, client *registry.Client, imgs []*image, opts *pushOptions) (string, error) {
+	ps, err := newPusher(ctx, o, client, opts)
+	if err != nil {
+		return "", err
+	}
+	defer ps.bar.Stop()
+	entries := make([]oci.PlatformImage, len(imgs))
+	for i, img := range imgs {
+		manifest, err := ps.pushImage(ctx, img)
+		if err != nil {
+			return "", err
+		}
+		entries[i] = oci.PlatformImage{Manifest: manifest, Platform: img.platform}
+		d := oci.DigestOf(manifest)
+		ps.o.Debugf("%s: manifest %s", oci.PlatformString(img.platform), d)
+		if err := ps.p.PutManifest(ctx, d, oci.ManifestMediaType, manifest); err != nil {
+			return "", err
+		}
+	}
+	return ps.tag(ctx, oci.IndexMediaType, oci.PlatformIndex(entries))
+}
+
+// probeWorkers is how many layers of an archive are asked for at once
+// (see pushImage).
+const probeWorkers = 16
+
+// newPusher does the registry's handshake and reads what the destination
+// tag holds (unless --no-tag-reuse).
+func newPusher(ctx context.Context, o *cli.IO, client *registry.Client, opts *pushOptions) (*pusher, error) {
+	bar := registry.NewProgress(o.Stderr, "pushing", o.Quiet)
+	rp, err := client.Pusher(ctx, opts.dest.Context(), registry.PushOptions{Chunk: opts.chunk, MountFrom: opts.mountFrom, Progress: bar})
+	if err != nil {
+		bar.Stop()
+		return nil, err
 	}
 	ps := &pusher{o: o, opts: opts, p: rp, bar: bar, host: opts.dest.RegistryStr(), repo: opts.dest.RepositoryStr(), busy: make(chan struct{}, opts.jobs)}
 	if opts.tagReuse {
@@ -68,11 +111,28 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 		// a foreign config) only loses that.
 		if ps.held, err = tagHoldings(ctx, o, client, opts.dest); err != nil {
 			if ctx.Err() != nil {
-				return "", ctx.Err()
+				bar.Stop()
+				return nil, ctx.Err()
 			}
 			o.Logf("warning: %v; its layers are not reused", err)
 		}
 	}
+	return ps, nil
+}
+
+// pushImage pushes img's layers as they come, then its config, and
+// returns its manifest, for the caller to put. At most --jobs
+// layers are compressed or uploaded at once; when the input's layers cost
+// nothing to hold (an archive, read in place), more are asked for at the
+// same time, since a warm push is mostly HEAD requests that wait on the
+// network.
+func (ps *pusher) pushImage(ctx context.Context, img *image) ([]byte, error) {
+	// A registry takes an image of any depth, and every pull of it fails.
+	if img.layers > oci.RuntimeLayerLimit {
+		return nil, fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", img.name, img.layers, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
 	// Workers push layers; the first error stops everything.
 	var (
@@ -90,7 +150,7 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 		mu.Unlock()
 	}
 	work := make(chan *pushLayer)
-	workers := opts.jobs
+	workers := ps.opts.jobs
 	if img.randomAccess {
 		workers = max(workers, probeWorkers)
 	}
@@ -134,13 +194,13 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 	// A worker's failure cancels the producer: the worker's error, not the
 	// producer's cancellation, is the one that explains.
 	if firstErr != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		return "", firstErr
+		return nil, firstErr
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if count == 0 {
-		return "", fmt.Errorf("%s: the image has no layers", img.name)
+		return nil, fmt.Errorf("%s: the image has no layers", img.name)
 	}
 	layers := make([]layerstream.Blob, count)
 	for i := range layers {
@@ -149,22 +209,13 @@ func push(ctx context.Context, o *cli.IO, client *registry.Client, img *image, o
 	return ps.finish(ctx, config, layers)
 }
 
-// finish uploads the config if the registry lacks it, then puts the
-// manifest under the tag and records where the blobs are.
-func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) (string, error) {
+// finish uploads the config if the registry lacks it, records where the
+// blobs are, and returns the image's manifest.
+func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstream.Blob) ([]byte, error) {
 	cb := oci.ConfigDescriptor(config)
 	configBlob := layerstream.Blob{MediaType: cb.MediaType, Digest: string(cb.Digest), Size: cb.Size}
 	if err := ps.putSmall(ctx, configBlob, config, "the config"); err != nil {
-		return "", err
-	}
-	manifest := oci.Manifest(config, layers)
-	if err := ps.p.PutManifest(ctx, ps.opts.dest.TagStr(), oci.ManifestMediaType, manifest); err != nil {
-		return "", err
-	}
-	for _, doc := range ps.opts.sboms {
-		if err := ps.attach(ctx, manifest, doc); err != nil {
-			return "", err
-		}
+		return nil, err
 	}
 	if c := ps.opts.cache; c != nil {
 		for _, b := range append(layers, configBlob) {
@@ -175,6 +226,15 @@ func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstrea
 	}
 	s := &ps.stats
 	ps.o.Debugf("%d layers: %d uploaded (%d bytes), %d mounted, %d already there", len(layers), s.uploaded, s.uploadedBytes, s.mounted, s.present)
+	return oci.Manifest(config, layers), nil
+}
+
+// tag puts a manifest (an image's or an index) under the tag, once every
+// blob it names is in the registry, and returns its digest.
+func (ps *pusher) tag(ctx context.Context, mediaType string, manifest []byte) (string, error) {
+	if err := ps.p.PutManifest(ctx, ps.opts.dest.TagStr(), mediaType, manifest); err != nil {
+		return "", err
+	}
 	return oci.DigestOf(manifest), nil
 }
 

@@ -1,13 +1,15 @@
-// tar-merge flattens an image into one root filesystem tar, or merges
-// several image archives into one.
+// tar-merge flattens an image into one root filesystem tar, merges
+// several image archives into one, or assembles images for several
+// platforms into one multi-platform image.
 //
 // Usage:
 //
 //	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
 //	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
+//	tar-merge --index [--layer-compression gzip|zstd|none] [-o FILE] IMAGE...
 //
-// The modes --flatten, --merge (the default), --unpack and --store-paths
-// (see "Unpack and store paths") exclude each other; every mode takes
+// The modes --flatten, --merge (the default), --index, --unpack and
+// --store-paths (see "Unpack and store paths") exclude each other; every mode takes
 // --max-expanded-bytes SIZE (see "Bombs" below).
 //
 // An IMAGE is a docker-archive (docker save, nixpkgs, manifest-gen) or an
@@ -104,6 +106,46 @@
 // --compressor sets the output's compression, whatever the inputs had
 // (nixpkgs takes the last input's). gz and zstd output is deterministic.
 //
+// # Index
+//
+// --index assembles images built for several platforms (amd64 and arm64
+// builds of one program, say) into one OCI image index, so that one tag
+// serves each client the image for its platform. Every image of every
+// input goes in; each one's platform is what its config names: os,
+// architecture, variant, os.version and os.features (stream-layered-image
+// --architecture and --variant write them). An image whose config names no
+// os or architecture, and two images for the same platform (arm64 and
+// arm64/v8 are one), are refused with one line naming both. The output is
+// an OCI image layout in a tar:
+//
+//	oci-layout          {"imageLayoutVersion":"1.0.0"}
+//	blobs/sha256/<hex>  each layer once, then each image's config and
+//	                    manifest, then the image index
+//	index.json          one entry: the image index (no annotations)
+//
+// The image index lists one image manifest per platform, each with its
+// platform, sorted by os, architecture, variant and os.version; images are
+// written in that order too, so the bytes depend on the images alone, not
+// on the order of the inputs. Each config is kept verbatim (an image's ID
+// stays its config's digest); manifests and the index are compact JSON in
+// the image-spec's field order, as manifest-gen --format oci writes them.
+//
+// --layer-compression (default gzip) says how layers are stored. A layer
+// the input already stores so (an OCI blob of that compression, or an
+// uncompressed layer with none) is copied as it is, after a first read
+// that checks it against its digest and diff_id; any other is
+// decompressed, checked, and compressed with the deterministic recipe of
+// imgkit/oci into one temporary file in $TMPDIR, which names its blob.
+// gzip is push-blob's default too: push-blob (push-image) pushing the
+// output with the same --layer-compression puts the same manifests and the
+// same index in the registry, so the tag's digest is the one index.json
+// names. --compressor compresses the whole tar, as in a merge.
+//
+// skopeo reads the output as oci-archive:FILE (with --override-arch to
+// pick an image), tar-merge and manifest-gen --from-image read its images
+// in the index's order (--image does not select by platform; the first is
+// the default), and push-blob pushes it as one multi-platform tag.
+//
 // # Unpack and store paths
 //
 //	tar-merge --unpack DIR [--snapshot FILE] [--image NAME[:TAG]] [--allow-devices] [IMAGE]
@@ -162,4 +204,5 @@
 //	manifest-gen --name hello < layers.tar | tar-merge --flatten > rootfs.tar
 //	tar-merge --flatten --image redis:7 -o rootfs.tar images.tar.gz
 //	tar-merge --compressor zstd -o both.tar.zst bash.tar redis.tar.gz
+//	tar-merge --index -o hello.oci.tar hello-amd64.tar hello-arm64.tar.gz
 package main

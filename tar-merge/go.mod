@@ -5,9 +5,13 @@ go 1.26
 require (
 	dockertools.dev/imgkit v0.0.0
 	github.com/klauspost/compress v1.20.4
+	github.com/opencontainers/image-spec v1.1.1
 )
 
-require github.com/rogpeppe/go-internal v1.16.0 // indirect
+require (
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
+)
 
 require (
 	dockertools.dev/testkit v0.0.0-00010101000000-000000000000

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -14,19 +15,21 @@ import (
 )
 
 // command is tar-merge's flags. The modes --flatten, --merge (the
-// default), --unpack and --store-paths are a kong xor group: kong refuses
-// two of them. They stay flags, the spellings the workflows and users
+// default), --index, --unpack and --store-paths are a kong xor group: kong
+// refuses two of them. They stay flags, the spellings the workflows and users
 // know; Validate checks what goes with which.
 type command struct {
 	cli.Common
-	Flatten      bool          `xor:"mode" help:"Flatten one image into a root filesystem tar, whiteouts applied."`
-	Merge        bool          `xor:"mode" help:"Merge the images into one docker-archive (what happens without another mode)."`
-	Image        string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
-	AllowDevices bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
-	Compressor   compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
-	Output       string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
-	MaxExpanded  cli.ByteSize  `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
-	Images       []string      `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default of the modes that read one image."`
+	Flatten          bool          `xor:"mode" help:"Flatten one image into a root filesystem tar, whiteouts applied."`
+	Merge            bool          `xor:"mode" help:"Merge the images into one docker-archive (what happens without another mode)."`
+	Index            bool          `xor:"mode" help:"Assemble images for several platforms into one OCI image index, written as an OCI layout tar."`
+	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
+	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
+	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
+	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
+	Output           string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
+	MaxExpanded      cli.ByteSize  `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that expands past SIZE bytes (decompressed, sparse files' holes counted), and a compressed archive that decompresses past it. K, M, G, T or KiB…TiB may follow the number."`
+	Images           []string      `arg:"" optional:"" name:"image" help:"Image archives (docker-archive or OCI layout, any compression); - is stdin, the default of the modes that read one image."`
 
 	Unpack     string `xor:"mode" placeholder:"DIR" help:"Apply the image's layers onto the existing directory DIR instead of writing a tar (for build-image --run-as-root)."`
 	Snapshot   string `placeholder:"FILE" help:"With --unpack: record what DIR holds afterwards in FILE, for layer-pack --changes --snapshot."`
@@ -47,6 +50,8 @@ func (c *command) Validate() error {
 		return cli.Usagef("--snapshot goes with --unpack")
 	case c.StoreDir != "" && !c.StorePaths:
 		return cli.Usagef("--store-dir goes with --store-paths")
+	case c.LayerCompression != "" && !c.Index:
+		return cli.Usagef("--layer-compression goes with --index")
 	case noTar && (c.Compressor != compress.None || c.Output != "-"):
 		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
 	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
@@ -54,7 +59,7 @@ func (c *command) Validate() error {
 	case c.oneImage() && len(c.Images) > 1:
 		return cli.Usagef("--%s takes one image archive, not %d", c.mode(), len(c.Images))
 	case !c.oneImage() && len(c.Images) == 0:
-		return cli.Usagef("no image archive to merge (give one or more, or --flatten)")
+		return cli.Usagef("no image archive to %s (give one or more, or --flatten)", c.mode())
 	}
 	stdin := 0
 	for _, name := range c.Images {
@@ -77,6 +82,8 @@ func (c *command) mode() string {
 		return "unpack"
 	case c.StorePaths:
 		return "store-paths"
+	case c.Index:
+		return "index"
 	}
 	return "merge"
 }
@@ -120,13 +127,24 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		}
 	}()
 	m := newMerger(o)
+	x := newIndexer(o, cmp.Or(c.LayerCompression, compress.Gzip))
 	for _, name := range c.Images {
 		a, err := archive.OpenWith(name, o.Stdin, aopts)
 		if err != nil {
 			return err
 		}
 		archives = append(archives, a)
-		m.add(a, name)
+		if c.Index {
+			x.add(a, name)
+		} else {
+			m.add(a, name)
+		}
+	}
+	if c.Index {
+		if err := x.platforms(); err != nil {
+			return err
+		}
+		return c.write(o, c.Compressor, func(w io.Writer) error { return x.write(ctx, w) })
 	}
 	return c.write(o, c.Compressor, func(w io.Writer) error { return m.write(ctx, w) })
 }

@@ -12,7 +12,7 @@ import (
 // ArchiveCommands returns the script commands for image archives, to add
 // to Params' Cmds:
 //
-//	mkimage [-oci] [-tag T]... [-repositories T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] [-history FILE] OUT LAYER...
+//	mkimage [-oci] [-tag T]... [-repositories T]... [-cmd ARG]... [-compress C] [-layer-compress C] [-bad-diffid N] [-history FILE] [-platform P] OUT LAYER...
 //	    writes an image archive (docker-archive, or OCI layout with -oci)
 //	    holding the uncompressed layer tars LAYER..., bottom first; see
 //	    ImageOptions.
@@ -40,6 +40,7 @@ func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 		fs.StringVar(&opts.LayerCompress, "layer-compress", "", "")
 		fs.IntVar(&opts.BadDiffID, "bad-diffid", 0, "")
 		fs.StringVar(&history, "history", "", "")
+		fs.StringVar(&opts.Platform, "platform", "", "")
 	})
 	if len(rest) < 1 {
 		ts.Fatalf("usage: mkimage [flags] OUT LAYER...")

@@ -34,6 +34,7 @@ var componentBinaries = map[string][]string{
 	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
+	"go":    {"go"},
 	// syft reads the SBOMs back (syft convert): no Debian package;
 	// scripts/install-test-deps builds it with go install.
 	"syft": {"syft"},

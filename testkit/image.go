@@ -18,7 +18,7 @@ import (
 type ImageOptions struct {
 	OCI           bool     // an OCI image layout in a tar instead of a docker-archive
 	Tags          []string // RepoTags (docker-archive) or ref names (OCI)
-	LayerCompress string   // "", "gzip" or "zstd": how each layer is stored
+	LayerCompress string   // "", "gzip", "gzip-fast" (other bytes) or "zstd": how each layer is stored
 	Compress      string   // "", "gzip", "zstd" or "xz": the whole archive
 	Cmd           []string // the config's Cmd
 	// Repositories, for a docker-archive, are refs written to a legacy
@@ -30,6 +30,10 @@ type ImageOptions struct {
 	BadDiffID int
 	// History, when set, is the JSON of the config's history member.
 	History string
+	// Platform is the config's OS/ARCHITECTURE[/VARIANT]; default
+	// linux/ and the host's architecture. "none" leaves os and
+	// architecture out (a config that names no platform).
+	Platform string
 }
 
 // MakeImage writes an image archive to w holding the uncompressed layer
@@ -126,7 +130,7 @@ func (b *imageBuilder) addLayer(i int, file string) error {
 
 func layerMediaType(c string) string {
 	switch c {
-	case "gzip":
+	case "gzip", "gzip-fast":
 		return "application/vnd.oci.image.layer.v1.tar+gzip"
 	case "zstd":
 		return "application/vnd.oci.image.layer.v1.tar+zstd"
@@ -141,6 +145,19 @@ func (b *imageBuilder) finish() error {
 		"created":      "1970-01-01T00:00:01Z",
 		"config":       map[string]any{},
 		"rootfs":       map[string]any{"type": "layers", "diff_ids": nonNil(b.diffIDs)},
+	}
+	switch p := strings.Split(b.opts.Platform, "/"); {
+	case b.opts.Platform == "":
+	case b.opts.Platform == "none":
+		delete(cfg, "os")
+		delete(cfg, "architecture")
+	case len(p) == 2 || len(p) == 3:
+		cfg["os"], cfg["architecture"] = p[0], p[1]
+		if len(p) == 3 {
+			cfg["variant"] = p[2]
+		}
+	default:
+		return fmt.Errorf("platform %q: want OS/ARCHITECTURE[/VARIANT] or none", b.opts.Platform)
 	}
 	if len(b.opts.Cmd) > 0 {
 		cfg["config"] = map[string]any{"Cmd": b.opts.Cmd}

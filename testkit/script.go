@@ -96,11 +96,11 @@ func (s Scripts) Run(t *testing.T) {
 		path = append(path, BuildTools(t, s.Build...))
 	}
 	for _, d := range s.Path {
-		path = append(path, abs(t, d))
+		path = append(path, Abs(t, d))
 	}
 	dirs := map[string]string{}
 	for k, d := range s.Dirs {
-		dirs[k] = abs(t, d)
+		dirs[k] = Abs(t, d)
 	}
 	p := Params("testdata/script", func(env *testscript.Env) error {
 		if len(path) > 0 {
@@ -118,9 +118,9 @@ func (s Scripts) Run(t *testing.T) {
 	testscript.Run(t, p)
 }
 
-// abs returns path (relative to the package folder the test runs in) made
+// Abs returns path (relative to the package folder the test runs in) made
 // absolute, failing t when it cannot be.
-func abs(t testing.TB, path string) string {
+func Abs(t testing.TB, path string) string {
 	t.Helper()
 	a, err := filepath.Abs(path)
 	if err != nil {

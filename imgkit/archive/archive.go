@@ -23,6 +23,10 @@ type Archive struct {
 	Repositories map[string]map[string]string
 	// Format is "docker" (manifest.json) or "oci" (index.json only).
 	Format string
+	// MultiPlatform is set when index.json names one image index and
+	// nothing else: one image for several platforms, as tar-merge --index
+	// and skopeo copy --all write it. Images are the index's.
+	MultiPlatform bool
 
 	name     string // for messages
 	opts     Options

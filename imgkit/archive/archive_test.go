@@ -260,6 +260,39 @@ func writeArchive(t *testing.T, members []tarMember) string {
 	return file
 }
 
+// openBytes writes an archive's bytes to a file and opens it, closed
+// when the test ends.
+func openBytes(t *testing.T, data []byte) *Archive {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "a.tar")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// headers lists a tar's member headers.
+func headers(t *testing.T, data []byte) []*tar.Header {
+	t.Helper()
+	var hs []*tar.Header
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return hs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+}
+
 func TestOpenRefusesMalformedArchives(t *testing.T) {
 	layer := "layer bytes"
 	cfg := fmt.Sprintf(`{"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha([]byte(layer)))

@@ -3,7 +3,8 @@
 // tars, an optional legacy `repositories`) or an OCI image layout stored in a
 // tar (oci-layout, index.json, blobs/sha256/…). The whole archive may be
 // uncompressed or compressed with gzip, xz, zstd or bzip2; layers inside it
-// may be uncompressed, gzip or zstd.
+// may be uncompressed, gzip or zstd. It writes them too: Writer a
+// docker-archive, LayoutWriter an OCI layout in a tar.
 //
 // # Random access, and when a temporary file is made
 //

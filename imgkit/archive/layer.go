@@ -35,6 +35,11 @@ type Layer struct {
 // compressed, and not verified. Use Open for verified uncompressed bytes.
 func (l *Layer) Stored() *io.SectionReader { return l.a.section(l.m) }
 
+// BlobDigest is the digest of the stored bytes when the archive names it
+// (an OCI blob, or docker save's blobs/sha256/<hex>), else "": known
+// without reading the layer, and checked by Open's reader at EOF.
+func (l *Layer) BlobDigest() string { return l.blobDigest }
+
 // Compression names how the layer is stored, from its first bytes.
 func (l *Layer) Compression() (compress.Kind, error) {
 	var magic [6]byte

@@ -90,6 +90,9 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int) error {
 		}
 		switch {
 		case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && doc.Manifests != nil):
+			if depth == 0 && len(idx.Manifests) == 1 {
+				a.MultiPlatform = true
+			}
 			if err := a.walkIndex(doc, own, depth+1); err != nil {
 				return err
 			}

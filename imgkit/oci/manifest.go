@@ -25,8 +25,12 @@ const (
 // push, an image of more layers.
 const RuntimeLayerLimit = 125
 
-// ManifestMediaType is the media type of the manifests Manifest writes.
-const ManifestMediaType = v1.MediaTypeImageManifest
+// ManifestMediaType is the media type of the manifests Manifest writes,
+// IndexMediaType of the indexes Index and PlatformIndex write.
+const (
+	ManifestMediaType = v1.MediaTypeImageManifest
+	IndexMediaType    = v1.MediaTypeImageIndex
+)
 
 // LayoutFile is the content of an OCI layout's oci-layout file.
 var LayoutFile = []byte(`{"imageLayoutVersion":"1.0.0"}`)

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 )
 
 // HostPlatform is the platform a manifest list is resolved to by default:
@@ -35,9 +36,7 @@ func HostPlatform() v1.Platform {
 // normalize gives arm64's implicit variant its name, so "linux/arm64" and
 // "linux/arm64/v8" are the same platform, as they are for Docker.
 func normalize(p v1.Platform) v1.Platform {
-	if p.Architecture == "arm64" && p.Variant == "" {
-		p.Variant = "v8"
-	}
+	p.Variant = oci.Variant(p.Architecture, p.Variant)
 	return p
 }
 

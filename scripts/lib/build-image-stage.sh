@@ -13,6 +13,7 @@ here=$(cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/build-image.sh"
 
 work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH
+closure_paths=$BI_CLOSURE_PATHS
 root_prefix=${root_dir%/}
 rootfs=$work/rootfs
 # The caller's temporary directory may be out of this namespace's reach.

@@ -3,12 +3,14 @@
 
 # closure_plan BASE ROOT... prints the layer plan of the store paths the
 # ROOTs (files or directories outside the store: the layer root, the
-# config, a packed layer) refer to, with their closure, less the paths
-# listed in the file BASE (those the base image holds), as one layer:
-# [["/nix/store/…", …]], or [] when none is left. nixpkgs appends the
-# same paths to buildImage's layer (reference §2.2). With $closure_graph
-# (--closure-graph), the store's references come from that graph. With
-# $nar_hash (--sbom), the graph, kept in $work/graph.json, has NAR hashes.
+# config, a packed layer) refer to, and of the store paths listed in
+# $closure_paths (one a line: those --include-nix-db registers), with
+# their closure, less the paths listed in the file BASE (those the base
+# image holds), as one layer: [["/nix/store/…", …]], or [] when none is
+# left. nixpkgs appends the same paths to buildImage's layer (reference
+# §2.2). With $closure_graph (--closure-graph), the store's references
+# come from that graph. With $nar_hash (--sbom), the graph, kept in
+# $work/graph.json, has NAR hashes.
 closure_plan() {
 	cp_base=$1
 	shift
@@ -16,6 +18,13 @@ closure_plan() {
 		set -- "$@" --extra-root "$cp_root"
 		shift
 	done
+	cp_ifs=$IFS
+	IFS='
+'
+	set -f
+	for cp_path in ${closure_paths-}; do set -- "$@" "$cp_path"; done
+	set +f
+	IFS=$cp_ifs
 	closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
 		</dev/null >"$work/graph.json" || exit 1
 	# The canonical graph has one node a line, its path first; store

@@ -17,6 +17,7 @@
 
 # resolve_content PATH sets content_phys (where to read it) and
 # content_logical (the store path links name, or "" outside the store).
+# Errors name the flag $content_flag (default --contents).
 # A symlink naming a store path resolves logically (under --root), one
 # link at a time, as Nix resolves a ./result link. Once the path is in the
 # store under --root, every symlink on it resolves as in a chroot to the
@@ -32,23 +33,23 @@ resolve_content() {
 			"$root_prefix$store_dir"/*) lp=${p#"$root_prefix"} ;;
 			esac
 			if [ -n "$lp" ]; then
-				lp=$(in_root "$lp") || die "--contents \"$1\": too many levels of symbolic links"
+				lp=$(in_root "$lp") || die "${content_flag:---contents} \"$1\": too many levels of symbolic links"
 				p=$root_prefix$lp
 				break
 			fi
 		fi
 		[ -L "$p" ] || break
 		hops=$((hops + 1))
-		[ $hops -le 40 ] || die "--contents \"$1\": too many levels of symbolic links"
+		[ $hops -le 40 ] || die "${content_flag:---contents} \"$1\": too many levels of symbolic links"
 		t=$(readlink "$p")
 		case $t in
 		/*) p=$t ;;
 		*) p=${p%/*}/$t ;;
 		esac
 	done
-	[ -e "$p" ] || die "--contents \"$1\": no such file or directory"
-	[ -d "$p" ] || die "--contents \"$1\": not a directory (lndir joins directories)"
-	content_phys=$(cd -P -- "$p" && pwd -P) || die "--contents \"$1\": cannot enter it"
+	[ -e "$p" ] || die "${content_flag:---contents} \"$1\": no such file or directory"
+	[ -d "$p" ] || die "${content_flag:---contents} \"$1\": not a directory (lndir joins directories)"
+	content_phys=$(cd -P -- "$p" && pwd -P) || die "${content_flag:---contents} \"$1\": cannot enter it"
 	content_logical=
 	if [ -n "$lp" ]; then
 		# Resolved inside the root: the store directory is where a chroot

@@ -1,5 +1,5 @@
 # layered.sh: the body of stream-layered-image and build-layered-image
-# (sourced after common.sh, contents.sh and fakeroot.sh). The script calls
+# (sourced after common.sh, contents.sh, fakeroot.sh and nix-db.sh). The script calls
 # layered_parse "$@", then layered_check, then layered_image OUT, where OUT
 # is - (stdout) or a file; build-layered-image sets layered_build=1 first
 # so that -o, --compressor and --sbom are accepted (and sources sbom.sh).
@@ -18,7 +18,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
-	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats=
+	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
 	cfg= work= base_layers=0
 	nl='
 '
@@ -30,10 +30,11 @@ layered_parse() {
 		-q | --quiet) verbose=-q; shift; continue ;;
 		--enable-fakechroot) fakechroot=1; shift; continue ;;
 		--no-store-paths) no_store=1; shift; continue ;;
+		--include-nix-db) include_nix_db=1; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
-			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer)
+			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -85,13 +86,14 @@ layered_parse() {
 		--layer-compression) layer_compression=$2 ;;
 		--plan) plan=$2 ;;
 		--customisation-layer) custom_layer=$2 ;;
+		--closure-graph) closure_graph=$2 ;;
 		-o | --output) out=$2 ;;
 		--compressor) compressor=$2 ;;
 		--sbom) sbom_formats=$(sbom_add "$sbom_formats" "$2") ;;
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -123,8 +125,8 @@ layered_check() {
 		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
 	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
 		usage_error "--pipeline makes the store layers: drop --strategy"
-	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot" ] ||
-		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands and --enable-fakechroot"
+	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot$include_nix_db" ] ||
+		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
 		usage_error "--customisation-layer needs --plan (or --no-store-paths): the closure of a packed layer is its builder's to give"
 	check_flags manifest_gen
@@ -142,6 +144,7 @@ layered_check() {
 	# reported now, before any command runs.
 	[ -z "$pipeline" ] || echo '[]' | popularity_split -q >/dev/null || exit 1
 	[ -z "$plan" ] || [ -f "$plan" ] || die "--plan \"$plan\": no such file"
+	[ -z "$closure_graph" ] || [ -f "$closure_graph" ] || die "--closure-graph \"$closure_graph\": no such file"
 	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
 		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
 	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
@@ -156,7 +159,10 @@ layered_check() {
 	set -f
 	old_ifs=$IFS
 	IFS=$nl
-	for c in $contents; do resolve_content "$c"; done
+	for c in $contents; do
+		resolve_content "$c"
+		note_db_content
+	done
 	IFS=$old_ifs
 	set +f
 	base_layers=0
@@ -259,6 +265,8 @@ layered_image() {
 	done
 	IFS=$old_ifs
 	set +f
+	# As nixpkgs' includeNixDB, before the commands, which may use it.
+	[ -z "$include_nix_db" ] || write_nix_db "$root"
 	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	# Store paths named by the config are in the image, as in nixpkgs,
@@ -299,7 +307,7 @@ layered_plan() {
 		cat -- "$plan" || die "--plan \"$plan\": cannot read it"
 		return
 	fi
-	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root"
+	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1

@@ -1,0 +1,104 @@
+package archive
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
+)
+
+// layoutOf writes an OCI layout tar of one-layer images, one per
+// platform ("os/arch"), with index.json naming an image index of them
+// (multi true) or the first image's manifest (multi false), and opens it.
+func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	lw := NewLayoutWriter(&buf)
+	put := func(data []byte) {
+		if err := lw.Blob(oci.DigestOf(data), int64(len(data)), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var images []oci.PlatformImage
+	for i, p := range platforms {
+		goos, arch, _ := strings.Cut(p, "/")
+		layer := make([]byte, 1024*(i+2))
+		config := []byte(`{"architecture":"` + arch + `","os":"` + goos + `","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]}}`)
+		put(layer)
+		put(layer) // written once
+		put(config)
+		m := oci.Manifest(config, []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: oci.DigestOf(layer), Size: int64(len(layer))}})
+		put(m)
+		plat, err := oci.ConfigPlatform(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, oci.PlatformImage{Manifest: m, Platform: plat})
+	}
+	index := oci.Index(images[0].Manifest, "app:1", "1")
+	if multi {
+		index = oci.PlatformIndex(images)
+		put(index)
+		index = oci.LayoutIndex(index)
+	}
+	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.File("index.json", index); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openBytes(t, buf.Bytes()), buf.Bytes()
+}
+
+// TestLayoutWriterMultiPlatform: what LayoutWriter writes, Open reads; an
+// index.json naming one image index is a multi-platform image, whose
+// images are the index's, in its order; one naming an image is not.
+func TestLayoutWriterMultiPlatform(t *testing.T) {
+	a, raw := layoutOf(t, true, "linux/arm64", "linux/amd64")
+	if a.Format != "oci" || !a.MultiPlatform || len(a.Images) != 2 {
+		t.Fatalf("format %s, multi-platform %v, %d images", a.Format, a.MultiPlatform, len(a.Images))
+	}
+	for i, want := range []string{`"amd64"`, `"arm64"`} {
+		if !bytes.Contains(a.Images[i].ConfigBytes, []byte(`"architecture":`+want)) {
+			t.Errorf("image %d: config %s", i+1, a.Images[i].ConfigBytes)
+		}
+	}
+	// Fixed headers, each blob once, the directories before the first.
+	seen := map[string]bool{}
+	var names []string
+	for _, h := range headers(t, raw) {
+		if seen[h.Name] || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || !h.ModTime.Equal(MemberTime) {
+			t.Errorf("member %s: %+v", h.Name, h)
+		}
+		seen[h.Name] = true
+		names = append(names, h.Name)
+	}
+	if len(names) < 3 || names[0] != "blobs/" || names[1] != "blobs/sha256/" {
+		t.Errorf("members %q", names)
+	}
+	single, _ := layoutOf(t, false, "linux/amd64")
+	if single.MultiPlatform || len(single.Images) != 1 {
+		t.Errorf("an index.json naming an image: multi-platform %v, %d images", single.MultiPlatform, len(single.Images))
+	}
+}
+
+// TestLayoutWriterRefuses: a blob name that is no sha256 digest, and a
+// reader shorter than the size announced, are errors.
+func TestLayoutWriterRefuses(t *testing.T) {
+	lw := NewLayoutWriter(io.Discard)
+	if err := lw.Blob("sha256:../../etc", 1, strings.NewReader("x")); !errors.Is(err, errdefs.ErrInvalidInput) {
+		t.Errorf("bad digest: %v", err)
+	}
+	if err := lw.Blob(oci.DigestOf([]byte("xy")), 2, strings.NewReader("x")); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short reader: %v", err)
+	}
+}

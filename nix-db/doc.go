@@ -1,0 +1,78 @@
+// nix-db writes the Nix database of a closure into an image's root, so
+// that Nix run inside the image knows its store: which paths are valid,
+// what each refers to and what its contents hash to (nixpkgs'
+// includeNixDB, reference §4.5).
+//
+// Usage:
+//
+//	nix-db -o ROOT [--gc-root PATH]... [--exclude PATH]...
+//	       [--registration-time N] [--store-dir DIR] [-v|-q] [GRAPH]
+//
+// # Input
+//
+// A closure graph (docs/formats.md, section 1) from the file GRAPH, or
+// from stdin when GRAPH is - or absent, in any shape closure-scan and
+// popularity read, with a narHash on every node: what
+// `closure-scan --nar-hash PATH...` writes (its narHash is Nix's when Nix
+// knows the path, else computed from the files), and what
+// `nix path-info --json --recursive` prints. Every node is registered:
+// give the closure of the paths the image's Nix should know, nothing
+// more. --exclude PATH leaves a node out, with the references to it (the
+// non-store roots closure-scan --extra-root adds); any other node outside
+// the store directory is an error.
+//
+// # Output
+//
+// Under ROOT, which must exist:
+//
+//	nix/var/nix/db/db.sqlite            the database
+//	nix/var/nix/db/schema               "10", the schema version
+//	nix/var/nix/gcroots/docker/NAME     a symlink to PATH, for each --gc-root PATH
+//	                                    (NAME is PATH's last element)
+//
+// Directories are made 0755 and files 0644, whatever the umask; an
+// existing directory on the way is used, and nothing is written through a
+// symlink. A ROOT that holds a database or one of the links already is an
+// error; on any error, what was made is removed again. The state directory is /nix/var/nix, Nix's default,
+// whatever --store-dir says.
+//
+// The database is what `nix-store --load-db` makes of the same closure,
+// as nixpkgs' includeNixDB runs it, then sets registrationTime: Nix's
+// schema version 10 (the statements of Nix 2.8's schema.sql, read by
+// every Nix since 2.0), one ValidPaths row per node (path, narHash as
+// base16 as Nix stores it, narSize, registrationTime; no deriver,
+// signatures or content address, ultimate unset, as load-db leaves them)
+// and one Refs row per reference, self-references included. Nix converts
+// its journal mode to WAL the first time it opens it. A .drv file in the
+// closure is registered as a path, and its outputs are not recorded in
+// DerivationOutputs (which Nix reads only to find a derivation's
+// outputs): nix-store --load-db reads the .drv to record them, and so
+// fails on one under nixpkgs' root, which holds no store files.
+//
+// # Reproducible
+//
+// The same graph and flags give the same bytes. Every registrationTime is
+// --registration-time, in seconds since 1970 (default 315532800,
+// 1980-01-01, nixpkgs' $SOURCE_DATE_EPOCH); rows are inserted sorted by
+// path (the order nix-store --load-db gives them ids in), and references
+// by path, all in one transaction; the page size is 4096 and the journal
+// mode DELETE, so no write-ahead log is left beside it. Nothing is ever
+// deleted, so there are no free pages: the pages follow from the graph
+// alone (no VACUUM, which would also reorder the schema away from Nix's).
+// The bytes depend on the SQLite library built in (modernc.org/sqlite,
+// pinned in go.mod), as the header records its version.
+//
+// # Exit status
+//
+// 0 when everything is written; 1 for a bad graph (no narHash, a hash
+// that is not SHA-256, a node outside the store directory), a ROOT that
+// holds a database, or a write that fails; 2 for a usage error. Errors
+// are one line on stderr, for example:
+//
+//	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it)
+//
+// # Example
+//
+//	closure-scan --nar-hash ./result | nix-db -o root --gc-root ./result
+//	nix-store --store "local?root=$PWD/root" -q --references ./result
+package main

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/nar"
+	"dockertools.dev/imgkit/storefs"
+)
+
+// defaultRegistrationTime is $SOURCE_DATE_EPOCH in every Nix build,
+// 1980-01-01, which nixpkgs' includeNixDB writes.
+const defaultRegistrationTime = 315532800
+
+type command struct {
+	cli.Common
+	Output           string   `short:"o" required:"" placeholder:"ROOT" help:"The image root to write nix/var/nix/db and nix/var/nix/gcroots/docker under; it must exist."`
+	GCRoot           []string `name:"gc-root" placeholder:"PATH" sep:"none" help:"A store path to keep from Nix's garbage collector: nix/var/nix/gcroots/docker/NAME links to it (repeatable; a ./result link stands for the path it names)."`
+	Exclude          []string `placeholder:"PATH" sep:"none" help:"Leave this node of the graph out, with the references to it (repeatable): the non-store roots closure-scan adds with --extra-root."`
+	RegistrationTime int64    `name:"registration-time" default:"315532800" placeholder:"N" help:"The registrationTime of every path, in seconds since 1970 (default 315532800, 1980-01-01, as nixpkgs)."`
+	StoreDir         string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
+	Key              string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
+	Graph            string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
+}
+
+// row is one ValidPaths row to be, with the references it will have.
+type row struct {
+	path    string
+	hash    string // base16, as Nix stores it
+	narSize uint64
+	refs    []string
+}
+
+// Validate checks the flags on their own, before any input is read.
+func (c *command) Validate() error {
+	if c.RegistrationTime < 0 {
+		return cli.Usagef("--registration-time %d: must not be negative", c.RegistrationTime)
+	}
+	if c.StoreDir != "" {
+		return cli.CheckStoreDir(c.StoreDir)
+	}
+	return nil
+}
+
+func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	storeDir, err := o.StoreDir(c.StoreDir)
+	if err != nil {
+		return err
+	}
+	roots, err := c.gcRoots(storeDir)
+	if err != nil {
+		return err
+	}
+	rows, err := c.read(o, storeDir)
+	if err != nil {
+		return err
+	}
+	for _, r := range roots {
+		if _, ok := slices.BinarySearchFunc(rows, r, func(x row, p string) int { return strings.Compare(x.path, p) }); !ok {
+			return fmt.Errorf("--gc-root %q: not a node of the graph, so Nix would not know it: %w", r, errdefs.ErrInvalidInput)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return writeState(ctx, o, c.Output, rows, roots, c.RegistrationTime)
+}
+
+// storePathOf returns the top-level store path arg names: a path in the
+// store directory, or a symlink outside it (./result) that leads there.
+func storePathOf(storeDir, arg string) (string, error) {
+	p, err := filepath.Abs(arg)
+	if err != nil {
+		return "", err
+	}
+	for hops := 0; ; hops++ {
+		if rest, ok := strings.CutPrefix(p, storeDir+"/"); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			return storeDir + "/" + name, nil
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", cli.PathCause(err)
+		}
+		if fi.Mode()&os.ModeSymlink == 0 || hops == 40 {
+			return "", fmt.Errorf("%w %q", errdefs.ErrOutsideStore, storeDir)
+		}
+		t, err := os.Readlink(p)
+		if err != nil {
+			return "", cli.PathCause(err)
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = filepath.Clean(t)
+	}
+}
+
+// gcRoots returns the store paths --gc-root names, sorted, each once. A
+// link outside the store (./result) is followed to the store path it
+// names, as Nix follows one; its target is not read.
+func (c *command) gcRoots(storeDir string) ([]string, error) {
+	var out []string
+	for _, arg := range c.GCRoot {
+		p, err := storePathOf(storeDir, arg)
+		if err != nil {
+			return nil, fmt.Errorf("--gc-root %q: %w", arg, err)
+		}
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// read reads the graph and turns it into rows, sorted by path.
+func (c *command) read(o *cli.IO, storeDir string) ([]row, error) {
+	in, err := o.Open(c.Graph)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	g, err := graphplan.ReadGraph(in, c.Key)
+	if err != nil {
+		return nil, err
+	}
+	excluded := map[string]bool{}
+	for _, e := range c.Exclude {
+		abs, err := filepath.Abs(e)
+		if err != nil {
+			return nil, fmt.Errorf("--exclude %q: %w", e, err)
+		}
+		if _, ok := g.Index(abs); !ok {
+			return nil, fmt.Errorf("--exclude %q: not a node of the graph: %w", e, errdefs.ErrInvalidInput)
+		}
+		excluded[abs] = true
+	}
+	rows := make([]row, 0, len(g))
+	for _, n := range g { // canonical: sorted by path, references sorted
+		if excluded[n.Path] {
+			continue
+		}
+		if _, err := storefs.PathName(storeDir, n.Path); err != nil {
+			return nil, fmt.Errorf("graph: %w", err)
+		}
+		if n.NarHash == "" {
+			return nil, fmt.Errorf("graph: %q has no narHash (closure-scan --nar-hash gives it): %w", n.Path, errdefs.ErrInvalidInput)
+		}
+		sum, err := nar.ParseHash(n.NarHash)
+		if err != nil {
+			return nil, fmt.Errorf("graph: %q: %w", n.Path, err)
+		}
+		// Nix's database keeps "sha256:" and base16.
+		r := row{path: n.Path, hash: "sha256:" + hex.EncodeToString(sum[:]), narSize: n.NarSize}
+		for _, ref := range n.References {
+			if !excluded[ref] {
+				r.refs = append(r.refs, ref)
+			}
+		}
+		rows = append(rows, r)
+	}
+	o.Debugf("registering %d store paths", len(rows))
+	return rows, nil
+}
