@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -115,8 +116,13 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 		// waits for the last digests.
 		cancel()
 	}
-	if err := p.finish(err); err != nil {
-		return err
+	if ferr := p.finish(err); ferr != nil {
+		if err != nil && errors.Is(ferr, context.Canceled) {
+			// The cancel above stopped a hashing pass the consumer was
+			// waiting on: the writer's error is the cause.
+			return err
+		}
+		return ferr
 	}
 	for i, info := range p.infos {
 		o.Debugf("layer %d: %s", i, info.DiffID)
