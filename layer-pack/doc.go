@@ -153,6 +153,11 @@
 //	layer-pack --cache ~/.cache/layers --reuse held.json < plan.json |
 //	    manifest-gen --format stream --name app | push-blob --dest REG/app:latest
 //
+// An OCI layout directory that manifest-gen wrote is a destination too:
+// manifest-gen --format oci-dir -o DIR --print-holdings writes its list,
+// and manifest-gen --format oci-dir -o DIR links each reference's blob
+// instead of writing it again.
+//
 // # Exit status
 //
 // 0 when the stream is complete; 1 for a missing store path, a path

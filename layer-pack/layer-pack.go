@@ -45,7 +45,7 @@ type command struct {
 	ChangesOwner string `name:"changes-owner" placeholder:"UID:GID" help:"With --changes: the owner of every entry from DIR (buildImage's uid and gid). Default: the owners on disk."`
 
 	Cache string `placeholder:"DIR" help:"A layer cache directory (created if missing, shareable between builds): each packed store layer's diff_id is recorded there. The manual says more (The layer cache)."`
-	Reuse string `placeholder:"FILE" help:"With --cache: what the destination holds (push-blob --list-present); a store layer the cache knows and FILE lists is written as a reference, reading no store file."`
+	Reuse string `placeholder:"FILE" help:"With --cache: what the destination holds (push-blob --list-present, or manifest-gen --print-holdings for an oci-dir); a store layer the cache knows and FILE lists is written as a reference, reading no store file."`
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {

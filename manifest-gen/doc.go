@@ -70,10 +70,38 @@
 // are compact JSON in the image-spec's field order (imgkit/oci).
 //
 // --format oci-dir -o DIR writes the same files into the directory DIR
-// (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be new or
-// empty; the layout is built in a temporary directory beside it and
-// renamed to DIR when complete, each blob written to a temporary file and
-// renamed to its digest.
+// (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be new, empty
+// or a layout manifest-gen wrote (exactly oci-layout, index.json,
+// manifest.json and regular files named by their digest in blobs/sha256,
+// no symlink: anything else is refused, DIR may be anyone's). The layout
+// is built in a temporary directory beside DIR, each blob written to a
+// temporary file and renamed to its digest, and when complete it takes
+// DIR's place in one rename (Linux's renameat2 RENAME_EXCHANGE for a
+// layout already there): a reader sees the old layout or the new one.
+//
+// Rebuilding into a layout it wrote copies nothing that has not changed.
+// --print-holdings lists DIR's blobs as a holdings list (docs/formats.md
+// §5; every blob as the layer tar of its own digest, true of uncompressed
+// layers) and exits, reading no stream; layer-pack --cache C --reuse on
+// that list writes the store layers that C knows and DIR holds as
+// references, reading none of their files; and a reference becomes a
+// hard link to DIR's blob: the blob keeps its inode and mtime, no byte of
+// it is read or written. A blob is taken on its name (its digest, the
+// diff_id the layer cache gave layer-pack), its size and mode 0644, never
+// opened or hashed again: hashing would read what the rebuild is meant not
+// to; the link is checked to be the file listed, so a name swapped for a
+// symlink meanwhile is refused. Blobs the new image no longer references
+// are removed with the old layout, so DIR ends as the same files as a
+// fresh build into an empty directory (keeping them would grow DIR with
+// every rebuild, and a layout's unreferenced blobs serve no reader). Only
+// uncompressed layers are reused: with --layer-compression gzip or zstd a
+// reference layer is an error (a compressed blob's digest is not its
+// diff_id, and manifest-gen keeps no record of which is which). A
+// reference DIR does not hold is an error too, and leaves DIR as it was.
+//
+//	manifest-gen --format oci-dir -o DIR --print-holdings > held.json
+//	layer-pack --cache C --reuse held.json < plan.json |
+//	    manifest-gen --name app --format oci-dir -o DIR
 //
 // --layer-compression none|gzip|zstd (oci and oci-dir only) stores layers
 // uncompressed (the default) or compressed with gzip or zstd at the default
@@ -109,8 +137,8 @@
 // config.json and the trailer. It is the input of push-blob, which pushes
 // the image without an archive in between; the layers are hashed as they
 // pass, and reference layers (layer-pack --reuse: no bytes, a blob the
-// registry holds) pass through. Only this format accepts references: the
-// others need every layer's bytes.
+// registry holds) pass through. Only this format and an oci-dir rebuild
+// (above) accept references: the others need every layer's bytes.
 //
 // The diff_ids that oci, oci-dir and stream compute while writing are
 // compared with the stream's trailer: a mismatch is an error, as with

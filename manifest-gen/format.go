@@ -39,6 +39,8 @@ func (c *command) checkFormat() error {
 		return cli.Usagef("--layer-compression %s: only --format oci and oci-dir store compressed layers", kind)
 	case c.PrintBase && c.Format != "docker":
 		return cli.Usagef("--print-base-layers writes no image: drop --format")
+	case c.PrintHoldings && c.Format != "oci-dir":
+		return cli.Usagef("--print-holdings lists the blobs of an oci-dir layout: give --format oci-dir -o DIR")
 	}
 	return nil
 }
@@ -60,7 +62,7 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	case "oci":
 		return newOCILayout(newTarBlobs(w), kind, c.Jobs)
 	case "oci-dir":
-		store, err := newDirBlobs(out.dir)
+		store, err := newDirBlobs(out.dir, out.old)
 		if err != nil {
 			return nil, err
 		}

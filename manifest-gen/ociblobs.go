@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -46,12 +44,13 @@ func (t *tarBlobs) close() error { return t.lw.Close() }
 // and renamed to its digest.
 type dirBlobs struct {
 	dir string
+	old *oldLayout // the layout rebuilt, whose blobs references take; nil: none
 }
 
 // newDirBlobs makes blobs/sha256 at once: a compressor still running
 // after a failure must find it gone, not make it again.
-func newDirBlobs(dir string) (*dirBlobs, error) {
-	d := &dirBlobs{dir: dir}
+func newDirBlobs(dir string, old *oldLayout) (*dirBlobs, error) {
+	d := &dirBlobs{dir: dir, old: old}
 	if err := os.MkdirAll(d.blobDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", dir, cli.PathCause(err))
 	}
@@ -99,10 +98,14 @@ func (d *dirBlobs) newBlob() (*pendingBlob, error) {
 func (d *dirBlobs) close() error { return nil }
 
 // openDirOutput makes the directory for -o DIR: a temporary sibling that
-// is renamed to DIR on commit (DIR must not exist, or be empty), and
-// removed on abort, so DIR never holds a partial layout.
+// replaces DIR on commit, and is removed on abort, so DIR never holds a
+// partial layout. A new or empty DIR is renamed over; a layout written
+// before (oldLayout) is exchanged with the new one in one rename, and then
+// removed with the blobs no longer referenced, the reused ones staying as
+// links in the new layout: the result is the same files as a fresh build.
 func openDirOutput(dir string) (*output, error) {
-	if err := checkDirTarget(dir); err != nil {
+	old, err := readOldLayout(dir)
+	if err != nil {
 		return nil, err
 	}
 	parent, base := filepath.Split(filepath.Clean(dir))
@@ -114,7 +117,7 @@ func openDirOutput(dir string) (*output, error) {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	done := false
-	out := &output{dir: tmp}
+	out := &output{dir: tmp, old: old}
 	out.abort = func() {
 		if !done {
 			done = true
@@ -125,36 +128,26 @@ func openDirOutput(dir string) (*output, error) {
 		}
 	}
 	out.commit = func() error {
-		if err := checkDirTarget(dir); err != nil {
-			out.abort()
-			return err
+		// DIR is checked again: it may have changed during the build.
+		now, err := readOldLayout(dir)
+		if err == nil {
+			err = os.Chmod(tmp, 0o755)
 		}
-		os.Remove(dir) // an empty directory, or nothing
-		if err := os.Chmod(tmp, 0o755); err != nil {
-			out.abort()
-			return fmt.Errorf("writing %s: %w", dir, err)
+		if err == nil && now == nil {
+			os.Remove(dir) // an empty directory, or nothing
+			err = os.Rename(tmp, dir)
+		} else if err == nil {
+			err = cli.ExchangeDirs(tmp, dir)
 		}
-		if err := os.Rename(tmp, dir); err != nil {
+		if err != nil {
 			out.abort()
-			return fmt.Errorf("writing %s: %w", dir, err)
+			return fmt.Errorf("writing %s: %w", dir, cli.PathCause(err))
+		}
+		if now != nil {
+			os.RemoveAll(tmp) // the old layout; a failure leaves only a hidden sibling
 		}
 		done = true
 		return nil
 	}
 	return out, nil
-}
-
-// checkDirTarget refuses a DIR that exists and is not an empty directory:
-// the layout is never mixed with other files.
-func checkDirTarget(dir string) error {
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("-o %q: %w", dir, cli.PathCause(err))
-	case len(entries) > 0:
-		return fmt.Errorf("-o %q: the directory is not empty; the layout is written to a new or empty directory: %w", dir, fs.ErrExist)
-	}
-	return nil
 }

@@ -91,8 +91,23 @@ func writeLayerBlob(b *pendingBlob, r io.Reader, size int64, kind compress.Kind)
 	return layer, err
 }
 
+// addRef takes a reference layer's blob from the layout that an oci-dir
+// build replaces; any other OCI layout needs the layer's bytes.
 func (l *ociLayout) addRef(ref *layerstream.Ref) error {
-	return errNeedsBytes("an OCI layout", len(l.blobs))
+	d, ok := l.store.(*dirBlobs)
+	if !ok || d.old == nil {
+		return errNeedsBytes("an OCI layout", len(l.blobs))
+	}
+	if l.kind != compress.None {
+		return fmt.Errorf("a reference layer (layer-pack --reuse): an oci-dir rebuild reuses uncompressed blobs only, not --layer-compression %s: %w", l.kind, errdefs.ErrInvalidInput)
+	}
+	b, err := d.old.link(ref, d.dir)
+	if err != nil {
+		return err
+	}
+	l.blobs = append(l.blobs, b)
+	l.diffs = append(l.diffs, ref.DiffID)
+	return nil
 }
 
 func (l *ociLayout) diffIDs() ([]string, error) {

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestExchangeDirs: the two directories trade names with their contents,
+// and a missing one is an error that changes nothing.
+func TestExchangeDirs(t *testing.T) {
+	d := t.TempDir()
+	a, b := filepath.Join(d, "a"), filepath.Join(d, "b")
+	for _, dir := range []string{a, b} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "name"), []byte(filepath.Base(dir)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ExchangeDirs(a, b); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{a: "b", b: "a"} {
+		if got, err := os.ReadFile(filepath.Join(dir, "name")); err != nil || string(got) != want {
+			t.Errorf("%s holds %q (%v), want %q", dir, got, err, want)
+		}
+	}
+	if err := ExchangeDirs(a, filepath.Join(d, "missing")); err == nil {
+		t.Error("exchanging with a missing directory succeeded")
+	}
+	if _, err := os.Stat(a); err != nil {
+		t.Errorf("a failed exchange moved %s: %v", a, err)
+	}
+}
