@@ -1,8 +1,9 @@
 # layered.sh: the body of stream-layered-image and build-layered-image
 # (sourced after common.sh, contents.sh, fakeroot.sh and nix-db.sh). The script calls
 # layered_parse "$@", then layered_check, then layered_image OUT, where OUT
-# is - (stdout) or a file; build-layered-image sets layered_build=1 first
-# so that -o, --compressor and --sbom are accepted (and sources sbom.sh).
+# is - (stdout), a file, or with --format oci-dir the directory -o DIR;
+# build-layered-image sets layered_build=1 first so that -o, --compressor,
+# --sbom and --format oci-dir are accepted (and sources sbom.sh).
 
 # The workflow composes; the tools validate. Each step's flags are checked
 # by its tool (check_flags) before any work: the layer limit of runtimes
@@ -10,14 +11,15 @@
 # and --reuse's --cache by layer-pack, --strategy by popularity. What is
 # checked here is the workflow's own: its arguments, and how the steps fit
 # together (a layer budget that leaves room for the layers an image needs,
-# --reuse only with a stream, what --plan, --pipeline and
+# --reuse only with a stream, a directory only from build-layered-image,
+# what --plan, --pipeline and
 # --customisation-layer replace). A --pipeline is checked by popularity
 # itself, run on an empty graph before any work.
 
 layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
-	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor=gz verbose=
+	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
 	cfg= work= base_layers=0
 	nl='
@@ -101,7 +103,8 @@ layered_parse() {
 layered_check() {
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
-		check_output "$out"
+		# manifest-gen checks the directory an oci-dir goes to.
+		[ "$format" = oci-dir ] || check_output "$out"
 		sbom_check "$out"
 	fi
 	if [ -n "$repo_tag" ]; then
@@ -118,7 +121,14 @@ layered_check() {
 		return 0
 	fi
 	[ -n "$name" ] || usage_error "--name is required (or a nixpkgs conf.json as the only argument)"
-	case $format in docker | oci | stream) ;; *) usage_error "--format \"$format\": want docker, oci or stream" ;; esac
+	case $format in
+	docker | oci | stream) ;;
+	oci-dir)
+		[ -n "${layered_build-}" ] ||
+			usage_error "--format oci-dir: $prog writes the image to stdout; build-layered-image -o DIR writes a directory"
+		;;
+	*) usage_error "--format \"$format\": want docker, oci, oci-dir or stream" ;;
+	esac
 	[ -z "$plan" ] || [ -z "$sbom_formats" ] ||
 		usage_error "--sbom is made from the closure graph the workflow computes, which --plan replaces"
 	[ -z "$plan" ] || [ -z "$no_store$strategy$pipeline" ] ||
@@ -129,7 +139,8 @@ layered_check() {
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
 		usage_error "--customisation-layer needs --plan (or --no-store-paths): the closure of a packed layer is its builder's to give"
-	check_flags manifest_gen
+	# -o: manifest-gen checks that an oci-dir has a directory to go to.
+	check_flags manifest_gen ${out:+-o "$out"}
 	# nixpkgs ignores maxLayers when a layeringPipeline is given: the image
 	# is bounded by what runtimes accept, as manifest-gen's default
 	# --max-layers and popularity --pipeline check.
@@ -138,7 +149,7 @@ layered_check() {
 	check_flags layer_pack
 	check_flags popularity_split
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
-		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry"
+		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry (--format oci-dir with --cache reuses the blobs of -o DIR itself)"
 	# The pipeline run on an empty graph: every fault popularity finds in
 	# it (a missing file, an unknown function, a wrong argument) is
 	# reported now, before any command runs.
@@ -203,7 +214,11 @@ manifest_gen() {
 			for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
 		fi
 	fi
-	[ -z "${layered_build-}" ] || set -- "$@" --compressor "$compressor"
+	if [ -n "${layered_build-}" ]; then
+		# gz is nixpkgs' default for an archive; a directory is not
+		# compressed, and manifest-gen refuses a --compressor given for one.
+		[ "$format$compressor" = oci-dir ] || set -- "$@" --compressor "${compressor:-gz}"
+	fi
 	manifest-gen $verbose "$@"
 }
 
@@ -228,6 +243,22 @@ popularity_split() {
 	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
 	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
 	popularity $verbose "$@"
+}
+
+# layered_holdings, with --format oci-dir, lists the blobs of the layout
+# already in -o DIR (manifest-gen --print-holdings, which refuses a DIR
+# that is neither new, empty nor its own layout, before any work). With
+# --cache and uncompressed layers the list is layer-pack's --reuse: a
+# store layer the cache knows and DIR holds is written by reference, none
+# of its files read, and manifest-gen links DIR's blob into the layout
+# that replaces DIR. A compressed layer is no blob of its diff_id, so
+# --layer-compression gzip or zstd reuses nothing. A new or empty DIR
+# holds nothing: a fresh build.
+layered_holdings() {
+	[ "$format" = oci-dir ] || return 0
+	manifest-gen --format oci-dir -o "$out" --print-holdings >"$work/held.json" || exit 1
+	[ -n "$cache" ] || return 0
+	case $layer_compression in '' | none) reuse=$work/held.json ;; esac
 }
 
 # pipe_image PRODUCER writes the image to $target: PRODUCER's layer stream
