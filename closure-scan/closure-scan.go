@@ -90,11 +90,7 @@ func (c *command) Validate() error {
 // store places the store: --store-dir, else $NIX_STORE_DIR (checked here,
 // still before any input is read), else /nix/store.
 func (c *command) store(o *cli.IO) (*store, error) {
-	dir, err := o.StoreDir(c.StoreDir)
-	if err != nil {
-		return nil, err
-	}
-	root, err := cli.RootDir(c.Root)
+	dir, root, err := o.Store(c.StoreDir, c.Root)
 	if err != nil {
 		return nil, err
 	}

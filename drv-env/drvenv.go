@@ -106,11 +106,7 @@ func (c *command) Validate() error {
 // check places the store and refuses an -o that exists; it opens nothing
 // yet.
 func (c *command) check(o *cli.IO) (*store, error) {
-	dir, err := o.StoreDir(c.StoreDir)
-	if err != nil {
-		return nil, err
-	}
-	root, err := cli.RootDir(c.Root)
+	dir, root, err := o.Store(c.StoreDir, c.Root)
 	if err != nil {
 		return nil, err
 	}

@@ -42,3 +42,16 @@ func RootDir(flag string) (string, error) {
 	}
 	return root, nil
 }
+
+// Store places a tool's store from its --store-dir and --root: the
+// logical store directory (as StoreDir gives it) and the root it is read
+// under (as RootDir gives it).
+func (o *IO) Store(dirFlag, rootFlag string) (dir, root string, err error) {
+	if dir, err = o.StoreDir(dirFlag); err != nil {
+		return "", "", err
+	}
+	if root, err = RootDir(rootFlag); err != nil {
+		return "", "", err
+	}
+	return dir, root, nil
+}
