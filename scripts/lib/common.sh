@@ -132,6 +132,15 @@ abs_path() {
 	esac
 }
 
+# place_root checks --root ($root_dir): a directory, made physical (its
+# symlinks resolved), with $root_prefix, what a logical path is prefixed
+# with to be found on the host ("" for /).
+place_root() {
+	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
+	root_dir=$(cd -P -- "$root_dir" && pwd -P)
+	root_prefix=${root_dir%/}
+}
+
 # make_work DIR creates the script's temporary directory inside DIR and
 # removes it on every exit, with $work_also when a workflow sets it (a
 # second temporary directory elsewhere). Workflows that chmod or fakeroot

@@ -158,9 +158,7 @@ layered_check() {
 	[ -z "$closure_graph" ] || [ -f "$closure_graph" ] || die "--closure-graph \"$closure_graph\": no such file"
 	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
 		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
-	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
-	root_dir=$(cd -P -- "$root_dir" && pwd -P)
-	root_prefix=${root_dir%/}
+	place_root
 	[ -z "$config" ] || [ -f "$config" ] || die "--config \"$config\": no such file"
 	[ -z "$from_image" ] || [ -f "$from_image" ] || die "--from-image \"$from_image\": no such file"
 	[ -z "$fake_cmds" ] || command -v fakeroot >/dev/null 2>&1 ||

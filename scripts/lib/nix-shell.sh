@@ -77,12 +77,10 @@ nix_shell_check() {
 	check_flags drv_env -o env --show -
 	check_flags manifest-gen --name "${name:-env}" ${tag:+--tag "$tag"} --compressor "$compressor"
 	case $shell in "$store_dir"/*) ;; *) usage_error "--shell \"$shell\": want a shell in the store \"$store_dir\"" ;; esac
-	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
-	root_dir=$(cd -P -- "$root_dir" && pwd -P)
+	place_root
 	[ "$root_dir" = / ] || [ -n "$drv" ] ||
 		usage_error "an installable is resolved in Nix's own store; under --root give --drv"
 	[ -z "$ca_bundle" ] || [ -f "$ca_bundle" ] || die "--ca-bundle \"$ca_bundle\": no such file"
-	root_prefix=${root_dir%/}
 	[ -e "$root_prefix$shell" ] || [ -L "$root_prefix$shell" ] || die "--shell \"$shell\": no such file"
 }
 
