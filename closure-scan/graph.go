@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
@@ -28,10 +27,11 @@ func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, ext
 	}
 	known := make([]string, len(g))
 	for i, n := range g {
-		if path.Dir(n.Path) != st.dir || !storefs.ValidName(path.Base(n.Path)) {
+		name, err := storefs.PathName(st.dir, n.Path)
+		if err != nil {
 			return nil, fmt.Errorf("--graph %q: %q is not a store path of %q: %w", c.Graph, n.Path, st.dir, errdefs.ErrInvalidInput)
 		}
-		known[i] = path.Base(n.Path)
+		known[i] = name
 	}
 	var roots []string
 	for _, name := range names {
