@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/storefs"
 )
@@ -108,7 +109,7 @@ func (d *dumper) node(dirfd int, name, rel string) error {
 	case mode&fs.ModeSymlink != 0:
 		target, err := storefs.Readlinkat(dirfd, name)
 		if err != nil {
-			return fmt.Errorf("reading %q: %w", rel, cause(err))
+			return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
 		}
 		d.str("symlink")
 		d.str("target")
@@ -132,13 +133,13 @@ func (d *dumper) dir(dirfd int, name, rel string, ino uint64) error {
 		if errors.Is(err, unix.ELOOP) || errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ENOTDIR) {
 			return fmt.Errorf("reading %q: it is no longer the directory it was: %w", rel, errdefs.ErrChanged)
 		}
-		return fmt.Errorf("reading %q: %w", rel, cause(err))
+		return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
 	}
 	f := os.NewFile(uintptr(fd), rel) // closes fd
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		return fmt.Errorf("reading %q: %w", rel, cause(err))
+		return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
 	}
 	slices.Sort(names)
 	for _, n := range names {
@@ -164,7 +165,7 @@ func (d *dumper) file(dirfd int, name, rel string, st *unix.Stat_t) error {
 		if errors.Is(err, unix.ELOOP) {
 			return fmt.Errorf("reading %q: it became a symlink: %w", rel, errdefs.ErrChanged)
 		}
-		return fmt.Errorf("reading %q: %w", rel, cause(err))
+		return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
 	}
 	f := os.NewFile(uintptr(fd), rel)
 	defer f.Close()
@@ -182,7 +183,7 @@ func (d *dumper) file(dirfd int, name, rel string, st *unix.Stat_t) error {
 	}
 	n, err := io.CopyBuffer(d.w, io.LimitReader(f, size), d.buf)
 	if err != nil {
-		return fmt.Errorf("reading %q: %w", rel, cause(err))
+		return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
 	}
 	if n < size {
 		return fmt.Errorf("reading %q: %d bytes instead of %d: %w", rel, n, size, errdefs.ErrChanged)
@@ -192,14 +193,4 @@ func (d *dumper) file(dirfd int, name, rel string, st *unix.Stat_t) error {
 	}
 	d.pad(size)
 	return nil
-}
-
-// cause drops the *fs.PathError around err: messages name the entry
-// themselves.
-func cause(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
