@@ -408,8 +408,9 @@ let
 
   buildNixShellImage = args@{ drv, compressor ? "gz", ... }:
     let
-      s = nixShell (removeAttrs args [ "compressor" ]);
-      stream = streamNixShellImage (removeAttrs args [ "compressor" ]);
+      streamArgs = removeAttrs args [ "compressor" ];
+      s = nixShell streamArgs;
+      stream = streamNixShellImage streamArgs;
       image = mk {
         name = "${drv.name}-env.tar${extensions.${checkCompressor compressor}}";
         kind = "output";
