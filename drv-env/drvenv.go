@@ -246,11 +246,12 @@ func (e *env) write(dir string, inputs []string) (err error) {
 	if err != nil {
 		return err
 	}
-	files := []struct {
+	type file struct {
 		name string
 		data string
 		mode os.FileMode
-	}{
+	}
+	files := []file{
 		{"config.json", string(cfg) + "\n", 0o644},
 		{"inputs", strings.Join(inputs, "\n") + "\n", 0o644},
 		{"name", e.name + "\n", 0o644},
@@ -258,11 +259,7 @@ func (e *env) write(dir string, inputs []string) (err error) {
 		{"root" + shellDir + "/bin/buildDerivation", e.builder, 0o755},
 	}
 	for _, f := range e.attrFiles {
-		files = append(files, struct {
-			name string
-			data string
-			mode os.FileMode
-		}{"root" + buildDir + "/" + f.name, f.value, 0o644})
+		files = append(files, file{"root" + buildDir + "/" + f.name, f.value, 0o644})
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)
