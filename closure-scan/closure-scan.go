@@ -81,10 +81,7 @@ func (c *command) Validate() error {
 	if c.Key != "" && c.Graph == "" {
 		return cli.Usagef("--key needs --graph")
 	}
-	if c.StoreDir != "" {
-		return cli.CheckStoreDir(c.StoreDir)
-	}
-	return nil
+	return cli.CheckStoreDir(c.StoreDir)
 }
 
 // store places the store: --store-dir, else $NIX_STORE_DIR (checked here,

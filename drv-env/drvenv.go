@@ -97,10 +97,7 @@ func (c *command) Validate() error {
 	if c.Shell != "" && !path.IsAbs(c.Shell) {
 		return cli.Usagef("--shell %q: want the absolute path of a shell in the store", c.Shell)
 	}
-	if c.StoreDir != "" {
-		return cli.CheckStoreDir(c.StoreDir)
-	}
-	return nil
+	return cli.CheckStoreDir(c.StoreDir)
 }
 
 // check places the store and refuses an -o that exists; it opens nothing

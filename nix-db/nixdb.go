@@ -44,10 +44,7 @@ func (c *command) Validate() error {
 	if c.RegistrationTime < 0 {
 		return cli.Usagef("--registration-time %d: must not be negative", c.RegistrationTime)
 	}
-	if c.StoreDir != "" {
-		return cli.CheckStoreDir(c.StoreDir)
-	}
-	return nil
+	return cli.CheckStoreDir(c.StoreDir)
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {

@@ -8,9 +8,9 @@ const DefaultStoreDir = "/nix/store"
 
 // CheckStoreDir checks a store directory a command line gives (a tool's
 // --store-dir, in its Validate): one that is not absolute, or is /, is a
-// usage error.
+// usage error; none ("", the flag not given) is fine, StoreDir picks one.
 func CheckStoreDir(dir string) error {
-	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+	if dir != "" && (!filepath.IsAbs(dir) || filepath.Clean(dir) == "/") {
 		return Usagef("store directory %q: want an absolute path below /", dir)
 	}
 	return nil

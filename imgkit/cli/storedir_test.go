@@ -30,3 +30,13 @@ func TestStoreDir(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckStoreDirNotGiven(t *testing.T) {
+	if err := CheckStoreDir(""); err != nil {
+		t.Errorf(`CheckStoreDir("") = %v; want nil: the flag not given is for StoreDir to fill in`, err)
+	}
+	var ue *UsageError
+	if err := CheckStoreDir("store"); !errors.As(err, &ue) {
+		t.Errorf(`CheckStoreDir("store") = %v; want a usage error`, err)
+	}
+}
