@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/testkit/storegen"
 )
 
@@ -292,11 +293,10 @@ func (b *bench) downloadDebs(ctx context.Context, names []string) (map[string]st
 // storePathName is STORE/<hash>-<name>-<version>, the hash drawn from the
 // name and version, the name made of the characters Nix allows.
 func storePathName(storeDir, name, version string) string {
-	const base32 = "0123456789abcdfghijklmnpqrsvwxyz"
 	sum := sha256.Sum256([]byte(name + "\x00" + version))
-	hash := make([]byte, 32)
+	hash := make([]byte, storefs.HashLen)
 	for i := range hash {
-		hash[i] = base32[sum[i]&31]
+		hash[i] = storefs.Base32[sum[i]&31]
 	}
 	clean := strings.Map(func(r rune) rune {
 		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+-._?=", r)) {

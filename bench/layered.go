@@ -190,12 +190,8 @@ func benchPipelineScan(ctx context.Context, b *bench) result {
 		return r.failed(err)
 	}
 	m := in.m
-	stages := []stage{
-		command("closure-scan", tools[0], "--source", "scan", "--root", m.Root, m.Top),
-		command("popularity", tools[1], "--max", "100"),
-		command("layer-pack", tools[2], "--root", m.Root),
-		command("manifest-gen", tools[3], "--name", "bench"),
-	}
+	stages := append([]stage{command("closure-scan", tools[0], "--source", "scan", "--root", m.Root, m.Top)},
+		flagStages(tools[1:], m.Root)...)
 	info, err := b.runImage(ctx, stages, os.DevNull, m.StoreDir)
 	if err != nil {
 		return r.failed(err)
@@ -238,11 +234,7 @@ func benchPipelineCold(ctx context.Context, b *bench) result {
 		return r.failed(err)
 	}
 	m := in.m
-	stages := []stage{
-		command("popularity", tools[0], "--max", "100"),
-		command("layer-pack", tools[1], "--root", m.Root),
-		command("manifest-gen", tools[2], "--name", "bench"),
-	}
+	stages := flagStages(tools, m.Root)
 	cold := func(run func() (sample, error)) func() (sample, error) {
 		return func() (sample, error) {
 			if err := dropCaches(); err != nil {

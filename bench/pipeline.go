@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"dockertools.dev/imgkit/graphplan"
 )
@@ -21,35 +20,16 @@ func benchPipeline(ctx context.Context, b *bench) result {
 	if err != nil {
 		return r.failed(err)
 	}
-	m, err := b.pipelineStore(ctx)
+	in, err := b.pipelineInput(ctx)
 	if err != nil {
 		return r.failed(err)
 	}
-	graph, err := b.graphFile(m)
-	if err != nil {
-		return r.failed(err)
-	}
-	files, total, err := storeFiles(m.Physical(m.StoreDir))
-	if err != nil {
-		return r.failed(err)
-	}
-	var rel []string
-	for _, p := range m.Paths {
-		rel = append(rel, strings.TrimPrefix(p.Path, "/"))
-	}
-	stages := []stage{
-		command("popularity", tools[0], "--max", "100"),
-		command("layer-pack", tools[1], "--root", m.Root),
-		command("manifest-gen", tools[2], "--name", "bench"),
-	}
+	m, graph, files, total, rel := in.m, in.graph, in.files, in.total, in.rel
+	stages := flagStages(tools, m.Root)
 
 	// An untimed run whose image is read back and checked (it also warms
 	// the page cache): right layer count, every diff_id, every path.
-	var plan bytes.Buffer
-	if _, err := b.runFile(ctx, stages[:1], graph, &plan); err != nil {
-		return r.failed(err)
-	}
-	storeLayers, err := planLayers(plan.Bytes())
+	storeLayers, err := planLayers(in.plan)
 	if err != nil {
 		return r.failed(err)
 	}
@@ -137,6 +117,17 @@ func (b *bench) runChecked(ctx context.Context, stages []stage, in string, check
 		return fmt.Errorf("checking the output of %s: %w", stages[len(stages)-1].name, cerr)
 	}
 	return err
+}
+
+// flagStages is the flag pipeline popularity --max 100 | layer-pack
+// --root root | manifest-gen of the pipeline figures, from the three tools'
+// paths in that order.
+func flagStages(tools []string, root string) []stage {
+	return []stage{
+		command("popularity", tools[0], "--max", "100"),
+		command("layer-pack", tools[1], "--root", root),
+		command("manifest-gen", tools[2], "--name", "bench"),
+	}
 }
 
 func planLayers(data []byte) (int, error) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,7 +87,7 @@ func TestRebuildReadsOnlyTheChangedPath(t *testing.T) {
 		held = append(held, fmt.Sprintf(`{"diff_id":%q,"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%064x","size":1}`, l.DiffID, len(held)))
 	}
 	reuse := filepath.Join(t.TempDir(), "held.json")
-	if err := os.WriteFile(reuse, []byte("[\n"+strings.Join(sortedStrings(held), ",\n")+"\n]\n"), 0o644); err != nil {
+	if err := os.WriteFile(reuse, []byte("[\n"+strings.Join(slices.Sorted(slices.Values(held)), ",\n")+"\n]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	changed := "/nix/store/99999999999999999999999999999999-pkg050"
@@ -108,14 +109,4 @@ func TestRebuildReadsOnlyTheChangedPath(t *testing.T) {
 	if !bytes.Contains(second, []byte("layers/099.ref")) || !bytes.Contains(second, []byte("layers/050.tar")) {
 		t.Errorf("the rebuild should refer to the held layers and pack layer 50")
 	}
-}
-
-func sortedStrings(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }

@@ -87,7 +87,7 @@ func (j *sumJob) run(workers int) []uint64 {
 	if n == 0 {
 		return nil
 	}
-	j.children = reverse(j.parents)
+	j.children = transpose(j.parents)
 	limit := j.pull
 	if limit == 0 {
 		limit = pullLimit

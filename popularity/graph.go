@@ -42,7 +42,6 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 	index := newPathIndex(fg)
 	g := &graph{paths: make([]string, n), sizes: make([]uint64, n)}
 	g.refs = csr{start: make([]int32, n+1), list: make([]int32, 0, edges)}
-	indegree := make([]int32, n+1)
 	for i, p := range fg {
 		g.paths[i], g.sizes[i] = p.Path, p.NarSize
 		for _, r := range p.References {
@@ -52,12 +51,11 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 			}
 			if j != int32(i) {
 				g.refs.list = append(g.refs.list, j)
-				indegree[j+1]++
 			}
 		}
 		g.refs.start[i+1] = int32(len(g.refs.list))
 	}
-	g.users = transpose(g.refs, indegree)
+	g.users = transpose(g.refs)
 	return g, nil
 }
 
@@ -101,11 +99,14 @@ func (x *pathIndex) find(r string) (int32, bool) {
 	return j, ok
 }
 
-// transpose reverses the edges of c; counts[j+1] is the in-degree of j.
-// Lists come out sorted because sources are visited in ascending order.
-func transpose(c csr, counts []int32) csr {
+// transpose reverses the edges of c. Lists come out sorted because
+// sources are visited in ascending order.
+func transpose(c csr) csr {
 	n := len(c.start) - 1
-	t := csr{start: counts, list: make([]int32, len(c.list))}
+	t := csr{start: make([]int32, n+1), list: make([]int32, len(c.list))}
+	for _, j := range c.list {
+		t.start[j+1]++
+	}
 	for i := 1; i <= n; i++ {
 		t.start[i] += t.start[i-1]
 	}
@@ -117,16 +118,6 @@ func transpose(c csr, counts []int32) csr {
 		}
 	}
 	return t
-}
-
-// reverse returns the transpose of c, each list sorted ascending.
-func reverse(c csr) csr {
-	n := len(c.start) - 1
-	counts := make([]int32, n+1)
-	for _, j := range c.list {
-		counts[j+1]++
-	}
-	return transpose(c, counts)
 }
 
 func (g *graph) len() int { return len(g.paths) }

@@ -301,18 +301,16 @@ func (e *evaluator) induce(nodes []int32) (*graph, []int32) {
 	}
 	sub := &graph{paths: make([]string, len(sorted)), sizes: make([]uint64, len(sorted))}
 	sub.refs.start = make([]int32, len(sorted)+1)
-	indegree := make([]int32, len(sorted)+1)
 	for i, x := range sorted {
 		sub.paths[i], sub.sizes[i] = e.g.paths[x], e.g.sizes[x]
 		for _, c := range e.g.refs.of(x) {
 			if e.edge(x, c) {
 				sub.refs.list = append(sub.refs.list, local[c])
-				indegree[local[c]+1]++
 			}
 		}
 		sub.refs.start[i+1] = int32(len(sub.refs.list))
 	}
-	sub.users = transpose(sub.refs, indegree)
+	sub.users = transpose(sub.refs)
 	return sub, sorted
 }
 
