@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/sbom"
 	"dockertools.dev/imgkit/tarw"
 )
@@ -92,8 +91,7 @@ func (c *command) readSBOM(o *cli.IO) (*sbomRequest, error) {
 // base image, then the stream's, whose store paths the trailer or the
 // plan give).
 func (r *sbomRequest) image(name string, config []byte, layers []layerEntry, nBase int, trailer []layerstream.LayerInfo) (*sbom.Image, error) {
-	sum := sha256.Sum256(config)
-	img := &sbom.Image{Name: name, ID: "sha256:" + hex.EncodeToString(sum[:]), Graph: r.graph}
+	img := &sbom.Image{Name: name, ID: oci.DigestOf(config), Graph: r.graph}
 	var probe struct {
 		Created string `json:"created"`
 	}
@@ -257,8 +255,7 @@ func (c *command) addSBOM(o *cli.IO, a imageWriter, r *sbomRequest, p *plan, bas
 		if err := a.addLayer(int64(len(tar)), bytes.NewReader(tar)); err != nil {
 			return nil, nil, nil, fmt.Errorf("the SBOM layer: %w", err)
 		}
-		sum := sha256.Sum256(tar)
-		layers = append(layers, layerEntry{DiffID: "sha256:" + hex.EncodeToString(sum[:]), Comment: comment})
+		layers = append(layers, layerEntry{DiffID: oci.DigestOf(tar), Comment: comment})
 		if config, err = c.configBytes(p, base, nil, layers); err != nil {
 			return nil, nil, nil, err
 		}

@@ -238,21 +238,11 @@ func (ps *pusher) mountSources(digest string) []string {
 func (ps *pusher) uploadStored(ctx context.Context, l *pushLayer) (layerstream.Blob, error) {
 	b := layerstream.Blob{MediaType: oci.LayerMediaType(l.storedKind), Digest: l.storedDigest, Size: l.stored.Size()}
 	if l.storedKind != compress.None {
-		if err := verify(ctx, l); err != nil {
+		if err := cli.ReadToEnd(ctx, l.open); err != nil {
 			return b, err
 		}
 	}
 	return b, ps.upload(ctx, l.index, b, l.stored)
-}
-
-func verify(ctx context.Context, l *pushLayer) error {
-	r, err := l.open()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = io.Copy(io.Discard, cli.ContextReader(ctx, r))
-	return err
 }
 
 func (ps *pusher) upload(ctx context.Context, index int, b layerstream.Blob, src io.ReaderAt) error {

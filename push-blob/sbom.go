@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	digest "github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/cli"
@@ -52,7 +51,7 @@ func (ps *pusher) attach(ctx context.Context, manifest []byte, doc sbomDoc) erro
 	if err := ps.putSmall(ctx, blob, doc.data, what); err != nil {
 		return err
 	}
-	subject := v1.Descriptor{MediaType: oci.ManifestMediaType, Digest: digest.Digest(oci.DigestOf(manifest)), Size: int64(len(manifest))}
+	subject := oci.DescriptorOf(oci.ManifestMediaType, manifest)
 	artifact := oci.ArtifactManifest(oci.Descriptor(blob), subject)
 	via, err := ps.p.PutReferrer(ctx, artifact, string(subject.Digest))
 	if err != nil {

@@ -147,7 +147,7 @@ func (x *indexer) layer(ctx context.Context, lw *archive.LayoutWriter, l *archiv
 		})
 	case stored == x.kind && l.BlobDigest() != "":
 		b.Digest, b.Size = l.BlobDigest(), l.Stored().Size()
-		if err = readThrough(ctx, l); err == nil {
+		if err = cli.ReadToEnd(ctx, l.Open); err == nil {
 			err = lw.Blob(b.Digest, b.Size, cli.ContextReader(ctx, l.Stored()))
 		}
 	default:
@@ -158,17 +158,6 @@ func (x *indexer) layer(ctx context.Context, lw *archive.LayoutWriter, l *archiv
 	}
 	x.blobs[l.DiffID] = b
 	return b, nil
-}
-
-// readThrough reads a layer to its end, which checks its digests.
-func readThrough(ctx context.Context, l *archive.Layer) error {
-	r, err := l.Open()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = io.Copy(io.Discard, cli.ContextReader(ctx, r))
-	return err
 }
 
 // compress writes the layer compressed as asked through a spool.

@@ -28,20 +28,8 @@ func NewLayoutWriter(w io.Writer) *LayoutWriter {
 	return &LayoutWriter{tw: tar.NewWriter(w), stored: map[string]bool{}}
 }
 
-func (w *LayoutWriter) header(name string, typ byte, mode, size int64) error {
-	return w.tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: MemberTime})
-}
-
 // File writes a file of the layout that is not a blob.
-func (w *LayoutWriter) File(name string, data []byte) error {
-	if err := w.header(name, tar.TypeReg, 0o644, int64(len(data))); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err := w.tw.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
-}
+func (w *LayoutWriter) File(name string, data []byte) error { return writeFile(w.tw, name, data) }
 
 // Has reports whether the blob digest is written already.
 func (w *LayoutWriter) Has(digest string) bool { return w.stored[digest] }
@@ -57,7 +45,7 @@ func (w *LayoutWriter) Blob(digest string, size int64, r io.Reader) error {
 	if !w.started {
 		w.started = true
 		for _, d := range []string{"blobs/", "blobs/sha256/"} {
-			if err := w.header(d, tar.TypeDir, 0o755, 0); err != nil {
+			if err := writeHeader(w.tw, d, tar.TypeDir, 0o755, 0); err != nil {
 				return fmt.Errorf("writing %s: %w", d, err)
 			}
 		}
@@ -66,14 +54,10 @@ func (w *LayoutWriter) Blob(digest string, size int64, r io.Reader) error {
 		return nil
 	}
 	name := blobPath(digest)
-	if err := w.header(name, tar.TypeReg, 0o644, size); err != nil {
+	if err := writeHeader(w.tw, name, tar.TypeReg, 0o644, size); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	n, err := io.CopyN(w.tw, r, size)
-	if err == io.EOF {
-		err = fmt.Errorf("%d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
-	}
-	if err != nil {
+	if err := copyMember(w.tw, r, size); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	w.stored[digest] = true

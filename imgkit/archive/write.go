@@ -58,15 +58,32 @@ func NewWriter(w io.Writer) *Writer {
 // LayerMember is the name of the layer written at position i.
 func LayerMember(i int) string { return fmt.Sprintf("%03d/layer.tar", i) }
 
-func (w *Writer) header(name string, size int64) error {
-	// No Format: USTAR, or PAX for a member of 8 GiB or more.
-	return w.tw.WriteHeader(&tar.Header{
-		Typeflag: tar.TypeReg,
-		Name:     name,
-		Size:     size,
-		Mode:     0o644,
-		ModTime:  MemberTime,
-	})
+// writeHeader writes a member's fixed header (see Writer and
+// LayoutWriter). No Format: USTAR, or PAX for a member of 8 GiB or more.
+func writeHeader(tw *tar.Writer, name string, typ byte, mode, size int64) error {
+	return tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: MemberTime})
+}
+
+// writeFile writes a regular member holding data.
+func writeFile(tw *tar.Writer, name string, data []byte) error {
+	if err := writeHeader(tw, name, tar.TypeReg, 0o644, int64(len(data))); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if _, err := tw.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// copyMember copies exactly size bytes of r, the member whose header was
+// just written; a reader that ends sooner is an error wrapping
+// io.ErrUnexpectedEOF.
+func copyMember(tw *tar.Writer, r io.Reader, size int64) error {
+	n, err := io.CopyN(tw, r, size)
+	if err == io.EOF {
+		err = fmt.Errorf("%d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
+	}
+	return err
 }
 
 // AddLayer copies the next layer, exactly size bytes of r, and returns its
@@ -75,13 +92,10 @@ func (w *Writer) header(name string, size int64) error {
 // Layer.CopyUncompressed).
 func (w *Writer) AddLayer(size int64, r io.Reader) (string, error) {
 	name := LayerMember(w.layers)
-	if err := w.header(name, size); err != nil {
+	if err := writeHeader(w.tw, name, tar.TypeReg, 0o644, size); err != nil {
 		return "", fmt.Errorf("writing %s: %w", name, err)
 	}
-	if n, err := io.CopyN(w.tw, r, size); err != nil {
-		if err == io.EOF {
-			err = fmt.Errorf("%d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
-		}
+	if err := copyMember(w.tw, r, size); err != nil {
 		return "", err
 	}
 	w.layers++
@@ -116,15 +130,7 @@ func (w *Writer) AddImage(config []byte, tags []string, layers []string) error {
 	return nil
 }
 
-func (w *Writer) file(name string, data []byte) error {
-	if err := w.header(name, int64(len(data))); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err := w.tw.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
-}
+func (w *Writer) file(name string, data []byte) error { return writeFile(w.tw, name, data) }
 
 // Close writes manifest.json and, when an image has a tag, repositories,
 // and ends the tar. It does not close the underlying writer.

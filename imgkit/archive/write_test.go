@@ -58,7 +58,7 @@ func TestWriterHugeLayerHeader(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
 	const size = 9 << 30
-	if err := w.header(LayerMember(0), size); err != nil {
+	if err := writeHeader(w.tw, LayerMember(0), tar.TypeReg, 0o644, size); err != nil {
 		t.Fatal(err)
 	}
 	w.tw.Flush() // the header only: the 9 GiB of data are not written

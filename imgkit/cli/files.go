@@ -45,6 +45,19 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// ReadToEnd reads what open returns to its end and discards it, stopping
+// once ctx is cancelled: a verifying reader (archive.Layer.Open) checks its
+// digests only at EOF, so this checks bytes before they are used as stored.
+func ReadToEnd(ctx context.Context, open func() (io.ReadCloser, error)) error {
+	r, err := open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(io.Discard, ContextReader(ctx, r))
+	return err
+}
+
 // CountingReader counts the bytes read through it.
 type CountingReader struct {
 	R io.Reader

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -168,5 +169,50 @@ func TestOpenStdinKeepsStat(t *testing.T) {
 	}
 	if _, err := f.Stat(); err != nil {
 		t.Fatalf("stdin after Close: %v", err)
+	}
+}
+
+// errAtEOF is a reader that fails where a verifying reader would: at the
+// end of its bytes, not before; closed records that ReadToEnd closed it.
+type errAtEOF struct {
+	r      io.Reader
+	err    error
+	closed bool
+}
+
+func (e *errAtEOF) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		return n, e.err
+	}
+	return n, err
+}
+
+func (e *errAtEOF) Close() error { e.closed = true; return nil }
+
+// TestReadToEnd: the reader is read to its end, so an error it gives only
+// at EOF (a digest mismatch) is returned, and closed; an open error and a
+// cancelled context stop it.
+func TestReadToEnd(t *testing.T) {
+	mismatch := errors.New("digest mismatch")
+	r := &errAtEOF{r: strings.NewReader(strings.Repeat("x", 100000)), err: mismatch}
+	if err := ReadToEnd(context.Background(), func() (io.ReadCloser, error) { return r, nil }); !errors.Is(err, mismatch) {
+		t.Errorf("error at EOF: got %v, want %v", err, mismatch)
+	}
+	if !r.closed {
+		t.Error("reader not closed")
+	}
+	ok := &errAtEOF{r: strings.NewReader("abc"), err: io.EOF}
+	if err := ReadToEnd(context.Background(), func() (io.ReadCloser, error) { return ok, nil }); err != nil {
+		t.Errorf("clean EOF: %v", err)
+	}
+	if err := ReadToEnd(context.Background(), func() (io.ReadCloser, error) { return nil, fs.ErrNotExist }); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("open error: got %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := &errAtEOF{r: strings.NewReader("abc"), err: mismatch}
+	if err := ReadToEnd(ctx, func() (io.ReadCloser, error) { return c, nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v, want %v", err, context.Canceled)
 	}
 }

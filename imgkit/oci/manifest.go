@@ -40,9 +40,15 @@ func Descriptor(b layerstream.Blob) v1.Descriptor {
 	return v1.Descriptor{MediaType: b.MediaType, Digest: digest.Digest(b.Digest), Size: b.Size}
 }
 
+// DescriptorOf describes bytes held in memory (a config, a manifest, an
+// index) as a blob of mediaType.
+func DescriptorOf(mediaType string, data []byte) v1.Descriptor {
+	return v1.Descriptor{MediaType: mediaType, Digest: digest.Digest(DigestOf(data)), Size: int64(len(data))}
+}
+
 // ConfigDescriptor describes image config bytes.
 func ConfigDescriptor(config []byte) v1.Descriptor {
-	return v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: digest.Digest(DigestOf(config)), Size: int64(len(config))}
+	return DescriptorOf(v1.MediaTypeImageConfig, config)
 }
 
 // Manifest is an OCI image manifest of the config and the layers' blobs,
@@ -63,12 +69,8 @@ func Manifest(config []byte, layers []layerstream.Blob) []byte {
 // Index is an OCI image index listing one image manifest with its names:
 // the tag, and the full name:tag.
 func Index(manifest []byte, fullName, tag string) []byte {
-	d := v1.Descriptor{
-		MediaType:   v1.MediaTypeImageManifest,
-		Digest:      digest.Digest(DigestOf(manifest)),
-		Size:        int64(len(manifest)),
-		Annotations: map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag},
-	}
+	d := DescriptorOf(v1.MediaTypeImageManifest, manifest)
+	d.Annotations = map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag}
 	return mustJSON(v1.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: v1.MediaTypeImageIndex,

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -114,12 +113,8 @@ func PlatformIndex(images []PlatformImage) []byte {
 	ds := make([]v1.Descriptor, len(images))
 	for i, img := range images {
 		p := img.Platform
-		ds[i] = v1.Descriptor{
-			MediaType: v1.MediaTypeImageManifest,
-			Digest:    digest.Digest(DigestOf(img.Manifest)),
-			Size:      int64(len(img.Manifest)),
-			Platform:  &p,
-		}
+		ds[i] = DescriptorOf(v1.MediaTypeImageManifest, img.Manifest)
+		ds[i].Platform = &p
 	}
 	slices.SortFunc(ds, func(a, b v1.Descriptor) int {
 		return cmp.Or(ComparePlatforms(*a.Platform, *b.Platform), strings.Compare(string(a.Digest), string(b.Digest)))
@@ -137,10 +132,6 @@ func LayoutIndex(index []byte) []byte {
 	return mustJSON(v1.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: v1.MediaTypeImageIndex,
-		Manifests: []v1.Descriptor{{
-			MediaType: v1.MediaTypeImageIndex,
-			Digest:    digest.Digest(DigestOf(index)),
-			Size:      int64(len(index)),
-		}},
+		Manifests: []v1.Descriptor{DescriptorOf(v1.MediaTypeImageIndex, index)},
 	})
 }

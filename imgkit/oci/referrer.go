@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -57,7 +56,8 @@ func AddReferrer(index, manifest []byte) (out []byte, added bool, err error) {
 	if err := json.Unmarshal(manifest, &m); err != nil {
 		return nil, false, fmt.Errorf("the artifact manifest: %v: %w", err, errdefs.ErrInvalidInput)
 	}
-	d := v1.Descriptor{MediaType: v1.MediaTypeImageManifest, Digest: digest.Digest(DigestOf(manifest)), Size: int64(len(manifest)), ArtifactType: m.ArtifactType}
+	d := DescriptorOf(v1.MediaTypeImageManifest, manifest)
+	d.ArtifactType = m.ArtifactType
 	// The listed descriptors are kept as raw JSON: what another client
 	// wrote (annotations, other fields) is not ours to drop.
 	var idx struct {
