@@ -15,8 +15,8 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 // Commands returns the script commands of the package doc.
-func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func Commands() Cmds {
+	return Cmds{
 		"mktar":          cmdMktar,
 		"tarls":          cmdTarls,
 		"tarcat":         cmdTarcat,

@@ -204,8 +204,8 @@ func repository(path string) (string, bool) {
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
 //	    $FRONT_LOG (see StartFront and FrontOptions).
-func FrontCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func FrontCommands() Cmds {
+	return Cmds{
 		"registry-front": cmdRegistryFront,
 	}
 }

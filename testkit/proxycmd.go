@@ -18,8 +18,8 @@ import (
 //	    first blob download longer than N bytes after N bytes, once; with
 //	    -stop the registry is killed at that moment, with -restart it is
 //	    killed and started again a second later (same storage and port).
-func ProxyCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func ProxyCommands() Cmds {
+	return Cmds{
 		"registry-proxy": cmdRegistryProxy,
 	}
 }
