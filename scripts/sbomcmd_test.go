@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"dockertools.dev/testkit"
 )
 
 // sbomCommands are the workflow scripts' commands for looking into an
@@ -18,7 +20,7 @@ import (
 //	    prints the components of a CycloneDX SBOM one a line, sorted:
 //	    NAME VERSION layer=INDEX nar=HASH, with "-" for an empty version,
 //	    a path in no layer of the image, a path without a NAR hash
-var sbomCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+var sbomCommands = testkit.Cmds{
 	"sbom-components": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {
 			ts.Fatalf("usage: sbom-components FILE")

@@ -20,8 +20,8 @@ import (
 //	    compares two filesystem tars (see DiffRootfs) and fails listing
 //	    the differences. -docker-export: B is a `docker export`, so the
 //	    paths of DockerCreateAdds may be missing from A.
-func ArchiveCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func ArchiveCommands() Cmds {
+	return Cmds{
 		"mkimage": cmdMkimage,
 		"tardiff": cmdTardiff,
 	}

@@ -15,8 +15,8 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 // Commands returns the script commands of the package doc.
-func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func Commands() Cmds {
+	return Cmds{
 		"mktar":          cmdMktar,
 		"tarls":          cmdTarls,
 		"tarcat":         cmdTarcat,
@@ -132,18 +132,27 @@ func cmdRegistryStart(ts *testscript.TestScript, neg bool, args []string) {
 	if len(rest) != 0 {
 		ts.Fatalf("usage: registry-start [-htpasswd FILE]")
 	}
+	r, _ := startScriptRegistry(ts, &opts)
+	ts.Defer(r.Stop)
+}
+
+// startScriptRegistry starts the registry of registry-start and its kin in
+// the script's .registry directory (returned, for a restart) and sets
+// $REGISTRY, $REGISTRY_DIR and $REGISTRY_LOG; opts.Htpasswd is made
+// absolute in place. Stopping it is the caller's.
+func startScriptRegistry(ts *testscript.TestScript, opts *RegistryOptions) (*Registry, string) {
 	cmdNeed(ts, false, []string{"registry"})
 	if opts.Htpasswd != "" {
 		opts.Htpasswd = ts.MkAbs(opts.Htpasswd)
 	}
 	dir := ts.MkAbs(".registry")
 	ts.Check(os.MkdirAll(dir, 0o755))
-	r, err := StartRegistry(dir, opts)
+	r, err := StartRegistry(dir, *opts)
 	ts.Check(err)
-	ts.Defer(r.Stop)
 	ts.Setenv("REGISTRY", r.Addr)
 	ts.Setenv("REGISTRY_DIR", r.Dir)
 	ts.Setenv("REGISTRY_LOG", r.Log)
+	return r, dir
 }
 
 func cmdCheckImage(ts *testscript.TestScript, neg bool, args []string) {

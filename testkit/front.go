@@ -7,11 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -69,20 +67,17 @@ func StartFront(upstream, logFile string, opts FrontOptions) (*Front, error) {
 		return nil, err
 	}
 	f := &Front{Log: logFile, opts: opts, logf: logf, grant: map[string]map[string]bool{}}
-	target := &url.URL{Scheme: "http", Host: upstream}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = r.In.Host
-			r.SetXForwarded() // X-Forwarded-Proto: the registry's URLs say https behind TLS
-		},
-		ErrorLog: log.New(io.Discard, "", 0),
+	rp := reverseProxy(upstream)
+	rewrite := rp.Rewrite
+	rp.Rewrite = func(r *httputil.ProxyRequest) {
+		rewrite(r)
+		r.SetXForwarded() // X-Forwarded-Proto: the registry's URLs say https behind TLS
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/token", f.token)
 	mux.Handle("/", f.guard(rp))
 	f.srv = httptest.NewUnstartedServer(mux)
-	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	f.srv.Config.ErrorLog = quietLog()
 	if opts.TLS {
 		f.srv.StartTLS()
 	} else {
@@ -209,8 +204,8 @@ func repository(path string) (string, bool) {
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
 //	    $FRONT_LOG (see StartFront and FrontOptions).
-func FrontCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func FrontCommands() Cmds {
+	return Cmds{
 		"registry-front": cmdRegistryFront,
 	}
 }

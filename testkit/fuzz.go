@@ -91,9 +91,16 @@ func FixturesNamed(tb testing.TB, suffixes ...string) []Fixture {
 // names too) and tars larger than MaxSeed.
 func FixtureTars(tb testing.TB) []Fixture {
 	tb.Helper()
+	return specTars(tb, "pax", "gnu")
+}
+
+// specTars is FixtureTars in the tar formats given, each tar named
+// SPEC.FORMAT.
+func specTars(tb testing.TB, formats ...string) []Fixture {
+	tb.Helper()
 	var out []Fixture
 	for _, f := range Fixtures(tb, isSpec) {
-		for _, format := range []string{"pax", "gnu"} {
+		for _, format := range formats {
 			var buf bytes.Buffer
 			if MakeTar(bytes.NewReader(f.Data), &buf, TarOptions{Format: format}) != nil || buf.Len() > MaxSeed {
 				continue
@@ -106,14 +113,12 @@ func FixtureTars(tb testing.TB) []Fixture {
 
 // AddLayerPairs adds the fixtures' layers (PAX) to f as (lower, upper)
 // seeds, for targets that apply layers (see LayerImage): each layer alone
-// (upper empty), and each with the next one of its script.
+// (upper empty), and each with the next one of its script. Only the PAX
+// tars are made: GNU ones would be thrown away.
 func AddLayerPairs(f *testing.F) {
 	f.Helper()
 	var prev Fixture
-	for _, fx := range FixtureTars(f) {
-		if !strings.HasSuffix(fx.Name, ".pax") {
-			continue
-		}
+	for _, fx := range specTars(f, "pax") {
 		f.Add(fx.Data, []byte(nil))
 		if prev.Script == fx.Script {
 			f.Add(prev.Data, fx.Data)

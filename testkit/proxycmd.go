@@ -2,7 +2,6 @@ package testkit
 
 import (
 	"flag"
-	"os"
 	"sync"
 	"time"
 
@@ -19,8 +18,8 @@ import (
 //	    first blob download longer than N bytes after N bytes, once; with
 //	    -stop the registry is killed at that moment, with -restart it is
 //	    killed and started again a second later (same storage and port).
-func ProxyCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func ProxyCommands() Cmds {
+	return Cmds{
 		"registry-proxy": cmdRegistryProxy,
 	}
 }
@@ -38,14 +37,7 @@ func cmdRegistryProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if len(rest) != 0 || stop && restart || (stop || restart) && cutAfter == 0 {
 		ts.Fatalf("usage: registry-proxy [-htpasswd FILE] [-cut-after N [-stop | -restart]]")
 	}
-	cmdNeed(ts, false, []string{"registry"})
-	if ropts.Htpasswd != "" {
-		ropts.Htpasswd = ts.MkAbs(ropts.Htpasswd)
-	}
-	dir := ts.MkAbs(".registry")
-	ts.Check(os.MkdirAll(dir, 0o755))
-	r, err := StartRegistry(dir, ropts)
-	ts.Check(err)
+	r, dir := startScriptRegistry(ts, &ropts)
 
 	// The registry running now; a restart replaces it.
 	var mu sync.Mutex
@@ -89,9 +81,6 @@ func cmdRegistryProxy(ts *testscript.TestScript, neg bool, args []string) {
 	p, err := StartProxy(r.Addr, ts.MkAbs("proxy.log"), popts)
 	ts.Check(err)
 	ts.Defer(p.Stop)
-	ts.Setenv("REGISTRY", r.Addr)
-	ts.Setenv("REGISTRY_DIR", r.Dir)
-	ts.Setenv("REGISTRY_LOG", r.Log)
 	ts.Setenv("PROXY", p.Addr)
 	ts.Setenv("PROXY_LOG", p.Log)
 }

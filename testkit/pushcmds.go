@@ -36,8 +36,8 @@ import (
 //	    $UPLOAD_PROXY_LOG, has a line per PATCH:
 //	        PATCH content-range=RANGE status=STATUS [cut]
 //	    (RANGE "-" without a Content-Range header).
-func PushCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func PushCommands() Cmds {
+	return Cmds{
 		"registry-writes": cmdRegistryWrites,
 		"upload-proxy":    cmdUploadProxy,
 	}

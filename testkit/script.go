@@ -140,11 +140,14 @@ func BuildTools(t testing.TB, tools ...string) string {
 	if err != nil {
 		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
+	// One go build for all: the module graph is loaded once and the
+	// tools are linked in parallel; each binary is named by its folder.
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
 	for _, tool := range tools {
-		cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, tool), "../"+tool)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", tool, err, out)
-		}
+		args = append(args, "../"+tool)
+	}
+	if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", strings.Join(tools, ", "), err, out)
 	}
 	return dir
 }
