@@ -257,7 +257,7 @@ func benchPipelineCold(ctx context.Context, b *bench) result {
 	r.note("the page cache is dropped (echo 3 > /proc/sys/vm/drop_caches) before each run of both; the work dir's file system sets the limit")
 	cpuNote(&r, ours, limit)
 	if !r.met {
-		r.note("MISSED: layer-pack reads cold files only as its passes reach them (the hashing passes, one per CPU, and the writer): no readahead of the files further on")
+		r.note("MISSED: layer-pack prefetches (posix_fadvise WILLNEED) only the files of the layers measured ahead of the writer, at most one per hashing pass: that many layers' files are in flight on a cold read")
 	}
 	return r
 }
