@@ -18,18 +18,18 @@ import (
 // owner 0:0 without names, mtime MemberTime. The bytes depend on the
 // content and the order of the calls alone.
 type LayoutWriter struct {
-	tw      *tar.Writer
+	members
 	stored  map[string]bool
 	started bool
 }
 
 // NewLayoutWriter returns a LayoutWriter writing to w.
 func NewLayoutWriter(w io.Writer) *LayoutWriter {
-	return &LayoutWriter{tw: tar.NewWriter(w), stored: map[string]bool{}}
+	return &LayoutWriter{members: newMembers(w), stored: map[string]bool{}}
 }
 
 // File writes a file of the layout that is not a blob.
-func (w *LayoutWriter) File(name string, data []byte) error { return writeFile(w.tw, name, data) }
+func (w *LayoutWriter) File(name string, data []byte) error { return w.file(name, data) }
 
 // Has reports whether the blob digest is written already.
 func (w *LayoutWriter) Has(digest string) bool { return w.stored[digest] }
@@ -45,7 +45,7 @@ func (w *LayoutWriter) Blob(digest string, size int64, r io.Reader) error {
 	if !w.started {
 		w.started = true
 		for _, d := range []string{"blobs/", "blobs/sha256/"} {
-			if err := writeHeader(w.tw, d, tar.TypeDir, 0o755, 0); err != nil {
+			if err := w.header(d, tar.TypeDir, 0o755, 0); err != nil {
 				return fmt.Errorf("writing %s: %w", d, err)
 			}
 		}
@@ -54,10 +54,7 @@ func (w *LayoutWriter) Blob(digest string, size int64, r io.Reader) error {
 		return nil
 	}
 	name := blobPath(digest)
-	if err := writeHeader(w.tw, name, tar.TypeReg, 0o644, size); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := copyMember(w.tw, r, size); err != nil {
+	if err := w.copy(name, size, r); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	w.stored[digest] = true

@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -39,7 +38,7 @@ import (
 // repositories and tags in byte order. The bytes depend on the content
 // and the order of the calls alone.
 type Writer struct {
-	tw       *tar.Writer
+	members
 	layers   int
 	manifest pyjson.Array
 	repos    map[string]map[string]string // repository → tag → top layer directory
@@ -52,50 +51,21 @@ var MemberTime = time.Unix(1, 0)
 
 // NewWriter returns a Writer writing to w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{tw: tar.NewWriter(w), repos: map[string]map[string]string{}}
+	return &Writer{members: newMembers(w), repos: map[string]map[string]string{}}
 }
 
 // LayerMember is the name of the layer written at position i.
 func LayerMember(i int) string { return fmt.Sprintf("%03d/layer.tar", i) }
 
-// writeHeader writes a member's fixed header (see Writer and
-// LayoutWriter). No Format: USTAR, or PAX for a member of 8 GiB or more.
-func writeHeader(tw *tar.Writer, name string, typ byte, mode, size int64) error {
-	return tw.WriteHeader(&tar.Header{Typeflag: typ, Name: name, Size: size, Mode: mode, ModTime: MemberTime})
-}
-
-// writeFile writes a regular member holding data.
-func writeFile(tw *tar.Writer, name string, data []byte) error {
-	if err := writeHeader(tw, name, tar.TypeReg, 0o644, int64(len(data))); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err := tw.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
-}
-
-// copyMember copies exactly size bytes of r, the member whose header was
-// just written; a reader that ends sooner is an error wrapping
-// io.ErrUnexpectedEOF.
-func copyMember(tw *tar.Writer, r io.Reader, size int64) error {
-	n, err := io.CopyN(tw, r, size)
-	if err == io.EOF {
-		err = fmt.Errorf("%d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
-	}
-	return err
-}
-
 // AddLayer copies the next layer, exactly size bytes of r, and returns its
 // member name. A reader that ends sooner is an error wrapping
 // io.ErrUnexpectedEOF; one that goes on is not read further (see
-// Layer.CopyUncompressed).
+// Layer.CopyUncompressed). When the Writer writes to a file or a pipe
+// (an *os.File, maybe behind a bufio.Writer) and r is one too, the
+// kernel copies the bytes (see members).
 func (w *Writer) AddLayer(size int64, r io.Reader) (string, error) {
 	name := LayerMember(w.layers)
-	if err := writeHeader(w.tw, name, tar.TypeReg, 0o644, size); err != nil {
-		return "", fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := copyMember(w.tw, r, size); err != nil {
+	if err := w.copy(name, size, r); err != nil {
 		return "", err
 	}
 	w.layers++
@@ -129,8 +99,6 @@ func (w *Writer) AddImage(config []byte, tags []string, layers []string) error {
 	}
 	return nil
 }
-
-func (w *Writer) file(name string, data []byte) error { return writeFile(w.tw, name, data) }
 
 // Close writes manifest.json and, when an image has a tag, repositories,
 // and ends the tar. It does not close the underlying writer.

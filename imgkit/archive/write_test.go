@@ -2,10 +2,13 @@ package archive
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +61,7 @@ func TestWriterHugeLayerHeader(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
 	const size = 9 << 30
-	if err := writeHeader(w.tw, LayerMember(0), tar.TypeReg, 0o644, size); err != nil {
+	if err := w.header(LayerMember(0), tar.TypeReg, 0o644, size); err != nil {
 		t.Fatal(err)
 	}
 	w.tw.Flush() // the header only: the 9 GiB of data are not written
@@ -116,5 +119,66 @@ func TestWriterRoundTrip(t *testing.T) {
 	repos := map[string]map[string]string{"app": {"2": "001", "latest": "001"}, "localhost:5000/base": {"1": "000"}}
 	if fmt.Sprint(a.Repositories) != fmt.Sprint(repos) {
 		t.Errorf("repositories %v, want %v", a.Repositories, repos)
+	}
+}
+
+// TestWriterFileToFileSameBytes: layers copied from files into a file
+// behind a bufio.Writer (the path the kernel copies, see members) give
+// the bytes of the in-memory path, with a small file written between
+// them so that the tar.Writer's padding and the raw members interleave.
+func TestWriterFileToFileSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	layers := []string{"first", strings.Repeat("x", 513), ""}
+	write := func(out io.Writer, open func(i int) io.Reader) {
+		w := NewWriter(out)
+		var names []string
+		for i, l := range layers {
+			name, err := w.AddLayer(int64(len(l)), open(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+			if i == 0 {
+				if err := w.AddImage([]byte(`{"a":1}`), []string{"a:1"}, names); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := w.AddImage([]byte(`{}`), []string{"n:t"}, names); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want bytes.Buffer
+	write(&want, func(i int) io.Reader { return strings.NewReader(layers[i]) })
+	out, err := os.Create(filepath.Join(dir, "out.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriter(out)
+	write(bw, func(i int) io.Reader {
+		p := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.WriteFile(p, []byte(layers[i]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	})
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	got, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("file path wrote %d bytes, in-memory %d, and they differ", len(got), want.Len())
 	}
 }
