@@ -15,17 +15,21 @@ import (
 
 // cmdMkref is the script command
 //
-//	mkref IN OUT N
+//	mkref IN OUT N...
 //
-// It copies the layer stream IN to OUT with layer N turned into a
+// It copies the layer stream IN to OUT with each layer N turned into a
 // reference (as layer-pack --reuse writes one): no bytes, its diff_id and
 // size, and a made-up gzip blob.
 func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 3 {
-		ts.Fatalf("usage: mkref IN OUT N")
+	if len(args) < 3 {
+		ts.Fatalf("usage: mkref IN OUT N...")
 	}
-	n, err := strconv.Atoi(args[2])
-	ts.Check(err)
+	refs := map[int]bool{}
+	for _, a := range args[2:] {
+		n, err := strconv.Atoi(a)
+		ts.Check(err)
+		refs[n] = true
+	}
 	in, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
 	defer in.Close()
@@ -47,7 +51,7 @@ func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
 		layers, data = append(layers, l), append(data, b)
 	}
 	for i, info := range r.Trailer().Layers {
-		if i == n {
+		if refs[i] {
 			blob := layerstream.Blob{MediaType: oci.LayerMediaType("gzip"), Digest: "sha256:" + strings.Repeat("e", 64), Size: 123}
 			_, err = w.WriteRef(layerstream.Ref{DiffID: info.DiffID, Size: info.Size, Blobs: []layerstream.Blob{blob}}, info)
 		} else {

@@ -119,6 +119,9 @@ func (o *oldLayout) link(ref *layerstream.Ref, dir string) (layerstream.Blob, er
 // blobs' digests match no layer-pack diff_id). A new or empty DIR holds
 // nothing: the list is empty.
 func (c *command) printHoldings(o *cli.IO) error {
+	if c.LayerTars != "" {
+		return c.printLayerTarHoldings(o)
+	}
 	old, err := readOldLayout(c.Output)
 	if err != nil {
 		return err
