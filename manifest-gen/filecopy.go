@@ -15,9 +15,9 @@ import (
 // past it the file itself. archive.Writer copies a layer member with
 // io.Copy to its writer; a layer read from a file (a cached layer tar,
 // --layer-tars) is then copied by the kernel from file to file
-// (copy_file_range: no byte passes through this process, and a file
-// system that shares extents, such as Btrfs or XFS, shares them instead
-// of copying). The chain between the buffer and the file (compress.None's
+// (copy_file_range: no byte passes through this process; a file system
+// that shares extents, Btrfs or XFS, shares them where the layer's
+// offset in the archive is block-aligned). The chain between the buffer and the file (compress.None's
 // pass-through, the output) hides the file from the buffer, and must:
 // with a compressor or --digest-file every byte has to pass through this
 // process, and the buffer's own copy is used. Any other source (the
