@@ -114,7 +114,7 @@ func benchRebuildArchive(ctx context.Context, b *bench) result {
 	r.note("the rebuild: build-layered-image --compressor none --cache C --layer-tars T (manifest-gen --layer-tars --print-holdings, layer-pack --reuse, manifest-gen copying the held layers with copy_file_range); the full build: the same without --cache and --layer-tars")
 	r.note("CPU time: rebuild %.2f s, full build %.2f s", ours.best.cpuSeconds(), limit.best.cpuSeconds())
 	if !r.met {
-		r.note("MISSED: a docker-archive is one file, so a rebuild writes all of it: on %s copy_file_range copies every byte in the kernel (no extents to share), most of the rebuild's CPU time; a reflink (Btrfs, XFS) needs each layer's bytes at a block-aligned offset of the archive, which tar's 512-byte members give only by chance (aligning them, with a padding PAX record in each layer's header, would change every archive's bytes: not done)", fs)
+		r.note("MISSED: a docker-archive is one file, so a rebuild writes all of it: on %s copy_file_range copies every byte in the kernel (no extents to share); a reflink (Btrfs, XFS) needs each layer's bytes at a block-aligned offset of the archive, which tar's 512-byte members give only by chance (aligning them, with a padding PAX record in each layer's header, would change every archive's bytes: not done)", fs)
 	}
 	return r
 }
