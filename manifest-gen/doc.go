@@ -175,8 +175,8 @@
 //     (a compressor, a digest, a pipe) the bytes are copied through the
 //     process as any layer's. The archive is still written whole: on ext4
 //     the kernel copies every byte (measured by the bench's
-//     rebuild-archive row: a 2 GiB, 100-layer rebuild in about a quarter
-//     of the full build's time). Btrfs and XFS share extents instead
+//     rebuild-archive row: a 2 GiB, 100-layer rebuild in 0.25 to 0.41 of
+//     the full build's time, on a busy 2-core machine). Btrfs and XFS share extents instead
 //     (a reflink) only for a layer whose bytes start at a block-aligned
 //     offset of the archive, which tar's 512-byte members give by chance.
 //
