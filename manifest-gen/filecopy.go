@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"os"
-	"syscall"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
@@ -30,8 +29,8 @@ type fileCopier struct {
 
 // ReadFrom flushes the buffer, so the file's offset is where the member's
 // bytes go, then lets the file copy a file source itself (os.File.ReadFrom
-// falls back to a plain copy where copy_file_range cannot be used, for
-// example across file systems).
+// falls back to a plain copy where copy_file_range cannot be used: across
+// file systems, or into a file opened for appending).
 func (c *fileCopier) ReadFrom(r io.Reader) (int64, error) {
 	if !fileSource(r) {
 		return c.Writer.ReadFrom(r)
@@ -52,14 +51,6 @@ func fileSource(r io.Reader) bool {
 	return ok
 }
 
-// appending reports whether f was opened with O_APPEND (a shell's >>),
-// which copy_file_range refuses with an error os.File.ReadFrom does not
-// fall back from.
-func appending(f *os.File) bool {
-	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), syscall.F_GETFL, 0)
-	return errno != 0 || flags&syscall.O_APPEND != 0
-}
-
 // archiveWriter returns the writer for the docker archive: w (the
 // output's buffer) itself, or a fileCopier when nothing between w and the
 // output changes the bytes and the output is a regular file.
@@ -78,7 +69,7 @@ func (c *command) archiveWriter(w io.Writer, out *output) io.Writer {
 	if f == nil {
 		return w
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || appending(f) {
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return w
 	}
 	return &fileCopier{Writer: bw, f: f}
