@@ -15,11 +15,9 @@ import (
 	"syscall"
 
 	"dockertools.dev/imgkit/cli"
-	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layercache"
 	"dockertools.dev/imgkit/layerstream"
-	"dockertools.dev/imgkit/oci"
 )
 
 // layerTars is --layer-tars DIR: a directory of uncompressed layer tars,
@@ -85,20 +83,19 @@ func (t *layerTars) errorf(format string, args ...any) error {
 
 func (t *layerTars) fd() int { return int(t.dir.Fd()) }
 
-// holdings lists the entries of DIR: every regular file named by a
-// diff_id's hex digits and ".tar" (not following a symlink; anything
-// else is not listed) as the uncompressed layer tar of that diff_id and
-// the file's size. An entry whose size is not its layer's is then not
+// holdings adds the entries of DIR to h: every regular file named by a
+// diff_id's hex digits and ".tar" (not following a symlink; anything else
+// is not listed) as the uncompressed layer tar of that diff_id at the
+// file's size. An entry whose size is not its layer's is then not
 // referenced by layer-pack, which knows the size: that layer is packed,
 // and the entry replaced.
-func (t *layerTars) holdings(o *cli.IO) (layercache.Holdings, error) {
-	h := layercache.Holdings{}
+func (t *layerTars) holdings(o *cli.IO, h layercache.Holdings) error {
 	if t.dir == nil {
-		return h, nil
+		return nil
 	}
 	entries, err := t.dir.ReadDir(-1)
 	if err != nil {
-		return nil, t.errorf("%w", cli.PathCause(err))
+		return t.errorf("%w", cli.PathCause(err))
 	}
 	for _, e := range entries {
 		hex, ok := strings.CutSuffix(e.Name(), ".tar")
@@ -112,11 +109,11 @@ func (t *layerTars) holdings(o *cli.IO) (layercache.Holdings, error) {
 		}
 		fi, err := e.Info()
 		if err != nil {
-			return nil, t.errorf("%w", cli.PathCause(err))
+			return t.errorf("%w", cli.PathCause(err))
 		}
-		h[d] = []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: d, Size: fi.Size()}}
+		holdTar(h, d, fi.Size())
 	}
-	return h, nil
+	return nil
 }
 
 // open opens the entry of a reference layer for reading: not through a
@@ -281,23 +278,6 @@ func (w *tarCacheWriter) addRef(ref *layerstream.Ref) error {
 		}
 	}
 	w.n++
-	return nil
-}
-
-// printLayerTarHoldings is --print-holdings --layer-tars DIR.
-func (c *command) printLayerTarHoldings(o *cli.IO) error {
-	t, err := openLayerTars(c.LayerTars, false, false)
-	if err != nil {
-		return err
-	}
-	defer t.abort()
-	h, err := t.holdings(o)
-	if err != nil {
-		return err
-	}
-	if err := layercache.WriteHoldings(o.Stdout, h); err != nil {
-		return fmt.Errorf("writing the holdings list: %w", err)
-	}
 	return nil
 }
 

@@ -117,21 +117,29 @@ func (o *oldLayout) link(ref *layerstream.Ref, dir string) (layerstream.Blob, er
 // layer-pack --reuse: every blob as the layer tar of its own digest (true
 // of uncompressed layers; the config's, the manifest's and compressed
 // blobs' digests match no layer-pack diff_id). A new or empty DIR holds
-// nothing: the list is empty.
+// nothing: the list is empty. With --layer-tars, the list is of the tars
+// in that directory (layerTars.holdings).
 func (c *command) printHoldings(o *cli.IO) error {
-	if c.LayerTars != "" {
-		return c.printLayerTarHoldings(o)
-	}
-	old, err := readOldLayout(c.Output)
-	if err != nil {
-		return err
-	}
 	h := layercache.Holdings{}
-	if old != nil {
-		for hex, fi := range old.blobs {
-			if fi.Mode() == 0o644 {
-				d := "sha256:" + hex
-				h[d] = []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: d, Size: fi.Size()}}
+	if c.LayerTars != "" {
+		t, err := openLayerTars(c.LayerTars, false, false)
+		if err != nil {
+			return err
+		}
+		defer t.abort()
+		if err := t.holdings(o, h); err != nil {
+			return err
+		}
+	} else {
+		old, err := readOldLayout(c.Output)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			for hex, fi := range old.blobs {
+				if fi.Mode() == 0o644 {
+					holdTar(h, "sha256:"+hex, fi.Size())
+				}
 			}
 		}
 	}
@@ -139,4 +147,10 @@ func (c *command) printHoldings(o *cli.IO) error {
 		return fmt.Errorf("writing the holdings list: %w", err)
 	}
 	return nil
+}
+
+// holdTar lists d as held: an uncompressed layer tar, whose blob's digest
+// is its diff_id, of size bytes.
+func holdTar(h layercache.Holdings, d string, size int64) {
+	h[d] = []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: d, Size: size}}
 }
