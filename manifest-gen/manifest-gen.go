@@ -39,7 +39,7 @@ type command struct {
 	Conf            string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
 	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
-	PrintHoldings   bool   `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed."`
+	PrintHoldings   bool   `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed."`
 
 	Format           string        `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
 	DigestFile       string        `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`

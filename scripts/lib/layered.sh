@@ -243,20 +243,18 @@ popularity_split() {
 	popularity $verbose "$@"
 }
 
-# layered_holdings, with --format oci-dir, lists the blobs of the layout
-# already in -o DIR (manifest-gen --print-holdings, which refuses a DIR
-# that is neither new, empty nor its own layout, before any work). With
-# --cache and uncompressed layers the list is layer-pack's --reuse: a
-# store layer the cache knows and DIR holds is written by reference, none
-# of its files read, and manifest-gen links DIR's blob into the layout
-# that replaces DIR. A compressed layer is no blob of its diff_id, so
-# --layer-compression gzip or zstd reuses nothing. A new or empty DIR
-# holds nothing: a fresh build.
+# layered_holdings, with --format oci-dir, lists the layers of the layout
+# already in -o DIR in the --layer-compression asked for (manifest-gen
+# --print-holdings, which refuses a DIR that is neither new, empty nor its
+# own layout, before any work). With --cache the list is layer-pack's
+# --reuse: a store layer the cache knows and DIR holds is written by
+# reference, none of its files read, and manifest-gen links DIR's blob
+# into the layout that replaces DIR. A new or empty DIR, or one of another
+# compression, holds nothing: a fresh build.
 layered_holdings() {
 	[ "$format" = oci-dir ] || return 0
-	manifest-gen --format oci-dir -o "$out" --print-holdings >"$work/held.json" || exit 1
-	[ -n "$cache" ] || return 0
-	case $layer_compression in '' | none) reuse=$work/held.json ;; esac
+	manifest-gen --format oci-dir -o "$out" --print-holdings ${layer_compression:+--layer-compression "$layer_compression"} >"$work/held.json" || exit 1
+	[ -z "$cache" ] || reuse=$work/held.json
 }
 
 # pipe_image PRODUCER writes the image to $target: PRODUCER's layer stream
