@@ -80,24 +80,29 @@
 // layout already there): a reader sees the old layout or the new one.
 //
 // Rebuilding into a layout it wrote copies nothing that has not changed.
-// --print-holdings lists DIR's blobs as a holdings list (docs/formats.md
-// §5; every blob as the layer tar of its own digest, true of uncompressed
-// layers) and exits, reading no stream; layer-pack --cache C --reuse on
-// that list writes the store layers that C knows and DIR holds as
-// references, reading none of their files; and a reference becomes a
-// hard link to DIR's blob: the blob keeps its inode and mtime, no byte of
-// it is read or written. A blob is taken on its name (its digest, the
-// diff_id the layer cache gave layer-pack), its size and mode 0644, never
-// opened or hashed again: hashing would read what the rebuild is meant not
-// to; the link is checked to be the file listed, so a name swapped for a
-// symlink meanwhile is refused. Blobs the new image no longer references
-// are removed with the old layout, so DIR ends as the same files as a
-// fresh build into an empty directory (keeping them would grow DIR with
-// every rebuild, and a layout's unreferenced blobs serve no reader). Only
-// uncompressed layers are reused: with --layer-compression gzip or zstd a
-// reference layer is an error (a compressed blob's digest is not its
-// diff_id, and manifest-gen keeps no record of which is which). A
-// reference DIR does not hold is an error too, and leaves DIR as it was.
+// --print-holdings lists DIR's layers as a holdings list (docs/formats.md
+// §5) in the --layer-compression given and exits, reading no stream:
+// uncompressed, every blob as the layer tar of its own digest; gzip or
+// zstd, each blob of that compression that DIR's manifest and config pair
+// with a diff_id (a compressed blob's digest is not its diff_id, so the
+// layout's own JSON ties them). layer-pack --cache C --reuse on that list
+// writes the store layers that C knows and DIR holds as references,
+// reading none of their files; and a reference becomes a hard link to
+// DIR's blob of the layout's compression: the blob keeps its inode and
+// mtime, no byte of it is read or written. A blob is taken on its name
+// (its digest), its size and mode 0644, and for a compressed blob on
+// DIR's pairing, never opened or hashed again: hashing would read what the
+// rebuild is meant not to; the link is checked to be the file listed, so
+// a name swapped for a symlink meanwhile is refused. A compressed blob is
+// reused as it is: were the compressor's bytes to change in a later
+// version (imgkit/compress's recipe), a rebuild would keep the old
+// compressed bytes where a fresh build writes new ones, both of the same
+// layer. Blobs the new image no longer references are removed with the
+// old layout, so DIR ends as the same files as a fresh build into an
+// empty directory (keeping them would grow DIR with every rebuild, and a
+// layout's unreferenced blobs serve no reader). A reference DIR does not
+// hold, or holds in no blob of the layout's compression, is an error, and
+// leaves DIR as it was.
 //
 //	manifest-gen --format oci-dir -o DIR --print-holdings > held.json
 //	layer-pack --cache C --reuse held.json < plan.json |
@@ -138,7 +143,7 @@
 // the image without an archive in between; the layers are hashed as they
 // pass, and reference layers (layer-pack --reuse: no bytes, a blob the
 // registry holds) pass through. Only this format, an oci-dir rebuild and
-// a docker-archive with --layer-tars (above) accept references: the others
+// a docker-archive with --layer-tars (below) accept references: the others
 // need every layer's bytes.
 //
 // The diff_ids that oci, oci-dir and stream compute while writing are

@@ -9,26 +9,36 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"dockertools.dev/imgkit/layercache"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
 )
 
 // cmdMkref is the script command
 //
-//	mkref IN OUT N...
+//	mkref IN OUT N[,N...] [HOLDINGS]
 //
 // It copies the layer stream IN to OUT with each layer N turned into a
 // reference (as layer-pack --reuse writes one): no bytes, its diff_id and
-// size, and a made-up gzip blob.
+// size, and a made-up gzip blob, or the blobs the holdings list HOLDINGS
+// gives for its diff_id.
 func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) < 3 {
-		ts.Fatalf("usage: mkref IN OUT N...")
+	if len(args) != 3 && len(args) != 4 {
+		ts.Fatalf("usage: mkref IN OUT N[,N...] [HOLDINGS]")
 	}
 	refs := map[int]bool{}
-	for _, a := range args[2:] {
+	for _, a := range strings.Split(args[2], ",") {
 		n, err := strconv.Atoi(a)
 		ts.Check(err)
 		refs[n] = true
+	}
+	var held layercache.Holdings
+	if len(args) == 4 {
+		f, err := os.Open(ts.MkAbs(args[3]))
+		ts.Check(err)
+		held, err = layercache.ReadHoldings(f)
+		f.Close()
+		ts.Check(err)
 	}
 	in, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
@@ -52,8 +62,11 @@ func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for i, info := range r.Trailer().Layers {
 		if refs[i] {
-			blob := layerstream.Blob{MediaType: oci.LayerMediaType("gzip"), Digest: "sha256:" + strings.Repeat("e", 64), Size: 123}
-			_, err = w.WriteRef(layerstream.Ref{DiffID: info.DiffID, Size: info.Size, Blobs: []layerstream.Blob{blob}}, info)
+			blobs := []layerstream.Blob{{MediaType: oci.LayerMediaType("gzip"), Digest: "sha256:" + strings.Repeat("e", 64), Size: 123}}
+			if held != nil {
+				blobs = held[info.DiffID]
+			}
+			_, err = w.WriteRef(layerstream.Ref{DiffID: info.DiffID, Size: info.Size, Blobs: blobs}, info)
 		} else {
 			_, err = w.WriteLayer(layers[i].Size, info, bytes.NewReader(data[i]))
 		}

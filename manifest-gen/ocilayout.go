@@ -91,21 +91,24 @@ func writeLayerBlob(b *pendingBlob, r io.Reader, size int64, kind compress.Kind)
 	return layer, err
 }
 
-// addRef takes a reference layer's blob from the layout that an oci-dir
-// build replaces; any other OCI layout needs the layer's bytes.
+// addRef takes a reference layer's blob, in the layout's compression,
+// from the layout that an oci-dir build replaces; any other OCI layout
+// needs the layer's bytes.
 func (l *ociLayout) addRef(ref *layerstream.Ref) error {
 	d, ok := l.store.(*dirBlobs)
 	if !ok || d.old == nil {
 		return errNeedsBytes("an OCI layout", len(l.blobs))
 	}
+	blob := layerstream.Blob{MediaType: oci.LayerMediaType(compress.None), Digest: ref.DiffID, Size: ref.Size}
 	if l.kind != compress.None {
-		return fmt.Errorf("a reference layer (layer-pack --reuse): an oci-dir rebuild reuses uncompressed blobs only, not --layer-compression %s: %w", l.kind, errdefs.ErrInvalidInput)
+		if blob, ok = ref.Blob(oci.LayerMediaType(l.kind)); !ok {
+			return fmt.Errorf("a reference layer %s (layer-pack --reuse) without a %s blob: pack with the holdings list --print-holdings gives for --layer-compression %s: %w", ref.DiffID, l.kind, l.kind, errdefs.ErrInvalidInput)
+		}
 	}
-	b, err := d.old.link(ref, d.dir)
-	if err != nil {
+	if err := d.old.link(blob, d.dir); err != nil {
 		return err
 	}
-	l.blobs = append(l.blobs, b)
+	l.blobs = append(l.blobs, blob)
 	l.diffs = append(l.diffs, ref.DiffID)
 	return nil
 }

@@ -83,68 +83,86 @@ func notLayout(dir, why string) error {
 	return fmt.Errorf("-o %q: not empty and not an OCI layout manifest-gen wrote (%s); --format oci-dir writes a new or empty directory or rebuilds its own layout: %w", dir, why, fs.ErrExist)
 }
 
-// link puts the old layout's blob of the reference layer ref into the new
-// layout in dir as a hard link: not one byte is read or written, and the
-// blob keeps its inode and mtime. The blob is trusted by its name, which
-// is its digest (an uncompressed layer's digest is its diff_id, the one
-// the layer cache gave layer-pack), its size and its mode; its bytes are
-// not hashed again, which would read what the rebuild is meant not to
-// read. The name is linked, not opened, and what the link points to is
-// checked to be the regular file listed, so a name swapped for a symlink
-// or another file in the meantime is refused.
-func (o *oldLayout) link(ref *layerstream.Ref, dir string) (layerstream.Blob, error) {
-	blob := layerstream.Blob{MediaType: oci.LayerMediaType(compress.None), Digest: ref.DiffID, Size: ref.Size}
-	if err := checkBlobDigest(ref.DiffID); err != nil {
-		return blob, err
+// link puts the old layout's blob into the new layout in dir as a hard
+// link: not one byte is read or written, and the blob keeps its inode and
+// mtime. The blob is trusted by its name, which is its digest (an
+// uncompressed layer's digest is its diff_id, the one the layer cache gave
+// layer-pack; a compressed one's is paired with its diff_id by the
+// layout's manifest and config, see storedForms), its size and its mode;
+// its bytes are not hashed again, which would read what the rebuild is
+// meant not to read. The name is linked, not opened, and what the link
+// points to is checked to be the regular file listed, so a name swapped
+// for a symlink or another file in the meantime is refused.
+func (o *oldLayout) link(blob layerstream.Blob, dir string) error {
+	if err := checkBlobDigest(blob.Digest); err != nil {
+		return err
 	}
-	hex := strings.TrimPrefix(ref.DiffID, "sha256:")
-	fi, ok := o.blobs[hex]
-	if !ok || fi.Size() != ref.Size || fi.Mode() != 0o644 {
-		return blob, fmt.Errorf("a reference to %s (%d bytes), which %q does not hold as a blob of that size (mode 0644): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", ref.DiffID, ref.Size, o.dir, errdefs.ErrInvalidInput)
+	if !o.holds(blob.Digest, blob.Size) {
+		return fmt.Errorf("a reference to blob %s (%d bytes), which %q does not hold as a blob of that size (mode 0644): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", blob.Digest, blob.Size, o.dir, errdefs.ErrInvalidInput)
 	}
-	dst := filepath.Join(dir, blobPath(ref.DiffID))
-	if err := os.Link(filepath.Join(o.dir, blobPath(ref.DiffID)), dst); err != nil {
-		return blob, fmt.Errorf("reusing blob %s of %q: %w", ref.DiffID, o.dir, cli.PathCause(err))
+	fi := o.blobs[strings.TrimPrefix(blob.Digest, "sha256:")]
+	dst := filepath.Join(dir, blobPath(blob.Digest))
+	if err := os.Link(filepath.Join(o.dir, blobPath(blob.Digest)), dst); err != nil {
+		return fmt.Errorf("reusing blob %s of %q: %w", blob.Digest, o.dir, cli.PathCause(err))
 	}
 	if now, err := os.Lstat(dst); err != nil || !os.SameFile(fi, now) {
 		os.Remove(dst)
-		return blob, fmt.Errorf("reusing blob %s: %q changed during the build: %w", ref.DiffID, o.dir, errdefs.ErrInvalidInput)
+		return fmt.Errorf("reusing blob %s: %q changed during the build: %w", blob.Digest, o.dir, errdefs.ErrInvalidInput)
 	}
-	return blob, nil
+	return nil
 }
 
-// printHoldings writes the holdings list of the layout in -o DIR for
-// layer-pack --reuse: every blob as the layer tar of its own digest (true
-// of uncompressed layers; the config's, the manifest's and compressed
-// blobs' digests match no layer-pack diff_id). A new or empty DIR holds
-// nothing: the list is empty. With --layer-tars, the list is of the tars
-// in that directory (layerTars.holdings).
+// printHoldings writes the holdings list of --layer-tars DIR, or of the
+// layout in -o DIR, for layer-pack --reuse (readHoldings says what is
+// listed).
 func (c *command) printHoldings(o *cli.IO) error {
 	h := layercache.Holdings{}
+	if err := c.readHoldings(o, h); err != nil {
+		return err
+	}
+	if err := layercache.WriteHoldings(o.Stdout, h); err != nil {
+		return fmt.Errorf("writing the holdings list: %w", err)
+	}
+	return nil
+}
+
+// readHoldings fills h. With --layer-tars, with the tars of that
+// directory (layerTars.holdings). Else with the layout in -o DIR, in the
+// --layer-compression the rebuild writes: uncompressed, every blob as the
+// layer tar of its own digest (the config's and the manifest's digests
+// match no layer-pack diff_id); compressed, the blobs of that compression
+// the layout's manifests pair with a diff_id (storedForms). A new or empty
+// DIR holds nothing: the list is empty.
+func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	if c.LayerTars != "" {
 		t, err := openLayerTars(c.LayerTars, false, false)
 		if err != nil {
 			return err
 		}
 		defer t.abort()
-		if err := t.holdings(o, h); err != nil {
-			return err
+		return t.holdings(o, h)
+	}
+	old, err := readOldLayout(c.Output)
+	if err != nil {
+		return err
+	}
+	switch {
+	case old == nil:
+	case c.LayerCompression == compress.None:
+		for hex, fi := range old.blobs {
+			if fi.Mode() == 0o644 {
+				holdTar(h, "sha256:"+hex, fi.Size())
+			}
 		}
-	} else {
-		old, err := readOldLayout(c.Output)
-		if err != nil {
-			return err
-		}
-		if old != nil {
-			for hex, fi := range old.blobs {
-				if fi.Mode() == 0o644 {
-					holdTar(h, "sha256:"+hex, fi.Size())
+	default:
+		want := oci.LayerMediaType(c.LayerCompression)
+		for diffID, blobs := range old.storedForms() {
+			for _, b := range blobs {
+				if b.MediaType == want {
+					h[diffID] = []layerstream.Blob{b}
 				}
 			}
 		}
-	}
-	if err := layercache.WriteHoldings(o.Stdout, h); err != nil {
-		return fmt.Errorf("writing the holdings list: %w", err)
 	}
 	return nil
 }

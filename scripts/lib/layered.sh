@@ -245,27 +245,25 @@ popularity_split() {
 	popularity $verbose "$@"
 }
 
-# layered_holdings, with --format oci-dir, lists the blobs of the layout
-# already in -o DIR (manifest-gen --print-holdings, which refuses a DIR
-# that is neither new, empty nor its own layout, before any work). With
-# --cache and uncompressed layers the list is layer-pack's --reuse: a
-# store layer the cache knows and DIR holds is written by reference, none
-# of its files read, and manifest-gen links DIR's blob into the layout
-# that replaces DIR. A compressed layer is no blob of its diff_id, so
-# --layer-compression gzip or zstd reuses nothing. A new or empty DIR
-# holds nothing: a fresh build. With --layer-tars DIR (a docker-archive)
-# it lists DIR's layer tars the same way, and manifest-gen copies a
-# reference layer from there.
+# layered_holdings, with --format oci-dir, lists the layers of the layout
+# already in -o DIR in the --layer-compression asked for (manifest-gen
+# --print-holdings, which refuses a DIR that is neither new, empty nor its
+# own layout, before any work). With --cache the list is layer-pack's
+# --reuse: a store layer the cache knows and DIR holds is written by
+# reference, none of its files read, and manifest-gen links DIR's blob
+# into the layout that replaces DIR. A new or empty DIR, or one of another
+# compression, holds nothing: a fresh build. With --layer-tars DIR (a
+# docker-archive) it lists DIR's layer tars the same way, and manifest-gen
+# copies a reference layer from there.
 layered_holdings() {
 	if [ "$format" = oci-dir ]; then
-		manifest-gen --format oci-dir -o "$out" --print-holdings >"$work/held.json" || exit 1
+		manifest-gen --format oci-dir -o "$out" --print-holdings ${layer_compression:+--layer-compression "$layer_compression"} >"$work/held.json" || exit 1
 	elif [ -n "$layer_tars" ]; then
 		manifest-gen --layer-tars "$layer_tars" --print-holdings >"$work/held.json" || exit 1
 	else
 		return 0
 	fi
-	[ -n "$cache" ] || return 0
-	case $layer_compression in '' | none) reuse=$work/held.json ;; esac
+	[ -z "$cache" ] || reuse=$work/held.json
 }
 
 # pipe_image PRODUCER writes the image to $target: PRODUCER's layer stream
