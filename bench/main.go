@@ -93,6 +93,7 @@ var benchmarks = []benchmark{
 	{"flatten", benchFlatten},
 	{"pull", benchPull},
 	{"push", benchPush},
+	{"rebuild-archive", benchRebuildArchive},
 }
 
 // bench is the state shared by the benchmarks of one run.
@@ -155,7 +156,7 @@ func mainErr() int {
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	cfg := config{}
-	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,popularity-1m,popularity-uniform-1m,pipeline,layered,pipeline-scan,pipeline-cold,flatten,pull,push)")
+	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,popularity-1m,popularity-uniform-1m,pipeline,layered,pipeline-scan,pipeline-cold,flatten,pull,push,rebuild-archive)")
 	fs.BoolVar(&cfg.quick, "quick", false, "small inputs, for a smoke run (figures are not meaningful)")
 	fs.IntVar(&cfg.runs, "runs", 3, "measure each figure this many times and keep the best")
 	fs.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "dockertools-bench"), "where generated inputs are cached between runs")

@@ -156,7 +156,12 @@
 // An OCI layout directory that manifest-gen wrote is a destination too:
 // manifest-gen --format oci-dir -o DIR --print-holdings writes its list,
 // and manifest-gen --format oci-dir -o DIR links each reference's blob
-// instead of writing it again.
+// instead of writing it again. So is a directory of layer tars for a
+// docker-archive: manifest-gen --layer-tars DIR --print-holdings lists it,
+// and manifest-gen --layer-tars DIR copies each reference's tar from it.
+// A layer FILE lists uncompressed (the blob's digest is the diff_id) at
+// another size than the cache's is not referred to but packed (-v says
+// so): the destination's copy is damaged, and the consumer replaces it.
 //
 // # Exit status
 //

@@ -81,12 +81,29 @@ func (sc *storeCache) wrap(l layer, paths []string) layer {
 	}
 	if err == nil {
 		cl.known = &known
-		if blobs := sc.held[known.DiffID]; len(blobs) > 0 {
+		if blobs := sc.held[known.DiffID]; len(blobs) > 0 && heldWhole(blobs, known) {
 			cl.ref = &layerstream.Ref{DiffID: known.DiffID, Size: known.Size, Blobs: blobs}
 			sc.o.Debugf("store paths %q: %s, held by the destination: a reference, no file read", paths, known.DiffID)
+		} else if len(blobs) > 0 {
+			sc.o.Debugf("store paths %q: %s is held uncompressed at another size than its %d bytes: packed again", paths, known.DiffID, known.Size)
 		}
 	}
 	return cl
+}
+
+// heldWhole reports whether the blobs held of a layer are whole: an
+// uncompressed one (its digest is the diff_id) has the layer's size. One
+// that has not (a cut-short layer tar in manifest-gen --layer-tars DIR, a
+// layout's blob changed by hand) is not referred to, so the layer is
+// packed again and the destination's copy replaced, rather than the
+// consumer failing on it in every rebuild.
+func heldWhole(blobs []layerstream.Blob, known layercache.Layer) bool {
+	for _, b := range blobs {
+		if b.Digest == known.DiffID && b.Size != known.Size {
+			return false
+		}
+	}
+	return true
 }
 
 // cachedStoreLayer is a store layer seen through the cache.

@@ -39,8 +39,10 @@ func (c *command) checkFormat() error {
 		return cli.Usagef("--layer-compression %s: only --format oci and oci-dir store compressed layers", kind)
 	case c.PrintBase && c.Format != "docker":
 		return cli.Usagef("--print-base-layers writes no image: drop --format")
-	case c.PrintHoldings && c.Format != "oci-dir":
-		return cli.Usagef("--print-holdings lists the blobs of an oci-dir layout: give --format oci-dir -o DIR")
+	case c.LayerTars != "" && c.Format != "docker":
+		return cli.Usagef("--layer-tars: only a docker-archive (--format docker) copies layers from a directory of layer tars; a --format oci-dir rebuild links the blobs of -o DIR")
+	case c.PrintHoldings && c.Format != "oci-dir" && c.LayerTars == "":
+		return cli.Usagef("--print-holdings lists the blobs of an oci-dir layout or the tars of --layer-tars DIR: give --format oci-dir -o DIR, or --layer-tars DIR")
 	}
 	return nil
 }
@@ -74,7 +76,7 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	case "stream":
 		return &streamWriter{w: layerstream.NewWriter(w)}, nil
 	}
-	return newDockerArchive(w), nil
+	return newDockerArchive(c.archiveWriter(w, out)), nil
 }
 
 func errNeedsBytes(format string, i int) error {

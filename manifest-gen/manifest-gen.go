@@ -39,7 +39,8 @@ type command struct {
 	Conf            string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
 	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
-	PrintHoldings   bool   `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed."`
+	PrintHoldings   bool   `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed. With --layer-tars DIR: the same for the layer tars in DIR."`
+	LayerTars       string `name:"layer-tars" placeholder:"DIR" help:"With --format docker: a directory of layer tars (made when missing; yours, writable by you alone). The stream's store layers are kept in it; a reference layer (layer-pack --reuse, with --print-holdings' list of DIR) is copied from it, by the kernel when the archive goes uncompressed to a file."`
 
 	Format           string        `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
 	DigestFile       string        `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
@@ -224,6 +225,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
+	tars, err := c.openLayerTars()
+	if err != nil {
+		return err
+	}
+	defer tars.abort()
 	in, err := openStream(ctx, o, c.Input, c.Verify)
 	if err != nil {
 		return err
@@ -254,7 +260,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			return err
 		}
 	}
-	own, err := in.copyLayers(o, a, len(layers), c.MaxLayers)
+	own, err := in.copyLayers(o, tars.wrap(a), len(layers), c.MaxLayers)
 	if err != nil {
 		return err
 	}
@@ -285,6 +291,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	}
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("writing the archive: %w", err)
+	}
+	if err := tars.commit(in.r.Trailer().Layers); err != nil {
+		return err
 	}
 	if err := out.commit(); err != nil {
 		return err

@@ -16,15 +16,21 @@ import (
 
 // cmdMkref is the script command
 //
-//	mkref IN OUT N [HOLDINGS]
+//	mkref IN OUT N[,N...] [HOLDINGS]
 //
-// It copies the layer stream IN to OUT with layer N turned into a
+// It copies the layer stream IN to OUT with each layer N turned into a
 // reference (as layer-pack --reuse writes one): no bytes, its diff_id and
 // size, and a made-up gzip blob, or the blobs the holdings list HOLDINGS
 // gives for its diff_id.
 func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 && len(args) != 4 {
-		ts.Fatalf("usage: mkref IN OUT N [HOLDINGS]")
+		ts.Fatalf("usage: mkref IN OUT N[,N...] [HOLDINGS]")
+	}
+	refs := map[int]bool{}
+	for _, a := range strings.Split(args[2], ",") {
+		n, err := strconv.Atoi(a)
+		ts.Check(err)
+		refs[n] = true
 	}
 	var held layercache.Holdings
 	if len(args) == 4 {
@@ -34,8 +40,6 @@ func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
 		f.Close()
 		ts.Check(err)
 	}
-	n, err := strconv.Atoi(args[2])
-	ts.Check(err)
 	in, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
 	defer in.Close()
@@ -57,7 +61,7 @@ func cmdMkref(ts *testscript.TestScript, neg bool, args []string) {
 		layers, data = append(layers, l), append(data, b)
 	}
 	for i, info := range r.Trailer().Layers {
-		if i == n {
+		if refs[i] {
 			blobs := []layerstream.Blob{{MediaType: oci.LayerMediaType("gzip"), Digest: "sha256:" + strings.Repeat("e", 64), Size: 123}}
 			if held != nil {
 				blobs = held[info.DiffID]

@@ -112,26 +112,46 @@ func (o *oldLayout) link(blob layerstream.Blob, dir string) error {
 	return nil
 }
 
-// printHoldings writes the holdings list of the layout in -o DIR for
-// layer-pack --reuse, in the --layer-compression the rebuild writes:
-// uncompressed, every blob as the layer tar of its own digest (the
-// config's and the manifest's digests match no layer-pack diff_id);
-// compressed, the blobs of that compression the layout's manifests pair
-// with a diff_id (storedForms). A new or empty DIR holds nothing: the list
-// is empty.
+// printHoldings writes the holdings list of --layer-tars DIR, or of the
+// layout in -o DIR, for layer-pack --reuse (readHoldings says what is
+// listed).
 func (c *command) printHoldings(o *cli.IO) error {
+	h := layercache.Holdings{}
+	if err := c.readHoldings(o, h); err != nil {
+		return err
+	}
+	if err := layercache.WriteHoldings(o.Stdout, h); err != nil {
+		return fmt.Errorf("writing the holdings list: %w", err)
+	}
+	return nil
+}
+
+// readHoldings fills h. With --layer-tars, with the tars of that
+// directory (layerTars.holdings). Else with the layout in -o DIR, in the
+// --layer-compression the rebuild writes: uncompressed, every blob as the
+// layer tar of its own digest (the config's and the manifest's digests
+// match no layer-pack diff_id); compressed, the blobs of that compression
+// the layout's manifests pair with a diff_id (storedForms). A new or empty
+// DIR holds nothing: the list is empty.
+func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
+	if c.LayerTars != "" {
+		t, err := openLayerTars(c.LayerTars, false, false)
+		if err != nil {
+			return err
+		}
+		defer t.abort()
+		return t.holdings(o, h)
+	}
 	old, err := readOldLayout(c.Output)
 	if err != nil {
 		return err
 	}
-	h := layercache.Holdings{}
 	switch {
 	case old == nil:
 	case c.LayerCompression == compress.None:
 		for hex, fi := range old.blobs {
 			if fi.Mode() == 0o644 {
-				d := "sha256:" + hex
-				h[d] = []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: d, Size: fi.Size()}}
+				holdTar(h, "sha256:"+hex, fi.Size())
 			}
 		}
 	default:
@@ -144,8 +164,11 @@ func (c *command) printHoldings(o *cli.IO) error {
 			}
 		}
 	}
-	if err := layercache.WriteHoldings(o.Stdout, h); err != nil {
-		return fmt.Errorf("writing the holdings list: %w", err)
-	}
 	return nil
+}
+
+// holdTar lists d as held: an uncompressed layer tar, whose blob's digest
+// is its diff_id, of size bytes.
+func holdTar(h layercache.Holdings, d string, size int64) {
+	h[d] = []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: d, Size: size}}
 }

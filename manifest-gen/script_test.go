@@ -17,6 +17,7 @@ var tool = testkit.Tool{Name: "manifest-gen", Manual: manual, New: func() cli.Ru
 		{"--name", "app", "--format", "oci-dir", "--digest-file", "d", "-o", "dir"},
 		{"--name", "app", "--max-layers", "200"},
 		{"--print-holdings", "-o", "dir"},
+		{"--name", "app", "--format", "oci", "--layer-tars", "dir"},
 		{"--name", "A B"},
 		{"--name", "app", "--created", "soon"},
 		{"--name", "app", "--layer-compression", "zstd"},

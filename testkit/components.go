@@ -35,6 +35,9 @@ var componentBinaries = map[string][]string{
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
 	"go":    {"go"},
+	// strace shows which system calls copy a layer (copy_file_range or
+	// read and write).
+	"strace": {"strace"},
 	// syft reads the SBOMs back (syft convert): no Debian package;
 	// scripts/install-test-deps builds it with go install.
 	"syft": {"syft"},

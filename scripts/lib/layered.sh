@@ -20,7 +20,7 @@ layered_parse() {
 	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
-	cache= reuse= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
+	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
 	cfg= work= base_layers=0
 	nl='
 '
@@ -36,7 +36,7 @@ layered_parse() {
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
-			--cache | --reuse | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
+			--cache | --reuse | --layer-tars | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -84,6 +84,7 @@ layered_parse() {
 		--pipeline) pipeline=$2 ;;
 		--cache) cache=$2 ;;
 		--reuse) reuse=$2 ;;
+		--layer-tars) layer_tars=$2 ;;
 		--format) format=$2 ;;
 		--layer-compression) layer_compression=$2 ;;
 		--plan) plan=$2 ;;
@@ -95,7 +96,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -207,6 +208,7 @@ manifest_gen() {
 		[ -z "$arch" ] || set -- "$@" --architecture "$arch"
 		[ -z "$variant" ] || set -- "$@" --variant "$variant"
 		[ -z "$layer_compression" ] || set -- "$@" --layer-compression "$layer_compression"
+		[ -z "$layer_tars" ] || set -- "$@" --layer-tars "$layer_tars"
 		if [ -n "$sbom_formats" ]; then
 			set -- "$@" --sbom-graph "$work/graph.json"
 			for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
@@ -250,10 +252,17 @@ popularity_split() {
 # --reuse: a store layer the cache knows and DIR holds is written by
 # reference, none of its files read, and manifest-gen links DIR's blob
 # into the layout that replaces DIR. A new or empty DIR, or one of another
-# compression, holds nothing: a fresh build.
+# compression, holds nothing: a fresh build. With --layer-tars DIR (a
+# docker-archive) it lists DIR's layer tars the same way, and manifest-gen
+# copies a reference layer from there.
 layered_holdings() {
-	[ "$format" = oci-dir ] || return 0
-	manifest-gen --format oci-dir -o "$out" --print-holdings ${layer_compression:+--layer-compression "$layer_compression"} >"$work/held.json" || exit 1
+	if [ "$format" = oci-dir ]; then
+		manifest-gen --format oci-dir -o "$out" --print-holdings ${layer_compression:+--layer-compression "$layer_compression"} >"$work/held.json" || exit 1
+	elif [ -n "$layer_tars" ]; then
+		manifest-gen --layer-tars "$layer_tars" --print-holdings >"$work/held.json" || exit 1
+	else
+		return 0
+	fi
 	[ -z "$cache" ] || reuse=$work/held.json
 }
 

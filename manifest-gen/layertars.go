@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layercache"
+	"dockertools.dev/imgkit/layerstream"
+)
+
+// layerTars is --layer-tars DIR: a directory of uncompressed layer tars,
+// DIR/<hex of the diff_id>.tar, that a docker-archive rebuild copies
+// reference layers from. DIR is opened once and every entry is opened,
+// created and renamed relative to that descriptor, never following a
+// symlink: whoever can write DIR decides the bytes of the layers copied
+// from it, so it must be the user's own and writable by nobody else.
+type layerTars struct {
+	name    string   // DIR as given, for messages
+	dir     *os.File // nil: DIR does not exist (--print-holdings only)
+	verify  bool     // hash a cached tar as it is copied (--verify)
+	pending []*pendingTar
+}
+
+// pendingTar is a stream layer written from bytes, copied to a temporary
+// file in DIR as it passes, renamed to its diff_id on commit.
+type pendingTar struct {
+	layer int    // the stream layer's position
+	tmp   string // the name in DIR
+	size  int64
+}
+
+// tarName is the entry of a diff_id: its hex digits and ".tar".
+func tarName(diffID string) string { return strings.TrimPrefix(diffID, "sha256:") + ".tar" }
+
+// openLayerTars opens --layer-tars DIR, making it when create is set and
+// it does not exist. A DIR that is missing (create unset) holds nothing.
+func openLayerTars(dir string, verify, create bool) (*layerTars, error) {
+	t := &layerTars{name: dir, verify: verify}
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, t.errorf("%w", cli.PathCause(err))
+		}
+	}
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if errors.Is(err, syscall.ENOENT) && !create {
+		return t, nil
+	}
+	if err != nil {
+		return nil, t.errorf("%w", cli.PathCause(&os.PathError{Op: "open", Path: dir, Err: err}))
+	}
+	t.dir = os.NewFile(uintptr(fd), dir)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		t.dir.Close()
+		return nil, t.errorf("%w", err)
+	}
+	if euid := os.Geteuid(); int(st.Uid) != euid {
+		t.dir.Close()
+		return nil, t.errorf("owned by uid %d, not by this user (uid %d): whoever owns it decides the bytes of the layers copied from it: %w", st.Uid, euid, errdefs.ErrInvalidInput)
+	}
+	if mode := os.FileMode(st.Mode & 0o777); mode&0o022 != 0 {
+		t.dir.Close()
+		return nil, t.errorf("writable by group or others (mode %04o): whoever can write it decides the bytes of the layers copied from it: %w", mode, errdefs.ErrInvalidInput)
+	}
+	return t, nil
+}
+
+func (t *layerTars) errorf(format string, args ...any) error {
+	return fmt.Errorf("--layer-tars %q: "+format, append([]any{t.name}, args...)...)
+}
+
+func (t *layerTars) fd() int { return int(t.dir.Fd()) }
+
+// holdings adds the entries of DIR to h: every regular file named by a
+// diff_id's hex digits and ".tar" (not following a symlink; anything else
+// is not listed) as the uncompressed layer tar of that diff_id at the
+// file's size. An entry whose size is not its layer's is then not
+// referenced by layer-pack, which knows the size: that layer is packed,
+// and the entry replaced.
+func (t *layerTars) holdings(o *cli.IO, h layercache.Holdings) error {
+	if t.dir == nil {
+		return nil
+	}
+	entries, err := t.dir.ReadDir(-1)
+	if err != nil {
+		return t.errorf("%w", cli.PathCause(err))
+	}
+	for _, e := range entries {
+		hex, ok := strings.CutSuffix(e.Name(), ".tar")
+		d := "sha256:" + hex
+		if !ok || checkBlobDigest(d) != nil {
+			continue
+		}
+		if !e.Type().IsRegular() {
+			o.Debugf("--layer-tars %q: %s is not a regular file: not listed", t.name, e.Name())
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return t.errorf("%w", cli.PathCause(err))
+		}
+		holdTar(h, d, fi.Size())
+	}
+	return nil
+}
+
+// open opens the entry of a reference layer for reading: not through a
+// symlink (O_NOFOLLOW), a regular file (a FIFO or device is not waited
+// on: O_NONBLOCK) of exactly the reference's size. Anything else is an
+// error: the image would not be the one the stream describes.
+func (t *layerTars) open(ref *layerstream.Ref) (*os.File, error) {
+	if err := checkBlobDigest(ref.DiffID); err != nil {
+		return nil, err
+	}
+	name := tarName(ref.DiffID)
+	fd, err := syscall.Openat(t.fd(), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return nil, t.errorf("%s is a symbolic link, not a layer tar: refused: %w", name, errdefs.ErrUnsafeEntry)
+	case errors.Is(err, syscall.ENOENT):
+		return nil, t.errorf("no %s for the reference to %s: pack with a holdings list of this directory (--print-holdings) or without --reuse: %w", name, ref.DiffID, errdefs.ErrNotFound)
+	case err != nil:
+		return nil, t.errorf("%s: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), filepath.Join(t.name, name))
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file: refused: %w", errdefs.ErrUnsafeEntry)
+	}
+	if err == nil && fi.Size() != ref.Size {
+		err = fmt.Errorf("%d bytes, the layer %s has %d: %w", fi.Size(), ref.DiffID, ref.Size, errdefs.ErrInvalidInput)
+	}
+	if err == nil {
+		err = syscall.SetNonblock(fd, false)
+	}
+	if err != nil {
+		f.Close()
+		return nil, t.errorf("%s: %w", name, err)
+	}
+	return f, nil
+}
+
+// create makes a temporary entry, ".tmp-<random>", which no listing
+// takes for a layer tar.
+func (t *layerTars) create() (*os.File, string, error) {
+	for range 100 {
+		name := fmt.Sprintf(".tmp-%016x", rand.Uint64())
+		fd, err := syscall.Openat(t.fd(), name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		if errors.Is(err, syscall.EEXIST) {
+			continue
+		}
+		if err != nil {
+			return nil, "", t.errorf("creating an entry: %w", err)
+		}
+		return os.NewFile(uintptr(fd), filepath.Join(t.name, name)), name, nil
+	}
+	return nil, "", t.errorf("creating an entry: %w", syscall.EEXIST)
+}
+
+// commit renames the temporary entries of the store layers (those whose
+// trailer entry lists paths: the only ones layer-pack refers to) to their
+// diff_id, replacing an entry of that name (a wrong one, say); the others
+// are removed. A reader of DIR sees a whole entry or none.
+func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
+	if t == nil {
+		return nil
+	}
+	for len(t.pending) > 0 {
+		p := t.pending[0]
+		if p.layer >= len(layers) {
+			return t.errorf("layer %d is not in the trailer: %w", p.layer, errdefs.ErrInvalidInput)
+		}
+		info := layers[p.layer]
+		if info.Paths != nil {
+			if err := checkBlobDigest(info.DiffID); err != nil {
+				return err
+			}
+			if info.Size != p.size {
+				return t.errorf("layer %d: %d bytes copied, the trailer says %d: %w", p.layer, p.size, info.Size, errdefs.ErrInvalidInput)
+			}
+			if err := syscall.Renameat(t.fd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
+				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
+			}
+		} else {
+			syscall.Unlinkat(t.fd(), p.tmp)
+		}
+		t.pending = t.pending[1:]
+	}
+	return nil
+}
+
+// abort removes what commit has not renamed, and closes DIR.
+func (t *layerTars) abort() {
+	if t == nil || t.dir == nil {
+		return
+	}
+	for _, p := range t.pending {
+		syscall.Unlinkat(t.fd(), p.tmp)
+	}
+	t.pending = nil
+	t.dir.Close()
+}
+
+// wrap returns w with reference layers copied from DIR and the layers
+// written from bytes kept for DIR; a nil layerTars returns w.
+func (t *layerTars) wrap(w imageWriter) imageWriter {
+	if t == nil {
+		return w
+	}
+	return &tarCacheWriter{imageWriter: w, t: t}
+}
+
+// tarCacheWriter is the docker-archive writer seen through --layer-tars,
+// fed the stream's layers (not the base image's).
+type tarCacheWriter struct {
+	imageWriter
+	t *layerTars
+	n int // stream layers added
+}
+
+// addLayer copies the layer into the archive and, as it passes, into a
+// temporary entry of DIR.
+func (w *tarCacheWriter) addLayer(size int64, r io.Reader) error {
+	f, name, err := w.t.create()
+	if err != nil {
+		return err
+	}
+	p := &pendingTar{layer: w.n, tmp: name, size: size}
+	w.t.pending = append(w.t.pending, p)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = w.imageWriter.addLayer(size, io.TeeReader(r, bw))
+	if err == nil {
+		if err = bw.Flush(); err != nil {
+			err = w.t.errorf("writing %s: %w", name, err)
+		}
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = w.t.errorf("writing %s: %w", name, cerr)
+	}
+	w.n++
+	return err
+}
+
+// addRef copies the reference's layer tar from DIR into the archive: from
+// file to file, the kernel copies it (copy_file_range; see
+// fileCopier). The entry is trusted by its name, size and type; with
+// --verify it is hashed as it is copied and compared with the diff_id.
+func (w *tarCacheWriter) addRef(ref *layerstream.Ref) error {
+	f, err := w.t.open(ref)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var src io.Reader = f
+	var h hash.Hash
+	if w.t.verify {
+		h = sha256.New()
+		src = io.TeeReader(f, h)
+	}
+	if err := w.imageWriter.addLayer(ref.Size, src); err != nil {
+		return err
+	}
+	if h != nil {
+		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != ref.DiffID {
+			return w.t.errorf("%s hashes to %s: %w", tarName(ref.DiffID), got, errdefs.ErrDigestMismatch)
+		}
+	}
+	w.n++
+	return nil
+}
+
+// openLayerTars opens --layer-tars for a build, or returns nil without it.
+func (c *command) openLayerTars() (*layerTars, error) {
+	if c.LayerTars == "" {
+		return nil, nil
+	}
+	return openLayerTars(c.LayerTars, c.Verify, true)
+}
