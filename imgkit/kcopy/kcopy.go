@@ -1,0 +1,226 @@
+package kcopy
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// A WriterToN copies its next n bytes to w itself: a reader that holds
+// some bytes in a buffer ahead of its file writes those, then has the
+// kernel copy the rest (layerstream.Layer).
+type WriterToN interface {
+	WriteNTo(w io.Writer, n int64) (int64, error)
+}
+
+// CopyN copies n bytes from src to dst and returns how many it copied,
+// with io.EOF when src ends sooner, as io.CopyN does.
+//
+// When src is a WriterToN, it does the copy. Otherwise, when both ends
+// resolve to a file descriptor the kernel can copy between, it does:
+// an end resolves when it is a syscall.Conn (an *os.File, or a type
+// embedding one), or wraps one and says so with Unwrap (a Writer, a
+// compressor that passes bytes through, a reader checking a context). A
+// writer met on the way with a Flush method is flushed first, so what it
+// buffered comes before the copied bytes; a wrapper with an Err method (a
+// context's) is asked between kernel calls, and its error stops the copy.
+func CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
+	if s, ok := src.(WriterToN); ok {
+		return s.WriteNTo(dst, n)
+	}
+	if n <= 0 {
+		return 0, nil
+	}
+	out, outChecks, err := resolveWriter(dst)
+	if err != nil {
+		return 0, err
+	}
+	in, inChecks := resolveReader(src)
+	if out != nil && in != nil {
+		written, handled, err := kernelCopy(out, in, n, append(outChecks, inChecks...)...)
+		if handled {
+			if err == nil && written < n {
+				err = io.EOF
+			}
+			return written, err
+		}
+	}
+	return io.CopyN(dst, src, n)
+}
+
+// Writer is a bufio.Writer that CopyN can see through: it flushes it and
+// writes to what is underneath.
+type Writer struct {
+	*bufio.Writer
+	w io.Writer
+}
+
+// NewWriterSize returns a Writer buffering size bytes in front of w.
+func NewWriterSize(w io.Writer, size int) *Writer {
+	return &Writer{Writer: bufio.NewWriterSize(w, size), w: w}
+}
+
+// Unwrap returns the writer underneath; flush first.
+func (w *Writer) Unwrap() io.Writer { return w.w }
+
+type (
+	writerWrapper interface{ Unwrap() io.Writer }
+	readerWrapper interface{ Unwrap() io.Reader }
+	flusher       interface{ Flush() error }
+	checker       interface{ Err() error }
+)
+
+// resolveWriter finds the file under w, flushing the buffers on the way.
+func resolveWriter(w io.Writer) (syscall.Conn, []checker, error) {
+	var checks []checker
+	for {
+		if c, ok := w.(checker); ok {
+			checks = append(checks, c)
+		}
+		if f, ok := w.(syscall.Conn); ok {
+			return f, checks, nil
+		}
+		u, ok := w.(writerWrapper)
+		if !ok {
+			return nil, nil, nil
+		}
+		if f, ok := w.(flusher); ok {
+			if err := f.Flush(); err != nil {
+				return nil, nil, err
+			}
+		}
+		w = u.Unwrap()
+	}
+}
+
+// resolveReader finds the file under r.
+func resolveReader(r io.Reader) (syscall.Conn, []checker) {
+	var checks []checker
+	for {
+		if c, ok := r.(checker); ok {
+			checks = append(checks, c)
+		}
+		if f, ok := r.(syscall.Conn); ok {
+			return f, checks
+		}
+		u, ok := r.(readerWrapper)
+		if !ok {
+			return nil, nil
+		}
+		r = u.Unwrap()
+	}
+}
+
+// kernelCopy has the kernel copy n bytes from src to dst, from their current
+// offsets, asking checks between calls. handled is false, and nothing was
+// copied, when it cannot: neither end is a pipe, and they are not two
+// regular files copy_file_range accepts. A src that ends sooner is not an
+// error: written tells.
+func kernelCopy(dst, src syscall.Conn, n int64, checks ...checker) (written int64, handled bool, err error) {
+	dc, err := dst.SyscallConn()
+	if err != nil {
+		return 0, false, nil
+	}
+	sc, err := src.SyscallConn()
+	if err != nil {
+		return 0, false, nil
+	}
+	// Control holds each descriptor open for the length of the copy.
+	cerr := dc.Control(func(dfd uintptr) {
+		cerr := sc.Control(func(sfd uintptr) {
+			written, handled, err = copyFD(int(dfd), int(sfd), n, checks)
+		})
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+	})
+	if cerr != nil && err == nil {
+		handled, err = written > 0, cerr
+	}
+	return written, handled, err
+}
+
+// chunk bounds one kernel call, so that checks (a cancelled context) are
+// seen within a few milliseconds.
+const chunk = 8 << 20
+
+func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled bool, err error) {
+	var dst, src unix.Stat_t
+	if unix.Fstat(dfd, &dst) != nil || unix.Fstat(sfd, &src) != nil {
+		return 0, false, nil
+	}
+	dpipe, spipe := isPipe(&dst), isPipe(&src)
+	if !dpipe && !spipe && !(isRegular(&dst) && isRegular(&src)) {
+		return 0, false, nil
+	}
+	for written < n {
+		for _, c := range checks {
+			if err := c.Err(); err != nil {
+				return written, true, err
+			}
+		}
+		ask := int(min(n-written, chunk))
+		var k int
+		if dpipe || spipe {
+			var k64 int64
+			k64, err = unix.Splice(sfd, nil, dfd, nil, ask, unix.SPLICE_F_MOVE)
+			k = int(k64)
+		} else {
+			k, err = unix.CopyFileRange(sfd, nil, dfd, nil, ask, 0)
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			// A descriptor in non-blocking mode (shared with a program
+			// that set it): wait for it.
+			if err := wait(dfd, sfd); err != nil {
+				return written, true, err
+			}
+			continue
+		case err != nil && written == 0 && fallback(err):
+			// The kernel refused these two (files on filesystems
+			// without copy_file_range, a device without splice):
+			// nothing is copied.
+			return 0, false, nil
+		case err != nil:
+			return written, true, fmt.Errorf("%s: %w", callName(dpipe || spipe), err)
+		case k == 0:
+			return written, true, nil
+		}
+		written += int64(k)
+	}
+	return written, true, nil
+}
+
+func callName(splice bool) string {
+	if splice {
+		return "splice"
+	}
+	return "copy_file_range"
+}
+
+// fallback reports the copy_file_range errors that mean "not between
+// these files" (Go's internal/poll treats the same ones so).
+func fallback(err error) bool {
+	return errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) ||
+		errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EIO)
+}
+
+func isPipe(st *unix.Stat_t) bool    { return st.Mode&unix.S_IFMT == unix.S_IFIFO }
+func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFREG }
+
+// wait blocks until src is readable or dst writable again.
+func wait(dfd, sfd int) error {
+	fds := []unix.PollFd{{Fd: int32(sfd), Events: unix.POLLIN}, {Fd: int32(dfd), Events: unix.POLLOUT}}
+	for {
+		_, err := unix.Poll(fds, 100)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
