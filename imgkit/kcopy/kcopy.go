@@ -42,6 +42,9 @@ func CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
 	in, inChecks := resolveReader(src)
 	if out != nil && in != nil {
 		written, handled, err := kernelCopy(out, in, n, append(outChecks, inChecks...)...)
+		if errors.Is(err, unix.EPIPE) {
+			err = brokenPipe(out, err)
+		}
 		if handled {
 			if err == nil && written < n {
 				err = io.EOF
@@ -113,6 +116,19 @@ func resolveReader(r io.Reader) (syscall.Conn, []checker) {
 		}
 		r = u.Unwrap()
 	}
+}
+
+// brokenPipe reports a broken pipe met by the kernel copy as dst's own
+// Write would: for stdout and stderr, Go's os package then ends the
+// program with SIGPIPE, as a filter whose reader went away ends (a write
+// of one byte fails, and writes nothing, when the pipe has no reader).
+func brokenPipe(dst syscall.Conn, err error) error {
+	if w, ok := dst.(io.Writer); ok {
+		if _, werr := w.Write([]byte{0}); werr != nil {
+			return werr
+		}
+	}
+	return err
 }
 
 // kernelCopy has the kernel copy n bytes from src to dst, from their current
