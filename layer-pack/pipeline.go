@@ -180,6 +180,9 @@ type fileSink interface {
 func (s *streamSink) file(fd int, name string, size int64) error {
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
+	if testHookKernelCopy != nil {
+		testHookKernelCopy(name)
+	}
 	n, err := s.lw.CopyN(f, size)
 	switch {
 	case err == io.EOF:
@@ -199,6 +202,10 @@ func (s *streamSink) file(fd int, name string, size int64) error {
 	}
 	return nil
 }
+
+// testHookKernelCopy, when set (by tests), runs before the kernel copies
+// the file named name: it can change there, after the writer checked it.
+var testHookKernelCopy func(name string)
 
 func wrapStream(err error) error {
 	if err != nil {
