@@ -29,8 +29,10 @@ var componentBinaries = map[string][]string{
 	"gnutar":   {"tar"},
 	"flock":    {"flock"},
 	"bash":     {"bash"},
-	"setpriv":  {"setpriv"},
-	"uidmap":   {"newuidmap", "newgidmap"},
+	// strace shows which system calls moved the bytes (the kernel copies).
+	"strace":  {"strace"},
+	"setpriv": {"setpriv"},
+	"uidmap":  {"newuidmap", "newgidmap"},
 	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
