@@ -14,7 +14,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
-	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/testkit"
 )
 
 // packOutput is where a test packs to: a buffer (every byte passes
@@ -38,18 +38,7 @@ func packOutput(t *testing.T, kind string) (io.Writer, func() []byte) {
 			return b
 		}
 	case "pipe":
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := make(chan []byte, 1)
-		go func() {
-			b, _ := io.ReadAll(r)
-			r.Close()
-			got <- b
-		}()
-		t.Cleanup(func() { w.Close() })
-		return w, func() []byte { w.Close(); return <-got }
+		return testkit.PipeInto(t)
 	}
 	var b bytes.Buffer
 	return &b, b.Bytes
@@ -85,7 +74,7 @@ func TestKernelCopySameBytes(t *testing.T) {
 // TestKernelCopyReadsFilesOnce: packed to a pipe with two hashers, the
 // store's large files are read once, by the hashing passes, and copied
 // into the stream by the kernel: the process reads far fewer bytes (rchar,
-// see readBytes: splice does not count) than when it packs to a buffer,
+// see testkit.ReadBytes: splice does not count) than when it packs to a buffer,
 // where the writer reads every file again.
 func TestKernelCopyReadsFilesOnce(t *testing.T) {
 	root := t.TempDir()
@@ -108,14 +97,14 @@ func TestKernelCopyReadsFilesOnce(t *testing.T) {
 			defer stdin.Close()
 			w = stdin
 		}
-		before, err := readBytes()
+		before, err := testkit.ReadBytes()
 		if err != nil {
 			t.Skipf("no read accounting here: %v", err)
 		}
 		if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, layers, w, 2); err != nil {
 			t.Fatal(err)
 		}
-		after, err := readBytes()
+		after, err := testkit.ReadBytes()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,19 +160,7 @@ func TestKernelCopyFileChanged(t *testing.T) {
 			if !strings.HasPrefix(msg, "layer 1: ") || !strings.Contains(msg, fmt.Sprintf("%s/share/big\" %s", paths[4], c.want)) || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q: want one line naming layer 1, the file and %q", msg, c.want)
 			}
-			r := layerstream.NewReader(bytes.NewReader(out()), layerstream.Options{})
-			for {
-				l, err := r.Next()
-				if err == io.EOF {
-					t.Fatal("the cut stream reads as complete")
-				}
-				if err != nil {
-					break
-				}
-				if _, err := io.Copy(io.Discard, l); err != nil {
-					break
-				}
-			}
+			checkCut(t, out())
 		})
 	}
 }

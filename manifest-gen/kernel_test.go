@@ -9,12 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/testkit"
 )
 
 // kernelStream is a layer stream of layers around the reader's buffer
@@ -44,31 +44,13 @@ func kernelStream(t *testing.T) []byte {
 // process (cat), whose reads are not this process's.
 func stdinOf(t *testing.T, kind string, stream []byte) io.Reader {
 	t.Helper()
-	name := filepath.Join(t.TempDir(), "stream")
-	if err := os.WriteFile(name, stream, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	switch kind {
 	case "file":
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
+		return testkit.FileWith(t, stream)
 	case "pipe":
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			w.Write(stream)
-			w.Close()
-		}()
-		t.Cleanup(func() { r.Close() })
-		return r
+		return testkit.PipeFrom(t, stream)
 	case "cat":
-		cat := exec.Command("cat", name)
+		cat := exec.Command("cat", testkit.FileWith(t, stream).Name())
 		r, err := cat.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -113,18 +95,7 @@ func runOutput(t *testing.T, stdin io.Reader, output string, args ...string) ([]
 		defer f.Close()
 		o.Stdout, got = f, read
 	case "pipe":
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan []byte, 1)
-		go func() {
-			b, _ := io.ReadAll(r)
-			r.Close()
-			done <- b
-		}()
-		o.Stdout = w
-		got = func() []byte { w.Close(); return <-done }
+		o.Stdout, got = testkit.PipeInto(t)
 	default:
 		var b bytes.Buffer
 		o.Stdout, got = &b, b.Bytes
@@ -163,8 +134,8 @@ func TestStreamCopySameBytes(t *testing.T) {
 }
 
 // TestStreamCopyReadsNothing: from a pipe into a file, without --verify,
-// the layers' bytes are spliced, never read by this process (rchar in
-// /proc/self/io counts what read(2) returns, not what splice moves); with
+// the layers' bytes are spliced, never read by this process
+// (testkit.ReadBytes counts what read(2) returns, not what splice moves); with
 // --verify every byte is read, and hashed.
 func TestStreamCopyReadsNothing(t *testing.T) {
 	stream := kernelStream(t)
@@ -174,10 +145,17 @@ func TestStreamCopyReadsNothing(t *testing.T) {
 			args = append(args, "--verify")
 		}
 		stdin := stdinOf(t, "cat", stream)
-		before := rchar(t)
+		before, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		img, code, stderr := runOutput(t, stdin, "-o", args...)
+		after, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		// Less what the test read back of the archive.
-		read := rchar(t) - before - int64(len(img))
+		read := after - before - int64(len(img))
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -186,25 +164,6 @@ func TestStreamCopyReadsNothing(t *testing.T) {
 			t.Fatalf("verify %v: read %d bytes of a %d-byte stream", verify, read, len(stream))
 		}
 	}
-}
-
-func rchar(t *testing.T) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no rchar in /proc/self/io")
-	return 0
 }
 
 // TestStreamCopyTruncated: a stream cut inside a large layer, read from a

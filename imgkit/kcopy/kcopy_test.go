@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"dockertools.dev/testkit"
 )
 
 // payload is n deterministic random bytes.
@@ -31,27 +33,9 @@ func source(t *testing.T, kind string, data []byte) io.Reader {
 	t.Helper()
 	switch kind {
 	case "file":
-		p := filepath.Join(t.TempDir(), "src")
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
+		return testkit.FileWith(t, data)
 	case "pipe":
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			w.Write(data)
-			w.Close()
-		}()
-		t.Cleanup(func() { r.Close() })
-		return r
+		return testkit.PipeFrom(t, data)
 	}
 	return bytes.NewReader(data)
 }
@@ -85,17 +69,7 @@ func sink(t *testing.T, kind string) (io.Writer, func() []byte) {
 			return got()
 		}
 	case "pipe":
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan []byte)
-		go func() {
-			b, _ := io.ReadAll(r)
-			r.Close()
-			done <- b
-		}()
-		return w, func() []byte { w.Close(); return <-done }
+		return testkit.PipeInto(t)
 	}
 	var b bytes.Buffer
 	return &b, b.Bytes
@@ -147,30 +121,9 @@ func TestCopyNSameBytesEveryPairing(t *testing.T) {
 	}
 }
 
-// rchar is the bytes this process has read with read(2) and the like
-// (/proc/self/io); bytes the kernel moves by splice or copy_file_range
-// are not counted.
-func rchar(t *testing.T) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no rchar in /proc/self/io")
-	return 0
-}
-
 // TestCopyNSpliceReadsNothing: when one end is a pipe, the bytes do not
-// pass through this process (splice): its read count grows by far less
+// pass through this process (splice): its read count (testkit.ReadBytes)
+// grows by far less
 // than the bytes copied. The ends that read are elsewhere: a file, or a
 // pipe to another process (wc -c, which says how many bytes it got).
 // (copy_file_range, between two files, counts as a read: the byte
@@ -180,11 +133,18 @@ func TestCopyNSpliceReadsNothing(t *testing.T) {
 	data := payload(size)
 	check := func(t *testing.T, src io.Reader, dst io.Writer) {
 		t.Helper()
-		before := rchar(t)
+		before, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := CopyN(dst, src, size); err != nil {
 			t.Fatal(err)
 		}
-		if read := rchar(t) - before; read > size/4 {
+		after, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if read := after - before; read > size/4 {
 			t.Fatalf("this process read %d bytes to copy %d: the kernel did not copy them", read, size)
 		}
 	}
