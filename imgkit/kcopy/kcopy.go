@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -173,6 +175,22 @@ func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled boo
 	if !dpipe && !spipe && !(isRegular(&dst) && isRegular(&src)) {
 		return 0, false, nil
 	}
+	dflags, derr := unix.FcntlInt(uintptr(dfd), unix.F_GETFL, 0)
+	sflags, serr := unix.FcntlInt(uintptr(sfd), unix.F_GETFL, 0)
+	if derr != nil || serr != nil || dflags&unix.O_APPEND != 0 {
+		// Neither call writes to a file opened for appending.
+		return 0, false, nil
+	}
+	// A descriptor in non-blocking mode (a pipe Go made, or one shared
+	// with a program that set it) makes a call fail with EAGAIN rather
+	// than wait: wait waits for it then.
+	var waits []unix.PollFd
+	if spipe && sflags&unix.O_NONBLOCK != 0 {
+		waits = append(waits, unix.PollFd{Fd: int32(sfd), Events: unix.POLLIN})
+	}
+	if dpipe && dflags&unix.O_NONBLOCK != 0 {
+		waits = append(waits, unix.PollFd{Fd: int32(dfd), Events: unix.POLLOUT})
+	}
 	for written < n {
 		for _, c := range checks {
 			if err := c.Err(); err != nil {
@@ -192,9 +210,7 @@ func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled boo
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			// A descriptor in non-blocking mode (shared with a program
-			// that set it): wait for it.
-			if err := wait(dfd, sfd); err != nil {
+			if err := wait(waits); err != nil {
 				return written, true, err
 			}
 			continue
@@ -230,13 +246,28 @@ func fallback(err error) bool {
 func isPipe(st *unix.Stat_t) bool    { return st.Mode&unix.S_IFMT == unix.S_IFIFO }
 func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFREG }
 
-// wait blocks until src is readable or dst writable again.
-func wait(dfd, sfd int) error {
-	fds := []unix.PollFd{{Fd: int32(sfd), Events: unix.POLLIN}, {Fd: int32(dfd), Events: unix.POLLOUT}}
-	for {
-		_, err := unix.Poll(fds, 100)
-		if err != unix.EINTR {
-			return err
-		}
+// wait blocks until each of the non-blocking pipes fds is ready (the
+// source readable, the output writable, or either closed), or for a tenth
+// of a second, so that the copy's checks are asked again.
+func wait(fds []unix.PollFd) error {
+	if len(fds) == 0 {
+		// EAGAIN from descriptors that were blocking when the copy began
+		// (another program changed their mode): give them a moment.
+		time.Sleep(time.Millisecond)
+		return nil
 	}
+	pending := slices.Clone(fds)
+	for len(pending) > 0 {
+		n, err := unix.Poll(pending, 100)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		case n == 0:
+			return nil
+		}
+		pending = slices.DeleteFunc(pending, func(p unix.PollFd) bool { return p.Revents != 0 })
+	}
+	return nil
 }

@@ -45,8 +45,13 @@ func source(t *testing.T, kind string, data []byte) io.Reader {
 func sink(t *testing.T, kind string) (io.Writer, func() []byte) {
 	t.Helper()
 	switch kind {
-	case "file", "buffered-file":
-		f, err := os.Create(filepath.Join(t.TempDir(), "dst"))
+	case "file", "buffered-file", "append-file":
+		flags := os.O_RDWR | os.O_CREATE | os.O_TRUNC
+		if kind == "append-file" {
+			// Neither kernel call writes to it: the bytes go through Write.
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(filepath.Join(t.TempDir(), "dst"), flags, 0o644)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +63,7 @@ func sink(t *testing.T, kind string) (io.Writer, func() []byte) {
 			}
 			return b
 		}
-		if kind == "file" {
+		if kind != "buffered-file" {
 			return f, got
 		}
 		w := NewWriterSize(f, 4096)
@@ -76,13 +81,14 @@ func sink(t *testing.T, kind string) (io.Writer, func() []byte) {
 }
 
 // TestCopyNSameBytesEveryPairing: whatever the two ends (files, pipes,
-// buffers, a buffered writer with bytes pending), CopyN writes exactly
+// buffers, a buffered writer with bytes pending, a file opened for
+// appending), CopyN writes exactly
 // what io.CopyN writes: the prefix, then n bytes of the source; a source
 // that ends sooner gives io.EOF and all it had.
 func TestCopyNSameBytesEveryPairing(t *testing.T) {
 	kinds := []string{"file", "pipe", "buffer"}
 	for _, in := range kinds {
-		for _, out := range append(kinds, "buffered-file") {
+		for _, out := range append(kinds, "buffered-file", "append-file") {
 			for _, size := range []int{0, 1, 70000, 3 << 20} {
 				for _, short := range []bool{false, true} {
 					name := fmt.Sprintf("%s-to-%s-%d-short=%v", in, out, size, short)
