@@ -37,12 +37,12 @@ func CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	out, outChecks, err := resolveWriter(dst)
-	if err != nil {
-		return 0, err
-	}
+	out, outChecks := resolveWriter(dst)
 	in, inChecks := resolveReader(src)
 	if out != nil && in != nil {
+		if err := flushChain(dst); err != nil {
+			return 0, err
+		}
 		written, handled, err := kernelCopy(out, in, n, append(outChecks, inChecks...)...)
 		if errors.Is(err, unix.EPIPE) {
 			err = brokenPipe(out, err)
@@ -79,23 +79,47 @@ type (
 	checker       interface{ Err() error }
 )
 
-// resolveWriter finds the file under w, flushing the buffers on the way.
-func resolveWriter(w io.Writer) (syscall.Conn, []checker, error) {
+// Direct reports whether CopyN(w, r, n) would have the kernel copy the
+// bytes (unless the kernel refuses the pair, which CopyN then copies
+// through user space): both ends have a file underneath. A caller that
+// would split a copy in parts for the kernel's sake (Layer.WriteNTo) asks
+// first: the parts must not reach a writer whose output depends on how
+// its input is cut (a compressor starts a block at each ReadFrom).
+func Direct(w io.Writer, r io.Reader) bool {
+	out, _ := resolveWriter(w)
+	in, _ := resolveReader(r)
+	return out != nil && in != nil
+}
+
+// resolveWriter finds the file under w.
+func resolveWriter(w io.Writer) (syscall.Conn, []checker) {
 	var checks []checker
 	for {
 		if c, ok := w.(checker); ok {
 			checks = append(checks, c)
 		}
 		if f, ok := w.(syscall.Conn); ok {
-			return f, checks, nil
+			return f, checks
 		}
 		u, ok := w.(writerWrapper)
 		if !ok {
-			return nil, nil, nil
+			return nil, nil
+		}
+		w = u.Unwrap()
+	}
+}
+
+// flushChain flushes the buffers between w and its file, outermost
+// first, so that what they hold comes before the copied bytes.
+func flushChain(w io.Writer) error {
+	for {
+		u, ok := w.(writerWrapper)
+		if !ok {
+			return nil
 		}
 		if f, ok := w.(flusher); ok {
 			if err := f.Flush(); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 		w = u.Unwrap()

@@ -389,12 +389,15 @@ func (l *Layer) truncated() error {
 }
 
 // WriteNTo copies the layer's next n bytes to w, as io.CopyN(w, l, n) does
-// (kcopy.WriterToN). Unless the layer is being verified, the bytes the
-// Reader holds in its buffer are written first and the rest is copied
-// from the reader under it, by the kernel when that and w are files or
-// pipes (kcopy.CopyN): the layer's bytes then never enter this process.
+// (kcopy.WriterToN). When the layer is not being verified and w and the
+// reader under the Reader are files or pipes (kcopy.Direct), the bytes
+// the Reader holds in its buffer are written first and the kernel copies
+// the rest (kcopy.CopyN): the layer's bytes then never enter this
+// process. Otherwise w gets them as from io.CopyN: where the buffer ends
+// depends on how the input arrived, and a writer whose output depends on
+// how its input is cut (a compressor) must not see that.
 func (l *Layer) WriteNTo(w io.Writer, n int64) (int64, error) {
-	if l.h != nil || l.rd == nil || l.rd.under == nil {
+	if l.h != nil || l.rd == nil || l.rd.under == nil || !kcopy.Direct(w, l.rd.under) {
 		return io.CopyN(w, onlyReader{l}, n)
 	}
 	var done int64
