@@ -110,7 +110,7 @@ func benchLayered(ctx context.Context, b *bench) result {
 		share := largestShare(info)
 		// One core's read-and-hash rate is half the 2 readers'.
 		alone := strict.best.seconds() * 2 * share
-		r.note("MISSED: what bounds it is the largest layer's sha256, one stream that no second core can share: that layer holds %.0f%% of the files' bytes (popularity --max 100 leaves the least popular paths to the last store layer), and at one core's read-and-hash rate (half the 2 readers') it takes %.2f s alone, so ours is at most %.2f of the limit. The layers' bytes no longer pass through the tools' buffers (layer-pack splices the files, manifest-gen the stream: kcopy), so the CPU time is near the limit's",
+		r.note("MISSED: what bounds it is the largest layer's sha256, one stream that no second core can share: that layer holds %.0f%% of the files' bytes (popularity --max 100 leaves the least popular paths to the last store layer), and at one core's read-and-hash rate (half the 2 readers') it takes %.2f s alone, so ours can reach at most %.2f of the limit, and that only with a second core free for the rest (the CPU time above says how many cores the run got). The layers' bytes no longer pass through the tools' buffers (layer-pack splices the files, manifest-gen the stream: kcopy)",
 			100*share, alone, limit.best.seconds()/alone)
 	}
 	return r
