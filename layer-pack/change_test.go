@@ -78,7 +78,7 @@ func TestChangedBetweenMeasureAndWrite(t *testing.T) {
 				if err := c.change(dir); err != nil {
 					t.Fatal(err)
 				}
-				p := startPipeline(layerstream.NewWriter(io.Discard))
+				p := startPipeline(layerstream.NewWriter(io.Discard), false)
 				err = p.begin(size)
 				if err == nil {
 					err = l.emit(context.Background(), p, size)
@@ -146,7 +146,7 @@ func TestCopyFileChecksIdentity(t *testing.T) {
 		{"DirectoryNowASymlink", examined("linkdir/f", 5), `"/linkdir" became a symlink while packing`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := startPipeline(layerstream.NewWriter(io.Discard))
+			p := startPipeline(layerstream.NewWriter(io.Discard), false)
 			op := storefs.NewOpener(base)
 			defer op.Close()
 			err := p.finish(copyFile(p, op, c.e))
@@ -231,7 +231,7 @@ func TestChangesSpoolLeavesNothing(t *testing.T) {
 			continue
 		}
 		var out bytes.Buffer
-		p := startPipeline(layerstream.NewWriter(&out))
+		p := startPipeline(layerstream.NewWriter(&out), false)
 		err = p.begin(size)
 		if err == nil {
 			err = l.emit(context.Background(), p, size)

@@ -30,7 +30,6 @@ func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
 		}
 		return openErr(name, errors.Unwrap(err))
 	}
-	defer unix.Close(fd)
 	return copyChecked(p, fd, e)
 }
 
@@ -49,8 +48,22 @@ func openErr(name string, err error) error {
 // that was examined: the same inode, size and change time (a write moves
 // it). Layers hashed apart from the output read each file twice; the
 // change time makes a file rewritten between the reads an error rather
-// than a layer whose bytes and digest disagree.
+// than a layer whose bytes and digest disagree. It closes fd, or hands it
+// to the consumer, which copies it in the kernel (see pipeline.sendFile).
 func copyChecked(p *pipeline, fd int, e *entry) error {
+	if err := checkFile(fd, e); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	if p.kernelCopies(e.hdr.Size) {
+		return p.sendFile(fd, e.hdr.Name, e.hdr.Size)
+	}
+	defer unix.Close(fd)
+	return copyData(p, fd, e.hdr.Name, e.hdr.Size)
+}
+
+// checkFile checks that the open file fd is the file e that was examined.
+func checkFile(fd int, e *entry) error {
 	name := e.hdr.Name
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -65,7 +78,7 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 	if st.Ctim != e.ctime {
 		return fmt.Errorf("%q was written to while packing: %w", name, errdefs.ErrChanged)
 	}
-	return copyData(p, fd, name, e.hdr.Size)
+	return nil
 }
 
 // copyData reads exactly size bytes from the open file fd, from its
@@ -89,19 +102,27 @@ func copyData(p *pipeline, fd int, name string, size int64) error {
 			return fmt.Errorf("reading %q: %w", name, err)
 		}
 		if int64(n) > remaining {
-			return fmt.Errorf("%q grew while packing: %w", name, errdefs.ErrChanged)
+			return errGrew(name)
 		}
 		p.cur = buf[:len(buf)+n]
 		remaining -= int64(n)
 		switch {
 		case n == 0 && remaining > 0:
-			return fmt.Errorf("%q shrank by %d bytes while packing: %w", name, remaining, errdefs.ErrChanged)
+			return errShrank(name, remaining)
 		case n == 0, remaining == 0 && n < len(ask):
 			// The end of the file: a read of a regular file comes back
 			// short only there.
 			return nil
 		}
 	}
+}
+
+func errGrew(name string) error {
+	return fmt.Errorf("%q grew while packing: %w", name, errdefs.ErrChanged)
+}
+
+func errShrank(name string, by int64) error {
+	return fmt.Errorf("%q shrank by %d bytes while packing: %w", name, by, errdefs.ErrChanged)
 }
 
 // openRead opens the file at path, not following it if it is a symlink.

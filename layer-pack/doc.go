@@ -54,7 +54,10 @@
 // output, up to four at once, each by a goroutine that makes the layer's
 // tar again (reading its files a second time, from the page cache) while
 // the layers are written in order unhashed; the trailer waits for the last
-// digest. The output is the same bytes either way. The entries found while
+// digest. When stdout is a pipe or a file, the ordered writer does not read
+// those layers' files of 64 KiB or more at all: the kernel copies them
+// into the output (splice, copy_file_range), so each of their bytes is
+// read once, by the hashing pass. The output is the same bytes either way. The entries found while
 // measuring a layer are kept (compactly, up to about 70,000 per layer on
 // two CPUs) so that no pass walks it again; memory stays under 64 MB
 // whatever the image size. A file that changes size, type or change time,

@@ -211,7 +211,6 @@ func (l *fileLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 	if err != nil {
 		return openErr(l.path, err)
 	}
-	defer unix.Close(fd)
 	return copyChecked(p, fd, &l.e)
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/layerstream"
@@ -79,7 +80,9 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 	defer wg.Wait()
 	defer cancel()
 	sw := layerstream.NewWriter(w)
-	p := startPipeline(sw)
+	// A file or pipe (stdout): the kernel can copy files into it.
+	_, direct := w.(syscall.Conn)
+	p := startPipeline(sw, direct)
 	var sizes <-chan measured
 	if hashers >= 2 && len(layers) >= 2 {
 		sizes = hashAhead(ctx, &wg, layers, hashers)

@@ -134,8 +134,12 @@ func TestParallelHashingVanishedFile(t *testing.T) {
 	root := t.TempDir()
 	paths := parallelStore(t, root, 9)
 	gone := filepath.Join(root, paths[4], "share", "f0")
-	for _, hashers := range []int{1, 2} {
-		t.Run(fmt.Sprint(hashers), func(t *testing.T) {
+	for _, c := range []struct {
+		hashers int
+		output  string
+	}{{1, "buffer"}, {2, "buffer"}, {2, "file"}, {2, "pipe"}} {
+		hashers := c.hashers
+		t.Run(fmt.Sprint(hashers, c.output), func(t *testing.T) {
 			if err := os.WriteFile(gone, []byte("back again"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -145,8 +149,8 @@ func TestParallelHashingVanishedFile(t *testing.T) {
 				}
 			}
 			defer func() { testHookMeasured = nil }()
-			var out bytes.Buffer
-			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), &out, hashers)
+			w, out := packOutput(t, c.output)
+			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, hashers)
 			if !errors.Is(err, errdefs.ErrChanged) {
 				t.Fatalf("err = %v, want ErrChanged", err)
 			}
@@ -154,19 +158,26 @@ func TestParallelHashingVanishedFile(t *testing.T) {
 			if !strings.HasPrefix(msg, "layer 1: ") || !strings.Contains(msg, paths[4]+`/share/f0" vanished while packing`) || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q: want one line naming layer 1 and the file", msg)
 			}
-			r := layerstream.NewReader(bytes.NewReader(out.Bytes()), layerstream.Options{})
-			for {
-				l, err := r.Next()
-				if err == io.EOF {
-					t.Fatal("the cut stream reads as complete")
-				}
-				if err != nil {
-					break
-				}
-				if _, err := io.Copy(io.Discard, l); err != nil {
-					break
-				}
-			}
+			checkCut(t, out())
 		})
+	}
+}
+
+// checkCut fails the test if the stream data reads as complete: a stream
+// stopped by an error must have no trailer.
+func checkCut(t *testing.T, data []byte) {
+	t.Helper()
+	r := layerstream.NewReader(bytes.NewReader(data), layerstream.Options{})
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			t.Fatal("the cut stream reads as complete")
+		}
+		if err != nil {
+			return
+		}
+		if _, err := io.Copy(io.Discard, l); err != nil {
+			return
+		}
 	}
 }

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
@@ -26,6 +30,7 @@ const (
 	opBegin opKind = iota // start a layer member of size bytes
 	opData                // bytes of the current layer
 	opEnd                 // close the current layer
+	opFile                // copy a file of the current layer in the kernel
 )
 
 type op struct {
@@ -35,6 +40,8 @@ type op struct {
 	info   layerstream.LayerInfo
 	check  func(layerstream.LayerInfo) error // run on the completed description
 	digest *digest                           // the layer's sha256, computed apart; nil: the sink hashes
+	fd     int                               // opFile: the open file, which the consumer closes
+	name   string                            // opFile: its member name, for messages
 }
 
 // sink is what a pipeline's consumer does with the layers: write them to
@@ -58,11 +65,18 @@ type pipeline struct {
 	err    error         // the consumer's error; read after done
 	cur    []byte        // the buffer being filled by the producer
 	infos  []layerstream.LayerInfo
+	// direct: the consumer writes to a file or pipe, which the kernel can
+	// copy files into; apart: the current layer is hashed apart from this
+	// pass (its bytes need not pass through this process).
+	direct, apart bool
 }
 
 // startPipeline starts a consumer writing the layers to the layer stream.
-func startPipeline(sw *layerstream.Writer) *pipeline {
-	return newPipeline(&streamSink{sw: sw}, bufCount, bufSize)
+// direct says that the stream goes to a file or a pipe.
+func startPipeline(sw *layerstream.Writer, direct bool) *pipeline {
+	p := newPipeline(&streamSink{sw: sw}, bufCount, bufSize)
+	p.direct = direct
+	return p
 }
 
 func newPipeline(s sink, count, size int) *pipeline {
@@ -86,6 +100,9 @@ func (p *pipeline) consume(s sink) {
 			if o.buf != nil {
 				p.free <- o.buf[:0]
 			}
+			if o.kind == opFile {
+				unix.Close(o.fd)
+			}
 			continue
 		}
 		if err := p.do(s, o); err != nil {
@@ -103,6 +120,8 @@ func (p *pipeline) do(s sink, o op) error {
 	case opData:
 		err = s.write(o.buf)
 		p.free <- o.buf[:0]
+	case opFile:
+		err = s.(fileSink).file(o.fd, o.name, o.size)
 	case opEnd:
 		var info layerstream.LayerInfo
 		if info, err = s.end(o.info, o.digest); err == nil {
@@ -148,6 +167,45 @@ func (s *streamSink) end(info layerstream.LayerInfo, d *digest) (layerstream.Lay
 	info, err := s.lw.Close(info)
 	return info, wrapStream(err)
 }
+
+// fileSink is a sink that takes files whole: the stream's.
+type fileSink interface {
+	file(fd int, name string, size int64) error
+}
+
+// file copies the open regular file fd, of size bytes, into the layer
+// being written, in the kernel (LayerWriter.CopyN), and closes it. A file
+// that holds fewer or more bytes than its header says is an error, as
+// when copyData reads it.
+func (s *streamSink) file(fd int, name string, size int64) error {
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	if testHookKernelCopy != nil {
+		testHookKernelCopy(name)
+	}
+	n, err := s.lw.CopyN(f, size)
+	switch {
+	case err == io.EOF:
+		err = errShrank(name, size-n)
+	case err != nil:
+		return wrapStream(fmt.Errorf("copying %q: %w", name, err))
+	default:
+		// Ask for a byte past the end, so that a file that grew shows
+		// itself.
+		var b [1]byte
+		if k, _ := unix.Pread(fd, b[:], size); k > 0 {
+			err = errGrew(name)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("layer %d: %w", len(s.sw.Layers()), err)
+	}
+	return nil
+}
+
+// testHookKernelCopy, when set (by tests), runs before the kernel copies
+// the file named name: it can change there, after the writer checked it.
+var testHookKernelCopy func(name string)
 
 func wrapStream(err error) error {
 	if err != nil {
@@ -243,7 +301,34 @@ func (p *pipeline) begin(size int64) error { return p.beginDigest(size, nil) }
 // beginDigest starts a layer whose digest d is computed apart (nil: the
 // sink hashes the bytes).
 func (p *pipeline) beginDigest(size int64, d *digest) error {
+	p.apart = d != nil
 	return p.send(op{kind: opBegin, size: size, digest: d})
+}
+
+// kernelMin is the smallest file the kernel copies: below it, a read into
+// the buffers costs less than the calls a kernel copy takes (flushing the
+// buffer, the copy, the check for growth).
+const kernelMin = 64 << 10
+
+// kernelCopies says whether a file of size bytes of the current layer is
+// copied by the consumer in the kernel (sendFile), never entering this
+// process: when the stream goes to a file or pipe and the layer's bytes
+// are hashed by another pass.
+func (p *pipeline) kernelCopies(size int64) bool {
+	return p.direct && p.apart && size >= kernelMin
+}
+
+// sendFile hands the open file fd, of size bytes, to the consumer, after
+// the bytes before it; the consumer closes it.
+func (p *pipeline) sendFile(fd int, name string, size int64) error {
+	err := p.flush()
+	if err == nil {
+		err = p.send(op{kind: opFile, fd: fd, name: name, size: size})
+	}
+	if err != nil {
+		unix.Close(fd)
+	}
+	return err
 }
 
 func (p *pipeline) end(info layerstream.LayerInfo, check func(layerstream.LayerInfo) error) error {

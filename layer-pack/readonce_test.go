@@ -10,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/testkit"
 )
 
 // TestReadsEachFileOnce: nixpkgs tars every layer twice (once to hash it,
@@ -26,7 +26,7 @@ import (
 // ordered output, which reads each file twice (from the page cache), never
 // more, for the same bytes.
 func TestReadsEachFileOnce(t *testing.T) {
-	if _, err := readBytes(); err != nil {
+	if _, err := testkit.ReadBytes(); err != nil {
 		t.Skipf("no read accounting here: %v", err)
 	}
 	root := t.TempDir()
@@ -66,9 +66,9 @@ func TestReadsEachFileOnce(t *testing.T) {
 		var stderr bytes.Buffer
 		o := &cli.IO{Stdin: strings.NewReader(plan), Stdout: &out, Stderr: &stderr}
 		args := []string{"--root", root, "--customisation-dir", filepath.Join(root, "custom")}
-		before, _ := readBytes()
+		before, _ := testkit.ReadBytes()
 		code := cli.Run(context.Background(), "layer-pack", manual, &command{}, args, o)
-		after, err := readBytes()
+		after, err := testkit.ReadBytes()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,20 +90,6 @@ func TestReadsEachFileOnce(t *testing.T) {
 	if sums[0] != sums[1] {
 		t.Errorf("the stream hashed apart on two CPUs differs from the one of one CPU")
 	}
-}
-
-// readBytes returns the bytes this process has read so far (rchar).
-func readBytes() (int64, error) {
-	data, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
-			return strconv.ParseInt(v, 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("/proc/self/io has no rchar")
 }
 
 type countWriter struct {

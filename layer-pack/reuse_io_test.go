@@ -15,6 +15,7 @@ import (
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/testkit"
 )
 
 // TestRebuildReadsOnlyTheChangedPath: the push workflow's rebuild (issue
@@ -27,7 +28,7 @@ import (
 // is read twice, once to hash its layer apart from the output: both
 // builds read twice what they pack.)
 func TestRebuildReadsOnlyTheChangedPath(t *testing.T) {
-	if _, err := readBytes(); err != nil {
+	if _, err := testkit.ReadBytes(); err != nil {
 		t.Skipf("no read accounting here: %v", err)
 	}
 	root := t.TempDir()
@@ -62,11 +63,11 @@ func TestRebuildReadsOnlyTheChangedPath(t *testing.T) {
 		var out, stderr bytes.Buffer
 		o := &cli.IO{Stdin: bytes.NewReader(data), Stdout: &out, Stderr: &stderr}
 		args := append([]string{"--root", root, "--cache", cache, "--customisation-dir", custom}, extra...)
-		before, _ := readBytes()
+		before, _ := testkit.ReadBytes()
 		if code := cli.Run(context.Background(), "layer-pack", manual, &command{}, args, o); code != 0 {
 			t.Fatalf("layer-pack exited %d: %s", code, stderr.String())
 		}
-		after, _ := readBytes()
+		after, _ := testkit.ReadBytes()
 		return out.Bytes(), after - before
 	}
 	first, coldRead := run(plan)

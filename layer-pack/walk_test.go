@@ -91,7 +91,7 @@ func TestSwappedDirectoryNotFollowed(t *testing.T) {
 				swap(t, filepath.Join(storePath, c.dir), target)
 				opened := testkit.WatchOpens(t, outside, filepath.Join(outside, "sub"))
 				var out bytes.Buffer
-				p := startPipeline(layerstream.NewWriter(&out))
+				p := startPipeline(layerstream.NewWriter(&out), false)
 				err = p.begin(size)
 				if err == nil {
 					err = l.emit(context.Background(), p, size)

@@ -10,7 +10,10 @@
 // optional config.json, and the stream.json trailer with each layer's
 // diff_id, size, store paths or history comment. Layers are copied to the
 // output as they arrive: memory stays flat whatever the image size, and
-// nothing is written to disk (but --format oci's spool, below).
+// nothing is written to disk (but --format oci's spool, below). For a
+// docker-archive without --verify, --compressor or --digest-file, when the
+// stream and the output are files or pipes, the kernel moves each layer's
+// bytes (splice, copy_file_range): manifest-gen never reads them.
 //
 // The stream's structure (names, order, sizes, trailer) is always checked.
 // Its diff_ids are trusted by default and recomputed with --verify. Hashing

@@ -76,7 +76,7 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	case "stream":
 		return &streamWriter{w: layerstream.NewWriter(w)}, nil
 	}
-	return newDockerArchive(c.archiveWriter(w, out)), nil
+	return newDockerArchive(w), nil
 }
 
 func errNeedsBytes(format string, i int) error {

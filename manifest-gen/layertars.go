@@ -254,8 +254,8 @@ func (w *tarCacheWriter) addLayer(size int64, r io.Reader) error {
 }
 
 // addRef copies the reference's layer tar from DIR into the archive: from
-// file to file, the kernel copies it (copy_file_range; see
-// fileCopier). The entry is trusted by its name, size and type; with
+// file to file, the kernel copies it (copy_file_range, imgkit/kcopy;
+// into a pipe, splice). The entry is trusted by its name, size and type; with
 // --verify it is hashed as it is copied and compared with the diff_id.
 func (w *tarCacheWriter) addRef(ref *layerstream.Ref) error {
 	f, err := w.t.open(ref)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +13,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/kcopy"
 	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/pyjson"
 	"dockertools.dev/imgkit/sbom"
@@ -240,7 +240,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer out.abort()
-	var sink io.Writer = out
+	// out's file itself, not out: kcopy sees the file under the chain
+	// below and has the kernel copy layers into it.
+	var sink io.Writer = out.Writer
 	digest := sha256.New()
 	if c.DigestFile != "" {
 		sink = io.MultiWriter(out, digest)
@@ -249,7 +251,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(zw, 1<<20)
+	bw := kcopy.NewWriterSize(zw, 1<<20)
 	a, err := c.newImageWriter(bw, out)
 	if err != nil {
 		return err

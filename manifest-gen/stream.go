@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +35,9 @@ func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*stre
 	if file == "-" {
 		s.name = "stdin"
 	}
-	s.r = layerstream.NewReader(bufio.NewReaderSize(cli.ContextReader(ctx, f), 1<<20), layerstream.Options{Verify: verify})
+	// Unbuffered: the Reader buffers it, and copies layers from f past
+	// its buffer (see Layer.WriteNTo).
+	s.r = layerstream.NewReader(cli.ContextReader(ctx, f), layerstream.Options{Verify: verify})
 	if s.first, err = s.r.Next(); err != nil && err != io.EOF {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", s.name, err)

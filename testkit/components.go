@@ -29,15 +29,15 @@ var componentBinaries = map[string][]string{
 	"gnutar":   {"tar"},
 	"flock":    {"flock"},
 	"bash":     {"bash"},
-	"setpriv":  {"setpriv"},
-	"uidmap":   {"newuidmap", "newgidmap"},
+	// strace shows which system calls moved the bytes (the kernel copies:
+	// splice, copy_file_range, or read and write).
+	"strace":  {"strace"},
+	"setpriv": {"setpriv"},
+	"uidmap":  {"newuidmap", "newgidmap"},
 	// bwrap --disable-userns (bubblewrap 0.8 and later) lets a test see a
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
 	"go":    {"go"},
-	// strace shows which system calls copy a layer (copy_file_range or
-	// read and write).
-	"strace": {"strace"},
 	// syft reads the SBOMs back (syft convert): no Debian package;
 	// scripts/install-test-deps builds it with go install.
 	"syft": {"syft"},

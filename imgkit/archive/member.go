@@ -2,26 +2,27 @@ package archive
 
 import (
 	"archive/tar"
-	"bytes"
 	"fmt"
 	"io"
+
+	"dockertools.dev/imgkit/kcopy"
+	"dockertools.dev/imgkit/tarmember"
 )
 
 // members writes the members of a tar the tools make (a docker-archive,
 // an OCI layout in a tar) with fixed headers (see Writer). Small files go
-// through a tar.Writer. Large members (layers, blobs) bypass it: their
-// header is encoded apart and their bytes are copied straight to the
-// underlying writer, so that io.Copy can hand the copy to the kernel when
-// both ends are files (copy_file_range, a reflink where the filesystem
-// has them) or one is a pipe (splice). archive/tar's Writer hides the
-// ReaderFrom that would allow it: every byte would pass through user
-// space.
+// through a tar.Writer; large members (layers, blobs) bypass it
+// (tarmember), so that the kernel copies their bytes when both ends are
+// files or pipes.
 type members struct {
-	out io.Writer
-	tw  *tar.Writer
+	tm *tarmember.Writer
+	tw *tar.Writer
 }
 
-func newMembers(w io.Writer) members { return members{out: w, tw: tar.NewWriter(w)} }
+func newMembers(w io.Writer) members {
+	tm := tarmember.NewWriter(w)
+	return members{tm: tm, tw: tm.Tar}
+}
 
 // header writes a member's fixed header through the tar.Writer. No
 // Format: USTAR, or PAX for a member of 8 GiB or more.
@@ -44,47 +45,22 @@ func (m members) file(name string, data []byte) error {
 	return nil
 }
 
-// flusher is a buffered writer (bufio.Writer): the header must leave its
-// buffer before the member's bytes go past it.
-type flusher interface{ Flush() error }
-
-// copy writes a regular member of exactly size bytes of r. The tar.Writer
-// is flushed first (the previous member's padding), the header is encoded
-// on its own and written, then the bytes and the padding to the next
-// block. A reader that ends sooner is an error wrapping
-// io.ErrUnexpectedEOF.
+// copy writes a regular member of exactly size bytes of r, copied by the
+// kernel when both ends allow it (kcopy.CopyN). A reader that ends sooner
+// is an error wrapping io.ErrUnexpectedEOF.
 func (m members) copy(name string, size int64, r io.Reader) error {
-	if err := m.tw.Flush(); err != nil {
+	if err := m.tm.Begin(fixedHeader(name, tar.TypeReg, 0o644, size)); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	var hdr bytes.Buffer
-	// WriteHeader encodes the header blocks (a PAX record, then USTAR) and
-	// writes them at once; the writer is dropped before any content.
-	if err := tar.NewWriter(&hdr).WriteHeader(fixedHeader(name, tar.TypeReg, 0o644, size)); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if _, err := m.out.Write(hdr.Bytes()); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if f, ok := m.out.(flusher); ok {
-		if err := f.Flush(); err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-	}
-	n, err := io.CopyN(m.out, r, size)
+	n, err := kcopy.CopyN(m.tm.Out(), r, size)
 	if err == io.EOF {
 		err = fmt.Errorf("%d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
 	}
 	if err != nil {
 		return err
 	}
-	if pad := -size & (blockSize - 1); pad > 0 {
-		if _, err := m.out.Write(make([]byte, pad)); err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
+	if err := m.tm.End(size); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
 }
-
-// blockSize is the tar block: members start on its multiples.
-const blockSize = 512

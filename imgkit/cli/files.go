@@ -45,6 +45,11 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// Unwrap and Err let kcopy.CopyN copy from the reader under it, in the
+// kernel, still stopping once ctx is cancelled.
+func (c ctxReader) Unwrap() io.Reader { return c.r }
+func (c ctxReader) Err() error        { return c.ctx.Err() }
+
 // ReadToEnd reads what open returns to its end and discards it, stopping
 // once ctx is cancelled: a verifying reader (archive.Layer.Open) checks its
 // digests only at EOF, so this checks bytes before they are used as stored.

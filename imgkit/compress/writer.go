@@ -66,3 +66,6 @@ func NewWriter(w io.Writer, kind Kind) (io.WriteCloser, error) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// Unwrap lets kcopy.CopyN write to w directly: None passes bytes through.
+func (n nopCloser) Unwrap() io.Writer { return n.Writer }

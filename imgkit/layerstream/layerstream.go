@@ -2,6 +2,7 @@ package layerstream
 
 import (
 	"archive/tar"
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/kcopy"
+	"dockertools.dev/imgkit/tarmember"
 )
 
 // Version is the trailer version of a stream without reference layers.
@@ -78,8 +81,11 @@ func header(name string, size int64) *tar.Header {
 }
 
 // Writer writes a layer stream. Its output depends only on the bytes and
-// descriptions given to it.
+// descriptions given to it. Layer members bypass the tar.Writer
+// (tarmember), so that LayerWriter.CopyN can have the kernel copy a file
+// into the stream.
 type Writer struct {
+	tm     *tarmember.Writer
 	tw     *tar.Writer
 	layers []LayerInfo
 	open   *LayerWriter
@@ -89,7 +95,10 @@ type Writer struct {
 }
 
 // NewWriter returns a Writer writing to w.
-func NewWriter(w io.Writer) *Writer { return &Writer{tw: tar.NewWriter(w)} }
+func NewWriter(w io.Writer) *Writer {
+	tm := tarmember.NewWriter(w)
+	return &Writer{tm: tm, tw: tm.Tar}
+}
 
 // LayerWriter receives exactly the announced number of bytes of one layer
 // and hashes them as they pass (unless begun by BeginLayerHashed).
@@ -129,7 +138,7 @@ func (lw *LayerWriter) start() error {
 		return nil
 	}
 	lw.started = true
-	if err := lw.w.tw.WriteHeader(header(MemberName(len(lw.w.layers)), lw.size)); err != nil {
+	if err := lw.w.tm.Begin(header(MemberName(len(lw.w.layers)), lw.size)); err != nil {
 		return fmt.Errorf("writing layer stream: %w", err)
 	}
 	return nil
@@ -137,18 +146,39 @@ func (lw *LayerWriter) start() error {
 
 // Write passes p into the layer member.
 func (lw *LayerWriter) Write(p []byte) (int, error) {
-	if lw.written+int64(len(p)) > lw.size {
-		return 0, fmt.Errorf("layer %d: more than the announced %d bytes: %w", len(lw.w.layers), lw.size, errdefs.ErrChanged)
-	}
-	if err := lw.start(); err != nil {
+	if err := lw.room(int64(len(p))); err != nil {
 		return 0, err
 	}
-	n, err := lw.w.tw.Write(p)
+	n, err := lw.w.tm.Out().Write(p)
 	if lw.h != nil {
 		lw.h.Write(p[:n])
 	}
 	lw.written += int64(n)
 	return n, err
+}
+
+// room starts the member and checks that n more bytes fit in it.
+func (lw *LayerWriter) room(n int64) error {
+	if lw.written+n > lw.size {
+		return fmt.Errorf("layer %d: more than the announced %d bytes: %w", len(lw.w.layers), lw.size, errdefs.ErrChanged)
+	}
+	return lw.start()
+}
+
+// CopyN copies n bytes of r into the layer member, as io.CopyN does (io.EOF
+// when r ends sooner). When the layer is hashed elsewhere
+// (BeginLayerHashed) and r and the Writer's output are files or pipes, the
+// kernel copies them (kcopy.CopyN): they never enter this process.
+func (lw *LayerWriter) CopyN(r io.Reader, n int64) (int64, error) {
+	if lw.h != nil {
+		return io.CopyN(lw, r, n)
+	}
+	if err := lw.room(n); err != nil {
+		return 0, err
+	}
+	m, err := kcopy.CopyN(lw.w.tm.Out(), r, n)
+	lw.written += m
+	return m, err
 }
 
 // Close ends the layer. info's Paths and Comment are kept; its DiffID and
@@ -170,6 +200,9 @@ func (lw *LayerWriter) Close(info LayerInfo) (LayerInfo, error) {
 	}
 	if lw.written != lw.size {
 		return info, fmt.Errorf("layer %d: %d bytes written, %d announced: %w", len(lw.w.layers), lw.written, lw.size, errdefs.ErrChanged)
+	}
+	if err := lw.w.tm.End(lw.size); err != nil {
+		return info, fmt.Errorf("writing layer stream: %w", err)
 	}
 	if lw.h != nil {
 		info.DiffID = "sha256:" + hex.EncodeToString(lw.h.Sum(nil))
@@ -257,7 +290,9 @@ type Options struct {
 
 // Reader reads a layer stream.
 type Reader struct {
-	tr      *tar.Reader
+	src     *bufio.Reader
+	under   io.Reader // what src buffers, for Layer.WriteNTo; nil when the caller's
+	pad     int64     // the padding after the member read last
 	opts    Options
 	cur     *Layer
 	sizes   []int64
@@ -267,9 +302,60 @@ type Reader struct {
 	refs    []*Ref // per layer: its reference, nil for a member with bytes
 }
 
-// NewReader returns a Reader reading from r.
+// NewReader returns a Reader reading from r. Unless r is a bufio.Reader, the
+// Reader puts a buffer of its own in front of it, and Layer.WriteNTo can
+// copy a layer's bytes from r without it, in the kernel when r is a file or
+// a pipe.
 func NewReader(r io.Reader, opts Options) *Reader {
-	return &Reader{tr: tar.NewReader(r), opts: opts}
+	if br, ok := r.(*bufio.Reader); ok {
+		return &Reader{src: br, opts: opts}
+	}
+	return &Reader{src: bufio.NewReaderSize(r, readBuffer), under: r, opts: opts}
+}
+
+// readBuffer is the Reader's buffer: large reads of a pipe.
+const readBuffer = 1 << 20
+
+// nextHeader skips the padding of the member read last and reads the next
+// header. A tar.Reader parses it, a new one for each member: the members'
+// bytes are read here (see member), not through it.
+func (r *Reader) nextHeader() (*tar.Header, error) {
+	if r.pad > 0 {
+		if _, err := r.src.Discard(int(r.pad)); err != nil {
+			return nil, io.ErrUnexpectedEOF
+		}
+		r.pad = 0
+	}
+	return tar.NewReader(r.src).Next()
+}
+
+// member returns a reader of the size bytes of the member whose header was
+// just read; the padding after them is skipped by the next nextHeader.
+func (r *Reader) member(size int64) *body {
+	r.pad = -size & (tarmember.BlockSize - 1)
+	return &body{r: r.src, left: size}
+}
+
+// body reads a member's bytes: a stream that ends before them is
+// io.ErrUnexpectedEOF, as with a tar.Reader.
+type body struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if err == io.EOF && b.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }
 
 // Layer is one layer member as it is read. Reading it yields the layer tar.
@@ -280,7 +366,8 @@ type Layer struct {
 	// Ref is set for a reference layer: the stream carries no bytes for
 	// it, and reading it gives io.EOF at once.
 	Ref *Ref
-	r   io.Reader
+	r   *body
+	rd  *Reader
 	h   hash.Hash
 	n   int64
 }
@@ -292,10 +379,55 @@ func (l *Layer) Read(p []byte) (int, error) {
 	}
 	l.n += int64(n)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("layer %d: truncated after %d of %d bytes: %w", l.Index, l.n, l.Size, errdefs.ErrInvalidInput)
+		err = l.truncated()
 	}
 	return n, err
 }
+
+func (l *Layer) truncated() error {
+	return fmt.Errorf("layer %d: truncated after %d of %d bytes: %w", l.Index, l.n, l.Size, errdefs.ErrInvalidInput)
+}
+
+// WriteNTo copies the layer's next n bytes to w, as io.CopyN(w, l, n) does
+// (kcopy.WriterToN). When the layer is not being verified and w and the
+// reader under the Reader are files or pipes (kcopy.Direct), the bytes
+// the Reader holds in its buffer are written first and the kernel copies
+// the rest (kcopy.CopyN): the layer's bytes then never enter this
+// process. Otherwise w gets them as from io.CopyN: where the buffer ends
+// depends on how the input arrived, and a writer whose output depends on
+// how its input is cut (a compressor) must not see that.
+func (l *Layer) WriteNTo(w io.Writer, n int64) (int64, error) {
+	if l.h != nil || l.rd == nil || l.rd.under == nil || !kcopy.Direct(w, l.rd.under) {
+		return io.CopyN(w, onlyReader{l}, n)
+	}
+	var done int64
+	if k := min(int64(l.rd.src.Buffered()), n, l.r.left); k > 0 {
+		m, err := io.CopyN(w, onlyReader{l}, k)
+		if done += m; err != nil {
+			return done, err
+		}
+	}
+	// The buffer is empty now, or the copy ends within it.
+	if rest := min(n-done, l.r.left); rest > 0 {
+		m, err := kcopy.CopyN(w, l.rd.under, rest)
+		l.n += m
+		l.r.left -= m
+		done += m
+		if err == io.EOF {
+			return done, l.truncated()
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	if done < n {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// onlyReader hides a Layer's WriteNTo.
+type onlyReader struct{ io.Reader }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("layer stream: "+format+": %w", append(args, errdefs.ErrInvalidInput)...)
@@ -311,7 +443,7 @@ func (r *Reader) Next() (*Layer, error) {
 	if err := r.finishLayer(); err != nil {
 		return nil, err
 	}
-	hdr, err := r.tr.Next()
+	hdr, err := r.nextHeader()
 	if err == io.EOF {
 		return nil, invalid("ends without its %s trailer", TrailerMember)
 	}
@@ -331,7 +463,7 @@ func (r *Reader) Next() (*Layer, error) {
 		if m[2] == "ref" {
 			return r.readRef(hdr)
 		}
-		l := &Layer{Index: len(r.sizes), Size: hdr.Size, r: r.tr}
+		l := &Layer{Index: len(r.sizes), Size: hdr.Size, r: r.member(hdr.Size), rd: r}
 		if r.opts.Verify {
 			l.h = sha256.New()
 		}
@@ -348,7 +480,7 @@ func (r *Reader) Next() (*Layer, error) {
 		if hdr.Size > 64<<20 {
 			return nil, invalid("%s of %d bytes", ConfigMember, hdr.Size)
 		}
-		if r.config, err = io.ReadAll(r.tr); err != nil {
+		if r.config, err = io.ReadAll(r.member(hdr.Size)); err != nil {
 			return nil, invalid("reading %s: %v", ConfigMember, err)
 		}
 		return r.Next()
@@ -387,7 +519,7 @@ func (r *Reader) readTrailer(hdr *tar.Header) error {
 	if hdr.Size > 64<<20 {
 		return invalid("%s of %d bytes", TrailerMember, hdr.Size)
 	}
-	data, err := io.ReadAll(r.tr)
+	data, err := io.ReadAll(r.member(hdr.Size))
 	if err != nil {
 		return invalid("reading %s: %v", TrailerMember, err)
 	}
@@ -415,7 +547,7 @@ func (r *Reader) readTrailer(hdr *tar.Header) error {
 			return fmt.Errorf("layer stream: layer %d: %s says %s, the bytes hash to %s: %w", i, TrailerMember, l.DiffID, r.digests[i], errdefs.ErrDigestMismatch)
 		}
 	}
-	if _, err := r.tr.Next(); err != io.EOF {
+	if _, err := r.nextHeader(); err != io.EOF {
 		return invalid("members after %s", TrailerMember)
 	}
 	r.trailer = &t

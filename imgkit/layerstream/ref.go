@@ -103,7 +103,7 @@ func (r *Reader) readRef(hdr *tar.Header) (*Layer, error) {
 	if hdr.Size > maxRef {
 		return nil, invalid("%s of %d bytes", hdr.Name, hdr.Size)
 	}
-	data, err := io.ReadAll(r.tr)
+	data, err := io.ReadAll(r.member(hdr.Size))
 	if err != nil {
 		return nil, invalid("reading %s: %v", hdr.Name, err)
 	}
@@ -116,7 +116,7 @@ func (r *Reader) readRef(hdr *tar.Header) (*Layer, error) {
 	if err := ref.check(); err != nil {
 		return nil, invalid("%s: %v", hdr.Name, err)
 	}
-	l := &Layer{Index: i, Size: ref.Size, Ref: &ref, r: bytes.NewReader(nil)}
+	l := &Layer{Index: i, Size: ref.Size, Ref: &ref, r: &body{}}
 	r.cur = l
 	r.sizes = append(r.sizes, ref.Size)
 	r.refs = append(r.refs, &ref)

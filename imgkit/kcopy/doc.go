@@ -1,0 +1,16 @@
+// Package kcopy copies bytes from one file to another without them
+// entering user space: copy_file_range(2) between two regular files (a
+// reflink where the filesystem has them), splice(2) when one end is a
+// pipe. The tools' large copies (a file into a layer stream, a layer from
+// the stream into an archive) then cost the kernel's page moves rather
+// than a read and a write through a buffer each.
+//
+// Go's own io.Copy does this for two regular files only: (*os.File).ReadFrom
+// splices from sockets, never from a file or a pipe, so a tool writing to
+// a pipe (every filter of a workflow) would copy each byte twice more.
+//
+// CopyN is io.CopyN with that path: it takes it when both ends have a
+// file descriptor underneath them, found through the wrappers the tools
+// put around files (see CopyN), and otherwise copies through user space as
+// io.CopyN does. The bytes written are the same either way.
+package kcopy

@@ -1,0 +1,297 @@
+package kcopy
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A WriterToN copies its next n bytes to w itself: a reader that holds
+// some bytes in a buffer ahead of its file writes those, then has the
+// kernel copy the rest (layerstream.Layer).
+type WriterToN interface {
+	WriteNTo(w io.Writer, n int64) (int64, error)
+}
+
+// CopyN copies n bytes from src to dst and returns how many it copied,
+// with io.EOF when src ends sooner, as io.CopyN does.
+//
+// When src is a WriterToN, it does the copy. Otherwise, when both ends
+// resolve to a file descriptor the kernel can copy between, it does:
+// an end resolves when it is a syscall.Conn (an *os.File, or a type
+// embedding one), or wraps one and says so with Unwrap (a Writer, a
+// compressor that passes bytes through, a reader checking a context). A
+// writer met on the way with a Flush method is flushed first, so what it
+// buffered comes before the copied bytes; a wrapper with an Err method (a
+// context's) is asked between kernel calls, and its error stops the copy.
+func CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
+	if s, ok := src.(WriterToN); ok {
+		return s.WriteNTo(dst, n)
+	}
+	if n <= 0 {
+		return 0, nil
+	}
+	out, outChecks := resolveWriter(dst)
+	in, inChecks := resolveReader(src)
+	if out != nil && in != nil {
+		if err := flushChain(dst); err != nil {
+			return 0, err
+		}
+		written, handled, err := kernelCopy(out, in, n, append(outChecks, inChecks...)...)
+		if errors.Is(err, unix.EPIPE) {
+			err = brokenPipe(out, err)
+		}
+		if handled {
+			if err == nil && written < n {
+				err = io.EOF
+			}
+			return written, err
+		}
+	}
+	return io.CopyN(dst, src, n)
+}
+
+// Writer is a bufio.Writer that CopyN can see through: it flushes it and
+// writes to what is underneath.
+type Writer struct {
+	*bufio.Writer
+	w io.Writer
+}
+
+// NewWriterSize returns a Writer buffering size bytes in front of w.
+func NewWriterSize(w io.Writer, size int) *Writer {
+	return &Writer{Writer: bufio.NewWriterSize(w, size), w: w}
+}
+
+// Unwrap returns the writer underneath; flush first.
+func (w *Writer) Unwrap() io.Writer { return w.w }
+
+type (
+	writerWrapper interface{ Unwrap() io.Writer }
+	readerWrapper interface{ Unwrap() io.Reader }
+	flusher       interface{ Flush() error }
+	checker       interface{ Err() error }
+)
+
+// Direct reports whether CopyN(w, r, n) would have the kernel copy the
+// bytes (unless the kernel refuses the pair, which CopyN then copies
+// through user space): both ends have a file underneath. A caller that
+// would split a copy in parts for the kernel's sake (Layer.WriteNTo) asks
+// first: the parts must not reach a writer whose output depends on how
+// its input is cut (a compressor starts a block at each ReadFrom).
+func Direct(w io.Writer, r io.Reader) bool {
+	out, _ := resolveWriter(w)
+	in, _ := resolveReader(r)
+	return out != nil && in != nil
+}
+
+// resolveWriter finds the file under w.
+func resolveWriter(w io.Writer) (syscall.Conn, []checker) {
+	var checks []checker
+	for {
+		if c, ok := w.(checker); ok {
+			checks = append(checks, c)
+		}
+		if f, ok := w.(syscall.Conn); ok {
+			return f, checks
+		}
+		u, ok := w.(writerWrapper)
+		if !ok {
+			return nil, nil
+		}
+		w = u.Unwrap()
+	}
+}
+
+// flushChain flushes the buffers between w and its file, outermost
+// first, so that what they hold comes before the copied bytes.
+func flushChain(w io.Writer) error {
+	for {
+		u, ok := w.(writerWrapper)
+		if !ok {
+			return nil
+		}
+		if f, ok := w.(flusher); ok {
+			if err := f.Flush(); err != nil {
+				return err
+			}
+		}
+		w = u.Unwrap()
+	}
+}
+
+// resolveReader finds the file under r.
+func resolveReader(r io.Reader) (syscall.Conn, []checker) {
+	var checks []checker
+	for {
+		if c, ok := r.(checker); ok {
+			checks = append(checks, c)
+		}
+		if f, ok := r.(syscall.Conn); ok {
+			return f, checks
+		}
+		u, ok := r.(readerWrapper)
+		if !ok {
+			return nil, nil
+		}
+		r = u.Unwrap()
+	}
+}
+
+// brokenPipe reports a broken pipe met by the kernel copy as dst's own
+// Write would: for stdout and stderr, Go's os package then ends the
+// program with SIGPIPE, as a filter whose reader went away ends (a write
+// of one byte fails, and writes nothing, when the pipe has no reader).
+func brokenPipe(dst syscall.Conn, err error) error {
+	if w, ok := dst.(io.Writer); ok {
+		if _, werr := w.Write([]byte{0}); werr != nil {
+			return werr
+		}
+	}
+	return err
+}
+
+// kernelCopy has the kernel copy n bytes from src to dst, from their current
+// offsets, asking checks between calls. handled is false, and nothing was
+// copied, when it cannot: neither end is a pipe, and they are not two
+// regular files copy_file_range accepts. A src that ends sooner is not an
+// error: written tells.
+func kernelCopy(dst, src syscall.Conn, n int64, checks ...checker) (written int64, handled bool, err error) {
+	dc, err := dst.SyscallConn()
+	if err != nil {
+		return 0, false, nil
+	}
+	sc, err := src.SyscallConn()
+	if err != nil {
+		return 0, false, nil
+	}
+	// Control holds each descriptor open for the length of the copy.
+	cerr := dc.Control(func(dfd uintptr) {
+		cerr := sc.Control(func(sfd uintptr) {
+			written, handled, err = copyFD(int(dfd), int(sfd), n, checks)
+		})
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+	})
+	if cerr != nil && err == nil {
+		handled, err = written > 0, cerr
+	}
+	return written, handled, err
+}
+
+// chunk bounds one kernel call, so that checks (a cancelled context) are
+// seen within a few milliseconds.
+const chunk = 8 << 20
+
+func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled bool, err error) {
+	var dst, src unix.Stat_t
+	if unix.Fstat(dfd, &dst) != nil || unix.Fstat(sfd, &src) != nil {
+		return 0, false, nil
+	}
+	dpipe, spipe := isPipe(&dst), isPipe(&src)
+	if !dpipe && !spipe && !(isRegular(&dst) && isRegular(&src)) {
+		return 0, false, nil
+	}
+	dflags, derr := unix.FcntlInt(uintptr(dfd), unix.F_GETFL, 0)
+	sflags, serr := unix.FcntlInt(uintptr(sfd), unix.F_GETFL, 0)
+	if derr != nil || serr != nil || dflags&unix.O_APPEND != 0 {
+		// Neither call writes to a file opened for appending.
+		return 0, false, nil
+	}
+	// A descriptor in non-blocking mode (a pipe Go made, or one shared
+	// with a program that set it) makes a call fail with EAGAIN rather
+	// than wait: wait waits for it then.
+	var waits []unix.PollFd
+	if spipe && sflags&unix.O_NONBLOCK != 0 {
+		waits = append(waits, unix.PollFd{Fd: int32(sfd), Events: unix.POLLIN})
+	}
+	if dpipe && dflags&unix.O_NONBLOCK != 0 {
+		waits = append(waits, unix.PollFd{Fd: int32(dfd), Events: unix.POLLOUT})
+	}
+	for written < n {
+		for _, c := range checks {
+			if err := c.Err(); err != nil {
+				return written, true, err
+			}
+		}
+		ask := int(min(n-written, chunk))
+		var k int
+		if dpipe || spipe {
+			var k64 int64
+			k64, err = unix.Splice(sfd, nil, dfd, nil, ask, unix.SPLICE_F_MOVE)
+			k = int(k64)
+		} else {
+			k, err = unix.CopyFileRange(sfd, nil, dfd, nil, ask, 0)
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if err := wait(waits); err != nil {
+				return written, true, err
+			}
+			continue
+		case err != nil && written == 0 && fallback(err):
+			// The kernel refused these two (files on filesystems
+			// without copy_file_range, a device without splice):
+			// nothing is copied.
+			return 0, false, nil
+		case err != nil:
+			return written, true, fmt.Errorf("%s: %w", callName(dpipe || spipe), err)
+		case k == 0:
+			return written, true, nil
+		}
+		written += int64(k)
+	}
+	return written, true, nil
+}
+
+func callName(splice bool) string {
+	if splice {
+		return "splice"
+	}
+	return "copy_file_range"
+}
+
+// fallback reports the copy_file_range errors that mean "not between
+// these files" (Go's internal/poll treats the same ones so).
+func fallback(err error) bool {
+	return errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) ||
+		errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EIO)
+}
+
+func isPipe(st *unix.Stat_t) bool    { return st.Mode&unix.S_IFMT == unix.S_IFIFO }
+func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFREG }
+
+// wait blocks until each of the non-blocking pipes fds is ready (the
+// source readable, the output writable, or either closed), or for a tenth
+// of a second, so that the copy's checks are asked again.
+func wait(fds []unix.PollFd) error {
+	if len(fds) == 0 {
+		// EAGAIN from descriptors that were blocking when the copy began
+		// (another program changed their mode): give them a moment.
+		time.Sleep(time.Millisecond)
+		return nil
+	}
+	pending := slices.Clone(fds)
+	for len(pending) > 0 {
+		n, err := unix.Poll(pending, 100)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		case n == 0:
+			return nil
+		}
+		pending = slices.DeleteFunc(pending, func(p unix.PollFd) bool { return p.Revents != 0 })
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package kcopy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"dockertools.dev/testkit"
+)
+
+// payload is n deterministic random bytes.
+func payload(n int) []byte {
+	rng := rand.New(rand.NewPCG(1, uint64(n)))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// source returns a reader of data of the given kind: a regular file, a
+// pipe fed by a goroutine, or a bytes.Reader.
+func source(t *testing.T, kind string, data []byte) io.Reader {
+	t.Helper()
+	switch kind {
+	case "file":
+		return testkit.FileWith(t, data)
+	case "pipe":
+		return testkit.PipeFrom(t, data)
+	}
+	return bytes.NewReader(data)
+}
+
+// sink is a writer of the given kind and a function returning what it
+// got once the writer is done with (flushed).
+func sink(t *testing.T, kind string) (io.Writer, func() []byte) {
+	t.Helper()
+	switch kind {
+	case "file", "buffered-file", "append-file":
+		flags := os.O_RDWR | os.O_CREATE | os.O_TRUNC
+		if kind == "append-file" {
+			// Neither kernel call writes to it: the bytes go through Write.
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(filepath.Join(t.TempDir(), "dst"), flags, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		got := func() []byte {
+			b, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if kind != "buffered-file" {
+			return f, got
+		}
+		w := NewWriterSize(f, 4096)
+		return w, func() []byte {
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			return got()
+		}
+	case "pipe":
+		return testkit.PipeInto(t)
+	}
+	var b bytes.Buffer
+	return &b, b.Bytes
+}
+
+// TestCopyNSameBytesEveryPairing: whatever the two ends (files, pipes,
+// buffers, a buffered writer with bytes pending, a file opened for
+// appending), CopyN writes exactly
+// what io.CopyN writes: the prefix, then n bytes of the source; a source
+// that ends sooner gives io.EOF and all it had.
+func TestCopyNSameBytesEveryPairing(t *testing.T) {
+	kinds := []string{"file", "pipe", "buffer"}
+	for _, in := range kinds {
+		for _, out := range append(kinds, "buffered-file", "append-file") {
+			for _, size := range []int{0, 1, 70000, 3 << 20} {
+				for _, short := range []bool{false, true} {
+					name := fmt.Sprintf("%s-to-%s-%d-short=%v", in, out, size, short)
+					t.Run(name, func(t *testing.T) {
+						data := payload(size)
+						n := int64(size)
+						want := data
+						if short {
+							n++
+						} else if size > 1 {
+							// Copy all but the last byte: CopyN stops at n.
+							n--
+							want = data[:n]
+						}
+						w, got := sink(t, out)
+						prefix := []byte("prefix")
+						if _, err := w.Write(prefix); err != nil {
+							t.Fatal(err)
+						}
+						k, err := CopyN(w, source(t, in, data), n)
+						switch {
+						case short && err != io.EOF:
+							t.Fatalf("short source: err %v, want io.EOF", err)
+						case !short && err != nil:
+							t.Fatal(err)
+						case k != int64(len(want)):
+							t.Fatalf("copied %d bytes, want %d", k, len(want))
+						}
+						if g := got(); !bytes.Equal(g, append(prefix, want...)) {
+							t.Fatalf("wrote %d bytes that differ from the %d expected", len(g), len(prefix)+len(want))
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestCopyNSpliceReadsNothing: when one end is a pipe, the bytes do not
+// pass through this process (splice): its read count (testkit.ReadBytes)
+// grows by far less
+// than the bytes copied. The ends that read are elsewhere: a file, or a
+// pipe to another process (wc -c, which says how many bytes it got).
+// (copy_file_range, between two files, counts as a read: the byte
+// comparisons of TestCopyNSameBytesEveryPairing cover it.)
+func TestCopyNSpliceReadsNothing(t *testing.T) {
+	const size = 16 << 20
+	data := payload(size)
+	check := func(t *testing.T, src io.Reader, dst io.Writer) {
+		t.Helper()
+		before, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := CopyN(dst, src, size); err != nil {
+			t.Fatal(err)
+		}
+		after, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if read := after - before; read > size/4 {
+			t.Fatalf("this process read %d bytes to copy %d: the kernel did not copy them", read, size)
+		}
+	}
+	t.Run("pipe-to-file", func(t *testing.T) {
+		w, got := sink(t, "file")
+		check(t, source(t, "pipe", data), w)
+		if !bytes.Equal(got(), data) {
+			t.Fatal("bytes differ")
+		}
+	})
+	t.Run("pipe-to-devnull", func(t *testing.T) {
+		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer null.Close()
+		check(t, source(t, "pipe", data), null)
+	})
+	t.Run("file-to-pipe", func(t *testing.T) {
+		cmd := exec.Command("wc", "-c")
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		check(t, source(t, "file", data), w.(*os.File))
+		w.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(out.String()); got != strconv.Itoa(size) {
+			t.Fatalf("the reader got %s bytes, want %d", got, size)
+		}
+	})
+}
+
+// errCancelled stands for a cancelled context's error.
+var errCancelled = errors.New("cancelled")
+
+// cancelled is a reader wrapper whose Err says it is cancelled.
+type cancelled struct{ r io.Reader }
+
+func (c cancelled) Read(p []byte) (int, error) { return 0, errCancelled }
+func (c cancelled) Unwrap() io.Reader          { return c.r }
+func (c cancelled) Err() error                 { return errCancelled }
+
+// TestCopyNStopsOnErr: a wrapper's Err (a cancelled context) stops the
+// kernel copy before it copies anything.
+func TestCopyNStopsOnErr(t *testing.T) {
+	w, _ := sink(t, "file")
+	n, err := CopyN(w, cancelled{source(t, "file", payload(1000))}, 1000)
+	if !errors.Is(err, errCancelled) || n != 0 {
+		t.Fatalf("copied %d, err %v; want 0 and the wrapper's error", n, err)
+	}
+}
+
+// TestWriterIsABufioWriter: a Writer buffers as bufio.Writer does.
+func TestWriterIsABufioWriter(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriterSize(&b, 16)
+	var _ *bufio.Writer = w.Writer
+	w.Write([]byte("abc"))
+	if b.Len() != 0 {
+		t.Fatal("wrote through at once")
+	}
+	w.Flush()
+	if b.String() != "abc" {
+		t.Fatalf("got %q", b.String())
+	}
+}

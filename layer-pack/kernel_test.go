@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/testkit"
+)
+
+// packOutput is where a test packs to: a buffer (every byte passes
+// through the pipeline's buffers), or a regular file or a pipe (files of
+// layers hashed apart are copied by the kernel), and a function that
+// returns what was written, once packing is over.
+func packOutput(t *testing.T, kind string) (io.Writer, func() []byte) {
+	t.Helper()
+	switch kind {
+	case "file":
+		f, err := os.Create(filepath.Join(t.TempDir(), "stream"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f, func() []byte {
+			b, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	case "pipe":
+		return testkit.PipeInto(t)
+	}
+	var b bytes.Buffer
+	return &b, b.Bytes
+}
+
+// TestKernelCopySameBytes: packed to a file or a pipe, where the kernel
+// copies the files of layers hashed apart, the stream is byte for byte
+// the one packed to a buffer, for every number of hashers. Run under
+// -race.
+func TestKernelCopySameBytes(t *testing.T) {
+	root := t.TempDir()
+	paths := parallelStore(t, root, 14)
+	var want []byte
+	for _, output := range []string{"buffer", "file", "pipe"} {
+		for _, hashers := range []int{1, 2, 4} {
+			w, got := packOutput(t, output)
+			if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, hashers); err != nil {
+				t.Fatalf("%s, %d hashers: %v", output, hashers, err)
+			}
+			out := got()
+			if want == nil {
+				want = out
+				checkStream(t, want)
+				continue
+			}
+			if !bytes.Equal(out, want) {
+				t.Fatalf("%s, %d hashers: the stream differs from the one packed to a buffer", output, hashers)
+			}
+		}
+	}
+}
+
+// TestKernelCopyReadsFilesOnce: packed to a pipe with two hashers, the
+// store's large files are read once, by the hashing passes, and copied
+// into the stream by the kernel: the process reads far fewer bytes (rchar,
+// see testkit.ReadBytes: splice does not count) than when it packs to a buffer,
+// where the writer reads every file again.
+func TestKernelCopyReadsFilesOnce(t *testing.T) {
+	root := t.TempDir()
+	paths := parallelStore(t, root, 14)
+	read := map[string]int64{}
+	for _, output := range []string{"buffer", "pipe"} {
+		layers := parallelLayers(t, root, paths, 0)
+		var w io.Writer = &bytes.Buffer{}
+		if output == "pipe" {
+			// Read by another process: its reads are not this one's.
+			cat := exec.Command("cat")
+			stdin, err := cat.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cat.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cat.Wait()
+			defer stdin.Close()
+			w = stdin
+		}
+		before, err := testkit.ReadBytes()
+		if err != nil {
+			t.Skipf("no read accounting here: %v", err)
+		}
+		if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, layers, w, 2); err != nil {
+			t.Fatal(err)
+		}
+		after, err := testkit.ReadBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		read[output] = after - before
+	}
+	if read["pipe"] > read["buffer"]*3/4 {
+		t.Fatalf("read %d bytes packing to a pipe, %d to a buffer: the kernel did not copy the files", read["pipe"], read["buffer"])
+	}
+}
+
+// TestKernelCopyFileChanged: a file that shrinks or grows after the writer
+// checked it, while the kernel copies it, stops the stream with one line
+// naming its layer and the file, and the stream has no trailer.
+func TestKernelCopyFileChanged(t *testing.T) {
+	root := t.TempDir()
+	paths := parallelStore(t, root, 9)
+	big := filepath.Join(root, paths[4], "share", "big")
+	for _, c := range []struct {
+		name   string
+		change func() error
+		want   string
+	}{
+		{"shrank", func() error { return os.Truncate(big, 100<<10) }, `shrank by 102400 bytes while packing`},
+		{"grew", func() error {
+			f, err := os.OpenFile(big, os.O_WRONLY|os.O_APPEND, 0)
+			if err == nil {
+				_, err = f.WriteString("more")
+				f.Close()
+			}
+			return err
+		}, `grew while packing`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(big, bytes.Repeat([]byte("b"), 200<<10), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var changed error
+			testHookKernelCopy = func(name string) {
+				if strings.HasSuffix(name, paths[4]+"/share/big") {
+					changed = c.change()
+				}
+			}
+			defer func() { testHookKernelCopy = nil }()
+			w, out := packOutput(t, "file")
+			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, 2)
+			if changed != nil {
+				t.Fatal(changed)
+			}
+			if !errors.Is(err, errdefs.ErrChanged) {
+				t.Fatalf("err = %v, want ErrChanged", err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "layer 1: ") || !strings.Contains(msg, fmt.Sprintf("%s/share/big\" %s", paths[4], c.want)) || strings.Contains(msg, "\n") {
+				t.Fatalf("error %q: want one line naming layer 1, the file and %q", msg, c.want)
+			}
+			checkCut(t, out())
+		})
+	}
+}
