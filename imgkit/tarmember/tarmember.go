@@ -14,6 +14,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // BlockSize is the tar block: members start on its multiples.
@@ -22,7 +24,10 @@ const BlockSize = 512
 // Writer writes the members of one tar to an io.Writer.
 type Writer struct {
 	out io.Writer
-	off *counter
+	// off counts what the Writer writes: its offset in the tar, but for
+	// members' bytes, which go to Out (maybe copied by the kernel, past
+	// any counter) and which End adds.
+	off *cli.CountingWriter
 	// Tar writes the small members, and ends the tar (Close).
 	Tar *tar.Writer
 	// Align, when set (a multiple of BlockSize), makes Begin start each
@@ -40,22 +45,8 @@ type Writer struct {
 
 // NewWriter returns a Writer writing to w.
 func NewWriter(w io.Writer) *Writer {
-	c := &counter{w: w}
+	c := &cli.CountingWriter{W: w}
 	return &Writer{out: w, off: c, Tar: tar.NewWriter(c)}
-}
-
-// counter counts the bytes written through it: the Writer's offset in
-// the tar, but for members' bytes, which go to Out (maybe copied by the
-// kernel, past any counter) and which End adds.
-type counter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *counter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // flusher is a buffered writer (bufio.Writer): the header must leave its
@@ -75,7 +66,7 @@ func (w *Writer) Begin(hdr *tar.Header) error {
 	if err != nil {
 		return err
 	}
-	if w.Align > 0 && (w.off.n+int64(len(blocks)))%w.Align != 0 {
+	if w.Align > 0 && (w.off.N+int64(len(blocks)))%w.Align != 0 {
 		if blocks, err = w.aligned(hdr, blocks); err != nil {
 			return err
 		}
@@ -83,7 +74,7 @@ func (w *Writer) Begin(hdr *tar.Header) error {
 	if _, err := w.off.Write(blocks); err != nil {
 		return err
 	}
-	w.start = w.off.n
+	w.start = w.off.N
 	if f, ok := w.out.(flusher); ok {
 		return f.Flush()
 	}
@@ -120,7 +111,7 @@ func (w *Writer) aligned(hdr *tar.Header, plain []byte) ([]byte, error) {
 	}
 	// PAX header block, records, USTAR block: the records' blocks must
 	// end Align-aligned less one block.
-	data := (-(w.off.n + 2*BlockSize)) % w.Align
+	data := (-(w.off.N + 2*BlockSize)) % w.Align
 	if data < 0 {
 		data += w.Align
 	}
@@ -138,8 +129,8 @@ func (w *Writer) aligned(hdr *tar.Header, plain []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (w.off.n+int64(len(blocks)))%w.Align != 0 {
-		return nil, fmt.Errorf("tarmember: aligning %s: a header of %d bytes at offset %d does not end on a multiple of %d", hdr.Name, len(blocks), w.off.n, w.Align)
+	if (w.off.N+int64(len(blocks)))%w.Align != 0 {
+		return nil, fmt.Errorf("tarmember: aligning %s: a header of %d bytes at offset %d does not end on a multiple of %d", hdr.Name, len(blocks), w.off.N, w.Align)
 	}
 	return blocks, nil
 }
@@ -156,7 +147,7 @@ func (w *Writer) Out() io.Writer { return w.out }
 
 // End writes the padding after a member of size bytes.
 func (w *Writer) End(size int64) error {
-	w.off.n = w.start + size
+	w.off.N = w.start + size
 	if pad := -size & (BlockSize - 1); pad > 0 {
 		var zeros [BlockSize]byte
 		if _, err := w.off.Write(zeros[:pad]); err != nil {
