@@ -29,6 +29,7 @@ import (
 // system (benchRebuildArchiveXFS: on XFS).
 func benchRebuildArchive(ctx context.Context, b *bench) result {
 	dir := filepath.Join(b.scratch, "rebuild")
+	defer removeTree(dir) // gigabytes: the next rows need the space
 	return rebuildArchive(ctx, b, dir, dir)
 }
 

@@ -19,6 +19,7 @@ import (
 func benchRebuildArchiveXFS(ctx context.Context, b *bench) result {
 	r := result{target: "rebuild/full ≤ 0.10"}
 	dir := filepath.Join(b.scratch, "rebuild-xfs")
+	defer removeTree(dir)
 	mnt, err := mountXFS(ctx, dir, 4*b.sizes.pipeBytes+1<<30)
 	if err != nil {
 		r.note("no XFS to measure on: %v", err)
