@@ -30,12 +30,12 @@ import (
 func benchRebuildArchive(ctx context.Context, b *bench) result {
 	dir := filepath.Join(b.scratch, "rebuild")
 	defer removeTree(dir) // gigabytes: the next rows need the space
-	return rebuildArchive(ctx, b, dir, dir)
+	return rebuildArchive(ctx, b, "rebuild-archive", dir, dir)
 }
 
-// rebuildArchive measures the row with the store's private root under
-// dir and the archives, cache and layer tars under out.
-func rebuildArchive(ctx context.Context, b *bench, dir, out string) result {
+// rebuildArchive measures the row called name with the store's private
+// root under dir and the archives, cache and layer tars under out.
+func rebuildArchive(ctx context.Context, b *bench, name, dir, out string) result {
 	r := result{target: "rebuild/full ≤ 0.10"}
 	script, err := b.script("build-layered-image")
 	if err != nil {
@@ -75,7 +75,7 @@ func rebuildArchive(ctx context.Context, b *bench, dir, out string) result {
 	if err := writePlan(first, plan); err != nil {
 		return r.failed(err)
 	}
-	b.logf("rebuild-archive: the first build, filling the cache")
+	b.logf("%s: the first build, filling the cache", name)
 	if _, err := build(first, filepath.Join(out, "first.tar"), true); err != nil {
 		return r.failed(err)
 	}
@@ -89,16 +89,16 @@ func rebuildArchive(ctx context.Context, b *bench, dir, out string) result {
 			return r.failed(err)
 		}
 		plan[layer][0] = changed
-		name := filepath.Join(dir, fmt.Sprintf("plan-%d.json", i))
-		if err := writePlan(name, plan); err != nil {
+		planFile := filepath.Join(dir, fmt.Sprintf("plan-%d.json", i))
+		if err := writePlan(planFile, plan); err != nil {
 			return r.failed(err)
 		}
-		l, err := build(name, full, false)
+		l, err := build(planFile, full, false)
 		if err != nil {
 			return r.failed(err)
 		}
 		limit.add(l)
-		o, err := build(name, re, true)
+		o, err := build(planFile, re, true)
 		if err != nil {
 			return r.failed(err)
 		}

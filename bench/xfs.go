@@ -26,7 +26,7 @@ func benchRebuildArchiveXFS(ctx context.Context, b *bench) result {
 		return r.failed(err)
 	}
 	defer mnt.remove()
-	r = rebuildArchive(ctx, b, dir, mnt.dir)
+	r = rebuildArchive(ctx, b, "rebuild-archive-xfs", dir, mnt.dir)
 	r.note("XFS: a %s image file on %s, mkfs.xfs -m reflink=1, mounted with -o loop", fmtBytes(mnt.size), fsType(dir))
 	return r
 }
