@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -23,8 +24,18 @@ import (
 // the figure to beat) or as a rebuild with --cache and --layer-tars from
 // the first build (its layer tars copied by the kernel). Each run changes
 // another path name, so every rebuild has exactly one new layer to pack,
-// and its archive must be byte-identical to the full build's.
+// and its archive must be byte-identical to the full build's. The
+// archives, the cache and the layer tars are in the work dir, on its file
+// system (benchRebuildArchiveXFS: on XFS).
 func benchRebuildArchive(ctx context.Context, b *bench) result {
+	dir := filepath.Join(b.scratch, "rebuild")
+	defer removeTree(dir) // gigabytes: the next rows need the space
+	return rebuildArchive(ctx, b, "rebuild-archive", dir, dir)
+}
+
+// rebuildArchive measures the row called name with the store's private
+// root under dir and the archives, cache and layer tars under out.
+func rebuildArchive(ctx context.Context, b *bench, name, dir, out string) result {
 	r := result{target: "rebuild/full ≤ 0.10"}
 	script, err := b.script("build-layered-image")
 	if err != nil {
@@ -40,7 +51,6 @@ func benchRebuildArchive(ctx context.Context, b *bench) result {
 	}
 	// A private root of hard links to the store: the changed paths are
 	// made there, never in the cached store.
-	dir := filepath.Join(b.scratch, "rebuild")
 	root := filepath.Join(dir, "root")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r.failed(err)
@@ -52,12 +62,12 @@ func benchRebuildArchive(ctx context.Context, b *bench) result {
 	old := plan[layer][0]
 	// Each run starts with nothing dirty in the page cache: the previous
 	// run's 2 GiB being written back would otherwise slow the next.
-	build := func(planFile, out string, cached bool) (sample, error) {
-		args := []string{"--name", "bench/rebuild", "--tag", "v", "--plan", planFile, "--root", root, "--compressor", "none", "-o", out}
+	build := func(planFile, image string, cached bool) (sample, error) {
+		args := []string{"--name", "bench/rebuild", "--tag", "v", "--plan", planFile, "--root", root, "--compressor", "none", "-o", image}
 		if cached {
-			args = append(args, "--cache", filepath.Join(dir, "cache"), "--layer-tars", filepath.Join(dir, "tars"))
+			args = append(args, "--cache", filepath.Join(out, "cache"), "--layer-tars", filepath.Join(out, "tars"))
 		}
-		os.Remove(out)
+		os.Remove(image)
 		syscall.Sync()
 		return b.run(ctx, []stage{command("build-layered-image", script, args...)}, nil, nil)
 	}
@@ -65,12 +75,12 @@ func benchRebuildArchive(ctx context.Context, b *bench) result {
 	if err := writePlan(first, plan); err != nil {
 		return r.failed(err)
 	}
-	b.logf("rebuild-archive: the first build, filling the cache")
-	if _, err := build(first, filepath.Join(dir, "first.tar"), true); err != nil {
+	b.logf("%s: the first build, filling the cache", name)
+	if _, err := build(first, filepath.Join(out, "first.tar"), true); err != nil {
 		return r.failed(err)
 	}
-	os.Remove(filepath.Join(dir, "first.tar"))
-	full, re := filepath.Join(dir, "full.tar"), filepath.Join(dir, "rebuild.tar")
+	os.Remove(filepath.Join(out, "first.tar"))
+	full, re := filepath.Join(out, "full.tar"), filepath.Join(out, "rebuild.tar")
 	var ours, limit series
 	var info *imageInfo
 	for i := range b.runs {
@@ -79,16 +89,16 @@ func benchRebuildArchive(ctx context.Context, b *bench) result {
 			return r.failed(err)
 		}
 		plan[layer][0] = changed
-		name := filepath.Join(dir, fmt.Sprintf("plan-%d.json", i))
-		if err := writePlan(name, plan); err != nil {
+		planFile := filepath.Join(dir, fmt.Sprintf("plan-%d.json", i))
+		if err := writePlan(planFile, plan); err != nil {
 			return r.failed(err)
 		}
-		l, err := build(name, full, false)
+		l, err := build(planFile, full, false)
 		if err != nil {
 			return r.failed(err)
 		}
 		limit.add(l)
-		o, err := build(name, re, true)
+		o, err := build(planFile, re, true)
 		if err != nil {
 			return r.failed(err)
 		}
@@ -108,15 +118,71 @@ func benchRebuildArchive(ctx context.Context, b *bench) result {
 	r.met = r.ratio <= 0.10
 	r.rss = fmtBytes(max(ours.best.maxRSS(), limit.best.maxRSS()))
 	b.describeStore(&r, in.m, len(in.files), in.total)
-	fs := fsType(dir)
+	fs := fsType(out)
 	r.note("image: %d layers, %s uncompressed, to a file on %s; each run changes %s (layer %d of the plan) into a new path with one file added; the rebuild is byte-identical to the full build (compared), and its diff_ids were recomputed",
 		len(info.layers), fmtBytes(totalLayerBytes(info)), fs, old, layer)
 	r.note("the rebuild: build-layered-image --compressor none --cache C --layer-tars T (manifest-gen --layer-tars --print-holdings, layer-pack --reuse, manifest-gen copying the held layers with copy_file_range); the full build: the same without --cache and --layer-tars")
 	r.note("CPU time: rebuild %.2f s, full build %.2f s", ours.best.cpuSeconds(), limit.best.cpuSeconds())
+	shared, err := sharedExtents(re)
+	switch {
+	case err != nil:
+		r.note("shared extents of the last rebuild: not known (filefrag -v: %v)", err)
+	default:
+		r.note("the last rebuild's archive: %s of its %s in extents it shares with other files (the layer tars), by filefrag -v", fmtBytes(shared.shared), fmtBytes(shared.total))
+	}
 	if !r.met {
-		r.note("MISSED: a docker-archive is one file, so a rebuild writes all of it: on %s copy_file_range copies every byte in the kernel (no extents to share); a reflink (Btrfs, XFS) needs each layer's bytes at a block-aligned offset of the archive, which tar's 512-byte members give only by chance (aligning them, with a padding PAX record in each layer's header, would change every archive's bytes: not done)", fs)
+		r.note("MISSED: a docker-archive is one file, so a rebuild writes all of it: on %s copy_file_range copies every byte in the kernel unless the file system shares extents (a reflink: XFS, Btrfs; every layer's bytes start at a 4096-aligned offset of the archive for it)", fs)
 	}
 	return r
+}
+
+// extentUse is how much of a file's extents are shared with other files.
+type extentUse struct{ shared, total int64 }
+
+// sharedExtents reads filefrag -v's list of name's extents and adds up
+// those flagged shared.
+func sharedExtents(name string) (extentUse, error) {
+	out, err := exec.Command("filefrag", "-v", name).Output()
+	if err != nil {
+		return extentUse{}, err
+	}
+	return parseFilefrag(string(out))
+}
+
+// parseFilefrag reads filefrag -v's output: "... (N blocks of B bytes)",
+// then a line per extent, "ext: logical: physical: length: expected:
+// flags", its logical range "FIRST.. LAST" in blocks (the length is 0 for
+// an extent not yet allocated: delayed allocation, ext4).
+func parseFilefrag(out string) (extentUse, error) {
+	var u extentUse
+	var block int64
+	for _, line := range strings.Split(out, "\n") {
+		if i := strings.Index(line, " blocks of "); i >= 0 && block == 0 {
+			fmt.Sscanf(line[i:], " blocks of %d bytes", &block)
+			continue
+		}
+		f := strings.Split(line, ":")
+		if len(f) < 5 {
+			continue
+		}
+		if _, err := strconv.Atoi(strings.TrimSpace(f[0])); err != nil {
+			continue
+		}
+		var first, last int64
+		if _, err := fmt.Sscanf(strings.TrimSpace(f[1]), "%d.. %d", &first, &last); err != nil || last < first {
+			return u, fmt.Errorf("extent line %q", line)
+		}
+		u.total += last - first + 1
+		if strings.Contains(f[len(f)-1], "shared") {
+			u.shared += last - first + 1
+		}
+	}
+	if block == 0 {
+		return u, fmt.Errorf("no block size in %q", out)
+	}
+	u.shared *= block
+	u.total *= block
+	return u, nil
 }
 
 // changePath makes a new store path beside old: a copy of it under another

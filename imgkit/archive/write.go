@@ -31,7 +31,14 @@ import (
 //
 // Every header is fixed: a regular file, mode 0644, owner 0:0 without
 // names, mtime 1 (1970-01-01T00:00:01Z, nixpkgs' default); USTAR, or PAX
-// for a member of 8 GiB or more. manifest.json is what nixpkgs writes
+// for a member of 8 GiB or more. A layer member's bytes start at a
+// multiple of LayerAlign: where the USTAR header alone would not put them
+// there, a PAX extended header comes first, named
+// "NNN/PaxHeaders.0/layer.tar" with mode 0 and mtime 0, holding one
+// "comment" record of spaces that fills it to the boundary (the size
+// record of a member of 8 GiB or more beside it). Readers ignore a
+// comment (POSIX pax, GNU tar, Go's archive/tar and so docker load and
+// skopeo); only the archive's framing changes, never a layer's bytes. manifest.json is what nixpkgs writes
 // (Python's json.dumps with indent=4: keys Config, RepoTags, Layers, no
 // newline at the end); repositories is compact JSON and a newline, each
 // tag naming the directory of its image's top layer as docker save does,
@@ -51,8 +58,17 @@ var MemberTime = time.Unix(1, 0)
 
 // NewWriter returns a Writer writing to w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{members: newMembers(w), repos: map[string]map[string]string{}}
+	m := newMembers(w)
+	m.tm.Align = LayerAlign
+	return &Writer{members: m, repos: map[string]map[string]string{}}
 }
+
+// LayerAlign is where the bytes of a Writer's layer members start: at
+// multiples of 4096 bytes from the start of the archive, the block size of
+// the file systems that share extents (XFS, Btrfs), so that copying a
+// layer from a file of its own into an archive file (manifest-gen
+// --layer-tars) can be a reflink rather than a copy of every byte.
+const LayerAlign = 4096
 
 // LayerMember is the name of the layer written at position i.
 func LayerMember(i int) string { return fmt.Sprintf("%03d/layer.tar", i) }

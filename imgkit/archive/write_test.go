@@ -182,3 +182,57 @@ func TestWriterFileToFileSameBytes(t *testing.T) {
 		t.Fatalf("file path wrote %d bytes, in-memory %d, and they differ", len(got), want.Len())
 	}
 }
+
+// TestWriterAlignsLayers: the bytes of every layer member start at a
+// multiple of LayerAlign, for layers of assorted sizes, as Open indexes
+// them; the other members have no padding (no PAX records), and the
+// layers read back whole.
+func TestWriterAlignsLayers(t *testing.T) {
+	sizes := []int{1, 511, 512, 3584, 4096, 4097, 70000, 0, 1<<20 + 3}
+	f, err := os.Create(filepath.Join(t.TempDir(), "image.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := NewWriter(f)
+	var layers []string
+	for i, size := range sizes {
+		name, err := w.AddLayer(int64(size), bytes.NewReader(bytes.Repeat([]byte{byte('a' + i)}, size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, name)
+	}
+	if err := w.AddImage([]byte(`{"rootfs":{}}`), []string{"n:t"}, layers); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range headers(t, data) {
+		if !strings.HasSuffix(h.Name, "/layer.tar") && len(h.PAXRecords) != 0 {
+			t.Errorf("%s: PAX records %v", h.Name, h.PAXRecords)
+		}
+	}
+	a := &Archive{f: f, size: int64(len(data))}
+	if err := a.index(); err != nil {
+		t.Fatal(err)
+	}
+	for i, size := range sizes {
+		m := a.members[layers[i]]
+		if m == nil || m.size != int64(size) {
+			t.Fatalf("%s: member %+v", layers[i], m)
+		}
+		if m.off%LayerAlign != 0 {
+			t.Errorf("%s (%d bytes): data at offset %d, not a multiple of %d", m.name, size, m.off, LayerAlign)
+		}
+		got, err := io.ReadAll(a.section(m))
+		if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte('a' + i)}, size)) {
+			t.Errorf("%s: read %d bytes, %v", m.name, len(got), err)
+		}
+	}
+}

@@ -75,6 +75,18 @@ func (c *CountingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// CountingWriter counts the bytes written through it.
+type CountingWriter struct {
+	W io.Writer
+	N int64 // the bytes written so far
+}
+
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
+	return n, err
+}
+
 // AtomicFile is an output file that appears under its final name only when
 // Commit succeeds: a failed run leaves nothing behind.
 type AtomicFile struct {

@@ -24,7 +24,7 @@ import (
 // followed (see the package doc). Errors name the entry by its path from
 // name, as rel/sub/file.
 func Dump(w io.Writer, dirfd int, name string) (int64, error) {
-	cw := &counter{w: w}
+	cw := &cli.CountingWriter{W: w}
 	d := &dumper{w: bufio.NewWriterSize(cw, 64<<10)}
 	d.str("nix-archive-1")
 	if err := d.node(dirfd, name, name); err != nil {
@@ -33,7 +33,7 @@ func Dump(w io.Writer, dirfd int, name string) (int64, error) {
 	if err := d.w.Flush(); err != nil {
 		return 0, err
 	}
-	return cw.n, nil
+	return cw.N, nil
 }
 
 // Hash returns the NAR hash of name, an entry of the open directory dirfd,
@@ -47,17 +47,6 @@ func Hash(dirfd int, name string) (string, uint64, error) {
 	var sum [HashSize]byte
 	h.Sum(sum[:0])
 	return FormatHash(sum), uint64(n), nil
-}
-
-type counter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *counter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
 }
 
 type dumper struct {
