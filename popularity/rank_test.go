@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -218,6 +219,61 @@ func TestAncestorSumsAcrossChunks(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAncestorSumsOnBenchShapes: the chunked sums on the shapes the bench
+// times, against sums over ancestor sets found one by one: references
+// drawn uniformly among the earlier paths, storegen's preferential
+// attachment, and references among the few paths just before (counts of
+// hundreds of bits, so the additions of every width), with rows pulled and
+// pushed, on one worker and two (run it under -race).
+func TestAncestorSumsOnBenchShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	shapes := []struct {
+		name string
+		g    *graph
+	}{
+		{"uniform", uniformDAG(t, rng, 1200, 8)},
+		{"preferential", preferentialGraph(t, 3, 1500)},
+		{"window", windowDAG(t, rng, 180, 4, 8)},
+		{"window", windowDAG(t, rng, 300, 4, 8)},
+		{"window", windowDAG(t, rng, 700, 6, 10)},
+	}
+	widths := map[int]bool{}
+	for _, s := range shapes {
+		g := s.g
+		want := directPopularity(g)
+		topo := rankable(g)
+		pos := make([]int32, g.len())
+		for k, x := range topo {
+			pos[x] = int32(k)
+		}
+		parents := topoParents(g, topo, pos)
+		counts, w := pathCounts(parents)
+		widths[w] = true
+		for _, chunk := range []int{64, 192, 1024} {
+			for _, workers := range []int{1, 2} {
+				for _, pull := range []int{0, -1} {
+					job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunk, pull: pull}
+					sums := job.run(workers)
+					for x := range int32(g.len()) {
+						if got := bigOf(sums[int(pos[x])*w : int(pos[x]+1)*w]); got.Cmp(want[x]) != 0 {
+							t.Fatalf("%s (w=%d) chunk=%d workers=%d pull=%d: node %d sums %v, want %v", s.name, w, chunk, workers, pull, x, got, want[x])
+						}
+					}
+				}
+			}
+		}
+		r := rank(context.Background(), g, 2)
+		for x := range int32(g.len()) {
+			if got := r.popularity(x); got.Cmp(want[x]) != 0 {
+				t.Fatalf("%s: rank gives node %d %v, want %v", s.name, x, got, want[x])
+			}
+		}
+	}
+	if !widths[1] || !widths[2] || !widths[3] || len(widths) < 4 {
+		t.Fatalf("the shapes' counts take %v words: the test needs 1, 2, 3 and more", slices.Sorted(maps.Keys(widths)))
 	}
 }
 
