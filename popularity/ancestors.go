@@ -1,7 +1,6 @@
 package main
 
 import (
-	"iter"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -136,21 +135,24 @@ func (j *sumJob) stopped() bool {
 // workspace is one worker's reusable memory.
 type workspace struct {
 	*sumJob
-	rows        []uint64  // per slot: the row's weight (w words), then its bits (wc words); a slot is taken per row of its own, in the order they are made
-	info        []posInfo // per position from the chunk on; rowEmpty outside a pass
-	reached     []uint64  // per position from the chunk on: a bit for each the pass must visit
-	visited     []int32   // the positions (from the chunk on) the pass visited
-	links       []link    // the lists of partial referrers pushed to positions
-	stride      int       // words per slot
-	next        int32     // the next free slot
-	wc          int       // words per row in the current chunk
-	zero        []uint64  // an empty row
-	chunkWeight []uint64  // chunk × w: the weights of the chunk's members
-	wordSum     []uint64  // chunk/64 × w: the weight of each full word
-	total       []uint64  // w: the weight of the whole chunk
-	masks       []uint64  // the valid bits of each word (the last chunk may be short)
-	bits        int       // the number of positions in the chunk
-	s           int       // the chunk's first position
+	rows        []uint64   // per slot: the row's weight (w words), then its bits (wc words); a slot is taken per row of its own, in the order they are made
+	info        []posInfo  // per position from the chunk on; rowEmpty outside a pass
+	reached     []uint64   // per position from the chunk on: a bit for each the pass must visit
+	states      []uint64   // per position from the chunk on: its row's state in 2 bits, what pull reads of most referrers (see stateOf)
+	visited     []int32    // the positions (from the chunk on) the pass visited
+	links       []link     // the lists of partial referrers pushed to positions
+	srcs        [][]uint64 // settle's rows to OR into the base's
+	slots       []int32    // the slots of the partial referrers of the position being visited
+	stride      int        // words per slot
+	next        int32      // the next free slot
+	wc          int        // words per row in the current chunk
+	zero        []uint64   // an empty row
+	chunkWeight []uint64   // chunk × w: the weights of the chunk's members
+	wordSum     []uint64   // chunk/64 × w: the weight of each full word
+	total       []uint64   // w: the weight of the whole chunk
+	masks       []uint64   // the valid bits of each word (the last chunk may be short)
+	bits        int        // the number of positions in the chunk
+	s           int        // the chunk's first position
 }
 
 func (j *sumJob) workspace(n int) *workspace {
@@ -159,6 +161,7 @@ func (j *sumJob) workspace(n int) *workspace {
 		sumJob:      j,
 		info:        make([]posInfo, n),
 		reached:     make([]uint64, (n+63)/64),
+		states:      make([]uint64, (n+31)/32),
 		zero:        make([]uint64, wc),
 		chunkWeight: make([]uint64, j.chunk*j.w),
 		wordSum:     make([]uint64, wc*j.w),
@@ -203,6 +206,7 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			i := k<<6 | bits.TrailingZeros64(word)
 			ws.visited = append(ws.visited, int32(i))
 			st := ws.visit(i, i < e-s)
+			ws.states[i>>5] |= uint64(st) << (i & 31 * 2)
 			x := s + i
 			dst := acc[x*w : x*w+w]
 			switch st {
@@ -223,7 +227,16 @@ func (ws *workspace) sum(s int, acc []uint64) {
 	}
 	for _, i := range ws.visited {
 		ws.info[i] = posInfo{}
+		ws.states[i>>5] = 0
 	}
+}
+
+// stateOf is the state of the row at position j (from the chunk on). Most
+// referrers a position pulls from are empty or full: their states, 250 KB
+// for 1,000,000 positions, stay in the core's cache, where their info
+// records (20 MB) would be fetched from memory one by one.
+func (ws *workspace) stateOf(j int) uint8 {
+	return uint8(ws.states[j>>5] >> (j & 31 * 2) & 3)
 }
 
 // newSlot returns a free slot of rows, growing them as needed: a pass
@@ -259,13 +272,12 @@ func (ws *workspace) visit(i int, member bool) uint8 {
 		if in.partials > 0 {
 			base = in.base
 		}
-		in.state = ws.settle(i, member, base, func(yield func(int32) bool) {
-			for l := in.head - 1; l >= 0; l = ws.links[l].next {
-				if !yield(ws.links[l].slot) {
-					return
-				}
-			}
-		})
+		slots := ws.slots[:0]
+		for l := in.head - 1; l >= 0; l = ws.links[l].next {
+			slots = append(slots, ws.links[l].slot)
+		}
+		ws.slots = slots
+		in.state = ws.settle(i, member, base, slots)
 	}
 	return in.state
 }
@@ -284,38 +296,32 @@ const pullLimit = 32
 func (ws *workspace) pull(i int, member bool) uint8 {
 	in := &ws.info[i]
 	parents := ws.parents.of(int32(ws.s + i))
-	p0, most, partials := -1, int32(-1), 0
+	p0, most := -1, int32(-1)
+	slots := ws.slots[:0]
 	for _, p := range parents {
 		j := int(p) - ws.s
 		if j < 0 {
 			break // descending: the rest are above the chunk too
 		}
-		switch ws.info[j].state {
+		switch ws.stateOf(j) {
 		case rowFull:
 			in.state = rowFull
 			return rowFull
 		case rowPartial:
-			partials++
-			if ws.info[j].ones > most {
-				p0, most = j, ws.info[j].ones
+			r := &ws.info[j]
+			slots = append(slots, r.slot)
+			if r.ones > most {
+				p0, most = j, r.ones
 			}
 		}
 	}
+	ws.slots = slots
+	partials := len(slots)
 	switch {
 	case partials == 1 && !member:
 		in.slot, in.ones, in.state = ws.info[p0].slot, ws.info[p0].ones, rowPartial
 	case partials > 0 || member:
-		in.state = ws.settle(i, member, int32(p0), func(yield func(int32) bool) {
-			for _, p := range parents {
-				j := int(p) - ws.s
-				if j < 0 {
-					return
-				}
-				if ws.info[j].state == rowPartial && !yield(ws.info[j].slot) {
-					return
-				}
-			}
-		})
+		in.state = ws.settle(i, member, int32(p0), slots)
 	}
 	return in.state
 }
@@ -340,12 +346,12 @@ func (ws *workspace) push(i, j int, st uint8) {
 }
 
 // settle makes the row of position i: the OR of its partial referrers'
-// rows (base's, then the slots others yields) and, for a chunk member, its
-// own bit. A node's ancestors include each referrer's, so the row is
+// rows (base's, and those in the slots others, which may hold base's)
+// and, for a chunk member, its own bit. A node's ancestors include each referrer's, so the row is
 // mostly that of the referrer with the most bits (base, -1 for none): its
 // weight is base's plus that of the bits base lacks, which are few. It
 // returns whether the row came out full.
-func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int32]) uint8 {
+func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint8 {
 	wc, w, stride := ws.wc, ws.w, ws.stride
 	slot := ws.newSlot()
 	in := &ws.info[i]
@@ -353,33 +359,61 @@ func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int3
 	sum, row := ws.rows[t:t+w], ws.rows[t+w:t+stride]
 	baseRow := ws.zero[:wc]
 	ones := int32(0)
+	srcs := ws.srcs[:0]
 	if base >= 0 {
 		b := &ws.info[base]
 		u := int(b.slot) * stride
 		copy(sum, ws.rows[u:u+w])
 		baseRow = ws.rows[u+w : u+stride]
-		copy(row, baseRow)
 		ones = b.ones
-		for o := range others {
+		for _, o := range others {
 			// Referrers sharing base's row (one slot) add nothing to it.
 			if o != b.slot {
 				u := int(o)*stride + w
-				orInto(row, ws.rows[u:u+wc])
+				srcs = append(srcs, ws.rows[u:u+wc])
 			}
 		}
 	} else {
-		clear(row)
 		clear(sum)
 	}
+	ws.srcs = srcs
 	in.slot = slot
-	if member {
-		row[i>>6] |= 1 << (i & 63)
-	}
-	for k, word := range row {
-		if d := word &^ baseRow[k]; d != 0 {
-			ones += int32(bits.OnesCount64(d))
-			ws.addWord(sum, k, d)
+	// One pass over the words: the OR of the rows, and the weight of the
+	// bits base lacks, which are few.
+	switch len(srcs) {
+	case 0:
+		copy(row, baseRow)
+	case 1:
+		src := srcs[0][:len(row)]
+		baseRow := baseRow[:len(row)]
+		for k := range row {
+			b := baseRow[k]
+			v := b | src[k]
+			row[k] = v
+			if d := v &^ b; d != 0 {
+				ones += int32(bits.OnesCount64(d))
+				ws.addWord(sum, k, d)
+			}
 		}
+	default:
+		// Row by row: a position referenced by thousands ORs thousands.
+		copy(row, baseRow)
+		for _, src := range srcs {
+			orInto(row, src)
+		}
+		baseRow := baseRow[:len(row)]
+		for k, v := range row {
+			if d := v &^ baseRow[k]; d != 0 {
+				ones += int32(bits.OnesCount64(d))
+				ws.addWord(sum, k, d)
+			}
+		}
+	}
+	if member {
+		// No ancestor of i has its bit.
+		row[i>>6] |= 1 << (i & 63)
+		ones++
+		ws.addWord(sum, i>>6, 1<<(i&63))
 	}
 	in.ones = ones
 	if int(ones) == ws.bits {
@@ -395,17 +429,19 @@ func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int3
 // going through dst for every bit makes each addition wait for the last.
 func (ws *workspace) addWord(dst []uint64, k int, d uint64) {
 	w := ws.w
-	weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
 	sub := bits.OnesCount64(d) > 32
 	if sub {
 		addTo(dst, ws.wordSum[k*w:k*w+w])
 		d = ws.masks[k] &^ d
 	}
+	// The weights of the word as an array, so that indexing them by a
+	// bit's number needs no bounds check.
 	switch w {
 	case 1:
+		weight := (*[64]uint64)(ws.chunkWeight[k*64:])
 		var v uint64
 		for ; d != 0; d &= d - 1 {
-			v += weight[bits.TrailingZeros64(d)]
+			v += weight[bits.TrailingZeros64(d)&63]
 		}
 		if sub {
 			dst[0] -= v
@@ -413,18 +449,34 @@ func (ws *workspace) addWord(dst []uint64, k int, d uint64) {
 			dst[0] += v
 		}
 	case 2:
+		weight := (*[128]uint64)(ws.chunkWeight[k*128:])
 		var lo, hi, c uint64
 		for ; d != 0; d &= d - 1 {
-			t := bits.TrailingZeros64(d) * 2
+			t := bits.TrailingZeros64(d) & 63 << 1
 			lo, c = bits.Add64(lo, weight[t], 0)
-			hi += weight[t+1] + c
+			hi += weight[t|1] + c
 		}
 		if sub {
 			subFrom(dst, []uint64{lo, hi})
 		} else {
 			addTo(dst, []uint64{lo, hi})
 		}
+	case 3:
+		weight := (*[192]uint64)(ws.chunkWeight[k*192:])
+		var lo, mid, hi, c uint64
+		for ; d != 0; d &= d - 1 {
+			t := (bits.TrailingZeros64(d) & 63) * 3
+			lo, c = bits.Add64(lo, weight[t], 0)
+			mid, c = bits.Add64(mid, weight[t+1], c)
+			hi += weight[t+2] + c
+		}
+		if sub {
+			subFrom(dst, []uint64{lo, mid, hi})
+		} else {
+			addTo(dst, []uint64{lo, mid, hi})
+		}
 	default:
+		weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
 		for ; d != 0; d &= d - 1 {
 			t := bits.TrailingZeros64(d) * w
 			if sub {
