@@ -143,6 +143,7 @@ type workspace struct {
 	links       []link     // the lists of partial referrers pushed to positions
 	srcs        [][]uint64 // settle's rows to OR into the base's
 	slots       []int32    // the slots of the partial referrers of the position being visited
+	diff        []uint64   // settle's new bits, one row
 	stride      int        // words per slot
 	next        int32      // the next free slot
 	wc          int        // words per row in the current chunk
@@ -167,6 +168,7 @@ func (j *sumJob) workspace(n int) *workspace {
 		wordSum:     make([]uint64, wc*j.w),
 		total:       make([]uint64, j.w),
 		masks:       make([]uint64, wc),
+		diff:        make([]uint64, wc),
 	}
 }
 
@@ -378,11 +380,13 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 	}
 	ws.srcs = srcs
 	in.slot = slot
-	// One pass over the words: the OR of the rows, and the weight of the
-	// bits base lacks, which are few.
+	// One pass over the words: the OR of the rows, and the bits base
+	// lacks (diff), which are few; then their weight.
+	diff := ws.diff[:len(row)]
 	switch len(srcs) {
 	case 0:
 		copy(row, baseRow)
+		clear(diff)
 	case 1:
 		src := srcs[0][:len(row)]
 		baseRow := baseRow[:len(row)]
@@ -390,10 +394,7 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 			b := baseRow[k]
 			v := b | src[k]
 			row[k] = v
-			if d := v &^ b; d != 0 {
-				ones += int32(bits.OnesCount64(d))
-				ws.addWord(sum, k, d)
-			}
+			diff[k] = v &^ b
 		}
 	default:
 		// Row by row: a position referenced by thousands ORs thousands.
@@ -403,18 +404,18 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 		}
 		baseRow := baseRow[:len(row)]
 		for k, v := range row {
-			if d := v &^ baseRow[k]; d != 0 {
-				ones += int32(bits.OnesCount64(d))
-				ws.addWord(sum, k, d)
-			}
+			diff[k] = v &^ baseRow[k]
 		}
 	}
 	if member {
 		// No ancestor of i has its bit.
 		row[i>>6] |= 1 << (i & 63)
-		ones++
-		ws.addWord(sum, i>>6, 1<<(i&63))
+		diff[i>>6] |= 1 << (i & 63)
 	}
+	for _, d := range diff {
+		ones += int32(bits.OnesCount64(d))
+	}
+	ws.addDiff(sum, diff)
 	in.ones = ones
 	if int(ones) == ws.bits {
 		return rowFull
@@ -422,70 +423,127 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 	return rowPartial
 }
 
-// addWord adds to dst the weight of the bits of word k that are set in d,
-// one by one from the chunk's weights (a small array that stays in cache),
-// or for a mostly full d as the whole word's weight less the missing bits.
-// Counts of one or two words, the common widths, are summed in registers:
-// going through dst for every bit makes each addition wait for the last.
-func (ws *workspace) addWord(dst []uint64, k int, d uint64) {
-	w := ws.w
-	sub := bits.OnesCount64(d) > 32
-	if sub {
-		addTo(dst, ws.wordSum[k*w:k*w+w])
-		d = ws.masks[k] &^ d
-	}
-	// The weights of the word as an array, so that indexing them by a
-	// bit's number needs no bounds check.
-	switch w {
+// addDiff adds to dst the weight of the bits set in diff (a row), one by
+// one from the chunk's weights (a small array that stays in cache), or for
+// a mostly full word as the whole word's weight less the missing bits.
+// Counts of one to three words, the common widths, are summed in
+// registers over the whole row, the missing bits apart, and added to dst
+// once: a call and a pass through dst per word cost more than its bits
+// (about 5 new bits per word on the uniform graph). The sums are modulo
+// 2^(64·w), which the result fits.
+func (ws *workspace) addDiff(dst, diff []uint64) {
+	diff = diff[:ws.wc]
+	switch ws.w {
 	case 1:
-		weight := (*[64]uint64)(ws.chunkWeight[k*64:])
-		var v uint64
-		for ; d != 0; d &= d - 1 {
-			v += weight[bits.TrailingZeros64(d)&63]
+		var v, neg uint64
+		for k, d := range diff {
+			if d == 0 {
+				continue
+			}
+			weight := (*[64]uint64)(ws.chunkWeight[k*64:])
+			acc := &v
+			if bits.OnesCount64(d) > 32 {
+				v += ws.wordSum[k]
+				d = ws.masks[k] &^ d
+				acc = &neg
+			}
+			var s uint64
+			for ; d != 0; d &= d - 1 {
+				s += weight[bits.TrailingZeros64(d)&63]
+			}
+			*acc += s
 		}
-		if sub {
-			dst[0] -= v
-		} else {
-			dst[0] += v
-		}
+		dst[0] += v - neg
 	case 2:
-		weight := (*[128]uint64)(ws.chunkWeight[k*128:])
-		var lo, hi, c uint64
-		for ; d != 0; d &= d - 1 {
-			t := bits.TrailingZeros64(d) & 63 << 1
-			lo, c = bits.Add64(lo, weight[t], 0)
-			hi += weight[t|1] + c
+		var lo, hi, nlo, nhi, c uint64
+		for k, d := range diff {
+			if d == 0 {
+				continue
+			}
+			weight := (*[128]uint64)(ws.chunkWeight[k*128:])
+			var slo, shi uint64
+			if bits.OnesCount64(d) > 32 {
+				lo, c = bits.Add64(lo, ws.wordSum[2*k], 0)
+				hi += ws.wordSum[2*k+1] + c
+				d = ws.masks[k] &^ d
+				slo, shi = nlo, nhi
+				for ; d != 0; d &= d - 1 {
+					t := bits.TrailingZeros64(d) & 63 << 1
+					slo, c = bits.Add64(slo, weight[t], 0)
+					shi += weight[t|1] + c
+				}
+				nlo, nhi = slo, shi
+				continue
+			}
+			slo, shi = lo, hi
+			for ; d != 0; d &= d - 1 {
+				t := bits.TrailingZeros64(d) & 63 << 1
+				slo, c = bits.Add64(slo, weight[t], 0)
+				shi += weight[t|1] + c
+			}
+			lo, hi = slo, shi
 		}
-		if sub {
-			subFrom(dst, []uint64{lo, hi})
-		} else {
-			addTo(dst, []uint64{lo, hi})
-		}
+		dst = dst[:2]
+		dst[0], c = bits.Add64(dst[0], lo, 0)
+		dst[1] += hi + c
+		dst[0], c = bits.Sub64(dst[0], nlo, 0)
+		dst[1] -= nhi + c
 	case 3:
-		weight := (*[192]uint64)(ws.chunkWeight[k*192:])
-		var lo, mid, hi, c uint64
-		for ; d != 0; d &= d - 1 {
-			t := (bits.TrailingZeros64(d) & 63) * 3
-			lo, c = bits.Add64(lo, weight[t], 0)
-			mid, c = bits.Add64(mid, weight[t+1], c)
-			hi += weight[t+2] + c
+		var s, neg [3]uint64
+		for k, d := range diff {
+			if d == 0 {
+				continue
+			}
+			weight := (*[192]uint64)(ws.chunkWeight[k*192:])
+			acc := &s
+			if bits.OnesCount64(d) > 32 {
+				add3(&s, ws.wordSum[3*k:3*k+3])
+				d = ws.masks[k] &^ d
+				acc = &neg
+			}
+			lo, mid, hi := acc[0], acc[1], acc[2]
+			var c uint64
+			for ; d != 0; d &= d - 1 {
+				t := (bits.TrailingZeros64(d) & 63) * 3
+				lo, c = bits.Add64(lo, weight[t], 0)
+				mid, c = bits.Add64(mid, weight[t+1], c)
+				hi += weight[t+2] + c
+			}
+			acc[0], acc[1], acc[2] = lo, mid, hi
 		}
-		if sub {
-			subFrom(dst, []uint64{lo, mid, hi})
-		} else {
-			addTo(dst, []uint64{lo, mid, hi})
-		}
+		addTo(dst, s[:])
+		subFrom(dst, neg[:])
 	default:
-		weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
-		for ; d != 0; d &= d - 1 {
-			t := bits.TrailingZeros64(d) * w
+		w := ws.w
+		for k, d := range diff {
+			if d == 0 {
+				continue
+			}
+			weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
+			sub := bits.OnesCount64(d) > 32
 			if sub {
-				subFrom(dst, weight[t:t+w])
-			} else {
-				addTo(dst, weight[t:t+w])
+				addTo(dst, ws.wordSum[k*w:k*w+w])
+				d = ws.masks[k] &^ d
+			}
+			for ; d != 0; d &= d - 1 {
+				t := bits.TrailingZeros64(d) * w
+				if sub {
+					subFrom(dst, weight[t:t+w])
+				} else {
+					addTo(dst, weight[t:t+w])
+				}
 			}
 		}
 	}
+}
+
+// add3 adds a 3-word number to s, modulo 2^192.
+func add3(s *[3]uint64, a []uint64) {
+	a = a[:3]
+	var c uint64
+	s[0], c = bits.Add64(s[0], a[0], 0)
+	s[1], c = bits.Add64(s[1], a[1], c)
+	s[2] += a[2] + c
 }
 
 // prepare sets the chunk's weights (zero past its end), word sums, masks
