@@ -33,7 +33,8 @@ import (
 // accumulators, summed at the end.
 type sumJob struct {
 	parents  csr      // per position, referrer positions in descending order
-	children csr      // per position, the positions it references, ascending (run fills it)
+	children csr      // per position, the positions it references that pull, ascending (run fills it)
+	pushTo   csr      // per position, the positions it references that have rows pushed (run fills it)
 	pulls    []bool   // per position: it pulls its referrers' rows rather than have them pushed (run fills it)
 	weight   []uint64 // per position, w words
 	w        int
@@ -86,7 +87,6 @@ func (j *sumJob) run(workers int) []uint64 {
 	if n == 0 {
 		return nil
 	}
-	j.children = transpose(j.parents)
 	limit := j.pull
 	if limit == 0 {
 		limit = pullLimit
@@ -95,6 +95,7 @@ func (j *sumJob) run(workers int) []uint64 {
 	for x := range n {
 		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
 	}
+	j.children, j.pushTo = split(transpose(j.parents), j.pulls)
 	chunks := (n + j.chunk - 1) / j.chunk
 	workers = max(1, min(workers, chunks))
 	var next atomic.Int64
@@ -121,6 +122,27 @@ func (j *sumJob) run(workers int) []uint64 {
 		}
 	}
 	return accs[0]
+}
+
+// split divides the lists of c in two: the entries for which in holds
+// and the others. The pass reads a position's references in two loops
+// rather than look each one up (in, 1 MB for 1,000,000 positions, is read
+// at random).
+func split(c csr, in []bool) (yes, no csr) {
+	n := len(c.start) - 1
+	yes = csr{start: make([]int32, n+1), list: make([]int32, 0, len(c.list))}
+	no = csr{start: make([]int32, n+1)}
+	for x := range int32(n) {
+		for _, y := range c.of(x) {
+			if in[y] {
+				yes.list = append(yes.list, y)
+			} else {
+				no.list = append(no.list, y)
+			}
+		}
+		yes.start[x+1], no.start[x+1] = int32(len(yes.list)), int32(len(no.list))
+	}
+	return yes, no
 }
 
 func (j *sumJob) stopped() bool {
@@ -221,9 +243,11 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			for _, c := range ws.children.of(int32(x)) {
 				j := int(c) - s
 				reached[j>>6] |= 1 << (j & 63)
-				if !ws.pulls[c] {
-					ws.push(i, j, st)
-				}
+			}
+			for _, c := range ws.pushTo.of(int32(x)) {
+				j := int(c) - s
+				reached[j>>6] |= 1 << (j & 63)
+				ws.push(i, j, st)
 			}
 		}
 	}
