@@ -468,107 +468,37 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 // one from the chunk's weights (a small array that stays in cache), or for
 // a mostly full word as the whole word's weight less the missing bits.
 // Counts of one to three words, the common widths, are summed in
-// registers over the whole row, the missing bits apart, and added to dst
-// once: a call and a pass through dst per word cost more than its bits
-// (about 5 new bits per word on the uniform graph). The sums are modulo
-// 2^(64·w), which the result fits.
+// registers (the missing bits apart) and added to dst once: a call and a
+// pass through dst per word cost more than its bits (about 5 new bits per
+// word on the uniform graph). The sums are modulo 2^(64·w), which the
+// result fits.
 func (ws *workspace) addDiff(dst, diff []uint64) {
-	diff = diff[:ws.wc]
-	switch ws.w {
-	case 1:
-		var v, neg uint64
-		for k, d := range diff {
-			if d == 0 {
-				continue
-			}
-			weight := (*[64]uint64)(ws.chunkWeight[k*64:])
-			acc := &v
-			if bits.OnesCount64(d) > 32 {
-				v += ws.wordSum[k]
-				d = ws.masks[k] &^ d
-				acc = &neg
-			}
-			var s uint64
-			for ; d != 0; d &= d - 1 {
-				s += weight[bits.TrailingZeros64(d)&63]
-			}
-			*acc += s
+	w := ws.w
+	var s, neg [3]uint64 // the sums for widths up to 3
+	for k, d := range diff[:ws.wc] {
+		if d == 0 {
+			continue
 		}
-		dst[0] += v - neg
-	case 2:
-		var lo, hi, nlo, nhi, c uint64
-		for k, d := range diff {
-			if d == 0 {
-				continue
-			}
-			weight := (*[128]uint64)(ws.chunkWeight[k*128:])
-			var slo, shi uint64
-			if bits.OnesCount64(d) > 32 {
-				lo, c = bits.Add64(lo, ws.wordSum[2*k], 0)
-				hi += ws.wordSum[2*k+1] + c
-				d = ws.masks[k] &^ d
-				slo, shi = nlo, nhi
-				for ; d != 0; d &= d - 1 {
-					t := bits.TrailingZeros64(d) & 63 << 1
-					slo, c = bits.Add64(slo, weight[t], 0)
-					shi += weight[t|1] + c
-				}
-				nlo, nhi = slo, shi
-				continue
-			}
-			slo, shi = lo, hi
-			for ; d != 0; d &= d - 1 {
-				t := bits.TrailingZeros64(d) & 63 << 1
-				slo, c = bits.Add64(slo, weight[t], 0)
-				shi += weight[t|1] + c
-			}
-			lo, hi = slo, shi
+		acc := &s
+		if bits.OnesCount64(d) > 32 {
+			addTo(dst, ws.wordSum[k*w:k*w+w])
+			d = ws.masks[k] &^ d
+			acc = &neg
 		}
-		dst = dst[:2]
-		dst[0], c = bits.Add64(dst[0], lo, 0)
-		dst[1] += hi + c
-		dst[0], c = bits.Sub64(dst[0], nlo, 0)
-		dst[1] -= nhi + c
-	case 3:
-		var s, neg [3]uint64
-		for k, d := range diff {
-			if d == 0 {
-				continue
-			}
-			weight := (*[192]uint64)(ws.chunkWeight[k*192:])
-			acc := &s
-			if bits.OnesCount64(d) > 32 {
-				add3(&s, ws.wordSum[3*k:3*k+3])
-				d = ws.masks[k] &^ d
-				acc = &neg
-			}
-			lo, mid, hi := acc[0], acc[1], acc[2]
-			var c uint64
-			for ; d != 0; d &= d - 1 {
-				t := (bits.TrailingZeros64(d) & 63) * 3
-				lo, c = bits.Add64(lo, weight[t], 0)
-				mid, c = bits.Add64(mid, weight[t+1], c)
-				hi += weight[t+2] + c
-			}
-			acc[0], acc[1], acc[2] = lo, mid, hi
-		}
-		addTo(dst, s[:])
-		subFrom(dst, neg[:])
-	default:
-		w := ws.w
-		for k, d := range diff {
-			if d == 0 {
-				continue
-			}
+		// The word's weights as an array, indexed by a bit's number
+		// without bounds checks.
+		switch w {
+		case 1:
+			acc[0] += sum1((*[64]uint64)(ws.chunkWeight[k*64:]), d)
+		case 2:
+			sum2(acc, (*[128]uint64)(ws.chunkWeight[k*128:]), d)
+		case 3:
+			sum3(acc, (*[192]uint64)(ws.chunkWeight[k*192:]), d)
+		default:
 			weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
-			sub := bits.OnesCount64(d) > 32
-			if sub {
-				addTo(dst, ws.wordSum[k*w:k*w+w])
-				d = ws.masks[k] &^ d
-			}
 			for ; d != 0; d &= d - 1 {
 				t := bits.TrailingZeros64(d) * w
-				if sub {
+				if acc == &neg {
 					subFrom(dst, weight[t:t+w])
 				} else {
 					addTo(dst, weight[t:t+w])
@@ -576,15 +506,43 @@ func (ws *workspace) addDiff(dst, diff []uint64) {
 			}
 		}
 	}
+	if w <= 3 {
+		addTo(dst, s[:w])
+		subFrom(dst, neg[:w])
+	}
 }
 
-// add3 adds a 3-word number to s, modulo 2^192.
-func add3(s *[3]uint64, a []uint64) {
-	a = a[:3]
+// sum1, sum2 and sum3 sum the weights of the bits of d, of 1, 2 and 3
+// words, into acc.
+func sum1(weight *[64]uint64, d uint64) uint64 {
+	var v uint64
+	for ; d != 0; d &= d - 1 {
+		v += weight[bits.TrailingZeros64(d)&63]
+	}
+	return v
+}
+
+func sum2(acc *[3]uint64, weight *[128]uint64, d uint64) {
+	lo, hi := acc[0], acc[1]
 	var c uint64
-	s[0], c = bits.Add64(s[0], a[0], 0)
-	s[1], c = bits.Add64(s[1], a[1], c)
-	s[2] += a[2] + c
+	for ; d != 0; d &= d - 1 {
+		t := bits.TrailingZeros64(d) & 63 << 1
+		lo, c = bits.Add64(lo, weight[t], 0)
+		hi += weight[t|1] + c
+	}
+	acc[0], acc[1] = lo, hi
+}
+
+func sum3(acc *[3]uint64, weight *[192]uint64, d uint64) {
+	lo, mid, hi := acc[0], acc[1], acc[2]
+	var c uint64
+	for ; d != 0; d &= d - 1 {
+		t := (bits.TrailingZeros64(d) & 63) * 3
+		lo, c = bits.Add64(lo, weight[t], 0)
+		mid, c = bits.Add64(mid, weight[t+1], c)
+		hi += weight[t+2] + c
+	}
+	acc[0], acc[1], acc[2] = lo, mid, hi
 }
 
 // prepare sets the chunk's weights (zero past its end), word sums, masks
