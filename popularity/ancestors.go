@@ -466,54 +466,59 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 
 // addDiff adds to dst the weight of the bits set in diff (a row), one by
 // one from the chunk's weights (a small array that stays in cache), or for
-// a mostly full word as the whole word's weight less the missing bits.
-// Counts of one to three words, the common widths, are summed in
-// registers (the missing bits apart) and added to dst once: a call and a
-// pass through dst per word cost more than its few new bits (addWord did
-// that: 8% more instructions on the uniform 100,000-path graph). The
-// sums are modulo 2^(64·w), which the result fits.
+// a mostly full word as the whole word's weight less the missing bits
+// (addDense). Counts of one to three words, the common widths, are summed
+// in registers and added to dst once: a call and a pass through dst per
+// word cost more than its few new bits (addWord did that: 8% more
+// instructions on the uniform 100,000-path graph). The sums are modulo
+// 2^(64·w), which the result fits.
 func (ws *workspace) addDiff(dst, diff []uint64) {
 	w := ws.w
-	var s, neg [3]uint64 // the sums for widths up to 3
+	var lo, mid, hi uint64 // the sum, for widths up to 3, least significant word first
 	for k, d := range diff[:ws.wc] {
 		if d == 0 {
 			continue
 		}
-		acc := &s
 		if bits.OnesCount64(d) > 32 {
-			addTo(dst, ws.wordSum[k*w:k*w+w])
-			d = ws.masks[k] &^ d
-			acc = &neg
+			ws.addDense(dst, k, d)
+			continue
 		}
 		// The word's weights as an array, indexed by a bit's number
 		// without bounds checks.
 		switch w {
 		case 1:
-			acc[0] += sum1((*[64]uint64)(ws.chunkWeight[k*64:]), d)
+			lo += sum1((*[64]uint64)(ws.chunkWeight[k*64:]), d)
 		case 2:
-			sum2(acc, (*[128]uint64)(ws.chunkWeight[k*128:]), d)
+			lo, mid = sum2(lo, mid, (*[128]uint64)(ws.chunkWeight[k*128:]), d)
 		case 3:
-			sum3(acc, (*[192]uint64)(ws.chunkWeight[k*192:]), d)
+			lo, mid, hi = sum3(lo, mid, hi, (*[192]uint64)(ws.chunkWeight[k*192:]), d)
 		default:
 			weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
 			for ; d != 0; d &= d - 1 {
 				t := bits.TrailingZeros64(d) * w
-				if acc == &neg {
-					subFrom(dst, weight[t:t+w])
-				} else {
-					addTo(dst, weight[t:t+w])
-				}
+				addTo(dst, weight[t:t+w])
 			}
 		}
 	}
 	if w <= 3 {
-		addTo(dst, s[:w])
-		subFrom(dst, neg[:w])
+		addTo(dst, []uint64{lo, mid, hi}[:w])
 	}
 }
 
-// sum1, sum2 and sum3 sum the weights of the bits of d, of 1, 2 and 3
-// words, into acc.
+// addDense adds to dst the weight of the bits of word k set in d, most of
+// them: the whole word's weight less the missing bits'.
+func (ws *workspace) addDense(dst []uint64, k int, d uint64) {
+	w := ws.w
+	addTo(dst, ws.wordSum[k*w:k*w+w])
+	weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
+	for d = ws.masks[k] &^ d; d != 0; d &= d - 1 {
+		t := bits.TrailingZeros64(d) * w
+		subFrom(dst, weight[t:t+w])
+	}
+}
+
+// sum1, sum2 and sum3 add the weights of the bits of d, of 1, 2 and 3
+// words, to the sum given in words, least significant first.
 func sum1(weight *[64]uint64, d uint64) uint64 {
 	var v uint64
 	for ; d != 0; d &= d - 1 {
@@ -522,19 +527,17 @@ func sum1(weight *[64]uint64, d uint64) uint64 {
 	return v
 }
 
-func sum2(acc *[3]uint64, weight *[128]uint64, d uint64) {
-	lo, hi := acc[0], acc[1]
+func sum2(lo, hi uint64, weight *[128]uint64, d uint64) (uint64, uint64) {
 	var c uint64
 	for ; d != 0; d &= d - 1 {
 		t := bits.TrailingZeros64(d) & 63 << 1
 		lo, c = bits.Add64(lo, weight[t], 0)
 		hi += weight[t|1] + c
 	}
-	acc[0], acc[1] = lo, hi
+	return lo, hi
 }
 
-func sum3(acc *[3]uint64, weight *[192]uint64, d uint64) {
-	lo, mid, hi := acc[0], acc[1], acc[2]
+func sum3(lo, mid, hi uint64, weight *[192]uint64, d uint64) (uint64, uint64, uint64) {
 	var c uint64
 	for ; d != 0; d &= d - 1 {
 		t := (bits.TrailingZeros64(d) & 63) * 3
@@ -542,7 +545,7 @@ func sum3(acc *[3]uint64, weight *[192]uint64, d uint64) {
 		mid, c = bits.Add64(mid, weight[t+1], c)
 		hi += weight[t+2] + c
 	}
-	acc[0], acc[1], acc[2] = lo, mid, hi
+	return lo, mid, hi
 }
 
 // prepare sets the chunk's weights (zero past its end), word sums, masks
