@@ -85,9 +85,9 @@ const (
 // (their bits, the ORs and the weights of new bits, add up to the same).
 // On the 100,000-path graphs (cachegrind, one worker) 2048 runs 18% fewer
 // instructions than 1024 on uniformly drawn references and 6% fewer on
-// storegen's, 4096 27% fewer on uniform, but with four times the rows of
-// 1024 (a worker's rows pass 300 MB at 1,000,000 paths) and twice its
-// level-1 misses.
+// storegen's; 4096 runs 27% fewer on uniform, but with four times the
+// rows of 1024 (a worker's would take about 350 MB at 1,000,000 uniform
+// paths) and half as many level-1 misses again.
 const chunkSize = 2048
 
 // run returns the sums, w words per position.
@@ -382,10 +382,10 @@ func (ws *workspace) push(i, j int, st uint8) {
 
 // settle makes the row of position i: the OR of its partial referrers'
 // rows (base's, and those in the slots others, which may hold base's)
-// and, for a chunk member, its own bit. A node's ancestors include each referrer's, so the row is
-// mostly that of the referrer with the most bits (base, -1 for none): its
-// weight is base's plus that of the bits base lacks, which are few. It
-// returns whether the row came out full.
+// and, for a chunk member, its own bit. A node's ancestors include each
+// referrer's, so the row is mostly that of the referrer with the most
+// bits (base, -1 for none): its weight is base's plus that of the bits
+// base lacks, which are few. It returns whether the row came out full.
 func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint8 {
 	wc, w, stride := ws.wc, ws.w, ws.stride
 	slot := ws.newSlot()
