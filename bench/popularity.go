@@ -112,7 +112,7 @@ func (b *bench) popularity(ctx context.Context, uniform bool, target popTarget) 
 
 // popBound says what bounds a popularity figure that misses its target,
 // from popularity's own profile, counts and phases (popularity -v) on
-// these graphs: seed 1, the shared 2-core machine at load 1.7 to 1.9,
+// these graphs: seed 1, the shared 2-core machine at load 1.4 to 2.7,
 // 2026-12-06.
 func popBound(uniform bool, paths int) string {
 	if uniform {
@@ -123,9 +123,9 @@ func popBound(uniform bool, paths int) string {
 			"At 1,000,000 paths every count is about 100 times as large and the rows no longer fit the cache: 218 s"
 	}
 	if paths >= 1_000_000 {
-		return "reading the JSON (600 MB, 8 million references interned by imgkit/graphplan's decoder) takes 6.5 s, ranking 7.0 s: " +
-			"13.9 s in all on a quiet machine, over 15 s under load; the passes are bound by fetching referrers' rows and states from memory " +
-			"(pull, settle, the pushes to paths referenced by thousands)"
+		return "reading the JSON (600 MB, 8 million references interned by imgkit/graphplan's decoder) takes 6.5 s and ranking 7.0 s in the fastest run " +
+			"(13.9 s in all); runs at load 1.4 to 2.7 took 14.3 to 19.9 s. Reading is half the target; the passes are bound by fetching referrers' rows " +
+			"and states from memory (pull, settle, the pushes to paths referenced by thousands)"
 	}
 	return "reading the JSON takes about 0.4 s and ranking about 0.4 s: the figure is at the target, above or below it with the machine's load"
 }
