@@ -1,7 +1,6 @@
 package main
 
 import (
-	"iter"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -26,15 +25,22 @@ import (
 //     (see sum);
 //   - rows are stored only for the nodes that build one, in the order
 //     they do, each next to its weight sum, and what a pass reads of a
-//     position (state, bits, slot) sits in one small record: the pass is
-//     bound by the latency of fetching referrers' rows, not by arithmetic.
+//     position (bits, slot) sits in one small record, its state in a
+//     bitmap that stays in cache (stateOf).
+//
+// Where ancestor sets are broad and irregular (uniformly drawn
+// references) most of the time goes to the partial rows: on 100,000 such
+// paths the passes build 1.3 million rows, each the OR of about 5
+// referrers' rows, and add the weights of about 75 new bits to each (99.5
+// million additions in all, see addDiff); both grow as N².
 //
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own
 // accumulators, summed at the end.
 type sumJob struct {
 	parents  csr      // per position, referrer positions in descending order
-	children csr      // per position, the positions it references, ascending (run fills it)
+	children csr      // per position, the positions it references that pull, ascending (run fills it)
+	pushTo   csr      // per position, the positions it references that have rows pushed (run fills it)
 	pulls    []bool   // per position: it pulls its referrers' rows rather than have them pushed (run fills it)
 	weight   []uint64 // per position, w words
 	w        int
@@ -74,12 +80,15 @@ const (
 	rowFull
 )
 
-// chunkSize is the number of ancestors per pass: rows of 128 bytes, which
-// for 100,000 nodes keep a worker's rows (at most 12.8 MB) in a shared L3
-// cache. 2048 runs 5-8% fewer instructions (cachegrind, 30,000 paths) but
-// doubles the rows and measured no faster on the 100,000-path graphs;
-// neither did 256, 512 or 4096 with the rows stored as they are now.
-const chunkSize = 1024
+// chunkSize is the number of ancestors per pass: rows of 256 bytes. Fewer
+// passes visit fewer full rows; the partial rows cost the same in all
+// (their bits, the ORs and the weights of new bits, add up to the same).
+// On the 100,000-path graphs (cachegrind, one worker) 2048 runs 18% fewer
+// instructions than 1024 on uniformly drawn references and 6% fewer on
+// storegen's; 4096 runs 27% fewer on uniform, but with four times the
+// rows of 1024 (a worker's would take about 350 MB at 1,000,000 uniform
+// paths) and half as many level-1 misses again.
+const chunkSize = 2048
 
 // run returns the sums, w words per position.
 func (j *sumJob) run(workers int) []uint64 {
@@ -87,7 +96,6 @@ func (j *sumJob) run(workers int) []uint64 {
 	if n == 0 {
 		return nil
 	}
-	j.children = transpose(j.parents)
 	limit := j.pull
 	if limit == 0 {
 		limit = pullLimit
@@ -96,6 +104,7 @@ func (j *sumJob) run(workers int) []uint64 {
 	for x := range n {
 		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
 	}
+	j.children, j.pushTo = split(transpose(j.parents), j.pulls)
 	chunks := (n + j.chunk - 1) / j.chunk
 	workers = max(1, min(workers, chunks))
 	var next atomic.Int64
@@ -124,6 +133,27 @@ func (j *sumJob) run(workers int) []uint64 {
 	return accs[0]
 }
 
+// split divides the lists of c in two: the entries for which in holds
+// and the others. The pass reads a position's references in two loops
+// rather than look each one up (in, 1 MB for 1,000,000 positions, is read
+// at random).
+func split(c csr, in []bool) (yes, no csr) {
+	n := len(c.start) - 1
+	yes = csr{start: make([]int32, n+1), list: make([]int32, 0, len(c.list))}
+	no = csr{start: make([]int32, n+1)}
+	for x := range int32(n) {
+		for _, y := range c.of(x) {
+			if in[y] {
+				yes.list = append(yes.list, y)
+			} else {
+				no.list = append(no.list, y)
+			}
+		}
+		yes.start[x+1], no.start[x+1] = int32(len(yes.list)), int32(len(no.list))
+	}
+	return yes, no
+}
+
 func (j *sumJob) stopped() bool {
 	select {
 	case <-j.done:
@@ -136,21 +166,25 @@ func (j *sumJob) stopped() bool {
 // workspace is one worker's reusable memory.
 type workspace struct {
 	*sumJob
-	rows        []uint64  // per slot: the row's weight (w words), then its bits (wc words); a slot is taken per row of its own, in the order they are made
-	info        []posInfo // per position from the chunk on; rowEmpty outside a pass
-	reached     []uint64  // per position from the chunk on: a bit for each the pass must visit
-	visited     []int32   // the positions (from the chunk on) the pass visited
-	links       []link    // the lists of partial referrers pushed to positions
-	stride      int       // words per slot
-	next        int32     // the next free slot
-	wc          int       // words per row in the current chunk
-	zero        []uint64  // an empty row
-	chunkWeight []uint64  // chunk × w: the weights of the chunk's members
-	wordSum     []uint64  // chunk/64 × w: the weight of each full word
-	total       []uint64  // w: the weight of the whole chunk
-	masks       []uint64  // the valid bits of each word (the last chunk may be short)
-	bits        int       // the number of positions in the chunk
-	s           int       // the chunk's first position
+	rows        []uint64   // per slot: the row's weight (w words), then its bits (wc words); a slot is taken per row of its own, in the order they are made
+	info        []posInfo  // per position from the chunk on; rowEmpty outside a pass
+	reached     []uint64   // per position from the chunk on: a bit for each the pass must visit
+	states      []uint64   // per position from the chunk on: its row's state in 2 bits, what pull reads of most referrers (see stateOf)
+	visited     []int32    // the positions (from the chunk on) the pass visited
+	links       []link     // the lists of partial referrers pushed to positions
+	srcs        [][]uint64 // settle's rows to OR into the base's
+	slots       []int32    // the slots of the partial referrers of the position being visited
+	diff        []uint64   // settle's new bits, one row
+	stride      int        // words per slot
+	next        int32      // the next free slot
+	wc          int        // words per row in the current chunk
+	zero        []uint64   // an empty row
+	chunkWeight []uint64   // chunk × w: the weights of the chunk's members
+	wordSum     []uint64   // chunk/64 × w: the weight of each full word
+	total       []uint64   // w: the weight of the whole chunk
+	masks       []uint64   // the valid bits of each word (the last chunk may be short)
+	bits        int        // the number of positions in the chunk
+	s           int        // the chunk's first position
 }
 
 func (j *sumJob) workspace(n int) *workspace {
@@ -159,11 +193,13 @@ func (j *sumJob) workspace(n int) *workspace {
 		sumJob:      j,
 		info:        make([]posInfo, n),
 		reached:     make([]uint64, (n+63)/64),
+		states:      make([]uint64, (n+31)/32),
 		zero:        make([]uint64, wc),
 		chunkWeight: make([]uint64, j.chunk*j.w),
 		wordSum:     make([]uint64, wc*j.w),
 		total:       make([]uint64, j.w),
 		masks:       make([]uint64, wc),
+		diff:        make([]uint64, wc),
 	}
 }
 
@@ -203,6 +239,7 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			i := k<<6 | bits.TrailingZeros64(word)
 			ws.visited = append(ws.visited, int32(i))
 			st := ws.visit(i, i < e-s)
+			ws.states[i>>5] |= uint64(st) << (i & 31 * 2)
 			x := s + i
 			dst := acc[x*w : x*w+w]
 			switch st {
@@ -215,15 +252,26 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			for _, c := range ws.children.of(int32(x)) {
 				j := int(c) - s
 				reached[j>>6] |= 1 << (j & 63)
-				if !ws.pulls[c] {
-					ws.push(i, j, st)
-				}
+			}
+			for _, c := range ws.pushTo.of(int32(x)) {
+				j := int(c) - s
+				reached[j>>6] |= 1 << (j & 63)
+				ws.push(i, j, st)
 			}
 		}
 	}
 	for _, i := range ws.visited {
 		ws.info[i] = posInfo{}
+		ws.states[i>>5] = 0
 	}
+}
+
+// stateOf is the state of the row at position j (from the chunk on). Most
+// referrers a position pulls from are empty or full: their states, 250 KB
+// for 1,000,000 positions, stay in the core's cache, where their info
+// records (20 MB) would be fetched from memory one by one.
+func (ws *workspace) stateOf(j int) uint8 {
+	return uint8(ws.states[j>>5] >> (j & 31 * 2) & 3)
 }
 
 // newSlot returns a free slot of rows, growing them as needed: a pass
@@ -259,13 +307,12 @@ func (ws *workspace) visit(i int, member bool) uint8 {
 		if in.partials > 0 {
 			base = in.base
 		}
-		in.state = ws.settle(i, member, base, func(yield func(int32) bool) {
-			for l := in.head - 1; l >= 0; l = ws.links[l].next {
-				if !yield(ws.links[l].slot) {
-					return
-				}
-			}
-		})
+		slots := ws.slots[:0]
+		for l := in.head - 1; l >= 0; l = ws.links[l].next {
+			slots = append(slots, ws.links[l].slot)
+		}
+		ws.slots = slots
+		in.state = ws.settle(i, member, base, slots)
 	}
 	return in.state
 }
@@ -284,38 +331,32 @@ const pullLimit = 32
 func (ws *workspace) pull(i int, member bool) uint8 {
 	in := &ws.info[i]
 	parents := ws.parents.of(int32(ws.s + i))
-	p0, most, partials := -1, int32(-1), 0
+	p0, most := -1, int32(-1)
+	slots := ws.slots[:0]
 	for _, p := range parents {
 		j := int(p) - ws.s
 		if j < 0 {
 			break // descending: the rest are above the chunk too
 		}
-		switch ws.info[j].state {
+		switch ws.stateOf(j) {
 		case rowFull:
 			in.state = rowFull
 			return rowFull
 		case rowPartial:
-			partials++
-			if ws.info[j].ones > most {
-				p0, most = j, ws.info[j].ones
+			r := &ws.info[j]
+			slots = append(slots, r.slot)
+			if r.ones > most {
+				p0, most = j, r.ones
 			}
 		}
 	}
+	ws.slots = slots
+	partials := len(slots)
 	switch {
 	case partials == 1 && !member:
 		in.slot, in.ones, in.state = ws.info[p0].slot, ws.info[p0].ones, rowPartial
 	case partials > 0 || member:
-		in.state = ws.settle(i, member, int32(p0), func(yield func(int32) bool) {
-			for _, p := range parents {
-				j := int(p) - ws.s
-				if j < 0 {
-					return
-				}
-				if ws.info[j].state == rowPartial && !yield(ws.info[j].slot) {
-					return
-				}
-			}
-		})
+		in.state = ws.settle(i, member, int32(p0), slots)
 	}
 	return in.state
 }
@@ -340,12 +381,12 @@ func (ws *workspace) push(i, j int, st uint8) {
 }
 
 // settle makes the row of position i: the OR of its partial referrers'
-// rows (base's, then the slots others yields) and, for a chunk member, its
-// own bit. A node's ancestors include each referrer's, so the row is
-// mostly that of the referrer with the most bits (base, -1 for none): its
-// weight is base's plus that of the bits base lacks, which are few. It
-// returns whether the row came out full.
-func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int32]) uint8 {
+// rows (base's, and those in the slots others, which may hold base's)
+// and, for a chunk member, its own bit. A node's ancestors include each
+// referrer's, so the row is mostly that of the referrer with the most
+// bits (base, -1 for none): its weight is base's plus that of the bits
+// base lacks, which are few. It returns whether the row came out full.
+func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint8 {
 	wc, w, stride := ws.wc, ws.w, ws.stride
 	slot := ws.newSlot()
 	in := &ws.info[i]
@@ -353,34 +394,69 @@ func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int3
 	sum, row := ws.rows[t:t+w], ws.rows[t+w:t+stride]
 	baseRow := ws.zero[:wc]
 	ones := int32(0)
+	srcs := ws.srcs[:0]
 	if base >= 0 {
 		b := &ws.info[base]
 		u := int(b.slot) * stride
 		copy(sum, ws.rows[u:u+w])
 		baseRow = ws.rows[u+w : u+stride]
-		copy(row, baseRow)
 		ones = b.ones
-		for o := range others {
+		for _, o := range others {
 			// Referrers sharing base's row (one slot) add nothing to it.
 			if o != b.slot {
 				u := int(o)*stride + w
-				orInto(row, ws.rows[u:u+wc])
+				srcs = append(srcs, ws.rows[u:u+wc])
 			}
 		}
 	} else {
-		clear(row)
 		clear(sum)
 	}
+	ws.srcs = srcs
 	in.slot = slot
-	if member {
-		row[i>>6] |= 1 << (i & 63)
+	// One pass over the words: the OR of the rows, and the bits base
+	// lacks (diff), which are few; then their weight.
+	if len(srcs) == 0 {
+		copy(row, baseRow)
+		if member {
+			// No ancestor of i has its bit.
+			row[i>>6] |= 1 << (i & 63)
+			ones++
+			addTo(sum, ws.chunkWeight[i*w:i*w+w])
+		}
+		in.ones = ones
+		if int(ones) == ws.bits {
+			return rowFull
+		}
+		return rowPartial
 	}
-	for k, word := range row {
-		if d := word &^ baseRow[k]; d != 0 {
-			ones += int32(bits.OnesCount64(d))
-			ws.addWord(sum, k, d)
+	diff := ws.diff[:len(row)]
+	baseRow = baseRow[:len(row)]
+	if len(srcs) == 1 {
+		src := srcs[0][:len(row)]
+		for k := range row {
+			b := baseRow[k]
+			v := b | src[k]
+			row[k] = v
+			diff[k] = v &^ b
+			ones += int32(bits.OnesCount64(v &^ b))
+		}
+	} else {
+		// Row by row: a position referenced by thousands ORs thousands.
+		copy(row, baseRow)
+		for _, src := range srcs {
+			orInto(row, src)
+		}
+		for k, v := range row {
+			diff[k] = v &^ baseRow[k]
+			ones += int32(bits.OnesCount64(v &^ baseRow[k]))
 		}
 	}
+	if member {
+		row[i>>6] |= 1 << (i & 63)
+		diff[i>>6] |= 1 << (i & 63)
+		ones++
+	}
+	ws.addDiff(sum, diff)
 	in.ones = ones
 	if int(ones) == ws.bits {
 		return rowFull
@@ -388,52 +464,88 @@ func (ws *workspace) settle(i int, member bool, base int32, others iter.Seq[int3
 	return rowPartial
 }
 
-// addWord adds to dst the weight of the bits of word k that are set in d,
-// one by one from the chunk's weights (a small array that stays in cache),
-// or for a mostly full d as the whole word's weight less the missing bits.
-// Counts of one or two words, the common widths, are summed in registers:
-// going through dst for every bit makes each addition wait for the last.
-func (ws *workspace) addWord(dst []uint64, k int, d uint64) {
+// addDiff adds to dst the weight of the bits set in diff (a row), one by
+// one from the chunk's weights (a small array that stays in cache), or for
+// a mostly full word as the whole word's weight less the missing bits
+// (addDense). Counts of one to three words, the common widths, are summed
+// in registers and added to dst once: a call and a pass through dst per
+// word cost more than its few new bits (addWord did that: 8% more
+// instructions on the uniform 100,000-path graph). The sums are modulo
+// 2^(64·w), which the result fits.
+func (ws *workspace) addDiff(dst, diff []uint64) {
 	w := ws.w
-	weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
-	sub := bits.OnesCount64(d) > 32
-	if sub {
-		addTo(dst, ws.wordSum[k*w:k*w+w])
-		d = ws.masks[k] &^ d
-	}
-	switch w {
-	case 1:
-		var v uint64
-		for ; d != 0; d &= d - 1 {
-			v += weight[bits.TrailingZeros64(d)]
+	var lo, mid, hi uint64 // the sum, for widths up to 3, least significant word first
+	for k, d := range diff[:ws.wc] {
+		if d == 0 {
+			continue
 		}
-		if sub {
-			dst[0] -= v
-		} else {
-			dst[0] += v
+		if bits.OnesCount64(d) > 32 {
+			ws.addDense(dst, k, d)
+			continue
 		}
-	case 2:
-		var lo, hi, c uint64
-		for ; d != 0; d &= d - 1 {
-			t := bits.TrailingZeros64(d) * 2
-			lo, c = bits.Add64(lo, weight[t], 0)
-			hi += weight[t+1] + c
-		}
-		if sub {
-			subFrom(dst, []uint64{lo, hi})
-		} else {
-			addTo(dst, []uint64{lo, hi})
-		}
-	default:
-		for ; d != 0; d &= d - 1 {
-			t := bits.TrailingZeros64(d) * w
-			if sub {
-				subFrom(dst, weight[t:t+w])
-			} else {
+		// The word's weights as an array, indexed by a bit's number
+		// without bounds checks.
+		switch w {
+		case 1:
+			lo += sum1((*[64]uint64)(ws.chunkWeight[k*64:]), d)
+		case 2:
+			lo, mid = sum2(lo, mid, (*[128]uint64)(ws.chunkWeight[k*128:]), d)
+		case 3:
+			lo, mid, hi = sum3(lo, mid, hi, (*[192]uint64)(ws.chunkWeight[k*192:]), d)
+		default:
+			weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
+			for ; d != 0; d &= d - 1 {
+				t := bits.TrailingZeros64(d) * w
 				addTo(dst, weight[t:t+w])
 			}
 		}
 	}
+	if w <= 3 {
+		addTo(dst, []uint64{lo, mid, hi}[:w])
+	}
+}
+
+// addDense adds to dst the weight of the bits of word k set in d, most of
+// them: the whole word's weight less the missing bits'.
+func (ws *workspace) addDense(dst []uint64, k int, d uint64) {
+	w := ws.w
+	addTo(dst, ws.wordSum[k*w:k*w+w])
+	weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
+	for d = ws.masks[k] &^ d; d != 0; d &= d - 1 {
+		t := bits.TrailingZeros64(d) * w
+		subFrom(dst, weight[t:t+w])
+	}
+}
+
+// sum1, sum2 and sum3 add the weights of the bits of d, of 1, 2 and 3
+// words, to the sum given in words, least significant first.
+func sum1(weight *[64]uint64, d uint64) uint64 {
+	var v uint64
+	for ; d != 0; d &= d - 1 {
+		v += weight[bits.TrailingZeros64(d)&63]
+	}
+	return v
+}
+
+func sum2(lo, hi uint64, weight *[128]uint64, d uint64) (uint64, uint64) {
+	var c uint64
+	for ; d != 0; d &= d - 1 {
+		t := bits.TrailingZeros64(d) & 63 << 1
+		lo, c = bits.Add64(lo, weight[t], 0)
+		hi += weight[t|1] + c
+	}
+	return lo, hi
+}
+
+func sum3(lo, mid, hi uint64, weight *[192]uint64, d uint64) (uint64, uint64, uint64) {
+	var c uint64
+	for ; d != 0; d &= d - 1 {
+		t := (bits.TrailingZeros64(d) & 63) * 3
+		lo, c = bits.Add64(lo, weight[t], 0)
+		mid, c = bits.Add64(mid, weight[t+1], c)
+		hi += weight[t+2] + c
+	}
+	return lo, mid, hi
 }
 
 // prepare sets the chunk's weights (zero past its end), word sums, masks

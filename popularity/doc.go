@@ -181,15 +181,17 @@
 //
 // N paths, M references, counts of w 64-bit words. Popularity: reading, R
 // and sorting take O((N+M)·w + N·log N). Summing R over ancestor sets takes
-// one pass over the paths below each block of 1024 ancestors (those
+// one pass over the paths below each block of 2048 ancestors (those
 // paths only, and the references out of them), with bitsets:
 // O(N·(N+M)/64) word operations at worst, far less where a path's ancestors
 // in a block are all or none of them, as in real closures; blocks hold
 // paths of equal or near height (longest reference path down), which makes
 // that more common, and are shared by all CPUs. Memory: O(N·w) words plus
-// at most about 160 bytes per path and 8 per reference per CPU. `make bench` times 100,000 paths with
-// about 8 references each (popularity), and with 8 references each drawn
-// uniformly, broad and irregular ancestor sets (popularity-uniform).
+// at most about 300 bytes per path and 8 per reference per CPU. `make
+// bench` times 100,000 and 1,000,000 paths with about 8 references each
+// (popularity), and with 8 references each drawn uniformly, broad and
+// irregular ancestor sets (popularity-uniform): there the passes cost
+// O(N²), a block's bits partly set for most paths below it.
 //
 // Size: each round searches the dependencies and users of one path, O(N+M),
 // and in a DAG there are at most A + 1 rounds (every accepted round adds a

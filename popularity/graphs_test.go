@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // Graph builders shared by the tests. Nodes get random hashes (so path
@@ -100,4 +101,32 @@ func uniformDAG(t testing.TB, rng *rand.Rand, n, k int) *graph {
 		}
 		return out
 	}, func(int) uint64 { return uint64(1000 + rng.IntN(1000000)) })
+}
+
+// windowDAG: node i references k random nodes among the w before it, so
+// path counts grow by a constant factor per node: hundreds of bits within a
+// few hundred nodes, the wide counts of deep graphs.
+func windowDAG(t testing.TB, rng *rand.Rand, n, k, w int) *graph {
+	return buildGraph(t, rng, n, func(i int) []int {
+		var out []int
+		for range min(k, i) {
+			out = append(out, i-1-rng.IntN(min(w, i)))
+		}
+		return out
+	}, func(int) uint64 { return uint64(1 + rng.IntN(1000)) })
+}
+
+// preferentialGraph is storegen's graph (the bench's popularity graph):
+// preferential attachment, some nodes referenced by hundreds.
+func preferentialGraph(t testing.TB, seed uint64, n int) *graph {
+	t.Helper()
+	fg, err := storegen.RandomGraph(storegen.GraphSpec{Seed: seed, Paths: n, Refs: 8, SelfRefs: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGraph(fg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -221,6 +222,61 @@ func TestAncestorSumsAcrossChunks(t *testing.T) {
 	}
 }
 
+// TestAncestorSumsOnBenchShapes: the chunked sums on the shapes the bench
+// times, against sums over ancestor sets found one by one: references
+// drawn uniformly among the earlier paths, storegen's preferential
+// attachment, and references among the few paths just before (counts of
+// hundreds of bits, so the additions of every width), with rows pulled and
+// pushed, on one worker and two (run it under -race).
+func TestAncestorSumsOnBenchShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	shapes := []struct {
+		name string
+		g    *graph
+	}{
+		{"uniform", uniformDAG(t, rng, 1200, 8)},
+		{"preferential", preferentialGraph(t, 3, 1500)},
+		{"window", windowDAG(t, rng, 180, 4, 8)},
+		{"window", windowDAG(t, rng, 300, 4, 8)},
+		{"window", windowDAG(t, rng, 700, 6, 10)},
+	}
+	widths := map[int]bool{}
+	for _, s := range shapes {
+		g := s.g
+		want := directPopularity(g)
+		topo := rankable(g)
+		pos := make([]int32, g.len())
+		for k, x := range topo {
+			pos[x] = int32(k)
+		}
+		parents := topoParents(g, topo, pos)
+		counts, w := pathCounts(parents)
+		widths[w] = true
+		for _, chunk := range []int{64, 192, 1024} {
+			for _, workers := range []int{1, 2} {
+				for _, pull := range []int{0, -1} {
+					job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunk, pull: pull}
+					sums := job.run(workers)
+					for x := range int32(g.len()) {
+						if got := bigOf(sums[int(pos[x])*w : int(pos[x]+1)*w]); got.Cmp(want[x]) != 0 {
+							t.Fatalf("%s (w=%d) chunk=%d workers=%d pull=%d: node %d sums %v, want %v", s.name, w, chunk, workers, pull, x, got, want[x])
+						}
+					}
+				}
+			}
+		}
+		r := rank(context.Background(), g, 2)
+		for x := range int32(g.len()) {
+			if got := r.popularity(x); got.Cmp(want[x]) != 0 {
+				t.Fatalf("%s: rank gives node %d %v, want %v", s.name, x, got, want[x])
+			}
+		}
+	}
+	if !widths[1] || !widths[2] || !widths[3] || len(widths) < 4 {
+		t.Fatalf("the shapes' counts take %v words: the test needs 1, 2, 3 and more", slices.Sorted(maps.Keys(widths)))
+	}
+}
+
 // directPopularity computes popularities of a DAG with math/big: R by its
 // recurrence in a topological order, ancestors by a search per node.
 func directPopularity(g *graph) []*big.Int {
@@ -346,48 +402,58 @@ func TestAncestorSumsDenseFans(t *testing.T) {
 	}
 }
 
-// addWord against a direct sum, for sparse and dense words, with weights
-// of two words.
-func TestAddWord(t *testing.T) {
-	for _, w := range []int{1, 2, 3} {
-		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) { testAddWord(t, w) })
+// addDiff against a direct sum, for rows of sparse, dense and full words
+// (a dense word is summed as the whole word less the missing bits), with
+// weights of one to four words that carry between them.
+func TestAddDiff(t *testing.T) {
+	for _, w := range []int{1, 2, 3, 4} {
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) { testAddDiff(t, w) })
 	}
 }
 
-func testAddWord(t *testing.T, w int) {
+func testAddDiff(t *testing.T, w int) {
 	rng := rand.New(rand.NewPCG(8, uint64(w)))
-	n := 100 // a short last word: bits 100..127 are past the chunk's end
-	job := &sumJob{w: w, chunk: 128, weight: make([]uint64, n*w)}
+	n := 164 // a short last word: bits 164..191 are past the chunk's end
+	job := &sumJob{w: w, chunk: 192, weight: make([]uint64, n*w)}
 	for i := range job.weight {
-		job.weight[i] = rng.Uint64() >> 8 // room for sums without overflow
+		job.weight[i] = rng.Uint64() >> 16 // room for sums without overflow
 		if i%w < w-1 && rng.IntN(2) == 0 {
 			job.weight[i] = ^uint64(0) - uint64(rng.IntN(3)) // carries into the next word
 		}
 	}
 	ws := job.workspace(n)
-	ws.prepare(0, n, 2)
-	words := []uint64{1, 1 << 63, ^uint64(0), ^uint64(0) - 1, ^uint64(0) >> 1, 0xff00ff00ff00ff00, 0x0f}
-	for range 200 {
-		words = append(words, rng.Uint64(), rng.Uint64()|rng.Uint64(), rng.Uint64()&rng.Uint64())
-	}
-	for _, d := range words {
-		for k := range 2 {
-			d &= ws.masks[k]
-			if d == 0 {
-				continue
+	ws.wc = 3
+	ws.prepare(0, n, ws.wc)
+	words := []uint64{0, 1, 1 << 63, ^uint64(0), ^uint64(0) - 1, ^uint64(0) >> 1, 0xff00ff00ff00ff00, 0x0f}
+	for range 300 {
+		diff := make([]uint64, ws.wc)
+		for k := range diff {
+			switch rng.IntN(4) {
+			case 0:
+				diff[k] = words[rng.IntN(len(words))]
+			case 1:
+				diff[k] = rng.Uint64() | rng.Uint64() // dense
+			case 2:
+				diff[k] = rng.Uint64() & rng.Uint64() & rng.Uint64() // sparse
+			default:
+				diff[k] = rng.Uint64()
 			}
-			got := make([]uint64, w)
-			ws.addWord(got, k, d)
-			want := new(big.Int)
-			for b := range 64 {
-				if d>>b&1 == 1 {
-					x := k*64 + b
-					want.Add(want, bigOf(job.weight[x*w:x*w+w]))
-				}
+			diff[k] &= ws.masks[k]
+		}
+		start := make([]uint64, w)
+		for k := range start {
+			start[k] = rng.Uint64() >> 20
+		}
+		got := slices.Clone(start)
+		ws.addDiff(got, diff)
+		want := bigOf(start)
+		for x := range n {
+			if diff[x>>6]>>(x&63)&1 == 1 {
+				want.Add(want, bigOf(job.weight[x*w:x*w+w]))
 			}
-			if bigOf(got).Cmp(want) != 0 {
-				t.Fatalf("word %d %#x: got %v, want %v", k, d, bigOf(got), want)
-			}
+		}
+		if bigOf(got).Cmp(want) != 0 {
+			t.Fatalf("diff %#x: got %v, want %v", diff, bigOf(got), want)
 		}
 	}
 }
