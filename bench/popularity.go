@@ -117,17 +117,17 @@ func (b *bench) popularity(ctx context.Context, uniform bool, target popTarget) 
 func popBound(uniform bool, paths int) string {
 	if uniform {
 		return "the ancestor passes, which cost O(N²) on this shape: most paths below a block of 2048 ancestors have some but not all of them, a partial row. " +
-			"At 100,000 paths reading the JSON takes 0.4-0.5 s and ranking 0.75-0.8 s; the passes visit 2.1 million rows and build 1.3 million, " +
+			"Profiled on 2026-12-06 (figures of that profile, not of this run): at 100,000 paths reading the JSON took 0.4-0.5 s and ranking 0.75-0.8 s; the passes visit 2.1 million rows and build 1.3 million, " +
 			"each the OR of about 5 referrers' rows (256 bytes each, from all over), and add the weights of 99.5 million new bits: in the CPU profile " +
 			"the additions (addDiff) take about 30%, the ORs (orInto) 20%, building and pulling rows most of the rest. " +
-			"At 1,000,000 paths every count is about 100 times as large and the rows no longer fit the cache: 218 s"
+			"At 1,000,000 paths every count is about 100 times as large and the rows no longer fit the cache"
 	}
 	if paths >= 1_000_000 {
-		return "reading the JSON (600 MB, 8 million references interned by imgkit/graphplan's decoder) takes 6.5 s and ranking 7.0 s in the fastest run " +
-			"(13.9 s in all); runs at load 1.4 to 2.7 took 14.3 to 19.9 s. Reading is half the target; the passes are bound by fetching referrers' rows " +
+		return "reading the JSON (600 MB, 8 million references interned by imgkit/graphplan's decoder) took 6.5 s and ranking 7.0 s in the fastest run " +
+			"of a profile on 2026-12-06 (13.9 s in all; not this run's figures). Reading is half the target; the passes are bound by fetching referrers' rows " +
 			"and states from memory (pull, settle, the pushes to paths referenced by thousands)"
 	}
-	return "reading the JSON takes about 0.4 s and ranking about 0.4 s: the figure is at the target, above or below it with the machine's load"
+	return "reading the JSON took about 0.4 s and ranking about 0.4 s when profiled on 2026-12-06: the figure is at the target, above or below it with the machine's load"
 }
 
 // checkPlan checks a layer plan: valid, at most maxLayers layers, and

@@ -131,7 +131,7 @@ func rebuildArchive(ctx context.Context, b *bench, name, dir, out string) result
 		r.note("the last rebuild's archive: %s of its %s in extents it shares with other files (the layer tars), by filefrag -v", fmtBytes(shared.shared), fmtBytes(shared.total))
 	}
 	if !r.met {
-		r.note("MISSED: a docker-archive is one file, so a rebuild writes all of it: on %s copy_file_range copies every byte in the kernel unless the file system shares extents (a reflink: XFS, Btrfs; every layer's bytes start at a 4096-aligned offset of the archive for it)", fs)
+		r.note("MISSED: a docker-archive is one file, so a rebuild writes all of it: on %s copy_file_range copies every byte in the kernel unless the file system shares extents (a reflink: XFS, Btrfs; every layer's bytes start at a 4096-aligned offset of the archive for it), reading the held layer tars back from the disk when the page cache no longer holds them", fs)
 	}
 	return r
 }
