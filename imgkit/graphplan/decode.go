@@ -84,9 +84,10 @@ func (d *decoder) nodeElem() bool {
 }
 
 func (d *decoder) refElem() bool {
-	s, ok := d.str()
+	b, ok := d.str()
 	if ok {
-		d.refSet = append(d.refSet, d.ids.strs[d.intern(s)])
+		_, s := d.intern(b)
+		d.refSet = append(d.refSet, s)
 	}
 	return ok
 }
@@ -117,10 +118,10 @@ func (d *decoder) node() (n PathInfo, ok bool) {
 			k = 0
 			var p []byte
 			if p, ok = d.str(); ok {
-				id := d.intern(p)
+				var id int32
+				id, n.Path = d.intern(p)
 				ok = !d.isPath[id] // a second node of one path: encoding/json's path words the error
 				d.isPath[id] = true
-				n.Path = d.ids.strs[id]
 			}
 		case "narSize":
 			k = 1
@@ -228,13 +229,13 @@ func (d *decoder) uint() (uint64, bool) {
 	return v, true
 }
 
-// intern returns the number of the string b.
-func (d *decoder) intern(b []byte) int32 {
-	id, added := d.ids.intern(b)
+// intern returns the number of the string b and the interned string.
+func (d *decoder) intern(b []byte) (int32, string) {
+	id, s, added := d.ids.intern(b)
 	if added {
 		d.isPath = append(d.isPath, false)
 	}
-	return id
+	return id, s
 }
 
 // space skips JSON whitespace.

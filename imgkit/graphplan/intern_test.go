@@ -19,8 +19,8 @@ func TestInterner(t *testing.T) {
 	want = append(want, "", string(make([]byte, arenaSize/16+1)), "/s/a", "/s/b")
 	for pass := range 2 {
 		for i, s := range want {
-			id, added := tab.intern([]byte(s)) // a fresh slice every time
-			if id != int32(i) || added != (pass == 0) {
+			id, got, added := tab.intern([]byte(s)) // a fresh slice every time
+			if id != int32(i) || got != s || added != (pass == 0) {
 				t.Fatalf("pass %d: %q is number %d (added %v), want %d", pass, s, id, added, i)
 			}
 			if tab.strs[id] != s {
@@ -38,19 +38,25 @@ func TestInterner(t *testing.T) {
 func TestInternerHashCollision(t *testing.T) {
 	tab := newInterner(0)
 	a, b := []byte("/nix/store/aaaa-x"), []byte("/nix/store/aaaa-y")
-	if id, _ := tab.intern(a); id != 0 {
+	if id, _, _ := tab.intern(a); id != 0 {
 		t.Fatalf("first string is number %d", id)
 	}
-	// Put a's entry where b's lookup starts, with b's hash, as a
-	// collision would.
+	// Move a's entry to where b's lookup starts, with b's hash, as a
+	// collision would (a and b have one length).
 	hb := uint32(maphash.Bytes(tab.seed, b))
-	clear(tab.slots)
-	tab.slots[hb&uint32(len(tab.slots)-1)] = islot{hash: hb, id: 1}
-	id, added := tab.intern(b)
+	var sa islot
+	for i, s := range tab.slots {
+		if s.rec != nil {
+			sa, tab.slots[i] = s, islot{}
+		}
+	}
+	sa.hash = hb
+	tab.slots[hb&uint32(len(tab.slots)-1)] = sa
+	id, _, added := tab.intern(b)
 	if id != 1 || !added || tab.strs[1] != string(b) {
 		t.Fatalf("colliding %q is number %d (added %v), strings %q", b, id, added, tab.strs)
 	}
-	if id, added := tab.intern(b); id != 1 || added {
+	if id, _, added := tab.intern(b); id != 1 || added {
 		t.Fatalf("%q again is number %d (added %v)", b, id, added)
 	}
 }
