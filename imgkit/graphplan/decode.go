@@ -2,6 +2,7 @@ package graphplan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/nar"
@@ -170,20 +171,44 @@ func (d *decoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	s := rest[:end]
-	ascii := true
-	for _, c := range s {
-		if c < 0x20 || c == '\\' {
+	if !plain(s) {
+		ascii := true
+		for _, c := range s {
+			if c < 0x20 || c == '\\' {
+				return nil, false
+			}
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
+		}
+		if !ascii && !utf8.Valid(s) {
 			return nil, false
 		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.Valid(s) {
-		return nil, false
 	}
 	d.pos += end + 1
 	return s, true
+}
+
+// plain reports whether s is printable ASCII without a backslash, 8 bytes
+// at a time (the byte loop was a tenth of the decoder's time). In a word
+// of bytes below 0x80, subtracting 0x20 from each byte sets a high bit
+// exactly when some byte is below 0x20 (a borrow only runs on from a byte
+// that set one already), and so does subtracting 1 after XOR with '\\'
+// when some byte is '\\'.
+func plain(s []byte) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	for ; len(s) >= 8; s = s[8:] {
+		w := binary.LittleEndian.Uint64(s)
+		if (w|(w-0x20*ones)|((w^'\\'*ones)-ones))&high != 0 {
+			return false
+		}
+	}
+	for _, c := range s {
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // refs decodes an array of strings, interned. The lists of all nodes are
