@@ -172,3 +172,34 @@ func BenchmarkReadGraph(b *testing.B) {
 		}
 	})
 }
+
+// TestPlain checks the word-at-a-time test against the byte loop on every
+// byte value at every position of strings of 0 to 17 bytes.
+func TestPlain(t *testing.T) {
+	want := func(s []byte) bool {
+		for _, c := range s {
+			if c < 0x20 || c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := range 18 {
+		for pos := range n {
+			for c := range 256 {
+				s := bytes.Repeat([]byte{'a'}, n)
+				s[pos] = byte(c)
+				if got := plain(s); got != want(s) {
+					t.Fatalf("plain(%q) = %v", s, got)
+				}
+				// Around a bad byte too: a borrow must not hide or invent one.
+				if pos > 0 {
+					s[pos-1] = 0x1f
+					if got := plain(s); got != want(s) {
+						t.Fatalf("plain(%q) = %v", s, got)
+					}
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,11 @@ package graphplan
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -109,4 +114,64 @@ func TestPlan(t *testing.T) {
 			t.Errorf("%q: got %v", bad, err)
 		}
 	}
+}
+
+// TestReadAllFile: a regular file is read from where its offset is to its
+// end, whatever its size against the buffer made from it, and a file that
+// grew after its size was taken is read to its new end.
+func TestReadAllFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 511, 512, 513, 4096, 100_000} {
+		data := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		name := filepath.Join(dir, fmt.Sprint(size))
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, skip := range []int{0, size / 2} {
+			f, err := os.Open(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Seek(int64(skip), io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(f)
+			f.Close()
+			if err != nil || !bytes.Equal(got, data[skip:]) {
+				t.Fatalf("size %d from %d: read %d bytes, error %v; want %d bytes", size, skip, len(got), err, size-skip)
+			}
+		}
+	}
+	// The file grows by more than the buffer's slack after its size is
+	// taken (Stat), before it is read.
+	name := filepath.Join(dir, "growing")
+	data := bytes.Repeat([]byte("x"), 1000)
+	if err := os.WriteFile(name, data[:10], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	grow := statHook{f, func() {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	if got, err := readAll(grow); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("growing file: read %d bytes, error %v; want %d bytes", len(got), err, len(data))
+	}
+}
+
+// statHook is a file that runs after when it has answered Stat.
+type statHook struct {
+	*os.File
+	after func()
+}
+
+func (s statHook) Stat() (fs.FileInfo, error) {
+	fi, err := s.File.Stat()
+	s.after()
+	return fi, err
 }

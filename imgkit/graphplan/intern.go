@@ -1,0 +1,114 @@
+package graphplan
+
+import (
+	"hash/maphash"
+	"unsafe"
+)
+
+// interner numbers distinct strings in order of appearance, for the fast
+// decoder: a graph of 1,000,000 paths has 8,000,000 references to intern,
+// and a Go map[string]int32 (pre-sized or not) spent most of the decoder's
+// time in its lookups. This table is open addressing with linear probing
+// over 16-byte slots that hold the string's hash, length and address; the
+// string's number is stored just before its bytes, so a lookup reads one
+// slot and then the one record it must equal, nothing else. The strings are
+// cut from a few large arenas rather than allocated one by one.
+//
+// The hash is maphash's, seeded per table, so no document can choose paths
+// that collide (store paths would make a fine hash of their own, but a
+// crafted graph of one hash part and many names would then probe in
+// quadratic time). A hit is always confirmed on the whole string.
+type interner struct {
+	seed  maphash.Seed
+	slots []islot // a power of two, at most half full
+	strs  []string
+	arena []byte // where the next records are copied to
+}
+
+// islot is one entry of the table; rec is nil when the slot is empty.
+type islot struct {
+	rec  unsafe.Pointer // a record: the number (int32), then the bytes
+	hash uint32
+	n    uint32 // the string's length
+}
+
+// recHead is the size of a record's number; records start 4-byte aligned.
+const recHead = 4
+
+// arenaSize is the size of an arena; a longer record gets its own.
+const arenaSize = 1 << 20
+
+func newInterner(hint int) *interner {
+	n := 1 << 10
+	for n < 2*hint {
+		n <<= 1
+	}
+	return &interner{seed: maphash.MakeSeed(), slots: make([]islot, n)}
+}
+
+// intern returns the number of b, the interned string equal to it, and
+// whether b was new.
+func (t *interner) intern(b []byte) (id int32, s string, added bool) {
+	h := uint32(maphash.Bytes(t.seed, b))
+	mask := uint32(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.rec == nil {
+			if uint64(len(b)) > 1<<32-1 {
+				panic("graphplan: a string of 4 GiB") // a document that size is not read whole
+			}
+			id = int32(len(t.strs))
+			sl.rec, s = t.record(id, b)
+			sl.hash, sl.n = h, uint32(len(b))
+			t.strs = append(t.strs, s)
+			if 2*len(t.strs) > len(t.slots) {
+				t.grow()
+			}
+			return id, s, true
+		}
+		if sl.hash == h && sl.n == uint32(len(b)) {
+			if s = unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)); s == string(b) {
+				return *(*int32)(sl.rec), s, false
+			}
+		}
+	}
+}
+
+// record copies id and b into an arena and returns the record and the
+// string.
+func (t *interner) record(id int32, b []byte) (unsafe.Pointer, string) {
+	size := (recHead + len(b) + 3) &^ 3
+	var buf []byte
+	if size > arenaSize/16 {
+		buf = make([]byte, size)
+	} else {
+		if size > cap(t.arena)-len(t.arena) {
+			t.arena = make([]byte, 0, arenaSize)
+		}
+		start := len(t.arena)
+		t.arena = t.arena[:start+size]
+		buf = t.arena[start : start+size : start+size]
+	}
+	rec := unsafe.Pointer(&buf[0])
+	*(*int32)(rec) = id
+	copy(buf[recHead:], b)
+	return rec, unsafe.String((*byte)(unsafe.Add(rec, recHead)), len(b))
+}
+
+// grow doubles the table, placing each string again by its hash (kept in
+// the slots, so nothing is hashed twice).
+func (t *interner) grow() {
+	old := t.slots
+	t.slots = make([]islot, 2*len(old))
+	mask := uint32(len(t.slots) - 1)
+	for _, s := range old {
+		if s.rec == nil {
+			continue
+		}
+		i := s.hash & mask
+		for t.slots[i].rec != nil {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}

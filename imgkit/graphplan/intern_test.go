@@ -1,0 +1,62 @@
+package graphplan
+
+import (
+	"fmt"
+	"hash/maphash"
+	"testing"
+)
+
+// TestInterner numbers strings in order of appearance, the same number for
+// the same text whatever the slice holding it, across the table's growth
+// and arenas: store paths of one hash part and many names, names of every
+// length (an empty one, and one longer than an arena's share).
+func TestInterner(t *testing.T) {
+	tab := newInterner(0)
+	var want []string
+	for i := range 5000 {
+		want = append(want, fmt.Sprintf("/nix/store/00000000000000000000000000000000-name-%d", i))
+	}
+	want = append(want, "", string(make([]byte, arenaSize/16+1)), "/s/a", "/s/b")
+	for pass := range 2 {
+		for i, s := range want {
+			id, got, added := tab.intern([]byte(s)) // a fresh slice every time
+			if id != int32(i) || got != s || added != (pass == 0) {
+				t.Fatalf("pass %d: %q is number %d (added %v), want %d", pass, s, id, added, i)
+			}
+			if tab.strs[id] != s {
+				t.Fatalf("number %d is %q, want %q", id, tab.strs[id], s)
+			}
+		}
+	}
+	if len(tab.strs) != len(want) {
+		t.Errorf("%d strings, want %d", len(tab.strs), len(want))
+	}
+}
+
+// TestInternerHashCollision: a slot whose hash equals the looked-up
+// string's is a hit only when the whole string is equal too.
+func TestInternerHashCollision(t *testing.T) {
+	tab := newInterner(0)
+	a, b := []byte("/nix/store/aaaa-x"), []byte("/nix/store/aaaa-y")
+	if id, _, _ := tab.intern(a); id != 0 {
+		t.Fatalf("first string is number %d", id)
+	}
+	// Move a's entry to where b's lookup starts, with b's hash, as a
+	// collision would (a and b have one length).
+	hb := uint32(maphash.Bytes(tab.seed, b))
+	var sa islot
+	for i, s := range tab.slots {
+		if s.rec != nil {
+			sa, tab.slots[i] = s, islot{}
+		}
+	}
+	sa.hash = hb
+	tab.slots[hb&uint32(len(tab.slots)-1)] = sa
+	id, _, added := tab.intern(b)
+	if id != 1 || !added || tab.strs[1] != string(b) {
+		t.Fatalf("colliding %q is number %d (added %v), strings %q", b, id, added, tab.strs)
+	}
+	if id, _, added := tab.intern(b); id != 1 || added {
+		t.Fatalf("%q again is number %d (added %v)", b, id, added)
+	}
+}
