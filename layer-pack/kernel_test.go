@@ -17,33 +17,6 @@ import (
 	"dockertools.dev/testkit"
 )
 
-// packOutput is where a test packs to: a buffer (every byte passes
-// through the pipeline's buffers), or a regular file or a pipe (files of
-// layers hashed apart are copied by the kernel), and a function that
-// returns what was written, once packing is over.
-func packOutput(t *testing.T, kind string) (io.Writer, func() []byte) {
-	t.Helper()
-	switch kind {
-	case "file":
-		f, err := os.Create(filepath.Join(t.TempDir(), "stream"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f, func() []byte {
-			b, err := os.ReadFile(f.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-	case "pipe":
-		return testkit.PipeInto(t)
-	}
-	var b bytes.Buffer
-	return &b, b.Bytes
-}
-
 // TestKernelCopySameBytes: packed to a file or a pipe, where the kernel
 // copies the files of layers hashed apart, the stream is byte for byte
 // the one packed to a buffer, for every number of hashers. Run under
@@ -54,7 +27,7 @@ func TestKernelCopySameBytes(t *testing.T) {
 	var want []byte
 	for _, output := range []string{"buffer", "file", "pipe"} {
 		for _, hashers := range []int{1, 2, 4} {
-			w, got := packOutput(t, output)
+			w, got := testkit.WriterOf(t, output)
 			if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, hashers); err != nil {
 				t.Fatalf("%s, %d hashers: %v", output, hashers, err)
 			}
@@ -148,7 +121,7 @@ func TestKernelCopyFileChanged(t *testing.T) {
 				}
 			}
 			defer func() { testHookKernelCopy = nil }()
-			w, out := packOutput(t, "file")
+			w, out := testkit.WriterOf(t, "file")
 			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, 2)
 			if changed != nil {
 				t.Fatal(changed)

@@ -15,6 +15,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/testkit"
 )
 
 // parallelStore makes a store of n paths under root, each with a few files
@@ -149,7 +150,7 @@ func TestParallelHashingVanishedFile(t *testing.T) {
 				}
 			}
 			defer func() { testHookMeasured = nil }()
-			w, out := packOutput(t, c.output)
+			w, out := testkit.WriterOf(t, c.output)
 			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, hashers)
 			if !errors.Is(err, errdefs.ErrChanged) {
 				t.Fatalf("err = %v, want ErrChanged", err)

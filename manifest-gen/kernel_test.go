@@ -45,10 +45,6 @@ func kernelStream(t *testing.T) []byte {
 func stdinOf(t *testing.T, kind string, stream []byte) io.Reader {
 	t.Helper()
 	switch kind {
-	case "file":
-		return testkit.FileWith(t, stream)
-	case "pipe":
-		return testkit.PipeFrom(t, stream)
 	case "cat":
 		cat := exec.Command("cat", testkit.FileWith(t, stream).Name())
 		r, err := cat.StdoutPipe()
@@ -61,7 +57,7 @@ func stdinOf(t *testing.T, kind string, stream []byte) io.Reader {
 		t.Cleanup(func() { r.Close(); cat.Wait() })
 		return r
 	}
-	return bytes.NewReader(stream)
+	return testkit.ReaderOf(t, kind, stream)
 }
 
 // runOutput runs manifest-gen with args on stdin, writing to an output

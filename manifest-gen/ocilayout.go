@@ -99,7 +99,7 @@ func (l *ociLayout) addRef(ref *layerstream.Ref) error {
 	if !ok || d.old == nil {
 		return errNeedsBytes("an OCI layout", len(l.blobs))
 	}
-	blob := layerstream.Blob{MediaType: oci.LayerMediaType(compress.None), Digest: ref.DiffID, Size: ref.Size}
+	blob := tarBlob(ref.DiffID, ref.Size)
 	if l.kind != compress.None {
 		if blob, ok = ref.Blob(oci.LayerMediaType(l.kind)); !ok {
 			return fmt.Errorf("a reference layer %s (layer-pack --reuse) without a %s blob: pack with the holdings list --print-holdings gives for --layer-compression %s: %w", ref.DiffID, l.kind, l.kind, errdefs.ErrInvalidInput)

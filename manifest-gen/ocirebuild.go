@@ -167,8 +167,13 @@ func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	return nil
 }
 
-// holdTar lists d as held: an uncompressed layer tar, whose blob's digest
-// is its diff_id, of size bytes.
+// holdTar lists d as held: an uncompressed layer tar of size bytes.
 func holdTar(h layercache.Holdings, d string, size int64) {
-	h[d] = []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: d, Size: size}}
+	h[d] = []layerstream.Blob{tarBlob(d, size)}
+}
+
+// tarBlob is the blob of an uncompressed layer tar: its digest is its
+// diff_id.
+func tarBlob(diffID string, size int64) layerstream.Blob {
+	return layerstream.Blob{MediaType: oci.LayerMediaType(compress.None), Digest: diffID, Size: size}
 }

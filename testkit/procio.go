@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,4 +79,47 @@ func FileWith(t testing.TB, data []byte) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// ReaderOf returns data to read from a reader of the given kind: "file" (a
+// regular file), "pipe" (fed by a goroutine) or anything else (a
+// bytes.Reader): the ends the kernel copies from, or not.
+func ReaderOf(t testing.TB, kind string, data []byte) io.Reader {
+	t.Helper()
+	switch kind {
+	case "file":
+		return FileWith(t, data)
+	case "pipe":
+		return PipeFrom(t, data)
+	}
+	return bytes.NewReader(data)
+}
+
+// WriterOf returns a writer of the given kind, "file" (a new regular
+// file), "pipe" (drained by a goroutine) or anything else (a buffer), and
+// a function that returns what was written once the writer is done with.
+func WriterOf(t testing.TB, kind string) (io.Writer, func() []byte) {
+	t.Helper()
+	switch kind {
+	case "file":
+		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f, func() []byte { return readFile(t, f.Name()) }
+	case "pipe":
+		return PipeInto(t)
+	}
+	var b bytes.Buffer
+	return &b, b.Bytes
+}
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

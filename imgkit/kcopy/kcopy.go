@@ -93,19 +93,41 @@ func Direct(w io.Writer, r io.Reader) bool {
 
 // resolveWriter finds the file under w.
 func resolveWriter(w io.Writer) (syscall.Conn, []checker) {
+	return resolve(w, func(v any) (any, bool) {
+		u, ok := v.(writerWrapper)
+		if !ok {
+			return nil, false
+		}
+		return u.Unwrap(), true
+	})
+}
+
+// resolveReader finds the file under r.
+func resolveReader(r io.Reader) (syscall.Conn, []checker) {
+	return resolve(r, func(v any) (any, bool) {
+		u, ok := v.(readerWrapper)
+		if !ok {
+			return nil, false
+		}
+		return u.Unwrap(), true
+	})
+}
+
+// resolve follows unwrap from v to a file, gathering the checkers met on
+// the way; nil when the chain ends without one.
+func resolve(v any, unwrap func(any) (any, bool)) (syscall.Conn, []checker) {
 	var checks []checker
 	for {
-		if c, ok := w.(checker); ok {
+		if c, ok := v.(checker); ok {
 			checks = append(checks, c)
 		}
-		if f, ok := w.(syscall.Conn); ok {
+		if f, ok := v.(syscall.Conn); ok {
 			return f, checks
 		}
-		u, ok := w.(writerWrapper)
-		if !ok {
+		var ok bool
+		if v, ok = unwrap(v); !ok {
 			return nil, nil
 		}
-		w = u.Unwrap()
 	}
 }
 
@@ -123,24 +145,6 @@ func flushChain(w io.Writer) error {
 			}
 		}
 		w = u.Unwrap()
-	}
-}
-
-// resolveReader finds the file under r.
-func resolveReader(r io.Reader) (syscall.Conn, []checker) {
-	var checks []checker
-	for {
-		if c, ok := r.(checker); ok {
-			checks = append(checks, c)
-		}
-		if f, ok := r.(syscall.Conn); ok {
-			return f, checks
-		}
-		u, ok := r.(readerWrapper)
-		if !ok {
-			return nil, nil
-		}
-		r = u.Unwrap()
 	}
 }
 

@@ -27,57 +27,36 @@ func payload(n int) []byte {
 	return b
 }
 
-// source returns a reader of data of the given kind: a regular file, a
-// pipe fed by a goroutine, or a bytes.Reader.
-func source(t *testing.T, kind string, data []byte) io.Reader {
-	t.Helper()
-	switch kind {
-	case "file":
-		return testkit.FileWith(t, data)
-	case "pipe":
-		return testkit.PipeFrom(t, data)
-	}
-	return bytes.NewReader(data)
-}
-
 // sink is a writer of the given kind and a function returning what it
 // got once the writer is done with (flushed).
 func sink(t *testing.T, kind string) (io.Writer, func() []byte) {
 	t.Helper()
 	switch kind {
-	case "file", "buffered-file", "append-file":
-		flags := os.O_RDWR | os.O_CREATE | os.O_TRUNC
-		if kind == "append-file" {
-			// Neither kernel call writes to it: the bytes go through Write.
-			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	case "buffered-file":
+		w, got := testkit.WriterOf(t, "file")
+		bw := NewWriterSize(w, 4096)
+		return bw, func() []byte {
+			if err := bw.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			return got()
 		}
-		f, err := os.OpenFile(filepath.Join(t.TempDir(), "dst"), flags, 0o644)
+	case "append-file":
+		// Neither kernel call writes to it: the bytes go through Write.
+		f, err := os.OpenFile(filepath.Join(t.TempDir(), "dst"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
-		got := func() []byte {
+		return f, func() []byte {
 			b, err := os.ReadFile(f.Name())
 			if err != nil {
 				t.Fatal(err)
 			}
 			return b
 		}
-		if kind != "buffered-file" {
-			return f, got
-		}
-		w := NewWriterSize(f, 4096)
-		return w, func() []byte {
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			return got()
-		}
-	case "pipe":
-		return testkit.PipeInto(t)
 	}
-	var b bytes.Buffer
-	return &b, b.Bytes
+	return testkit.WriterOf(t, kind)
 }
 
 // TestCopyNSameBytesEveryPairing: whatever the two ends (files, pipes,
@@ -108,7 +87,7 @@ func TestCopyNSameBytesEveryPairing(t *testing.T) {
 						if _, err := w.Write(prefix); err != nil {
 							t.Fatal(err)
 						}
-						k, err := CopyN(w, source(t, in, data), n)
+						k, err := CopyN(w, testkit.ReaderOf(t, in, data), n)
 						switch {
 						case short && err != io.EOF:
 							t.Fatalf("short source: err %v, want io.EOF", err)
@@ -156,7 +135,7 @@ func TestCopyNSpliceReadsNothing(t *testing.T) {
 	}
 	t.Run("pipe-to-file", func(t *testing.T) {
 		w, got := sink(t, "file")
-		check(t, source(t, "pipe", data), w)
+		check(t, testkit.ReaderOf(t, "pipe", data), w)
 		if !bytes.Equal(got(), data) {
 			t.Fatal("bytes differ")
 		}
@@ -167,7 +146,7 @@ func TestCopyNSpliceReadsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer null.Close()
-		check(t, source(t, "pipe", data), null)
+		check(t, testkit.ReaderOf(t, "pipe", data), null)
 	})
 	t.Run("file-to-pipe", func(t *testing.T) {
 		cmd := exec.Command("wc", "-c")
@@ -180,7 +159,7 @@ func TestCopyNSpliceReadsNothing(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		check(t, source(t, "file", data), w.(*os.File))
+		check(t, testkit.ReaderOf(t, "file", data), w.(*os.File))
 		w.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Fatal(err)
@@ -205,7 +184,7 @@ func (c cancelled) Err() error                 { return errCancelled }
 // kernel copy before it copies anything.
 func TestCopyNStopsOnErr(t *testing.T) {
 	w, _ := sink(t, "file")
-	n, err := CopyN(w, cancelled{source(t, "file", payload(1000))}, 1000)
+	n, err := CopyN(w, cancelled{testkit.ReaderOf(t, "file", payload(1000))}, 1000)
 	if !errors.Is(err, errCancelled) || n != 0 {
 		t.Fatalf("copied %d, err %v; want 0 and the wrapper's error", n, err)
 	}
