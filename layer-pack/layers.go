@@ -53,8 +53,14 @@ func (l *treeLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInf
 
 func (l *treeLayer) reemit() bool { return true }
 
-// release drops the entries measure kept, once the layer is written.
-func (l *treeLayer) release() { l.cache = nil }
+// release drops the entries measure kept, and the descriptors its passes
+// kept, once the layer is written and hashed.
+func (l *treeLayer) release() {
+	if l.cache != nil {
+		l.cache.fds.closeAll()
+	}
+	l.cache = nil
+}
 
 func (l *treeLayer) measure(ctx context.Context) (int64, error) {
 	var n int64
