@@ -33,7 +33,7 @@ func TestPrefetchOpensCachedFilesSparingly(t *testing.T) {
 	}
 	prefetchOpens := func() int {
 		t.Helper()
-		l := storeLayers(root, []string{p}, 0)[0].(*treeLayer)
+		l := storeLayers(testStoreOptions(root), []string{p}, 0)[0].(*treeLayer)
 		if _, err := l.measure(context.Background()); err != nil {
 			t.Fatal(err)
 		}
