@@ -13,15 +13,26 @@ import (
 )
 
 // copyFile streams the data of the regular file e into the pipeline. The
-// file is opened by op, relative to its directory and following no
-// symlink on the way, and must still be the file that was examined (same
-// inode, type and size); exactly its size is read, straight into the
-// pipeline's buffers, and a read that returns more, or fewer, is an error
-// naming the file: the layer never holds bytes that disagree with its
-// header.
+// file is the descriptor a pass before kept (keptFDs), or is opened by op,
+// relative to its directory and following no symlink on the way; it must
+// still be the file that was examined (same inode, type, size and change
+// time); exactly its size is read, straight into the pipeline's buffers,
+// and a read that returns more, or fewer, is an error naming the file:
+// the layer never holds bytes that disagree with its header.
 func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
+	if e.fds != nil && !p.hashing {
+		if fd := e.fds.take(e.idx); fd >= 0 {
+			return copyChecked(p, fd, e)
+		}
+	}
+	if testHookOpen != nil {
+		testHookOpen(e.hdr.Name)
+	}
 	fd, err := op.Open(e.rel, unix.O_RDONLY)
 	if err != nil {
+		if e.fds != nil && p.hashing {
+			e.fds.hashed(e.idx, -1)
+		}
 		name := e.hdr.Name
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path != e.rel {
@@ -32,6 +43,11 @@ func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
 	}
 	return copyChecked(p, fd, e)
 }
+
+// testHookOpen, when set (by tests), runs before copyFile opens the file
+// named name; testHookKept before the hashing pass keeps its descriptor
+// for the writer's (keptFDs): it can change there, after being hashed.
+var testHookOpen, testHookKept func(name string)
 
 // openErr words an error opening a file the walk saw.
 func openErr(name string, err error) error {
@@ -48,18 +64,29 @@ func openErr(name string, err error) error {
 // that was examined: the same inode, size and change time (a write moves
 // it). Layers hashed apart from the output read each file twice; the
 // change time makes a file rewritten between the reads an error rather
-// than a layer whose bytes and digest disagree. It closes fd, or hands it
-// to the consumer, which copies it in the kernel (see pipeline.sendFile).
+// than a layer whose bytes and digest disagree. It closes fd, keeps it for
+// the writer's pass (the hashing pass, see keptFDs), or hands it to the
+// consumer, which copies it in the kernel (see pipeline.sendFile).
 func copyChecked(p *pipeline, fd int, e *entry) error {
-	if err := checkFile(fd, e); err != nil {
-		unix.Close(fd)
-		return err
-	}
-	if p.kernelCopies(e.hdr.Size) {
+	err := checkFile(fd, e)
+	switch {
+	case err == nil && p.kernelCopies(e.hdr.Size):
 		return p.sendFile(fd, e.hdr.Name, e.hdr.Size)
+	case err == nil:
+		err = copyData(p, fd, e.hdr.Name, e.hdr.Size)
 	}
-	defer unix.Close(fd)
-	return copyData(p, fd, e.hdr.Name, e.hdr.Size)
+	if err == nil && e.fds != nil && p.hashing {
+		if testHookKept != nil {
+			testHookKept(e.hdr.Name)
+		}
+		e.fds.hashed(e.idx, fd)
+		return nil
+	}
+	unix.Close(fd)
+	if e.fds != nil && p.hashing {
+		e.fds.hashed(e.idx, -1)
+	}
+	return err
 }
 
 // checkFile checks that the open file fd is the file e that was examined.
@@ -72,6 +99,11 @@ func checkFile(fd int, e *entry) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != e.ino || uint64(st.Dev) != e.dev {
 		return fmt.Errorf("%q was replaced while packing: %w", name, errdefs.ErrChanged)
 	}
+	if st.Nlink == 0 {
+		// A descriptor kept from a pass before (keptFDs) of a file
+		// removed or replaced since.
+		return fmt.Errorf("%q vanished while packing: %w", name, errdefs.ErrChanged)
+	}
 	if st.Size != e.hdr.Size {
 		return fmt.Errorf("%q: size changed from %d to %d bytes while packing: %w", name, e.hdr.Size, st.Size, errdefs.ErrChanged)
 	}
@@ -81,9 +113,10 @@ func checkFile(fd int, e *entry) error {
 	return nil
 }
 
-// copyData reads exactly size bytes from the open file fd, from its
-// current offset to its end, straight into the pipeline's buffers; a file
-// that holds more or fewer is an error naming it.
+// copyData reads exactly size bytes from the open file fd, from its start
+// to its end, straight into the pipeline's buffers; a file that holds more
+// or fewer is an error naming it. It reads at offsets (pread), leaving the
+// file's offset alone for another pass that shares the descriptor.
 func copyData(p *pipeline, fd int, name string, size int64) error {
 	remaining := size
 	for {
@@ -97,7 +130,7 @@ func copyData(p *pipeline, fd int, name string, size int64) error {
 		if int64(len(ask)) > remaining+1 {
 			ask = ask[:remaining+1]
 		}
-		n, err := read(fd, ask)
+		n, err := pread(fd, ask, size-remaining)
 		if err != nil {
 			return fmt.Errorf("reading %q: %w", name, err)
 		}
@@ -130,10 +163,10 @@ func openRead(path string) (int, error) {
 	return openAt(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
 }
 
-// read is one read(2), retried on EINTR.
-func read(fd int, b []byte) (int, error) {
+// pread is one pread(2), retried on EINTR.
+func pread(fd int, b []byte, off int64) (int, error) {
 	for {
-		n, err := unix.Read(fd, b)
+		n, err := unix.Pread(fd, b, off)
 		if err != unix.EINTR {
 			return n, err
 		}

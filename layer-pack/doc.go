@@ -54,7 +54,12 @@
 // output, up to four at once, each by a goroutine that makes the layer's
 // tar again (reading its files a second time, from the page cache) while
 // the layers are written in order unhashed; the trailer waits for the last
-// digest. When stdout is a pipe or a file, the ordered writer does not read
+// digest. The writer does not open those files again: it takes each
+// file's descriptor from the hashing pass (past 512 held at a time, it
+// opens the file), and within a layer never gets ahead of that pass.
+// Files not in the page cache are asked for ahead of the passes
+// (posix_fadvise), so that a cold cache is read with many files in
+// flight. When stdout is a pipe or a file, the ordered writer does not read
 // those layers' files of 64 KiB or more at all: the kernel copies them
 // into the output (splice, copy_file_range), so each of their bytes is
 // read once, by the hashing pass. The output is the same bytes either way. The entries found while

@@ -22,6 +22,8 @@ type entry struct {
 	ino   uint64
 	dev   uint64
 	ctime unix.Timespec // a regular file's change time: any write moves it
+	fds   *keptFDs      // where the hashing pass keeps its descriptor for the writer, at index idx; nil: none kept
+	idx   int
 }
 
 // errSocket marks a file that no layer can hold.

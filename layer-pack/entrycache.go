@@ -67,6 +67,7 @@ type entryCache struct {
 	uname, gname string
 	mtime        int64
 	path         []cacheDir // recording: the directories above the next entry
+	fds          *keptFDs   // descriptors the hashing pass keeps for the writer (keptfd.go); nil: none
 }
 
 func newEntryCache(budget int) *entryCache { return &entryCache{budget: budget} }
@@ -163,6 +164,7 @@ func (c *entryCache) each(ctx context.Context, _ int, fn func(e *entry) error) e
 			path = append(path, cacheDir{i, name, rel})
 			e.hdr.Name = name + "/"
 		}
+		e.fds, e.idx = c.fds, i
 		if err := fn(&e); err != nil {
 			return err
 		}

@@ -53,8 +53,14 @@ func (l *treeLayer) describe() (layerstream.LayerInfo, func(layerstream.LayerInf
 
 func (l *treeLayer) reemit() bool { return true }
 
-// release drops the entries measure kept, once the layer is written.
-func (l *treeLayer) release() { l.cache = nil }
+// release drops the entries measure kept, and the descriptors its passes
+// kept, once the layer is written and hashed.
+func (l *treeLayer) release() {
+	if l.cache != nil {
+		l.cache.fds.closeAll()
+	}
+	l.cache = nil
+}
 
 func (l *treeLayer) measure(ctx context.Context) (int64, error) {
 	var n int64
@@ -135,32 +141,6 @@ func (l *treeLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 	}
 	p.cur = tarw.AppendEnd(buf, n)
 	return nil
-}
-
-// prefetch asks the kernel to read the regular files of c, the entries a
-// measure of l recorded, into the page cache (posix_fadvise WILLNEED),
-// without waiting for them: with a cold cache, the disk then has the
-// files of the layers ahead in flight while the passes read the current
-// ones, rather than one file at a time as tar reads them. A file it
-// cannot open is left for the passes to report.
-func (l *treeLayer) prefetch(ctx context.Context, c *entryCache) {
-	base, err := l.base()
-	if err != nil || base < 0 {
-		return
-	}
-	defer closeBase(base)
-	op := storefs.NewOpener(base)
-	defer op.Close()
-	c.each(ctx, base, func(e *entry) error {
-		if e.hdr.Type != tarw.TypeReg || e.hdr.Size == 0 {
-			return nil
-		}
-		if fd, err := op.Open(e.rel, unix.O_RDONLY); err == nil {
-			unix.Fadvise(fd, 0, e.hdr.Size, unix.FADV_WILLNEED)
-			unix.Close(fd)
-		}
-		return nil
-	})
 }
 
 // fileLayer is a ready layer tar copied verbatim. With follow, path may be

@@ -75,8 +75,10 @@ const maxHashers = 4
 // ordered output; fewer than 2 hashes each layer as it is written.
 func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashers int) error {
 	ctx, cancel := context.WithCancel(ctx)
-	// The measuring and hashing goroutines are done when pack returns.
+	// The measuring and hashing goroutines are done when pack returns;
+	// then no descriptor stays kept, even for a layer never finished.
 	var wg sync.WaitGroup
+	defer closeKept(layers)
 	defer wg.Wait()
 	defer cancel()
 	sw := layerstream.NewWriter(w)
@@ -169,12 +171,19 @@ func hashAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer, hashers 
 			if testHookMeasured != nil {
 				testHookMeasured(i)
 			}
-			if t := treeOf(l); t != nil && err == nil && t.cache != nil {
-				c := t.cache
-				wg.Go(func() { t.prefetch(ctx, c) })
+			t, two := l.(twoPass)
+			two = two && err == nil && t.reemit()
+			if tl := treeOf(l); tl != nil && err == nil && tl.cache != nil {
+				c := tl.cache
+				if two {
+					// The hashing pass keeps the files' descriptors for
+					// the writer's.
+					c.fds = newKeptFDs(len(c.ents))
+				}
+				wg.Go(func() { tl.prefetch(ctx, c) })
 			}
 			m := measured{size: n, err: err}
-			if t, ok := l.(twoPass); ok && err == nil && t.reemit() {
+			if two {
 				select {
 				case slots <- struct{}{}:
 				case <-ctx.Done():
@@ -202,6 +211,16 @@ func hashAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer, hashers 
 	return ch
 }
 
+// closeKept closes the descriptors the passes over layers kept, once no
+// pass runs.
+func closeKept(layers []layer) {
+	for _, l := range layers {
+		if t := treeOf(l); t != nil && t.cache != nil {
+			t.cache.fds.closeAll()
+		}
+	}
+}
+
 // treeOf returns the tree layer l is, or wraps, or nil.
 func treeOf(l layer) *treeLayer {
 	if c, ok := l.(*cachedStoreLayer); ok {
@@ -226,9 +245,14 @@ const (
 // hashLayer makes the layer's bytes again and returns their sha256.
 func hashLayer(ctx context.Context, l layer, size int64) (string, error) {
 	p := newPipeline(&hashSink{}, hashBufCount, hashBufSize)
+	p.hashing = true
 	err := p.begin(size)
 	if err == nil {
 		err = l.emit(ctx, p, size)
+	}
+	if t := treeOf(l); t != nil && t.cache != nil && t.cache.fds != nil {
+		// The writer waits for this pass no more.
+		t.cache.fds.hashingOver()
 	}
 	if err == nil {
 		err = p.end(layerstream.LayerInfo{}, nil)

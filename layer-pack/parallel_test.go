@@ -48,13 +48,8 @@ func parallelStore(t *testing.T, root string, n int) []string {
 // layers (one without paths), one wrapped by the layer cache, a
 // customisation directory and a ready tar.
 func parallelLayers(t *testing.T, root string, paths []string, budget int) []layer {
-	so := &storeOptions{storeDir: "/nix/store", root: root, uname: "root", gname: "root", mtime: 1}
-	var ls []layer
-	for i := 0; i < len(paths); i += 3 {
-		l := storeLayer(so, paths[i:min(i+3, len(paths))])
-		l.budget = budget
-		ls = append(ls, l)
-	}
+	so := testStoreOptions(root)
+	ls := storeLayers(so, paths, budget)
 	empty := storeLayer(so, nil)
 	empty.budget = budget
 	ls = append(ls, empty)
@@ -152,16 +147,36 @@ func TestParallelHashingVanishedFile(t *testing.T) {
 			defer func() { testHookMeasured = nil }()
 			w, out := testkit.WriterOf(t, c.output)
 			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, parallelLayers(t, root, paths, 0), w, hashers)
-			if !errors.Is(err, errdefs.ErrChanged) {
-				t.Fatalf("err = %v, want ErrChanged", err)
-			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "layer 1: ") || !strings.Contains(msg, paths[4]+`/share/f0" vanished while packing`) || strings.Contains(msg, "\n") {
-				t.Fatalf("error %q: want one line naming layer 1 and the file", msg)
-			}
-			checkCut(t, out())
+			checkLayer1Changed(t, err, paths[4]+`/share/f0" vanished while packing`, out())
 		})
 	}
+}
+
+// checkLayer1Changed fails the test unless err is ErrChanged in one line
+// naming layer 1 and holding want, and the stream data has no trailer.
+func checkLayer1Changed(t *testing.T, err error, want string, data []byte) {
+	t.Helper()
+	if !errors.Is(err, errdefs.ErrChanged) {
+		t.Fatalf("err = %v, want ErrChanged", err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "layer 1: ") || !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
+		t.Fatalf("error %q: want one line naming layer 1 and %q", msg, want)
+	}
+	checkCut(t, data)
+}
+
+// appendTo appends a few bytes to the file name.
+func appendTo(name string) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString("more")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // checkCut fails the test if the stream data reads as complete: a stream

@@ -69,6 +69,9 @@ type pipeline struct {
 	// copy files into; apart: the current layer is hashed apart from this
 	// pass (its bytes need not pass through this process).
 	direct, apart bool
+	// hashing: this is a hashing pass (hashLayer), which keeps the files'
+	// descriptors for the writer's pass (keptFDs).
+	hashing bool
 }
 
 // startPipeline starts a consumer writing the layers to the layer stream.

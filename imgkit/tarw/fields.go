@@ -1,6 +1,9 @@
 package tarw
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // Offsets and lengths of the ustar header fields.
 const (
@@ -83,8 +86,8 @@ func putString(field []byte, s string) { copy(field, s) }
 // truncated to the field: every non-ASCII character, and every byte that is
 // not valid UTF-8 (a surrogate escape in CPython), becomes '?'.
 func putASCIIReplaced(field []byte, s string) {
-	j := 0
-	for i := 0; i < len(s) && j < len(field); j++ {
+	j := copy(field, s[:asciiPrefix(s)])
+	for i := j; i < len(s) && j < len(field); j++ {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			field[j] = c
@@ -98,22 +101,39 @@ func putASCIIReplaced(field []byte, s string) {
 }
 
 // isASCII reports whether s is pure ASCII.
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
+func isASCII(s string) bool { return asciiPrefix(s) == len(s) }
+
+// asciiPrefix returns the length of the ASCII bytes s begins with, looking
+// at eight bytes at a time (every header has a few names to check).
+func asciiPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			break
 		}
 	}
-	return true
+	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
+	}
+	return i
 }
 
 // setChecksum computes the header checksum (the byte sum with the checksum
 // field counted as eight spaces) and writes it as "%06o\x00 ".
 func setChecksum(b []byte) {
 	copy(b[offChksum:offChksum+8], "        ")
-	sum := 0
-	for _, c := range b[:BlockSize] {
-		sum += int(c)
+	putOctal(b[offChksum:offChksum+7], int64(byteSum((*[BlockSize]byte)(b))))
+}
+
+// byteSum is the sum of the bytes of b, added eight at a time: each 64-bit
+// word's bytes go to four 16-bit lanes (the even bytes and the odd ones),
+// which hold at most 2*64*255 = 32640 for a block, so no lane overflows.
+func byteSum(b *[BlockSize]byte) int {
+	const even = 0x00ff00ff00ff00ff
+	var lanes uint64
+	for i := 0; i < BlockSize; i += 8 {
+		w := binary.LittleEndian.Uint64(b[i : i+8])
+		lanes += w&even + (w>>8)&even
 	}
-	putOctal(b[offChksum:offChksum+7], int64(sum))
+	lanes = lanes&0x0000ffff0000ffff + (lanes>>16)&0x0000ffff0000ffff
+	return int(lanes&0xffffffff + lanes>>32)
 }
