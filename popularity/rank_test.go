@@ -188,6 +188,45 @@ func TestByHeight(t *testing.T) {
 	}
 }
 
+// TestTopoParents: each position's list is the positions of its ranked
+// referrers, in descending order, on graphs with cycles (whose nodes are
+// not ranked and must not appear).
+func TestTopoParents(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := range 200 {
+		n := 1 + rng.IntN(40)
+		g := randomDAG(t, rng, n, 0.2)
+		if i%2 == 1 {
+			g = randomCyclic(t, rng, n, 0.15, 0.05)
+		}
+		topo := byHeight(g, rankable(g))
+		pos := make([]int32, n)
+		for x := range pos {
+			pos[x] = -1
+		}
+		for k, x := range topo {
+			pos[x] = int32(k)
+		}
+		c := topoParents(g, topo, pos)
+		if len(c.start) != len(topo)+1 {
+			t.Fatalf("%d lists for %d positions", len(c.start)-1, len(topo))
+		}
+		for k, x := range topo {
+			var want []int32
+			for _, u := range g.users.of(x) {
+				if pos[u] >= 0 {
+					want = append(want, pos[u])
+				}
+			}
+			slices.Sort(want)
+			slices.Reverse(want)
+			if got := c.of(int32(k)); !slices.Equal(got, want) {
+				t.Fatalf("graph %v: position %d (node %d) has referrers %v, want %v", g.refs, k, x, got, want)
+			}
+		}
+	}
+}
+
 // The chunked sums across chunk boundaries and workers, against sums over
 // ancestor sets found one by one (R from its recurrence, in math/big).
 func TestAncestorSumsAcrossChunks(t *testing.T) {
