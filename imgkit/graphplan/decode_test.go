@@ -13,7 +13,7 @@ import (
 // when the fast one accepts it, the slow one must give the same graph.
 func agree(t *testing.T, doc string) (accepted bool) {
 	t.Helper()
-	fast, ok := decodeArrayFast([]byte(doc))
+	fast, ok := decodeArrayFast([]byte(doc), nil)
 	if !ok {
 		return false
 	}

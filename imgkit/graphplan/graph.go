@@ -71,35 +71,54 @@ func (g Graph) Canonical() Graph {
 // clean, not UTF-8 or holds a NUL or a newline is an error wrapping
 // errdefs.ErrInvalidInput.
 func ReadGraph(r io.Reader, key string) (Graph, error) {
+	var g Graph
+	var closed bool
+	if m, ok := mapFile(r, mapMin); ok {
+		defer m.close()
+		err := m.guard(func() (err error) {
+			g, closed, err = decodeGraph(m.data, key, m.drop)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return g.check(closed)
+	}
 	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
+	if g, closed, err = decodeGraph(data, key, nil); err != nil {
+		return nil, err
+	}
+	return g.check(closed)
+}
+
+// decodeGraph decodes the document data in any of ReadGraph's shapes;
+// closed reports that the fast decoder did, which checked that the graph
+// is closed and lists no path twice. drop is the fast decoder's.
+func decodeGraph(data []byte, key string, drop func([]byte)) (g Graph, closed bool, err error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return nil, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
+		return nil, false, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
 	}
-	g, closed := decodeArrayFast(data)
+	g, closed = decodeArrayFast(data, drop)
 	if !closed {
 		// What the fast decoder accepts is UTF-8 without escapes.
 		if err := checkText(data); err != nil {
-			return nil, fmt.Errorf("graph: %w", err)
+			return nil, false, fmt.Errorf("graph: %w", err)
 		}
 	}
 	switch {
 	case closed:
 	case data[0] == '[':
-		if g, err = decodeArray(data); err != nil {
-			return nil, err
-		}
+		g, err = decodeArray(data)
 	case data[0] == '{':
-		if g, err = decodeObject(data, key); err != nil {
-			return nil, err
-		}
+		g, err = decodeObject(data, key)
 	default:
-		return nil, fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
+		err = fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
 	}
-	return g.check(closed)
+	return g, closed, err
 }
 
 // readAll is io.ReadAll, in one allocation when r is a regular file (a

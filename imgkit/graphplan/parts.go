@@ -3,6 +3,7 @@ package graphplan
 import (
 	"bytes"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -78,16 +79,17 @@ type part struct {
 
 // decodeParts is decodeArrayFast in k parts (see above); k = 1 is the
 // decoder in one piece.
-func decodeParts(data []byte, k int) (Graph, bool) {
-	g, ok, _ := decodeAt(data, cuts(data, k))
+func decodeParts(data []byte, k int, drop func([]byte)) (Graph, bool) {
+	g, ok, _ := decodeAt(data, cuts(data, k), drop)
 	return g, ok
 }
 
 // decodeAt is decodeParts with the parts cut at at; it also returns the
 // number of parts that were joined.
-func decodeAt(data []byte, at []int) (_ Graph, _ bool, joined int) {
+func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined int) {
 	parts := make([]part, len(at))
 	var wg sync.WaitGroup
+	defer wg.Wait() // even when a fault (a mapped file cut short) stops this goroutine
 	for i, start := range at {
 		end := len(data) + 1 // the last part goes to the array's end
 		if i+1 < len(at) {
@@ -95,17 +97,28 @@ func decodeAt(data []byte, at []int) (_ Graph, _ bool, joined int) {
 		}
 		p := &parts[i]
 		p.decoder = newDecoder(data, end-start)
-		p.pos, p.track = start, true
+		p.pos, p.track, p.drop, p.dropped = start, true, drop, start
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A fault (a mapped file cut short) fails the part: the
+			// first goroutine decodes on from where it starts, and
+			// faults there itself.
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer func() {
+				if v := recover(); v != nil {
+					if _, ok := v.(interface{ Addr() uintptr }); !ok {
+						panic(v)
+					}
+				}
+			}()
 			p.closed, p.ok = p.items(end)
 		}()
 	}
 	d := newDecoder(data, len(data))
+	d.drop = drop
 	d.space()
 	if !d.consume('[') {
-		wg.Wait()
 		return nil, false, 0
 	}
 	d.space()
