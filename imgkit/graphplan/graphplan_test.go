@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -174,4 +175,46 @@ func (s statHook) Stat() (fs.FileInfo, error) {
 	fi, err := s.File.Stat()
 	s.after()
 	return fi, err
+}
+
+// TestCheckOnAllCores: a graph large enough to be checked by several
+// goroutines is made canonical (reference lists sorted, duplicates gone)
+// as in one, and its first bad path in order is the one reported, whichever
+// goroutine finds it: a path that is not clean, or one listed twice.
+func TestCheckOnAllCores(t *testing.T) {
+	const n = 5 * chunkMin
+	graph := func() Graph {
+		g := make(Graph, n)
+		for i := range g {
+			g[i] = PathInfo{Path: fmt.Sprintf("/s/%06d", i), NarSize: uint64(i)}
+			for _, j := range []int{(i + 2) % n, (i + 1) % n, (i + 2) % n} {
+				g[i].References = append(g[i].References, fmt.Sprintf("/s/%06d", j))
+			}
+		}
+		return g
+	}
+	g, err := graph().check(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := graph().Canonical(); !reflect.DeepEqual(g, want) {
+		t.Fatal("the checked graph is not the canonical one")
+	}
+	unclean := graph()
+	// The first late in the first half, so that with two goroutines the
+	// second finds one first.
+	for _, i := range []int{n - 5, n/2 + 100, 3 * n / 4, n/2 - 100} {
+		unclean[i].Path += "/"
+	}
+	if _, err := unclean.check(false); err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf(`graph: "/s/%06d/" is not a clean`, n/2-100)) {
+		t.Errorf("error %v, want one for the first unclean path", err)
+	}
+	twice := graph()
+	for _, i := range []int{n - 5, n/2 + 100, 3 * n / 4, n/2 - 100} {
+		twice[i].Path = twice[i-1].Path
+	}
+	want := fmt.Sprintf("graph: %q appears twice", twice[n/2-100].Path)
+	if _, err := twice.check(false); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want %s…", err, want)
+	}
 }
