@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -216,5 +217,60 @@ func TestCheckOnAllCores(t *testing.T) {
 	want := fmt.Sprintf("graph: %q appears twice", twice[n/2-100].Path)
 	if _, err := twice.check(false); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %v, want %s…", err, want)
+	}
+}
+
+// TestWritePlanVerbatim: layers written without encoding/json (strings it
+// writes as they are) come out as encoding/json writes them, and layers
+// with any string it would escape still go through it: quotes,
+// backslashes, control and non-ASCII characters, U+2028, invalid UTF-8,
+// HTML's <>&, DEL, empty strings and layers.
+func TestWritePlanVerbatim(t *testing.T) {
+	pieces := []string{"/nix/store/abc-x", "a", "", `"`, `\`, "\n", "\x1f", "\x7f", "é", "\u2028", "\xff", "<", ">", "&", " ", "~"}
+	r := rand.New(rand.NewPCG(9, 9))
+	for range 2000 {
+		p := make(Plan, r.IntN(4))
+		for i := range p {
+			if r.IntN(8) == 0 {
+				continue // an empty layer (nil)
+			}
+			for range r.IntN(4) {
+				s := "/s/"
+				for range r.IntN(3) {
+					s += pieces[r.IntN(len(pieces))]
+				}
+				if r.IntN(3) == 0 {
+					s = "/nix/store/abc-plain"
+				}
+				p[i] = append(p[i], s)
+			}
+		}
+		var want bytes.Buffer
+		want.WriteString("[")
+		for i, l := range p {
+			if i > 0 {
+				want.WriteString(",")
+			}
+			if l == nil {
+				l = []string{}
+			}
+			b, err := marshal(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.WriteString("\n")
+			want.Write(b)
+		}
+		if len(p) > 0 {
+			want.WriteString("\n")
+		}
+		want.WriteString("]\n")
+		var got bytes.Buffer
+		if err := WritePlan(&got, p); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("%q written as\n%s\nencoding/json writes\n%s", p, got.Bytes(), want.Bytes())
+		}
 	}
 }
