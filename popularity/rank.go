@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"runtime"
 	"slices"
+	"sync"
 
 	"dockertools.dev/imgkit/graphplan"
 )
@@ -104,7 +105,8 @@ func (r *ranking) sortOrder(g *graph, topo []int32) []int32 {
 		}
 		return comparePackageName(g.paths[a.x], g.paths[b.x])
 	}
-	slices.SortFunc(keys[:len(topo)], func(a, b rankKey) int {
+	order := make([]int32, len(keys))
+	sortInto(order[:len(topo)], keys[:len(topo)], func(a, b rankKey) int {
 		if w == 1 {
 			if c := cmp.Compare(b.pop, a.pop); c != 0 {
 				return c
@@ -117,12 +119,33 @@ func (r *ranking) sortOrder(g *graph, topo []int32) []int32 {
 		}
 		return byName(a, b)
 	})
-	slices.SortFunc(keys[len(topo):], byName)
-	order := make([]int32, len(keys))
-	for i, k := range keys {
-		order[i] = k.x
-	}
+	sortInto(order[len(topo):], keys[len(topo):], byName)
 	return order
+}
+
+// sortInto sorts keys by cmp, a total order, and writes their nodes to out
+// in that order. Many keys are sorted in two halves on two goroutines,
+// then merged (sorting 1,000,000 took 0.6 s on one).
+func sortInto(out []int32, keys []rankKey, cmp func(a, b rankKey) int) {
+	if len(keys) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(keys, cmp)
+		for i, k := range keys {
+			out[i] = k.x
+		}
+		return
+	}
+	a, b := keys[:len(keys)/2], keys[len(keys)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(a, cmp) })
+	slices.SortFunc(b, cmp)
+	wg.Wait()
+	for i := range out {
+		if len(b) == 0 || len(a) > 0 && cmp(a[0], b[0]) < 0 {
+			out[i], a = a[0].x, a[1:]
+		} else {
+			out[i], b = b[0].x, b[1:]
+		}
+	}
 }
 
 // rankable returns, in a topological order (referrers first), the nodes

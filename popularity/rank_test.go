@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -512,5 +513,34 @@ func TestRankStopsWhenCancelled(t *testing.T) {
 	}
 	if live := rank(context.Background(), g, 2); !slices.ContainsFunc(live.pop, func(v uint64) bool { return v != 0 }) {
 		t.Fatal("the test graph has no counts at all")
+	}
+}
+
+// TestSortInto: keys enough to be sorted in two halves and merged, with
+// many equal popularities and name prefixes, come out in the order one
+// sort gives.
+func TestSortInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const n = 100_000
+	keys := make([]rankKey, n)
+	for i := range keys {
+		keys[i] = rankKey{pop: rng.Uint64N(50), name: nameKey{hi: rng.Uint64N(3)}, x: int32(i)}
+	}
+	byKey := func(a, b rankKey) int {
+		if c := cmp.Compare(b.pop, a.pop); c != 0 {
+			return c
+		}
+		if c := a.name.compare(b.name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.x, b.x)
+	}
+	want := slices.SortedFunc(slices.Values(keys), byKey)
+	got := make([]int32, n)
+	sortInto(got, slices.Clone(keys), byKey)
+	for i := range got {
+		if got[i] != want[i].x {
+			t.Fatalf("position %d holds node %d, want %d", i, got[i], want[i].x)
+		}
 	}
 }
