@@ -47,13 +47,7 @@ func (r *ranking) popularity(x int32) *big.Int {
 func rank(ctx context.Context, g *graph, workers int) *ranking {
 	n := g.len()
 	topo := byHeight(g, rankable(g))
-	pos := make([]int32, n)
-	for i := range pos {
-		pos[i] = -1
-	}
-	for i, x := range topo {
-		pos[x] = int32(i)
-	}
+	pos := positions(n, topo)
 	parents := topoParents(g, topo, pos)
 	counts, w := pathCounts(parents)
 	if workers <= 0 {
@@ -240,6 +234,18 @@ func byHeight(g *graph, topo []int32) []int32 {
 		start[b]++
 	}
 	return out
+}
+
+// positions maps each of n nodes to its place in topo, or -1.
+func positions(n int, topo []int32) []int32 {
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, x := range topo {
+		pos[x] = int32(i)
+	}
+	return pos
 }
 
 // topoParents returns, for each topological position, the positions of

@@ -143,16 +143,21 @@ func TestRankMatchesDefinitionWithCycles(t *testing.T) {
 	}
 }
 
+// dagOrCyclic is a random graph of up to 40 nodes, with cycles for odd i.
+func dagOrCyclic(t *testing.T, rng *rand.Rand, i int) *graph {
+	n := 1 + rng.IntN(40)
+	if i%2 == 1 {
+		return randomCyclic(t, rng, n, 0.15, 0.03)
+	}
+	return randomDAG(t, rng, n, 0.15)
+}
+
 // TestByHeight: the reordered rankable nodes are the same nodes, still in
 // a topological order, highest first.
 func TestByHeight(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for i := range 200 {
-		n := 1 + rng.IntN(40)
-		g := randomDAG(t, rng, n, 0.15)
-		if i%2 == 1 {
-			g = randomCyclic(t, rng, n, 0.15, 0.03)
-		}
+		g := dagOrCyclic(t, rng, i)
 		topo := rankable(g)
 		got := byHeight(g, topo)
 		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(topo))) {
@@ -195,19 +200,9 @@ func TestByHeight(t *testing.T) {
 func TestTopoParents(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for i := range 200 {
-		n := 1 + rng.IntN(40)
-		g := randomDAG(t, rng, n, 0.2)
-		if i%2 == 1 {
-			g = randomCyclic(t, rng, n, 0.15, 0.05)
-		}
+		g := dagOrCyclic(t, rng, i)
 		topo := byHeight(g, rankable(g))
-		pos := make([]int32, n)
-		for x := range pos {
-			pos[x] = -1
-		}
-		for k, x := range topo {
-			pos[x] = int32(k)
-		}
+		pos := positions(g.len(), topo)
 		c := topoParents(g, topo, pos)
 		if len(c.start) != len(topo)+1 {
 			t.Fatalf("%d lists for %d positions", len(c.start)-1, len(topo))

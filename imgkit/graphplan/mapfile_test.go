@@ -23,6 +23,23 @@ func writeTemp(t *testing.T, data []byte) string {
 	return name
 }
 
+// mapTemp writes data to a new file and maps it, until the test ends.
+func mapTemp(t *testing.T, data []byte) (*mapping, string) {
+	t.Helper()
+	name := writeTemp(t, data)
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m, ok := mapFile(f, mapMin)
+	if !ok {
+		t.Fatal("the file is not mapped")
+	}
+	t.Cleanup(m.close)
+	return m, name
+}
+
 // TestReadGraphMapped: a graph file large enough to be mapped reads as
 // the same bytes read from memory do, from the file's offset (a prefix
 // already consumed), and leaves the offset at the end; a file too small,
@@ -90,17 +107,7 @@ func TestReadGraphMappedFileCutShort(t *testing.T) {
 		{"Grown", int64(len(doc) + 100)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			name := writeTemp(t, doc)
-			f, err := os.Open(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			m, ok := mapFile(f, mapMin)
-			if !ok {
-				t.Fatal("the file is not mapped")
-			}
-			defer m.close()
+			m, name := mapTemp(t, doc)
 			if err := os.Truncate(name, tc.size); err != nil {
 				t.Fatal(err)
 			}
@@ -129,16 +136,7 @@ func TestReadGraphMappedDrops(t *testing.T) {
 	if !ok {
 		t.Fatal("the fast decoder refuses the test graph")
 	}
-	f, err := os.Open(writeTemp(t, doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, ok := mapFile(f, mapMin)
-	if !ok {
-		t.Fatal("the file is not mapped")
-	}
-	defer m.close()
+	m, _ := mapTemp(t, doc)
 	for _, k := range []int{1, 2, 3} {
 		var dropped atomic.Int64 // drop is called by every part's goroutine
 		drop := func(b []byte) {
