@@ -253,30 +253,51 @@ func positions(n int, topo []int32) []int32 {
 // first one below a bound). It is the transpose of the ranked references,
 // filled from the last referrer to the first so that every list comes out
 // in descending order without sorting (sorting them was 0.7 s for
-// 1,000,000 paths).
+// 1,000,000 paths). A large graph's referrers are cut into bands of
+// positions, one per core, each counted and filled by its own goroutine:
+// a higher band's entries go first in every list.
 func topoParents(g *graph, topo, pos []int32) csr {
 	n := len(topo)
-	c := csr{start: make([]int32, n+1)}
-	for _, x := range topo {
-		for _, r := range g.refs.of(x) {
-			if p := pos[r]; p >= 0 {
-				c.start[p+1]++
+	k := max(1, min(runtime.GOMAXPROCS(0), n/(1<<15)))
+	band := func(b int) (lo, hi int32) { return int32(b * n / k), int32((b + 1) * n / k) }
+	inBands := func(f func(b int, lo, hi int32)) {
+		var wg sync.WaitGroup
+		for b := range k {
+			lo, hi := band(b)
+			wg.Go(func() { f(b, lo, hi) })
+		}
+		wg.Wait()
+	}
+	next := make([][]int32, k) // per band, per position: its count, then where its next entry goes
+	inBands(func(b int, lo, hi int32) {
+		next[b] = make([]int32, n)
+		for _, x := range topo[lo:hi] {
+			for _, r := range g.refs.of(x) {
+				if q := pos[r]; q >= 0 {
+					next[b][q]++
+				}
 			}
 		}
-	}
-	for i := 1; i <= n; i++ {
-		c.start[i] += c.start[i-1]
+	})
+	c := csr{start: make([]int32, n+1)}
+	for q := range n {
+		at := c.start[q]
+		for b := k - 1; b >= 0; b-- {
+			at, next[b][q] = at+next[b][q], at
+		}
+		c.start[q+1] = at
 	}
 	c.list = make([]int32, c.start[n])
-	next := append([]int32(nil), c.start[:n]...)
-	for p := int32(n) - 1; p >= 0; p-- {
-		for _, r := range g.refs.of(topo[p]) {
-			if q := pos[r]; q >= 0 {
-				c.list[next[q]] = p
-				next[q]++
+	inBands(func(b int, lo, hi int32) {
+		for p := hi - 1; p >= lo; p-- {
+			for _, r := range g.refs.of(topo[p]) {
+				if q := pos[r]; q >= 0 {
+					c.list[next[b][q]] = p
+					next[b][q]++
+				}
 			}
 		}
-	}
+	})
 	return c
 }
 

@@ -200,25 +200,52 @@ func TestByHeight(t *testing.T) {
 func TestTopoParents(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for i := range 200 {
-		g := dagOrCyclic(t, rng, i)
-		topo := byHeight(g, rankable(g))
-		pos := positions(g.len(), topo)
-		c := topoParents(g, topo, pos)
-		if len(c.start) != len(topo)+1 {
-			t.Fatalf("%d lists for %d positions", len(c.start)-1, len(topo))
+		checkTopoParents(t, dagOrCyclic(t, rng, i))
+	}
+}
+
+// TestTopoParentsOnAllCores: the lists of graphs large enough to be
+// filled by several goroutines, one band of referrers each: storegen's,
+// and one with a few back edges (cycles, so unranked nodes).
+func TestTopoParentsOnAllCores(t *testing.T) {
+	checkTopoParents(t, preferentialGraph(t, 2, 70_000))
+	const n = 70_000
+	rng := rand.New(rand.NewPCG(4, 5))
+	g := buildGraph(t, rng, n, func(i int) []int {
+		var out []int
+		for range min(4, n-1-i) {
+			out = append(out, i+1+rng.IntN(n-1-i))
 		}
-		for k, x := range topo {
-			var want []int32
-			for _, u := range g.users.of(x) {
-				if pos[u] >= 0 {
-					want = append(want, pos[u])
-				}
+		if rng.IntN(2000) == 0 {
+			out = append(out, rng.IntN(i+1))
+		}
+		return out
+	}, func(int) uint64 { return 1 })
+	if len(rankable(g)) == n {
+		t.Fatal("the graph with back edges has no cycle")
+	}
+	checkTopoParents(t, g)
+}
+
+func checkTopoParents(t *testing.T, g *graph) {
+	t.Helper()
+	topo := byHeight(g, rankable(g))
+	pos := positions(g.len(), topo)
+	c := topoParents(g, topo, pos)
+	if len(c.start) != len(topo)+1 {
+		t.Fatalf("%d lists for %d positions", len(c.start)-1, len(topo))
+	}
+	for k, x := range topo {
+		var want []int32
+		for _, u := range g.users.of(x) {
+			if pos[u] >= 0 {
+				want = append(want, pos[u])
 			}
-			slices.Sort(want)
-			slices.Reverse(want)
-			if got := c.of(int32(k)); !slices.Equal(got, want) {
-				t.Fatalf("graph %v: position %d (node %d) has referrers %v, want %v", g.refs, k, x, got, want)
-			}
+		}
+		slices.Sort(want)
+		slices.Reverse(want)
+		if got := c.of(int32(k)); !slices.Equal(got, want) {
+			t.Fatalf("position %d (node %d) has referrers %v, want %v", k, x, got, want)
 		}
 	}
 }
