@@ -65,31 +65,51 @@ func (t *interner) adopt(s string) (id int32, _ string, added bool) {
 // insert is intern, with rec, when not nil, the record to add b in.
 func (t *interner) insert(b []byte, rec unsafe.Pointer) (id int32, s string, added bool) {
 	h := uint32(maphash.Bytes(t.seed, b))
+	sl := t.probe(b, h)
+	if sl.rec != nil {
+		return *(*int32)(sl.rec), unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)), false
+	}
+	if uint64(len(b)) > 1<<32-1 {
+		panic("graphplan: a string of 4 GiB") // a document that size is not read whole
+	}
+	id = int32(len(t.strs))
+	if rec == nil {
+		rec, s = t.record(id, b)
+	} else {
+		*(*int32)(rec) = id
+		s = unsafe.String((*byte)(unsafe.Add(rec, recHead)), len(b))
+	}
+	sl.rec, sl.hash, sl.n = rec, h, uint32(len(b))
+	t.strs = append(t.strs, s)
+	if 2*len(t.strs) > len(t.slots) {
+		t.grow()
+	}
+	return id, s, true
+}
+
+// find returns the number of s and the interned string equal to it, if
+// s is in the table; it only reads the table, so goroutines can find at
+// once while nothing is added.
+func (t *interner) find(s string) (id int32, _ string, ok bool) {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	sl := t.probe(b, uint32(maphash.Bytes(t.seed, b)))
+	if sl.rec == nil {
+		return 0, "", false
+	}
+	return *(*int32)(sl.rec), unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)), true
+}
+
+// probe returns the slot of b, whose hash is h: the one holding b, or the
+// empty one where b goes.
+func (t *interner) probe(b []byte, h uint32) *islot {
 	mask := uint32(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &t.slots[i]
 		if sl.rec == nil {
-			if uint64(len(b)) > 1<<32-1 {
-				panic("graphplan: a string of 4 GiB") // a document that size is not read whole
-			}
-			id = int32(len(t.strs))
-			if rec == nil {
-				rec, s = t.record(id, b)
-			} else {
-				*(*int32)(rec) = id
-				s = unsafe.String((*byte)(unsafe.Add(rec, recHead)), len(b))
-			}
-			sl.rec, sl.hash, sl.n = rec, h, uint32(len(b))
-			t.strs = append(t.strs, s)
-			if 2*len(t.strs) > len(t.slots) {
-				t.grow()
-			}
-			return id, s, true
+			return sl
 		}
-		if sl.hash == h && sl.n == uint32(len(b)) {
-			if s = unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)); s == string(b) {
-				return *(*int32)(sl.rec), s, false
-			}
+		if sl.hash == h && sl.n == uint32(len(b)) && unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)) == string(b) {
+			return sl
 		}
 	}
 }

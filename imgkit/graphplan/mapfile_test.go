@@ -126,7 +126,8 @@ func TestReadGraphMappedFileCutShort(t *testing.T) {
 
 // TestReadGraphMappedDrops: a mapped document decoded in parts, each
 // giving back the pages it passed (a graph of several times dropEvery),
-// decodes as the same document in memory.
+// decodes as the same document in memory; its parts are large enough to
+// be joined on several goroutines.
 func TestReadGraphMappedDrops(t *testing.T) {
 	doc := largeGraph(120000, 8)
 	if len(doc) < 3*dropEvery {
@@ -156,5 +157,6 @@ func TestReadGraphMappedDrops(t *testing.T) {
 		if !sameNodes(got, want) {
 			t.Fatalf("%d parts: the mapped document decodes as another graph", k)
 		}
+		checkInterned(t, got)
 	}
 }

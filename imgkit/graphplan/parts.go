@@ -156,32 +156,49 @@ func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined
 // listed twice), or p holds an empty string (no path, so a reference to
 // no node).
 func (d *decoder) join(p *decoder) bool {
-	strs := make([]string, len(p.ids.strs)) // by p's number
+	// The strings d has already are found on all cores (most of them:
+	// a reference names a path anywhere in the document); the others are
+	// added one by one.
+	strs := make([]string, len(p.ids.strs)) // by p's number; "" where d lacks it
+	ids := make([]int32, len(p.ids.strs))   // their numbers in d
+	eachChunk(len(strs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if s := p.ids.strs[i]; s != "" {
+				ids[i], strs[i], _ = d.ids.find(s)
+			}
+		}
+	})
 	for i, s := range p.ids.strs {
 		if s == "" {
 			return false
 		}
-		id, t, added := d.ids.adopt(s)
-		if added {
-			d.isPath = append(d.isPath, false)
+		if strs[i] == "" {
+			var added bool
+			if ids[i], strs[i], added = d.ids.adopt(s); added {
+				d.isPath = append(d.isPath, false)
+			}
 		}
 		if p.isPath[i] {
-			if d.isPath[id] {
+			if d.isPath[ids[i]] {
 				return false
 			}
-			d.isPath[id] = true
-		}
-		strs[i] = t
-	}
-	k := 0
-	for i := range p.g {
-		n := &p.g[i]
-		n.Path = strs[p.pathIDs[i]]
-		for j := range n.References {
-			n.References[j] = strs[p.refIDs[k]]
-			k++
+			d.isPath[ids[i]] = true
 		}
 	}
+	// Then p's nodes are given d's strings, on all cores too.
+	refsAt := make([]int, len(p.g)+1) // where each node's numbers start in p.refIDs
+	for i, n := range p.g {
+		refsAt[i+1] = refsAt[i] + len(n.References)
+	}
+	eachChunk(len(p.g), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			n := &p.g[i]
+			n.Path = strs[p.pathIDs[i]]
+			for j, id := range p.refIDs[refsAt[i]:refsAt[i+1]] {
+				n.References[j] = strs[id]
+			}
+		}
+	})
 	d.g = append(d.g, p.g...)
 	return true
 }
