@@ -70,6 +70,10 @@ func (g Graph) Canonical() Graph {
 // node of the graph, a duplicate node, or a path that is relative, not
 // clean, not UTF-8 or holds a NUL or a newline is an error wrapping
 // errdefs.ErrInvalidInput.
+//
+// A regular file of 1 MiB or more is mapped rather than read (mapfile.go);
+// one cut short or grown while it is read is an error wrapping
+// errdefs.ErrChanged. Either way r is left at its end.
 func ReadGraph(r io.Reader, key string) (Graph, error) {
 	var g Graph
 	var closed bool
