@@ -123,10 +123,12 @@ func popBound(uniform bool, paths int) string {
 			"At 1,000,000 paths every count is about 100 times as large and the rows no longer fit the cache"
 	}
 	if paths >= 1_000_000 {
-		return "ranking took 7.0 s in the fastest run of a profile on 2026-12-06, and reading the JSON (600 MB, 8 million references interned by " +
-			"imgkit/graphplan's decoder) 3.7-4.3 s in ReadGraph alone once the decoder had its own intern table, down from 5.2-7.1 s (not this run's figures). " +
-			"The passes are bound by fetching referrers' rows and states from memory (pull, settle, the pushes to paths referenced by thousands), " +
-			"the reading by the lookups of references in the intern table, each a cache miss for its slot and one for the string it must equal"
+		return "the cores it gets: in a profile on 2026-12-06 (not this run's figures), in a run that had both cores (load 2.7) it took 11.1 s: " +
+			"reading the JSON 2.9 s (600 MB mapped, decoded in two parts on both cores, 8 million references interned), indexing 0.8 s, " +
+			"ordering the paths topologically 0.8 s, the ancestor passes 5.3 s (10.2 CPU s on both cores) and sorting 0.7 s; in runs the other " +
+			"processes left one core, 18.7-19.5 s, the passes alone 9.7-12 s. The passes are bound by fetching referrers' rows and states from memory " +
+			"(pull, settle, the pushes to paths referenced by thousands), the reading by the lookups of references in the intern tables, each a cache " +
+			"miss for its slot and one for the string it must equal"
 	}
 	return "reading the JSON took about 0.4 s and ranking about 0.4 s when profiled on 2026-12-06: the figure is at the target, above or below it with the machine's load"
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
+	"sync"
 	"unsafe"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -41,16 +44,51 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 	}
 	index := newPathIndex(fg)
 	g := &graph{paths: make([]string, n), sizes: make([]uint64, n)}
-	g.refs = csr{start: make([]int32, n+1), list: make([]int32, 0, edges)}
 	for i, p := range fg {
 		g.paths[i], g.sizes[i] = p.Path, p.NarSize
-		for _, r := range p.References {
-			j, ok := index.find(r)
-			if !ok {
-				return nil, fmt.Errorf("graph: %q references %q, which is not in the graph: %w", p.Path, r, errdefs.ErrInvalidInput)
+	}
+	// The references are looked up on all cores, each into its place in
+	// a list with room for all of them (-1 for a self-reference), then
+	// packed: the lookups were 0.8 of 1.2 s for 1,000,000 paths.
+	at := make([]int32, n+1)
+	for i, p := range fg {
+		at[i+1] = at[i] + int32(len(p.References))
+	}
+	list := make([]int32, edges)
+	workers := min(runtime.GOMAXPROCS(0), 1+n/(1<<14))
+	missing := make([]int, workers) // per worker, the first node with a reference to no node, or n
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			missing[w] = n
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				for k, r := range fg[i].References {
+					j, ok := index.find(r)
+					if !ok {
+						missing[w] = i
+						return
+					}
+					if j == int32(i) {
+						j = -1
+					}
+					list[int(at[i])+k] = j
+				}
 			}
-			if j != int32(i) {
-				g.refs.list = append(g.refs.list, j)
+		})
+	}
+	wg.Wait()
+	if i := slices.Min(missing); i < n {
+		for _, r := range fg[i].References {
+			if _, ok := index.find(r); !ok {
+				return nil, fmt.Errorf("graph: %q references %q, which is not in the graph: %w", fg[i].Path, r, errdefs.ErrInvalidInput)
+			}
+		}
+	}
+	g.refs = csr{start: make([]int32, n+1), list: list[:0]}
+	for i := range n {
+		for _, j := range list[at[i]:at[i+1]] {
+			if j >= 0 {
+				g.refs.list = append(g.refs.list, j) // never past what is read
 			}
 		}
 		g.refs.start[i+1] = int32(len(g.refs.list))
@@ -64,13 +102,13 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 // so most lookups are by the string's address, which hashes and compares
 // in a fraction of the time of its text: on 1,000,000 paths with 8,000,000
 // references the map by text took 2.0 of popularity's 17 CPU seconds.
-// Strings from the other decoders fall back to a map by text, made when
+// Strings from the other decoders fall back to a map by text, made once
 // first needed. (A binary search in the sorted paths, as
 // graphplan.Graph.Index does, costs several times more than either.)
 type pathIndex struct {
 	fg     graphplan.Graph
 	byAddr map[uintptr]int32 // no pointers for the collector to scan
-	byText map[string]int32
+	byText func() map[string]int32
 }
 
 func newPathIndex(fg graphplan.Graph) *pathIndex {
@@ -78,24 +116,26 @@ func newPathIndex(fg graphplan.Graph) *pathIndex {
 	for i, p := range fg {
 		x.byAddr[addr(p.Path)] = int32(i)
 	}
+	x.byText = sync.OnceValue(func() map[string]int32 {
+		m := make(map[string]int32, len(fg))
+		for i, p := range fg {
+			m[p.Path] = int32(i)
+		}
+		return m
+	})
 	return x
 }
 
 // addr is the address of a string's bytes; fg keeps them alive.
 func addr(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
 
+// find returns the node of r; it is safe for concurrent use.
 func (x *pathIndex) find(r string) (int32, bool) {
 	// The same address and length is the same text.
 	if j, ok := x.byAddr[addr(r)]; ok && len(x.fg[j].Path) == len(r) {
 		return j, true
 	}
-	if x.byText == nil {
-		x.byText = make(map[string]int32, len(x.fg))
-		for i, p := range x.fg {
-			x.byText[p.Path] = int32(i)
-		}
-	}
-	j, ok := x.byText[r]
+	j, ok := x.byText()[r]
 	return j, ok
 }
 

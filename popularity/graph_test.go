@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/testkit/storegen"
 )
 
 // TestNewGraphReferencesByText: references that are copies of the paths'
@@ -42,5 +45,63 @@ func TestNewGraphReferencesByText(t *testing.T) {
 	bad[0].References = []string{bad[1].Path[:len(bad[1].Path)-1]}
 	if _, err := newGraph(bad); err == nil || !strings.Contains(err.Error(), "not in the graph") {
 		t.Fatalf("a reference to a prefix of a path: %v, want not in the graph", err)
+	}
+}
+
+// TestNewGraphOnAllCores: a graph large enough to be indexed by several
+// goroutines, read by graphplan (interned references) and with copied
+// references, gives the adjacency a direct construction gives (self-
+// references dropped, lists sorted); a reference to no node is reported
+// for the first node in order that has one, whichever goroutine finds it.
+func TestNewGraphOnAllCores(t *testing.T) {
+	fg, err := storegen.RandomGraph(storegen.GraphSpec{Seed: 3, Paths: 50000, Refs: 8, SelfRefs: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	if err := graphplan.WriteGraph(&doc, fg); err != nil {
+		t.Fatal(err)
+	}
+	read, err := graphplan.ReadGraph(&doc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := map[string]int32{}
+	for i, p := range read {
+		node[p.Path] = int32(i)
+	}
+	var want csr
+	want.start = []int32{0}
+	for i, p := range read {
+		for _, r := range p.References {
+			if node[r] != int32(i) {
+				want.list = append(want.list, node[r])
+			}
+		}
+		want.start = append(want.start, int32(len(want.list)))
+	}
+	copied := slices.Clone(read)
+	for i := range copied {
+		copied[i].References = slices.Clone(copied[i].References)
+		for k, r := range copied[i].References {
+			copied[i].References[k] = strings.Clone(r)
+		}
+	}
+	for name, fg := range map[string]graphplan.Graph{"Interned": read, "Copied": copied} {
+		g, err := newGraph(fg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !slices.Equal(g.refs.start, want.start) || !slices.Equal(g.refs.list, want.list) {
+			t.Fatalf("%s: the references are not the graph's", name)
+		}
+	}
+	bad := slices.Clone(read)
+	for _, i := range []int{len(bad) - 1, len(bad) / 2, 7} {
+		bad[i].References = append(slices.Clone(bad[i].References), "/nix/store/nowhere")
+	}
+	_, err = newGraph(bad)
+	if want := fmt.Sprintf("graph: %q references %q", bad[7].Path, "/nix/store/nowhere"); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("error %v, want %s…", err, want)
 	}
 }

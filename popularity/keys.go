@@ -1,6 +1,10 @@
 package main
 
-import "strings"
+import (
+	"cmp"
+	"encoding/binary"
+	"strings"
+)
 
 // packageName is closure-graph.py's tie-break key: the path split on "-",
 // its first piece (the store directory and hash) moved to the end, rejoined
@@ -26,4 +30,67 @@ func comparePathKey(a, b string) int {
 		return c
 	}
 	return strings.Compare(ha, hb)
+}
+
+// comparePackageName is strings.Compare(packageName(a), packageName(b))
+// without building either key: sorting 1,000,000 paths spent a fifth of
+// its time allocating them.
+func comparePackageName(a, b string) int {
+	return compareJoined(packageParts(a), packageParts(b))
+}
+
+// packageParts is packageName(p) in the pieces it is joined from.
+func packageParts(p string) [3]string {
+	first, rest, ok := strings.Cut(p, "-")
+	if !ok {
+		return [3]string{p}
+	}
+	return [3]string{rest, "-", first}
+}
+
+// compareJoined compares the concatenations of a's and b's pieces.
+func compareJoined(a, b [3]string) int {
+	i, j := 0, 0
+	x, y := a[0], b[0]
+	for {
+		for x == "" && i < len(a)-1 {
+			i++
+			x = a[i]
+		}
+		for y == "" && j < len(b)-1 {
+			j++
+			y = b[j]
+		}
+		if x == "" || y == "" {
+			return cmp.Compare(len(x), len(y)) // the one that ended first is less
+		}
+		n := min(len(x), len(y))
+		if c := strings.Compare(x[:n], y[:n]); c != 0 {
+			return c
+		}
+		x, y = x[n:], y[n:]
+	}
+}
+
+// nameKey is the first 16 bytes of a path's packageName as two big-endian
+// words, zero-padded: keys that differ order as the names do, so a sort
+// compares two integers where it would compare two strings scattered in
+// memory, and only equal keys need comparePackageName. (Paths hold no NUL,
+// and a NUL would only make keys equal, never misordered.)
+type nameKey struct{ hi, lo uint64 }
+
+func nameKeyOf(p string) nameKey {
+	var buf [16]byte
+	k := 0
+	for _, s := range packageParts(p) {
+		k += copy(buf[k:], s)
+	}
+	return nameKey{binary.BigEndian.Uint64(buf[:8]), binary.BigEndian.Uint64(buf[8:])}
+}
+
+func (k nameKey) compare(o nameKey) int {
+	if c := cmp.Compare(k.hi, o.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.lo, o.lo)
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"math/big"
 	"runtime"
 	"slices"
-	"strings"
+	"sync"
 
 	"dockertools.dev/imgkit/graphplan"
 )
@@ -46,13 +47,7 @@ func (r *ranking) popularity(x int32) *big.Int {
 func rank(ctx context.Context, g *graph, workers int) *ranking {
 	n := g.len()
 	topo := byHeight(g, rankable(g))
-	pos := make([]int32, n)
-	for i := range pos {
-		pos[i] = -1
-	}
-	for i, x := range topo {
-		pos[x] = int32(i)
-	}
+	pos := positions(n, topo)
 	parents := topoParents(g, topo, pos)
 	counts, w := pathCounts(parents)
 	if workers <= 0 {
@@ -66,27 +61,85 @@ func rank(ctx context.Context, g *graph, workers int) *ranking {
 	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize, done: ctx.Done()}
 	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
 
-	keys := make([]string, n)
-	for i, p := range g.paths {
-		keys[i] = packageName(p)
+	r.order = r.sortOrder(g, topo)
+	return r
+}
+
+// rankKey is what the order compares of a node: its popularity when that
+// is one word, the start of its packageName (nameKey), and the node.
+type rankKey struct {
+	pop  uint64
+	name nameKey
+	x    int32
+}
+
+// sortOrder returns every node: the ranked ones (topo) most popular first,
+// then the remainder; ties, and the remainder, by packageName ascending.
+// The keys are gathered first so that most comparisons read one array in
+// order instead of popularities and names scattered in memory (sorting
+// 1,000,000 paths took 1.3 s that way, and building their names 0.2 s).
+func (r *ranking) sortOrder(g *graph, topo []int32) []int32 {
+	w := r.w
+	keys := make([]rankKey, 0, g.len())
+	for _, x := range topo {
+		k := rankKey{name: nameKeyOf(g.paths[x]), x: x}
+		if w == 1 {
+			k.pop = r.pop[r.pos[x]]
+		}
+		keys = append(keys, k)
 	}
-	r.order = append(make([]int32, 0, n), topo...)
-	slices.SortFunc(r.order, func(a, b int32) int {
-		pa, pb := int(pos[a])*w, int(pos[b])*w
-		if c := compareWide(r.pop[pb:pb+w], r.pop[pa:pa+w]); c != 0 {
+	for x := range int32(g.len()) {
+		if r.pos[x] < 0 {
+			keys = append(keys, rankKey{name: nameKeyOf(g.paths[x]), x: x})
+		}
+	}
+	byName := func(a, b rankKey) int {
+		if c := a.name.compare(b.name); c != 0 {
 			return c
 		}
-		return strings.Compare(keys[a], keys[b])
+		return comparePackageName(g.paths[a.x], g.paths[b.x])
+	}
+	order := make([]int32, len(keys))
+	sortInto(order[:len(topo)], keys[:len(topo)], func(a, b rankKey) int {
+		if w == 1 {
+			if c := cmp.Compare(b.pop, a.pop); c != 0 {
+				return c
+			}
+		} else {
+			pa, pb := int(r.pos[a.x])*w, int(r.pos[b.x])*w
+			if c := compareWide(r.pop[pb:pb+w], r.pop[pa:pa+w]); c != 0 {
+				return c
+			}
+		}
+		return byName(a, b)
 	})
-	rest := make([]int32, 0, n-len(topo))
-	for x := range int32(n) {
-		if pos[x] < 0 {
-			rest = append(rest, x)
+	sortInto(order[len(topo):], keys[len(topo):], byName)
+	return order
+}
+
+// sortInto sorts keys by cmp, a total order, and writes their nodes to out
+// in that order. Many keys are sorted in two halves on two goroutines,
+// then merged (sorting 1,000,000 took 0.6 s on one).
+func sortInto(out []int32, keys []rankKey, cmp func(a, b rankKey) int) {
+	if len(keys) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(keys, cmp)
+		for i, k := range keys {
+			out[i] = k.x
+		}
+		return
+	}
+	a, b := keys[:len(keys)/2], keys[len(keys)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(a, cmp) })
+	slices.SortFunc(b, cmp)
+	wg.Wait()
+	for i := range out {
+		if len(b) == 0 || len(a) > 0 && cmp(a[0], b[0]) < 0 {
+			out[i], a = a[0].x, a[1:]
+		} else {
+			out[i], b = b[0].x, b[1:]
 		}
 	}
-	slices.SortFunc(rest, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
-	r.order = append(r.order, rest...)
-	return r
 }
 
 // rankable returns, in a topological order (referrers first), the nodes
@@ -183,22 +236,68 @@ func byHeight(g *graph, topo []int32) []int32 {
 	return out
 }
 
+// positions maps each of n nodes to its place in topo, or -1.
+func positions(n int, topo []int32) []int32 {
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, x := range topo {
+		pos[x] = int32(i)
+	}
+	return pos
+}
+
 // topoParents returns, for each topological position, the positions of
 // its ranked referrers in descending order (so that a scan can stop at the
-// first one below a bound).
+// first one below a bound). It is the transpose of the ranked references,
+// filled from the last referrer to the first so that every list comes out
+// in descending order without sorting (sorting them was 0.7 s for
+// 1,000,000 paths). A large graph's referrers are cut into bands of
+// positions, one per core, each counted and filled by its own goroutine:
+// a higher band's entries go first in every list.
 func topoParents(g *graph, topo, pos []int32) csr {
-	c := csr{start: make([]int32, len(topo)+1)}
-	for i, x := range topo {
-		start := len(c.list)
-		for _, u := range g.users.of(x) {
-			if pos[u] >= 0 {
-				c.list = append(c.list, pos[u])
+	n := len(topo)
+	k := max(1, min(runtime.GOMAXPROCS(0), n/(1<<15)))
+	band := func(b int) (lo, hi int32) { return int32(b * n / k), int32((b + 1) * n / k) }
+	inBands := func(f func(b int, lo, hi int32)) {
+		var wg sync.WaitGroup
+		for b := range k {
+			lo, hi := band(b)
+			wg.Go(func() { f(b, lo, hi) })
+		}
+		wg.Wait()
+	}
+	next := make([][]int32, k) // per band, per position: its count, then where its next entry goes
+	inBands(func(b int, lo, hi int32) {
+		next[b] = make([]int32, n)
+		for _, x := range topo[lo:hi] {
+			for _, r := range g.refs.of(x) {
+				if q := pos[r]; q >= 0 {
+					next[b][q]++
+				}
 			}
 		}
-		slices.Sort(c.list[start:])
-		slices.Reverse(c.list[start:])
-		c.start[i+1] = int32(len(c.list))
+	})
+	c := csr{start: make([]int32, n+1)}
+	for q := range n {
+		at := c.start[q]
+		for b := k - 1; b >= 0; b-- {
+			at, next[b][q] = at+next[b][q], at
+		}
+		c.start[q+1] = at
 	}
+	c.list = make([]int32, c.start[n])
+	inBands(func(b int, lo, hi int32) {
+		for p := hi - 1; p >= lo; p-- {
+			for _, r := range g.refs.of(topo[p]) {
+				if q := pos[r]; q >= 0 {
+					c.list[next[b][q]] = p
+					next[b][q]++
+				}
+			}
+		}
+	})
 	return c
 }
 

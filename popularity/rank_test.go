@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -142,16 +143,21 @@ func TestRankMatchesDefinitionWithCycles(t *testing.T) {
 	}
 }
 
+// dagOrCyclic is a random graph of up to 40 nodes, with cycles for odd i.
+func dagOrCyclic(t *testing.T, rng *rand.Rand, i int) *graph {
+	n := 1 + rng.IntN(40)
+	if i%2 == 1 {
+		return randomCyclic(t, rng, n, 0.15, 0.03)
+	}
+	return randomDAG(t, rng, n, 0.15)
+}
+
 // TestByHeight: the reordered rankable nodes are the same nodes, still in
 // a topological order, highest first.
 func TestByHeight(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	for i := range 200 {
-		n := 1 + rng.IntN(40)
-		g := randomDAG(t, rng, n, 0.15)
-		if i%2 == 1 {
-			g = randomCyclic(t, rng, n, 0.15, 0.03)
-		}
+		g := dagOrCyclic(t, rng, i)
 		topo := rankable(g)
 		got := byHeight(g, topo)
 		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(topo))) {
@@ -184,6 +190,62 @@ func TestByHeight(t *testing.T) {
 			if k > 0 && height(got[k-1]) < height(x) {
 				t.Fatalf("byHeight(%v) = %v: %d is higher than %d before it", topo, got, x, got[k-1])
 			}
+		}
+	}
+}
+
+// TestTopoParents: each position's list is the positions of its ranked
+// referrers, in descending order, on graphs with cycles (whose nodes are
+// not ranked and must not appear).
+func TestTopoParents(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := range 200 {
+		checkTopoParents(t, dagOrCyclic(t, rng, i))
+	}
+}
+
+// TestTopoParentsOnAllCores: the lists of graphs large enough to be
+// filled by several goroutines, one band of referrers each: storegen's,
+// and one with a few back edges (cycles, so unranked nodes).
+func TestTopoParentsOnAllCores(t *testing.T) {
+	checkTopoParents(t, preferentialGraph(t, 2, 70_000))
+	const n = 70_000
+	rng := rand.New(rand.NewPCG(4, 5))
+	g := buildGraph(t, rng, n, func(i int) []int {
+		var out []int
+		for range min(4, n-1-i) {
+			out = append(out, i+1+rng.IntN(n-1-i))
+		}
+		if rng.IntN(2000) == 0 {
+			out = append(out, rng.IntN(i+1))
+		}
+		return out
+	}, func(int) uint64 { return 1 })
+	if len(rankable(g)) == n {
+		t.Fatal("the graph with back edges has no cycle")
+	}
+	checkTopoParents(t, g)
+}
+
+func checkTopoParents(t *testing.T, g *graph) {
+	t.Helper()
+	topo := byHeight(g, rankable(g))
+	pos := positions(g.len(), topo)
+	c := topoParents(g, topo, pos)
+	if len(c.start) != len(topo)+1 {
+		t.Fatalf("%d lists for %d positions", len(c.start)-1, len(topo))
+	}
+	for k, x := range topo {
+		var want []int32
+		for _, u := range g.users.of(x) {
+			if pos[u] >= 0 {
+				want = append(want, pos[u])
+			}
+		}
+		slices.Sort(want)
+		slices.Reverse(want)
+		if got := c.of(int32(k)); !slices.Equal(got, want) {
+			t.Fatalf("position %d (node %d) has referrers %v, want %v", k, x, got, want)
 		}
 	}
 }
@@ -473,5 +535,34 @@ func TestRankStopsWhenCancelled(t *testing.T) {
 	}
 	if live := rank(context.Background(), g, 2); !slices.ContainsFunc(live.pop, func(v uint64) bool { return v != 0 }) {
 		t.Fatal("the test graph has no counts at all")
+	}
+}
+
+// TestSortInto: keys enough to be sorted in two halves and merged, with
+// many equal popularities and name prefixes, come out in the order one
+// sort gives.
+func TestSortInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const n = 100_000
+	keys := make([]rankKey, n)
+	for i := range keys {
+		keys[i] = rankKey{pop: rng.Uint64N(50), name: nameKey{hi: rng.Uint64N(3)}, x: int32(i)}
+	}
+	byKey := func(a, b rankKey) int {
+		if c := cmp.Compare(b.pop, a.pop); c != 0 {
+			return c
+		}
+		if c := a.name.compare(b.name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.x, b.x)
+	}
+	want := slices.SortedFunc(slices.Values(keys), byKey)
+	got := make([]int32, n)
+	sortInto(got, slices.Clone(keys), byKey)
+	for i := range got {
+		if got[i] != want[i].x {
+			t.Fatalf("position %d holds node %d, want %d", i, got[i], want[i].x)
+		}
 	}
 }

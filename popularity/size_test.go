@@ -205,3 +205,37 @@ func TestPackageName(t *testing.T) {
 		t.Errorf("%q sorts after %q", a, b)
 	}
 }
+
+// TestComparePackageName: the comparison without building the keys, and
+// the order of nameKey where it tells two apart, are the order of the
+// keys, on paths that differ anywhere: before the first "-", after it,
+// past the 16 bytes nameKey holds, in length, or that hold no "-".
+func TestComparePackageName(t *testing.T) {
+	paths := []string{
+		"/nix/store/abc-hello-2.12", "/nix/store/abd-hello-2.12", "/nix/store/abc-hello-2.12-man",
+		"/nix/store/zzz-foo", "/nix/store/aaa-foo-bar", "/nix/store/aaa-foo", "/nix/store/aa-foo",
+		"/build/customisation", "/build/image-conf.json", "/a", "/a-", "/-", "/-a", "-", "",
+		"/nix/store/abc-averyveryverylongname-1", "/nix/store/abc-averyveryverylongname-2",
+		"/nix/store/abd-averyveryverylongname-1", "/nix/store/abc-averyveryverylongnamf",
+		"/nix/store/abc-sixteen-bytes-x", "/nix/store/abc-sixteen-bytes-", "/nix/store/abc-sixteen-bytes",
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 300 {
+		b := []byte("/s/")
+		for range rng.IntN(24) {
+			b = append(b, "ab-/z"[rng.IntN(5)])
+		}
+		paths = append(paths, string(b))
+	}
+	for _, a := range paths {
+		for _, b := range paths {
+			want := strings.Compare(packageName(a), packageName(b))
+			if got := comparePackageName(a, b); got != want {
+				t.Fatalf("comparePackageName(%q, %q) = %d, want %d", a, b, got, want)
+			}
+			if got := nameKeyOf(a).compare(nameKeyOf(b)); got != 0 && got != want {
+				t.Fatalf("nameKeys of %q and %q compare %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}

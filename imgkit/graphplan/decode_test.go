@@ -13,7 +13,7 @@ import (
 // when the fast one accepts it, the slow one must give the same graph.
 func agree(t *testing.T, doc string) (accepted bool) {
 	t.Helper()
-	fast, ok := decodeArrayFast([]byte(doc))
+	fast, ok := decodeArrayFast([]byte(doc), nil)
 	if !ok {
 		return false
 	}
@@ -90,25 +90,31 @@ func TestDecodeArrayFastMutations(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	accepted := 0
 	for range 20000 {
-		m := bytes.Clone(doc)
-		for range 1 + r.IntN(3) {
-			i := r.IntN(len(m))
-			switch r.IntN(3) {
-			case 0:
-				m[i] = alphabet[r.IntN(len(alphabet))]
-			case 1:
-				m = append(m[:i], m[i+1:]...)
-			default:
-				m = append(m[:i], append([]byte{alphabet[r.IntN(len(alphabet))]}, m[i:]...)...)
-			}
-		}
-		if agree(t, string(m)) {
+		if agree(t, string(mutate(r, doc, alphabet, 3))) {
 			accepted++
 		}
 	}
 	if accepted == 0 {
 		t.Error("the fast decoder accepted no mutation: the test proves nothing")
 	}
+}
+
+// mutate returns a copy of doc with 1 to edits bytes replaced, deleted or
+// inserted at random, the new bytes from alphabet.
+func mutate(r *rand.Rand, doc, alphabet []byte, edits int) []byte {
+	m := bytes.Clone(doc)
+	for range 1 + r.IntN(edits) {
+		i := r.IntN(len(m))
+		switch r.IntN(3) {
+		case 0:
+			m[i] = alphabet[r.IntN(len(alphabet))]
+		case 1:
+			m = append(m[:i], m[i+1:]...)
+		default:
+			m = append(m[:i], append([]byte{alphabet[r.IntN(len(alphabet))]}, m[i:]...)...)
+		}
+	}
+	return m
 }
 
 // largeGraph is a canonical graph document of n paths with k references

@@ -70,36 +70,59 @@ func (g Graph) Canonical() Graph {
 // node of the graph, a duplicate node, or a path that is relative, not
 // clean, not UTF-8 or holds a NUL or a newline is an error wrapping
 // errdefs.ErrInvalidInput.
+//
+// A regular file of 1 MiB or more is mapped rather than read (mapfile.go);
+// one cut short or grown while it is read is an error wrapping
+// errdefs.ErrChanged. Either way r is left at its end.
 func ReadGraph(r io.Reader, key string) (Graph, error) {
+	var g Graph
+	var closed bool
+	if m, ok := mapFile(r, mapMin); ok {
+		defer m.close()
+		err := m.guard(func() (err error) {
+			g, closed, err = decodeGraph(m.data, key, m.drop)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return g.check(closed)
+	}
 	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
+	if g, closed, err = decodeGraph(data, key, nil); err != nil {
+		return nil, err
+	}
+	return g.check(closed)
+}
+
+// decodeGraph decodes the document data in any of ReadGraph's shapes;
+// closed reports that the fast decoder did, which checked that the graph
+// is closed and lists no path twice. drop is the fast decoder's.
+func decodeGraph(data []byte, key string, drop func([]byte)) (g Graph, closed bool, err error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return nil, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
+		return nil, false, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
 	}
-	g, closed := decodeArrayFast(data)
+	g, closed = decodeArrayFast(data, drop)
 	if !closed {
 		// What the fast decoder accepts is UTF-8 without escapes.
 		if err := checkText(data); err != nil {
-			return nil, fmt.Errorf("graph: %w", err)
+			return nil, false, fmt.Errorf("graph: %w", err)
 		}
 	}
 	switch {
 	case closed:
 	case data[0] == '[':
-		if g, err = decodeArray(data); err != nil {
-			return nil, err
-		}
+		g, err = decodeArray(data)
 	case data[0] == '{':
-		if g, err = decodeObject(data, key); err != nil {
-			return nil, err
-		}
+		g, err = decodeObject(data, key)
 	default:
-		return nil, fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
+		err = fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
 	}
-	return g.check(closed)
+	return g, closed, err
 }
 
 // readAll is io.ReadAll, in one allocation when r is a regular file (a
@@ -236,17 +259,18 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 	return PathInfo{Path: p, NarHash: hash, NarSize: *r.NarSize, References: r.References}, nil
 }
 
-// check makes g canonical, in place, and verifies its paths, and unless
+// check makes g canonical, in place, and verifies its paths (a large
+// graph on all cores: 0.5 s for 1,000,000 paths on one), and unless
 // the decoder did, that no path is listed twice and the graph is closed.
 func (g Graph) check(closed bool) (Graph, error) {
 	g.canonicalize()
-	for i, n := range g {
-		if problem := pathProblem(n.Path); problem != "" {
-			return nil, fmt.Errorf("graph: %q %s: %w", n.Path, problem, errdefs.ErrInvalidInput)
+	if i := firstBad(len(g), func(i int) bool {
+		return pathProblem(g[i].Path) != "" || i > 0 && g[i-1].Path == g[i].Path
+	}); i < len(g) {
+		if problem := pathProblem(g[i].Path); problem != "" {
+			return nil, fmt.Errorf("graph: %q %s: %w", g[i].Path, problem, errdefs.ErrInvalidInput)
 		}
-		if i > 0 && g[i-1].Path == n.Path {
-			return nil, fmt.Errorf("graph: %q appears twice: %w", n.Path, errdefs.ErrInvalidInput)
-		}
+		return nil, fmt.Errorf("graph: %q appears twice: %w", g[i].Path, errdefs.ErrInvalidInput)
 	}
 	if closed {
 		return g, nil
@@ -269,17 +293,19 @@ func (g Graph) check(closed bool) (Graph, error) {
 // canonicalize is Canonical in place, for a graph the caller owns; what is
 // in order already (a canonical document) is not sorted again.
 func (g Graph) canonicalize() {
-	for i := range g {
-		refs := g[i].References
-		if !increasing(refs) {
-			slices.Sort(refs)
-			refs = slices.Compact(refs)
+	eachChunk(len(g), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			refs := g[i].References
+			if !increasing(refs) {
+				slices.Sort(refs)
+				refs = slices.Compact(refs)
+			}
+			if refs == nil {
+				refs = []string{}
+			}
+			g[i].References = refs
 		}
-		if refs == nil {
-			refs = []string{}
-		}
-		g[i].References = refs
-	}
+	})
 	byPath := func(a, b PathInfo) int { return strings.Compare(a.Path, b.Path) }
 	if !slices.IsSortedFunc(g, byPath) {
 		slices.SortFunc(g, byPath)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -174,4 +176,101 @@ func (s statHook) Stat() (fs.FileInfo, error) {
 	fi, err := s.File.Stat()
 	s.after()
 	return fi, err
+}
+
+// TestCheckOnAllCores: a graph large enough to be checked by several
+// goroutines is made canonical (reference lists sorted, duplicates gone)
+// as in one, and its first bad path in order is the one reported, whichever
+// goroutine finds it: a path that is not clean, or one listed twice.
+func TestCheckOnAllCores(t *testing.T) {
+	const n = 5 * chunkMin
+	graph := func() Graph {
+		g := make(Graph, n)
+		for i := range g {
+			g[i] = PathInfo{Path: fmt.Sprintf("/s/%06d", i), NarSize: uint64(i)}
+			for _, j := range []int{(i + 2) % n, (i + 1) % n, (i + 2) % n} {
+				g[i].References = append(g[i].References, fmt.Sprintf("/s/%06d", j))
+			}
+		}
+		return g
+	}
+	g, err := graph().check(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := graph().Canonical(); !reflect.DeepEqual(g, want) {
+		t.Fatal("the checked graph is not the canonical one")
+	}
+	unclean := graph()
+	// The first late in the first half, so that with two goroutines the
+	// second finds one first.
+	for _, i := range []int{n - 5, n/2 + 100, 3 * n / 4, n/2 - 100} {
+		unclean[i].Path += "/"
+	}
+	if _, err := unclean.check(false); err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf(`graph: "/s/%06d/" is not a clean`, n/2-100)) {
+		t.Errorf("error %v, want one for the first unclean path", err)
+	}
+	twice := graph()
+	for _, i := range []int{n - 5, n/2 + 100, 3 * n / 4, n/2 - 100} {
+		twice[i].Path = twice[i-1].Path
+	}
+	want := fmt.Sprintf("graph: %q appears twice", twice[n/2-100].Path)
+	if _, err := twice.check(false); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want %s…", err, want)
+	}
+}
+
+// TestWritePlanVerbatim: layers written without encoding/json (strings it
+// writes as they are) come out as encoding/json writes them, and layers
+// with any string it would escape still go through it: quotes,
+// backslashes, control and non-ASCII characters, U+2028, invalid UTF-8,
+// HTML's <>&, DEL, empty strings and layers.
+func TestWritePlanVerbatim(t *testing.T) {
+	pieces := []string{"/nix/store/abc-x", "a", "", `"`, `\`, "\n", "\x1f", "\x7f", "é", "\u2028", "\xff", "<", ">", "&", " ", "~"}
+	r := rand.New(rand.NewPCG(9, 9))
+	for range 2000 {
+		p := make(Plan, r.IntN(4))
+		for i := range p {
+			if r.IntN(8) == 0 {
+				continue // an empty layer (nil)
+			}
+			for range r.IntN(4) {
+				s := "/s/"
+				for range r.IntN(3) {
+					s += pieces[r.IntN(len(pieces))]
+				}
+				if r.IntN(3) == 0 {
+					s = "/nix/store/abc-plain"
+				}
+				p[i] = append(p[i], s)
+			}
+		}
+		var want bytes.Buffer
+		want.WriteString("[")
+		for i, l := range p {
+			if i > 0 {
+				want.WriteString(",")
+			}
+			if l == nil {
+				l = []string{}
+			}
+			b, err := marshal(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.WriteString("\n")
+			want.Write(b)
+		}
+		if len(p) > 0 {
+			want.WriteString("\n")
+		}
+		want.WriteString("]\n")
+		var got bytes.Buffer
+		if err := WritePlan(&got, p); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("%q written as\n%s\nencoding/json writes\n%s", p, got.Bytes(), want.Bytes())
+		}
+	}
 }

@@ -35,7 +35,9 @@ type islot struct {
 // recHead is the size of a record's number; records start 4-byte aligned.
 const recHead = 4
 
-// arenaSize is the size of an arena; a longer record gets its own.
+// arenaSize is the size of an arena; a record longer than a sixteenth
+// gets its own. The first arenas are smaller, from 4 KiB up, so that a
+// small graph (or a small part of one) does not take a whole arena.
 const arenaSize = 1 << 20
 
 func newInterner(hint int) *interner {
@@ -49,27 +51,65 @@ func newInterner(hint int) *interner {
 // intern returns the number of b, the interned string equal to it, and
 // whether b was new.
 func (t *interner) intern(b []byte) (id int32, s string, added bool) {
+	return t.insert(b, nil)
+}
+
+// adopt is intern for a non-empty string s of another table, whose
+// record this table takes over (renumbered) rather than copy s: the other
+// table must not be used again.
+func (t *interner) adopt(s string) (id int32, _ string, added bool) {
+	p := unsafe.StringData(s)
+	return t.insert(unsafe.Slice(p, len(s)), unsafe.Add(unsafe.Pointer(p), -recHead))
+}
+
+// insert is intern, with rec, when not nil, the record to add b in.
+func (t *interner) insert(b []byte, rec unsafe.Pointer) (id int32, s string, added bool) {
 	h := uint32(maphash.Bytes(t.seed, b))
+	sl := t.probe(b, h)
+	if sl.rec != nil {
+		return *(*int32)(sl.rec), unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)), false
+	}
+	if uint64(len(b)) > 1<<32-1 {
+		panic("graphplan: a string of 4 GiB") // a document that size is not read whole
+	}
+	id = int32(len(t.strs))
+	if rec == nil {
+		rec, s = t.record(id, b)
+	} else {
+		*(*int32)(rec) = id
+		s = unsafe.String((*byte)(unsafe.Add(rec, recHead)), len(b))
+	}
+	sl.rec, sl.hash, sl.n = rec, h, uint32(len(b))
+	t.strs = append(t.strs, s)
+	if 2*len(t.strs) > len(t.slots) {
+		t.grow()
+	}
+	return id, s, true
+}
+
+// find returns the number of s and the interned string equal to it, if
+// s is in the table; it only reads the table, so goroutines can find at
+// once while nothing is added.
+func (t *interner) find(s string) (id int32, _ string, ok bool) {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	sl := t.probe(b, uint32(maphash.Bytes(t.seed, b)))
+	if sl.rec == nil {
+		return 0, "", false
+	}
+	return *(*int32)(sl.rec), unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)), true
+}
+
+// probe returns the slot of b, whose hash is h: the one holding b, or the
+// empty one where b goes.
+func (t *interner) probe(b []byte, h uint32) *islot {
 	mask := uint32(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &t.slots[i]
 		if sl.rec == nil {
-			if uint64(len(b)) > 1<<32-1 {
-				panic("graphplan: a string of 4 GiB") // a document that size is not read whole
-			}
-			id = int32(len(t.strs))
-			sl.rec, s = t.record(id, b)
-			sl.hash, sl.n = h, uint32(len(b))
-			t.strs = append(t.strs, s)
-			if 2*len(t.strs) > len(t.slots) {
-				t.grow()
-			}
-			return id, s, true
+			return sl
 		}
-		if sl.hash == h && sl.n == uint32(len(b)) {
-			if s = unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)); s == string(b) {
-				return *(*int32)(sl.rec), s, false
-			}
+		if sl.hash == h && sl.n == uint32(len(b)) && unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)) == string(b) {
+			return sl
 		}
 	}
 }
@@ -83,7 +123,7 @@ func (t *interner) record(id int32, b []byte) (unsafe.Pointer, string) {
 		buf = make([]byte, size)
 	} else {
 		if size > cap(t.arena)-len(t.arena) {
-			t.arena = make([]byte, 0, arenaSize)
+			t.arena = make([]byte, 0, min(arenaSize, max(size, 4<<10, 2*cap(t.arena))))
 		}
 		start := len(t.arena)
 		t.arena = t.arena[:start+size]

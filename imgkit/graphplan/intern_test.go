@@ -9,10 +9,11 @@ import (
 // TestInterner numbers strings in order of appearance, the same number for
 // the same text whatever the slice holding it, across the table's growth
 // and arenas: store paths of one hash part and many names, names of every
-// length (an empty one, and one longer than an arena's share).
+// length (an empty one, one longer than the first, small arena, and one
+// longer than an arena's share).
 func TestInterner(t *testing.T) {
 	tab := newInterner(0)
-	var want []string
+	want := []string{"/s/" + string(make([]byte, 5000))}
 	for i := range 5000 {
 		want = append(want, fmt.Sprintf("/nix/store/00000000000000000000000000000000-name-%d", i))
 	}

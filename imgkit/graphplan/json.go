@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strings"
+	"unsafe"
 )
 
 // marshal encodes v on one line without Go's HTML escaping, so that store
@@ -29,6 +31,10 @@ func writeLines[T any](w io.Writer, items []T) error {
 			bw.WriteString(",")
 		}
 		bw.WriteString("\n")
+		if l, ok := any(item).([]string); ok && l != nil && verbatim(l) {
+			writeStrings(bw, l)
+			continue
+		}
 		b, err := marshal(item)
 		if err != nil {
 			return err
@@ -40,4 +46,31 @@ func writeLines[T any](w io.Writer, items []T) error {
 	}
 	bw.WriteString("]\n")
 	return bw.Flush()
+}
+
+// verbatim reports whether every string of l is printable ASCII without
+// a quote or a backslash, which JSON (without HTML escaping) writes as it
+// is: a layer of 1,000,000 paths took encoding/json 0.35 s.
+func verbatim(l []string) bool {
+	for _, s := range l {
+		if !plain(unsafe.Slice(unsafe.StringData(s), len(s))) || strings.IndexByte(s, '"') >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// writeStrings writes l, strings verbatim says JSON writes as they are, as
+// encoding/json does.
+func writeStrings(bw *bufio.Writer, l []string) {
+	bw.WriteByte('[')
+	for i, s := range l {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('"')
+		bw.WriteString(s)
+		bw.WriteByte('"')
+	}
+	bw.WriteByte(']')
 }
