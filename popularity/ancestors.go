@@ -30,9 +30,16 @@ import (
 //
 // Where ancestor sets are broad and irregular (uniformly drawn
 // references) most of the time goes to the partial rows: on 100,000 such
-// paths the passes build 1.3 million rows, each the OR of about 5
+// paths the passes build 1.3 million rows, each the OR of about 4.5
 // referrers' rows, and add the weights of about 75 new bits to each (99.5
-// million additions in all, see addDiff); both grow as N².
+// million additions in all, see orAdd); on 1,000,000 they build 90
+// million rows (430 million ORs of rows, 7.3 billion new bits): both grow
+// as N². Other orders of the positions (Kahn's, depth first, by depth,
+// by height with ties by min-hashes of the descendant or ancestor sets)
+// gave as many partial rows as byHeight's or up to 25% more, and a pass
+// over 1024 or 4096 ancestors builds nearly as many rows as one over 2048
+// (89% and 116% at 1,000,000 paths): on such graphs no grouping of
+// ancestors makes the rows full or empty.
 //
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own
@@ -85,9 +92,10 @@ const (
 // (their bits, the ORs and the weights of new bits, add up to the same).
 // On the 100,000-path graphs (cachegrind, one worker) 2048 runs 18% fewer
 // instructions than 1024 on uniformly drawn references and 6% fewer on
-// storegen's; 4096 runs 27% fewer on uniform, but with four times the
-// rows of 1024 (a worker's would take about 350 MB at 1,000,000 uniform
-// paths) and half as many level-1 misses again.
+// storegen's; 4096 runs 11% fewer on uniform, but its weights (64 KB for
+// two words, see planes) no longer fit the level-1 cache: 63% more
+// misses there, and a worker's rows take 218 MB at 1,000,000 uniform
+// paths (98 MB with 2048) for passes about 5% faster.
 const chunkSize = 2048
 
 // run returns the sums, w words per position.
