@@ -119,7 +119,7 @@ func popBound(uniform bool, paths int) string {
 		return "the ancestor passes, which cost O(N²) on this shape: most paths below a block of 2048 ancestors have some but not all of them, a partial row, " +
 			"and no order of the paths tried (by height, Kahn's, depth first, by depth, min-hashes of the ancestor or descendant sets) makes rows full or empty. " +
 			"Counted on 2026-12-06 (not this run's figures): at 100,000 paths the passes build 1.3 million rows, ORing 5.9 million referrers' rows (256 bytes each, from all over) " +
-			"and adding the weights (2 words) of 99.5 million new bits, 6.0 billion instructions on one worker (cachegrind; 7.5 before the ORs and the additions were fused), " +
+			"and adding the weights (2 words) of 99.5 million new bits, 5.7 billion instructions on one worker (cachegrind; 6.9 before the ORs and the additions were fused), " +
 			"besides 0.4-0.5 s of reading the JSON. At 1,000,000 paths they build 90 million rows from 430 million referrers' rows (120 GB read, from a worker's 98 MB of rows) " +
 			"and add the weights (3 words) of 7.3 billion new bits: about 160 CPU seconds on one worker, each row costing twice as much as at 100,000 paths for the cache misses. " +
 			"Even at 100,000 paths' cost per row the passes would take 80 CPU seconds: 15 s needs another algorithm, not tuning"
