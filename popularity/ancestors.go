@@ -187,7 +187,7 @@ type workspace struct {
 	wc          int        // words per row in the current chunk
 	zero        []uint64   // an empty row
 	chunkWeight []uint64   // chunk × w: the weights of the chunk's members
-	planes      []uint64   // the same for w ≤ 3, by word of the row and then word of the weight: 64 least significant words, 64 next (see orAdd)
+	planes      []uint64   // chunkWeight by word of the row, then by word of the weight: 64 least significant words, 64 next, … (orAdd's for w ≤ 3)
 	wordSum     []uint64   // chunk/64 × w: the weight of each full word
 	total       []uint64   // w: the weight of the whole chunk
 	masks       []uint64   // the valid bits of each word (the last chunk may be short)
