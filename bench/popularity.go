@@ -112,15 +112,17 @@ func (b *bench) popularity(ctx context.Context, uniform bool, target popTarget) 
 
 // popBound says what bounds a popularity figure that misses its target,
 // from popularity's own profile, counts and phases (popularity -v) on
-// these graphs: seed 1, the shared 2-core machine at load 1.4 to 2.7,
+// these graphs: seed 1, the shared 2-core machine at load 1.4 to 9,
 // 2026-12-06.
 func popBound(uniform bool, paths int) string {
 	if uniform {
-		return "the ancestor passes, which cost O(N²) on this shape: most paths below a block of 2048 ancestors have some but not all of them, a partial row. " +
-			"Profiled on 2026-12-06 (figures of that profile, not of this run): at 100,000 paths reading the JSON took 0.4-0.5 s and ranking 0.75-0.8 s; the passes visit 2.1 million rows and build 1.3 million, " +
-			"each the OR of about 5 referrers' rows (256 bytes each, from all over), and add the weights of 99.5 million new bits: in the CPU profile " +
-			"the additions (addDiff) take about 30%, the ORs (orInto) 20%, building and pulling rows most of the rest. " +
-			"At 1,000,000 paths every count is about 100 times as large and the rows no longer fit the cache"
+		return "the ancestor passes, which cost O(N²) on this shape: most paths below a block of 2048 ancestors have some but not all of them, a partial row, " +
+			"and no order of the paths tried (by height, Kahn's, depth first, by depth, min-hashes of the ancestor or descendant sets) makes rows full or empty. " +
+			"Counted on 2026-12-06 (not this run's figures): at 100,000 paths the passes build 1.3 million rows, ORing 5.9 million referrers' rows (256 bytes each, from all over) " +
+			"and adding the weights (2 words) of 99.5 million new bits, 5.7 billion instructions on one worker (cachegrind; 6.9 before the ORs and the additions were fused), " +
+			"besides 0.4-0.5 s of reading the JSON. At 1,000,000 paths they build 90 million rows from 430 million referrers' rows (120 GB read, from a worker's 98 MB of rows) " +
+			"and add the weights (3 words) of 7.3 billion new bits: about 160 CPU seconds on one worker, each row costing twice as much as at 100,000 paths for the cache misses. " +
+			"Even at 100,000 paths' cost per row the passes would take 80 CPU seconds: 15 s needs another algorithm, not tuning"
 	}
 	if paths >= 1_000_000 {
 		return "the cores it gets: in a profile on 2026-12-06 (not this run's figures), in a run that had both cores (load 2.7) it took 11.1 s: " +

@@ -30,9 +30,16 @@ import (
 //
 // Where ancestor sets are broad and irregular (uniformly drawn
 // references) most of the time goes to the partial rows: on 100,000 such
-// paths the passes build 1.3 million rows, each the OR of about 5
+// paths the passes build 1.3 million rows, each the OR of about 4.5
 // referrers' rows, and add the weights of about 75 new bits to each (99.5
-// million additions in all, see addDiff); both grow as N².
+// million additions in all, see orAdd); on 1,000,000 they build 90
+// million rows (430 million ORs of rows, 7.3 billion new bits): both grow
+// as N². Other orders of the positions (Kahn's, depth first, by depth,
+// by height with ties by min-hashes of the descendant or ancestor sets)
+// gave as many partial rows as byHeight's or up to 25% more, and a pass
+// over 1024 or 4096 ancestors builds nearly as many rows as one over 2048
+// (89% and 116% at 1,000,000 paths): on such graphs no grouping of
+// ancestors makes the rows full or empty.
 //
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own
@@ -85,9 +92,10 @@ const (
 // (their bits, the ORs and the weights of new bits, add up to the same).
 // On the 100,000-path graphs (cachegrind, one worker) 2048 runs 18% fewer
 // instructions than 1024 on uniformly drawn references and 6% fewer on
-// storegen's; 4096 runs 27% fewer on uniform, but with four times the
-// rows of 1024 (a worker's would take about 350 MB at 1,000,000 uniform
-// paths) and half as many level-1 misses again.
+// storegen's; 4096 runs 11% fewer on uniform, but its weights (64 KB for
+// two words, see planes) no longer fit the level-1 cache: 63% more
+// misses there, and a worker's rows take 218 MB at 1,000,000 uniform
+// paths (98 MB with 2048) for passes about 5% faster.
 const chunkSize = 2048
 
 // run returns the sums, w words per position.
@@ -174,12 +182,12 @@ type workspace struct {
 	links       []link     // the lists of partial referrers pushed to positions
 	srcs        [][]uint64 // settle's rows to OR into the base's
 	slots       []int32    // the slots of the partial referrers of the position being visited
-	diff        []uint64   // settle's new bits, one row
 	stride      int        // words per slot
 	next        int32      // the next free slot
 	wc          int        // words per row in the current chunk
 	zero        []uint64   // an empty row
 	chunkWeight []uint64   // chunk × w: the weights of the chunk's members
+	planes      []uint64   // chunkWeight by word of the row, then by word of the weight: 64 least significant words, 64 next, … (orAdd's for w ≤ 3)
 	wordSum     []uint64   // chunk/64 × w: the weight of each full word
 	total       []uint64   // w: the weight of the whole chunk
 	masks       []uint64   // the valid bits of each word (the last chunk may be short)
@@ -189,18 +197,19 @@ type workspace struct {
 
 func (j *sumJob) workspace(n int) *workspace {
 	wc := j.chunk / 64
-	return &workspace{
+	ws := &workspace{
 		sumJob:      j,
 		info:        make([]posInfo, n),
 		reached:     make([]uint64, (n+63)/64),
 		states:      make([]uint64, (n+31)/32),
 		zero:        make([]uint64, wc),
 		chunkWeight: make([]uint64, j.chunk*j.w),
+		planes:      make([]uint64, j.chunk*j.w),
 		wordSum:     make([]uint64, wc*j.w),
 		total:       make([]uint64, j.w),
 		masks:       make([]uint64, wc),
-		diff:        make([]uint64, wc),
 	}
+	return ws
 }
 
 // sum adds the chunk starting at position s to acc. It visits only the
@@ -413,139 +422,36 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 	}
 	ws.srcs = srcs
 	in.slot = slot
-	// One pass over the words: the OR of the rows, and the bits base
-	// lacks (diff), which are few; then their weight.
-	if len(srcs) == 0 {
-		copy(row, baseRow)
-		if member {
-			// No ancestor of i has its bit.
-			row[i>>6] |= 1 << (i & 63)
-			ones++
-			addTo(sum, ws.chunkWeight[i*w:i*w+w])
-		}
-		in.ones = ones
-		if int(ones) == ws.bits {
-			return rowFull
-		}
-		return rowPartial
+	// The OR of the rows, two a pass, so that a row of five referrers
+	// takes three passes over the words rather than seven (a copy, five
+	// ORs and a pass for the bits base lacks); the last pass also adds
+	// the weight of the bits base lacks, which are few. A position
+	// referenced by thousands ORs thousands.
+	acc := baseRow
+	k := 0
+	for ; len(srcs)-k > 2; k += 2 {
+		or3(row, acc, srcs[k], srcs[k+1])
+		acc = row
 	}
-	diff := ws.diff[:len(row)]
-	baseRow = baseRow[:len(row)]
-	if len(srcs) == 1 {
-		src := srcs[0][:len(row)]
-		for k := range row {
-			b := baseRow[k]
-			v := b | src[k]
-			row[k] = v
-			diff[k] = v &^ b
-			ones += int32(bits.OnesCount64(v &^ b))
-		}
-	} else {
-		// Row by row: a position referenced by thousands ORs thousands.
+	switch len(srcs) - k {
+	case 0:
 		copy(row, baseRow)
-		for _, src := range srcs {
-			orInto(row, src)
-		}
-		for k, v := range row {
-			diff[k] = v &^ baseRow[k]
-			ones += int32(bits.OnesCount64(v &^ baseRow[k]))
-		}
+	case 1:
+		ones += ws.orAdd(row, acc, srcs[k], ws.zero, baseRow, sum)
+	default:
+		ones += ws.orAdd(row, acc, srcs[k], srcs[k+1], baseRow, sum)
 	}
 	if member {
+		// No ancestor of i has its bit.
 		row[i>>6] |= 1 << (i & 63)
-		diff[i>>6] |= 1 << (i & 63)
 		ones++
+		addTo(sum, ws.chunkWeight[i*w:i*w+w])
 	}
-	ws.addDiff(sum, diff)
 	in.ones = ones
 	if int(ones) == ws.bits {
 		return rowFull
 	}
 	return rowPartial
-}
-
-// addDiff adds to dst the weight of the bits set in diff (a row), one by
-// one from the chunk's weights (a small array that stays in cache), or for
-// a mostly full word as the whole word's weight less the missing bits
-// (addDense). Counts of one to three words, the common widths, are summed
-// in registers and added to dst once: a call and a pass through dst per
-// word cost more than its few new bits (addWord did that: 8% more
-// instructions on the uniform 100,000-path graph). The sums are modulo
-// 2^(64·w), which the result fits.
-func (ws *workspace) addDiff(dst, diff []uint64) {
-	w := ws.w
-	var lo, mid, hi uint64 // the sum, for widths up to 3, least significant word first
-	for k, d := range diff[:ws.wc] {
-		if d == 0 {
-			continue
-		}
-		if bits.OnesCount64(d) > 32 {
-			ws.addDense(dst, k, d)
-			continue
-		}
-		// The word's weights as an array, indexed by a bit's number
-		// without bounds checks.
-		switch w {
-		case 1:
-			lo += sum1((*[64]uint64)(ws.chunkWeight[k*64:]), d)
-		case 2:
-			lo, mid = sum2(lo, mid, (*[128]uint64)(ws.chunkWeight[k*128:]), d)
-		case 3:
-			lo, mid, hi = sum3(lo, mid, hi, (*[192]uint64)(ws.chunkWeight[k*192:]), d)
-		default:
-			weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
-			for ; d != 0; d &= d - 1 {
-				t := bits.TrailingZeros64(d) * w
-				addTo(dst, weight[t:t+w])
-			}
-		}
-	}
-	if w <= 3 {
-		addTo(dst, []uint64{lo, mid, hi}[:w])
-	}
-}
-
-// addDense adds to dst the weight of the bits of word k set in d, most of
-// them: the whole word's weight less the missing bits'.
-func (ws *workspace) addDense(dst []uint64, k int, d uint64) {
-	w := ws.w
-	addTo(dst, ws.wordSum[k*w:k*w+w])
-	weight := ws.chunkWeight[k*64*w : (k+1)*64*w]
-	for d = ws.masks[k] &^ d; d != 0; d &= d - 1 {
-		t := bits.TrailingZeros64(d) * w
-		subFrom(dst, weight[t:t+w])
-	}
-}
-
-// sum1, sum2 and sum3 add the weights of the bits of d, of 1, 2 and 3
-// words, to the sum given in words, least significant first.
-func sum1(weight *[64]uint64, d uint64) uint64 {
-	var v uint64
-	for ; d != 0; d &= d - 1 {
-		v += weight[bits.TrailingZeros64(d)&63]
-	}
-	return v
-}
-
-func sum2(lo, hi uint64, weight *[128]uint64, d uint64) (uint64, uint64) {
-	var c uint64
-	for ; d != 0; d &= d - 1 {
-		t := bits.TrailingZeros64(d) & 63 << 1
-		lo, c = bits.Add64(lo, weight[t], 0)
-		hi += weight[t|1] + c
-	}
-	return lo, hi
-}
-
-func sum3(lo, mid, hi uint64, weight *[192]uint64, d uint64) (uint64, uint64, uint64) {
-	var c uint64
-	for ; d != 0; d &= d - 1 {
-		t := (bits.TrailingZeros64(d) & 63) * 3
-		lo, c = bits.Add64(lo, weight[t], 0)
-		mid, c = bits.Add64(mid, weight[t+1], c)
-		hi += weight[t+2] + c
-	}
-	return lo, mid, hi
 }
 
 // prepare sets the chunk's weights (zero past its end), word sums, masks
@@ -563,6 +469,11 @@ func (ws *workspace) prepare(s, e, wc int) {
 			addTo(sum, weight[t*w:t*w+w])
 		}
 		addTo(ws.total, sum)
+		for t := range 64 {
+			for m := range w {
+				ws.planes[(k*w+m)*64+t] = weight[(k*64+t)*w+m]
+			}
+		}
 		ws.masks[k] = ^uint64(0)
 		if left := e - s - k*64; left < 64 {
 			ws.masks[k] = 1<<left - 1
@@ -570,19 +481,10 @@ func (ws *workspace) prepare(s, e, wc int) {
 	}
 }
 
-// orInto sets dst |= src, four words at a time: the loads of one row are
-// independent, and rows come from all over a buffer larger than the cache.
-func orInto(dst, src []uint64) {
-	src = src[:len(dst)]
-	k := 0
-	for ; k+4 <= len(dst); k += 4 {
-		d, s := dst[k:k+4:k+4], src[k:k+4:k+4]
-		d[0] |= s[0]
-		d[1] |= s[1]
-		d[2] |= s[2]
-		d[3] |= s[3]
-	}
-	for ; k < len(dst); k++ {
-		dst[k] |= src[k]
+// or3 sets dst = x | a | b, word by word (dst may be x).
+func or3(dst, x, a, b []uint64) {
+	x, a, b = x[:len(dst)], a[:len(dst)], b[:len(dst)]
+	for k := range dst {
+		dst[k] = x[k] | a[k] | b[k]
 	}
 }

@@ -464,16 +464,17 @@ func TestAncestorSumsDenseFans(t *testing.T) {
 	}
 }
 
-// addDiff against a direct sum, for rows of sparse, dense and full words
-// (a dense word is summed as the whole word less the missing bits), with
-// weights of one to four words that carry between them.
-func TestAddDiff(t *testing.T) {
+// orAdd against a direct OR and sum, for rows whose new bits make
+// sparse, dense and full words (a dense word is summed as the whole word
+// less the missing bits), with weights of one to four words that carry
+// between them.
+func TestOrAdd(t *testing.T) {
 	for _, w := range []int{1, 2, 3, 4} {
-		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) { testAddDiff(t, w) })
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) { testOrAdd(t, w) })
 	}
 }
 
-func testAddDiff(t *testing.T, w int) {
+func testOrAdd(t *testing.T, w int) {
 	rng := rand.New(rand.NewPCG(8, uint64(w)))
 	n := 164 // a short last word: bits 164..191 are past the chunk's end
 	job := &sumJob{w: w, chunk: 192, weight: make([]uint64, n*w)}
@@ -487,35 +488,52 @@ func testAddDiff(t *testing.T, w int) {
 	ws.wc = 3
 	ws.prepare(0, n, ws.wc)
 	words := []uint64{0, 1, 1 << 63, ^uint64(0), ^uint64(0) - 1, ^uint64(0) >> 1, 0xff00ff00ff00ff00, 0x0f}
-	for range 300 {
-		diff := make([]uint64, ws.wc)
-		for k := range diff {
-			switch rng.IntN(4) {
+	randomRow := func() []uint64 {
+		r := make([]uint64, ws.wc)
+		for k := range r {
+			switch rng.IntN(5) {
 			case 0:
-				diff[k] = words[rng.IntN(len(words))]
+				r[k] = words[rng.IntN(len(words))]
 			case 1:
-				diff[k] = rng.Uint64() | rng.Uint64() // dense
+				r[k] = rng.Uint64() | rng.Uint64() // dense
 			case 2:
-				diff[k] = rng.Uint64() & rng.Uint64() & rng.Uint64() // sparse
+				r[k] = rng.Uint64() & rng.Uint64() & rng.Uint64() // sparse
+			case 3:
+				r[k] = 0
 			default:
-				diff[k] = rng.Uint64()
+				r[k] = rng.Uint64()
 			}
-			diff[k] &= ws.masks[k]
+			r[k] &= ws.masks[k]
+		}
+		return r
+	}
+	for range 600 {
+		base, a, b := randomRow(), randomRow(), randomRow()
+		x := slices.Clone(base)
+		for k := range x {
+			x[k] |= randomRow()[k] // x holds base, as in settle
 		}
 		start := make([]uint64, w)
 		for k := range start {
 			start[k] = rng.Uint64() >> 20
 		}
 		got := slices.Clone(start)
-		ws.addDiff(got, diff)
-		want := bigOf(start)
-		for x := range n {
-			if diff[x>>6]>>(x&63)&1 == 1 {
-				want.Add(want, bigOf(job.weight[x*w:x*w+w]))
+		row := make([]uint64, ws.wc)
+		ones := ws.orAdd(row, x, a, b, base, got)
+		want, wantOnes := bigOf(start), int32(0)
+		for k := range row {
+			if v := x[k] | a[k] | b[k]; row[k] != v {
+				t.Fatalf("word %d of the OR of %#x, %#x, %#x is %#x, want %#x", k, x[k], a[k], b[k], row[k], v)
 			}
 		}
-		if bigOf(got).Cmp(want) != 0 {
-			t.Fatalf("diff %#x: got %v, want %v", diff, bigOf(got), want)
+		for i := range n {
+			if (row[i>>6]&^base[i>>6])>>(i&63)&1 == 1 {
+				want.Add(want, bigOf(job.weight[i*w:i*w+w]))
+				wantOnes++
+			}
+		}
+		if bigOf(got).Cmp(want) != 0 || ones != wantOnes {
+			t.Fatalf("row %#x, base %#x: sum %v and %d new bits, want %v and %d", row, base, bigOf(got), ones, want, wantOnes)
 		}
 	}
 }
