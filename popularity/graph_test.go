@@ -105,3 +105,29 @@ func TestNewGraphOnAllCores(t *testing.T) {
 		t.Fatalf("error %v, want %s…", err, want)
 	}
 }
+
+// TestPathIndex: a reference is found by its string's address when that
+// is a path's (and of the same length), else by its text; a string at a
+// path's address but shorter is that shorter text, not the path.
+func TestPathIndex(t *testing.T) {
+	var fg graphplan.Graph
+	for i := range 3000 { // enough for the table's probes to run on
+		fg = append(fg, graphplan.PathInfo{Path: fmt.Sprintf("/s/%06d-p", i)})
+	}
+	fg = append(fg, graphplan.PathInfo{Path: "/s/000007"}) // a prefix of path 7, at its address below
+	fg[3000].Path = fg[7].Path[:len("/s/000007")]
+	slices.SortFunc(fg, func(a, b graphplan.PathInfo) int { return strings.Compare(a.Path, b.Path) })
+	x := newPathIndex(fg)
+	for i, p := range fg {
+		for _, r := range []string{p.Path, strings.Clone(p.Path)} {
+			if j, ok := x.find(r); !ok || int(j) != i {
+				t.Fatalf("find(%q) = %d, %v; want %d", r, j, ok, i)
+			}
+		}
+	}
+	for _, r := range []string{"/s/000007-", fg[0].Path[:2], "/s/x"} {
+		if j, ok := x.find(r); ok {
+			t.Errorf("find(%q) = %d, want none", r, j)
+		}
+	}
+}

@@ -305,37 +305,48 @@ func topoParents(g *graph, topo, pos []int32) csr {
 // the sum over its referrers) as numbers of w words, where w is the width
 // of T = Σ R(u) over all nodes. Every popularity, and every partial sum
 // the counting forms, is a sum of distinct R(u) and so at most T: width w
-// can never overflow. The width is found by doubling until the exact
-// computation fits, then trimmed to T's.
+// can never overflow. The width is found by doubling when a count or the
+// total overflows, then trimmed to T's. The counts made before are exact
+// and kept (widened): counting again from the start took half of
+// pathCounts' instructions on 100,000 uniform paths, whose counts outgrow
+// one word at the last 1%.
 func pathCounts(parents csr) ([]uint64, int) {
 	n := len(parents.start) - 1
-	for w := 1; ; w *= 2 {
-		r := make([]uint64, n*w)
-		total := make([]uint64, w)
-		fits := true
-	count:
-		for i := range int32(n) {
-			ri := r[int(i)*w : int(i+1)*w]
-			ps := parents.of(i)
-			if len(ps) == 0 {
-				ri[0] = 1
-			}
-			for _, p := range ps {
-				if addTo(ri, r[int(p)*w:int(p+1)*w]) != 0 {
-					fits = false
-					break count
-				}
-			}
-			if addTo(total, ri) != 0 {
-				fits = false
-				break
-			}
+	w := 1
+	r, total := make([]uint64, n), make([]uint64, 1)
+	for i := 0; i < n; {
+		ri := r[i*w : i*w+w]
+		if countPaths(ri, r, w, total, parents.of(int32(i))) {
+			i++
+			continue
 		}
-		if fits {
-			tw := wordsOf(total)
-			return narrow(r, w, tw), tw
+		// Nodes before i fit in w words, and so did their total.
+		w *= 2
+		wider := make([]uint64, n*w)
+		total = make([]uint64, w)
+		for j := range i {
+			copy(wider[j*w:], r[j*w/2:j*w/2+w/2])
+			addTo(total, wider[j*w:j*w+w])
+		}
+		r = wider
+	}
+	tw := wordsOf(total)
+	return narrow(r, w, tw), tw
+}
+
+// countPaths sets ri, w words, to the sum of the referrers' counts in r
+// (1 for a root) and adds it to total; false when either overflows.
+func countPaths(ri, r []uint64, w int, total []uint64, ps []int32) bool {
+	clear(ri)
+	if len(ps) == 0 {
+		ri[0] = 1
+	}
+	for _, p := range ps {
+		if addTo(ri, r[int(p)*w:int(p+1)*w]) != 0 {
+			return false
 		}
 	}
+	return addTo(total, ri) == 0
 }
 
 // splitClassic is nixpkgs' classic split of a popularity list into at most

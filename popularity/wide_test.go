@@ -44,7 +44,8 @@ func TestWideArithmetic(t *testing.T) {
 	}
 }
 
-// pathCounts widens until the total fits and trims to its width.
+// pathCounts widens until the total fits, keeping the exact counts made
+// before, and trims to its width.
 func TestPathCountsWidth(t *testing.T) {
 	for _, c := range []struct {
 		n     int
@@ -56,9 +57,24 @@ func TestPathCountsWidth(t *testing.T) {
 		for k, x := range topo {
 			pos[x] = int32(k)
 		}
-		counts, w := pathCounts(topoParents(g, topo, pos))
+		parents := topoParents(g, topo, pos)
+		counts, w := pathCounts(parents)
 		if w != c.words {
 			t.Errorf("ladder of %d: width %d, want %d", c.n, w, c.words)
+		}
+		// Every count, also those made before a widening, is exact.
+		want := make([]*big.Int, c.n)
+		for i := range c.n {
+			want[i] = big.NewInt(0)
+			for _, p := range parents.of(int32(i)) {
+				want[i].Add(want[i], want[p])
+			}
+			if len(parents.of(int32(i))) == 0 {
+				want[i].SetInt64(1)
+			}
+			if got := bigOf(counts[i*w : i*w+w]); got.Cmp(want[i]) != 0 {
+				t.Fatalf("ladder of %d: R(%d) = %v, want %v", c.n, i, got, want[i])
+			}
 		}
 		last := bigOf(counts[(c.n-1)*w:])
 		if fib := fibonacci(c.n); last.Cmp(fib) != 0 {

@@ -2,6 +2,7 @@ package graphplan
 
 import (
 	"errors"
+	"path"
 	"strings"
 	"testing"
 
@@ -59,4 +60,35 @@ func TestPathRule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cleanAbsCases are paths at the edges of the rule: slashes doubled or
+// trailing, "." and ".." as whole names or inside one.
+var cleanAbsCases = []string{
+	"", "/", "//", "///", "a", "a/b", ".", "..", "/.", "/..", "/./", "/../",
+	"/a", "/a/", "/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/./a", "/../a",
+	"/a.", "/.a", "/..a", "/a..", "/a/...", "/.../a", "/a/b.c/d",
+	"/nix/store/00033c990cmr9lmr5grbp04hjrkjnf1h-output-1.2",
+	"/nix/store/00033c990cmr9lmr5grbp04hjrkjnf1h-output-1.2/",
+}
+
+// TestCleanAbs: cleanAbs agrees with path.IsAbs and path.Clean, the rule
+// it stands for.
+func TestCleanAbs(t *testing.T) {
+	for _, p := range cleanAbsCases {
+		if got, want := cleanAbs(p), path.IsAbs(p) && path.Clean(p) == p; got != want {
+			t.Errorf("cleanAbs(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func FuzzCleanAbs(f *testing.F) {
+	for _, p := range cleanAbsCases {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := cleanAbs(p), path.IsAbs(p) && path.Clean(p) == p; got != want {
+			t.Errorf("cleanAbs(%q) = %v, want %v", p, got, want)
+		}
+	})
 }
