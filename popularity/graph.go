@@ -3,13 +3,12 @@ package main
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"slices"
 	"sync"
 	"unsafe"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/percore"
 )
 
 // graph is a closure graph as integer adjacency lists, the shape both
@@ -55,29 +54,20 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 		at[i+1] = at[i] + int32(len(p.References))
 	}
 	list := make([]int32, edges)
-	workers := min(runtime.GOMAXPROCS(0), 1+n/(1<<14))
-	missing := make([]int, workers) // per worker, the first node with a reference to no node, or n
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			missing[w] = n
-			for i := w * n / workers; i < (w+1)*n/workers; i++ {
-				for k, r := range fg[i].References {
-					j, ok := index.find(r)
-					if !ok {
-						missing[w] = i
-						return
-					}
-					if j == int32(i) {
-						j = -1
-					}
-					list[int(at[i])+k] = j
-				}
+	// The first node with a reference to no node, or n.
+	if i := percore.First(n, 1<<14, func(i int) bool {
+		for k, r := range fg[i].References {
+			j, ok := index.find(r)
+			if !ok {
+				return true
 			}
-		})
-	}
-	wg.Wait()
-	if i := slices.Min(missing); i < n {
+			if j == int32(i) {
+				j = -1
+			}
+			list[int(at[i])+k] = j
+		}
+		return false
+	}); i < n {
 		for _, r := range fg[i].References {
 			if _, ok := index.find(r); !ok {
 				return nil, fmt.Errorf("graph: %q references %q, which is not in the graph: %w", fg[i].Path, r, errdefs.ErrInvalidInput)

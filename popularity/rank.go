@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/percore"
 )
 
 // ranking is the result of the popularity strategy's ordering step
@@ -258,18 +259,9 @@ func positions(n int, topo []int32) []int32 {
 // a higher band's entries go first in every list.
 func topoParents(g *graph, topo, pos []int32) csr {
 	n := len(topo)
-	k := max(1, min(runtime.GOMAXPROCS(0), n/(1<<15)))
-	band := func(b int) (lo, hi int32) { return int32(b * n / k), int32((b + 1) * n / k) }
-	inBands := func(f func(b int, lo, hi int32)) {
-		var wg sync.WaitGroup
-		for b := range k {
-			lo, hi := band(b)
-			wg.Go(func() { f(b, lo, hi) })
-		}
-		wg.Wait()
-	}
+	k := percore.Parts(n, 1<<15)
 	next := make([][]int32, k) // per band, per position: its count, then where its next entry goes
-	inBands(func(b int, lo, hi int32) {
+	percore.Run(n, k, func(b, lo, hi int) {
 		next[b] = make([]int32, n)
 		for _, x := range topo[lo:hi] {
 			for _, r := range g.refs.of(x) {
@@ -288,11 +280,11 @@ func topoParents(g *graph, topo, pos []int32) csr {
 		c.start[q+1] = at
 	}
 	c.list = make([]int32, c.start[n])
-	inBands(func(b int, lo, hi int32) {
+	percore.Run(n, k, func(b, lo, hi int) {
 		for p := hi - 1; p >= lo; p-- {
 			for _, r := range g.refs.of(topo[p]) {
 				if q := pos[r]; q >= 0 {
-					c.list[next[b][q]] = p
+					c.list[next[b][q]] = int32(p)
 					next[b][q]++
 				}
 			}

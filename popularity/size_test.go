@@ -239,3 +239,13 @@ func TestComparePackageName(t *testing.T) {
 		}
 	}
 }
+
+// packageName builds the key comparePackageName compares (see there):
+// the reference its tests check it against.
+func packageName(p string) string {
+	first, rest, ok := strings.Cut(p, "-")
+	if !ok {
+		return p
+	}
+	return rest + "-" + first
+}

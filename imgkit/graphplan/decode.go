@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/nar"
+	"dockertools.dev/imgkit/percore"
 )
 
 // decodeArrayFast decodes the array shape of a closure graph without
@@ -33,7 +34,7 @@ import (
 // drop, when not nil, is given the parts of data the decoder is done with,
 // every dropEvery bytes or so.
 func decodeArrayFast(data []byte, drop func([]byte)) (g Graph, ok bool) {
-	return decodeParts(data, partsFor(len(data)), drop)
+	return decodeParts(data, percore.Parts(len(data), partMin), drop)
 }
 
 // dropEvery is how much of the document a decoder passes before it gives

@@ -14,6 +14,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
+	"dockertools.dev/imgkit/percore"
 )
 
 // PathInfo is one node of a closure graph: a store path, the hash (when
@@ -264,7 +265,7 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 // the decoder did, that no path is listed twice and the graph is closed.
 func (g Graph) check(closed bool) (Graph, error) {
 	g.canonicalize()
-	if i := firstBad(len(g), func(i int) bool {
+	if i := percore.First(len(g), chunkMin, func(i int) bool {
 		return pathProblem(g[i].Path) != "" || i > 0 && g[i-1].Path == g[i].Path
 	}); i < len(g) {
 		if problem := pathProblem(g[i].Path); problem != "" {
@@ -293,7 +294,7 @@ func (g Graph) check(closed bool) (Graph, error) {
 // canonicalize is Canonical in place, for a graph the caller owns; what is
 // in order already (a canonical document) is not sorted again.
 func (g Graph) canonicalize() {
-	eachChunk(len(g), func(lo, hi int) {
+	percore.Each(len(g), chunkMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			refs := g[i].References
 			if !increasing(refs) {

@@ -2,9 +2,10 @@ package graphplan
 
 import (
 	"bytes"
-	"runtime"
 	"runtime/debug"
 	"sync"
+
+	"dockertools.dev/imgkit/percore"
 )
 
 // A large graph is decoded in parts on all cores: the document is cut at
@@ -27,10 +28,9 @@ import (
 // cost more than they save.
 const partMin = 1 << 20
 
-// partsFor is the number of parts to decode a document of size bytes in.
-func partsFor(size int) int {
-	return max(1, min(runtime.GOMAXPROCS(0), size/partMin))
-}
+// chunkMin is the least number of nodes or strings worth a goroutine of
+// their own (percore) when checking and joining them.
+const chunkMin = 1 << 14
 
 // cuts returns up to k-1 guesses at element starts dividing data into k
 // parts of about equal size, ascending, none at the start.
@@ -161,7 +161,7 @@ func (d *decoder) join(p *decoder) bool {
 	// added one by one.
 	strs := make([]string, len(p.ids.strs)) // by p's number; "" where d lacks it
 	ids := make([]int32, len(p.ids.strs))   // their numbers in d
-	eachChunk(len(strs), func(lo, hi int) {
+	percore.Each(len(strs), chunkMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if s := p.ids.strs[i]; s != "" {
 				ids[i], strs[i], _ = d.ids.find(s)
@@ -190,7 +190,7 @@ func (d *decoder) join(p *decoder) bool {
 	for i, n := range p.g {
 		refsAt[i+1] = refsAt[i] + len(n.References)
 	}
-	eachChunk(len(p.g), func(lo, hi int) {
+	percore.Each(len(p.g), chunkMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			n := &p.g[i]
 			n.Path = strs[p.pathIDs[i]]
