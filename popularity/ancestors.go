@@ -186,6 +186,7 @@ type workspace struct {
 	next        int32      // the next free slot
 	wc          int        // words per row in the current chunk
 	zero        []uint64   // an empty row
+	diff        []uint64   // orAdd's: the bits of the row being made that its base lacks
 	chunkWeight []uint64   // chunk × w: the weights of the chunk's members
 	planes      []uint64   // chunkWeight by word of the row, then by word of the weight: 64 least significant words, 64 next, … (orAdd's for w ≤ 3)
 	wordSum     []uint64   // chunk/64 × w: the weight of each full word
@@ -203,6 +204,7 @@ func (j *sumJob) workspace(n int) *workspace {
 		reached:     make([]uint64, (n+63)/64),
 		states:      make([]uint64, (n+31)/32),
 		zero:        make([]uint64, wc),
+		diff:        make([]uint64, wc),
 		chunkWeight: make([]uint64, j.chunk*j.w),
 		planes:      make([]uint64, j.chunk*j.w),
 		wordSum:     make([]uint64, wc*j.w),
@@ -478,13 +480,5 @@ func (ws *workspace) prepare(s, e, wc int) {
 		if left := e - s - k*64; left < 64 {
 			ws.masks[k] = 1<<left - 1
 		}
-	}
-}
-
-// or3 sets dst = x | a | b, word by word (dst may be x).
-func or3(dst, x, a, b []uint64) {
-	x, a, b = x[:len(dst)], a[:len(dst)], b[:len(dst)]
-	for k := range dst {
-		dst[k] = x[k] | a[k] | b[k]
 	}
 }

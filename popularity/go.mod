@@ -15,7 +15,7 @@ require (
 	github.com/alecthomas/kong v1.17.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.47.0
 	golang.org/x/tools v0.49.0 // indirect
 )
 

@@ -7,23 +7,18 @@ import "math/bits"
 //
 // It is most of the passes' work on graphs of uniformly drawn references
 // (on 100,000 paths: 1.3 million rows, 99.5 million new bits in 19 million
-// of their 42 million words), so it is one loop: the OR, the new bits and
-// their weights, rather than a pass for each over a row of new bits.
-// Weights of one to three words, the common widths, are summed in
-// registers and added to sum once. The sums are modulo 2^(64·w), which
-// the result fits.
+// of their 42 million words). orDiff makes the row and the words of new
+// bits in one pass (four words at a time where it can, see orwords.go);
+// then only the words with new bits are visited. Weights of one to three
+// words, the common widths, are summed in registers and added to sum
+// once. The sums are modulo 2^(64·w), which the result fits.
 func (ws *workspace) orAdd(row, x, a, b, base, sum []uint64) int32 {
-	n := len(row)
-	x, a, b, base = x[:n], a[:n], b[:n], base[:n]
 	var lo, mid, hi uint64 // the sum, least significant word first
 	ones := 0
-	for k := range row {
-		v := x[k] | a[k] | b[k]
-		row[k] = v
-		d := v &^ base[k]
-		if d == 0 {
-			continue
-		}
+	diff := ws.diff[:len(row)]
+	for mask := orDiff(row, x, a, b, base, diff); mask != 0; mask &= mask - 1 {
+		k := bits.TrailingZeros64(mask)
+		d := diff[k]
 		c := bits.OnesCount64(d)
 		ones += c
 		if c > 32 {

@@ -1,0 +1,38 @@
+package main
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the vector loops (orwords_amd64.s), from the CPU's
+// features.
+var useAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func or3AVX2(dst, x, a, b *uint64, n int)
+
+//go:noescape
+func orDiffAVX2(row, x, a, b, base, diff *uint64, n int) uint64
+
+// or3 sets dst = x | a | b, word by word (dst may be x).
+func or3(dst, x, a, b []uint64) {
+	n := len(dst)
+	if v := n &^ 3; useAVX2 && v > 0 {
+		x, a, b = x[:n], a[:n], b[:n]
+		or3AVX2(&dst[0], &x[0], &a[0], &b[0], v)
+		dst, x, a, b = dst[v:], x[v:], a[v:], b[v:]
+	}
+	or3Words(dst, x, a, b)
+}
+
+// orDiff sets row = x | a | b and diff = row &^ base, word by word (row
+// may be x), and returns a mask with bit k set when diff[k] is not 0.
+// Rows have at most 64 words.
+func orDiff(row, x, a, b, base, diff []uint64) uint64 {
+	n := len(row)
+	v := n &^ 3
+	if !useAVX2 || v == 0 {
+		return orDiffWords(row, x, a, b, base, diff)
+	}
+	x, a, b, base, diff = x[:n], a[:n], b[:n], base[:n], diff[:n]
+	mask := orDiffAVX2(&row[0], &x[0], &a[0], &b[0], &base[0], &diff[0], v)
+	return mask | orDiffWords(row[v:], x[v:], a[v:], b[v:], base[v:], diff[v:])<<v
+}

@@ -1,0 +1,64 @@
+#include "textflag.h"
+
+// func or3AVX2(dst, x, a, b *uint64, n int)
+// n is a multiple of 4.
+TEXT ·or3AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ a+16(FP), R8
+	MOVQ b+24(FP), R9
+	MOVQ n+32(FP), R10
+	SHLQ $3, R10
+	XORQ BX, BX
+
+or3loop:
+	CMPQ BX, R10
+	JAE  or3done
+	VMOVDQU (SI)(BX*1), Y0
+	VPOR    (R8)(BX*1), Y0, Y0
+	VPOR    (R9)(BX*1), Y0, Y0
+	VMOVDQU Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	JMP     or3loop
+
+or3done:
+	VZEROUPPER
+	RET
+
+// func orDiffAVX2(row, x, a, b, base, diff *uint64, n int) uint64
+// n is a multiple of 4, at most 64.
+TEXT ·orDiffAVX2(SB), NOSPLIT, $0-64
+	MOVQ row+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ a+16(FP), R8
+	MOVQ b+24(FP), R9
+	MOVQ base+32(FP), R10
+	MOVQ diff+40(FP), R11
+	MOVQ n+48(FP), R12
+	XORQ AX, AX          // the mask
+	XORQ CX, CX          // the word index k (the shift count)
+	VPXOR Y7, Y7, Y7
+
+difloop:
+	CMPQ CX, R12
+	JAE  difdone
+	VMOVDQU  (SI)(CX*8), Y0
+	VPOR     (R8)(CX*8), Y0, Y0
+	VPOR     (R9)(CX*8), Y0, Y0
+	VMOVDQU  Y0, (DI)(CX*8)
+	VMOVDQU  (R10)(CX*8), Y1
+	VPANDN   Y0, Y1, Y2  // ^base & row
+	VMOVDQU  Y2, (R11)(CX*8)
+	VPCMPEQQ Y7, Y2, Y3  // all ones where a word of diff is 0
+	VMOVMSKPD Y3, DX
+	XORQ     $15, DX
+	SHLQ     CX, DX
+	ORQ      DX, AX
+	ADDQ     $4, CX
+	JMP      difloop
+
+difdone:
+	VZEROUPPER
+	MOVQ AX, ret+56(FP)
+	RET
+

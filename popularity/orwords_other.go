@@ -1,0 +1,12 @@
+//go:build !amd64
+
+package main
+
+// useAVX2 is false where there is no vector loop (see orwords_amd64.go).
+const useAVX2 = false
+
+func or3(dst, x, a, b []uint64) { or3Words(dst, x, a, b) }
+
+func orDiff(row, x, a, b, base, diff []uint64) uint64 {
+	return orDiffWords(row, x, a, b, base, diff)
+}
