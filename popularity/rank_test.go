@@ -110,8 +110,15 @@ func bruteRanking(g *graph) ([]int32, map[int32]*big.Int) {
 
 func checkRanking(t *testing.T, g *graph, workers int) {
 	t.Helper()
+	checkRankingWrapping(t, g, workers, defaultWrapping)
+}
+
+// checkRankingWrapping is checkRanking with the ancestor sums made as o
+// says.
+func checkRankingWrapping(t *testing.T, g *graph, workers int, o wrapping) {
+	t.Helper()
 	wantOrder, wantPop := bruteRanking(g)
-	r := rank(context.Background(), g, workers)
+	r := rankWrapping(context.Background(), g, workers, o)
 	if !slices.Equal(r.order, wantOrder) {
 		t.Fatalf("order %v, want %v (graph %v)", r.order, wantOrder, g.refs)
 	}
@@ -342,35 +349,50 @@ func TestAncestorSumsOnBenchShapes(t *testing.T) {
 // directPopularity computes popularities of a DAG with math/big: R by its
 // recurrence in a topological order, ancestors by a search per node.
 func directPopularity(g *graph) []*big.Int {
-	n := g.len()
-	topo := rankable(g)
-	r := make([]*big.Int, n)
-	for _, x := range topo {
+	r := directCounts(g)
+	out := make([]*big.Int, g.len())
+	for x := range int32(g.len()) {
+		sum := new(big.Int)
+		for _, u := range withAncestors(g, x) {
+			sum.Add(sum, r[u])
+		}
+		out[x] = sum
+	}
+	return out
+}
+
+// directCounts is R of every ranked node by its recurrence, in math/big
+// (nil for the remainder, whose references add nothing).
+func directCounts(g *graph) []*big.Int {
+	r := make([]*big.Int, g.len())
+	for _, x := range rankable(g) {
 		r[x] = new(big.Int)
 		if len(g.users.of(x)) == 0 {
 			r[x].SetInt64(1)
 		}
 		for _, u := range g.users.of(x) {
-			r[x].Add(r[x], r[u])
-		}
-	}
-	out := make([]*big.Int, n)
-	for x := range int32(n) {
-		sum := new(big.Int)
-		seen := map[int32]bool{x: true}
-		stack := []int32{x}
-		for len(stack) > 0 {
-			u := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			sum.Add(sum, r[u])
-			for _, p := range g.users.of(u) {
-				if !seen[p] {
-					seen[p] = true
-					stack = append(stack, p)
-				}
+			if r[u] != nil {
+				r[x].Add(r[x], r[u])
 			}
 		}
-		out[x] = sum
+	}
+	return r
+}
+
+// withAncestors is x and every node that reaches it, found by a search.
+func withAncestors(g *graph, x int32) []int32 {
+	seen := map[int32]bool{x: true}
+	stack, out := []int32{x}, []int32{}
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		out = append(out, u)
+		for _, p := range g.users.of(u) {
+			if !seen[p] {
+				seen[p] = true
+				stack = append(stack, p)
+			}
+		}
 	}
 	return out
 }
