@@ -110,15 +110,13 @@ func bruteRanking(g *graph) ([]int32, map[int32]*big.Int) {
 
 func checkRanking(t *testing.T, g *graph, workers int) {
 	t.Helper()
-	checkRankingWrapping(t, g, workers, defaultWrapping)
+	wantOrder, wantPop := bruteRanking(g)
+	checkRankingIs(t, g, rank(context.Background(), g, workers), wantOrder, wantPop)
 }
 
-// checkRankingWrapping is checkRanking with the ancestor sums made as o
-// says.
-func checkRankingWrapping(t *testing.T, g *graph, workers int, o wrapping) {
+// checkRankingIs checks r against bruteRanking's order and popularities.
+func checkRankingIs(t *testing.T, g *graph, r *ranking, wantOrder []int32, wantPop map[int32]*big.Int) {
 	t.Helper()
-	wantOrder, wantPop := bruteRanking(g)
-	r := rankWrapping(context.Background(), g, workers, o)
 	if !slices.Equal(r.order, wantOrder) {
 		t.Fatalf("order %v, want %v (graph %v)", r.order, wantOrder, g.refs)
 	}

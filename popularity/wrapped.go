@@ -94,13 +94,13 @@ func (o wrapping) ancestorSums(parents csr, counts []uint64, w, workers int, don
 	mask := ^uint64(0) >> (64 - o.bits)
 	pop := make([]uint64, n*w)
 	for p := range n {
-		pop[p*w] = l[p] & mask // exact for a small node (5.)
+		l[p] &= mask    // L(x) = P(x) mod 2^bits (4.)
+		pop[p*w] = l[p] // exact for a small node (5.)
 	}
 	for k, p := range big {
 		dst := pop[int(p)*w : int(p+1)*w]
 		copy(dst, b[k*w:k*w+w])
-		s := (l[p] - dst[0]) & mask // S(x) (4.)
-		addWord(dst, s)
+		addWord(dst, (l[p]-dst[0])&mask) // B(x) + S(x) (4.)
 	}
 	return pop, len(big)
 }

@@ -14,26 +14,76 @@ import (
 // definition, on graphs whose sums wrap around, with big and small nodes.
 
 // TestRankRecoversFromWrappedSums: with the one-word sums taken modulo
-// 2^bits for 3 to 10 bits, small random graphs (with cycles for some)
-// have popularities many times the modulus, a threshold T of a few units,
-// big and small nodes, and big nodes whose L − B wraps below zero: the
-// order and popularities must equal bruteRanking's.
+// 2^bits for 3 to 12 bits, small random graphs (with cycles for some, and
+// chains below several roots, whose nodes' counts sit between T and 2T
+// for some bits) have popularities many times the modulus, a threshold T
+// of a few units, big and small nodes, and big nodes whose L − B wraps
+// below zero: the order and popularities must equal bruteRanking's.
 func TestRankRecoversFromWrappedSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 11))
 	var seen recovery
-	for i := range 1600 {
+	for i := range 600 {
 		n := 2 + rng.IntN(13)
 		var g *graph
-		if i%4 == 3 {
+		switch i % 4 {
+		case 3:
 			g = randomCyclic(t, rng, n, 0.3, 0.05)
-		} else {
-			g = randomDAG(t, rng, n, []float64{0.2, 0.4, 0.6}[i%3])
+		case 2:
+			g = rootsChainDAG(t, rng, 1+rng.IntN(4), n)
+		default:
+			g = randomDAG(t, rng, n, []float64{0.2, 0.5}[i%2])
 		}
-		o := wrapping{bits: uint(3 + i%8), maxBigShare: 1}
-		checkRankingWrapping(t, g, 1+i%2, o)
-		seen.add(recoveryOf(g, o))
+		wantOrder, wantPop := bruteRanking(g)
+		for bits := uint(3); bits <= 12; bits++ {
+			o := wrapping{bits: bits, maxBigShare: 1}
+			checkRankingIs(t, g, rankWrapping(context.Background(), g, 1+i%2, o), wantOrder, wantPop)
+			seen.add(recoveryOf(g, o))
+		}
 	}
 	seen.require(t)
+}
+
+// rootsChainDAG: roots nodes referencing the first of a chain of n nodes,
+// each referencing the next and, at random, one further on.
+func rootsChainDAG(t testing.TB, rng *rand.Rand, roots, n int) *graph {
+	return buildGraph(t, rng, roots+n, func(i int) []int {
+		if i < roots {
+			return []int{roots}
+		}
+		var out []int
+		if i+1 < roots+n {
+			out = append(out, i+1)
+		}
+		if i+2 < roots+n && rng.IntN(4) == 0 {
+			out = append(out, i+2+rng.IntN(roots+n-i-2))
+		}
+		return out
+	}, func(int) uint64 { return uint64(rng.IntN(1000)) })
+}
+
+// TestBigThreshold: T is ⌊2^bits / N⌋, the largest that keeps the sum of
+// N small counts below 2^bits, or the forced threshold when lower.
+func TestBigThreshold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	for range 3000 {
+		bits := uint(1 + rng.IntN(64))
+		n := 1 + rng.IntN(1<<rng.IntN(31))
+		o := wrapping{bits: bits}
+		want := new(big.Int).Div(new(big.Int).Lsh(big.NewInt(1), bits), big.NewInt(int64(n)))
+		if !want.IsUint64() {
+			want.SetUint64(^uint64(0)) // 2^64 for one node: a count of one word is below it
+		}
+		if got := o.bigThreshold(n); got != want.Uint64() {
+			t.Fatalf("bits %d, %d nodes: T = %d, want %v", bits, n, got, want)
+		}
+		if want.Sign() == 0 {
+			continue // more nodes than 2^bits: all are big
+		}
+		o.threshold = 1 + rng.Uint64N(want.Uint64())
+		if got := o.bigThreshold(n); got != min(want.Uint64(), o.threshold) {
+			t.Fatalf("bits %d, %d nodes, threshold %d: T = %d, want %v", bits, n, o.threshold, got, min(want.Uint64(), o.threshold))
+		}
+	}
 }
 
 // TestRankRecoversPast64Bits: graphs whose counts pass 2^64, ranked with
