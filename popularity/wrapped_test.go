@@ -284,3 +284,29 @@ func (c recovery) require(t *testing.T) {
 			c.graphs, c.wrapped, c.big, c.small)
 	}
 }
+
+// BenchmarkWrapping times the ancestor sums both ways, one-word passes
+// with the recovery and passes at full width, on graphs of references
+// drawn among the window paths before each (8 each), from uniform (the
+// whole graph) to deep (counts of hundreds of words, most paths big): it
+// is where maxBigShare comes from. `go test -run X -bench Wrapping
+// -benchtime 1x`; bigshare is the share of big paths, words the width.
+func BenchmarkWrapping(b *testing.B) {
+	const n = 20_000
+	for _, window := range []int{n, n / 4, n / 5, n / 6, n / 7, n / 8, n / 16, n / 24, n / 32, n / 48, n / 64, n / 256, n / 1024} {
+		g := windowDAG(b, rand.New(rand.NewPCG(14, uint64(window))), n, 8, window)
+		for _, mode := range []struct {
+			name string
+			o    wrapping
+		}{{"recovered", wrapping{bits: 64, maxBigShare: 1}}, {"fullwidth", wrapping{bits: 64, maxBigShare: 0}}} {
+			b.Run(fmt.Sprintf("window=%d/%s", window, mode.name), func(b *testing.B) {
+				var r *ranking
+				for range b.N {
+					r = rankWrapping(context.Background(), g, 1, mode.o)
+				}
+				b.ReportMetric(float64(r.big)/float64(r.ranked), "bigshare")
+				b.ReportMetric(float64(r.w), "words")
+			})
+		}
+	}
+}
