@@ -23,9 +23,11 @@ import "math/bits"
 //  3. Split P(x) = B(x) + S(x): B the sum of R(u) over the big u ∈ A(x),
 //     S over the small ones. A(x) has at most N members, each small one
 //     with R ≤ T − 1, so S(x) ≤ N·(T − 1) < N·T ≤ 2^64: S fits one word.
-//  4. The one-word passes give L(x) = P(x) mod 2^64 (their additions are
-//     modulo 2^64, a ring: every sum, difference and shortcut of the
-//     passes holds there as it does in the integers). Then
+//  4. The one-word passes give L(x) = P(x) mod 2^64: they only add
+//     weights and subtract them (a dense word's sum is the whole word's
+//     less the missing bits', see addDense), never compare or divide
+//     them, and addition and subtraction modulo 2^64 keep every equation
+//     the passes rely on. Then
 //     L(x) − B(x) ≡ S(x) (mod 2^64), and as 0 ≤ S(x) < 2^64,
 //     S(x) = (L(x) − B(x)) mod 2^64 exactly, and P(x) = B(x) + S(x).
 //  5. A small x has no big member in A(x) (by 2), so B(x) = 0 and
@@ -41,9 +43,10 @@ import "math/bits"
 // On graphs of uniformly drawn references few nodes are big: R grows
 // towards the sinks, and only the nodes near them pass T. On a deep
 // graph (a chain of paths each referencing the next few) nearly all are,
-// and the pass over the big nodes costs as much as the passes at full
-// width over the whole graph: there, when more than maxBigShare of the
-// nodes are big, the passes run at full width as before.
+// and the pass over the big nodes costs nearly as much as passes at full
+// width over the whole graph, on top of the one-word passes: when more
+// than maxBigShare of the nodes are big, the passes run at full width
+// over the whole graph, as before.
 
 // wrapping sets how the ancestor sums are computed (the tests change it).
 type wrapping struct {
@@ -117,7 +120,7 @@ func (o wrapping) bigThreshold(n int) uint64 {
 	var t uint64
 	switch {
 	case n <= 1:
-		t = ^uint64(0) // 2^bits ≥ 2^bits − 1: a lower T is still valid (2.)
+		t = ^uint64(0) // for 2^64, which does not fit: any lower T is valid (2.)
 		if o.bits < 64 {
 			t = 1 << o.bits
 		}
