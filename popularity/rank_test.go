@@ -297,10 +297,7 @@ func TestAncestorSumsAcrossChunks(t *testing.T) {
 // pushed, on one worker and two (run it under -race).
 func TestAncestorSumsOnBenchShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
-	shapes := []struct {
-		name string
-		g    *graph
-	}{
+	shapes := []namedGraph{
 		{"uniform", uniformDAG(t, rng, 1200, 8)},
 		{"preferential", preferentialGraph(t, 3, 1500)},
 		{"window", windowDAG(t, rng, 180, 4, 8)},

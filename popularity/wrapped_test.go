@@ -93,10 +93,7 @@ func TestBigThreshold(t *testing.T) {
 // directPopularity's (math/big), the order theirs.
 func TestRankRecoversPast64Bits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
-	shapes := []struct {
-		name string
-		g    *graph
-	}{
+	shapes := []namedGraph{
 		{"spine", spineDAG(t, rng, 300, 110)},
 		{"spine", spineDAG(t, rng, 500, 160)},
 		{"spine", spineDAG(t, rng, 2500, 100)},
