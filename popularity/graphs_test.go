@@ -15,6 +15,12 @@ import (
 
 const nixBase32 = "0123456789abcdfghijklmnpqrsvwxyz"
 
+// namedGraph is a test graph and the name of its shape, for messages.
+type namedGraph struct {
+	name string
+	g    *graph
+}
+
 // edgesFunc returns the references of node i (by creation index).
 type edgesFunc func(i int) []int
 

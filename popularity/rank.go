@@ -27,6 +27,9 @@ type ranking struct {
 	// w words each.
 	pop []uint64
 	w   int
+	// big is how many ranked nodes have R ≥ T (see wrapping), 0 when the
+	// counts take one word.
+	big int
 }
 
 // popularity returns the popularity of node x, or nil for the remainder.
@@ -46,6 +49,11 @@ func (r *ranking) popularity(x int32) *big.Int {
 // the counting stops and the ranking is incomplete: the caller must see
 // ctx's error and drop it.
 func rank(ctx context.Context, g *graph, workers int) *ranking {
+	return rankWrapping(ctx, g, workers, defaultWrapping)
+}
+
+// rankWrapping is rank with the ancestor sums made as o says.
+func rankWrapping(ctx context.Context, g *graph, workers int, o wrapping) *ranking {
 	n := g.len()
 	topo := byHeight(g, rankable(g))
 	pos := positions(n, topo)
@@ -54,14 +62,8 @@ func rank(ctx context.Context, g *graph, workers int) *ranking {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if n*w > 1<<24 {
-		// Counts of thousands of bits (a graph thousands of levels deep):
-		// each worker's accumulators would pass 128 MiB.
-		workers = 1
-	}
-	job := &sumJob{parents: parents, weight: counts, w: w, chunk: chunkSize, done: ctx.Done()}
-	r := &ranking{pos: pos, pop: job.run(workers), w: w, ranked: len(topo)}
-
+	r := &ranking{pos: pos, w: w, ranked: len(topo)}
+	r.pop, r.big = o.ancestorSums(parents, counts, w, workers, ctx.Done())
 	r.order = r.sortOrder(g, topo)
 	return r
 }

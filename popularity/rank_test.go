@@ -111,7 +111,12 @@ func bruteRanking(g *graph) ([]int32, map[int32]*big.Int) {
 func checkRanking(t *testing.T, g *graph, workers int) {
 	t.Helper()
 	wantOrder, wantPop := bruteRanking(g)
-	r := rank(context.Background(), g, workers)
+	checkRankingIs(t, g, rank(context.Background(), g, workers), wantOrder, wantPop)
+}
+
+// checkRankingIs checks r against bruteRanking's order and popularities.
+func checkRankingIs(t *testing.T, g *graph, r *ranking, wantOrder []int32, wantPop map[int32]*big.Int) {
+	t.Helper()
 	if !slices.Equal(r.order, wantOrder) {
 		t.Fatalf("order %v, want %v (graph %v)", r.order, wantOrder, g.refs)
 	}
@@ -292,10 +297,7 @@ func TestAncestorSumsAcrossChunks(t *testing.T) {
 // pushed, on one worker and two (run it under -race).
 func TestAncestorSumsOnBenchShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
-	shapes := []struct {
-		name string
-		g    *graph
-	}{
+	shapes := []namedGraph{
 		{"uniform", uniformDAG(t, rng, 1200, 8)},
 		{"preferential", preferentialGraph(t, 3, 1500)},
 		{"window", windowDAG(t, rng, 180, 4, 8)},
@@ -342,35 +344,50 @@ func TestAncestorSumsOnBenchShapes(t *testing.T) {
 // directPopularity computes popularities of a DAG with math/big: R by its
 // recurrence in a topological order, ancestors by a search per node.
 func directPopularity(g *graph) []*big.Int {
-	n := g.len()
-	topo := rankable(g)
-	r := make([]*big.Int, n)
-	for _, x := range topo {
+	r := directCounts(g)
+	out := make([]*big.Int, g.len())
+	for x := range int32(g.len()) {
+		sum := new(big.Int)
+		for _, u := range withAncestors(g, x) {
+			sum.Add(sum, r[u])
+		}
+		out[x] = sum
+	}
+	return out
+}
+
+// directCounts is R of every ranked node by its recurrence, in math/big
+// (nil for the remainder, whose references add nothing).
+func directCounts(g *graph) []*big.Int {
+	r := make([]*big.Int, g.len())
+	for _, x := range rankable(g) {
 		r[x] = new(big.Int)
 		if len(g.users.of(x)) == 0 {
 			r[x].SetInt64(1)
 		}
 		for _, u := range g.users.of(x) {
-			r[x].Add(r[x], r[u])
-		}
-	}
-	out := make([]*big.Int, n)
-	for x := range int32(n) {
-		sum := new(big.Int)
-		seen := map[int32]bool{x: true}
-		stack := []int32{x}
-		for len(stack) > 0 {
-			u := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			sum.Add(sum, r[u])
-			for _, p := range g.users.of(u) {
-				if !seen[p] {
-					seen[p] = true
-					stack = append(stack, p)
-				}
+			if r[u] != nil {
+				r[x].Add(r[x], r[u])
 			}
 		}
-		out[x] = sum
+	}
+	return r
+}
+
+// withAncestors is x and every node that reaches it, found by a search.
+func withAncestors(g *graph, x int32) []int32 {
+	seen := map[int32]bool{x: true}
+	stack, out := []int32{x}, []int32{}
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		out = append(out, u)
+		for _, p := range g.users.of(u) {
+			if !seen[p] {
+				seen[p] = true
+				stack = append(stack, p)
+			}
+		}
 	}
 	return out
 }
