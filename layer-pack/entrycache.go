@@ -66,7 +66,8 @@ type cacheDir struct {
 // long; 1.5 to 2.1 times in runs side by side under load).
 type entryCache struct {
 	budget       int
-	arena        []byte
+	arena        []byte // the strings, while recording
+	text         string // the arena once sealed: each's strings are slices of it, not copies
 	ents         []cachedEntry
 	full         bool // gave up: the layer is walked again
 	uname, gname string
@@ -155,12 +156,19 @@ func fits16(vs ...int) bool {
 	return true
 }
 
-// str returns n bytes of the arena from off.
-func (c *entryCache) str(off uint32, n uint16) string {
-	return string(c.arena[off : off+uint32(n)])
+// seal ends the recording: the strings the entries come back with are
+// slices of one string, the arena's copy, rather than a copy each
+// (allocations that cost 1.5% of a pack's CPU time).
+func (c *entryCache) seal() {
+	c.text, c.arena, c.path = string(c.arena), nil, nil
 }
 
-// each calls fn for every recorded entry, in order; it has the signature
+// str returns n bytes of the sealed arena from off.
+func (c *entryCache) str(off uint32, n uint16) string {
+	return c.text[off : off+uint32(n)]
+}
+
+// each calls fn for every recorded entry, in order, once sealed; it has the signature
 // of a treeLayer's walk, whose base directory it does not need.
 func (c *entryCache) each(ctx context.Context, _ int, fn func(e *entry) error) error {
 	var e entry

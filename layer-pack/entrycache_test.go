@@ -129,6 +129,7 @@ func TestEntryCacheRoundTrip(t *testing.T) {
 	if c.full {
 		t.Fatal("the cache gave up")
 	}
+	c.seal()
 	var out []entry
 	if err := c.each(context.Background(), -1, func(e *entry) error {
 		out = append(out, *e)
@@ -166,5 +167,29 @@ func TestEntryCacheHolds80000Files(t *testing.T) {
 	}
 	if c.full {
 		t.Fatalf("the cache gave up on a layer of %d files", files)
+	}
+}
+
+// TestEntryCacheReplayCopiesNoStrings: replaying entries stored whole
+// (names, rel paths and link targets) makes no string: each is a slice
+// of the sealed arena. Only a name below a recorded directory is made,
+// by joining its parent's name and its own.
+func TestEntryCacheReplayCopiesNoStrings(t *testing.T) {
+	c := newEntryCache(1 << 20)
+	for i := range 100 {
+		name := fmt.Sprintf("%032d-p", i)
+		e := entry{rel: name, hdr: tarw.Header{Name: "/nix/store/" + name, Type: tarw.TypeSymlink, Linkname: "../" + name, Uname: "root", Gname: "root"}}
+		c.add(&e)
+	}
+	c.seal()
+	n := 0
+	allocs := testing.AllocsPerRun(10, func() {
+		c.each(context.Background(), -1, func(e *entry) error {
+			n += len(e.hdr.Name) + len(e.rel) + len(e.hdr.Linkname)
+			return nil
+		})
+	})
+	if allocs > 2 {
+		t.Fatalf("replaying 100 entries made %v allocations", allocs)
 	}
 }
