@@ -63,7 +63,7 @@
 // those layers' files of 64 KiB or more at all: the kernel copies them
 // into the output (splice, copy_file_range), so each of their bytes is
 // read once, by the hashing pass. The output is the same bytes either way. The entries found while
-// measuring a layer are kept (compactly, up to about 70,000 per layer on
+// measuring a layer are kept (compactly, up to about 90,000 per layer on
 // two CPUs) so that no pass walks it again; memory stays under 64 MB
 // whatever the image size. A file that changes size, type or change time,
 // or vanishes, between being measured and being read is an error naming

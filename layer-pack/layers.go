@@ -81,6 +81,7 @@ func (l *treeLayer) measure(ctx context.Context) (int64, error) {
 		return err
 	})
 	if err == nil && !c.full {
+		c.seal()
 		l.cache = c
 	}
 	return n + tarw.EndLen(n), err

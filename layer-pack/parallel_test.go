@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -195,5 +196,43 @@ func checkCut(t *testing.T, data []byte) {
 		if _, err := io.Copy(io.Discard, l); err != nil {
 			return
 		}
+	}
+}
+
+// TestHashPassesReuseBuffers: the hashing passes share a few buffers
+// (spareBufs) rather than each making its own pool: packing 40 small
+// layers after a first pack allocates less than the writer's pool and the
+// buffers of maxHashers passes, where a pool per pass allocates 40 MiB.
+func TestHashPassesReuseBuffers(t *testing.T) {
+	root := t.TempDir()
+	var paths []string
+	for i := range 40 {
+		p := fmt.Sprintf("/nix/store/%032d-p%d", i, i)
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p, "f"), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	so := testStoreOptions(root)
+	allocated := func() uint64 {
+		var ls []layer
+		for _, p := range paths {
+			ls = append(ls, storeLayer(so, []string{p}))
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, ls, io.Discard, 2); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	allocated() // the first pack makes the spares
+	limit := uint64(bufCount*bufSize + maxHashers*hashBufCount*hashBufSize)
+	if got := allocated(); got > limit {
+		t.Fatalf("packing 40 layers allocated %d MiB, past %d MiB", got>>20, limit>>20)
 	}
 }

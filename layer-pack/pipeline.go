@@ -90,10 +90,49 @@ func newPipeline(s sink, count, size int) *pipeline {
 		done:   make(chan struct{}),
 	}
 	for range count {
-		p.free <- make([]byte, 0, size)
+		p.free <- spareBuf(size)
 	}
 	go p.consume(s)
 	return p
+}
+
+// spareBufs are the buffers of hashing passes that ended, for the next
+// ones: a pass over each of 100 layers made 4 MiB of buffers and 100 MiB
+// of garbage for the collector (hashBufSize; no other pipeline's buffers
+// are kept).
+var spareBufs = make(chan []byte, maxHashers*hashBufCount)
+
+// spareBuf returns an empty buffer of size bytes, a spare when there is
+// one.
+func spareBuf(size int) []byte {
+	if size == hashBufSize {
+		select {
+		case b := <-spareBufs:
+			return b[:0]
+		default:
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+// keepBufs keeps p's buffers as spares, once its consumer has returned
+// (all are back in p.free then).
+func (p *pipeline) keepBufs() {
+	for {
+		select {
+		case b := <-p.free:
+			if cap(b) != hashBufSize {
+				return
+			}
+			select {
+			case spareBufs <- b:
+			default:
+				return
+			}
+		default:
+			return
+		}
+	}
 }
 
 func (p *pipeline) consume(s sink) {
@@ -358,6 +397,7 @@ func (p *pipeline) finish(produceErr error) error {
 	}
 	close(p.ops)
 	<-p.done
+	p.keepBufs()
 	if p.err != nil {
 		return p.err
 	}
