@@ -46,7 +46,8 @@ type decoder struct {
 	pos    int
 	ids    *interner // interned strings, numbered in order of appearance
 	isPath []bool    // by number: the string is the path of a node
-	refSet []string  // the references of the node being decoded
+	refSet [][]byte  // the references of the node being decoded
+	refNum []int32   // their numbers
 	slab   []string  // where reference lists are cut from
 	g      Graph     // the nodes decoded so far
 	// With track, the numbers of every node's path and every reference,
@@ -134,11 +135,7 @@ func (d *decoder) nodeElem() bool {
 func (d *decoder) refElem() bool {
 	b, ok := d.str()
 	if ok {
-		id, s := d.intern(b)
-		d.refSet = append(d.refSet, s)
-		if d.track {
-			d.refIDs = append(d.refIDs, id)
-		}
+		d.refSet = append(d.refSet, b)
 	}
 	return ok
 }
@@ -278,7 +275,14 @@ func (d *decoder) refs() ([]string, bool) {
 	}
 	out := d.slab[len(d.slab) : len(d.slab)+k : len(d.slab)+k]
 	d.slab = d.slab[:len(d.slab)+k]
-	copy(out, d.refSet)
+	d.refNum = append(d.refNum[:0], make([]int32, k)...)
+	d.ids.internAll(d.refSet, d.refNum, out)
+	for len(d.isPath) < len(d.ids.strs) {
+		d.isPath = append(d.isPath, false)
+	}
+	if d.track {
+		d.refIDs = append(d.refIDs, d.refNum...)
+	}
 	return out, true
 }
 
