@@ -3,6 +3,7 @@ package graphplan
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/nar"
@@ -216,14 +217,14 @@ func (d *decoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	rest := d.data[d.pos:]
-	end := bytes.IndexByte(rest, '"')
+	end := plainEnd(rest)
 	if end < 0 {
-		return nil, false
-	}
-	s := rest[:end]
-	if !plain(s) {
+		// Not printable ASCII: check it byte by byte.
+		if end = bytes.IndexByte(rest, '"'); end < 0 {
+			return nil, false
+		}
 		ascii := true
-		for _, c := range s {
+		for _, c := range rest[:end] {
 			if c < 0x20 || c == '\\' {
 				return nil, false
 			}
@@ -231,12 +232,42 @@ func (d *decoder) str() ([]byte, bool) {
 				ascii = false
 			}
 		}
-		if !ascii && !utf8.Valid(s) {
+		if !ascii && !utf8.Valid(rest[:end]) {
 			return nil, false
 		}
 	}
 	d.pos += end + 1
-	return s, true
+	return rest[:end], true
+}
+
+// plainEnd returns the position of the first '"' in b when every byte
+// before it is printable ASCII but '\\', else -1. It reads b once, 8 bytes
+// at a time, as plain (below) does, with one more test: subtracting 1
+// after XOR with '"' sets a high bit at a quote. The lowest byte with a
+// high bit set is the first special byte (a borrow only runs upwards, from
+// a byte that set one itself): finding it a quote ends the string (a
+// search for the quote, then a check of the bytes before it, took twice
+// the time).
+func plainEnd(b []byte) int {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	for w8 := b; len(w8) >= 8; w8 = w8[8:] {
+		w := binary.LittleEndian.Uint64(w8)
+		if m := (w | (w - 0x20*ones) | ((w ^ '\\'*ones) - ones) | ((w ^ '"'*ones) - ones)) & high; m != 0 {
+			if i := len(b) - len(w8) + bits.TrailingZeros64(m)/8; b[i] == '"' {
+				return i
+			}
+			return -1
+		}
+	}
+	for i := len(b) &^ 7; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i
+		case c < 0x20 || c == '\\' || c >= utf8.RuneSelf:
+			return -1
+		}
+	}
+	return -1
 }
 
 // plain reports whether s is printable ASCII without a backslash, 8 bytes

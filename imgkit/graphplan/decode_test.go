@@ -209,3 +209,42 @@ func TestPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainEnd checks the word-at-a-time search against a byte loop on
+// every byte value at every position of strings of 0 to 17 bytes, with
+// a quote after them or not, and another special byte before the first
+// one or not.
+func TestPlainEnd(t *testing.T) {
+	want := func(s []byte) int {
+		for i, c := range s {
+			if c == '"' {
+				return i
+			}
+			if c < 0x20 || c == '\\' || c >= 0x80 {
+				return -1
+			}
+		}
+		return -1
+	}
+	for n := range 18 {
+		for pos := range n {
+			for c := range 256 {
+				for _, tail := range []string{"", `"`, `x"`} {
+					s := append(bytes.Repeat([]byte{'a'}, n), tail...)
+					s[pos] = byte(c)
+					if got := plainEnd(s); got != want(s) {
+						t.Fatalf("plainEnd(%q) = %d, want %d", s, got, want(s))
+					}
+					// A borrow from a special byte before must not hide
+					// or invent one.
+					if pos > 0 {
+						s[pos-1] = 0x1f
+						if got := plainEnd(s); got != want(s) {
+							t.Fatalf("plainEnd(%q) = %d, want %d", s, got, want(s))
+						}
+					}
+				}
+			}
+		}
+	}
+}
