@@ -46,7 +46,7 @@ func newInterner(hint int) *interner {
 	for n < 2*hint {
 		n <<= 1
 	}
-	return &interner{seed: maphash.MakeSeed(), slots: newSlots(n)}
+	return &interner{seed: maphash.MakeSeed(), slots: newSlots(n), strs: make([]string, 0, hint)}
 }
 
 // newSlots makes a table of n empty slots and writes to each of its
