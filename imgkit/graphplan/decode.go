@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/nar"
@@ -298,12 +299,19 @@ func plain(s []byte) bool {
 	return true
 }
 
-// refs decodes an array of strings, interned. The lists of all nodes are
-// cut from a few large arrays rather than grown one by one.
+// refs decodes an array of strings, interned, in canonical order: sorted,
+// without duplicates. Here the strings are still the document's, just
+// read; compared later, after interning, each is a read from anywhere in
+// memory (Graph.check's). The lists of all nodes are cut from a few large
+// arrays rather than grown one by one.
 func (d *decoder) refs() ([]string, bool) {
 	d.refSet = d.refSet[:0]
 	if !d.list(d.refElem) {
 		return nil, false
+	}
+	if !increasingBytes(d.refSet) {
+		slices.SortFunc(d.refSet, bytes.Compare)
+		d.refSet = slices.CompactFunc(d.refSet, bytes.Equal)
 	}
 	k := len(d.refSet)
 	if k > cap(d.slab)-len(d.slab) {
@@ -321,6 +329,16 @@ func (d *decoder) refs() ([]string, bool) {
 		d.refIDs = append(d.refIDs, d.refNum...)
 	}
 	return out, true
+}
+
+// increasingBytes is increasing (graph.go) for byte slices.
+func increasingBytes(s [][]byte) bool {
+	for i := 1; i < len(s); i++ {
+		if bytes.Compare(s[i-1], s[i]) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // uint decodes a JSON integer that fits a uint64: "0" or digits without a

@@ -78,6 +78,32 @@ func TestDecodeArrayFast(t *testing.T) {
 	}
 }
 
+// TestDecodeArrayFastSortsReferences: the fast decoder gives every
+// reference list sorted and without duplicates, in one piece and in
+// parts, since ReadGraph then checks no list's order.
+func TestDecodeArrayFastSortsReferences(t *testing.T) {
+	var elems []string
+	for i := range 300 {
+		elems = append(elems, node(fmt.Sprintf("/s/%03d", i),
+			fmt.Sprintf("/s/%03d", (i+7)%300), fmt.Sprintf("/s/%03d", i), fmt.Sprintf("/s/%03d", (i+7)%300), fmt.Sprintf("/s/%03d", i/2)))
+	}
+	doc := doc(elems...)
+	for k := 1; k <= 3; k++ {
+		g, ok := decodeParts(doc, k, nil)
+		if !ok {
+			t.Fatalf("%d parts: not accepted", k)
+		}
+		for _, n := range g {
+			if !increasing(n.References) {
+				t.Fatalf("%d parts: %s has references %q", k, n.Path, n.References)
+			}
+		}
+		if got := g.Canonical(); !sameNodes(g, got) {
+			t.Fatalf("%d parts: the graph is not Canonical's, but for the order of the nodes", k)
+		}
+	}
+}
+
 // TestDecodeArrayFastMutations changes bytes of a valid graph at random:
 // whatever the fast decoder accepts, encoding/json must read the same.
 func TestDecodeArrayFastMutations(t *testing.T) {

@@ -83,7 +83,7 @@ func (t *interner) adopt(s string) (id int32, _ string, added bool) {
 //
 // A lookup is two reads from anywhere in memory, its slot and its record,
 // and one by one each waits for the last (a reference list is 8 store
-// paths of a table of 100,000: they were 60% of the decoder's time). So
+// paths of a table of 100,000: more than half the decoder's time). So
 // the slots and records of a few strings are read first, all at once, and
 // then the lookups find them in the cache.
 func (t *interner) internAll(bs [][]byte, ids []int32, out []string) {
