@@ -66,10 +66,13 @@ type decoder struct {
 // given room for that many at once: memory never written costs nothing,
 // while growing by append wrote and copied twice the final size (a page
 // fault per 4 KiB written, 28% of the decoder's faults). The table of
-// strings has room for the whole document's paths, which a part's
-// references name too.
+// strings has room for twice as many, up to the whole document's paths:
+// a part's references name paths anywhere in it (one of two parts holds
+// nearly every path of a graph with uniform references). It grows from
+// there: with many parts, the tables made at once would be many times
+// the document's paths.
 func newDecoder(data []byte, size int) *decoder {
-	return &decoder{data: data, ids: newInterner(len(data) / 512), g: make(Graph, 0, size/512)}
+	return &decoder{data: data, ids: newInterner(min(len(data), 2*size) / 512), g: make(Graph, 0, size/512)}
 }
 
 // items decodes the elements of the top-level array from d.pos, the start

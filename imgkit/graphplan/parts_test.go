@@ -216,3 +216,18 @@ func TestDecodeRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodePartTables: with many parts (many cores), a part's table of
+// strings starts at room for twice its paths, not the whole document's:
+// the parts' tables would be made and written at once, many times the
+// document's paths in all.
+func TestDecodePartTables(t *testing.T) {
+	doc := largeGraph(20_000, 8)
+	whole := len(newDecoder(doc, len(doc)).ids.slots)
+	at := cuts(doc, 8)
+	for i, start := range at[:len(at)-1] {
+		if n := len(newPart(doc, start, at[i+1]).ids.slots); 4*n > whole {
+			t.Errorf("part %d of 8: a table of %d slots, the whole document's has %d", i+1, n, whole)
+		}
+	}
+}
