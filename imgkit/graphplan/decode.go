@@ -3,6 +3,8 @@ package graphplan
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
+	"slices"
 	"unicode/utf8"
 
 	"dockertools.dev/imgkit/nar"
@@ -46,7 +48,8 @@ type decoder struct {
 	pos    int
 	ids    *interner // interned strings, numbered in order of appearance
 	isPath []bool    // by number: the string is the path of a node
-	refSet []string  // the references of the node being decoded
+	refSet [][]byte  // the references of the node being decoded
+	refNum []int32   // their numbers
 	slab   []string  // where reference lists are cut from
 	g      Graph     // the nodes decoded so far
 	// With track, the numbers of every node's path and every reference,
@@ -58,9 +61,18 @@ type decoder struct {
 	dropped int          // where the data not given to drop starts
 }
 
+// newDecoder makes a decoder of data for a part of size bytes. A typical
+// graph takes some 500 bytes of the document per path, and the nodes are
+// given room for that many at once: memory never written costs nothing,
+// while growing by append wrote and copied twice the final size (a page
+// fault per 4 KiB written, 28% of the decoder's faults). The table of
+// strings has room for twice as many, up to the whole document's paths:
+// a part's references name paths anywhere in it (one of two parts holds
+// nearly every path of a graph with uniform references). It grows from
+// there: with many parts, the tables made at once would be many times
+// the document's paths.
 func newDecoder(data []byte, size int) *decoder {
-	// A typical graph takes some 500 bytes of the document per path.
-	return &decoder{data: data, ids: newInterner(size / 512), g: Graph{}}
+	return &decoder{data: data, ids: newInterner(min(len(data), 2*size) / 512), g: make(Graph, 0, size/512)}
 }
 
 // items decodes the elements of the top-level array from d.pos, the start
@@ -134,11 +146,7 @@ func (d *decoder) nodeElem() bool {
 func (d *decoder) refElem() bool {
 	b, ok := d.str()
 	if ok {
-		id, s := d.intern(b)
-		d.refSet = append(d.refSet, s)
-		if d.track {
-			d.refIDs = append(d.refIDs, id)
-		}
+		d.refSet = append(d.refSet, b)
 	}
 	return ok
 }
@@ -219,14 +227,14 @@ func (d *decoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	rest := d.data[d.pos:]
-	end := bytes.IndexByte(rest, '"')
+	end := plainEnd(rest)
 	if end < 0 {
-		return nil, false
-	}
-	s := rest[:end]
-	if !plain(s) {
+		// Not printable ASCII: check it byte by byte.
+		if end = bytes.IndexByte(rest, '"'); end < 0 {
+			return nil, false
+		}
 		ascii := true
-		for _, c := range s {
+		for _, c := range rest[:end] {
 			if c < 0x20 || c == '\\' {
 				return nil, false
 			}
@@ -234,12 +242,42 @@ func (d *decoder) str() ([]byte, bool) {
 				ascii = false
 			}
 		}
-		if !ascii && !utf8.Valid(s) {
+		if !ascii && !utf8.Valid(rest[:end]) {
 			return nil, false
 		}
 	}
 	d.pos += end + 1
-	return s, true
+	return rest[:end], true
+}
+
+// plainEnd returns the position of the first '"' in b when every byte
+// before it is printable ASCII but '\\', else -1. It reads b once, 8 bytes
+// at a time, as plain (below) does, with one more test: subtracting 1
+// after XOR with '"' sets a high bit at a quote. The lowest byte with a
+// high bit set is the first special byte (a borrow only runs upwards, from
+// a byte that set one itself): finding it a quote ends the string (a
+// search for the quote, then a check of the bytes before it, took twice
+// the time).
+func plainEnd(b []byte) int {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	for w8 := b; len(w8) >= 8; w8 = w8[8:] {
+		w := binary.LittleEndian.Uint64(w8)
+		if m := (w | (w - 0x20*ones) | ((w ^ '\\'*ones) - ones) | ((w ^ '"'*ones) - ones)) & high; m != 0 {
+			if i := len(b) - len(w8) + bits.TrailingZeros64(m)/8; b[i] == '"' {
+				return i
+			}
+			return -1
+		}
+	}
+	for i := len(b) &^ 7; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i
+		case c < 0x20 || c == '\\' || c >= utf8.RuneSelf:
+			return -1
+		}
+	}
+	return -1
 }
 
 // plain reports whether s is printable ASCII without a backslash, 8 bytes
@@ -264,12 +302,19 @@ func plain(s []byte) bool {
 	return true
 }
 
-// refs decodes an array of strings, interned. The lists of all nodes are
-// cut from a few large arrays rather than grown one by one.
+// refs decodes an array of strings, interned, in canonical order: sorted,
+// without duplicates. Here the strings are still the document's, just
+// read; compared later, after interning, each is a read from anywhere in
+// memory (Graph.check's). The lists of all nodes are cut from a few large
+// arrays rather than grown one by one.
 func (d *decoder) refs() ([]string, bool) {
 	d.refSet = d.refSet[:0]
 	if !d.list(d.refElem) {
 		return nil, false
+	}
+	if !increasingBytes(d.refSet) {
+		slices.SortFunc(d.refSet, bytes.Compare)
+		d.refSet = slices.CompactFunc(d.refSet, bytes.Equal)
 	}
 	k := len(d.refSet)
 	if k > cap(d.slab)-len(d.slab) {
@@ -278,8 +323,25 @@ func (d *decoder) refs() ([]string, bool) {
 	}
 	out := d.slab[len(d.slab) : len(d.slab)+k : len(d.slab)+k]
 	d.slab = d.slab[:len(d.slab)+k]
-	copy(out, d.refSet)
+	d.refNum = append(d.refNum[:0], make([]int32, k)...)
+	d.ids.internAll(d.refSet, d.refNum, out)
+	for len(d.isPath) < len(d.ids.strs) {
+		d.isPath = append(d.isPath, false)
+	}
+	if d.track {
+		d.refIDs = append(d.refIDs, d.refNum...)
+	}
 	return out, true
+}
+
+// increasingBytes is increasing (graph.go) for byte slices.
+func increasingBytes(s [][]byte) bool {
+	for i := 1; i < len(s); i++ {
+		if bytes.Compare(s[i-1], s[i]) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // uint decodes a JSON integer that fits a uint64: "0" or digits without a

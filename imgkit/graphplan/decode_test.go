@@ -78,6 +78,32 @@ func TestDecodeArrayFast(t *testing.T) {
 	}
 }
 
+// TestDecodeArrayFastSortsReferences: the fast decoder gives every
+// reference list sorted and without duplicates, in one piece and in
+// parts, since ReadGraph then checks no list's order.
+func TestDecodeArrayFastSortsReferences(t *testing.T) {
+	var elems []string
+	for i := range 300 {
+		elems = append(elems, node(fmt.Sprintf("/s/%03d", i),
+			fmt.Sprintf("/s/%03d", (i+7)%300), fmt.Sprintf("/s/%03d", i), fmt.Sprintf("/s/%03d", (i+7)%300), fmt.Sprintf("/s/%03d", i/2)))
+	}
+	doc := doc(elems...)
+	for k := 1; k <= 3; k++ {
+		g, ok := decodeParts(doc, k, nil)
+		if !ok {
+			t.Fatalf("%d parts: not accepted", k)
+		}
+		for _, n := range g {
+			if !increasing(n.References) {
+				t.Fatalf("%d parts: %s has references %q", k, n.Path, n.References)
+			}
+		}
+		if got := g.Canonical(); !sameNodes(g, got) {
+			t.Fatalf("%d parts: the graph is not Canonical's, but for the order of the nodes", k)
+		}
+	}
+}
+
 // TestDecodeArrayFastMutations changes bytes of a valid graph at random:
 // whatever the fast decoder accepts, encoding/json must read the same.
 func TestDecodeArrayFastMutations(t *testing.T) {
@@ -203,6 +229,45 @@ func TestPlain(t *testing.T) {
 					s[pos-1] = 0x1f
 					if got := plain(s); got != want(s) {
 						t.Fatalf("plain(%q) = %v", s, got)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPlainEnd checks the word-at-a-time search against a byte loop on
+// every byte value at every position of strings of 0 to 17 bytes, with
+// a quote after them or not, and another special byte before the first
+// one or not.
+func TestPlainEnd(t *testing.T) {
+	want := func(s []byte) int {
+		for i, c := range s {
+			if c == '"' {
+				return i
+			}
+			if c < 0x20 || c == '\\' || c >= 0x80 {
+				return -1
+			}
+		}
+		return -1
+	}
+	for n := range 18 {
+		for pos := range n {
+			for c := range 256 {
+				for _, tail := range []string{"", `"`, `x"`} {
+					s := append(bytes.Repeat([]byte{'a'}, n), tail...)
+					s[pos] = byte(c)
+					if got := plainEnd(s); got != want(s) {
+						t.Fatalf("plainEnd(%q) = %d, want %d", s, got, want(s))
+					}
+					// A borrow from a special byte before must not hide
+					// or invent one.
+					if pos > 0 {
+						s[pos-1] = 0x1f
+						if got := plainEnd(s); got != want(s) {
+							t.Fatalf("plainEnd(%q) = %d, want %d", s, got, want(s))
+						}
 					}
 				}
 			}

@@ -101,7 +101,8 @@ func ReadGraph(r io.Reader, key string) (Graph, error) {
 
 // decodeGraph decodes the document data in any of ReadGraph's shapes;
 // closed reports that the fast decoder did, which checked that the graph
-// is closed and lists no path twice. drop is the fast decoder's.
+// is closed and lists no path twice, and made every reference list
+// sorted and free of duplicates. drop is the fast decoder's.
 func decodeGraph(data []byte, key string, drop func([]byte)) (g Graph, closed bool, err error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -262,9 +263,10 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 
 // check makes g canonical, in place, and verifies its paths (a large
 // graph on all cores: 0.5 s for 1,000,000 paths on one), and unless
-// the decoder did, that no path is listed twice and the graph is closed.
+// the decoder did (closed, see decodeGraph), that no path is listed twice,
+// the graph is closed and the reference lists are in order.
 func (g Graph) check(closed bool) (Graph, error) {
-	g.canonicalize()
+	g.canonicalize(closed)
 	if i := percore.First(len(g), chunkMin, func(i int) bool {
 		return pathProblem(g[i].Path) != "" || i > 0 && g[i-1].Path == g[i].Path
 	}); i < len(g) {
@@ -292,12 +294,13 @@ func (g Graph) check(closed bool) (Graph, error) {
 }
 
 // canonicalize is Canonical in place, for a graph the caller owns; what is
-// in order already (a canonical document) is not sorted again.
-func (g Graph) canonicalize() {
+// in order already (a canonical document) is not sorted again, and with
+// refsInOrder the reference lists are known to be.
+func (g Graph) canonicalize(refsInOrder bool) {
 	percore.Each(len(g), chunkMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			refs := g[i].References
-			if !increasing(refs) {
+			if !refsInOrder && !increasing(refs) {
 				slices.Sort(refs)
 				refs = slices.Compact(refs)
 			}

@@ -23,6 +23,7 @@ type interner struct {
 	slots []islot // a power of two, at most half full
 	strs  []string
 	arena []byte // where the next records are copied to
+	sink  uint32 // see internAll
 }
 
 // islot is one entry of the table; rec is nil when the slot is empty.
@@ -45,7 +46,7 @@ func newInterner(hint int) *interner {
 	for n < 2*hint {
 		n <<= 1
 	}
-	return &interner{seed: maphash.MakeSeed(), slots: newSlots(n)}
+	return &interner{seed: maphash.MakeSeed(), slots: newSlots(n), strs: make([]string, 0, hint)}
 }
 
 // newSlots makes a table of n empty slots and writes to each of its
@@ -77,9 +78,49 @@ func (t *interner) adopt(s string) (id int32, _ string, added bool) {
 	return t.insert(unsafe.Slice(p, len(s)), unsafe.Add(unsafe.Pointer(p), -recHead))
 }
 
+// internAll interns each of bs in turn, as intern would, and gives the
+// numbers in ids and the strings in out (both as long as bs).
+//
+// A lookup is two reads from anywhere in memory, its slot and its record,
+// and one by one each waits for the last (a reference list is 8 store
+// paths of a table of 100,000: more than half the decoder's time). So
+// the slots and records of a few strings are read first, all at once, and
+// then the lookups find them in the cache.
+func (t *interner) internAll(bs [][]byte, ids []int32, out []string) {
+	const batch = 16
+	var hs [batch]uint32
+	for len(bs) > 0 {
+		k := min(len(bs), batch)
+		for i, b := range bs[:k] {
+			hs[i] = uint32(maphash.Bytes(t.seed, b))
+		}
+		// Three passes, each of independent reads: the slots, then the
+		// records they point to (their first and last bytes).
+		mask := uint32(len(t.slots) - 1)
+		var sum uint32
+		for _, h := range hs[:k] {
+			sum += t.slots[h&mask].hash
+		}
+		for i, h := range hs[:k] {
+			if sl := &t.slots[h&mask]; sl.hash == h && sl.n == uint32(len(bs[i])) && sl.rec != nil {
+				sum += uint32(*(*byte)(sl.rec)) + uint32(*(*byte)(unsafe.Add(sl.rec, recHead+len(bs[i])-1)))
+			}
+		}
+		t.sink += sum // so that the reads stay
+		for i, b := range bs[:k] {
+			ids[i], out[i], _ = t.insertHashed(b, hs[i], nil)
+		}
+		bs, ids, out = bs[k:], ids[k:], out[k:]
+	}
+}
+
 // insert is intern, with rec, when not nil, the record to add b in.
 func (t *interner) insert(b []byte, rec unsafe.Pointer) (id int32, s string, added bool) {
-	h := uint32(maphash.Bytes(t.seed, b))
+	return t.insertHashed(b, uint32(maphash.Bytes(t.seed, b)), rec)
+}
+
+// insertHashed is insert for b of hash h.
+func (t *interner) insertHashed(b []byte, h uint32, rec unsafe.Pointer) (id int32, s string, added bool) {
 	sl := t.probe(b, h)
 	if sl.rec != nil {
 		return *(*int32)(sl.rec), unsafe.String((*byte)(unsafe.Add(sl.rec, recHead)), len(b)), false

@@ -3,6 +3,7 @@ package graphplan
 import (
 	"fmt"
 	"hash/maphash"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -59,5 +60,32 @@ func TestInternerHashCollision(t *testing.T) {
 	}
 	if id, _, added := tab.intern(b); id != 1 || added {
 		t.Fatalf("%q again is number %d (added %v)", b, id, added)
+	}
+}
+
+// TestInternAll: interning lists of strings at once gives what interning
+// them one by one does, the same numbers and the same strings, for lists
+// of every length up to a few batches, with strings repeated within a
+// list and across lists, of lengths whose hashes may agree, while the
+// table grows.
+func TestInternAll(t *testing.T) {
+	all, one := newInterner(0), newInterner(0)
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 3000 {
+		bs := make([][]byte, n%50)
+		for i := range bs {
+			bs[i] = []byte(fmt.Sprintf("/nix/store/%0*d-x", r.IntN(3), r.IntN(1+n)))
+		}
+		ids, strs := make([]int32, len(bs)), make([]string, len(bs))
+		all.internAll(bs, ids, strs)
+		for i, b := range bs {
+			id, s, _ := one.intern(b)
+			if ids[i] != id || strs[i] != s || strs[i] != all.strs[id] {
+				t.Fatalf("list %d, string %d %q: number %d, %q; one by one %d, %q", n, i, b, ids[i], strs[i], id, s)
+			}
+		}
+	}
+	if len(all.strs) != len(one.strs) || len(all.strs) < 2000 {
+		t.Fatalf("%d strings interned at once, %d one by one", len(all.strs), len(one.strs))
 	}
 }

@@ -96,8 +96,8 @@ func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined
 			end = at[i+1]
 		}
 		p := &parts[i]
-		p.decoder = newDecoder(data, end-start)
-		p.pos, p.track, p.drop, p.dropped = start, true, drop, start
+		p.decoder = newPart(data, start, end)
+		p.drop = drop
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -147,6 +147,17 @@ func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined
 		return nil, false, joined
 	}
 	return d.g, d.finish(), joined
+}
+
+// newPart makes the decoder of the part of data from start to end, which
+// numbers its strings for join.
+func newPart(data []byte, start, end int) *decoder {
+	d := newDecoder(data, end-start)
+	d.pos, d.track, d.dropped = start, true, start
+	// Room for a typical graph's numbers too (8 references a path).
+	d.pathIDs = make([]int32, 0, cap(d.g))
+	d.refIDs = make([]int32, 0, 8*cap(d.g))
+	return d
 }
 
 // join appends the nodes of p, the part that starts where d stopped, to

@@ -181,3 +181,53 @@ func TestCuts(t *testing.T) {
 		t.Errorf("cuts %v in a document of one element", at)
 	}
 }
+
+// TestDecodeRoom: a typical graph (some 500 bytes of the document a
+// path, 8 references each) is decoded in parts without growing the
+// nodes, the numbers of the parts or the strings of the tables: each
+// growth wrote and copied its array again, a page fault every 4 KiB.
+func TestDecodeRoom(t *testing.T) {
+	doc := largeGraph(20_000, 8)
+	if per := len(doc) / 20_000; per < 512 {
+		t.Fatalf("%d bytes a path: fewer than the room made for", per)
+	}
+	at := cuts(doc, 2)
+	for i := range len(at) + 1 {
+		start, end := 0, len(doc)
+		if i > 0 {
+			start = at[i-1]
+		}
+		if i < len(at) {
+			end = at[i]
+		}
+		d := newPart(doc, start, end)
+		if i == 0 { // as decodeAt's
+			d = newDecoder(doc, len(doc))
+			d.space()
+			d.consume('[')
+			d.space()
+		}
+		room := [...]int{cap(d.g), cap(d.pathIDs), cap(d.refIDs), cap(d.ids.strs)}
+		if _, ok := d.items(end); !ok {
+			t.Fatalf("part %d does not decode", i)
+		}
+		if got := [...]int{cap(d.g), cap(d.pathIDs), cap(d.refIDs), cap(d.ids.strs)}; got != room {
+			t.Errorf("part %d: nodes, path numbers, reference numbers and strings grew from room for %v to %v", i, room, got)
+		}
+	}
+}
+
+// TestDecodePartTables: with many parts (many cores), a part's table of
+// strings starts at room for twice its paths, not the whole document's:
+// the parts' tables would be made and written at once, many times the
+// document's paths in all.
+func TestDecodePartTables(t *testing.T) {
+	doc := largeGraph(20_000, 8)
+	whole := len(newDecoder(doc, len(doc)).ids.slots)
+	at := cuts(doc, 8)
+	for i, start := range at[:len(at)-1] {
+		if n := len(newPart(doc, start, at[i+1]).ids.slots); 4*n > whole {
+			t.Errorf("part %d of 8: a table of %d slots, the whole document's has %d", i+1, n, whole)
+		}
+	}
+}
