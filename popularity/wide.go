@@ -45,6 +45,35 @@ func compareWide(a, b []uint64) int {
 	return 0
 }
 
+// topShift is the shift that leaves the numbers of a (w words each) at
+// most 64 bits: their greatest bit length less 64, or 0. The sort of the
+// popularities compares these top bits (topBits), which read one array in
+// order, and looks at the whole numbers only where they are equal; the
+// 100,000 uniformly referenced paths' popularities pass 2^64, and their
+// sort took 50-90 ms when every comparison read two numbers from all over
+// memory.
+func topShift(a []uint64, w int) uint {
+	or := make([]uint64, w)
+	for i := 0; i < len(a); i += w {
+		for k := range w {
+			or[k] |= a[i+k]
+		}
+	}
+	n := wordsOf(or)
+	return uint(max(0, 64*(n-1)+bits.Len64(or[n-1])-64))
+}
+
+// topBits is a >> shift, which must fit 64 bits: it grows with a, so a
+// greater top means a greater number.
+func topBits(a []uint64, shift uint) uint64 {
+	k, s := int(shift/64), shift%64
+	v := a[k] >> s
+	if s > 0 && k+1 < len(a) {
+		v |= a[k+1] << (64 - s)
+	}
+	return v
+}
+
 // wordsOf is the number of words needed to hold a (at least 1).
 func wordsOf(a []uint64) int {
 	for i := len(a) - 1; i > 0; i-- {

@@ -93,3 +93,41 @@ func fibonacci(n int) *big.Int {
 	}
 	return b
 }
+
+// TestTopBits: topShift leaves the greatest of the numbers 64 bits (or
+// fewer when all fit), and topBits is the number shifted right by it, as
+// math/big computes it, for widths 1 to 4 and numbers of every length.
+func TestTopBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for w := 1; w <= 4; w++ {
+		for range 200 {
+			n := 1 + rng.IntN(20)
+			a := make([]uint64, n*w)
+			bitsLen := 1 + rng.IntN(64*w)
+			for i := range n {
+				l := 1 + rng.IntN(bitsLen) // this number's bit length at most
+				for k := range w {
+					if rest := l - 64*k; rest >= 64 {
+						a[i*w+k] = rng.Uint64()
+					} else if rest > 0 {
+						a[i*w+k] = rng.Uint64() >> (64 - rest)
+					}
+				}
+			}
+			shift := topShift(a, w)
+			longest := 0
+			for i := range n {
+				longest = max(longest, bigOf(a[i*w:i*w+w]).BitLen())
+			}
+			if want := max(0, longest-64); int(shift) != want {
+				t.Fatalf("w=%d: shift %d for numbers of up to %d bits, want %d", w, shift, longest, want)
+			}
+			for i := range n {
+				want := new(big.Int).Rsh(bigOf(a[i*w:i*w+w]), shift)
+				if got := topBits(a[i*w:i*w+w], shift); !want.IsUint64() || got != want.Uint64() {
+					t.Fatalf("w=%d: topBits(%v, %d) = %#x, want %v", w, bigOf(a[i*w:i*w+w]), shift, got, want)
+				}
+			}
+		}
+	}
+}
