@@ -118,11 +118,13 @@ func popBound(uniform bool, paths int) string {
 	if uniform {
 		return "the ancestor passes, which cost O(N²) on this shape: most paths below a block of 2048 ancestors have some but not all of them, a partial row, " +
 			"and no order of the paths tried (by height, Kahn's, depth first, by depth, min-hashes of the ancestor or descendant sets) makes rows full or empty. " +
-			"Counted on 2026-12-06 (not this run's figures): at 100,000 paths the passes build 1.3 million rows, ORing 5.9 million referrers' rows (256 bytes each, from all over) " +
-			"and adding the weights (2 words) of 99.5 million new bits, 5.7 billion instructions on one worker (cachegrind; 6.9 before the ORs and the additions were fused), " +
-			"besides 0.4-0.5 s of reading the JSON. At 1,000,000 paths they build 90 million rows from 430 million referrers' rows (120 GB read, from a worker's 98 MB of rows) " +
-			"and add the weights (3 words) of 7.3 billion new bits: about 160 CPU seconds on one worker, each row costing twice as much as at 100,000 paths for the cache misses. " +
-			"Even at 100,000 paths' cost per row the passes would take 80 CPU seconds: 15 s needs another algorithm, not tuning"
+			"Counted on 2026-12-06 (not this run's figures): at 100,000 paths the passes build 1.3 million rows, ORing 5.9 million referrers' rows (256 bytes each, from all over; " +
+			"the ORs run four words at a time with AVX2 and wait on memory) and adding the weights of 99.5 million new bits, one word each (the passes sum modulo 2^64 and the exact " +
+			"popularities are recovered from the 1.4% of paths whose R passes 2^64/N, popularity/wrapped.go): 6.9 billion instructions for the whole tool on one worker " +
+			"(cachegrind; 7.4 before the one-word sums and the vector ORs), besides 0.2-0.3 s of reading the JSON. At 1,000,000 paths they build 90 million rows from " +
+			"430 million referrers' rows (120 GB read, from a worker's 98 MB of rows) and add the weights of 7.3 billion new bits: 146 CPU seconds for the whole tool " +
+			"(172 before the one-word sums and the vector ORs, in runs side by side at load 2-3), each row costing about twice as much as at 100,000 paths for the cache misses. " +
+			"Even at 100,000 paths' cost per row (69 times the rows) the passes would take about 60 CPU seconds: 15 s needs another algorithm, not tuning"
 	}
 	if paths >= 1_000_000 {
 		return "the cores it gets: in a profile on 2026-12-06 (not this run's figures), in a run that had both cores (load 2.7) it took 11.1 s: " +
