@@ -21,11 +21,6 @@ import (
 // the layer never holds bytes that disagree with its header.
 func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
 	if e.fds != nil && !p.hashing {
-		if b, ok := e.fds.takeBytes(e.idx); ok {
-			err := p.write(b)
-			e.fds.releaseBytes(e.idx)
-			return err
-		}
 		if fd := e.fds.take(e.idx); fd >= 0 {
 			return copyChecked(p, fd, e)
 		}
@@ -77,11 +72,6 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 	switch {
 	case err == nil && p.kernelCopies(e.hdr.Size):
 		return p.sendFile(fd, e.hdr.Name, e.hdr.Size)
-	case err == nil && e.fds != nil && p.hashing && e.hdr.Size < kernelMin:
-		if buf, at, ok := e.fds.bytes.room(e.hdr.Size); ok {
-			return keepBytes(p, fd, e, buf, at)
-		}
-		err = copyData(p, fd, e.hdr.Name, e.hdr.Size)
 	case err == nil:
 		err = copyData(p, fd, e.hdr.Name, e.hdr.Size)
 	}
@@ -97,51 +87,6 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 		e.fds.hashed(e.idx, -1)
 	}
 	return err
-}
-
-// keepBytes reads the open regular file fd of entry e, in a hashing pass,
-// into buf, the room of its layer's keptBytes at at, for the writer's pass
-// (see keptbytes.go), and into the pipeline; it closes fd. buf has one
-// byte more than the file, so that a file that grew shows itself.
-func keepBytes(p *pipeline, fd int, e *entry, buf []byte, at int64) error {
-	n, err := preadFull(fd, buf)
-	switch {
-	case err != nil:
-		err = fmt.Errorf("reading %q: %w", e.hdr.Name, err)
-	case int64(n) > e.hdr.Size:
-		err = errGrew(e.hdr.Name)
-	case int64(n) < e.hdr.Size:
-		err = errShrank(e.hdr.Name, e.hdr.Size-int64(n))
-	default:
-		err = p.write(buf[:n])
-	}
-	unix.Close(fd)
-	if err != nil {
-		e.fds.hashed(e.idx, -1)
-		return err
-	}
-	if testHookKept != nil {
-		testHookKept(e.hdr.Name)
-	}
-	e.fds.hashedBytes(e.idx, at, int64(n))
-	return nil
-}
-
-// preadFull reads the file fd from its start into b until b is full or the
-// file ends.
-func preadFull(fd int, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := pread(fd, b[n:], int64(n))
-		if err != nil {
-			return n, err
-		}
-		if k == 0 {
-			break
-		}
-		n += k
-	}
-	return n, nil
 }
 
 // checkFile checks that the open file fd is the file e that was examined.

@@ -56,10 +56,7 @@
 // the layers are written in order unhashed; the trailer waits for the last
 // digest. The writer does not open those files again: it takes each
 // file's descriptor from the hashing pass (past 512 held at a time, it
-// opens the file), and within a layer never gets ahead of that pass; a
-// file under 64 KiB it does not read either, but takes the bytes the
-// hashing pass read (up to 1 MiB of them held per layer), so the layer
-// holds exactly the bytes its digest was computed from.
+// opens the file), and within a layer never gets ahead of that pass.
 // Files not in the page cache are asked for ahead of the passes
 // (posix_fadvise), so that a cold cache is read with many files in
 // flight. When stdout is a pipe or a file, the ordered writer does not read

@@ -25,8 +25,7 @@ import (
 // most maxKeptFDs descriptors are kept at a time in the process (the
 // hashing passes of the layers ahead of the writer keep theirs); past
 // that, the hashing pass closes what it opened and the writer opens the
-// file again. Of a file smaller than kernelMin the hashing pass keeps the
-// bytes instead (keptbytes.go).
+// file again.
 const (
 	maxKeptFDs = 512
 	writerLag  = 64
@@ -39,21 +38,16 @@ var kept atomic.Int32
 // writer's, one slot (8 bytes) per entry of its entryCache.
 type keptFDs struct {
 	slots []fdSlot
-	bytes keptBytes
 	over  atomic.Bool  // the hashing pass has ended, done or not
 	until atomic.Int64 // the writer waits until the hashing pass is done with entry until-1; 0: it does not wait
 	mu    sync.Mutex
 	moved *sync.Cond // the hashing pass reached until, or ended
 }
 
-// fdSlot is one entry's kept descriptor, or its kept bytes.
+// fdSlot is one entry's kept descriptor.
 type fdSlot struct {
 	fd     atomic.Int32 // the descriptor plus one; 0: none kept
 	hashed atomic.Bool  // the hashing pass is done with the file
-	// The file's bytes are in the layer's keptBytes from at, n-1 of them;
-	// n 0: none kept. Set before hashed.
-	n  int32
-	at int64
 }
 
 func newKeptFDs(entries int) *keptFDs {
@@ -81,33 +75,6 @@ func (k *keptFDs) hashed(i int, fd int) {
 	}
 }
 
-// hashedBytes ends the hashing pass's use of the file of entry i, whose
-// n bytes it read into the layer's keptBytes at at (keptBytes.room).
-func (k *keptFDs) hashedBytes(i int, at, n int64) {
-	s := &k.slots[i]
-	s.n, s.at = int32(n+1), at
-	k.bytes.kept(at, n)
-	k.hashed(i, -1)
-}
-
-// takeBytes returns the bytes the hashing pass kept for entry i, after
-// waiting for that pass to be done with the file; ok false when it kept
-// none. The caller copies them, then calls releaseBytes.
-func (k *keptFDs) takeBytes(i int) (b []byte, ok bool) {
-	k.wait(i)
-	s := &k.slots[i]
-	if s.n == 0 {
-		return nil, false
-	}
-	return k.bytes.bytes(s.at, int64(s.n-1)), true
-}
-
-// releaseBytes gives the ring the bytes of entry i held back.
-func (k *keptFDs) releaseBytes(i int) {
-	s := &k.slots[i]
-	k.bytes.release(s.at, int64(s.n-1))
-}
-
 // hashingOver says that the hashing pass ended, so that the writer waits
 // no more.
 func (k *keptFDs) hashingOver() {
@@ -125,19 +92,6 @@ func (k *keptFDs) wake() {
 // the caller then owns, after waiting for that pass to be done with the
 // file; -1 when it kept none.
 func (k *keptFDs) take(i int) int {
-	k.wait(i)
-	s := &k.slots[i]
-	v := s.fd.Swap(0)
-	if v == 0 {
-		return -1
-	}
-	kept.Add(-1)
-	return int(v - 1)
-}
-
-// wait waits until the hashing pass is done with the file of entry i, or
-// ended.
-func (k *keptFDs) wait(i int) {
 	s := &k.slots[i]
 	if !s.hashed.Load() && !k.over.Load() {
 		k.mu.Lock()
@@ -148,6 +102,12 @@ func (k *keptFDs) wait(i int) {
 		k.until.Store(0)
 		k.mu.Unlock()
 	}
+	v := s.fd.Swap(0)
+	if v == 0 {
+		return -1
+	}
+	kept.Add(-1)
+	return int(v - 1)
 }
 
 // closeAll closes the descriptors still kept, once no pass will take one
@@ -162,5 +122,4 @@ func (k *keptFDs) closeAll() {
 			unix.Close(int(v - 1))
 		}
 	}
-	k.bytes.free()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -84,8 +83,6 @@ func TestWriterTakesHashedDescriptors(t *testing.T) {
 // the stream with one line naming its layer and the file, never a layer
 // whose bytes disagree with their digest: grown, or replaced by another
 // file (the kept descriptor is then of a file no longer in the store).
-// The file is of kernelMin bytes: the bytes of smaller files are kept
-// instead (TestWriterTakesHashedBytes).
 func TestKeptDescriptorFileChanged(t *testing.T) {
 	root := t.TempDir()
 	paths := parallelStore(t, root, 9)
@@ -95,7 +92,7 @@ func TestKeptDescriptorFileChanged(t *testing.T) {
 		change func() error
 		want   string
 	}{
-		{"grew", func() error { return appendTo(file) }, fmt.Sprintf(`": size changed from %d to %d bytes while packing`, kernelMin, kernelMin+4)},
+		{"grew", func() error { return appendTo(file) }, `": size changed from 10 to 14 bytes while packing`},
 		{"replaced", func() error {
 			other := file + ".new"
 			if err := os.WriteFile(other, []byte("other file"), 0o644); err != nil {
@@ -106,7 +103,7 @@ func TestKeptDescriptorFileChanged(t *testing.T) {
 	} {
 		for _, output := range []string{"buffer", "pipe"} {
 			t.Run(c.name+"-"+output, func(t *testing.T) {
-				if err := os.WriteFile(file, bytes.Repeat([]byte("x"), kernelMin), 0o644); err != nil {
+				if err := os.WriteFile(file, []byte("ten bytes!"), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				var changed error
@@ -125,85 +122,5 @@ func TestKeptDescriptorFileChanged(t *testing.T) {
 				checkLayer1Changed(t, err, paths[4]+"/share/f0"+c.want, out())
 			})
 		}
-	}
-}
-
-// TestWriterTakesHashedBytes: the writer's pass takes the bytes of a file
-// smaller than kernelMin from the hashing pass, which read them
-// (keptBytes), rather than reading the file again: a file rewritten after
-// the hashing pass read it is in the layer as it was hashed, and the
-// stream is complete, its digests those of its bytes. Run under -race.
-func TestWriterTakesHashedBytes(t *testing.T) {
-	root := t.TempDir()
-	paths := parallelStore(t, root, 9)
-	file := filepath.Join(root, paths[4], "share", "f0")
-	for _, output := range []string{"buffer", "pipe"} {
-		t.Run(output, func(t *testing.T) {
-			if err := os.WriteFile(file, []byte("hashed ten"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var changed error
-			var once sync.Once
-			testHookKept = func(name string) {
-				if strings.HasSuffix(name, paths[4]+"/share/f0") {
-					once.Do(func() { changed = os.WriteFile(file, []byte("later ten!"), 0o644) })
-				}
-			}
-			defer func() { testHookKept = nil }()
-			w, out := testkit.WriterOf(t, output)
-			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, storeLayers(testStoreOptions(root), paths, 0), w, 2)
-			if changed != nil {
-				t.Fatal(changed)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			data := out()
-			checkStream(t, data)
-			if !bytes.Contains(data, []byte("hashed ten")) || bytes.Contains(data, []byte("later ten!")) {
-				t.Errorf("the layer does not hold the file as the hashing pass read it")
-			}
-		})
-	}
-}
-
-// TestKeptBytesRing: a layer's ring of kept bytes gives room for a file
-// and one byte more while the bytes not yet released leave it, wraps
-// rather than splitting a file, and has no room for a file that does not
-// fit, until the writer's pass releases what it took.
-func TestKeptBytesRing(t *testing.T) {
-	var b keptBytes
-	defer b.free()
-	big := int64(keptBytesSize / 3)
-	var ats []int64
-	for i := range 2 {
-		buf, at, ok := b.room(big)
-		if !ok || int64(len(buf)) != big+1 || at != int64(i)*big {
-			t.Fatalf("file %d: room of %d bytes at %d, ok %v; want %d at %d", i, len(buf), at, ok, big+1, int64(i)*big)
-		}
-		buf[0] = byte(i + 1)
-		b.kept(at, big)
-		ats = append(ats, at)
-	}
-	// The tail holds big+1 bytes but not 2*big+1; the head is not released.
-	if _, _, ok := b.room(2 * big); ok {
-		t.Fatalf("room for %d bytes while %d of %d are held", 2*big, 2*big, keptBytesSize)
-	}
-	if got := b.bytes(ats[1], big); len(got) != int(big) || got[0] != 2 {
-		t.Fatalf("the second file's bytes are not where it was kept")
-	}
-	b.release(ats[0], big)
-	buf, at, ok := b.room(big)
-	if !ok || at != 2*big || len(buf) != int(big)+1 {
-		t.Fatalf("room after a release: %d bytes at %d, ok %v", len(buf), at, ok)
-	}
-	b.kept(at, big)
-	// Past the end: the next file wraps to the ring's start, which the first
-	// file's release freed.
-	if buf, at, ok = b.room(big - 2); !ok || at != keptBytesSize || len(buf) != int(big)-1 {
-		t.Fatalf("wrapped room: %d bytes at %d, ok %v; want %d at %d", len(buf), at, ok, big-1, keptBytesSize)
-	}
-	if _, _, ok := b.room(keptBytesSize); ok {
-		t.Fatalf("room for a file as large as the ring")
 	}
 }

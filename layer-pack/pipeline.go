@@ -328,19 +328,6 @@ func (p *pipeline) room(n int) ([]byte, error) {
 	}
 }
 
-// write copies b into the buffers.
-func (p *pipeline) write(b []byte) error {
-	for len(b) > 0 {
-		buf, err := p.room(1)
-		if err != nil {
-			return err
-		}
-		k := copy(buf[len(buf):cap(buf)], b)
-		p.cur, b = buf[:len(buf)+k], b[k:]
-	}
-	return nil
-}
-
 // flush hands the current buffer, if it holds anything, to the consumer.
 func (p *pipeline) flush() error {
 	if len(p.cur) == 0 {
