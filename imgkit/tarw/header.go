@@ -96,9 +96,14 @@ func AppendPadding(dst []byte, size int64) []byte {
 	return appendZeros(dst, int(DataLen(size)-size))
 }
 
+// appendZeros appends n NUL bytes a block at a time, not a byte at a time
+// (a loop that cost 1% of stream-layered-image's CPU time: a padding for
+// every file and PAX header).
 func appendZeros(dst []byte, n int) []byte {
-	for ; n > 0; n-- {
-		dst = append(dst, 0)
+	for n > 0 {
+		k := min(n, BlockSize)
+		dst = append(dst, zeroBlock[:k]...)
+		n -= k
 	}
 	return dst
 }
