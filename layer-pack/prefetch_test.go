@@ -47,7 +47,26 @@ func TestPrefetchOpensCachedFilesSparingly(t *testing.T) {
 	if got, want := prefetchOpens(), warmAfter+(n-warmAfter)/sampleEvery; got > want+1 {
 		t.Errorf("files in the page cache: %d opened, want about %d", got, want)
 	}
-	// Written out and dropped from the page cache.
+	// Written out and dropped from the page cache: each file is opened.
+	// Another process can bring files back into the page cache between the
+	// drop and the prefetch (seen with other packages' tests running), so
+	// a short count is tried again, after another drop; a prefetch that
+	// skips files not in the cache falls short every time.
+	var got int
+	for try := 0; try < 3; try++ {
+		dropFromPageCache(t, files)
+		if got = prefetchOpens(); got == n {
+			return
+		}
+		t.Logf("files not in the page cache: %d opened of %d, trying again", got, n)
+	}
+	t.Errorf("files not in the page cache: %d opened, want each of %d", got, n)
+}
+
+// dropFromPageCache writes the files out and drops them from the page
+// cache, or skips the test where the kernel keeps them.
+func dropFromPageCache(t *testing.T, files []string) {
+	t.Helper()
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
@@ -69,9 +88,6 @@ func TestPrefetchOpensCachedFilesSparingly(t *testing.T) {
 			t.Skipf("%s stays in the page cache after FADV_DONTNEED here", name)
 		}
 		f.Close()
-	}
-	if got := prefetchOpens(); got != n {
-		t.Errorf("files not in the page cache: %d opened, want each of %d", got, n)
 	}
 }
 
