@@ -85,11 +85,15 @@ type rankKey struct {
 func (r *ranking) sortOrder(g *graph, topo []int32) []int32 {
 	w := r.w
 	shift := topShift(r.pop, w)
-	keys := make([]rankKey, 0, g.len())
-	for _, x := range topo {
-		p := int(r.pos[x]) * w
-		keys = append(keys, rankKey{pop: topBits(r.pop[p:p+w], shift), name: nameKeyOf(g.paths[x]), x: x})
-	}
+	keys := make([]rankKey, len(topo), g.len())
+	// On all cores: each key reads a path from anywhere in memory (20-35
+	// ms for 100,000 paths on one).
+	percore.Each(len(topo), 1<<14, func(lo, hi int) {
+		for i, x := range topo[lo:hi] {
+			p := int(r.pos[x]) * w
+			keys[lo+i] = rankKey{pop: topBits(r.pop[p:p+w], shift), name: nameKeyOf(g.paths[x]), x: x}
+		}
+	})
 	for x := range int32(g.len()) {
 		if r.pos[x] < 0 {
 			keys = append(keys, rankKey{name: nameKeyOf(g.paths[x]), x: x})

@@ -601,3 +601,27 @@ func TestSortInto(t *testing.T) {
 		}
 	}
 }
+
+// TestSortOrderOnAllCores: a ranking of enough paths that its keys are
+// made on all cores (popularities past 2^64, with ties, and names that
+// share their first 16 bytes) comes out in the order of its popularities
+// and names, and so does the same ranking on one worker.
+func TestSortOrderOnAllCores(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	g := uniformDAG(t, rng, 40_000, 8)
+	for _, workers := range []int{1, 2} {
+		r := rank(context.Background(), g, workers)
+		pop := make([]*big.Int, g.len())
+		wide := false
+		for x := range pop {
+			pop[x] = r.popularity(int32(x))
+			wide = wide || pop[x].BitLen() > 64
+		}
+		if !wide {
+			t.Fatal("test graph: no popularity past 2^64")
+		}
+		if want := orderOf(g, pop); !slices.Equal(r.order, want) {
+			t.Fatalf("%d workers: the order differs from popularity then name order", workers)
+		}
+	}
+}
