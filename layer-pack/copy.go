@@ -30,7 +30,7 @@ func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
 	}
 	fd, err := op.Open(e.rel, unix.O_RDONLY)
 	if err != nil {
-		if e.fds != nil && p.hashing {
+		if e.keeping(p) {
 			e.fds.hashed(e.idx, -1)
 		}
 		name := e.hdr.Name
@@ -75,7 +75,8 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 	case err == nil:
 		err = copyData(p, fd, e.hdr.Name, e.hdr.Size)
 	}
-	if err == nil && e.fds != nil && p.hashing {
+	keep := e.keeping(p)
+	if err == nil && keep {
 		if testHookKept != nil {
 			testHookKept(e.hdr.Name)
 		}
@@ -83,11 +84,16 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 		return nil
 	}
 	unix.Close(fd)
-	if e.fds != nil && p.hashing {
+	if keep {
 		e.fds.hashed(e.idx, -1)
 	}
 	return err
 }
+
+// keeping says whether p is the hashing pass that keeps e's descriptor for
+// the writer's (keptFDs): it must tell e.fds when it is done with the file,
+// with the descriptor or, when it has none to give, without.
+func (e *entry) keeping(p *pipeline) bool { return e.fds != nil && p.hashing }
 
 // checkFile checks that the open file fd is the file e that was examined.
 func checkFile(fd int, e *entry) error {

@@ -312,7 +312,7 @@ func (d *decoder) refs() ([]string, bool) {
 	if !d.list(d.refElem) {
 		return nil, false
 	}
-	if !increasingBytes(d.refSet) {
+	if !increasing(d.refSet, bytes.Compare) {
 		slices.SortFunc(d.refSet, bytes.Compare)
 		d.refSet = slices.CompactFunc(d.refSet, bytes.Equal)
 	}
@@ -332,16 +332,6 @@ func (d *decoder) refs() ([]string, bool) {
 		d.refIDs = append(d.refIDs, d.refNum...)
 	}
 	return out, true
-}
-
-// increasingBytes is increasing (graph.go) for byte slices.
-func increasingBytes(s [][]byte) bool {
-	for i := 1; i < len(s); i++ {
-		if bytes.Compare(s[i-1], s[i]) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // uint decodes a JSON integer that fits a uint64: "0" or digits without a

@@ -94,7 +94,7 @@ func TestDecodeArrayFastSortsReferences(t *testing.T) {
 			t.Fatalf("%d parts: not accepted", k)
 		}
 		for _, n := range g {
-			if !increasing(n.References) {
+			if !increasing(n.References, strings.Compare) {
 				t.Fatalf("%d parts: %s has references %q", k, n.Path, n.References)
 			}
 		}

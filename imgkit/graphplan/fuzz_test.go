@@ -5,6 +5,7 @@ import (
 	"path"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -74,7 +75,7 @@ func checkCanonical(t *testing.T, g Graph) {
 		if i > 0 && g[i-1].Path >= n.Path {
 			t.Fatalf("nodes %q and %q are out of order or repeated", g[i-1].Path, n.Path)
 		}
-		if n.References == nil || !increasing(n.References) {
+		if n.References == nil || !increasing(n.References, strings.Compare) {
 			t.Fatalf("%q: references %q are not sorted and distinct", n.Path, n.References)
 		}
 		for _, r := range n.References {

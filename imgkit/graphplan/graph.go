@@ -300,7 +300,7 @@ func (g Graph) canonicalize(refsInOrder bool) {
 	percore.Each(len(g), chunkMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			refs := g[i].References
-			if !refsInOrder && !increasing(refs) {
+			if !refsInOrder && !increasing(refs, strings.Compare) {
 				slices.Sort(refs)
 				refs = slices.Compact(refs)
 			}
@@ -316,10 +316,10 @@ func (g Graph) canonicalize(refsInOrder bool) {
 	}
 }
 
-// increasing reports whether s is sorted and free of duplicates.
-func increasing(s []string) bool {
+// increasing reports whether s is sorted by cmp and free of duplicates.
+func increasing[E any](s []E, cmp func(a, b E) int) bool {
 	for i := 1; i < len(s); i++ {
-		if s[i-1] >= s[i] {
+		if cmp(s[i-1], s[i]) >= 0 {
 			return false
 		}
 	}

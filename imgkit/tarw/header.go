@@ -96,16 +96,12 @@ func AppendPadding(dst []byte, size int64) []byte {
 	return appendZeros(dst, int(DataLen(size)-size))
 }
 
-// appendZeros appends n NUL bytes a block at a time, not a byte at a time
-// (a loop that cost 1% of stream-layered-image's CPU time: a padding for
-// every file and PAX header).
+// appendZeros appends n NUL bytes at once, not a byte at a time (a loop
+// that cost 1% of stream-layered-image's CPU time: a padding for every file
+// and PAX header). The compiler makes append of make an extension, cleared,
+// with no slice allocated.
 func appendZeros(dst []byte, n int) []byte {
-	for n > 0 {
-		k := min(n, BlockSize)
-		dst = append(dst, zeroBlock[:k]...)
-		n -= k
-	}
-	return dst
+	return append(dst, make([]byte, n)...)
 }
 
 // Format selects the program whose bytes are reproduced. The zero value is
