@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
@@ -234,5 +236,85 @@ func TestHashPassesReuseBuffers(t *testing.T) {
 	limit := uint64(bufCount*bufSize + maxHashers*hashBufCount*hashBufSize)
 	if got := allocated(); got > limit {
 		t.Fatalf("packing 40 layers allocated %d MiB, past %d MiB", got>>20, limit>>20)
+	}
+}
+
+// popularityLayers are store layers split as popularity splits them: a
+// path each for the first two, then one layer of most of the rest (the
+// one firstToHash picks), then two more paths.
+func popularityLayers(so *storeOptions, paths []string) []layer {
+	n := len(paths)
+	return []layer{storeLayer(so, paths[:1]), storeLayer(so, paths[1:2]), storeLayer(so, paths[2:n-2]), storeLayer(so, paths[n-2:])}
+}
+
+// TestLargestLayerMeasuredFirst: with layers hashed apart, the layer of
+// the most store paths is measured (and its hashing pass started) without
+// waiting for the layers before it, and the stream is still the one a
+// single hasher makes, layer for layer in order. A file of that layer
+// vanishing after its measure stops the stream with one line naming it and
+// layer 2, its position, not the layer being written. Run under -race.
+func TestLargestLayerMeasuredFirst(t *testing.T) {
+	root := t.TempDir()
+	paths := parallelStore(t, root, 12)
+	so := testStoreOptions(root)
+	var want bytes.Buffer
+	if err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, popularityLayers(so, paths), &want, 1); err != nil {
+		t.Fatal(err)
+	}
+	checkStream(t, want.Bytes())
+	for _, hashers := range []int{2, 4} {
+		// Layer 0's measure waits for layer 2's: measured in order, the
+		// pack would wait forever.
+		measured2 := make(chan struct{})
+		var waited atomic.Bool
+		testHookMeasured = func(i int) {
+			switch i {
+			case 2:
+				close(measured2)
+			case 0:
+				select {
+				case <-measured2:
+				case <-time.After(20 * time.Second):
+					waited.Store(true)
+				}
+			}
+		}
+		var out bytes.Buffer
+		err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, popularityLayers(so, paths), &out, hashers)
+		testHookMeasured = nil
+		if err != nil {
+			t.Fatalf("%d hashers: %v", hashers, err)
+		}
+		if waited.Load() {
+			t.Errorf("%d hashers: layer 2, of the most paths, was not measured until layer 0 was", hashers)
+		}
+		if !bytes.Equal(out.Bytes(), want.Bytes()) {
+			t.Errorf("%d hashers: the stream differs from one hasher's", hashers)
+		}
+	}
+
+	gone := filepath.Join(root, paths[5], "share", "f0")
+	for _, output := range []string{"buffer", "pipe"} {
+		t.Run(output, func(t *testing.T) {
+			if err := os.WriteFile(gone, []byte("back again"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			testHookMeasured = func(i int) {
+				if i == 2 {
+					os.Remove(gone)
+				}
+			}
+			defer func() { testHookMeasured = nil }()
+			w, out := testkit.WriterOf(t, output)
+			err := packWith(context.Background(), &cli.IO{Stderr: io.Discard}, popularityLayers(so, paths), w, 2)
+			if !errors.Is(err, errdefs.ErrChanged) {
+				t.Fatalf("err = %v, want ErrChanged", err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "layer 2: ") || !strings.Contains(msg, paths[5]+`/share/f0" vanished while packing`) || strings.Contains(msg, "\n") {
+				t.Fatalf("error %q: want one line naming layer 2 and the file", msg)
+			}
+			checkCut(t, out())
+		})
 	}
 }
