@@ -166,7 +166,7 @@ func hashAhead(ctx context.Context, wg *sync.WaitGroup, layers []layer, hashers 
 		first: firstToHash(layers), slots: make(chan struct{}, hashers)}
 	ahead := hashers
 	if h.first > 0 {
-		ahead-- // its entry cache waits in held instead
+		ahead-- // its entry cache waits in run's held instead, not in ch
 	}
 	ch := make(chan measured, ahead)
 	wg.Go(func() { h.run(ch) })
@@ -322,8 +322,9 @@ func treeOf(l layer) *treeLayer {
 	return t
 }
 
-// testHookMeasured, when set (by tests), runs after layer i is measured:
-// a file can vanish there, deterministically, between the measure and the
+// testHookMeasured, when set (by tests), runs after layer i is measured
+// (on two goroutines at once while the first layer is measured apart): a
+// file can vanish there, deterministically, between the measure and the
 // passes that read it.
 var testHookMeasured func(i int)
 
