@@ -250,7 +250,7 @@ func (h *hasher) start(i int) (measured, bool) {
 		if two {
 			// The hashing pass keeps the files' descriptors for the
 			// writer's.
-			c.fds = newKeptFDs(len(c.ents))
+			c.fds = newKeptFDs(c.n)
 		}
 		h.wg.Go(func() { tl.prefetch(h.ctx, c) })
 	}
