@@ -1,10 +1,20 @@
 package main
 
-import "golang.org/x/sys/cpu"
+import (
+	"math/bits"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAVX2 selects the vector loops (orwords_amd64.s), from the CPU's
-// features.
-var useAVX2 = cpu.X86.HasAVX2
+// features; useAVX512 the sums of one-word weights under mask registers.
+var (
+	useAVX2   = cpu.X86.HasAVX2
+	useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasPOPCNT && cpu.X86.HasBMI1
+)
+
+//go:noescape
+func sumBitsAVX512(weights, diff *uint64, mask uint64) (sum uint64, ones int)
 
 //go:noescape
 func or3AVX2(dst, x, a, b *uint64, n int)
@@ -35,4 +45,19 @@ func orDiff(row, x, a, b, base, diff []uint64) uint64 {
 	x, a, b, base, diff = x[:n], a[:n], b[:n], base[:n], diff[:n]
 	mask := orDiffAVX2(&row[0], &x[0], &a[0], &b[0], &base[0], &diff[0], v)
 	return mask | orDiffWords(row[v:], x[v:], a[v:], b[v:], base[v:], diff[v:])<<v
+}
+
+// sumBits returns the sum modulo 2^64 of weights[64k+t] over the bits t of
+// diff[k], for every k whose bit is set in mask, and the number of those
+// bits. weights holds 64 per word of diff.
+func sumBits(weights, diff []uint64, mask uint64) (uint64, int) {
+	if mask == 0 {
+		return 0, 0
+	}
+	if !useAVX512 {
+		return sumBitsWords(weights, diff, mask)
+	}
+	k := 63 - bits.LeadingZeros64(mask)
+	_, _ = diff[k], weights[64*k+63] // the words the asm reads are there
+	return sumBitsAVX512(&weights[0], &diff[0], mask)
 }

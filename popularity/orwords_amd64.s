@@ -62,3 +62,56 @@ difdone:
 	MOVQ AX, ret+56(FP)
 	RET
 
+
+// func sumBitsAVX512(weights, diff *uint64, mask uint64) (sum uint64, ones int)
+// For each bit k of mask, adds the weights of the bits of diff[k] (word k's
+// 64 weights at weights[64k:]) modulo 2^64, eight at a time under a mask
+// register: eight adds a word whatever its bits, and no branch on them.
+TEXT ·sumBitsAVX512(SB), NOSPLIT, $0-40
+	MOVQ   weights+0(FP), SI
+	MOVQ   diff+8(FP), DI
+	MOVQ   mask+16(FP), AX
+	XORQ   BX, BX             // ones
+	VPXORQ Z0, Z0, Z0         // eight partial sums
+
+sumloop:
+	TESTQ    AX, AX
+	JZ       sumdone
+	TZCNTQ   AX, CX           // k
+	MOVQ     (DI)(CX*8), DX   // diff[k]
+	POPCNTQ  DX, R8
+	ADDQ     R8, BX
+	KMOVQ    DX, K1
+	SHLQ     $9, CX           // 64 weights of 8 bytes
+	LEAQ     (SI)(CX*1), R9
+	VPADDQ   (R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   64(R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   128(R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   192(R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   256(R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   320(R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   384(R9), Z0, K1, Z0
+	KSHIFTRQ $8, K1, K1
+	VPADDQ   448(R9), Z0, K1, Z0
+	LEAQ     -1(AX), R10      // clear the lowest bit of mask
+	ANDQ     R10, AX
+	JMP      sumloop
+
+sumdone:
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, AX
+	VZEROUPPER
+	MOVQ          AX, sum+24(FP)
+	MOVQ          BX, ones+32(FP)
+	RET

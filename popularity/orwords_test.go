@@ -65,3 +65,62 @@ func TestOrWords(t *testing.T) {
 		}
 	}
 }
+
+// TestSumBits: sumBits, eight weights at a time under a mask register
+// where the CPU has AVX-512, gives for every row length up to 64 words the
+// sum modulo 2^64 and the count of the bits a direct loop over every word
+// and bit gives: words of no bits, a few, most and all, weights past 2^63
+// (the sum wraps), words with bits the mask leaves out, and the last word
+// of 64.
+func TestSumBits(t *testing.T) {
+	t.Logf("AVX-512: %v", useAVX512)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n <= 64; n++ {
+		for range 40 {
+			weights := make([]uint64, 64*n)
+			for i := range weights {
+				weights[i] = rng.Uint64() >> rng.IntN(64)
+			}
+			diff := make([]uint64, n)
+			var mask uint64
+			for k := range diff {
+				switch rng.IntN(5) {
+				case 0:
+				case 1:
+					diff[k] = ^uint64(0)
+				case 2:
+					diff[k] = 1 << rng.IntN(64)
+				case 3:
+					diff[k] = rng.Uint64() & rng.Uint64() & rng.Uint64()
+				default:
+					diff[k] = rng.Uint64()
+				}
+				if rng.IntN(6) > 0 {
+					mask |= 1 << k
+				}
+			}
+			var want uint64
+			wantOnes := 0
+			for k := range n {
+				if mask>>k&1 == 0 {
+					continue
+				}
+				for b := range 64 {
+					if diff[k]>>b&1 == 1 {
+						want += weights[64*k+b]
+						wantOnes++
+					}
+				}
+			}
+			if got, ones := sumBits(weights, diff, mask); got != want || ones != wantOnes {
+				t.Fatalf("%d words, mask %#x: sumBits gave %#x and %d bits, want %#x and %d", n, mask, got, ones, want, wantOnes)
+			}
+			if got, ones := sumBitsWords(weights, diff, mask); got != want || ones != wantOnes {
+				t.Fatalf("%d words, mask %#x: sumBitsWords gave %#x and %d bits, want %#x and %d", n, mask, got, ones, want, wantOnes)
+			}
+		}
+	}
+	if got, ones := sumBits(nil, nil, 0); got != 0 || ones != 0 {
+		t.Fatalf("no words: %d, %d", got, ones)
+	}
+}

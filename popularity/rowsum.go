@@ -13,10 +13,16 @@ import "math/bits"
 // words, the common widths, are summed in registers and added to sum
 // once. The sums are modulo 2^(64·w), which the result fits.
 func (ws *workspace) orAdd(row, x, a, b, base, sum []uint64) int32 {
+	diff := ws.diff[:len(row)]
+	mask := orDiff(row, x, a, b, base, diff)
+	if ws.w == 1 && useAVX512 {
+		s, ones := sumBits(ws.planes, diff, mask)
+		sum[0] += s
+		return int32(ones)
+	}
 	var lo, mid, hi uint64 // the sum, least significant word first
 	ones := 0
-	diff := ws.diff[:len(row)]
-	for mask := orDiff(row, x, a, b, base, diff); mask != 0; mask &= mask - 1 {
+	for ; mask != 0; mask &= mask - 1 {
 		k := bits.TrailingZeros64(mask)
 		d := diff[k]
 		c := bits.OnesCount64(d)
