@@ -44,19 +44,16 @@ func orDiffWords(row, x, a, b, base, diff []uint64) uint64 {
 	return mask
 }
 
-// sumBitsWords is sumBits a bit at a time: the sum modulo 2^64 of
-// weights[64k+t] over the bits t of diff[k], for every k whose bit is set
-// in mask, and the number of those bits.
+// sumBitsWords is sumBits a bit at a time (orAdd's sum1 for each word):
+// the sum modulo 2^64 of weights[64k+t] over the bits t of diff[k], for
+// every k whose bit is set in mask, and the number of those bits.
 func sumBitsWords(weights, diff []uint64, mask uint64) (uint64, int) {
 	var sum uint64
 	ones := 0
 	for ; mask != 0; mask &= mask - 1 {
 		k := bits.TrailingZeros64(mask)
-		w := (*[64]uint64)(weights[64*k:])
-		for d := diff[k]; d != 0; d &= d - 1 {
-			sum += w[bits.TrailingZeros64(d)]
-			ones++
-		}
+		sum += sum1((*[64]uint64)(weights[64*k:]), diff[k])
+		ones += bits.OnesCount64(diff[k])
 	}
 	return sum, ones
 }
