@@ -234,7 +234,7 @@ func TestSearchStopsAtError(t *testing.T) {
 					return nil
 				})
 				if err != stop || !slices.Equal(got, want[:k]) {
-					t.Fatalf("%s(%.200q), stopping at window %d: %v after %s", name, b, k, err, windowsDiff(got, want[:k]))
+					t.Fatalf("%s(%.200q), found failing at window %d: returned %v, want %v; %s", name, b, k, err, stop, windowsDiff(got, want[:k]))
 				}
 			}
 		}
