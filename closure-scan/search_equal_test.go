@@ -114,7 +114,8 @@ func TestSearchTwoRuns(t *testing.T) {
 	for n1 := 28; n1 <= 40; n1++ {
 		for n2 := 28; n2 <= 40; n2++ {
 			for off := range 32 {
-				for _, sep := range nearMiss {
+				for range 4 {
+					sep := nearMiss[r.IntN(len(nearMiss))]
 					b := filler(r, off)
 					b = append(b, base32Bytes(r, n1)...)
 					b = append(b, sep)
