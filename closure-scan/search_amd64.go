@@ -17,12 +17,14 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasBMI1
 //go:noescape
 func firstWindowAVX2(s *byte, n int) int
 
-// search is searchWords, with the regions that hold no window ruled out
-// 32 bytes at a time by firstWindowAVX2 where the CPU has AVX2. It finds
-// the first window of a run; the run's windows go to found as searchWords
-// gives them (eachWindow), and the search goes on after the run. The last
-// bytes, less than a block, go to searchWords with the hashLen-1 bytes
-// before them, the only ones a window ending there can start in.
+// search finds what searchWords finds, in the same order. Where the CPU
+// has AVX2, firstWindowAVX2 rules out the regions without a window, 32
+// bytes at a time, and finds the first window of a run; the run's windows
+// go to found as searchWords gives them (eachWindow), and the search goes
+// on after the run. The last bytes, less than a block, go to searchWords
+// with the hashLen-1 bytes before them, the only ones a window ending
+// there can start in; so do inputs shorter than two windows (names, link
+// targets), whole.
 func search(s []byte, found func(window []byte) error) error {
 	if !useAVX2 {
 		return searchWords(s, found)
