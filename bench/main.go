@@ -137,8 +137,14 @@ func mainErr() int {
 			continue
 		}
 		b.logf("%s: start", bm.name)
+		load := loadAvg()
+		before, ok := readCPUTimes()
 		r := bm.run(ctx, b)
+		after, ok2 := readCPUTimes()
 		r.name = bm.name
+		if r.err == nil {
+			r.note("%s", machineNote(load, before, after, ok && ok2))
+		}
 		b.logf("%s: %s", bm.name, r.summary())
 		results = append(results, r)
 		if ctx.Err() != nil {

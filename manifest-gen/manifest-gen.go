@@ -245,7 +245,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	var sink io.Writer = out.Writer
 	digest := sha256.New()
 	if c.DigestFile != "" {
-		sink = io.MultiWriter(out, digest)
+		hw := newHashingWriter(out, digest)
+		defer hw.close()
+		sink = hw
 	}
 	zw, err := compress.NewWriter(sink, c.Compressor)
 	if err != nil {

@@ -44,6 +44,20 @@ import (
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own
 // accumulators, summed at the end.
+//
+// Nothing much faster is to be expected for every graph: exact
+// popularities are as hard as Orthogonal Vectors. Given a_1…a_n and
+// b_1…b_n in {0,1}^d, let the roots a_j reference c_i where a_j[i] = 1,
+// and c_i reference b_k where b_k[i] = 1. Then R(b_k) is the sum of R(c_i)
+// over its referrers, and popularity(b_k) = 2·R(b_k) + the number of a_j
+// sharing a coordinate with b_k: linear time from the popularities to
+// whether some a_j and b_k are orthogonal (the identity is checked by
+// TestPopularityCountsNonOrthogonalPairs). So no algorithm computes them
+// in O(M^(2−ε)) time on graphs of M references (here M ≤ 2nd, d of order
+// log n) unless the Orthogonal Vectors conjecture, which the Strong
+// Exponential Time Hypothesis implies, fails. The bitsets divide N² by 64;
+// the shortcuts above help where the graph has structure, and uniformly
+// drawn references have none for them.
 type sumJob struct {
 	parents  csr      // per position, referrer positions in descending order
 	children csr      // per position, the positions it references that pull, ascending (run fills it)
