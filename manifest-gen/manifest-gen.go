@@ -243,11 +243,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	// out's file itself, not out: kcopy sees the file under the chain
 	// below and has the kernel copy layers into it.
 	var sink io.Writer = out.Writer
-	digest := sha256.New()
+	var digest *hashingWriter
 	if c.DigestFile != "" {
-		hw := newHashingWriter(out, digest)
-		defer hw.close()
-		sink = hw
+		digest = newHashingWriter(out, sha256.New())
+		defer digest.close()
+		sink = digest
 	}
 	zw, err := compress.NewWriter(sink, c.Compressor)
 	if err != nil {
@@ -306,7 +306,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	if c.DigestFile != "" {
-		if err := os.WriteFile(c.DigestFile, []byte(hex.EncodeToString(digest.Sum(nil))+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(c.DigestFile, []byte(hex.EncodeToString(digest.sum())+"\n"), 0o644); err != nil {
 			return fmt.Errorf("--digest-file: %w", err)
 		}
 	}
