@@ -8,10 +8,10 @@ import (
 )
 
 // The machine's share of a row. A virtual machine's CPUs are not all its
-// own: the hypervisor runs other guests on them (steal time), and on the
-// shared development machine that reached half of the CPU time in some
-// minutes. A ratio measured while much was stolen is worth less, so
-// every row says how much was.
+// own: the hypervisor runs other guests on them (steal time; 7.3% of the
+// CPU time during one row of a run on the development machine). A ratio
+// measured while much was stolen is worth less, so every row says how
+// much was.
 
 // cpuTimes is the first line of /proc/stat: the time all CPUs spent in
 // each state since boot, in clock ticks.
