@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -110,14 +111,13 @@ func benchLayered(ctx context.Context, b *bench) result {
 	if !r.met {
 		share := largestShare(info)
 		hashOnly := float64(in.total) * share / hashRate()
-		cpuFloor := ours.best.cpuSeconds() / float64(runtime.NumCPU())
+		floor, _ := cpuFloor(ours, limit)
 		r.note("MISSED: what bounds it is the largest layer's sha256, one stream that no second core can share: that layer holds %.0f%% of the files' bytes (popularity --max 100 leaves the least popular paths to the last store layer). "+
 			"layer-pack measures and hashes it first, with its reads, the other layers, the writer and manifest-gen on the other core; "+
 			"hashing alone takes %.2f s, so no layout of the work passes %.2f of the limit or %.2f of the 2 readers, and its walk (every entry's metadata) must end before it starts. "+
-			"Both cores are busy besides: ours took %.2f CPU s, so on %d CPUs no schedule of it ends before %.2f s, %.2f of the limit. "+
+			"Both cores are busy besides: %s. "+
 			"The layers' bytes no longer pass through the tools' buffers (layer-pack splices the files, manifest-gen the stream: kcopy)",
-			100*share, hashOnly, limit.best.seconds()/hashOnly, strict.best.seconds()/hashOnly,
-			ours.best.cpuSeconds(), runtime.NumCPU(), cpuFloor, limit.best.seconds()/cpuFloor)
+			100*share, hashOnly, limit.best.seconds()/hashOnly, strict.best.seconds()/hashOnly, floor)
 	}
 	return r
 }
@@ -141,6 +141,15 @@ func largestShare(info *imageInfo) float64 {
 func cpuNote(r *result, ours, limit series) {
 	r.note("CPU time: ours %.2f s (%.1f cores busy on average), the limit %.2f s (%.1f cores)",
 		ours.best.cpuSeconds(), ours.best.cpuSeconds()/ours.best.seconds(), limit.best.cpuSeconds(), limit.best.cpuSeconds()/limit.best.seconds())
+}
+
+// cpuFloor says how long ours must take at least on this machine's cores,
+// whatever the schedule: its CPU time spread over every CPU, as a phrase
+// for the MISSED notes, and the share of that time the cores were busy.
+func cpuFloor(ours, limit series) (string, float64) {
+	floor := ours.best.cpuSeconds() / float64(runtime.NumCPU())
+	return fmt.Sprintf("ours took %.2f CPU s, so on %d CPUs no schedule of it ends before %.2f s, %.2f of the limit",
+		ours.best.cpuSeconds(), runtime.NumCPU(), floor, limit.best.seconds()/floor), floor / ours.best.seconds()
 }
 
 // writeConf writes nixpkgs' conf.json for the pipeline store's plan, with
@@ -236,10 +245,9 @@ func benchPipelineScan(ctx context.Context, b *bench) result {
 		fmtBytes(ours.best.rss[0]), fmtBytes(ours.best.rss[1]), fmtBytes(ours.best.rss[2]), fmtBytes(ours.best.rss[3]), ours.best.cores(0), ours.best.cores(2))
 	cpuNote(&r, ours, limit)
 	if !r.met {
-		cpuFloor := ours.best.cpuSeconds() / float64(runtime.NumCPU())
+		floor, busy := cpuFloor(ours, limit)
 		r.note("MISSED: closure-scan must read every byte before popularity can plan, and layer-pack reads them again: scan time plus pack time, the pack alone past the limit (the pipeline row). "+
-			"The work is bound by the CPU: ours took %.2f CPU s, so on %d CPUs no schedule of it ends before %.2f s, %.2f of the limit, and ours kept %.0f%% of the cores busy",
-			ours.best.cpuSeconds(), runtime.NumCPU(), cpuFloor, limit.best.seconds()/cpuFloor, 100*cpuFloor/ours.best.seconds())
+			"The work is bound by the CPU: %s, and ours kept %.0f%% of the cores busy", floor, 100*busy)
 	}
 	return r
 }

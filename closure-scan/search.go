@@ -30,7 +30,8 @@ import (
 // The vector search classifies every byte, 32 at once, and costs the same
 // on any data: about 20 GB/s on all three, 5 on the store paths, where
 // each hash goes to found. It takes a scan of the bench store (2.16 GB)
-// from 0.94 to 0.82 s of CPU time, the median of 8 runs (user 0.32 to
+// from 0.89 to 0.78 s of CPU time, the medians of 8 interleaved runs at a
+// load of 1.3 to 1.7 (0.94 to 0.82 s at 3.3 to 4.4; user time 0.32 to
 // 0.22 s; most of the rest is the kernel's copy of the reads).
 //
 // Nix's RefScanSink instead tests each window from its last byte

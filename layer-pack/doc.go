@@ -56,9 +56,10 @@
 // the layers are written in order unhashed; the trailer waits for the last
 // digest. The layer of the most store paths (popularity's last store
 // layer, which holds most of the bytes) is measured and hashed first, so
-// its sha256, the longest single stream, starts at once. The writer does not open those files again: it takes each
-// file's descriptor from the hashing pass (past 512 held at a time, it
-// opens the file), and within a layer never gets ahead of that pass.
+// its sha256, the longest single stream, starts at once. The writer does
+// not open those files again: it takes each file's descriptor from the
+// hashing pass (past 512 held at a time, it opens the file), and within a
+// layer never gets ahead of that pass.
 // Files not in the page cache are asked for ahead of the passes
 // (posix_fadvise), so that a cold cache is read with many files in
 // flight. When stdout is a pipe or a file, the ordered writer does not read
