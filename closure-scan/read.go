@@ -2,17 +2,19 @@ package main
 
 import (
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 
+	"dockertools.dev/imgkit/pagecache"
 	"dockertools.dev/imgkit/storefs"
 )
 
 // Reading the files the walk found. Small files are opened relative to
 // their directory, one open of it per batch, so no path is walked from the
 // root per file; reads go straight to the system, without the runtime
-// poller that os.File registers every file with.
+// poller that os.File registers every file with, and without the
+// scheduler's handoff where the page cache holds the bytes
+// (imgkit/pagecache).
 
 // openFlags open a file the walk saw as regular: O_NOFOLLOW and O_NONBLOCK
 // keep a file replaced by a symlink or a FIFO since from being followed or
@@ -60,10 +62,9 @@ func (w *worker) chunk(t task) error {
 	if err != nil {
 		return readErr("reading", t.n.logical(t.rel), err)
 	}
-	fh := os.NewFile(uintptr(fd), t.rel) // closes fd
-	defer fh.Close()
+	defer unix.Close(fd)
 	start := max(0, t.off-(hashLen-1))
-	got, err := w.scanStream(io.NewSectionReader(fh, start, t.end-start), t.end-start)
+	got, err := w.scanStream(&fdSection{fd: fd, off: start, end: t.end}, t.end-start)
 	if err != nil {
 		return fileErr("reading", t.n.logical(t.rel), err)
 	}
@@ -72,7 +73,7 @@ func (w *worker) chunk(t task) error {
 	}
 	if t.end == t.size {
 		var b [1]byte
-		if m, _ := fh.ReadAt(b[:], t.size); m > 0 {
+		if m, _ := pagecache.ReadAt(fd, b[:], t.size); m > 0 {
 			return changed(t.n.logical(t.rel), t.size, t.size+1)
 		}
 		w.nfiles++
@@ -113,20 +114,38 @@ func (w *worker) scanStream(r io.Reader, size int64) (int64, error) {
 	}
 }
 
-// fdReader reads a file descriptor.
+// fdReader reads a file descriptor from its offset.
 type fdReader int
 
 func (fd fdReader) Read(b []byte) (int, error) {
-	for {
-		m, err := unix.Read(int(fd), b)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return 0, err
-		case m == 0 && len(b) > 0:
-			return 0, io.EOF
-		}
-		return m, nil
+	m, err := pagecache.Read(int(fd), b)
+	switch {
+	case err != nil:
+		return 0, err
+	case m == 0 && len(b) > 0:
+		return 0, io.EOF
 	}
+	return m, nil
+}
+
+// fdSection reads a file descriptor from off to end, at offsets.
+type fdSection struct {
+	fd       int
+	off, end int64
+}
+
+func (s *fdSection) Read(b []byte) (int, error) {
+	if s.off >= s.end {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), s.end-s.off)]
+	m, err := pagecache.ReadAt(s.fd, b, s.off)
+	switch {
+	case err != nil:
+		return 0, err
+	case m == 0 && len(b) > 0:
+		return 0, io.EOF
+	}
+	s.off += int64(m)
+	return m, nil
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/pagecache"
 	"dockertools.dev/imgkit/storefs"
 )
 
@@ -122,7 +123,9 @@ func checkFile(fd int, e *entry) error {
 // copyData reads exactly size bytes from the open file fd, from its start
 // to its end, straight into the pipeline's buffers; a file that holds more
 // or fewer is an error naming it. It reads at offsets (pread), leaving the
-// file's offset alone for another pass that shares the descriptor.
+// file's offset alone for another pass that shares the descriptor, and
+// without the scheduler's handoff where the page cache holds the bytes
+// (imgkit/pagecache).
 func copyData(p *pipeline, fd int, name string, size int64) error {
 	remaining := size
 	for {
@@ -136,7 +139,7 @@ func copyData(p *pipeline, fd int, name string, size int64) error {
 		if int64(len(ask)) > remaining+1 {
 			ask = ask[:remaining+1]
 		}
-		n, err := pread(fd, ask, size-remaining)
+		n, err := pagecache.ReadAt(fd, ask, size-remaining)
 		if err != nil {
 			return fmt.Errorf("reading %q: %w", name, err)
 		}
@@ -167,14 +170,4 @@ func errShrank(name string, by int64) error {
 // openRead opens the file at path, not following it if it is a symlink.
 func openRead(path string) (int, error) {
 	return openAt(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
-}
-
-// pread is one pread(2), retried on EINTR.
-func pread(fd int, b []byte, off int64) (int, error) {
-	for {
-		n, err := unix.Pread(fd, b, off)
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/pagecache"
 )
 
 // The producer (walking, opening, reading files, formatting headers) and
@@ -235,7 +236,7 @@ func (s *streamSink) file(fd int, name string, size int64) error {
 		// Ask for a byte past the end, so that a file that grew shows
 		// itself.
 		var b [1]byte
-		if k, _ := unix.Pread(fd, b[:], size); k > 0 {
+		if k, _ := pagecache.ReadAt(fd, b[:], size); k > 0 {
 			err = errGrew(name)
 		}
 	}

@@ -1,0 +1,163 @@
+//go:build linux
+
+package pagecache
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// testFile writes size random bytes to a new file and returns them with
+// the file open for reading.
+func testFile(t *testing.T, size int) ([]byte, int) {
+	t.Helper()
+	data := make([]byte, size)
+	r := rand.New(rand.NewPCG(uint64(size), 7))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	name := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return data, fd
+}
+
+// countNowait counts the reads the raw RWF_NOWAIT call answered, and with
+// refuse set makes every other one refuse, so both paths take turns.
+func countNowait(t *testing.T, refuseEvery int) *int {
+	t.Helper()
+	real := nowait
+	t.Cleanup(func() { nowait = real })
+	answered, calls := new(int), 0
+	nowait = func(fd int, b []byte, off int64) (int, bool) {
+		calls++
+		if refuseEvery > 0 && calls%refuseEvery == 0 {
+			return 0, false
+		}
+		n, ok := real(fd, b, off)
+		if ok {
+			*answered++
+		}
+		return n, ok
+	}
+	return answered
+}
+
+func TestReadAt(t *testing.T) {
+	for _, refuse := range []int{0, 2, 1} {
+		data, fd := testFile(t, 3<<20+123)
+		answered := countNowait(t, refuse)
+		r := rand.New(rand.NewPCG(1, uint64(refuse)))
+		for range 200 {
+			off := r.IntN(len(data) + 10)
+			b := make([]byte, r.IntN(1<<20))
+			n, err := ReadAt(fd, b, int64(off))
+			if err != nil {
+				t.Fatalf("refuse %d: ReadAt(%d, %d): %v", refuse, len(b), off, err)
+			}
+			want := data[min(off, len(data)):]
+			want = want[:min(len(want), len(b))]
+			if !bytes.Equal(b[:n], want) {
+				t.Fatalf("refuse %d: ReadAt(%d, %d) = %d bytes, not the file's %d there", refuse, len(b), off, n, len(want))
+			}
+		}
+		if refuse != 1 && *answered == 0 {
+			t.Errorf("refuse %d: the kernel answered no read with RWF_NOWAIT from the page cache (TMPDIR's filesystem)", refuse)
+		}
+		if refuse == 1 && *answered != 0 {
+			t.Errorf("refuse 1: %d reads went the raw way", *answered)
+		}
+	}
+}
+
+// TestRead reads a file in pieces, the raw and the ordinary call taking
+// turns: both read from and move the same file offset.
+func TestRead(t *testing.T) {
+	for _, refuse := range []int{0, 2, 3} {
+		data, fd := testFile(t, 1<<20+77)
+		answered := countNowait(t, refuse)
+		var got []byte
+		b := make([]byte, 4096+13)
+		for {
+			n, err := Read(fd, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			got = append(got, b[:n]...)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("refuse %d: read %d bytes, not the file's %d", refuse, len(got), len(data))
+		}
+		if *answered == 0 {
+			t.Errorf("refuse %d: no read went the raw way", refuse)
+		}
+	}
+}
+
+// TestErrors: what the raw call cannot answer, the ordinary call reports.
+func TestErrors(t *testing.T) {
+	dir, err := unix.Open(t.TempDir(), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dir)
+	b := make([]byte, 10)
+	if _, err := ReadAt(dir, b, 0); !errors.Is(err, unix.EISDIR) {
+		t.Errorf("ReadAt of a directory: %v, want EISDIR", err)
+	}
+	if _, err := Read(dir, b); !errors.Is(err, unix.EISDIR) {
+		t.Errorf("Read of a directory: %v, want EISDIR", err)
+	}
+	if _, err := ReadAt(-1, b, 0); !errors.Is(err, unix.EBADF) {
+		t.Errorf("ReadAt of -1: %v, want EBADF", err)
+	}
+	_, fd := testFile(t, 100)
+	if n, err := ReadAt(fd, b, 100); n != 0 || err != nil {
+		t.Errorf("ReadAt at the end: %d, %v; want 0, nil", n, err)
+	}
+	if n, err := ReadAt(fd, nil, 0); n != 0 || err != nil {
+		t.Errorf("ReadAt of nothing: %d, %v; want 0, nil", n, err)
+	}
+}
+
+// TestNotCached reads a file whose pages were dropped from the cache
+// (where the filesystem drops them: not tmpfs): the raw call refuses
+// (EAGAIN) rather than wait for the disk, and the ordinary call reads
+// them. Whether the kernel refused is its business; the bytes must be
+// the file's either way.
+func TestNotCached(t *testing.T) {
+	data, fd := testFile(t, 2<<20)
+	if err := unix.Fsync(fd); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, len(data)+1)
+	got := 0
+	for got < len(data) {
+		n, err := ReadAt(fd, b[got:], int64(got))
+		if err != nil || n == 0 {
+			t.Fatalf("at %d: %d, %v", got, n, err)
+		}
+		got += n
+	}
+	if !bytes.Equal(b[:got], data) {
+		t.Fatal("the bytes read differ from the file's")
+	}
+}
