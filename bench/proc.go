@@ -240,10 +240,12 @@ func compare(runs int, limitRun func() (sample, error), oursRun func(i int) (sam
 
 // series keeps the best of repeated samples: the shortest wall time (the
 // machine is shared and noise only ever adds time) and, per process, the
-// largest peak RSS seen (memory does not get better by luck).
+// largest peak RSS seen (memory does not get better by luck); and every
+// wall time, in order, for the spread.
 type series struct {
-	best sample
-	n    int
+	best  sample
+	n     int
+	walls []time.Duration
 }
 
 func (s *series) add(x sample) {
@@ -258,4 +260,24 @@ func (s *series) add(x sample) {
 	}
 	s.best.rss = merged
 	s.n++
+	s.walls = append(s.walls, x.wall)
+}
+
+// median is the median wall time in seconds (of the two middle ones, the
+// mean).
+func (s *series) median() float64 {
+	w := slices.Sorted(slices.Values(s.walls))
+	if len(w) == 0 {
+		return 0
+	}
+	return (w[(len(w)-1)/2] + w[len(w)/2]).Seconds() / 2
+}
+
+// spread is the wall times in seconds, in the order run.
+func (s *series) spread() string {
+	f := make([]string, len(s.walls))
+	for i, w := range s.walls {
+		f[i] = fmt.Sprintf("%.2f", w.Seconds())
+	}
+	return strings.Join(f, " ")
 }

@@ -105,6 +105,30 @@ func TestSeriesKeepsBestTimeAndWorstRSS(t *testing.T) {
 	}
 }
 
+func TestSeriesSpreadAndMedian(t *testing.T) {
+	var odd, even series
+	for _, w := range []float64{3, 1, 2.5} {
+		odd.add(sample{wall: time.Duration(w * float64(time.Second))})
+	}
+	for _, w := range []float64{4, 1, 2, 3} {
+		even.add(sample{wall: time.Duration(w * float64(time.Second))})
+	}
+	if got := odd.spread(); got != "3.00 1.00 2.50" {
+		t.Errorf("spread %q, want the times in the order run", got)
+	}
+	if odd.median() != 2.5 || even.median() != 2.5 {
+		t.Errorf("medians %v and %v, want 2.5 and 2.5", odd.median(), even.median())
+	}
+	var r result
+	r.throughput(1e9, odd, even)
+	if len(r.notes) != 1 || r.notes[0] != "runs (s, interleaved, limit first): ours 3.00 1.00 2.50; the limit 4.00 1.00 2.00 3.00; ratio of the medians 1.00" {
+		t.Errorf("notes %q", r.notes)
+	}
+	if r.ratio != 1 {
+		t.Errorf("ratio %v: the best runs' (1 s and 1 s)", r.ratio)
+	}
+}
+
 func TestByteSize(t *testing.T) {
 	for in, want := range map[string]int64{"512": 512, "64M": 64 << 20, "1.5G": 3 << 29, "8k": 8 << 10} {
 		var s byteSize

@@ -26,12 +26,18 @@ func (r *result) note(format string, args ...any) {
 }
 
 // throughput fills the figures of a row whose work is bytes long: our
-// rate, the limit's rate, their ratio and our peak RSS.
+// rate, the limit's rate, their ratio (of the best runs) and our peak RSS;
+// with several runs, a note gives every run's time and the ratio of the
+// medians, so that a verdict near its target can be told from noise.
 func (r *result) throughput(bytes int64, ours, limit series) {
 	r.ours = fmtRate(bytes, ours.best.seconds())
 	r.limit = fmtRate(bytes, limit.best.seconds())
 	r.ratio = limit.best.seconds() / ours.best.seconds()
 	r.rss = fmtBytes(ours.best.maxRSS())
+	if ours.n > 1 && limit.n > 1 {
+		r.note("runs (s, interleaved, limit first): ours %s; the limit %s; ratio of the medians %.2f",
+			ours.spread(), limit.spread(), limit.median()/ours.median())
+	}
 }
 
 func isSkip(err error) bool {
