@@ -55,6 +55,28 @@ func countNowait(t *testing.T, refuseEvery int) *int {
 	return answered
 }
 
+// checkAnswered checks how many reads of fd the raw call answered against
+// what the kernel says of the file's filesystem: where it takes RWF_NOWAIT
+// (ext4, XFS, Btrfs), some (when the test let the raw call try), and
+// where it refuses the flag (tmpfs, which many machines mount on /tmp),
+// none: the ordinary call read everything.
+func checkAnswered(t *testing.T, fd, answered int, tried bool) {
+	t.Helper()
+	_, err := unix.Preadv2(fd, [][]byte{make([]byte, 1)}, 0, unix.RWF_NOWAIT)
+	switch {
+	case errors.Is(err, unix.EOPNOTSUPP):
+		if answered != 0 {
+			t.Errorf("%d reads went the raw way where the filesystem refuses RWF_NOWAIT", answered)
+		}
+	case err != nil:
+		t.Fatalf("preadv2 RWF_NOWAIT of a file just written: %v", err)
+	case tried && answered == 0:
+		t.Error("the filesystem takes RWF_NOWAIT, and the raw call answered no read")
+	case !tried && answered != 0:
+		t.Errorf("%d reads went the raw way with it refused", answered)
+	}
+}
+
 func TestReadAt(t *testing.T) {
 	for _, refuse := range []int{0, 2, 1} {
 		data, fd := testFile(t, 3<<20+123)
@@ -73,12 +95,7 @@ func TestReadAt(t *testing.T) {
 				t.Fatalf("refuse %d: ReadAt(%d, %d) = %d bytes, not the file's %d there", refuse, len(b), off, n, len(want))
 			}
 		}
-		if refuse != 1 && *answered == 0 {
-			t.Errorf("refuse %d: the kernel answered no read with RWF_NOWAIT from the page cache (TMPDIR's filesystem)", refuse)
-		}
-		if refuse == 1 && *answered != 0 {
-			t.Errorf("refuse 1: %d reads went the raw way", *answered)
-		}
+		checkAnswered(t, fd, *answered, refuse != 1)
 	}
 }
 
@@ -103,9 +120,7 @@ func TestRead(t *testing.T) {
 		if !bytes.Equal(got, data) {
 			t.Fatalf("refuse %d: read %d bytes, not the file's %d", refuse, len(got), len(data))
 		}
-		if *answered == 0 {
-			t.Errorf("refuse %d: no read went the raw way", refuse)
-		}
+		checkAnswered(t, fd, *answered, true)
 	}
 }
 
@@ -160,4 +175,35 @@ func TestNotCached(t *testing.T) {
 	if !bytes.Equal(b[:got], data) {
 		t.Fatal("the bytes read differ from the file's")
 	}
+}
+
+// TestReadAtSourceFile reads this file, in the checkout's filesystem
+// (where TMPDIR's is tmpfs, the raw call is tried on another one).
+func TestReadAtSourceFile(t *testing.T) {
+	want, err := os.ReadFile("pagecache_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open("pagecache_test.go", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	answered := countNowait(t, 0)
+	var got []byte
+	b := make([]byte, 1000)
+	for {
+		n, err := ReadAt(fd, b, int64(len(got)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		got = append(got, b[:n]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, not the file's %d", len(got), len(want))
+	}
+	checkAnswered(t, fd, *answered, true)
 }
