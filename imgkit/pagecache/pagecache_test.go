@@ -207,3 +207,33 @@ func TestReadAtSourceFile(t *testing.T) {
 	}
 	checkAnswered(t, fd, *answered, true)
 }
+
+// TestMemfd reads a memfd (shmem, tmpfs's kind of file, which needs no
+// mount): where the kernel refuses RWF_NOWAIT on it, as 6.18 does, every
+// read must come from the ordinary call, and a raw read made without the
+// flag would show.
+func TestMemfd(t *testing.T) {
+	fd, err := unix.MemfdCreate("pagecache-test", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 40000)
+	if _, err := unix.Pwrite(fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	answered := countNowait(t, 0)
+	b := make([]byte, len(data)+1)
+	got := 0
+	for got < len(data) {
+		n, err := ReadAt(fd, b[got:], int64(got))
+		if err != nil || n == 0 {
+			t.Fatalf("at %d: %d, %v", got, n, err)
+		}
+		got += n
+	}
+	if !bytes.Equal(b[:got], data) {
+		t.Fatal("the bytes read differ from the memfd's")
+	}
+	checkAnswered(t, fd, *answered, true)
+}
