@@ -163,17 +163,26 @@ func TestNotCached(t *testing.T) {
 	if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
 		t.Fatal(err)
 	}
-	b := make([]byte, len(data)+1)
-	got := 0
-	for got < len(data) {
-		n, err := ReadAt(fd, b[got:], int64(got))
-		if err != nil || n == 0 {
-			t.Fatalf("at %d: %d, %v", got, n, err)
-		}
-		got += n
+	if got := readAllAt(t, fd, len(data)+1); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, not the file's %d", len(got), len(data))
 	}
-	if !bytes.Equal(b[:got], data) {
-		t.Fatal("the bytes read differ from the file's")
+}
+
+// readAllAt reads fd with ReadAt from its start to its end, chunk bytes
+// at a time.
+func readAllAt(t *testing.T, fd, chunk int) []byte {
+	t.Helper()
+	var got []byte
+	b := make([]byte, chunk)
+	for {
+		n, err := ReadAt(fd, b, int64(len(got)))
+		if err != nil {
+			t.Fatalf("at %d: %v", len(got), err)
+		}
+		if n == 0 {
+			return got
+		}
+		got = append(got, b[:n]...)
 	}
 }
 
@@ -190,19 +199,7 @@ func TestReadAtSourceFile(t *testing.T) {
 	}
 	defer unix.Close(fd)
 	answered := countNowait(t, 0)
-	var got []byte
-	b := make([]byte, 1000)
-	for {
-		n, err := ReadAt(fd, b, int64(len(got)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		got = append(got, b[:n]...)
-	}
-	if !bytes.Equal(got, want) {
+	if got := readAllAt(t, fd, 1000); !bytes.Equal(got, want) {
 		t.Fatalf("read %d bytes, not the file's %d", len(got), len(want))
 	}
 	checkAnswered(t, fd, *answered, true)
@@ -223,17 +220,8 @@ func TestMemfd(t *testing.T) {
 		t.Fatal(err)
 	}
 	answered := countNowait(t, 0)
-	b := make([]byte, len(data)+1)
-	got := 0
-	for got < len(data) {
-		n, err := ReadAt(fd, b[got:], int64(got))
-		if err != nil || n == 0 {
-			t.Fatalf("at %d: %d, %v", got, n, err)
-		}
-		got += n
-	}
-	if !bytes.Equal(b[:got], data) {
-		t.Fatal("the bytes read differ from the memfd's")
+	if got := readAllAt(t, fd, 64<<10); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, not the memfd's %d", len(got), len(data))
 	}
 	checkAnswered(t, fd, *answered, true)
 }
