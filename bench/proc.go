@@ -244,22 +244,20 @@ func compare(runs int, limitRun func() (sample, error), oursRun func(i int) (sam
 // wall time, in order, for the spread.
 type series struct {
 	best  sample
-	n     int
-	walls []time.Duration
+	walls []time.Duration // every run's, in order; len is the number of runs
 }
 
 func (s *series) add(x sample) {
 	merged := slices.Clone(x.rss)
-	if s.n > 0 {
+	if len(s.walls) > 0 {
 		for i := range min(len(merged), len(s.best.rss)) {
 			merged[i] = max(merged[i], s.best.rss[i])
 		}
 	}
-	if s.n == 0 || x.wall < s.best.wall {
+	if len(s.walls) == 0 || x.wall < s.best.wall {
 		s.best = x
 	}
 	s.best.rss = merged
-	s.n++
 	s.walls = append(s.walls, x.wall)
 }
 

@@ -100,7 +100,7 @@ func TestSeriesKeepsBestTimeAndWorstRSS(t *testing.T) {
 	} {
 		s.add(x)
 	}
-	if s.best.wall != time.Second || s.best.rss[0] != 30 || s.best.rss[1] != 50 || s.n != 3 {
+	if s.best.wall != time.Second || s.best.rss[0] != 30 || s.best.rss[1] != 50 || len(s.walls) != 3 {
 		t.Fatalf("got %+v", s)
 	}
 }

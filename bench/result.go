@@ -34,7 +34,7 @@ func (r *result) throughput(bytes int64, ours, limit series) {
 	r.limit = fmtRate(bytes, limit.best.seconds())
 	r.ratio = limit.best.seconds() / ours.best.seconds()
 	r.rss = fmtBytes(ours.best.maxRSS())
-	if ours.n > 1 && limit.n > 1 {
+	if len(ours.walls) > 1 && len(limit.walls) > 1 {
 		r.note("runs (s, interleaved, limit first): ours %s; the limit %s; ratio of the medians %.2f",
 			ours.spread(), limit.spread(), limit.median()/ours.median())
 	}

@@ -8,35 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ReadAt is pread(2) of the regular file fd: up to len(b) bytes at off,
-// with the file's offset left alone. A short count is not an error; 0 with
-// a nil error is the end of the file. EINTR is retried.
-func ReadAt(fd int, b []byte, off int64) (int, error) {
-	if n, ok := nowait(fd, b, off); ok {
-		return n, nil
-	}
-	for {
-		n, err := unix.Pread(fd, b, off)
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
-
-// Read is read(2) of the regular file fd, from and moving its offset, as
-// ReadAt otherwise.
-func Read(fd int, b []byte) (int, error) {
-	if n, ok := nowait(fd, b, -1); ok {
-		return n, nil
-	}
-	for {
-		n, err := unix.Read(fd, b)
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
-
 // nowait is preadv2(fd, b, off, RWF_NOWAIT) as a raw system call (off -1:
 // at the file's offset); ok is false when the kernel did not read that way,
 // for whatever reason, and the caller must make the ordinary call. It is a

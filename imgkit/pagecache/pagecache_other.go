@@ -2,24 +2,6 @@
 
 package pagecache
 
-import "golang.org/x/sys/unix"
-
-// ReadAt is pread(2) of the regular file fd; EINTR is retried.
-func ReadAt(fd int, b []byte, off int64) (int, error) {
-	for {
-		n, err := unix.Pread(fd, b, off)
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
-
-// Read is read(2) of the regular file fd; EINTR is retried.
-func Read(fd int, b []byte) (int, error) {
-	for {
-		n, err := unix.Read(fd, b)
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
+// nowait never reads where there is no RWF_NOWAIT: ReadAt and Read make
+// the ordinary call.
+var nowait = func(fd int, b []byte, off int64) (int, bool) { return 0, false }
