@@ -21,15 +21,33 @@ import (
 // file the hashing pass has not reached, it waits until that pass is
 // writerLag entries further (so that it is woken once per writerLag files,
 // not for each). That costs no time: the writer waits for the layer's
-// digest at its end anyway. At
-// most maxKeptFDs descriptors are kept at a time in the process (the
+// digest at its end anyway.
+//
+// At most keptMax descriptors are kept at a time in the process (the
 // hashing passes of the layers ahead of the writer keep theirs); past
 // that, the hashing pass closes what it opened and the writer opens the
-// file again.
+// file again. With 512 the writer opened again 20,000 of the bench
+// store's 50,000 files: 73,000 opens of files in `layer-pack |
+// manifest-gen` against 52,600 with 8192, which took 2.25 s against 2.15
+// s (means of 8 interleaved runs; CPU time 3.75 against 3.68 s).
 const (
-	maxKeptFDs = 512
+	maxKeptFDs = 8192
 	writerLag  = 64
 )
+
+// keptMax is maxKeptFDs, or a quarter of the process's limit on open
+// descriptors when that is less (package os raises the soft limit to the
+// hard one before this runs), so that kept descriptors never make another
+// open fail.
+var keptMax = keptLimit()
+
+func keptLimit() int32 {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	return int32(min(lim.Cur/4, maxKeptFDs))
+}
 
 // kept counts the descriptors kept in every layer's keptFDs.
 var kept atomic.Int32
@@ -62,7 +80,7 @@ func newKeptFDs(entries int) *keptFDs {
 func (k *keptFDs) hashed(i int, fd int) {
 	s := &k.slots[i]
 	if fd >= 0 {
-		if kept.Add(1) <= maxKeptFDs {
+		if kept.Add(1) <= keptMax {
 			s.fd.Store(int32(fd) + 1)
 		} else {
 			kept.Add(-1)

@@ -35,15 +35,24 @@ func storeLayers(so *storeOptions, paths []string, budget int) []layer {
 // were kept: it takes the descriptor the hashing pass kept for it, so the
 // two passes open each file once, whether the writer reads the file or the
 // kernel copies it. A layer walked again (too big to keep its entries)
-// opens each file in each pass. Run under -race.
+// opens each file in each pass, as does a layer whose hashing pass may
+// keep no descriptor (keptMax 0: the process keeps as many as it may
+// already). Run under -race.
 func TestWriterTakesHashedDescriptors(t *testing.T) {
 	root := t.TempDir()
 	paths := parallelStore(t, root, 14)
 	for _, c := range []struct {
 		budget, want int
 		output       string
-	}{{0, 1, "buffer"}, {0, 1, "pipe"}, {1, 2, "buffer"}} {
-		t.Run(fmt.Sprintf("budget%d-%s", c.budget, c.output), func(t *testing.T) {
+		keep         int32
+	}{{0, 1, "buffer", keptMax}, {0, 1, "pipe", keptMax}, {1, 2, "buffer", keptMax}, {0, 2, "pipe", 0}} {
+		name := fmt.Sprintf("budget%d-%s", c.budget, c.output)
+		if c.keep == 0 {
+			name += "-keepnone"
+		}
+		t.Run(name, func(t *testing.T) {
+			defer func(m int32) { keptMax = m }(keptMax)
+			keptMax = c.keep
 			var mu sync.Mutex
 			opens := map[string]int{}
 			testHookOpen = func(name string) {
