@@ -88,6 +88,7 @@ var benchmarks = []benchmark{
 	{"popularity-uniform-1m", benchPopularityUniform1M},
 	{"pipeline", benchPipeline},
 	{"layered", benchLayered},
+	{"layered-size", benchLayeredSize},
 	{"pipeline-scan", benchPipelineScan},
 	{"pipeline-cold", benchPipelineCold},
 	{"flatten", benchFlatten},
@@ -163,7 +164,7 @@ func mainErr() int {
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	cfg := config{}
-	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,popularity-1m,popularity-uniform-1m,pipeline,layered,pipeline-scan,pipeline-cold,flatten,pull,push,rebuild-archive,rebuild-archive-xfs)")
+	fs.StringVar(&cfg.only, "only", "", "run only these benchmarks (comma-separated: scan,popularity,popularity-uniform,popularity-1m,popularity-uniform-1m,pipeline,layered,layered-size,pipeline-scan,pipeline-cold,flatten,pull,push,rebuild-archive,rebuild-archive-xfs)")
 	fs.BoolVar(&cfg.quick, "quick", false, "small inputs, for a smoke run (figures are not meaningful)")
 	fs.IntVar(&cfg.runs, "runs", 3, "measure each figure this many times and keep the best")
 	fs.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "dockertools-bench"), "where generated inputs are cached between runs")
