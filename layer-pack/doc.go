@@ -58,7 +58,8 @@
 // layer, which holds most of the bytes) is measured and hashed first, so
 // its sha256, the longest single stream, starts at once. The writer does
 // not open those files again: it takes each file's descriptor from the
-// hashing pass (past 512 held at a time, it opens the file), and within a
+// hashing pass (past 8192 held at a time, or a quarter of the process's
+// limit on open files when that is less, it opens the file), and within a
 // layer never gets ahead of that pass.
 // Files not in the page cache are asked for ahead of the passes
 // (posix_fadvise), so that a cold cache is read with many files in
