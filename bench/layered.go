@@ -131,9 +131,8 @@ func benchLayeredPlanned(ctx context.Context, b *bench, strategy string) result 
 	if !r.met {
 		share := largestShare(info)
 		hashOnly := float64(in.total) * share / hashRate()
-		floor, busy := cpuFloor(ours, limit)
+		floor, busy, cpuCap := cpuFloor(ours, limit)
 		hashCap := limit.best.seconds() / hashOnly
-		cpuCap := limit.best.seconds() * float64(runtime.NumCPU()) / ours.best.cpuSeconds()
 		largest := fmt.Sprintf("the largest layer holds %.0f%% of the files' bytes (%s); its sha256 is one stream that no second core can share, and alone takes %.2f s, so no layout of the work passes %.2f of the limit or %.2f of the 2 readers",
 			100*share, planPhrase[strategy], hashOnly, hashCap, strict.best.seconds()/hashOnly)
 		const kcopy = "The layers' bytes no longer pass through the tools' buffers (layer-pack splices the files, manifest-gen the stream: kcopy)"
@@ -178,11 +177,13 @@ func cpuNote(r *result, ours, limit series) {
 
 // cpuFloor says how long ours must take at least on this machine's cores,
 // whatever the schedule: its CPU time spread over every CPU, as a phrase
-// for the MISSED notes, and the share of that time the cores were busy.
-func cpuFloor(ours, limit series) (string, float64) {
+// for the MISSED notes; the share of that time the cores were busy; and
+// the ratio to the limit that no schedule passes (capped).
+func cpuFloor(ours, limit series) (phrase string, busy, capped float64) {
 	floor := ours.best.cpuSeconds() / float64(runtime.NumCPU())
+	capped = limit.best.seconds() / floor
 	return fmt.Sprintf("ours took %.2f CPU s, so on %d CPUs no schedule of it ends before %.2f s, %.2f of the limit",
-		ours.best.cpuSeconds(), runtime.NumCPU(), floor, limit.best.seconds()/floor), floor / ours.best.seconds()
+		ours.best.cpuSeconds(), runtime.NumCPU(), floor, capped), floor / ours.best.seconds(), capped
 }
 
 // writeConf writes nixpkgs' conf.json for the pipeline store's plan, with
@@ -278,7 +279,7 @@ func benchPipelineScan(ctx context.Context, b *bench) result {
 		fmtBytes(ours.best.rss[0]), fmtBytes(ours.best.rss[1]), fmtBytes(ours.best.rss[2]), fmtBytes(ours.best.rss[3]), ours.best.cores(0), ours.best.cores(2))
 	cpuNote(&r, ours, limit)
 	if !r.met {
-		floor, busy := cpuFloor(ours, limit)
+		floor, busy, _ := cpuFloor(ours, limit)
 		r.note("MISSED: closure-scan must read every byte before popularity can plan, and layer-pack reads them again: scan time plus pack time, the pack alone past the limit (the pipeline row). "+
 			"The work is bound by the CPU: %s, and ours kept %.0f%% of the cores busy", floor, 100*busy)
 	}
