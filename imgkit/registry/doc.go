@@ -31,8 +31,12 @@
 // out connection are retried with exponential backoff (Options.Retries
 // times). A blob whose body breaks off is resumed with a Range request from
 // the byte it stopped at; a registry that ignores Range (answers 200) is
-// read again from the start with the bytes already seen skipped. A body
-// that delivers nothing for Options.IdleTimeout counts as broken.
+// read again from the start with the bytes already seen skipped. A request
+// on which nothing moves for Options.IdleTimeout (an upload the registry
+// stops taking, a response that does not come, a manifest, token or blob
+// body that delivers nothing while it is read) fails as broken, wherever
+// it is sent (the registry, its token server, a redirect), so a registry
+// that stops answering cannot keep a pull or a push waiting forever.
 //
 // # Credentials
 //
