@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -41,7 +44,7 @@ func describe(err error) error {
 	if errors.As(err, &te) {
 		var parts []string
 		for _, d := range te.Errors {
-			parts = append(parts, fmt.Sprintf("%s: %s", d.Code, d.Message))
+			parts = append(parts, fmt.Sprintf("%s: %s", shown(string(d.Code)), shown(d.Message)))
 		}
 		msg := strings.Join(parts, "; ")
 		if msg == "" {
@@ -64,9 +67,63 @@ func describe(err error) error {
 		u, perr := url.Parse(ue.URL)
 		if perr == nil {
 			u.RawQuery, u.User = "", nil
-			return fmt.Errorf("%s %s: %w", ue.Op, u.Redacted(), ue.Err)
+			return fmt.Errorf("%s %s: %w", ue.Op, shown(u.Redacted()), ue.Err)
 		}
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
+	if msg := err.Error(); printable(msg) != msg {
+		// go-containerregistry quotes what a registry or token server
+		// said in some errors ("no token in bearer response:\n" and the
+		// body, the parameters of a malformed challenge).
+		return &shownError{err: err, msg: printable(msg)}
+	}
 	return err
 }
+
+// maxMessage bounds an error message that quotes a registry.
+const maxMessage = 1024
+
+// printable returns msg with its control characters written as Go
+// escapes and, past maxMessage bytes, cut.
+func printable(msg string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(msg, "\uFFFD") {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if len(out) > maxMessage {
+		n := maxMessage
+		for n > 0 && !utf8.RuneStart(out[n]) {
+			n--
+		}
+		out = fmt.Sprintf("%s…(%d bytes)", out[:n], len(out))
+	}
+	return out
+}
+
+// shown is how text from a registry (an error code or message, a URL it
+// redirected to, a platform in its manifest list) appears in a message: as
+// it is, unless it holds what needs quoting (a newline would split the
+// error line, a carriage return or an escape sequence would rewrite it on
+// a terminal) or is long: then quoted and cut as errdefs.Quote does.
+func shown(s string) string {
+	if len(s) <= errdefs.MaxQuoted && strconv.Quote(s) == `"`+s+`"` {
+		return s
+	}
+	return errdefs.Quote(s)
+}
+
+// shownError is an error whose message is made printable; errors.Is
+// and errors.As still see the error.
+type shownError struct {
+	err error
+	msg string
+}
+
+func (e *shownError) Error() string { return e.msg }
+func (e *shownError) Unwrap() error { return e.err }

@@ -6,7 +6,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -130,14 +129,4 @@ func platforms(idx *v1.IndexManifest) []string {
 		}
 	}
 	return out
-}
-
-// shown is how a platform appears in a message: as it is,
-// unless it holds what needs quoting (a newline would split the error
-// line) or is long.
-func shown(p string) string {
-	if len(p) <= errdefs.MaxQuoted && strconv.Quote(p) == `"`+p+`"` {
-		return p
-	}
-	return errdefs.Quote(p)
 }
