@@ -210,7 +210,7 @@ func TestPullRefuses(t *testing.T) {
 			f := newFixture(t)
 			ref := tc.setup(f)
 			var stdout, stderr bytes.Buffer
-			c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 2, Retries: 0, Output: "-"}
+			c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 2, Retries: 0, Output: "-", MaxExpanded: 64 << 30}
 			err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
@@ -241,13 +241,35 @@ func TestPullReportsTheFailingLayer(t *testing.T) {
 	ref := f.image(layers, diffIDs)
 	for _, jobs := range []int{1, 3, 8} {
 		var stdout, stderr bytes.Buffer
-		c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: jobs, Output: "-"}
+		c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: jobs, Output: "-", MaxExpanded: 64 << 30}
 		err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr})
 		if !errors.Is(err, errdefs.ErrDigestMismatch) || !strings.HasPrefix(err.Error(), "layer 4 ") {
 			t.Fatalf("jobs %d: error %v, want layer 4's digest mismatch", jobs, err)
 		}
 		if bytes.Contains(stdout.Bytes(), []byte("stream.json")) {
 			t.Fatalf("jobs %d: the stream has its trailer after a failure", jobs)
+		}
+	}
+}
+
+// TestPullRefusesLayerBomb: a layer of a few kilobytes that decompresses
+// to far more (zeros) is refused once past --max-expanded-bytes, with or
+// without --low-disk, before it fills the temporary directory; nothing
+// reaches stdout.
+func TestPullRefusesLayerBomb(t *testing.T) {
+	f := newFixture(t)
+	bomb := layerTar(t, string(make([]byte, 8<<20)))
+	ref := f.image([]v1.Descriptor{f.blob(gzipped(bomb), types.OCILayer)}, []v1.Hash{sha(bomb)})
+	for _, args := range [][]string{{ref}, {"--low-disk", ref}} {
+		var stdout, stderr bytes.Buffer
+		args = append([]string{"--max-expanded-bytes", "1MiB"}, args...)
+		code := cli.Run(context.Background(), "pull-blob", manual, &command{}, args, &cli.IO{Stdout: &stdout, Stderr: &stderr})
+		msg := stderr.String()
+		if code != cli.ExitFailure || !strings.HasPrefix(msg, "pull-blob: layer 0 sha256:") || !strings.HasSuffix(msg, "expands past 1048576 bytes (--max-expanded-bytes): invalid input\n") {
+			t.Fatalf("%q: exit %d, stderr %q; want 1 and layer 0 past --max-expanded-bytes", args, code, msg)
+		}
+		if stdout.Len() > 0 {
+			t.Fatalf("%q: %d bytes written to stdout", args, stdout.Len())
 		}
 	}
 }

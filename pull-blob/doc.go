@@ -70,6 +70,12 @@
 // the decompression. A --blob is spooled and verified before its first
 // byte is written. A mismatch is an error (exit 1), never a warning.
 //
+// A layer may not decompress past --max-expanded-bytes SIZE (default
+// 64GiB, as tar-merge's): a few kilobytes of zstd can stand for terabytes
+// of zeros, which would fill the temporary directory before the diff_id
+// check. Past SIZE the pull stops with "pull-blob: layer N sha256:…:
+// decompressing (KIND): expands past SIZE bytes (--max-expanded-bytes)".
+//
 // # Credentials
 //
 // --creds USER:PASS gives credentials for the registry (basic auth, or to
