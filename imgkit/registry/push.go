@@ -49,7 +49,8 @@ import (
 // 0-LAST"), and the upload goes on from there with a Content-Range, so a
 // broken connection costs at most the bytes in flight. A session the
 // registry lost (404) is started again from the first byte. Retries count
-// failures in a row; an accepted PATCH resets the count.
+// failures in a row; a PATCH that takes the upload further than it ever
+// got resets the count.
 type Pusher struct {
 	c        *Client
 	repo     name.Repository
@@ -204,7 +205,10 @@ func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int6
 			return err
 		}
 	}
-	var off int64
+	// reached is the furthest the upload got: only a PATCH that goes
+	// past it resets the count of failures, so a registry that loses the
+	// session after each first chunk cannot keep the upload going round.
+	var off, reached int64
 	failures := 0
 	for off < size {
 		n := size - off
@@ -213,7 +217,10 @@ func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int6
 		}
 		loc, err := p.patch(ctx, s.location, src, off, n)
 		if err == nil {
-			s.location, off, failures = loc, off+n, 0
+			s.location, off = loc, off+n
+			if off > reached {
+				reached, failures = off, 0
+			}
 			continue
 		}
 		if !resumable(err) || failures >= p.c.opts.Retries {
