@@ -40,7 +40,7 @@
 // itself, the lists it holds for that platform, or without a platform, are
 // searched in order, as go-containerregistry, skopeo and containerd do (up
 // to 8 of them). When no image is found, the error lists the platforms the
-// list and the lists in it offer. Layers may
+// list and the lists in it offer (the first 16, and how many more). Layers may
 // be gzip, zstd or uncompressed. Docker's schema 1 manifests (no content
 // digests for their configs) and foreign layers are refused.
 //

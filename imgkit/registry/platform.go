@@ -106,9 +106,16 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 	if len(offered) == 0 {
 		offered = []string{"no images"}
 	}
+	if n := len(offered); n > maxListed {
+		offered = append(offered[:maxListed], fmt.Sprintf("and %d more", n-maxListed))
+	}
 	return v1.Descriptor{}, fmt.Errorf("no image for %s in the manifest list; it has %s: %w",
 		shown(want.String()), strings.Join(offered, ", "), errdefs.ErrNotFound)
 }
+
+// maxListed is how many of the platforms a manifest list offers its error
+// names: real lists have a dozen at most, a hostile one tens of thousands.
+const maxListed = 16
 
 // platforms lists the platforms an index's entries name: its images' and
 // its nested manifest lists' (one without a platform is searched, so its
