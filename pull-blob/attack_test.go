@@ -125,6 +125,15 @@ func TestPullRefuses(t *testing.T) {
 			wantErr: errdefs.ErrNotFound, wantMsg: "layer 0 sha256:",
 		},
 		{
+			name: "LayerSizeNegative",
+			setup: func(f *fixture) string {
+				l := f.blob(gzipped(good), types.OCILayer)
+				l.Size = -1
+				return f.image([]v1.Descriptor{l}, []v1.Hash{sha(good)})
+			},
+			wantErr: errdefs.ErrInvalidInput, wantMsg: "layer 0 sha256:",
+		},
+		{
 			name: "FewerDiffIDsThanLayers",
 			setup: func(f *fixture) string {
 				l := f.blob(gzipped(good), types.OCILayer)

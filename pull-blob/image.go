@@ -100,6 +100,11 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		if err != nil {
 			return nil, fmt.Errorf("%s: layer %d %s: %w", where, i, d.Digest, err)
 		}
+		if d.Size < 0 {
+			// Blob takes a negative size for "unknown", which would let
+			// the registry send as much as it likes.
+			return nil, fmt.Errorf("%s: layer %d %s: size %d: %w", where, i, d.Digest, d.Size, errdefs.ErrInvalidInput)
+		}
 		if img.diffIDs[i].Algorithm != "sha256" {
 			return nil, fmt.Errorf("%s: layer %d: diff_id %s is not sha256: %w", where, i, img.diffIDs[i], errdefs.ErrInvalidInput)
 		}
