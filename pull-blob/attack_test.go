@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -280,6 +281,48 @@ func TestPullRefusesLayerBomb(t *testing.T) {
 		if stdout.Len() > 0 {
 			t.Fatalf("%q: %d bytes written to stdout", args, stdout.Len())
 		}
+	}
+}
+
+// TestPullBlobBounded: pull-blob --blob learns the blob's size from the
+// registry alone; a registry that announces more than
+// --max-expanded-bytes, or sends without end and without a length, is
+// refused before the temporary spool passes the bound; nothing reaches
+// stdout.
+func TestPullBlobBounded(t *testing.T) {
+	digest := sha([]byte("a blob")).String()
+	for _, tc := range []struct {
+		name   string
+		length string // the Content-Length announced, "" for none
+	}{{"Announced", "2097152"}, {"Endless", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v2/" {
+					return
+				}
+				if tc.length != "" {
+					w.Header().Set("Content-Length", tc.length)
+				}
+				chunk := make([]byte, 64<<10)
+				for n := 0; n < 1<<30; n += len(chunk) {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			}))
+			defer srv.Close()
+			ref := strings.TrimPrefix(srv.URL, "http://") + "/test/img@" + digest
+			var stdout, stderr bytes.Buffer
+			args := []string{"--blob", "--retries", "0", "--max-expanded-bytes", "1MiB", ref}
+			code := cli.Run(context.Background(), "pull-blob", manual, &command{}, args, &cli.IO{Stdout: &stdout, Stderr: &stderr})
+			msg := stderr.String()
+			if code != cli.ExitFailure || !strings.HasPrefix(msg, "pull-blob: blob "+ref+": ") || !strings.HasSuffix(msg, "expands past 1048576 bytes (--max-expanded-bytes)\n") {
+				t.Fatalf("exit %d, stderr %q; want 1 and the blob past --max-expanded-bytes", code, msg)
+			}
+			if stdout.Len() > 0 {
+				t.Fatalf("%d bytes written to stdout", stdout.Len())
+			}
+		})
 	}
 }
 

@@ -75,6 +75,7 @@
 // of zeros, which would fill the temporary directory before the diff_id
 // check. Past SIZE the pull stops with "pull-blob: layer N sha256:…:
 // decompressing (KIND): expands past SIZE bytes (--max-expanded-bytes)".
+// A --blob, whose size only the registry gives, may not pass SIZE either.
 //
 // # Credentials
 //
