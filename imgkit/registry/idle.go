@@ -44,6 +44,17 @@ func (g idleGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.WithContext(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
 		req.Body = &sentBody{ReadCloser: req.Body, w: w}
+		if get := req.GetBody; get != nil {
+			// The transport sends the body again from GetBody when a
+			// kept-alive connection turns out closed.
+			req.GetBody = func() (io.ReadCloser, error) {
+				body, err := get()
+				if err != nil {
+					return nil, err
+				}
+				return &sentBody{ReadCloser: body, w: w}, nil
+			}
+		}
 	}
 	resp, err := g.next.RoundTrip(req)
 	w.answered.Store(true)
