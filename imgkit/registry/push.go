@@ -231,7 +231,7 @@ func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int6
 		if err := p.c.wait(ctx, failures); err != nil {
 			return err
 		}
-		at, err := p.resumeAt(ctx, s)
+		at, err := p.resumeAt(ctx, s, size)
 		if err != nil {
 			return err
 		}
@@ -304,10 +304,11 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 
 var rangeRE = regexp.MustCompile(`^(?:bytes=)?0-([0-9]+)$`)
 
-// resumeAt asks the registry how many bytes session s holds and returns
-// that offset (s moves to the location it gives). A lost session, or an
-// answer that cannot tell, starts a new session from byte 0.
-func (p *Pusher) resumeAt(ctx context.Context, s *Upload) (int64, error) {
+// resumeAt asks the registry how many bytes session s holds of a blob of
+// size bytes and returns that offset (s moves to the location it gives).
+// A lost session, or an answer that cannot tell (more bytes than the blob
+// has), starts a new session from byte 0.
+func (p *Pusher) resumeAt(ctx context.Context, s *Upload, size int64) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.location, nil)
 	if err != nil {
 		return 0, err
@@ -322,7 +323,7 @@ func (p *Pusher) resumeAt(ctx context.Context, s *Upload) (int64, error) {
 		}
 		// "0-0" is ambiguous (distribution writes it for 0 bytes and
 		// for 1): only a longer range is trusted.
-		if loc, lerr := location(resp); lerr == nil && perr == nil && last > 0 {
+		if loc, lerr := location(resp); lerr == nil && perr == nil && last > 0 && last < size {
 			s.location = loc
 			return last + 1, nil
 		}

@@ -57,3 +57,47 @@ func TestUploadRestartsAreBounded(t *testing.T) {
 		t.Fatalf("%d PATCH requests for a blob of 3 chunks", n)
 	}
 }
+
+// TestUploadRangeBeyondTheBlob: asked how much of a failed upload it
+// holds, a registry answered with more bytes than the blob has: the last
+// byte 2^63-1 made the offset overflow and the upload panic slicing the
+// blob at a negative offset; a smaller lie made the upload skip to the
+// commit. Such an answer tells nothing, and the upload starts over (here
+// until the retries run out on the registry's 503).
+func TestUploadRangeBeyondTheBlob(t *testing.T) {
+	for _, rng := range []string{"0-9223372036854775807", "0-100000", "0-10"} {
+		t.Run(rng, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/v2/":
+				case r.Method == http.MethodPost:
+					w.Header().Set("Location", "/v2/test/img/blobs/uploads/1")
+					w.WriteHeader(http.StatusAccepted)
+				case r.Method == http.MethodPatch:
+					w.WriteHeader(http.StatusServiceUnavailable)
+				case r.Method == http.MethodGet:
+					w.Header().Set("Location", r.URL.Path)
+					w.Header().Set("Range", rng)
+					w.WriteHeader(http.StatusNoContent)
+				case r.Method == http.MethodPut:
+					w.WriteHeader(http.StatusCreated)
+				}
+			}))
+			defer srv.Close()
+			repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := New(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: 3, Backoff: time.Microsecond})
+			p, err := c.Pusher(context.Background(), repo, PushOptions{Chunk: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob := []byte("0123456789")
+			err = p.Upload(context.Background(), nil, sha(blob), int64(len(blob)), bytes.NewReader(blob))
+			if err == nil || !strings.Contains(err.Error(), "503") {
+				t.Fatalf("error %v, want the registry's 503", err)
+			}
+		})
+	}
+}
