@@ -99,7 +99,8 @@
 // a registry that ignores Range sends the blob again, and the bytes already
 // held are skipped. --tls-verify=false skips certificate checks and allows
 // plain HTTP (registries on loopback and private addresses may always use
-// HTTP). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
+// HTTP); without it a redirect or an upload Location in plain HTTP to any
+// other host is refused, so that no credential travels in clear. HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
 // stderr when it is a terminal; -q silences it and the warnings.
 //
 // # Exit status

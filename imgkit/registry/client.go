@@ -88,7 +88,11 @@ func New(opts Options) *Client {
 	if base == nil {
 		base = baseTransport(opts)
 	}
-	certs := &certRecorder{next: idleGuard{next: pingLimit{next: base}, idle: opts.IdleTimeout}}
+	base = pingLimit{next: base}
+	if !opts.Insecure {
+		base = plainGuard{next: base}
+	}
+	certs := &certRecorder{next: idleGuard{next: base, idle: opts.IdleTimeout}}
 	c := &Client{opts: opts, base: certs, certs: certs, repos: map[string]*repoClient{}}
 	c.retry = transport.NewRetry(c.base,
 		transport.WithRetryBackoff(c.backoff()),

@@ -48,4 +48,7 @@
 // ($REGISTRY_AUTH_FILE); with none, requests are anonymous. Secrets never
 // appear in errors or logs: registry error bodies are reduced to their codes
 // and messages and URLs lose their query strings (pre-signed redirects).
+// Without Options.Insecure no request goes in plain HTTP to a host that is
+// not on a loopback or private address, wherever the registry redirects
+// (plainGuard).
 package registry
