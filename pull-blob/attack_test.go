@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
@@ -281,6 +282,28 @@ func TestPullRefusesLayerBomb(t *testing.T) {
 		if stdout.Len() > 0 {
 			t.Fatalf("%q: %d bytes written to stdout", args, stdout.Len())
 		}
+	}
+}
+
+// TestPullWarningIsOneLine: the platform an image's config names, which
+// the registry's image chooses, is shown quoted in the warning that it is
+// not the one asked for: a carriage return and escape sequences in it
+// rewrote the warning (and what came before) on a terminal.
+func TestPullWarningIsOneLine(t *testing.T) {
+	f := newFixture(t)
+	good := layerTar(t, "good")
+	cfg, _ := json.Marshal(v1.ConfigFile{OS: "linux\r\x1b[2Jall is well", Architecture: "amd64", RootFS: v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{sha(good)}}})
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: f.blob(cfg, types.OCIConfigJSON),
+		Layers: []v1.Descriptor{f.blob(gzipped(good), types.OCILayer)}}
+	ref := f.manifest(m, types.OCIManifestSchema1)
+	var stdout, stderr bytes.Buffer
+	c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 1, Output: "-", MaxExpanded: 64 << 30}
+	if err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr}); err != nil {
+		t.Fatal(err)
+	}
+	msg := strings.TrimSuffix(stderr.String(), "\n")
+	if !strings.Contains(msg, "warning: ") || strings.IndexFunc(msg, unicode.IsControl) >= 0 {
+		t.Fatalf("stderr %q: want one warning line without control characters", stderr.String())
 	}
 }
 

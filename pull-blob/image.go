@@ -89,7 +89,7 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		return nil, fmt.Errorf("%s: config %s: %v: %w", where, cfg.Digest, err, errdefs.ErrInvalidInput)
 	}
 	if got := config.Platform(); got != nil && (got.OS != p.OS || got.Architecture != p.Architecture) {
-		o.Logf("warning: %s is for %s, not %s", where, got.String(), p.String())
+		o.Logf("warning: %s is for %s, not %s", where, registry.Shown(got.String()), registry.Shown(p.String()))
 	}
 	img.diffIDs = config.RootFS.DiffIDs
 	if len(img.diffIDs) != len(img.manifest.Layers) {

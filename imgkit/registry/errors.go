@@ -44,7 +44,7 @@ func describe(err error) error {
 	if errors.As(err, &te) {
 		var parts []string
 		for _, d := range te.Errors {
-			parts = append(parts, fmt.Sprintf("%s: %s", shown(string(d.Code)), shown(d.Message)))
+			parts = append(parts, fmt.Sprintf("%s: %s", Shown(string(d.Code)), Shown(d.Message)))
 		}
 		msg := strings.Join(parts, "; ")
 		if msg == "" {
@@ -67,7 +67,7 @@ func describe(err error) error {
 		u, perr := url.Parse(ue.URL)
 		if perr == nil {
 			u.RawQuery, u.User = "", nil
-			return fmt.Errorf("%s %s: %w", ue.Op, shown(u.Redacted()), ue.Err)
+			return fmt.Errorf("%s %s: %w", ue.Op, Shown(u.Redacted()), ue.Err)
 		}
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
@@ -106,12 +106,13 @@ func printable(msg string) string {
 	return out
 }
 
-// shown is how text from a registry (an error code or message, a URL it
-// redirected to, a platform in its manifest list) appears in a message: as
+// Shown is how text from a registry (an error code or message, a URL it
+// redirected to, a platform in its manifest list or an image's config)
+// appears in a message: as
 // it is, unless it holds what needs quoting (a newline would split the
 // error line, a carriage return or an escape sequence would rewrite it on
 // a terminal) or is long: then quoted and cut as errdefs.Quote does.
-func shown(s string) string {
+func Shown(s string) string {
 	if len(s) <= errdefs.MaxQuoted && strconv.Quote(s) == `"`+s+`"` {
 		return s
 	}

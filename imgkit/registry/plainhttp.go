@@ -23,7 +23,7 @@ func (g plainGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, fmt.Errorf("plain HTTP to %s is refused (--tls-verify=false allows it)", shown(req.URL.Host))
+		return nil, fmt.Errorf("plain HTTP to %s is refused (--tls-verify=false allows it)", Shown(req.URL.Host))
 	}
 	return g.next.RoundTrip(req)
 }

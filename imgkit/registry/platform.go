@@ -84,7 +84,7 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 				continue
 			}
 			if budget == 0 {
-				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", shown(want.String()), maxNestedLists, ErrUnsupported)
+				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", Shown(want.String()), maxNestedLists, ErrUnsupported)
 			}
 			budget--
 			nested, err := fetch(d)
@@ -110,7 +110,7 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 		offered = append(offered[:maxListed], fmt.Sprintf("and %d more", n-maxListed))
 	}
 	return v1.Descriptor{}, fmt.Errorf("no image for %s in the manifest list; it has %s: %w",
-		shown(want.String()), strings.Join(offered, ", "), errdefs.ErrNotFound)
+		Shown(want.String()), strings.Join(offered, ", "), errdefs.ErrNotFound)
 }
 
 // maxListed is how many of the platforms a manifest list offers its error
@@ -132,7 +132,7 @@ func platforms(idx *v1.IndexManifest) []string {
 		case d.Platform == nil:
 		case d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown":
 		default:
-			out = append(out, shown(d.Platform.String()))
+			out = append(out, Shown(d.Platform.String()))
 		}
 	}
 	return out
