@@ -39,20 +39,7 @@ func TestUploadRestartsAreBounded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: 3, Backoff: time.Microsecond})
-	p, err := c.Pusher(context.Background(), repo, PushOptions{Chunk: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	blob := []byte("0123456789")
-	err = p.Upload(context.Background(), nil, sha(blob), int64(len(blob)), bytes.NewReader(blob))
-	if err == nil || !strings.Contains(err.Error(), "503") {
-		t.Fatalf("error %v, want the registry's 503", err)
-	}
+	uploadFails503(t, srv)
 	if n := patches.Load(); n > 20 {
 		t.Fatalf("%d PATCH requests for a blob of 3 chunks", n)
 	}
@@ -84,20 +71,27 @@ func TestUploadRangeBeyondTheBlob(t *testing.T) {
 				}
 			}))
 			defer srv.Close()
-			repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := New(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: 3, Backoff: time.Microsecond})
-			p, err := c.Pusher(context.Background(), repo, PushOptions{Chunk: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			blob := []byte("0123456789")
-			err = p.Upload(context.Background(), nil, sha(blob), int64(len(blob)), bytes.NewReader(blob))
-			if err == nil || !strings.Contains(err.Error(), "503") {
-				t.Fatalf("error %v, want the registry's 503", err)
-			}
+			uploadFails503(t, srv)
 		})
+	}
+}
+
+// uploadFails503 uploads a blob of 3 chunks to srv, with 3 retries, and
+// fails t unless the upload fails with the registry's 503.
+func uploadFails503(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: 3, Backoff: time.Microsecond})
+	p, err := c.Pusher(context.Background(), repo, PushOptions{Chunk: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := []byte("0123456789")
+	err = p.Upload(context.Background(), nil, sha(blob), int64(len(blob)), bytes.NewReader(blob))
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("error %v, want the registry's 503", err)
 	}
 }
