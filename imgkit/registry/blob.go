@@ -99,7 +99,7 @@ func (b *BlobReader) accept(resp *http.Response) error {
 	case resp.StatusCode == http.StatusPartialContent && b.off > 0:
 		start, total, ok := contentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != b.off || (b.size >= 0 && total >= 0 && total != b.size) {
-			return fmt.Errorf("resuming at byte %d: the registry answered with range %q: %w", b.off, resp.Header.Get("Content-Range"), errdefs.ErrInvalidInput)
+			return fmt.Errorf("resuming at byte %d: the registry answered with range %s: %w", b.off, errdefs.Quote(resp.Header.Get("Content-Range")), errdefs.ErrInvalidInput)
 		}
 		return nil
 	case resp.StatusCode == http.StatusOK:

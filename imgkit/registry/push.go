@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // Pusher writes blobs and manifests to one repository. Like Client's
@@ -184,7 +185,11 @@ func location(resp *http.Response) (string, error) {
 	}
 	u, err := resp.Request.URL.Parse(l)
 	if err != nil {
-		return "", fmt.Errorf("upload location %q: %w", l, err)
+		var ue *url.Error // it repeats the location
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("upload location %s: %w", errdefs.Quote(l), err)
 	}
 	return u.String(), nil
 }
