@@ -152,6 +152,15 @@ func TestPullRefuses(t *testing.T) {
 			wantErr: registry.ErrUnsupported, wantMsg: "foreign",
 		},
 		{
+			name: "LayerMediaTypeLong",
+			setup: func(f *fixture) string {
+				l := f.blob(gzipped(good), types.OCILayer)
+				l.MediaType = types.MediaType(strings.Repeat("x", 100000))
+				return f.image([]v1.Descriptor{l}, []v1.Hash{sha(good)})
+			},
+			wantErr: registry.ErrUnsupported, wantMsg: `layer media type "xxx`,
+		},
+		{
 			name: "GzipLabelOnPlainTar",
 			setup: func(f *fixture) string {
 				return f.image([]v1.Descriptor{f.blob(good, types.OCILayer)}, []v1.Hash{sha(good)})
@@ -227,7 +236,10 @@ func TestPullRefuses(t *testing.T) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
 			if !strings.Contains(err.Error(), tc.wantMsg) {
-				t.Fatalf("error %q does not say %q", err, tc.wantMsg)
+				t.Fatalf("error %.300q does not say %q", err, tc.wantMsg)
+			}
+			if len(err.Error()) > 2048 {
+				t.Fatalf("error of %d bytes: %.300q", len(err.Error()), err)
 			}
 			if stdout.Len() > 0 {
 				t.Fatalf("%d bytes written to stdout", stdout.Len())

@@ -58,7 +58,7 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		if err != nil {
 			return nil, fmt.Errorf("%s@%s: %w", ref.Context(), m.Digest, err)
 		}
-		o.Debugf("manifest list %s: %s is %s", m.Digest, d.Platform, d.Digest)
+		o.Debugf("manifest list %s: %s is %s", m.Digest, registry.Shown(d.Platform.String()), d.Digest)
 		if m, err = client.Manifest(ctx, ref.Context().Digest(d.Digest.String())); err != nil {
 			return nil, err
 		}
@@ -146,5 +146,5 @@ func layerCompression(mt types.MediaType) (compress.Kind, error) {
 	case types.DockerUncompressedLayer, types.OCIUncompressedLayer:
 		return compress.None, nil
 	}
-	return "", fmt.Errorf("layer media type %q: %w", mt, registry.ErrUnsupported)
+	return "", fmt.Errorf("layer media type %s: %w", errdefs.Quote(string(mt)), registry.ErrUnsupported)
 }
