@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -71,40 +69,17 @@ func describe(err error) error {
 		}
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
-	if msg := err.Error(); printable(msg) != msg {
+	if msg := err.Error(); errdefs.Printable(msg, maxMessage) != msg {
 		// go-containerregistry quotes what a registry or token server
 		// said in some errors ("no token in bearer response:\n" and the
 		// body, the parameters of a malformed challenge).
-		return &shownError{err: err, msg: printable(msg)}
+		return &shownError{err: err, msg: errdefs.Printable(msg, maxMessage)}
 	}
 	return err
 }
 
 // maxMessage bounds an error message that quotes a registry.
 const maxMessage = 1024
-
-// printable returns msg with its control characters written as Go
-// escapes and, past maxMessage bytes, cut.
-func printable(msg string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(msg, "\uFFFD") {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	out := b.String()
-	if len(out) > maxMessage {
-		n := maxMessage
-		for n > 0 && !utf8.RuneStart(out[n]) {
-			n--
-		}
-		out = fmt.Sprintf("%s…(%d bytes)", out[:n], len(out))
-	}
-	return out
-}
 
 // Shown is how text from a registry (an error code or message, a URL it
 // redirected to, a platform in its manifest list or an image's config)
