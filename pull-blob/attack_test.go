@@ -136,6 +136,18 @@ func TestPullRefuses(t *testing.T) {
 			wantErr: errdefs.ErrInvalidInput, wantMsg: "layer 0 sha256:",
 		},
 		{
+			name: "TooManyLayers",
+			setup: func(f *fixture) string {
+				l := f.blob(gzipped(good), types.OCILayer)
+				layers, diffIDs := make([]v1.Descriptor, 126), make([]v1.Hash, 126)
+				for i := range layers {
+					layers[i], diffIDs[i] = l, sha(good)
+				}
+				return f.image(layers, diffIDs)
+			},
+			wantErr: errdefs.ErrTooManyLayers, wantMsg: "126 layers, more than the 125 runtimes accept",
+		},
+		{
 			name: "FewerDiffIDsThanLayers",
 			setup: func(f *fixture) string {
 				l := f.blob(gzipped(good), types.OCILayer)

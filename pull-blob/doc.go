@@ -42,7 +42,9 @@
 // to 8 of them). When no image is found, the error lists the platforms the
 // list and the lists in it offer (the first 16, and how many more). Layers may
 // be gzip, zstd or uncompressed. Docker's schema 1 manifests (no content
-// digests for their configs) and foreign layers are refused.
+// digests for their configs), foreign layers and images of more than 125
+// layers (which runtimes refuse, as manifest-gen does) are refused before
+// any layer is fetched.
 //
 // # What is verified, and when
 //

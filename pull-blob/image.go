@@ -13,6 +13,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/registry"
 )
 
@@ -92,6 +93,13 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		o.Logf("warning: %s is for %s, not %s", where, registry.Shown(got.String()), registry.Shown(p.String()))
 	}
 	img.diffIDs = config.RootFS.DiffIDs
+	// As push-blob and manifest-gen: every runtime refuses such an image,
+	// and manifest-gen would refuse it only once pull-blob had fetched
+	// its layers (largest first, so all of them when layer 0 is the
+	// smallest).
+	if n := len(img.manifest.Layers); n > oci.RuntimeLayerLimit {
+		return nil, fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", where, n, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
 	if len(img.diffIDs) != len(img.manifest.Layers) {
 		return nil, fmt.Errorf("%s: the manifest has %d layers, the config %d diff_ids: %w", where, len(img.manifest.Layers), len(img.diffIDs), errdefs.ErrInvalidInput)
 	}
