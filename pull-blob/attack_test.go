@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
@@ -125,6 +127,27 @@ func TestPullRefuses(t *testing.T) {
 			wantErr: errdefs.ErrNotFound, wantMsg: "layer 0 sha256:",
 		},
 		{
+			name: "LayerSizeNegative",
+			setup: func(f *fixture) string {
+				l := f.blob(gzipped(good), types.OCILayer)
+				l.Size = -1
+				return f.image([]v1.Descriptor{l}, []v1.Hash{sha(good)})
+			},
+			wantErr: errdefs.ErrInvalidInput, wantMsg: "layer 0 sha256:",
+		},
+		{
+			name: "TooManyLayers",
+			setup: func(f *fixture) string {
+				l := f.blob(gzipped(good), types.OCILayer)
+				layers, diffIDs := make([]v1.Descriptor, 126), make([]v1.Hash, 126)
+				for i := range layers {
+					layers[i], diffIDs[i] = l, sha(good)
+				}
+				return f.image(layers, diffIDs)
+			},
+			wantErr: errdefs.ErrTooManyLayers, wantMsg: "126 layers, more than the 125 runtimes accept",
+		},
+		{
 			name: "FewerDiffIDsThanLayers",
 			setup: func(f *fixture) string {
 				l := f.blob(gzipped(good), types.OCILayer)
@@ -139,6 +162,15 @@ func TestPullRefuses(t *testing.T) {
 				return f.image([]v1.Descriptor{l}, []v1.Hash{sha(good)})
 			},
 			wantErr: registry.ErrUnsupported, wantMsg: "foreign",
+		},
+		{
+			name: "LayerMediaTypeLong",
+			setup: func(f *fixture) string {
+				l := f.blob(gzipped(good), types.OCILayer)
+				l.MediaType = types.MediaType(strings.Repeat("x", 100000))
+				return f.image([]v1.Descriptor{l}, []v1.Hash{sha(good)})
+			},
+			wantErr: registry.ErrUnsupported, wantMsg: `layer media type "xxx`,
 		},
 		{
 			name: "GzipLabelOnPlainTar",
@@ -210,13 +242,16 @@ func TestPullRefuses(t *testing.T) {
 			f := newFixture(t)
 			ref := tc.setup(f)
 			var stdout, stderr bytes.Buffer
-			c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 2, Retries: 0, Output: "-"}
+			c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 2, Retries: 0, Output: "-", MaxExpanded: 64 << 30}
 			err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
 			if !strings.Contains(err.Error(), tc.wantMsg) {
-				t.Fatalf("error %q does not say %q", err, tc.wantMsg)
+				t.Fatalf("error %.300q does not say %q", err, tc.wantMsg)
+			}
+			if len(err.Error()) > 2048 {
+				t.Fatalf("error of %d bytes: %.300q", len(err.Error()), err)
 			}
 			if stdout.Len() > 0 {
 				t.Fatalf("%d bytes written to stdout", stdout.Len())
@@ -241,7 +276,7 @@ func TestPullReportsTheFailingLayer(t *testing.T) {
 	ref := f.image(layers, diffIDs)
 	for _, jobs := range []int{1, 3, 8} {
 		var stdout, stderr bytes.Buffer
-		c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: jobs, Output: "-"}
+		c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: jobs, Output: "-", MaxExpanded: 64 << 30}
 		err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr})
 		if !errors.Is(err, errdefs.ErrDigestMismatch) || !strings.HasPrefix(err.Error(), "layer 4 ") {
 			t.Fatalf("jobs %d: error %v, want layer 4's digest mismatch", jobs, err)
@@ -249,6 +284,92 @@ func TestPullReportsTheFailingLayer(t *testing.T) {
 		if bytes.Contains(stdout.Bytes(), []byte("stream.json")) {
 			t.Fatalf("jobs %d: the stream has its trailer after a failure", jobs)
 		}
+	}
+}
+
+// TestPullRefusesLayerBomb: a layer of a few kilobytes that decompresses
+// to far more (zeros) is refused once past --max-expanded-bytes, with or
+// without --low-disk, before it fills the temporary directory; nothing
+// reaches stdout.
+func TestPullRefusesLayerBomb(t *testing.T) {
+	f := newFixture(t)
+	bomb := layerTar(t, string(make([]byte, 8<<20)))
+	ref := f.image([]v1.Descriptor{f.blob(gzipped(bomb), types.OCILayer)}, []v1.Hash{sha(bomb)})
+	for _, args := range [][]string{{ref}, {"--low-disk", ref}} {
+		var stdout, stderr bytes.Buffer
+		args = append([]string{"--max-expanded-bytes", "1MiB"}, args...)
+		code := cli.Run(context.Background(), "pull-blob", manual, &command{}, args, &cli.IO{Stdout: &stdout, Stderr: &stderr})
+		msg := stderr.String()
+		if code != cli.ExitFailure || !strings.HasPrefix(msg, "pull-blob: layer 0 sha256:") || !strings.HasSuffix(msg, "expands past 1048576 bytes (--max-expanded-bytes): invalid input\n") {
+			t.Fatalf("%q: exit %d, stderr %q; want 1 and layer 0 past --max-expanded-bytes", args, code, msg)
+		}
+		if stdout.Len() > 0 {
+			t.Fatalf("%q: %d bytes written to stdout", args, stdout.Len())
+		}
+	}
+}
+
+// TestPullWarningIsOneLine: the platform an image's config names, which
+// the registry's image chooses, is shown quoted in the warning that it is
+// not the one asked for: a carriage return and escape sequences in it
+// rewrote the warning (and what came before) on a terminal.
+func TestPullWarningIsOneLine(t *testing.T) {
+	f := newFixture(t)
+	good := layerTar(t, "good")
+	cfg, _ := json.Marshal(v1.ConfigFile{OS: "linux\r\x1b[2Jall is well", Architecture: "amd64", RootFS: v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{sha(good)}}})
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: f.blob(cfg, types.OCIConfigJSON),
+		Layers: []v1.Descriptor{f.blob(gzipped(good), types.OCILayer)}}
+	ref := f.manifest(m, types.OCIManifestSchema1)
+	var stdout, stderr bytes.Buffer
+	c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 1, Output: "-", MaxExpanded: 64 << 30}
+	if err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr}); err != nil {
+		t.Fatal(err)
+	}
+	msg := strings.TrimSuffix(stderr.String(), "\n")
+	if !strings.Contains(msg, "warning: ") || strings.IndexFunc(msg, unicode.IsControl) >= 0 {
+		t.Fatalf("stderr %q: want one warning line without control characters", stderr.String())
+	}
+}
+
+// TestPullBlobBounded: pull-blob --blob learns the blob's size from the
+// registry alone; a registry that announces more than
+// --max-expanded-bytes, or sends without end and without a length, is
+// refused before the temporary spool passes the bound; nothing reaches
+// stdout.
+func TestPullBlobBounded(t *testing.T) {
+	digest := sha([]byte("a blob")).String()
+	for _, tc := range []struct {
+		name   string
+		length string // the Content-Length announced, "" for none
+	}{{"Announced", "2097152"}, {"Endless", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v2/" {
+					return
+				}
+				if tc.length != "" {
+					w.Header().Set("Content-Length", tc.length)
+				}
+				chunk := make([]byte, 64<<10)
+				for n := 0; n < 1<<30; n += len(chunk) {
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			}))
+			defer srv.Close()
+			ref := strings.TrimPrefix(srv.URL, "http://") + "/test/img@" + digest
+			var stdout, stderr bytes.Buffer
+			args := []string{"--blob", "--retries", "0", "--max-expanded-bytes", "1MiB", ref}
+			code := cli.Run(context.Background(), "pull-blob", manual, &command{}, args, &cli.IO{Stdout: &stdout, Stderr: &stderr})
+			msg := stderr.String()
+			if code != cli.ExitFailure || !strings.HasPrefix(msg, "pull-blob: blob "+ref+": ") || !strings.HasSuffix(msg, "expands past 1048576 bytes (--max-expanded-bytes)\n") {
+				t.Fatalf("exit %d, stderr %q; want 1 and the blob past --max-expanded-bytes", code, msg)
+			}
+			if stdout.Len() > 0 {
+				t.Fatalf("%d bytes written to stdout", stdout.Len())
+			}
+		})
 	}
 }
 

@@ -10,13 +10,17 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/registry"
 )
 
 // writeBlob writes the blob ref names to stdout once it is verified: it is
 // spooled to a temporary file first, so a blob that fails its digest
-// leaves stdout empty.
-func writeBlob(ctx context.Context, o *cli.IO, client *registry.Client, ref name.Digest) error {
+// leaves stdout empty. Its size is the registry's word, so the spool may
+// not pass bound (a registry that sends without end would fill the disk
+// before the digest is checked).
+func writeBlob(ctx context.Context, o *cli.IO, client *registry.Client, ref name.Digest, bound errdefs.Bound) error {
 	h, err := v1.NewHash(ref.DigestStr())
 	if err != nil {
 		return &cli.UsageError{Err: err}
@@ -26,6 +30,9 @@ func writeBlob(ctx context.Context, o *cli.IO, client *registry.Client, ref name
 		return fmt.Errorf("blob %s: %w", ref, err)
 	}
 	defer br.Close()
+	if br.Size() > bound.Max {
+		return fmt.Errorf("blob %s: %d bytes: %w", ref, br.Size(), bound.Past())
+	}
 	f, err := os.CreateTemp("", "pull-blob-*")
 	if err != nil {
 		return fmt.Errorf("creating a temporary file: %w", err)
@@ -35,7 +42,7 @@ func writeBlob(ctx context.Context, o *cli.IO, client *registry.Client, ref name
 	bar := registry.NewProgress(o.Stderr, "pulling", o.Quiet)
 	bar.AddTotal(br.Size())
 	buf := make([]byte, copyBuffer)
-	_, err = io.CopyBuffer(writer{f}, bar.Reader(br), buf)
+	_, err = io.CopyBuffer(writer{f}, compress.Bounded(bar.Reader(br), bound), buf)
 	bar.Stop()
 	if err != nil {
 		return fmt.Errorf("blob %s: %w", ref, err)

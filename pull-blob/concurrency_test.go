@@ -82,7 +82,7 @@ func TestLayersDownloadConcurrently(t *testing.T) {
 	ref := f.image(layers, diffIDs)
 
 	var stdout, stderr bytes.Buffer
-	c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 3, Output: "-"}
+	c := &command{Ref: ref, OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 3, Output: "-", MaxExpanded: 64 << 30}
 	start := time.Now()
 	if err := validateAndRun(c, &cli.IO{Stdout: &stdout, Stderr: &stderr}); err != nil {
 		t.Fatal(err)

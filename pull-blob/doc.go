@@ -40,9 +40,11 @@
 // itself, the lists it holds for that platform, or without a platform, are
 // searched in order, as go-containerregistry, skopeo and containerd do (up
 // to 8 of them). When no image is found, the error lists the platforms the
-// list and the lists in it offer. Layers may
+// list and the lists in it offer (the first 16, and how many more). Layers may
 // be gzip, zstd or uncompressed. Docker's schema 1 manifests (no content
-// digests for their configs) and foreign layers are refused.
+// digests for their configs), foreign layers and images of more than 125
+// layers (which runtimes refuse, as manifest-gen does) are refused before
+// any layer is fetched.
 //
 // # What is verified, and when
 //
@@ -70,6 +72,13 @@
 // the decompression. A --blob is spooled and verified before its first
 // byte is written. A mismatch is an error (exit 1), never a warning.
 //
+// A layer may not decompress past --max-expanded-bytes SIZE (default
+// 64GiB, as tar-merge's): a few kilobytes of zstd can stand for terabytes
+// of zeros, which would fill the temporary directory before the diff_id
+// check. Past SIZE the pull stops with "pull-blob: layer N sha256:…:
+// decompressing (KIND): expands past SIZE bytes (--max-expanded-bytes)".
+// A --blob, whose size only the registry gives, may not pass SIZE either.
+//
 // # Credentials
 //
 // --creds USER:PASS gives credentials for the registry (basic auth, or to
@@ -85,12 +94,15 @@
 //
 // Requests that fail with 408, 429 or 5xx, or whose connection is refused,
 // reset or times out, are retried --retries times with a backoff of 1s,
-// 2s, 4s, …. A layer whose download breaks off (or delivers nothing for a
-// minute) resumes with an HTTP Range request from the byte it reached;
+// 2s, 4s, …; one on which nothing arrives for a minute (a manifest or
+// token that stops half-way) fails. A layer whose download breaks off (or
+// delivers nothing for a minute) resumes with an HTTP Range request from
+// the byte it reached;
 // a registry that ignores Range sends the blob again, and the bytes already
 // held are skipped. --tls-verify=false skips certificate checks and allows
 // plain HTTP (registries on loopback and private addresses may always use
-// HTTP). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
+// HTTP); without it a redirect or an upload Location in plain HTTP to any
+// other host is refused, so that no credential travels in clear. HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
 // stderr when it is a terminal; -q silences it and the warnings.
 //
 // # Exit status

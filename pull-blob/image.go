@@ -13,6 +13,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/registry"
 )
 
@@ -58,7 +59,7 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		if err != nil {
 			return nil, fmt.Errorf("%s@%s: %w", ref.Context(), m.Digest, err)
 		}
-		o.Debugf("manifest list %s: %s is %s", m.Digest, d.Platform, d.Digest)
+		o.Debugf("manifest list %s: %s is %s", m.Digest, registry.Shown(d.Platform.String()), d.Digest)
 		if m, err = client.Manifest(ctx, ref.Context().Digest(d.Digest.String())); err != nil {
 			return nil, err
 		}
@@ -89,9 +90,16 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		return nil, fmt.Errorf("%s: config %s: %v: %w", where, cfg.Digest, err, errdefs.ErrInvalidInput)
 	}
 	if got := config.Platform(); got != nil && (got.OS != p.OS || got.Architecture != p.Architecture) {
-		o.Logf("warning: %s is for %s, not %s", where, got.String(), p.String())
+		o.Logf("warning: %s is for %s, not %s", where, registry.Shown(got.String()), registry.Shown(p.String()))
 	}
 	img.diffIDs = config.RootFS.DiffIDs
+	// As push-blob and manifest-gen: every runtime refuses such an image,
+	// and manifest-gen would refuse it only once pull-blob had fetched
+	// its layers (largest first, so all of them when layer 0 is the
+	// smallest).
+	if n := len(img.manifest.Layers); n > oci.RuntimeLayerLimit {
+		return nil, fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", where, n, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
 	if len(img.diffIDs) != len(img.manifest.Layers) {
 		return nil, fmt.Errorf("%s: the manifest has %d layers, the config %d diff_ids: %w", where, len(img.manifest.Layers), len(img.diffIDs), errdefs.ErrInvalidInput)
 	}
@@ -99,6 +107,11 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		kind, err := layerCompression(d.MediaType)
 		if err != nil {
 			return nil, fmt.Errorf("%s: layer %d %s: %w", where, i, d.Digest, err)
+		}
+		if d.Size < 0 {
+			// Blob takes a negative size for "unknown", which would let
+			// the registry send as much as it likes.
+			return nil, fmt.Errorf("%s: layer %d %s: size %d: %w", where, i, d.Digest, d.Size, errdefs.ErrInvalidInput)
 		}
 		if img.diffIDs[i].Algorithm != "sha256" {
 			return nil, fmt.Errorf("%s: layer %d: diff_id %s is not sha256: %w", where, i, img.diffIDs[i], errdefs.ErrInvalidInput)
@@ -141,5 +154,5 @@ func layerCompression(mt types.MediaType) (compress.Kind, error) {
 	case types.DockerUncompressedLayer, types.OCIUncompressedLayer:
 		return compress.None, nil
 	}
-	return "", fmt.Errorf("layer media type %q: %w", mt, registry.ErrUnsupported)
+	return "", fmt.Errorf("layer media type %s: %w", errdefs.Quote(string(mt)), registry.ErrUnsupported)
 }

@@ -20,6 +20,9 @@ import (
 type pullOptions struct {
 	jobs    int
 	lowDisk bool
+	// expanded bounds each layer's uncompressed bytes: a few kilobytes of
+	// gzip or zstd can stand for terabytes of spool.
+	expanded errdefs.Bound
 }
 
 // copyBuffer is the size of the chunks layers are copied in.
@@ -69,7 +72,7 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 		go func() {
 			defer wg.Done()
 			for l := range todo {
-				sp, err := fetchLayer(ctx, client, img, l, tmp, opts.lowDisk, bar)
+				sp, err := fetchLayer(ctx, client, img, l, tmp, opts, bar)
 				if err != nil {
 					fail(err)
 					return

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/registry"
 )
 
@@ -22,8 +23,10 @@ type command struct {
 	Resolve   bool   `name:"resolve" xor:"mode" help:"Print the digest the reference resolves to (to pin a tag) and nothing else."`
 	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once (1 to ${max_jobs})."`
 	LowDisk   bool   `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
-	Retries   int    `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
-	Output    string `name:"output" short:"o" default:"-" placeholder:"FILE" help:"Where to write the stream or blob; - is stdout. A file appears only when complete."`
+	// MaxExpanded is tar-merge's flag, with its default.
+	MaxExpanded cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that decompresses past SIZE bytes, and a --blob larger than SIZE. K, M, G, T or KiB…TiB may follow the number."`
+	Retries     int          `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
+	Output      string       `name:"output" short:"o" default:"-" placeholder:"FILE" help:"Where to write the stream or blob; - is stdout. A file appears only when complete."`
 
 	// What Validate parsed, for Run.
 	opts registry.Options
@@ -41,6 +44,9 @@ func (c *command) Validate() error {
 	}
 	if c.Retries < 0 {
 		return cli.Usagef("--retries %d: at least 0", c.Retries)
+	}
+	if c.MaxExpanded <= 0 {
+		return cli.Usagef("--max-expanded-bytes must be above 0")
 	}
 	var err error
 	if c.opts, err = registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds); err != nil {
@@ -86,7 +92,7 @@ func (c *command) withOutput(o *cli.IO, f func(*cli.IO) error) error {
 func (c *command) run(ctx context.Context, o *cli.IO, client *registry.Client) error {
 	switch {
 	case c.Blob:
-		return writeBlob(ctx, o, client, c.ref.(name.Digest))
+		return writeBlob(ctx, o, client, c.ref.(name.Digest), c.bound())
 	case c.Resolve:
 		m, err := client.Manifest(ctx, c.ref)
 		if err != nil {
@@ -109,5 +115,10 @@ func (c *command) run(ctx context.Context, o *cli.IO, client *registry.Client) e
 	if err != nil {
 		return err
 	}
-	return pullImage(ctx, o, client, img, pullOptions{jobs: c.Jobs, lowDisk: c.LowDisk})
+	return pullImage(ctx, o, client, img, pullOptions{jobs: c.Jobs, lowDisk: c.LowDisk, expanded: c.bound()})
+}
+
+// bound is --max-expanded-bytes.
+func (c *command) bound() errdefs.Bound {
+	return errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
 }

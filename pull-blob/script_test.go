@@ -13,7 +13,8 @@ var tool = testkit.Tool{Name: "pull-blob", Manual: manual, New: func() cli.Runne
 	Scripts: testkit.Scripts{Build: []string{"manifest-gen"}, Path: []string{"../scripts"},
 		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.ProxyCommands(), testCommands()}},
 	UsageErrors: [][]string{{"--blob", "localhost:5000/app:v1"}, {"--retries", "-1", "localhost:5000/app:v1"},
-		{"--blob", "--resolve", "localhost:5000/app:v1"}, {"--creds", "nocolon", "localhost:5000/app:v1"}}}
+		{"--blob", "--resolve", "localhost:5000/app:v1"}, {"--creds", "nocolon", "localhost:5000/app:v1"},
+		{"--max-expanded-bytes", "0", "localhost:5000/app:v1"}}}
 
 func TestMain(m *testing.M)                   { tool.Main(m) }
 func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }

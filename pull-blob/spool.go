@@ -34,8 +34,9 @@ type spooled struct {
 // the decompressor overlap; the spool holds the uncompressed layer. With
 // lowDisk the compressed blob is spooled and decompressed once to hash it
 // and once more when the stream is written: the spool is as small as the
-// download, at the cost of a second decompression.
-func fetchLayer(ctx context.Context, client *registry.Client, img *image, l layer, dir string, lowDisk bool, bar *registry.Progress) (*spooled, error) {
+// download, at the cost of a second decompression. Either way the
+// uncompressed bytes may not pass opts.expanded.
+func fetchLayer(ctx context.Context, client *registry.Client, img *image, l layer, dir string, opts pullOptions, bar *registry.Progress) (*spooled, error) {
 	where := fmt.Sprintf("layer %d %s", l.index, l.desc.Digest)
 	// Cancelled when the layer is given up half-read, so that the
 	// goroutines reading it stop at once.
@@ -60,13 +61,13 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 	switch {
 	case l.kind == compress.None:
 		sp.size, err = copyHashed(f, blob, uncompressed)
-	case lowDisk:
+	case opts.lowDisk:
 		sp.kind = l.kind
 		if _, err = io.Copy(writer{f}, blob); err == nil {
-			sp.size, err = measure(f, l.kind, uncompressed)
+			sp.size, err = measure(f, l.kind, opts.expanded, uncompressed)
 		}
 	default:
-		sp.size, err = decompressTo(f, blob, l.kind, uncompressed, cancel)
+		sp.size, err = decompressTo(f, blob, l.kind, opts.expanded, uncompressed, cancel)
 	}
 	// The blob reader's verdict on size and digest comes at its EOF, which
 	// the decompressor may not have reached. When decompression failed,
@@ -117,17 +118,18 @@ func (w writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// decompressTo decompresses r into w, hashing the uncompressed bytes. The
+// decompressTo decompresses r into w, hashing the uncompressed bytes, and
+// fails once they pass bound. The
 // decompressor runs in a goroutine of its own, ahead of the hashing and
 // writing; stop (or nil) is called when w fails, to stop the reading of r
 // (see readahead).
-func decompressTo(w io.Writer, r io.Reader, kind compress.Kind, h hash.Hash, stop func()) (int64, error) {
+func decompressTo(w io.Writer, r io.Reader, kind compress.Kind, bound errdefs.Bound, h hash.Hash, stop func()) (int64, error) {
 	dec, err := compress.Decompress(bufio.NewReaderSize(r, copyBuffer), kind)
 	if err != nil {
 		return 0, err
 	}
 	defer dec.Close()
-	out := newReadahead(dec, stop)
+	out := newReadahead(compress.Bounded(dec, bound), stop)
 	defer out.Close()
 	n, err := copyHashed(w, out, h)
 	if err != nil {
@@ -137,10 +139,10 @@ func decompressTo(w io.Writer, r io.Reader, kind compress.Kind, h hash.Hash, sto
 }
 
 // measure decompresses the spool file f from its start, hashing and
-// counting the uncompressed bytes.
-func measure(f *os.File, kind compress.Kind, h hash.Hash) (int64, error) {
+// counting the uncompressed bytes, up to bound.
+func measure(f *os.File, kind compress.Kind, bound errdefs.Bound, h hash.Hash) (int64, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	return decompressTo(io.Discard, f, kind, h, nil)
+	return decompressTo(io.Discard, f, kind, bound, h, nil)
 }

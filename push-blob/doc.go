@@ -122,9 +122,13 @@
 // As pull-blob: --creds USER:PASS, else Docker's config.json and its
 // credential helpers, else Podman's auth.json, else anonymous; secrets never
 // appear in output or errors. --tls-verify=false accepts any certificate
-// and allows plain HTTP (a local registry). Requests that fail with 408, 429 or 5xx, or
+// and allows plain HTTP (a local registry; without it an upload Location or
+// a redirect in plain HTTP to a host not on a loopback or private address
+// is refused). Requests that fail with 408, 429 or 5xx, or
 // whose connection is refused, reset or times out, are retried --retries
-// times with a backoff of 1s, doubling. An upload that fails resumes from
+// times with a backoff of 1s, doubling; a request on which nothing moves
+// for a minute (a registry that stops taking an upload or answering) counts
+// as a broken connection. An upload that fails resumes from
 // the byte the registry says it holds (it is asked), not from the start;
 // --chunk-size SIZE sends a blob in requests of SIZE bytes, so that one
 // failed request loses at most SIZE bytes. How much a registry keeps

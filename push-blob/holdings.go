@@ -95,8 +95,8 @@ func addHoldings(ctx context.Context, client *registry.Client, repo name.Reposit
 	}
 	for i, l := range mf.Layers {
 		kind, ok := oci.LayerKind(string(l.MediaType))
-		if !ok {
-			continue // foreign or non-distributable: not ours to refer to
+		if !ok || l.Size < 0 {
+			continue // foreign, non-distributable or of no size: not ours to refer to
 		}
 		b := layerstream.Blob{MediaType: oci.LayerMediaType(kind), Digest: l.Digest.String(), Size: l.Size}
 		d := cfg.RootFS.DiffIDs[i]

@@ -202,7 +202,9 @@ func (ps *pusher) ensure(ctx context.Context, b layerstream.Blob, from string) (
 }
 
 func (ps *pusher) sizeAgrees(b layerstream.Blob, size int64, from string) error {
-	if size == b.Size {
+	// -1 is no size: a registry that gives none does not agree with a
+	// manifest that says -1.
+	if size == b.Size && size >= 0 {
 		return nil
 	}
 	if size < 0 {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // Exit statuses shared by every tool.
@@ -230,9 +232,16 @@ func usageMessage(err error) string {
 	return msg
 }
 
-// oneLine folds a multi-line error message onto one line.
+// maxLine bounds the error line: real errors take a few hundred bytes;
+// one that repeats kilobytes of what an input or a server said is cut.
+const maxLine = 4096
+
+// oneLine folds a multi-line error message onto one line, with its other
+// control characters escaped (a carriage return or an escape sequence
+// from an input would rewrite the line on a terminal) and cut past
+// maxLine bytes.
 func oneLine(err error) string {
-	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	return errdefs.Printable(strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "), maxLine)
 }
 
 // Manual turns the text of a doc.go file into the help text: the package

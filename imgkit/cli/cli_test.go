@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // probe is a tool with an enum flag and a Validate that refuses --count 0; its
@@ -99,3 +101,24 @@ func TestRuntimeErrorAfterValidate(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("broken") }
+
+// TestReportIsOnePrintableLine: an error that repeats what an input or a
+// server said (a library's message can: go-containerregistry's hash
+// parser prints a manifest's non-hex character with %c, its bearer
+// exchange a token server's whole answer) is one printable line of a
+// bounded length: a carriage return, an escape sequence or a tab are
+// escaped, not sent to the terminal, and 100 KB are cut.
+func TestReportIsOnePrintableLine(t *testing.T) {
+	var buf bytes.Buffer
+	err := errors.New("found non-hex character in hash: \r\x1b[2Jprobe: all is well\t\n" + strings.Repeat("z", 100000))
+	if code := Report(&buf, "probe", err); code != ExitFailure {
+		t.Fatalf("exit %d", code)
+	}
+	line, ok := strings.CutSuffix(buf.String(), "\n")
+	if !ok || strings.IndexFunc(line, unicode.IsControl) >= 0 || len(line) > 8192 {
+		t.Fatalf("%d bytes: %.300q", len(buf.String()), buf.String())
+	}
+	if !strings.HasPrefix(line, `probe: found non-hex character in hash: \r\x1b[2Jprobe: all is well\t; zzz`) {
+		t.Fatalf("%.300q", line)
+	}
+}

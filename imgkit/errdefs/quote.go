@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -59,4 +61,30 @@ func cutPath(p string) string {
 		return p
 	}
 	return cut(p) + marker(p)
+}
+
+// Printable returns s with its control characters (a carriage return or
+// an escape sequence would rewrite a terminal's line) and invalid UTF-8
+// written as Go escapes and, past max bytes, cut (at a UTF-8 boundary)
+// and followed by its length, as Quote does. It is for messages that
+// repeat what an input or a server said.
+func Printable(s string, max int) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if len(out) <= max {
+		return out
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(out[n]) {
+		n--
+	}
+	return out[:n] + marker(out)
 }

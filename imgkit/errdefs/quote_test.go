@@ -52,3 +52,22 @@ func TestCutPathsKeepsErrorsShort(t *testing.T) {
 		t.Errorf("a short path changed: %v", got)
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		max            int
+	}{
+		{"AsIs", "état: ok", "état: ok", 100},
+		{"ControlsEscaped", "a\r\x1b[2J\tb\n", `a\r\x1b[2J\tb\n`, 100},
+		{"InvalidUTF8", "a\xffb", "a\uFFFDb", 100},
+		{"Cut", strings.Repeat("a", 10), "aaaa…(10 bytes)", 4},
+		{"CutAtCharacter", "aaaé", "aaa…(5 bytes)", 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Printable(tc.in, tc.max); got != tc.want {
+				t.Errorf("Printable = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -53,8 +51,6 @@ type BlobReader struct {
 
 	body   io.ReadCloser
 	cancel context.CancelFunc
-	idle   *time.Timer
-	stall  atomic.Bool // the idle timer fired on the current body
 
 	broken error // why the last body broke off
 	tries  int   // resumptions in a row that brought little
@@ -65,8 +61,6 @@ type BlobReader struct {
 // Size is the blob's size: the expected one, or the registry's
 // Content-Length when none was given (-1 when neither is known).
 func (b *BlobReader) Size() int64 { return b.size }
-
-var errStalled = errors.New("no data")
 
 // progressReset is how much a body must bring before breaking off for the
 // count of retries to start again.
@@ -95,8 +89,6 @@ func (b *BlobReader) open() error {
 	}
 	b.body, b.cancel = resp.Body, cancel
 	b.fresh = 0
-	b.stall.Store(false)
-	b.idle = time.AfterFunc(b.c.opts.IdleTimeout, func() { b.stall.Store(true); cancel() })
 	return nil
 }
 
@@ -107,7 +99,7 @@ func (b *BlobReader) accept(resp *http.Response) error {
 	case resp.StatusCode == http.StatusPartialContent && b.off > 0:
 		start, total, ok := contentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != b.off || (b.size >= 0 && total >= 0 && total != b.size) {
-			return fmt.Errorf("resuming at byte %d: the registry answered with range %q: %w", b.off, resp.Header.Get("Content-Range"), errdefs.ErrInvalidInput)
+			return fmt.Errorf("resuming at byte %d: the registry answered with range %s: %w", b.off, errdefs.Quote(resp.Header.Get("Content-Range")), errdefs.ErrInvalidInput)
 		}
 		return nil
 	case resp.StatusCode == http.StatusOK:
@@ -156,7 +148,6 @@ func (b *BlobReader) closeBody() {
 	if b.body == nil {
 		return
 	}
-	b.idle.Stop()
 	b.body.Close()
 	b.cancel()
 	b.body = nil
@@ -177,7 +168,6 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		}
 		n, err := b.body.Read(p)
 		if n > 0 {
-			b.idle.Reset(b.c.opts.IdleTimeout)
 			if b.size >= 0 && b.off+int64(n) > b.size {
 				b.closeBody()
 				b.err = fmt.Errorf("more than the %d bytes announced: %w", b.size, errdefs.ErrDigestMismatch)
@@ -205,7 +195,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		// The body broke off. A body that brought a good amount before
 		// breaking restarts the count of retries; one that brings a few
 		// bytes each time does not, so a bad server cannot keep us forever.
-		stalled := b.stall.Load()
+		// A body that stalls fails with a *stallError (see idleGuard).
 		b.closeBody()
 		if b.fresh >= progressReset {
 			b.tries = 0
@@ -213,8 +203,6 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		switch {
 		case b.ctx.Err() != nil:
 			b.err = b.ctx.Err()
-		case stalled:
-			b.broken = fmt.Errorf("%w for %s", errStalled, b.c.opts.IdleTimeout)
 		case retryable(err):
 			b.broken = describe(err)
 		default:

@@ -31,8 +31,9 @@ type Options struct {
 	// Backoff is the first wait between tries; it doubles after each.
 	// 0 means one second.
 	Backoff time.Duration
-	// IdleTimeout is how long a response may deliver nothing before it is
-	// treated as broken. 0 means one minute.
+	// IdleTimeout is how long a request may go without progress (its body
+	// taken, its response coming, its response body delivering while it is
+	// read) before it is treated as broken. 0 means one minute.
 	IdleTimeout time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
@@ -87,7 +88,11 @@ func New(opts Options) *Client {
 	if base == nil {
 		base = baseTransport(opts)
 	}
-	certs := &certRecorder{next: base}
+	base = pingLimit{next: base}
+	if !opts.Insecure {
+		base = plainGuard{next: base}
+	}
+	certs := &certRecorder{next: idleGuard{next: base, idle: opts.IdleTimeout}}
 	c := &Client{opts: opts, base: certs, certs: certs, repos: map[string]*repoClient{}}
 	c.retry = transport.NewRetry(c.base,
 		transport.WithRetryBackoff(c.backoff()),

@@ -31,8 +31,17 @@
 // out connection are retried with exponential backoff (Options.Retries
 // times). A blob whose body breaks off is resumed with a Range request from
 // the byte it stopped at; a registry that ignores Range (answers 200) is
-// read again from the start with the bytes already seen skipped. A body
-// that delivers nothing for Options.IdleTimeout counts as broken.
+// read again from the start with the bytes already seen skipped. A request
+// on which nothing moves for Options.IdleTimeout (an upload the registry
+// stops taking, a response that does not come, a manifest, token or blob
+// body that delivers nothing while it is read) fails as broken, wherever
+// it is sent (the registry, its token server, a redirect), so a registry
+// that stops answering cannot keep a pull or a push waiting forever. What
+// is read of a registry's answers is bounded: a manifest to 16 MiB, the
+// answer to the ping to 64 KiB (go-containerregistry reads it to its end
+// otherwise), a token answer and an error body to 64 KiB
+// (go-containerregistry's bounds), a blob to the size its descriptor
+// gives.
 //
 // # Credentials
 //
@@ -44,4 +53,7 @@
 // ($REGISTRY_AUTH_FILE); with none, requests are anonymous. Secrets never
 // appear in errors or logs: registry error bodies are reduced to their codes
 // and messages and URLs lose their query strings (pre-signed redirects).
+// Without Options.Insecure no request goes in plain HTTP to a host that is
+// not on a loopback or private address, wherever the registry redirects
+// (plainGuard).
 package registry

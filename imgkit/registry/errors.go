@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -41,7 +42,7 @@ func describe(err error) error {
 	if errors.As(err, &te) {
 		var parts []string
 		for _, d := range te.Errors {
-			parts = append(parts, fmt.Sprintf("%s: %s", d.Code, d.Message))
+			parts = append(parts, fmt.Sprintf("%s: %s", Shown(string(d.Code)), Shown(d.Message)))
 		}
 		msg := strings.Join(parts, "; ")
 		if msg == "" {
@@ -64,9 +65,41 @@ func describe(err error) error {
 		u, perr := url.Parse(ue.URL)
 		if perr == nil {
 			u.RawQuery, u.User = "", nil
-			return fmt.Errorf("%s %s: %w", ue.Op, u.Redacted(), ue.Err)
+			return fmt.Errorf("%s %s: %w", ue.Op, Shown(u.Redacted()), ue.Err)
 		}
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
+	if msg := err.Error(); errdefs.Printable(msg, maxMessage) != msg {
+		// go-containerregistry quotes what a registry or token server
+		// said in some errors ("no token in bearer response:\n" and the
+		// body, the parameters of a malformed challenge).
+		return &shownError{err: err, msg: errdefs.Printable(msg, maxMessage)}
+	}
 	return err
 }
+
+// maxMessage bounds an error message that quotes a registry.
+const maxMessage = 1024
+
+// Shown is how text from a registry (an error code or message, a URL it
+// redirected to, a platform in its manifest list or an image's config)
+// appears in a message: as
+// it is, unless it holds what needs quoting (a newline would split the
+// error line, a carriage return or an escape sequence would rewrite it on
+// a terminal) or is long: then quoted and cut as errdefs.Quote does.
+func Shown(s string) string {
+	if len(s) <= errdefs.MaxQuoted && strconv.Quote(s) == `"`+s+`"` {
+		return s
+	}
+	return errdefs.Quote(s)
+}
+
+// shownError is an error whose message is made printable; errors.Is
+// and errors.As still see the error.
+type shownError struct {
+	err error
+	msg string
+}
+
+func (e *shownError) Error() string { return e.msg }
+func (e *shownError) Unwrap() error { return e.err }

@@ -118,7 +118,7 @@ func mediaType(raw []byte, contentType string) (types.MediaType, error) {
 	case probe.Config != nil:
 		return types.OCIManifestSchema1, nil
 	}
-	return "", fmt.Errorf("media type %q is not an image manifest or a manifest list: %w", mt, ErrUnsupported)
+	return "", fmt.Errorf("media type %s is not an image manifest or a manifest list: %w", errdefs.Quote(mt), ErrUnsupported)
 }
 
 // endpoint is the URL of a repository's resource ("manifests" or "blobs").

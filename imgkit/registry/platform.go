@@ -6,7 +6,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -85,7 +84,7 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 				continue
 			}
 			if budget == 0 {
-				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", shown(want.String()), maxNestedLists, ErrUnsupported)
+				return v1.Descriptor{}, false, fmt.Errorf("looking for %s: more than %d manifest lists nested in the manifest list: %w", Shown(want.String()), maxNestedLists, ErrUnsupported)
 			}
 			budget--
 			nested, err := fetch(d)
@@ -107,9 +106,16 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 	if len(offered) == 0 {
 		offered = []string{"no images"}
 	}
+	if n := len(offered); n > maxListed {
+		offered = append(offered[:maxListed], fmt.Sprintf("and %d more", n-maxListed))
+	}
 	return v1.Descriptor{}, fmt.Errorf("no image for %s in the manifest list; it has %s: %w",
-		shown(want.String()), strings.Join(offered, ", "), errdefs.ErrNotFound)
+		Shown(want.String()), strings.Join(offered, ", "), errdefs.ErrNotFound)
 }
+
+// maxListed is how many of the platforms a manifest list offers its error
+// names: real lists have a dozen at most, a hostile one tens of thousands.
+const maxListed = 16
 
 // platforms lists the platforms an index's entries name: its images' and
 // its nested manifest lists' (one without a platform is searched, so its
@@ -126,18 +132,8 @@ func platforms(idx *v1.IndexManifest) []string {
 		case d.Platform == nil:
 		case d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown":
 		default:
-			out = append(out, shown(d.Platform.String()))
+			out = append(out, Shown(d.Platform.String()))
 		}
 	}
 	return out
-}
-
-// shown is how a platform appears in a message: as it is,
-// unless it holds what needs quoting (a newline would split the error
-// line) or is long.
-func shown(p string) string {
-	if len(p) <= errdefs.MaxQuoted && strconv.Quote(p) == `"`+p+`"` {
-		return p
-	}
-	return errdefs.Quote(p)
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -47,5 +48,29 @@ func TestChooseImageWantedPlatformIsQuoted(t *testing.T) {
 	const want = `no image for "\n/arm" in the manifest list; it has linux/amd64: not found`
 	if !errors.Is(err, errdefs.ErrNotFound) || err.Error() != want {
 		t.Fatalf("%q", err)
+	}
+}
+
+// TestChooseImageErrorListsFewPlatforms: a list naming thousands of
+// platforms (a hostile registry's, within the 16 MiB a manifest may have)
+// gave an error line listing every one of them, megabytes long; the error
+// lists the first few and says how many more there are.
+func TestChooseImageErrorListsFewPlatforms(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"schemaVersion":2,"manifests":[`)
+	for i := range 50000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064x","size":1,"platform":{"architecture":"a%d","os":"linux"}}`, i, i)
+	}
+	b.WriteString(`]}`)
+	idx, err := v1.ParseIndexManifest(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ChooseImage(idx, v1.Platform{OS: "linux", Architecture: "arm"}, nil)
+	if !errors.Is(err, errdefs.ErrNotFound) || len(err.Error()) > 1000 || !strings.Contains(err.Error(), "linux/a0, linux/a1, ") {
+		t.Fatalf("%d bytes: %.300q", len(err.Error()), err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // Pusher writes blobs and manifests to one repository. Like Client's
@@ -49,7 +50,8 @@ import (
 // 0-LAST"), and the upload goes on from there with a Content-Range, so a
 // broken connection costs at most the bytes in flight. A session the
 // registry lost (404) is started again from the first byte. Retries count
-// failures in a row; an accepted PATCH resets the count.
+// failures in a row; a PATCH that takes the upload further than it ever
+// got resets the count.
 type Pusher struct {
 	c        *Client
 	repo     name.Repository
@@ -183,7 +185,11 @@ func location(resp *http.Response) (string, error) {
 	}
 	u, err := resp.Request.URL.Parse(l)
 	if err != nil {
-		return "", fmt.Errorf("upload location %q: %w", l, err)
+		var ue *url.Error // it repeats the location
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("upload location %s: %w", errdefs.Quote(l), err)
 	}
 	return u.String(), nil
 }
@@ -204,7 +210,10 @@ func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int6
 			return err
 		}
 	}
-	var off int64
+	// reached is the furthest the upload got: only a PATCH that goes
+	// past it resets the count of failures, so a registry that loses the
+	// session after each first chunk cannot keep the upload going round.
+	var off, reached int64
 	failures := 0
 	for off < size {
 		n := size - off
@@ -213,7 +222,10 @@ func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int6
 		}
 		loc, err := p.patch(ctx, s.location, src, off, n)
 		if err == nil {
-			s.location, off, failures = loc, off+n, 0
+			s.location, off = loc, off+n
+			if off > reached {
+				reached, failures = off, 0
+			}
 			continue
 		}
 		if !resumable(err) || failures >= p.c.opts.Retries {
@@ -224,7 +236,7 @@ func (p *Pusher) upload(ctx context.Context, s *Upload, digest string, size int6
 		if err := p.c.wait(ctx, failures); err != nil {
 			return err
 		}
-		at, err := p.resumeAt(ctx, s)
+		at, err := p.resumeAt(ctx, s, size)
 		if err != nil {
 			return err
 		}
@@ -297,10 +309,11 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 
 var rangeRE = regexp.MustCompile(`^(?:bytes=)?0-([0-9]+)$`)
 
-// resumeAt asks the registry how many bytes session s holds and returns
-// that offset (s moves to the location it gives). A lost session, or an
-// answer that cannot tell, starts a new session from byte 0.
-func (p *Pusher) resumeAt(ctx context.Context, s *Upload) (int64, error) {
+// resumeAt asks the registry how many bytes session s holds of a blob of
+// size bytes and returns that offset (s moves to the location it gives).
+// A lost session, or an answer that cannot tell (more bytes than the blob
+// has), starts a new session from byte 0.
+func (p *Pusher) resumeAt(ctx context.Context, s *Upload, size int64) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.location, nil)
 	if err != nil {
 		return 0, err
@@ -315,7 +328,7 @@ func (p *Pusher) resumeAt(ctx context.Context, s *Upload) (int64, error) {
 		}
 		// "0-0" is ambiguous (distribution writes it for 0 bytes and
 		// for 1): only a longer range is trusted.
-		if loc, lerr := location(resp); lerr == nil && perr == nil && last > 0 {
+		if loc, lerr := location(resp); lerr == nil && perr == nil && last > 0 && last < size {
 			s.location = loc
 			return last + 1, nil
 		}

@@ -1,0 +1,45 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// TestPingAnswerWithoutEnd: a registry whose answer to the ping (GET /v2/)
+// never ends kept the handshake reading it until the test's deadline; only
+// its first bytes are read now, and the pull goes on (here to the
+// registry's 404).
+func TestPingAnswerWithoutEnd(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v2/" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		b := make([]byte, 1<<20)
+		for {
+			if _, err := w.Write(b); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/test/img:1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: -1}).Manifest(ctx, ref)
+	if !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("error %v, want the registry's not found", err)
+	}
+}
