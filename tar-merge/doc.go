@@ -190,6 +190,12 @@
 // than a multiple of the compressed size, because real layers of
 // preallocated or zero-filled files compress a thousandfold too.
 //
+// Manifests that name the same config, layer or nested index over and over
+// are bounded too, whatever the flag: an input may hold at most 16384
+// images, 65536 layers in all (a layer counted each time an image lists
+// it) and 256 MiB of manifests, indexes and configs to read (each counted
+// every time it is named).
+//
 // # Output and exit status
 //
 // The tar goes to stdout, or to -o FILE, which is written next to FILE and

@@ -35,6 +35,10 @@ type Archive struct {
 	size     int64
 	stat     os.FileInfo // of an input read in place; nil for a temporary file
 	members  map[string]*member
+
+	// What was read, against the bounds of index.go.
+	jsonRead  int64
+	layerRefs int
 }
 
 // Image is one image of an archive.
@@ -274,6 +278,12 @@ func decompressError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %v: %w", what, err, errdefs.ErrInvalidInput)
+}
+
+// tooMany returns an error wrapping errdefs.ErrTooLarge, for an archive
+// past the bounds of index.go.
+func tooMany(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrTooLarge)
 }
 
 // invalid returns an error wrapping errdefs.ErrInvalidInput.

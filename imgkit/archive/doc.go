@@ -38,6 +38,13 @@
 // uncompressed is not bounded here; tarsafe.Reader bounds what a layer's
 // tar expands to, sparse holes included.
 //
+// What Open reads into memory is bounded whatever the manifests repeat (an
+// index naming a nested index a thousand times, four levels down, stands
+// for 10^15 images): at most 16384 images, 65536 layers in all (a layer
+// counted for each time an image lists it), and 256 MiB of manifests,
+// indexes and configs (each counted every time it is named; one may have
+// 64 MiB). Past them Open fails with an error wrapping errdefs.ErrTooLarge.
+//
 // # Order
 //
 // Archive.Images is in manifest order (index.json order for OCI); an
