@@ -188,7 +188,10 @@
 // rarely reach 10 GiB, and far below what fills a disk or takes hours to
 // read; raise it for an image with a larger layer. A fixed bound, rather
 // than a multiple of the compressed size, because real layers of
-// preallocated or zero-filled files compress a thousandfold too.
+// preallocated or zero-filled files compress a thousandfold too. A zstd
+// archive or layer whose frames need a window of more than 128 MiB (the
+// memory its decoder holds; zstd -d refuses it too without --memory) is
+// refused as well.
 //
 // Manifests that name the same config, layer or nested index over and over
 // are bounded too, whatever the flag: an input may hold at most 16384

@@ -241,12 +241,9 @@ func (s *layerSource) start() error {
 	stored := bufio.NewReaderSize(s.l.Stored(), 1<<16)
 	s.pos = 0
 	if s.kind == compress.Zstd {
-		zd, err := zstd.NewReader(stored, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return err
-		}
-		s.dec = zd.IOReadCloser()
-		return nil
+		dec, err := compress.NewZstdReader(stored, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		s.dec = dec
+		return err
 	}
 	dec, err := compress.Decompress(stored, s.kind)
 	s.dec = dec

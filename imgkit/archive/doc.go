@@ -36,7 +36,8 @@
 // pass its Max bytes (a few kilobytes of zstd can hold terabytes of
 // zeros); the error wraps errdefs.ErrTooLarge. What is stored
 // uncompressed is not bounded here; tarsafe.Reader bounds what a layer's
-// tar expands to, sparse holes included.
+// tar expands to, sparse holes included. A zstd frame needing a window of
+// more than compress.MaxZstdWindow (128 MiB) is refused too.
 //
 // What Open reads into memory is bounded whatever the manifests repeat (an
 // index naming a nested index a thousand times, four levels down, stands
