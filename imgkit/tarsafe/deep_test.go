@@ -1,0 +1,92 @@
+package tarsafe
+
+import (
+	"archive/tar"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dockertools.dev/imgkit/errdefs"
+)
+
+// countingView is a View of nested directories "a/a/…/a" (depth of them)
+// holding a symlink at the depth given, which counts the names it walks,
+// as a tree or a directory on disk walks them.
+type countingView struct {
+	depth, symlinkAt int
+	names            int
+}
+
+func (v *countingView) Lookup(p string) (Kind, bool) {
+	if p == "" {
+		return Dir, true
+	}
+	n := strings.Count(p, "/") + 1
+	v.names += n
+	switch {
+	case n > v.depth || n > v.symlinkAt:
+		return Ignored, false
+	case n == v.symlinkAt:
+		return Symlink, true
+	}
+	return Dir, true
+}
+
+// TestCheckPlaceDeepPath: checking the parents of an entry 2000
+// directories deep walks a few times its depth, not the square of it
+// (2 million names for each entry, so a layer of such a tree took
+// minutes), and still finds a symlink among them.
+func TestCheckPlaceDeepPath(t *testing.T) {
+	const depth = 2000
+	name := strings.Repeat("a/", depth) + "f"
+	for _, symlinkAt := range []int{depth + 1, 1, depth / 2, depth} {
+		v := &countingView{depth: depth, symlinkAt: symlinkAt}
+		e, err := Classify(&tar.Header{Typeflag: tar.TypeReg, Name: name}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckPlace(e, v)
+		if want := symlinkAt <= depth; want != errors.Is(err, errdefs.ErrUnsafeEntry) {
+			t.Fatalf("symlink at depth %d of %d: CheckPlace: %v", symlinkAt, depth, err)
+		}
+		if limit := 16 * depth; v.names > limit {
+			t.Fatalf("symlink at depth %d: %d names walked, more than %d", symlinkAt, v.names, limit)
+		}
+	}
+}
+
+// TestDirViewDeepParents: on disk, the parents of an entry 300
+// directories deep are walked once, and a symlink, a file or nothing
+// among them is found where it is (the 301 bytes of the error are the
+// parent's, cut).
+func TestDirViewDeepParents(t *testing.T) {
+	root := t.TempDir()
+	deep := strings.TrimSuffix(strings.Repeat("a/", 300), "/")
+	if err := os.MkdirAll(filepath.Join(root, deep), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	half := strings.TrimSuffix(strings.Repeat("a/", 150), "/")
+	os.Symlink("/etc", filepath.Join(root, half, "s"))
+	os.WriteFile(filepath.Join(root, half, "f"), nil, 0o644)
+	for _, tc := range []struct {
+		name string
+		want error
+		msg  string
+	}{
+		{deep + "/x", nil, ""},
+		{deep + "/new/x", nil, ""},
+		{half + "/s/a/x", errdefs.ErrUnsafeEntry, `"…(301 bytes) is a symlink`},
+		{half + "/f/a/x", errdefs.ErrInvalidInput, `"…(301 bytes) is a file, not a directory`},
+	} {
+		e, err := Classify(hdr(tar.TypeReg, tc.name, ""), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckPlace(e, DirView(root))
+		if !errors.Is(err, tc.want) || tc.want != nil && !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: CheckPlace: %v; want %v mentioning %q", tc.name[len(half):], err, tc.want, tc.msg)
+		}
+	}
+}
