@@ -11,6 +11,7 @@ import (
 
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
 )
 
 // Archive is an opened image archive. Close releases it.
@@ -58,11 +59,14 @@ type Image struct {
 
 // Options adjust OpenWith.
 type Options struct {
-	// Expanded, when its Max is above 0, bounds decompression: the
-	// temporary copy of a compressed archive, and each compressed layer
-	// as Layer.Open and UncompressedSize read it, may not pass Max bytes
-	// (errors wrap errdefs.ErrTooLarge). Uncompressed bytes are read as
-	// they are stored and are not bounded here.
+	// Expanded bounds decompression: the temporary copy of a compressed
+	// archive, and each compressed layer as Layer.Open and
+	// UncompressedSize read it, may not pass Max bytes (errors wrap
+	// errdefs.ErrTooLarge). Max 0 means tarsafe.DefaultMaxExpanded
+	// (64 GiB): a few kilobytes of zstd expand to terabytes, which a
+	// reader without a bound of its own would spool to $TMPDIR or copy
+	// into its output. Uncompressed bytes are read as they are stored and
+	// are not bounded here.
 	Expanded errdefs.Bound
 }
 
@@ -89,6 +93,9 @@ func display(name string) string {
 }
 
 func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
+	if opts.Expanded.Max <= 0 {
+		opts.Expanded = errdefs.Bound{Max: tarsafe.DefaultMaxExpanded}
+	}
 	a := &Archive{name: display(name), opts: opts}
 	if name == "-" {
 		if f, ok := stdin.(*os.File); ok && readableInPlace(f) {

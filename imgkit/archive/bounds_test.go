@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/testkit"
 )
 
 // TestOpenBoundsRepetition: a manifest or index naming the same config,
@@ -89,4 +90,21 @@ func nestedIndexes(layer string, k, depth int) []tarMember {
 		mt = mediaOCIIndex
 	}
 	return members
+}
+
+// TestOpenBoundsByDefault: Open, which manifest-gen --from-image and
+// push-blob use, bounds decompression as tar-merge's default does: a
+// compressed base archive of a few kilobytes could otherwise spool
+// terabytes to $TMPDIR, and a compressed layer be copied out whole.
+func TestOpenBoundsByDefault(t *testing.T) {
+	dir := t.TempDir()
+	layers, _ := fixtureLayers(t, dir)
+	a, err := Open(makeImage(t, dir, layers, testkit.ImageOptions{Compress: "zstd", OCI: true, LayerCompress: "gzip"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if got := a.opts.Expanded.Max; got != 64<<30 {
+		t.Fatalf("Open bounds decompression at %d bytes, want 64 GiB", got)
+	}
 }

@@ -31,8 +31,9 @@
 //
 // # Bounds
 //
-// OpenWith's Options.Expanded bounds decompression: the temporary copy of
-// a compressed archive, and each compressed layer as it is read, may not
+// OpenWith's Options.Expanded bounds decompression (Open's, and a Max of
+// 0, is tarsafe.DefaultMaxExpanded, 64 GiB): the temporary copy of a
+// compressed archive, and each compressed layer as it is read, may not
 // pass its Max bytes (a few kilobytes of zstd can hold terabytes of
 // zeros); the error wraps errdefs.ErrTooLarge. What is stored
 // uncompressed is not bounded here; tarsafe.Reader bounds what a layer's
