@@ -79,7 +79,10 @@
 // the uncompressed archive, freed on exit). A gzip or zstd layer inside
 // (OCI) is decompressed a second time in pass two; it is decompressed
 // again from its start only if the layer lists its files out of sorted
-// order (-v reports how often).
+// order (-v reports how often), or when its decoder was closed to keep
+// the open decoders within 1 GiB (the windows their zstd frames declare:
+// up to 128 MiB each, 8 MiB for zstd -19 and containerd; the least
+// recently read is closed first).
 //
 // nixpkgs' exportImage needs a KVM VM, always exports the first image and
 // ignores opaque whiteouts; this does not.
