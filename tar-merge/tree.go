@@ -6,7 +6,6 @@ import (
 	"path"
 	"strings"
 
-	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -175,11 +174,8 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 			n.kids, n.ino = map[string]*node{}, t.newInode(e, loc)
 		}
 	case tarsafe.Hardlink:
-		target := t.find(e.Link)
-		if e.Link == e.Path {
-			return &tarsafe.Error{Name: e.Header.Name, Reason: "hardlink to itself", Class: errdefs.ErrInvalidInput}
-		}
-		n.ino = target.ino
+		// tarsafe.Classify has refused a hardlink to itself.
+		n.ino = t.find(e.Link).ino
 		n.ino.shared = true
 		if n.ino.kind != tarsafe.Symlink {
 			t.setOwnerMode(n.ino, e.Header)

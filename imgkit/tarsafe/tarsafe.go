@@ -187,6 +187,9 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 		if e.Link == "" {
 			return e, unsafe(hdr, "hardlink to the root directory")
 		}
+		if e.Link == p {
+			return e, invalid(hdr, "hardlink to itself")
+		}
 	case tar.TypeChar, tar.TypeBlock:
 		e.Kind = Char
 		if hdr.Typeflag == tar.TypeBlock {
