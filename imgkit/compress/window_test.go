@@ -2,48 +2,43 @@ package compress
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"testing"
 
-	"dockertools.dev/imgkit/errdefs"
+	"github.com/klauspost/compress/zstd"
 )
 
-// zstdFrame is one zstd frame holding data as a raw block, whose header
-// declares a window of 1<<windowLog bytes (RFC 8878, 3.1.1): a few bytes
-// that make a decoder hold that much history.
-func zstdFrame(windowLog int, data []byte) []byte {
-	f := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, byte(windowLog-10) << 3}
-	h := 1 | len(data)<<3 // last block, raw
-	f = append(f, byte(h), byte(h>>8), byte(h>>16))
-	return append(f, data...)
-}
-
-// TestZstdWindowBound: a frame declaring a window above MaxZstdWindow
-// (512 MiB, the library's default limit) is refused as too large; one of
-// 128 MiB, the most zstd --long writes, is read.
-func TestZstdWindowBound(t *testing.T) {
+// TestZstdWindow reads the window from frame headers: the largest of
+// several frames, a skippable frame passed over, and MaxZstdWindow for
+// bytes that are not zstd frames to their end.
+func TestZstdWindow(t *testing.T) {
+	enc := func(window int, data []byte) []byte {
+		var b bytes.Buffer
+		w, err := zstd.NewWriter(&b, zstd.WithWindowSize(window))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		w.Close()
+		return b.Bytes()
+	}
+	data := bytes.Repeat([]byte("some layer bytes "), 100000)
+	skippable := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'a', 'b', 'c'}
+	small, big := enc(1<<16, data), enc(1<<22, data)
 	for _, tc := range []struct {
-		name      string
-		windowLog int
-		fail      bool
+		name string
+		in   []byte
+		want int64
 	}{
-		{"128MiB", 27, false},
-		{"256MiB", 28, true},
-		{"512MiB", 29, true},
+		{"OneFrame", small, 1 << 16},
+		{"LargestOfFrames", append(append(append([]byte{}, small...), skippable...), big...), 1 << 22},
+		{"DeclaredAbove", zstdFrame(29, []byte("x")), MaxZstdWindow},
+		{"Cut", big[:len(big)-1], MaxZstdWindow},
+		{"TrailingBytes", append(append([]byte{}, small...), 0), MaxZstdWindow},
+		{"NotZstd", []byte("hello, world"), MaxZstdWindow},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, kind, err := NewReader(bytes.NewReader(zstdFrame(tc.windowLog, []byte("hello"))))
-			if err != nil || kind != Zstd {
-				t.Fatalf("NewReader: %v, %s", err, kind)
-			}
-			defer r.Close()
-			got, err := io.ReadAll(r)
-			switch {
-			case tc.fail && (!errors.Is(err, errdefs.ErrTooLarge) || err.Error() != "a zstd frame needs a window of more than 134217728 bytes: too large"):
-				t.Fatalf("read %q, %v; want the window refused", got, err)
-			case !tc.fail && (err != nil || string(got) != "hello"):
-				t.Fatalf("read %q, %v", got, err)
+			if got := ZstdWindow(bytes.NewReader(tc.in), int64(len(tc.in))); got != tc.want {
+				t.Fatalf("ZstdWindow = %d, want %d", got, tc.want)
 			}
 		})
 	}
