@@ -62,9 +62,9 @@
 // Unsafe entries stop the run with an error naming the layer (1-based,
 // bottom first, with its diff_id) and the entry: a name or hardlink
 // leaving the root through "..", an entry (or whiteout, or opaque marker)
-// below a symlink, a hardlink to itself, to a path that does not exist yet or to a
-// directory, a whiteout naming a path outside its directory, an entry
-// below a directory named like a whiteout (".wh.x/y"), character
+// below a symlink, a hardlink to itself, to a path that does not exist
+// yet or to a directory, a whiteout naming a path outside its directory,
+// an entry below a directory named like a whiteout (".wh.x/y"), character
 // and block devices unless --allow-devices, a size larger than what the
 // layer holds, an unknown type flag, a sparse map that does not account
 // for the bytes stored. A truncated layer, or one whose bytes do not hash
