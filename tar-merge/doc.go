@@ -82,7 +82,9 @@
 // order (-v reports how often), or when its decoder was closed to keep
 // the open decoders within 1 GiB (the windows their zstd frames declare:
 // up to 128 MiB each, 8 MiB for zstd -19 and containerd; the least
-// recently read is closed first).
+// recently read is closed first). Pass one scans as many layers at once
+// as there are cores, fewer when their decoders would hold more than
+// 1 GiB.
 //
 // nixpkgs' exportImage needs a KVM VM, always exports the first image and
 // ignores opaque whiteouts; this does not.
