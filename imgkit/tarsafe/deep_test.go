@@ -4,11 +4,13 @@ import (
 	"archive/tar"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/testkit"
 )
 
 // countingView is a View of nested directories "a/a/…/a" (depth of them)
@@ -88,5 +90,45 @@ func TestDirViewDeepParents(t *testing.T) {
 		if !errors.Is(err, tc.want) || tc.want != nil && !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: CheckPlace: %v; want %v mentioning %q", tc.name[len(half):], err, tc.want, tc.msg)
 		}
+	}
+}
+
+// TestDirViewSearchOnlyDirectory: a directory on disk that may be searched
+// but not read (mode 0311, not ours) cannot be opened for the walk, yet a
+// symlink below it is still found: lookups go on by path. (Taken for
+// missing, it let "d/s/x" be written through the symlink d/s.) Root
+// reads any directory, so as root the test runs itself again as nobody.
+func TestDirViewSearchOnlyDirectory(t *testing.T) {
+	root := os.Getenv("DIRVIEW_ROOT")
+	if root == "" {
+		root = t.TempDir()
+		must := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(os.Chmod(filepath.Dir(root), 0o755))
+		must(os.Chmod(root, 0o755))
+		must(os.Mkdir(filepath.Join(root, "d"), 0o755))
+		must(os.Symlink("/etc", filepath.Join(root, "d/s")))
+		must(os.Chmod(filepath.Join(root, "d"), 0o311))
+		t.Cleanup(func() { os.Chmod(filepath.Join(root, "d"), 0o755) })
+		if os.Geteuid() == 0 {
+			testkit.Need(t, "setpriv")
+			cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				os.Args[0], "-test.run=^TestDirViewSearchOnlyDirectory$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "DIRVIEW_ROOT="+root)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("as nobody: %v\n%s", err, out)
+			}
+			return
+		}
+	}
+	e, err := Classify(hdr(tar.TypeReg, "d/s/x", ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPlace(e, DirView(root)); !errors.Is(err, errdefs.ErrUnsafeEntry) || !strings.Contains(err.Error(), `its parent "d/s" is a symlink`) {
+		t.Fatalf("CheckPlace: %v; want the symlink d/s refused", err)
 	}
 }
