@@ -221,8 +221,11 @@
 // --from-image reads a docker-archive or an OCI layout tar, uncompressed or
 // compressed with gzip, xz, zstd or bzip2; --from-image-name and
 // --from-image-tag pick an image of a multi-image archive (default: the
-// first). Its layers come first, copied verbatim and verified against the
-// diff_ids of its config, and count against --max-layers; their history
+// first). A compressed archive or layer that decompresses past 64 GiB is
+// refused, as by tar-merge's default --max-expanded-bytes (a few kilobytes
+// of zstd hold terabytes). Its layers come first, copied verbatim and
+// verified against the diff_ids of its config, and count against
+// --max-layers; their history
 // comment is "store paths: ['<member in the base archive>']", as nixpkgs
 // writes it. The base config's Env is inherited as nixpkgs does: base
 // entries then ours, one entry per variable at the position of its first

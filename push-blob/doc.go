@@ -16,7 +16,9 @@
 //     be stored compressed. --archive-image NAME[:TAG] picks an image of a
 //     multi-image archive (default: the first). An uncompressed archive file
 //     (or stdin redirected from one) is read in place; anything else is
-//     decompressed once into a temporary file;
+//     decompressed once into a temporary file (an archive or layer that
+//     decompresses past 64 GiB is refused, as by tar-merge's default
+//     --max-expanded-bytes);
 //   - a multi-platform image: an OCI layout tar whose index.json names one
 //     image index (tar-merge --index, scripts/build-index; skopeo copy
 //     --all). Every image of it is pushed as below, its manifest put by

@@ -62,9 +62,9 @@
 // Unsafe entries stop the run with an error naming the layer (1-based,
 // bottom first, with its diff_id) and the entry: a name or hardlink
 // leaving the root through "..", an entry (or whiteout, or opaque marker)
-// below a symlink, a hardlink to a path that does not exist yet or to a
-// directory, a whiteout naming a path outside its directory, an entry
-// below a directory named like a whiteout (".wh.x/y"), character
+// below a symlink, a hardlink to itself, to a path that does not exist
+// yet or to a directory, a whiteout naming a path outside its directory,
+// an entry below a directory named like a whiteout (".wh.x/y"), character
 // and block devices unless --allow-devices, a size larger than what the
 // layer holds, an unknown type flag, a sparse map that does not account
 // for the bytes stored. A truncated layer, or one whose bytes do not hash
@@ -79,7 +79,12 @@
 // the uncompressed archive, freed on exit). A gzip or zstd layer inside
 // (OCI) is decompressed a second time in pass two; it is decompressed
 // again from its start only if the layer lists its files out of sorted
-// order (-v reports how often).
+// order (-v reports how often), or when its decoder was closed to keep
+// the open decoders within 1 GiB (the windows their zstd frames declare:
+// up to 128 MiB each, 8 MiB for zstd -19 and containerd; the least
+// recently read is closed first). Pass one scans as many layers at once
+// as there are cores, fewer when their decoders would hold more than
+// 1 GiB.
 //
 // nixpkgs' exportImage needs a KVM VM, always exports the first image and
 // ignores opaque whiteouts; this does not.
@@ -188,7 +193,16 @@
 // rarely reach 10 GiB, and far below what fills a disk or takes hours to
 // read; raise it for an image with a larger layer. A fixed bound, rather
 // than a multiple of the compressed size, because real layers of
-// preallocated or zero-filled files compress a thousandfold too.
+// preallocated or zero-filled files compress a thousandfold too. A zstd
+// archive or layer whose frames need a window of more than 128 MiB (the
+// memory its decoder holds; zstd -d refuses it too without --memory) is
+// refused as well.
+//
+// Manifests that name the same config, layer or nested index over and over
+// are bounded too, whatever the flag: an input may hold at most 16384
+// images, 65536 layers in all (a layer counted each time an image lists
+// it) and 256 MiB of manifests, indexes and configs to read (each counted
+// every time it is named).
 //
 // # Output and exit status
 //

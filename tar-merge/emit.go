@@ -199,17 +199,64 @@ func (em *emitter) sparse(hdr *tar.Header, loc location) error {
 // list their files in the sorted order this tool writes them (docker,
 // nixpkgs, GNU tar --sort=name and Go's filepath.Walk all do), so a
 // restart is rare: a second decompression per layer is the usual cost.
+//
+// Decoders stay open between reads, within maxDecoderMemory (see
+// decoders).
 type layerSource struct {
 	l        *archive.Layer
 	kind     compress.Kind
+	pool     *decoders
 	dec      io.ReadCloser
 	pos      int64
+	started  bool
 	restarts int
+	mem      int64 // what the open decoder may hold; -1 until known
+	used     int64 // when the decoder was last read, in pool.clock ticks
 }
 
-func newLayerSource(l *archive.Layer) (*layerSource, error) {
+func newLayerSource(l *archive.Layer, pool *decoders) (*layerSource, error) {
 	kind, err := l.Compression()
-	return &layerSource{l: l, kind: kind}, err
+	return &layerSource{l: l, kind: kind, pool: pool, mem: -1}, err
+}
+
+// maxDecoderMemory bounds what the open decoders of pass two may hold: a
+// zstd frame may declare a window of up to 128 MiB (compress.MaxZstdWindow),
+// which its decoder fills as it decompresses that much, so the decoders
+// of a hundred small layers held 13 GB at once. 1 GiB keeps the decoders
+// of 128 layers of 8 MiB windows (the zstd of containerd and of zstd -19)
+// open together, so real images are decompressed twice as before.
+const maxDecoderMemory = 1 << 30
+
+// decoders are the open decoders of pass two: when opening one would pass
+// maxDecoderMemory, the least recently read are closed, and their layers
+// decompressed again from the start when next read.
+type decoders struct {
+	open  []*layerSource
+	total int64
+	clock int64
+}
+
+// reserve makes room for s's decoder, and counts it.
+func (d *decoders) reserve(s *layerSource) {
+	for d.total+s.mem > maxDecoderMemory && len(d.open) > 0 {
+		lru := d.open[0]
+		for _, o := range d.open[1:] {
+			if o.used < lru.used {
+				lru = o
+			}
+		}
+		lru.close()
+	}
+	d.open = append(d.open, s)
+	d.total += s.mem
+}
+
+// release forgets s's decoder.
+func (d *decoders) release(s *layerSource) {
+	if i := slices.Index(d.open, s); i >= 0 {
+		d.open = slices.Delete(d.open, i, i+1)
+		d.total -= s.mem
+	}
 }
 
 // at returns a reader positioned at offset off of the uncompressed
@@ -220,14 +267,16 @@ func (s *layerSource) at(off int64) (io.Reader, error) {
 		return io.NewSectionReader(stored, off, stored.Size()-off), nil
 	}
 	if s.dec == nil || off < s.pos {
-		if s.dec != nil {
+		if s.started {
 			s.restarts++
-			s.close()
 		}
+		s.close()
 		if err := s.start(); err != nil {
 			return nil, err
 		}
 	}
+	s.pool.clock++
+	s.used = s.pool.clock
 	if _, err := io.CopyN(io.Discard, s, off-s.pos); err != nil {
 		return nil, err
 	}
@@ -238,19 +287,26 @@ func (s *layerSource) at(off int64) (io.Reader, error) {
 // synchronous, low-memory decoder: every compressed layer may have one
 // open at a time.
 func (s *layerSource) start() error {
-	stored := bufio.NewReaderSize(s.l.Stored(), 1<<16)
-	s.pos = 0
-	if s.kind == compress.Zstd {
-		zd, err := zstd.NewReader(stored, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return err
-		}
-		s.dec = zd.IOReadCloser()
-		return nil
+	if s.mem < 0 {
+		st := s.l.Stored()
+		s.mem = compress.DecoderMemory(s.kind, st, st.Size())
 	}
-	dec, err := compress.Decompress(stored, s.kind)
+	s.pool.reserve(s)
+	stored := bufio.NewReaderSize(s.l.Stored(), 1<<16)
+	s.pos, s.started = 0, true
+	var dec io.ReadCloser
+	var err error
+	if s.kind == compress.Zstd {
+		dec, err = compress.NewZstdReader(stored, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	} else {
+		dec, err = compress.Decompress(stored, s.kind)
+	}
+	if err != nil {
+		s.pool.release(s)
+		return err
+	}
 	s.dec = dec
-	return err
+	return nil
 }
 
 func (s *layerSource) Read(p []byte) (int, error) {
@@ -263,5 +319,6 @@ func (s *layerSource) close() {
 	if s.dec != nil {
 		s.dec.Close()
 		s.dec = nil
+		s.pool.release(s)
 	}
 }

@@ -38,8 +38,9 @@ func flatten(ctx context.Context, o *cli.IO, a *archive.Archive, img *archive.Im
 		o.Debugf("layer %d %s: %d entries applied", i+1, shortDigest(img.Layers[i].DiffID), n)
 	}
 	em := &emitter{ctx: ctx, tw: tar.NewWriter(w), w: w, opts: opts, written: map[*inode]string{}, buf: make([]byte, 1<<20)}
+	pool := &decoders{}
 	for _, l := range img.Layers {
-		s, err := newLayerSource(l)
+		s, err := newLayerSource(l, pool)
 		if err != nil {
 			return err
 		}

@@ -108,20 +108,20 @@ func scanAll(ctx context.Context, layers []*archive.Layer, opts tarsafe.Options,
 		feeds[i] = &feed{chunks: make(chan []scanned, feedChunks)}
 	}
 	sem := make(chan struct{}, max(workers, 1))
+	mem := make(chan struct{}, maxDecoderMemory/memUnit)
 	go func() {
 		for i, l := range layers {
 			f := feeds[i]
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				f.err = ctx.Err()
+			units, err := acquire(ctx, sem, mem, l)
+			if err != nil {
+				f.err = err
 				close(f.chunks)
 				continue
 			}
 			go func() {
 				f.err = scanLayer(ctx, l, i, opts, f.chunks)
 				close(f.chunks)
-				<-sem
+				release(sem, mem, units)
 			}()
 		}
 	}()
@@ -136,6 +136,45 @@ func scanAll(ctx context.Context, layers []*archive.Layer, opts tarsafe.Options,
 		}
 	}
 	return nil
+}
+
+// memUnit is the unit in which scanners take their share of
+// maxDecoderMemory.
+const memUnit = 1 << 20
+
+// acquire takes a worker and what l's decoder may hold (a share of
+// maxDecoderMemory, compress.DecoderMemory): the layers scanned at once
+// are bounded by both, so that as many cores as layers do not hold as many
+// zstd windows of 128 MiB. It returns the units of memory taken.
+func acquire(ctx context.Context, sem, mem chan struct{}, l *archive.Layer) (int, error) {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	kind, err := l.Compression()
+	if err != nil {
+		kind = compress.None // scanLayer reports it
+	}
+	st := l.Stored()
+	want := int(min(compress.DecoderMemory(kind, st, st.Size()), maxDecoderMemory) / memUnit)
+	for n := range want {
+		select {
+		case mem <- struct{}{}:
+		case <-ctx.Done():
+			release(sem, mem, n)
+			return 0, ctx.Err()
+		}
+	}
+	return want, nil
+}
+
+// release gives back a worker and units of memory.
+func release(sem, mem chan struct{}, units int) {
+	for range units {
+		<-mem
+	}
+	<-sem
 }
 
 // layerError names the layer (1-based, bottom first) and its diff_id.

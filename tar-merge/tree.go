@@ -6,7 +6,6 @@ import (
 	"path"
 	"strings"
 
-	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -53,6 +52,14 @@ type node struct {
 	ino    *inode
 	kids   map[string]*node // directories only
 	origin int32            // the layer that last wrote this path
+	// touched is the last layer that wrote this path or one below it,
+	// so that asking whether a layer wrote below a directory costs one
+	// comparison, not a walk of its subtree for every whiteout.
+	touched int32
+	// hidden is the last layer whose whiteout or opaque marker removed
+	// the lower contents of this directory: a second marker of the same
+	// layer finds nothing left to remove and need not walk it again.
+	hidden int32
 }
 
 // tree is the root filesystem as the layers applied so far make it.
@@ -64,7 +71,7 @@ type tree struct {
 
 func newTree() *tree {
 	return &tree{
-		root:  &node{ino: &inode{kind: tarsafe.Dir, mode: 0o755}, origin: -1, kids: map[string]*node{}},
+		root:  &node{ino: &inode{kind: tarsafe.Dir, mode: 0o755}, origin: -1, touched: -1, hidden: -1, kids: map[string]*node{}},
 		names: map[string]string{},
 	}
 }
@@ -113,14 +120,16 @@ func (t *tree) parentOf(p string, k int32) *node {
 		return n
 	}
 	for _, part := range strings.Split(dir, "/") {
+		n.touched = k
 		c := n.kids[part]
 		if c == nil {
-			c = &node{name: part, ino: &inode{kind: tarsafe.Dir, mode: 0o755}, origin: k, kids: map[string]*node{}}
+			c = &node{name: part, ino: &inode{kind: tarsafe.Dir, mode: 0o755}, origin: k, kids: map[string]*node{}, hidden: -1}
 			n.kids[part] = c
 		}
 		// tarsafe.CheckPlace has refused parents that are not directories.
 		n = c
 	}
+	n.touched = k
 	return n
 }
 
@@ -149,27 +158,24 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 	}
 	if e.Path == "" {
 		t.root.ino = t.mergeDir(t.root.ino, e.Header)
-		t.root.origin = k
+		t.root.origin, t.root.touched = k, k
 		return nil
 	}
 	parent := t.parentOf(e.Path, k)
 	base := path.Base(e.Path)
 	old := parent.kids[base]
-	n := &node{name: base, origin: k}
+	n := &node{name: base, origin: k, touched: k, hidden: -1}
 	switch e.Kind {
 	case tarsafe.Dir:
 		if old != nil && old.ino.kind == tarsafe.Dir {
 			// A directory over a directory keeps its contents.
-			n.kids, n.ino = old.kids, t.mergeDir(old.ino, e.Header)
+			n.kids, n.ino, n.hidden = old.kids, t.mergeDir(old.ino, e.Header), old.hidden
 		} else {
 			n.kids, n.ino = map[string]*node{}, t.newInode(e, loc)
 		}
 	case tarsafe.Hardlink:
-		target := t.find(e.Link)
-		if e.Link == e.Path {
-			return &tarsafe.Error{Name: e.Header.Name, Reason: "hardlink to itself", Class: errdefs.ErrInvalidInput}
-		}
-		n.ino = target.ino
+		// tarsafe.Classify has refused a hardlink to itself.
+		n.ino = t.find(e.Link).ino
 		n.ino.shared = true
 		if n.ino.kind != tarsafe.Symlink {
 			t.setOwnerMode(n.ino, e.Header)
@@ -183,8 +189,14 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 
 // hideLower removes what layers below k put under d, keeping what layer k
 // itself wrote there, and the directories that lead to it (Docker's and
-// the OCI spec's opaque rule).
+// the OCI spec's opaque rule). A directory whose lower contents layer k
+// removed already is not walked again: what is below it now, layer k
+// wrote.
 func hideLower(d *node, k int32) {
+	if d.hidden == k {
+		return
+	}
+	d.hidden = k
 	for name, c := range d.kids {
 		switch {
 		case !wrote(c, k):
@@ -196,17 +208,7 @@ func hideLower(d *node, k int32) {
 }
 
 // wrote reports whether layer k wrote d or anything below it.
-func wrote(d *node, k int32) bool {
-	if d.origin == k {
-		return true
-	}
-	for _, c := range d.kids {
-		if wrote(c, k) {
-			return true
-		}
-	}
-	return false
-}
+func wrote(d *node, k int32) bool { return d.touched == k }
 
 func (t *tree) intern(s string) string {
 	if v, ok := t.names[s]; ok {

@@ -11,6 +11,7 @@ import (
 
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
 )
 
 // Archive is an opened image archive. Close releases it.
@@ -35,6 +36,10 @@ type Archive struct {
 	size     int64
 	stat     os.FileInfo // of an input read in place; nil for a temporary file
 	members  map[string]*member
+
+	// What was read, against the bounds of index.go.
+	jsonRead  int64
+	layerRefs int
 }
 
 // Image is one image of an archive.
@@ -54,11 +59,14 @@ type Image struct {
 
 // Options adjust OpenWith.
 type Options struct {
-	// Expanded, when its Max is above 0, bounds decompression: the
-	// temporary copy of a compressed archive, and each compressed layer
-	// as Layer.Open and UncompressedSize read it, may not pass Max bytes
-	// (errors wrap errdefs.ErrTooLarge). Uncompressed bytes are read as
-	// they are stored and are not bounded here.
+	// Expanded bounds decompression: the temporary copy of a compressed
+	// archive, and each compressed layer as Layer.Open and
+	// UncompressedSize read it, may not pass Max bytes (errors wrap
+	// errdefs.ErrTooLarge). Max 0 means tarsafe.DefaultMaxExpanded
+	// (64 GiB): a few kilobytes of zstd expand to terabytes, which a
+	// reader without a bound of its own would spool to $TMPDIR or copy
+	// into its output. Uncompressed bytes are read as they are stored and
+	// are not bounded here.
 	Expanded errdefs.Bound
 }
 
@@ -85,6 +93,9 @@ func display(name string) string {
 }
 
 func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
+	if opts.Expanded.Max <= 0 {
+		opts.Expanded = errdefs.Bound{Max: tarsafe.DefaultMaxExpanded}
+	}
 	a := &Archive{name: display(name), opts: opts}
 	if name == "-" {
 		if f, ok := stdin.(*os.File); ok && readableInPlace(f) {
@@ -274,6 +285,12 @@ func decompressError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %v: %w", what, err, errdefs.ErrInvalidInput)
+}
+
+// tooMany returns an error wrapping errdefs.ErrTooLarge, for an archive
+// past the bounds of index.go.
+func tooMany(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errdefs.ErrTooLarge)
 }
 
 // invalid returns an error wrapping errdefs.ErrInvalidInput.

@@ -31,12 +31,21 @@
 //
 // # Bounds
 //
-// OpenWith's Options.Expanded bounds decompression: the temporary copy of
-// a compressed archive, and each compressed layer as it is read, may not
+// OpenWith's Options.Expanded bounds decompression (Open's, and a Max of
+// 0, is tarsafe.DefaultMaxExpanded, 64 GiB): the temporary copy of a
+// compressed archive, and each compressed layer as it is read, may not
 // pass its Max bytes (a few kilobytes of zstd can hold terabytes of
 // zeros); the error wraps errdefs.ErrTooLarge. What is stored
 // uncompressed is not bounded here; tarsafe.Reader bounds what a layer's
-// tar expands to, sparse holes included.
+// tar expands to, sparse holes included. A zstd frame needing a window of
+// more than compress.MaxZstdWindow (128 MiB) is refused too.
+//
+// What Open reads into memory is bounded whatever the manifests repeat (an
+// index naming a nested index a thousand times, four levels down, stands
+// for 10^15 images): at most 16384 images, 65536 layers in all (a layer
+// counted for each time an image lists it), and 256 MiB of manifests,
+// indexes and configs (each counted every time it is named; one may have
+// 64 MiB). Past them Open fails with an error wrapping errdefs.ErrTooLarge.
 //
 // # Order
 //

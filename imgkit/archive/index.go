@@ -24,8 +24,23 @@ type member struct {
 // ELOOP does).
 const maxLinkHops = 40
 
-// maxJSON bounds the manifests and configs read into memory.
-const maxJSON = 64 << 20
+// Bounds on what Open reads into memory. A manifest or index may name one
+// config, layer or nested index over and over (an index listing a nested
+// index a thousand times, four levels deep, stands for 10^15 images in a
+// few hundred kilobytes): each naming costs memory and time again, so
+// each counts.
+const (
+	// maxJSON bounds one manifest, index or config.
+	maxJSON = 64 << 20
+	// maxJSONTotal bounds the manifests, indexes and configs read,
+	// counted each time one is read.
+	maxJSONTotal = 4 * maxJSON
+	// maxImages bounds the images of an archive.
+	maxImages = 1 << 14
+	// maxLayerRefs bounds the layers of all images, a layer counted
+	// each time an image lists it (Docker loads at most 125 per image).
+	maxLayerRefs = 1 << 16
+)
 
 // index reads every tar header of the archive once, seeking over data.
 // A later member with the same name replaces an earlier one, as extracting
@@ -125,6 +140,9 @@ func (a *Archive) readSmall(name string) ([]byte, error) {
 	}
 	if m.size > maxJSON {
 		return nil, invalid("member %s has %d bytes, more than the %d a manifest or config may have", errdefs.Quote(name), m.size, maxJSON)
+	}
+	if a.jsonRead += m.size; a.jsonRead > maxJSONTotal {
+		return nil, tooMany("the manifests, indexes and configs read pass %d bytes at %s (each counted every time it is named)", maxJSONTotal, errdefs.Quote(name))
 	}
 	buf := make([]byte, m.size)
 	if _, err := a.f.ReadAt(buf, m.off); err != nil {

@@ -89,6 +89,12 @@ type layerRef struct {
 
 // newImage reads and checks an image's config, then resolves its layers.
 func (a *Archive) newImage(tags []string, configName, wantDigest string, refs []layerRef) (*Image, error) {
+	if len(a.Images) >= maxImages {
+		return nil, tooMany("more than %d images", maxImages)
+	}
+	if a.layerRefs += len(refs); a.layerRefs > maxLayerRefs {
+		return nil, tooMany("more than %d layers in all (image %d has %d)", maxLayerRefs, len(a.Images)+1, len(refs))
+	}
 	cfg, err := a.readSmall(configName)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
 
@@ -74,11 +75,7 @@ func Decompress(r io.Reader, kind Kind) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case Zstd:
-		zr, err := zstd.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalidInput)
-		}
-		return zr.IOReadCloser(), nil
+		return NewZstdReader(r)
 	case Xz:
 		zr, err := xz.NewReader(r)
 		if err != nil {
@@ -89,6 +86,36 @@ func Decompress(r io.Reader, kind Kind) (io.ReadCloser, error) {
 		return io.NopCloser(bzip2.NewReader(r)), nil
 	}
 	return nil, fmt.Errorf("unknown compression %q: %w", kind, errdefs.ErrInvalidInput)
+}
+
+// MaxZstdWindow is the largest zstd window accepted (the history a frame
+// may refer back to, which the decoder holds in memory): 128 MiB, what the
+// reference zstd decoder accepts without --memory and the most zstd --long
+// or --ultra -22 write. The library's default, 512 MiB, let a layer of a
+// few kilobytes take half a gigabyte while it was read, for each layer
+// read at once.
+const MaxZstdWindow = 128 << 20
+
+// NewZstdReader returns a zstd decoder of r with opts, refusing a frame
+// whose window passes MaxZstdWindow with an error wrapping
+// errdefs.ErrTooLarge. Close releases the decoder; it does not close r.
+func NewZstdReader(r io.Reader, opts ...zstd.DOption) (io.ReadCloser, error) {
+	opts = append([]zstd.DOption{zstd.WithDecoderMaxWindow(MaxZstdWindow)}, opts...)
+	zr, err := zstd.NewReader(r, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	return zstdReader{zr.IOReadCloser()}, nil
+}
+
+type zstdReader struct{ io.ReadCloser }
+
+func (z zstdReader) Read(p []byte) (int, error) {
+	n, err := z.ReadCloser.Read(p)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		err = fmt.Errorf("a zstd frame needs a window of more than %d bytes: %w", MaxZstdWindow, errdefs.ErrTooLarge)
+	}
+	return n, err
 }
 
 // Bounded returns a reader of r that fails with b.Past() (wrapping

@@ -74,6 +74,9 @@ type unpacker struct {
 	want    map[string][2]uint32   // owners that could not be given
 	dirs    map[string]*tar.Header // directory metadata, applied last
 	written map[string]bool        // paths the current layer wrote
+	// cleared are the directories whose lower contents the current
+	// layer removed already (opaque): all below them now, it wrote.
+	cleared map[string]bool
 	opts    UnpackOptions
 	buf     []byte
 }
@@ -91,7 +94,7 @@ func (u *unpacker) layer(ctx context.Context, l *archive.Layer) error {
 		return err
 	}
 	defer r.Close()
-	u.written = map[string]bool{}
+	u.written, u.cleared = map[string]bool{}, map[string]bool{}
 	tr := tarsafe.NewReader(r, u.opts.Tarsafe)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -294,6 +297,9 @@ func (u *unpacker) writeFile(p string, data io.Reader, size int64, frags []tarw.
 // opaque marker of the same layer keeps them).
 func (u *unpacker) markWritten(p string) {
 	for {
+		if u.written[p] {
+			return // and its parents, marked with it
+		}
 		u.written[p] = true
 		if p == "" {
 			return
@@ -333,8 +339,14 @@ func (u *unpacker) forget(rel string) {
 }
 
 // opaque removes what lower layers put below dir: every entry this layer
-// has not written, as Docker does.
+// has not written, as Docker does. A directory it cleared already is not
+// read again: a layer may hold any number of opaque markers, and reading
+// a deep tree again for each took hours.
 func (u *unpacker) opaque(dir string) error {
+	if u.cleared[dir] {
+		return nil
+	}
+	u.cleared[dir] = true
 	entries, err := os.ReadDir(u.phys(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -1,49 +1,104 @@
 package tarsafe
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // DirView is a View of a directory on disk that layers are extracted into
-// (the root of the tree). Lookup never follows a symlink: it stats each
-// component in turn with Lstat.
+// (the root of the tree). Lookup never follows a symlink: it walks down
+// from the root one name at a time, each looked up (fstatat without
+// following) and opened (O_NOFOLLOW) relative to its parent's descriptor,
+// so each name costs the same however deep the path (a path given whole
+// to lstat is walked again from the root for each of its parents).
 type DirView string
 
 // Lookup implements View.
 func (root DirView) Lookup(p string) (Kind, bool) {
-	cur := string(root)
-	parts := strings.Split(p, "/")
-	for i, part := range parts {
-		cur = filepath.Join(cur, part)
-		fi, err := os.Lstat(cur)
-		if err != nil {
+	if p == "" {
+		var st unix.Stat_t
+		if unix.Lstat(string(root), &st) != nil {
 			return Ignored, false
 		}
-		k := kindOfMode(fi.Mode())
-		if i < len(parts)-1 && k != Dir {
-			return Ignored, false
-		}
-		if i == len(parts)-1 {
-			return k, true
-		}
+		return kindOfMode(st.Mode), true
 	}
-	return Dir, true
+	at, k, ok := root.walk(p)
+	if !ok || at != len(p) {
+		return Ignored, false
+	}
+	return k, true
 }
 
-func kindOfMode(m fs.FileMode) Kind {
-	switch {
-	case m.IsDir():
+// firstNonDir implements parentWalker: one walk down p.
+func (root DirView) firstNonDir(p string) (string, Kind, bool) {
+	at, k, ok := root.walk(p)
+	if !ok || k == Dir {
+		return "", Ignored, false
+	}
+	return p[:at], k, true
+}
+
+// walk looks up the names of the clean path p from the root down to the
+// first that is missing (ok false), not a directory, or p itself: it
+// returns where that name ends in p and its kind.
+func (root DirView) walk(p string) (end int, k Kind, ok bool) {
+	dir, err := unix.Open(string(root), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, Ignored, false
+	}
+	defer func() { unix.Close(dir) }()
+	for {
+		name, _, more := strings.Cut(p[end:], "/")
+		var st unix.Stat_t
+		if unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+			return 0, Ignored, false
+		}
+		end += len(name)
+		if k = kindOfMode(st.Mode); !more || k != Dir {
+			return end, k, true
+		}
+		next, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			// A directory we may search but not read (mode 0311, say)
+			// cannot be opened, yet what is below it can be reached by
+			// path: lstat the rest of the way by path.
+			return root.lstatWalk(p, end)
+		}
+		unix.Close(dir)
+		dir = next
+		end++ // the slash
+	}
+}
+
+// lstatWalk is walk from the directory p[:end] on, looking each name up by
+// its whole path.
+func (root DirView) lstatWalk(p string, end int) (int, Kind, bool) {
+	for {
+		end++ // the slash
+		name, _, more := strings.Cut(p[end:], "/")
+		end += len(name)
+		var st unix.Stat_t
+		if unix.Lstat(string(root)+"/"+p[:end], &st) != nil {
+			return 0, Ignored, false
+		}
+		if k := kindOfMode(st.Mode); !more || k != Dir {
+			return end, k, true
+		}
+	}
+}
+
+func kindOfMode(m uint32) Kind {
+	switch m & unix.S_IFMT {
+	case unix.S_IFDIR:
 		return Dir
-	case m&fs.ModeSymlink != 0:
+	case unix.S_IFLNK:
 		return Symlink
-	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0:
+	case unix.S_IFCHR:
 		return Char
-	case m&fs.ModeDevice != 0:
+	case unix.S_IFBLK:
 		return Block
-	case m&fs.ModeNamedPipe != 0:
+	case unix.S_IFIFO:
 		return Fifo
 	}
 	return Regular

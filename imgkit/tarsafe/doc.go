@@ -14,8 +14,9 @@
 //     "d/.wh..wh..opq/x", is refused, since it would imply that
 //     directory), refuses unknown type flags,
 //     device nodes unless Options.AllowDevices, absurd sizes, symlinks with
-//     no target, hardlink targets outside the root, and names and link
-//     targets longer than Linux allows (4095 bytes, 255 a name).
+//     no target, hardlink targets outside the root or the entry itself,
+//     and names and link targets longer than Linux allows (4095 bytes, 255
+//     a name).
 //   - CheckPlace looks at the entry against what already exists (a View of
 //     the tree being built, lower layers included): a parent that is a
 //     symlink is refused (writing through it could land outside the root;

@@ -91,6 +91,10 @@ func (t *Reader) next() (*tar.Header, error) {
 	t.c.capture(t.hdrOff)
 	hdr, err := t.tr.Next()
 	raw, whole := t.c.endCapture()
+	if errors.Is(err, errExpanded) {
+		// In headers that describe the next entry, not named yet.
+		return nil, t.fail(fmt.Errorf("%s: %w", position(t.last), t.bound.Past()))
+	}
 	if err != nil {
 		t.err = err
 		return nil, err
@@ -223,9 +227,7 @@ func (t *Reader) named(err error) error {
 
 // counter counts the bytes read from r, keeps the header blocks of an
 // entry while archive/tar parses them, and stops reading when the bytes
-// read plus the holes seen pass max. While it captures (inside Next) it
-// only counts: the header blocks are bounded by archive/tar, and Next
-// checks the total afterwards.
+// read plus the holes seen pass max.
 type counter struct {
 	r          io.Reader
 	n, holes   int64
@@ -239,23 +241,22 @@ type counter struct {
 func (c *counter) over() bool { return c.n+c.holes > c.max }
 
 func (c *counter) Read(p []byte) (int, error) {
-	if !c.capturing {
-		// Read at most one byte past the bound: enough to know it was
-		// passed, when the stream goes on.
-		room := c.max - c.n - c.holes + 1
-		if room <= 0 {
-			return 0, errExpanded
-		}
-		if int64(len(p)) > room {
-			p = p[:room]
-		}
+	// Read at most one byte past the bound: enough to know it was
+	// passed, when the stream goes on. Header blocks count too: PAX
+	// records and GNU long names may follow each other without end.
+	room := c.max - c.n - c.holes + 1
+	if room <= 0 {
+		return 0, errExpanded
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
 	}
 	n, err := c.r.Read(p)
 	if c.capturing {
 		c.keep(p[:n])
 	}
 	c.n += int64(n)
-	if !c.capturing && c.over() {
+	if c.over() {
 		return n, errExpanded
 	}
 	return n, err
@@ -286,16 +287,21 @@ func (c *counter) endCapture() ([]byte, bool) {
 	return c.raw, !c.overflowed
 }
 
+// position says where a layer whose last entry read is last stopped.
+func position(last string) string {
+	if last == "" {
+		return "at its first entry"
+	}
+	return "in or after entry " + errdefs.Quote(last)
+}
+
 // readError says where reading a layer stopped making sense (last is the
 // name of the last entry read, "" before the first): a truncated layer or
 // a corrupt header is errdefs.ErrInvalidInput. A refused entry (an *Error)
 // names itself and is returned as it is, as are other errors (a digest
 // mismatch found at the layer's end, I/O) and nil.
 func readError(err error, last string) error {
-	after := "at its first entry"
-	if last != "" {
-		after = "in or after entry " + errdefs.Quote(last)
-	}
+	after := position(last)
 	var te *Error
 	switch {
 	case errors.As(err, &te):

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -186,6 +187,9 @@ func Classify(hdr *tar.Header, opts Options) (Entry, error) {
 		if e.Link == "" {
 			return e, unsafe(hdr, "hardlink to the root directory")
 		}
+		if e.Link == p {
+			return e, invalid(hdr, "hardlink to itself")
+		}
 	case tar.TypeChar, tar.TypeBlock:
 		e.Kind = Char
 		if hdr.Typeflag == tar.TypeBlock {
@@ -257,6 +261,60 @@ func whiteoutParent(dir string) (parent string, aufs bool) {
 	return "", false
 }
 
+// checkParents refuses an entry when dir, or a directory above it, exists
+// and is not a directory. Looking up every parent from the root costs the
+// square of the depth for each entry, and a layer of a few thousand nested
+// directories the cube (minutes): a parentWalker walks down once, and for
+// another View, which never follows a symlink, so that where a path is a
+// directory every path above it is one too, a binary search over the
+// depth takes a few lookups.
+func checkParents(hdr *tar.Header, dir string, v View) error {
+	parent, k, ok := "", Ignored, false
+	if w, walks := v.(parentWalker); walks {
+		parent, k, ok = w.firstNonDir(dir)
+	} else {
+		parent, k, ok = searchParents(dir, v)
+	}
+	if !ok {
+		return nil
+	}
+	if k == Symlink {
+		return unsafe(hdr, "its parent %s is a symlink", errdefs.Quote(parent))
+	}
+	return invalid(hdr, "its parent %s is a %s, not a directory", errdefs.Quote(parent), k)
+}
+
+// searchParents returns the first of dir and its parents that exists and
+// is not a directory, by a binary search over the depth.
+func searchParents(dir string, v View) (string, Kind, bool) {
+	var ends []int // where each parent's path ends in dir
+	for i := 0; i < len(dir); i++ {
+		if dir[i] == '/' {
+			ends = append(ends, i)
+		}
+	}
+	ends = append(ends, len(dir))
+	first := sort.Search(len(ends), func(i int) bool {
+		k, ok := v.Lookup(dir[:ends[i]])
+		return !ok || k != Dir
+	})
+	if first == len(ends) {
+		return "", Ignored, false
+	}
+	parent := dir[:ends[first]]
+	k, ok := v.Lookup(parent) // missing: nothing below it exists either
+	return parent, k, ok
+}
+
+// A parentWalker is a View that finds the first of a path and its parents
+// that exists and is not a directory in one walk down the path (ok false
+// when there is none): a View whose Lookup walks down from the root too (a
+// directory on disk), where a binary search would walk it again for each
+// probe.
+type parentWalker interface {
+	firstNonDir(p string) (parent string, k Kind, ok bool)
+}
+
 // View is what exists in the tree being built, lower layers included.
 type View interface {
 	// Lookup returns the kind of what is at the clean path p, without
@@ -278,22 +336,8 @@ func CheckPlace(e Entry, v View) error {
 		walk = e.Path
 	}
 	if walk != "." {
-		for i := 0; i <= len(walk); i++ {
-			if i < len(walk) && walk[i] != '/' {
-				continue
-			}
-			parent := walk[:i]
-			k, ok := v.Lookup(parent)
-			if !ok {
-				break
-			}
-			switch k {
-			case Dir:
-			case Symlink:
-				return unsafe(hdr, "its parent %s is a symlink", errdefs.Quote(parent))
-			default:
-				return invalid(hdr, "its parent %s is a %s, not a directory", errdefs.Quote(parent), k)
-			}
+		if err := checkParents(hdr, walk, v); err != nil {
+			return err
 		}
 	}
 	if e.Kind == Hardlink {

@@ -54,6 +54,9 @@ func TestRefusedEntries(t *testing.T) {
 		{"HardlinkThroughSymlink", hdr(tar.TypeLink, "x", "abs/passwd"), Options{}, errdefs.ErrUnsafeEntry, "does not exist"},
 		{"HardlinkToDirectory", hdr(tar.TypeLink, "x", "etc"), Options{}, errdefs.ErrUnsafeEntry, "directory"},
 		{"HardlinkToRoot", hdr(tar.TypeLink, "x", "/"), Options{}, errdefs.ErrUnsafeEntry, "root"},
+		// tar-merge --unpack removed the lower file, then failed to link
+		// it to itself with a message naming paths on disk.
+		{"HardlinkToItself", hdr(tar.TypeLink, "etc/passwd", "/etc/./passwd"), Options{}, errdefs.ErrInvalidInput, "hardlink to itself"},
 		{"WhiteoutDotDot", hdr(tar.TypeReg, "etc/.wh...", ""), Options{}, errdefs.ErrUnsafeEntry, `names "..", outside its directory`},
 		{"WhiteoutOwnDirectory", hdr(tar.TypeReg, "etc/.wh..", ""), Options{}, errdefs.ErrUnsafeEntry, `names ".", outside its directory`},
 		{"WhiteoutEmpty", hdr(tar.TypeReg, "etc/.wh.", ""), Options{}, errdefs.ErrUnsafeEntry, "outside its directory"},
