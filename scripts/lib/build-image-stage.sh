@@ -6,7 +6,7 @@
 # $BI_WORK/layers.tar afterwards.
 set -eu
 prog=build-image
-here=$(cd -- "$(dirname -- "$0")/.." && pwd)
+here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/common.sh"
 . "$here/lib/copy-to-root.sh"
 . "$here/lib/run-as-root.sh"

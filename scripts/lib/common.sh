@@ -38,6 +38,10 @@ PATH=$PATH:$here/../bin
 umask 022
 LC_ALL=C
 export LC_ALL
+# Nor may it move a directory: with CDPATH set (an interactive shell's
+# setting, often exported), cd DIR goes to a DIR that CDPATH finds before
+# ./DIR and prints its name, which $(cd DIR && pwd) then holds twice.
+unset CDPATH
 
 # need_value OPTION ARGC: a usage error unless OPTION has a value after it.
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
