@@ -5,7 +5,7 @@
 # Conventions it carries out (STYLE.md): errors are one line,
 # "prog: context: cause"; a usage error exits 2, any other failure 1; a
 # script's temporary files live in one directory removed on every exit;
-# INT or TERM ends the running step at once (run_step, on_signal).
+# HUP, INT or TERM ends the running step at once (run_step, on_signal).
 
 usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
 
@@ -164,6 +164,9 @@ make_work() {
 # interrupts that wait at once, and on_signal ends the step and everything
 # it started, then exits with 128 + the signal's number. The EXIT trap
 # removes the temporary files, so no partial output is left.
+# HUP (the terminal or ssh session went away) is one too: untrapped, it
+# killed the shell alone, leaving the step running and its files behind.
+trap 'on_signal 1' HUP
 trap 'on_signal 2' INT
 trap 'on_signal 15' TERM
 
@@ -184,7 +187,7 @@ in_dir() { cd -- "$1" && shift && "$@"; }
 
 # on_signal N is the trap of signal N.
 on_signal() {
-	trap '' INT TERM
+	trap '' HUP INT TERM
 	stop_children
 	printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
