@@ -170,3 +170,51 @@ func TestRepeatedTermLetsCleanUp(t *testing.T) {
 		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
 	}
 }
+
+// TestHangupLetsCleanUp: SIGHUP (the terminal or ssh session that ran the
+// tool went away) cancels the tool's context as SIGTERM does, so that it
+// removes its temporary output; it used to kill the tool at once, leaving
+// "-o FILE"'s temporary file behind.
+func TestHangupLetsCleanUp(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	stdin, lines := startStuck(t, cmd)
+	defer cmd.Process.Kill()
+	cmd.Process.Signal(syscall.SIGHUP)
+	expectLine(t, cmd, lines, "interrupted, stuck")
+	stdin.Close()
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
+		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
+	}
+}
+
+// TestIgnoredHangupStaysIgnored: a tool started under nohup (SIGHUP
+// ignored) keeps ignoring it, as nohup means.
+func TestIgnoredHangupStaysIgnored(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `trap "" HUP; exec "$0"`, os.Args[0])
+	stdin, _ := startStuck(t, cmd)
+	defer stdin.Close()
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hup := uint64(1 << (syscall.SIGHUP - 1))
+	for _, line := range strings.Split(string(status), "\n") {
+		if k, v, ok := strings.Cut(line, ":\t"); ok && k == "SigIgn" {
+			var m uint64
+			fmt.Sscanf(v, "%x", &m)
+			if m&hup == 0 {
+				t.Fatalf("SIGHUP not ignored (SigIgn %s)", v)
+			}
+			return
+		}
+	}
+	t.Fatal("no SigIgn in /proc/PID/status")
+}
