@@ -40,7 +40,7 @@ fi
 copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the contents into the image failed"
 run_chrooted "$rootfs" "$BI_SCRIPT"
 if [ -n "$BI_EXTRA_COMMANDS" ]; then
-	(cd "$rootfs" && sh -ec "$BI_EXTRA_COMMANDS") >&2 </dev/null || die "--extra-commands: the commands failed (status $?)"
+	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"
 fi
 # The layer without store paths tells which store paths the script's
 # files name; then the layer is packed with them.

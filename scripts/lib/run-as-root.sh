@@ -249,15 +249,11 @@ run_chrooted() {
 	for rc_p in acpi scsi asound; do
 		[ ! -d "/proc/$rc_p" ] || set -- "$@" --tmpfs "/proc/$rc_p" --remount-ro "/proc/$rc_p"
 	done
-	set -- "$@" --cap-drop ALL
-	for rc_c in $sandbox_caps; do
-		set -- "$@" --cap-add "$rc_c"
-	done
 	rc_status=0
 	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
-		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" --chdir / \
+		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(sandbox_cap_args) --chdir / \
 		-- /bin/sh -ec "$rc_script" >&2 </dev/null || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there.
@@ -265,4 +261,31 @@ run_chrooted() {
 		[ -z "$d" ] || rmdir -- "$d" 2>/dev/null || true
 	done
 	[ "$rc_status" -eq 0 ] || die "--run-as-root: the script failed (exit status $rc_status)${BI_ONLY_ROOT:+; only uid 0 exists in its user namespace: /etc/subuid and /etc/subgid give $BI_ONLY_ROOT no ranges for other ids}"
+}
+
+# sandbox_cap_args prints bwrap's arguments that leave the sandbox
+# Docker's default capabilities ($sandbox_caps) only: no CAP_SYS_ADMIN,
+# so its mounts cannot be undone from inside.
+sandbox_cap_args() {
+	printf '%s' '--cap-drop ALL'
+	for sc_c in $sandbox_caps; do
+		printf ' --cap-add %s' "$sc_c"
+	done
+}
+
+# run_in_root ROOT CMD runs --extra-commands after --run-as-root: CMD
+# with sh -e in ROOT, as root of the stage's user namespace, with the
+# host's programs, as nixpkgs runs extraCommands in the layer directory.
+# ROOT is what the base image and the script made, and they are not to
+# be trusted: a symlink there (etc/motd -> ~/.bashrc) would take the
+# commands' writes out of the image. So the commands run in a bubblewrap
+# sandbox where the host is read-only and only ROOT (and a /tmp of their
+# own) may be written, with Docker's default capabilities, in their own
+# pid namespace and session: a write through such a symlink fails or
+# lands in that /tmp, never on the host.
+run_in_root() {
+	# shellcheck disable=SC2046 # sandbox_cap_args prints words
+	TMPDIR=/tmp bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --bind "$1" "$1" \
+		--unshare-pid --new-session --die-with-parent $(sandbox_cap_args) --chdir "$1" \
+		-- sh -ec "$2" >&2 </dev/null
 }
