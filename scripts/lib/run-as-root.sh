@@ -53,10 +53,6 @@
 root_id_base=1879048192
 root_id_count=65536
 
-# sandbox_caps are the capabilities the script keeps inside its user
-# namespace: Docker's defaults for a container (and a RUN step).
-sandbox_caps='CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE'
-
 # userns_usable reports whether this user may create a user namespace.
 userns_usable() { unshare --user --map-root-user true >/dev/null 2>&1; }
 
@@ -263,29 +259,14 @@ run_chrooted() {
 	[ "$rc_status" -eq 0 ] || die "--run-as-root: the script failed (exit status $rc_status)${BI_ONLY_ROOT:+; only uid 0 exists in its user namespace: /etc/subuid and /etc/subgid give $BI_ONLY_ROOT no ranges for other ids}"
 }
 
-# sandbox_cap_args prints bwrap's arguments that leave the sandbox
-# Docker's default capabilities ($sandbox_caps) only: no CAP_SYS_ADMIN,
-# so its mounts cannot be undone from inside.
-sandbox_cap_args() {
-	printf '%s' '--cap-drop ALL'
-	for sc_c in $sandbox_caps; do
-		printf ' --cap-add %s' "$sc_c"
-	done
-}
 
 # run_in_root ROOT CMD runs --extra-commands after --run-as-root: CMD
 # with sh -e in ROOT, as root of the stage's user namespace, with the
 # host's programs, as nixpkgs runs extraCommands in the layer directory.
 # ROOT is what the base image and the script made, and they are not to
 # be trusted: a symlink there (etc/motd -> ~/.bashrc) would take the
-# commands' writes out of the image. So the commands run in a bubblewrap
-# sandbox where the host is read-only and only ROOT (and a /tmp of their
-# own) may be written, with Docker's default capabilities, in their own
-# pid namespace and session: a write through such a symlink fails or
-# lands in that /tmp, never on the host.
+# commands' writes out of the image. run_contained keeps them in ROOT
+# (check_sandbox made sure it can).
 run_in_root() {
-	# shellcheck disable=SC2046 # sandbox_cap_args prints words
-	TMPDIR=/tmp bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --bind "$1" "$1" \
-		--unshare-pid --new-session --die-with-parent $(sandbox_cap_args) --chdir "$1" \
-		-- sh -ec "$2" >&2 </dev/null
+	run_contained "$1" '' '' sh -ec "$2" >&2 </dev/null
 }
