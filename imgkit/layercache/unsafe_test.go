@@ -71,14 +71,7 @@ func TestRecordSymlinkOutOfCacheNotRead(t *testing.T) {
 	if err := outside.PutLayer(baseKey, want); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := c.layerPath(baseKey)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c, p := emptyRecordPlace(t)
 	if err := os.Symlink(outside.layerPath(baseKey), p); err != nil {
 		t.Fatal(err)
 	}
@@ -115,14 +108,7 @@ func TestRecordSymlinkOutOfCacheNotRead(t *testing.T) {
 // and SIGTERM does not end a blocked open), nor is a device read: a
 // symlink to /dev/zero read "to its end" grew until the process died.
 func TestRecordNotARegularFile(t *testing.T) {
-	c, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := c.layerPath(baseKey)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c, p := emptyRecordPlace(t)
 	if err := syscall.Mkfifo(p, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -141,14 +127,7 @@ func TestRecordNotARegularFile(t *testing.T) {
 
 // A record far larger than a record is not read whole.
 func TestRecordTooLargeNotRead(t *testing.T) {
-	c, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := c.layerPath(baseKey)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c, p := emptyRecordPlace(t)
 	// Sparse: no disk, and little enough memory for the old code, which
 	// read a record whole before looking at its size.
 	f, err := os.Create(p)
@@ -162,4 +141,19 @@ func TestRecordTooLargeNotRead(t *testing.T) {
 	if got, err := c.Layer(baseKey); !errors.Is(err, ErrBadRecord) || !strings.Contains(err.Error(), "larger than a record") {
 		t.Fatalf("Layer = %+v %v, want ErrBadRecord (larger than a record)", got, err)
 	}
+}
+
+// emptyRecordPlace opens a new cache and makes the directory of
+// baseKey's record, returning the cache and the record's path.
+func emptyRecordPlace(t *testing.T) (*Cache, string) {
+	t.Helper()
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.layerPath(baseKey)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return c, p
 }
