@@ -43,7 +43,21 @@ if [ -n "$BI_EXTRA_COMMANDS" ]; then
 	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"
 fi
 # The layer without store paths tells which store paths the script's
-# files name; then the layer is packed with them.
+# files name; then the layer is packed with them. As Nix scans a build's
+# output only for the hashes of the build's inputs, the files are scanned
+# only for the store paths of the trusted inputs' closure: the new
+# contents, the config, the paths --include-nix-db registers and those
+# the script and the commands name in their text (a Nix string's
+# context). Else the base image, whose /bin/sh runs the script and sees
+# the whole store read-only, could name any store path of this machine
+# and have it copied into the image. With --closure-graph that graph
+# is the closure already.
+if [ -z "$closure_graph" ]; then
+	printf '%s\n' "$BI_SCRIPT" >"$work/script.txt"
+	printf '%s\n' "$BI_EXTRA_COMMANDS" >"$work/extra-commands.txt"
+	store_graph "$work/new" "$work/script.txt" "$work/extra-commands.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
+	closure_graph=$work/trusted-graph.json
+fi
 echo '[]' >"$work/empty-plan.json"
 pack_layer "$rootfs" "$work/empty-plan.json" "$work/probe.tar" "$@"
 if [ -n "$BI_CONFIG" ]; then
