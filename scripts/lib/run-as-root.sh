@@ -32,8 +32,10 @@
 #      with /proc/sys, sysrq-trigger, irq, bus and fs read-only and runc's
 #      masked paths (kcore, keys, timer_list, sched_debug, latency_stats,
 #      timer_stats, acpi, scsi, asound) masked, no /sys, a /dev of null,
-#      zero, full, random, urandom, tty, ptmx and pts, shm, and the store
-#      bound read-only;
+#      zero, full, random, urandom, tty, ptmx and pts, shm, and of the
+#      store only the closure of the trusted inputs (the new contents, the
+#      config, what the script and commands name), read-only, as a Nix
+#      build sees only its inputs;
 #   3. what the script changed since the snapshot becomes the layer
 #      (layer-pack --changes --snapshot): new and changed files with their
 #      modes and owners as the namespace numbers them, deleted base files as
@@ -221,17 +223,25 @@ $made_points"
 	IFS=$smp_ifs
 }
 
-# run_chrooted ROOT SCRIPT runs SCRIPT with sh -e as uid 0 in a bubblewrap
-# sandbox rooted at ROOT (see above); its output goes to stderr.
+# run_chrooted ROOT SCRIPT PATHS runs SCRIPT with sh -e as uid 0 in a
+# bubblewrap sandbox rooted at ROOT (see above), with the store paths
+# listed in the file PATHS (one a line) bound read-only at their places in
+# an otherwise empty store directory; its output goes to stderr.
 run_chrooted() {
-	rc_root=$1 rc_script=$2
+	rc_root=$1 rc_script=$2 rc_paths=$3
 	made_points=
 	safe_mount_point "$rc_root" proc
 	safe_mount_point "$rc_root" dev
 	set --
+	# bwrap reads the binds from a file (--args): a closure may have
+	# thousands of paths.
+	: >"$work/store-binds"
 	if [ -d "$root_prefix$store_dir" ]; then
 		safe_mount_point "$rc_root" "$store_dir"
-		set -- --ro-bind "$root_prefix$store_dir" "$store_dir"
+		while IFS= read -r rc_p; do
+			printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
+		done <"$rc_paths" >"$work/store-binds"
+		set -- --tmpfs "$store_dir" --args 3 --remount-ro "$store_dir"
 	fi
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
@@ -250,7 +260,7 @@ run_chrooted() {
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(sandbox_cap_args) --chdir / \
-		-- /bin/sh -ec "$rc_script" >&2 </dev/null || rc_status=$?
+		-- /bin/sh -ec "$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there.
 	printf '%s' "$made_points" | while IFS= read -r d; do
