@@ -224,9 +224,12 @@ $made_points"
 }
 
 # run_chrooted ROOT SCRIPT PATHS runs SCRIPT with sh -e as uid 0 in a
-# bubblewrap sandbox rooted at ROOT (see above), with the store paths
-# listed in the file PATHS (one a line) bound read-only at their places in
-# an otherwise empty store directory; its output goes to stderr.
+# bubblewrap sandbox rooted at ROOT (see above); its output goes to
+# stderr. Its store directory holds, read-only, the store paths the image
+# has in ROOT (those of the base image, as they are there: a real
+# directory or file with a store path's name, never a symlink, which
+# would be followed on this side) and over them the store paths listed in
+# the file PATHS (one a line), from this machine's store; no other.
 run_chrooted() {
 	rc_root=$1 rc_script=$2 rc_paths=$3
 	made_points=
@@ -236,11 +239,19 @@ run_chrooted() {
 	# bwrap reads the binds from a file (--args): a closure may have
 	# thousands of paths.
 	: >"$work/store-binds"
-	if [ -d "$root_prefix$store_dir" ]; then
+	if [ -d "$root_prefix$store_dir" ] || [ -d "$rc_root$store_dir" ]; then
 		safe_mount_point "$rc_root" "$store_dir"
-		while IFS= read -r rc_p; do
-			printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
-		done <"$rc_paths" >"$work/store-binds"
+		{
+			# Names with anything but a store name's characters (a newline,
+			# a slash) are left out: a store path's name has none.
+			ls -A "$rc_root$store_dir" | grep -E '^[0-9a-z]{32}-[0-9A-Za-z+._?=-]+$' | while IFS= read -r rc_n; do
+				[ -L "$rc_root$store_dir/$rc_n" ] ||
+					printf -- '--ro-bind\000%s\000%s\000' "$rc_root$store_dir/$rc_n" "$store_dir/$rc_n"
+			done
+			while IFS= read -r rc_p; do
+				printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
+			done <"$rc_paths"
+		} >"$work/store-binds"
 		set -- --tmpfs "$store_dir" --args 3 --remount-ro "$store_dir"
 	fi
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
