@@ -273,9 +273,16 @@ run_chrooted() {
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(sandbox_cap_args) --chdir / \
 		-- /bin/sh -ec "$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
-	# go too, unless the script put something there.
+	# go too, unless the script put something there, or made a symlink on
+	# the way to one (nix -> a directory of this machine): rmdir would
+	# follow it out of the image. The script's processes are gone, so
+	# nothing changes the way after it is checked.
 	printf '%s' "$made_points" | while IFS= read -r d; do
-		[ -z "$d" ] || rmdir -- "$d" 2>/dev/null || true
+		rc_up=$d
+		while [ -n "$rc_up" ] && [ "$rc_up" != "$rc_root" ] && [ ! -L "$rc_up" ]; do
+			rc_up=${rc_up%/*}
+		done
+		[ "$rc_up" != "$rc_root" ] || rmdir -- "$d" 2>/dev/null || true
 	done
 	[ "$rc_status" -eq 0 ] || die "--run-as-root: the script failed (exit status $rc_status)${BI_ONLY_ROOT:+; only uid 0 exists in its user namespace: /etc/subuid and /etc/subgid give $BI_ONLY_ROOT no ranges for other ids}"
 }
