@@ -293,8 +293,10 @@ run_chrooted() {
 # host's programs, as nixpkgs runs extraCommands in the layer directory.
 # ROOT is what the base image and the script made, and they are not to
 # be trusted: a symlink there (etc/motd -> ~/.bashrc) would take the
-# commands' writes out of the image. run_contained keeps them in ROOT
-# (check_sandbox made sure it can).
+# commands' writes out of the image. run_contained keeps them in ROOT;
+# here, never without its sandbox.
 run_in_root() {
+	bwrap --ro-bind / / true >/dev/null 2>&1 ||
+		die "--extra-commands: bwrap cannot make their sandbox here, and after --run-as-root they do not run without one"
 	run_contained "$1" '' '' sh -ec "$2" >&2 </dev/null
 }
