@@ -98,3 +98,26 @@ func TestParseAsNix(t *testing.T) {
 		t.Fatalf("not the fixture's derivation: %q %q", d.args, env)
 	}
 }
+
+// TestDuplicateInputDrvsReadOnce: an input derivation listed more than
+// once is one input, with the outputs of its last entry, as Nix reads it
+// (into a map): it is read once, not once per entry, which a crafted .drv
+// used to make cost minutes.
+func TestDuplicateInputDrvsReadOnce(t *testing.T) {
+	dep := "/nix/store/dddddddddddddddddddddddddddddddd-dep.drv"
+	other := "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-other.drv"
+	var ins []string
+	for range 1000 {
+		ins = append(ins, `("`+dep+`",["out"])`)
+	}
+	ins = append(ins, `("`+other+`",["out"])`, `("`+dep+`",["dev"])`)
+	drv := `Derive([("out","/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x","","")],[` + strings.Join(ins, ",") + `],[],"x86_64-linux","/bin/sh",[],[("name","x")])`
+	d, err := parseDerivation("x.drv", []byte(drv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []inputDrv{{dep, []string{"dev"}}, {other, []string{"out"}}}
+	if !reflect.DeepEqual(d.inputDrvs, want) {
+		t.Fatalf("inputDrvs = %q, want %q", d.inputDrvs, want)
+	}
+}

@@ -145,9 +145,10 @@
 // under a key of its store paths (in order) and every parameter that shapes
 // its bytes: store directory, mtime, uid, gid, uname, gname and the version
 // of these byte rules (imgkit/layercache; DIR is created when missing and
-// may be shared by concurrent builds). Store paths are immutable, so the key
-// stands for the bytes; the customisation layer and --changes are never
-// cached. A cached layer that packs to other bytes (a store modified by
+// may be shared by concurrent builds of one user: it must be the user's
+// own and writable by nobody else, and no record is followed out of it).
+// Store paths are immutable, so the key stands for the bytes; the
+// customisation layer and --changes are never cached. A cached layer that packs to other bytes (a store modified by
 // hand) is a warning, and its entry is replaced. Each record carries a
 // checksum of itself: one that does not verify (edited, cut short, or
 // written by an older version without a checksum) is ignored, as a miss

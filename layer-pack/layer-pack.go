@@ -95,10 +95,7 @@ func (c *command) Validate() error {
 			return cli.Usagef("--%s %d is negative", id.name, *id.v)
 		}
 	}
-	if c.StoreDir != "" && !path.IsAbs(c.StoreDir) {
-		return cli.Usagef("--store-dir %q is not an absolute path", c.StoreDir)
-	}
-	return nil
+	return cli.CheckStoreDir(c.StoreDir)
 }
 
 // layers reads the plan or the configuration and returns the layers to
@@ -158,8 +155,9 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, error) {
 	so := &storeOptions{uname: "root", gname: "root"}
 	so.storeDir = firstOf(c.StoreDir, conf.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store")
-	if !path.IsAbs(so.storeDir) {
-		return nil, fmt.Errorf("store directory %q is not an absolute path: %w", so.storeDir, errdefs.ErrInvalidInput)
+	// The configuration's (or $NIX_STORE_DIR's) follows --store-dir's rule.
+	if !path.IsAbs(so.storeDir) || path.Clean(so.storeDir) == "/" {
+		return nil, fmt.Errorf("store directory %q: want an absolute path below /: %w", so.storeDir, errdefs.ErrInvalidInput)
 	}
 	so.storeDir = path.Clean(so.storeDir)
 	root, err := cli.RootDir(c.Root)

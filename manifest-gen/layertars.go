@@ -61,18 +61,13 @@ func openLayerTars(dir string, verify, create bool) (*layerTars, error) {
 		return nil, t.errorf("%w", cli.PathCause(&os.PathError{Op: "open", Path: dir, Err: err}))
 	}
 	t.dir = os.NewFile(uintptr(fd), dir)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
+	fi, err := t.dir.Stat()
+	if err == nil {
+		err = cli.OwnDir(fi, "the bytes of the layers copied from it")
+	}
+	if err != nil {
 		t.dir.Close()
 		return nil, t.errorf("%w", err)
-	}
-	if euid := os.Geteuid(); int(st.Uid) != euid {
-		t.dir.Close()
-		return nil, t.errorf("owned by uid %d, not by this user (uid %d): whoever owns it decides the bytes of the layers copied from it: %w", st.Uid, euid, errdefs.ErrInvalidInput)
-	}
-	if mode := os.FileMode(st.Mode & 0o777); mode&0o022 != 0 {
-		t.dir.Close()
-		return nil, t.errorf("writable by group or others (mode %04o): whoever can write it decides the bytes of the layers copied from it: %w", mode, errdefs.ErrInvalidInput)
 	}
 	return t, nil
 }

@@ -97,8 +97,9 @@
 // # The layer cache (--cache DIR)
 //
 // The directory layer-pack --cache uses (imgkit/layercache; created when
-// missing; safe to share between concurrent builds and pushes: every
-// record is written to a temporary file and renamed). push-blob reads and
+// missing; safe to share between concurrent builds and pushes of one
+// user: every record is written to a temporary file and renamed; a
+// directory another user owns or may write is refused). push-blob reads and
 // records, per diff_id and compression recipe, the digest and size of the
 // blob it compressed (only its own: a blob found in a registry may come
 // from another compressor), and per registry and blob a repository that

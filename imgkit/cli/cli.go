@@ -98,12 +98,13 @@ type Runner interface {
 	Run(ctx context.Context, o *IO) error
 }
 
-// Main runs a tool as a process: a context cancelled on SIGINT or SIGTERM,
-// the real streams, then os.Exit with the tool's status. The first signal
-// lets the tool clean up (remove its temporary output) and report
-// "interrupted". A second SIGINT (^C again), if the tool is stuck where
-// the context is not seen, ends it at once as SIGINT does by default;
-// further SIGTERMs do not cut the clean-up short: a supervisor may send
+// Main runs a tool as a process: a context cancelled on SIGINT, SIGTERM or
+// SIGHUP (unless ignored, as under nohup), the real streams, then os.Exit
+// with the tool's status. The first signal lets the tool clean up (remove
+// its temporary output) and report "interrupted". A second SIGINT (^C
+// again), if the tool is stuck where the context is not seen, ends it at
+// once as SIGINT does by default; further SIGTERMs (and SIGHUPs) do not
+// cut the clean-up short: a supervisor may send
 // SIGTERM to every process of a tree, as the workflows do when stopped
 // (SIGKILL ends a stuck tool). A tool started with SIGINT ignored (a
 // shell's background command) keeps ignoring it, as such commands do: a
@@ -119,6 +120,12 @@ func Process(name, manual string, cmd Runner) int {
 	sigs := []os.Signal{syscall.SIGTERM}
 	if interrupt {
 		sigs = append(sigs, os.Interrupt)
+	}
+	// SIGHUP (the terminal or ssh session went away) is SIGTERM's kind:
+	// by default it killed the tool before it removed its temporary
+	// output. Under nohup it stays ignored.
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // Open opens a named input; "-" is stdin. The returned closer is a no-op
@@ -183,4 +186,23 @@ func PathCause(err error) error {
 		return le.Err
 	}
 	return err
+}
+
+// OwnDir checks that fi, a directory whose contents a tool trusts without
+// reading what they describe (a layer cache, a directory of layer tars),
+// is the user's own and writable by nobody else: whoever can write it
+// decides what (say, "the bytes of the layers copied from it"), which the
+// error says. The error is the cause, for the caller to name the directory.
+func OwnDir(fi fs.FileInfo, what string) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil // not a POSIX file system: nothing to check
+	}
+	if euid := os.Geteuid(); int(st.Uid) != euid {
+		return fmt.Errorf("owned by uid %d, not by this user (uid %d): whoever owns it decides %s: %w", st.Uid, euid, what, errdefs.ErrInvalidInput)
+	}
+	if mode := fi.Mode().Perm(); mode&0o022 != 0 {
+		return fmt.Errorf("writable by group or others (mode %04o): whoever can write it decides %s: %w", mode, what, errdefs.ErrInvalidInput)
+	}
+	return nil
 }

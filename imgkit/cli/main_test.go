@@ -121,18 +121,7 @@ func TestIgnoredInterruptStaysIgnored(t *testing.T) {
 			defer stdin.Close()
 			defer cmd.Wait()
 			defer cmd.Process.Kill()
-			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-			if err != nil {
-				t.Fatal(err)
-			}
-			masks := map[string]uint64{}
-			for _, line := range strings.Split(string(status), "\n") {
-				if k, v, ok := strings.Cut(line, ":\t"); ok && (k == "SigIgn" || k == "SigCgt") {
-					var m uint64
-					fmt.Sscanf(v, "%x", &m)
-					masks[k] = m
-				}
-			}
+			masks := sigMasks(t, cmd.Process.Pid)
 			both := uint64(1<<(syscall.SIGINT-1) | 1<<(syscall.SIGTERM-1))
 			if got := masks["SigIgn"] & both; got != c.ignored {
 				t.Errorf("ignored INT/TERM mask %#x, want %#x", got, c.ignored)
@@ -149,17 +138,21 @@ func TestIgnoredInterruptStaysIgnored(t *testing.T) {
 // tree, so a tool of a nested workflow gets two): the tool still ends as
 // it chooses, once its work is done, with its own status.
 func TestRepeatedTermLetsCleanUp(t *testing.T) {
-	cmd := exec.Command(os.Args[0])
-	stdin, lines := startStuck(t, cmd)
+	cmd, stdin, lines := interruptStuck(t, syscall.SIGTERM)
 	defer cmd.Process.Kill()
-	cmd.Process.Signal(syscall.SIGTERM)
-	expectLine(t, cmd, lines, "interrupted, stuck")
 	// Each is queued before the next call: one taking the default action
 	// would end the tool before it sees its stdin end.
 	for range 3 {
 		cmd.Process.Signal(syscall.SIGTERM)
 	}
-	stdin.Close() // the stuck tool's clean-up ends
+	endsInterrupted(t, cmd, stdin, lines)
+}
+
+// endsInterrupted ends the stuck tool's clean-up (its stdin) and checks
+// that it exits 1 after "stuck: interrupted".
+func endsInterrupted(t *testing.T, cmd *exec.Cmd, stdin io.Closer, lines *bufio.Scanner) {
+	t.Helper()
+	stdin.Close()
 	var rest []string
 	for lines.Scan() {
 		rest = append(rest, lines.Text())
@@ -168,5 +161,57 @@ func TestRepeatedTermLetsCleanUp(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
 		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
+	}
+}
+
+// sigMasks reads the SigIgn and SigCgt masks of process pid.
+func sigMasks(t *testing.T, pid int) map[string]uint64 {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	masks := map[string]uint64{}
+	for _, line := range strings.Split(string(status), "\n") {
+		if k, v, ok := strings.Cut(line, ":\t"); ok && (k == "SigIgn" || k == "SigCgt") {
+			var m uint64
+			fmt.Sscanf(v, "%x", &m)
+			masks[k] = m
+		}
+	}
+	return masks
+}
+
+// TestHangupLetsCleanUp: SIGHUP (the terminal or ssh session that ran the
+// tool went away) cancels the tool's context as SIGTERM does, so that it
+// removes its temporary output; it used to kill the tool at once, leaving
+// "-o FILE"'s temporary file behind.
+func TestHangupLetsCleanUp(t *testing.T) {
+	cmd, stdin, lines := interruptStuck(t, syscall.SIGHUP)
+	defer cmd.Process.Kill()
+	endsInterrupted(t, cmd, stdin, lines)
+}
+
+// interruptStuck starts the stuck tool, sends it sig and reads the line
+// that says its context was cancelled.
+func interruptStuck(t *testing.T, sig os.Signal) (*exec.Cmd, io.WriteCloser, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	stdin, lines := startStuck(t, cmd)
+	cmd.Process.Signal(sig)
+	expectLine(t, cmd, lines, "interrupted, stuck")
+	return cmd, stdin, lines
+}
+
+// TestIgnoredHangupStaysIgnored: a tool started under nohup (SIGHUP
+// ignored) keeps ignoring it, as nohup means.
+func TestIgnoredHangupStaysIgnored(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `trap "" HUP; exec "$0"`, os.Args[0])
+	stdin, _ := startStuck(t, cmd)
+	defer stdin.Close()
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	if m := sigMasks(t, cmd.Process.Pid)["SigIgn"]; m&(1<<(syscall.SIGHUP-1)) == 0 {
+		t.Fatalf("SIGHUP not ignored (SigIgn %#x)", m)
 	}
 }

@@ -35,7 +35,15 @@
 // Every record is one small JSON file, written to a temporary file in the
 // same directory and renamed into place, so a reader sees a whole record or
 // none, and builds on one machine or sharing a directory over a file system
-// with atomic rename may use one cache at once. No file is ever read,
+// with atomic rename may use one cache at once, as one user: the directory
+// (and its v1) must be owned by the user who opens it and writable by
+// nobody else, or Open refuses it, as manifest-gen refuses such a
+// --layer-tars directory (whoever can write records decides the layers
+// layer-pack --reuse refers to, below). Nothing is read or written outside
+// v1: a record or directory that is a symlink out of it is not followed,
+// and a record that is not a regular file of at most 16 MiB (a FIFO, a
+// device, a file of gigabytes) is not waited on or read, but is a record
+// that does not verify. No file is ever read,
 // changed and written back: a record depends only on its name, so two
 // writers write the same bytes (sources are hints, and the last writer
 // wins). Nothing is ever deleted by the tools: remove the directory (or old

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
@@ -20,18 +22,56 @@ import (
 // Cache is a layer cache directory. Its methods are safe for concurrent use,
 // by goroutines and by processes.
 type Cache struct {
-	dir string
+	dir  string   // DIR/v1 as given, for messages and tests
+	root *os.Root // DIR/v1: no record is read or written outside it
 }
 
-// Open returns the cache in dir, creating dir when it does not exist.
+// trusts is what a cache directory decides, for cli.OwnDir's refusal.
+const trusts = "the layers of the images built with it"
+
+// Open returns the cache in dir, creating dir when it does not exist. dir
+// and its v1 must be the user's own and writable by nobody else
+// (cli.OwnDir): layer-pack --reuse takes a record's diff_id without
+// reading a file, so whoever can write the records decides what the
+// images hold. Below dir, nothing is followed out of v1 (os.Root): a
+// record or directory that is a symlink out of it is not read or written
+// through.
 func Open(dir string) (*Cache, error) {
 	if dir == "" {
 		return nil, errors.New("cache: no directory given")
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "v1"), 0o755); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache %q: %w", dir, cli.PathCause(err))
 	}
-	return &Cache{dir: filepath.Join(dir, "v1")}, nil
+	top, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache %q: %w", dir, cli.PathCause(err))
+	}
+	defer top.Close()
+	if err := checkOwn(top); err != nil {
+		return nil, fmt.Errorf("cache %q: %w", dir, err)
+	}
+	if err := top.Mkdir("v1", 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("cache %q: %w", dir, cli.PathCause(err))
+	}
+	root, err := top.OpenRoot("v1")
+	if err != nil {
+		return nil, fmt.Errorf("cache %q: v1: %w", dir, cli.PathCause(err))
+	}
+	if err := checkOwn(root); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("cache %q: v1: %w", dir, err)
+	}
+	return &Cache{dir: filepath.Join(dir, "v1"), root: root}, nil
+}
+
+// checkOwn applies cli.OwnDir to the directory r is.
+func checkOwn(r *os.Root) error {
+	fi, err := r.Stat(".")
+	if err != nil {
+		return cli.PathCause(err)
+	}
+	return cli.OwnDir(fi, trusts)
 }
 
 // Key identifies a store layer's bytes.
@@ -87,7 +127,7 @@ func (c *Cache) layerPath(k Key) string {
 func (c *Cache) Layer(k Key) (Layer, error) {
 	p := c.layerPath(k)
 	var r layerRecord
-	if err := readRecord(p, &r); err != nil {
+	if err := c.readRecord(p, &r); err != nil {
 		return Layer{}, err
 	}
 	if !validDigest(r.DiffID) || r.Size < 0 {
@@ -110,7 +150,7 @@ func (c *Cache) PutLayer(k Key, l Layer) error {
 	if !validDigest(l.DiffID) || l.Size < 0 {
 		return fmt.Errorf("cache: layer %+v: %w", l, errInvalid)
 	}
-	return writeRecord(c.layerPath(k), layerRecord{Key: k, Layer: l})
+	return c.writeRecord(c.layerPath(k), layerRecord{Key: k, Layer: l})
 }
 
 var errInvalid = errors.New("not a sha256 digest and a size")
@@ -139,7 +179,7 @@ func (c *Cache) Blob(diffID string, kind compress.Kind) (layerstream.Blob, error
 	}
 	p := c.blobPath(diffID, kind)
 	var r blobRecord
-	if err := readRecord(p, &r); err != nil {
+	if err := c.readRecord(p, &r); err != nil {
 		return layerstream.Blob{}, err
 	}
 	if r.DiffID != diffID || r.Recipe != oci.Recipe(kind) {
@@ -161,7 +201,7 @@ func (c *Cache) PutBlob(diffID string, kind compress.Kind, b layerstream.Blob) e
 	if !validDigest(diffID) || !validDigest(b.Digest) || b.Size < 0 || b.MediaType != oci.LayerMediaType(kind) {
 		return fmt.Errorf("cache: blob %+v of %s: %w", b, diffID, errInvalid)
 	}
-	return writeRecord(c.blobPath(diffID, kind), blobRecord{DiffID: diffID, Recipe: oci.Recipe(kind), Blob: b})
+	return c.writeRecord(c.blobPath(diffID, kind), blobRecord{DiffID: diffID, Recipe: oci.Recipe(kind), Blob: b})
 }
 
 // sourceRecord carries its key (the host and the digest), as layer
@@ -189,7 +229,7 @@ func (c *Cache) Source(host, digest string) (string, error) {
 		return "", ErrNotCached
 	}
 	var r sourceRecord
-	if err := readRecord(p, &r); err != nil {
+	if err := c.readRecord(p, &r); err != nil {
 		return "", err
 	}
 	if r.Host != host || r.Digest != digest || r.Repository == "" {
@@ -205,5 +245,5 @@ func (c *Cache) PutSource(host, digest, repo string) error {
 	if !ok || repo == "" {
 		return fmt.Errorf("cache: source %q of %s on %q: %w", repo, digest, host, errInvalid)
 	}
-	return writeRecord(p, sourceRecord{Host: host, Digest: digest, Repository: repo})
+	return c.writeRecord(p, sourceRecord{Host: host, Digest: digest, Repository: repo})
 }

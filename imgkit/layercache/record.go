@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"dockertools.dev/imgkit/cli"
 )
@@ -36,14 +39,32 @@ type envelope struct {
 // normal; a layer key lists store paths, which may be many.
 const maxRecord = 16 << 20
 
-// readRecord reads the record at path into v, checking its checksum.
-// ErrNotCached when there is no file; ErrBadRecord (with the cause) when
-// the file is there but not a whole, verified record of v's shape.
-func readRecord(path string, v any) error {
-	data, err := os.ReadFile(path)
+// readRecord reads the record at path (below c.dir) into v, checking its
+// checksum. ErrNotCached when there is no file; ErrBadRecord (with the
+// cause) when the file is there but not a whole, verified record of v's
+// shape: among others, a record that is a symlink out of the cache, a
+// FIFO (not waited on), a device or a file larger than maxRecord (not
+// read to its end).
+func (c *Cache) readRecord(path string, v any) error {
+	f, err := c.root.OpenFile(c.rel(path), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ErrNotCached
 	}
+	if err != nil {
+		return badRecord(path, cli.PathCause(err).Error())
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return badRecord(path, cli.PathCause(err).Error())
+	}
+	if !fi.Mode().IsRegular() {
+		return badRecord(path, "not a regular file")
+	}
+	if fi.Size() > maxRecord {
+		return badRecord(path, "larger than a record")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
 	if err != nil {
 		return badRecord(path, cli.PathCause(err).Error())
 	}
@@ -68,13 +89,22 @@ func readRecord(path string, v any) error {
 	return nil
 }
 
+// rel is path, one of c's record paths, relative to c.dir.
+func (c *Cache) rel(path string) string {
+	r, err := filepath.Rel(c.dir, path)
+	if err != nil {
+		return path // not below c.dir: the root refuses it
+	}
+	return r
+}
+
 func badRecord(path, why string) error {
 	return fmt.Errorf("%s: %s: %w", path, why, ErrBadRecord)
 }
 
 // writeRecord writes v as a record atomically: a temporary file in the
 // same directory, renamed into place.
-func writeRecord(path string, v any) error {
+func (c *Cache) writeRecord(path string, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -85,27 +115,41 @@ func writeRecord(path string, v any) error {
 		return err
 	}
 	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cache: %w", err)
+	dir := filepath.Dir(c.rel(path))
+	if err := c.root.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cache: %s: %w", filepath.Dir(path), cli.PathCause(err))
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, tmp, err := c.createTemp(dir)
 	if err != nil {
-		return fmt.Errorf("cache: %w", err)
+		return fmt.Errorf("cache: %s: %w", filepath.Dir(path), cli.PathCause(err))
 	}
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+		err = c.root.Rename(tmp, c.rel(path))
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		c.root.Remove(tmp)
 		return fmt.Errorf("cache: writing %s: %w", path, cli.PathCause(err))
 	}
 	return nil
+}
+
+// createTemp creates a new temporary file, ".tmp-<random>", in dir below
+// the cache, returning it and its name there.
+func (c *Cache) createTemp(dir string) (*os.File, string, error) {
+	for range 100 {
+		name := filepath.Join(dir, fmt.Sprintf(".tmp-%016x", rand.Uint64()))
+		f, err := c.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
+	return nil, "", fs.ErrExist
 }

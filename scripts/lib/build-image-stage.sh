@@ -6,7 +6,7 @@
 # $BI_WORK/layers.tar afterwards.
 set -eu
 prog=build-image
-here=$(cd -- "$(dirname -- "$0")/.." && pwd)
+here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/common.sh"
 . "$here/lib/copy-to-root.sh"
 . "$here/lib/run-as-root.sh"
@@ -38,12 +38,27 @@ if [ -d "$rootfs$store_dir" ] && [ ! -L "$rootfs$store_dir" ]; then
 	ls -A "$rootfs$store_dir" | sed "s|^|$store_dir/|" >"$work/base-paths"
 fi
 copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the contents into the image failed"
-run_chrooted "$rootfs" "$BI_SCRIPT"
+# The trusted inputs' closure: the new contents, the config, the paths
+# --include-nix-db registers and those the script and the commands name
+# in their text (a Nix string's context), within --closure-graph when
+# given. Only these store paths are bound into the script's sandbox, as
+# a Nix build sees only its inputs' closure: the base image's /bin/sh
+# runs the script and must not read the rest of this machine's store
+# (copying a secret there into the layer). And the layer's files are
+# scanned only for these paths, as Nix scans a build's output only for its
+# inputs' hashes: naming another store path in a file does not copy it
+# into the image.
+printf '%s\n' "$BI_SCRIPT" >"$work/script.txt"
+printf '%s\n' "$BI_EXTRA_COMMANDS" >"$work/extra-commands.txt"
+store_graph "$work/new" "$work/script.txt" "$work/extra-commands.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
+closure_graph=$work/trusted-graph.json
+sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$closure_graph" >"$work/trusted-paths"
+run_chrooted "$rootfs" "$BI_SCRIPT" "$work/trusted-paths"
 if [ -n "$BI_EXTRA_COMMANDS" ]; then
-	(cd "$rootfs" && sh -ec "$BI_EXTRA_COMMANDS") >&2 </dev/null || die "--extra-commands: the commands failed (status $?)"
+	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"
 fi
 # The layer without store paths tells which store paths the script's
-# files name; then the layer is packed with them.
+# files name (of the closure above); then the layer is packed with them.
 echo '[]' >"$work/empty-plan.json"
 pack_layer "$rootfs" "$work/empty-plan.json" "$work/probe.tar" "$@"
 if [ -n "$BI_CONFIG" ]; then

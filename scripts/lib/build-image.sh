@@ -14,19 +14,7 @@
 closure_plan() {
 	cp_base=$1
 	shift
-	for cp_root; do
-		set -- "$@" --extra-root "$cp_root"
-		shift
-	done
-	cp_ifs=$IFS
-	IFS='
-'
-	set -f
-	for cp_path in ${closure_paths-}; do set -- "$@" "$cp_path"; done
-	set +f
-	IFS=$cp_ifs
-	closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
-		</dev/null >"$work/graph.json" || exit 1
+	scan_closure "$work/graph.json" "$@"
 	# The canonical graph has one node a line, its path first; store
 	# names hold no quote or backslash.
 	sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$work/graph.json" |
@@ -34,6 +22,42 @@ closure_plan() {
 	sort "$cp_base" >"$work/base-paths.sorted"
 	comm -23 "$work/closure-paths" "$work/base-paths.sorted" |
 		awk 'BEGIN { printf "[" } { printf "%s\"%s\"", (NR == 1 ? "[" : ","), $0 } END { if (NR) printf "]"; print "]" }'
+}
+
+# scan_closure OUT ROOT... writes to OUT the closure graph of the store
+# paths the ROOTs (files or directories outside the store) refer to and
+# of those listed in $closure_paths, the ROOTs themselves included as
+# nodes; with $closure_graph, references come from that graph, and with
+# $nar_hash the graph has NAR hashes.
+scan_closure() {
+	sc_out=$1
+	shift
+	for sc_root; do
+		set -- "$@" --extra-root "$sc_root"
+		shift
+	done
+	sc_ifs=$IFS
+	IFS='
+'
+	set -f
+	for sc_path in ${closure_paths-}; do set -- "$@" "$sc_path"; done
+	set +f
+	IFS=$sc_ifs
+	closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+		</dev/null >"$sc_out" || exit 1
+}
+
+# store_graph ROOT... prints the closure graph of the store paths the
+# ROOTs (files or directories outside the store) and $closure_paths name,
+# with their NAR hashes when $nar_hash asks for them: only the store's
+# nodes, so that closure-scan --graph takes it (--run-as-root's stage
+# scans the script's files for its paths only).
+store_graph() {
+	scan_closure "$work/store-graph.all.json" "$@"
+	# The canonical graph has one node a line; the extra roots are no
+	# store path and nothing refers to them.
+	awk -v p="{\"path\":\"$store_dir/" 'index($0, p) == 1 { sub(/,$/, ""); n[++c] = $0 }
+		END { print "["; for (i = 1; i <= c; i++) print n[i] (i < c ? "," : ""); print "]" }' "$work/store-graph.all.json"
 }
 
 # pack_layer DIR PLAN OUT [FLAG...] writes the layer stream of DIR's layer

@@ -5,7 +5,7 @@
 # Conventions it carries out (STYLE.md): errors are one line,
 # "prog: context: cause"; a usage error exits 2, any other failure 1; a
 # script's temporary files live in one directory removed on every exit;
-# INT or TERM ends the running step at once (run_step, on_signal).
+# HUP, INT or TERM ends the running step at once (run_step, on_signal).
 
 usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
 
@@ -38,6 +38,10 @@ PATH=$PATH:$here/../bin
 umask 022
 LC_ALL=C
 export LC_ALL
+# Nor may it move a directory: with CDPATH set (an interactive shell's
+# setting, often exported), cd DIR goes to a DIR that CDPATH finds before
+# ./DIR and prints its name, which $(cd DIR && pwd) then holds twice.
+unset CDPATH
 
 # need_value OPTION ARGC: a usage error unless OPTION has a value after it.
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
@@ -160,6 +164,9 @@ make_work() {
 # interrupts that wait at once, and on_signal ends the step and everything
 # it started, then exits with 128 + the signal's number. The EXIT trap
 # removes the temporary files, so no partial output is left.
+# HUP (the terminal or ssh session went away) is one too: untrapped, it
+# killed the shell alone, leaving the step running and its files behind.
+trap 'on_signal 1' HUP
 trap 'on_signal 2' INT
 trap 'on_signal 15' TERM
 
@@ -174,13 +181,9 @@ run_step() {
 	wait "$step_pid"
 }
 
-# in_dir DIR CMD [ARG...] runs CMD in DIR: a step for run_step, whose
-# child changes directory, not the workflow.
-in_dir() { cd -- "$1" && shift && "$@"; }
-
 # on_signal N is the trap of signal N.
 on_signal() {
-	trap '' INT TERM
+	trap '' HUP INT TERM
 	stop_children
 	printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
@@ -217,4 +220,62 @@ stop_children() {
 		sleep 0.1 2>/dev/null || sleep 1
 	done
 	wait || : # reaps the direct children
+}
+
+# sandbox_caps are the capabilities kept in a bubblewrap sandbox (the
+# --run-as-root script's, run_contained's): Docker's defaults for a
+# container (and a RUN step); no CAP_SYS_ADMIN, so the sandbox's mounts
+# cannot be undone from inside.
+sandbox_caps='CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE'
+
+# sandbox_cap_args prints bwrap's arguments that keep $sandbox_caps only.
+sandbox_cap_args() {
+	printf '%s' '--cap-drop ALL'
+	for sc_c in $sandbox_caps; do
+		printf ' --cap-add %s' "$sc_c"
+	done
+}
+
+# run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
+# extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
+# programs and files are there to read, but only DIR (the layer's root),
+# FILE (a fakeroot state to save; '' for none) and a directory of its own
+# in $work (TMPDIR) may be written, with no network but a loopback, in a
+# pid namespace and session of its own (nothing it starts outlives it),
+# with Docker's default capabilities at most. With TMP set (proot, which
+# makes its glue in /tmp and nowhere else), that directory is /tmp, and
+# the store ($root_prefix$store_dir) is bound in again, read-only, in
+# case it lies in the host's /tmp. So a command that writes through one
+# of the root's symlinks into the store (echo >> etc/profile, where
+# etc/profile is a store file), or anywhere else on the host, fails
+# instead of changing the store under the image or the host. The sandbox
+# is bubblewrap's; where bwrap is not installed or cannot make one here
+# (no user namespaces), CMD runs on the host as before, with a warning.
+run_contained() {
+	rcn_dir=$1 rcn_file=$2 rcn_private=$3
+	shift 3
+	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
+		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
+		(cd -- "$rcn_dir" && "$@")
+		return
+	fi
+	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
+	rcn_store=${root_prefix-}$store_dir
+	# Mounts in order: a later one on top of an earlier one (the private
+	# /tmp first, then DIR, which may lie in the host's /tmp).
+	if [ -n "$rcn_private" ]; then
+		set -- --bind "$rcn_tmp" /tmp --ro-bind-try "$rcn_store" "$rcn_store" \
+			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} --setenv TMPDIR /tmp -- "$@"
+	else
+		set -- --bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} \
+			--bind "$rcn_tmp" "$rcn_tmp" --setenv TMPDIR "$rcn_tmp" -- "$@"
+	fi
+	rcn_status=0
+	# shellcheck disable=SC2046 # sandbox_cap_args prints words
+	bwrap --ro-bind / / --dev /dev --proc /proc \
+		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
+		$(sandbox_cap_args) --chdir "$rcn_dir" "$@" || rcn_status=$?
+	chmod -R u+w "$rcn_tmp" 2>/dev/null
+	rm -rf "$rcn_tmp"
+	return "$rcn_status"
 }

@@ -5,12 +5,15 @@
 # customisation root; fake-root commands then run under fakeroot, whose
 # saved state (fakeroot -s) layer-pack reads, so chown, chmod and mknod
 # done there survive in the layer (fakeroot works on libc calls, and
-# layer-pack is a Go program that makes its own). Their output goes to
+# layer-pack is a Go program that makes its own). Both run as nixpkgs
+# runs them in a Nix build's sandbox, which the store is read-only in:
+# in a bubblewrap sandbox where only the root (and fakeroot's state) may
+# be written, without network (run_contained). Their output goes to
 # stderr: stdout may be carrying the image.
 
 # run_extra_commands ROOT CMD
 run_extra_commands() {
-	(cd "$1" && sh -ec "$2") >&2 || die "--extra-commands: the commands failed (status $?)"
+	run_contained "$1" '' '' sh -ec "$2" >&2 || die "--extra-commands: the commands failed (status $?)"
 }
 
 # run_fake_root_commands ROOT STATE CMD CHROOT: CHROOT is 1 for
@@ -19,7 +22,7 @@ run_fake_root_commands() {
 	if [ "$4" = 1 ]; then
 		fakechroot_run "$1" "$2" "$3"
 	else
-		(cd "$1" && fakeroot -s "$2" -- sh -ec "$3") >&2
+		run_contained "$1" "$2" '' fakeroot -s "$2" -- sh -ec "$3" >&2
 	fi || die "--fake-root-commands: the commands failed (status $?)"
 }
 
@@ -68,12 +71,12 @@ fakechroot_run() {
 	shift 3
 	# fakeroot sets LD_LIBRARY_PATH to its library's host directory; the
 	# same directories under $fakechroot_host serve the programs inside.
-	(cd "$root" && fakeroot -s "$state" -- sh -c '
+	run_contained "$root" "$state" tmp fakeroot -s "$state" -- sh -c '
 		guest=
 		IFS=:
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
 		unset IFS
 		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} exec "$@"
-	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec "$cmd") >&2
+	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec "$cmd" >&2
 }
 

@@ -13,7 +13,7 @@ while [ -L "$p" ] && [ $n -lt 40 ]; do
 	esac
 	n=$((n + 1))
 done
-bin=$(cd -- "$(dirname -- "$p")" && pwd) || exit 1
+bin=$(CDPATH= cd -- "$(dirname -- "$p")" && pwd) || exit 1
 PATH=$bin${PATH:+:$PATH}
 export PATH
 exec "$bin/../libexec/dockertools/${p##*/}" "$@"

@@ -32,8 +32,10 @@
 #      with /proc/sys, sysrq-trigger, irq, bus and fs read-only and runc's
 #      masked paths (kcore, keys, timer_list, sched_debug, latency_stats,
 #      timer_stats, acpi, scsi, asound) masked, no /sys, a /dev of null,
-#      zero, full, random, urandom, tty, ptmx and pts, shm, and the store
-#      bound read-only;
+#      zero, full, random, urandom, tty, ptmx and pts, shm, and of the
+#      store only the closure of the trusted inputs (the new contents, the
+#      config, what the script and commands name), read-only, as a Nix
+#      build sees only its inputs;
 #   3. what the script changed since the snapshot becomes the layer
 #      (layer-pack --changes --snapshot): new and changed files with their
 #      modes and owners as the namespace numbers them, deleted base files as
@@ -52,10 +54,6 @@
 # give a container.
 root_id_base=1879048192
 root_id_count=65536
-
-# sandbox_caps are the capabilities the script keeps inside its user
-# namespace: Docker's defaults for a container (and a RUN step).
-sandbox_caps='CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE'
 
 # userns_usable reports whether this user may create a user namespace.
 userns_usable() { unshare --user --map-root-user true >/dev/null 2>&1; }
@@ -225,17 +223,36 @@ $made_points"
 	IFS=$smp_ifs
 }
 
-# run_chrooted ROOT SCRIPT runs SCRIPT with sh -e as uid 0 in a bubblewrap
-# sandbox rooted at ROOT (see above); its output goes to stderr.
+# run_chrooted ROOT SCRIPT PATHS runs SCRIPT with sh -e as uid 0 in a
+# bubblewrap sandbox rooted at ROOT (see above); its output goes to
+# stderr. Its store directory holds, read-only, the store paths the image
+# has in ROOT (those of the base image, as they are there: a real
+# directory or file with a store path's name, never a symlink, which
+# would be followed on this side) and over them the store paths listed in
+# the file PATHS (one a line), from this machine's store; no other.
 run_chrooted() {
-	rc_root=$1 rc_script=$2
+	rc_root=$1 rc_script=$2 rc_paths=$3
 	made_points=
 	safe_mount_point "$rc_root" proc
 	safe_mount_point "$rc_root" dev
 	set --
-	if [ -d "$root_prefix$store_dir" ]; then
+	# bwrap reads the binds from a file (--args): a closure may have
+	# thousands of paths.
+	: >"$work/store-binds"
+	if [ -d "$root_prefix$store_dir" ] || [ -d "$rc_root$store_dir" ]; then
 		safe_mount_point "$rc_root" "$store_dir"
-		set -- --ro-bind "$root_prefix$store_dir" "$store_dir"
+		{
+			# Names with anything but a store name's characters (a newline,
+			# a slash) are left out: a store path's name has none.
+			ls -A "$rc_root$store_dir" | grep -E '^[0-9a-z]{32}-[0-9A-Za-z+._?=-]+$' | while IFS= read -r rc_n; do
+				[ -L "$rc_root$store_dir/$rc_n" ] ||
+					printf -- '--ro-bind\000%s\000%s\000' "$rc_root$store_dir/$rc_n" "$store_dir/$rc_n"
+			done
+			while IFS= read -r rc_p; do
+				printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
+			done <"$rc_paths"
+		} >"$work/store-binds"
+		set -- --tmpfs "$store_dir" --args 3 --remount-ro "$store_dir"
 	fi
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
@@ -249,20 +266,37 @@ run_chrooted() {
 	for rc_p in acpi scsi asound; do
 		[ ! -d "/proc/$rc_p" ] || set -- "$@" --tmpfs "/proc/$rc_p" --remount-ro "/proc/$rc_p"
 	done
-	set -- "$@" --cap-drop ALL
-	for rc_c in $sandbox_caps; do
-		set -- "$@" --cap-add "$rc_c"
-	done
 	rc_status=0
 	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
-		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" --chdir / \
-		-- /bin/sh -ec "$rc_script" >&2 </dev/null || rc_status=$?
+		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(sandbox_cap_args) --chdir / \
+		-- /bin/sh -ec "$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
-	# go too, unless the script put something there.
+	# go too, unless the script put something there, or made a symlink on
+	# the way to one (nix -> a directory of this machine): rmdir would
+	# follow it out of the image. The script's processes are gone, so
+	# nothing changes the way after it is checked.
 	printf '%s' "$made_points" | while IFS= read -r d; do
-		[ -z "$d" ] || rmdir -- "$d" 2>/dev/null || true
+		rc_up=$d
+		while [ -n "$rc_up" ] && [ "$rc_up" != "$rc_root" ] && [ ! -L "$rc_up" ]; do
+			rc_up=${rc_up%/*}
+		done
+		[ "$rc_up" != "$rc_root" ] || rmdir -- "$d" 2>/dev/null || true
 	done
 	[ "$rc_status" -eq 0 ] || die "--run-as-root: the script failed (exit status $rc_status)${BI_ONLY_ROOT:+; only uid 0 exists in its user namespace: /etc/subuid and /etc/subgid give $BI_ONLY_ROOT no ranges for other ids}"
+}
+
+
+# run_in_root ROOT CMD runs --extra-commands after --run-as-root: CMD
+# with sh -e in ROOT, as root of the stage's user namespace, with the
+# host's programs, as nixpkgs runs extraCommands in the layer directory.
+# ROOT is what the base image and the script made, and they are not to
+# be trusted: a symlink there (etc/motd -> ~/.bashrc) would take the
+# commands' writes out of the image. run_contained keeps them in ROOT;
+# here, never without its sandbox.
+run_in_root() {
+	bwrap --ro-bind / / true >/dev/null 2>&1 ||
+		die "--extra-commands: bwrap cannot make their sandbox here, and after --run-as-root they do not run without one"
+	run_contained "$1" '' '' sh -ec "$2" >&2 </dev/null
 }
