@@ -100,7 +100,11 @@
 // (its digest), its size and mode 0644, and for a compressed blob on
 // DIR's pairing, never opened or hashed again: hashing would read what the
 // rebuild is meant not to; the link is checked to be the file listed, so
-// a name swapped for a symlink meanwhile is refused. A compressed blob is
+// a name swapped for a symlink meanwhile is refused. So DIR, blobs and
+// blobs/sha256 must be the user's own and writable by nobody else for
+// --print-holdings and a reference (whoever can write them decides the
+// bytes under a blob's name), as for --layer-tars; a rebuild without
+// references takes nothing from DIR. A compressed blob is
 // reused as it is: were the compressor's bytes to change in a later
 // version (imgkit/compress's recipe), a rebuild would keep the old
 // compressed bytes where a fresh build writes new ones, both of the same
