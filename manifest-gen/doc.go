@@ -47,7 +47,9 @@
 // oci-dir) as nixpkgs' compressor parameter does, with deterministic bytes.
 // --digest-file FILE writes the sha256 of the output as written (compressed
 // or not) to FILE, so that a caller pinning it (pull-image --sha256) need
-// not read the archive again.
+// not read the archive again; FILE is made before the output is written
+// and renamed into place with it, as -o FILE is (a symlink there is
+// replaced, not written through).
 //
 // The config is byte-identical to the one nixpkgs' streamLayeredImage
 // writes for the same inputs, so the image ID is the same: Python's

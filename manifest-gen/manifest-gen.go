@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
@@ -235,6 +234,16 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
+	// --digest-file is made now, as the SBOM files are, and renamed into
+	// place with the output: one that cannot be made fails the run before
+	// the output is written, not after it is committed.
+	var digestOut *cli.AtomicFile
+	if c.DigestFile != "" {
+		if digestOut, err = cli.CreateAtomic(c.DigestFile, 0o644); err != nil {
+			return fmt.Errorf("--digest-file: %w", err)
+		}
+		defer digestOut.Abort()
+	}
 	out, err := c.openOutput(o)
 	if err != nil {
 		return err
@@ -296,6 +305,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
+	if digestOut != nil {
+		if _, err := io.WriteString(digestOut, hex.EncodeToString(digest.sum())+"\n"); err != nil {
+			return fmt.Errorf("--digest-file: writing %q: %w", c.DigestFile, cli.PathCause(err))
+		}
+	}
 	if err := tars.commit(in.r.Trailer().Layers); err != nil {
 		return err
 	}
@@ -305,8 +319,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := sbomOut.commit(); err != nil {
 		return err
 	}
-	if c.DigestFile != "" {
-		if err := os.WriteFile(c.DigestFile, []byte(hex.EncodeToString(digest.sum())+"\n"), 0o644); err != nil {
+	if digestOut != nil {
+		if err := digestOut.Commit(); err != nil {
 			return fmt.Errorf("--digest-file: %w", err)
 		}
 	}
