@@ -280,7 +280,8 @@
 //   - --sbom-cyclonedx FILE and --sbom-spdx FILE write CycloneDX 1.6 JSON
 //     and SPDX 2.3 JSON to FILE, which appears when the image does
 //     (written to a temporary file and renamed; nothing is left on
-//     failure);
+//     failure); two outputs (-o, --digest-file, these) naming one file
+//     are a usage error, as the last renamed would replace the other;
 //   - --sbom-in-image cyclonedx|spdx (repeatable) puts them in the image:
 //     a top layer of its own holding /sbom/image.cdx.json and
 //     /sbom/image.spdx.json (mode 0444, owner 0:0, GNU tar's format), with

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -107,7 +109,50 @@ func (c *command) Validate() error {
 			return cli.Usagef("--created: %v", err)
 		}
 	}
-	return c.checkSBOM()
+	if err := c.checkSBOM(); err != nil {
+		return err
+	}
+	return c.checkOutputsDistinct()
+}
+
+// checkOutputsDistinct refuses two outputs of one name (-o FILE,
+// --digest-file, --sbom-cyclonedx, --sbom-spdx): each is renamed into
+// place when the image is done, and the last would silently replace the
+// other (the image by its SBOM, or by its digest), with exit status 0.
+// Names are compared cleaned, and as files when both exist (a symlink or
+// hard link to the other); one that exists and is not a regular file
+// (/dev/null) is written in place, not renamed over, and may be named
+// twice.
+func (c *command) checkOutputsDistinct() error {
+	type output struct{ flag, name string }
+	all := []output{{"--digest-file", c.DigestFile}, {"--sbom-cyclonedx", c.SBOMCycloneDX}, {"--sbom-spdx", c.SBOMSPDX}}
+	if c.Output != "-" && c.Format != "oci-dir" {
+		all = append([]output{{"-o", c.Output}}, all...)
+	}
+	var outs []output
+	for _, o := range all {
+		if fi, err := os.Stat(o.name); o.name != "" && (err != nil || fi.Mode().IsRegular()) {
+			outs = append(outs, o)
+		}
+	}
+	for i, a := range outs {
+		for _, b := range outs[:i] {
+			if filepath.Clean(a.name) == filepath.Clean(b.name) || sameFile(a.name, b.name) {
+				return cli.Usagef("%s %q: the file %s %q names too; each output needs a file of its own", a.flag, a.name, b.flag, b.name)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether a and b both exist and are one file.
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // plan settles what the flags and --conf decide, reading the --conf and
