@@ -238,10 +238,13 @@
 // occurrence with the value of its last. --inherit-config inherits every
 // config field as a Dockerfile FROM does: ours replace the base's, Labels,
 // ExposedPorts and Volumes are merged, an Entrypoint of ours without a Cmd
-// drops the base's Cmd, OnBuild is not inherited. --keep-base-history keeps
-// the base config's own history entries (created_by, comments, empty_layer
-// entries) in place of the synthesized ones, as build-image does; a base
-// history that does not account for exactly its layers is replaced as usual.
+// drops the base's Cmd, OnBuild is not inherited; a base field of a type
+// its readers refuse (as --config's are checked) is an error.
+// --keep-base-history keeps the base config's own history entries
+// (created_by, comments, empty_layer entries) in place of the synthesized
+// ones, as build-image does; a base history that does not account for
+// exactly its layers, or that its readers refuse (a created that is no
+// RFC 3339 time, an empty_layer not true or false), is replaced as usual.
 //
 // --print-base-layers prints the number of layers of the --from-image image
 // and exits, so that a workflow can give popularity --base-layers before any

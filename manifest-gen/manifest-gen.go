@@ -403,6 +403,13 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 	if err != nil {
 		return nil, err
 	}
+	// Our own fields were checked by plan; --inherit-config brings the
+	// base's, which a crafted base may give types its readers refuse.
+	if base != nil {
+		if err := checkConfigTypes(cfg, "config."); err != nil {
+			return nil, fmt.Errorf("base image %q: its config: %w", p.fromImage, err)
+		}
+	}
 	img.Config = cfg
 	if c.KeepBaseHistory && base != nil && base.history != nil {
 		img.BaseHistory, img.BaseLayers = base.history, len(base.layers)
