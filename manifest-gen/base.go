@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
@@ -44,8 +45,9 @@ func openBase(file, name, tag string) (*baseImage, error) {
 }
 
 // baseHistory returns an image config's history entries when they account
-// for exactly its layers, and nil otherwise (no history, or one that does
-// not match, which --keep-base-history then replaces by synthesized entries).
+// for exactly its layers and their readers read them, and nil otherwise
+// (no history, or one that does not match or is not readable, which
+// --keep-base-history then replaces by synthesized entries).
 func baseHistory(imageConfig []byte, layers int) pyjson.Array {
 	v, err := pyjson.Parse(imageConfig)
 	if err != nil {
@@ -64,6 +66,9 @@ func baseHistory(imageConfig []byte, layers int) pyjson.Array {
 	for _, e := range entries {
 		obj, ok := e.(*pyjson.Object)
 		if !ok {
+			return nil
+		}
+		if !historyReadable(obj) {
 			return nil
 		}
 		if empty, _ := obj.Get("empty_layer"); empty != (pyjson.Bool(true)) {
@@ -136,4 +141,31 @@ func (c *command) printBaseLayers(o *cli.IO) error {
 		return fmt.Errorf("writing the layer count: %w", err)
 	}
 	return nil
+}
+
+// historyFields are the fields of a history entry as docker, skopeo and
+// containerd decode it (the image-spec's History), by lower-cased name.
+var historyFields = map[string]fieldType{
+	"created": typeString, "created_by": typeString, "author": typeString,
+	"comment": typeString, "empty_layer": typeBool,
+}
+
+// historyReadable reports whether a history entry's fields have the types
+// its readers decode them into, and created (a time to them) is RFC 3339:
+// one that is not makes the image's config unreadable, so docker load
+// refuses the image built on it.
+func historyReadable(entry *pyjson.Object) bool {
+	if checkFields(entry, historyFields, "") != nil {
+		return false
+	}
+	for _, m := range entry.Members() {
+		if key, _, _ := fieldOf(historyFields, m.Key); key == "created" {
+			if s, ok := m.Value.(pyjson.String); ok {
+				if _, err := time.Parse(time.RFC3339Nano, string(s)); err != nil {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }

@@ -47,7 +47,9 @@
 // oci-dir) as nixpkgs' compressor parameter does, with deterministic bytes.
 // --digest-file FILE writes the sha256 of the output as written (compressed
 // or not) to FILE, so that a caller pinning it (pull-image --sha256) need
-// not read the archive again.
+// not read the archive again; FILE is made before the output is written
+// and renamed into place with it, as -o FILE is (a symlink there is
+// replaced, not written through).
 //
 // The config is byte-identical to the one nixpkgs' streamLayeredImage
 // writes for the same inputs, so the image ID is the same: Python's
@@ -100,7 +102,11 @@
 // (its digest), its size and mode 0644, and for a compressed blob on
 // DIR's pairing, never opened or hashed again: hashing would read what the
 // rebuild is meant not to; the link is checked to be the file listed, so
-// a name swapped for a symlink meanwhile is refused. A compressed blob is
+// a name swapped for a symlink meanwhile is refused. So DIR, blobs and
+// blobs/sha256 must be the user's own and writable by nobody else for
+// --print-holdings and a reference (whoever can write them decides the
+// bytes under a blob's name), as for --layer-tars; a rebuild without
+// references takes nothing from DIR. A compressed blob is
 // reused as it is: were the compressor's bytes to change in a later
 // version (imgkit/compress's recipe), a rebuild would keep the old
 // compressed bytes where a fresh build writes new ones, both of the same
@@ -232,10 +238,13 @@
 // occurrence with the value of its last. --inherit-config inherits every
 // config field as a Dockerfile FROM does: ours replace the base's, Labels,
 // ExposedPorts and Volumes are merged, an Entrypoint of ours without a Cmd
-// drops the base's Cmd, OnBuild is not inherited. --keep-base-history keeps
-// the base config's own history entries (created_by, comments, empty_layer
-// entries) in place of the synthesized ones, as build-image does; a base
-// history that does not account for exactly its layers is replaced as usual.
+// drops the base's Cmd, OnBuild is not inherited; a base field of a type
+// its readers refuse (as --config's are checked) is an error.
+// --keep-base-history keeps the base config's own history entries
+// (created_by, comments, empty_layer entries) in place of the synthesized
+// ones, as build-image does; a base history that does not account for
+// exactly its layers, or that its readers refuse (a created that is no
+// RFC 3339 time, an empty_layer not true or false), is replaced as usual.
 //
 // --print-base-layers prints the number of layers of the --from-image image
 // and exits, so that a workflow can give popularity --base-layers before any
@@ -274,7 +283,8 @@
 //   - --sbom-cyclonedx FILE and --sbom-spdx FILE write CycloneDX 1.6 JSON
 //     and SPDX 2.3 JSON to FILE, which appears when the image does
 //     (written to a temporary file and renamed; nothing is left on
-//     failure);
+//     failure); two outputs (-o, --digest-file, these) naming one file
+//     are a usage error, as the last renamed would replace the other;
 //   - --sbom-in-image cyclonedx|spdx (repeatable) puts them in the image:
 //     a top layer of its own holding /sbom/image.cdx.json and
 //     /sbom/image.spdx.json (mode 0444, owner 0:0, GNU tar's format), with

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -108,7 +109,50 @@ func (c *command) Validate() error {
 			return cli.Usagef("--created: %v", err)
 		}
 	}
-	return c.checkSBOM()
+	if err := c.checkSBOM(); err != nil {
+		return err
+	}
+	return c.checkOutputsDistinct()
+}
+
+// checkOutputsDistinct refuses two outputs of one name (-o FILE,
+// --digest-file, --sbom-cyclonedx, --sbom-spdx): each is renamed into
+// place when the image is done, and the last would silently replace the
+// other (the image by its SBOM, or by its digest), with exit status 0.
+// Names are compared cleaned, and as files when both exist (a symlink or
+// hard link to the other); one that exists and is not a regular file
+// (/dev/null) is written in place, not renamed over, and may be named
+// twice.
+func (c *command) checkOutputsDistinct() error {
+	type output struct{ flag, name string }
+	all := []output{{"--digest-file", c.DigestFile}, {"--sbom-cyclonedx", c.SBOMCycloneDX}, {"--sbom-spdx", c.SBOMSPDX}}
+	if c.Output != "-" && c.Format != "oci-dir" {
+		all = append([]output{{"-o", c.Output}}, all...)
+	}
+	var outs []output
+	for _, o := range all {
+		if fi, err := os.Stat(o.name); o.name != "" && (err != nil || fi.Mode().IsRegular()) {
+			outs = append(outs, o)
+		}
+	}
+	for i, a := range outs {
+		for _, b := range outs[:i] {
+			if filepath.Clean(a.name) == filepath.Clean(b.name) || sameFile(a.name, b.name) {
+				return cli.Usagef("%s %q: the file %s %q names too; each output needs a file of its own", a.flag, a.name, b.flag, b.name)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether a and b both exist and are one file.
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // plan settles what the flags and --conf decide, reading the --conf and
@@ -235,6 +279,16 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer in.close()
+	// --digest-file is made now, as the SBOM files are, and renamed into
+	// place with the output: one that cannot be made fails the run before
+	// the output is written, not after it is committed.
+	var digestOut *cli.AtomicFile
+	if c.DigestFile != "" {
+		if digestOut, err = cli.CreateAtomic(c.DigestFile, 0o644); err != nil {
+			return fmt.Errorf("--digest-file: %w", err)
+		}
+		defer digestOut.Abort()
+	}
 	out, err := c.openOutput(o)
 	if err != nil {
 		return err
@@ -296,6 +350,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("writing the archive: %w", err)
 	}
+	if digestOut != nil {
+		if _, err := io.WriteString(digestOut, hex.EncodeToString(digest.sum())+"\n"); err != nil {
+			return fmt.Errorf("--digest-file: writing %q: %w", c.DigestFile, cli.PathCause(err))
+		}
+	}
 	if err := tars.commit(in.r.Trailer().Layers); err != nil {
 		return err
 	}
@@ -305,8 +364,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := sbomOut.commit(); err != nil {
 		return err
 	}
-	if c.DigestFile != "" {
-		if err := os.WriteFile(c.DigestFile, []byte(hex.EncodeToString(digest.sum())+"\n"), 0o644); err != nil {
+	if digestOut != nil {
+		if err := digestOut.Commit(); err != nil {
 			return fmt.Errorf("--digest-file: %w", err)
 		}
 	}
@@ -343,6 +402,13 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 	cfg, err := overlayBase(baseCfg, img.Config, p.inherit)
 	if err != nil {
 		return nil, err
+	}
+	// Our own fields were checked by plan; --inherit-config brings the
+	// base's, which a crafted base may give types its readers refuse.
+	if base != nil {
+		if err := checkConfigTypes(cfg, "config."); err != nil {
+			return nil, fmt.Errorf("base image %q: its config: %w", p.fromImage, err)
+		}
 	}
 	img.Config = cfg
 	if c.KeepBaseHistory && base != nil && base.history != nil {

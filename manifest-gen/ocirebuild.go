@@ -23,6 +23,21 @@ import (
 type oldLayout struct {
 	dir   string
 	blobs map[string]fs.FileInfo
+	// notOwn is why the blobs cannot be taken on their names (nil: they
+	// can): DIR, blobs or blobs/sha256 is another user's, or writable by
+	// group or others, who then decide the bytes a blob of that name holds
+	// (cli.OwnDir, as for --layer-tars and a layer cache). Rebuilding such
+	// a layout without references takes nothing from it, and is allowed.
+	notOwn error
+}
+
+// trust returns nil when the old layout's blobs can be taken on their
+// names: listed for layer-pack --reuse, linked for a reference.
+func (o *oldLayout) trust() error {
+	if o.notOwn != nil {
+		return fmt.Errorf("-o %q: %w", o.dir, o.notOwn)
+	}
+	return nil
 }
 
 // readOldLayout returns the layout in dir, or nil when dir does not exist
@@ -68,6 +83,7 @@ func readOldLayout(dir string) (*oldLayout, error) {
 		return nil, fmt.Errorf("-o %q: %w", dir, cli.PathCause(err))
 	}
 	l := &oldLayout{dir: dir, blobs: make(map[string]fs.FileInfo, len(sub))}
+	l.notOwn = ownLayout(dir, fi)
 	for _, e := range sub {
 		if checkBlobDigest("sha256:"+e.Name()) != nil || !e.Type().IsRegular() {
 			return nil, notLayout(dir, fmt.Sprintf("blobs/sha256/%q is not a blob", e.Name()))
@@ -77,6 +93,26 @@ func readOldLayout(dir string) (*oldLayout, error) {
 		}
 	}
 	return l, nil
+}
+
+// ownLayout applies cli.OwnDir to DIR (fi) and to the directories below
+// it that hold the blobs: whoever can write one of them can put other
+// bytes under a blob's name.
+func ownLayout(dir string, fi fs.FileInfo) error {
+	const what = "the bytes of the blobs a rebuild takes from it on their names"
+	if err := cli.OwnDir(fi, what); err != nil {
+		return err
+	}
+	for _, sub := range []string{"blobs", "blobs/sha256"} {
+		fi, err := os.Lstat(filepath.Join(dir, sub))
+		if err == nil {
+			err = cli.OwnDir(fi, what)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", sub, cli.PathCause(err))
+		}
+	}
+	return nil
 }
 
 func notLayout(dir, why string) error {
@@ -95,6 +131,9 @@ func notLayout(dir, why string) error {
 // for a symlink or another file in the meantime is refused.
 func (o *oldLayout) link(blob layerstream.Blob, dir string) error {
 	if err := checkBlobDigest(blob.Digest); err != nil {
+		return err
+	}
+	if err := o.trust(); err != nil {
 		return err
 	}
 	if !o.holds(blob.Digest, blob.Size) {
@@ -145,6 +184,11 @@ func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	old, err := readOldLayout(c.Output)
 	if err != nil {
 		return err
+	}
+	if old != nil {
+		if err := old.trust(); err != nil {
+			return err
+		}
 	}
 	switch {
 	case old == nil:

@@ -165,7 +165,9 @@
 // the file with the process's owner and is remembered in --snapshot FILE,
 // which records every path as it is afterwards: layer-pack --changes
 // --snapshot FILE packs what changed since (build-image --run-as-root runs
-// both inside a user namespace). Nothing goes to stdout.
+// both inside a user namespace); FILE is written beside itself and
+// renamed into place, as -o FILE is (a symlink there is replaced, not
+// written through). Nothing goes to stdout.
 //
 // A sparse file is written as holes: its data where its map says, then
 // the file is extended to its size. When an entry stops the run, DIR keeps

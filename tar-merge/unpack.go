@@ -22,12 +22,25 @@ func (c *command) unpack(ctx context.Context, o *cli.IO, a *archive.Archive, img
 	if err != nil {
 		return fmt.Errorf("unpacking onto %q: %w", c.Unpack, err)
 	}
-	if c.Snapshot != "" {
-		if err := snap.WriteFile(c.Snapshot); err != nil {
-			return err
-		}
+	if err := a.Unchanged(); err != nil {
+		return err
 	}
-	return a.Unchanged()
+	if c.Snapshot == "" {
+		return nil
+	}
+	// As -o FILE: a symlink at FILE (the image may have put one in DIR)
+	// is replaced, not written through, and a failure leaves no file. It
+	// is made once DIR is unpacked, so that its temporary file is not in
+	// the snapshot when FILE is in DIR.
+	f, err := cli.CreateAtomic(c.Snapshot, 0o644)
+	if err != nil {
+		return fmt.Errorf("--snapshot: %w", err)
+	}
+	defer f.Abort()
+	if _, err := snap.WriteTo(f); err != nil {
+		return fmt.Errorf("--snapshot: writing %q: %w", c.Snapshot, cli.PathCause(err))
+	}
+	return f.Commit()
 }
 
 func printStorePaths(ctx context.Context, o *cli.IO, img *archive.Image, storeDir string, opts tarsafe.Options) error {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -107,11 +108,19 @@ type AtomicFile struct {
 // A name that exists and is not a regular file, once symlinks are followed
 // (-o /dev/null, -o /dev/stdout, a FIFO), is opened and written in place:
 // renaming over it would replace the device with a regular file, which as
-// root breaks /dev/null for the whole machine. What was written to it
-// before a failure cannot be taken back.
+// root breaks /dev/null for the whole machine. So is a name that reaches
+// an open descriptor through /proc (-o /dev/stdout, /dev/fd/1 or
+// /proc/self/fd/1 with stdout redirected to a file): renaming over it
+// would replace the symlink /dev/stdout (as root: for the whole machine)
+// and leave the file stdout goes to empty; a regular file is truncated
+// first. What was written in place before a failure cannot be taken back.
 func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
-	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if fi, err := os.Stat(name); err == nil && (!fi.Mode().IsRegular() || viaProc(name)) {
+		flags := os.O_WRONLY
+		if fi.Mode().IsRegular() {
+			flags |= os.O_TRUNC
+		}
+		f, err := os.OpenFile(name, flags, 0)
 		if err != nil {
 			return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 		}
@@ -131,6 +140,26 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 		return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 	}
 	return &AtomicFile{File: f, final: name}, nil
+}
+
+// viaProc reports whether name, or a symlink it leads through, is in a
+// directory of /proc (such as /proc/self/fd, which /dev/fd is): a
+// descriptor's magic link, not a name to replace.
+func viaProc(name string) bool {
+	for hops := 0; hops < 40; hops++ {
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(name)); err == nil && (dir == "/proc" || strings.HasPrefix(dir, "/proc/")) {
+			return true
+		}
+		target, err := os.Readlink(name)
+		if err != nil {
+			return false // not a symlink (or gone): the end of the chain
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(name), target)
+		}
+		name = target
+	}
+	return false
 }
 
 // Commit closes the file and renames it into place (closes it, for a file

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -214,5 +215,64 @@ func TestReadToEnd(t *testing.T) {
 	c := &errAtEOF{r: strings.NewReader("abc"), err: mismatch}
 	if err := ReadToEnd(ctx, func() (io.ReadCloser, error) { return c, nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v, want %v", err, context.Canceled)
+	}
+}
+
+// TestCreateAtomicThroughProcFD: -o /dev/stdout (a symlink to
+// /proc/self/fd/1) or -o /dev/fd/1 with stdout redirected to a regular
+// file names an open descriptor, not a file to replace: it is written in
+// place (truncated), the symlink staying one. Renaming over it replaced
+// the symlink with a regular file (as root, /dev/stdout for the whole
+// machine) and left the file stdout goes to as it was.
+func TestCreateAtomicThroughProcFD(t *testing.T) {
+	for _, shape := range []string{"Stdout", "DevFd"} {
+		t.Run(shape, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "redirected")
+			f, err := os.OpenFile(target, os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			f.WriteString("old contents, longer than the new")
+			fd := strconv.Itoa(int(f.Fd()))
+			var name, link string
+			switch shape {
+			case "Stdout": // dev/stdout -> /proc/self/fd/N
+				link = filepath.Join(dir, "stdout")
+				name = link
+				err = os.Symlink("/proc/self/fd/"+fd, link)
+			case "DevFd": // dev/fd -> /proc/self/fd, name dev/fd/N
+				link = filepath.Join(dir, "fd")
+				name = filepath.Join(link, fd)
+				err = os.Symlink("/proc/self/fd", link)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := CreateAtomic(name, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Abort()
+			if _, err := a.Write([]byte("data")); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Lstat(link); err != nil || fi.Mode().Type() != os.ModeSymlink {
+				t.Errorf("%s is %v afterwards (%v), want the symlink it was", link, fi.Mode(), err)
+			}
+			if b, _ := os.ReadFile(target); string(b) != "data" {
+				t.Errorf("the file the descriptor is open on holds %q, want %q", b, "data")
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".tmp-") {
+					t.Errorf("a temporary file is left: %s", e.Name())
+				}
+			}
+		})
 	}
 }

@@ -283,19 +283,6 @@ func cleanRel(p string) (string, bool) {
 	return c, true
 }
 
-// WriteFile writes the snapshot to name.
-func (s *Snapshot) WriteFile(name string) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if _, err := s.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing snapshot %q: %w", name, err)
-	}
-	return f.Close()
-}
-
 // ReadSnapshotFile reads a snapshot file.
 func ReadSnapshotFile(name string) (*Snapshot, error) {
 	f, err := os.Open(name)

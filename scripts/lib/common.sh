@@ -121,10 +121,21 @@ check_uint() {
 # check_output FILE [FLAG]: a usage error unless FILE is new or a regular
 # file (a symlink to one is fine). The result is written beside FILE and
 # renamed over it, which would turn a device such as /dev/null into a
-# regular file. FLAG (default -o) names what gave FILE.
+# regular file; and FILE must not lead into /proc: /dev/stdout (a symlink
+# to /proc/self/fd/1) or /dev/fd/1 with stdout redirected to a file is
+# that file's descriptor, and the rename would replace the symlink (as
+# root, /dev/stdout for the whole machine), leaving the file empty. FLAG
+# (default -o) names what gave FILE.
 check_output() {
 	[ ! -e "$1" ] || [ -f "$1" ] ||
 		usage_error "${2:--o} \"$1\" exists and is not a regular file; the result is renamed into place: give a file name"
+	co_dir=$(cd -P -- "$(dirname -- "$1")" 2>/dev/null && pwd -P) || co_dir=
+	co_link=
+	[ ! -L "$1" ] || co_link=$(readlink -- "$1")
+	case "$co_dir/ $co_link" in
+	/proc/* | *" /proc/"*)
+		usage_error "${2:--o} \"$1\" is an open descriptor (it leads into /proc); the result is renamed into place: give a file name" ;;
+	esac
 }
 
 # abs_path PATH prints PATH made absolute against the working directory,
