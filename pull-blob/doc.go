@@ -77,7 +77,12 @@
 // of zeros, which would fill the temporary directory before the diff_id
 // check. Past SIZE the pull stops with "pull-blob: layer N sha256:…:
 // decompressing (KIND): expands past SIZE bytes (--max-expanded-bytes)".
-// A --blob, whose size only the registry gives, may not pass SIZE either.
+// Nor may a layer's blob, as the manifest gives its size: an uncompressed
+// layer, or a compressed one spooled as it is (--low-disk), is never
+// decompressed on its way to the spool, and is refused before it is
+// fetched ("pull-blob: layer N sha256:…: BLOBSIZE bytes: expands past SIZE
+// bytes (--max-expanded-bytes)"). A --blob, whose size only the registry
+// gives, may not pass SIZE either.
 //
 // # Credentials
 //
