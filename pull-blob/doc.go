@@ -107,8 +107,10 @@
 // held are skipped. --tls-verify=false skips certificate checks and allows
 // plain HTTP (registries on loopback and private addresses may always use
 // HTTP); without it a redirect or an upload Location in plain HTTP to any
-// other host is refused, so that no credential travels in clear. HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
-// stderr when it is a terminal; -q silences it and the warnings.
+// other host is refused, so that no credential travels in clear, unless a
+// request already in plain HTTP was redirected there (such a registry's
+// storage). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is
+// drawn on stderr when it is a terminal; -q silences it and the warnings.
 //
 // # Exit status
 //
