@@ -148,11 +148,12 @@
 // may be shared by concurrent builds of one user: it must be the user's
 // own and writable by nobody else, and no record is followed out of it).
 // Store paths are immutable, so the key stands for the bytes; the
-// customisation layer and --changes are never cached. A cached layer that packs to other bytes (a store modified by
-// hand) is a warning, and its entry is replaced. Each record carries a
-// checksum of itself: one that does not verify (edited, cut short, or
-// written by an older version without a checksum) is ignored, as a miss
-// (-v says so), and written again once the layer is packed.
+// customisation layer and --changes are never cached. A cached layer that
+// packs to other bytes (a store modified by hand) is a warning, and its
+// entry is replaced. Each record carries a checksum of itself: one that
+// does not verify (edited, cut short, or written by an older version
+// without a checksum) is ignored, as a miss (-v says so), and written
+// again once the layer is packed.
 //
 // --reuse FILE (with --cache) reads what the destination registry holds,
 // as push-blob --list-present writes it (docs/formats.md §5). A store layer

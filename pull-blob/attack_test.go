@@ -309,6 +309,42 @@ func TestPullRefusesLayerBomb(t *testing.T) {
 	}
 }
 
+// TestPullRefusesLayerLargerThanBound: a layer blob the manifest gives
+// more bytes than --max-expanded-bytes is refused before it is fetched.
+// An uncompressed layer was spooled whole however large the registry said
+// it was, and so was a compressed one with --low-disk: the bound counted
+// only decompressed bytes, so a registry that announced a terabyte filled
+// the temporary directory with it before the digest could be checked.
+func TestPullRefusesLayerLargerThanBound(t *testing.T) {
+	f := newFixture(t)
+	big := layerTar(t, string(make([]byte, 2<<20)))
+	plain := f.blob(big, types.OCIUncompressedLayer)
+	// A blob the registry does not hold: it is refused before it is asked.
+	terabyte := v1.Descriptor{MediaType: types.OCILayer, Size: 1 << 40, Digest: sha(gzipped(big))}
+	for _, tc := range []struct {
+		name string
+		args []string
+		desc v1.Descriptor
+	}{
+		{"Uncompressed", nil, plain},
+		{"UncompressedLowDisk", []string{"--low-disk"}, plain},
+		{"CompressedLowDisk", []string{"--low-disk"}, terabyte},
+	} {
+		ref := f.image([]v1.Descriptor{tc.desc}, []v1.Hash{sha(big)})
+		var stdout, stderr bytes.Buffer
+		args := append(append([]string{"--max-expanded-bytes", "1MiB"}, tc.args...), ref)
+		code := cli.Run(context.Background(), "pull-blob", manual, &command{}, args, &cli.IO{Stdout: &stdout, Stderr: &stderr})
+		msg := stderr.String()
+		want := fmt.Sprintf(": %d bytes: expands past 1048576 bytes (--max-expanded-bytes)\n", tc.desc.Size)
+		if code != cli.ExitFailure || !strings.HasPrefix(msg, "pull-blob: layer 0 sha256:") || !strings.HasSuffix(msg, want) {
+			t.Fatalf("%s: exit %d, stderr %q; want 1 and layer 0 past --max-expanded-bytes", tc.name, code, msg)
+		}
+		if stdout.Len() > 0 {
+			t.Fatalf("%s: %d bytes written to stdout", tc.name, stdout.Len())
+		}
+	}
+}
+
 // TestPullWarningIsOneLine: the platform an image's config names, which
 // the registry's image chooses, is shown quoted in the warning that it is
 // not the one asked for: a carriage return and escape sequences in it

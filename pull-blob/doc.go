@@ -77,7 +77,12 @@
 // of zeros, which would fill the temporary directory before the diff_id
 // check. Past SIZE the pull stops with "pull-blob: layer N sha256:…:
 // decompressing (KIND): expands past SIZE bytes (--max-expanded-bytes)".
-// A --blob, whose size only the registry gives, may not pass SIZE either.
+// Nor may a layer's blob, as the manifest gives its size: an uncompressed
+// layer, or a compressed one spooled as it is (--low-disk), is never
+// decompressed on its way to the spool, and is refused before it is
+// fetched ("pull-blob: layer N sha256:…: BLOBSIZE bytes: expands past SIZE
+// bytes (--max-expanded-bytes)"). A --blob, whose size only the registry
+// gives, may not pass SIZE either.
 //
 // # Credentials
 //
@@ -102,8 +107,10 @@
 // held are skipped. --tls-verify=false skips certificate checks and allows
 // plain HTTP (registries on loopback and private addresses may always use
 // HTTP); without it a redirect or an upload Location in plain HTTP to any
-// other host is refused, so that no credential travels in clear. HTTPS_PROXY and NO_PROXY are honoured. A progress bar is drawn on
-// stderr when it is a terminal; -q silences it and the warnings.
+// other host is refused, so that no credential travels in clear, unless a
+// request already in plain HTTP was redirected there (such a registry's
+// storage). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is
+// drawn on stderr when it is a terminal; -q silences it and the warnings.
 //
 // # Exit status
 //

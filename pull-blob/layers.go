@@ -35,6 +35,16 @@ const copyBuffer = 1 << 20
 // on while earlier layers are written. Nothing of a layer reaches stdout
 // before all its checks have passed.
 func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *image, opts pullOptions) error {
+	// The bound counts decompressed bytes, which an uncompressed layer,
+	// or a compressed one spooled as it is (lowDisk), never passes
+	// through: the blob itself may not pass it either, so that a
+	// registry cannot announce a terabyte and fill the spool with it.
+	// (Compression makes no blob much larger than what it holds.)
+	for _, l := range img.layers {
+		if l.desc.Size > opts.expanded.Max {
+			return fmt.Errorf("layer %d %s: %d bytes: %w", l.index, l.desc.Digest, l.desc.Size, opts.expanded.Past())
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tmp, err := os.MkdirTemp("", "pull-blob-*")

@@ -24,7 +24,7 @@ type command struct {
 	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once (1 to ${max_jobs})."`
 	LowDisk   bool   `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
 	// MaxExpanded is tar-merge's flag, with its default.
-	MaxExpanded cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that decompresses past SIZE bytes, and a --blob larger than SIZE. K, M, G, T or KiB…TiB may follow the number."`
+	MaxExpanded cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that decompresses past SIZE bytes, and a layer blob or --blob larger than SIZE. K, M, G, T or KiB…TiB may follow the number."`
 	Retries     int          `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
 	Output      string       `name:"output" short:"o" default:"-" placeholder:"FILE" help:"Where to write the stream or blob; - is stdout. A file appears only when complete."`
 

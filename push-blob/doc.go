@@ -127,7 +127,8 @@
 // appear in output or errors. --tls-verify=false accepts any certificate
 // and allows plain HTTP (a local registry; without it an upload Location or
 // a redirect in plain HTTP to a host not on a loopback or private address
-// is refused). Requests that fail with 408, 429 or 5xx, or
+// is refused, but for the redirect of a request already in plain HTTP).
+// Requests that fail with 408, 429 or 5xx, or
 // whose connection is refused, reset or times out, are retried --retries
 // times with a backoff of 1s, doubling; a request on which nothing moves
 // for a minute (a registry that stops taking an upload or answering) counts

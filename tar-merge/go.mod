@@ -6,6 +6,7 @@ require (
 	dockertools.dev/imgkit v0.0.0
 	github.com/klauspost/compress v1.20.4
 	github.com/opencontainers/image-spec v1.1.1
+	golang.org/x/sync v0.22.0
 )
 
 require (

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"golang.org/x/sync/semaphore"
+
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/tarsafe"
@@ -107,12 +109,12 @@ func scanAll(ctx context.Context, layers []*archive.Layer, opts tarsafe.Options,
 	for i := range feeds {
 		feeds[i] = &feed{chunks: make(chan []scanned, feedChunks)}
 	}
-	sem := make(chan struct{}, max(workers, 1))
-	mem := make(chan struct{}, maxDecoderMemory/memUnit)
+	sem := semaphore.NewWeighted(int64(max(workers, 1)))
+	mem := semaphore.NewWeighted(maxDecoderMemory)
 	go func() {
 		for i, l := range layers {
 			f := feeds[i]
-			units, err := acquire(ctx, sem, mem, l)
+			held, err := acquire(ctx, sem, mem, l)
 			if err != nil {
 				f.err = err
 				close(f.chunks)
@@ -121,7 +123,8 @@ func scanAll(ctx context.Context, layers []*archive.Layer, opts tarsafe.Options,
 			go func() {
 				f.err = scanLayer(ctx, l, i, opts, f.chunks)
 				close(f.chunks)
-				release(sem, mem, units)
+				mem.Release(held)
+				sem.Release(1)
 			}()
 		}
 	}()
@@ -138,43 +141,25 @@ func scanAll(ctx context.Context, layers []*archive.Layer, opts tarsafe.Options,
 	return nil
 }
 
-// memUnit is the unit in which scanners take their share of
-// maxDecoderMemory.
-const memUnit = 1 << 20
-
 // acquire takes a worker and what l's decoder may hold (a share of
 // maxDecoderMemory, compress.DecoderMemory): the layers scanned at once
 // are bounded by both, so that as many cores as layers do not hold as many
-// zstd windows of 128 MiB. It returns the units of memory taken.
-func acquire(ctx context.Context, sem, mem chan struct{}, l *archive.Layer) (int, error) {
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err()
+// zstd windows of 128 MiB. It returns the memory taken.
+func acquire(ctx context.Context, sem, mem *semaphore.Weighted, l *archive.Layer) (int64, error) {
+	if err := sem.Acquire(ctx, 1); err != nil {
+		return 0, err
 	}
 	kind, err := l.Compression()
 	if err != nil {
 		kind = compress.None // scanLayer reports it
 	}
 	st := l.Stored()
-	want := int(min(compress.DecoderMemory(kind, st, st.Size()), maxDecoderMemory) / memUnit)
-	for n := range want {
-		select {
-		case mem <- struct{}{}:
-		case <-ctx.Done():
-			release(sem, mem, n)
-			return 0, ctx.Err()
-		}
+	want := min(compress.DecoderMemory(kind, st, st.Size()), maxDecoderMemory)
+	if err := mem.Acquire(ctx, want); err != nil {
+		sem.Release(1)
+		return 0, err
 	}
 	return want, nil
-}
-
-// release gives back a worker and units of memory.
-func release(sem, mem chan struct{}, units int) {
-	for range units {
-		<-mem
-	}
-	<-sem
 }
 
 // layerError names the layer (1-based, bottom first) and its diff_id.

@@ -23,14 +23,15 @@ func Quote(s string) string {
 	if len(s) <= MaxQuoted {
 		return strconv.Quote(s)
 	}
-	return strconv.Quote(cut(s)) + marker(s)
+	return strconv.Quote(cut(s, MaxQuoted)) + marker(s)
 }
 
-// cut returns the first MaxQuoted bytes of s, backing up to the start of
-// a UTF-8 sequence so the quoted prefix shows characters, not escapes.
-func cut(s string) string {
-	n := MaxQuoted
-	for n > MaxQuoted-utf8.UTFMax && n > 0 && !utf8.RuneStart(s[n]) {
+// cut returns the first max bytes of s (which has more), backing up to
+// the start of a UTF-8 sequence so the prefix shows characters, not
+// escapes.
+func cut(s string, max int) string {
+	n := max
+	for n > max-utf8.UTFMax && n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
@@ -60,13 +61,13 @@ func cutPath(p string) string {
 	if len(p) <= MaxQuoted {
 		return p
 	}
-	return cut(p) + marker(p)
+	return cut(p, MaxQuoted) + marker(p)
 }
 
 // Printable returns s with its control characters (a carriage return or
-// an escape sequence would rewrite a terminal's line) and invalid UTF-8
-// written as Go escapes and, past max bytes, cut (at a UTF-8 boundary)
-// and followed by its length, as Quote does. It is for messages that
+// an escape sequence would rewrite a terminal's line) written as Go
+// escapes, invalid UTF-8 as U+FFFD, and, past max bytes, cut (at a UTF-8
+// boundary) and followed by its length, as Quote does. It is for messages that
 // repeat what an input or a server said.
 func Printable(s string, max int) string {
 	var b strings.Builder
@@ -82,9 +83,5 @@ func Printable(s string, max int) string {
 	if len(out) <= max {
 		return out
 	}
-	n := max
-	for n > 0 && !utf8.RuneStart(out[n]) {
-		n--
-	}
-	return out[:n] + marker(out)
+	return cut(out, max) + marker(out)
 }

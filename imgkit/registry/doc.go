@@ -54,6 +54,7 @@
 // appear in errors or logs: registry error bodies are reduced to their codes
 // and messages and URLs lose their query strings (pre-signed redirects).
 // Without Options.Insecure no request goes in plain HTTP to a host that is
-// not on a loopback or private address, wherever the registry redirects
-// (plainGuard).
+// not on a loopback or private address, wherever the registry redirects,
+// unless a request in plain HTTP was redirected there (a registry in plain
+// HTTP whose storage is plain too; plainGuard).
 package registry

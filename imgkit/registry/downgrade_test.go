@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestRedirectToPlainHTTPRefused: a registry reached over HTTPS (not on a
@@ -68,3 +71,84 @@ func TestRedirectToPlainHTTPRefused(t *testing.T) {
 		t.Errorf("sent in plain HTTP: %q", clear)
 	}
 }
+
+// TestPlainRegistryRedirectsToPlainStorage: a registry in plain HTTP (on
+// a loopback or private address, as go-containerregistry allows) that
+// sends a blob on to its storage in plain HTTP, as the registry's S3
+// driver does with a MinIO endpoint like http://minio:9000, was refused
+// once plainGuard came: its storage's host is a name, or (here) a
+// loopback address go-containerregistry's rule does not know. The
+// connection was in clear from the start, so nothing is downgraded: a
+// redirect from a request in plain HTTP may go on in plain HTTP.
+func TestPlainRegistryRedirectsToPlainStorage(t *testing.T) {
+	data := []byte("a blob kept in the registry's storage")
+	d, _, _ := v1.SHA256(bytes.NewReader(data))
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(data)
+	})}}
+	storage.Start()
+	defer storage.Close()
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		http.Redirect(w, r, storage.URL+"/bucket/"+d.Hex, http.StatusTemporaryRedirect)
+	}))
+	defer reg.Close()
+	repo, err := name.NewRepository(strings.TrimPrefix(reg.URL, "http://") + "/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, err := fastClient(Options{Keychain: emptyKeychain{}, Retries: -1}).Blob(context.Background(), repo, d, int64(len(data)))
+	if err == nil {
+		var got []byte
+		got, err = io.ReadAll(br)
+		br.Close()
+		if err == nil && !bytes.Equal(got, data) {
+			t.Fatalf("got %q, want %q", got, data)
+		}
+	}
+	if err != nil {
+		t.Fatalf("blob: %v", err)
+	}
+}
+
+// TestPlainGuard: which requests in plain HTTP plainGuard lets through.
+func TestPlainGuard(t *testing.T) {
+	redirect := func(from, to string) *http.Request {
+		first := httptest.NewRequest(http.MethodGet, from, nil)
+		req := httptest.NewRequest(http.MethodGet, to, nil)
+		req.Response = &http.Response{Request: first}
+		return req
+	}
+	for _, tc := range []struct {
+		name string
+		req  *http.Request
+		pass bool
+	}{
+		{"PublicHost", httptest.NewRequest(http.MethodGet, "http://registry.test/v2/", nil), false},
+		{"PrivateAddress", httptest.NewRequest(http.MethodGet, "http://10.1.2.3:5000/v2/", nil), true},
+		{"RedirectFromHTTPS", redirect("https://registry.test/v2/", "http://registry.test/v2/"), false},
+		{"RedirectFromPlainHTTP", redirect("http://10.1.2.3:5000/v2/app/blobs/x", "http://minio:9000/b/x"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			passed := false
+			next := roundTripFunc(func(*http.Request) (*http.Response, error) {
+				passed = true
+				return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
+			})
+			_, err := plainGuard{next: next}.RoundTrip(tc.req)
+			if passed != tc.pass || (err == nil) != tc.pass {
+				t.Errorf("passed %v (error %v), want %v", passed, err, tc.pass)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

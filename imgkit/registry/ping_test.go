@@ -19,8 +19,27 @@ import (
 // its first bytes are read now, and the pull goes on (here to the
 // registry's 404).
 func TestPingAnswerWithoutEnd(t *testing.T) {
+	pingWithoutEnd(t, "/v2/")
+}
+
+// TestPingRedirectedAnswerWithoutEnd: the ping follows redirects, so a
+// registry that sent it on to another path, answered there without end,
+// kept the handshake reading for ever too.
+func TestPingRedirectedAnswerWithoutEnd(t *testing.T) {
+	pingWithoutEnd(t, "/v2/elsewhere")
+}
+
+// pingWithoutEnd pulls from a registry that answers the ping at path
+// (redirected there from /v2/ unless it is /v2/) without end.
+func pingWithoutEnd(t *testing.T, path string) {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v2/" {
+		switch r.URL.Path {
+		case path:
+		case "/v2/":
+			http.Redirect(w, r, path, http.StatusFound)
+			return
+		default:
 			w.WriteHeader(http.StatusNotFound)
 			return
 		}

@@ -43,7 +43,7 @@ func (root DirView) firstNonDir(p string) (string, Kind, bool) {
 // first that is missing (ok false), not a directory, or p itself: it
 // returns where that name ends in p and its kind.
 func (root DirView) walk(p string) (end int, k Kind, ok bool) {
-	dir, err := unix.Open(string(root), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := unix.Open(string(root), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, Ignored, false
 	}
@@ -58,33 +58,15 @@ func (root DirView) walk(p string) (end int, k Kind, ok bool) {
 		if k = kindOfMode(st.Mode); !more || k != Dir {
 			return end, k, true
 		}
-		next, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		// O_PATH: a directory we may search but not read (mode 0311,
+		// say) is opened too, and fstatat below it needs only search.
+		next, err := unix.Openat(dir, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
-			// A directory we may search but not read (mode 0311, say)
-			// cannot be opened, yet what is below it can be reached by
-			// path: lstat the rest of the way by path.
-			return root.lstatWalk(p, end)
+			return 0, Ignored, false
 		}
 		unix.Close(dir)
 		dir = next
 		end++ // the slash
-	}
-}
-
-// lstatWalk is walk from the directory p[:end] on, looking each name up by
-// its whole path.
-func (root DirView) lstatWalk(p string, end int) (int, Kind, bool) {
-	for {
-		end++ // the slash
-		name, _, more := strings.Cut(p[end:], "/")
-		end += len(name)
-		var st unix.Stat_t
-		if unix.Lstat(string(root)+"/"+p[:end], &st) != nil {
-			return 0, Ignored, false
-		}
-		if k := kindOfMode(st.Mode); !more || k != Dir {
-			return end, k, true
-		}
 	}
 }
 

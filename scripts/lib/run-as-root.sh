@@ -33,9 +33,9 @@
 #      masked paths (kcore, keys, timer_list, sched_debug, latency_stats,
 #      timer_stats, acpi, scsi, asound) masked, no /sys, a /dev of null,
 #      zero, full, random, urandom, tty, ptmx and pts, shm, and of the
-#      store only the closure of the trusted inputs (the new contents, the
-#      config, what the script and commands name), read-only, as a Nix
-#      build sees only its inputs;
+#      store only the base image's own store paths and the closure of the
+#      trusted inputs (the new contents, the config, what the script and
+#      commands name), read-only, as a Nix build sees only its inputs;
 #   3. what the script changed since the snapshot becomes the layer
 #      (layer-pack --changes --snapshot): new and changed files with their
 #      modes and owners as the namespace numbers them, deleted base files as
@@ -226,10 +226,11 @@ $made_points"
 # run_chrooted ROOT SCRIPT PATHS runs SCRIPT with sh -e as uid 0 in a
 # bubblewrap sandbox rooted at ROOT (see above); its output goes to
 # stderr. Its store directory holds, read-only, the store paths the image
-# has in ROOT (those of the base image, as they are there: a real
-# directory or file with a store path's name, never a symlink, which
-# would be followed on this side) and over them the store paths listed in
-# the file PATHS (one a line), from this machine's store; no other.
+# has in ROOT (those of the base image, as they are there: a directory or
+# file bound, a symlink made again inside with bwrap --symlink, where its
+# target is looked up in the sandbox, since binding it would follow it on
+# this side) and over them the store paths listed in the file PATHS (one
+# a line), from this machine's store; no other.
 run_chrooted() {
 	rc_root=$1 rc_script=$2 rc_paths=$3
 	made_points=
@@ -245,8 +246,13 @@ run_chrooted() {
 			# Names with anything but a store name's characters (a newline,
 			# a slash) are left out: a store path's name has none.
 			ls -A "$rc_root$store_dir" | grep -E '^[0-9a-z]{32}-[0-9A-Za-z+._?=-]+$' | while IFS= read -r rc_n; do
-				[ -L "$rc_root$store_dir/$rc_n" ] ||
+				if [ ! -L "$rc_root$store_dir/$rc_n" ]; then
 					printf -- '--ro-bind\000%s\000%s\000' "$rc_root$store_dir/$rc_n" "$store_dir/$rc_n"
+				elif ! grep -qxF -- "$store_dir/$rc_n" "$rc_paths"; then
+					# (A path of PATHS is bound there instead: a bind on the
+					# symlink would go where it leads.)
+					printf -- '--symlink\000%s\000%s\000' "$(readlink -- "$rc_root$store_dir/$rc_n")" "$store_dir/$rc_n"
+				fi
 			done
 			while IFS= read -r rc_p; do
 				printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
