@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-D2k7PnCLyjxvtjYmFcgMsJD/5IqOROiVrX7gOPyA4ng=";
+  vendorHash = "sha256-de8aY+FF8czjuTo5FYjuJOgnyBpqk4eKyEbX3UkTXyY=";
 
   modBuildPhase = ''
     runHook preBuild
