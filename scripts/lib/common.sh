@@ -247,14 +247,33 @@ sandbox_cap_args() {
 	done
 }
 
+# proc_mask_args prints bwrap's arguments, for after --proc /proc, that
+# mask what a sandbox's /proc shows of the kernel it shares with the host,
+# as runc does: /proc/sys and its like read-only (as real root, a sandbox
+# without a user namespace of its own could otherwise set the host's
+# sysctls), the files that leak kernel state empty, and the directories
+# that hold device controls empty and read-only.
+proc_mask_args() {
+	for pm_p in sys sysrq-trigger irq bus fs; do
+		[ ! -e "/proc/$pm_p" ] || printf ' --ro-bind /proc/%s /proc/%s' "$pm_p" "$pm_p"
+	done
+	for pm_p in kcore keys timer_list sched_debug latency_stats timer_stats; do
+		[ ! -e "/proc/$pm_p" ] || printf ' --ro-bind /dev/null /proc/%s' "$pm_p"
+	done
+	for pm_p in acpi scsi asound; do
+		[ ! -d "/proc/$pm_p" ] || printf ' --tmpfs /proc/%s --remount-ro /proc/%s' "$pm_p" "$pm_p"
+	done
+}
+
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
 # programs and files are there to read, but only DIR (the layer's root),
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most. With TMP set (proot, which
-# makes its glue in /tmp and nowhere else), that directory is /tmp, and
+# with Docker's default capabilities at most and /proc masked
+# (proc_mask_args). With TMP set (proot, which makes its glue in /tmp and
+# nowhere else), that directory is /tmp, and
 # the store ($root_prefix$store_dir) is bound in again, read-only, in
 # case it lies in the host's /tmp. So a command that writes through one
 # of the root's symlinks into the store (echo >> etc/profile, where
@@ -282,8 +301,8 @@ run_contained() {
 			--bind "$rcn_tmp" "$rcn_tmp" --setenv TMPDIR "$rcn_tmp" -- "$@"
 	fi
 	rcn_status=0
-	# shellcheck disable=SC2046 # sandbox_cap_args prints words
-	bwrap --ro-bind / / --dev /dev --proc /proc \
+	# shellcheck disable=SC2046 # proc_mask_args, sandbox_cap_args print words
+	bwrap --ro-bind / / --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
 		$(sandbox_cap_args) --chdir "$rcn_dir" "$@" || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null

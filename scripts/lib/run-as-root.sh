@@ -262,21 +262,11 @@ run_chrooted() {
 	fi
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
-	# The sandbox's /proc shows the same kernel as ours: mask what it has.
-	for rc_p in sys sysrq-trigger irq bus fs; do
-		[ ! -e "/proc/$rc_p" ] || set -- "$@" --ro-bind "/proc/$rc_p" "/proc/$rc_p"
-	done
-	for rc_p in kcore keys timer_list sched_debug latency_stats timer_stats; do
-		[ ! -e "/proc/$rc_p" ] || set -- "$@" --ro-bind /dev/null "/proc/$rc_p"
-	done
-	for rc_p in acpi scsi asound; do
-		[ ! -d "/proc/$rc_p" ] || set -- "$@" --tmpfs "/proc/$rc_p" --remount-ro "/proc/$rc_p"
-	done
 	rc_status=0
 	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
-		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(sandbox_cap_args) --chdir / \
+		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
 		-- /bin/sh -ec "$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there, or made a symlink on
