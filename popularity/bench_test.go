@@ -69,7 +69,7 @@ func BenchmarkRank(b *testing.B) {
 		for _, workers := range []int{1, 0} {
 			b.Run(name+map[int]string{1: "/1worker", 0: "/allworkers"}[workers], func(b *testing.B) {
 				for range b.N {
-					rank(context.Background(), g, workers)
+					mustRank(b, context.Background(), g, workers)
 				}
 			})
 		}

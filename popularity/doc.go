@@ -46,7 +46,11 @@
 //
 // Counts are exact however large they grow (in a chain where each path
 // references the next two they pass 2^64 within 100 paths), so the order
-// never suffers from overflow or rounding.
+// never suffers from overflow or rounding. What they may take is bounded:
+// a graph whose counts would need more than 128 MiB (paths × the bits of
+// the largest count / 8; in that chain, 0.69 bits per path, so 60,000
+// paths pass it) is refused as too large, before the memory is taken;
+// 1,000,000 paths of uniformly drawn references need 24 MB.
 //
 // The remainder: paths without a finite popularity, that is, those no root
 // reaches (only a cycle of references between different paths leads to

@@ -65,7 +65,7 @@ func TestPopularityCountsNonOrthogonalPairs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := rank(context.Background(), g, 2)
+		r := mustRank(t, context.Background(), g, 2)
 		for k, v := range bs {
 			var rb, shared int64 // R(b_k); the a_j sharing a coordinate with it
 			for i, on := range v {

@@ -111,7 +111,10 @@ func (e *evaluator) apply(s *step, v *value) (*value, error) {
 	}
 	switch s.fn {
 	case fnPopularity:
-		ranked := e.popularityContest(v.nodes)
+		ranked, err := e.popularityContest(v.nodes)
+		if err != nil {
+			return nil, err
+		}
 		if err := e.ctx.Err(); err != nil {
 			return nil, err // a cancelled ranking is incomplete
 		}
@@ -265,17 +268,20 @@ func (e *evaluator) pick(nodes []int32, ok func(m uint8) bool) []int32 {
 // popularityContest is nixpkgs' popularity_contest: a list of one-node
 // graphs in the order of referencesByPopularity (§6.1) over the graph's
 // own edges, computed by the popularity strategy's ranking.
-func (e *evaluator) popularityContest(nodes []int32) *value {
+func (e *evaluator) popularityContest(nodes []int32) (*value, error) {
 	if len(nodes) <= 1 { // a path alone is its own order
-		return splitEvery(1, nodes)
+		return splitEvery(1, nodes), nil
 	}
 	sub, back := e.induce(nodes)
-	r := rank(e.ctx, sub, 0)
+	r, err := rank(e.ctx, sub, 0)
+	if err != nil {
+		return nil, err
+	}
 	out := &value{list: make([]*value, len(r.order)), shape: aList}
 	for i, x := range r.order {
 		out.list[i] = graphValue([]int32{back[x]})
 	}
-	return out
+	return out, nil
 }
 
 // induce returns the graph value nodes as a graph of its own, and the

@@ -298,7 +298,7 @@ func TestPipelineG2DefaultIsClassic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := splitClassic(pathsOf(g, rank(context.Background(), g, 0).order, make([]bool, g.len())), available)
+		want := splitClassic(pathsOf(g, mustRank(t, context.Background(), g, 0).order, make([]bool, g.len())), available)
 		if len(want) == 0 {
 			want = nil
 		}

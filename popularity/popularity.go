@@ -48,7 +48,10 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			}
 		}
 	default:
-		r := rank(ctx, g, 0)
+		r, err := rank(ctx, g, 0)
+		if err != nil {
+			return err
+		}
 		o.Debugf("ranked %d of %d paths; popularity counts take %d bits", r.ranked, g.len(), 64*r.w)
 		if r.big > 0 {
 			o.Debugf("%d paths have at least 2^64/%d reference paths from the roots (the rest: popularities below 2^64, from one-word sums)", r.big, r.ranked)

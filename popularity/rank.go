@@ -3,11 +3,13 @@ package main
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math/big"
 	"runtime"
 	"slices"
 	"sync"
 
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/percore"
 )
@@ -47,25 +49,29 @@ func (r *ranking) popularity(x int32) *big.Int {
 // first, ties by packageName ascending. workers is the number of
 // goroutines counting (0 means one per usable CPU). When ctx is cancelled
 // the counting stops and the ranking is incomplete: the caller must see
-// ctx's error and drop it.
-func rank(ctx context.Context, g *graph, workers int) *ranking {
+// ctx's error and drop it. A graph whose counts pass maxCountBytes is an
+// error wrapping errdefs.ErrTooLarge.
+func rank(ctx context.Context, g *graph, workers int) (*ranking, error) {
 	return rankWrapping(ctx, g, workers, defaultWrapping)
 }
 
 // rankWrapping is rank with the ancestor sums made as o says.
-func rankWrapping(ctx context.Context, g *graph, workers int, o wrapping) *ranking {
+func rankWrapping(ctx context.Context, g *graph, workers int, o wrapping) (*ranking, error) {
 	n := g.len()
 	topo := byHeight(g, rankable(g))
 	pos := positions(n, topo)
 	parents := topoParents(g, topo, pos)
-	counts, w := pathCounts(parents)
+	counts, w, err := pathCounts(parents)
+	if err != nil {
+		return nil, err
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	r := &ranking{pos: pos, w: w, ranked: len(topo)}
 	r.pop, r.big = o.ancestorSums(parents, counts, w, workers, ctx.Done())
 	r.order = r.sortOrder(g, topo)
-	return r
+	return r, nil
 }
 
 // rankKey is what the order compares of a node: the top 64 bits of its
@@ -307,7 +313,7 @@ func topoParents(g *graph, topo, pos []int32) csr {
 // and kept (widened): counting again from the start took half of
 // pathCounts' instructions on 100,000 uniform paths, whose counts outgrow
 // one word at the last 1%.
-func pathCounts(parents csr) ([]uint64, int) {
+func pathCounts(parents csr) ([]uint64, int, error) {
 	n := len(parents.start) - 1
 	w := 1
 	r, total := make([]uint64, n), make([]uint64, 1)
@@ -317,7 +323,11 @@ func pathCounts(parents csr) ([]uint64, int) {
 			i++
 			continue
 		}
-		// Nodes before i fit in w words, and so did their total.
+		// Nodes before i fit in w words, and so did their total; the
+		// counts need w+1 words at least.
+		if err := checkCountBytes(n, w+1); err != nil {
+			return nil, 0, err
+		}
 		w *= 2
 		wider := make([]uint64, n*w)
 		total = make([]uint64, w)
@@ -328,7 +338,31 @@ func pathCounts(parents csr) ([]uint64, int) {
 		r = wider
 	}
 	tw := wordsOf(total)
-	return narrow(r, w, tw), tw
+	if err := checkCountBytes(n, tw); err != nil {
+		return nil, 0, err
+	}
+	return narrow(r, w, tw), tw, nil
+}
+
+// maxCountBytes bounds the memory of one array of counts or sums (n
+// numbers of w words; the counting holds a few of them at once). The
+// counts of distinct reference paths grow exponentially with a graph's
+// depth where paths share references: in a chain where each path
+// references the next two they take n·0.69 bits each, so 50,000 such
+// paths (a 10 MB graph) held 940 MB, and memory grows as the square of
+// the paths, time faster. The bench's graphs stay far below it: 1,000,000
+// uniformly drawn paths take 3 words each (24 MB); 128 MiB allows 1,000
+// words (numbers of 64,000 bits) for 16,000 paths.
+const maxCountBytes = 128 << 20
+
+// checkCountBytes refuses counts of w words for n paths past
+// maxCountBytes.
+func checkCountBytes(n, w int) error {
+	if int64(n)*int64(w)*8 <= maxCountBytes {
+		return nil
+	}
+	return fmt.Errorf("the numbers of reference paths from the roots need more than %d bits for each of %d paths, past the %d MiB popularity keeps for them: %w",
+		64*(w-1), n, maxCountBytes>>20, errdefs.ErrTooLarge)
 }
 
 // countPaths sets ri, w words, to the sum of the referrers' counts in r

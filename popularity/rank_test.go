@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // The fast ranking must equal a direct, slow implementation of the
@@ -108,10 +111,53 @@ func bruteRanking(g *graph) ([]int32, map[int32]*big.Int) {
 	return append(order, rest...), pop
 }
 
+// mustRank is rank for tests, whose graphs are within its bounds.
+func mustRank(t testing.TB, ctx context.Context, g *graph, workers int) *ranking {
+	t.Helper()
+	return mustRankWrapping(t, ctx, g, workers, defaultWrapping)
+}
+
+// mustRankWrapping is rankWrapping for tests.
+func mustRankWrapping(t testing.TB, ctx context.Context, g *graph, workers int, o wrapping) *ranking {
+	t.Helper()
+	r, err := rankWrapping(ctx, g, workers, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// mustPathCounts is pathCounts for tests.
+func mustPathCounts(t testing.TB, parents csr) ([]uint64, int) {
+	t.Helper()
+	counts, w, err := pathCounts(parents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts, w
+}
+
+// TestRankRefusesCountsPastBound: in a ladder (each path references the
+// next two) the counts of reference paths take 0.69 bits per path, so
+// 60,000 paths need 651 words each; popularity took 1.2 GB and 5.3 s on
+// it, and memory grows as the square of the paths. rank refuses such a
+// graph with ErrTooLarge before it allocates past maxCountBytes.
+func TestRankRefusesCountsPastBound(t *testing.T) {
+	g := ladder(t, 60_000)
+	r, err := rank(context.Background(), g, 1)
+	if !errors.Is(err, errdefs.ErrTooLarge) || r != nil {
+		t.Fatalf("rank of a 60,000-path ladder: %v (ranking %v); want ErrTooLarge", err, r != nil)
+	}
+	const want = "for each of 60000 paths, past the 128 MiB popularity keeps for them"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+}
+
 func checkRanking(t *testing.T, g *graph, workers int) {
 	t.Helper()
 	wantOrder, wantPop := bruteRanking(g)
-	checkRankingIs(t, g, rank(context.Background(), g, workers), wantOrder, wantPop)
+	checkRankingIs(t, g, mustRank(t, context.Background(), g, workers), wantOrder, wantPop)
 }
 
 // checkRankingIs checks r against bruteRanking's order and popularities.
@@ -269,7 +315,7 @@ func TestAncestorSumsAcrossChunks(t *testing.T) {
 			pos[x] = int32(k)
 		}
 		parents := topoParents(g, topo, pos)
-		counts, w := pathCounts(parents)
+		counts, w := mustPathCounts(t, parents)
 		for _, chunk := range []int{64, 128, 1024} {
 			for _, workers := range []int{1, 3} {
 				// Rows pulled by positions with few referrers and pushed to
@@ -314,7 +360,7 @@ func TestAncestorSumsOnBenchShapes(t *testing.T) {
 			pos[x] = int32(k)
 		}
 		parents := topoParents(g, topo, pos)
-		counts, w := pathCounts(parents)
+		counts, w := mustPathCounts(t, parents)
 		widths[w] = true
 		for _, chunk := range []int{64, 192, 1024} {
 			for _, workers := range []int{1, 2} {
@@ -329,7 +375,7 @@ func TestAncestorSumsOnBenchShapes(t *testing.T) {
 				}
 			}
 		}
-		r := rank(context.Background(), g, 2)
+		r := mustRank(t, context.Background(), g, 2)
 		for x := range int32(g.len()) {
 			if got := r.popularity(x); got.Cmp(want[x]) != 0 {
 				t.Fatalf("%s: rank gives node %d %v, want %v", s.name, x, got, want[x])
@@ -397,7 +443,7 @@ func TestRankDeepGraphsPast64Bits(t *testing.T) {
 	for _, n := range []int{100, 300, 1000} {
 		g := ladder(t, n)
 		want := directPopularity(g)
-		r := rank(context.Background(), g, 2)
+		r := mustRank(t, context.Background(), g, 2)
 		maxBits := 0
 		for x := range int32(n) {
 			if got := r.popularity(x); got.Cmp(want[x]) != 0 {
@@ -434,7 +480,7 @@ func TestRankTieBreakAbove64Bits(t *testing.T) {
 		return nil
 	}, func(int) uint64 { return 1 })
 	want := directPopularity(g)
-	r := rank(context.Background(), g, 1)
+	r := mustRank(t, context.Background(), g, 1)
 	var sinks []int32
 	for x := range int32(g.len()) {
 		if len(g.refs.of(x)) == 0 {
@@ -473,7 +519,7 @@ func TestAncestorSumsDenseFans(t *testing.T) {
 		return nil
 	}, func(int) uint64 { return 1 })
 	want := directPopularity(g)
-	r := rank(context.Background(), g, 1)
+	r := mustRank(t, context.Background(), g, 1)
 	for x := range int32(g.len()) {
 		if got := r.popularity(x); got.Cmp(want[x]) != 0 {
 			t.Fatalf("node %d has %v, want %v", x, got, want[x])
@@ -562,13 +608,13 @@ func TestRankStopsWhenCancelled(t *testing.T) {
 	g := randomDAG(t, rand.New(rand.NewPCG(9, 9)), 3000, 0.002)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := rank(ctx, g, 2)
+	r := mustRank(t, ctx, g, 2)
 	for i, v := range r.pop {
 		if v != 0 {
 			t.Fatalf("word %d of the popularity counts is %d: counted after the cancel", i, v)
 		}
 	}
-	if live := rank(context.Background(), g, 2); !slices.ContainsFunc(live.pop, func(v uint64) bool { return v != 0 }) {
+	if live := mustRank(t, context.Background(), g, 2); !slices.ContainsFunc(live.pop, func(v uint64) bool { return v != 0 }) {
 		t.Fatal("the test graph has no counts at all")
 	}
 }
@@ -610,7 +656,7 @@ func TestSortOrderOnAllCores(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	g := uniformDAG(t, rng, 40_000, 8)
 	for _, workers := range []int{1, 2} {
-		r := rank(context.Background(), g, workers)
+		r := mustRank(t, context.Background(), g, workers)
 		pop := make([]*big.Int, g.len())
 		wide := false
 		for x := range pop {

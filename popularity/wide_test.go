@@ -58,7 +58,7 @@ func TestPathCountsWidth(t *testing.T) {
 			pos[x] = int32(k)
 		}
 		parents := topoParents(g, topo, pos)
-		counts, w := pathCounts(parents)
+		counts, w := mustPathCounts(t, parents)
 		if w != c.words {
 			t.Errorf("ladder of %d: width %d, want %d", c.n, w, c.words)
 		}

@@ -36,7 +36,7 @@ func TestRankRecoversFromWrappedSums(t *testing.T) {
 		wantOrder, wantPop := bruteRanking(g)
 		for bits := uint(3); bits <= 12; bits++ {
 			o := wrapping{bits: bits, maxBigShare: 1}
-			checkRankingIs(t, g, rankWrapping(context.Background(), g, 1+i%2, o), wantOrder, wantPop)
+			checkRankingIs(t, g, mustRankWrapping(t, context.Background(), g, 1+i%2, o), wantOrder, wantPop)
 			seen.add(recoveryOf(g, o))
 		}
 	}
@@ -120,7 +120,7 @@ func TestRankRecoversPast64Bits(t *testing.T) {
 		for _, wr := range wrappings {
 			for _, workers := range []int{1, 2} {
 				name := fmt.Sprintf("%s (%d nodes), %s, %d workers", s.name, s.g.len(), wr.name, workers)
-				r := rankWrapping(context.Background(), s.g, workers, wr.o)
+				r := mustRankWrapping(t, context.Background(), s.g, workers, wr.o)
 				for x := range int32(s.g.len()) {
 					if got := r.popularity(x); got.Cmp(want[x]) != 0 {
 						t.Fatalf("%s: node %d has %v, want %v", name, x, got, want[x])
@@ -299,7 +299,7 @@ func BenchmarkWrapping(b *testing.B) {
 			b.Run(fmt.Sprintf("window=%d/%s", window, mode.name), func(b *testing.B) {
 				var r *ranking
 				for range b.N {
-					r = rankWrapping(context.Background(), g, 1, mode.o)
+					r = mustRankWrapping(b, context.Background(), g, 1, mode.o)
 				}
 				b.ReportMetric(float64(r.big)/float64(r.ranked), "bigshare")
 				b.ReportMetric(float64(r.w), "words")
