@@ -265,17 +265,33 @@ proc_mask_args() {
 	done
 }
 
+# socket_mask_args prints bwrap's arguments, for after --ro-bind / /, that
+# hide where the host keeps the Unix sockets of its services: /run
+# (Docker's, containerd's, D-Bus's, the session's under /run/user) and the
+# Nix daemon's directory. A read-only mount does not stop connect(2), and
+# the network namespace hides abstract sockets only. NixOS's
+# /run/current-system (where its PATH leads) is kept, as the symlink into
+# the store it is.
+socket_mask_args() {
+	printf '%s' '--tmpfs /run'
+	if sm_t=$(readlink /run/current-system 2>/dev/null); then
+		printf ' --symlink %s /run/current-system' "$sm_t"
+	fi
+	[ ! -d /nix/var/nix/daemon-socket ] || printf ' --tmpfs /nix/var/nix/daemon-socket'
+}
+
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
 # programs and files are there to read, but only DIR (the layer's root),
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most and /proc masked
-# (proc_mask_args). With TMP set (proot, which makes its glue in /tmp and
-# nowhere else), that directory is /tmp, and
-# the store ($root_prefix$store_dir) is bound in again, read-only, in
-# case it lies in the host's /tmp. So a command that writes through one
+# with Docker's default capabilities at most, /proc masked
+# (proc_mask_args) and the host's service sockets hidden
+# (socket_mask_args). With TMP set (proot, which makes its glue in /tmp and
+# nowhere else), that directory is /tmp. The store ($root_prefix$store_dir)
+# is bound in again, read-only, in case it lies in the host's /tmp or
+# /run. So a command that writes through one
 # of the root's symlinks into the store (echo >> etc/profile, where
 # etc/profile is a store file), or anywhere else on the host, fails
 # instead of changing the store under the image or the host. The sandbox
@@ -297,12 +313,13 @@ run_contained() {
 		set -- --bind "$rcn_tmp" /tmp --ro-bind-try "$rcn_store" "$rcn_store" \
 			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} --setenv TMPDIR /tmp -- "$@"
 	else
-		set -- --bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} \
+		set -- --ro-bind-try "$rcn_store" "$rcn_store" \
+			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} \
 			--bind "$rcn_tmp" "$rcn_tmp" --setenv TMPDIR "$rcn_tmp" -- "$@"
 	fi
 	rcn_status=0
-	# shellcheck disable=SC2046 # proc_mask_args, sandbox_cap_args print words
-	bwrap --ro-bind / / --dev /dev --proc /proc $(proc_mask_args) \
+	# shellcheck disable=SC2046 # the *_args functions print words
+	bwrap --ro-bind / / $(socket_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
 		$(sandbox_cap_args) --chdir "$rcn_dir" "$@" || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
