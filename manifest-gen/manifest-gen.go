@@ -124,35 +124,32 @@ func (c *command) Validate() error {
 // (/dev/null) is written in place, not renamed over, and may be named
 // twice.
 func (c *command) checkOutputsDistinct() error {
-	type output struct{ flag, name string }
-	all := []output{{"--digest-file", c.DigestFile}, {"--sbom-cyclonedx", c.SBOMCycloneDX}, {"--sbom-spdx", c.SBOMSPDX}}
+	type output struct {
+		flag, name string
+		fi         os.FileInfo // nil when name does not exist
+	}
+	all := []output{{flag: "--digest-file", name: c.DigestFile}, {flag: "--sbom-cyclonedx", name: c.SBOMCycloneDX}, {flag: "--sbom-spdx", name: c.SBOMSPDX}}
 	if c.Output != "-" && c.Format != "oci-dir" {
-		all = append([]output{{"-o", c.Output}}, all...)
+		all = append([]output{{flag: "-o", name: c.Output}}, all...)
 	}
 	var outs []output
 	for _, o := range all {
-		if fi, err := os.Stat(o.name); o.name != "" && (err != nil || fi.Mode().IsRegular()) {
+		if o.name == "" {
+			continue
+		}
+		o.fi, _ = os.Stat(o.name)
+		if o.fi == nil || o.fi.Mode().IsRegular() {
 			outs = append(outs, o)
 		}
 	}
 	for i, a := range outs {
 		for _, b := range outs[:i] {
-			if filepath.Clean(a.name) == filepath.Clean(b.name) || sameFile(a.name, b.name) {
+			if filepath.Clean(a.name) == filepath.Clean(b.name) || (a.fi != nil && b.fi != nil && os.SameFile(a.fi, b.fi)) {
 				return cli.Usagef("%s %q: the file %s %q names too; each output needs a file of its own", a.flag, a.name, b.flag, b.name)
 			}
 		}
 	}
 	return nil
-}
-
-// sameFile reports whether a and b both exist and are one file.
-func sameFile(a, b string) bool {
-	fa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	fb, err := os.Stat(b)
-	return err == nil && os.SameFile(fa, fb)
 }
 
 // plan settles what the flags and --conf decide, reading the --conf and
