@@ -155,9 +155,10 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 func (c *command) storeOptions(o *cli.IO, conf *streamConf) (*storeOptions, error) {
 	so := &storeOptions{uname: "root", gname: "root"}
 	so.storeDir = firstOf(c.StoreDir, conf.StoreDir, o.Env("NIX_STORE_DIR"), "/nix/store")
-	// The configuration's (or $NIX_STORE_DIR's) follows --store-dir's rule.
-	if !path.IsAbs(so.storeDir) || path.Clean(so.storeDir) == "/" {
-		return nil, fmt.Errorf("store directory %q: want an absolute path below /: %w", so.storeDir, errdefs.ErrInvalidInput)
+	// The configuration's (or $NIX_STORE_DIR's) follows --store-dir's
+	// rule, but is input, not a usage error.
+	if err := cli.CheckStoreDir(so.storeDir); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
 	}
 	so.storeDir = path.Clean(so.storeDir)
 	root, err := cli.RootDir(c.Root)
