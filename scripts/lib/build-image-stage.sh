@@ -52,7 +52,7 @@ printf '%s\n' "$BI_SCRIPT" >"$work/script.txt"
 printf '%s\n' "$BI_EXTRA_COMMANDS" >"$work/extra-commands.txt"
 store_graph "$work/new" "$work/script.txt" "$work/extra-commands.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
 closure_graph=$work/trusted-graph.json
-sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$closure_graph" >"$work/trusted-paths"
+graph_paths "$closure_graph" >"$work/trusted-paths"
 run_chrooted "$rootfs" "$BI_SCRIPT" "$work/trusted-paths"
 if [ -n "$BI_EXTRA_COMMANDS" ]; then
 	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"

@@ -15,13 +15,18 @@ closure_plan() {
 	cp_base=$1
 	shift
 	scan_closure "$work/graph.json" "$@"
-	# The canonical graph has one node a line, its path first; store
-	# names hold no quote or backslash.
-	sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$work/graph.json" |
+	graph_paths "$work/graph.json" |
 		awk -v p="$store_dir/" 'index($0, p) == 1' | sort >"$work/closure-paths"
 	sort "$cp_base" >"$work/base-paths.sorted"
 	comm -23 "$work/closure-paths" "$work/base-paths.sorted" |
 		awk 'BEGIN { printf "[" } { printf "%s\"%s\"", (NR == 1 ? "[" : ","), $0 } END { if (NR) printf "]"; print "]" }'
+}
+
+# graph_paths GRAPH prints the paths of the nodes of a closure graph
+# closure-scan wrote, one a line: the canonical graph has one node a line,
+# its path first, and store names hold no quote or backslash.
+graph_paths() {
+	sed -n 's/^{"path":"\([^"]*\)".*/\1/p' "$1"
 }
 
 # scan_closure OUT ROOT... writes to OUT the closure graph of the store
