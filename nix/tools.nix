@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-de8aY+FF8czjuTo5FYjuJOgnyBpqk4eKyEbX3UkTXyY=";
+  vendorHash = "sha256-zgdWMJjLzQ2FfQza2FC2hwOOfhZHhamBiC09Os5V+wY=";
 
   modBuildPhase = ''
     runHook preBuild

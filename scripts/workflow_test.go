@@ -8,7 +8,9 @@ import (
 
 var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob", "nix-db", "drv-env"}
 
-func TestMain(m *testing.M) { testkit.Main(m) }
+func TestMain(m *testing.M) {
+	testkit.Main(m, testkit.Program{Name: "unix-dial", Main: testkit.UnixDial})
+}
 
 // TestWorkflows runs the workflow scripts with the tools built once, and
 // for the Nix tests (nix_*) the repository ($REPO), the tools installed
@@ -19,5 +21,5 @@ func TestWorkflows(t *testing.T) {
 	testkit.Scripts{Path: []string{bin, "."},
 		Dirs: map[string]string{"SCRIPTS": ".", "FIXTURES": "testdata/fixtures", "VECTORS": "../testdata/vectors",
 			"REPO": "..", "PREFIX": installPrefix(t, bin), "GOCACHE": goEnv(t, "GOCACHE"), "GOMODCACHE": goEnv(t, "GOMODCACHE")},
-		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), sbomCommands}}.Run(t)
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.SocketCommands(), sbomCommands}}.Run(t)
 }

@@ -25,9 +25,21 @@ func Update() bool { return *update }
 
 // Main is TestMain for a package with script tests but no tool of its own
 // (the workflows'): process-wide components are stopped after the tests.
-func Main(m *testing.M) {
+// The test binary doubles as each of programs (a name's main, returning
+// its exit status), which the scripts run by name.
+func Main(m *testing.M, programs ...Program) {
+	cmds := map[string]func(){}
+	for _, p := range programs {
+		cmds[p.Name] = func() { os.Exit(p.Main()) }
+	}
 	// testscript.Main ends in os.Exit, so cleanup must run inside Run.
-	testscript.Main(cleanupM{m}, nil)
+	testscript.Main(cleanupM{m}, cmds)
+}
+
+// Program is a program of the tests' own that scripts run by Name.
+type Program struct {
+	Name string
+	Main func() int
 }
 
 // Tool is a tool as its package's tests run it: its script_test.go

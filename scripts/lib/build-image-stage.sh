@@ -8,6 +8,7 @@ set -eu
 prog=build-image
 here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/common.sh"
+. "$here/lib/sandbox.sh"
 . "$here/lib/copy-to-root.sh"
 . "$here/lib/run-as-root.sh"
 . "$here/lib/build-image.sh"

@@ -124,7 +124,7 @@ prepare_stage() {
 			ps_path=$(command -v "$ps_tool") || die "--run-as-root: $ps_tool is not on PATH"
 			cp -- "$ps_path" "$stage/bin/" || die "--run-as-root: cannot copy $ps_tool into \"$stage\""
 		done
-		cp -- "$here/lib/common.sh" "$here/lib/copy-to-root.sh" "$here/lib/run-as-root.sh" \
+		cp -- "$here/lib/common.sh" "$here/lib/sandbox.sh" "$here/lib/copy-to-root.sh" "$here/lib/run-as-root.sh" \
 			"$here/lib/build-image.sh" "$here/lib/build-image-stage.sh" "$stage/lib/" ||
 			die "--run-as-root: cannot copy the stage's scripts into \"$stage\""
 		if [ -d "$root_prefix$store_dir" ] && ! ns_root_can "$root_prefix$store_dir"; then

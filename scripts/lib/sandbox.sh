@@ -1,0 +1,195 @@
+# sandbox.sh: the bubblewrap sandboxes of the workflows (POSIX sh),
+# sourced after common.sh: run_contained, where --extra-commands,
+# --fake-root-commands and fakechroot run, and the arguments it shares
+# with --run-as-root's sandbox (run-as-root.sh): capabilities, /proc's
+# masks, the host's hidden service sockets, and the seccomp filter that
+# refuses Unix sockets.
+
+# sandbox_caps are the capabilities kept in a bubblewrap sandbox (the
+# --run-as-root script's, run_contained's): Docker's defaults for a
+# container (and a RUN step); no CAP_SYS_ADMIN, so the sandbox's mounts
+# cannot be undone from inside.
+sandbox_caps='CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE'
+
+# sandbox_cap_args prints bwrap's arguments that keep $sandbox_caps only.
+sandbox_cap_args() {
+	printf '%s' '--cap-drop ALL'
+	for sc_c in $sandbox_caps; do
+		printf ' --cap-add %s' "$sc_c"
+	done
+}
+
+# proc_mask_args prints bwrap's arguments, for after --proc /proc, that
+# mask what a sandbox's /proc shows of the kernel it shares with the host,
+# as runc does: /proc/sys and its like read-only (as real root, a sandbox
+# without a user namespace of its own could otherwise set the host's
+# sysctls), the files that leak kernel state empty, and the directories
+# that hold device controls empty and read-only.
+proc_mask_args() {
+	for pm_p in sys sysrq-trigger irq bus fs; do
+		[ ! -e "/proc/$pm_p" ] || printf ' --ro-bind /proc/%s /proc/%s' "$pm_p" "$pm_p"
+	done
+	for pm_p in kcore keys timer_list sched_debug latency_stats timer_stats; do
+		[ ! -e "/proc/$pm_p" ] || printf ' --ro-bind /dev/null /proc/%s' "$pm_p"
+	done
+	for pm_p in acpi scsi asound; do
+		[ ! -d "/proc/$pm_p" ] || printf ' --tmpfs /proc/%s --remount-ro /proc/%s' "$pm_p" "$pm_p"
+	done
+}
+
+# socket_mask_args prints bwrap's arguments, for after --ro-bind / /, that
+# hide where the host keeps the Unix sockets of its services: /run
+# (Docker's, containerd's, D-Bus's, the session's under /run/user) and the
+# Nix daemon's directory. A read-only mount does not stop connect(2), and
+# the network namespace hides abstract sockets only. NixOS's
+# /run/current-system (where its PATH leads) is kept, as the symlink into
+# the store it is.
+socket_mask_args() {
+	printf '%s' '--tmpfs /run'
+	if sm_t=$(readlink /run/current-system 2>/dev/null); then
+		printf ' --symlink %s /run/current-system' "$sm_t"
+	fi
+	[ ! -d /nix/var/nix/daemon-socket ] || printf ' --tmpfs /nix/var/nix/daemon-socket'
+}
+
+# bpf_insn CODE JT JF K prints one classic BPF instruction (struct
+# sock_filter: code, jt, jf, k) in the machine's byte order, which is
+# little-endian on every architecture seccomp_filter knows.
+bpf_insn() {
+	bi_k=$(($4))
+	# shellcheck disable=SC2059 # the format is the instruction's bytes
+	printf "$(printf '\\%03o' $(($1 & 255)) $(($1 >> 8)) "$2" "$3" \
+		$((bi_k & 255)) $((bi_k >> 8 & 255)) $((bi_k >> 16 & 255)) $((bi_k >> 24 & 255)))"
+}
+
+# The classic BPF opcodes seccomp_filter uses, and the answers it gives: a
+# load of a 32-bit word of struct seccomp_data (nr at 0, arch at 4, the
+# low word of args[0] at 16 and of args[1] at 24), jumps on a constant,
+# an and, and returns.
+bpf_ld=0x20 bpf_jeq=0x15 bpf_jge=0x35 bpf_and=0x54 bpf_ret=0x06
+seccomp_allow=0x7fff0000 seccomp_eacces=0x0005000d seccomp_enosys=0x00050026
+
+# seccomp_filter [ARCH] prints, for ARCH (uname -m's name; this machine's
+# by default), the seccomp
+# program run_contained gives bwrap (--seccomp): socket(2) of AF_UNIX
+# fails with EACCES, and so does socketpair(2) of AF_UNIX datagrams (one
+# may sendto(2) any named socket), so the commands cannot reach a Unix
+# socket of the host's, wherever it lies (an ssh agent's in /tmp, a
+# rootless Docker's in the home directory, LXD's in /var): the sandbox
+# shows the host read-only, which connect(2) ignores. Other sockets
+# (loopback only, in the sandbox's network namespace) and stream pairs
+# work. io_uring_setup(2) fails with ENOSYS, as on an old kernel, since
+# io_uring creates sockets past seccomp; so do x32 calls. The 32-bit
+# compatible architecture (i386, arm) may create no socket at all: its
+# socketcall(2) hides the family from the filter. It fails for an
+# architecture it does not know; run_contained then goes without, with a
+# warning.
+seccomp_filter() {
+	sf_ccall='' sf_x32=''
+	case ${1-$(uname -m)} in
+	x86_64) # AUDIT_ARCH_X86_64, __NR_socket, __NR_socketpair; i386's
+		sf_arch=0xc000003e sf_socket=41 sf_pair=53 sf_x32=0x40000000
+		sf_compat=0x40000003 sf_csocket=359 sf_cpair=360 sf_ccall=102 ;;
+	aarch64) # AUDIT_ARCH_AARCH64, its calls; arm's (EABI, no socketcall)
+		sf_arch=0xc00000b7 sf_socket=198 sf_pair=199
+		sf_compat=0x40000028 sf_csocket=281 sf_cpair=288 ;;
+	*) return 1 ;;
+	esac
+	sf_native=$((${sf_x32:+2} + 16)) # the native section's length
+	bpf_insn $bpf_ld 0 0 4
+	bpf_insn $bpf_jeq 0 $sf_native "$sf_arch"
+	# The native calls.
+	bpf_insn $bpf_ld 0 0 0
+	if [ -n "$sf_x32" ]; then
+		bpf_insn $bpf_jge 0 1 "$sf_x32"
+		bpf_insn $bpf_ret 0 0 $seccomp_enosys
+	fi
+	bpf_insn $bpf_jeq 0 1 425 # __NR_io_uring_setup, the same everywhere
+	bpf_insn $bpf_ret 0 0 $seccomp_enosys
+	bpf_insn $bpf_jeq 0 4 "$sf_socket"
+	bpf_insn $bpf_ld 0 0 16
+	bpf_insn $bpf_jeq 0 1 1 # AF_UNIX
+	bpf_insn $bpf_ret 0 0 $seccomp_eacces
+	bpf_insn $bpf_ret 0 0 $seccomp_allow
+	bpf_insn $bpf_jeq 0 6 "$sf_pair"
+	bpf_insn $bpf_ld 0 0 16
+	bpf_insn $bpf_jeq 0 4 1 # AF_UNIX
+	bpf_insn $bpf_ld 0 0 24
+	bpf_insn $bpf_and 0 0 0xf # SOCK_TYPE_MASK
+	bpf_insn $bpf_jeq 0 1 2   # SOCK_DGRAM
+	bpf_insn $bpf_ret 0 0 $seccomp_eacces
+	bpf_insn $bpf_ret 0 0 $seccomp_allow
+	# The compatible architecture's calls; with socketcall, four more
+	# before the last two returns.
+	sf_call=$((${sf_ccall:+4} + 0))
+	bpf_insn $bpf_jeq 0 $((sf_call + 7)) "$sf_compat"
+	bpf_insn $bpf_ld 0 0 0
+	bpf_insn $bpf_jeq 0 1 425
+	bpf_insn $bpf_ret 0 0 $seccomp_enosys
+	bpf_insn $bpf_jeq $((sf_call + 2)) 0 "$sf_csocket"
+	bpf_insn $bpf_jeq $((sf_call + 1)) 0 "$sf_cpair"
+	if [ -n "$sf_ccall" ]; then
+		bpf_insn $bpf_jeq 0 3 "$sf_ccall"
+		bpf_insn $bpf_ld 0 0 16
+		bpf_insn $bpf_jeq 2 0 1 # SYS_SOCKET
+		bpf_insn $bpf_jeq 1 0 8 # SYS_SOCKETPAIR
+	fi
+	bpf_insn $bpf_ret 0 0 $seccomp_allow
+	bpf_insn $bpf_ret 0 0 $seccomp_eacces
+	# Any other architecture (none can call here).
+	bpf_insn $bpf_ret 0 0 $seccomp_enosys
+}
+
+# run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
+# extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
+# programs and files are there to read, but only DIR (the layer's root),
+# FILE (a fakeroot state to save; '' for none) and a directory of its own
+# in $work (TMPDIR) may be written, with no network but a loopback, in a
+# pid namespace and session of its own (nothing it starts outlives it),
+# with Docker's default capabilities at most, /proc masked
+# (proc_mask_args), the host's service sockets hidden (socket_mask_args)
+# and no Unix socket to be made (seccomp_filter). With TMP set (proot,
+# which makes its glue in /tmp and nowhere else), that directory is /tmp.
+# The store ($root_prefix$store_dir) is bound in again, read-only, in
+# case it lies in the host's /tmp or /run. So a command that writes
+# through one of the root's symlinks into the store (echo >> etc/profile,
+# where etc/profile is a store file), or anywhere else on the host, fails
+# instead of changing the store under the image or the host. The sandbox
+# is bubblewrap's; where bwrap is not installed or cannot make one here
+# (no user namespaces), CMD runs on the host as before, with a warning.
+run_contained() {
+	rcn_dir=$1 rcn_file=$2 rcn_private=$3
+	shift 3
+	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
+		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
+		(cd -- "$rcn_dir" && "$@")
+		return
+	fi
+	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
+	rcn_seccomp=$work/seccomp.bpf
+	if [ ! -e "$rcn_seccomp" ] && ! seccomp_filter >"$rcn_seccomp"; then
+		warn "warning: no seccomp filter for $(uname -m): the commands can connect to the host's Unix sockets outside /run"
+		: >"$rcn_seccomp"
+	fi
+	rcn_seccomp_on=''
+	[ ! -s "$rcn_seccomp" ] || rcn_seccomp_on=1
+	rcn_store=${root_prefix-}$store_dir
+	# Mounts in order: a later one on top of an earlier one (the private
+	# /tmp first, then DIR, which may lie in the host's /tmp).
+	if [ -n "$rcn_private" ]; then
+		set -- --bind "$rcn_tmp" /tmp --ro-bind-try "$rcn_store" "$rcn_store" \
+			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} --setenv TMPDIR /tmp -- "$@"
+	else
+		set -- --ro-bind-try "$rcn_store" "$rcn_store" \
+			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} \
+			--bind "$rcn_tmp" "$rcn_tmp" --setenv TMPDIR "$rcn_tmp" -- "$@"
+	fi
+	rcn_status=0
+	# shellcheck disable=SC2046 # the *_args functions print words
+	bwrap --ro-bind / / $(socket_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
+		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
+		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" || rcn_status=$?
+	chmod -R u+w "$rcn_tmp" 2>/dev/null
+	rm -rf "$rcn_tmp"
+	return "$rcn_status"
+}
