@@ -95,14 +95,17 @@
 //
 //   - each image keeps its RepoTags; a tag found on two images stays on the
 //     later one (as docker load of the inputs in order leaves it), with a
-//     warning; a tag without ":TAG" gets ":latest";
+//     warning; a tag without ":TAG" gets ":latest"; a tag docker does not
+//     accept (an upper-case or empty name, a space, a tag past 128
+//     characters) is an error, as it is for docker load;
 //   - a layer shared by several images (same diff_id) is stored once,
 //     uncompressed, verified as it is copied; a config as
 //     "<digest hex>.json"; one manifest.json entry per distinct config;
 //   - `repositories` holds every tag, by repository, naming the image's
 //     top layer directory; entries of the inputs' `repositories` files that
 //     RepoTags lack are added as tags (nixpkgs' mergeImages replaces
-//     whole repositories and writes null when no input has one);
+//     whole repositories and writes null when no input has one), those
+//     docker would not accept dropped with a warning;
 //   - the archive is written as manifest-gen writes one: the layers first,
 //     named by position ("000/layer.tar", …) in the order the images first
 //     list them, then the configs, manifest.json (nixpkgs' indented JSON)
