@@ -21,7 +21,9 @@
 //     ("hello-2.12.1" is hello 2.12.1, "python3.11-requests-2.31.0" is
 //     python3.11-requests 2.31.0, "nix-2.18.1-man" is nix 2.18.1-man,
 //     "source" is source and no version). The tests check the rule's
-//     table against Nix's own parseDrvName;
+//     table against Nix's own parseDrvName. A name Nix splits into no
+//     name ("-1.0") is the whole name, without a version: a purl needs a
+//     name;
 //   - purl: pkg:nix/NAME@VERSION?outputhash=HASHPART (see PURL: the
 //     purl specification has no nix type yet; this is the shape syft's
 //     Nix cataloger writes, escaped by the specification's library);
