@@ -59,7 +59,8 @@
 // https://dockertools.dev/sbom/NAME/sha256:<image ID>, which is SPDX's
 // documentNamespace; SPDX's required creation time (and its annotations'
 // dates) is the image's creation time (nixpkgs' default
-// 1970-01-01T00:00:01Z), and CycloneDX has no timestamp. CycloneDX's
+// 1970-01-01T00:00:01Z; one past the year 9999 in UTC, which SPDX's
+// dates cannot write, is an error), and CycloneDX has no timestamp. CycloneDX's
 // metadata says cdx:reproducible = true, the property taxonomy's flag for
 // such a document. Components are in store path order, references
 // sorted.
