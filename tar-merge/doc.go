@@ -122,7 +122,9 @@
 // input goes in; each one's platform is what its config names: os,
 // architecture, variant, os.version and os.features (stream-layered-image
 // --architecture and --variant write them). An image whose config names no
-// os or architecture, and two images for the same platform as Docker and
+// os or architecture, or the os or architecture "unknown" (the platform
+// of attestation manifests, which clients skip), and two images for the
+// same platform as Docker and
 // containerd compare platforms (arm64 and arm64/v8 are one, so are arm and
 // arm/v7, x86_64 and amd64, Linux and linux; os.features are a set), are
 // refused with one line naming both. The output is

@@ -16,16 +16,23 @@ import (
 // ConfigPlatform is the platform an image config names: its os,
 // architecture, variant, os.version and os.features, as the image-spec
 // puts them at the config's top level. A config without an os or an
-// architecture names no platform: the error wraps
-// errdefs.ErrInvalidInput.
+// architecture names no platform, and one whose os or architecture is
+// "unknown" names the platform that marks attestation manifests (BuildKit's
+// unknown/unknown), whose index entries clients and the tools' own
+// readers (archive.Open) skip; an index would carry the image and no one
+// would get it. The error wraps errdefs.ErrInvalidInput.
 func ConfigPlatform(config []byte) (v1.Platform, error) {
 	var p v1.Platform
 	if err := json.Unmarshal(config, &p); err != nil {
 		return p, fmt.Errorf("the config is not an image config: %v: %w", err, errdefs.ErrInvalidInput)
 	}
-	for _, f := range []struct{ key, value string }{{"os", p.OS}, {"architecture", p.Architecture}} {
-		if f.value == "" {
+	n := NormalizePlatform(p)
+	for _, f := range []struct{ key, value, normal string }{{"os", p.OS, n.OS}, {"architecture", p.Architecture, n.Architecture}} {
+		switch {
+		case f.value == "":
 			return p, fmt.Errorf("the config names no %s, so no platform: %w", f.key, errdefs.ErrInvalidInput)
+		case f.normal == "unknown":
+			return p, fmt.Errorf("the config names the %s %s, which marks attestation manifests in an index: clients skip such an entry: %w", f.key, errdefs.Quote(f.value), errdefs.ErrInvalidInput)
 		}
 	}
 	return p, nil
