@@ -124,11 +124,10 @@
 // --architecture and --variant write them). An image whose config names no
 // os or architecture, or the os or architecture "unknown" (the platform
 // of attestation manifests, which clients skip), and two images for the
-// same platform as Docker and
-// containerd compare platforms (arm64 and arm64/v8 are one, so are arm and
-// arm/v7, x86_64 and amd64, Linux and linux; os.features are a set), are
-// refused with one line naming both. The output is
-// an OCI image layout in a tar:
+// same platform as Docker and containerd compare platforms (arm64 and
+// arm64/v8 are one, so are arm and arm/v7, x86_64 and amd64, Linux and
+// linux; os.features are a set), are refused with one line naming both.
+// The output is an OCI image layout in a tar:
 //
 //	oci-layout          {"imageLayoutVersion":"1.0.0"}
 //	blobs/sha256/<hex>  each layer once, then each image's config and
