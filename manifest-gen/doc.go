@@ -61,7 +61,10 @@
 // --created (default 1970-01-01T00:00:01Z; now is the current time),
 // architecture --architecture (default this machine's, in Go's names), os
 // --os (default linux); --variant adds a variant key after os (nixpkgs
-// writes none). When the stream carries a config.json (a pulled image),
+// writes none). These, and a --conf's architecture, are names as Go
+// writes them (lower-case letters and digits, with _ . - inside); others
+// are a usage error (Docker 20.10's load crashes on the os "Linux"). When
+// the stream carries a config.json (a pulled image),
 // that config is written verbatim, so the image ID stays the registry's
 // config digest; options that would change it are then a usage error.
 //

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 
 	"dockertools.dev/imgkit/archive"
@@ -21,6 +22,22 @@ func checkName(name string) (string, error) {
 func checkTag(tag string) error {
 	if !archive.ValidTag(tag) {
 		return cli.Usagef("--tag %q is not a valid tag (up to 128 letters, digits, _ . -, not starting with . or -)", tag)
+	}
+	return nil
+}
+
+// platformRE is what --os, --architecture and --variant may be: Go's and
+// the OCI image spec's names (linux, amd64, arm64, v7, ppc64le, …) are
+// lower-case letters and digits, with "_", "." or "-" inside.
+var platformRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+
+// checkPlatform checks a platform field of the config (what names it,
+// and its value): Docker 20.10's load crashes on the os "Linux" (the
+// request ends without an answer), and clients compare these names as
+// written.
+func checkPlatform(what, value string) error {
+	if len(value) > 64 || !platformRE.MatchString(value) {
+		return cli.Usagef("%s %q is not a platform name (lower-case letters and digits, with _ . - inside, as Go names them: linux, amd64, arm64, v7)", what, value)
 	}
 	return nil
 }
