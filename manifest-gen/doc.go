@@ -269,7 +269,9 @@
 // Python would print as NaN or Infinity are refused, and so is, before any
 // input is read, a config field (of --config or --conf) whose type
 // Docker's and OCI's readers refuse, such as "Env": "FOO=1" (names are
-// matched regardless of case, as those readers do).
+// matched regardless of case, as those readers do: "env" is Env, merged
+// with the base's as Env is, and two keys naming one field, Env and env,
+// are refused, as those readers keep the last).
 //
 // # SBOM
 //
