@@ -83,7 +83,7 @@ func (c imageConfig) render(layers []layerEntry) []byte {
 // envList returns the Env member of a Docker config as strings; a missing
 // or null Env is empty.
 func envList(cfg *pyjson.Object, what string) ([]string, error) {
-	v, ok := cfg.Get("Env")
+	v, ok := cfg.Get(keyOf(cfg, "Env"))
 	if !ok || v == (pyjson.Null{}) {
 		return nil, nil
 	}
@@ -115,8 +115,8 @@ func mergeEnv(base, own []string) []string {
 }
 
 // mergedMaps are the config fields that a Dockerfile instruction adds to
-// rather than replaces (LABEL, EXPOSE, VOLUME).
-var mergedMaps = map[string]bool{"Labels": true, "ExposedPorts": true, "Volumes": true}
+// rather than replaces (LABEL, EXPOSE, VOLUME), by configFields' key.
+var mergedMaps = map[string]bool{"labels": true, "exposedports": true, "volumes": true}
 
 // overlayBase combines a base image's config (the "config" member of its
 // image config) with our own, which it does not modify.
@@ -127,7 +127,9 @@ var mergedMaps = map[string]bool{"Labels": true, "ExposedPorts": true, "Volumes"
 // does: the base's fields first in their order, ours replacing theirs in
 // place and new ones appended; Labels, ExposedPorts and Volumes are merged
 // key by key; Env as above; setting Entrypoint without Cmd drops the base's
-// Cmd; OnBuild triggers are not inherited (a FROM consumes them).
+// Cmd; OnBuild triggers are not inherited (a FROM consumes them). A field
+// is found whatever the case of its key, as Docker's decoder finds it
+// ("env" is Env), and keeps the base's spelling.
 func overlayBase(base, own *pyjson.Object, inherit bool) (*pyjson.Object, error) {
 	own = pyjson.Clone(own).(*pyjson.Object)
 	if base == nil {
@@ -144,17 +146,20 @@ func overlayBase(base, own *pyjson.Object, inherit bool) (*pyjson.Object, error)
 	out := own
 	if inherit {
 		out = pyjson.Clone(base).(*pyjson.Object)
-		out.Delete("OnBuild")
-		_, hasEntrypoint := own.Get("Entrypoint")
-		if _, hasCmd := own.Get("Cmd"); hasEntrypoint && !hasCmd {
-			out.Delete("Cmd")
+		out.Delete(keyOf(out, "OnBuild"))
+		_, hasEntrypoint := own.Get(keyOf(own, "Entrypoint"))
+		if _, hasCmd := own.Get(keyOf(own, "Cmd")); hasEntrypoint && !hasCmd {
+			out.Delete(keyOf(out, "Cmd"))
 		}
 		for _, m := range own.Members() {
+			if _, _, known := fieldOf(configFields, m.Key); known {
+				m.Key = keyOf(out, m.Key)
+			}
 			out.Set(m.Key, mergeField(out, m))
 		}
 	}
 	if env := mergeEnv(baseEnv, ownEnv); len(env) > 0 {
-		out.Set("Env", pyjson.Strings(env))
+		out.Set(keyOf(out, "Env"), pyjson.Strings(env))
 	}
 	return out, nil
 }
@@ -166,7 +171,8 @@ func mergeField(cfg *pyjson.Object, m pyjson.Member) pyjson.Value {
 	prev, _ := cfg.Get(m.Key)
 	prevObj, ok1 := prev.(*pyjson.Object)
 	ownObj, ok2 := m.Value.(*pyjson.Object)
-	if !mergedMaps[m.Key] || !ok1 || !ok2 {
+	field, _, _ := fieldOf(configFields, m.Key)
+	if !mergedMaps[field] || !ok1 || !ok2 {
 		return m.Value
 	}
 	merged := pyjson.Clone(prevObj).(*pyjson.Object)

@@ -60,9 +60,19 @@ func checkConfigTypes(cfg *pyjson.Object, prefix string) error {
 }
 
 func checkFields(obj *pyjson.Object, fields map[string]fieldType, prefix string) error {
+	seen := map[string]string{} // field → the member's key that names it
 	for _, m := range obj.Members() {
 		key, t, known := fieldOf(fields, m.Key)
-		if !known || m.Value == (pyjson.Null{}) {
+		if !known {
+			continue
+		}
+		if other, twice := seen[key]; twice {
+			// Go's decoder keeps the last; the tools merge Env and Labels
+			// by one spelling: the image would not be what they made.
+			return fmt.Errorf("%s and %s name one field, which Docker's decoder reads from the last of them: %w", errdefs.Quote(prefix+other), errdefs.Quote(prefix+m.Key), errdefs.ErrInvalidInput)
+		}
+		seen[key] = m.Key
+		if m.Value == (pyjson.Null{}) {
 			continue
 		}
 		name := prefix + m.Key
@@ -91,6 +101,22 @@ func fieldOf(fields map[string]fieldType, name string) (string, fieldType, bool)
 		}
 	}
 	return "", 0, false
+}
+
+// keyOf is the key of cfg's member that names the config field name
+// (Env, Cmd, …) for Go's decoder, which folds case ("env" is Env), or name
+// when no member does. checkConfigTypes lets one member at most name a
+// field.
+func keyOf(cfg *pyjson.Object, name string) string {
+	if _, ok := cfg.Get(name); ok {
+		return name
+	}
+	for _, k := range cfg.Keys() {
+		if strings.EqualFold(k, name) {
+			return k
+		}
+	}
+	return name
 }
 
 // hasType reports whether v is of type t.

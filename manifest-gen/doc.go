@@ -61,7 +61,10 @@
 // --created (default 1970-01-01T00:00:01Z; now is the current time),
 // architecture --architecture (default this machine's, in Go's names), os
 // --os (default linux); --variant adds a variant key after os (nixpkgs
-// writes none). When the stream carries a config.json (a pulled image),
+// writes none). These, and a --conf's architecture, are names as Go
+// writes them (lower-case letters and digits, with _ . - inside); others
+// are a usage error (Docker 20.10's load crashes on the os "Linux"). When
+// the stream carries a config.json (a pulled image),
 // that config is written verbatim, so the image ID stays the registry's
 // config digest; options that would change it are then a usage error.
 //
@@ -266,7 +269,9 @@
 // Python would print as NaN or Infinity are refused, and so is, before any
 // input is read, a config field (of --config or --conf) whose type
 // Docker's and OCI's readers refuse, such as "Env": "FOO=1" (names are
-// matched regardless of case, as those readers do).
+// matched regardless of case, as those readers do: "env" is Env, merged
+// with the base's as Env is, and two keys naming one field, Env and env,
+// are refused, as those readers keep the last).
 //
 // # SBOM
 //

@@ -104,6 +104,13 @@ func (c *command) Validate() error {
 			return err
 		}
 	}
+	for _, f := range []struct{ flag, value string }{{"--architecture", c.Architecture}, {"--os", c.OS}, {"--variant", c.Variant}} {
+		if f.value != "" {
+			if err := checkPlatform(f.flag, f.value); err != nil {
+				return err
+			}
+		}
+	}
 	if c.Created != "" {
 		if _, err := parseCreated(c.Created, time.Now); err != nil {
 			return cli.Usagef("--created: %v", err)
@@ -201,6 +208,11 @@ func (c *command) plan() (*plan, error) {
 		OS:           firstOf(c.OS, "linux"),
 		Variant:      c.Variant,
 		Config:       conf.Config,
+	}
+	if c.Architecture == "" && conf.Architecture != "" {
+		if err := checkPlatform(fmt.Sprintf("--conf %q: architecture", c.Conf), conf.Architecture); err != nil {
+			return nil, err
+		}
 	}
 	// The config's field types are checked before any input is read: a
 	// config its readers refuse would make an archive nobody can load.

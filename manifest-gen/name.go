@@ -4,32 +4,40 @@ import (
 	"regexp"
 	"strings"
 
+	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 )
 
-// The reference grammar of the distribution spec (as docker load checks it),
-// applied after lower-casing.
-var (
-	nameRE = regexp.MustCompile(`^(?:` +
-		`(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::[0-9]+)?/)?` + // registry host
-		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*` + // path components
-		`(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-)
-
 // checkName lower-cases an image name as nixpkgs does (lib.toLower) and
-// checks it is a valid repository name, registry prefix allowed.
+// checks it is a valid repository name, registry prefix allowed (the
+// reference grammar docker load checks, archive.ValidName).
 func checkName(name string) (string, error) {
 	lower := strings.ToLower(name)
-	if len(lower) > 255 || !nameRE.MatchString(lower) {
+	if !archive.ValidName(lower) {
 		return "", cli.Usagef("--name %q is not a valid image name (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix; the tag goes in --tag)", name)
 	}
 	return lower, nil
 }
 
 func checkTag(tag string) error {
-	if !tagRE.MatchString(tag) {
+	if !archive.ValidTag(tag) {
 		return cli.Usagef("--tag %q is not a valid tag (up to 128 letters, digits, _ . -, not starting with . or -)", tag)
+	}
+	return nil
+}
+
+// platformRE is what --os, --architecture and --variant may be: Go's and
+// the OCI image spec's names (linux, amd64, arm64, v7, ppc64le, …) are
+// lower-case letters and digits, with "_", "." or "-" inside.
+var platformRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+
+// checkPlatform checks a platform field of the config (what names it,
+// and its value): Docker 20.10's load crashes on the os "Linux" (the
+// request ends without an answer), and clients compare these names as
+// written.
+func checkPlatform(what, value string) error {
+	if len(value) > 64 || !platformRE.MatchString(value) {
+		return cli.Usagef("%s %q is not a platform name (lower-case letters and digits, with _ . - inside, as Go names them: linux, amd64, arm64, v7)", what, value)
 	}
 	return nil
 }

@@ -95,14 +95,17 @@
 //
 //   - each image keeps its RepoTags; a tag found on two images stays on the
 //     later one (as docker load of the inputs in order leaves it), with a
-//     warning; a tag without ":TAG" gets ":latest";
+//     warning; a tag without ":TAG" gets ":latest"; a tag docker does not
+//     accept (an upper-case or empty name, a space, a tag past 128
+//     characters) is an error, as it is for docker load;
 //   - a layer shared by several images (same diff_id) is stored once,
 //     uncompressed, verified as it is copied; a config as
 //     "<digest hex>.json"; one manifest.json entry per distinct config;
 //   - `repositories` holds every tag, by repository, naming the image's
 //     top layer directory; entries of the inputs' `repositories` files that
 //     RepoTags lack are added as tags (nixpkgs' mergeImages replaces
-//     whole repositories and writes null when no input has one);
+//     whole repositories and writes null when no input has one), those
+//     docker would not accept dropped with a warning;
 //   - the archive is written as manifest-gen writes one: the layers first,
 //     named by position ("000/layer.tar", …) in the order the images first
 //     list them, then the configs, manifest.json (nixpkgs' indented JSON)
@@ -119,9 +122,12 @@
 // input goes in; each one's platform is what its config names: os,
 // architecture, variant, os.version and os.features (stream-layered-image
 // --architecture and --variant write them). An image whose config names no
-// os or architecture, and two images for the same platform (arm64 and
-// arm64/v8 are one), are refused with one line naming both. The output is
-// an OCI image layout in a tar:
+// os or architecture, or the os or architecture "unknown" (the platform
+// of attestation manifests, which clients skip), and two images for the
+// same platform as Docker and containerd compare platforms (arm64 and
+// arm64/v8 are one, so are arm and arm/v7, x86_64 and amd64, Linux and
+// linux; os.features are a set), are refused with one line naming both.
+// The output is an OCI image layout in a tar:
 //
 //	oci-layout          {"imageLayoutVersion":"1.0.0"}
 //	blobs/sha256/<hex>  each layer once, then each image's config and

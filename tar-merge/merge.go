@@ -44,9 +44,17 @@ func newMerger(o *cli.IO) *merger {
 }
 
 // add adds every image of an archive (named file, for messages), then the
-// tags its `repositories` file gives that the images' RepoTags do not.
-func (m *merger) add(a *archive.Archive, file string) {
-	for _, img := range a.Images {
+// tags its `repositories` file gives that the images' RepoTags do not. A
+// tag docker does not accept is an error, before any output: docker load
+// refuses an archive whose manifest.json names one, and the merged archive
+// would carry it.
+func (m *merger) add(a *archive.Archive, file string) error {
+	for i, img := range a.Images {
+		for _, t := range img.RepoTags {
+			if err := archive.CheckRef(t); err != nil {
+				return fmt.Errorf("%q: image %d: %w", file, i+1, err)
+			}
+		}
 		e := m.byConfig[img.ConfigDigest]
 		if e == nil {
 			e = &mergeEntry{config: img.ConfigBytes, digest: img.ConfigDigest}
@@ -65,6 +73,7 @@ func (m *merger) add(a *archive.Archive, file string) {
 		}
 	}
 	m.addRepositories(a)
+	return nil
 }
 
 // tag gives an image a tag. A tag already on another image moves to this
@@ -93,11 +102,17 @@ func (m *merger) tag(e *mergeEntry, ref string) {
 
 // addRepositories keeps the legacy `repositories` entries of an archive
 // that RepoTags lack: each names its image by the top layer's directory.
+// An entry that is no reference docker accepts is dropped with a warning,
+// as docker load, which reads manifest.json, ignores the file.
 func (m *merger) addRepositories(a *archive.Archive) {
 	repos := slices.Sorted(maps.Keys(a.Repositories))
 	for _, repo := range repos {
 		for _, tag := range slices.Sorted(maps.Keys(a.Repositories[repo])) {
 			ref := repo + ":" + tag
+			if !archive.ValidName(repo) || !archive.ValidTag(tag) {
+				m.o.Logf("warning: dropping repositories entry %q: not a reference docker accepts", ref)
+				continue
+			}
 			if m.owner[archive.Normalize(ref)] != nil {
 				continue
 			}

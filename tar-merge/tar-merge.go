@@ -136,8 +136,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		archives = append(archives, a)
 		if c.Index {
 			x.add(a, name)
-		} else {
-			m.add(a, name)
+		} else if err := m.add(a, name); err != nil {
+			return err
 		}
 	}
 	if c.Index {

@@ -1,6 +1,12 @@
 package archive
 
-import "strings"
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"dockertools.dev/imgkit/errdefs"
+)
 
 // SplitRef splits "name:tag" into name and tag; the tag is "latest" when
 // the reference has none. A colon before the last slash belongs to a
@@ -42,4 +48,44 @@ func Normalize(ref string) string {
 		name = "docker.io/" + name
 	}
 	return name + ":" + tag
+}
+
+// The reference grammar of the distribution project (the one docker load,
+// docker tag and skopeo parse names and tags with): an optional registry
+// host[:port]/ (letters of either case, as Docker's), then lower-case path
+// components joined by "/".
+var (
+	nameRE = regexp.MustCompile(`^(?:` +
+		`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?` + // registry host
+		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*` + // path components
+		`(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// MaxNameLen is the longest repository name Docker accepts.
+const MaxNameLen = 255
+
+// ValidName reports whether name is a repository name Docker accepts:
+// the reference grammar's, at most MaxNameLen bytes. A first component
+// with a dot, a colon or an upper-case letter is a registry host
+// ("localhost:5000/app"); the path is lower case.
+func ValidName(name string) bool { return len(name) <= MaxNameLen && nameRE.MatchString(name) }
+
+// ValidTag reports whether tag is a tag Docker accepts: up to 128
+// letters, digits, "_", "." and "-", not starting with "." or "-".
+func ValidTag(tag string) bool { return tagRE.MatchString(tag) }
+
+// CheckRef checks a NAME[:TAG] reference as SplitRef splits it (a tag
+// "latest" when none, a digest dropped): docker load refuses an archive
+// whose manifest.json names a tag it does not accept, so an archive
+// written with one loads nowhere. The error wraps errdefs.ErrInvalidInput.
+func CheckRef(ref string) error {
+	name, tag := SplitRef(ref)
+	switch {
+	case !ValidName(name):
+		return fmt.Errorf("tag %q: %q is not a repository name docker accepts (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix, up to %d bytes): %w", ref, name, MaxNameLen, errdefs.ErrInvalidInput)
+	case !ValidTag(tag):
+		return fmt.Errorf("tag %q: %q is not a tag docker accepts (up to 128 letters, digits, _ . -, not starting with . or -): %w", ref, tag, errdefs.ErrInvalidInput)
+	}
+	return nil
 }

@@ -16,16 +16,23 @@ import (
 // ConfigPlatform is the platform an image config names: its os,
 // architecture, variant, os.version and os.features, as the image-spec
 // puts them at the config's top level. A config without an os or an
-// architecture names no platform: the error wraps
-// errdefs.ErrInvalidInput.
+// architecture names no platform, and one whose os or architecture is
+// "unknown" names the platform that marks attestation manifests (BuildKit's
+// unknown/unknown), whose index entries clients and the tools' own
+// readers (archive.Open) skip; an index would carry the image and no one
+// would get it. The error wraps errdefs.ErrInvalidInput.
 func ConfigPlatform(config []byte) (v1.Platform, error) {
 	var p v1.Platform
 	if err := json.Unmarshal(config, &p); err != nil {
 		return p, fmt.Errorf("the config is not an image config: %v: %w", err, errdefs.ErrInvalidInput)
 	}
-	for _, f := range []struct{ key, value string }{{"os", p.OS}, {"architecture", p.Architecture}} {
-		if f.value == "" {
+	n := NormalizePlatform(p)
+	for _, f := range []struct{ key, value, normal string }{{"os", p.OS, n.OS}, {"architecture", p.Architecture, n.Architecture}} {
+		switch {
+		case f.value == "":
 			return p, fmt.Errorf("the config names no %s, so no platform: %w", f.key, errdefs.ErrInvalidInput)
+		case f.normal == "unknown":
+			return p, fmt.Errorf("the config names the %s %s, which marks attestation manifests in an index: clients skip such an entry: %w", f.key, errdefs.Quote(f.value), errdefs.ErrInvalidInput)
 		}
 	}
 	return p, nil
@@ -77,22 +84,75 @@ func Variant(architecture, variant string) string {
 }
 
 // SamePlatform reports whether two platforms are one for a client
-// choosing an image from an index: os, architecture, variant (see
-// Variant), os.version and os.features all equal.
+// choosing an image from an index: their NormalizePlatform forms have the
+// same os, architecture, variant, os.version and os.features (a set).
+// An index holding both would serve one of them for either.
 func SamePlatform(a, b v1.Platform) bool {
-	return a.OS == b.OS && a.Architecture == b.Architecture &&
-		Variant(a.Architecture, a.Variant) == Variant(b.Architecture, b.Variant) &&
+	a, b = NormalizePlatform(a), NormalizePlatform(b)
+	return a.OS == b.OS && a.Architecture == b.Architecture && a.Variant == b.Variant &&
 		a.OSVersion == b.OSVersion && slices.Equal(a.OSFeatures, b.OSFeatures)
 }
 
+// NormalizePlatform is a platform as Docker and containerd compare it when
+// they choose an image of an index (containerd/platforms' Normalize,
+// which both use): the os in lower case ("macos" is darwin); the
+// architecture's aliases by their Go name (x86_64 and x86-64 are amd64,
+// aarch64 arm64, i386 386, armhf arm/v7, armel arm/v6); a variant as it
+// is meant (arm's none and "7" are v7, "5", "6" and "8" v5, v6, v8;
+// arm64's "8" and "v8.0" and its implicit one are v8, as Variant names
+// it, "9" and "v9.0" v9; amd64's v1 none); os.features sorted, once each.
+func NormalizePlatform(p v1.Platform) v1.Platform {
+	p.OS = strings.ToLower(p.OS)
+	if p.OS == "macos" {
+		p.OS = "darwin"
+	}
+	p.Architecture, p.Variant = strings.ToLower(p.Architecture), strings.ToLower(p.Variant)
+	switch p.Architecture {
+	case "i386":
+		p.Architecture, p.Variant = "386", ""
+	case "x86_64", "x86-64", "amd64":
+		p.Architecture = "amd64"
+		if p.Variant == "v1" {
+			p.Variant = ""
+		}
+	case "aarch64", "arm64":
+		p.Architecture = "arm64"
+		switch p.Variant {
+		case "8", "v8.0":
+			p.Variant = "v8"
+		case "9", "9.0", "v9.0":
+			p.Variant = "v9"
+		}
+	case "armhf":
+		p.Architecture, p.Variant = "arm", "v7"
+	case "armel":
+		p.Architecture, p.Variant = "arm", "v6"
+	case "arm":
+		switch p.Variant {
+		case "", "7":
+			p.Variant = "v7"
+		case "5", "6", "8":
+			p.Variant = "v" + p.Variant
+		}
+	}
+	p.Variant = Variant(p.Architecture, p.Variant)
+	if p.OSFeatures != nil {
+		p.OSFeatures = slices.Compact(slices.Sorted(slices.Values(p.OSFeatures)))
+	}
+	return p
+}
+
 // ComparePlatforms orders platforms as an index lists them: by os,
-// architecture, variant, then os.version, as written.
+// architecture, variant, os.version, then os.features, as written. It is
+// 0 only for platforms written alike, so the order of images for distinct
+// platforms never depends on the order they came in.
 func ComparePlatforms(a, b v1.Platform) int {
 	return cmp.Or(
 		strings.Compare(a.OS, b.OS),
 		strings.Compare(a.Architecture, b.Architecture),
 		strings.Compare(a.Variant, b.Variant),
 		strings.Compare(a.OSVersion, b.OSVersion),
+		slices.Compare(a.OSFeatures, b.OSFeatures),
 	)
 }
 

@@ -23,8 +23,12 @@ func TestPlatformIndexOrder(t *testing.T) {
 	}
 }
 
-// TestSamePlatform: arm64's implicit variant is v8; other variants, os
-// versions and features tell platforms apart.
+// TestSamePlatform: platforms are compared as containerd's Normalize
+// (Docker's and containerd's choice of an image) has them: arm64's
+// implicit variant is v8, arm's v7, x86_64 is amd64, aarch64 arm64, armhf
+// arm/v7, os in any case, os.features a set; other variants, os versions
+// and features tell platforms apart. An index holding two the client
+// takes for one would serve either.
 func TestSamePlatform(t *testing.T) {
 	p := func(os, arch, variant, version string) v1.Platform {
 		return v1.Platform{OS: os, Architecture: arch, Variant: variant, OSVersion: version}
@@ -36,7 +40,19 @@ func TestSamePlatform(t *testing.T) {
 	}{
 		{"ArmImplicitV8", p("linux", "arm64", "", ""), p("linux", "arm64", "v8", ""), true},
 		{"ArmV7V6", p("linux", "arm", "v7", ""), p("linux", "arm", "v6", ""), false},
-		{"ArmNoVariantV7", p("linux", "arm", "", ""), p("linux", "arm", "v7", ""), false},
+		{"ArmImplicitV7", p("linux", "arm", "", ""), p("linux", "arm", "v7", ""), true},
+		{"ArmV7Digit", p("linux", "arm", "7", ""), p("linux", "arm", "v7", ""), true},
+		{"Arm64Digit", p("linux", "arm64", "8", ""), p("linux", "arm64", "", ""), true},
+		{"Arm64V9", p("linux", "arm64", "v9", ""), p("linux", "arm64", "", ""), false},
+		{"X86_64", p("linux", "x86_64", "", ""), p("linux", "amd64", "", ""), true},
+		{"AMD64V1", p("linux", "amd64", "v1", ""), p("linux", "amd64", "", ""), true},
+		{"AMD64V2", p("linux", "amd64", "v2", ""), p("linux", "amd64", "", ""), false},
+		{"Aarch64", p("linux", "aarch64", "", ""), p("linux", "arm64", "v8", ""), true},
+		{"Armhf", p("linux", "armhf", "", ""), p("linux", "arm", "v7", ""), true},
+		{"Armel", p("linux", "armel", "", ""), p("linux", "arm", "v7", ""), false},
+		{"I386", p("linux", "i386", "", ""), p("linux", "386", "", ""), true},
+		{"UpperCase", p("Linux", "AMD64", "", ""), p("linux", "amd64", "", ""), true},
+		{"FeaturesAsSet", v1.Platform{OS: "windows", Architecture: "amd64", OSFeatures: []string{"a", "b", "a"}}, v1.Platform{OS: "windows", Architecture: "amd64", OSFeatures: []string{"b", "a"}}, true},
 		{"OS", p("linux", "amd64", "", ""), p("windows", "amd64", "", ""), false},
 		{"OSVersion", p("windows", "amd64", "", "10.0.1"), p("windows", "amd64", "", "10.0.2"), false},
 		{"Features", p("linux", "amd64", "", ""), v1.Platform{OS: "linux", Architecture: "amd64", OSFeatures: []string{"x"}}, false},
@@ -46,5 +62,26 @@ func TestSamePlatform(t *testing.T) {
 				t.Errorf("SamePlatform(%v, %v) = %v", c.a, c.b, got)
 			}
 		})
+	}
+}
+
+// TestComparePlatformsOnlyEqualTie: platforms written differently never
+// compare equal (os.features included), so images sorted by platform are
+// in one order whatever order they came in.
+func TestComparePlatformsOnlyEqualTie(t *testing.T) {
+	ps := []v1.Platform{
+		{OS: "windows", Architecture: "amd64", OSFeatures: []string{"a"}},
+		{OS: "windows", Architecture: "amd64", OSFeatures: []string{"b"}},
+		{OS: "windows", Architecture: "amd64", OSFeatures: []string{"a", "b"}},
+		{OS: "windows", Architecture: "amd64"},
+		{OS: "linux", Architecture: "arm64", Variant: "v8"},
+		{OS: "linux", Architecture: "arm64"},
+	}
+	for i, a := range ps {
+		for j, b := range ps {
+			if got := ComparePlatforms(a, b); (got == 0) != (i == j) || got != -ComparePlatforms(b, a) {
+				t.Errorf("ComparePlatforms(%v, %v) = %d", a, b, got)
+			}
+		}
 	}
 }

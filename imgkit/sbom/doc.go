@@ -21,7 +21,9 @@
 //     ("hello-2.12.1" is hello 2.12.1, "python3.11-requests-2.31.0" is
 //     python3.11-requests 2.31.0, "nix-2.18.1-man" is nix 2.18.1-man,
 //     "source" is source and no version). The tests check the rule's
-//     table against Nix's own parseDrvName;
+//     table against Nix's own parseDrvName. A name Nix splits into no
+//     name ("-1.0") is the whole name, without a version: a purl needs a
+//     name;
 //   - purl: pkg:nix/NAME@VERSION?outputhash=HASHPART (see PURL: the
 //     purl specification has no nix type yet; this is the shape syft's
 //     Nix cataloger writes, escaped by the specification's library);
@@ -57,7 +59,8 @@
 // https://dockertools.dev/sbom/NAME/sha256:<image ID>, which is SPDX's
 // documentNamespace; SPDX's required creation time (and its annotations'
 // dates) is the image's creation time (nixpkgs' default
-// 1970-01-01T00:00:01Z), and CycloneDX has no timestamp. CycloneDX's
+// 1970-01-01T00:00:01Z; one past the year 9999 in UTC, which SPDX's
+// dates cannot write, is an error), and CycloneDX has no timestamp. CycloneDX's
 // metadata says cdx:reproducible = true, the property taxonomy's flag for
 // such a document. Components are in store path order, references
 // sorted.

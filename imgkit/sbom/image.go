@@ -74,6 +74,11 @@ func (img *Image) components() ([]*component, error) {
 		}
 		c := &component{path: n.Path, hashPart: base[:storefs.HashLen], narSize: n.NarSize, layer: -1}
 		c.name, c.version = ParseDrvName(base[storefs.HashLen+1:])
+		if c.name == "" {
+			// "-1.0" has no name for Nix; a purl without one does not
+			// parse, and both formats need one: the whole name, no version.
+			c.name, c.version = base[storefs.HashLen+1:], ""
+		}
 		c.purl = PURL(c.name, c.version, c.hashPart)
 		if n.NarHash != "" {
 			sum, err := nar.ParseHash(n.NarHash)

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	packageurl "github.com/package-url/packageurl-go"
+
+	"dockertools.dev/imgkit/graphplan"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/testkit"
 )
 
@@ -80,6 +84,53 @@ func TestPURL(t *testing.T) {
 	} {
 		if got := PURL(c.name, c.version, h); got != c.want {
 			t.Errorf("PURL(%q, %q) = %s, want %s", c.name, c.version, got, c.want)
+		}
+	}
+}
+
+// TestEveryComponentHasAName: a store path name Nix splits into no name
+// ("-1.0") still gives a component and a package with a name, and a purl
+// the purl specification's library parses back to it (syft drops an
+// unparsable purl with a warning); so do names of punctuation alone.
+func TestEveryComponentHasAName(t *testing.T) {
+	img := testImage()
+	img.Graph, img.Layers = nil, []Layer{{DiffID: "sha256:" + strings.Repeat("d", 64)}}
+	for i, n := range []string{"-1.0", "--", "-", ".-1", "?-1", "=-=", "+-1", "x-?"} {
+		p := "/nix/store/" + string(storefs.Base32[i]) + strings.Repeat("0", storefs.HashLen-1) + "-" + n
+		img.Graph = append(img.Graph, graphplan.PathInfo{Path: p, NarSize: 1, References: []string{}})
+	}
+	doc, err := CycloneDX(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, FormatCycloneDX, doc)
+	var bom struct {
+		Components []struct{ Name, Version, Purl string }
+	}
+	if err := json.Unmarshal(doc, &bom); err != nil {
+		t.Fatal(err)
+	}
+	if len(bom.Components) != len(img.Graph) {
+		t.Fatalf("%d components for %d paths", len(bom.Components), len(img.Graph))
+	}
+	for _, c := range bom.Components {
+		u, err := packageurl.FromString(c.Purl)
+		if c.Name == "" || err != nil || u.Name != c.Name || u.Version != c.Version {
+			t.Errorf("component %q %q: purl %s parses to %+v, %v", c.Name, c.Version, c.Purl, u, err)
+		}
+	}
+	doc, err = SPDX(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, FormatSPDX, doc)
+	var spdx struct{ Packages []struct{ Name string } }
+	if err := json.Unmarshal(doc, &spdx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range spdx.Packages {
+		if p.Name == "" {
+			t.Errorf("an SPDX package without a name")
 		}
 	}
 }

@@ -290,3 +290,24 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestSPDXCreatedPastYear9999: an image created at
+// 9999-12-31T23:00:00-02:00 (a time a config may carry, and docker loads)
+// is in the year 10000 in UTC, which SPDX's created
+// (YYYY-MM-DDThh:mm:ssZ) cannot hold: the SPDX document is refused, not
+// written with a five-digit year; CycloneDX has no date and is written.
+func TestSPDXCreatedPastYear9999(t *testing.T) {
+	img := testImage()
+	img.Created = time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -2*3600))
+	if doc, err := SPDX(img); !errors.Is(err, errdefs.ErrInvalidInput) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("SPDX: %v\n%.300s", err, doc)
+	}
+	if _, err := CycloneDX(img); err != nil {
+		t.Errorf("CycloneDX: %v", err)
+	}
+	img.Created = time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC)
+	doc, err := SPDX(img)
+	if err != nil || !bytes.Contains(doc, []byte(`"created": "9999-12-31T23:00:00Z"`)) {
+		t.Errorf("SPDX at the last hour of 9999: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package sbom
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/spdx/tools-golang/spdx/v2/common"
 	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
@@ -21,6 +22,11 @@ func SPDX(img *Image) ([]byte, error) {
 	comps, err := img.components()
 	if err != nil {
 		return nil, err
+	}
+	// SPDX's dates are YYYY-MM-DDThh:mm:ssZ, in UTC: 9999-12-31T23:00:00-02:00,
+	// a time an image config may carry, is in the year 10000 there.
+	if y := img.Created.UTC().Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("the image's creation time %s is in the year %d in UTC, which SPDX's dates (YYYY-MM-DDThh:mm:ssZ) cannot write: %w", img.Created.Format(time.RFC3339), y, errdefs.ErrInvalidInput)
 	}
 	created := img.Created.UTC().Format("2006-01-02T15:04:05Z")
 	tool := common.Annotator{Annotator: toolName, AnnotatorType: "Tool"}
