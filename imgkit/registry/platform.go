@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/oci"
@@ -32,27 +33,25 @@ func HostPlatform() v1.Platform {
 	return p
 }
 
-// normalize gives arm64's implicit variant its name, so "linux/arm64" and
-// "linux/arm64/v8" are the same platform, as they are for Docker.
-func normalize(p v1.Platform) v1.Platform {
-	p.Variant = oci.Variant(p.Architecture, p.Variant)
-	return p
-}
-
-// matches reports whether an index entry's platform satisfies want: same OS
-// and architecture, and the same variant when want names one.
+// matches reports whether an index entry's platform satisfies want, as
+// Docker and containerd compare them (oci.NormalizePlatform: x86_64 is
+// amd64, arm without a variant arm/v7, aarch64/8 arm64/v8, Linux linux):
+// the same OS and architecture, and the same variant when want names one.
 func matches(have *v1.Platform, want v1.Platform) bool {
 	if have == nil {
 		return false
 	}
-	h := normalize(*have)
-	if h.OS != want.OS || h.Architecture != want.Architecture {
+	h, w := normalize(*have), normalize(want)
+	if h.OS != w.OS || h.Architecture != w.Architecture {
 		return false
 	}
-	if want.Variant == "" {
-		return true
-	}
-	return h.Variant == normalize(want).Variant
+	return want.Variant == "" || h.Variant == w.Variant
+}
+
+// normalize is p's OS, architecture and variant as oci.NormalizePlatform
+// names them.
+func normalize(p v1.Platform) ocispec.Platform {
+	return oci.NormalizePlatform(ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
 }
 
 // maxNestedLists bounds the manifest lists inside a manifest list that

@@ -150,3 +150,27 @@ func TestChooseImageNested(t *testing.T) {
 		t.Errorf("chain: got %v", err)
 	}
 }
+
+// TestChooseImageAliases: an index may name a platform by an alias Docker
+// and containerd read as its Go name (x86_64, aarch64 and its variant 8,
+// arm without a variant for arm/v7, an OS in capitals); the image is found
+// for the platform it means, as docker pull finds it.
+func TestChooseImageAliases(t *testing.T) {
+	idx := &v1.IndexManifest{Manifests: []v1.Descriptor{
+		{MediaType: types.OCIManifestSchema1, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("1", 64)}, Platform: &v1.Platform{OS: "Linux", Architecture: "x86_64"}},
+		{MediaType: types.OCIManifestSchema1, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("2", 64)}, Platform: &v1.Platform{OS: "linux", Architecture: "arm"}},
+		{MediaType: types.OCIManifestSchema1, Digest: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("3", 64)}, Platform: &v1.Platform{OS: "linux", Architecture: "aarch64", Variant: "8"}},
+	}}
+	for want, pick := range map[string]string{"linux/amd64": "1", "linux/arm/v7": "2", "linux/arm": "2", "linux/arm64": "3", "linux/arm64/v8": "3"} {
+		p, err := v1.ParsePlatform(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ChooseImage(idx, *p, nil)
+		if err != nil {
+			t.Errorf("%s: %v", want, err)
+		} else if d.Digest.Hex[:1] != pick {
+			t.Errorf("%s: chose entry %s, want %s", want, d.Digest.Hex[:1], pick)
+		}
+	}
+}
