@@ -35,7 +35,9 @@
 // Docker image manifest v2 schema 2 and OCI image manifests are read; so
 // are Docker manifest lists and OCI image indexes, from which the image for
 // --os, --arch and --variant is chosen (default: linux, the host's
-// architecture, any variant; arm64 and arm64/v8 are the same). A list may
+// architecture, any variant; platforms compare as Docker compares them:
+// arm64 and arm64/v8 are the same, so are arm and arm/v7, x86_64 and
+// amd64, Linux and linux). A list may
 // hold lists (a nested index): when it has no image for the platform
 // itself, the lists it holds for that platform, or without a platform, are
 // searched in order, as go-containerregistry, skopeo and containerd do (up
