@@ -102,8 +102,8 @@
 // Requests that fail with 408, 429 or 5xx, or whose connection is refused,
 // reset or times out, are retried --retries times with a backoff of 1s,
 // 2s, 4s, …; one on which nothing arrives for a minute (a manifest or
-// token that stops half-way) fails. A layer whose download breaks off (or
-// delivers nothing for a minute) resumes with an HTTP Range request from
+// token that stops half-way), or less than 60 KiB in a minute of waiting,
+// fails. A layer whose download breaks off (or is so stalled) resumes with an HTTP Range request from
 // the byte it reached;
 // a registry that ignores Range sends the blob again, and the bytes already
 // held are skipped. --tls-verify=false skips certificate checks and allows

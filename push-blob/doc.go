@@ -131,8 +131,8 @@
 // Requests that fail with 408, 429 or 5xx, or
 // whose connection is refused, reset or times out, are retried --retries
 // times with a backoff of 1s, doubling; a request on which nothing moves
-// for a minute (a registry that stops taking an upload or answering) counts
-// as a broken connection. An upload that fails resumes from
+// for a minute (a registry that stops taking an upload or answering), or
+// less than 60 KiB in a minute of sending, counts as a broken connection. An upload that fails resumes from
 // the byte the registry says it holds (it is asked), not from the start;
 // --chunk-size SIZE sends a blob in requests of SIZE bytes, so that one
 // failed request loses at most SIZE bytes. How much a registry keeps

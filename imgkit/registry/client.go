@@ -33,7 +33,8 @@ type Options struct {
 	Backoff time.Duration
 	// IdleTimeout is how long a request may go without progress (its body
 	// taken, its response coming, its response body delivering while it is
-	// read) before it is treated as broken. 0 means one minute.
+	// read) before it is treated as broken, and the span over which a
+	// body moving at less than 1 KiB a second is. 0 means one minute.
 	IdleTimeout time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string

@@ -36,7 +36,9 @@
 // stops taking, a response that does not come, a manifest, token or blob
 // body that delivers nothing while it is read) fails as broken, wherever
 // it is sent (the registry, its token server, a redirect), so a registry
-// that stops answering cannot keep a pull or a push waiting forever. What
+// that stops answering cannot keep a pull or a push waiting forever; so
+// does a body that moves at less than 1 KiB a second over that much time
+// spent waiting on it (minRate), so one that trickles cannot either. What
 // is read of a registry's answers is bounded: a manifest to 16 MiB, the
 // answer to the ping to 64 KiB (go-containerregistry reads it to its end
 // otherwise), a token answer and an error body to 64 KiB

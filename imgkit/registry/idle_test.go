@@ -90,3 +90,65 @@ func TestStalledRequestsFail(t *testing.T) {
 		})
 	}
 }
+
+// TestTricklingRequestsFail: a registry that sends a body, or takes an
+// upload, a byte at a time just inside the idle timeout never stalls, and
+// used to keep the request going until the test's deadline; under minRate
+// for a span of the idle timeout, the request fails as stalled.
+func TestTricklingRequestsFail(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	t.Run("ManifestBody", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" {
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+			for range 2000 { // 20 s at most
+				if _, err := w.Write([]byte(" ")); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}))
+		defer srv.Close()
+		repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c := fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, IdleTimeout: idle, Retries: -1})
+		_, err = c.Manifest(ctx, repo.Tag("1"))
+		var se *stallError
+		if !errors.As(err, &se) || !se.slow || ctx.Err() != nil {
+			t.Fatalf("error %v, want less than %d bytes in %s", err, minBytes(idle), idle)
+		}
+	})
+	t.Run("UploadBody", func(t *testing.T) {
+		// A transport that takes the body a byte every 10 ms, as a
+		// registry reading it so would once the socket buffers are full.
+		slow := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			b := make([]byte, 1)
+			for {
+				if _, err := req.Body.Read(b); err != nil {
+					return nil, err
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+		req, err := http.NewRequest(http.MethodPatch, "http://registry.test/upload", bytes.NewReader(make([]byte, 1<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = idleGuard{next: slow, idle: idle}.RoundTrip(req)
+		var se *stallError
+		if !errors.As(err, &se) || !se.slow {
+			t.Fatalf("error %v, want less than %d bytes in %s", err, minBytes(idle), idle)
+		}
+	})
+}
