@@ -16,8 +16,11 @@
 // configuration (conf.json) is read instead: store_layers, store_dir,
 // customisation_layer (a directory with layer.tar and checksum), mtime (or
 // created, in configurations older than mtime), uid and gid (strings or
-// numbers), uname and gname; the image fields are manifest-gen's. Flags
-// given explicitly override the configuration.
+// numbers, each 0 to 4294967294, a Linux id), uname and gname; the image
+// fields are manifest-gen's. It is read as nixpkgs' script reads it, with
+// Python's json.load: keys are matched exactly ("STORE_LAYERS" is not
+// store_layers), a repeated key's last value counts, and nothing may
+// follow the object. Flags given explicitly override the configuration.
 //
 // Every path must be a top-level store path of the store directory
 // (--store-dir, default $NIX_STORE_DIR, else /nix/store): STORE/<hash>-<name>

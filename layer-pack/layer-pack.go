@@ -91,8 +91,8 @@ func (c *command) Validate() error {
 		name string
 		v    *int64
 	}{{"uid", c.Uid}, {"gid", c.Gid}} {
-		if id.v != nil && *id.v < 0 {
-			return cli.Usagef("--%s %d is negative", id.name, *id.v)
+		if id.v != nil && (*id.v < 0 || *id.v > maxID) {
+			return cli.Usagef("--%s %d is not an id from 0 to %d", id.name, *id.v, maxID)
 		}
 	}
 	return cli.CheckStoreDir(c.StoreDir)
