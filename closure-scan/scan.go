@@ -278,7 +278,7 @@ func (w *worker) dir(n *node, rel string) error {
 		name := e.Name()
 		child := join(rel, name)
 		if err := search([]byte(name), w.match); err != nil {
-			return fmt.Errorf("scanning %q: %w", n.logical(child), err)
+			return fmt.Errorf("scanning %s: %w", errdefs.Quote(n.logical(child)), err)
 		}
 		mode, fileSize := e.Type(), int64(0)
 		if mode.IsRegular() || mode&(fs.ModeDir|fs.ModeSymlink) == 0 {
@@ -317,11 +317,11 @@ func (w *worker) entry(n *node, rel, dir string, dirfd int, name string, mode fs
 			return 0, fileErr("scanning", n.logical(rel), err)
 		}
 		if err := search([]byte(target), w.match); err != nil {
-			return 0, fmt.Errorf("scanning %q: %w", n.logical(rel), err)
+			return 0, fmt.Errorf("scanning %s: %w", errdefs.Quote(n.logical(rel)), err)
 		}
 		return narSymlink(target), nil
 	}
-	return 0, fmt.Errorf("scanning %q: %s, which a NAR cannot hold: %w", n.logical(rel), nar.TypeName(mode), errdefs.ErrInvalidInput)
+	return 0, fmt.Errorf("scanning %s: %s, which a NAR cannot hold: %w", errdefs.Quote(n.logical(rel)), nar.TypeName(mode), errdefs.ErrInvalidInput)
 }
 
 // join names the entry name of the directory dir (filepath.Join without
@@ -370,9 +370,9 @@ func (w *worker) flush(n *node) {
 // saw, so its narSize would be wrong.
 func changed(logical string, want, got int64) error {
 	if got > want {
-		return fmt.Errorf("reading %q: it grew past the %d bytes it had: %w", logical, want, errdefs.ErrChanged)
+		return fmt.Errorf("reading %s: it grew past the %d bytes it had: %w", errdefs.Quote(logical), want, errdefs.ErrChanged)
 	}
-	return fmt.Errorf("reading %q: %d bytes instead of %d: %w", logical, got, want, errdefs.ErrChanged)
+	return fmt.Errorf("reading %s: %d bytes instead of %d: %w", errdefs.Quote(logical), got, want, errdefs.ErrChanged)
 }
 
 // fileErr names a file by its logical path: the physical one that the os
@@ -381,7 +381,7 @@ func fileErr(verb, logical string, err error) error {
 	if pe, ok := err.(*fs.PathError); ok {
 		err = pe.Err
 	}
-	return fmt.Errorf("%s %q: %w", verb, logical, err)
+	return fmt.Errorf("%s %s: %w", verb, errdefs.Quote(logical), err)
 }
 
 // readErr is fileErr for opening what the walk saw as a directory or a
@@ -389,7 +389,7 @@ func fileErr(verb, logical string, err error) error {
 // now, which is not followed.
 func readErr(verb, logical string, err error) error {
 	if errors.Is(err, unix.ELOOP) {
-		return fmt.Errorf("%s %q: it or a directory above it became a symlink, which is not followed: %w", verb, logical, errdefs.ErrChanged)
+		return fmt.Errorf("%s %s: it or a directory above it became a symlink, which is not followed: %w", verb, errdefs.Quote(logical), errdefs.ErrChanged)
 	}
 	return fileErr(verb, logical, err)
 }
