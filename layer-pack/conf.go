@@ -32,6 +32,24 @@ type streamConf struct {
 // would be root).
 const maxID = 1<<32 - 2
 
+// maxOwnerName bounds uname and gname as Linux bounds a login name
+// (LOGIN_NAME_MAX, 256 with its NUL). Each is written into every entry of
+// every store layer, so a name of a megabyte would make a layer of a
+// million entries a terabyte of headers.
+const maxOwnerName = 255
+
+// checkOwnerName says what is wrong with a uname or gname, or returns nil:
+// at most maxOwnerName bytes, no NUL (which a tar header cannot hold).
+func checkOwnerName(key, s string) error {
+	switch {
+	case len(s) > maxOwnerName:
+		return fmt.Errorf("%s %s is longer than %d bytes", key, errdefs.Quote(s), maxOwnerName)
+	case strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%s %s holds a NUL byte", key, errdefs.Quote(s))
+	}
+	return nil
+}
+
 // readConf parses a stream configuration as nixpkgs' script does, with
 // Python's json.load (pyjson): keys are matched exactly (Go's
 // encoding/json would take "STORE_LAYERS" for store_layers, so one file
@@ -68,6 +86,17 @@ func readConf(r io.Reader) (*streamConf, error) {
 	}{{"store_dir", &storeDir}, {"customisation_layer", &custom}, {"mtime", &mtime}, {"created", &created}, {"uname", &c.Uname}, {"gname", &c.Gname}} {
 		if *f.dst, err = confString(obj, f.key); err != nil {
 			return nil, err
+		}
+	}
+	for _, f := range []struct {
+		key string
+		s   *string
+	}{{"uname", c.Uname}, {"gname", c.Gname}} {
+		if f.s == nil {
+			continue
+		}
+		if err := checkOwnerName(f.key, *f.s); err != nil {
+			return nil, fmt.Errorf("%w: %w", err, errdefs.ErrInvalidInput)
 		}
 	}
 	if storeDir != nil {

@@ -71,3 +71,27 @@ func TestConfIDsAreLinuxIDs(t *testing.T) {
 		t.Fatalf("the largest id: %+v, %v", c, err)
 	}
 }
+
+// TestConfOwnerNamesBounded: uname and gname are written into every entry
+// of every store layer, so their length multiplies by the entries: a
+// 100 KB uname made a layer of 1,000 empty files 100 MB. They are bounded
+// as Linux bounds a login name (255 bytes), and a NUL, which no tar header
+// holds (it failed mid-stream), is refused before anything is written.
+func TestConfOwnerNamesBounded(t *testing.T) {
+	for _, tc := range []struct{ name, conf, msg string }{
+		{"LongUname", `{"store_layers":[],"uname":"` + strings.Repeat("u", 100000) + `"}`, "uname \"uuu"},
+		{"LongGname", `{"store_layers":[],"gname":"` + strings.Repeat("g", 256) + `"}`, "is longer than 255 bytes"},
+		{"NUL", `{"store_layers":[],"uname":"a\u0000b"}`, `uname "a\x00b" holds a NUL byte`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readConf(strings.NewReader(tc.conf))
+			if !errors.Is(err, errdefs.ErrInvalidInput) || len(err.Error()) > 400 || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("%.400q, want refused saying %q", err, tc.msg)
+			}
+		})
+	}
+	c, err := readConf(strings.NewReader(`{"store_layers":[],"uname":"` + strings.Repeat("u", 255) + `","gname":"wheel"}`))
+	if err != nil || len(*c.Uname) != 255 || *c.Gname != "wheel" {
+		t.Fatalf("names of 255 bytes and less: %+v, %v", c, err)
+	}
+}

@@ -16,7 +16,8 @@
 // configuration (conf.json) is read instead: store_layers, store_dir,
 // customisation_layer (a directory with layer.tar and checksum), mtime (or
 // created, in configurations older than mtime), uid and gid (strings or
-// numbers, each 0 to 4294967294, a Linux id), uname and gname; the image
+// numbers, each 0 to 4294967294, a Linux id), uname and gname (at most 255
+// bytes, a Linux login name's bound: they are in every entry); the image
 // fields are manifest-gen's. It is read as nixpkgs' script reads it, with
 // Python's json.load: keys are matched exactly ("STORE_LAYERS" is not
 // store_layers), a repeated key's last value counts, and nothing may
