@@ -186,7 +186,8 @@
 // 0 when the stream is complete; 1 for a missing store path, a path
 // outside the store directory or not a top-level store path, a malformed
 // plan, configuration or fakeroot
-// state, a refused or changed file, a checksum mismatch, or an unwritable
+// state, a plan of more layers (with the customisation layer) than the
+// 125 runtimes accept, a refused or changed file, a checksum mismatch, or an unwritable
 // output; 2 for a usage error. Errors are one line on stderr. When the
 // reader of stdout goes away, layer-pack ends quietly with a non-zero
 // status.

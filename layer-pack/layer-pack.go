@@ -19,6 +19,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/storefs"
 )
 
@@ -142,6 +143,19 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 		l, err := c.changes(o, so, plan)
 		return []layer{l}, err
 	}
+	custom, err := c.customisation(o, conf)
+	if err != nil {
+		return nil, err
+	}
+	// No image of more layers runs, and each, empty, is a 10240-byte
+	// record: a small plan of many [] would make a stream of gigabytes.
+	n := len(plan)
+	if custom != nil {
+		n++
+	}
+	if n > oci.RuntimeLayerLimit {
+		return nil, fmt.Errorf("%d layers, more than the %d runtimes accept: %w", n, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
 	sc, err := c.storeCache(o, so)
 	if err != nil {
 		return nil, err
@@ -149,10 +163,6 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 	var layers []layer
 	for _, paths := range plan {
 		layers = append(layers, sc.wrap(storeLayer(so, paths), paths))
-	}
-	custom, err := c.customisation(o, conf)
-	if err != nil {
-		return nil, err
 	}
 	if custom != nil {
 		layers = append(layers, custom)
