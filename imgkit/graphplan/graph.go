@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -228,10 +229,14 @@ func allAbsolute(obj map[string]json.RawMessage) bool {
 }
 
 // decodeKeyed reads the object form of `nix path-info --json`. A null value
-// means Nix does not know the path, which is an error here.
+// means Nix does not know the path, which is an error here. The paths are
+// taken in order, so that of several bad nodes the error names the same one
+// every time (a map's order changes from run to run), and the graph comes
+// out sorted.
 func decodeKeyed(obj map[string]json.RawMessage, exact bool) (Graph, error) {
 	g := make(Graph, 0, len(obj))
-	for p, v := range obj {
+	for _, p := range slices.Sorted(maps.Keys(obj)) {
+		v := obj[p]
 		r, err := decodeInfo(v, exact)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %q: %v: %w", p, err, errdefs.ErrInvalidInput)
