@@ -38,14 +38,21 @@ const maxID = 1<<32 - 2
 // million entries a terabyte of headers.
 const maxOwnerName = 255
 
-// checkOwnerName says what is wrong with a uname or gname, or returns nil:
-// at most maxOwnerName bytes, no NUL (which a tar header cannot hold).
-func checkOwnerName(key, s string) error {
-	switch {
-	case len(s) > maxOwnerName:
-		return fmt.Errorf("%s %s is longer than %d bytes", key, errdefs.Quote(s), maxOwnerName)
-	case strings.IndexByte(s, 0) >= 0:
-		return fmt.Errorf("%s %s holds a NUL byte", key, errdefs.Quote(s))
+// checkOwnerNames says what is wrong with uname or gname (either may be
+// nil), named with prefix ("--" for the flags), or returns nil: each at
+// most maxOwnerName bytes, no NUL (which a tar header cannot hold).
+func checkOwnerNames(prefix string, uname, gname *string) error {
+	for _, f := range []struct {
+		key string
+		s   *string
+	}{{"uname", uname}, {"gname", gname}} {
+		switch {
+		case f.s == nil:
+		case len(*f.s) > maxOwnerName:
+			return fmt.Errorf("%s%s %s is longer than %d bytes", prefix, f.key, errdefs.Quote(*f.s), maxOwnerName)
+		case strings.IndexByte(*f.s, 0) >= 0:
+			return fmt.Errorf("%s%s %s holds a NUL byte", prefix, f.key, errdefs.Quote(*f.s))
+		}
 	}
 	return nil
 }
@@ -88,16 +95,8 @@ func readConf(r io.Reader) (*streamConf, error) {
 			return nil, err
 		}
 	}
-	for _, f := range []struct {
-		key string
-		s   *string
-	}{{"uname", c.Uname}, {"gname", c.Gname}} {
-		if f.s == nil {
-			continue
-		}
-		if err := checkOwnerName(f.key, *f.s); err != nil {
-			return nil, fmt.Errorf("%w: %w", err, errdefs.ErrInvalidInput)
-		}
+	if err := checkOwnerNames("", c.Uname, c.Gname); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, errdefs.ErrInvalidInput)
 	}
 	if storeDir != nil {
 		c.StoreDir = *storeDir

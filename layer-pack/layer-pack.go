@@ -96,16 +96,8 @@ func (c *command) Validate() error {
 			return cli.Usagef("--%s %d is not an id from 0 to %d", id.name, *id.v, maxID)
 		}
 	}
-	for _, name := range []struct {
-		key string
-		s   *string
-	}{{"--uname", c.Uname}, {"--gname", c.Gname}} {
-		if name.s == nil {
-			continue
-		}
-		if err := checkOwnerName(name.key, *name.s); err != nil {
-			return cli.Usagef("%v", err)
-		}
+	if err := checkOwnerNames("--", c.Uname, c.Gname); err != nil {
+		return cli.Usagef("%v", err)
 	}
 	return cli.CheckStoreDir(c.StoreDir)
 }
