@@ -262,6 +262,9 @@ func confCustomisation(dir string) (layer, error) {
 	if errors.Is(err, unix.ELOOP) {
 		return nil, fmt.Errorf("customisation layer: %q is a symlink, which is not followed: %w", filepath.Join(dir, "checksum"), errdefs.ErrInvalidInput)
 	}
+	if errors.Is(err, errNotRegular) {
+		return nil, fmt.Errorf("customisation layer: %q is not a regular file: %w", filepath.Join(dir, "checksum"), errdefs.ErrInvalidInput)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("customisation layer: %w", notFound(filepath.Join(dir, "checksum"), err))
 	}
@@ -278,13 +281,25 @@ func confCustomisation(dir string) (layer, error) {
 	return &fileLayer{path: filepath.Join(dir, "layer.tar"), info: layerstream.LayerInfo{Paths: []string{dir}}, check: check}, nil
 }
 
-// readNoFollow reads a small file that must not be a symlink.
+// errNotRegular is readNoFollow's error for a file that is not regular.
+var errNotRegular = errors.New("not a regular file")
+
+// readNoFollow reads a small file that must be a regular file, not a
+// symlink. It is opened without waiting (O_NONBLOCK), so that a named pipe
+// is refused rather than waited on forever.
 func readNoFollow(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
 	return io.ReadAll(io.LimitReader(f, 4096))
 }
 
