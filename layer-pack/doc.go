@@ -16,8 +16,12 @@
 // configuration (conf.json) is read instead: store_layers, store_dir,
 // customisation_layer (a directory with layer.tar and checksum), mtime (or
 // created, in configurations older than mtime), uid and gid (strings or
-// numbers), uname and gname; the image fields are manifest-gen's. Flags
-// given explicitly override the configuration.
+// numbers, each 0 to 4294967294, a Linux id), uname and gname (at most 255
+// bytes, a Linux login name's bound: they are in every entry); the image
+// fields are manifest-gen's. It is read as nixpkgs' script reads it, with
+// Python's json.load: keys are matched exactly ("STORE_LAYERS" is not
+// store_layers), a repeated key's last value counts, and nothing may
+// follow the object. Flags given explicitly override the configuration.
 //
 // Every path must be a top-level store path of the store directory
 // (--store-dir, default $NIX_STORE_DIR, else /nix/store): STORE/<hash>-<name>
@@ -182,7 +186,8 @@
 // 0 when the stream is complete; 1 for a missing store path, a path
 // outside the store directory or not a top-level store path, a malformed
 // plan, configuration or fakeroot
-// state, a refused or changed file, a checksum mismatch, or an unwritable
+// state, a plan of more layers (with the customisation layer) than the
+// 125 runtimes accept, a refused or changed file, a checksum mismatch, or an unwritable
 // output; 2 for a usage error. Errors are one line on stderr. When the
 // reader of stdout goes away, layer-pack ends quietly with a non-zero
 // status.

@@ -19,6 +19,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/storefs"
 )
 
@@ -91,9 +92,12 @@ func (c *command) Validate() error {
 		name string
 		v    *int64
 	}{{"uid", c.Uid}, {"gid", c.Gid}} {
-		if id.v != nil && *id.v < 0 {
-			return cli.Usagef("--%s %d is negative", id.name, *id.v)
+		if id.v != nil && (*id.v < 0 || *id.v > maxID) {
+			return cli.Usagef("--%s %d is not an id from 0 to %d", id.name, *id.v, maxID)
 		}
+	}
+	if err := checkOwnerNames("--", c.Uname, c.Gname); err != nil {
+		return cli.Usagef("%v", err)
 	}
 	return cli.CheckStoreDir(c.StoreDir)
 }
@@ -131,6 +135,19 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 		l, err := c.changes(o, so, plan)
 		return []layer{l}, err
 	}
+	custom, err := c.customisation(o, conf)
+	if err != nil {
+		return nil, err
+	}
+	// No image of more layers runs, and each, empty, is a 10240-byte
+	// record: a small plan of many [] would make a stream of gigabytes.
+	n := len(plan)
+	if custom != nil {
+		n++
+	}
+	if n > oci.RuntimeLayerLimit {
+		return nil, fmt.Errorf("%d layers, more than the %d runtimes accept: %w", n, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+	}
 	sc, err := c.storeCache(o, so)
 	if err != nil {
 		return nil, err
@@ -138,10 +155,6 @@ func (c *command) layers(o *cli.IO) ([]layer, error) {
 	var layers []layer
 	for _, paths := range plan {
 		layers = append(layers, sc.wrap(storeLayer(so, paths), paths))
-	}
-	custom, err := c.customisation(o, conf)
-	if err != nil {
-		return nil, err
 	}
 	if custom != nil {
 		layers = append(layers, custom)
@@ -249,6 +262,9 @@ func confCustomisation(dir string) (layer, error) {
 	if errors.Is(err, unix.ELOOP) {
 		return nil, fmt.Errorf("customisation layer: %q is a symlink, which is not followed: %w", filepath.Join(dir, "checksum"), errdefs.ErrInvalidInput)
 	}
+	if errors.Is(err, errNotRegular) {
+		return nil, fmt.Errorf("customisation layer: %q is not a regular file: %w", filepath.Join(dir, "checksum"), errdefs.ErrInvalidInput)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("customisation layer: %w", notFound(filepath.Join(dir, "checksum"), err))
 	}
@@ -265,13 +281,25 @@ func confCustomisation(dir string) (layer, error) {
 	return &fileLayer{path: filepath.Join(dir, "layer.tar"), info: layerstream.LayerInfo{Paths: []string{dir}}, check: check}, nil
 }
 
-// readNoFollow reads a small file that must not be a symlink.
+// errNotRegular is readNoFollow's error for a file that is not regular.
+var errNotRegular = errors.New("not a regular file")
+
+// readNoFollow reads a small file that must be a regular file, not a
+// symlink. It is opened without waiting (O_NONBLOCK), so that a named pipe
+// is refused rather than waited on forever.
 func readNoFollow(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
 	return io.ReadAll(io.LimitReader(f, 4096))
 }
 

@@ -41,7 +41,7 @@ func parseMtime(s string, now func() time.Time) (int64, error) {
 		nanos, _ = strconv.Atoi(frac)
 	}
 	year, month, day, hour, minute, sec := num(1), num(2), num(3), num(4), num(5), num(6)
-	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
 		return 0, fmt.Errorf("mtime %q is out of range", s)
 	}
 	loc := time.UTC

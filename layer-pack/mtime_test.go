@@ -29,6 +29,11 @@ func TestParseMtime(t *testing.T) {
 		{in: "2000-01-01T24:00:00Z", bad: true},
 		{in: "2000-01-01T00:00:00+25:00", bad: true},
 		{in: "", bad: true},
+		{in: "0001-01-01T00:00:00Z", want: -62135596800},
+		// Python's datetime has no year 0 (fromisoformat refuses it), and
+		// neither has manifest-gen's created.
+		{in: "0000-12-31T00:00:00Z", bad: true},
+		{in: "0000-12-31T23:00:00-02:00", bad: true},
 	} {
 		got, err := parseMtime(c.in, now)
 		if c.bad != (err != nil) || got != c.want {

@@ -36,9 +36,10 @@ type layerTars struct {
 // pendingTar is a stream layer written from bytes, copied to a temporary
 // file in DIR as it passes, renamed to its diff_id on commit.
 type pendingTar struct {
-	layer int    // the stream layer's position
-	tmp   string // the name in DIR
-	size  int64
+	layer  int    // the stream layer's position
+	tmp    string // the name in DIR
+	size   int64
+	digest string // of the bytes copied: an entry is named by it
 }
 
 // tarName is the entry of a diff_id: its hex digits and ".tar".
@@ -185,6 +186,12 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 			if info.Size != p.size {
 				return t.errorf("layer %d: %d bytes copied, the trailer says %d: %w", p.layer, p.size, info.Size, errdefs.ErrInvalidInput)
 			}
+			// Every later build takes the entry by its name (without
+			// --verify): named for bytes it does not hold, it would put
+			// them into an honest rebuild.
+			if info.DiffID != p.digest {
+				return t.errorf("layer %d: %s says %s, the bytes hash to %s: %w", p.layer, layerstream.TrailerMember, info.DiffID, p.digest, errdefs.ErrDigestMismatch)
+			}
 			if err := syscall.Renameat(t.fd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
 				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
 			}
@@ -226,7 +233,8 @@ type tarCacheWriter struct {
 }
 
 // addLayer copies the layer into the archive and, as it passes, into a
-// temporary entry of DIR.
+// temporary entry of DIR, hashing it: commit names the entry by the
+// trailer's diff_id only when the bytes have it.
 func (w *tarCacheWriter) addLayer(size int64, r io.Reader) error {
 	f, name, err := w.t.create()
 	if err != nil {
@@ -235,8 +243,10 @@ func (w *tarCacheWriter) addLayer(size int64, r io.Reader) error {
 	p := &pendingTar{layer: w.n, tmp: name, size: size}
 	w.t.pending = append(w.t.pending, p)
 	bw := bufio.NewWriterSize(f, 1<<20)
-	err = w.imageWriter.addLayer(size, io.TeeReader(r, bw))
+	h := sha256.New()
+	err = w.imageWriter.addLayer(size, io.TeeReader(r, io.MultiWriter(bw, h)))
 	if err == nil {
+		p.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 		if err = bw.Flush(); err != nil {
 			err = w.t.errorf("writing %s: %w", name, err)
 		}

@@ -105,7 +105,7 @@ func (l *ociLayout) addRef(ref *layerstream.Ref) error {
 			return fmt.Errorf("a reference layer %s (layer-pack --reuse) without a %s blob: pack with the holdings list --print-holdings gives for --layer-compression %s: %w", ref.DiffID, l.kind, l.kind, errdefs.ErrInvalidInput)
 		}
 	}
-	if err := d.old.link(blob, d.dir); err != nil {
+	if err := d.old.link(blob, ref.DiffID, d.dir); err != nil {
 		return err
 	}
 	l.blobs = append(l.blobs, blob)

@@ -63,6 +63,23 @@ func (o *oldLayout) storedForms() map[string][]layerstream.Blob {
 	return forms
 }
 
+// pairs reports whether the layout's own manifest and config pair the
+// compressed blob with diff_id (storedForms). A reference names both, but
+// a stream may be crafted: a reference to one layer naming another
+// layer's blob would give an image whose config lists a diff_id its
+// manifest's blob does not have.
+func (o *oldLayout) pairs(diffID string, blob layerstream.Blob) bool {
+	if o.forms == nil {
+		o.forms = o.storedForms()
+	}
+	for _, b := range o.forms[diffID] {
+		if b == blob {
+			return true
+		}
+	}
+	return false
+}
+
 // holds reports whether the layout has the blob digest, of size bytes,
 // as a regular file of mode 0644.
 func (o *oldLayout) holds(digest string, size int64) bool {

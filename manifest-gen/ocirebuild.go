@@ -29,6 +29,7 @@ type oldLayout struct {
 	// (cli.OwnDir, as for --layer-tars and a layer cache). Rebuilding such
 	// a layout without references takes nothing from it, and is allowed.
 	notOwn error
+	forms  map[string][]layerstream.Blob // storedForms, once asked (pairs)
 }
 
 // trust returns nil when the old layout's blobs can be taken on their
@@ -128,8 +129,9 @@ func notLayout(dir, why string) error {
 // its bytes are not hashed again, which would read what the rebuild is
 // meant not to read. The name is linked, not opened, and what the link
 // points to is checked to be the regular file listed, so a name swapped
-// for a symlink or another file in the meantime is refused.
-func (o *oldLayout) link(blob layerstream.Blob, dir string) error {
+// for a symlink or another file in the meantime is refused. A compressed
+// blob must be paired with diffID, the layer it is linked for.
+func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 	if err := checkBlobDigest(blob.Digest); err != nil {
 		return err
 	}
@@ -138,6 +140,9 @@ func (o *oldLayout) link(blob layerstream.Blob, dir string) error {
 	}
 	if !o.holds(blob.Digest, blob.Size) {
 		return fmt.Errorf("a reference to blob %s (%d bytes), which %q does not hold as a blob of that size (mode 0644): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", blob.Digest, blob.Size, o.dir, errdefs.ErrInvalidInput)
+	}
+	if k, _ := oci.LayerKind(blob.MediaType); k != compress.None && !o.pairs(diffID, blob) {
+		return fmt.Errorf("a reference to blob %s, which %q does not pair with the layer %s (its manifest and config): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", blob.Digest, o.dir, diffID, errdefs.ErrInvalidInput)
 	}
 	fi := o.blobs[strings.TrimPrefix(blob.Digest, "sha256:")]
 	dst := filepath.Join(dir, blobPath(blob.Digest))

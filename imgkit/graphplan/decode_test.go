@@ -17,7 +17,7 @@ func agree(t *testing.T, doc string) (accepted bool) {
 	if !ok {
 		return false
 	}
-	slow, err := decodeArray([]byte(doc))
+	slow, err := decodeArray([]byte(doc), foldedKeys([]byte(doc)))
 	if err != nil {
 		t.Fatalf("the fast decoder accepts %q, encoding/json says %v", doc, err)
 	}
@@ -193,7 +193,7 @@ func BenchmarkReadGraph(b *testing.B) {
 			}
 			var g Graph
 			if err == nil {
-				g, err = decodeArray(data)
+				g, err = decodeArray(data, foldedKeys(data))
 			}
 			if err == nil {
 				_, err = g.check(false)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -67,6 +68,10 @@ func (g Graph) Canonical() Graph {
 //   - exportReferencesGraph's structured-attrs file: an object whose member
 //     key holds the array. An empty key picks the only array-valued member.
 //
+// A node's keys are matched exactly, as Nix and nixpkgs' scripts read
+// them: "PATH" is not path (keys.go), and a repeated key's last value
+// counts.
+//
 // The result is canonical and closed: a reference to a path that is not a
 // node of the graph, a duplicate node, or a path that is relative, not
 // clean, not UTF-8 or holds a NUL or a newline is an error wrapping
@@ -118,9 +123,9 @@ func decodeGraph(data []byte, key string, drop func([]byte)) (g Graph, closed bo
 	switch {
 	case closed:
 	case data[0] == '[':
-		g, err = decodeArray(data)
+		g, err = decodeArray(data, foldedKeys(data))
 	case data[0] == '{':
-		g, err = decodeObject(data, key)
+		g, err = decodeObject(data, key, foldedKeys(data))
 	default:
 		err = fmt.Errorf("graph: expected a JSON array or object: %w", errdefs.ErrInvalidInput)
 	}
@@ -159,7 +164,7 @@ func readAll(r io.Reader) ([]byte, error) {
 	}
 }
 
-// rawInfo accepts both spellings Nix has used for the fields we need.
+// rawInfo is a node as Nix writes it (see keys.go for its keys' case).
 type rawInfo struct {
 	Path       string   `json:"path"`
 	NarHash    string   `json:"narHash"`
@@ -167,9 +172,9 @@ type rawInfo struct {
 	References []string `json:"references"`
 }
 
-func decodeArray(data []byte) (Graph, error) {
-	var raw []*rawInfo
-	if err := json.Unmarshal(data, &raw); err != nil {
+func decodeArray(data []byte, exact bool) (Graph, error) {
+	raw, err := decodeInfos(data, exact)
+	if err != nil {
 		return nil, fmt.Errorf("graph: %v: %w", err, errdefs.ErrInvalidInput)
 	}
 	g := make(Graph, 0, len(raw))
@@ -186,13 +191,13 @@ func decodeArray(data []byte) (Graph, error) {
 	return g, nil
 }
 
-func decodeObject(data []byte, key string) (Graph, error) {
+func decodeObject(data []byte, key string, exact bool) (Graph, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, fmt.Errorf("graph: %v: %w", err, errdefs.ErrInvalidInput)
 	}
 	if key == "" && len(obj) > 0 && allAbsolute(obj) {
-		return decodeKeyed(obj)
+		return decodeKeyed(obj, exact)
 	}
 	if key == "" {
 		var arrays []string
@@ -211,7 +216,7 @@ func decodeObject(data []byte, key string) (Graph, error) {
 	if !ok {
 		return nil, fmt.Errorf("graph: no member %q in the object: %w", key, errdefs.ErrInvalidInput)
 	}
-	return decodeArray(v)
+	return decodeArray(v, exact)
 }
 
 func allAbsolute(obj map[string]json.RawMessage) bool {
@@ -224,12 +229,16 @@ func allAbsolute(obj map[string]json.RawMessage) bool {
 }
 
 // decodeKeyed reads the object form of `nix path-info --json`. A null value
-// means Nix does not know the path, which is an error here.
-func decodeKeyed(obj map[string]json.RawMessage) (Graph, error) {
+// means Nix does not know the path, which is an error here. The paths are
+// taken in order, so that of several bad nodes the error names the same one
+// every time (a map's order changes from run to run), and the graph comes
+// out sorted.
+func decodeKeyed(obj map[string]json.RawMessage, exact bool) (Graph, error) {
 	g := make(Graph, 0, len(obj))
-	for p, v := range obj {
-		var r *rawInfo
-		if err := json.Unmarshal(v, &r); err != nil {
+	for _, p := range slices.Sorted(maps.Keys(obj)) {
+		v := obj[p]
+		r, err := decodeInfo(v, exact)
+		if err != nil {
 			return nil, fmt.Errorf("graph: %q: %v: %w", p, err, errdefs.ErrInvalidInput)
 		}
 		if r == nil {

@@ -274,3 +274,80 @@ func TestWritePlanVerbatim(t *testing.T) {
 		}
 	}
 }
+
+// TestReadGraphKeysAsPython: Nix and nixpkgs' Python scripts read a node's
+// path, narSize, narHash and references by their exact keys (json.load,
+// node["path"]); encoding/json took "PATH", "NarSize" or "referenceſ" for
+// them, the last one written winning, so a graph gave popularity other
+// paths than nixpkgs read. A key in another case is another key, in every
+// shape; a node with only such keys has no path or narSize.
+func TestReadGraphKeysAsPython(t *testing.T) {
+	want := "[\n" + `{"path":"/s/a","narSize":1,"references":["/s/a"]}` + "\n]\n"
+	for name, doc := range map[string]string{
+		"Array":     `[{"path":"/s/a","narSize":1,"references":["/s/a"],"deriver":"x","PATH":"/s/b","NarSize":5,"Referenceſ":[]}]`,
+		"Escaped":   `[{"path":"/s/a","narSize":1,"references":["/s/a"],"deriver":"x","\u0050ath":"/s/b"}]`,
+		"Keyed":     `{"/s/a":{"narSize":1,"references":["a"],"NARSIZE":5,"References":[]}}`,
+		"Attrs":     `{"closure":[{"path":"/s/a","narSize":1,"references":["/s/a"],"narsize":7}]}`,
+		"FirstOnly": `[{"PATH":"/s/b","path":"/s/a","narSize":1,"references":["/s/a"],"deriver":"x"}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			g, err := ReadGraph(strings.NewReader(doc), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			if err := WriteGraph(&out, g); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != want {
+				t.Fatalf("got\n%s\nwant\n%s", out.String(), want)
+			}
+		})
+	}
+	for name, doc := range map[string]string{
+		"OnlyPathInOtherCase":    `[{"Path":"/s/a","narSize":1,"references":[]}]`,
+		"OnlyNarSizeInOtherCase": `[{"path":"/s/a","narſize":1,"references":[]}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ReadGraph(strings.NewReader(doc), ""); !errors.Is(err, errdefs.ErrInvalidInput) {
+				t.Fatalf("got %v, want refused", err)
+			}
+		})
+	}
+}
+
+// TestFoldedKeys: the look for keys in another case finds every key (a
+// string followed by a colon, escaped or not, after strings holding
+// escaped quotes and backslashes) and takes no value for a key.
+func TestFoldedKeys(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`[{"path":"/s/a","narSize":1}]`:                            false,
+		`[{"path":"PATH","deriver":"NarSize","x":["References"]}]`: false,
+		`[{"PATH" : 1}]`:                  true,
+		`[{"nArHaSh":"x"}]`:               true,
+		`[{"referenceſ":[]}]`:             true,
+		`[{"\u0050ath":1}]`:               true,
+		`[{"\u0070ath":1}]`:               false, // "path" itself
+		`[{"a":"x\"Path\":","b":1}]`:      false,
+		`[{"a":"x\\","Path":1}]`:          true,
+		`{"deep":{"er":[{"NARSIZE":1}]}}`: true,
+	} {
+		if got := foldedKeys([]byte(doc)); got != want {
+			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+	}
+}
+
+// TestReadGraphKeyedErrorIsDeterministic: of several nodes Nix does not
+// know (null) in the object form, the error names the first path, every
+// time: the nodes were taken in a map's order, which changes from run to
+// run.
+func TestReadGraphKeyedErrorIsDeterministic(t *testing.T) {
+	doc := `{"/s/a":null,"/s/b":null,"/s/c":null,"/s/d":null,"/s/e":null,"/s/f":null,"/s/g":null,"/s/h":null}`
+	for range 20 {
+		_, err := ReadGraph(strings.NewReader(doc), "")
+		if err == nil || !strings.Contains(err.Error(), `"/s/a"`) {
+			t.Fatalf("got %v, want the error to name /s/a", err)
+		}
+	}
+}

