@@ -111,7 +111,11 @@ join_content() {
 }
 
 # join_entries runs under find -exec with DEST LOGICAL PROG ENTRY...; find
-# lists a directory before what it holds.
+# lists a directory before what it holds. A symlink is copied with cp -P,
+# its target as it is: given to ln -s, a target such as --help or -x was
+# read as ln's option (its usage text went to stdout, into the image
+# stream, and the link was missing), and $(readlink) cut a trailing
+# newline off a target.
 join_entries='
 dest=$1 logical=$2 prog=$3
 shift 3
@@ -130,12 +134,10 @@ for e; do
 		fi
 	elif [ -L "$t" ] || [ -e "$t" ]; then
 		continue # the first content keeps the name
-	elif [ -L "$e" ]; then
-		ln -s "$(readlink "$e")" "$t" || exit 1
-	elif [ -n "$logical" ]; then
-		ln -s "$logical/$rel" "$t" || exit 1
-	else
+	elif [ -L "$e" ] || [ -z "$logical" ]; then
 		cp -P "$e" "$t" || exit 1
+	else
+		ln -s "$logical/$rel" "$t" || exit 1
 	fi
 done
 '
