@@ -33,8 +33,10 @@ copy_tree() {
 	# Children before parents (find's order reversed): a directory's mode may take away the write bit its
 	# children needed.
 	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/copy-modes" |
-		while IFS=' ' read -r ct_m ct_rel; do
-			chmod "$ct_m" "$ct_dest/$ct_rel" || exit 1
+		while IFS= read -r ct_line; do
+			# Split by hand: read with IFS=' ' strips the blanks that end
+			# (or begin) a name, and "d " had d's mode applied.
+			chmod "${ct_line%% *}" "$ct_dest/${ct_line#* }" || exit 1
 		done
 }
 
