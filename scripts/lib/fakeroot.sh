@@ -13,7 +13,7 @@
 
 # run_extra_commands ROOT CMD
 run_extra_commands() {
-	run_contained "$1" '' '' sh -ec "$2" >&2 || die "--extra-commands: the commands failed (status $?)"
+	run_contained "$1" '' '' sh -ec -- "$2" >&2 || die "--extra-commands: the commands failed (status $?)"
 }
 
 # run_fake_root_commands ROOT STATE CMD CHROOT: CHROOT is 1 for
@@ -22,7 +22,7 @@ run_fake_root_commands() {
 	if [ "$4" = 1 ]; then
 		fakechroot_run "$1" "$2" "$3"
 	else
-		run_contained "$1" "$2" '' fakeroot -s "$(fakeroot_state "$2")" -- sh -ec "$3" >&2
+		run_contained "$1" "$2" '' fakeroot -s "$(fakeroot_state "$2")" -- sh -ec -- "$3" >&2
 	fi || die "--fake-root-commands: the commands failed (status $?)"
 }
 
@@ -85,6 +85,6 @@ fakechroot_run() {
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
 		unset IFS
 		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} exec "$@"
-	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec "$cmd" >&2
+	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec -- "$cmd" >&2
 }
 
