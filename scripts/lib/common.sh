@@ -26,8 +26,11 @@ warn() { printf '%s: %s\n' "$prog" "$(printable "$1")" >&2; }
 # so that a value from the command line or an input (a --name with a
 # newline, an escape sequence that would rewrite the terminal's line) is
 # shown, not obeyed; past 4096 bytes it is cut, with its length.
+# printable_sh is its definition, for the scripts find runs (join_entries,
+# copy_entries), which are shells of their own.
+printable_sh='
 printable() {
-	printf '%s' "$1" | LC_ALL=C awk -v max=4096 '
+	printf "%s" "$1" | LC_ALL=C awk -v max=4096 '\''
 		BEGIN {
 			for (i = 1; i < 32; i++) esc[sprintf("%c", i)] = sprintf("\\x%02x", i)
 			esc[sprintf("%c", 127)] = "\\x7f"
@@ -46,8 +49,10 @@ printable() {
 		END {
 			if (length(out) > max) out = substr(out, 1, max) "... (" total " bytes)"
 			printf "%s", out
-		}'
+		}'\''
 }
+'
+eval "$printable_sh"
 
 # exit_as STATUS: end as a tool that failed with STATUS (and said why)
 # asks: its usage error (2) is the script's usage error, any other failure

@@ -105,7 +105,7 @@ join_content() {
 	(
 		cd -P -- "$content_phys" &&
 			find . \( -name '*~' -o -type d \( -name RCS -o -name SCCS -o -name CVS -o -name CVS.adm \
-				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$join_entries" \
+				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$join_entries" \
 				join-content "$1" "$content_logical" "$prog" {} +
 	) || die "--contents \"$2\": joining it into the customisation root failed"
 }
@@ -128,7 +128,7 @@ for e; do
 	fi
 	if [ -d "$e" ] && [ ! -L "$e" ]; then
 		if [ -L "$t" ] || { [ -e "$t" ] && [ ! -d "$t" ]; }; then
-			printf "%s: --contents: %s: is a link instead of a directory; skipped\n" "$prog" "/$rel" >&2
+			printf "%s: --contents: %s: is a link instead of a directory; skipped\n" "$prog" "$(printable "/$rel")" >&2
 		elif [ ! -d "$t" ]; then
 			mkdir "$t" || exit 1
 		fi
