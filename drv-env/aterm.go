@@ -230,6 +230,12 @@ func (p *atermParser) str(out *string) step {
 					c = '\t'
 				}
 			}
+			// No Nix string holds a NUL (Nix writes none), and none can
+			// reach the image: an Env entry with one makes the runtime's
+			// exec fail (EINVAL), and sh drops it from buildDerivation.
+			if c == 0 {
+				return fmt.Errorf("a NUL byte in a string, which no derivation Nix writes holds")
+			}
 			b.WriteByte(c)
 		}
 	}

@@ -97,6 +97,11 @@ func (c *command) Validate() error {
 	if c.Shell != "" && !path.IsAbs(c.Shell) {
 		return cli.Usagef("--shell %q: want the absolute path of a shell in the store", c.Shell)
 	}
+	// The shell is buildDerivation's #! line: a newline would end it and
+	// make the rest a command of the script.
+	if strings.ContainsAny(c.Shell, "\n") {
+		return cli.Usagef("--shell %q: want a path without a newline (it is the #! line of buildDerivation)", c.Shell)
+	}
 	return cli.CheckStoreDir(c.StoreDir)
 }
 

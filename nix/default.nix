@@ -101,6 +101,10 @@ let
   withPassthru = drv: passthru: meta: drv // passthru // { inherit passthru meta; };
 
   shq = s: "'" + replaceStrings [ "'" ] [ "'\\''" ] (toString s) + "'";
+  # A value in a generated script's comment, on one line: a newline in
+  # it (a name such as "x\ntouch /tmp/y\n#/z", whose base name is still a
+  # valid derivation name) would end the comment and run what follows.
+  inComment = s: replaceStrings [ "\n" "\r" ] [ " " " " ] (toString s);
   shArgs = args: concatStringsSep " " (map shq args);
 
   toList = x: if x == null then [ ] else if isList x then x else [ x ];
@@ -226,7 +230,7 @@ let
       tagLine = if l.tag != null then "tag=${shq l.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
       stream = writeScript "stream-${l.baseName}" ''
         #!${shellPath}
-        # Writes the image ${l.imageName} to stdout as a docker-archive (nixpkgs'
+        # Writes the image ${inComment l.imageName} to stdout as a docker-archive (nixpkgs'
         # streamLayeredImage):  "$(nix-build …)" | docker load
         # Arguments go to stream-layered-image: -t/--repo_tag NAME:TAG renames
         # the image, -q prints only errors.
@@ -392,7 +396,7 @@ let
           passAsFile = [ "text" ];
           text = ''
             #!${shellPath}
-            # Writes the nix-shell image ${s.imageName} of ${s.drv.name} to stdout as a
+            # Writes the nix-shell image ${inComment s.imageName} of ${inComment s.drv.name} to stdout as a
             # docker-archive (nixpkgs' streamNixShellImage):  "$(nix-build …)" | docker load
             self=${builtins.placeholder "out"}
             ${tagLine}
@@ -524,7 +528,7 @@ let
     in
     writeScript name ''
       #!${shellPath}
-      # Pushes ${baseNameOf (nameOf image)} with push-image (only the blobs the registry lacks).
+      # Pushes ${inComment (baseNameOf (nameOf image))} with push-image (only the blobs the registry lacks).
       set -e
       PATH=${runtimePath}''${PATH:+:$PATH}
       export PATH

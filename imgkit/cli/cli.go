@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -157,6 +158,12 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
 		kong.Vars(helpVars),
 		kong.Vars{"version": name + " " + Version()},
+		// A flag's value is the next argument whatever it starts with,
+		// as getopt and the workflows' own parsers take it: a name, a
+		// tag or a file called "-x" reaches the tool, which judges it,
+		// instead of kong's "expected string value but got -x".
+		kong.WithHyphenPrefixedParameters(true),
+		decimalInts(),
 	)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", name, err)
@@ -223,6 +230,48 @@ func Version() string {
 }
 
 type exitPanic struct{}
+
+// decimalInts makes every integer flag decimal. kong's own parser takes
+// Go's literals (base 0): --uid 010 was 8, 0x10 16 and 1_000 1000, where
+// the shell, chown, tar and Nix read 010 as 10 and refuse the others; a
+// workflow that hands the same value to a tool and to a command then
+// disagreed with itself (an image whose User is 8 and whose files belong
+// to 10).
+func decimalInts() kong.Option {
+	return kong.OptionFunc(func(k *kong.Kong) error {
+		for _, kind := range []reflect.Kind{reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64} {
+			if err := kong.KindMapper(kind, kong.MapperFunc(decimal)).Apply(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// decimal maps a flag's value to an integer of the target's kind, in
+// decimal; the message is kong's own.
+func decimal(ctx *kong.DecodeContext, target reflect.Value) error {
+	t, err := ctx.Scan.PopValue("int")
+	if err != nil {
+		return err
+	}
+	s, bits := fmt.Sprint(t.Value), target.Type().Bits()
+	if target.CanInt() {
+		n, err := strconv.ParseInt(s, 10, bits)
+		if err != nil {
+			return fmt.Errorf("expected a valid %d bit int but got %q", bits, s)
+		}
+		target.SetInt(n)
+		return nil
+	}
+	n, err := strconv.ParseUint(s, 10, bits)
+	if err != nil {
+		return fmt.Errorf("expected a valid %d bit uint but got %q", bits, s)
+	}
+	target.SetUint(n)
+	return nil
+}
 
 // enumError is kong's message for a value outside a flag's enum tag.
 var enumError = regexp.MustCompile(`^(--[\w-]+) must be one of (.*) but got (".*")$`)

@@ -16,6 +16,8 @@ type probe struct {
 	Common
 	N    int    `name:"count" default:"1"`
 	Mode string `enum:"fast,slow" default:"fast"`
+	Name string
+	Size *uint32
 	ran  bool
 }
 
@@ -64,6 +66,40 @@ func TestUsageErrorsReadNoInput(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q, ran %v; want exit 2, no stdout, stderr %q, not run", code, stdout, stderr, p.ran, c.stderr)
 			}
 		})
+	}
+}
+
+// TestFlagValueStartingWithDash: a flag's value is the next argument,
+// whatever it starts with, as getopt takes it (the workflows pass a
+// user's --name -x or --tag -t on as they got it): the tool judges the
+// value, where kong said "expected string value but got -x (short flag);
+// perhaps try --name=-x", a usage error about a spelling the user never
+// chose.
+func TestFlagValueStartingWithDash(t *testing.T) {
+	p, code, stdout, stderr := runProbe(t, "--check-flags", "--name", "-x", "--count", "-2")
+	if code != ExitOK || stdout != "" || stderr != "" || p.Name != "-x" || p.N != -2 {
+		t.Errorf("exit %d, stdout %q, stderr %q, --name %q, --count %d; want exit 0, no output, -x and -2", code, stdout, stderr, p.Name, p.N)
+	}
+}
+
+// TestIntFlagsAreDecimal: integers are decimal, as the shell, chown, tar
+// and Nix read them, whatever their type: 010 is ten (kong's parser, Go's
+// literals, made it eight), and 0x10, 0b1 or 1_000 are refused.
+func TestIntFlagsAreDecimal(t *testing.T) {
+	p, code, _, stderr := runProbe(t, "--check-flags", "--count", "010", "--size", "0100")
+	if code != ExitOK || p.N != 10 || p.Size == nil || *p.Size != 100 {
+		t.Errorf("--count 010 --size 0100: exit %d, stderr %q, got %d and %v; want 10 and 100", code, stderr, p.N, p.Size)
+	}
+	for _, c := range []struct{ flag, value, stderr string }{
+		{"--count", "0x10", "probe: --count: expected a valid 64 bit int but got \"0x10\"\n"},
+		{"--count", "1_000", "probe: --count: expected a valid 64 bit int but got \"1_000\"\n"},
+		{"--size", "0b1", "probe: --size: expected a valid 32 bit uint but got \"0b1\"\n"},
+		{"--size", "-1", "probe: --size: expected a valid 32 bit uint but got \"-1\"\n"},
+	} {
+		_, code, stdout, stderr := runProbe(t, "--check-flags", c.flag, c.value)
+		if code != ExitUsage || stdout != "" || stderr != c.stderr {
+			t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.flag, c.value, code, stdout, stderr, c.stderr)
+		}
 	}
 }
 

@@ -14,6 +14,10 @@
 // stops there, so that a workflow can have each of its steps check the
 // flags it will be given before any work.
 //
+// A flag's value is the argument after it, whatever it starts with
+// (--name -x names -x, as getopt reads it), and integers are decimal
+// (010 is ten), as the shell, chown, tar and Nix read them.
+//
 // --version prints the tool's name and Version: what make build set
 // (git describe of the tree), else the module version of the build, else
 // "devel".

@@ -10,16 +10,49 @@
 usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
 
 usage_error() {
-	printf '%s: %s (see %s --help)\n' "$prog" "$1" "$prog" >&2
+	printf '%s: %s (see %s --help)\n' "$prog" "$(printable "$1")" "$prog" >&2
 	exit 2
 }
 
 die() {
-	printf '%s: %s\n' "$prog" "$1" >&2
+	printf '%s: %s\n' "$prog" "$(printable "$1")" >&2
 	exit 1
 }
 
-warn() { printf '%s: %s\n' "$prog" "$1" >&2; }
+warn() { printf '%s: %s\n' "$prog" "$(printable "$1")" >&2; }
+
+# printable MSG prints MSG as the tools print an error (errdefs.Printable):
+# one line, its control characters written as Go escapes (\n, \t, \x1b),
+# so that a value from the command line or an input (a --name with a
+# newline, an escape sequence that would rewrite the terminal's line) is
+# shown, not obeyed; past 4096 bytes it is cut, with its length.
+# printable_sh is its definition, for the scripts find runs (join_entries,
+# copy_entries), which are shells of their own.
+printable_sh='
+printable() {
+	printf "%s" "$1" | LC_ALL=C awk -v max=4096 '\''
+		BEGIN {
+			for (i = 1; i < 32; i++) esc[sprintf("%c", i)] = sprintf("\\x%02x", i)
+			esc[sprintf("%c", 127)] = "\\x7f"
+			esc["\a"] = "\\a"; esc["\b"] = "\\b"; esc["\t"] = "\\t"; esc["\v"] = "\\v"
+			esc["\f"] = "\\f"; esc["\r"] = "\\r"
+		}
+		{
+			if (NR > 1) out = out "\\n"
+			n = length($0)
+			for (i = 1; i <= n && length(out) <= max; i++) {
+				c = substr($0, i, 1)
+				out = out ((c in esc) ? esc[c] : c)
+			}
+			total += n + (NR > 1)
+		}
+		END {
+			if (length(out) > max) out = substr(out, 1, max) "... (" total " bytes)"
+			printf "%s", out
+		}'\''
+}
+'
+eval "$printable_sh"
 
 # exit_as STATUS: end as a tool that failed with STATUS (and said why)
 # asks: its usage error (2) is the script's usage error, any other failure

@@ -105,13 +105,17 @@ join_content() {
 	(
 		cd -P -- "$content_phys" &&
 			find . \( -name '*~' -o -type d \( -name RCS -o -name SCCS -o -name CVS -o -name CVS.adm \
-				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$join_entries" \
+				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$join_entries" \
 				join-content "$1" "$content_logical" "$prog" {} +
 	) || die "--contents \"$2\": joining it into the customisation root failed"
 }
 
 # join_entries runs under find -exec with DEST LOGICAL PROG ENTRY...; find
-# lists a directory before what it holds.
+# lists a directory before what it holds. A symlink is copied with cp -P,
+# its target as it is: given to ln -s, a target such as --help or -x was
+# read as ln's option (its usage text went to stdout, into the image
+# stream, and the link was missing), and $(readlink) cut a trailing
+# newline off a target.
 join_entries='
 dest=$1 logical=$2 prog=$3
 shift 3
@@ -124,18 +128,16 @@ for e; do
 	fi
 	if [ -d "$e" ] && [ ! -L "$e" ]; then
 		if [ -L "$t" ] || { [ -e "$t" ] && [ ! -d "$t" ]; }; then
-			printf "%s: --contents: %s: is a link instead of a directory; skipped\n" "$prog" "/$rel" >&2
+			printf "%s: --contents: %s: is a link instead of a directory; skipped\n" "$prog" "$(printable "/$rel")" >&2
 		elif [ ! -d "$t" ]; then
 			mkdir "$t" || exit 1
 		fi
 	elif [ -L "$t" ] || [ -e "$t" ]; then
 		continue # the first content keeps the name
-	elif [ -L "$e" ]; then
-		ln -s "$(readlink "$e")" "$t" || exit 1
-	elif [ -n "$logical" ]; then
-		ln -s "$logical/$rel" "$t" || exit 1
-	else
+	elif [ -L "$e" ] || [ -z "$logical" ]; then
 		cp -P "$e" "$t" || exit 1
+	else
+		ln -s "$logical/$rel" "$t" || exit 1
 	fi
 done
 '

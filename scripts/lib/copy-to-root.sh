@@ -28,13 +28,15 @@ copy_tree() {
 		cd -P -- "$ct_src" || exit 1
 		# find -L reports a symlink loop and fails: rsync -k would copy
 		# forever.
-		"$@" . ! -name . -exec sh -c "$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" {} +
+		"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" {} +
 	) || return 1
 	# Children before parents (find's order reversed): a directory's mode may take away the write bit its
 	# children needed.
 	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/copy-modes" |
-		while IFS=' ' read -r ct_m ct_rel; do
-			chmod "$ct_m" "$ct_dest/$ct_rel" || exit 1
+		while IFS= read -r ct_line; do
+			# Split by hand: read with IFS=' ' strips the blanks that end
+			# (or begin) a name, and "d " had d's mode applied.
+			chmod "${ct_line%% *}" "$ct_dest/${ct_line#* }" || exit 1
 		done
 }
 
@@ -46,7 +48,7 @@ shift 5
 nl="
 "
 for e; do
-	case $e in *"$nl"*) printf "%s: --copy-to-root: %s: names with a newline are not supported\n" "$prog" "$e" >&2; exit 1 ;; esac
+	case $e in *"$nl"*) printf "%s: --copy-to-root: %s: names with a newline are not supported\n" "$prog" "$(printable "$e")" >&2; exit 1 ;; esac
 	rel=${e#./}
 	t=$dest/$rel
 	if [ -d "$e" ] && { [ ! -L "$e" ] || [ "$mode" = k ]; }; then
@@ -55,7 +57,7 @@ for e; do
 			case $phys/ in
 			"$dest_phys"/*) continue ;;
 			esac
-			printf "%s: --keep-contents-dirlinks: /%s links to %s, outside the root\n" "$prog" "$rel" "$phys" >&2
+			printf "%s: --keep-contents-dirlinks: /%s links to %s, outside the root\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
 			exit 1
 		fi
 		if [ -L "$t" ] || { [ -e "$t" ] && [ ! -d "$t" ]; }; then

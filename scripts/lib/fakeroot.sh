@@ -13,18 +13,26 @@
 
 # run_extra_commands ROOT CMD
 run_extra_commands() {
-	run_contained "$1" '' '' sh -ec "$2" >&2 || die "--extra-commands: the commands failed (status $?)"
+	run_contained "$1" '' '' sh -ec -- "$2" >&2 || die "--extra-commands: the commands failed (status $?)"
 }
 
 # run_fake_root_commands ROOT STATE CMD CHROOT: CHROOT is 1 for
-# --enable-fakechroot.
+# --enable-fakechroot. STATE is a file beside ROOT.
 run_fake_root_commands() {
 	if [ "$4" = 1 ]; then
 		fakechroot_run "$1" "$2" "$3"
 	else
-		run_contained "$1" "$2" '' fakeroot -s "$2" -- sh -ec "$3" >&2
+		run_contained "$1" "$2" '' fakeroot -s "$(fakeroot_state "$2")" -- sh -ec -- "$3" >&2
 	fi || die "--fake-root-commands: the commands failed (status $?)"
 }
+
+# fakeroot_state STATE prints the name fakeroot -s is given for STATE, a
+# file beside the root the commands run in: relative to the root. The
+# fakeroot script evals the save file's name with faked's command line, so
+# a TMPDIR with a blank in it broke it ("[: unexpected operator", faked
+# not started), and one with $(...) or ; in it ran as commands; the name
+# of a file in $work is one word of safe characters.
+fakeroot_state() { printf '../%s\n' "${1##*/}"; }
 
 # With --enable-fakechroot the commands see the customisation root as /
 # (mkdir /bin works), through proot, with /dev, /proc, /sys and the store
@@ -71,12 +79,12 @@ fakechroot_run() {
 	shift 3
 	# fakeroot sets LD_LIBRARY_PATH to its library's host directory; the
 	# same directories under $fakechroot_host serve the programs inside.
-	run_contained "$root" "$state" tmp fakeroot -s "$state" -- sh -c '
+	run_contained "$root" "$state" tmp fakeroot -s "$(fakeroot_state "$state")" -- sh -c '
 		guest=
 		IFS=:
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
 		unset IFS
 		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} exec "$@"
-	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec "$cmd" >&2
+	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec -- "$cmd" >&2
 }
 

@@ -75,6 +75,11 @@ nix_shell_check() {
 	[ -z "$file" ] || [ -n "$installable" ] || usage_error "--file FILE needs an attribute path, as nix --file does"
 	[ -n "$shell" ] || usage_error "--shell PATH is required: a shell in the store (bash, or a POSIX shell such as busybox's sh); no nixpkgs gives bash here"
 	check_flags drv_env -o env --show -
+	# drv-env took them as decimal integers, which may have a sign or
+	# leading zeros; the passwd line and chown get the bare digits, as
+	# drv-env's User has them. (--uid -0 reached chown as its option, and
+	# +7 a passwd line that not every libc reads as 7.)
+	uid=$(bare_digits "$uid") gid=$(bare_digits "$gid")
 	check_flags manifest-gen --name "${name:-env}" ${tag:+--tag "$tag"} --compressor "$compressor"
 	case $shell in "$store_dir"/*) ;; *) usage_error "--shell \"$shell\": want a shell in the store \"$store_dir\"" ;; esac
 	place_root
@@ -82,6 +87,19 @@ nix_shell_check() {
 		usage_error "an installable is resolved in Nix's own store; under --root give --drv"
 	[ -z "$ca_bundle" ] || [ -f "$ca_bundle" ] || die "--ca-bundle \"$ca_bundle\": no such file"
 	[ -e "$root_prefix$shell" ] || [ -L "$root_prefix$shell" ] || die "--shell \"$shell\": no such file"
+}
+
+# bare_digits N prints N, a decimal integer of at least 0, without its
+# sign and leading zeros.
+bare_digits() {
+	bd_n=${1#[+-]}
+	while :; do
+		case $bd_n in
+		0?*) bd_n=${bd_n#0} ;;
+		*) break ;;
+		esac
+	done
+	printf '%s\n' "$bd_n"
 }
 
 # drv_env ARG... runs drv-env with ARGs (-o DIR and the derivation) and
