@@ -110,6 +110,16 @@ pipe_into() {
 	return "$pi_status"
 }
 
+# need_stdout WHAT: exit 1 unless stdout is open, for a workflow that
+# writes WHAT there. Started with stdout closed (cmd >&-), the workflow's
+# tools could not tell: Go's runtime opens /dev/null in place of a closed
+# standard descriptor before any of their code runs, so WHAT went there
+# and the workflow exited 0 with nothing written. Called once the command
+# line is checked, before any work.
+need_stdout() {
+	{ true 8>&1; } 2>/dev/null || die "writing $1 to stdout: stdout is closed"
+}
+
 # check_uint OPTION VALUE: a usage error unless VALUE is a decimal integer.
 check_uint() {
 	case $2 in
