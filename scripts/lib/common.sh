@@ -102,7 +102,12 @@ pipe_into() {
 	shift
 	rm -f "$work/producer.status"
 	pi_status=0
-	{ "$pi_producer" || echo $? >"$work/producer.status"; } | "$@" 2>"$work/consumer.err" || pi_status=$?
+	# The redirections into $work are quiet: when the directory is removed
+	# during the run (with the directory of -o, where it is made), that is
+	# said once, below, not by the shell at each file it cannot create.
+	{ "$pi_producer" || echo $? 2>/dev/null >"$work/producer.status"; } |
+		{ "$@" 2>"$work/consumer.err"; } 2>/dev/null || pi_status=$?
+	[ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
 	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
 	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
 	cat "$work/consumer.err" >&2

@@ -327,7 +327,10 @@ produce_layers() {
 	if [ -n "$fakechroot" ]; then
 		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$fakechroot_host"
 	fi
-	layer_pack "$@" <"$work/plan.json"
+	# A plan that cannot be opened (the temporary directory removed
+	# during the run) is pipe_into's to report: the shell's complaint is
+	# dropped, layer-pack's errors are not.
+	{ layer_pack "$@" 2>&3 3>&-; } 3>&2 2>/dev/null <"$work/plan.json"
 }
 
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
