@@ -199,18 +199,49 @@ trap 'on_signal 15' TERM
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
 # command's is /dev/null), waits for it and returns its status. A closed
-# stdin, which cannot be passed on, is made an empty one.
+# stdin, which cannot be passed on, is made an empty one. A step killed by
+# a signal is reported as tool (below) reports a tool.
 { true 9<&0; } 2>/dev/null || exec </dev/null
 run_step() {
 	{ "$@" <&9 9<&- & } 9<&0
 	step_pid=$!
-	wait "$step_pid"
+	rs_status=0
+	wait "$step_pid" 2>/dev/null || rs_status=$?
+	killed "$rs_status" "$1"
+	return "$rs_status"
+}
+
+# tool CMD [ARG...] runs CMD, a tool, as run_step does (a child waited
+# for) and returns its status. Killed by a signal it cannot catch (the
+# kernel's OOM killer sends SIGKILL; a crash is SIGSEGV or SIGABRT; a
+# file past the size limit, SIGXFSZ), a tool has no chance to say why it
+# stopped, and the shell's own report of a command in its foreground is
+# a bare "Killed": waited for (wait's stderr dropped), the workflow says
+# it in its one line instead (killed).
+tool() {
+	{ "$@" <&9 9<&- & } 9<&0
+	t_pid=$!
+	t_status=0
+	wait "$t_pid" 2>/dev/null || t_status=$?
+	killed "$t_status" "$1"
+	return "$t_status"
+}
+
+# killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
+# 128) says so; not for HUP, INT and TERM, which stop the workflow and
+# which on_signal reports, nor for PIPE, a reader that went away (pipe_into).
+killed() {
+	[ "$1" -gt 128 ] || return 0
+	case $(($1 - 128)) in
+	1 | 2 | 13 | 15) return 0 ;;
+	esac
+	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
 # on_signal N is the trap of signal N.
 on_signal() {
 	trap '' HUP INT TERM
-	stop_children
+	stop_children 2>/dev/null
 	printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
 }
