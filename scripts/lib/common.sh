@@ -199,8 +199,13 @@ trap 'on_signal 15' TERM
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
 # command's is /dev/null), waits for it and returns its status. A closed
-# stdin, which cannot be passed on, is made an empty one. A step killed by
-# a signal is reported as tool (below) reports a tool.
+# stdin, which cannot be passed on, is made an empty one. The workflows
+# run every tool so, even inside a step: killed by a signal it cannot
+# catch (the kernel's OOM killer sends SIGKILL; a crash is SIGSEGV or
+# SIGABRT; a file past the size limit, SIGXFSZ), a tool has no chance to
+# say why it stopped, and the shell's own report of a command in its
+# foreground is a bare "Killed". Waited for (wait's stderr dropped), it is
+# reported in the workflow's one line instead (killed).
 { true 9<&0; } 2>/dev/null || exec </dev/null
 run_step() {
 	{ "$@" <&9 9<&- & } 9<&0
@@ -209,22 +214,6 @@ run_step() {
 	wait "$step_pid" 2>/dev/null || rs_status=$?
 	killed "$rs_status" "$1"
 	return "$rs_status"
-}
-
-# tool CMD [ARG...] runs CMD, a tool, as run_step does (a child waited
-# for) and returns its status. Killed by a signal it cannot catch (the
-# kernel's OOM killer sends SIGKILL; a crash is SIGSEGV or SIGABRT; a
-# file past the size limit, SIGXFSZ), a tool has no chance to say why it
-# stopped, and the shell's own report of a command in its foreground is
-# a bare "Killed": waited for (wait's stderr dropped), the workflow says
-# it in its one line instead (killed).
-tool() {
-	{ "$@" <&9 9<&- & } 9<&0
-	t_pid=$!
-	t_status=0
-	wait "$t_pid" 2>/dev/null || t_status=$?
-	killed "$t_status" "$1"
-	return "$t_status"
 }
 
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
