@@ -202,7 +202,7 @@ trap 'on_signal 15' TERM
 # stdin, which cannot be passed on, is made an empty one. The workflows
 # run every tool so, even inside a step: killed by a signal it cannot
 # catch (the kernel's OOM killer sends SIGKILL; a crash is SIGSEGV or
-# SIGABRT; a file past the size limit, SIGXFSZ), a tool has no chance to
+# SIGABRT), a tool has no chance to
 # say why it stopped, and the shell's own report of a command in its
 # foreground is a bare "Killed". Waited for (wait's stderr dropped), it is
 # reported in the workflow's one line instead (killed).

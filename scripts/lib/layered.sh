@@ -273,7 +273,7 @@ pipe_image() {
 	pipe_into "$1" manifest_gen -o "$target" || status=$?
 	[ "$status" -ne 0 ] || return 0
 	# manifest-gen ends quietly when the reader of stdout goes away (by
-	# SIGPIPE); killed by another signal, it was reported as such (tool).
+	# SIGPIPE); killed by another signal, it was reported as such (run_step).
 	if [ "$target" = - ] && { [ "$status" -eq 141 ] || { [ "$status" -le 128 ] && [ ! -s "$work/consumer.err" ]; }; }; then
 		die "writing the image to stdout: the reader went away"
 	fi
