@@ -7,7 +7,15 @@
 # script's temporary files live in one directory removed on every exit;
 # HUP, INT or TERM ends the running step at once (run_step, on_signal).
 
-usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
+# usage prints the help: the script's header comment. Output that cannot
+# be written (stdout on a full disk, or closed) is a failure in the
+# workflow's one line, not sed's own complaint.
+usage() {
+	need_stdout "the help"
+	u_err=
+	{ u_err=$(sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0" 2>&1 >&3); } 3>&1 ||
+		die "writing the help to stdout: ${u_err#sed: }"
+}
 
 usage_error() {
 	printf '%s: %s (see %s --help)\n' "$prog" "$1" "$prog" >&2
