@@ -11,6 +11,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/pagecache"
 	"dockertools.dev/imgkit/storefs"
+	"dockertools.dev/imgkit/tarw"
 )
 
 // copyFile streams the data of the regular file e into the pipeline. The
@@ -63,18 +64,26 @@ func openErr(name string, err error) error {
 
 // copyChecked copies the open regular file fd, which must be the file e
 // that was examined: the same inode, size and change time (a write moves
-// it). Layers hashed apart from the output read each file twice; the
-// change time makes a file rewritten between the reads an error rather
-// than a layer whose bytes and digest disagree. It closes fd, keeps it for
+// it), before the copy and after it. Layers hashed apart from the output
+// read each file twice; the change time makes a file rewritten between
+// the reads, or while one of them read it, an error rather than a layer
+// whose bytes and digest disagree (a write moves the change time before
+// it moves any byte, so a write that a read may have seen any part of
+// shows after the read). It closes fd, keeps it for
 // the writer's pass (the hashing pass, see keptFDs), or hands it to the
 // consumer, which copies it in the kernel (see pipeline.sendFile).
 func copyChecked(p *pipeline, fd int, e *entry) error {
 	err := checkFile(fd, e)
 	switch {
 	case err == nil && p.kernelCopies(e.hdr.Size):
-		return p.sendFile(fd, e.hdr.Name, e.hdr.Size)
+		// The consumer checks it after the walk moved on: e's fields are
+		// copied, the entry may be reused by then.
+		seen := entry{hdr: tarw.Header{Name: e.hdr.Name, Size: e.hdr.Size}, ino: e.ino, dev: e.dev, ctime: e.ctime}
+		return p.sendFile(fd, e.hdr.Name, e.hdr.Size, func(fd int) error { return checkFile(fd, &seen) })
 	case err == nil:
-		err = copyData(p, fd, e.hdr.Name, e.hdr.Size)
+		if err = copyData(p, fd, e.hdr.Name, e.hdr.Size); err == nil {
+			err = checkFile(fd, e)
+		}
 	}
 	keep := e.keeping(p)
 	if err == nil && keep {

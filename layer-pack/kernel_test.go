@@ -86,8 +86,8 @@ func TestKernelCopyReadsFilesOnce(t *testing.T) {
 	}
 }
 
-// TestKernelCopyFileChanged: a file that shrinks or grows after the writer
-// checked it, while the kernel copies it, stops the stream with one line
+// TestKernelCopyFileChanged: a file that shrinks, grows or is rewritten
+// after the writer checked it, while the kernel copies it, stops the stream with one line
 // naming its layer and the file, and the stream has no trailer.
 func TestKernelCopyFileChanged(t *testing.T) {
 	root := t.TempDir()
@@ -100,6 +100,9 @@ func TestKernelCopyFileChanged(t *testing.T) {
 	}{
 		{"shrank", func() error { return os.Truncate(big, 100<<10) }, `shrank by 102400 bytes while packing`},
 		{"grew", func() error { return appendTo(big) }, `grew while packing`},
+		// The same size, other bytes: the copy disagreed with the
+		// diff_id the hashing pass computed, and layer-pack exited 0.
+		{"rewritten", func() error { return os.WriteFile(big, bytes.Repeat([]byte("c"), 200<<10), 0o644) }, `was written to while packing`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := os.WriteFile(big, bytes.Repeat([]byte("b"), 200<<10), 0o644); err != nil {

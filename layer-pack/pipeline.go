@@ -43,6 +43,7 @@ type op struct {
 	digest *digest                           // the layer's sha256, computed apart; nil: the sink hashes
 	fd     int                               // opFile: the open file, which the consumer closes
 	name   string                            // opFile: its member name, for messages
+	same   func(fd int) error                // opFile: checks, once copied, that the file is still the one examined
 }
 
 // sink is what a pipeline's consumer does with the layers: write them to
@@ -164,7 +165,7 @@ func (p *pipeline) do(s sink, o op) error {
 		err = s.write(o.buf)
 		p.free <- o.buf[:0]
 	case opFile:
-		err = s.(fileSink).file(o.fd, o.name, o.size)
+		err = s.(fileSink).file(o.fd, o.name, o.size, o.same)
 	case opEnd:
 		var info layerstream.LayerInfo
 		if info, err = s.end(o.info, o.digest); err == nil {
@@ -213,14 +214,15 @@ func (s *streamSink) end(info layerstream.LayerInfo, d *digest) (layerstream.Lay
 
 // fileSink is a sink that takes files whole: the stream's.
 type fileSink interface {
-	file(fd int, name string, size int64) error
+	file(fd int, name string, size int64, same func(fd int) error) error
 }
 
 // file copies the open regular file fd, of size bytes, into the layer
 // being written, in the kernel (LayerWriter.CopyN), and closes it. A file
 // that holds fewer or more bytes than its header says is an error, as
-// when copyData reads it.
-func (s *streamSink) file(fd int, name string, size int64) error {
+// when copyData reads it; so is one that same, once it is copied, finds
+// written to (see copyChecked).
+func (s *streamSink) file(fd int, name string, size int64, same func(fd int) error) error {
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	if testHookKernelCopy != nil {
@@ -238,6 +240,8 @@ func (s *streamSink) file(fd int, name string, size int64) error {
 		var b [1]byte
 		if k, _ := pagecache.ReadAt(fd, b[:], size); k > 0 {
 			err = errGrew(name)
+		} else {
+			err = same(fd)
 		}
 	}
 	if err != nil {
@@ -362,11 +366,12 @@ func (p *pipeline) kernelCopies(size int64) bool {
 }
 
 // sendFile hands the open file fd, of size bytes, to the consumer, after
-// the bytes before it; the consumer closes it.
-func (p *pipeline) sendFile(fd int, name string, size int64) error {
+// the bytes before it; the consumer closes it, once it has copied it and
+// same has found it unchanged.
+func (p *pipeline) sendFile(fd int, name string, size int64, same func(fd int) error) error {
 	err := p.flush()
 	if err == nil {
-		err = p.send(op{kind: opFile, fd: fd, name: name, size: size})
+		err = p.send(op{kind: opFile, fd: fd, name: name, size: size, same: same})
 	}
 	if err != nil {
 		unix.Close(fd)

@@ -195,6 +195,12 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 	bw := bufio.NewWriterSize(t, 1<<20)
 	if _, err := io.Copy(bw, src); err != nil {
 		t.Close()
+		// A failed write of the temporary file (a full $TMPDIR) is the
+		// disk's fault, not the archive's.
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == t.Name() {
+			return nil, fmt.Errorf("spooling: %w", err)
+		}
 		return nil, decompressError("decompressing", err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -147,10 +147,14 @@ func Process(name, manual string, cmd Runner) int {
 // printed on o.Stderr as one line prefixed with the tool's name.
 func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o *IO) (code int) {
 	o.Tool = name
+	// What kong prints on stdout (--help, --version) is a command's
+	// output: failing to write it is a runtime failure, not a usage error,
+	// and never a success.
+	out := &writeWatch{w: o.Stdout}
 	parser, err := kong.New(cmd,
 		kong.Name(name),
 		kong.Description(Manual(manual)),
-		kong.Writers(o.Stdout, o.Stderr),
+		kong.Writers(out, o.Stderr),
 		// kong calls Exit only once --help or --version has been printed,
 		// with status 0; the panic ends Parse there, and the deferred
 		// recover returns it.
@@ -175,9 +179,15 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 				panic(r)
 			}
 			code = ExitOK
+			if out.err != nil {
+				code = Report(o.Stderr, name, out.failed())
+			}
 		}
 	}()
 	if _, err := parser.Parse(args); err != nil {
+		if out.err != nil {
+			return Report(o.Stderr, name, out.failed())
+		}
 		fmt.Fprintf(o.Stderr, "%s: %s\n", name, usageMessage(err))
 		return ExitUsage
 	}
@@ -272,6 +282,23 @@ func decimal(ctx *kong.DecodeContext, target reflect.Value) error {
 	target.SetUint(n)
 	return nil
 }
+
+// writeWatch passes writes to w and keeps the first error.
+type writeWatch struct {
+	w   io.Writer
+	err error
+}
+
+func (ww *writeWatch) Write(p []byte) (int, error) {
+	n, err := ww.w.Write(p)
+	if err != nil && ww.err == nil {
+		ww.err = err
+	}
+	return n, err
+}
+
+// failed is the error of writing the help or version text.
+func (ww *writeWatch) failed() error { return fmt.Errorf("writing to stdout: %w", PathCause(ww.err)) }
 
 // enumError is kong's message for a value outside a flag's enum tag.
 var enumError = regexp.MustCompile(`^(--[\w-]+) must be one of (.*) but got (".*")$`)

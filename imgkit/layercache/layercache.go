@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
@@ -24,6 +25,10 @@ import (
 type Cache struct {
 	dir  string   // DIR/v1 as given, for messages and tests
 	root *os.Root // DIR/v1: no record is read or written outside it
+	// off: a record could not be written (a full disk, the directory
+	// removed during the run); no other is tried, so that the caller
+	// warns once, not once per layer.
+	off atomic.Bool
 }
 
 // trusts is what a cache directory decides, for cli.OwnDir's refusal.

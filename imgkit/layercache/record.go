@@ -103,8 +103,18 @@ func badRecord(path, why string) error {
 }
 
 // writeRecord writes v as a record atomically: a temporary file in the
-// same directory, renamed into place.
-func (c *Cache) writeRecord(path string, v any) error {
+// same directory, renamed into place. After a record could not be
+// written, the later ones are skipped (nil): the first error said why.
+func (c *Cache) writeRecord(path string, v any) (err error) {
+	if c.off.Load() {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			c.off.Store(true)
+			err = fmt.Errorf("%w; the cache takes no other record in this run", err)
+		}
+	}()
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -322,7 +322,10 @@ const readBuffer = 1 << 20
 func (r *Reader) nextHeader() (*tar.Header, error) {
 	if r.pad > 0 {
 		if _, err := r.src.Discard(int(r.pad)); err != nil {
-			return nil, io.ErrUnexpectedEOF
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
 		r.pad = 0
 	}
@@ -433,6 +436,22 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("layer stream: "+format+": %w", append(args, errdefs.ErrInvalidInput)...)
 }
 
+// readFailed is err, met reading the stream (what is named by format and
+// args, if anything). A stream cut short or a malformed header is invalid
+// input; any other error is the source's own (an I/O error, the cancelled
+// context of a tool's ContextReader) and is kept as it is, so that it is
+// not reported as a fault of the stream: a signal at the wrong moment made
+// a tool say "context canceled: invalid input", not "interrupted".
+func readFailed(err error, format string, args ...any) error {
+	if format != "" {
+		format += ": "
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrHeader) || errors.Is(err, tar.ErrFieldTooLong) || errors.Is(err, tar.ErrInsecurePath) {
+		return invalid(format+"%v", append(args, err)...)
+	}
+	return fmt.Errorf("layer stream: "+format+"%w", append(args, err)...)
+}
+
 // Next returns the next layer. After the last layer it reads the optional
 // config and the trailer, checks them against the layers seen, and returns
 // io.EOF. A layer's unread remainder is skipped (and hashed, with Verify).
@@ -448,7 +467,7 @@ func (r *Reader) Next() (*Layer, error) {
 		return nil, invalid("ends without its %s trailer", TrailerMember)
 	}
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, readFailed(err, "")
 	}
 	if hdr.Typeflag != tar.TypeReg {
 		return nil, invalid("member %s is not a regular file", errdefs.Quote(hdr.Name))
@@ -481,7 +500,7 @@ func (r *Reader) Next() (*Layer, error) {
 			return nil, invalid("%s of %d bytes", ConfigMember, hdr.Size)
 		}
 		if r.config, err = io.ReadAll(r.member(hdr.Size)); err != nil {
-			return nil, invalid("reading %s: %v", ConfigMember, err)
+			return nil, readFailed(err, "reading %s", ConfigMember)
 		}
 		return r.Next()
 	case TrailerMember:
@@ -521,7 +540,7 @@ func (r *Reader) readTrailer(hdr *tar.Header) error {
 	}
 	data, err := io.ReadAll(r.member(hdr.Size))
 	if err != nil {
-		return invalid("reading %s: %v", TrailerMember, err)
+		return readFailed(err, "reading %s", TrailerMember)
 	}
 	var t Trailer
 	if err := json.Unmarshal(data, &t); err != nil {
@@ -547,8 +566,11 @@ func (r *Reader) readTrailer(hdr *tar.Header) error {
 			return fmt.Errorf("layer stream: layer %d: %s says %s, the bytes hash to %s: %w", i, TrailerMember, l.DiffID, r.digests[i], errdefs.ErrDigestMismatch)
 		}
 	}
-	if _, err := r.nextHeader(); err != io.EOF {
+	switch _, err := r.nextHeader(); {
+	case err == nil:
 		return invalid("members after %s", TrailerMember)
+	case err != io.EOF:
+		return readFailed(err, "after %s", TrailerMember)
 	}
 	r.trailer = &t
 	return io.EOF

@@ -105,7 +105,7 @@ func (r *Reader) readRef(hdr *tar.Header) (*Layer, error) {
 	}
 	data, err := io.ReadAll(r.member(hdr.Size))
 	if err != nil {
-		return nil, invalid("reading %s: %v", hdr.Name, err)
+		return nil, readFailed(err, "reading %s", hdr.Name)
 	}
 	var ref Ref
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -30,7 +30,7 @@ mkdir "$rootfs"
 set --
 if [ -n "$BI_FROM_IMAGE" ]; then
 	set -- --snapshot "$work/snapshot"
-	tar-merge $verbose --unpack "$rootfs" --snapshot "$work/snapshot" ${BI_IMAGE_REF:+--image "$BI_IMAGE_REF"} \
+	run_step tar-merge $verbose --unpack "$rootfs" --snapshot "$work/snapshot" ${BI_IMAGE_REF:+--image "$BI_IMAGE_REF"} \
 		-- - || exit 1
 fi
 # What the base holds in the store before the script runs: not packed again.

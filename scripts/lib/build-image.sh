@@ -48,7 +48,7 @@ scan_closure() {
 	for sc_path in ${closure_paths-}; do set -- "$@" "$sc_path"; done
 	set +f
 	IFS=$sc_ifs
-	closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+	run_step closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
 		</dev/null >"$sc_out" || exit 1
 }
 
@@ -70,6 +70,6 @@ store_graph() {
 pack_layer() {
 	pl_dir=$1 pl_plan=$2 pl_out=$3
 	shift 3
-	layer-pack $verbose --changes "$pl_dir" --store-dir "$store_dir" --root "$root_dir" \
+	run_step layer-pack $verbose --changes "$pl_dir" --store-dir "$store_dir" --root "$root_dir" \
 		--customisation-comment '' "$@" <"$pl_plan" >"$pl_out" || exit 1
 }

@@ -7,7 +7,15 @@
 # script's temporary files live in one directory removed on every exit;
 # HUP, INT or TERM ends the running step at once (run_step, on_signal).
 
-usage() { sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; }
+# usage prints the help: the script's header comment. Output that cannot
+# be written (stdout on a full disk, or closed) is a failure in the
+# workflow's one line, not sed's own complaint.
+usage() {
+	need_stdout "the help"
+	u_err=
+	{ u_err=$(sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0" 2>&1 >&3); } 3>&1 ||
+		die "writing the help to stdout: ${u_err#sed: }"
+}
 
 usage_error() {
 	printf '%s: %s (see %s --help)\n' "$prog" "$(printable "$1")" "$prog" >&2
@@ -135,12 +143,27 @@ pipe_into() {
 	shift
 	rm -f "$work/producer.status"
 	pi_status=0
-	{ "$pi_producer" || echo $? >"$work/producer.status"; } | "$@" 2>"$work/consumer.err" || pi_status=$?
+	# The redirections into $work are quiet: when the directory is removed
+	# during the run (with the directory of -o, where it is made), that is
+	# said once, below, not by the shell at each file it cannot create.
+	{ "$pi_producer" || echo $? 2>/dev/null >"$work/producer.status"; } |
+		{ "$@" 2>"$work/consumer.err"; } 2>/dev/null || pi_status=$?
+	[ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
 	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
 	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
 	cat "$work/consumer.err" >&2
 	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
 	return "$pi_status"
+}
+
+# need_stdout WHAT: exit 1 unless stdout is open, for a workflow that
+# writes WHAT there. Started with stdout closed (cmd >&-), the workflow's
+# tools could not tell: Go's runtime opens /dev/null in place of a closed
+# standard descriptor before any of their code runs, so WHAT went there
+# and the workflow exited 0 with nothing written. Called once the command
+# line is checked, before any work.
+need_stdout() {
+	{ true 8>&1; } 2>/dev/null || die "writing $1 to stdout: stdout is closed"
 }
 
 # check_uint OPTION VALUE: a usage error unless VALUE is a decimal integer.
@@ -217,18 +240,38 @@ trap 'on_signal 15' TERM
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
 # command's is /dev/null), waits for it and returns its status. A closed
-# stdin, which cannot be passed on, is made an empty one.
+# stdin, which cannot be passed on, is made an empty one. The workflows
+# run every tool so, even inside a step: killed by a signal it cannot
+# catch (the kernel's OOM killer sends SIGKILL; a crash is SIGSEGV or
+# SIGABRT), a tool has no chance to
+# say why it stopped, and the shell's own report of a command in its
+# foreground is a bare "Killed". Waited for (wait's stderr dropped), it is
+# reported in the workflow's one line instead (killed).
 { true 9<&0; } 2>/dev/null || exec </dev/null
 run_step() {
 	{ "$@" <&9 9<&- & } 9<&0
 	step_pid=$!
-	wait "$step_pid"
+	rs_status=0
+	wait "$step_pid" 2>/dev/null || rs_status=$?
+	killed "$rs_status" "$1"
+	return "$rs_status"
+}
+
+# killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
+# 128) says so; not for HUP, INT and TERM, which stop the workflow and
+# which on_signal reports, nor for PIPE, a reader that went away (pipe_into).
+killed() {
+	[ "$1" -gt 128 ] || return 0
+	case $(($1 - 128)) in
+	1 | 2 | 13 | 15) return 0 ;;
+	esac
+	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
 # on_signal N is the trap of signal N.
 on_signal() {
 	trap '' HUP INT TERM
-	stop_children
+	stop_children 2>/dev/null
 	printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
 }

@@ -177,7 +177,7 @@ layered_check() {
 	set +f
 	base_layers=0
 	if [ -n "$from_image" ]; then
-		base_layers=$(manifest-gen --from-image "$from_image" --print-base-layers) || exit 1
+		base_layers=$(run_step manifest-gen --from-image "$from_image" --print-base-layers) || exit 1
 	fi
 	if [ -n "$pipeline" ]; then
 		# popularity --pipeline checks the base layers against the runtime
@@ -219,12 +219,12 @@ manifest_gen() {
 		# compressed, and manifest-gen refuses a --compressor given for one.
 		[ "$format$compressor" = oci-dir ] || set -- "$@" --compressor "${compressor:-gz}"
 	fi
-	manifest-gen $verbose "$@"
+	run_step manifest-gen $verbose "$@"
 }
 
 layer_pack() {
 	if [ -n "$conf" ]; then
-		layer-pack $verbose "$@" --conf "$conf"
+		run_step layer-pack $verbose "$@" --conf "$conf"
 		return
 	fi
 	set -- "$@" --store-dir "$store_dir" --root "$root_dir"
@@ -235,14 +235,14 @@ layer_pack() {
 	[ -z "$gname" ] || set -- "$@" --gname "$gname"
 	[ -z "$cache" ] || set -- "$@" --cache "$cache"
 	[ -z "$reuse" ] || set -- "$@" --reuse "$reuse"
-	layer-pack $verbose "$@"
+	run_step layer-pack $verbose "$@"
 }
 
 popularity_split() {
 	set -- "$@" --max="$max_layers" --base-layers="$base_layers"
 	[ -z "$strategy" ] || set -- "$@" --strategy "$strategy"
 	[ -z "$pipeline" ] || set -- "$@" --pipeline "$pipeline"
-	popularity $verbose "$@"
+	run_step popularity $verbose "$@"
 }
 
 # layered_holdings, with --format oci-dir, lists the layers of the layout
@@ -257,9 +257,9 @@ popularity_split() {
 # copies a reference layer from there.
 layered_holdings() {
 	if [ "$format" = oci-dir ]; then
-		manifest-gen --format oci-dir -o "$out" --print-holdings ${layer_compression:+--layer-compression "$layer_compression"} >"$work/held.json" || exit 1
+		run_step manifest-gen --format oci-dir -o "$out" --print-holdings ${layer_compression:+--layer-compression "$layer_compression"} >"$work/held.json" || exit 1
 	elif [ -n "$layer_tars" ]; then
-		manifest-gen --layer-tars "$layer_tars" --print-holdings >"$work/held.json" || exit 1
+		run_step manifest-gen --layer-tars "$layer_tars" --print-holdings >"$work/held.json" || exit 1
 	else
 		return 0
 	fi
@@ -272,8 +272,9 @@ pipe_image() {
 	status=0
 	pipe_into "$1" manifest_gen -o "$target" || status=$?
 	[ "$status" -ne 0 ] || return 0
-	# manifest-gen ends quietly when the reader of stdout goes away.
-	if [ "$target" = - ] && { [ "$status" -gt 128 ] || [ ! -s "$work/consumer.err" ]; }; then
+	# manifest-gen ends quietly when the reader of stdout goes away (by
+	# SIGPIPE); killed by another signal, it was reported as such (run_step).
+	if [ "$target" = - ] && { [ "$status" -eq 141 ] || { [ "$status" -le 128 ] && [ ! -s "$work/consumer.err" ]; }; }; then
 		die "writing the image to stdout: the reader went away"
 	fi
 	exit_as "$status"
@@ -327,7 +328,10 @@ produce_layers() {
 	if [ -n "$fakechroot" ]; then
 		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$fakechroot_host"
 	fi
-	layer_pack "$@" <"$work/plan.json"
+	# A plan that cannot be opened (the temporary directory removed
+	# during the run) is pipe_into's to report: the shell's complaint is
+	# dropped, layer-pack's errors are not.
+	{ layer_pack "$@" 2>&3 3>&-; } 3>&2 2>/dev/null <"$work/plan.json"
 }
 
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
@@ -346,7 +350,7 @@ layered_plan() {
 	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
-	closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
+	run_step closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"
 	popularity_split "$@" "$work/graph.json" || exit 1

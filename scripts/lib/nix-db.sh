@@ -35,12 +35,12 @@ write_nix_db() {
 	for p in $db_paths; do set -- "$@" "$p"; done
 	for e in $db_extras; do set -- "$@" --extra-root "$e"; done
 	IFS=$old_ifs
-	closure-scan $verbose "$@" </dev/null >"$work/nix-db-graph.json" || exit 1
+	run_step closure-scan $verbose "$@" </dev/null >"$work/nix-db-graph.json" || exit 1
 	IFS=$nl
 	set -- -o "$wn_dir" --store-dir "$store_dir"
 	for p in $db_paths; do set -- "$@" --gc-root "$p"; done
 	for e in $db_extras; do set -- "$@" --exclude "$e"; done
 	IFS=$old_ifs
 	set +f
-	nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
+	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
 }

@@ -111,7 +111,7 @@ drv_env() {
 		--store-dir "$store_dir" --root "$root_dir"
 	[ -z "$command_seen" ] || set -- "$@" --command "$command"
 	[ -z "$run_seen" ] || set -- "$@" --run "$run"
-	drv-env $verbose "$@"
+	run_step drv-env $verbose "$@"
 }
 
 # show_derivation writes what Nix prints for the installable to FILE:
@@ -152,8 +152,8 @@ nix_shell_image() {
 	# same. The config and files are not scanned: they name the
 	# derivation's outputs, which this machine's store may hold (built
 	# before), and which the image must not (they are what it builds).
-	closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" <"$work/env/inputs" >"$work/graph.json" || exit 1
-	popularity $verbose "$work/graph.json" >"$work/plan.json" || exit 1
+	run_step closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" <"$work/env/inputs" >"$work/graph.json" || exit 1
+	run_step popularity $verbose "$work/graph.json" >"$work/plan.json" || exit 1
 	[ -n "$name" ] || name=$(cat "$work/env/name")-env
 	set -- --name "$name" --plan "$work/plan.json" --contents "$root" --config "$work/env/config.json" \
 		--store-dir "$store_dir" --root "$root_dir" \
