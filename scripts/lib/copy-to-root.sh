@@ -34,7 +34,10 @@ copy_tree() {
 	# children needed.
 	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/copy-modes" |
 		while IFS=' ' read -r ct_m ct_rel; do
-			chmod "$ct_m" "$ct_dest/$ct_rel" || exit 1
+			# Five digits or more name every bit: GNU chmod keeps a
+			# directory's set-id bits for a shorter number (busybox's
+			# does not), where rsync -a gives the source's mode.
+			chmod "00$ct_m" "$ct_dest/$ct_rel" || exit 1
 		done
 }
 
