@@ -21,13 +21,23 @@ run_extra_commands() {
 }
 
 # run_fake_root_commands ROOT STATE CMD CHROOT: CHROOT is 1 for
-# --enable-fakechroot.
+# --enable-fakechroot. STATE lies beside ROOT.
 run_fake_root_commands() {
 	if [ "$4" = 1 ]; then
 		fakechroot_run "$1" "$2" "$3"
 	else
-		run_contained "$1" "$2" '' env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$2" -- sh -ec "$3" >&2
+		fakeroot_save "$1" "$2"
+		run_contained "$1" "$2" '' env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$fr_save" -- sh -ec "$3" >&2
 	fi || die "--fake-root-commands: the commands failed (status $?)"
+}
+
+# fakeroot_save ROOT STATE sets fr_save to STATE's name as seen from ROOT,
+# where the commands (and faked, which saves it) start: fakeroot's script
+# splits the -s name on blanks, so a work directory with a space in its
+# name (the output's, or TMPDIR) failed with faked's usage on stderr.
+fakeroot_save() {
+	[ "${1%/*}" = "${2%/*}" ] || die "internal error: the fakeroot state \"$2\" is not beside \"$1\""
+	fr_save=../${2##*/}
 }
 
 # With --enable-fakechroot the commands see the customisation root as /
@@ -75,7 +85,8 @@ fakechroot_run() {
 	shift 3
 	# fakeroot sets LD_LIBRARY_PATH to its library's host directory; the
 	# same directories under $fakechroot_host serve the programs inside.
-	run_contained "$root" "$state" tmp env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$state" -- sh -c '
+	fakeroot_save "$root" "$state"
+	run_contained "$root" "$state" tmp env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$fr_save" -- sh -c '
 		guest=
 		IFS=:
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
