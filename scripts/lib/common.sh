@@ -38,6 +38,10 @@ PATH=$PATH:$here/../bin
 umask 022
 LC_ALL=C
 export LC_ALL
+# GNU tools follow POSIX to the letter when POSIXLY_CORRECT is set: chmod
+# MODE -- FILE takes "--" for a file (--copy-to-root failed), and options
+# after operands are names; a Nix build has no such variable.
+unset POSIXLY_CORRECT
 # Nor may it move a directory: with CDPATH set (an interactive shell's
 # setting, often exported), cd DIR goes to a DIR that CDPATH finds before
 # ./DIR and prints its name, which $(cd DIR && pwd) then holds twice.
@@ -177,8 +181,8 @@ make_work() {
 # inherited it). DIR loses its setgid bit and its default ACL (setfacl);
 # if a probe still gets other modes, the workflow stops.
 plain_modes() {
-	chmod g-s -- "$1" 2>/dev/null
-	! command -v setfacl >/dev/null 2>&1 || setfacl -k -- "$1" 2>/dev/null
+	chmod g-s -- "$1" || die "cannot create a temporary directory in \"${1%/*}\""
+	! command -v setfacl >/dev/null 2>&1 || setfacl -k -- "$1" 2>/dev/null || :
 	pm_probe=$1/.modes
 	mkdir -- "$pm_probe" && : >"$pm_probe/f" ||
 		die "cannot create a temporary directory in \"${1%/*}\""
