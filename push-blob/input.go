@@ -18,6 +18,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
+	"dockertools.dev/imgkit/tarsafe"
 )
 
 // pushLayer is one layer of the image to push, as the input has it.
@@ -160,7 +161,7 @@ func isLayerStream(head []byte) bool {
 	if compress.Detect(head) != compress.None {
 		return false
 	}
-	hdr, err := tar.NewReader(bytes.NewReader(head)).Next()
+	hdr, err := tarsafe.Next(tar.NewReader(bytes.NewReader(head)))
 	if err != nil {
 		return false
 	}

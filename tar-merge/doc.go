@@ -166,7 +166,9 @@
 // (normally empty), bottom first, with the rules of --flatten: whiteouts and
 // opaque markers remove what lower layers put there, unsafe entries stop it,
 // every layer is verified. Owners, modes (set-id bits too), symlinks,
-// hardlinks and times are kept; directory modes and times are set last. An
+// hardlinks and times are kept; directory modes and times are set last; a
+// directory no entry names (etc of etc/passwd) is 0755, as Docker makes
+// it, whatever the umask or a default ACL would give. An
 // owner this process may not give (an id outside its user namespace) leaves
 // the file with the process's owner and is remembered in --snapshot FILE,
 // which records every path as it is afterwards: layer-pack --changes

@@ -28,6 +28,7 @@ var componentBinaries = map[string][]string{
 	"python3":  {"python3"},
 	"gnutar":   {"tar"},
 	"flock":    {"flock"},
+	"setfacl":  {"setfacl"},
 	"bash":     {"bash"},
 	// strace shows which system calls moved the bytes (the kernel copies:
 	// splice, copy_file_range, or read and write).

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
 )
 
 // member is one entry of the archive's tar: where its bytes are, or what it
@@ -50,7 +51,7 @@ func (a *Archive) index() error {
 	tr := tar.NewReader(sr)
 	a.members = map[string]*member{}
 	for {
-		hdr, err := tr.Next()
+		hdr, err := tarsafe.Next(tr)
 		if err == io.EOF {
 			break
 		}

@@ -17,6 +17,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/kcopy"
 	"dockertools.dev/imgkit/tarmember"
+	"dockertools.dev/imgkit/tarsafe"
 )
 
 // Version is the trailer version of a stream without reference layers.
@@ -329,7 +330,7 @@ func (r *Reader) nextHeader() (*tar.Header, error) {
 		}
 		r.pad = 0
 	}
-	return tar.NewReader(r.src).Next()
+	return tarsafe.Next(tar.NewReader(r.src))
 }
 
 // member returns a reader of the size bytes of the member whose header was

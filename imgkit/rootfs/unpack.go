@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -152,7 +153,7 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	}
 	p := u.phys(e.Path)
 	if e.Path != "" {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := mkdirParents(filepath.Dir(p)); err != nil {
 			return err
 		}
 	}
@@ -219,6 +220,32 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		return fmt.Errorf("unexpected %s", e.Kind)
 	}
 	return u.setMeta(p, e.Path, h)
+}
+
+// mkdirParents makes dir and its missing parents: directories a layer
+// names no entry for (etc of etc/passwd). Each is 0755, as Docker makes
+// them, whatever the umask or a default ACL of the root would give it:
+// the snapshot records the mode on disk, and layer-pack --changes packs it
+// when a script changes the directory.
+func mkdirParents(dir string) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			return err
+		}
+		missing = append(missing, d)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range missing {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setMeta gives the file p (rel in the image) the owner, mode and time of

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/errdefs"
@@ -214,5 +217,37 @@ func TestUnpackVerifiesDigests(t *testing.T) {
 	_, err = Unpack(context.Background(), a.Images[0], root, UnpackOptions{})
 	if !errors.Is(err, errdefs.ErrDigestMismatch) {
 		t.Errorf("error %v, want a digest mismatch", err)
+	}
+}
+
+// TestUnpackImplicitParentsIgnoreUmask: a directory a layer names no entry
+// for (etc of etc/passwd) is made 0755, as Docker makes it, whatever the
+// umask or a default ACL of the root would give it; it was 0700 under
+// umask 077 or under an ACL giving nothing to group and others (which new
+// entries take instead of the umask), and layer-pack --changes
+// --snapshot packed that mode when a script then changed the directory.
+// Not parallel: the umask is the process's.
+func TestUnpackImplicitParentsIgnoreUmask(t *testing.T) {
+	old := unix.Umask(0o077)
+	defer unix.Umask(old)
+	dir, _ := unpackInto(t, imageOf(t, spec(`f 0644 0:0 ./etc/ssl/passwd "x"`)))
+	unix.Umask(0o022)
+	// A default ACL (version 2) of rwx for the owner (USER_OBJ), nothing
+	// for the group (GROUP_OBJ) and others (OTHER).
+	acl := []byte{2, 0, 0, 0}
+	for _, e := range [][2]byte{{0x01, 7}, {0x04, 0}, {0x20, 0}} {
+		acl = append(acl, e[0], 0, e[1], 0, 0xff, 0xff, 0xff, 0xff)
+	}
+	if err := unix.Setxattr(dir, "system.posix_acl_default", acl, 0); err != nil {
+		t.Skipf("no default ACL here: %v", err)
+	}
+	_, err := Unpack(context.Background(), imageOf(t, spec(`f 0644 0:0 ./var/log/f "y"`)), dir, UnpackOptions{})
+	must(t, err)
+	for _, p := range []string{"etc", "etc/ssl", "var", "var/log"} {
+		st, err := os.Stat(filepath.Join(dir, p))
+		must(t, err)
+		if got := st.Mode() & (fs.ModePerm | fs.ModeSetgid); got != 0o755 {
+			t.Errorf("%s: mode %v, want 0755", p, got)
+		}
 	}
 }

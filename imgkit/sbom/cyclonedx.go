@@ -20,8 +20,12 @@ func CycloneDX(img *Image) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	serial, err := img.serialNumber()
+	if err != nil {
+		return nil, err
+	}
 	bom := cdx.NewBOM()
-	bom.SerialNumber = img.serialNumber()
+	bom.SerialNumber = serial
 	bom.Metadata = &cdx.Metadata{
 		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: toolName}}},
 		Component: &cdx.Component{

@@ -10,7 +10,7 @@ func TestSerialNumber(t *testing.T) {
 	if got, want := img.namespace(), "https://dockertools.dev/sbom/hello/sha256:0000000000000000000000000000000000000000000000000000000000000000"; got != want {
 		t.Fatalf("namespace %s, want %s", got, want)
 	}
-	if got, want := img.serialNumber(), "urn:uuid:e9c1ee0c-b43b-5827-ba55-da993d5417f6"; got != want {
-		t.Fatalf("serial %s, want %s", got, want)
+	if got, err := img.serialNumber(); err != nil || got != "urn:uuid:e9c1ee0c-b43b-5827-ba55-da993d5417f6" {
+		t.Fatalf("serial %s, %v; want urn:uuid:e9c1ee0c-b43b-5827-ba55-da993d5417f6", got, err)
 	}
 }

@@ -89,7 +89,7 @@ func (t *Reader) next() (*tar.Header, error) {
 	}
 	t.frags, t.name = nil, ""
 	t.c.capture(t.hdrOff)
-	hdr, err := t.tr.Next()
+	hdr, err := Next(t.tr)
 	raw, whole := t.c.endCapture()
 	if errors.Is(err, errExpanded) {
 		// In headers that describe the next entry, not named yet.

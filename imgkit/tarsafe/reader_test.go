@@ -229,3 +229,40 @@ func TestReaderRefusesLyingMaps(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestReaderIgnoresGodebugInsecurePath: with GODEBUG=tarinsecurepath=0 in
+// the environment archive/tar refuses absolute names, which every store
+// layer has; the Reader reads them as without it (Classify decides).
+func TestReaderIgnoresGodebugInsecurePath(t *testing.T) {
+	t.Setenv("GODEBUG", "tarinsecurepath=0")
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range []*tar.Header{
+		{Name: "/nix/store/", Typeflag: tar.TypeDir, Mode: 0o755},
+		{Name: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a", Typeflag: tar.TypeReg, Mode: 0o444, Size: 1},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Write([]byte("a"))
+	tw.Close()
+	if _, err := tar.NewReader(bytes.NewReader(buf.Bytes())).Next(); !errors.Is(err, tar.ErrInsecurePath) {
+		t.Fatalf("archive/tar does not see the setting (err %v): the test proves nothing", err)
+	}
+	r := NewReader(bytes.NewReader(buf.Bytes()), Options{})
+	var names []string
+	for {
+		hdr, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		names = append(names, hdr.Name)
+	}
+	if len(names) != 2 {
+		t.Errorf("read %q, want both entries", names)
+	}
+}

@@ -79,6 +79,10 @@ PATH=$PATH:$here/../bin
 umask 022
 LC_ALL=C
 export LC_ALL
+# GNU tools follow POSIX to the letter when POSIXLY_CORRECT is set: chmod
+# MODE -- FILE takes "--" for a file (--copy-to-root failed), and options
+# after operands are names; a Nix build has no such variable.
+unset POSIXLY_CORRECT
 # Nor may it move a directory: with CDPATH set (an interactive shell's
 # setting, often exported), cd DIR goes to a DIR that CDPATH finds before
 # ./DIR and prints its name, which $(cd DIR && pwd) then holds twice.
@@ -222,6 +226,26 @@ make_work() {
 		die "cannot create a temporary directory in \"$1\""
 	work_also=
 	trap 'chmod -R u+w "$work" ${work_also:+"$work_also"} 2>/dev/null; rm -rf "$work" ${work_also:+"$work_also"}' EXIT
+	plain_modes "$work"
+}
+
+# plain_modes DIR makes what is created in DIR take the modes a Nix build
+# gives (the umask's, 022, and nothing else), as the image's modes come
+# from disk: a directory made in a setgid directory is setgid, and one made
+# in a directory with a default ACL takes that ACL's modes instead of the
+# umask's (a user's TMPDIR or output directory can be either, and DIR
+# inherited it). DIR loses its setgid bit and its default ACL (setfacl);
+# if a probe still gets other modes, the workflow stops.
+plain_modes() {
+	chmod g-s -- "$1" || die "cannot create a temporary directory in \"${1%/*}\""
+	! command -v setfacl >/dev/null 2>&1 || setfacl -k -- "$1" 2>/dev/null || :
+	pm_probe=$1/.modes
+	mkdir -- "$pm_probe" && : >"$pm_probe/f" ||
+		die "cannot create a temporary directory in \"${1%/*}\""
+	pm_got=$(ls -ld -- "$pm_probe" "$pm_probe/f" | cut -c1-10 | paste -s -d ' ' -)
+	rm -rf -- "$pm_probe"
+	[ "$pm_got" = 'drwxr-xr-x -rw-r--r--' ] ||
+		die "\"${1%/*}\": files made there get other modes than the umask's ($pm_got, a default ACL, and no setfacl to clear it?): the image would take them"
 }
 
 # Signals. A shell runs a trap only once its foreground command has ended:

@@ -35,8 +35,11 @@ copy_tree() {
 	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/copy-modes" |
 		while IFS= read -r ct_line; do
 			# Split by hand: read with IFS=' ' strips the blanks that end
-			# (or begin) a name, and "d " had d's mode applied.
-			chmod "${ct_line%% *}" "$ct_dest/${ct_line#* }" || exit 1
+			# (or begin) a name, and "d " had d's mode applied. Five
+			# digits or more name every bit: GNU chmod keeps a
+			# directory's set-id bits for a shorter number (busybox's
+			# does not), where rsync -a gives the source's mode.
+			chmod "00${ct_line%% *}" "$ct_dest/${ct_line#* }" || exit 1
 		done
 }
 

@@ -9,7 +9,11 @@
 # runs them in a Nix build's sandbox, which the store is read-only in:
 # in a bubblewrap sandbox where only the root (and fakeroot's state) may
 # be written, without network (run_contained). Their output goes to
-# stderr: stdout may be carrying the image.
+# stderr: stdout may be carrying the image. fakeroot is told not to try
+# the real chown (FAKEROOTDONTTRYCHOWN): it hides only EPERM, and in the
+# sandbox's user namespace (an unprivileged caller's) an owner outside it
+# gives EINVAL, so chown failed for every user but root; the owner is
+# fakeroot's state's alone, for root too.
 
 # run_extra_commands ROOT CMD
 run_extra_commands() {
@@ -22,7 +26,7 @@ run_fake_root_commands() {
 	if [ "$4" = 1 ]; then
 		fakechroot_run "$1" "$2" "$3"
 	else
-		run_contained "$1" "$2" '' fakeroot -s "$(fakeroot_state "$2")" -- sh -ec -- "$3" >&2
+		run_contained "$1" "$2" '' env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$(fakeroot_state "$2")" -- sh -ec -- "$3" >&2
 	fi || die "--fake-root-commands: the commands failed (status $?)"
 }
 
@@ -79,7 +83,7 @@ fakechroot_run() {
 	shift 3
 	# fakeroot sets LD_LIBRARY_PATH to its library's host directory; the
 	# same directories under $fakechroot_host serve the programs inside.
-	run_contained "$root" "$state" tmp fakeroot -s "$(fakeroot_state "$state")" -- sh -c '
+	run_contained "$root" "$state" tmp env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$(fakeroot_state "$state")" -- sh -c '
 		guest=
 		IFS=:
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done

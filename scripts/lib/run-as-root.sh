@@ -116,6 +116,7 @@ prepare_stage() {
 		ps_dir=$(cd -P -- "$ps_dir" 2>/dev/null && pwd -P) && ns_root_can "$ps_dir" || continue
 		stage=$(mktemp -d "$ps_dir/.${prog}-stage.XXXXXX") || continue
 		work_also=$stage
+		plain_modes "$stage"
 		stage_here=$stage
 		# The copies first, for the stage and for us alike.
 		PATH=$stage/bin:$PATH

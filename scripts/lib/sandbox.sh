@@ -140,6 +140,18 @@ seccomp_filter() {
 	bpf_insn $bpf_ret 0 0 $seccomp_enosys
 }
 
+# build_env CMD [ARG...] runs CMD with what a Nix build (stdenv) sets in
+# place of the caller's values, which reached the image through what the
+# commands write without naming them: TZ (date, ls -l; a build's is UTC),
+# SOURCE_DATE_EPOCH (tools that honour it take the dates they write from
+# it; a build's is 315532800, the caller's unset or anything), HOME (the
+# configuration files tools read there; a build has none) and the
+# locale. Other variables pass, as values the caller gives the commands.
+# CMD's arguments may set more (VAR=VALUE).
+build_env() {
+	env HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+}
+
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
 # programs and files are there to read, but only DIR (the layer's root),
@@ -148,7 +160,8 @@ seccomp_filter() {
 # pid namespace and session of its own (nothing it starts outlives it),
 # with Docker's default capabilities at most, /proc masked
 # (proc_mask_args), the host's service sockets hidden (socket_mask_args)
-# and no Unix socket to be made (seccomp_filter). With TMP set (proot,
+# and no Unix socket to be made (seccomp_filter), with a Nix build's
+# TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env). With TMP set (proot,
 # which makes its glue in /tmp and nowhere else), that directory is /tmp.
 # The store ($root_prefix$store_dir) is bound in again, read-only, in
 # case it lies in the host's /tmp or /run. So a command that writes
@@ -162,7 +175,7 @@ run_contained() {
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
 		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
-		(cd -- "$rcn_dir" && "$@")
+		(cd -- "$rcn_dir" && build_env "$@")
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
@@ -186,7 +199,7 @@ run_contained() {
 	fi
 	rcn_status=0
 	# shellcheck disable=SC2046 # the *_args functions print words
-	bwrap --ro-bind / / $(socket_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
+	build_env bwrap --ro-bind / / $(socket_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
 		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
