@@ -97,6 +97,11 @@
 //	    manifest-gen --format stream --name app --config config.json |
 //	    push-blob --dest reg.example/app:latest --cache ~/.cache/layers
 //
+// A reference naming a blob that the destination tag's image has as
+// another layer's (a crafted list) is refused before that layer is
+// pushed: the manifest would pair the blob with a diff_id it does not
+// have. (With --no-tag-reuse the tag is not read, and nothing is checked.)
+//
 // # The layer cache (--cache DIR)
 //
 // The directory layer-pack --cache uses (imgkit/layercache; created when
