@@ -69,7 +69,8 @@ func openErr(name string, err error) error {
 // the reads, or while one of them read it, an error rather than a layer
 // whose bytes and digest disagree (a write moves the change time before
 // it moves any byte, so a write that a read may have seen any part of
-// shows after the read). It closes fd, keeps it for
+// shows after the read; after a hashing pass's read, the writer's check
+// before its own finds it). It closes fd, keeps it for
 // the writer's pass (the hashing pass, see keptFDs), or hands it to the
 // consumer, which copies it in the kernel (see pipeline.sendFile).
 func copyChecked(p *pipeline, fd int, e *entry) error {
@@ -81,7 +82,10 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 		seen := entry{hdr: tarw.Header{Name: e.hdr.Name, Size: e.hdr.Size}, ino: e.ino, dev: e.dev, ctime: e.ctime}
 		return p.sendFile(fd, e.hdr.Name, e.hdr.Size, func(fd int) error { return checkFile(fd, &seen) })
 	case err == nil:
-		if err = copyData(p, fd, e.hdr.Name, e.hdr.Size); err == nil {
+		// A hashing pass need not check again: a write during its read
+		// moved the change time, which the writer's check before its own
+		// read finds.
+		if err = copyData(p, fd, e.hdr.Name, e.hdr.Size); err == nil && !p.hashing {
 			err = checkFile(fd, e)
 		}
 	}

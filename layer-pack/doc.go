@@ -121,7 +121,8 @@
 // mode and device type (chown, chmod and mknod in fakeRootCommands
 // survive), every other file is owned by 0:0, as tar run inside that
 // fakeroot session would see them (fakeroot cannot affect a Go program
-// directly). An empty FILE gives plain 0:0 ownership. --exclude PATH
+// directly). An empty FILE gives plain 0:0 ownership; an owner past
+// 4294967294 (no Linux id) is a malformed state. --exclude PATH
 // (repeatable; ./dev, ./proc, ./sys and the store directory for
 // enableFakechroot) leaves out PATH and everything below it.
 //

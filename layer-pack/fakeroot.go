@@ -80,6 +80,11 @@ func parseFakeLine(text string) (fakeKey, fakeStat, error) {
 		if err != nil {
 			return k, v, fmt.Errorf("bad %s %q", key, val)
 		}
+		// faked keeps a uid_t: a larger id is a crafted file, and would
+		// be written as given (see maxID).
+		if (key == "uid" || key == "gid") && n > maxID {
+			return k, v, fmt.Errorf("%s %s is not an id from 0 to %d", key, val, maxID)
+		}
 		seen[key] = true
 		switch key {
 		case "dev":

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarw"
 )
 
@@ -24,6 +26,24 @@ func TestReadFakeState(t *testing.T) {
 				t.Errorf("err = %v, want failure %v", err, c.bad)
 			}
 		})
+	}
+}
+
+// TestFakeStateIDsAreLinuxIDs: a uid or gid of the fakeroot state is
+// bounded as one of a configuration or a flag (maxID): faked keeps a
+// uid_t, so a larger one is a crafted file, and it was written as given:
+// uid=4294967296 gave an entry GNU tar refuses and an unpacker's chown
+// cuts to 0 (root), gid=18446744073709551615 a gid of -1, exit 0.
+func TestFakeStateIDsAreLinuxIDs(t *testing.T) {
+	for _, f := range []string{"uid=4294967295,gid=0", "uid=4294967296,gid=0", "uid=0,gid=18446744073709551615"} {
+		_, err := readFakeState(strings.NewReader("dev=1,ino=2,mode=100644," + f + ",nlink=1,rdev=0\n"))
+		if !errors.Is(err, errdefs.ErrInvalidInput) || !strings.Contains(err.Error(), "4294967294") {
+			t.Errorf("%s: %v, want refused naming the range", f, err)
+		}
+	}
+	st, err := readFakeState(strings.NewReader("dev=1,ino=2,mode=100644,uid=4294967294,gid=4294967294,nlink=1,rdev=0\n"))
+	if v := st[fakeKey{1, 2}]; err != nil || v.uid != maxID || v.gid != maxID {
+		t.Fatalf("the largest id: %+v, %v", v, err)
 	}
 }
 

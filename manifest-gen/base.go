@@ -57,7 +57,10 @@ func baseHistory(imageConfig []byte, layers int) pyjson.Array {
 	if !ok {
 		return nil
 	}
-	h, _ := doc.Get("history")
+	h, _, err := memberOf(doc, "history")
+	if err != nil {
+		return nil
+	}
 	entries, ok := h.(pyjson.Array)
 	if !ok {
 		return nil
@@ -71,7 +74,7 @@ func baseHistory(imageConfig []byte, layers int) pyjson.Array {
 		if !historyReadable(obj) {
 			return nil
 		}
-		if empty, _ := obj.Get("empty_layer"); empty != (pyjson.Bool(true)) {
+		if empty, _ := obj.Get(keyOf(obj, "empty_layer")); empty != (pyjson.Bool(true)) {
 			nonEmpty++
 		}
 	}
@@ -82,7 +85,8 @@ func baseHistory(imageConfig []byte, layers int) pyjson.Array {
 }
 
 // dockerConfig returns the "config" member of an image config, read as
-// Python reads it (key order kept).
+// Python reads it (key order kept), found as Go's decoder finds it
+// ("Config" is config: docker runs the base with it).
 func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
 	v, err := pyjson.Parse(imageConfig)
 	if err != nil {
@@ -92,7 +96,10 @@ func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("not a JSON object: %w", errdefs.ErrInvalidInput)
 	}
-	cfg, _ := doc.Get("config")
+	cfg, _, err := memberOf(doc, "config")
+	if err != nil {
+		return nil, err
+	}
 	switch cfg := cfg.(type) {
 	case *pyjson.Object:
 		return cfg, nil

@@ -119,6 +119,25 @@ func keyOf(cfg *pyjson.Object, name string) string {
 	return name
 }
 
+// memberOf is the value of obj's member that names the field name for
+// Go's decoder (docker load's: "Config" is an image config's config), and
+// whether there is one; two members naming it are an error, as in
+// checkFields.
+func memberOf(obj *pyjson.Object, name string) (pyjson.Value, bool, error) {
+	var v pyjson.Value
+	key := ""
+	for _, m := range obj.Members() {
+		if !strings.EqualFold(m.Key, name) {
+			continue
+		}
+		if key != "" {
+			return nil, false, fmt.Errorf("%s and %s name one field, which Docker's decoder reads from the last of them: %w", errdefs.Quote(key), errdefs.Quote(m.Key), errdefs.ErrInvalidInput)
+		}
+		v, key = m.Value, m.Key
+	}
+	return v, key != "", nil
+}
+
 // hasType reports whether v is of type t.
 func hasType(v pyjson.Value, t fieldType) bool {
 	switch t {

@@ -239,7 +239,10 @@
 // verified against the diff_ids of its config, and count against
 // --max-layers; their history
 // comment is "store paths: ['<member in the base archive>']", as nixpkgs
-// writes it. The base config's Env is inherited as nixpkgs does: base
+// writes it. The base's config, history and empty_layer are found as
+// docker load's decoder finds them, whatever their case ("Config" is
+// config; two members naming one are an error). The base config's Env is
+// inherited as nixpkgs does: base
 // entries then ours, one entry per variable at the position of its first
 // occurrence with the value of its last. --inherit-config inherits every
 // config field as a Dockerfile FROM does: ours replace the base's, Labels,

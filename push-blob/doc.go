@@ -26,8 +26,11 @@
 //     the platform its image's config names, sorted (imgkit/oci: as
 //     tar-merge --index writes it, so with the layers stored as
 //     --layer-compression asks the tag's digest is the one index.json
-//     names). Two images for one platform, or one whose config names no
-//     os or architecture, are refused before anything is sent;
+//     names). Two images for one platform as Docker compares them (arm64
+//     and arm64/v8 are one, so are arm and arm/v7, x86_64 and amd64), or
+//     one whose config names no os or architecture, or "unknown" (the
+//     platform of attestation manifests, which clients skip), are refused
+//     before anything is sent;
 //     --archive-image pushes one of them instead, by its tag;
 //   - a layer stream that carries its image config (docs/formats.md §3):
 //     what manifest-gen --format stream writes after layer-pack, or what
@@ -93,6 +96,11 @@
 //	    layer-pack --cache ~/.cache/layers --reuse held.json --customisation-dir root |
 //	    manifest-gen --format stream --name app --config config.json |
 //	    push-blob --dest reg.example/app:latest --cache ~/.cache/layers
+//
+// A reference naming a blob that the destination tag's image has as
+// another layer's (a crafted list) is refused before that layer is
+// pushed: the manifest would pair the blob with a diff_id it does not
+// have. (With --no-tag-reuse the tag is not read, and nothing is checked.)
 //
 // # The layer cache (--cache DIR)
 //

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
@@ -80,6 +82,27 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 		}
 	}
 	return b, ps.upload(ctx, l.index, b, io.NewSectionReader(f, 0, b.Size))
+}
+
+// checkRefBlobs refuses a reference that names a blob the destination
+// tag's image (its manifest and config) has as another layer's: a
+// compressed blob is one layer's bytes, and the pairing of a reference
+// (from the holdings list layer-pack --reuse was given) may be crafted.
+// Pushed, the manifest would list that blob where the config lists the
+// reference's diff_id: an image every pull refuses. With --no-tag-reuse,
+// or a tag that does not exist, nothing is known to contradict it.
+func (ps *pusher) checkRefBlobs(ref *layerstream.Ref) error {
+	for _, b := range ref.Blobs {
+		if slices.Contains(ps.held[ref.DiffID], b) {
+			continue
+		}
+		for _, d := range slices.Sorted(maps.Keys(ps.held)) {
+			if i := slices.IndexFunc(ps.held[d], func(h layerstream.Blob) bool { return h.Digest == b.Digest }); i >= 0 {
+				return fmt.Errorf("a reference to blob %s, which the destination tag's image has as the layer %s: pack with a holdings list of the tag (--list-present) or without --reuse: %w", b.Digest, d, errdefs.ErrInvalidInput)
+			}
+		}
+	}
+	return nil
 }
 
 // cached is what the layer cache says of a layer's blob in the asked

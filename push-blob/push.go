@@ -176,6 +176,12 @@ func (ps *pusher) pushImage(ctx context.Context, img *image) ([]byte, error) {
 	count := 0
 	config, err := img.produce(ctx, func(l *pushLayer) error {
 		count++
+		if l.ref != nil {
+			// Before any worker has it: the first such layer is named.
+			if err := ps.checkRefBlobs(l.ref); err != nil {
+				return fmt.Errorf("%s: layer %d %s: %w", img.name, l.index, l.diffID, err)
+			}
+		}
 		select {
 		case work <- l:
 			return nil

@@ -176,7 +176,8 @@ func readableInPlace(f *os.File) bool {
 // spool decompresses r into an unlinked temporary file, within the bound
 // when r is compressed.
 func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
-	dr, kind, err := compress.NewReader(r)
+	sr := &sourceReader{r: r}
+	dr, kind, err := compress.NewReader(sr)
 	if err != nil {
 		return nil, fmt.Errorf("decompressing: %w", err)
 	}
@@ -201,6 +202,10 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 		if errors.As(err, &pe) && pe.Path == t.Name() {
 			return nil, fmt.Errorf("spooling: %w", err)
 		}
+		// A failed read of the source (an I/O error) is the source's.
+		if sr.err != nil {
+			return nil, fmt.Errorf("spooling: %w", sr.err)
+		}
 		return nil, decompressError("decompressing", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -208,6 +213,21 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 		return nil, fmt.Errorf("spooling: %w", err)
 	}
 	return t, nil
+}
+
+// sourceReader is spool's source, keeping the error a read of it failed
+// with, other than io.EOF.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // Close releases the archive (and its temporary file, if any).

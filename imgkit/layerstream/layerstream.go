@@ -438,8 +438,8 @@ func invalid(format string, args ...any) error {
 }
 
 // readFailed is err, met reading the stream (what is named by format and
-// args, if anything). A stream cut short or a malformed header is invalid
-// input; any other error is the source's own (an I/O error, the cancelled
+// args, if anything). A stream cut short or a malformed header (or one
+// past archive/tar's bounds) is invalid input; any other error is the source's own (an I/O error, the cancelled
 // context of a tool's ContextReader) and is kept as it is, so that it is
 // not reported as a fault of the stream: a signal at the wrong moment made
 // a tool say "context canceled: invalid input", not "interrupted".
@@ -447,7 +447,7 @@ func readFailed(err error, format string, args ...any) error {
 	if format != "" {
 		format += ": "
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrHeader) || errors.Is(err, tar.ErrFieldTooLong) || errors.Is(err, tar.ErrInsecurePath) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrHeader) || errors.Is(err, tar.ErrFieldTooLong) {
 		return invalid(format+"%v", append(args, err)...)
 	}
 	return fmt.Errorf("layer stream: "+format+"%w", append(args, err)...)
