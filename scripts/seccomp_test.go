@@ -144,3 +144,29 @@ func (c seccompCall) data() []byte {
 	binary.BigEndian.PutUint32(b[24:], c.arg1)
 	return b
 }
+
+// TestSeccompFilterOn32BitHosts: a 32-bit host's uname -m (i686, armv7l,
+// or a 64-bit kernel's under linux32) gets a filter that refuses its own
+// sockets and the 64-bit ones a kernel under linux32 still runs; a
+// big-endian arm, whose instructions would be laid out the other way, none.
+// (seccomp_filter failed for them, and the commands ran unfiltered.)
+func TestSeccompFilterOn32BitHosts(t *testing.T) {
+	cases := map[string][]seccompCall{
+		"i686":     {{"i386 socketcall socket", archI386, 102, sysSocket, 0}, {"i386 socket", archI386, 359, afUnix, sockStream}, {"socket unix", archX86_64, 41, afUnix, sockStream}},
+		"i386":     {{"i386 socketpair", archI386, 360, afUnix, sockDgram}},
+		"armv7l":   {{"arm socket", archArm, 281, afUnix, sockStream}, {"socket unix", archAarch64, 198, afUnix, sockStream}},
+		"armv6l":   {{"arm socketpair", archArm, 288, afUnix, sockDgram}},
+		"armv5tel": {{"arm socket", archArm, 281, afUnix, sockStream}},
+	}
+	for arch, calls := range cases {
+		vm := seccompVM(t, arch, seccompFilter(t, "sh", arch))
+		for _, c := range calls {
+			if got, err := vm.Run(c.data()); err != nil || uint32(got) != eacces {
+				t.Errorf("%s: %s: answer %#x (%v), want %#x", arch, c.name, got, err, eacces)
+			}
+		}
+	}
+	if out, err := exec.Command("sh", "-c", ". lib/sandbox.sh && seccomp_filter armv7b").Output(); err == nil {
+		t.Errorf("seccomp_filter printed %d bytes for big-endian arm, and succeeded", len(out))
+	}
+}

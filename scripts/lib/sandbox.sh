@@ -81,16 +81,18 @@ seccomp_allow=0x7fff0000 seccomp_eacces=0x0005000d seccomp_enosys=0x00050026
 # work. io_uring_setup(2) fails with ENOSYS, as on an old kernel, since
 # io_uring creates sockets past seccomp; so do x32 calls. The 32-bit
 # compatible architecture (i386, arm) may create no socket at all: its
-# socketcall(2) hides the family from the filter. It fails for an
-# architecture it does not know; run_contained then goes without, with a
-# warning.
+# socketcall(2) hides the family from the filter. A 32-bit host (i686,
+# armv7l) has its 64-bit kin's program, whose compatible section is its
+# own calls' (and a 64-bit kernel under linux32, which names itself so,
+# still has its 64-bit calls filtered). It fails for an architecture it
+# does not know; run_contained then goes without, with a warning.
 seccomp_filter() {
 	sf_ccall='' sf_x32=''
 	case ${1-$(uname -m)} in
-	x86_64) # AUDIT_ARCH_X86_64, __NR_socket, __NR_socketpair; i386's
+	x86_64 | i[3-6]86) # AUDIT_ARCH_X86_64, __NR_socket, __NR_socketpair; i386's
 		sf_arch=0xc000003e sf_socket=41 sf_pair=53 sf_x32=0x40000000
 		sf_compat=0x40000003 sf_csocket=359 sf_cpair=360 sf_ccall=102 ;;
-	aarch64) # AUDIT_ARCH_AARCH64, its calls; arm's (EABI, no socketcall)
+	aarch64 | armv*l) # AUDIT_ARCH_AARCH64, its calls; arm's (EABI, no socketcall; little-endian)
 		sf_arch=0xc00000b7 sf_socket=198 sf_pair=199
 		sf_compat=0x40000028 sf_csocket=281 sf_cpair=288 ;;
 	*) return 1 ;;
