@@ -1,9 +1,11 @@
 # sandbox.sh: the bubblewrap sandboxes of the workflows (POSIX sh),
 # sourced after common.sh: run_contained, where --extra-commands,
-# --fake-root-commands and fakechroot run, and the arguments it shares
-# with --run-as-root's sandbox (run-as-root.sh): capabilities, /proc's
-# masks, the host's hidden service sockets, and the seccomp filter that
-# refuses Unix sockets.
+# --fake-root-commands and fakechroot run, with the arguments it shares
+# with --run-as-root's sandbox (run-as-root.sh), capabilities and /proc's
+# masks, and its own: the host's hidden service sockets and the seccomp
+# filter that refuses Unix sockets (--run-as-root's sandbox has the image
+# for its root and no host file but the store paths it binds, so no host
+# socket to reach).
 
 # sandbox_caps are the capabilities kept in a bubblewrap sandbox (the
 # --run-as-root script's, run_contained's): Docker's defaults for a
