@@ -325,11 +325,17 @@ run_step() {
 
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
 # 128) says so; not for HUP, INT and TERM, which stop the workflow and
-# which on_signal reports, nor for PIPE, a reader that went away (pipe_into).
+# which on_signal reports, nor for PIPE, a reader that went away (pipe_into),
+# nor when WHAT is a function of the workflow: its status is its last
+# command's, a tool in it was reported by its own run_step, and a status
+# of commands the user gave (--extra-commands) is its caller's to report.
 killed() {
 	[ "$1" -gt 128 ] || return 0
 	case $(($1 - 128)) in
 	1 | 2 | 13 | 15) return 0 ;;
+	esac
+	case $(command -V "$2" 2>/dev/null) in
+	"$2 is a function"* | "$2 is a shell function"*) return 0 ;;
 	esac
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
