@@ -39,6 +39,19 @@ proc_mask_args() {
 	done
 }
 
+# sys_mask_args prints bwrap's arguments, for after --ro-bind / /, that
+# mask what runc masks of the host's /sys, which that bind shows
+# (read-only): the firmware's tables and variables (ACPI, EFI) and the
+# power meters (powercap, whose energy counters leak what the host
+# computes), empty and read-only. As root, the commands could otherwise
+# read them, root's only, into the image. (--run-as-root's sandbox has no
+# /sys.)
+sys_mask_args() {
+	for ym_p in firmware devices/virtual/powercap; do
+		[ ! -d "/sys/$ym_p" ] || printf ' --tmpfs /sys/%s --remount-ro /sys/%s' "$ym_p" "$ym_p"
+	done
+}
+
 # socket_mask_args prints bwrap's arguments, for after --ro-bind / /, that
 # hide where the host keeps the Unix sockets of its services: /run
 # (Docker's, containerd's, D-Bus's, the session's under /run/user) and the
@@ -162,8 +175,8 @@ build_env() {
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most, /proc masked
-# (proc_mask_args), the host's service sockets hidden (socket_mask_args)
+# with Docker's default capabilities at most, /proc and /sys masked
+# (proc_mask_args, sys_mask_args), the host's service sockets hidden (socket_mask_args)
 # and no Unix socket to be made (seccomp_filter), with a Nix build's
 # TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env). With TMP set (proot,
 # which makes its glue in /tmp and nowhere else), that directory is /tmp.
@@ -203,7 +216,7 @@ run_contained() {
 	fi
 	rcn_status=0
 	# shellcheck disable=SC2046 # the *_args functions print words
-	build_env bwrap --ro-bind / / $(socket_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
+	build_env bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
 		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
