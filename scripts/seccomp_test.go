@@ -170,3 +170,38 @@ func TestSeccompFilterOn32BitHosts(t *testing.T) {
 		t.Errorf("seccomp_filter printed %d bytes for big-endian arm, and succeeded", len(out))
 	}
 }
+
+// TestSeccompFilterUnixPairTypes: a pair of AF_UNIX sockets is made only
+// of a connected type (stream, seqpacket), whatever flags the type has;
+// SOCK_RAW, which the kernel makes a datagram socket for AF_UNIX (one
+// that may sendto(2) any named socket), is refused as SOCK_DGRAM is.
+// (Only SOCK_DGRAM was refused: a raw pair reached a host socket.)
+func TestSeccompFilterUnixPairTypes(t *testing.T) {
+	const sockRaw, sockSeqpacket, sockRdm, sockNonblock = 3, 5, 4, 0x800
+	pairs := map[string]uint32{"x86_64": 53, "aarch64": 199}
+	types := []struct {
+		name string
+		typ  uint32
+		want uint32
+	}{
+		{"stream", sockStream | sockCloexec, allow},
+		{"seqpacket", sockSeqpacket, allow},
+		{"dgram", sockDgram, eacces},
+		{"raw", sockRaw, eacces},
+		{"raw nonblock", sockRaw | sockNonblock | sockCloexec, eacces},
+		{"rdm", sockRdm, eacces},
+	}
+	arches := map[string]uint32{"x86_64": archX86_64, "aarch64": archAarch64}
+	for arch, nr := range pairs {
+		vm := seccompVM(t, arch, seccompFilter(t, "sh", arch))
+		for _, ty := range types {
+			got, err := vm.Run(seccompCall{ty.name, arches[arch], nr, afUnix, ty.typ}.data())
+			if err != nil || uint32(got) != ty.want {
+				t.Errorf("%s: socketpair unix %s: answer %#x (%v), want %#x", arch, ty.name, got, err, ty.want)
+			}
+		}
+		if got, _ := vm.Run(seccompCall{"inet", arches[arch], nr, afInet, sockRaw}.data()); uint32(got) != allow {
+			t.Errorf("%s: socketpair inet raw: answer %#x, want %#x", arch, got, allow)
+		}
+	}
+}

@@ -87,8 +87,9 @@ seccomp_allow=0x7fff0000 seccomp_eacces=0x0005000d seccomp_enosys=0x00050026
 # seccomp_filter [ARCH] prints, for ARCH (uname -m's name; this machine's
 # by default), the seccomp
 # program run_contained gives bwrap (--seccomp): socket(2) of AF_UNIX
-# fails with EACCES, and so does socketpair(2) of AF_UNIX datagrams (one
-# may sendto(2) any named socket), so the commands cannot reach a Unix
+# fails with EACCES, and so does socketpair(2) of AF_UNIX but of a
+# connected type, stream or seqpacket (a datagram one, which SOCK_RAW
+# also makes, may sendto(2) any named socket), so the commands cannot reach a Unix
 # socket of the host's, wherever it lies (an ssh agent's in /tmp, a
 # rootless Docker's in the home directory, LXD's in /var): the sandbox
 # shows the host read-only, which connect(2) ignores. Other sockets
@@ -112,7 +113,7 @@ seccomp_filter() {
 		sf_compat=0x40000028 sf_csocket=281 sf_cpair=288 ;;
 	*) return 1 ;;
 	esac
-	sf_native=$((${sf_x32:+2} + 16)) # the native section's length
+	sf_native=$((${sf_x32:+2} + 17)) # the native section's length
 	bpf_insn $bpf_ld 0 0 4
 	bpf_insn $bpf_jeq 0 $sf_native "$sf_arch"
 	# The native calls.
@@ -128,12 +129,15 @@ seccomp_filter() {
 	bpf_insn $bpf_jeq 0 1 1 # AF_UNIX
 	bpf_insn $bpf_ret 0 0 $seccomp_eacces
 	bpf_insn $bpf_ret 0 0 $seccomp_allow
-	bpf_insn $bpf_jeq 0 6 "$sf_pair"
+	# A pair of AF_UNIX sockets: of a connected type only (SOCK_RAW is
+	# a datagram socket there).
+	bpf_insn $bpf_jeq 0 7 "$sf_pair"
 	bpf_insn $bpf_ld 0 0 16
-	bpf_insn $bpf_jeq 0 4 1 # AF_UNIX
+	bpf_insn $bpf_jeq 0 5 1 # AF_UNIX
 	bpf_insn $bpf_ld 0 0 24
 	bpf_insn $bpf_and 0 0 0xf # SOCK_TYPE_MASK
-	bpf_insn $bpf_jeq 0 1 2   # SOCK_DGRAM
+	bpf_insn $bpf_jeq 2 0 1   # SOCK_STREAM
+	bpf_insn $bpf_jeq 1 0 5   # SOCK_SEQPACKET
 	bpf_insn $bpf_ret 0 0 $seccomp_eacces
 	bpf_insn $bpf_ret 0 0 $seccomp_allow
 	# The compatible architecture's calls; with socketcall, four more
