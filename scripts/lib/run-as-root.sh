@@ -1,5 +1,5 @@
 # run-as-root.sh: build-image's --run-as-root without a VM (sourced after
-# common.sh and copy-to-root.sh).
+# common.sh, sandbox.sh and copy-to-root.sh).
 #
 # nixpkgs boots a KVM VM, mounts an overlay of the base image's layers and
 # the new contents, and runs the script chrooted there as root. The script
