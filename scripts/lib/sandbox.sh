@@ -84,23 +84,25 @@ bpf_insn() {
 bpf_ld=0x20 bpf_jeq=0x15 bpf_jge=0x35 bpf_and=0x54 bpf_ret=0x06
 seccomp_allow=0x7fff0000 seccomp_eacces=0x0005000d seccomp_enosys=0x00050026
 
-# seccomp_filter [ARCH] prints, for ARCH (uname -m's name; this machine's
-# by default), the seccomp program run_contained gives bwrap (--seccomp):
-# socket(2) of AF_UNIX fails with EACCES, and so does socketpair(2) of
-# AF_UNIX but of a connected type, stream or seqpacket (a datagram one,
-# which SOCK_RAW also makes, may sendto(2) any named socket), so the
-# commands cannot reach a Unix socket of the host's, wherever it lies (an ssh agent's in /tmp, a
-# rootless Docker's in the home directory, LXD's in /var): the sandbox
-# shows the host read-only, which connect(2) ignores. Other sockets
-# (loopback only, in the sandbox's network namespace) and stream pairs
-# work. io_uring_setup(2) fails with ENOSYS, as on an old kernel, since
-# io_uring creates sockets past seccomp; so do x32 calls. The 32-bit
-# compatible architecture (i386, arm) may create no socket at all: its
-# socketcall(2) hides the family from the filter. A 32-bit host (i686,
-# armv7l) has its 64-bit kin's program, whose compatible section is its
-# own calls', so its commands make no socket at all (and a 64-bit kernel under linux32, which names itself so,
-# still has its 64-bit calls filtered). It fails for an architecture it
-# does not know; run_contained then goes without, with a warning.
+# seccomp_filter [ARCH] prints, for ARCH (uname -m's name; this
+# machine's by default), the seccomp program run_contained gives bwrap
+# (--seccomp): socket(2) of AF_UNIX fails with EACCES, and so does
+# socketpair(2) of AF_UNIX but of a connected type, stream or seqpacket
+# (a datagram one, which SOCK_RAW also makes, may sendto(2) any named
+# socket), so the commands cannot reach a Unix socket of the host's,
+# wherever it lies (an ssh agent's in /tmp, a rootless Docker's in the
+# home directory, LXD's in /var): the sandbox shows the host read-only,
+# which connect(2) ignores. Other sockets (loopback only, in the
+# sandbox's network namespace) and stream pairs work. io_uring_setup(2)
+# fails with ENOSYS, as on an old kernel, since io_uring creates sockets
+# past seccomp; so do x32 calls. The 32-bit compatible architecture
+# (i386, arm) may create no socket at all: its socketcall(2) hides the
+# family from the filter. A 32-bit host (i686, armv7l) has its 64-bit
+# kin's program, whose compatible section is its own calls', so its
+# commands make no socket at all (and a 64-bit kernel under linux32,
+# which names itself so, still has its 64-bit calls filtered). It fails
+# for an architecture it does not know; run_contained then goes without,
+# with a warning.
 seccomp_filter() {
 	sf_ccall='' sf_x32=''
 	case ${1-$(uname -m)} in
