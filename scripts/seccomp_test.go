@@ -144,3 +144,64 @@ func (c seccompCall) data() []byte {
 	binary.BigEndian.PutUint32(b[24:], c.arg1)
 	return b
 }
+
+// TestSeccompFilterOn32BitHosts: a 32-bit host's uname -m (i686, armv7l,
+// or a 64-bit kernel's under linux32) gets a filter that refuses its own
+// sockets and the 64-bit ones a kernel under linux32 still runs; a
+// big-endian arm, whose instructions would be laid out the other way, none.
+// (seccomp_filter failed for them, and the commands ran unfiltered.)
+func TestSeccompFilterOn32BitHosts(t *testing.T) {
+	cases := map[string][]seccompCall{
+		"i686":     {{"i386 socketcall socket", archI386, 102, sysSocket, 0}, {"i386 socket", archI386, 359, afUnix, sockStream}, {"socket unix", archX86_64, 41, afUnix, sockStream}},
+		"i386":     {{"i386 socketpair", archI386, 360, afUnix, sockDgram}},
+		"armv7l":   {{"arm socket", archArm, 281, afUnix, sockStream}, {"socket unix", archAarch64, 198, afUnix, sockStream}},
+		"armv6l":   {{"arm socketpair", archArm, 288, afUnix, sockDgram}},
+		"armv5tel": {{"arm socket", archArm, 281, afUnix, sockStream}},
+	}
+	for arch, calls := range cases {
+		vm := seccompVM(t, arch, seccompFilter(t, "sh", arch))
+		for _, c := range calls {
+			if got, err := vm.Run(c.data()); err != nil || uint32(got) != eacces {
+				t.Errorf("%s: %s: answer %#x (%v), want %#x", arch, c.name, got, err, eacces)
+			}
+		}
+	}
+	if out, err := exec.Command("sh", "-c", ". lib/sandbox.sh && seccomp_filter armv7b").Output(); err == nil {
+		t.Errorf("seccomp_filter printed %d bytes for big-endian arm, and succeeded", len(out))
+	}
+}
+
+// TestSeccompFilterUnixPairTypes: a pair of AF_UNIX sockets is made only
+// of a connected type (stream, seqpacket), whatever flags the type has;
+// SOCK_RAW, which the kernel makes a datagram socket for AF_UNIX (one
+// that may sendto(2) any named socket), is refused as SOCK_DGRAM is.
+// (Only SOCK_DGRAM was refused: a raw pair reached a host socket.)
+func TestSeccompFilterUnixPairTypes(t *testing.T) {
+	const sockRaw, sockSeqpacket, sockRdm, sockNonblock = 3, 5, 4, 0x800
+	pairs := map[string]uint32{"x86_64": 53, "aarch64": 199}
+	types := []struct {
+		name string
+		typ  uint32
+		want uint32
+	}{
+		{"stream", sockStream | sockCloexec, allow},
+		{"seqpacket", sockSeqpacket, allow},
+		{"dgram", sockDgram, eacces},
+		{"raw", sockRaw, eacces},
+		{"raw nonblock", sockRaw | sockNonblock | sockCloexec, eacces},
+		{"rdm", sockRdm, eacces},
+	}
+	arches := map[string]uint32{"x86_64": archX86_64, "aarch64": archAarch64}
+	for arch, nr := range pairs {
+		vm := seccompVM(t, arch, seccompFilter(t, "sh", arch))
+		for _, ty := range types {
+			got, err := vm.Run(seccompCall{ty.name, arches[arch], nr, afUnix, ty.typ}.data())
+			if err != nil || uint32(got) != ty.want {
+				t.Errorf("%s: socketpair unix %s: answer %#x (%v), want %#x", arch, ty.name, got, err, ty.want)
+			}
+		}
+		if got, _ := vm.Run(seccompCall{"inet", arches[arch], nr, afInet, sockRaw}.data()); uint32(got) != allow {
+			t.Errorf("%s: socketpair inet raw: answer %#x, want %#x", arch, got, allow)
+		}
+	}
+}

@@ -30,32 +30,74 @@ die() {
 warn() { printf '%s: %s\n' "$prog" "$(printable "$1")" >&2; }
 
 # printable MSG prints MSG as the tools print an error (errdefs.Printable):
-# one line, its control characters written as Go escapes (\n, \t, \x1b),
-# so that a value from the command line or an input (a --name with a
-# newline, an escape sequence that would rewrite the terminal's line) is
-# shown, not obeyed; past 4096 bytes it is cut, with its length.
+# one line, its control characters written as Go escapes (\n, \t, \x1b,
+# and C1's \u009b, a terminal's one-byte CSI) and invalid UTF-8 as U+FFFD
+# (one for each run of bad bytes), so that a value from the command line
+# or an input (a --name with a newline, an escape sequence that would
+# rewrite the terminal's line) is shown, not obeyed; past 4096 bytes it
+# is cut, at a character's start, with its length. Its work stops at the
+# cut: a message of many lines does not grow it further (awk's strings
+# are copied at each append).
 # printable_sh is its definition, for the scripts find runs (join_entries,
 # copy_entries), which are shells of their own.
 printable_sh='
 printable() {
 	printf "%s" "$1" | LC_ALL=C awk -v max=4096 '\''
 		BEGIN {
+			for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i
 			for (i = 1; i < 32; i++) esc[sprintf("%c", i)] = sprintf("\\x%02x", i)
 			esc[sprintf("%c", 127)] = "\\x7f"
 			esc["\a"] = "\\a"; esc["\b"] = "\\b"; esc["\t"] = "\\t"; esc["\v"] = "\\v"
 			esc["\f"] = "\\f"; esc["\r"] = "\\r"
+			bad = sprintf("%c%c%c", 239, 191, 189)
+		}
+		# cont(J): byte J of the line continues a UTF-8 sequence.
+		function cont(j, x) { x = ord[substr($0, j, 1)]; return x >= 128 && x < 192 }
+		# seq(I, B): the length of the valid UTF-8 sequence that byte I
+		# (B) starts, 0 for none (as Go decodes: no overlong forms,
+		# surrogates or values past U+10FFFF).
+		function seq(i, b, lo, hi, x) {
+			if (b < 194 || b > 244) return 0
+			if (b < 224) return cont(i + 1) ? 2 : 0
+			lo = 128; hi = 191
+			if (b == 224) lo = 160
+			if (b == 237) hi = 159
+			if (b == 240) lo = 144
+			if (b == 244) hi = 143
+			x = ord[substr($0, i + 1, 1)]
+			if (x < lo || x > hi) return 0
+			if (b < 240) return cont(i + 2) ? 3 : 0
+			return cont(i + 2) && cont(i + 3) ? 4 : 0
 		}
 		{
-			if (NR > 1) out = out "\\n"
+			if (NR > 1 && length(out) <= max) out = out "\\n"
 			n = length($0)
-			for (i = 1; i <= n && length(out) <= max; i++) {
+			run = 0
+			for (i = 1; i <= n && length(out) <= max; i += w) {
 				c = substr($0, i, 1)
-				out = out ((c in esc) ? esc[c] : c)
+				b = ord[c]
+				w = 1
+				if (b < 128) {
+					out = out ((c in esc) ? esc[c] : c)
+					run = 0
+				} else if (!(w = seq(i, b))) {
+					if (!run) out = out bad
+					run = 1
+					w = 1
+				} else {
+					run = 0
+					x = ord[substr($0, i + 1, 1)]
+					out = out ((b == 194 && x < 160) ? sprintf("\\u%04x", x) : substr($0, i, w))
+				}
 			}
 			total += n + (NR > 1)
 		}
 		END {
-			if (length(out) > max) out = substr(out, 1, max) "... (" total " bytes)"
+			if (length(out) > max) {
+				k = max
+				while (k > max - 4 && k > 0 && (x = ord[substr(out, k + 1, 1)]) >= 128 && x < 192) k--
+				out = substr(out, 1, k) "... (" total " bytes)"
+			}
 			printf "%s", out
 		}'\''
 }
@@ -283,11 +325,17 @@ run_step() {
 
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
 # 128) says so; not for HUP, INT and TERM, which stop the workflow and
-# which on_signal reports, nor for PIPE, a reader that went away (pipe_into).
+# which on_signal reports, nor for PIPE, a reader that went away (pipe_into),
+# nor when WHAT is a function of the workflow: its status is its last
+# command's, a tool in it was reported by its own run_step, and a status
+# of commands the user gave (--extra-commands) is its caller's to report.
 killed() {
 	[ "$1" -gt 128 ] || return 0
 	case $(($1 - 128)) in
 	1 | 2 | 13 | 15) return 0 ;;
+	esac
+	case $(command -V "$2" 2>/dev/null) in
+	"$2 is a function"* | "$2 is a shell function"*) return 0 ;;
 	esac
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }

@@ -1,5 +1,5 @@
 # fakeroot.sh: --extra-commands, --fake-root-commands and
-# --enable-fakechroot (sourced after common.sh).
+# --enable-fakechroot (sourced after common.sh and sandbox.sh).
 #
 # As in nixpkgs, extra commands run first, unprivileged, in the
 # customisation root; fake-root commands then run under fakeroot, whose

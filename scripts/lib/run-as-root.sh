@@ -1,5 +1,5 @@
 # run-as-root.sh: build-image's --run-as-root without a VM (sourced after
-# common.sh and copy-to-root.sh).
+# common.sh, sandbox.sh and copy-to-root.sh).
 #
 # nixpkgs boots a KVM VM, mounts an overlay of the base image's layers and
 # the new contents, and runs the script chrooted there as root. The script
@@ -264,11 +264,15 @@ run_chrooted() {
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
 	rc_status=0
+	# The script follows a newline: text beginning with "-" would be read
+	# as sh's options, and the image's shell is not known to take "--".
+	rc_nl='
+'
 	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
-		-- /bin/sh -ec "$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
+		-- /bin/sh -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there, or made a symlink on
 	# the way to one (nix -> a directory of this machine): rmdir would

@@ -1,9 +1,11 @@
 # sandbox.sh: the bubblewrap sandboxes of the workflows (POSIX sh),
 # sourced after common.sh: run_contained, where --extra-commands,
-# --fake-root-commands and fakechroot run, and the arguments it shares
-# with --run-as-root's sandbox (run-as-root.sh): capabilities, /proc's
-# masks, the host's hidden service sockets, and the seccomp filter that
-# refuses Unix sockets.
+# --fake-root-commands and fakechroot run, with the arguments it shares
+# with --run-as-root's sandbox (run-as-root.sh), capabilities and /proc's
+# masks, and its own: the host's hidden service sockets and the seccomp
+# filter that refuses Unix sockets (--run-as-root's sandbox has the image
+# for its root and no host file but the store paths it binds, so no host
+# socket to reach).
 
 # sandbox_caps are the capabilities kept in a bubblewrap sandbox (the
 # --run-as-root script's, run_contained's): Docker's defaults for a
@@ -34,6 +36,19 @@ proc_mask_args() {
 	done
 	for pm_p in acpi scsi asound; do
 		[ ! -d "/proc/$pm_p" ] || printf ' --tmpfs /proc/%s --remount-ro /proc/%s' "$pm_p" "$pm_p"
+	done
+}
+
+# sys_mask_args prints bwrap's arguments, for after --ro-bind / /, that
+# mask what runc masks of the host's /sys, which that bind shows
+# (read-only): the firmware's tables and variables (ACPI, EFI) and the
+# power meters (powercap, whose energy counters leak what the host
+# computes), empty and read-only. As root, the commands could otherwise
+# read them, root's only, into the image. (--run-as-root's sandbox has no
+# /sys.)
+sys_mask_args() {
+	for ym_p in firmware devices/virtual/powercap; do
+		[ ! -d "/sys/$ym_p" ] || printf ' --tmpfs /sys/%s --remount-ro /sys/%s' "$ym_p" "$ym_p"
 	done
 }
 
@@ -69,33 +84,37 @@ bpf_insn() {
 bpf_ld=0x20 bpf_jeq=0x15 bpf_jge=0x35 bpf_and=0x54 bpf_ret=0x06
 seccomp_allow=0x7fff0000 seccomp_eacces=0x0005000d seccomp_enosys=0x00050026
 
-# seccomp_filter [ARCH] prints, for ARCH (uname -m's name; this machine's
-# by default), the seccomp
-# program run_contained gives bwrap (--seccomp): socket(2) of AF_UNIX
-# fails with EACCES, and so does socketpair(2) of AF_UNIX datagrams (one
-# may sendto(2) any named socket), so the commands cannot reach a Unix
-# socket of the host's, wherever it lies (an ssh agent's in /tmp, a
-# rootless Docker's in the home directory, LXD's in /var): the sandbox
-# shows the host read-only, which connect(2) ignores. Other sockets
-# (loopback only, in the sandbox's network namespace) and stream pairs
-# work. io_uring_setup(2) fails with ENOSYS, as on an old kernel, since
-# io_uring creates sockets past seccomp; so do x32 calls. The 32-bit
-# compatible architecture (i386, arm) may create no socket at all: its
-# socketcall(2) hides the family from the filter. It fails for an
-# architecture it does not know; run_contained then goes without, with a
-# warning.
+# seccomp_filter [ARCH] prints, for ARCH (uname -m's name; this
+# machine's by default), the seccomp program run_contained gives bwrap
+# (--seccomp): socket(2) of AF_UNIX fails with EACCES, and so does
+# socketpair(2) of AF_UNIX but of a connected type, stream or seqpacket
+# (a datagram one, which SOCK_RAW also makes, may sendto(2) any named
+# socket), so the commands cannot reach a Unix socket of the host's,
+# wherever it lies (an ssh agent's in /tmp, a rootless Docker's in the
+# home directory, LXD's in /var): the sandbox shows the host read-only,
+# which connect(2) ignores. Other sockets (loopback only, in the
+# sandbox's network namespace) and stream pairs work. io_uring_setup(2)
+# fails with ENOSYS, as on an old kernel, since io_uring creates sockets
+# past seccomp; so do x32 calls. The 32-bit compatible architecture
+# (i386, arm) may create no socket at all: its socketcall(2) hides the
+# family from the filter. A 32-bit host (i686, armv7l) has its 64-bit
+# kin's program, whose compatible section is its own calls', so its
+# commands make no socket at all (and a 64-bit kernel under linux32,
+# which names itself so, still has its 64-bit calls filtered). It fails
+# for an architecture it does not know; run_contained then goes without,
+# with a warning.
 seccomp_filter() {
 	sf_ccall='' sf_x32=''
 	case ${1-$(uname -m)} in
-	x86_64) # AUDIT_ARCH_X86_64, __NR_socket, __NR_socketpair; i386's
+	x86_64 | i[3-6]86) # AUDIT_ARCH_X86_64, __NR_socket, __NR_socketpair; i386's
 		sf_arch=0xc000003e sf_socket=41 sf_pair=53 sf_x32=0x40000000
 		sf_compat=0x40000003 sf_csocket=359 sf_cpair=360 sf_ccall=102 ;;
-	aarch64) # AUDIT_ARCH_AARCH64, its calls; arm's (EABI, no socketcall)
+	aarch64 | armv*l) # AUDIT_ARCH_AARCH64, its calls; arm's (EABI, no socketcall; little-endian)
 		sf_arch=0xc00000b7 sf_socket=198 sf_pair=199
 		sf_compat=0x40000028 sf_csocket=281 sf_cpair=288 ;;
 	*) return 1 ;;
 	esac
-	sf_native=$((${sf_x32:+2} + 16)) # the native section's length
+	sf_native=$((${sf_x32:+2} + 17)) # the native section's length
 	bpf_insn $bpf_ld 0 0 4
 	bpf_insn $bpf_jeq 0 $sf_native "$sf_arch"
 	# The native calls.
@@ -111,12 +130,15 @@ seccomp_filter() {
 	bpf_insn $bpf_jeq 0 1 1 # AF_UNIX
 	bpf_insn $bpf_ret 0 0 $seccomp_eacces
 	bpf_insn $bpf_ret 0 0 $seccomp_allow
-	bpf_insn $bpf_jeq 0 6 "$sf_pair"
+	# A pair of AF_UNIX sockets: of a connected type only (SOCK_RAW is
+	# a datagram socket there).
+	bpf_insn $bpf_jeq 0 7 "$sf_pair"
 	bpf_insn $bpf_ld 0 0 16
-	bpf_insn $bpf_jeq 0 4 1 # AF_UNIX
+	bpf_insn $bpf_jeq 0 5 1 # AF_UNIX
 	bpf_insn $bpf_ld 0 0 24
 	bpf_insn $bpf_and 0 0 0xf # SOCK_TYPE_MASK
-	bpf_insn $bpf_jeq 0 1 2   # SOCK_DGRAM
+	bpf_insn $bpf_jeq 2 0 1   # SOCK_STREAM
+	bpf_insn $bpf_jeq 1 0 5   # SOCK_SEQPACKET
 	bpf_insn $bpf_ret 0 0 $seccomp_eacces
 	bpf_insn $bpf_ret 0 0 $seccomp_allow
 	# The compatible architecture's calls; with socketcall, four more
@@ -158,8 +180,8 @@ build_env() {
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most, /proc masked
-# (proc_mask_args), the host's service sockets hidden (socket_mask_args)
+# with Docker's default capabilities at most, /proc and /sys masked
+# (proc_mask_args, sys_mask_args), the host's service sockets hidden (socket_mask_args)
 # and no Unix socket to be made (seccomp_filter), with a Nix build's
 # TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env). With TMP set (proot,
 # which makes its glue in /tmp and nowhere else), that directory is /tmp.
@@ -199,7 +221,7 @@ run_contained() {
 	fi
 	rcn_status=0
 	# shellcheck disable=SC2046 # the *_args functions print words
-	build_env bwrap --ro-bind / / $(socket_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
+	build_env bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
 		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
