@@ -181,23 +181,26 @@ build_env() {
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
 # with Docker's default capabilities at most, /proc and /sys masked
-# (proc_mask_args, sys_mask_args), the host's service sockets hidden (socket_mask_args)
-# and no Unix socket to be made (seccomp_filter), with a Nix build's
-# TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env). With TMP set (proot,
-# which makes its glue in /tmp and nowhere else), that directory is /tmp.
-# The store ($root_prefix$store_dir) is bound in again, read-only, in
-# case it lies in the host's /tmp or /run. So a command that writes
-# through one of the root's symlinks into the store (echo >> etc/profile,
-# where etc/profile is a store file), or anywhere else on the host, fails
-# instead of changing the store under the image or the host. The sandbox
-# is bubblewrap's; where bwrap is not installed or cannot make one here
-# (no user namespaces), CMD runs on the host as before, with a warning.
+# (proc_mask_args, sys_mask_args), the host's service sockets hidden
+# (socket_mask_args) and no Unix socket to be made (seccomp_filter), with
+# a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
+# as in a Nix build, nothing on stdin (/dev/null: the workflow's stdin is
+# the caller's, which the commands read into the image). With TMP set
+# (proot, which makes its glue in /tmp and nowhere else), that directory
+# is /tmp. The store ($root_prefix$store_dir) is bound in again,
+# read-only, in case it lies in the host's /tmp or /run. So a command
+# that writes through one of the root's symlinks into the store (echo >>
+# etc/profile, where etc/profile is a store file), or anywhere else on
+# the host, fails instead of changing the store under the image or the
+# host. The sandbox is bubblewrap's; where bwrap is not installed or
+# cannot make one here (no user namespaces), CMD runs on the host as
+# before, with a warning.
 run_contained() {
 	rcn_dir=$1 rcn_file=$2 rcn_private=$3
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
 		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
-		(cd -- "$rcn_dir" && build_env "$@")
+		(cd -- "$rcn_dir" && build_env "$@") </dev/null
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
@@ -223,7 +226,7 @@ run_contained() {
 	# shellcheck disable=SC2046 # the *_args functions print words
 	build_env bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
-		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" || rcn_status=$?
+		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
 	return "$rcn_status"
