@@ -268,11 +268,14 @@ run_chrooted() {
 	# as sh's options, and the image's shell is not known to take "--".
 	rc_nl='
 '
+	# The script sees none of the caller's descriptors 3 to 9 (fd 3 is
+	# bwrap's --args): bwrap closes none it inherits, and POSIX sh names
+	# none past 9.
 	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
-		-- /bin/sh -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
+		-- /bin/sh -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" 4<&- 5<&- 6<&- 7<&- 8<&- 9<&- || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there, or made a symlink on
 	# the way to one (nix -> a directory of this machine): rmdir would

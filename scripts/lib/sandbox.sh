@@ -185,7 +185,10 @@ build_env() {
 # (socket_mask_args) and no Unix socket to be made (seccomp_filter), with
 # a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
 # as in a Nix build, nothing on stdin (/dev/null: the workflow's stdin is
-# the caller's, which the commands read into the image). With TMP set
+# the caller's, which the commands read into the image) and none of the
+# caller's descriptors 3 to 9. bwrap closes no inherited
+# descriptor and POSIX sh names none past 9, so one the caller leaves open
+# above 9 is still there. With TMP set
 # (proot, which makes its glue in /tmp and nowhere else), that directory
 # is /tmp. The store ($root_prefix$store_dir) is bound in again,
 # read-only, in case it lies in the host's /tmp or /run. So a command
@@ -200,7 +203,7 @@ run_contained() {
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
 		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
-		(cd -- "$rcn_dir" && build_env "$@") </dev/null
+		(cd -- "$rcn_dir" && build_env "$@") </dev/null 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
@@ -226,7 +229,7 @@ run_contained() {
 	# shellcheck disable=SC2046 # the *_args functions print words
 	build_env bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
-		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" </dev/null || rcn_status=$?
+		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" </dev/null 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
 	return "$rcn_status"
