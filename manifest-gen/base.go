@@ -57,7 +57,7 @@ func baseHistory(imageConfig []byte, layers int) pyjson.Array {
 	if !ok {
 		return nil
 	}
-	h, _, err := memberOf(doc, "history")
+	h, err := memberOf(doc, "history")
 	if err != nil {
 		return nil
 	}
@@ -96,7 +96,7 @@ func dockerConfig(imageConfig []byte) (*pyjson.Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("not a JSON object: %w", errdefs.ErrInvalidInput)
 	}
-	cfg, _, err := memberOf(doc, "config")
+	cfg, err := memberOf(doc, "config")
 	if err != nil {
 		return nil, err
 	}

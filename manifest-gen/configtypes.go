@@ -69,7 +69,7 @@ func checkFields(obj *pyjson.Object, fields map[string]fieldType, prefix string)
 		if other, twice := seen[key]; twice {
 			// Go's decoder keeps the last; the tools merge Env and Labels
 			// by one spelling: the image would not be what they made.
-			return fmt.Errorf("%s and %s name one field, which Docker's decoder reads from the last of them: %w", errdefs.Quote(prefix+other), errdefs.Quote(prefix+m.Key), errdefs.ErrInvalidInput)
+			return namedTwice(prefix+other, prefix+m.Key)
 		}
 		seen[key] = m.Key
 		if m.Value == (pyjson.Null{}) {
@@ -120,10 +120,9 @@ func keyOf(cfg *pyjson.Object, name string) string {
 }
 
 // memberOf is the value of obj's member that names the field name for
-// Go's decoder (docker load's: "Config" is an image config's config), and
-// whether there is one; two members naming it are an error, as in
-// checkFields.
-func memberOf(obj *pyjson.Object, name string) (pyjson.Value, bool, error) {
+// Go's decoder (docker load's: "Config" is an image config's config), nil
+// when none does; two members naming it are an error, as in checkFields.
+func memberOf(obj *pyjson.Object, name string) (pyjson.Value, error) {
 	var v pyjson.Value
 	key := ""
 	for _, m := range obj.Members() {
@@ -131,11 +130,16 @@ func memberOf(obj *pyjson.Object, name string) (pyjson.Value, bool, error) {
 			continue
 		}
 		if key != "" {
-			return nil, false, fmt.Errorf("%s and %s name one field, which Docker's decoder reads from the last of them: %w", errdefs.Quote(key), errdefs.Quote(m.Key), errdefs.ErrInvalidInput)
+			return nil, namedTwice(key, m.Key)
 		}
 		v, key = m.Value, m.Key
 	}
-	return v, key != "", nil
+	return v, nil
+}
+
+// namedTwice is the error of two members, a and b, that name one field.
+func namedTwice(a, b string) error {
+	return fmt.Errorf("%s and %s name one field, which Docker's decoder reads from the last of them: %w", errdefs.Quote(a), errdefs.Quote(b), errdefs.ErrInvalidInput)
 }
 
 // hasType reports whether v is of type t.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
@@ -72,12 +73,7 @@ func (o *oldLayout) pairs(diffID string, blob layerstream.Blob) bool {
 	if o.forms == nil {
 		o.forms = o.storedForms()
 	}
-	for _, b := range o.forms[diffID] {
-		if b == blob {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(o.forms[diffID], blob)
 }
 
 // holds reports whether the layout has the blob digest, of size bytes,

@@ -439,8 +439,9 @@ func invalid(format string, args ...any) error {
 
 // readFailed is err, met reading the stream (what is named by format and
 // args, if anything). A stream cut short or a malformed header (or one
-// past archive/tar's bounds) is invalid input; any other error is the source's own (an I/O error, the cancelled
-// context of a tool's ContextReader) and is kept as it is, so that it is
+// past archive/tar's bounds) is invalid input; any other error is the
+// source's own (an I/O error, the cancelled context of a tool's
+// ContextReader) and is kept as it is, so that it is
 // not reported as a fault of the stream: a signal at the wrong moment made
 // a tool say "context canceled: invalid input", not "interrupted".
 func readFailed(err error, format string, args ...any) error {

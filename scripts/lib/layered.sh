@@ -1,10 +1,10 @@
 # layered.sh: the body of stream-layered-image and build-layered-image
 # (sourced after common.sh, sandbox.sh, contents.sh, fakeroot.sh and
-# nix-db.sh). The script calls
-# layered_parse "$@", then layered_check, then layered_image OUT, where OUT
-# is - (stdout), a file, or with --format oci-dir the directory -o DIR;
-# build-layered-image sets layered_build=1 first so that -o, --compressor,
-# --sbom and --format oci-dir are accepted (and sources sbom.sh).
+# nix-db.sh). The script calls layered_parse "$@", then layered_check,
+# then layered_image OUT, where OUT is - (stdout), a file, or with
+# --format oci-dir the directory -o DIR; build-layered-image sets
+# layered_build=1 first so that -o, --compressor, --sbom and --format
+# oci-dir are accepted (and sources sbom.sh).
 
 # The workflow composes; the tools validate. Each step's flags are checked
 # by its tool (check_flags) before any work: the layer limit of runtimes
