@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH):/usr/local/go/bin
 GO ?= go
-TOOLS := closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob nix-db drv-env
+TOOLS := close-fds closure-scan popularity layer-pack manifest-gen tar-merge pull-blob push-blob nix-db drv-env
 BIN := $(CURDIR)/bin
 # make install PREFIX=DIR: the tools in DIR/bin, the workflows in
 # DIR/libexec/dockertools (with their lib/), and for each workflow a

@@ -43,7 +43,7 @@ buildGoModule {
     export GOWORK=$PWD/go.work
   '';
 
-  subPackages = [ "closure-scan" "popularity" "layer-pack" "manifest-gen" "tar-merge" "pull-blob" "push-blob" "nix-db" "drv-env" ];
+  subPackages = [ "close-fds" "closure-scan" "popularity" "layer-pack" "manifest-gen" "tar-merge" "pull-blob" "push-blob" "nix-db" "drv-env" ];
 
   # The tests need Docker, a registry, Nix and skopeo: make test runs them.
   doCheck = false;

@@ -6,7 +6,7 @@ import (
 	"dockertools.dev/testkit"
 )
 
-var tools = []string{"closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob", "nix-db", "drv-env"}
+var tools = []string{"close-fds", "closure-scan", "popularity", "layer-pack", "manifest-gen", "tar-merge", "pull-blob", "push-blob", "nix-db", "drv-env"}
 
 func TestMain(m *testing.M) {
 	testkit.Main(m, testkit.Program{Name: "unix-dial", Main: testkit.UnixDial})
