@@ -233,7 +233,7 @@ $made_points"
 # this side) and over them the store paths listed in the file PATHS (one
 # a line), from this machine's store; no other.
 run_chrooted() {
-	rc_root=$1 rc_script=$2 rc_paths=$3
+	rc_root=$1 rc_script=$2 rc_paths=$3 rc_keep=''
 	made_points=
 	safe_mount_point "$rc_root" proc
 	safe_mount_point "$rc_root" dev
@@ -260,6 +260,7 @@ run_chrooted() {
 			done <"$rc_paths"
 		} >"$work/store-binds"
 		set -- --tmpfs "$store_dir" --args 3 --remount-ro "$store_dir"
+		rc_keep=3
 	fi
 	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
@@ -268,14 +269,14 @@ run_chrooted() {
 	# as sh's options, and the image's shell is not known to take "--".
 	rc_nl='
 '
-	# The script sees none of the caller's descriptors 3 to 9 (fd 3 is
-	# bwrap's --args): bwrap closes none it inherits, and POSIX sh names
-	# none past 9.
-	env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	# The script sees none of the caller's descriptors: bwrap closes none
+	# it inherits, and POSIX sh names none past 9, so close-fds closes
+	# them, but 3 when it is bwrap's --args (which bwrap reads and closes).
+	close-fds ${rc_keep:+--keep "$rc_keep"} -- env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
-		-- /bin/sh -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" 4<&- 5<&- 6<&- 7<&- 8<&- 9<&- || rc_status=$?
+		-- /bin/sh -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there, or made a symlink on
 	# the way to one (nix -> a directory of this machine): rmdir would

@@ -186,9 +186,9 @@ build_env() {
 # a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
 # as in a Nix build, nothing on stdin (/dev/null: the workflow's stdin is
 # the caller's, which the commands read into the image) and none of the
-# caller's descriptors 3 to 9. bwrap closes no inherited
-# descriptor and POSIX sh names none past 9, so one the caller leaves open
-# above 9 is still there. With TMP set
+# caller's other descriptors: bwrap closes none it inherits, and POSIX sh
+# names none past 9, so close-fds closes them (but 9, the seccomp
+# program's, which bwrap reads and closes). With TMP set
 # (proot, which makes its glue in /tmp and nowhere else), that directory
 # is /tmp. The store ($root_prefix$store_dir) is bound in again,
 # read-only, in case it lies in the host's /tmp or /run. So a command
@@ -203,7 +203,7 @@ run_contained() {
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
 		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
-		(cd -- "$rcn_dir" && build_env "$@") </dev/null 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
+		(cd -- "$rcn_dir" && build_env close-fds -- "$@") </dev/null
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
@@ -227,9 +227,9 @@ run_contained() {
 	fi
 	rcn_status=0
 	# shellcheck disable=SC2046 # the *_args functions print words
-	build_env bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
+	build_env close-fds ${rcn_seccomp_on:+--keep 9} -- bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
-		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" </dev/null 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- || rcn_status=$?
+		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
 	return "$rcn_status"
