@@ -19,8 +19,12 @@
 //
 // COMMAND is looked up on PATH as a shell looks it up (a name with a
 // slash is taken as it is), and replaces close-fds in the same process:
-// its pid, environment, signal mask and resource limits are close-fds'
-// caller's (close-fds reads no input and writes nothing).
+// its pid, environment and resource limits are close-fds' caller's
+// (close-fds reads no input and writes nothing). A signal the caller
+// ignored is ignored by COMMAND only if it is SIGINT or SIGHUP (Go's
+// runtime takes the others): SIGPIPE and SIGQUIT, which a shell's
+// background command or a Python caller may ignore, are back to their
+// default, as in a fresh Nix build.
 //
 // --keep FD (repeatable, or a comma-separated list) keeps descriptor FD
 // open for COMMAND, as bwrap's --args FD and --seccomp FD need: it must
