@@ -1,0 +1,317 @@
+package compress_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"hash/crc64"
+	"io"
+	"math/rand/v2"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ulikunitz/xz"
+
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/testkit"
+)
+
+// xzBlock is a block for xzStream: LZMA2 with dictionary size code dict
+// (0: 4 KiB, 30: 128 MiB, 31: 192 MiB, 40: 4 GiB - 1) holding data as
+// uncompressed chunks; lie is added to its uncompressed size in the index.
+type xzBlock struct {
+	dict byte
+	data []byte
+	lie  int64
+}
+
+// xzStream builds one xz stream of blocks by hand (xz file format 1.0.4),
+// with check type check (0 none, 1 CRC32, 4 CRC64, 10 SHA-256): what a
+// crafted layer may hold, with any dictionary size in any block.
+func xzStream(check byte, blocks ...xzBlock) []byte {
+	le32 := func(b []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(b, v) }
+	vli := func(b []byte, v int64) []byte {
+		for ; v >= 0x80; v >>= 7 {
+			b = append(b, byte(v)|0x80)
+		}
+		return append(b, byte(v))
+	}
+	pad := func(b []byte, from int) []byte {
+		for (len(b)-from)%4 != 0 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	flags := []byte{0, check}
+	s := append(append([]byte{}, []byte{0xfd, '7', 'z', 'X', 'Z', 0}...), flags...)
+	s = le32(s, crc32.ChecksumIEEE(flags))
+	index := vli([]byte{0}, int64(len(blocks)))
+	for _, b := range blocks {
+		start := len(s)
+		s = append(s, 2, 0, 0x21, 1, b.dict, 0, 0, 0) // 12 bytes with the CRC32
+		s = le32(s, crc32.ChecksumIEEE(s[start:]))
+		for d := b.data; len(d) > 0; {
+			n := min(len(d), 1<<16)
+			kind := byte(2) // uncompressed, no dictionary reset
+			if len(d) == len(b.data) {
+				kind = 1 // the first chunk resets the dictionary
+			}
+			s = append(s, kind, byte((n-1)>>8), byte(n-1))
+			s, d = append(s, d[:n]...), d[n:]
+		}
+		s = append(s, 0)           // LZMA2 end marker
+		unpadded := len(s) - start // header and LZMA2 data, without the block padding
+		s = pad(s, start)
+		switch check {
+		case 1:
+			s = le32(s, crc32.ChecksumIEEE(b.data))
+			unpadded += 4
+		case 4:
+			s = binary.LittleEndian.AppendUint64(s, crc64.Checksum(b.data, crc64.MakeTable(crc64.ECMA)))
+			unpadded += 8
+		case 10:
+			sum := sha256.Sum256(b.data)
+			s = append(s, sum[:]...)
+			unpadded += 32
+		}
+		index = vli(vli(index, int64(unpadded)), int64(len(b.data))+b.lie)
+	}
+	index = pad(index, 0)
+	index = le32(index, crc32.ChecksumIEEE(index))
+	s = append(s, index...)
+	footer := le32(nil, uint32(len(index)/4-1))
+	footer = append(footer, flags...)
+	s = le32(s, crc32.ChecksumIEEE(footer))
+	return append(append(s, footer...), 'Y', 'Z')
+}
+
+// readXz decompresses in as the tools do (NewReader) and returns what it
+// read, the error, and the bytes the process allocated meanwhile.
+func readXz(t *testing.T, in []byte) ([]byte, error, uint64) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r, kind, err := compress.NewReader(bytes.NewReader(in))
+	var got []byte
+	if err == nil {
+		got, err = io.ReadAll(r)
+		r.Close()
+	}
+	runtime.ReadMemStats(&after)
+	if kind != compress.Xz {
+		t.Fatalf("detected %s, not xz", kind)
+	}
+	return got, err, after.TotalAlloc - before.TotalAlloc
+}
+
+// TestXzDictBound: a block declaring a dictionary above 128 MiB (the
+// library allocates what a block declares, up to 4 GiB) is refused as too
+// large, in the first block, a later block or a later stream, before the
+// dictionary is allocated (the process allocates less than 16 MiB
+// meanwhile); one of 128 MiB is read.
+func TestXzDictBound(t *testing.T) {
+	hello := xzBlock{dict: 0, data: []byte("hello")}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		fail bool
+	}{
+		{"128MiB", xzStream(1, xzBlock{dict: 30, data: []byte("hello")}), false},
+		{"192MiB", xzStream(1, xzBlock{dict: 31, data: []byte("hello")}), true},
+		{"FirstBlock4GiB", xzStream(1, xzBlock{dict: 40, data: []byte("hello")}), true},
+		{"SecondBlock4GiB", xzStream(4, hello, xzBlock{dict: 40, data: []byte("bomb")}), true},
+		{"SecondStream4GiB", append(xzStream(10, hello), xzStream(0, xzBlock{dict: 40, data: []byte("bomb")})...), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err, alloc := readXz(t, tc.in)
+			switch {
+			case tc.fail && (!errors.Is(err, errdefs.ErrTooLarge) || err.Error() != "an xz block needs a dictionary of more than 134217728 bytes: too large"):
+				t.Fatalf("read %q, %v; want the dictionary refused", got, err)
+			case tc.fail && alloc > 16<<20:
+				t.Fatalf("allocated %d bytes while refusing the dictionary", alloc)
+			case !tc.fail && (err != nil || string(got) != "hello"):
+				t.Fatalf("read %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestXzCrafted: xz files that break the format are refused with one line
+// wrapping errdefs.ErrInvalidInput.
+func TestXzCrafted(t *testing.T) {
+	hello, world := xzBlock{data: []byte("hello")}, xzBlock{data: []byte(", world")}
+	good := xzStream(4, hello, world)
+	flip := func(in []byte, off int) []byte {
+		b := bytes.Clone(in)
+		b[off] ^= 1
+		return b
+	}
+	delta := bytes.Clone(xzStream(1, hello))
+	copy(delta[12:20], []byte{2, 0, 0x03, 1, 0, 0, 0, 0}) // a delta filter
+	binary.LittleEndian.PutUint32(delta[20:], crc32.ChecksumIEEE(delta[12:20]))
+	cases := []struct {
+		name, in string
+		want     string
+	}{
+		{"WrongCheck", string(flip(good, 12+12+8+4)), "xz: block check mismatch: invalid input"},
+		{"WrongSHA256", string(flip(xzStream(10, hello), 12+12+8+4+31)), "xz: block check mismatch: invalid input"},
+		{"IndexSizeWrong", string(xzStream(1, hello, xzBlock{data: []byte("!"), lie: 1})), "xz: the index does not list the blocks the stream holds: invalid input"},
+		{"IndexCountWrong", string(append(xzStream(1, hello)[:12+28], xzStream(1)[12:]...)), "xz: the index lists 0 blocks, the stream holds 1: invalid input"},
+		{"IndexCRCWrong", string(flip(good, len(good)-12-1)), "xz: index CRC32 mismatch: invalid input"},
+		{"FooterFlagsWrong", string(flip(good, len(good)-3)), "xz: stream footer CRC32 mismatch: invalid input"},
+		{"StreamPaddingOdd", string(append(bytes.Clone(good), 0, 0)), "xz: stream padding is not a multiple of 4 bytes: invalid input"},
+		{"TrailingGarbage", string(append(bytes.Clone(good), "garbage!garbage!"...)), "xz: no xz stream header: invalid input"},
+		{"BlockHeaderCRC", string(flip(good, 12+4)), "xz: block header CRC32 mismatch: invalid input"},
+		{"DeltaFilter", string(delta), "xz: a block has 1 filters, the first 0x3: only LZMA2 (0x21) alone is supported: invalid input"},
+		{"CheckTypeUnknown", string(append(append(bytes.Clone([]byte{0xfd, '7', 'z', 'X', 'Z', 0}), 0, 2), binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE([]byte{0, 2}))...)), "xz: unsupported check type 2: invalid input"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, err := readInvalid(tc.in); err.Error() != tc.want {
+				t.Fatalf("read %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	if got, err, _ := readXz(t, append(append(bytes.Clone(good), 0, 0, 0, 0), good...)); err != nil || string(got) != "hello, worldhello, world" {
+		t.Fatalf("the file the crafted ones break: %q, %v", got, err)
+	}
+}
+
+// readInvalid reads the xz file in, and returns what it read and its
+// error, or an error saying why that is not one line wrapping
+// errdefs.ErrInvalidInput.
+func readInvalid(in string) ([]byte, error) {
+	var got []byte
+	r, err := compress.Decompress(strings.NewReader(in), compress.Xz)
+	if err == nil {
+		got, err = io.ReadAll(r)
+	}
+	if err == nil || !errors.Is(err, errdefs.ErrInvalidInput) || strings.Contains(err.Error(), "\n") {
+		return got, fmt.Errorf("not a one-line invalid input error: %v", err)
+	}
+	return got, err
+}
+
+// TestXzTruncated: an xz file cut anywhere is refused (the library read a
+// file cut after a block, before the index, as a shorter one, without an
+// error), with one line wrapping errdefs.ErrInvalidInput.
+func TestXzTruncated(t *testing.T) {
+	good := xzStream(4, xzBlock{data: []byte("hello")}, xzBlock{data: []byte(", world")})
+	for i := 1; i < len(good); i++ {
+		if got, err := readInvalid(string(good[:i])); strings.HasPrefix(err.Error(), "not ") {
+			t.Errorf("cut after %d bytes: read %q, %v", i, got, err)
+		}
+	}
+}
+
+// TestXzSameAsLibrary: on valid xz files, written by the library and by
+// xz itself (presets, check types, several blocks, concatenated streams,
+// stream padding), the reader gives what the library's xz.Reader gives.
+func TestXzSameAsLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 0, 1<<19)
+	for len(data) < 1<<19 { // runs of text and of random bytes
+		if rng.IntN(2) == 0 {
+			data = append(data, bytes.Repeat([]byte("layer bytes "), rng.IntN(5000))...)
+		} else {
+			for range rng.IntN(50000) {
+				data = append(data, byte(rng.Uint32()))
+			}
+		}
+	}
+	inputs := map[string][]byte{}
+	for name, c := range map[string]xz.WriterConfig{
+		"crc32": {CheckSum: xz.CRC32}, "crc64": {CheckSum: xz.CRC64},
+		"sha256": {CheckSum: xz.SHA256}, "none": {NoCheckSum: true},
+		"blocks": {CheckSum: xz.CRC64, BlockSize: 100000, DictCap: 1 << 16},
+	} {
+		var b bytes.Buffer
+		w, err := c.NewWriter(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		inputs["library "+name] = b.Bytes()
+	}
+	testkit.Need(t, "xz")
+	xzCmd := func(args ...string) []byte {
+		cmd := exec.Command("xz", append([]string{"-c", "-T1"}, args...)...)
+		cmd.Stdin = bytes.NewReader(data)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("xz %s: %v", args, err)
+		}
+		return out
+	}
+	for _, args := range [][]string{
+		{"-0"}, {"-6"}, {"-9"}, {"-9e"}, {"-1", "-C", "none"}, {"-1", "-C", "crc32"},
+		{"-1", "-C", "sha256"}, {"-1", "--block-size=100000"}, {"-3", "--block-size=65536", "-C", "sha256"},
+	} {
+		inputs[fmt.Sprint("xz ", args)] = xzCmd(args...)
+	}
+	one, two := xzCmd("-1"), xzCmd("-2", "-C", "crc32", "--block-size=300000")
+	inputs["concatenated"] = append(bytes.Clone(one), two...)
+	inputs["stream padding"] = append(append(append(bytes.Clone(one), make([]byte, 8)...), two...), make([]byte, 4)...)
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			lr, err := xz.NewReader(bytes.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := io.ReadAll(lr)
+			if err != nil {
+				t.Fatalf("the library: %v", err)
+			}
+			got, err, _ := readXz(t, in)
+			if err != nil || !bytes.Equal(got, want) || !bytes.HasPrefix(want, data) {
+				t.Fatalf("read %d bytes, %v; the library read %d", len(got), err, len(want))
+			}
+		})
+	}
+}
+
+// FuzzXzReader: no input panics the reader or gives a multi-line error,
+// every error is a format error or a refused dictionary, and what it reads
+// in full is what the library reads.
+func FuzzXzReader(f *testing.F) {
+	f.Add(xzStream(1, xzBlock{data: []byte("hello")}, xzBlock{dict: 3, data: []byte("world")}))
+	f.Add(append(xzStream(10, xzBlock{data: []byte("a")}), xzStream(0)...))
+	var b bytes.Buffer
+	w, _ := xz.WriterConfig{DictCap: 1 << 12, BlockSize: 100}.NewWriter(&b)
+	w.Write(bytes.Repeat([]byte("fuzz me "), 100))
+	w.Close()
+	f.Add(b.Bytes())
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := compress.Decompress(bytes.NewReader(in), compress.Xz)
+		var got []byte
+		if err == nil {
+			got, err = io.ReadAll(io.LimitReader(r, 16<<20))
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !errors.Is(err, errdefs.ErrInvalidInput) && !errors.Is(err, errdefs.ErrTooLarge) {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if len(got) == 16<<20 {
+			return
+		}
+		lr, err := xz.NewReader(bytes.NewReader(in))
+		if err != nil {
+			t.Fatalf("the library refuses what was read: %v", err)
+		}
+		want, err := io.ReadAll(lr)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("read %q; the library read %q, %v", got, want, err)
+		}
+	})
+}
