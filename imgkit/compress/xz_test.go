@@ -2,12 +2,10 @@ package compress_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"math/rand/v2"
 	"os/exec"
@@ -21,75 +19,6 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/testkit"
 )
-
-// xzBlock is a block for xzStream: LZMA2 with dictionary size code dict
-// (0: 4 KiB, 30: 128 MiB, 31: 192 MiB, 40: 4 GiB - 1) holding data as
-// uncompressed chunks; lie is added to its uncompressed size in the index.
-type xzBlock struct {
-	dict byte
-	data []byte
-	lie  int64
-}
-
-// xzStream builds one xz stream of blocks by hand (xz file format 1.0.4),
-// with check type check (0 none, 1 CRC32, 4 CRC64, 10 SHA-256): what a
-// crafted layer may hold, with any dictionary size in any block.
-func xzStream(check byte, blocks ...xzBlock) []byte {
-	le32 := func(b []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(b, v) }
-	vli := func(b []byte, v int64) []byte {
-		for ; v >= 0x80; v >>= 7 {
-			b = append(b, byte(v)|0x80)
-		}
-		return append(b, byte(v))
-	}
-	pad := func(b []byte, from int) []byte {
-		for (len(b)-from)%4 != 0 {
-			b = append(b, 0)
-		}
-		return b
-	}
-	flags := []byte{0, check}
-	s := append(append([]byte{}, []byte{0xfd, '7', 'z', 'X', 'Z', 0}...), flags...)
-	s = le32(s, crc32.ChecksumIEEE(flags))
-	index := vli([]byte{0}, int64(len(blocks)))
-	for _, b := range blocks {
-		start := len(s)
-		s = append(s, 2, 0, 0x21, 1, b.dict, 0, 0, 0) // 12 bytes with the CRC32
-		s = le32(s, crc32.ChecksumIEEE(s[start:]))
-		for d := b.data; len(d) > 0; {
-			n := min(len(d), 1<<16)
-			kind := byte(2) // uncompressed, no dictionary reset
-			if len(d) == len(b.data) {
-				kind = 1 // the first chunk resets the dictionary
-			}
-			s = append(s, kind, byte((n-1)>>8), byte(n-1))
-			s, d = append(s, d[:n]...), d[n:]
-		}
-		s = append(s, 0)           // LZMA2 end marker
-		unpadded := len(s) - start // header and LZMA2 data, without the block padding
-		s = pad(s, start)
-		switch check {
-		case 1:
-			s = le32(s, crc32.ChecksumIEEE(b.data))
-			unpadded += 4
-		case 4:
-			s = binary.LittleEndian.AppendUint64(s, crc64.Checksum(b.data, crc64.MakeTable(crc64.ECMA)))
-			unpadded += 8
-		case 10:
-			sum := sha256.Sum256(b.data)
-			s = append(s, sum[:]...)
-			unpadded += 32
-		}
-		index = vli(vli(index, int64(unpadded)), int64(len(b.data))+b.lie)
-	}
-	index = pad(index, 0)
-	index = le32(index, crc32.ChecksumIEEE(index))
-	s = append(s, index...)
-	footer := le32(nil, uint32(len(index)/4-1))
-	footer = append(footer, flags...)
-	s = le32(s, crc32.ChecksumIEEE(footer))
-	return append(append(s, footer...), 'Y', 'Z')
-}
 
 // readXz decompresses in as the tools do (NewReader) and returns what it
 // read, the error, and the bytes the process allocated meanwhile.
@@ -116,17 +45,17 @@ func readXz(t *testing.T, in []byte) ([]byte, error, uint64) {
 // dictionary is allocated (the process allocates less than 16 MiB
 // meanwhile); one of 128 MiB is read.
 func TestXzDictBound(t *testing.T) {
-	hello := xzBlock{dict: 0, data: []byte("hello")}
+	hello := testkit.XzBlock{Dict: 0, Data: []byte("hello")}
 	for _, tc := range []struct {
 		name string
 		in   []byte
 		fail bool
 	}{
-		{"128MiB", xzStream(1, xzBlock{dict: 30, data: []byte("hello")}), false},
-		{"192MiB", xzStream(1, xzBlock{dict: 31, data: []byte("hello")}), true},
-		{"FirstBlock4GiB", xzStream(1, xzBlock{dict: 40, data: []byte("hello")}), true},
-		{"SecondBlock4GiB", xzStream(4, hello, xzBlock{dict: 40, data: []byte("bomb")}), true},
-		{"SecondStream4GiB", append(xzStream(10, hello), xzStream(0, xzBlock{dict: 40, data: []byte("bomb")})...), true},
+		{"128MiB", testkit.XzStream(1, testkit.XzBlock{Dict: 30, Data: []byte("hello")}), false},
+		{"192MiB", testkit.XzStream(1, testkit.XzBlock{Dict: 31, Data: []byte("hello")}), true},
+		{"FirstBlock4GiB", testkit.XzStream(1, testkit.XzBlock{Dict: 40, Data: []byte("hello")}), true},
+		{"SecondBlock4GiB", testkit.XzStream(4, hello, testkit.XzBlock{Dict: 40, Data: []byte("bomb")}), true},
+		{"SecondStream4GiB", append(testkit.XzStream(10, hello), testkit.XzStream(0, testkit.XzBlock{Dict: 40, Data: []byte("bomb")})...), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err, alloc := readXz(t, tc.in)
@@ -145,14 +74,14 @@ func TestXzDictBound(t *testing.T) {
 // TestXzCrafted: xz files that break the format are refused with one line
 // wrapping errdefs.ErrInvalidInput.
 func TestXzCrafted(t *testing.T) {
-	hello, world := xzBlock{data: []byte("hello")}, xzBlock{data: []byte(", world")}
-	good := xzStream(4, hello, world)
+	hello, world := testkit.XzBlock{Data: []byte("hello")}, testkit.XzBlock{Data: []byte(", world")}
+	good := testkit.XzStream(4, hello, world)
 	flip := func(in []byte, off int) []byte {
 		b := bytes.Clone(in)
 		b[off] ^= 1
 		return b
 	}
-	delta := bytes.Clone(xzStream(1, hello))
+	delta := bytes.Clone(testkit.XzStream(1, hello))
 	copy(delta[12:20], []byte{2, 0, 0x03, 1, 0, 0, 0, 0}) // a delta filter
 	binary.LittleEndian.PutUint32(delta[20:], crc32.ChecksumIEEE(delta[12:20]))
 	cases := []struct {
@@ -160,16 +89,16 @@ func TestXzCrafted(t *testing.T) {
 		want     string
 	}{
 		{"WrongCheck", string(flip(good, 12+12+8+4)), "xz: block check mismatch: invalid input"},
-		{"WrongSHA256", string(flip(xzStream(10, hello), 12+12+8+4+31)), "xz: block check mismatch: invalid input"},
-		{"IndexSizeWrong", string(xzStream(1, hello, xzBlock{data: []byte("!"), lie: 1})), "xz: the index does not list the blocks the stream holds: invalid input"},
-		{"IndexCountWrong", string(append(xzStream(1, hello)[:12+28], xzStream(1)[12:]...)), "xz: the index lists 0 blocks, the stream holds 1: invalid input"},
+		{"WrongSHA256", string(flip(testkit.XzStream(10, hello), 12+12+8+4+31)), "xz: block check mismatch: invalid input"},
+		{"IndexSizeWrong", string(testkit.XzStream(1, hello, testkit.XzBlock{Data: []byte("!"), Lie: 1})), "xz: the index does not list the blocks the stream holds: invalid input"},
+		{"IndexCountWrong", string(append(testkit.XzStream(1, hello)[:12+28], testkit.XzStream(1)[12:]...)), "xz: the index lists 0 blocks, the stream holds 1: invalid input"},
 		{"IndexCRCWrong", string(flip(good, len(good)-12-1)), "xz: index CRC32 mismatch: invalid input"},
 		{"FooterFlagsWrong", string(flip(good, len(good)-3)), "xz: stream footer CRC32 mismatch: invalid input"},
 		{"StreamPaddingOdd", string(append(bytes.Clone(good), 0, 0)), "xz: stream padding is not a multiple of 4 bytes: invalid input"},
 		{"TrailingGarbage", string(append(bytes.Clone(good), "garbage!garbage!"...)), "xz: no xz stream header: invalid input"},
 		{"BlockHeaderCRC", string(flip(good, 12+4)), "xz: block header CRC32 mismatch: invalid input"},
 		{"DeltaFilter", string(delta), "xz: a block has 1 filters, the first 0x3: only LZMA2 (0x21) alone is supported: invalid input"},
-		{"CheckTypeUnknown", string(append(append(bytes.Clone([]byte{0xfd, '7', 'z', 'X', 'Z', 0}), 0, 2), binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE([]byte{0, 2}))...)), "xz: unsupported check type 2: invalid input"},
+		{"CheckTypeUnknown", string(testkit.XzStream(2)), "xz: unsupported check type 2: invalid input"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,7 +131,7 @@ func readInvalid(in string) ([]byte, error) {
 // file cut after a block, before the index, as a shorter one, without an
 // error), with one line wrapping errdefs.ErrInvalidInput.
 func TestXzTruncated(t *testing.T) {
-	good := xzStream(4, xzBlock{data: []byte("hello")}, xzBlock{data: []byte(", world")})
+	good := testkit.XzStream(4, testkit.XzBlock{Data: []byte("hello")}, testkit.XzBlock{Data: []byte(", world")})
 	for i := 1; i < len(good); i++ {
 		if got, err := readInvalid(string(good[:i])); strings.HasPrefix(err.Error(), "not ") {
 			t.Errorf("cut after %d bytes: read %q, %v", i, got, err)
@@ -283,8 +212,8 @@ func TestXzSameAsLibrary(t *testing.T) {
 // every error is a format error or a refused dictionary, and what it reads
 // in full is what the library reads.
 func FuzzXzReader(f *testing.F) {
-	f.Add(xzStream(1, xzBlock{data: []byte("hello")}, xzBlock{dict: 3, data: []byte("world")}))
-	f.Add(append(xzStream(10, xzBlock{data: []byte("a")}), xzStream(0)...))
+	f.Add(testkit.XzStream(1, testkit.XzBlock{Data: []byte("hello")}, testkit.XzBlock{Dict: 3, Data: []byte("world")}))
+	f.Add(append(testkit.XzStream(10, testkit.XzBlock{Data: []byte("a")}), testkit.XzStream(0)...))
 	var b bytes.Buffer
 	w, _ := xz.WriterConfig{DictCap: 1 << 12, BlockSize: 100}.NewWriter(&b)
 	w.Write(bytes.Repeat([]byte("fuzz me "), 100))
