@@ -81,10 +81,13 @@ type xzReader struct {
 	block                                     io.Reader
 	sum                                       hash.Hash
 	decoded                                   int64
+
+	ahead []byte // the block's LZMA2 data read ahead (lzma2Ahead)
 }
 
 // xzInput counts the bytes read from the xz file and keeps the error
-// reading it, to tell it from a format error.
+// reading it, to tell it from a format error, and to return it again
+// (bufio.Reader returns an error once, then reads on).
 type xzInput struct {
 	r   io.Reader
 	br  io.ByteReader
@@ -93,6 +96,9 @@ type xzInput struct {
 }
 
 func (in *xzInput) Read(p []byte) (int, error) {
+	if in.err != nil {
+		return 0, in.err
+	}
 	n, err := in.r.Read(p)
 	in.n += int64(n)
 	in.keep(err)
@@ -100,6 +106,9 @@ func (in *xzInput) Read(p []byte) (int, error) {
 }
 
 func (in *xzInput) ReadByte() (byte, error) {
+	if in.err != nil {
+		return 0, in.err
+	}
 	b, err := in.br.ReadByte()
 	if err == nil {
 		in.n++
@@ -250,15 +259,84 @@ func (x *xzReader) nextBlock() error {
 	if x.csize >= 0 {
 		data = io.LimitReader(x.in, x.csize)
 	}
+	// The dictionary is allocated whole, and zeroed, for each block: a
+	// block of 20 bytes declaring 128 MiB took 20 ms, so a layer of a
+	// megabyte of them took twenty minutes. What the block's first chunks
+	// declare they decode to, read ahead, is enough when they are all of
+	// it: the declared dictionary is allocated only for a block that
+	// decodes to more than xzAhead bytes or has that many compressed.
+	ahead, unpacked, bounded := lzma2Ahead(data, x.ahead[:0])
+	if x.in.err != nil {
+		return x.in.err
+	}
+	if bounded {
+		dict = min(dict, max(unpacked, lzma.MinDictCap))
+	}
+	x.ahead = ahead
 	// Reader2 reads its chunks' headers and bytes exactly (ReadFull,
 	// LimitReader), never past the end marker, so the container goes on
 	// where it stops.
-	lr, err := lzma.Reader2Config{DictCap: max(int(dict), lzma.MinDictCap)}.NewReader2(data)
+	lr, err := lzma.Reader2Config{DictCap: int(dict)}.NewReader2(io.MultiReader(bytes.NewReader(ahead), data))
 	if err != nil {
 		return x.fail(err)
 	}
 	x.block, x.sum = lr, x.check()
 	return nil
+}
+
+// xzAhead bounds the LZMA2 data of a block read ahead of its decoder, and
+// what its chunks decode to.
+const xzAhead = 1 << 20
+
+// lzma2Ahead reads whole LZMA2 chunks (xz file format, 5.3.1; the chunk
+// headers as lzma.Reader2 reads them) from r, appending them to ahead,
+// until their end marker or until they, or what they decode to, pass
+// xzAhead bytes. It returns them, and whether what they decode to (the sum
+// of their declared sizes) is all the block's decoder can decode: at the
+// end marker, and at what the decoder refuses (a chunk cut short, a bad
+// header), where it stops.
+func lzma2Ahead(r io.Reader, ahead []byte) ([]byte, int64, bool) {
+	var size int64
+	next := func(n int) bool {
+		start := len(ahead)
+		ahead = append(ahead, make([]byte, n)...)
+		k, _ := io.ReadFull(r, ahead[start:])
+		ahead = ahead[:start+k]
+		return k == n
+	}
+	for len(ahead) <= xzAhead && size <= xzAhead {
+		start := len(ahead)
+		if !next(1) {
+			return ahead, size, true
+		}
+		c := ahead[start]
+		var header int
+		switch {
+		case c == 1 || c == 2: // uncompressed
+			header = 3
+		case c >= 0xc0: // LZMA, with properties
+			header = 6
+		case c >= 0x80: // LZMA
+			header = 5
+		default: // the end marker, or refused
+			return ahead, size, true
+		}
+		if !next(header - 1) {
+			return ahead, size, true
+		}
+		h := ahead[start:]
+		n := int64(h[1])<<8 | int64(h[2]) + 1
+		packed := n
+		if c >= 0x80 {
+			n += int64(c&0x1f) << 16
+			packed = int64(h[3])<<8 | int64(h[4]) + 1
+		}
+		size += n
+		if !next(int(packed)) {
+			return ahead, size, true
+		}
+	}
+	return ahead, size, false
 }
 
 // endBlock reads the block padding and check after the LZMA2 end marker,

@@ -71,6 +71,28 @@ func TestXzDictBound(t *testing.T) {
 	}
 }
 
+// TestXzManyBlocksAllocate: 100 blocks of one byte, each declaring a
+// dictionary of 128 MiB, allocate less than 16 MiB: a block's chunks
+// declare what it decodes to, and a dictionary is allocated for that
+// (the library allocated and zeroed 128 MiB for each, 20 ms, so that a
+// layer of a megabyte of such blocks took twenty minutes). A block that
+// decodes to more than the reader reads ahead of it still gets its own.
+func TestXzManyBlocksAllocate(t *testing.T) {
+	blocks := make([]testkit.XzBlock, 100)
+	for i := range blocks {
+		blocks[i] = testkit.XzBlock{Dict: 30, Data: []byte{byte(i)}}
+	}
+	got, err, alloc := readXz(t, testkit.XzStream(1, blocks...))
+	if err != nil || len(got) != 100 || alloc > 16<<20 {
+		t.Fatalf("read %d bytes, %v, allocating %d bytes", len(got), err, alloc)
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16+1) // 1 MiB and 16 bytes
+	got, err, _ = readXz(t, testkit.XzStream(1, testkit.XzBlock{Dict: 30, Data: big}))
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+}
+
 // TestXzCrafted: xz files that break the format are refused with one line
 // wrapping errdefs.ErrInvalidInput.
 func TestXzCrafted(t *testing.T) {
@@ -144,8 +166,8 @@ func TestXzTruncated(t *testing.T) {
 // stream padding), the reader gives what the library's xz.Reader gives.
 func TestXzSameAsLibrary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	data := make([]byte, 0, 1<<19)
-	for len(data) < 1<<19 { // runs of text and of random bytes
+	data := make([]byte, 0, 3<<19)
+	for len(data) < 3<<18 { // runs of text and of random bytes
 		if rng.IntN(2) == 0 {
 			data = append(data, bytes.Repeat([]byte("layer bytes "), rng.IntN(5000))...)
 		} else {
@@ -154,6 +176,9 @@ func TestXzSameAsLibrary(t *testing.T) {
 			}
 		}
 	}
+	// Twice: a block of it decodes to more than the reader reads ahead
+	// (1 MiB), with matches that far back.
+	data = append(data, data...)
 	inputs := map[string][]byte{}
 	for name, c := range map[string]xz.WriterConfig{
 		"crc32": {CheckSum: xz.CRC32}, "crc64": {CheckSum: xz.CRC64},
