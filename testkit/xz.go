@@ -9,11 +9,13 @@ import (
 
 // XzBlock is a block for XzStream: LZMA2 with dictionary size code Dict
 // (0: 4 KiB, 30: 128 MiB, 31: 192 MiB, 40: 4 GiB - 1) holding Data as
-// uncompressed chunks; Lie is added to its uncompressed size in the index.
+// uncompressed chunks, or as LZMA2 (its chunks and end marker) when that
+// is set; Lie is added to its uncompressed size in the index.
 type XzBlock struct {
-	Dict byte
-	Data []byte
-	Lie  int64
+	Dict  byte
+	Data  []byte
+	LZMA2 []byte
+	Lie   int64
 }
 
 // XzStream builds one xz stream of blocks by hand (xz file format 1.0.4),
@@ -41,7 +43,7 @@ func XzStream(check byte, blocks ...XzBlock) []byte {
 		start := len(s)
 		s = append(s, 2, 0, 0x21, 1, b.Dict, 0, 0, 0) // 12 bytes with the CRC32
 		s = le32(s, crc32.ChecksumIEEE(s[start:]))
-		for d := b.Data; len(d) > 0; {
+		for d := b.Data; len(d) > 0 && b.LZMA2 == nil; {
 			n := min(len(d), 1<<16)
 			kind := byte(2) // uncompressed, no dictionary reset
 			if len(d) == len(b.Data) {
@@ -50,7 +52,9 @@ func XzStream(check byte, blocks ...XzBlock) []byte {
 			s = append(s, kind, byte((n-1)>>8), byte(n-1))
 			s, d = append(s, d[:n]...), d[n:]
 		}
-		s = append(s, 0)           // LZMA2 end marker
+		if s = append(s, b.LZMA2...); b.LZMA2 == nil {
+			s = append(s, 0) // LZMA2 end marker
+		}
 		unpadded := len(s) - start // header and LZMA2 data, without the block padding
 		s = pad(s, start)
 		switch check {

@@ -31,7 +31,8 @@ const MaxXzDict = 128 << 20
 // headers, block headers, block padding, checks (CRC32, CRC64, SHA-256,
 // verified), indexes and footers (verified against the blocks read) — and
 // decodes each block's LZMA2 data with the library's lzma.Reader2, given
-// the dictionary the block declares once it is at most MaxXzDict. A
+// the dictionary the block declares once it is at most MaxXzDict (or, for
+// a block whose LZMA2 chunks, read ahead, decode to less, that much). A
 // larger one is refused with an error wrapping errdefs.ErrTooLarge before
 // anything is allocated for it; filters other than LZMA2 alone (BCJ,
 // delta), which the library does not decode either, are refused as
@@ -82,7 +83,9 @@ type xzReader struct {
 	sum                                       hash.Hash
 	decoded                                   int64
 
-	ahead []byte // the block's LZMA2 data read ahead (lzma2Ahead)
+	// The block's LZMA2 chunks, and those read ahead of its decoder.
+	chunks lzma2Chunks
+	ahead  []byte
 }
 
 // xzInput counts the bytes read from the xz file and keeps the error
@@ -154,6 +157,11 @@ func (x *xzReader) Read(p []byte) (int, error) {
 		switch {
 		case x.usize >= 0 && x.decoded > x.usize:
 			err = x.invalid("a block decodes to more than the %d bytes its header declares", x.usize)
+		case x.decoded > x.chunks.size:
+			// The decoder left bytes of a chunk unread and read them
+			// as chunks (xz refuses it), whose bytes its dictionary,
+			// made for what the chunks declare, may not hold.
+			err = x.invalid("a block decodes to more than its LZMA2 chunks declare")
 		case err == io.EOF:
 			err = x.endBlock()
 		case err != nil:
@@ -261,22 +269,23 @@ func (x *xzReader) nextBlock() error {
 	}
 	// The dictionary is allocated whole, and zeroed, for each block: a
 	// block of 20 bytes declaring 128 MiB took 20 ms, so a layer of a
-	// megabyte of them took twenty minutes. What the block's first chunks
+	// megabyte of them took twenty minutes. What the block's chunks
 	// declare they decode to, read ahead, is enough when they are all of
 	// it: the declared dictionary is allocated only for a block that
 	// decodes to more than xzAhead bytes or has that many compressed.
-	ahead, unpacked, bounded := lzma2Ahead(data, x.ahead[:0])
+	x.chunks = lzma2Chunks{r: data}
+	ahead, bounded := x.chunks.readAhead(x.ahead[:0])
 	if x.in.err != nil {
 		return x.in.err
 	}
 	if bounded {
-		dict = min(dict, max(unpacked, lzma.MinDictCap))
+		dict = min(dict, max(x.chunks.size, lzma.MinDictCap))
 	}
 	x.ahead = ahead
 	// Reader2 reads its chunks' headers and bytes exactly (ReadFull,
 	// LimitReader), never past the end marker, so the container goes on
 	// where it stops.
-	lr, err := lzma.Reader2Config{DictCap: int(dict)}.NewReader2(io.MultiReader(bytes.NewReader(ahead), data))
+	lr, err := lzma.Reader2Config{DictCap: int(dict)}.NewReader2(io.MultiReader(bytes.NewReader(ahead), &x.chunks))
 	if err != nil {
 		return x.fail(err)
 	}
@@ -288,55 +297,72 @@ func (x *xzReader) nextBlock() error {
 // what its chunks decode to.
 const xzAhead = 1 << 20
 
-// lzma2Ahead reads whole LZMA2 chunks (xz file format, 5.3.1; the chunk
-// headers as lzma.Reader2 reads them) from r, appending them to ahead,
-// until their end marker or until they, or what they decode to, pass
-// xzAhead bytes. It returns them, and whether what they decode to (the sum
-// of their declared sizes) is all the block's decoder can decode: at the
-// end marker, and at what the decoder refuses (a chunk cut short, a bad
-// header), where it stops.
-func lzma2Ahead(r io.Reader, ahead []byte) ([]byte, int64, bool) {
-	var size int64
-	next := func(n int) bool {
-		start := len(ahead)
-		ahead = append(ahead, make([]byte, n)...)
-		k, _ := io.ReadFull(r, ahead[start:])
-		ahead = ahead[:start+k]
-		return k == n
+// lzma2Chunks reads a block's LZMA2 chunks (xz file format, 5.3.1; their
+// headers as lzma.Reader2 reads them) from r, never past their end
+// marker, and sums what they declare they decode to.
+type lzma2Chunks struct {
+	r         io.Reader
+	header    [6]byte
+	got, want int   // of the current chunk's header: read, and its length
+	body      int64 // of the current chunk's bytes: left to read
+	size      int64 // what the chunks read declare they decode to
+	end, done bool  // the end marker was read; it or a refused header was
+}
+
+func (c *lzma2Chunks) Read(p []byte) (int, error) {
+	if c.done {
+		return 0, io.EOF
 	}
-	for len(ahead) <= xzAhead && size <= xzAhead {
-		start := len(ahead)
-		if !next(1) {
-			return ahead, size, true
-		}
-		c := ahead[start]
-		var header int
-		switch {
-		case c == 1 || c == 2: // uncompressed
-			header = 3
-		case c >= 0xc0: // LZMA, with properties
-			header = 6
-		case c >= 0x80: // LZMA
-			header = 5
+	if c.body > 0 {
+		n, err := c.r.Read(p[:min(int64(len(p)), c.body)])
+		c.body -= int64(n)
+		return n, err
+	}
+	c.want = max(c.want, 1)
+	n, err := c.r.Read(p[:min(len(p), c.want-c.got)])
+	c.got += copy(c.header[c.got:c.want], p[:n])
+	if c.got == 1 && c.want == 1 {
+		switch b := c.header[0]; {
+		case b == 1 || b == 2: // uncompressed
+			c.want = 3
+		case b >= 0xc0: // LZMA, with properties
+			c.want = 6
+		case b >= 0x80: // LZMA
+			c.want = 5
 		default: // the end marker, or refused
-			return ahead, size, true
-		}
-		if !next(header - 1) {
-			return ahead, size, true
-		}
-		h := ahead[start:]
-		n := int64(h[1])<<8 | int64(h[2]) + 1
-		packed := n
-		if c >= 0x80 {
-			n += int64(c&0x1f) << 16
-			packed = int64(h[3])<<8 | int64(h[4]) + 1
-		}
-		size += n
-		if !next(int(packed)) {
-			return ahead, size, true
+			c.end, c.done = b == 0, true
 		}
 	}
-	return ahead, size, false
+	if c.got == c.want && c.want > 1 {
+		h := c.header
+		size := int64(h[1])<<8 | int64(h[2]) + 1
+		c.body = size
+		if h[0] >= 0x80 {
+			size += int64(h[0]&0x1f) << 16
+			c.body = int64(h[3])<<8 | int64(h[4]) + 1
+		}
+		c.size += size
+		c.got, c.want = 0, 0
+	}
+	return n, err
+}
+
+// readAhead appends chunks to buf until their end marker or a header the
+// decoder refuses, or until they, or what they decode to, pass xzAhead
+// bytes. It returns them, and whether what they decode to is all the
+// block's decoder can decode (at the end marker, or where it stops).
+func (c *lzma2Chunks) readAhead(buf []byte) ([]byte, bool) {
+	for !c.done && len(buf) <= xzAhead && c.size <= xzAhead {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil { // a chunk cut short: the decoder stops there
+			return buf, true
+		}
+	}
+	return buf, c.done
 }
 
 // endBlock reads the block padding and check after the LZMA2 end marker,
@@ -345,6 +371,9 @@ func (x *xzReader) endBlock() error {
 	compressed := x.in.n - x.dataStart
 	if x.csize >= 0 && compressed != x.csize || x.usize >= 0 && x.decoded != x.usize {
 		return x.invalid("a block's sizes are not those its header declares")
+	}
+	if !x.chunks.end || x.decoded != x.chunks.size {
+		return x.invalid("a block's LZMA2 chunks do not end where its decoder does")
 	}
 	if err := x.zeros(x.in, "block padding"); err != nil {
 		return err
