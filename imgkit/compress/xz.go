@@ -274,18 +274,18 @@ func (x *xzReader) nextBlock() error {
 	// it: the declared dictionary is allocated only for a block that
 	// decodes to more than xzAhead bytes or has that many compressed.
 	x.chunks = lzma2Chunks{r: data}
-	ahead, bounded := x.chunks.readAhead(x.ahead[:0])
+	bounded := x.chunks.readAhead(x.ahead[:0])
 	if x.in.err != nil {
 		return x.in.err
 	}
 	if bounded {
 		dict = min(dict, max(x.chunks.size, lzma.MinDictCap))
 	}
-	x.ahead = ahead
+	x.ahead = x.chunks.ahead
 	// Reader2 reads its chunks' headers and bytes exactly (ReadFull,
 	// LimitReader), never past the end marker, so the container goes on
 	// where it stops.
-	lr, err := lzma.Reader2Config{DictCap: int(dict)}.NewReader2(io.MultiReader(bytes.NewReader(ahead), &x.chunks))
+	lr, err := lzma.Reader2Config{DictCap: int(dict)}.NewReader2(&x.chunks)
 	if err != nil {
 		return x.fail(err)
 	}
@@ -299,9 +299,11 @@ const xzAhead = 1 << 20
 
 // lzma2Chunks reads a block's LZMA2 chunks (xz file format, 5.3.1; their
 // headers as lzma.Reader2 reads them) from r, never past their end
-// marker, and sums what they declare they decode to.
+// marker, and sums what they declare they decode to. Read gives those
+// read ahead first.
 type lzma2Chunks struct {
 	r         io.Reader
+	ahead     []byte
 	header    [6]byte
 	got, want int   // of the current chunk's header: read, and its length
 	body      int64 // of the current chunk's bytes: left to read
@@ -310,6 +312,15 @@ type lzma2Chunks struct {
 }
 
 func (c *lzma2Chunks) Read(p []byte) (int, error) {
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		return n, nil
+	}
+	return c.read(p)
+}
+
+func (c *lzma2Chunks) read(p []byte) (int, error) {
 	if c.done {
 		return 0, io.EOF
 	}
@@ -347,22 +358,23 @@ func (c *lzma2Chunks) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readAhead appends chunks to buf until their end marker or a header the
-// decoder refuses, or until they, or what they decode to, pass xzAhead
-// bytes. It returns them, and whether what they decode to is all the
+// readAhead reads chunks into buf (c.ahead) until their end marker or a
+// header the decoder refuses, or until they, or what they decode to, pass
+// xzAhead bytes. It returns whether what they decode to is all the
 // block's decoder can decode (at the end marker, or where it stops).
-func (c *lzma2Chunks) readAhead(buf []byte) ([]byte, bool) {
+func (c *lzma2Chunks) readAhead(buf []byte) bool {
+	defer func() { c.ahead = buf }()
 	for !c.done && len(buf) <= xzAhead && c.size <= xzAhead {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := c.Read(buf[len(buf):cap(buf)])
+		n, err := c.read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err != nil { // a chunk cut short: the decoder stops there
-			return buf, true
+			return true
 		}
 	}
-	return buf, c.done
+	return c.done
 }
 
 // endBlock reads the block padding and check after the LZMA2 end marker,
