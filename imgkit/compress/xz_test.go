@@ -73,11 +73,13 @@ func TestXzDictBound(t *testing.T) {
 }
 
 // TestXzManyBlocksAllocate: 100 blocks of one byte, each declaring a
-// dictionary of 128 MiB, allocate less than 16 MiB: a block's chunks
-// declare what it decodes to, and a dictionary is allocated for that
-// (the library allocated and zeroed 128 MiB for each, 20 ms, so that a
-// layer of a megabyte of such blocks took twenty minutes). A block that
-// decodes to more than the reader reads ahead of it still gets its own.
+// dictionary of 128 MiB, allocate less than 16 MiB, and 10 blocks of 2 MiB
+// of zeros (LZMA, a few hundred bytes each) less than 128 MiB: a block's
+// chunks declare what it decodes to, and a dictionary is allocated for
+// that (the library allocated and zeroed 128 MiB for each, 20 ms, so
+// that a layer of a megabyte of such blocks took twenty minutes). A
+// block that decodes to more than the reader reads ahead of it still gets
+// its own.
 func TestXzManyBlocksAllocate(t *testing.T) {
 	blocks := make([]testkit.XzBlock, 100)
 	for i := range blocks {
@@ -86,6 +88,24 @@ func TestXzManyBlocksAllocate(t *testing.T) {
 	got, err, alloc := readXz(t, testkit.XzStream(1, blocks...))
 	if err != nil || len(got) != 100 || alloc > 16<<20 {
 		t.Fatalf("read %d bytes, %v, allocating %d bytes", len(got), err, alloc)
+	}
+	var b bytes.Buffer
+	w, err := lzma.Writer2Config{DictCap: lzma.MinDictCap}.NewWriter2(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 2<<20)
+	w.Write(zeros)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	blocks = blocks[:10]
+	for i := range blocks {
+		blocks[i] = testkit.XzBlock{Dict: 30, Data: zeros, LZMA2: b.Bytes()}
+	}
+	got, err, alloc = readXz(t, testkit.XzStream(1, blocks...))
+	if err != nil || len(got) != 20<<20 || alloc > 128<<20 {
+		t.Fatalf("read %d bytes, %v, allocating %d bytes (LZMA2 of %d bytes)", len(got), err, alloc, b.Len())
 	}
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16+1) // 1 MiB and 16 bytes
 	got, err, _ = readXz(t, testkit.XzStream(1, testkit.XzBlock{Dict: 30, Data: big}))
