@@ -81,7 +81,8 @@
 // again from its start only if the layer lists its files out of sorted
 // order (-v reports how often), or when its decoder was closed to keep
 // the open decoders within 1 GiB (the windows their zstd frames declare:
-// up to 128 MiB each, 8 MiB for zstd -19 and containerd; the least
+// up to 128 MiB each, 8 MiB for zstd -19 and containerd; xz dictionaries
+// count 128 MiB, the most an xz block may declare; the least
 // recently read is closed first). Pass one scans as many layers at once
 // as there are cores, fewer when their decoders would hold more than
 // 1 GiB.
@@ -206,7 +207,8 @@
 // preallocated or zero-filled files compress a thousandfold too. A zstd
 // archive or layer whose frames need a window of more than 128 MiB (the
 // memory its decoder holds; zstd -d refuses it too without --memory) is
-// refused as well.
+// refused as well, and so is an xz one with a block declaring a dictionary
+// of more than 128 MiB (xz -9 writes 64 MiB).
 //
 // Manifests that name the same config, layer or nested index over and over
 // are bounded too, whatever the flag: an input may hold at most 16384

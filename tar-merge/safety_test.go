@@ -180,6 +180,8 @@ func TestUnsafeLayersAreRefused(t *testing.T) {
 			testkit.ImageOptions{}, errdefs.ErrTooLarge, `^layer 2 sha256:[0-9a-f]{12}: entry "big": expands past 68719476736 bytes \(--max-expanded-bytes\)$`},
 		{"SparseMapLies", []layer{layer{raw: sparseLayer(t, "liar", 4096, 999, 512)}},
 			testkit.ImageOptions{}, errdefs.ErrInvalidInput, `^layer 1 sha256:[0-9a-f]{12}: entry "liar": sparse file \(PAX 1\.0\): its map holds 999 bytes of data, but it stores 512$`},
+		{"XzDictionaryBomb", []layer{base, layer{raw: testkit.XzStream(4, testkit.XzBlock{Dict: 40, Data: specLayer("f 0644 0:0 a \"a\"").bytes(t)})}},
+			testkit.ImageOptions{}, errdefs.ErrTooLarge, `^layer 2 sha256:[0-9a-f]{12}: decompressing "001/layer.tar": an xz block needs a dictionary of more than 134217728 bytes: too large$`},
 		{"UnknownTypeFlag", []layer{layer{raw: unknownType(t)}},
 			testkit.ImageOptions{}, errdefs.ErrUnsafeEntry, `layer 1 sha256:[0-9a-f]{12}: unsafe entry "vol": unknown type flag 'V'`},
 	} {

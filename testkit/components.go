@@ -39,6 +39,9 @@ var componentBinaries = map[string][]string{
 	// machine that refuses user namespaces without touching host sysctls.
 	"bwrap": {"bwrap"},
 	"go":    {"go"},
+	// xz writes the xz files the xz reader is compared on (presets, check
+	// types, blocks) besides the library's.
+	"xz": {"xz"},
 	// syft reads the SBOMs back (syft convert): no Debian package;
 	// scripts/install-test-deps builds it with go install.
 	"syft": {"syft"},

@@ -38,7 +38,8 @@
 // zeros); the error wraps errdefs.ErrTooLarge. What is stored
 // uncompressed is not bounded here; tarsafe.Reader bounds what a layer's
 // tar expands to, sparse holes included. A zstd frame needing a window of
-// more than compress.MaxZstdWindow (128 MiB) is refused too.
+// more than compress.MaxZstdWindow (128 MiB), and an xz block declaring a
+// dictionary of more than compress.MaxXzDict (128 MiB), are refused too.
 //
 // What Open reads into memory is bounded whatever the manifests repeat (an
 // index naming a nested index a thousand times, four levels down, stands

@@ -1,5 +1,8 @@
 // Package compress recognises and undoes the compressions image archives
-// arrive in (gzip, zstd, xz, bzip2), and writes the ones we produce.
+// arrive in (gzip, zstd, xz, bzip2), and writes the ones we produce. What
+// a decoder holds is bounded whatever the input declares: a zstd window
+// (MaxZstdWindow) or an xz block's dictionary (MaxXzDict, xz.go reads the
+// xz container itself to check each block) past 128 MiB is refused.
 package compress
 
 import (
@@ -12,7 +15,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	"dockertools.dev/imgkit/errdefs"
 )
@@ -77,11 +79,7 @@ func Decompress(r io.Reader, kind Kind) (io.ReadCloser, error) {
 	case Zstd:
 		return NewZstdReader(r)
 	case Xz:
-		zr, err := xz.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("xz: %v: %w", err, errdefs.ErrInvalidInput)
-		}
-		return io.NopCloser(zr), nil
+		return NewXzReader(r)
 	case Bzip2:
 		return io.NopCloser(bzip2.NewReader(r)), nil
 	}

@@ -7,15 +7,16 @@ import (
 )
 
 // DecoderMemory is what a decoder of the size bytes of r, compressed as
-// kind, may hold: a zstd stream's window (ZstdWindow), xz's largest
-// dictionary (4 GiB; its blocks are not read), bzip2's largest block and
-// gzip's window, with their tables.
+// kind, may hold: a zstd stream's window (ZstdWindow), the largest xz
+// dictionary NewXzReader accepts (MaxXzDict; its blocks are not read) and
+// what it reads ahead, bzip2's largest block and gzip's window, with their
+// tables.
 func DecoderMemory(kind Kind, r io.ReaderAt, size int64) int64 {
 	switch kind {
 	case Zstd:
 		return ZstdWindow(r, size)
 	case Xz:
-		return 4 << 30
+		return MaxXzDict + xzAheadBytes
 	case Bzip2:
 		return 4 << 20
 	case Gzip:
