@@ -154,6 +154,8 @@ layered_check() {
 	# nixpkgs' parameters, which its conf step first rewrites.
 	created=$(nix_conf_time --created "$created") || exit 1
 	mtime=$(nix_conf_time --mtime "$mtime") || exit 1
+	# A time that passes 9999 once in UTC is refused now, not after the work.
+	[ -z "$created$mtime" ] || { check_flags manifest_gen ${out:+-o "$out"} && check_flags layer_pack; }
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
 		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry (--format oci-dir with --cache reuses the blobs of -o DIR itself)"
 	# The pipeline run on an empty graph: every fault popularity finds in
