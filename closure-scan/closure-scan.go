@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"unicode/utf8"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
@@ -104,6 +105,12 @@ func (c *command) extras(st *store) ([]string, error) {
 		}
 		if _, ok := st.inStore(abs); ok {
 			return nil, fmt.Errorf("extra root %q: it is in the store directory %q (give it as a PATH instead): %w", e, st.dir, errdefs.ErrInvalidInput)
+		}
+		// Its path is a node of the graph, which is JSON: a byte that is
+		// not UTF-8 would be written as U+FFFD, another path, which
+		// popularity --exclude (given the real one) does not find.
+		if !utf8.ValidString(abs) {
+			return nil, fmt.Errorf("extra root %q: its path is not UTF-8, which a closure graph (JSON) cannot hold: %w", abs, errdefs.ErrInvalidInput)
 		}
 		if _, err := os.Lstat(abs); err != nil {
 			if os.IsNotExist(err) {

@@ -37,6 +37,7 @@
 // mentions, whose closure joins the graph. Workflows use it for nixpkgs'
 // closure roots that are not store paths here (the image config and the
 // customisation layer), and drop them later with popularity --exclude.
+// Its path must be UTF-8: the graph is JSON.
 //
 // # Sources
 //

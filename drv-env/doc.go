@@ -21,7 +21,8 @@
 // A derivation with __structuredAttrs is refused, as nixpkgs refuses it
 // (its attributes reach the builder as a JSON file, which no environment
 // gives); so is one whose inputs' outputs have no fixed path (content
-// addressed).
+// addressed), and one whose environment (or --shell) holds bytes that are
+// not UTF-8, which the image config, JSON, cannot hold.
 //
 // --shell PATH is the shell the image runs: a program in the store (its
 // store path is one of the image's closure roots), such as

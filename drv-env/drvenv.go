@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -78,6 +79,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	e := c.environment(st.dir, d)
+	if err := e.config.checkUTF8(); err != nil {
+		return fmt.Errorf("derivation %q: %w", drvPath, err)
+	}
 	return e.write(c.Output, inputs)
 }
 
@@ -172,6 +176,26 @@ type config struct {
 	Env        []string `json:"Env"`
 	User       string   `json:"User"`
 	WorkingDir string   `json:"WorkingDir"`
+}
+
+// checkUTF8 refuses what an image config cannot hold. Its strings are
+// JSON, which is UTF-8, and Nix strings are bytes: encoding/json would
+// write U+FFFD for each byte that is not UTF-8, a name or value other
+// than the derivation's (nixpkgs fails on them: its stream script reads
+// the config with Python's json).
+func (c config) checkUTF8() error {
+	for _, e := range c.Env {
+		if !utf8.ValidString(e) {
+			name, _, _ := strings.Cut(e, "=")
+			return fmt.Errorf("the variable %q is not UTF-8, which an image config (JSON) cannot hold: %w", name, errdefs.ErrInvalidInput)
+		}
+	}
+	for _, a := range c.Cmd {
+		if !utf8.ValidString(a) {
+			return fmt.Errorf("the command's argument %q is not UTF-8, which an image config (JSON) cannot hold: %w", a, errdefs.ErrInvalidInput)
+		}
+	}
+	return nil
 }
 
 // environment computes the image's environment and files (reference

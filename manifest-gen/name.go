@@ -12,11 +12,24 @@ import (
 // checks it is a valid repository name, registry prefix allowed (the
 // reference grammar docker load checks, archive.ValidName).
 func checkName(name string) (string, error) {
-	lower := strings.ToLower(name)
+	lower := lowerASCII(name)
 	if !archive.ValidName(lower) {
 		return "", cli.Usagef("--name %q is not a valid image name (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix; the tag goes in --tag)", name)
 	}
 	return lower, nil
+}
+
+// lowerASCII maps A to Z to a to z and leaves every other byte, as
+// nixpkgs' lib.toLower does. strings.ToLower maps the Kelvin sign
+// (U+212A) to "k": a name nixpkgs keeps, which no client accepts, would
+// become another, valid name.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 func checkTag(tag string) error {

@@ -168,6 +168,9 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		// instead of kong's "expected string value but got -x".
 		kong.WithHyphenPrefixedParameters(true),
 		decimalInts(),
+		// kong decodes a string through JSON, which writes U+FFFD for a
+		// byte that is not UTF-8: -o "img\xff.tar" wrote another file.
+		kong.KindMapper(reflect.String, kong.MapperFunc(verbatim)),
 	)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", name, err)
@@ -257,6 +260,21 @@ func decimalInts() kong.Option {
 		}
 		return nil
 	})
+}
+
+// verbatim maps a flag's value or an argument to a string byte for byte:
+// file names and Nix strings are bytes, not always UTF-8.
+func verbatim(ctx *kong.DecodeContext, target reflect.Value) error {
+	t, err := ctx.Scan.PopValue("string")
+	if err != nil {
+		return err
+	}
+	s, ok := t.Value.(string)
+	if !ok { // a command line, a default and the environment give strings
+		return fmt.Errorf("expected a string but got %v", t.Value)
+	}
+	target.SetString(s)
+	return nil
 }
 
 // decimal maps a flag's value to an integer of the target's kind, in

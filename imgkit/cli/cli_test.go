@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -18,6 +19,8 @@ type probe struct {
 	Mode string `enum:"fast,slow" default:"fast"`
 	Name string
 	Size *uint32
+	Each []string `sep:"none"`
+	Args []string `arg:"" optional:""`
 	ran  bool
 }
 
@@ -79,6 +82,20 @@ func TestFlagValueStartingWithDash(t *testing.T) {
 	p, code, stdout, stderr := runProbe(t, "--check-flags", "--name", "-x", "--count", "-2")
 	if code != ExitOK || stdout != "" || stderr != "" || p.Name != "-x" || p.N != -2 {
 		t.Errorf("exit %d, stdout %q, stderr %q, --name %q, --count %d; want exit 0, no output, -x and -2", code, stdout, stderr, p.Name, p.N)
+	}
+}
+
+// TestStringsVerbatim: a flag's value and an argument reach the tool byte
+// for byte. File names and Nix strings are bytes, not always UTF-8; kong
+// passed every string through a JSON round trip, which wrote U+FFFD for
+// each byte that is not UTF-8, so -o "img\xff.tar" wrote another file and
+// --uname another name into every header, without a word.
+func TestStringsVerbatim(t *testing.T) {
+	const v = "a\xffb\xc3(\xed\xa0\x80"
+	p, code, _, stderr := runProbe(t, "--check-flags", "--name", v, "--each", v, "--each="+v, v, v)
+	want := []string{v, v}
+	if code != ExitOK || p.Name != v || !slices.Equal(p.Each, want) || !slices.Equal(p.Args, want) {
+		t.Errorf("exit %d, stderr %q: --name %q, --each %q, args %q; want %q each time", code, stderr, p.Name, p.Each, p.Args, v)
 	}
 }
 

@@ -150,6 +150,12 @@ layered_check() {
 		usage_error "--max-layers $max_layers: an image needs at least 2 layers (a store layer and the customisation layer)"
 	check_flags layer_pack
 	check_flags popularity_split
+	# The tools take the stream script's created and mtime; these are
+	# nixpkgs' parameters, which its conf step first rewrites.
+	created=$(nix_conf_time --created "$created") || exit 1
+	mtime=$(nix_conf_time --mtime "$mtime") || exit 1
+	# A time that passes 9999 once in UTC is refused now, not after the work.
+	[ -z "$created$mtime" ] || { check_flags manifest_gen ${out:+-o "$out"} && check_flags layer_pack; }
 	[ -z "$reuse" ] || [ "$format" = stream ] ||
 		usage_error "--reuse writes layers by reference, which only --format stream (for push-blob) can carry (--format oci-dir with --cache reuses the blobs of -o DIR itself)"
 	# The pipeline run on an empty graph: every fault popularity finds in
@@ -189,6 +195,22 @@ layered_check() {
 	need=$((base_layers + 2))
 	[ -z "$no_store" ] || need=$((base_layers + 1))
 	[ "$max_layers" -ge $need ] || usage_error "--max-layers $max_layers: the base image \"$from_image\" has $base_layers layers, so the image needs at least $need (its layers$([ -n "$no_store" ] || printf ', a store layer') and the customisation layer)"
+}
+
+# nix_conf_time FLAG TIME prints TIME as nixpkgs' conf step passes created and
+# mtime to its stream script (reference §3.1): `date -Iseconds -d TIME` in
+# the build's time zone, UTC, so whole seconds (a fraction is dropped, a
+# time before 1970 goes to the earlier second) at +00:00, whatever offset
+# TIME has. Unconverted, an offset or a fraction would stay in the
+# config's created, and the image ID would not be nixpkgs'. "now" stays.
+nix_conf_time() {
+	case $2 in '' | now)
+		printf '%s\n' "$2"
+		return
+		;;
+	esac
+	TZ=UTC0 date -u -d "$2" '+%Y-%m-%dT%H:%M:%S+00:00' 2>/dev/null ||
+		die "$1 \"$2\": date cannot read this time"
 }
 
 # The steps' tools, each run with the workflow's flags after the caller's
