@@ -121,7 +121,7 @@ prepare_stage() {
 		# The copies first, for the stage and for us alike.
 		PATH=$stage/bin:$PATH
 		mkdir "$stage/bin" "$stage/lib" || die "--run-as-root: cannot fill \"$stage\""
-		for ps_tool in tar-merge layer-pack closure-scan; do
+		for ps_tool in tar-merge layer-pack closure-scan close-fds; do
 			ps_path=$(command -v "$ps_tool") || die "--run-as-root: $ps_tool is not on PATH"
 			cp -- "$ps_path" "$stage/bin/" || die "--run-as-root: cannot copy $ps_tool into \"$stage\""
 		done
