@@ -152,6 +152,13 @@ nix_shell_image() {
 	# same. The config and files are not scanned: they name the
 	# derivation's outputs, which this machine's store may hold (built
 	# before), and which the image must not (they are what it builds).
+	# An input not built is the user's to build, as Nix builds the image's
+	# inputs first: named here with the way to do it, where closure-scan
+	# would say only "not found".
+	while IFS= read -r ns_in; do
+		[ -e "$root_prefix$ns_in" ] || [ -L "$root_prefix$ns_in" ] ||
+			die "$ns_in, an input of the derivation, is not in the store: build its inputs first (nix-store --realise \$(nix-store --query --references DRV))"
+	done <"$work/env/inputs"
 	run_step closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" <"$work/env/inputs" >"$work/graph.json" || exit 1
 	run_step popularity $verbose "$work/graph.json" >"$work/plan.json" || exit 1
 	[ -n "$name" ] || name=$(cat "$work/env/name")-env
