@@ -22,9 +22,10 @@ TMPDIR=$work
 export TMPDIR
 # Files the script gave subordinate owners can be removed only from
 # inside the namespace: here, on every exit.
+# HUP, INT and TERM stop it as they stop a workflow (on_signal), its
+# children first; build-image says "interrupted".
 trap 'chmod -R u+w "$rootfs" 2>/dev/null; rm -rf "$rootfs"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+signal_quiet=1
 mkdir "$rootfs"
 
 set --

@@ -315,12 +315,24 @@ trap 'on_signal 15' TERM
 # reported in the workflow's one line instead (killed).
 { true 9<&0; } 2>/dev/null || exec </dev/null
 run_step() {
-	{ "$@" <&9 9<&- & } 9<&0
-	step_pid=$!
 	rs_status=0
-	wait "$step_pid" 2>/dev/null || rs_status=$?
+	run_quiet "$@" || rs_status=$?
 	killed "$rs_status" "$1"
 	return "$rs_status"
+}
+
+# run_quiet CMD [ARG...] runs CMD as run_step does, but says nothing of a
+# kill: for a sandbox (bwrap), whose status is that of the user's commands
+# in it (128 + N when they were killed by signal N), for its caller to
+# report. Run in the foreground, a sandbox ended by a signal had the shell
+# print its own "Terminated" or "Hangup" in a shell that traps the signal
+# (build-image's --run-as-root stage), which waits for it.
+run_quiet() {
+	{ "$@" <&9 9<&- & } 9<&0
+	step_pid=$!
+	rq_status=0
+	wait "$step_pid" 2>/dev/null || rq_status=$?
+	return "$rq_status"
 }
 
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
@@ -340,11 +352,14 @@ killed() {
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
-# on_signal N is the trap of signal N.
+# on_signal N is the trap of signal N. A shell a workflow runs as a step
+# (build-image's --run-as-root stage) sets signal_quiet: the workflow, which
+# a signal to the process group or a stop_children reached too, says
+# "interrupted" once.
 on_signal() {
 	trap '' HUP INT TERM
 	stop_children 2>/dev/null
-	printf '%s: interrupted\n' "$prog" >&2
+	[ -n "${signal_quiet-}" ] || printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
 }
 
