@@ -194,12 +194,23 @@ pipe_into() {
 	# said once, below, not by the shell at each file it cannot create.
 	{ "$pi_producer" || echo $? 2>/dev/null >"$work/producer.status"; } |
 		{ "$@" 2>"$work/consumer.err"; } 2>/dev/null || pi_status=$?
-	[ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
+	need_work
 	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
 	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
 	cat "$work/consumer.err" >&2
 	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
 	return "$pi_status"
+}
+
+# need_work exits with the workflow's one line when its temporary
+# directory ($work, once made) is gone: removed during the run, with the
+# directory of -o, where it is made. The next redirection into it would
+# fail with the shell's own "cannot create …: Directory nonexistent" (and
+# no line of the workflow's), and a step may have skipped what it could
+# no longer put there (join_content). run_step checks after each step
+# that succeeded (one that failed said why).
+need_work() {
+	[ -z "${work-}" ] || [ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
 }
 
 # need_stdout WHAT: exit 1 unless stdout is open, for a workflow that
@@ -318,6 +329,7 @@ run_step() {
 	rs_status=0
 	run_quiet "$@" || rs_status=$?
 	killed "$rs_status" "$1"
+	[ "$rs_status" -ne 0 ] || need_work
 	return "$rs_status"
 }
 
