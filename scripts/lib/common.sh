@@ -364,14 +364,11 @@ killed() {
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
-# on_signal N is the trap of signal N. A shell a workflow runs as a step
-# (build-image's --run-as-root stage) sets signal_quiet: the workflow, which
-# a signal to the process group or a stop_children reached too, says
-# "interrupted" once.
+# on_signal N is the trap of signal N.
 on_signal() {
 	trap '' HUP INT TERM
 	stop_children 2>/dev/null
-	[ -n "${signal_quiet-}" ] || printf '%s: interrupted\n' "$prog" >&2
+	printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
 }
 
