@@ -39,7 +39,10 @@ func TestMain(m *testing.M) {
 // never ends, and its stderr lines, its "ready" line read.
 func startStuck(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
 	t.Helper()
-	cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "CLI_TEST_STUCK=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -213,5 +216,28 @@ func TestIgnoredHangupStaysIgnored(t *testing.T) {
 	defer cmd.Process.Kill()
 	if m := sigMasks(t, cmd.Process.Pid)["SigIgn"]; m&(1<<(syscall.SIGHUP-1)) == 0 {
 		t.Fatalf("SIGHUP not ignored (SigIgn %#x)", m)
+	}
+}
+
+// TestStepStoppedQuietly: run as a workflow's step (StepEnv set), the tool
+// stopped by SIGTERM cleans up as ever (its stdin read to the end) and
+// exits 143, as the signal would end it, with no line: the workflow says
+// "interrupted" once. It said "stuck: interrupted" and exited 1.
+func TestStepStoppedQuietly(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), StepEnv+"=wf")
+	stdin, lines := startStuck(t, cmd)
+	defer cmd.Process.Kill()
+	cmd.Process.Signal(syscall.SIGTERM)
+	expectLine(t, cmd, lines, "interrupted, stuck")
+	stdin.Close()
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) || len(rest) != 0 {
+		t.Fatalf("exit %v, then stderr %q; want exit status 143 and no line", err, rest)
 	}
 }

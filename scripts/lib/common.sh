@@ -313,6 +313,13 @@ plain_modes() {
 trap 'on_signal 1' HUP
 trap 'on_signal 2' INT
 trap 'on_signal 15' TERM
+# The tools run as steps know it (DOCKERTOOLS_STEP_OF, imgkit/cli's
+# StepEnv): stopped by a signal, they clean up and exit 128 + its number
+# without a line, which on_signal says once; a workflow run as another's
+# step (prefetch-image runs pull-image) is as quiet.
+step_of=${DOCKERTOOLS_STEP_OF-}
+DOCKERTOOLS_STEP_OF=$prog
+export DOCKERTOOLS_STEP_OF
 
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
@@ -348,27 +355,35 @@ run_quiet() {
 }
 
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
-# 128) says so; not for HUP, INT and TERM, which stop the workflow and
-# which on_signal reports, nor for PIPE, a reader that went away (pipe_into),
-# nor when WHAT is a function of the workflow: its status is its last
+# 128) says so; not for PIPE, a reader that went away (pipe_into), nor
+# when WHAT is a function of the workflow: its status is its last
 # command's, a tool in it was reported by its own run_step, and a status
 # of commands the user gave (--extra-commands) is its caller's to report.
+# HUP, INT and TERM are said here only when they stopped WHAT alone (a
+# tool, which then says nothing itself): one that stops the workflow runs
+# on_signal, which exits before the step's wait returns here.
 killed() {
 	[ "$1" -gt 128 ] || return 0
-	case $(($1 - 128)) in
-	1 | 2 | 13 | 15) return 0 ;;
-	esac
+	[ "$1" -ne 141 ] || return 0
 	case $(command -V "$2" 2>/dev/null) in
 	"$2 is a function"* | "$2 is a shell function"*) return 0 ;;
 	esac
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
+# exec_tool CMD [ARG...]: the workflow becomes CMD, a tool, which then says
+# itself that a signal stopped it (no workflow is left to say it), unless
+# the workflow is another's step.
+exec_tool() {
+	[ -n "$step_of" ] || unset DOCKERTOOLS_STEP_OF
+	exec "$@"
+}
+
 # on_signal N is the trap of signal N.
 on_signal() {
 	trap '' HUP INT TERM
 	stop_children 2>/dev/null
-	printf '%s: interrupted\n' "$prog" >&2
+	[ -n "$step_of" ] || printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
 }
 
