@@ -155,6 +155,15 @@ func TestRepeatedTermLetsCleanUp(t *testing.T) {
 // that it exits 1 after "stuck: interrupted".
 func endsInterrupted(t *testing.T, cmd *exec.Cmd, stdin io.Closer, lines *bufio.Scanner) {
 	t.Helper()
+	code, err, rest := endStuck(cmd, stdin, lines)
+	if code != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
+		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
+	}
+}
+
+// endStuck ends the stuck tool's clean-up (its stdin) and returns its exit
+// status (-1 for none), the error Wait gave and its remaining stderr lines.
+func endStuck(cmd *exec.Cmd, stdin io.Closer, lines *bufio.Scanner) (int, error, []string) {
 	stdin.Close()
 	var rest []string
 	for lines.Scan() {
@@ -162,9 +171,10 @@ func endsInterrupted(t *testing.T, cmd *exec.Cmd, stdin io.Closer, lines *bufio.
 	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
-		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
+	if !errors.As(err, &ee) {
+		return -1, err, rest
 	}
+	return ee.ExitCode(), err, rest
 }
 
 // sigMasks reads the SigIgn and SigCgt masks of process pid.
@@ -230,14 +240,7 @@ func TestStepStoppedQuietly(t *testing.T) {
 	defer cmd.Process.Kill()
 	cmd.Process.Signal(syscall.SIGTERM)
 	expectLine(t, cmd, lines, "interrupted, stuck")
-	stdin.Close()
-	var rest []string
-	for lines.Scan() {
-		rest = append(rest, lines.Text())
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) || len(rest) != 0 {
+	if code, err, rest := endStuck(cmd, stdin, lines); code != 128+int(syscall.SIGTERM) || len(rest) != 0 {
 		t.Fatalf("exit %v, then stderr %q; want exit status 143 and no line", err, rest)
 	}
 }
