@@ -274,11 +274,13 @@ place_root() {
 # second temporary directory elsewhere). Workflows that chmod or fakeroot
 # files inside them make them writable again first.
 make_work() {
+	# The trap comes first: a signal handled once mktemp has made the
+	# directory, before the trap was set, left it behind.
+	work= work_also=
+	trap 'chmod -R u+w ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null; rm -rf ${work:+"$work"} ${work_also:+"$work_also"}' EXIT
 	# Its name is canonical: tools given paths inside it print them as given.
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
-	work_also=
-	trap 'chmod -R u+w "$work" ${work_also:+"$work_also"} 2>/dev/null; rm -rf "$work" ${work_also:+"$work_also"}' EXIT
 	plain_modes "$work"
 }
 

@@ -114,8 +114,10 @@ prepare_stage() {
 	for ps_dir in "$1" /var/tmp /tmp; do
 		# Absolute: the way there counts.
 		ps_dir=$(cd -P -- "$ps_dir" 2>/dev/null && pwd -P) && ns_root_can "$ps_dir" || continue
-		stage=$(mktemp -d "$ps_dir/.${prog}-stage.XXXXXX") || continue
-		work_also=$stage
+		# Made straight into work_also, which the EXIT trap removes: a
+		# signal handled between two assignments would leave it behind.
+		work_also=$(mktemp -d "$ps_dir/.${prog}-stage.XXXXXX") || continue
+		stage=$work_also
 		plain_modes "$stage"
 		stage_here=$stage
 		# The copies first, for the stage and for us alike.
