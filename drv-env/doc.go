@@ -47,7 +47,8 @@
 //	            NIX_BUILD_TOP, TMPDIR, TEMPDIR, TMP, TEMP and PWD, all
 //	            /build, and TERM=xterm-256color. ENV=RC for a shell other
 //	            than bash without --run.
-//	User        "UID:GID" (--uid, --gid: default 1000, the nixbld user)
+//	User        "UID:GID" (--uid, --gid: default 1000, the nixbld user;
+//	            Linux ids, 0 to 4294967294)
 //	WorkingDir  /build
 //
 // DIR/root, for the image's root (stream-layered-image --contents):

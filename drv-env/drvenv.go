@@ -90,8 +90,12 @@ func (c *command) Validate() error {
 	if (c.Drv == "") == (c.Show == "") {
 		return cli.Usagef("give the derivation: DRV, or --show FILE (not both)")
 	}
-	if c.UID < 0 || c.GID < 0 {
-		return cli.Usagef("--uid %d --gid %d: ids are not negative", c.UID, c.GID)
+	// Linux ids: the image's User and /etc/passwd are chown's to read.
+	if err := cli.CheckID("uid", int64(c.UID)); err != nil {
+		return err
+	}
+	if err := cli.CheckID("gid", int64(c.GID)); err != nil {
+		return err
 	}
 	if !path.IsAbs(c.HomeDirectory) || strings.ContainsAny(c.HomeDirectory, ":\n") {
 		return cli.Usagef("--home-directory %q: want an absolute path without : or a newline (it is a passwd field)", c.HomeDirectory)

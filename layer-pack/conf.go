@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/pyjson"
@@ -26,11 +27,8 @@ type streamConf struct {
 	Uname, Gname       *string
 }
 
-// maxID is the largest uid or gid: Linux's are 32 bits, and the all-ones
-// one is -1, which chown takes for "leave it". A larger id in a tar is
-// refused by GNU tar and cut to 32 bits by an unpacker's chown (4294967296
-// would be root).
-const maxID = 1<<32 - 2
+// maxID is the largest uid or gid (cli.MaxID, a Linux id).
+const maxID = cli.MaxID
 
 // maxOwnerName bounds uname and gname as Linux bounds a login name
 // (LOGIN_NAME_MAX, 256 with its NUL). Each is written into every entry of

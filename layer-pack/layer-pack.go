@@ -92,8 +92,10 @@ func (c *command) Validate() error {
 		name string
 		v    *int64
 	}{{"uid", c.Uid}, {"gid", c.Gid}} {
-		if id.v != nil && (*id.v < 0 || *id.v > maxID) {
-			return cli.Usagef("--%s %d is not an id from 0 to %d", id.name, *id.v, maxID)
+		if id.v != nil {
+			if err := cli.CheckID(id.name, *id.v); err != nil {
+				return err
+			}
 		}
 	}
 	if err := checkOwnerNames("--", c.Uname, c.Gname); err != nil {

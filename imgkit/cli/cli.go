@@ -102,7 +102,8 @@ type Runner interface {
 // Main runs a tool as a process: a context cancelled on SIGINT, SIGTERM or
 // SIGHUP (unless ignored, as under nohup), the real streams, then os.Exit
 // with the tool's status. The first signal lets the tool clean up (remove
-// its temporary output) and report "interrupted". A second SIGINT (^C
+// its temporary output) and report "interrupted" (a workflow's step ends
+// quietly instead, with 128 + the signal's number: StepEnv). A second SIGINT (^C
 // again), if the tool is stuck where the context is not seen, ends it at
 // once as SIGINT does by default; further SIGTERMs (and SIGHUPs) do not
 // cut the clean-up short: a supervisor may send
@@ -128,14 +129,14 @@ func Process(name, manual string, cmd Runner) int {
 	if !signal.Ignored(syscall.SIGHUP) {
 		sigs = append(sigs, syscall.SIGHUP)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	caught := make(chan os.Signal, 1) // later signals are dropped, not queued
 	signal.Notify(caught, sigs...)
 	defer signal.Stop(caught)
 	go func() {
-		<-caught
-		cancel()
+		s := <-caught
+		cancel(stopSignal{s.(syscall.Signal)})
 		if interrupt {
 			signal.Reset(os.Interrupt)
 		}
@@ -201,9 +202,38 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		o.Verbose, o.Quiet = c.common().Verbose, c.common().Quiet
 	}
 	if err := cmd.Run(ctx, o); err != nil {
+		if code, ok := stepStopped(ctx, o, err); ok {
+			return code
+		}
 		return Report(o.Stderr, name, err)
 	}
 	return ExitOK
+}
+
+// StepEnv is the variable the workflows (scripts/lib/common.sh) set, to
+// their name, for the tools they run as steps. Stopped by a signal, a
+// workflow stops its steps and says "interrupted" itself: a tool that
+// said it too made two lines of one interruption (and three through a
+// workflow run by another, as prefetch-image runs pull-image).
+const StepEnv = "DOCKERTOOLS_STEP_OF"
+
+// stopSignal is the cause of the context Process cancels on a signal.
+type stopSignal struct{ sig syscall.Signal }
+
+func (s stopSignal) Error() string { return "stopped by signal " + s.sig.String() }
+
+// stepStopped: a tool run as a workflow's step (StepEnv) and stopped by a
+// signal (err is the context's cancellation) ends as a program the signal
+// ended would, 128 + its number, as shells count it, after its clean-up
+// and without a line: its workflow, which the signal reached or which sent
+// it, says it, and one that did not (the tool alone was signalled) names
+// the tool and the signal.
+func stepStopped(ctx context.Context, o *IO, err error) (int, bool) {
+	var s stopSignal
+	if o.Env(StepEnv) == "" || !errors.Is(err, context.Canceled) || !errors.As(context.Cause(ctx), &s) {
+		return 0, false
+	}
+	return 128 + int(s.sig), true
 }
 
 // Report prints err as the tool's one error line and returns the exit status

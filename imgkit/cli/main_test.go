@@ -39,7 +39,10 @@ func TestMain(m *testing.M) {
 // never ends, and its stderr lines, its "ready" line read.
 func startStuck(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
 	t.Helper()
-	cmd.Env = append(os.Environ(), "CLI_TEST_STUCK=1")
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "CLI_TEST_STUCK=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +155,15 @@ func TestRepeatedTermLetsCleanUp(t *testing.T) {
 // that it exits 1 after "stuck: interrupted".
 func endsInterrupted(t *testing.T, cmd *exec.Cmd, stdin io.Closer, lines *bufio.Scanner) {
 	t.Helper()
+	code, err, rest := endStuck(cmd, stdin, lines)
+	if code != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
+		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
+	}
+}
+
+// endStuck ends the stuck tool's clean-up (its stdin) and returns its exit
+// status (-1 for none), the error Wait gave and its remaining stderr lines.
+func endStuck(cmd *exec.Cmd, stdin io.Closer, lines *bufio.Scanner) (int, error, []string) {
 	stdin.Close()
 	var rest []string
 	for lines.Scan() {
@@ -159,9 +171,10 @@ func endsInterrupted(t *testing.T, cmd *exec.Cmd, stdin io.Closer, lines *bufio.
 	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !slices.Equal(rest, []string{"stuck: interrupted"}) {
-		t.Fatalf("exit %v, then stderr %q; want exit status 1 after \"stuck: interrupted\"", err, rest)
+	if !errors.As(err, &ee) {
+		return -1, err, rest
 	}
+	return ee.ExitCode(), err, rest
 }
 
 // sigMasks reads the SigIgn and SigCgt masks of process pid.
@@ -213,5 +226,21 @@ func TestIgnoredHangupStaysIgnored(t *testing.T) {
 	defer cmd.Process.Kill()
 	if m := sigMasks(t, cmd.Process.Pid)["SigIgn"]; m&(1<<(syscall.SIGHUP-1)) == 0 {
 		t.Fatalf("SIGHUP not ignored (SigIgn %#x)", m)
+	}
+}
+
+// TestStepStoppedQuietly: run as a workflow's step (StepEnv set), the tool
+// stopped by SIGTERM cleans up as ever (its stdin read to the end) and
+// exits 143, as the signal would end it, with no line: the workflow says
+// "interrupted" once. It said "stuck: interrupted" and exited 1.
+func TestStepStoppedQuietly(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), StepEnv+"=wf")
+	stdin, lines := startStuck(t, cmd)
+	defer cmd.Process.Kill()
+	cmd.Process.Signal(syscall.SIGTERM)
+	expectLine(t, cmd, lines, "interrupted, stuck")
+	if code, err, rest := endStuck(cmd, stdin, lines); code != 128+int(syscall.SIGTERM) || len(rest) != 0 {
+		t.Fatalf("exit %v, then stderr %q; want exit status 143 and no line", err, rest)
 	}
 }

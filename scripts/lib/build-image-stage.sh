@@ -22,7 +22,12 @@ TMPDIR=$work
 export TMPDIR
 # Files the script gave subordinate owners can be removed only from
 # inside the namespace: here, on every exit.
+# HUP, INT and TERM end it quietly, its EXIT trap run: build-image, which
+# a signal to the process group reached too or which sent it (on_signal,
+# stop_children), stops every process under it and says "interrupted"
+# once. (Its sandboxes die with it: bwrap --die-with-parent.)
 trap 'chmod -R u+w "$rootfs" 2>/dev/null; rm -rf "$rootfs"' EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir "$rootfs"

@@ -194,12 +194,23 @@ pipe_into() {
 	# said once, below, not by the shell at each file it cannot create.
 	{ "$pi_producer" || echo $? 2>/dev/null >"$work/producer.status"; } |
 		{ "$@" 2>"$work/consumer.err"; } 2>/dev/null || pi_status=$?
-	[ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
+	need_work
 	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
 	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
 	cat "$work/consumer.err" >&2
 	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
 	return "$pi_status"
+}
+
+# need_work exits with the workflow's one line when its temporary
+# directory ($work, once made) is gone: removed during the run, with the
+# directory of -o, where it is made. The next redirection into it would
+# fail with the shell's own "cannot create …: Directory nonexistent" (and
+# no line of the workflow's), and a step may have skipped what it could
+# no longer put there (join_content). run_step checks after each step
+# that succeeded (one that failed said why).
+need_work() {
+	[ -z "${work-}" ] || [ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
 }
 
 # need_stdout WHAT: exit 1 unless stdout is open, for a workflow that
@@ -263,11 +274,13 @@ place_root() {
 # second temporary directory elsewhere). Workflows that chmod or fakeroot
 # files inside them make them writable again first.
 make_work() {
+	# The trap comes first: a signal handled once mktemp has made the
+	# directory, before the trap was set, left it behind.
+	work= work_also=
+	trap 'chmod -R u+w ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null; rm -rf ${work:+"$work"} ${work_also:+"$work_also"}' EXIT
 	# Its name is canonical: tools given paths inside it print them as given.
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
-	work_also=
-	trap 'chmod -R u+w "$work" ${work_also:+"$work_also"} 2>/dev/null; rm -rf "$work" ${work_also:+"$work_also"}' EXIT
 	plain_modes "$work"
 }
 
@@ -302,6 +315,13 @@ plain_modes() {
 trap 'on_signal 1' HUP
 trap 'on_signal 2' INT
 trap 'on_signal 15' TERM
+# The tools run as steps know it (DOCKERTOOLS_STEP_OF, imgkit/cli's
+# StepEnv): stopped by a signal, they clean up and exit 128 + its number
+# without a line, which on_signal says once; a workflow run as another's
+# step (prefetch-image runs pull-image) is as quiet.
+step_of=${DOCKERTOOLS_STEP_OF-}
+DOCKERTOOLS_STEP_OF=$prog
+export DOCKERTOOLS_STEP_OF
 
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
@@ -315,36 +335,57 @@ trap 'on_signal 15' TERM
 # reported in the workflow's one line instead (killed).
 { true 9<&0; } 2>/dev/null || exec </dev/null
 run_step() {
-	{ "$@" <&9 9<&- & } 9<&0
-	step_pid=$!
 	rs_status=0
-	wait "$step_pid" 2>/dev/null || rs_status=$?
+	run_quiet "$@" || rs_status=$?
 	killed "$rs_status" "$1"
+	[ "$rs_status" -ne 0 ] || need_work
 	return "$rs_status"
 }
 
+# run_quiet CMD [ARG...] runs CMD as run_step does, but says nothing of a
+# kill: for a sandbox (bwrap), whose status is that of the user's commands
+# in it (128 + N when they were killed by signal N), for its caller to
+# report. Run in the foreground, a sandbox ended by a signal had the shell
+# print its own "Terminated" or "Hangup" in a shell that traps the signal
+# (build-image's --run-as-root stage), which waits for it.
+run_quiet() {
+	{ "$@" <&9 9<&- & } 9<&0
+	step_pid=$!
+	rq_status=0
+	wait "$step_pid" 2>/dev/null || rq_status=$?
+	return "$rq_status"
+}
+
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
-# 128) says so; not for HUP, INT and TERM, which stop the workflow and
-# which on_signal reports, nor for PIPE, a reader that went away (pipe_into),
-# nor when WHAT is a function of the workflow: its status is its last
+# 128) says so; not for PIPE, a reader that went away (pipe_into), nor
+# when WHAT is a function of the workflow: its status is its last
 # command's, a tool in it was reported by its own run_step, and a status
 # of commands the user gave (--extra-commands) is its caller's to report.
+# HUP, INT and TERM are said here only when they stopped WHAT alone (a
+# tool, which then says nothing itself): one that stops the workflow runs
+# on_signal, which exits before the step's wait returns here.
 killed() {
 	[ "$1" -gt 128 ] || return 0
-	case $(($1 - 128)) in
-	1 | 2 | 13 | 15) return 0 ;;
-	esac
+	[ "$1" -ne 141 ] || return 0
 	case $(command -V "$2" 2>/dev/null) in
 	"$2 is a function"* | "$2 is a shell function"*) return 0 ;;
 	esac
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
+# exec_tool CMD [ARG...]: the workflow becomes CMD, a tool, which then says
+# itself that a signal stopped it (no workflow is left to say it), unless
+# the workflow is another's step.
+exec_tool() {
+	[ -n "$step_of" ] || unset DOCKERTOOLS_STEP_OF
+	exec "$@"
+}
+
 # on_signal N is the trap of signal N.
 on_signal() {
 	trap '' HUP INT TERM
 	stop_children 2>/dev/null
-	printf '%s: interrupted\n' "$prog" >&2
+	[ -n "$step_of" ] || printf '%s: interrupted\n' "$prog" >&2
 	exit $((128 + $1))
 }
 

@@ -108,6 +108,7 @@ join_content() {
 				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$join_entries" \
 				join-content "$1" "$content_logical" "$prog" {} +
 	) || die "--contents \"$2\": joining it into the customisation root failed"
+	need_work
 }
 
 # join_entries runs under find -exec with DEST LOGICAL PROG ENTRY...; find

@@ -114,8 +114,10 @@ prepare_stage() {
 	for ps_dir in "$1" /var/tmp /tmp; do
 		# Absolute: the way there counts.
 		ps_dir=$(cd -P -- "$ps_dir" 2>/dev/null && pwd -P) && ns_root_can "$ps_dir" || continue
-		stage=$(mktemp -d "$ps_dir/.${prog}-stage.XXXXXX") || continue
-		work_also=$stage
+		# Made straight into work_also, which the EXIT trap removes: a
+		# signal handled between two assignments would leave it behind.
+		work_also=$(mktemp -d "$ps_dir/.${prog}-stage.XXXXXX") || continue
+		stage=$work_also
 		plain_modes "$stage"
 		stage_here=$stage
 		# The copies first, for the stage and for us alike.
@@ -154,7 +156,9 @@ enter_namespace() {
 			[ -z "$verbose" ] || warn "no subordinate ids for $en_user (or no newuidmap): only uid 0 exists for --run-as-root"
 			BI_ONLY_ROOT=$en_user
 			export BI_ONLY_ROOT
-			(cd -- "$stage" && exec unshare --user --map-root-user "$@")
+			{ (cd -- "$stage" && exec unshare --user --map-root-user "$@") <&3 3<&- & } 3<&0
+			en_pid=$!
+			en_wait
 			return
 		fi
 	fi
@@ -180,8 +184,17 @@ enter_namespace() {
 		wait "$en_pid" 2>/dev/null
 		die "--run-as-root: cannot map the ids of the script's user namespace ($ns_uids; $ns_gids)"
 	fi
+	en_wait
+}
+
+# en_wait waits for the stage, $en_pid, and returns its status. The stage
+# reports its own failures; killed by a signal it cannot catch (SIGKILL,
+# the OOM killer's), it could not, and says so here, in one line (wait's
+# own "Killed" dropped).
+en_wait() {
 	en_status=0
-	wait "$en_pid" || en_status=$?
+	wait "$en_pid" 2>/dev/null || en_status=$?
+	killed "$en_status" "the --run-as-root stage"
 	return $en_status
 }
 
@@ -272,7 +285,7 @@ run_chrooted() {
 	# The script sees none of the caller's descriptors: bwrap closes none
 	# it inherits, and POSIX sh names none past 9, so close-fds closes
 	# them, but 3 when it is bwrap's --args (which bwrap reads and closes).
-	close-fds ${rc_keep:+--keep "$rc_keep"} -- env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	run_quiet close-fds ${rc_keep:+--keep "$rc_keep"} -- env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \

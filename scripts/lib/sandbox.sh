@@ -187,7 +187,7 @@ build_env() {
 # as in a Nix build, nothing on stdin (/dev/null: the workflow's stdin is
 # the caller's, which the commands read into the image) and none of the
 # caller's other descriptors: bwrap closes none it inherits, and POSIX sh
-# names none past 9, so close-fds closes them (but 9, the seccomp
+# names none past 9, so close-fds closes them (but 8, the seccomp
 # program's, which bwrap reads and closes). With TMP set
 # (proot, which makes its glue in /tmp and nowhere else), that directory
 # is /tmp. The store ($root_prefix$store_dir) is bound in again,
@@ -227,9 +227,10 @@ run_contained() {
 	fi
 	rcn_status=0
 	# shellcheck disable=SC2046 # the *_args functions print words
-	build_env close-fds ${rcn_seccomp_on:+--keep 9} -- bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
+	# The seccomp program is fd 8: run_quiet takes 9.
+	run_quiet build_env close-fds ${rcn_seccomp_on:+--keep 8} -- bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
 		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
-		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 9} --chdir "$rcn_dir" "$@" 9<"$rcn_seccomp" </dev/null || rcn_status=$?
+		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 8} --chdir "$rcn_dir" "$@" 8<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
 	return "$rcn_status"
