@@ -61,15 +61,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 // unwrapPath drops exec.Error's and fs.PathError's repetition of the name
 // the message already gives.
 func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
 	var ee *exec.Error
 	if errors.As(err, &ee) {
 		return ee.Err
 	}
-	return err
+	return cli.PathCause(err)
 }
 
 // closeOnExec marks every descriptor above 2 but those of keep
