@@ -5,7 +5,7 @@
 // DESIGN.md describes. They live next to the workflows they test, as each
 // tool's scripts live next to the tool.
 //
-// TestWorkflows builds the nine tools once into a temporary bin directory
+// TestWorkflows builds the tools once into a temporary bin directory
 // (testkit.BuildTools); each script runs with that directory and this one
 // first on PATH, $SCRIPTS naming this folder, $FIXTURES the committed
 // fixtures (testdata/fixtures, see testdata/README.md) and $VECTORS the
