@@ -137,8 +137,47 @@ func TestXzHiddenChunk(t *testing.T) {
 	chunk[3], chunk[4] = byte(packed>>8), byte(packed)
 	data := append(append(chunk, hidden...), 0)
 	in := testkit.XzStream(1, testkit.XzBlock{Data: append(hello, "EXTRA"...), LZMA2: data})
-	if got, err := readInvalid(string(in)); err.Error() != "xz: a block decodes to more than its LZMA2 chunks declare: invalid input" {
+	if got, err := readInvalid(string(in)); err.Error() != "xz: an LZMA2 chunk's decoder stops before its declared compressed end: invalid input" {
 		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+}
+
+// TestXzHiddenChunkBalanced: a chunk hidden in the rest of an LZMA chunk
+// whose bytes run over the next declared chunk, which declares what the
+// hidden one decodes to, so the block's total is what its chunks declare,
+// is refused too (xz refuses it: "Compressed data is corrupt").
+func TestXzHiddenChunkBalanced(t *testing.T) {
+	var b bytes.Buffer
+	w, err := lzma.Writer2Config{DictCap: lzma.MinDictCap}.NewWriter2(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := bytes.Repeat([]byte("hello"), 100)
+	w.Write(hello)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	chunk := b.Bytes()[:b.Len()-1] // without the end marker
+	if chunk[0] < 0xe0 || len(chunk) != 6+int(chunk[3])<<8+int(chunk[4])+1 {
+		t.Fatalf("not one LZMA chunk with properties: % x", chunk)
+	}
+	// The next declared chunk: LZMA, 6 bytes decoded from 1 byte; to the
+	// decoder, the 6 bytes of data of the uncompressed chunk hidden at the
+	// end of the first, whose header declares 6 bytes.
+	next := []byte{0x80, 0, 5, 0, 0, 'X'}
+	hidden := []byte{2, 0, 5}
+	packed := len(chunk) - 6 + len(hidden) - 1
+	chunk[3], chunk[4] = byte(packed>>8), byte(packed)
+	data := append(append(append(chunk, hidden...), next...), 0)
+	in := testkit.XzStream(1, testkit.XzBlock{Data: append(hello, next...), LZMA2: data})
+	if got, err := readInvalid(string(in)); err.Error() != "xz: an LZMA2 chunk's decoder stops before its declared compressed end: invalid input" {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	testkit.Need(t, "xz")
+	cmd := exec.Command("xz", "-dc")
+	cmd.Stdin = bytes.NewReader(in)
+	if out, err := cmd.Output(); err == nil {
+		t.Fatalf("xz read %d bytes of it", len(out))
 	}
 }
 
