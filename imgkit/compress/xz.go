@@ -156,6 +156,10 @@ func (x *xzReader) Read(p []byte) (int, error) {
 		// read all their bytes (xz refuses a chunk whose decoder stops
 		// before its compressed end; the library would read the rest as
 		// further chunks), and is given one byte to start the next chunk.
+		// (The library's decoder gives a chunk's last bytes only once it
+		// has read the chunk to its end: the range decoder reads ahead.)
+		// So it never decodes more than the chunks declare, which the
+		// dictionary of a block read ahead is made for.
 		given := &x.chunks.given
 		rest := given.size - x.decoded
 		if rest == 0 && !given.boundary() {
