@@ -32,7 +32,11 @@ func (c *command) Validate() error {
 		if fd < 3 {
 			return cli.Usagef("--keep %d: 0, 1 and 2 are always kept; name a descriptor above 2", fd)
 		}
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		// One the caller gave survived its exec, so it is not
+		// close-on-exec; one that is was opened here, by Go's runtime
+		// (the cgroup's CPU limit, at 3 or 4 where the caller gave none).
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
 			return cli.Usagef("--keep %d: not an open descriptor", fd)
 		}
 	}

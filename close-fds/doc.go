@@ -28,7 +28,8 @@
 //
 // --keep FD (repeatable, or a comma-separated list) keeps descriptor FD
 // open for COMMAND, as bwrap's --args FD and --seccomp FD need: it must
-// be open, and above 2 (0, 1 and 2 are always kept).
+// be one the caller gave (open, not close-on-exec), and above 2 (0, 1
+// and 2 are always kept).
 //
 // # Errors
 //

@@ -22,14 +22,16 @@ func checkName(name string) (string, error) {
 // lowerASCII maps A to Z to a to z and leaves every other byte, as
 // nixpkgs' lib.toLower does. strings.ToLower maps the Kelvin sign
 // (U+212A) to "k": a name nixpkgs keeps, which no client accepts, would
-// become another, valid name.
+// become another, valid name. (strings.Map would not leave a byte that is
+// not UTF-8: it writes U+FFFD.)
 func lowerASCII(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
 func checkTag(tag string) error {

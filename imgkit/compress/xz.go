@@ -151,17 +151,28 @@ func (x *xzReader) Read(p []byte) (int, error) {
 			x.err = x.nextBlock()
 			continue
 		}
-		n, err := x.block.Read(p)
-		x.sum.Write(p[:n])
+		// The decoder is given to decode at most the rest of the chunk it
+		// is in; once it has decoded all its chunks declare, it must have
+		// read all their bytes (xz refuses a chunk whose decoder stops
+		// before its compressed end; the library would read the rest as
+		// further chunks), and is given one byte to start the next chunk.
+		// (The library's decoder gives a chunk's last bytes only once it
+		// has read the chunk to its end: the range decoder reads ahead.)
+		// So it never decodes more than the chunks declare, which the
+		// dictionary of a block read ahead is made for.
+		given := &x.chunks.given
+		rest := given.size - x.decoded
+		if rest == 0 && !given.boundary() {
+			x.err = x.invalid("an LZMA2 chunk's decoder stops before its declared compressed end")
+			break
+		}
+		q := p[:min(int64(len(p)), max(rest, 1))]
+		n, err := x.block.Read(q)
+		x.sum.Write(q[:n])
 		x.decoded += int64(n)
 		switch {
 		case x.usize >= 0 && x.decoded > x.usize:
 			err = x.invalid("a block decodes to more than the %d bytes its header declares", x.usize)
-		case x.decoded > x.chunks.size:
-			// The decoder left bytes of a chunk unread and read them
-			// as chunks (xz refuses it), whose bytes its dictionary,
-			// made for what the chunks declare, may not hold.
-			err = x.invalid("a block decodes to more than its LZMA2 chunks declare")
 		case err == io.EOF:
 			err = x.endBlock()
 		case err != nil:
@@ -280,7 +291,7 @@ func (x *xzReader) nextBlock() error {
 		return x.in.err
 	}
 	if bounded {
-		dict = min(dict, max(x.chunks.size, lzma.MinDictCap))
+		dict = min(dict, max(x.chunks.seen.size, lzma.MinDictCap))
 	}
 	x.ahead = x.chunks.ahead
 	// Reader2 reads its chunks' headers and bytes exactly (ReadFull,
@@ -305,62 +316,101 @@ const (
 
 // lzma2Chunks reads a block's LZMA2 chunks (xz file format, 5.3.1; their
 // headers as lzma.Reader2 reads them) from r, never past their end
-// marker, and sums what they declare they decode to. Read gives those
-// read ahead first.
+// marker, and follows them twice: as they are read (seen, read ahead of
+// the decoder) and as they are given to the decoder (given). Read gives
+// those read ahead first, and never more than the rest of the header or
+// bytes of the chunk the decoder is in.
 type lzma2Chunks struct {
-	r         io.Reader
-	ahead     []byte
+	r           io.Reader
+	ahead       []byte
+	seen, given chunkState
+}
+
+// chunkState follows LZMA2 chunks over their bytes, taken in order.
+type chunkState struct {
 	header    [6]byte
 	got, want int   // of the current chunk's header: read, and its length
 	body      int64 // of the current chunk's bytes: left to read
-	size      int64 // what the chunks read declare they decode to
-	end, done bool  // the end marker was read; it or a refused header was
+	size      int64 // what the chunks taken declare they decode to
+	end, done bool  // the end marker was taken; it or a refused header was
 }
 
-func (c *lzma2Chunks) Read(p []byte) (int, error) {
-	if len(c.ahead) > 0 {
-		n := copy(p, c.ahead)
-		c.ahead = c.ahead[n:]
-		return n, nil
+// limit is how many of n bytes belong to the current chunk's header or
+// bytes.
+func (s *chunkState) limit(n int) int {
+	if s.body > 0 {
+		return int(min(int64(n), s.body))
 	}
-	return c.read(p)
+	return min(n, max(s.want, 1)-s.got)
+}
+
+// take follows p, at most limit(len(p)) bytes.
+func (s *chunkState) take(p []byte) {
+	if s.body > 0 {
+		s.body -= int64(len(p))
+		return
+	}
+	s.want = max(s.want, 1)
+	s.got += copy(s.header[s.got:s.want], p)
+	if s.got == 1 && s.want == 1 {
+		switch b := s.header[0]; {
+		case b == 1 || b == 2: // uncompressed
+			s.want = 3
+		case b >= 0xc0: // LZMA, with properties
+			s.want = 6
+		case b >= 0x80: // LZMA
+			s.want = 5
+		default: // the end marker, or refused
+			s.end, s.done = b == 0, true
+		}
+	}
+	if s.got == s.want && s.want > 1 {
+		h := s.header
+		size := int64(h[1])<<8 | int64(h[2]) + 1
+		s.body = size
+		if h[0] >= 0x80 {
+			size += int64(h[0]&0x1f) << 16
+			s.body = int64(h[3])<<8 | int64(h[4]) + 1
+		}
+		s.size += size
+		s.got, s.want = 0, 0
+	}
+}
+
+// boundary reports whether s is between two chunks.
+func (s *chunkState) boundary() bool { return s.body == 0 && s.got == 0 }
+
+func (c *lzma2Chunks) Read(p []byte) (int, error) {
+	if len(c.ahead) == 0 && c.given.body > 0 {
+		// The decoder reads a chunk's bytes one at a time: with nothing
+		// read ahead, what is given is what is seen.
+		n, err := c.r.Read(p[:min(int64(len(p)), c.given.body)])
+		c.given.body -= int64(n)
+		c.seen.body -= int64(n)
+		return n, err
+	}
+	if c.given.done {
+		return 0, io.EOF
+	}
+	p = p[:c.given.limit(len(p))]
+	var n int
+	var err error
+	if len(c.ahead) > 0 {
+		n = copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+	} else {
+		n, err = c.read(p)
+	}
+	c.given.take(p[:n])
+	return n, err
 }
 
 func (c *lzma2Chunks) read(p []byte) (int, error) {
-	if c.done {
+	if c.seen.done {
 		return 0, io.EOF
 	}
-	if c.body > 0 {
-		n, err := c.r.Read(p[:min(int64(len(p)), c.body)])
-		c.body -= int64(n)
-		return n, err
-	}
-	c.want = max(c.want, 1)
-	n, err := c.r.Read(p[:min(len(p), c.want-c.got)])
-	c.got += copy(c.header[c.got:c.want], p[:n])
-	if c.got == 1 && c.want == 1 {
-		switch b := c.header[0]; {
-		case b == 1 || b == 2: // uncompressed
-			c.want = 3
-		case b >= 0xc0: // LZMA, with properties
-			c.want = 6
-		case b >= 0x80: // LZMA
-			c.want = 5
-		default: // the end marker, or refused
-			c.end, c.done = b == 0, true
-		}
-	}
-	if c.got == c.want && c.want > 1 {
-		h := c.header
-		size := int64(h[1])<<8 | int64(h[2]) + 1
-		c.body = size
-		if h[0] >= 0x80 {
-			size += int64(h[0]&0x1f) << 16
-			c.body = int64(h[3])<<8 | int64(h[4]) + 1
-		}
-		c.size += size
-		c.got, c.want = 0, 0
-	}
+	n, err := c.r.Read(p[:c.seen.limit(len(p))])
+	c.seen.take(p[:n])
 	return n, err
 }
 
@@ -371,7 +421,7 @@ func (c *lzma2Chunks) read(p []byte) (int, error) {
 // it stops).
 func (c *lzma2Chunks) readAhead(buf []byte) bool {
 	defer func() { c.ahead = buf }()
-	for !c.done && len(buf) <= xzAheadBytes && c.size <= xzAheadSize {
+	for !c.seen.done && len(buf) <= xzAheadBytes && c.seen.size <= xzAheadSize {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
@@ -381,7 +431,7 @@ func (c *lzma2Chunks) readAhead(buf []byte) bool {
 			return true
 		}
 	}
-	return c.done
+	return c.seen.done
 }
 
 // endBlock reads the block padding and check after the LZMA2 end marker,
@@ -391,7 +441,7 @@ func (x *xzReader) endBlock() error {
 	if x.csize >= 0 && compressed != x.csize || x.usize >= 0 && x.decoded != x.usize {
 		return x.invalid("a block's sizes are not those its header declares")
 	}
-	if !x.chunks.end || x.decoded != x.chunks.size {
+	if !x.chunks.given.end || x.decoded != x.chunks.given.size {
 		return x.invalid("a block's LZMA2 chunks do not end where its decoder does")
 	}
 	if err := x.zeros(x.in, "block padding"); err != nil {

@@ -114,10 +114,12 @@ func TestXzManyBlocksAllocate(t *testing.T) {
 	}
 }
 
-// TestXzHiddenChunk: an LZMA chunk that declares more compressed bytes
-// than its decoder reads, hiding a chunk in the rest, is refused (xz
-// refuses it; the library read the hidden chunk as the next one).
-func TestXzHiddenChunk(t *testing.T) {
+// hiddenChunkXz is an xz stream of one block: an LZMA chunk of "hello"
+// 100 times whose declared compressed bytes run on over hidden, which its
+// decoder does not read, then after and the end marker; its check is that
+// of hello and then extra, what the library decodes from the rest.
+func hiddenChunkXz(t *testing.T, hidden, after, extra []byte) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	w, err := lzma.Writer2Config{DictCap: lzma.MinDictCap}.NewWriter2(&b)
 	if err != nil {
@@ -132,13 +134,41 @@ func TestXzHiddenChunk(t *testing.T) {
 	if chunk[0] < 0xe0 || len(chunk) != 6+int(chunk[3])<<8+int(chunk[4])+1 {
 		t.Fatalf("not one LZMA chunk with properties: % x", chunk)
 	}
-	hidden := append([]byte{2, 0, 4}, "EXTRA"...) // an uncompressed chunk
 	packed := len(chunk) - 6 + len(hidden) - 1
 	chunk[3], chunk[4] = byte(packed>>8), byte(packed)
-	data := append(append(chunk, hidden...), 0)
-	in := testkit.XzStream(1, testkit.XzBlock{Data: append(hello, "EXTRA"...), LZMA2: data})
-	if got, err := readInvalid(string(in)); err.Error() != "xz: a block decodes to more than its LZMA2 chunks declare: invalid input" {
+	data := append(append(append(chunk, hidden...), after...), 0)
+	return testkit.XzStream(1, testkit.XzBlock{Data: append(hello, extra...), LZMA2: data})
+}
+
+// TestXzHiddenChunk: an LZMA chunk that declares more compressed bytes
+// than its decoder reads, hiding a chunk in the rest, is refused (xz
+// refuses it; the library read the hidden chunk as the next one).
+func TestXzHiddenChunk(t *testing.T) {
+	hidden := append([]byte{2, 0, 4}, "EXTRA"...) // an uncompressed chunk
+	in := hiddenChunkXz(t, hidden, nil, []byte("EXTRA"))
+	if got, err := readInvalid(string(in)); err.Error() != "xz: an LZMA2 chunk's decoder stops before its declared compressed end: invalid input" {
 		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+}
+
+// TestXzHiddenChunkBalanced: a chunk hidden in the rest of an LZMA chunk
+// whose bytes run over the next declared chunk, which declares what the
+// hidden one decodes to, so the block's total is what its chunks declare,
+// is refused too (xz refuses it: "Compressed data is corrupt").
+func TestXzHiddenChunkBalanced(t *testing.T) {
+	// The next declared chunk: LZMA, 6 bytes decoded from 1 byte; to the
+	// decoder, the 6 bytes of data of the uncompressed chunk hidden at the
+	// end of the first, whose header declares 6 bytes.
+	next := []byte{0x80, 0, 5, 0, 0, 'X'}
+	in := hiddenChunkXz(t, []byte{2, 0, 5}, next, next)
+	if got, err := readInvalid(string(in)); err.Error() != "xz: an LZMA2 chunk's decoder stops before its declared compressed end: invalid input" {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	testkit.Need(t, "xz")
+	cmd := exec.Command("xz", "-dc")
+	cmd.Stdin = bytes.NewReader(in)
+	if out, err := cmd.Output(); err == nil {
+		t.Fatalf("xz read %d bytes of it", len(out))
 	}
 }
 
