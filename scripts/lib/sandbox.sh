@@ -168,10 +168,12 @@ seccomp_filter() {
 # SOURCE_DATE_EPOCH (tools that honour it take the dates they write from
 # it; a build's is 315532800, the caller's unset or anything), HOME (the
 # configuration files tools read there; a build has none) and the
-# locale. Other variables pass, as values the caller gives the commands.
-# CMD's arguments may set more (VAR=VALUE).
+# locale. Other variables pass, as values the caller gives the commands,
+# but DOCKERTOOLS_STEP_OF (common.sh): the commands are the user's, not
+# the workflow's steps, and a tool they run says itself that a signal
+# stopped it. CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+	env -u DOCKERTOOLS_STEP_OF HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
 }
 
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
