@@ -202,6 +202,8 @@ pipe_into() {
 	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
 	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
 	cat "$work/consumer.err" >&2
+	# CONSUMER may be run_step TOOL (pull-image's manifest-gen): TOOL is named.
+	[ "$1" != run_step ] || shift
 	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
 	return "$pi_status"
 }
