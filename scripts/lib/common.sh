@@ -192,12 +192,18 @@ pipe_into() {
 	# The redirections into $work are quiet: when the directory is removed
 	# during the run (with the directory of -o, where it is made), that is
 	# said once, below, not by the shell at each file it cannot create.
-	{ "$pi_producer" || echo $? 2>/dev/null >"$work/producer.status"; } |
-		{ "$@" 2>"$work/consumer.err"; } 2>/dev/null || pi_status=$?
+	# Inside the pipe (pi_inner), need_work leaves the line to this one.
+	{
+		pi_inner=1
+		"$pi_producer" || echo $? 2>/dev/null >"$work/producer.status"
+	} |
+		{ pi_inner=1; "$@" 2>"$work/consumer.err"; } 2>/dev/null || pi_status=$?
 	need_work
 	pi_failed=$(cat "$work/producer.status" 2>/dev/null || :)
 	[ -z "$pi_failed" ] || [ "$pi_failed" = 141 ] || exit_as "$pi_failed"
 	cat "$work/consumer.err" >&2
+	# CONSUMER may be run_step TOOL (pull-image's manifest-gen): TOOL is named.
+	[ "$1" != run_step ] || shift
 	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
 	return "$pi_status"
 }
@@ -208,9 +214,13 @@ pipe_into() {
 # fail with the shell's own "cannot create …: Directory nonexistent" (and
 # no line of the workflow's), and a step may have skipped what it could
 # no longer put there (join_content). run_step checks after each step
-# that succeeded (one that failed said why).
+# that succeeded (one that failed said why). In a side of pipe_into's
+# pipe it exits 1 without the line, which pipe_into then says once.
 need_work() {
-	[ -z "${work-}" ] || [ -d "$work" ] || die "the temporary directory \"$work\" was removed during the run"
+	if [ -n "${work-}" ] && [ ! -d "$work" ]; then
+		[ -z "${pi_inner-}" ] || exit 1
+		die "the temporary directory \"$work\" was removed during the run"
+	fi
 }
 
 # need_stdout WHAT: exit 1 unless stdout is open, for a workflow that
