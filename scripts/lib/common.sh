@@ -322,16 +322,17 @@ plain_modes() {
 # removes the temporary files, so no partial output is left.
 # HUP (the terminal or ssh session went away) is one too: untrapped, it
 # killed the shell alone, leaving the step running and its files behind.
-trap 'on_signal 1' HUP
-trap 'on_signal 2' INT
-trap 'on_signal 15' TERM
 # The tools run as steps know it (DOCKERTOOLS_STEP_OF, imgkit/cli's
 # StepEnv): stopped by a signal, they clean up and exit 128 + its number
 # without a line, which on_signal says once; a workflow run as another's
-# step (prefetch-image runs pull-image) is as quiet.
+# step (prefetch-image runs pull-image) is as quiet. Set before the traps,
+# which read step_of.
 step_of=${DOCKERTOOLS_STEP_OF-}
 DOCKERTOOLS_STEP_OF=$prog
 export DOCKERTOOLS_STEP_OF
+trap 'on_signal 1' HUP
+trap 'on_signal 2' INT
+trap 'on_signal 15' TERM
 
 # run_step CMD [ARG...] runs CMD (a tool, or a function of the workflow)
 # as a background child with the workflow's stdin (an asynchronous
