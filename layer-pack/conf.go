@@ -27,9 +27,6 @@ type streamConf struct {
 	Uname, Gname       *string
 }
 
-// maxID is the largest uid or gid (cli.MaxID, a Linux id).
-const maxID = cli.MaxID
-
 // maxOwnerName bounds uname and gname as Linux bounds a login name
 // (LOGIN_NAME_MAX, 256 with its NUL). Each is written into every entry of
 // every store layer, so a name of a megabyte would make a layer of a
@@ -137,7 +134,7 @@ func confString(obj *pyjson.Object, key string) (*string, error) {
 
 // confID reads uid or gid, which nixpkgs writes as a string and its script
 // reads with int(): a JSON integer or a string of decimal digits, at most
-// maxID.
+// cli.MaxID.
 func confID(obj *pyjson.Object, key string) (*int64, error) {
 	v, ok := obj.Get(key)
 	if !ok || v == (pyjson.Null{}) {
@@ -153,8 +150,8 @@ func confID(obj *pyjson.Object, key string) (*int64, error) {
 		return nil, fmt.Errorf("%s is %s, want a number or a string of digits: %w", key, shownJSON(v), errdefs.ErrInvalidInput)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > maxID {
-		return nil, fmt.Errorf("%s %s is not an id from 0 to %d: %w", key, shownJSON(v), maxID, errdefs.ErrInvalidInput)
+	if err != nil || n < 0 || n > cli.MaxID {
+		return nil, fmt.Errorf("%s %s is not an id from 0 to %d: %w", key, shownJSON(v), cli.MaxID, errdefs.ErrInvalidInput)
 	}
 	return &n, nil
 }

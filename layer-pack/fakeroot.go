@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarw"
 )
@@ -81,9 +82,9 @@ func parseFakeLine(text string) (fakeKey, fakeStat, error) {
 			return k, v, fmt.Errorf("bad %s %q", key, val)
 		}
 		// faked keeps a uid_t: a larger id is a crafted file, and would
-		// be written as given (see maxID).
-		if (key == "uid" || key == "gid") && n > maxID {
-			return k, v, fmt.Errorf("%s %s is not an id from 0 to %d", key, val, maxID)
+		// be written as given (see cli.MaxID).
+		if (key == "uid" || key == "gid") && n > cli.MaxID {
+			return k, v, fmt.Errorf("%s %s is not an id from 0 to %d", key, val, cli.MaxID)
 		}
 		seen[key] = true
 		switch key {

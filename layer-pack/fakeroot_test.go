@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarw"
 )
@@ -30,7 +31,7 @@ func TestReadFakeState(t *testing.T) {
 }
 
 // TestFakeStateIDsAreLinuxIDs: a uid or gid of the fakeroot state is
-// bounded as one of a configuration or a flag (maxID): faked keeps a
+// bounded as one of a configuration or a flag (cli.MaxID): faked keeps a
 // uid_t, so a larger one is a crafted file, and it was written as given:
 // uid=4294967296 gave an entry GNU tar refuses and an unpacker's chown
 // cuts to 0 (root), gid=18446744073709551615 a gid of -1, exit 0.
@@ -42,7 +43,7 @@ func TestFakeStateIDsAreLinuxIDs(t *testing.T) {
 		}
 	}
 	st, err := readFakeState(strings.NewReader("dev=1,ino=2,mode=100644,uid=4294967294,gid=4294967294,nlink=1,rdev=0\n"))
-	if v := st[fakeKey{1, 2}]; err != nil || v.uid != maxID || v.gid != maxID {
+	if v := st[fakeKey{1, 2}]; err != nil || v.uid != cli.MaxID || v.gid != cli.MaxID {
 		t.Fatalf("the largest id: %+v, %v", v, err)
 	}
 }
