@@ -6,9 +6,12 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"dockertools.dev/imgkit/errdefs"
 )
@@ -20,6 +23,17 @@ func testBlob(n int) []byte {
 		b[i] = byte(r.Uint32())
 	}
 	return b
+}
+
+// serverRepo is the repository test/img of srv, a test registry in plain
+// HTTP.
+func serverRepo(t *testing.T, srv *httptest.Server) name.Repository {
+	t.Helper()
+	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
 }
 
 func fastClient(opts Options) *Client {

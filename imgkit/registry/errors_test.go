@@ -50,11 +50,8 @@ func TestRegistryTextInErrorsIsPrintable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(tc.h)
 			defer srv.Close()
-			ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/test/img:1", name.Insecure)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: -1}).Manifest(context.Background(), ref)
+			ref := serverRepo(t, srv).Tag("1")
+			_, err := fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: -1}).Manifest(context.Background(), ref)
 			checkPrintable(t, err)
 		})
 	}
@@ -128,10 +125,7 @@ func TestRegistryFieldsInErrorsAreCut(t *testing.T) {
 				}
 			}))
 			defer srv.Close()
-			repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
-			if err != nil {
-				t.Fatal(err)
-			}
+			repo := serverRepo(t, srv)
 			checkPrintable(t, tc.do(fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: 1}), repo))
 		})
 	}

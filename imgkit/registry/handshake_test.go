@@ -5,10 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // TestHandshakeInterrupted: a handshake cancelled while the plain HTTP
@@ -23,11 +20,8 @@ func TestHandshakeInterrupted(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/test/img:1", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = fastClient(Options{Insecure: true}).Manifest(ctx, ref)
+	ref := serverRepo(t, srv).Tag("1")
+	_, err := fastClient(Options{Insecure: true}).Manifest(ctx, ref)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // TestStalledRequestsFail: a registry (or its token server) that stops
@@ -66,14 +63,12 @@ func TestStalledRequestsFail(t *testing.T) {
 			defer srv.Close()
 			done = make(chan struct{})
 			defer close(done)
-			repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
-			if err != nil {
-				t.Fatal(err)
-			}
+			repo := serverRepo(t, srv)
 			// The deadline is what ended the request before idleGuard.
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			c := fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, IdleTimeout: 300 * time.Millisecond, Retries: -1})
+			var err error
 			if tc.push {
 				var p *Pusher
 				if p, err = c.Pusher(ctx, repo, PushOptions{}); err == nil {
@@ -116,14 +111,11 @@ func TestTricklingRequestsFail(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
-		if err != nil {
-			t.Fatal(err)
-		}
+		repo := serverRepo(t, srv)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		c := fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, IdleTimeout: idle, Retries: -1})
-		_, err = c.Manifest(ctx, repo.Tag("1"))
+		_, err := c.Manifest(ctx, repo.Tag("1"))
 		var se *stallError
 		if !errors.As(err, &se) || !se.slow || ctx.Err() != nil {
 			t.Fatalf("error %v, want less than %d bytes in %s", err, minBytes(idle), idle)

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
 
 	"dockertools.dev/imgkit/errdefs"
 )
@@ -51,13 +48,10 @@ func pingWithoutEnd(t *testing.T, path string) {
 		}
 	}))
 	defer srv.Close()
-	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/test/img:1", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := serverRepo(t, srv).Tag("1")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, err = fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: -1}).Manifest(ctx, ref)
+	_, err := fastClient(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: -1}).Manifest(ctx, ref)
 	if !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("error %v, want the registry's not found", err)
 	}

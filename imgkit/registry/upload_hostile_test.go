@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // TestUploadRestartsAreBounded: a registry that takes a chunked upload's
@@ -80,10 +78,7 @@ func TestUploadRangeBeyondTheBlob(t *testing.T) {
 // fails t unless the upload fails with the registry's 503.
 func uploadFails503(t *testing.T, srv *httptest.Server) {
 	t.Helper()
-	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/test/img", name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := serverRepo(t, srv)
 	c := New(Options{Insecure: true, Keychain: emptyKeychain{}, Retries: 3, Backoff: time.Microsecond})
 	p, err := c.Pusher(context.Background(), repo, PushOptions{Chunk: 4})
 	if err != nil {
