@@ -135,11 +135,11 @@ func (w *Writer) BeginLayerHashed(size int64) (*LayerWriter, error) {
 }
 
 // WriteError is a failure to write the stream itself (its tar headers
-// and padding): the message says "writing layer stream" once, and a
+// and padding): the message says "writing the layer stream" once, and a
 // caller that says what it was writing need not say it again.
 type WriteError struct{ Err error }
 
-func (e *WriteError) Error() string { return "writing layer stream: " + e.Err.Error() }
+func (e *WriteError) Error() string { return "writing the layer stream: " + e.Err.Error() }
 func (e *WriteError) Unwrap() error { return e.Err }
 
 func writeError(err error) error { return &WriteError{err} }
