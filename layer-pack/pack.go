@@ -134,7 +134,7 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 		o.Debugf("layer %d: %s", i, info.DiffID)
 	}
 	if err := sw.Close(); err != nil {
-		return fmt.Errorf("writing the layer stream: %w", err)
+		return wrapStream(err)
 	}
 	return nil
 }

@@ -254,11 +254,14 @@ func (s *streamSink) file(fd int, name string, size int64, same func(fd int) err
 // the file named name: it can change there, after the writer checked it.
 var testHookKernelCopy func(name string)
 
+// wrapStream says that err came from writing the layer stream, where
+// layerstream has not said so already.
 func wrapStream(err error) error {
-	if err != nil {
+	var we *layerstream.WriteError
+	if err != nil && !errors.As(err, &we) {
 		return fmt.Errorf("writing the layer stream: %w", err)
 	}
-	return nil
+	return err
 }
 
 // hashSink hashes one layer: the diff_id of a layer hashed apart from the

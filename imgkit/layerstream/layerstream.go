@@ -134,13 +134,23 @@ func (w *Writer) BeginLayerHashed(size int64) (*LayerWriter, error) {
 	return lw, err
 }
 
+// WriteError is a failure to write the stream itself (its tar headers
+// and padding): the message says "writing the layer stream" once, and a
+// caller that says what it was writing need not say it again.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "writing the layer stream: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+func writeError(err error) error { return &WriteError{err} }
+
 func (lw *LayerWriter) start() error {
 	if lw.started {
 		return nil
 	}
 	lw.started = true
 	if err := lw.w.tm.Begin(header(MemberName(len(lw.w.layers)), lw.size)); err != nil {
-		return fmt.Errorf("writing layer stream: %w", err)
+		return writeError(err)
 	}
 	return nil
 }
@@ -203,7 +213,7 @@ func (lw *LayerWriter) Close(info LayerInfo) (LayerInfo, error) {
 		return info, fmt.Errorf("layer %d: %d bytes written, %d announced: %w", len(lw.w.layers), lw.written, lw.size, errdefs.ErrChanged)
 	}
 	if err := lw.w.tm.End(lw.size); err != nil {
-		return info, fmt.Errorf("writing layer stream: %w", err)
+		return info, writeError(err)
 	}
 	if lw.h != nil {
 		info.DiffID = "sha256:" + hex.EncodeToString(lw.h.Sum(nil))

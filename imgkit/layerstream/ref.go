@@ -86,10 +86,10 @@ func (w *Writer) WriteRef(ref Ref, info LayerInfo) (LayerInfo, error) {
 	}
 	data = append(data, '\n')
 	if err := w.tw.WriteHeader(header(RefMemberName(i), int64(len(data)))); err != nil {
-		return info, fmt.Errorf("writing layer stream: %w", err)
+		return info, writeError(err)
 	}
 	if _, err := w.tw.Write(data); err != nil {
-		return info, fmt.Errorf("writing layer stream: %w", err)
+		return info, writeError(err)
 	}
 	info.DiffID, info.Size, info.Blobs = ref.DiffID, ref.Size, ref.Blobs
 	w.layers = append(w.layers, info)

@@ -165,7 +165,9 @@ enter_namespace() {
 	# The child tells when it is in its namespace; then its ids are mapped
 	# from outside, and it is told to go on. Root's child keeps its
 	# capabilities there (--keep-caps) to become uid 0 of it, which is no
-	# id it had; another user's child is uid 0 there once mapped.
+	# id it had; another user's child is uid 0 there once mapped. (The
+	# pipes of an earlier entry go: remove_stage_tree enters again.)
+	rm -f -- "$work/ns-ready" "$work/ns-go"
 	mkfifo "$work/ns-ready" "$work/ns-go"
 	# An asynchronous list's stdin is /dev/null unless redirected: the
 	# stage's stdin, the base image, goes through fd 3.
@@ -196,6 +198,21 @@ en_wait() {
 	wait "$en_pid" 2>/dev/null || en_status=$?
 	killed "$en_status" "the --run-as-root stage"
 	return $en_status
+}
+
+# remove_stage_tree removes the stage's tree after a stage that failed.
+# The stage removes it on every exit it sees (its EXIT trap), but killed
+# by SIGKILL (the OOM killer's) it sees none; the tree then holds files of
+# the namespace's other ids (a base image's /home/user, what the script
+# chowned), subordinate ids of an unprivileged caller's on the host, which
+# it may not remove from outside the namespace. It does so inside one with
+# the same ids, as the stage would have. Root may remove them from here,
+# and does on exit (make_work).
+remove_stage_tree() {
+	[ "$(id -u)" != 0 ] && [ -e "$stage/rootfs" ] || return 0
+	# In a subshell: enter_namespace dies where it cannot map the ids.
+	(enter_namespace sh -c 'chmod -R u+w rootfs 2>/dev/null; rm -rf rootfs') </dev/null >/dev/null 2>&1 ||
+		warn "--run-as-root: cannot remove the stage's tree \"$stage/rootfs\": its files belong to your subordinate ids"
 }
 
 # map_ids PID writes the user namespace's id maps of process PID: as root

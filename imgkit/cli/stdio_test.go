@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"testing"
+)
+
+// copyTool copies its standard input to its standard output.
+type copyTool struct{}
+
+func (*copyTool) Run(_ context.Context, o *IO) error {
+	if _, err := io.Copy(o.Stdout, o.Stdin); err != nil {
+		return fmt.Errorf("copying: %w", err)
+	}
+	return nil
+}
+
+// TestClosedStreamsFail: a tool started with its standard input or output
+// closed (Go's runtime puts /dev/null there) fails on the first read or
+// write with a line that says so; it read nothing and wrote its output to
+// /dev/null, exiting 0. Redirected to or from /dev/null, it runs.
+func TestClosedStreamsFail(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("closed streams are told from /dev/null on Linux only")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ redirect, wantErr string }{
+		{"<&- >/dev/null", "copy: copying: stdin is closed\n"},
+		{"</dev/null >&-", ""}, // nothing read, nothing written
+		{"<input >&-", "copy: copying: stdout is closed\n"},
+		{"<input >/dev/null", ""},
+		{"<input >output", ""},
+		{"<input 2>&- >&-", ""}, // no stderr to say it on; the status says it
+	} {
+		t.Run(c.redirect, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(dir+"/input", []byte("image bytes"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("sh", "-c", `exec "$0" `+c.redirect, exe)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "CLI_TEST_COPY=1")
+			errOut, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(errOut)
+			err := cmd.Wait()
+			wantFail := c.wantErr != "" || c.redirect == "<input 2>&- >&-"
+			if string(got) != c.wantErr || (err != nil) != wantFail {
+				t.Fatalf("stderr %q, %v; want %q, failing %v", got, err, c.wantErr, wantFail)
+			}
+			if c.redirect == "<input >output" {
+				if b, _ := os.ReadFile(dir + "/output"); string(b) != "image bytes" {
+					t.Fatalf("output %q", b)
+				}
+			}
+		})
+	}
+}
