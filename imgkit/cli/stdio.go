@@ -2,30 +2,31 @@ package cli
 
 import (
 	"errors"
-	"io"
 	"os"
 )
 
-// stdio returns the process's streams for a tool: standard input or
-// output closed when it started (see closedAtStart) fails on the first
-// read or write, with an error that says so, instead of reading nothing
-// from /dev/null or writing the tool's output there and exiting 0. A
-// tool that never touches it (its output goes to -o FILE) runs as usual.
+// errStdoutClosed is what a write to a stdout closed at the start fails
+// with.
+var errStdoutClosed = errors.New("stdout is closed")
+
+// stdio returns the process's streams for a tool. A standard output
+// closed when the tool started (see closedAtStart) fails on the first
+// write, with an error that says so, instead of taking the tool's output
+// (an image) to the /dev/null Go's runtime put there, exit status 0. A
+// tool that never writes it (its output goes to -o FILE) runs as usual.
+//
+// Standard input is left as it is: Nix gives a builder /dev/null opened
+// read-write as its stdin, as the runtime does, so "closed" cannot be told
+// there from what Nix meant; read, it is empty, as /dev/null is.
 func stdio() *IO {
 	o := &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	if closedAtStart(0) {
-		o.Stdin = closedStream{errors.New("stdin is closed")}
-	}
 	if closedAtStart(1) {
-		o.Stdout = closedStream{errors.New("stdout is closed")}
+		o.Stdout = closedWriter{}
 	}
 	return o
 }
 
-// closedStream is a stream that was closed: every read and write fails.
-type closedStream struct{ err error }
+// closedWriter is a stdout that was closed: every write fails.
+type closedWriter struct{}
 
-func (c closedStream) Read([]byte) (int, error)  { return 0, c.err }
-func (c closedStream) Write([]byte) (int, error) { return 0, c.err }
-
-var _ io.ReadWriter = closedStream{}
+func (closedWriter) Write([]byte) (int, error) { return 0, errStdoutClosed }
