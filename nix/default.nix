@@ -126,6 +126,10 @@ let
   checkCompressor = c:
     if extensions ? ${c} then c else throw "compressor must be one of: [gz none zstd], not \"${c}\"";
 
+  # lib.fakeHash and lib.fakeSha256.
+  fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  fakeSha256 = "0000000000000000000000000000000000000000000000000000";
+
   # Go's name for the architecture of a Nix system (nixpkgs' go.GOARCH).
   goArch = {
     x86_64-linux = "amd64"; aarch64-linux = "arm64"; i686-linux = "386"; armv7l-linux = "arm";
@@ -133,6 +137,25 @@ let
   }.${system} or (throw "dockertools-go: no Go architecture known for the system ${system}");
 
   unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
+
+  # nixpkgs' lib.makeOverridable for the image functions: the result's
+  # override takes new arguments, or a function of the old ones, and calls
+  # the function again with them merged into the old.
+  overridable = f: args:
+    let
+      override = new: overridable f (args // (if builtins.isFunction new then new args else new));
+    in
+    f args // { inherit override; };
+
+  # A config as Docker's decoder reads it: Cmd, Entrypoint and Shell may
+  # be one string (nixpkgs' etc example has Cmd = a script), read as a
+  # list of one, a type OCI readers (skopeo, containerd) and manifest-gen
+  # refuse; so it is given as that list. null (buildImage's default) is {}.
+  dockerConfig = c:
+    if c == null then { }
+    else if !isAttrs c then c
+    else c // builtins.listToAttrs (map (k: { name = k; value = [ c.${k} ]; })
+      (filter (k: c ? ${k} && c.${k} != null && !isList c.${k}) [ "Cmd" "Entrypoint" "Shell" ]));
 
   # --- layered images (reference §3) ------------------------------------
 
@@ -179,7 +202,7 @@ let
     let
       baseName = baseNameOf name;
       imageName = lower name;
-      configFile = writeText "${baseName}-config.json" (toJSON config);
+      configFile = writeText "${baseName}-config.json" (toJSON (dockerConfig config));
       # With includeNixDB, Nix exports the contents' closure (with
       # narHash) for the database, made before extraCommands (reference
       # §4.5).
@@ -249,7 +272,7 @@ let
     in
     stream;
 
-  streamLayeredImage = args:
+  streamLayeredImage = overridable (args:
     let
       l = layered args // { tag = args.tag or null; };
       stream = streamFrom l;
@@ -259,9 +282,9 @@ let
       inherit (l) imageName layers customisationLayer configFile;
       inherit imageTag;
       isExe = true;
-    } // l.passthru) l.meta;
+    } // l.passthru) l.meta);
 
-  buildLayeredImage = args@{ name, compressor ? "gz", ... }:
+  buildLayeredImage = overridable (args@{ name, compressor ? "gz", ... }:
     let
       streamArgs = removeAttrs args [ "compressor" ];
       l = layered streamArgs // { tag = args.tag or null; };
@@ -278,12 +301,12 @@ let
       inherit (l) imageName layers customisationLayer configFile;
       inherit (stream) imageTag;
       inherit stream;
-    } // l.passthru) l.meta;
+    } // l.passthru) l.meta);
 
   # --- buildImage (reference §2) ----------------------------------------
 
-  buildImage =
-    { name
+  buildImage = overridable (
+    args@{ name
     , tag ? null
     , fromImage ? null
     , fromImageName ? null
@@ -307,15 +330,19 @@ let
     , passthru ? { }
     }:
     assert copyToRoot != null -> contents == null || throw "buildImage: contents is the old name of copyToRoot: give one of them";
-    assert runAsRoot != null -> (uid == 0 && gid == 0)
-      || throw "buildImage: uid and gid own the files of a layer without runAsRoot; with it, the script's chown decides";
     let
+      # nixpkgs' runAsRoot layer takes no uid and gid: the script's chown
+      # decides. Accepted, as there, and ignored, with a warning.
+      ownerFlags =
+        if uid == 0 && gid == 0 then [ ]
+        else if runAsRoot == null then [ "--uid" uid "--gid" gid ]
+        else builtins.trace "buildImage: uid and gid are ignored with runAsRoot, as in nixpkgs: the script's chown sets owners" [ ];
       baseName = baseNameOf name;
       imageName = lower name;
       copies = toList (if copyToRoot != null then copyToRoot
         else if contents != null then builtins.trace "buildImage: contents is deprecated, use copyToRoot" contents
         else null);
-      configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON config);
+      configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON (dockerConfig config));
       # Scripts are files, so that the store paths they name are roots of
       # the closure Nix exports (a symlink the script makes is in it).
       runAsRootFile = if runAsRoot == null then null else writeText "${baseName}-run-as-root.sh" runAsRoot;
@@ -342,13 +369,13 @@ let
           ++ [ "--created" created ]
           ++ opt "--architecture" architecture
           ++ opt "--variant" variant
-          ++ (if uid != 0 || gid != 0 then [ "--uid" uid "--gid" gid ] else [ ]);
+          ++ ownerFlags;
         graphRoots = roots;
       };
       imageTag = if tag != null then tag else hashPart (imageWith "");
       image = imageWith imageTag;
     in
-    withPassthru image ({ inherit imageName imageTag; } // passthru) meta;
+    withPassthru image ({ inherit imageName imageTag; buildArgs = args; } // passthru) meta);
 
   # --- nix-shell images (reference §4.7) --------------------------------
 
@@ -431,6 +458,8 @@ let
     , imageDigest
     , sha256 ? null
     , hash ? null
+    , outputHash ? null
+    , outputHashAlgo ? null
     , os ? "linux"
     , arch ? goArch
     , variant ? null
@@ -439,8 +468,15 @@ let
     , tlsVerify ? true
     , name ? replaceStrings [ "/" ":" ] [ "-" "-" ] "docker-image-${finalImageName}-${finalImageTag}.tar"
     }:
-    assert (sha256 == null) != (hash == null) || throw "pullImage: give one of sha256 and hash";
+    assert length (filter (h: h != null) [ hash sha256 outputHash ]) == 1
+      || throw "pullImage: give one of hash, sha256 and outputHash";
     let
+      # nixpkgs' normalizeHash: an empty hash is a fake one, so that the
+      # build fails with a hash mismatch saying the right one.
+      fixed =
+        if outputHash != null then { inherit outputHash outputHashAlgo; }
+        else if hash != null then { outputHashAlgo = null; outputHash = if hash == "" then fakeHash else hash; }
+        else { outputHashAlgo = "sha256"; outputHash = if sha256 == "" then fakeSha256 else sha256; };
       drv = mk {
         inherit name;
         kind = "output";
@@ -451,10 +487,8 @@ let
         # A fixed-output derivation: Nix checks the archive against the
         # hash (flat, as nixpkgs pins skopeo's archive) and lets it reach
         # the network in a sandbox.
-        attrs = {
+        attrs = fixed // {
           outputHashMode = "flat";
-          outputHashAlgo = if hash != null then null else "sha256";
-          outputHash = if hash != null then hash else sha256;
           impureEnvVars = [ "http_proxy" "https_proxy" "no_proxy" "HTTP_PROXY" "HTTPS_PROXY" "NO_PROXY" ];
         };
       };
