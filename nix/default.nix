@@ -604,6 +604,17 @@ let
   # The bundle SSL_CERT_FILE names in a nix-shell image, when one is given.
   caFile = if pkgs != null || cacert != null then caBundle else null;
 
+  # nixpkgs' shellScript NAME TEXT: an executable script of TEXT, with
+  # set -e and coreutils (then the image's /bin) on PATH, for runAsRoot or
+  # an Entrypoint. Without pkgs, busybox as sh (binSh) runs it and PATH
+  # is the image's /bin.
+  shellScript = name: text: writeScript name ''
+    #!${if pkgs != null then pkgs.runtimeShell else "${binShDrv}/bin/sh"}
+    set -e
+    export PATH=${if pkgs != null then "${pkgs.coreutils}/bin:/bin" else "/bin"}
+    ${text}
+  '';
+
   shadowSetupScript = mk {
     name = "shadow-setup.sh";
     kind = "stdout";
@@ -612,7 +623,7 @@ let
 in
 {
   inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages buildIndex pushImage
-    streamNixShellImage buildNixShellImage;
+    streamNixShellImage buildNixShellImage shellScript;
 
   # nixpkgs' *WithNixDb: the same with includeNixDB (reference §4.5).
   buildImageWithNixDb = args: buildImage (args // { includeNixDB = true; });
