@@ -345,7 +345,16 @@ let
       configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON (dockerConfig config));
       # Scripts are files, so that the store paths they name are roots of
       # the closure Nix exports (a symlink the script makes is in it).
-      runAsRootFile = if runAsRoot == null then null else writeText "${baseName}-run-as-root.sh" runAsRoot;
+      # runAsRoot runs as nixpkgs' shellScript runs it: runtimeShell, set
+      # -e, coreutils then the image's /bin on PATH, so an image without
+      # /bin/sh or coreutils takes one. Without pkgs, busybox's sh (binSh)
+      # when given, else the image's /bin/sh. The file names the shell, so
+      # that it is in the closure bound into the script's sandbox.
+      runAsRootShell = if pkgs != null then pkgs.runtimeShell else if busybox != null then "${binShDrv}/bin/sh" else null;
+      runAsRootFile = if runAsRoot == null then null else writeText "${baseName}-run-as-root.sh" (
+        (if runAsRootShell == null then "" else "# run by ${runAsRootShell}\n")
+        + (if pkgs == null then "" else "export PATH=${pkgs.coreutils}/bin:/bin\n")
+        + "${runAsRoot}");
       extraCommandsFile = if extraCommands == "" then null else writeText "${baseName}-extra-commands.sh" extraCommands;
       roots = filter (r: r != null) (copies ++ [ configFile runAsRootFile extraCommandsFile ]);
       ext = extensions.${checkCompressor compressor};
@@ -366,6 +375,7 @@ let
           ++ opt "--config" configFile
           ++ opt "--extra-commands" extraCommands
           ++ opt "--run-as-root" runAsRootFile
+          ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
           ++ opt "--architecture" architecture
           ++ opt "--variant" variant
