@@ -157,6 +157,17 @@ let
     else c // builtins.listToAttrs (map (k: { name = k; value = [ c.${k} ]; })
       (filter (k: c ? ${k} && c.${k} != null && !isList c.${k}) [ "Cmd" "Entrypoint" "Shell" ]));
 
+  # The flags choosing the image of a fromImage archive. nixpkgs reads
+  # fromImageName and fromImageTag only with a fromImage and only both
+  # together (else the archive's first image): so are they passed here,
+  # and ignored otherwise, with a warning. (Expressions in the wild set
+  # fromImageName = "scratch", or "debian" with a tag, and no fromImage.)
+  fromImageFlags = what: fromImage: name: tag:
+    if name == null && tag == null then [ ]
+    else if fromImage != null && name != null && tag != null then [ "--from-image-name" name "--from-image-tag" tag ]
+    else builtins.trace ("${what}: fromImageName and fromImageTag are ignored "
+      + (if fromImage == null then "without fromImage" else "unless both are given") + ", as in nixpkgs") [ ];
+
   # --- layered images (reference §3) ------------------------------------
 
   # layered holds what streamLayeredImage and buildLayeredImage share:
@@ -367,8 +378,7 @@ let
         kind = "image";
         args = [ tagValue ] ++ roots ++ [ "--" "-q" "--name" imageName "--compressor" compressor ]
           ++ opt "--from-image" fromImage
-          ++ opt "--from-image-name" fromImageName
-          ++ opt "--from-image-tag" fromImageTag
+          ++ fromImageFlags "buildImage" fromImage fromImageName fromImageTag
           ++ concatMap (c: [ "--copy-to-root" c ]) copies
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
@@ -521,8 +531,7 @@ let
         else removeSuffix ".zst" (removeSuffix ".gz" (nameOf fromImage));
       kind = "output";
       args = [ "export-image" "--from-image" fromImage ]
-        ++ opt "--from-image-name" fromImageName
-        ++ opt "--from-image-tag" fromImageTag;
+        ++ fromImageFlags "exportImage" fromImage fromImageName fromImageTag;
     };
 
   # mergeImages [ a b ] as nixpkgs, or { images, compressor ? …, name ? … }.
