@@ -590,17 +590,16 @@ let
 
   # --- contents helpers (reference §4.4, §4.6) --------------------------
 
+  # fakeNss is overridable as nixpkgs' (callPackage's override: new
+  # arguments merged into the old ones, or a function of them).
   fakeNssWith = { extraPasswdLines ? [ ], extraGroupLines ? [ ] }:
-    let
-      drv = mk {
-        name = "fake-nss";
-        kind = "output";
-        args = [ "fake-nss" ]
-          ++ concatMap (l: [ "--extra-passwd" l ]) extraPasswdLines
-          ++ concatMap (l: [ "--extra-group" l ]) extraGroupLines;
-      };
-    in
-    drv // { override = fakeNssWith; };
+    mk {
+      name = "fake-nss";
+      kind = "output";
+      args = [ "fake-nss" ]
+        ++ concatMap (l: [ "--extra-passwd" l ]) extraPasswdLines
+        ++ concatMap (l: [ "--extra-group" l ]) extraGroupLines;
+    };
 
   links = name: pairs: mk { inherit name; kind = "links"; args = concatMap (p: [ p.name p.value ]) pairs; };
   needs = what: x: if x != null then x else throw "dockertools-go: ${what} needs pkgs, or the busybox argument";
@@ -658,7 +657,7 @@ in
   shadowSetup = (if pkgs != null then "export PATH=${pkgs.shadow}/bin:$PATH\n" else "")
     + ". ${shadowSetupScript}\n";
 
-  fakeNss = fakeNssWith { };
+  fakeNss = overridable fakeNssWith { };
 
   usrBinEnv = links "usr-bin-env" [
     { name = "usr/bin/env"; value = if pkgs != null then "${pkgs.coreutils}/bin/env" else needs "usrBinEnv" busyboxBin; }
