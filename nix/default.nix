@@ -13,7 +13,7 @@
 #             laid out by `make install PREFIX=DIR` (imported into the
 #             store, so derivations depend on its content) or a derivation
 #             holding the same (nix/tools.nix builds one).
-#   shell     the builders' shell: default pkgs.runtimeShell, else /bin/sh.
+#   shell     the builders' shell: default pkgs.buildPackages.runtimeShell, else /bin/sh.
 #   hostPath  without pkgs, the PATH the builders find their helpers on
 #             (sed, tar, fakeroot, proot, bwrap, …): the host's. This is
 #             the tools-only form, which needs nothing but Nix's builtins
@@ -25,7 +25,12 @@
 #   cacert    without pkgs, the CA bundle file caCertificates holds;
 #             default: the host's /etc/ssl/certs/ca-certificates.crt,
 #             imported into the store by content.
-#   system    default pkgs' host system, else builtins.currentSystem.
+#   system    the images' platform (their default architecture and
+#             variant with pkgs, pullImage's arch): default pkgs' host
+#             platform, else builtins.currentSystem. The builders run on
+#             pkgs' build platform, with pkgs.buildPackages (the same
+#             packages unless pkgs is a cross set, such as pkgsCross.X:
+#             nixpkgs' cross example), else on system.
 #
 # nix/README.md says what each function takes and where it differs from
 # nixpkgs.
@@ -49,17 +54,24 @@ let
        else if builtins.pathExists "${toString tools}/bin/stream-layered-image" then
          builtins.path { path = tools; name = "dockertools-go-tools"; }
        else throw "dockertools-go: tools = ${toString tools}: no bin/stream-layered-image there; make install PREFIX=DIR lays it out")
-    else if pkgs != null then import ./tools.nix { inherit pkgs; }
+    else if pkgs != null then import ./tools.nix { pkgs = buildPkgs; }
     else throw "dockertools-go: give pkgs (nixpkgs), or tools (a directory from make install PREFIX=DIR, or a derivation)";
+
+  # Builders, and the scripts run later on the same machine (the stream,
+  # the push), run on the build platform, with its packages; what goes
+  # into images (binSh, usrBinEnv, the scripts' shell and coreutils) is
+  # pkgs', the host platform's, as in nixpkgs.
+  buildPkgs = if pkgs == null then null else pkgs.buildPackages or pkgs;
+  buildSystem = if pkgs == null then system else pkgs.stdenv.buildPlatform.system or system;
 
   shellPath =
     if shell != null then shell
-    else if pkgs != null then pkgs.runtimeShell
+    else if pkgs != null then buildPkgs.runtimeShell
     else "/bin/sh";
 
   # What the workflows run besides the tools (POSIX utilities, tar,
   # fakeroot, proot, bwrap, unshare and setpriv).
-  helpers = with pkgs; [
+  helpers = with buildPkgs; [
     bash coreutils findutils gnused gawk gnugrep gnutar procps
     fakeroot proot bubblewrap util-linux
   ];
@@ -81,7 +93,8 @@ let
   # closure of graphRoots is in the build's .attrs.json as "graph".
   mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null }:
     builtins.derivation ({
-      inherit name system;
+      inherit name;
+      system = buildSystem;
       builder = shellPath;
       args = [ "-e" builderScript kind builderPath (builtins.placeholder "out") ] ++ map str args;
     } // attrs // (if graphRoots == null then { } else {
@@ -135,6 +148,11 @@ let
     x86_64-linux = "amd64"; aarch64-linux = "arm64"; i686-linux = "386"; armv7l-linux = "arm";
     armv6l-linux = "arm"; riscv64-linux = "riscv64"; powerpc64le-linux = "ppc64le"; s390x-linux = "s390x";
   }.${system} or (throw "dockertools-go: no Go architecture known for the system ${system}");
+  # nixpkgs' defaults for an image's architecture and variant (go.GOARCH
+  # and "v" + go.GOARM of the host platform), with pkgs: a cross set's
+  # images are its platform's. Without pkgs, the tools' own default.
+  defaultArchitecture = if pkgs == null then null else goArch;
+  defaultVariant = if pkgs == null then null else { armv7l-linux = "v7"; armv6l-linux = "v6"; }.${system} or null;
 
   unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
 
@@ -179,8 +197,8 @@ let
     , fromImage ? null
     , contents ? [ ]
     , config ? { }
-    , architecture ? null
-    , variant ? null
+    , architecture ? defaultArchitecture
+    , variant ? defaultVariant
     , created ? "1970-01-01T00:00:01Z"
     , mtime ? "1970-01-01T00:00:01Z"
     , uid ? 0
@@ -326,8 +344,8 @@ let
     , contents ? null
     , keepContentsDirlinks ? false
     , config ? null
-    , architecture ? null
-    , variant ? null
+    , architecture ? defaultArchitecture
+    , variant ? defaultVariant
     , extraCommands ? ""
     , uid ? 0
     , gid ? 0
@@ -482,7 +500,7 @@ let
     , outputHashAlgo ? null
     , os ? "linux"
     , arch ? goArch
-    , variant ? null
+    , variant ? defaultVariant
     , finalImageName ? imageName
     , finalImageTag ? "latest"
     , tlsVerify ? true
