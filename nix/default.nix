@@ -156,14 +156,13 @@ let
 
   unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
 
-  # nixpkgs' lib.makeOverridable for the image functions: the result's
-  # override takes new arguments, or a function of the old ones, and calls
-  # the function again with them merged into the old.
-  overridable = f: args:
-    let
-      override = new: overridable f (args // (if builtins.isFunction new then new args else new));
-    in
-    f args // { inherit override; };
+  # nixpkgs' lib.makeOverridable for the image functions: f's result for
+  # args gets override, which takes new arguments, or a function of the
+  # old ones, and calls f again with them merged into the old. f keeps its
+  # formal arguments, which builtins.functionArgs reads (a wrapper would
+  # hide them from callers that pick the arguments a function takes).
+  withOverride = f: args: result:
+    result // { override = new: f (args // (if builtins.isFunction new then new args else new)); };
 
   # A config as Docker's decoder reads it: Cmd, Entrypoint and Shell may
   # be one string (nixpkgs' etc example has Cmd = a script), read as a
@@ -301,19 +300,19 @@ let
     in
     stream;
 
-  streamLayeredImage = overridable (args:
+  streamLayeredImage = args:
     let
       l = layered args // { tag = args.tag or null; };
       stream = streamFrom l;
       imageTag = if l.tag != null then l.tag else hashPart stream;
     in
-    withPassthru stream ({
+    withOverride streamLayeredImage args (withPassthru stream ({
       inherit (l) imageName layers customisationLayer configFile;
       inherit imageTag;
       isExe = true;
     } // l.passthru) l.meta);
 
-  buildLayeredImage = overridable (args@{ name, compressor ? "gz", ... }:
+  buildLayeredImage = args@{ name, compressor ? "gz", ... }:
     let
       streamArgs = removeAttrs args [ "compressor" ];
       l = layered streamArgs // { tag = args.tag or null; };
@@ -326,7 +325,7 @@ let
           ++ l.flags;
       };
     in
-    withPassthru image ({
+    withOverride buildLayeredImage args (withPassthru image ({
       inherit (l) imageName layers customisationLayer configFile;
       inherit (stream) imageTag;
       inherit stream;
@@ -334,7 +333,7 @@ let
 
   # --- buildImage (reference §2) ----------------------------------------
 
-  buildImage = overridable (
+  buildImage =
     args@{ name
     , tag ? null
     , fromImage ? null
@@ -413,7 +412,7 @@ let
       imageTag = if tag != null then tag else hashPart (imageWith "");
       image = imageWith imageTag;
     in
-    withPassthru image ({ inherit imageName imageTag; buildArgs = args; } // passthru) meta);
+    withOverride buildImage args (withPassthru image ({ inherit imageName imageTag; buildArgs = args; } // passthru) meta);
 
   # --- nix-shell images (reference §4.7) --------------------------------
 
@@ -610,14 +609,14 @@ let
 
   # fakeNss is overridable as nixpkgs' (callPackage's override: new
   # arguments merged into the old ones, or a function of them).
-  fakeNssWith = { extraPasswdLines ? [ ], extraGroupLines ? [ ] }:
-    mk {
+  fakeNssWith = args@{ extraPasswdLines ? [ ], extraGroupLines ? [ ] }:
+    withOverride fakeNssWith args (mk {
       name = "fake-nss";
       kind = "output";
       args = [ "fake-nss" ]
         ++ concatMap (l: [ "--extra-passwd" l ]) extraPasswdLines
         ++ concatMap (l: [ "--extra-group" l ]) extraGroupLines;
-    };
+    });
 
   links = name: pairs: mk { inherit name; kind = "links"; args = concatMap (p: [ p.name p.value ]) pairs; };
   needs = what: x: if x != null then x else throw "dockertools-go: ${what} needs pkgs, or the busybox argument";
@@ -675,7 +674,7 @@ in
   shadowSetup = (if pkgs != null then "export PATH=${pkgs.shadow}/bin:$PATH\n" else "")
     + ". ${shadowSetupScript}\n";
 
-  fakeNss = overridable fakeNssWith { };
+  fakeNss = fakeNssWith { };
 
   usrBinEnv = links "usr-bin-env" [
     { name = "usr/bin/env"; value = if pkgs != null then "${pkgs.coreutils}/bin/env" else needs "usrBinEnv" busyboxBin; }
