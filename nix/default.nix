@@ -300,17 +300,22 @@ let
     in
     stream;
 
-  streamLayeredImage = args:
-    let
-      l = layered args // { tag = args.tag or null; };
-      stream = streamFrom l;
-      imageTag = if l.tag != null then l.tag else hashPart stream;
-    in
-    withOverride streamLayeredImage args (withPassthru stream ({
-      inherit (l) imageName layers customisationLayer configFile;
-      inherit imageTag;
-      isExe = true;
-    } // l.passthru) l.meta);
+  # A functor, as nixpkgs' is (lib.makeOverridable makes one), whose
+  # formal arguments, layered's, lib.functionArgs reads.
+  streamLayeredImage = {
+    __functionArgs = builtins.functionArgs layered;
+    __functor = self: args:
+      let
+        l = layered args // { tag = args.tag or null; };
+        stream = streamFrom l;
+        imageTag = if l.tag != null then l.tag else hashPart stream;
+      in
+      withOverride self args (withPassthru stream ({
+        inherit (l) imageName layers customisationLayer configFile;
+        inherit imageTag;
+        isExe = true;
+      } // l.passthru) l.meta);
+  };
 
   buildLayeredImage = args@{ name, compressor ? "gz", ... }:
     let
