@@ -225,9 +225,15 @@ let
     assert elem format [ "docker" "oci" ] || throw "format must be docker or oci, not \"${format}\"";
     # As nixpkgs, maxLayers is ignored when a layeringPipeline is given;
     # popularity still refuses a plan past what runtimes accept.
-    assert layeringPipeline != null || (maxLayers >= 2 && maxLayers <= 125)
-      || throw "maxLayers ${toString maxLayers}: want 2 to 125 (a store layer and the customisation layer; Docker loads no more than 125)";
+    assert layeringPipeline != null || maxLayers >= 2
+      || throw "maxLayers ${toString maxLayers}: want at least 2 (a store layer and the customisation layer)";
     let
+      # nixpkgs takes any maxLayers (users write 128, believing it
+      # Docker's limit), and its image loads while the closure needs no
+      # more than Docker's 125 layers: beyond, 125 makes that image, and
+      # one Docker loads when the closure needs more.
+      maxLayersUsed = if layeringPipeline != null || maxLayers <= 125 then maxLayers
+        else builtins.trace "streamLayeredImage: maxLayers ${toString maxLayers} is more than Docker loads: 125 are used" 125;
       baseName = baseNameOf name;
       imageName = lower name;
       configFile = writeText "${baseName}-config.json" (toJSON (dockerConfig config));
@@ -256,11 +262,11 @@ let
       layers = mk {
         name = "${baseName}-layers.json";
         kind = "plan";
-        args = [ maxLayers strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
+        args = [ maxLayersUsed strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
       };
       flags = [ "--config" configFile "--customisation-layer" customisationLayer
-          "--max-layers" (if layeringPipeline == null then maxLayers else 125) ]
+          "--max-layers" (if layeringPipeline == null then maxLayersUsed else 125) ]
         ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])
         ++ opt "--from-image" fromImage
         ++ [ "--created" created "--mtime" mtime "--uid" uid "--gid" gid "--uname" uname "--gname" gname ]
