@@ -156,6 +156,11 @@ let
 
   unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
 
+  # An empty tag (tag = builtins.getEnv "TAG", unset) made an image tagged
+  # by its config digest while passthru.imageTag said ""; nixpkgs writes
+  # "NAME:", which docker load refuses. Refused here, while evaluating.
+  checkTag = what: tag: tag != "" || throw "${what}: tag is empty: give a tag, or null for a hash of the inputs";
+
   # nixpkgs' lib.makeOverridable for the image functions: f's result for
   # args gets override, which takes new arguments, or a function of the
   # old ones, and calls f again with them merged into the old. f keeps its
@@ -219,6 +224,7 @@ let
     , format ? "docker"
     , layerCompression ? null
     }:
+    assert checkTag "streamLayeredImage" tag;
     assert elem strategy [ "popularity" "size" ] || throw "strategy must be popularity or size, not \"${strategy}\"";
     assert layeringPipeline != null -> strategy != "size"
       || throw "layeringPipeline makes the layers: drop strategy = \"size\"";
@@ -368,6 +374,7 @@ let
     , meta ? { }
     , passthru ? { }
     }:
+    assert checkTag "buildImage" tag;
     assert copyToRoot != null -> contents == null || throw "buildImage: contents is the old name of copyToRoot: give one of them";
     let
       # nixpkgs' runAsRoot layer takes no uid and gid: the script's chown
@@ -443,6 +450,7 @@ let
     }:
     assert !(drv.drvAttrs.__structuredAttrs or false)
       || throw "streamNixShellImage: Does not work with the derivation ${drv.name} because it uses __structuredAttrs";
+    assert checkTag "streamNixShellImage" tag;
     assert command == null || run == null || throw "streamNixShellImage: Can't specify both command and run";
     {
       inherit tag drv shell;
