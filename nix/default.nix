@@ -143,16 +143,19 @@ let
   fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   fakeSha256 = "0000000000000000000000000000000000000000000000000000";
 
-  # Go's name for the architecture of a Nix system (nixpkgs' go.GOARCH).
+  # Go's name for the architecture of a Nix system's CPU (nixpkgs'
+  # go.GOARCH), whatever its kernel (aarch64-darwin is arm64 too).
+  cpu = let m = builtins.match "([^-]*)-.*" system; in if m == null then system else builtins.head m;
   goArch = {
-    x86_64-linux = "amd64"; aarch64-linux = "arm64"; i686-linux = "386"; armv7l-linux = "arm";
-    armv6l-linux = "arm"; riscv64-linux = "riscv64"; powerpc64le-linux = "ppc64le"; s390x-linux = "s390x";
-  }.${system} or (throw "dockertools-go: no Go architecture known for the system ${system}");
+    x86_64 = "amd64"; aarch64 = "arm64"; i686 = "386"; armv7l = "arm"; armv6l = "arm";
+    riscv64 = "riscv64"; powerpc64le = "ppc64le"; s390x = "s390x"; loongarch64 = "loong64";
+    mips64el = "mips64le"; mipsel = "mipsle";
+  }.${cpu} or (throw "dockertools-go: no Go architecture known for the system ${system}");
   # nixpkgs' defaults for an image's architecture and variant (go.GOARCH
   # and "v" + go.GOARM of the host platform), with pkgs: a cross set's
   # images are its platform's. Without pkgs, the tools' own default.
   defaultArchitecture = if pkgs == null then null else goArch;
-  defaultVariant = if pkgs == null then null else { armv7l-linux = "v7"; armv6l-linux = "v6"; }.${system} or null;
+  defaultVariant = if pkgs == null then null else { armv7l = "v7"; armv6l = "v6"; }.${cpu} or null;
 
   unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
 
