@@ -325,11 +325,13 @@ let
         stream = streamFrom l;
         imageTag = if l.tag != null then l.tag else hashPart stream;
       in
-      withOverride self args (withPassthru stream ({
+      # The user's passthru first, ours over it, as nixpkgs merges them:
+      # imageTag says the tag the image has.
+      withOverride self args (withPassthru stream (l.passthru // {
         inherit (l) imageName layers customisationLayer configFile;
         inherit imageTag;
         isExe = true;
-      } // l.passthru) l.meta);
+      }) l.meta);
   };
 
   buildLayeredImage = args@{ name, compressor ? "gz", ... }:
@@ -345,11 +347,11 @@ let
           ++ l.flags;
       };
     in
-    withOverride buildLayeredImage args (withPassthru image ({
+    withOverride buildLayeredImage args (withPassthru image (l.passthru // {
       inherit (l) imageName layers customisationLayer configFile;
       inherit (stream) imageTag;
       inherit stream;
-    } // l.passthru) l.meta);
+    }) l.meta);
 
   # --- buildImage (reference §2) ----------------------------------------
 
@@ -433,7 +435,7 @@ let
       imageTag = if tag != null then tag else hashPart (imageWith "");
       image = imageWith imageTag;
     in
-    withOverride buildImage args (withPassthru image ({ inherit imageName imageTag; buildArgs = args; } // passthru) meta);
+    withOverride buildImage args (withPassthru image (passthru // { inherit imageName imageTag; buildArgs = args; }) meta);
 
   # --- nix-shell images (reference §4.7) --------------------------------
 
