@@ -289,31 +289,44 @@ let
       flags = map str flags;
     };
 
-  streamFrom = l:
-    let
-      # No tag: the hash of this script's own store path, known once built
-      # (nixpkgs takes its conf.json's), so every input changes it.
-      tagLine = if l.tag != null then "tag=${shq l.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
-      stream = writeScript "stream-${l.baseName}" ''
-        #!${shellPath}
-        # Writes the image ${inComment l.imageName} to stdout as a docker-archive (nixpkgs'
-        # streamLayeredImage):  "$(nix-build …)" | docker load
-        # Arguments go to stream-layered-image: -t/--repo_tag NAME:TAG renames
-        # the image, -q prints only errors.
-        self=${builtins.placeholder "out"}
-        ${tagLine}
-        PATH=${runtimePath}''${PATH:+:$PATH}
-        export PATH
-        for a; do
-          case $a in
-          -t | --repo_tag | --repo-tag | --repo_tag=* | --repo-tag=*)
-            exec stream-layered-image ${shArgs l.flags} "$@" ;;
-          esac
-        done
-        exec stream-layered-image --name ${shq l.imageName} --tag "$tag" ${shArgs l.flags} "$@"
-      '';
-    in
-    stream;
+  # The body of a stream script running CMD (a workflow) with FLAGS:
+  # without a tag, the tag is the hash of the script's own store path,
+  # known once built (nixpkgs takes its conf.json's), so every input
+  # changes it. Its arguments go to CMD, read first as nixpkgs' script
+  # reads its one option, with Python's argparse: -t NAME:TAG, also
+  # -tNAME:TAG, and --repo_tag by a prefix (--repo); with it, CMD gets no
+  # --name and --tag (it gives them).
+  streamBody = cmd: imageName: tag: flags: ''
+    self=${builtins.placeholder "out"}
+    ${if tag != null then "tag=${shq tag}" else "tag=\${self##*/}; tag=\${tag%%-*}"}
+    PATH=${runtimePath}''${PATH:+:$PATH}
+    export PATH
+    n=$#
+    for a; do
+      case $a in
+      -t?*) set -- "$@" --repo_tag "''${a#-t}" ;;
+      --r | --re | --rep | --repo | --repo_ | --repo_t | --repo_ta) set -- "$@" --repo_tag ;;
+      --r=* | --re=* | --rep=* | --repo=* | --repo_=* | --repo_t=* | --repo_ta=*) set -- "$@" "--repo_tag=''${a#*=}" ;;
+      *) set -- "$@" "$a" ;;
+      esac
+    done
+    shift "$n"
+    for a; do
+      case $a in
+      -t | --repo_tag | --repo-tag | --repo_tag=* | --repo-tag=*)
+        exec ${cmd} ${shArgs flags} "$@" ;;
+      esac
+    done
+    exec ${cmd} --name ${shq imageName} --tag "$tag" ${shArgs flags} "$@"
+  '';
+
+  streamFrom = l: writeScript "stream-${l.baseName}" ''
+    #!${shellPath}
+    # Writes the image ${inComment l.imageName} to stdout as a docker-archive (nixpkgs'
+    # streamLayeredImage):  "$(nix-build …)" | docker load
+    # Arguments go to stream-layered-image: -t/--repo_tag NAME:TAG renames
+    # the image, -q prints only errors.
+    ${streamBody "stream-layered-image" l.imageName l.tag l.flags}'';
 
   # A functor, as nixpkgs' is (lib.makeOverridable makes one), whose
   # formal arguments, layered's, lib.functionArgs reads.
@@ -471,7 +484,6 @@ let
   streamNixShellImage = args:
     let
       s = nixShell args;
-      tagLine = if s.tag != null then "tag=${shq s.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
       # The builder puts the inputs' store paths in a comment after the
       # first line: they are the script's references, kept from garbage
       # collection until it runs (nixpkgs' stream script keeps them
@@ -486,12 +498,9 @@ let
             #!${shellPath}
             # Writes the nix-shell image ${inComment s.imageName} of ${inComment s.drv.name} to stdout as a
             # docker-archive (nixpkgs' streamNixShellImage):  "$(nix-build …)" | docker load
-            self=${builtins.placeholder "out"}
-            ${tagLine}
-            PATH=${runtimePath}''${PATH:+:$PATH}
-            export PATH
-            exec stream-nix-shell-image --name ${shq s.imageName} --tag "$tag" ${shArgs s.flags} "$@"
-          '';
+            # Arguments go to stream-nix-shell-image: -t/--repo_tag NAME:TAG
+            # renames the image, -q prints only errors.
+            ${streamBody "stream-nix-shell-image" s.imageName s.tag s.flags}'';
         };
       };
       imageTag = if s.tag != null then s.tag else hashPart stream;
