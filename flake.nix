@@ -19,7 +19,7 @@
       lib = pkgs: import ./nix { inherit pkgs; };
 
       packages = forAllSystems (pkgs: {
-        # The seven tools and the workflows (nix/tools.nix, whose vendorHash
+        # The tools and the workflows (nix/tools.nix, whose vendorHash
         # scripts/testdata/script/nix_vendor_hash.txtar recomputes).
         default = import ./nix/tools.nix { inherit pkgs; };
         # An image of GNU hello:  nix build .#example && docker load < result

@@ -13,7 +13,7 @@
 #             laid out by `make install PREFIX=DIR` (imported into the
 #             store, so derivations depend on its content) or a derivation
 #             holding the same (nix/tools.nix builds one).
-#   shell     the builders' shell: default pkgs.runtimeShell, else /bin/sh.
+#   shell     the builders' shell: default pkgs.buildPackages.runtimeShell, else /bin/sh.
 #   hostPath  without pkgs, the PATH the builders find their helpers on
 #             (sed, tar, fakeroot, proot, bwrap, …): the host's. This is
 #             the tools-only form, which needs nothing but Nix's builtins
@@ -25,7 +25,12 @@
 #   cacert    without pkgs, the CA bundle file caCertificates holds;
 #             default: the host's /etc/ssl/certs/ca-certificates.crt,
 #             imported into the store by content.
-#   system    default pkgs' host system, else builtins.currentSystem.
+#   system    the images' platform (their default architecture and
+#             variant with pkgs, pullImage's arch): default pkgs' host
+#             platform, else builtins.currentSystem. The builders run on
+#             pkgs' build platform, with pkgs.buildPackages (the same
+#             packages unless pkgs is a cross set, such as pkgsCross.X:
+#             nixpkgs' cross example), else on system.
 #
 # nix/README.md says what each function takes and where it differs from
 # nixpkgs.
@@ -49,17 +54,24 @@ let
        else if builtins.pathExists "${toString tools}/bin/stream-layered-image" then
          builtins.path { path = tools; name = "dockertools-go-tools"; }
        else throw "dockertools-go: tools = ${toString tools}: no bin/stream-layered-image there; make install PREFIX=DIR lays it out")
-    else if pkgs != null then import ./tools.nix { inherit pkgs; }
+    else if pkgs != null then import ./tools.nix { pkgs = buildPkgs; }
     else throw "dockertools-go: give pkgs (nixpkgs), or tools (a directory from make install PREFIX=DIR, or a derivation)";
+
+  # Builders, and the scripts run later on the same machine (the stream,
+  # the push), run on the build platform, with its packages; what goes
+  # into images (binSh, usrBinEnv, the scripts' shell and coreutils) is
+  # pkgs', the host platform's, as in nixpkgs.
+  buildPkgs = if pkgs == null then null else pkgs.buildPackages or pkgs;
+  buildSystem = if pkgs == null then system else pkgs.stdenv.buildPlatform.system or system;
 
   shellPath =
     if shell != null then shell
-    else if pkgs != null then pkgs.runtimeShell
+    else if pkgs != null then buildPkgs.runtimeShell
     else "/bin/sh";
 
   # What the workflows run besides the tools (POSIX utilities, tar,
   # fakeroot, proot, bwrap, unshare and setpriv).
-  helpers = with pkgs; [
+  helpers = with buildPkgs; [
     bash coreutils findutils gnused gawk gnugrep gnutar procps
     fakeroot proot bubblewrap util-linux
   ];
@@ -81,7 +93,8 @@ let
   # closure of graphRoots is in the build's .attrs.json as "graph".
   mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null }:
     builtins.derivation ({
-      inherit name system;
+      inherit name;
+      system = buildSystem;
       builder = shellPath;
       args = [ "-e" builderScript kind builderPath (builtins.placeholder "out") ] ++ map str args;
     } // attrs // (if graphRoots == null then { } else {
@@ -126,13 +139,59 @@ let
   checkCompressor = c:
     if extensions ? ${c} then c else throw "compressor must be one of: [gz none zstd], not \"${c}\"";
 
-  # Go's name for the architecture of a Nix system (nixpkgs' go.GOARCH).
+  # lib.fakeHash and lib.fakeSha256.
+  fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  fakeSha256 = "0000000000000000000000000000000000000000000000000000";
+
+  # Go's name for the architecture of a Nix system's CPU (nixpkgs'
+  # go.GOARCH), whatever its kernel (aarch64-darwin is arm64 too).
+  cpu = let m = builtins.match "([^-]*)-.*" system; in if m == null then system else builtins.head m;
   goArch = {
-    x86_64-linux = "amd64"; aarch64-linux = "arm64"; i686-linux = "386"; armv7l-linux = "arm";
-    armv6l-linux = "arm"; riscv64-linux = "riscv64"; powerpc64le-linux = "ppc64le"; s390x-linux = "s390x";
-  }.${system} or (throw "dockertools-go: no Go architecture known for the system ${system}");
+    x86_64 = "amd64"; aarch64 = "arm64"; i686 = "386"; armv7l = "arm"; armv6l = "arm";
+    riscv64 = "riscv64"; powerpc64le = "ppc64le"; s390x = "s390x"; loongarch64 = "loong64";
+    mips64el = "mips64le"; mipsel = "mipsle";
+  }.${cpu} or (throw "dockertools-go: no Go architecture known for the system ${system}");
+  # nixpkgs' defaults for an image's architecture and variant (go.GOARCH
+  # and "v" + go.GOARM of the host platform), with pkgs: a cross set's
+  # images are its platform's. Without pkgs, the tools' own default.
+  defaultArchitecture = if pkgs == null then null else goArch;
+  defaultVariant = if pkgs == null then null else { armv7l = "v7"; armv6l = "v6"; }.${cpu} or null;
 
   unsupported = what: why: throw "dockertools-go: ${what} is not supported: ${why}";
+
+  # An empty tag (tag = builtins.getEnv "TAG", unset) made an image tagged
+  # by its config digest while passthru.imageTag said ""; nixpkgs writes
+  # "NAME:", which docker load refuses. Refused here, while evaluating.
+  checkTag = what: tag: tag != "" || throw "${what}: tag is empty: give a tag, or null for a hash of the inputs";
+
+  # nixpkgs' lib.makeOverridable for the image functions: f's result for
+  # args gets override, which takes new arguments, or a function of the
+  # old ones, and calls f again with them merged into the old. f keeps its
+  # formal arguments, which builtins.functionArgs reads (a wrapper would
+  # hide them from callers that pick the arguments a function takes).
+  withOverride = f: args: result:
+    result // { override = new: f (args // (if builtins.isFunction new then new args else new)); };
+
+  # A config as Docker's decoder reads it: Cmd, Entrypoint and Shell may
+  # be one string (nixpkgs' etc example has Cmd = a script), read as a
+  # list of one, a type OCI readers (skopeo, containerd) and manifest-gen
+  # refuse; so it is given as that list. null (buildImage's default) is {}.
+  dockerConfig = c:
+    if c == null then { }
+    else if !isAttrs c then c
+    else c // builtins.listToAttrs (map (k: { name = k; value = [ c.${k} ]; })
+      (filter (k: c ? ${k} && c.${k} != null && !isList c.${k}) [ "Cmd" "Entrypoint" "Shell" ]));
+
+  # The flags choosing the image of a fromImage archive. nixpkgs reads
+  # fromImageName and fromImageTag only with a fromImage and only both
+  # together (else the archive's first image): so are they passed here,
+  # and ignored otherwise, with a warning. (Expressions in the wild set
+  # fromImageName = "scratch", or "debian" with a tag, and no fromImage.)
+  fromImageFlags = what: fromImage: name: tag:
+    if name == null && tag == null then [ ]
+    else if fromImage != null && name != null && tag != null then [ "--from-image-name" name "--from-image-tag" tag ]
+    else builtins.trace ("${what}: fromImageName and fromImageTag are ignored "
+      + (if fromImage == null then "without fromImage" else "unless both are given") + ", as in nixpkgs") [ ];
 
   # --- layered images (reference §3) ------------------------------------
 
@@ -145,8 +204,8 @@ let
     , fromImage ? null
     , contents ? [ ]
     , config ? { }
-    , architecture ? null
-    , variant ? null
+    , architecture ? defaultArchitecture
+    , variant ? defaultVariant
     , created ? "1970-01-01T00:00:01Z"
     , mtime ? "1970-01-01T00:00:01Z"
     , uid ? 0
@@ -168,18 +227,25 @@ let
     , format ? "docker"
     , layerCompression ? null
     }:
+    assert checkTag "streamLayeredImage" tag;
     assert elem strategy [ "popularity" "size" ] || throw "strategy must be popularity or size, not \"${strategy}\"";
     assert layeringPipeline != null -> strategy != "size"
       || throw "layeringPipeline makes the layers: drop strategy = \"size\"";
     assert elem format [ "docker" "oci" ] || throw "format must be docker or oci, not \"${format}\"";
     # As nixpkgs, maxLayers is ignored when a layeringPipeline is given;
     # popularity still refuses a plan past what runtimes accept.
-    assert layeringPipeline != null || (maxLayers >= 2 && maxLayers <= 125)
-      || throw "maxLayers ${toString maxLayers}: want 2 to 125 (a store layer and the customisation layer; Docker loads no more than 125)";
+    assert layeringPipeline != null || maxLayers >= 2
+      || throw "maxLayers ${toString maxLayers}: want at least 2 (a store layer and the customisation layer)";
     let
+      # nixpkgs takes any maxLayers (users write 128, believing it
+      # Docker's limit), and its image loads while the closure needs no
+      # more than Docker's 125 layers: beyond, 125 makes that image, and
+      # one Docker loads when the closure needs more.
+      maxLayersUsed = if layeringPipeline != null || maxLayers <= 125 then maxLayers
+        else builtins.trace "streamLayeredImage: maxLayers ${toString maxLayers} is more than Docker loads: 125 are used" 125;
       baseName = baseNameOf name;
       imageName = lower name;
-      configFile = writeText "${baseName}-config.json" (toJSON config);
+      configFile = writeText "${baseName}-config.json" (toJSON (dockerConfig config));
       # With includeNixDB, Nix exports the contents' closure (with
       # narHash) for the database, made before extraCommands (reference
       # §4.5).
@@ -205,11 +271,11 @@ let
       layers = mk {
         name = "${baseName}-layers.json";
         kind = "plan";
-        args = [ maxLayers strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
+        args = [ maxLayersUsed strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
       };
       flags = [ "--config" configFile "--customisation-layer" customisationLayer
-          "--max-layers" (if layeringPipeline == null then maxLayers else 125) ]
+          "--max-layers" (if layeringPipeline == null then maxLayersUsed else 125) ]
         ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])
         ++ opt "--from-image" fromImage
         ++ [ "--created" created "--mtime" mtime "--uid" uid "--gid" gid "--uname" uname "--gname" gname ]
@@ -223,43 +289,63 @@ let
       flags = map str flags;
     };
 
-  streamFrom = l:
-    let
-      # No tag: the hash of this script's own store path, known once built
-      # (nixpkgs takes its conf.json's), so every input changes it.
-      tagLine = if l.tag != null then "tag=${shq l.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
-      stream = writeScript "stream-${l.baseName}" ''
-        #!${shellPath}
-        # Writes the image ${inComment l.imageName} to stdout as a docker-archive (nixpkgs'
-        # streamLayeredImage):  "$(nix-build …)" | docker load
-        # Arguments go to stream-layered-image: -t/--repo_tag NAME:TAG renames
-        # the image, -q prints only errors.
-        self=${builtins.placeholder "out"}
-        ${tagLine}
-        PATH=${runtimePath}''${PATH:+:$PATH}
-        export PATH
-        for a; do
-          case $a in
-          -t | --repo_tag | --repo-tag | --repo_tag=* | --repo-tag=*)
-            exec stream-layered-image ${shArgs l.flags} "$@" ;;
-          esac
-        done
-        exec stream-layered-image --name ${shq l.imageName} --tag "$tag" ${shArgs l.flags} "$@"
-      '';
-    in
-    stream;
+  # The body of a stream script running CMD (a workflow) with FLAGS:
+  # without a tag, the tag is the hash of the script's own store path,
+  # known once built (nixpkgs takes its conf.json's), so every input
+  # changes it. Its arguments go to CMD, read first as nixpkgs' script
+  # reads its one option, with Python's argparse: -t NAME:TAG, also
+  # -tNAME:TAG, and --repo_tag by a prefix (--repo); with it, CMD gets no
+  # --name and --tag (it gives them).
+  streamBody = cmd: imageName: tag: flags: ''
+    self=${builtins.placeholder "out"}
+    ${if tag != null then "tag=${shq tag}" else "tag=\${self##*/}; tag=\${tag%%-*}"}
+    PATH=${runtimePath}''${PATH:+:$PATH}
+    export PATH
+    n=$#
+    for a; do
+      case $a in
+      -t?*) set -- "$@" --repo_tag "''${a#-t}" ;;
+      --r | --re | --rep | --repo | --repo_ | --repo_t | --repo_ta) set -- "$@" --repo_tag ;;
+      --r=* | --re=* | --rep=* | --repo=* | --repo_=* | --repo_t=* | --repo_ta=*) set -- "$@" "--repo_tag=''${a#*=}" ;;
+      *) set -- "$@" "$a" ;;
+      esac
+    done
+    shift "$n"
+    for a; do
+      case $a in
+      -t | --repo_tag | --repo-tag | --repo_tag=* | --repo-tag=*)
+        exec ${cmd} ${shArgs flags} "$@" ;;
+      esac
+    done
+    exec ${cmd} --name ${shq imageName} --tag "$tag" ${shArgs flags} "$@"
+  '';
 
-  streamLayeredImage = args:
-    let
-      l = layered args // { tag = args.tag or null; };
-      stream = streamFrom l;
-      imageTag = if l.tag != null then l.tag else hashPart stream;
-    in
-    withPassthru stream ({
-      inherit (l) imageName layers customisationLayer configFile;
-      inherit imageTag;
-      isExe = true;
-    } // l.passthru) l.meta;
+  streamFrom = l: writeScript "stream-${l.baseName}" ''
+    #!${shellPath}
+    # Writes the image ${inComment l.imageName} to stdout as a docker-archive (nixpkgs'
+    # streamLayeredImage):  "$(nix-build …)" | docker load
+    # Arguments go to stream-layered-image: -t/--repo_tag NAME:TAG renames
+    # the image, -q prints only errors.
+    ${streamBody "stream-layered-image" l.imageName l.tag l.flags}'';
+
+  # A functor, as nixpkgs' is (lib.makeOverridable makes one), whose
+  # formal arguments, layered's, lib.functionArgs reads.
+  streamLayeredImage = {
+    __functionArgs = builtins.functionArgs layered;
+    __functor = self: args:
+      let
+        l = layered args // { tag = args.tag or null; };
+        stream = streamFrom l;
+        imageTag = if l.tag != null then l.tag else hashPart stream;
+      in
+      # The user's passthru first, ours over it, as nixpkgs merges them:
+      # imageTag says the tag the image has.
+      withOverride self args (withPassthru stream (l.passthru // {
+        inherit (l) imageName layers customisationLayer configFile;
+        inherit imageTag;
+        isExe = true;
+      }) l.meta);
+  };
 
   buildLayeredImage = args@{ name, compressor ? "gz", ... }:
     let
@@ -274,16 +360,16 @@ let
           ++ l.flags;
       };
     in
-    withPassthru image ({
+    withOverride buildLayeredImage args (withPassthru image (l.passthru // {
       inherit (l) imageName layers customisationLayer configFile;
       inherit (stream) imageTag;
       inherit stream;
-    } // l.passthru) l.meta;
+    }) l.meta);
 
   # --- buildImage (reference §2) ----------------------------------------
 
   buildImage =
-    { name
+    args@{ name
     , tag ? null
     , fromImage ? null
     , fromImageName ? null
@@ -292,8 +378,8 @@ let
     , contents ? null
     , keepContentsDirlinks ? false
     , config ? null
-    , architecture ? null
-    , variant ? null
+    , architecture ? defaultArchitecture
+    , variant ? defaultVariant
     , extraCommands ? ""
     , uid ? 0
     , gid ? 0
@@ -306,19 +392,33 @@ let
     , meta ? { }
     , passthru ? { }
     }:
+    assert checkTag "buildImage" tag;
     assert copyToRoot != null -> contents == null || throw "buildImage: contents is the old name of copyToRoot: give one of them";
-    assert runAsRoot != null -> (uid == 0 && gid == 0)
-      || throw "buildImage: uid and gid own the files of a layer without runAsRoot; with it, the script's chown decides";
     let
+      # nixpkgs' runAsRoot layer takes no uid and gid: the script's chown
+      # decides. Accepted, as there, and ignored, with a warning.
+      ownerFlags =
+        if uid == 0 && gid == 0 then [ ]
+        else if runAsRoot == null then [ "--uid" uid "--gid" gid ]
+        else builtins.trace "buildImage: uid and gid are ignored with runAsRoot, as in nixpkgs: the script's chown sets owners" [ ];
       baseName = baseNameOf name;
       imageName = lower name;
       copies = toList (if copyToRoot != null then copyToRoot
         else if contents != null then builtins.trace "buildImage: contents is deprecated, use copyToRoot" contents
         else null);
-      configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON config);
+      configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON (dockerConfig config));
       # Scripts are files, so that the store paths they name are roots of
       # the closure Nix exports (a symlink the script makes is in it).
-      runAsRootFile = if runAsRoot == null then null else writeText "${baseName}-run-as-root.sh" runAsRoot;
+      # runAsRoot runs as nixpkgs' shellScript runs it: runtimeShell, set
+      # -e, coreutils then the image's /bin on PATH, so an image without
+      # /bin/sh or coreutils takes one. Without pkgs, busybox's sh (binSh)
+      # when given, else the image's /bin/sh. The file names the shell, so
+      # that it is in the closure bound into the script's sandbox.
+      runAsRootShell = if pkgs != null then pkgs.runtimeShell else if busybox != null then "${binShDrv}/bin/sh" else null;
+      runAsRootFile = if runAsRoot == null then null else writeText "${baseName}-run-as-root.sh" (
+        (if runAsRootShell == null then "" else "# run by ${runAsRootShell}\n")
+        + (if pkgs == null then "" else "export PATH=${pkgs.coreutils}/bin:/bin\n")
+        + "${runAsRoot}");
       extraCommandsFile = if extraCommands == "" then null else writeText "${baseName}-extra-commands.sh" extraCommands;
       roots = filter (r: r != null) (copies ++ [ configFile runAsRootFile extraCommandsFile ]);
       ext = extensions.${checkCompressor compressor};
@@ -331,24 +431,24 @@ let
         kind = "image";
         args = [ tagValue ] ++ roots ++ [ "--" "-q" "--name" imageName "--compressor" compressor ]
           ++ opt "--from-image" fromImage
-          ++ opt "--from-image-name" fromImageName
-          ++ opt "--from-image-tag" fromImageTag
+          ++ fromImageFlags "buildImage" fromImage fromImageName fromImageTag
           ++ concatMap (c: [ "--copy-to-root" c ]) copies
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
           ++ opt "--extra-commands" extraCommands
           ++ opt "--run-as-root" runAsRootFile
+          ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
           ++ opt "--architecture" architecture
           ++ opt "--variant" variant
-          ++ (if uid != 0 || gid != 0 then [ "--uid" uid "--gid" gid ] else [ ]);
+          ++ ownerFlags;
         graphRoots = roots;
       };
       imageTag = if tag != null then tag else hashPart (imageWith "");
       image = imageWith imageTag;
     in
-    withPassthru image ({ inherit imageName imageTag; } // passthru) meta;
+    withOverride buildImage args (withPassthru image (passthru // { inherit imageName imageTag; buildArgs = args; }) meta);
 
   # --- nix-shell images (reference §4.7) --------------------------------
 
@@ -368,6 +468,7 @@ let
     }:
     assert !(drv.drvAttrs.__structuredAttrs or false)
       || throw "streamNixShellImage: Does not work with the derivation ${drv.name} because it uses __structuredAttrs";
+    assert checkTag "streamNixShellImage" tag;
     assert command == null || run == null || throw "streamNixShellImage: Can't specify both command and run";
     {
       inherit tag drv shell;
@@ -383,7 +484,6 @@ let
   streamNixShellImage = args:
     let
       s = nixShell args;
-      tagLine = if s.tag != null then "tag=${shq s.tag}" else "tag=\${self##*/}; tag=\${tag%%-*}";
       # The builder puts the inputs' store paths in a comment after the
       # first line: they are the script's references, kept from garbage
       # collection until it runs (nixpkgs' stream script keeps them
@@ -398,12 +498,9 @@ let
             #!${shellPath}
             # Writes the nix-shell image ${inComment s.imageName} of ${inComment s.drv.name} to stdout as a
             # docker-archive (nixpkgs' streamNixShellImage):  "$(nix-build …)" | docker load
-            self=${builtins.placeholder "out"}
-            ${tagLine}
-            PATH=${runtimePath}''${PATH:+:$PATH}
-            export PATH
-            exec stream-nix-shell-image --name ${shq s.imageName} --tag "$tag" ${shArgs s.flags} "$@"
-          '';
+            # Arguments go to stream-nix-shell-image: -t/--repo_tag NAME:TAG
+            # renames the image, -q prints only errors.
+            ${streamBody "stream-nix-shell-image" s.imageName s.tag s.flags}'';
         };
       };
       imageTag = if s.tag != null then s.tag else hashPart stream;
@@ -431,16 +528,25 @@ let
     , imageDigest
     , sha256 ? null
     , hash ? null
+    , outputHash ? null
+    , outputHashAlgo ? null
     , os ? "linux"
     , arch ? goArch
-    , variant ? null
+    , variant ? defaultVariant
     , finalImageName ? imageName
     , finalImageTag ? "latest"
     , tlsVerify ? true
     , name ? replaceStrings [ "/" ":" ] [ "-" "-" ] "docker-image-${finalImageName}-${finalImageTag}.tar"
     }:
-    assert (sha256 == null) != (hash == null) || throw "pullImage: give one of sha256 and hash";
+    assert length (filter (h: h != null) [ hash sha256 outputHash ]) == 1
+      || throw "pullImage: give one of hash, sha256 and outputHash";
     let
+      # nixpkgs' normalizeHash: an empty hash is a fake one, so that the
+      # build fails with a hash mismatch saying the right one.
+      fixed =
+        if outputHash != null then { inherit outputHash outputHashAlgo; }
+        else if hash != null then { outputHashAlgo = null; outputHash = if hash == "" then fakeHash else hash; }
+        else { outputHashAlgo = "sha256"; outputHash = if sha256 == "" then fakeSha256 else sha256; };
       drv = mk {
         inherit name;
         kind = "output";
@@ -451,10 +557,8 @@ let
         # A fixed-output derivation: Nix checks the archive against the
         # hash (flat, as nixpkgs pins skopeo's archive) and lets it reach
         # the network in a sandbox.
-        attrs = {
+        attrs = fixed // {
           outputHashMode = "flat";
-          outputHashAlgo = if hash != null then null else "sha256";
-          outputHash = if hash != null then hash else sha256;
           impureEnvVars = [ "http_proxy" "https_proxy" "no_proxy" "HTTP_PROXY" "HTTPS_PROXY" "NO_PROXY" ];
         };
       };
@@ -477,8 +581,7 @@ let
         else removeSuffix ".zst" (removeSuffix ".gz" (nameOf fromImage));
       kind = "output";
       args = [ "export-image" "--from-image" fromImage ]
-        ++ opt "--from-image-name" fromImageName
-        ++ opt "--from-image-tag" fromImageTag;
+        ++ fromImageFlags "exportImage" fromImage fromImageName fromImageTag;
     };
 
   # mergeImages [ a b ] as nixpkgs, or { images, compressor ? …, name ? … }.
@@ -537,17 +640,16 @@ let
 
   # --- contents helpers (reference §4.4, §4.6) --------------------------
 
-  fakeNssWith = { extraPasswdLines ? [ ], extraGroupLines ? [ ] }:
-    let
-      drv = mk {
-        name = "fake-nss";
-        kind = "output";
-        args = [ "fake-nss" ]
-          ++ concatMap (l: [ "--extra-passwd" l ]) extraPasswdLines
-          ++ concatMap (l: [ "--extra-group" l ]) extraGroupLines;
-      };
-    in
-    drv // { override = fakeNssWith; };
+  # fakeNss is overridable as nixpkgs' (callPackage's override: new
+  # arguments merged into the old ones, or a function of them).
+  fakeNssWith = args@{ extraPasswdLines ? [ ], extraGroupLines ? [ ] }:
+    withOverride fakeNssWith args (mk {
+      name = "fake-nss";
+      kind = "output";
+      args = [ "fake-nss" ]
+        ++ concatMap (l: [ "--extra-passwd" l ]) extraPasswdLines
+        ++ concatMap (l: [ "--extra-group" l ]) extraGroupLines;
+    });
 
   links = name: pairs: mk { inherit name; kind = "links"; args = concatMap (p: [ p.name p.value ]) pairs; };
   needs = what: x: if x != null then x else throw "dockertools-go: ${what} needs pkgs, or the busybox argument";
@@ -570,6 +672,17 @@ let
   # The bundle SSL_CERT_FILE names in a nix-shell image, when one is given.
   caFile = if pkgs != null || cacert != null then caBundle else null;
 
+  # nixpkgs' shellScript NAME TEXT: an executable script of TEXT, with
+  # set -e and coreutils (then the image's /bin) on PATH, for runAsRoot or
+  # an Entrypoint. Without pkgs, busybox as sh (binSh) runs it and PATH
+  # is the image's /bin.
+  shellScript = name: text: writeScript name ''
+    #!${if pkgs != null then pkgs.runtimeShell else "${binShDrv}/bin/sh"}
+    set -e
+    export PATH=${if pkgs != null then "${pkgs.coreutils}/bin:/bin" else "/bin"}
+    ${text}
+  '';
+
   shadowSetupScript = mk {
     name = "shadow-setup.sh";
     kind = "stdout";
@@ -578,7 +691,7 @@ let
 in
 {
   inherit streamLayeredImage buildLayeredImage buildImage pullImage exportImage mergeImages buildIndex pushImage
-    streamNixShellImage buildNixShellImage;
+    streamNixShellImage buildNixShellImage shellScript;
 
   # nixpkgs' *WithNixDb: the same with includeNixDB (reference §4.5).
   buildImageWithNixDb = args: buildImage (args // { includeNixDB = true; });

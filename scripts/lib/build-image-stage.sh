@@ -46,7 +46,8 @@ fi
 copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the contents into the image failed"
 # The trusted inputs' closure: the new contents, the config, the paths
 # --include-nix-db registers and those the script and the commands name
-# in their text (a Nix string's context), within --closure-graph when
+# in their text (a Nix string's context) and --run-as-root-shell's, within
+# --closure-graph when
 # given. Only these store paths are bound into the script's sandbox, as
 # a Nix build sees only its inputs' closure: the base image's /bin/sh
 # runs the script and must not read the rest of this machine's store
@@ -54,12 +55,12 @@ copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the conten
 # scanned only for these paths, as Nix scans a build's output only for its
 # inputs' hashes: naming another store path in a file does not copy it
 # into the image.
-printf '%s\n' "$BI_SCRIPT" >"$work/script.txt"
+printf '%s\n' "$BI_SCRIPT" "$BI_SHELL" >"$work/script.txt"
 printf '%s\n' "$BI_EXTRA_COMMANDS" >"$work/extra-commands.txt"
 store_graph "$work/new" "$work/script.txt" "$work/extra-commands.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
 closure_graph=$work/trusted-graph.json
 graph_paths "$closure_graph" >"$work/trusted-paths"
-run_chrooted "$rootfs" "$BI_SCRIPT" "$work/trusted-paths"
+run_chrooted "$rootfs" "$BI_SCRIPT" "$work/trusted-paths" "$BI_SHELL"
 if [ -n "$BI_EXTRA_COMMANDS" ]; then
 	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"
 fi

@@ -133,6 +133,18 @@ unset CDPATH
 # need_value OPTION ARGC: a usage error unless OPTION has a value after it.
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 
+# split_repo_tag sets name and tag from repo_tag (-t, --repo_tag
+# NAME:TAG, nixpkgs' stream script's option), when it is set: the tag is
+# what follows the last colon that is not part of a registry host's port
+# (a colon followed by a slash), latest when there is none.
+split_repo_tag() {
+	[ -n "$repo_tag" ] || return 0
+	[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
+	name=${repo_tag%:*} tag=${repo_tag##*:}
+	case $tag in */*) name=$repo_tag tag= ;; esac
+	[ "$name" != "$repo_tag" ] || tag=latest
+}
+
 # split_opts ARG... prints the ARGs quoted for eval, each --opt=value as
 # the two words --opt and value, up to a lone "--": a workflow's option
 # loop then knows one spelling of each option. Use:

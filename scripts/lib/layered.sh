@@ -109,12 +109,7 @@ layered_check() {
 		[ "$format" = oci-dir ] || check_output "$out"
 		sbom_check "$out"
 	fi
-	if [ -n "$repo_tag" ]; then
-		[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
-		name=${repo_tag%:*} tag=${repo_tag##*:}
-		case $tag in */*) name=$repo_tag tag= ;; esac
-		[ "$name" != "$repo_tag" ] || tag=latest
-	fi
+	split_repo_tag
 	if [ -n "$conf" ]; then
 		[ -z "$layered_flags_seen" ] && [ "$max_layers" = 100 ] && [ "$store_dir$root_dir" = "${NIX_STORE_DIR:-/nix/store}/" ] ||
 			usage_error "a configuration file (\"$conf\") takes no image flags: nixpkgs' conf.json gives them all"

@@ -14,7 +14,7 @@
 # (or build-layered-image) packs it.
 
 nix_shell_parse() {
-	drv= installable= file= name= tag= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
+	drv= installable= file= name= tag= repo_tag= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
 	ca_bundle= store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ verbose= command_seen= run_seen=
 	eval "set -- $(split_opts "$@")"
 	while [ $# -gt 0 ]; do
@@ -22,7 +22,7 @@ nix_shell_parse() {
 		-h | --help) usage; exit 0 ;;
 		-v | --verbose) verbose=-v; shift; continue ;;
 		-q | --quiet) verbose=-q; shift; continue ;;
-		--drv | -f | --file | --name | --tag | --uid | --gid | --home-directory | --shell | --command | --run | \
+		--drv | -f | --file | --name | --tag | -t | --repo_tag | --repo-tag | --uid | --gid | --home-directory | --shell | --command | --run | \
 			--ca-bundle | --store-dir | --root)
 			need_value "$1" $#
 			;;
@@ -44,6 +44,7 @@ nix_shell_parse() {
 		-f | --file) file=$2 ;;
 		--name) name=$2 ;;
 		--tag) tag=$2 ;;
+		-t | --repo_tag | --repo-tag) repo_tag=$2 ;;
 		--uid) uid=$2 ;;
 		--gid) gid=$2 ;;
 		--home-directory) home=$2 ;;
@@ -70,6 +71,7 @@ nix_shell_check() {
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
 	fi
+	split_repo_tag
 	[ -n "$drv$installable" ] || usage_error "give the derivation: --drv PATH.drv, or an installable (nix derivation show resolves it)"
 	[ -z "$drv" ] || [ -z "$installable$file" ] || usage_error "--drv gives the derivation: drop the installable"
 	[ -z "$file" ] || [ -n "$installable" ] || usage_error "--file FILE needs an attribute path, as nix --file does"

@@ -254,8 +254,9 @@ $made_points"
 	IFS=$smp_ifs
 }
 
-# run_chrooted ROOT SCRIPT PATHS runs SCRIPT with sh -e as uid 0 in a
-# bubblewrap sandbox rooted at ROOT (see above); its output goes to
+# run_chrooted ROOT SCRIPT PATHS [SHELL] runs SCRIPT with SHELL -e (default
+# the image's /bin/sh; a store program named in PATHS, where it is bound)
+# as uid 0 in a bubblewrap sandbox rooted at ROOT (see above); its output goes to
 # stderr. Its store directory holds, read-only, the store paths the image
 # has in ROOT (those of the base image, as they are there: a directory or
 # file bound, a symlink made again inside with bwrap --symlink, where its
@@ -263,7 +264,7 @@ $made_points"
 # this side) and over them the store paths listed in the file PATHS (one
 # a line), from this machine's store; no other.
 run_chrooted() {
-	rc_root=$1 rc_script=$2 rc_paths=$3 rc_keep=''
+	rc_root=$1 rc_script=$2 rc_paths=$3 rc_shell=${4:-/bin/sh} rc_keep=''
 	made_points=
 	safe_mount_point "$rc_root" proc
 	safe_mount_point "$rc_root" dev
@@ -292,8 +293,8 @@ run_chrooted() {
 		set -- --tmpfs "$store_dir" --args 3 --remount-ro "$store_dir"
 		rc_keep=3
 	fi
-	[ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
-		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one)"
+	[ "$rc_shell" != /bin/sh ] || [ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
+		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one, or --run-as-root-shell)"
 	rc_status=0
 	# The script follows a newline: text beginning with "-" would be read
 	# as sh's options, and the image's shell is not known to take "--".
@@ -306,7 +307,7 @@ run_chrooted() {
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
 		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
-		-- /bin/sh -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
+		-- "$rc_shell" -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there, or made a symlink on
 	# the way to one (nix -> a directory of this machine): rmdir would
