@@ -72,7 +72,8 @@
 //
 // --format oci writes an OCI image layout in a tar: oci-layout, index.json
 // (one image, annotated with the tag as org.opencontainers.image.ref.name
-// and the full name:tag as io.containerd.image.name), blobs/sha256/<hex>
+// and the full name:tag as io.containerd.image.name, as Docker normalises
+// it: docker.io/library/hello:1.0 for hello:1.0), blobs/sha256/<hex>
 // for every layer, the config and the manifest, and Docker's manifest.json
 // pointing at the same blobs, so docker load reads it whether it reads
 // index.json (Docker 25 and later) or only manifest.json (Docker 20.10).
