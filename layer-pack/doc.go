@@ -48,7 +48,7 @@
 // diff_id and size, its store paths, and for the customisation layer
 // either the configuration's customisation_layer directory as its path
 // (what nixpkgs' history comment shows) or the comment of
-// --customisation-comment.
+// --customisation-comment (default "customisation layer").
 //
 // Each layer's exact size is computed from file metadata before its first
 // byte is written. With one CPU every file is read once: one goroutine

@@ -39,7 +39,7 @@ type command struct {
 	CustomisationTar     string   `name:"customisation-tar" xor:"custom" placeholder:"FILE" help:"Add FILE, a ready layer tar, as the customisation layer, byte for byte."`
 	FakerootState        string   `name:"fakeroot-state" placeholder:"FILE" help:"With --customisation-dir: take owners, modes and device nodes from FILE, the state saved by fakeroot -s, as tar run inside that fakeroot session would. Files it does not list are owned by 0:0."`
 	Exclude              []string `sep:"none" placeholder:"PATH" help:"With --customisation-dir or --changes: leave out PATH (relative to DIR, like ./dev) and everything below it. Repeatable."`
-	CustomisationComment string   `name:"customisation-comment" default:"customisation layer" placeholder:"TEXT" help:"The history comment of the customisation layer in the trailer (without --conf)."`
+	CustomisationComment string   `name:"customisation-comment" default:"customisation layer" placeholder:"TEXT" help:"The history comment of the customisation layer in the trailer (without --conf; default: customisation layer)."`
 
 	Changes      string `xor:"custom" placeholder:"DIR" help:"Write one layer as nixpkgs' buildImage packs its layer: DIR (GNU tar, every mtime 1980-01-01), then the files of every planned store path (owned by 0:0), instead of store layers of their own. The manual says more (The buildImage layer)."`
 	Snapshot     string `placeholder:"FILE" help:"With --changes: only what changed in DIR since tar-merge --unpack recorded FILE, deleted paths as whiteouts."`

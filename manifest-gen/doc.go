@@ -72,7 +72,8 @@
 //
 // --format oci writes an OCI image layout in a tar: oci-layout, index.json
 // (one image, annotated with the tag as org.opencontainers.image.ref.name
-// and the full name:tag as io.containerd.image.name), blobs/sha256/<hex>
+// and the full name:tag as io.containerd.image.name, as Docker normalises
+// it: docker.io/library/hello:1.0 for hello:1.0), blobs/sha256/<hex>
 // for every layer, the config and the manifest, and Docker's manifest.json
 // pointing at the same blobs, so docker load reads it whether it reads
 // index.json (Docker 25 and later) or only manifest.json (Docker 20.10).
@@ -198,13 +199,13 @@
 //     (copy_file_range: no byte passes through manifest-gen); otherwise
 //     (a compressor, a digest, a pipe) the bytes are copied through the
 //     process as any layer's. The archive is still written whole: on ext4
-//     the kernel copies every byte (measured by the bench's
-//     rebuild-archive row: a 2 GiB, 100-layer rebuild in 0.25 to 0.41 of
-//     the full build's time, on a busy 2-core machine). XFS and Btrfs
+//     the kernel copies every byte, so the rebuild saves reading the
+//     store, not writing the archive (the bench's rebuild-archive row;
+//     the README's Performance gives its latest figure). XFS and Btrfs
 //     share the extents instead (a reflink: every layer's bytes start
 //     4096-aligned in the archive, as at the start of DIR's entry), with
-//     DIR and the archive on one file system: the rebuild-archive-xfs row
-//     took 0.034 of the full build's time.
+//     DIR and the archive on one file system (the rebuild-archive-xfs
+//     row).
 //
 // scripts/build-layered-image --cache C --layer-tars T runs these steps:
 //

@@ -6,7 +6,7 @@
 // Usage:
 //
 //	nix-db -o ROOT [--gc-root PATH]... [--exclude PATH]...
-//	       [--registration-time N] [--store-dir DIR] [-v|-q] [GRAPH]
+//	       [--registration-time N] [--store-dir DIR] [--key KEY] [-v|-q] [GRAPH]
 //
 // # Input
 //
@@ -69,7 +69,7 @@
 // holds a database, or a write that fails; 2 for a usage error. Errors
 // are one line on stderr, for example:
 //
-//	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it)
+//	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it): invalid input
 //
 // # Example
 //

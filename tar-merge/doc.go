@@ -131,14 +131,14 @@
 // The output is an OCI image layout in a tar:
 //
 //	oci-layout          {"imageLayoutVersion":"1.0.0"}
-//	blobs/sha256/<hex>  each layer once, then each image's config and
-//	                    manifest, then the image index
+//	blobs/sha256/<hex>  each image's layers (a layer several images share
+//	                    once), config and manifest, then the image index
 //	index.json          one entry: the image index (no annotations)
 //
 // The image index lists one image manifest per platform, each with its
-// platform, sorted by os, architecture, variant and os.version; images are
-// written in that order too, so the bytes depend on the images alone, not
-// on the order of the inputs. Each config is kept verbatim (an image's ID
+// platform, sorted by os, architecture, variant, os.version and
+// os.features; images are written in that order too, so the bytes depend
+// on the images alone, not on the order of the inputs. Each config is kept verbatim (an image's ID
 // stays its config's digest); manifests and the index are compact JSON in
 // the image-spec's field order, as manifest-gen --format oci writes them.
 //
