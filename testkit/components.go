@@ -50,6 +50,7 @@ var componentBinaries = map[string][]string{
 	// with its runc shim.
 	"podman":     {"podman", "runc", "conmon"},
 	"containerd": {"containerd", "ctr", "containerd-shim-runc-v2", "runc"},
+	"zstd":       {"zstd"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.

@@ -65,8 +65,8 @@
 //	containerd-start
 //	    starts a containerd for this script (private root, state and
 //	    socket, native snapshotter) and sets $CONTAINERD_ADDRESS,
-//	    $CONTAINERD_NAMESPACE and $CONTAINERD_SNAPSHOTTER for ctr, and
-//	    $CONTAINERD_LOG.
+//	    $CONTAINERD_NAMESPACE and $CONTAINERD_SNAPSHOTTER for ctr,
+//	    $CONTAINERD_RUNC_ROOT for ctr run --runc-root, and $CONTAINERD_LOG.
 //	subids USER START:COUNT
 //	    gives USER that subordinate id range in /etc/subuid and
 //	    /etc/subgid until the script ends (root only; scripts that do it

@@ -111,10 +111,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 
 // cmdContainerdStart starts a containerd for the rest of the script and
 // points ctr at it (CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE,
-// CONTAINERD_SNAPSHOTTER=native). Its directory is a short temp dir, not
-// $WORK: a unix socket's path is limited to 108 bytes. The namespace is
-// the directory's name, so the shims' runc state (runc's root is
-// /run/containerd/runc/NAMESPACE) is this script's alone.
+// CONTAINERD_SNAPSHOTTER=native), and sets $CONTAINERD_RUNC_ROOT for ctr
+// run --runc-root (ctr reads no variable for it; without, runc keeps its
+// state in /run/containerd/runc/NAMESPACE). Its directory is a short temp
+// dir, not $WORK: a unix socket's path is limited to 108 bytes.
 func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 0 {
 		ts.Fatalf("usage: containerd-start")
@@ -167,4 +167,5 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("CONTAINERD_NAMESPACE", ns)
 	ts.Setenv("CONTAINERD_SNAPSHOTTER", "native")
 	ts.Setenv("CONTAINERD_LOG", logFile)
+	ts.Setenv("CONTAINERD_RUNC_ROOT", filepath.Join(dir, "runc"))
 }
