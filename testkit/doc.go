@@ -58,10 +58,11 @@
 //	docker-start
 //	    starts (or reuses) this test binary's Docker engine and sets
 //	    $DOCKER_HOST.
-//	podman-start
+//	podman-start [-user NAME]
 //	    gives the script a private podman (vfs storage, runc, no network,
 //	    no search registries, all in a temp dir of its own) through the
-//	    CONTAINERS_* variables.
+//	    CONTAINERS_* variables; with -user, a rootless one run as NAME
+//	    (give NAME subids first; archives go in on stdin).
 //	containerd-start
 //	    starts a containerd for this script (private root, state and
 //	    socket, native snapshotter) and sets $CONTAINERD_ADDRESS,

@@ -1,10 +1,13 @@
 package testkit
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +22,8 @@ import (
 // a fresh machine) can change what a test sees.
 
 // podmanConfigs are podman's files, pinned: storage.conf (vfs, which
-// needs no kernel overlay support, graph root and run root in DIR),
+// needs no kernel overlay support, graph root and run root in DIR; a
+// rootless podman reads rootless_storage_path instead of graphroot),
 // containers.conf and registries.conf (no search registries: a short
 // name never reaches the network), and a policy that accepts any image
 // (the tests pull from their own loopback registry).
@@ -31,8 +35,8 @@ import (
 // setrlimit: operation not permitted).
 func podmanConfigs(dir string) map[string]string {
 	return map[string]string{
-		"storage.conf": fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n",
-			filepath.Join(dir, "root"), filepath.Join(dir, "run")),
+		"storage.conf": fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\nrootless_storage_path = %q\n",
+			filepath.Join(dir, "root"), filepath.Join(dir, "run"), filepath.Join(dir, "root")),
 		"containers.conf": fmt.Sprintf(`[containers]
 netns = "none"
 log_driver = "k8s-file"
@@ -58,12 +62,18 @@ volume_path = %q
 // environment that names them (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF,
 // CONTAINERS_REGISTRIES_CONF, XDG_CONFIG_HOME for the policy,
 // XDG_RUNTIME_DIR). podman has no daemon: each command reads these. The
-// directory is short, not in $WORK: under a long path conmon never
-// reports the container's exit, and each podman run waits out its 20
-// seconds.
+// directory is short, not in $WORK, which other users cannot enter.
+//
+// With -user NAME, podman is rootless: the directory is NAME's, and a
+// podman command first on PATH runs the real one as NAME (setpriv), in
+// that directory (rootless podman needs a working directory it may
+// enter): archives go in on stdin, which the script opens. NAME needs
+// subordinate ids (the subids command) for images with other owners
+// than root.
 func cmdPodmanStart(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 0 {
-		ts.Fatalf("usage: podman-start")
+	var user string
+	if rest := flags(ts, "podman-start", args, func(fs *flag.FlagSet) { fs.StringVar(&user, "user", "", "") }); len(rest) != 0 {
+		ts.Fatalf("usage: podman-start [-user NAME]")
 	}
 	cmdNeed(ts, false, []string{"podman"})
 	dir, err := os.MkdirTemp("", "pdm")
@@ -78,14 +88,45 @@ func cmdPodmanStart(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.MkdirAll(filepath.Dir(file), 0o755))
 		ts.Check(os.WriteFile(file, []byte(content), 0o644))
 	}
-	for _, d := range []string{"tmp", "xdg"} {
+	for _, d := range []string{"tmp", "xdg", "home"} {
 		ts.Check(os.MkdirAll(filepath.Join(dir, d), 0o700))
+	}
+	if user != "" {
+		rootless(ts, dir, user)
 	}
 	ts.Setenv("CONTAINERS_CONF", filepath.Join(dir, "containers.conf"))
 	ts.Setenv("CONTAINERS_STORAGE_CONF", filepath.Join(dir, "storage.conf"))
 	ts.Setenv("CONTAINERS_REGISTRIES_CONF", filepath.Join(dir, "registries.conf"))
 	ts.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
 	ts.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "xdg"))
+}
+
+// rootless gives dir to user and puts first on PATH a podman that runs
+// the real one as user, in dir, with dir/home as HOME and dir/tmp as
+// TMPDIR (the script's are in $WORK).
+func rootless(ts *testscript.TestScript, dir, name string) {
+	cmdNeed(ts, false, []string{"setpriv", "uidmap"})
+	u, err := osuser.Lookup(name)
+	ts.Check(err)
+	real, err := exec.LookPath("podman")
+	ts.Check(err)
+	bin := filepath.Join(dir, "bin")
+	ts.Check(os.MkdirAll(bin, 0o755))
+	wrapper := fmt.Sprintf("#!/bin/sh\ncd %s || exit 1\nHOME=%s TMPDIR=%s exec setpriv --reuid=%s --regid=%s --clear-groups %s \"$@\"\n",
+		dir, filepath.Join(dir, "home"), filepath.Join(dir, "tmp"), u.Uid, u.Gid, real)
+	ts.Check(os.WriteFile(filepath.Join(bin, "podman"), []byte(wrapper), 0o755))
+	ts.Check(exec.Command("chown", "-R", u.Uid+":"+u.Gid, dir).Run())
+	ts.Setenv("PATH", bin+string(os.PathListSeparator)+ts.Getenv("PATH"))
+	// Rootless podman leaves a pause process holding its user namespace
+	// (its pid in the tmp_dir); it would outlive the script. Deferred
+	// after the directory's removal, so it runs first.
+	ts.Defer(func() {
+		if pid, err := os.ReadFile(filepath.Join(dir, "tmp", "pause.pid")); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil && n > 1 {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+	})
 }
 
 // containerdConfig is containerd's whole configuration: root, state and
