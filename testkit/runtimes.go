@@ -155,7 +155,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 // CONTAINERD_SNAPSHOTTER=native), and sets $CONTAINERD_RUNC_ROOT for ctr
 // run --runc-root (ctr reads no variable for it; without, runc keeps its
 // state in /run/containerd/runc/NAMESPACE). Its directory is a short temp
-// dir, not $WORK: a unix socket's path is limited to 108 bytes.
+// dir, not $WORK: a unix socket's path is limited to 108 bytes. Two paths
+// are containerd 1.6's own and stay shared: the shims' sockets in
+// /run/containerd/s and ctr run's fifos in /run/containerd/fifo, each
+// removed when its container is.
 func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 0 {
 		ts.Fatalf("usage: containerd-start")
