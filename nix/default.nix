@@ -600,16 +600,18 @@ let
       args = [ "merge-images" "--compressor" (checkCompressor compressor) ] ++ a.images;
     };
 
-  # buildIndex { images, layerCompression ? null, name ? … } (new): images
-  # built for several platforms (their configs' os and architecture, such
-  # as buildLayeredImage's architecture) assembled by build-index into one
-  # OCI image index, an OCI layout tar; pushImage pushes it as one tag.
-  buildIndex = { images, layerCompression ? null, name ? "multi-platform-image.tar" }:
+  # buildIndex { images, layerCompression ? null, tag ? null, name ? … }
+  # (new): images built for several platforms (their configs' os and
+  # architecture, such as buildLayeredImage's architecture) assembled by
+  # build-index into one OCI image index, an OCI layout tar; pushImage
+  # pushes it as one tag. tag ("NAME[:TAG]") names it in index.json, for
+  # podman load and ctr images import.
+  buildIndex = { images, layerCompression ? null, tag ? null, name ? "multi-platform-image.tar" }:
     assert images != [ ] || throw "buildIndex: no images";
     mk {
       inherit name;
       kind = "output";
-      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ images;
+      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ opt "--tag" tag ++ images;
     };
 
   # pushImage { image, dest ? null, … }: a runnable script, as

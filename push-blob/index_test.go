@@ -46,7 +46,7 @@ func writeIndex(t *testing.T, platforms ...string) string {
 	}
 	index := oci.PlatformIndex(images)
 	put(index)
-	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": oci.LayoutIndex(index)} {
+	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": oci.LayoutIndex(index, "", "")} {
 		if err := lw.File(name, data); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,7 @@
 //
 //	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
 //	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
-//	tar-merge --index [--layer-compression gzip|zstd|none] [-o FILE] IMAGE...
+//	tar-merge --index [--layer-compression gzip|zstd|none] [--tag NAME[:TAG]] [-o FILE] IMAGE...
 //
 // The modes --flatten, --merge (the default), --index, --unpack and
 // --store-paths (see "Unpack and store paths") exclude each other; every mode takes
@@ -133,7 +133,11 @@
 //	oci-layout          {"imageLayoutVersion":"1.0.0"}
 //	blobs/sha256/<hex>  each image's layers (a layer several images share
 //	                    once), config and manifest, then the image index
-//	index.json          one entry: the image index (no annotations)
+//	index.json          one entry: the image index; with --tag NAME[:TAG]
+//	                    its annotations name it (io.containerd.image.name,
+//	                    the full name; org.opencontainers.image.ref.name,
+//	                    the tag; as manifest-gen --format oci names an
+//	                    image), else none
 //
 // The image index lists one image manifest per platform, each with its
 // platform, sorted by os, architecture, variant, os.version and

@@ -42,6 +42,7 @@ type indexer struct {
 	images   []*indexImage
 	archives []*archive.Archive
 	blobs    map[string]layerstream.Blob // diff_id → the layer's blob in the output
+	ref      string                      // --tag: the name index.json gives the index, or ""
 }
 
 func newIndexer(o *cli.IO, kind compress.Kind) *indexer {
@@ -108,7 +109,12 @@ func (x *indexer) write(ctx context.Context, w io.Writer) error {
 	if err := putBlob(lw, index); err != nil {
 		return err
 	}
-	if err := lw.File("index.json", oci.LayoutIndex(index)); err != nil {
+	fullName, tag := "", ""
+	if x.ref != "" {
+		fullName = archive.Normalize(x.ref)
+		_, tag = archive.SplitRef(x.ref)
+	}
+	if err := lw.File("index.json", oci.LayoutIndex(index, fullName, tag)); err != nil {
 		return err
 	}
 	// A layer stored as asked was read twice (verified, then copied).

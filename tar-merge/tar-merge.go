@@ -24,6 +24,7 @@ type command struct {
 	Merge            bool          `xor:"mode" help:"Merge the images into one docker-archive (what happens without another mode)."`
 	Index            bool          `xor:"mode" help:"Assemble images for several platforms into one OCI image index, written as an OCI layout tar."`
 	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
+	Tag              string        `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
 	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
 	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
 	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
@@ -52,6 +53,10 @@ func (c *command) Validate() error {
 		return cli.Usagef("--store-dir goes with --store-paths")
 	case c.LayerCompression != "" && !c.Index:
 		return cli.Usagef("--layer-compression goes with --index")
+	case c.Tag != "" && !c.Index:
+		return cli.Usagef("--tag goes with --index")
+	case c.Tag != "" && archive.CheckRef(c.Tag) != nil:
+		return cli.Usagef("--tag: %v", archive.CheckRef(c.Tag))
 	case noTar && (c.Compressor != compress.None || c.Output != "-"):
 		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
 	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
@@ -128,6 +133,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	}()
 	m := newMerger(o)
 	x := newIndexer(o, cmp.Or(c.LayerCompression, compress.Gzip))
+	x.ref = c.Tag
 	for _, name := range c.Images {
 		a, err := archive.OpenWith(name, o.Stdin, aopts)
 		if err != nil {

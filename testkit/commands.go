@@ -17,14 +17,16 @@ func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 // Commands returns the script commands of the package doc.
 func Commands() Cmds {
 	return Cmds{
-		"mktar":          cmdMktar,
-		"tarls":          cmdTarls,
-		"tarcat":         cmdTarcat,
-		"need":           cmdNeed,
-		"docker-start":   cmdDockerStart,
-		"registry-start": cmdRegistryStart,
-		"check-image":    cmdCheckImage,
-		"subids":         cmdSubids,
+		"mktar":            cmdMktar,
+		"tarls":            cmdTarls,
+		"tarcat":           cmdTarcat,
+		"need":             cmdNeed,
+		"docker-start":     cmdDockerStart,
+		"registry-start":   cmdRegistryStart,
+		"check-image":      cmdCheckImage,
+		"subids":           cmdSubids,
+		"podman-start":     cmdPodmanStart,
+		"containerd-start": cmdContainerdStart,
 	}
 }
 

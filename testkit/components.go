@@ -45,6 +45,12 @@ var componentBinaries = map[string][]string{
 	// syft reads the SBOMs back (syft convert): no Debian package;
 	// scripts/install-test-deps builds it with go install.
 	"syft": {"syft"},
+	// The runtimes besides Docker that users load our images into:
+	// podman runs containers with runc (see podmanConfigs), containerd
+	// with its runc shim.
+	"podman":     {"podman", "runc", "conmon"},
+	"containerd": {"containerd", "ctr", "containerd-shim-runc-v2", "runc"},
+	"zstd":       {"zstd"},
 }
 
 // Missing returns why component cannot be used here, or "" when it can.

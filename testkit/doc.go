@@ -1,8 +1,8 @@
 // Package testkit is what every tool's tests share: testscript parameters
 // and commands, tar fixtures built from text specs, and the real components
-// (Docker engine, registry, Nix, skopeo, umoci, fakeroot, proot) that tests
-// start themselves. It is a module of its own, dockertools.dev/testkit
-// (with storegen, the generated stores of tests and benchmarks, and
+// (Docker engine, podman, containerd, registry, Nix, skopeo, umoci,
+// fakeroot, proot) that tests start themselves. It is a module of its own,
+// dockertools.dev/testkit (with storegen, the generated stores of tests and benchmarks, and
 // cmd/testsum, make test's summary), so that imgkit holds only what the
 // tools ship: imgkit's own tests import it, none of its packages does.
 //
@@ -58,6 +58,16 @@
 //	docker-start
 //	    starts (or reuses) this test binary's Docker engine and sets
 //	    $DOCKER_HOST.
+//	podman-start [-user NAME]
+//	    gives the script a private podman (vfs storage, runc, no network,
+//	    no search registries, all in a temp dir of its own) through the
+//	    CONTAINERS_* variables; with -user, a rootless one run as NAME
+//	    (give NAME subids first; archives go in on stdin).
+//	containerd-start
+//	    starts a containerd for this script (private root, state and
+//	    socket, native snapshotter) and sets $CONTAINERD_ADDRESS,
+//	    $CONTAINERD_NAMESPACE and $CONTAINERD_SNAPSHOTTER for ctr,
+//	    $CONTAINERD_RUNC_ROOT for ctr run --runc-root, and $CONTAINERD_LOG.
 //	subids USER START:COUNT
 //	    gives USER that subordinate id range in /etc/subuid and
 //	    /etc/subgid until the script ends (root only; scripts that do it

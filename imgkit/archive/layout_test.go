@@ -45,7 +45,7 @@ func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) 
 	if multi {
 		index = oci.PlatformIndex(images)
 		put(index)
-		index = oci.LayoutIndex(index)
+		index = oci.LayoutIndex(index, "", "")
 	}
 	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
 		t.Fatal(err)

@@ -187,11 +187,18 @@ func PlatformIndex(images []PlatformImage) []byte {
 }
 
 // LayoutIndex is an OCI layout's index.json naming one image index (a
-// multi-platform image), without annotations.
-func LayoutIndex(index []byte) []byte {
+// multi-platform image). With fullName and tag (Index's names) its entry
+// carries them: podman load and ctr images import name the image by them,
+// and ctr imports nothing at all from an index.json entry without a name.
+// Without, no annotations.
+func LayoutIndex(index []byte, fullName, tag string) []byte {
+	d := DescriptorOf(v1.MediaTypeImageIndex, index)
+	if fullName != "" {
+		d.Annotations = map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag}
+	}
 	return mustJSON(v1.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: v1.MediaTypeImageIndex,
-		Manifests: []v1.Descriptor{DescriptorOf(v1.MediaTypeImageIndex, index)},
+		Manifests: []v1.Descriptor{d},
 	})
 }
