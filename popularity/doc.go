@@ -134,8 +134,12 @@
 //	flatten                     any → the list of its graphs, depth first
 //	pipe [STEP...]              any → the steps applied in turn
 //
-// PATHS is a store path or a list of them. SPLIT is a list of store paths
-// and {"children_of": PATHS} objects (every path PATHS reference). Paths
+// PATHS is a list of store paths; SPLIT is a list of store paths and
+// {"children_of": PATHS} objects (every path PATHS reference). Where
+// remove_paths and children_of take a store path alone as a list of it,
+// the others take a string or an object given for the list as nixpkgs'
+// Python does, iterated: the string's characters (so a store path alone
+// matches nothing) or the object's keys are the paths (-v says so). Paths
 // that are not in the graph at hand are ignored (-v names those not in the
 // graph at all). split_paths returns {rest: the graph} when no split path
 // is in it, and {main: the graph} when the graph's only root is one; else

@@ -28,6 +28,9 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	walkSteps(steps, func(s *step, p string) {
+		if len(s.iterates) > 0 {
+			return // said once, below, not for each character
+		}
 		switch i, ok := slices.BinarySearch(g.paths, p); {
 		case !ok:
 			o.Debugf("--pipeline: step %s (%s): %q is not in the graph: ignored", s.at, s.name, p)
@@ -35,6 +38,7 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 			o.Debugf("--pipeline: step %s (%s): %q is excluded (--exclude): ignored", s.at, s.name, p)
 		}
 	})
+	noteIterated(steps, o)
 	plan, err := runPipeline(ctx, g, excluded, steps)
 	if err != nil {
 		return err
@@ -85,5 +89,16 @@ func walkSteps(steps []*step, visit func(s *step, path string)) {
 			visit(s, a.path)
 		}
 		walkSteps(s.steps, visit)
+	}
+}
+
+// noteIterated says with -v where a string or an object stood for a list
+// of paths: nixpkgs iterates it, and so does the pipeline here (pathList).
+func noteIterated(steps []*step, o *cli.IO) {
+	for _, s := range steps {
+		for _, what := range s.iterates {
+			o.Debugf("--pipeline: step %s (%s): %s where a list is due: taken as nixpkgs' Python takes it, a string as its characters, an object as its keys", s.at, s.name, what)
+		}
+		noteIterated(s.steps, o)
 	}
 }

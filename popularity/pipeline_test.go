@@ -187,6 +187,25 @@ func TestPipelinePlans(t *testing.T) {
 			graphplan.Plan{{"Root1", "A", "B", "Root2", "Root3"}, {"C", "D", "E", "X"}}},
 		{"SubcomponentNone", subGraph, `[["subcomponent_out", []], ["over", "rest", ["split_every", 4]]]`, nil,
 			graphplan.Plan{{"Root1", "A", "B", "C"}, {"D", "E", "Root2", "Root3"}, {"X"}}},
+		// A string where a list of paths is due is iterated, as Python
+		// iterates it: its characters are the paths. A store path given
+		// alone matches nothing (main is empty, and left out)...
+		{"SubcomponentOfString", subGraph, `[["subcomponent_out", "Root1"]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "C", "D", "E", "Root2", "Root3", "X"}}},
+		// ...and characters that are paths match.
+		{"SubcomponentOfStringByCharacter", subGraph, `[["subcomponent_out", "DC"]]`, nil,
+			graphplan.Plan{{"C", "D"}, {"Root1", "A", "B", "E", "Root2", "Root3", "X"}}},
+		{"SubcomponentInOfObject", subGraph, `[["subcomponent_in", {"E": 1}]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "E", "Root2"}, {"C", "D", "Root3", "X"}}},
+		// split_paths finds no path in a string or in an object's keys,
+		// "children_of" included: {rest: the graph}.
+		{"SplitPathsOfString", splitGraph, `[["split_paths", "Root2"]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
+		{"SplitPathsOfObject", splitGraph, `[["split_paths", {"children_of": "A"}]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
+		// remove_paths alone takes a string as one path.
+		{"RemovePathsOfString", chain, `[["remove_paths", "n1"]]`, nil,
+			graphplan.Plan{{"n0", "n2", "n3", "n4", "n5"}}},
 		{"RemovePaths", chain, `[["remove_paths", ["n1", "n4", "absent"]], ["split_every", 2]]`, nil,
 			graphplan.Plan{{"n0", "n2"}, {"n3", "n5"}}},
 		// The graph as prepared, in one layer: ordered by narSize.
