@@ -26,7 +26,8 @@
 // (default 100): K base-image layers (--base-layers), the store layers and
 // the customisation layer. So the plan has at most N − 1 − K layers. When
 // that leaves no store layer (--max 1, or N ≤ K + 1) it is a usage error,
-// as it is in nixpkgs.
+// as it is in nixpkgs; so is N above 125, the layers runtimes accept
+// (nixpkgs builds an image none loads).
 //
 // # Strategy popularity (default)
 //
