@@ -172,6 +172,9 @@
 //   - popularity_contest orders the paths on or below a cycle as the
 //     popularity strategy does (Python appends them in random order or
 //     fails).
+//   - A pipeline that ends with a graph (the empty one, or one ending
+//     with remove_paths) makes one layer of it, and flatten of a graph a
+//     list of it; Python fails there ("'Graph' object is not iterable").
 //   - A step given a kind of value it does not take, an unknown function,
 //     a wrong number of arguments or an argument of the wrong type is an
 //     error naming the step, found before the graph is read: steps are
