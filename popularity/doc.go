@@ -215,10 +215,11 @@
 // 0 when the output is complete; 1 for bad input (unreadable or malformed
 // JSON, a reference to a path not in the graph, a path listed twice or not
 // UTF-8 on one line, an --exclude path not in the graph; a --pipeline that
-// cannot be read, is not JSON or is not a valid pipeline, or makes more
-// layers than runtimes accept) with one line on stderr and nothing on
-// stdout; 2 for a usage error (such as --pipeline with --strategy size,
-// or with --base-layers 124), found before any input is read.
+// cannot be read, is a file of more than 16 MiB, is not JSON or is not a
+// valid pipeline, or makes more layers than runtimes accept) with one line
+// on stderr and nothing on stdout; 2 for a usage error (such as --max
+// above 125, --pipeline with --strategy size, or with --base-layers 124),
+// found before any input is read.
 //
 // # Examples
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -65,18 +66,39 @@ func (c *command) readPipeline() ([]*step, error) {
 		}
 		return steps, nil
 	}
-	data, err := os.ReadFile(c.Pipeline)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, errdefs.ErrNotFound)
-	}
+	data, err := readPipelineFile(c.Pipeline)
 	if err != nil {
-		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, cli.PathCause(err))
+		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, err)
 	}
 	steps, err := parsePipeline(data)
 	if err != nil {
 		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, err)
 	}
 	return steps, nil
+}
+
+// maxPipeline bounds a pipeline file: a pipeline is a few steps, and even
+// one naming 100,000 store paths is 7 MB. /dev/zero is not read to the
+// end of memory.
+const maxPipeline = 16 << 20
+
+func readPipelineFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errdefs.ErrNotFound
+	}
+	if err != nil {
+		return nil, cli.PathCause(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPipeline+1))
+	if err != nil {
+		return nil, cli.PathCause(err)
+	}
+	if len(data) > maxPipeline {
+		return nil, fmt.Errorf("more than %d MiB, far more than a pipeline: %w", maxPipeline>>20, errdefs.ErrTooLarge)
+	}
+	return data, nil
 }
 
 // walkSteps calls visit with every store path the steps name.
