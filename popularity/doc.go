@@ -121,7 +121,9 @@
 //	popularity_contest          graph → list of one-path graphs, in the
 //	                            order of the popularity strategy
 //	limit_layers N              list of graphs → the first N−1 as they
-//	                            are, then one graph of all the rest
+//	                            are, then one graph of all the rest; a
+//	                            list of lists, the rest in one list
+//	                            (see below)
 //	split_every N               graph → list of graphs of N paths, in order
 //	subcomponent_out PATHS      graph → {main: PATHS and everything they
 //	                            reference, directly or not; rest: the others}
@@ -150,6 +152,12 @@
 // (nixpkgs deletes them), and a graph limit_layers merges keeps only the
 // references within each of the graphs merged (igraph's disjoint union):
 // a later step sees the references nixpkgs' graphs have.
+//
+// limit_layers merges as Python's + does: graphs into one, lists into one
+// list of their items, when split_every made them; the lists the other
+// functions make are iterators in Python, which + cannot add: merging two
+// of them is an error, found when the step runs, as nixpkgs fails there.
+// One item left over is kept as it is.
 //
 // The result is flattened: each graph is a layer, its paths in its order,
 // dict values in the order main, common, rest, empty graphs left out. A

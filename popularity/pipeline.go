@@ -378,7 +378,8 @@ func (s *step) check(in *kind) (*kind, error) {
 	case fnSplitPaths:
 		return graphParts(partMain, partCommon, partRest), need("a graph", in.isGraph())
 	case fnLimitLayers:
-		return in, need("a list of graphs", in.list != nil && in.list.isGraph())
+		// Graphs are merged; lists too, by nixpkgs' + (evaluator.limitLayers).
+		return in, need("a list of graphs or of lists", in.list != nil && !in.list.isDict())
 	case fnReverse:
 		return in, need("a list", in.list != nil)
 	case fnFlatten:

@@ -41,6 +41,9 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 	})
 	noteIterated(steps, o)
 	plan, err := runPipeline(ctx, g, excluded, steps)
+	if errors.Is(err, errdefs.ErrInvalidInput) {
+		return fmt.Errorf("--pipeline: %w", err) // a step nixpkgs fails in too
+	}
 	if err != nil {
 		return err
 	}
