@@ -26,7 +26,8 @@
 // (default 100): K base-image layers (--base-layers), the store layers and
 // the customisation layer. So the plan has at most N − 1 − K layers. When
 // that leaves no store layer (--max 1, or N ≤ K + 1) it is a usage error,
-// as it is in nixpkgs.
+// as it is in nixpkgs; so is N above 125, the layers runtimes accept
+// (nixpkgs builds an image none loads).
 //
 // # Strategy popularity (default)
 //
@@ -120,7 +121,9 @@
 //	popularity_contest          graph → list of one-path graphs, in the
 //	                            order of the popularity strategy
 //	limit_layers N              list of graphs → the first N−1 as they
-//	                            are, then one graph of all the rest
+//	                            are, then one graph of all the rest; a
+//	                            list of lists, the rest in one list
+//	                            (see below)
 //	split_every N               graph → list of graphs of N paths, in order
 //	subcomponent_out PATHS      graph → {main: PATHS and everything they
 //	                            reference, directly or not; rest: the others}
@@ -134,8 +137,12 @@
 //	flatten                     any → the list of its graphs, depth first
 //	pipe [STEP...]              any → the steps applied in turn
 //
-// PATHS is a store path or a list of them. SPLIT is a list of store paths
-// and {"children_of": PATHS} objects (every path PATHS reference). Paths
+// PATHS is a list of store paths; SPLIT is a list of store paths and
+// {"children_of": PATHS} objects (every path PATHS reference). Where
+// remove_paths and children_of take a store path alone as a list of it,
+// the others take a string or an object given for the list as nixpkgs'
+// Python does, iterated: the string's characters (so a store path alone
+// matches nothing) or the object's keys are the paths (-v says so). Paths
 // that are not in the graph at hand are ignored (-v names those not in the
 // graph at all). split_paths returns {rest: the graph} when no split path
 // is in it, and {main: the graph} when the graph's only root is one; else
@@ -145,6 +152,12 @@
 // (nixpkgs deletes them), and a graph limit_layers merges keeps only the
 // references within each of the graphs merged (igraph's disjoint union):
 // a later step sees the references nixpkgs' graphs have.
+//
+// limit_layers merges as Python's + does: graphs into one, lists into one
+// list of their items, when split_every made them; the lists the other
+// functions make are iterators in Python, which + cannot add: merging two
+// of them is an error, found when the step runs, as nixpkgs fails there.
+// One item left over is kept as it is.
 //
 // The result is flattened: each graph is a layer, its paths in its order,
 // dict values in the order main, common, rest, empty graphs left out. A
@@ -167,6 +180,9 @@
 //   - popularity_contest orders the paths on or below a cycle as the
 //     popularity strategy does (Python appends them in random order or
 //     fails).
+//   - A pipeline that ends with a graph (the empty one, or one ending
+//     with remove_paths) makes one layer of it, and flatten of a graph a
+//     list of it; Python fails there ("'Graph' object is not iterable").
 //   - A step given a kind of value it does not take, an unknown function,
 //     a wrong number of arguments or an argument of the wrong type is an
 //     error naming the step, found before the graph is read: steps are
@@ -207,10 +223,11 @@
 // 0 when the output is complete; 1 for bad input (unreadable or malformed
 // JSON, a reference to a path not in the graph, a path listed twice or not
 // UTF-8 on one line, an --exclude path not in the graph; a --pipeline that
-// cannot be read, is not JSON or is not a valid pipeline, or makes more
-// layers than runtimes accept) with one line on stderr and nothing on
-// stdout; 2 for a usage error (such as --pipeline with --strategy size,
-// or with --base-layers 124), found before any input is read.
+// cannot be read, is a file of more than 16 MiB, is not JSON or is not a
+// valid pipeline, or makes more layers than runtimes accept) with one line
+// on stderr and nothing on stdout; 2 for a usage error (such as --max
+// above 125, --pipeline with --strategy size, or with --base-layers 124),
+// found before any input is read.
 //
 // # Examples
 //

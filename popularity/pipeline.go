@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/pyjson"
@@ -65,6 +66,9 @@ type step struct {
 	split []splitArg // split_paths
 	key   part       // over
 	steps []*step    // over and map: one; pipe: the nested pipeline
+	// iterates describes the strings and objects given where a list
+	// was due, which nixpkgs iterates (pathList).
+	iterates []string
 }
 
 // splitArg is one path split_paths splits off: the path itself, or with
@@ -194,8 +198,10 @@ func parseStep(v pyjson.Value, at string) (*step, error) {
 	switch s.fn {
 	case fnLimitLayers, fnSplitEvery:
 		s.n, err = s.count(args[0], f.args[0])
-	case fnSubcomponentOut, fnSubcomponentIn, fnRemovePaths:
-		s.paths, err = s.pathList(args[0])
+	case fnSubcomponentOut, fnSubcomponentIn:
+		s.paths, err = s.pathList(args[0], false)
+	case fnRemovePaths:
+		s.paths, err = s.pathList(args[0], true)
 	case fnSplitPaths:
 		s.split, err = s.splitArgs(args[0])
 	case fnOver:
@@ -245,15 +251,21 @@ func (s *step) count(v pyjson.Value, what string) (int, error) {
 	return int(n), nil
 }
 
-// pathList reads a store path or a list of them (nixpkgs' remove_paths
-// takes both; here the other functions do too).
-func (s *step) pathList(v pyjson.Value) ([]string, error) {
-	if p, ok := v.(pyjson.String); ok {
+// pathList reads the paths argument of subcomponent_* and remove_paths:
+// a list of store paths. Anything else is taken as nixpkgs' Python takes
+// it, iterated: a string is the list of its characters (each a path of one
+// character, so a store path given alone matches nothing), an object the
+// list of its keys; only remove_paths (whole) takes a string as one path.
+func (s *step) pathList(v pyjson.Value, whole bool) ([]string, error) {
+	if p, ok := v.(pyjson.String); ok && whole {
 		return []string{string(p)}, nil
 	}
-	a, ok := v.(pyjson.Array)
-	if !ok {
+	a, ok := s.iterated(v)
+	if !ok && whole {
 		return nil, s.errorf("the paths must be a store path or a list of them, got %s", describe(v))
+	}
+	if !ok {
+		return nil, s.errorf("the paths must be a list of store paths, got %s", describe(v))
 	}
 	paths := make([]string, len(a))
 	for i, e := range a {
@@ -266,12 +278,41 @@ func (s *step) pathList(v pyjson.Value) ([]string, error) {
 	return paths, nil
 }
 
+// iterated is what Python's `for x in v` yields for a JSON value: the
+// elements of a list, the characters of a string, the keys of an object;
+// ok is false for a value Python cannot iterate. A string or an object
+// is recorded in s.iterates, for -v to say what nixpkgs makes of it.
+func (s *step) iterated(v pyjson.Value) (pyjson.Array, bool) {
+	switch v := v.(type) {
+	case pyjson.Array:
+		return v, true
+	case pyjson.String:
+		s.iterates = append(s.iterates, describe(v))
+		var chars pyjson.Array
+		for rest := string(v); rest != ""; {
+			// A byte that is not UTF-8 (a lone surrogate's WTF-8) is
+			// a character of its own here: a graph's paths are UTF-8,
+			// so it matches none either way.
+			_, n := utf8.DecodeRuneInString(rest)
+			chars = append(chars, pyjson.String(rest[:n]))
+			rest = rest[n:]
+		}
+		return chars, true
+	case *pyjson.Object:
+		s.iterates = append(s.iterates, describe(v))
+		return pyjson.Strings(v.Keys()), true
+	}
+	return nil, false
+}
+
 // splitArgs reads split_paths' argument: a list of store paths and
-// {"children_of": path or paths} objects (or one of them alone).
+// {"children_of": paths} objects, where paths is a list of store paths
+// or one alone. A string or an object instead of the list is iterated,
+// as nixpkgs does (see pathList).
 func (s *step) splitArgs(v pyjson.Value) ([]splitArg, error) {
-	items, ok := v.(pyjson.Array)
+	items, ok := s.iterated(v)
 	if !ok {
-		items = pyjson.Array{v}
+		return nil, s.errorf(`the paths must be a list of store paths and {"children_of": paths}, got %s`, describe(v))
 	}
 	var out []splitArg
 	for i, e := range items {
@@ -283,7 +324,10 @@ func (s *step) splitArgs(v pyjson.Value) ([]splitArg, error) {
 			if !ok || e.Len() != 1 {
 				return nil, s.errorf(`path %d: an object must be {"children_of": paths}, got keys %q`, i+1, e.Keys())
 			}
-			ps, err := s.pathList(parents)
+			if _, ok := parents.(pyjson.Array); !ok {
+				parents = pyjson.Array{parents} // one path alone
+			}
+			ps, err := s.pathList(parents, false)
 			if err != nil {
 				return nil, err
 			}
@@ -334,7 +378,8 @@ func (s *step) check(in *kind) (*kind, error) {
 	case fnSplitPaths:
 		return graphParts(partMain, partCommon, partRest), need("a graph", in.isGraph())
 	case fnLimitLayers:
-		return in, need("a list of graphs", in.list != nil && in.list.isGraph())
+		// Graphs are merged; lists too, by nixpkgs' + (evaluator.limitLayers).
+		return in, need("a list of graphs or of lists", in.list != nil && !in.list.isDict())
 	case fnReverse:
 		return in, need("a list", in.list != nil)
 	case fnFlatten:

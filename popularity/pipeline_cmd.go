@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -28,6 +29,9 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	walkSteps(steps, func(s *step, p string) {
+		if len(s.iterates) > 0 {
+			return // said once, below, not for each character
+		}
 		switch i, ok := slices.BinarySearch(g.paths, p); {
 		case !ok:
 			o.Debugf("--pipeline: step %s (%s): %q is not in the graph: ignored", s.at, s.name, p)
@@ -35,7 +39,11 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 			o.Debugf("--pipeline: step %s (%s): %q is excluded (--exclude): ignored", s.at, s.name, p)
 		}
 	})
+	noteIterated(steps, o)
 	plan, err := runPipeline(ctx, g, excluded, steps)
+	if errors.Is(err, errdefs.ErrInvalidInput) {
+		return fmt.Errorf("--pipeline: %w", err) // a step nixpkgs fails in too
+	}
 	if err != nil {
 		return err
 	}
@@ -61,18 +69,39 @@ func (c *command) readPipeline() ([]*step, error) {
 		}
 		return steps, nil
 	}
-	data, err := os.ReadFile(c.Pipeline)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, errdefs.ErrNotFound)
-	}
+	data, err := readPipelineFile(c.Pipeline)
 	if err != nil {
-		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, cli.PathCause(err))
+		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, err)
 	}
 	steps, err := parsePipeline(data)
 	if err != nil {
 		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, err)
 	}
 	return steps, nil
+}
+
+// maxPipeline bounds a pipeline file: a pipeline is a few steps, and even
+// one naming 100,000 store paths is 7 MB. /dev/zero is not read to the
+// end of memory.
+const maxPipeline = 16 << 20
+
+func readPipelineFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errdefs.ErrNotFound
+	}
+	if err != nil {
+		return nil, cli.PathCause(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPipeline+1))
+	if err != nil {
+		return nil, cli.PathCause(err)
+	}
+	if len(data) > maxPipeline {
+		return nil, fmt.Errorf("more than %d MiB, far more than a pipeline: %w", maxPipeline>>20, errdefs.ErrTooLarge)
+	}
+	return data, nil
 }
 
 // walkSteps calls visit with every store path the steps name.
@@ -85,5 +114,16 @@ func walkSteps(steps []*step, visit func(s *step, path string)) {
 			visit(s, a.path)
 		}
 		walkSteps(s.steps, visit)
+	}
+}
+
+// noteIterated says with -v where a string or an object stood for a list
+// of paths: nixpkgs iterates it, and so does the pipeline here (pathList).
+func noteIterated(steps []*step, o *cli.IO) {
+	for _, s := range steps {
+		for _, what := range s.iterates {
+			o.Debugf("--pipeline: step %s (%s): %s where a list is due: taken as nixpkgs' Python takes it, a string as its characters, an object as its keys", s.at, s.name, what)
+		}
+		noteIterated(s.steps, o)
 	}
 }

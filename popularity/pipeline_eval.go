@@ -15,6 +15,9 @@ type value struct {
 	list  []*value
 	parts [nParts]*value
 	shape shape
+	// pyList: a list Python holds as a list (split_every's), which +
+	// concatenates; the other functions make iterators, which + refuses.
+	pyList bool
 }
 
 type shape int8
@@ -120,7 +123,7 @@ func (e *evaluator) apply(s *step, v *value) (*value, error) {
 		}
 		return ranked, nil
 	case fnLimitLayers:
-		return e.limitLayers(s.n, v.list), nil
+		return e.limitLayers(s, v.list)
 	case fnSplitEvery:
 		return splitEvery(s.n, v.nodes), nil
 	case fnSubcomponentOut:
@@ -270,7 +273,9 @@ func (e *evaluator) pick(nodes []int32, ok func(m uint8) bool) []int32 {
 // own edges, computed by the popularity strategy's ranking.
 func (e *evaluator) popularityContest(nodes []int32) (*value, error) {
 	if len(nodes) <= 1 { // a path alone is its own order
-		return splitEvery(1, nodes), nil
+		one := splitEvery(1, nodes)
+		one.pyList = false // Python's is a map object
+		return one, nil
 	}
 	sub, back := e.induce(nodes)
 	r, err := rank(e.ctx, sub, 0)
@@ -320,21 +325,37 @@ func (e *evaluator) induce(nodes []int32) (*graph, []int32) {
 	return sub, sorted
 }
 
-// limitLayers is nixpkgs' limit_layers: the first n−1 graphs as they are,
-// then one graph of all the rest, when there are any. (The lib.py the
-// reference read fails on fewer than n graphs; nixpkgs' later one makes
-// an empty graph of no rest, which its output leaves out: the same plan.)
-func (e *evaluator) limitLayers(n int, graphs []*value) *value {
-	if len(graphs) < n {
-		return &value{list: graphs, shape: aList}
+// limitLayers is nixpkgs' limit_layers: the first n−1 items as they are,
+// then all the rest merged into one, when there are any. (The lib.py the
+// reference read fails on fewer than n items; nixpkgs' later one makes an
+// empty graph of no rest, which its output leaves out: the same plan.)
+// Python merges with +: graphs into their disjoint union, and lists, which
+// only split_every makes, into one list; one item alone is kept as it is.
+// Anything else (iterators, the lists the other functions make) it cannot
+// add, and fails: so does this.
+func (e *evaluator) limitLayers(s *step, items []*value) (*value, error) {
+	n := s.n
+	if len(items) <= n {
+		return &value{list: items, shape: aList}, nil
 	}
-	out := slices.Clone(graphs[:n-1])
+	out := slices.Clone(items[:n-1])
+	rest := items[n-1:]
+	if rest[0].shape == aList {
+		merged := &value{shape: aList, pyList: true}
+		for _, l := range rest {
+			if !l.pyList {
+				return nil, s.errorf("merges lists that nixpkgs' Python holds as iterators, which it cannot add (+): only split_every's lists are")
+			}
+			merged.list = append(merged.list, l.list...)
+		}
+		return &value{list: append(out, merged), shape: aList}, nil
+	}
 	var merged []int32
-	for _, gv := range graphs[n-1:] {
+	for _, gv := range rest {
 		e.renumber(gv.nodes)
 		merged = append(merged, gv.nodes...)
 	}
-	return &value{list: append(out, graphValue(merged)), shape: aList}
+	return &value{list: append(out, graphValue(merged)), shape: aList}, nil
 }
 
 // renumber gives the components of nodes new numbers, unused so far: a
@@ -365,7 +386,7 @@ func (e *evaluator) renumber(nodes []int32) {
 
 // splitEvery is nixpkgs' split_every: the nodes in chunks of n, in order.
 func splitEvery(n int, nodes []int32) *value {
-	out := &value{shape: aList, list: []*value{}}
+	out := &value{shape: aList, list: []*value{}, pyList: true}
 	for len(nodes) > 0 {
 		k := min(n, len(nodes))
 		out.list = append(out.list, graphValue(nodes[:k:k]))

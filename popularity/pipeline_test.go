@@ -187,6 +187,32 @@ func TestPipelinePlans(t *testing.T) {
 			graphplan.Plan{{"Root1", "A", "B", "Root2", "Root3"}, {"C", "D", "E", "X"}}},
 		{"SubcomponentNone", subGraph, `[["subcomponent_out", []], ["over", "rest", ["split_every", 4]]]`, nil,
 			graphplan.Plan{{"Root1", "A", "B", "C"}, {"D", "E", "Root2", "Root3"}, {"X"}}},
+		// A string where a list of paths is due is iterated, as Python
+		// iterates it: its characters are the paths. A store path given
+		// alone matches nothing (main is empty, and left out)...
+		{"SubcomponentOfString", subGraph, `[["subcomponent_out", "Root1"]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "C", "D", "E", "Root2", "Root3", "X"}}},
+		// ...and characters that are paths match.
+		{"SubcomponentOfStringByCharacter", subGraph, `[["subcomponent_out", "DC"]]`, nil,
+			graphplan.Plan{{"C", "D"}, {"Root1", "A", "B", "E", "Root2", "Root3", "X"}}},
+		{"SubcomponentInOfObject", subGraph, `[["subcomponent_in", {"E": 1}]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "E", "Root2"}, {"C", "D", "Root3", "X"}}},
+		// split_paths finds no path in a string or in an object's keys,
+		// "children_of" included: {rest: the graph}.
+		{"SplitPathsOfString", splitGraph, `[["split_paths", "Root2"]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
+		{"SplitPathsOfObject", splitGraph, `[["split_paths", {"children_of": "A"}]]`, nil,
+			graphplan.Plan{{"Root1", "A", "B", "D", "E", "F", "Root2", "Root3", "C", "X"}}},
+		// remove_paths alone takes a string as one path.
+		{"RemovePathsOfString", chain, `[["remove_paths", "n1"]]`, nil,
+			graphplan.Plan{{"n0", "n2", "n3", "n4", "n5"}}},
+		// limit_layers merges lists as Python's + does: split_every's
+		// lists into one list...
+		{"LimitMergesLists", chain, `[["split_every", 2], ["map", ["split_every", 1]], ["limit_layers", 2], ["map", ["limit_layers", 1]]]`, nil,
+			graphplan.Plan{{"n0", "n1"}, {"n2", "n3", "n4", "n5"}}},
+		// ...and keeps one alone as it is, whatever it is.
+		{"LimitKeepsOneLeft", chain, `[["split_every", 2], ["map", ["popularity_contest"]], ["limit_layers", 3]]`, nil,
+			graphplan.Plan{{"n1"}, {"n0"}, {"n3"}, {"n2"}, {"n5"}, {"n4"}}},
 		{"RemovePaths", chain, `[["remove_paths", ["n1", "n4", "absent"]], ["split_every", 2]]`, nil,
 			graphplan.Plan{{"n0", "n2"}, {"n3", "n5"}}},
 		// The graph as prepared, in one layer: ordered by narSize.
@@ -257,13 +283,13 @@ func TestPipelineErrors(t *testing.T) {
 		{"MapStepNumbering", `[["popularity_contest"], ["map", ["nope"]]]`, `step 2.1: unknown function "nope"`},
 		// Kinds: what a step is given is known from the pipeline alone.
 		{"PopularityOfList", `[["popularity_contest"], ["popularity_contest"]]`, "step 2 (popularity_contest): takes a graph, but is given a list of graphs"},
-		{"LimitOfGraph", `[["limit_layers", 3]]`, "step 1 (limit_layers): takes a list of graphs, but is given a graph"},
-		{"LimitOfDicts", `[["split_every", 2], ["map", ["split_paths", ["/a"]]], ["limit_layers", 3]]`, "step 3 (limit_layers): takes a list of graphs, but is given a list of dicts (main, common, rest)"},
+		{"LimitOfGraph", `[["limit_layers", 3]]`, "step 1 (limit_layers): takes a list of graphs or of lists, but is given a graph"},
+		{"LimitOfDicts", `[["split_every", 2], ["map", ["split_paths", ["/a"]]], ["limit_layers", 3]]`, "step 3 (limit_layers): takes a list of graphs or of lists, but is given a list of dicts (main, common, rest)"},
 		{"OverOfGraph", `[["over", "main", ["flatten"]]]`, "step 1 (over): takes a dict, but is given a graph"},
 		{"MapOfDict", `[["split_paths", ["/a"]], ["map", ["flatten"]]]`, "step 2 (map): takes a list, but is given a dict (main, common, rest)"},
 		{"ReverseOfGraph", `[["reverse"]]`, "step 1 (reverse): takes a list, but is given a graph"},
 		{"InnerKind", `[["popularity_contest"], ["map", ["split_every", 1]], ["map", ["popularity_contest"]]]`, "step 3.1 (popularity_contest): takes a graph, but is given a list of graphs"},
-		{"DeepList", `[["split_every", 1], ["map", ["split_every", 1]], ["map", ["map", ["remove_paths", "/a"]]], ["reverse"], ["limit_layers", 2]]`, "step 5 (limit_layers): takes a list of graphs, but is given a list of lists of graphs"},
+		{"DeepList", `[["split_every", 1], ["map", ["split_every", 1]], ["map", ["map", ["remove_paths", "/a"]]], ["reverse"], ["popularity_contest"]]`, "step 5 (popularity_contest): takes a graph, but is given a list of lists of graphs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parsePipeline([]byte(tc.pipeline))
@@ -305,5 +331,16 @@ func TestPipelineG2DefaultIsClassic(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("graph %d, %d layers:\ngot  %q\nwant %q", i, available, got, want)
 		}
+	}
+}
+
+// TestPipelineLimitLayersOfIterators: the lists popularity_contest (and
+// map, reverse, flatten, limit_layers) make are iterators in Python, which
+// + cannot add: limit_layers merging two of them fails there, and here.
+func TestPipelineLimitLayersOfIterators(t *testing.T) {
+	_, err := runSpec(t, specGraph(t, chain), `[["split_every", 2], ["map", ["popularity_contest"]], ["limit_layers", 2]]`)
+	want := "step 3 (limit_layers): merges lists that nixpkgs' Python holds as iterators, which it cannot add (+): only split_every's lists are"
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, errdefs.ErrInvalidInput) {
+		t.Fatalf("error %v, want one saying %q", err, want)
 	}
 }

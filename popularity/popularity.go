@@ -80,7 +80,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 
 // Validate checks the flags on their own, before any input is read: the
 // store layers available, --max less the customisation layer and the base
-// layers (reference §3.2 step 4), are at least one. --pipeline makes the
+// layers (reference §3.2 step 4), are at least one, and --max is within
+// what runtimes accept. --pipeline makes the
 // layers itself (--max is ignored, as nixpkgs ignores maxLayers): no
 // --strategy size with it, and the base layers must leave a store layer
 // and the customisation layer room under the runtime limit.
@@ -97,6 +98,12 @@ func (c *command) Validate() error {
 				c.BaseLayers, oci.RuntimeLayerLimit)
 		}
 		return nil
+	}
+	// More than runtimes accept is refused as manifest-gen refuses it:
+	// such a plan is never loaded, and the size strategy's work grows
+	// with the layers allowed (a round per layer).
+	if c.Max > oci.RuntimeLayerLimit {
+		return cli.Usagef("--max %d: runtimes refuse images of more than %d layers", c.Max, oci.RuntimeLayerLimit)
 	}
 	if c.Max < 2 || c.BaseLayers > c.Max-2 {
 		return cli.Usagef("--max %d leaves no layer for store paths (%d total − 1 customisation layer − %d base layers); use --max %d or more",
