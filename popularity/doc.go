@@ -65,7 +65,8 @@
 // The split is nixpkgs' classic one (reference §6.2): with A = N − 1 − K
 // store layers, the A − 1 most popular paths get a layer each and one more
 // layer holds all the rest in order. Fewer paths than layers gives one layer
-// per path, with no empty layer (nixpkgs' newer pipeline fails there).
+// per path, with no empty layer, as nixpkgs' pipeline of G2 makes too
+// (its empty last graph is left out; see limit_layers below).
 //
 // # Strategy size
 //
@@ -120,9 +121,8 @@
 //
 //	popularity_contest          graph → list of one-path graphs, in the
 //	                            order of the popularity strategy
-//	limit_layers N              list of graphs → the first N−1 as they
-//	                            are, then one graph of all the rest; a
-//	                            list of lists, the rest in one list
+//	limit_layers N              list → the first N−1 items as they
+//	                            are, then one graph of all the rest
 //	                            (see below)
 //	split_every N               graph → list of graphs of N paths, in order
 //	subcomponent_out PATHS      graph → {main: PATHS and everything they
@@ -153,25 +153,30 @@
 // references within each of the graphs merged (igraph's disjoint union):
 // a later step sees the references nixpkgs' graphs have.
 //
-// limit_layers merges as Python's + does: graphs into one, lists into one
-// list of their items, when split_every made them; the lists the other
-// functions make are iterators in Python, which + cannot add: merging two
-// of them is an error, found when the step runs, as nixpkgs fails there.
-// One item left over is kept as it is.
+// limit_layers merges as nixpkgs does (lib.py's merge_graphs, in
+// pkgs/by-name/fl/flatten-references-graph at commit 72a5559): the rest
+// is added with Python's + to an empty graph, so fewer than N items are
+// followed by an empty graph (no layer, but a later reverse or
+// limit_layers counts it), and a graph plus a list of graphs is their
+// union: the lists split_every makes are merged into the graph too, which
+// leaves a list of lists and a graph (map takes it for no step; Python
+// fails there). The lists the other functions make are iterators in
+// Python, which + cannot add to a graph: merging one is an error, found
+// when the step runs, as nixpkgs fails there.
 //
 // The result is flattened: each graph is a layer, its paths in its order,
-// dict values in the order main, common, rest, empty graphs left out. A
-// pipeline that ends with a graph (the empty pipeline [] too) makes one
-// layer of it.
+// dict values in the order main, common, rest. An empty graph (say main
+// of subcomponent_out PATHS, none of them in the graph) makes no layer:
+// nixpkgs' flatten_references_graph.py leaves empty layers out of its
+// output (pkgs/by-name/fl/flatten-references-graph, commit 624f3d1), so
+// its image has no layer of /nix alone either. A pipeline that ends with a
+// graph (the empty pipeline [] too) makes one layer of it.
 //
 // Where this differs from nixpkgs' Python:
 //
-//   - limit_layers N on fewer than N graphs keeps them all and makes no
-//     layer of the (empty) rest, as the classic split does; the lib.py the
-//     reference read fails there ("reduce() of empty iterable"). Later
-//     nixpkgs merges no graphs into an empty one, which the output leaves
-//     out: the same layers, unless a later reverse or limit_layers counts
-//     that empty graph.
+//   - map over the list of lists and a graph limit_layers makes of lists
+//     is refused even for a step that does nothing (["pipe", []]), which
+//     Python runs; any other step fails there.
 //   - over KEY on a dict without KEY (split_paths leaves empty parts out)
 //     keeps the dict as it is; Python fails (KeyError).
 //   - split_paths puts the paths no root reaches (only a cycle of

@@ -96,6 +96,9 @@ var partNames = [nParts]string{"main", "common", "rest"}
 type kind struct {
 	list  *kind         // a list of these
 	parts [nParts]*kind // a dict: the kinds of the keys it can hold
+	// withGraph: the list also holds a graph, the one limit_layers
+	// merged the rest of a list of lists into.
+	withGraph bool
 }
 
 var graphKind = &kind{}
@@ -118,6 +121,8 @@ func (k *kind) noun(many bool) string {
 		return word
 	}
 	switch {
+	case k.withGraph:
+		return plural("list") + " of " + k.list.noun(true) + " and a graph"
 	case k.list != nil:
 		return plural("list") + " of " + k.list.noun(true)
 	case k.isDict():
@@ -378,14 +383,28 @@ func (s *step) check(in *kind) (*kind, error) {
 	case fnSplitPaths:
 		return graphParts(partMain, partCommon, partRest), need("a graph", in.isGraph())
 	case fnLimitLayers:
-		// Graphs are merged; lists too, by nixpkgs' + (evaluator.limitLayers).
-		return in, need("a list of graphs or of lists", in.list != nil && !in.list.isDict())
+		if err := need("a list of graphs or of lists", in.list != nil && !in.list.isDict()); err != nil {
+			return nil, err
+		}
+		// The rest is merged into one graph (evaluator.limitLayers): a
+		// list of graphs stays one, a list of lists gains a graph.
+		switch {
+		case in.list.isGraph():
+			return in, nil
+		case s.n == 1:
+			return listOf(graphKind), nil
+		}
+		return &kind{list: in.list, withGraph: true}, nil
 	case fnReverse:
 		return in, need("a list", in.list != nil)
 	case fnFlatten:
 		return listOf(graphKind), nil
 	case fnMap:
 		if err := need("a list", in.list != nil); err != nil {
+			return nil, err
+		}
+		// No step takes both a list and a graph (Python fails).
+		if err := need("a list of values of one kind", !in.withGraph); err != nil {
 			return nil, err
 		}
 		out, err := s.steps[0].check(in.list)

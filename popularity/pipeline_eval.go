@@ -326,36 +326,33 @@ func (e *evaluator) induce(nodes []int32) (*graph, []int32) {
 }
 
 // limitLayers is nixpkgs' limit_layers: the first n−1 items as they are,
-// then all the rest merged into one, when there are any. (The lib.py the
-// reference read fails on fewer than n items; nixpkgs' later one makes an
-// empty graph of no rest, which its output leaves out: the same plan.)
-// Python merges with +: graphs into their disjoint union, and lists, which
-// only split_every makes, into one list; one item alone is kept as it is.
-// Anything else (iterators, the lists the other functions make) it cannot
-// add, and fails: so does this.
+// then one graph of all the rest, empty when there is none: nixpkgs'
+// merge_graphs (lib.py in pkgs/by-name/fl/flatten-references-graph,
+// commit 72a5559) adds them with + to an empty graph. The output leaves
+// an empty graph out, but a later reverse or limit_layers counts it.
+// igraph's + of a graph and a list of graphs is their disjoint union, so
+// the lists split_every makes are merged into the graph too; the lists
+// the other functions make are iterators in Python, which + cannot add:
+// nixpkgs fails there, and so does this.
 func (e *evaluator) limitLayers(s *step, items []*value) (*value, error) {
-	n := s.n
-	if len(items) <= n {
-		return &value{list: items, shape: aList}, nil
-	}
-	out := slices.Clone(items[:n-1])
-	rest := items[n-1:]
-	if rest[0].shape == aList {
-		merged := &value{shape: aList, pyList: true}
-		for _, l := range rest {
-			if !l.pyList {
-				return nil, s.errorf("merges lists that nixpkgs' Python holds as iterators, which it cannot add (+): only split_every's lists are")
-			}
-			merged.list = append(merged.list, l.list...)
-		}
-		return &value{list: append(out, merged), shape: aList}, nil
-	}
+	head := items[:min(s.n-1, len(items))]
+	out := &value{list: slices.Clone(head), shape: aList}
 	var merged []int32
-	for _, gv := range rest {
-		e.renumber(gv.nodes)
-		merged = append(merged, gv.nodes...)
+	for _, item := range items[len(head):] {
+		graphs := []*value{item}
+		if item.shape == aList {
+			if !item.pyList {
+				return nil, s.errorf("merges a list that nixpkgs' Python holds as an iterator, which it cannot add (+) to a graph: only split_every's lists are")
+			}
+			graphs = item.list
+		}
+		for _, g := range graphs {
+			e.renumber(g.nodes)
+			merged = append(merged, g.nodes...)
+		}
 	}
-	return &value{list: append(out, graphValue(merged)), shape: aList}, nil
+	out.list = append(out.list, graphValue(merged))
+	return out, nil
 }
 
 // renumber gives the components of nodes new numbers, unused so far: a

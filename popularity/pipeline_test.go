@@ -154,10 +154,15 @@ func TestPipelinePlans(t *testing.T) {
 			graphplan.Plan{{"B"}, {"A"}, {"Root1", "Root2"}}},
 		{"ReverseLimitLayers", "Root1 1 A\nA 2 B\nB 3\nRoot2 4", `[["popularity_contest"], ["reverse"], ["limit_layers", 3]]`, nil,
 			graphplan.Plan{{"Root2"}, {"Root1"}, {"A", "B"}}},
-		// Fewer graphs than limit_layers allows: all kept, no empty layer
-		// (the Python the reference read raises here).
+		// Fewer graphs than limit_layers allows: all kept, then the empty
+		// graph nixpkgs merges of no rest (lib.py's merge_graphs starts
+		// from one), left out of the plan...
 		{"LimitLayersShort", chain, `[["popularity_contest"], ["limit_layers", 10]]`, nil,
 			graphplan.Plan{{"n5"}, {"n4"}, {"n3"}, {"n2"}, {"n1"}, {"n0"}}},
+		// ...but counted by a later step: reversed, it is the first of the
+		// two graphs the second limit_layers keeps.
+		{"LimitLayersShortCountsEmptyRest", chain, `[["popularity_contest"], ["limit_layers", 10], ["reverse"], ["limit_layers", 3]]`, nil,
+			graphplan.Plan{{"n0"}, {"n1", "n2", "n3", "n4", "n5"}}},
 		{"LimitLayersExact", chain, `[["popularity_contest"], ["limit_layers", 6]]`, nil,
 			graphplan.Plan{{"n5"}, {"n4"}, {"n3"}, {"n2"}, {"n1"}, {"n0"}}},
 		{"LimitLayersOne", chain, `[["popularity_contest"], ["limit_layers", 1]]`, nil,
@@ -206,13 +211,14 @@ func TestPipelinePlans(t *testing.T) {
 		// remove_paths alone takes a string as one path.
 		{"RemovePathsOfString", chain, `[["remove_paths", "n1"]]`, nil,
 			graphplan.Plan{{"n0", "n2", "n3", "n4", "n5"}}},
-		// limit_layers merges lists as Python's + does: split_every's
-		// lists into one list...
-		{"LimitMergesLists", chain, `[["split_every", 2], ["map", ["split_every", 1]], ["limit_layers", 2], ["map", ["limit_layers", 1]]]`, nil,
-			graphplan.Plan{{"n0", "n1"}, {"n2", "n3", "n4", "n5"}}},
-		// ...and keeps one alone as it is, whatever it is.
-		{"LimitKeepsOneLeft", chain, `[["split_every", 2], ["map", ["popularity_contest"]], ["limit_layers", 3]]`, nil,
-			graphplan.Plan{{"n1"}, {"n0"}, {"n3"}, {"n2"}, {"n5"}, {"n4"}}},
+		// limit_layers merges the rest into one graph as nixpkgs' +
+		// does: split_every's lists into the graph of all their graphs...
+		{"LimitMergesListsIntoAGraph", chain, `[["split_every", 2], ["map", ["split_every", 1]], ["limit_layers", 2]]`, nil,
+			graphplan.Plan{{"n0"}, {"n1"}, {"n2", "n3", "n4", "n5"}}},
+		// ...so limit_layers 1 of lists makes a list of one graph, which
+		// map takes, its graphs merged without a reference between them.
+		{"LimitOneOfListsIsAGraph", chain, `[["split_every", 2], ["map", ["split_every", 1]], ["limit_layers", 1], ["map", ["popularity_contest"]]]`, nil,
+			graphplan.Plan{{"n0"}, {"n1"}, {"n2"}, {"n3"}, {"n4"}, {"n5"}}},
 		{"RemovePaths", chain, `[["remove_paths", ["n1", "n4", "absent"]], ["split_every", 2]]`, nil,
 			graphplan.Plan{{"n0", "n2"}, {"n3", "n5"}}},
 		// The graph as prepared, in one layer: ordered by narSize.
@@ -284,6 +290,9 @@ func TestPipelineErrors(t *testing.T) {
 		// Kinds: what a step is given is known from the pipeline alone.
 		{"PopularityOfList", `[["popularity_contest"], ["popularity_contest"]]`, "step 2 (popularity_contest): takes a graph, but is given a list of graphs"},
 		{"LimitOfGraph", `[["limit_layers", 3]]`, "step 1 (limit_layers): takes a list of graphs or of lists, but is given a graph"},
+		// limit_layers 2 of lists: a list and a graph, which no step
+		// map applies takes both of (Python fails).
+		{"MapOfListsAndAGraph", `[["split_every", 2], ["map", ["split_every", 1]], ["limit_layers", 2], ["map", ["limit_layers", 1]]]`, "step 4 (map): takes a list of values of one kind, but is given a list of lists of graphs and a graph"},
 		{"LimitOfDicts", `[["split_every", 2], ["map", ["split_paths", ["/a"]]], ["limit_layers", 3]]`, "step 3 (limit_layers): takes a list of graphs or of lists, but is given a list of dicts (main, common, rest)"},
 		{"OverOfGraph", `[["over", "main", ["flatten"]]]`, "step 1 (over): takes a dict, but is given a graph"},
 		{"MapOfDict", `[["split_paths", ["/a"]], ["map", ["flatten"]]]`, "step 2 (map): takes a list, but is given a dict (main, common, rest)"},
@@ -336,11 +345,14 @@ func TestPipelineG2DefaultIsClassic(t *testing.T) {
 
 // TestPipelineLimitLayersOfIterators: the lists popularity_contest (and
 // map, reverse, flatten, limit_layers) make are iterators in Python, which
-// + cannot add: limit_layers merging two of them fails there, and here.
+// + cannot add to a graph: limit_layers merging even one of them fails
+// there, and here.
 func TestPipelineLimitLayersOfIterators(t *testing.T) {
-	_, err := runSpec(t, specGraph(t, chain), `[["split_every", 2], ["map", ["popularity_contest"]], ["limit_layers", 2]]`)
-	want := "step 3 (limit_layers): merges lists that nixpkgs' Python holds as iterators, which it cannot add (+): only split_every's lists are"
-	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, errdefs.ErrInvalidInput) {
-		t.Fatalf("error %v, want one saying %q", err, want)
+	for _, n := range []string{"2", "3"} { // two left over, one
+		_, err := runSpec(t, specGraph(t, chain), `[["split_every", 2], ["map", ["popularity_contest"]], ["limit_layers", `+n+`]]`)
+		want := "step 3 (limit_layers): merges a list that nixpkgs' Python holds as an iterator, which it cannot add (+) to a graph: only split_every's lists are"
+		if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, errdefs.ErrInvalidInput) {
+			t.Fatalf("limit_layers %s: error %v, want one saying %q", n, err, want)
+		}
 	}
 }

@@ -383,8 +383,8 @@ func countPaths(ri, r []uint64, w int, total []uint64, ps []int32) bool {
 // splitClassic is nixpkgs' classic split of a popularity list into at most
 // available store layers (reference §6.2): the available−1 most popular
 // paths one per layer, then one layer with the rest in order. Fewer paths
-// than layers gives one layer per path and no empty layer (nixpkgs' G2
-// pipeline fails there instead).
+// than layers gives one layer per path and no empty layer, as nixpkgs' G2
+// pipeline does (its empty last graph is left out of its output).
 func splitClassic(paths []string, available int) graphplan.Plan {
 	singles := min(available-1, len(paths))
 	plan := make(graphplan.Plan, 0, singles+1)
