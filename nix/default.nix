@@ -608,6 +608,8 @@ let
   # podman load and ctr images import.
   buildIndex = { images, layerCompression ? null, tag ? null, name ? "multi-platform-image.tar" }:
     assert images != [ ] || throw "buildIndex: no images";
+    # opt drops "": an unset variable's tag would name nothing, silently.
+    assert tag != "" || throw "buildIndex: tag is empty: give NAME[:TAG], or null for an index without a name";
     mk {
       inherit name;
       kind = "output";
