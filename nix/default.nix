@@ -540,6 +540,9 @@ let
     }:
     assert length (filter (h: h != null) [ hash sha256 outputHash ]) == 1
       || throw "pullImage: give one of hash, sha256 and outputHash";
+    # As the image functions' empty tag: the archive would be tagged by its
+    # config's digest while passthru.imageTag said "".
+    assert finalImageTag != "" || throw "pullImage: finalImageTag is empty: give a tag (default latest)";
     let
       # nixpkgs' normalizeHash: an empty hash is a fake one, so that the
       # build fails with a hash mismatch saying the right one.
