@@ -540,6 +540,9 @@ let
     }:
     assert length (filter (h: h != null) [ hash sha256 outputHash ]) == 1
       || throw "pullImage: give one of hash, sha256 and outputHash";
+    # As the image functions' empty tag: the archive would be tagged by its
+    # config's digest while passthru.imageTag said "".
+    assert finalImageTag != "" || throw "pullImage: finalImageTag is empty: give a tag (default latest)";
     let
       # nixpkgs' normalizeHash: an empty hash is a fake one, so that the
       # build fails with a hash mismatch saying the right one.
@@ -608,6 +611,8 @@ let
   # podman load and ctr images import.
   buildIndex = { images, layerCompression ? null, tag ? null, name ? "multi-platform-image.tar" }:
     assert images != [ ] || throw "buildIndex: no images";
+    # opt drops "": an unset variable's tag would name nothing, silently.
+    assert tag != "" || throw "buildIndex: tag is empty: give NAME[:TAG], or null for an index without a name";
     mk {
       inherit name;
       kind = "output";

@@ -60,6 +60,15 @@ printf '%s\n' "$BI_EXTRA_COMMANDS" >"$work/extra-commands.txt"
 store_graph "$work/new" "$work/script.txt" "$work/extra-commands.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
 closure_graph=$work/trusted-graph.json
 graph_paths "$closure_graph" >"$work/trusted-paths"
+# The shell's store path is bound only if the graph has it: else bwrap
+# would say "No such file" of a file that is there.
+if [ -n "$BI_SHELL" ]; then
+	rs_path=${BI_SHELL#"$store_dir"/}
+	rs_path=$store_dir/${rs_path%%/*}
+	rs_graph="--closure-graph: the script's sandbox shows only the store paths of its graph"
+	[ -n "$BI_CLOSURE_GRAPH" ] || rs_graph="this store (a store path's name is HASH-NAME)"
+	grep -qxF -- "$rs_path" "$work/trusted-paths" || die "--run-as-root-shell \"$BI_SHELL\": $rs_path is not in $rs_graph"
+fi
 run_chrooted "$rootfs" "$BI_SCRIPT" "$work/trusted-paths" "$BI_SHELL"
 if [ -n "$BI_EXTRA_COMMANDS" ]; then
 	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"

@@ -134,15 +134,21 @@ unset CDPATH
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 
 # split_repo_tag sets name and tag from repo_tag (-t, --repo_tag
-# NAME:TAG, nixpkgs' stream script's option), when it is set: the tag is
-# what follows the last colon that is not part of a registry host's port
-# (a colon followed by a slash), latest when there is none.
+# NAME:TAG, nixpkgs' stream script's option), when it was given
+# (repo_tag_seen): the tag is what follows the last colon that is not
+# part of a registry host's port (a colon followed by a slash), latest
+# when there is none. An empty one ("$TAG" unset), or an empty half of
+# it ("NAME:", ":TAG"), is a usage error: it would give the default's
+# name or tag without a word (nixpkgs writes "NAME:", which docker load
+# refuses).
 split_repo_tag() {
-	[ -n "$repo_tag" ] || return 0
+	[ -n "$repo_tag_seen" ] || return 0
+	[ -n "$repo_tag" ] || usage_error "--repo_tag \"\": want NAME[:TAG]"
 	[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
 	name=${repo_tag%:*} tag=${repo_tag##*:}
 	case $tag in */*) name=$repo_tag tag= ;; esac
 	[ "$name" != "$repo_tag" ] || tag=latest
+	[ -n "$name" ] && [ -n "$tag" ] || usage_error "--repo_tag \"$repo_tag\": want NAME[:TAG]"
 }
 
 # split_opts ARG... prints the ARGs quoted for eval, each --opt=value as

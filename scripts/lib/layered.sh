@@ -18,7 +18,7 @@
 # itself, run on an empty graph before any work.
 
 layered_parse() {
-	name= tag= repo_tag= config= from_image= max_layers=100 created= mtime= arch= variant=
+	name= tag= repo_tag= repo_tag_seen= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
@@ -61,7 +61,7 @@ layered_parse() {
 		case $1 in
 		--name) name=$2 ;;
 		--tag) tag=$2 ;;
-		-t | --repo_tag | --repo-tag) repo_tag=$2 ;;
+		-t | --repo_tag | --repo-tag) repo_tag=$2 repo_tag_seen=1 ;;
 		--contents)
 			case $2 in *"$nl"*) usage_error "--contents: a path with a newline is not supported" ;; esac
 			contents=$contents$2$nl

@@ -14,7 +14,7 @@
 # (or build-layered-image) packs it.
 
 nix_shell_parse() {
-	drv= installable= file= name= tag= repo_tag= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
+	drv= installable= file= name= tag= repo_tag= repo_tag_seen= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
 	ca_bundle= store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ verbose= command_seen= run_seen=
 	eval "set -- $(split_opts "$@")"
 	while [ $# -gt 0 ]; do
@@ -44,7 +44,7 @@ nix_shell_parse() {
 		-f | --file) file=$2 ;;
 		--name) name=$2 ;;
 		--tag) tag=$2 ;;
-		-t | --repo_tag | --repo-tag) repo_tag=$2 ;;
+		-t | --repo_tag | --repo-tag) repo_tag=$2 repo_tag_seen=1 ;;
 		--uid) uid=$2 ;;
 		--gid) gid=$2 ;;
 		--home-directory) home=$2 ;;

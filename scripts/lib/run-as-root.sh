@@ -276,18 +276,27 @@ run_chrooted() {
 		safe_mount_point "$rc_root" "$store_dir"
 		{
 			# Names with anything but a store name's characters (a newline,
-			# a slash) are left out: a store path's name has none.
-			ls -A "$rc_root$store_dir" | grep -E '^[0-9a-z]{32}-[0-9A-Za-z+._?=-]+$' | while IFS= read -r rc_n; do
+			# a slash) are left out: a store path's name has none. So are
+			# those of PATHS, bound below instead: a bind on the image's
+			# symlink would go where it leads, and on its file no
+			# directory could be made (bwrap's "Not a directory"). (PATHS
+			# may be empty: NR == FNR would hold for the names too.)
+			ls -A "$rc_root$store_dir" | grep -E '^[0-9a-z]{32}-[0-9A-Za-z+._?=-]+$' |
+				awk -v s="$store_dir/" 'FILENAME == ARGV[1] { p[$0] = 1; next } !((s $0) in p)' "$rc_paths" - | while IFS= read -r rc_n; do
 				if [ ! -L "$rc_root$store_dir/$rc_n" ]; then
 					printf -- '--ro-bind\000%s\000%s\000' "$rc_root$store_dir/$rc_n" "$store_dir/$rc_n"
-				elif ! grep -qxF -- "$store_dir/$rc_n" "$rc_paths"; then
-					# (A path of PATHS is bound there instead: a bind on the
-					# symlink would go where it leads.)
+				else
 					printf -- '--symlink\000%s\000%s\000' "$(readlink -- "$rc_root$store_dir/$rc_n")" "$store_dir/$rc_n"
 				fi
 			done
 			while IFS= read -r rc_p; do
-				printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
+				if [ -e "$root_prefix$rc_p" ] || [ -L "$root_prefix$rc_p" ]; then
+					printf -- '--ro-bind-try\000%s\000%s\000' "$root_prefix$rc_p" "$rc_p"
+				elif [ -e "$rc_root$rc_p" ] && [ ! -L "$rc_root$rc_p" ]; then
+					# A --closure-graph path this machine lacks: the image's, as
+					# before.
+					printf -- '--ro-bind\000%s\000%s\000' "$rc_root$rc_p" "$rc_p"
+				fi
 			done <"$rc_paths"
 		} >"$work/store-binds"
 		set -- --tmpfs "$store_dir" --args 3 --remount-ro "$store_dir"
