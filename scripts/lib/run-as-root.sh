@@ -173,11 +173,30 @@ enter_namespace() {
 	# stage's stdin, the base image, goes through fd 3.
 	{
 		# shellcheck disable=SC2086 # en_keep and en_setuid are words or nothing
-		(cd -- "$stage" && exec unshare --user $en_keep sh -c 'echo >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
+		(cd -- "$stage" && exec unshare --user $en_keep sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
 			sh "$work/ns-ready" "$work/ns-go" $en_setuid "$@") <&3 3<&- &
 	} 3<&0
 	en_pid=$!
-	read -r en_ready <"$work/ns-ready"
+	# A child that fails before it is in its namespace (unshare refused:
+	# out of memory, as after an OOM kill when remove_stage_tree enters,
+	# or past the namespace limit) never opens ns-ready, and the read
+	# below would wait for ever: a watcher opens it once the child is gone
+	# (a zombie, as nothing reaps it while the read waits).
+	{
+		while [ -e "/proc/$en_pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
+			sleep 0.1
+		done
+		echo gone >"$work/ns-ready"
+	} &
+	en_watch=$!
+	en_ready=
+	read -r en_ready <"$work/ns-ready" || :
+	kill "$en_watch" 2>/dev/null
+	wait "$en_watch" 2>/dev/null || :
+	if [ "$en_ready" != ready ]; then
+		en_wait || die "--run-as-root: cannot enter the script's user namespace (unshare: status $en_status)"
+		die "--run-as-root: cannot enter the script's user namespace"
+	fi
 	if map_ids "$en_pid"; then
 		echo go >"$work/ns-go"
 	else
