@@ -60,7 +60,7 @@
 //	    $DOCKER_HOST.
 //	podman-start [-user NAME]
 //	    gives the script a private podman (vfs storage, runc, no network,
-//	    no search registries, all in a temp dir of its own) through the
+//	    no search registries, file locks, all in a temp dir of its own) through the
 //	    CONTAINERS_* variables; with -user, a rootless one run as NAME
 //	    (give NAME subids first; archives go in on stdin).
 //	containerd-start

@@ -28,6 +28,11 @@ import (
 // name never reaches the network), and a policy that accepts any image
 // (the tests pull from their own loopback registry).
 //
+// Locks are files in tmp_dir (lock_type "file"): the default, shared
+// memory, is the machine's one segment /dev/shm/libpod_lock (rootless,
+// libpod_rootless_lock_UID), shared with every other podman and left
+// behind, with any lock a failed script leaked in it.
+//
 // runc, not crun: Debian bookworm's crun refuses cgroups in hybrid mode
 // ("drop all controllers from cgroupv2"), which runc runs under. The
 // ulimits are pinned low: podman asks the runtime for the caller's
@@ -45,6 +50,7 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+lock_type = "file"
 events_logfile_path = %q
 tmp_dir = %q
 image_copy_tmp_dir = %q
