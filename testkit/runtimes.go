@@ -185,6 +185,7 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(cmd.Start())
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	ns := "dockertools-" + strings.TrimPrefix(filepath.Base(dir), "ctrd")
 	ts.Defer(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
@@ -194,9 +195,9 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 			<-exited
 		}
 		os.RemoveAll(dir)
+		removeCgroups(ns)
 	})
 	sock := filepath.Join(dir, "sock")
-	ns := "dockertools-" + strings.TrimPrefix(filepath.Base(dir), "ctrd")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// ctr version answers once the gRPC server serves.
@@ -218,4 +219,15 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("CONTAINERD_SNAPSHOTTER", "native")
 	ts.Setenv("CONTAINERD_LOG", logFile)
 	ts.Setenv("CONTAINERD_RUNC_ROOT", filepath.Join(dir, "runc"))
+}
+
+// removeCgroups removes the cgroup name from every hierarchy: ctr run
+// puts a container in /NAMESPACE/ID, and containerd removes ID with the
+// container but never NAMESPACE, new for each script. rmdir removes an
+// empty cgroup only: one whose container still runs is left.
+func removeCgroups(name string) {
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name))    // v1: one hierarchy per controller
+	for _, d := range append(dirs, filepath.Join("/sys/fs/cgroup", name)) { // v2: one
+		syscall.Rmdir(d)
+	}
 }

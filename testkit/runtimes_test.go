@@ -1,0 +1,56 @@
+package testkit
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestContainerdStartRemovesCgroups: ctr run puts a container in the
+// cgroup /NAMESPACE/ID of every hierarchy; containerd removes ID with
+// the container, never NAMESPACE. containerd-start's namespace is new
+// for each script, so each script left /sys/fs/cgroup/*/dockertools-N
+// behind, one more per run. It is removed when the script ends.
+func TestContainerdStartRemovesCgroups(t *testing.T) {
+	Need(t, "containerd", "busybox")
+	dir := t.TempDir()
+	record := filepath.Join(dir, "namespace")
+	script := `need busybox
+mkdir root/bin
+exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
+exec tar -C root -cf rootfs.tar .
+mkimage -tag testkit/smoke:1 -cmd /bin/busybox -cmd true smoke.tar rootfs.tar
+containerd-start
+exec ctr images import smoke.tar
+exec ctr run --rm --runc-root $CONTAINERD_RUNC_ROOT docker.io/testkit/smoke:1 c1
+exec sh -c 'echo "$CONTAINERD_NAMESPACE" > ` + record + `'
+exec sh -c 'for d in /sys/fs/cgroup/$CONTAINERD_NAMESPACE /sys/fs/cgroup/*/$CONTAINERD_NAMESPACE; do [ ! -d "$d" ] || echo "$d"; done'
+stdout $CONTAINERD_NAMESPACE
+`
+	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := Params(dir, nil)
+	maps.Copy(p.Cmds, ArchiveCommands())
+	// The script is a parallel subtest: it has run, and cleaned up,
+	// when the cleanups run.
+	t.Cleanup(func() {
+		ns, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatalf("the script recorded no namespace: %v", err)
+		}
+		name := strings.TrimSpace(string(ns))
+		left, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name))
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", name)); err == nil {
+			left = append(left, filepath.Join("/sys/fs/cgroup", name))
+		}
+		if len(left) > 0 {
+			t.Fatalf("cgroups left after the script: %v", left)
+		}
+	})
+	testscript.Run(t, p)
+}
