@@ -186,7 +186,9 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	ns := "dockertools-" + strings.TrimPrefix(filepath.Base(dir), "ctrd")
+	sock := filepath.Join(dir, "sock")
 	ts.Defer(func() {
+		stopTasks(sock, ns)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -197,7 +199,6 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 		os.RemoveAll(dir)
 		removeCgroups(ns)
 	})
-	sock := filepath.Join(dir, "sock")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// ctr version answers once the gRPC server serves.
@@ -229,5 +230,22 @@ func removeCgroups(name string) {
 	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name))    // v1: one hierarchy per controller
 	for _, d := range append(dirs, filepath.Join("/sys/fs/cgroup", name)) { // v2: one
 		syscall.Rmdir(d)
+	}
+}
+
+// stopTasks kills and deletes the containers still running in namespace
+// ns (ctr run -d, a script that failed): each shim runs in a session of
+// its own, which stopping containerd does not end; it ends when its task
+// is deleted.
+func stopTasks(sock, ns string) {
+	ctr := func(args ...string) *exec.Cmd {
+		return exec.Command("ctr", append([]string{"--address", sock, "--namespace", ns}, args...)...)
+	}
+	out, err := ctr("tasks", "ls", "--quiet").Output()
+	if err != nil {
+		return
+	}
+	for _, id := range strings.Fields(string(out)) {
+		ctr("tasks", "delete", "--force", id).Run()
 	}
 }

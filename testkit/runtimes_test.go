@@ -4,7 +4,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -50,6 +52,55 @@ stdout $CONTAINERD_NAMESPACE
 		}
 		if len(left) > 0 {
 			t.Fatalf("cgroups left after the script: %v", left)
+		}
+	})
+	testscript.Run(t, p)
+}
+
+// TestContainerdStartStopsContainers: a container still running when the
+// script ends (ctr run -d, or a script that failed) is stopped with its
+// shim: the shim runs in a session of its own, which stopping containerd
+// did not end, and the container and the shim ran on.
+func TestContainerdStartStopsContainers(t *testing.T) {
+	Need(t, "containerd", "busybox")
+	const marker = "987654321" // the container's sleep, found in /proc
+	dir := t.TempDir()
+	record := filepath.Join(dir, "namespace")
+	script := `need busybox
+mkdir root/bin
+exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
+exec tar -C root -cf rootfs.tar .
+mkimage -tag testkit/sleep:1 sleep.tar rootfs.tar
+containerd-start
+exec ctr images import sleep.tar
+exec ctr run -d --runc-root $CONTAINERD_RUNC_ROOT docker.io/testkit/sleep:1 c1 /bin/busybox sleep ` + marker + `
+exec ctr tasks ls
+stdout 'c1 .*RUNNING'
+exec sh -c 'echo "$CONTAINERD_NAMESPACE" > ` + record + `'
+`
+	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := Params(dir, nil)
+	maps.Copy(p.Cmds, ArchiveCommands())
+	t.Cleanup(func() {
+		ns, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatalf("the script recorded no namespace: %v", err)
+		}
+		shim := "-namespace\x00" + strings.TrimSpace(string(ns)) + "\x00"
+		var left []string
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, f := range procs {
+			if b, err := os.ReadFile(f); err == nil && (strings.Contains(string(b), "sleep\x00"+marker) || strings.Contains(string(b), shim)) {
+				left = append(left, filepath.Dir(f))
+				if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+					syscall.Kill(pid, syscall.SIGKILL) // not to outlive the test
+				}
+			}
+		}
+		if len(left) > 0 {
+			t.Fatalf("the container or its shim still ran after the script: %v", left)
 		}
 	})
 	testscript.Run(t, p)
