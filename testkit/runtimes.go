@@ -1,12 +1,14 @@
 package testkit
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	osuser "os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -86,6 +88,7 @@ func cmdPodmanStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	// vfs layers can hold read-only directories; make them removable.
 	ts.Defer(func() {
+		waitUnused(dir, 10*time.Second)
 		exec.Command("chmod", "-R", "u+w", dir).Run()
 		os.RemoveAll(dir)
 	})
@@ -97,20 +100,41 @@ func cmdPodmanStart(ts *testscript.TestScript, neg bool, args []string) {
 	for _, d := range []string{"tmp", "xdg", "home"} {
 		ts.Check(os.MkdirAll(filepath.Join(dir, d), 0o700))
 	}
+	podman := "podman"
 	if user != "" {
-		rootless(ts, dir, user)
+		podman = rootless(ts, dir, user)
 	}
-	ts.Setenv("CONTAINERS_CONF", filepath.Join(dir, "containers.conf"))
-	ts.Setenv("CONTAINERS_STORAGE_CONF", filepath.Join(dir, "storage.conf"))
-	ts.Setenv("CONTAINERS_REGISTRIES_CONF", filepath.Join(dir, "registries.conf"))
-	ts.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	ts.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "xdg"))
+	env := podmanEnv(dir)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		ts.Setenv(k, v)
+	}
+	// Containers still running (podman run -d, a script that failed) are
+	// removed, with their conmon, which podman leaves in the background
+	// and which would run on in a directory removed under it. Deferred
+	// last, so it runs first.
+	ts.Defer(func() {
+		rm := exec.Command(podman, "rm", "--all", "--force", "--time", "0")
+		rm.Env = append(os.Environ(), env...)
+		rm.Run()
+	})
+}
+
+// podmanEnv is the environment that names podman's files in dir.
+func podmanEnv(dir string) []string {
+	return []string{
+		"CONTAINERS_CONF=" + filepath.Join(dir, "containers.conf"),
+		"CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf"),
+		"CONTAINERS_REGISTRIES_CONF=" + filepath.Join(dir, "registries.conf"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_RUNTIME_DIR=" + filepath.Join(dir, "xdg"),
+	}
 }
 
 // rootless gives dir to user and puts first on PATH a podman that runs
 // the real one as user, in dir, with dir/home as HOME and dir/tmp as
-// TMPDIR (the script's are in $WORK).
-func rootless(ts *testscript.TestScript, dir, name string) {
+// TMPDIR (the script's are in $WORK), and returns its path.
+func rootless(ts *testscript.TestScript, dir, name string) string {
 	cmdNeed(ts, false, []string{"setpriv", "uidmap"})
 	u, err := osuser.Lookup(name)
 	ts.Check(err)
@@ -133,6 +157,7 @@ func rootless(ts *testscript.TestScript, dir, name string) {
 			}
 		}
 	})
+	return filepath.Join(bin, "podman")
 }
 
 // containerdConfig is containerd's whole configuration: root, state and
@@ -247,5 +272,23 @@ func stopTasks(sock, ns string) {
 	}
 	for _, id := range strings.Fields(string(out)) {
 		ctr("tasks", "delete", "--force", id).Run()
+	}
+}
+
+// waitUnused waits, up to limit, until no process names dir in its
+// command line: a container's conmon runs "podman container cleanup" in
+// the background when the container ends, which writes in dir (its
+// database, its image store) after podman rm has returned, and would
+// make dir again as it is being removed.
+func waitUnused(dir string, limit time.Duration) {
+	mark := []byte(dir + "/")
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		if !slices.ContainsFunc(procs, func(f string) bool {
+			b, _ := os.ReadFile(f)
+			return bytes.Contains(b, mark)
+		}) {
+			return
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,19 +90,62 @@ exec sh -c 'echo "$CONTAINERD_NAMESPACE" > ` + record + `'
 			t.Fatalf("the script recorded no namespace: %v", err)
 		}
 		shim := "-namespace\x00" + strings.TrimSpace(string(ns)) + "\x00"
-		var left []string
-		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-		for _, f := range procs {
-			if b, err := os.ReadFile(f); err == nil && (strings.Contains(string(b), "sleep\x00"+marker) || strings.Contains(string(b), shim)) {
-				left = append(left, filepath.Dir(f))
-				if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
-					syscall.Kill(pid, syscall.SIGKILL) // not to outlive the test
-				}
-			}
-		}
-		if len(left) > 0 {
+		if left := killMatching("sleep\x00"+marker, shim); len(left) > 0 {
 			t.Fatalf("the container or its shim still ran after the script: %v", left)
 		}
 	})
 	testscript.Run(t, p)
+}
+
+// TestPodmanStartStopsContainers: a container still running when the
+// script ends (podman run -d, a script that failed) is removed with its
+// conmon, which podman leaves running in the background: they ran on
+// after the script, in a directory removed under them.
+func TestPodmanStartStopsContainers(t *testing.T) {
+	Need(t, "podman", "busybox")
+	const marker = "987654322" // the container's sleep, found in /proc
+	dir := t.TempDir()
+	record := filepath.Join(dir, "podman-dir")
+	script := `need busybox
+podman-start
+mkdir root/bin
+exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
+exec tar -C root -cf rootfs.tar .
+exec podman import rootfs.tar testkit-sleep:1
+exec podman run -d testkit-sleep:1 /bin/busybox sleep ` + marker + `
+exec podman ps --no-trunc
+stdout 'sleep ` + marker + `'
+exec sh -c 'dirname "$CONTAINERS_CONF" > ` + record + `'
+`
+	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		pdir, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatalf("the script recorded no podman directory: %v", err)
+		}
+		if left := killMatching("sleep\x00"+marker, strings.TrimSpace(string(pdir))+"/"); len(left) > 0 {
+			t.Fatalf("the container or its conmon still ran after the script: %v", left)
+		}
+	})
+	testscript.Run(t, Params(dir, nil))
+}
+
+// killMatching kills the processes whose command line holds any of
+// marks (not to outlive the test), and returns their /proc directories.
+func killMatching(marks ...string) []string {
+	var left []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range procs {
+		b, err := os.ReadFile(f)
+		if err != nil || !slices.ContainsFunc(marks, func(m string) bool { return strings.Contains(string(b), m) }) {
+			continue
+		}
+		left = append(left, filepath.Dir(f))
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	return left
 }
