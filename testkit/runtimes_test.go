@@ -20,42 +20,21 @@ import (
 // behind, one more per run. It is removed when the script ends.
 func TestContainerdStartRemovesCgroups(t *testing.T) {
 	Need(t, "containerd", "busybox")
-	dir := t.TempDir()
-	record := filepath.Join(dir, "namespace")
-	script := `need busybox
-mkdir root/bin
-exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
-exec tar -C root -cf rootfs.tar .
-mkimage -tag testkit/smoke:1 -cmd /bin/busybox -cmd true smoke.tar rootfs.tar
+	afterScript(t, `mkimage -tag testkit/smoke:1 -cmd /bin/busybox -cmd true smoke.tar rootfs.tar
 containerd-start
 exec ctr images import smoke.tar
 exec ctr run --rm --runc-root $CONTAINERD_RUNC_ROOT docker.io/testkit/smoke:1 c1
-exec sh -c 'echo "$CONTAINERD_NAMESPACE" > ` + record + `'
 exec sh -c 'for d in /sys/fs/cgroup/$CONTAINERD_NAMESPACE /sys/fs/cgroup/*/$CONTAINERD_NAMESPACE; do [ ! -d "$d" ] || echo "$d"; done'
 stdout $CONTAINERD_NAMESPACE
-`
-	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := Params(dir, nil)
-	maps.Copy(p.Cmds, ArchiveCommands())
-	// The script is a parallel subtest: it has run, and cleaned up,
-	// when the cleanups run.
-	t.Cleanup(func() {
-		ns, err := os.ReadFile(record)
-		if err != nil {
-			t.Fatalf("the script recorded no namespace: %v", err)
-		}
-		name := strings.TrimSpace(string(ns))
-		left, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name))
-		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", name)); err == nil {
-			left = append(left, filepath.Join("/sys/fs/cgroup", name))
+`, "$CONTAINERD_NAMESPACE", func(ns string) {
+		left, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", ns))
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", ns)); err == nil {
+			left = append(left, filepath.Join("/sys/fs/cgroup", ns))
 		}
 		if len(left) > 0 {
 			t.Fatalf("cgroups left after the script: %v", left)
 		}
 	})
-	testscript.Run(t, p)
 }
 
 // TestContainerdStartStopsContainers: a container still running when the
@@ -65,36 +44,17 @@ stdout $CONTAINERD_NAMESPACE
 func TestContainerdStartStopsContainers(t *testing.T) {
 	Need(t, "containerd", "busybox")
 	const marker = "987654321" // the container's sleep, found in /proc
-	dir := t.TempDir()
-	record := filepath.Join(dir, "namespace")
-	script := `need busybox
-mkdir root/bin
-exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
-exec tar -C root -cf rootfs.tar .
-mkimage -tag testkit/sleep:1 sleep.tar rootfs.tar
+	afterScript(t, `mkimage -tag testkit/sleep:1 sleep.tar rootfs.tar
 containerd-start
 exec ctr images import sleep.tar
-exec ctr run -d --runc-root $CONTAINERD_RUNC_ROOT docker.io/testkit/sleep:1 c1 /bin/busybox sleep ` + marker + `
+exec ctr run -d --runc-root $CONTAINERD_RUNC_ROOT docker.io/testkit/sleep:1 c1 /bin/busybox sleep `+marker+`
 exec ctr tasks ls
 stdout 'c1 .*RUNNING'
-exec sh -c 'echo "$CONTAINERD_NAMESPACE" > ` + record + `'
-`
-	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := Params(dir, nil)
-	maps.Copy(p.Cmds, ArchiveCommands())
-	t.Cleanup(func() {
-		ns, err := os.ReadFile(record)
-		if err != nil {
-			t.Fatalf("the script recorded no namespace: %v", err)
-		}
-		shim := "-namespace\x00" + strings.TrimSpace(string(ns)) + "\x00"
-		if left := killMatching("sleep\x00"+marker, shim); len(left) > 0 {
+`, "$CONTAINERD_NAMESPACE", func(ns string) {
+		if left := killMatching("sleep\x00"+marker, "-namespace\x00"+ns+"\x00"); len(left) > 0 {
 			t.Fatalf("the container or its shim still ran after the script: %v", left)
 		}
 	})
-	testscript.Run(t, p)
 }
 
 // TestPodmanStartStopsContainers: a container still running when the
@@ -104,32 +64,46 @@ exec sh -c 'echo "$CONTAINERD_NAMESPACE" > ` + record + `'
 func TestPodmanStartStopsContainers(t *testing.T) {
 	Need(t, "podman", "busybox")
 	const marker = "987654322" // the container's sleep, found in /proc
+	afterScript(t, `podman-start
+exec podman import rootfs.tar testkit-sleep:1
+exec podman run -d testkit-sleep:1 /bin/busybox sleep `+marker+`
+exec podman ps --no-trunc
+stdout 'sleep `+marker+`'
+`, `$(dirname "$CONTAINERS_CONF")`, func(dir string) {
+		if left := killMatching("sleep\x00"+marker, dir+"/"); len(left) > 0 {
+			t.Fatalf("the container or its conmon still ran after the script: %v", left)
+		}
+	})
+}
+
+// afterScript runs script, given rootfs.tar (busybox in /bin), and then
+// check with the value the shell expression record had at its end, once
+// the script has ended and its commands have cleaned up after it.
+func afterScript(t *testing.T, script, record string, check func(recorded string)) {
+	t.Helper()
 	dir := t.TempDir()
-	record := filepath.Join(dir, "podman-dir")
-	script := `need busybox
-podman-start
+	file := filepath.Join(dir, "recorded")
+	script = `need busybox
 mkdir root/bin
 exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
 exec tar -C root -cf rootfs.tar .
-exec podman import rootfs.tar testkit-sleep:1
-exec podman run -d testkit-sleep:1 /bin/busybox sleep ` + marker + `
-exec podman ps --no-trunc
-stdout 'sleep ` + marker + `'
-exec sh -c 'dirname "$CONTAINERS_CONF" > ` + record + `'
+` + script + `exec sh -c 'echo "` + record + `" > ` + file + `'
 `
 	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	p := Params(dir, nil)
+	maps.Copy(p.Cmds, ArchiveCommands())
+	// The script is a parallel subtest: it has run, and cleaned up,
+	// when the cleanups run.
 	t.Cleanup(func() {
-		pdir, err := os.ReadFile(record)
+		b, err := os.ReadFile(file)
 		if err != nil {
-			t.Fatalf("the script recorded no podman directory: %v", err)
+			t.Fatalf("the script recorded nothing: %v", err)
 		}
-		if left := killMatching("sleep\x00"+marker, strings.TrimSpace(string(pdir))+"/"); len(left) > 0 {
-			t.Fatalf("the container or its conmon still ran after the script: %v", left)
-		}
+		check(strings.TrimSpace(string(b)))
 	})
-	testscript.Run(t, Params(dir, nil))
+	testscript.Run(t, p)
 }
 
 // killMatching kills the processes whose command line holds any of
