@@ -231,8 +231,8 @@
 // cannot be read, is a file of more than 16 MiB, is not JSON or is not a
 // valid pipeline, or makes more layers than runtimes accept) with one line
 // on stderr and nothing on stdout; 2 for a usage error (such as --max
-// above 125, --pipeline with --strategy size, or with --base-layers 124),
-// found before any input is read.
+// above 125, --base-layers 124 or more, with --pipeline or without, or
+// --pipeline with --strategy size), found before any input is read.
 //
 // # Examples
 //

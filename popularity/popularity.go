@@ -81,21 +81,23 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 // Validate checks the flags on their own, before any input is read: the
 // store layers available, --max less the customisation layer and the base
 // layers (reference §3.2 step 4), are at least one, and --max is within
-// what runtimes accept. --pipeline makes the
-// layers itself (--max is ignored, as nixpkgs ignores maxLayers): no
-// --strategy size with it, and the base layers must leave a store layer
-// and the customisation layer room under the runtime limit.
+// what runtimes accept. The base layers must leave a store layer and the
+// customisation layer room under the runtime limit, with --pipeline too,
+// which makes the layers itself (--max is ignored, as nixpkgs ignores
+// maxLayers): no --strategy size with it.
 func (c *command) Validate() error {
 	if c.BaseLayers < 0 {
 		return cli.Usagef("--base-layers %d: must not be negative", c.BaseLayers)
 	}
+	// Said before --max's advice below, which would name a --max past
+	// the limit.
+	if c.BaseLayers > oci.RuntimeLayerLimit-2 {
+		return cli.Usagef("--base-layers %d leaves no layer for store paths under the %d layers runtimes accept (with the customisation layer)",
+			c.BaseLayers, oci.RuntimeLayerLimit)
+	}
 	if c.Pipeline != "" {
 		if c.Strategy == "size" {
 			return cli.Usagef("--pipeline and --strategy size exclude each other: the pipeline makes the layers")
-		}
-		if c.BaseLayers > oci.RuntimeLayerLimit-2 {
-			return cli.Usagef("--base-layers %d leaves no layer for store paths under the %d layers runtimes accept (with the customisation layer)",
-				c.BaseLayers, oci.RuntimeLayerLimit)
 		}
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
@@ -55,6 +56,10 @@ func (c *command) Validate() error {
 		return cli.Usagef("--layer-compression goes with --index")
 	case c.Tag != "" && !c.Index:
 		return cli.Usagef("--tag goes with --index")
+	case strings.Contains(c.Tag, "@"):
+		// CheckRef (SplitRef) drops a digest, as from an input's RepoTags;
+		// here it is the name asked for, and it would be another.
+		return cli.Usagef("--tag %q: a digest names no tag: give NAME[:TAG]", c.Tag)
 	case c.Tag != "" && archive.CheckRef(c.Tag) != nil:
 		return cli.Usagef("--tag: %v", archive.CheckRef(c.Tag))
 	case noTar && (c.Compressor != compress.None || c.Output != "-"):

@@ -60,14 +60,17 @@
 //	    $DOCKER_HOST.
 //	podman-start [-user NAME]
 //	    gives the script a private podman (vfs storage, runc, no network,
-//	    no search registries, all in a temp dir of its own) through the
+//	    no search registries, file locks, all in a temp dir of its own) through the
 //	    CONTAINERS_* variables; with -user, a rootless one run as NAME
-//	    (give NAME subids first; archives go in on stdin).
+//	    (give NAME subids first; archives go in on stdin). Containers
+//	    still running when the script ends are removed.
 //	containerd-start
 //	    starts a containerd for this script (private root, state and
 //	    socket, native snapshotter) and sets $CONTAINERD_ADDRESS,
 //	    $CONTAINERD_NAMESPACE and $CONTAINERD_SNAPSHOTTER for ctr,
 //	    $CONTAINERD_RUNC_ROOT for ctr run --runc-root, and $CONTAINERD_LOG.
+//	    Tasks still running when the script ends are deleted, and the
+//	    namespace's cgroups removed.
 //	subids USER START:COUNT
 //	    gives USER that subordinate id range in /etc/subuid and
 //	    /etc/subgid until the script ends (root only; scripts that do it

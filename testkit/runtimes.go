@@ -1,12 +1,14 @@
 package testkit
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	osuser "os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,6 +30,11 @@ import (
 // name never reaches the network), and a policy that accepts any image
 // (the tests pull from their own loopback registry).
 //
+// Locks are files in tmp_dir (lock_type "file"): the default, shared
+// memory, is the machine's one segment /dev/shm/libpod_lock (rootless,
+// libpod_rootless_lock_UID), shared with every other podman and left
+// behind, with any lock a failed script leaked in it.
+//
 // runc, not crun: Debian bookworm's crun refuses cgroups in hybrid mode
 // ("drop all controllers from cgroupv2"), which runc runs under. The
 // ulimits are pinned low: podman asks the runtime for the caller's
@@ -45,6 +52,7 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+lock_type = "file"
 events_logfile_path = %q
 tmp_dir = %q
 image_copy_tmp_dir = %q
@@ -80,6 +88,7 @@ func cmdPodmanStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	// vfs layers can hold read-only directories; make them removable.
 	ts.Defer(func() {
+		waitUnused(dir, 10*time.Second)
 		exec.Command("chmod", "-R", "u+w", dir).Run()
 		os.RemoveAll(dir)
 	})
@@ -91,20 +100,41 @@ func cmdPodmanStart(ts *testscript.TestScript, neg bool, args []string) {
 	for _, d := range []string{"tmp", "xdg", "home"} {
 		ts.Check(os.MkdirAll(filepath.Join(dir, d), 0o700))
 	}
+	podman := "podman"
 	if user != "" {
-		rootless(ts, dir, user)
+		podman = rootless(ts, dir, user)
 	}
-	ts.Setenv("CONTAINERS_CONF", filepath.Join(dir, "containers.conf"))
-	ts.Setenv("CONTAINERS_STORAGE_CONF", filepath.Join(dir, "storage.conf"))
-	ts.Setenv("CONTAINERS_REGISTRIES_CONF", filepath.Join(dir, "registries.conf"))
-	ts.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	ts.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "xdg"))
+	env := podmanEnv(dir)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		ts.Setenv(k, v)
+	}
+	// Containers still running (podman run -d, a script that failed) are
+	// removed, with their conmon, which podman leaves in the background
+	// and which would run on in a directory removed under it. Deferred
+	// last, so it runs first.
+	ts.Defer(func() {
+		rm := exec.Command(podman, "rm", "--all", "--force", "--time", "0")
+		rm.Env = append(os.Environ(), env...)
+		rm.Run()
+	})
+}
+
+// podmanEnv is the environment that names podman's files in dir.
+func podmanEnv(dir string) []string {
+	return []string{
+		"CONTAINERS_CONF=" + filepath.Join(dir, "containers.conf"),
+		"CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf"),
+		"CONTAINERS_REGISTRIES_CONF=" + filepath.Join(dir, "registries.conf"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_RUNTIME_DIR=" + filepath.Join(dir, "xdg"),
+	}
 }
 
 // rootless gives dir to user and puts first on PATH a podman that runs
 // the real one as user, in dir, with dir/home as HOME and dir/tmp as
-// TMPDIR (the script's are in $WORK).
-func rootless(ts *testscript.TestScript, dir, name string) {
+// TMPDIR (the script's are in $WORK), and returns its path.
+func rootless(ts *testscript.TestScript, dir, name string) string {
 	cmdNeed(ts, false, []string{"setpriv", "uidmap"})
 	u, err := osuser.Lookup(name)
 	ts.Check(err)
@@ -127,6 +157,7 @@ func rootless(ts *testscript.TestScript, dir, name string) {
 			}
 		}
 	})
+	return filepath.Join(bin, "podman")
 }
 
 // containerdConfig is containerd's whole configuration: root, state and
@@ -179,7 +210,10 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(cmd.Start())
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	ns := "dockertools-" + strings.TrimPrefix(filepath.Base(dir), "ctrd")
+	sock := filepath.Join(dir, "sock")
 	ts.Defer(func() {
+		stopTasks(sock, ns)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -188,9 +222,8 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 			<-exited
 		}
 		os.RemoveAll(dir)
+		removeCgroups(ns)
 	})
-	sock := filepath.Join(dir, "sock")
-	ns := "dockertools-" + strings.TrimPrefix(filepath.Base(dir), "ctrd")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// ctr version answers once the gRPC server serves.
@@ -212,4 +245,50 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("CONTAINERD_SNAPSHOTTER", "native")
 	ts.Setenv("CONTAINERD_LOG", logFile)
 	ts.Setenv("CONTAINERD_RUNC_ROOT", filepath.Join(dir, "runc"))
+}
+
+// removeCgroups removes the cgroup name from every hierarchy: ctr run
+// puts a container in /NAMESPACE/ID, and containerd removes ID with the
+// container but never NAMESPACE, new for each script. rmdir removes an
+// empty cgroup only: one whose container still runs is left.
+func removeCgroups(name string) {
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name))    // v1: one hierarchy per controller
+	for _, d := range append(dirs, filepath.Join("/sys/fs/cgroup", name)) { // v2: one
+		syscall.Rmdir(d)
+	}
+}
+
+// stopTasks kills and deletes the containers still running in namespace
+// ns (ctr run -d, a script that failed): each shim runs in a session of
+// its own, which stopping containerd does not end; it ends when its task
+// is deleted.
+func stopTasks(sock, ns string) {
+	ctr := func(args ...string) *exec.Cmd {
+		return exec.Command("ctr", append([]string{"--address", sock, "--namespace", ns}, args...)...)
+	}
+	out, err := ctr("tasks", "ls", "--quiet").Output()
+	if err != nil {
+		return
+	}
+	for _, id := range strings.Fields(string(out)) {
+		ctr("tasks", "delete", "--force", id).Run()
+	}
+}
+
+// waitUnused waits, up to limit, until no process names dir in its
+// command line: a container's conmon runs "podman container cleanup" in
+// the background when the container ends, which writes in dir (its
+// database, its image store) after podman rm has returned, and would
+// make dir again as it is being removed.
+func waitUnused(dir string, limit time.Duration) {
+	mark := []byte(dir + "/")
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		if !slices.ContainsFunc(procs, func(f string) bool {
+			b, _ := os.ReadFile(f)
+			return bytes.Contains(b, mark)
+		}) {
+			return
+		}
+	}
 }

@@ -53,9 +53,8 @@ func (w *LayoutWriter) Blob(digest string, size int64, r io.Reader) error {
 	if w.stored[digest] {
 		return nil
 	}
-	name := blobPath(digest)
-	if err := w.copy(name, size, r); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
+	if err := w.copy(blobPath(digest), size, r); err != nil {
+		return err // copy names the member
 	}
 	w.stored[digest] = true
 	return nil

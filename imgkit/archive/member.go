@@ -47,7 +47,8 @@ func (m members) file(name string, data []byte) error {
 
 // copy writes a regular member of exactly size bytes of r, copied by the
 // kernel when both ends allow it (kcopy.CopyN). A reader that ends sooner
-// is an error wrapping io.ErrUnexpectedEOF.
+// is an error wrapping io.ErrUnexpectedEOF. Every error names the member,
+// once: callers do not name it again.
 func (m members) copy(name string, size int64, r io.Reader) error {
 	if err := m.tm.Begin(fixedHeader(name, tar.TypeReg, 0o644, size)); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
@@ -57,7 +58,7 @@ func (m members) copy(name string, size int64, r io.Reader) error {
 		err = fmt.Errorf("%d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	if err := m.tm.End(size); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)

@@ -9,6 +9,9 @@ import (
 // with.
 var errStdoutClosed = errors.New("stdout is closed")
 
+// closedErrors says which standard stream was closed, by descriptor.
+var closedErrors = map[int]error{1: errStdoutClosed, 2: errors.New("stderr is closed")}
+
 // stdio returns the process's streams for a tool. A standard output
 // closed when the tool started (see closedAtStart) fails on the first
 // write, with an error that says so, instead of taking the tool's output

@@ -11,10 +11,24 @@ import (
 	"testing"
 )
 
-// copyTool copies its standard input to its standard output.
-type copyTool struct{}
+// copyTool copies its standard input to its standard output, or to -o
+// FILE.
+type copyTool struct {
+	Output string `short:"o" default:"-"`
+}
 
-func (*copyTool) Run(_ context.Context, o *IO) error {
+func (c *copyTool) Run(_ context.Context, o *IO) error {
+	if c.Output != "-" {
+		f, err := CreateAtomic(c.Output, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		if _, err := io.Copy(f, o.Stdin); err != nil {
+			return fmt.Errorf("copying: %w", err)
+		}
+		return f.Commit()
+	}
 	if _, err := io.Copy(o.Stdout, o.Stdin); err != nil {
 		return fmt.Errorf("copying: %w", err)
 	}
@@ -24,7 +38,8 @@ func (*copyTool) Run(_ context.Context, o *IO) error {
 // TestClosedStdoutFails: a tool started with its standard output closed
 // (Go's runtime puts /dev/null there) fails on the first write with a
 // line that says so; it wrote its output to /dev/null, exiting 0.
-// Redirected to /dev/null, it runs. A closed stdin reads as empty, as
+// -o naming that stdout (/dev/stdout, /dev/fd/1) fails as well; it was
+// written to that /dev/null. Redirected to /dev/null, it runs. A closed stdin reads as empty, as
 // Nix's builders' read-write /dev/null does (see stdio).
 func TestClosedStdoutFails(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -45,6 +60,12 @@ func TestClosedStdoutFails(t *testing.T) {
 		{"<input >/dev/null", "", ""},
 		{"<input >output", "", "image bytes"},
 		{"<input 2>&- >&-", "", ""}, // no stderr to say it on; the status says it
+		// -o naming the closed stdout is refused as writing it is.
+		{"-o /dev/stdout <input >&-", "copy: creating \"/dev/stdout\": stdout is closed\n", ""},
+		{"-o /dev/fd/1 <input >&-", "copy: creating \"/dev/fd/1\": stdout is closed\n", ""},
+		{"-o /proc/self/fd/1 <input >&-", "copy: creating \"/proc/self/fd/1\": stdout is closed\n", ""},
+		{"-o /dev/stdout <input >output", "", "image bytes"},
+		{"-o /dev/null <input >&-", "", ""},
 	} {
 		t.Run(c.redirect, func(t *testing.T) {
 			dir := t.TempDir()
