@@ -14,12 +14,6 @@
 // stops there, so that a workflow can have each of its steps check the
 // flags it will be given before any work.
 //
-// A tool started with stdout closed (tool >&-) fails on its first write
-// there, "stdout is closed", where Go's runtime would have given it
-// /dev/null: an image written there was lost with exit status 0. So does
-// -o /dev/stdout (/dev/fd/1) then (CreateAtomic). /dev/null given on
-// purpose (>/dev/null, -o /dev/null) is written as usual.
-//
 // A flag's value is the argument after it, whatever it starts with
 // (--name -x names -x, as getopt reads it), and integers are decimal
 // (010 is ten), as the shell, chown, tar and Nix read them.

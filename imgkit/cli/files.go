@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -115,15 +114,8 @@ type AtomicFile struct {
 // would replace the symlink /dev/stdout (as root: for the whole machine)
 // and leave the file stdout goes to empty; a regular file is truncated
 // first. What was written in place before a failure cannot be taken back.
-//
-// A name for this process's standard output or error (-o /dev/stdout,
-// /dev/fd/1) when that was closed at start is refused, as a write to
-// stdout is (see stdio): it reaches the /dev/null Go's runtime put there.
 func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	if fi, err := os.Stat(name); err == nil && (!fi.Mode().IsRegular() || viaProc(name)) {
-		if fd := procFD(name); (fd == 1 || fd == 2) && closedAtStart(fd) {
-			return nil, fmt.Errorf("creating %q: %w", name, closedErrors[fd])
-		}
 		flags := os.O_WRONLY
 		if fi.Mode().IsRegular() {
 			flags |= os.O_TRUNC
@@ -154,47 +146,20 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 // directory of /proc (such as /proc/self/fd, which /dev/fd is): a
 // descriptor's magic link, not a name to replace.
 func viaProc(name string) bool {
-	_, ok := procLink(name)
-	return ok
-}
-
-// procFD returns the descriptor of this process that name leads to
-// (/dev/stdout, /dev/fd/1, /proc/self/fd/1, /proc/thread-self/fd/1), or
-// -1.
-func procFD(name string) int {
-	link, ok := procLink(name)
-	if !ok {
-		return -1
-	}
-	dir, base := filepath.Split(link)
-	self := filepath.Join("/proc", strconv.Itoa(os.Getpid()))
-	if m, _ := filepath.Match(self+"/task/*/fd/", dir); !m && dir != self+"/fd/" {
-		return -1
-	}
-	fd, err := strconv.Atoi(base)
-	if err != nil {
-		return -1
-	}
-	return fd
-}
-
-// procLink follows name's symlinks to the first in a directory of /proc,
-// and returns it, that directory resolved ("/proc/PID/fd/1").
-func procLink(name string) (string, bool) {
 	for hops := 0; hops < 40; hops++ {
 		if dir, err := filepath.EvalSymlinks(filepath.Dir(name)); err == nil && (dir == "/proc" || strings.HasPrefix(dir, "/proc/")) {
-			return filepath.Join(dir, filepath.Base(name)), true
+			return true
 		}
 		target, err := os.Readlink(name)
 		if err != nil {
-			return "", false // not a symlink (or gone): the end of the chain
+			return false // not a symlink (or gone): the end of the chain
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(filepath.Dir(name), target)
 		}
 		name = target
 	}
-	return "", false
+	return false
 }
 
 // Commit closes the file and renames it into place (closes it, for a file

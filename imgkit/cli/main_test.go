@@ -31,9 +31,6 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CLI_TEST_STUCK") == "1" {
 		Main("stuck", "// stuck hangs.\npackage main\n", &stuck{})
 	}
-	if os.Getenv("CLI_TEST_COPY") == "1" {
-		Main("copy", "// copy copies its input to its output.\npackage main\n", &copyTool{})
-	}
 	os.Exit(m.Run())
 }
 

@@ -251,6 +251,18 @@ need_stdout() {
 	{ true 8>&1; } 2>/dev/null || die "writing $1 to stdout: stdout is closed"
 }
 
+# to_stdout OUT: whether the output OUT is this workflow's stdout: -, or a
+# name of it the tools write through (-o /dev/stdout), which need_stdout
+# must check as it checks -. The tools cannot: a caller's /dev/null opened
+# read-write (Python's subprocess.DEVNULL) and the one Go's runtime puts
+# on a closed stdout look the same.
+to_stdout() {
+	case $1 in
+	- | /dev/stdout | /dev/fd/1 | /proc/self/fd/1) return 0 ;;
+	esac
+	return 1
+}
+
 # check_uint OPTION VALUE: a usage error unless VALUE is a decimal integer.
 check_uint() {
 	case $2 in
