@@ -266,11 +266,12 @@ func (s *step) pathList(v pyjson.Value, whole bool) ([]string, error) {
 		return []string{string(p)}, nil
 	}
 	a, ok := s.iterated(v)
-	if !ok && whole {
-		return nil, s.errorf("the paths must be a store path or a list of them, got %s", describe(v))
-	}
 	if !ok {
-		return nil, s.errorf("the paths must be a list of store paths, got %s", describe(v))
+		want := "a list of store paths"
+		if whole {
+			want = "a store path or a list of them"
+		}
+		return nil, s.errorf("the paths must be %s, got %s", want, describe(v))
 	}
 	paths := make([]string, len(a))
 	for i, e := range a {

@@ -69,8 +69,17 @@ func Manifest(config []byte, layers []layerstream.Blob) []byte {
 // Index is an OCI image index listing one image manifest with its names:
 // the tag, and the full name:tag.
 func Index(manifest []byte, fullName, tag string) []byte {
-	d := DescriptorOf(v1.MediaTypeImageManifest, manifest)
-	d.Annotations = map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag}
+	return oneEntry(v1.MediaTypeImageManifest, manifest, fullName, tag)
+}
+
+// oneEntry is an OCI image index (an OCI layout's index.json) listing one
+// blob of mediaType, annotated with fullName and tag unless fullName is
+// empty.
+func oneEntry(mediaType string, blob []byte, fullName, tag string) []byte {
+	d := DescriptorOf(mediaType, blob)
+	if fullName != "" {
+		d.Annotations = map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag}
+	}
 	return mustJSON(v1.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: v1.MediaTypeImageIndex,

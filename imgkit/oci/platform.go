@@ -192,13 +192,5 @@ func PlatformIndex(images []PlatformImage) []byte {
 // and ctr imports nothing at all from an index.json entry without a name.
 // Without, no annotations.
 func LayoutIndex(index []byte, fullName, tag string) []byte {
-	d := DescriptorOf(v1.MediaTypeImageIndex, index)
-	if fullName != "" {
-		d.Annotations = map[string]string{AnnotationImageName: fullName, AnnotationRefName: tag}
-	}
-	return mustJSON(v1.Index{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: v1.MediaTypeImageIndex,
-		Manifests: []v1.Descriptor{d},
-	})
+	return oneEntry(v1.MediaTypeImageIndex, index, fullName, tag)
 }
