@@ -684,7 +684,7 @@ let
   # an Entrypoint. Without pkgs, busybox as sh (binSh) runs it and PATH
   # is the image's /bin.
   shellScript = name: text: writeScript name ''
-    #!${if pkgs != null then pkgs.runtimeShell else "${binShDrv}/bin/sh"}
+    #!${if pkgs != null then pkgs.runtimeShell else builtins.seq (needs "shellScript" busyboxBin) "${binShDrv}/bin/sh"}
     set -e
     export PATH=${if pkgs != null then "${pkgs.coreutils}/bin:/bin" else "/bin"}
     ${text}

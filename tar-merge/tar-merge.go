@@ -25,7 +25,7 @@ type command struct {
 	Merge            bool          `xor:"mode" help:"Merge the images into one docker-archive (what happens without another mode)."`
 	Index            bool          `xor:"mode" help:"Assemble images for several platforms into one OCI image index, written as an OCI layout tar."`
 	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
-	Tag              string        `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
+	Tag              *string       `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
 	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
 	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
 	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
@@ -54,14 +54,18 @@ func (c *command) Validate() error {
 		return cli.Usagef("--store-dir goes with --store-paths")
 	case c.LayerCompression != "" && !c.Index:
 		return cli.Usagef("--layer-compression goes with --index")
-	case c.Tag != "" && !c.Index:
+	case c.Tag != nil && !c.Index:
 		return cli.Usagef("--tag goes with --index")
-	case strings.Contains(c.Tag, "@"):
+	case c.Tag != nil && *c.Tag == "":
+		// An empty value is a name left out by mistake (an unset shell
+		// variable), not a request for an unnamed index.
+		return cli.Usagef("--tag is empty: give NAME[:TAG], or leave --tag out for an unnamed index")
+	case c.Tag != nil && strings.Contains(*c.Tag, "@"):
 		// CheckRef (SplitRef) drops a digest, as from an input's RepoTags;
 		// here it is the name asked for, and it would be another.
-		return cli.Usagef("--tag %q: a digest names no tag: give NAME[:TAG]", c.Tag)
-	case c.Tag != "" && archive.CheckRef(c.Tag) != nil:
-		return cli.Usagef("--tag: %v", archive.CheckRef(c.Tag))
+		return cli.Usagef("--tag %q: a digest names no tag: give NAME[:TAG]", *c.Tag)
+	case c.Tag != nil && archive.CheckRef(*c.Tag) != nil:
+		return cli.Usagef("--tag: %v", archive.CheckRef(*c.Tag))
 	case noTar && (c.Compressor != compress.None || c.Output != "-"):
 		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
 	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
@@ -138,7 +142,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	}()
 	m := newMerger(o)
 	x := newIndexer(o, cmp.Or(c.LayerCompression, compress.Gzip))
-	x.ref = c.Tag
+	if c.Tag != nil {
+		x.ref = *c.Tag
+	}
 	for _, name := range c.Images {
 		a, err := archive.OpenWith(name, o.Stdin, aopts)
 		if err != nil {

@@ -143,7 +143,7 @@ func rootless(ts *testscript.TestScript, dir, name string) string {
 	bin := filepath.Join(dir, "bin")
 	ts.Check(os.MkdirAll(bin, 0o755))
 	wrapper := fmt.Sprintf("#!/bin/sh\ncd %s || exit 1\nHOME=%s TMPDIR=%s exec setpriv --reuid=%s --regid=%s --clear-groups %s \"$@\"\n",
-		dir, filepath.Join(dir, "home"), filepath.Join(dir, "tmp"), u.Uid, u.Gid, real)
+		shQuote(dir), shQuote(filepath.Join(dir, "home")), shQuote(filepath.Join(dir, "tmp")), u.Uid, u.Gid, shQuote(real))
 	ts.Check(os.WriteFile(filepath.Join(bin, "podman"), []byte(wrapper), 0o755))
 	ts.Check(exec.Command("chown", "-R", u.Uid+":"+u.Gid, dir).Run())
 	ts.Setenv("PATH", bin+string(os.PathListSeparator)+ts.Getenv("PATH"))
@@ -158,6 +158,12 @@ func rootless(ts *testscript.TestScript, dir, name string) string {
 		}
 	})
 	return filepath.Join(bin, "podman")
+}
+
+// shQuote quotes s for sh: the work directory is under $TMPDIR, which
+// may hold spaces or quotes.
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // containerdConfig is containerd's whole configuration: root, state and

@@ -87,7 +87,7 @@ func afterScript(t *testing.T, script, record string, check func(recorded string
 mkdir root/bin
 exec sh -c 'cp "$(command -v busybox)" root/bin/busybox'
 exec tar -C root -cf rootfs.tar .
-` + script + `exec sh -c 'echo "` + record + `" > ` + file + `'
+` + script + `exec sh -c 'echo "` + record + `" > "` + file + `"'
 `
 	if err := os.WriteFile(filepath.Join(dir, "run.txtar"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
@@ -122,4 +122,37 @@ func killMatching(marks ...string) []string {
 		}
 	}
 	return left
+}
+
+// TestPodmanStartRootlessQuotesPaths: the rootless podman command is a
+// shell script naming podman-start's directory, which is under $TMPDIR;
+// a TMPDIR with a space split the script's words (cd to the
+// wrong place, setpriv given a stray argument) and no podman command ran.
+func TestPodmanStartRootlessQuotesPaths(t *testing.T) {
+	Need(t, "podman", "busybox")
+	if os.Geteuid() != 0 {
+		t.Skip("SKIP: rootless podman as another user needs root")
+	}
+	tmp, err := os.MkdirTemp("", "pdm sp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Removed once the script, a parallel subtest, has run.
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	// nobody, who runs podman, must enter the directory made under it.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
+	afterScript(t, `subids nobody 400000:65536
+podman-start -user nobody
+stdin rootfs.tar
+exec podman import - testkit-quoted:1
+exec podman run --rm testkit-quoted:1 /bin/busybox echo container-ran
+stdout '^container-ran$'
+`, `$(dirname "$CONTAINERS_CONF")`, func(dir string) {
+		if !strings.HasPrefix(dir, tmp+"/") {
+			t.Fatalf("podman-start's directory %q is not under TMPDIR %q", dir, tmp)
+		}
+	})
 }
