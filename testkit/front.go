@@ -33,6 +33,7 @@ type Front struct {
 	mu    sync.Mutex
 	logf  *os.File
 	grant map[string]map[string]bool // token → granted "repository:NAME:ACTION"
+	uses  map[string]int             // token → registry requests it let through
 }
 
 // FrontOptions configure StartFront.
@@ -52,13 +53,17 @@ type FrontOptions struct {
 	// Delay holds each registry request this long before forwarding it: a
 	// slow registry, so that a client's progress bar is drawn.
 	Delay time.Duration
+	// TokenUses, when > 0, is how many registry requests a token is good
+	// for: the next one gets 401 and a challenge, as when a token expires
+	// in the middle of a push (Docker Hub's last five minutes).
+	TokenUses int
 }
 
 // StartFront starts a front forwarding to upstream (host:port), logging
 // to logFile lines that read
 //
 //	token user=USER scope=SCOPE... status=STATUS
-//	METHOD PATH auth=bearer|none status=STATUS
+//	METHOD PATH auth=bearer|expired|none status=STATUS
 //
 // (user "-" for an anonymous token request).
 func StartFront(upstream, logFile string, opts FrontOptions) (*Front, error) {
@@ -66,7 +71,7 @@ func StartFront(upstream, logFile string, opts FrontOptions) (*Front, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Front{Log: logFile, opts: opts, logf: logf, grant: map[string]map[string]bool{}}
+	f := &Front{Log: logFile, opts: opts, logf: logf, grant: map[string]map[string]bool{}, uses: map[string]int{}}
 	rp := reverseProxy(upstream)
 	rewrite := rp.Rewrite
 	rp.Rewrite = func(r *httputil.ProxyRequest) {
@@ -161,8 +166,15 @@ func (f *Front) guard(next http.Handler) http.Handler {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		f.mu.Lock()
 		granted, known := f.grant[tok]
+		expired := f.opts.TokenUses > 0 && f.uses[tok] >= f.opts.TokenUses
+		if ok && known && !expired {
+			f.uses[tok]++
+		}
 		f.mu.Unlock()
-		if ok && known && (need == "" || granted[need]) {
+		if expired {
+			auth = "expired"
+		}
+		if ok && known && !expired && (need == "" || granted[need]) {
 			auth = "bearer"
 			next.ServeHTTP(rw, r)
 			return
@@ -199,7 +211,7 @@ func repository(path string) (string, bool) {
 // FrontCommands returns the script command for a registry behind a Front,
 // to add to Params' Cmds:
 //
-//	registry-front [-token [-creds USER:PASS]] [-tls] [-delay DURATION]
+//	registry-front [-token [-creds USER:PASS] [-token-uses N]] [-tls] [-delay DURATION]
 //	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
@@ -217,9 +229,10 @@ func cmdRegistryFront(ts *testscript.TestScript, neg bool, args []string) {
 		fs.StringVar(&opts.Creds, "creds", "", "")
 		fs.BoolVar(&opts.TLS, "tls", false, "")
 		fs.DurationVar(&opts.Delay, "delay", 0, "")
+		fs.IntVar(&opts.TokenUses, "token-uses", 0, "")
 	})
-	if len(rest) != 0 || opts.Creds != "" && !opts.Token {
-		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS]] [-tls] [-delay DURATION]")
+	if len(rest) != 0 || (opts.Creds != "" || opts.TokenUses != 0) && !opts.Token {
+		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS] [-token-uses N]] [-tls] [-delay DURATION]")
 	}
 	cmdRegistryStart(ts, false, nil)
 	f, err := StartFront(ts.Getenv("REGISTRY"), ts.MkAbs("front.log"), opts)

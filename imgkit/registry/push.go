@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -95,13 +96,51 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 
 // bodyAware retries requests without a body and sends the others once:
 // their body is spent after one try, and Upload resumes them itself.
+//
+// Once is not always once: go-containerregistry's bearer transport, above
+// this one, sends a request again as it is when the registry refuses its
+// token (401, a token that expired in the middle of a push), after getting
+// a new one. The body of the first try is spent by then; the second try
+// takes a new one from GetBody, once the transport closed the first (it
+// may still be reading it when the 401 comes). Without it the upload
+// failed with "ContentLength=N with Body length 0".
 type bodyAware struct{ retry, once http.RoundTripper }
 
 func (b bodyAware) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		return b.once.RoundTrip(r)
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.retry.RoundTrip(r)
 	}
-	return b.retry.RoundTrip(r)
+	if prev, again := r.Body.(*spentBody); again {
+		if r.GetBody == nil {
+			return nil, errors.New("cannot send the request again: its body is spent")
+		}
+		select {
+		case <-prev.closed:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+		body, err := r.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = body
+	}
+	r.Body = &spentBody{ReadCloser: r.Body, closed: make(chan struct{})}
+	return b.once.RoundTrip(r)
+}
+
+// spentBody marks a body sent once; closed is closed when the transport
+// is done with it.
+type spentBody struct {
+	io.ReadCloser
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (s *spentBody) Close() error {
+	err := s.ReadCloser.Close()
+	s.once.Do(func() { close(s.closed) })
+	return err
 }
 
 func (p *Pusher) url(resource, id string) string { return endpoint(p.repo, resource, id) }
@@ -272,12 +311,22 @@ func resumable(err error) bool {
 
 // patch sends n bytes of src from off; it returns the next location.
 func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n int64) (string, error) {
-	var body io.Reader = io.NewSectionReader(src, off, n)
-	sent := &cli.CountingReader{R: p.progress.Reader(body)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, sent)
+	// A PATCH may be sent again with a new token (bodyAware): each try
+	// reads the bytes afresh, and the bar loses those of the try before.
+	var sent *cli.CountingReader
+	body := func() (io.ReadCloser, error) {
+		if sent != nil {
+			p.progress.Add(-sent.N)
+		}
+		sent = &cli.CountingReader{R: p.progress.Reader(io.NewSectionReader(src, off, n))}
+		return io.NopCloser(sent), nil
+	}
+	first, _ := body()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, first)
 	if err != nil {
 		return "", err
 	}
+	req.GetBody = body
 	req.ContentLength = n
 	req.Header.Set("Content-Type", "application/octet-stream")
 	if p.chunk > 0 || off > 0 {
