@@ -121,7 +121,9 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	granted := map[string]bool{}
-	for _, s := range scopes {
+	// A scope parameter may hold several, space-separated (the token
+	// spec; go-containerregistry sends a challenge's scope as it came).
+	for _, s := range strings.Fields(strings.Join(scopes, " ")) {
 		// repository:NAME:pull,push (NAME may hold ':' only before a port,
 		// which repository names do not).
 		i := strings.LastIndexByte(s, ':')
@@ -145,7 +147,7 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 
 // guard lets a request through when its bearer token grants what it
 // needs: anything for /v2/ itself, else pull (GET, HEAD) or push on its
-// repository.
+// repository, and pull on the repository a mount is from.
 func (f *Front) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -156,11 +158,18 @@ func (f *Front) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(rw, r)
 			return
 		}
-		need, scope := "", ""
+		var need []string
+		scope := ""
 		if repo, ok := repository(r.URL.Path); ok {
-			need, scope = "repository:"+repo+":push", "repository:"+repo+":pull,push"
+			need, scope = []string{"repository:" + repo + ":push"}, "repository:"+repo+":pull,push"
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				need, scope = "repository:"+repo+":pull", "repository:"+repo+":pull"
+				need, scope = []string{"repository:" + repo + ":pull"}, "repository:"+repo+":pull"
+			}
+			// A cross-repository mount needs pull on the repository it
+			// mounts from, as distribution's token auth wants.
+			if from := r.URL.Query().Get("from"); from != "" && r.Method == http.MethodPost {
+				need = append(need, "repository:"+from+":pull")
+				scope += " repository:" + from + ":pull"
 			}
 		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -174,7 +183,7 @@ func (f *Front) guard(next http.Handler) http.Handler {
 		if expired {
 			auth = "expired"
 		}
-		if ok && known && !expired && (need == "" || granted[need]) {
+		if ok && known && !expired && grants(granted, need) {
 			auth = "bearer"
 			next.ServeHTTP(rw, r)
 			return
@@ -192,6 +201,15 @@ func (f *Front) guard(next http.Handler) http.Handler {
 		rw.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(rw, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
 	})
+}
+
+func grants(granted map[string]bool, need []string) bool {
+	for _, n := range need {
+		if !granted[n] {
+			return false
+		}
+	}
+	return true
 }
 
 // repository returns NAME of a /v2/NAME/{manifests,blobs,tags}/… path.
