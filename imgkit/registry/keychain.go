@@ -41,9 +41,9 @@ import (
 // silence. Helpers run here as helper.go says.
 //
 // In each file, as Docker does: the helper that "credHelpers" names for
-// the registry's host, else "credsStore", else "auths", whose keys may be
-// a host, a URL (https://index.docker.io/v1/ for Docker Hub) or, as
-// podman writes them, host/repository.
+// the registry, else "credsStore", else "auths", whose keys may be a host,
+// a URL (https://index.docker.io/v1/ for Docker Hub) or, as podman writes
+// them, host/repository (looked up before the host).
 type fileKeychain struct {
 	helper helperRunner
 }
@@ -166,8 +166,7 @@ func (f *authFile) lookup(ctx context.Context, run helperRunner, target authn.Re
 		keys = []string{dockerHubKey, "docker.io"} // docker's key, podman's
 	}
 	for _, key := range keys {
-		host := hostOf(key)
-		if helper := f.helperFor(host); helper != "" {
+		if helper := f.helperFor(key); helper != "" {
 			cfg, err := run.get(ctx, helper, key)
 			if err != nil {
 				return cfg, fmt.Errorf("%s: %w", f.name, err)
@@ -184,8 +183,11 @@ func (f *authFile) lookup(ctx context.Context, run helperRunner, target authn.Re
 	return authn.AuthConfig{}, nil
 }
 
-func (f *authFile) helperFor(host string) string {
-	if h, ok := f.CredHelpers[host]; ok {
+// helperFor is the helper for key, as Docker chooses it: the one
+// credHelpers names for key itself (a host: for host/repository, only
+// credsStore's is asked), else credsStore's.
+func (f *authFile) helperFor(key string) string {
+	if h, ok := f.CredHelpers[key]; ok {
 		return h
 	}
 	return f.CredsStore
@@ -198,7 +200,7 @@ func (f *authFile) entry(key string) (authn.AuthConfig, error) {
 	if !ok {
 		urls := make([]string, 0, len(f.Auths))
 		for k := range f.Auths {
-			if strings.Contains(k, "://") && hostOf(k) == key {
+			if urlHost(k) == key {
 				urls = append(urls, k)
 			}
 		}
@@ -221,14 +223,14 @@ func (f *authFile) entry(key string) (authn.AuthConfig, error) {
 	return cfg, nil
 }
 
-// hostOf is the host of an auths key or helper's server: a URL's host, or
-// what comes before the first slash.
-func hostOf(key string) string {
-	if strings.Contains(key, "://") {
-		if u, err := url.Parse(key); err == nil && u.Host != "" {
-			return u.Host
-		}
+// urlHost is the host of an auths key that is a URL, else "".
+func urlHost(key string) string {
+	if !strings.Contains(key, "://") {
+		return ""
 	}
-	host, _, _ := strings.Cut(key, "/")
-	return host
+	u, err := url.Parse(key)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
