@@ -53,6 +53,10 @@ type FrontOptions struct {
 	// Delay holds each registry request this long before forwarding it: a
 	// slow registry, so that a client's progress bar is drawn.
 	Delay time.Duration
+	// AnonymousPull, with Creds, gives a token without basic auth too,
+	// granting only pull (Docker Hub's public repositories): a push
+	// without credentials is refused with a token in hand.
+	AnonymousPull bool
 	// TokenUses, when > 0, is how many registry requests a token is good
 	// for: the next one gets 401 and a challenge, as when a token expires
 	// in the middle of a push (Docker Hub's last five minutes).
@@ -114,7 +118,10 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		user = "-"
 	}
-	if f.opts.Creds != "" && (!ok || user+":"+pass != f.opts.Creds) {
+	pullOnly := false
+	if f.opts.Creds != "" && !ok && f.opts.AnonymousPull {
+		pullOnly = true // as Docker Hub: a token, for what anyone may do
+	} else if f.opts.Creds != "" && (!ok || user+":"+pass != f.opts.Creds) {
 		f.logLine("token user=%s scope=%s status=401", user, strings.Join(scopes, " "))
 		w.Header().Set("WWW-Authenticate", `Basic realm="front"`)
 		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"wrong credentials"}]}`, http.StatusUnauthorized)
@@ -131,7 +138,9 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		for _, action := range strings.Split(s[i+1:], ",") {
-			granted[s[:i]+":"+action] = true
+			if !pullOnly || action == "pull" {
+				granted[s[:i]+":"+action] = true
+			}
 		}
 	}
 	var b [16]byte
@@ -229,7 +238,7 @@ func repository(path string) (string, bool) {
 // FrontCommands returns the script command for a registry behind a Front,
 // to add to Params' Cmds:
 //
-//	registry-front [-token [-creds USER:PASS] [-token-uses N]] [-tls] [-delay DURATION]
+//	registry-front [-token [-creds USER:PASS [-anonymous-pull]] [-token-uses N]] [-tls] [-delay DURATION]
 //	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
@@ -248,9 +257,10 @@ func cmdRegistryFront(ts *testscript.TestScript, neg bool, args []string) {
 		fs.BoolVar(&opts.TLS, "tls", false, "")
 		fs.DurationVar(&opts.Delay, "delay", 0, "")
 		fs.IntVar(&opts.TokenUses, "token-uses", 0, "")
+		fs.BoolVar(&opts.AnonymousPull, "anonymous-pull", false, "")
 	})
-	if len(rest) != 0 || (opts.Creds != "" || opts.TokenUses != 0) && !opts.Token {
-		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS] [-token-uses N]] [-tls] [-delay DURATION]")
+	if len(rest) != 0 || (opts.Creds != "" || opts.TokenUses != 0) && !opts.Token || opts.AnonymousPull && opts.Creds == "" {
+		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS [-anonymous-pull]] [-token-uses N]] [-tls] [-delay DURATION]")
 	}
 	cmdRegistryStart(ts, false, nil)
 	f, err := StartFront(ts.Getenv("REGISTRY"), ts.MkAbs("front.log"), opts)

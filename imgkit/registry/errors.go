@@ -23,11 +23,13 @@ var ErrUnsupported = errors.New("unsupported")
 
 // explain adds to a refusal what to do about it, which depends on whether
 // credentials were sent.
-func (rc *repoClient) explain(err error) error {
+func (rc *repoClient) explain(err error) error { return explain(err, rc.anonymous) }
+
+func explain(err error, anonymous bool) error {
 	switch {
 	case !errors.Is(err, ErrUnauthorized):
 		return err
-	case rc.anonymous:
+	case anonymous:
 		return fmt.Errorf("%w; give credentials with --creds or in Docker's config.json", err)
 	}
 	return fmt.Errorf("%w; the registry refused the credentials given", err)

@@ -57,6 +57,10 @@ type Pusher struct {
 	c        *Client
 	repo     name.Repository
 	hc       *http.Client // authenticated; bodiless requests are retried
+	// anonymous: no credentials were found. A registry may give an
+	// anonymous token for pull only and refuse the first write: the
+	// refusal says to give credentials, as a pull's does.
+	anonymous bool
 	chunk    int64
 	progress *Progress
 }
@@ -91,7 +95,7 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 	if err != nil {
 		return nil, c.handshakeError(ctx, repo.Registry, auth == authn.Anonymous, err)
 	}
-	return &Pusher{c: c, repo: repo, hc: &http.Client{Transport: t}, chunk: opts.Chunk, progress: opts.Progress}, nil
+	return &Pusher{c: c, repo: repo, hc: &http.Client{Transport: t}, anonymous: auth == authn.Anonymous, chunk: opts.Chunk, progress: opts.Progress}, nil
 }
 
 // bodyAware retries requests without a body and sends the others once:
@@ -145,16 +149,19 @@ func (s *spentBody) Close() error {
 
 func (p *Pusher) url(resource, id string) string { return endpoint(p.repo, resource, id) }
 
+// describe is describe, a refusal saying what to do about it.
+func (p *Pusher) describe(err error) error { return explain(describe(err), p.anonymous) }
+
 // do sends a request and checks its status; on an error the response
 // body is closed.
 func (p *Pusher) do(req *http.Request, want ...int) (*http.Response, error) {
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return nil, describe(err)
+		return nil, p.describe(err)
 	}
 	if err := transport.CheckError(resp, want...); err != nil {
 		resp.Body.Close()
-		return nil, describe(err)
+		return nil, p.describe(err)
 	}
 	return resp, nil
 }
@@ -339,9 +346,9 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 			return "", ctx.Err()
 		}
 		if retryable(err) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", errResume{describe(err)}
+			return "", errResume{p.describe(err)}
 		}
-		return "", describe(err)
+		return "", p.describe(err)
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
@@ -349,9 +356,9 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 		switch resp.StatusCode {
 		case http.StatusRequestedRangeNotSatisfiable, http.StatusRequestTimeout, http.StatusTooManyRequests,
 			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return "", errResume{describe(err)}
+			return "", errResume{p.describe(err)}
 		}
-		return "", describe(err)
+		return "", p.describe(err)
 	}
 	return location(resp)
 }
@@ -444,17 +451,17 @@ func (p *Pusher) putManifest(ctx context.Context, tag, mediaType string, data []
 			err = transport.CheckError(resp, http.StatusCreated, http.StatusOK, http.StatusAccepted)
 			if err != nil && !retryStatus(resp.StatusCode) {
 				resp.Body.Close()
-				return nil, fmt.Errorf("putting the manifest: %w", describe(err))
+				return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))
 			}
 			resp.Body.Close()
 			if err == nil {
 				return resp.Header, nil
 			}
 		} else if !retryable(err) {
-			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))
 		}
 		if try >= p.c.opts.Retries {
-			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))
 		}
 	}
 }
