@@ -54,15 +54,15 @@ import (
 // failures in a row; a PATCH that takes the upload further than it ever
 // got resets the count.
 type Pusher struct {
-	c        *Client
-	repo     name.Repository
-	hc       *http.Client // authenticated; bodiless requests are retried
+	c    *Client
+	repo name.Repository
+	hc   *http.Client // authenticated; bodiless requests are retried
 	// anonymous: no credentials were found. A registry may give an
 	// anonymous token for pull only and refuse the first write: the
 	// refusal says to give credentials, as a pull's does.
 	anonymous bool
-	chunk    int64
-	progress *Progress
+	chunk     int64
+	progress  *Progress
 }
 
 // PushOptions configure a Pusher.
