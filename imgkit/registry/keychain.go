@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -140,11 +141,16 @@ func (s authSource) load() (*authFile, error) {
 	} else {
 		var err error
 		if data, err = os.ReadFile(s.path); err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) {
+			// Absent, or a directory where a file was meant (or the
+			// other way round): nothing, as go-containerregistry had it.
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) {
 				return nil, nil
 			}
 			return nil, err
 		}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil // an empty config.json, as docker reads it
 	}
 	if err := json.Unmarshal(data, f); err != nil {
 		var se *json.SyntaxError

@@ -140,3 +140,38 @@ func TestCredentialHelperHangs(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthFilesOddButHarmless: an empty config.json (as `touch` leaves
+// it), a DOCKER_CONFIG naming the file instead of its directory and a
+// REGISTRY_AUTH_FILE that is a directory hold no credentials, as docker and
+// go-containerregistry read them; a config.json that is not JSON is an
+// error naming it, without its content.
+func TestAuthFilesOddButHarmless(t *testing.T) {
+	home := credEnv(t)
+	if err := os.MkdirAll(filepath.Join(home, ".docker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(home, ".docker/config.json")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REGISTRY_AUTH_FILE", home)
+	writeAuths(t, filepath.Join(home, ".config/containers/auth.json"), map[string]string{"reg.example": "alice:a"}, "")
+	c := New(Options{})
+	if got := resolveUser(t, c, "reg.example/app"); got != "alice:a" {
+		t.Errorf("with an empty config.json: %q, want alice:a", got)
+	}
+	t.Setenv("DOCKER_CONFIG", cfg)
+	if got := resolveUser(t, c, "reg.example/app"); got != "alice:a" {
+		t.Errorf("with DOCKER_CONFIG a file: %q, want alice:a", got)
+	}
+	t.Setenv("DOCKER_CONFIG", "")
+	if err := os.WriteFile(cfg, []byte(`{"auths": {"reg.example": {"auth": "s3cret-not-json`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := name.NewRepository("reg.example/app")
+	_, err := c.authenticator(context.Background(), r)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), cfg+": not JSON") {
+		t.Fatalf("error %v, want one naming %s and not quoting it", err, cfg)
+	}
+}
