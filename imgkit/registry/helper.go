@@ -64,8 +64,10 @@ func (r helperRunner) get(ctx context.Context, helper, server string) (authn.Aut
 		if answer == "" {
 			answer = strings.TrimSpace(msg.String())
 		}
-		first, _, _ := strings.Cut(answer, "\n")
-		return authn.AuthConfig{}, fmt.Errorf("credential helper %s: %w: %s", prog, err, Shown(first))
+		if first, _, _ := strings.Cut(answer, "\n"); first != "" {
+			err = fmt.Errorf("%w: %s", err, Shown(first))
+		}
+		return authn.AuthConfig{}, fmt.Errorf("credential helper %s: %w", prog, err)
 	}
 	var creds struct{ Username, Secret string }
 	if json.Unmarshal(out.buf.Bytes(), &creds) != nil {
