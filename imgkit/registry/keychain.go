@@ -44,7 +44,8 @@ import (
 // In each file, as Docker does: the helper that "credHelpers" names for
 // the registry, else "credsStore", else "auths", whose keys may be a host,
 // a URL (https://index.docker.io/v1/ for Docker Hub) or, as podman writes
-// them, host/repository (looked up before the host).
+// them, host/repository and host/namespace (looked up before the host, the
+// longest first).
 type fileKeychain struct {
 	helper helperRunner
 }
@@ -167,12 +168,17 @@ const dockerHubKey = "https://index.docker.io/v1/"
 
 // lookup returns the credentials f holds for target, zero when none.
 func (f *authFile) lookup(ctx context.Context, run helperRunner, target authn.Resource) (authn.AuthConfig, error) {
-	keys := []string{target.String(), target.RegistryStr()}
+	keys := namespaces(target.String())
+	keys = append(keys, target.RegistryStr())
 	if target.RegistryStr() == name.DefaultRegistry {
 		keys = []string{dockerHubKey, "docker.io"} // docker's key, podman's
 	}
-	for _, key := range keys {
-		if helper := f.helperFor(key); helper != "" {
+	for i, key := range keys {
+		// Helpers are asked about the repository and the registry, as
+		// Docker asks them; the namespaces between are podman's, in
+		// "auths" only.
+		helperKey := i == 0 || i == len(keys)-1
+		if helper := f.helperFor(key); helper != "" && helperKey {
 			cfg, err := run.get(ctx, helper, key)
 			if err != nil {
 				return cfg, fmt.Errorf("%s: %w", f.name, err)
@@ -187,6 +193,17 @@ func (f *authFile) lookup(ctx context.Context, run helperRunner, target authn.Re
 		}
 	}
 	return authn.AuthConfig{}, nil
+}
+
+// namespaces are repo (host/a/b) and its parents but the host (host/a),
+// longest first: podman looks a repository's credentials up so.
+func namespaces(repo string) []string {
+	var keys []string
+	for strings.Count(repo, "/") > 0 {
+		keys = append(keys, repo)
+		repo = repo[:strings.LastIndexByte(repo, '/')]
+	}
+	return keys
 }
 
 // helperFor is the helper for key, as Docker chooses it: the one

@@ -92,17 +92,19 @@ func TestCredentialsFromEveryAuthFile(t *testing.T) {
 	writeAuths(t, filepath.Join(home, "authfile.json"), map[string]string{"authfile.reg": "fileuser:f", "docker.reg": "shadowed:x"}, "")
 	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(home, "authfile.json"))
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(home, "run"))
-	writeAuths(t, filepath.Join(home, "run/containers/auth.json"), map[string]string{"podman.reg/team": "podmanuser:p"}, "")
+	writeAuths(t, filepath.Join(home, "run/containers/auth.json"), map[string]string{"podman.reg/team": "podmanuser:p", "podman.reg/team/sub/app": "appuser:a"}, "")
 	writeAuths(t, filepath.Join(home, ".config/containers/auth.json"), map[string]string{"https://legacy.reg/v1/": "legacyuser:l"}, "")
 	c := New(Options{})
 	for repo, want := range map[string]string{
-		"docker.reg/app":        "dockeruser:d",
-		"authfile.reg/app":      "fileuser:f",
-		"podman.reg/team":       "podmanuser:p", // podman's host/repository keys
-		"podman.reg/other":      "",
-		"legacy.reg/app":        "legacyuser:l", // older docker's URL keys
-		"nowhere.reg/app":       "",
-		"docker.io/library/app": "",
+		"docker.reg/app":          "dockeruser:d",
+		"authfile.reg/app":        "fileuser:f",
+		"podman.reg/team":         "podmanuser:p", // podman's host/repository keys
+		"podman.reg/team/sub/img": "podmanuser:p", // and namespaces
+		"podman.reg/team/sub/app": "appuser:a",
+		"podman.reg/other":        "",
+		"legacy.reg/app":          "legacyuser:l", // older docker's URL keys
+		"nowhere.reg/app":         "",
+		"docker.io/library/app":   "",
 	} {
 		if got := resolveUser(t, c, repo); got != want {
 			t.Errorf("%s: credentials of %q, want %q", repo, got, want)
