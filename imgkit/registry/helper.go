@@ -47,21 +47,27 @@ func (r helperRunner) get(ctx context.Context, helper, server string) (authn.Aut
 	// can. A child left holding its output open is not waited for.
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil // the helper answered and exited well; a child kept its output
+	}
 	answer := strings.TrimSpace(out.String())
 	switch {
 	case out.overflow || msg.overflow:
 		return authn.AuthConfig{}, fmt.Errorf("credential helper %s: more than %d bytes of output", prog, maxHelperOutput)
+	case err == nil:
+		// It answered: read below.
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return authn.AuthConfig{}, fmt.Errorf("credential helper %s: no answer in %s", prog, r.timeout)
 	case errors.Is(err, exec.ErrNotFound):
 		return authn.AuthConfig{}, fmt.Errorf("credential helper %s: not found on PATH", prog)
-	case err != nil && answer == helperNotFound:
+	case answer == helperNotFound:
 		return authn.AuthConfig{}, nil
-	case err != nil:
+	default:
 		// What a failing helper prints, on stdout as Docker's helpers do
 		// or else on stderr, is its error message (cut to one line and a
-		// few hundred bytes when shown).
-		if answer == "" {
+		// few hundred bytes when shown); but JSON on stdout may be
+		// credentials, and is not shown.
+		if answer == "" || strings.HasPrefix(answer, "{") {
 			answer = strings.TrimSpace(msg.String())
 		}
 		if first, _, _ := strings.Cut(answer, "\n"); first != "" {
