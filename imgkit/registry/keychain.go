@@ -24,7 +24,7 @@ import (
 // winning:
 //
 //  1. $DOCKER_AUTH_CONFIG, config.json's "auths" given in the environment
-//     (Docker 28, GitLab CI);
+//     (the docker CLI reads it first; GitLab CI sets it);
 //  2. Docker's config.json ($DOCKER_CONFIG/config.json, else
 //     ~/.docker/config.json);
 //  3. $REGISTRY_AUTH_FILE, the auth.json that skopeo and podman read
