@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -91,7 +92,7 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 		}
 	}
 	once := transport.NewUserAgent(c.base, c.opts.UserAgent)
-	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once}, scopes)
+	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once, idle: c.opts.IdleTimeout}, scopes)
 	if err != nil {
 		return nil, c.handshakeError(ctx, repo.Registry, auth == authn.Anonymous, err)
 	}
@@ -106,9 +107,13 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 // token (401, a token that expired in the middle of a push), after getting
 // a new one. The body of the first try is spent by then; the second try
 // takes a new one from GetBody, once the transport closed the first (it
-// may still be reading it when the 401 comes). Without it the upload
-// failed with "ContentLength=N with Body length 0".
-type bodyAware struct{ retry, once http.RoundTripper }
+// may still be reading it when the 401 comes; the wait is bounded by the
+// idle time). Without it the upload failed with "ContentLength=N with
+// Body length 0".
+type bodyAware struct {
+	retry, once http.RoundTripper
+	idle        time.Duration // how long the first body may take to be closed
+}
 
 func (b bodyAware) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body == nil || r.Body == http.NoBody {
@@ -118,10 +123,14 @@ func (b bodyAware) RoundTrip(r *http.Request) (*http.Response, error) {
 		if r.GetBody == nil {
 			return nil, errors.New("cannot send the request again: its body is spent")
 		}
+		t := time.NewTimer(b.idle)
+		defer t.Stop()
 		select {
 		case <-prev.closed:
 		case <-r.Context().Done():
 			return nil, r.Context().Err()
+		case <-t.C:
+			return nil, fmt.Errorf("cannot send the request again: its first body was not closed in %s", b.idle)
 		}
 		body, err := r.GetBody()
 		if err != nil {

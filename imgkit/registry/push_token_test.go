@@ -23,13 +23,17 @@ import (
 // "ContentLength=N with Body length 0".
 func TestUploadTokenExpires(t *testing.T) {
 	blob := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
-	for _, chunk := range []int64{0, 10000} {
-		t.Run(fmt.Sprintf("chunk=%d", chunk), func(t *testing.T) {
+	for _, tc := range []struct {
+		chunk int64
+		h2    bool // HTTPS and HTTP/2, as most hosted registries speak
+	}{{0, false}, {10000, false}, {0, true}, {10000, true}} {
+		chunk := tc.chunk
+		t.Run(fmt.Sprintf("chunk=%d,h2=%v", chunk, tc.h2), func(t *testing.T) {
 			u := &fakeUploads{t: t, blobs: map[string][]byte{}, sessions: map[string][]byte{}, mounts: map[string]string{}}
 			var mu sync.Mutex
 			tokens := map[string]bool{} // issued and not used yet
 			n, expired := 0, 0
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
 				if r.URL.Path == "/token" {
 					n++
@@ -47,14 +51,23 @@ func TestUploadTokenExpires(t *testing.T) {
 				}
 				mu.Unlock()
 				if !fresh {
-					w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token",service="test"`, r.Host))
+					w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s://%s/token",service="test"`, scheme(r), r.Host))
 					writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "token expired")
 					return
 				}
+				if tc.h2 && r.ProtoMajor != 2 {
+					t.Errorf("%s %s over %s", r.Method, r.URL.Path, r.Proto)
+				}
 				u.serve(w, r)
 			}))
+			if tc.h2 {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
 			defer srv.Close()
-			repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/test/img")
+			repo, err := name.NewRepository(strings.TrimPrefix(strings.TrimPrefix(srv.URL, "http://"), "https://") + "/test/img")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,4 +91,11 @@ func TestUploadTokenExpires(t *testing.T) {
 			}
 		})
 	}
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
