@@ -89,6 +89,7 @@ func TestCredentialsFromEveryAuthFile(t *testing.T) {
 	home := credEnv(t)
 	writeAuths(t, filepath.Join(home, ".docker/config.json"), map[string]string{"docker.reg": "dockeruser:d"}, "")
 	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	writeAuths(t, filepath.Join(home, ".config/docker-hub/config.json"), map[string]string{"https://index.docker.io/v1/": "hubuser:h"}, "")
 	writeAuths(t, filepath.Join(home, "authfile.json"), map[string]string{"authfile.reg": "fileuser:f", "docker.reg": "shadowed:x"}, "")
 	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(home, "authfile.json"))
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(home, "run"))
@@ -109,6 +110,11 @@ func TestCredentialsFromEveryAuthFile(t *testing.T) {
 		if got := resolveUser(t, c, repo); got != want {
 			t.Errorf("%s: credentials of %q, want %q", repo, got, want)
 		}
+	}
+	// Docker Hub's credentials are filed under its v1 URL.
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".config/docker-hub"))
+	if got := resolveUser(t, c, "alpine"); got != "hubuser:h" {
+		t.Errorf("Docker Hub: credentials of %q, want hubuser:h", got)
 	}
 	// Docker's own environment variable comes first.
 	t.Setenv("DOCKER_AUTH_CONFIG", fmt.Sprintf(`{"auths":{"authfile.reg":{"auth":%q}}}`, base64.StdEncoding.EncodeToString([]byte("envuser:e"))))
