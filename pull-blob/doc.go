@@ -90,12 +90,16 @@
 //
 // --creds USER:PASS gives credentials for the registry (basic auth, or to
 // obtain a bearer token when the registry asks for one). Without it they
-// come from Docker's config.json ($DOCKER_CONFIG/config.json, else
-// ~/.docker/config.json: "auths", and "credsStore" and "credHelpers", which
-// run docker-credential-NAME), then from Podman's auth.json
-// ($REGISTRY_AUTH_FILE); with none, the pull is anonymous. Secrets never
-// appear in the output or in errors. --creds is visible to other users in
-// the process list: prefer the config file on shared machines.
+// come from the first place that has some for the registry:
+// $DOCKER_AUTH_CONFIG; Docker's config.json ($DOCKER_CONFIG/config.json,
+// else ~/.docker/config.json: "auths", and "credsStore" and "credHelpers",
+// which run docker-credential-NAME, given a minute to answer); the
+// auth.json that skopeo and podman read, $REGISTRY_AUTH_FILE, then
+// $XDG_RUNTIME_DIR/containers/auth.json (where podman login writes) and
+// ~/.config/containers/auth.json. With none, the pull is anonymous.
+// Secrets never appear in the output or in errors. --creds is visible to
+// other users in the process list: prefer the config file on shared
+// machines.
 //
 // # Network
 //

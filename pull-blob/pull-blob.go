@@ -18,7 +18,7 @@ type command struct {
 	Arch      string `name:"arch" help:"The architecture to choose from a manifest list (default: the host's)."`
 	Variant   string `name:"variant" help:"The CPU variant to choose from a manifest list, such as v7 for arm (default: any for the architecture)."`
 	TLSVerify bool   `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
-	Creds     string `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
+	Creds     string `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous)."`
 	Blob      bool   `name:"blob" xor:"mode" help:"Write the one blob the digest names (verified) instead of an image's layer stream."`
 	Resolve   bool   `name:"resolve" xor:"mode" help:"Print the digest the reference resolves to (to pin a tag) and nothing else."`
 	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once (1 to ${max_jobs})."`

@@ -130,8 +130,9 @@
 //
 // # Credentials, retries, resuming
 //
-// As pull-blob: --creds USER:PASS, else Docker's config.json and its
-// credential helpers, else Podman's auth.json, else anonymous; secrets never
+// As pull-blob: --creds USER:PASS, else $DOCKER_AUTH_CONFIG, Docker's
+// config.json and its credential helpers, skopeo's and podman's auth.json,
+// else anonymous; secrets never
 // appear in output or errors. --tls-verify=false accepts any certificate
 // and allows plain HTTP (a local registry; without it an upload Location or
 // a redirect in plain HTTP to a host not on a loopback or private address

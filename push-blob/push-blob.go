@@ -30,7 +30,7 @@ type command struct {
 	ArchiveImage     string        `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
 	ListPresent      bool          `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
 	TLSVerify        bool          `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
-	Creds            string        `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, else anonymous)."`
+	Creds            string        `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous)."`
 	Jobs             int           `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
 	Retries          int           `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
 	SBOM             []string      `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`

@@ -27,6 +27,9 @@ type pusher struct {
 	// busy bounds the layers being compressed or uploaded to --jobs;
 	// more workers may be asking the registry at the same time.
 	busy chan struct{}
+	// refused is the warning that the registry refused to say what the
+	// tag holds, told only once the push is through (see newPusher).
+	refused string
 }
 
 type stats struct {
@@ -114,7 +117,16 @@ func newPusher(ctx context.Context, o *cli.IO, client *registry.Client, opts *pu
 				bar.Stop()
 				return nil, ctx.Err()
 			}
-			o.Logf("warning: %v; its layers are not reused", err)
+			warning := fmt.Sprintf("warning: %v; its layers are not reused", err)
+			if errors.Is(err, registry.ErrUnauthorized) {
+				// Refused (a wrong password): so is the push, with its
+				// own error line, which is then the only one. Should
+				// the push go through (an account that may write what
+				// it may not read), the warning comes after it.
+				ps.refused = warning
+			} else {
+				o.Logf("%s", warning)
+			}
 		}
 	}
 	return ps, nil
@@ -240,6 +252,9 @@ func (ps *pusher) finish(ctx context.Context, config []byte, layers []layerstrea
 func (ps *pusher) tag(ctx context.Context, mediaType string, manifest []byte) (string, error) {
 	if err := ps.p.PutManifest(ctx, ps.opts.dest.TagStr(), mediaType, manifest); err != nil {
 		return "", err
+	}
+	if ps.refused != "" {
+		ps.o.Logf("%s", ps.refused)
 	}
 	return oci.DigestOf(manifest), nil
 }

@@ -86,8 +86,8 @@
 //	                 sees them)
 //	ProxyCommands    registry-proxy (a registry behind a proxy that cuts
 //	                 a blob download, stops or restarts the registry)
-//	FrontCommands    registry-front (bearer-token auth, TLS, delays in
-//	                 front of a registry)
+//	FrontCommands    registry-front (bearer-token auth, tokens that
+//	                 expire, TLS, delays in front of a registry)
 //	PushCommands     registry-writes (count the writes in the registry
 //	                 log), upload-proxy (cut or refuse uploads)
 //

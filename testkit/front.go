@@ -33,6 +33,7 @@ type Front struct {
 	mu    sync.Mutex
 	logf  *os.File
 	grant map[string]map[string]bool // token → granted "repository:NAME:ACTION"
+	uses  map[string]int             // token → registry requests it let through
 }
 
 // FrontOptions configure StartFront.
@@ -52,13 +53,21 @@ type FrontOptions struct {
 	// Delay holds each registry request this long before forwarding it: a
 	// slow registry, so that a client's progress bar is drawn.
 	Delay time.Duration
+	// AnonymousPull, with Creds, gives a token without basic auth too,
+	// granting only pull (Docker Hub's public repositories): a push
+	// without credentials is refused with a token in hand.
+	AnonymousPull bool
+	// TokenUses, when > 0, is how many registry requests a token is good
+	// for: the next one gets 401 and a challenge, as when a token expires
+	// in the middle of a push (Docker Hub's last five minutes).
+	TokenUses int
 }
 
 // StartFront starts a front forwarding to upstream (host:port), logging
 // to logFile lines that read
 //
 //	token user=USER scope=SCOPE... status=STATUS
-//	METHOD PATH auth=bearer|none status=STATUS
+//	METHOD PATH auth=bearer|expired|none status=STATUS
 //
 // (user "-" for an anonymous token request).
 func StartFront(upstream, logFile string, opts FrontOptions) (*Front, error) {
@@ -66,7 +75,7 @@ func StartFront(upstream, logFile string, opts FrontOptions) (*Front, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Front{Log: logFile, opts: opts, logf: logf, grant: map[string]map[string]bool{}}
+	f := &Front{Log: logFile, opts: opts, logf: logf, grant: map[string]map[string]bool{}, uses: map[string]int{}}
 	rp := reverseProxy(upstream)
 	rewrite := rp.Rewrite
 	rp.Rewrite = func(r *httputil.ProxyRequest) {
@@ -109,14 +118,19 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		user = "-"
 	}
-	if f.opts.Creds != "" && (!ok || user+":"+pass != f.opts.Creds) {
+	pullOnly := false
+	if f.opts.Creds != "" && !ok && f.opts.AnonymousPull {
+		pullOnly = true // as Docker Hub: a token, for what anyone may do
+	} else if f.opts.Creds != "" && (!ok || user+":"+pass != f.opts.Creds) {
 		f.logLine("token user=%s scope=%s status=401", user, strings.Join(scopes, " "))
 		w.Header().Set("WWW-Authenticate", `Basic realm="front"`)
 		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"wrong credentials"}]}`, http.StatusUnauthorized)
 		return
 	}
 	granted := map[string]bool{}
-	for _, s := range scopes {
+	// A scope parameter may hold several, space-separated (the token
+	// spec; go-containerregistry sends a challenge's scope as it came).
+	for _, s := range strings.Fields(strings.Join(scopes, " ")) {
 		// repository:NAME:pull,push (NAME may hold ':' only before a port,
 		// which repository names do not).
 		i := strings.LastIndexByte(s, ':')
@@ -124,7 +138,9 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		for _, action := range strings.Split(s[i+1:], ",") {
-			granted[s[:i]+":"+action] = true
+			if !pullOnly || action == "pull" {
+				granted[s[:i]+":"+action] = true
+			}
 		}
 	}
 	var b [16]byte
@@ -140,7 +156,7 @@ func (f *Front) token(w http.ResponseWriter, r *http.Request) {
 
 // guard lets a request through when its bearer token grants what it
 // needs: anything for /v2/ itself, else pull (GET, HEAD) or push on its
-// repository.
+// repository, and pull on the repository a mount is from.
 func (f *Front) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -151,18 +167,32 @@ func (f *Front) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(rw, r)
 			return
 		}
-		need, scope := "", ""
+		var need []string
+		scope := ""
 		if repo, ok := repository(r.URL.Path); ok {
-			need, scope = "repository:"+repo+":push", "repository:"+repo+":pull,push"
+			need, scope = []string{"repository:" + repo + ":push"}, "repository:"+repo+":pull,push"
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				need, scope = "repository:"+repo+":pull", "repository:"+repo+":pull"
+				need, scope = []string{"repository:" + repo + ":pull"}, "repository:"+repo+":pull"
+			}
+			// A cross-repository mount needs pull on the repository it
+			// mounts from, as distribution's token auth wants.
+			if from := r.URL.Query().Get("from"); from != "" && r.Method == http.MethodPost {
+				need = append(need, "repository:"+from+":pull")
+				scope += " repository:" + from + ":pull"
 			}
 		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		f.mu.Lock()
 		granted, known := f.grant[tok]
+		expired := f.opts.TokenUses > 0 && f.uses[tok] >= f.opts.TokenUses
+		if ok && known && !expired {
+			f.uses[tok]++
+		}
 		f.mu.Unlock()
-		if ok && known && (need == "" || granted[need]) {
+		if expired {
+			auth = "expired"
+		}
+		if ok && known && !expired && grants(granted, need) {
 			auth = "bearer"
 			next.ServeHTTP(rw, r)
 			return
@@ -182,6 +212,15 @@ func (f *Front) guard(next http.Handler) http.Handler {
 	})
 }
 
+func grants(granted map[string]bool, need []string) bool {
+	for _, n := range need {
+		if !granted[n] {
+			return false
+		}
+	}
+	return true
+}
+
 // repository returns NAME of a /v2/NAME/{manifests,blobs,tags}/… path.
 func repository(path string) (string, bool) {
 	rest, ok := strings.CutPrefix(path, "/v2/")
@@ -199,7 +238,7 @@ func repository(path string) (string, bool) {
 // FrontCommands returns the script command for a registry behind a Front,
 // to add to Params' Cmds:
 //
-//	registry-front [-token [-creds USER:PASS]] [-tls] [-delay DURATION]
+//	registry-front [-token [-creds USER:PASS [-anonymous-pull]] [-token-uses N]] [-tls] [-delay DURATION]
 //	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
@@ -217,9 +256,11 @@ func cmdRegistryFront(ts *testscript.TestScript, neg bool, args []string) {
 		fs.StringVar(&opts.Creds, "creds", "", "")
 		fs.BoolVar(&opts.TLS, "tls", false, "")
 		fs.DurationVar(&opts.Delay, "delay", 0, "")
+		fs.IntVar(&opts.TokenUses, "token-uses", 0, "")
+		fs.BoolVar(&opts.AnonymousPull, "anonymous-pull", false, "")
 	})
-	if len(rest) != 0 || opts.Creds != "" && !opts.Token {
-		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS]] [-tls] [-delay DURATION]")
+	if len(rest) != 0 || (opts.Creds != "" || opts.TokenUses != 0) && !opts.Token || opts.AnonymousPull && opts.Creds == "" {
+		ts.Fatalf("usage: registry-front [-token [-creds USER:PASS [-anonymous-pull]] [-token-uses N]] [-tls] [-delay DURATION]")
 	}
 	cmdRegistryStart(ts, false, nil)
 	f, err := StartFront(ts.Getenv("REGISTRY"), ts.MkAbs("front.log"), opts)

@@ -19,8 +19,8 @@ type Options struct {
 	// Auth, when set, is used for every registry (from --creds, see
 	// ParseCreds). Otherwise credentials come from Keychain.
 	Auth authn.Authenticator
-	// Keychain resolves credentials per registry; nil means
-	// authn.DefaultKeychain (Docker's config.json and credential helpers).
+	// Keychain resolves credentials per registry; nil means the files
+	// docker, podman and skopeo keep them in (fileKeychain).
 	Keychain authn.Keychain
 	// Insecure skips TLS certificate checks and allows plain HTTP
 	// (--tls-verify=false). Use the same value for ParseReference.

@@ -33,12 +33,11 @@ func (c *Client) authenticator(ctx context.Context, res authn.Resource) (authn.A
 	}
 	kc := c.opts.Keychain
 	if kc == nil {
-		kc = authn.DefaultKeychain
+		kc = fileKeychain{helper: helperRunner{timeout: c.opts.IdleTimeout}}
 	}
 	a, err := authn.Resolve(ctx, kc, res)
 	if err != nil {
-		// Docker's config loader names the file and the cause, never a
-		// secret.
+		// The keychain names the file and the cause, never a secret.
 		return nil, fmt.Errorf("reading credentials for %s: %w", res.RegistryStr(), err)
 	}
 	return a, nil

@@ -5,14 +5,15 @@
 //
 // # What comes from go-containerregistry, and what is ours
 //
-// References (pkg/name), credentials (pkg/authn, including Docker's
-// config.json and its credential helpers), the handshake with the registry
-// (ping, basic auth, bearer-token exchange, scheme fallback; pkg/v1/remote/
-// transport) and its retries on 5xx and network errors come from
-// go-containerregistry. On top of that transport, Client does the two GETs a
-// pull needs itself, a manifest and a blob, because remote's readers can
-// neither resume an interrupted blob nor report a digest mismatch that
-// callers can match with errors.Is.
+// References (pkg/name), credentials' types (pkg/authn), the handshake
+// with the registry (ping, basic auth, bearer-token exchange, scheme
+// fallback; pkg/v1/remote/transport) and its retries on 5xx and network
+// errors come from go-containerregistry. On top of that transport, Client
+// does the two GETs a pull needs itself, a manifest and a blob, because
+// remote's readers can neither resume an interrupted blob nor report a
+// digest mismatch that callers can match with errors.Is. Where credentials
+// are found is ours (see Credentials): go-containerregistry's keychain
+// read one file of several and waited on credential helpers forever.
 //
 // # What is verified when
 //
@@ -49,12 +50,16 @@
 //
 // Options.Creds ("USER:PASS") is used as basic credentials (or to obtain a
 // bearer token) for the registry of the reference. Without it, credentials
-// come from Docker's config.json ($DOCKER_CONFIG/config.json, else
-// ~/.docker/config.json), including its credsStore and credHelpers (the
-// docker-credential-NAME programs on PATH), then from Podman's auth.json
-// ($REGISTRY_AUTH_FILE); with none, requests are anonymous. Secrets never
-// appear in errors or logs: registry error bodies are reduced to their codes
-// and messages and URLs lose their query strings (pre-signed redirects).
+// come from the first of these that has some for the registry (fileKeychain):
+// $DOCKER_AUTH_CONFIG, Docker's config.json ($DOCKER_CONFIG/config.json,
+// else ~/.docker/config.json) including its credsStore and credHelpers (the
+// docker-credential-NAME programs on PATH, each given IdleTimeout to answer
+// and 64 KiB to say it in), $REGISTRY_AUTH_FILE, and podman's and skopeo's
+// auth.json ($XDG_RUNTIME_DIR/containers/auth.json, then
+// $XDG_CONFIG_HOME/containers/auth.json); with none, requests are
+// anonymous. Secrets never appear in errors or logs: registry error bodies
+// are reduced to their codes and messages and URLs lose their query
+// strings (pre-signed redirects).
 // Without Options.Insecure no request goes in plain HTTP to a host that is
 // not on a loopback or private address, wherever the registry redirects,
 // unless a request in plain HTTP was redirected there (a registry in plain

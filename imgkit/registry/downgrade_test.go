@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -43,16 +42,10 @@ func TestRedirectToPlainHTTPRefused(t *testing.T) {
 	}))
 	defer secure.Close()
 	// registry.test is the secure server on 443 and the plain one on 80.
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		switch addr {
-		case "registry.test:443":
-			addr = secure.Listener.Addr().String()
-		case "registry.test:80":
-			addr = plain.Listener.Addr().String()
-		}
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}
-	tr := &http.Transport{DialContext: dial, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the test's certificate
+	tr := hostsTransport(map[string]string{
+		"registry.test:443": secure.Listener.Addr().String(),
+		"registry.test:80":  plain.Listener.Addr().String(),
+	})
 	auth, err := ParseCreds("alice:s3cr3t")
 	if err != nil {
 		t.Fatal(err)

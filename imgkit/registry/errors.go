@@ -23,11 +23,13 @@ var ErrUnsupported = errors.New("unsupported")
 
 // explain adds to a refusal what to do about it, which depends on whether
 // credentials were sent.
-func (rc *repoClient) explain(err error) error {
+func (rc *repoClient) explain(err error) error { return explain(err, rc.anonymous) }
+
+func explain(err error, anonymous bool) error {
 	switch {
 	case !errors.Is(err, ErrUnauthorized):
 		return err
-	case rc.anonymous:
+	case anonymous:
 		return fmt.Errorf("%w; give credentials with --creds or in Docker's config.json", err)
 	}
 	return fmt.Errorf("%w; the registry refused the credentials given", err)
@@ -65,17 +67,35 @@ func describe(err error) error {
 		u, perr := url.Parse(ue.URL)
 		if perr == nil {
 			u.RawQuery, u.User = "", nil
-			return fmt.Errorf("%s %s: %w", ue.Op, Shown(u.Redacted()), ue.Err)
+			return fmt.Errorf("%s %s: %w", ue.Op, Shown(u.Redacted()), hideTokenAnswer(ue.Err))
 		}
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		return fmt.Errorf("%s: %w", ue.Op, hideTokenAnswer(ue.Err))
 	}
+	err = hideTokenAnswer(err)
 	if msg := err.Error(); errdefs.Printable(msg, maxMessage) != msg {
-		// go-containerregistry quotes what a registry or token server
-		// said in some errors ("no token in bearer response:\n" and the
-		// body, the parameters of a malformed challenge).
+		// go-containerregistry quotes what a registry said in some
+		// errors (the parameters of a malformed challenge; a token
+		// service's answer, hideTokenAnswer drops).
 		return &shownError{err: err, msg: errdefs.Printable(msg, maxMessage)}
 	}
 	return err
+}
+
+// noTokenAnswer starts go-containerregistry's error for a token service's
+// answer with neither "token" nor "access_token"; the whole answer follows.
+const noTokenAnswer = "no token in bearer response"
+
+// hideTokenAnswer drops the token service's answer from err's message: it
+// may hold credentials (a refresh token, a token under another name) and
+// the error line goes to terminals and CI logs. errors.Is and errors.As
+// still see err.
+func hideTokenAnswer(err error) error {
+	msg := err.Error()
+	i := strings.Index(msg, noTokenAnswer)
+	if i < 0 {
+		return err
+	}
+	return &shownError{err: err, msg: msg[:i] + "the token service's answer holds no token (not shown: it may hold credentials)"}
 }
 
 // maxMessage bounds an error message that quotes a registry.

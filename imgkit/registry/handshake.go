@@ -53,8 +53,7 @@ func (c *Client) handshakeError(ctx context.Context, reg name.Registry, anonymou
 	if ctx.Err() != nil {
 		return fmt.Errorf("contacting %s: %w", reg.RegistryStr(), ctx.Err())
 	}
-	rc := &repoClient{anonymous: anonymous}
-	err = rc.explain(describe(err))
+	err = explain(describe(err), anonymous)
 	if cert := c.certs.certError(reg.RegistryStr()); cert != nil && !errors.Is(err, ErrUnauthorized) {
 		err = fmt.Errorf("%w (over HTTPS: %v; --tls-verify=false skips the certificate check)", err, cert)
 	}

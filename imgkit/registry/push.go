@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -53,11 +55,15 @@ import (
 // failures in a row; a PATCH that takes the upload further than it ever
 // got resets the count.
 type Pusher struct {
-	c        *Client
-	repo     name.Repository
-	hc       *http.Client // authenticated; bodiless requests are retried
-	chunk    int64
-	progress *Progress
+	c    *Client
+	repo name.Repository
+	hc   *http.Client // authenticated; bodiless requests are retried
+	// anonymous: no credentials were found. A registry may give an
+	// anonymous token for pull only and refuse the first write: the
+	// refusal says to give credentials, as a pull's does.
+	anonymous bool
+	chunk     int64
+	progress  *Progress
 }
 
 // PushOptions configure a Pusher.
@@ -86,36 +92,85 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 		}
 	}
 	once := transport.NewUserAgent(c.base, c.opts.UserAgent)
-	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once}, scopes)
+	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once, idle: c.opts.IdleTimeout}, scopes)
 	if err != nil {
 		return nil, c.handshakeError(ctx, repo.Registry, auth == authn.Anonymous, err)
 	}
-	return &Pusher{c: c, repo: repo, hc: &http.Client{Transport: t}, chunk: opts.Chunk, progress: opts.Progress}, nil
+	return &Pusher{c: c, repo: repo, hc: &http.Client{Transport: t}, anonymous: auth == authn.Anonymous, chunk: opts.Chunk, progress: opts.Progress}, nil
 }
 
 // bodyAware retries requests without a body and sends the others once:
 // their body is spent after one try, and Upload resumes them itself.
-type bodyAware struct{ retry, once http.RoundTripper }
+//
+// Once is not always once: go-containerregistry's bearer transport, above
+// this one, sends a request again as it is when the registry refuses its
+// token (401, a token that expired in the middle of a push), after getting
+// a new one. The body of the first try is spent by then; the second try
+// takes a new one from GetBody, once the transport closed the first (it
+// may still be reading it when the 401 comes; the wait is bounded by the
+// idle time). Without it the upload failed with "ContentLength=N with
+// Body length 0".
+type bodyAware struct {
+	retry, once http.RoundTripper
+	idle        time.Duration // how long the first body may take to be closed
+}
 
 func (b bodyAware) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		return b.once.RoundTrip(r)
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.retry.RoundTrip(r)
 	}
-	return b.retry.RoundTrip(r)
+	if prev, again := r.Body.(*spentBody); again {
+		if r.GetBody == nil {
+			return nil, errors.New("cannot send the request again: its body is spent")
+		}
+		t := time.NewTimer(b.idle)
+		defer t.Stop()
+		select {
+		case <-prev.closed:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		case <-t.C:
+			return nil, fmt.Errorf("cannot send the request again: its first body was not closed in %s", b.idle)
+		}
+		body, err := r.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = body
+	}
+	r.Body = &spentBody{ReadCloser: r.Body, closed: make(chan struct{})}
+	return b.once.RoundTrip(r)
+}
+
+// spentBody marks a body sent once; closed is closed when the transport
+// is done with it.
+type spentBody struct {
+	io.ReadCloser
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (s *spentBody) Close() error {
+	err := s.ReadCloser.Close()
+	s.once.Do(func() { close(s.closed) })
+	return err
 }
 
 func (p *Pusher) url(resource, id string) string { return endpoint(p.repo, resource, id) }
+
+// describe is describe, a refusal saying what to do about it.
+func (p *Pusher) describe(err error) error { return explain(describe(err), p.anonymous) }
 
 // do sends a request and checks its status; on an error the response
 // body is closed.
 func (p *Pusher) do(req *http.Request, want ...int) (*http.Response, error) {
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return nil, describe(err)
+		return nil, p.describe(err)
 	}
 	if err := transport.CheckError(resp, want...); err != nil {
 		resp.Body.Close()
-		return nil, describe(err)
+		return nil, p.describe(err)
 	}
 	return resp, nil
 }
@@ -272,12 +327,22 @@ func resumable(err error) bool {
 
 // patch sends n bytes of src from off; it returns the next location.
 func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n int64) (string, error) {
-	var body io.Reader = io.NewSectionReader(src, off, n)
-	sent := &cli.CountingReader{R: p.progress.Reader(body)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, sent)
+	// A PATCH may be sent again with a new token (bodyAware): each try
+	// reads the bytes afresh, and the bar loses those of the try before.
+	var sent *cli.CountingReader
+	body := func() (io.ReadCloser, error) {
+		if sent != nil {
+			p.progress.Add(-sent.N)
+		}
+		sent = &cli.CountingReader{R: p.progress.Reader(io.NewSectionReader(src, off, n))}
+		return io.NopCloser(sent), nil
+	}
+	first, _ := body()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, first)
 	if err != nil {
 		return "", err
 	}
+	req.GetBody = body
 	req.ContentLength = n
 	req.Header.Set("Content-Type", "application/octet-stream")
 	if p.chunk > 0 || off > 0 {
@@ -290,9 +355,9 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 			return "", ctx.Err()
 		}
 		if retryable(err) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", errResume{describe(err)}
+			return "", errResume{p.describe(err)}
 		}
-		return "", describe(err)
+		return "", p.describe(err)
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
@@ -300,9 +365,9 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 		switch resp.StatusCode {
 		case http.StatusRequestedRangeNotSatisfiable, http.StatusRequestTimeout, http.StatusTooManyRequests,
 			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			return "", errResume{describe(err)}
+			return "", errResume{p.describe(err)}
 		}
-		return "", describe(err)
+		return "", p.describe(err)
 	}
 	return location(resp)
 }
@@ -395,17 +460,17 @@ func (p *Pusher) putManifest(ctx context.Context, tag, mediaType string, data []
 			err = transport.CheckError(resp, http.StatusCreated, http.StatusOK, http.StatusAccepted)
 			if err != nil && !retryStatus(resp.StatusCode) {
 				resp.Body.Close()
-				return nil, fmt.Errorf("putting the manifest: %w", describe(err))
+				return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))
 			}
 			resp.Body.Close()
 			if err == nil {
 				return resp.Header, nil
 			}
 		} else if !retryable(err) {
-			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))
 		}
 		if try >= p.c.opts.Retries {
-			return nil, fmt.Errorf("putting the manifest: %w", describe(err))
+			return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))
 		}
 	}
 }

@@ -79,7 +79,7 @@ func (p *Pusher) referrersList(ctx context.Context, subject, digest string) (boo
 	req.Header.Set("Accept", v1.MediaTypeImageIndex)
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("asking for the referrers of %s: %w", subject, describe(err))
+		return false, fmt.Errorf("asking for the referrers of %s: %w", subject, p.describe(err))
 	}
 	defer resp.Body.Close()
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
@@ -115,7 +115,7 @@ func (p *Pusher) getIndex(ctx context.Context, tag string) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxManifest+1)); err != nil {
-		return nil, fmt.Errorf("fetching tag %s: %w", tag, describe(err))
+		return nil, fmt.Errorf("fetching tag %s: %w", tag, p.describe(err))
 	}
 	if buf.Len() > maxManifest {
 		return nil, fmt.Errorf("tag %s: larger than %d bytes: %w", tag, maxManifest, errdefs.ErrInvalidInput)

@@ -1,0 +1,185 @@
+package registry
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// credEnv is a machine without credentials: HOME, DOCKER_CONFIG,
+// REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, XDG_CONFIG_HOME and
+// DOCKER_AUTH_CONFIG point at nothing. It returns HOME.
+func credEnv(t *testing.T) string {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, v := range []string{"DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_AUTH_CONFIG"} {
+		t.Setenv(v, "")
+	}
+	return home
+}
+
+// writeAuths writes a config.json / auth.json at path with the given
+// "auths" (key → USER:PASS) and extra top-level JSON members.
+func writeAuths(t *testing.T, path string, auths map[string]string, extra string) {
+	t.Helper()
+	var entries []string
+	for k, up := range auths {
+		entries = append(entries, fmt.Sprintf("%q:{\"auth\":%q}", k, base64.StdEncoding.EncodeToString([]byte(up))))
+	}
+	body := "{\"auths\":{" + strings.Join(entries, ",") + "}" + extra + "}"
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resolveUser is the user the Client finds credentials for in repo
+// ("" for anonymous), failing t on an error or after 10 seconds.
+func resolveUser(t *testing.T, c *Client, repo string) string {
+	t.Helper()
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		a   authn.Authenticator
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, err := c.authenticator(context.Background(), r)
+		done <- result{a, err}
+	}()
+	select {
+	case <-time.After(10 * time.Second):
+		t.Fatal("no credentials after 10s")
+	case res := <-done:
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if res.a == authn.Anonymous {
+			return ""
+		}
+		cfg, err := res.a.Authorization()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Username + ":" + cfg.Password + cfg.IdentityToken
+	}
+	return ""
+}
+
+// TestCredentialsFromEveryAuthFile: a registry's credentials are found in
+// the first of Docker's config.json, $REGISTRY_AUTH_FILE, podman's
+// $XDG_RUNTIME_DIR/containers/auth.json and ~/.config/containers/auth.json
+// that has some for it, as skopeo finds them. go-containerregistry read
+// only the first of these files that existed: a ~/.docker/config.json
+// naming other registries made the pull anonymous.
+func TestCredentialsFromEveryAuthFile(t *testing.T) {
+	home := credEnv(t)
+	writeAuths(t, filepath.Join(home, ".docker/config.json"), map[string]string{"docker.reg": "dockeruser:d"}, "")
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	writeAuths(t, filepath.Join(home, ".config/docker-hub/config.json"), map[string]string{"https://index.docker.io/v1/": "hubuser:h"}, "")
+	writeAuths(t, filepath.Join(home, "authfile.json"), map[string]string{"authfile.reg": "fileuser:f", "docker.reg": "shadowed:x"}, "")
+	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(home, "authfile.json"))
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(home, "run"))
+	writeAuths(t, filepath.Join(home, "run/containers/auth.json"), map[string]string{"podman.reg/team": "podmanuser:p", "podman.reg/team/sub/app": "appuser:a"}, "")
+	writeAuths(t, filepath.Join(home, ".config/containers/auth.json"), map[string]string{"https://legacy.reg/v1/": "legacyuser:l"}, "")
+	c := New(Options{})
+	for repo, want := range map[string]string{
+		"docker.reg/app":          "dockeruser:d",
+		"authfile.reg/app":        "fileuser:f",
+		"podman.reg/team":         "podmanuser:p", // podman's host/repository keys
+		"podman.reg/team/sub/img": "podmanuser:p", // and namespaces
+		"podman.reg/team/sub/app": "appuser:a",
+		"podman.reg/other":        "",
+		"legacy.reg/app":          "legacyuser:l", // older docker's URL keys
+		"nowhere.reg/app":         "",
+		"docker.io/library/app":   "",
+	} {
+		if got := resolveUser(t, c, repo); got != want {
+			t.Errorf("%s: credentials of %q, want %q", repo, got, want)
+		}
+	}
+	// Docker Hub's credentials are filed under its v1 URL.
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".config/docker-hub"))
+	if got := resolveUser(t, c, "alpine"); got != "hubuser:h" {
+		t.Errorf("Docker Hub: credentials of %q, want hubuser:h", got)
+	}
+	// Docker's own environment variable comes first.
+	t.Setenv("DOCKER_AUTH_CONFIG", fmt.Sprintf(`{"auths":{"authfile.reg":{"auth":%q}}}`, base64.StdEncoding.EncodeToString([]byte("envuser:e"))))
+	if got := resolveUser(t, c, "authfile.reg/app"); got != "envuser:e" {
+		t.Errorf("with DOCKER_AUTH_CONFIG: credentials of %q, want envuser:e", got)
+	}
+}
+
+// TestCredentialHelperHangs: a credential helper that never answers (one
+// waiting for a keyring to be unlocked) fails the pull after the idle
+// timeout, naming it; go-containerregistry waited forever.
+func TestCredentialHelperHangs(t *testing.T) {
+	home := credEnv(t)
+	helperPath(t, map[string]string{"hang": "exec sleep 30"})
+	writeAuths(t, filepath.Join(home, ".docker/config.json"), nil, `,"credHelpers":{"hung.reg":"hang"}`)
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	c := New(Options{IdleTimeout: 300 * time.Millisecond})
+	r, _ := name.NewRepository("hung.reg/app")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.authenticator(context.Background(), r)
+		done <- err
+	}()
+	select {
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting for the helper after 10s")
+	case err := <-done:
+		want := "reading credentials for hung.reg: " + filepath.Join(home, ".docker/config.json") + ": credential helper docker-credential-hang: no answer in 300ms"
+		if err == nil || err.Error() != want {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	}
+}
+
+// TestAuthFilesOddButHarmless: an empty config.json (as `touch` leaves
+// it), a DOCKER_CONFIG naming the file instead of its directory and a
+// REGISTRY_AUTH_FILE that is a directory hold no credentials, as docker and
+// go-containerregistry read them; a config.json that is not JSON is an
+// error naming it, without its content.
+func TestAuthFilesOddButHarmless(t *testing.T) {
+	home := credEnv(t)
+	if err := os.MkdirAll(filepath.Join(home, ".docker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(home, ".docker/config.json")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REGISTRY_AUTH_FILE", home)
+	writeAuths(t, filepath.Join(home, ".config/containers/auth.json"), map[string]string{"reg.example": "alice:a"}, "")
+	c := New(Options{})
+	if got := resolveUser(t, c, "reg.example/app"); got != "alice:a" {
+		t.Errorf("with an empty config.json: %q, want alice:a", got)
+	}
+	t.Setenv("DOCKER_CONFIG", cfg)
+	if got := resolveUser(t, c, "reg.example/app"); got != "alice:a" {
+		t.Errorf("with DOCKER_CONFIG a file: %q, want alice:a", got)
+	}
+	t.Setenv("DOCKER_CONFIG", "")
+	if err := os.WriteFile(cfg, []byte(`{"auths": {"reg.example": {"auth": "s3cret-not-json`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := name.NewRepository("reg.example/app")
+	_, err := c.authenticator(context.Background(), r)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), cfg+": not JSON") {
+		t.Fatalf("error %v, want one naming %s and not quoting it", err, cfg)
+	}
+}
