@@ -84,12 +84,15 @@
 //
 // --format oci-dir -o DIR writes the same files into the directory DIR
 // (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be new, empty
-// or a layout manifest-gen wrote (exactly oci-layout, index.json,
-// manifest.json and regular files named by their digest in blobs/sha256,
-// no symlink: anything else is refused, DIR may be anyone's). The layout
-// is built in a temporary directory beside DIR, each blob written to a
-// temporary file and renamed to its digest, and when complete it takes
-// DIR's place in one rename (Linux's renameat2 RENAME_EXCHANGE for a
+// or a layout manifest-gen wrote (exactly oci-layout, index.json listing
+// one image manifest, manifest.json and regular files named by their
+// digest in blobs/sha256, no symlink: anything else is refused, DIR may
+// be anyone's; so is a layout another tool has added an image to, with
+// skopeo copy … oci:DIR:TAG or umoci tag, which the rebuild would drop,
+// also when it is added during the build). The layout is built in a
+// temporary directory beside DIR, each blob written to a temporary file
+// and renamed to its digest, and when complete it takes DIR's place in
+// one rename (Linux's renameat2 RENAME_EXCHANGE for a
 // layout already there): a reader sees the old layout or the new one.
 //
 // Rebuilding into a layout it wrote copies nothing that has not changed.

@@ -130,7 +130,9 @@ func openDirOutput(dir string) (*output, error) {
 	out.commit = func() error {
 		// DIR is checked again: it may have changed during the build.
 		now, err := readOldLayout(dir)
-		if err == nil {
+		if err != nil {
+			err = fmt.Errorf("it changed during the build: %w", err)
+		} else {
 			err = os.Chmod(tmp, 0o755)
 		}
 		if err == nil && now == nil {

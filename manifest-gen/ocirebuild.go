@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
@@ -93,7 +95,32 @@ func readOldLayout(dir string) (*oldLayout, error) {
 			return nil, fmt.Errorf("-o %q: %w", dir, cli.PathCause(err))
 		}
 	}
+	if why := l.otherImages(); why != "" {
+		return nil, notLayout(dir, why)
+	}
 	return l, nil
+}
+
+// otherImages says why the layout's index.json is not one manifest-gen
+// wrote (empty: it is), which lists one image manifest. skopeo copy …
+// oci:DIR:TAG and umoci tag add an entry (and its blobs) to a layout;
+// the rebuild, which replaces DIR whole, would drop those images without
+// a word, so such a layout is refused as other files in DIR are.
+func (o *oldLayout) otherImages() string {
+	var index v1.Index
+	if err := o.readJSON("index.json", &index); err != nil {
+		return "index.json is not an image index"
+	}
+	switch n := len(index.Manifests); {
+	case n > 1:
+		return fmt.Sprintf("index.json lists %d images, not the one it writes: another tool added to it, and a rebuild would drop them", n)
+	case n == 0:
+		return "index.json lists no image"
+	}
+	if mt := index.Manifests[0].MediaType; mt != v1.MediaTypeImageManifest {
+		return fmt.Sprintf("index.json lists a %q, not the image manifest it writes", mt)
+	}
+	return ""
 }
 
 // ownLayout applies cli.OwnDir to DIR (fi) and to the directories below
