@@ -180,11 +180,13 @@
 //     paths: the layers layer-pack --cache can refer to; not the
 //     customisation layer or base layers) as DIR/<hex of its diff_id>.tar,
 //     copied as it passes to a temporary file in DIR and renamed into
-//     place once the archive is complete, and hashed on the way, with or
-//     without --verify: an entry is taken by its name in every later
-//     build, so a layer whose bytes do not hash to the trailer's diff_id
-//     fails the build rather than be stored under it; a failed run stores nothing,
-//     and a killed one may leave a .tmp-* file, never a half entry
+//     place once the archive is complete (forced to disk first, fsync: a
+//     crash or power cut never leaves an entry named for bytes it does
+//     not hold), and hashed on the way, with or without --verify: an
+//     entry is taken by its name in every later build, so a layer whose
+//     bytes do not hash to the trailer's diff_id fails the build rather
+//     than be stored under it; a failed run stores nothing, and a killed
+//     one may leave a .tmp-* file, never a half entry
 //     (remove those when no build runs). DIR is made when missing;
 //     nothing is ever removed from it (remove old entries, by access time,
 //     to trim it);
