@@ -90,9 +90,10 @@
 // be anyone's; so is a layout another tool has added an image to, with
 // skopeo copy … oci:DIR:TAG or umoci tag, which the rebuild would drop,
 // also when it is added during the build). The layout is built in a
-// temporary directory beside DIR, each blob written to a temporary file
-// and renamed to its digest, and when complete it takes DIR's place in
-// one rename (Linux's renameat2 RENAME_EXCHANGE for a
+// temporary directory beside DIR, each blob written to a temporary file,
+// forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
+// renamed to its digest, and when complete it takes DIR's place in one
+// rename (Linux's renameat2 RENAME_EXCHANGE for a
 // layout already there): a reader sees the old layout or the new one.
 //
 // Rebuilding into a layout it wrote copies nothing that has not changed.

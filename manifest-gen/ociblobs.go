@@ -79,6 +79,12 @@ func (d *dirBlobs) newBlob() (*pendingBlob, error) {
 		if err == nil {
 			err = b.bw.Flush()
 		}
+		if err == nil {
+			// A rebuild with --cache links DIR's blobs on their names and
+			// sizes, unread: one a crash left named but unwritten (zeros,
+			// on XFS) would go into every later layout (see layerTars.sync).
+			err = f.Sync()
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
