@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -75,16 +73,13 @@ func spoolsOpen(t *testing.T, dir string) []string {
 func TestKilledPullLeavesNoSpool(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	reg := ggcr.New(ggcr.Logger(nopLogger()))
-	var handler atomic.Pointer[http.Handler]
-	handler.Store(&reg)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/test/img")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, repo: repo}
+	var reg http.Handler
+	var handler atomic.Pointer[http.Handler] // switched between the cases
+	f := newFixtureVia(t, func(r http.Handler) http.Handler {
+		reg = r
+		handler.Store(&reg)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) })
+	})
 	var layers []v1.Descriptor
 	var diffIDs []v1.Hash
 	for i, size := range []int{1000, 50000, 40000} {
@@ -98,7 +93,7 @@ func TestKilledPullLeavesNoSpool(t *testing.T) {
 		hold v1.Descriptor
 	}{
 		{"image", command{Ref: f.image(layers, diffIDs), OS: "linux", Arch: "amd64", TLSVerify: true, Jobs: 1, Output: "-", MaxExpanded: 64 << 30}, layers[0]},
-		{"blob", command{Ref: repo.Digest(layers[1].Digest.String()).String(), TLSVerify: true, Blob: true, Jobs: 1, Output: "-", MaxExpanded: 64 << 30}, layers[1]},
+		{"blob", command{Ref: f.repo.Digest(layers[1].Digest.String()).String(), TLSVerify: true, Blob: true, Jobs: 1, Output: "-", MaxExpanded: 64 << 30}, layers[1]},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			release := make(chan struct{})
