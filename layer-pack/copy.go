@@ -127,11 +127,20 @@ func checkFile(fd int, e *entry) error {
 	if st.Size != e.hdr.Size {
 		return fmt.Errorf("%q: size changed from %d to %d bytes while packing: %w", name, e.hdr.Size, st.Size, errdefs.ErrChanged)
 	}
-	if st.Ctim != e.ctime {
+	if st.Ctim != e.ctime && st.Mtim != nixMtime {
 		return fmt.Errorf("%q was written to while packing: %w", name, errdefs.ErrChanged)
 	}
 	return nil
 }
+
+// nixMtime is the modification time Nix gives every file of a valid store
+// path. A write moves a file's modification time with its change time, so
+// a file that still has it was not written to, whatever its change time
+// says: Nix's store optimisation (auto-optimise-store, when another path
+// with an identical file is built meanwhile; nix-store --optimise) links
+// other names to a store file, which moves its change time alone, and a
+// concurrent nix-build failed the pack.
+var nixMtime = unix.Timespec{Sec: 1}
 
 // copyData reads exactly size bytes from the open file fd, from its start
 // to its end, straight into the pipeline's buffers; a file that holds more

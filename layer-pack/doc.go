@@ -75,7 +75,11 @@
 // two CPUs) so that no pass walks it again; memory stays under 64 MB
 // whatever the image size. A file that changes size, type or change time,
 // or vanishes, between being measured and being read is an error naming
-// it, never a layer whose bytes disagree with its header or its digest. The output can then be partial: a consumer must treat a
+// it, never a layer whose bytes disagree with its header or its digest;
+// a change time that moved while the modification time stayed Nix's
+// canonical 1 is not (no write happened: Nix's store optimisation linked
+// another store path's identical file to it, as a concurrent nix-build
+// with auto-optimise-store does). The output can then be partial: a consumer must treat a
 // non-zero exit as failure (workflows write to a temporary file).
 //
 // # Store layers: the byte rules (nixpkgs' stream_layered_image.py)

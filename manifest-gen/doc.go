@@ -84,12 +84,16 @@
 //
 // --format oci-dir -o DIR writes the same files into the directory DIR
 // (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be new, empty
-// or a layout manifest-gen wrote (exactly oci-layout, index.json,
-// manifest.json and regular files named by their digest in blobs/sha256,
-// no symlink: anything else is refused, DIR may be anyone's). The layout
-// is built in a temporary directory beside DIR, each blob written to a
-// temporary file and renamed to its digest, and when complete it takes
-// DIR's place in one rename (Linux's renameat2 RENAME_EXCHANGE for a
+// or a layout manifest-gen wrote (exactly oci-layout, index.json listing
+// one image manifest, manifest.json and regular files named by their
+// digest in blobs/sha256, no symlink: anything else is refused, DIR may
+// be anyone's; so is a layout another tool has added an image to, with
+// skopeo copy … oci:DIR:TAG or umoci tag, which the rebuild would drop,
+// also when it is added during the build). The layout is built in a
+// temporary directory beside DIR, each blob written to a temporary file,
+// forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
+// renamed to its digest, and when complete it takes DIR's place in one
+// rename (Linux's renameat2 RENAME_EXCHANGE for a
 // layout already there): a reader sees the old layout or the new one.
 //
 // Rebuilding into a layout it wrote copies nothing that has not changed.
@@ -177,11 +181,13 @@
 //     paths: the layers layer-pack --cache can refer to; not the
 //     customisation layer or base layers) as DIR/<hex of its diff_id>.tar,
 //     copied as it passes to a temporary file in DIR and renamed into
-//     place once the archive is complete, and hashed on the way, with or
-//     without --verify: an entry is taken by its name in every later
-//     build, so a layer whose bytes do not hash to the trailer's diff_id
-//     fails the build rather than be stored under it; a failed run stores nothing,
-//     and a killed one may leave a .tmp-* file, never a half entry
+//     place once the archive is complete (forced to disk first, fsync: a
+//     crash or power cut never leaves an entry named for bytes it does
+//     not hold), and hashed on the way, with or without --verify: an
+//     entry is taken by its name in every later build, so a layer whose
+//     bytes do not hash to the trailer's diff_id fails the build rather
+//     than be stored under it; a failed run stores nothing, and a killed
+//     one may leave a .tmp-* file, never a half entry
 //     (remove those when no build runs). DIR is made when missing;
 //     nothing is ever removed from it (remove old entries, by access time,
 //     to trim it);

@@ -192,6 +192,9 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 			if info.DiffID != p.digest {
 				return t.errorf("layer %d: %s says %s, the bytes hash to %s: %w", p.layer, layerstream.TrailerMember, info.DiffID, p.digest, errdefs.ErrDigestMismatch)
 			}
+			if err := t.sync(p.tmp); err != nil {
+				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
+			}
 			if err := syscall.Renameat(t.fd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
 				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
 			}
@@ -201,6 +204,24 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 		t.pending = t.pending[1:]
 	}
 	return nil
+}
+
+// sync forces the temporary entry name to disk before commit names it
+// for its diff_id. Every later build takes an entry on its name and size,
+// unread: unsynced, a crash or power cut after the rename could leave it
+// under its name at its size with other bytes (XFS reads the blocks not
+// yet written as zeros), which every rebuild would then copy into its
+// image. Only entries kept are synced, each once, when it is new.
+func (t *layerTars) sync(name string) error {
+	fd, err := syscall.Openat(t.fd(), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	err = syscall.Fsync(fd)
+	if cerr := syscall.Close(fd); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // abort removes what commit has not renamed, and closes DIR.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -77,6 +79,12 @@ func (d *dirBlobs) newBlob() (*pendingBlob, error) {
 		if err == nil {
 			err = b.bw.Flush()
 		}
+		if err == nil {
+			// A rebuild with --cache links DIR's blobs on their names and
+			// sizes, unread: one a crash left named but unwritten (zeros,
+			// on XFS) would go into every later layout (see layerTars.sync).
+			err = f.Sync()
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -128,16 +136,31 @@ func openDirOutput(dir string) (*output, error) {
 		}
 	}
 	out.commit = func() error {
-		// DIR is checked again: it may have changed during the build.
-		now, err := readOldLayout(dir)
-		if err == nil {
-			err = os.Chmod(tmp, 0o755)
-		}
-		if err == nil && now == nil {
+		err := os.Chmod(tmp, 0o755)
+		var now *oldLayout
+		// DIR is checked again: it may have changed during the build. A
+		// new DIR may be taken between the check and the rename, by
+		// another build into it finishing at the same time: it is
+		// checked once more, and that layout replaced as one there
+		// before would be.
+		for try := 0; err == nil; try++ {
+			now, err = readOldLayout(dir)
+			if testHookCommitChecked != nil {
+				testHookCommitChecked()
+			}
+			if err != nil {
+				err = fmt.Errorf("it changed during the build: %w", err)
+				break
+			}
+			if now != nil {
+				err = cli.ExchangeDirs(tmp, dir)
+				break
+			}
 			os.Remove(dir) // an empty directory, or nothing
-			err = os.Rename(tmp, dir)
-		} else if err == nil {
-			err = cli.ExchangeDirs(tmp, dir)
+			if err = os.Rename(tmp, dir); try > 0 || !errors.Is(err, fs.ErrExist) {
+				break
+			}
+			err = nil
 		}
 		if err != nil {
 			out.abort()
@@ -151,3 +174,8 @@ func openDirOutput(dir string) (*output, error) {
 	}
 	return out, nil
 }
+
+// testHookCommitChecked, when set (by tests), runs in an oci-dir commit
+// once DIR has been checked, before the new layout takes its place:
+// another build can finish there.
+var testHookCommitChecked func()

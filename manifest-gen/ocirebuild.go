@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
@@ -93,7 +95,32 @@ func readOldLayout(dir string) (*oldLayout, error) {
 			return nil, fmt.Errorf("-o %q: %w", dir, cli.PathCause(err))
 		}
 	}
+	if why := l.otherImages(); why != "" {
+		return nil, notLayout(dir, why)
+	}
 	return l, nil
+}
+
+// otherImages says why the layout's index.json is not one manifest-gen
+// wrote (empty: it is), which lists one image manifest. skopeo copy …
+// oci:DIR:TAG and umoci tag add an entry (and its blobs) to a layout;
+// the rebuild, which replaces DIR whole, would drop those images without
+// a word, so such a layout is refused as other files in DIR are.
+func (o *oldLayout) otherImages() string {
+	var index v1.Index
+	if err := o.readJSON("index.json", &index); err != nil {
+		return "index.json is not an image index"
+	}
+	switch n := len(index.Manifests); {
+	case n > 1:
+		return fmt.Sprintf("index.json lists %d images, not the one it writes: another tool added to it, and a rebuild would drop them", n)
+	case n == 0:
+		return "index.json lists no image"
+	}
+	if mt := index.Manifests[0].MediaType; mt != v1.MediaTypeImageManifest {
+		return fmt.Sprintf("index.json lists a %q, not the image manifest it writes", mt)
+	}
+	return ""
 }
 
 // ownLayout applies cli.OwnDir to DIR (fi) and to the directories below
@@ -139,21 +166,33 @@ func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 		return err
 	}
 	if !o.holds(blob.Digest, blob.Size) {
-		return fmt.Errorf("a reference to blob %s (%d bytes), which %q does not hold as a blob of that size (mode 0644): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", blob.Digest, blob.Size, o.dir, errdefs.ErrInvalidInput)
+		return fmt.Errorf("a reference to blob %s (%d bytes), which %q does not hold as a blob of that size (mode 0644): the holdings list is not of %q as it is now (another build may have replaced it since): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", blob.Digest, blob.Size, o.dir, o.dir, errdefs.ErrInvalidInput)
 	}
 	if k, _ := oci.LayerKind(blob.MediaType); k != compress.None && !o.pairs(diffID, blob) {
 		return fmt.Errorf("a reference to blob %s, which %q does not pair with the layer %s (its manifest and config): pack with a holdings list of this layout (--print-holdings) or without --reuse: %w", blob.Digest, o.dir, diffID, errdefs.ErrInvalidInput)
 	}
 	fi := o.blobs[strings.TrimPrefix(blob.Digest, "sha256:")]
 	dst := filepath.Join(dir, blobPath(blob.Digest))
-	if err := os.Link(filepath.Join(o.dir, blobPath(blob.Digest)), dst); err != nil {
+	src := filepath.Join(o.dir, blobPath(blob.Digest))
+	if err := os.Link(src, dst); err != nil {
+		if _, serr := os.Lstat(src); errors.Is(serr, fs.ErrNotExist) {
+			// Listed when the build began, gone now: another build
+			// replaced DIR with a layout without it.
+			return changedDuring(blob, o.dir)
+		}
 		return fmt.Errorf("reusing blob %s of %q: %w", blob.Digest, o.dir, cli.PathCause(err))
 	}
 	if now, err := os.Lstat(dst); err != nil || !os.SameFile(fi, now) {
 		os.Remove(dst)
-		return fmt.Errorf("reusing blob %s: %q changed during the build: %w", blob.Digest, o.dir, errdefs.ErrInvalidInput)
+		return changedDuring(blob, o.dir)
 	}
 	return nil
+}
+
+// changedDuring: the blob listed in the layout at the start of the build
+// is not the one there now.
+func changedDuring(blob layerstream.Blob, dir string) error {
+	return fmt.Errorf("reusing blob %s: %q changed during the build: %w", blob.Digest, dir, errdefs.ErrInvalidInput)
 }
 
 // printHoldings writes the holdings list of --layer-tars DIR, or of the

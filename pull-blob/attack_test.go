@@ -45,7 +45,13 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	srv := httptest.NewServer(ggcr.New(ggcr.Logger(nopLogger())))
+	return newFixtureVia(t, func(reg http.Handler) http.Handler { return reg })
+}
+
+// newFixtureVia is newFixture with the registry served through the
+// handler wrap returns.
+func newFixtureVia(t *testing.T, wrap func(reg http.Handler) http.Handler) *fixture {
+	srv := httptest.NewServer(wrap(ggcr.New(ggcr.Logger(nopLogger()))))
 	t.Cleanup(srv.Close)
 	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/test/img")
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,11 +32,10 @@ func writeBlob(ctx context.Context, o *cli.IO, client *registry.Client, ref name
 	if br.Size() > bound.Max {
 		return fmt.Errorf("blob %s: %d bytes: %w", ref, br.Size(), bound.Past())
 	}
-	f, err := os.CreateTemp("", "pull-blob-*")
+	f, err := newSpool()
 	if err != nil {
-		return fmt.Errorf("creating a temporary file: %w", err)
+		return err
 	}
-	defer os.Remove(f.Name())
 	defer f.Close()
 	bar := registry.NewProgress(o.Stderr, "pulling", o.Quiet)
 	bar.AddTotal(br.Size())

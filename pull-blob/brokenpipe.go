@@ -12,10 +12,11 @@ import (
 
 // A reader of stdout that goes away (manifest-gen failed, head had
 // enough) ends a Unix filter quietly with SIGPIPE; Go's runtime does that
-// at the first write to the broken pipe, which would leave the spooled
-// layers (up to the whole image, uncompressed) in $TMPDIR. So while it
-// runs, pull-blob takes SIGPIPE as an EPIPE error, cleans up like on any
-// other failure, and then dies of the signal as before.
+// at the first write to the broken pipe, before any deferred cleanup
+// (named spools were left in $TMPDIR then; they are unlinked now,
+// newSpool, and go with the process however it ends). So while it runs,
+// pull-blob takes SIGPIPE as an EPIPE error, ends like on any other
+// failure, and then dies of the signal as before.
 
 // pipeWatch passes writes to w and notes a broken pipe.
 type pipeWatch struct {

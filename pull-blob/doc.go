@@ -59,17 +59,19 @@
 //   - each layer blob has the manifest's size and digest, and once
 //     decompressed hashes to the config's diff_id.
 //
-// Layers are downloaded by --jobs workers into a temporary directory
-// ($TMPDIR), largest first (a pull lasts at least as long as its largest
-// layer takes), verified there, and written to the stream in order as soon
-// as they and the layers below them are verified, so downloading goes on
-// while the stream is written. A layer is decompressed as it arrives, into
-// an uncompressed spool file: one decompression, overlapping the network.
+// Layers are downloaded by --jobs workers into spool files in $TMPDIR,
+// unlinked as soon as they are made (nothing is left behind, even by a
+// pull killed with SIGKILL), largest first (a pull lasts at least as long
+// as its largest layer takes), verified there, and written to the stream
+// in order as soon as they and the layers below them are verified, so
+// downloading goes on while the stream is written. A layer is decompressed
+// as it arrives, into an uncompressed spool file: one decompression,
+// overlapping the network.
 // Receiving and hashing the blob, decompressing it, and hashing and
 // spooling the result run in three goroutines, so a layer's decompression,
 // the slowest part of a pull, has a core to itself. With --low-disk the
 // compressed blob is spooled instead and decompressed twice (once to
-// verify, once to write): the temporary directory then needs the
+// verify, once to write): $TMPDIR then needs the
 // compressed size of the image rather than the uncompressed one, for twice
 // the decompression. A --blob is spooled and verified before its first
 // byte is written. A mismatch is an error (exit 1), never a warning.

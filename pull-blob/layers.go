@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sync"
 
@@ -47,12 +46,6 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tmp, err := os.MkdirTemp("", "pull-blob-*")
-	if err != nil {
-		return fmt.Errorf("creating a temporary directory: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-
 	bar := registry.NewProgress(o.Stderr, "pulling", o.Quiet)
 	defer bar.Stop()
 	for _, l := range img.layers {
@@ -82,7 +75,7 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 		go func() {
 			defer wg.Done()
 			for l := range todo {
-				sp, err := fetchLayer(ctx, client, img, l, tmp, opts, bar)
+				sp, err := fetchLayer(ctx, client, img, l, opts, bar)
 				if err != nil {
 					fail(err)
 					return
@@ -96,6 +89,15 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 	}
 	cancel()
 	wg.Wait()
+	// The spools of a failed pull that the writer did not take: their
+	// files go with their descriptors.
+	for _, ch := range spools {
+		select {
+		case sp := <-ch:
+			sp.f.Close()
+		default:
+		}
+	}
 	return failure
 }
 
@@ -146,13 +148,8 @@ func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spoo
 // writeLayer copies a verified spool into the stream and checks that the
 // bytes written are the ones verified.
 func writeLayer(w *layerstream.Writer, sp *spooled, buf []byte) error {
-	defer os.Remove(sp.path)
-	f, err := os.Open(sp.path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r, err := compress.Decompress(bufio.NewReaderSize(f, copyBuffer), sp.kind)
+	defer sp.f.Close()
+	r, err := compress.Decompress(bufio.NewReaderSize(io.NewSectionReader(sp.f, 0, 1<<63-1), copyBuffer), sp.kind)
 	if err != nil {
 		return err
 	}

@@ -10,17 +10,16 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/registry"
 )
 
-// spooled is a verified layer waiting in the temporary directory.
+// spooled is a verified layer waiting in its spool file.
 type spooled struct {
 	index  int
-	path   string
+	f      *os.File      // the spool, unlinked (newSpool): closing it frees it
 	kind   compress.Kind // compression of the file: None, or the blob's with --low-disk
 	size   int64         // uncompressed size
 	diffID string        // "sha256:<hex>" of the uncompressed bytes, as the config says
@@ -36,7 +35,7 @@ type spooled struct {
 // and once more when the stream is written: the spool is as small as the
 // download, at the cost of a second decompression. Either way the
 // uncompressed bytes may not pass opts.expanded.
-func fetchLayer(ctx context.Context, client *registry.Client, img *image, l layer, dir string, opts pullOptions, bar *registry.Progress) (*spooled, error) {
+func fetchLayer(ctx context.Context, client *registry.Client, img *image, l layer, opts pullOptions, bar *registry.Progress) (*spooled, error) {
 	where := fmt.Sprintf("layer %d %s", l.index, l.desc.Digest)
 	// Cancelled when the layer is given up half-read, so that the
 	// goroutines reading it stop at once.
@@ -47,12 +46,17 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	defer br.Close()
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%03d", l.index)))
+	f, err := newSpool()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	sp := &spooled{index: l.index, path: f.Name(), kind: compress.None}
+	sp := &spooled{index: l.index, f: f, kind: compress.None}
+	kept := false // the spool goes to the writer only when verified
+	defer func() {
+		if !kept {
+			f.Close()
+		}
+	}()
 	// The blob is received and hashed (by the BlobReader) in a goroutine
 	// of its own, ahead of the decompressor.
 	blob := newReadahead(bar.Reader(br), cancel)
@@ -81,9 +85,6 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 			err = fmt.Errorf("%w: %w", err, errdefs.ErrInvalidInput)
 		}
 	}
-	if err == nil {
-		err = f.Close()
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
@@ -91,7 +92,22 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 	if sp.diffID != l.diffID.String() {
 		return nil, fmt.Errorf("%s: uncompressed, it hashes to %s, the config's diff_id is %s: %w", where, sp.diffID, l.diffID, errdefs.ErrDigestMismatch)
 	}
+	kept = true
 	return sp, nil
+}
+
+// newSpool creates a spool file in $TMPDIR and unlinks it at once: it
+// holds disk only while it is open, so a pull killed by a signal it
+// cannot catch (SIGKILL: the OOM killer, a workflow ending a step that
+// does not stop) leaves nothing behind, where a named spool left every
+// layer downloaded so far, uncompressed, for good.
+func newSpool() (*os.File, error) {
+	f, err := os.CreateTemp("", "pull-blob-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating a spool file: %w", err)
+	}
+	os.Remove(f.Name())
+	return f, nil
 }
 
 // copyHashed copies r to w, hashing what passes. Errors of w are

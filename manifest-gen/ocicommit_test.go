@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"dockertools.dev/imgkit/oci"
+)
+
+// fillLayout writes into dir the files of a layout manifest-gen writes,
+// whose one image manifest says who: enough for readOldLayout to take it
+// for one, and for a test to tell two apart.
+func fillLayout(t *testing.T, dir, who string) {
+	t.Helper()
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","who":"` + who + `"}`)
+	d := oci.DescriptorOf("application/vnd.oci.image.manifest.v1+json", manifest)
+	files := map[string][]byte{
+		"oci-layout":    []byte(`{"imageLayoutVersion":"1.0.0"}`),
+		"index.json":    oci.Index(manifest, "", ""),
+		"manifest.json": []byte(`[]`),
+		filepath.Join("blobs", "sha256", d.Digest.Encoded()): manifest,
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOCIDirFreshBuildsFinishTogether: two builds into one new -o DIR
+// that finish at once, the second's layout taking DIR between the first's
+// check that DIR is new and its rename, both succeed: the first replaces
+// the second's layout as it would have had it come a moment earlier (it
+// failed with "directory not empty"), and no temporary directory stays.
+func TestOCIDirFreshBuildsFinishTogether(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	first, err := openDirOutput(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := openDirOutput(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillLayout(t, first.dir, "first")
+	fillLayout(t, second.dir, "second")
+	testHookCommitChecked = func() {
+		testHookCommitChecked = nil
+		if err := second.commit(); err != nil {
+			t.Errorf("the second build: %v", err)
+		}
+	}
+	defer func() { testHookCommitChecked = nil }()
+	if err := first.commit(); err != nil {
+		t.Fatalf("the first build: %v", err)
+	}
+	old, err := readOldLayout(dir)
+	if err != nil || old == nil {
+		t.Fatalf("DIR is no layout: %v", err)
+	}
+	if !old.holdsWho(t, "first") {
+		t.Fatal("DIR holds another layout than the first build's, the last to finish")
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("beside DIR: %v, want nothing", entries)
+	}
+}
+
+// holdsWho reports whether the layout's one manifest says who.
+func (o *oldLayout) holdsWho(t *testing.T, who string) bool {
+	t.Helper()
+	for hex := range o.blobs {
+		data, err := os.ReadFile(filepath.Join(o.dir, "blobs", "sha256", hex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(data) == `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","who":"`+who+`"}` {
+			return true
+		}
+	}
+	return false
+}
