@@ -56,10 +56,12 @@ func parseOwner(s string) (int64, int64, error) {
 	if !ok {
 		return 0, 0, fmt.Errorf("want UID:GID")
 	}
-	uid, err1 := strconv.ParseUint(u, 10, 31)
-	gid, err2 := strconv.ParseUint(g, 10, 31)
-	if err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("want two non-negative integers, UID:GID")
+	// Every Linux id, as tar --owner --group takes it (GNU's base-256
+	// form holds those past 2097151).
+	uid, err1 := strconv.ParseUint(u, 10, 32)
+	gid, err2 := strconv.ParseUint(g, 10, 32)
+	if err1 != nil || err2 != nil || uid > cli.MaxID || gid > cli.MaxID {
+		return 0, 0, fmt.Errorf("want two ids from 0 to %d, UID:GID", cli.MaxID)
 	}
 	return int64(uid), int64(gid), nil
 }

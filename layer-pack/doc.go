@@ -146,7 +146,9 @@
 // could not give keeps the owner the base layer asked for (see
 // imgkit/rootfs). The layer is measured by writing it to a temporary file
 // in $TMPDIR, unlinked as soon as it is made (nothing is left behind, even
-// when the run is interrupted).
+// when the run is interrupted). Its entries are listed and sorted in
+// memory first, so memory grows with their number, unlike the store
+// layers': a directory of a million files took about 350 MB.
 //
 // # The layer cache (--cache, --reuse)
 //

@@ -85,7 +85,7 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 			r = f
 		} else {
 			br := bufio.NewReaderSize(o.Stdin, 1<<20)
-			head, _ = br.Peek(1024)
+			head, _ = br.Peek(headSize)
 			r = br
 		}
 		closeFile = func() {}
@@ -148,8 +148,14 @@ func isRegular(f *os.File) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
+// headSize is how much of the input is looked at to tell a layer stream:
+// its first member's header, and the PAX header before it when that layer
+// is 8 GiB or more (1.5 KiB in all as layerstream writes it), with room
+// to spare.
+const headSize = 64 << 10
+
 func peekAt(f *os.File) []byte {
-	b := make([]byte, 1024)
+	b := make([]byte, headSize)
 	n, _ := f.ReadAt(b, 0)
 	return b[:n]
 }

@@ -1,9 +1,10 @@
 #!/bin/sh
 # build-image-stage.sh: build-image's --run-as-root stage, run as root of
 # its own user namespace in the stage directory: see run-as-root.sh.
-# build-image passes its settings in the environment (BI_*) and the base
-# image, if any, on stdin, and reads the layer stream from
-# $BI_WORK/layers.tar afterwards.
+# build-image passes its settings in the environment (BI_*), its texts in
+# files of $BI_WORK (run-as-root.sh, extra-commands.sh, db-paths.txt: an
+# environment string holds at most 128 KiB) and the base image, if any,
+# on stdin, and reads the layer stream from $BI_WORK/layers.tar afterwards.
 set -eu
 prog=build-image
 here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
@@ -14,7 +15,8 @@ here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/build-image.sh"
 
 work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH
-closure_paths=$BI_CLOSURE_PATHS
+closure_paths=$(cat "$work/db-paths.txt")
+extra_cmds=$(cat "$work/extra-commands.sh")
 root_prefix=${root_dir%/}
 rootfs=$work/rootfs
 # The caller's temporary directory may be out of this namespace's reach.
@@ -55,9 +57,8 @@ copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the conten
 # scanned only for these paths, as Nix scans a build's output only for its
 # inputs' hashes: naming another store path in a file does not copy it
 # into the image.
-printf '%s\n' "$BI_SCRIPT" "$BI_SHELL" >"$work/script.txt"
-printf '%s\n' "$BI_EXTRA_COMMANDS" >"$work/extra-commands.txt"
-store_graph "$work/new" "$work/script.txt" "$work/extra-commands.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
+printf '%s\n' "$BI_SHELL" >"$work/shell.txt"
+store_graph "$work/new" "$work/run-as-root.sh" "$work/shell.txt" "$work/extra-commands.sh" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
 closure_graph=$work/trusted-graph.json
 graph_paths "$closure_graph" >"$work/trusted-paths"
 # The shell's store path is bound only if the graph has it: else bwrap
@@ -69,9 +70,9 @@ if [ -n "$BI_SHELL" ]; then
 	[ -n "$BI_CLOSURE_GRAPH" ] || rs_graph="this store (a store path's name is HASH-NAME)"
 	grep -qxF -- "$rs_path" "$work/trusted-paths" || die "--run-as-root-shell \"$BI_SHELL\": $rs_path is not in $rs_graph"
 fi
-run_chrooted "$rootfs" "$BI_SCRIPT" "$work/trusted-paths" "$BI_SHELL"
-if [ -n "$BI_EXTRA_COMMANDS" ]; then
-	run_in_root "$rootfs" "$BI_EXTRA_COMMANDS" || die "--extra-commands: the commands failed (status $?)"
+run_chrooted "$rootfs" "$work/run-as-root.sh" "$work/trusted-paths" "$BI_SHELL"
+if [ -n "$extra_cmds" ]; then
+	run_in_root "$rootfs" "$extra_cmds" || die "--extra-commands: the commands failed (status $?)"
 fi
 # The layer without store paths tells which store paths the script's
 # files name (of the closure above); then the layer is packed with them.

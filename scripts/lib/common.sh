@@ -263,12 +263,14 @@ to_stdout() {
 	return 1
 }
 
-# check_uint OPTION VALUE: a usage error unless VALUE is a decimal integer.
-check_uint() {
+# check_id OPTION VALUE: a usage error unless VALUE is a Linux id, 0 to
+# 4294967294 (4294967295 is chown's "leave it"), as the tools take them.
+check_id() {
 	case $2 in
 	'' | *[!0-9]*) usage_error "$1 \"$2\": want a non-negative integer" ;;
 	esac
-	[ ${#2} -le 9 ] || usage_error "$1 \"$2\": too large"
+	# Ten digits at most before comparing: sh's numbers are 64 bits.
+	[ ${#2} -le 10 ] && [ "$2" -le 4294967294 ] || usage_error "$1 \"$2\": want an id from 0 to 4294967294"
 }
 
 # check_output FILE [FLAG]: a usage error unless FILE is new or a regular

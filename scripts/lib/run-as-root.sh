@@ -32,7 +32,8 @@
 #      with /proc/sys, sysrq-trigger, irq, bus and fs read-only and runc's
 #      masked paths (kcore, keys, timer_list, sched_debug, latency_stats,
 #      timer_stats, acpi, scsi, asound) masked, no /sys, a /dev of null,
-#      zero, full, random, urandom, tty, ptmx and pts, shm, and of the
+#      zero, full, random, urandom, tty, ptmx and pts, shm and the script
+#      (.run-as-root.sh, read-only), and of the
 #      store only the base image's own store paths and the closure of the
 #      trusted inputs (the new contents, the config, what the script and
 #      commands name), read-only, as a Nix build sees only its inputs;
@@ -273,7 +274,7 @@ $made_points"
 	IFS=$smp_ifs
 }
 
-# run_chrooted ROOT SCRIPT PATHS [SHELL] runs SCRIPT with SHELL -e (default
+# run_chrooted ROOT SCRIPT PATHS [SHELL] runs the file SCRIPT with SHELL -e (default
 # the image's /bin/sh; a store program named in PATHS, where it is bound)
 # as uid 0 in a bubblewrap sandbox rooted at ROOT (see above); its output goes to
 # stderr. Its store directory holds, read-only, the store paths the image
@@ -324,18 +325,19 @@ run_chrooted() {
 	[ "$rc_shell" != /bin/sh ] || [ -x "$rc_root/bin/sh" ] || [ -L "$rc_root/bin/sh" ] ||
 		die "--run-as-root: the image has no /bin/sh to run the script with (give a base image or --copy-to-root contents that have one, or --run-as-root-shell)"
 	rc_status=0
-	# The script follows a newline: text beginning with "-" would be read
-	# as sh's options, and the image's shell is not known to take "--".
-	rc_nl='
-'
 	# The script sees none of the caller's descriptors: bwrap closes none
 	# it inherits, and POSIX sh names none past 9, so close-fds closes
-	# them, but 3 when it is bwrap's --args (which bwrap reads and closes).
-	run_quiet close-fds ${rc_keep:+--keep "$rc_keep"} -- env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	# them, but 3 when it is bwrap's --args and 4, the script, which
+	# bwrap reads (and closes) into /dev/.run-as-root.sh, on the
+	# sandbox's own /dev: the shell sources it from there. A script of
+	# any size runs (an exec argument, sh -c's text, holds at most 128
+	# KiB), and whatever it starts with ("-s" is a command, not an
+	# option of a shell that is not known to take "--").
+	run_quiet close-fds --keep "${rc_keep:+$rc_keep,}4" -- env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --hostname localhost \
 		--new-session --die-with-parent \
-		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
-		-- "$rc_shell" -ec "$rc_nl$rc_script" >&2 </dev/null 3<"$work/store-binds" || rc_status=$?
+		--bind "$rc_root" / --proc /proc --dev /dev --perms 1777 --tmpfs /dev/shm --perms 0444 --file 4 /dev/.run-as-root.sh "$@" $(proc_mask_args) $(sandbox_cap_args) --chdir / \
+		-- "$rc_shell" -ec '. /dev/.run-as-root.sh' >&2 </dev/null 3<"$work/store-binds" 4<"$rc_script" || rc_status=$?
 	# The mounts went with their namespace; the directories made for them
 	# go too, unless the script put something there, or made a symlink on
 	# the way to one (nix -> a directory of this machine): rmdir would
