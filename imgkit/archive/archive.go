@@ -277,12 +277,9 @@ func (a *Archive) Find(name, tag string) (*Image, error) {
 	if tag == "" {
 		name, tag = SplitRef(name)
 	}
-	want := Normalize(name + ":" + tag)
 	for _, img := range a.Images {
-		for _, t := range img.RepoTags {
-			if t == name+":"+tag || Normalize(t) == want || (name == "" && refTag(t) == tag) {
-				return img, nil
-			}
+		if tagged(img, name, tag) {
+			return img, nil
 		}
 	}
 	var have []string
