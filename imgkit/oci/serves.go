@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // Serves reports whether an image for platform have is one a client asking
@@ -96,4 +98,39 @@ func arm64Serving(variant string) []string {
 		return append(down(9, minor), down(8, min(minor+5, 9))...)
 	}
 	return []string{variant}
+}
+
+// ParsePlatform reads a platform as docker --platform writes it,
+// OS/ARCH[/VARIANT], each part lower-case letters and digits with "_", "."
+// or "-" inside (Go's and the image-spec's names: linux, amd64, v7). The
+// error wraps errdefs.ErrInvalidInput.
+func ParsePlatform(s string) (v1.Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 || len(s) > 128 {
+		return v1.Platform{}, fmt.Errorf("%s is not a platform OS/ARCH[/VARIANT] (linux/amd64, linux/arm/v7): %w", errdefs.Quote(s), errdefs.ErrInvalidInput)
+	}
+	for _, p := range parts {
+		if !platformName(p) {
+			return v1.Platform{}, fmt.Errorf("%s is not a platform: %s is not a platform name (lower-case letters and digits, with _ . - inside): %w", errdefs.Quote(s), errdefs.Quote(p), errdefs.ErrInvalidInput)
+		}
+	}
+	p := v1.Platform{OS: parts[0], Architecture: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}
+
+// platformName reports whether s is lower-case letters and digits, with
+// "_", "." or "-" between them.
+func platformName(s string) bool {
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+		case (r == '_' || r == '.' || r == '-') && i > 0 && i < len(s)-1 && strings.IndexByte("_.-", s[i-1]) < 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
