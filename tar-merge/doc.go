@@ -130,7 +130,10 @@
 // of attestation manifests, which clients skip), and two images for the
 // same platform as Docker and containerd compare platforms (arm64 and
 // arm64/v8 are one, so are arm and arm/v7, x86_64 and amd64, Linux and
-// linux; os.features are a set), are refused with one line naming both.
+// linux; os.features are a set), are refused with one line naming both;
+// so is an image without layers (docker save writes one for a FROM
+// scratch build that only sets config), whose manifest the image-spec's
+// schema refuses and push-blob would not push.
 // The output is an OCI image layout in a tar:
 //
 //	oci-layout          {"imageLayoutVersion":"1.0.0"}
