@@ -61,3 +61,32 @@ func TestServes(t *testing.T) {
 		}
 	}
 }
+
+// TestParsePlatform: OS/ARCH[/VARIANT] of lower-case names, nothing else.
+func TestParsePlatform(t *testing.T) {
+	for s, want := range map[string]*v1.Platform{
+		"linux/amd64":                       {OS: "linux", Architecture: "amd64"},
+		"linux/arm/v7":                      {OS: "linux", Architecture: "arm", Variant: "v7"},
+		"linux/arm64/v8.2":                  {OS: "linux", Architecture: "arm64", Variant: "v8.2"},
+		"linux/x86_64":                      {OS: "linux", Architecture: "x86_64"},
+		"linux":                             nil,
+		"linux/":                            nil,
+		"/amd64":                            nil,
+		"linux/arm/v7/x":                    nil,
+		"Linux/amd64":                       nil,
+		"linux/amd64/-v2":                   nil,
+		"linux/amd64/v2-":                   nil,
+		"linux/a--b":                        nil,
+		"linux/amd64 ":                      nil,
+		"linux/amd64\n":                     nil,
+		"linux/" + strings.Repeat("a", 200): nil,
+	} {
+		got, err := ParsePlatform(s)
+		switch {
+		case want == nil && err == nil:
+			t.Errorf("%q: %+v, want an error", s, got)
+		case want != nil && (err != nil || got.OS != want.OS || got.Architecture != want.Architecture || got.Variant != want.Variant):
+			t.Errorf("%q: %+v, %v; want %+v", s, got, err, *want)
+		}
+	}
+}
