@@ -6,10 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
@@ -131,7 +128,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		if c.Image != "" {
 			ref, tag = archive.SplitRef(c.Image)
 		}
-		want := ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}
+		want := oci.HostPlatform()
 		if c.Platform != "" {
 			want, _ = oci.ParsePlatform(c.Platform) // checked by Validate
 		}

@@ -2,6 +2,8 @@ package oci
 
 import (
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -98,6 +100,24 @@ func arm64Serving(variant string) []string {
 		return append(down(9, minor), down(8, min(minor+5, 9))...)
 	}
 	return []string{variant}
+}
+
+// HostPlatform is the platform an image is chosen for by default: linux
+// (images are Linux images wherever the tool runs), the host's
+// architecture, and for 32-bit arm the GOARM variant the tool was built
+// for, as nixpkgs' defaultArchitecture and defaultVariant.
+func HostPlatform() v1.Platform {
+	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	if runtime.GOARCH == "arm" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "GOARM" && s.Value != "" {
+					p.Variant = "v" + strings.TrimSuffix(strings.TrimSuffix(s.Value, ",softfloat"), ",hardfloat")
+				}
+			}
+		}
+	}
+	return p
 }
 
 // ParsePlatform reads a platform as docker --platform writes it,

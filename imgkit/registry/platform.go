@@ -2,8 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -16,21 +14,10 @@ import (
 )
 
 // HostPlatform is the platform a manifest list is resolved to by default:
-// linux (images are Linux images wherever the tool runs), the host's
-// architecture, and for 32-bit arm the GOARM variant the tool was built for,
-// as nixpkgs' defaultArchitecture and defaultVariant.
+// oci.HostPlatform, as go-containerregistry's type.
 func HostPlatform() v1.Platform {
-	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	if runtime.GOARCH == "arm" {
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "GOARM" && s.Value != "" {
-					p.Variant = "v" + strings.TrimSuffix(strings.TrimSuffix(s.Value, ",softfloat"), ",hardfloat")
-				}
-			}
-		}
-	}
-	return p
+	p := oci.HostPlatform()
+	return v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
 }
 
 // serves is oci.Serves for an index entry's platform: whether want takes
