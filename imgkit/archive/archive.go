@@ -55,6 +55,11 @@ type Image struct {
 	ConfigDigest string
 	// Layers, bottom first.
 	Layers []*Layer
+	// Index is, for an image of a multi-platform image in an OCI layout,
+	// the digest of the image index that index.json names for it (the
+	// images of one multi-platform image share it); "" for an image that
+	// index.json or manifest.json lists itself.
+	Index string
 }
 
 // Options adjust OpenWith.

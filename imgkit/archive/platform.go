@@ -12,30 +12,26 @@ import (
 )
 
 // FindFor is Find for a tool that makes or reads an image for platform
-// want: in an archive holding one multi-platform image (MultiPlatform: an
-// OCI layout whose index.json names one image index, as build-index and
-// skopeo copy --all write), where every image answers to the same name,
-// it returns, of the images Find's name and tag select, the one for want
-// as an index's clients choose it (oci.Serves: arm takes arm/v7, then v6;
-// amd64 plain amd64, never amd64/v3), by the platform its config names;
-// Find's first image would be the first platform's whatever want is. Any
-// other archive is Find's. No image for want is an error wrapping
-// errdefs.ErrNotFound that lists the platforms the archive has.
+// want. Where Find would take the first of the images of a
+// multi-platform image (Image.Index: an OCI layout naming an image index,
+// as build-index and skopeo copy --all write), which is the first
+// platform's whatever want is, FindFor takes the image for want among
+// them as an index's clients choose it (oci.Serves: arm takes arm/v7,
+// then v6; amd64 plain amd64, never amd64/v3), by the platform its config
+// names: with neither name nor tag, of the multi-platform image the first
+// image belongs to; with a name or tag, when the images having it are one
+// multi-platform image's (they all have its name). Otherwise it is Find.
+// No image for want is an error wrapping errdefs.ErrNotFound that lists
+// the platforms there are.
 func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
-	if !a.MultiPlatform {
-		return a.Find(name, tag)
+	first, err := a.Find(name, tag)
+	if err != nil || first.Index == "" {
+		return first, err
 	}
 	var candidates []*Image
-	if name == "" && tag == "" {
-		candidates = a.Images
-	} else {
-		for _, img := range a.Images {
-			if tagged(img, name, tag) {
-				candidates = append(candidates, img)
-			}
-		}
-		if len(candidates) == 0 {
-			return a.Find(name, tag) // its error lists the tags
+	for _, img := range a.Images {
+		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
+			candidates = append(candidates, img)
 		}
 	}
 	var best *Image
