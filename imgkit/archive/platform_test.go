@@ -22,11 +22,7 @@ func twoIndexes(t *testing.T) *Archive {
 	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
-	put := func(data []byte) {
-		if err := lw.Blob(oci.DigestOf(data), int64(len(data)), bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := blobPutter(t, lw)
 	var entries []string
 	for _, img := range []struct {
 		tag       string
