@@ -19,11 +19,12 @@ import (
 // platforms.Only prefers them (arm/v7 takes v7, then v6, then v5; amd64/v3
 // takes v3, v2, then plain amd64; arm64/v8.2 takes v8.2, v8.1, v8, and
 // arm64/v9 v9, then v8.5 down to v8). Platforms compare in their
-// NormalizePlatform forms, so arm is arm/v7 and arm64 arm64/v8, and an
-// image with no variant, or an unknown one, is taken only for exactly
-// that variant: docker, containerd and skopeo all take plain amd64, never
-// amd64/v3 (whose code a v2 machine cannot run), for amd64, and arm/v7
-// for arm.
+// NormalizePlatform forms, so arm is arm/v7 and arm64 arm64/v8; a newer
+// variant is never taken, nor another one of an architecture whose
+// variants are not ordered (they must be want's): docker, containerd and
+// skopeo all take plain amd64 for amd64, never amd64/v3 (whose code a v2
+// machine cannot run), and arm/v7 for arm, not the arm/v6 an index lists
+// first.
 //
 // Unlike containerd it takes no other architecture (386 for amd64, arm for
 // arm64): the image chosen is built upon or pulled for want, not run on
