@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
@@ -25,13 +28,15 @@ type baseImage struct {
 }
 
 // openBase opens the base image archive and picks the image: the first one
-// unless name or tag is given.
-func openBase(file, name, tag string) (*baseImage, error) {
+// unless name or tag is given; of a multi-platform image (an OCI layout of
+// an image index, as build-index writes), the one for the platform being
+// built (archive.FindFor), not the first platform's.
+func openBase(file, name, tag string, platform v1.Platform) (*baseImage, error) {
 	a, err := archive.Open(file, nil)
 	if err != nil {
 		return nil, fmt.Errorf("base image: %w", err)
 	}
-	img, err := a.Find(name, tag)
+	img, err := a.FindFor(name, tag, platform)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("base image: %w", err)
@@ -139,7 +144,8 @@ func copyBaseLayer(ctx context.Context, a imageWriter, l *archive.Layer) error {
 // (nixpkgs runs jq '.[0].Layers | length' on the base manifest), and only
 // this tool reads base images in every storage and compression.
 func (c *command) printBaseLayers(o *cli.IO) error {
-	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag)
+	platform := v1.Platform{OS: firstOf(c.OS, "linux"), Architecture: firstOf(c.Architecture, runtime.GOARCH), Variant: c.Variant}
+	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag, platform)
 	if err != nil {
 		return err
 	}

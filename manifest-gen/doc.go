@@ -240,7 +240,12 @@
 // --from-image reads a docker-archive or an OCI layout tar, uncompressed or
 // compressed with gzip, xz, zstd or bzip2; --from-image-name and
 // --from-image-tag pick an image of a multi-image archive (default: the
-// first). A compressed archive or layer that decompresses past 64 GiB is
+// first). Of a multi-platform image (an OCI layout of an image index, as
+// build-index and skopeo copy --all write) the image for the platform
+// being built (--os, --architecture, --variant) is taken, as pull-blob
+// chooses from a registry's index (arm is arm/v7, which takes v6 when
+// there is no v7; amd64 is plain amd64), whatever the order of the index;
+// none for it is an error naming the platforms it has. A compressed archive or layer that decompresses past 64 GiB is
 // refused, as by tar-merge's default --max-expanded-bytes (a few kilobytes
 // of zstd hold terabytes). Its layers come first, copied verbatim and
 // verified against the diff_ids of its config, and count against
@@ -263,7 +268,8 @@
 // RFC 3339 time, an empty_layer not true or false), is replaced as usual.
 //
 // --print-base-layers prints the number of layers of the --from-image image
-// and exits, so that a workflow can give popularity --base-layers before any
+// (of a multi-platform one, the image for --os, --architecture and
+// --variant) and exits, so that a workflow can give popularity --base-layers before any
 // work is done.
 //
 // # nixpkgs' configuration (the drop-in path)

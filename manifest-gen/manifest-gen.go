@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"time"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
@@ -266,7 +268,8 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	}
 	var base *baseImage
 	if p.fromImage != "" {
-		if base, err = openBase(p.fromImage, c.FromImageName, c.FromImageTag); err != nil {
+		platform := v1.Platform{OS: p.image.OS, Architecture: p.image.Architecture, Variant: p.image.Variant}
+		if base, err = openBase(p.fromImage, c.FromImageName, c.FromImageTag, platform); err != nil {
 			return err
 		}
 		defer base.close()

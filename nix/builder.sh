@@ -61,14 +61,23 @@ customisation)
 	[ -s "$out/checksum" ] || fail "no diff_id in the customisation layer's stream"
 	;;
 plan)
-	# MAX STRATEGY FROM-IMAGE PIPELINE EXCLUDE...: popularity's layer plan
-	# of the closure Nix exported as "graph" (structured attrs), the
-	# excluded roots (the config and the customisation layer) left out;
-	# with a PIPELINE file (layeringPipeline), MAX and STRATEGY unused.
-	max=$1 strategy=$2 from=$3 pipeline=$4
-	shift 4
+	# MAX STRATEGY FROM-IMAGE [ARCH VARIANT] PIPELINE EXCLUDE...:
+	# popularity's layer plan of the closure Nix exported as "graph"
+	# (structured attrs), the excluded roots (the config and the
+	# customisation layer) left out; with a PIPELINE file
+	# (layeringPipeline), MAX and STRATEGY unused. With a FROM-IMAGE, ARCH
+	# and VARIANT ("" for the default) pick the image of a multi-platform
+	# base whose layers count.
+	max=$1 strategy=$2 from=$3
+	shift 3
 	base=0
-	[ -z "$from" ] || base=$(manifest-gen --from-image "$from" --print-base-layers)
+	if [ -n "$from" ]; then
+		arch=$1 variant=$2
+		shift 2
+		base=$(manifest-gen --from-image "$from" ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-base-layers)
+	fi
+	pipeline=$1
+	shift
 	for x; do
 		set -- "$@" --exclude "$x"
 		shift

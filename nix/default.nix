@@ -271,7 +271,11 @@ let
       layers = mk {
         name = "${baseName}-layers.json";
         kind = "plan";
-        args = [ maxLayersUsed strategy (if fromImage == null then "" else fromImage) pipelineFile configFile customisationLayer ];
+        # Of a multi-platform base, the layers of the image for the
+        # image's platform are counted.
+        args = [ maxLayersUsed strategy (if fromImage == null then "" else fromImage) ]
+          ++ (if fromImage == null then [ ] else [ (if architecture == null then "" else architecture) (if variant == null then "" else variant) ])
+          ++ [ pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
       };
       flags = [ "--config" configFile "--customisation-layer" customisationLayer

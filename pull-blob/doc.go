@@ -35,9 +35,14 @@
 // Docker image manifest v2 schema 2 and OCI image manifests are read; so
 // are Docker manifest lists and OCI image indexes, from which the image for
 // --os, --arch and --variant is chosen (default: linux, the host's
-// architecture, any variant; platforms compare as Docker compares them:
-// arm64 and arm64/v8 are the same, so are arm and arm/v7, x86_64 and
-// amd64, Linux and linux). A list may
+// architecture and, on 32-bit arm, the GOARM variant pull-blob was built
+// for) as docker, containerd and skopeo choose it: platforms compare as
+// they compare them (arm64 and arm64/v8 are the same, so are arm and
+// arm/v7, x86_64 and amd64, Linux and linux), an older variant of the
+// architecture is taken when the one asked for is missing, the newest
+// first (arm/v7 takes v6, then v5; amd64/v3 takes v2, then amd64), a
+// newer never (amd64 is plain amd64, never amd64/v3, which a v2 machine
+// cannot run), and of two entries for one platform the first. A list may
 // hold lists (a nested index): when it has no image for the platform
 // itself, the lists it holds for that platform, or without a platform, are
 // searched in order, as go-containerregistry, skopeo and containerd do (up

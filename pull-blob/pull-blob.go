@@ -16,7 +16,7 @@ type command struct {
 	Ref       string `arg:"" name:"reference" help:"The image or blob: NAME@sha256:HEX, or NAME:TAG (which warns: a tag is not pinned)."`
 	OS        string `name:"os" default:"linux" help:"The operating system to choose from a manifest list."`
 	Arch      string `name:"arch" help:"The architecture to choose from a manifest list (default: the host's)."`
-	Variant   string `name:"variant" help:"The CPU variant to choose from a manifest list, such as v7 for arm (default: any for the architecture)."`
+	Variant   string `name:"variant" help:"The CPU variant to choose from a manifest list, such as v7 for arm; older variants of it are taken when it is missing (default: the architecture's own: v7 for arm, v8 for arm64, none for amd64)."`
 	TLSVerify bool   `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
 	Creds     string `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous)."`
 	Blob      bool   `name:"blob" xor:"mode" help:"Write the one blob the digest names (verified) instead of an image's layer stream."`

@@ -31,7 +31,10 @@
 //     one whose config names no os or architecture, or "unknown" (the
 //     platform of attestation manifests, which clients skip), are refused
 //     before anything is sent;
-//     --archive-image pushes one of them instead, by its tag;
+//     --archive-image pushes one of them instead, by its tag: as every
+//     image of the index has it (build-index --tag), the one for this
+//     machine's platform, chosen as docker and skopeo choose from an
+//     index (tar-merge --platform's default);
 //   - a layer stream that carries its image config (docs/formats.md §3):
 //     what manifest-gen --format stream writes after layer-pack, or what
 //     pull-blob writes. Each layer is copied into a temporary file as it

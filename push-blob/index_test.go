@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -21,6 +22,13 @@ import (
 // image index as given (oci.PlatformIndex lists what it is given: a
 // foreign tool's index may hold two images for one platform).
 func writeIndex(t *testing.T, platforms ...string) string {
+	t.Helper()
+	return writeNamedIndex(t, "", "", platforms...)
+}
+
+// writeNamedIndex is writeIndex with index.json naming the index
+// fullName:tag, as build-index --tag does.
+func writeNamedIndex(t *testing.T, fullName, tag string, platforms ...string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	lw := archive.NewLayoutWriter(&buf)
@@ -46,7 +54,7 @@ func writeIndex(t *testing.T, platforms ...string) string {
 	}
 	index := oci.PlatformIndex(images)
 	put(index)
-	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": oci.LayoutIndex(index, "", "")} {
+	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": oci.LayoutIndex(index, fullName, tag)} {
 		if err := lw.File(name, data); err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +90,33 @@ func TestIndexInputGivesEveryImage(t *testing.T) {
 	}
 	if _, _, err := openImage(&cli.IO{}, file, "app:1"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("--archive-image app:1: %v, want not found", err)
+	}
+}
+
+// TestIndexArchiveImageTakesHostPlatform: --archive-image naming a
+// multi-platform image, all of whose images have its name, pushes the
+// image for this machine's platform, as tar-merge and docker take it from
+// an index: not the first the index lists (386 sorts before every 64-bit
+// platform).
+func TestIndexArchiveImageTakesHostPlatform(t *testing.T) {
+	host := oci.HostPlatform()
+	file := writeNamedIndex(t, "docker.io/library/app:1", "1",
+		`{"os":"linux","architecture":"386"}`,
+		`{"os":"linux","architecture":"`+host.Architecture+`","variant":"`+host.Variant+`"}`)
+	imgs, index, err := openImage(&cli.IO{}, file, "app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imgs[0].close()
+	if index || len(imgs) != 1 {
+		t.Fatalf("index %v, %d images", index, len(imgs))
+	}
+	config, err := imgs[0].produce(context.Background(), func(*pushLayer) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := oci.ConfigPlatform(config); p.Architecture != host.Architecture {
+		t.Errorf("pushed the %s image, want this machine's %s", oci.PlatformString(p), host.Architecture)
 	}
 }
 

@@ -118,7 +118,9 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 		}
 		return imgs, true, err
 	}
-	img, err := a.Find(which, "")
+	// Every image of a multi-platform one has its name: the one this
+	// machine would pull, not the first platform's.
+	img, err := a.FindFor(which, "", oci.HostPlatform())
 	if err != nil {
 		a.Close()
 		return nil, false, err

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	tar-merge --flatten [--image NAME[:TAG]] [--allow-devices] [-o FILE] [IMAGE]
+//	tar-merge --flatten [--image NAME[:TAG]] [--platform OS/ARCH[/VARIANT]] [--allow-devices] [-o FILE] [IMAGE]
 //	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
 //	tar-merge --index [--layer-compression gzip|zstd|none] [--tag NAME[:TAG]] [-o FILE] IMAGE...
 //
@@ -20,8 +20,11 @@
 // # Flatten
 //
 // The image (the first of the archive, or the one --image names; a name
-// without a tag means "latest", and docker.io/library/ may be left out) has
-// its layers applied bottom first, as the OCI image spec and Docker do:
+// without a tag means "latest", and docker.io/library/ may be left out; of
+// a multi-platform image, an OCI layout of an image index, the one for
+// --platform, default linux and this machine's architecture, chosen as
+// docker and skopeo choose from an index: arm/v7 takes arm/v6 when there
+// is no v7, amd64 is plain amd64, never amd64/v3) has its layers applied bottom first, as the OCI image spec and Docker do:
 //
 //   - a later entry replaces an earlier one at the same path; a directory
 //     over a directory keeps its contents and takes the new metadata; a
@@ -127,7 +130,10 @@
 // of attestation manifests, which clients skip), and two images for the
 // same platform as Docker and containerd compare platforms (arm64 and
 // arm64/v8 are one, so are arm and arm/v7, x86_64 and amd64, Linux and
-// linux; os.features are a set), are refused with one line naming both.
+// linux; os.features are a set), are refused with one line naming both;
+// so is an image without layers (docker save writes one for a FROM
+// scratch build that only sets config), whose manifest the image-spec's
+// schema refuses and push-blob would not push.
 // The output is an OCI image layout in a tar:
 //
 //	oci-layout          {"imageLayoutVersion":"1.0.0"}
@@ -158,14 +164,15 @@
 // names. --compressor compresses the whole tar, as in a merge.
 //
 // skopeo reads the output as oci-archive:FILE (with --override-arch to
-// pick an image), tar-merge and manifest-gen --from-image read its images
-// in the index's order (--image does not select by platform; the first is
-// the default), and push-blob pushes it as one multi-platform tag.
+// pick an image), tar-merge --platform and manifest-gen --from-image
+// (--architecture) take the image for a platform from it, as docker and
+// skopeo choose from an index, and push-blob pushes it as one
+// multi-platform tag.
 //
 // # Unpack and store paths
 //
-//	tar-merge --unpack DIR [--snapshot FILE] [--image NAME[:TAG]] [--allow-devices] [IMAGE]
-//	tar-merge --store-paths [--store-dir DIR] [--image NAME[:TAG]] [IMAGE]
+//	tar-merge --unpack DIR [--snapshot FILE] [--image NAME[:TAG]] [--platform OS/ARCH[/VARIANT]] [--allow-devices] [IMAGE]
+//	tar-merge --store-paths [--store-dir DIR] [--image NAME[:TAG]] [--platform OS/ARCH[/VARIANT]] [IMAGE]
 //
 // --unpack applies the image's layers onto the existing directory DIR
 // (normally empty), bottom first, with the rules of --flatten: whiteouts and

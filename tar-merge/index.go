@@ -12,6 +12,7 @@ import (
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
 )
@@ -62,7 +63,9 @@ func (x *indexer) add(a *archive.Archive, file string) {
 }
 
 // platforms gives each image the platform its config names; an image
-// without one, or for a platform another image has, is an error. It
+// without one, or for a platform another image has, is an error, and so
+// is an image without layers: the image-spec's manifest schema asks for
+// one at least (minItems 1), and push-blob would refuse to push it. It
 // runs before write, and before the output is created.
 func (x *indexer) platforms() error {
 	configs := make([][]byte, len(x.images))
@@ -70,10 +73,16 @@ func (x *indexer) platforms() error {
 		configs[i] = e.img.ConfigBytes
 	}
 	ps, err := oci.ConfigPlatforms(configs, func(i int) string { return x.images[i].name() })
+	if err != nil {
+		return err
+	}
 	for i, p := range ps {
 		x.images[i].platform = p
+		if len(x.images[i].img.Layers) == 0 {
+			return fmt.Errorf("%s: the image has no layers, and an image manifest lists one at least: %w", x.images[i].name(), errdefs.ErrInvalidInput)
+		}
 	}
-	return err
+	return nil
 }
 
 // write writes the OCI layout: oci-layout, the blobs (each image's

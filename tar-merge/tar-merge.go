@@ -12,6 +12,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -27,6 +28,7 @@ type command struct {
 	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
 	Tag              *string       `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
 	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
+	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack or --store-paths: of a multi-platform image (an OCI layout of an image index), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture."`
 	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
 	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
 	Output           string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
@@ -70,10 +72,17 @@ func (c *command) Validate() error {
 		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
 	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
 		return cli.Usagef("--image and --allow-devices go with --flatten, --unpack or --store-paths")
+	case !c.oneImage() && c.Platform != "":
+		return cli.Usagef("--platform goes with --flatten, --unpack or --store-paths")
 	case c.oneImage() && len(c.Images) > 1:
 		return cli.Usagef("--%s takes one image archive, not %d", c.mode(), len(c.Images))
 	case !c.oneImage() && len(c.Images) == 0:
 		return cli.Usagef("no image archive to %s (give one or more, or --flatten)", c.mode())
+	}
+	if c.Platform != "" {
+		if _, err := oci.ParsePlatform(c.Platform); err != nil {
+			return cli.Usagef("--platform: %v", err)
+		}
 	}
 	stdin := 0
 	for _, name := range c.Images {
@@ -119,7 +128,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		if c.Image != "" {
 			ref, tag = archive.SplitRef(c.Image)
 		}
-		img, err := a.Find(ref, tag)
+		want := oci.HostPlatform()
+		if c.Platform != "" {
+			want, _ = oci.ParsePlatform(c.Platform) // checked by Validate
+		}
+		img, err := a.FindFor(ref, tag, want)
 		if err != nil {
 			return err
 		}

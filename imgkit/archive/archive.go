@@ -55,6 +55,11 @@ type Image struct {
 	ConfigDigest string
 	// Layers, bottom first.
 	Layers []*Layer
+	// Index is, for an image of a multi-platform image in an OCI layout,
+	// the digest of the image index that index.json names for it (the
+	// images of one multi-platform image share it); "" for an image that
+	// index.json or manifest.json lists itself.
+	Index string
 }
 
 // Options adjust OpenWith.
@@ -277,12 +282,9 @@ func (a *Archive) Find(name, tag string) (*Image, error) {
 	if tag == "" {
 		name, tag = SplitRef(name)
 	}
-	want := Normalize(name + ":" + tag)
 	for _, img := range a.Images {
-		for _, t := range img.RepoTags {
-			if t == name+":"+tag || Normalize(t) == want || (name == "" && refTag(t) == tag) {
-				return img, nil
-			}
+		if tagged(img, name, tag) {
+			return img, nil
 		}
 	}
 	var have []string

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/testkit"
 )
 
@@ -90,7 +91,17 @@ func FuzzOpen(f *testing.F) {
 				if found != img && !sameTag(found, tag) {
 					t.Fatalf("Find(%q) gives an image without that tag: %q", tag, found.RepoTags)
 				}
+				// FindFor takes an image with the tag, or none for
+				// the platform.
+				if found, err := a.FindFor(tag, "", oci.HostPlatform()); err != nil {
+					testkit.CheckError(t, err, errdefs.ErrNotFound)
+				} else if found != img && !sameTag(found, tag) {
+					t.Fatalf("FindFor(%q) gives an image without that tag: %q", tag, found.RepoTags)
+				}
 			}
+		}
+		if _, err := a.FindFor("", "", oci.HostPlatform()); err != nil {
+			testkit.CheckError(t, err, errdefs.ErrNotFound)
 		}
 		if _, err := a.Find("no-such-image", "x"); err != nil {
 			testkit.CheckError(t, err, errdefs.ErrNotFound)

@@ -20,11 +20,7 @@ func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) 
 	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
-	put := func(data []byte) {
-		if err := lw.Blob(oci.DigestOf(data), int64(len(data)), bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := blobPutter(t, lw)
 	var images []oci.PlatformImage
 	for i, p := range platforms {
 		goos, arch, _ := strings.Cut(p, "/")
@@ -57,6 +53,15 @@ func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) 
 		t.Fatal(err)
 	}
 	return openBytes(t, buf.Bytes()), buf.Bytes()
+}
+
+// blobPutter returns a function writing a blob held in memory to lw.
+func blobPutter(t *testing.T, lw *LayoutWriter) func([]byte) {
+	return func(data []byte) {
+		if err := lw.Blob(oci.DigestOf(data), int64(len(data)), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestLayoutWriterMultiPlatform: what LayoutWriter writes, Open reads; an

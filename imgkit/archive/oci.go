@@ -51,7 +51,7 @@ func (a *Archive) parseOCI() error {
 	if err := strictJSON(raw, &idx); err != nil {
 		return invalid("index.json: %v", err)
 	}
-	if err := a.walkIndex(idx, nil, 0); err != nil {
+	if err := a.walkIndex(idx, nil, 0, ""); err != nil {
 		return err
 	}
 	if len(a.Images) == 0 {
@@ -62,9 +62,10 @@ func (a *Archive) parseOCI() error {
 
 // walkIndex adds the images an index lists, in its order. tags, when
 // non-nil, come from the descriptor of a nested index and apply to every
-// image in it. Manifests for the "unknown" platform (build attestations)
-// are skipped.
-func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int) error {
+// image in it; index is the digest of the image index index.json names
+// that holds idx, or "" for index.json itself (Image.Index). Manifests for
+// the "unknown" platform (build attestations) are skipped.
+func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) error {
 	if depth > maxIndexDepth {
 		return invalid("index.json: indexes nested more than %d deep", maxIndexDepth)
 	}
@@ -93,7 +94,11 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int) error {
 			if depth == 0 && len(idx.Manifests) == 1 {
 				a.MultiPlatform = true
 			}
-			if err := a.walkIndex(doc, own, depth+1); err != nil {
+			nested := index
+			if depth == 0 {
+				nested = d.Digest
+			}
+			if err := a.walkIndex(doc, own, depth+1, nested); err != nil {
 				return err
 			}
 		case mt == mediaOCIManifest || mt == mediaDockerV2 || (mt == "" && doc.Config != nil):
@@ -101,6 +106,7 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int) error {
 			if err != nil {
 				return err
 			}
+			img.Index = index
 			a.Images = append(a.Images, img)
 		default:
 			return invalid("blob %s has media type %q, not an image manifest or index", d.Digest, mt)

@@ -2,8 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -16,42 +14,25 @@ import (
 )
 
 // HostPlatform is the platform a manifest list is resolved to by default:
-// linux (images are Linux images wherever the tool runs), the host's
-// architecture, and for 32-bit arm the GOARM variant the tool was built for,
-// as nixpkgs' defaultArchitecture and defaultVariant.
+// oci.HostPlatform, as go-containerregistry's type.
 func HostPlatform() v1.Platform {
-	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	if runtime.GOARCH == "arm" {
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "GOARM" && s.Value != "" {
-					p.Variant = "v" + strings.TrimSuffix(strings.TrimSuffix(s.Value, ",softfloat"), ",hardfloat")
-				}
-			}
-		}
-	}
-	return p
+	p := oci.HostPlatform()
+	return v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
 }
 
-// matches reports whether an index entry's platform satisfies want, as
-// Docker and containerd compare them (oci.NormalizePlatform: x86_64 is
-// amd64, arm without a variant arm/v7, aarch64/8 arm64/v8, Linux linux):
-// the same OS and architecture, and the same variant when want names one.
-func matches(have *v1.Platform, want v1.Platform) bool {
+// serves is oci.Serves for an index entry's platform: whether want takes
+// its image, and how much it prefers it (0 best). An entry without a
+// platform serves no one.
+func serves(have *v1.Platform, want v1.Platform) (int, bool) {
 	if have == nil {
-		return false
+		return 0, false
 	}
-	h, w := normalize(*have), normalize(want)
-	if h.OS != w.OS || h.Architecture != w.Architecture {
-		return false
-	}
-	return want.Variant == "" || h.Variant == w.Variant
+	return oci.Serves(ocispecPlatform(*have), ocispecPlatform(want))
 }
 
-// normalize is p's OS, architecture and variant as oci.NormalizePlatform
-// names them.
-func normalize(p v1.Platform) ocispec.Platform {
-	return oci.NormalizePlatform(ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
+// ocispecPlatform is p as the image-spec's type.
+func ocispecPlatform(p v1.Platform) ocispec.Platform {
+	return ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures}
 }
 
 // maxNestedLists bounds the manifest lists inside a manifest list that
@@ -59,27 +40,33 @@ func normalize(p v1.Platform) ocispec.Platform {
 // addressing rules out a cycle, but not a hostile chain of any length.
 const maxNestedLists = 8
 
-// ChooseImage returns the image manifest of an index for want: the first
-// entry that is an image for want (see matches; with no variant asked, the
-// first of the right OS and architecture wins); else it searches, in
-// order, the entries that are manifest lists themselves (a nested index)
-// whose platform is want's or not given, fetching each with fetch. That is
-// how go-containerregistry, containers/image (skopeo) and containerd
-// resolve a nested index too. When no image is found, the error lists the
-// platforms the index offers, nested ones included.
+// ChooseImage returns the image manifest of an index for want: of the
+// entries that are images want takes (see oci.Serves: arm is arm/v7, which
+// also takes v6 and v5; amd64 is plain amd64, never amd64/v3), the one it
+// prefers, the first of those equally preferred, as containerd and docker
+// choose; else it searches, in order, the entries that are manifest lists
+// themselves (a nested index) whose platform want takes or is not given,
+// fetching each with fetch. That is how go-containerregistry,
+// containers/image (skopeo) and containerd resolve a nested index too.
+// When no image is found, the error lists the platforms the index offers,
+// nested ones included.
 func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descriptor) (*v1.IndexManifest, error)) (v1.Descriptor, error) {
 	var offered []string
 	budget := maxNestedLists
 	var search func(idx *v1.IndexManifest) (v1.Descriptor, bool, error)
 	search = func(idx *v1.IndexManifest) (v1.Descriptor, bool, error) {
 		offered = append(offered, platforms(idx)...)
-		for _, d := range idx.Manifests {
-			if isImageManifest(string(d.MediaType)) && matches(d.Platform, want) {
-				return d, true, nil
+		best, bestRank := -1, 0
+		for i, d := range idx.Manifests {
+			if rank, ok := serves(d.Platform, want); ok && isImageManifest(string(d.MediaType)) && (best < 0 || rank < bestRank) {
+				best, bestRank = i, rank
 			}
 		}
+		if best >= 0 {
+			return idx.Manifests[best], true, nil
+		}
 		for _, d := range idx.Manifests {
-			if !isIndex(string(d.MediaType)) || (d.Platform != nil && !matches(d.Platform, want)) {
+			if _, ok := serves(d.Platform, want); !isIndex(string(d.MediaType)) || (d.Platform != nil && !ok) {
 				continue
 			}
 			if budget == 0 {

@@ -40,7 +40,7 @@ func TestChooseImage(t *testing.T) {
 		{"linux/amd64", "1"},
 		{"linux/arm/v7", "3"},
 		{"linux/arm/v6", "2"},
-		{"linux/arm", "2"},
+		{"linux/arm", "3"}, // arm is arm/v7, as docker, containerd and skopeo have it
 		{"linux/arm64", "4"},
 		{"linux/arm64/v8", "4"},
 		{"windows/amd64", "7"},
@@ -72,6 +72,70 @@ func TestChooseImage(t *testing.T) {
 	const msg = "no image for linux/riscv64 in the manifest list; it has linux/amd64, linux/arm/v6, linux/arm/v7, linux/arm64, linux/s390x, windows/amd64:10.0.17763: not found"
 	if err == nil || err.Error() != msg {
 		t.Errorf("error\n%v\nwant\n%s", err, msg)
+	}
+}
+
+// TestChooseImagePrefersAsClients: each entry comes before the one
+// docker, containerd and skopeo choose (what docker pull --platform and
+// skopeo --override-arch/--override-variant chose from this index in a
+// registry, in the order here): amd64 is plain amd64, not amd64/v3, which
+// a v2 machine cannot run; arm is arm/v7, not the v6 listed first;
+// arm/v7 takes v6 when there is no v7, arm64 takes arm64/v8 and never
+// v9; the first of two entries for one platform wins; an attestation
+// manifest is never chosen.
+func TestChooseImagePrefersAsClients(t *testing.T) {
+	entry := func(n int, p string) v1.Descriptor {
+		pl, err := v1.ParsePlatform(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064d", n)}, Platform: pl}
+	}
+	idx := &v1.IndexManifest{Manifests: []v1.Descriptor{
+		entry(1, "unknown/unknown"),
+		entry(2, "linux/arm/v6"),
+		entry(3, "linux/amd64/v3"),
+		entry(4, "linux/arm/v7"),
+		entry(5, "linux/amd64"),
+		entry(6, "linux/386"),
+		entry(7, "linux/arm64/v9"),
+		entry(8, "linux/arm64"),
+		entry(9, "linux/arm64/v8"),
+	}}
+	onlyV6 := &v1.IndexManifest{Manifests: []v1.Descriptor{entry(1, "unknown/unknown"), entry(2, "linux/arm/v6"), entry(3, "linux/amd64/v2")}}
+	for _, c := range []struct {
+		idx  *v1.IndexManifest
+		want string
+		pick int // 0: none
+	}{
+		{idx, "linux/amd64", 5},
+		{idx, "linux/amd64/v3", 3},
+		{idx, "linux/amd64/v2", 5},
+		{idx, "linux/amd64/v4", 3},
+		{idx, "linux/arm", 4},
+		{idx, "linux/arm/v7", 4},
+		{idx, "linux/arm/v6", 2},
+		{idx, "linux/arm/v5", 0},
+		{idx, "linux/arm64", 8},
+		{idx, "linux/arm64/v8", 8},
+		{idx, "linux/arm64/v9", 7},
+		{idx, "linux/386", 6},
+		{onlyV6, "linux/arm", 2},
+		{onlyV6, "linux/arm/v7", 2},
+		{onlyV6, "linux/amd64", 0},
+		{onlyV6, "linux/arm64", 0},
+	} {
+		p, _ := v1.ParsePlatform(c.want)
+		d, err := ChooseImage(c.idx, *p, nil)
+		got := 0
+		if err == nil {
+			fmt.Sscanf(d.Digest.Hex, "%d", &got)
+		} else if !errors.Is(err, errdefs.ErrNotFound) {
+			t.Errorf("%s: %v", c.want, err)
+		}
+		if got != c.pick {
+			t.Errorf("%s: chose entry %d (%v), want %d", c.want, got, err, c.pick)
+		}
 	}
 }
 

@@ -44,7 +44,9 @@
 //   - the dependency graph from the references, a self-reference left
 //     out: CycloneDX dependencies (every component listed, an empty
 //     dependsOn saying it depends on nothing, and the image depending on
-//     the paths nothing else refers to); SPDX relationships DESCRIBES
+//     the paths nothing else refers to and on the first path of each
+//     cycle of references nothing else leads to, so that it reaches
+//     every component); SPDX relationships DESCRIBES
 //     (document → image), CONTAINS (image → each path) and DEPENDS_ON.
 //
 // Graph nodes whose last element is not a store path name are left out:

@@ -121,15 +121,39 @@ func (img *Image) components() ([]*component, error) {
 	return comps, nil
 }
 
-// roots are the components no other component refers to: what the image
-// depends on directly.
+// roots are what the image depends on directly: the components no other
+// component refers to and, of the paths only a cycle of references leads
+// to (Nix forbids such cycles, but a closure graph written otherwise may
+// have them, and popularity packs their paths), the first of each cycle,
+// so that the image reaches every component, in store path order.
 func roots(comps []*component) []int {
 	var r []int
-	for i, c := range comps {
-		if !c.referencedByOthers {
-			r = append(r, i)
+	seen := make([]bool, len(comps))
+	reach := func(i int) {
+		r = append(r, i)
+		seen[i] = true
+		for stack := []int{i}; len(stack) > 0; {
+			c := comps[stack[len(stack)-1]]
+			stack = stack[:len(stack)-1]
+			for _, j := range c.deps {
+				if !seen[j] {
+					seen[j] = true
+					stack = append(stack, j)
+				}
+			}
 		}
 	}
+	for i, c := range comps {
+		if !c.referencedByOthers {
+			reach(i)
+		}
+	}
+	for i := range comps {
+		if !seen[i] {
+			reach(i)
+		}
+	}
+	slices.Sort(r)
 	return r
 }
 

@@ -37,7 +37,7 @@ mkdir "$rootfs"
 set --
 if [ -n "$BI_FROM_IMAGE" ]; then
 	set -- --snapshot "$work/snapshot"
-	run_step tar-merge $verbose --unpack "$rootfs" --snapshot "$work/snapshot" ${BI_IMAGE_REF:+--image "$BI_IMAGE_REF"} \
+	run_step tar-merge $verbose --unpack "$rootfs" --snapshot "$work/snapshot" ${BI_IMAGE_REF:+--image "$BI_IMAGE_REF"} ${BI_PLATFORM:+--platform "$BI_PLATFORM"} \
 		-- - || exit 1
 fi
 # What the base holds in the store before the script runs: not packed again.

@@ -179,7 +179,8 @@ layered_check() {
 	set +f
 	base_layers=0
 	if [ -n "$from_image" ]; then
-		base_layers=$(run_step manifest-gen --from-image "$from_image" --print-base-layers) || exit 1
+		# The platform picks the image of a multi-platform base.
+		base_layers=$(run_step manifest-gen --from-image "$from_image" ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-base-layers) || exit 1
 	fi
 	if [ -n "$pipeline" ]; then
 		# popularity --pipeline checks the base layers against the runtime

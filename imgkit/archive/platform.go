@@ -1,0 +1,73 @@
+package archive
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
+)
+
+// FindFor is Find for a tool that makes or reads an image for platform
+// want. Where Find would take the first of the images of a
+// multi-platform image (Image.Index: an OCI layout naming an image index,
+// as build-index and skopeo copy --all write), which is the first
+// platform's whatever want is, FindFor takes the image for want among
+// them as an index's clients choose it (oci.Serves: arm takes arm/v7,
+// then v6; amd64 plain amd64, never amd64/v3), by the platform its config
+// names: with neither name nor tag, of the multi-platform image the first
+// image belongs to; with a name or tag, when the images having it are one
+// multi-platform image's (they all have its name). Otherwise it is Find.
+// No image for want is an error wrapping errdefs.ErrNotFound that lists
+// the platforms there are.
+func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
+	first, err := a.Find(name, tag)
+	if err != nil || first.Index == "" {
+		return first, err
+	}
+	var candidates []*Image
+	for _, img := range a.Images {
+		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
+			candidates = append(candidates, img)
+		}
+	}
+	var best *Image
+	bestRank := 0
+	var have []string
+	for _, img := range candidates {
+		p, err := oci.ConfigPlatform(img.ConfigBytes)
+		if err != nil {
+			continue
+		}
+		have = append(have, oci.PlatformString(p))
+		if rank, ok := oci.Serves(p, want); ok && (best == nil || rank < bestRank) {
+			best, bestRank = img, rank
+		}
+	}
+	if best != nil {
+		return best, nil
+	}
+	slices.Sort(have)
+	list := "none"
+	if len(have) > 0 {
+		list = strings.Join(slices.Compact(have), ", ")
+	}
+	return nil, fmt.Errorf("%s is a multi-platform image with no image for %s (it has %s): %w", a.name, oci.PlatformString(want), list, errdefs.ErrNotFound)
+}
+
+// tagged reports whether img has the tag Find(name, tag) looks for.
+func tagged(img *Image, name, tag string) bool {
+	if tag == "" {
+		name, tag = SplitRef(name)
+	}
+	want := Normalize(name + ":" + tag)
+	for _, t := range img.RepoTags {
+		if t == name+":"+tag || Normalize(t) == want || (name == "" && refTag(t) == tag) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+package archive
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"dockertools.dev/imgkit/compress"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/layerstream"
+	"dockertools.dev/imgkit/oci"
+)
+
+// twoIndexes writes an OCI layout whose index.json names two
+// multi-platform images, base:a (386, amd64, arm/v6, arm64) and base:b
+// (386, arm64), as two skopeo copy --all runs into one layout leave it,
+// and opens it. Each image's one layer says which it is.
+func twoIndexes(t *testing.T) *Archive {
+	t.Helper()
+	var buf bytes.Buffer
+	lw := NewLayoutWriter(&buf)
+	put := blobPutter(t, lw)
+	var entries []string
+	for _, img := range []struct {
+		tag       string
+		platforms []string
+	}{{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}}, {"b", []string{"linux/386", "linux/arm64"}}} {
+		var images []oci.PlatformImage
+		for _, s := range img.platforms {
+			p, err := oci.ParsePlatform(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			layer := append([]byte(img.tag+" "+s), make([]byte, 1024)...)
+			config := []byte(`{"architecture":"` + p.Architecture + `","os":"linux","variant":"` + p.Variant + `","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]}}`)
+			put(layer)
+			put(config)
+			m := oci.Manifest(config, []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: oci.DigestOf(layer), Size: int64(len(layer))}})
+			put(m)
+			images = append(images, oci.PlatformImage{Manifest: m, Platform: p})
+		}
+		index := oci.PlatformIndex(images)
+		put(index)
+		one := string(oci.LayoutIndex(index, "docker.io/library/base:"+img.tag, img.tag))
+		entries = append(entries, one[strings.Index(one, `[`)+1:strings.LastIndex(one, `]`)])
+	}
+	indexJSON := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `]}`
+	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": []byte(indexJSON)} {
+		if err := lw.File(name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := lw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openBytes(t, buf.Bytes())
+}
+
+// TestFindForPlatform: of a multi-platform image, FindFor takes the image
+// for the platform, as clients choose from an index, where Find takes the
+// first platform's: the one the name picks in a layout holding two, the
+// first one without a name. A platform it lacks is not found, naming the
+// platforms it has; an archive of single images is Find's.
+func TestFindForPlatform(t *testing.T) {
+	a := twoIndexes(t)
+	if a.MultiPlatform || len(a.Images) != 6 {
+		t.Fatalf("multi-platform %v, %d images", a.MultiPlatform, len(a.Images))
+	}
+	for _, c := range []struct {
+		name, want, layer string // layer: the chosen image's, "" when none
+	}{
+		{"base:a", "linux/arm64", "a linux/arm64"},
+		{"base:a", "linux/arm/v7", "a linux/arm/v6"},
+		{"base:a", "linux/amd64", "a linux/amd64"},
+		{"base:b", "linux/arm64", "b linux/arm64"},
+		{"base:b", "linux/386", "b linux/386"},
+		{"base:b", "linux/amd64", ""},
+		{"", "linux/arm64", "a linux/arm64"},
+	} {
+		want, _ := oci.ParsePlatform(c.want)
+		img, err := a.FindFor(c.name, "", want)
+		if c.layer == "" {
+			if !errors.Is(err, errdefs.ErrNotFound) || !strings.Contains(err.Error(), "no image for linux/amd64 (it has linux/386, linux/arm64)") {
+				t.Errorf("%s for %s: %v, want not found", c.name, c.want, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s for %s: %v", c.name, c.want, err)
+			continue
+		}
+		if got := string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")); got != c.layer {
+			t.Errorf("%s for %s: chose %q, want %q", c.name, c.want, got, c.layer)
+		}
+	}
+	single, _ := layoutOf(t, false, "linux/386")
+	if img, err := single.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); err != nil || img != single.Images[0] {
+		t.Errorf("a single image: %v, %v", img, err)
+	}
+}
