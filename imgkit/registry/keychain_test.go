@@ -183,3 +183,33 @@ func TestAuthFilesOddButHarmless(t *testing.T) {
 		t.Fatalf("error %v, want one naming %s and not quoting it", err, cfg)
 	}
 }
+
+// TestCredentialsDockerHubNamespaces: podman files Docker Hub's
+// credentials under docker.io, and those of a namespace or repository
+// (`podman login docker.io/myorg`) under docker.io/myorg, which skopeo and
+// podman look up first; they were never looked up (Docker Hub's keys were
+// only its v1 URL and docker.io), so the pull of a private image of the
+// namespace went out anonymous, or with the account's other credentials.
+func TestCredentialsDockerHubNamespaces(t *testing.T) {
+	home := credEnv(t)
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(home, "run"))
+	writeAuths(t, filepath.Join(home, "run/containers/auth.json"), map[string]string{
+		"docker.io":             "hubuser:h",
+		"docker.io/myorg":       "orguser:o",
+		"docker.io/myorg/agent": "agentuser:a",
+	}, "")
+	c := New(Options{})
+	for repo, want := range map[string]string{
+		"myorg/app":                    "orguser:o",
+		"docker.io/myorg/app":          "orguser:o",
+		"index.docker.io/myorg/app":    "orguser:o",
+		"myorg/agent":                  "agentuser:a",
+		"other/app":                    "hubuser:h",
+		"alpine":                       "hubuser:h",
+		"registry-1.docker.io/myorg/x": "", // another registry's name
+	} {
+		if got := resolveUser(t, c, repo); got != want {
+			t.Errorf("%s: credentials of %q, want %q", repo, got, want)
+		}
+	}
+}
