@@ -182,8 +182,13 @@ func (f *authFile) lookup(ctx context.Context, run helperRunner, target authn.Re
 		// Helpers are asked about the repository (but Docker Hub's,
 		// which go-containerregistry never asked them under podman's
 		// name) and the registry, as go-containerregistry asked them;
-		// the namespaces between are podman's, in "auths" only.
-		helperKey := (i == 0 && !hub) || slices.Contains(regKeys, key)
+		// the namespaces between are podman's, in "auths" only. A
+		// registry credHelpers names has that helper alone, as Docker
+		// has it: credsStore is not asked about its repositories (a
+		// config.json with "credsStore": "desktop" copied where Docker
+		// Desktop's helper is not failed every pull from it).
+		helperKey := slices.Contains(regKeys, key) ||
+			(i == 0 && !hub && (f.CredHelpers[key] != "" || f.CredHelpers[target.RegistryStr()] == ""))
 		if helper := f.helperFor(key); helper != "" && helperKey {
 			cfg, err := run.get(ctx, helper, key)
 			if err != nil {

@@ -213,3 +213,28 @@ func TestCredentialsDockerHubNamespaces(t *testing.T) {
 		}
 	}
 }
+
+// TestCredHelpersRegistryOnlyItsHelper: with "credHelpers" naming a
+// helper for a registry, only that helper is asked about it, as Docker
+// asks: "credsStore" was asked first about the repository, so a
+// config.json with Docker Desktop's "credsStore": "desktop" copied where
+// docker-credential-desktop is not (a CI runner) failed every pull from
+// the registry the named helper serves. A registry credHelpers does not
+// name still has credsStore's.
+func TestCredHelpersRegistryOnlyItsHelper(t *testing.T) {
+	home := credEnv(t)
+	helperPath(t, map[string]string{
+		"gh": `read -r s; [ "$s" = ghcr.example ] || exit 9; printf '{"Username":"ghuser","Secret":"g"}'`,
+	})
+	writeAuths(t, filepath.Join(home, ".docker/config.json"), nil, `,"credsStore":"desktop","credHelpers":{"ghcr.example":"gh"}`)
+	c := New(Options{})
+	if got := resolveUser(t, c, "ghcr.example/org/app"); got != "ghuser:g" {
+		t.Errorf("ghcr.example: credentials of %q, want ghuser:g", got)
+	}
+	// credsStore's helper is still asked about the others (and here is
+	// missing, which is an error, as Docker has it).
+	r, _ := name.NewRepository("other.example/app")
+	if _, err := c.authenticator(context.Background(), r); err == nil || !strings.Contains(err.Error(), "docker-credential-desktop: not found on PATH") {
+		t.Errorf("other.example: error %v, want docker-credential-desktop not found", err)
+	}
+}
