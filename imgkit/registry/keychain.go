@@ -45,7 +45,7 @@ import (
 // the registry, else "credsStore", else "auths", whose keys may be a host,
 // a URL (https://index.docker.io/v1/ for Docker Hub) or, as podman writes
 // them, host/repository and host/namespace (looked up before the host, the
-// longest first).
+// longest first; docker.io/… for Docker Hub).
 type fileKeychain struct {
 	helper helperRunner
 }
@@ -168,16 +168,27 @@ const dockerHubKey = "https://index.docker.io/v1/"
 
 // lookup returns the credentials f holds for target, zero when none.
 func (f *authFile) lookup(ctx context.Context, run helperRunner, target authn.Resource) (authn.AuthConfig, error) {
-	keys := namespaces(target.String())
-	keys = append(keys, target.RegistryStr())
-	if target.RegistryStr() == name.DefaultRegistry {
-		keys = []string{dockerHubKey, "docker.io"} // docker's key, podman's
+	repo, regKeys := target.String(), []string{target.RegistryStr()}
+	hub := target.RegistryStr() == name.DefaultRegistry
+	if hub {
+		// Docker files Docker Hub under its v1 URL; podman under
+		// docker.io, and its repositories and namespaces under
+		// docker.io/NAMESPACE/…, not index.docker.io.
+		repo = "docker.io" + strings.TrimPrefix(repo, name.DefaultRegistry)
+		regKeys = []string{dockerHubKey, "docker.io"}
 	}
+	keys := append(namespaces(repo), regKeys...)
 	for i, key := range keys {
-		// Helpers are asked about the repository and the registry, as
-		// Docker asks them; the namespaces between are podman's, in
-		// "auths" only.
-		helperKey := i == 0 || i == len(keys)-1
+		// Helpers are asked about the repository (but Docker Hub's,
+		// which go-containerregistry never asked them under podman's
+		// name) and the registry, as go-containerregistry asked them;
+		// the namespaces between are podman's, in "auths" only. A
+		// registry credHelpers names has that helper alone, as Docker
+		// has it: credsStore is not asked about its repositories (a
+		// config.json with "credsStore": "desktop" copied where Docker
+		// Desktop's helper is not failed every pull from it).
+		helperKey := slices.Contains(regKeys, key) ||
+			(i == 0 && !hub && (f.CredHelpers[key] != "" || f.CredHelpers[target.RegistryStr()] == ""))
 		if helper := f.helperFor(key); helper != "" && helperKey {
 			cfg, err := run.get(ctx, helper, key)
 			if err != nil {

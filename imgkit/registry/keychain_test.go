@@ -183,3 +183,58 @@ func TestAuthFilesOddButHarmless(t *testing.T) {
 		t.Fatalf("error %v, want one naming %s and not quoting it", err, cfg)
 	}
 }
+
+// TestCredentialsDockerHubNamespaces: podman files Docker Hub's
+// credentials under docker.io, and those of a namespace or repository
+// (`podman login docker.io/myorg`) under docker.io/myorg, which skopeo and
+// podman look up first; they were never looked up (Docker Hub's keys were
+// only its v1 URL and docker.io), so the pull of a private image of the
+// namespace went out anonymous, or with the account's other credentials.
+func TestCredentialsDockerHubNamespaces(t *testing.T) {
+	home := credEnv(t)
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(home, "run"))
+	writeAuths(t, filepath.Join(home, "run/containers/auth.json"), map[string]string{
+		"docker.io":             "hubuser:h",
+		"docker.io/myorg":       "orguser:o",
+		"docker.io/myorg/agent": "agentuser:a",
+	}, "")
+	c := New(Options{})
+	for repo, want := range map[string]string{
+		"myorg/app":                    "orguser:o",
+		"docker.io/myorg/app":          "orguser:o",
+		"index.docker.io/myorg/app":    "orguser:o",
+		"myorg/agent":                  "agentuser:a",
+		"other/app":                    "hubuser:h",
+		"alpine":                       "hubuser:h",
+		"registry-1.docker.io/myorg/x": "", // another registry's name
+	} {
+		if got := resolveUser(t, c, repo); got != want {
+			t.Errorf("%s: credentials of %q, want %q", repo, got, want)
+		}
+	}
+}
+
+// TestCredHelpersRegistryOnlyItsHelper: with "credHelpers" naming a
+// helper for a registry, only that helper is asked about it, as Docker
+// asks: "credsStore" was asked first about the repository, so a
+// config.json with Docker Desktop's "credsStore": "desktop" copied where
+// docker-credential-desktop is not (a CI runner) failed every pull from
+// the registry the named helper serves. A registry credHelpers does not
+// name still has credsStore's.
+func TestCredHelpersRegistryOnlyItsHelper(t *testing.T) {
+	home := credEnv(t)
+	helperPath(t, map[string]string{
+		"gh": `read -r s; [ "$s" = ghcr.example ] || exit 9; printf '{"Username":"ghuser","Secret":"g"}'`,
+	})
+	writeAuths(t, filepath.Join(home, ".docker/config.json"), nil, `,"credsStore":"desktop","credHelpers":{"ghcr.example":"gh"}`)
+	c := New(Options{})
+	if got := resolveUser(t, c, "ghcr.example/org/app"); got != "ghuser:g" {
+		t.Errorf("ghcr.example: credentials of %q, want ghuser:g", got)
+	}
+	// credsStore's helper is still asked about the others (and here is
+	// missing, which is an error, as Docker has it).
+	r, _ := name.NewRepository("other.example/app")
+	if _, err := c.authenticator(context.Background(), r); err == nil || !strings.Contains(err.Error(), "docker-credential-desktop: not found on PATH") {
+		t.Errorf("other.example: error %v, want docker-credential-desktop not found", err)
+	}
+}

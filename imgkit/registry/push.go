@@ -17,7 +17,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
-	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 )
 
@@ -327,15 +326,13 @@ func resumable(err error) bool {
 
 // patch sends n bytes of src from off; it returns the next location.
 func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n int64) (string, error) {
-	// A PATCH may be sent again with a new token (bodyAware): each try
-	// reads the bytes afresh, and the bar loses those of the try before.
-	var sent *cli.CountingReader
+	// A PATCH may be sent again (see tryBody): each try reads the bytes
+	// afresh, and the bar loses those of the try before.
+	var sent *tryBody
 	body := func() (io.ReadCloser, error) {
-		if sent != nil {
-			p.progress.Add(-sent.N)
-		}
-		sent = &cli.CountingReader{R: p.progress.Reader(io.NewSectionReader(src, off, n))}
-		return io.NopCloser(sent), nil
+		sent.withdraw()
+		sent = &tryBody{r: io.NewSectionReader(src, off, n), progress: p.progress}
+		return sent, nil
 	}
 	first, _ := body()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, loc, first)
@@ -350,7 +347,7 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		p.progress.Add(-sent.N)
+		sent.withdraw()
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
@@ -361,7 +358,7 @@ func (p *Pusher) patch(ctx context.Context, loc string, src io.ReaderAt, off, n 
 	}
 	defer resp.Body.Close()
 	if err := transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
-		p.progress.Add(-sent.N)
+		sent.withdraw()
 		switch resp.StatusCode {
 		case http.StatusRequestedRangeNotSatisfiable, http.StatusRequestTimeout, http.StatusTooManyRequests,
 			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
