@@ -79,7 +79,9 @@
 // a change time that moved while the modification time stayed Nix's
 // canonical 1 is not (no write happened: Nix's store optimisation linked
 // another store path's identical file to it, as a concurrent nix-build
-// with auto-optimise-store does). The output can then be partial: a consumer must treat a
+// with auto-optimise-store does). A file that `nix-store --optimise`
+// replaces meanwhile (a rename of /nix/store/.links' identical file over
+// it) is still an error, "was replaced while packing": run again. The output can then be partial: a consumer must treat a
 // non-zero exit as failure (workflows write to a temporary file).
 //
 // # Store layers: the byte rules (nixpkgs' stream_layered_image.py)

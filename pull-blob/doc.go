@@ -98,12 +98,13 @@
 // --creds USER:PASS gives credentials for the registry (basic auth, or to
 // obtain a bearer token when the registry asks for one). Without it they
 // come from the first place that has some for the registry:
-// $DOCKER_AUTH_CONFIG; Docker's config.json ($DOCKER_CONFIG/config.json,
-// else ~/.docker/config.json: "auths", and "credsStore" and "credHelpers",
-// which run docker-credential-NAME, given a minute to answer); the
-// auth.json that skopeo and podman read, $REGISTRY_AUTH_FILE, then
-// $XDG_RUNTIME_DIR/containers/auth.json (where podman login writes) and
-// ~/.config/containers/auth.json. With none, the pull is anonymous.
+// $DOCKER_AUTH_CONFIG; $DOCKER_CONFIG/config.json; $REGISTRY_AUTH_FILE,
+// the auth.json that skopeo and podman read instead of theirs;
+// ~/.docker/config.json (Docker's config.json: "auths", and "credsStore"
+// and "credHelpers", which run docker-credential-NAME, given a minute to
+// answer); then $XDG_RUNTIME_DIR/containers/auth.json (where podman login
+// writes) and ~/.config/containers/auth.json. A file the environment names
+// comes before one found by default. With none, the pull is anonymous.
 // Secrets never appear in the output or in errors. --creds is visible to
 // other users in the process list: prefer the config file on shared
 // machines.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -11,8 +12,19 @@ import (
 // the new one, never a missing or half-written one. Both must exist on the
 // same file system.
 func ExchangeDirs(a, b string) error {
-	if err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE); err != nil {
-		return fmt.Errorf("exchanging %s and %s: %w", a, b, err)
+	err := renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
+		// Both exist and neither holds the other (the callers make a
+		// sibling of b): the file system has no exchange (NFS, some
+		// FUSE ones), which "invalid argument" alone does not say.
+		return fmt.Errorf("exchanging %s and %s: the file system cannot exchange two directories in one rename (renameat2 RENAME_EXCHANGE: %w); write it to a local file system", a, b, err)
 	}
-	return nil
+	return fmt.Errorf("exchanging %s and %s: %w", a, b, err)
 }
+
+// renameat2 is unix.Renameat2; tests stand in a file system without the
+// exchange.
+var renameat2 = unix.Renameat2

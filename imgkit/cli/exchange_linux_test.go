@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestExchangeDirs: the two directories trade names with their contents,
@@ -32,5 +35,18 @@ func TestExchangeDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(a); err != nil {
 		t.Errorf("a failed exchange moved %s: %v", a, err)
+	}
+}
+
+// TestExchangeDirsUnsupported: on a file system without the exchange
+// (NFS), renameat2 says only "invalid argument"; the error says what it
+// means.
+func TestExchangeDirsUnsupported(t *testing.T) {
+	defer func(f func(int, string, int, string, uint) error) { renameat2 = f }(renameat2)
+	renameat2 = func(int, string, int, string, uint) error { return unix.EINVAL }
+	err := ExchangeDirs("/n/.d.tmp-1", "/n/d")
+	want := "exchanging /n/.d.tmp-1 and /n/d: the file system cannot exchange two directories in one rename (renameat2 RENAME_EXCHANGE: invalid argument); write it to a local file system"
+	if err == nil || err.Error() != want || !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }

@@ -51,10 +51,11 @@
 // Options.Creds ("USER:PASS") is used as basic credentials (or to obtain a
 // bearer token) for the registry of the reference. Without it, credentials
 // come from the first of these that has some for the registry (fileKeychain):
-// $DOCKER_AUTH_CONFIG, Docker's config.json ($DOCKER_CONFIG/config.json,
-// else ~/.docker/config.json) including its credsStore and credHelpers (the
+// $DOCKER_AUTH_CONFIG, $DOCKER_CONFIG/config.json, $REGISTRY_AUTH_FILE,
+// ~/.docker/config.json (a file the environment names before one found by
+// default), each config.json with its credsStore and credHelpers (the
 // docker-credential-NAME programs on PATH, each given IdleTimeout to answer
-// and 64 KiB to say it in), $REGISTRY_AUTH_FILE, and podman's and skopeo's
+// and 64 KiB to say it in), and podman's and skopeo's
 // auth.json ($XDG_RUNTIME_DIR/containers/auth.json, then
 // $XDG_CONFIG_HOME/containers/auth.json); with none, requests are
 // anonymous. Secrets never appear in errors or logs: registry error bodies

@@ -30,7 +30,7 @@ func explain(err error, anonymous bool) error {
 	case !errors.Is(err, ErrUnauthorized):
 		return err
 	case anonymous:
-		return fmt.Errorf("%w; give credentials with --creds or in Docker's config.json", err)
+		return fmt.Errorf("%w; give credentials with --creds, or log in (docker login, podman login)", err)
 	}
 	return fmt.Errorf("%w; the registry refused the credentials given", err)
 }

@@ -25,13 +25,18 @@ import (
 //
 //  1. $DOCKER_AUTH_CONFIG, config.json's "auths" given in the environment
 //     (the docker CLI reads it first; GitLab CI sets it);
-//  2. Docker's config.json ($DOCKER_CONFIG/config.json, else
-//     ~/.docker/config.json);
+//  2. $DOCKER_CONFIG/config.json, when DOCKER_CONFIG is set;
 //  3. $REGISTRY_AUTH_FILE, the auth.json that skopeo and podman read
 //     instead of their default;
-//  4. podman's and skopeo's own: $XDG_RUNTIME_DIR/containers/auth.json
+//  4. ~/.docker/config.json, when DOCKER_CONFIG is not set;
+//  5. podman's and skopeo's own: $XDG_RUNTIME_DIR/containers/auth.json
 //     (where `podman login` writes), then
 //     $XDG_CONFIG_HOME/containers/auth.json (~/.config/containers).
+//
+// A file the environment names comes before the files found by default:
+// a CI job that sets REGISTRY_AUTH_FILE for skopeo (which then reads no
+// other file) means its credentials, not stale ones a runner's
+// ~/.docker/config.json holds for the same registry.
 //
 // go-containerregistry's DefaultKeychain, used before, read only the first
 // of the files that exists: a ~/.docker/config.json that named other
@@ -83,9 +88,9 @@ type authSource struct {
 
 func authSources() []authSource {
 	home, _ := os.UserHomeDir()
-	docker := os.Getenv("DOCKER_CONFIG")
-	if docker == "" && home != "" {
-		docker = filepath.Join(home, ".docker")
+	dockerSet, dockerDefault := os.Getenv("DOCKER_CONFIG"), ""
+	if dockerSet == "" && home != "" {
+		dockerDefault = filepath.Join(home, ".docker")
 	}
 	config := os.Getenv("XDG_CONFIG_HOME")
 	if config == "" && home != "" {
@@ -93,8 +98,9 @@ func authSources() []authSource {
 	}
 	srcs := []authSource{{env: "DOCKER_AUTH_CONFIG"}}
 	for _, p := range []string{
-		dirFile(docker, "config.json"),
+		dirFile(dockerSet, "config.json"),
 		os.Getenv("REGISTRY_AUTH_FILE"),
+		dirFile(dockerDefault, "config.json"),
 		dirFile(os.Getenv("XDG_RUNTIME_DIR"), "containers/auth.json"),
 		dirFile(config, "containers/auth.json"),
 	} {

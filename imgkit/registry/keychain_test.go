@@ -116,6 +116,21 @@ func TestCredentialsFromEveryAuthFile(t *testing.T) {
 	if got := resolveUser(t, c, "alpine"); got != "hubuser:h" {
 		t.Errorf("Docker Hub: credentials of %q, want hubuser:h", got)
 	}
+	// A REGISTRY_AUTH_FILE the environment names comes before the
+	// ~/.docker/config.json found by default (skopeo reads only it), and
+	// after a config.json DOCKER_CONFIG names.
+	writeAuths(t, filepath.Join(home, ".docker/config.json"), map[string]string{"docker.reg": "dockeruser:d", "stale.reg": "staleuser:s"}, "")
+	writeAuths(t, filepath.Join(home, "authfile.json"), map[string]string{"stale.reg": "fileuser:f"}, "")
+	t.Setenv("DOCKER_CONFIG", "")
+	for repo, want := range map[string]string{"stale.reg/app": "fileuser:f", "docker.reg/app": "dockeruser:d"} {
+		if got := resolveUser(t, c, repo); got != want {
+			t.Errorf("REGISTRY_AUTH_FILE and the default config.json: %s: credentials of %q, want %q", repo, got, want)
+		}
+	}
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	if got := resolveUser(t, c, "stale.reg/app"); got != "staleuser:s" {
+		t.Errorf("REGISTRY_AUTH_FILE and $DOCKER_CONFIG's config.json: credentials of %q, want staleuser:s", got)
+	}
 	// Docker's own environment variable comes first.
 	t.Setenv("DOCKER_AUTH_CONFIG", fmt.Sprintf(`{"auths":{"authfile.reg":{"auth":%q}}}`, base64.StdEncoding.EncodeToString([]byte("envuser:e"))))
 	if got := resolveUser(t, c, "authfile.reg/app"); got != "envuser:e" {
