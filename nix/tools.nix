@@ -30,7 +30,7 @@ buildGoModule {
   version = "0.1.0";
   inherit src;
 
-  vendorHash = "sha256-zgdWMJjLzQ2FfQza2FC2hwOOfhZHhamBiC09Os5V+wY=";
+  vendorHash = "sha256-Mb4tJcpt+NJDH68gQYzAdvhzrmKrgaUcg7o3wto4FlI=";
 
   modBuildPhase = ''
     runHook preBuild
