@@ -14,6 +14,11 @@ WORKFLOWS := stream-layered-image build-layered-image build-image pull-image pre
 # What --version prints after each tool's name: the tree's git describe
 # (the same tree, the same version), else "devel".
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+# The tools are linked statically (no cgo: nothing in them needs it), so
+# that they run wherever they are copied: in an image, and in Nix's build
+# sandbox, which has no /lib (the Nix library's tools-only form, tools =
+# PREFIX).
+export CGO_ENABLED ?= 0
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...
 # -count=1: results depend on real components (Docker, Nix, a registry), which

@@ -48,7 +48,7 @@ let
 
   # --- plumbing ---------------------------------------------------------
 
-  toolsDrv =
+  toolsGiven =
     if tools != null then
       (if isAttrs tools then tools
        else if builtins.pathExists "${toString tools}/bin/stream-layered-image" then
@@ -56,6 +56,29 @@ let
        else throw "dockertools-go: tools = ${toString tools}: no bin/stream-layered-image there; make install PREFIX=DIR lays it out")
     else if pkgs != null then import ./tools.nix { pkgs = buildPkgs; }
     else throw "dockertools-go: give pkgs (nixpkgs), or tools (a directory from make install PREFIX=DIR, or a derivation)";
+
+  # Tools-only with busybox, the builders need nothing but the store, so
+  # that they run in Nix's sandbox (where no host program, nor /bin/sh
+  # unless sandbox-paths gives it, is visible): busybox runs them as sh,
+  # bbUtils (busybox's applets as links) is their PATH before hostPath,
+  # and the tools' workflows get a #! of that sh instead of /bin/sh, as
+  # tools.nix's fixupPhase patches them with pkgs.
+  sandboxable = pkgs == null && busybox != null;
+  bbUtils = mk {
+    name = "busybox-utils";
+    kind = "busybox-utils";
+    # busybox runs as the applet its first argument names; no PATH yet.
+    builder = busyboxBin;
+    shellArgs = [ "sh" ];
+    path = "";
+    args = [ busyboxBin ];
+  };
+  toolsDrv = if !sandboxable then toolsGiven else mk {
+    name = "dockertools-go-tools";
+    kind = "patch-shebangs";
+    path = "${bbUtils}/bin";
+    args = [ toolsGiven "${bbUtils}/bin/sh" ];
+  };
 
   # Builders, and the scripts run later on the same machine (the stream,
   # the push), run on the build platform, with its packages; what goes
@@ -67,6 +90,7 @@ let
   shellPath =
     if shell != null then shell
     else if pkgs != null then buildPkgs.runtimeShell
+    else if busybox != null then "${bbUtils}/bin/sh"
     else "/bin/sh";
 
   # What the workflows run besides the tools (POSIX utilities, tar,
@@ -78,6 +102,7 @@ let
   binPath = dirs: concatStringsSep ":" (map (d: "${d}/bin") dirs);
   builderPath =
     if pkgs != null then binPath ([ toolsDrv ] ++ helpers)
+    else if sandboxable then "${toolsDrv}/bin:${bbUtils}/bin:${hostPath}"
     else "${toolsDrv}/bin:${hostPath}";
   # Scripts run later (the stream, the push) put the tools first and keep
   # the caller's PATH after them; with pkgs, the helpers too.
@@ -91,12 +116,11 @@ let
 
   # mk builds with builder.sh KIND. structured: exportReferencesGraph's
   # closure of graphRoots is in the build's .attrs.json as "graph".
-  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null }:
+  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null, builder ? shellPath, shellArgs ? [ ], path ? builderPath }:
     builtins.derivation ({
-      inherit name;
+      inherit name builder;
       system = buildSystem;
-      builder = shellPath;
-      args = [ "-e" builderScript kind builderPath (builtins.placeholder "out") ] ++ map str args;
+      args = shellArgs ++ [ "-e" builderScript kind path (builtins.placeholder "out") ] ++ map str args;
     } // attrs // (if graphRoots == null then { } else {
       __structuredAttrs = true;
       exportReferencesGraph.graph = map str graphRoots;
