@@ -32,14 +32,18 @@ output | customisation | plan | image | nix-shell-stream | stdout)
 	# one in Nix's sandbox, which has no /lib): say what it is here.
 	closure-scan --version >/dev/null 2>&1 ||
 		fail "the tools cannot run here: closure-scan is not on PATH, or it cannot start (in Nix's sandbox a dynamically linked tool finds no libc: make install builds them static, CGO_ENABLED=0)"
+	# make install's workflows are run by /bin/sh (tools.nix patches
+	# theirs), which Nix's sandbox has only when sandbox-paths gives it.
+	w=$(command -v stream-layered-image) || fail "stream-layered-image is not on PATH"
+	[ -e /bin/sh ] || [ "$(head -c 9 "$w")" != '#!/bin/sh' ] ||
+		fail "no /bin/sh here, which the tools' workflows are run by: in Nix's sandbox, give one with sandbox-paths = /bin/sh=BUSYBOX/bin/busybox (Nix's installers and NixOS do), or build with sandbox = false"
 	;;
 esac
 
 case $kind in
 busybox-utils)
-	# BUSYBOX: a copy of it in bin/, with a link to it for each applet but
-	# those runAsRoot needs in util-linux's form (found after, on the
-	# host's PATH, when there is one). A copy, not links to BUSYBOX: a
+	# BUSYBOX: a copy of it in bin/, with a link to it for each applet
+	# (the builders' utilities in Nix's sandbox). A copy, not links to BUSYBOX: a
 	# fixed-output derivation (pullImage) must not name its inputs, and an
 	# image pulled may well hold the busybox the library was given. There
 	# is no PATH yet: busybox runs each command.
@@ -48,30 +52,11 @@ busybox-utils)
 	"$bb" cp "$bb" "$tmp/result/bin/busybox"
 	for a in $("$bb" --list); do
 		case $a in
-		busybox | unshare | setpriv | nsenter) ;;
+		busybox) ;;
 		*) "$bb" ln -s busybox "$tmp/result/bin/$a" ;;
 		esac
 	done
 	"$bb" mv "$tmp/result" "$out"
-	;;
-patch-shebangs)
-	# TOOLS SH: TOOLS (make install's layout) with every #!/bin/sh script
-	# copied with SH instead, everything else a link to TOOLS, so that the
-	# workflows need no /bin/sh (Nix's sandbox has none unless its
-	# sandbox-paths gives one).
-	src=$1 sh=$2
-	mkdir "$tmp/result"
-	(cd "$src" && find . ! -name .) | while IFS= read -r f; do
-		if [ -d "$src/$f" ] && [ ! -L "$src/$f" ]; then
-			mkdir "$tmp/result/$f"
-		elif [ -f "$src/$f" ] && [ ! -L "$src/$f" ] && [ "$(head -c 9 "$src/$f")" = '#!/bin/sh' ]; then
-			sed "1s|^#!/bin/sh|#!$sh|" "$src/$f" >"$tmp/result/$f"
-			[ ! -x "$src/$f" ] || chmod 0555 "$tmp/result/$f"
-		else
-			ln -s "$src/$f" "$tmp/result/$f"
-		fi
-	done
-	mv -- "$tmp/result" "$out"
 	;;
 text)
 	# A file (passAsFile text), executable when asked: writeText, writeScript.

@@ -48,7 +48,7 @@ let
 
   # --- plumbing ---------------------------------------------------------
 
-  toolsGiven =
+  toolsDrv =
     if tools != null then
       (if isAttrs tools then tools
        else if builtins.pathExists "${toString tools}/bin/stream-layered-image" then
@@ -57,13 +57,13 @@ let
     else if pkgs != null then import ./tools.nix { pkgs = buildPkgs; }
     else throw "dockertools-go: give pkgs (nixpkgs), or tools (a directory from make install PREFIX=DIR, or a derivation)";
 
-  # Tools-only with busybox, the builders need nothing but the store, so
-  # that they run in Nix's sandbox (where no host program, nor /bin/sh
-  # unless sandbox-paths gives it, is visible): busybox runs them as sh,
-  # bbUtils (busybox's applets as links) is their PATH before hostPath,
-  # and the tools' workflows get a #! of that sh instead of /bin/sh, as
-  # tools.nix's fixupPhase patches them with pkgs.
-  sandboxable = pkgs == null && busybox != null;
+  # Tools-only with busybox, the builders need nothing but the store and
+  # a /bin/sh for the workflows' #! (Nix's sandbox has one when its
+  # sandbox-paths gives it, as Nix's installers and NixOS do): busybox
+  # runs builder.sh, and bbUtils (busybox's applets as links) is on PATH
+  # after hostPath, so that the host's utilities are used where they are
+  # visible (fakeroot needs dynamically linked ones), busybox's in the
+  # sandbox.
   bbUtils = mk {
     name = "busybox-utils";
     kind = "busybox-utils";
@@ -73,13 +73,6 @@ let
     path = "";
     args = [ busyboxBin ];
   };
-  toolsDrv = if !sandboxable then toolsGiven else mk {
-    name = "dockertools-go-tools";
-    kind = "patch-shebangs";
-    path = "${bbUtils}/bin";
-    args = [ toolsGiven "${bbUtils}/bin/sh" ];
-  };
-
   # Builders, and the scripts run later on the same machine (the stream,
   # the push), run on the build platform, with its packages; what goes
   # into images (binSh, usrBinEnv, the scripts' shell and coreutils) is
@@ -102,7 +95,7 @@ let
   binPath = dirs: concatStringsSep ":" (map (d: "${d}/bin") dirs);
   builderPath =
     if pkgs != null then binPath ([ toolsDrv ] ++ helpers)
-    else if sandboxable then "${toolsDrv}/bin:${bbUtils}/bin:${hostPath}"
+    else if busybox != null then "${toolsDrv}/bin:${hostPath}:${bbUtils}/bin"
     else "${toolsDrv}/bin:${hostPath}";
   # Scripts run later (the stream, the push) put the tools first and keep
   # the caller's PATH after them; with pkgs, the helpers too.
@@ -587,7 +580,7 @@ let
         attrs = fixed // {
           outputHashMode = "flat";
           impureEnvVars = [ "http_proxy" "https_proxy" "no_proxy" "HTTP_PROXY" "HTTPS_PROXY" "NO_PROXY" ];
-        };
+        } // (if pullCaFile == null then { } else { SSL_CERT_FILE = pullCaFile; });
       };
     in
     withPassthru drv {
@@ -684,7 +677,14 @@ let
 
   links = name: pairs: mk { inherit name; kind = "links"; args = concatMap (p: [ p.name p.value ]) pairs; };
   needs = what: x: if x != null then x else throw "dockertools-go: ${what} needs pkgs, or the busybox argument";
-  busyboxBin = if busybox == null then null else "${busybox}/bin/busybox";
+  # busybox as a string without context ("/nix/store/…" from a shell) is
+  # no input of the derivations: Nix's sandbox would not show it. A store
+  # path is taken as one (storePath), another directory imported.
+  busyboxDir =
+    if !(isString busybox) || builtins.hasContext busybox then busybox
+    else if substring 0 (stringLength builtins.storeDir + 1) busybox == builtins.storeDir + "/" then builtins.storePath busybox
+    else builtins.path { path = busybox; name = "busybox"; };
+  busyboxBin = if busybox == null then null else "${busyboxDir}/bin/busybox";
 
   caBundle =
     if pkgs != null then "${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt"
@@ -694,6 +694,15 @@ let
     else if builtins.pathExists /etc/ssl/certs/ca-certificates.crt then
       builtins.path { path = /etc/ssl/certs/ca-certificates.crt; name = "ca-bundle.crt"; }
     else throw "dockertools-go: caCertificates needs pkgs, the cacert argument, or /etc/ssl/certs/ca-certificates.crt";
+
+  # pullImage's CA bundle (SSL_CERT_FILE, as nixpkgs'): Nix's sandbox has
+  # no /etc/ssl. A copy of caBundle under its own store path: a
+  # fixed-output derivation must not name its inputs (Nix 2.8 aborts,
+  # later ones refuse), and an image pulled may hold caCertificates.
+  pullCaFile =
+    if pkgs != null || cacert != null || builtins.pathExists /etc/ssl/certs/ca-certificates.crt
+    then mk { name = "pull-image-ca-bundle.crt"; kind = "stdout"; args = [ "cat" caBundle ]; }
+    else null;
 
   binShDrv = links "bin-sh" [
     { name = "bin/sh"; value = if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else needs "binSh" busyboxBin; }
