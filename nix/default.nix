@@ -12,16 +12,22 @@
 #   tools     instead of (or with) pkgs: the installed tools, a directory
 #             laid out by `make install PREFIX=DIR` (imported into the
 #             store, so derivations depend on its content) or a derivation
-#             holding the same (nix/tools.nix builds one).
-#   shell     the builders' shell: default pkgs.buildPackages.runtimeShell, else /bin/sh.
+#             holding the same (nix/tools.nix builds one); make install
+#             links the tools statically, so they run in Nix's sandbox.
+#   shell     the builders' shell: default pkgs.buildPackages.runtimeShell,
+#             else busybox's sh with busybox, else /bin/sh.
 #   hostPath  without pkgs, the PATH the builders find their helpers on
 #             (sed, tar, fakeroot, proot, bwrap, …): the host's. This is
-#             the tools-only form, which needs nothing but Nix's builtins
-#             and a build without Nix's sandbox (sandbox = false), where
-#             /bin/sh and the host's programs are visible.
-#   busybox   without pkgs, a store path holding bin/busybox: what
-#             usrBinEnv and binSh link to (busybox runs as the name it is
-#             called by).
+#             the tools-only form, which needs nothing but Nix's builtins.
+#             Without busybox it needs a build without Nix's sandbox
+#             (sandbox = false), where the host's programs are visible.
+#   busybox   without pkgs, a store path holding bin/busybox (static):
+#             what usrBinEnv and binSh link to (busybox runs as the name
+#             it is called by), and the builders' shell and utilities
+#             after hostPath, so that they build in Nix's sandbox, where
+#             hostPath is not visible; the workflows still need the
+#             sandbox's /bin/sh (sandbox-paths, as Nix's installers set).
+#             What needs fakeroot, proot or bwrap does not build there.
 #   cacert    without pkgs, the CA bundle file caCertificates holds;
 #             default: the host's /etc/ssl/certs/ca-certificates.crt,
 #             imported into the store by content.
