@@ -227,7 +227,7 @@ rfc3339_utc() {
 	# A fraction is dropped: the earlier second, before 1970 too.
 	case $r_s in .[0-9]*)
 		r_s=${r_s#.}
-		while case $r_s in [0-9]*) true ;; *) false ;; esac do r_s=${r_s#?}; done
+		r_s=${r_s#"${r_s%%[!0-9]*}"}
 		;;
 	esac
 	case $r_s in
