@@ -18,7 +18,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 # that they run wherever they are copied: in an image, and in Nix's build
 # sandbox, which has no /lib (the Nix library's tools-only form, tools =
 # PREFIX).
-export CGO_ENABLED ?= 0
+CGO_ENABLED ?= 0
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...
 # -count=1: results depend on real components (Docker, Nix, a registry), which
@@ -31,7 +31,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	@for t in $(TOOLS); do $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
+	@for t in $(TOOLS); do CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
 	@echo "built $(TOOLS) into bin/"
 
 install: build install-workflows
