@@ -14,6 +14,11 @@ WORKFLOWS := stream-layered-image build-layered-image build-image pull-image pre
 # What --version prints after each tool's name: the tree's git describe
 # (the same tree, the same version), else "devel".
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+# The tools are linked statically (no cgo: nothing in them needs it), so
+# that they run wherever they are copied: in an image, and in Nix's build
+# sandbox, which has no /lib (the Nix library's tools-only form, tools =
+# PREFIX).
+CGO_ENABLED ?= 0
 # Every Go module of the workspace (go.work), tested together.
 PACKAGES := dockertools.dev/...
 # -count=1: results depend on real components (Docker, Nix, a registry), which
@@ -26,7 +31,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	@for t in $(TOOLS); do $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
+	@for t in $(TOOLS); do CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -ldflags '-X dockertools.dev/imgkit/cli.version=$(VERSION)' -o $(BIN)/$$t ./$$t || exit 1; done
 	@echo "built $(TOOLS) into bin/"
 
 install: build install-workflows

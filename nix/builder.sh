@@ -15,6 +15,11 @@ shift 3
 export PATH
 prog="dockertools builder ($kind)"
 tmp=${TMPDIR:-${NIX_BUILD_TOP:-/tmp}}
+# A structured-attrs build's .attrs.json. Nix 2.8 names it by the host's
+# build directory (/tmp/nix-build-…), which in its sandbox is at
+# NIX_BUILD_TOP (/build): there, then.
+attrs=${NIX_ATTRS_JSON_FILE-}
+[ -z "$attrs" ] || [ -e "$attrs" ] || attrs=$NIX_BUILD_TOP/.attrs.json
 
 fail() {
 	printf '%s: %s\n' "$prog" "$1" >&2
@@ -22,6 +27,37 @@ fail() {
 }
 
 case $kind in
+output | customisation | plan | image | nix-shell-stream | stdout)
+	# A tool that cannot start says only "not found" (a dynamically linked
+	# one in Nix's sandbox, which has no /lib): say what it is here.
+	closure-scan --version >/dev/null 2>&1 ||
+		fail "the tools cannot run here: closure-scan is not on PATH, or it cannot start (in Nix's sandbox a dynamically linked tool finds no libc: make install builds them static, CGO_ENABLED=0)"
+	# make install's workflows are run by /bin/sh (tools.nix patches
+	# theirs), which Nix's sandbox has only when sandbox-paths gives it.
+	w=$(command -v stream-layered-image) || fail "stream-layered-image is not on PATH"
+	[ -e /bin/sh ] || [ "$(head -c 9 "$w")" != '#!/bin/sh' ] ||
+		fail "no /bin/sh here, which the tools' workflows are run by: in Nix's sandbox, give one with sandbox-paths = /bin/sh=BUSYBOX/bin/busybox (Nix's installers and NixOS do), or build with sandbox = false"
+	;;
+esac
+
+case $kind in
+busybox-utils)
+	# BUSYBOX: a copy of it in bin/, with a link to it for each applet
+	# (the builders' utilities in Nix's sandbox). A copy, not links to BUSYBOX: a
+	# fixed-output derivation (pullImage) must not name its inputs, and an
+	# image pulled may well hold the busybox the library was given. There
+	# is no PATH yet: busybox runs each command.
+	bb=$1
+	"$bb" mkdir -p "$tmp/result/bin"
+	"$bb" cp "$bb" "$tmp/result/bin/busybox"
+	for a in $("$bb" --list); do
+		case $a in
+		busybox) ;;
+		*) "$bb" ln -s busybox "$tmp/result/bin/$a" ;;
+		esac
+	done
+	"$bb" mv "$tmp/result" "$out"
+	;;
 text)
 	# A file (passAsFile text), executable when asked: writeText, writeScript.
 	cp -- "$textPath" "$out"
@@ -40,7 +76,7 @@ customisation)
 	# references. With --include-nix-db the build has structured attrs,
 	# whose "graph" is the contents' closure as Nix knows it (with
 	# narHash): the database is made from it.
-	if [ -n "${NIX_ATTRS_JSON_FILE-}" ]; then
+	if [ -n "$attrs" ]; then
 		roots=
 		prev=
 		for a; do
@@ -48,7 +84,7 @@ customisation)
 			prev=$a
 		done
 		# shellcheck disable=SC2086 # store paths hold no blanks
-		closure-scan --graph "$NIX_ATTRS_JSON_FILE" --key graph --nar-hash $roots </dev/null >"$tmp/closure-graph.json"
+		closure-scan --graph "$attrs" --key graph --nar-hash $roots </dev/null >"$tmp/closure-graph.json"
 		set -- "$@" --closure-graph "$tmp/closure-graph.json"
 	fi
 	stream-layered-image -q --name customisation-layer --tag layer --no-store-paths --format stream "$@" \
@@ -87,7 +123,7 @@ plan)
 	else
 		set -- --max "$max" --strategy "$strategy" "$@"
 	fi
-	popularity --key graph --base-layers "$base" "$@" "$NIX_ATTRS_JSON_FILE" >"$out"
+	popularity --key graph --base-layers "$base" "$@" "$attrs" >"$out"
 	;;
 image)
 	# TAG ROOT... -- BUILD-IMAGE-FLAG...: build-image with the closure of
@@ -102,7 +138,7 @@ image)
 	done
 	shift
 	# shellcheck disable=SC2086 # store paths hold no blanks
-	closure-scan --graph "$NIX_ATTRS_JSON_FILE" --key graph --nar-hash $roots </dev/null >"$tmp/closure-graph.json"
+	closure-scan --graph "$attrs" --key graph --nar-hash $roots </dev/null >"$tmp/closure-graph.json"
 	build-image -o "$tmp/result" --tag "$tag" --closure-graph "$tmp/closure-graph.json" "$@"
 	mv -- "$tmp/result" "$out"
 	;;

@@ -12,16 +12,22 @@
 #   tools     instead of (or with) pkgs: the installed tools, a directory
 #             laid out by `make install PREFIX=DIR` (imported into the
 #             store, so derivations depend on its content) or a derivation
-#             holding the same (nix/tools.nix builds one).
-#   shell     the builders' shell: default pkgs.buildPackages.runtimeShell, else /bin/sh.
+#             holding the same (nix/tools.nix builds one); make install
+#             links the tools statically, so they run in Nix's sandbox.
+#   shell     the builders' shell: default pkgs.buildPackages.runtimeShell,
+#             else busybox's sh with busybox, else /bin/sh.
 #   hostPath  without pkgs, the PATH the builders find their helpers on
 #             (sed, tar, fakeroot, proot, bwrap, …): the host's. This is
-#             the tools-only form, which needs nothing but Nix's builtins
-#             and a build without Nix's sandbox (sandbox = false), where
-#             /bin/sh and the host's programs are visible.
-#   busybox   without pkgs, a store path holding bin/busybox: what
-#             usrBinEnv and binSh link to (busybox runs as the name it is
-#             called by).
+#             the tools-only form, which needs nothing but Nix's builtins.
+#             Without busybox it needs a build without Nix's sandbox
+#             (sandbox = false), where the host's programs are visible.
+#   busybox   without pkgs, a store path holding bin/busybox (static):
+#             what usrBinEnv and binSh link to (busybox runs as the name
+#             it is called by), and the builders' shell and utilities
+#             after hostPath, so that they build in Nix's sandbox, where
+#             hostPath is not visible; the workflows still need the
+#             sandbox's /bin/sh (sandbox-paths, as Nix's installers set).
+#             What needs fakeroot, proot or bwrap does not build there.
 #   cacert    without pkgs, the CA bundle file caCertificates holds;
 #             default: the host's /etc/ssl/certs/ca-certificates.crt,
 #             imported into the store by content.
@@ -57,6 +63,22 @@ let
     else if pkgs != null then import ./tools.nix { pkgs = buildPkgs; }
     else throw "dockertools-go: give pkgs (nixpkgs), or tools (a directory from make install PREFIX=DIR, or a derivation)";
 
+  # Tools-only with busybox, the builders need nothing but the store and
+  # a /bin/sh for the workflows' #! (Nix's sandbox has one when its
+  # sandbox-paths gives it, as Nix's installers and NixOS do): busybox
+  # runs builder.sh, and bbUtils (busybox's applets as links) is on PATH
+  # after hostPath, so that the host's utilities are used where they are
+  # visible (fakeroot needs dynamically linked ones), busybox's in the
+  # sandbox.
+  bbUtils = mk {
+    name = "busybox-utils";
+    kind = "busybox-utils";
+    # busybox runs as the applet its first argument names; no PATH yet.
+    builder = busyboxBin;
+    shellArgs = [ "sh" ];
+    path = "";
+    args = [ busyboxBin ];
+  };
   # Builders, and the scripts run later on the same machine (the stream,
   # the push), run on the build platform, with its packages; what goes
   # into images (binSh, usrBinEnv, the scripts' shell and coreutils) is
@@ -67,6 +89,7 @@ let
   shellPath =
     if shell != null then shell
     else if pkgs != null then buildPkgs.runtimeShell
+    else if busybox != null then "${bbUtils}/bin/sh"
     else "/bin/sh";
 
   # What the workflows run besides the tools (POSIX utilities, tar,
@@ -78,6 +101,7 @@ let
   binPath = dirs: concatStringsSep ":" (map (d: "${d}/bin") dirs);
   builderPath =
     if pkgs != null then binPath ([ toolsDrv ] ++ helpers)
+    else if busybox != null then "${toolsDrv}/bin:${hostPath}:${bbUtils}/bin"
     else "${toolsDrv}/bin:${hostPath}";
   # Scripts run later (the stream, the push) put the tools first and keep
   # the caller's PATH after them; with pkgs, the helpers too.
@@ -91,12 +115,11 @@ let
 
   # mk builds with builder.sh KIND. structured: exportReferencesGraph's
   # closure of graphRoots is in the build's .attrs.json as "graph".
-  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null }:
+  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null, builder ? shellPath, shellArgs ? [ ], path ? builderPath }:
     builtins.derivation ({
-      inherit name;
+      inherit name builder;
       system = buildSystem;
-      builder = shellPath;
-      args = [ "-e" builderScript kind builderPath (builtins.placeholder "out") ] ++ map str args;
+      args = shellArgs ++ [ "-e" builderScript kind path (builtins.placeholder "out") ] ++ map str args;
     } // attrs // (if graphRoots == null then { } else {
       __structuredAttrs = true;
       exportReferencesGraph.graph = map str graphRoots;
@@ -567,7 +590,7 @@ let
         attrs = fixed // {
           outputHashMode = "flat";
           impureEnvVars = [ "http_proxy" "https_proxy" "no_proxy" "HTTP_PROXY" "HTTPS_PROXY" "NO_PROXY" ];
-        };
+        } // (if pullCaFile == null then { } else { SSL_CERT_FILE = pullCaFile; });
       };
     in
     withPassthru drv {
@@ -664,7 +687,14 @@ let
 
   links = name: pairs: mk { inherit name; kind = "links"; args = concatMap (p: [ p.name p.value ]) pairs; };
   needs = what: x: if x != null then x else throw "dockertools-go: ${what} needs pkgs, or the busybox argument";
-  busyboxBin = if busybox == null then null else "${busybox}/bin/busybox";
+  # busybox as a string without context ("/nix/store/…" from a shell) is
+  # no input of the derivations: Nix's sandbox would not show it. A store
+  # path is taken as one (storePath), another directory imported.
+  busyboxDir =
+    if !(isString busybox) || builtins.hasContext busybox then busybox
+    else if substring 0 (stringLength builtins.storeDir + 1) busybox == builtins.storeDir + "/" then builtins.storePath busybox
+    else builtins.path { path = busybox; name = "busybox"; };
+  busyboxBin = if busybox == null then null else "${busyboxDir}/bin/busybox";
 
   caBundle =
     if pkgs != null then "${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt"
@@ -674,6 +704,15 @@ let
     else if builtins.pathExists /etc/ssl/certs/ca-certificates.crt then
       builtins.path { path = /etc/ssl/certs/ca-certificates.crt; name = "ca-bundle.crt"; }
     else throw "dockertools-go: caCertificates needs pkgs, the cacert argument, or /etc/ssl/certs/ca-certificates.crt";
+
+  # pullImage's CA bundle (SSL_CERT_FILE, as nixpkgs'): Nix's sandbox has
+  # no /etc/ssl. A copy of caBundle under its own store path: a
+  # fixed-output derivation must not name its inputs (Nix 2.8 aborts,
+  # later ones refuse), and an image pulled may hold caCertificates.
+  pullCaFile =
+    if pkgs != null || cacert != null || builtins.pathExists /etc/ssl/certs/ca-certificates.crt
+    then mk { name = "pull-image-ca-bundle.crt"; kind = "stdout"; args = [ "cat" caBundle ]; }
+    else null;
 
   binShDrv = links "bin-sh" [
     { name = "bin/sh"; value = if pkgs != null then "${pkgs.bashInteractive}/bin/bash" else needs "binSh" busyboxBin; }

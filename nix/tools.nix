@@ -49,9 +49,11 @@ buildGoModule {
   doCheck = false;
 
   # The workflows, where the tools find them; fixupPhase then patches
-  # their #!/bin/sh to the store's shell.
+  # their #!/bin/sh to the store's shell. The Makefile's SHELL is
+  # /bin/bash, which Nix's sandbox lacks: make gets the bash running this
+  # phase (stdenv's, from the store).
   postInstall = ''
-    make install-workflows PREFIX=$out
+    make SHELL="''${BASH:-/bin/sh}" install-workflows PREFIX=$out
   '';
 
   meta = {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
@@ -242,7 +243,8 @@ func repository(path string) (string, bool) {
 //	    starts a registry as registry-start does ($REGISTRY, $REGISTRY_DIR,
 //	    $REGISTRY_LOG; no authentication there, so tests can push and
 //	    check directly) and a Front before it: $FRONT (host:port) and
-//	    $FRONT_LOG (see StartFront and FrontOptions).
+//	    $FRONT_LOG (see StartFront and FrontOptions); with -tls,
+//	    $FRONT_CA, its self-signed certificate (PEM), a CA bundle.
 func FrontCommands() Cmds {
 	return Cmds{
 		"registry-front": cmdRegistryFront,
@@ -268,4 +270,10 @@ func cmdRegistryFront(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(f.Stop)
 	ts.Setenv("FRONT", f.Addr)
 	ts.Setenv("FRONT_LOG", f.Log)
+	if opts.TLS {
+		// The self-signed certificate, for clients given a CA bundle.
+		ca := ts.MkAbs("front-ca.pem")
+		ts.Check(os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw}), 0o644))
+		ts.Setenv("FRONT_CA", ca)
+	}
 }

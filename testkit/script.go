@@ -158,7 +158,11 @@ func BuildTools(t testing.TB, tools ...string) string {
 	for _, tool := range tools {
 		args = append(args, "../"+tool)
 	}
-	if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
+	// Static, as make build links them (no cgo): the Nix tests' builders
+	// run them in Nix's sandbox, which has no /lib.
+	cmd := exec.Command(goTool, args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", strings.Join(tools, ", "), err, out)
 	}
 	return dir

@@ -17,9 +17,13 @@ closure_plan() {
 	scan_closure "$work/graph.json" "$@"
 	graph_paths "$work/graph.json" |
 		awk -v p="$store_dir/" 'index($0, p) == 1' | sort >"$work/closure-paths"
-	sort "$cp_base" >"$work/base-paths.sorted"
-	comm -23 "$work/closure-paths" "$work/base-paths.sorted" |
-		awk 'BEGIN { printf "[" } { printf "%s\"%s\"", (NR == 1 ? "[" : ","), $0 } END { if (NR) printf "]"; print "]" }'
+	# One awk, no comm (which some busybox builds lack): a pipeline's
+	# status is its last command's, so a missing first one left the
+	# store paths out of the image, silently.
+	awk 'BEGIN { printf "[" }
+		FILENAME == ARGV[1] { base[$0] = 1; next }
+		!($0 in base) { printf "%s\"%s\"", (n++ ? "," : "["), $0 }
+		END { if (n) printf "]"; print "]" }' "$cp_base" "$work/closure-paths"
 }
 
 # graph_paths GRAPH prints the paths of the nodes of a closure graph

@@ -22,13 +22,18 @@ copy_tree() {
 	ct_src=$1 ct_dest=$2 ct_mode=$3
 	ct_dest_phys=$(cd -P -- "$ct_dest" && pwd -P) || die "cannot enter \"$ct_dest\""
 	: >"$work/copy-modes"
+	# GNU cp keeps modes and times without owners; busybox's (the Nix
+	# library's builders' in Nix's sandbox) takes no --preserve=LIST.
+	ct_preserve=
+	! cp --preserve=mode,timestamps -- "$work/copy-modes" "$work/copy-probe" 2>/dev/null || ct_preserve=gnu
+	rm -f -- "$work/copy-probe"
 	set -- find
 	[ "$ct_mode" != k ] || set -- find -L
 	(
 		cd -P -- "$ct_src" || exit 1
 		# find -L reports a symlink loop and fails: rsync -k would copy
 		# forever.
-		"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" {} +
+		"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" "$ct_preserve" {} +
 	) || return 1
 	# Children before parents (find's order reversed): a directory's mode may take away the write bit its
 	# children needed.
@@ -43,11 +48,11 @@ copy_tree() {
 		done
 }
 
-# copy_entries runs under find -exec with DEST DEST_PHYS MODE MODES PROG
+# copy_entries runs under find -exec with DEST DEST_PHYS MODE MODES PROG PRESERVE
 # ENTRY...; find lists a directory before what it holds.
 copy_entries='
-dest=$1 dest_phys=$2 mode=$3 modes=$4 prog=$5
-shift 5
+dest=$1 dest_phys=$2 mode=$3 modes=$4 prog=$5 preserve=$6
+shift 6
 nl="
 "
 for e; do
@@ -77,6 +82,13 @@ for e; do
 	elif [ -L "$t" ] || [ -e "$t" ]; then
 		rm -f -- "$t" || exit 1
 	fi
-	cp -P --preserve=mode,timestamps -- "$e" "$t" || exit 1
+	if [ "$preserve" = gnu ]; then
+		cp -P --preserve=mode,timestamps -- "$e" "$t" || exit 1
+	else
+		# busybox cp: -p would copy owners too, with a complaint per file
+		# where it cannot (not root).
+		cp -P -- "$e" "$t" || exit 1
+		[ -L "$t" ] || { chmod "0$(stat -c %a -- "$e")" "$t" && touch -r "$e" "$t"; } || exit 1
+	fi
 done
 '

@@ -205,8 +205,73 @@ nix_conf_time() {
 		return
 		;;
 	esac
-	TZ=UTC0 date -u -d "$2" '+%Y-%m-%dT%H:%M:%S+00:00' 2>/dev/null ||
+	rfc3339_utc "$2" || TZ=UTC0 date -u -d "$2" '+%Y-%m-%dT%H:%M:%S+00:00' 2>/dev/null ||
 		die "$1 \"$2\": date cannot read this time"
+}
+
+# rfc3339_utc TIME prints an RFC 3339 TIME (YYYY-MM-DDTHH:MM:SS[.F](Z|±HH:MM))
+# as nix_conf_time says, by arithmetic: busybox's date, the one in the Nix
+# library's builders in Nix's sandbox, reads no such time. Status 1 for
+# anything else (a date that does not exist, a free form GNU date reads).
+rfc3339_utc() {
+	case $1 in
+	[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]*) ;;
+	*) return 1 ;;
+	esac
+	r_s=$1
+	r_y=$((1${r_s%%-*} - 10000)) r_s=${r_s#*-}
+	r_mo=$((1${r_s%%-*} - 100)) r_s=${r_s#*-}
+	r_d=$((1${r_s%%T*} - 100)) r_s=${r_s#*T}
+	r_h=$((1${r_s%%:*} - 100)) r_s=${r_s#*:}
+	r_mi=$((1${r_s%%:*} - 100)) r_s=${r_s#*:}
+	r_se=$((1${r_s%"${r_s#??}"} - 100)) r_s=${r_s#??}
+	# A fraction is dropped: the earlier second, before 1970 too.
+	case $r_s in .[0-9]*)
+		r_s=${r_s#.}
+		r_s=${r_s#"${r_s%%[!0-9]*}"}
+		;;
+	esac
+	case $r_s in
+	Z) r_off=0 ;;
+	[+-][0-2][0-9]:[0-5][0-9])
+		r_off=${r_s#?}
+		r_off=$(((1${r_off%:*} - 100) * 3600 + (1${r_off#*:} - 100) * 60))
+		[ "${r_s%"${r_s#?}"}" = + ] || r_off=$((-r_off))
+		;;
+	*) return 1 ;;
+	esac
+	[ "$r_h" -le 23 ] || return 1
+	r_t=$(($(days_from_civil "$r_y" "$r_mo" "$r_d") * 86400 + r_h * 3600 + r_mi * 60 + r_se - r_off))
+	# The date must exist: its day number gives it back.
+	[ "$(civil_from_days "$(days_from_civil "$r_y" "$r_mo" "$r_d")")" = "$(printf '%04d-%02d-%02d' "$r_y" "$r_mo" "$r_d")" ] || return 1
+	r_days=$((r_t >= 0 ? r_t / 86400 : -((-r_t + 86399) / 86400)))
+	r_t=$((r_t - r_days * 86400))
+	r_s=$(civil_from_days "$r_days")
+	case $r_s in [0-9][0-9][0-9][0-9]-*) ;; *) return 1 ;; esac
+	printf '%sT%02d:%02d:%02d+00:00\n' "$r_s" $((r_t / 3600)) $((r_t % 3600 / 60)) $((r_t % 60))
+}
+
+# days_from_civil Y M D prints the days from 1970-01-01 to that day of the
+# proleptic Gregorian calendar, Y >= 0 (H. Hinnant's algorithm).
+days_from_civil() {
+	dc_y=$(($1 - ($2 <= 2)))
+	dc_era=$((dc_y / 400))
+	dc_yoe=$((dc_y - dc_era * 400))
+	dc_doy=$(((153 * ($2 + ($2 > 2 ? -3 : 9)) + 2) / 5 + $3 - 1))
+	echo $((dc_era * 146097 + dc_yoe * 365 + dc_yoe / 4 - dc_yoe / 100 + dc_doy - 719468))
+}
+
+# civil_from_days N prints the day N days after 1970-01-01 as YYYY-MM-DD
+# (its inverse; a year before 0 prints with a minus sign).
+civil_from_days() {
+	cd_z=$(($1 + 719468))
+	cd_era=$(((cd_z >= 0 ? cd_z : cd_z - 146096) / 146097))
+	cd_doe=$((cd_z - cd_era * 146097))
+	cd_yoe=$(((cd_doe - cd_doe / 1460 + cd_doe / 36524 - cd_doe / 146096) / 365))
+	cd_doy=$((cd_doe - (365 * cd_yoe + cd_yoe / 4 - cd_yoe / 100)))
+	cd_mp=$(((5 * cd_doy + 2) / 153))
+	cd_m=$((cd_mp + (cd_mp < 10 ? 3 : -9)))
+	printf '%04d-%02d-%02d\n' $((cd_yoe + cd_era * 400 + (cd_m <= 2))) "$cd_m" $((cd_doy - (153 * cd_mp + 2) / 5 + 1))
 }
 
 # The steps' tools, each run with the workflow's flags after the caller's
