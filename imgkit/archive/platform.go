@@ -24,6 +24,21 @@ import (
 // No image for want is an error wrapping errdefs.ErrNotFound that lists
 // the platforms there are.
 func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
+	return a.findFor(name, tag, want, false)
+}
+
+// FindDefault is FindFor for a platform nobody asked for, a tool's
+// default (this machine's): a multi-platform image that holds one image
+// only gives that image whatever its platform, as Find does, for there is
+// nothing to choose from. An image built for another machine and written
+// as an index of one (build-index of one image, skopeo copy --all of a
+// one-platform image) is read as its docker-archive would be.
+func (a *Archive) FindDefault(name, tag string, want v1.Platform) (*Image, error) {
+	return a.findFor(name, tag, want, true)
+}
+
+// findFor is FindFor, and FindDefault when lone is set.
+func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image, error) {
 	first, err := a.Find(name, tag)
 	if err != nil || first.Index == "" {
 		return first, err
@@ -33,6 +48,9 @@ func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
 		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
 			candidates = append(candidates, img)
 		}
+	}
+	if lone && !slices.ContainsFunc(candidates, func(img *Image) bool { return img.ConfigDigest != first.ConfigDigest }) {
+		return first, nil
 	}
 	var best *Image
 	bestRank := 0
