@@ -20,14 +20,26 @@ import (
 // and opens it. Each image's one layer says which it is.
 func twoIndexes(t *testing.T) *Archive {
 	t.Helper()
+	return indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}}, indexSpec{"b", []string{"linux/386", "linux/arm64"}})
+}
+
+// indexSpec is a multi-platform image of indexesLayout: base:tag, with
+// an image for each platform.
+type indexSpec struct {
+	tag       string
+	platforms []string
+}
+
+// indexesLayout writes an OCI layout whose index.json names the
+// multi-platform images given, in order, and opens it. Each image's one
+// layer says which it is: "TAG OS/ARCH[/VARIANT]".
+func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
+	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
 	put := blobPutter(t, lw)
 	var entries []string
-	for _, img := range []struct {
-		tag       string
-		platforms []string
-	}{{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}}, {"b", []string{"linux/386", "linux/arm64"}}} {
+	for _, img := range specs {
 		var images []oci.PlatformImage
 		for _, s := range img.platforms {
 			p, err := oci.ParsePlatform(s)
@@ -99,5 +111,40 @@ func TestFindForPlatform(t *testing.T) {
 	single, _ := layoutOf(t, false, "linux/386")
 	if img, err := single.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); err != nil || img != single.Images[0] {
 		t.Errorf("a single image: %v, %v", img, err)
+	}
+}
+
+// TestFindDefaultLoneImage: FindDefault, for a platform nobody asked for,
+// takes the image of a multi-platform image that holds one only, whatever
+// its platform (as Find did before platforms were looked at), where
+// FindFor refuses it; of several it is FindFor.
+func TestFindDefaultLoneImage(t *testing.T) {
+	a := indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/arm64"}}, indexSpec{"c", []string{"linux/s390x"}})
+	amd64 := v1.Platform{OS: "linux", Architecture: "amd64"}
+	for _, c := range []struct {
+		name  string
+		want  v1.Platform
+		layer string // "" when not found
+	}{
+		{"base:c", amd64, "c linux/s390x"},
+		{"base:a", amd64, ""},
+		{"base:a", v1.Platform{OS: "linux", Architecture: "arm64"}, "a linux/arm64"},
+		{"", v1.Platform{OS: "linux", Architecture: "386"}, "a linux/386"},
+	} {
+		img, err := a.FindDefault(c.name, "", c.want)
+		switch {
+		case c.layer == "" && !errors.Is(err, errdefs.ErrNotFound):
+			t.Errorf("%s for %s: %v, want not found", c.name, oci.PlatformString(c.want), err)
+		case c.layer == "":
+		case err != nil:
+			t.Errorf("%s for %s: %v", c.name, oci.PlatformString(c.want), err)
+		default:
+			if got := string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")); got != c.layer {
+				t.Errorf("%s for %s: chose %q, want %q", c.name, oci.PlatformString(c.want), got, c.layer)
+			}
+		}
+	}
+	if _, err := a.FindFor("base:c", "", amd64); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("FindFor of the lone s390x image for amd64: %v, want not found", err)
 	}
 }
