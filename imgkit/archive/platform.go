@@ -17,8 +17,8 @@ import (
 // as build-index and skopeo copy --all write), which is the first
 // platform's whatever want is, FindFor takes the image for want among
 // them as an index's clients choose it (oci.Serves: arm takes arm/v7,
-// then v6; amd64 plain amd64, never amd64/v3), by the platform its config
-// names: with neither name nor tag, of the multi-platform image the first
+// then v6; amd64 plain amd64, never amd64/v3), by the platform its index
+// entry gives (Image.Platform), else its config's: with neither name nor tag, of the multi-platform image the first
 // image belongs to; with a name or tag, when the images having it are one
 // multi-platform image's (they all have its name). Otherwise it is Find.
 // No image for want is an error wrapping errdefs.ErrNotFound that lists
@@ -56,7 +56,7 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 	bestRank := 0
 	var have []string
 	for _, img := range candidates {
-		p, err := oci.ConfigPlatform(img.ConfigBytes)
+		p, err := platformOf(img)
 		if err != nil {
 			continue
 		}
@@ -74,6 +74,15 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 		list = strings.Join(slices.Compact(have), ", ")
 	}
 	return nil, fmt.Errorf("%s is a multi-platform image with no image for %s (it has %s): %w", a.name, oci.PlatformString(want), list, errdefs.ErrNotFound)
+}
+
+// platformOf is the platform clients choose img by: its index entry's,
+// else the one its config names.
+func platformOf(img *Image) (v1.Platform, error) {
+	if img.Platform != nil {
+		return *img.Platform, nil
+	}
+	return oci.ConfigPlatform(img.ConfigBytes)
 }
 
 // tagged reports whether img has the tag Find(name, tag) looks for.

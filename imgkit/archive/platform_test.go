@@ -20,14 +20,16 @@ import (
 // and opens it. Each image's one layer says which it is.
 func twoIndexes(t *testing.T) *Archive {
 	t.Helper()
-	return indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}}, indexSpec{"b", []string{"linux/386", "linux/arm64"}})
+	return indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}, false}, indexSpec{"b", []string{"linux/386", "linux/arm64"}, false})
 }
 
 // indexSpec is a multi-platform image of indexesLayout: base:tag, with
-// an image for each platform.
+// an image for each platform; with bare, its configs name no variant (the
+// index entries do, as docker manifest annotate --variant leaves them).
 type indexSpec struct {
 	tag       string
 	platforms []string
+	bare      bool
 }
 
 // indexesLayout writes an OCI layout whose index.json names the
@@ -47,7 +49,11 @@ func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
 				t.Fatal(err)
 			}
 			layer := append([]byte(img.tag+" "+s), make([]byte, 1024)...)
-			config := []byte(`{"architecture":"` + p.Architecture + `","os":"linux","variant":"` + p.Variant + `","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]}}`)
+			variant := p.Variant
+			if img.bare {
+				variant = ""
+			}
+			config := []byte(`{"architecture":"` + p.Architecture + `","os":"linux","variant":"` + variant + `","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]}}`)
 			put(layer)
 			put(config)
 			m := oci.Manifest(config, []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: oci.DigestOf(layer), Size: int64(len(layer))}})
@@ -119,7 +125,7 @@ func TestFindForPlatform(t *testing.T) {
 // its platform (as Find did before platforms were looked at), where
 // FindFor refuses it; of several it is FindFor.
 func TestFindDefaultLoneImage(t *testing.T) {
-	a := indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/arm64"}}, indexSpec{"c", []string{"linux/s390x"}})
+	a := indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/arm64"}, false}, indexSpec{"c", []string{"linux/s390x"}, false})
 	amd64 := v1.Platform{OS: "linux", Architecture: "amd64"}
 	for _, c := range []struct {
 		name  string
@@ -146,5 +152,31 @@ func TestFindDefaultLoneImage(t *testing.T) {
 	}
 	if _, err := a.FindFor("base:c", "", amd64); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("FindFor of the lone s390x image for amd64: %v, want not found", err)
+	}
+}
+
+// TestFindForEntryPlatform: FindFor chooses by the platform the index's
+// entries give, as docker, containerd and skopeo do, when the configs
+// name less (no variant): arm/v7 is the entry for arm/v7, not the arm/v6
+// listed first, and amd64 plain amd64, not the amd64/v3 listed first
+// (their configs all say arm, or amd64).
+func TestFindForEntryPlatform(t *testing.T) {
+	a := indexesLayout(t, indexSpec{"v", []string{"linux/arm/v6", "linux/arm/v7", "linux/amd64/v3", "linux/amd64"}, true})
+	for want, layer := range map[string]string{
+		"linux/arm/v7":   "v linux/arm/v7",
+		"linux/arm":      "v linux/arm/v7",
+		"linux/arm/v6":   "v linux/arm/v6",
+		"linux/amd64":    "v linux/amd64",
+		"linux/amd64/v3": "v linux/amd64/v3",
+	} {
+		p, _ := oci.ParsePlatform(want)
+		img, err := a.FindFor("", "", p)
+		if err != nil {
+			t.Errorf("%s: %v", want, err)
+			continue
+		}
+		if got := string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")); got != layer {
+			t.Errorf("%s: chose %q, want %q", want, got, layer)
+		}
 	}
 }
