@@ -236,6 +236,8 @@ rfc3339_utc() {
 	[+-][0-2][0-9]:[0-5][0-9])
 		r_off=${r_s#?}
 		r_off=$(((1${r_off%:*} - 100) * 3600 + (1${r_off#*:} - 100) * 60))
+		# GNU date reads an offset of 24:00 at most, and refuses the rest.
+		[ "$r_off" -le 86400 ] || return 1
 		[ "${r_s%"${r_s#?}"}" = + ] || r_off=$((-r_off))
 		;;
 	*) return 1 ;;
