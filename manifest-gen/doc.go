@@ -245,9 +245,11 @@
 // being built (--os, --architecture, --variant) is taken, as pull-blob
 // chooses from a registry's index (arm is arm/v7, which takes v6 when
 // there is no v7; amd64 is plain amd64), whatever the order of the index;
-// none for it is an error naming the platforms it has. A compressed archive or layer that decompresses past 64 GiB is
-// refused, as by tar-merge's default --max-expanded-bytes (a few kilobytes
-// of zstd hold terabytes). Its layers come first, copied verbatim and
+// none for it is an error naming the platforms it has, even when it holds
+// one image only (the image built would claim a platform its base layers
+// are not for). A compressed archive or layer that decompresses past 64
+// GiB is refused, as by tar-merge's default --max-expanded-bytes (a few
+// kilobytes of zstd hold terabytes). Its layers come first, copied verbatim and
 // verified against the diff_ids of its config, and count against
 // --max-layers; their history
 // comment is "store paths: ['<member in the base archive>']", as nixpkgs
@@ -269,8 +271,8 @@
 //
 // --print-base-layers prints the number of layers of the --from-image image
 // (of a multi-platform one, the image for --os, --architecture and
-// --variant) and exits, so that a workflow can give popularity --base-layers before any
-// work is done.
+// --variant) and exits, so that a workflow can give popularity
+// --base-layers before any work is done.
 //
 // # nixpkgs' configuration (the drop-in path)
 //

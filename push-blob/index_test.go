@@ -120,6 +120,34 @@ func TestIndexArchiveImageTakesHostPlatform(t *testing.T) {
 	}
 }
 
+// TestIndexArchiveImageTakesLoneImage: --archive-image naming a
+// multi-platform image that holds one image, for another machine, pushes
+// that image, as it did before the platform was looked at and as its
+// docker-archive pushes: there is nothing to choose from. Of two images
+// none of which is this machine's, it is an error naming them.
+func TestIndexArchiveImageTakesLoneImage(t *testing.T) {
+	foreign := `{"os":"linux","architecture":"s390x"}`
+	other := `{"os":"linux","architecture":"ppc64le"}`
+	if a := oci.HostPlatform().Architecture; a == "s390x" || a == "ppc64le" {
+		t.Skip("the test's foreign platforms are this machine's")
+	}
+	imgs, _, err := openImage(&cli.IO{}, writeNamedIndex(t, "docker.io/library/app:1", "1", foreign), "app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imgs[0].close()
+	config, err := imgs[0].produce(context.Background(), func(*pushLayer) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := oci.ConfigPlatform(config); p.Architecture != "s390x" {
+		t.Errorf("pushed the %s image, want the s390x one", oci.PlatformString(p))
+	}
+	if _, _, err := openImage(&cli.IO{}, writeNamedIndex(t, "docker.io/library/app:1", "1", foreign, other), "app:1"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("two foreign images: %v, want not found", err)
+	}
+}
+
 // TestIndexInputRefusesSamePlatform: an index listing two images for one
 // platform (arm64 is arm64/v8) is refused as it is opened, before the
 // registry is asked anything, with one line naming both images.

@@ -119,8 +119,9 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 		return imgs, true, err
 	}
 	// Every image of a multi-platform one has its name: the one this
-	// machine would pull, not the first platform's.
-	img, err := a.FindFor(which, "", oci.HostPlatform())
+	// machine would pull, not the first platform's; the only one, whatever
+	// its platform, when it holds one.
+	img, err := a.FindDefault(which, "", oci.HostPlatform())
 	if err != nil {
 		a.Close()
 		return nil, false, err

@@ -24,7 +24,10 @@
 // a multi-platform image, an OCI layout of an image index, the one for
 // --platform, default linux and this machine's architecture, chosen as
 // docker and skopeo choose from an index: arm/v7 takes arm/v6 when there
-// is no v7, amd64 is plain amd64, never amd64/v3) has its layers applied bottom first, as the OCI image spec and Docker do:
+// is no v7, amd64 is plain amd64, never amd64/v3; without --platform, one
+// that holds a single image gives it whatever its platform, as its
+// docker-archive would) has its layers applied bottom first, as the OCI
+// image spec and Docker do:
 //
 //   - a later entry replaces an earlier one at the same path; a directory
 //     over a directory keeps its contents and takes the new metadata; a

@@ -28,7 +28,7 @@ type command struct {
 	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
 	Tag              *string       `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
 	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
-	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack or --store-paths: of a multi-platform image (an OCI layout of an image index), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture."`
+	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack or --store-paths: of a multi-platform image (an OCI layout of an image index), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture, and of a multi-platform image holding one image, that image whatever its platform."`
 	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
 	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
 	Output           string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
@@ -128,11 +128,15 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		if c.Image != "" {
 			ref, tag = archive.SplitRef(c.Image)
 		}
-		want := oci.HostPlatform()
+		// This machine's platform is a preference: a multi-platform image
+		// of one image is read whatever its platform, as it was before
+		// --platform. A platform asked for is a requirement.
+		want, find := oci.HostPlatform(), a.FindDefault
 		if c.Platform != "" {
 			want, _ = oci.ParsePlatform(c.Platform) // checked by Validate
+			find = a.FindFor
 		}
-		img, err := a.FindFor(ref, tag, want)
+		img, err := find(ref, tag, want)
 		if err != nil {
 			return err
 		}

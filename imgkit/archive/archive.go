@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
@@ -60,6 +62,11 @@ type Image struct {
 	// images of one multi-platform image share it); "" for an image that
 	// index.json or manifest.json lists itself.
 	Index string
+	// Platform is, for an image an index lists, the platform the index's
+	// entry gives it (the one docker, containerd and skopeo choose it by,
+	// which a config may not name in full: docker manifest annotate
+	// --variant sets the entry's alone); nil when the entry gives none.
+	Platform *v1.Platform
 }
 
 // Options adjust OpenWith.

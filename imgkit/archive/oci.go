@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/errdefs"
 )
 
@@ -28,9 +30,7 @@ type descriptor struct {
 	Digest      string            `json:"digest"`
 	Size        int64             `json:"size"`
 	Annotations map[string]string `json:"annotations"`
-	Platform    *struct {
-		OS string `json:"os"`
-	} `json:"platform"`
+	Platform    *v1.Platform      `json:"platform"`
 }
 
 // ociDoc is what an index or manifest holds that we use; the mediaType
@@ -107,6 +107,9 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 				return err
 			}
 			img.Index = index
+			if d.Platform != nil && d.Platform.OS != "" && d.Platform.Architecture != "" {
+				img.Platform = d.Platform
+			}
 			a.Images = append(a.Images, img)
 		default:
 			return invalid("blob %s has media type %q, not an image manifest or index", d.Digest, mt)

@@ -17,13 +17,28 @@ import (
 // as build-index and skopeo copy --all write), which is the first
 // platform's whatever want is, FindFor takes the image for want among
 // them as an index's clients choose it (oci.Serves: arm takes arm/v7,
-// then v6; amd64 plain amd64, never amd64/v3), by the platform its config
-// names: with neither name nor tag, of the multi-platform image the first
+// then v6; amd64 plain amd64, never amd64/v3), by the platform its index
+// entry gives (Image.Platform), else its config's: with neither name nor tag, of the multi-platform image the first
 // image belongs to; with a name or tag, when the images having it are one
 // multi-platform image's (they all have its name). Otherwise it is Find.
 // No image for want is an error wrapping errdefs.ErrNotFound that lists
 // the platforms there are.
 func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
+	return a.findFor(name, tag, want, false)
+}
+
+// FindDefault is FindFor for a platform nobody asked for, a tool's
+// default (this machine's): a multi-platform image that holds one image
+// only gives that image whatever its platform, as Find does, for there is
+// nothing to choose from. An image built for another machine and written
+// as an index of one (build-index of one image, skopeo copy --all of a
+// one-platform image) is read as its docker-archive would be.
+func (a *Archive) FindDefault(name, tag string, want v1.Platform) (*Image, error) {
+	return a.findFor(name, tag, want, true)
+}
+
+// findFor is FindFor, and FindDefault when lone is set.
+func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image, error) {
 	first, err := a.Find(name, tag)
 	if err != nil || first.Index == "" {
 		return first, err
@@ -34,11 +49,14 @@ func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
 			candidates = append(candidates, img)
 		}
 	}
+	if lone && !slices.ContainsFunc(candidates, func(img *Image) bool { return img.ConfigDigest != first.ConfigDigest }) {
+		return first, nil
+	}
 	var best *Image
 	bestRank := 0
 	var have []string
 	for _, img := range candidates {
-		p, err := oci.ConfigPlatform(img.ConfigBytes)
+		p, err := platformOf(img)
 		if err != nil {
 			continue
 		}
@@ -56,6 +74,15 @@ func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {
 		list = strings.Join(slices.Compact(have), ", ")
 	}
 	return nil, fmt.Errorf("%s is a multi-platform image with no image for %s (it has %s): %w", a.name, oci.PlatformString(want), list, errdefs.ErrNotFound)
+}
+
+// platformOf is the platform clients choose img by: its index entry's,
+// else the one its config names.
+func platformOf(img *Image) (v1.Platform, error) {
+	if img.Platform != nil {
+		return *img.Platform, nil
+	}
+	return oci.ConfigPlatform(img.ConfigBytes)
 }
 
 // tagged reports whether img has the tag Find(name, tag) looks for.

@@ -20,14 +20,28 @@ import (
 // and opens it. Each image's one layer says which it is.
 func twoIndexes(t *testing.T) *Archive {
 	t.Helper()
+	return indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}, false}, indexSpec{"b", []string{"linux/386", "linux/arm64"}, false})
+}
+
+// indexSpec is a multi-platform image of indexesLayout: base:tag, with
+// an image for each platform; with bare, its configs name no variant (the
+// index entries do, as docker manifest annotate --variant leaves them).
+type indexSpec struct {
+	tag       string
+	platforms []string
+	bare      bool
+}
+
+// indexesLayout writes an OCI layout whose index.json names the
+// multi-platform images given, in order, and opens it. Each image's one
+// layer says which it is: "TAG OS/ARCH[/VARIANT]".
+func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
+	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
 	put := blobPutter(t, lw)
 	var entries []string
-	for _, img := range []struct {
-		tag       string
-		platforms []string
-	}{{"a", []string{"linux/386", "linux/amd64", "linux/arm/v6", "linux/arm64"}}, {"b", []string{"linux/386", "linux/arm64"}}} {
+	for _, img := range specs {
 		var images []oci.PlatformImage
 		for _, s := range img.platforms {
 			p, err := oci.ParsePlatform(s)
@@ -35,7 +49,11 @@ func twoIndexes(t *testing.T) *Archive {
 				t.Fatal(err)
 			}
 			layer := append([]byte(img.tag+" "+s), make([]byte, 1024)...)
-			config := []byte(`{"architecture":"` + p.Architecture + `","os":"linux","variant":"` + p.Variant + `","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]}}`)
+			variant := p.Variant
+			if img.bare {
+				variant = ""
+			}
+			config := []byte(`{"architecture":"` + p.Architecture + `","os":"linux","variant":"` + variant + `","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]}}`)
 			put(layer)
 			put(config)
 			m := oci.Manifest(config, []layerstream.Blob{{MediaType: oci.LayerMediaType(compress.None), Digest: oci.DigestOf(layer), Size: int64(len(layer))}})
@@ -99,5 +117,66 @@ func TestFindForPlatform(t *testing.T) {
 	single, _ := layoutOf(t, false, "linux/386")
 	if img, err := single.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); err != nil || img != single.Images[0] {
 		t.Errorf("a single image: %v, %v", img, err)
+	}
+}
+
+// TestFindDefaultLoneImage: FindDefault, for a platform nobody asked for,
+// takes the image of a multi-platform image that holds one only, whatever
+// its platform (as Find did before platforms were looked at), where
+// FindFor refuses it; of several it is FindFor.
+func TestFindDefaultLoneImage(t *testing.T) {
+	a := indexesLayout(t, indexSpec{"a", []string{"linux/386", "linux/arm64"}, false}, indexSpec{"c", []string{"linux/s390x"}, false})
+	amd64 := v1.Platform{OS: "linux", Architecture: "amd64"}
+	for _, c := range []struct {
+		name  string
+		want  v1.Platform
+		layer string // "" when not found
+	}{
+		{"base:c", amd64, "c linux/s390x"},
+		{"base:a", amd64, ""},
+		{"base:a", v1.Platform{OS: "linux", Architecture: "arm64"}, "a linux/arm64"},
+		{"", v1.Platform{OS: "linux", Architecture: "386"}, "a linux/386"},
+	} {
+		img, err := a.FindDefault(c.name, "", c.want)
+		switch {
+		case c.layer == "" && !errors.Is(err, errdefs.ErrNotFound):
+			t.Errorf("%s for %s: %v, want not found", c.name, oci.PlatformString(c.want), err)
+		case c.layer == "":
+		case err != nil:
+			t.Errorf("%s for %s: %v", c.name, oci.PlatformString(c.want), err)
+		default:
+			if got := string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")); got != c.layer {
+				t.Errorf("%s for %s: chose %q, want %q", c.name, oci.PlatformString(c.want), got, c.layer)
+			}
+		}
+	}
+	if _, err := a.FindFor("base:c", "", amd64); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("FindFor of the lone s390x image for amd64: %v, want not found", err)
+	}
+}
+
+// TestFindForEntryPlatform: FindFor chooses by the platform the index's
+// entries give, as docker, containerd and skopeo do, when the configs
+// name less (no variant): arm/v7 is the entry for arm/v7, not the arm/v6
+// listed first, and amd64 plain amd64, not the amd64/v3 listed first
+// (their configs all say arm, or amd64).
+func TestFindForEntryPlatform(t *testing.T) {
+	a := indexesLayout(t, indexSpec{"v", []string{"linux/arm/v6", "linux/arm/v7", "linux/amd64/v3", "linux/amd64"}, true})
+	for want, layer := range map[string]string{
+		"linux/arm/v7":   "v linux/arm/v7",
+		"linux/arm":      "v linux/arm/v7",
+		"linux/arm/v6":   "v linux/arm/v6",
+		"linux/amd64":    "v linux/amd64",
+		"linux/amd64/v3": "v linux/amd64/v3",
+	} {
+		p, _ := oci.ParsePlatform(want)
+		img, err := a.FindFor("", "", p)
+		if err != nil {
+			t.Errorf("%s: %v", want, err)
+			continue
+		}
+		if got := string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")); got != layer {
+			t.Errorf("%s: chose %q, want %q", want, got, layer)
+		}
 	}
 }

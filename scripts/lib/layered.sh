@@ -209,33 +209,44 @@ nix_conf_time() {
 		die "$1 \"$2\": date cannot read this time"
 }
 
-# rfc3339_utc TIME prints an RFC 3339 TIME (YYYY-MM-DDTHH:MM:SS[.F](Z|±HH:MM))
-# as nix_conf_time says, by arithmetic: busybox's date, the one in the Nix
-# library's builders in Nix's sandbox, reads no such time. Status 1 for
-# anything else (a date that does not exist, a free form GNU date reads).
+# rfc3339_utc TIME prints an ISO 8601 TIME of the forms manifest-gen and
+# layer-pack take, YYYY-MM-DD(T| )HH:MM[:SS[.F]][Z|±HH[[:]MM]] (no offset:
+# UTC, as GNU date reads it with TZ=UTC0), as nix_conf_time says, by
+# arithmetic: busybox's date, the one in the Nix library's builders in
+# Nix's sandbox, reads few of them. Status 1 for anything else (a date
+# that does not exist, an offset past 24:00, a free form GNU date reads).
 rfc3339_utc() {
 	case $1 in
-	[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]*) ;;
+	[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9][T\ ][0-2][0-9]:[0-5][0-9]*) ;;
 	*) return 1 ;;
 	esac
 	r_s=$1
 	r_y=$((1${r_s%%-*} - 10000)) r_s=${r_s#*-}
 	r_mo=$((1${r_s%%-*} - 100)) r_s=${r_s#*-}
-	r_d=$((1${r_s%%T*} - 100)) r_s=${r_s#*T}
+	r_d=$((1${r_s%"${r_s#??}"} - 100)) r_s=${r_s#???}
 	r_h=$((1${r_s%%:*} - 100)) r_s=${r_s#*:}
-	r_mi=$((1${r_s%%:*} - 100)) r_s=${r_s#*:}
-	r_se=$((1${r_s%"${r_s#??}"} - 100)) r_s=${r_s#??}
-	# A fraction is dropped: the earlier second, before 1970 too.
-	case $r_s in .[0-9]*)
-		r_s=${r_s#.}
-		r_s=${r_s#"${r_s%%[!0-9]*}"}
+	r_mi=$((1${r_s%"${r_s#??}"} - 100)) r_s=${r_s#??}
+	r_se=0
+	case $r_s in :[0-5][0-9]*)
+		r_s=${r_s#:}
+		r_se=$((1${r_s%"${r_s#??}"} - 100)) r_s=${r_s#??}
+		# A fraction is dropped: the earlier second, before 1970 too.
+		case $r_s in .[0-9]*)
+			r_s=${r_s#.}
+			r_s=${r_s#"${r_s%%[!0-9]*}"}
+			;;
+		esac
 		;;
 	esac
 	case $r_s in
-	Z) r_off=0 ;;
-	[+-][0-2][0-9]:[0-5][0-9])
+	'' | Z) r_off=0 ;;
+	[+-][0-2][0-9] | [+-][0-2][0-9][0-5][0-9] | [+-][0-2][0-9]:[0-5][0-9])
 		r_off=${r_s#?}
-		r_off=$(((1${r_off%:*} - 100) * 3600 + (1${r_off#*:} - 100) * 60))
+		r_om=${r_off#??}
+		r_om=${r_om#:}
+		r_off=$(((1${r_off%"${r_off#??}"} - 100) * 3600 + (1${r_om:-00} - 100) * 60))
+		# GNU date reads an offset of 24:00 at most, and refuses the rest.
+		[ "$r_off" -le 86400 ] || return 1
 		[ "${r_s%"${r_s#?}"}" = + ] || r_off=$((-r_off))
 		;;
 	*) return 1 ;;
