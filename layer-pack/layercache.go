@@ -14,6 +14,8 @@ import (
 // imgkit/tarw's Python headers) in layer-cache keys. Bump it whenever
 // layer-pack would write different bytes for the same store paths and
 // parameters: cached diff_ids must never outlive the bytes they describe.
+// TestStoreLayerRulesArePinned pins each value's bytes, and fails on
+// store-layer bytes that change without a new value.
 const storeLayerRules = "layer-pack/nixpkgs-stream-layered-image.1"
 
 // storeCache is --cache (and --reuse): it records the diff_id of every
