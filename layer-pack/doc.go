@@ -73,7 +73,10 @@
 // read once, by the hashing pass. The output is the same bytes either way. The entries found while
 // measuring a layer are kept (compactly, up to about 90,000 per layer on
 // two CPUs) so that no pass walks it again; memory stays under 64 MB
-// whatever the image size. A file that changes size, type or change time,
+// whatever the image size. A layer with more entries is walked again by
+// the writer, which then hashes it as it writes it (not apart): two
+// walks could not tell that a file changed between the hashing pass and
+// the writer's. A file that changes size, type or change time,
 // or vanishes, between being measured and being read is an error naming
 // it, never a layer whose bytes disagree with its header or its digest;
 // a change time that moved while the modification time stayed Nix's

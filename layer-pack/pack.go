@@ -243,8 +243,7 @@ func (h *hasher) start(i int) (measured, bool) {
 	if testHookMeasured != nil {
 		testHookMeasured(i)
 	}
-	t, two := l.(twoPass)
-	two = two && err == nil && t.reemit()
+	two := err == nil && hashedApart(l)
 	if tl := treeOf(l); tl != nil && err == nil && tl.cache != nil {
 		c := tl.cache
 		if two {
@@ -258,6 +257,7 @@ func (h *hasher) start(i int) (measured, bool) {
 	if !two {
 		return m, true
 	}
+	t := l.(twoPass)
 	select {
 	case h.slots <- struct{}{}:
 	case <-h.ctx.Done():
@@ -276,6 +276,21 @@ func (h *hasher) start(i int) (measured, bool) {
 		m.passes.done()
 	})
 	return m, true
+}
+
+// hashedApart says whether the measured layer l is hashed by a pass of its
+// own: one that can be made twice, with bytes, and whose entries the
+// measure recorded. A tree layer with too many entries to record is not:
+// each pass would walk it again and check each file against its own walk
+// only, so a file rewritten or replaced between the hashing pass and the
+// writer's gave a layer whose bytes and digest disagree; the writer
+// hashes it as it writes it.
+func hashedApart(l layer) bool {
+	if t, ok := l.(twoPass); !ok || !t.reemit() {
+		return false
+	}
+	tl := treeOf(l)
+	return tl == nil || tl.cache != nil
 }
 
 // firstToHash returns the layer whose hashing pass starts first, and has
