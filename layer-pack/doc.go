@@ -83,8 +83,16 @@
 // canonical 1 is not (no write happened: Nix's store optimisation linked
 // another store path's identical file to it, as a concurrent nix-build
 // with auto-optimise-store does). A file that `nix-store --optimise`
-// replaces meanwhile (a rename of /nix/store/.links' identical file over
-// it) is still an error, "was replaced while packing": run again. The output can then be partial: a consumer must treat a
+// replaces meanwhile (it renames /nix/store/.links' identical file over
+// it) is not either: a regular file of the same size and permission bits
+// with the modification time 1 is taken where the bytes hashed are the
+// bytes written (one pass hashes and writes the layer; the hashing pass
+// keeps the copy's descriptor for the writer's; the writer reads the
+// descriptor the hashing pass kept, which still reads the file it
+// hashed). Where they would not be (the hashing pass could keep no
+// descriptor, and the writer would open whatever the name holds then),
+// it is an error, "was replaced while packing (nix-store --optimise?):
+// run again". The output can then be partial: a consumer must treat a
 // non-zero exit as failure (workflows write to a temporary file).
 //
 // # Store layers: the byte rules (nixpkgs' stream_layered_image.py)

@@ -1,15 +1,17 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
@@ -27,65 +29,83 @@ func twoPasses(t *testing.T, l *treeLayer, kept bool, change func()) (hashed, wr
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kept && l.cache != nil {
+	apart := hashedApart(l)
+	if apart && l.cache != nil {
 		l.cache.fds = newKeptFDs(l.cache.n)
+		if !kept {
+			defer func(m int32) { keptMax = m }(keptMax)
+			keptMax = 0
+		}
 	}
 	defer l.release()
-	apart := hashedApart(l)
 	if apart {
 		if hashed, err = hashLayer(ctx, l, size, hashBufCount); err != nil {
 			return "", "", err
 		}
 	}
 	change()
-	p := startPipeline(layerstream.NewWriter(io.Discard), false)
-	err = p.begin(size)
+	var d *digest
+	if apart {
+		d = newDigest()
+		d.set(hashed, nil)
+	}
+	var out bytes.Buffer
+	sw := layerstream.NewWriter(&out)
+	p := startPipeline(sw, false)
+	err = p.beginDigest(size, d)
 	if err == nil {
 		err = l.emit(ctx, p, size)
 	}
 	if err == nil {
-		err = p.end(layerstream.LayerInfo{}, nil)
+		err = p.endDigest(layerstream.LayerInfo{}, nil, d)
 	}
 	if err = p.finish(err); err != nil {
 		return hashed, "", err
 	}
-	if !apart {
-		hashed = p.infos[0].DiffID
+	if err := sw.Close(); err != nil {
+		t.Fatal(err)
 	}
-	return hashed, p.infos[0].DiffID, nil
+	hashed = p.infos[0].DiffID
+	tr := tar.NewReader(&out)
+	if _, err := tr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, tr); err != nil {
+		t.Fatal(err)
+	}
+	return hashed, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // TestReplacedBetweenHashAndWrite: a file replaced between the hashing
 // pass and the writer's never gives a layer whose digest disagrees with
-// its bytes, however the writer reads the layer (entries cached with the
-// hashing pass's descriptors kept, cached without, walked again).
+// its bytes, however the writer reads the layer (the hashing pass's
+// descriptor kept, or opened again when none could be kept, or walked
+// again).
 func TestReplacedBetweenHashAndWrite(t *testing.T) {
-	canonical := time.Unix(1, 0)
 	for _, c := range []struct {
 		name   string
 		change func(file string) error
+		// what each mode must give: "" a layer (whose digest agrees
+		// with its bytes), else an error saying so; "any" either
+		want map[string]string
 	}{
-		{"RenamedOtherBytes", func(f string) error {
-			if err := os.WriteFile(f+".new", bytes.Repeat([]byte{'o'}, 20000), 0o444); err != nil {
-				return err
-			}
-			if err := os.Chtimes(f+".new", canonical, canonical); err != nil {
-				return err
-			}
-			return os.Rename(f+".new", f)
-		}},
+		{"RenamedCopy", func(f string) error { return replaceBy(f, bytes.Repeat([]byte("b"), 20000)) },
+			map[string]string{"Kept": "", "Reopened": `"/store/aaa-x/b" was replaced while packing (nix-store --optimise?): run again`, "Walked": ""}},
+		{"RenamedOtherBytes", func(f string) error { return replaceBy(f, bytes.Repeat([]byte("o"), 20000)) },
+			map[string]string{"Kept": "", "Reopened": `"/store/aaa-x/b" was replaced while packing (nix-store --optimise?): run again`, "Walked": ""}},
 		{"WrittenSameSize", func(f string) error {
 			if err := os.Chmod(f, 0o644); err != nil {
 				return err
 			}
 			return os.WriteFile(f, bytes.Repeat([]byte{'w'}, 20000), 0o644)
-		}},
+		}, map[string]string{"Kept": "any", "Reopened": "any", "Walked": "any"}},
 	} {
 		for _, mode := range []struct {
 			name   string
 			budget int
 			kept   bool
-		}{{"Kept", 0, true}, {"Cached", 0, false}, {"Walked", 1, false}} {
+		}{{"Kept", 0, true}, {"Reopened", 0, false}, {"Walked", 1, false}} {
 			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
 				root := t.TempDir()
 				dir := filepath.Join(root, "store", "aaa-x")
@@ -97,7 +117,7 @@ func TestReplacedBetweenHashAndWrite(t *testing.T) {
 					if err := os.WriteFile(name, bytes.Repeat([]byte(f), 20000), 0o444); err != nil {
 						t.Fatal(err)
 					}
-					if err := os.Chtimes(name, canonical, canonical); err != nil {
+					if err := os.Chtimes(name, nixTime, nixTime); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -108,13 +128,18 @@ func TestReplacedBetweenHashAndWrite(t *testing.T) {
 						t.Fatal(err)
 					}
 				})
+				want := c.want[mode.name]
 				switch {
 				case err != nil && !errors.Is(err, errdefs.ErrChanged):
 					t.Fatalf("err = %v, want ErrChanged", err)
+				case err != nil && want == "":
+					t.Fatalf("err = %v, want a layer", err)
 				case err != nil:
-					if !strings.Contains(err.Error(), `"/store/aaa-x/b"`) && !strings.Contains(err.Error(), "since the layer was measured") {
-						t.Errorf("err = %q does not name the file", err)
+					if want != "any" && !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `"/store/aaa-x/b"`) {
+						t.Errorf("err = %q, want it to say %q", err, want)
 					}
+				case want != "" && want != "any":
+					t.Fatalf("a layer, want an error saying %q", want)
 				case hashed != written:
 					t.Fatalf("the layer's digest %s disagrees with its bytes' %s", hashed, written)
 				}
