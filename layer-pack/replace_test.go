@@ -107,20 +107,8 @@ func TestReplacedBetweenHashAndWrite(t *testing.T) {
 			kept   bool
 		}{{"Kept", 0, true}, {"Reopened", 0, false}, {"Walked", 1, false}} {
 			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
-				root := t.TempDir()
-				dir := filepath.Join(root, "store", "aaa-x")
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range []string{"a", "b", "c"} {
-					name := filepath.Join(dir, f)
-					if err := os.WriteFile(name, bytes.Repeat([]byte(f), 20000), 0o444); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.Chtimes(name, nixTime, nixTime); err != nil {
-						t.Fatal(err)
-					}
-				}
+				root, dir := storeOfThree(t, func(f string) []byte { return bytes.Repeat([]byte(f), 20000) }, 0o444)
+				canonicalTimes(t, root)
 				l := storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-x"})
 				l.budget = mode.budget
 				hashed, written, err := twoPasses(t, l, mode.kept, func() {
