@@ -18,7 +18,8 @@ import (
 // file is the descriptor a pass before kept (keptFDs), or is opened by op,
 // relative to its directory and following no symlink on the way; it must
 // still be the file that was examined (same inode, type, size and change
-// time); exactly its size is read, straight into the pipeline's buffers,
+// time), or a copy Nix renamed over it where this pass may read one
+// (adopt); exactly its size is read, straight into the pipeline's buffers,
 // and a read that returns more, or fewer, is an error naming the file:
 // the layer never holds bytes that disagree with its header.
 func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
