@@ -153,8 +153,9 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 // after the walk is an error rather than a layer whose bytes and digest
 // disagree.
 //
-// Layers that cannot be made twice (the --changes spool) or that have no
-// bytes (a --reuse reference) are hashed, or not, by the writer. Each
+// Layers that cannot be made twice (the --changes spool), that have no
+// bytes (a --reuse reference) or whose entries were too many to record
+// (see hashedApart) are hashed, or not, by the writer. Each
 // measured layer's files are prefetched (treeLayer.prefetch), so that a
 // cold page cache is read with many files in flight. The layer of the
 // most store paths is measured and hashed first, on a goroutine of its
