@@ -83,10 +83,7 @@ func openErr(name string, err error) error {
 // consumer, which copies it in the kernel (see pipeline.sendFile). kept
 // says that fd is the descriptor the hashing pass kept.
 func copyChecked(p *pipeline, fd int, e *entry, kept bool) error {
-	err := adopt(p, fd, e, kept)
-	if err == nil {
-		err = checkFile(fd, e)
-	}
+	err := checkOpened(p, fd, e, kept)
 	switch {
 	case err == nil && p.kernelCopies(e.hdr.Size):
 		// The consumer checks it after the walk moved on: e's fields are
@@ -124,8 +121,8 @@ func copyChecked(p *pipeline, fd int, e *entry, kept bool) error {
 // with the descriptor or, when it has none to give, without.
 func (e *entry) keeping(p *pipeline) bool { return e.fds != nil && p.hashing }
 
-// adopt makes the open file fd the file e stands for when it is a copy
-// that replaced the file examined and this pass may read it: what
+// adopt makes the open file of status st the file e stands for when it
+// is a copy that replaced the file examined and this pass may read it: what
 // `nix-store --optimise` does to a store file whose bytes
 // /nix/store/.links holds already (it renames the .links file over it).
 // A copy is a regular file of the same size and permission bits with
@@ -137,19 +134,28 @@ func (e *entry) keeping(p *pipeline) bool { return e.fds != nil && p.hashing }
 // reading that kept descriptor. Elsewhere the writer's pass would write
 // bytes other than the ones hashed: "was replaced while packing", with
 // the likely cause.
-func adopt(p *pipeline, fd int, e *entry, kept bool) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("%q: %w", e.hdr.Name, err)
-	}
-	if st.Ino == e.ino && uint64(st.Dev) == e.dev || !copyOf(&st, e) {
-		return nil // checkFile tells
+func adopt(p *pipeline, st *unix.Stat_t, e *entry, kept bool) error {
+	if st.Ino == e.ino && uint64(st.Dev) == e.dev || !copyOf(st, e) {
+		return nil // checkStat tells
 	}
 	if p.hashing && !e.keeping(p) || !p.hashing && p.apart && !kept {
 		return errOptimised(e.hdr.Name)
 	}
 	e.ino, e.dev, e.ctime, e.adopted = st.Ino, uint64(st.Dev), st.Ctim, true
 	return nil
+}
+
+// checkOpened is checkFile for the file fd copyChecked is given, which it
+// adopts where it may (adopt): one fstat, as checkFile.
+func checkOpened(p *pipeline, fd int, e *entry, kept bool) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("%q: %w", e.hdr.Name, err)
+	}
+	if err := adopt(p, &st, e, kept); err != nil {
+		return err
+	}
+	return checkStat(&st, e)
 }
 
 // copyOf says whether st, another file than e's, could be a copy of it
@@ -165,13 +171,19 @@ func errOptimised(name string) error {
 
 // checkFile checks that the open file fd is the file e that was examined.
 func checkFile(fd int, e *entry) error {
-	name := e.hdr.Name
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("%q: %w", name, err)
+		return fmt.Errorf("%q: %w", e.hdr.Name, err)
 	}
+	return checkStat(&st, e)
+}
+
+// checkStat checks that st, the open file's status, is the file e that
+// was examined.
+func checkStat(st *unix.Stat_t, e *entry) error {
+	name := e.hdr.Name
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != e.ino || uint64(st.Dev) != e.dev {
-		if copyOf(&st, e) {
+		if copyOf(st, e) {
 			return errOptimised(name)
 		}
 		return fmt.Errorf("%q was replaced while packing: %w", name, errdefs.ErrChanged)
