@@ -56,16 +56,7 @@ func TestChangedBetweenMeasureAndWrite(t *testing.T) {
 			want   string
 		}{{"Cached", 0, c.cached}, {"Walked", 1, c.walk}} {
 			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
-				root := t.TempDir()
-				dir := filepath.Join(root, "store", "aaa-x")
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range []string{"a", "b", "c"} {
-					if err := os.WriteFile(filepath.Join(dir, f), make([]byte, 20000), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
+				root, dir := storeOfThree(t, func(string) []byte { return make([]byte, 20000) }, 0o644)
 				l := storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-x"})
 				l.budget = mode.budget
 				size, err := l.measure(context.Background())
@@ -246,4 +237,21 @@ func TestChangesSpoolLeavesNothing(t *testing.T) {
 			t.Errorf("wrote a layer of %d bytes, measured %d", got, size)
 		}
 	}
+}
+
+// storeOfThree makes a store of one path, /store/aaa-x, holding the files
+// a, b and c, each with data(name) and perm.
+func storeOfThree(t *testing.T, data func(name string) []byte, perm os.FileMode) (root, dir string) {
+	t.Helper()
+	root = t.TempDir()
+	dir = filepath.Join(root, "store", "aaa-x")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"a", "b", "c"} {
+		if err := os.WriteFile(filepath.Join(dir, f), data(f), perm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root, dir
 }

@@ -18,13 +18,21 @@ import (
 // file is the descriptor a pass before kept (keptFDs), or is opened by op,
 // relative to its directory and following no symlink on the way; it must
 // still be the file that was examined (same inode, type, size and change
-// time); exactly its size is read, straight into the pipeline's buffers,
+// time), or a copy Nix renamed over it where this pass may read one
+// (adopt); exactly its size is read, straight into the pipeline's buffers,
 // and a read that returns more, or fewer, is an error naming the file:
 // the layer never holds bytes that disagree with its header.
 func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
 	if e.fds != nil && !p.hashing {
-		if fd := e.fds.take(e.idx); fd >= 0 {
-			return copyChecked(p, fd, e)
+		fd, adopted := e.fds.take(e.idx)
+		if fd >= 0 {
+			return copyChecked(p, fd, e, true)
+		}
+		if adopted {
+			// The hashing pass read a copy that replaced the file, whose
+			// descriptor it could not keep: what is at the name now may
+			// be another.
+			return errOptimised(e.hdr.Name)
 		}
 	}
 	if testHookOpen != nil {
@@ -43,7 +51,7 @@ func copyFile(p *pipeline, op *storefs.Opener, e *entry) error {
 		}
 		return openErr(name, errors.Unwrap(err))
 	}
-	return copyChecked(p, fd, e)
+	return copyChecked(p, fd, e, false)
 }
 
 // testHookOpen, when set (by tests), runs before copyFile opens the file
@@ -72,9 +80,10 @@ func openErr(name string, err error) error {
 // shows after the read; after a hashing pass's read, the writer's check
 // before its own finds it). It closes fd, keeps it for
 // the writer's pass (the hashing pass, see keptFDs), or hands it to the
-// consumer, which copies it in the kernel (see pipeline.sendFile).
-func copyChecked(p *pipeline, fd int, e *entry) error {
-	err := checkFile(fd, e)
+// consumer, which copies it in the kernel (see pipeline.sendFile). kept
+// says that fd is the descriptor the hashing pass kept.
+func copyChecked(p *pipeline, fd int, e *entry, kept bool) error {
+	err := checkOpened(p, fd, e, kept)
 	switch {
 	case err == nil && p.kernelCopies(e.hdr.Size):
 		// The consumer checks it after the walk moved on: e's fields are
@@ -94,6 +103,9 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 		if testHookKept != nil {
 			testHookKept(e.hdr.Name)
 		}
+		if e.adopted {
+			e.fds.adopted(e.idx)
+		}
 		e.fds.hashed(e.idx, fd)
 		return nil
 	}
@@ -109,19 +121,79 @@ func copyChecked(p *pipeline, fd int, e *entry) error {
 // with the descriptor or, when it has none to give, without.
 func (e *entry) keeping(p *pipeline) bool { return e.fds != nil && p.hashing }
 
-// checkFile checks that the open file fd is the file e that was examined.
-func checkFile(fd int, e *entry) error {
-	name := e.hdr.Name
+// adopt makes the open file of status st the file e stands for when it
+// is a copy that replaced the file examined and this pass may read it: what
+// `nix-store --optimise` does to a store file whose bytes
+// /nix/store/.links holds already (it renames the .links file over it).
+// A copy is a regular file of the same size and permission bits with
+// Nix's modification time (see nixMtime); its bytes are not known to be
+// the same, so a layer may hold them only where the bytes hashed are the
+// bytes written: in a pass that both hashes and writes the layer, in the
+// hashing pass when it keeps the descriptor for the writer's (which then
+// reads that same file, and adopts it too), and in the writer's pass
+// reading that kept descriptor. Elsewhere the writer's pass would write
+// bytes other than the ones hashed: "was replaced while packing", with
+// the likely cause.
+func adopt(p *pipeline, st *unix.Stat_t, e *entry, kept bool) error {
+	if st.Ino == e.ino && uint64(st.Dev) == e.dev || !copyOf(st, e) {
+		return nil // checkStat tells
+	}
+	if p.hashing && !e.keeping(p) || !p.hashing && p.apart && !kept {
+		return errOptimised(e.hdr.Name)
+	}
+	e.ino, e.dev, e.ctime, e.adopted = st.Ino, uint64(st.Dev), st.Ctim, true
+	return nil
+}
+
+// checkOpened is checkFile for the file fd copyChecked is given, which it
+// adopts where it may (adopt): one fstat, as checkFile.
+func checkOpened(p *pipeline, fd int, e *entry, kept bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("%q: %w", name, err)
+		return fmt.Errorf("%q: %w", e.hdr.Name, err)
 	}
+	if err := adopt(p, &st, e, kept); err != nil {
+		return err
+	}
+	return checkStat(&st, e)
+}
+
+// copyOf says whether st, another file than e's, could be a copy of it
+// that Nix made (see adopt).
+func copyOf(st *unix.Stat_t, e *entry) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == e.hdr.Size &&
+		int64(st.Mode&0o7777) == e.hdr.Mode && st.Mtim == nixMtime
+}
+
+func errOptimised(name string) error {
+	return fmt.Errorf("%q was replaced while packing (nix-store --optimise?): run again: %w", name, errdefs.ErrChanged)
+}
+
+// checkFile checks that the open file fd is the file e that was examined.
+func checkFile(fd int, e *entry) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("%q: %w", e.hdr.Name, err)
+	}
+	return checkStat(&st, e)
+}
+
+// checkStat checks that st, the open file's status, is the file e that
+// was examined.
+func checkStat(st *unix.Stat_t, e *entry) error {
+	name := e.hdr.Name
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != e.ino || uint64(st.Dev) != e.dev {
+		if copyOf(st, e) {
+			return errOptimised(name)
+		}
 		return fmt.Errorf("%q was replaced while packing: %w", name, errdefs.ErrChanged)
 	}
-	if st.Nlink == 0 {
+	if st.Nlink == 0 && st.Mtim != nixMtime {
 		// A descriptor kept from a pass before (keptFDs) of a file
-		// removed or replaced since.
+		// removed or replaced since. One with Nix's modification time
+		// still reads the bytes examined (no write happened, see
+		// nixMtime): the file `nix-store --optimise` replaced by its
+		// copy, or that garbage collection removed after it was opened.
 		return fmt.Errorf("%q vanished while packing: %w", name, errdefs.ErrChanged)
 	}
 	if st.Size != e.hdr.Size {

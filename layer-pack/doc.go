@@ -73,15 +73,26 @@
 // read once, by the hashing pass. The output is the same bytes either way. The entries found while
 // measuring a layer are kept (compactly, up to about 90,000 per layer on
 // two CPUs) so that no pass walks it again; memory stays under 64 MB
-// whatever the image size. A file that changes size, type or change time,
+// whatever the image size. A layer with more entries is walked again by
+// the writer, which then hashes it as it writes it (not apart): two
+// walks could not tell that a file changed between the hashing pass and
+// the writer's. A file that changes size, type or change time,
 // or vanishes, between being measured and being read is an error naming
 // it, never a layer whose bytes disagree with its header or its digest;
 // a change time that moved while the modification time stayed Nix's
 // canonical 1 is not (no write happened: Nix's store optimisation linked
 // another store path's identical file to it, as a concurrent nix-build
 // with auto-optimise-store does). A file that `nix-store --optimise`
-// replaces meanwhile (a rename of /nix/store/.links' identical file over
-// it) is still an error, "was replaced while packing": run again. The output can then be partial: a consumer must treat a
+// replaces meanwhile (it renames /nix/store/.links' identical file over
+// it) is not either: a regular file of the same size and permission bits
+// with the modification time 1 is taken where the bytes hashed are the
+// bytes written (one pass hashes and writes the layer; the hashing pass
+// keeps the copy's descriptor for the writer's; the writer reads the
+// descriptor the hashing pass kept, which still reads the file it
+// hashed). Where they would not be (the hashing pass could keep no
+// descriptor, and the writer would open whatever the name holds then),
+// it is an error, "was replaced while packing (nix-store --optimise?):
+// run again". The output can then be partial: a consumer must treat a
 // non-zero exit as failure (workflows write to a temporary file).
 //
 // # Store layers: the byte rules (nixpkgs' stream_layered_image.py)

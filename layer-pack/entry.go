@@ -24,6 +24,9 @@ type entry struct {
 	ctime unix.Timespec // a regular file's change time: any write moves it
 	fds   *keptFDs      // where the hashing pass keeps its descriptor for the writer, at index idx; nil: none kept
 	idx   int
+	// adopted: ino, dev and ctime are a copy's that replaced the file
+	// examined (see adopt).
+	adopted bool
 }
 
 // errSocket marks a file that no layer can hold.

@@ -16,7 +16,7 @@ import (
 // and hashing, see hashAhead; two with one CPU), each with an equal share
 // (cacheBudget): 8 MB, some 90,000 entries, on two CPUs. With the buffer
 // pools the tool stays under 64 MB (see Run). A layer with more entries is
-// walked again for each pass.
+// walked again by the writer, which hashes it itself (hashedApart).
 const cachesBudget = 32 << 20
 
 // cacheBudget is one layer's share of cachesBudget with layers cached at

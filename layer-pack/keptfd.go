@@ -64,8 +64,9 @@ type keptFDs struct {
 
 // fdSlot is one entry's kept descriptor.
 type fdSlot struct {
-	fd     atomic.Int32 // the descriptor plus one; 0: none kept
-	hashed atomic.Bool  // the hashing pass is done with the file
+	fd      atomic.Int32 // the descriptor plus one; 0: none kept
+	hashed  atomic.Bool  // the hashing pass is done with the file
+	adopted atomic.Bool  // what it hashed was a copy that replaced the file (see adopt)
 }
 
 func newKeptFDs(entries int) *keptFDs {
@@ -106,10 +107,15 @@ func (k *keptFDs) wake() {
 	k.mu.Unlock()
 }
 
+// adopted records that the hashing pass read, for entry i, a copy that
+// replaced the file examined (see adopt), before it calls hashed.
+func (k *keptFDs) adopted(i int) { k.slots[i].adopted.Store(true) }
+
 // take returns the descriptor the hashing pass kept for entry i, which
 // the caller then owns, after waiting for that pass to be done with the
-// file; -1 when it kept none.
-func (k *keptFDs) take(i int) int {
+// file; -1 when it kept none. adopted says that what the hashing pass read
+// was a copy that replaced the file examined.
+func (k *keptFDs) take(i int) (fd int, adopted bool) {
 	s := &k.slots[i]
 	if !s.hashed.Load() && !k.over.Load() {
 		k.mu.Lock()
@@ -122,10 +128,10 @@ func (k *keptFDs) take(i int) int {
 	}
 	v := s.fd.Swap(0)
 	if v == 0 {
-		return -1
+		return -1, s.adopted.Load()
 	}
 	kept.Add(-1)
-	return int(v - 1)
+	return int(v - 1), s.adopted.Load()
 }
 
 // closeAll closes the descriptors still kept, once no pass will take one

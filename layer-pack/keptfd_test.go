@@ -34,10 +34,10 @@ func storeLayers(so *storeOptions, paths []string, budget int) []layer {
 // ordered output, the writer's pass opens no file of a layer whose entries
 // were kept: it takes the descriptor the hashing pass kept for it, so the
 // two passes open each file once, whether the writer reads the file or the
-// kernel copies it. A layer walked again (too big to keep its entries)
-// opens each file in each pass, as does a layer whose hashing pass may
-// keep no descriptor (keptMax 0: the process keeps as many as it may
-// already). Run under -race.
+// kernel copies it. A layer too big to keep its entries is not hashed
+// apart (hashedApart): its one pass opens each file once. A layer whose
+// hashing pass may keep no descriptor (keptMax 0: the process keeps as
+// many as it may already) opens each file in each pass. Run under -race.
 func TestWriterTakesHashedDescriptors(t *testing.T) {
 	root := t.TempDir()
 	paths := parallelStore(t, root, 14)
@@ -45,7 +45,7 @@ func TestWriterTakesHashedDescriptors(t *testing.T) {
 		budget, want int
 		output       string
 		keep         int32
-	}{{0, 1, "buffer", keptMax}, {0, 1, "pipe", keptMax}, {1, 2, "buffer", keptMax}, {0, 2, "pipe", 0}} {
+	}{{0, 1, "buffer", keptMax}, {0, 1, "pipe", keptMax}, {1, 1, "buffer", keptMax}, {0, 2, "pipe", 0}} {
 		name := fmt.Sprintf("budget%d-%s", c.budget, c.output)
 		if c.keep == 0 {
 			name += "-keepnone"

@@ -192,7 +192,7 @@ func (l *fileLayer) emit(ctx context.Context, p *pipeline, size int64) error {
 	if err != nil {
 		return openErr(l.path, err)
 	}
-	return copyChecked(p, fd, &l.e)
+	return copyChecked(p, fd, &l.e, false)
 }
 
 // notFound words an error from finding the file at name, wrapping

@@ -153,8 +153,9 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 // after the walk is an error rather than a layer whose bytes and digest
 // disagree.
 //
-// Layers that cannot be made twice (the --changes spool) or that have no
-// bytes (a --reuse reference) are hashed, or not, by the writer. Each
+// Layers that cannot be made twice (the --changes spool), that have no
+// bytes (a --reuse reference) or whose entries were too many to record
+// (see hashedApart) are hashed, or not, by the writer. Each
 // measured layer's files are prefetched (treeLayer.prefetch), so that a
 // cold page cache is read with many files in flight. The layer of the
 // most store paths is measured and hashed first, on a goroutine of its
@@ -243,8 +244,7 @@ func (h *hasher) start(i int) (measured, bool) {
 	if testHookMeasured != nil {
 		testHookMeasured(i)
 	}
-	t, two := l.(twoPass)
-	two = two && err == nil && t.reemit()
+	two := err == nil && hashedApart(l)
 	if tl := treeOf(l); tl != nil && err == nil && tl.cache != nil {
 		c := tl.cache
 		if two {
@@ -258,6 +258,7 @@ func (h *hasher) start(i int) (measured, bool) {
 	if !two {
 		return m, true
 	}
+	t := l.(twoPass)
 	select {
 	case h.slots <- struct{}{}:
 	case <-h.ctx.Done():
@@ -276,6 +277,21 @@ func (h *hasher) start(i int) (measured, bool) {
 		m.passes.done()
 	})
 	return m, true
+}
+
+// hashedApart says whether the measured layer l is hashed by a pass of its
+// own: one that can be made twice, with bytes, and whose entries the
+// measure recorded. A tree layer with too many entries to record is not:
+// each pass would walk it again and check each file against its own walk
+// only, so a file rewritten or replaced between the hashing pass and the
+// writer's gave a layer whose bytes and digest disagree; the writer
+// hashes it as it writes it.
+func hashedApart(l layer) bool {
+	if t, ok := l.(twoPass); !ok || !t.reemit() {
+		return false
+	}
+	tl := treeOf(l)
+	return tl == nil || tl.cache != nil
 }
 
 // firstToHash returns the layer whose hashing pass starts first, and has

@@ -22,7 +22,11 @@
 // symlink (imgkit/storefs): a store path that is a symlink is dumped as
 // that symlink, and a directory replaced by a symlink while it is read is
 // an error, never a way out. A file whose size changes while it is read is
-// an error wrapping errdefs.ErrChanged, never a wrong hash.
+// an error wrapping errdefs.ErrChanged, never a wrong hash. A file renamed
+// over one after it was examined is read when it has the node written so
+// far (regular, the same size and execute bit): `nix-store --optimise`
+// replaces a store file by /nix/store/.links' identical file so; any
+// other replacement is an error wrapping errdefs.ErrChanged.
 //
 // # Hashes
 //

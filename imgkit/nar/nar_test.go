@@ -195,3 +195,63 @@ func TestDumpRefusesFifo(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestDumpFileReplacedByCopy: `nix-store --optimise` renames the identical
+// file of /nix/store/.links over a store file, maybe between Dump
+// examining it and opening it: the NAR is the one of the path as it was
+// (it failed with "it was replaced"). A replacement that disagrees with
+// the node written so far (another size, the execute bit, a symlink) is
+// still an error.
+func TestDumpFileReplacedByCopy(t *testing.T) {
+	dir := tree(t)
+	want := dump(t, dir)
+	big := filepath.Join(dir, "d", "e", "big")
+	data, err := os.ReadFile(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		replace func(tmp string) error
+		ok      bool
+	}{
+		{"copy", func(tmp string) error { return os.WriteFile(tmp, data, 0o600) }, true},
+		{"other size", func(tmp string) error { return os.WriteFile(tmp, data[1:], 0o600) }, false},
+		{"executable", func(tmp string) error { return os.WriteFile(tmp, data, 0o700) }, false},
+		{"symlink", func(tmp string) error { return os.Symlink("../a", tmp) }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(big, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			fired := false
+			nar.SetTestHookOpen(func(rel string) {
+				if rel == "x/d/e/big" && !fired {
+					fired = true
+					tmp := big + ".link"
+					if err := c.replace(tmp); err != nil {
+						t.Error(err)
+					}
+					if err := os.Rename(tmp, big); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+			defer nar.SetTestHookOpen(nil)
+			parent, _ := unix.Open(filepath.Dir(dir), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			defer unix.Close(parent)
+			var buf bytes.Buffer
+			_, err := nar.Dump(&buf, parent, "x")
+			switch {
+			case !fired:
+				t.Fatal("the file was not replaced")
+			case c.ok && err != nil:
+				t.Fatalf("a file replaced by its copy: %v", err)
+			case c.ok && !bytes.Equal(buf.Bytes(), want):
+				t.Fatal("the NAR differs from the one without the replacement")
+			case !c.ok && !errors.Is(err, errdefs.ErrChanged):
+				t.Fatalf("err = %v, want ErrChanged", err)
+			}
+		})
+	}
+}
