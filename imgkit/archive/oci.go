@@ -14,6 +14,8 @@ const (
 	mediaOCIManifest   = "application/vnd.oci.image.manifest.v1+json"
 	mediaDockerList    = "application/vnd.docker.distribution.manifest.list.v2+json"
 	mediaDockerV2      = "application/vnd.docker.distribution.manifest.v2+json"
+	mediaOCIConfig     = "application/vnd.oci.image.config.v1+json"
+	mediaDockerConfig  = "application/vnd.docker.container.image.v1+json"
 	annotationRefName  = "org.opencontainers.image.ref.name"
 	annotationImageRef = "io.containerd.image.name"
 )
@@ -64,11 +66,21 @@ func (a *Archive) parseOCI() error {
 // non-nil, come from the descriptor of a nested index and apply to every
 // image in it; index is the digest of the image index index.json names
 // that holds idx, or "" for index.json itself (Image.Index). Manifests for
-// the "unknown" platform (build attestations) are skipped.
+// the "unknown" platform (build attestations) are skipped, and so are
+// artifacts (isArtifact): a layout that oras cp -r or regctl image copy
+// --referrers wrote lists an image's referrers (SBOMs, signatures) in
+// index.json beside it. index.json naming one image index and, at most,
+// artifacts besides is a multi-platform image.
 func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) error {
 	if depth > maxIndexDepth {
 		return invalid("index.json: indexes nested more than %d deep", maxIndexDepth)
 	}
+	kept, indexes := 0, 0
+	defer func() {
+		if depth == 0 && kept == 1 && indexes == 1 {
+			a.MultiPlatform = true
+		}
+	}()
 	for _, d := range idx.Manifests {
 		if d.Platform != nil && d.Platform.OS == "unknown" {
 			continue
@@ -91,9 +103,8 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		}
 		switch {
 		case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && doc.Manifests != nil):
-			if depth == 0 && len(idx.Manifests) == 1 {
-				a.MultiPlatform = true
-			}
+			kept++
+			indexes++
 			nested := index
 			if depth == 0 {
 				nested = d.Digest
@@ -102,6 +113,10 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 				return err
 			}
 		case mt == mediaOCIManifest || mt == mediaDockerV2 || (mt == "" && doc.Config != nil):
+			if isArtifact(doc) {
+				continue
+			}
+			kept++
 			img, err := a.ociImage(d, doc, own)
 			if err != nil {
 				return err
@@ -113,6 +128,22 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		}
 	}
 	return nil
+}
+
+// isArtifact tells an artifact's manifest from an image's as the image
+// spec does (its "Guidelines for Artifact Usage"): an artifact's config is
+// the empty blob (application/vnd.oci.empty.v1+json, with the type in
+// artifactType) or a config of its own type; an image's is an image
+// config, OCI's or Docker's (a missing media type is taken for one).
+func isArtifact(doc ociDoc) bool {
+	if doc.Config == nil {
+		return false // ociImage says what is wrong
+	}
+	switch doc.Config.MediaType {
+	case "", mediaOCIConfig, mediaDockerConfig:
+		return false
+	}
+	return true
 }
 
 // descriptorTag is the tag an index entry gives its image: containerd's
