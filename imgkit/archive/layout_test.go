@@ -21,15 +21,20 @@ import (
 // (multi true) or the first image's manifest (multi false), and opens it.
 func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) {
 	t.Helper()
-	raw := layoutBytes(t, multi, false, platforms...)
+	raw := layoutBytes(t, multi, noReferrers, platforms...)
 	return openBytes(t, raw), raw
 }
 
-// layoutBytes writes what layoutOf opens; with referrer, index.json also
-// lists, after the image, an SBOM artifact whose subject is the first
-// image's manifest, as oras cp -r and regctl image copy --referrers
-// write a layout.
-func layoutBytes(t *testing.T, multi, referrer bool, platforms ...string) []byte {
+// How a layout lists an image's referrers (layoutBytes).
+const (
+	noReferrers   = iota
+	referrerEntry // the artifact after the image, as oras cp -r writes it
+	referrersTag  // an index of it before the image, as regctl image copy --referrers
+)
+
+// layoutBytes writes what layoutOf opens; with referrers, index.json also
+// lists an SBOM artifact whose subject is the first image's manifest.
+func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
@@ -56,8 +61,8 @@ func layoutBytes(t *testing.T, multi, referrer bool, platforms ...string) []byte
 		put(index)
 		index = oci.LayoutIndex(index, "", "")
 	}
-	if referrer {
-		index = withReferrer(t, put, index, images[0].Manifest)
+	if referrers != noReferrers {
+		index = withReferrer(t, put, index, images[0].Manifest, referrers == referrersTag)
 	}
 	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
 		t.Fatal(err)
@@ -72,8 +77,9 @@ func layoutBytes(t *testing.T, multi, referrer bool, platforms ...string) []byte
 }
 
 // withReferrer writes an SBOM artifact of subject (its empty config, its
-// document, its manifest) and returns index with the artifact appended.
-func withReferrer(t *testing.T, put func([]byte), index, subject []byte) []byte {
+// document, its manifest) and returns index with the artifact appended,
+// or, with tagged, an index listing it (the referrers tag's) prepended.
+func withReferrer(t *testing.T, put func([]byte), index, subject []byte, tagged bool) []byte {
 	t.Helper()
 	doc := []byte(`{"spdxVersion":"SPDX-2.3"}`)
 	put(oci.EmptyConfig)
@@ -86,7 +92,18 @@ func withReferrer(t *testing.T, put func([]byte), index, subject []byte) []byte 
 	}
 	d := oci.DescriptorOf(v1.MediaTypeImageManifest, artifact)
 	d.ArtifactType = "application/spdx+json"
-	idx.Manifests = append(idx.Manifests, d)
+	if tagged {
+		referrers, _, err := oci.AddReferrer(nil, artifact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(referrers)
+		d = oci.DescriptorOf(v1.MediaTypeImageIndex, referrers)
+		d.Annotations = map[string]string{oci.AnnotationRefName: oci.ReferrersTag(oci.DigestOf(subject))}
+		idx.Manifests = append([]v1.Descriptor{d}, idx.Manifests...)
+	} else {
+		idx.Manifests = append(idx.Manifests, d)
+	}
 	out, err := json.Marshal(idx)
 	if err != nil {
 		t.Fatal(err)
@@ -153,14 +170,16 @@ func TestLayoutWriterRefuses(t *testing.T) {
 // artifact is no image (its config is the empty blob, its layer a JSON
 // document), and a multi-platform image stays one.
 func TestLayoutReferrersSkipped(t *testing.T) {
-	for _, multi := range []bool{false, true} {
-		a := openBytes(t, layoutBytes(t, multi, true, "linux/amd64", "linux/arm64"))
-		want := 1
-		if multi {
-			want = 2
-		}
-		if a.MultiPlatform != multi || len(a.Images) != want {
-			t.Errorf("multi %v: multi-platform %v, %d images", multi, a.MultiPlatform, len(a.Images))
+	for _, referrers := range []int{referrerEntry, referrersTag} {
+		for _, multi := range []bool{false, true} {
+			a := openBytes(t, layoutBytes(t, multi, referrers, "linux/amd64", "linux/arm64"))
+			want := 1
+			if multi {
+				want = 2
+			}
+			if a.MultiPlatform != multi || len(a.Images) != want {
+				t.Errorf("referrers %d, multi %v: multi-platform %v, %d images", referrers, multi, a.MultiPlatform, len(a.Images))
+			}
 		}
 	}
 }

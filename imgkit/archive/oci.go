@@ -69,8 +69,10 @@ func (a *Archive) parseOCI() error {
 // the "unknown" platform (build attestations) are skipped, and so are
 // artifacts (isArtifact): a layout that oras cp -r or regctl image copy
 // --referrers wrote lists an image's referrers (SBOMs, signatures) in
-// index.json beside it. index.json naming one image index and, at most,
-// artifacts besides is a multi-platform image.
+// index.json beside it, or the index of them under the referrers tag
+// sha256-HEX (an index of artifacts alone, which adds no image).
+// index.json naming one image index and, besides, at most artifacts and
+// indexes of them is a multi-platform image.
 func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) error {
 	if depth > maxIndexDepth {
 		return invalid("index.json: indexes nested more than %d deep", maxIndexDepth)
@@ -103,14 +105,17 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		}
 		switch {
 		case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && doc.Manifests != nil):
-			kept++
-			indexes++
 			nested := index
 			if depth == 0 {
 				nested = d.Digest
 			}
+			before := len(a.Images)
 			if err := a.walkIndex(doc, own, depth+1, nested); err != nil {
 				return err
+			}
+			if len(a.Images) > before { // not an index of artifacts alone
+				kept++
+				indexes++
 			}
 		case mt == mediaOCIManifest || mt == mediaDockerV2 || (mt == "" && doc.Config != nil):
 			if isArtifact(doc) {
