@@ -176,7 +176,11 @@
 // entry (the artifact itself stays); -v says how each was attached and
 // the artifact's digest. skopeo reads the index and copies an artifact
 // by its digest; oras discover lists the artifacts and oras pull fetches
-// one's document, as pull-blob --blob does. Pushing the same
+// one's document, as pull-blob --blob does. The registry's garbage
+// collector (docker-registry garbage-collect) keeps the artifacts, as it
+// keeps a multi-platform image's images; with --delete-untagged,
+// distribution 2.8 deletes both, untagged manifests that a tagged index
+// lists (its bug, distribution/distribution#3178). Pushing the same
 // image and SBOM again lists it once. A multi-platform image takes no
 // --sbom (refused once the input is opened, before anything is sent): an
 // SBOM describes one of its images, and which one is not known here.
