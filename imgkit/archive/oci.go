@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 )
 
 // Media types of manifests and indexes, OCI and Docker's.
@@ -14,8 +15,6 @@ const (
 	mediaOCIManifest   = "application/vnd.oci.image.manifest.v1+json"
 	mediaDockerList    = "application/vnd.docker.distribution.manifest.list.v2+json"
 	mediaDockerV2      = "application/vnd.docker.distribution.manifest.v2+json"
-	mediaOCIConfig     = "application/vnd.oci.image.config.v1+json"
-	mediaDockerConfig  = "application/vnd.docker.container.image.v1+json"
 	annotationRefName  = "org.opencontainers.image.ref.name"
 	annotationImageRef = "io.containerd.image.name"
 )
@@ -135,20 +134,10 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 	return nil
 }
 
-// isArtifact tells an artifact's manifest from an image's as the image
-// spec does (its "Guidelines for Artifact Usage"): an artifact's config is
-// the empty blob (application/vnd.oci.empty.v1+json, with the type in
-// artifactType) or a config of its own type; an image's is an image
-// config, OCI's or Docker's (a missing media type is taken for one).
+// isArtifact tells an artifact's manifest from an image's
+// (oci.IsArtifact); ociImage says what is wrong with one without a config.
 func isArtifact(doc ociDoc) bool {
-	if doc.Config == nil {
-		return false // ociImage says what is wrong
-	}
-	switch doc.Config.MediaType {
-	case "", mediaOCIConfig, mediaDockerConfig:
-		return false
-	}
-	return true
+	return doc.Config != nil && oci.IsArtifact(doc.Config.MediaType)
 }
 
 // descriptorTag is the tag an index entry gives its image: containerd's
