@@ -90,7 +90,7 @@
 //
 // --list-present prints the destination tag's layers whose blobs the
 // registry holds, as a holdings list (docs/formats.md §5), and pushes
-// nothing. layer-pack --cache DIR --reuse FILE turns every store layer
+// nothing (an artifact at the tag, or in its index, holds no layers). layer-pack --cache DIR --reuse FILE turns every store layer
 // that its cache knows and the list holds into a reference: no store file
 // of it is read, and push-blob refers to the blob:
 //
