@@ -73,6 +73,15 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		return nil, fmt.Errorf("%s: manifest: %v: %w", where, err, errdefs.ErrInvalidInput)
 	}
 	cfg := img.manifest.Config
+	if oci.IsArtifact(string(cfg.MediaType)) {
+		// An SBOM or signature that refers to an image, say: its config
+		// has no diff_ids, which would be the only complaint otherwise.
+		kind := img.manifest.ArtifactType // or, without one, the config's type
+		if kind == "" {
+			kind = string(cfg.MediaType)
+		}
+		return nil, fmt.Errorf("%s: an artifact of type %s, not an image: %w", where, registry.Shown(kind), errdefs.ErrInvalidInput)
+	}
 	if cfg.Size < 0 || cfg.Size > maxConfig {
 		return nil, fmt.Errorf("%s: config of %d bytes: %w", where, cfg.Size, errdefs.ErrInvalidInput)
 	}

@@ -90,7 +90,7 @@
 //
 // --list-present prints the destination tag's layers whose blobs the
 // registry holds, as a holdings list (docs/formats.md §5), and pushes
-// nothing. layer-pack --cache DIR --reuse FILE turns every store layer
+// nothing (an artifact at the tag, or in its index, holds no layers). layer-pack --cache DIR --reuse FILE turns every store layer
 // that its cache knows and the list holds into a reference: no store file
 // of it is read, and push-blob refers to the blob:
 //
@@ -162,8 +162,10 @@
 // before anything is sent) is attached to the pushed image once its
 // manifest is in: an OCI 1.1 artifact whose artifactType and one layer's
 // media type are the document's (application/vnd.cyclonedx+json,
-// application/spdx+json), whose config is the empty blob {}, and whose
-// subject is the image's manifest. It is put by its digest, and made a
+// application/spdx+json), titled image.cdx.json or image.spdx.json (the
+// org.opencontainers.image.title annotation, the file oras pull writes it
+// to), whose config is the empty blob {}, and whose subject is the
+// image's manifest. It is put by its digest, and made a
 // referrer of the image: a registry that says it processed the subject
 // (the OCI-Subject header), or whose referrers API (GET
 // /v2/REPO/referrers/DIGEST) lists it, keeps the list itself; for any
@@ -173,7 +175,12 @@
 // listed, put back. Two pushes updating that tag at once may lose one
 // entry (the artifact itself stays); -v says how each was attached and
 // the artifact's digest. skopeo reads the index and copies an artifact
-// by its digest; pull-blob --blob fetches the document. Pushing the same
+// by its digest; oras discover lists the artifacts and oras pull fetches
+// one's document, as pull-blob --blob does. The registry's garbage
+// collector (docker-registry garbage-collect) keeps the artifacts, as it
+// keeps a multi-platform image's images; with --delete-untagged,
+// distribution 2.8 deletes both, untagged manifests that a tagged index
+// lists (its bug, distribution/distribution#3178). Pushing the same
 // image and SBOM again lists it once. A multi-platform image takes no
 // --sbom (refused once the input is opened, before anything is sent): an
 // SBOM describes one of its images, and which one is not known here.

@@ -36,7 +36,7 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 			continue
 		}
 		tried[c.blob] = true
-		ok, err := ps.ensure(ctx, c.blob, c.from)
+		ok, err := ps.ensure(ctx, c.blob, c.from, true)
 		if errors.Is(err, errOtherSize) && c.from == fromCache {
 			rec.check = true // the record is wrong: compress, and replace it
 			break
@@ -76,7 +76,7 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 		}
 	}
 	if !tried[b] {
-		ok, err := ps.ensure(ctx, b, "compressed")
+		ok, err := ps.ensure(ctx, b, "compressed", true)
 		if (err != nil && !errors.Is(err, errOtherSize)) || ok {
 			return b, err
 		}
@@ -187,14 +187,15 @@ var errOtherSize = errors.New("the registry holds the blob at another size")
 // A blob the registry holds at another size (or without saying which) is
 // not referred to: a manifest must give a blob the registry's size. That
 // is a warning naming from (where b is known from, as -v says it) and
-// errOtherSize.
-func (ps *pusher) ensure(ctx context.Context, b layerstream.Blob, from string) (bool, error) {
+// errOtherSize. A layer's blob (layer) counts in the image's -v summary;
+// the config and an SBOM's blobs do not.
+func (ps *pusher) ensure(ctx context.Context, b layerstream.Blob, from string, layer bool) (bool, error) {
 	held, size, err := ps.p.StatBlob(ctx, b.Digest)
 	if err != nil || held {
 		if err == nil {
 			err = ps.sizeAgrees(b, size, from)
 		}
-		if err == nil {
+		if err == nil && layer {
 			ps.stats.add(func(s *stats) { s.present++ })
 		}
 		return err == nil, err
@@ -218,7 +219,9 @@ func (ps *pusher) ensure(ctx context.Context, b layerstream.Blob, from string) (
 			return false, err
 		}
 		ps.o.Debugf("mounted %s from %s", b.Digest, repo)
-		ps.stats.add(func(s *stats) { s.mounted++ })
+		if layer {
+			ps.stats.add(func(s *stats) { s.mounted++ })
+		}
 		return true, nil
 	}
 	return false, nil

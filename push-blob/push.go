@@ -44,6 +44,11 @@ func (s *stats) add(f func(*stats)) {
 	s.mu.Unlock()
 }
 
+// reset starts the counts of the next image (of an index) at zero.
+func (s *stats) reset() {
+	s.add(func(s *stats) { s.present, s.mounted, s.uploaded, s.uploadedBytes = 0, 0, 0, 0 })
+}
+
 // push pushes img, puts its manifest under the tag and attaches the
 // --sbom documents to it; it returns the manifest's digest. Nothing is
 // tagged until every blob is in the registry.
@@ -143,6 +148,7 @@ func (ps *pusher) pushImage(ctx context.Context, img *image) ([]byte, error) {
 	if img.layers > oci.RuntimeLayerLimit {
 		return nil, fmt.Errorf("%s: %d layers, more than the %d runtimes accept: %w", img.name, img.layers, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
 	}
+	ps.stats.reset() // the summary in finish is this image's
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -262,7 +268,7 @@ func (ps *pusher) tag(ctx context.Context, mediaType string, manifest []byte) (s
 // putSmall uploads a blob held in memory (the config, an SBOM) unless
 // the registry has it.
 func (ps *pusher) putSmall(ctx context.Context, b layerstream.Blob, data []byte, what string) error {
-	has, err := ps.ensure(ctx, b, what)
+	has, err := ps.ensure(ctx, b, what, false)
 	if err != nil && !errors.Is(err, errOtherSize) {
 		return fmt.Errorf("%s: %w", what, err)
 	}

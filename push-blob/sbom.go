@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -52,7 +53,13 @@ func (ps *pusher) attach(ctx context.Context, manifest []byte, doc sbomDoc) erro
 		return err
 	}
 	subject := oci.DescriptorOf(oci.ManifestMediaType, manifest)
-	artifact := oci.ArtifactManifest(oci.Descriptor(blob), subject)
+	// The document's title is the file name oras pull writes it to (it
+	// skips a layer without one): the name the image holds it under with
+	// --sbom-in-image, fixed by the format, so the same document gives
+	// the same artifact whatever the file it was read from is called.
+	layer := oci.Descriptor(blob)
+	layer.Annotations = map[string]string{v1.AnnotationTitle: path.Base(doc.format.ImagePath())}
+	artifact := oci.ArtifactManifest(layer, subject)
 	via, err := ps.p.PutReferrer(ctx, artifact, string(subject.Digest))
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

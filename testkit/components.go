@@ -45,6 +45,10 @@ var componentBinaries = map[string][]string{
 	// syft reads the SBOMs back (syft convert): no Debian package;
 	// scripts/install-test-deps builds it with go install.
 	"syft": {"syft"},
+	// oras, the OCI artifact client, lists the referrers we attach (oras
+	// discover) and copies an image with them into a layout (oras cp -r):
+	// no Debian package; scripts/install-test-deps builds it too.
+	"oras": {"oras"},
 	// The runtimes besides Docker that users load our images into:
 	// podman runs containers with runc (see podmanConfigs), containerd
 	// with its runc shim.

@@ -27,8 +27,10 @@ type Archive struct {
 	// Format is "docker" (manifest.json) or "oci" (index.json only).
 	Format string
 	// MultiPlatform is set when index.json names one image index and
-	// nothing else: one image for several platforms, as tar-merge --index
-	// and skopeo copy --all write it. Images are the index's.
+	// nothing else but artifacts (which are no images: an SBOM that oras
+	// cp -r copies beside it): one image for several platforms, as
+	// tar-merge --index and skopeo copy --all write it. Images are the
+	// index's.
 	MultiPlatform bool
 
 	name     string // for messages

@@ -50,7 +50,11 @@
 //
 // # Order
 //
-// Archive.Images is in manifest order (index.json order for OCI); an
+// Archive.Images is in manifest order (index.json order for OCI, without
+// the manifests that are no images: build attestations, for the platform
+// "unknown", and artifacts, whose config is not an image config, such as
+// the SBOMs and signatures oras cp -r and regctl image copy --referrers
+// copy into a layout beside the image they refer to); an
 // Image's Layers are bottom first, and a layer the manifest lists twice
 // appears twice.
 package archive

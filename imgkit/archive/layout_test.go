@@ -2,10 +2,13 @@ package archive
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
@@ -17,6 +20,21 @@ import (
 // platform ("os/arch"), with index.json naming an image index of them
 // (multi true) or the first image's manifest (multi false), and opens it.
 func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) {
+	t.Helper()
+	raw := layoutBytes(t, multi, noReferrers, platforms...)
+	return openBytes(t, raw), raw
+}
+
+// How a layout lists an image's referrers (layoutBytes).
+const (
+	noReferrers   = iota
+	referrerEntry // the artifact after the image, as oras cp -r writes it
+	referrersTag  // an index of it before the image, as regctl image copy --referrers
+)
+
+// layoutBytes writes what layoutOf opens; with referrers, index.json also
+// lists an SBOM artifact whose subject is the first image's manifest.
+func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
@@ -43,6 +61,9 @@ func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) 
 		put(index)
 		index = oci.LayoutIndex(index, "", "")
 	}
+	if referrers != noReferrers {
+		index = withReferrer(t, put, index, images[0].Manifest, referrers == referrersTag)
+	}
 	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +73,42 @@ func layoutOf(t *testing.T, multi bool, platforms ...string) (*Archive, []byte) 
 	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return openBytes(t, buf.Bytes()), buf.Bytes()
+	return buf.Bytes()
+}
+
+// withReferrer writes an SBOM artifact of subject (its empty config, its
+// document, its manifest) and returns index with the artifact appended,
+// or, with tagged, an index listing it (the referrers tag's) prepended.
+func withReferrer(t *testing.T, put func([]byte), index, subject []byte, tagged bool) []byte {
+	t.Helper()
+	doc := []byte(`{"spdxVersion":"SPDX-2.3"}`)
+	put(oci.EmptyConfig)
+	put(doc)
+	artifact := oci.ArtifactManifest(oci.DescriptorOf("application/spdx+json", doc), oci.DescriptorOf(v1.MediaTypeImageManifest, subject))
+	put(artifact)
+	var idx v1.Index
+	if err := json.Unmarshal(index, &idx); err != nil {
+		t.Fatal(err)
+	}
+	d := oci.DescriptorOf(v1.MediaTypeImageManifest, artifact)
+	d.ArtifactType = "application/spdx+json"
+	if tagged {
+		referrers, _, err := oci.AddReferrer(nil, artifact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(referrers)
+		d = oci.DescriptorOf(v1.MediaTypeImageIndex, referrers)
+		d.Annotations = map[string]string{oci.AnnotationRefName: oci.ReferrersTag(oci.DigestOf(subject))}
+		idx.Manifests = append([]v1.Descriptor{d}, idx.Manifests...)
+	} else {
+		idx.Manifests = append(idx.Manifests, d)
+	}
+	out, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // blobPutter returns a function writing a blob held in memory to lw.
@@ -105,5 +161,25 @@ func TestLayoutWriterRefuses(t *testing.T) {
 	}
 	if err := lw.Blob(oci.DigestOf([]byte("xy")), 2, strings.NewReader("x")); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("short reader: %v", err)
+	}
+}
+
+// TestLayoutReferrersSkipped: an OCI layout whose index.json lists, beside
+// the image, an artifact referring to it (an SBOM, as oras cp -r and
+// regctl image copy --referrers copy them) opens as the image alone: the
+// artifact is no image (its config is the empty blob, its layer a JSON
+// document), and a multi-platform image stays one.
+func TestLayoutReferrersSkipped(t *testing.T) {
+	for _, referrers := range []int{referrerEntry, referrersTag} {
+		for _, multi := range []bool{false, true} {
+			a := openBytes(t, layoutBytes(t, multi, referrers, "linux/amd64", "linux/arm64"))
+			want := 1
+			if multi {
+				want = 2
+			}
+			if a.MultiPlatform != multi || len(a.Images) != want {
+				t.Errorf("referrers %d, multi %v: multi-platform %v, %d images", referrers, multi, a.MultiPlatform, len(a.Images))
+			}
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 )
 
 // Media types of manifests and indexes, OCI and Docker's.
@@ -64,11 +65,23 @@ func (a *Archive) parseOCI() error {
 // non-nil, come from the descriptor of a nested index and apply to every
 // image in it; index is the digest of the image index index.json names
 // that holds idx, or "" for index.json itself (Image.Index). Manifests for
-// the "unknown" platform (build attestations) are skipped.
+// the "unknown" platform (build attestations) are skipped, and so are
+// artifacts (isArtifact): a layout that oras cp -r or regctl image copy
+// --referrers wrote lists an image's referrers (SBOMs, signatures) in
+// index.json beside it, or the index of them under the referrers tag
+// sha256-HEX (an index of artifacts alone, which adds no image).
+// index.json naming one image index and, besides, at most artifacts and
+// indexes of them is a multi-platform image.
 func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) error {
 	if depth > maxIndexDepth {
 		return invalid("index.json: indexes nested more than %d deep", maxIndexDepth)
 	}
+	kept, indexes := 0, 0
+	defer func() {
+		if depth == 0 && kept == 1 && indexes == 1 {
+			a.MultiPlatform = true
+		}
+	}()
 	for _, d := range idx.Manifests {
 		if d.Platform != nil && d.Platform.OS == "unknown" {
 			continue
@@ -91,17 +104,23 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		}
 		switch {
 		case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && doc.Manifests != nil):
-			if depth == 0 && len(idx.Manifests) == 1 {
-				a.MultiPlatform = true
-			}
 			nested := index
 			if depth == 0 {
 				nested = d.Digest
 			}
+			before := len(a.Images)
 			if err := a.walkIndex(doc, own, depth+1, nested); err != nil {
 				return err
 			}
+			if len(a.Images) > before { // not an index of artifacts alone
+				kept++
+				indexes++
+			}
 		case mt == mediaOCIManifest || mt == mediaDockerV2 || (mt == "" && doc.Config != nil):
+			if isArtifact(doc) {
+				continue
+			}
+			kept++
 			img, err := a.ociImage(d, doc, own)
 			if err != nil {
 				return err
@@ -116,6 +135,12 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		}
 	}
 	return nil
+}
+
+// isArtifact tells an artifact's manifest from an image's
+// (oci.IsArtifact); ociImage says what is wrong with one without a config.
+func isArtifact(doc ociDoc) bool {
+	return doc.Config != nil && oci.IsArtifact(doc.Config.MediaType)
 }
 
 // descriptorTag is the tag an index entry gives its image: containerd's

@@ -55,3 +55,16 @@ func Recipe(kind compress.Kind) string {
 	}
 	return "none"
 }
+
+// IsArtifact tells an artifact's manifest from an image's by its config
+// media type, as the image spec's "Guidelines for Artifact Usage" do: an
+// artifact's config is the empty blob (application/vnd.oci.empty.v1+json,
+// the type then in artifactType) or a config of its own type; an image's
+// is an image config, OCI's or Docker's (none given is taken for one).
+func IsArtifact(configMediaType string) bool {
+	switch configMediaType {
+	case "", v1.MediaTypeImageConfig, DockerConfig:
+		return false
+	}
+	return true
+}

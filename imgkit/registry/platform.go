@@ -58,7 +58,7 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 		offered = append(offered, platforms(idx)...)
 		best, bestRank := -1, 0
 		for i, d := range idx.Manifests {
-			if rank, ok := serves(d.Platform, want); ok && isImageManifest(string(d.MediaType)) && (best < 0 || rank < bestRank) {
+			if rank, ok := serves(d.Platform, want); ok && isImage(d) && (best < 0 || rank < bestRank) {
 				best, bestRank = i, rank
 			}
 		}
@@ -103,14 +103,22 @@ func ChooseImage(idx *v1.IndexManifest, want v1.Platform, fetch func(v1.Descript
 // names: real lists have a dozen at most, a hostile one tens of thousands.
 const maxListed = 16
 
+// isImage tells an index's image entries: image manifests, but for
+// artifacts, whose descriptor's artifactType (the manifest's, or its
+// config's media type) is not an image config's (oci.IsArtifact: an SBOM
+// listed beside the image, say).
+func isImage(d v1.Descriptor) bool {
+	return isImageManifest(string(d.MediaType)) && !oci.IsArtifact(d.ArtifactType)
+}
+
 // platforms lists the platforms an index's entries name: its images' and
 // its nested manifest lists' (one without a platform is searched, so its
 // images' platforms are listed instead). Attestation entries (platform
-// unknown/unknown) are left out.
+// unknown/unknown) and artifacts are left out.
 func platforms(idx *v1.IndexManifest) []string {
 	var out []string
 	for _, d := range idx.Manifests {
-		image := isImageManifest(string(d.MediaType))
+		image := isImage(d)
 		switch {
 		case !image && !isIndex(string(d.MediaType)):
 		case d.Platform == nil && image:

@@ -74,3 +74,27 @@ func TestChooseImageErrorListsFewPlatforms(t *testing.T) {
 		t.Fatalf("%d bytes: %.300q", len(err.Error()), err)
 	}
 }
+
+// TestChooseImageSkipsArtifacts: an index's artifact entries (an SBOM
+// that oras manifest index create lists beside the image, its descriptor
+// naming its artifactType) are no images: never chosen, even under a
+// platform, and not offered as "an image without a platform". An entry
+// whose artifactType is an image config's media type (crane writes the
+// config's there) is an image.
+func TestChooseImageSkipsArtifacts(t *testing.T) {
+	idx, err := v1.ParseIndexManifest(strings.NewReader(`{"schemaVersion":2,"manifests":[
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"artifactType":"application/spdx+json","platform":{"architecture":"arm64","os":"linux"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","size":1,"artifactType":"application/vnd.oci.image.config.v1+json","platform":{"architecture":"amd64","os":"linux"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:3333333333333333333333333333333333333333333333333333333333333333","size":1,"artifactType":"application/vnd.cyclonedx+json"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := ChooseImage(idx, v1.Platform{OS: "linux", Architecture: "amd64"}, nil); err != nil || d.Digest.Hex[:1] != "2" {
+		t.Errorf("linux/amd64: %v, %v", d.Digest, err)
+	}
+	_, err = ChooseImage(idx, v1.Platform{OS: "linux", Architecture: "arm64"}, nil)
+	const want = `no image for linux/arm64 in the manifest list; it has linux/amd64: not found`
+	if !errors.Is(err, errdefs.ErrNotFound) || err.Error() != want {
+		t.Fatalf("linux/arm64: %q, want %q", err, want)
+	}
+}
