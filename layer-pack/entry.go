@@ -22,7 +22,7 @@ type entry struct {
 	ino   uint64
 	dev   uint64
 	ctime unix.Timespec // a regular file's change time: any write moves it
-	nlink uint64        // its link count: a link or an unlink moves it with the change time, a write does not (see checkStat)
+	nlink uint64        // a regular file's link count: a link or an unlink moves it with the change time, a write does not (see checkStat)
 	fds   *keptFDs      // where the hashing pass keeps its descriptor for the writer, at index idx; nil: none kept
 	idx   int
 	// adopted: ino, dev, ctime and nlink are a copy's that replaced the file
@@ -41,14 +41,14 @@ func statEntry(e *entry, at place, name string, st *unix.Stat_t) error {
 	if base := path.Base(name); strings.HasPrefix(base, ".wh.") {
 		return fmt.Errorf("%q: a file named .wh.* would be a whiteout in the image: %w", name, errdefs.ErrUnsafeEntry)
 	}
-	*e = entry{rel: at.rel, ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim, nlink: uint64(st.Nlink)}
+	*e = entry{rel: at.rel, ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim}
 	h := &e.hdr
 	h.Name = name
 	h.Mode = int64(st.Mode & 0o7777)
 	h.Uid, h.Gid = int64(st.Uid), int64(st.Gid)
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
-		h.Type, h.Size = tarw.TypeReg, st.Size
+		h.Type, h.Size, e.nlink = tarw.TypeReg, st.Size, uint64(st.Nlink)
 	case unix.S_IFDIR:
 		h.Type = tarw.TypeDir
 		if !strings.HasSuffix(name, "/") {

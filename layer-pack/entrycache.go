@@ -122,7 +122,7 @@ func (c *entryCache) add(e *entry) {
 	if ce.parent < 0 {
 		rel = e.rel
 	}
-	if !fits16(len(name), len(rel), len(h.Linkname), int(h.Mode)) || h.Type == tarw.TypeReg && e.nlink > 1<<16-1 || e.ctime.Nsec < 0 || e.ctime.Nsec > 1<<32-1 {
+	if !fits16(len(name), len(rel), len(h.Linkname), int(h.Mode)) || e.nlink > 1<<16-1 || e.ctime.Nsec < 0 || e.ctime.Nsec > 1<<32-1 {
 		c.giveUp()
 		return
 	}
