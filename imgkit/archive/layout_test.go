@@ -65,6 +65,13 @@ func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) [
 	if referrers != noReferrers {
 		index = withReferrer(t, put, index, images[0].Manifest, referrers == referrersTag)
 	}
+	closeLayout(t, lw, index)
+	return buf.Bytes()
+}
+
+// closeLayout ends the layout lw writes with its oci-layout and index.json.
+func closeLayout(t *testing.T, lw *LayoutWriter, index []byte) {
+	t.Helper()
 	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +81,6 @@ func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) [
 	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
 }
 
 // withReferrer writes an SBOM artifact of subject (its empty config, its
@@ -224,15 +230,7 @@ func TestLayoutArtifactsAndImagesByConfigType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
-		t.Fatal(err)
-	}
-	if err := lw.File("index.json", index); err != nil {
-		t.Fatal(err)
-	}
-	if err := lw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closeLayout(t, lw, index)
 	a := openBytes(t, buf.Bytes())
 	var got []string
 	for _, img := range a.Images {
