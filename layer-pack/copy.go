@@ -88,7 +88,7 @@ func copyChecked(p *pipeline, fd int, e *entry, kept bool) error {
 	case err == nil && p.kernelCopies(e.hdr.Size):
 		// The consumer checks it after the walk moved on: e's fields are
 		// copied, the entry may be reused by then.
-		seen := entry{hdr: tarw.Header{Name: e.hdr.Name, Size: e.hdr.Size}, ino: e.ino, dev: e.dev, ctime: e.ctime}
+		seen := entry{hdr: tarw.Header{Name: e.hdr.Name, Size: e.hdr.Size}, ino: e.ino, dev: e.dev, ctime: e.ctime, nlink: e.nlink}
 		return p.sendFile(fd, e.hdr.Name, e.hdr.Size, func(fd int) error { return checkFile(fd, &seen) })
 	case err == nil:
 		// A hashing pass need not check again: a write during its read
@@ -141,7 +141,7 @@ func adopt(p *pipeline, st *unix.Stat_t, e *entry, kept bool) error {
 	if p.hashing && !e.keeping(p) || !p.hashing && p.apart && !kept {
 		return errOptimised(e.hdr.Name)
 	}
-	e.ino, e.dev, e.ctime, e.adopted = st.Ino, uint64(st.Dev), st.Ctim, true
+	e.ino, e.dev, e.ctime, e.nlink, e.adopted = st.Ino, uint64(st.Dev), st.Ctim, uint64(st.Nlink), true
 	return nil
 }
 
@@ -199,7 +199,7 @@ func checkStat(st *unix.Stat_t, e *entry) error {
 	if st.Size != e.hdr.Size {
 		return fmt.Errorf("%q: size changed from %d to %d bytes while packing: %w", name, e.hdr.Size, st.Size, errdefs.ErrChanged)
 	}
-	if st.Ctim != e.ctime && st.Mtim != nixMtime {
+	if st.Ctim != e.ctime && (st.Mtim != nixMtime || uint64(st.Nlink) == e.nlink) {
 		return fmt.Errorf("%q was written to while packing: %w", name, errdefs.ErrChanged)
 	}
 	return nil
@@ -207,11 +207,15 @@ func checkStat(st *unix.Stat_t, e *entry) error {
 
 // nixMtime is the modification time Nix gives every file of a valid store
 // path. A write moves a file's modification time with its change time, so
-// a file that still has it was not written to, whatever its change time
-// says: Nix's store optimisation (auto-optimise-store, when another path
-// with an identical file is built meanwhile; nix-store --optimise) links
-// other names to a store file, which moves its change time alone, and a
-// concurrent nix-build failed the pack.
+// a file that still has it and whose link count moved was linked or
+// unlinked, not written to, whatever its change time says: Nix's store
+// optimisation (auto-optimise-store, when another path with an identical
+// file is built meanwhile; nix-store --optimise) links other names to a
+// store file, and garbage collection unlinks them, which moves its change
+// time and link count alone, and a concurrent nix-build failed the pack.
+// The link count must have moved: a write that then set the modification
+// time back to 1 (cp -p, rsync -t over the file) moves the change time
+// alone, and gave a layer whose digest disagreed with its bytes.
 var nixMtime = unix.Timespec{Sec: 1}
 
 // copyData reads exactly size bytes from the open file fd, from its start

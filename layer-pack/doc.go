@@ -79,10 +79,11 @@
 // the writer's. A file that changes size, type or change time,
 // or vanishes, between being measured and being read is an error naming
 // it, never a layer whose bytes disagree with its header or its digest;
-// a change time that moved while the modification time stayed Nix's
-// canonical 1 is not (no write happened: Nix's store optimisation linked
-// another store path's identical file to it, as a concurrent nix-build
-// with auto-optimise-store does). A file that `nix-store --optimise`
+// a change time that moved with the link count while the modification
+// time stayed Nix's canonical 1 is not (no write happened: Nix's store
+// optimisation linked another store path's identical file to it, as a
+// concurrent nix-build with auto-optimise-store does, or garbage
+// collection unlinked one). A file that `nix-store --optimise`
 // replaces meanwhile (it renames /nix/store/.links' identical file over
 // it) is not either: a regular file of the same size and permission bits
 // with the modification time 1 is taken where the bytes hashed are the

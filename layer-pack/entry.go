@@ -22,9 +22,10 @@ type entry struct {
 	ino   uint64
 	dev   uint64
 	ctime unix.Timespec // a regular file's change time: any write moves it
+	nlink uint64        // a regular file's link count: a link or an unlink moves it with the change time, a write does not (see checkStat)
 	fds   *keptFDs      // where the hashing pass keeps its descriptor for the writer, at index idx; nil: none kept
 	idx   int
-	// adopted: ino, dev and ctime are a copy's that replaced the file
+	// adopted: ino, dev, ctime and nlink are a copy's that replaced the file
 	// examined (see adopt).
 	adopted bool
 }
@@ -47,7 +48,7 @@ func statEntry(e *entry, at place, name string, st *unix.Stat_t) error {
 	h.Uid, h.Gid = int64(st.Uid), int64(st.Gid)
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
-		h.Type, h.Size = tarw.TypeReg, st.Size
+		h.Type, h.Size, e.nlink = tarw.TypeReg, st.Size, uint64(st.Nlink)
 	case unix.S_IFDIR:
 		h.Type = tarw.TypeDir
 		if !strings.HasSuffix(name, "/") {

@@ -31,7 +31,7 @@ func cacheBudget(layers int) int { return cachesBudget / layers }
 // its link target. An entry inside a recorded directory keeps only its
 // base name and its parent's index: its name and path are the parent's
 // plus "/" and the base name, as walkTree made them. An entry that does
-// not fit (a string past 64 KiB, a mode past 16 bits) makes the cache
+// not fit (a string past 64 KiB, a mode or link count past 16 bits) makes the cache
 // give up.
 type cachedEntry struct {
 	parent                   int32 // -1: name and rel are stored whole
@@ -44,6 +44,7 @@ type cachedEntry struct {
 	ctimeNsec                uint32
 	uid, gid                 uint32
 	typ                      byte
+	nlink                    uint16
 }
 
 // cacheDir is a directory on the current path while recording or replaying.
@@ -94,7 +95,7 @@ func (c *entryCache) add(e *entry) {
 	}
 	ce := cachedEntry{
 		parent: -1, size: h.Size, ino: e.ino, dev: e.dev, ctimeSec: e.ctime.Sec, ctimeNsec: uint32(e.ctime.Nsec),
-		uid: uint32(h.Uid), gid: uint32(h.Gid), mode: uint16(h.Mode), typ: h.Type, off: uint32(len(c.arena)),
+		uid: uint32(h.Uid), gid: uint32(h.Gid), mode: uint16(h.Mode), typ: h.Type, off: uint32(len(c.arena)), nlink: uint16(e.nlink),
 	}
 	if h.Type == tarw.TypeChar || h.Type == tarw.TypeBlock {
 		ce.size = h.Devmajor<<32 | h.Devminor
@@ -121,7 +122,7 @@ func (c *entryCache) add(e *entry) {
 	if ce.parent < 0 {
 		rel = e.rel
 	}
-	if !fits16(len(name), len(rel), len(h.Linkname), int(h.Mode)) || e.ctime.Nsec < 0 || e.ctime.Nsec > 1<<32-1 {
+	if !fits16(len(name), len(rel), len(h.Linkname), int(h.Mode)) || e.nlink > 1<<16-1 || e.ctime.Nsec < 0 || e.ctime.Nsec > 1<<32-1 {
 		c.giveUp()
 		return
 	}
@@ -238,7 +239,7 @@ func (c *entryCache) each(ctx context.Context, _ int, fn func(e *entry) error) e
 			top := path[len(path)-1]
 			name, rel = top.name+"/"+base, top.rel+"/"+base
 		}
-		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, ctime: unix.Timespec{Sec: ce.ctimeSec, Nsec: int64(ce.ctimeNsec)}, hdr: tarw.Header{
+		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, ctime: unix.Timespec{Sec: ce.ctimeSec, Nsec: int64(ce.ctimeNsec)}, nlink: uint64(ce.nlink), hdr: tarw.Header{
 			Name: name, Type: ce.typ, Mode: int64(ce.mode), Uid: int64(ce.uid), Gid: int64(ce.gid),
 			Uname: c.uname, Gname: c.gname, Size: ce.size, Mtime: c.mtime,
 			Linkname: c.str(ce.off+uint32(ce.nameLen)+uint32(ce.relLen), ce.linkLen),

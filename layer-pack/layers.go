@@ -182,7 +182,7 @@ func (l *fileLayer) measure(ctx context.Context) (int64, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, fmt.Errorf("%q is not a regular file: %w", l.path, errdefs.ErrInvalidInput)
 	}
-	l.e = entry{ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim}
+	l.e = entry{ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim, nlink: uint64(st.Nlink)}
 	l.e.hdr = tarw.Header{Name: l.path, Type: tarw.TypeReg, Size: st.Size}
 	return st.Size, nil
 }

@@ -135,3 +135,53 @@ func TestReplacedBetweenHashAndWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestWrittenThenCanonicalisedBetweenHashAndWrite: a store file written
+// in place between the hashing pass and the writer's, its modification
+// time then set back to Nix's 1 (cp -p or rsync -t over it, as root), moved
+// its change time alone, which the writer took for Nix linking the file
+// (see nixMtime): the layer's digest was the old bytes', its bytes the new
+// ones, exit 0. A write leaves the link count as it was, a link does not:
+// it is an error "was written to while packing" wherever the writer reads
+// the file, or, when one pass hashes and writes, a layer whose digest
+// agrees with its bytes.
+func TestWrittenThenCanonicalisedBetweenHashAndWrite(t *testing.T) {
+	for _, mode := range []struct {
+		name   string
+		budget int
+		kept   bool
+	}{{"Kept", 0, true}, {"Reopened", 0, false}, {"Walked", 1, false}} {
+		t.Run(mode.name, func(t *testing.T) {
+			root, dir := storeOfThree(t, func(f string) []byte { return bytes.Repeat([]byte(f), 20000) }, 0o444)
+			canonicalTimes(t, root)
+			l := storeLayer(&storeOptions{storeDir: "/store", root: root}, []string{"/store/aaa-x"})
+			l.budget = mode.budget
+			hashed, written, err := twoPasses(t, l, mode.kept, func() {
+				f := filepath.Join(dir, "b")
+				err := os.Chmod(f, 0o644)
+				if err == nil {
+					err = os.WriteFile(f, bytes.Repeat([]byte{'w'}, 20000), 0o644)
+				}
+				if err == nil {
+					err = os.Chmod(f, 0o444)
+				}
+				if err == nil {
+					err = os.Chtimes(f, nixTime, nixTime)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			switch {
+			case mode.name == "Walked" && err != nil:
+				t.Fatalf("one pass hashes and writes: err = %v, want a layer", err)
+			case mode.name != "Walked" && err == nil:
+				t.Fatalf("a layer (digest %s, bytes' %s), want an error", hashed, written)
+			case err != nil && (!errors.Is(err, errdefs.ErrChanged) || !strings.Contains(err.Error(), `"/store/aaa-x/b" was written to while packing`)):
+				t.Fatalf("err = %v, want it to say the file was written to", err)
+			case err == nil && hashed != written:
+				t.Fatalf("the layer's digest %s disagrees with its bytes' %s", hashed, written)
+			}
+		})
+	}
+}

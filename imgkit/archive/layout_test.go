@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,6 +65,13 @@ func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) [
 	if referrers != noReferrers {
 		index = withReferrer(t, put, index, images[0].Manifest, referrers == referrersTag)
 	}
+	closeLayout(t, lw, index)
+	return buf.Bytes()
+}
+
+// closeLayout ends the layout lw writes with its oci-layout and index.json.
+func closeLayout(t *testing.T, lw *LayoutWriter, index []byte) {
+	t.Helper()
 	if err := lw.File("oci-layout", oci.LayoutFile); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +81,6 @@ func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) [
 	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
 }
 
 // withReferrer writes an SBOM artifact of subject (its empty config, its
@@ -181,5 +188,55 @@ func TestLayoutReferrersSkipped(t *testing.T) {
 				t.Errorf("referrers %d, multi %v: multi-platform %v, %d images", referrers, multi, a.MultiPlatform, len(a.Images))
 			}
 		}
+	}
+}
+
+// TestLayoutArtifactsAndImagesByConfigType: which manifests a layout's
+// index.json lists are images is told by their config's media type alone:
+// an image with Docker's media types (buildx's oci exporter with
+// oci-mediatypes=false writes them in a layout) or with no config media
+// type is read beside the artifacts skipped (a Helm chart, a Singularity
+// image, an SBOM on the empty config).
+func TestLayoutArtifactsAndImagesByConfigType(t *testing.T) {
+	var buf bytes.Buffer
+	lw := NewLayoutWriter(&buf)
+	put := blobPutter(t, lw)
+	layer := make([]byte, 2048)
+	put(layer)
+	var idx v1.Index
+	idx.SchemaVersion = 2
+	add := func(manifestType, configType, ref string) {
+		config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(layer) + `"]},"ref":"` + ref + `"}`)
+		put(config)
+		ct := ""
+		if configType != "" {
+			ct = `"mediaType":"` + configType + `",`
+		}
+		m := []byte(`{"schemaVersion":2,"mediaType":"` + manifestType + `","config":{` + ct + `"digest":"` + oci.DigestOf(config) + `","size":` + strconv.Itoa(len(config)) +
+			`},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar","digest":"` + oci.DigestOf(layer) + `","size":2048}]}`)
+		put(m)
+		d := oci.DescriptorOf(manifestType, m)
+		d.Annotations = map[string]string{oci.AnnotationRefName: ref}
+		idx.Manifests = append(idx.Manifests, d)
+	}
+	add(v1.MediaTypeImageManifest, "application/vnd.cncf.helm.config.v1+json", "chart")
+	add("application/vnd.docker.distribution.manifest.v2+json", oci.DockerConfig, "docker")
+	add(v1.MediaTypeImageManifest, "application/vnd.sylabs.sif.config.v1+json", "sif")
+	add(v1.MediaTypeImageManifest, oci.DockerConfig, "mixed")
+	add(v1.MediaTypeImageManifest, "", "untyped")
+	add(v1.MediaTypeImageManifest, v1.MediaTypeEmptyJSON, "sbom")
+	add(v1.MediaTypeImageManifest, v1.MediaTypeImageConfig, "oci")
+	index, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeLayout(t, lw, index)
+	a := openBytes(t, buf.Bytes())
+	var got []string
+	for _, img := range a.Images {
+		got = append(got, strings.Join(img.RepoTags, ","))
+	}
+	if want := "docker mixed untyped oci"; strings.Join(got, " ") != want || a.MultiPlatform {
+		t.Errorf("images tagged %q (multi-platform %v), want %q", got, a.MultiPlatform, want)
 	}
 }
