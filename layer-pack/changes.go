@@ -105,11 +105,10 @@ func (l *changesLayer) describe() (layerstream.LayerInfo, func(layerstream.Layer
 }
 
 func (l *changesLayer) measure(ctx context.Context) (int64, error) {
-	f, err := os.CreateTemp("", "layer-pack-changes-*.tar")
+	f, err := cli.UnlinkedTemp("layer-pack-changes")
 	if err != nil {
 		return 0, fmt.Errorf("spooling the layer: %w", err)
 	}
-	os.Remove(f.Name())
 	bw := bufio.NewWriterSize(f, 1<<20)
 	err = rootfs.WriteLayer(ctx, bw, l.dir, l.opts)
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/oci"
 )
@@ -56,11 +57,10 @@ func (p *parallelLayers) add(size int64, r io.Reader) error {
 		p.todo = append(p.todo, job)
 		return job.err
 	}
-	f, err := os.CreateTemp("", "manifest-gen-layer-*")
+	f, err := cli.UnlinkedTemp("manifest-gen-layer")
 	if err != nil {
 		return fmt.Errorf("spooling a layer: %w", err)
 	}
-	os.Remove(f.Name()) // freed when closed, even if the process is killed
 	bw := bufio.NewWriterSize(f, 1<<20)
 	n, err := io.Copy(bw, io.LimitReader(r, size))
 	if err == nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/registry"
@@ -96,20 +97,6 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 	return sp, nil
 }
 
-// newSpool creates a spool file in $TMPDIR and unlinks it at once: it
-// holds disk only while it is open, so a pull killed by a signal it
-// cannot catch (SIGKILL: the OOM killer, a workflow ending a step that
-// does not stop) leaves nothing behind, where a named spool left every
-// layer downloaded so far, uncompressed, for good.
-func newSpool() (*os.File, error) {
-	f, err := os.CreateTemp("", "pull-blob-*")
-	if err != nil {
-		return nil, fmt.Errorf("creating a spool file: %w", err)
-	}
-	os.Remove(f.Name())
-	return f, nil
-}
-
 // copyHashed copies r to w, hashing what passes. Errors of w are
 // *writeError. (r is a readahead: its chunks are written as they are, with
 // no copy buffer between.)
@@ -161,4 +148,16 @@ func measure(f *os.File, kind compress.Kind, bound errdefs.Bound, h hash.Hash) (
 		return 0, err
 	}
 	return decompressTo(io.Discard, f, kind, bound, h, nil)
+}
+
+// newSpool creates a spool file, unlinked at once (cli.UnlinkedTemp): a
+// pull killed by SIGKILL (the OOM killer, a workflow ending a step that
+// does not stop) left every layer downloaded so far, uncompressed, in
+// $TMPDIR for good.
+func newSpool() (*os.File, error) {
+	f, err := cli.UnlinkedTemp("pull-blob")
+	if err != nil {
+		return nil, fmt.Errorf("creating a spool file: %w", err)
+	}
+	return f, nil
 }

@@ -292,11 +292,10 @@ func compressLayer(ctx context.Context, l *pushLayer, kind compress.Kind) (layer
 		return layerstream.Blob{}, nil, err
 	}
 	defer r.Close()
-	f, err := os.CreateTemp("", "push-blob-blob-*")
+	f, err := cli.UnlinkedTemp("push-blob-blob")
 	if err != nil {
 		return layerstream.Blob{}, nil, fmt.Errorf("spooling: %w", err)
 	}
-	os.Remove(f.Name())
 	bw := bufio.NewWriterSize(f, 1<<20)
 	layer, err := oci.WriteBlob(bw, cli.ContextReader(ctx, r), kind)
 	if err == nil {

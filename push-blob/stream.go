@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
@@ -72,11 +72,10 @@ func streamImage(r io.Reader, display string, closeInput func()) *image {
 
 // spoolLayer copies a layer into an unlinked temporary file, hashing it.
 func spoolLayer(pl *pushLayer, l io.Reader) error {
-	f, err := os.CreateTemp("", "push-blob-layer-*")
+	f, err := cli.UnlinkedTemp("push-blob-layer")
 	if err != nil {
 		return fmt.Errorf("spooling: %w", err)
 	}
-	os.Remove(f.Name()) // freed when closed, even if the process is killed
 	h := sha256.New()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	n, err := io.Copy(io.MultiWriter(bw, h), l)

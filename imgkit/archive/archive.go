@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
@@ -200,13 +201,10 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 	if kind != compress.None {
 		src = compress.Bounded(dr, b)
 	}
-	t, err := os.CreateTemp("", "imgkit-archive-*")
+	t, err := cli.UnlinkedTemp("imgkit-archive")
 	if err != nil {
 		return nil, fmt.Errorf("spooling: %w", err)
 	}
-	// Unlinked at once: the space is freed when the file is closed, even
-	// if the process is killed.
-	os.Remove(t.Name())
 	bw := bufio.NewWriterSize(t, 1<<20)
 	if _, err := io.Copy(bw, src); err != nil {
 		t.Close()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // LayoutWriter writes an OCI image layout as a tar stream, the one writer
@@ -80,12 +82,10 @@ type Spool struct {
 // NewSpool starts a spooled blob; prefix names the temporary file (its
 // name is gone as soon as it is made).
 func NewSpool(prefix string) (*Spool, error) {
-	f, err := os.CreateTemp("", prefix+"-*")
+	f, err := cli.UnlinkedTemp(prefix)
 	if err != nil {
 		return nil, fmt.Errorf("spooling a blob: %w", err)
 	}
-	// Unlinked at once: the space is freed even if the process is killed.
-	os.Remove(f.Name())
 	return &Spool{W: bufio.NewWriterSize(f, 1<<20), f: f}, nil
 }
 

@@ -18,9 +18,10 @@ import (
 // platform's whatever want is, FindFor takes the image for want among
 // them as an index's clients choose it (oci.Serves: arm takes arm/v7,
 // then v6; amd64 plain amd64, never amd64/v3), by the platform its index
-// entry gives (Image.Platform), else its config's: with neither name nor tag, of the multi-platform image the first
-// image belongs to; with a name or tag, when the images having it are one
-// multi-platform image's (they all have its name). Otherwise it is Find.
+// entry gives (Image.Platform), else its config's: with neither name nor
+// tag, of the multi-platform image the first image belongs to; with a
+// name or tag, when the images having it are one multi-platform image's
+// (they all have its name). Otherwise it is Find.
 // No image for want is an error wrapping errdefs.ErrNotFound that lists
 // the platforms there are.
 func (a *Archive) FindFor(name, tag string, want v1.Platform) (*Image, error) {

@@ -235,3 +235,17 @@ func OwnDir(fi fs.FileInfo, what string) error {
 	}
 	return nil
 }
+
+// UnlinkedTemp creates a file in $TMPDIR, its name begun by prefix, and
+// unlinks it at once: it holds disk only while it is open, so whatever
+// ends the process (SIGKILL from the OOM killer or a workflow stopping a
+// stuck step included) leaves nothing behind. The tools spool through it
+// what they must read twice or measure before writing.
+func UnlinkedTemp(prefix string) (*os.File, error) {
+	f, err := os.CreateTemp("", prefix+"-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
