@@ -236,12 +236,18 @@ func OwnDir(fi fs.FileInfo, what string) error {
 	return nil
 }
 
-// UnlinkedTemp creates a file in $TMPDIR, its name begun by prefix, and
-// unlinks it at once: it holds disk only while it is open, so whatever
-// ends the process (SIGKILL from the OOM killer or a workflow stopping a
-// stuck step included) leaves nothing behind. The tools spool through it
-// what they must read twice or measure before writing.
+// UnlinkedTemp creates a file in $TMPDIR that has no name there: it holds
+// disk only while it is open, so whatever ends the process (SIGKILL from
+// the OOM killer or a workflow stopping a stuck step included) leaves
+// nothing behind. On Linux the file is made nameless (O_TMPFILE), so not
+// even an instant exists in which a kill leaves it; where the file system
+// cannot, it is created under a name begun by prefix and unlinked at
+// once. The tools spool through it what they must read twice or measure
+// before writing.
 func UnlinkedTemp(prefix string) (*os.File, error) {
+	if f, ok := namelessTemp(os.TempDir(), prefix); ok {
+		return f, nil
+	}
 	f, err := os.CreateTemp("", prefix+"-*")
 	if err != nil {
 		return nil, err

@@ -276,3 +276,53 @@ func TestCreateAtomicThroughProcFD(t *testing.T) {
 		})
 	}
 }
+
+// TestUnlinkedTempHasNoName: the spool file never appears in $TMPDIR, not
+// even between its creation and an unlink (a kill there left a named
+// spool for good: TestKilledPullLeavesNoSpool caught that window in CI),
+// and it holds what is written to it. A watcher lists $TMPDIR without
+// pause while spools are made.
+func TestUnlinkedTempHasNoName(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	stop := make(chan struct{})
+	seen := make(chan string, 1)
+	go func() {
+		defer close(seen)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if left, _ := os.ReadDir(dir); len(left) > 0 {
+				seen <- left[0].Name()
+				return
+			}
+		}
+	}()
+	for i := 0; i < 2000; i++ {
+		f, err := UnlinkedTemp("spool")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+			if err != nil || !strings.HasPrefix(target, dir+"/") || !strings.HasSuffix(target, "(deleted)") {
+				t.Fatalf("the spool's descriptor names %q (%v), not a file of $TMPDIR without a name", target, err)
+			}
+			if _, err := f.WriteString("spooled"); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, 7)
+			if _, err := f.ReadAt(got, 0); err != nil || string(got) != "spooled" {
+				t.Fatalf("read back %q, %v", got, err)
+			}
+		}
+		f.Close()
+	}
+	close(stop)
+	if name, ok := <-seen; ok {
+		t.Fatalf("with a spool being made, $TMPDIR held %s: a kill then would leave it", name)
+	}
+}
