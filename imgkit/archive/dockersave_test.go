@@ -178,7 +178,7 @@ func TestDockerSaveMultiPlatform(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, want, got string // got "": not found
-		lone                bool
+		lone            bool
 	}{
 		{"base:v1", "linux/arm64", "linux/arm64", false},
 		{"base:v1", "linux/amd64", "linux/amd64", false},
