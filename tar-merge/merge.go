@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 )
@@ -26,6 +28,8 @@ type mergeEntry struct {
 // once; the images keep their input order.
 type merger struct {
 	o        *cli.IO
+	want     v1.Platform               // the platform taken of a multi-platform image
+	lone     bool                      // want is a preference (archive.ImagesFor)
 	layers   map[string]*archive.Layer // diff_id → the first copy seen
 	from     map[string]string         // diff_id → the input archive it is read from
 	entries  []*mergeEntry
@@ -33,9 +37,11 @@ type merger struct {
 	owner    map[string]*mergeEntry // normalised tag → the image that has it
 }
 
-func newMerger(o *cli.IO) *merger {
+func newMerger(o *cli.IO, want v1.Platform, lone bool) *merger {
 	return &merger{
 		o:        o,
+		want:     want,
+		lone:     lone,
 		layers:   map[string]*archive.Layer{},
 		from:     map[string]string{},
 		byConfig: map[string]*mergeEntry{},
@@ -49,7 +55,13 @@ func newMerger(o *cli.IO) *merger {
 // refuses an archive whose manifest.json names one, and the merged archive
 // would carry it.
 func (m *merger) add(a *archive.Archive, file string) error {
-	for i, img := range a.Images {
+	// Of a multi-platform image, one image: each of its images has its
+	// tags, which a docker-archive gives one image.
+	images, err := a.ImagesFor(m.want, m.lone)
+	if err != nil {
+		return err
+	}
+	for i, img := range images {
 		for _, t := range img.RepoTags {
 			if err := archive.CheckRef(t); err != nil {
 				return fmt.Errorf("%q: image %d: %w", file, i+1, err)

@@ -38,15 +38,55 @@ func (a *Archive) FindDefault(name, tag string, want v1.Platform) (*Image, error
 	return a.findFor(name, tag, want, true)
 }
 
+// ImagesFor is what a tool that takes every image of an archive (a
+// merge into one docker-archive, where a tag names one image) takes for
+// platform want: each image that is no multi-platform image's, in order,
+// and in the place of each multi-platform image (the images of one index
+// under the same tags) its image for want, as FindFor chooses it, or with
+// lone as FindDefault does.
+func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
+	var out []*Image
+	done := map[*Image]bool{}
+	for _, img := range a.Images {
+		if img.Index == "" {
+			out = append(out, img)
+			continue
+		}
+		if done[img] {
+			continue
+		}
+		same := func(o *Image) bool { return o.Index == img.Index && slices.Equal(o.RepoTags, img.RepoTags) }
+		for _, o := range a.Images {
+			if same(o) {
+				done[o] = true
+			}
+		}
+		chosen, err := a.choose(img, same, want, lone)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, chosen)
+	}
+	return out, nil
+}
+
 // findFor is FindFor, and FindDefault when lone is set.
 func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image, error) {
 	first, err := a.Find(name, tag)
 	if err != nil || first.Index == "" {
 		return first, err
 	}
+	return a.choose(first, func(img *Image) bool {
+		return img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag))
+	}, want, lone)
+}
+
+// choose is the image for want among the images of a multi-platform
+// image that candidate tells, first among them, as findFor says.
+func (a *Archive) choose(first *Image, candidate func(*Image) bool, want v1.Platform, lone bool) (*Image, error) {
 	var candidates []*Image
 	for _, img := range a.Images {
-		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
+		if candidate(img) {
 			candidates = append(candidates, img)
 		}
 	}
