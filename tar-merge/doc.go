@@ -100,13 +100,13 @@
 //
 // All images of all inputs go into one docker-archive, in input order:
 //
-//   - of a multi-platform image (an OCI layout of an image index, or a
-//     docker save of one, whose manifest.json lists the saving daemon's
-//     platform only), the image for --platform goes in, chosen as with
-//     --flatten: by default this machine's, or the only one it holds; a
-//     docker-archive gives a tag to one image, and docker load and run
+//   - of a tagged multi-platform image (an OCI layout of an image index,
+//     or a docker save of one, whose manifest.json lists the saving
+//     daemon's platform only), the image for --platform goes in, chosen as
+//     with --flatten: by default this machine's, or the only one it holds;
+//     a docker-archive gives a tag to one image, and docker load and run
 //     of it would run that one. A platform the image lacks is an error
-//     naming those it has;
+//     naming those it has. An untagged one's images all go in;
 //   - each image keeps its RepoTags; a tag found on two images stays on the
 //     later one (as docker load of the inputs in order leaves it), with a
 //     warning; a tag without ":TAG" gets ":latest"; a tag docker does not

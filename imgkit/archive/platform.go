@@ -40,15 +40,16 @@ func (a *Archive) FindDefault(name, tag string, want v1.Platform) (*Image, error
 
 // ImagesFor is what a tool that takes every image of an archive (a
 // merge into one docker-archive, where a tag names one image) takes for
-// platform want: each image that is no multi-platform image's, in order,
-// and in the place of each multi-platform image (the images of one index
-// under the same tags) its image for want, as FindFor chooses it, or with
-// lone as FindDefault does.
+// platform want: each image that is no tagged multi-platform image's, in
+// order, and in the place of each tagged multi-platform image (the images
+// of one index under the same tags) its image for want, as FindFor
+// chooses it, or with lone as FindDefault does. The images of an untagged
+// one all stay: no tag makes one of them the one docker runs.
 func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 	var out []*Image
 	done := map[*Image]bool{}
 	for _, img := range a.Images {
-		if img.Index == "" {
+		if img.Index == "" || len(img.RepoTags) == 0 {
 			out = append(out, img)
 			continue
 		}
