@@ -113,8 +113,16 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdDockerStart starts (or reuses) this test binary's Docker engine and
-// sets DOCKER_HOST for the rest of the script.
+// sets DOCKER_HOST for the rest of the script; with -containerd-store,
+// its engine with the containerd image store (StartDockerStore).
 func cmdDockerStart(ts *testscript.TestScript, neg bool, args []string) {
+	switch {
+	case len(args) == 1 && args[0] == "-containerd-store":
+		cmdDockerStoreStart(ts)
+		return
+	case len(args) != 0:
+		ts.Fatalf("usage: docker-start [-containerd-store]")
+	}
 	cmdNeed(ts, false, []string{"docker"})
 	d, refused, err := StartDocker()
 	switch {

@@ -55,9 +55,11 @@
 //	need COMPONENT...
 //	    skips the script (fails it under REQUIRE_REAL_CLIENTS=1) unless
 //	    every component is usable.
-//	docker-start
+//	docker-start [-containerd-store]
 //	    starts (or reuses) this test binary's Docker engine and sets
-//	    $DOCKER_HOST.
+//	    $DOCKER_HOST; with -containerd-store, its engine with the
+//	    containerd image store (component docker-store: see
+//	    StartDockerStore).
 //	podman-start [-user NAME]
 //	    gives the script a private podman (vfs storage, runc, no network,
 //	    no search registries, file locks, all in a temp dir of its own) through the

@@ -47,19 +47,25 @@ func startDocker() (*Docker, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return startEngine(dir, exec.Command("dockerd", "--storage-driver=vfs"))
+}
+
+// startEngine starts the dockerd of cmd (its program and the flags of its
+// kind) in dir with the flags every engine of the tests has: its state in
+// dir, no networking, a containerd namespace of its own.
+func startEngine(dir string, cmd *exec.Cmd) (*Docker, string, error) {
 	sock := filepath.Join(dir, "sock")
 	ns := "dockertools-" + filepath.Base(dir)
 	logf, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command("dockerd",
+	cmd.Args = append(cmd.Args,
 		"--data-root", filepath.Join(dir, "data"),
 		"--exec-root", filepath.Join(dir, "x"),
 		"--pidfile", filepath.Join(dir, "pid"),
 		"-H", "unix://"+sock,
 		"--iptables=false", "--ip6tables=false", "--bridge=none",
-		"--storage-driver=vfs",
 		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
