@@ -17,8 +17,11 @@ package archive
 // those whose content is incomplete (containerd's WithSkipMissing), and
 // those images are no images here. Attestation manifests (platform
 // unknown/unknown) and artifacts are no images either. An index with one
-// complete image changes nothing; MultiPlatform stays false (push-blob
-// pushes one image of a docker-archive, the one for this machine).
+// complete image (one platform pulled of many) adds none, but its image
+// gets Index all the same: FindFor another platform then says that the
+// archive has none, as it does for an OCI index of one image, rather
+// than give this one. MultiPlatform stays false (push-blob pushes one
+// image of a docker-archive, the one for this machine).
 func (a *Archive) savedPlatforms() error {
 	raw, err := a.readSmall("index.json")
 	if err != nil {
@@ -38,9 +41,7 @@ func (a *Archive) savedPlatforms() error {
 		if err != nil {
 			return err
 		}
-		if len(images) > 1 {
-			a.attach(d, images)
-		}
+		a.attach(d, images)
 	}
 	return nil
 }
