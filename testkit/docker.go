@@ -77,11 +77,7 @@ func startEngine(dir string, cmd *exec.Cmd) (*Docker, string, error) {
 	d := &Docker{Host: "unix://" + sock, dir: dir, cmd: cmd}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
+	client := engineClient(sock)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := client.Get("http://docker/_ping")
@@ -103,6 +99,16 @@ func startEngine(dir string, cmd *exec.Cmd) (*Docker, string, error) {
 	}
 	atExit(func() { d.stop(exited) })
 	return d, "", nil
+}
+
+// engineClient is an HTTP client of the engine API served on the Unix
+// socket sock (any host name in a URL: http://docker/_ping).
+func engineClient(sock string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
 }
 
 func (d *Docker) stop(exited chan struct{}) {

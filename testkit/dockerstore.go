@@ -1,19 +1,14 @@
 package testkit
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // The containerd image store: a Docker engine that keeps images in
@@ -116,12 +111,7 @@ func startDockerStore() (*Docker, string, error) {
 
 // driverStatus is the engine's DriverStatus (docker info), flattened.
 func driverStatus(sock string) ([]string, error) {
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
-	resp, err := client.Get("http://docker/info")
+	resp, err := engineClient(sock).Get("http://docker/info")
 	if err != nil {
 		return nil, err
 	}
@@ -131,17 +121,4 @@ func driverStatus(sock string) ([]string, error) {
 		return nil, err
 	}
 	return slices.Concat(info.DriverStatus...), nil
-}
-
-// cmdDockerStoreStart is docker-start -containerd-store.
-func cmdDockerStoreStart(ts *testscript.TestScript) {
-	cmdNeed(ts, false, []string{"docker-store"})
-	d, refused, err := StartDockerStore()
-	switch {
-	case refused != "":
-		skip(ts, "SKIP: "+refused)
-	case err != nil:
-		ts.Fatalf("docker-start -containerd-store: %v", err)
-	}
-	ts.Setenv("DOCKER_HOST", d.Host)
 }

@@ -23,13 +23,9 @@ package archive
 // than give this one. MultiPlatform stays false (push-blob pushes one
 // image of a docker-archive, the one for this machine).
 func (a *Archive) savedPlatforms() error {
-	raw, err := a.readSmall("index.json")
+	idx, err := a.readIndexJSON()
 	if err != nil {
 		return err
-	}
-	var idx ociDoc
-	if err := strictJSON(raw, &idx); err != nil {
-		return invalid("index.json: %v", err)
 	}
 	done := map[string]bool{}
 	for _, d := range idx.Manifests {
@@ -49,13 +45,9 @@ func (a *Archive) savedPlatforms() error {
 // completeImages reads the image index d and returns its images whose
 // manifest, config and layers the archive holds, in its order.
 func (a *Archive) completeImages(d descriptor) ([]*Image, error) {
-	raw, err := a.readBlob(d)
+	index, err := a.readDoc(d)
 	if err != nil {
 		return nil, err
-	}
-	var index ociDoc
-	if err := strictJSON(raw, &index); err != nil {
-		return nil, invalid("blob %s: %v", d.Digest, err)
 	}
 	var images []*Image
 	for _, m := range index.Manifests {
@@ -63,13 +55,9 @@ func (a *Archive) completeImages(d descriptor) ([]*Image, error) {
 			m.MediaType != mediaOCIManifest && m.MediaType != mediaDockerV2 || !a.hasBlob(m.Digest) {
 			continue
 		}
-		raw, err := a.readBlob(m)
+		doc, err := a.readDoc(m)
 		if err != nil {
 			return nil, err
-		}
-		var doc ociDoc
-		if err := strictJSON(raw, &doc); err != nil {
-			return nil, invalid("blob %s: %v", m.Digest, err)
 		}
 		if doc.Config == nil || isArtifact(doc) || !a.hasBlob(doc.Config.Digest) {
 			continue
