@@ -85,7 +85,9 @@
 //
 //	ArchiveCommands  mkimage (image archives from layer tars), tardiff
 //	                 (compare two rootfs tars, optionally as docker export
-//	                 sees them)
+//	                 sees them), dockersave (what docker save of a
+//	                 multi-platform image writes with the containerd image
+//	                 store)
 //	ProxyCommands    registry-proxy (a registry behind a proxy that cuts
 //	                 a blob download, stops or restarts the registry)
 //	FrontCommands    registry-front (bearer-token auth, tokens that
