@@ -36,7 +36,7 @@ type savedPlatform struct {
 // platform saved only, its config and layers as blobs/sha256/HEX. Each
 // image's one layer holds one file whose bytes say which it is
 // ("linux/arm64").
-func containerdSave(t *testing.T, saved string, entries ...savedPlatform) []byte {
+func containerdSave(t testing.TB, saved string, entries ...savedPlatform) []byte {
 	t.Helper()
 	members := map[string][]byte{"oci-layout": []byte(`{"imageLayoutVersion":"1.0.0"}`)}
 	put := func(data []byte) v1.Descriptor {
@@ -123,7 +123,7 @@ func containerdSave(t *testing.T, saved string, entries ...savedPlatform) []byte
 	return buf.Bytes()
 }
 
-func mustMarshal(t *testing.T, v any) []byte {
+func mustMarshal(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -133,7 +133,7 @@ func mustMarshal(t *testing.T, v any) []byte {
 }
 
 // tarOf is a layer tar holding one file.
-func tarOf(t *testing.T, name, content string) []byte {
+func tarOf(t testing.TB, name, content string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
