@@ -272,7 +272,11 @@
 // --print-base-layers prints the number of layers of the --from-image image
 // (of a multi-platform one, the image for --os, --architecture and
 // --variant) and exits, so that a workflow can give popularity
-// --base-layers before any work is done.
+// --base-layers before any work is done. --print-platform prints that
+// platform, OS/ARCH[/VARIANT] (--variant alone is of this machine's
+// architecture), and exits, reading nothing: build-image passes it to
+// tar-merge --platform, so that the base image its --run-as-root script
+// runs in is the one whose layers the image gets.
 //
 // # nixpkgs' configuration (the drop-in path)
 //
