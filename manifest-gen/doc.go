@@ -89,7 +89,12 @@
 // digest in blobs/sha256, no symlink: anything else is refused, DIR may
 // be anyone's; so is a layout another tool has added an image to, with
 // skopeo copy … oci:DIR:TAG or umoci tag, which the rebuild would drop,
-// also when it is added during the build). The layout is built in a
+// also when it is added during the build, and one listing an artifact
+// about no image of it). Artifacts about its image (an SBOM oras attach
+// --oci-layout attached, whose subject it is; a cosign signature,
+// attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; an empty
+// ingest directory oras leaves) describe the image the rebuild replaces:
+// they go with it, with a warning naming how many. The layout is built in a
 // temporary directory beside DIR, each blob written to a temporary file,
 // forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
 // renamed to its digest, and when complete it takes DIR's place in one

@@ -51,7 +51,7 @@ func (c *command) checkFormat() error {
 // or stdout.
 func (c *command) openOutput(o *cli.IO) (*output, error) {
 	if c.Format == "oci-dir" {
-		return openDirOutput(c.Output)
+		return openDirOutput(o, c.Output)
 	}
 	return openOutput(o, c.Output)
 }
