@@ -115,7 +115,14 @@
 // (its digest), its size and mode 0644, and for a compressed blob on
 // DIR's pairing, never opened or hashed again: hashing would read what the
 // rebuild is meant not to; the link is checked to be the file listed, so
-// a name swapped for a symlink meanwhile is refused. So DIR, blobs and
+// a name swapped for a symlink meanwhile is refused. A blob damaged
+// since it was written (its bytes changed, its name, size and mode not)
+// thus goes into the new layout under a digest it does not have, which
+// skopeo and umoci refuse when they read it; --verify hashes each blob a
+// reference links and fails on a mismatch, leaving DIR as it was (a
+// 2 GiB layer costs seconds: 4.4 to 7.7 s with the blob cached, 10 s
+// not, on a loaded 2-CPU machine, against 0.02 to 0.08 s for the
+// links). So DIR, blobs and
 // blobs/sha256 must be the user's own and writable by nobody else for
 // --print-holdings and a reference (whoever can write them decides the
 // bytes under a blob's name), as for --layer-tars; a rebuild without

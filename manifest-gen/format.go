@@ -64,6 +64,9 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	case "oci":
 		return newOCILayout(newTarBlobs(w), kind, c.Jobs)
 	case "oci-dir":
+		if out.old != nil {
+			out.old.verify = c.Verify
+		}
 		store, err := newDirBlobs(out.dir, out.old)
 		if err != nil {
 			return nil, err

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
@@ -32,6 +36,8 @@ type oldLayout struct {
 	// a layout without references takes nothing from it, and is allowed.
 	notOwn error
 	forms  map[string][]layerstream.Blob // storedForms, once asked (pairs)
+	// verify is --verify: each blob link takes is hashed (verifyBlob).
+	verify bool
 	// attached counts the artifacts index.json lists about the image
 	// (otherImages): signatures, SBOMs, which a rebuild drops.
 	attached int
@@ -233,6 +239,34 @@ func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 	if now, err := os.Lstat(dst); err != nil || !os.SameFile(fi, now) {
 		os.Remove(dst)
 		return changedDuring(blob, o.dir)
+	}
+	if o.verify {
+		if err := verifyBlob(dst, blob); err != nil {
+			os.Remove(dst)
+			return fmt.Errorf("reusing blob %s of %q: %w", blob.Digest, o.dir, err)
+		}
+	}
+	return nil
+}
+
+// verifyBlob hashes the blob linked at name (--verify) and compares it
+// with its digest: a blob damaged since it was written (a disk error, an
+// edit, a crash before it reached the disk in a version that did not
+// sync) would otherwise go into the new layout under a digest it does
+// not have. A compressed blob is checked as stored; its pairing with its
+// diff_id stays the layout's word, as a registry's manifest is.
+func verifyBlob(name string, blob layerstream.Blob) error {
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return cli.PathCause(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("reading it: %w", cli.PathCause(err))
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != blob.Digest {
+		return fmt.Errorf("it hashes to %s: the layout was damaged since it was written: rebuild without its blobs (no --reuse): %w", got, errdefs.ErrDigestMismatch)
 	}
 	return nil
 }
