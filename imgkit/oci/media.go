@@ -77,24 +77,35 @@ func IsArtifact(configMediaType string) bool {
 //   - an artifactType, which the spec sets "when the manifest is used for
 //     an artifact";
 //   - a config of another type than an image's (IsArtifact);
-//   - layers of which none is a layer tar (IsLayerTar), under an image
-//     config: cosign's signatures (application/vnd.dev.cosign.simplesigning.v1+json,
+//   - under an image config, layers that are all signing documents
+//     (signingLayer): cosign's signatures (application/vnd.dev.cosign.simplesigning.v1+json,
 //     the tags sha256-HEX.sig) and attestations (application/vnd.dsse.envelope.v1+json,
-//     .att), which predate artifactType and give an image config with no
-//     platform, as some older tools' artifacts do.
+//     .att), which predate artifactType and give an image config naming
+//     no platform.
 //
-// A manifest without layers is an image's (one its readers may refuse):
-// there is nothing to tell it by.
+// Any other layer type is an image's, which its readers may refuse as
+// unsupported: a manifest is not taken for an artifact on a guess.
 func IsArtifactManifest(artifactType, configMediaType string, layerMediaTypes []string) bool {
 	if artifactType != "" || IsArtifact(configMediaType) {
 		return true
 	}
 	for _, mt := range layerMediaTypes {
-		if IsLayerTar(mt) {
+		if !signingLayer(mt) {
 			return false
 		}
 	}
 	return len(layerMediaTypes) > 0
+}
+
+// signingLayer tells the layer types of cosign's and sigstore's documents:
+// signatures, DSSE envelopes, in-toto statements, sigstore bundles.
+func signingLayer(mediaType string) bool {
+	for _, prefix := range []string{"application/vnd.dev.cosign.", "application/vnd.dev.sigstore.", "application/vnd.dsse.envelope.", "application/vnd.in-toto"} {
+		if strings.HasPrefix(mediaType, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsLayerTar accepts the tar layer types of OCI and Docker, plain, gzip or

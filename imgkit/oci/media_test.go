@@ -30,6 +30,8 @@ func TestIsArtifactManifest(t *testing.T) {
 		{"CosignSignature", "", v1.MediaTypeImageConfig, []string{cosignSig}, true},
 		{"CosignAttestations", "", v1.MediaTypeImageConfig, []string{dsse, dsse}, true},
 		{"ImageWithOneOddLayer", "", v1.MediaTypeImageConfig, []string{v1.MediaTypeImageLayer, cosignSig}, false},
+		{"UnknownLayerType", "", v1.MediaTypeImageConfig, []string{"application/x-garbage"}, false},
+		{"SigstoreBundle", "", v1.MediaTypeImageConfig, []string{"application/vnd.dev.sigstore.bundle.v0.3+json"}, true},
 	} {
 		if got := IsArtifactManifest(c.artifactType, c.config, c.layers); got != c.want {
 			t.Errorf("%s: IsArtifactManifest = %v, want %v", c.name, got, c.want)
