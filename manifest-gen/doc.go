@@ -93,8 +93,10 @@
 // about no image of it). Artifacts about its image (an SBOM oras attach
 // --oci-layout attached, whose subject it is; a cosign signature,
 // attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; an empty
-// ingest directory oras leaves) describe the image the rebuild replaces:
-// they go with it, with a warning naming how many. The layout is built in a
+// ingest directory oras leaves) describe its image: a rebuild that
+// writes the same image manifest keeps them (their blobs linked, their
+// entries after the image's), one that changes it drops them with a
+// warning naming how many. The layout is built in a
 // temporary directory beside DIR, each blob written to a temporary file,
 // forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
 // renamed to its digest, and when complete it takes DIR's place in one

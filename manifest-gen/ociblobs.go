@@ -168,8 +168,8 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 		}
 		if now != nil {
 			os.RemoveAll(tmp) // the old layout; a failure leaves only a hidden sibling
-			if now.attached > 0 {
-				o.Logf("warning: -o %q: dropping %d artifacts of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again", dir, now.attached)
+			if n := len(now.attached); n > 0 && (out.old == nil || !out.old.kept || len(out.old.attached) != n) {
+				o.Logf("warning: -o %q: dropping %d artifacts of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again", dir, n)
 			}
 		}
 		done = true

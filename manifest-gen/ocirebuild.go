@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/cli"
@@ -38,9 +37,13 @@ type oldLayout struct {
 	forms  map[string][]layerstream.Blob // storedForms, once asked (pairs)
 	// verify is --verify: each blob link takes is hashed (verifyBlob).
 	verify bool
-	// attached counts the artifacts index.json lists about the image
-	// (otherImages): signatures, SBOMs, which a rebuild drops.
-	attached int
+	// image is the digest of the image manifest index.json lists, and
+	// attached the artifacts it lists about that image (otherImages):
+	// signatures, SBOMs, which a rebuild keeps when it writes the same
+	// manifest (carryAttached, then kept is set) and drops otherwise.
+	image    string
+	attached []attachedArtifact
+	kept     bool
 }
 
 // trust returns nil when the old layout's blobs can be taken on their
@@ -111,64 +114,6 @@ func readOldLayout(dir string) (*oldLayout, error) {
 		return nil, notLayout(dir, why)
 	}
 	return l, nil
-}
-
-// otherImages says why the layout's index.json is not one manifest-gen
-// wrote (empty: it is), which lists one image manifest, and counts in
-// o.attached the artifacts listed beside it that are about that image.
-// skopeo copy … oci:DIR:TAG and umoci tag add an entry (and its blobs) to
-// a layout; the rebuild, which replaces DIR whole, would drop those
-// images without a word, so such a layout is refused as other files in
-// DIR are. An artifact (oci.IsArtifactManifest) whose subject is the
-// image, as oras attach --oci-layout lists an SBOM, or tagged as cosign
-// tags its signatures, attestations and SBOMs of it (sha256-HEX.sig,
-// .att, .sbom), describes the image the rebuild replaces: it goes with
-// it (the commit warns). Any other artifact is someone else's, refused.
-func (o *oldLayout) otherImages() string {
-	var index v1.Index
-	if err := o.readJSON("index.json", &index); err != nil {
-		return "index.json is not an image index"
-	}
-	var images []string
-	var artifacts []v1.Descriptor
-	for _, d := range index.Manifests {
-		if d.MediaType != v1.MediaTypeImageManifest {
-			return fmt.Sprintf("index.json lists a %q, not the image manifest it writes", d.MediaType)
-		}
-		var m v1.Manifest
-		if err := o.readJSON(blobPath(d.Digest.String()), &m); err != nil || checkBlobDigest(d.Digest.String()) != nil {
-			return fmt.Sprintf("index.json lists the manifest %s, which is not a blob of it", d.Digest)
-		}
-		layers := make([]string, len(m.Layers))
-		for i, l := range m.Layers {
-			layers[i] = l.MediaType
-		}
-		switch {
-		case d.ArtifactType != "" || oci.IsArtifactManifest(m.ArtifactType, m.Config.MediaType, layers):
-			if m.Subject != nil {
-				d.Annotations = map[string]string{"subject": m.Subject.Digest.String()}
-			}
-			artifacts = append(artifacts, d)
-		default:
-			images = append(images, d.Digest.String())
-		}
-	}
-	switch n := len(images); {
-	case n > 1:
-		return fmt.Sprintf("index.json lists %d images, not the one it writes: another tool added to it, and a rebuild would drop them", n)
-	case n == 0:
-		return "index.json lists no image"
-	}
-	image := images[0]
-	hex := strings.TrimPrefix(image, "sha256:")
-	for _, a := range artifacts {
-		tag := a.Annotations[v1.AnnotationRefName]
-		if a.Annotations["subject"] != image && tag != "sha256-"+hex+".sig" && tag != "sha256-"+hex+".att" && tag != "sha256-"+hex+".sbom" {
-			return fmt.Sprintf("index.json lists an artifact not of its image (%s): another tool added it, and a rebuild would drop it", a.Digest)
-		}
-	}
-	o.attached = len(artifacts)
-	return ""
 }
 
 // emptyDir reports whether dir is a directory without entries.
