@@ -5,7 +5,7 @@
 // Usage:
 //
 //	tar-merge --flatten [--image NAME[:TAG]] [--platform OS/ARCH[/VARIANT]] [--allow-devices] [-o FILE] [IMAGE]
-//	tar-merge [--merge] [--compressor none|gz|zstd] [-o FILE] IMAGE...
+//	tar-merge [--merge] [--platform OS/ARCH[/VARIANT]] [--compressor none|gz|zstd] [-o FILE] IMAGE...
 //	tar-merge --index [--layer-compression gzip|zstd|none] [--tag NAME[:TAG]] [-o FILE] IMAGE...
 //
 // The modes --flatten, --merge (the default), --index, --unpack and
@@ -98,7 +98,14 @@
 //
 // # Merge
 //
-// All images of all inputs go into one docker-archive, in input order:
+// All images of all inputs go into one docker-archive, in input order,
+// but of a multi-platform image (an OCI layout of an image index) only the
+// image for --platform, chosen as --flatten chooses it (default linux and
+// this machine's architecture; one holding a single image gives it): a
+// docker-archive holds no index, and every platform's image with the
+// index's tag would leave the tag, in docker load, on the last of them,
+// whatever machine loads it. No image for the platform is an error naming
+// those there are.
 //
 //   - each image keeps its RepoTags; a tag found on two images stays on the
 //     later one (as docker load of the inputs in order leaves it), with a

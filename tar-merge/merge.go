@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 )
@@ -43,13 +45,19 @@ func newMerger(o *cli.IO) *merger {
 	}
 }
 
-// add adds every image of an archive (named file, for messages), then the
-// tags its `repositories` file gives that the images' RepoTags do not. A
+// add adds every image of an archive (named file, for messages), of a
+// multi-platform image only the one for want (lone: archive.ImagesFor),
+// then the tags its `repositories` file gives that the images' RepoTags
+// do not. A
 // tag docker does not accept is an error, before any output: docker load
 // refuses an archive whose manifest.json names one, and the merged archive
 // would carry it.
-func (m *merger) add(a *archive.Archive, file string) error {
-	for i, img := range a.Images {
+func (m *merger) add(a *archive.Archive, file string, want v1.Platform, lone bool) error {
+	images, err := a.ImagesFor(want, lone)
+	if err != nil {
+		return err
+	}
+	for i, img := range images {
 		for _, t := range img.RepoTags {
 			if err := archive.CheckRef(t); err != nil {
 				return fmt.Errorf("%q: image %d: %w", file, i+1, err)

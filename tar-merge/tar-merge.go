@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
@@ -28,7 +30,7 @@ type command struct {
 	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
 	Tag              *string       `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
 	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
-	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack or --store-paths: of a multi-platform image (an OCI layout of an image index), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture, and of a multi-platform image holding one image, that image whatever its platform."`
+	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack, --store-paths or a merge: of a multi-platform image (an OCI layout of an image index), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture, and of a multi-platform image holding one image, that image whatever its platform."`
 	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
 	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
 	Output           string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
@@ -72,8 +74,8 @@ func (c *command) Validate() error {
 		return cli.Usagef("--unpack and --store-paths write no tar: drop --compressor and -o")
 	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
 		return cli.Usagef("--image and --allow-devices go with --flatten, --unpack or --store-paths")
-	case !c.oneImage() && c.Platform != "":
-		return cli.Usagef("--platform goes with --flatten, --unpack or --store-paths")
+	case c.Index && c.Platform != "":
+		return cli.Usagef("--platform goes with --flatten, --unpack, --store-paths or a merge: --index takes every platform")
 	case c.oneImage() && len(c.Images) > 1:
 		return cli.Usagef("--%s takes one image archive, not %d", c.mode(), len(c.Images))
 	case !c.oneImage() && len(c.Images) == 0:
@@ -128,15 +130,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		if c.Image != "" {
 			ref, tag = archive.SplitRef(c.Image)
 		}
-		// This machine's platform is a preference: a multi-platform image
-		// of one image is read whatever its platform, as it was before
-		// --platform. A platform asked for is a requirement.
-		want, find := oci.HostPlatform(), a.FindDefault
+		find := a.FindDefault
 		if c.Platform != "" {
-			want, _ = oci.ParsePlatform(c.Platform) // checked by Validate
 			find = a.FindFor
 		}
-		img, err := find(ref, tag, want)
+		img, err := find(ref, tag, c.platform())
 		if err != nil {
 			return err
 		}
@@ -170,7 +168,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		archives = append(archives, a)
 		if c.Index {
 			x.add(a, name)
-		} else if err := m.add(a, name); err != nil {
+		} else if err := m.add(a, name, c.platform(), c.Platform == ""); err != nil {
 			return err
 		}
 	}
@@ -181,6 +179,18 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return c.write(o, c.Compressor, func(w io.Writer) error { return x.write(ctx, w) })
 	}
 	return c.write(o, c.Compressor, func(w io.Writer) error { return m.write(ctx, w) })
+}
+
+// platform is the platform whose image is read of a multi-platform image.
+// This machine's is a preference: a multi-platform image of one image is
+// read whatever its platform, as it was before --platform. A platform
+// asked for is a requirement.
+func (c *command) platform() v1.Platform {
+	if c.Platform == "" {
+		return oci.HostPlatform()
+	}
+	p, _ := oci.ParsePlatform(c.Platform) // checked by Validate
+	return p
 }
 
 // write runs produce on the output (stdout or an atomic file), through the

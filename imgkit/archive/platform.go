@@ -50,6 +50,50 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 			candidates = append(candidates, img)
 		}
 	}
+	return a.choose(candidates, want, lone)
+}
+
+// ImagesFor is the archive's images as a tool that writes every image of
+// it for a machine of platform want takes them (tar-merge's merge into a
+// docker-archive, which holds no index): every image index.json or
+// manifest.json lists itself, and of each multi-platform image (the
+// images sharing an Image.Index) the one FindFor(want) takes, or with
+// lone FindDefault(want), at the place of its first image. Taking them
+// all would give a docker-archive whose tag, on each of them, docker load
+// leaves on the last, whatever its platform. The error is FindFor's.
+func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
+	var out []*Image
+	done := map[string]bool{}
+	for _, img := range a.Images {
+		if img.Index == "" {
+			out = append(out, img)
+			continue
+		}
+		if done[img.Index] {
+			continue
+		}
+		done[img.Index] = true
+		var candidates []*Image
+		for _, c := range a.Images {
+			if c.Index == img.Index {
+				candidates = append(candidates, c)
+			}
+		}
+		chosen, err := a.choose(candidates, want, lone)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, chosen)
+	}
+	return out, nil
+}
+
+// choose takes, of the images of one multi-platform image (candidates,
+// in index order), the one an index's clients take for want (oci.Serves);
+// with lone, the first when they are all one image. None is an error
+// wrapping errdefs.ErrNotFound that lists the platforms there are.
+func (a *Archive) choose(candidates []*Image, want v1.Platform, lone bool) (*Image, error) {
+	first := candidates[0]
 	if lone && !slices.ContainsFunc(candidates, func(img *Image) bool { return img.ConfigDigest != first.ConfigDigest }) {
 		return first, nil
 	}
