@@ -144,8 +144,7 @@ func copyBaseLayer(ctx context.Context, a imageWriter, l *archive.Layer) error {
 // (nixpkgs runs jq '.[0].Layers | length' on the base manifest), and only
 // this tool reads base images in every storage and compression.
 func (c *command) printBaseLayers(o *cli.IO) error {
-	platform := v1.Platform{OS: firstOf(c.OS, "linux"), Architecture: firstOf(c.Architecture, runtime.GOARCH), Variant: c.Variant}
-	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag, platform)
+	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag, c.flagPlatform())
 	if err != nil {
 		return err
 	}
@@ -154,6 +153,14 @@ func (c *command) printBaseLayers(o *cli.IO) error {
 		return fmt.Errorf("writing the layer count: %w", err)
 	}
 	return nil
+}
+
+// flagPlatform is the platform --os, --architecture and --variant name,
+// with their defaults (linux, this machine's architecture, no variant):
+// the image's, which --print-base-layers and --print-platform use without
+// reading --conf.
+func (c *command) flagPlatform() v1.Platform {
+	return v1.Platform{OS: firstOf(c.OS, "linux"), Architecture: firstOf(c.Architecture, runtime.GOARCH), Variant: c.Variant}
 }
 
 // historyFields are the fields of a history entry as docker, skopeo and

@@ -89,7 +89,14 @@
 // digest in blobs/sha256, no symlink: anything else is refused, DIR may
 // be anyone's; so is a layout another tool has added an image to, with
 // skopeo copy … oci:DIR:TAG or umoci tag, which the rebuild would drop,
-// also when it is added during the build). The layout is built in a
+// also when it is added during the build, and one listing an artifact
+// about no image of it). Artifacts about its image (an SBOM oras attach
+// --oci-layout attached, whose subject it is; a cosign signature,
+// attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; an empty
+// ingest directory oras leaves) describe its image: a rebuild that
+// writes the same image manifest keeps them (their blobs linked, their
+// entries after the image's), one that changes it drops them with a
+// warning naming how many. The layout is built in a
 // temporary directory beside DIR, each blob written to a temporary file,
 // forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
 // renamed to its digest, and when complete it takes DIR's place in one
@@ -110,7 +117,14 @@
 // (its digest), its size and mode 0644, and for a compressed blob on
 // DIR's pairing, never opened or hashed again: hashing would read what the
 // rebuild is meant not to; the link is checked to be the file listed, so
-// a name swapped for a symlink meanwhile is refused. So DIR, blobs and
+// a name swapped for a symlink meanwhile is refused. A blob damaged
+// since it was written (its bytes changed, its name, size and mode not)
+// thus goes into the new layout under a digest it does not have, which
+// skopeo and umoci refuse when they read it; --verify hashes each blob a
+// reference links and fails on a mismatch, leaving DIR as it was (a
+// 2 GiB layer costs seconds: 4.4 to 7.7 s with the blob cached, 10 s
+// not, on a loaded 2-CPU machine, against 0.02 to 0.08 s for the
+// links). So DIR, blobs and
 // blobs/sha256 must be the user's own and writable by nobody else for
 // --print-holdings and a reference (whoever can write them decides the
 // bytes under a blob's name), as for --layer-tars; a rebuild without
@@ -274,7 +288,11 @@
 // --print-base-layers prints the number of layers of the --from-image image
 // (of a multi-platform one, the image for --os, --architecture and
 // --variant) and exits, so that a workflow can give popularity
-// --base-layers before any work is done.
+// --base-layers before any work is done. --print-platform prints that
+// platform, OS/ARCH[/VARIANT] (--variant alone is of this machine's
+// architecture), and exits, reading nothing: build-image passes it to
+// tar-merge --platform, so that the base image its --run-as-root script
+// runs in is the one whose layers the image gets.
 //
 // # nixpkgs' configuration (the drop-in path)
 //

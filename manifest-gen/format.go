@@ -51,7 +51,7 @@ func (c *command) checkFormat() error {
 // or stdout.
 func (c *command) openOutput(o *cli.IO) (*output, error) {
 	if c.Format == "oci-dir" {
-		return openDirOutput(c.Output)
+		return openDirOutput(o, c.Output)
 	}
 	return openOutput(o, c.Output)
 }
@@ -64,6 +64,9 @@ func (c *command) newImageWriter(w io.Writer, out *output) (imageWriter, error) 
 	case "oci":
 		return newOCILayout(newTarBlobs(w), kind, c.Jobs)
 	case "oci-dir":
+		if out.old != nil {
+			out.old.verify = c.Verify
+		}
 		store, err := newDirBlobs(out.dir, out.old)
 		if err != nil {
 			return nil, err

@@ -40,8 +40,9 @@ type command struct {
 	KeepBaseHistory bool   `help:"With --from-image: keep the base image's own history entries (created_by, comments, empty layers) instead of nixpkgs' one synthesized entry per base layer."`
 	MaxLayers       int    `default:"125" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 125, the most Docker accepts."`
 	Conf            string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
-	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified)."`
+	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified), and hash what a rebuild reuses on its name: each tar of --layer-tars DIR and each blob of the oci-dir layout a reference links."`
 	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
+	PrintPlatform   bool   `name:"print-platform" help:"Print the platform the image is built for, OS/ARCH[/VARIANT] (--os, --architecture and --variant, or their defaults), and exit, reading nothing: the platform whose image of a multi-platform --from-image it takes, for a workflow's tar-merge --platform."`
 	PrintHoldings   bool   `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed. With --layer-tars DIR: the same for the layer tars in DIR."`
 	LayerTars       string `name:"layer-tars" placeholder:"DIR" help:"With --format docker: a directory of layer tars (made when missing; yours, writable by you alone). The stream's store layers are kept in it; a reference layer (layer-pack --reuse, with --print-holdings' list of DIR) is copied from it, by the kernel when the archive goes uncompressed to a file."`
 
@@ -93,6 +94,8 @@ func (c *command) Validate() error {
 		return cli.Usagef("--from-image cannot be stdin: stdin carries the layer stream")
 	case c.PrintBase && c.FromImage == "":
 		return cli.Usagef("--print-base-layers needs --from-image FILE")
+	case c.PrintPlatform && (c.PrintBase || c.PrintHoldings):
+		return cli.Usagef("--print-platform prints the platform alone: drop --print-base-layers and --print-holdings")
 	case c.FromImage == "" && c.Conf == "" && c.needsBase():
 		return errNeedsBase
 	}
@@ -258,6 +261,12 @@ func firstOf(s ...string) string {
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.PrintBase {
 		return c.printBaseLayers(o)
+	}
+	if c.PrintPlatform {
+		if _, err := fmt.Fprintln(o.Stdout, oci.PlatformString(c.flagPlatform())); err != nil {
+			return fmt.Errorf("writing the platform: %w", err)
+		}
+		return nil
 	}
 	if c.PrintHoldings {
 		return c.printHoldings(o)

@@ -111,7 +111,7 @@ func (d *dirBlobs) close() error { return nil }
 // before (oldLayout) is exchanged with the new one in one rename, and then
 // removed with the blobs no longer referenced, the reused ones staying as
 // links in the new layout: the result is the same files as a fresh build.
-func openDirOutput(dir string) (*output, error) {
+func openDirOutput(o *cli.IO, dir string) (*output, error) {
 	old, err := readOldLayout(dir)
 	if err != nil {
 		return nil, err
@@ -168,6 +168,9 @@ func openDirOutput(dir string) (*output, error) {
 		}
 		if now != nil {
 			os.RemoveAll(tmp) // the old layout; a failure leaves only a hidden sibling
+			if n := len(now.attached); n > 0 && (out.old == nil || !out.old.kept || len(out.old.attached) != n) {
+				o.Logf("warning: -o %q: dropping %d artifacts of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again", dir, n)
+			}
 		}
 		done = true
 		return nil

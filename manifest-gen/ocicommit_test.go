@@ -1,10 +1,12 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/oci"
 )
 
@@ -40,11 +42,12 @@ func fillLayout(t *testing.T, dir, who string) {
 func TestOCIDirFreshBuildsFinishTogether(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "out")
-	first, err := openDirOutput(dir)
+	o := &cli.IO{Stdout: io.Discard, Stderr: io.Discard, Tool: "manifest-gen"}
+	first, err := openDirOutput(o, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := openDirOutput(dir)
+	second, err := openDirOutput(o, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

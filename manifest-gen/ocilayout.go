@@ -152,7 +152,13 @@ func (l *ociLayout) finish(config []byte, repoTag func(configHex string) (string
 	if _, err := l.putBlob(manifest); err != nil {
 		return fmt.Errorf("writing the manifest: %w", err)
 	}
-	if err := l.store.file("index.json", oci.Index(manifest, archive.Normalize(name+":"+tag), tag)); err != nil {
+	index := oci.Index(manifest, archive.Normalize(name+":"+tag), tag)
+	if d, ok := l.store.(*dirBlobs); ok && d.old != nil {
+		if index, err = d.old.carryAttached(manifest, index, d.dir); err != nil {
+			return err
+		}
+	}
+	if err := l.store.file("index.json", index); err != nil {
 		return err
 	}
 	// Docker's own manifest, with the blob paths: docker load before

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
@@ -32,6 +35,15 @@ type oldLayout struct {
 	// a layout without references takes nothing from it, and is allowed.
 	notOwn error
 	forms  map[string][]layerstream.Blob // storedForms, once asked (pairs)
+	// verify is --verify: each blob link takes is hashed (verifyBlob).
+	verify bool
+	// image is the digest of the image manifest index.json lists, and
+	// attached the artifacts it lists about that image (otherImages):
+	// signatures, SBOMs, which a rebuild keeps when it writes the same
+	// manifest (carryAttached, then kept is set) and drops otherwise.
+	image    string
+	attached []attachedArtifact
+	kept     bool
 }
 
 // trust returns nil when the old layout's blobs can be taken on their
@@ -66,6 +78,9 @@ func readOldLayout(dir string) (*oldLayout, error) {
 	}
 	want := map[string]fs.FileMode{"oci-layout": 0, "index.json": 0, "manifest.json": 0, "blobs": fs.ModeDir}
 	for _, e := range entries {
+		if e.Name() == "ingest" && e.Type() == fs.ModeDir && emptyDir(filepath.Join(dir, "ingest")) {
+			continue // oras' staging directory, which it leaves behind, empty
+		}
 		t, ok := want[e.Name()]
 		if !ok || e.Type() != t {
 			return nil, notLayout(dir, fmt.Sprintf("%q is no part of one", e.Name()))
@@ -101,26 +116,10 @@ func readOldLayout(dir string) (*oldLayout, error) {
 	return l, nil
 }
 
-// otherImages says why the layout's index.json is not one manifest-gen
-// wrote (empty: it is), which lists one image manifest. skopeo copy …
-// oci:DIR:TAG and umoci tag add an entry (and its blobs) to a layout;
-// the rebuild, which replaces DIR whole, would drop those images without
-// a word, so such a layout is refused as other files in DIR are.
-func (o *oldLayout) otherImages() string {
-	var index v1.Index
-	if err := o.readJSON("index.json", &index); err != nil {
-		return "index.json is not an image index"
-	}
-	switch n := len(index.Manifests); {
-	case n > 1:
-		return fmt.Sprintf("index.json lists %d images, not the one it writes: another tool added to it, and a rebuild would drop them", n)
-	case n == 0:
-		return "index.json lists no image"
-	}
-	if mt := index.Manifests[0].MediaType; mt != v1.MediaTypeImageManifest {
-		return fmt.Sprintf("index.json lists a %q, not the image manifest it writes", mt)
-	}
-	return ""
+// emptyDir reports whether dir is a directory without entries.
+func emptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
 }
 
 // ownLayout applies cli.OwnDir to DIR (fi) and to the directories below
@@ -185,6 +184,34 @@ func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 	if now, err := os.Lstat(dst); err != nil || !os.SameFile(fi, now) {
 		os.Remove(dst)
 		return changedDuring(blob, o.dir)
+	}
+	if o.verify {
+		if err := verifyBlob(dst, blob); err != nil {
+			os.Remove(dst)
+			return fmt.Errorf("reusing blob %s of %q: %w", blob.Digest, o.dir, err)
+		}
+	}
+	return nil
+}
+
+// verifyBlob hashes the blob linked at name (--verify) and compares it
+// with its digest: a blob damaged since it was written (a disk error, an
+// edit, a crash before it reached the disk in a version that did not
+// sync) would otherwise go into the new layout under a digest it does
+// not have. A compressed blob is checked as stored; its pairing with its
+// diff_id stays the layout's word, as a registry's manifest is.
+func verifyBlob(name string, blob layerstream.Blob) error {
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return cli.PathCause(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("reading it: %w", cli.PathCause(err))
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != blob.Digest {
+		return fmt.Errorf("it hashes to %s: the layout was damaged since it was written: rebuild without its blobs (no --reuse): %w", got, errdefs.ErrDigestMismatch)
 	}
 	return nil
 }

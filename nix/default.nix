@@ -614,9 +614,12 @@ let
         ++ fromImageFlags "exportImage" fromImage fromImageName fromImageTag;
     };
 
-  # mergeImages [ a b ] as nixpkgs, or { images, compressor ? …, name ? … }.
-  # The output is compressed as the last input is (nixpkgs' rule, read from
-  # its name: .gz, .zst, else none) unless compressor says otherwise.
+  # mergeImages [ a b ] as nixpkgs, or { images, compressor ? …, name ? …,
+  # platform ? null }. The output is compressed as the last input is
+  # (nixpkgs' rule, read from its name: .gz, .zst, else none) unless
+  # compressor says otherwise. Of a multi-platform image (buildIndex's),
+  # the image for platform, "OS/ARCH[/VARIANT]" (default: the building
+  # machine's, as merge-images chooses).
   mergeImages = arg:
     let
       a = if isList arg then { images = arg; } else arg;
@@ -627,7 +630,8 @@ let
     mk {
       name = a.name or "merge-docker-images";
       kind = "output";
-      args = [ "merge-images" "--compressor" (checkCompressor compressor) ] ++ a.images;
+      args = [ "merge-images" "--compressor" (checkCompressor compressor) ]
+        ++ opt "--platform" (a.platform or null) ++ a.images;
     };
 
   # buildIndex { images, layerCompression ? null, tag ? null, name ? … }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -73,12 +75,17 @@ func resolveImage(ctx context.Context, o *cli.IO, client *registry.Client, ref n
 		return nil, fmt.Errorf("%s: manifest: %v: %w", where, err, errdefs.ErrInvalidInput)
 	}
 	cfg := img.manifest.Config
-	if oci.IsArtifact(string(cfg.MediaType)) {
+	if registry.IsArtifact(img.manifest) {
 		// An SBOM or signature that refers to an image, say: its config
-		// has no diff_ids, which would be the only complaint otherwise.
+		// has no diff_ids, or its layers are no tars, which would be the
+		// only complaint otherwise.
 		kind := img.manifest.ArtifactType // or, without one, the config's type
 		if kind == "" {
 			kind = string(cfg.MediaType)
+		}
+		if !oci.IsArtifact(kind) { // cosign's: an image config over its documents
+			layerTypes := slices.Compact(slices.Sorted(slices.Values(registry.LayerTypes(img.manifest))))
+			return nil, fmt.Errorf("%s: an artifact (its layers %s), not an image: %w", where, registry.Shown(strings.Join(layerTypes, ", ")), errdefs.ErrInvalidInput)
 		}
 		return nil, fmt.Errorf("%s: an artifact of type %s, not an image: %w", where, registry.Shown(kind), errdefs.ErrInvalidInput)
 	}

@@ -26,7 +26,7 @@ const maxHeldImages = 16
 // tagHoldings reads what the tag's current image holds: for each of its
 // layers, the diff_id (from its config) and the blob (from its manifest),
 // with the blob's media type in OCI's words. A tag that does not exist
-// holds nothing, nor does an artifact (oci.IsArtifact), at the tag or in
+// holds nothing, nor does an artifact (registry.IsArtifact), at the tag or in
 // its index. For a multi-platform tag, every image's layers count. The
 // config is verified against its digest; the pairing of blob and diff_id
 // is the pusher's word, as every pull takes it (a wrong one makes clients
@@ -77,8 +77,8 @@ func addHoldings(ctx context.Context, client *registry.Client, repo name.Reposit
 	if err != nil {
 		return fmt.Errorf("manifest %s: %v: %w", m.Digest, err, errdefs.ErrInvalidInput)
 	}
-	if oci.IsArtifact(string(mf.Config.MediaType)) {
-		return nil // an SBOM, a signature (oras push): no layers of an image
+	if registry.IsArtifact(mf) {
+		return nil // an SBOM, a signature (oras push, cosign): no layers of an image
 	}
 	br, err := client.Blob(ctx, repo, mf.Config.Digest, mf.Config.Size)
 	if err != nil {

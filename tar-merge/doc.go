@@ -98,15 +98,16 @@
 //
 // # Merge
 //
-// All images of all inputs go into one docker-archive, in input order:
+// All images of all inputs go into one docker-archive, in input order,
+// but of a multi-platform image (an OCI layout of an image index, or a
+// docker save of one, whose manifest.json lists the saving daemon's
+// platform only) only the image for --platform, chosen as --flatten
+// chooses it (default linux and this machine's architecture; one holding
+// a single image gives it): a docker-archive holds no index, and every platform's image with the
+// index's tag would leave the tag, in docker load, on the last of them,
+// whatever machine loads it. No image for the platform is an error naming
+// those there are.
 //
-//   - of a tagged multi-platform image (an OCI layout of an image index,
-//     or a docker save of one, whose manifest.json lists the saving
-//     daemon's platform only), the image for --platform goes in, chosen as
-//     with --flatten: by default this machine's, or the only one it holds;
-//     a docker-archive gives a tag to one image, and docker load and run
-//     of it would run that one. A platform the image lacks is an error
-//     naming those it has. An untagged one's images all go in;
 //   - each image keeps its RepoTags; a tag found on two images stays on the
 //     later one (as docker load of the inputs in order leaves it), with a
 //     warning; a tag without ":TAG" gets ":latest"; a tag docker does not

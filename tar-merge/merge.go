@@ -28,8 +28,6 @@ type mergeEntry struct {
 // once; the images keep their input order.
 type merger struct {
 	o        *cli.IO
-	want     v1.Platform               // the platform taken of a multi-platform image
-	lone     bool                      // want is a preference (archive.ImagesFor)
 	layers   map[string]*archive.Layer // diff_id → the first copy seen
 	from     map[string]string         // diff_id → the input archive it is read from
 	entries  []*mergeEntry
@@ -37,11 +35,9 @@ type merger struct {
 	owner    map[string]*mergeEntry // normalised tag → the image that has it
 }
 
-func newMerger(o *cli.IO, want v1.Platform, lone bool) *merger {
+func newMerger(o *cli.IO) *merger {
 	return &merger{
 		o:        o,
-		want:     want,
-		lone:     lone,
 		layers:   map[string]*archive.Layer{},
 		from:     map[string]string{},
 		byConfig: map[string]*mergeEntry{},
@@ -49,15 +45,15 @@ func newMerger(o *cli.IO, want v1.Platform, lone bool) *merger {
 	}
 }
 
-// add adds every image of an archive (named file, for messages), then the
-// tags its `repositories` file gives that the images' RepoTags do not. A
+// add adds every image of an archive (named file, for messages), of a
+// multi-platform image only the one for want (lone: archive.ImagesFor),
+// then the tags its `repositories` file gives that the images' RepoTags
+// do not. A
 // tag docker does not accept is an error, before any output: docker load
 // refuses an archive whose manifest.json names one, and the merged archive
 // would carry it.
-func (m *merger) add(a *archive.Archive, file string) error {
-	// Of a multi-platform image, one image: each of its images has its
-	// tags, which a docker-archive gives one image.
-	images, err := a.ImagesFor(m.want, m.lone)
+func (m *merger) add(a *archive.Archive, file string, want v1.Platform, lone bool) error {
+	images, err := a.ImagesFor(want, lone)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ type command struct {
 	LayerCompression compress.Kind `name:"layer-compression" placeholder:"KIND" help:"With --index: store layers compressed as gzip (the default, as push-blob pushes them), zstd or none."`
 	Tag              *string       `placeholder:"NAME[:TAG]" help:"With --index: name the multi-platform image in index.json (the full name and the tag, as build-layered-image --format oci does), so that podman load and ctr images import name it; TAG defaults to latest."`
 	Image            string        `placeholder:"NAME[:TAG]" help:"With --flatten, --unpack or --store-paths: the image to read when the archive holds several; the first one by default."`
-	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack, --store-paths or a merge: of a multi-platform image (an OCI layout of an image index, or a docker save of one), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture, and of a multi-platform image holding one image, that image whatever its platform."`
+	Platform         string        `placeholder:"OS/ARCH[/VARIANT]" help:"With --flatten, --unpack, --store-paths or a merge: of a multi-platform image (an OCI layout of an image index), the image for this platform, as docker and skopeo choose it from an index. Default: linux and this machine's architecture, and of a multi-platform image holding one image, that image whatever its platform."`
 	AllowDevices     bool          `help:"With --flatten, --unpack or --store-paths: keep character and block devices instead of refusing them."`
 	Compressor       compress.Kind `default:"none" help:"Compress the output: none, gz or zstd (deterministic)."`
 	Output           string        `short:"o" default:"-" placeholder:"FILE" help:"Write to FILE, which appears only when complete; - is stdout."`
@@ -75,7 +75,7 @@ func (c *command) Validate() error {
 	case !c.oneImage() && (c.Image != "" || c.AllowDevices):
 		return cli.Usagef("--image and --allow-devices go with --flatten, --unpack or --store-paths")
 	case c.Index && c.Platform != "":
-		return cli.Usagef("--platform goes with --flatten, --unpack, --store-paths or --merge")
+		return cli.Usagef("--platform goes with --flatten, --unpack, --store-paths or a merge: --index takes every platform")
 	case c.oneImage() && len(c.Images) > 1:
 		return cli.Usagef("--%s takes one image archive, not %d", c.mode(), len(c.Images))
 	case !c.oneImage() && len(c.Images) == 0:
@@ -155,7 +155,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			a.Close()
 		}
 	}()
-	m := newMerger(o, c.platform(), c.Platform == "")
+	m := newMerger(o)
 	x := newIndexer(o, cmp.Or(c.LayerCompression, compress.Gzip))
 	if c.Tag != nil {
 		x.ref = *c.Tag
@@ -168,7 +168,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		archives = append(archives, a)
 		if c.Index {
 			x.add(a, name)
-		} else if err := m.add(a, name); err != nil {
+		} else if err := m.add(a, name, c.platform(), c.Platform == ""); err != nil {
 			return err
 		}
 	}
@@ -181,10 +181,10 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return c.write(o, c.Compressor, func(w io.Writer) error { return m.write(ctx, w) })
 }
 
-// platform is the platform of the image taken from a multi-platform image:
-// --platform, a requirement, else this machine's, a preference (with it,
-// a multi-platform image of one image is read whatever its platform, as
-// it was before --platform).
+// platform is the platform whose image is read of a multi-platform image.
+// This machine's is a preference: a multi-platform image of one image is
+// read whatever its platform, as it was before --platform. A platform
+// asked for is a requirement.
 func (c *command) platform() v1.Platform {
 	if c.Platform == "" {
 		return oci.HostPlatform()

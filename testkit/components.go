@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,8 +76,35 @@ func Missing(component string) string {
 	if len(absent) > 0 {
 		return fmt.Sprintf("%s is not installed (no %s on PATH; scripts/install-test-deps installs it)", component, strings.Join(absent, ", "))
 	}
+	if component == "busybox" {
+		if why := dynamicBusybox(); why != "" {
+			return why
+		}
+	}
 	if component == "nix" && os.Geteuid() != 0 && os.Getenv("NIX_REMOTE") == "" {
 		return "nix is installed but these tests build into /nix/store without a daemon, which needs root"
+	}
+	return ""
+}
+
+// dynamicBusybox says why the busybox on PATH cannot serve, or "": the
+// tests copy it into images that hold no C library, where a dynamically
+// linked one fails as "execvp /bin/sh: No such file or directory" (Debian's
+// busybox package replaces busybox-static when installed).
+func dynamicBusybox() string {
+	path, err := exec.LookPath("busybox")
+	if err != nil {
+		return ""
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Sprintf("busybox at %s is not an ELF program the tests can copy into an image: %v", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Sprintf("busybox at %s is dynamically linked (Debian's busybox, not busybox-static); the tests copy it into images without a C library: scripts/install-test-deps installs busybox-static", path)
+		}
 	}
 	return ""
 }

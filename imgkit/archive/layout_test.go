@@ -31,6 +31,7 @@ const (
 	noReferrers   = iota
 	referrerEntry // the artifact after the image, as oras cp -r writes it
 	referrersTag  // an index of it before the image, as regctl image copy --referrers
+	cosignSaved   // cosign's signature and attestation after it, as cosign save --dir
 )
 
 // layoutBytes writes what layoutOf opens; with referrers, index.json also
@@ -62,8 +63,11 @@ func layoutBytes(t *testing.T, multi bool, referrers int, platforms ...string) [
 		put(index)
 		index = oci.LayoutIndex(index, "", "")
 	}
-	if referrers != noReferrers {
+	switch referrers {
+	case referrerEntry, referrersTag:
 		index = withReferrer(t, put, index, images[0].Manifest, referrers == referrersTag)
+	case cosignSaved:
+		index = withCosign(t, put, index)
 	}
 	closeLayout(t, lw, index)
 	return buf.Bytes()
@@ -116,6 +120,64 @@ func withReferrer(t *testing.T, put func([]byte), index, subject []byte, tagged 
 		t.Fatal(err)
 	}
 	return out
+}
+
+// withCosign returns index with a cosign signature and attestation of
+// its first entry appended, as cosign save --dir lists them (cosign's
+// legacy manifests: an image config naming no platform over a
+// simplesigning or DSSE layer, each entry's kind annotated).
+func withCosign(t *testing.T, put func([]byte), index []byte) []byte {
+	t.Helper()
+	var idx v1.Index
+	if err := json.Unmarshal(index, &idx); err != nil {
+		t.Fatal(err)
+	}
+	subject := idx.Manifests[0].Digest.String()
+	for _, kind := range []struct{ name, layerType, payload string }{
+		{"sigs", "application/vnd.dev.cosign.simplesigning.v1+json", `{"critical":{"identity":{"docker-reference":"app"},"image":{"docker-manifest-digest":"` + subject + `"},"type":"cosign container image signature"},"optional":null}`},
+		{"atts", "application/vnd.dsse.envelope.v1+json", `{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`},
+	} {
+		payload := []byte(kind.payload)
+		config := []byte(`{"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],"os":"","rootfs":{"type":"layers","diff_ids":["` + oci.DigestOf(payload) + `"]},"config":{}}`)
+		put(payload)
+		put(config)
+		m := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":` + strconv.Itoa(len(config)) + `,"digest":"` + oci.DigestOf(config) + `"},"layers":[{"mediaType":"` + kind.layerType + `","size":` + strconv.Itoa(len(payload)) + `,"digest":"` + oci.DigestOf(payload) + `","annotations":{"dev.cosignproject.cosign/signature":"MEUCIQ=="}}]}`)
+		put(m)
+		d := oci.DescriptorOf(v1.MediaTypeImageManifest, m)
+		d.Annotations = map[string]string{"kind": "dev.cosignproject.cosign/" + kind.name}
+		idx.Manifests = append(idx.Manifests, d)
+	}
+	out, err := json.Marshal(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLayoutCosignSignaturesSkipped: a layout as cosign save --dir writes
+// it, an image or a multi-platform image with cosign's signature and
+// attestation manifests beside it, reads as the image alone: those are
+// artifacts (oci.IsArtifactManifest) under an image config, which were
+// read as images and refused the whole layout ("layer … has media type
+// application/vnd.dev.cosign.simplesigning.v1+json, not a layer tar").
+func TestLayoutCosignSignaturesSkipped(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		a := openBytes(t, layoutBytes(t, multi, cosignSaved, "linux/amd64", "linux/arm64"))
+		want := 1
+		if multi {
+			want = 2
+		}
+		if len(a.Images) != want || a.MultiPlatform != multi {
+			t.Fatalf("multi %v: %d images, multi-platform %v; want %d, %v", multi, len(a.Images), a.MultiPlatform, want, multi)
+		}
+		img, err := a.FindDefault("", "", v1.Platform{OS: "linux", Architecture: "arm64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := platformOf(img); p.Architecture != map[bool]string{false: "amd64", true: "arm64"}[multi] {
+			t.Errorf("multi %v: took the image for %s", multi, oci.PlatformString(p))
+		}
+	}
 }
 
 // blobPutter returns a function writing a blob held in memory to lw.

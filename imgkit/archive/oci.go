@@ -27,20 +27,22 @@ const maxIndexDepth = 4
 var errTrailing = errors.New("data after the JSON value")
 
 type descriptor struct {
-	MediaType   string            `json:"mediaType"`
-	Digest      string            `json:"digest"`
-	Size        int64             `json:"size"`
-	Annotations map[string]string `json:"annotations"`
-	Platform    *v1.Platform      `json:"platform"`
+	MediaType    string            `json:"mediaType"`
+	ArtifactType string            `json:"artifactType"`
+	Digest       string            `json:"digest"`
+	Size         int64             `json:"size"`
+	Annotations  map[string]string `json:"annotations"`
+	Platform     *v1.Platform      `json:"platform"`
 }
 
 // ociDoc is what an index or manifest holds that we use; the mediaType
 // field tells which it is when the descriptor does not.
 type ociDoc struct {
-	MediaType string       `json:"mediaType"`
-	Manifests []descriptor `json:"manifests"`
-	Config    *descriptor  `json:"config"`
-	Layers    []descriptor `json:"layers"`
+	MediaType    string       `json:"mediaType"`
+	ArtifactType string       `json:"artifactType"`
+	Manifests    []descriptor `json:"manifests"`
+	Config       *descriptor  `json:"config"`
+	Layers       []descriptor `json:"layers"`
 }
 
 func (a *Archive) parseOCI() error {
@@ -109,7 +111,7 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 				indexes++
 			}
 		case mt == mediaOCIManifest || mt == mediaDockerV2 || (mt == "" && doc.Config != nil):
-			if isArtifact(doc) {
+			if d.ArtifactType != "" || isArtifact(doc) {
 				continue
 			}
 			kept++
@@ -130,9 +132,17 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 }
 
 // isArtifact tells an artifact's manifest from an image's
-// (oci.IsArtifact); ociImage says what is wrong with one without a config.
+// (oci.IsArtifactManifest: an SBOM, cosign's signatures and attestations);
+// ociImage says what is wrong with one without a config.
 func isArtifact(doc ociDoc) bool {
-	return doc.Config != nil && oci.IsArtifact(doc.Config.MediaType)
+	if doc.Config == nil {
+		return false
+	}
+	layers := make([]string, len(doc.Layers))
+	for i, l := range doc.Layers {
+		layers[i] = l.MediaType
+	}
+	return oci.IsArtifactManifest(doc.ArtifactType, doc.Config.MediaType, layers)
 }
 
 // descriptorTag is the tag an index entry gives its image: containerd's
@@ -156,7 +166,7 @@ func (a *Archive) ociImage(d descriptor, doc ociDoc, tags []string) (*Image, err
 		if !validDigest(l.Digest) {
 			return nil, invalid("manifest %s: layer digest %q is not a sha256 digest", d.Digest, l.Digest)
 		}
-		if !layerMediaType(l.MediaType) {
+		if !oci.IsLayerTar(l.MediaType) {
 			return nil, invalid("manifest %s: layer %s has media type %q, not a layer tar", d.Digest, l.Digest, l.MediaType)
 		}
 		if _, err := a.checkBlobSize(l); err != nil {
@@ -168,20 +178,6 @@ func (a *Archive) ociImage(d descriptor, doc ociDoc, tags []string) (*Image, err
 		return nil, err
 	}
 	return a.newImage(tags, blobPath(doc.Config.Digest), doc.Config.Digest, refs)
-}
-
-// layerMediaType accepts the tar layer types of OCI and Docker, plain,
-// gzip or zstd, distributable or not.
-func layerMediaType(mt string) bool {
-	switch {
-	case mt == "":
-		return true
-	case strings.HasPrefix(mt, "application/vnd.oci.image.layer."):
-		return true
-	case strings.HasPrefix(mt, "application/vnd.docker.image.rootfs."):
-		return true
-	}
-	return false
 }
 
 func blobPath(digest string) string {

@@ -38,31 +38,48 @@ func (a *Archive) FindDefault(name, tag string, want v1.Platform) (*Image, error
 	return a.findFor(name, tag, want, true)
 }
 
-// ImagesFor is what a tool that takes every image of an archive (a
-// merge into one docker-archive, where a tag names one image) takes for
-// platform want: each image that is no tagged multi-platform image's, in
-// order, and in the place of each tagged multi-platform image (the images
-// of one index under the same tags) its image for want, as FindFor
-// chooses it, or with lone as FindDefault does. The images of an untagged
-// one all stay: no tag makes one of them the one docker runs.
+// findFor is FindFor, and FindDefault when lone is set.
+func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image, error) {
+	first, err := a.Find(name, tag)
+	if err != nil || first.Index == "" {
+		return first, err
+	}
+	var candidates []*Image
+	for _, img := range a.Images {
+		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
+			candidates = append(candidates, img)
+		}
+	}
+	return a.choose(candidates, want, lone)
+}
+
+// ImagesFor is the archive's images as a tool that writes every image of
+// it for a machine of platform want takes them (tar-merge's merge into a
+// docker-archive, which holds no index): every image index.json or
+// manifest.json lists itself, and of each multi-platform image (the
+// images sharing an Image.Index) the one FindFor(want) takes, or with
+// lone FindDefault(want), at the place of its first image. Taking them
+// all would give a docker-archive whose tag, on each of them, docker load
+// leaves on the last, whatever its platform. The error is FindFor's.
 func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 	var out []*Image
-	done := map[*Image]bool{}
+	done := map[string]bool{}
 	for _, img := range a.Images {
-		if img.Index == "" || len(img.RepoTags) == 0 {
+		if img.Index == "" {
 			out = append(out, img)
 			continue
 		}
-		if done[img] {
+		if done[img.Index] {
 			continue
 		}
-		same := func(o *Image) bool { return o.Index == img.Index && slices.Equal(o.RepoTags, img.RepoTags) }
-		for _, o := range a.Images {
-			if same(o) {
-				done[o] = true
+		done[img.Index] = true
+		var candidates []*Image
+		for _, c := range a.Images {
+			if c.Index == img.Index {
+				candidates = append(candidates, c)
 			}
 		}
-		chosen, err := a.choose(img, same, want, lone)
+		chosen, err := a.choose(candidates, want, lone)
 		if err != nil {
 			return nil, err
 		}
@@ -71,26 +88,12 @@ func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 	return out, nil
 }
 
-// findFor is FindFor, and FindDefault when lone is set.
-func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image, error) {
-	first, err := a.Find(name, tag)
-	if err != nil || first.Index == "" {
-		return first, err
-	}
-	return a.choose(first, func(img *Image) bool {
-		return img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag))
-	}, want, lone)
-}
-
-// choose is the image for want among the images of a multi-platform
-// image that candidate tells, first among them, as findFor says.
-func (a *Archive) choose(first *Image, candidate func(*Image) bool, want v1.Platform, lone bool) (*Image, error) {
-	var candidates []*Image
-	for _, img := range a.Images {
-		if candidate(img) {
-			candidates = append(candidates, img)
-		}
-	}
+// choose takes, of the images of one multi-platform image (candidates,
+// in index order), the one an index's clients take for want (oci.Serves);
+// with lone, the first when they are all one image. None is an error
+// wrapping errdefs.ErrNotFound that lists the platforms there are.
+func (a *Archive) choose(candidates []*Image, want v1.Platform, lone bool) (*Image, error) {
+	first := candidates[0]
 	if lone && !slices.ContainsFunc(candidates, func(img *Image) bool { return img.ConfigDigest != first.ConfigDigest }) {
 		return first, nil
 	}

@@ -111,6 +111,22 @@ func isImage(d v1.Descriptor) bool {
 	return isImageManifest(string(d.MediaType)) && !oci.IsArtifact(d.ArtifactType)
 }
 
+// IsArtifact tells an artifact's manifest from an image's by the whole
+// manifest (oci.IsArtifactManifest: its artifactType, its config's media
+// type, and layers none of which is a tar, as cosign's signatures have).
+func IsArtifact(m *v1.Manifest) bool {
+	return oci.IsArtifactManifest(m.ArtifactType, string(m.Config.MediaType), LayerTypes(m))
+}
+
+// LayerTypes lists the media types of a manifest's layers, in order.
+func LayerTypes(m *v1.Manifest) []string {
+	out := make([]string, len(m.Layers))
+	for i, l := range m.Layers {
+		out[i] = string(l.MediaType)
+	}
+	return out
+}
+
 // platforms lists the platforms an index's entries name: its images' and
 // its nested manifest lists' (one without a platform is searched, so its
 // images' platforms are listed instead). Attestation entries (platform

@@ -22,7 +22,7 @@ layered_parse() {
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
-	cfg= work= base_layers=0
+	cfg= work= base_layers=0 verify=
 	nl='
 '
 	eval "set -- $(split_opts "$@")"
@@ -34,6 +34,11 @@ layered_parse() {
 		--enable-fakechroot) fakechroot=1; shift; continue ;;
 		--no-store-paths) no_store=1; shift; continue ;;
 		--include-nix-db) include_nix_db=1; shift; continue ;;
+		--verify)
+			[ -n "${layered_build-}" ] ||
+				usage_error "$1: a rebuild's check of what it reuses; build-layered-image takes it"
+			verify=--verify; shift; continue
+			;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
@@ -314,7 +319,7 @@ manifest_gen() {
 		# compressed, and manifest-gen refuses a --compressor given for one.
 		[ "$format$compressor" = oci-dir ] || set -- "$@" --compressor "${compressor:-gz}"
 	fi
-	run_step manifest-gen $verbose "$@"
+	run_step manifest-gen $verbose $verify "$@"
 }
 
 layer_pack() {

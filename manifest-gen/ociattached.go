@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
+)
+
+// attachedArtifact is an artifact an oci-dir layout lists about its image:
+// its index.json entry and the blobs it is made of (manifest, config,
+// layers).
+type attachedArtifact struct {
+	entry v1.Descriptor
+	blobs []v1.Descriptor
+}
+
+// otherImages says why the layout's index.json is not one manifest-gen
+// wrote (empty: it is), which lists one image manifest, and records that
+// image and the artifacts listed beside it about it (o.image,
+// o.attached). skopeo copy … oci:DIR:TAG and umoci tag add an entry (and
+// its blobs) to a layout; the rebuild, which replaces DIR whole, would
+// drop those images without a word, so such a layout is refused as other
+// files in DIR are. An artifact (oci.IsArtifactManifest) whose subject is
+// the image, as oras attach --oci-layout lists an SBOM, or tagged as
+// cosign tags its signatures, attestations and SBOMs of it
+// (sha256-HEX.sig, .att, .sbom), describes that image: the rebuild keeps
+// it when the image stays the same, and drops it with a warning when not
+// (carryAttached). Any other artifact is someone else's, refused.
+func (o *oldLayout) otherImages() string {
+	var index v1.Index
+	if err := o.readJSON("index.json", &index); err != nil {
+		return "index.json is not an image index"
+	}
+	var images []string
+	var artifacts []attachedArtifact
+	subjects := map[string]string{} // artifact manifest digest → its subject's
+	for _, d := range index.Manifests {
+		if d.MediaType != v1.MediaTypeImageManifest {
+			return fmt.Sprintf("index.json lists a %q, not the image manifest it writes", d.MediaType)
+		}
+		var m v1.Manifest
+		if checkBlobDigest(d.Digest.String()) != nil || o.readJSON(blobPath(d.Digest.String()), &m) != nil {
+			return fmt.Sprintf("index.json lists the manifest %s, which is not a blob of it", d.Digest)
+		}
+		layers := make([]string, len(m.Layers))
+		for i, l := range m.Layers {
+			layers[i] = l.MediaType
+		}
+		if d.ArtifactType == "" && !oci.IsArtifactManifest(m.ArtifactType, m.Config.MediaType, layers) {
+			images = append(images, d.Digest.String())
+			continue
+		}
+		if m.Subject != nil {
+			subjects[d.Digest.String()] = m.Subject.Digest.String()
+		}
+		a := attachedArtifact{entry: d, blobs: append([]v1.Descriptor{d, m.Config}, m.Layers...)}
+		artifacts = append(artifacts, a)
+	}
+	switch n := len(images); {
+	case n > 1:
+		return fmt.Sprintf("index.json lists %d images, not the one it writes: another tool added to it, and a rebuild would drop them", n)
+	case n == 0:
+		return "index.json lists no image"
+	}
+	image := images[0]
+	cosignTag := "sha256-" + strings.TrimPrefix(image, "sha256:") + "."
+	for _, a := range artifacts {
+		tag, ok := strings.CutPrefix(a.entry.Annotations[v1.AnnotationRefName], cosignTag)
+		if subjects[a.entry.Digest.String()] != image && !(ok && (tag == "sig" || tag == "att" || tag == "sbom")) {
+			return fmt.Sprintf("index.json lists an artifact not of its image (%s): another tool added it, and a rebuild would drop it", a.entry.Digest)
+		}
+	}
+	o.image, o.attached = image, artifacts
+	return ""
+}
+
+// carryAttached keeps the old layout's artifacts about its image in the
+// new layout in dir, whose image manifest is manifest, when that is the
+// old image's (a rebuild that changed nothing: a signature or SBOM of it
+// still holds): their blobs are linked into dir as reused layers are, and
+// index is returned with their entries after the image's. When the image
+// changed, or DIR is not trusted for its blobs' names (oldLayout.trust), or
+// does not hold one of them, index is returned as it is: they describe
+// an image no longer there, and the commit says they were dropped.
+func (o *oldLayout) carryAttached(manifest, index []byte, dir string) ([]byte, error) {
+	if len(o.attached) == 0 || oci.DigestOf(manifest) != o.image || o.trust() != nil {
+		return index, nil
+	}
+	for _, a := range o.attached {
+		for _, b := range a.blobs {
+			// Another tool wrote them: oras makes its blobs 0444, not 0644
+			// as ours (oldLayout.holds); writable by no one else all the same.
+			fi, ok := o.blobs[strings.TrimPrefix(b.Digest.String(), "sha256:")]
+			if checkBlobDigest(b.Digest.String()) != nil || !ok || fi.Size() != b.Size || fi.Mode().Perm()&0o022 != 0 {
+				return index, nil
+			}
+		}
+	}
+	var idx v1.Index
+	if err := json.Unmarshal(index, &idx); err != nil {
+		return nil, err
+	}
+	for _, a := range o.attached {
+		for _, b := range a.blobs {
+			name := blobPath(b.Digest.String())
+			dst := filepath.Join(dir, name)
+			err := os.Link(filepath.Join(o.dir, name), dst)
+			if errors.Is(err, fs.ErrExist) {
+				continue // a blob the image shares (an empty config), or listed twice
+			}
+			if err != nil {
+				return nil, fmt.Errorf("keeping the artifact %s of %q: %w", a.entry.Digest, o.dir, cli.PathCause(err))
+			}
+			// The name linked must be the file listed, not one put there since.
+			if now, err := os.Lstat(dst); err != nil || !os.SameFile(o.blobs[strings.TrimPrefix(b.Digest.String(), "sha256:")], now) {
+				os.Remove(dst)
+				return nil, fmt.Errorf("keeping the artifact %s: %q changed during the build: %w", a.entry.Digest, o.dir, errdefs.ErrInvalidInput)
+			}
+		}
+		idx.Manifests = append(idx.Manifests, a.entry)
+	}
+	o.kept = true
+	return json.Marshal(idx)
+}
