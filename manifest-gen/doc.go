@@ -255,7 +255,9 @@
 // compressed with gzip, xz, zstd or bzip2; --from-image-name and
 // --from-image-tag pick an image of a multi-image archive (default: the
 // first). Of a multi-platform image (an OCI layout of an image index, as
-// build-index and skopeo copy --all write) the image for the platform
+// build-index and skopeo copy --all write, or docker save of one with
+// Docker's containerd image store, whose manifest.json lists the saving
+// daemon's platform only) the image for the platform
 // being built (--os, --architecture, --variant) is taken, as pull-blob
 // chooses from a registry's index (arm is arm/v7, which takes v6 when
 // there is no v7; amd64 is plain amd64), whatever the order of the index;

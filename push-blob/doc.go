@@ -14,7 +14,10 @@
 //     manifest-gen) or an OCI layout tar (manifest-gen --format oci, skopeo),
 //     uncompressed or compressed with gzip, xz, zstd or bzip2; its layers may
 //     be stored compressed. --archive-image NAME[:TAG] picks an image of a
-//     multi-image archive (default: the first). An uncompressed archive file
+//     multi-image archive (default: the first); of a multi-platform image
+//     that docker save wrote with the containerd image store (manifest.json
+//     lists the saving daemon's platform, index.json them all), the image
+//     for this machine's platform, or the only one it holds. An uncompressed archive file
 //     (or stdin redirected from one) is read in place; anything else is
 //     decompressed once into a temporary file (an archive or layer that
 //     decompresses past 64 GiB is refused, as by tar-merge's default

@@ -99,10 +99,11 @@
 // # Merge
 //
 // All images of all inputs go into one docker-archive, in input order,
-// but of a multi-platform image (an OCI layout of an image index) only the
-// image for --platform, chosen as --flatten chooses it (default linux and
-// this machine's architecture; one holding a single image gives it): a
-// docker-archive holds no index, and every platform's image with the
+// but of a multi-platform image (an OCI layout of an image index, or a
+// docker save of one, whose manifest.json lists the saving daemon's
+// platform only) only the image for --platform, chosen as --flatten
+// chooses it (default linux and this machine's architecture; one holding
+// a single image gives it): a docker-archive holds no index, and every platform's image with the
 // index's tag would leave the tag, in docker load, on the last of them,
 // whatever machine loads it. No image for the platform is an error naming
 // those there are.

@@ -16,14 +16,19 @@ import (
 //	    writes an image archive (docker-archive, or OCI layout with -oci)
 //	    holding the uncompressed layer tars LAYER..., bottom first; see
 //	    ImageOptions.
+//	dockersave [-saved P] [-drop-manifest P]... [-drop-layers P]... OUT LAYOUT
+//	    writes what docker save of the multi-platform image in the OCI
+//	    layout tar LAYOUT writes with the containerd image store (see
+//	    cmdDockerSave).
 //	tardiff [-docker-export] [-absent-ok PATH]... A B
 //	    compares two filesystem tars (see DiffRootfs) and fails listing
 //	    the differences. -docker-export: B is a `docker export`, so the
 //	    paths of DockerCreateAdds may be missing from A.
 func ArchiveCommands() Cmds {
 	return Cmds{
-		"mkimage": cmdMkimage,
-		"tardiff": cmdTardiff,
+		"mkimage":    cmdMkimage,
+		"tardiff":    cmdTardiff,
+		"dockersave": cmdDockerSave,
 	}
 }
 

@@ -113,15 +113,23 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdDockerStart starts (or reuses) this test binary's Docker engine and
-// sets DOCKER_HOST for the rest of the script.
+// sets DOCKER_HOST for the rest of the script; with -containerd-store,
+// its engine with the containerd image store (StartDockerStore).
 func cmdDockerStart(ts *testscript.TestScript, neg bool, args []string) {
-	cmdNeed(ts, false, []string{"docker"})
-	d, refused, err := StartDocker()
+	component, start, name := "docker", StartDocker, "docker-start"
+	switch {
+	case len(args) == 1 && args[0] == "-containerd-store":
+		component, start, name = "docker-store", StartDockerStore, "docker-start -containerd-store"
+	case len(args) != 0:
+		ts.Fatalf("usage: docker-start [-containerd-store]")
+	}
+	cmdNeed(ts, false, []string{component})
+	d, refused, err := start()
 	switch {
 	case refused != "":
 		skip(ts, "SKIP: "+refused)
 	case err != nil:
-		ts.Fatalf("docker-start: %v", err)
+		ts.Fatalf("%s: %v", name, err)
 	}
 	ts.Setenv("DOCKER_HOST", d.Host)
 }

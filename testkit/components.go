@@ -60,6 +60,9 @@ var componentBinaries = map[string][]string{
 
 // Missing returns why component cannot be used here, or "" when it can.
 func Missing(component string) string {
+	if component == "docker-store" {
+		return missingDockerStore()
+	}
 	bins, ok := componentBinaries[component]
 	if !ok {
 		return fmt.Sprintf("unknown component %q", component)

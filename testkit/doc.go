@@ -55,9 +55,11 @@
 //	need COMPONENT...
 //	    skips the script (fails it under REQUIRE_REAL_CLIENTS=1) unless
 //	    every component is usable.
-//	docker-start
+//	docker-start [-containerd-store]
 //	    starts (or reuses) this test binary's Docker engine and sets
-//	    $DOCKER_HOST.
+//	    $DOCKER_HOST; with -containerd-store, its engine with the
+//	    containerd image store (component docker-store: see
+//	    StartDockerStore).
 //	podman-start [-user NAME]
 //	    gives the script a private podman (vfs storage, runc, no network,
 //	    no search registries, file locks, all in a temp dir of its own) through the
@@ -83,7 +85,9 @@
 //
 //	ArchiveCommands  mkimage (image archives from layer tars), tardiff
 //	                 (compare two rootfs tars, optionally as docker export
-//	                 sees them)
+//	                 sees them), dockersave (what docker save of a
+//	                 multi-platform image writes with the containerd image
+//	                 store)
 //	ProxyCommands    registry-proxy (a registry behind a proxy that cuts
 //	                 a blob download, stops or restarts the registry)
 //	FrontCommands    registry-front (bearer-token auth, tokens that

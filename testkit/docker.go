@@ -47,19 +47,25 @@ func startDocker() (*Docker, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return startEngine(dir, exec.Command("dockerd", "--storage-driver=vfs"))
+}
+
+// startEngine starts the dockerd of cmd (its program and the flags of its
+// kind) in dir with the flags every engine of the tests has: its state in
+// dir, no networking, a containerd namespace of its own.
+func startEngine(dir string, cmd *exec.Cmd) (*Docker, string, error) {
 	sock := filepath.Join(dir, "sock")
 	ns := "dockertools-" + filepath.Base(dir)
 	logf, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command("dockerd",
+	cmd.Args = append(cmd.Args,
 		"--data-root", filepath.Join(dir, "data"),
 		"--exec-root", filepath.Join(dir, "x"),
 		"--pidfile", filepath.Join(dir, "pid"),
 		"-H", "unix://"+sock,
 		"--iptables=false", "--ip6tables=false", "--bridge=none",
-		"--storage-driver=vfs",
 		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -71,11 +77,7 @@ func startDocker() (*Docker, string, error) {
 	d := &Docker{Host: "unix://" + sock, dir: dir, cmd: cmd}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
+	client := engineClient(sock)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := client.Get("http://docker/_ping")
@@ -97,6 +99,16 @@ func startDocker() (*Docker, string, error) {
 	}
 	atExit(func() { d.stop(exited) })
 	return d, "", nil
+}
+
+// engineClient is an HTTP client of the engine API served on the Unix
+// socket sock (any host name in a URL: http://docker/_ping).
+func engineClient(sock string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
 }
 
 func (d *Docker) stop(exited chan struct{}) {

@@ -62,8 +62,10 @@ type Image struct {
 	Layers []*Layer
 	// Index is, for an image of a multi-platform image in an OCI layout,
 	// the digest of the image index that index.json names for it (the
-	// images of one multi-platform image share it); "" for an image that
-	// index.json or manifest.json lists itself.
+	// images of one multi-platform image share it), and so for the images
+	// of a multi-platform image in a docker save (manifest.json's and
+	// those index.json adds); "" for an image that index.json or
+	// manifest.json lists itself.
 	Index string
 	// Platform is, for an image an index lists, the platform the index's
 	// entry gives it (the one docker, containerd and skopeo choose it by,

@@ -56,5 +56,10 @@
 // the SBOMs and signatures oras cp -r and regctl image copy --referrers
 // copy into a layout beside the image they refer to); an
 // Image's Layers are bottom first, and a layer the manifest lists twice
-// appears twice.
+// appears twice. A docker save holding both files is read by its
+// manifest.json, whose images come in its order; of a multi-platform image
+// (the containerd image store's save, whose manifest.json lists the image
+// for the saving daemon's platform only), index.json adds the images of
+// the other platforms whose blobs are all there, each right after the one
+// manifest.json lists, with its tags (savedPlatforms in dockersave.go).
 package archive

@@ -62,6 +62,8 @@ func FuzzOpen(f *testing.F) {
 	for _, data := range fixtureImages(f) {
 		f.Add(data)
 	}
+	// docker save of a multi-platform image (containerd image store).
+	f.Add(containerdSave(f, "linux/amd64", savedPlatform{platform: "linux/amd64"}, savedPlatform{platform: "linux/arm64"}, savedPlatform{platform: "linux/s390x", noLayer: true}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		name := filepath.Join(t.TempDir(), "image")
 		if err := os.WriteFile(name, data, 0o644); err != nil {

@@ -46,13 +46,9 @@ type ociDoc struct {
 }
 
 func (a *Archive) parseOCI() error {
-	raw, err := a.readSmall("index.json")
+	idx, err := a.readIndexJSON()
 	if err != nil {
 		return err
-	}
-	var idx ociDoc
-	if err := strictJSON(raw, &idx); err != nil {
-		return invalid("index.json: %v", err)
 	}
 	if err := a.walkIndex(idx, nil, 0, ""); err != nil {
 		return err
@@ -92,13 +88,9 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		if t := descriptorTag(d); t != "" {
 			own = []string{t}
 		}
-		raw, err := a.readBlob(d)
+		doc, err := a.readDoc(d)
 		if err != nil {
 			return err
-		}
-		var doc ociDoc
-		if err := strictJSON(raw, &doc); err != nil {
-			return invalid("blob %s: %v", d.Digest, err)
 		}
 		mt := d.MediaType
 		if mt == "" {
@@ -190,6 +182,32 @@ func (a *Archive) ociImage(d descriptor, doc ociDoc, tags []string) (*Image, err
 
 func blobPath(digest string) string {
 	return "blobs/" + strings.Replace(digest, ":", "/", 1)
+}
+
+// readIndexJSON reads index.json.
+func (a *Archive) readIndexJSON() (ociDoc, error) {
+	var idx ociDoc
+	raw, err := a.readSmall("index.json")
+	if err != nil {
+		return idx, err
+	}
+	if err := strictJSON(raw, &idx); err != nil {
+		return idx, invalid("index.json: %v", err)
+	}
+	return idx, nil
+}
+
+// readDoc reads the index or manifest d, checked against d.
+func (a *Archive) readDoc(d descriptor) (ociDoc, error) {
+	var doc ociDoc
+	raw, err := a.readBlob(d)
+	if err != nil {
+		return doc, err
+	}
+	if err := strictJSON(raw, &doc); err != nil {
+		return doc, invalid("blob %s: %v", d.Digest, err)
+	}
+	return doc, nil
 }
 
 // readBlob reads a small blob and checks it against its descriptor.

@@ -13,7 +13,8 @@ import (
 
 // parse reads the archive's manifest: manifest.json when present (docker
 // save writes both it and index.json since Docker 25, and only it has the
-// RepoTags Docker loads), else an OCI index.json.
+// RepoTags Docker loads; index.json then adds the other platforms of a
+// multi-platform image, savedPlatforms), else an OCI index.json.
 func (a *Archive) parse() error {
 	switch {
 	case a.has("manifest.json"):
@@ -21,7 +22,13 @@ func (a *Archive) parse() error {
 		if err := a.parseDocker(); err != nil {
 			return err
 		}
-		return a.parseRepositories()
+		if err := a.parseRepositories(); err != nil {
+			return err
+		}
+		if a.has("index.json") {
+			return a.savedPlatforms()
+		}
+		return nil
 	case a.has("index.json"):
 		a.Format = "oci"
 		return a.parseOCI()

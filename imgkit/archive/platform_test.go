@@ -180,3 +180,39 @@ func TestFindForEntryPlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestImagesFor: a merge's images are each tagged multi-platform image's
+// image for the platform (the layout's two, base:a and base:b, give one
+// each), a platform one of them lacks an error; an untagged one gives its
+// image for the platform too.
+func TestImagesFor(t *testing.T) {
+	a := twoIndexes(t)
+	for _, c := range []struct {
+		want   string
+		layers []string // nil: not found
+	}{
+		{"linux/arm64", []string{"a linux/arm64", "b linux/arm64"}},
+		{"linux/386", []string{"a linux/386", "b linux/386"}},
+		{"linux/amd64", nil},
+	} {
+		p, _ := oci.ParsePlatform(c.want)
+		imgs, err := a.ImagesFor(p, true)
+		if c.layers == nil {
+			if !errors.Is(err, errdefs.ErrNotFound) {
+				t.Errorf("%s: %v, want not found", c.want, err)
+			}
+			continue
+		}
+		var got []string
+		for _, img := range imgs {
+			got = append(got, string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")))
+		}
+		if err != nil || strings.Join(got, ",") != strings.Join(c.layers, ",") {
+			t.Errorf("%s: %q, %v; want %q", c.want, got, err, c.layers)
+		}
+	}
+	untagged, _ := layoutOf(t, true, "linux/arm64", "linux/amd64")
+	if imgs, err := untagged.ImagesFor(v1.Platform{OS: "linux", Architecture: "arm64"}, false); err != nil || len(imgs) != 1 || imgs[0].Platform == nil || imgs[0].Platform.Architecture != "arm64" {
+		t.Errorf("untagged: %d images, %v", len(imgs), err)
+	}
+}
