@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -130,7 +129,7 @@ func (e *vanishedError) Error() string { return e.name + " vanished" }
 // readDir lists the open directory fd, sorted by less, with each entry's
 // lstat.
 func readDir(fd int, less func(a, b string) bool) ([]string, []unix.Stat_t, error) {
-	names, err := readDirNames(fd)
+	names, err := storefs.ReadDirNames(fd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,30 +159,6 @@ func readDir(fd int, less func(a, b string) bool) ([]string, []unix.Stat_t, erro
 	}
 	return names, stats, nil
 }
-
-// readDirNames lists the open directory fd with getdents directly:
-// os.Open would also set the descriptor non-blocking and try to register
-// it with the poller, two system calls per directory for nothing.
-func readDirNames(fd int) ([]string, error) {
-	buf := direntBuf.Get().(*[]byte)
-	defer direntBuf.Put(buf)
-	var names []string
-	for {
-		n, err := unix.ReadDirent(fd, *buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent((*buf)[:n], -1, names)
-	}
-}
-
-var direntBuf = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // openAt is unix.Openat with EINTR retried.
 func openAt(dirfd int, name string, flags int) (int, error) {

@@ -211,3 +211,28 @@ func (p *DirPath) rel(i int, name string) string {
 	b.WriteString(name)
 	return b.String()
 }
+
+// ReadDirNames lists the open directory fd ("." and ".." left out) with
+// getdents directly: os.Open would also set the descriptor non-blocking
+// and try to register it with the poller, two system calls per directory
+// for nothing, and would own the descriptor.
+func ReadDirNames(fd int) ([]string, error) {
+	buf := direntBuf.Get().(*[]byte)
+	defer direntBuf.Put(buf)
+	var names []string
+	for {
+		n, err := unix.ReadDirent(fd, *buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = unix.ParseDirent((*buf)[:n], -1, names)
+	}
+}
+
+var direntBuf = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
