@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,4 +19,26 @@ func namelessTemp(dir, prefix string) (*os.File, bool) {
 		return nil, false
 	}
 	return os.NewFile(uintptr(fd), filepath.Join(dir, prefix+"-(unlinked)")), true
+}
+
+// linkTemp gives the nameless file f a name in dir, prefix and a random
+// number: linkat through /proc/self/fd, or with AT_EMPTY_PATH where /proc
+// is not mounted (which needs CAP_DAC_READ_SEARCH). Another file's name
+// is never taken (EEXIST: another number).
+func linkTemp(f *os.File, dir, prefix string) (string, error) {
+	fd := int(f.Fd())
+	for tries := 0; ; tries++ {
+		tmp := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW)
+		if err != nil && err != unix.EEXIST {
+			err = unix.Linkat(fd, "", unix.AT_FDCWD, tmp, unix.AT_EMPTY_PATH)
+		}
+		if err == unix.EEXIST && tries < 100 {
+			continue
+		}
+		if err != nil {
+			return "", &os.LinkError{Op: "link", Old: f.Name(), New: tmp, Err: err}
+		}
+		return tmp, nil
+	}
 }
