@@ -85,16 +85,7 @@ func (p *DirPath) Push(name string, ino uint64) error {
 	if err != nil {
 		return err
 	}
-	fd, err := openDirAt(parent, name, p.flags)
-	if err == nil && ino != 0 {
-		var st unix.Stat_t
-		if err = unix.Fstat(fd, &st); err == nil && st.Ino != ino {
-			err = ErrReplaced
-		}
-		if err != nil {
-			unix.Close(fd)
-		}
-	}
+	fd, err := openSameDir(parent, name, p.flags, anyDev, ino)
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: p.rel(len(p.dirs), name), Err: err}
 	}
@@ -140,18 +131,11 @@ func (p *DirPath) Pop() {
 
 // climb opens the closed parent of the open n-th directory by "..".
 func (p *DirPath) climb(n int) {
-	fd, err := openDirAt(p.dirs[n].fd, "..", p.flags)
-	if err != nil {
-		return
-	}
 	up := &p.dirs[n-1]
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || uint64(st.Dev) != up.dev || st.Ino != up.ino {
-		unix.Close(fd)
-		return
+	if fd, err := openSameDir(p.dirs[n].fd, "..", p.flags, up.dev, up.ino); err == nil {
+		up.fd = fd
+		p.low = n - 1
 	}
-	up.fd = fd
-	p.low = n - 1
 }
 
 // Truncate pops the directories past the n-th.
@@ -161,8 +145,13 @@ func (p *DirPath) Truncate(n int) {
 	}
 }
 
-// Close closes the directories the path holds open.
-func (p *DirPath) Close() { p.Truncate(0) }
+// Close closes the directories the path holds open, and empties it.
+func (p *DirPath) Close() {
+	for _, d := range p.dirs[p.low:] {
+		unix.Close(d.fd)
+	}
+	p.dirs, p.low = p.dirs[:0], 0
+}
 
 // reopen opens the path again from the base when none of it is open
 // (every directory was closed by evict), keeping the deepest window of
@@ -172,16 +161,7 @@ func (p *DirPath) reopen() (int, error) {
 	parent := p.base
 	for i := range p.dirs {
 		d := &p.dirs[i]
-		fd, err := openDirAt(parent, d.name, p.flags)
-		if err == nil {
-			var st unix.Stat_t
-			if err = unix.Fstat(fd, &st); err == nil && (uint64(st.Dev) != d.dev || st.Ino != d.ino) {
-				err = ErrReplaced
-			}
-			if err != nil {
-				unix.Close(fd)
-			}
-		}
+		fd, err := openSameDir(parent, d.name, p.flags, d.dev, d.ino)
 		if i > 0 && i-1 < keep {
 			unix.Close(parent)
 		}

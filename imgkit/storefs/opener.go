@@ -130,4 +130,7 @@ func (o *Opener) truncate(n int) {
 }
 
 // Close closes the directories the Opener holds open.
-func (o *Opener) Close() { o.truncate(0) }
+func (o *Opener) Close() {
+	o.open = o.open[:0]
+	o.dirs.Close()
+}
