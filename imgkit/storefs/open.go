@@ -256,7 +256,8 @@ var ErrReplaced = errors.New("replaced by another directory")
 // following a symlink. A symlink there is ELOOP, another file ENOTDIR,
 // another directory ErrReplaced; errors are *fs.PathError naming name.
 // Walking a tree this way, each directory held open while its entries are
-// visited, no path is resolved twice and no symlink is followed.
+// visited, no path is resolved twice and no symlink is followed; a
+// DirPath walks so within a bounded number of descriptors.
 func OpenListedDir(dirfd int, name string, ino uint64) (int, error) {
 	fd, err := openSameDir(dirfd, name, unix.O_RDONLY, anyDev, ino)
 	if err != nil {
