@@ -143,7 +143,9 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	}
 	a := &AtomicFile{final: name, dir: dir, base: base, perm: perm}
 	var err error
-	if f, ok := namelessTemp(dir, "."+base+".tmp"); ok {
+	// Nameless, it goes by the output's name in messages ("write out.tar:
+	// file too large"), not by a temporary name the user never sees.
+	if f, ok := namelessFile(dir, name); ok {
 		a.File, a.nameless = f, true
 	} else if a.File, err = os.CreateTemp(dir, "."+base+".tmp-*"); err != nil {
 		return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))

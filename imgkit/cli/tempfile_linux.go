@@ -14,11 +14,16 @@ import (
 // kernel) cannot make one, and for any other failure too: the caller's
 // named fallback then reports the error in its own words.
 func namelessTemp(dir, prefix string) (*os.File, bool) {
+	return namelessFile(dir, filepath.Join(dir, prefix+"-(unlinked)"))
+}
+
+// namelessFile is namelessTemp with the name the file goes by in messages.
+func namelessFile(dir, shown string) (*os.File, bool) {
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, false
 	}
-	return os.NewFile(uintptr(fd), filepath.Join(dir, prefix+"-(unlinked)")), true
+	return os.NewFile(uintptr(fd), shown), true
 }
 
 // linkTemp gives the nameless file f a name in dir, prefix and a random
