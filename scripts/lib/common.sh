@@ -334,6 +334,7 @@ make_work() {
 # Without such a limit it costs nothing; with one, one tool is started.
 # It runs as this file is sourced, before a workflow runs any tool.
 check_address_space() {
+	# shellcheck disable=SC3045 # a shell without ulimit -v fails it: no check
 	cas_v=$(ulimit -v 2>/dev/null) || return 0
 	case $cas_v in unlimited | '') return 0 ;; esac
 	for cas_tool in manifest-gen tar-merge close-fds; do
