@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"sync"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -36,22 +36,50 @@ type visitFunc func(at place, name string, st *unix.Stat_t) (descend bool, err e
 // for a symlink or another directory while packing is an error, never a
 // way out of the tree. Its entries are examined with fstatat relative to
 // it, which also spares the kernel resolving a whole path for each. The
-// walk holds one descriptor per level of the current path and one listing
-// per level in memory.
+// walk holds the directories of the current path in a storefs.DirPath,
+// at most its window of descriptors however deep the tree (a deeper
+// directory the walk comes back up to is opened again, and must be the
+// same), and one listing per level in memory.
 func walkTree(ctx context.Context, at place, name string, st *unix.Stat_t, less func(a, b string) bool, visit visitFunc) error {
-	if err := ctx.Err(); err != nil {
+	w := &walker{ctx: ctx, dirs: storefs.NewDirPath(at.dirfd, unix.O_RDONLY), top: at.base, topName: name, less: less, visit: visit}
+	defer w.dirs.Close()
+	return w.walk(at.base, at.rel, name, st)
+}
+
+// walker is walkTree's state.
+type walker struct {
+	ctx   context.Context
+	dirs  *storefs.DirPath // the directories above the file being visited
+	less  func(a, b string) bool
+	visit visitFunc
+
+	top, topName string // the first directory of dirs, and its member name
+}
+
+// walk visits the file base of the deepest directory of w.dirs, whose
+// path below the layer's base is rel and whose member name is name, and
+// what is below it.
+func (w *walker) walk(base, rel, name string, st *unix.Stat_t) error {
+	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	descend, err := visit(at, name, st)
+	dirfd, err := w.dirs.Fd()
+	if err != nil {
+		return w.reopenErr(err)
+	}
+	descend, err := w.visit(place{dirfd, base, rel}, name, st)
 	if err != nil || !descend || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return err
 	}
-	fd, err := openDir(at.dirfd, at.base, st)
-	if err != nil {
-		return fmt.Errorf("%q %w", name, err)
+	if err := w.dirs.Push(base, st.Ino); err != nil {
+		return fmt.Errorf("%q %w", name, dirErr(err))
 	}
-	defer unix.Close(fd)
-	names, stats, err := readDir(fd, less)
+	defer w.dirs.Pop()
+	fd, err := w.dirs.Fd()
+	if err != nil {
+		return w.reopenErr(err)
+	}
+	names, stats, err := readDir(fd, w.less)
 	if err != nil {
 		var gone *vanishedError
 		if errors.As(err, &gone) {
@@ -60,29 +88,37 @@ func walkTree(ctx context.Context, at place, name string, st *unix.Stat_t, less 
 		return fmt.Errorf("reading directory %q: %w", name, err)
 	}
 	for i, n := range names {
-		if err := walkTree(ctx, place{fd, n, at.rel + "/" + n}, name+"/"+n, &stats[i], less, visit); err != nil {
+		if err := w.walk(n, rel+"/"+n, name+"/"+n, &stats[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// openDir opens the directory name of dirfd, which must still be the one
-// whose lstat is st. Its errors complete a sentence that starts with the
-// directory's name.
-func openDir(dirfd int, name string, st *unix.Stat_t) (int, error) {
-	fd, err := storefs.OpenListedDir(dirfd, name, st.Ino)
-	switch {
-	case err == nil:
-		return fd, nil
-	case errors.Is(err, unix.ENOENT):
-		return -1, fmt.Errorf("vanished while packing: %w", errdefs.ErrChanged)
-	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
-		return -1, fmt.Errorf("is no longer a directory (a symlink or a file now) while packing: %w", errdefs.ErrChanged)
-	case errors.Is(err, storefs.ErrReplaced):
-		return -1, fmt.Errorf("was replaced while packing: %w", errdefs.ErrChanged)
+// reopenErr words an error of opening again the directories w.dirs
+// closed, naming the one that failed.
+func (w *walker) reopenErr(err error) error {
+	name := w.topName
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		name += strings.TrimPrefix(pe.Path, w.top)
 	}
-	return -1, fmt.Errorf("cannot be opened: %w", errors.Unwrap(err))
+	return fmt.Errorf("%q %w", name, dirErr(err))
+}
+
+// dirErr words an error of opening a directory of the walk, or one above
+// it again. It completes a sentence that starts with the directory's
+// name.
+func dirErr(err error) error {
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return fmt.Errorf("vanished while packing: %w", errdefs.ErrChanged)
+	case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR):
+		return fmt.Errorf("is no longer a directory (a symlink or a file now) while packing: %w", errdefs.ErrChanged)
+	case errors.Is(err, storefs.ErrReplaced):
+		return fmt.Errorf("was replaced while packing: %w", errdefs.ErrChanged)
+	}
+	return fmt.Errorf("cannot be opened: %w", errors.Unwrap(err))
 }
 
 // vanishedError is a directory entry that was listed but is gone.
@@ -93,7 +129,7 @@ func (e *vanishedError) Error() string { return e.name + " vanished" }
 // readDir lists the open directory fd, sorted by less, with each entry's
 // lstat.
 func readDir(fd int, less func(a, b string) bool) ([]string, []unix.Stat_t, error) {
-	names, err := readDirNames(fd)
+	names, err := storefs.ReadDirNames(fd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,30 +159,6 @@ func readDir(fd int, less func(a, b string) bool) ([]string, []unix.Stat_t, erro
 	}
 	return names, stats, nil
 }
-
-// readDirNames lists the open directory fd with getdents directly:
-// os.Open would also set the descriptor non-blocking and try to register
-// it with the poller, two system calls per directory for nothing.
-func readDirNames(fd int) ([]string, error) {
-	buf := direntBuf.Get().(*[]byte)
-	defer direntBuf.Put(buf)
-	var names []string
-	for {
-		n, err := unix.ReadDirent(fd, *buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent((*buf)[:n], -1, names)
-	}
-}
-
-var direntBuf = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // openAt is unix.Openat with EINTR retried.
 func openAt(dirfd int, name string, flags int) (int, error) {

@@ -69,7 +69,11 @@
 // pull killed with SIGKILL), largest first (a pull lasts at least as long
 // as its largest layer takes), verified there, and written to the stream
 // in order as soon as they and the layers below them are verified, so
-// downloading goes on while the stream is written. A layer is decompressed
+// downloading goes on while the stream is written. The spools waiting for
+// the stream are open files: at most a quarter of the limit on open
+// descriptors of them are held (beyond --jobs), the layer the stream
+// needs next always let through, so that a low limit slows a pull of many
+// layers rather than failing it. A layer is decompressed
 // as it arrives, into an uncompressed spool file: one decompression,
 // overlapping the network.
 // Receiving and hashing the blob, decompressing it, and hashing and

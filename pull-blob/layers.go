@@ -64,17 +64,17 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 	for i := range spools {
 		spools[i] = make(chan *spooled, 1)
 	}
-	todo := make(chan layer, len(img.layers))
-	for _, l := range fetchOrder(img.layers) {
-		todo <- l
-	}
-	close(todo)
+	sched := newSchedule(img.layers, spoolBudget(opts.jobs))
 	var wg sync.WaitGroup
 	for range min(opts.jobs, len(img.layers)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for l := range todo {
+			for {
+				l, ok := sched.take(ctx)
+				if !ok {
+					return
+				}
 				sp, err := fetchLayer(ctx, client, img, l, opts, bar)
 				if err != nil {
 					fail(err)
@@ -84,7 +84,7 @@ func pullImage(ctx context.Context, o *cli.IO, client *registry.Client, img *ima
 			}
 		}()
 	}
-	if err := writeStream(ctx, o, img, spools); err != nil {
+	if err := writeStream(ctx, o, img, spools, sched); err != nil {
 		fail(err)
 	}
 	cancel()
@@ -113,10 +113,10 @@ func fetchOrder(layers []layer) []layer {
 	return order
 }
 
-// writeStream writes the layers in order as their spools arrive, then the
-// config verbatim and the trailer. It returns early, with the context's
-// error, when a worker fails.
-func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spooled) error {
+// writeStream writes the layers in order as their spools arrive, telling
+// sched as each is written, then the config verbatim and the trailer. It
+// returns early, with the context's error, when a worker fails.
+func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spooled, sched *schedule) error {
 	cli.GrowPipe(o.Stdout, copyBuffer)
 	bw := bufio.NewWriterSize(o.Stdout, copyBuffer)
 	w := layerstream.NewWriter(bw)
@@ -131,6 +131,7 @@ func writeStream(ctx context.Context, o *cli.IO, img *image, spools []chan *spoo
 		if err := writeLayer(w, sp, buf); err != nil {
 			return err
 		}
+		sched.written(i)
 		o.Debugf("layer %d %s: %d bytes, diff_id %s", i, img.layers[i].desc.Digest, sp.size, sp.diffID)
 	}
 	if err := w.Config(img.configRaw); err != nil {

@@ -92,7 +92,9 @@ func (c *CountingWriter) Write(p []byte) (int, error) {
 }
 
 // AtomicFile is an output file that appears under its final name only when
-// Commit succeeds: a failed run leaves nothing behind.
+// Commit succeeds: a failed run leaves nothing behind, nor does a killed
+// one (SIGKILL from the OOM killer of a memory-limited CI job or Nix
+// build, or a timeout) where the file system makes nameless files.
 type AtomicFile struct {
 	*os.File
 	final string
@@ -100,10 +102,19 @@ type AtomicFile struct {
 	// inPlace: name is not a regular file (a device such as /dev/null, a
 	// FIFO, /dev/stdout) and is written directly.
 	inPlace bool
+	// nameless: the file has no name until Commit gives it one (O_TMPFILE);
+	// otherwise File.Name() is its temporary name.
+	nameless  bool
+	dir, base string
+	perm      os.FileMode
 }
 
 // CreateAtomic creates a temporary file next to name. Call Commit to rename
-// it into place, and Abort (safe after Commit) on every other path.
+// it into place, and Abort (safe after Commit) on every other path. On
+// Linux the file has no name while it is written (O_TMPFILE in name's
+// directory), so that whatever ends the process leaves nothing; Commit
+// links it under a temporary name and renames that into place. Where the
+// file system cannot make one, it is a named temporary file ".NAME.tmp-*".
 //
 // A name that exists and is not a regular file, once symlinks are followed
 // (-o /dev/null, -o /dev/stdout, a FIFO), is opened and written in place:
@@ -130,16 +141,20 @@ func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+	a := &AtomicFile{final: name, dir: dir, base: base, perm: perm}
+	var err error
+	// Nameless, it goes by the output's name in messages ("write out.tar:
+	// file too large"), not by a temporary name the user never sees.
+	if f, ok := namelessFile(dir, name); ok {
+		a.File, a.nameless = f, true
+	} else if a.File, err = os.CreateTemp(dir, "."+base+".tmp-*"); err != nil {
 		return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		os.Remove(f.Name())
+	if err := a.File.Chmod(perm); err != nil {
+		a.Abort()
 		return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 	}
-	return &AtomicFile{File: f, final: name}, nil
+	return a, nil
 }
 
 // viaProc reports whether name, or a symlink it leads through, is in a
@@ -178,16 +193,54 @@ func (a *AtomicFile) Commit() error {
 		}
 		return nil
 	}
+	tmp := a.File.Name()
+	if a.nameless {
+		var err error
+		if tmp, err = a.name(); err != nil {
+			a.Abort()
+			return fmt.Errorf("writing %q: %w", a.final, PathCause(err))
+		}
+	}
 	if err := a.File.Close(); err != nil {
-		a.Abort()
+		a.done = true
+		os.Remove(tmp)
 		return fmt.Errorf("writing %q: %w", a.final, PathCause(err))
 	}
-	if err := os.Rename(a.File.Name(), a.final); err != nil {
-		os.Remove(a.File.Name())
+	if err := os.Rename(tmp, a.final); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing %q: %w", a.final, PathCause(err))
 	}
 	a.done = true
 	return nil
+}
+
+// linkName is linkTemp; tests make it fail.
+var linkName = linkTemp
+
+// name gives the nameless file a temporary name next to the final one:
+// a link to it (linkTemp), or, where the file cannot be linked (no /proc
+// and no CAP_DAC_READ_SEARCH), a copy, made in the kernel where it can.
+func (a *AtomicFile) name() (string, error) {
+	if tmp, err := linkName(a.File, a.dir, "."+a.base+".tmp-"); err == nil {
+		return tmp, nil
+	}
+	t, err := os.CreateTemp(a.dir, "."+a.base+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	if err = t.Chmod(a.perm); err == nil {
+		if _, err = a.File.Seek(0, io.SeekStart); err == nil {
+			_, err = t.ReadFrom(a.File)
+		}
+	}
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(t.Name())
+		return "", err
+	}
+	return t.Name(), nil
 }
 
 // Abort removes the temporary file unless Commit succeeded.
@@ -197,7 +250,7 @@ func (a *AtomicFile) Abort() {
 	}
 	a.done = true
 	a.File.Close()
-	if !a.inPlace {
+	if !a.inPlace && !a.nameless {
 		os.Remove(a.File.Name())
 	}
 }

@@ -277,6 +277,65 @@ func TestCreateAtomicThroughProcFD(t *testing.T) {
 	}
 }
 
+// TestCreateAtomicHasNoNameUntilCommit: while an output is written, its
+// directory holds no name for it, so a tool killed then (SIGKILL from the
+// OOM killer of a memory-limited CI job, a timeout) leaves nothing, where
+// a named temporary file ".out.tmp-*" stayed for good; Commit gives the
+// file its final name, with its mode and bytes, and nothing else.
+func TestCreateAtomicHasNoNameUntilCommit(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "out")
+	a, err := CreateAtomic(name, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Abort()
+	if _, err := a.Write([]byte("layers")); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Fatalf("while the output is written, its directory holds %q: a kill now would leave it", left[0].Name())
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 1 || left[0].Name() != "out" {
+		t.Fatalf("after Commit the directory holds %v, want out alone", left)
+	}
+	fi, err := os.Stat(name)
+	if b, _ := os.ReadFile(name); err != nil || string(b) != "layers" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("out holds %q with mode %v (%v), want \"layers\" with 0640", b, fi.Mode().Perm(), err)
+	}
+}
+
+// TestCreateAtomicCopiesWhereItCannotLink: where the nameless output
+// cannot be linked (no /proc, no CAP_DAC_READ_SEARCH), Commit copies it
+// under its final name instead, with its mode, leaving nothing else.
+func TestCreateAtomicCopiesWhereItCannotLink(t *testing.T) {
+	was := linkName
+	defer func() { linkName = was }()
+	linkName = func(*os.File, string, string) (string, error) { return "", unix.ENOENT }
+	dir := t.TempDir()
+	name := filepath.Join(dir, "out")
+	a, err := CreateAtomic(name, 0o604)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Abort()
+	if _, err := a.Write([]byte("copied")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := os.ReadDir(dir)
+	fi, err := os.Stat(name)
+	if b, _ := os.ReadFile(name); err != nil || len(left) != 1 || string(b) != "copied" || fi.Mode().Perm() != 0o604 {
+		t.Fatalf("the directory holds %v, out %q with mode %v (%v), want out alone, \"copied\", 0604", left, b, fi.Mode().Perm(), err)
+	}
+}
+
 // TestUnlinkedTempHasNoName: the spool file never appears in $TMPDIR, not
 // even between its creation and an unlink (a kill there left a named
 // spool for good: TestKilledPullLeavesNoSpool caught that window in CI),

@@ -25,9 +25,10 @@ import (
 // name, as rel/sub/file.
 func Dump(w io.Writer, dirfd int, name string) (int64, error) {
 	cw := &cli.CountingWriter{W: w}
-	d := &dumper{w: bufio.NewWriterSize(cw, 64<<10)}
+	d := &dumper{w: bufio.NewWriterSize(cw, 64<<10), dirs: storefs.NewDirPath(dirfd, unix.O_RDONLY)}
+	defer d.dirs.Close()
 	d.str("nix-archive-1")
-	if err := d.node(dirfd, name, name); err != nil {
+	if err := d.node(name, name); err != nil {
 		return 0, err
 	}
 	if err := d.w.Flush(); err != nil {
@@ -50,8 +51,9 @@ func Hash(dirfd int, name string) (string, uint64, error) {
 }
 
 type dumper struct {
-	w   *bufio.Writer
-	buf []byte // for file contents
+	w    *bufio.Writer
+	buf  []byte           // for file contents
+	dirs *storefs.DirPath // the directories above the node being written, at most a window of them open however deep
 }
 
 var zeros [8]byte
@@ -74,9 +76,13 @@ func (d *dumper) str(s string) {
 	d.pad(int64(len(s)))
 }
 
-// node writes the node of the entry name of dirfd, rel being its path for
-// messages.
-func (d *dumper) node(dirfd int, name, rel string) error {
+// node writes the node of the entry name of the deepest directory of
+// d.dirs, rel being its path for messages.
+func (d *dumper) node(name, rel string) error {
+	dirfd, err := d.dirs.Fd()
+	if err != nil {
+		return dirErr(path.Dir(rel), err)
+	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("reading %q: %w", rel, err)
@@ -105,7 +111,7 @@ func (d *dumper) node(dirfd int, name, rel string) error {
 		d.str(target)
 	case mode.IsDir():
 		d.str("directory")
-		if err := d.dir(dirfd, name, rel, st.Ino); err != nil {
+		if err := d.dir(name, rel, st.Ino); err != nil {
 			return err
 		}
 	default:
@@ -116,19 +122,18 @@ func (d *dumper) node(dirfd int, name, rel string) error {
 }
 
 // dir writes a directory's entries, sorted by name in byte order.
-func (d *dumper) dir(dirfd int, name, rel string, ino uint64) error {
-	fd, err := storefs.OpenListedDir(dirfd, name, ino)
-	if err != nil {
-		if errors.Is(err, unix.ELOOP) || errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ENOTDIR) {
-			return fmt.Errorf("reading %q: it is no longer the directory it was: %w", rel, errdefs.ErrChanged)
-		}
-		return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
+func (d *dumper) dir(name, rel string, ino uint64) error {
+	if err := d.dirs.Push(name, ino); err != nil {
+		return dirErr(rel, err)
 	}
-	f := os.NewFile(uintptr(fd), rel) // closes fd
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	defer d.dirs.Pop()
+	fd, err := d.dirs.Fd()
 	if err != nil {
-		return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
+		return dirErr(rel, err)
+	}
+	names, err := storefs.ReadDirNames(fd)
+	if err != nil {
+		return fmt.Errorf("reading %q: %w", rel, err)
 	}
 	slices.Sort(names)
 	for _, n := range names {
@@ -137,12 +142,21 @@ func (d *dumper) dir(dirfd int, name, rel string, ino uint64) error {
 		d.str("name")
 		d.str(n)
 		d.str("node")
-		if err := d.node(int(f.Fd()), n, path.Join(rel, n)); err != nil {
+		if err := d.node(n, path.Join(rel, n)); err != nil {
 			return err
 		}
 		d.str(")")
 	}
 	return nil
+}
+
+// dirErr words the error of opening the directory rel, or one above it
+// again (see storefs.DirPath).
+func dirErr(rel string, err error) error {
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ENOTDIR) {
+		return fmt.Errorf("reading %q: it is no longer the directory it was: %w", rel, errdefs.ErrChanged)
+	}
+	return fmt.Errorf("reading %q: %w", rel, cli.PathCause(err))
 }
 
 // sameNode says whether the file now, renamed over the file st since it

@@ -91,7 +91,10 @@ func WriteLayer(ctx context.Context, w io.Writer, dir string, opts LayerOptions)
 		return fmt.Errorf("%q: %w", dir, errors.Unwrap(err))
 	}
 	c.rootSrc = storefs.NewOpener(c.rootFd)
-	if err := c.visit(ctx, rec, false, c.rootFd, "."); err != nil {
+	dirs := storefs.NewDirPath(c.rootFd, unix.O_RDONLY)
+	err = c.visit(ctx, rec, false, dirs, ".")
+	dirs.Close()
+	if err != nil {
 		return err
 	}
 	if err := c.storePaths(ctx); err != nil {
@@ -169,8 +172,9 @@ func (c *collector) owner(now, old *Record) [2]int64 {
 
 // visit adds the path of rec, when it changed (always inside an opaque
 // directory or without a snapshot), and what is below it. rec is the
-// entry name of the open directory parent.
-func (c *collector) visit(ctx context.Context, rec *Record, whole bool, parent int, name string) error {
+// entry name of the deepest directory of dirs, which holds a bounded
+// window of the directories above it open however deep the tree.
+func (c *collector) visit(ctx context.Context, rec *Record, whole bool, dirs *storefs.DirPath, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -191,11 +195,11 @@ func (c *collector) visit(ctx context.Context, rec *Record, whole bool, parent i
 	if !rec.IsDir() {
 		return nil
 	}
-	fd, names, err := listDir(parent, name, rec)
+	fd, names, err := listDir(dirs, name, rec)
 	if err != nil {
 		return fmt.Errorf("%q: %w", "/"+rec.Path, err)
 	}
-	defer unix.Close(fd)
+	defer dirs.Pop()
 	present := make(map[string]*Record, len(names))
 	var kept []string
 	for _, n := range names {
@@ -215,7 +219,7 @@ func (c *collector) visit(ctx context.Context, rec *Record, whole bool, parent i
 		opaque = c.lowerChanges(rec, old, present)
 	}
 	for _, n := range kept {
-		if err := c.visit(ctx, present[n], whole || opaque, fd, n); err != nil {
+		if err := c.visit(ctx, present[n], whole || opaque, dirs, n); err != nil {
 			return err
 		}
 	}
@@ -230,31 +234,37 @@ func (c *collector) at(rel string) string {
 	return rel
 }
 
-// listDir opens the directory name of the open directory parent, which
-// must still be the one rec describes, and returns it with its entry
-// names, sorted.
-func listDir(parent int, name string, rec *Record) (int, []string, error) {
-	fd, err := storefs.OpenListedDir(parent, name, rec.Ino)
-	if err != nil {
-		if errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
-			err = fmt.Errorf("%w: %w", errors.Unwrap(err), errdefs.ErrChanged)
+// listDir opens the directory name of the deepest directory of dirs,
+// which must still be the one rec describes, as the deepest (the caller
+// pops it), and returns its descriptor, valid until the next change of
+// dirs, with its entry names, sorted.
+func listDir(dirs *storefs.DirPath, name string, rec *Record) (int, []string, error) {
+	err := dirs.Push(name, rec.Ino)
+	fd := -1
+	if err == nil {
+		if fd, err = dirs.Fd(); err != nil {
+			dirs.Pop()
 		}
-		return -1, nil, err
 	}
-	d, err := unix.Dup(fd)
 	if err != nil {
-		unix.Close(fd)
-		return -1, nil, err
+		return -1, nil, dirErr(err)
 	}
-	f := os.NewFile(uintptr(d), name) // closes d
-	names, err := f.Readdirnames(-1)
-	f.Close()
+	names, err := storefs.ReadDirNames(fd)
 	if err != nil {
-		unix.Close(fd)
+		dirs.Pop()
 		return -1, nil, err
 	}
 	sort.Strings(names)
 	return fd, names, nil
+}
+
+// dirErr marks an error of opening a directory of the walk, or one above
+// it again, as a change when the directory is not the one listed.
+func dirErr(err error) error {
+	if errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		err = fmt.Errorf("%w: %w", errors.Unwrap(err), errdefs.ErrChanged)
+	}
+	return err
 }
 
 // lowerChanges adds the whiteouts for what was deleted below the
@@ -320,7 +330,9 @@ func (c *collector) storePaths(ctx context.Context) error {
 		sd, err := c.storeDir(path.Dir(p))
 		if err == nil {
 			name := path.Base(p)
-			err = c.storeTree(ctx, sd, sd.fd, name, name, rel)
+			dirs := storefs.NewDirPath(sd.fd, unix.O_RDONLY)
+			err = c.storeTree(ctx, sd, dirs, name, name, rel)
+			dirs.Close()
 		}
 		if err != nil {
 			return fmt.Errorf("store path %q: %w", p, notFound(err))
@@ -369,12 +381,16 @@ func (c *collector) storeDir(dir string) (*storeDir, error) {
 	return sd, nil
 }
 
-// storeTree adds the file name of the open directory parent, at below the
-// store directory sd and rel in the layer, and everything below it; a
+// storeTree adds the file name of the deepest directory of dirs, at below
+// the store directory sd and rel in the layer, and everything below it; a
 // path the directory has already is left to it.
-func (c *collector) storeTree(ctx context.Context, sd *storeDir, parent int, name, at, rel string) error {
+func (c *collector) storeTree(ctx context.Context, sd *storeDir, dirs *storefs.DirPath, name, at, rel string) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	parent, err := dirs.Fd()
+	if err != nil {
+		return fmt.Errorf("%q: %w", "/"+path.Dir(rel), dirErr(err))
 	}
 	rec, err := recordAt(parent, name, rel)
 	if err != nil {
@@ -386,13 +402,13 @@ func (c *collector) storeTree(ctx context.Context, sd *storeDir, parent int, nam
 	if !rec.IsDir() {
 		return nil
 	}
-	fd, names, err := listDir(parent, name, rec)
+	_, names, err := listDir(dirs, name, rec)
 	if err != nil {
 		return fmt.Errorf("%q: %w", "/"+rel, err)
 	}
-	defer unix.Close(fd)
+	defer dirs.Pop()
 	for _, n := range names {
-		if err := c.storeTree(ctx, sd, fd, n, at+"/"+n, rel+"/"+n); err != nil {
+		if err := c.storeTree(ctx, sd, dirs, n, at+"/"+n, rel+"/"+n); err != nil {
 			return err
 		}
 	}

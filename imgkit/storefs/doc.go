@@ -25,6 +25,12 @@
 //     its open parent directory, opening each directory once and following
 //     no symlink: a directory replaced by a symlink between being listed
 //     and being read is refused, not followed.
+//   - A DirPath holds the directories of a walk's current path, a bounded
+//     window of them open however deep the tree (a tree thousands of
+//     levels deep must not need a descriptor per level under a CI
+//     runner's or a Nix builder's limit); one it closed is opened again
+//     by ".." or by name from the base, and only if it is the same
+//     directory (device and inode). The tools' walks and Openers use it.
 //
 // Both opens use openat2(2) (RESOLVE_IN_ROOT; RESOLVE_BENEATH with
 // RESOLVE_NO_SYMLINKS), where the kernel does the resolution atomically.

@@ -256,20 +256,34 @@ var ErrReplaced = errors.New("replaced by another directory")
 // following a symlink. A symlink there is ELOOP, another file ENOTDIR,
 // another directory ErrReplaced; errors are *fs.PathError naming name.
 // Walking a tree this way, each directory held open while its entries are
-// visited, no path is resolved twice and no symlink is followed.
+// visited, no path is resolved twice and no symlink is followed; a
+// DirPath walks so within a bounded number of descriptors.
 func OpenListedDir(dirfd int, name string, ino uint64) (int, error) {
-	fd, err := openDirAt(dirfd, name, unix.O_RDONLY)
-	if err == nil {
-		var st unix.Stat_t
-		if err = unix.Fstat(fd, &st); err == nil && st.Ino != ino {
-			err = ErrReplaced
-		}
-		if err != nil {
-			unix.Close(fd)
-		}
-	}
+	fd, err := openSameDir(dirfd, name, unix.O_RDONLY, anyDev, ino)
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return fd, nil
+}
+
+// anyDev is a device number openSameDir does not check.
+const anyDev = ^uint64(0)
+
+// openSameDir opens the directory name of dirfd with flags, not following
+// a symlink (openDirAt), and, with ino non-zero, only when it is inode ino
+// of device dev (any with anyDev): ErrReplaced otherwise.
+func openSameDir(dirfd int, name string, flags int, dev, ino uint64) (int, error) {
+	fd, err := openDirAt(dirfd, name, flags)
+	if err != nil || ino == 0 {
+		return fd, err
+	}
+	var st unix.Stat_t
+	if err = unix.Fstat(fd, &st); err == nil && (st.Ino != ino || dev != anyDev && uint64(st.Dev) != dev) {
+		err = ErrReplaced
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, err
 	}
 	return fd, nil
 }

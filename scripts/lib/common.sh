@@ -326,6 +326,25 @@ make_work() {
 	plain_modes "$work"
 }
 
+# check_address_space stops the workflow with one line where an
+# address-space limit (ulimit -v) is too low for the tools to start: a Go
+# program reserves far more address space than it uses (below about
+# 1 GiB none starts), and the first tool run printed the Go runtime's
+# stack ("fatal error: failed to reserve page summary memory") instead.
+# Without such a limit it costs nothing; with one, one tool is started.
+# It runs as this file is sourced, before a workflow runs any tool.
+check_address_space() {
+	# shellcheck disable=SC3045 # a shell without ulimit -v fails it: no check
+	cas_v=$(ulimit -v 2>/dev/null) || return 0
+	case $cas_v in unlimited | '') return 0 ;; esac
+	for cas_tool in manifest-gen tar-merge close-fds; do
+		command -v "$cas_tool" >/dev/null 2>&1 || continue
+		"$cas_tool" --version >/dev/null 2>&1 ||
+			die "the address-space limit (ulimit -v $cas_v KiB) is too low for the tools to start (a Go program reserves far more than it uses); limit memory with a cgroup (systemd-run -p MemoryMax=, a container's limit) instead"
+		return 0
+	done
+}
+
 # plain_modes DIR makes what is created in DIR take the modes a Nix build
 # gives (the umask's, 022, and nothing else), as the image's modes come
 # from disk: a directory made in a setgid directory is setgid, and one made
@@ -464,3 +483,5 @@ stop_children() {
 	done
 	wait || : # reaps the direct children
 }
+
+check_address_space
