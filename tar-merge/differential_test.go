@@ -1,0 +1,221 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/archive"
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/rootfs"
+	"dockertools.dev/imgkit/tarsafe"
+	"dockertools.dev/testkit"
+)
+
+var (
+	diffSeeds = flag.Int("diff.seeds", 12, "how many generated layer stacks TestDifferential compares")
+	diffFirst = flag.Uint64("diff.first", 1, "the first seed of TestDifferential")
+)
+
+// TestDifferential applies generated layer stacks (testkit.GenStack:
+// whiteouts, opaque markers, replacements, hardlinks, repeated entries,
+// implied parents, xattrs, fifos, devices) the four ways this project
+// does and the two ways real clients do, and compares the trees:
+//
+//   - --flatten (export-image, build-image's --from-image base) with
+//     rootfs.Unpack (--unpack, build-image --run-as-root): everything,
+//     mtimes and xattrs too;
+//   - --flatten with `umoci raw unpack` (as root): everything but the
+//     mtime of a directory no layer lists;
+//   - --flatten with `docker create` + `docker export` (vfs): everything
+//     but directories' mtimes (Docker touches a directory as it writes
+//     into it), xattrs (docker export keeps only security.capability) and
+//     the mode of directories no layer lists (Docker's are 0600),
+//     for the stacks made without the cases where Docker departs from the
+//     OCI image spec (StackOptions.ForDocker);
+//   - rootfs.StorePaths (layer-pack's view of a base) with the store
+//     paths of the flattened tree.
+//
+// -diff.seeds N compares N stacks (a longer local run: -diff.seeds 500).
+func TestDifferential(t *testing.T) {
+	testkit.Need(t, "umoci")
+	d := testkit.NeedDocker(t)
+	classes := map[string]int{}
+	for seed := *diffFirst; seed < *diffFirst+uint64(*diffSeeds); seed++ {
+		// Every other stack leaves out what Docker refuses or applies
+		// otherwise than the spec says, and is compared with Docker.
+		st := testkit.GenStack(seed, testkit.StackOptions{Devices: true, ForDocker: seed%2 == 0})
+		for c, n := range st.Classes {
+			classes[c] += n
+		}
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { compareStack(t, d, seed, st, seed%2 == 0) })
+	}
+	var lines []string
+	for c, n := range classes {
+		lines = append(lines, fmt.Sprintf("%s=%d", c, n))
+	}
+	sort.Strings(lines)
+	t.Logf("%d stacks; cases: %s", *diffSeeds, strings.Join(lines, " "))
+}
+
+func compareStack(t *testing.T, d *testkit.Docker, seed uint64, st testkit.Stack, docker bool) {
+	dir := t.TempDir()
+	defer func() {
+		if t.Failed() {
+			logStack(t, st)
+		}
+	}()
+	var layers []string
+	for i, l := range st.Layers {
+		f := filepath.Join(dir, fmt.Sprintf("layer%d.tar", i))
+		must(t, os.WriteFile(f, l, 0o644))
+		layers = append(layers, f)
+	}
+	tag := fmt.Sprintf("tm-diff:%d", seed)
+	img := filepath.Join(dir, "img.tar")
+	writeImage(t, img, layers, testkit.ImageOptions{Tags: []string{tag}})
+	ociTar := filepath.Join(dir, "oci.tar")
+	writeImage(t, ociTar, layers, testkit.ImageOptions{OCI: true, Tags: []string{"diff"}})
+
+	// --flatten.
+	flat := filepath.Join(dir, "flat.tar")
+	c := &command{Flatten: true, Output: flat, Compressor: "none", Images: []string{img}, AllowDevices: true, MaxExpanded: tarsafe.DefaultMaxExpanded}
+	var stderr bytes.Buffer
+	if err := c.Run(context.Background(), &cli.IO{Stdout: io.Discard, Stderr: &stderr, Tool: "tar-merge"}); err != nil {
+		t.Fatalf("--flatten: %v (%s)", err, stderr.String())
+	}
+	ours := tarTree(t, flat)
+
+	// rootfs.Unpack, with the umask Docker runs with.
+	a, err := archive.Open(img, nil)
+	must(t, err)
+	defer a.Close()
+	root := filepath.Join(dir, "unpacked")
+	must(t, os.Mkdir(root, 0o755))
+	umask := unix.Umask(0o022)
+	_, err = rootfs.Unpack(context.Background(), a.Images[0], root, rootfs.UnpackOptions{Tarsafe: tarsafe.Options{AllowDevices: true}})
+	unix.Umask(umask)
+	if err != nil {
+		t.Fatalf("rootfs.Unpack: %v", err)
+	}
+	all := func(string) bool { return true }
+	report(t, "rootfs.Unpack", ours, dirTree(t, root), testkit.CompareOptions{Mtimes: true, DirMtimes: true, Xattrs: all})
+
+	// rootfs.StorePaths.
+	paths, err := rootfs.StorePaths(context.Background(), a.Images[0], "/nix/store", tarsafe.Options{AllowDevices: true})
+	must(t, err)
+	if got, want := strings.Join(paths, "\n"), strings.Join(ours.StorePaths("nix/store"), "\n"); got != want {
+		t.Errorf("rootfs.StorePaths says\n%s\nthe flattened tree holds\n%s", got, want)
+	}
+
+	// umoci.
+	layout := filepath.Join(dir, "oci")
+	untar(t, ociTar, layout)
+	umociRoot := filepath.Join(dir, "umoci")
+	if out, err := exec.Command("umoci", "raw", "unpack", "--image", layout+":diff", umociRoot).CombinedOutput(); err != nil {
+		t.Fatalf("umoci raw unpack: %v: %s", err, out)
+	}
+	// umoci sets a directory's time when it makes it, and a later entry
+	// in it moves the time on.
+	report(t, "umoci", ours, dirTree(t, umociRoot), testkit.CompareOptions{Mtimes: true, Xattrs: all})
+
+	if !docker {
+		return
+	}
+
+	// Docker.
+	exported := filepath.Join(dir, "docker.tar")
+	name := fmt.Sprintf("tm-diff-%d", seed)
+	for _, args := range [][]string{{"load", "-q", "-i", img}, {"create", "--name", name, tag, "/none"},
+		{"export", "-o", exported, name}, {"rm", name}, {"rmi", tag}} {
+		cmd := exec.Command("docker", args...)
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.Host)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("docker %s: %v: %s", args[0], err, out)
+		}
+	}
+	theirs := tarTree(t, exported)
+	report(t, "docker export", ours, theirs, testkit.CompareOptions{AbsentOK: testkit.DockerCreateAdds, Mtimes: true, ImpliedDirMode: 0o600})
+}
+
+// report fails t with the differences between our tree and another's.
+func report(t *testing.T, other string, ours, theirs testkit.Tree, opts testkit.CompareOptions) {
+	t.Helper()
+	if diffs := testkit.CompareTrees(ours, theirs, opts); len(diffs) > 0 {
+		t.Errorf("--flatten (first) and %s (second) differ:\n%s", other, strings.Join(diffs, "\n"))
+	}
+}
+
+// logStack lists the stack's layers, for a failure's report.
+func logStack(t *testing.T, st testkit.Stack) {
+	var b strings.Builder
+	for i, l := range st.Layers {
+		fmt.Fprintf(&b, "layer %d:\n", i+1)
+		if err := testkit.ListTar(bytes.NewReader(l), &b, testkit.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("the stack (tarls):\n%s", b.String())
+}
+
+func writeImage(t *testing.T, file string, layers []string, opts testkit.ImageOptions) {
+	f, err := os.Create(file)
+	must(t, err)
+	defer f.Close()
+	must(t, testkit.MakeImage(f, layers, opts))
+}
+
+func tarTree(t *testing.T, file string) testkit.Tree {
+	f, err := os.Open(file)
+	must(t, err)
+	defer f.Close()
+	tree, err := testkit.ReadTarTree(f)
+	must(t, err)
+	return tree
+}
+
+func dirTree(t *testing.T, root string) testkit.Tree {
+	tree, err := testkit.ReadDirTree(root)
+	must(t, err)
+	return tree
+}
+
+// untar extracts an OCI layout archive (directories and files) into dir.
+func untar(t *testing.T, file, dir string) {
+	f, err := os.Open(file)
+	must(t, err)
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		must(t, err)
+		p := filepath.Join(dir, filepath.Clean("/"+h.Name))
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		if h.Typeflag == tar.TypeReg {
+			data, err := io.ReadAll(tr)
+			must(t, err)
+			must(t, os.WriteFile(p, data, 0o644))
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
