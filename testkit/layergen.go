@@ -103,7 +103,7 @@ type gen struct {
 	buf     *bytes.Buffer
 	written map[string]bool
 	marks   map[string]bool // whiteouts and opaque markers
-	prefix  string // "", "./" or "/": how this layer spells names
+	prefix  string          // "", "./" or "/": how this layer spells names
 }
 
 func (g *gen) class(name string) { g.stack.Classes[name]++ }

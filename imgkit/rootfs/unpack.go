@@ -176,7 +176,7 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		}
 		u.chown(p, e.Path, h.Uid, h.Gid)
 		u.dirs[e.Path] = h
-		return nil
+		return setXattrs(p, h, exists && st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	case tarsafe.Regular:
 		if err := u.writeFile(p, data, h.Size, data.Sparse()); err != nil {
 			return err
@@ -186,6 +186,9 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 			return err
 		}
 		u.chown(p, e.Path, h.Uid, h.Gid)
+		if err := setXattrs(p, h, false); err != nil {
+			return err
+		}
 		return setTime(p, h.ModTime)
 	case tarsafe.Hardlink:
 		if err := os.Link(u.phys(e.Link), p); err != nil {
@@ -219,12 +222,17 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	default:
 		return fmt.Errorf("unexpected %s", e.Kind)
 	}
-	return u.setMeta(p, e.Path, h)
+	if err := u.setMeta(p, e.Path, h); err != nil {
+		return err
+	}
+	// After the owner: chown drops security.capability.
+	return setXattrs(p, h, false)
 }
 
 // mkdirParents makes dir and its missing parents: directories a layer
-// names no entry for (etc of etc/passwd). Each is 0755, as Docker makes
-// them, whatever the umask or a default ACL of the root would give it:
+// names no entry for (etc of etc/passwd). Each is 0755, as tar-merge
+// --flatten and umoci make them (Docker makes them 0600), whatever the
+// umask or a default ACL of the root would give it:
 // the snapshot records the mode on disk, and layer-pack --changes packs it
 // when a script changes the directory.
 func mkdirParents(dir string) error {
