@@ -36,16 +36,21 @@ var (
 //   - --flatten (export-image, build-image's --from-image base) with
 //     rootfs.Unpack (--unpack, build-image --run-as-root): everything,
 //     mtimes and xattrs too;
-//   - --flatten with `umoci raw unpack` (as root): everything but the
-//     mtime of a directory no layer lists;
+//   - --flatten with `umoci raw unpack` (as root): everything but
+//     directories' mtimes and, for a directory no layer lists, what a
+//     set-group-ID parent passes on to it (CompareOptions.ImpliedDirs);
 //   - --flatten with `docker create` + `docker export` (vfs): everything
 //     but directories' mtimes (Docker touches a directory as it writes
 //     into it), xattrs (docker export keeps only security.capability) and
-//     the mode of directories no layer lists (Docker's are 0600),
+//     the mode of directories no layer lists (Docker's are 0600, see
+//     CompareOptions.ImpliedDirs),
 //     for the stacks made without the cases where Docker departs from the
 //     OCI image spec (StackOptions.ForDocker);
 //   - rootfs.StorePaths (layer-pack's view of a base) with the store
-//     paths of the flattened tree.
+//     paths of the flattened tree;
+//   - --flatten of each image of --merge's output (merge-images) of the
+//     docker-archive and the OCI layout with --flatten of the first:
+//     the same bytes.
 //
 // -diff.seeds N compares N stacks (a longer local run: -diff.seeds 500).
 func TestDifferential(t *testing.T) {
@@ -90,12 +95,21 @@ func compareStack(t *testing.T, d *testkit.Docker, seed uint64, st testkit.Stack
 
 	// --flatten.
 	flat := filepath.Join(dir, "flat.tar")
-	c := &command{Flatten: true, Output: flat, Compressor: "none", Images: []string{img}, AllowDevices: true, MaxExpanded: tarsafe.DefaultMaxExpanded}
-	var stderr bytes.Buffer
-	if err := c.Run(context.Background(), &cli.IO{Stdout: io.Discard, Stderr: &stderr, Tool: "tar-merge"}); err != nil {
-		t.Fatalf("--flatten: %v (%s)", err, stderr.String())
-	}
+	run(t, &command{Flatten: true, Output: flat, Compressor: "none", Images: []string{img}, AllowDevices: true, MaxExpanded: tarsafe.DefaultMaxExpanded})
 	ours := tarTree(t, flat)
+
+	// --merge (merge-images) of the docker-archive and the OCI layout:
+	// each image flattens to the same bytes.
+	merged := filepath.Join(dir, "merged.tar")
+	run(t, &command{Merge: true, Output: merged, Compressor: "none", Images: []string{img, ociTar}, MaxExpanded: tarsafe.DefaultMaxExpanded})
+	for _, name := range []string{tag, "diff"} {
+		again := filepath.Join(dir, "again.tar")
+		run(t, &command{Flatten: true, Image: name, Output: again, Compressor: "none", Images: []string{merged}, AllowDevices: true, MaxExpanded: tarsafe.DefaultMaxExpanded})
+		a, b := readFile(t, flat), readFile(t, again)
+		if !bytes.Equal(a, b) {
+			t.Errorf("image %s of --merge's output flattens to other bytes than the image itself", name)
+		}
+	}
 
 	// rootfs.Unpack, with the umask Docker runs with.
 	a, err := archive.Open(img, nil)
@@ -128,7 +142,7 @@ func compareStack(t *testing.T, d *testkit.Docker, seed uint64, st testkit.Stack
 	}
 	// umoci sets a directory's time when it makes it, and a later entry
 	// in it moves the time on.
-	report(t, "umoci", ours, dirTree(t, umociRoot), testkit.CompareOptions{Mtimes: true, Xattrs: all})
+	report(t, "umoci", ours, dirTree(t, umociRoot), testkit.CompareOptions{Mtimes: true, Xattrs: all, ImpliedDirs: true})
 
 	if !docker {
 		return
@@ -146,7 +160,23 @@ func compareStack(t *testing.T, d *testkit.Docker, seed uint64, st testkit.Stack
 		}
 	}
 	theirs := tarTree(t, exported)
-	report(t, "docker export", ours, theirs, testkit.CompareOptions{AbsentOK: testkit.DockerCreateAdds, Mtimes: true, ImpliedDirMode: 0o600})
+	report(t, "docker export", ours, theirs, testkit.CompareOptions{AbsentOK: testkit.DockerCreateAdds, Mtimes: true, ImpliedDirs: true, ImpliedDirMode: 0o600})
+}
+
+// run runs tar-merge as c says, and fails t when it fails.
+func run(t *testing.T, c *command) {
+	t.Helper()
+	var stderr bytes.Buffer
+	if err := c.Run(context.Background(), &cli.IO{Stdout: io.Discard, Stderr: &stderr, Tool: "tar-merge"}); err != nil {
+		t.Fatalf("tar-merge %v: %v (%s)", c.Images, err, stderr.String())
+	}
+}
+
+func readFile(t *testing.T, file string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	must(t, err)
+	return data
 }
 
 // report fails t with the differences between our tree and another's.

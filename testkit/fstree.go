@@ -135,10 +135,15 @@ type CompareOptions struct {
 	Mtimes, DirMtimes bool
 	// Xattrs selects the extended attributes compared; nil compares none.
 	Xattrs func(name string) bool
-	// ImpliedDirMode, when not 0, is a mode the second tree may give a
-	// directory that the first gives time 0 (one no layer listed) instead
-	// of the first's: Docker (28, vfs) makes such directories 0600, where
-	// umoci, GNU tar and the project make them 0755.
+	// ImpliedDirs lets the second tree make a directory that the first
+	// gives time 0 (one no layer listed) as its unpacker's mkdir does:
+	// with mode ImpliedDirMode when not 0 (Docker, 28 with vfs, makes
+	// such directories 0600, where umoci, GNU tar and the project make
+	// them 0755), and with the set-group-ID bit and any group (made in a
+	// set-group-ID directory, it takes that bit and the directory's
+	// group from the kernel: umoci and Docker set a directory's mode as
+	// they reach its entry, the project at the end of the layers).
+	ImpliedDirs    bool
 	ImpliedDirMode int64
 }
 
@@ -153,6 +158,9 @@ func CompareTrees(a, b Tree, opts CompareOptions) []string {
 		case !ok:
 			diffs = append(diffs, fmt.Sprintf("only in first: %s %s", name, x))
 		default:
+			if x.typ == "d" && x.mtime == 0 && y.typ == "d" && opts.ImpliedDirs {
+				y = asImplied(x, y, opts.ImpliedDirMode)
+			}
 			if what := differs(x, y, opts); what != "" {
 				diffs = append(diffs, fmt.Sprintf("differs: %s: %s (group %q%s) vs %s (group %q%s)", name,
 					x, x.group, x.detail(what), y, y.group, y.detail(what)))
@@ -170,10 +178,21 @@ func CompareTrees(a, b Tree, opts CompareOptions) []string {
 
 // differs names what opts compares and x and y do not share: "" (equal),
 // "mtime", "xattrs" or "entry".
-func differs(x, y fsEntry, opts CompareOptions) string {
-	if x.typ == "d" && x.mtime == 0 && y.typ == "d" && opts.ImpliedDirMode != 0 && y.mode == opts.ImpliedDirMode {
+// asImplied returns y, an implied directory of the second tree, with what
+// its unpacker's mkdir gave it (see CompareOptions.ImpliedDirs) taken
+// from x.
+func asImplied(x, y fsEntry, mode int64) fsEntry {
+	if y.mode&0o2000 != 0 && x.mode&0o2000 == 0 {
+		y.mode &^= 0o2000
+		y.gid = x.gid
+	}
+	if mode != 0 && y.mode == mode {
 		y.mode = x.mode
 	}
+	return y
+}
+
+func differs(x, y fsEntry, opts CompareOptions) string {
 	if x.typ != y.typ || x.mode != y.mode || x.uid != y.uid || x.gid != y.gid || x.link != y.link ||
 		x.dev != y.dev || x.sum != y.sum || x.group != y.group {
 		return "entry"

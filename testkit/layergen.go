@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -277,6 +278,15 @@ func (g *gen) entry(p string, kind byte, target string) bool {
 	switch kind {
 	case 'f':
 		h.Typeflag, m.mode = tar.TypeReg, fileModes[g.rng.IntN(len(fileModes))]
+		if g.rng.IntN(8) == 0 {
+			g.class("sparse-file")
+			h.Mode = m.mode
+			g.replace(p, old, kind)
+			g.tree[p] = &gnode{kind: kind, meta: m}
+			g.written[p] = true
+			g.sparse(h, 1+g.rng.Int64N(1<<20))
+			return true
+		}
 		switch n := g.rng.IntN(6); {
 		case n == 0:
 			g.class("empty-file")
@@ -307,21 +317,95 @@ func (g *gen) entry(p string, kind byte, target string) bool {
 		g.class("xattr")
 	}
 	h.Mode = m.mode
-	n := &gnode{kind: kind, meta: m, link: target}
+	g.replace(p, old, kind)
+	g.tree[p] = &gnode{kind: kind, meta: m, link: target}
+	g.written[p] = true
+	g.header(h, body)
+	return true
+}
+
+// replace removes what an entry of kind at p replaces: old and all below
+// it, unless both are directories.
+func (g *gen) replace(p string, old *gnode, kind byte) {
 	if old != nil && old.kind == 'd' && kind == 'd' {
 		if old.meta.xattrs != nil {
 			g.class("dir-over-dir-with-xattrs")
 		}
-	} else {
-		if old != nil {
-			g.class(fmt.Sprintf("replace-%c-by-%c", old.kind, kind))
-		}
-		g.remove(p)
+		return
 	}
-	g.tree[p] = n
-	g.written[p] = true
-	g.header(h, body)
-	return true
+	if old != nil {
+		g.class(fmt.Sprintf("replace-%c-by-%c", old.kind, kind))
+	}
+	g.remove(p)
+}
+
+// sparse writes h as a sparse file of size bytes in GNU tar's PAX 1.0
+// format (Go's archive/tar reads it but cannot write it): a PAX header
+// naming the file and its size, then a ustar entry named
+// "GNUSparseFile.0/NAME" holding the map (the number of fragments, then
+// each one's offset and length, one decimal per line, padded to a block)
+// and the fragments' data. One to three fragments, holes between them
+// and maybe at either end.
+func (g *gen) sparse(h *tar.Header, size int64) {
+	var m, data bytes.Buffer
+	var frags [][2]int64
+	for off := int64(0); len(frags) < 3; {
+		off += g.rng.Int64N(size/3 + 1)
+		if off >= size {
+			break
+		}
+		n := 1 + g.rng.Int64N(min(5000, size-off))
+		frags = append(frags, [2]int64{off, n})
+		off += n
+	}
+	fmt.Fprintf(&m, "%d\n", len(frags))
+	for _, f := range frags {
+		fmt.Fprintf(&m, "%d\n%d\n", f[0], f[1])
+		chunk := make([]byte, f[1])
+		for i := range chunk {
+			chunk[i] = byte(g.rng.Uint32())
+		}
+		data.Write(chunk)
+	}
+	m.Write(make([]byte, (512-m.Len()%512)%512))
+	records := paxRecord("GNU.sparse.major", "1") + paxRecord("GNU.sparse.minor", "0") +
+		paxRecord("GNU.sparse.name", h.Name) + paxRecord("GNU.sparse.realsize", fmt.Sprint(size))
+	// The PAX header: a ustar entry whose type is then made 'x'.
+	var x bytes.Buffer
+	xw := tar.NewWriter(&x)
+	g.must(xw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "PaxHeaders.0/sparse", Mode: 0o644, Size: int64(len(records)), Format: tar.FormatUSTAR}))
+	_, err := xw.Write([]byte(records))
+	g.must(err)
+	g.must(xw.Flush())
+	hdr := x.Bytes()[:512]
+	hdr[156] = tar.TypeXHeader
+	copy(hdr[148:156], "        ")
+	sum := 0
+	for _, b := range hdr {
+		sum += int(b)
+	}
+	copy(hdr[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	g.must(g.tw.Flush())
+	g.buf.Write(x.Bytes())
+	u := *h
+	u.Name, u.Size, u.Format, u.PAXRecords = "GNUSparseFile.0/sparse", int64(m.Len()+data.Len()), tar.FormatUSTAR, nil
+	g.header(&u, append(m.Bytes(), data.Bytes()...))
+}
+
+func paxRecord(k, v string) string {
+	rec := " " + k + "=" + v + "\n"
+	// The length counts its own digits.
+	size := len(rec)
+	for len(strconv.Itoa(size))+len(rec) != size {
+		size = len(strconv.Itoa(size)) + len(rec)
+	}
+	return strconv.Itoa(size) + rec
+}
+
+func (g *gen) must(err error) {
+	if err != nil {
+		panic(fmt.Sprintf("layergen: %v", err)) // writes to a bytes.Buffer do not fail
+	}
 }
 
 // listedDirBelow reports whether this layer listed a directory below p.
