@@ -2,8 +2,8 @@ package main
 
 import (
 	"archive/tar"
+	"bytes"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -21,24 +21,15 @@ func TestDirectoryOverDirectoryReplacesXattrs(t *testing.T) {
 		specLayer("d 1777 0:42 x/ xattr.user.k1=v84", "d 0700 0:0 y/"),
 	}
 	out, err := flattenImage(t, t.TempDir(), layers, testkit.ImageOptions{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	must(t, err)
 	got := map[string]string{}
-	tr := tar.NewReader(f)
+	tr := tar.NewReader(bytes.NewReader(readFile(t, out)))
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		var x []string
 		for k, v := range h.PAXRecords {
 			if name, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
