@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -145,6 +146,10 @@ type CompareOptions struct {
 	// they reach its entry, the project at the end of the layers).
 	ImpliedDirs    bool
 	ImpliedDirMode int64
+	// NoSymlinkOwners leaves out symlinks' owners: umoci --rootless
+	// records the owners it cannot give in a user.* attribute, which a
+	// symlink cannot have.
+	NoSymlinkOwners bool
 }
 
 // CompareTrees lists the differences between two trees, one line each,
@@ -160,6 +165,9 @@ func CompareTrees(a, b Tree, opts CompareOptions) []string {
 		default:
 			if x.typ == "d" && x.mtime == 0 && y.typ == "d" && opts.ImpliedDirs {
 				y = asImplied(x, y, opts.ImpliedDirMode)
+			}
+			if x.typ == "l" && y.typ == "l" && opts.NoSymlinkOwners {
+				y.uid, y.gid = x.uid, x.gid
 			}
 			if what := differs(x, y, opts); what != "" {
 				diffs = append(diffs, fmt.Sprintf("differs: %s: %s (group %q%s) vs %s (group %q%s)", name,
@@ -238,5 +246,51 @@ func (t Tree) StorePaths(store string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Chown gives p in t the owner uid:gid: the one an unpacker in a user
+// namespace could not give and recorded instead (rootfs.Snapshot).
+func (t Tree) Chown(p string, uid, gid int) {
+	if e, ok := t[p]; ok {
+		e.uid, e.gid = uid, gid
+		t[p] = e
+	}
+}
+
+// UmociRootless returns t, read from a directory `umoci unpack --rootless`
+// made, with the owners umoci recorded in each path's
+// user.rootlesscontainers attribute (a protobuf: field 1 the uid, field 2
+// the gid, 2^32-1 for "as on disk") given to it, and that attribute left
+// out.
+func (t Tree) UmociRootless() Tree {
+	out := Tree{}
+	for name, e := range t {
+		if v, ok := e.xattrs["user.rootlesscontainers"]; ok {
+			x := map[string]string{}
+			for k, val := range e.xattrs {
+				if k != "user.rootlesscontainers" {
+					x[k] = val
+				}
+			}
+			e.xattrs = x
+			for b := []byte(v); len(b) > 1; {
+				field := b[0] >> 3
+				n, size := binary.Uvarint(b[1:])
+				if size <= 0 {
+					break
+				}
+				b = b[1+size:]
+				switch {
+				case n == 1<<32-1:
+				case field == 1:
+					e.uid = int(n)
+				case field == 2:
+					e.gid = int(n)
+				}
+			}
+		}
+		out[name] = e
+	}
 	return out
 }

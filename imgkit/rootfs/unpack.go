@@ -353,7 +353,8 @@ func (u *unpacker) chown(p, rel string, uid, gid int) {
 }
 
 // remove deletes rel and everything below it, and forgets their pending
-// directory metadata.
+// directory metadata and the owners they wanted: a path made there later
+// (a directory a later entry implies) wants none of them.
 func (u *unpacker) remove(rel string) error {
 	if rel == "" {
 		return u.opaque("")
@@ -369,6 +370,11 @@ func (u *unpacker) forget(rel string) {
 	for d := range u.dirs {
 		if d == rel || strings.HasPrefix(d, rel+"/") {
 			delete(u.dirs, d)
+		}
+	}
+	for p := range u.want {
+		if p == rel || strings.HasPrefix(p, rel+"/") {
+			delete(u.want, p)
 		}
 	}
 }

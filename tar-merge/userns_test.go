@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"dockertools.dev/imgkit/rootfs"
+	"dockertools.dev/testkit"
+)
+
+// TestUnpackInUserNamespaceForgetsRemovedOwners: in a user namespace
+// (build-image --run-as-root), --unpack records the owners it cannot give
+// in its snapshot; a path a later layer removes takes its wanted owner
+// with it, so that a directory a still later layer implies at that path
+// is root's, as --flatten has it. TestDifferential found the snapshot
+// giving such a directory the removed one's owner (0:42 here), which
+// layer-pack --changes then packs when a script changes the directory.
+func TestUnpackInUserNamespaceForgetsRemovedOwners(t *testing.T) {
+	testkit.Need(t, "unshare")
+	dir := t.TempDir()
+	var files []string
+	for i, l := range []layer{
+		specLayer("d 0750 0:42 c/", `f 0644 1000:1000 c/f "f"`),
+		specLayer(`f 0644 0:0 .wh.c ""`),
+		specLayer(`f 0644 0:0 c/new "n"`),
+	} {
+		files = append(files, filepath.Join(dir, "layer"+string(rune('0'+i))+".tar"))
+		must(t, os.WriteFile(files[i], l.bytes(t), 0o644))
+	}
+	img := filepath.Join(dir, "img.tar")
+	writeImage(t, img, files, testkit.ImageOptions{})
+	root, snapFile := filepath.Join(dir, "root"), filepath.Join(dir, "snapshot")
+	must(t, os.Mkdir(root, 0o755))
+	unshare(t, "tar-merge", "--unpack", root, "--snapshot", snapFile, img)
+	snap, err := rootfs.ReadSnapshotFile(snapFile)
+	must(t, err)
+	for _, p := range []string{"c", "c/new"} {
+		if r := snap.Lookup(p); r == nil || r.WantUid != 0 || r.WantGid != 0 {
+			t.Errorf("the snapshot gives %s the owner %v, want 0:0", p, r)
+		}
+	}
+}
