@@ -146,10 +146,10 @@ type CompareOptions struct {
 	// they reach its entry, the project at the end of the layers).
 	ImpliedDirs    bool
 	ImpliedDirMode int64
-	// NoSymlinkOwners leaves out symlinks' owners: umoci --rootless
-	// records the owners it cannot give in a user.* attribute, which a
-	// symlink cannot have.
-	NoSymlinkOwners bool
+	// FileAndDirOwnersOnly compares the owners of regular files and
+	// directories alone: umoci --rootless records the owners it cannot
+	// give in a user.* attribute, which only those can have.
+	FileAndDirOwnersOnly bool
 }
 
 // CompareTrees lists the differences between two trees, one line each,
@@ -166,7 +166,7 @@ func CompareTrees(a, b Tree, opts CompareOptions) []string {
 			if x.typ == "d" && x.mtime == 0 && y.typ == "d" && opts.ImpliedDirs {
 				y = asImplied(x, y, opts.ImpliedDirMode)
 			}
-			if x.typ == "l" && y.typ == "l" && opts.NoSymlinkOwners {
+			if x.typ == y.typ && x.typ != "f" && x.typ != "d" && opts.FileAndDirOwnersOnly {
 				y.uid, y.gid = x.uid, x.gid
 			}
 			if what := differs(x, y, opts); what != "" {

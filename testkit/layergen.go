@@ -40,7 +40,8 @@ type StackOptions struct {
 // files of lower layers and of their own, whose targets are later
 // replaced or whited out; entries repeated within a layer; parent
 // directories implied or listed; extended attributes (PAX records);
-// empty files, fifos, store paths; names with "./", "/" or no prefix.
+// sparse files (GNU's PAX 1.0 format), empty files, fifos, devices, store
+// paths; names with "./", "/" or no prefix.
 //
 // Every stack is safe: no entry below a symlink, no hardlink to a path
 // that is missing or not a file, no whiteout outside its directory. The
@@ -49,8 +50,8 @@ type StackOptions struct {
 // opts.ForDocker:
 //
 //   - docker-refuses-duplicate-path: a path listed twice in one layer.
-//     The spec forbids producers to write it; the project, umoci and
-//     containerd take the last entry, Docker refuses the layer.
+//     The spec forbids producers to write it; the project and umoci take
+//     the last entry, Docker refuses the layer.
 //   - docker-refuses-listed-dir-removed: a directory listed and then
 //     removed (a parent replaced, or Docker's own removals below) in the
 //     same layer: Docker fails setting its time at the end of the layer.
@@ -63,7 +64,7 @@ type StackOptions struct {
 //     directory with them.
 //
 // (Docker also makes the directories a layer implies 0600, where umoci
-// and GNU tar make them 0755: see CompareOptions.ImpliedDirMode.)
+// and GNU tar make them 0755: see CompareOptions.ImpliedDirs.)
 func GenStack(seed uint64, opts StackOptions) Stack {
 	if opts.Layers == 0 {
 		opts.Layers = 4
@@ -73,8 +74,8 @@ func GenStack(seed uint64, opts StackOptions) Stack {
 	}
 	g := &gen{rng: rand.New(rand.NewPCG(seed, 0x6c61796572)), tree: map[string]*gnode{}, opts: opts,
 		stack: Stack{Classes: map[string]int{}}}
-	for k := 0; k < opts.Layers; k++ {
-		g.layer(k)
+	for range opts.Layers {
+		g.layer()
 	}
 	return g.stack
 }
@@ -119,13 +120,13 @@ func (g *gen) docker(what string) bool {
 	return true
 }
 
-func (g *gen) layer(k int) {
+func (g *gen) layer() {
 	g.buf = &bytes.Buffer{}
 	g.tw = tar.NewWriter(g.buf)
 	g.written, g.marks = map[string]bool{}, map[string]bool{}
 	g.prefix = []string{"", "./", "/"}[g.rng.IntN(3)]
 	for range g.opts.Entries {
-		g.op(k)
+		g.op()
 	}
 	if err := g.tw.Close(); err != nil {
 		panic(err) // a bytes.Buffer does not fail
@@ -135,7 +136,7 @@ func (g *gen) layer(k int) {
 
 // op writes one operation, or nothing when the one drawn finds nothing to
 // work on.
-func (g *gen) op(k int) {
+func (g *gen) op() {
 	switch n := g.rng.IntN(100); {
 	case n < 22:
 		g.write(g.anyPath(), 'f')
