@@ -19,17 +19,11 @@ import (
 func TestUnpackInUserNamespaceForgetsRemovedOwners(t *testing.T) {
 	testkit.Need(t, "unshare")
 	dir := t.TempDir()
-	var files []string
-	for i, l := range []layer{
+	img := imageOfLayers(t, dir, []layer{
 		specLayer("d 0750 0:42 c/", `f 0644 1000:1000 c/f "f"`),
 		specLayer(`f 0644 0:0 .wh.c ""`),
 		specLayer(`f 0644 0:0 c/new "n"`),
-	} {
-		files = append(files, filepath.Join(dir, "layer"+string(rune('0'+i))+".tar"))
-		must(t, os.WriteFile(files[i], l.bytes(t), 0o644))
-	}
-	img := filepath.Join(dir, "img.tar")
-	writeImage(t, img, files, testkit.ImageOptions{})
+	}, testkit.ImageOptions{})
 	root, snapFile := filepath.Join(dir, "root"), filepath.Join(dir, "snapshot")
 	must(t, os.Mkdir(root, 0o755))
 	unshare(t, "tar-merge", "--unpack", root, "--snapshot", snapFile, img)
