@@ -35,3 +35,26 @@ func TestUnpackInUserNamespaceForgetsRemovedOwners(t *testing.T) {
 		}
 	}
 }
+
+// TestUnpackInUserNamespaceHardlinkOwnerIsTheFiles: a hardlink entry's
+// owner is its file's (as Docker and --flatten apply it), so every path of
+// the file wants it in the snapshot, not only the entry and its target:
+// b kept wanting 0:0 here where --flatten gives all three 1000:1000.
+func TestUnpackInUserNamespaceHardlinkOwnerIsTheFiles(t *testing.T) {
+	testkit.Need(t, "unshare")
+	dir := t.TempDir()
+	img := imageOfLayers(t, dir, []layer{
+		specLayer(`f 0644 0:0 a "f"`, "h 0644 0:0 b a"),
+		specLayer("h 0644 1000:1000 c a"),
+	}, testkit.ImageOptions{})
+	root, snapFile := filepath.Join(dir, "root"), filepath.Join(dir, "snapshot")
+	must(t, os.Mkdir(root, 0o755))
+	unshare(t, "tar-merge", "--unpack", root, "--snapshot", snapFile, img)
+	snap, err := rootfs.ReadSnapshotFile(snapFile)
+	must(t, err)
+	for _, p := range []string{"a", "b", "c"} {
+		if r := snap.Lookup(p); r == nil || r.WantUid != 1000 || r.WantGid != 1000 {
+			t.Errorf("the snapshot gives %s the owner %v, want 1000:1000", p, r)
+		}
+	}
+}

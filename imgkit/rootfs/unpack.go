@@ -197,13 +197,19 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			return err // a link to a symlink changes nothing of it, as in Docker
 		}
-		// The header's owner, mode and time apply to the file both
+		// The header's owner, mode and time apply to the file all its
 		// paths share, as Docker applies them (and tar-merge --flatten).
+		before, ok := u.want[e.Link]
+		if !ok {
+			before = [2]uint32{st.Uid, st.Gid}
+		}
 		err := u.setMeta(p, e.Path, h)
-		if o, ok := u.want[e.Path]; ok {
-			u.want[e.Link] = o
-		} else {
-			delete(u.want, e.Link)
+		if before != [2]uint32{uint32(h.Uid), uint32(h.Gid)} {
+			// The file's owner changed: what every other path of it
+			// wants changes too.
+			if werr := u.sameOwner(e.Path, st); werr != nil && err == nil {
+				err = werr
+			}
 		}
 		return err
 	case tarsafe.Fifo:
@@ -350,6 +356,30 @@ func (u *unpacker) chown(p, rel string, uid, gid int) {
 	if err := os.Lchown(p, uid, gid); err != nil {
 		u.want[rel] = [2]uint32{uint32(uid), uint32(gid)}
 	}
+}
+
+// sameOwner gives every path of the file rel (whose status before its
+// owner changed is st) the owner wanted for rel. The file's other paths
+// are found by walking the whole tree, which only a hardlink entry that
+// changes its file's owner costs (a tar writer gives both the same).
+func (u *unpacker) sameOwner(rel string, st unix.Stat_t) error {
+	o, wanted := u.want[rel]
+	return filepath.WalkDir(u.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		var other unix.Stat_t
+		if err := unix.Lstat(p, &other); err != nil || other.Dev != st.Dev || other.Ino != st.Ino {
+			return err
+		}
+		q := strings.TrimPrefix(p, u.root+"/")
+		if wanted {
+			u.want[q] = o
+		} else {
+			delete(u.want, q)
+		}
+		return nil
+	})
 }
 
 // remove deletes rel and everything below it, and forgets their pending
