@@ -469,9 +469,10 @@ func (g *gen) ownBelow(p string) bool {
 	return false
 }
 
-// hardlink makes p a hardlink to a file of the tree, its header giving
-// the file's own metadata (Docker and umoci disagree on whether a link's
-// header changes its file's).
+// hardlink makes p a hardlink to a file of the tree. Its header gives the
+// file's own metadata, or (umoci-ignores-hardlink-metadata) new ones,
+// which Docker and the project give the file and umoci ignores: the spec
+// says nothing of it.
 func (g *gen) hardlink(p string) {
 	t := g.pick(func(q string, n *gnode) bool {
 		return n.kind == 'f' && q != p && !strings.HasPrefix(q, p+"/")
@@ -489,15 +490,20 @@ func (g *gen) hardlink(p string) {
 	} else {
 		g.class("hardlink-to-lower-layer")
 	}
-	m := tn.meta
-	h := &tar.Header{Typeflag: tar.TypeLink, Name: g.prefix + p, Linkname: g.prefix + t, Mode: m.mode, Uid: m.uid, Gid: m.gid,
-		ModTime: time.Unix(m.mtime, 0), Format: tar.FormatPAX}
 	if old := g.tree[p]; old != nil {
 		if g.written[p] || g.listedDirBelow(p) {
 			return // cases entry writes
 		}
 		g.class(fmt.Sprintf("replace-%c-by-h", old.kind))
 	}
+	m := tn.meta // shared: what the header changes, every path sees
+	if g.rng.IntN(4) == 0 {
+		g.class("umoci-ignores-hardlink-metadata")
+		o := owners[g.rng.IntN(len(owners))]
+		m.mode, m.uid, m.gid, m.mtime = fileModes[g.rng.IntN(len(fileModes))], o[0], o[1], 1+g.rng.Int64N(1e9)
+	}
+	h := &tar.Header{Typeflag: tar.TypeLink, Name: g.prefix + p, Linkname: g.prefix + t, Mode: m.mode, Uid: m.uid, Gid: m.gid,
+		ModTime: time.Unix(m.mtime, 0), Format: tar.FormatPAX}
 	g.remove(p)
 	g.tree[p] = &gnode{kind: 'f', meta: m}
 	g.written[p] = true
