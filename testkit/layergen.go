@@ -588,10 +588,10 @@ func (g *gen) hideLower(d string, apply bool) bool {
 			if apply {
 				g.remove(q)
 			}
-		case listed && n.kind == 'd':
-			differs = g.hideLower(q, apply) || differs
-		case !listed:
-			differs = true
+		case n.kind == 'd':
+			// Kept, its lower entries hidden (Docker removes it all
+			// unless the layer listed it).
+			differs = g.hideLower(q, apply) || !listed || differs
 		}
 	}
 	return differs
