@@ -521,10 +521,11 @@ func (g *gen) whiteout() {
 			g.class("whiteout-of-absent")
 		}
 	case n == 1:
-		// One that its own layer wrote (at it or below).
+		// One that its own layer wrote (at it or below): what the
+		// layer wrote stays, what lower layers put below it goes.
 		p := g.pick(func(q string, _ *gnode) bool { return g.ownBelow(q) })
-		if p != "" && g.docker("differs-whiteout-of-own-layer") {
-			g.marker(path.Join(path.Dir(p), ".wh."+path.Base(p)))
+		if p != "" && g.docker("differs-whiteout-of-own-layer") && g.marker(path.Join(path.Dir(p), ".wh."+path.Base(p))) && g.tree[p].kind == 'd' {
+			g.hideLower(p, true)
 		}
 	default:
 		p := g.pick(func(q string, _ *gnode) bool { return !g.ownBelow(q) })
