@@ -30,6 +30,9 @@ type StackOptions struct {
 	// otherwise than the OCI image spec says (see GenStack), so that the
 	// stack's tree is the same by the spec and by Docker.
 	ForDocker bool
+	// HardlinkMeta lets hardlink entries give their file new metadata
+	// (umoci-ignores-hardlink-metadata).
+	HardlinkMeta bool
 }
 
 // GenStack generates, from seed alone (the same stack on any machine), a
@@ -470,7 +473,7 @@ func (g *gen) ownBelow(p string) bool {
 }
 
 // hardlink makes p a hardlink to a file of the tree. Its header gives the
-// file's own metadata, or (umoci-ignores-hardlink-metadata) new ones,
+// file's own metadata, or (opts.HardlinkMeta) new ones,
 // which Docker and the project give the file and umoci ignores: the spec
 // says nothing of it.
 func (g *gen) hardlink(p string) {
@@ -497,7 +500,7 @@ func (g *gen) hardlink(p string) {
 		g.class(fmt.Sprintf("replace-%c-by-h", old.kind))
 	}
 	m := tn.meta // shared: what the header changes, every path sees
-	if g.rng.IntN(4) == 0 {
+	if g.opts.HardlinkMeta && g.rng.IntN(3) == 0 {
 		g.class("umoci-ignores-hardlink-metadata")
 		o := owners[g.rng.IntN(len(owners))]
 		m.mode, m.uid, m.gid, m.mtime = fileModes[g.rng.IntN(len(fileModes))], o[0], o[1], 1+g.rng.Int64N(1e9)
