@@ -30,8 +30,10 @@
 // image spec and Docker do:
 //
 //   - a later entry replaces an earlier one at the same path; a directory
-//     over a directory keeps its contents and takes the new metadata; a
-//     file over a directory removes the directory's contents, and back;
+//     over a directory keeps its contents and takes the new metadata,
+//     extended attributes included (those the entry lacks go, as the OCI
+//     image spec and umoci have it; Docker keeps them); a file over a
+//     directory removes the directory's contents, and back;
 //   - ".wh.NAME" removes NAME as the lower layers have it;
 //     ".wh..wh..opq" removes what the lower layers have in its directory;
 //     neither touches entries of its own layer;
@@ -43,7 +45,8 @@
 //     file of a lower layer, as containerd and Docker's vfs driver allow
 //     (Docker's overlay2 driver refuses such a layer);
 //   - directories that layers imply but never list get mode 0755, owner
-//     0:0, mtime 0.
+//     0:0, mtime 0 (umoci and GNU tar make them 0755 too; Docker's vfs
+//     driver makes them 0600).
 //
 // The output is one tar: "./" first, then every directory followed by its
 // entries sorted by name in byte order ("./bin/", "./bin/sh", …), as GNU
@@ -189,9 +192,11 @@
 // (normally empty), bottom first, with the rules of --flatten: whiteouts and
 // opaque markers remove what lower layers put there, unsafe entries stop it,
 // every layer is verified. Owners, modes (set-id bits too), symlinks,
-// hardlinks and times are kept; directory modes and times are set last; a
-// directory no entry names (etc of etc/passwd) is 0755, as Docker makes
-// it, whatever the umask or a default ACL would give. An
+// hardlinks, times and extended attributes are kept (an attribute this
+// process may not set, such as trusted.* in a user namespace, is left out);
+// directory modes and times are set last; a directory no entry names (etc
+// of etc/passwd) is 0755, as --flatten and umoci make it, whatever the
+// umask or a default ACL would give. An
 // owner this process may not give (an id outside its user namespace) leaves
 // the file with the process's owner and is remembered in --snapshot FILE,
 // which records every path as it is afterwards: layer-pack --changes

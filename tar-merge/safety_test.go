@@ -39,6 +39,29 @@ func (l layer) bytes(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// imageOfLayers writes the layers and an image of them, dir/img.tar, into
+// dir, and returns the image's path.
+func imageOfLayers(t *testing.T, dir string, layers []layer, opts testkit.ImageOptions) string {
+	var files []string
+	for i, l := range layers {
+		f := filepath.Join(dir, "layer"+string(rune('0'+i))+".tar")
+		if err := os.WriteFile(f, l.bytes(t), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	img := filepath.Join(dir, "img.tar")
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := testkit.MakeImage(f, files, opts); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 // rawHeader returns a tar holding one header h and then body, with no
 // end-of-archive marker: a header that lies about what follows.
 func rawHeader(t *testing.T, h *tar.Header, body []byte) []byte {
@@ -98,28 +121,12 @@ func octal6(v int64) string {
 // flattenImage builds an image of layers in dir and runs tar-merge
 // --flatten -o out on it.
 func flattenImage(t *testing.T, dir string, layers []layer, opts testkit.ImageOptions, allowDevices bool) (string, error) {
-	var files []string
-	for i, l := range layers {
-		f := filepath.Join(dir, "layer"+string(rune('0'+i))+".tar")
-		if err := os.WriteFile(f, l.bytes(t), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	img := filepath.Join(dir, "img.tar")
-	f, err := os.Create(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testkit.MakeImage(f, files, opts); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	img := imageOfLayers(t, dir, layers, opts)
 	out := filepath.Join(dir, "out", "rootfs.tar")
 	os.Mkdir(filepath.Dir(out), 0o755)
 	c := &command{Flatten: true, Output: out, Compressor: "none", Images: []string{img}, AllowDevices: allowDevices, MaxExpanded: tarsafe.DefaultMaxExpanded}
 	var stderr bytes.Buffer
-	err = c.Run(context.Background(), &cli.IO{Stdout: &bytes.Buffer{}, Stderr: &stderr, Tool: "tar-merge"})
+	err := c.Run(context.Background(), &cli.IO{Stdout: &bytes.Buffer{}, Stderr: &stderr, Tool: "tar-merge"})
 	return out, err
 }
 

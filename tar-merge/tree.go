@@ -2,7 +2,6 @@ package main
 
 import (
 	"archive/tar"
-	"maps"
 	"path"
 	"strings"
 
@@ -111,7 +110,8 @@ func parentPath(p string) string {
 }
 
 // parentOf returns the directory that will hold p, creating missing
-// directories (mode 0755, owner 0:0, as Docker does) marked as written by
+// directories (mode 0755, owner 0:0, as umoci and GNU tar make them; Docker
+// makes them 0600) marked as written by
 // layer k.
 func (t *tree) parentOf(p string, k int32) *node {
 	n := t.root
@@ -157,7 +157,7 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 		return nil
 	}
 	if e.Path == "" {
-		t.root.ino = t.mergeDir(t.root.ino, e.Header)
+		t.root.ino = t.newInode(e, loc)
 		t.root.origin, t.root.touched = k, k
 		return nil
 	}
@@ -168,8 +168,11 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 	switch e.Kind {
 	case tarsafe.Dir:
 		if old != nil && old.ino.kind == tarsafe.Dir {
-			// A directory over a directory keeps its contents.
-			n.kids, n.ino, n.hidden = old.kids, t.mergeDir(old.ino, e.Header), old.hidden
+			// A directory over a directory keeps its contents; its
+			// metadata, extended attributes included, are the entry's
+			// (the OCI image spec's rule, and umoci's; Docker keeps
+			// attributes the entry lacks).
+			n.kids, n.ino, n.hidden = old.kids, t.newInode(e, loc), old.hidden
 		} else {
 			n.kids, n.ino = map[string]*node{}, t.newInode(e, loc)
 		}
@@ -244,23 +247,6 @@ func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
 	ino.uid, ino.gid = h.Uid, h.Gid
 	ino.uname, ino.gname = t.intern(h.Uname), t.intern(h.Gname)
 	ino.mtime = h.ModTime.Unix()
-}
-
-// mergeDir is a directory entry over an existing directory: new metadata,
-// extended attributes added to the old ones (Docker sets them and never
-// removes any).
-func (t *tree) mergeDir(old *inode, h *tar.Header) *inode {
-	ino := &inode{kind: tarsafe.Dir, extra: old.extra}
-	t.setOwnerMode(ino, h)
-	if x := xattrs(h); x != nil {
-		merged := map[string]string{}
-		if old.extra != nil {
-			maps.Copy(merged, old.extra.xattrs)
-		}
-		maps.Copy(merged, x)
-		ino.extra = &extra{xattrs: merged}
-	}
-	return ino
 }
 
 const xattrPrefix = "SCHILY.xattr."

@@ -35,7 +35,9 @@
 //	    or size=N for N deterministic pseudo-random bytes, or zeros=N for
 //	    N zero bytes, which compress to almost nothing), l (symlink: ARG
 //	    is the target), h (hardlink: ARG is the target), c or b (device:
-//	    ARG is MAJOR:MINOR), p (fifo). Keys: mtime=SECONDS, uname=, gname=.
+//	    ARG is MAJOR:MINOR), p (fifo). Keys: mtime=SECONDS, uname=, gname=,
+//	    xattr.NAME=VALUE (an extended attribute: a SCHILY.xattr.NAME record;
+//	    VALUE may be Go-quoted, without blanks: "\x01\x00").
 //	    NAME and ARG may be Go-quoted. # starts a comment line.
 //	tarls [-sum] [-member NAME]... FILE
 //	    lists a tar (any compression) one entry per line:

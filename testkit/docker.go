@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -145,4 +146,21 @@ func lastLines(file string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// NeedDocker is StartDocker for Go tests: it skips t when docker is missing
+// (fails it under REQUIRE_REAL_CLIENTS=1) or the kernel refuses the
+// engine, and fails it when the engine does not start. The engine stops
+// when the test binary ends (Tool.Main).
+func NeedDocker(t testing.TB) *Docker {
+	t.Helper()
+	Need(t, "docker")
+	d, refused, err := StartDocker()
+	switch {
+	case refused != "":
+		t.Skipf("SKIP: %s", refused)
+	case err != nil:
+		t.Fatalf("docker: %v", err)
+	}
+	return d
 }

@@ -211,6 +211,18 @@ func parseSpecLine(line string) (*tar.Header, io.Reader, error) {
 		case "gname":
 			hdr.Gname = v
 		default:
+			if name, ok := strings.CutPrefix(k, "xattr."); ok && name != "" {
+				if strings.HasPrefix(v, `"`) {
+					if v, err = strconv.Unquote(v); err != nil {
+						return nil, nil, fmt.Errorf("bad %q", kv)
+					}
+				}
+				if hdr.PAXRecords == nil {
+					hdr.PAXRecords = map[string]string{}
+				}
+				hdr.PAXRecords["SCHILY.xattr."+name] = v
+				continue
+			}
 			return nil, nil, fmt.Errorf("unknown key %q", k)
 		}
 	}

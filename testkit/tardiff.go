@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"slices"
-	"sort"
 	"strings"
 
 	"dockertools.dev/imgkit/compress"
 )
 
-// fsEntry is what DiffRootfs compares of one path.
+// fsEntry is what DiffRootfs and CompareTrees compare of one path.
 type fsEntry struct {
 	typ      string // f d l c b p (a hardlink counts as the file it shares)
 	mode     int64
@@ -23,6 +21,8 @@ type fsEntry struct {
 	dev      string
 	sum      string // of a regular file's content
 	group    string // the first path of its hardlink group, "" when alone
+	mtime    int64  // seconds
+	xattrs   map[string]string
 }
 
 func (e fsEntry) String() string {
@@ -38,16 +38,22 @@ func (e fsEntry) String() string {
 	return s
 }
 
-// readRootfs reads a filesystem tar (any compression) into a map from
-// clean relative path to entry. The root itself is left out.
-func readRootfs(r io.Reader) (map[string]fsEntry, error) {
+// Tree is a root filesystem as a canonical listing: each path (clean,
+// relative, the root left out) with its type, permission bits, owner,
+// content hash, link target, device numbers, hardlink group, modification
+// time and extended attributes. ReadTarTree and ReadDirTree make one from
+// a tar or a directory, so that trees made by different unpackers compare.
+type Tree map[string]fsEntry
+
+// ReadTarTree reads a filesystem tar (any compression) into a Tree.
+func ReadTarTree(r io.Reader) (Tree, error) {
 	dr, _, err := compress.NewReader(r)
 	if err != nil {
 		return nil, err
 	}
 	defer dr.Close()
 	tr := tar.NewReader(dr)
-	out := map[string]fsEntry{}
+	out := Tree{}
 	links := map[string]string{} // hardlink path → target path
 	for {
 		hdr, err := tr.Next()
@@ -61,7 +67,15 @@ func readRootfs(r io.Reader) (map[string]fsEntry, error) {
 		if name == "" {
 			continue
 		}
-		e := fsEntry{typ: typeLetter(hdr), mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid}
+		e := fsEntry{typ: typeLetter(hdr), mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid, mtime: hdr.ModTime.Unix()}
+		for k, v := range hdr.PAXRecords {
+			if x, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
+				if e.xattrs == nil {
+					e.xattrs = map[string]string{}
+				}
+				e.xattrs[x] = v
+			}
+		}
 		switch hdr.Typeflag {
 		case tar.TypeSymlink:
 			e.link = hdr.Linkname
@@ -102,10 +116,16 @@ func readRootfs(r io.Reader) (map[string]fsEntry, error) {
 		e.group = group
 		out[name] = e
 	}
-	// A group is named by its smallest member, whichever entry the tar
-	// stored the content under.
+	out.nameGroups()
+	return out, nil
+}
+
+// nameGroups names each hardlink group by its smallest member, whichever
+// entry the tar stored the content under or whichever path a directory
+// walk met first.
+func (t Tree) nameGroups() {
 	rename := map[string]string{}
-	for name, e := range out {
+	for name, e := range t {
 		if e.group == "" {
 			continue
 		}
@@ -113,13 +133,12 @@ func readRootfs(r io.Reader) (map[string]fsEntry, error) {
 			rename[e.group] = name
 		}
 	}
-	for name, e := range out {
+	for name, e := range t {
 		if e.group != "" {
 			e.group = rename[e.group]
-			out[name] = e
+			t[name] = e
 		}
 	}
-	return out, nil
 }
 
 func cleanRel(name string) string {
@@ -143,29 +162,13 @@ var DockerCreateAdds = []string{
 // when it is in absentOK (such as DockerCreateAdds). It returns the
 // differences, one line each, sorted.
 func DiffRootfs(a, b io.Reader, absentOK []string) ([]string, error) {
-	ea, err := readRootfs(a)
+	ta, err := ReadTarTree(a)
 	if err != nil {
 		return nil, err
 	}
-	eb, err := readRootfs(b)
+	tb, err := ReadTarTree(b)
 	if err != nil {
 		return nil, err
 	}
-	var diffs []string
-	for name, x := range ea {
-		y, ok := eb[name]
-		switch {
-		case !ok:
-			diffs = append(diffs, fmt.Sprintf("only in first: %s %s", name, x))
-		case x != y:
-			diffs = append(diffs, fmt.Sprintf("differs: %s: %s (group %q) vs %s (group %q)", name, x, x.group, y, y.group))
-		}
-	}
-	for name, y := range eb {
-		if _, ok := ea[name]; !ok && !slices.Contains(absentOK, name) {
-			diffs = append(diffs, fmt.Sprintf("only in second: %s %s", name, y))
-		}
-	}
-	sort.Strings(diffs)
-	return diffs, nil
+	return CompareTrees(ta, tb, CompareOptions{AbsentOK: absentOK}), nil
 }

@@ -3,11 +3,14 @@
 // without a VM) and its single-layer images:
 //
 //   - Unpack applies an image's layers onto a directory, bottom first, as
-//     Docker applies them: whiteouts and opaque directories hide what lower
-//     layers put there, every entry passes imgkit/tarsafe's rules (nothing
-//     is written through a symlink or outside the directory), sparse files
-//     are written with holes, what a layer expands to is bounded
-//     (tarsafe.Reader), and the result is recorded in a Snapshot.
+//     the OCI image spec, umoci and (but for a few cases, see
+//     testkit.GenStack) Docker apply them: whiteouts and opaque
+//     directories hide what lower layers put there, every entry passes
+//     imgkit/tarsafe's rules (nothing is written through a symlink or
+//     outside the directory), sparse files are written with holes,
+//     extended attributes are set (a directory over a directory takes the
+//     entry's), what a layer expands to is bounded (tarsafe.Reader), and
+//     the result is recorded in a Snapshot.
 //   - A Snapshot is what each path looked like (type, mode, owner, size,
 //     times, inode, link target) right after unpacking, plus the owner the
 //     layer asked for where the caller could not give it (an unprivileged

@@ -176,7 +176,7 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		}
 		u.chown(p, e.Path, h.Uid, h.Gid)
 		u.dirs[e.Path] = h
-		return nil
+		return setXattrs(p, h, exists && st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	case tarsafe.Regular:
 		if err := u.writeFile(p, data, h.Size, data.Sparse()); err != nil {
 			return err
@@ -186,6 +186,9 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 			return err
 		}
 		u.chown(p, e.Path, h.Uid, h.Gid)
+		if err := setXattrs(p, h, false); err != nil {
+			return err
+		}
 		return setTime(p, h.ModTime)
 	case tarsafe.Hardlink:
 		if err := os.Link(u.phys(e.Link), p); err != nil {
@@ -194,13 +197,19 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			return err // a link to a symlink changes nothing of it, as in Docker
 		}
-		// The header's owner, mode and time apply to the file both
+		// The header's owner, mode and time apply to the file all its
 		// paths share, as Docker applies them (and tar-merge --flatten).
+		before, ok := u.want[e.Link]
+		if !ok {
+			before = [2]uint32{st.Uid, st.Gid}
+		}
 		err := u.setMeta(p, e.Path, h)
-		if o, ok := u.want[e.Path]; ok {
-			u.want[e.Link] = o
-		} else {
-			delete(u.want, e.Link)
+		if before != [2]uint32{uint32(h.Uid), uint32(h.Gid)} {
+			// The file's owner changed: what every other path of it
+			// wants changes too.
+			if werr := u.sameOwner(e.Path, st); werr != nil && err == nil {
+				err = werr
+			}
 		}
 		return err
 	case tarsafe.Fifo:
@@ -219,12 +228,17 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	default:
 		return fmt.Errorf("unexpected %s", e.Kind)
 	}
-	return u.setMeta(p, e.Path, h)
+	if err := u.setMeta(p, e.Path, h); err != nil {
+		return err
+	}
+	// After the owner: chown drops security.capability.
+	return setXattrs(p, h, false)
 }
 
 // mkdirParents makes dir and its missing parents: directories a layer
-// names no entry for (etc of etc/passwd). Each is 0755, as Docker makes
-// them, whatever the umask or a default ACL of the root would give it:
+// names no entry for (etc of etc/passwd). Each is 0755, as tar-merge
+// --flatten and umoci make them (Docker makes them 0600), whatever the
+// umask or a default ACL of the root would give it:
 // the snapshot records the mode on disk, and layer-pack --changes packs it
 // when a script changes the directory.
 func mkdirParents(dir string) error {
@@ -344,8 +358,33 @@ func (u *unpacker) chown(p, rel string, uid, gid int) {
 	}
 }
 
+// sameOwner gives every path of the file rel (whose status before its
+// owner changed is st) the owner wanted for rel. The file's other paths
+// are found by walking the whole tree, which only a hardlink entry that
+// changes its file's owner costs (a tar writer gives both the same).
+func (u *unpacker) sameOwner(rel string, st unix.Stat_t) error {
+	o, wanted := u.want[rel]
+	return filepath.WalkDir(u.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		var other unix.Stat_t
+		if err := unix.Lstat(p, &other); err != nil || other.Dev != st.Dev || other.Ino != st.Ino {
+			return err
+		}
+		q := strings.TrimPrefix(p, u.root+"/")
+		if wanted {
+			u.want[q] = o
+		} else {
+			delete(u.want, q)
+		}
+		return nil
+	})
+}
+
 // remove deletes rel and everything below it, and forgets their pending
-// directory metadata.
+// directory metadata and the owners they wanted: a path made there later
+// (a directory a later entry implies) wants none of them.
 func (u *unpacker) remove(rel string) error {
 	if rel == "" {
 		return u.opaque("")
@@ -361,6 +400,11 @@ func (u *unpacker) forget(rel string) {
 	for d := range u.dirs {
 		if d == rel || strings.HasPrefix(d, rel+"/") {
 			delete(u.dirs, d)
+		}
+	}
+	for p := range u.want {
+		if p == rel || strings.HasPrefix(p, rel+"/") {
+			delete(u.want, p)
 		}
 	}
 }

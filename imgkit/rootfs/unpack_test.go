@@ -221,7 +221,7 @@ func TestUnpackVerifiesDigests(t *testing.T) {
 }
 
 // TestUnpackImplicitParentsIgnoreUmask: a directory a layer names no entry
-// for (etc of etc/passwd) is made 0755, as Docker makes it, whatever the
+// for (etc of etc/passwd) is made 0755, as --flatten and umoci make it, whatever the
 // umask or a default ACL of the root would give it; it was 0700 under
 // umask 077 or under an ACL giving nothing to group and others (which new
 // entries take instead of the umask), and layer-pack --changes

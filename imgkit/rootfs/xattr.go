@@ -1,0 +1,78 @@
+package rootfs
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// xattrRecord is the PAX record prefix of an extended attribute (GNU tar,
+// bsdtar, Docker and umoci write them so).
+const xattrRecord = "SCHILY.xattr."
+
+// setXattrs gives p the extended attributes its header lists, without
+// following a symlink. Over an existing directory (replace), the
+// attributes the header does not list are removed: the OCI image spec
+// replaces a directory's attributes with the entry's, as umoci does
+// (Docker keeps the old ones). Attributes of the system namespace (ACLs,
+// which the mode stands for) are left alone. An attribute this process
+// may not set or the file system does not hold (EPERM: trusted.* without
+// CAP_SYS_ADMIN, user.* on a symlink; ENOTSUP) is left out, as an owner it
+// cannot give is: the layers keep it, only the directory lacks it.
+func setXattrs(p string, h *tar.Header, replace bool) error {
+	if replace {
+		names, err := listXattrs(p)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			if _, keep := h.PAXRecords[xattrRecord+name]; keep || strings.HasPrefix(name, "system.") {
+				continue
+			}
+			if err := unix.Lremovexattr(p, name); err != nil && !xattrRefused(err) {
+				return &os.PathError{Op: "removexattr " + name, Path: p, Err: err}
+			}
+		}
+	}
+	for k, v := range h.PAXRecords {
+		name, ok := strings.CutPrefix(k, xattrRecord)
+		if !ok {
+			continue
+		}
+		if err := unix.Lsetxattr(p, name, []byte(v), 0); err != nil && !xattrRefused(err) {
+			return &os.PathError{Op: "setxattr " + name, Path: p, Err: err}
+		}
+	}
+	return nil
+}
+
+func xattrRefused(err error) bool {
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOTSUP)
+}
+
+// listXattrs returns the names of p's extended attributes.
+func listXattrs(p string) ([]string, error) {
+	for size := 1 << 10; ; size *= 4 {
+		buf := make([]byte, size)
+		n, err := unix.Llistxattr(p, buf)
+		switch {
+		case errors.Is(err, unix.ERANGE) && size < 1<<20:
+			continue
+		case errors.Is(err, unix.ENOTSUP):
+			return nil, nil
+		case err != nil:
+			return nil, &os.PathError{Op: "listxattr", Path: p, Err: err}
+		}
+		var names []string
+		for _, name := range bytes.Split(buf[:n], []byte{0}) {
+			if len(name) > 0 {
+				names = append(names, string(name))
+			}
+		}
+		return names, nil
+	}
+}
