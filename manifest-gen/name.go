@@ -14,7 +14,7 @@ import (
 func checkName(name string) (string, error) {
 	lower := lowerASCII(name)
 	if !archive.ValidName(lower) {
-		return "", cli.Usagef("--name %q is not a valid image name (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix; the tag goes in --tag)", name)
+		return "", cli.Usagef("--name %q is not a valid image name (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix, up to %d bytes with the docker.io/library/ docker adds; the tag goes in --tag)", name, archive.MaxNameLen)
 	}
 	return lower, nil
 }
