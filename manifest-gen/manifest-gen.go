@@ -27,7 +27,7 @@ type command struct {
 	Input           string `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
 	Output          string `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
 	Name            string `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
-	Tag             string `short:"t" placeholder:"TAG" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
+	Tag             *string `short:"t" placeholder:"TAG" help:"Image tag (not empty). Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
 	Config          string `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
 	Architecture    string `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
 	OS              string `name:"os" help:"The image operating system. Default: linux."`
@@ -100,12 +100,12 @@ func (c *command) Validate() error {
 		return errNeedsBase
 	}
 	if c.Name != "" {
-		if _, err := checkName(c.Name); err != nil {
+		if _, err := checkName("--name", c.Name); err != nil {
 			return err
 		}
 	}
-	if c.Tag != "" {
-		if err := checkTag(c.Tag); err != nil {
+	if c.Tag != nil {
+		if err := checkTag("--tag", *c.Tag); err != nil {
 			return err
 		}
 	}
@@ -176,17 +176,31 @@ func (c *command) plan() (*plan, error) {
 		}
 		p.configFlags = append(p.configFlags, "--conf")
 	}
-	rtName, rtTag := splitRepoTag(conf.RepoTag)
-	name := firstOf(c.Name, rtName)
+	what, name, tag, tagWhat := "--name", c.Name, "", "--tag"
+	if c.Tag != nil {
+		tag = *c.Tag
+	}
+	if conf.RepoTag != "" && (name == "" || c.Tag == nil) {
+		rtName, rtTag, err := confRepoTag(c.Conf, conf.RepoTag)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			what, name = fmt.Sprintf("--conf %q: repo_tag", c.Conf), rtName
+		}
+		if c.Tag == nil {
+			tag, tagWhat = rtTag, fmt.Sprintf("--conf %q: repo_tag: tag", c.Conf)
+		}
+	}
 	if name == "" {
 		return nil, cli.Usagef("--name is required (or a --conf with repo_tag)")
 	}
 	var err error
-	if p.name, err = checkName(name); err != nil {
+	if p.name, err = checkName(what, name); err != nil {
 		return nil, err
 	}
-	if p.tag = firstOf(c.Tag, rtTag); p.tag != "" {
-		if err := checkTag(p.tag); err != nil {
+	if p.tag = tag; p.tag != "" {
+		if err := checkTag(tagWhat, p.tag); err != nil {
 			return nil, err
 		}
 	}
