@@ -80,7 +80,15 @@ const MaxNameLen = 255
 // skopeo) check the name after adding "docker.io/" and "library/", so a
 // 238-byte "aaa…" (256 bytes as "docker.io/library/aaa…") loads nowhere,
 // and "localhost/" with 245 bytes after it does.
+//
+// A first component that is a registry host only by its upper case
+// ("Foo/bar": no dot, no colon) is refused: docker reads it as a host,
+// podman and skopeo as a Docker Hub repository that is not lower case,
+// and refuse it; containerd imported it as "docker.io/Foo/bar".
 func ValidName(name string) bool {
+	if first, _, ok := strings.Cut(name, "/"); ok && !strings.ContainsAny(first, ".:") && strings.ToLower(first) != first {
+		return false
+	}
 	return nameRE.MatchString(name) && len(normalizeName(name)) <= MaxNameLen
 }
 

@@ -32,3 +32,26 @@ func TestValidNameFullLength(t *testing.T) {
 		}
 	}
 }
+
+// TestValidNameUpperCaseHost: "Foo/bar" is a name docker reads with the
+// registry host "Foo", and podman load and skopeo refuse ("repository
+// name must be lowercase"): build-index --tag Foo/bar:1 wrote an archive
+// podman refused and containerd named "docker.io/Foo/bar:1". A host with
+// a dot or a port may have upper case: every client reads it as a host.
+func TestValidNameUpperCaseHost(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Foo/bar":                  false,
+		"LOCALHOST/bar":            false,
+		"localhost/bar":            true,
+		"Registry.Example/bar":     true,
+		"Registry:5000/bar":        true,
+		"foo/bar":                  true,
+		"registry.example/Foo/bar": false,
+		"[::1]:5000/bar":           true,
+		"registry.example/foo/Bar": false,
+	} {
+		if got := ValidName(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
