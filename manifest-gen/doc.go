@@ -247,7 +247,12 @@
 //
 // --name is lower-cased, as nixpkgs does, and may start with a registry
 // host. Without --tag the tag is the first 32 hex digits of the config's
-// sha256: reproducible, and different whenever the image is.
+// sha256: reproducible, and different whenever the image is; --tag "" (an
+// unset variable) is refused, not read as no tag. The name is one docker,
+// podman, containerd and skopeo all read, and show alike: the reference
+// grammar's, at most 255 bytes with the docker.io/library/ docker adds
+// (a 238-byte "aaa…" loads nowhere), and no host that is one only by its
+// upper case ("Foo/bar", which podman refuses). nixpkgs checks none of it.
 //
 // # Base image
 //
@@ -300,7 +305,10 @@
 // architecture, config, created, repo_tag and from_image; os is ignored, as
 // nixpkgs ignores it. `layer-pack --conf C | manifest-gen --conf C` writes an
 // image with the same diff_ids and config digest as nixpkgs' stream script.
-// Flags given as well take precedence over the configuration.
+// Flags given as well take precedence over the configuration. Its
+// repo_tag is read as the workflows read -t: NAME alone is NAME:latest,
+// and "NAME:" or ":TAG" is refused (nixpkgs writes "NAME:", which docker
+// load refuses).
 //
 // Where we differ from nixpkgs: a creation time without an offset is read as
 // UTC and written with +00:00 (nixpkgs would write a time Docker cannot

@@ -24,27 +24,27 @@ import (
 
 type command struct {
 	cli.Common
-	Input           string `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
-	Output          string `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
-	Name            string `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
-	Tag             string `short:"t" placeholder:"TAG" help:"Image tag. Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
-	Config          string `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
-	Architecture    string `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
-	OS              string `name:"os" help:"The image operating system. Default: linux."`
-	Variant         string `help:"The CPU variant (v7, v8, …). Default: none, and no variant field."`
-	Created         string `placeholder:"TIME" help:"The creation time: ISO 8601 (2024-05-06T07:08:09Z, an offset is kept) or now. Default: 1970-01-01T00:00:01Z."`
-	FromImage       string `placeholder:"FILE" help:"A base image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2). Its layers come first, verified against their diff_ids; its Env is inherited."`
-	FromImageName   string `placeholder:"NAME" help:"With --from-image: the repository name of the image to use in a multi-image archive."`
-	FromImageTag    string `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
-	InheritConfig   bool   `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
-	KeepBaseHistory bool   `help:"With --from-image: keep the base image's own history entries (created_by, comments, empty layers) instead of nixpkgs' one synthesized entry per base layer."`
-	MaxLayers       int    `default:"125" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 125, the most Docker accepts."`
-	Conf            string `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
-	Verify          bool   `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified), and hash what a rebuild reuses on its name: each tar of --layer-tars DIR and each blob of the oci-dir layout a reference links."`
-	PrintBase       bool   `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
-	PrintPlatform   bool   `name:"print-platform" help:"Print the platform the image is built for, OS/ARCH[/VARIANT] (--os, --architecture and --variant, or their defaults), and exit, reading nothing: the platform whose image of a multi-platform --from-image it takes, for a workflow's tar-merge --platform."`
-	PrintHoldings   bool   `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed. With --layer-tars DIR: the same for the layer tars in DIR."`
-	LayerTars       string `name:"layer-tars" placeholder:"DIR" help:"With --format docker: a directory of layer tars (made when missing; yours, writable by you alone). The stream's store layers are kept in it; a reference layer (layer-pack --reuse, with --print-holdings' list of DIR) is copied from it, by the kernel when the archive goes uncompressed to a file."`
+	Input           string  `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
+	Output          string  `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
+	Name            string  `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
+	Tag             *string `short:"t" placeholder:"TAG" help:"Image tag (not empty). Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
+	Config          string  `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
+	Architecture    string  `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
+	OS              string  `name:"os" help:"The image operating system. Default: linux."`
+	Variant         string  `help:"The CPU variant (v7, v8, …). Default: none, and no variant field."`
+	Created         string  `placeholder:"TIME" help:"The creation time: ISO 8601 (2024-05-06T07:08:09Z, an offset is kept) or now. Default: 1970-01-01T00:00:01Z."`
+	FromImage       string  `placeholder:"FILE" help:"A base image archive (docker-archive or OCI layout tar; uncompressed, gzip, xz, zstd or bzip2). Its layers come first, verified against their diff_ids; its Env is inherited."`
+	FromImageName   string  `placeholder:"NAME" help:"With --from-image: the repository name of the image to use in a multi-image archive."`
+	FromImageTag    string  `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
+	InheritConfig   bool    `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
+	KeepBaseHistory bool    `help:"With --from-image: keep the base image's own history entries (created_by, comments, empty layers) instead of nixpkgs' one synthesized entry per base layer."`
+	MaxLayers       int     `default:"125" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 125, the most Docker accepts."`
+	Conf            string  `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
+	Verify          bool    `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified), and hash what a rebuild reuses on its name: each tar of --layer-tars DIR and each blob of the oci-dir layout a reference links."`
+	PrintBase       bool    `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
+	PrintPlatform   bool    `name:"print-platform" help:"Print the platform the image is built for, OS/ARCH[/VARIANT] (--os, --architecture and --variant, or their defaults), and exit, reading nothing: the platform whose image of a multi-platform --from-image it takes, for a workflow's tar-merge --platform."`
+	PrintHoldings   bool    `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed. With --layer-tars DIR: the same for the layer tars in DIR."`
+	LayerTars       string  `name:"layer-tars" placeholder:"DIR" help:"With --format docker: a directory of layer tars (made when missing; yours, writable by you alone). The stream's store layers are kept in it; a reference layer (layer-pack --reuse, with --print-holdings' list of DIR) is copied from it, by the kernel when the archive goes uncompressed to a file."`
 
 	Format           string        `enum:"docker,oci,oci-dir,stream" default:"docker" help:"The output: docker (a docker-archive), oci (an OCI image layout in a tar, with manifest.json for docker load), oci-dir (an OCI image layout in the directory -o DIR) or stream (a layer stream with the config, for push-blob)."`
 	DigestFile       string        `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
@@ -100,12 +100,12 @@ func (c *command) Validate() error {
 		return errNeedsBase
 	}
 	if c.Name != "" {
-		if _, err := checkName(c.Name); err != nil {
+		if _, err := checkName("--name", c.Name); err != nil {
 			return err
 		}
 	}
-	if c.Tag != "" {
-		if err := checkTag(c.Tag); err != nil {
+	if c.Tag != nil {
+		if err := checkTag("--tag", *c.Tag); err != nil {
 			return err
 		}
 	}
@@ -176,17 +176,31 @@ func (c *command) plan() (*plan, error) {
 		}
 		p.configFlags = append(p.configFlags, "--conf")
 	}
-	rtName, rtTag := splitRepoTag(conf.RepoTag)
-	name := firstOf(c.Name, rtName)
+	what, name, tag, tagWhat := "--name", c.Name, "", "--tag"
+	if c.Tag != nil {
+		tag = *c.Tag
+	}
+	if conf.RepoTag != "" && (name == "" || c.Tag == nil) {
+		rtName, rtTag, err := confRepoTag(c.Conf, conf.RepoTag)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			what, name = fmt.Sprintf("--conf %q: repo_tag", c.Conf), rtName
+		}
+		if c.Tag == nil {
+			tag, tagWhat = rtTag, fmt.Sprintf("--conf %q: repo_tag: tag", c.Conf)
+		}
+	}
 	if name == "" {
 		return nil, cli.Usagef("--name is required (or a --conf with repo_tag)")
 	}
 	var err error
-	if p.name, err = checkName(name); err != nil {
+	if p.name, err = checkName(what, name); err != nil {
 		return nil, err
 	}
-	if p.tag = firstOf(c.Tag, rtTag); p.tag != "" {
-		if err := checkTag(p.tag); err != nil {
+	if p.tag = tag; p.tag != "" {
+		if err := checkTag(tagWhat, p.tag); err != nil {
 			return nil, err
 		}
 	}

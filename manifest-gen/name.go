@@ -11,10 +11,10 @@ import (
 // checkName lower-cases an image name as nixpkgs does (lib.toLower) and
 // checks it is a valid repository name, registry prefix allowed (the
 // reference grammar docker load checks, archive.ValidName).
-func checkName(name string) (string, error) {
+func checkName(what, name string) (string, error) {
 	lower := lowerASCII(name)
 	if !archive.ValidName(lower) {
-		return "", cli.Usagef("--name %q is not a valid image name (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix; the tag goes in --tag)", name)
+		return "", cli.Usagef("%s %q is not a valid image name (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix, up to %d bytes with the docker.io/library/ docker adds; the tag goes in --tag)", what, name, archive.MaxNameLen)
 	}
 	return lower, nil
 }
@@ -34,9 +34,15 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-func checkTag(tag string) error {
-	if !archive.ValidTag(tag) {
-		return cli.Usagef("--tag %q is not a valid tag (up to 128 letters, digits, _ . -, not starting with . or -)", tag)
+// checkTag checks a tag given by flag. An empty one is an unset variable
+// (--tag "$TAG"), not a request for the default tag: it is refused, as
+// the workflows' -t "" and the Nix library's tag = "" are.
+func checkTag(what, tag string) error {
+	switch {
+	case tag == "":
+		return cli.Usagef("%s \"\": want a tag (leave %s out for the default, the config's digest)", what, what)
+	case !archive.ValidTag(tag):
+		return cli.Usagef("%s %q is not a valid tag (up to 128 letters, digits, _ . -, not starting with . or -)", what, tag)
 	}
 	return nil
 }
@@ -65,6 +71,20 @@ func splitRepoTag(rt string) (name, tag string) {
 		return rt[:i], rt[i+1:]
 	}
 	return rt, ""
+}
+
+// confRepoTag splits a --conf's repo_tag as the workflows split -t
+// (split_repo_tag): no tag is "latest", as docker reads a name alone; an
+// empty half ("NAME:", ":TAG") is refused, not read as no tag (nixpkgs
+// writes "NAME:", which docker load refuses).
+func confRepoTag(conf, rt string) (name, tag string, err error) {
+	if name, tag = splitRepoTag(rt); name == rt {
+		tag = "latest"
+	}
+	if name == "" || tag == "" {
+		return "", "", cli.Usagef("--conf %q: repo_tag %q: want NAME[:TAG]", conf, rt)
+	}
+	return name, tag, nil
 }
 
 // contentTag is the default tag: the first 32 hex digits of the config's

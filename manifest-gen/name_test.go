@@ -1,6 +1,15 @@
 package main
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"dockertools.dev/imgkit/cli"
+)
 
 func TestCheckName(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -12,13 +21,13 @@ func TestCheckName(t *testing.T) {
 		{"[::1]:5000/x", "[::1]:5000/x"},
 	}
 	for _, c := range cases {
-		got, err := checkName(c.in)
+		got, err := checkName("--name", c.in)
 		if err != nil || got != c.want {
 			t.Errorf("%q: got %q, %v; want %q", c.in, got, err, c.want)
 		}
 	}
 	for _, bad := range []string{"", "hello world", "hello:1", "-x", "x-", "a___b", "a//b", "/a", "a/", "a.-b", "ünï"} {
-		if _, err := checkName(bad); err == nil {
+		if _, err := checkName("--name", bad); err == nil {
 			t.Errorf("%q: accepted", bad)
 		}
 	}
@@ -35,6 +44,42 @@ func TestSplitRepoTag(t *testing.T) {
 	for _, c := range cases {
 		if n, tg := splitRepoTag(c.in); n != c.name || tg != c.tag {
 			t.Errorf("%q: got %q %q, want %q %q", c.in, n, tg, c.name, c.tag)
+		}
+	}
+}
+
+// TestPlanConfRepoTag: a --conf's repo_tag is read as the workflows read
+// -t: "NAME" is NAME:latest (it had the config's digest as its tag, and
+// -t NAME gave latest); "NAME:" and ":TAG" are refused, naming the conf
+// ("NAME:" took the config's digest without a word; nixpkgs writes it,
+// and docker load refuses it). A bad name from the conf names the conf,
+// not --name.
+func TestPlanConfRepoTag(t *testing.T) {
+	dir := t.TempDir()
+	conf := func(rt string) string {
+		p := filepath.Join(dir, fmt.Sprintf("conf%d.json", len(rt)))
+		if err := os.WriteFile(p, []byte(`{"repo_tag": "`+rt+`"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for rt, want := range map[string]string{"app": "app latest", "App:1": "app 1", "reg:5000": "reg 5000", "reg:5000/app": "reg:5000/app latest"} {
+		p, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan()
+		if err != nil || p.name+" "+p.tag != want {
+			t.Errorf("repo_tag %q: got %v, %v; want %q", rt, p, err, want)
+		}
+	}
+	for rt, want := range map[string]string{
+		"app:":        `--conf ".*": repo_tag "app:": want NAME\[:TAG\]`,
+		":1":          `--conf ".*": repo_tag ":1": want NAME\[:TAG\]`,
+		"reg:5000/a:": `--conf ".*": repo_tag "reg:5000/a:": want NAME\[:TAG\]`,
+		"a b:1":       `--conf ".*": repo_tag "a b" is not a valid image name`,
+		"a:.x":        `--conf ".*": repo_tag: tag ".x" is not a valid tag`,
+	} {
+		_, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan()
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) || !regexp.MustCompile("^"+want).MatchString(err.Error()) {
+			t.Errorf("repo_tag %q: got %v, want a usage error %s", rt, err, want)
 		}
 	}
 }

@@ -28,7 +28,7 @@ func TestPlanPrecedence(t *testing.T) {
 			"app  1970-01-01T00:00:01+00:00 " + runtime.GOARCH + " linux  {}"},
 		{"ConfOnly", command{Conf: conf},
 			"localhost:5000/conf ctag 2000-01-01T00:00:00+00:00 arm64 linux base.tar {\"User\": \"conf\"}"},
-		{"FlagsWin", command{Conf: conf, Name: "n", Tag: "t", Created: "2001-01-01T00:00:00Z", Architecture: "386", OS: "freebsd", FromImage: "other.tar", Config: cfg},
+		{"FlagsWin", command{Conf: conf, Name: "n", Tag: ptr("t"), Created: "2001-01-01T00:00:00Z", Architecture: "386", OS: "freebsd", FromImage: "other.tar", Config: cfg},
 			"n t 2001-01-01T00:00:00+00:00 386 freebsd other.tar {\"User\": \"flag\"}"},
 		{"NameKeepsConfTag", command{Conf: conf, Name: "n"},
 			"n ctag 2000-01-01T00:00:00+00:00 arm64 linux base.tar {\"User\": \"conf\"}"},
@@ -52,7 +52,8 @@ func TestPlanUsageErrors(t *testing.T) {
 	cases := map[string]command{
 		"NoName":              {},
 		"BadName":             {Name: "a b"},
-		"BadTag":              {Name: "a", Tag: ".x"},
+		"BadTag":              {Name: "a", Tag: ptr(".x")},
+		"EmptyTag":            {Name: "a", Tag: ptr("")},
 		"BadCreated":          {Name: "a", Created: "soon"},
 		"StdinBase":           {Name: "a", FromImage: "-"},
 		"InheritWithoutBase":  {Name: "a", InheritConfig: true},
@@ -76,3 +77,5 @@ func TestPlanUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func ptr(s string) *string { return &s }

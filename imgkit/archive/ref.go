@@ -35,19 +35,24 @@ func refTag(ref string) string {
 // docker.io is added, and "library/" for a single-component name.
 func Normalize(ref string) string {
 	name, tag := SplitRef(ref)
+	return normalizeName(name) + ":" + tag
+}
+
+// normalizeName is Normalize's for a repository name without a tag.
+func normalizeName(name string) string {
 	first, rest, ok := strings.Cut(name, "/")
 	switch {
 	case !ok:
-		name = "docker.io/library/" + name
+		return "docker.io/library/" + name
 	case first == "index.docker.io" || first == "docker.io":
-		name = "docker.io/" + rest
 		if !strings.Contains(rest, "/") {
-			name = "docker.io/library/" + rest
+			return "docker.io/library/" + rest
 		}
+		return "docker.io/" + rest
 	case !strings.ContainsAny(first, ".:") && first != "localhost":
-		name = "docker.io/" + name
+		return "docker.io/" + name
 	}
-	return name + ":" + tag
+	return name
 }
 
 // The reference grammar of the distribution project (the one docker load,
@@ -62,14 +67,30 @@ var (
 	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
-// MaxNameLen is the longest repository name Docker accepts.
+// MaxNameLen is the longest repository name Docker accepts, in its full
+// form (Normalize's).
 const MaxNameLen = 255
 
 // ValidName reports whether name is a repository name Docker accepts:
-// the reference grammar's, at most MaxNameLen bytes. A first component
-// with a dot, a colon or an upper-case letter is a registry host
-// ("localhost:5000/app"); the path is lower case.
-func ValidName(name string) bool { return len(name) <= MaxNameLen && nameRE.MatchString(name) }
+// the reference grammar's, at most MaxNameLen bytes in its full form. A
+// first component with a dot, a colon or an upper-case letter is a
+// registry host ("localhost:5000/app"); the path is lower case.
+//
+// The length is the full form's: docker load and podman load (and
+// skopeo) check the name after adding "docker.io/" and "library/", so a
+// 238-byte "aaa…" (256 bytes as "docker.io/library/aaa…") loads nowhere,
+// and "localhost/" with 245 bytes after it does.
+//
+// A first component that is a registry host only by its upper case
+// ("Foo/bar": no dot, no colon) is refused: docker reads it as a host,
+// podman and skopeo as a Docker Hub repository that is not lower case,
+// and refuse it; containerd imported it as "docker.io/Foo/bar".
+func ValidName(name string) bool {
+	if first, _, ok := strings.Cut(name, "/"); ok && !strings.ContainsAny(first, ".:") && strings.ToLower(first) != first {
+		return false
+	}
+	return nameRE.MatchString(name) && len(normalizeName(name)) <= MaxNameLen
+}
 
 // ValidTag reports whether tag is a tag Docker accepts: up to 128
 // letters, digits, "_", "." and "-", not starting with "." or "-".
@@ -83,7 +104,7 @@ func CheckRef(ref string) error {
 	name, tag := SplitRef(ref)
 	switch {
 	case !ValidName(name):
-		return fmt.Errorf("tag %q: %q is not a repository name docker accepts (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix, up to %d bytes): %w", ref, name, MaxNameLen, errdefs.ErrInvalidInput)
+		return fmt.Errorf("tag %q: %q is not a repository name docker accepts (lower-case letters, digits, separators . _ - and /, an optional registry host[:port]/ prefix, up to %d bytes with docker.io/library/ added where docker adds it): %w", ref, name, MaxNameLen, errdefs.ErrInvalidInput)
 	case !ValidTag(tag):
 		return fmt.Errorf("tag %q: %q is not a tag docker accepts (up to 128 letters, digits, _ . -, not starting with . or -): %w", ref, tag, errdefs.ErrInvalidInput)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/errdefs"
 )
 
@@ -13,7 +14,16 @@ import (
 // where NAME may start with a registry host (docker.io is the default and
 // TAG defaults to latest). insecure allows plain HTTP for a registry that is
 // not on a loopback or private address (those may always use it).
+//
+// NAME and TAG follow the reference grammar docker, podman and the
+// registry itself parse (archive.ValidName, archive.ValidTag), which is
+// stricter than go-containerregistry's: it checks only the characters,
+// so "a..b", "-app", "app/" or the tag ".x" went to the registry, which
+// refused them after the work had begun (a push had read its layers).
 func ParseReference(s string, insecure bool) (name.Reference, error) {
+	if err := checkGrammar(s); err != nil {
+		return nil, err
+	}
 	var opts []name.Option
 	if insecure {
 		opts = append(opts, name.Insecure)
@@ -47,4 +57,21 @@ func ParseDigestReference(s string, insecure bool) (name.Digest, error) {
 		return name.Digest{}, fmt.Errorf("reference %q: a digest (NAME@sha256:HEX) is needed here: %w", s, errdefs.ErrInvalidInput)
 	}
 	return d, nil
+}
+
+// checkGrammar checks the NAME[:TAG] of a reference by the reference
+// grammar; the digest is go-containerregistry's to check.
+func checkGrammar(s string) error {
+	ref, _, _ := strings.Cut(s, "@")
+	if ref == "" {
+		return nil // go-containerregistry says a name is needed
+	}
+	repo, tag := archive.SplitRef(ref)
+	switch {
+	case !archive.ValidName(repo):
+		return fmt.Errorf("reference %q: %q is not a repository name (lower-case letters, digits, separators . _ - and /, after an optional registry host[:port]/): %w", s, repo, errdefs.ErrInvalidInput)
+	case !archive.ValidTag(tag) && tag != "":
+		return fmt.Errorf("reference %q: %q is not a tag (up to 128 letters, digits, _ . -, not starting with . or -): %w", s, tag, errdefs.ErrInvalidInput)
+	}
+	return nil
 }

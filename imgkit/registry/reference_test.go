@@ -27,6 +27,21 @@ func TestParseReference(t *testing.T) {
 		{"app@sha512:" + hex64 + hex64, "", false},
 		{"http://127.0.0.1:5000/app", "", false},
 		{"", "", false},
+		// The reference grammar, as docker, podman and the registry read
+		// it: go-containerregistry checks only the characters, and these
+		// went to the registry, which refused them once the work had begun.
+		{"[::1]:5000/app:1", "[::1]:5000/app:1", false},
+		{"localhost/a__b--c.d:_x", "localhost/a__b--c.d:_x", false},
+		{"127.0.0.1:5000/a..b:1", "", false},
+		{"127.0.0.1:5000/a___b", "", false},
+		{"127.0.0.1:5000/-app", "", false},
+		{"127.0.0.1:5000/app-", "", false},
+		{"127.0.0.1:5000/app/", "", false},
+		{"127.0.0.1:5000//app", "", false},
+		{"127.0.0.1:5000/app:.x", "", false},
+		{"127.0.0.1:5000/app:-x", "", false},
+		{"127.0.0.1:5000/a..b@sha256:" + hex64, "", false},
+		{strings.Repeat("a", 238), "", false},
 	} {
 		ref, err := ParseReference(tc.in, false)
 		if tc.want == "" {

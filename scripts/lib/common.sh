@@ -133,6 +133,16 @@ unset CDPATH
 # need_value OPTION ARGC: a usage error unless OPTION has a value after it.
 need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 
+# check_final_ref checks the name and tag pull-image writes into the
+# archive (final_name, final_tag) before any download, by manifest-gen,
+# which writes them (a name it refuses stopped the pull only once blobs
+# came in). An empty tag ("$TAG" unset) is refused: manifest-gen would
+# read it as no tag and tag the image by its config's digest.
+check_final_ref() {
+	[ -n "$final_tag" ] || usage_error "--final-image-tag \"\": want a tag (leave it out for latest)"
+	check_flags manifest-gen --name "$final_name" --tag "$final_tag"
+}
+
 # split_repo_tag sets name and tag from repo_tag (-t, --repo_tag
 # NAME:TAG, nixpkgs' stream script's option), when it was given
 # (repo_tag_seen): the tag is what follows the last colon that is not
@@ -140,12 +150,15 @@ need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 # when there is none. An empty one ("$TAG" unset), or an empty half of
 # it ("NAME:", ":TAG"), is a usage error: it would give the default's
 # name or tag without a word (nixpkgs writes "NAME:", which docker load
-# refuses).
+# refuses). A digest ("NAME@sha256:…") names no tag: refused here, in -t's
+# words (split, it reached manifest-gen as --name "NAME@sha256"). It sets
+# tag_seen: the tag goes to manifest-gen.
 split_repo_tag() {
 	[ -n "$repo_tag_seen" ] || return 0
 	[ -n "$repo_tag" ] || usage_error "--repo_tag \"\": want NAME[:TAG]"
-	[ -z "$name$tag" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
-	name=${repo_tag%:*} tag=${repo_tag##*:}
+	[ -z "$name$tag$tag_seen" ] || usage_error "--repo_tag gives the name and tag; drop --name and --tag"
+	case $repo_tag in *@*) usage_error "--repo_tag \"$repo_tag\": a digest names no tag: want NAME[:TAG]" ;; esac
+	name=${repo_tag%:*} tag=${repo_tag##*:} tag_seen=1
 	case $tag in */*) name=$repo_tag tag= ;; esac
 	[ "$name" != "$repo_tag" ] || tag=latest
 	[ -n "$name" ] && [ -n "$tag" ] || usage_error "--repo_tag \"$repo_tag\": want NAME[:TAG]"

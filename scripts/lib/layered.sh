@@ -18,7 +18,7 @@
 # itself, run on an empty graph before any work.
 
 layered_parse() {
-	name= tag= repo_tag= repo_tag_seen= config= from_image= max_layers=100 created= mtime= arch= variant=
+	name= tag= tag_seen= repo_tag= repo_tag_seen= config= from_image= max_layers=100 created= mtime= arch= variant=
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
@@ -65,7 +65,7 @@ layered_parse() {
 		esac
 		case $1 in
 		--name) name=$2 ;;
-		--tag) tag=$2 ;;
+		--tag) tag=$2 tag_seen=1 ;;
 		-t | --repo_tag | --repo-tag) repo_tag=$2 repo_tag_seen=1 ;;
 		--contents)
 			case $2 in *"$nl"*) usage_error "--contents: a path with a newline is not supported" ;; esac
@@ -102,7 +102,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$tag_seen$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -301,7 +301,8 @@ manifest_gen() {
 	else
 		set -- "$@" --name "$name" --format "$format"
 		[ -n "$pipeline" ] || set -- "$@" --max-layers="$max_layers"
-		[ -z "$tag" ] || set -- "$@" --tag "$tag"
+		# An empty --tag goes to manifest-gen, which refuses it.
+		[ -z "$tag_seen" ] || set -- "$@" --tag "$tag"
 		[ -z "$cfg" ] || set -- "$@" --config "$cfg"
 		[ -z "$from_image" ] || set -- "$@" --from-image "$from_image"
 		[ -z "$created" ] || set -- "$@" --created "$created"

@@ -14,7 +14,7 @@
 # (or build-layered-image) packs it.
 
 nix_shell_parse() {
-	drv= installable= file= name= tag= repo_tag= repo_tag_seen= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
+	drv= installable= file= name= tag= tag_seen= repo_tag= repo_tag_seen= uid=1000 gid=1000 home=/build shell= command= run= out= compressor=gz
 	ca_bundle= store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ verbose= command_seen= run_seen=
 	eval "set -- $(split_opts "$@")"
 	while [ $# -gt 0 ]; do
@@ -43,7 +43,7 @@ nix_shell_parse() {
 		--drv) drv=$2 ;;
 		-f | --file) file=$2 ;;
 		--name) name=$2 ;;
-		--tag) tag=$2 ;;
+		--tag) tag=$2 tag_seen=1 ;;
 		-t | --repo_tag | --repo-tag) repo_tag=$2 repo_tag_seen=1 ;;
 		--uid) uid=$2 ;;
 		--gid) gid=$2 ;;
@@ -82,7 +82,7 @@ nix_shell_check() {
 	# drv-env's User has them. (--uid -0 reached chown as its option, and
 	# +7 a passwd line that not every libc reads as 7.)
 	uid=$(bare_digits "$uid") gid=$(bare_digits "$gid")
-	check_flags manifest-gen --name "${name:-env}" ${tag:+--tag "$tag"} --compressor "$compressor"
+	check_flags manifest-gen --name "${name:-env}" ${tag_seen:+--tag "$tag"} --compressor "$compressor"
 	case $shell in "$store_dir"/*) ;; *) usage_error "--shell \"$shell\": want a shell in the store \"$store_dir\"" ;; esac
 	place_root
 	[ "$root_dir" = / ] || [ -n "$drv" ] ||
@@ -167,7 +167,7 @@ nix_shell_image() {
 	set -- --name "$name" --plan "$work/plan.json" --contents "$root" --config "$work/env/config.json" \
 		--store-dir "$store_dir" --root "$root_dir" \
 		--fake-root-commands "mkdir -p ./nix/store ./nix/var/nix ./etc/nix .$buildDir && chown -R $uid:$gid ./nix ./etc/nix .$buildDir"
-	[ -z "$tag" ] || set -- "$@" --tag "$tag"
+	[ -z "$tag_seen" ] || set -- "$@" --tag "$tag"
 	[ -z "$verbose" ] || set -- "$@" "$verbose"
 	if [ "$target" = - ]; then
 		sh "$here/stream-layered-image" "$@"
