@@ -72,22 +72,25 @@ type sumJob struct {
 	done <-chan struct{}
 }
 
-// posInfo is what the pass knows of a position: its row's state, number
-// of bits and slot (maybe another position's), and, before the position
-// is visited, what its visited referrers pushed to it: whether one is
-// full, how many are partial (0, 1, 2 for more), the partial one with
-// the most bits (base, whose weight sum the row's starts from, and whose
-// bits ones counts until the row is settled) and the list of the partial
-// ones (head, in workspace.links).
+// posInfo is what the pass knows of a position before it is visited:
+// what its visited referrers pushed to it: whether one is full, how many
+// are partial (0, 1, 2 for more), the partial one with the most bits
+// (base, whose weight sum the row's starts from, and most, its number of
+// bits) and the list of the partial ones (head, in workspace.links).
 type posInfo struct {
-	slot     int32
-	ones     int32
+	most     int32
 	base     int32
 	head     int32 // 1 + the index of the first link; 0 for none
-	state    uint8
 	partials uint8
 	full     bool
 }
+
+// rowRef is where a partial row is and its number of bits: what a
+// position's children read of it. It is kept apart from posInfo so that
+// the reads, one per partial referrer and from all over the chunk's
+// descendants, fetch 8 bytes of an array of 8 per position rather than a
+// record of 20 (see workspace.ref).
+type rowRef struct{ slot, ones int32 }
 
 // link is one entry of a position's list of partial referrers: the
 // referrer's slot (settled when it pushes, so settling the position need
@@ -189,7 +192,8 @@ func (j *sumJob) stopped() bool {
 type workspace struct {
 	*sumJob
 	rows        []uint64   // per slot: the row's weight (w words), then its bits (wc words); a slot is taken per row of its own, in the order they are made
-	info        []posInfo  // per position from the chunk on; rowEmpty outside a pass
+	info        []posInfo  // per position from the chunk on; zero outside a pass
+	ref         []rowRef   // per position from the chunk on: its row's, when partial (maybe another position's slot)
 	reached     []uint64   // per position from the chunk on: a bit for each the pass must visit
 	states      []uint64   // per position from the chunk on: its row's state in 2 bits, what pull reads of most referrers (see stateOf)
 	visited     []int32    // the positions (from the chunk on) the pass visited
@@ -215,6 +219,7 @@ func (j *sumJob) workspace(n int) *workspace {
 	ws := &workspace{
 		sumJob:      j,
 		info:        make([]posInfo, n),
+		ref:         make([]rowRef, n),
 		reached:     make([]uint64, (n+63)/64),
 		states:      make([]uint64, (n+31)/32),
 		zero:        make([]uint64, wc),
@@ -271,7 +276,7 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			case rowFull:
 				addTo(dst, ws.total)
 			case rowPartial:
-				t := int(ws.info[i].slot) * ws.stride
+				t := int(ws.ref[i].slot) * ws.stride
 				addTo(dst, ws.rows[t:t+w])
 			}
 			for _, c := range ws.children.of(int32(x)) {
@@ -315,18 +320,18 @@ func (ws *workspace) newSlot() int32 {
 // returns its state: from what its referrers pushed, or for a position
 // with few referrers, from their rows read now (pull).
 func (ws *workspace) visit(i int, member bool) uint8 {
-	in := &ws.info[i]
 	if ws.pulls[ws.s+i] {
 		return ws.pull(i, member)
 	}
+	in := &ws.info[i]
 	switch {
 	case in.full:
-		in.state = rowFull
+		return rowFull
 	case in.partials == 1 && !member:
 		// Exactly the chunk ancestors of its one partial referrer: share
 		// that row rather than copy it.
-		in.slot = ws.info[in.base].slot
-		in.state = rowPartial
+		ws.ref[i] = ws.ref[in.base]
+		return rowPartial
 	default:
 		base := int32(-1)
 		if in.partials > 0 {
@@ -337,9 +342,8 @@ func (ws *workspace) visit(i int, member bool) uint8 {
 			slots = append(slots, ws.links[l].slot)
 		}
 		ws.slots = slots
-		in.state = ws.settle(i, member, base, slots)
+		return ws.settle(i, member, base, slots)
 	}
-	return in.state
 }
 
 // pullLimit is the most referrers a position pulls from. A referrer
@@ -354,7 +358,6 @@ const pullLimit = 32
 // pull settles the row of position i from its referrers in the pass, as
 // visit does from what was pushed.
 func (ws *workspace) pull(i int, member bool) uint8 {
-	in := &ws.info[i]
 	parents := ws.parents.of(int32(ws.s + i))
 	p0, most := -1, int32(-1)
 	slots := ws.slots[:0]
@@ -365,10 +368,9 @@ func (ws *workspace) pull(i int, member bool) uint8 {
 		}
 		switch ws.stateOf(j) {
 		case rowFull:
-			in.state = rowFull
 			return rowFull
 		case rowPartial:
-			r := &ws.info[j]
+			r := ws.ref[j]
 			slots = append(slots, r.slot)
 			if r.ones > most {
 				p0, most = j, r.ones
@@ -379,11 +381,12 @@ func (ws *workspace) pull(i int, member bool) uint8 {
 	partials := len(slots)
 	switch {
 	case partials == 1 && !member:
-		in.slot, in.ones, in.state = ws.info[p0].slot, ws.info[p0].ones, rowPartial
+		ws.ref[i] = ws.ref[p0]
+		return rowPartial
 	case partials > 0 || member:
-		in.state = ws.settle(i, member, int32(p0), slots)
+		return ws.settle(i, member, int32(p0), slots)
 	}
-	return in.state
+	return rowEmpty
 }
 
 // push tells position j, which visited position i (in state st)
@@ -397,10 +400,11 @@ func (ws *workspace) push(i, j int, st uint8) {
 		to.full = true
 	default:
 		to.partials = min(to.partials+1, 2)
-		ws.links = append(ws.links, link{slot: ws.info[i].slot, next: to.head - 1})
+		r := ws.ref[i]
+		ws.links = append(ws.links, link{slot: r.slot, next: to.head - 1})
 		to.head = int32(len(ws.links))
-		if ones := ws.info[i].ones; ones > to.ones {
-			to.ones, to.base = ones, int32(i)
+		if r.ones > to.most {
+			to.most, to.base = r.ones, int32(i)
 		}
 	}
 }
@@ -414,14 +418,13 @@ func (ws *workspace) push(i, j int, st uint8) {
 func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint8 {
 	wc, w, stride := ws.wc, ws.w, ws.stride
 	slot := ws.newSlot()
-	in := &ws.info[i]
 	t := int(slot) * stride
 	sum, row := ws.rows[t:t+w], ws.rows[t+w:t+stride]
 	baseRow := ws.zero[:wc]
 	ones := int32(0)
 	srcs := ws.srcs[:0]
 	if base >= 0 {
-		b := &ws.info[base]
+		b := ws.ref[base]
 		u := int(b.slot) * stride
 		copy(sum, ws.rows[u:u+w])
 		baseRow = ws.rows[u+w : u+stride]
@@ -437,7 +440,6 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 		clear(sum)
 	}
 	ws.srcs = srcs
-	in.slot = slot
 	// The OR of the rows, two a pass, so that a row of five referrers
 	// takes three passes over the words rather than seven (a copy, five
 	// ORs and a pass for the bits base lacks); the last pass also adds
@@ -463,7 +465,7 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 		ones++
 		addTo(sum, ws.chunkWeight[i*w:i*w+w])
 	}
-	in.ones = ones
+	ws.ref[i] = rowRef{slot: slot, ones: ones}
 	if int(ones) == ws.bits {
 		return rowFull
 	}
