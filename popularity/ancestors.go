@@ -371,6 +371,10 @@ func (ws *workspace) pull(i int, member bool) uint8 {
 			return rowFull
 		case rowPartial:
 			r := ws.ref[j]
+			// settle reads the row once every referrer is looked at:
+			// ask for its lines now, so that the misses on the rows of
+			// all the referrers overlap (see prefetchRow).
+			prefetchRow(&ws.rows[int(r.slot)*ws.stride+ws.w])
 			slots = append(slots, r.slot)
 			if r.ones > most {
 				p0, most = j, r.ones
