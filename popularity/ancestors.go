@@ -137,6 +137,7 @@ func (j *sumJob) run(workers int) []uint64 {
 	var wg sync.WaitGroup
 	for k := range accs {
 		accs[k] = make([]uint64, n*j.w)
+		hugePages(accs[k])
 		wg.Go(func() {
 			ws := j.workspace(n)
 			for {
@@ -230,6 +231,9 @@ func (j *sumJob) workspace(n int) *workspace {
 		total:       make([]uint64, j.w),
 		masks:       make([]uint64, wc),
 	}
+	hugePages(ws.info)
+	hugePages(ws.ref)
+	hugePages(ws.states)
 	return ws
 }
 
@@ -311,7 +315,10 @@ func (ws *workspace) newSlot() int32 {
 	slot := ws.next
 	ws.next++
 	if need := int(ws.next) * ws.stride; need > len(ws.rows) {
-		ws.rows = append(ws.rows, make([]uint64, max(need, 2*len(ws.rows))-len(ws.rows))...)
+		rows := make([]uint64, max(need, 2*len(ws.rows)))
+		hugePages(rows)
+		copy(rows, ws.rows)
+		ws.rows = rows
 	}
 	return slot
 }
