@@ -24,9 +24,11 @@ import (
 //     rows are not empty at, and touches only the references out of them
 //     (see sum);
 //   - rows are stored only for the nodes that build one, in the order
-//     they do, each next to its weight sum, and what a pass reads of a
-//     position (bits, slot) sits in one small record, its state in a
-//     bitmap that stays in cache (stateOf).
+//     they do, each next to its weight sum; what a pass reads of a
+//     position's row (slot, number of bits) sits in 8 bytes (rowRef), its
+//     state in a bitmap that stays in cache (stateOf); a row is asked
+//     for (prefetchRow) as soon as a reader finds it, and the passes'
+//     memory asks for huge pages (hugePages).
 //
 // Where ancestor sets are broad and irregular (uniformly drawn
 // references) most of the time goes to the partial rows: on 100,000 such
@@ -40,6 +42,50 @@ import (
 // over 1024 or 4096 ancestors builds nearly as many rows as one over 2048
 // (89% and 116% at 1,000,000 paths): on such graphs no grouping of
 // ancestors makes the rows full or empty.
+//
+// Why, on those graphs (path j draws its 8 references among the j paths
+// drawn before it, so a later path k references j with chance 8/k), by a
+// rough estimate, not measured: while j's ancestors among the paths drawn
+// up to k = j(1+t) are few, each referenced path is one with chance about
+// 8/k per ancestor, so they grow like e^(8t)/j, and their density passes
+// from 1 in 2048 to one half over a span of t of about 0.9; once dense,
+// a path k is a non-ancestor with chance about (s/k)^8, s where the
+// density saturated, which reaches 1 in 2048 only at k ≈ 2.6 s. So the
+// band of chunks partial for j is a constant share of the paths above it,
+// with Θ(j) ancestors and Θ(j) non-ancestors: Θ(N²) bits in all whatever
+// is stored (the set, its complement, intervals of an order), and no such
+// representation changes the exponent, only the constant. Counted at
+// 100,000 paths (session 30), the partial rows by their bits agree:
+// every density is common. Of 1.32 million rows, 26% hold at most 8 of
+// the 2048 bits, 16% 9-32, 15% 33-128, 13% 129-512, 13% 513-1535, and 6%
+// 129-512 holes, 3% 33-128, 2% 9-32, 5% at most 8. Rows kept as lists of
+// bits or of holes where short would shrink the reads of fewer than
+// half of the ORs (of the 7.2 million rows ORed into a base's, 33% go
+// into rows of at most 128 bits, whose sources have no more, 23% into
+// rows of at most 128 holes): a factor of 2 on the ORs at best, not
+// tried.
+//
+// At 1,000,000 paths the rows a pass reads, about 100 MB, and the records
+// of the referrers (20 MB) are read at random, far past the caches: perf
+// (session 30) put 77% of pull's samples on the load of a
+// partial referrer's record and 58% of sum's on a push's; or3 26%, pull
+// 24%, sum 19%, orDiff 10%, memmove 7%, sumBits 5% of the tool. Kept, on
+// the shared 2-core machine at load 5 to 27 (user CPU seconds; wall
+// times there were 2 to 6 times longer and meaningless): the slot and
+// bits of a row in rowRef (8 bytes a position) instead of the 20-byte
+// posInfo, 300,000 uniform paths 9.6 and 10.8 s against 10.3 and 11.7
+// interleaved; prefetchRow, 6.3 and 7.2 s against 9.6 and 10.0
+// interleaved, and 93 s at 1,000,000 paths against 114 (not side by
+// side); huge pages, no difference at 300,000 paths (8.1 and 8.8 s
+// against 8.5 and 8.8), 79 s at 1,000,000 against 89 side by side (peak
+// RSS 0.92 GB against 1.06). The three, 88 s against 133 for the code
+// before them, side by side at 1,000,000 paths: still about 40 s on two
+// free cores, where 15 s is the target. Dropped, no faster at 300,000 paths interleaved: prefetching the rows
+// pushed to positions with many referrers (7.1 and 8.1 s against 6.2 and
+// 8.0), prefetching the rowRefs of the next visited position's partial
+// referrers (7.9 and 8.5 against 7.6 and 7.9), and sharing base's row
+// rather than copying it when the others add no bit to it (8.4 and 7.7
+// against 8.2 and 7.9).
 //
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own

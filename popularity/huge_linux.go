@@ -7,12 +7,13 @@ import (
 )
 
 // hugePages asks the kernel to back the whole 2 MiB pages inside s's
-// memory with huge pages (where transparent huge pages are enabled for
-// madvise, the common default, as on the bench machine). The ancestor
-// passes read rows and records at random from tens of megabytes: with
-// 4 KiB pages nearly every one of those reads also missed the TLB. Best
-// effort: an error leaves the pages as they were. Call it before the
-// memory is written, while the kernel can still fault it in huge.
+// memory with huge pages (transparent huge pages set to madvise, as on
+// the bench machine, or always). The ancestor passes read rows and
+// records at random from tens of megabytes, far more than the TLB maps
+// in 4 KiB pages: at 1,000,000 uniform paths, 79 CPU seconds against 89
+// without (side by side). Best effort: an error leaves the pages as they
+// were. Call it before the memory is written, while the kernel can still
+// fault it in huge.
 func hugePages[T any](s []T) {
 	const huge = 2 << 20
 	if cap(s) == 0 {
