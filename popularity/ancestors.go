@@ -67,23 +67,27 @@ import (
 //
 // At 1,000,000 paths the rows a pass reads, about 100 MB, and the records
 // of the referrers (20 MB) are read at random, far past the caches: perf
-// (session 30) put 77% of pull's samples on the load of a
-// partial referrer's record and 58% of sum's on a push's; or3 26%, pull
-// 24%, sum 19%, orDiff 10%, memmove 7%, sumBits 5% of the tool. Kept, on
-// the shared 2-core machine at load 5 to 27 (user CPU seconds; wall
-// times there were 2 to 6 times longer and meaningless): the slot and
-// bits of a row in rowRef (8 bytes a position) instead of the 20-byte
-// posInfo, 300,000 uniform paths 9.6 and 10.8 s against 10.3 and 11.7
-// interleaved; prefetchRow, 6.3 and 7.2 s against 9.6 and 10.0
-// interleaved, and 93 s at 1,000,000 paths against 114 (not side by
-// side); huge pages, no difference at 300,000 paths (8.1 and 8.8 s
-// against 8.5 and 8.8), 79 s at 1,000,000 against 89 side by side (peak
-// RSS 0.92 GB against 1.06). The three, 88 s against 133 for the code
-// before them, side by side at 1,000,000 paths: still about 40 s on two
-// free cores, where 15 s is the target. Dropped, no faster at 300,000 paths interleaved: prefetching the rows
-// pushed to positions with many referrers (7.1 and 8.1 s against 6.2 and
-// 8.0), prefetching the rowRefs of the next visited position's partial
-// referrers (7.9 and 8.5 against 7.6 and 7.9), and sharing base's row
+// (session 30) put 77% of pull's samples on the load of a partial
+// referrer's record and 58% of sum's on a push's; or3 26%, pull 24%, sum
+// 19%, orDiff 10%, memmove 7%, sumBits 5% of the tool. Kept, on the shared
+// 2-core machine at load 5 to 27 (user CPU seconds; wall times there were
+// 2 to 6 times longer and meaningless): the slot and bits of a row in
+// rowRef (8 bytes a position) instead of the 20-byte posInfo, 300,000
+// uniform paths 9.6 and 10.8 s against 10.3 and 11.7 interleaved;
+// prefetchRow, 6.3 and 7.2 s against 9.6 and 10.0 interleaved, and 93 s at
+// 1,000,000 paths against 114 (not side by side); huge pages, no
+// difference at 300,000 paths (8.1 and 8.8 s against 8.5 and 8.8), 79 s at
+// 1,000,000 against 89 side by side (peak RSS 0.92 GB against 1.06), and
+// 86 in a later pair. The three, 88 s against 133 for the code before
+// them, side by side at 1,000,000 paths: still about 40 s on two free
+// cores, where 15 s is the target. What is left, in perf with rowRef and
+// prefetchRow: pull 23% (70% of it the load of a referrer's rowRef), sum
+// 22%, prefetchRow 22% (waiting for the lines it asks for), or3 7%,
+// sumBits 7%, orDiff 5%. Dropped, no faster at 300,000 paths interleaved:
+// prefetching the rows pushed to positions with many referrers (7.1 and
+// 8.1 s against 6.2 and 8.0), prefetching the rowRefs of the next visited
+// position's partial referrers (7.9 and 8.5 against 7.6 and 7.9; 90 s
+// against 86 side by side at 1,000,000 paths), and sharing base's row
 // rather than copying it when the others add no bit to it (8.4 and 7.7
 // against 8.2 and 7.9).
 //
