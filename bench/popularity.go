@@ -123,7 +123,8 @@ func popBound(uniform bool, paths int) string {
 			"popularities are recovered from the 1.4% of paths whose R passes 2^64/N, popularity/wrapped.go): 6.9 billion instructions for the whole tool on one worker " +
 			"(cachegrind; 7.4 before the one-word sums and the vector ORs, and before the new bits' weights were added eight at a time with AVX-512), besides 0.2-0.3 s of reading the JSON. At 1,000,000 paths they build 90 million rows from " +
 			"430 million referrers' rows (120 GB read, from a worker's 98 MB of rows) and add the weights of 7.3 billion new bits: 146 CPU seconds for the whole tool " +
-			"(172 before the one-word sums and the vector ORs, in runs side by side at load 2-3; 121 against 151 with the AVX-512 sums, side by side at load 1-2), each row costing about twice as much as at 100,000 paths for the cache misses. " +
+			"(172 before the one-word sums and the vector ORs, in runs side by side at load 2-3; 121 against 151 with the AVX-512 sums, side by side at load 1-2), each row costing about twice as much as at 100,000 paths for the cache misses " +
+			"(2026-12-07: 88 CPU s against 133 side by side at load 16-27, with a row's slot read from 8 bytes, its lines prefetched and the passes' memory in huge pages; the misses on rows and their slots still dominate, popularity/ancestors.go). " +
 			"Even at 100,000 paths' cost per row (69 times the rows) the passes would take about 60 CPU seconds: 15 s needs another algorithm, not tuning, and none is known that is much faster on every graph: " +
 			"exact popularities are as hard as Orthogonal Vectors, so nothing computes them in O(M^(2-ε)) time for M references unless SETH fails (popularity/ancestors.go)"
 	}

@@ -24,9 +24,11 @@ import (
 //     rows are not empty at, and touches only the references out of them
 //     (see sum);
 //   - rows are stored only for the nodes that build one, in the order
-//     they do, each next to its weight sum, and what a pass reads of a
-//     position (bits, slot) sits in one small record, its state in a
-//     bitmap that stays in cache (stateOf).
+//     they do, each next to its weight sum; what a pass reads of a
+//     position's row (slot, number of bits) sits in 8 bytes (rowRef), its
+//     state in a bitmap that stays in cache (stateOf); a row is asked
+//     for (prefetchRow) as soon as a reader finds it, and the passes'
+//     memory asks for huge pages (hugePages).
 //
 // Where ancestor sets are broad and irregular (uniformly drawn
 // references) most of the time goes to the partial rows: on 100,000 such
@@ -40,6 +42,54 @@ import (
 // over 1024 or 4096 ancestors builds nearly as many rows as one over 2048
 // (89% and 116% at 1,000,000 paths): on such graphs no grouping of
 // ancestors makes the rows full or empty.
+//
+// Why, on those graphs (path j draws its 8 references among the j paths
+// drawn before it, so a later path k references j with chance 8/k), by a
+// rough estimate, not measured: while j's ancestors among the paths drawn
+// up to k = j(1+t) are few, each referenced path is one with chance about
+// 8/k per ancestor, so they grow like e^(8t)/j, and their density passes
+// from 1 in 2048 to one half over a span of t of about 0.9; once dense,
+// a path k is a non-ancestor with chance about (s/k)^8, s where the
+// density saturated, which reaches 1 in 2048 only at k ≈ 2.6 s. So the
+// band of chunks partial for j is a constant share of the paths above it,
+// with Θ(j) ancestors and Θ(j) non-ancestors: Θ(N²) bits in all whatever
+// is stored (the set, its complement, intervals of an order), and no such
+// representation changes the exponent, only the constant. Counted at
+// 100,000 paths (session 30), the partial rows by their bits agree:
+// every density is common. Of 1.32 million rows, 26% hold at most 8 of
+// the 2048 bits, 16% 9-32, 15% 33-128, 13% 129-512, 13% 513-1535, and 6%
+// 129-512 holes, 3% 33-128, 2% 9-32, 5% at most 8. Rows kept as lists of
+// bits or of holes where short would shrink the reads of fewer than
+// half of the ORs (of the 7.2 million rows ORed into a base's, 33% go
+// into rows of at most 128 bits, whose sources have no more, 23% into
+// rows of at most 128 holes): a factor of 2 on the ORs at best, not
+// tried.
+//
+// At 1,000,000 paths the rows a pass reads, about 100 MB, and the records
+// of the referrers (20 MB) are read at random, far past the caches: perf
+// (session 30) put 77% of pull's samples on the load of a partial
+// referrer's record and 58% of sum's on a push's; or3 26%, pull 24%, sum
+// 19%, orDiff 10%, memmove 7%, sumBits 5% of the tool. Kept, on the shared
+// 2-core machine at load 5 to 27 (user CPU seconds; wall times there were
+// 2 to 6 times longer and meaningless): the slot and bits of a row in
+// rowRef (8 bytes a position) instead of the 20-byte posInfo, 300,000
+// uniform paths 9.6 and 10.8 s against 10.3 and 11.7 interleaved;
+// prefetchRow, 6.3 and 7.2 s against 9.6 and 10.0 interleaved, and 93 s at
+// 1,000,000 paths against 114 (not side by side); huge pages, no
+// difference at 300,000 paths (8.1 and 8.8 s against 8.5 and 8.8), 79 s at
+// 1,000,000 against 89 side by side (peak RSS 0.92 GB against 1.06), and
+// 86 in a later pair. The three, 88 s against 133 for the code before
+// them, side by side at 1,000,000 paths: still about 40 s on two free
+// cores, where 15 s is the target. What is left, in perf with rowRef and
+// prefetchRow: pull 23% (70% of it the load of a referrer's rowRef), sum
+// 22%, prefetchRow 22% (waiting for the lines it asks for), or3 7%,
+// sumBits 7%, orDiff 5%. Dropped, no faster at 300,000 paths interleaved:
+// prefetching the rows pushed to positions with many referrers (7.1 and
+// 8.1 s against 6.2 and 8.0), prefetching the rowRefs of the next visited
+// position's partial referrers (7.9 and 8.5 against 7.6 and 7.9; 90 s
+// against 86 side by side at 1,000,000 paths), and sharing base's row
+// rather than copying it when the others add no bit to it (8.4 and 7.7
+// against 8.2 and 7.9).
 //
 // The worst case stays O(N·(N+M)/64) word operations plus O(N²/64·w) for
 // the sums. Chunks are shared among workers, each with its own
@@ -72,22 +122,25 @@ type sumJob struct {
 	done <-chan struct{}
 }
 
-// posInfo is what the pass knows of a position: its row's state, number
-// of bits and slot (maybe another position's), and, before the position
-// is visited, what its visited referrers pushed to it: whether one is
-// full, how many are partial (0, 1, 2 for more), the partial one with
-// the most bits (base, whose weight sum the row's starts from, and whose
-// bits ones counts until the row is settled) and the list of the partial
-// ones (head, in workspace.links).
+// posInfo is what the pass knows of a position before it is visited:
+// what its visited referrers pushed to it: whether one is full, how many
+// are partial (0, 1, 2 for more), the partial one with the most bits
+// (base, whose weight sum the row's starts from, and most, its number of
+// bits) and the list of the partial ones (head, in workspace.links).
 type posInfo struct {
-	slot     int32
-	ones     int32
+	most     int32
 	base     int32
 	head     int32 // 1 + the index of the first link; 0 for none
-	state    uint8
 	partials uint8
 	full     bool
 }
+
+// rowRef is where a partial row is and its number of bits: what a
+// position's children read of it. It is kept apart from posInfo so that
+// the reads, one per partial referrer and from all over the chunk's
+// descendants, fetch 8 bytes of an array of 8 per position rather than a
+// record of 20 (see workspace.ref).
+type rowRef struct{ slot, ones int32 }
 
 // link is one entry of a position's list of partial referrers: the
 // referrer's slot (settled when it pushes, so settling the position need
@@ -134,6 +187,7 @@ func (j *sumJob) run(workers int) []uint64 {
 	var wg sync.WaitGroup
 	for k := range accs {
 		accs[k] = make([]uint64, n*j.w)
+		hugePages(accs[k])
 		wg.Go(func() {
 			ws := j.workspace(n)
 			for {
@@ -189,7 +243,8 @@ func (j *sumJob) stopped() bool {
 type workspace struct {
 	*sumJob
 	rows        []uint64   // per slot: the row's weight (w words), then its bits (wc words); a slot is taken per row of its own, in the order they are made
-	info        []posInfo  // per position from the chunk on; rowEmpty outside a pass
+	info        []posInfo  // per position from the chunk on; zero outside a pass
+	ref         []rowRef   // per position from the chunk on: its row's, when partial (maybe another position's slot)
 	reached     []uint64   // per position from the chunk on: a bit for each the pass must visit
 	states      []uint64   // per position from the chunk on: its row's state in 2 bits, what pull reads of most referrers (see stateOf)
 	visited     []int32    // the positions (from the chunk on) the pass visited
@@ -215,6 +270,7 @@ func (j *sumJob) workspace(n int) *workspace {
 	ws := &workspace{
 		sumJob:      j,
 		info:        make([]posInfo, n),
+		ref:         make([]rowRef, n),
 		reached:     make([]uint64, (n+63)/64),
 		states:      make([]uint64, (n+31)/32),
 		zero:        make([]uint64, wc),
@@ -225,6 +281,9 @@ func (j *sumJob) workspace(n int) *workspace {
 		total:       make([]uint64, j.w),
 		masks:       make([]uint64, wc),
 	}
+	hugePages(ws.info)
+	hugePages(ws.ref)
+	hugePages(ws.states)
 	return ws
 }
 
@@ -271,7 +330,7 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			case rowFull:
 				addTo(dst, ws.total)
 			case rowPartial:
-				t := int(ws.info[i].slot) * ws.stride
+				t := int(ws.ref[i].slot) * ws.stride
 				addTo(dst, ws.rows[t:t+w])
 			}
 			for _, c := range ws.children.of(int32(x)) {
@@ -306,7 +365,10 @@ func (ws *workspace) newSlot() int32 {
 	slot := ws.next
 	ws.next++
 	if need := int(ws.next) * ws.stride; need > len(ws.rows) {
-		ws.rows = append(ws.rows, make([]uint64, max(need, 2*len(ws.rows))-len(ws.rows))...)
+		rows := make([]uint64, max(need, 2*len(ws.rows)))
+		hugePages(rows)
+		copy(rows, ws.rows)
+		ws.rows = rows
 	}
 	return slot
 }
@@ -315,18 +377,18 @@ func (ws *workspace) newSlot() int32 {
 // returns its state: from what its referrers pushed, or for a position
 // with few referrers, from their rows read now (pull).
 func (ws *workspace) visit(i int, member bool) uint8 {
-	in := &ws.info[i]
 	if ws.pulls[ws.s+i] {
 		return ws.pull(i, member)
 	}
+	in := &ws.info[i]
 	switch {
 	case in.full:
-		in.state = rowFull
+		return rowFull
 	case in.partials == 1 && !member:
 		// Exactly the chunk ancestors of its one partial referrer: share
 		// that row rather than copy it.
-		in.slot = ws.info[in.base].slot
-		in.state = rowPartial
+		ws.ref[i] = ws.ref[in.base]
+		return rowPartial
 	default:
 		base := int32(-1)
 		if in.partials > 0 {
@@ -337,9 +399,8 @@ func (ws *workspace) visit(i int, member bool) uint8 {
 			slots = append(slots, ws.links[l].slot)
 		}
 		ws.slots = slots
-		in.state = ws.settle(i, member, base, slots)
+		return ws.settle(i, member, base, slots)
 	}
-	return in.state
 }
 
 // pullLimit is the most referrers a position pulls from. A referrer
@@ -354,7 +415,6 @@ const pullLimit = 32
 // pull settles the row of position i from its referrers in the pass, as
 // visit does from what was pushed.
 func (ws *workspace) pull(i int, member bool) uint8 {
-	in := &ws.info[i]
 	parents := ws.parents.of(int32(ws.s + i))
 	p0, most := -1, int32(-1)
 	slots := ws.slots[:0]
@@ -365,10 +425,13 @@ func (ws *workspace) pull(i int, member bool) uint8 {
 		}
 		switch ws.stateOf(j) {
 		case rowFull:
-			in.state = rowFull
 			return rowFull
 		case rowPartial:
-			r := &ws.info[j]
+			r := ws.ref[j]
+			// settle reads the row once every referrer is looked at:
+			// ask for its lines now, so that the misses on the rows of
+			// all the referrers overlap (see prefetchRow).
+			prefetchRow(&ws.rows[int(r.slot)*ws.stride+ws.w])
 			slots = append(slots, r.slot)
 			if r.ones > most {
 				p0, most = j, r.ones
@@ -379,11 +442,12 @@ func (ws *workspace) pull(i int, member bool) uint8 {
 	partials := len(slots)
 	switch {
 	case partials == 1 && !member:
-		in.slot, in.ones, in.state = ws.info[p0].slot, ws.info[p0].ones, rowPartial
+		ws.ref[i] = ws.ref[p0]
+		return rowPartial
 	case partials > 0 || member:
-		in.state = ws.settle(i, member, int32(p0), slots)
+		return ws.settle(i, member, int32(p0), slots)
 	}
-	return in.state
+	return rowEmpty
 }
 
 // push tells position j, which visited position i (in state st)
@@ -397,10 +461,11 @@ func (ws *workspace) push(i, j int, st uint8) {
 		to.full = true
 	default:
 		to.partials = min(to.partials+1, 2)
-		ws.links = append(ws.links, link{slot: ws.info[i].slot, next: to.head - 1})
+		r := ws.ref[i]
+		ws.links = append(ws.links, link{slot: r.slot, next: to.head - 1})
 		to.head = int32(len(ws.links))
-		if ones := ws.info[i].ones; ones > to.ones {
-			to.ones, to.base = ones, int32(i)
+		if r.ones > to.most {
+			to.most, to.base = r.ones, int32(i)
 		}
 	}
 }
@@ -414,14 +479,13 @@ func (ws *workspace) push(i, j int, st uint8) {
 func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint8 {
 	wc, w, stride := ws.wc, ws.w, ws.stride
 	slot := ws.newSlot()
-	in := &ws.info[i]
 	t := int(slot) * stride
 	sum, row := ws.rows[t:t+w], ws.rows[t+w:t+stride]
 	baseRow := ws.zero[:wc]
 	ones := int32(0)
 	srcs := ws.srcs[:0]
 	if base >= 0 {
-		b := &ws.info[base]
+		b := ws.ref[base]
 		u := int(b.slot) * stride
 		copy(sum, ws.rows[u:u+w])
 		baseRow = ws.rows[u+w : u+stride]
@@ -437,7 +501,6 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 		clear(sum)
 	}
 	ws.srcs = srcs
-	in.slot = slot
 	// The OR of the rows, two a pass, so that a row of five referrers
 	// takes three passes over the words rather than seven (a copy, five
 	// ORs and a pass for the bits base lacks); the last pass also adds
@@ -463,7 +526,7 @@ func (ws *workspace) settle(i int, member bool, base int32, others []int32) uint
 		ones++
 		addTo(sum, ws.chunkWeight[i*w:i*w+w])
 	}
-	in.ones = ones
+	ws.ref[i] = rowRef{slot: slot, ones: ones}
 	if int(ones) == ws.bits {
 		return rowFull
 	}

@@ -16,6 +16,15 @@ var (
 //go:noescape
 func sumBitsAVX512(weights, diff *uint64, mask uint64) (sum uint64, ones int)
 
+// prefetchRow asks for the cache lines of the row at p to be fetched
+// (orwords_amd64.s). At 1,000,000 uniform paths the rows a pass reads
+// take about 100 MB and are read at random, each a miss: settle ORs a
+// position's referrers' rows one after the other, and with the lines of
+// all asked for while pull looks the referrers up, the misses overlap.
+//
+//go:noescape
+func prefetchRow(p *uint64)
+
 //go:noescape
 func or3AVX2(dst, x, a, b *uint64, n int)
 

@@ -18,3 +18,7 @@ func or3(dst, x, a, b []uint64) { or3Words(dst, x, a, b) }
 func orDiff(row, x, a, b, base, diff []uint64) uint64 {
 	return orDiffWords(row, x, a, b, base, diff)
 }
+
+// prefetchRow is a hint the portable code does without (see
+// orwords_amd64.go).
+func prefetchRow(p *uint64) {}
