@@ -194,7 +194,7 @@ layered_check() {
 }
 
 # nix_conf_time FLAG TIME prints TIME as nixpkgs' conf step passes created and
-# mtime to its stream script (reference §3.1): `date -Iseconds -d TIME` in
+# mtime to its stream script (reference section 3.1): `date -Iseconds -d TIME` in
 # the build's time zone, UTC, so whole seconds (a fraction is dropped, a
 # time before 1970 goes to the earlier second) at +00:00, whatever offset
 # TIME has. Unconverted, an offset or a fraction would stay in the
@@ -210,7 +210,7 @@ nix_conf_time() {
 }
 
 # rfc3339_utc TIME prints an ISO 8601 TIME of the forms manifest-gen and
-# layer-pack take, YYYY-MM-DD(T| )HH:MM[:SS[.F]][Z|±HH[[:]MM]] (no offset:
+# layer-pack take, YYYY-MM-DD(T| )HH:MM[:SS[.F]][Z|+-HH[[:]MM]] (no offset:
 # UTC, as GNU date reads it with TZ=UTC0), as nix_conf_time says, by
 # arithmetic: busybox's date, the one in the Nix library's builders in
 # Nix's sandbox, reads few of them. Status 1 for anything else (a date

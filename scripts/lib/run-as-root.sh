@@ -215,9 +215,9 @@ enter_namespace() {
 # own "Killed" dropped).
 en_wait() {
 	en_status=0
-	wait "$en_pid" 2>/dev/null || en_status=$?
+	wait_quiet "$en_pid" || en_status=$?
 	killed "$en_status" "the --run-as-root stage"
-	return $en_status
+	ret "$en_status"
 }
 
 # remove_stage_tree removes the stage's tree after a stage that failed.
