@@ -118,7 +118,7 @@ func writeExec(t *testing.T, path, text string) {
 	}
 }
 
-// quoteSh quotes s for sh: single quotes, a quote in it as '\''.
+// quoteSh quotes s for sh: in single quotes, each quote in it closed, escaped and reopened.
 func quoteSh(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
