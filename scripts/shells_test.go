@@ -59,11 +59,13 @@ func TestWorkflowShells(t *testing.T) {
 
 // withShell returns a directory to put first on the scripts' PATH so that
 // the workflows run with the shell argv (its program, found on PATH, and
-// its options) instead of their #!/bin/sh: an sh that runs argv, which
-// the workflows and the scripts' own `exec sh` find, and for each
-// workflow in scripts/ (an executable file starting #!/bin/sh) one of the
-// same name that runs it with that sh, as its path ($0 is the workflow's
-// own, so it finds its lib/).
+// its options) instead of their #!/bin/sh: for each workflow in scripts/
+// (an executable file starting #!/bin/sh) one of the same name that runs
+// it with argv, as its path ($0 is the workflow's own, so it finds its
+// lib/), and an sh that is the program itself (a symlink named sh, which
+// each shell takes as its sh mode: bash's POSIX mode, as Nix's builders
+// have it on PATH, zsh's sh emulation), for what the workflows and the
+// scripts run with sh.
 func withShell(t *testing.T, argv []string) string {
 	t.Helper()
 	prog, err := exec.LookPath(argv[0])
@@ -71,12 +73,13 @@ func withShell(t *testing.T, argv []string) string {
 		t.Fatalf("DOCKERTOOLS_TEST_SHELL: %v", err)
 	}
 	dir := t.TempDir()
-	sh := filepath.Join(dir, "sh")
+	if err := os.Symlink(prog, filepath.Join(dir, "sh")); err != nil {
+		t.Fatal(err)
+	}
 	words := []string{quoteSh(prog)}
 	for _, a := range argv[1:] {
 		words = append(words, quoteSh(a))
 	}
-	writeExec(t, sh, fmt.Sprintf("#!/bin/sh\nexec %s \"$@\"\n", strings.Join(words, " ")))
 	entries, err := os.ReadDir(".")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +89,7 @@ func withShell(t *testing.T, argv []string) string {
 		if !e.Type().IsRegular() || !shScript(t, abs) {
 			continue
 		}
-		writeExec(t, filepath.Join(dir, e.Name()), fmt.Sprintf("#!/bin/sh\nexec %s %s \"$@\"\n", quoteSh(sh), quoteSh(abs)))
+		writeExec(t, filepath.Join(dir, e.Name()), fmt.Sprintf("#!/bin/sh\nexec %s %s \"$@\"\n", strings.Join(words, " "), quoteSh(abs)))
 	}
 	return dir
 }
@@ -123,15 +126,15 @@ func quoteSh(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// TestWorkflowsASCII checks that the workflows, their lib/ and the test
-// fixtures they run are ASCII: yash reads a script in the locale's
+// TestWorkflowsASCII checks that the workflows, their lib/, the test
+// fixtures they run and the Nix library's builder.sh are ASCII: yash reads a script in the locale's
 // encoding, and common.sh sets LC_ALL=C, after which it stopped at the
 // first other byte (a comment's ellipsis) with "cannot read input:
 // Invalid or incomplete multibyte or wide character"; a Nix build's
 // locale is C from the start.
 func TestWorkflowsASCII(t *testing.T) {
 	var files []string
-	for _, pattern := range []string{"*", "lib/*.sh", "testdata/fixtures/*.sh", "testdata/fixtures/*/*"} {
+	for _, pattern := range []string{"*", "lib/*.sh", "testdata/fixtures/*.sh", "testdata/fixtures/*/*", "../nix/*.sh"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)

@@ -269,8 +269,15 @@ check_id() {
 	case $2 in
 	'' | *[!0-9]*) usage_error "$1 \"$2\": want a non-negative integer" ;;
 	esac
-	# Ten digits at most before comparing: sh's numbers are 64 bits.
-	[ ${#2} -le 10 ] && [ "$2" -le 4294967294 ] || usage_error "$1 \"$2\": want an id from 0 to 4294967294"
+	# Ten digits at most, compared in halves of five, each after a 1 (no
+	# octal, no leading zeros): mksh's numbers are 32 bits, and there
+	# "$2" -le 4294967294 refused every id below 2147483648.
+	[ ${#2} -le 10 ] || usage_error "$1 \"$2\": want an id from 0 to 4294967294"
+	ci_n=0000000000$2
+	ci_n=${ci_n#"${ci_n%??????????}"}
+	ci_hi=1${ci_n%?????} ci_lo=1${ci_n#?????}
+	[ "$ci_hi" -lt 142949 ] || { [ "$ci_hi" -eq 142949 ] && [ "$ci_lo" -le 167294 ]; } ||
+		usage_error "$1 \"$2\": want an id from 0 to 4294967294"
 }
 
 # check_output FILE [FLAG]: a usage error unless FILE is new or a regular
@@ -403,9 +410,20 @@ run_step() {
 # print its own "Terminated" or "Hangup" in a shell that traps the signal
 # (build-image's --run-as-root stage), which waits for it.
 run_quiet() {
-	{ "$@" <&9 9<&- & } 9<&0
-	step_pid=$!
+	spawn "$@" 9<&0
+	step_pid=$spawn_pid
 	wait_quiet "$step_pid"
+}
+
+# spawn CMD [ARG...] starts CMD in the background, its stdin descriptor 9,
+# which the caller gives (spawn CMD 9<&0: an asynchronous command's stdin
+# is /dev/null unless redirected), and sets spawn_pid. A function, not a
+# brace group ({ CMD <&9 9<&- & } 9<&0): zsh (5.9) lost the status of a
+# job started in a group inside a function, and its wait said 127 (no
+# such job) for a step that a signal killed at once.
+spawn() {
+	"$@" <&9 9<&- &
+	spawn_pid=$!
 }
 
 # wait_quiet PID waits for PID, a child, and returns its status, 128 + N
