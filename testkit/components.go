@@ -35,7 +35,6 @@ var componentBinaries = map[string][]string{
 	"dash": {"dash"},
 	"mksh": {"mksh"},
 	"yash": {"yash"},
-	"posh": {"posh"},
 	"zsh":  {"zsh"},
 	// strace shows which system calls moved the bytes (the kernel copies:
 	// splice, copy_file_range, or read and write).
