@@ -43,6 +43,9 @@ var shellScripts = []string{
 	"layered_times_past_2038",    // mksh: 32-bit arithmetic
 	"buildimage_uid_large_ids",   // mksh: 32-bit test
 	"layered_flag_values_with_dash",
+	"layered_commands_text_with_dash",
+	"error_step_killed_reported_once",             // yash, posh: command -V's wording
+	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

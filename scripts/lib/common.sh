@@ -420,10 +420,26 @@ run_quiet() {
 # is /dev/null unless redirected), and sets spawn_pid. A function, not a
 # brace group ({ CMD <&9 9<&- & } 9<&0): zsh (5.9) lost the status of a
 # job started in a group inside a function, and its wait said 127 (no
-# such job) for a step that a signal killed at once.
+# such job) for a step that a signal killed at once. A program is exec'd
+# in its subshell, which yash keeps otherwise for a command with
+# redirections: the program's parent was that subshell, not this shell,
+# and a sandbox (bwrap --die-with-parent) outlived a stage that SIGKILL
+# ended.
 spawn() {
-	"$@" <&9 9<&- &
+	if is_function "$1"; then
+		"$@" <&9 9<&- &
+	else
+		(exec "$@" <&9 9<&-) &
+	fi
 	spawn_pid=$!
+}
+
+# is_function NAME: whether NAME is a function (or a builtin) of this
+# shell, not a program: command -v prints a function's name alone, a
+# program's path (each shell words command -V's answer its own way).
+is_function() {
+	case $1 in */*) return 1 ;; esac
+	[ "$(command -v "$1" 2>/dev/null)" = "$1" ]
 }
 
 # wait_quiet PID waits for PID, a child, and returns its status, 128 + N
@@ -459,14 +475,8 @@ ret() {
 killed() {
 	[ "$1" -gt 128 ] || return 0
 	[ "$1" -ne 141 ] || return 0
-	# command -v prints a function's name alone, a tool's path (each
-	# shell words command -V's answer its own way).
-	case $2 in
-	*/*) ;;
-	*) [ "$(command -v "$2" 2>/dev/null)" != "$2" ] || return 0 ;;
-	esac
-	# kill -l takes the signal's number (posh refuses 128 + N).
-	warn "$2: killed by signal $(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128)))"
+	! is_function "$2" || return 0
+	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
 # exec_tool CMD [ARG...]: the workflow becomes CMD, a tool, which then says
