@@ -26,7 +26,10 @@ var shells = []struct {
 	skip            []string // shellScripts a known, unfixed fault of the shell's stops
 }{
 	{"dash", "dash", []string{"dash"}, nil},
-	{"busybox", "busybox", []string{"busybox", "sh"}, nil},
+	// busybox (Debian's) runs its own applets before PATH's programs: the
+	// test's setpriv --reuid, and build-image's as root, are its applet's,
+	// which has no --reuid. Not fixed yet.
+	{"busybox", "busybox", []string{"busybox", "sh"}, []string{"error_run_as_root_stage_killed_unprivileged"}},
 	{"bash", "bash", []string{"bash"}, nil},
 	{"bash-posix", "bash", []string{"bash", "--posix"}, nil},
 	// mksh: build-image --run-as-root sometimes waits for ever, its
