@@ -16,7 +16,7 @@ export PATH
 prog="dockertools builder ($kind)"
 tmp=${TMPDIR:-${NIX_BUILD_TOP:-/tmp}}
 # A structured-attrs build's .attrs.json. Nix 2.8 names it by the host's
-# build directory (/tmp/nix-build-…), which in its sandbox is at
+# build directory (/tmp/nix-build-...), which in its sandbox is at
 # NIX_BUILD_TOP (/build): there, then.
 attrs=${NIX_ATTRS_JSON_FILE-}
 [ -z "$attrs" ] || [ -e "$attrs" ] || attrs=$NIX_BUILD_TOP/.attrs.json

@@ -16,4 +16,15 @@
 // testkit's commands, sbom-components FILE prints a CycloneDX SBOM's
 // components. Fixtures that can't live in txtar (binaries, modes,
 // symlinks) are built at test time.
+//
+// The workflows' #!/bin/sh is whatever shell a machine has there, and Nix
+// points it at bash. DOCKERTOOLS_TEST_SHELL, a shell's command line
+// ("mksh", "bash --posix", "yash -o posix", "zsh --emulate sh", "busybox
+// sh"), runs the scripts with the workflows run by that shell and sh on
+// PATH that shell in its sh mode (withShell). TestWorkflowShells runs a
+// chosen few scripts (shellScripts) under each shell users have as sh:
+// dash, busybox's ash, bash (plain and POSIX), mksh, yash and zsh; a
+// shell that is not installed skips its run, or fails it under
+// REQUIRE_REAL_CLIENTS=1. TestWorkflowsASCII keeps the scripts ASCII
+// (yash in the C locale reads no other byte).
 package scripts

@@ -31,6 +31,12 @@ var componentBinaries = map[string][]string{
 	"flock":    {"flock"},
 	"setfacl":  {"setfacl"},
 	"bash":     {"bash"},
+	// The POSIX shells besides dash (Debian's /bin/sh), busybox's ash
+	// and bash that users run the workflows with (scripts' shell tests).
+	"dash": {"dash"},
+	"mksh": {"mksh"},
+	"yash": {"yash"},
+	"zsh":  {"zsh"},
 	// strace shows which system calls moved the bytes (the kernel copies:
 	// splice, copy_file_range, or read and write).
 	"strace":  {"strace"},

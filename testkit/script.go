@@ -98,6 +98,7 @@ type Scripts struct {
 	Path  []string          // folders (a relative one to the package) on PATH after them
 	Dirs  map[string]string // variables naming folders (a relative one to the package), made absolute
 	Cmds  []Cmds            // command sets besides the package doc's
+	Files []string          // when set, only these scripts (names in testdata/script, without .txtar)
 }
 
 // Run runs the package's scripts.
@@ -126,6 +127,12 @@ func (s Scripts) Run(t *testing.T) {
 	})
 	for _, cmds := range s.Cmds {
 		maps.Copy(p.Cmds, cmds)
+	}
+	if s.Files != nil {
+		p.Dir = ""
+		for _, f := range s.Files {
+			p.Files = append(p.Files, filepath.Join("testdata", "script", f+".txtar"))
+		}
 	}
 	testscript.Run(t, p)
 }

@@ -28,7 +28,7 @@ export TMPDIR
 # a signal to the process group reached too or which sent it (on_signal,
 # stop_children), stops every process under it and says "interrupted"
 # once. (Its sandboxes die with it: bwrap --die-with-parent.)
-trap 'chmod -R u+w "$rootfs" 2>/dev/null; rm -rf "$rootfs"' EXIT
+on_exit 'chmod -R u+w "$rootfs" 2>/dev/null; rm -rf "$rootfs"'
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM

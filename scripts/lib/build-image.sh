@@ -6,9 +6,9 @@
 # config, a packed layer) refer to, and of the store paths listed in
 # $closure_paths (one a line: those --include-nix-db registers), with
 # their closure, less the paths listed in the file BASE (those the base
-# image holds), as one layer: [["/nix/store/…", …]], or [] when none is
+# image holds), as one layer: [["/nix/store/...", ...]], or [] when none is
 # left. nixpkgs appends the same paths to buildImage's layer (reference
-# §2.2). With $closure_graph (--closure-graph), the store's references
+# section 2.2). With $closure_graph (--closure-graph), the store's references
 # come from that graph. With $nar_hash (--sbom), the graph, kept in
 # $work/graph.json, has NAR hashes.
 closure_plan() {

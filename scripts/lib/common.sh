@@ -150,7 +150,7 @@ check_final_ref() {
 # when there is none. An empty one ("$TAG" unset), or an empty half of
 # it ("NAME:", ":TAG"), is a usage error: it would give the default's
 # name or tag without a word (nixpkgs writes "NAME:", which docker load
-# refuses). A digest ("NAME@sha256:…") names no tag: refused here, in -t's
+# refuses). A digest ("NAME@sha256:...") names no tag: refused here, in -t's
 # words (split, it reached manifest-gen as --name "NAME@sha256"). It sets
 # tag_seen: the tag goes to manifest-gen.
 split_repo_tag() {
@@ -236,13 +236,13 @@ pipe_into() {
 	# CONSUMER may be run_step TOOL (pull-image's manifest-gen): TOOL is named.
 	[ "$1" != run_step ] || shift
 	[ "$pi_status" -ne 0 ] || [ -z "$pi_failed" ] || die "$1 stopped reading, and exited 0"
-	return "$pi_status"
+	ret "$pi_status"
 }
 
 # need_work exits with the workflow's one line when its temporary
 # directory ($work, once made) is gone: removed during the run, with the
 # directory of -o, where it is made. The next redirection into it would
-# fail with the shell's own "cannot create …: Directory nonexistent" (and
+# fail with the shell's own "cannot create ...: Directory nonexistent" (and
 # no line of the workflow's), and a step may have skipped what it could
 # no longer put there (join_content). run_step checks after each step
 # that succeeded (one that failed said why). In a side of pipe_into's
@@ -282,8 +282,15 @@ check_id() {
 	case $2 in
 	'' | *[!0-9]*) usage_error "$1 \"$2\": want a non-negative integer" ;;
 	esac
-	# Ten digits at most before comparing: sh's numbers are 64 bits.
-	[ ${#2} -le 10 ] && [ "$2" -le 4294967294 ] || usage_error "$1 \"$2\": want an id from 0 to 4294967294"
+	# Ten digits at most, compared in halves of five, each after a 1 (no
+	# octal, no leading zeros): mksh's numbers are 32 bits, and there
+	# "$2" -le 4294967294 refused every id below 2147483648.
+	[ ${#2} -le 10 ] || usage_error "$1 \"$2\": want an id from 0 to 4294967294"
+	ci_n=0000000000$2
+	ci_n=${ci_n#"${ci_n%??????????}"}
+	ci_hi=1${ci_n%?????} ci_lo=1${ci_n#?????}
+	[ "$ci_hi" -lt 142949 ] || { [ "$ci_hi" -eq 142949 ] && [ "$ci_lo" -le 167294 ]; } ||
+		usage_error "$1 \"$2\": want an id from 0 to 4294967294"
 }
 
 # check_output FILE [FLAG]: a usage error unless FILE is new or a regular
@@ -332,7 +339,7 @@ make_work() {
 	# The trap comes first: a signal handled once mktemp has made the
 	# directory, before the trap was set, left it behind.
 	work= work_also=
-	trap 'chmod -R u+w ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null; rm -rf ${work:+"$work"} ${work_also:+"$work_also"}' EXIT
+	on_exit 'chmod -R u+w ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null; rm -rf ${work:+"$work"} ${work_also:+"$work_also"}'
 	# Its name is canonical: tools given paths inside it print them as given.
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
@@ -356,6 +363,14 @@ check_address_space() {
 			die "the address-space limit (ulimit -v $cas_v KiB) is too low for the tools to start (a Go program reserves far more than it uses); limit memory with a cgroup (systemd-run -p MemoryMax=, a container's limit) instead"
 		return 0
 	done
+}
+
+# on_exit CMDS sets the EXIT trap to CMDS, keeping the status the shell
+# exits with: mksh ended a shell that exits from a signal's trap
+# (on_signal's exit 130) with the EXIT trap's own last status, 0, so an
+# interrupted workflow seemed to succeed.
+on_exit() {
+	trap 'ox_status=$?; '"$1"'; exit "$ox_status"' EXIT
 }
 
 # plain_modes DIR makes what is created in DIR take the modes a Nix build
@@ -409,12 +424,15 @@ trap 'on_signal 15' TERM
 # foreground is a bare "Killed". Waited for (wait's stderr dropped), it is
 # reported in the workflow's one line instead (killed).
 { true 9<&0; } 2>/dev/null || exec </dev/null
+# Descriptor 7 is the workflow's stderr while wait_quiet waits, and closed
+# at any other time (a caller's is not passed on): see on_signal.
+exec 7>&-
 run_step() {
 	rs_status=0
 	run_quiet "$@" || rs_status=$?
 	killed "$rs_status" "$1"
 	[ "$rs_status" -ne 0 ] || need_work
-	return "$rs_status"
+	ret "$rs_status"
 }
 
 # run_quiet CMD [ARG...] runs CMD as run_step does, but says nothing of a
@@ -424,11 +442,58 @@ run_step() {
 # print its own "Terminated" or "Hangup" in a shell that traps the signal
 # (build-image's --run-as-root stage), which waits for it.
 run_quiet() {
-	{ "$@" <&9 9<&- & } 9<&0
-	step_pid=$!
-	rq_status=0
-	wait "$step_pid" 2>/dev/null || rq_status=$?
-	return "$rq_status"
+	spawn "$@" 9<&0
+	step_pid=$spawn_pid
+	wait_quiet "$step_pid"
+}
+
+# spawn CMD [ARG...] starts CMD in the background, its stdin descriptor 9,
+# which the caller gives (spawn CMD 9<&0: an asynchronous command's stdin
+# is /dev/null unless redirected), and sets spawn_pid. A function, not a
+# brace group ({ CMD <&9 9<&- & } 9<&0): zsh (5.9) lost the status of a
+# job started in a group inside a function, and its wait said 127 (no
+# such job) for a step that a signal killed at once. A program is exec'd
+# in its subshell, which yash keeps otherwise for a command with
+# redirections: the program's parent was that subshell, not this shell,
+# and a sandbox (bwrap --die-with-parent) outlived a stage that SIGKILL
+# ended.
+spawn() {
+	if is_function "$1"; then
+		"$@" <&9 9<&- &
+	else
+		(exec "$@" <&9 9<&-) &
+	fi
+	spawn_pid=$!
+}
+
+# is_function NAME: whether NAME is a function (or a builtin) of this
+# shell, not a program: command -v prints a function's name alone, a
+# program's path (each shell words command -V's answer its own way).
+is_function() {
+	case $1 in */*) return 1 ;; esac
+	[ "$(command -v "$1" 2>/dev/null)" = "$1" ]
+}
+
+# wait_quiet PID waits for PID, a child, and returns its status, 128 + N
+# when signal N killed it, whatever the shell: yash reports 384 + N
+# (POSIX asks only for more than 128), which is the same modulo 256, as
+# the status of a shell that exits with it. wait's stderr, where most
+# shells report a child killed by a signal ("Killed"), is dropped. yash
+# and zsh run a trap that interrupts the wait with that redirection in
+# force: the workflow's stderr is in descriptor 7 there, for on_signal.
+wait_quiet() {
+	wq_status=0
+	wait "$1" 7>&2 2>/dev/null || wq_status=$?
+	ret $((wq_status & 255))
+}
+
+# ret STATUS ends a function with STATUS, in place of return STATUS in a
+# function whose failure the caller may leave to set -e: yash (2.52),
+# where such a function returned non-zero, exited without running the
+# EXIT trap, leaving the temporary files behind. A failing command (the
+# subshell's exit) ends the shell as set -e should.
+ret() {
+	[ "$1" -eq 0 ] || (exit "$1")
 }
 
 # killed STATUS WHAT says that WHAT was killed by a signal when STATUS (past
@@ -442,9 +507,7 @@ run_quiet() {
 killed() {
 	[ "$1" -gt 128 ] || return 0
 	[ "$1" -ne 141 ] || return 0
-	case $(command -V "$2" 2>/dev/null) in
-	"$2 is a function"* | "$2 is a shell function"*) return 0 ;;
-	esac
+	! is_function "$2" || return 0
 	warn "$2: killed by signal $(kill -l "$1" 2>/dev/null || echo $(($1 - 128)))"
 }
 
@@ -460,7 +523,11 @@ exec_tool() {
 on_signal() {
 	trap '' HUP INT TERM
 	stop_children 2>/dev/null
-	[ -n "$step_of" ] || printf '%s: interrupted\n' "$prog" >&2
+	# Interrupting wait_quiet in yash or zsh, the trap has wait's stderr
+	# (/dev/null); the workflow's is in descriptor 7.
+	if [ -z "$step_of" ]; then
+		{ printf '%s: interrupted\n' "$prog" >&7; } 2>/dev/null || printf '%s: interrupted\n' "$prog" >&2
+	fi
 	exit $((128 + $1))
 }
 

@@ -10,7 +10,7 @@
 # earlier content put a non-directory, a later content's directory of that
 # name is skipped with a warning.
 #
-# Links point at the logical store path (/nix/store/…, even under --root),
+# Links point at the logical store path (/nix/store/..., even under --root),
 # so they resolve inside the image, where the path's closure is packed. A
 # content path outside the store directory cannot be linked to from the
 # image: its files are copied instead of linked (modes kept, owner 0:0).

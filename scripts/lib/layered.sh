@@ -199,7 +199,7 @@ layered_check() {
 }
 
 # nix_conf_time FLAG TIME prints TIME as nixpkgs' conf step passes created and
-# mtime to its stream script (reference §3.1): `date -Iseconds -d TIME` in
+# mtime to its stream script (reference section 3.1): `date -Iseconds -d TIME` in
 # the build's time zone, UTC, so whole seconds (a fraction is dropped, a
 # time before 1970 goes to the earlier second) at +00:00, whatever offset
 # TIME has. Unconverted, an offset or a fraction would stay in the
@@ -215,7 +215,7 @@ nix_conf_time() {
 }
 
 # rfc3339_utc TIME prints an ISO 8601 TIME of the forms manifest-gen and
-# layer-pack take, YYYY-MM-DD(T| )HH:MM[:SS[.F]][Z|±HH[[:]MM]] (no offset:
+# layer-pack take, YYYY-MM-DD(T| )HH:MM[:SS[.F]][Z|+-HH[[:]MM]] (no offset:
 # UTC, as GNU date reads it with TZ=UTC0), as nix_conf_time says, by
 # arithmetic: busybox's date, the one in the Nix library's builders in
 # Nix's sandbox, reads few of them. Status 1 for anything else (a date
@@ -257,11 +257,17 @@ rfc3339_utc() {
 	*) return 1 ;;
 	esac
 	[ "$r_h" -le 23 ] || return 1
-	r_t=$(($(days_from_civil "$r_y" "$r_mo" "$r_d") * 86400 + r_h * 3600 + r_mi * 60 + r_se - r_off))
+	r_days=$(days_from_civil "$r_y" "$r_mo" "$r_d")
 	# The date must exist: its day number gives it back.
-	[ "$(civil_from_days "$(days_from_civil "$r_y" "$r_mo" "$r_d")")" = "$(printf '%04d-%02d-%02d' "$r_y" "$r_mo" "$r_d")" ] || return 1
-	r_days=$((r_t >= 0 ? r_t / 86400 : -((-r_t + 86399) / 86400)))
-	r_t=$((r_t - r_days * 86400))
+	[ "$(civil_from_days "$r_days")" = "$(printf '%04d-%02d-%02d' "$r_y" "$r_mo" "$r_d")" ] || return 1
+	# Days and seconds of the day apart, never seconds since 1970: mksh's
+	# numbers are 32 bits, where a time past 2038 wrapped round to 1903.
+	r_t=$((r_h * 3600 + r_mi * 60 + r_se - r_off))
+	if [ "$r_t" -lt 0 ]; then
+		r_days=$((r_days - 1)) r_t=$((r_t + 86400))
+	elif [ "$r_t" -ge 86400 ]; then
+		r_days=$((r_days + 1)) r_t=$((r_t - 86400))
+	fi
 	r_s=$(civil_from_days "$r_days")
 	case $r_s in [0-9][0-9][0-9][0-9]-*) ;; *) return 1 ;; esac
 	printf '%sT%02d:%02d:%02d+00:00\n' "$r_s" $((r_t / 3600)) $((r_t % 3600 / 60)) $((r_t % 60))

@@ -1,5 +1,5 @@
 # nix-db.sh: --include-nix-db, the Nix database of the contents' closure
-# in the image (nixpkgs' includeNixDB, reference §4.5), for the layered
+# in the image (nixpkgs' includeNixDB, reference section 4.5), for the layered
 # workflows and build-image (sourced after common.sh and contents.sh).
 #
 # nixpkgs runs nix-store --load-db on closureInfo { rootPaths = contents; }

@@ -4,7 +4,7 @@
 # OUT is - (stdout) or a file; build-nix-shell-image sets nix_shell_build=1
 # first so that -o and --compressor are accepted.
 #
-# nixpkgs' streamNixShellImage (reference §4.7) is streamLayeredImage of
+# nixpkgs' streamNixShellImage (reference section 4.7) is streamLayeredImage of
 # binSh, usrBinEnv and fakeNss with a nixbld user, fakeRootCommands that
 # give that user /nix and /build, and a config whose Env is the
 # derivation's build environment. Here: drv-env reads the .drv and writes

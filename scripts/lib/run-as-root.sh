@@ -139,6 +139,12 @@ prepare_stage() {
 	die "--run-as-root: no directory the script's user namespace (host uid ${ns_uids%% *}) can reach to build in: neither \"$1\", /var/tmp nor /tmp"
 }
 
+# in_stage CMD [ARG...] runs CMD in the stage directory, in place of the
+# shell (a background one of spawn's).
+in_stage() {
+	cd -- "$stage" && exec "$@"
+}
+
 # enter_namespace CMD... runs CMD as root of a new user namespace (see
 # above), in the stage directory, with stdin as given.
 enter_namespace() {
@@ -157,8 +163,8 @@ enter_namespace() {
 			[ -z "$verbose" ] || warn "no subordinate ids for $en_user (or no newuidmap): only uid 0 exists for --run-as-root"
 			BI_ONLY_ROOT=$en_user
 			export BI_ONLY_ROOT
-			{ (cd -- "$stage" && exec unshare --user --map-root-user "$@") <&3 3<&- & } 3<&0
-			en_pid=$!
+			spawn in_stage unshare --user --map-root-user "$@" 9<&0
+			en_pid=$spawn_pid
 			en_wait
 			return
 		fi
@@ -170,14 +176,11 @@ enter_namespace() {
 	# pipes of an earlier entry go: remove_stage_tree enters again.)
 	rm -f -- "$work/ns-ready" "$work/ns-go"
 	mkfifo "$work/ns-ready" "$work/ns-go"
-	# An asynchronous list's stdin is /dev/null unless redirected: the
-	# stage's stdin, the base image, goes through fd 3.
-	{
-		# shellcheck disable=SC2086 # en_keep and en_setuid are words or nothing
-		(cd -- "$stage" && exec unshare --user $en_keep sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
-			sh "$work/ns-ready" "$work/ns-go" $en_setuid "$@") <&3 3<&- &
-	} 3<&0
-	en_pid=$!
+	# The stage's stdin is the base image (spawn passes it on).
+	# shellcheck disable=SC2086 # en_keep and en_setuid are words or nothing
+	spawn in_stage unshare --user $en_keep sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
+		sh "$work/ns-ready" "$work/ns-go" $en_setuid "$@" 9<&0
+	en_pid=$spawn_pid
 	# A child that fails before it is in its namespace (unshare refused:
 	# out of memory, as after an OOM kill when remove_stage_tree enters,
 	# or past the namespace limit) never opens ns-ready, and the read
@@ -215,9 +218,9 @@ enter_namespace() {
 # own "Killed" dropped).
 en_wait() {
 	en_status=0
-	wait "$en_pid" 2>/dev/null || en_status=$?
+	wait_quiet "$en_pid" || en_status=$?
 	killed "$en_status" "the --run-as-root stage"
-	return $en_status
+	ret "$en_status"
 }
 
 # remove_stage_tree removes the stage's tree after a stage that failed.

@@ -235,5 +235,5 @@ run_contained() {
 		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 8} --chdir "$rcn_dir" "$@" 8<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
-	return "$rcn_status"
+	ret "$rcn_status"
 }
