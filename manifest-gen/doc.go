@@ -121,7 +121,8 @@
 // since it was written (its bytes changed, its name, size and mode not)
 // thus goes into the new layout under a digest it does not have, which
 // skopeo and umoci refuse when they read it; --verify hashes each blob a
-// reference links and fails on a mismatch, leaving DIR as it was (a
+// reference links, and those of the artifacts kept (above), and fails on
+// a mismatch, leaving DIR as it was (a
 // 2 GiB layer costs seconds: 4.4 to 7.7 s with the blob cached, 10 s
 // not, on a loaded 2-CPU machine, against 0.02 to 0.08 s for the
 // links). So DIR, blobs and
