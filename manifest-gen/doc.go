@@ -96,7 +96,8 @@
 // ingest directory oras leaves) describe its image: a rebuild that
 // writes the same image manifest keeps them (their blobs linked, their
 // entries after the image's), one that changes it drops them with a
-// warning naming how many. The layout is built in a
+// warning naming how many, as does one that cannot keep them (a blob of
+// theirs gone, DIR not the user's alone), saying why. The layout is built in a
 // temporary directory beside DIR, each blob written to a temporary file,
 // forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
 // renamed to its digest, and when complete it takes DIR's place in one

@@ -44,6 +44,10 @@ type oldLayout struct {
 	image    string
 	attached []attachedArtifact
 	kept     bool
+	// dropped says why a rebuild that wrote the same image did not keep
+	// its artifacts (carryAttached): the warning then says that, not
+	// that the image changed.
+	dropped string
 }
 
 // trust returns nil when the old layout's blobs can be taken on their
