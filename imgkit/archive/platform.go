@@ -57,10 +57,12 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 // it for a machine of platform want takes them (tar-merge's merge into a
 // docker-archive, which holds no index): every image index.json or
 // manifest.json lists itself, and of each multi-platform image (the
-// images sharing an Image.Index) the one FindFor(want) takes, or with
-// lone FindDefault(want), at the place of its first image. Taking them
-// all would give a docker-archive whose tag, on each of them, docker load
-// leaves on the last, whatever its platform. The error is FindFor's.
+// images sharing an Image.Index and their tags, as FindFor has them: an
+// index of indexes may hold several, each tagged) the one FindFor(want)
+// takes, or with lone FindDefault(want), at the place of its first image.
+// Taking them all would give a docker-archive whose tag, on each of them,
+// docker load leaves on the last, whatever its platform. The error is
+// FindFor's.
 func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 	var out []*Image
 	done := map[string]bool{}
@@ -69,13 +71,14 @@ func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 			out = append(out, img)
 			continue
 		}
-		if done[img.Index] {
+		key := img.Index + "\n" + strings.Join(img.RepoTags, "\n")
+		if done[key] {
 			continue
 		}
-		done[img.Index] = true
+		done[key] = true
 		var candidates []*Image
 		for _, c := range a.Images {
-			if c.Index == img.Index {
+			if c.Index == img.Index && slices.Equal(c.RepoTags, img.RepoTags) {
 				candidates = append(candidates, c)
 			}
 		}

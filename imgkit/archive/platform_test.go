@@ -37,6 +37,18 @@ type indexSpec struct {
 // layer says which it is: "TAG OS/ARCH[/VARIANT]".
 func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
 	t.Helper()
+	return layoutOfIndexes(t, false, specs)
+}
+
+// indexOfIndexes is indexesLayout with index.json naming one index, which
+// names the multi-platform images: an index of indexes.
+func indexOfIndexes(t *testing.T, specs ...indexSpec) *Archive {
+	t.Helper()
+	return layoutOfIndexes(t, true, specs)
+}
+
+func layoutOfIndexes(t *testing.T, nested bool, specs []indexSpec) *Archive {
+	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
 	put := blobPutter(t, lw)
@@ -66,6 +78,10 @@ func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
 		entries = append(entries, one[strings.Index(one, `[`)+1:strings.LastIndex(one, `]`)])
 	}
 	indexJSON := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `]}`
+	if nested {
+		put([]byte(indexJSON))
+		indexJSON = string(oci.LayoutIndex([]byte(indexJSON), "", ""))
+	}
 	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": []byte(indexJSON)} {
 		if err := lw.File(name, data); err != nil {
 			t.Fatal(err)
@@ -183,8 +199,8 @@ func TestFindForEntryPlatform(t *testing.T) {
 
 // TestImagesFor: a merge's images are each tagged multi-platform image's
 // image for the platform (the layout's two, base:a and base:b, give one
-// each), a platform one of them lacks an error; an untagged one gives its
-// image for the platform too.
+// each, and so do two in an index of indexes), a platform one of them
+// lacks an error; an untagged one gives its image for the platform too.
 func TestImagesFor(t *testing.T) {
 	a := twoIndexes(t)
 	for _, c := range []struct {
@@ -210,6 +226,18 @@ func TestImagesFor(t *testing.T) {
 		if err != nil || strings.Join(got, ",") != strings.Join(c.layers, ",") {
 			t.Errorf("%s: %q, %v; want %q", c.want, got, err, c.layers)
 		}
+	}
+	// An index of two tagged multi-platform images: both go in (before,
+	// the images of the one index index.json names were taken for one
+	// multi-platform image, and base:b was dropped without a word).
+	nested := indexOfIndexes(t, indexSpec{"a", []string{"linux/amd64", "linux/arm64"}, false}, indexSpec{"b", []string{"linux/amd64", "linux/arm64"}, false})
+	imgs, err := nested.ImagesFor(v1.Platform{OS: "linux", Architecture: "arm64"}, false)
+	var got []string
+	for _, img := range imgs {
+		got = append(got, string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")))
+	}
+	if err != nil || strings.Join(got, ",") != "a linux/arm64,b linux/arm64" {
+		t.Errorf("nested: %q, %v", got, err)
 	}
 	untagged, _ := layoutOf(t, true, "linux/arm64", "linux/amd64")
 	if imgs, err := untagged.ImagesFor(v1.Platform{OS: "linux", Architecture: "arm64"}, false); err != nil || len(imgs) != 1 || imgs[0].Platform == nil || imgs[0].Platform.Architecture != "arm64" {
