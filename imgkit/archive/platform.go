@@ -19,7 +19,8 @@ import (
 // them as an index's clients choose it (oci.Serves: arm takes arm/v7,
 // then v6; amd64 plain amd64, never amd64/v3), by the platform its index
 // entry gives (Image.Platform), else its config's: with neither name nor
-// tag, of the multi-platform image the first image belongs to; with a
+// tag, of the multi-platform image the first image belongs to (its
+// images share Index and tags: an index of indexes holds several); with a
 // name or tag, when the images having it are one multi-platform image's
 // (they all have its name). Otherwise it is Find.
 // No image for want is an error wrapping errdefs.ErrNotFound that lists
@@ -44,9 +45,13 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 	if err != nil || first.Index == "" {
 		return first, err
 	}
+	anyName := name == "" && tag == ""
 	var candidates []*Image
 	for _, img := range a.Images {
-		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
+		if img.Index != first.Index {
+			continue
+		}
+		if anyName && slices.Equal(img.RepoTags, first.RepoTags) || !anyName && tagged(img, name, tag) {
 			candidates = append(candidates, img)
 		}
 	}

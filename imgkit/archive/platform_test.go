@@ -96,8 +96,9 @@ func layoutOfIndexes(t *testing.T, nested bool, specs []indexSpec) *Archive {
 // TestFindForPlatform: of a multi-platform image, FindFor takes the image
 // for the platform, as clients choose from an index, where Find takes the
 // first platform's: the one the name picks in a layout holding two, the
-// first one without a name. A platform it lacks is not found, naming the
-// platforms it has; an archive of single images is Find's.
+// first one without a name (in an index of indexes, the first tagged
+// one's). A platform it lacks is not found, naming the platforms it has;
+// an archive of single images is Find's.
 func TestFindForPlatform(t *testing.T) {
 	a := twoIndexes(t)
 	if a.MultiPlatform || len(a.Images) != 6 {
@@ -133,6 +134,16 @@ func TestFindForPlatform(t *testing.T) {
 	single, _ := layoutOf(t, false, "linux/386")
 	if img, err := single.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); err != nil || img != single.Images[0] {
 		t.Errorf("a single image: %v, %v", img, err)
+	}
+	// Without a name, in an index of indexes, the first image's
+	// multi-platform image is base:b, which has no arm64 image: base:c's
+	// is not its (before, it was taken).
+	nested := indexOfIndexes(t, indexSpec{"b", []string{"linux/386", "linux/amd64"}, false}, indexSpec{"c", []string{"linux/arm64"}, false})
+	if img, err := nested.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("index of indexes, no name, arm64: %v; want not found", err)
+		if err == nil {
+			t.Errorf("took the image tagged %q", img.RepoTags)
+		}
 	}
 }
 
