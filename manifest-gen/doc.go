@@ -96,7 +96,8 @@
 // ingest directory oras leaves) describe its image: a rebuild that
 // writes the same image manifest keeps them (their blobs linked, their
 // entries after the image's), one that changes it drops them with a
-// warning naming how many. The layout is built in a
+// warning naming how many, as does one that cannot keep them (a blob of
+// theirs gone, DIR not the user's alone), saying why. The layout is built in a
 // temporary directory beside DIR, each blob written to a temporary file,
 // forced to disk (fsync: a rebuild takes DIR's blobs on their names) and
 // renamed to its digest, and when complete it takes DIR's place in one
@@ -121,7 +122,8 @@
 // since it was written (its bytes changed, its name, size and mode not)
 // thus goes into the new layout under a digest it does not have, which
 // skopeo and umoci refuse when they read it; --verify hashes each blob a
-// reference links and fails on a mismatch, leaving DIR as it was (a
+// reference links, and those of the artifacts kept (above), and fails on
+// a mismatch, leaving DIR as it was (a
 // 2 GiB layer costs seconds: 4.4 to 7.7 s with the blob cached, 10 s
 // not, on a loaded 2-CPU machine, against 0.02 to 0.08 s for the
 // links). So DIR, blobs and

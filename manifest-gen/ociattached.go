@@ -91,9 +91,15 @@ func (o *oldLayout) otherImages() string {
 // index is returned with their entries after the image's. When the image
 // changed, or DIR is not trusted for its blobs' names (oldLayout.trust), or
 // does not hold one of them, index is returned as it is: they describe
-// an image no longer there, and the commit says they were dropped.
+// an image no longer there, and the commit says they were dropped (and
+// why, in dropped, when the image stayed the same). Their
+// blobs are reused as the image's are, so --verify hashes them too.
 func (o *oldLayout) carryAttached(manifest, index []byte, dir string) ([]byte, error) {
-	if len(o.attached) == 0 || oci.DigestOf(manifest) != o.image || o.trust() != nil {
+	if len(o.attached) == 0 || oci.DigestOf(manifest) != o.image {
+		return index, nil
+	}
+	if o.trust() != nil {
+		o.dropped = fmt.Sprintf("%q is not this user's alone, and their blobs would be taken on their names", o.dir)
 		return index, nil
 	}
 	for _, a := range o.attached {
@@ -102,6 +108,7 @@ func (o *oldLayout) carryAttached(manifest, index []byte, dir string) ([]byte, e
 			// as ours (oldLayout.holds); writable by no one else all the same.
 			fi, ok := o.blobs[strings.TrimPrefix(b.Digest.String(), "sha256:")]
 			if checkBlobDigest(b.Digest.String()) != nil || !ok || fi.Size() != b.Size || fi.Mode().Perm()&0o022 != 0 {
+				o.dropped = fmt.Sprintf("the artifact %s names the blob %s, which %q does not hold as a blob of %d bytes writable by its owner alone", a.entry.Digest, b.Digest, o.dir, b.Size)
 				return index, nil
 			}
 		}
@@ -125,6 +132,12 @@ func (o *oldLayout) carryAttached(manifest, index []byte, dir string) ([]byte, e
 			if now, err := os.Lstat(dst); err != nil || !os.SameFile(o.blobs[strings.TrimPrefix(b.Digest.String(), "sha256:")], now) {
 				os.Remove(dst)
 				return nil, fmt.Errorf("keeping the artifact %s: %q changed during the build: %w", a.entry.Digest, o.dir, errdefs.ErrInvalidInput)
+			}
+			if o.verify {
+				if err := verifyBlob(dst, b.Digest.String(), "remove the artifact, or attach it again"); err != nil {
+					os.Remove(dst)
+					return nil, fmt.Errorf("keeping the artifact %s of %q: blob %s: %w", a.entry.Digest, o.dir, b.Digest, err)
+				}
 			}
 		}
 		idx.Manifests = append(idx.Manifests, a.entry)

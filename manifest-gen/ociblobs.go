@@ -169,7 +169,11 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 		if now != nil {
 			os.RemoveAll(tmp) // the old layout; a failure leaves only a hidden sibling
 			if n := len(now.attached); n > 0 && (out.old == nil || !out.old.kept || len(out.old.attached) != n) {
-				o.Logf("warning: -o %q: dropping %d artifacts of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again", dir, n)
+				why := "of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again"
+				if out.old != nil && out.old.dropped != "" {
+					why = "(signatures, SBOMs) of its image, which the rebuild did not change: " + out.old.dropped
+				}
+				o.Logf("warning: -o %q: dropping %d artifacts %s", dir, n, why)
 			}
 		}
 		done = true

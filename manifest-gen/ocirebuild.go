@@ -44,6 +44,10 @@ type oldLayout struct {
 	image    string
 	attached []attachedArtifact
 	kept     bool
+	// dropped says why a rebuild that wrote the same image did not keep
+	// its artifacts (carryAttached): the warning then says that, not
+	// that the image changed.
+	dropped string
 }
 
 // trust returns nil when the old layout's blobs can be taken on their
@@ -186,7 +190,7 @@ func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 		return changedDuring(blob, o.dir)
 	}
 	if o.verify {
-		if err := verifyBlob(dst, blob); err != nil {
+		if err := verifyBlob(dst, blob.Digest, "rebuild without its blobs (no --reuse)"); err != nil {
 			os.Remove(dst)
 			return fmt.Errorf("reusing blob %s of %q: %w", blob.Digest, o.dir, err)
 		}
@@ -199,8 +203,9 @@ func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 // edit, a crash before it reached the disk in a version that did not
 // sync) would otherwise go into the new layout under a digest it does
 // not have. A compressed blob is checked as stored; its pairing with its
-// diff_id stays the layout's word, as a registry's manifest is.
-func verifyBlob(name string, blob layerstream.Blob) error {
+// diff_id stays the layout's word, as a registry's manifest is. remedy
+// says what to do about a mismatch.
+func verifyBlob(name, digest, remedy string) error {
 	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return cli.PathCause(err)
@@ -210,8 +215,8 @@ func verifyBlob(name string, blob layerstream.Blob) error {
 	if _, err := io.Copy(h, f); err != nil {
 		return fmt.Errorf("reading it: %w", cli.PathCause(err))
 	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != blob.Digest {
-		return fmt.Errorf("it hashes to %s: the layout was damaged since it was written: rebuild without its blobs (no --reuse): %w", got, errdefs.ErrDigestMismatch)
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
+		return fmt.Errorf("it hashes to %s: the layout was damaged since it was written: %s: %w", got, remedy, errdefs.ErrDigestMismatch)
 	}
 	return nil
 }

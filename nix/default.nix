@@ -625,13 +625,17 @@ let
       a = if isList arg then { images = arg; } else arg;
       last = if a.images == [ ] then "" else nameOf (builtins.elemAt a.images (length a.images - 1));
       compressor = a.compressor or (if hasSuffix ".gz" last then "gz" else if hasSuffix ".zst" last then "zstd" else "none");
+      platform = a.platform or null;
     in
     assert a.images != [ ] || throw "mergeImages: no images";
+    # Empty (builtins.getEnv of an unset variable) is a mistake, as
+    # merge-images --platform "" is, not the building machine's.
+    assert platform != "" || throw "mergeImages: platform is empty: give OS/ARCH[/VARIANT], or null for the building machine's";
     mk {
       name = a.name or "merge-docker-images";
       kind = "output";
       args = [ "merge-images" "--compressor" (checkCompressor compressor) ]
-        ++ opt "--platform" (a.platform or null) ++ a.images;
+        ++ opt "--platform" platform ++ a.images;
     };
 
   # buildIndex { images, layerCompression ? null, tag ? null, name ? … }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -296,9 +297,15 @@ func (a *Archive) Find(name, tag string) (*Image, error) {
 			return img, nil
 		}
 	}
+	// The images of a multi-platform image share its tags: each is listed
+	// once.
 	var have []string
 	for _, img := range a.Images {
-		have = append(have, img.RepoTags...)
+		for _, t := range img.RepoTags {
+			if !slices.Contains(have, t) {
+				have = append(have, t)
+			}
+		}
 	}
 	list := "no tags"
 	if len(have) > 0 {

@@ -234,3 +234,15 @@ func TestDockerSaveOnePlatform(t *testing.T) {
 		t.Errorf("FindFor arm64: %v, want not found", err)
 	}
 }
+
+// TestDockerSaveMissingTagListedOnce: asked for a tag it lacks, a docker
+// save of a multi-platform image lists its tag once, not once per
+// platform's image (`(it has tags "base:v1", "base:v1")`); so does an
+// OCI layout of a tagged index.
+func TestDockerSaveMissingTagListedOnce(t *testing.T) {
+	a := openBytes(t, containerdSave(t, "linux/amd64", savedPlatform{platform: "linux/amd64"}, savedPlatform{platform: "linux/arm64"}))
+	_, err := a.Find("other:v1", "")
+	if !errors.Is(err, errdefs.ErrNotFound) || !strings.Contains(err.Error(), `(it has tags "base:v1"): `) {
+		t.Errorf("Find(other:v1): %v", err)
+	}
+}

@@ -19,7 +19,8 @@ import (
 // them as an index's clients choose it (oci.Serves: arm takes arm/v7,
 // then v6; amd64 plain amd64, never amd64/v3), by the platform its index
 // entry gives (Image.Platform), else its config's: with neither name nor
-// tag, of the multi-platform image the first image belongs to; with a
+// tag, of the multi-platform image the first image belongs to (its
+// images share Index and tags: an index of indexes holds several); with a
 // name or tag, when the images having it are one multi-platform image's
 // (they all have its name). Otherwise it is Find.
 // No image for want is an error wrapping errdefs.ErrNotFound that lists
@@ -44,9 +45,13 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 	if err != nil || first.Index == "" {
 		return first, err
 	}
+	anyName := name == "" && tag == ""
 	var candidates []*Image
 	for _, img := range a.Images {
-		if img.Index == first.Index && (name == "" && tag == "" || tagged(img, name, tag)) {
+		if img.Index != first.Index {
+			continue
+		}
+		if anyName && slices.Equal(img.RepoTags, first.RepoTags) || !anyName && tagged(img, name, tag) {
 			candidates = append(candidates, img)
 		}
 	}
@@ -57,10 +62,12 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 // it for a machine of platform want takes them (tar-merge's merge into a
 // docker-archive, which holds no index): every image index.json or
 // manifest.json lists itself, and of each multi-platform image (the
-// images sharing an Image.Index) the one FindFor(want) takes, or with
-// lone FindDefault(want), at the place of its first image. Taking them
-// all would give a docker-archive whose tag, on each of them, docker load
-// leaves on the last, whatever its platform. The error is FindFor's.
+// images sharing an Image.Index and their tags, as FindFor has them: an
+// index of indexes may hold several, each tagged) the one FindFor(want)
+// takes, or with lone FindDefault(want), at the place of its first image.
+// Taking them all would give a docker-archive whose tag, on each of them,
+// docker load leaves on the last, whatever its platform. The error is
+// FindFor's.
 func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 	var out []*Image
 	done := map[string]bool{}
@@ -69,13 +76,14 @@ func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 			out = append(out, img)
 			continue
 		}
-		if done[img.Index] {
+		key := img.Index + "\n" + strings.Join(img.RepoTags, "\n")
+		if done[key] {
 			continue
 		}
-		done[img.Index] = true
+		done[key] = true
 		var candidates []*Image
 		for _, c := range a.Images {
-			if c.Index == img.Index {
+			if c.Index == img.Index && slices.Equal(c.RepoTags, img.RepoTags) {
 				candidates = append(candidates, c)
 			}
 		}

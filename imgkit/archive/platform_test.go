@@ -37,6 +37,18 @@ type indexSpec struct {
 // layer says which it is: "TAG OS/ARCH[/VARIANT]".
 func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
 	t.Helper()
+	return layoutOfIndexes(t, false, specs)
+}
+
+// indexOfIndexes is indexesLayout with index.json naming one index, which
+// names the multi-platform images: an index of indexes.
+func indexOfIndexes(t *testing.T, specs ...indexSpec) *Archive {
+	t.Helper()
+	return layoutOfIndexes(t, true, specs)
+}
+
+func layoutOfIndexes(t *testing.T, nested bool, specs []indexSpec) *Archive {
+	t.Helper()
 	var buf bytes.Buffer
 	lw := NewLayoutWriter(&buf)
 	put := blobPutter(t, lw)
@@ -66,6 +78,10 @@ func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
 		entries = append(entries, one[strings.Index(one, `[`)+1:strings.LastIndex(one, `]`)])
 	}
 	indexJSON := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `]}`
+	if nested {
+		put([]byte(indexJSON))
+		indexJSON = string(oci.LayoutIndex([]byte(indexJSON), "", ""))
+	}
 	for name, data := range map[string][]byte{"oci-layout": oci.LayoutFile, "index.json": []byte(indexJSON)} {
 		if err := lw.File(name, data); err != nil {
 			t.Fatal(err)
@@ -80,8 +96,9 @@ func indexesLayout(t *testing.T, specs ...indexSpec) *Archive {
 // TestFindForPlatform: of a multi-platform image, FindFor takes the image
 // for the platform, as clients choose from an index, where Find takes the
 // first platform's: the one the name picks in a layout holding two, the
-// first one without a name. A platform it lacks is not found, naming the
-// platforms it has; an archive of single images is Find's.
+// first one without a name (in an index of indexes, the first tagged
+// one's). A platform it lacks is not found, naming the platforms it has;
+// an archive of single images is Find's.
 func TestFindForPlatform(t *testing.T) {
 	a := twoIndexes(t)
 	if a.MultiPlatform || len(a.Images) != 6 {
@@ -117,6 +134,16 @@ func TestFindForPlatform(t *testing.T) {
 	single, _ := layoutOf(t, false, "linux/386")
 	if img, err := single.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); err != nil || img != single.Images[0] {
 		t.Errorf("a single image: %v, %v", img, err)
+	}
+	// Without a name, in an index of indexes, the first image's
+	// multi-platform image is base:b, which has no arm64 image: base:c's
+	// is not its (before, it was taken).
+	nested := indexOfIndexes(t, indexSpec{"b", []string{"linux/386", "linux/amd64"}, false}, indexSpec{"c", []string{"linux/arm64"}, false})
+	if img, err := nested.FindFor("", "", v1.Platform{OS: "linux", Architecture: "arm64"}); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("index of indexes, no name, arm64: %v; want not found", err)
+		if err == nil {
+			t.Errorf("took the image tagged %q", img.RepoTags)
+		}
 	}
 }
 
@@ -183,8 +210,8 @@ func TestFindForEntryPlatform(t *testing.T) {
 
 // TestImagesFor: a merge's images are each tagged multi-platform image's
 // image for the platform (the layout's two, base:a and base:b, give one
-// each), a platform one of them lacks an error; an untagged one gives its
-// image for the platform too.
+// each, and so do two in an index of indexes), a platform one of them
+// lacks an error; an untagged one gives its image for the platform too.
 func TestImagesFor(t *testing.T) {
 	a := twoIndexes(t)
 	for _, c := range []struct {
@@ -210,6 +237,18 @@ func TestImagesFor(t *testing.T) {
 		if err != nil || strings.Join(got, ",") != strings.Join(c.layers, ",") {
 			t.Errorf("%s: %q, %v; want %q", c.want, got, err, c.layers)
 		}
+	}
+	// An index of two tagged multi-platform images: both go in (before,
+	// the images of the one index index.json names were taken for one
+	// multi-platform image, and base:b was dropped without a word).
+	nested := indexOfIndexes(t, indexSpec{"a", []string{"linux/amd64", "linux/arm64"}, false}, indexSpec{"b", []string{"linux/amd64", "linux/arm64"}, false})
+	imgs, err := nested.ImagesFor(v1.Platform{OS: "linux", Architecture: "arm64"}, false)
+	var got []string
+	for _, img := range imgs {
+		got = append(got, string(bytes.TrimRight(readLayer(t, img.Layers[0]), "\x00")))
+	}
+	if err != nil || strings.Join(got, ",") != "a linux/arm64,b linux/arm64" {
+		t.Errorf("nested: %q, %v", got, err)
 	}
 	untagged, _ := layoutOf(t, true, "linux/arm64", "linux/amd64")
 	if imgs, err := untagged.ImagesFor(v1.Platform{OS: "linux", Architecture: "arm64"}, false); err != nil || len(imgs) != 1 || imgs[0].Platform == nil || imgs[0].Platform.Architecture != "arm64" {
