@@ -346,20 +346,15 @@ func TestStorePaths(t *testing.T) {
 func TestWriteLayerNamesTheReplacedAncestor(t *testing.T) {
 	work := t.TempDir()
 	root := filepath.Join(work, "root")
-	deep := root
-	for i := 1; i <= 40; i++ {
-		deep = filepath.Join(deep, "d")
-		must(t, os.MkdirAll(deep, 0o755))
-		if i == 8 {
-			must(t, os.Mkdir(filepath.Join(deep, "z"), 0o755))
-		}
-	}
+	level := func(n int) string { return filepath.Join(root, strings.Repeat("d/", n-1)+"d") }
+	deep := level(40)
+	must(t, os.MkdirAll(deep, 0o755))
+	must(t, os.Mkdir(filepath.Join(level(8), "z"), 0o755))
 	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	must(t, err)
 	defer unix.Close(sock)
 	must(t, unix.Bind(sock, &unix.SockaddrUnix{Name: filepath.Join(work, "s")}))
 	must(t, os.Rename(filepath.Join(work, "s"), filepath.Join(deep, "s")))
-	level := func(n int) string { return filepath.Join(root, strings.Repeat("d/", n-1)+"d") }
 	err = WriteLayer(context.Background(), io.Discard, root, LayerOptions{
 		Mtime: DefaultMtime,
 		Warnf: func(string, ...any) {
