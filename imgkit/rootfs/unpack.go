@@ -417,24 +417,32 @@ func (u *unpacker) remove(rel string) error {
 	if rel == "" {
 		return u.opaque("")
 	}
-	if err := os.RemoveAll(u.phys(rel)); err != nil {
+	if err := u.forget(rel); err != nil {
 		return err
 	}
-	u.forget(rel)
-	return nil
+	return os.RemoveAll(u.phys(rel))
 }
 
-func (u *unpacker) forget(rel string) {
-	for d := range u.dirs {
-		if d == rel || strings.HasPrefix(d, rel+"/") {
-			delete(u.dirs, d)
-		}
+// forget drops what u records of rel and of what is below it, about to
+// be removed: by walking what is below a directory, not by scanning every
+// path recorded at each removal, which made a layer that replaces many
+// files whose owners are wanted (a user namespace) quadratic.
+func (u *unpacker) forget(rel string) error {
+	delete(u.dirs, rel)
+	delete(u.want, rel)
+	var st unix.Stat_t
+	if unix.Lstat(u.phys(rel), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil
 	}
-	for p := range u.want {
-		if p == rel || strings.HasPrefix(p, rel+"/") {
-			delete(u.want, p)
+	return filepath.WalkDir(u.phys(rel), func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-	}
+		q := strings.TrimPrefix(p, u.root+"/")
+		delete(u.dirs, q)
+		delete(u.want, q)
+		return nil
+	})
 }
 
 // opaque removes what lower layers put below dir: every entry this layer
