@@ -193,7 +193,9 @@
 // opaque markers remove what lower layers put there, unsafe entries stop it,
 // every layer is verified. Owners, modes (set-id bits too), symlinks,
 // hardlinks, times and extended attributes are kept (an attribute this
-// process may not set, such as trusted.* in a user namespace, is left out);
+// process may not set, such as trusted.* in a user namespace, is left out,
+// and so are the host's own, which a layer neither sets nor removes:
+// security.* labels but security.capability, trusted.overlay.*, system.*);
 // directory modes and times are set last; a directory no entry names (etc
 // of etc/passwd) is 0755, as --flatten and umoci make it, whatever the
 // umask or a default ACL would give. An

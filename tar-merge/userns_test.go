@@ -43,6 +43,23 @@ func TestUnpackInUserNamespaceHardlinkOwnerIsTheFiles(t *testing.T) {
 	}
 }
 
+// TestUnpackInUserNamespaceHardlinkOwnerChanges: each hardlink entry
+// that changes its file's owner gives it to every path the file has then
+// or gets later, and a path replaced by another file keeps its own: the
+// owners are settled per file once every layer is applied, not by
+// updating every path at each entry.
+func TestUnpackInUserNamespaceHardlinkOwnerChanges(t *testing.T) {
+	snap := unpackInUserNamespace(t,
+		specLayer(`f 0644 0:0 a "f"`, "h 0644 1000:1000 b a"),
+		specLayer("h 0644 0:0 c a", `f 0644 1000:1000 b "new"`),
+		specLayer("h 0644 2000:2000 d a", "h 0644 2000:2000 e a"))
+	for p, want := range map[string]uint32{"a": 2000, "b": 1000, "c": 2000, "d": 2000, "e": 2000} {
+		if r := snap.Lookup(p); r == nil || r.WantUid != want || r.WantGid != want {
+			t.Errorf("the snapshot gives %s the owner %v, want %d:%d", p, r, want, want)
+		}
+	}
+}
+
 // unpackInUserNamespace runs tar-merge --unpack --snapshot on an image of
 // layers as root of a user namespace that maps root alone, and returns
 // the snapshot.

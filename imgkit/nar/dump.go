@@ -151,8 +151,13 @@ func (d *dumper) dir(name, rel string, ino uint64) error {
 }
 
 // dirErr words the error of opening the directory rel, or one above it
-// again (see storefs.DirPath).
+// again (see storefs.DirPath): the directory its *fs.PathError names,
+// which is the one that changed, not rel below it.
 func dirErr(rel string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		rel = pe.Path
+	}
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ENOTDIR) {
 		return fmt.Errorf("reading %q: it is no longer the directory it was: %w", rel, errdefs.ErrChanged)
 	}

@@ -255,3 +255,50 @@ func TestDumpFileReplacedByCopy(t *testing.T) {
 		})
 	}
 }
+
+// TestDumpNamesTheReplacedAncestor: a directory far above the one being
+// read, closed to keep descriptors bounded (storefs.DirPath) and
+// replaced by a symlink meanwhile, is the one the error names: it named
+// the directory being read, eight levels below, which had not changed.
+func TestDumpNamesTheReplacedAncestor(t *testing.T) {
+	work := t.TempDir()
+	top := filepath.Join(work, "x")
+	deep := top
+	for i := 1; i <= 40; i++ {
+		deep = filepath.Join(deep, "d")
+		if err := os.MkdirAll(deep, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if i == 8 {
+			if err := os.WriteFile(filepath.Join(deep, "z"), []byte("z"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(deep, "f"), []byte("f"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	level := func(n int) string { return filepath.Join(top, strings.Repeat("d/", n-1)+"d") }
+	nar.SetTestHookOpen(func(rel string) {
+		if strings.HasSuffix(rel, "/f") {
+			// The walk's ninth level leaves the tree (the climb back
+			// through its ".." fails), and the third becomes a symlink.
+			for _, err := range []error{
+				os.Rename(level(9), filepath.Join(work, "away")),
+				os.Rename(level(3), filepath.Join(work, "old")),
+				os.Symlink("/", level(3)),
+			} {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+	defer nar.SetTestHookOpen(nil)
+	parent, _ := unix.Open(work, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	defer unix.Close(parent)
+	_, err := nar.Dump(&bytes.Buffer{}, parent, "x")
+	if !errors.Is(err, errdefs.ErrChanged) || !strings.Contains(err.Error(), `"x/d/d/d"`) {
+		t.Fatalf("err = %v, want x/d/d/d named as changed", err)
+	}
+}

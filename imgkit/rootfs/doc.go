@@ -9,7 +9,8 @@
 //     imgkit/tarsafe's rules (nothing is written through a symlink or
 //     outside the directory), sparse files are written with holes,
 //     extended attributes are set (a directory over a directory takes the
-//     entry's), what a layer expands to is bounded (tarsafe.Reader), and
+//     entry's; the host's own, such as SELinux labels, are left alone),
+//     what a layer expands to is bounded (tarsafe.Reader), and
 //     the result is recorded in a Snapshot.
 //   - A Snapshot is what each path looked like (type, mode, owner, size,
 //     times, inode, link target) right after unpacking, plus the owner the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -139,6 +140,7 @@ type collector struct {
 // storeDir is a store directory, open inside StoreRoot.
 type storeDir struct {
 	fd  int
+	dir string // its path in the layer, "nix/store"
 	src *storefs.Opener
 }
 
@@ -195,9 +197,9 @@ func (c *collector) visit(ctx context.Context, rec *Record, whole bool, dirs *st
 	if !rec.IsDir() {
 		return nil
 	}
-	fd, names, err := listDir(dirs, name, rec)
+	fd, names, err := listDir(dirs, name, rec, "")
 	if err != nil {
-		return fmt.Errorf("%q: %w", "/"+rec.Path, err)
+		return err
 	}
 	defer dirs.Pop()
 	present := make(map[string]*Record, len(names))
@@ -237,8 +239,9 @@ func (c *collector) at(rel string) string {
 // listDir opens the directory name of the deepest directory of dirs,
 // which must still be the one rec describes, as the deepest (the caller
 // pops it), and returns its descriptor, valid until the next change of
-// dirs, with its entry names, sorted.
-func listDir(dirs *storefs.DirPath, name string, rec *Record) (int, []string, error) {
+// dirs, with its entry names, sorted. below is the path in the layer of
+// dirs' base (dirErr); errors name the directory.
+func listDir(dirs *storefs.DirPath, name string, rec *Record, below string) (int, []string, error) {
 	err := dirs.Push(name, rec.Ino)
 	fd := -1
 	if err == nil {
@@ -247,24 +250,33 @@ func listDir(dirs *storefs.DirPath, name string, rec *Record) (int, []string, er
 		}
 	}
 	if err != nil {
-		return -1, nil, dirErr(err)
+		return -1, nil, dirErr(err, below)
 	}
 	names, err := storefs.ReadDirNames(fd)
 	if err != nil {
 		dirs.Pop()
-		return -1, nil, err
+		return -1, nil, fmt.Errorf("%q: %w", "/"+rec.Path, err)
 	}
 	sort.Strings(names)
 	return fd, names, nil
 }
 
 // dirErr marks an error of opening a directory of the walk, or one above
-// it again, as a change when the directory is not the one listed.
-func dirErr(err error) error {
-	if errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
-		err = fmt.Errorf("%w: %w", errors.Unwrap(err), errdefs.ErrChanged)
+// it again (storefs.DirPath), as a change when the directory is not the
+// one listed, and names the directory that failed, which may be far above
+// the one the walk was opening: by its path in the layer, below being
+// that of the DirPath's base ("" for the tree's root, whose walk starts
+// at ".").
+func dirErr(err error, below string) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return err
 	}
-	return err
+	err = pe.Err
+	if errors.Is(err, storefs.ErrReplaced) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		err = fmt.Errorf("%w: %w", err, errdefs.ErrChanged)
+	}
+	return fmt.Errorf("%q: %w", path.Join("/", below, pe.Path), err)
 }
 
 // lowerChanges adds the whiteouts for what was deleted below the
@@ -376,7 +388,7 @@ func (c *collector) storeDir(dir string) (*storeDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	sd := &storeDir{fd: fd, src: storefs.NewOpener(fd)}
+	sd := &storeDir{fd: fd, dir: strings.TrimPrefix(dir, "/"), src: storefs.NewOpener(fd)}
 	c.stores[dir] = sd
 	return sd, nil
 }
@@ -390,7 +402,7 @@ func (c *collector) storeTree(ctx context.Context, sd *storeDir, dirs *storefs.D
 	}
 	parent, err := dirs.Fd()
 	if err != nil {
-		return fmt.Errorf("%q: %w", "/"+path.Dir(rel), dirErr(err))
+		return dirErr(err, sd.dir)
 	}
 	rec, err := recordAt(parent, name, rel)
 	if err != nil {
@@ -402,9 +414,9 @@ func (c *collector) storeTree(ctx context.Context, sd *storeDir, dirs *storefs.D
 	if !rec.IsDir() {
 		return nil
 	}
-	_, names, err := listDir(dirs, name, rec)
+	_, names, err := listDir(dirs, name, rec, sd.dir)
 	if err != nil {
-		return fmt.Errorf("%q: %w", "/"+rel, err)
+		return err
 	}
 	defer dirs.Pop()
 	for _, n := range names {

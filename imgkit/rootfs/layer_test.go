@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -334,5 +335,37 @@ func TestStorePaths(t *testing.T) {
 				t.Errorf("got %q, want %q", s, tc.want)
 			}
 		})
+	}
+}
+
+// TestWriteLayerNamesTheReplacedAncestor: a directory far above the one
+// the walk opens, closed to keep descriptors bounded (storefs.DirPath)
+// and replaced by a symlink meanwhile, is the one the error names: it
+// named the directory being opened, which had not changed. The walk is
+// changed when it meets the socket at the bottom (Warnf).
+func TestWriteLayerNamesTheReplacedAncestor(t *testing.T) {
+	work := t.TempDir()
+	root := filepath.Join(work, "root")
+	level := func(n int) string { return filepath.Join(root, strings.Repeat("d/", n-1)+"d") }
+	deep := level(40)
+	must(t, os.MkdirAll(deep, 0o755))
+	must(t, os.Mkdir(filepath.Join(level(8), "z"), 0o755))
+	sock, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	must(t, err)
+	defer unix.Close(sock)
+	must(t, unix.Bind(sock, &unix.SockaddrUnix{Name: filepath.Join(work, "s")}))
+	must(t, os.Rename(filepath.Join(work, "s"), filepath.Join(deep, "s")))
+	err = WriteLayer(context.Background(), io.Discard, root, LayerOptions{
+		Mtime: DefaultMtime,
+		Warnf: func(string, ...any) {
+			// The walk's ninth level leaves the tree (the climb back
+			// through its ".." fails), and the third becomes a symlink.
+			must(t, os.Rename(level(9), filepath.Join(work, "away")))
+			must(t, os.Rename(level(3), filepath.Join(work, "old")))
+			must(t, os.Symlink("/", level(3)))
+		},
+	})
+	if !errors.Is(err, errdefs.ErrChanged) || !strings.HasPrefix(err.Error(), `"/d/d/d": `) {
+		t.Fatalf("err = %v, want /d/d/d named as changed", err)
 	}
 }

@@ -42,7 +42,7 @@ func Unpack(ctx context.Context, img *archive.Image, dir string, opts UnpackOpti
 	if err != nil {
 		return nil, err
 	}
-	u := &unpacker{root: root, want: map[string][2]uint32{}, dirs: map[string]*tar.Header{}, opts: opts}
+	u := &unpacker{root: root, want: map[string][2]uint32{}, dirs: map[string]*tar.Header{}, links: map[uint64][]string{}, fileWant: map[uint64]fileOwner{}, opts: opts}
 	// An image's root is 0755 root:root unless a layer says otherwise, as
 	// in Docker; a temporary directory is 0700.
 	if err := os.Chmod(root, 0o755); err != nil {
@@ -60,6 +60,7 @@ func Unpack(ctx context.Context, img *archive.Image, dir string, opts UnpackOpti
 	if err := u.finishDirs(); err != nil {
 		return nil, err
 	}
+	u.fileOwners()
 	return Take(root, u.want)
 }
 
@@ -78,8 +79,15 @@ type unpacker struct {
 	// cleared are the directories whose lower contents the current
 	// layer removed already (opaque): all below them now, it wrote.
 	cleared map[string]bool
-	opts    UnpackOptions
-	buf     []byte
+	// links are the paths each regular file (by inode) was written or
+	// linked at; one since removed or replaced stays listed, and
+	// fileOwners checks each.
+	links map[uint64][]string
+	// fileWant is the owner a hardlink entry gave a regular file (by
+	// inode), which every path of it wants (see sameOwner).
+	fileWant map[uint64]fileOwner
+	opts     UnpackOptions
+	buf      []byte
 }
 
 func (u *unpacker) phys(p string) string {
@@ -181,6 +189,11 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		if err := u.writeFile(p, data, h.Size, data.Sparse()); err != nil {
 			return err
 		}
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		u.links[st.Ino] = append(u.links[st.Ino], e.Path)
+		delete(u.fileWant, st.Ino) // a new file, whatever its inode was
 	case tarsafe.Symlink:
 		if err := os.Symlink(e.Link, p); err != nil {
 			return err
@@ -197,19 +210,23 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 		if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			return err // a link to a symlink changes nothing of it, as in Docker
 		}
+		if st.Mode&unix.S_IFMT == unix.S_IFREG {
+			u.links[st.Ino] = append(u.links[st.Ino], e.Path)
+		}
 		// The header's owner, mode and time apply to the file all its
 		// paths share, as Docker applies them (and tar-merge --flatten).
 		before, ok := u.want[e.Link]
+		if fo, set := u.fileWant[st.Ino]; set && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			before, ok = fo.owner, fo.wanted
+		}
 		if !ok {
 			before = [2]uint32{st.Uid, st.Gid}
 		}
 		err := u.setMeta(p, e.Path, h)
-		if before != [2]uint32{uint32(h.Uid), uint32(h.Gid)} {
+		if before != [2]uint32{uint32(h.Uid), uint32(h.Gid)} && st.Mode&unix.S_IFMT == unix.S_IFREG {
 			// The file's owner changed: what every other path of it
 			// wants changes too.
-			if werr := u.sameOwner(e.Path, st); werr != nil && err == nil {
-				err = werr
-			}
+			u.sameOwner(e.Path, st.Ino)
 		}
 		return err
 	case tarsafe.Fifo:
@@ -358,28 +375,39 @@ func (u *unpacker) chown(p, rel string, uid, gid int) {
 	}
 }
 
-// sameOwner gives every path of the file rel (whose status before its
-// owner changed is st) the owner wanted for rel. The file's other paths
-// are found by walking the whole tree, which only a hardlink entry that
-// changes its file's owner costs (a tar writer gives both the same).
-func (u *unpacker) sameOwner(rel string, st unix.Stat_t) error {
+// fileOwner is the owner wanted for every path of a regular file:
+// wanted false when the file has the owner the layer gave it.
+type fileOwner struct {
+	owner  [2]uint32
+	wanted bool
+}
+
+// sameOwner records that every path of the regular file ino wants the
+// owner wanted for rel, one of its paths, whose entry changed the file's
+// owner; fileOwners applies it to the paths once every layer is applied.
+// Updating every path at each such entry (a walk of the tree, or of the
+// file's paths) made a layer of many of them quadratic.
+func (u *unpacker) sameOwner(rel string, ino uint64) {
 	o, wanted := u.want[rel]
-	return filepath.WalkDir(u.root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
+	u.fileWant[ino] = fileOwner{o, wanted}
+}
+
+// fileOwners gives every path that still is a regular file of fileWant
+// the owner recorded for it.
+func (u *unpacker) fileOwners() {
+	for ino, fo := range u.fileWant {
+		for _, q := range u.links[ino] {
+			var st unix.Stat_t
+			if unix.Lstat(u.phys(q), &st) != nil || st.Ino != ino || st.Mode&unix.S_IFMT != unix.S_IFREG {
+				continue
+			}
+			if fo.wanted {
+				u.want[q] = fo.owner
+			} else {
+				delete(u.want, q)
+			}
 		}
-		var other unix.Stat_t
-		if err := unix.Lstat(p, &other); err != nil || other.Dev != st.Dev || other.Ino != st.Ino {
-			return err
-		}
-		q := strings.TrimPrefix(p, u.root+"/")
-		if wanted {
-			u.want[q] = o
-		} else {
-			delete(u.want, q)
-		}
-		return nil
-	})
+	}
 }
 
 // remove deletes rel and everything below it, and forgets their pending
@@ -389,24 +417,32 @@ func (u *unpacker) remove(rel string) error {
 	if rel == "" {
 		return u.opaque("")
 	}
-	if err := os.RemoveAll(u.phys(rel)); err != nil {
+	if err := u.forget(rel); err != nil {
 		return err
 	}
-	u.forget(rel)
-	return nil
+	return os.RemoveAll(u.phys(rel))
 }
 
-func (u *unpacker) forget(rel string) {
-	for d := range u.dirs {
-		if d == rel || strings.HasPrefix(d, rel+"/") {
-			delete(u.dirs, d)
-		}
+// forget drops what u records of rel and of what is below it, about to
+// be removed: by walking what is below a directory, not by scanning every
+// path recorded at each removal, which made a layer that replaces many
+// files whose owners are wanted (a user namespace) quadratic.
+func (u *unpacker) forget(rel string) error {
+	delete(u.dirs, rel)
+	delete(u.want, rel)
+	var st unix.Stat_t
+	if unix.Lstat(u.phys(rel), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil
 	}
-	for p := range u.want {
-		if p == rel || strings.HasPrefix(p, rel+"/") {
-			delete(u.want, p)
+	return filepath.WalkDir(u.phys(rel), func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-	}
+		q := strings.TrimPrefix(p, u.root+"/")
+		delete(u.dirs, q)
+		delete(u.want, q)
+		return nil
+	})
 }
 
 // opaque removes what lower layers put below dir: every entry this layer

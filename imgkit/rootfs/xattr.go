@@ -18,11 +18,11 @@ const xattrRecord = "SCHILY.xattr."
 // following a symlink. Over an existing directory (replace), the
 // attributes the header does not list are removed: the OCI image spec
 // replaces a directory's attributes with the entry's, as umoci does
-// (Docker keeps the old ones). Attributes of the system namespace (ACLs,
-// which the mode stands for) are left alone. An attribute this process
-// may not set or the file system does not hold (EPERM: trusted.* without
-// CAP_SYS_ADMIN, user.* on a symlink; ENOTSUP) is left out, as an owner it
-// cannot give is: the layers keep it, only the directory lacks it.
+// (Docker keeps the old ones). The host's own attributes (hostXattr) are
+// neither set nor removed. An attribute this process may not set or the
+// file system does not hold (EPERM: trusted.* without CAP_SYS_ADMIN,
+// user.* on a symlink; ENOTSUP) is left out, as an owner it cannot give
+// is: the layers keep it, only the directory lacks it.
 func setXattrs(p string, h *tar.Header, replace bool) error {
 	if replace {
 		names, err := listXattrs(p)
@@ -30,7 +30,7 @@ func setXattrs(p string, h *tar.Header, replace bool) error {
 			return err
 		}
 		for _, name := range names {
-			if _, keep := h.PAXRecords[xattrRecord+name]; keep || strings.HasPrefix(name, "system.") {
+			if _, keep := h.PAXRecords[xattrRecord+name]; keep || hostXattr(name) {
 				continue
 			}
 			if err := unix.Lremovexattr(p, name); err != nil && !xattrRefused(err) {
@@ -40,7 +40,7 @@ func setXattrs(p string, h *tar.Header, replace bool) error {
 	}
 	for k, v := range h.PAXRecords {
 		name, ok := strings.CutPrefix(k, xattrRecord)
-		if !ok {
+		if !ok || hostXattr(name) {
 			continue
 		}
 		if err := unix.Lsetxattr(p, name, []byte(v), 0); err != nil && !xattrRefused(err) {
@@ -48,6 +48,22 @@ func setXattrs(p string, h *tar.Header, replace bool) error {
 		}
 	}
 	return nil
+}
+
+// hostXattr reports whether the attribute name belongs to the host, not
+// to the image: the system namespace (ACLs, which the mode stands for),
+// the security modules' labels and integrity data (security.selinux,
+// security.SMACK64, security.ima, security.evm: host policy, which a
+// layer must not relabel the host's tree with, and which SELinux refuses
+// to remove, EACCES, from any directory a later layer lists again) but
+// the file capability, and overlayfs' own (trusted.overlay.*: opaque,
+// redirect, metacopy would change what an overlay over the tree shows).
+// umoci leaves security.selinux and the overlay's alone as well, and
+// containerd every trusted.* one.
+func hostXattr(name string) bool {
+	return strings.HasPrefix(name, "system.") ||
+		strings.HasPrefix(name, "security.") && name != "security.capability" ||
+		strings.HasPrefix(name, "trusted.overlay.")
 }
 
 func xattrRefused(err error) bool {
