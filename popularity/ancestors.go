@@ -117,8 +117,9 @@ type sumJob struct {
 	w        int
 	chunk    int // a multiple of 64: chunkSize, smaller in tests
 	pull     int // the most referrers a position pulls from: 0 is pullLimit, negative none (tests)
-	// done, when closed, stops the workers between chunks: a large graph
-	// takes seconds, and SIGTERM must not wait for them.
+	// done, when closed, stops the setup and the workers, within a chunk
+	// too (cancel.go): a large graph takes seconds, one chunk of it tens
+	// of milliseconds, and SIGTERM must not wait for them.
 	done <-chan struct{}
 }
 
@@ -179,7 +180,14 @@ func (j *sumJob) run(workers int) []uint64 {
 	for x := range n {
 		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
 	}
-	j.children, j.pushTo = split(transpose(j.parents), j.pulls)
+	t := transpose(j.parents, j.done)
+	if closed(j.done) {
+		return nil
+	}
+	j.children, j.pushTo = split(t, j.pulls, j.done)
+	if closed(j.done) {
+		return nil
+	}
 	chunks := (n + j.chunk - 1) / j.chunk
 	workers = max(1, min(workers, chunks))
 	var next atomic.Int64
@@ -192,14 +200,16 @@ func (j *sumJob) run(workers int) []uint64 {
 			ws := j.workspace(n)
 			for {
 				c := int(next.Add(1) - 1)
-				if c >= chunks || j.stopped() {
+				if c >= chunks || !ws.sum(c*j.chunk, accs[k]) {
 					return
 				}
-				ws.sum(c*j.chunk, accs[k])
 			}
 		})
 	}
 	wg.Wait()
+	if closed(j.done) {
+		return nil
+	}
 	w := j.w
 	for _, acc := range accs[1:] {
 		for x := 0; x < n; x++ {
@@ -213,11 +223,14 @@ func (j *sumJob) run(workers int) []uint64 {
 // and the others. The pass reads a position's references in two loops
 // rather than look each one up (in, 1 MB for 1,000,000 positions, is read
 // at random).
-func split(c csr, in []bool) (yes, no csr) {
+func split(c csr, in []bool, done <-chan struct{}) (yes, no csr) {
 	n := len(c.start) - 1
 	yes = csr{start: make([]int32, n+1), list: make([]int32, 0, len(c.list))}
 	no = csr{start: make([]int32, n+1)}
 	for x := range int32(n) {
+		if x%pollEvery == 0 && stopped(done, "split") {
+			return yes, no
+		}
 		for _, y := range c.of(x) {
 			if in[y] {
 				yes.list = append(yes.list, y)
@@ -230,14 +243,7 @@ func split(c csr, in []bool) (yes, no csr) {
 	return yes, no
 }
 
-func (j *sumJob) stopped() bool {
-	select {
-	case <-j.done:
-		return true
-	default:
-		return false
-	}
-}
+func (j *sumJob) stopped() bool { return stopped(j.done, "ancestors") }
 
 // workspace is one worker's reusable memory.
 type workspace struct {
@@ -298,7 +304,7 @@ func (j *sumJob) workspace(n int) *workspace {
 // (preferential attachment, `make bench`'s popularity graph) the pass that
 // visited every position from the chunk on and read every referrer took
 // 19.9 of the tool's 33 CPU seconds; this one takes 5.8.
-func (ws *workspace) sum(s int, acc []uint64) {
+func (ws *workspace) sum(s int, acc []uint64) bool {
 	n := len(ws.parents.start) - 1
 	e := min(s+ws.chunk, n)
 	ws.s = s
@@ -321,6 +327,9 @@ func (ws *workspace) sum(s int, acc []uint64) {
 			word := reached[k]
 			reached[k] = word & (word - 1)
 			i := k<<6 | bits.TrailingZeros64(word)
+			if len(ws.visited)%pollEvery == 0 && ws.stopped() {
+				return false // the workspace is dropped with the sums
+			}
 			ws.visited = append(ws.visited, int32(i))
 			st := ws.visit(i, i < e-s)
 			ws.states[i>>5] |= uint64(st) << (i & 31 * 2)
@@ -348,6 +357,7 @@ func (ws *workspace) sum(s int, acc []uint64) {
 		ws.info[i] = posInfo{}
 		ws.states[i>>5] = 0
 	}
+	return true
 }
 
 // stateOf is the state of the row at position j (from the chunk on). Most

@@ -25,7 +25,7 @@ import (
 // costs two searches, O(N+M), and the closure sizes cost one search per
 // layer: O(limit·(N+M)) overall. With reference cycles a round may add no
 // layer and the bound is N rounds.
-func autoLayer(g *graph, limit int) [][]int32 {
+func autoLayer(g *graph, limit int, done <-chan struct{}) [][]int32 {
 	n := g.len()
 	if n == 0 {
 		return nil
@@ -47,6 +47,10 @@ func autoLayer(g *graph, limit int) [][]int32 {
 	deps, users := newMarks(n), newMarks(n)
 	memo := make([]int32, 0)
 	for k := n - 1; k >= 0; k-- {
+		// A round can visit the whole graph: each looks (cancel.go).
+		if stopped(done, "size rounds") {
+			return nil
+		}
 		p := bySize[k]
 		ord := int32(len(a.primaries))
 		a.primaries = append(a.primaries, p)
