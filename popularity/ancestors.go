@@ -181,11 +181,11 @@ func (j *sumJob) run(workers int) []uint64 {
 		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
 	}
 	t := transpose(j.parents, j.done)
-	if closed(j.done) {
+	if cancelled(j.done) {
 		return nil
 	}
 	j.children, j.pushTo = split(t, j.pulls, j.done)
-	if closed(j.done) {
+	if cancelled(j.done) {
 		return nil
 	}
 	chunks := (n + j.chunk - 1) / j.chunk
@@ -207,7 +207,7 @@ func (j *sumJob) run(workers int) []uint64 {
 		})
 	}
 	wg.Wait()
-	if closed(j.done) {
+	if cancelled(j.done) {
 		return nil
 	}
 	w := j.w

@@ -122,7 +122,7 @@ func (r *ranking) sortOrder(g *graph, topo []int32, done <-chan struct{}) []int3
 			keys[lo+i] = rankKey{pop: topBits(r.pop[p:p+w], shift), name: nameKeyOf(g.paths[x]), x: x}
 		}
 	})
-	if closed(done) {
+	if cancelled(done) {
 		return nil // the keys are incomplete
 	}
 	for x := range int32(g.len()) {
@@ -320,7 +320,7 @@ func topoParents(g *graph, topo, pos []int32, done <-chan struct{}) csr {
 		}
 	})
 	c := csr{start: make([]int32, n+1)}
-	if closed(done) {
+	if cancelled(done) {
 		return c
 	}
 	for q := range n {

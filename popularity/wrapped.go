@@ -98,12 +98,12 @@ func (o wrapping) ancestorSums(parents csr, counts []uint64, w, workers int, don
 		low[p] = counts[p*w]
 	}
 	l := runSums(parents, low, 1, workers, done)
-	if closed(done) {
+	if cancelled(done) {
 		return nil, 0
 	}
 	sub, subCounts := bigPart(parents, counts, w, big)
 	b := runSums(sub, subCounts, w, workers, done)
-	if closed(done) {
+	if cancelled(done) {
 		return nil, 0
 	}
 	mask := ^uint64(0) >> (64 - o.bits)

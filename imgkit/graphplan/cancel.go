@@ -16,12 +16,12 @@ func stopped(done <-chan struct{}, phase string) bool {
 	if polled != nil {
 		polled(phase, done)
 	}
-	return closed(done)
+	return cancelled(done)
 }
 
-// closed reports whether done is closed: a look between phases, not one
+// cancelled reports whether done is closed: a look between phases, not one
 // of a phase's (no hook).
-func closed(done <-chan struct{}) bool {
+func cancelled(done <-chan struct{}) bool {
 	select {
 	case <-done:
 		return true

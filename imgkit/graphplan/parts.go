@@ -131,7 +131,7 @@ func decodeAt(data []byte, at []int, drop func([]byte), done <-chan struct{}) (_
 		closed, ok = d.items(stop)
 	}
 	wg.Wait()
-	if closed(done) {
+	if cancelled(done) {
 		return nil, false, 0
 	}
 	for i := 0; ok && !closed && i < len(at) && d.pos == at[i] && parts[i].ok; i++ {
