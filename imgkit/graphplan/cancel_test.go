@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -64,5 +65,19 @@ func TestReadGraphContextStops(t *testing.T) {
 	}
 	if got, err := ReadGraphContext(context.Background(), bytes.NewReader(doc.Bytes()), ""); err != nil || len(got) != n {
 		t.Fatalf("not cancelled: %d paths, error %v", len(got), err)
+	}
+}
+
+// TestReadGraphContextCancelledAfterReading: a document read to its end
+// after the cancellation (a pipe whose writer the same signal stopped,
+// ending it short) is not judged: the error is the context's, not the
+// document's.
+func TestReadGraphContextCancelledAfterReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, doc := range []string{"", `[{"path":"/nix/store/a`} {
+		if _, err := ReadGraphContext(ctx, strings.NewReader(doc), ""); !errors.Is(err, context.Canceled) {
+			t.Errorf("document %q read after the cancellation: error %v, want the context's", doc, err)
+		}
 	}
 }

@@ -108,6 +108,10 @@ func ReadGraphContext(ctx context.Context, r io.Reader, key string) (Graph, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
+	// A pipe's writer stopped by the same signal ends the document short.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if g, closed, err = decodeGraph(ctx, data, key, nil); err != nil {
 		return nil, err
 	}
