@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // sumJob computes, for every node x of a DAG in topological order, the sum
@@ -118,7 +120,7 @@ type sumJob struct {
 	chunk    int // a multiple of 64: chunkSize, smaller in tests
 	pull     int // the most referrers a position pulls from: 0 is pullLimit, negative none (tests)
 	// done, when closed, stops the setup and the workers, within a chunk
-	// too (cancel.go): a large graph takes seconds, one chunk of it tens
+	// too (imgkit/poll): a large graph takes seconds, one chunk of it tens
 	// of milliseconds, and SIGTERM must not wait for them.
 	done <-chan struct{}
 }
@@ -181,11 +183,11 @@ func (j *sumJob) run(workers int) []uint64 {
 		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
 	}
 	t := transpose(j.parents, j.done)
-	if cancelled(j.done) {
+	if poll.Cancelled(j.done) {
 		return nil
 	}
 	j.children, j.pushTo = split(t, j.pulls, j.done)
-	if cancelled(j.done) {
+	if poll.Cancelled(j.done) {
 		return nil
 	}
 	chunks := (n + j.chunk - 1) / j.chunk
@@ -207,7 +209,7 @@ func (j *sumJob) run(workers int) []uint64 {
 		})
 	}
 	wg.Wait()
-	if cancelled(j.done) {
+	if poll.Cancelled(j.done) {
 		return nil
 	}
 	w := j.w
@@ -228,7 +230,7 @@ func split(c csr, in []bool, done <-chan struct{}) (yes, no csr) {
 	yes = csr{start: make([]int32, n+1), list: make([]int32, 0, len(c.list))}
 	no = csr{start: make([]int32, n+1)}
 	for x := range int32(n) {
-		if x%pollEvery == 0 && stopped(done, "split") {
+		if x%poll.Every == 0 && poll.Stopped(done, "split") {
 			return yes, no
 		}
 		for _, y := range c.of(x) {
@@ -243,7 +245,7 @@ func split(c csr, in []bool, done <-chan struct{}) (yes, no csr) {
 	return yes, no
 }
 
-func (j *sumJob) stopped() bool { return stopped(j.done, "ancestors") }
+func (j *sumJob) stopped() bool { return poll.Stopped(j.done, "ancestors") }
 
 // workspace is one worker's reusable memory.
 type workspace struct {
@@ -327,7 +329,7 @@ func (ws *workspace) sum(s int, acc []uint64) bool {
 			word := reached[k]
 			reached[k] = word & (word - 1)
 			i := k<<6 | bits.TrailingZeros64(word)
-			if len(ws.visited)%pollEvery == 0 && ws.stopped() {
+			if len(ws.visited)%poll.Every == 0 && ws.stopped() {
 				return false // the workspace is dropped with the sums
 			}
 			ws.visited = append(ws.visited, int32(i))

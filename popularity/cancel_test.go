@@ -18,13 +18,15 @@ import (
 	"testing"
 
 	"dockertools.dev/imgkit/graphplan"
+
+	"dockertools.dev/imgkit/poll"
 )
 
-// What a SIGTERM must stop promptly (cancel.go) is checked through the
-// polled hook, never by the clock: the context is cancelled at the k-th
+// What a SIGTERM must stop promptly (imgkit/poll) is checked through the
+// poll.Hook, never by the clock: the context is cancelled at the k-th
 // look of one phase, and the phase must then return the context's error
 // after at most a look more per goroutine, none of them in a later phase
-// (each look follows at most pollEvery items, so this bounds the work
+// (each look follows at most poll.Every items, so this bounds the work
 // done once cancelled).
 
 // cancelAt cancels a context at the k-th look of phase and records every
@@ -68,8 +70,8 @@ func (c *cancelAt) check(t *testing.T, err error, max int) {
 
 // withPolled sets the hook for one test.
 func withPolled(t *testing.T, f func(string, <-chan struct{})) {
-	polled = f
-	t.Cleanup(func() { polled = nil })
+	poll.Hook = f
+	t.Cleanup(func() { poll.Hook = nil })
 }
 
 // cancelGraph is a uniform graph big enough for every phase to look
@@ -174,7 +176,7 @@ func init() {
 		return
 	}
 	var once sync.Once
-	polled = func(p string, done <-chan struct{}) {
+	poll.Hook = func(p string, done <-chan struct{}) {
 		if p == phase {
 			once.Do(func() {
 				fmt.Fprintln(os.Stderr, "stalled")
@@ -197,7 +199,7 @@ func TestTermMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	for _, phase := range []string{"index", "references", "ancestors", "sort keys"} {
+	for _, phase := range []string{"decode", "check", "index", "references", "ancestors", "sort keys"} {
 		t.Run(phase, func(t *testing.T) {
 			cmd := &exec.Cmd{Path: os.Args[0], Args: []string{"popularity", file}, Env: append(os.Environ(), stallEnv+"="+phase)}
 			var stdout strings.Builder

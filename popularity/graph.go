@@ -10,6 +10,8 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // graph is a closure graph as integer adjacency lists, the shape both
@@ -33,7 +35,7 @@ type csr struct {
 func (c csr) of(i int32) []int32 { return c.list[c.start[i]:c.start[i+1]] }
 
 // newGraph indexes a canonical, closed graph (as graphplan.ReadGraph
-// returns). Cancelled (cancel.go), it returns ctx's error.
+// returns). Cancelled (imgkit/poll), it returns ctx's error.
 func newGraph(ctx context.Context, fg graphplan.Graph) (*graph, error) {
 	done := ctx.Done()
 	n := len(fg)
@@ -62,7 +64,7 @@ func newGraph(ctx context.Context, fg graphplan.Graph) (*graph, error) {
 	list := make([]int32, edges)
 	// The first node with a reference to no node, or n.
 	if i := percore.First(n, 1<<14, func(i int) bool {
-		if i%pollEvery == 0 && stopped(done, "references") {
+		if i%poll.Every == 0 && poll.Stopped(done, "references") {
 			return true // not looked up: the error below is ctx's
 		}
 		for k, r := range fg[i].References {
@@ -88,7 +90,7 @@ func newGraph(ctx context.Context, fg graphplan.Graph) (*graph, error) {
 	}
 	g.refs = csr{start: make([]int32, n+1), list: list[:0]}
 	for i := range n {
-		if i%pollEvery == 0 && stopped(done, "references") {
+		if i%poll.Every == 0 && poll.Stopped(done, "references") {
 			return nil, ctx.Err()
 		}
 		for _, j := range list[at[i]:at[i+1]] {
@@ -136,7 +138,7 @@ func newPathIndex(fg graphplan.Graph, done <-chan struct{}) *pathIndex {
 	}
 	x.byAddr = make([]addrSlot, 1<<(64-x.shift))
 	for i, p := range fg {
-		if i%pollEvery == 0 && stopped(done, "index") {
+		if i%poll.Every == 0 && poll.Stopped(done, "index") {
 			return x
 		}
 		if a := addr(p.Path); a != 0 {
@@ -192,7 +194,7 @@ func transpose(c csr, done <-chan struct{}) csr {
 	}
 	next := append([]int32(nil), t.start[:n]...)
 	for i := int32(0); int(i) < n; i++ {
-		if i%pollEvery == 0 && stopped(done, "transpose") {
+		if i%poll.Every == 0 && poll.Stopped(done, "transpose") {
 			return t
 		}
 		for _, j := range c.of(i) {

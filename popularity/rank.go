@@ -12,6 +12,8 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // ranking is the result of the popularity strategy's ordering step
@@ -60,7 +62,7 @@ func rankWrapping(ctx context.Context, g *graph, workers int, o wrapping) (*rank
 	n := g.len()
 	done := ctx.Done()
 	// Each phase returns early, its result incomplete, once done is
-	// closed (cancel.go); ctx.Err() after it says so.
+	// closed (imgkit/poll); ctx.Err() after it says so.
 	topo := rankable(g, done)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -115,14 +117,14 @@ func (r *ranking) sortOrder(g *graph, topo []int32, done <-chan struct{}) []int3
 	// ms for 100,000 paths on one).
 	percore.Each(len(topo), 1<<14, func(lo, hi int) {
 		for i, x := range topo[lo:hi] {
-			if i%pollEvery == 0 && stopped(done, "sort keys") {
+			if i%poll.Every == 0 && poll.Stopped(done, "sort keys") {
 				return
 			}
 			p := int(r.pos[x]) * w
 			keys[lo+i] = rankKey{pop: topBits(r.pop[p:p+w], shift), name: nameKeyOf(g.paths[x]), x: x}
 		}
 	})
-	if cancelled(done) {
+	if poll.Cancelled(done) {
 		return nil // the keys are incomplete
 	}
 	for x := range int32(g.len()) {
@@ -197,7 +199,7 @@ func rankable(g *graph, done <-chan struct{}) []int32 {
 		}
 	}
 	for k := 0; k < len(queue); k++ {
-		if k%pollEvery == 0 && stopped(done, "reach") {
+		if k%poll.Every == 0 && poll.Stopped(done, "reach") {
 			return nil
 		}
 		for _, c := range g.refs.of(queue[k]) {
@@ -222,7 +224,7 @@ func rankable(g *graph, done <-chan struct{}) []int32 {
 		}
 	}
 	for k := 0; k < len(topo); k++ {
-		if k%pollEvery == 0 && stopped(done, "topological order") {
+		if k%poll.Every == 0 && poll.Stopped(done, "topological order") {
 			return nil
 		}
 		for _, c := range g.refs.of(topo[k]) {
@@ -254,7 +256,7 @@ func byHeight(g *graph, topo []int32, done <-chan struct{}) []int32 {
 	height := make([]int32, n)
 	top := int32(0)
 	for k := len(topo) - 1; k >= 0; k-- {
-		if k%pollEvery == 0 && stopped(done, "height") {
+		if k%poll.Every == 0 && poll.Stopped(done, "height") {
 			return nil
 		}
 		x := topo[k]
@@ -309,7 +311,7 @@ func topoParents(g *graph, topo, pos []int32, done <-chan struct{}) csr {
 	percore.Run(n, k, func(b, lo, hi int) {
 		next[b] = make([]int32, n)
 		for i, x := range topo[lo:hi] {
-			if i%pollEvery == 0 && stopped(done, "parents") {
+			if i%poll.Every == 0 && poll.Stopped(done, "parents") {
 				return
 			}
 			for _, r := range g.refs.of(x) {
@@ -320,7 +322,7 @@ func topoParents(g *graph, topo, pos []int32, done <-chan struct{}) csr {
 		}
 	})
 	c := csr{start: make([]int32, n+1)}
-	if cancelled(done) {
+	if poll.Cancelled(done) {
 		return c
 	}
 	for q := range n {
@@ -333,7 +335,7 @@ func topoParents(g *graph, topo, pos []int32, done <-chan struct{}) csr {
 	c.list = make([]int32, c.start[n])
 	percore.Run(n, k, func(b, lo, hi int) {
 		for p := hi - 1; p >= lo; p-- {
-			if (hi-p)%pollEvery == 0 && stopped(done, "parents") {
+			if (hi-p)%poll.Every == 0 && poll.Stopped(done, "parents") {
 				return
 			}
 			for _, r := range g.refs.of(topo[p]) {
@@ -361,7 +363,7 @@ func pathCounts(parents csr, done <-chan struct{}) ([]uint64, int, error) {
 	w := 1
 	r, total := make([]uint64, n), make([]uint64, 1)
 	for i := 0; i < n; {
-		if i%pollEvery == 0 && stopped(done, "path counts") {
+		if i%poll.Every == 0 && poll.Stopped(done, "path counts") {
 			return nil, 0, nil
 		}
 		ri := r[i*w : i*w+w]

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // autoLayer is nixpkgs' size-based layering (auto-layer.py, reference
@@ -47,8 +49,8 @@ func autoLayer(g *graph, limit int, done <-chan struct{}) [][]int32 {
 	deps, users := newMarks(n), newMarks(n)
 	memo := make([]int32, 0)
 	for k := n - 1; k >= 0; k-- {
-		// A round can visit the whole graph: each looks (cancel.go).
-		if stopped(done, "size rounds") {
+		// A round can visit the whole graph: each looks (imgkit/poll).
+		if poll.Stopped(done, "size rounds") {
 			return nil
 		}
 		p := bySize[k]

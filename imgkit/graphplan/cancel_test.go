@@ -10,12 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // TestReadGraphContextStops: cancelled at the k-th look of the decoding
-// or of the checks (never by the clock, see cancel.go), ReadGraphContext
+// or of the checks (never by the clock, see imgkit/poll), ReadGraphContext
 // returns the context's error after at most a look more per goroutine,
-// all of the same phase; a look follows at most pollEvery nodes.
+// all of the same phase; a look follows at most poll.Every nodes.
 func TestReadGraphContextStops(t *testing.T) {
 	const n = 40000
 	g := make(Graph, n)
@@ -40,7 +42,7 @@ func TestReadGraphContextStops(t *testing.T) {
 			var mu sync.Mutex
 			looks := 0
 			var after []string
-			polled = func(phase string, _ <-chan struct{}) {
+			poll.Hook = func(phase string, _ <-chan struct{}) {
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -52,7 +54,7 @@ func TestReadGraphContextStops(t *testing.T) {
 					}
 				}
 			}
-			defer func() { polled = nil }()
+			defer func() { poll.Hook = nil }()
 			_, err := ReadGraphContext(ctx, bytes.NewReader(doc.Bytes()), "")
 			if looks < c.k {
 				t.Fatalf("phase %q looked %d times, not the %d needed: it does not look as it goes", c.phase, looks, c.k)

@@ -9,6 +9,8 @@ import (
 
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // decodeArrayFast decodes the array shape of a closure graph without
@@ -36,7 +38,7 @@ import (
 // drop, when not nil, is given the parts of data the decoder is done with,
 // every dropEvery bytes or so.
 //
-// done, when closed, stops the decoding within pollEvery nodes of each
+// done, when closed, stops the decoding within poll.Every nodes of each
 // part (ok is then false: the caller must see its context's error first).
 func decodeArrayFast(data []byte, drop func([]byte), done <-chan struct{}) (g Graph, ok bool) {
 	return decodeParts(data, percore.Parts(len(data), partMin), drop, done)
@@ -84,7 +86,7 @@ func newDecoder(data []byte, size int) *decoder {
 // element at or past stop.
 func (d *decoder) items(stop int) (closed, ok bool) {
 	for k := 0; ; k++ {
-		if k%pollEvery == 0 && stopped(d.done, "decode") {
+		if k%poll.Every == 0 && poll.Stopped(d.done, "decode") {
 			return false, false
 		}
 		if !d.nodeElem() {

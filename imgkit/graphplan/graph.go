@@ -17,6 +17,8 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // PathInfo is one node of a closure graph: a store path, the hash (when
@@ -86,7 +88,7 @@ func ReadGraph(r io.Reader, key string) (Graph, error) {
 }
 
 // ReadGraphContext is ReadGraph stopped by ctx: cancelled, it returns
-// ctx's error within a moment (cancel.go), reading, decoding or checking.
+// ctx's error within a moment (imgkit/poll), reading, decoding or checking.
 // (The encoding/json decoder, for documents the fast one does not read,
 // an object or text with escapes, is not stopped: it only starts after
 // the context is seen live.)
@@ -300,7 +302,7 @@ func (g Graph) check(ctx context.Context, closed bool) (Graph, error) {
 		return nil, err
 	}
 	if i := percore.First(len(g), chunkMin, func(i int) bool {
-		if i%pollEvery == 0 && stopped(done, "check") {
+		if i%poll.Every == 0 && poll.Stopped(done, "check") {
 			return true
 		}
 		return pathProblem(g[i].Path) != "" || i > 0 && g[i-1].Path == g[i].Path

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // A large graph is decoded in parts on all cores: the document is cut at
@@ -131,7 +133,7 @@ func decodeAt(data []byte, at []int, drop func([]byte), done <-chan struct{}) (_
 		closed, ok = d.items(stop)
 	}
 	wg.Wait()
-	if cancelled(done) {
+	if poll.Cancelled(done) {
 		return nil, false, 0
 	}
 	for i := 0; ok && !closed && i < len(at) && d.pos == at[i] && parts[i].ok; i++ {
