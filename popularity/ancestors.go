@@ -325,13 +325,14 @@ func (ws *workspace) sum(s int, acc []uint64) bool {
 	}
 	ws.visited, ws.links = ws.visited[:0], ws.links[:0]
 	for k := 0; k<<6 < n-s; k++ {
+		// A look per poll.Every positions, at most that many visits.
+		if k%(poll.Every/64) == 0 && ws.stopped() {
+			return false // the workspace is dropped with the sums
+		}
 		for reached[k] != 0 {
 			word := reached[k]
 			reached[k] = word & (word - 1)
 			i := k<<6 | bits.TrailingZeros64(word)
-			if len(ws.visited)%poll.Every == 0 && ws.stopped() {
-				return false // the workspace is dropped with the sums
-			}
 			ws.visited = append(ws.visited, int32(i))
 			st := ws.visit(i, i < e-s)
 			ws.states[i>>5] |= uint64(st) << (i & 31 * 2)
