@@ -141,6 +141,7 @@ func TestCancelStopsEveryPhase(t *testing.T) {
 		{"one chunk", "ancestors", 2},
 		{"rank", "sort keys", 3},
 		{"size", "size rounds", 5},
+		{"size", "size layers", 3},
 	} {
 		t.Run(c.run+"/"+c.phase, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
