@@ -20,7 +20,7 @@ func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, ext
 	if err != nil {
 		return nil, fileErr("reading the graph", c.Graph, err)
 	}
-	g, err := graphplan.ReadGraph(f, c.Key)
+	g, err := graphplan.ReadGraphContext(ctx, f, c.Key)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("--graph %q: %w", c.Graph, err)

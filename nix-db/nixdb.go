@@ -56,7 +56,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	rows, err := c.read(o, storeDir)
+	rows, err := c.read(ctx, o, storeDir)
 	if err != nil {
 		return err
 	}
@@ -118,13 +118,13 @@ func (c *command) gcRoots(storeDir string) ([]string, error) {
 }
 
 // read reads the graph and turns it into rows, sorted by path.
-func (c *command) read(o *cli.IO, storeDir string) ([]row, error) {
+func (c *command) read(ctx context.Context, o *cli.IO, storeDir string) ([]row, error) {
 	in, err := o.Open(c.Graph)
 	if err != nil {
 		return nil, err
 	}
 	defer in.Close()
-	g, err := graphplan.ReadGraph(in, c.Key)
+	g, err := graphplan.ReadGraphContext(ctx, in, c.Key)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // sumJob computes, for every node x of a DAG in topological order, the sum
@@ -117,8 +119,9 @@ type sumJob struct {
 	w        int
 	chunk    int // a multiple of 64: chunkSize, smaller in tests
 	pull     int // the most referrers a position pulls from: 0 is pullLimit, negative none (tests)
-	// done, when closed, stops the workers between chunks: a large graph
-	// takes seconds, and SIGTERM must not wait for them.
+	// done, when closed, stops the setup and the workers, within a chunk
+	// too (imgkit/poll): a large graph takes seconds, one chunk of it tens
+	// of milliseconds, and SIGTERM must not wait for them.
 	done <-chan struct{}
 }
 
@@ -179,7 +182,14 @@ func (j *sumJob) run(workers int) []uint64 {
 	for x := range n {
 		j.pulls[x] = len(j.parents.of(int32(x))) <= limit
 	}
-	j.children, j.pushTo = split(transpose(j.parents), j.pulls)
+	t := transpose(j.parents, j.done)
+	if poll.Cancelled(j.done) {
+		return nil
+	}
+	j.children, j.pushTo = split(t, j.pulls, j.done)
+	if poll.Cancelled(j.done) {
+		return nil
+	}
 	chunks := (n + j.chunk - 1) / j.chunk
 	workers = max(1, min(workers, chunks))
 	var next atomic.Int64
@@ -192,14 +202,16 @@ func (j *sumJob) run(workers int) []uint64 {
 			ws := j.workspace(n)
 			for {
 				c := int(next.Add(1) - 1)
-				if c >= chunks || j.stopped() {
+				if c >= chunks || !ws.sum(c*j.chunk, accs[k]) {
 					return
 				}
-				ws.sum(c*j.chunk, accs[k])
 			}
 		})
 	}
 	wg.Wait()
+	if poll.Cancelled(j.done) {
+		return nil
+	}
 	w := j.w
 	for _, acc := range accs[1:] {
 		for x := 0; x < n; x++ {
@@ -213,11 +225,14 @@ func (j *sumJob) run(workers int) []uint64 {
 // and the others. The pass reads a position's references in two loops
 // rather than look each one up (in, 1 MB for 1,000,000 positions, is read
 // at random).
-func split(c csr, in []bool) (yes, no csr) {
+func split(c csr, in []bool, done <-chan struct{}) (yes, no csr) {
 	n := len(c.start) - 1
 	yes = csr{start: make([]int32, n+1), list: make([]int32, 0, len(c.list))}
 	no = csr{start: make([]int32, n+1)}
 	for x := range int32(n) {
+		if x%poll.Every == 0 && poll.Stopped(done, "split") {
+			return yes, no
+		}
 		for _, y := range c.of(x) {
 			if in[y] {
 				yes.list = append(yes.list, y)
@@ -230,14 +245,7 @@ func split(c csr, in []bool) (yes, no csr) {
 	return yes, no
 }
 
-func (j *sumJob) stopped() bool {
-	select {
-	case <-j.done:
-		return true
-	default:
-		return false
-	}
-}
+func (j *sumJob) stopped() bool { return poll.Stopped(j.done, "ancestors") }
 
 // workspace is one worker's reusable memory.
 type workspace struct {
@@ -298,7 +306,7 @@ func (j *sumJob) workspace(n int) *workspace {
 // (preferential attachment, `make bench`'s popularity graph) the pass that
 // visited every position from the chunk on and read every referrer took
 // 19.9 of the tool's 33 CPU seconds; this one takes 5.8.
-func (ws *workspace) sum(s int, acc []uint64) {
+func (ws *workspace) sum(s int, acc []uint64) bool {
 	n := len(ws.parents.start) - 1
 	e := min(s+ws.chunk, n)
 	ws.s = s
@@ -317,6 +325,10 @@ func (ws *workspace) sum(s int, acc []uint64) {
 	}
 	ws.visited, ws.links = ws.visited[:0], ws.links[:0]
 	for k := 0; k<<6 < n-s; k++ {
+		// A look per poll.Every positions, at most that many visits.
+		if k%(poll.Every/64) == 0 && ws.stopped() {
+			return false // the workspace is dropped with the sums
+		}
 		for reached[k] != 0 {
 			word := reached[k]
 			reached[k] = word & (word - 1)
@@ -348,6 +360,7 @@ func (ws *workspace) sum(s int, acc []uint64) {
 		ws.info[i] = posInfo{}
 		ws.states[i>>5] = 0
 	}
+	return true
 }
 
 // stateOf is the state of the row at position j (from the chunk on). Most

@@ -62,7 +62,7 @@ func BenchmarkRun(b *testing.B) {
 // BenchmarkRank is the popularity order alone, on one worker and on all.
 func BenchmarkRank(b *testing.B) {
 	for name, fg := range benchGraphs(b) {
-		g, err := newGraph(fg.Canonical())
+		g, err := newGraph(context.Background(), fg.Canonical())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // graph is a closure graph as integer adjacency lists, the shape both
@@ -31,8 +34,10 @@ type csr struct {
 
 func (c csr) of(i int32) []int32 { return c.list[c.start[i]:c.start[i+1]] }
 
-// newGraph indexes a canonical, closed graph (as graphplan.ReadGraph returns).
-func newGraph(fg graphplan.Graph) (*graph, error) {
+// newGraph indexes a canonical, closed graph (as graphplan.ReadGraph
+// returns). Cancelled (imgkit/poll), it returns ctx's error.
+func newGraph(ctx context.Context, fg graphplan.Graph) (*graph, error) {
+	done := ctx.Done()
 	n := len(fg)
 	edges := 0
 	for _, p := range fg {
@@ -41,7 +46,10 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 	if n >= math.MaxInt32 || edges >= math.MaxInt32 {
 		return nil, fmt.Errorf("graph: %d paths and %d references are more than this tool handles: %w", n, edges, errdefs.ErrInvalidInput)
 	}
-	index := newPathIndex(fg)
+	index := newPathIndex(fg, done)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	g := &graph{paths: make([]string, n), sizes: make([]uint64, n)}
 	for i, p := range fg {
 		g.paths[i], g.sizes[i] = p.Path, p.NarSize
@@ -56,6 +64,9 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 	list := make([]int32, edges)
 	// The first node with a reference to no node, or n.
 	if i := percore.First(n, 1<<14, func(i int) bool {
+		if i%poll.Every == 0 && poll.Stopped(done, "references") {
+			return true // not looked up: the error below is ctx's
+		}
 		for k, r := range fg[i].References {
 			j, ok := index.find(r)
 			if !ok {
@@ -68,6 +79,9 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 		}
 		return false
 	}); i < n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for _, r := range fg[i].References {
 			if _, ok := index.find(r); !ok {
 				return nil, fmt.Errorf("graph: %q references %q, which is not in the graph: %w", fg[i].Path, r, errdefs.ErrInvalidInput)
@@ -76,6 +90,9 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 	}
 	g.refs = csr{start: make([]int32, n+1), list: list[:0]}
 	for i := range n {
+		if i%poll.Every == 0 && poll.Stopped(done, "references") {
+			return nil, ctx.Err()
+		}
 		for _, j := range list[at[i]:at[i+1]] {
 			if j >= 0 {
 				g.refs.list = append(g.refs.list, j) // never past what is read
@@ -83,7 +100,10 @@ func newGraph(fg graphplan.Graph) (*graph, error) {
 		}
 		g.refs.start[i+1] = int32(len(g.refs.list))
 	}
-	g.users = transpose(g.refs)
+	g.users = transpose(g.refs, done)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -111,13 +131,16 @@ type addrSlot struct {
 	node int32
 }
 
-func newPathIndex(fg graphplan.Graph) *pathIndex {
+func newPathIndex(fg graphplan.Graph, done <-chan struct{}) *pathIndex {
 	x := &pathIndex{fg: fg, shift: 64 - 1}
 	for 1<<(64-x.shift) < 2*len(fg) {
 		x.shift--
 	}
 	x.byAddr = make([]addrSlot, 1<<(64-x.shift))
 	for i, p := range fg {
+		if i%poll.Every == 0 && poll.Stopped(done, "index") {
+			return x
+		}
 		if a := addr(p.Path); a != 0 {
 			*x.slot(a) = addrSlot{a, int32(i)} // a later path at the same address replaces the earlier
 		}
@@ -160,7 +183,7 @@ func (x *pathIndex) find(r string) (int32, bool) {
 
 // transpose reverses the edges of c. Lists come out sorted because
 // sources are visited in ascending order.
-func transpose(c csr) csr {
+func transpose(c csr, done <-chan struct{}) csr {
 	n := len(c.start) - 1
 	t := csr{start: make([]int32, n+1), list: make([]int32, len(c.list))}
 	for _, j := range c.list {
@@ -171,6 +194,9 @@ func transpose(c csr) csr {
 	}
 	next := append([]int32(nil), t.start[:n]...)
 	for i := int32(0); int(i) < n; i++ {
+		if i%poll.Every == 0 && poll.Stopped(done, "transpose") {
+			return t
+		}
 		for _, j := range c.of(i) {
 			t.list[next[j]] = i
 			next[j]++

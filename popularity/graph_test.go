@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -29,11 +30,11 @@ func TestNewGraphReferencesByText(t *testing.T) {
 		shared[i] = graphplan.PathInfo{Path: g.paths[i], NarSize: g.sizes[i], References: refs}
 		copied[i] = graphplan.PathInfo{Path: g.paths[i], NarSize: g.sizes[i], References: copies}
 	}
-	a, err := newGraph(shared)
+	a, err := newGraph(context.Background(), shared)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newGraph(copied)
+	b, err := newGraph(context.Background(), copied)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestNewGraphReferencesByText(t *testing.T) {
 	// A prefix of a path shares its address, not its length.
 	bad := slices.Clone(shared)
 	bad[0].References = []string{bad[1].Path[:len(bad[1].Path)-1]}
-	if _, err := newGraph(bad); err == nil || !strings.Contains(err.Error(), "not in the graph") {
+	if _, err := newGraph(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "not in the graph") {
 		t.Fatalf("a reference to a prefix of a path: %v, want not in the graph", err)
 	}
 }
@@ -88,7 +89,7 @@ func TestNewGraphOnAllCores(t *testing.T) {
 		}
 	}
 	for name, fg := range map[string]graphplan.Graph{"Interned": read, "Copied": copied} {
-		g, err := newGraph(fg)
+		g, err := newGraph(context.Background(), fg)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -100,7 +101,7 @@ func TestNewGraphOnAllCores(t *testing.T) {
 	for _, i := range []int{len(bad) - 1, len(bad) / 2, 7} {
 		bad[i].References = append(slices.Clone(bad[i].References), "/nix/store/nowhere")
 	}
-	_, err = newGraph(bad)
+	_, err = newGraph(context.Background(), bad)
 	if want := fmt.Sprintf("graph: %q references %q", bad[7].Path, "/nix/store/nowhere"); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("error %v, want %s…", err, want)
 	}
@@ -117,7 +118,7 @@ func TestPathIndex(t *testing.T) {
 	fg = append(fg, graphplan.PathInfo{Path: "/s/000007"}) // a prefix of path 7, at its address below
 	fg[3000].Path = fg[7].Path[:len("/s/000007")]
 	slices.SortFunc(fg, func(a, b graphplan.PathInfo) int { return strings.Compare(a.Path, b.Path) })
-	x := newPathIndex(fg)
+	x := newPathIndex(fg, nil)
 	for i, p := range fg {
 		for _, r := range []string{p.Path, strings.Clone(p.Path)} {
 			if j, ok := x.find(r); !ok || int(j) != i {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -47,7 +48,7 @@ func buildGraph(t testing.TB, rng *rand.Rand, n int, edges edgesFunc, size func(
 		}
 		fg[i] = graphplan.PathInfo{Path: names[i], NarSize: size(i), References: refs}
 	}
-	g, err := newGraph(fg.Canonical())
+	g, err := newGraph(context.Background(), fg.Canonical())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func preferentialGraph(t testing.TB, seed uint64, n int) *graph {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := newGraph(fg)
+	g, err := newGraph(context.Background(), fg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestPopularityCountsNonOrthogonalPairs(t *testing.T) {
 		for k := range b {
 			fg = append(fg, graphplan.PathInfo{Path: b[k], NarSize: 1})
 		}
-		g, err := newGraph(fg.Canonical())
+		g, err := newGraph(context.Background(), fg.Canonical())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	g, excluded, err := c.input(o)
+	g, excluded, err := c.input(ctx, o)
 	if err != nil {
 		return err
 	}

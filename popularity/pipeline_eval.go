@@ -321,7 +321,7 @@ func (e *evaluator) induce(nodes []int32) (*graph, []int32) {
 		}
 		sub.refs.start[i+1] = int32(len(sub.refs.list))
 	}
-	sub.users = transpose(sub.refs)
+	sub.users = transpose(sub.refs, e.ctx.Done()) // rank, next, sees ctx's error
 	return sub, sorted
 }
 

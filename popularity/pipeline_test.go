@@ -32,7 +32,7 @@ func specGraph(t testing.TB, spec string) *graph {
 		}
 		fg = append(fg, graphplan.PathInfo{Path: f[0], NarSize: size, References: f[2:]})
 	}
-	g, err := newGraph(fg.Canonical())
+	g, err := newGraph(context.Background(), fg.Canonical())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,17 +32,18 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return c.runPipeline(ctx, o)
 	}
 	available := c.Max - 1 - c.BaseLayers
-	g, excluded, err := c.input(o)
+	g, excluded, err := c.input(ctx, o)
 	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var plan graphplan.Plan
 	switch c.Strategy {
 	case "size":
-		for _, layer := range autoLayer(g, available) {
+		layers := autoLayer(g, available, ctx.Done())
+		if err := ctx.Err(); err != nil {
+			return err // the layers are incomplete
+		}
+		for _, layer := range layers {
 			if paths := pathsOf(g, layer, excluded); len(paths) > 0 {
 				plan = append(plan, paths)
 			}
@@ -115,8 +116,8 @@ func (c *command) Validate() error {
 }
 
 // input reads the graph and marks the --exclude nodes in it.
-func (c *command) input(o *cli.IO) (*graph, []bool, error) {
-	g, err := c.read(o)
+func (c *command) input(ctx context.Context, o *cli.IO) (*graph, []bool, error) {
+	g, err := c.read(ctx, o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,7 +128,7 @@ func (c *command) input(o *cli.IO) (*graph, []bool, error) {
 	return g, excluded, nil
 }
 
-func (c *command) read(o *cli.IO) (*graph, error) {
+func (c *command) read(ctx context.Context, o *cli.IO) (*graph, error) {
 	in, err := o.Open(c.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("reading graph: %w", err)
@@ -148,14 +149,14 @@ func (c *command) read(o *cli.IO) (*graph, error) {
 		debug.SetGCPercent(gc)
 	}
 	defer debug.SetGCPercent(gc)
-	fg, err := graphplan.ReadGraph(in, c.Key)
+	fg, err := graphplan.ReadGraphContext(ctx, in, c.Key)
 	if err != nil {
 		if c.Graph != "-" {
 			return nil, fmt.Errorf("%s: %w", c.Graph, err)
 		}
 		return nil, err
 	}
-	g, err := newGraph(fg)
+	g, err := newGraph(ctx, fg)
 	if err != nil {
 		return nil, err
 	}

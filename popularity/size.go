@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // autoLayer is nixpkgs' size-based layering (auto-layer.py, reference
@@ -25,7 +27,7 @@ import (
 // costs two searches, O(N+M), and the closure sizes cost one search per
 // layer: O(limit·(N+M)) overall. With reference cycles a round may add no
 // layer and the bound is N rounds.
-func autoLayer(g *graph, limit int) [][]int32 {
+func autoLayer(g *graph, limit int, done <-chan struct{}) [][]int32 {
 	n := g.len()
 	if n == 0 {
 		return nil
@@ -47,6 +49,10 @@ func autoLayer(g *graph, limit int) [][]int32 {
 	deps, users := newMarks(n), newMarks(n)
 	memo := make([]int32, 0)
 	for k := n - 1; k >= 0; k-- {
+		// A round can visit the whole graph: each looks (imgkit/poll).
+		if poll.Stopped(done, "size rounds") {
+			return nil
+		}
 		p := bySize[k]
 		ord := int32(len(a.primaries))
 		a.primaries = append(a.primaries, p)
@@ -72,7 +78,7 @@ func autoLayer(g *graph, limit int) [][]int32 {
 			break
 		}
 	}
-	return a.layers(g)
+	return a.layers(g, done)
 }
 
 // labels is the current split: a layer id per node.
@@ -158,7 +164,7 @@ func (a *labels) transform(old, ord int32, deps, users *marks) int32 {
 // included), then, for equal sizes (where Python's order depends on its
 // hash seed), by their first path in comparePathKey order. Layers are
 // disjoint, so that order is total.
-func (a *labels) layers(g *graph) [][]int32 {
+func (a *labels) layers(g *graph, done <-chan struct{}) [][]int32 {
 	groups := make([][]int32, len(a.ids))
 	for x, id := range a.id {
 		groups[id] = append(groups[id], int32(x))
@@ -172,6 +178,10 @@ func (a *labels) layers(g *graph) [][]int32 {
 	for _, nodes := range groups {
 		if len(nodes) == 0 {
 			continue
+		}
+		// A layer's closure can be the whole graph: each looks.
+		if poll.Stopped(done, "size layers") {
+			return nil
 		}
 		slices.SortFunc(nodes, func(x, y int32) int { return comparePathKey(g.paths[x], g.paths[y]) })
 		var size [2]uint64

@@ -131,7 +131,7 @@ func TestAutoLayerMatchesDirectVersion(t *testing.T) {
 			g = randomDAG(t, rng, n, []float64{0.15, 0.4}[i%2])
 		}
 		for limit := 1; limit <= n+1; limit++ {
-			got, want := autoLayer(g, limit), bruteAutoLayer(g, limit)
+			got, want := autoLayer(g, limit, nil), bruteAutoLayer(g, limit)
 			if !slices.EqualFunc(got, want, slices.Equal) {
 				t.Fatalf("limit %d: got %v, want %v (refs %v, sizes %v)", limit, got, want, g.refs, g.sizes)
 			}
@@ -150,7 +150,7 @@ func TestAutoLayerPartitions(t *testing.T) {
 	for _, limit := range []int{1, 2, 10, 99} {
 		seen := make([]bool, g.len())
 		var total, sum uint64
-		layers := autoLayer(g, limit)
+		layers := autoLayer(g, limit, nil)
 		if len(layers) > limit {
 			t.Fatalf("limit %d: %d layers", limit, len(layers))
 		}

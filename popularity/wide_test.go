@@ -52,12 +52,12 @@ func TestPathCountsWidth(t *testing.T) {
 		words int
 	}{{10, 1}, {90, 1}, {95, 2}, {200, 3}, {1000, 11}} {
 		g := ladder(t, c.n)
-		topo := rankable(g)
+		topo := rankable(g, nil)
 		pos := make([]int32, c.n)
 		for k, x := range topo {
 			pos[x] = int32(k)
 		}
-		parents := topoParents(g, topo, pos)
+		parents := topoParents(g, topo, pos, nil)
 		counts, w := mustPathCounts(t, parents)
 		if w != c.words {
 			t.Errorf("ladder of %d: width %d, want %d", c.n, w, c.words)

@@ -1,6 +1,10 @@
 package main
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"dockertools.dev/imgkit/poll"
+)
 
 // Popularities from one-word passes.
 //
@@ -98,8 +102,14 @@ func (o wrapping) ancestorSums(parents csr, counts []uint64, w, workers int, don
 		low[p] = counts[p*w]
 	}
 	l := runSums(parents, low, 1, workers, done)
+	if poll.Cancelled(done) {
+		return nil, 0
+	}
 	sub, subCounts := bigPart(parents, counts, w, big)
 	b := runSums(sub, subCounts, w, workers, done)
+	if poll.Cancelled(done) {
+		return nil, 0
+	}
 	mask := ^uint64(0) >> (64 - o.bits)
 	pop := make([]uint64, n*w)
 	for p := range n {

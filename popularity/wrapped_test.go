@@ -208,7 +208,7 @@ func fanDAG(t testing.TB, rng *rand.Rand, fans, sinks int) *graph {
 // orderOf is the order of the nodes of a DAG with popularities pop: most
 // popular first, ties by packageName.
 func orderOf(g *graph, pop []*big.Int) []int32 {
-	order := rankable(g)
+	order := rankable(g, nil)
 	if len(order) != g.len() {
 		panic("orderOf: a graph with cycles")
 	}
@@ -232,7 +232,7 @@ type recovery struct {
 // recoveryOf tells apart the big and small ranked nodes of g under o's
 // modulus and threshold.
 func recoveryOf(g *graph, o wrapping) recovery {
-	topo := rankable(g)
+	topo := rankable(g, nil)
 	r := directCounts(g)
 	modulus := new(big.Int).Lsh(big.NewInt(1), o.bits)
 	threshold := new(big.Int).SetUint64(o.bigThreshold(len(topo)))

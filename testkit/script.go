@@ -87,6 +87,22 @@ func (tool Tool) UsageErrorsReadNoInput(t *testing.T) {
 	}
 }
 
+// InterruptedBeforeInput runs the tool in-process with args and a context
+// cancelled before it starts, as a signal that came while it started: it
+// must end with status 1, no stdout and the one line "NAME: interrupted",
+// not with what it would have found in its input (the caller makes args
+// name a bad one), which it must not read through.
+func (tool Tool) InterruptedBeforeInput(t *testing.T, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr strings.Builder
+	code := cli.Run(ctx, tool.Name, tool.Manual, tool.New(), args, &cli.IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})
+	if want := tool.Name + ": interrupted\n"; code != cli.ExitFailure || stderr.String() != want || stdout.Len() > 0 {
+		t.Fatalf("cancelled: exit %d, stderr %q, stdout %q; want exit 1, %q, no output", code, stderr.String(), stdout.String(), want)
+	}
+}
+
 // Cmds is a set of script commands, by name.
 type Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string)
 

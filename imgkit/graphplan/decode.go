@@ -9,6 +9,8 @@ import (
 
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // decodeArrayFast decodes the array shape of a closure graph without
@@ -35,8 +37,11 @@ import (
 //
 // drop, when not nil, is given the parts of data the decoder is done with,
 // every dropEvery bytes or so.
-func decodeArrayFast(data []byte, drop func([]byte)) (g Graph, ok bool) {
-	return decodeParts(data, percore.Parts(len(data), partMin), drop)
+//
+// done, when closed, stops the decoding within poll.Every nodes of each
+// part (ok is then false: the caller must see its context's error first).
+func decodeArrayFast(data []byte, drop func([]byte), done <-chan struct{}) (g Graph, ok bool) {
+	return decodeParts(data, percore.Parts(len(data), partMin), drop, done)
 }
 
 // dropEvery is how much of the document a decoder passes before it gives
@@ -57,8 +62,9 @@ type decoder struct {
 	track   bool
 	pathIDs []int32
 	refIDs  []int32
-	drop    func([]byte) // see decodeArrayFast
-	dropped int          // where the data not given to drop starts
+	drop    func([]byte)    // see decodeArrayFast
+	dropped int             // where the data not given to drop starts
+	done    <-chan struct{} // see decodeArrayFast
 }
 
 // newDecoder makes a decoder of data for a part of size bytes. A typical
@@ -79,7 +85,10 @@ func newDecoder(data []byte, size int) *decoder {
 // of one, to the end of the array (closed) or to the start of the first
 // element at or past stop.
 func (d *decoder) items(stop int) (closed, ok bool) {
-	for {
+	for k := 0; ; k++ {
+		if k%poll.Every == 0 && poll.Stopped(d.done, "decode") {
+			return false, false
+		}
 		if !d.nodeElem() {
 			return false, false
 		}

@@ -2,6 +2,7 @@ package graphplan
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -13,7 +14,7 @@ import (
 // when the fast one accepts it, the slow one must give the same graph.
 func agree(t *testing.T, doc string) (accepted bool) {
 	t.Helper()
-	fast, ok := decodeArrayFast([]byte(doc), nil)
+	fast, ok := decodeArrayFast([]byte(doc), nil, nil)
 	if !ok {
 		return false
 	}
@@ -89,7 +90,7 @@ func TestDecodeArrayFastSortsReferences(t *testing.T) {
 	}
 	doc := doc(elems...)
 	for k := 1; k <= 3; k++ {
-		g, ok := decodeParts(doc, k, nil)
+		g, ok := decodeParts(doc, k, nil, nil)
 		if !ok {
 			t.Fatalf("%d parts: not accepted", k)
 		}
@@ -196,7 +197,7 @@ func BenchmarkReadGraph(b *testing.B) {
 				g, err = decodeArray(data, foldedKeys(data))
 			}
 			if err == nil {
-				_, err = g.check(false)
+				_, err = g.check(context.Background(), false)
 			}
 			if err != nil {
 				b.Fatal(err)

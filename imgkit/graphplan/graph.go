@@ -2,6 +2,7 @@ package graphplan
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // PathInfo is one node of a closure graph: a store path, the hash (when
@@ -81,39 +84,55 @@ func (g Graph) Canonical() Graph {
 // one cut short or grown while it is read is an error wrapping
 // errdefs.ErrChanged. Either way r is left at its end.
 func ReadGraph(r io.Reader, key string) (Graph, error) {
+	return ReadGraphContext(context.Background(), r, key)
+}
+
+// ReadGraphContext is ReadGraph stopped by ctx: cancelled, it returns
+// ctx's error within a moment (imgkit/poll), reading, decoding or checking.
+// (The encoding/json decoder, for documents the fast one does not read,
+// an object or text with escapes, is not stopped: it only starts after
+// the context is seen live.)
+func ReadGraphContext(ctx context.Context, r io.Reader, key string) (Graph, error) {
 	var g Graph
 	var closed bool
 	if m, ok := mapFile(r, mapMin); ok {
 		defer m.close()
 		err := m.guard(func() (err error) {
-			g, closed, err = decodeGraph(m.data, key, m.drop)
+			g, closed, err = decodeGraph(ctx, m.data, key, m.drop)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		return g.check(closed)
+		return g.check(ctx, closed)
 	}
 	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading graph: %w", err)
 	}
-	if g, closed, err = decodeGraph(data, key, nil); err != nil {
+	// A pipe's writer stopped by the same signal ends the document short.
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return g.check(closed)
+	if g, closed, err = decodeGraph(ctx, data, key, nil); err != nil {
+		return nil, err
+	}
+	return g.check(ctx, closed)
 }
 
 // decodeGraph decodes the document data in any of ReadGraph's shapes;
 // closed reports that the fast decoder did, which checked that the graph
 // is closed and lists no path twice, and made every reference list
 // sorted and free of duplicates. drop is the fast decoder's.
-func decodeGraph(data []byte, key string, drop func([]byte)) (g Graph, closed bool, err error) {
+func decodeGraph(ctx context.Context, data []byte, key string, drop func([]byte)) (g Graph, closed bool, err error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, false, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
 	}
-	g, closed = decodeArrayFast(data, drop)
+	g, closed = decodeArrayFast(data, drop, ctx.Done())
+	if err := ctx.Err(); err != nil {
+		return nil, false, err // not a document to decode again
+	}
 	if !closed {
 		// What the fast decoder accepts is UTF-8 without escapes.
 		if err := checkText(data); err != nil {
@@ -274,11 +293,23 @@ func (r *rawInfo) info(p string) (PathInfo, error) {
 // graph on all cores: 0.5 s for 1,000,000 paths on one), and unless
 // the decoder did (closed, see decodeGraph), that no path is listed twice,
 // the graph is closed and the reference lists are in order.
-func (g Graph) check(closed bool) (Graph, error) {
+//
+// Cancelled, it returns ctx's error (see ReadGraphContext).
+func (g Graph) check(ctx context.Context, closed bool) (Graph, error) {
+	done := ctx.Done()
 	g.canonicalize(closed)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if i := percore.First(len(g), chunkMin, func(i int) bool {
+		if i%poll.Every == 0 && poll.Stopped(done, "check") {
+			return true
+		}
 		return pathProblem(g[i].Path) != "" || i > 0 && g[i-1].Path == g[i].Path
 	}); i < len(g) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if problem := pathProblem(g[i].Path); problem != "" {
 			return nil, fmt.Errorf("graph: %q %s: %w", g[i].Path, problem, errdefs.ErrInvalidInput)
 		}

@@ -2,6 +2,7 @@ package graphplan
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -194,7 +195,7 @@ func TestCheckOnAllCores(t *testing.T) {
 		}
 		return g
 	}
-	g, err := graph().check(false)
+	g, err := graph().check(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestCheckOnAllCores(t *testing.T) {
 	for _, i := range []int{n - 5, n/2 + 100, 3 * n / 4, n/2 - 100} {
 		unclean[i].Path += "/"
 	}
-	if _, err := unclean.check(false); err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf(`graph: "/s/%06d/" is not a clean`, n/2-100)) {
+	if _, err := unclean.check(context.Background(), false); err == nil || !strings.HasPrefix(err.Error(), fmt.Sprintf(`graph: "/s/%06d/" is not a clean`, n/2-100)) {
 		t.Errorf("error %v, want one for the first unclean path", err)
 	}
 	twice := graph()
@@ -215,7 +216,7 @@ func TestCheckOnAllCores(t *testing.T) {
 		twice[i].Path = twice[i-1].Path
 	}
 	want := fmt.Sprintf("graph: %q appears twice", twice[n/2-100].Path)
-	if _, err := twice.check(false); err == nil || !strings.HasPrefix(err.Error(), want) {
+	if _, err := twice.check(context.Background(), false); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %v, want %s…", err, want)
 	}
 }

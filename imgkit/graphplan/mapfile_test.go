@@ -113,7 +113,7 @@ func TestReadGraphMappedFileCutShort(t *testing.T) {
 			}
 			for _, k := range []int{1, 2, 3} {
 				err := m.guard(func() error {
-					decodeParts(m.data, k, m.drop)
+					decodeParts(m.data, k, m.drop, nil)
 					return nil
 				})
 				if !errors.Is(err, errdefs.ErrChanged) {
@@ -133,7 +133,7 @@ func TestReadGraphMappedDrops(t *testing.T) {
 	if len(doc) < 3*dropEvery {
 		t.Fatalf("the test graph has %d bytes, not several times the %d dropped at once", len(doc), dropEvery)
 	}
-	want, ok := decodeParts(doc, 1, nil)
+	want, ok := decodeParts(doc, 1, nil, nil)
 	if !ok {
 		t.Fatal("the fast decoder refuses the test graph")
 	}
@@ -146,7 +146,7 @@ func TestReadGraphMappedDrops(t *testing.T) {
 		}
 		var got Graph
 		if err := m.guard(func() error {
-			got, ok = decodeParts(m.data, k, drop)
+			got, ok = decodeParts(m.data, k, drop, nil)
 			return nil
 		}); err != nil || !ok {
 			t.Fatalf("%d parts: %v, accepted %v", k, err, ok)

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"dockertools.dev/imgkit/percore"
+
+	"dockertools.dev/imgkit/poll"
 )
 
 // A large graph is decoded in parts on all cores: the document is cut at
@@ -79,14 +81,14 @@ type part struct {
 
 // decodeParts is decodeArrayFast in k parts (see above); k = 1 is the
 // decoder in one piece.
-func decodeParts(data []byte, k int, drop func([]byte)) (Graph, bool) {
-	g, ok, _ := decodeAt(data, cuts(data, k), drop)
+func decodeParts(data []byte, k int, drop func([]byte), done <-chan struct{}) (Graph, bool) {
+	g, ok, _ := decodeAt(data, cuts(data, k), drop, done)
 	return g, ok
 }
 
 // decodeAt is decodeParts with the parts cut at at; it also returns the
 // number of parts that were joined.
-func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined int) {
+func decodeAt(data []byte, at []int, drop func([]byte), done <-chan struct{}) (_ Graph, _ bool, joined int) {
 	parts := make([]part, len(at))
 	var wg sync.WaitGroup
 	defer wg.Wait() // even when a fault (a mapped file cut short) stops this goroutine
@@ -97,7 +99,7 @@ func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined
 		}
 		p := &parts[i]
 		p.decoder = newPart(data, start, end)
-		p.drop = drop
+		p.drop, p.done = drop, done
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -116,7 +118,7 @@ func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined
 		}()
 	}
 	d := newDecoder(data, len(data))
-	d.drop = drop
+	d.drop, d.done = drop, done
 	d.space()
 	if !d.consume('[') {
 		return nil, false, 0
@@ -131,6 +133,9 @@ func decodeAt(data []byte, at []int, drop func([]byte)) (_ Graph, _ bool, joined
 		closed, ok = d.items(stop)
 	}
 	wg.Wait()
+	if poll.Cancelled(done) {
+		return nil, false, 0
+	}
 	for i := 0; ok && !closed && i < len(at) && d.pos == at[i] && parts[i].ok; i++ {
 		if !d.join(parts[i].decoder) {
 			return nil, false, joined

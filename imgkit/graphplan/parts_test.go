@@ -15,8 +15,8 @@ import (
 // and every reference the very string of its node's path.
 func samePieces(t *testing.T, doc []byte, k int) (accepted bool) {
 	t.Helper()
-	want, wantOK := decodeParts(doc, 1, nil)
-	got, ok := decodeParts(doc, k, nil)
+	want, wantOK := decodeParts(doc, 1, nil, nil)
+	got, ok := decodeParts(doc, k, nil, nil)
 	if ok != wantOK {
 		t.Fatalf("%d parts of %q: accepted %v, in one piece %v", k, doc, ok, wantOK)
 	}
@@ -123,7 +123,7 @@ func TestDecodeParts(t *testing.T) {
 // decoded on in one piece, and the result is always the same.
 func TestDecodePartsAtEveryCut(t *testing.T) {
 	data := largeGraph(30, 4)
-	want, ok := decodeParts(data, 1, nil)
+	want, ok := decodeParts(data, 1, nil, nil)
 	if !ok {
 		t.Fatal("the fast decoder refuses the test document")
 	}
@@ -132,7 +132,7 @@ func TestDecodePartsAtEveryCut(t *testing.T) {
 		if data[at] != '{' {
 			continue
 		}
-		got, ok, j := decodeAt(data, []int{at}, nil)
+		got, ok, j := decodeAt(data, []int{at}, nil, nil)
 		if !ok || !sameNodes(got, want) {
 			t.Fatalf("cut at %d: accepted %v,\n%v\nwant\n%v", at, ok, got, want)
 		}
