@@ -15,17 +15,26 @@ import (
 // were. Call it before the memory is written, while the kernel can still
 // fault it in huge.
 func hugePages[T any](s []T) {
-	const huge = 2 << 20
 	if cap(s) == 0 {
 		return
 	}
 	var t T
 	p := unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))
 	start := uintptr(p)
-	end := start + uintptr(cap(s))*unsafe.Sizeof(t)
-	lo, hi := (start+huge-1)&^(huge-1), end&^(huge-1)
+	lo, hi := hugeRange(start, start+uintptr(cap(s))*unsafe.Sizeof(t))
 	if lo >= hi {
 		return
 	}
 	_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, lo-start)), hi-lo), unix.MADV_HUGEPAGE)
+}
+
+// hugePage is the size of a huge page where base pages are 4 KiB (x86-64,
+// and arm64 as most kernels configure it).
+const hugePage = 2 << 20
+
+// hugeRange returns the whole huge pages [lo, hi) inside the memory
+// [start, end), lo >= hi when none fits: madvise is given only the
+// slice's own memory, never a neighbour's.
+func hugeRange(start, end uintptr) (lo, hi uintptr) {
+	return (start + hugePage - 1) &^ (hugePage - 1), end &^ (hugePage - 1)
 }

@@ -334,12 +334,14 @@ place_root() {
 # make_work DIR creates the script's temporary directory inside DIR and
 # removes it on every exit, with $work_also when a workflow sets it (a
 # second temporary directory elsewhere). Workflows that chmod or fakeroot
-# files inside them make them writable again first.
+# files inside them make them writable again first. What cannot be
+# removed (a stage's tree of subordinate ids, which build-image has named)
+# is left without rm's lines: the workflow says one.
 make_work() {
 	# The trap comes first: a signal handled once mktemp has made the
 	# directory, before the trap was set, left it behind.
 	work= work_also=
-	on_exit 'chmod -R u+w ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null; rm -rf ${work:+"$work"} ${work_also:+"$work_also"}'
+	on_exit 'chmod -R u+w ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null; rm -rf ${work:+"$work"} ${work_also:+"$work_also"} 2>/dev/null'
 	# Its name is canonical: tools given paths inside it print them as given.
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
@@ -368,9 +370,12 @@ check_address_space() {
 # on_exit CMDS sets the EXIT trap to CMDS, keeping the status the shell
 # exits with: mksh ended a shell that exits from a signal's trap
 # (on_signal's exit 130) with the EXIT trap's own last status, 0, so an
-# interrupted workflow seemed to succeed.
+# interrupted workflow seemed to succeed. CMDS run without set -e, which
+# applies in the trap too: a command of them that failed (chmod -R on a
+# file system that takes no mode changes) ended the shell there, with
+# status 1, the rest of the cleanup skipped.
 on_exit() {
-	trap 'ox_status=$?; '"$1"'; exit "$ox_status"' EXIT
+	trap 'ox_status=$?; set +e; '"$1"'; exit "$ox_status"' EXIT
 }
 
 # plain_modes DIR makes what is created in DIR take the modes a Nix build
