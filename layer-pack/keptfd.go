@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/storefs"
 )
 
 // A layer hashed apart from the ordered output (hashAhead) is made twice,
@@ -42,11 +44,11 @@ const (
 var keptMax = keptLimit()
 
 func keptLimit() int32 {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+	limit, ok := storefs.OpenFileLimit()
+	if !ok {
 		return 0
 	}
-	return int32(min(lim.Cur/4, maxKeptFDs))
+	return int32(min(limit/4, maxKeptFDs))
 }
 
 // kept counts the descriptors kept in every layer's keptFDs.

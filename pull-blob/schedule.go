@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"golang.org/x/sys/unix"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // A schedule hands the workers the layers to download, largest first
@@ -32,11 +32,11 @@ type schedule struct {
 // decompressors and the output keep what they need; under the usual
 // limits (1,024 and more) it is above the 127 layers an image may have.
 func spoolBudget(jobs int) int {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+	limit, ok := storefs.OpenFileLimit()
+	if !ok {
 		return jobs
 	}
-	return max(jobs, int(min(lim.Cur/4, 1<<20)))
+	return max(jobs, int(min(limit/4, 1<<20)))
 }
 
 func newSchedule(layers []layer, budget int) *schedule {

@@ -88,7 +88,7 @@ func (a *Archive) completeImages(d descriptor) ([]*Image, error) {
 func (a *Archive) attach(d descriptor, images []*Image) {
 	name := d.Annotations[annotationImageRef]
 	for at, own := range a.Images {
-		if own.Index != "" || (name == "" && len(own.RepoTags) > 0) || (name != "" && !hasTag(own, name)) {
+		if own.Index != "" || (name == "" && len(own.RepoTags) > 0) || (name != "" && !tagged(own, name, "")) {
 			continue
 		}
 		var others []*Image
@@ -106,16 +106,6 @@ func (a *Archive) attach(d descriptor, images []*Image) {
 		a.Images = append(a.Images[:at+1], append(others, a.Images[at+1:]...)...)
 		return
 	}
-}
-
-// hasTag reports whether img has the reference ref, in any of its forms.
-func hasTag(img *Image, ref string) bool {
-	for _, t := range img.RepoTags {
-		if Normalize(t) == Normalize(ref) {
-			return true
-		}
-	}
-	return false
 }
 
 // hasBlob reports whether the archive holds the blob digest.

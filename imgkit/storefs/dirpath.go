@@ -51,11 +51,11 @@ func NewDirPath(base, flags int) *DirPath {
 // the common walk never reopens one. It is read once, after package os
 // raised the soft limit to the hard one.
 var dirWindow = sync.OnceValue(func() int {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+	limit, ok := OpenFileLimit()
+	if !ok {
 		return 2
 	}
-	return int(min(max(lim.Cur/64, 2), 32))
+	return int(min(max(limit/64, 2), 32))
 })
 
 // Len is the number of directories on the path.
