@@ -656,7 +656,8 @@ let
 
   # pushImage { image, dest ? null, … }: a runnable script, as
   # nix2container's copyToRegistry:  "$(nix-build -A push)" [--dest REG/REPO:TAG]
-  # Extra arguments go to push-image (--creds, --cache, -v, …).
+  # Extra arguments go to push-image (--creds-file FILE, --cache, -v, …;
+  # --creds USER:PASS too, but other users see it in the process list).
   pushImage =
     { image
     , dest ? null

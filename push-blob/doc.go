@@ -136,7 +136,9 @@
 //
 // # Credentials, retries, resuming
 //
-// As pull-blob: --creds USER:PASS, else $DOCKER_AUTH_CONFIG, Docker's
+// As pull-blob: --creds USER:PASS or --creds-file FILE (one line
+// USER:PASS; no other user sees it, as any can see --creds in the process
+// list), else $DOCKER_AUTH_CONFIG, Docker's
 // config.json and its credential helpers, skopeo's and podman's auth.json,
 // else anonymous; secrets never
 // appear in output or errors. --tls-verify=false accepts any certificate
