@@ -19,6 +19,8 @@ import (
 func ParseCreds(s string) (authn.Authenticator, error) {
 	user, pass, ok := strings.Cut(s, ":")
 	switch {
+	case s == "":
+		return nil, fmt.Errorf("credentials: want USER:PASS, the value is empty: %w", errdefs.ErrInvalidInput)
 	case !ok:
 		return nil, fmt.Errorf("credentials: want USER:PASS, the value has no colon: %w", errdefs.ErrInvalidInput)
 	case user == "":
@@ -50,15 +52,28 @@ func (c *Client) authenticator(ctx context.Context, res authn.Resource) (authn.A
 // CredsFlags are the credential flags of pull-blob and push-blob, to embed
 // in a command: --creds, or --creds-file, which keeps the secret out of
 // the process list.
+//
+// Both are pointers: an empty value given ("$CREDS" unset, as in a CI
+// job that does not get the secret) is refused, where it read as no flag
+// and the pull went on with whatever the keychain held, or anonymously.
 type CredsFlags struct {
-	Creds     string `name:"creds" xor:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous). Other users see them in the process list: prefer --creds-file."`
-	CredsFile string `name:"creds-file" xor:"creds" placeholder:"FILE" help:"Read USER:PASS from FILE, one line (a descriptor too: /dev/fd/3 3<<EOF ... EOF): credentials no other user sees."`
+	Creds     *string `name:"creds" xor:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous). Other users see them in the process list: prefer --creds-file."`
+	CredsFile *string `name:"creds-file" xor:"creds" placeholder:"FILE" help:"Read USER:PASS from FILE, one line (a descriptor too: /dev/fd/3 3<<EOF ... EOF): credentials no other user sees."`
 }
 
 // Options returns the Options of the flags pull-blob and push-blob share
 // (see FlagOptions). --creds-file is read by Credentials, in Run.
 func (f CredsFlags) Options(tlsVerify bool, retries int) (Options, error) {
-	return FlagOptions(tlsVerify, retries, f.Creds)
+	creds := ""
+	switch {
+	case f.Creds != nil && *f.Creds == "":
+		return Options{}, fmt.Errorf("--creds \"\": want USER:PASS (an unset variable?): %w", errdefs.ErrInvalidInput)
+	case f.CredsFile != nil && *f.CredsFile == "":
+		return Options{}, fmt.Errorf("--creds-file \"\": want a file (an unset variable?): %w", errdefs.ErrInvalidInput)
+	case f.Creds != nil:
+		creds = *f.Creds
+	}
+	return FlagOptions(tlsVerify, retries, creds)
 }
 
 // Credentials sets opts.Auth from --creds-file, when given. It is Run's
@@ -66,10 +81,10 @@ func (f CredsFlags) Options(tlsVerify bool, retries int) (Options, error) {
 // read there would be spent). A file that is not one line USER:PASS is a
 // usage error, as such a --creds is; one that cannot be read is not.
 func (f CredsFlags) Credentials(opts *Options) error {
-	if f.CredsFile == "" {
+	if f.CredsFile == nil {
 		return nil
 	}
-	auth, err := ReadCredsFile(f.CredsFile)
+	auth, err := ReadCredsFile(*f.CredsFile)
 	if errors.Is(err, errdefs.ErrInvalidInput) {
 		return &cli.UsageError{Err: err}
 	}
