@@ -130,7 +130,10 @@
 // a registry that ignores Range sends the blob again, and the bytes already
 // held are skipped. --tls-verify=false skips certificate checks and allows
 // plain HTTP (registries on loopback and private addresses may always use
-// HTTP); without it a redirect or an upload Location in plain HTTP to any
+// HTTP, but credentials go in plain HTTP only to a loopback one, as
+// docker's default insecure-registries has it: someone on a LAN who made
+// the HTTPS of a registry at 192.168.1.10:5000 fail would get them in
+// clear); without it a redirect or an upload Location in plain HTTP to any
 // other host is refused, so that no credential travels in clear, unless a
 // request already in plain HTTP was redirected there (such a registry's
 // storage). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is

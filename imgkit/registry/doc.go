@@ -65,5 +65,7 @@
 // Without Options.Insecure no request goes in plain HTTP to a host that is
 // not on a loopback or private address, wherever the registry redirects,
 // unless a request in plain HTTP was redirected there (a registry in plain
-// HTTP whose storage is plain too; plainGuard).
+// HTTP whose storage is plain too; plainGuard), and no credential (a
+// password, a token got with one) goes in plain HTTP to a host that is not
+// this machine (clearGuard).
 package registry
