@@ -14,6 +14,7 @@ var tool = testkit.Tool{Name: "pull-blob", Manual: manual, New: func() cli.Runne
 		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.ProxyCommands(), testkit.ArgvCommands(), testCommands()}},
 	UsageErrors: [][]string{{"--blob", "localhost:5000/app:v1"}, {"--retries", "-1", "localhost:5000/app:v1"},
 		{"--blob", "--resolve", "localhost:5000/app:v1"}, {"--creds", "nocolon", "localhost:5000/app:v1"},
+		{"--creds", "", "localhost:5000/app:v1"}, {"--creds", "a:b", "--creds-file", "creds", "localhost:5000/app:v1"},
 		{"--max-expanded-bytes", "0", "localhost:5000/app:v1"}}}
 
 func TestMain(m *testing.M)                   { tool.Main(m) }

@@ -17,7 +17,8 @@ var tool = testkit.Tool{Name: "push-blob", Manual: manual, New: func() cli.Runne
 	UsageErrors: [][]string{{"--dest", "localhost:5000/app", "--list-present", "img.tar"},
 		{"--dest", "localhost:5000/app@sha256:" + strings.Repeat("0", 64)}, {"--dest", "bad ref!"},
 		{"--dest", "localhost:5000/app", "--verify-cache"}, {"--dest", "localhost:5000/app", "--chunk-size", "lots"},
-		{"--dest", "localhost:5000/app", "--list-present", "--sbom", "image.cdx.json"}}}
+		{"--dest", "localhost:5000/app", "--list-present", "--sbom", "image.cdx.json"},
+		{"--dest", "localhost:5000/app", "--creds-file", ""}}}
 
 func TestMain(m *testing.M)                   { tool.Main(m) }
 func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
