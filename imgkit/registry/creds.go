@@ -117,7 +117,7 @@ func ReadCredsFile(path string) (authn.Authenticator, error) {
 		return nil, fmt.Errorf("--creds-file: %w", err)
 	}
 	if len(data) > maxCredsFile {
-		return nil, fmt.Errorf("--creds-file %q: more than %d bytes: %w", path, maxCredsFile, errdefs.ErrInvalidInput)
+		return nil, fmt.Errorf("--creds-file: credentials: want one line USER:PASS, the file has more than %d bytes: %w", maxCredsFile, errdefs.ErrInvalidInput)
 	}
 	line := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	if strings.ContainsAny(line, "\r\n") {
