@@ -25,7 +25,7 @@ PACKAGES := dockertools.dev/...
 # the test cache cannot see, so every run runs them.
 TESTFLAGS ?= -count=1 -timeout 60m
 
-.PHONY: all build test demo bench fuzz clean install install-workflows
+.PHONY: all build test test-32bit demo bench fuzz clean install install-workflows
 
 all: build
 
@@ -51,8 +51,14 @@ install-workflows:
 # Runs every module's tests. Tests that need Docker, a registry, Nix, skopeo,
 # umoci, fakeroot or proot start them and skip with a SKIP line when they are
 # missing (REQUIRE_REAL_CLIENTS=1 turns a missing one into a failure).
-test: build
+# First, the workspace is built for 32-bit machines (scripts/test-32bit).
+test: build test-32bit
 	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./testkit/cmd/testsum
+
+# Vets every module for GOARCH=386 and arm, and runs imgkit's and
+# popularity's unit tests as 386 programs (on x86_64).
+test-32bit:
+	@GO=$(GO) sh scripts/test-32bit
 
 demo: build
 	@sh scripts/demo

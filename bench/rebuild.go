@@ -256,7 +256,9 @@ func fsType(dir string) string {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return "an unknown file system"
 	}
-	switch st.Type {
+	// f_type is a long: on 32-bit architectures Btrfs's magic is negative.
+	fs := uint32(st.Type)
+	switch fs {
 	case 0xef53:
 		return "ext4"
 	case 0x9123683e:
@@ -268,5 +270,5 @@ func fsType(dir string) string {
 	case 0x794c7630:
 		return "overlayfs"
 	}
-	return fmt.Sprintf("a file system of type %#x", st.Type)
+	return fmt.Sprintf("a file system of type %#x", fs)
 }

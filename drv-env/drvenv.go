@@ -25,8 +25,8 @@ type command struct {
 	cli.Common
 	Output        string `short:"o" required:"" placeholder:"DIR" help:"The directory to write (made new: it must not exist)."`
 	Shell         string `required:"" placeholder:"PATH" help:"The shell the image runs, a program in the store (bash, or any POSIX shell such as busybox's sh)."`
-	UID           int    `name:"uid" default:"1000" placeholder:"N" help:"The build user's uid (default 1000)."`
-	GID           int    `name:"gid" default:"1000" placeholder:"N" help:"The build user's gid (default 1000)."`
+	UID           int64  `name:"uid" default:"1000" placeholder:"N" help:"The build user's uid (default 1000)."`
+	GID           int64  `name:"gid" default:"1000" placeholder:"N" help:"The build user's gid (default 1000)."`
 	HomeDirectory string `name:"home-directory" default:"/build" placeholder:"DIR" help:"The build user's home directory, HOME (default /build)."`
 	Command       string `placeholder:"CMD" xor:"cmd" help:"Run CMD in the environment, in an interactive shell, then exit (nix-shell --command)."`
 	RunCmd        string `name:"run" placeholder:"CMD" xor:"cmd" help:"Run CMD in the environment, in a non-interactive shell, then exit (nix-shell --run)."`
@@ -91,10 +91,10 @@ func (c *command) Validate() error {
 		return cli.Usagef("give the derivation: DRV, or --show FILE (not both)")
 	}
 	// Linux ids: the image's User and /etc/passwd are chown's to read.
-	if err := cli.CheckID("uid", int64(c.UID)); err != nil {
+	if err := cli.CheckID("uid", c.UID); err != nil {
 		return err
 	}
-	if err := cli.CheckID("gid", int64(c.GID)); err != nil {
+	if err := cli.CheckID("gid", c.GID); err != nil {
 		return err
 	}
 	if !path.IsAbs(c.HomeDirectory) || strings.ContainsAny(c.HomeDirectory, ":\n") {
@@ -171,7 +171,7 @@ type env struct {
 	rc          string
 	builder     string // the buildDerivation script
 	attrFiles   []pair // passAsFile: file name in /build, contents
-	uid, gid    int
+	uid, gid    int64  // Linux ids, past a 32-bit int
 	interactive bool
 }
 
@@ -253,7 +253,7 @@ func (c *command) environment(storeDir string, d *derivation) *env {
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		e.config.Env = append(e.config.Env, k+"="+vars[k])
 	}
-	e.config.User = strconv.Itoa(c.UID) + ":" + strconv.Itoa(c.GID)
+	e.config.User = strconv.FormatInt(c.UID, 10) + ":" + strconv.FormatInt(c.GID, 10)
 	e.config.WorkingDir = buildDir
 	e.name, _ = d.get("name")
 	e.rc = rcFile(staticPath, c.Shell, c.Command, c.RunCmd)

@@ -61,7 +61,7 @@ func parseOwner(s string) (int64, int64, error) {
 	uid, err1 := strconv.ParseUint(u, 10, 32)
 	gid, err2 := strconv.ParseUint(g, 10, 32)
 	if err1 != nil || err2 != nil || uid > cli.MaxID || gid > cli.MaxID {
-		return 0, 0, fmt.Errorf("want two ids from 0 to %d, UID:GID", cli.MaxID)
+		return 0, 0, fmt.Errorf("want two ids from 0 to %d, UID:GID", int64(cli.MaxID))
 	}
 	return int64(uid), int64(gid), nil
 }

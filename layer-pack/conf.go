@@ -151,7 +151,7 @@ func confID(obj *pyjson.Object, key string) (*int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 || n > cli.MaxID {
-		return nil, fmt.Errorf("%s %s is not an id from 0 to %d: %w", key, shownJSON(v), cli.MaxID, errdefs.ErrInvalidInput)
+		return nil, fmt.Errorf("%s %s is not an id from 0 to %d: %w", key, shownJSON(v), int64(cli.MaxID), errdefs.ErrInvalidInput)
 	}
 	return &n, nil
 }

@@ -47,6 +47,19 @@ type cachedEntry struct {
 	nlink                    uint16
 }
 
+// ctime is the entry's change time as lstat gave it. unix.Timespec's
+// fields are 32 bits on 32-bit architectures (386, arm), where the
+// recorded values came from such fields and fit back in them.
+func (ce *cachedEntry) ctime() unix.Timespec {
+	var t unix.Timespec
+	setInt(&t.Sec, ce.ctimeSec)
+	setInt(&t.Nsec, int64(ce.ctimeNsec))
+	return t
+}
+
+// setInt sets *p to v, in whichever width the architecture gives *p.
+func setInt[T int32 | int64](p *T, v int64) { *p = T(v) }
+
 // cacheDir is a directory on the current path while recording or replaying.
 type cacheDir struct {
 	index     int
@@ -94,7 +107,7 @@ func (c *entryCache) add(e *entry) {
 		return
 	}
 	ce := cachedEntry{
-		parent: -1, size: h.Size, ino: e.ino, dev: e.dev, ctimeSec: e.ctime.Sec, ctimeNsec: uint32(e.ctime.Nsec),
+		parent: -1, size: h.Size, ino: e.ino, dev: e.dev, ctimeSec: int64(e.ctime.Sec), ctimeNsec: uint32(e.ctime.Nsec),
 		uid: uint32(h.Uid), gid: uint32(h.Gid), mode: uint16(h.Mode), typ: h.Type, off: uint32(len(c.arena)), nlink: uint16(e.nlink),
 	}
 	if h.Type == tarw.TypeChar || h.Type == tarw.TypeBlock {
@@ -122,7 +135,7 @@ func (c *entryCache) add(e *entry) {
 	if ce.parent < 0 {
 		rel = e.rel
 	}
-	if !fits16(len(name), len(rel), len(h.Linkname), int(h.Mode)) || e.nlink > 1<<16-1 || e.ctime.Nsec < 0 || e.ctime.Nsec > 1<<32-1 {
+	if !fits16(len(name), len(rel), len(h.Linkname), int(h.Mode)) || e.nlink > 1<<16-1 || e.ctime.Nsec < 0 || int64(e.ctime.Nsec) > 1<<32-1 {
 		c.giveUp()
 		return
 	}
@@ -133,7 +146,7 @@ func (c *entryCache) add(e *entry) {
 	}
 	c.addEntry(ce)
 	ents := (len(c.chunks)-1)*chunkLen + cap(c.chunks[len(c.chunks)-1])
-	if cap(c.arena)+ents*int(unsafe.Sizeof(ce)) > c.budget || c.n >= 1<<31-1 || len(c.arena) >= 1<<31 {
+	if cap(c.arena)+ents*int(unsafe.Sizeof(ce)) > c.budget || c.n >= 1<<31-1 || int64(len(c.arena)) >= 1<<31 {
 		c.giveUp()
 	}
 }
@@ -239,7 +252,7 @@ func (c *entryCache) each(ctx context.Context, _ int, fn func(e *entry) error) e
 			top := path[len(path)-1]
 			name, rel = top.name+"/"+base, top.rel+"/"+base
 		}
-		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, ctime: unix.Timespec{Sec: ce.ctimeSec, Nsec: int64(ce.ctimeNsec)}, nlink: uint64(ce.nlink), hdr: tarw.Header{
+		e = entry{rel: rel, ino: ce.ino, dev: ce.dev, ctime: ce.ctime(), nlink: uint64(ce.nlink), hdr: tarw.Header{
 			Name: name, Type: ce.typ, Mode: int64(ce.mode), Uid: int64(ce.uid), Gid: int64(ce.gid),
 			Uname: c.uname, Gname: c.gname, Size: ce.size, Mtime: c.mtime,
 			Linkname: c.str(ce.off+uint32(ce.nameLen)+uint32(ce.relLen), ce.linkLen),

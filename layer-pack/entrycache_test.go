@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -107,6 +109,12 @@ func TestEntryCacheRoundTrip(t *testing.T) {
 		return h
 	}
 	long := strings.Repeat("ü", 150)
+	// A change time past 32 bits where the architecture's Timespec
+	// holds one, and its largest (2038's) where it does not (386, arm).
+	far := unix.Timespec{Sec: math.MaxInt32, Nsec: 1}
+	if unsafe.Sizeof(far.Sec) == 8 {
+		setInt(&far.Sec, 1<<40)
+	}
 	in := []entry{
 		{hdr: own(tarw.Header{Name: "/nix/", Type: tarw.TypeDir, Mode: 0o755})},
 		{hdr: own(tarw.Header{Name: "/nix/store/", Type: tarw.TypeDir, Mode: 0o755})},
@@ -121,7 +129,7 @@ func TestEntryCacheRoundTrip(t *testing.T) {
 		// Its name starts with the previous path's: not below it.
 		{hdr: own(tarw.Header{Name: "/nix/store/aaa-xy", Type: tarw.TypeReg, Mode: 0o444, Size: 1}), rel: "aaa-xy", ino: 16, dev: 3},
 		{hdr: own(tarw.Header{Name: "/nix/store/bbb-y", Type: tarw.TypeSymlink, Mode: 0o777, Linkname: "aaa-x"}), rel: "bbb-y", ino: 14, dev: 3},
-		{hdr: own(tarw.Header{Name: "/nix/store/ccc-z", Type: tarw.TypeReg, Mode: 0o444, Size: 3}), rel: "ccc-z", ino: 15, dev: 3, ctime: unix.Timespec{Sec: 1 << 40, Nsec: 1}, nlink: 2},
+		{hdr: own(tarw.Header{Name: "/nix/store/ccc-z", Type: tarw.TypeReg, Mode: 0o444, Size: 3}), rel: "ccc-z", ino: 15, dev: 3, ctime: far, nlink: 2},
 	}
 	c := newEntryCache(1 << 20)
 	for i := range in {

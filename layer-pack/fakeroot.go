@@ -84,7 +84,7 @@ func parseFakeLine(text string) (fakeKey, fakeStat, error) {
 		// faked keeps a uid_t: a larger id is a crafted file, and would
 		// be written as given (see cli.MaxID).
 		if (key == "uid" || key == "gid") && n > cli.MaxID {
-			return k, v, fmt.Errorf("%s %s is not an id from 0 to %d", key, val, cli.MaxID)
+			return k, v, fmt.Errorf("%s %s is not an id from 0 to %d", key, val, int64(cli.MaxID))
 		}
 		seen[key] = true
 		switch key {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -224,8 +225,15 @@ func newLayerSource(l *archive.Layer, pool *decoders) (*layerSource, error) {
 // which its decoder fills as it decompresses that much, so the decoders
 // of a hundred small layers held 13 GB at once. 1 GiB keeps the decoders
 // of 128 layers of 8 MiB windows (the zstd of containerd and of zstd -19)
-// open together, so real images are decompressed twice as before.
-const maxDecoderMemory = 1 << 30
+// open together, so real images are decompressed twice as before. On a
+// 32-bit architecture (386, arm), whose heap must fit in less than 4 GiB
+// of addresses with the garbage of closed decoders beside the open ones,
+// 1 GiB ran the tool out of memory (TestFlattenDecoderMemory): there it is
+// 256 MiB, two of the largest windows.
+const maxDecoderMemory = 256<<20 + is64Bit*(768<<20)
+
+// is64Bit is 1 on a 64-bit architecture, 0 on a 32-bit one.
+const is64Bit = strconv.IntSize / 64
 
 // decoders are the open decoders of pass two: when opening one would pass
 // maxDecoderMemory, the least recently read are closed, and their layers

@@ -2,9 +2,13 @@ package main
 
 import (
 	"archive/tar"
+	"fmt"
+	"math"
 	"path"
+	"strconv"
 	"strings"
 
+	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -156,6 +160,9 @@ func (t *tree) apply(e tarsafe.Entry, loc location, k int32) error {
 		}
 		return nil
 	}
+	if err := checkOwner(e.Header); err != nil {
+		return fmt.Errorf("%s: %w", errdefs.Quote(e.Path), err)
+	}
 	if e.Path == "" {
 		t.root.ino = t.newInode(e, loc)
 		t.root.origin, t.root.touched = k, k
@@ -247,6 +254,28 @@ func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
 	ino.uid, ino.gid = h.Uid, h.Gid
 	ino.uname, ino.gname = t.intern(h.Uname), t.intern(h.Gname)
 	ino.mtime = h.ModTime.Unix()
+}
+
+// checkOwner refuses an entry whose uid or gid archive/tar read as a
+// negative number, which its Writer would write back as one: a crafted
+// base-256 or PAX value, or on a 32-bit architecture (386, arm), whose int
+// is 32 bits, an id past 2147483647 (4294967294, the largest Linux id,
+// read as -2), which such a build cannot write. Flattened there, the
+// image had -2 for its owner.
+func checkOwner(h *tar.Header) error {
+	for _, id := range []struct {
+		name string
+		v    int
+	}{{"uid", h.Uid}, {"gid", h.Gid}} {
+		switch {
+		case id.v >= 0:
+		case strconv.IntSize == 32 && id.v >= math.MinInt32:
+			return fmt.Errorf("%s %d is past %d, the largest a 32-bit build of tar-merge holds: %w", id.name, uint32(id.v), math.MaxInt32, errdefs.ErrInvalidInput)
+		default:
+			return fmt.Errorf("%s %d is not an id: %w", id.name, id.v, errdefs.ErrInvalidInput)
+		}
+	}
+	return nil
 }
 
 const xattrPrefix = "SCHILY.xattr."

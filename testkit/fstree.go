@@ -36,7 +36,7 @@ func ReadDirTree(root string) (Tree, error) {
 			if err := unix.Lstat(p, &st); err != nil {
 				return fmt.Errorf("lstat %s: %w", p, err)
 			}
-			e := fsEntry{mode: int64(st.Mode & 0o7777), uid: int(st.Uid), gid: int(st.Gid), mtime: st.Mtim.Sec}
+			e := fsEntry{mode: int64(st.Mode & 0o7777), uid: int(st.Uid), gid: int(st.Gid), mtime: int64(st.Mtim.Sec)}
 			switch st.Mode & unix.S_IFMT {
 			case unix.S_IFDIR:
 				e.typ = "d"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -49,6 +50,9 @@ func runProbe(t *testing.T, args ...string) (p *probe, code int, stdout, stderr 
 	return p, code, out.String(), errw.String()
 }
 
+// intBits is how kong names an int's width: 32 bit on 386 and arm.
+var intBits = strconv.Itoa(strconv.IntSize) + " bit"
+
 // TestUsageErrorsReadNoInput: what kong refuses and what Validate refuses
 // are worded alike (one line, "probe: " and the flag first), exit 2, and
 // come before Run reads anything.
@@ -59,7 +63,7 @@ func TestUsageErrorsReadNoInput(t *testing.T) {
 	}{
 		{"Validate", "probe: --count 0: want at least 1\n", []string{"--count", "0"}},
 		{"Enum", "probe: --mode: \"quick\" is not one of fast, slow\n", []string{"--mode", "quick"}},
-		{"Mapper", "probe: --count: expected a valid 64 bit int but got \"x\"\n", []string{"--count", "x"}},
+		{"Mapper", "probe: --count: expected a valid " + intBits + " int but got \"x\"\n", []string{"--count", "x"}},
 		{"Unknown", "probe: unknown flag --bogus\n", []string{"--bogus"}},
 		{"CheckFlagsValidates", "probe: --count 0: want at least 1\n", []string{"--check-flags", "--count", "0"}},
 	} {
@@ -108,8 +112,8 @@ func TestIntFlagsAreDecimal(t *testing.T) {
 		t.Errorf("--count 010 --size 0100: exit %d, stderr %q, got %d and %v; want 10 and 100", code, stderr, p.N, p.Size)
 	}
 	for _, c := range []struct{ flag, value, stderr string }{
-		{"--count", "0x10", "probe: --count: expected a valid 64 bit int but got \"0x10\"\n"},
-		{"--count", "1_000", "probe: --count: expected a valid 64 bit int but got \"1_000\"\n"},
+		{"--count", "0x10", "probe: --count: expected a valid " + intBits + " int but got \"0x10\"\n"},
+		{"--count", "1_000", "probe: --count: expected a valid " + intBits + " int but got \"1_000\"\n"},
 		{"--size", "0b1", "probe: --size: expected a valid 32 bit uint but got \"0b1\"\n"},
 		{"--size", "-1", "probe: --size: expected a valid 32 bit uint but got \"-1\"\n"},
 	} {

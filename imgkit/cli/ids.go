@@ -10,7 +10,7 @@ const MaxID = 1<<32 - 2
 // id (0 to MaxID).
 func CheckID(name string, v int64) error {
 	if v < 0 || v > MaxID {
-		return Usagef("--%s %d is not an id from 0 to %d", name, v, MaxID)
+		return Usagef("--%s %d is not an id from 0 to %d", name, v, int64(MaxID))
 	}
 	return nil
 }

@@ -228,9 +228,10 @@ func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled boo
 		ask := int(min(n-written, chunk))
 		var k int
 		if dpipe || spipe {
-			var k64 int64
-			k64, err = unix.Splice(sfd, nil, dfd, nil, ask, unix.SPLICE_F_MOVE)
-			k = int(k64)
+			// Splice's count is an int64 on 64-bit architectures
+			// and an int on 32-bit ones: int() takes either.
+			ks, e := unix.Splice(sfd, nil, dfd, nil, ask, unix.SPLICE_F_MOVE)
+			k, err = int(ks), e
 		} else {
 			k, err = unix.CopyFileRange(sfd, nil, dfd, nil, ask, 0)
 		}

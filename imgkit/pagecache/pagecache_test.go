@@ -225,3 +225,44 @@ func TestMemfd(t *testing.T) {
 	}
 	checkAnswered(t, fd, *answered, true)
 }
+
+// TestReadAtPast4GiB: an offset past 32 bits reaches the kernel whole, on
+// 32-bit architectures too (386, arm), where the raw call passes it in two
+// halves: a sparse file holds "near" at 5 and "far" at 4 GiB + 5, and
+// reading at the latter must not read the former. (A halving that lost the
+// high word read "near", and a wrapped int read before the file's start.)
+func TestReadAtPast4GiB(t *testing.T) {
+	const far = 1<<32 + 5
+	name := filepath.Join(t.TempDir(), "sparse")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err1 := f.WriteAt([]byte("near"), 5)
+	_, err2 := f.WriteAt([]byte("far!"), far)
+	if err := errors.Join(err1, err2, f.Close()); err != nil {
+		t.Skipf("SKIP: no sparse file of 4 GiB here: %v", err)
+	}
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	for _, refuse := range []int{0, 1} {
+		answered := countNowait(t, refuse)
+		b := make([]byte, 8)
+		n, err := ReadAt(fd, b, far)
+		if err != nil || string(b[:n]) != "far!" {
+			t.Errorf("refuse %d: ReadAt at 4 GiB + 5: %q, %v; want \"far!\"", refuse, b[:n], err)
+		}
+		checkAnswered(t, fd, *answered, refuse != 1)
+	}
+	// Read from the file's offset (-1 to the raw call), set past 4 GiB.
+	if _, err := unix.Seek(fd, far, 0); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 8)
+	if n, err := Read(fd, b); err != nil || string(b[:n]) != "far!" {
+		t.Errorf("Read at the offset 4 GiB + 5: %q, %v; want \"far!\"", b[:n], err)
+	}
+}
