@@ -208,7 +208,7 @@ enter_namespace() {
 	# capabilities there (--keep-caps) to become uid 0 of it, which is no
 	# id it had; another user's child is uid 0 there once mapped. (The
 	# pipes of an earlier entry go: remove_stage_tree enters again.)
-	rm -f -- "$work/ns-ready" "$work/ns-go"
+	rm -f -- "$work/ns-ready" "$work/ns-go" "$work/ns-read"
 	mkfifo "$work/ns-ready" "$work/ns-go"
 	# The stage's stdin is the base image (spawn passes it on).
 	spawn in_stage "$unshare_cmd" --user ${en_keep:+"$en_keep"} sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
@@ -218,16 +218,25 @@ enter_namespace() {
 	# out of memory, as after an OOM kill when remove_stage_tree enters,
 	# or past the namespace limit) never opens ns-ready, and the read
 	# below would wait for ever: a watcher opens it once the child is gone
-	# (a zombie, as nothing reaps it while the read waits).
+	# (a zombie, as nothing reaps it while the read waits). It stops once
+	# the read is done (ns-read): the kill below may be lost, as a signal
+	# that reaches the just-forked watcher before it has dropped this
+	# shell's TERM trap is (mksh, dash, bash and busybox lose it), and the
+	# wait for a watcher that lived on waited for ever, the child waiting
+	# for "go" (mksh hung so, its watcher slower to start). Its pipe
+	# is opened read-write, which never waits on Linux: a read that is
+	# over (the child died just after it) leaves no reader to wait for.
 	{
-		while [ -e "/proc/$en_pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
+		while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_pid" ] &&
+			! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
 			sleep 0.1
 		done
-		echo gone >"$work/ns-ready"
+		[ -e "$work/ns-read" ] || echo gone 1<>"$work/ns-ready"
 	} &
 	en_watch=$!
 	en_ready=
 	read -r en_ready <"$work/ns-ready" || :
+	: >"$work/ns-read"
 	kill "$en_watch" 2>/dev/null
 	wait "$en_watch" 2>/dev/null || :
 	if [ "$en_ready" != ready ]; then
