@@ -112,6 +112,31 @@ exit_as() {
 	exit 1
 }
 
+# check_args_decoded ARG... stops the workflow where yash lost one of its
+# arguments, ARG... (the script's). yash decodes its arguments in the
+# locale it starts in, before any line of the script: one it cannot
+# decode (a Latin-1 file name under a UTF-8 locale, any byte past ASCII
+# under C) it makes an empty string, with a warning of its own, and the
+# workflow ran on with "" (--extra-commands that ran nothing, a name the
+# tools then refused in other words). No locale set here can undo it;
+# Linux keeps the bytes given in /proc/$$/cmdline, whose last $# entries
+# are the arguments: one empty here and not there was lost.
+check_args_decoded() {
+	[ -n "${YASH_VERSION-}" ] && [ "$#" -gt 0 ] && [ -r "/proc/$$/cmdline" ] || return 0
+	cad_lens=$(od -An -v -tu1 "/proc/$$/cmdline" | awk -v n="$#" '
+		{ for (i = 1; i <= NF; i++) if ($i == 0) { len[++k] = l; l = 0 } else l++ }
+		END { for (i = k - n + 1; i <= k; i++) printf "%d ", len[i] }')
+	cad_i=0
+	for cad_arg; do
+		cad_i=$((cad_i + 1))
+		cad_len=${cad_lens%% *}
+		cad_lens=${cad_lens#* }
+		[ -n "$cad_arg" ] || [ "$cad_len" = 0 ] ||
+			die "argument $cad_i: yash could not decode its bytes in this locale (${LC_ALL:-${LC_CTYPE:-${LANG:-C}}}) and made it empty; run the workflow with another sh (dash, bash), or, for UTF-8 text, yash in a UTF-8 locale"
+	done
+}
+check_args_decoded "$@"
+
 # The tools come from PATH, else from the bin/ directory `make build` fills
 # (appended, so tools already on PATH always win).
 PATH=$PATH:$here/../bin
