@@ -16,16 +16,10 @@ here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 
 work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH
 closure_paths=$(cat "$work/db-paths.txt")
-# The commands' text exactly (the dot keeps trailing newlines). A shell
-# that cannot hold its bytes would run other commands than given: yash,
-# which starts here in the C locale (common.sh's, exported), cuts a
-# command substitution at its first byte past ASCII ("echo caf" ran for
-# "echo caf\303\251 > f", and the image lacked f without a word), and
-# may leave the rest unread (cat's status then SIGPIPE's).
-extra_cmds=$(cat "$work/extra-commands.sh" && echo .) || extra_cmds=
-extra_cmds=${extra_cmds%.}
-printf '%s' "$extra_cmds" | cmp -s - "$work/extra-commands.sh" ||
-	die "--extra-commands: this shell cannot hold the commands' bytes (yash in the C locale reads none past ASCII): run build-image with another sh"
+# The commands' text exactly: yash, which starts here in the C locale
+# (common.sh's, exported), cut it at its first byte past ASCII.
+read_text "$work/extra-commands.sh" --extra-commands
+extra_cmds=$text
 root_prefix=${root_dir%/}
 rootfs=$work/rootfs
 # The caller's temporary directory may be out of this namespace's reach.

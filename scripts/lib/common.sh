@@ -137,6 +137,21 @@ check_args_decoded() {
 }
 check_args_decoded "$@"
 
+# read_text FILE WHAT sets text to the bytes of FILE (WHAT names it in
+# the line), trailing newlines kept (the dot). A shell that cannot hold
+# them stops the workflow with one line: yash cuts a command substitution
+# at the first byte its locale cannot decode (any past ASCII in the C
+# locale) and may leave the rest unread, and the workflow ran a script or
+# commands cut short ("echo caf" for "echo caf\303\251 > f") without a
+# word.
+read_text() {
+	cat -- "$1" >/dev/null 2>&1 || die "$2: cannot read it"
+	text=$(cat -- "$1" && echo .) || text=
+	text=${text%.}
+	printf '%s' "$text" | cmp -s - "$1" ||
+		die "$2: this shell cannot hold its bytes (yash reads none its locale cannot decode, none past ASCII in the C locale): run $prog with another sh"
+}
+
 # The tools come from PATH, else from the bin/ directory `make build` fills
 # (appended, so tools already on PATH always win).
 PATH=$PATH:$here/../bin
