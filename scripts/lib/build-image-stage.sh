@@ -16,7 +16,10 @@ here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 
 work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH
 closure_paths=$(cat "$work/db-paths.txt")
-extra_cmds=$(cat "$work/extra-commands.sh")
+# The commands' text exactly: yash, which starts here in the C locale
+# (common.sh's, exported), cut it at its first byte past ASCII.
+read_text "$work/extra-commands.sh" --extra-commands
+extra_cmds=$text
 root_prefix=${root_dir%/}
 rootfs=$work/rootfs
 # The caller's temporary directory may be out of this namespace's reach.

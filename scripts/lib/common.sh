@@ -112,6 +112,46 @@ exit_as() {
 	exit 1
 }
 
+# check_args_decoded ARG... stops the workflow where yash lost one of its
+# arguments, ARG... (the script's). yash decodes its arguments in the
+# locale it starts in, before any line of the script: one it cannot
+# decode (a Latin-1 file name under a UTF-8 locale, any byte past ASCII
+# under C) it makes an empty string, with a warning of its own, and the
+# workflow ran on with "" (--extra-commands that ran nothing, a name the
+# tools then refused in other words). No locale set here can undo it;
+# Linux keeps the bytes given in /proc/$$/cmdline, whose last $# entries
+# are the arguments: one empty here and not there was lost.
+check_args_decoded() {
+	[ -n "${YASH_VERSION-}" ] && [ "$#" -gt 0 ] && [ -r "/proc/$$/cmdline" ] || return 0
+	cad_lens=$(od -An -v -tu1 "/proc/$$/cmdline" | awk -v n="$#" '
+		{ for (i = 1; i <= NF; i++) if ($i == 0) { len[++k] = l; l = 0 } else l++ }
+		END { for (i = k - n + 1; i <= k; i++) printf "%d ", len[i] }')
+	cad_i=0
+	for cad_arg; do
+		cad_i=$((cad_i + 1))
+		cad_len=${cad_lens%% *}
+		cad_lens=${cad_lens#* }
+		[ -n "$cad_arg" ] || [ "$cad_len" = 0 ] ||
+			die "argument $cad_i: yash could not decode its bytes in this locale (${LC_ALL:-${LC_CTYPE:-${LANG:-C}}}) and made it empty; run the workflow with another sh (dash, bash), or, for UTF-8 text, yash in a UTF-8 locale"
+	done
+}
+check_args_decoded "$@"
+
+# read_text FILE WHAT sets text to the bytes of FILE (WHAT names it in
+# the line), trailing newlines kept (the dot). A shell that cannot hold
+# them stops the workflow with one line: yash cuts a command substitution
+# at the first byte its locale cannot decode (any past ASCII in the C
+# locale) and may leave the rest unread, and the workflow ran a script or
+# commands cut short ("echo caf" for "echo caf\303\251 > f") without a
+# word.
+read_text() {
+	cat -- "$1" >/dev/null 2>&1 || die "$2: cannot read it"
+	text=$(cat -- "$1" && echo .) || text=
+	text=${text%.}
+	printf '%s' "$text" | cmp -s - "$1" ||
+		die "$2: this shell cannot hold its bytes (yash reads none its locale cannot decode, none past ASCII in the C locale): run $prog with another sh"
+}
+
 # The tools come from PATH, else from the bin/ directory `make build` fills
 # (appended, so tools already on PATH always win).
 PATH=$PATH:$here/../bin

@@ -57,7 +57,36 @@ root_id_base=1879048192
 root_id_count=65536
 
 # userns_usable reports whether this user may create a user namespace.
-userns_usable() { unshare --user --map-root-user true >/dev/null 2>&1; }
+userns_usable() { "$unshare_cmd" --user --map-root-user true >/dev/null 2>&1; }
+
+# util_linux NAME prints the absolute path of the first program NAME on
+# PATH that is util-linux's (its --version says so): setpriv and unshare
+# are run by that path (setpriv_cmd, unshare_cmd), for options only
+# util-linux's have (setpriv --reuid, unshare --keep-caps). Not by name: a
+# busybox that prefers its applets (Debian's as sh, Alpine's) runs its own
+# setpriv and unshare for the name, whatever PATH holds, also through exec
+# and env, and a path with a slash is the file it names. Its directories
+# are read without IFS: the caller's may be anything.
+util_linux() {
+	ul_rest=$PATH:
+	while [ -n "$ul_rest" ]; do
+		ul_dir=${ul_rest%%:*}
+		ul_rest=${ul_rest#*:}
+		# An empty entry is the working directory; in_stage leaves it.
+		case $ul_dir in
+		/*) ;;
+		*) ul_dir=$(pwd)/$ul_dir ;;
+		esac
+		[ -f "$ul_dir/$1" ] && [ -x "$ul_dir/$1" ] || continue
+		case $("$ul_dir/$1" --version 2>/dev/null) in
+		*util-linux*)
+			printf '%s\n' "$ul_dir/$1"
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
 
 # subid_range FILE NAME ID prints "START COUNT" of the first range FILE
 # gives NAME (or the numeric ID), as newuidmap looks them up.
@@ -72,13 +101,18 @@ check_sandbox() {
 	command -v bwrap >/dev/null 2>&1 ||
 		die "--run-as-root: bwrap is not installed; the script runs in a bubblewrap sandbox (install the bubblewrap package)"
 	if [ "$(id -u)" = 0 ]; then
-		command -v setpriv >/dev/null 2>&1 || die "--run-as-root: setpriv (util-linux) is not installed; root needs it to enter the script's user namespace"
+		setpriv_cmd=$(util_linux setpriv) ||
+			die "--run-as-root: no setpriv of util-linux's on PATH (busybox's has no --reuid); root needs it to enter the script's user namespace"
+		unshare_cmd=$(util_linux unshare) ||
+			die "--run-as-root: no unshare of util-linux's on PATH (busybox's has no --keep-caps); root needs it to enter the script's user namespace"
 		userns_usable || die "--run-as-root: cannot create a user namespace, which running the script as root without a VM needs (allow them: sysctl user.max_user_namespaces > 0)"
 		# Checked here: a child that fails before its handshake (see
 		# enter_namespace) would leave us waiting.
-		unshare --user --keep-caps true >/dev/null 2>&1 ||
+		"$unshare_cmd" --user --keep-caps true >/dev/null 2>&1 ||
 			die "--run-as-root: this unshare has no --keep-caps, which root needs to enter the script's user namespace (a newer util-linux has it)"
 	else
+		# busybox's unshare makes the namespace the one id maps.
+		unshare_cmd=$(util_linux unshare) || unshare_cmd=unshare
 		userns_usable || die "--run-as-root: this user may not create a user namespace, which running the script as root without a VM needs (run build-image as root, or allow unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0)"
 	fi
 }
@@ -97,7 +131,7 @@ root_ranges() {
 # ns_root_can DIR reports whether uid 0 of root's namespace may search DIR
 # (every directory on the way to it included).
 ns_root_can() {
-	setpriv --reuid="${ns_uids%% *}" --regid="${ns_gids%% *}" --clear-groups -- test -d "$1" -a -x "$1" 2>/dev/null
+	"$setpriv_cmd" --reuid="${ns_uids%% *}" --regid="${ns_gids%% *}" --clear-groups -- test -d "$1" -a -x "$1" 2>/dev/null
 }
 
 # prepare_stage NEAR sets stage, the directory the stage works in, and
@@ -148,13 +182,13 @@ in_stage() {
 # enter_namespace CMD... runs CMD as root of a new user namespace (see
 # above), in the stage directory, with stdin as given.
 enter_namespace() {
-	en_keep= en_setuid=
+	en_keep=
 	if [ "$(id -u)" = 0 ]; then
 		# The stage's files become root's of the namespace; the caller
 		# (host root) keeps the right to remove them.
 		chown -R -h "${ns_uids%% *}:${ns_gids%% *}" "$stage" || die "--run-as-root: cannot give \"$stage\" to the namespace's root"
 		en_keep=--keep-caps
-		en_setuid='setpriv --reuid=0 --regid=0 --clear-groups --'
+		set -- "$setpriv_cmd" --reuid=0 --regid=0 --clear-groups -- "$@"
 	else
 		en_user=$(id -un 2>/dev/null || id -u)
 		ns_uids=$(subid_range /etc/subuid "$en_user" "$(id -u)")
@@ -163,7 +197,7 @@ enter_namespace() {
 			[ -z "$verbose" ] || warn "no subordinate ids for $en_user (or no newuidmap): only uid 0 exists for --run-as-root"
 			BI_ONLY_ROOT=$en_user
 			export BI_ONLY_ROOT
-			spawn in_stage unshare --user --map-root-user "$@" 9<&0
+			spawn in_stage "$unshare_cmd" --user --map-root-user "$@" 9<&0
 			en_pid=$spawn_pid
 			en_wait
 			return
@@ -174,27 +208,35 @@ enter_namespace() {
 	# capabilities there (--keep-caps) to become uid 0 of it, which is no
 	# id it had; another user's child is uid 0 there once mapped. (The
 	# pipes of an earlier entry go: remove_stage_tree enters again.)
-	rm -f -- "$work/ns-ready" "$work/ns-go"
+	rm -f -- "$work/ns-ready" "$work/ns-go" "$work/ns-read"
 	mkfifo "$work/ns-ready" "$work/ns-go"
 	# The stage's stdin is the base image (spawn passes it on).
-	# shellcheck disable=SC2086 # en_keep and en_setuid are words or nothing
-	spawn in_stage unshare --user $en_keep sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
-		sh "$work/ns-ready" "$work/ns-go" $en_setuid "$@" 9<&0
+	spawn in_stage "$unshare_cmd" --user ${en_keep:+"$en_keep"} sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
+		sh "$work/ns-ready" "$work/ns-go" "$@" 9<&0
 	en_pid=$spawn_pid
 	# A child that fails before it is in its namespace (unshare refused:
 	# out of memory, as after an OOM kill when remove_stage_tree enters,
 	# or past the namespace limit) never opens ns-ready, and the read
 	# below would wait for ever: a watcher opens it once the child is gone
-	# (a zombie, as nothing reaps it while the read waits).
+	# (a zombie, as nothing reaps it while the read waits). It stops once
+	# the read is done (ns-read): the kill below may be lost, as a signal
+	# that reaches the just-forked watcher before it has dropped this
+	# shell's TERM trap is (mksh, dash, bash and busybox lose it), and the
+	# wait for a watcher that lived on waited for ever, the child waiting
+	# for "go" (mksh hung so, its watcher slower to start). Its pipe
+	# is opened read-write, which never waits on Linux: a read that is
+	# over (the child died just after it) leaves no reader to wait for.
 	{
-		while [ -e "/proc/$en_pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
+		while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_pid" ] &&
+			! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
 			sleep 0.1
 		done
-		echo gone >"$work/ns-ready"
+		[ -e "$work/ns-read" ] || echo gone 1<>"$work/ns-ready"
 	} &
 	en_watch=$!
 	en_ready=
 	read -r en_ready <"$work/ns-ready" || :
+	: >"$work/ns-read"
 	kill "$en_watch" 2>/dev/null
 	wait "$en_watch" 2>/dev/null || :
 	if [ "$en_ready" != ready ]; then
