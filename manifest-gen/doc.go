@@ -103,6 +103,11 @@
 // renamed to its digest, and when complete it takes DIR's place in one
 // rename (Linux's renameat2 RENAME_EXCHANGE for a
 // layout already there): a reader sees the old layout or the new one.
+// That directory, .DIR.tmp-N, is removed on failure or interruption; a
+// build killed with SIGKILL (the OOM killer, a timeout) cannot remove
+// it, and the next build into DIR does. Each build holds a lock (flock)
+// on its own until it exits, which the kernel drops when it dies: one a
+// live build holds is never removed.
 //
 // Rebuilding into a layout it wrote copies nothing that has not changed.
 // --print-holdings lists DIR's layers as a holdings list (docs/formats.md

@@ -120,7 +120,7 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 	if parent == "" {
 		parent = "."
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	tmp, hold, err := mkdirOutputTemp(o, parent, "."+base+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -133,6 +133,7 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 				out.settle() // nothing may write into tmp once it is removed
 			}
 			os.RemoveAll(tmp)
+			hold.Close()
 		}
 	}
 	out.commit = func() error {
@@ -166,8 +167,11 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 			out.abort()
 			return fmt.Errorf("writing %s: %w", dir, cli.PathCause(err))
 		}
+		defer hold.Close()
 		if now != nil {
-			os.RemoveAll(tmp) // the old layout; a failure leaves only a hidden sibling
+			// The old layout; a failure leaves only a hidden sibling,
+			// which the next build removes (mkdirOutputTemp).
+			os.RemoveAll(tmp)
 			if n := len(now.attached); n > 0 && (out.old == nil || !out.old.kept || len(out.old.attached) != n) {
 				why := "of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again"
 				if out.old != nil && out.old.dropped != "" {
@@ -180,6 +184,27 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 		return nil
 	}
 	return out, nil
+}
+
+// mkdirOutputTemp makes the temporary directory of -o DIR in parent,
+// named prefix and a number, held by this run until hold is closed
+// (cli.MkdirHeldTemp); first it removes those of earlier runs into DIR
+// that were killed (SIGKILL skips every cleanup) and that no live run
+// holds. It returns the directory's path.
+func mkdirOutputTemp(o *cli.IO, parent, prefix string) (string, *os.File, error) {
+	root, err := os.OpenRoot(parent)
+	if err != nil {
+		return "", nil, err
+	}
+	defer root.Close()
+	for _, name := range cli.RemoveStaleTemps(root, prefix) {
+		o.Debugf("removed %s, left by a build that was killed", filepath.Join(parent, name))
+	}
+	name, hold, err := cli.MkdirHeldTemp(root, prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(parent, name), hold, nil
 }
 
 // testHookCommitChecked, when set (by tests), runs in an oci-dir commit
