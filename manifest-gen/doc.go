@@ -207,9 +207,10 @@
 //     not hold), and hashed on the way, with or without --verify: an
 //     entry is taken by its name in every later build, so a layer whose
 //     bytes do not hash to the trailer's diff_id fails the build rather
-//     than be stored under it; a failed run stores nothing, and a killed
-//     one may leave a .tmp-* file, never a half entry
-//     (remove those when no build runs). DIR is made when missing;
+//     than be stored under it; a failed run stores nothing, and one
+//     killed with SIGKILL leaves its temporary directory DIR/.tmp-N,
+//     never a half entry, which the next build with DIR removes (as for
+//     -o DIR above: a live build's is never taken). DIR is made when missing;
 //     nothing is ever removed from it (remove old entries, by access time,
 //     to trim it);
 //   - --layer-tars DIR --print-holdings lists every entry (a regular file

@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 )
 
@@ -26,7 +28,7 @@ func TestLayerTarsRefusesAnotherUsersDir(t *testing.T) {
 		}
 	}
 	for _, create := range []bool{true, false} {
-		_, err := openLayerTars(dir, false, create)
+		_, err := openLayerTars(&cli.IO{Stderr: io.Discard}, dir, false, create)
 		if !errors.Is(err, errdefs.ErrInvalidInput) || !strings.Contains(err.Error(), "not by this user") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("openLayerTars(%q, create %v) = %v, want one line refusing another user's directory", dir, create, err)
 		}

@@ -304,7 +304,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	tars, err := c.openLayerTars()
+	tars, err := c.openLayerTars(o)
 	if err != nil {
 		return err
 	}

@@ -250,7 +250,7 @@ func (c *command) printHoldings(o *cli.IO) error {
 // DIR holds nothing: the list is empty.
 func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	if c.LayerTars != "" {
-		t, err := openLayerTars(c.LayerTars, false, false)
+		t, err := openLayerTars(o, c.LayerTars, false, false)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -61,11 +60,10 @@ func holdTemp(root *os.Root, name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Blocking: a cleaner holding it is removing it, and is soon done.
-	if err := lockFile(f, true); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", name, err)
-	}
+	// Blocking: a cleaner holding it is removing it, and is soon done. A
+	// file system that has no locks (ENOLCK) fails every cleaner's lock
+	// too, so the temporary is never removed: it is as held.
+	lockFile(f, true)
 	if !sameEntry(root, name, f) {
 		f.Close()
 		return nil, errHeldTempGone
