@@ -346,7 +346,12 @@
 //     and SPDX 2.3 JSON to FILE, which appears when the image does
 //     (written to a temporary file and renamed; nothing is left on
 //     failure); two outputs (-o, --digest-file, these) naming one file
-//     are a usage error, as the last renamed would replace the other;
+//     are a usage error, as the last renamed would replace the other.
+//     The output and these files are renamed one after another under a
+//     lock (flock) of the output's directory: two builds writing the same
+//     files at once leave one build's image and SBOMs, never a mix (a
+//     build killed between two of its renames can still leave its image
+//     beside an older SBOM);
 //   - --sbom-in-image cyclonedx|spdx (repeatable) puts them in the image:
 //     a top layer of its own holding /sbom/image.cdx.json and
 //     /sbom/image.spdx.json (mode 0444, owner 0:0, GNU tar's format), with

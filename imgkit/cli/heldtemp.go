@@ -2,11 +2,13 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A held temporary is a file or directory a run writes under a hidden
@@ -121,4 +123,35 @@ func sameEntry(root *os.Root, name string, f *os.File) bool {
 	}
 	ffi, err := f.Stat()
 	return err == nil && os.SameFile(fi, ffi)
+}
+
+// LockDir holds flock(2)'s exclusive lock on the directory dir until
+// unlock is called: runs that each commit several files into dir (an
+// image and its SBOMs, renamed one after another) take it around their
+// commits, so that two runs writing the same files at once leave all of
+// one run's, never the image of one beside the SBOM of the other. A
+// directory that cannot be opened for reading, or whose file system has
+// no locks, is not locked (unlock does nothing); one locked by another
+// process for longer than wait is an error.
+func LockDir(dir string, wait time.Duration) (unlock func(), err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return func() {}, nil
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := lockFile(f, false)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, errWouldBlock) {
+			f.Close()
+			return func() {}, nil
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%s: another process has held a lock (flock) on it for %v", dir, wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"os"
 )
 
+// errWouldBlock: no lock is ever held here.
+var errWouldBlock = errors.New("would block")
+
 // lockFile: no flock here, so nothing is ever taken for a dead run's.
 func lockFile(f *os.File, wait bool) error {
 	if wait {

@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// errWouldBlock is lockFile's error when another holds the lock.
+var errWouldBlock error = unix.EWOULDBLOCK
+
 // lockFile takes flock(2)'s exclusive lock on f, waiting for it when wait
 // is set.
 func lockFile(f *os.File, wait bool) error {
