@@ -154,7 +154,11 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 				break
 			}
 			if now != nil {
-				err = cli.ExchangeDirs(tmp, dir)
+				if err = cli.ExchangeDirs(tmp, dir); err == nil {
+					if done, err = checkReplaced(tmp, dir, now); done {
+						hold.Close()
+					}
+				}
 				break
 			}
 			os.Remove(dir) // an empty directory, or nothing
@@ -184,6 +188,28 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 		return nil
 	}
 	return out, nil
+}
+
+// checkReplaced checks the layout the exchange took out of DIR, now in
+// tmp, against now, what DIR was at the commit's last check: another
+// tool may have added an image or an artifact in between (skopeo copy …
+// oci:DIR:TAG, oras attach), which the rebuild would drop unsaid. Then
+// the layouts are exchanged back and it is an error, in DIR's words. (A
+// tool still writing into DIR by name as the exchanges run can write
+// into either layout: no rename excludes it.) kept reports that tmp
+// holds the layout taken out of DIR, which could not be put back.
+func checkReplaced(tmp, dir string, now *oldLayout) (kept bool, err error) {
+	was, err := readOldLayout(tmp)
+	if err == nil && (was == nil || len(was.attached) == len(now.attached)) {
+		return false, nil
+	}
+	if xerr := cli.ExchangeDirs(tmp, dir); xerr != nil {
+		return true, fmt.Errorf("it changed as it was replaced, and what it held is left in %s: %w", tmp, xerr)
+	}
+	if _, err := readOldLayout(dir); err != nil {
+		return false, fmt.Errorf("it changed as it was replaced: %w", err)
+	}
+	return false, errors.New("it changed as it was replaced: another tool added an artifact to it")
 }
 
 // mkdirOutputTemp makes the temporary directory of -o DIR in parent,
