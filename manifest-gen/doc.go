@@ -120,7 +120,8 @@
 // reading none of their files; and a reference becomes a hard link to
 // DIR's blob of the layout's compression: the blob keeps its inode and
 // mtime, no byte of it is read or written. A blob is taken on its name
-// (its digest), its size and mode 0644, and for a compressed blob on
+// (its digest), its size, mode 0644 and owner (the user: another user
+// could rewrite it through a hard link), and for a compressed blob on
 // DIR's pairing, never opened or hashed again: hashing would read what the
 // rebuild is meant not to; the link is checked to be the file listed, so
 // a name swapped for a symlink meanwhile is refused. A blob damaged
@@ -214,7 +215,8 @@
 //     nothing is ever removed from it (remove old entries, by access time,
 //     to trim it);
 //   - --layer-tars DIR --print-holdings lists every entry (a regular file
-//     named by a diff_id) as a holdings list (docs/formats.md §5), the
+//     named by a diff_id, the user's and writable by nobody else) as a
+//     holdings list (docs/formats.md §5), the
 //     uncompressed layer tar of that diff_id at the file's size, and
 //     exits, reading no stream; a DIR that does not exist holds nothing;
 //   - layer-pack --cache C --reuse on that list writes the store layers C
@@ -245,7 +247,9 @@
 // others cannot write (else it is refused, for a build and a listing),
 // since whoever writes it decides the bytes of the layers copied from it.
 // An entry is opened without following a symlink, must be a regular file
-// (a FIFO is not waited on) of exactly the size the reference gives, and
+// (a FIFO is not waited on) of exactly the size the reference gives, the
+// user's and writable by nobody else (a hard link to another user's file
+// is theirs to rewrite), and
 // is otherwise trusted by its name: its bytes are not hashed again, which
 // would read what the rebuild is meant not to. --verify hashes each
 // cached tar as it is copied and fails on a mismatch (the copy then

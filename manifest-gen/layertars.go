@@ -137,6 +137,10 @@ func (t *layerTars) holdings(o *cli.IO, h layercache.Holdings) error {
 		if err != nil {
 			return t.errorf("%w", cli.PathCause(err))
 		}
+		if !takenOnName(fi) {
+			o.Debugf("--layer-tars %q: %s is another user's or others may write it: not listed", t.name, e.Name())
+			continue
+		}
 		holdTar(h, d, fi.Size())
 	}
 	return nil
@@ -164,6 +168,9 @@ func (t *layerTars) open(ref *layerstream.Ref) (*os.File, error) {
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
 		err = fmt.Errorf("not a regular file: refused: %w", errdefs.ErrUnsafeEntry)
+	}
+	if err == nil {
+		err = cli.OwnDir(fi, "the bytes copied from it")
 	}
 	if err == nil && fi.Size() != ref.Size {
 		err = fmt.Errorf("%d bytes, the layer %s has %d: %w", fi.Size(), ref.DiffID, ref.Size, errdefs.ErrInvalidInput)

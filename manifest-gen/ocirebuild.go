@@ -270,7 +270,7 @@ func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	case old == nil:
 	case c.LayerCompression == compress.None:
 		for hex, fi := range old.blobs {
-			if fi.Mode() == 0o644 {
+			if fi.Mode() == 0o644 && takenOnName(fi) {
 				holdTar(h, "sha256:"+hex, fi.Size())
 			}
 		}
