@@ -39,11 +39,9 @@ func TestKilledBuildsLeaveNoPoison(t *testing.T) {
 	if *killSoak > 0 {
 		kills = *killSoak
 	}
-	dir := t.TempDir()
-	plan := makeKillStore(t, dir)
 	scripts := testkit.Abs(t, ".")
 	path := bin + string(os.PathListSeparator) + scripts + string(os.PathListSeparator) + os.Getenv("PATH")
-	base := []string{"--name", "t", "--tag", "v1", "--root", "root", "--plan", plan}
+	base := []string{"--name", "t", "--tag", "v1", "--root", "root", "--plan", "plan.json"}
 	for _, tc := range []struct {
 		name  string
 		out   string
@@ -57,6 +55,8 @@ func TestKilledBuildsLeaveNoPoison(t *testing.T) {
 			continue // the soak's: its paths are oci-dir's but for the compressor
 		}
 		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			makeKillStore(t, dir)
 			run := func(args ...string) *exec.Cmd {
 				cmd := exec.Command(filepath.Join(scripts, "build-layered-image"), append(append([]string{}, base...), args...)...)
 				cmd.Dir, cmd.Env = dir, append(os.Environ(), "PATH="+path)
@@ -70,7 +70,6 @@ func TestKilledBuildsLeaveNoPoison(t *testing.T) {
 					}
 				}
 			}
-			clean("fresh", "fresh.tar", "out", "out.tar", "cache", "tars")
 			fresh := strings.Replace(tc.out, "out", "fresh", 1)
 			noCache := []string{}
 			for i := 0; i < len(tc.flags); i++ {
@@ -125,8 +124,8 @@ func TestKilledBuildsLeaveNoPoison(t *testing.T) {
 }
 
 // makeKillStore writes a store of 12 paths of random bytes under
-// dir/root and their plan, one layer each, returning the plan's name.
-func makeKillStore(t *testing.T, dir string) string {
+// dir/root and their plan, one layer each, as dir/plan.json.
+func makeKillStore(t *testing.T, dir string) {
 	t.Helper()
 	rnd := rand.New(rand.NewPCG(1, 2))
 	var plan []string
@@ -147,7 +146,6 @@ func makeKillStore(t *testing.T, dir string) string {
 	if err := os.WriteFile(filepath.Join(dir, "plan.json"), []byte("["+strings.Join(plan, ",")+"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return "plan.json"
 }
 
 // readTree reads a file, or every regular file under a directory, by
