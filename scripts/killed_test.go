@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -82,7 +81,6 @@ func TestKilledBuildsLeaveNoPoison(t *testing.T) {
 			if out, err := run(append(noCache, "-o", fresh)...).CombinedOutput(); err != nil {
 				t.Fatalf("the fresh build: %v: %s", err, out)
 			}
-			want := readTree(t, filepath.Join(dir, fresh))
 			// Run once uninterrupted to learn how long a build takes here.
 			start := time.Now()
 			if out, err := run(append(tc.flags, "-o", tc.out)...).CombinedOutput(); err != nil {
@@ -112,8 +110,8 @@ func TestKilledBuildsLeaveNoPoison(t *testing.T) {
 				if out, err := run(append(tc.flags, "-o", tc.out)...).CombinedOutput(); err != nil {
 					t.Fatalf("kill %d: the build after it: %v: %s", i, err, out)
 				}
-				if got := readTree(t, filepath.Join(dir, tc.out)); !sameTree(got, want) {
-					t.Fatalf("kill %d: the build after it differs from a fresh build", i)
+				if diff := sameOutput(t, filepath.Join(dir, tc.out), filepath.Join(dir, fresh)); diff != "" {
+					t.Fatalf("kill %d: the build after it differs from a fresh build: %s", i, diff)
 				}
 				if left := leftovers(t, dir); len(left) > 0 {
 					t.Fatalf("kill %d: left after the build that followed: %v", i, left)
@@ -148,35 +146,34 @@ func makeKillStore(t *testing.T, dir string) {
 	}
 }
 
-// readTree reads a file, or every regular file under a directory, by
-// path relative to it.
-func readTree(t *testing.T, root string) map[string][]byte {
+// sameOutput reports how the output got differs from the output want,
+// a file or a directory (its files' bytes, modes and names); "" when it
+// does not.
+func sameOutput(t *testing.T, got, want string) string {
 	t.Helper()
-	tree := map[string][]byte{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	if fi, err := os.Stat(want); err == nil && !fi.IsDir() {
+		a, err := os.ReadFile(got)
+		if err != nil {
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(root, p)
-		tree[rel], err = os.ReadFile(p)
-		return err
-	})
+		b, err := os.ReadFile(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			return "other bytes"
+		}
+		return ""
+	}
+	a, err := testkit.ReadDirTree(got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tree
-}
-
-func sameTree(a, b map[string][]byte) bool {
-	if len(a) != len(b) {
-		return false
+	b, err := testkit.ReadDirTree(want)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for k, v := range a {
-		if !bytes.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
+	return strings.Join(testkit.CompareTrees(a, b, testkit.CompareOptions{}), "; ")
 }
 
 // leftovers lists the hidden names in dir and in dir/tars that are not
