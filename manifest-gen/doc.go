@@ -103,6 +103,11 @@
 // renamed to its digest, and when complete it takes DIR's place in one
 // rename (Linux's renameat2 RENAME_EXCHANGE for a
 // layout already there): a reader sees the old layout or the new one.
+// That directory, .DIR.tmp-N, is removed on failure or interruption; a
+// build killed with SIGKILL (the OOM killer, a timeout) cannot remove
+// it, and the next build into DIR does. Each build holds a lock (flock)
+// on its own until it exits, which the kernel drops when it dies: one a
+// live build holds is never removed.
 //
 // Rebuilding into a layout it wrote copies nothing that has not changed.
 // --print-holdings lists DIR's layers as a holdings list (docs/formats.md
@@ -115,7 +120,8 @@
 // reading none of their files; and a reference becomes a hard link to
 // DIR's blob of the layout's compression: the blob keeps its inode and
 // mtime, no byte of it is read or written. A blob is taken on its name
-// (its digest), its size and mode 0644, and for a compressed blob on
+// (its digest), its size, mode 0644 and owner (the user: another user
+// could rewrite it through a hard link), and for a compressed blob on
 // DIR's pairing, never opened or hashed again: hashing would read what the
 // rebuild is meant not to; the link is checked to be the file listed, so
 // a name swapped for a symlink meanwhile is refused. A blob damaged
@@ -202,13 +208,15 @@
 //     not hold), and hashed on the way, with or without --verify: an
 //     entry is taken by its name in every later build, so a layer whose
 //     bytes do not hash to the trailer's diff_id fails the build rather
-//     than be stored under it; a failed run stores nothing, and a killed
-//     one may leave a .tmp-* file, never a half entry
-//     (remove those when no build runs). DIR is made when missing;
+//     than be stored under it; a failed run stores nothing, and one
+//     killed with SIGKILL leaves its temporary directory DIR/.tmp-N,
+//     never a half entry, which the next build with DIR removes (as for
+//     -o DIR above: a live build's is never taken). DIR is made when missing;
 //     nothing is ever removed from it (remove old entries, by access time,
 //     to trim it);
 //   - --layer-tars DIR --print-holdings lists every entry (a regular file
-//     named by a diff_id) as a holdings list (docs/formats.md §5), the
+//     named by a diff_id, the user's and writable by nobody else) as a
+//     holdings list (docs/formats.md §5), the
 //     uncompressed layer tar of that diff_id at the file's size, and
 //     exits, reading no stream; a DIR that does not exist holds nothing;
 //   - layer-pack --cache C --reuse on that list writes the store layers C
@@ -239,7 +247,9 @@
 // others cannot write (else it is refused, for a build and a listing),
 // since whoever writes it decides the bytes of the layers copied from it.
 // An entry is opened without following a symlink, must be a regular file
-// (a FIFO is not waited on) of exactly the size the reference gives, and
+// (a FIFO is not waited on) of exactly the size the reference gives, the
+// user's and writable by nobody else (a hard link to another user's file
+// is theirs to rewrite), and
 // is otherwise trusted by its name: its bytes are not hashed again, which
 // would read what the rebuild is meant not to. --verify hashes each
 // cached tar as it is copied and fails on a mismatch (the copy then
@@ -340,7 +350,12 @@
 //     and SPDX 2.3 JSON to FILE, which appears when the image does
 //     (written to a temporary file and renamed; nothing is left on
 //     failure); two outputs (-o, --digest-file, these) naming one file
-//     are a usage error, as the last renamed would replace the other;
+//     are a usage error, as the last renamed would replace the other.
+//     The output and these files are renamed one after another under a
+//     lock (flock) of the output's directory: two builds writing the same
+//     files at once leave one build's image and SBOMs, never a mix (a
+//     build killed between two of its renames can still leave its image
+//     beside an older SBOM);
 //   - --sbom-in-image cyclonedx|spdx (repeatable) puts them in the image:
 //     a top layer of its own holding /sbom/image.cdx.json and
 //     /sbom/image.spdx.json (mode 0444, owner 0:0, GNU tar's format), with

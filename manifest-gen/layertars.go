@@ -30,14 +30,17 @@ type layerTars struct {
 	name    string   // DIR as given, for messages
 	dir     *os.File // nil: DIR does not exist (--print-holdings only)
 	verify  bool     // hash a cached tar as it is copied (--verify)
+	root    *os.Root // DIR again, for its temporaries (nil: only read)
+	temp    *os.File // this build's temporary directory in DIR, held; nil: none yet
 	pending []*pendingTar
 }
 
 // pendingTar is a stream layer written from bytes, copied to a temporary
-// file in DIR as it passes, renamed to its diff_id on commit.
+// file as it passes (in the build's temporary directory in DIR), renamed
+// to its diff_id on commit.
 type pendingTar struct {
 	layer  int    // the stream layer's position
-	tmp    string // the name in DIR
+	tmp    string // the name in the temporary directory
 	size   int64
 	digest string // of the bytes copied: an entry is named by it
 }
@@ -47,7 +50,7 @@ func tarName(diffID string) string { return strings.TrimPrefix(diffID, "sha256:"
 
 // openLayerTars opens --layer-tars DIR, making it when create is set and
 // it does not exist. A DIR that is missing (create unset) holds nothing.
-func openLayerTars(dir string, verify, create bool) (*layerTars, error) {
+func openLayerTars(o *cli.IO, dir string, verify, create bool) (*layerTars, error) {
 	t := &layerTars{name: dir, verify: verify}
 	if create {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -66,11 +69,38 @@ func openLayerTars(dir string, verify, create bool) (*layerTars, error) {
 	if err == nil {
 		err = cli.OwnDir(fi, "the bytes of the layers copied from it")
 	}
+	if err == nil && create {
+		err = t.openRoot(o, fi)
+	}
 	if err != nil {
 		t.dir.Close()
 		return nil, t.errorf("%w", err)
 	}
 	return t, nil
+}
+
+// tempPrefix names the temporary directories of builds in DIR, ".tmp-N";
+// builds before them made temporary entries ".tmp-<16 hex digits>",
+// which the same cleanup removes.
+const tempPrefix = ".tmp-"
+
+// openRoot opens DIR (fi) for a build's temporaries, checking it is the
+// directory opened, and removes the temporaries of builds that were
+// killed (SIGKILL skips every cleanup), which no live build holds.
+func (t *layerTars) openRoot(o *cli.IO, fi os.FileInfo) error {
+	root, err := os.OpenRoot(t.name)
+	if err != nil {
+		return cli.PathCause(err)
+	}
+	if rfi, err := root.Stat("."); err != nil || !os.SameFile(rfi, fi) {
+		root.Close()
+		return fmt.Errorf("it was replaced as it was opened: %w", errdefs.ErrChanged)
+	}
+	t.root = root
+	for _, name := range cli.RemoveStaleTemps(root, tempPrefix) {
+		o.Debugf("--layer-tars %q: removed %s, left by a build that was killed", t.name, name)
+	}
+	return nil
 }
 
 func (t *layerTars) errorf(format string, args ...any) error {
@@ -107,6 +137,10 @@ func (t *layerTars) holdings(o *cli.IO, h layercache.Holdings) error {
 		if err != nil {
 			return t.errorf("%w", cli.PathCause(err))
 		}
+		if !takenOnName(fi) {
+			o.Debugf("--layer-tars %q: %s is another user's or others may write it: not listed", t.name, e.Name())
+			continue
+		}
 		holdTar(h, d, fi.Size())
 	}
 	return nil
@@ -135,6 +169,9 @@ func (t *layerTars) open(ref *layerstream.Ref) (*os.File, error) {
 	if err == nil && !fi.Mode().IsRegular() {
 		err = fmt.Errorf("not a regular file: refused: %w", errdefs.ErrUnsafeEntry)
 	}
+	if err == nil {
+		err = cli.OwnDir(fi, "the bytes copied from it")
+	}
 	if err == nil && fi.Size() != ref.Size {
 		err = fmt.Errorf("%d bytes, the layer %s has %d: %w", fi.Size(), ref.DiffID, ref.Size, errdefs.ErrInvalidInput)
 	}
@@ -148,19 +185,29 @@ func (t *layerTars) open(ref *layerstream.Ref) (*os.File, error) {
 	return f, nil
 }
 
-// create makes a temporary entry, ".tmp-<random>", which no listing
-// takes for a layer tar.
+// create makes a temporary entry in the build's temporary directory in
+// DIR, made at the first: a directory, ".tmp-N", which no listing takes
+// for a layer tar, held by this build (cli.MkdirHeldTemp) so that no
+// other build's cleanup removes it, and removed by the next build into
+// DIR when this one is killed.
 func (t *layerTars) create() (*os.File, string, error) {
+	if t.temp == nil {
+		_, hold, err := cli.MkdirHeldTemp(t.root, tempPrefix)
+		if err != nil {
+			return nil, "", t.errorf("creating a temporary directory: %w", cli.PathCause(err))
+		}
+		t.temp = hold
+	}
 	for range 100 {
-		name := fmt.Sprintf(".tmp-%016x", rand.Uint64())
-		fd, err := syscall.Openat(t.fd(), name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		name := fmt.Sprintf("%016x", rand.Uint64())
+		fd, err := syscall.Openat(t.tempFd(), name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
 		if errors.Is(err, syscall.EEXIST) {
 			continue
 		}
 		if err != nil {
 			return nil, "", t.errorf("creating an entry: %w", err)
 		}
-		return os.NewFile(uintptr(fd), filepath.Join(t.name, name)), name, nil
+		return os.NewFile(uintptr(fd), filepath.Join(t.temp.Name(), name)), name, nil
 	}
 	return nil, "", t.errorf("creating an entry: %w", syscall.EEXIST)
 }
@@ -195,11 +242,11 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 			if err := t.sync(p.tmp); err != nil {
 				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
 			}
-			if err := syscall.Renameat(t.fd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
+			if err := syscall.Renameat(t.tempFd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
 				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
 			}
 		} else {
-			syscall.Unlinkat(t.fd(), p.tmp)
+			syscall.Unlinkat(t.tempFd(), p.tmp)
 		}
 		t.pending = t.pending[1:]
 	}
@@ -213,7 +260,7 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 // yet written as zeros), which every rebuild would then copy into its
 // image. Only entries kept are synced, each once, when it is new.
 func (t *layerTars) sync(name string) error {
-	fd, err := syscall.Openat(t.fd(), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Openat(t.tempFd(), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
@@ -224,17 +271,27 @@ func (t *layerTars) sync(name string) error {
 	return err
 }
 
-// abort removes what commit has not renamed, and closes DIR.
+// abort removes what commit has not renamed and the temporary directory,
+// and closes DIR (after a commit, only the empty directory is left).
 func (t *layerTars) abort() {
 	if t == nil || t.dir == nil {
 		return
 	}
-	for _, p := range t.pending {
-		syscall.Unlinkat(t.fd(), p.tmp)
+	if t.temp != nil {
+		for _, p := range t.pending {
+			syscall.Unlinkat(t.tempFd(), p.tmp)
+		}
+		t.root.Remove(filepath.Base(t.temp.Name()))
+		t.temp.Close()
 	}
 	t.pending = nil
+	if t.root != nil {
+		t.root.Close()
+	}
 	t.dir.Close()
 }
+
+func (t *layerTars) tempFd() int { return int(t.temp.Fd()) }
 
 // wrap returns w with reference layers copied from DIR and the layers
 // written from bytes kept for DIR; a nil layerTars returns w.
@@ -308,9 +365,9 @@ func (w *tarCacheWriter) addRef(ref *layerstream.Ref) error {
 }
 
 // openLayerTars opens --layer-tars for a build, or returns nil without it.
-func (c *command) openLayerTars() (*layerTars, error) {
+func (c *command) openLayerTars(o *cli.IO) (*layerTars, error) {
 	if c.LayerTars == "" {
 		return nil, nil
 	}
-	return openLayerTars(c.LayerTars, c.Verify, true)
+	return openLayerTars(o, c.LayerTars, c.Verify, true)
 }

@@ -304,7 +304,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	tars, err := c.openLayerTars()
+	tars, err := c.openLayerTars(o)
 	if err != nil {
 		return err
 	}
@@ -393,8 +393,28 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := tars.commit(in.r.Trailer().Layers); err != nil {
 		return err
 	}
+	return commitOutputs(c.Output, out, sbomOut, digestOut)
+}
+
+// commitOutputs puts the output (-o), its SBOM files and --digest-file
+// in place, one after another. With more than the output, under a lock
+// of the output's directory (cli.LockDir): two builds writing the same
+// files at once leave all of one build's, never one's image beside the
+// other's SBOM. (A build killed between two of its renames still leaves
+// its image beside the SBOM written before: no rename moves two files.)
+func commitOutputs(name string, out *output, sbomOut *sbomFiles, digestOut *cli.AtomicFile) error {
+	if name != "-" && (sbomOut != nil || digestOut != nil) {
+		unlock, err := cli.LockDir(filepath.Dir(filepath.Clean(name)), outputLockWait)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		defer unlock()
+	}
 	if err := out.commit(); err != nil {
 		return err
+	}
+	if testHookOutputCommitted != nil {
+		testHookOutputCommitted()
 	}
 	if err := sbomOut.commit(); err != nil {
 		return err
@@ -406,6 +426,14 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	}
 	return nil
 }
+
+// outputLockWait bounds the wait for another build's commits (a few
+// renames each).
+const outputLockWait = time.Minute
+
+// testHookOutputCommitted, when set (by tests), runs in commitOutputs
+// once the output is in place, before the SBOM files are.
+var testHookOutputCommitted func()
 
 // repoTag gives the manifest's name and tag once the config's digest is
 // known.

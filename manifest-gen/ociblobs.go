@@ -120,7 +120,7 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 	if parent == "" {
 		parent = "."
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	tmp, hold, err := mkdirOutputTemp(o, parent, "."+base+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -133,6 +133,7 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 				out.settle() // nothing may write into tmp once it is removed
 			}
 			os.RemoveAll(tmp)
+			hold.Close()
 		}
 	}
 	out.commit = func() error {
@@ -153,7 +154,11 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 				break
 			}
 			if now != nil {
-				err = cli.ExchangeDirs(tmp, dir)
+				if err = cli.ExchangeDirs(tmp, dir); err == nil {
+					if done, err = checkReplaced(tmp, dir, now); done {
+						hold.Close()
+					}
+				}
 				break
 			}
 			os.Remove(dir) // an empty directory, or nothing
@@ -166,8 +171,11 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 			out.abort()
 			return fmt.Errorf("writing %s: %w", dir, cli.PathCause(err))
 		}
+		defer hold.Close()
 		if now != nil {
-			os.RemoveAll(tmp) // the old layout; a failure leaves only a hidden sibling
+			// The old layout; a failure leaves only a hidden sibling,
+			// which the next build removes (mkdirOutputTemp).
+			os.RemoveAll(tmp)
 			if n := len(now.attached); n > 0 && (out.old == nil || !out.old.kept || len(out.old.attached) != n) {
 				why := "of the image the rebuild replaces (signatures, SBOMs): attach them to the new image again"
 				if out.old != nil && out.old.dropped != "" {
@@ -180,6 +188,49 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 		return nil
 	}
 	return out, nil
+}
+
+// checkReplaced checks the layout the exchange took out of DIR, now in
+// tmp, against now, what DIR was at the commit's last check: another
+// tool may have added an image or an artifact in between (skopeo copy …
+// oci:DIR:TAG, oras attach), which the rebuild would drop unsaid. Then
+// the layouts are exchanged back and it is an error, in DIR's words. (A
+// tool still writing into DIR by name as the exchanges run can write
+// into either layout: no rename excludes it.) kept reports that tmp
+// holds the layout taken out of DIR, which could not be put back.
+func checkReplaced(tmp, dir string, now *oldLayout) (kept bool, err error) {
+	was, err := readOldLayout(tmp)
+	if err == nil && (was == nil || len(was.attached) == len(now.attached)) {
+		return false, nil
+	}
+	if xerr := cli.ExchangeDirs(tmp, dir); xerr != nil {
+		return true, fmt.Errorf("it changed as it was replaced, and what it held is left in %s: %w", tmp, xerr)
+	}
+	if _, err := readOldLayout(dir); err != nil {
+		return false, fmt.Errorf("it changed as it was replaced: %w", err)
+	}
+	return false, errors.New("it changed as it was replaced: another tool added an artifact to it")
+}
+
+// mkdirOutputTemp makes the temporary directory of -o DIR in parent,
+// named prefix and a number, held by this run until hold is closed
+// (cli.MkdirHeldTemp); first it removes those of earlier runs into DIR
+// that were killed (SIGKILL skips every cleanup) and that no live run
+// holds. It returns the directory's path.
+func mkdirOutputTemp(o *cli.IO, parent, prefix string) (string, *os.File, error) {
+	root, err := os.OpenRoot(parent)
+	if err != nil {
+		return "", nil, err
+	}
+	defer root.Close()
+	for _, name := range cli.RemoveStaleTemps(root, prefix) {
+		o.Debugf("removed %s, left by a build that was killed", filepath.Join(parent, name))
+	}
+	name, hold, err := cli.MkdirHeldTemp(root, prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(parent, name), hold, nil
 }
 
 // testHookCommitChecked, when set (by tests), runs in an oci-dir commit

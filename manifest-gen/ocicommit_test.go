@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/cli"
@@ -92,4 +94,66 @@ func (o *oldLayout) holdsWho(t *testing.T, who string) bool {
 		}
 	}
 	return false
+}
+
+// TestOCIDirImageAddedAtCommitIsKept: another tool adding an image to
+// -o DIR (skopeo copy … oci:DIR:other) in the instant between the
+// commit's last check of DIR and its exchange, which the build would
+// drop with the old layout, fails the build with one line, and DIR is
+// left with the image added.
+func TestOCIDirImageAddedAtCommitIsKept(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	fillLayout(t, dir, "old")
+	o := &cli.IO{Stdout: io.Discard, Stderr: io.Discard, Tool: "manifest-gen"}
+	out, err := openDirOutput(o, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillLayout(t, out.dir, "new")
+	testHookCommitChecked = func() {
+		testHookCommitChecked = nil
+		addImage(t, dir, "other")
+	}
+	defer func() { testHookCommitChecked = nil }()
+	err = out.commit()
+	if err == nil || !strings.Contains(err.Error(), "index.json lists 2 images") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("commit = %v, want one line saying another image was added", err)
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(index), `"digest"`); n != 2 {
+		t.Fatalf("DIR's index.json lists %d manifests, want the 2 it had: %s", n, index)
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("beside DIR: %v, want nothing", entries)
+	}
+}
+
+// addImage adds to the layout in dir (fillLayout's) an image manifest
+// that says who, listing it in index.json after the one there, as
+// skopeo copy … oci:DIR:TAG does.
+func addImage(t *testing.T, dir, who string) {
+	t.Helper()
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","who":"` + who + `"}`)
+	d := oci.DescriptorOf("application/vnd.oci.image.manifest.v1+json", manifest)
+	if err := os.WriteFile(filepath.Join(dir, "blobs", "sha256", d.Digest.Encoded()), manifest, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d}`, d.Digest, len(manifest))
+	i := strings.LastIndex(string(index), "]")
+	index = []byte(string(index[:i]) + "," + entry + string(index[i:]))
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), index, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/oci"
@@ -83,7 +85,16 @@ func (o *oldLayout) holds(digest string, size int64) bool {
 		return false
 	}
 	fi, ok := o.blobs[digest[len("sha256:"):]]
-	return ok && fi.Size() == size && fi.Mode() == 0o644
+	return ok && fi.Size() == size && fi.Mode() == 0o644 && takenOnName(fi)
+}
+
+// takenOnName reports whether fi, a blob or layer tar that a rebuild
+// takes on its name and size, unread, may be: a regular file of this
+// user's that nobody else may write. One another user owns (a hard link
+// to their file) they can rewrite at will, and every rebuild would carry
+// their bytes under the digest its name gives.
+func takenOnName(fi fs.FileInfo) bool {
+	return fi.Mode().IsRegular() && cli.OwnDir(fi, "") == nil
 }
 
 // readJSON decodes the file rel of the layout, opened beneath it without

@@ -250,7 +250,7 @@ func (c *command) printHoldings(o *cli.IO) error {
 // DIR holds nothing: the list is empty.
 func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	if c.LayerTars != "" {
-		t, err := openLayerTars(c.LayerTars, false, false)
+		t, err := openLayerTars(o, c.LayerTars, false, false)
 		if err != nil {
 			return err
 		}
@@ -270,7 +270,7 @@ func (c *command) readHoldings(o *cli.IO, h layercache.Holdings) error {
 	case old == nil:
 	case c.LayerCompression == compress.None:
 		for hex, fi := range old.blobs {
-			if fi.Mode() == 0o644 {
+			if fi.Mode() == 0o644 && takenOnName(fi) {
 				holdTar(h, "sha256:"+hex, fi.Size())
 			}
 		}

@@ -46,6 +46,7 @@ var shellScripts = []string{
 	"buildimage_uid_large_ids",   // mksh: 32-bit test
 	"layered_flag_values_with_dash",
 	"layered_commands_text_with_dash",
+	"signal_during_cleanup",                       // a signal's trap inside the EXIT trap
 	"error_step_killed_reported_once",             // yash, posh: command -V's wording
 	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 	"error_cleanup_command_fails",                 // set -e in the EXIT trap

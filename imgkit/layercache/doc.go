@@ -43,7 +43,9 @@
 // v1: a record or directory that is a symlink out of it is not followed,
 // and a record that is not a regular file of at most 16 MiB (a FIFO, a
 // device, a file of gigabytes) is not waited on or read, but is a record
-// that does not verify. No file is ever read,
+// that does not verify; so is one that another user owns (a hard link to
+// their file) or that group or others may write, as they could rewrite
+// it. No file is ever read,
 // changed and written back: a record depends only on its name, so two
 // writers write the same bytes (sources are hints, and the last writer
 // wins). Nothing is ever deleted by the tools: remove the directory (or old

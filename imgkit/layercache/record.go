@@ -42,7 +42,8 @@ const maxRecord = 16 << 20
 // readRecord reads the record at path (below c.dir) into v, checking its
 // checksum. ErrNotCached when there is no file; ErrBadRecord (with the
 // cause) when the file is there but not a whole, verified record of v's
-// shape: among others, a record that is a symlink out of the cache, a
+// shape: among others, a record that is a symlink out of the cache, one
+// another user owns or that group or others may write, a
 // FIFO (not waited on), a device or a file larger than maxRecord (not
 // read to its end).
 func (c *Cache) readRecord(path string, v any) error {
@@ -60,6 +61,13 @@ func (c *Cache) readRecord(path string, v any) error {
 	}
 	if !fi.Mode().IsRegular() {
 		return badRecord(path, "not a regular file")
+	}
+	// Another user who owns or may write the record (a hard link to
+	// their file; a record directory opened to them, where they can
+	// plant one) can rewrite it, checksum and all, as the directory's
+	// own check (Open) is meant to exclude.
+	if err := cli.OwnDir(fi, trusts); err != nil {
+		return badRecord(path, err.Error())
 	}
 	if fi.Size() > maxRecord {
 		return badRecord(path, "larger than a record")

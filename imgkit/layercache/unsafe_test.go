@@ -157,3 +157,40 @@ func emptyRecordPlace(t *testing.T) (*Cache, string) {
 	}
 	return c, p
 }
+
+// TestRecordOthersCanWriteNotTrusted: a whole, verifying record that
+// another user owns (a hard link to their file, which they can rewrite at
+// will, checksum and all) or that group or others may write (in a record
+// directory made writable to them, where they can also plant one) is not
+// trusted: it decides the layers of the images built with the cache. It
+// is ignored and written again, which replaces the link.
+func TestRecordOthersCanWriteNotTrusted(t *testing.T) {
+	want := Layer{DiffID: digest("1"), Size: 10240}
+	cases := map[string]func(p string) error{
+		"GroupWritable":  func(p string) error { return os.Chmod(p, 0o664) },
+		"OthersWritable": func(p string) error { return os.Chmod(p, 0o646) },
+	}
+	if os.Geteuid() == 0 {
+		cases["AnotherUsers"] = func(p string) error { return os.Chown(p, 4242, 4242) }
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			c, p := emptyRecordPlace(t)
+			if err := c.PutLayer(baseKey, want); err != nil {
+				t.Fatal(err)
+			}
+			if err := change(p); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := c.Layer(baseKey); !errors.Is(err, ErrBadRecord) {
+				t.Fatalf("Layer = %+v %v, want ErrBadRecord", got, err)
+			}
+			if err := c.PutLayer(baseKey, want); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := c.Layer(baseKey); err != nil || got != want {
+				t.Fatalf("after PutLayer: Layer = %+v %v", got, err)
+			}
+		})
+	}
+}

@@ -434,9 +434,12 @@ check_address_space() {
 # interrupted workflow seemed to succeed. CMDS run without set -e, which
 # applies in the trap too: a command of them that failed (chmod -R on a
 # file system that takes no mode changes) ended the shell there, with
-# status 1, the rest of the cleanup skipped.
+# status 1, the rest of the cleanup skipped. HUP, INT and TERM are
+# ignored while CMDS run: one that came during the cleanup (a CI job's
+# timeout, a ^C as a build ends) ran its trap, whose exit ended the shell
+# in the middle of this one, the temporary directory left behind.
 on_exit() {
-	trap 'ox_status=$?; set +e; '"$1"'; exit "$ox_status"' EXIT
+	trap 'ox_status=$?; trap "" HUP INT TERM; set +e; '"$1"'; exit "$ox_status"' EXIT
 }
 
 # plain_modes DIR makes what is created in DIR take the modes a Nix build

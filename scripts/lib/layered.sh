@@ -318,7 +318,7 @@ manifest_gen() {
 		[ -z "$layer_tars" ] || set -- "$@" --layer-tars "$layer_tars"
 		if [ -n "$sbom_formats" ]; then
 			set -- "$@" --sbom-graph "$work/graph.json"
-			for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$work/image$(sbom_suffix "$sb_f")"; done
+			for sb_f in $sbom_formats; do set -- "$@" "--sbom-$sb_f" "$out$(sbom_suffix "$sb_f")"; done
 		fi
 	fi
 	if [ -n "${layered_build-}" ]; then

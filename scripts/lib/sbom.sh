@@ -2,10 +2,11 @@
 # (build-layered-image, build-image), sourced after common.sh. The SBOM of
 # the image (manifest-gen --sbom-graph: imgkit/sbom says what is in it) is
 # written beside -o OUT as OUT.cdx.json (cyclonedx) and OUT.spdx.json
-# (spdx), renamed into place with the image. The workflow collects the
-# formats with sbom_add, calls sbom_check OUT before any work, gives
-# manifest-gen --sbom-graph and --sbom-FORMAT $work/image$(sbom_suffix
-# FORMAT) for each, and calls sbom_install OUT once the image is in place.
+# (spdx), which manifest-gen renames into place with the image (two
+# builds of one OUT at once leave one build's image and SBOMs, never a
+# mix). The workflow collects the formats with sbom_add, calls sbom_check
+# OUT before any work, and gives manifest-gen -o OUT, --sbom-graph and
+# --sbom-FORMAT OUT$(sbom_suffix FORMAT) for each.
 
 # sbom_add LIST FORMAT prints LIST with FORMAT (cyclonedx or spdx) added,
 # once.
@@ -23,14 +24,4 @@ sbom_suffix() {
 # written.
 sbom_check() {
 	for sb_f in $sbom_formats; do check_output "$1$(sbom_suffix "$sb_f")" "--sbom $sb_f:"; done
-}
-
-# sbom_install OUT renames the SBOMs written into the work directory to
-# OUT.cdx.json, OUT.spdx.json.
-sbom_install() {
-	for sb_f in $sbom_formats; do
-		sb_s=$(sbom_suffix "$sb_f")
-		chmod 0644 "$work/image$sb_s"
-		mv -f -- "$work/image$sb_s" "$1$sb_s" || die "$1$sb_s: cannot rename the SBOM into place"
-	done
 }
