@@ -72,6 +72,18 @@ type plan struct {
 	configFlags []string
 }
 
+// StdoutBinary: the image goes to stdout without -o, unless a --print
+// flag prints text instead (cli.BinaryStdout).
+func (c *command) StdoutBinary() (what, hint string) {
+	if c.Output != "-" || c.PrintBase || c.PrintPlatform || c.PrintHoldings || c.Format == "oci-dir" {
+		return "", ""
+	}
+	if c.Format == "stream" {
+		return "a layer stream", "give -o FILE, or pipe it to push-blob"
+	}
+	return "an image archive", "give -o FILE, or redirect stdout"
+}
+
 // Validate checks the flags on their own, before any input is read (the
 // files --conf and --config name are read by plan, still before the
 // stream).

@@ -55,6 +55,7 @@ var shellScripts = []string{
 	"error_step_killed_reported_once",             // yash, posh: command -V's wording
 	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 	"error_cleanup_command_fails",                 // set -e in the EXIT trap
+	"error_help_reader_gone",                      // a signal's status
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -46,6 +46,15 @@ type command struct {
 // oneImage reports whether the mode reads one image: every mode but merge.
 func (c *command) oneImage() bool { return c.Flatten || c.Unpack != "" || c.StorePaths }
 
+// StdoutBinary: every mode but --unpack and --store-paths writes a tar,
+// to stdout without -o (cli.BinaryStdout).
+func (c *command) StdoutBinary() (what, hint string) {
+	if c.Output != "-" || c.Unpack != "" || c.StorePaths {
+		return "", ""
+	}
+	return "a tar", "give -o FILE, or redirect stdout"
+}
+
 // Validate checks what goes with which mode, before any input is read.
 func (c *command) Validate() error {
 	noTar := c.Unpack != "" || c.StorePaths

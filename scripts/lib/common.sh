@@ -9,12 +9,18 @@
 
 # usage prints the help: the script's header comment. Output that cannot
 # be written (stdout on a full disk, or closed) is a failure in the
-# workflow's one line, not sed's own complaint.
+# workflow's one line, not sed's own complaint. A reader that went away
+# (--help | head) killed sed with SIGPIPE, which says nothing: the
+# workflow then ends quietly with sed's status, as the tools do (SIGPIPE
+# ends them), not with a line whose cause is empty.
 usage() {
 	need_stdout "the help"
 	u_err=
-	{ u_err=$(sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0" 2>&1 >&3); } 3>&1 ||
+	{ u_err=$(sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0" 2>&1 >&3); } 3>&1 || {
+		u_status=$?
+		[ -n "$u_err" ] || [ "$u_status" -le 128 ] || exit "$u_status"
 		die "writing the help to stdout: ${u_err#sed: }"
+	}
 }
 
 usage_error() {
@@ -264,6 +270,16 @@ need_stdout() {
 	{ true 8>&1; } 2>/dev/null || die "writing $1 to stdout: stdout is closed"
 }
 
+# binary_stdout WHAT HOW: need_stdout WHAT, and a usage error when stdout
+# is a terminal, before any work: WHAT is a tar, which the tools refuse to
+# write to a terminal as tar and docker save do (cli.BinaryStdout), and
+# the workflow says so in its own name before its first step instead of
+# its last step after the others' work. HOW says where to send it.
+binary_stdout() {
+	need_stdout "$1"
+	[ ! -t 1 ] || usage_error "refusing to write $1 to a terminal: $2"
+}
+
 # to_stdout OUT: whether the output OUT is this workflow's stdout: -, or a
 # name of it the tools write through (-o /dev/stdout), which need_stdout
 # must check as it checks -. The tools cannot: a caller's /dev/null opened
@@ -300,8 +316,11 @@ check_id() {
 # to /proc/self/fd/1) or /dev/fd/1 with stdout redirected to a file is
 # that file's descriptor, and the rename would replace the symlink (as
 # root, /dev/stdout for the whole machine), leaving the file empty. FLAG
-# (default -o) names what gave FILE.
+# (default -o) names what gave FILE. A tool's -o - is stdout; here it is
+# refused, not taken as a file named "-".
 check_output() {
+	[ "$1" != - ] ||
+		usage_error "${2:--o} -: the result is a file renamed into place, not stdout: give a file name"
 	[ ! -e "$1" ] || [ -f "$1" ] ||
 		usage_error "${2:--o} \"$1\" exists and is not a regular file; the result is renamed into place: give a file name"
 	co_dir=$(cd -P -- "$(dirname -- "$1")" 2>/dev/null && pwd -P) || co_dir=
