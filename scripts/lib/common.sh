@@ -28,6 +28,18 @@ usage_error() {
 	exit 2
 }
 
+# unknown_arg ARG is the usage error of an argument the workflow does not
+# take, worded as the tools word it (kong): "unknown flag --x", or
+# "unexpected argument x" for a word that is no flag; cut to 40
+# characters.
+unknown_arg() {
+	ua_cut=$(printf '%s' "$1" | cut -c1-40)
+	case $1 in
+	-?*) usage_error "unknown flag $ua_cut" ;;
+	*) usage_error "unexpected argument $ua_cut" ;;
+	esac
+}
+
 die() {
 	printf '%s: %s\n' "$prog" "$(printable "$1")" >&2
 	exit 1

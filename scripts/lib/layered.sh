@@ -55,7 +55,7 @@ layered_parse() {
 				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes the SBOM beside the file"
 			need_value "$1" $#
 			;;
-		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
+		-?*) unknown_arg "$1" ;;
 		*)
 			[ -z "$conf" ] || usage_error "more than one configuration: \"$conf\" and \"$1\""
 			conf=$1

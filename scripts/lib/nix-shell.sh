@@ -31,7 +31,7 @@ nix_shell_parse() {
 				usage_error "$1: $prog writes the image to stdout; build-nix-shell-image -o FILE writes a file"
 			need_value "$1" $#
 			;;
-		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
+		-?*) unknown_arg "$1" ;;
 		*)
 			[ -z "$installable" ] || usage_error "more than one installable: \"$installable\" and \"$1\""
 			installable=$1
