@@ -353,10 +353,25 @@ abs_path() {
 	esac
 }
 
+# need_file WHAT FILE: exit 1 unless FILE is a regular file (or a
+# symlink to one), saying what it is instead, as the tools word it: a
+# directory given for a file read "no such file".
+need_file() {
+	if [ -f "$2" ]; then
+		return 0
+	elif [ -d "$2" ]; then
+		die "$1 \"$2\": is a directory"
+	elif [ -e "$2" ]; then
+		die "$1 \"$2\": not a regular file"
+	fi
+	die "$1 \"$2\": no such file"
+}
+
 # place_root checks --root ($root_dir): a directory, made physical (its
 # symlinks resolved), with $root_prefix, what a logical path is prefixed
 # with to be found on the host ("" for /).
 place_root() {
+	[ -d "$root_dir" ] || [ ! -e "$root_dir" ] || die "--root \"$root_dir\": not a directory"
 	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
 	root_dir=$(cd -P -- "$root_dir" && pwd -P)
 	root_prefix=${root_dir%/}

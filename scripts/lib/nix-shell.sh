@@ -87,7 +87,7 @@ nix_shell_check() {
 	place_root
 	[ "$root_dir" = / ] || [ -n "$drv" ] ||
 		usage_error "an installable is resolved in Nix's own store; under --root give --drv"
-	[ -z "$ca_bundle" ] || [ -f "$ca_bundle" ] || die "--ca-bundle \"$ca_bundle\": no such file"
+	[ -z "$ca_bundle" ] || need_file --ca-bundle "$ca_bundle"
 	[ -e "$root_prefix$shell" ] || [ -L "$root_prefix$shell" ] || die "--shell \"$shell\": no such file"
 }
 
