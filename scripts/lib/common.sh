@@ -394,6 +394,19 @@ make_work() {
 	plain_modes "$work"
 }
 
+# need_tools TOOL...: exit 1, in one line, unless every TOOL (the tools
+# the workflow runs) is found: a workflow run from a checkout before make
+# build, or copied without the tools, ended at its first step in the
+# shell's own words ("515: exec: manifest-gen: not found", status 127).
+# Called once the command line is parsed, before the first step (which
+# may be a tool's --check-flags).
+need_tools() {
+	for nt_tool; do
+		command -v "$nt_tool" >/dev/null 2>&1 ||
+			die "$nt_tool: not found on PATH nor in bin/ beside scripts/ (make build puts the tools there; make install PREFIX=DIR, in DIR/bin)"
+	done
+}
+
 # check_address_space stops the workflow with one line where an
 # address-space limit (ulimit -v) is too low for the tools to start: a Go
 # program reserves far more address space than it uses (below about

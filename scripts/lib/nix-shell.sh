@@ -67,6 +67,7 @@ nix_shell_parse() {
 # compressor; what is checked here is the workflow's own: its arguments,
 # the shell in the store, --root and --ca-bundle.
 nix_shell_check() {
+	need_tools closure-scan popularity drv-env manifest-gen
 	if [ -n "${nix_shell_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
