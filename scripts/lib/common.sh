@@ -155,9 +155,14 @@ need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 # archive (final_name, final_tag) before any download, by manifest-gen,
 # which writes them (a name it refuses stopped the pull only once blobs
 # came in). An empty tag ("$TAG" unset) is refused: manifest-gen would
-# read it as no tag and tag the image by its config's digest.
+# read it as no tag and tag the image by its config's digest. A tag in
+# the name (nixpkgs' finalImageName = "nginx:1") is refused in the
+# workflow's words: manifest-gen's named its own --name and --tag.
 check_final_ref() {
 	[ -n "$final_tag" ] || usage_error "--final-image-tag \"\": want a tag (leave it out for latest)"
+	case ${final_name##*/} in
+	*:*) usage_error "--final-image-name \"$final_name\": a name without a tag; the tag goes in --final-image-tag" ;;
+	esac
 	check_flags manifest-gen --name "$final_name" --tag "$final_tag"
 }
 
