@@ -188,6 +188,10 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 			}
 		}
 	}()
+	if f := missingValue(parser.Model, args); f != "" {
+		fmt.Fprintf(o.Stderr, "%s: %s needs a value\n", name, f)
+		return ExitUsage
+	}
 	if _, err := parser.Parse(args); err != nil {
 		if out.err != nil {
 			return Report(o.Stderr, name, out.failed())
