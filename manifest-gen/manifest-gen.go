@@ -297,6 +297,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.PrintHoldings {
 		return c.printHoldings(o)
 	}
+	if err := cli.NotAnInput("-o", c.Output, o.Stdin, c.Input, c.FromImage); err != nil {
+		return err
+	}
 	p, err := c.plan()
 	if err != nil {
 		return err

@@ -123,6 +123,13 @@ func (c *command) mode() string {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	inputs := c.Images
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	if err := cli.NotAnInput("-o", c.Output, o.Stdin, inputs...); err != nil {
+		return err
+	}
 	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
 	aopts := archive.Options{Expanded: bound}
 	if c.oneImage() {

@@ -372,6 +372,20 @@ need_file() {
 	die "$1 \"$2\": no such file"
 }
 
+# not_input OUT FILE...: a usage error when the output OUT is the same
+# file as one of the inputs FILE (test -ef: every shell the workflows run
+# under has it, though POSIX does not name it). The result is renamed
+# over OUT once complete: it replaced the input it was made from, with
+# status 0 (build-layered-image --from-image img.tar -o img.tar).
+not_input() {
+	ni_out=$1
+	shift
+	for ni_in; do
+		[ -z "$ni_in" ] || [ ! "$ni_out" -ef "$ni_in" ] ||
+			usage_error "-o \"$ni_out\" is the input \"$ni_in\" too: the output would replace it; give another name"
+	done
+}
+
 # place_root checks --root ($root_dir): a directory, made physical (its
 # symlinks resolved), with $root_prefix, what a logical path is prefixed
 # with to be found on the host ("" for /).
