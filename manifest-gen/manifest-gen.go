@@ -84,6 +84,15 @@ func (c *command) StdoutBinary() (what, hint string) {
 	return "an image archive", "give -o FILE, or redirect stdout"
 }
 
+// StdinBinary: the layer stream is read from stdin unless named, or
+// unless a --print flag reads none (cli.BinaryStdin).
+func (c *command) StdinBinary() (what, hint string) {
+	if c.Input != "-" || c.PrintBase || c.PrintPlatform || c.PrintHoldings {
+		return "", ""
+	}
+	return "a layer stream", "pipe one in (layer-pack | manifest-gen), or name its file"
+}
+
 // Validate checks the flags on their own, before any input is read (the
 // files --conf and --config name are read by plan, still before the
 // stream).

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -53,6 +54,15 @@ func (c *command) StdoutBinary() (what, hint string) {
 		return "", ""
 	}
 	return "a tar", "give -o FILE, or redirect stdout"
+}
+
+// StdinBinary: an image archive is read from stdin when it is named -,
+// or when a mode that reads one image names none (cli.BinaryStdin).
+func (c *command) StdinBinary() (what, hint string) {
+	if (len(c.Images) > 0 || !c.oneImage()) && !slices.Contains(c.Images, "-") {
+		return "", ""
+	}
+	return "an image archive", "name its file, or pipe one in"
 }
 
 // Validate checks what goes with which mode, before any input is read.

@@ -205,7 +205,7 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		}
 		o.Verbose, o.Quiet = c.common().Verbose, c.common().Quiet
 	}
-	if err := refuseTerminal(cmd, o.Stdout); err != nil {
+	if err := refuseTerminal(cmd, o); err != nil {
 		return Report(o.Stderr, name, err)
 	}
 	if err := cmd.Run(ctx, o); err != nil {

@@ -1,7 +1,5 @@
 package cli
 
-import "io"
-
 // BinaryStdout is implemented by a command whose run may write binary data
 // (a tar, a layer stream) to stdout. StdoutBinary names what this command
 // line would write there ("an image archive"), "" when it writes text or
@@ -17,16 +15,29 @@ type BinaryStdout interface {
 	StdoutBinary() (what, hint string)
 }
 
+// BinaryStdin is BinaryStdout's twin for input: StdinBinary names what
+// this command line would read from stdin (a tar, a layer stream), ""
+// when it reads text or nothing there. Run refuses to start such a run
+// when stdin is a terminal, as gzip -d refuses: the input left out by
+// mistake (tar-merge --flatten -o rootfs.tar) waited for ever, silently,
+// for bytes no one types.
+type BinaryStdin interface {
+	StdinBinary() (what, hint string)
+}
+
 // refuseTerminal is the usage error of a BinaryStdout command whose
-// stdout is a terminal, nil otherwise.
-func refuseTerminal(cmd Runner, stdout io.Writer) error {
-	b, ok := cmd.(BinaryStdout)
-	if !ok {
-		return nil
+// stdout is a terminal, or of a BinaryStdin one whose stdin is; nil
+// otherwise.
+func refuseTerminal(cmd Runner, o *IO) error {
+	if b, ok := cmd.(BinaryStdout); ok {
+		if what, hint := b.StdoutBinary(); what != "" && isTerminal(o.Stdout) {
+			return Usagef("refusing to write %s to a terminal: %s", what, hint)
+		}
 	}
-	what, hint := b.StdoutBinary()
-	if what == "" || !isTerminal(stdout) {
-		return nil
+	if b, ok := cmd.(BinaryStdin); ok {
+		if what, hint := b.StdinBinary(); what != "" && isTerminal(o.Stdin) {
+			return Usagef("refusing to read %s from a terminal: %s", what, hint)
+		}
 	}
-	return Usagef("refusing to write %s to a terminal: %s", what, hint)
+	return nil
 }

@@ -1,15 +1,12 @@
 package cli
 
-import (
-	"io"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-// isTerminal reports whether w is a file of this process that is a
-// terminal (a character device answering TCGETS; /dev/null is not one).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(interface{ Fd() uintptr })
+// isTerminal reports whether v, a stream of this process, is a file that
+// is a terminal (a character device answering TCGETS; /dev/null is not
+// one).
+func isTerminal(v any) bool {
+	f, ok := v.(interface{ Fd() uintptr })
 	if !ok {
 		return false
 	}
