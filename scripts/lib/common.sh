@@ -372,6 +372,19 @@ need_file() {
 	die "$1 \"$2\": no such file"
 }
 
+# check_config reads the --config file ($config) with manifest-gen, under
+# the name the user gave, before any work: the build reads a private copy
+# (read once: it is a closure root too), and a fault in it was found only
+# once the contents were joined and the commands run, naming the copy in
+# the temporary directory ('reading --config "/tmp/.build-image.X/
+# config.json": ...'). An image of one empty layer is made with it, into
+# /dev/null.
+check_config() {
+	[ -n "$config" ] || return 0
+	echo '[[]]' | layer-pack -q --store-dir "$store_dir" |
+		manifest-gen -q --name config-check --config "$config" -o /dev/null || exit 1
+}
+
 # not_input OUT FILE...: a usage error when the output OUT is the same
 # file as one of the inputs FILE (test -ef: every shell the workflows run
 # under has it, though POSIX does not name it). The result is renamed
