@@ -156,6 +156,12 @@ let
   # The hash part of a store path, nixpkgs' default tag.
   hashPart = p: substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext (toString p)));
   nameOf = x: if isAttrs x && x ? name then x.name else baseNameOf (toString x);
+  # What pull-image refuses in an image name ("@", "://"), said as a
+  # message may say it; null when none.
+  nameRefused = n:
+    if builtins.match ".*://.*" n != null then "a URL's scheme (://)"
+    else if builtins.match ".*@.*" n != null then "an @ (a digest, or a URL's user and password)"
+    else null;
 
   # nixpkgs' compressor parameter and its file name extension.
   extensions = { none = ""; gz = ".gz"; zstd = ".zst"; };
@@ -570,6 +576,12 @@ let
     # As the image functions' empty tag: the archive would be tagged by its
     # config's digest while passthru.imageTag said "".
     assert finalImageTag != "" || throw "pullImage: finalImageTag is empty: give a tag (default latest)";
+    # A name with a URL's user and password (alice:TOKEN@ghcr.io/app, as
+    # git takes them) was written into the derivation, which the store
+    # keeps readable by every user, before pull-image refused it in the
+    # build. Refused here, while evaluating, and not shown.
+    assert nameRefused imageName == null || throw "pullImage: imageName holds ${nameRefused imageName} (not shown: it may hold credentials, which would be written into the world-readable store): give the repository, REGISTRY/PATH; the digest goes in imageDigest; a pull takes no credentials";
+    assert nameRefused finalImageName == null || throw "pullImage: finalImageName holds ${nameRefused finalImageName} (not shown: it may hold credentials, which would be written into the world-readable store): give NAME";
     let
       # nixpkgs' normalizeHash: an empty hash is a fake one, so that the
       # build fails with a hash mismatch saying the right one.
@@ -656,7 +668,8 @@ let
 
   # pushImage { image, dest ? null, … }: a runnable script, as
   # nix2container's copyToRegistry:  "$(nix-build -A push)" [--dest REG/REPO:TAG]
-  # Extra arguments go to push-image (--creds, --cache, -v, …).
+  # Extra arguments go to push-image (--creds-file FILE, --cache, -v, …;
+  # --creds USER:PASS too, but other users see it in the process list).
   pushImage =
     { image
     , dest ? null

@@ -100,7 +100,11 @@
 // # Credentials
 //
 // --creds USER:PASS gives credentials for the registry (basic auth, or to
-// obtain a bearer token when the registry asks for one). Without it they
+// obtain a bearer token when the registry asks for one); --creds-file FILE
+// reads them from FILE, one line USER:PASS (its "\n" or "\r\n" dropped;
+// more than one line, or past 64 KiB, is a usage error), which may be a
+// descriptor: --creds-file /dev/fd/3 3<<EOF, a line "$USER:$TOKEN", EOF.
+// Without either they
 // come from the first place that has some for the registry:
 // $DOCKER_AUTH_CONFIG; $DOCKER_CONFIG/config.json; $REGISTRY_AUTH_FILE,
 // the auth.json that skopeo and podman read instead of theirs;
@@ -110,8 +114,10 @@
 // writes) and ~/.config/containers/auth.json. A file the environment names
 // comes before one found by default. With none, the pull is anonymous.
 // Secrets never appear in the output or in errors. --creds is visible to
-// other users in the process list: prefer the config file on shared
-// machines.
+// other users in the process list (ps, /proc/PID/cmdline) for as long as
+// the pull runs; --creds-file and the config files are not. The workflows
+// (pull-image, prefetch-image, push-image) pass credentials on to the
+// tools as --creds-file /dev/fd/3, whichever of the two they were given.
 //
 // # Network
 //
@@ -124,7 +130,10 @@
 // a registry that ignores Range sends the blob again, and the bytes already
 // held are skipped. --tls-verify=false skips certificate checks and allows
 // plain HTTP (registries on loopback and private addresses may always use
-// HTTP); without it a redirect or an upload Location in plain HTTP to any
+// HTTP, but credentials go in plain HTTP only to a loopback one, as
+// docker's default insecure-registries has it: someone on a LAN who made
+// the HTTPS of a registry at 192.168.1.10:5000 fail would get them in
+// clear); without it a redirect or an upload Location in plain HTTP to any
 // other host is refused, so that no credential travels in clear, unless a
 // request already in plain HTTP was redirected there (such a registry's
 // storage). HTTPS_PROXY and NO_PROXY are honoured. A progress bar is
@@ -136,7 +145,7 @@
 // --output; 1 for a runtime failure (the registry refused or lacks the
 // image, a digest mismatch, a platform that is not there, a network failure
 // after the retries, an I/O error); 2 for a usage error (bad flags, a
-// malformed reference or --creds). Errors are one line on stderr. When the
+// malformed reference, --creds or --creds-file content). Errors are one line on stderr. When the
 // reader of stdout goes away, pull-blob removes its spooled layers and
 // ends quietly, killed by SIGPIPE as Unix filters are. On stdout,
 // a failure may leave a partial stream (without its trailer, which

@@ -18,11 +18,11 @@ type command struct {
 	Arch      string `name:"arch" help:"The architecture to choose from a manifest list (default: the host's)."`
 	Variant   string `name:"variant" help:"The CPU variant to choose from a manifest list, such as v7 for arm; older variants of it are taken when it is missing (default: the architecture's own: v7 for arm, v8 for arm64, none for amd64)."`
 	TLSVerify bool   `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
-	Creds     string `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous)."`
-	Blob      bool   `name:"blob" xor:"mode" help:"Write the one blob the digest names (verified) instead of an image's layer stream."`
-	Resolve   bool   `name:"resolve" xor:"mode" help:"Print the digest the reference resolves to (to pin a tag) and nothing else."`
-	Jobs      int    `name:"jobs" short:"j" default:"3" help:"How many layers to download at once (1 to ${max_jobs})."`
-	LowDisk   bool   `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
+	registry.CredsFlags
+	Blob    bool `name:"blob" xor:"mode" help:"Write the one blob the digest names (verified) instead of an image's layer stream."`
+	Resolve bool `name:"resolve" xor:"mode" help:"Print the digest the reference resolves to (to pin a tag) and nothing else."`
+	Jobs    int  `name:"jobs" short:"j" default:"3" help:"How many layers to download at once (1 to ${max_jobs})."`
+	LowDisk bool `name:"low-disk" help:"Keep layers compressed in the temporary directory and decompress each twice (less disk, more CPU)."`
 	// MaxExpanded is tar-merge's flag, with its default.
 	MaxExpanded cli.ByteSize `name:"max-expanded-bytes" default:"64GiB" placeholder:"SIZE" help:"Refuse a layer that decompresses past SIZE bytes, and a layer blob or --blob larger than SIZE. K, M, G, T or KiB…TiB may follow the number."`
 	Retries     int          `name:"retries" default:"5" help:"How many times a failed request or a broken-off download is tried again (with backoff from 1s, doubling)."`
@@ -59,7 +59,7 @@ func (c *command) Validate() error {
 		return cli.Usagef("--max-expanded-bytes must be above 0")
 	}
 	var err error
-	if c.opts, err = registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds); err != nil {
+	if c.opts, err = c.CredsFlags.Options(c.TLSVerify, c.Retries); err != nil {
 		return &cli.UsageError{Err: err}
 	}
 	if c.Blob {
@@ -74,6 +74,9 @@ func (c *command) Validate() error {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	if err := c.Credentials(&c.opts); err != nil {
+		return err
+	}
 	client := registry.New(c.opts)
 	return withBrokenPipe(o, func(o *cli.IO) error {
 		return c.withOutput(o, func(o *cli.IO) error { return c.run(ctx, o, client) })

@@ -136,13 +136,16 @@
 //
 // # Credentials, retries, resuming
 //
-// As pull-blob: --creds USER:PASS, else $DOCKER_AUTH_CONFIG, Docker's
+// As pull-blob: --creds USER:PASS or --creds-file FILE (one line
+// USER:PASS; no other user sees it, as any can see --creds in the process
+// list), else $DOCKER_AUTH_CONFIG, Docker's
 // config.json and its credential helpers, skopeo's and podman's auth.json,
 // else anonymous; secrets never
 // appear in output or errors. --tls-verify=false accepts any certificate
 // and allows plain HTTP (a local registry; without it an upload Location or
 // a redirect in plain HTTP to a host not on a loopback or private address
-// is refused, but for the redirect of a request already in plain HTTP).
+// is refused, but for the redirect of a request already in plain HTTP, and
+// credentials go in plain HTTP to a loopback address only).
 // Requests that fail with 408, 429 or 5xx, or
 // whose connection is refused, reset or times out, are retried --retries
 // times with a backoff of 1s, doubling; a request on which nothing moves

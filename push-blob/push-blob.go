@@ -30,11 +30,11 @@ type command struct {
 	ArchiveImage     string        `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
 	ListPresent      bool          `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
 	TLSVerify        bool          `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
-	Creds            string        `name:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous)."`
-	Jobs             int           `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
-	Retries          int           `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
-	SBOM             []string      `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`
-	ChunkSize        string        `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
+	registry.CredsFlags
+	Jobs      int      `name:"jobs" short:"j" default:"2" help:"How many layers to compress and upload at once (1 to ${max_jobs})."`
+	Retries   int      `name:"retries" default:"5" help:"How many times a failed request or a broken-off upload is tried again (with backoff from 1s, doubling)."`
+	SBOM      []string `name:"sbom" placeholder:"FILE" sep:"none" help:"An SBOM (CycloneDX or SPDX JSON, such as manifest-gen --sbom-cyclonedx writes) to attach to the pushed image as an OCI artifact whose subject is its manifest. Repeatable."`
+	ChunkSize string   `name:"chunk-size" placeholder:"SIZE" help:"Upload blobs in requests of SIZE bytes (k, M and G suffixes allowed), so that a broken connection loses at most one; default: one request per blob (resumed from where the registry stopped)."`
 
 	// What Validate parsed, for Run.
 	opts  *pushOptions
@@ -43,7 +43,10 @@ type command struct {
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	opts := c.opts
-	var err error
+	err := c.Credentials(&c.ropts)
+	if err != nil {
+		return err
+	}
 	if c.Cache != "" {
 		if opts.cache, err = layercache.Open(c.Cache); err != nil {
 			return err
@@ -146,7 +149,7 @@ func (c *command) Validate() error {
 	if c.VerifyCache && c.Cache == "" {
 		return cli.Usagef("--verify-cache checks the records of --cache DIR: give one")
 	}
-	if c.ropts, err = registry.FlagOptions(c.TLSVerify, c.Retries, c.Creds); err != nil {
+	if c.ropts, err = c.CredsFlags.Options(c.TLSVerify, c.Retries); err != nil {
 		return &cli.UsageError{Err: err}
 	}
 	c.opts = opts

@@ -56,6 +56,7 @@ var shellScripts = []string{
 	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 	"error_cleanup_command_fails",                 // set -e in the EXIT trap
 	"error_help_reader_gone",                      // a signal's status
+	"secret_creds_through_descriptor",             // a here-document on descriptor 3
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -36,5 +36,5 @@ func workflowScripts(t *testing.T, bin string) testkit.Scripts {
 	return testkit.Scripts{Path: []string{bin, "."},
 		Dirs: map[string]string{"SCRIPTS": ".", "FIXTURES": "testdata/fixtures", "VECTORS": "../testdata/vectors",
 			"REPO": "..", "PREFIX": installPrefix(t, bin), "GOCACHE": goEnv(t, "GOCACHE"), "GOMODCACHE": goEnv(t, "GOMODCACHE")},
-		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.SocketCommands(), sbomCommands}}
+		Cmds: []testkit.Cmds{testkit.ArchiveCommands(), testkit.FrontCommands(), testkit.SocketCommands(), testkit.ArgvCommands(), sbomCommands}}
 }

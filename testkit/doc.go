@@ -96,6 +96,9 @@
 //	                 expire, TLS, delays in front of a registry)
 //	PushCommands     registry-writes (count the writes in the registry
 //	                 log), upload-proxy (cut or refuse uploads)
+//	ArgvCommands     argv-watch, argv-seen (which programs' command
+//	                 lines, world-readable in /proc, held a secret while
+//	                 a command ran)
 //
 // # Fuzz targets
 //

@@ -138,7 +138,7 @@ func (c *Client) repoClient(ctx context.Context, repo name.Repository) (*repoCli
 			return
 		}
 		rc.anonymous = auth == authn.Anonymous
-		t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.retry, []string{repo.Scope(transport.PullScope)})
+		t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.guardCreds(auth, c.retry), []string{repo.Scope(transport.PullScope)})
 		if err != nil {
 			rc.err = c.handshakeError(ctx, repo.Registry, rc.anonymous, err)
 			return

@@ -48,8 +48,9 @@
 //
 // # Credentials
 //
-// Options.Creds ("USER:PASS") is used as basic credentials (or to obtain a
-// bearer token) for the registry of the reference. Without it, credentials
+// Options.Auth (--creds "USER:PASS", or --creds-file: CredsFlags) is used
+// as basic credentials (or to obtain a bearer token) for the registry of
+// the reference. Without it, credentials
 // come from the first of these that has some for the registry (fileKeychain):
 // $DOCKER_AUTH_CONFIG, $DOCKER_CONFIG/config.json, $REGISTRY_AUTH_FILE,
 // ~/.docker/config.json (a file the environment names before one found by
@@ -64,5 +65,7 @@
 // Without Options.Insecure no request goes in plain HTTP to a host that is
 // not on a loopback or private address, wherever the registry redirects,
 // unless a request in plain HTTP was redirected there (a registry in plain
-// HTTP whose storage is plain too; plainGuard).
+// HTTP whose storage is plain too; plainGuard), and no credential (a
+// password, a token got with one) goes in plain HTTP to a host that is not
+// this machine (clearGuard).
 package registry

@@ -145,3 +145,86 @@ func TestPlainGuard(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestCredentialsNotInClearOnPrivateNetwork: a registry on a private
+// address (go-containerregistry's rule lets it use plain HTTP) is tried
+// in HTTPS first and in plain HTTP when that fails, and whichever
+// answers is taken. Someone on the network between (ARP spoofing on an
+// office LAN) who made the HTTPS handshake fail and answered in plain
+// HTTP with a Basic challenge was sent the password in clear; docker
+// uses plain HTTP only for a registry in its insecure-registries (of
+// private addresses, 127.0.0.0/8 alone by default). Credentials and
+// tokens now go in plain HTTP only to a loopback address, or with
+// --tls-verify=false; an anonymous pull still may.
+func TestCredentialsNotInClearOnPrivateNetwork(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string // what the plain HTTP server was sent
+	bearer := false
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" auth="+r.Header.Get("Authorization"))
+		challenge := `Basic realm="registry"`
+		if bearer {
+			challenge = `Bearer realm="http://192.168.77.1:5000/token",service="reg"`
+		}
+		mu.Unlock()
+		switch {
+		case r.URL.Path == "/token":
+			io.WriteString(w, `{"token":"registry-t0ken"}`)
+		case r.Header.Get("Authorization") == "" && !strings.HasPrefix(r.URL.Path, "/v2/public/"):
+			w.Header().Set("WWW-Authenticate", challenge)
+			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		default:
+			writeError(w, http.StatusNotFound, "MANIFEST_UNKNOWN", "no such manifest")
+		}
+	}))
+	defer plain.Close()
+	// The registry's address: its HTTPS fails (the server speaks HTTP), its
+	// plain HTTP is the server.
+	tr := hostsTransport(map[string]string{"192.168.77.1:5000": plain.Listener.Addr().String()})
+	auth, err := ParseCreds("alice:s3cr3t-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference("192.168.77.1:5000/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pull := func(opts Options) (err error, sent []string) {
+		mu.Lock()
+		seen = nil
+		mu.Unlock()
+		opts.Transport, opts.Retries = tr, -1
+		_, err = fastClient(opts).Manifest(context.Background(), ref)
+		mu.Lock()
+		defer mu.Unlock()
+		return err, seen
+	}
+	for _, b := range []bool{false, true} {
+		mu.Lock()
+		bearer = b
+		mu.Unlock()
+		err, seen := pull(Options{Auth: auth})
+		if err == nil || !strings.Contains(err.Error(), "in clear") {
+			t.Errorf("bearer=%v: error %v, want the credentials refused in clear", b, err)
+		}
+		for _, s := range seen {
+			if !strings.HasSuffix(s, "auth=") {
+				t.Errorf("bearer=%v: sent in plain HTTP: %q", b, s)
+			}
+		}
+		// With --tls-verify=false the user says the network is theirs.
+		if err, _ := pull(Options{Auth: auth, Insecure: true}); err == nil || !strings.Contains(err.Error(), "MANIFEST_UNKNOWN") {
+			t.Errorf("bearer=%v, Insecure: error %v, want the registry's MANIFEST_UNKNOWN", b, err)
+		}
+	}
+	// Anonymous pulls in plain HTTP go on: nothing secret travels, and
+	// every blob is checked against its digest.
+	ref, err = name.ParseReference("192.168.77.1:5000/public/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err, _ := pull(Options{Keychain: emptyKeychain{}}); err == nil || !strings.Contains(err.Error(), "MANIFEST_UNKNOWN") {
+		t.Errorf("anonymous: error %v, want the registry's MANIFEST_UNKNOWN", err)
+	}
+}

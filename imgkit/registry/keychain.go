@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -147,7 +148,7 @@ func (s authSource) load() (*authFile, error) {
 		}
 	} else {
 		var err error
-		if data, err = os.ReadFile(s.path); err != nil {
+		if data, err = readAuthFile(s.path); err != nil {
 			// Absent, or a directory where a file was meant (or the
 			// other way round): nothing, as go-containerregistry had it.
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) {
@@ -155,6 +156,9 @@ func (s authSource) load() (*authFile, error) {
 			}
 			return nil, err
 		}
+	}
+	if len(data) > maxAuthFile {
+		return nil, fmt.Errorf("%s: more than %d bytes: not a config.json or auth.json", f.name, maxAuthFile)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil // an empty config.json, as docker reads it
@@ -167,6 +171,21 @@ func (s authSource) load() (*authFile, error) {
 		return nil, fmt.Errorf("%s: not a config.json or auth.json", f.name)
 	}
 	return f, nil
+}
+
+// maxAuthFile bounds what is read of a credentials file: a config.json
+// of many registries is a few KiB. One that does not end (a symlink to
+// /dev/zero, a log named by mistake) was read whole into memory.
+const maxAuthFile = 4 << 20
+
+// readAuthFile reads path, up to one byte past maxAuthFile.
+func readAuthFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxAuthFile+1))
 }
 
 // dockerHubKey is the key Docker files Docker Hub's credentials under.

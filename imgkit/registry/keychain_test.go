@@ -199,6 +199,40 @@ func TestAuthFilesOddButHarmless(t *testing.T) {
 	}
 }
 
+// TestAuthFileWithoutEnd: a credentials file that does not end (a
+// REGISTRY_AUTH_FILE or config.json that is a symlink to /dev/zero, or a
+// log file named by mistake) was read whole into memory before it was
+// parsed: the pull grew until the kernel killed it. What is read is
+// bounded; past it the file is named, as one that is not a credentials
+// file. /dev/null still reads as an empty file, holding none.
+func TestAuthFileWithoutEnd(t *testing.T) {
+	home := credEnv(t)
+	c := New(Options{})
+	r, _ := name.NewRepository("reg.example/app")
+	t.Setenv("REGISTRY_AUTH_FILE", "/dev/null")
+	if got := resolveUser(t, c, "reg.example/app"); got != "" {
+		t.Errorf("REGISTRY_AUTH_FILE=/dev/null: %q, want none", got)
+	}
+	link := filepath.Join(home, "zero.json")
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REGISTRY_AUTH_FILE", link)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.authenticator(context.Background(), r)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != "reading credentials for reg.example: "+link+": more than 4194304 bytes: not a config.json or auth.json" {
+			t.Fatalf("error %v, want one naming %s, too long", err, link)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("still reading /dev/zero after 20s")
+	}
+}
+
 // TestCredentialsDockerHubNamespaces: podman files Docker Hub's
 // credentials under docker.io, and those of a namespace or repository
 // (`podman login docker.io/myorg`) under docker.io/myorg, which skopeo and

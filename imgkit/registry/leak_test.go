@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -91,5 +92,60 @@ func TestCredentialsStayWithTheRegistry(t *testing.T) {
 				t.Errorf("the storage saw %q; want its challenge, the token asked anonymously and the read with it", storageAuth)
 			}
 		})
+	}
+}
+
+// TestUploadElsewhereGetsNoCredentials: a registry whose upload Location
+// is on another host (its storage, or a hostile one) does not get the
+// user's credentials sent there with the blob: the credentials go only to
+// the registry they are for, as docker sends them (to the hosts that
+// challenged it). Another port of the same address is another host.
+func TestUploadElsewhereGetsNoCredentials(t *testing.T) {
+	blob := testBlob(1000)
+	dgst := digestOf(blob)
+	var mu sync.Mutex
+	var storageAuth []string
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		storageAuth = append(storageAuth, r.Method+" "+r.URL.Path+" auth="+r.Header.Get("Authorization"))
+		mu.Unlock()
+		io.Copy(io.Discard, r.Body)
+		if r.Method == http.MethodPatch {
+			w.Header().Set("Location", r.URL.Path)
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer storage.Close()
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, ok := r.BasicAuth(); !ok || user != "alice" || pass != "s3cret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="reg"`)
+			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+			return
+		}
+		if r.Method == http.MethodPost {
+			w.Header().Set("Location", storage.URL+"/upload/1")
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	defer reg.Close()
+	c := fastClient(Options{Auth: &authn.Basic{Username: "alice", Password: "s3cret"}, Retries: -1})
+	p, err := c.Pusher(context.Background(), serverRepo(t, reg), PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Upload(context.Background(), nil, dgst.String(), int64(len(blob)), bytes.NewReader(blob)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(storageAuth) == 0 {
+		t.Fatal("the storage got no upload")
+	}
+	for _, a := range storageAuth {
+		if !strings.HasSuffix(a, "auth=") {
+			t.Errorf("the storage got the registry's credentials: %s", a)
+		}
 	}
 }

@@ -91,7 +91,7 @@ func (c *Client) Pusher(ctx context.Context, repo name.Repository, opts PushOpti
 		}
 	}
 	once := transport.NewUserAgent(c.base, c.opts.UserAgent)
-	t, err := transport.NewWithContext(ctx, repo.Registry, auth, bodyAware{retry: c.retry, once: once, idle: c.opts.IdleTimeout}, scopes)
+	t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.guardCreds(auth, bodyAware{retry: c.retry, once: once, idle: c.opts.IdleTimeout}), scopes)
 	if err != nil {
 		return nil, c.handshakeError(ctx, repo.Registry, auth == authn.Anonymous, err)
 	}

@@ -166,6 +166,27 @@ check_final_ref() {
 	check_flags manifest-gen --name "$final_name" --tag "$final_tag"
 }
 
+# take_creds OPTION VALUE takes --creds USER:PASS or --creds-file FILE
+# (pull-image, prefetch-image, push-image): it sets creds, and creds_given
+# to the option. FILE is read here, once: a descriptor or a pipe is spent
+# by one read, and prefetch-image passes the credentials on twice. The
+# tools get them as --creds-file /dev/fd/3 from a here-document on
+# descriptor 3 (CMD ... --creds-file /dev/fd/3 3<<EOF, $creds, EOF), never
+# in their command line, which any user can read (ps, /proc/PID/cmdline)
+# for as long as the pull or push runs. The workflow's own command line
+# (its subshells' too) holds what it was given: --creds-file keeps the
+# secret out of every one.
+take_creds() {
+	[ -z "$creds_given" ] || [ "$creds_given" = "$1" ] || usage_error "--creds and --creds-file exclude each other"
+	creds_given=$1
+	case $1 in
+	--creds) creds=$2 ;;
+	# At most a byte past what the tools read (a FILE that does not end,
+	# /dev/zero, would fill memory); the tool says it is too long.
+	*) creds=$(head -c 65537 -- "$2" 2>/dev/null) || die "--creds-file \"$2\": cannot read it" ;;
+	esac
+}
+
 # split_repo_tag sets name and tag from repo_tag (-t, --repo_tag
 # NAME:TAG, nixpkgs' stream script's option), when it was given
 # (repo_tag_seen): the tag is what follows the last colon that is not

@@ -169,11 +169,13 @@ seccomp_filter() {
 # it; a build's is 315532800, the caller's unset or anything), HOME (the
 # configuration files tools read there; a build has none) and the
 # locale. Other variables pass, as values the caller gives the commands,
-# but DOCKERTOOLS_STEP_OF: a tool the commands run is not the workflow's
-# step, and reports its own interruption. CMD's arguments may set more
-# (VAR=VALUE).
+# but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
+# step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
+# credentials (a CI job, GitLab's, sets them for the whole job; a Nix
+# build has none), which a command writing its environment into the
+# image published with it. CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
 }
 
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
