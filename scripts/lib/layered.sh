@@ -108,7 +108,10 @@ layered_parse() {
 # layered_check validates everything that can be checked before any work,
 # the layer budget first.
 layered_check() {
-	need_tools closure-scan popularity layer-pack manifest-gen nix-db push-blob close-fds
+	need_tools layer-pack manifest-gen
+	[ -n "$plan$conf" ] || need_tools closure-scan popularity
+	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
+	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		# manifest-gen checks the directory an oci-dir goes to.
