@@ -62,6 +62,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	return pack(ctx, o, layers, o.Stdout)
 }
 
+// StdoutBinary: the layer stream always goes to stdout (cli.BinaryStdout).
+func (c *command) StdoutBinary() (what, hint string) {
+	return "a layer stream", "pipe it to manifest-gen, or redirect stdout"
+}
+
 // Validate checks the flags on their own, before any input is read.
 func (c *command) Validate() error {
 	if err := c.validateChanges(); err != nil {

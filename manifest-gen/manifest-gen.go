@@ -72,6 +72,27 @@ type plan struct {
 	configFlags []string
 }
 
+// StdoutBinary: the image goes to stdout without -o, unless a --print
+// flag prints text instead (cli.BinaryStdout).
+func (c *command) StdoutBinary() (what, hint string) {
+	if c.Output != "-" || c.PrintBase || c.PrintPlatform || c.PrintHoldings || c.Format == "oci-dir" {
+		return "", ""
+	}
+	if c.Format == "stream" {
+		return "a layer stream", "give -o FILE, or pipe it to push-blob"
+	}
+	return "an image archive", "give -o FILE, or redirect stdout"
+}
+
+// StdinBinary: the layer stream is read from stdin unless named, or
+// unless a --print flag reads none (cli.BinaryStdin).
+func (c *command) StdinBinary() (what, hint string) {
+	if c.Input != "-" || c.PrintBase || c.PrintPlatform || c.PrintHoldings {
+		return "", ""
+	}
+	return "a layer stream", "pipe one in (layer-pack | manifest-gen), or name its file"
+}
+
 // Validate checks the flags on their own, before any input is read (the
 // files --conf and --config name are read by plan, still before the
 // stream).
@@ -284,6 +305,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	}
 	if c.PrintHoldings {
 		return c.printHoldings(o)
+	}
+	if err := cli.NotAnInput("-o", c.Output, o.Stdin, c.Input, c.FromImage); err != nil {
+		return err
 	}
 	p, err := c.plan()
 	if err != nil {

@@ -33,6 +33,16 @@ type command struct {
 	ref  name.Reference // a name.Digest with --blob
 }
 
+// StdoutBinary: the layer stream goes to stdout without -o
+// (cli.BinaryStdout). --resolve prints a digest, and --blob may well be a
+// config, JSON to read.
+func (c *command) StdoutBinary() (what, hint string) {
+	if c.Output != "-" || c.Resolve || c.Blob {
+		return "", ""
+	}
+	return "a layer stream", "give -o FILE, or pipe it to manifest-gen"
+}
+
 // Validate checks the flags and the reference on their own, before any
 // request, and keeps what it parsed.
 func (c *command) Validate() error {

@@ -99,6 +99,15 @@ type pushOptions struct {
 	sboms       []sbomDoc
 }
 
+// StdinBinary: the image or stream is read from stdin when it is -,
+// unless --list-present reads none (cli.BinaryStdin).
+func (c *command) StdinBinary() (what, hint string) {
+	if c.Input != "-" || c.ListPresent {
+		return "", ""
+	}
+	return "an image or a layer stream", "name its file, or pipe one in"
+}
+
 // Validate checks the flags on their own, before anything is read or
 // sent, and keeps what it parsed for Run (which opens the cache).
 func (c *command) Validate() error {

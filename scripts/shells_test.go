@@ -50,6 +50,7 @@ var shellScripts = []string{
 	"error_step_killed_reported_once",             // yash, posh: command -V's wording
 	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 	"error_cleanup_command_fails",                 // set -e in the EXIT trap
+	"error_help_reader_gone",                      // a signal's status
 	"secret_creds_through_descriptor",             // a here-document on descriptor 3
 	"buildimage_run_as_root_userns",               // busybox: its setpriv and unshare applets
 	"buildimage_run_as_root_entry_kill_lost",      // mksh: the namespace entry's watcher outlived a kill

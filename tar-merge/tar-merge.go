@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -45,6 +46,24 @@ type command struct {
 
 // oneImage reports whether the mode reads one image: every mode but merge.
 func (c *command) oneImage() bool { return c.Flatten || c.Unpack != "" || c.StorePaths }
+
+// StdoutBinary: every mode but --unpack and --store-paths writes a tar,
+// to stdout without -o (cli.BinaryStdout).
+func (c *command) StdoutBinary() (what, hint string) {
+	if c.Output != "-" || c.Unpack != "" || c.StorePaths {
+		return "", ""
+	}
+	return "a tar", "give -o FILE, or redirect stdout"
+}
+
+// StdinBinary: an image archive is read from stdin when it is named -,
+// or when a mode that reads one image names none (cli.BinaryStdin).
+func (c *command) StdinBinary() (what, hint string) {
+	if (len(c.Images) > 0 || !c.oneImage()) && !slices.Contains(c.Images, "-") {
+		return "", ""
+	}
+	return "an image archive", "name its file, or pipe one in"
+}
 
 // Validate checks what goes with which mode, before any input is read.
 func (c *command) Validate() error {
@@ -114,6 +133,13 @@ func (c *command) mode() string {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
+	inputs := c.Images
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	if err := cli.NotAnInput("-o", c.Output, o.Stdin, inputs...); err != nil {
+		return err
+	}
 	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
 	aopts := archive.Options{Expanded: bound}
 	if c.oneImage() {

@@ -188,6 +188,10 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 			}
 		}
 	}()
+	if f := missingValue(parser.Model, args); f != "" {
+		fmt.Fprintf(o.Stderr, "%s: %s needs a value\n", name, f)
+		return ExitUsage
+	}
 	if _, err := parser.Parse(args); err != nil {
 		if out.err != nil {
 			return Report(o.Stderr, name, out.failed())
@@ -200,6 +204,9 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 			return ExitOK
 		}
 		o.Verbose, o.Quiet = c.common().Verbose, c.common().Quiet
+	}
+	if err := refuseTerminal(cmd, o); err != nil {
+		return Report(o.Stderr, name, err)
 	}
 	if err := cmd.Run(ctx, o); err != nil {
 		if code, ok := stepStopped(ctx, o, err); ok {

@@ -66,6 +66,14 @@ func TestUsageErrorsReadNoInput(t *testing.T) {
 		{"Mapper", "probe: --count: expected a valid " + intBits + " int but got \"x\"\n", []string{"--count", "x"}},
 		{"Unknown", "probe: unknown flag --bogus\n", []string{"--bogus"}},
 		{"CheckFlagsValidates", "probe: --count 0: want at least 1\n", []string{"--check-flags", "--count", "0"}},
+		// A flag left without its value, last on the line, is worded
+		// as the workflows word it, whatever its type: kong's mappers
+		// said "expected a string but got <nil>", "expected a valid 64
+		// bit int but got \"<nil>\"" or "missing value, expecting ...".
+		{"NoValueString", "probe: --name needs a value\n", []string{"--count", "2", "--name"}},
+		{"NoValueInt", "probe: --count needs a value\n", []string{"x", "--count"}},
+		{"NoValueSlice", "probe: --each needs a value\n", []string{"--each"}},
+		{"NoValueEnum", "probe: --mode needs a value\n", []string{"--check-flags", "--mode"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, code, stdout, stderr := runProbe(t, c.args...)
@@ -83,6 +91,10 @@ func TestUsageErrorsReadNoInput(t *testing.T) {
 // perhaps try --name=-x", a usage error about a spelling the user never
 // chose.
 func TestFlagValueStartingWithDash(t *testing.T) {
+	// The last argument is --count's value, not a flag without one.
+	if p, code, _, stderr := runProbe(t, "--check-flags", "--name", "--count"); code != ExitOK || p.Name != "--count" {
+		t.Errorf("--name --count: exit %d, stderr %q, --name %q; want exit 0 and --count", code, stderr, p.Name)
+	}
 	p, code, stdout, stderr := runProbe(t, "--check-flags", "--name", "-x", "--count", "-2")
 	if code != ExitOK || stdout != "" || stderr != "" || p.Name != "-x" || p.N != -2 {
 		t.Errorf("exit %d, stdout %q, stderr %q, --name %q, --count %d; want exit 0, no output, -x and -2", code, stdout, stderr, p.Name, p.N)

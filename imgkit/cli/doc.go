@@ -18,6 +18,11 @@
 // (--name -x names -x, as getopt reads it), and integers are decimal
 // (010 is ten), as the shell, chown, tar and Nix read them.
 //
+// A command that writes a tar or a layer stream to stdout says so
+// (BinaryStdout), and Run refuses to start it when stdout is a terminal:
+// a usage error before any input is read, as tar and docker save refuse;
+// so with one that reads such input from a terminal stdin (BinaryStdin).
+//
 // --version prints the tool's name and Version: what make build set
 // (git describe of the tree), else the module version of the build, else
 // "devel".

@@ -19,6 +19,7 @@ import (
 	"dockertools.dev/imgkit/percore"
 
 	"dockertools.dev/imgkit/poll"
+	"dockertools.dev/imgkit/sniff"
 )
 
 // PathInfo is one node of a closure graph: a store path, the hash (when
@@ -128,6 +129,12 @@ func decodeGraph(ctx context.Context, data []byte, key string, drop func([]byte)
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, false, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
+	}
+	// Another stage's document (a plan, a stream) says what it is. An
+	// object is one of Nix's graph documents (its other members may be
+	// anything: a structured-attrs file), so it is not judged so.
+	if m, ok := sniff.Mismatch(data[:min(len(data), sniff.Len)], sniff.Graph); ok && data[0] != '{' {
+		return nil, false, fmt.Errorf("graph: %s: %w", m, errdefs.ErrInvalidInput)
 	}
 	g, closed = decodeArrayFast(data, drop, ctx.Done())
 	if err := ctx.Err(); err != nil {

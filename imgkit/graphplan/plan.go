@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/sniff"
 )
 
 // Plan is a layer plan: one list of store paths per layer, bottom layer
@@ -37,6 +38,10 @@ func ReadPlan(r io.Reader) (Plan, error) {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("plan: empty input: %w", errdefs.ErrInvalidInput)
+	}
+	// Another stage's document (a graph, a stream) says what it is.
+	if m, ok := sniff.Mismatch(data[:min(len(data), sniff.Len)], sniff.Plan); ok {
+		return nil, fmt.Errorf("plan: %s: %w", m, errdefs.ErrInvalidInput)
 	}
 	if err := checkText(data); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)

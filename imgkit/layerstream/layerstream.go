@@ -3,6 +3,7 @@ package layerstream
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/kcopy"
+	"dockertools.dev/imgkit/sniff"
 	"dockertools.dev/imgkit/tarmember"
 	"dockertools.dev/imgkit/tarsafe"
 )
@@ -311,6 +313,7 @@ type Reader struct {
 	config  []byte
 	trailer *Trailer
 	refs    []*Ref // per layer: its reference, nil for a member with bytes
+	begun   bool   // Next was called: the input's first bytes were judged
 }
 
 // NewReader returns a Reader reading from r. Unless r is a bufio.Reader, the
@@ -467,7 +470,25 @@ func readFailed(err error, format string, args ...any) error {
 // Next returns the next layer. After the last layer it reads the optional
 // config and the trailer, checks them against the layers seen, and returns
 // io.EOF. A layer's unread remainder is skipped (and hashed, with Verify).
+// An input that is another document (a plan, an image archive) from its
+// first bytes on is an error that says what it is (imgkit/sniff).
 func (r *Reader) Next() (*Layer, error) {
+	if r.begun {
+		return r.next()
+	}
+	r.begun = true
+	head, _ := r.src.Peek(sniff.Len)
+	head = bytes.Clone(head)
+	l, err := r.next()
+	if err != nil && errors.Is(err, errdefs.ErrInvalidInput) {
+		if m, ok := sniff.Mismatch(head, sniff.Stream); ok {
+			return nil, fmt.Errorf("layer stream: %s: %w", m, errdefs.ErrInvalidInput)
+		}
+	}
+	return l, err
+}
+
+func (r *Reader) next() (*Layer, error) {
 	if r.trailer != nil {
 		return nil, io.EOF
 	}
@@ -514,7 +535,7 @@ func (r *Reader) Next() (*Layer, error) {
 		if r.config, err = io.ReadAll(r.member(hdr.Size)); err != nil {
 			return nil, readFailed(err, "reading %s", ConfigMember)
 		}
-		return r.Next()
+		return r.next()
 	case TrailerMember:
 		return nil, r.readTrailer(hdr)
 	}

@@ -9,17 +9,35 @@
 
 # usage prints the help: the script's header comment. Output that cannot
 # be written (stdout on a full disk, or closed) is a failure in the
-# workflow's one line, not sed's own complaint.
+# workflow's one line, not sed's own complaint. A reader that went away
+# (--help | head) killed sed with SIGPIPE, which says nothing: the
+# workflow then ends quietly with sed's status, as the tools do (SIGPIPE
+# ends them), not with a line whose cause is empty.
 usage() {
 	need_stdout "the help"
 	u_err=
-	{ u_err=$(sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0" 2>&1 >&3); } 3>&1 ||
+	{ u_err=$(sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0" 2>&1 >&3); } 3>&1 || {
+		u_status=$?
+		[ -n "$u_err" ] || [ "$u_status" -le 128 ] || exit "$u_status"
 		die "writing the help to stdout: ${u_err#sed: }"
+	}
 }
 
 usage_error() {
 	printf '%s: %s (see %s --help)\n' "$prog" "$(printable "$1")" "$prog" >&2
 	exit 2
+}
+
+# unknown_arg ARG is the usage error of an argument the workflow does not
+# take, worded as the tools word it (kong): "unknown flag --x", or
+# "unexpected argument x" for a word that is no flag; cut to 40
+# characters.
+unknown_arg() {
+	ua_cut=$(printf '%s' "$1" | cut -c1-40)
+	case $1 in
+	-?*) usage_error "unknown flag $ua_cut" ;;
+	*) usage_error "unexpected argument $ua_cut" ;;
+	esac
 }
 
 die() {
@@ -177,9 +195,14 @@ need_value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
 # archive (final_name, final_tag) before any download, by manifest-gen,
 # which writes them (a name it refuses stopped the pull only once blobs
 # came in). An empty tag ("$TAG" unset) is refused: manifest-gen would
-# read it as no tag and tag the image by its config's digest.
+# read it as no tag and tag the image by its config's digest. A tag in
+# the name (nixpkgs' finalImageName = "nginx:1") is refused in the
+# workflow's words: manifest-gen's named its own --name and --tag.
 check_final_ref() {
 	[ -n "$final_tag" ] || usage_error "--final-image-tag \"\": want a tag (leave it out for latest)"
+	case ${final_name##*/} in
+	*:*) usage_error "--final-image-name \"$final_name\": a name without a tag; the tag goes in --final-image-tag" ;;
+	esac
 	check_flags manifest-gen --name "$final_name" --tag "$final_tag"
 }
 
@@ -325,6 +348,16 @@ need_stdout() {
 	{ true 8>&1; } 2>/dev/null || die "writing $1 to stdout: stdout is closed"
 }
 
+# binary_stdout WHAT HOW: need_stdout WHAT, and a usage error when stdout
+# is a terminal, before any work: WHAT is a tar, which the tools refuse to
+# write to a terminal as tar and docker save do (cli.BinaryStdout), and
+# the workflow says so in its own name before its first step instead of
+# its last step after the others' work. HOW says where to send it.
+binary_stdout() {
+	need_stdout "$1"
+	[ ! -t 1 ] || usage_error "refusing to write $1 to a terminal: $2"
+}
+
 # to_stdout OUT: whether the output OUT is this workflow's stdout: -, or a
 # name of it the tools write through (-o /dev/stdout), which need_stdout
 # must check as it checks -. The tools cannot: a caller's /dev/null opened
@@ -361,8 +394,11 @@ check_id() {
 # to /proc/self/fd/1) or /dev/fd/1 with stdout redirected to a file is
 # that file's descriptor, and the rename would replace the symlink (as
 # root, /dev/stdout for the whole machine), leaving the file empty. FLAG
-# (default -o) names what gave FILE.
+# (default -o) names what gave FILE. A tool's -o - is stdout; here it is
+# refused, not taken as a file named "-".
 check_output() {
+	[ "$1" != - ] ||
+		usage_error "${2:--o} -: the result is a file renamed into place, not stdout: give a file name"
 	[ ! -e "$1" ] || [ -f "$1" ] ||
 		usage_error "${2:--o} \"$1\" exists and is not a regular file; the result is renamed into place: give a file name"
 	co_dir=$(cd -P -- "$(dirname -- "$1")" 2>/dev/null && pwd -P) || co_dir=
@@ -383,10 +419,52 @@ abs_path() {
 	esac
 }
 
+# need_file WHAT FILE: exit 1 unless FILE is a regular file (or a
+# symlink to one), saying what it is instead, as the tools word it: a
+# directory given for a file read "no such file".
+need_file() {
+	if [ -f "$2" ]; then
+		return 0
+	elif [ -d "$2" ]; then
+		die "$1 \"$2\": is a directory"
+	elif [ -e "$2" ]; then
+		die "$1 \"$2\": not a regular file"
+	fi
+	die "$1 \"$2\": no such file"
+}
+
+# check_config reads the --config file ($config) with manifest-gen, under
+# the name the user gave, before any work: the build reads a private copy
+# (read once: it is a closure root too), and a fault in it was found only
+# once the contents were joined and the commands run, naming the copy in
+# the temporary directory ('reading --config "/tmp/.build-image.X/
+# config.json": ...'). An image of one empty layer is made with it, into
+# /dev/null.
+check_config() {
+	[ -n "$config" ] || return 0
+	echo '[[]]' | layer-pack -q --store-dir "$store_dir" |
+		manifest-gen -q --name config-check --config "$config" -o /dev/null || exit 1
+}
+
+# not_input OUT FILE...: a usage error when the output OUT is the same
+# file as one of the inputs FILE (test -ef: every shell the workflows run
+# under has it, though POSIX does not name it). The result is renamed
+# over OUT once complete: it replaced the input it was made from, with
+# status 0 (build-layered-image --from-image img.tar -o img.tar).
+not_input() {
+	ni_out=$1
+	shift
+	for ni_in; do
+		[ -z "$ni_in" ] || [ ! "$ni_out" -ef "$ni_in" ] ||
+			usage_error "-o \"$ni_out\" is the input \"$ni_in\" too: the output would replace it; give another name"
+	done
+}
+
 # place_root checks --root ($root_dir): a directory, made physical (its
 # symlinks resolved), with $root_prefix, what a logical path is prefixed
 # with to be found on the host ("" for /).
 place_root() {
+	[ -d "$root_dir" ] || [ ! -e "$root_dir" ] || die "--root \"$root_dir\": not a directory"
 	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
 	root_dir=$(cd -P -- "$root_dir" && pwd -P)
 	root_prefix=${root_dir%/}
@@ -407,6 +485,19 @@ make_work() {
 	work=$(cd -P -- "$1" 2>/dev/null && mktemp -d "$(pwd -P)/.${prog}.XXXXXX" 2>/dev/null) ||
 		die "cannot create a temporary directory in \"$1\""
 	plain_modes "$work"
+}
+
+# need_tools TOOL...: exit 1, in one line, unless every TOOL (the tools
+# the workflow runs) is found: a workflow run from a checkout before make
+# build, or copied without the tools, ended at its first step in the
+# shell's own words ("515: exec: manifest-gen: not found", status 127).
+# Called once the command line is parsed, before the first step (which
+# may be a tool's --check-flags).
+need_tools() {
+	for nt_tool; do
+		command -v "$nt_tool" >/dev/null 2>&1 ||
+			die "$nt_tool: not found on PATH nor in bin/ beside scripts/ (make build puts the tools there; make install PREFIX=DIR, in DIR/bin)"
+	done
 }
 
 # check_address_space stops the workflow with one line where an

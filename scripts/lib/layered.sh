@@ -55,7 +55,7 @@ layered_parse() {
 				usage_error "$1: $prog writes the image to stdout; build-layered-image -o FILE writes the SBOM beside the file"
 			need_value "$1" $#
 			;;
-		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
+		-?*) unknown_arg "$1" ;;
 		*)
 			[ -z "$conf" ] || usage_error "more than one configuration: \"$conf\" and \"$1\""
 			conf=$1
@@ -108,6 +108,10 @@ layered_parse() {
 # layered_check validates everything that can be checked before any work,
 # the layer budget first.
 layered_check() {
+	need_tools layer-pack manifest-gen
+	[ -n "$plan$conf" ] || need_tools closure-scan popularity
+	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
+	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		# manifest-gen checks the directory an oci-dir goes to.
@@ -119,7 +123,7 @@ layered_check() {
 		[ -z "$layered_flags_seen" ] && [ "$max_layers" = 100 ] && [ "$store_dir$root_dir" = "${NIX_STORE_DIR:-/nix/store}/" ] ||
 			usage_error "a configuration file (\"$conf\") takes no image flags: nixpkgs' conf.json gives them all"
 		check_flags manifest_gen
-		[ -f "$conf" ] || die "configuration \"$conf\": no such file"
+		need_file configuration "$conf"
 		return 0
 	fi
 	[ -n "$name" ] || usage_error "--name is required (or a nixpkgs conf.json as the only argument)"
@@ -162,13 +166,15 @@ layered_check() {
 	# it (a missing file, an unknown function, a wrong argument) is
 	# reported now, before any command runs.
 	[ -z "$pipeline" ] || echo '[]' | popularity_split -q >/dev/null || exit 1
-	[ -z "$plan" ] || [ -f "$plan" ] || die "--plan \"$plan\": no such file"
-	[ -z "$closure_graph" ] || [ -f "$closure_graph" ] || die "--closure-graph \"$closure_graph\": no such file"
+	[ -z "$plan" ] || need_file --plan "$plan"
+	[ -z "$closure_graph" ] || need_file --closure-graph "$closure_graph"
 	[ -z "$custom_layer" ] || [ -f "$custom_layer/layer.tar" ] ||
 		die "--customisation-layer \"$custom_layer\": no layer.tar in it"
 	place_root
-	[ -z "$config" ] || [ -f "$config" ] || die "--config \"$config\": no such file"
-	[ -z "$from_image" ] || [ -f "$from_image" ] || die "--from-image \"$from_image\": no such file"
+	[ -z "$config" ] || need_file --config "$config"
+	check_config
+	[ -z "$from_image" ] || need_file --from-image "$from_image"
+	[ -z "${layered_build-}" ] || not_input "$out" "$from_image" "$config" "$plan" "$closure_graph" "$conf"
 	[ -z "$fake_cmds" ] || command -v fakeroot >/dev/null 2>&1 ||
 		die "--fake-root-commands needs fakeroot, which is not installed"
 	[ -z "$fakechroot$fake_cmds" ] || [ -z "$fakechroot" ] || command -v proot >/dev/null 2>&1 ||

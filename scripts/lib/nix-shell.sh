@@ -31,7 +31,7 @@ nix_shell_parse() {
 				usage_error "$1: $prog writes the image to stdout; build-nix-shell-image -o FILE writes a file"
 			need_value "$1" $#
 			;;
-		-?*) usage_error "unknown flag $(printf '%s' "$1" | cut -c1-40)" ;;
+		-?*) unknown_arg "$1" ;;
 		*)
 			[ -z "$installable" ] || usage_error "more than one installable: \"$installable\" and \"$1\""
 			installable=$1
@@ -67,6 +67,7 @@ nix_shell_parse() {
 # compressor; what is checked here is the workflow's own: its arguments,
 # the shell in the store, --root and --ca-bundle.
 nix_shell_check() {
+	need_tools closure-scan popularity drv-env manifest-gen
 	if [ -n "${nix_shell_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
@@ -87,7 +88,7 @@ nix_shell_check() {
 	place_root
 	[ "$root_dir" = / ] || [ -n "$drv" ] ||
 		usage_error "an installable is resolved in Nix's own store; under --root give --drv"
-	[ -z "$ca_bundle" ] || [ -f "$ca_bundle" ] || die "--ca-bundle \"$ca_bundle\": no such file"
+	[ -z "$ca_bundle" ] || need_file --ca-bundle "$ca_bundle"
 	[ -e "$root_prefix$shell" ] || [ -L "$root_prefix$shell" ] || die "--shell \"$shell\": no such file"
 }
 
