@@ -43,6 +43,9 @@ type command struct {
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	opts := c.opts
+	// A job holds the layer it reads (a spool for a stream's), the
+	// compressed spool, and a connection or two.
+	opts.jobs = o.FitJobs(opts.jobs, 4)
 	var err error
 	if c.Cache != "" {
 		if opts.cache, err = layercache.Open(c.Cache); err != nil {

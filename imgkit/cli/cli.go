@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // Exit statuses shared by every tool.
@@ -412,3 +413,14 @@ func CheckJobs(n, least int) error {
 
 // helpVars are the variables help texts may use.
 var helpVars = map[string]string{"max_jobs": strconv.Itoa(MaxJobs)}
+
+// FitJobs returns --jobs n, lowered to what the limit on open files holds
+// when each job keeps perJob descriptors (storefs.FitJobs), with a -v note
+// when it is.
+func (o *IO) FitJobs(n, perJob int) int {
+	fit, limit := storefs.FitJobs(n, perJob)
+	if fit < n {
+		o.Debugf("--jobs %d lowered to %d: the limit on open files is %d", n, fit, limit)
+	}
+	return fit
+}
