@@ -116,6 +116,16 @@ func TestCancelStopsEveryPhase(t *testing.T) {
 			}
 			return ctx.Err()
 		},
+		"pipeline": func(ctx context.Context) error {
+			steps, err := parsePipeline([]byte(`[["popularity_contest"], ["limit_layers", 5]]`))
+			if err != nil {
+				return err
+			}
+			if _, err := runPipeline(ctx, g, make([]bool, g.len()), steps); err != nil {
+				return err
+			}
+			return errors.New("layers made")
+		},
 		"size": func(ctx context.Context) error {
 			if autoLayer(g, 99, ctx.Done()) != nil {
 				return errors.New("layers made")
@@ -140,6 +150,8 @@ func TestCancelStopsEveryPhase(t *testing.T) {
 		{"rank", "ancestors", 3},
 		{"one chunk", "ancestors", 2},
 		{"rank", "sort keys", 3},
+		{"pipeline", "pipeline order", 3},
+		{"size", "size order", 3},
 		{"size", "size rounds", 5},
 		{"size", "size layers", 3},
 	} {
