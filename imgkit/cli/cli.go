@@ -142,7 +142,7 @@ func Process(name, manual string, cmd Runner) int {
 			signal.Reset(os.Interrupt)
 		}
 	}()
-	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: stdinFor(ctx), Stdout: os.Stdout, Stderr: os.Stderr})
 }
 
 // Run parses args into cmd, runs it and returns the exit status. Errors are
