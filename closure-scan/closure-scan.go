@@ -163,7 +163,7 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 	if err != nil {
 		return nil, err
 	}
-	sc := newScanner(st, cands, true, c.Jobs)
+	sc := newScanner(st, cands, true, c.scanJobs(o))
 	for _, name := range names {
 		i, err := cands.index(st, name)
 		if err != nil {
@@ -198,7 +198,7 @@ func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, ext
 		if err != nil {
 			return nil, false, err
 		}
-		sc := newScanner(st, cands, false, c.Jobs)
+		sc := newScanner(st, cands, false, c.scanJobs(o))
 		for _, e := range extras {
 			if err := sc.addExtra(e); err != nil {
 				return nil, false, err
