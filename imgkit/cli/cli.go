@@ -119,6 +119,10 @@ func Main(name, manual string, cmd Runner) { os.Exit(Process(name, manual, cmd))
 // signal handling of Main) and returns its exit status; test binaries that
 // double as the tool call it.
 func Process(name, manual string, cmd Runner) int {
+	if why := fitThreads(); why != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", name, why)
+		return ExitFailure
+	}
 	interrupt := !signal.Ignored(os.Interrupt)
 	sigs := []os.Signal{syscall.SIGTERM}
 	if interrupt {

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLowProcessLimitOneLine: under a limit on processes (RLIMIT_NPROC)
+// that leaves a tool too few threads, run as a user of its own so that
+// nothing else counts, the tool stops with one line saying so, exit
+// status 1; it died with the Go runtime's "failed to create new OS
+// thread" and a stack of every goroutine. At a limit it fits, it runs.
+// Needs root (to run as another user) and util-linux's setpriv and
+// prlimit.
+func TestLowProcessLimitOneLine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("SKIP: runs the tool as another user, which needs root")
+	}
+	for _, p := range []string{"setpriv", "prlimit"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("SKIP: no %s", p)
+		}
+	}
+	// A copy of this binary the other user can run.
+	dir, err := os.MkdirTemp("", "cli-nproc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "reader")
+	src, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(dst, src)
+	src.Close()
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(nproc string) (int, string) {
+		cmd := exec.Command("setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "prlimit", "--nproc="+nproc, bin)
+		cmd.Env = append(os.Environ(), "CLI_TEST_READER=1")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stderr.String()
+	}
+	code, stderr := run("5")
+	want := "reader: the limit on processes (ulimit -u 5, every thread of the user's processes) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes as this user\n"
+	if code != ExitFailure || stderr != want {
+		t.Fatalf("under ulimit -u 5: exit %d, stderr (%d lines):\n%s\nwant exit 1 and %q", code, strings.Count(stderr, "\n"), stderr, want)
+	}
+	if code, stderr := run("12"); code != 0 || stderr != "ready\n" {
+		t.Fatalf("under ulimit -u 12: exit %d, stderr %q; want 0 and \"ready\"", code, stderr)
+	}
+}
