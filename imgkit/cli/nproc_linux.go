@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
 // Under a low limit on processes (RLIMIT_NPROC, ulimit -u), which counts
-// every thread of every process of the user, a Go program that cannot
+// every thread of every process of the user, or on the tasks of its
+// cgroup (the pids controller's pids.max), a Go program that cannot
 // start a thread dies with the runtime's own message and a stack of
 // every goroutine ("runtime: failed to create new OS thread", "fatal
 // error: newosproc"). The first thread the tools start past the
@@ -32,10 +35,24 @@ const minThreads = 8
 const lowNproc = 4096
 
 // threadRoom returns how many threads this process may have in all (its
-// own and those the user may still start) and the limit, when the limit
-// is low enough to count; ok false otherwise, or for root, whom the
-// kernel does not limit.
-func threadRoom() (room int, limit uint64, ok bool) {
+// own and those it may still start) under the limit that leaves the
+// fewest, and that limit, said for a message; ok false when no limit is
+// low enough to count.
+func threadRoom() (room int, limit string, ok bool) {
+	own := ownThreads()
+	if r, max, ok2 := pidsRoom(own); ok2 {
+		room, limit, ok = r, "the cgroup's limit on tasks (pids.max "+strconv.Itoa(max)+")", true
+	}
+	if r, max, ok2 := nprocRoom(own); ok2 && (!ok || r < room) {
+		room, limit, ok = r, "the limit on processes (ulimit -u "+strconv.FormatUint(max, 10)+", every thread of the user's processes)", true
+	}
+	return room, limit, ok
+}
+
+// nprocRoom is threadRoom under RLIMIT_NPROC, when it is low enough to
+// count the user's threads; never for root, whom the kernel does not
+// limit so.
+func nprocRoom(own int) (room int, limit uint64, ok bool) {
 	uid := os.Getuid()
 	var lim unix.Rlimit
 	if uid == 0 || unix.Getrlimit(unix.RLIMIT_NPROC, &lim) != nil || lim.Cur == unix.RLIM_INFINITY || lim.Cur >= lowNproc {
@@ -45,22 +62,61 @@ func threadRoom() (room int, limit uint64, ok bool) {
 	if err != nil {
 		return 0, 0, false
 	}
-	used, own := 0, 0
-	self := strconv.Itoa(os.Getpid())
+	used := 0
 	for _, p := range procs {
 		if p.Name()[0] < '0' || p.Name()[0] > '9' {
 			continue
 		}
-		ruid, threads, ok := procThreads(p.Name())
-		if !ok || ruid != uid {
-			continue
-		}
-		used += threads
-		if p.Name() == self {
-			own = threads
+		if ruid, threads, ok := procThreads(p.Name()); ok && ruid == uid {
+			used += threads
 		}
 	}
 	return int(lim.Cur) - used + own, lim.Cur, true
+}
+
+// pidsRoom is threadRoom under the pids controller of the process's
+// cgroup (v1 or v2; its ancestors' limits are not read), which counts
+// every task in it, whatever its user.
+func pidsRoom(own int) (room, limit int, ok bool) {
+	cgroups, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0, 0, false
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(cgroups)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		var dirs []string
+		switch {
+		case slices.Contains(strings.Split(f[1], ","), "pids"):
+			dirs = []string{"/sys/fs/cgroup/pids" + f[2]}
+		case f[0] == "0" && f[1] == "":
+			dirs = []string{"/sys/fs/cgroup" + f[2], "/sys/fs/cgroup/unified" + f[2]}
+		}
+		for _, d := range dirs {
+			max, err1 := os.ReadFile(d + "/pids.max")
+			cur, err2 := os.ReadFile(d + "/pids.current")
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			m, err1 := strconv.Atoi(strings.TrimSpace(string(max)))
+			c, err2 := strconv.Atoi(strings.TrimSpace(string(cur)))
+			if err1 != nil || err2 != nil { // "max": no limit
+				continue
+			}
+			if !ok || m-c+own < room {
+				room, limit, ok = m-c+own, m, true
+			}
+		}
+	}
+	return room, limit, ok
+}
+
+// ownThreads is how many threads this process has.
+func ownThreads() int {
+	_, threads, _ := procThreads("self")
+	return threads
 }
 
 // procThreads reads the real user id and the thread count of process pid.
@@ -98,8 +154,8 @@ func fitThreads() string {
 		return ""
 	}
 	if room < minThreads {
-		return "the limit on processes (ulimit -u " + strconv.FormatUint(limit, 10) + ", every thread of the user's processes) leaves room for " +
-			strconv.Itoa(max(room, 0)) + " threads, fewer than the " + strconv.Itoa(minThreads) + " a tool needs: raise it, or run fewer processes as this user"
+		return limit + " leaves room for " + strconv.Itoa(max(room, 0)) + " threads, fewer than the " +
+			strconv.Itoa(minThreads) + " a tool needs: raise it, or run fewer processes under it"
 	}
 	runtime.GOMAXPROCS(min(runtime.GOMAXPROCS(0), room-minThreads+1))
 	return ""

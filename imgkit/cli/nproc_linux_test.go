@@ -66,11 +66,59 @@ func TestLowProcessLimitOneLine(t *testing.T) {
 		return code, stderr.String()
 	}
 	code, stderr := run("5")
-	want := "reader: the limit on processes (ulimit -u 5, every thread of the user's processes) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes as this user\n"
+	want := "reader: the limit on processes (ulimit -u 5, every thread of the user's processes) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes under it\n"
 	if code != ExitFailure || stderr != want {
 		t.Fatalf("under ulimit -u 5: exit %d, stderr (%d lines):\n%s\nwant exit 1 and %q", code, strings.Count(stderr, "\n"), stderr, want)
 	}
 	if code, stderr := run("12"); code != 0 || stderr != "ready\n" {
 		t.Fatalf("under ulimit -u 12: exit %d, stderr %q; want 0 and \"ready\"", code, stderr)
+	}
+}
+
+// TestLowPidsCgroupOneLine: in a cgroup whose pids controller leaves a
+// tool too few threads (pids.max 5), the tool stops with one line saying
+// so, exit status 1, where it died with the Go runtime's message and
+// stack; under pids.max 12 it runs. Needs root and a pids controller
+// (cgroup v1's pids hierarchy, or v2's with pids enabled).
+func TestLowPidsCgroupOneLine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("SKIP: makes a cgroup, which needs root")
+	}
+	parent := "/sys/fs/cgroup/pids"
+	if _, err := os.Stat(parent); err != nil {
+		parent = "/sys/fs/cgroup"
+		if c, err := os.ReadFile(parent + "/cgroup.subtree_control"); err != nil || !strings.Contains(string(c), "pids") {
+			t.Skip("SKIP: no pids controller enabled under /sys/fs/cgroup")
+		}
+	}
+	cg, err := os.MkdirTemp(parent, "cli-pids-")
+	if err != nil {
+		t.Skip("SKIP: ", err)
+	}
+	defer os.Remove(cg)
+	run := func(max string) (int, string) {
+		if err := os.WriteFile(cg+"/pids.max", []byte(max), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2"`, "sh", cg, os.Args[0])
+		cmd.Env = append(os.Environ(), "CLI_TEST_READER=1")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, stderr.String()
+	}
+	code, stderr := run("5")
+	want := "reader: the cgroup's limit on tasks (pids.max 5) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes under it\n"
+	if code != ExitFailure || stderr != want {
+		t.Fatalf("under pids.max 5: exit %d, stderr (%d lines):\n%s\nwant exit 1 and %q", code, strings.Count(stderr, "\n"), stderr, want)
+	}
+	if code, stderr := run("12"); code != 0 || stderr != "ready\n" {
+		t.Fatalf("under pids.max 12: exit %d, stderr %q; want 0 and \"ready\"", code, stderr)
 	}
 }
