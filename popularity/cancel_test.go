@@ -150,6 +150,7 @@ func TestCancelStopsEveryPhase(t *testing.T) {
 		{"rank", "ancestors", 3},
 		{"one chunk", "ancestors", 2},
 		{"rank", "sort keys", 3},
+		{"rank", "rank order", 3},
 		{"pipeline", "pipeline order", 3},
 		{"size", "size order", 3},
 		{"size", "size rounds", 5},
@@ -212,7 +213,7 @@ func TestTermMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	for _, phase := range []string{"decode", "check", "index", "references", "ancestors", "sort keys"} {
+	for _, phase := range []string{"decode", "check", "index", "references", "ancestors", "sort keys", "rank order"} {
 		t.Run(phase, func(t *testing.T) {
 			cmd := &exec.Cmd{Path: os.Args[0], Args: []string{"popularity", file}, Env: append(os.Environ(), stallEnv+"="+phase)}
 			var stdout strings.Builder
