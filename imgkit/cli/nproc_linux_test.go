@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"io"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -25,45 +26,9 @@ func TestLowProcessLimitOneLine(t *testing.T) {
 			t.Skipf("SKIP: no %s", p)
 		}
 	}
-	// A copy of this binary the other user can run.
-	dir, err := os.MkdirTemp("", "cli-nproc-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "reader")
-	src, err := os.Open(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = io.Copy(dst, src)
-	src.Close()
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := buildReader(t)
 	run := func(nproc string) (int, string) {
-		cmd := exec.Command("setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "prlimit", "--nproc="+nproc, bin)
-		cmd.Env = append(os.Environ(), "CLI_TEST_READER=1")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, stderr.String()
+		return runReader(t, exec.Command("setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "prlimit", "--nproc="+nproc, bin))
 	}
 	code, stderr := run("5")
 	want := "reader: the limit on processes (ulimit -u 5, every thread of the user's processes) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes under it\n"
@@ -91,6 +56,7 @@ func TestLowPidsCgroupOneLine(t *testing.T) {
 			t.Skip("SKIP: no pids controller enabled under /sys/fs/cgroup")
 		}
 	}
+	bin := buildReader(t)
 	cg, err := os.MkdirTemp(parent, "cli-pids-")
 	if err != nil {
 		t.Skip("SKIP: ", err)
@@ -100,18 +66,7 @@ func TestLowPidsCgroupOneLine(t *testing.T) {
 		if err := os.WriteFile(cg+"/pids.max", []byte(max), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2"`, "sh", cg, os.Args[0])
-		cmd.Env = append(os.Environ(), "CLI_TEST_READER=1")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, stderr.String()
+		return runReader(t, exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2"`, "sh", cg, bin))
 	}
 	code, stderr := run("5")
 	want := "reader: the cgroup's limit on tasks (pids.max 5) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes under it\n"
@@ -121,4 +76,42 @@ func TestLowPidsCgroupOneLine(t *testing.T) {
 	if code, stderr := run("12"); code != 0 || stderr != "ready\n" {
 		t.Fatalf("under pids.max 12: exit %d, stderr %q; want 0 and \"ready\"", code, stderr)
 	}
+}
+
+// buildReader builds testdata/readertool, static as the tools are, into
+// a directory any user may read, and returns its path.
+func buildReader(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cli-reader-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "reader")
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "./testdata/readertool")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the reader tool: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runReader runs cmd, which runs the reader tool, stdin empty, and
+// returns its exit status and stderr.
+func runReader(t *testing.T, cmd *exec.Cmd) (int, string) {
+	t.Helper()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stderr.String()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0, stderr.String()
 }
