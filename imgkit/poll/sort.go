@@ -6,11 +6,12 @@ import "slices"
 // it goes: slices' sorts never return before they are done, and sorting
 // 1,000,000 paths by size took about a second, past what a SIGTERM may
 // wait. Runs of Every elements are sorted, then merged pairwise, a look
-// before each run and every Every elements merged. cmp must be a total order (only an
-// element compares equal to itself: break ties by something unique, such
-// as a node's number), so that the result is the one sorted order whatever
-// the algorithm, the same as slices.SortFunc's or SortStableFunc's. It
-// returns false, with s in no particular order, when done closed.
+// before each run and every Every elements merged. cmp must be a total
+// order (only an element compares equal to itself: break ties by
+// something unique, such as a node's number), so that the result is the
+// one sorted order whatever the algorithm, the same as slices.SortFunc's
+// or SortStableFunc's. It returns false, with s in no particular order,
+// when done closed.
 func SortFunc[S ~[]E, E any](s S, cmp func(a, b E) int, done <-chan struct{}, phase string) bool {
 	n := len(s)
 	for lo := 0; lo < n; lo += Every {
