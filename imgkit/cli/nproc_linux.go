@@ -78,7 +78,7 @@ func nprocRoom(own int) (room int, limit uint64, ok bool) {
 // cgroup (v1 or v2; its ancestors' limits are not read), which counts
 // every task in it, whatever its user.
 func pidsRoom(own int) (room, limit int, ok bool) {
-	cgroups, err := os.ReadFile("/proc/self/cgroup")
+	cgroups, err := readSmall("/proc/self/cgroup")
 	if err != nil {
 		return 0, 0, false
 	}
@@ -95,8 +95,8 @@ func pidsRoom(own int) (room, limit int, ok bool) {
 			dirs = []string{"/sys/fs/cgroup" + f[2], "/sys/fs/cgroup/unified" + f[2]}
 		}
 		for _, d := range dirs {
-			max, err1 := os.ReadFile(d + "/pids.max")
-			cur, err2 := os.ReadFile(d + "/pids.current")
+			max, err1 := readSmall(d + "/pids.max")
+			cur, err2 := readSmall(d + "/pids.current")
 			if err1 != nil || err2 != nil {
 				continue
 			}
@@ -121,7 +121,7 @@ func ownThreads() int {
 
 // procThreads reads the real user id and the thread count of process pid.
 func procThreads(pid string) (ruid, threads int, ok bool) {
-	status, err := os.ReadFile("/proc/" + pid + "/status")
+	status, err := readSmall("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, 0, false
 	}
@@ -159,4 +159,33 @@ func fitThreads() string {
 	}
 	runtime.GOMAXPROCS(min(runtime.GOMAXPROCS(0), room-minThreads+1))
 	return ""
+}
+
+// readSmall reads a small file of /proc or /sys with system calls alone:
+// os.ReadFile's File made the runtime start its poller (an epoll and an
+// eventfd, two descriptors for the whole run) in every tool, and a tool
+// under a low limit on open files needs them.
+func readSmall(name string) ([]byte, error) {
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 0, 4096)
+	for {
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }
