@@ -22,7 +22,7 @@ type command struct {
 	Graph     string   `placeholder:"FILE" help:"Take the store paths' references from FILE, a closure graph as Nix writes it (exportReferencesGraph, nix path-info --json --recursive), instead of reading the store; extra roots are scanned for the hashes of its paths only."`
 	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
 	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers or the --graph has it, else computed by reading every file once more."`
-	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash)."`
+	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash); --nar-hash takes fewer under a low limit on open files (-v says)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
 
@@ -163,7 +163,7 @@ func (c *command) scan(ctx context.Context, o *cli.IO, st *store, names, extras 
 	if err != nil {
 		return nil, err
 	}
-	sc := newScanner(st, cands, true, c.Jobs)
+	sc := newScanner(st, cands, true, c.scanJobs(o))
 	for _, name := range names {
 		i, err := cands.index(st, name)
 		if err != nil {
@@ -198,7 +198,7 @@ func (c *command) viaNix(ctx context.Context, o *cli.IO, nx nixStore, names, ext
 		if err != nil {
 			return nil, false, err
 		}
-		sc := newScanner(st, cands, false, c.Jobs)
+		sc := newScanner(st, cands, false, c.scanJobs(o))
 		for _, e := range extras {
 			if err := sc.addExtra(e); err != nil {
 				return nil, false, err

@@ -42,7 +42,7 @@ func (c *command) viaGraph(ctx context.Context, o *cli.IO, st *store, names, ext
 	}
 	var extraNodes graphplan.Graph
 	if len(extras) > 0 {
-		sc := newScanner(st, newCandidates(known), false, c.Jobs)
+		sc := newScanner(st, newCandidates(known), false, c.scanJobs(o))
 		for _, e := range extras {
 			if err := sc.addExtra(e); err != nil {
 				return nil, err

@@ -16,6 +16,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/graphplan"
 	"dockertools.dev/imgkit/nar"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // narHashes gives every node of g that has no NAR hash (all of them after
@@ -43,6 +44,9 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphpl
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0) // hashing is bound by the CPU
 	}
+	// A job holds a walk's directories (nar.Hash), the file it reads and
+	// the directory of a path named below the store.
+	jobs = o.FitJobs(jobs, storefs.WindowFds()+2)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (

@@ -135,9 +135,7 @@ func (s *scanner) addExtra(abs string) error {
 func (s *scanner) run(ctx context.Context) error {
 	jobs := s.jobs
 	if jobs <= 0 {
-		// More workers than CPUs: while some wait for the disk (a cold
-		// cache), others scan.
-		jobs = min(cli.MaxJobs, max(4, 2*runtime.GOMAXPROCS(0)))
+		jobs = defaultScanJobs()
 	}
 	workers := make([]*worker, jobs)
 	for i := range workers {
@@ -403,4 +401,19 @@ func readErr(verb, logical string, err error) error {
 		return fmt.Errorf("%s %s: it or a directory above it became a symlink, which is not followed: %w", verb, errdefs.Quote(logical), errdefs.ErrChanged)
 	}
 	return fileErr(verb, logical, err)
+}
+
+// defaultScanJobs is the scan's workers without --jobs: more than CPUs,
+// so that while some wait for the disk (a cold cache), others scan.
+func defaultScanJobs() int { return min(cli.MaxJobs, max(4, 2*runtime.GOMAXPROCS(0))) }
+
+// scanJobs is --jobs, or defaultScanJobs, lowered to what the limit on
+// open files holds (cli.IO.FitJobs): a worker holds the directory it
+// lists and the file it reads.
+func (c *command) scanJobs(o *cli.IO) int {
+	jobs := c.Jobs
+	if jobs <= 0 {
+		jobs = defaultScanJobs()
+	}
+	return o.FitJobs(jobs, 2)
 }

@@ -50,7 +50,7 @@ type command struct {
 	DigestFile       string        `name:"digest-file" placeholder:"FILE" help:"When the output is complete, write its sha256 (64 hex digits and a newline) to FILE: hashed as it is written, so a caller that pins the archive's hash need not read it again. Not with --format oci-dir."`
 	Compressor       compress.Kind `default:"none" help:"Compress the whole output (not oci-dir) with gz or zstd, as nixpkgs' compressor parameter does; the compressed bytes are deterministic too."`
 	LayerCompression compress.Kind `name:"layer-compression" default:"none" help:"With --format oci or oci-dir: store layers uncompressed, or compressed with gzip or zstd (deterministic bytes)."`
-	Jobs             int           `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). The output does not depend on it."`
+	Jobs             int           `short:"j" default:"1" help:"With --layer-compression gzip or zstd: how many layers to compress at once, 1 to ${max_jobs} (the manual says when it pays). Fewer under a low limit on open files (-v says); the output does not depend on it."`
 
 	SBOMGraph     string        `name:"sbom-graph" placeholder:"FILE" help:"Make the image's SBOM from this closure graph (closure-scan's; with --nar-hash it carries NAR hashes). The other --sbom flags say where it goes."`
 	SBOMPlan      string        `name:"sbom-plan" placeholder:"FILE" help:"The store paths each of the stream's layers holds, as a layer plan (its layer i is the stream's layer i), when the trailer does not list them (layer-pack --changes)."`
@@ -367,6 +367,12 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	bw := kcopy.NewWriterSize(zw, 1<<20)
+	if c.LayerCompression != compress.None {
+		// A job holds up to three descriptors (parallelLayers): the
+		// spool of the layer it compresses and the blobs of two layers
+		// outstanding.
+		c.Jobs = o.FitJobs(c.Jobs, 3)
+	}
 	a, err := c.newImageWriter(bw, out)
 	if err != nil {
 		return err

@@ -116,6 +116,16 @@ func TestCancelStopsEveryPhase(t *testing.T) {
 			}
 			return ctx.Err()
 		},
+		"pipeline": func(ctx context.Context) error {
+			steps, err := parsePipeline([]byte(`[["popularity_contest"], ["limit_layers", 5]]`))
+			if err != nil {
+				return err
+			}
+			if _, err := runPipeline(ctx, g, make([]bool, g.len()), steps); err != nil {
+				return err
+			}
+			return errors.New("layers made")
+		},
 		"size": func(ctx context.Context) error {
 			if autoLayer(g, 99, ctx.Done()) != nil {
 				return errors.New("layers made")
@@ -140,6 +150,9 @@ func TestCancelStopsEveryPhase(t *testing.T) {
 		{"rank", "ancestors", 3},
 		{"one chunk", "ancestors", 2},
 		{"rank", "sort keys", 3},
+		{"rank", "rank order", 3},
+		{"pipeline", "pipeline order", 3},
+		{"size", "size order", 3},
 		{"size", "size rounds", 5},
 		{"size", "size layers", 3},
 	} {
@@ -200,7 +213,7 @@ func TestTermMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	for _, phase := range []string{"decode", "check", "index", "references", "ancestors", "sort keys"} {
+	for _, phase := range []string{"decode", "check", "index", "references", "ancestors", "sort keys", "rank order"} {
 		t.Run(phase, func(t *testing.T) {
 			cmd := &exec.Cmd{Path: os.Args[0], Args: []string{"popularity", file}, Env: append(os.Environ(), stallEnv+"="+phase)}
 			var stdout strings.Builder

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"slices"
 
@@ -78,7 +77,9 @@ func runPipeline(ctx context.Context, g *graph, excluded []bool, steps []*step) 
 			nodes = append(nodes, x)
 		}
 	}
-	slices.SortStableFunc(nodes, func(a, b int32) int { return cmp.Compare(g.sizes[a], g.sizes[b]) })
+	if !sortBySize(g, nodes, ctx.Done(), "pipeline order") {
+		return nil, ctx.Err()
+	}
 	v, err := e.pipe(steps, graphValue(nodes))
 	if err != nil {
 		return nil, err

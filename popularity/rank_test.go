@@ -622,7 +622,9 @@ func TestSortInto(t *testing.T) {
 	}
 	want := slices.SortedFunc(slices.Values(keys), byKey)
 	got := make([]int32, n)
-	sortInto(got, slices.Clone(keys), byKey)
+	if !sortInto(got, slices.Clone(keys), byKey, nil) {
+		t.Fatal("stopped without a done channel")
+	}
 	for i := range got {
 		if got[i] != want[i].x {
 			t.Fatalf("position %d holds node %d, want %d", i, got[i], want[i].x)

@@ -42,9 +42,12 @@ func autoLayer(g *graph, limit int, done <-chan struct{}) [][]int32 {
 		bySize[i] = int32(i)
 	}
 	// Stable over path order, as Python's sorted() is over its input,
-	// which Nix writes sorted by path: among equal sizes the path that
-	// sorts last is taken first.
-	slices.SortStableFunc(bySize, func(x, y int32) int { return cmp.Compare(g.sizes[x], g.sizes[y]) })
+	// which Nix writes sorted by path (node order): among equal sizes the
+	// path that sorts last is taken first. 1,000,000 paths take most of
+	// a second to sort: the sort looks (imgkit/poll).
+	if !sortBySize(g, bySize, done, "size order") {
+		return nil
+	}
 
 	deps, users := newMarks(n), newMarks(n)
 	memo := make([]int32, 0)
@@ -248,4 +251,29 @@ func (m *marks) closure(c csr, from []int32) []int32 {
 		}
 	}
 	return m.list
+}
+
+// sortBySize sorts nodes, given in node order, by narSize, stably (that
+// is by size, then node number: a total order), looking as it goes
+// (poll.SortFunc); false when done closed. The sizes are copied beside
+// the nodes first, so that comparing does not read all over g.sizes:
+// for 1,000,000 nodes of 50 distinct sizes this copy and sort took
+// 0.41-0.66 s where slices.SortStableFunc looking sizes up took 0.67-0.84
+// s, in the same three runs on a loaded machine.
+func sortBySize(g *graph, nodes []int32, done <-chan struct{}, phase string) bool {
+	type sized struct {
+		size uint64
+		x    int32
+	}
+	s := make([]sized, len(nodes))
+	for i, x := range nodes {
+		s[i] = sized{g.sizes[x], x}
+	}
+	if !poll.SortFunc(s, func(a, b sized) int { return cmp.Or(cmp.Compare(a.size, b.size), cmp.Compare(a.x, b.x)) }, done, phase) {
+		return false
+	}
+	for i := range s {
+		nodes[i] = s[i].x
+	}
+	return true
 }

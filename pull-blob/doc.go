@@ -73,7 +73,8 @@
 // the stream are open files: at most a quarter of the limit on open
 // descriptors of them are held (beyond --jobs), the layer the stream
 // needs next always let through, so that a low limit slows a pull of many
-// layers rather than failing it. A layer is decompressed
+// layers rather than failing it; for the same reason a --jobs above a
+// quarter of that limit is lowered to it (-v says so). A layer is decompressed
 // as it arrives, into an uncompressed spool file: one decompression,
 // overlapping the network.
 // Receiving and hashing the blob, decompressing it, and hashing and

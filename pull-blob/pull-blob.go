@@ -128,7 +128,10 @@ func (c *command) run(ctx context.Context, o *cli.IO, client *registry.Client) e
 	if err != nil {
 		return err
 	}
-	return pullImage(ctx, o, client, img, pullOptions{jobs: c.Jobs, lowDisk: c.LowDisk, expanded: c.bound()})
+	// A download holds a connection and a spool; the spools waiting for
+	// the stream have their own share (spoolBudget).
+	jobs := o.FitJobs(c.Jobs, 2)
+	return pullImage(ctx, o, client, img, pullOptions{jobs: jobs, lowDisk: c.LowDisk, expanded: c.bound()})
 }
 
 // bound is --max-expanded-bytes.

@@ -76,7 +76,8 @@
 // machine) into a temporary file, which gives the digest to ask for once
 // more, then uploaded from that file. --jobs layers are compressed and
 // uploaded at once (two by default: compression is the costly part, one
-// core each); from an archive, up to 16 layers are asked for at once, as a
+// core each; fewer, said with -v, when an eighth of the limit on open
+// descriptors is fewer: a job holds up to four); from an archive, up to 16 layers are asked for at once, as a
 // warm push is mostly requests waiting on the network. Then
 // the config is uploaded if the registry lacks it, and last the manifest
 // (an OCI image manifest, as manifest-gen --format oci writes it: the same

@@ -47,6 +47,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
+	// A job holds the layer it reads (a spool for a stream's), the
+	// compressed spool, and a connection or two.
+	opts.jobs = o.FitJobs(opts.jobs, 4)
 	if c.Cache != "" {
 		if opts.cache, err = layercache.Open(c.Cache); err != nil {
 			return err

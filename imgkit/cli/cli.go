@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 )
 
 // Exit statuses shared by every tool.
@@ -118,6 +119,10 @@ func Main(name, manual string, cmd Runner) { os.Exit(Process(name, manual, cmd))
 // signal handling of Main) and returns its exit status; test binaries that
 // double as the tool call it.
 func Process(name, manual string, cmd Runner) int {
+	if why := fitThreads(); why != "" {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", name, why)
+		return ExitFailure
+	}
 	interrupt := !signal.Ignored(os.Interrupt)
 	sigs := []os.Signal{syscall.SIGTERM}
 	if interrupt {
@@ -141,7 +146,7 @@ func Process(name, manual string, cmd Runner) int {
 			signal.Reset(os.Interrupt)
 		}
 	}()
-	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: stdinFor(ctx), Stdout: os.Stdout, Stderr: os.Stderr})
 }
 
 // Run parses args into cmd, runs it and returns the exit status. Errors are
@@ -419,3 +424,14 @@ func CheckJobs(n, least int) error {
 
 // helpVars are the variables help texts may use.
 var helpVars = map[string]string{"max_jobs": strconv.Itoa(MaxJobs)}
+
+// FitJobs returns --jobs n, lowered to what the limit on open files holds
+// when each job keeps perJob descriptors (storefs.FitJobs), with a -v note
+// when it is.
+func (o *IO) FitJobs(n, perJob int) int {
+	fit, limit := storefs.FitJobs(n, perJob)
+	if fit < n {
+		o.Debugf("--jobs %d lowered to %d: the limit on open files is %d", n, fit, limit)
+	}
+	return fit
+}

@@ -27,6 +27,15 @@
 // (git describe of the tree), else the module version of the build, else
 // "devel".
 //
+// Signals: Process cancels the tool's context on SIGINT, SIGTERM or
+// SIGHUP (see Main). Stdin that is a pipe is read through a descriptor of
+// the tool's own, non-blocking, so that the cancellation ends a read
+// whose writer stalled (stdinFor); a socket or a terminal is read as it
+// is. Before starting a thread of its own, Process checks the limits on
+// threads (ulimit -u, a pids cgroup): too few for a tool gives one line,
+// few lowers GOMAXPROCS (fitThreads). A --jobs whose workers would hold
+// more than half of the limit on open files is lowered (IO.FitJobs).
+//
 // A tool's manual is its package comment. The tool embeds its doc.go and
 // passes it to Main, so `--help` shows the same words as `go doc`.
 package cli

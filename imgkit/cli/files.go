@@ -23,10 +23,18 @@ func (o *IO) Open(name string) (io.ReadCloser, error) {
 		if f, ok := o.Stdin.(*os.File); ok {
 			return stdinFile{f}, nil
 		}
-		return io.NopCloser(o.Stdin), nil
+		return stdinReader{o.Stdin}, nil
 	}
 	return os.Open(name)
 }
+
+// stdinReader is stdin that is no *os.File (a pipe read through the
+// poller, see stdinFor), which Close leaves open; kcopy.CopyN sees through
+// it (Unwrap) to splice from the pipe.
+type stdinReader struct{ io.Reader }
+
+func (stdinReader) Close() error        { return nil }
+func (s stdinReader) Unwrap() io.Reader { return s.Reader }
 
 // stdinFile is stdin as an *os.File that Close leaves open.
 type stdinFile struct{ *os.File }

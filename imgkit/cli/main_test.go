@@ -23,13 +23,25 @@ func (*stuck) Run(ctx context.Context, o *IO) error {
 	fmt.Fprintln(o.Stderr, "ready")
 	<-ctx.Done()
 	fmt.Fprintln(o.Stderr, "interrupted, stuck")
-	io.ReadAll(o.Stdin)
+	io.ReadAll(os.Stdin) // fd 0 itself: a blocking read (stdinFor)
 	return ctx.Err()
+}
+
+// reader is a tool that reads its stdin to the end.
+type reader struct{}
+
+func (*reader) Run(ctx context.Context, o *IO) error {
+	fmt.Fprintln(o.Stderr, "ready")
+	_, err := io.ReadAll(o.Stdin)
+	return err
 }
 
 func TestMain(m *testing.M) {
 	if os.Getenv("CLI_TEST_STUCK") == "1" {
 		Main("stuck", "// stuck hangs.\npackage main\n", &stuck{})
+	}
+	if os.Getenv("CLI_TEST_READER") == "1" {
+		Main("reader", "// reader reads stdin.\npackage main\n", &reader{})
 	}
 	os.Exit(m.Run())
 }

@@ -209,15 +209,20 @@ func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled boo
 		// Neither call writes to a file opened for appending.
 		return 0, false, nil
 	}
-	// A descriptor in non-blocking mode (a pipe Go made, or one shared
-	// with a program that set it) makes a call fail with EAGAIN rather
-	// than wait: wait waits for it then.
+	// A descriptor in non-blocking mode (a pipe Go made, stdin read
+	// through the poller, or one shared with a program that set it)
+	// makes a call fail with EAGAIN rather than wait: wait waits then.
+	// Either end's mode makes splice wait on neither (the kernel takes
+	// it as SPLICE_F_NONBLOCK), so both pipes are waited for: waiting
+	// only for a readable source while the output was full spun.
 	var waits []unix.PollFd
-	if spipe && sflags&unix.O_NONBLOCK != 0 {
-		waits = append(waits, unix.PollFd{Fd: int32(sfd), Events: unix.POLLIN})
-	}
-	if dpipe && dflags&unix.O_NONBLOCK != 0 {
-		waits = append(waits, unix.PollFd{Fd: int32(dfd), Events: unix.POLLOUT})
+	if (sflags|dflags)&unix.O_NONBLOCK != 0 {
+		if spipe {
+			waits = append(waits, unix.PollFd{Fd: int32(sfd), Events: unix.POLLIN})
+		}
+		if dpipe {
+			waits = append(waits, unix.PollFd{Fd: int32(dfd), Events: unix.POLLOUT})
+		}
 	}
 	for written < n {
 		for _, c := range checks {

@@ -58,6 +58,10 @@ var dirWindow = sync.OnceValue(func() int {
 	return int(min(max(limit/64, 2), 32))
 })
 
+// WindowFds is how many descriptors a DirPath holds at most, for a tool
+// that runs several walks at once to bound them (FitJobs).
+func WindowFds() int { return dirWindow() }
+
 // Len is the number of directories on the path.
 func (p *DirPath) Len() int { return len(p.dirs) }
 
