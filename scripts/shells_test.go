@@ -55,7 +55,8 @@ var shellScripts = []string{
 	"error_step_killed_reported_once",             // yash, posh: command -V's wording
 	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 	"error_cleanup_command_fails",                 // set -e in the EXIT trap
-	"secret_creds_through_descriptor",             // a here-document on descriptor 3
+	"secret_creds_through_descriptor",             // a pipe on descriptor 3
+	"secret_creds_not_on_disk",                    // mksh, zsh: here-documents are files
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the
