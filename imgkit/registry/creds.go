@@ -59,7 +59,7 @@ func (c *Client) authenticator(ctx context.Context, res authn.Resource) (authn.A
 // and the pull went on with whatever the keychain held, or anonymously.
 type CredsFlags struct {
 	Creds     *string `name:"creds" xor:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous). Other users see them in the process list: prefer --creds-file."`
-	CredsFile *string `name:"creds-file" xor:"creds" placeholder:"FILE" help:"Read USER:PASS from FILE, one line (a descriptor too: /dev/fd/3 3<<EOF ... EOF): credentials no other user sees."`
+	CredsFile *string `name:"creds-file" xor:"creds" placeholder:"FILE" help:"Read USER:PASS from FILE, one line (a descriptor too: /dev/stdin from a pipe, or /dev/fd/3 3<<EOF ... EOF, but not in mksh or zsh, which write a here-document into /tmp): credentials no other user sees."`
 }
 
 // Options returns the Options of the flags pull-blob and push-blob share
