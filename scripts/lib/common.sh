@@ -208,6 +208,19 @@ put_line() {
 	esac
 }
 
+# refuse_name OPTION VALUE WANT refuses VALUE, an image name holding an
+# @ or a scheme, saying what it should be (WANT). It is shown only when
+# its one @ is followed by a digest: alice:TOKEN@ghcr.io/app (a URL's
+# user and password, as git takes them) would go to the terminal, or a
+# CI job's log, as pullImage refuses it unshown.
+refuse_name() {
+	case $2 in
+	*://* | *@*@*) ;;
+	*@sha256:* | *@sha384:* | *@sha512:* | *@blake3:*) usage_error "$1 \"$2\": $3" ;;
+	esac
+	usage_error "$1 holds an @ not followed by a digest, or a scheme (not shown: it may hold credentials): $3"
+}
+
 # split_repo_tag sets name and tag from repo_tag (-t, --repo_tag
 # NAME:TAG, nixpkgs' stream script's option), when it was given
 # (repo_tag_seen): the tag is what follows the last colon that is not
