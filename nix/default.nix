@@ -156,8 +156,8 @@ let
   # The hash part of a store path, nixpkgs' default tag.
   hashPart = p: substring 0 32 (baseNameOf (builtins.unsafeDiscardStringContext (toString p)));
   nameOf = x: if isAttrs x && x ? name then x.name else baseNameOf (toString x);
-  # What pull-image refuses in an image name ("@", "://"), said as a
-  # message may say it; null when none.
+  # What pull-image refuses in an image name, and push-image in a
+  # destination ("@", "://"), said as a message may say it; null when none.
   nameRefused = n:
     if builtins.match ".*://.*" n != null then "a URL's scheme (://)"
     else if builtins.match ".*@.*" n != null then "an @ (a digest, or a URL's user and password)"
@@ -677,6 +677,10 @@ let
     , layerCompression ? null
     , name ? "push-${baseNameOf (nameOf image)}"
     }:
+    # As pullImage's imageName: a dest with a URL's user and password
+    # (alice:TOKEN@ghcr.io/app:1) was written into the script, which the
+    # store keeps readable by every user.
+    assert dest == null || nameRefused dest == null || throw "pushImage: dest holds ${nameRefused dest} (not shown: it may hold credentials, which would be written into the world-readable store): give REGISTRY/REPO:TAG; credentials go to the script when it runs (--creds-file FILE)";
     let
       flags = opt "--dest" dest ++ opt "--layer-compression" layerCompression
         ++ flagIf (!tlsVerify) "--tls-verify=false";

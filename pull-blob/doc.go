@@ -104,7 +104,9 @@
 // obtain a bearer token when the registry asks for one); --creds-file FILE
 // reads them from FILE, one line USER:PASS (its "\n" or "\r\n" dropped;
 // more than one line, or past 64 KiB, is a usage error), which may be a
-// descriptor: --creds-file /dev/fd/3 3<<EOF, a line "$USER:$TOKEN", EOF.
+// descriptor: --creds-file /dev/fd/3 3<<EOF, a line "$USER:$TOKEN", EOF
+// (mksh and zsh write a here-document into a file of /tmp: there, a pipe
+// into --creds-file /dev/stdin).
 // Without either they
 // come from the first place that has some for the registry:
 // $DOCKER_AUTH_CONFIG; $DOCKER_CONFIG/config.json; $REGISTRY_AUTH_FILE,

@@ -51,7 +51,8 @@ var shellScripts = []string{
 	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
 	"error_cleanup_command_fails",                 // set -e in the EXIT trap
 	"error_help_reader_gone",                      // a signal's status
-	"secret_creds_through_descriptor",             // a here-document on descriptor 3
+	"secret_creds_through_descriptor",             // a pipe on descriptor 3
+	"secret_creds_not_on_disk",                    // mksh, zsh: here-documents are files
 	"buildimage_run_as_root_userns",               // busybox: its setpriv and unshare applets
 	"buildimage_run_as_root_entry_kill_lost",      // mksh: the namespace entry's watcher outlived a kill
 	"layered_argument_not_text",                   // yash: an argument it cannot decode made empty

@@ -17,8 +17,11 @@ import (
 // to add to Params' Cmds:
 //
 //	argv-watch SECRET
-//	    starts reading every process's command line (/proc/PID/cmdline,
-//	    which any user may read) every few milliseconds, until argv-seen.
+//	    starts reading the command line (/proc/PID/cmdline, which any
+//	    user may read) of every process the script started (whose
+//	    environment holds its $WORK) every few milliseconds, until
+//	    argv-seen. Not every process's: another test's on the machine,
+//	    with the same secret, was counted (a flaky failure).
 //	argv-seen NAME
 //	    stops the watch and prints, sorted, one line per program whose
 //	    command line held SECRET: its name (a script run by a shell is
@@ -59,13 +62,14 @@ func cmdArgvWatch(ts *testscript.TestScript, neg bool, args []string) {
 	argvWatches[ts] = w
 	argvMu.Unlock()
 	secret := []byte(args[0])
+	work := []byte("WORK=" + ts.Getenv("WORK") + "\x00")
 	go func() {
 		defer close(w.done)
 		for {
-			w.scan(secret)
+			w.scan(secret, work)
 			select {
 			case <-w.stop:
-				w.scan(secret)
+				w.scan(secret, work)
 				return
 			case <-time.After(2 * time.Millisecond):
 			}
@@ -108,8 +112,9 @@ func (w *argvWatch) end() {
 	<-w.done
 }
 
-// scan reads every process's command line once.
-func (w *argvWatch) scan(secret []byte) {
+// scan reads once the command line of every process whose environment
+// holds work (WORK=DIR and its NUL).
+func (w *argvWatch) scan(secret, work []byte) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		w.scanErrs++
@@ -121,7 +126,7 @@ func (w *argvWatch) scan(secret []byte) {
 		}
 		// A process gone since the listing is no longer there: skipped.
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || len(b) == 0 {
+		if err != nil || len(b) == 0 || !inScript(filepath.Join("/proc", e.Name(), "environ"), work) {
 			continue
 		}
 		name := argvName(strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"))
@@ -130,6 +135,16 @@ func (w *argvWatch) scan(secret []byte) {
 			w.held[name] = true
 		}
 	}
+}
+
+// inScript reports whether the environment file environ holds work: a
+// variable, at its start or after a NUL.
+func inScript(environ string, work []byte) bool {
+	env, err := os.ReadFile(environ)
+	if err != nil {
+		return false
+	}
+	return bytes.HasPrefix(env, work) || bytes.Contains(env, append([]byte{0}, work...))
 }
 
 // argvName names a process by its program, or by the script a shell runs.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
@@ -58,7 +59,7 @@ func (c *Client) authenticator(ctx context.Context, res authn.Resource) (authn.A
 // and the pull went on with whatever the keychain held, or anonymously.
 type CredsFlags struct {
 	Creds     *string `name:"creds" xor:"creds" placeholder:"USER:PASS" help:"Credentials for the registry (else Docker's config.json and credential helpers, or the auth.json skopeo and podman read; else anonymous). Other users see them in the process list: prefer --creds-file."`
-	CredsFile *string `name:"creds-file" xor:"creds" placeholder:"FILE" help:"Read USER:PASS from FILE, one line (a descriptor too: /dev/fd/3 3<<EOF ... EOF): credentials no other user sees."`
+	CredsFile *string `name:"creds-file" xor:"creds" placeholder:"FILE" help:"Read USER:PASS from FILE, one line (a descriptor too: /dev/stdin from a pipe, or /dev/fd/3 3<<EOF ... EOF, but not in mksh or zsh, which write a here-document into /tmp): credentials no other user sees."`
 }
 
 // Options returns the Options of the flags pull-blob and push-blob share
@@ -107,7 +108,7 @@ const maxCredsFile = 64 << 10
 // /proc/PID/cmdline), a descriptor and a file of mode 0600 are not.
 // Errors never repeat what the file holds.
 func ReadCredsFile(path string) (authn.Authenticator, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|descriptorFlags(path), 0)
 	if err != nil {
 		return nil, fmt.Errorf("--creds-file: %w", err)
 	}
@@ -128,4 +129,22 @@ func ReadCredsFile(path string) (authn.Authenticator, error) {
 		return nil, fmt.Errorf("--creds-file: %w", err)
 	}
 	return auth, nil
+}
+
+// descriptorFlags returns O_NONBLOCK for a descriptor's path (/dev/fd/N,
+// /dev/stdin, /proc/self/fd/N), else 0. Opened again, a named pipe waits
+// for a writer, and the workflows' (scripts/lib/common.sh, creds_pipe)
+// may be gone already, its line written: the open waited for ever. Its
+// writer is there or gone when the tool starts, so nothing is missed;
+// the file is read as any (Go polls a pipe until it ends).
+func descriptorFlags(path string) int {
+	for _, p := range []string{"/dev/fd/", "/proc/self/fd/"} {
+		if strings.HasPrefix(path, p) {
+			return syscall.O_NONBLOCK
+		}
+	}
+	if path == "/dev/stdin" {
+		return syscall.O_NONBLOCK
+	}
+	return 0
 }

@@ -68,13 +68,27 @@ type clearGuard struct{ next http.RoundTripper }
 
 func (g clearGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	// What plainGuard refuses, below, it refuses in its own words.
-	if req.URL.Scheme == "http" && req.Header.Get("Authorization") != "" && !loopbackHost(req.URL.Hostname()) && !plainRefused(req) {
+	if req.URL.Scheme == "http" && carriesCreds(req) && !loopbackHost(req.URL.Hostname()) && !plainRefused(req) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
 		return nil, fmt.Errorf("plain HTTP to %s would carry the credentials in clear (someone on the network may have made HTTPS fail): refused (--tls-verify=false allows it)", Shown(req.URL.Host))
 	}
 	return g.next.RoundTrip(req)
+}
+
+// carriesCreds reports whether req carries credentials: in its
+// Authorization header (a password, a token got with one), or in its
+// body when it is an OAuth2 token request, a form POST, which
+// go-containerregistry sends with no Authorization, its refresh token (an
+// identity token: docker login's "identitytoken", a credential helper's
+// <token>) in the form. The registry API itself posts no forms.
+func carriesCreds(req *http.Request) bool {
+	if req.Header.Get("Authorization") != "" {
+		return true
+	}
+	media, _, _ := strings.Cut(req.Header.Get("Content-Type"), ";")
+	return req.Method == http.MethodPost && strings.EqualFold(strings.TrimSpace(media), "application/x-www-form-urlencoded")
 }
 
 // guardCreds returns t under a clearGuard when auth holds credentials and

@@ -21,6 +21,9 @@ import (
 // so "a..b", "-app", "app/" or the tag ".x" went to the registry, which
 // refused them after the work had begun (a push had read its layers).
 func ParseReference(s string, insecure bool) (name.Reference, error) {
+	if what := credentialsShape(s); what != "" {
+		return nil, fmt.Errorf("reference holds %s (not shown: it may hold credentials): give REGISTRY/REPO[:TAG] or REPO@sha256:HEX, and credentials with --creds-file: %w", what, errdefs.ErrInvalidInput)
+	}
 	if err := checkGrammar(s); err != nil {
 		return nil, err
 	}
@@ -74,4 +77,25 @@ func checkGrammar(s string) error {
 		return fmt.Errorf("reference %q: %q is not a tag (up to 128 letters, digits, _ . -, not starting with . or -): %w", s, tag, errdefs.ErrInvalidInput)
 	}
 	return nil
+}
+
+// credentialsShape says what in s may be credentials, a URL's scheme or
+// its user and password (alice:TOKEN@ghcr.io/app, as git takes them),
+// said as a message may say it; "" when none. Every error repeated the
+// reference, and the token with it, on the terminal or in a CI job's log.
+// An @ followed by a digest's algorithm is a digest.
+func credentialsShape(s string) string {
+	if strings.Contains(s, "://") {
+		return "a URL's scheme (://)"
+	}
+	_, after, ok := strings.Cut(s, "@")
+	if !ok {
+		return ""
+	}
+	for _, alg := range []string{"sha256:", "sha384:", "sha512:", "blake3:"} {
+		if strings.HasPrefix(after, alg) {
+			return ""
+		}
+	}
+	return "an @ not followed by a digest (a URL's user and password?)"
 }

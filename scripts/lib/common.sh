@@ -210,8 +210,7 @@ check_final_ref() {
 # (pull-image, prefetch-image, push-image): it sets creds, and creds_given
 # to the option. FILE is read here, once: a descriptor or a pipe is spent
 # by one read, and prefetch-image passes the credentials on twice. The
-# tools get them as --creds-file /dev/fd/3 from a here-document on
-# descriptor 3 (CMD ... --creds-file /dev/fd/3 3<<EOF, $creds, EOF), never
+# tools get them as --creds-file /dev/fd/3 from a pipe (creds_pipe), never
 # in their command line, which any user can read (ps, /proc/PID/cmdline)
 # for as long as the pull or push runs. The workflow's own command line
 # (its subshells' too) holds what it was given: --creds-file keeps the
@@ -222,9 +221,67 @@ take_creds() {
 	case $1 in
 	--creds) creds=$2 ;;
 	# At most a byte past what the tools read (a FILE that does not end,
-	# /dev/zero, would fill memory); the tool says it is too long.
-	*) creds=$(head -c 65537 -- "$2" 2>/dev/null) || die "--creds-file \"$2\": cannot read it" ;;
+	# /dev/zero, would fill memory); the tool says it is too long. A
+	# descriptor is read itself: a named pipe opened again waits for a
+	# writer, which may be gone (creds_pipe's, prefetch-image's to
+	# pull-image, has written its line and gone).
+	*) creds=$(read_creds_file "$2") || die "--creds-file \"$2\": cannot read it" ;;
 	esac
+}
+
+# read_creds_file FILE prints what take_creds reads of FILE.
+read_creds_file() {
+	case $1 in
+	/dev/stdin) head -c 65537 2>/dev/null ;;
+	/dev/fd/[0-9]) head -c 65537 2>/dev/null <&"${1#/dev/fd/}" ;;
+	*) head -c 65537 -- "$1" 2>/dev/null ;;
+	esac
+}
+
+# creds_pipe sets creds_in to what gives a tool its credentials on
+# descriptor 3 (CMD ... --creds-file /dev/fd/3 3<"$creds_in"): /dev/null
+# when the workflow was given none, else a named pipe, made in $work (or
+# $TMPDIR), that a writer in the background fills with "$creds" and a
+# newline for the one command that opens it, and removes once it is open.
+# Not a here-document: mksh writes one into a file of $TMPDIR that lives
+# as long as the command (a whole pull, and is left behind when the
+# workflow is killed), zsh into one of /tmp, bash one past 64 KiB: the
+# secret on disk. A pipe holds it in memory only.
+creds_pipe() {
+	creds_in=/dev/null
+	[ -n "$creds_given" ] || return 0
+	cp_base=${work:-${TMPDIR:-/tmp}}
+	cp_dir=$(mktemp -d "$cp_base/.$prog-creds.XXXXXX" 2>/dev/null) ||
+		die "cannot create a temporary directory in \"$cp_base\""
+	mkfifo -m 600 "$cp_dir/creds.pipe" 2>/dev/null ||
+		{ rmdir "$cp_dir"; die "cannot create a named pipe in \"$cp_base\""; }
+	creds_in=$cp_dir/creds.pipe
+	# The redirection waits for the reader; 2>/dev/null: a reader that
+	# read nothing (a tool refusing its other flags) is no error.
+	{ rm -rf "$cp_dir"; put_line "$creds"; } >"$creds_in" 2>/dev/null &
+}
+
+# put_line VALUE writes VALUE and a newline with a builtin: printf, or
+# mksh's print (its printf is a program, whose command line any user
+# reads). command -V says "builtin" or "built-in", each shell its way.
+put_line() {
+	case $(command -V printf 2>/dev/null) in
+	*built*) printf '%s\n' "$1" ;;
+	*) print -r -- "$1" ;;
+	esac
+}
+
+# refuse_name OPTION VALUE WANT refuses VALUE, an image name holding an
+# @ or a scheme, saying what it should be (WANT). It is shown only when
+# its one @ is followed by a digest: alice:TOKEN@ghcr.io/app (a URL's
+# user and password, as git takes them) would go to the terminal, or a
+# CI job's log, as pullImage refuses it unshown.
+refuse_name() {
+	case $2 in
+	*://* | *@*@*) ;;
+	*@sha256:* | *@sha384:* | *@sha512:* | *@blake3:*) usage_error "$1 \"$2\": $3" ;;
+	esac
+	usage_error "$1 holds an @ not followed by a digest, or a scheme (not shown: it may hold credentials): $3"
 }
 
 # split_repo_tag sets name and tag from repo_tag (-t, --repo_tag
