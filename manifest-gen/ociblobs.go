@@ -154,7 +154,19 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 				break
 			}
 			if now != nil {
+				// The layout taken out of DIR goes under tmp's name, where
+				// another build's cleanup of killed builds' temporaries
+				// (mkdirOutputTemp) would take it for one, unheld, and
+				// remove it as it is checked: it is held until removed.
+				// One that cannot be locked at once (a commit into DIR
+				// just ending) goes unheld.
+				if unlockOld, lerr := cli.LockDir(dir, 0); lerr == nil {
+					defer unlockOld()
+				}
 				if err = cli.ExchangeDirs(tmp, dir); err == nil {
+					if testHookExchanged != nil {
+						testHookExchanged()
+					}
 					if done, err = checkReplaced(tmp, dir, now); done {
 						hold.Close()
 					}
@@ -237,3 +249,8 @@ func mkdirOutputTemp(o *cli.IO, parent, prefix string) (string, *os.File, error)
 // once DIR has been checked, before the new layout takes its place:
 // another build can finish there.
 var testHookCommitChecked func()
+
+// testHookExchanged, when set (by tests), runs in an oci-dir commit once
+// the new layout and the old have been exchanged, before the old one
+// (now the temporary) is checked.
+var testHookExchanged func()

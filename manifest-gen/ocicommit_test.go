@@ -157,3 +157,46 @@ func addImage(t *testing.T, dir, who string) {
 		t.Fatal(err)
 	}
 }
+
+// TestOCIDirImageAddedAtCommitKeptFromCleanup: as above, another tool
+// adds an image to -o DIR just before the exchange, and another build
+// into DIR starts just after it, while the layout taken out of DIR sits
+// under the temporary's name: that build's cleanup of killed builds'
+// temporaries must not take it for one (it removed it, image added and
+// all, and the commit then found nothing to put back and succeeded).
+func TestOCIDirImageAddedAtCommitKeptFromCleanup(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	fillLayout(t, dir, "old")
+	o := &cli.IO{Stdout: io.Discard, Stderr: io.Discard, Tool: "manifest-gen"}
+	out, err := openDirOutput(o, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillLayout(t, out.dir, "new")
+	testHookCommitChecked = func() {
+		testHookCommitChecked = nil
+		addImage(t, dir, "other")
+	}
+	testHookExchanged = func() {
+		testHookExchanged = nil
+		next, err := openDirOutput(o, dir)
+		if err != nil {
+			t.Errorf("the next build: %v", err)
+			return
+		}
+		next.abort()
+	}
+	defer func() { testHookCommitChecked, testHookExchanged = nil, nil }()
+	err = out.commit()
+	if err == nil || !strings.Contains(err.Error(), "index.json lists 2 images") {
+		t.Fatalf("commit = %v, want one line saying another image was added", err)
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(index), `"digest"`); n != 2 {
+		t.Fatalf("DIR's index.json lists %d manifests, want the 2 it had: %s", n, index)
+	}
+}
