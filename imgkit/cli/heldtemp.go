@@ -153,7 +153,7 @@ func LockDir(dir string, wait time.Duration) (unlock func(), err error) {
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%s: another process has held a lock (flock) on it for %v", dir, wait)
+			return nil, fmt.Errorf("%s: another process has held a lock (flock) on it for %v (a build committing there that is stopped, or a flock(1) of the directory around this one)", dir, wait)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
