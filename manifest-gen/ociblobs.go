@@ -216,7 +216,7 @@ func checkReplaced(tmp, dir string, now *oldLayout) (kept bool, err error) {
 		return false, nil
 	}
 	if xerr := cli.ExchangeDirs(tmp, dir); xerr != nil {
-		return true, fmt.Errorf("it changed as it was replaced, and what it held is left in %s: %w", tmp, xerr)
+		return true, fmt.Errorf("it changed as it was replaced, and what it held is left in %s (move it away: the next build into it removes that): %w", tmp, xerr)
 	}
 	if _, err := readOldLayout(dir); err != nil {
 		return false, fmt.Errorf("it changed as it was replaced: %w", err)
