@@ -231,6 +231,13 @@ func checkReplaced(tmp, dir string, now *oldLayout) (kept bool, err error) {
 // holds. It returns the directory's path.
 func mkdirOutputTemp(o *cli.IO, parent, prefix string) (string, *os.File, error) {
 	root, err := os.OpenRoot(parent)
+	if errors.Is(err, fs.ErrPermission) {
+		// A parent the user may write but not read (mode 0733): no
+		// build of the user's can list it to remove a temporary, so
+		// this one needs no hold (closing the nil hold does nothing).
+		tmp, err := os.MkdirTemp(parent, prefix+"*")
+		return tmp, nil, err
+	}
 	if err != nil {
 		return "", nil, err
 	}
