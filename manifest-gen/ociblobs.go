@@ -154,7 +154,19 @@ func openDirOutput(o *cli.IO, dir string) (*output, error) {
 				break
 			}
 			if now != nil {
+				// The layout taken out of DIR goes under tmp's name, where
+				// another build's cleanup of killed builds' temporaries
+				// (mkdirOutputTemp) would take it for one, unheld, and
+				// remove it as it is checked: it is held until removed.
+				// One that cannot be locked at once (a commit into DIR
+				// just ending) goes unheld.
+				if unlockOld, lerr := cli.LockDir(dir, 0); lerr == nil {
+					defer unlockOld()
+				}
 				if err = cli.ExchangeDirs(tmp, dir); err == nil {
+					if testHookExchanged != nil {
+						testHookExchanged()
+					}
 					if done, err = checkReplaced(tmp, dir, now); done {
 						hold.Close()
 					}
@@ -204,7 +216,7 @@ func checkReplaced(tmp, dir string, now *oldLayout) (kept bool, err error) {
 		return false, nil
 	}
 	if xerr := cli.ExchangeDirs(tmp, dir); xerr != nil {
-		return true, fmt.Errorf("it changed as it was replaced, and what it held is left in %s: %w", tmp, xerr)
+		return true, fmt.Errorf("it changed as it was replaced, and what it held is left in %s (move it away: the next build into it removes that): %w", tmp, xerr)
 	}
 	if _, err := readOldLayout(dir); err != nil {
 		return false, fmt.Errorf("it changed as it was replaced: %w", err)
@@ -219,6 +231,13 @@ func checkReplaced(tmp, dir string, now *oldLayout) (kept bool, err error) {
 // holds. It returns the directory's path.
 func mkdirOutputTemp(o *cli.IO, parent, prefix string) (string, *os.File, error) {
 	root, err := os.OpenRoot(parent)
+	if errors.Is(err, fs.ErrPermission) {
+		// A parent the user may write but not read (mode 0733): no
+		// build of the user's can list it to remove a temporary, so
+		// this one needs no hold (closing the nil hold does nothing).
+		tmp, err := os.MkdirTemp(parent, prefix+"*")
+		return tmp, nil, err
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -237,3 +256,8 @@ func mkdirOutputTemp(o *cli.IO, parent, prefix string) (string, *os.File, error)
 // once DIR has been checked, before the new layout takes its place:
 // another build can finish there.
 var testHookCommitChecked func()
+
+// testHookExchanged, when set (by tests), runs in an oci-dir commit once
+// the new layout and the old have been exchanged, before the old one
+// (now the temporary) is checked.
+var testHookExchanged func()

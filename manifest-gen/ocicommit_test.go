@@ -100,39 +100,61 @@ func (o *oldLayout) holdsWho(t *testing.T, who string) bool {
 // -o DIR (skopeo copy … oci:DIR:other) in the instant between the
 // commit's last check of DIR and its exchange, which the build would
 // drop with the old layout, fails the build with one line, and DIR is
-// left with the image added.
+// left with the image added. NextBuildStarts: another build into DIR
+// starts just after the exchange, while the layout taken out of DIR sits
+// under the temporary's name; its cleanup of killed builds' temporaries
+// must not take it for one (it removed it, image added and all, and the
+// commit then found nothing to put back and succeeded).
 func TestOCIDirImageAddedAtCommitIsKept(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "out")
-	fillLayout(t, dir, "old")
 	o := &cli.IO{Stdout: io.Discard, Stderr: io.Discard, Tool: "manifest-gen"}
-	out, err := openDirOutput(o, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fillLayout(t, out.dir, "new")
-	testHookCommitChecked = func() {
-		testHookCommitChecked = nil
-		addImage(t, dir, "other")
-	}
-	defer func() { testHookCommitChecked = nil }()
-	err = out.commit()
-	if err == nil || !strings.Contains(err.Error(), "index.json lists 2 images") || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("commit = %v, want one line saying another image was added", err)
-	}
-	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(string(index), `"digest"`); n != 2 {
-		t.Fatalf("DIR's index.json lists %d manifests, want the 2 it had: %s", n, index)
-	}
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 {
-		t.Fatalf("beside DIR: %v, want nothing", entries)
+	for name, exchanged := range map[string]func(dir string){
+		"Alone": func(string) {},
+		"NextBuildStarts": func(dir string) {
+			next, err := openDirOutput(o, dir)
+			if err != nil {
+				t.Errorf("the next build: %v", err)
+				return
+			}
+			next.abort()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "out")
+			fillLayout(t, dir, "old")
+			out, err := openDirOutput(o, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fillLayout(t, out.dir, "new")
+			testHookCommitChecked = func() {
+				testHookCommitChecked = nil
+				addImage(t, dir, "other")
+			}
+			testHookExchanged = func() {
+				testHookExchanged = nil
+				exchanged(dir)
+			}
+			defer func() { testHookCommitChecked, testHookExchanged = nil, nil }()
+			err = out.commit()
+			if err == nil || !strings.Contains(err.Error(), "index.json lists 2 images") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("commit = %v, want one line saying another image was added", err)
+			}
+			index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(index), `"digest"`); n != 2 {
+				t.Fatalf("DIR's index.json lists %d manifests, want the 2 it had: %s", n, index)
+			}
+			entries, err := os.ReadDir(parent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 {
+				t.Fatalf("beside DIR: %v, want nothing", entries)
+			}
+		})
 	}
 }
 

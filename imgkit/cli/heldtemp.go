@@ -129,7 +129,10 @@ func sameEntry(root *os.Root, name string, f *os.File) bool {
 // unlock is called: runs that each commit several files into dir (an
 // image and its SBOMs, renamed one after another) take it around their
 // commits, so that two runs writing the same files at once leave all of
-// one run's, never the image of one beside the SBOM of the other. A
+// one run's, never the image of one beside the SBOM of the other.
+// (manifest-gen also holds with it, wait 0, a layout it exchanges out of
+// -o DIR, which RemoveStaleTemps then leaves alone under the temporary's
+// name.) A
 // directory that cannot be opened for reading, or whose file system has
 // no locks, is not locked (unlock does nothing); one locked by another
 // process for longer than wait is an error.
@@ -150,7 +153,7 @@ func LockDir(dir string, wait time.Duration) (unlock func(), err error) {
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%s: another process has held a lock (flock) on it for %v", dir, wait)
+			return nil, fmt.Errorf("%s: another process has held a lock (flock) on it for %v (a build committing there that is stopped, or a flock(1) of the directory around this one)", dir, wait)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -5,8 +5,10 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestHeldTempSurvivesCleaners makes held temporaries while other runs'
@@ -94,4 +96,38 @@ func TestRemoveStaleTempsTouchesOnlyTemporaries(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(elsewhere, "keep")); err != nil {
 		t.Errorf("the symlink's target lost its file: %v", err)
 	}
+}
+
+// TestLockDirHeldElsewhere: a directory another process (here another
+// open file description) holds a lock on is waited for, for wait and not
+// for ever, then one line that says what may hold it; once it is let go
+// the lock is taken; a directory that cannot be opened is not locked.
+func TestLockDirHeldElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	other, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := lockFile(other, false); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := LockDir(dir, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "another process has held a lock (flock) on it for 50ms (a build committing there that is stopped") {
+		t.Fatalf("LockDir on a held directory = %v", err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("LockDir gave up after %v, before its wait", d)
+	}
+	other.Close()
+	unlock, err := LockDir(dir, 0)
+	if err != nil {
+		t.Fatalf("LockDir once let go: %v", err)
+	}
+	unlock()
+	unlock, err = LockDir(filepath.Join(dir, "missing"), 0)
+	if err != nil {
+		t.Fatalf("LockDir on a directory that cannot be opened: %v", err)
+	}
+	unlock()
 }
