@@ -306,11 +306,13 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.PrintHoldings {
 		return c.printHoldings(o)
 	}
-	if err := cli.NotAnInput("-o", c.Output, o.Stdin, c.Input, c.FromImage); err != nil {
-		return err
-	}
 	p, err := c.plan()
 	if err != nil {
+		return err
+	}
+	// Every file the run reads, the base a --conf names too (known once
+	// plan read it): renamed over one, the image replaced it.
+	if err := cli.NotAnInput("-o", c.Output, o.Stdin, c.Input, p.fromImage, c.Config, c.Conf, c.SBOMGraph, c.SBOMPlan); err != nil {
 		return err
 	}
 	var base *baseImage
