@@ -306,12 +306,17 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.PrintHoldings {
 		return c.printHoldings(o)
 	}
-	if err := cli.NotAnInput("-o", c.Output, o.Stdin, c.Input, c.FromImage); err != nil {
-		return err
-	}
 	p, err := c.plan()
 	if err != nil {
 		return err
+	}
+	// No output is a file the run reads, the base a --conf names too
+	// (known once plan read it): renamed over one, an output replaced it.
+	for _, out := range []struct{ flag, name string }{{"-o", c.Output}, {"--digest-file", c.DigestFile},
+		{"--sbom-cyclonedx", c.SBOMCycloneDX}, {"--sbom-spdx", c.SBOMSPDX}} {
+		if err := cli.NotAnInput(out.flag, out.name, o.Stdin, c.Input, p.fromImage, c.Config, c.Conf, c.SBOMGraph, c.SBOMPlan); err != nil {
+			return err
+		}
 	}
 	var base *baseImage
 	if p.fromImage != "" {

@@ -140,6 +140,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := cli.NotAnInput("-o", c.Output, o.Stdin, inputs...); err != nil {
 		return err
 	}
+	if err := cli.NotAnInput("--snapshot", c.Snapshot, o.Stdin, inputs...); err != nil {
+		return err
+	}
 	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
 	aopts := archive.Options{Expanded: bound}
 	if c.oneImage() {

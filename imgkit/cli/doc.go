@@ -23,6 +23,11 @@
 // a usage error before any input is read, as tar and docker save refuse;
 // so with one that reads such input from a terminal stdin (BinaryStdin).
 //
+// NotAnInput is the usage error of an output file (-o, --digest-file,
+// --snapshot) that is one of the files the run reads, by name, through a
+// link, or as stdin: renamed into place once complete, it replaced that
+// input with status 0.
+//
 // --version prints the tool's name and Version: what make build set
 // (git describe of the tree), else the module version of the build, else
 // "devel".

@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 )
 
 // The documents of docs/formats.md, as a message names them.
@@ -34,7 +36,7 @@ func Kind(head []byte) string {
 			return m.kind
 		}
 	}
-	if len(head) >= Len && string(head[257:262]) == "ustar" {
+	if len(head) >= Len && string(head[257:262]) == "ustar" && checksumHolds(head) {
 		return tarKind(head)
 	}
 	j := bytes.TrimLeft(head, " \t\r\n")
@@ -95,4 +97,26 @@ func tarKind(h []byte) string {
 		return Image
 	}
 	return "a tar archive"
+}
+
+// checksumHolds reports whether h, a 512-byte block, is a tar header by
+// its checksum (bytes 148 to 156, octal: the sum of the block's bytes with
+// those eight taken as spaces; signed by some old tars). "ustar" at byte
+// 257 alone is not one: a plan or a graph has it there when a store path
+// (...-custard-1.0) does, and was refused as "a tar archive".
+func checksumHolds(h []byte) bool {
+	field := strings.Trim(string(h[148:156]), " \x00")
+	want, err := strconv.ParseInt(field, 8, 64)
+	if err != nil {
+		return false
+	}
+	var unsigned, signed int64
+	for i, b := range h[:Len] {
+		if i >= 148 && i < 156 {
+			b = ' '
+		}
+		unsigned += int64(b)
+		signed += int64(int8(b))
+	}
+	return want == unsigned || want == signed
 }

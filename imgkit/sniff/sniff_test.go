@@ -3,6 +3,7 @@ package sniff
 import (
 	"archive/tar"
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,27 @@ func TestKind(t *testing.T) {
 	}
 	if _, ok := Mismatch([]byte("[[]]"), Plan); ok {
 		t.Error("a plan mismatches a plan")
+	}
+}
+
+// A plan or a graph whose bytes 257 to 262 spell "ustar" (a store path
+// named ...-custard-1.0 there) is JSON, not a tar: only a header whose
+// checksum holds is one. It was refused, "got a tar archive, want a layer
+// plan".
+func TestKindUstarInsideJSON(t *testing.T) {
+	for _, c := range []struct{ open, want string }{{`[["`, Plan}, {`[{"path":"`, Graph}} {
+		doc := []byte(c.open + "/nix/store/" + strings.Repeat("a", 32) + "-")
+		doc = append(doc, strings.Repeat("x", 257-len(doc))+`ustar-1.0"`...)
+		doc = append(doc, strings.Repeat(" ", Len)...)
+		if got := Kind(doc); got != c.want {
+			t.Errorf("Kind(%.12q...) = %q, want %q", doc, got, c.want)
+		}
+	}
+	// A header whose checksum is wrong is no tar either; one whose
+	// checksum holds still is.
+	h := tarOf(t, "etc/passwd")
+	h[0] ^= 1
+	if got := Kind(h); got != "" {
+		t.Errorf("Kind(a header with a bad checksum) = %q, want \"\"", got)
 	}
 }

@@ -109,7 +109,11 @@ layered_parse() {
 # the layer budget first.
 layered_check() {
 	need_tools layer-pack manifest-gen
-	[ -n "$plan$conf" ] || need_tools closure-scan popularity
+	# popularity checks its flags (check_flags popularity_split) in every
+	# run but a conf.json's, --plan's too; with --plan or --no-store-paths
+	# nothing is scanned.
+	[ -n "$conf" ] || need_tools popularity
+	[ -n "$plan$conf$no_store" ] || need_tools closure-scan
 	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
 	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then

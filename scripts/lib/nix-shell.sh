@@ -67,7 +67,9 @@ nix_shell_parse() {
 # compressor; what is checked here is the workflow's own: its arguments,
 # the shell in the store, --root and --ca-bundle.
 nix_shell_check() {
-	need_tools closure-scan popularity drv-env manifest-gen
+	# layer-pack and close-fds: the image is made by stream-layered-image
+	# or build-layered-image, with --fake-root-commands.
+	need_tools closure-scan popularity drv-env layer-pack manifest-gen close-fds
 	if [ -n "${nix_shell_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
 		check_output "$out"
