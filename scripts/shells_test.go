@@ -54,6 +54,7 @@ var shellScripts = []string{
 	"buildimage_run_as_root_entry_kill_lost",      // mksh: the namespace entry's watcher outlived a kill
 	"layered_argument_not_text",                   // yash: an argument it cannot decode made empty
 	"buildimage_run_as_root_extra_commands_text",  // yash: the stage cut the commands at a UTF-8 byte
+	"error_run_as_root_script_nul",                // bash: its own warning of the NUL it dropped
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the
