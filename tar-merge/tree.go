@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"strconv"
 	"strings"
 
-	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
 )
@@ -257,32 +255,21 @@ func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
 	ino.mtime = h.ModTime.Unix()
 }
 
-// checkOwner refuses an entry whose uid or gid is no Linux id (0 to
-// cli.MaxID), which its Writer would write back as given: a crafted
-// base-256 or PAX value (negative, or past 32 bits: GNU tar refuses to
-// read 4294967301, "out of range"). A PAX record is read as written: on
-// a 32-bit architecture (386, arm), whose int is 32 bits, archive/tar
-// wraps its value (4294967301 read as 5), and the image had 5 for its
-// owner there. Such a build also refuses an id past 2147483647
-// (4294967294, the largest Linux id, is read as -2), which it cannot
-// write back: flattened there, the image had -2 for its owner.
+// checkOwner refuses an entry whose uid or gid is no Linux id
+// (tarsafe.CheckOwner), and on a 32-bit architecture (386, arm), whose
+// int is 32 bits, one past 2147483647 (4294967294, the largest Linux id,
+// read as -2), which such a build cannot write back: flattened there, the
+// image had -2 for its owner.
 func checkOwner(h *tar.Header) error {
+	if err := tarsafe.CheckOwner(h); err != nil {
+		return err
+	}
 	for _, id := range []struct {
 		name string
 		v    int
 	}{{"uid", h.Uid}, {"gid", h.Gid}} {
-		v := int64(id.v)
-		if s, ok := h.PAXRecords[id.name]; ok {
-			// archive/tar refused a record that is no 64-bit number.
-			v, _ = strconv.ParseInt(s, 10, 64)
-		} else if strconv.IntSize == 32 && v < 0 {
-			v = int64(uint32(v)) // base-256 past 2^31, read as negative
-		}
-		switch {
-		case v < 0 || v > cli.MaxID:
-			return fmt.Errorf("%s %d is not an id from 0 to %d: %w", id.name, v, int64(cli.MaxID), errdefs.ErrInvalidInput)
-		case v > math.MaxInt32 && strconv.IntSize == 32:
-			return fmt.Errorf("%s %d is past %d, the largest a 32-bit build of tar-merge holds: %w", id.name, v, math.MaxInt32, errdefs.ErrInvalidInput)
+		if id.v < 0 {
+			return fmt.Errorf("%s %d is past %d, the largest a 32-bit build of tar-merge holds: %w", id.name, uint32(id.v), math.MaxInt32, errdefs.ErrInvalidInput)
 		}
 	}
 	return nil
