@@ -56,7 +56,8 @@ test: build test-32bit
 	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./testkit/cmd/testsum
 
 # Vets every module for GOARCH=386 and arm, and runs imgkit's and
-# popularity's unit tests as 386 programs (on x86_64).
+# popularity's unit tests, and tar-merge's and drv-env's tests of the
+# largest ids, as 386 programs (on x86_64).
 test-32bit:
 	@GO=$(GO) sh scripts/test-32bit
 

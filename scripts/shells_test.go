@@ -57,6 +57,8 @@ var shellScripts = []string{
 	"buildimage_run_as_root_entry_kill_lost",      // mksh: the namespace entry's watcher outlived a kill
 	"layered_argument_not_text",                   // yash: an argument it cannot decode made empty
 	"buildimage_run_as_root_extra_commands_text",  // yash: the stage cut the commands at a UTF-8 byte
+	"error_run_as_root_script_nul",                // bash: its own warning of the NUL it dropped
+	"signal_run_as_root_entry_one_line",           // dash, busybox, mksh: a second line
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -54,8 +54,9 @@
 // numeric owner, user and group names, modification time (to the second),
 // link target, device numbers and SCHILY.xattr.* attributes its layer gave
 // it. Same input, same bytes; the output does not depend on how layers
-// were compressed. A 32-bit build (386, arm) refuses a layer with a uid or
-// gid past 2147483647, which it cannot write back.
+// were compressed. A layer with a uid or gid that is no Linux id (0 to
+// 4294967294) is refused, and a 32-bit build (386, arm) refuses one past
+// 2147483647, which it cannot write back.
 //
 // A file its layer stored as sparse (GNU tar --sparse: the old GNU format
 // or PAX 0.0, 0.1, 1.0) stays sparse: it is written in GNU's PAX 1.0

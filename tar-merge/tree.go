@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"strconv"
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -256,23 +255,21 @@ func (t *tree) setOwnerMode(ino *inode, h *tar.Header) {
 	ino.mtime = h.ModTime.Unix()
 }
 
-// checkOwner refuses an entry whose uid or gid archive/tar read as a
-// negative number, which its Writer would write back as one: a crafted
-// base-256 or PAX value, or on a 32-bit architecture (386, arm), whose int
-// is 32 bits, an id past 2147483647 (4294967294, the largest Linux id,
-// read as -2), which such a build cannot write. Flattened there, the
+// checkOwner refuses an entry whose uid or gid is no Linux id
+// (tarsafe.CheckOwner), and on a 32-bit architecture (386, arm), whose
+// int is 32 bits, one past 2147483647 (4294967294, the largest Linux id,
+// read as -2), which such a build cannot write back: flattened there, the
 // image had -2 for its owner.
 func checkOwner(h *tar.Header) error {
+	if err := tarsafe.CheckOwner(h); err != nil {
+		return err
+	}
 	for _, id := range []struct {
 		name string
 		v    int
 	}{{"uid", h.Uid}, {"gid", h.Gid}} {
-		switch {
-		case id.v >= 0:
-		case strconv.IntSize == 32 && id.v >= math.MinInt32:
+		if id.v < 0 {
 			return fmt.Errorf("%s %d is past %d, the largest a 32-bit build of tar-merge holds: %w", id.name, uint32(id.v), math.MaxInt32, errdefs.ErrInvalidInput)
-		default:
-			return fmt.Errorf("%s %d is not an id: %w", id.name, id.v, errdefs.ErrInvalidInput)
 		}
 	}
 	return nil

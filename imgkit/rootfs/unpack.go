@@ -159,6 +159,10 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 	case tarsafe.Opaque:
 		return u.opaque(e.Path)
 	}
+	// chown(2) takes 32 bits of an id: 4294967301 became 5.
+	if err := tarsafe.CheckOwner(e.Header); err != nil {
+		return err
+	}
 	p := u.phys(e.Path)
 	if e.Path != "" {
 		if err := mkdirParents(filepath.Dir(p)); err != nil {

@@ -24,6 +24,10 @@
 //     parent that is not a directory, and a hardlink must name something
 //     that exists already and is not a directory.
 //
+// CheckOwner refuses a uid or gid that is no Linux id (0 to 4294967294),
+// as its PAX record wrote it where it has one (a 32-bit int wraps it);
+// its error names the id only, for the caller to name the entry.
+//
 // Reader reads the layer itself, for those rules to look at: it is
 // archive/tar's Reader, except that a sparse file is read as stored (its
 // data fragments, with the map that places them; holes are never

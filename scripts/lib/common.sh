@@ -161,9 +161,12 @@ check_args_decoded "$@"
 # at the first byte its locale cannot decode (any past ASCII in the C
 # locale) and may leave the rest unread, and the workflow ran a script or
 # commands cut short ("echo caf" for "echo caf\303\251 > f") without a
-# word.
+# word. A NUL byte, which most shells drop (bash with a warning of its
+# own) and no Nix string holds (nixpkgs' runAsRoot), is refused first, in
+# words of its own: another sh would not help.
 read_text() {
 	cat -- "$1" >/dev/null 2>&1 || die "$2: cannot read it"
+	tr -d '\000' <"$1" | cmp -s - "$1" || die "$2: holds a NUL byte, which no shell script holds"
 	text=$(cat -- "$1" && echo .) || text=
 	text=${text%.}
 	printf '%s' "$text" | cmp -s - "$1" ||

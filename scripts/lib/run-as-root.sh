@@ -226,16 +226,23 @@ enter_namespace() {
 	# for "go" (mksh hung so, its watcher slower to start). Its pipe
 	# is opened read-write, which never waits on Linux: a read that is
 	# over (the child died just after it) leaves no reader to wait for.
+	# Its stderr is dropped: a TERM of on_signal's (stop_children) that
+	# ended its sleep had mksh's watcher say "Terminated" beside the
+	# workflow's "interrupted".
 	{
 		while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_pid" ] &&
 			! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
 			sleep 0.1
 		done
 		[ -e "$work/ns-read" ] || echo gone 1<>"$work/ns-ready"
-	} &
+	} 2>/dev/null &
 	en_watch=$!
 	en_ready=
-	read -r en_ready <"$work/ns-ready" || :
+	# A signal that interrupts the open of ns-ready, the child not ready
+	# yet, is on_signal's to report: dash, busybox and mksh said first
+	# that they could not open it ("Interrupted system call"). Its line
+	# goes to descriptor 7 where the trap runs with 2>/dev/null in force.
+	read -r en_ready 7>&2 2>/dev/null <"$work/ns-ready" || :
 	: >"$work/ns-read"
 	kill "$en_watch" 2>/dev/null
 	wait "$en_watch" 2>/dev/null || :
