@@ -226,15 +226,26 @@ enter_namespace() {
 	# for "go" (mksh hung so, its watcher slower to start). Its pipe
 	# is opened read-write, which never waits on Linux: a read that is
 	# over (the child died just after it) leaves no reader to wait for.
+	# It then holds the pipe open until the read is done (or this shell
+	# is gone): a pipe's data goes with its last opener, and a child that
+	# failed at once could have the watcher come and go before this shell
+	# opened ns-ready, which then waited for ever (under load, CI).
 	# Its stderr is dropped: a TERM of on_signal's (stop_children) that
 	# ended its sleep had mksh's watcher say "Terminated" beside the
 	# workflow's "interrupted".
+	en_shell=$$
 	{
 		while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_pid" ] &&
 			! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
 			sleep 0.1
 		done
-		[ -e "$work/ns-read" ] || echo gone 1<>"$work/ns-ready"
+		[ -e "$work/ns-read" ] || {
+			exec 3<>"$work/ns-ready"
+			echo gone >&3
+			while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_shell" ]; do
+				sleep 0.1
+			done
+		}
 	} 2>/dev/null &
 	en_watch=$!
 	en_ready=
