@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
@@ -43,12 +44,19 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CLI_TEST_READER") == "1" {
 		Main("reader", "// reader reads stdin.\npackage main\n", &reader{})
 	}
+	defaultSignals()
 	os.Exit(m.Run())
 }
 
+// stuckLimit is how long a stuck tool may run before the test kills it:
+// its tests take milliseconds, and one that waits for a line the tool
+// never writes fails so, where it hung until go test's timeout.
+const stuckLimit = time.Minute
+
 // startStuck starts cmd, which runs the stuck tool (this binary, or a
 // shell that execs it), and returns its stdin, held open so that its read
-// never ends, and its stderr lines, its "ready" line read.
+// never ends, and its stderr lines, its "ready" line read. The tool
+// is killed after stuckLimit.
 func startStuck(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
 	t.Helper()
 	if cmd.Env == nil {
@@ -66,9 +74,32 @@ func startStuck(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Scanner) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	watchdog := time.AfterFunc(stuckLimit, func() { cmd.Process.Kill() })
+	t.Cleanup(func() {
+		if !watchdog.Stop() {
+			t.Errorf("the stuck tool still ran %v after it started: killed", stuckLimit)
+		}
+	})
 	lines := bufio.NewScanner(stderr)
 	expectLine(t, cmd, lines, "ready")
 	return stdin, lines
+}
+
+// defaultSignals makes the programs the tests start begin with SIGINT,
+// SIGTERM and SIGHUP at their default action. A test binary started with
+// one ignored (SIGINT in a shell script's background command, SIGHUP
+// under nohup go test) passed that on, and the tool, which keeps such a
+// signal ignored, never saw the one a test sent: the test waited for its
+// line until go test's timeout. A handler of this process's own, which
+// exec resets to the default, stays for the whole run (signal.Stop would
+// put SIG_IGN back, and signal.Ignored no longer say so); the signals,
+// ignored before, are dropped.
+func defaultSignals() {
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if signal.Ignored(s) {
+			signal.Notify(make(chan os.Signal, 1), s)
+		}
+	}
 }
 
 // expectLine reads the next line of lines, which must be want; else the
@@ -254,5 +285,22 @@ func TestStepStoppedQuietly(t *testing.T) {
 	expectLine(t, cmd, lines, "interrupted, stuck")
 	if code, err, rest := endStuck(cmd, stdin, lines); code != 128+int(syscall.SIGTERM) || len(rest) != 0 {
 		t.Fatalf("exit %v, then stderr %q; want exit status 143 and no line", err, rest)
+	}
+}
+
+// TestSignalTestsWhenIgnored: the signal tests pass when this test binary
+// starts with SIGINT and SIGHUP ignored (go test in a shell script's
+// background, nohup go test); their tools inherited the ignored signal,
+// never saw the one sent, and the tests waited for a line until go
+// test's timeout.
+func TestSignalTestsWhenIgnored(t *testing.T) {
+	if os.Getenv("CLI_TEST_IGNORED") == "1" {
+		t.Skip("SKIP: already run with the signals ignored")
+	}
+	cmd := exec.Command("sh", "-c", `trap "" INT HUP; exec "$0" "$@"`, os.Args[0],
+		"-test.run=^(TestSecondSignalEnds|TestHangupLetsCleanUp|TestIgnoredInterruptStaysIgnored)$", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), "CLI_TEST_IGNORED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the signal tests with SIGINT and SIGHUP ignored: %v\n%.2000s", err, out)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -27,8 +28,11 @@ func TestLowProcessLimitOneLine(t *testing.T) {
 		}
 	}
 	bin := buildReader(t)
+	// A user id of this test's own: other tests run programs as 4242,
+	// at once under go test ./..., and the limit counts their threads.
+	uid := strconv.Itoa(1<<20 + os.Getpid())
 	run := func(nproc string) (int, string) {
-		return runReader(t, exec.Command("setpriv", "--reuid=4242", "--regid=4242", "--clear-groups", "prlimit", "--nproc="+nproc, bin))
+		return runReader(t, exec.Command("setpriv", "--reuid="+uid, "--regid="+uid, "--clear-groups", "prlimit", "--nproc="+nproc, bin))
 	}
 	code, stderr := run("5")
 	want := "reader: the limit on processes (ulimit -u 5, every thread of the user's processes) leaves room for 5 threads, fewer than the 8 a tool needs: raise it, or run fewer processes under it\n"
