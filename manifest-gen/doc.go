@@ -355,7 +355,9 @@
 //     lock (flock) of the output's directory: two builds writing the same
 //     files at once leave one build's image and SBOMs, never a mix (a
 //     build killed between two of its renames can still leave its image
-//     beside an older SBOM);
+//     beside an older SBOM; the lock is taken with --digest-file too, and
+//     one held for a minute, by a stopped build or a flock(1) of the
+//     directory, fails the build, saying so);
 //   - --sbom-in-image cyclonedx|spdx (repeatable) puts them in the image:
 //     a top layer of its own holding /sbom/image.cdx.json and
 //     /sbom/image.spdx.json (mode 0444, owner 0:0, GNU tar's format), with

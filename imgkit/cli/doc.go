@@ -28,6 +28,12 @@
 // link, or as stdin: renamed into place once complete, it replaced that
 // input with status 0.
 //
+// A SIGKILL skips every cleanup: a temporary made beside an output with
+// MkdirHeldTemp is held by a lock (flock) for as long as its run lives, so
+// the next run's RemoveStaleTemps removes a dead run's and never a live
+// one's; LockDir serialises the renames of outputs that belong together
+// (heldtemp.go says how).
+//
 // --version prints the tool's name and Version: what make build set
 // (git describe of the tree), else the module version of the build, else
 // "devel".

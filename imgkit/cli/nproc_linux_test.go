@@ -28,8 +28,10 @@ func TestLowProcessLimitOneLine(t *testing.T) {
 		}
 	}
 	bin := buildReader(t)
-	// A user id of this test's own: other tests run programs as 4242,
-	// at once under go test ./..., and the limit counts their threads.
+	// A user id of this test's own: the limit counts every thread of the
+	// user's processes, and other tests run programs as a fixed user
+	// (nobody, 65534: tarsafe's, the workflows') at once under go test
+	// ./...; 4242 (layercache's, manifest-gen's) only owns files.
 	uid := strconv.Itoa(1<<20 + os.Getpid())
 	run := func(nproc string) (int, string) {
 		return runReader(t, exec.Command("setpriv", "--reuid="+uid, "--regid="+uid, "--clear-groups", "prlimit", "--nproc="+nproc, bin))

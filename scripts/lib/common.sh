@@ -493,6 +493,14 @@ need_file() {
 	die "$1 \"$2\": no such file"
 }
 
+# need_dir WHAT DIR: need_file's twin for a directory (or a symlink to
+# one): exit 1 saying "not a directory" of anything else that exists,
+# "no such directory" of what does not.
+need_dir() {
+	[ -d "$2" ] || [ ! -e "$2" ] || die "$1 \"$2\": not a directory"
+	[ -d "$2" ] || die "$1 \"$2\": no such directory"
+}
+
 # check_config reads the --config file ($config) with manifest-gen, under
 # the name the user gave, before any work: the build reads a private copy
 # (read once: it is a closure root too), and a fault in it was found only
@@ -524,8 +532,7 @@ not_input() {
 # symlinks resolved), with $root_prefix, what a logical path is prefixed
 # with to be found on the host ("" for /).
 place_root() {
-	[ -d "$root_dir" ] || [ ! -e "$root_dir" ] || die "--root \"$root_dir\": not a directory"
-	[ -d "$root_dir" ] || die "--root \"$root_dir\": no such directory"
+	need_dir --root "$root_dir"
 	root_dir=$(cd -P -- "$root_dir" && pwd -P)
 	root_prefix=${root_dir%/}
 }
