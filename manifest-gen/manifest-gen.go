@@ -338,11 +338,10 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer tars.abort()
-	in, err := openStream(ctx, o, c.Input, c.Verify)
+	in, err := openStream(ctx, o, c.Input, c.Verify || c.hashWhileCopying())
 	if err != nil {
 		return err
 	}
-	in.hash = c.hashWhileCopying()
 	defer in.close()
 	// --digest-file is made now, as the SBOM files are, and renamed into
 	// place with the output: one that cannot be made fails the run before
@@ -538,14 +537,13 @@ func openOutput(o *cli.IO, name string) (*output, error) {
 	return &output{Writer: f, commit: f.Commit, abort: f.Abort}, nil
 }
 
-// hashWhileCopying tells whether the stream's layers are hashed as they
-// are copied, without --verify: a compressed docker-archive reads every
-// byte to compress it anyway, and the sha256, taken on a goroutine of its
-// own, checks the trailer's diff_ids (at a fraction of the compressor's
-// CPU time: see doc.go). The other formats compute their diff_ids
-// themselves (checkDiffIDs), --layer-tars hashes what it copies, --verify
-// hashes in the stream's reader, and an uncompressed archive's layers are
-// the kernel's to copy, unread.
+// hashWhileCopying tells whether the stream's layers are verified without
+// --verify: a compressed docker-archive reads every byte to compress it
+// anyway, and the sha256, taken on a goroutine of its own (asyncHash),
+// checks the trailer's diff_ids at a fraction of the compressor's CPU
+// time (doc.go). The other formats compute their diff_ids themselves
+// (checkDiffIDs), --layer-tars hashes what it copies, and an uncompressed
+// archive's layers are the kernel's to copy, unread.
 func (c *command) hashWhileCopying() bool {
-	return c.Format == "docker" && c.Compressor != compress.None && !c.Verify && c.LayerTars == ""
+	return c.Format == "docker" && c.Compressor != compress.None && c.LayerTars == ""
 }

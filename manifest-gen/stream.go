@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,11 +18,6 @@ type streamInput struct {
 	name  string // for messages: the file, or stdin
 	first *layerstream.Layer
 	close func() error
-	// hash takes each layer's sha256 as it is copied, on a goroutine of
-	// its own (hashingWriter), for the trailer's diff_ids to be checked
-	// against: see hashWhileCopying.
-	hash bool
-	sums []string
 }
 
 // openStream opens the layer stream and reads its first member, before
@@ -44,7 +37,9 @@ func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*stre
 	}
 	// Unbuffered: the Reader buffers it, and copies layers from f past
 	// its buffer (see Layer.WriteNTo).
-	s.r = layerstream.NewReader(cli.ContextReader(ctx, f), layerstream.Options{Verify: verify})
+	// The layers' sha256 is taken on a goroutine of its own (asyncHash):
+	// reading and copying the stream need not wait for it.
+	s.r = layerstream.NewReader(cli.ContextReader(ctx, f), layerstream.Options{Verify: verify, NewHash: newAsyncHash})
 	if s.first, err = s.r.Next(); err != nil && err != io.EOF {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", s.name, err)
@@ -62,12 +57,9 @@ func (s *streamInput) copyLayers(o *cli.IO, a imageWriter, nBase, maxLayers int)
 			return nil, fmt.Errorf("%s: layer %d makes %d layers (%d from the base image), more than --max-layers %d: %w", s.name, l.Index, total, nBase, maxLayers, errdefs.ErrTooManyLayers)
 		}
 		o.Debugf("adding layer %d of the stream (%d bytes)", l.Index, l.Size)
-		switch {
-		case l.Ref != nil:
+		if l.Ref != nil {
 			err = a.addRef(l.Ref)
-		case s.hash:
-			err = s.addHashed(a, l)
-		default:
+		} else {
 			err = a.addLayer(l.Size, l)
 		}
 		if err != nil {
@@ -78,22 +70,8 @@ func (s *streamInput) copyLayers(o *cli.IO, a imageWriter, nBase, maxLayers int)
 		}
 	}
 	var layers []layerEntry
-	for i, li := range s.r.Trailer().Layers {
-		if s.hash && s.sums[i] != li.DiffID {
-			return nil, fmt.Errorf("%s: layer %d: %s says %s, the bytes hash to %s: %w", s.name, i, layerstream.TrailerMember, li.DiffID, s.sums[i], errdefs.ErrDigestMismatch)
-		}
+	for _, li := range s.r.Trailer().Layers {
 		layers = append(layers, layerEntry{DiffID: li.DiffID, Comment: historyComment(li.Comment, li.Paths)})
 	}
 	return layers, nil
-}
-
-// addHashed copies layer l into a, taking its sha256 on the way.
-func (s *streamInput) addHashed(a imageWriter, l *layerstream.Layer) error {
-	h := newHashingWriter(io.Discard, sha256.New())
-	defer h.close()
-	if err := a.addLayer(l.Size, io.TeeReader(l, h)); err != nil {
-		return err
-	}
-	s.sums = append(s.sums, "sha256:"+hex.EncodeToString(h.sum()))
-	return nil
 }
