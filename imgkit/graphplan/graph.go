@@ -83,7 +83,10 @@ func (g Graph) Canonical() Graph {
 //
 // A regular file of 1 MiB or more is mapped rather than read (mapfile.go);
 // one cut short or grown while it is read is an error wrapping
-// errdefs.ErrChanged. Either way r is left at its end.
+// errdefs.ErrChanged. Either way r is left at its end. Anything else is
+// read within 2 GiB (errdefs.ErrTooLarge past it), and a pipe or device
+// only as far as its first bytes when they do not begin a JSON array or
+// object (readStream).
 func ReadGraph(r io.Reader, key string) (Graph, error) {
 	return ReadGraphContext(context.Background(), r, key)
 }
