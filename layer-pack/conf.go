@@ -58,7 +58,7 @@ func checkOwnerNames(prefix string, uname, gname *string) error {
 // could give layer-pack other layers than nixpkgs and manifest-gen read),
 // a repeated key's last value counts, and nothing may follow the object.
 func readConf(r io.Reader) (*streamConf, error) {
-	data, err := io.ReadAll(r)
+	data, err := cli.ReadAllMax(r, cli.MaxDocument)
 	if err != nil {
 		return nil, err
 	}

@@ -134,6 +134,10 @@
 //	conf.json                 customisation_layer/layer.tar, which must hash to
 //	                          customisation_layer/checksum
 //
+// A ready layer tar's headers are read first (its data skipped): a file
+// that is no tar, or a tar cut short, is an error, not a layer no runtime
+// reads.
+//
 // With --customisation-dir, --fakeroot-state FILE applies the state that
 // `fakeroot -s FILE -- sh -c '…'` saved: files it lists get its owner,
 // mode and device type (chown, chmod and mknod in fakeRootCommands

@@ -36,7 +36,7 @@ type command struct {
 	Gname    *string `help:"The group name of every store-layer entry. Default: root."`
 
 	CustomisationDir     string   `name:"customisation-dir" xor:"custom" placeholder:"DIR" help:"Add a customisation layer packed from DIR as nixpkgs packs it with GNU tar."`
-	CustomisationTar     string   `name:"customisation-tar" xor:"custom" placeholder:"FILE" help:"Add FILE, a ready layer tar, as the customisation layer, byte for byte."`
+	CustomisationTar     string   `name:"customisation-tar" xor:"custom" placeholder:"FILE" help:"Add FILE, a ready layer tar, as the customisation layer, byte for byte (a file that is no tar, or a tar cut short, is refused)."`
 	FakerootState        string   `name:"fakeroot-state" placeholder:"FILE" help:"With --customisation-dir: take owners, modes and device nodes from FILE, the state saved by fakeroot -s, as tar run inside that fakeroot session would. Files it does not list are owned by 0:0."`
 	Exclude              []string `sep:"none" placeholder:"PATH" help:"With --customisation-dir or --changes: leave out PATH (relative to DIR, like ./dev) and everything below it. Repeatable."`
 	CustomisationComment string   `name:"customisation-comment" default:"customisation layer" placeholder:"TEXT" help:"The history comment of the customisation layer in the trailer (without --conf; default: customisation layer)."`

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -184,7 +187,33 @@ func (l *fileLayer) measure(ctx context.Context) (int64, error) {
 	}
 	l.e = entry{ino: st.Ino, dev: uint64(st.Dev), ctime: st.Ctim, nlink: uint64(st.Nlink)}
 	l.e.hdr = tarw.Header{Name: l.path, Type: tarw.TypeReg, Size: st.Size}
+	if err := checkTar(l.real); err != nil {
+		return 0, fmt.Errorf("%q: not a layer tar: %w", l.path, err)
+	}
 	return st.Size, nil
+}
+
+// checkTar reads the headers of the tar at path, seeking past the data:
+// a file that is no tar, or a tar cut short, would be copied into the
+// image as its layer, which no runtime reads. (emit copies the file only
+// if it is still the one measured: copyChecked.)
+func checkTar(path string) error {
+	fd, err := openRead(path)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
+		}
+	}
 }
 
 func (l *fileLayer) emit(ctx context.Context, p *pipeline, size int64) error {

@@ -25,10 +25,15 @@ type nixConf struct {
 // readJSONObject reads a JSON object from a file with Python's json.load
 // semantics (key order kept).
 func readJSONObject(file, what string) (*pyjson.Object, error) {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("reading %s %q: %w", what, file, errdefs.ErrNotFound)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %q: %w", what, file, cli.PathCause(err))
+	}
+	defer f.Close()
+	data, err := cli.ReadAllMax(f, cli.MaxDocument)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s %q: %w", what, file, cli.PathCause(err))
 	}

@@ -16,13 +16,23 @@
 // bytes (splice, copy_file_range): manifest-gen never reads them.
 //
 // The stream's structure (names, order, sizes, trailer) is always checked.
-// Its diff_ids are trusted by default and recomputed with --verify. Hashing
-// every byte again is the one costly thing manifest-gen could do: measured on
-// a shared 2-core machine with a 1 GB store, `layer-pack | manifest-gen` took
-// 1.1-1.6 s without it and 1.7-2.5 s with it (manifest-gen's own CPU time
-// 0.25-0.35 s against 0.9 s), far over the 10% we accept for a default, and
-// layer-pack has just hashed the same bytes. Use --verify when the stream
-// comes from elsewhere; docker load and skopeo check every diff_id anyway.
+// Its diff_ids are checked against the bytes whenever manifest-gen reads
+// them anyway: for --format oci, oci-dir and stream, for --layer-tars, and
+// for a docker-archive it compresses (--compressor gz or zstd, the
+// workflows' default gz), where the sha256 is taken on a goroutine of its
+// own as the bytes pass (so is --verify's). Measured on a shared 2-core
+// machine (load 7-15, 2026-12-07) with a 580 MB layer, manifest-gen's CPU
+// time: gz 4.8-5.4 s without the check and 5.3-5.9 s with it, zstd
+// 2.9-3.2 s and 3.1-3.7 s (about a tenth more; the machine was too busy
+// for wall times to compare). An uncompressed docker-archive is the
+// kernel's to copy, unread, and its diff_ids are trusted unless --verify.
+// Hashing every byte there is the one costly thing manifest-gen could do:
+// measured on a shared 2-core machine with a 1 GB store (hashed in line
+// then), `layer-pack | manifest-gen` took 1.1-1.6 s without it and
+// 1.7-2.5 s with it (manifest-gen's own CPU time 0.25-0.35 s against
+// 0.9 s), far over the 10% we accept for a default, and layer-pack has
+// just hashed the same bytes. Use --verify when the stream comes from
+// elsewhere; docker load and skopeo check every diff_id anyway.
 //
 // # Output
 //

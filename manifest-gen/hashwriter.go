@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"hash"
 	"io"
 )
@@ -94,3 +95,22 @@ func (t *hashingWriter) close() {
 		t.todo = nil
 	}
 }
+
+// asyncHash is a sha256 hash.Hash hashing what is written on a goroutine
+// of its own, a few writes behind (a hashingWriter writing nowhere): the
+// stream's reader, verifying a layer as it is copied, hands the bytes over
+// and goes on. Sum waits for the hashing to end; after it, the hash takes
+// no more writes until Reset.
+type asyncHash struct{ *hashingWriter }
+
+func newAsyncHash() hash.Hash { return &asyncHash{newHashingWriter(io.Discard, sha256.New())} }
+
+func (a *asyncHash) Sum(b []byte) []byte { return append(b, a.sum()...) }
+
+func (a *asyncHash) Reset() {
+	a.close()
+	a.hashingWriter = newHashingWriter(io.Discard, sha256.New())
+}
+
+func (a *asyncHash) Size() int      { return sha256.Size }
+func (a *asyncHash) BlockSize() int { return sha256.BlockSize }

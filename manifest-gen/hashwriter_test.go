@@ -33,3 +33,21 @@ func TestHashingWriter(t *testing.T) {
 		t.Fatalf("hash %x, want %x", got, want)
 	}
 }
+
+// TestAsyncHash: asyncHash's Sum is sha256's of what was written, large
+// and small writes mixed, and again after Reset.
+func TestAsyncHash(t *testing.T) {
+	h := newAsyncHash()
+	for round := range 2 {
+		want := sha256.New()
+		for _, n := range []int{3, 2 * overlapMin, hashBufSize + 5, 1} {
+			p := bytes.Repeat([]byte{byte(n + round)}, n)
+			h.Write(p)
+			want.Write(p)
+		}
+		if got := h.Sum([]byte("x")); !bytes.Equal(got, want.Sum([]byte("x"))) {
+			t.Fatalf("round %d: Sum = %x, want %x", round, got, want.Sum([]byte("x")))
+		}
+		h.Reset()
+	}
+}

@@ -40,7 +40,7 @@ type command struct {
 	KeepBaseHistory bool    `help:"With --from-image: keep the base image's own history entries (created_by, comments, empty layers) instead of nixpkgs' one synthesized entry per base layer."`
 	MaxLayers       int     `default:"125" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 125, the most Docker accepts."`
 	Conf            string  `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
-	Verify          bool    `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers are always verified), and hash what a rebuild reuses on its name: each tar of --layer-tars DIR, each blob of the oci-dir layout a reference links and each of the artifacts a rebuild keeps."`
+	Verify          bool    `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers always are, and so are the stream's except in an uncompressed docker-archive, which the kernel copies unread), and hash what a rebuild reuses on its name: each tar of --layer-tars DIR, each blob of the oci-dir layout a reference links and each of the artifacts a rebuild keeps."`
 	PrintBase       bool    `name:"print-base-layers" help:"With --from-image: print the number of layers of the base image and exit, reading no stream (for popularity --base-layers)."`
 	PrintPlatform   bool    `name:"print-platform" help:"Print the platform the image is built for, OS/ARCH[/VARIANT] (--os, --architecture and --variant, or their defaults), and exit, reading nothing: the platform whose image of a multi-platform --from-image it takes, for a workflow's tar-merge --platform."`
 	PrintHoldings   bool    `name:"print-holdings" help:"With --format oci-dir -o DIR: print the holdings list of the layout in DIR (its layers in --layer-compression) for layer-pack --reuse, and exit, reading no stream: a rebuild then links the layers it has not changed. With --layer-tars DIR: the same for the layer tars in DIR."`
@@ -338,7 +338,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer tars.abort()
-	in, err := openStream(ctx, o, c.Input, c.Verify)
+	in, err := openStream(ctx, o, c.Input, c.Verify || c.hashWhileCopying())
 	if err != nil {
 		return err
 	}
@@ -535,4 +535,15 @@ func openOutput(o *cli.IO, name string) (*output, error) {
 		return nil, err
 	}
 	return &output{Writer: f, commit: f.Commit, abort: f.Abort}, nil
+}
+
+// hashWhileCopying tells whether the stream's layers are verified without
+// --verify: a compressed docker-archive reads every byte to compress it
+// anyway, and the sha256, taken on a goroutine of its own (asyncHash),
+// checks the trailer's diff_ids at a fraction of the compressor's CPU
+// time (doc.go). The other formats compute their diff_ids themselves
+// (checkDiffIDs), --layer-tars hashes what it copies, and an uncompressed
+// archive's layers are the kernel's to copy, unread.
+func (c *command) hashWhileCopying() bool {
+	return c.Format == "docker" && c.Compressor != compress.None && c.LayerTars == ""
 }

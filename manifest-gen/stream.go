@@ -37,7 +37,9 @@ func openStream(ctx context.Context, o *cli.IO, file string, verify bool) (*stre
 	}
 	// Unbuffered: the Reader buffers it, and copies layers from f past
 	// its buffer (see Layer.WriteNTo).
-	s.r = layerstream.NewReader(cli.ContextReader(ctx, f), layerstream.Options{Verify: verify})
+	// The layers' sha256 is taken on a goroutine of its own (asyncHash):
+	// reading and copying the stream need not wait for it.
+	s.r = layerstream.NewReader(cli.ContextReader(ctx, f), layerstream.Options{Verify: verify, NewHash: newAsyncHash})
 	if s.first, err = s.r.Next(); err != nil && err != io.EOF {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", s.name, err)

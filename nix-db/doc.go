@@ -19,7 +19,10 @@
 // give the closure of the paths the image's Nix should know, nothing
 // more. --exclude PATH leaves a node out, with the references to it (the
 // non-store roots closure-scan --extra-root adds); any other node outside
-// the store directory is an error.
+// the store directory is an error, and so is excluding a node a registered
+// one references (the database would hold a closure that is not one, and
+// Nix's garbage collector deletes an unregistered path). A narSize past
+// 2^63-1, which SQLite would store as a negative number, is an error.
 //
 // # Output
 //
@@ -65,7 +68,8 @@
 // # Exit status
 //
 // 0 when everything is written; 1 for a bad graph (no narHash, a hash
-// that is not SHA-256, a node outside the store directory), a ROOT that
+// that is not SHA-256, a node outside the store directory, a narSize past
+// 2^63-1), an --exclude of a referenced node, a ROOT that
 // holds a database, or a write that fails; 2 for a usage error. Errors
 // are one line on stderr, for example:
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,7 +25,7 @@ type command struct {
 	cli.Common
 	Output           string   `short:"o" required:"" placeholder:"ROOT" help:"The image root to write nix/var/nix/db and nix/var/nix/gcroots/docker under; it must exist."`
 	GCRoot           []string `name:"gc-root" placeholder:"PATH" sep:"none" help:"A store path to keep from Nix's garbage collector: nix/var/nix/gcroots/docker/NAME links to it (repeatable; a ./result link stands for the path it names)."`
-	Exclude          []string `placeholder:"PATH" sep:"none" help:"Leave this node of the graph out, with the references to it (repeatable): the non-store roots closure-scan adds with --extra-root."`
+	Exclude          []string `placeholder:"PATH" sep:"none" help:"Leave this node of the graph out, with the references to it (repeatable): the non-store roots closure-scan adds with --extra-root. A node a registered one references is refused."`
 	RegistrationTime int64    `name:"registration-time" default:"315532800" placeholder:"N" help:"The registrationTime of every path, in seconds since 1970 (default 315532800, 1980-01-01, as nixpkgs)."`
 	StoreDir         string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Key              string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
@@ -139,6 +140,9 @@ func (c *command) read(ctx context.Context, o *cli.IO, storeDir string) ([]row, 
 		}
 		excluded[abs] = true
 	}
+	if err := checkExcluded(g, excluded); err != nil {
+		return nil, err
+	}
 	rows := make([]row, 0, len(g))
 	for _, n := range g { // canonical: sorted by path, references sorted
 		if excluded[n.Path] {
@@ -154,6 +158,11 @@ func (c *command) read(ctx context.Context, o *cli.IO, storeDir string) ([]row, 
 		if err != nil {
 			return nil, fmt.Errorf("graph: %q: %w", n.Path, err)
 		}
+		// SQLite's integers are signed: past 2^63-1 the row would hold
+		// a negative size.
+		if n.NarSize > math.MaxInt64 {
+			return nil, fmt.Errorf("graph: %q: narSize %d is past the largest a Nix database holds (%d): %w", n.Path, n.NarSize, int64(math.MaxInt64), errdefs.ErrInvalidInput)
+		}
 		// Nix's database keeps "sha256:" and base16.
 		r := row{path: n.Path, hash: "sha256:" + hex.EncodeToString(sum[:]), narSize: n.NarSize}
 		for _, ref := range n.References {
@@ -165,4 +174,23 @@ func (c *command) read(ctx context.Context, o *cli.IO, storeDir string) ([]row, 
 	}
 	o.Debugf("registering %d store paths", len(rows))
 	return rows, nil
+}
+
+// checkExcluded refuses an excluded node that a registered node
+// references: dropping the reference would register a closure that is
+// not one, which Nix takes as complete (its garbage collector deletes an
+// unregistered path a registered one needs). The non-store roots --exclude
+// is for are referenced by no store path.
+func checkExcluded(g graphplan.Graph, excluded map[string]bool) error {
+	for _, n := range g {
+		if excluded[n.Path] {
+			continue
+		}
+		for _, ref := range n.References {
+			if excluded[ref] {
+				return fmt.Errorf("--exclude %q: %q, which is registered, references it: %w", ref, n.Path, errdefs.ErrInvalidInput)
+			}
+		}
+	}
+	return nil
 }

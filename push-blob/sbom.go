@@ -26,7 +26,7 @@ type sbomDoc struct {
 func readSBOMs(files []string) ([]sbomDoc, error) {
 	var docs []sbomDoc
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readSBOM(f)
 		if err != nil {
 			return nil, fmt.Errorf("--sbom %q: %w", f, cli.PathCause(err))
 		}
@@ -37,6 +37,16 @@ func readSBOMs(files []string) ([]sbomDoc, error) {
 		docs = append(docs, sbomDoc{file: f, format: format, data: data})
 	}
 	return docs, nil
+}
+
+// readSBOM reads an SBOM file whole, within cli.MaxDocument.
+func readSBOM(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return cli.ReadAllMax(f, cli.MaxDocument)
 }
 
 // attach pushes doc as an artifact whose subject is the image manifest

@@ -15,6 +15,7 @@ import (
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/compress"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/sniff"
 	"dockertools.dev/imgkit/tarsafe"
 )
 
@@ -204,6 +205,14 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 	if kind != compress.None {
 		src = compress.Bounded(dr, b)
 	}
+	// The first block says whether this is a tar at all: copying
+	// /dev/zero or a FIFO of other data would fill $TMPDIR up to the
+	// bound (64 GiB) before the index said no.
+	br := bufio.NewReaderSize(src, 64<<10)
+	if head, err := br.Peek(sniff.Len); err == nil && !sniff.TarHeader(head) {
+		return nil, invalid("not a tar archive: its first block is no tar header")
+	}
+	src = br
 	t, err := cli.UnlinkedTemp("imgkit-archive")
 	if err != nil {
 		return nil, fmt.Errorf("spooling: %w", err)

@@ -35,11 +35,12 @@ func smallTmpdir(t *testing.T) {
 // invalid input". It is the disk's: not invalid input, ENOSPC kept.
 func TestSpoolDiskFull(t *testing.T) {
 	smallTmpdir(t)
+	plain := tarOf(t, "x", string(make([]byte, 1<<20)))
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(make([]byte, 1<<20))
+	zw.Write(plain)
 	zw.Close()
-	for name, in := range map[string][]byte{"gzip": gz.Bytes(), "uncompressed": make([]byte, 1<<20)} {
+	for name, in := range map[string][]byte{"gzip": gz.Bytes(), "uncompressed": plain} {
 		_, err := Open("-", bytes.NewReader(in))
 		if err == nil || errors.Is(err, errdefs.ErrInvalidInput) || !errors.Is(err, syscall.ENOSPC) {
 			t.Errorf("%s: got %v, want ENOSPC, not invalid input", name, err)

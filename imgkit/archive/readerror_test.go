@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -20,9 +21,9 @@ var errSource = errors.New("source failed")
 func TestSpoolReadErrorKept(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(bytes.Repeat([]byte("layer "), 1<<18))
+	zw.Write(tarOf(t, "x", strings.Repeat("layer ", 1<<18)))
 	zw.Close()
-	for name, in := range map[string][]byte{"gzip": gz.Bytes(), "uncompressed": bytes.Repeat([]byte{0}, 1<<20)} {
+	for name, in := range map[string][]byte{"gzip": gz.Bytes(), "uncompressed": tarOf(t, "x", string(make([]byte, 1<<20)))} {
 		src := io.MultiReader(bytes.NewReader(in[:len(in)/2]), &failing{})
 		_, err := Open("-", src)
 		if !errors.Is(err, errSource) || errors.Is(err, errdefs.ErrInvalidInput) {

@@ -75,6 +75,28 @@ func ReadToEnd(ctx context.Context, open func() (io.ReadCloser, error)) error {
 	return err
 }
 
+// MaxDocument bounds a JSON document given as a file and read whole (an
+// image config, a stream configuration, an SBOM): far more than any of
+// them holds (a conf.json of 100,000 store paths is 7 MB), far less than
+// the memory of a build machine.
+const MaxDocument = 256 << 20
+
+// ReadAllMax is io.ReadAll of at most max bytes: a longer input is an
+// error wrapping errdefs.ErrTooLarge, "more than N MiB". A file named for
+// a small document may be a FIFO or a device that never ends (/dev/zero),
+// which io.ReadAll reads until memory runs out and the runtime stops the
+// tool with a stack of goroutines.
+func ReadAllMax(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("more than %d MiB: %w", max>>20, errdefs.ErrTooLarge)
+	}
+	return data, nil
+}
+
 // CountingReader counts the bytes read through it.
 type CountingReader struct {
 	R io.Reader

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // TestCreateAtomic: a regular output appears only on Commit, by rename,
@@ -383,5 +385,16 @@ func TestUnlinkedTempHasNoName(t *testing.T) {
 	close(stop)
 	if name, ok := <-seen; ok {
 		t.Fatalf("with a spool being made, $TMPDIR held %s: a kill then would leave it", name)
+	}
+}
+
+// TestReadAllMax: exactly max bytes are read; one more is ErrTooLarge.
+func TestReadAllMax(t *testing.T) {
+	data, err := ReadAllMax(strings.NewReader("abcd"), 4)
+	if err != nil || string(data) != "abcd" {
+		t.Fatalf("4 bytes within 4: %q, %v", data, err)
+	}
+	if _, err := ReadAllMax(strings.NewReader("abcde"), 4); !errors.Is(err, errdefs.ErrTooLarge) {
+		t.Fatalf("5 bytes within 4: %v, want too large", err)
 	}
 }

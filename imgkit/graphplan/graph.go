@@ -83,7 +83,10 @@ func (g Graph) Canonical() Graph {
 //
 // A regular file of 1 MiB or more is mapped rather than read (mapfile.go);
 // one cut short or grown while it is read is an error wrapping
-// errdefs.ErrChanged. Either way r is left at its end.
+// errdefs.ErrChanged. Either way r is left at its end. Anything else is
+// read within 2 GiB (errdefs.ErrTooLarge past it), and a pipe or device
+// only as far as its first bytes when they do not begin a JSON array or
+// object (readStream).
 func ReadGraph(r io.Reader, key string) (Graph, error) {
 	return ReadGraphContext(context.Background(), r, key)
 }
@@ -158,24 +161,37 @@ func decodeGraph(ctx context.Context, data []byte, key string, drop func([]byte)
 	return g, closed, err
 }
 
+// maxDocument bounds a graph or plan read into memory: a graph of
+// 1,000,000 paths is 600 MB. A variable for the tests.
+var maxDocument int64 = 2 << 30
+
 // readAll is io.ReadAll, in one allocation when r is a regular file (a
 // graph of 100,000 paths is 60 MB: growing to it allocates twice that).
 // The buffer is made at its size rather than grown by bytes.Buffer, which
 // zeroes what it grows by (600 MB for 1,000,000 paths): memory fresh from
 // the system is zero already, and the runtime clears only what it reuses.
+// Past maxDocument it is an error wrapping errdefs.ErrTooLarge; so is a
+// regular file larger, before it is read. A pipe or device is read by
+// readStream.
 func readAll(r io.Reader) ([]byte, error) {
 	f, ok := r.(interface{ Stat() (fs.FileInfo, error) })
 	if !ok {
-		return io.ReadAll(r)
+		return readStream(r)
 	}
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > math.MaxInt-bytes.MinRead {
-		return io.ReadAll(r)
+	if err != nil || !fi.Mode().IsRegular() {
+		return readStream(r)
+	}
+	if fi.Size() > maxDocument || fi.Size() > math.MaxInt-bytes.MinRead {
+		return nil, tooLarge()
 	}
 	// Room for the whole file and more, so that the end is one more read
 	// that says EOF, and a file that grows meanwhile is read to its end.
 	buf := make([]byte, 0, int(fi.Size())+bytes.MinRead)
 	for {
+		if int64(len(buf)) > maxDocument {
+			return nil, tooLarge()
+		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
@@ -188,6 +204,44 @@ func readAll(r io.Reader) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// readStream reads a pipe or device: its first bytes, and the rest only
+// when they begin as a JSON array or object does. Anything else (the
+// zeros of /dev/zero, a FIFO of binary data) is given to the decoder as
+// it stands, which says what it is, instead of being read until memory
+// runs out; the rest is read within maxDocument.
+func readStream(r io.Reader) ([]byte, error) {
+	head := make([]byte, 0, 4096)
+	for len(head) < cap(head) {
+		n, err := r.Read(head[len(head):cap(head)])
+		head = head[:len(head)+n]
+		if err == io.EOF {
+			return head, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 {
+			if t[0] != '[' && t[0] != '{' {
+				return head, nil
+			}
+			break
+		}
+	}
+	// As io.ReadAll of r would, the head first: no copy of the whole.
+	data, err := io.ReadAll(io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxDocument+1-int64(len(head)))))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > maxDocument {
+		return nil, tooLarge()
+	}
+	return data, nil
+}
+
+func tooLarge() error {
+	return fmt.Errorf("more than %d MiB, far more than a closure graph or layer plan: %w", maxDocument>>20, errdefs.ErrTooLarge)
 }
 
 // rawInfo is a node as Nix writes it (see keys.go for its keys' case).

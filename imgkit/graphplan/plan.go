@@ -32,7 +32,7 @@ func WritePlan(w io.Writer, p Plan) error {
 // plan; empty layers are allowed (they hold only /nix/ and /nix/store/, as
 // in nixpkgs).
 func ReadPlan(r io.Reader) (Plan, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading plan: %w", err)
 	}

@@ -299,6 +299,9 @@ type Options struct {
 	// Verify recomputes every layer's sha256 and compares it with the
 	// trailer's diff_id.
 	Verify bool
+	// NewHash makes the hash of each layer Verify computes: a sha256
+	// (default sha256.New), perhaps one hashing on a goroutine of its own.
+	NewHash func() hash.Hash
 }
 
 // Reader reads a layer stream.
@@ -518,6 +521,9 @@ func (r *Reader) next() (*Layer, error) {
 		l := &Layer{Index: len(r.sizes), Size: hdr.Size, r: r.member(hdr.Size), rd: r}
 		if r.opts.Verify {
 			l.h = sha256.New()
+			if r.opts.NewHash != nil {
+				l.h = r.opts.NewHash()
+			}
 		}
 		r.cur = l
 		r.sizes = append(r.sizes, hdr.Size)

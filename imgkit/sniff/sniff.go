@@ -99,6 +99,12 @@ func tarKind(h []byte) string {
 	return "a tar archive"
 }
 
+// TarHeader reports whether block, the first Len bytes of an input, is a
+// tar header by its checksum: what a tar archive begins with (an empty
+// one begins with a block of zeros, whose checksum does not hold: it holds
+// no image either).
+func TarHeader(block []byte) bool { return len(block) >= Len && checksumHolds(block) }
+
 // checksumHolds reports whether h, a 512-byte block, is a tar header by
 // its checksum (bytes 148 to 156, octal: the sum of the block's bytes with
 // those eight taken as spaces; signed by some old tars). "ustar" at byte
