@@ -92,8 +92,12 @@
 // also when it is added during the build, and one listing an artifact
 // about no image of it). Artifacts about its image (an SBOM oras attach
 // --oci-layout attached, whose subject it is; a cosign signature,
-// attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; an empty
-// ingest directory oras leaves) describe its image: a rebuild that
+// attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; a referrers
+// index, an image index of artifacts alone tagged sha256-HEX or whose
+// artifacts all have the image as subject, as the image-spec's referrers
+// tag schema keeps them where there is no referrers API: oras cp of that
+// tag from a registry, regctl's ocidir; an empty ingest directory oras
+// leaves) describe its image: a rebuild that
 // writes the same image manifest keeps them (their blobs linked, their
 // entries after the image's), one that changes it drops them with a
 // warning naming how many, as does one that cannot keep them (a blob of
