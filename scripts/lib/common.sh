@@ -514,17 +514,34 @@ check_config() {
 		manifest-gen -q --name config-check --config "$config" -o /dev/null || exit 1
 }
 
-# not_input OUT FILE...: a usage error when the output OUT is the same
-# file as one of the inputs FILE (test -ef: every shell the workflows run
-# under has it, though POSIX does not name it). The result is renamed
-# over OUT once complete: it replaced the input it was made from, with
-# status 0 (build-layered-image --from-image img.tar -o img.tar).
+# not_input OUT FILE...: a usage error when the output OUT would replace
+# one of the inputs FILE. The result is renamed over OUT once complete: when
+# OUT's name is the input's (by another path, or a symlink the input's
+# name goes through) it replaced the input it was made from, with status
+# 0 (build-layered-image --from-image img.tar -o img.tar). The same file
+# (test -ef: every shell the workflows run under has it, though POSIX does
+# not name it) under another name, a hard link or a symlink to it, is
+# another directory entry, which the rename replaces while the input
+# stays: an output like any other (imgkit/cli.NotAnInput, the same rule).
 not_input() {
 	ni_out=$1
 	shift
 	for ni_in; do
-		[ -z "$ni_in" ] || [ ! "$ni_out" -ef "$ni_in" ] ||
-			usage_error "-o \"$ni_out\" is the input \"$ni_in\" too: the output would replace it; give another name"
+		[ -n "$ni_in" ] && [ "$ni_out" -ef "$ni_in" ] || continue
+		ni_name=$ni_in ni_hops=0
+		while :; do
+			# The same entry: the same directory and last element.
+			[ "$(dirname -- "$ni_in")" -ef "$(dirname -- "$ni_out")" ] && [ "$(basename -- "$ni_in")" = "$(basename -- "$ni_out")" ] &&
+				usage_error "-o \"$ni_out\" is the input \"$ni_name\" too: the output would replace it; give another name"
+			[ -L "$ni_in" ] || break
+			ni_hops=$((ni_hops + 1))
+			[ $ni_hops -le 40 ] || usage_error "-o \"$ni_out\" is the input \"$ni_name\" too: the output would replace it; give another name"
+			ni_t=$(readlink -- "$ni_in")
+			case $ni_t in
+			/*) ni_in=$ni_t ;;
+			*) ni_in=$(dirname -- "$ni_in")/$ni_t ;;
+			esac
+		done
 	done
 }
 
