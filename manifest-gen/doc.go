@@ -322,9 +322,14 @@
 // nixpkgs ignores it. `layer-pack --conf C | manifest-gen --conf C` writes an
 // image with the same diff_ids and config digest as nixpkgs' stream script.
 // Flags given as well take precedence over the configuration. Its
-// repo_tag is read as the workflows read -t: NAME alone is NAME:latest,
-// and "NAME:" or ":TAG" is refused (nixpkgs writes "NAME:", which docker
-// load refuses).
+// repo_tag, and --repo-tag NAME[:TAG] (the workflows' -t, nixpkgs' stream
+// script's), are written as given, as that script writes them: NAME
+// alone is NAME:latest, and "NAME:" or ":TAG" is refused (nixpkgs writes
+// "NAME:", which docker load refuses), and so is a NAME with upper case
+// outside the registry host ("App:1"), which docker load refuses: it is
+// not lower-cased, as --name is, which would make it another name (only
+// nixpkgs' Nix code lower-cases name, before the script sees it). The tag
+// is never changed: tags are case-sensitive.
 //
 // Where we differ from nixpkgs: a creation time without an offset is read as
 // UTC and written with +00:00 (nixpkgs would write a time Docker cannot

@@ -296,7 +296,10 @@ refuse_name() {
 # name or tag without a word (nixpkgs writes "NAME:", which docker load
 # refuses). A digest ("NAME@sha256:...") names no tag: refused here, in -t's
 # words (split, it reached manifest-gen as --name "NAME@sha256"). It sets
-# tag_seen: the tag goes to manifest-gen.
+# tag_seen: the tag goes to manifest-gen, as --repo-tag NAME:TAG, which
+# writes it as given (nixpkgs' script does) and checks it; upper case in
+# the repository's path (not a registry host's: docker's rule), which
+# docker load refuses, is refused here in -t's words first.
 split_repo_tag() {
 	[ -n "$repo_tag_seen" ] || return 0
 	[ -n "$repo_tag" ] || usage_error "--repo_tag \"\": want NAME[:TAG]"
@@ -306,6 +309,15 @@ split_repo_tag() {
 	case $tag in */*) name=$repo_tag tag= ;; esac
 	[ "$name" != "$repo_tag" ] || tag=latest
 	[ -n "$name" ] && [ -n "$tag" ] || usage_error "--repo_tag \"$repo_tag\": want NAME[:TAG]"
+	srt_path=$name
+	case ${name%%/*} in
+	*.* | *:* | localhost) srt_path=${name#*/} ;;
+	esac
+	case $srt_path in
+	*[ABCDEFGHIJKLMNOPQRSTUVWXYZ]*)
+		usage_error "--repo_tag \"$repo_tag\": \"$name\" is not a repository name docker accepts: upper case outside the registry host (nixpkgs would write it as given, and docker load refuse it); write it in lower case, or give it as --name, which is lower-cased as nixpkgs lower-cases name"
+		;;
+	esac
 }
 
 # split_opts ARG... prints the ARGs quoted for eval, each --opt=value as
