@@ -206,6 +206,10 @@ check_final_ref() {
 	case ${final_name##*/} in
 	*:*) usage_error "--final-image-name \"$final_name\": a name without a tag; the tag goes in --final-image-tag" ;;
 	esac
+	name_lower_case "--final-image-name" "$final_name"
+	# With no upper case in its path, the name is as valid as given (the
+	# pull writes it so, --repo-tag) as lower-cased (--name, whose words
+	# the errors use).
 	check_flags manifest-gen --name "$final_name" --tag "$final_tag"
 }
 
@@ -309,13 +313,23 @@ split_repo_tag() {
 	case $tag in */*) name=$repo_tag tag= ;; esac
 	[ "$name" != "$repo_tag" ] || tag=latest
 	[ -n "$name" ] && [ -n "$tag" ] || usage_error "--repo_tag \"$repo_tag\": want NAME[:TAG]"
-	srt_path=$name
-	case ${name%%/*} in
-	*.* | *:* | localhost) srt_path=${name#*/} ;;
+	name_lower_case "--repo_tag \"$repo_tag\"" "$name" ", or give it as --name, which is lower-cased as nixpkgs lower-cases name"
+}
+
+# name_lower_case WHAT NAME [HINT]: a usage error when NAME, a name written
+# into an image as given (-t, --final-image-name: nixpkgs writes them so),
+# has upper case in its repository path, which docker load and skopeo
+# refuse ("repository name must be lowercase"); a registry host's (the
+# first component, with a dot or colon, or localhost) may have it, as
+# docker's rule is. Refused, not lower-cased: that is another name.
+name_lower_case() {
+	nl_path=$2
+	case ${2%%/*} in
+	*.* | *:* | localhost) nl_path=${2#*/} ;;
 	esac
-	case $srt_path in
+	case $nl_path in
 	*[ABCDEFGHIJKLMNOPQRSTUVWXYZ]*)
-		usage_error "--repo_tag \"$repo_tag\": \"$name\" is not a repository name docker accepts: upper case outside the registry host (nixpkgs would write it as given, and docker load refuse it); write it in lower case, or give it as --name, which is lower-cased as nixpkgs lower-cases name"
+		usage_error "$1: \"$2\" is not a repository name docker accepts: upper case outside the registry host (nixpkgs would write it as given, and docker load refuse it); write it in lower case${3-}"
 		;;
 	esac
 }
