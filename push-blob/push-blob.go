@@ -71,7 +71,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if index && len(opts.sboms) > 0 {
 		// An SBOM names one image; which image of the index each
 		// describes is not known here.
-		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported: %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
+		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported (--archive-image NAME[:TAG] pushes this machine's image alone, with it): %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
 	}
 	var digest string
 	if index {
