@@ -17,7 +17,8 @@
 //     multi-platform image (docker save a b, merge-images; an OCI layout
 //     whose index.json lists several) cannot go under one tag: it is
 //     refused before anything is sent, as skopeo and crane refuse it,
-//     unless --archive-image NAME[:TAG] picks one. A docker save of a
+//     unless --archive-image NAME[:TAG] picks one, or @N, the Nth image
+//     from 0 (skopeo's docker-archive:FILE:@N), tagged or not. A docker save of a
 //     multi-platform image with the containerd image store (manifest.json
 //     lists the saving daemon's platform, index.json them all) is pushed as
 //     the multi-platform image below, as docker push pushes the tag: the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -112,8 +113,8 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 	if err != nil {
 		return nil, false, err
 	}
-	if which == "" {
-		imgs, index, err := wholeArchive(a, display)
+	if which == "" || strings.HasPrefix(which, "@") {
+		imgs, index, err := wholeArchive(a, display, which)
 		if err != nil || imgs != nil {
 			if err != nil {
 				a.Close()
@@ -139,14 +140,23 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 // manifest.json lists the saving daemon's platform only), is its images,
 // pushed as an index. Several images that are not one multi-platform
 // image cannot go under one tag: refused, as skopeo and crane refuse such
-// an archive, rather than push the first and drop the others unsaid. Nil
-// images and no error: the archive is one image, which FindDefault takes.
-func wholeArchive(a *archive.Archive, display string) ([]*image, bool, error) {
-	if a.MultiPlatform {
+// an archive, rather than push the first and drop the others unsaid.
+// which "@N" takes the archive's Nth image (archive.Groups, from 0, as
+// skopeo's docker-archive:FILE:@N), pushed as the whole archive would be:
+// the way to name an untagged one.
+func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, error) {
+	if a.MultiPlatform && which == "" {
 		imgs, err := platformImages(a, display, a.Images)
 		return imgs, true, err
 	}
 	groups := a.Groups()
+	if n, ok := strings.CutPrefix(which, "@"); ok {
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 0 || i >= len(groups) || n != strconv.Itoa(i) {
+			return nil, false, cli.Usagef("--archive-image %q: %s holds %d images: want @0 to @%d (their places in it), or NAME[:TAG]", which, display, len(groups), len(groups)-1)
+		}
+		groups = groups[i : i+1]
+	}
 	if len(groups) > 1 {
 		var names []string
 		for i, g := range groups {
@@ -160,12 +170,12 @@ func wholeArchive(a *archive.Archive, display string) ([]*image, bool, error) {
 			}
 			names = append(names, name)
 		}
-		return nil, false, fmt.Errorf("%s holds %d images (%s), which one tag cannot name: give the one to push with --archive-image NAME[:TAG]: %w",
+		return nil, false, fmt.Errorf("%s holds %d images (%s), which one tag cannot name: give the one to push with --archive-image NAME[:TAG] (or @N, its place from 0): %w",
 			display, len(groups), strings.Join(names, ", "), errdefs.ErrInvalidInput)
 	}
 	group := groups[0]
 	if group[0].Index == "" || !slices.ContainsFunc(group, func(img *archive.Image) bool { return img.ConfigDigest != group[0].ConfigDigest }) {
-		return nil, false, nil
+		return []*image{archiveImage(a, group[0], display)}, false, nil
 	}
 	imgs, err := platformImages(a, display, group)
 	return imgs, true, err
