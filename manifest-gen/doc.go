@@ -102,8 +102,12 @@
 // also when it is added during the build, and one listing an artifact
 // about no image of it). Artifacts about its image (an SBOM oras attach
 // --oci-layout attached, whose subject it is; a cosign signature,
-// attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; an empty
-// ingest directory oras leaves) describe its image: a rebuild that
+// attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; a referrers
+// index, an image index of artifacts alone tagged sha256-HEX or whose
+// artifacts all have the image as subject, as the image-spec's referrers
+// tag schema keeps them where there is no referrers API: oras cp of that
+// tag from a registry, regctl's ocidir; an empty ingest directory oras
+// leaves) describe its image: a rebuild that
 // writes the same image manifest keeps them (their blobs linked, their
 // entries after the image's), one that changes it drops them with a
 // warning naming how many, as does one that cannot keep them (a blob of
@@ -328,9 +332,14 @@
 // nixpkgs ignores it. `layer-pack --conf C | manifest-gen --conf C` writes an
 // image with the same diff_ids and config digest as nixpkgs' stream script.
 // Flags given as well take precedence over the configuration. Its
-// repo_tag is read as the workflows read -t: NAME alone is NAME:latest,
-// and "NAME:" or ":TAG" is refused (nixpkgs writes "NAME:", which docker
-// load refuses).
+// repo_tag, and --repo-tag NAME[:TAG] (the workflows' -t, nixpkgs' stream
+// script's), are written as given, as that script writes them: NAME
+// alone is NAME:latest, and "NAME:" or ":TAG" is refused (nixpkgs writes
+// "NAME:", which docker load refuses), and so is a NAME with upper case
+// outside the registry host ("App:1"), which docker load refuses: it is
+// not lower-cased, as --name is, which would make it another name (only
+// nixpkgs' Nix code lower-cases name, before the script sees it). The tag
+// is never changed: tags are case-sensitive.
 //
 // Where we differ from nixpkgs: a creation time without an offset is read as
 // UTC and written with +00:00 (nixpkgs would write a time Docker cannot

@@ -27,6 +27,7 @@ type command struct {
 	Input           string  `arg:"" name:"stream" optional:"" default:"-" help:"The layer stream to read; - is stdin."`
 	Output          string  `short:"o" default:"-" placeholder:"FILE" help:"Where to write the image archive; - is stdout. A file appears only when the whole archive is written."`
 	Name            string  `short:"n" placeholder:"NAME" help:"Image name, lower-cased as nixpkgs does; may start with a registry host (registry.example:5000/app). Required unless --conf gives repo_tag."`
+	RepoTag         *string `name:"repo-tag" placeholder:"NAME[:TAG]" help:"The image's name and tag as nixpkgs' stream script takes them with -t: written as given (NAME alone is NAME:latest), not lower-cased; a name docker refuses (upper case outside the registry host) is refused. Instead of --name and --tag."`
 	Tag             *string `short:"t" placeholder:"TAG" help:"Image tag (not empty). Default: the first 32 hex digits of the config's sha256, so the same content always gets the same tag."`
 	Config          string  `placeholder:"FILE" help:"A JSON object of Docker config fields (Cmd, Entrypoint, Env, ExposedPorts, WorkingDir, User, Volumes, Labels, StopSignal, Healthcheck, …), copied into the image config with its key order."`
 	Architecture    string  `help:"The image architecture, in Go's names (amd64, arm64, …). Default: this machine's."`
@@ -201,23 +202,40 @@ func (c *command) plan() (*plan, error) {
 	if c.Tag != nil {
 		tag = *c.Tag
 	}
-	if conf.RepoTag != "" && (name == "" || c.Tag == nil) {
-		rtName, rtTag, err := confRepoTag(c.Conf, conf.RepoTag)
+	// A repo_tag (the conf's, or --repo-tag) is written as given, as
+	// nixpkgs' stream script writes it; --name is lower-cased, as nixpkgs'
+	// Nix code lower-cases name.
+	verbatim := false
+	rt, rtWhat := conf.RepoTag, fmt.Sprintf("--conf %q: repo_tag", c.Conf)
+	if c.RepoTag != nil {
+		if c.Name != "" || c.Tag != nil {
+			return nil, cli.Usagef("--repo-tag gives the name and tag; drop --name and --tag")
+		}
+		rt, rtWhat = *c.RepoTag, "--repo-tag"
+	}
+	if c.RepoTag != nil || rt != "" && (name == "" || c.Tag == nil) {
+		rtName, rtTag, err := splitGivenRepoTag(rtWhat, rt)
 		if err != nil {
 			return nil, err
 		}
 		if name == "" {
-			what, name = fmt.Sprintf("--conf %q: repo_tag", c.Conf), rtName
+			what, name, verbatim = rtWhat, rtName, true
 		}
 		if c.Tag == nil {
-			tag, tagWhat = rtTag, fmt.Sprintf("--conf %q: repo_tag: tag", c.Conf)
+			tag, tagWhat = rtTag, rtWhat+": tag"
 		}
 	}
 	if name == "" {
-		return nil, cli.Usagef("--name is required (or a --conf with repo_tag)")
+		return nil, cli.Usagef("--name is required (or --repo-tag, or a --conf with repo_tag)")
 	}
 	var err error
-	if p.name, err = checkName(what, name); err != nil {
+	if verbatim {
+		err = checkGivenName(what, name)
+		p.name = name
+	} else {
+		p.name, err = checkName(what, name)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if p.tag = tag; p.tag != "" {

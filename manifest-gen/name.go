@@ -73,18 +73,34 @@ func splitRepoTag(rt string) (name, tag string) {
 	return rt, ""
 }
 
-// confRepoTag splits a --conf's repo_tag as the workflows split -t
-// (split_repo_tag): no tag is "latest", as docker reads a name alone; an
-// empty half ("NAME:", ":TAG") is refused, not read as no tag (nixpkgs
-// writes "NAME:", which docker load refuses).
-func confRepoTag(conf, rt string) (name, tag string, err error) {
+// splitGivenRepoTag splits a --conf's repo_tag or --repo-tag (what) as
+// the workflows split -t (split_repo_tag): no tag is "latest", as docker
+// reads a name alone; an empty half ("NAME:", ":TAG") is refused, not
+// read as no tag (nixpkgs writes "NAME:", which docker load refuses).
+func splitGivenRepoTag(what, rt string) (name, tag string, err error) {
 	if name, tag = splitRepoTag(rt); name == rt {
 		tag = "latest"
 	}
 	if name == "" || tag == "" {
-		return "", "", cli.Usagef("--conf %q: repo_tag %q: want NAME[:TAG]", conf, rt)
+		return "", "", cli.Usagef("%s %q: want NAME[:TAG]", what, rt)
 	}
 	return name, tag, nil
+}
+
+// checkGivenName checks a name written as given (a repo_tag's): nixpkgs'
+// stream script writes it so, and docker load refuses a repository name
+// with upper case outside the registry host ("App:1"), which nixpkgs
+// would write all the same. Refused, rather than lower-cased: that would
+// be another name than the one asked for.
+func checkGivenName(what, name string) error {
+	if archive.ValidName(name) {
+		return nil
+	}
+	if archive.ValidName(lowerASCII(name)) {
+		return cli.Usagef("%s: %q is not a repository name docker accepts: upper case outside the registry host (nixpkgs would write it as given, and docker load refuse it); write it in lower case, or give it as --name, which is lower-cased as nixpkgs lower-cases name", what, name)
+	}
+	_, err := checkName(what, name)
+	return err
 }
 
 // contentTag is the default tag: the first 32 hex digits of the config's

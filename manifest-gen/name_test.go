@@ -52,8 +52,10 @@ func TestSplitRepoTag(t *testing.T) {
 // -t: "NAME" is NAME:latest (it had the config's digest as its tag, and
 // -t NAME gave latest); "NAME:" and ":TAG" are refused, naming the conf
 // ("NAME:" took the config's digest without a word; nixpkgs writes it,
-// and docker load refuses it). A bad name from the conf names the conf,
-// not --name.
+// and docker load refuses it). The name is written as given, as nixpkgs'
+// script writes it: an upper-case registry host stays, upper case in the
+// path (which docker load refuses) is refused, not lower-cased into
+// another name. A bad name from the conf names the conf, not --name.
 func TestPlanConfRepoTag(t *testing.T) {
 	dir := t.TempDir()
 	conf := func(rt string) string {
@@ -63,7 +65,7 @@ func TestPlanConfRepoTag(t *testing.T) {
 		}
 		return p
 	}
-	for rt, want := range map[string]string{"app": "app latest", "App:1": "app 1", "reg:5000": "reg 5000", "reg:5000/app": "reg:5000/app latest"} {
+	for rt, want := range map[string]string{"app": "app latest", "Reg.Example/app:V1": "Reg.Example/app V1", "reg:5000": "reg 5000", "reg:5000/app": "reg:5000/app latest"} {
 		p, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan()
 		if err != nil || p.name+" "+p.tag != want {
 			t.Errorf("repo_tag %q: got %v, %v; want %q", rt, p, err, want)
@@ -75,6 +77,7 @@ func TestPlanConfRepoTag(t *testing.T) {
 		"reg:5000/a:": `--conf ".*": repo_tag "reg:5000/a:": want NAME\[:TAG\]`,
 		"a b:1":       `--conf ".*": repo_tag "a b" is not a valid image name`,
 		"a:.x":        `--conf ".*": repo_tag: tag ".x" is not a valid tag`,
+		"App:1":       `--conf ".*": repo_tag: "App" is not a repository name docker accepts: upper case outside the registry host`,
 	} {
 		_, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan()
 		var ue *cli.UsageError

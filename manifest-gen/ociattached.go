@@ -33,7 +33,8 @@ type attachedArtifact struct {
 // files in DIR are. An artifact (oci.IsArtifactManifest) whose subject is
 // the image, as oras attach --oci-layout lists an SBOM, or tagged as
 // cosign tags its signatures, attestations and SBOMs of it
-// (sha256-HEX.sig, .att, .sbom), describes that image: the rebuild keeps
+// (sha256-HEX.sig, .att, .sbom), describes that image, and so does a
+// referrers index of it (referrersIndex): the rebuild keeps
 // it when the image stays the same, and drops it with a warning when not
 // (carryAttached). Any other artifact is someone else's, refused.
 func (o *oldLayout) otherImages() string {
@@ -45,18 +46,23 @@ func (o *oldLayout) otherImages() string {
 	var artifacts []attachedArtifact
 	subjects := map[string]string{} // artifact manifest digest → its subject's
 	for _, d := range index.Manifests {
+		if d.MediaType == v1.MediaTypeImageIndex {
+			a, subject, why := o.referrersIndex(d)
+			if why != "" {
+				return why
+			}
+			subjects[d.Digest.String()] = subject
+			artifacts = append(artifacts, a)
+			continue
+		}
 		if d.MediaType != v1.MediaTypeImageManifest {
 			return fmt.Sprintf("index.json lists a %q, not the image manifest it writes", d.MediaType)
 		}
-		var m v1.Manifest
-		if checkBlobDigest(d.Digest.String()) != nil || o.readJSON(blobPath(d.Digest.String()), &m) != nil {
-			return fmt.Sprintf("index.json lists the manifest %s, which is not a blob of it", d.Digest)
+		m, artifact, why := o.readManifest(d)
+		if why != "" {
+			return why
 		}
-		layers := make([]string, len(m.Layers))
-		for i, l := range m.Layers {
-			layers[i] = l.MediaType
-		}
-		if d.ArtifactType == "" && !oci.IsArtifactManifest(m.ArtifactType, m.Config.MediaType, layers) {
+		if !artifact {
 			images = append(images, d.Digest.String())
 			continue
 		}
@@ -73,15 +79,70 @@ func (o *oldLayout) otherImages() string {
 		return "index.json lists no image"
 	}
 	image := images[0]
-	cosignTag := "sha256-" + strings.TrimPrefix(image, "sha256:") + "."
+	referrersTag := oci.ReferrersTag(image)
 	for _, a := range artifacts {
-		tag, ok := strings.CutPrefix(a.entry.Annotations[v1.AnnotationRefName], cosignTag)
-		if subjects[a.entry.Digest.String()] != image && !(ok && (tag == "sig" || tag == "att" || tag == "sbom")) {
+		name := a.entry.Annotations[v1.AnnotationRefName]
+		tag, ok := strings.CutPrefix(name, referrersTag+".")
+		if subjects[a.entry.Digest.String()] != image && !(ok && (tag == "sig" || tag == "att" || tag == "sbom")) &&
+			!(a.entry.MediaType == v1.MediaTypeImageIndex && name == referrersTag) {
 			return fmt.Sprintf("index.json lists an artifact not of its image (%s): another tool added it, and a rebuild would drop it", a.entry.Digest)
 		}
 	}
 	o.image, o.attached = image, artifacts
 	return ""
+}
+
+// readManifest reads the image manifest d lists and says whether it is an
+// artifact's; why says what is wrong when it is not a manifest of the
+// layout.
+func (o *oldLayout) readManifest(d v1.Descriptor) (m v1.Manifest, artifact bool, why string) {
+	if checkBlobDigest(d.Digest.String()) != nil || o.readJSON(blobPath(d.Digest.String()), &m) != nil {
+		return m, false, fmt.Sprintf("index.json lists the manifest %s, which is not a blob of it", d.Digest)
+	}
+	layers := make([]string, len(m.Layers))
+	for i, l := range m.Layers {
+		layers[i] = l.MediaType
+	}
+	return m, d.ArtifactType != "" || oci.IsArtifactManifest(m.ArtifactType, m.Config.MediaType, layers), ""
+}
+
+// referrersIndex reads the image index d that index.json lists: one that
+// lists artifacts alone is a referrers index, as the image-spec's
+// referrers tag schema keeps it where there is no referrers API (regctl's
+// ocidir, oras cp of the tag sha256-HEX, a skopeo copy of it). It is an
+// artifact of the image (attachedArtifact: the index and every blob of
+// its artifacts) when it has the image's referrers tag or all its
+// artifacts have the one subject returned ("" when they do not). An
+// index that lists an image (a multi-platform image), or another index,
+// is not one manifest-gen wrote: why says so.
+func (o *oldLayout) referrersIndex(d v1.Descriptor) (a attachedArtifact, subject, why string) {
+	var idx v1.Index
+	if checkBlobDigest(d.Digest.String()) != nil || o.readJSON(blobPath(d.Digest.String()), &idx) != nil {
+		return a, "", fmt.Sprintf("index.json lists the index %s, which is not a blob of it", d.Digest)
+	}
+	a = attachedArtifact{entry: d, blobs: []v1.Descriptor{d}}
+	for i, r := range idx.Manifests {
+		m, artifact := v1.Manifest{}, false
+		if r.MediaType == v1.MediaTypeImageManifest {
+			if m, artifact, why = o.readManifest(r); why != "" {
+				return a, "", why
+			}
+		}
+		if !artifact {
+			return a, "", fmt.Sprintf("index.json lists the index %s, which holds a %q that is no artifact: an image it does not write", d.Digest, r.MediaType)
+		}
+		s := ""
+		if m.Subject != nil {
+			s = m.Subject.Digest.String()
+		}
+		if i == 0 {
+			subject = s
+		} else if s != subject {
+			subject = ""
+		}
+		a.blobs = append(append(a.blobs, r, m.Config), m.Layers...)
+	}
+	return a, subject, ""
 }
 
 // carryAttached keeps the old layout's artifacts about its image in the

@@ -16,7 +16,7 @@ func TestPlanPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "conf.json")
 	os.WriteFile(conf, []byte(`{"architecture": "arm64", "os": "windows", "created": "2000-01-01T00:00:00+00:00",
-		"repo_tag": "localhost:5000/Conf:ctag", "config": {"User": "conf"}, "from_image": "base.tar"}`), 0o644)
+		"repo_tag": "Localhost.Example:5000/conf:ctag", "config": {"User": "conf"}, "from_image": "base.tar"}`), 0o644)
 	cfg := filepath.Join(dir, "config.json")
 	os.WriteFile(cfg, []byte(`{"User": "flag"}`), 0o644)
 	cases := []struct {
@@ -27,7 +27,7 @@ func TestPlanPrecedence(t *testing.T) {
 		{"Defaults", command{Name: "App"},
 			"app  1970-01-01T00:00:01+00:00 " + runtime.GOARCH + " linux  {}"},
 		{"ConfOnly", command{Conf: conf},
-			"localhost:5000/conf ctag 2000-01-01T00:00:00+00:00 arm64 linux base.tar {\"User\": \"conf\"}"},
+			"Localhost.Example:5000/conf ctag 2000-01-01T00:00:00+00:00 arm64 linux base.tar {\"User\": \"conf\"}"},
 		{"FlagsWin", command{Conf: conf, Name: "n", Tag: ptr("t"), Created: "2001-01-01T00:00:00Z", Architecture: "386", OS: "freebsd", FromImage: "other.tar", Config: cfg},
 			"n t 2001-01-01T00:00:00+00:00 386 freebsd other.tar {\"User\": \"flag\"}"},
 		{"NameKeepsConfTag", command{Conf: conf, Name: "n"},

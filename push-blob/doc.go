@@ -13,11 +13,18 @@
 //   - an image archive: a docker-archive (docker save, nixpkgs,
 //     manifest-gen) or an OCI layout tar (manifest-gen --format oci, skopeo),
 //     uncompressed or compressed with gzip, xz, zstd or bzip2; its layers may
-//     be stored compressed. --archive-image NAME[:TAG] picks an image of a
-//     multi-image archive (default: the first); of a multi-platform image
-//     that docker save wrote with the containerd image store (manifest.json
-//     lists the saving daemon's platform, index.json them all), the image
-//     for this machine's platform, or the only one it holds. An uncompressed archive file
+//     be stored compressed. An archive of several images that are not one
+//     multi-platform image (docker save a b, merge-images; an OCI layout
+//     whose index.json lists several) cannot go under one tag: it is
+//     refused before anything is sent, as skopeo and crane refuse it,
+//     unless --archive-image NAME[:TAG] picks one, or @N, the Nth image
+//     from 0 (skopeo's docker-archive:FILE:@N), tagged or not. A docker save of a
+//     multi-platform image with the containerd image store (manifest.json
+//     lists the saving daemon's platform, index.json them all) is pushed as
+//     the multi-platform image below, as docker push pushes the tag: the
+//     index of the images whose blobs the save holds (one such image is
+//     pushed as itself); with --archive-image, the image for this machine's
+//     platform, or the only one it holds. An uncompressed archive file
 //     (or stdin redirected from one) is read in place; anything else is
 //     decompressed once into a temporary file (an archive or layer that
 //     decompresses past 64 GiB is refused, as by tar-merge's default

@@ -175,7 +175,7 @@ func TestIndexRefusesSBOM(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Run(t.Context(), "push-blob", manual, &command{},
 		[]string{"--dest", "127.0.0.1:1/app:1", "--tls-verify=false", "--retries", "0", "--sbom", doc, file}, &cli.IO{Stdout: &stdout, Stderr: &stderr})
-	want := `push-blob: --sbom "` + doc + `": "` + file + `" is a multi-platform image; attaching an SBOM to one of its images is not supported: invalid input` + "\n"
+	want := `push-blob: --sbom "` + doc + `": "` + file + `" is a multi-platform image; attaching an SBOM to one of its images is not supported (--archive-image NAME[:TAG] pushes this machine's image alone, with it): invalid input` + "\n"
 	if code != cli.ExitFailure || stderr.String() != want || stdout.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q\nwant exit 1, stderr %q", code, stdout.String(), stderr.String(), want)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -111,12 +113,14 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 	if err != nil {
 		return nil, false, err
 	}
-	if a.MultiPlatform && which == "" {
-		imgs, err := platformImages(a, display)
-		if err != nil {
-			a.Close()
+	if which == "" || strings.HasPrefix(which, "@") {
+		imgs, index, err := wholeArchive(a, display, which)
+		if err != nil || imgs != nil {
+			if err != nil {
+				a.Close()
+			}
+			return imgs, index, err
 		}
-		return imgs, true, err
 	}
 	// Every image of a multi-platform one has its name: the one this
 	// machine would pull, not the first platform's; the only one, whatever
@@ -129,13 +133,61 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 	return []*image{archiveImage(a, img, display)}, false, nil
 }
 
+// wholeArchive is what an archive given without --archive-image pushes:
+// all of it, as docker push pushes a tag. A multi-platform archive (an
+// OCI layout naming one index), or a docker save of one multi-platform
+// image holding more than one of its images (the containerd image store:
+// manifest.json lists the saving daemon's platform only), is its images,
+// pushed as an index. Several images that are not one multi-platform
+// image cannot go under one tag: refused, as skopeo and crane refuse such
+// an archive, rather than push the first and drop the others unsaid.
+// which "@N" takes the archive's Nth image (archive.Groups, from 0, as
+// skopeo's docker-archive:FILE:@N), pushed as the whole archive would be:
+// the way to name an untagged one.
+func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, error) {
+	if a.MultiPlatform && which == "" {
+		imgs, err := platformImages(a, display, a.Images)
+		return imgs, true, err
+	}
+	groups := a.Groups()
+	if n, ok := strings.CutPrefix(which, "@"); ok {
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 0 || i >= len(groups) || n != strconv.Itoa(i) {
+			return nil, false, cli.Usagef("--archive-image %q: %s holds %d images: want @0 to @%d (their places in it), or NAME[:TAG]", which, display, len(groups), len(groups)-1)
+		}
+		groups = groups[i : i+1]
+	}
+	if len(groups) > 1 {
+		var names []string
+		for i, g := range groups {
+			if i == 4 {
+				names = append(names, "…")
+				break
+			}
+			name := "untagged"
+			if len(g[0].RepoTags) > 0 {
+				name = errdefs.Quote(g[0].RepoTags[0])
+			}
+			names = append(names, name)
+		}
+		return nil, false, fmt.Errorf("%s holds %d images (%s), which one tag cannot name: give the one to push with --archive-image NAME[:TAG] (or @N, its place from 0): %w",
+			display, len(groups), strings.Join(names, ", "), errdefs.ErrInvalidInput)
+	}
+	group := groups[0]
+	if group[0].Index == "" || !slices.ContainsFunc(group, func(img *archive.Image) bool { return img.ConfigDigest != group[0].ConfigDigest }) {
+		return []*image{archiveImage(a, group[0], display)}, false, nil
+	}
+	imgs, err := platformImages(a, display, group)
+	return imgs, true, err
+}
+
 // platformImages are the images of a multi-platform archive, each with
 // the platform its config names; two for one platform, or one without,
 // are refused before anything is sent.
-func platformImages(a *archive.Archive, display string) ([]*image, error) {
-	imgs := make([]*image, len(a.Images))
-	configs := make([][]byte, len(a.Images))
-	for i, img := range a.Images {
+func platformImages(a *archive.Archive, display string, images []*archive.Image) ([]*image, error) {
+	imgs := make([]*image, len(images))
+	configs := make([][]byte, len(images))
+	for i, img := range images {
 		imgs[i] = archiveImage(a, img, fmt.Sprintf("%s (image %d)", display, i+1))
 		configs[i] = img.ConfigBytes
 	}

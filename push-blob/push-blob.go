@@ -27,7 +27,7 @@ type command struct {
 	VerifyCache      bool          `name:"verify-cache" help:"Do not take the layer cache's word for a layer's compressed digest: compress the layer again and check the record (a wrong one is replaced). Costs what a push without the cache costs; refused for reference layers, which have no bytes to check."`
 	TagReuse         bool          `name:"tag-reuse" default:"true" negatable:"" help:"Take the blobs of layers the destination tag's current image has (same diff_id and compression) without compressing them again; --no-tag-reuse compresses every layer not known from the input or the cache."`
 	MountFrom        []string      `name:"mount-from" sep:"none" placeholder:"REPO" help:"A repository of the same registry to mount missing blobs from before uploading them. Repeatable."`
-	ArchiveImage     string        `name:"archive-image" placeholder:"NAME[:TAG]" help:"With a multi-image archive: the image to push. Default: the first."`
+	ArchiveImage     string        `name:"archive-image" placeholder:"NAME[:TAG]" help:"The image of the archive to push, by its tag: one of several images (refused without it), or this machine's of a multi-platform image (default: all of it, as an index). @N takes the Nth image (from 0), tagged or not."`
 	ListPresent      bool          `name:"list-present" help:"Print what the destination tag's current image holds, as layer-pack --reuse reads it, and push nothing."`
 	TLSVerify        bool          `name:"tls-verify" default:"true" negatable:"" help:"Verify the registry's TLS certificate; --tls-verify=false also allows plain HTTP."`
 	registry.CredsFlags
@@ -71,7 +71,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if index && len(opts.sboms) > 0 {
 		// An SBOM names one image; which image of the index each
 		// describes is not known here.
-		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported: %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
+		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported (--archive-image NAME[:TAG] pushes this machine's image alone, with it): %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
 	}
 	var digest string
 	if index {

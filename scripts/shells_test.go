@@ -59,6 +59,9 @@ var shellScripts = []string{
 	"buildimage_run_as_root_extra_commands_text",  // yash: the stage cut the commands at a UTF-8 byte
 	"error_run_as_root_script_nul",                // bash: its own warning of the NUL it dropped
 	"signal_run_as_root_entry_one_line",           // dash, busybox, mksh: a second line
+	"output_link_to_input_kept",                   // not_input's walk of the input's symlinks
+	"layered_repo_tag_case",                       // split_repo_tag's case patterns
+	"buildimage_copy_to_root_under_root",          // copy_rooted's recursion
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

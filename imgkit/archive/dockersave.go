@@ -20,8 +20,8 @@ package archive
 // complete image (one platform pulled of many) adds none, but its image
 // gets Index all the same: FindFor another platform then says that the
 // archive has none, as it does for an OCI index of one image, rather
-// than give this one. MultiPlatform stays false (push-blob pushes one
-// image of a docker-archive, the one for this machine).
+// than give this one. MultiPlatform stays false: Groups gives the images
+// of the index together (push-blob pushes them as an index).
 func (a *Archive) savedPlatforms() error {
 	idx, err := a.readIndexJSON()
 	if err != nil {

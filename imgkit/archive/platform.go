@@ -70,30 +70,41 @@ func (a *Archive) findFor(name, tag string, want v1.Platform, lone bool) (*Image
 // FindFor's.
 func (a *Archive) ImagesFor(want v1.Platform, lone bool) ([]*Image, error) {
 	var out []*Image
-	done := map[string]bool{}
-	for _, img := range a.Images {
-		if img.Index == "" {
-			out = append(out, img)
+	for _, group := range a.Groups() {
+		if group[0].Index == "" {
+			out = append(out, group[0])
 			continue
 		}
-		key := img.Index + "\n" + strings.Join(img.RepoTags, "\n")
-		if done[key] {
-			continue
-		}
-		done[key] = true
-		var candidates []*Image
-		for _, c := range a.Images {
-			if c.Index == img.Index && slices.Equal(c.RepoTags, img.RepoTags) {
-				candidates = append(candidates, c)
-			}
-		}
-		chosen, err := a.choose(candidates, want, lone)
+		chosen, err := a.choose(group, want, lone)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, chosen)
 	}
 	return out, nil
+}
+
+// Groups is the archive's images as a user names them, in the order of
+// their first: each image of no multi-platform image alone, and the
+// images of one multi-platform image (sharing Image.Index and RepoTags,
+// as FindFor chooses among them) together, in index order.
+func (a *Archive) Groups() [][]*Image {
+	var groups [][]*Image
+	at := map[string]int{}
+	for _, img := range a.Images {
+		if img.Index == "" {
+			groups = append(groups, []*Image{img})
+			continue
+		}
+		key := img.Index + "\n" + strings.Join(img.RepoTags, "\n")
+		if i, ok := at[key]; ok {
+			groups[i] = append(groups[i], img)
+			continue
+		}
+		at[key] = len(groups)
+		groups = append(groups, []*Image{img})
+	}
+	return groups
 }
 
 // choose takes, of the images of one multi-platform image (candidates,

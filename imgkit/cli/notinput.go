@@ -1,14 +1,22 @@
 package cli
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+)
 
 // NotAnInput returns a usage error when output, a file name given with
-// flag (not "-"), is the same file as one of inputs: names, "-" for
-// stdin, the file stdin is (an *os.File; anything else is no file). The
-// output is renamed into place once complete, so it replaced the input
-// it was made from (manifest-gen -o img.tar --from-image img.tar, or
-// -o s.tar < s.tar), with status 0 and the input gone. An output that
-// is not a regular file (/dev/null) is written in place and not judged.
+// flag (not "-"), would replace one of inputs: names, "-" for stdin, the
+// file stdin is (an *os.File; anything else is no file). The output is
+// renamed into place once complete, so when output's name is the input's
+// (by another path, or a symlink the input's name goes through) it
+// replaced the input it was made from (manifest-gen -o img.tar
+// --from-image img.tar, or -o s.tar < s.tar), with status 0 and the
+// input gone. A hard link to the input, or a symlink to it, under another
+// name is another directory entry: the rename replaces that entry and the
+// input stays as it was, so it is an output like any other. Stdin has no
+// name to tell: an output that is its file is refused. An output that is
+// not a regular file (/dev/null) is written in place and not judged.
 func NotAnInput(flag, output string, stdin any, inputs ...string) error {
 	if output == "-" || output == "" {
 		return nil
@@ -32,7 +40,36 @@ func NotAnInput(flag, output string, stdin any, inputs ...string) error {
 		if name == "-" {
 			return Usagef("%s %q is stdin too: the output would replace the input; give another name", flag, output)
 		}
-		return Usagef("%s %q is the input %q too: the output would replace it; give another name", flag, output, name)
+		if renameReplaces(output, name) {
+			return Usagef("%s %q is the input %q too: the output would replace it; give another name", flag, output, name)
+		}
 	}
 	return nil
+}
+
+// renameReplaces reports whether a rename over output changes what name
+// leads to: output's directory entry (its directory, symlinks followed,
+// and its last element) is name's own or that of a symlink name goes
+// through. Where it cannot tell (a directory it cannot stat, a symlink
+// loop), it says yes.
+func renameReplaces(output, name string) bool {
+	outDir, err := os.Stat(filepath.Dir(output))
+	if err != nil {
+		return true
+	}
+	for hops := 0; hops <= 40; hops++ {
+		dir, err := os.Stat(filepath.Dir(name))
+		if err != nil || os.SameFile(dir, outDir) && filepath.Base(name) == filepath.Base(output) {
+			return true
+		}
+		target, err := os.Readlink(name)
+		if err != nil {
+			return false // not a symlink: the end of the chain
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(name), target)
+		}
+		name = target
+	}
+	return true
 }

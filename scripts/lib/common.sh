@@ -206,6 +206,10 @@ check_final_ref() {
 	case ${final_name##*/} in
 	*:*) usage_error "--final-image-name \"$final_name\": a name without a tag; the tag goes in --final-image-tag" ;;
 	esac
+	name_lower_case "--final-image-name" "$final_name"
+	# With no upper case in its path, the name is as valid as given (the
+	# pull writes it so, --repo-tag) as lower-cased (--name, whose words
+	# the errors use).
 	check_flags manifest-gen --name "$final_name" --tag "$final_tag"
 }
 
@@ -296,7 +300,10 @@ refuse_name() {
 # name or tag without a word (nixpkgs writes "NAME:", which docker load
 # refuses). A digest ("NAME@sha256:...") names no tag: refused here, in -t's
 # words (split, it reached manifest-gen as --name "NAME@sha256"). It sets
-# tag_seen: the tag goes to manifest-gen.
+# tag_seen: the tag goes to manifest-gen, as --repo-tag NAME:TAG, which
+# writes it as given (nixpkgs' script does) and checks it; upper case in
+# the repository's path (not a registry host's: docker's rule), which
+# docker load refuses, is refused here in -t's words first.
 split_repo_tag() {
 	[ -n "$repo_tag_seen" ] || return 0
 	[ -n "$repo_tag" ] || usage_error "--repo_tag \"\": want NAME[:TAG]"
@@ -306,6 +313,25 @@ split_repo_tag() {
 	case $tag in */*) name=$repo_tag tag= ;; esac
 	[ "$name" != "$repo_tag" ] || tag=latest
 	[ -n "$name" ] && [ -n "$tag" ] || usage_error "--repo_tag \"$repo_tag\": want NAME[:TAG]"
+	name_lower_case "--repo_tag \"$repo_tag\"" "$name" ", or give it as --name, which is lower-cased as nixpkgs lower-cases name"
+}
+
+# name_lower_case WHAT NAME [HINT]: a usage error when NAME, a name written
+# into an image as given (-t, --final-image-name: nixpkgs writes them so),
+# has upper case in its repository path, which docker load and skopeo
+# refuse ("repository name must be lowercase"); a registry host's (the
+# first component, with a dot or colon, or localhost) may have it, as
+# docker's rule is. Refused, not lower-cased: that is another name.
+name_lower_case() {
+	nl_path=$2
+	case ${2%%/*} in
+	*.* | *:* | localhost) nl_path=${2#*/} ;;
+	esac
+	case $nl_path in
+	*[ABCDEFGHIJKLMNOPQRSTUVWXYZ]*)
+		usage_error "$1: \"$2\" is not a repository name docker accepts: upper case outside the registry host (nixpkgs would write it as given, and docker load refuse it); write it in lower case${3-}"
+		;;
+	esac
 }
 
 # split_opts ARG... prints the ARGs quoted for eval, each --opt=value as
@@ -514,17 +540,34 @@ check_config() {
 		manifest-gen -q --name config-check --config "$config" -o /dev/null || exit 1
 }
 
-# not_input OUT FILE...: a usage error when the output OUT is the same
-# file as one of the inputs FILE (test -ef: every shell the workflows run
-# under has it, though POSIX does not name it). The result is renamed
-# over OUT once complete: it replaced the input it was made from, with
-# status 0 (build-layered-image --from-image img.tar -o img.tar).
+# not_input OUT FILE...: a usage error when the output OUT would replace
+# one of the inputs FILE. The result is renamed over OUT once complete: when
+# OUT's name is the input's (by another path, or a symlink the input's
+# name goes through) it replaced the input it was made from, with status
+# 0 (build-layered-image --from-image img.tar -o img.tar). The same file
+# (test -ef: every shell the workflows run under has it, though POSIX does
+# not name it) under another name, a hard link or a symlink to it, is
+# another directory entry, which the rename replaces while the input
+# stays: an output like any other (imgkit/cli.NotAnInput, the same rule).
 not_input() {
 	ni_out=$1
 	shift
 	for ni_in; do
-		[ -z "$ni_in" ] || [ ! "$ni_out" -ef "$ni_in" ] ||
-			usage_error "-o \"$ni_out\" is the input \"$ni_in\" too: the output would replace it; give another name"
+		[ -n "$ni_in" ] && [ "$ni_out" -ef "$ni_in" ] || continue
+		ni_name=$ni_in ni_hops=0
+		while :; do
+			# The same entry: the same directory and last element.
+			[ "$(dirname -- "$ni_in")" -ef "$(dirname -- "$ni_out")" ] && [ "$(basename -- "$ni_in")" = "$(basename -- "$ni_out")" ] &&
+				usage_error "-o \"$ni_out\" is the input \"$ni_name\" too: the output would replace it; give another name"
+			[ -L "$ni_in" ] || break
+			ni_hops=$((ni_hops + 1))
+			[ $ni_hops -le 40 ] || usage_error "-o \"$ni_out\" is the input \"$ni_name\" too: the output would replace it; give another name"
+			ni_t=$(readlink -- "$ni_in")
+			case $ni_t in
+			/*) ni_in=$ni_t ;;
+			*) ni_in=$(dirname -- "$ni_in")/$ni_t ;;
+			esac
+		done
 	done
 }
 

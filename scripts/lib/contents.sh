@@ -17,7 +17,8 @@
 
 # resolve_content PATH sets content_phys (where to read it) and
 # content_logical (the store path links name, or "" outside the store).
-# Errors name the flag $content_flag (default --contents).
+# Errors name the flag $content_flag (default --contents), and say
+# $content_missing and $content_not_dir (default lndir's words).
 # A symlink naming a store path resolves logically (under --root), one
 # link at a time, as Nix resolves a ./result link. Once the path is in the
 # store under --root, every symlink on it resolves as in a chroot to the
@@ -47,8 +48,8 @@ resolve_content() {
 		*) p=${p%/*}/$t ;;
 		esac
 	done
-	[ -e "$p" ] || die "${content_flag:---contents} \"$1\": no such file or directory"
-	[ -d "$p" ] || die "${content_flag:---contents} \"$1\": not a directory (lndir joins directories)"
+	[ -e "$p" ] || die "${content_flag:---contents} \"$1\": ${content_missing:-no such file or directory}"
+	[ -d "$p" ] || die "${content_flag:---contents} \"$1\": ${content_not_dir:-not a directory (lndir joins directories)}"
 	content_phys=$(cd -P -- "$p" && pwd -P) || die "${content_flag:---contents} \"$1\": cannot enter it"
 	content_logical=
 	if [ -n "$lp" ]; then

@@ -6,7 +6,9 @@
 # DEST, merging with what DEST has; MODE is
 #   k      rsync -k: a symlink to a directory in SRC is copied as that
 #          directory (followed, its contents copied); other symlinks stay
-#          symlinks; a symlink in DEST where SRC has a directory is replaced
+#          symlinks; a symlink in DEST where SRC has a directory is
+#          replaced. A SRC inside --root is followed as in a chroot to it
+#          (copy_rooted)
 #   K      rsync -K: every symlink in SRC stays a symlink; a symlink to a
 #          directory in DEST where SRC has a directory is kept and filled,
 #          when it leads to a directory inside DEST (never outside it)
@@ -27,14 +29,25 @@ copy_tree() {
 	ct_preserve=
 	! cp --preserve=mode,timestamps -- "$work/copy-modes" "$work/copy-probe" 2>/dev/null || ct_preserve=gnu
 	rm -f -- "$work/copy-probe"
-	set -- find
-	[ "$ct_mode" != k ] || set -- find -L
-	(
-		cd -P -- "$ct_src" || exit 1
-		# find -L reports a symlink loop and fails: rsync -k would copy
-		# forever.
-		"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" "$ct_preserve" {} +
-	) || return 1
+	# Under --root, a store path's symlinks lead where they lead in a
+	# chroot to the root: find -L followed them on the host, and copied
+	# the host's /nix/store/P (or its /etc) for a link naming it.
+	ct_logical=
+	if [ "$ct_mode" = k ] && [ -n "${root_prefix-}" ]; then
+		case $ct_src in "$root_prefix"/*) ct_logical=${ct_src#"$root_prefix"} ;; esac
+	fi
+	if [ -n "$ct_logical" ]; then
+		copy_rooted "$ct_logical" "" 0 || return 1
+	else
+		set -- find
+		[ "$ct_mode" != k ] || set -- find -L
+		(
+			cd -P -- "$ct_src" || exit 1
+			# find -L reports a symlink loop and fails: rsync -k would copy
+			# forever.
+			"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" "$ct_preserve" {} +
+		) || return 1
+	fi
 	# Children before parents (find's order reversed): a directory's mode may take away the write bit its
 	# children needed.
 	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/copy-modes" |
@@ -46,6 +59,44 @@ copy_tree() {
 			# does not), where rsync -a gives the source's mode.
 			chmod "00${ct_line%% *}" "$ct_dest/${ct_line#* }" || exit 1
 		done
+}
+
+# copy_rooted LOGICAL REL DEPTH is copy_tree's mode k for the directory
+# at LOGICAL, a path inside --root ($root_prefix), into $ct_dest/REL, as
+# rsync -k copies it in a chroot to the root: its entries as merge copies
+# them (no symlink followed), then each symlink of it that leads, resolved
+# by in_root (inside the root), to a directory is replaced by a copy of
+# that directory, and so on down; a dangling one stays a symlink, as
+# rsync keeps it. A chain of more than 40 such links (a loop) fails.
+copy_rooted() {
+	[ "$3" -le 40 ] || {
+		printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1")" >&2
+		return 1
+	}
+	: >"$work/copy-modes.sub"
+	(
+		cd -P -- "$root_prefix$1" || exit 1
+		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "$ct_dest_phys" merge "$work/copy-modes.sub" "$prog" "$ct_preserve" {} +
+	) || return 1
+	# The modes, relative to $ct_dest, for copy_tree to apply last.
+	while IFS= read -r cr_line; do
+		printf '%s %s\n' "${cr_line%% *}" "${2:+$2/}${cr_line#* }"
+	done <"$work/copy-modes.sub" >>"$work/copy-modes"
+	(cd -P -- "$root_prefix$1" && find . -type l) >"$work/copy-links.$3" || return 1
+	while IFS= read -r cr_l; do
+		cr_l=${cr_l#./}
+		# Resolved all through, inside the root: no symlink is left on
+		# the host path, which is read as it is.
+		cr_to=$(in_root "$1/$cr_l") || {
+			printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1/$cr_l")" >&2
+			return 1
+		}
+		[ -d "$root_prefix$cr_to" ] || continue
+		cr_l=${2:+$2/}$cr_l
+		rm -f -- "$ct_dest/$cr_l" && mkdir -- "$ct_dest/$cr_l" && chmod u+rwx -- "$ct_dest/$cr_l" || return 1
+		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "$cr_l" >>"$work/copy-modes"
+		copy_rooted "$cr_to" "$cr_l" $(($3 + 1)) || return 1
+	done <"$work/copy-links.$3"
 }
 
 # copy_entries runs under find -exec with DEST DEST_PHYS MODE MODES PROG PRESERVE

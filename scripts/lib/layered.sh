@@ -313,12 +313,18 @@ civil_from_days() {
 manifest_gen() {
 	if [ -n "$conf" ]; then
 		set -- "$@" --conf "$conf"
-		[ -z "$repo_tag" ] || set -- "$@" --name "$name" --tag "$tag"
+		# -t is written as given, as nixpkgs' stream script writes it.
+		[ -z "$repo_tag" ] || set -- "$@" --repo-tag "$name:$tag"
 	else
-		set -- "$@" --name "$name" --format "$format"
+		set -- "$@" --format "$format"
 		[ -n "$pipeline" ] || set -- "$@" --max-layers="$max_layers"
-		# An empty --tag goes to manifest-gen, which refuses it.
-		[ -z "$tag_seen" ] || set -- "$@" --tag "$tag"
+		if [ -n "$repo_tag" ]; then
+			set -- "$@" --repo-tag "$name:$tag"
+		else
+			set -- "$@" --name "$name"
+			# An empty --tag goes to manifest-gen, which refuses it.
+			[ -z "$tag_seen" ] || set -- "$@" --tag "$tag"
+		fi
 		[ -z "$cfg" ] || set -- "$@" --config "$cfg"
 		[ -z "$from_image" ] || set -- "$@" --from-image "$from_image"
 		[ -z "$created" ] || set -- "$@" --created "$created"

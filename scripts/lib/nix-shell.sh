@@ -85,7 +85,11 @@ nix_shell_check() {
 	# drv-env's User has them. (--uid -0 reached chown as its option, and
 	# +7 a passwd line that not every libc reads as 7.)
 	uid=$(bare_digits "$uid") gid=$(bare_digits "$gid")
-	check_flags manifest-gen --name "${name:-env}" ${tag_seen:+--tag "$tag"} --compressor "$compressor"
+	if [ -n "$repo_tag" ]; then
+		check_flags manifest-gen --repo-tag "$name:$tag" --compressor "$compressor"
+	else
+		check_flags manifest-gen --name "${name:-env}" ${tag_seen:+--tag "$tag"} --compressor "$compressor"
+	fi
 	case $shell in "$store_dir"/*) ;; *) usage_error "--shell \"$shell\": want a shell in the store \"$store_dir\"" ;; esac
 	place_root
 	[ "$root_dir" = / ] || [ -n "$drv" ] ||
@@ -167,10 +171,16 @@ nix_shell_image() {
 	run_step closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" <"$work/env/inputs" >"$work/graph.json" || exit 1
 	run_step popularity $verbose "$work/graph.json" >"$work/plan.json" || exit 1
 	[ -n "$name" ] || name=$(cat "$work/env/name")-env
-	set -- --name "$name" --plan "$work/plan.json" --contents "$root" --config "$work/env/config.json" \
+	# -t goes on as given (not lower-cased as --name is).
+	if [ -n "$repo_tag" ]; then
+		set -- -t "$name:$tag"
+	else
+		set -- --name "$name"
+		[ -z "$tag_seen" ] || set -- "$@" --tag "$tag"
+	fi
+	set -- "$@" --plan "$work/plan.json" --contents "$root" --config "$work/env/config.json" \
 		--store-dir "$store_dir" --root "$root_dir" \
 		--fake-root-commands "mkdir -p ./nix/store ./nix/var/nix ./etc/nix .$buildDir && chown -R $uid:$gid ./nix ./etc/nix .$buildDir"
-	[ -z "$tag_seen" ] || set -- "$@" --tag "$tag"
 	[ -z "$verbose" ] || set -- "$@" "$verbose"
 	if [ "$target" = - ]; then
 		sh "$here/stream-layered-image" "$@"
