@@ -45,7 +45,7 @@ copy_tree() {
 			cd -P -- "$ct_src" || exit 1
 			# find -L reports a symlink loop and fails: rsync -k would copy
 			# forever.
-			"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" "$ct_preserve" {} +
+			"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" "$ct_preserve" "" {} +
 		) || return 1
 	fi
 	# Children before parents (find's order reversed): a directory's mode may take away the write bit its
@@ -63,26 +63,21 @@ copy_tree() {
 
 # copy_rooted LOGICAL REL DEPTH is copy_tree's mode k for the directory
 # at LOGICAL, a path inside --root ($root_prefix), into $ct_dest/REL, as
-# rsync -k copies it in a chroot to the root: its entries as merge copies
-# them (no symlink followed), then each symlink of it that leads, resolved
-# by in_root (inside the root), to a directory is replaced by a copy of
-# that directory, and so on down; a dangling one stays a symlink, as
-# rsync keeps it. A chain of more than 40 such links (a loop) fails.
+# rsync -k copies it in a chroot to the root: each symlink of it that
+# leads, resolved by in_root (inside the root), to a directory is copied
+# as that directory (merged with what DEST has there, as a directory is),
+# and so on down; its other entries as merge copies them (no symlink
+# followed: a dangling one stays a symlink, as rsync keeps it). A chain
+# of more than 40 such links (a loop) fails.
 copy_rooted() {
 	[ "$3" -le 40 ] || {
 		printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1")" >&2
 		return 1
 	}
-	: >"$work/copy-modes.sub"
-	(
-		cd -P -- "$root_prefix$1" || exit 1
-		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "$ct_dest_phys" merge "$work/copy-modes.sub" "$prog" "$ct_preserve" {} +
-	) || return 1
-	# The modes, relative to $ct_dest, for copy_tree to apply last.
-	while IFS= read -r cr_line; do
-		printf '%s %s\n' "${cr_line%% *}" "${2:+$2/}${cr_line#* }"
-	done <"$work/copy-modes.sub" >>"$work/copy-modes"
+	# The links to directories first: merge would copy one as a link,
+	# removing the directory an earlier --copy-to-root put at its name.
 	(cd -P -- "$root_prefix$1" && find . -type l) >"$work/copy-links.$3" || return 1
+	: >"$work/copy-dirlinks.$3"
 	while IFS= read -r cr_l; do
 		cr_l=${cr_l#./}
 		# Resolved all through, inside the root: no symlink is left on
@@ -91,26 +86,41 @@ copy_rooted() {
 			printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1/$cr_l")" >&2
 			return 1
 		}
-		[ -d "$root_prefix$cr_to" ] || continue
+		[ ! -d "$root_prefix$cr_to" ] || printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
+	done <"$work/copy-links.$3"
+	: >"$work/copy-modes.sub"
+	(
+		cd -P -- "$root_prefix$1" || exit 1
+		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "$ct_dest_phys" rooted "$work/copy-modes.sub" "$prog" "$ct_preserve" "$work/copy-dirlinks.$3" {} +
+	) || return 1
+	# The modes, relative to $ct_dest, for copy_tree to apply last.
+	while IFS= read -r cr_line; do
+		printf '%s %s\n' "${cr_line%% *}" "${2:+$2/}${cr_line#* }"
+	done <"$work/copy-modes.sub" >>"$work/copy-modes"
+	while IFS= read -r cr_l; do
+		cr_to=$(in_root "$1/$cr_l") || return 1
 		cr_l=${2:+$2/}$cr_l
-		rm -f -- "$ct_dest/$cr_l" && mkdir -- "$ct_dest/$cr_l" && chmod u+rwx -- "$ct_dest/$cr_l" || return 1
 		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "$cr_l" >>"$work/copy-modes"
 		copy_rooted "$cr_to" "$cr_l" $(($3 + 1)) || return 1
-	done <"$work/copy-links.$3"
+	done <"$work/copy-dirlinks.$3"
 }
 
 # copy_entries runs under find -exec with DEST DEST_PHYS MODE MODES PROG PRESERVE
-# ENTRY...; find lists a directory before what it holds.
+# DIRLINKS ENTRY...; find lists a directory before what it holds. MODE
+# rooted is merge, but a symlink named in the file DIRLINKS (one that
+# copy_rooted found to lead to a directory) is made a directory, which
+# copy_rooted fills.
 copy_entries='
-dest=$1 dest_phys=$2 mode=$3 modes=$4 prog=$5 preserve=$6
-shift 6
+dest=$1 dest_phys=$2 mode=$3 modes=$4 prog=$5 preserve=$6 dirlinks=$7
+shift 7
 nl="
 "
 for e; do
 	case $e in *"$nl"*) printf "%s: --copy-to-root: %s: names with a newline are not supported\n" "$prog" "$(printable "$e")" >&2; exit 1 ;; esac
 	rel=${e#./}
 	t=$dest/$rel
-	if [ -d "$e" ] && { [ ! -L "$e" ] || [ "$mode" = k ]; }; then
+	if { [ -d "$e" ] && { [ ! -L "$e" ] || [ "$mode" = k ]; }; } ||
+		{ [ "$mode" = rooted ] && [ -L "$e" ] && grep -Fqx -e "$rel" -- "$dirlinks"; }; then
 		if [ -L "$t" ] && [ "$mode" = K ] && [ -d "$t" ]; then
 			phys=$(cd -P -- "$t" && pwd -P) || exit 1
 			case $phys/ in
@@ -123,8 +133,10 @@ for e; do
 			rm -f -- "$t" || exit 1
 		fi
 		[ -d "$t" ] || mkdir -- "$t" || exit 1
-		# The mode is kept for later; until then the owner may write.
-		printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
+		# The mode is kept for later (a rooted link'"'"'s by copy_rooted: stat
+		# would follow it on the host); until then the owner may write.
+		[ -L "$e" ] && [ "$mode" = rooted ] ||
+			printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
 		chmod u+rwx -- "$t" || exit 1
 		continue
 	fi
