@@ -63,6 +63,7 @@ var shellScripts = []string{
 	"layered_repo_tag_case",                         // split_repo_tag's case patterns
 	"buildimage_copy_to_root_under_root",            // copy_rooted's recursion
 	"buildimage_copy_to_root_rooted_dirlink_merges", // copy_entries' rooted mode
+	"buildimage_copy_to_root_rooted_loop",           // copy_rooted's chain of places
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -61,14 +61,18 @@ copy_tree() {
 		done
 }
 
-# copy_rooted LOGICAL REL DEPTH is copy_tree's mode k for the directory
+# copy_rooted LOGICAL REL DEPTH [CHAIN] is copy_tree's mode k for the directory
 # at LOGICAL, a path inside --root ($root_prefix), into $ct_dest/REL, as
 # rsync -k copies it in a chroot to the root: each symlink of it that
 # leads, resolved by in_root (inside the root), to a directory is copied
 # as that directory (merged with what DEST has there, as a directory is),
 # and so on down; its other entries as merge copies them (no symlink
-# followed: a dangling one stays a symlink, as rsync keeps it). A chain
-# of more than 40 such links (a loop) fails.
+# followed: a dangling one stays a symlink, as rsync keeps it). CHAIN
+# (optional) is the logical places of the links followed on the way. A
+# link to a directory that holds it or one of them is a loop, which
+# fails at once (find -L's "File system loop"): followed, it copied the
+# directory (the root, for a link to /) 40 times over before the bound
+# of 40 links failed it.
 copy_rooted() {
 	[ "$3" -le 40 ] || {
 		printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1")" >&2
@@ -86,7 +90,15 @@ copy_rooted() {
 			printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1/$cr_l")" >&2
 			return 1
 		}
-		[ ! -d "$root_prefix$cr_to" ] || printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
+		[ -d "$root_prefix$cr_to" ] || continue
+		# Each place on its own line, "/" ended: a prefix ends a component.
+		case ${4-}$nl$1/$cr_l/ in
+		*"$nl${cr_to%/}"/*)
+			printf '%s: --copy-to-root: %s: a symlink loop: it leads to %s, which holds it\n' "$prog" "$(printable "$1/$cr_l")" "$(printable "$cr_to")" >&2
+			return 1
+			;;
+		esac
+		printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
 	done <"$work/copy-links.$3"
 	: >"$work/copy-modes.sub"
 	(
@@ -101,7 +113,7 @@ copy_rooted() {
 		cr_to=$(in_root "$1/$cr_l") || return 1
 		cr_l=${2:+$2/}$cr_l
 		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "$cr_l" >>"$work/copy-modes"
-		copy_rooted "$cr_to" "$cr_l" $(($3 + 1)) || return 1
+		copy_rooted "$cr_to" "$cr_l" $(($3 + 1)) "${4-}$nl$1/${cr_l#"${2:+$2/}"}/" || return 1
 	done <"$work/copy-dirlinks.$3"
 }
 
