@@ -103,7 +103,7 @@ copy_rooted() {
 	: >"$work/copy-modes.sub"
 	(
 		cd -P -- "$root_prefix$1" || exit 1
-		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "$ct_dest_phys" rooted "$work/copy-modes.sub" "$prog" "$ct_preserve" "$work/copy-dirlinks.$3" {} +
+		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "$ct_dest_phys" rooted "$work/copy-modes.sub" "$prog" "$ct_preserve" "$(cat "$work/copy-dirlinks.$3")" {} +
 	) || return 1
 	# The modes, relative to $ct_dest, for copy_tree to apply last.
 	while IFS= read -r cr_line; do
@@ -119,8 +119,9 @@ copy_rooted() {
 
 # copy_entries runs under find -exec with DEST DEST_PHYS MODE MODES PROG PRESERVE
 # DIRLINKS ENTRY...; find lists a directory before what it holds. MODE
-# rooted is merge, but a symlink named in the file DIRLINKS (one that
-# copy_rooted found to lead to a directory) is made a directory, which
+# rooted is merge, but a symlink named in DIRLINKS (names, one a line:
+# those copy_rooted found to lead to a directory; a string, not a file
+# to grep, which cost a process per symlink) is made a directory, which
 # copy_rooted fills.
 copy_entries='
 dest=$1 dest_phys=$2 mode=$3 modes=$4 prog=$5 preserve=$6 dirlinks=$7
@@ -132,7 +133,7 @@ for e; do
 	rel=${e#./}
 	t=$dest/$rel
 	if { [ -d "$e" ] && { [ ! -L "$e" ] || [ "$mode" = k ]; }; } ||
-		{ [ "$mode" = rooted ] && [ -L "$e" ] && grep -Fqx -e "$rel" -- "$dirlinks"; }; then
+		{ [ "$mode" = rooted ] && [ -L "$e" ] && case $nl$dirlinks$nl in *"$nl$rel$nl"*) true ;; *) false ;; esac; }; then
 		if [ -L "$t" ] && [ "$mode" = K ] && [ -d "$t" ]; then
 			phys=$(cd -P -- "$t" && pwd -P) || exit 1
 			case $phys/ in
