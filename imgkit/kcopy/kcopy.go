@@ -323,38 +323,58 @@ type Polled interface{ Polled() bool }
 
 // waitEither waits after splice said EAGAIN: for the source through the
 // runtime's poller (srcWait) when the source is what is not ready, else
-// with poll for both pipes (wait). With srcWait the process sleeps in the
-// runtime's one poller thread, its processors idle: a thread blocked in
-// poll holds its processor in a system call, which the runtime's monitor
-// hands to another thread after 20 microseconds and wakes up for every
-// 20 microseconds meanwhile (a copy from a pipe that waits at every
-// block of its writer did so thousands of times).
+// with poll for both pipes (wait). With srcWait the goroutine parks and
+// its processor idles, or runs other goroutines: a thread blocked in poll
+// holds its processor in a system call, which the runtime's monitor hands
+// to another thread after 20 microseconds, waking up every 20
+// microseconds meanwhile (manifest-gen, copying the layers from
+// layer-pack, waited so at most of its writer's blocks).
 func waitEither(waits []unix.PollFd, srcWait func() error, spipe, dpipe bool, dfd int) error {
+	if testHookWait != nil {
+		testHookWait()
+	}
 	if srcWait == nil || !spipe || dpipe && !writable(dfd) {
 		return wait(waits)
 	}
 	return srcWait()
 }
 
+// testHookWait, when set (by tests), runs when a kernel call said EAGAIN,
+// before the copy waits.
+var testHookWait func()
+
 // writable says whether the pipe dfd has room, without waiting.
-func writable(dfd int) bool {
-	fds := []unix.PollFd{{Fd: int32(dfd), Events: unix.POLLOUT}}
+func writable(dfd int) bool { return ready(dfd, unix.POLLOUT) }
+
+// ready says whether fd is ready for events (or closed at its other end,
+// or failing: the next call tells), without waiting.
+func ready(fd int, events int16) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
 	for {
 		n, err := unix.Poll(fds, 0)
 		if err != unix.EINTR {
-			return err == nil && n == 1 && fds[0].Revents&unix.POLLOUT != 0
+			return err == nil && n == 1 && fds[0].Revents != 0
 		}
 	}
 }
 
-// waitReadable waits through the runtime's poller until the descriptor
-// of sc is readable (or at its end, or its read deadline passed): Read
-// calls its function once more when the poller says so.
+// waitReadable waits through the runtime's poller until the descriptor of
+// sc is readable (or at its end, or its read deadline passed). Read first
+// clears what the poller recorded of the descriptor and only then calls
+// its function, which asks the descriptor whether it is readable already:
+// data that came before Read began (while the splice that said EAGAIN
+// returned) is seen so, and any after it wakes the wait. Waiting at once
+// lost the first: the poller, edge-triggered, says nothing more until the
+// next change, and a copy from a pipe that its writer had filled, or
+// written its last block to before waiting for something else, waited
+// for ever (layer-pack's writer with this wait on its output hung so).
 func waitReadable(sc syscall.RawConn) error {
-	waited := false
-	return sc.Read(func(uintptr) bool {
-		done := waited
-		waited = true
-		return done
+	asked := false
+	return sc.Read(func(fd uintptr) bool {
+		if asked {
+			return true
+		}
+		asked = true
+		return ready(int(fd), unix.POLLIN)
 	})
 }

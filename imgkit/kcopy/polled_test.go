@@ -175,3 +175,35 @@ func TestCopyNPolledSourceWaitsForAFullOutput(t *testing.T) {
 		t.Fatalf("%v of CPU in 300 ms of a full output: the copy spun instead of waiting", cpu)
 	}
 }
+
+// TestCopyNPolledSourceReadyBeforeTheWait: the source becomes readable
+// after the splice said EAGAIN and before the copy waits, and the poller
+// has seen it by then (the hook sleeps, so the runtime polls): the wait
+// must not miss it. Waiting at once did: the poller's record of the
+// readiness was cleared as the wait began, no later change came, and the
+// copy waited for ever.
+func TestCopyNPolledSourceReadyBeforeTheWait(t *testing.T) {
+	src, w := newPolledPipe(t)
+	dst, got := sink(t, "file")
+	var once atomic.Bool
+	testHookWait = func() {
+		if once.CompareAndSwap(false, true) {
+			w.Write([]byte("0123456789"))
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	defer func() { testHookWait = nil }()
+	done := make(chan error, 1)
+	go func() { _, err := CopyN(dst, src, 10); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the copy still waits for a source that became readable before its wait")
+	}
+	if !once.Load() || string(got()) != "0123456789" {
+		t.Fatalf("copied %q (the hook ran: %v)", got(), once.Load())
+	}
+}
