@@ -32,22 +32,6 @@ run_fake_root_commands() {
 	owners_unchanged "$1" --fake-root-commands "fakeroot saw no chown (a statically linked one, or busybox sh's own applet): run them with a dynamically linked chown"
 }
 
-# owners_unchanged ROOT FLAG HOW: the commands changed no owner in ROOT
-# for real. Everything there was made by the caller, and the layer takes
-# owners from fakeroot's state alone (0:0 for the rest, as faked gives
-# them): a chown done for real, which only root can do (in
-# --extra-commands, or in --fake-root-commands where fakeroot, which
-# works on a dynamically linked program's C library calls, cannot see
-# it), was dropped from the image without a word, where as any other
-# user, and in a Nix build, it fails.
-owners_unchanged() {
-	ou_uid=$(id -u) && ou_gid=$(id -g) || die "$2: cannot tell the caller's uid and gid"
-	ou_path=$(find "$1" \( ! -user "$ou_uid" -o ! -group "$ou_gid" \) -print -quit) || die "$2: cannot check the owners in \"$1\""
-	[ -z "$ou_path" ] && return
-	ou_owner=$(stat -c %u:%g -- "$ou_path")
-	die "$2: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $3"
-}
-
 # fakeroot_state STATE prints the name fakeroot -s is given for STATE, a
 # file beside the root the commands run in: relative to the root. The
 # fakeroot script evals the save file's name with faked's command line, so

@@ -239,3 +239,20 @@ run_contained() {
 	rm -rf "$rcn_tmp"
 	ret "$rcn_status"
 }
+
+# owners_unchanged ROOT FLAG HOW: the commands run_contained ran in ROOT
+# changed no owner there for real (HOW says what to do instead).
+# Everything in ROOT was made by the caller, and the layer takes its
+# owners from fakeroot's state (0:0 for the rest, as faked gives them),
+# or from build-image's --uid and --gid: a chown done for real, which
+# only root can do (in --extra-commands, or in --fake-root-commands where
+# fakeroot, which works on a dynamically linked program's C library
+# calls, cannot see it), was dropped from the image without a word, where
+# as any other user, and in a Nix build, it fails.
+owners_unchanged() {
+	ou_uid=$(id -u) && ou_gid=$(id -g) || die "$2: cannot tell the caller's uid and gid"
+	ou_path=$(find "$1" \( ! -user "$ou_uid" -o ! -group "$ou_gid" \) -print -quit) || die "$2: cannot check the owners in \"$1\""
+	[ -z "$ou_path" ] && return
+	ou_owner=$(stat -c %u:%g -- "$ou_path")
+	die "$2: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $3"
+}
