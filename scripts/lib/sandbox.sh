@@ -240,19 +240,23 @@ run_contained() {
 	ret "$rcn_status"
 }
 
-# owners_unchanged ROOT FLAG HOW: the commands run_contained ran in ROOT
-# changed no owner there for real (HOW says what to do instead).
-# Everything in ROOT was made by the caller, and the layer takes its
-# owners from fakeroot's state (0:0 for the rest, as faked gives them),
-# or from build-image's --uid and --gid: a chown done for real, which
-# only root can do (in --extra-commands, or in --fake-root-commands where
-# fakeroot, which works on a dynamically linked program's C library
-# calls, cannot see it), was dropped from the image without a word, where
-# as any other user, and in a Nix build, it fails.
+# owners_unchanged ROOT OWNER FLAG HOW: the commands run_contained ran
+# in ROOT changed no owner there for real (HOW says what to do instead).
+# OWNER is ROOT's uid:gid before they ran: everything in ROOT was made by
+# the caller, so has it (which is not always id -u's: NFS's root_squash
+# gives root's files to nobody). The layer takes its owners from
+# fakeroot's state (0:0 for the rest, as faked gives them), or from
+# build-image's --uid and --gid: a chown done for real, which only root
+# can do (in --extra-commands, or in --fake-root-commands where fakeroot,
+# which works on a dynamically linked program's C library calls, cannot
+# see it), was dropped from the image without a word, where as any other
+# user, and in a Nix build, it fails.
 owners_unchanged() {
-	ou_uid=$(id -u) && ou_gid=$(id -g) || die "$2: cannot tell the caller's uid and gid"
-	ou_path=$(find "$1" \( ! -user "$ou_uid" -o ! -group "$ou_gid" \) -print -quit) || die "$2: cannot check the owners in \"$1\""
+	ou_path=$(find "$1" \( ! -user "${2%:*}" -o ! -group "${2#*:}" \) -print -quit) || die "$3: cannot check the owners in \"$1\""
 	[ -z "$ou_path" ] && return
 	ou_owner=$(stat -c %u:%g -- "$ou_path")
-	die "$2: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $3"
+	die "$3: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $4"
 }
+
+# owner_of FILE prints FILE's uid:gid, for owners_unchanged.
+owner_of() { stat -c %u:%g -- "$1" || die "cannot tell the owner of \"$1\""; }
