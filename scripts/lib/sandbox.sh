@@ -184,7 +184,9 @@ build_env() {
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most, /proc and /sys masked
+# with Docker's default capabilities at most, a Nix build's host name
+# (localhost: uname -n, hostname, which the commands may write into the
+# image, gave the machine's), /proc and /sys masked
 # (proc_mask_args, sys_mask_args), the host's service sockets hidden
 # (socket_mask_args) and no Unix socket to be made (seccomp_filter), with
 # a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
@@ -233,7 +235,7 @@ run_contained() {
 	# shellcheck disable=SC2046 # the *_args functions print words
 	# The seccomp program is fd 8: run_quiet takes 9.
 	run_quiet build_env close-fds ${rcn_seccomp_on:+--keep 8} -- bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
-		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
+		--unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
 		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 8} --chdir "$rcn_dir" "$@" 8<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
