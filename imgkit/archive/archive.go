@@ -265,15 +265,17 @@ func (e tarError) Error() string { return e.err.Error() }
 // one. The errors are w's or src's as they are, or a tarError.
 func copyTar(w io.Writer, src io.Reader, compressed bool) error {
 	sr := &sourceReader{r: src}
-	tw := &writeError{w: w}
-	tr := tar.NewReader(io.TeeReader(sr, tw))
+	tr := tar.NewReader(io.TeeReader(sr, w))
 	for {
 		_, err := tarsafe.Next(tr)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if tw.err != nil || sr.err != nil {
+			// A write's error (the temporary file's) is a PathError,
+			// which archive/tar's own never is.
+			var pe *fs.PathError
+			if sr.err != nil || errors.As(err, &pe) {
 				return err
 			}
 			return tarError{err}
@@ -285,20 +287,6 @@ func copyTar(w io.Writer, src io.Reader, compressed bool) error {
 	}
 	_, err := io.Copy(io.Discard, rest)
 	return err
-}
-
-// writeError is a writer keeping the error a write failed with.
-type writeError struct {
-	w   io.Writer
-	err error
-}
-
-func (e *writeError) Write(p []byte) (int, error) {
-	n, err := e.w.Write(p)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	return n, err
 }
 
 // sourceReader is spool's source, keeping the error a read of it failed
