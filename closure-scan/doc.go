@@ -15,7 +15,8 @@
 // symlinks are followed while the path is outside the store, and a path
 // inside the store stands for its top-level store path. Without PATH
 // arguments, paths are read from stdin, one per line (any length; empty
-// lines are skipped); empty input gives an empty graph.
+// lines are skipped; a NUL byte, or more than 256 MiB in all, is an
+// error); empty input gives an empty graph.
 //
 // The store directory is --store-dir, else $NIX_STORE_DIR, else /nix/store.
 // Store paths are logical names: with --root DIR the logical path P is read
