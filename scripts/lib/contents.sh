@@ -103,11 +103,17 @@ in_root() {
 # join_content DEST PATH joins one --contents PATH into DEST.
 join_content() {
 	resolve_content "$2"
+	# GNU cp keeps a mode; busybox's (the Nix library's builders' in Nix's
+	# sandbox) takes no --preserve=LIST.
+	jc_preserve=
+	: >"$work/preserve-probe"
+	! cp --preserve=mode -- "$work/preserve-probe" "$work/preserve-probe2" 2>/dev/null || jc_preserve=gnu
+	rm -f -- "$work/preserve-probe" "$work/preserve-probe2"
 	(
 		cd -P -- "$content_phys" &&
 			find . \( -name '*~' -o -type d \( -name RCS -o -name SCCS -o -name CVS -o -name CVS.adm \
 				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$join_entries" \
-				join-content "$1" "$content_logical" "$prog" {} +
+				join-content "$1" "$content_logical" "$prog" "$jc_preserve" {} +
 	) || die "--contents \"$2\": joining it into the customisation root failed"
 	need_work
 }
@@ -117,10 +123,14 @@ join_content() {
 # its target as it is: given to ln -s, a target such as --help or -x was
 # read as ln's option (its usage text went to stdout, into the image
 # stream, and the link was missing), and $(readlink) cut a trailing
-# newline off a target.
+# newline off a target. A file of a content outside the store is copied
+# with -R, which makes a fifo, device or socket anew (GNU's and busybox's
+# cp): without it cp read one as a file, and a fifo's read waited for
+# ever, a device's read /dev/zero or a disk into the image. Its mode is
+# kept whole: cp alone took the umask's bits and the set-id bits away.
 join_entries='
-dest=$1 logical=$2 prog=$3
-shift 3
+dest=$1 logical=$2 prog=$3 preserve=$4
+shift 4
 for e; do
 	rel=${e#./}
 	t=$dest/$rel
@@ -136,8 +146,14 @@ for e; do
 		fi
 	elif [ -L "$t" ] || [ -e "$t" ]; then
 		continue # the first content keeps the name
-	elif [ -L "$e" ] || [ -z "$logical" ]; then
+	elif [ -L "$e" ]; then
 		cp -P "$e" "$t" || exit 1
+	elif [ -z "$logical" ]; then
+		if [ "$preserve" = gnu ]; then
+			cp -R -P --preserve=mode -- "$e" "$t" || exit 1
+		else
+			cp -R -P -- "$e" "$t" && chmod "0$(stat -c %a -- "$e")" "$t" || exit 1
+		fi
 	else
 		ln -s "$logical/$rel" "$t" || exit 1
 	fi
