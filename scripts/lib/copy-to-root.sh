@@ -17,7 +17,10 @@
 #          its lower ones, for --run-as-root)
 # Files keep their mode bits; owners are not copied (the layer's owner is
 # set when it is packed); a later copy replaces what an earlier one put at
-# the same name. Directory modes are applied last, deepest first, so a
+# the same name. A fifo, device or socket is made anew (cp -R, GNU's and
+# busybox's), as rsync -a makes it: cp without -R read one as a file, and
+# a fifo's read waited for ever, a device's read /dev/zero or a disk into
+# the layer. Directory modes are applied last, deepest first, so a
 # read-only source directory (the store's 0555) can still be filled.
 
 copy_tree() {
@@ -134,11 +137,11 @@ for e; do
 		rm -f -- "$t" || exit 1
 	fi
 	if [ "$preserve" = gnu ]; then
-		cp -P --preserve=mode,timestamps -- "$e" "$t" || exit 1
+		cp -R -P --preserve=mode,timestamps -- "$e" "$t" || exit 1
 	else
 		# busybox cp: -p would copy owners too, with a complaint per file
 		# where it cannot (not root).
-		cp -P -- "$e" "$t" || exit 1
+		cp -R -P -- "$e" "$t" || exit 1
 		[ -L "$t" ] || { chmod "0$(stat -c %a -- "$e")" "$t" && touch -r "$e" "$t"; } || exit 1
 	fi
 done
