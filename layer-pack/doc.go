@@ -164,7 +164,10 @@
 // could not give keeps the owner the base layer asked for (see
 // imgkit/rootfs). The layer is measured by writing it to a temporary file
 // in $TMPDIR, unlinked as soon as it is made (nothing is left behind, even
-// when the run is interrupted). Its entries are listed and sorted in
+// when the run is interrupted), its blocks of zeros left as holes: a
+// sparse file (a root file system's /var/log/lastlog) is stored whole in
+// the layer, as nixpkgs and Docker store it, but its holes take no space
+// there. Its entries are listed and sorted in
 // memory first, so memory grows with their number, unlike the store
 // layers': a directory of a million files took about 350 MB.
 //
