@@ -153,9 +153,9 @@
 // --changes DIR writes one layer instead, as nixpkgs' buildImage packs its
 // single layer (build-image uses it): DIR in GNU tar's order and format
 // ("./", "./bin/", …; mode from disk; every mtime 1980-01-01, or --mtime;
-// hardlinks as separate files; sockets left out), then the files of every
-// path of the plan, all in this one layer, owned by 0:0, with /nix/ and
-// /nix/store/ (0755) when DIR lacks them. Owners of DIR's entries come from
+// hardlinks as separate files; sockets left out; .wh.* files refused),
+// then the files of every path of the plan, all in this one layer, owned
+// by 0:0, with /nix/ and /nix/store/ (0755) when DIR lacks them. Owners of DIR's entries come from
 // disk, or --changes-owner UID:GID. With --snapshot FILE (written by
 // tar-merge --unpack --snapshot), only what changed in DIR since then is
 // packed: new and changed paths, a ".wh.NAME" whiteout for each deleted
