@@ -70,8 +70,10 @@
 //
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
-// never opened, so a FIFO cannot hang the scan). A dangling symlink is not
-// an error: a NAR stores the link, not its target.
+// never opened, so a FIFO cannot hang the scan). An extra root is no store
+// path: one there (a copied root file system's /dev) holds no reference
+// and is left out, of its narSize and narHash too. A dangling symlink is
+// not an error: a NAR stores the link, not its target.
 //
 // # Output
 //
