@@ -15,7 +15,8 @@
 // symlinks are followed while the path is outside the store, and a path
 // inside the store stands for its top-level store path. Without PATH
 // arguments, paths are read from stdin, one per line (any length; empty
-// lines are skipped); empty input gives an empty graph.
+// lines are skipped; a NUL byte, or more than 256 MiB in all, is an
+// error); empty input gives an empty graph.
 //
 // The store directory is --store-dir, else $NIX_STORE_DIR, else /nix/store.
 // Store paths are logical names: with --root DIR the logical path P is read
@@ -69,8 +70,10 @@
 //
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
-// never opened, so a FIFO cannot hang the scan). A dangling symlink is not
-// an error: a NAR stores the link, not its target.
+// never opened, so a FIFO cannot hang the scan). An extra root is no store
+// path: one there (a copied root file system's /dev) holds no reference
+// and is left out, of its narSize and narHash too. A dangling symlink is
+// not an error: a NAR stores the link, not its target.
 //
 // # Output
 //

@@ -94,8 +94,9 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphpl
 // hashNode hashes one node: a store path below the open store directory,
 // an extra root below its directory as the user gave it.
 func hashNode(st *store, n *graphplan.PathInfo) error {
-	base, name := st.fd, path.Base(n.Path)
+	base, name, hashOf := st.fd, path.Base(n.Path), nar.Hash
 	if path.Dir(n.Path) != st.dir {
+		hashOf = nar.HashOmitting // as the scan leaves them out
 		dir := filepath.Dir(n.Path)
 		if n.Path == "/" {
 			name = "."
@@ -107,7 +108,7 @@ func hashNode(st *store, n *graphplan.PathInfo) error {
 		defer unix.Close(fd)
 		base = fd
 	}
-	hash, size, err := nar.Hash(base, name)
+	hash, size, err := hashOf(base, name)
 	if err != nil {
 		return fmt.Errorf("hashing %q: %w", n.Path, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/storefs"
 )
@@ -20,17 +22,34 @@ import (
 // the kernel's ELOOP does.
 const maxLinks = 40
 
-// readLines reads one path per line, without a limit on line length. Empty
-// lines are skipped; a trailing \r is dropped.
+// readLines reads one path per line, without a limit on line length but
+// within cli.MaxDocument in all (an error wrapping errdefs.ErrTooLarge
+// past it). Empty lines are skipped; a trailing \r is dropped. A NUL byte,
+// which no path holds, is an error where it is read: stdin from
+// /dev/zero, or a FIFO of one endless line, was read until memory ran out
+// and the runtime stopped the tool.
 func readLines(r io.Reader) ([]string, error) {
-	br := bufio.NewReader(r)
+	cr := &cli.CountingReader{R: r}
+	br := bufio.NewReader(io.LimitReader(cr, cli.MaxDocument+1))
 	var out []string
+	var line []byte
 	for {
-		line, err := br.ReadString('\n')
-		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-		if strings.TrimSpace(line) != "" {
-			out = append(out, line)
+		chunk, err := br.ReadSlice('\n')
+		if bytes.IndexByte(chunk, 0) >= 0 {
+			return nil, fmt.Errorf("reading paths from stdin: a NUL byte, which no path holds: %w", errdefs.ErrInvalidInput)
 		}
+		line = append(line, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if cr.N > cli.MaxDocument {
+			return nil, fmt.Errorf("reading paths from stdin: more than %d MiB: %w", cli.MaxDocument>>20, errdefs.ErrTooLarge)
+		}
+		p := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+		line = line[:0]
 		if err == io.EOF {
 			return out, nil
 		}

@@ -69,6 +69,9 @@ type node struct {
 	narSize atomic.Uint64
 	mu      sync.Mutex
 	refs    map[int32]struct{}
+	// extra marks an extra root, which is no store path: a fifo, socket
+	// or device in it is left out, as nar.HashOmitting leaves it out.
+	extra bool
 }
 
 // logical names a file of n, rel below n's base, for messages.
@@ -125,7 +128,7 @@ func (s *scanner) addExtra(abs string) error {
 	if err != nil {
 		return fileErr("extra root", abs, err)
 	}
-	n := &node{path: abs, base: base, rel: rel, refs: map[int32]struct{}{}}
+	n := &node{path: abs, base: base, rel: rel, refs: map[int32]struct{}{}, extra: true}
 	s.extras = append(s.extras, n)
 	s.q.push(task{kind: taskTop, n: n})
 	return nil
@@ -297,6 +300,9 @@ func (w *worker) dir(n *node, rel string) error {
 				return fileErr("scanning", n.logical(child), err)
 			}
 			mode, fileSize = nar.StatMode(uint32(st.Mode)), st.Size // uint16 on some systems
+		}
+		if n.extra && !nar.Holds(mode) {
+			continue // its name, searched above, is all it has
 		}
 		s, err := w.entry(n, child, rel, fd, name, mode, fileSize)
 		if err != nil {

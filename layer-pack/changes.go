@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -18,8 +17,8 @@ import (
 // changesLayer is --changes: one layer in buildImage's form, from a
 // directory (all of it, or what changed since a snapshot) and the planned
 // store paths, made by imgkit/rootfs. Its size must be known before its
-// first byte, so measure writes it to a temporary file in $TMPDIR, which
-// is unlinked at once: however the run ends (a failure, an interrupt, a
+// first byte, so measure writes it to a temporary file in $TMPDIR (its
+// blocks of zeros left as holes: spoolWriter), which is unlinked at once: however the run ends (a failure, an interrupt, a
 // reader of stdout gone), the space is freed with the process. emit copies
 // it into the stream and closes it.
 type changesLayer struct {
@@ -109,7 +108,8 @@ func (l *changesLayer) measure(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spooling the layer: %w", err)
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
+	sw := &spoolWriter{f: f}
+	bw := bufio.NewWriterSize(sw, 1<<20)
 	err = rootfs.WriteLayer(ctx, bw, l.dir, l.opts)
 	if err == nil {
 		err = bw.Flush()
@@ -118,10 +118,7 @@ func (l *changesLayer) measure(ctx context.Context) (int64, error) {
 		f.Close()
 		return 0, fmt.Errorf("packing %q: %w", l.dir, err)
 	}
-	size, err := f.Seek(0, io.SeekCurrent)
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
+	size, err := sw.finish()
 	if err != nil {
 		f.Close()
 		return 0, fmt.Errorf("spooling the layer: %w", err)

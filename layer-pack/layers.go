@@ -15,6 +15,7 @@ import (
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 	"dockertools.dev/imgkit/storefs"
+	"dockertools.dev/imgkit/tarsafe"
 	"dockertools.dev/imgkit/tarw"
 )
 
@@ -206,7 +207,7 @@ func checkTar(path string) error {
 	defer f.Close()
 	tr := tar.NewReader(f)
 	for {
-		_, err := tr.Next()
+		_, err := tarsafe.Next(tr)
 		if err == io.EOF {
 			return nil
 		}

@@ -93,8 +93,9 @@
 // are compact JSON in the image-spec's field order (imgkit/oci).
 //
 // --format oci-dir -o DIR writes the same files into the directory DIR
-// (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be new, empty
-// or a layout manifest-gen wrote (exactly oci-layout, index.json listing
+// (skopeo's oci:DIR:TAG, umoci's --image DIR:TAG). DIR must be no mount
+// point (a rename cannot replace one: give a directory inside it) and new,
+// empty or a layout manifest-gen wrote (exactly oci-layout, index.json listing
 // one image manifest, manifest.json and regular files named by their
 // digest in blobs/sha256, no symlink: anything else is refused, DIR may
 // be anyone's; so is a layout another tool has added an image to, with

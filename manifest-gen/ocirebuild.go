@@ -73,6 +73,11 @@ func readOldLayout(dir string) (*oldLayout, error) {
 	if !fi.IsDir() {
 		return nil, notLayout(dir, "not a directory")
 	}
+	if cli.MountRoot(dir) {
+		// Found only at the end, as "file exists" (Go's os.Rename
+		// refuses a directory, and the empty one was not removed).
+		return nil, fmt.Errorf("-o %q: a mount point, which the layout cannot replace (it takes the directory's place in one rename): give a directory inside it: %w", dir, errdefs.ErrInvalidInput)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("-o %q: %w", dir, cli.PathCause(err))

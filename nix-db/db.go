@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver: pure Go, so the tool stays one static binary
 )
@@ -23,18 +21,22 @@ var schema string
 // schemaVersion is what Nix writes to nix/var/nix/db/schema.
 const schemaVersion = "10"
 
-// buildDB writes the database of rows into a new file in dir and returns
-// its bytes. Everything that could differ between two runs is pinned:
-// the page size, the journal mode (DELETE: no WAL file, and the header
-// says so), the insertion order (rows sorted by path get ids 1 to n, as
-// nix-store --load-db gives them, references sorted), the registration
-// time, and one transaction for all of it. Nothing is ever deleted, so
-// the file has no free pages and its page layout follows from the rows
-// alone; a VACUUM would add nothing but reorder sqlite_schema (tables
-// before indexes), away from the order Nix creates them in.
-func buildDB(ctx context.Context, dir string, rows []row, regTime int64) ([]byte, error) {
-	file := filepath.Join(dir, "db.sqlite")
-	db, err := sql.Open("sqlite", file)
+// buildDB builds the database of rows in memory (SQLite's memdb: a name
+// without a leading / is private to its connection) and returns the
+// bytes SQLite would have written to its file: the same bytes as a file
+// database, the header included. Not in a file below TMPDIR: SQLite
+// opens no file whose name is longer than 512 bytes, and a TMPDIR may be
+// that long, or missing (repro_tmpdir_any). Everything that could differ
+// between two runs is pinned: the page size, the journal mode (DELETE:
+// no WAL, and the header says so), the insertion order (rows sorted by
+// path get ids 1 to n, as nix-store --load-db gives them, references
+// sorted), the registration time, and one transaction for all of it.
+// Nothing is ever deleted, so the file has no free pages and its page
+// layout follows from the rows alone; a VACUUM would add nothing but
+// reorder sqlite_schema (tables before indexes), away from the order Nix
+// creates them in.
+func buildDB(ctx context.Context, rows []row, regTime int64) ([]byte, error) {
+	db, err := sql.Open("sqlite", "file:db.sqlite?vfs=memdb")
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +88,24 @@ func buildDB(ctx context.Context, dir string, rows []row, regTime int64) ([]byte
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	if err := db.Close(); err != nil {
+	return serialize(ctx, db)
+}
+
+// serialize returns the bytes of db's main database: what SQLite would
+// have written to its file.
+func serialize(ctx context.Context, db *sql.DB) (data []byte, err error) {
+	c, err := db.Conn(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(file)
+	defer c.Close()
+	err = c.Raw(func(dc any) error {
+		s, ok := dc.(interface{ Serialize() ([]byte, error) })
+		if !ok {
+			return fmt.Errorf("the sqlite driver cannot serialize a database")
+		}
+		data, err = s.Serialize()
+		return err
+	})
+	return data, err
 }

@@ -28,12 +28,7 @@ const (
 // existing database is an error, not overwritten. On error, what was made
 // is removed.
 func writeState(ctx context.Context, o *cli.IO, root string, rows []row, gcRoots []string, regTime int64) (err error) {
-	tmp, err := os.MkdirTemp("", "nix-db-")
-	if err != nil {
-		return fmt.Errorf("creating a temporary directory: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	data, err := buildDB(ctx, tmp, rows, regTime)
+	data, err := buildDB(ctx, rows, regTime)
 	if err != nil {
 		return fmt.Errorf("writing the database: %w", err)
 	}

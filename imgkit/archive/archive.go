@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/tar"
 	"bufio"
 	"errors"
 	"fmt"
@@ -218,7 +219,7 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 		return nil, fmt.Errorf("spooling: %w", err)
 	}
 	bw := bufio.NewWriterSize(t, 1<<20)
-	if _, err := io.Copy(bw, src); err != nil {
+	if err := copyTar(bw, src, kind != compress.None); err != nil {
 		t.Close()
 		// A failed write of the temporary file (a full $TMPDIR) is the
 		// disk's fault, not the archive's.
@@ -230,6 +231,10 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 		if sr.err != nil {
 			return nil, fmt.Errorf("spooling: %w", sr.err)
 		}
+		var te tarError
+		if errors.As(err, &te) {
+			return nil, invalid("not a tar archive, or truncated: %v", te.err)
+		}
 		return nil, decompressError("decompressing", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -237,6 +242,51 @@ func spool(r io.Reader, b errdefs.Bound) (*os.File, error) {
 		return nil, fmt.Errorf("spooling: %w", err)
 	}
 	return t, nil
+}
+
+// maxTrailing bounds what copyTar reads of an uncompressed input past
+// the end of its tar: the padding of a record (10 KiB for GNU tar and
+// bsdtar), read so that their writer does not meet a closed pipe.
+const maxTrailing = 1 << 20
+
+// tarError is copyTar's: src is no tar archive, or one cut short.
+type tarError struct{ err error }
+
+func (e tarError) Error() string { return e.err.Error() }
+
+// copyTar copies to w the tar archive src holds, its headers and the data
+// they claim (as the index reads them), and stops at the archive's end.
+// Checking only the first block let an input that begins as a tar and
+// goes on as anything else (a header, then a FIFO of other data, or
+// endless zeros after the end) be copied to $TMPDIR until the disk was
+// full. What follows the end is read and dropped: all of a compressed
+// input, whose checksum at its end guards the archive's bytes (within
+// the decompression bound), and at most maxTrailing of an uncompressed
+// one. The errors are w's or src's as they are, or a tarError.
+func copyTar(w io.Writer, src io.Reader, compressed bool) error {
+	sr := &sourceReader{r: src}
+	tr := tar.NewReader(io.TeeReader(sr, w))
+	for {
+		_, err := tarsafe.Next(tr)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// A write's error (the temporary file's) is a PathError,
+			// which archive/tar's own never is.
+			var pe *fs.PathError
+			if sr.err != nil || errors.As(err, &pe) {
+				return err
+			}
+			return tarError{err}
+		}
+	}
+	rest := io.Reader(sr)
+	if !compressed {
+		rest = io.LimitReader(sr, maxTrailing)
+	}
+	_, err := io.Copy(io.Discard, rest)
+	return err
 }
 
 // sourceReader is spool's source, keeping the error a read of it failed

@@ -16,6 +16,11 @@
 // compressed archive, is decompressed once into a temporary file in
 // $TMPDIR; the file is unlinked as soon as it is created, so it holds disk
 // space only while the Archive is open and never outlives the process.
+// The copy goes as far as the tar does: an input whose first block is no
+// tar header, or whose headers turn to other data, is refused where they
+// do, and what follows the archive's end is read (a compressed input to
+// its end, for its checksum; at most 1 MiB of an uncompressed one) but
+// not copied, so that an endless input does not fill $TMPDIR.
 //
 // # What is verified
 //

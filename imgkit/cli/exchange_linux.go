@@ -28,3 +28,15 @@ func ExchangeDirs(a, b string) error {
 // renameat2 is unix.Renameat2; tests stand in a file system without the
 // exchange.
 var renameat2 = unix.Renameat2
+
+// MountRoot says whether dir is the root of a mount (a file system or a
+// bind mount of a directory: statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8),
+// which no rename can replace or exchange (EBUSY). False where the
+// kernel cannot tell.
+func MountRoot(dir string) bool {
+	var st unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, 0, &st) != nil {
+		return false
+	}
+	return st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+}

@@ -13,3 +13,7 @@ import (
 func ExchangeDirs(a, b string) error {
 	return fmt.Errorf("exchanging %s and %s: %w", a, b, errors.ErrUnsupported)
 }
+
+// MountRoot is false where Linux's statx cannot tell (ExchangeDirs fails
+// there anyway).
+func MountRoot(dir string) bool { return false }

@@ -89,3 +89,7 @@ func (p *pipeStdin) Read(b []byte) (int, error) {
 // a non-blocking source with poll and asks Err between calls.
 func (p *pipeStdin) SyscallConn() (syscall.RawConn, error) { return p.file().SyscallConn() }
 func (p *pipeStdin) Err() error                            { return p.ctx.Err() }
+
+// Polled tells kcopy that the pipe's SyscallConn waits through the
+// runtime's poller: it is the tool's own non-blocking descriptor.
+func (p *pipeStdin) Polled() bool { return p.file() != os.Stdin }

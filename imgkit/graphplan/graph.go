@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"dockertools.dev/imgkit/errdefs"
@@ -84,9 +85,9 @@ func (g Graph) Canonical() Graph {
 // A regular file of 1 MiB or more is mapped rather than read (mapfile.go);
 // one cut short or grown while it is read is an error wrapping
 // errdefs.ErrChanged. Either way r is left at its end. Anything else is
-// read within 2 GiB (errdefs.ErrTooLarge past it), and a pipe or device
-// only as far as its first bytes when they do not begin a JSON array or
-// object (readStream).
+// read within 2 GiB (512 MiB in a 32-bit program; errdefs.ErrTooLarge
+// past it), and a pipe or device only as far as its first bytes when
+// they do not begin a JSON array or object (readStream).
 func ReadGraph(r io.Reader, key string) (Graph, error) {
 	return ReadGraphContext(context.Background(), r, key)
 }
@@ -162,8 +163,19 @@ func decodeGraph(ctx context.Context, data []byte, key string, drop func([]byte)
 }
 
 // maxDocument bounds a graph or plan read into memory: a graph of
-// 1,000,000 paths is 600 MB. A variable for the tests.
-var maxDocument int64 = 2 << 30
+// 1,000,000 paths is 600 MB. A 32-bit program has 4 GiB of address
+// space at most, and a slice there ends short of 2 GiB (its length is an
+// int): growing a buffer towards 2 GiB panicked (makeslice: len out of
+// range) past 1 GiB, so its bound is 512 MiB, which leaves room for the
+// copies growing makes. A variable for the tests.
+var maxDocument int64 = documentBound(strconv.IntSize)
+
+func documentBound(intSize int) int64 {
+	if intSize == 32 {
+		return 512 << 20
+	}
+	return 2 << 30
+}
 
 // readAll is io.ReadAll, in one allocation when r is a regular file (a
 // graph of 100,000 paths is 60 MB: growing to it allocates twice that).

@@ -13,4 +13,9 @@
 // file descriptor underneath them, found through the wrappers the tools
 // put around files (see CopyN), and otherwise copies through user space as
 // io.CopyN does. The bytes written are the same either way.
+//
+// A pipe in non-blocking mode makes a kernel call fail with EAGAIN when
+// it is not ready; the copy then waits with poll(2), or, for a source that
+// says it is Polled (a tool's stdin, read through the runtime's poller:
+// imgkit/cli), in the runtime's poller, which holds no thread meanwhile.
 package kcopy

@@ -175,10 +175,14 @@ func kernelCopy(dst, src syscall.Conn, n int64, checks ...checker) (written int6
 	if err != nil {
 		return 0, false, nil
 	}
+	var srcWait func() error
+	if p, ok := src.(Polled); ok && p.Polled() {
+		srcWait = func() error { return waitReadable(sc) }
+	}
 	// Control holds each descriptor open for the length of the copy.
 	cerr := dc.Control(func(dfd uintptr) {
 		cerr := sc.Control(func(sfd uintptr) {
-			written, handled, err = copyFD(int(dfd), int(sfd), n, checks)
+			written, handled, err = copyFD(int(dfd), int(sfd), n, checks, srcWait)
 		})
 		if cerr != nil && err == nil {
 			err = cerr
@@ -194,7 +198,7 @@ func kernelCopy(dst, src syscall.Conn, n int64, checks ...checker) (written int6
 // seen within a few milliseconds.
 const chunk = 8 << 20
 
-func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled bool, err error) {
+func copyFD(dfd, sfd int, n int64, checks []checker, srcWait func() error) (written int64, handled bool, err error) {
 	var dst, src unix.Stat_t
 	if unix.Fstat(dfd, &dst) != nil || unix.Fstat(sfd, &src) != nil {
 		return 0, false, nil
@@ -244,7 +248,12 @@ func copyFD(dfd, sfd int, n int64, checks []checker) (written int64, handled boo
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if err := wait(waits); err != nil {
+			if err := waitEither(waits, srcWait, spipe, dpipe, dfd); err != nil {
+				for _, c := range checks {
+					if cerr := c.Err(); cerr != nil {
+						return written, true, cerr
+					}
+				}
 				return written, true, err
 			}
 			continue
@@ -304,4 +313,68 @@ func wait(fds []unix.PollFd) error {
 		pending = slices.DeleteFunc(pending, func(p unix.PollFd) bool { return p.Revents != 0 })
 	}
 	return nil
+}
+
+// A Polled source's descriptor is non-blocking and registered with the
+// runtime's poller when Polled says so: its SyscallConn's Read waits for
+// it without holding a thread in a system call (stdin read through the
+// poller, imgkit/cli).
+type Polled interface{ Polled() bool }
+
+// waitEither waits after splice said EAGAIN: for the source through the
+// runtime's poller (srcWait) when the source is what is not ready, else
+// with poll for both pipes (wait). With srcWait the goroutine parks and
+// its processor idles, or runs other goroutines: a thread blocked in poll
+// holds its processor in a system call, which the runtime's monitor hands
+// to another thread after 20 microseconds, waking up every 20
+// microseconds meanwhile (manifest-gen, copying the layers from
+// layer-pack, waited so at most of its writer's blocks).
+func waitEither(waits []unix.PollFd, srcWait func() error, spipe, dpipe bool, dfd int) error {
+	if testHookWait != nil {
+		testHookWait()
+	}
+	if srcWait == nil || !spipe || dpipe && !writable(dfd) {
+		return wait(waits)
+	}
+	return srcWait()
+}
+
+// testHookWait, when set (by tests), runs when a kernel call said EAGAIN,
+// before the copy waits.
+var testHookWait func()
+
+// writable says whether the pipe dfd has room, without waiting.
+func writable(dfd int) bool { return ready(dfd, unix.POLLOUT) }
+
+// ready says whether fd is ready for events (or closed at its other end,
+// or failing: the next call tells), without waiting.
+func ready(fd int, events int16) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	for {
+		n, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return err == nil && n == 1 && fds[0].Revents != 0
+		}
+	}
+}
+
+// waitReadable waits through the runtime's poller until the descriptor of
+// sc is readable (or at its end, or its read deadline passed). Read first
+// clears what the poller recorded of the descriptor and only then calls
+// its function, which asks the descriptor whether it is readable already:
+// data that came before Read began (while the splice that said EAGAIN
+// returned) is seen so, and any after it wakes the wait. Waiting at once
+// lost the first: the poller, edge-triggered, says nothing more until the
+// next change, and a copy from a pipe that its writer had filled, or
+// written its last block to before waiting for something else, waited
+// for ever (layer-pack's writer with this wait on its output hung so).
+func waitReadable(sc syscall.RawConn) error {
+	asked := false
+	return sc.Read(func(fd uintptr) bool {
+		if asked {
+			return true
+		}
+		asked = true
+		return ready(int(fd), unix.POLLIN)
+	})
 }

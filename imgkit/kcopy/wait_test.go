@@ -17,17 +17,26 @@ import (
 // the output. The CPU time of the process while the output stays full
 // for 300 ms is measured, not the wall clock.
 func TestCopyNWaitsForAFullOutput(t *testing.T) {
-	var sp, dp [2]int
+	var sp [2]int
 	if err := unix.Pipe2(sp[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		t.Fatal(err)
 	}
+	src, srcW := os.NewFile(uintptr(sp[0]), "src"), os.NewFile(uintptr(sp[1]), "srcW")
+	defer src.Close()
+	defer srcW.Close()
+	checkWaitsForAFullOutput(t, src, srcW)
+}
+
+// checkWaitsForAFullOutput copies from src, readable (srcW written), to a
+// blocking pipe that is full for 300 ms, and fails the test when the
+// process took more than a little CPU time meanwhile.
+func checkWaitsForAFullOutput(t *testing.T, src io.Reader, srcW io.Writer) {
+	t.Helper()
+	var dp [2]int
 	if err := unix.Pipe2(dp[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
-	src, srcW := os.NewFile(uintptr(sp[0]), "src"), os.NewFile(uintptr(sp[1]), "srcW")
 	dstR, dst := os.NewFile(uintptr(dp[0]), "dstR"), os.NewFile(uintptr(dp[1]), "dst")
-	defer src.Close()
-	defer srcW.Close()
 	defer dstR.Close()
 	defer dst.Close()
 	// The output full: filled through a non-blocking write of our own.

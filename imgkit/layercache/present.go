@@ -1,11 +1,13 @@
 package layercache
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 
+	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/layerstream"
 )
@@ -63,10 +65,17 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// ReadHoldings reads a holdings list, checking every digest.
+// ReadHoldings reads a holdings list, checking every digest. It is read
+// whole within cli.MaxDocument (an error wrapping errdefs.ErrTooLarge
+// past it): a list of 100,000 layers is 25 MB, and a FIFO that never ends
+// was read until memory ran out and the runtime stopped the tool.
 func ReadHoldings(r io.Reader) (Holdings, error) {
+	data, err := cli.ReadAllMax(r, cli.MaxDocument)
+	if err != nil {
+		return nil, err
+	}
 	var all []Held
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&all); err != nil {
 		return nil, fmt.Errorf("holdings list: %v: %w", err, errdefs.ErrInvalidInput)

@@ -16,7 +16,8 @@
 // Entries come sorted by name in byte order; a file is executable when its
 // owner may execute it (S_IXUSR). Nothing else of a file is kept: no
 // owner, no time, no other mode bit. A named pipe, socket or device has no
-// node: Dump refuses it, as Nix does.
+// node: Dump refuses it, as Nix does. HashOmitting, for a tree that is no
+// store path, leaves it out instead.
 //
 // Dump reads the tree below an open directory without following any
 // symlink (imgkit/storefs): a store path that is a symlink is dumped as

@@ -24,8 +24,12 @@ import (
 // followed (see the package doc). Errors name the entry by its path from
 // name, as rel/sub/file.
 func Dump(w io.Writer, dirfd int, name string) (int64, error) {
+	return dump(w, dirfd, name, false)
+}
+
+func dump(w io.Writer, dirfd int, name string, omit bool) (int64, error) {
 	cw := &cli.CountingWriter{W: w}
-	d := &dumper{w: bufio.NewWriterSize(cw, 64<<10), dirs: storefs.NewDirPath(dirfd, unix.O_RDONLY)}
+	d := &dumper{w: bufio.NewWriterSize(cw, 64<<10), dirs: storefs.NewDirPath(dirfd, unix.O_RDONLY), omit: omit}
 	defer d.dirs.Close()
 	d.str("nix-archive-1")
 	if err := d.node(name, name); err != nil {
@@ -40,8 +44,20 @@ func Dump(w io.Writer, dirfd int, name string) (int64, error) {
 // Hash returns the NAR hash of name, an entry of the open directory dirfd,
 // in FormatHash's notation, and the NAR's size (narSize).
 func Hash(dirfd int, name string) (string, uint64, error) {
+	return hash(dirfd, name, false)
+}
+
+// HashOmitting is Hash of a tree that is no store path (closure-scan's
+// extra roots: a copied root file system has fifos and devices): a named
+// pipe, socket or device below name is left out of the NAR, as if it were
+// not there, where Hash refuses it.
+func HashOmitting(dirfd int, name string) (string, uint64, error) {
+	return hash(dirfd, name, true)
+}
+
+func hash(dirfd int, name string, omit bool) (string, uint64, error) {
 	h := sha256.New()
-	n, err := Dump(h, dirfd, name)
+	n, err := dump(h, dirfd, name, omit)
 	if err != nil {
 		return "", 0, err
 	}
@@ -54,6 +70,7 @@ type dumper struct {
 	w    *bufio.Writer
 	buf  []byte           // for file contents
 	dirs *storefs.DirPath // the directories above the node being written, at most a window of them open however deep
+	omit bool             // leave out the entries a NAR cannot hold (HashOmitting)
 }
 
 var zeros [8]byte
@@ -137,6 +154,15 @@ func (d *dumper) dir(name, rel string, ino uint64) error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
+		if d.omit {
+			var st unix.Stat_t
+			if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fmt.Errorf("reading %q: %w", path.Join(rel, n), err)
+			}
+			if !Holds(StatMode(st.Mode)) {
+				continue
+			}
+		}
 		d.str("entry")
 		d.str("(")
 		d.str("name")

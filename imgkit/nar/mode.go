@@ -30,6 +30,12 @@ func StatMode(m uint32) fs.FileMode {
 	return perm | fs.ModeIrregular
 }
 
+// Holds tells whether a NAR has a node for a file of mode m: a regular
+// file, a directory or a symlink.
+func Holds(m fs.FileMode) bool {
+	return m.IsRegular() || m&(fs.ModeDir|fs.ModeSymlink) != 0
+}
+
 // TypeName names the file types a NAR has no node for, for messages.
 func TypeName(m fs.FileMode) string {
 	switch {

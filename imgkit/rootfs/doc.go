@@ -50,4 +50,6 @@
 // files, as nixpkgs does; a change layer keeps the links its script made
 // (paths that share an inode are one file and hardlinks to it, as docker
 // commit keeps them). Sockets are left out, as GNU tar leaves them out.
+// A file named .wh.* is refused (errdefs.ErrUnsafeEntry): a layer's reader
+// would take it for a whiteout.
 package rootfs

@@ -192,6 +192,12 @@ func (c *collector) visit(ctx context.Context, rec *Record, whole bool, dirs *st
 			}
 			return nil
 		}
+		// A layer's reader takes it for a whiteout: the file would be
+		// missing, and it would hide a lower layer's file (or empty a
+		// directory, .wh..wh..opq). layer-pack refuses it in every layer.
+		if strings.HasPrefix(path.Base(rec.Path), ".wh.") {
+			return fmt.Errorf("%q: a file named .wh.* would be a whiteout in the image: %w", "/"+rec.Path, errdefs.ErrUnsafeEntry)
+		}
 		c.add(&item{rel: rec.Path, src: c.rootSrc, at: c.at(rec.Path), rec: rec, owner: c.owner(rec, old), inDir: true})
 	}
 	if !rec.IsDir() {

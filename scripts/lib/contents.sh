@@ -13,7 +13,11 @@
 # Links point at the logical store path (/nix/store/..., even under --root),
 # so they resolve inside the image, where the path's closure is packed. A
 # content path outside the store directory cannot be linked to from the
-# image: its files are copied instead of linked (modes kept, owner 0:0).
+# image: its files are copied instead of linked (modes kept, owner 0:0),
+# and a directory it is the first to provide takes its mode (a root file
+# system's /tmp stays 1777, its /root 0700), given once every content is
+# joined (join_modes), deepest first, so that a directory without the
+# owner's write permission is still filled.
 
 # resolve_content PATH sets content_phys (where to read it) and
 # content_logical (the store path links name, or "" outside the store).
@@ -103,13 +107,34 @@ in_root() {
 # join_content DEST PATH joins one --contents PATH into DEST.
 join_content() {
 	resolve_content "$2"
+	# GNU cp keeps a mode; busybox's (the Nix library's builders' in Nix's
+	# sandbox) takes no --preserve=LIST.
+	jc_preserve=
+	: >"$work/preserve-probe"
+	! cp --preserve=mode -- "$work/preserve-probe" "$work/preserve-probe2" 2>/dev/null || jc_preserve=gnu
+	rm -f -- "$work/preserve-probe" "$work/preserve-probe2"
 	(
 		cd -P -- "$content_phys" &&
 			find . \( -name '*~' -o -type d \( -name RCS -o -name SCCS -o -name CVS -o -name CVS.adm \
-				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$join_entries" \
-				join-content "$1" "$content_logical" "$prog" {} +
+				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$escape_name_sh$join_entries" \
+				join-content "$1" "$content_logical" "$prog" "$jc_preserve" "$work/join-modes" {} +
 	) || die "--contents \"$2\": joining it into the customisation root failed"
 	need_work
+}
+
+# join_modes DEST gives the directories the joins made for contents outside
+# the store their modes, children before parents (the joins' order
+# reversed). join_entries writes "MODE NAME" lines, a backslash and a
+# newline in NAME as \\ and \n, which printf %b reads back.
+join_modes() {
+	[ -s "$work/join-modes" ] || return 0
+	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/join-modes" |
+		while IFS= read -r jm_line; do
+			jm_name=$(printf '%b.' "${jm_line#* }")
+			# Five digits or more name every bit: GNU chmod keeps a
+			# directory's set-id bits for a shorter number.
+			chmod "00${jm_line%% *}" "$1/${jm_name%.}" || exit 1
+		done || die "--contents: giving the copied directories their modes failed"
 }
 
 # join_entries runs under find -exec with DEST LOGICAL PROG ENTRY...; find
@@ -117,10 +142,18 @@ join_content() {
 # its target as it is: given to ln -s, a target such as --help or -x was
 # read as ln's option (its usage text went to stdout, into the image
 # stream, and the link was missing), and $(readlink) cut a trailing
-# newline off a target.
+# newline off a target. A file of a content outside the store is copied
+# with -R, which makes a fifo, device or socket anew (GNU's and busybox's
+# cp): without it cp read one as a file, and a fifo's read waited for
+# ever, a device's read /dev/zero or a disk into the image. Its mode is
+# kept whole: cp alone took the umask's bits and the set-id bits away. A
+# directory it makes for such a content is written to MODES for
+# join_modes.
 join_entries='
-dest=$1 logical=$2 prog=$3
-shift 3
+nl="
+"
+dest=$1 logical=$2 prog=$3 preserve=$4 modes=$5
+shift 5
 for e; do
 	rel=${e#./}
 	t=$dest/$rel
@@ -133,13 +166,44 @@ for e; do
 			printf "%s: --contents: %s: is a link instead of a directory; skipped\n" "$prog" "$(printable "/$rel")" >&2
 		elif [ ! -d "$t" ]; then
 			mkdir "$t" || exit 1
+			[ -n "$logical" ] || printf "%s %s\n" "$(stat -c %a -- "$e")" "$(escape_name "$rel")" >>"$modes" || exit 1
 		fi
 	elif [ -L "$t" ] || [ -e "$t" ]; then
 		continue # the first content keeps the name
-	elif [ -L "$e" ] || [ -z "$logical" ]; then
+	elif [ -L "$e" ]; then
 		cp -P "$e" "$t" || exit 1
+	elif [ -z "$logical" ]; then
+		if [ "$preserve" = gnu ]; then
+			cp -R -P --preserve=mode -- "$e" "$t" || exit 1
+		else
+			cp -R -P -- "$e" "$t" && chmod "0$(stat -c %a -- "$e")" "$t" || exit 1
+		fi
 	else
 		ln -s "$logical/$rel" "$t" || exit 1
 	fi
 done
+'
+# escape_name_sh defines escape_name NAME, which prints NAME with each
+# backslash doubled and each newline as \n, on one line (most names have
+# neither: printed as they are).
+escape_name_sh='
+escape_name() {
+	case $1 in
+	*\\* | *"$nl"*) ;;
+	*)
+		printf %s "$1"
+		return
+		;;
+	esac
+	en_rest=$1
+	while [ -n "$en_rest" ]; do
+		en_c=${en_rest%"${en_rest#?}"}
+		en_rest=${en_rest#?}
+		case $en_c in
+		\\) printf %s "\\\\" ;;
+		"$nl") printf %s "\\n" ;;
+		*) printf %s "$en_c" ;;
+		esac
+	done
+}
 '

@@ -5,9 +5,13 @@
 # copy_tree SRC DEST MODE copies what directory SRC holds into directory
 # DEST, merging with what DEST has; MODE is
 #   k      rsync -k: a symlink to a directory in SRC is copied as that
-#          directory (followed, its contents copied); other symlinks stay
-#          symlinks; a symlink in DEST where SRC has a directory is
-#          replaced. A SRC inside --root is followed as in a chroot to it
+#          directory (followed, its contents copied) when it leads inside
+#          SRC or into the store, where nixpkgs' copy in a Nix build finds
+#          it; other symlinks stay symlinks (one leading elsewhere on this
+#          machine too: a root file system's /var/run -> /run copied this
+#          machine's /run); a symlink in DEST where SRC has a directory is
+#          replaced; a link to a directory that holds it (a loop) is an
+#          error. A SRC inside --root is followed as in a chroot to it
 #          (copy_rooted)
 #   K      rsync -K: every symlink in SRC stays a symlink; a symlink to a
 #          directory in DEST where SRC has a directory is kept and filled,
@@ -17,13 +21,17 @@
 #          its lower ones, for --run-as-root)
 # Files keep their mode bits; owners are not copied (the layer's owner is
 # set when it is packed); a later copy replaces what an earlier one put at
-# the same name. Directory modes are applied last, deepest first, so a
+# the same name. A fifo, device or socket is made anew (cp -R, GNU's and
+# busybox's), as rsync -a makes it: cp without -R read one as a file, and
+# a fifo's read waited for ever, a device's read /dev/zero or a disk into
+# the layer. Directory modes are applied last, deepest first, so a
 # read-only source directory (the store's 0555) can still be filled.
 
 copy_tree() {
 	ct_src=$1 ct_dest=$2 ct_mode=$3
 	ct_dest_phys=$(cd -P -- "$ct_dest" && pwd -P) || die "cannot enter \"$ct_dest\""
 	: >"$work/copy-modes"
+	: >"$work/copy-follow"
 	# GNU cp keeps modes and times without owners; busybox's (the Nix
 	# library's builders' in Nix's sandbox) takes no --preserve=LIST.
 	ct_preserve=
@@ -39,14 +47,28 @@ copy_tree() {
 	if [ -n "$ct_logical" ]; then
 		copy_rooted "$ct_logical" "" 0 || return 1
 	else
-		set -- find
-		[ "$ct_mode" != k ] || set -- find -L
-		(
-			cd -P -- "$ct_src" || exit 1
-			# find -L reports a symlink loop and fails: rsync -k would copy
-			# forever.
-			"$@" . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$ct_dest_phys" "$ct_mode" "$work/copy-modes" "$prog" "$ct_preserve" "" {} +
-		) || return 1
+		ct_src_phys=$(cd -P -- "$ct_src" && pwd -P) || return 1
+		# Where a followed link may lead (k), besides SRC: the store, as
+		# this machine finds it.
+		ct_stores=
+		if [ "$ct_mode" = k ]; then
+			ct_stores=$(cd -P -- "$store_dir" 2>/dev/null && pwd -P) || ct_stores=
+		fi
+		copy_dir "$ct_src_phys" "" || return 1
+		# The directories of followed links, one level of links deeper
+		# each round: the links they hold are followed in the next.
+		ct_rounds=0
+		while [ -s "$work/copy-follow" ]; do
+			ct_rounds=$((ct_rounds + 1))
+			[ $ct_rounds -le 40 ] || {
+				printf '%s: --copy-to-root: too many levels of symbolic links to directories\n' "$prog" >&2
+				return 1
+			}
+			mv -- "$work/copy-follow" "$work/copy-follow.now" && : >"$work/copy-follow" || return 1
+			while IFS= read -r ct_phys && IFS= read -r ct_rel; do
+				copy_dir "$ct_phys" "$ct_rel" || return 1
+			done <"$work/copy-follow.now"
+		done
 	fi
 	# Children before parents (find's order reversed): a directory's mode may take away the write bit its
 	# children needed.
@@ -70,9 +92,9 @@ copy_tree() {
 # followed: a dangling one stays a symlink, as rsync keeps it). CHAIN
 # (optional) is the logical places of the links followed on the way. A
 # link to a directory that holds it or one of them is a loop, which
-# fails at once (find -L's "File system loop"): followed, it copied the
-# directory (the root, for a link to /) 40 times over before the bound
-# of 40 links failed it.
+# fails at once (as copy_entries fails one without --root): followed, it
+# copied the directory (the root, for a link to /) 40 times over before
+# the bound of 40 links failed it.
 copy_rooted() {
 	[ "$3" -le 40 ] || {
 		printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1")" >&2
@@ -100,40 +122,67 @@ copy_rooted() {
 		esac
 		printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
 	done <"$work/copy-links.$3"
-	: >"$work/copy-modes.sub"
 	(
 		cd -P -- "$root_prefix$1" || exit 1
-		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "$ct_dest_phys" rooted "$work/copy-modes.sub" "$prog" "$ct_preserve" "$(cat "$work/copy-dirlinks.$3")" {} +
+		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" rooted \
+			"$work/copy-modes" "$prog" "$ct_preserve" "" "" "" "$(cat "$work/copy-dirlinks.$3")" {} +
 	) || return 1
-	# The modes, relative to $ct_dest, for copy_tree to apply last.
-	while IFS= read -r cr_line; do
-		printf '%s %s\n' "${cr_line%% *}" "${2:+$2/}${cr_line#* }"
-	done <"$work/copy-modes.sub" >>"$work/copy-modes"
 	while IFS= read -r cr_l; do
 		cr_to=$(in_root "$1/$cr_l") || return 1
-		cr_l=${2:+$2/}$cr_l
-		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "$cr_l" >>"$work/copy-modes"
-		copy_rooted "$cr_to" "$cr_l" $(($3 + 1)) "${4-}$nl$1/${cr_l#"${2:+$2/}"}/" || return 1
+		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "${2:+$2/}$cr_l" >>"$work/copy-modes"
+		copy_rooted "$cr_to" "${2:+$2/}$cr_l" $(($3 + 1)) "${4-}$nl$1/$cr_l/" || return 1
 	done <"$work/copy-dirlinks.$3"
 }
 
-# copy_entries runs under find -exec with DEST DEST_PHYS MODE MODES PROG PRESERVE
-# DIRLINKS ENTRY...; find lists a directory before what it holds. MODE
-# rooted is merge, but a symlink named in DIRLINKS (names, one a line:
-# those copy_rooted found to lead to a directory; a string, not a file
-# to grep, which cost a process per symlink) is made a directory, which
-# copy_rooted fills.
+# copy_dir SRC_PHYS REL copies what the directory SRC_PHYS holds into
+# $ct_dest/REL ($ct_dest itself for ""), with copy_tree's settings.
+copy_dir() {
+	(
+		cd -P -- "$1" || exit 1
+		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" "$ct_mode" \
+			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "" {} +
+	)
+}
+
+# copy_entries runs under find -exec with DEST PREFIX DEST_PHYS MODE MODES
+# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW DIRLINKS ENTRY..., ENTRY in the
+# directory that DEST/PREFIX copies; find lists a directory before what it
+# holds. A link it follows (k) is made a directory, and its target and name
+# are written to FOLLOW, a line each, for copy_tree to fill it. MODE rooted
+# (copy_rooted's) is merge, but a symlink named in DIRLINKS (names in the
+# directory, one a line: those copy_rooted found to lead to a directory; a
+# string, not a file to grep, which cost a process per symlink) is made a
+# directory, which copy_rooted fills.
 copy_entries='
-dest=$1 dest_phys=$2 mode=$3 modes=$4 prog=$5 preserve=$6 dirlinks=$7
-shift 7
+dest=$1 pfx=$2 dest_phys=$3 mode=$4 modes=$5 prog=$6 preserve=$7 src_phys=$8 store_phys=$9
+follow=${10} dirlinks=${11}
+shift 11
 nl="
 "
 for e; do
 	case $e in *"$nl"*) printf "%s: --copy-to-root: %s: names with a newline are not supported\n" "$prog" "$(printable "$e")" >&2; exit 1 ;; esac
-	rel=${e#./}
+	rel=${pfx:+$pfx/}${e#./}
 	t=$dest/$rel
-	if { [ -d "$e" ] && { [ ! -L "$e" ] || [ "$mode" = k ]; }; } ||
-		{ [ "$mode" = rooted ] && [ -L "$e" ] && case $nl$dirlinks$nl in *"$nl$rel$nl"*) true ;; *) false ;; esac; }; then
+	followed=
+	if [ "$mode" = k ] && [ -L "$e" ] && [ -d "$e" ]; then
+		phys=$(cd -P -- "$e" && pwd -P) || exit 1
+		case $(pwd -P)/${e#./} in
+		"$phys"/*)
+			printf "%s: --copy-to-root: /%s links to %s, which holds it: a loop\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
+			exit 1
+			;;
+		esac
+		case $phys/ in "$src_phys"/*) followed=$phys ;; esac
+		if [ -n "$store_phys" ]; then
+			case $phys/ in "$store_phys"/*) followed=$phys ;; esac
+		fi
+		case $phys in *"$nl"*) followed= ;; esac
+	fi
+	rooted_link=
+	if [ "$mode" = rooted ] && [ -L "$e" ]; then
+		case $nl$dirlinks$nl in *"$nl${e#./}$nl"*) rooted_link=y ;; esac
+	fi
+	if { [ -d "$e" ] && { [ ! -L "$e" ] || [ -n "$followed" ]; }; } || [ -n "$rooted_link" ]; then
 		if [ -L "$t" ] && [ "$mode" = K ] && [ -d "$t" ]; then
 			phys=$(cd -P -- "$t" && pwd -P) || exit 1
 			case $phys/ in
@@ -148,9 +197,10 @@ for e; do
 		[ -d "$t" ] || mkdir -- "$t" || exit 1
 		# The mode is kept for later (a rooted link'"'"'s by copy_rooted: stat
 		# would follow it on the host); until then the owner may write.
-		[ -L "$e" ] && [ "$mode" = rooted ] ||
+		[ -n "$rooted_link" ] ||
 			printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
 		chmod u+rwx -- "$t" || exit 1
+		[ -z "$followed" ] || printf "%s\n%s\n" "$followed" "$rel" >>"$follow" || exit 1
 		continue
 	fi
 	if [ -d "$t" ] && [ ! -L "$t" ]; then
@@ -159,11 +209,11 @@ for e; do
 		rm -f -- "$t" || exit 1
 	fi
 	if [ "$preserve" = gnu ]; then
-		cp -P --preserve=mode,timestamps -- "$e" "$t" || exit 1
+		cp -R -P --preserve=mode,timestamps -- "$e" "$t" || exit 1
 	else
 		# busybox cp: -p would copy owners too, with a complaint per file
 		# where it cannot (not root).
-		cp -P -- "$e" "$t" || exit 1
+		cp -R -P -- "$e" "$t" || exit 1
 		[ -L "$t" ] || { chmod "0$(stat -c %a -- "$e")" "$t" && touch -r "$e" "$t"; } || exit 1
 	fi
 done

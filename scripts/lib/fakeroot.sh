@@ -17,17 +17,21 @@
 
 # run_extra_commands ROOT CMD
 run_extra_commands() {
+	rec_owner=$(owner_of "$1") || exit 1
 	run_contained "$1" '' '' sh -ec -- "$2" >&2 || die "--extra-commands: the commands failed (status $?)"
+	owners_unchanged "$1" "$rec_owner" --extra-commands "chown there in --fake-root-commands"
 }
 
 # run_fake_root_commands ROOT STATE CMD CHROOT: CHROOT is 1 for
 # --enable-fakechroot. STATE is a file beside ROOT.
 run_fake_root_commands() {
+	rfr_owner=$(owner_of "$1") || exit 1
 	if [ "$4" = 1 ]; then
 		fakechroot_run "$1" "$2" "$3"
 	else
 		run_contained "$1" "$2" '' env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$(fakeroot_state "$2")" -- sh -ec -- "$3" >&2
 	fi || die "--fake-root-commands: the commands failed (status $?)"
+	owners_unchanged "$1" "$rfr_owner" --fake-root-commands "fakeroot saw no chown (a statically linked one, or busybox sh's own applet): run them with a dynamically linked chown"
 }
 
 # fakeroot_state STATE prints the name fakeroot -s is given for STATE, a

@@ -425,6 +425,7 @@ layered_image() {
 	done
 	IFS=$old_ifs
 	set +f
+	join_modes "$root"
 	# As nixpkgs' includeNixDB, before the commands, which may use it.
 	[ -z "$include_nix_db" ] || write_nix_db "$root"
 	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"

@@ -184,7 +184,9 @@ build_env() {
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
 # in $work (TMPDIR) may be written, with no network but a loopback, in a
 # pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most, /proc and /sys masked
+# with Docker's default capabilities at most, a Nix build's host name
+# (localhost: uname -n, hostname, which the commands may write into the
+# image, gave the machine's), /proc and /sys masked
 # (proc_mask_args, sys_mask_args), the host's service sockets hidden
 # (socket_mask_args) and no Unix socket to be made (seccomp_filter), with
 # a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
@@ -233,9 +235,30 @@ run_contained() {
 	# shellcheck disable=SC2046 # the *_args functions print words
 	# The seccomp program is fd 8: run_quiet takes 9.
 	run_quiet build_env close-fds ${rcn_seccomp_on:+--keep 8} -- bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
-		--unshare-pid --unshare-net --unshare-ipc --new-session --die-with-parent \
+		--unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
 		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 8} --chdir "$rcn_dir" "$@" 8<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
 	ret "$rcn_status"
 }
+
+# owners_unchanged ROOT OWNER FLAG HOW: the commands run_contained ran
+# in ROOT changed no owner there for real (HOW says what to do instead).
+# OWNER is ROOT's uid:gid before they ran: everything in ROOT was made by
+# the caller, so has it (which is not always id -u's: NFS's root_squash
+# gives root's files to nobody). The layer takes its owners from
+# fakeroot's state (0:0 for the rest, as faked gives them), or from
+# build-image's --uid and --gid: a chown done for real, which only root
+# can do (in --extra-commands, or in --fake-root-commands where fakeroot,
+# which works on a dynamically linked program's C library calls, cannot
+# see it), was dropped from the image without a word, where as any other
+# user, and in a Nix build, it fails.
+owners_unchanged() {
+	ou_path=$(find "$1" \( ! -user "${2%:*}" -o ! -group "${2#*:}" \) -print -quit) || die "$3: cannot check the owners in \"$1\""
+	[ -z "$ou_path" ] && return
+	ou_owner=$(stat -c %u:%g -- "$ou_path")
+	die "$3: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $4"
+}
+
+# owner_of FILE prints FILE's uid:gid, for owners_unchanged.
+owner_of() { stat -c %u:%g -- "$1" || die "cannot tell the owner of \"$1\""; }
