@@ -669,7 +669,9 @@ let
   # pushImage { image, dest ? null, … }: a runnable script, as
   # nix2container's copyToRegistry:  "$(nix-build -A push)" [--dest REG/REPO:TAG]
   # Extra arguments go to push-image (--creds-file FILE, --cache, -v, …;
-  # --creds USER:PASS too, but other users see it in the process list).
+  # --creds USER:PASS too, but other users see it in the process list;
+  # --archive-image NAME[:TAG] or @N for one image of a mergeImages output,
+  # which is refused whole).
   pushImage =
     { image
     , dest ? null

@@ -55,6 +55,9 @@ var shellScripts = []string{
 	"secret_creds_not_on_disk",                      // mksh, zsh: here-documents are files
 	"buildimage_run_as_root_userns",                 // busybox: its setpriv and unshare applets
 	"buildimage_run_as_root_entry_kill_lost",        // mksh: the namespace entry's watcher outlived a kill
+	"buildimage_run_as_root_entry_watcher_ended",    // bash, mksh: the kill of a watcher they had reaped failed
+	"buildimage_run_as_root_entry_parent_killed",    // the child's wait for "go" outlived the workflow
+	"error_run_as_root_map_ids_fails",               // the wait for the refused child ended the workflow first
 	"layered_argument_not_text",                     // yash: an argument it cannot decode made empty
 	"buildimage_run_as_root_extra_commands_text",    // yash: the stage cut the commands at a UTF-8 byte
 	"error_run_as_root_script_nul",                  // bash: its own warning of the NUL it dropped

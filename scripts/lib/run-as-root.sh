@@ -210,20 +210,36 @@ enter_namespace() {
 	# pipes of an earlier entry go: remove_stage_tree enters again.)
 	rm -f -- "$work/ns-ready" "$work/ns-go" "$work/ns-read"
 	mkfifo "$work/ns-ready" "$work/ns-go"
+	# The child's wait for "go" ends with this shell: this shell holds
+	# ns-go open (descriptor 8, read-write, which never waits on Linux)
+	# until it has said "go", and no one else does (the child and the
+	# watcher close it), so a shell that is gone first (killed, even by
+	# SIGKILL, or ended by set -e) leaves the child's read at the pipe's
+	# end, and the child exits. The child opens ns-go before it says
+	# "ready" (read-write first, which does not wait for this shell, then
+	# read-only, its only descriptor of it after), and says "ready" on a
+	# descriptor it holds until it goes on (read-write: it waits for no
+	# reader, and the line stays for this shell's read). It waited for
+	# ever in the open of ns-go, with the workflow's descriptors (its
+	# stdout, a CI job's pipe), where the workflow went between the two.
+	exec 8<>"$work/ns-go"
 	# The stage's stdin is the base image (spawn passes it on).
-	spawn in_stage "$unshare_cmd" --user ${en_keep:+"$en_keep"} sh -c 'echo ready >"$1"; read -r go <"$2"; shift 2; exec "$@"' \
-		sh "$work/ns-ready" "$work/ns-go" "$@" 9<&0
+	spawn in_stage "$unshare_cmd" --user ${en_keep:+"$en_keep"} sh -c \
+		'exec 5<>"$2" 3<"$2" 5>&- 4<>"$1"; echo ready >&4; read -r go <&3 && [ "$go" = go ] || exit 1; exec 3<&- 4>&-; shift 2; exec "$@"' \
+		sh "$work/ns-ready" "$work/ns-go" "$@" 9<&0 8>&-
 	en_pid=$spawn_pid
 	# A child that fails before it is in its namespace (unshare refused:
 	# out of memory, as after an OOM kill when remove_stage_tree enters,
 	# or past the namespace limit) never opens ns-ready, and the read
 	# below would wait for ever: a watcher opens it once the child is gone
-	# (a zombie, as nothing reaps it while the read waits). It stops once
-	# the read is done (ns-read): the kill below may be lost, as a signal
+	# (a zombie, as nothing reaps it while the read waits). It stops by
+	# itself once the read is done (ns-read), within a tenth of a second,
+	# and is only waited for: a kill that ended it could be lost (a TERM
 	# that reaches the just-forked watcher before it has dropped this
-	# shell's TERM trap is (mksh, dash, bash and busybox lose it), and the
-	# wait for a watcher that lived on waited for ever, the child waiting
-	# for "go" (mksh hung so, its watcher slower to start). Its pipe
+	# shell's TERM trap is, in mksh, dash, bash and busybox), and failed
+	# where it had ended already (the shell had reaped it: bash and mksh
+	# do so at once), which under set -e ended the workflow without a
+	# word, the child left waiting. Its pipe
 	# is opened read-write, which never waits on Linux: a read that is
 	# over (the child died just after it) leaves no reader to wait for.
 	# It then holds the pipe open until the read is done (or this shell
@@ -246,7 +262,7 @@ enter_namespace() {
 				sleep 0.1
 			done
 		}
-	} 2>/dev/null &
+	} 2>/dev/null 8>&- &
 	en_watch=$!
 	en_ready=
 	# A signal that interrupts the open of ns-ready, the child not ready
@@ -255,20 +271,20 @@ enter_namespace() {
 	# goes to descriptor 7 where the trap runs with 2>/dev/null in force.
 	read -r en_ready 7>&2 2>/dev/null <"$work/ns-ready" || :
 	: >"$work/ns-read"
-	kill "$en_watch" 2>/dev/null
 	wait "$en_watch" 2>/dev/null || :
 	if [ "$en_ready" != ready ]; then
+		exec 8>&-
 		en_wait || die "--run-as-root: cannot enter the script's user namespace (unshare: status $en_status)"
 		die "--run-as-root: cannot enter the script's user namespace"
 	fi
-	if map_ids "$en_pid"; then
-		echo go >"$work/ns-go"
-	else
-		# It waits to open ns-go: the signal ends it there.
-		kill "$en_pid" 2>/dev/null
-		wait "$en_pid" 2>/dev/null
+	if ! map_ids "$en_pid"; then
+		# Its read of "go" ends with the pipe: it exits.
+		exec 8>&-
+		wait "$en_pid" 2>/dev/null || :
 		die "--run-as-root: cannot map the ids of the script's user namespace ($ns_uids; $ns_gids)"
 	fi
+	echo go >&8
+	exec 8>&-
 	en_wait
 }
 
