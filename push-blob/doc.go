@@ -15,7 +15,8 @@
 //     uncompressed or compressed with gzip, xz, zstd or bzip2; its layers may
 //     be stored compressed. An archive of several images that are not one
 //     multi-platform image (docker save a b, merge-images; an OCI layout
-//     whose index.json lists several) cannot go under one tag: it is
+//     whose index.json lists several; one image under two names is one)
+//     cannot go under one tag: it is
 //     refused before anything is sent, as skopeo and crane refuse it,
 //     unless --archive-image NAME[:TAG] picks one, or @N, the Nth image
 //     from 0 (skopeo's docker-archive:FILE:@N), tagged or not. A docker save of a

@@ -140,7 +140,8 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 // manifest.json lists the saving daemon's platform only), is its images,
 // pushed as an index. Several images that are not one multi-platform
 // image cannot go under one tag: refused, as skopeo and crane refuse such
-// an archive, rather than push the first and drop the others unsaid.
+// an archive, rather than push the first and drop the others unsaid; the
+// names of one image (sameImages) are one image.
 // which "@N" takes the archive's Nth image (archive.Groups, from 0, as
 // skopeo's docker-archive:FILE:@N), pushed as the whole archive would be:
 // the way to name an untagged one.
@@ -157,6 +158,13 @@ func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, er
 		}
 		groups = groups[i : i+1]
 	}
+	var distinct [][]*archive.Image
+	for _, g := range groups {
+		if !slices.ContainsFunc(distinct, func(d []*archive.Image) bool { return sameImages(d, g) }) {
+			distinct = append(distinct, g)
+		}
+	}
+	groups = distinct
 	if len(groups) > 1 {
 		var names []string
 		for i, g := range groups {
@@ -179,6 +187,18 @@ func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, er
 	}
 	imgs, err := platformImages(a, display, group)
 	return imgs, true, err
+}
+
+// sameImages reports whether two of archive.Groups are the same images
+// under other names (an OCI layout of a skopeo copy to oci:DIR:one and
+// oci:DIR:two, both naming one manifest): the same configs and layers,
+// pushed as the same manifests, which one tag names as well as either.
+func sameImages(a, b []*archive.Image) bool {
+	return slices.EqualFunc(a, b, func(x, y *archive.Image) bool {
+		return x.ConfigDigest == y.ConfigDigest && slices.EqualFunc(x.Layers, y.Layers, func(l, m *archive.Layer) bool {
+			return l.DiffID == m.DiffID && l.BlobDigest() == m.BlobDigest()
+		})
+	})
 }
 
 // platformImages are the images of a multi-platform archive, each with

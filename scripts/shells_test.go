@@ -46,25 +46,27 @@ var shellScripts = []string{
 	"buildimage_uid_large_ids",   // mksh: 32-bit test
 	"layered_flag_values_with_dash",
 	"layered_commands_text_with_dash",
-	"signal_during_cleanup",                       // a signal's trap inside the EXIT trap
-	"error_step_killed_reported_once",             // yash, posh: command -V's wording
-	"error_run_as_root_stage_killed_unprivileged", // yash: the sandbox outlived its stage
-	"error_cleanup_command_fails",                 // set -e in the EXIT trap
-	"error_help_reader_gone",                      // a signal's status
-	"secret_creds_through_descriptor",             // a pipe on descriptor 3
-	"secret_creds_not_on_disk",                    // mksh, zsh: here-documents are files
-	"buildimage_run_as_root_userns",               // busybox: its setpriv and unshare applets
-	"buildimage_run_as_root_entry_kill_lost",      // mksh: the namespace entry's watcher outlived a kill
-	"buildimage_run_as_root_entry_watcher_ended",  // bash, mksh: the kill of a watcher they had reaped failed
-	"buildimage_run_as_root_entry_parent_killed",  // the child's wait for "go" outlived the workflow
-	"error_run_as_root_map_ids_fails",             // the wait for the refused child ended the workflow first
-	"layered_argument_not_text",                   // yash: an argument it cannot decode made empty
-	"buildimage_run_as_root_extra_commands_text",  // yash: the stage cut the commands at a UTF-8 byte
-	"error_run_as_root_script_nul",                // bash: its own warning of the NUL it dropped
-	"signal_run_as_root_entry_one_line",           // dash, busybox, mksh: a second line
-	"output_link_to_input_kept",                   // not_input's walk of the input's symlinks
-	"layered_repo_tag_case",                       // split_repo_tag's case patterns
-	"buildimage_copy_to_root_under_root",          // copy_rooted's recursion
+	"signal_during_cleanup",                         // a signal's trap inside the EXIT trap
+	"error_step_killed_reported_once",               // yash, posh: command -V's wording
+	"error_run_as_root_stage_killed_unprivileged",   // yash: the sandbox outlived its stage
+	"error_cleanup_command_fails",                   // set -e in the EXIT trap
+	"error_help_reader_gone",                        // a signal's status
+	"secret_creds_through_descriptor",               // a pipe on descriptor 3
+	"secret_creds_not_on_disk",                      // mksh, zsh: here-documents are files
+	"buildimage_run_as_root_userns",                 // busybox: its setpriv and unshare applets
+	"buildimage_run_as_root_entry_kill_lost",        // mksh: the namespace entry's watcher outlived a kill
+	"buildimage_run_as_root_entry_watcher_ended",    // bash, mksh: the kill of a watcher they had reaped failed
+	"buildimage_run_as_root_entry_parent_killed",    // the child's wait for "go" outlived the workflow
+	"error_run_as_root_map_ids_fails",               // the wait for the refused child ended the workflow first
+	"layered_argument_not_text",                     // yash: an argument it cannot decode made empty
+	"buildimage_run_as_root_extra_commands_text",    // yash: the stage cut the commands at a UTF-8 byte
+	"error_run_as_root_script_nul",                  // bash: its own warning of the NUL it dropped
+	"signal_run_as_root_entry_one_line",             // dash, busybox, mksh: a second line
+	"output_link_to_input_kept",                     // not_input's walk of the input's symlinks
+	"layered_repo_tag_case",                         // split_repo_tag's case patterns
+	"buildimage_copy_to_root_under_root",            // copy_rooted's recursion
+	"buildimage_copy_to_root_rooted_dirlink_merges", // copy_entries' rooted mode
+	"buildimage_copy_to_root_rooted_loop",           // copy_rooted's chain of places
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"os"
-	"path/filepath"
+	"strings"
 )
 
 // NotAnInput returns a usage error when output, a file name given with
@@ -53,23 +53,41 @@ func NotAnInput(flag, output string, stdin any, inputs ...string) error {
 // through. Where it cannot tell (a directory it cannot stat, a symlink
 // loop), it says yes.
 func renameReplaces(output, name string) bool {
-	outDir, err := os.Stat(filepath.Dir(output))
+	outDir, outBase := splitEntry(output)
+	outDirInfo, err := os.Stat(outDir)
 	if err != nil {
 		return true
 	}
 	for hops := 0; hops <= 40; hops++ {
-		dir, err := os.Stat(filepath.Dir(name))
-		if err != nil || os.SameFile(dir, outDir) && filepath.Base(name) == filepath.Base(output) {
+		dir, base := splitEntry(name)
+		dirInfo, err := os.Stat(dir)
+		if err != nil || os.SameFile(dirInfo, outDirInfo) && base == outBase {
 			return true
 		}
 		target, err := os.Readlink(name)
 		if err != nil {
 			return false // not a symlink: the end of the chain
 		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(name), target)
+		if !strings.HasPrefix(target, "/") {
+			target = dir + "/" + target
 		}
 		name = target
 	}
 	return true
+}
+
+// splitEntry splits a path into the directory its last element is in and
+// that element, as the kernel reads them, not cleaned: filepath.Dir and
+// Join take "sub/.." for ".", where the kernel takes the parent of what
+// the symlink sub leads to.
+func splitEntry(path string) (dir, base string) {
+	path = strings.TrimRight(path, "/")
+	i := strings.LastIndexByte(path, '/')
+	switch {
+	case i < 0:
+		return ".", path
+	case i == 0:
+		return "/", path[1:]
+	}
+	return path[:i], path[i+1:]
 }

@@ -49,3 +49,35 @@ func TestNotAnInputLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestNotAnInputDotDotThroughLink: ".." after a symlink to a directory is
+// the parent of the link's target, as the kernel (and so the rename)
+// resolves it, not the name with the last element cut off: the output
+// a/img.tar given as sub/../img.tar (sub a link to a/b), or an input
+// symlink ../img.tar read through sub, is the input's own entry.
+// Cleaned lexically (filepath.Dir, Join), they were another directory's,
+// the output was allowed, and its rename replaced the input.
+func TestNotAnInputDotDotThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, step := range []func() error{
+		func() error { return os.MkdirAll("a/b", 0o755) },
+		func() error { return os.WriteFile("a/img.tar", []byte("image"), 0o644) },
+		func() error { return os.Symlink("a/b", "sub") },
+		func() error { return os.Symlink("../img.tar", "a/b/lnk") },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ output, input string }{
+		{"sub/../img.tar", "a/img.tar"},
+		{"a/img.tar", "sub/../img.tar"},
+		{"a/img.tar", "sub/lnk"},
+		{"sub/../img.tar", "sub/lnk"},
+	} {
+		if err := NotAnInput("-o", c.output, nil, c.input); err == nil {
+			t.Errorf("-o %s of %s: allowed, want refused (it is the input's entry)", c.output, c.input)
+		}
+	}
+}

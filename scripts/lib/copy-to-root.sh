@@ -83,29 +83,27 @@ copy_tree() {
 		done
 }
 
-# copy_rooted LOGICAL REL DEPTH is copy_tree's mode k for the directory
+# copy_rooted LOGICAL REL DEPTH [CHAIN] is copy_tree's mode k for the directory
 # at LOGICAL, a path inside --root ($root_prefix), into $ct_dest/REL, as
-# rsync -k copies it in a chroot to the root: its entries as merge copies
-# them (no symlink followed), then each symlink of it that leads, resolved
-# by in_root (inside the root), to a directory is replaced by a copy of
-# that directory, and so on down; a dangling one stays a symlink, as
-# rsync keeps it. A chain of more than 40 such links (a loop) fails.
+# rsync -k copies it in a chroot to the root: each symlink of it that
+# leads, resolved by in_root (inside the root), to a directory is copied
+# as that directory (merged with what DEST has there, as a directory is),
+# and so on down; its other entries as merge copies them (no symlink
+# followed: a dangling one stays a symlink, as rsync keeps it). CHAIN
+# (optional) is the logical places of the links followed on the way. A
+# link to a directory that holds it or one of them is a loop, which
+# fails at once (as copy_entries fails one without --root): followed, it
+# copied the directory (the root, for a link to /) 40 times over before
+# the bound of 40 links failed it.
 copy_rooted() {
 	[ "$3" -le 40 ] || {
 		printf '%s: --copy-to-root: %s: too many levels of symbolic links\n' "$prog" "$(printable "$1")" >&2
 		return 1
 	}
-	: >"$work/copy-modes.sub"
-	(
-		cd -P -- "$root_prefix$1" || exit 1
-		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "" "$ct_dest_phys" merge \
-			"$work/copy-modes.sub" "$prog" "$ct_preserve" "" "" "$work/copy-follow" {} +
-	) || return 1
-	# The modes, relative to $ct_dest, for copy_tree to apply last.
-	while IFS= read -r cr_line; do
-		printf '%s %s\n' "${cr_line%% *}" "${2:+$2/}${cr_line#* }"
-	done <"$work/copy-modes.sub" >>"$work/copy-modes"
+	# The links to directories first: merge would copy one as a link,
+	# removing the directory an earlier --copy-to-root put at its name.
 	(cd -P -- "$root_prefix$1" && find . -type l) >"$work/copy-links.$3" || return 1
+	: >"$work/copy-dirlinks.$3"
 	while IFS= read -r cr_l; do
 		cr_l=${cr_l#./}
 		# Resolved all through, inside the root: no symlink is left on
@@ -115,11 +113,25 @@ copy_rooted() {
 			return 1
 		}
 		[ -d "$root_prefix$cr_to" ] || continue
-		cr_l=${2:+$2/}$cr_l
-		rm -f -- "$ct_dest/$cr_l" && mkdir -- "$ct_dest/$cr_l" && chmod u+rwx -- "$ct_dest/$cr_l" || return 1
-		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "$cr_l" >>"$work/copy-modes"
-		copy_rooted "$cr_to" "$cr_l" $(($3 + 1)) || return 1
+		# Each place on its own line, "/" ended: a prefix ends a component.
+		case ${4-}$nl$1/$cr_l/ in
+		*"$nl${cr_to%/}"/*)
+			printf '%s: --copy-to-root: %s: a symlink loop: it leads to %s, which holds it\n' "$prog" "$(printable "$1/$cr_l")" "$(printable "$cr_to")" >&2
+			return 1
+			;;
+		esac
+		printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
 	done <"$work/copy-links.$3"
+	(
+		cd -P -- "$root_prefix$1" || exit 1
+		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" rooted \
+			"$work/copy-modes" "$prog" "$ct_preserve" "" "" "" "$(cat "$work/copy-dirlinks.$3")" {} +
+	) || return 1
+	while IFS= read -r cr_l; do
+		cr_to=$(in_root "$1/$cr_l") || return 1
+		printf '%s %s\n' "$(stat -c %a -- "$root_prefix$cr_to")" "${2:+$2/}$cr_l" >>"$work/copy-modes"
+		copy_rooted "$cr_to" "${2:+$2/}$cr_l" $(($3 + 1)) "${4-}$nl$1/$cr_l/" || return 1
+	done <"$work/copy-dirlinks.$3"
 }
 
 # copy_dir SRC_PHYS REL copies what the directory SRC_PHYS holds into
@@ -128,19 +140,23 @@ copy_dir() {
 	(
 		cd -P -- "$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" "$ct_mode" \
-			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" {} +
+			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "" {} +
 	)
 }
 
 # copy_entries runs under find -exec with DEST PREFIX DEST_PHYS MODE MODES
-# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW ENTRY..., ENTRY in the directory
-# that DEST/PREFIX copies; find lists a directory before what it holds. A
-# link it follows (k) is made a directory, and its target and name are
-# written to FOLLOW, a line each, for copy_tree to fill it.
+# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW DIRLINKS ENTRY..., ENTRY in the
+# directory that DEST/PREFIX copies; find lists a directory before what it
+# holds. A link it follows (k) is made a directory, and its target and name
+# are written to FOLLOW, a line each, for copy_tree to fill it. MODE rooted
+# (copy_rooted's) is merge, but a symlink named in DIRLINKS (names in the
+# directory, one a line: those copy_rooted found to lead to a directory; a
+# string, not a file to grep, which cost a process per symlink) is made a
+# directory, which copy_rooted fills.
 copy_entries='
 dest=$1 pfx=$2 dest_phys=$3 mode=$4 modes=$5 prog=$6 preserve=$7 src_phys=$8 store_phys=$9
-follow=${10}
-shift 10
+follow=${10} dirlinks=${11}
+shift 11
 nl="
 "
 for e; do
@@ -162,7 +178,11 @@ for e; do
 		fi
 		case $phys in *"$nl"*) followed= ;; esac
 	fi
-	if [ -d "$e" ] && { [ ! -L "$e" ] || [ -n "$followed" ]; }; then
+	rooted_link=
+	if [ "$mode" = rooted ] && [ -L "$e" ]; then
+		case $nl$dirlinks$nl in *"$nl${e#./}$nl"*) rooted_link=y ;; esac
+	fi
+	if { [ -d "$e" ] && { [ ! -L "$e" ] || [ -n "$followed" ]; }; } || [ -n "$rooted_link" ]; then
 		if [ -L "$t" ] && [ "$mode" = K ] && [ -d "$t" ]; then
 			phys=$(cd -P -- "$t" && pwd -P) || exit 1
 			case $phys/ in
@@ -175,8 +195,10 @@ for e; do
 			rm -f -- "$t" || exit 1
 		fi
 		[ -d "$t" ] || mkdir -- "$t" || exit 1
-		# The mode is kept for later; until then the owner may write.
-		printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
+		# The mode is kept for later (a rooted link'"'"'s by copy_rooted: stat
+		# would follow it on the host); until then the owner may write.
+		[ -n "$rooted_link" ] ||
+			printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
 		chmod u+rwx -- "$t" || exit 1
 		[ -z "$followed" ] || printf "%s\n%s\n" "$followed" "$rel" >>"$follow" || exit 1
 		continue
