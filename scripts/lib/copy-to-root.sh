@@ -6,8 +6,8 @@
 # DEST, merging with what DEST has; MODE is
 #   k      rsync -k: a symlink to a directory in SRC is copied as that
 #          directory (followed, its contents copied) when it leads inside
-#          SRC or into the store, where nixpkgs' copy in a Nix build finds
-#          it; other symlinks stay symlinks (one leading elsewhere on this
+#          SRC or into a path of the store (--root's under --root), where
+#          nixpkgs' copy in a Nix build finds it; other symlinks stay symlinks (one leading elsewhere on this
 #          machine too: a root file system's /var/run -> /run copied this
 #          machine's /run); a symlink in DEST where SRC has a directory is
 #          replaced; a link to a directory that holds it (a loop) is an
@@ -48,11 +48,13 @@ copy_tree() {
 		copy_rooted "$ct_logical" "" 0 || return 1
 	else
 		ct_src_phys=$(cd -P -- "$ct_src" && pwd -P) || return 1
-		# Where a followed link may lead (k), besides SRC: the store, as
-		# this machine finds it.
+		# Where a followed link may lead (k), besides SRC: a path in the
+		# store the build reads (--root's, never this machine's other
+		# store), not the store directory itself: a link to it copied
+		# every path of the store, gigabytes and others' secrets.
 		ct_stores=
 		if [ "$ct_mode" = k ]; then
-			ct_stores=$(cd -P -- "$store_dir" 2>/dev/null && pwd -P) || ct_stores=
+			ct_stores=$(cd -P -- "${root_prefix-}$store_dir" 2>/dev/null && pwd -P) || ct_stores=
 		fi
 		copy_dir "$ct_src_phys" "" || return 1
 		# The directories of followed links, one level of links deeper
@@ -158,7 +160,7 @@ for e; do
 		esac
 		case $phys/ in "$src_phys"/*) followed=$phys ;; esac
 		if [ -n "$store_phys" ]; then
-			case $phys/ in "$store_phys"/*) followed=$phys ;; esac
+			case $phys in "$store_phys"/?*) followed=$phys ;; esac
 		fi
 		case $phys in *"$nl"*) followed= ;; esac
 	fi
