@@ -10,8 +10,8 @@
 #          nixpkgs' copy in a Nix build finds it; other symlinks stay symlinks (one leading elsewhere on this
 #          machine too: a root file system's /var/run -> /run copied this
 #          machine's /run); a symlink in DEST where SRC has a directory is
-#          replaced; a link to a directory that holds it (a loop) is an
-#          error. A SRC inside --root is followed as in a chroot to it
+#          replaced; a link to a directory that holds it, or holds a
+#          link followed on the way to it (a loop), is an error. A SRC inside --root is followed as in a chroot to it
 #          (copy_rooted)
 #   K      rsync -K: every symlink in SRC stays a symlink; a symlink to a
 #          directory in DEST where SRC has a directory is kept and filled,
@@ -56,9 +56,11 @@ copy_tree() {
 		if [ "$ct_mode" = k ]; then
 			ct_stores=$(cd -P -- "${root_prefix-}$store_dir" 2>/dev/null && pwd -P) || ct_stores=
 		fi
-		copy_dir "$ct_src_phys" "" || return 1
+		copy_dir "$ct_src_phys" "" "" || return 1
 		# The directories of followed links, one level of links deeper
-		# each round: the links they hold are followed in the next.
+		# each round: the links they hold are followed in the next. A
+		# record is the target, the name, the links followed to it (where
+		# each is, a line each) and a line ".".
 		ct_rounds=0
 		while [ -s "$work/copy-follow" ]; do
 			ct_rounds=$((ct_rounds + 1))
@@ -68,7 +70,12 @@ copy_tree() {
 			}
 			mv -- "$work/copy-follow" "$work/copy-follow.now" && : >"$work/copy-follow" || return 1
 			while IFS= read -r ct_phys && IFS= read -r ct_rel; do
-				copy_dir "$ct_phys" "$ct_rel" || return 1
+				ct_chain=
+				while IFS= read -r ct_link && [ "$ct_link" != . ]; do
+					ct_chain="$ct_chain$ct_link
+"
+				done
+				copy_dir "$ct_phys" "$ct_rel" "$ct_chain" </dev/null || return 1
 			done <"$work/copy-follow.now"
 		done
 	fi
@@ -101,7 +108,7 @@ copy_rooted() {
 	(
 		cd -P -- "$root_prefix$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest${2:+/$2}" "" "$ct_dest_phys" merge \
-			"$work/copy-modes.sub" "$prog" "$ct_preserve" "" "" "$work/copy-follow" {} +
+			"$work/copy-modes.sub" "$prog" "$ct_preserve" "" "" "$work/copy-follow" "" {} +
 	) || return 1
 	# The modes, relative to $ct_dest, for copy_tree to apply last.
 	while IFS= read -r cr_line; do
@@ -124,25 +131,30 @@ copy_rooted() {
 	done <"$work/copy-links.$3"
 }
 
-# copy_dir SRC_PHYS REL copies what the directory SRC_PHYS holds into
-# $ct_dest/REL ($ct_dest itself for ""), with copy_tree's settings.
+# copy_dir SRC_PHYS REL CHAIN copies what the directory SRC_PHYS holds
+# into $ct_dest/REL ($ct_dest itself for ""), with copy_tree's settings;
+# CHAIN names where the links followed to it are, a line each.
 copy_dir() {
 	(
 		cd -P -- "$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" "$ct_mode" \
-			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" {} +
+			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "$3" {} +
 	)
 }
 
 # copy_entries runs under find -exec with DEST PREFIX DEST_PHYS MODE MODES
-# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW ENTRY..., ENTRY in the directory
-# that DEST/PREFIX copies; find lists a directory before what it holds. A
-# link it follows (k) is made a directory, and its target and name are
-# written to FOLLOW, a line each, for copy_tree to fill it.
+# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW CHAIN ENTRY..., ENTRY in the
+# directory that DEST/PREFIX copies, CHAIN where the links followed to it
+# are; find lists a directory before what it holds. A link it follows (k)
+# is made a directory, and a record of it is written to FOLLOW for
+# copy_tree to fill it. Following a link to a directory that holds it, or
+# holds a link followed on the way to it, would copy for ever: a loop
+# (two links to each other's directory, followed in turn, doubled the
+# copies each round).
 copy_entries='
 dest=$1 pfx=$2 dest_phys=$3 mode=$4 modes=$5 prog=$6 preserve=$7 src_phys=$8 store_phys=$9
-follow=${10}
-shift 10
+follow=${10} chain=${11}
+shift 11
 nl="
 "
 for e; do
@@ -152,17 +164,22 @@ for e; do
 	followed=
 	if [ "$mode" = k ] && [ -L "$e" ] && [ -d "$e" ]; then
 		phys=$(cd -P -- "$e" && pwd -P) || exit 1
-		case $(pwd -P)/${e#./} in
-		"$phys"/*)
-			printf "%s: --copy-to-root: /%s links to %s, which holds it: a loop\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
-			exit 1
-			;;
-		esac
+		at=$(pwd -P)/${e#./}
+		while IFS= read -r l; do
+			case $l in
+			"$phys"/*)
+				printf "%s: --copy-to-root: /%s links to %s, which holds it: a loop\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
+				exit 1
+				;;
+			esac
+		done <<EOF || exit 1
+$chain$at
+EOF
 		case $phys/ in "$src_phys"/*) followed=$phys ;; esac
 		if [ -n "$store_phys" ]; then
 			case $phys in "$store_phys"/?*) followed=$phys ;; esac
 		fi
-		case $phys in *"$nl"*) followed= ;; esac
+		case $phys$at in *"$nl"*) followed= ;; esac
 	fi
 	if [ -d "$e" ] && { [ ! -L "$e" ] || [ -n "$followed" ]; }; then
 		if [ -L "$t" ] && [ "$mode" = K ] && [ -d "$t" ]; then
@@ -180,7 +197,7 @@ for e; do
 		# The mode is kept for later; until then the owner may write.
 		printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
 		chmod u+rwx -- "$t" || exit 1
-		[ -z "$followed" ] || printf "%s\n%s\n" "$followed" "$rel" >>"$follow" || exit 1
+		[ -z "$followed" ] || printf "%s\n%s\n%s%s\n.\n" "$followed" "$rel" "$chain" "$at" >>"$follow" || exit 1
 		continue
 	fi
 	if [ -d "$t" ] && [ ! -L "$t" ]; then
