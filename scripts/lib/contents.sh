@@ -27,9 +27,12 @@
 # link at a time, as Nix resolves a ./result link. Once the path is in the
 # store under --root, every symlink on it resolves as in a chroot to the
 # root (in_root): a crafted store cannot lead the join out of the root.
+# Without --root, a path named in the store must stay there: a store path
+# that is (or holds) a symlink to /etc led the copy to this machine's
+# /etc, where a Nix build finds its sandbox's.
 resolve_content() {
 	p=$(abs_path "$1")
-	lp=
+	lp= via_store=
 	hops=0
 	while :; do
 		if [ "$root_dir" != / ]; then
@@ -43,6 +46,7 @@ resolve_content() {
 				break
 			fi
 		fi
+		case $p in "$store_dir"/?*) via_store=$p ;; esac
 		[ -L "$p" ] || break
 		hops=$((hops + 1))
 		[ $hops -le 40 ] || die "${content_flag:---contents} \"$1\": too many levels of symbolic links"
@@ -69,6 +73,7 @@ resolve_content() {
 	store_phys=$(cd -P -- "$root_prefix$store_dir" 2>/dev/null && pwd -P) || store_phys=$root_prefix$store_dir
 	case $content_phys in
 	"$store_phys"/*) content_logical=$store_dir/${content_phys#"$store_phys"/} ;;
+	*) [ -z "$via_store" ] || die "${content_flag:---contents} \"$1\": $(printable "$via_store") leads out of the store, to $(printable "$content_phys")" ;;
 	esac
 }
 

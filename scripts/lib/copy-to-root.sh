@@ -6,12 +6,13 @@
 # DEST, merging with what DEST has; MODE is
 #   k      rsync -k: a symlink to a directory in SRC is copied as that
 #          directory (followed, its contents copied) when it leads inside
-#          SRC or into the store, where nixpkgs' copy in a Nix build finds
-#          it; other symlinks stay symlinks (one leading elsewhere on this
+#          SRC or into a path of the store (--root's under --root), where
+#          nixpkgs' copy in a Nix build finds it; other symlinks stay
+#          symlinks (one leading elsewhere on this
 #          machine too: a root file system's /var/run -> /run copied this
 #          machine's /run); a symlink in DEST where SRC has a directory is
-#          replaced; a link to a directory that holds it (a loop) is an
-#          error. A SRC inside --root is followed as in a chroot to it
+#          replaced; a link to a directory that holds it, or holds a
+#          link followed on the way to it (a loop), is an error. A SRC inside --root is followed as in a chroot to it
 #          (copy_rooted)
 #   K      rsync -K: every symlink in SRC stays a symlink; a symlink to a
 #          directory in DEST where SRC has a directory is kept and filled,
@@ -48,15 +49,19 @@ copy_tree() {
 		copy_rooted "$ct_logical" "" 0 || return 1
 	else
 		ct_src_phys=$(cd -P -- "$ct_src" && pwd -P) || return 1
-		# Where a followed link may lead (k), besides SRC: the store, as
-		# this machine finds it.
+		# Where a followed link may lead (k), besides SRC: a path in the
+		# store the build reads (--root's, never this machine's other
+		# store), not the store directory itself: a link to it copied
+		# every path of the store, gigabytes and others' secrets.
 		ct_stores=
 		if [ "$ct_mode" = k ]; then
-			ct_stores=$(cd -P -- "$store_dir" 2>/dev/null && pwd -P) || ct_stores=
+			ct_stores=$(cd -P -- "${root_prefix-}$store_dir" 2>/dev/null && pwd -P) || ct_stores=
 		fi
-		copy_dir "$ct_src_phys" "" || return 1
+		copy_dir "$ct_src_phys" "" "" || return 1
 		# The directories of followed links, one level of links deeper
-		# each round: the links they hold are followed in the next.
+		# each round: the links they hold are followed in the next. A
+		# record is the target, the name, the links followed to it (where
+		# each is, a line each) and a line ".".
 		ct_rounds=0
 		while [ -s "$work/copy-follow" ]; do
 			ct_rounds=$((ct_rounds + 1))
@@ -66,7 +71,12 @@ copy_tree() {
 			}
 			mv -- "$work/copy-follow" "$work/copy-follow.now" && : >"$work/copy-follow" || return 1
 			while IFS= read -r ct_phys && IFS= read -r ct_rel; do
-				copy_dir "$ct_phys" "$ct_rel" || return 1
+				ct_chain=
+				while IFS= read -r ct_link && [ "$ct_link" != . ]; do
+					ct_chain="$ct_chain$ct_link
+"
+				done
+				copy_dir "$ct_phys" "$ct_rel" "$ct_chain" </dev/null || return 1
 			done <"$work/copy-follow.now"
 		done
 	fi
@@ -125,7 +135,7 @@ copy_rooted() {
 	(
 		cd -P -- "$root_prefix$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" rooted \
-			"$work/copy-modes" "$prog" "$ct_preserve" "" "" "" "$(cat "$work/copy-dirlinks.$3")" {} +
+			"$work/copy-modes" "$prog" "$ct_preserve" "" "" "" "$(cat "$work/copy-dirlinks.$3")" "" {} +
 	) || return 1
 	while IFS= read -r cr_l; do
 		cr_to=$(in_root "$1/$cr_l") || return 1
@@ -134,29 +144,34 @@ copy_rooted() {
 	done <"$work/copy-dirlinks.$3"
 }
 
-# copy_dir SRC_PHYS REL copies what the directory SRC_PHYS holds into
-# $ct_dest/REL ($ct_dest itself for ""), with copy_tree's settings.
+# copy_dir SRC_PHYS REL CHAIN copies what the directory SRC_PHYS holds
+# into $ct_dest/REL ($ct_dest itself for ""), with copy_tree's settings;
+# CHAIN names where the links followed to it are, a line each.
 copy_dir() {
 	(
 		cd -P -- "$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" "$ct_mode" \
-			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "" {} +
+			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "" "$3" {} +
 	)
 }
 
 # copy_entries runs under find -exec with DEST PREFIX DEST_PHYS MODE MODES
-# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW DIRLINKS ENTRY..., ENTRY in the
-# directory that DEST/PREFIX copies; find lists a directory before what it
-# holds. A link it follows (k) is made a directory, and its target and name
-# are written to FOLLOW, a line each, for copy_tree to fill it. MODE rooted
+# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW DIRLINKS CHAIN ENTRY..., ENTRY in
+# the directory that DEST/PREFIX copies, CHAIN where the links followed to
+# it are; find lists a directory before what it holds. A link it follows
+# (k) is made a directory, and a record of it is written to FOLLOW for
+# copy_tree to fill it. Following a link to a directory that holds it, or
+# holds a link followed on the way to it, would copy for ever: a loop (two
+# links to each other's directory, followed in turn, doubled the copies
+# each round). MODE rooted
 # (copy_rooted's) is merge, but a symlink named in DIRLINKS (names in the
 # directory, one a line: those copy_rooted found to lead to a directory; a
 # string, not a file to grep, which cost a process per symlink) is made a
 # directory, which copy_rooted fills.
 copy_entries='
 dest=$1 pfx=$2 dest_phys=$3 mode=$4 modes=$5 prog=$6 preserve=$7 src_phys=$8 store_phys=$9
-follow=${10} dirlinks=${11}
-shift 11
+follow=${10} dirlinks=${11} chain=${12}
+shift 12
 nl="
 "
 for e; do
@@ -166,17 +181,22 @@ for e; do
 	followed=
 	if [ "$mode" = k ] && [ -L "$e" ] && [ -d "$e" ]; then
 		phys=$(cd -P -- "$e" && pwd -P) || exit 1
-		case $(pwd -P)/${e#./} in
-		"$phys"/*)
-			printf "%s: --copy-to-root: /%s links to %s, which holds it: a loop\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
-			exit 1
-			;;
-		esac
+		at=$(pwd -P)/${e#./}
+		while IFS= read -r l; do
+			case $l in
+			"$phys"/*)
+				printf "%s: --copy-to-root: /%s links to %s, which holds it: a loop\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
+				exit 1
+				;;
+			esac
+		done <<EOF || exit 1
+$chain$at
+EOF
 		case $phys/ in "$src_phys"/*) followed=$phys ;; esac
 		if [ -n "$store_phys" ]; then
-			case $phys/ in "$store_phys"/*) followed=$phys ;; esac
+			case $phys in "$store_phys"/?*) followed=$phys ;; esac
 		fi
-		case $phys in *"$nl"*) followed= ;; esac
+		case $phys$at in *"$nl"*) followed= ;; esac
 	fi
 	rooted_link=
 	if [ "$mode" = rooted ] && [ -L "$e" ]; then
@@ -200,7 +220,7 @@ for e; do
 		[ -n "$rooted_link" ] ||
 			printf "%s %s\n" "$(stat -L -c %a -- "$e")" "$rel" >>"$modes"
 		chmod u+rwx -- "$t" || exit 1
-		[ -z "$followed" ] || printf "%s\n%s\n" "$followed" "$rel" >>"$follow" || exit 1
+		[ -z "$followed" ] || printf "%s\n%s\n%s%s\n.\n" "$followed" "$rel" "$chain" "$at" >>"$follow" || exit 1
 		continue
 	fi
 	if [ -d "$t" ] && [ ! -L "$t" ]; then
