@@ -138,7 +138,7 @@ func (p *polledInput) Close() error {
 
 // Stat and Name are the file's.
 func (p *polledInput) Stat() (os.FileInfo, error) { return p.f.Stat() }
-func (p *polledInput) Name() string                { return p.f.Name() }
+func (p *polledInput) Name() string               { return p.f.Name() }
 
 // SyscallConn, Err and Polled let kcopy.CopyN splice from the FIFO, once
 // a writer came (a splice meets the same end of file a read does).
