@@ -33,6 +33,13 @@ import (
 // went (Linux reports POLLHUP only then, not for a FIFO no writer ever
 // opened), so its end of file is still the last writer's close.
 //
+// Only a FIFO opened by its name waits so, as a blocking open waited: an
+// anonymous pipe (a process substitution, /dev/fd/63) never waited for a
+// writer, and a FIFO reached through a descriptor of the tool's own
+// (/dev/fd/3, /dev/stdin, /proc/self/fd/N: the workflows pass
+// credentials so) had its writer when the tool started, which may have
+// written and gone: it reads end of file once its writers have closed.
+//
 // A file that cannot be opened non-blocking (EWOULDBLOCK: a lease held
 // by another process) is opened as os.Open does, waiting.
 func OpenInput(ctx context.Context, name string) (io.ReadCloser, error) {
@@ -55,7 +62,7 @@ func OpenInput(ctx context.Context, name string) (io.ReadCloser, error) {
 		// never stall).
 		f := os.NewFile(uintptr(fd), name)
 		if f.SetReadDeadline(time.Time{}) == nil {
-			p := &polledInput{f: f, ctx: ctx, fifo: kind == unix.S_IFIFO}
+			p := &polledInput{f: f, ctx: ctx, fifo: kind == unix.S_IFIFO && waitsForWriter(fd, name)}
 			p.stop = context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
 			return p, nil
 		}
@@ -67,6 +74,16 @@ func OpenInput(ctx context.Context, name string) (io.ReadCloser, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return os.NewFile(uintptr(fd), name), nil
+}
+
+// waitsForWriter: fd, opened as name, is a named FIFO opened by a name
+// other than a descriptor's (see OpenInput).
+func waitsForWriter(fd int, name string) bool {
+	var fs unix.Statfs_t
+	if unix.Fstatfs(fd, &fs) == nil && fs.Type == unix.PIPEFS_MAGIC {
+		return false
+	}
+	return !viaProc(name)
 }
 
 func openNonblock(name string) (int, error) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -152,4 +153,49 @@ func fcntlFlags(f *os.File) (int, error) {
 		}
 	})
 	return fl, ferr
+}
+
+// TestDescriptorFIFOInputWriterGone: a FIFO or a pipe reached through a
+// descriptor the tool holds (/proc/self/fd/N, as /dev/fd/3 or a process
+// substitution's /dev/fd/63), whose writer wrote (or wrote nothing) and
+// went before the open, reads what it wrote and its end: it does not wait
+// for another writer, as --creds-file /dev/fd/3 once waited for ever.
+func TestDescriptorFIFOInputWriterGone(t *testing.T) {
+	for _, line := range []string{"line\n", ""} {
+		name := mkfifo(t)
+		wrote := make(chan error, 1)
+		go func() {
+			w, err := os.OpenFile(name, os.O_WRONLY, 0)
+			if err == nil {
+				_, err = w.WriteString(line)
+				w.Close()
+			}
+			wrote <- err
+		}()
+		fifo, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fifo.Close()
+		if err := <-wrote; err != nil {
+			t.Fatal(err)
+		}
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		pw.WriteString(line)
+		pw.Close()
+		for _, f := range []*os.File{fifo, pr} {
+			select {
+			case res := <-readAsync(context.Background(), t, fmt.Sprintf("/proc/self/fd/%d", f.Fd())):
+				if res.err != nil || string(res.data) != line {
+					t.Errorf("%s: read %q, %v; want %q", f.Name(), res.data, res.err, line)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s, %q written: still reading 5 s after its writer went", f.Name(), line)
+			}
+		}
+	}
 }
