@@ -25,6 +25,13 @@ func (o *IO) Open(name string) (io.ReadCloser, error) {
 		}
 		return stdinReader{o.Stdin}, nil
 	}
+	return o.OpenNamed(name)
+}
+
+// OpenNamed opens the input file name ("-" is a file of that name):
+// OpenInput with Run's context, whose cancellation ends a read of a FIFO
+// that stalls.
+func (o *IO) OpenNamed(name string) (io.ReadCloser, error) {
 	ctx := o.ctx
 	if ctx == nil {
 		ctx = context.Background()
