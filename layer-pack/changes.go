@@ -84,7 +84,7 @@ func (c *command) changes(o *cli.IO, so *storeOptions, plan graphplan.Plan) (lay
 		l.opts.Exclude = append(l.opts.Exclude, strings.TrimPrefix(name, "./"))
 	}
 	if c.Snapshot != "" {
-		snap, err := rootfs.ReadSnapshotFile(c.Snapshot)
+		snap, err := rootfs.ReadSnapshotFile(o.OpenNamed, c.Snapshot)
 		if err != nil {
 			return nil, err
 		}

@@ -245,7 +245,7 @@ func (c *command) customisation(o *cli.IO, conf *streamConf) (layer, error) {
 			do.excludes[name] = true
 		}
 		if c.FakerootState != "" {
-			f, err := os.Open(c.FakerootState)
+			f, err := o.OpenNamed(c.FakerootState)
 			if err != nil {
 				return nil, fmt.Errorf("reading the fakeroot state: %w", notFound(c.FakerootState, err))
 			}

@@ -31,8 +31,8 @@ type baseImage struct {
 // unless name or tag is given; of a multi-platform image (an OCI layout of
 // an image index, as build-index writes), the one for the platform being
 // built (archive.FindFor), not the first platform's.
-func openBase(file, name, tag string, platform v1.Platform) (*baseImage, error) {
-	a, err := archive.Open(file, nil)
+func openBase(o *cli.IO, file, name, tag string, platform v1.Platform) (*baseImage, error) {
+	a, err := archive.OpenWith(file, nil, archive.Options{Open: o.OpenNamed})
 	if err != nil {
 		return nil, fmt.Errorf("base image: %w", err)
 	}
@@ -144,7 +144,7 @@ func copyBaseLayer(ctx context.Context, a imageWriter, l *archive.Layer) error {
 // (nixpkgs runs jq '.[0].Layers | length' on the base manifest), and only
 // this tool reads base images in every storage and compression.
 func (c *command) printBaseLayers(o *cli.IO) error {
-	base, err := openBase(c.FromImage, c.FromImageName, c.FromImageTag, c.flagPlatform())
+	base, err := openBase(o, c.FromImage, c.FromImageName, c.FromImageTag, c.flagPlatform())
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
@@ -24,8 +23,8 @@ type nixConf struct {
 
 // readJSONObject reads a JSON object from a file with Python's json.load
 // semantics (key order kept).
-func readJSONObject(file, what string) (*pyjson.Object, error) {
-	f, err := os.Open(file)
+func readJSONObject(o *cli.IO, file, what string) (*pyjson.Object, error) {
+	f, err := o.OpenNamed(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("reading %s %q: %w", what, file, errdefs.ErrNotFound)
 	}
@@ -48,8 +47,8 @@ func readJSONObject(file, what string) (*pyjson.Object, error) {
 	return obj, nil
 }
 
-func readConf(file string) (*nixConf, error) {
-	obj, err := readJSONObject(file, "--conf")
+func readConf(o *cli.IO, file string) (*nixConf, error) {
+	obj, err := readJSONObject(o, file, "--conf")
 	if err != nil {
 		return nil, err
 	}

@@ -188,12 +188,12 @@ func (c *command) checkOutputsDistinct() error {
 
 // plan settles what the flags and --conf decide, reading the --conf and
 // --config files; it checks what the conf gives as Validate checks flags.
-func (c *command) plan() (*plan, error) {
+func (c *command) plan(o *cli.IO) (*plan, error) {
 	conf := &nixConf{}
 	p := &plan{inherit: c.InheritConfig}
 	if c.Conf != "" {
 		var err error
-		if conf, err = readConf(c.Conf); err != nil {
+		if conf, err = readConf(o, c.Conf); err != nil {
 			return nil, err
 		}
 		p.configFlags = append(p.configFlags, "--conf")
@@ -276,7 +276,7 @@ func (c *command) plan() (*plan, error) {
 	// config its readers refuse would make an archive nobody can load.
 	source, prefix := fmt.Sprintf("--conf %q", c.Conf), "config."
 	if c.Config != "" {
-		if p.image.Config, err = readJSONObject(c.Config, "--config"); err != nil {
+		if p.image.Config, err = readJSONObject(o, c.Config, "--config"); err != nil {
 			return nil, err
 		}
 		source, prefix = fmt.Sprintf("--config %q", c.Config), ""
@@ -324,7 +324,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if c.PrintHoldings {
 		return c.printHoldings(o)
 	}
-	p, err := c.plan()
+	p, err := c.plan(o)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	var base *baseImage
 	if p.fromImage != "" {
 		platform := v1.Platform{OS: p.image.OS, Architecture: p.image.Architecture, Variant: p.image.Variant}
-		if base, err = openBase(p.fromImage, c.FromImageName, c.FromImageTag, platform); err != nil {
+		if base, err = openBase(o, p.fromImage, c.FromImageName, c.FromImageTag, platform); err != nil {
 			return err
 		}
 		defer base.close()

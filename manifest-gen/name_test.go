@@ -66,7 +66,7 @@ func TestPlanConfRepoTag(t *testing.T) {
 		return p
 	}
 	for rt, want := range map[string]string{"app": "app latest", "Reg.Example/app:V1": "Reg.Example/app V1", "reg:5000": "reg 5000", "reg:5000/app": "reg:5000/app latest"} {
-		p, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan()
+		p, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan(&cli.IO{})
 		if err != nil || p.name+" "+p.tag != want {
 			t.Errorf("repo_tag %q: got %v, %v; want %q", rt, p, err, want)
 		}
@@ -79,7 +79,7 @@ func TestPlanConfRepoTag(t *testing.T) {
 		"a:.x":        `--conf ".*": repo_tag: tag ".x" is not a valid tag`,
 		"App:1":       `--conf ".*": repo_tag: "App" is not a repository name docker accepts: upper case outside the registry host`,
 	} {
-		_, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan()
+		_, err := (&command{Conf: conf(rt), MaxLayers: 125}).plan(&cli.IO{})
 		var ue *cli.UsageError
 		if !errors.As(err, &ue) || !regexp.MustCompile("^"+want).MatchString(err.Error()) {
 			t.Errorf("repo_tag %q: got %v, want a usage error %s", rt, err, want)

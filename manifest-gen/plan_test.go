@@ -36,7 +36,7 @@ func TestPlanPrecedence(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.cmd.MaxLayers = 125
-			p, err := c.cmd.plan()
+			p, err := c.cmd.plan(&cli.IO{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestPlanUsageErrors(t *testing.T) {
 			}
 			err := cmd.Validate()
 			if err == nil {
-				_, err = cmd.plan()
+				_, err = cmd.plan(&cli.IO{})
 			}
 			var ue *cli.UsageError
 			if !errors.As(err, &ue) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 
@@ -20,7 +19,7 @@ import (
 // when a layeringPipeline is given (Validate checked the flags). The
 // pipeline is read and checked before the graph.
 func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
-	steps, err := c.readPipeline()
+	steps, err := c.readPipeline(o)
 	if err != nil {
 		return err
 	}
@@ -61,7 +60,7 @@ func (c *command) runPipeline(ctx context.Context, o *cli.IO) error {
 
 // readPipeline reads --pipeline: the pipeline itself when the value starts
 // with "[", else the file holding it.
-func (c *command) readPipeline() ([]*step, error) {
+func (c *command) readPipeline(o *cli.IO) ([]*step, error) {
 	if strings.HasPrefix(strings.TrimSpace(c.Pipeline), "[") {
 		steps, err := parsePipeline([]byte(c.Pipeline))
 		if err != nil {
@@ -69,7 +68,7 @@ func (c *command) readPipeline() ([]*step, error) {
 		}
 		return steps, nil
 	}
-	data, err := readPipelineFile(c.Pipeline)
+	data, err := readPipelineFile(o, c.Pipeline)
 	if err != nil {
 		return nil, fmt.Errorf("--pipeline %q: %w", c.Pipeline, err)
 	}
@@ -85,8 +84,8 @@ func (c *command) readPipeline() ([]*step, error) {
 // end of memory.
 const maxPipeline = 16 << 20
 
-func readPipelineFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
+func readPipelineFile(o *cli.IO, name string) ([]byte, error) {
+	f, err := o.OpenNamed(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errdefs.ErrNotFound
 	}

@@ -74,7 +74,7 @@ func (c *command) Validate() error {
 }
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
-	if err := c.Credentials(&c.opts); err != nil {
+	if err := c.Credentials(ctx, &c.opts); err != nil {
 		return err
 	}
 	client := registry.New(c.opts)

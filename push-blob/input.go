@@ -92,11 +92,20 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 		}
 		closeFile = func() {}
 	} else {
-		f, err := os.Open(file)
+		in, err := o.OpenNamed(file)
 		if err != nil {
 			return nil, false, fmt.Errorf("reading the image: %w", notFound(file, err))
 		}
-		head, r, closeFile = peekAt(f), f, func() { f.Close() }
+		if f, ok := in.(*os.File); ok && isRegular(f) {
+			head, r = peekAt(f), f
+		} else {
+			// A FIFO (or a device) is read once: opened again to be read
+			// as an archive, it lost what the peek had read.
+			br := bufio.NewReaderSize(in, 1<<20)
+			head, _ = br.Peek(headSize)
+			r = br
+		}
+		closeFile = func() { in.Close() }
 	}
 	if isLayerStream(head) {
 		if which != "" {
@@ -105,11 +114,14 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 		}
 		return []*image{streamImage(r, display, closeFile)}, false, nil
 	}
-	if file != "-" {
+	opts := archive.Options{Open: o.OpenNamed}
+	if _, peeked := r.(*bufio.Reader); peeked && file != "-" {
+		opts.Open = func(string) (io.ReadCloser, error) { return peekedFile{r, closeFile}, nil }
+	} else if file != "-" {
 		closeFile()
 		r = nil
 	}
-	a, err := archive.Open(file, r)
+	a, err := archive.OpenWith(file, r, opts)
 	if err != nil {
 		return nil, false, err
 	}
@@ -228,6 +240,15 @@ func isRegular(f *os.File) bool {
 // is 8 GiB or more (1.5 KiB in all as layerstream writes it), with room
 // to spare.
 const headSize = 64 << 10
+
+// peekedFile is a named input that is no regular file, its start peeked
+// at: the archive reads it through the peek's buffer.
+type peekedFile struct {
+	io.Reader
+	close func()
+}
+
+func (p peekedFile) Close() error { p.close(); return nil }
 
 func peekAt(f *os.File) []byte {
 	b := make([]byte, headSize)

@@ -43,7 +43,7 @@ type command struct {
 
 func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	opts := c.opts
-	err := c.Credentials(&c.ropts)
+	err := c.Credentials(ctx, &c.ropts)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		}
 		opts.verifyCache = c.VerifyCache
 	}
-	if opts.sboms, err = readSBOMs(c.SBOM); err != nil {
+	if opts.sboms, err = readSBOMs(o, c.SBOM); err != nil {
 		return err
 	}
 	client := registry.New(c.ropts)

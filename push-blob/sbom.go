@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,10 +22,10 @@ type sbomDoc struct {
 
 // readSBOMs reads the --sbom files and tells their formats, before
 // anything is pushed.
-func readSBOMs(files []string) ([]sbomDoc, error) {
+func readSBOMs(o *cli.IO, files []string) ([]sbomDoc, error) {
 	var docs []sbomDoc
 	for _, f := range files {
-		data, err := readSBOM(f)
+		data, err := readSBOM(o, f)
 		if err != nil {
 			return nil, fmt.Errorf("--sbom %q: %w", f, cli.PathCause(err))
 		}
@@ -40,8 +39,8 @@ func readSBOMs(files []string) ([]sbomDoc, error) {
 }
 
 // readSBOM reads an SBOM file whole, within cli.MaxDocument.
-func readSBOM(name string) ([]byte, error) {
-	f, err := os.Open(name)
+func readSBOM(o *cli.IO, name string) ([]byte, error) {
+	f, err := o.OpenNamed(name)
 	if err != nil {
 		return nil, err
 	}

@@ -201,7 +201,7 @@ func compareRootless(t *testing.T, dir, img, layout string, ours testkit.Tree, s
 // its snapshot says the layers asked for.
 func snapshotOwners(t *testing.T, root, snapFile string) testkit.Tree {
 	t.Helper()
-	snap, err := rootfs.ReadSnapshotFile(snapFile)
+	snap, err := rootfs.ReadSnapshotFile(nil, snapFile)
 	must(t, err)
 	tree := dirTree(t, root)
 	for p := range tree {

@@ -144,7 +144,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	bound := errdefs.Bound{Max: int64(c.MaxExpanded), Flag: "--max-expanded-bytes"}
-	aopts := archive.Options{Expanded: bound}
+	aopts := archive.Options{Expanded: bound, Open: o.OpenNamed}
 	if c.oneImage() {
 		name := "-"
 		if len(c.Images) == 1 {

@@ -71,7 +71,7 @@ func unpackInUserNamespace(t *testing.T, layers ...layer) *rootfs.Snapshot {
 	root, snapFile := filepath.Join(dir, "root"), filepath.Join(dir, "snapshot")
 	must(t, os.Mkdir(root, 0o755))
 	unshare(t, "tar-merge", "--unpack", root, "--snapshot", snapFile, img)
-	snap, err := rootfs.ReadSnapshotFile(snapFile)
+	snap, err := rootfs.ReadSnapshotFile(nil, snapFile)
 	must(t, err)
 	return snap
 }

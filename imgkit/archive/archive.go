@@ -88,6 +88,10 @@ type Options struct {
 	// into its output. Uncompressed bytes are read as they are stored and
 	// are not bounded here.
 	Expanded errdefs.Bound
+	// Open opens a named archive; nil is os.Open. A tool passes its
+	// cli.IO's OpenNamed, whose reads of a FIFO that stalls end when the
+	// tool is interrupted.
+	Open func(name string) (io.ReadCloser, error)
 }
 
 // Open opens the image archive name; "-" reads stdin (spooled to a
@@ -131,7 +135,11 @@ func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
 			a.f = f
 		}
 	} else {
-		f, err := os.Open(name)
+		openFile := opts.Open
+		if openFile == nil {
+			openFile = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+		}
+		f, err := openFile(name)
 		if err != nil {
 			// The caller names the file already.
 			var pe *fs.PathError
@@ -162,15 +170,15 @@ func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
 	return a, nil
 }
 
-// inPlaceOrSpool returns f itself when it is a regular uncompressed file,
+// inPlaceOrSpool returns r itself when it is a regular uncompressed file,
 // with its stat for Unchanged; otherwise a decompressed temporary copy.
-func inPlaceOrSpool(f *os.File, b errdefs.Bound) (*os.File, os.FileInfo, error) {
-	if readableInPlace(f) {
+func inPlaceOrSpool(r io.ReadCloser, b errdefs.Bound) (*os.File, os.FileInfo, error) {
+	if f, ok := r.(*os.File); ok && readableInPlace(f) {
 		fi, err := f.Stat()
 		return f, fi, err
 	}
-	defer f.Close()
-	t, err := spool(f, b)
+	defer r.Close()
+	t, err := spool(r, b)
 	return t, nil, err
 }
 

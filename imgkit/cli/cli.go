@@ -41,6 +41,9 @@ type IO struct {
 	Quiet   bool
 	// Tool is the tool's name, for messages.
 	Tool string
+	// ctx is Run's: its cancellation ends a stalled read of a named
+	// input (Open).
+	ctx context.Context
 }
 
 // Env returns the value of an environment variable.
@@ -152,7 +155,7 @@ func Process(name, manual string, cmd Runner) int {
 // Run parses args into cmd, runs it and returns the exit status. Errors are
 // printed on o.Stderr as one line prefixed with the tool's name.
 func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o *IO) (code int) {
-	o.Tool = name
+	o.Tool, o.ctx = name, ctx
 	// What kong prints on stdout (--help, --version) is a command's
 	// output: failing to write it is a runtime failure, not a usage error,
 	// and never a success.

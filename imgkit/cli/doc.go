@@ -42,7 +42,11 @@
 // SIGHUP (see Main). Stdin that is a pipe is read through a descriptor of
 // the tool's own, non-blocking, so that the cancellation ends a read
 // whose writer stalled (stdinFor); a socket or a terminal is read as it
-// is. Before starting a thread of its own, Process checks the limits on
+// is. A file named as an input (IO.Open, IO.OpenNamed, OpenInput) is
+// opened without waiting for a FIFO's writer, and a FIFO (or a terminal)
+// is read through the poller, so that the cancellation ends a tool whose
+// named pipe stalls, in open or in read; a regular file is read as
+// os.Open's. Before starting a thread of its own, Process checks the limits on
 // threads (ulimit -u, a pids cgroup): too few for a tool gives one line,
 // few lowers GOMAXPROCS (fitThreads). A --jobs whose workers would hold
 // more than half of the limit on open files is lowered (IO.FitJobs).

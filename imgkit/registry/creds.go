@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
@@ -81,11 +79,11 @@ func (f CredsFlags) Options(tlsVerify bool, retries int) (Options, error) {
 // to call, not Validate's: --check-flags reads nothing (and a descriptor
 // read there would be spent). A file that is not one line USER:PASS is a
 // usage error, as such a --creds is; one that cannot be read is not.
-func (f CredsFlags) Credentials(opts *Options) error {
+func (f CredsFlags) Credentials(ctx context.Context, opts *Options) error {
 	if f.CredsFile == nil {
 		return nil
 	}
-	auth, err := ReadCredsFile(*f.CredsFile)
+	auth, err := ReadCredsFile(ctx, *f.CredsFile)
 	if errors.Is(err, errdefs.ErrInvalidInput) {
 		return &cli.UsageError{Err: err}
 	}
@@ -106,9 +104,13 @@ const maxCredsFile = 64 << 10
 // reads a password. The workflows in scripts/ pass credentials so, through
 // a descriptor (/dev/fd/3): a command line is world-readable (ps,
 // /proc/PID/cmdline), a descriptor and a file of mode 0600 are not.
-// Errors never repeat what the file holds.
-func ReadCredsFile(path string) (authn.Authenticator, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|descriptorFlags(path), 0)
+// Errors never repeat what the file holds. The file is opened with
+// cli.OpenInput: a descriptor's named pipe whose writer wrote and went
+// before the tool started is read (opened again by its name in /dev/fd,
+// a named pipe waited for a writer, for ever), and one whose writer
+// stalls ends when ctx is cancelled.
+func ReadCredsFile(ctx context.Context, path string) (authn.Authenticator, error) {
+	f, err := cli.OpenInput(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("--creds-file: %w", err)
 	}
@@ -129,22 +131,4 @@ func ReadCredsFile(path string) (authn.Authenticator, error) {
 		return nil, fmt.Errorf("--creds-file: %w", err)
 	}
 	return auth, nil
-}
-
-// descriptorFlags returns O_NONBLOCK for a descriptor's path (/dev/fd/N,
-// /dev/stdin, /proc/self/fd/N), else 0. Opened again, a named pipe waits
-// for a writer, and the workflows' (scripts/lib/common.sh, creds_pipe)
-// may be gone already, its line written: the open waited for ever. Its
-// writer is there or gone when the tool starts, so nothing is missed;
-// the file is read as any (Go polls a pipe until it ends).
-func descriptorFlags(path string) int {
-	for _, p := range []string{"/dev/fd/", "/proc/self/fd/"} {
-		if strings.HasPrefix(path, p) {
-			return syscall.O_NONBLOCK
-		}
-	}
-	if path == "/dev/stdin" {
-		return syscall.O_NONBLOCK
-	}
-	return 0
 }

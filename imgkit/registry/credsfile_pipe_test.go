@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ func TestCredsFileNamedPipeWriterGone(t *testing.T) {
 	var auth authn.Authenticator
 	go func() {
 		var err error
-		auth, err = ReadCredsFile(fmt.Sprintf("/proc/self/fd/%d", r.Fd()))
+		auth, err = ReadCredsFile(context.Background(), fmt.Sprintf("/proc/self/fd/%d", r.Fd()))
 		done <- err
 	}()
 	select {

@@ -283,9 +283,14 @@ func cleanRel(p string) (string, bool) {
 	return c, true
 }
 
-// ReadSnapshotFile reads a snapshot file.
-func ReadSnapshotFile(name string) (*Snapshot, error) {
-	f, err := os.Open(name)
+// ReadSnapshotFile reads a snapshot file, which open opens (nil:
+// os.Open; a tool passes its cli.IO's OpenNamed, whose reads of a FIFO
+// that stalls end when the tool is interrupted).
+func ReadSnapshotFile(open func(string) (io.ReadCloser, error), name string) (*Snapshot, error) {
+	if open == nil {
+		open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+	}
+	f, err := open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("snapshot %q: %w", name, errdefs.ErrNotFound)

@@ -45,7 +45,7 @@ func TestSnapshotRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadSnapshotFile(t.TempDir() + "/none"); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := ReadSnapshotFile(nil, t.TempDir()+"/none"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("missing file: %v", err)
 	}
 }
