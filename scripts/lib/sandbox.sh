@@ -254,10 +254,17 @@ run_contained() {
 # see it), was dropped from the image without a word, where as any other
 # user, and in a Nix build, it fails.
 owners_unchanged() {
-	ou_path=$(find "$1" \( ! -user "${2%:*}" -o ! -group "${2#*:}" \) -print -quit) || die "$3: cannot check the owners in \"$1\""
+	# The dot keeps a name's last newline, which $(...) would strip (and
+	# stat then asked for another file); -print's own is cut after it.
+	ou_path=$(find "$1" \( ! -user "${2%:*}" -o ! -group "${2#*:}" \) -print -quit && echo .) || die "$3: cannot check the owners in \"$1\""
+	ou_path=${ou_path%.}
 	[ -z "$ou_path" ] && return
-	ou_owner=$(stat -c %u:%g -- "$ou_path")
-	die "$3: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $4"
+	ou_path=${ou_path%?}
+	ou_owner=$(stat -c %u:%g -- "$ou_path") || die "$3: cannot check the owners in \"$1\""
+	# ROOT itself (chown there on .) is the image's /. die makes the
+	# name printable (here, printable would drop its last newline).
+	ou_name=${ou_path#"$1"}
+	die "$3: /${ou_name#/} was given the owner $ou_owner for real, which the image does not keep: $4"
 }
 
 # owner_of FILE prints FILE's uid:gid, for owners_unchanged.
