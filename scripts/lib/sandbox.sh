@@ -173,9 +173,12 @@ seccomp_filter() {
 # step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
 # credentials (a CI job, GitLab's, sets them for the whole job; a Nix
 # build has none), which a command writing its environment into the
-# image published with it. CMD's arguments may set more (VAR=VALUE).
+# image published with it, and HOSTNAME, the machine's name (a login
+# shell exports it on Fedora and RHEL; a build's bash sets its own,
+# unexported, from the sandbox's host name, localhost: run_contained).
+# CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
 }
 
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
