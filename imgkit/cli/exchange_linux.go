@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,12 +32,22 @@ var renameat2 = unix.Renameat2
 
 // MountRoot says whether dir is the root of a mount (a file system or a
 // bind mount of a directory: statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8),
-// which no rename can replace or exchange (EBUSY). False where the
-// kernel cannot tell.
+// which no rename can replace or exchange (EBUSY). Where the kernel
+// cannot tell (before 5.8), a directory on another device than its
+// parent is one (a volume, a tmpfs: a bind mount within one file system
+// is not seen so); false where neither can be asked.
 func MountRoot(dir string) bool {
 	var st unix.Statx_t
-	if unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, 0, &st) != nil {
+	if statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, 0, &st) == nil && st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+		return st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+	}
+	var self, parent unix.Stat_t
+	if unix.Lstat(dir, &self) != nil || unix.Stat(filepath.Join(dir, ".."), &parent) != nil {
 		return false
 	}
-	return st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+	return self.Dev != parent.Dev
 }
+
+// statx is unix.Statx; tests stand in a kernel without
+// STATX_ATTR_MOUNT_ROOT.
+var statx = unix.Statx

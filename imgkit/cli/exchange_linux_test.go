@@ -50,3 +50,24 @@ func TestExchangeDirsUnsupported(t *testing.T) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
 }
+
+// TestMountRootWithoutTheAttribute: on a kernel older than 5.8, whose
+// statx has no STATX_ATTR_MOUNT_ROOT, a file system's root (here /proc)
+// is still a mount root, told by its device, which is not its parent's:
+// it was said to be none, and manifest-gen --format oci-dir -o on a
+// volume failed only at the end (error_oci_dir_mount_point).
+func TestMountRootWithoutTheAttribute(t *testing.T) {
+	statx = func(dirfd int, path string, flags int, mask int, st *unix.Statx_t) error {
+		err := unix.Statx(dirfd, path, flags, mask, st)
+		st.Attributes_mask &^= unix.STATX_ATTR_MOUNT_ROOT
+		st.Attributes &^= unix.STATX_ATTR_MOUNT_ROOT
+		return err
+	}
+	defer func() { statx = unix.Statx }()
+	if !MountRoot("/proc") {
+		t.Error("MountRoot(/proc) is false")
+	}
+	if dir := t.TempDir(); MountRoot(dir) {
+		t.Errorf("MountRoot(%s), a new directory, is true", dir)
+	}
+}

@@ -86,7 +86,8 @@ func (p *pipeStdin) Read(b []byte) (int, error) {
 }
 
 // SyscallConn and Err let kcopy.CopyN splice from the pipe: it waits for
-// a non-blocking source with poll and asks Err between calls.
+// the non-blocking source (through the runtime's poller: Polled) and asks
+// Err between calls.
 func (p *pipeStdin) SyscallConn() (syscall.RawConn, error) { return p.file().SyscallConn() }
 func (p *pipeStdin) Err() error                            { return p.ctx.Err() }
 

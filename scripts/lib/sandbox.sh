@@ -173,9 +173,12 @@ seccomp_filter() {
 # step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
 # credentials (a CI job, GitLab's, sets them for the whole job; a Nix
 # build has none), which a command writing its environment into the
-# image published with it. CMD's arguments may set more (VAR=VALUE).
+# image published with it, and HOSTNAME, the machine's name (a login
+# shell exports it on Fedora and RHEL; a build's bash sets its own,
+# unexported, from the sandbox's host name, localhost: run_contained).
+# CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
 }
 
 # run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
@@ -254,10 +257,17 @@ run_contained() {
 # see it), was dropped from the image without a word, where as any other
 # user, and in a Nix build, it fails.
 owners_unchanged() {
-	ou_path=$(find "$1" \( ! -user "${2%:*}" -o ! -group "${2#*:}" \) -print -quit) || die "$3: cannot check the owners in \"$1\""
+	# The dot keeps a name's last newline, which $(...) would strip (and
+	# stat then asked for another file); -print's own is cut after it.
+	ou_path=$(find "$1" \( ! -user "${2%:*}" -o ! -group "${2#*:}" \) -print -quit && echo .) || die "$3: cannot check the owners in \"$1\""
+	ou_path=${ou_path%.}
 	[ -z "$ou_path" ] && return
-	ou_owner=$(stat -c %u:%g -- "$ou_path")
-	die "$3: /$(printable "${ou_path#"$1"/}") was given the owner $ou_owner for real, which the image does not keep: $4"
+	ou_path=${ou_path%?}
+	ou_owner=$(stat -c %u:%g -- "$ou_path") || die "$3: cannot check the owners in \"$1\""
+	# ROOT itself (chown there on .) is the image's /. die makes the
+	# name printable (here, printable would drop its last newline).
+	ou_name=${ou_path#"$1"}
+	die "$3: /${ou_name#/} was given the owner $ou_owner for real, which the image does not keep: $4"
 }
 
 # owner_of FILE prints FILE's uid:gid, for owners_unchanged.
