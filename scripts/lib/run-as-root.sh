@@ -249,8 +249,13 @@ enter_namespace() {
 	# Its stderr is dropped: a TERM of on_signal's (stop_children) that
 	# ended its sleep had mksh's watcher say "Terminated" beside the
 	# workflow's "interrupted".
+	# It closes descriptor 8 itself: given as the group's redirection,
+	# mksh and yash left it the copy they keep to restore (this shell's
+	# ns-go), and a workflow killed as it read "ready" left the child
+	# waiting for "go" and the watcher for the child, for ever.
 	en_shell=$$
 	{
+		exec 8>&-
 		while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_pid" ] &&
 			! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
 			sleep 0.1
@@ -262,7 +267,7 @@ enter_namespace() {
 				sleep 0.1
 			done
 		}
-	} 2>/dev/null 8>&- &
+	} 2>/dev/null &
 	en_watch=$!
 	en_ready=
 	# A signal that interrupts the open of ns-ready, the child not ready
