@@ -57,6 +57,8 @@ var shellScripts = []string{
 	"buildimage_run_as_root_entry_kill_lost",        // mksh: the namespace entry's watcher outlived a kill
 	"buildimage_run_as_root_entry_watcher_ended",    // bash, mksh: the kill of a watcher they had reaped failed
 	"buildimage_run_as_root_entry_parent_killed",    // the child's wait for "go" outlived the workflow
+	"buildimage_run_as_root_entry_ready_killed",     // mksh, yash: the watcher held the "go" pipe
+	"signal_run_as_root_entry_watcher_wait",         // yash, zsh: no line for a signal in the wait for the watcher
 	"error_run_as_root_map_ids_fails",               // the wait for the refused child ended the workflow first
 	"layered_argument_not_text",                     // yash: an argument it cannot decode made empty
 	"buildimage_run_as_root_extra_commands_text",    // yash: the stage cut the commands at a UTF-8 byte

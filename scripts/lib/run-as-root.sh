@@ -249,8 +249,13 @@ enter_namespace() {
 	# Its stderr is dropped: a TERM of on_signal's (stop_children) that
 	# ended its sleep had mksh's watcher say "Terminated" beside the
 	# workflow's "interrupted".
+	# It closes descriptor 8 itself: given as the group's redirection,
+	# mksh and yash left it the copy they keep to restore (this shell's
+	# ns-go), and a workflow killed as it read "ready" left the child
+	# waiting for "go" and the watcher for the child, for ever.
 	en_shell=$$
 	{
+		exec 8>&-
 		while [ ! -e "$work/ns-read" ] && [ -e "/proc/$en_pid" ] &&
 			! grep -q '^State:[[:space:]]*Z' "/proc/$en_pid/status" 2>/dev/null; do
 			sleep 0.1
@@ -262,7 +267,7 @@ enter_namespace() {
 				sleep 0.1
 			done
 		}
-	} 2>/dev/null 8>&- &
+	} 2>/dev/null &
 	en_watch=$!
 	en_ready=
 	# A signal that interrupts the open of ns-ready, the child not ready
@@ -271,7 +276,10 @@ enter_namespace() {
 	# goes to descriptor 7 where the trap runs with 2>/dev/null in force.
 	read -r en_ready 7>&2 2>/dev/null <"$work/ns-ready" || :
 	: >"$work/ns-read"
-	wait "$en_watch" 2>/dev/null || :
+	# Waited for as a step is (wait_quiet): a signal in the tenth of a
+	# second this takes is on_signal's too, which yash ran with wait's
+	# stderr /dev/null, and zsh ended with 147, neither saying a word.
+	wait_quiet "$en_watch" || :
 	if [ "$en_ready" != ready ]; then
 		exec 8>&-
 		en_wait || die "--run-as-root: cannot enter the script's user namespace (unshare: status $en_status)"
@@ -280,7 +288,7 @@ enter_namespace() {
 	if ! map_ids "$en_pid"; then
 		# Its read of "go" ends with the pipe: it exits.
 		exec 8>&-
-		wait "$en_pid" 2>/dev/null || :
+		wait_quiet "$en_pid" || :
 		die "--run-as-root: cannot map the ids of the script's user namespace ($ns_uids; $ns_gids)"
 	fi
 	echo go >&8
