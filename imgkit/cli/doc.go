@@ -46,10 +46,11 @@
 // opened without waiting for a FIFO's writer, and a FIFO (or a terminal)
 // is read through the poller, so that the cancellation ends a tool whose
 // named pipe stalls, in open or in read; a regular file is read as
-// os.Open's. Before starting a thread of its own, Process checks the limits on
-// threads (ulimit -u, a pids cgroup): too few for a tool gives one line,
-// few lowers GOMAXPROCS (fitThreads). A --jobs whose workers would hold
-// more than half of the limit on open files is lowered (IO.FitJobs).
+// os.Open's. Before starting a thread of its own, Process checks the
+// limits on threads (ulimit -u, a pids cgroup): too few for a tool gives
+// one line, few lowers GOMAXPROCS (fitThreads). A --jobs whose workers
+// would hold more than half of the limit on open files is lowered
+// (IO.FitJobs).
 //
 // A tool's manual is its package comment. The tool embeds its doc.go and
 // passes it to Main, so `--help` shows the same words as `go doc`.
