@@ -40,7 +40,7 @@ func stdinFor(ctx context.Context) io.Reader {
 	if err != nil || flags&unix.O_ACCMODE == unix.O_WRONLY {
 		return os.Stdin
 	}
-	return &pipeStdin{ctx: ctx, dev: st.Dev, ino: st.Ino}
+	return &pipeStdin{ctx: ctx, dev: uint64(st.Dev), ino: st.Ino} // Dev is 32 bits on mips
 }
 
 // pipeStdin is stdin read through a descriptor of the tool's own (see
@@ -63,7 +63,7 @@ func (p *pipeStdin) file() *os.File {
 			return
 		}
 		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil || st.Dev != p.dev || st.Ino != p.ino {
+		if unix.Fstat(fd, &st) != nil || uint64(st.Dev) != p.dev || st.Ino != p.ino {
 			unix.Close(fd)
 			return
 		}
