@@ -15,9 +15,9 @@ import (
 )
 
 // Open opens a named input (OpenInput, with Run's context); "-" is stdin.
-// The returned closer is a no-op for stdin. Stdin that is a file keeps its Stat, so that a reader can
-// size its buffer from it: growing a buffer to a 600 MB graph read from a
-// file on stdin held 1.5 GB.
+// The returned closer is a no-op for stdin. Stdin that is a file keeps its
+// Stat, so that a reader can size its buffer from it: growing a buffer to
+// a 600 MB graph read from a file on stdin held 1.5 GB.
 func (o *IO) Open(name string) (io.ReadCloser, error) {
 	if name == "-" || name == "" {
 		if f, ok := o.Stdin.(*os.File); ok {
