@@ -33,11 +33,9 @@ copy_tree() {
 	ct_dest_phys=$(cd -P -- "$ct_dest" && pwd -P) || die "cannot enter \"$ct_dest\""
 	: >"$work/copy-modes"
 	: >"$work/copy-follow"
-	# GNU cp keeps modes and times without owners; busybox's (the Nix
-	# library's builders' in Nix's sandbox) takes no --preserve=LIST.
+	# GNU cp keeps modes and times without owners.
 	ct_preserve=
-	! cp --preserve=mode,timestamps -- "$work/copy-modes" "$work/copy-probe" 2>/dev/null || ct_preserve=gnu
-	rm -f -- "$work/copy-probe"
+	! cp_preserves mode,timestamps || ct_preserve=gnu
 	# Under --root, a store path's symlinks lead where they lead in a
 	# chroot to the root: find -L followed them on the host, and copied
 	# the host's /nix/store/P (or its /etc) for a link naming it.
