@@ -96,11 +96,11 @@
 //
 // # Exit status
 //
-// 0 when the graph is complete; 1 when a path is missing, outside the store
-// directory, or unreadable, a file has a type a NAR cannot hold or changes
-// while being read (or, with --nar-hash, between the scan and the hash),
-// or Nix fails; 2 for a usage error. Errors are one line
-// on stderr, for example:
+// 0 when the graph is complete; 1 when a path is missing, outside the
+// store directory, or unreadable, a file has a type a NAR cannot hold or
+// changes while being read (or, with --nar-hash, between the scan and the
+// hash), the paths on stdin hold a NUL byte or pass 256 MiB, or Nix fails;
+// 2 for a usage error. Errors are one line on stderr, for example:
 //
 //	closure-scan: path "./result": store path "/nix/store/…-hello": not found
 //

@@ -18,9 +18,10 @@ import (
 // directory (all of it, or what changed since a snapshot) and the planned
 // store paths, made by imgkit/rootfs. Its size must be known before its
 // first byte, so measure writes it to a temporary file in $TMPDIR (its
-// blocks of zeros left as holes: spoolWriter), which is unlinked at once: however the run ends (a failure, an interrupt, a
-// reader of stdout gone), the space is freed with the process. emit copies
-// it into the stream and closes it.
+// blocks of zeros left as holes: spoolWriter), which is unlinked at once:
+// however the run ends (a failure, an interrupt, a reader of stdout
+// gone), the space is freed with the process. emit copies it into the
+// stream and closes it.
 type changesLayer struct {
 	dir   string
 	opts  rootfs.LayerOptions

@@ -155,21 +155,21 @@
 // ("./", "./bin/", …; mode from disk; every mtime 1980-01-01, or --mtime;
 // hardlinks as separate files; sockets left out; .wh.* files refused),
 // then the files of every path of the plan, all in this one layer, owned
-// by 0:0, with /nix/ and /nix/store/ (0755) when DIR lacks them. Owners of DIR's entries come from
-// disk, or --changes-owner UID:GID. With --snapshot FILE (written by
-// tar-merge --unpack --snapshot), only what changed in DIR since then is
-// packed: new and changed paths, a ".wh.NAME" whiteout for each deleted
-// one, and an opaque directory (".wh..wh..opq" and its whole subtree) for
-// a directory that was replaced or emptied; a path whose owner the unpack
-// could not give keeps the owner the base layer asked for (see
-// imgkit/rootfs). The layer is measured by writing it to a temporary file
-// in $TMPDIR, unlinked as soon as it is made (nothing is left behind, even
-// when the run is interrupted), its blocks of zeros left as holes: a
-// sparse file (a root file system's /var/log/lastlog) is stored whole in
-// the layer, as nixpkgs and Docker store it, but its holes take no space
-// there. Its entries are listed and sorted in
-// memory first, so memory grows with their number, unlike the store
-// layers': a directory of a million files took about 350 MB.
+// by 0:0, with /nix/ and /nix/store/ (0755) when DIR lacks them. Owners of
+// DIR's entries come from disk, or --changes-owner UID:GID. With
+// --snapshot FILE (written by tar-merge --unpack --snapshot), only what
+// changed in DIR since then is packed: new and changed paths, a ".wh.NAME"
+// whiteout for each deleted one, and an opaque directory (".wh..wh..opq"
+// and its whole subtree) for a directory that was replaced or emptied; a
+// path whose owner the unpack could not give keeps the owner the base
+// layer asked for (see imgkit/rootfs). The layer is measured by writing it
+// to a temporary file in $TMPDIR, unlinked as soon as it is made (nothing
+// is left behind, even when the run is interrupted), its blocks of zeros
+// left as holes: a sparse file (a root file system's /var/log/lastlog) is
+// stored whole in the layer, as nixpkgs and Docker store it, but its holes
+// take no space there. Its entries are listed and sorted in memory first,
+// so memory grows with their number, unlike the store layers': a directory
+// of a million files took about 350 MB.
 //
 // # The layer cache (--cache, --reuse)
 //

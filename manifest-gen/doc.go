@@ -273,13 +273,15 @@
 // # Name and tag
 //
 // --name is lower-cased, as nixpkgs does, and may start with a registry
-// host. Without --tag the tag is the first 32 hex digits of the config's
-// sha256: reproducible, and different whenever the image is; --tag "" (an
-// unset variable) is refused, not read as no tag. The name is one docker,
-// podman, containerd and skopeo all read, and show alike: the reference
-// grammar's, at most 255 bytes with the docker.io/library/ docker adds
-// (a 238-byte "aaa…" loads nowhere), and no host that is one only by its
-// upper case ("Foo/bar", which podman refuses). nixpkgs checks none of it.
+// host; --repo-tag NAME[:TAG] gives both, written as given (see nixpkgs'
+// configuration, below). Without --tag the tag is the first 32 hex
+// digits of the config's sha256: reproducible, and different whenever the
+// image is; --tag "" (an unset variable) is refused, not read as no tag.
+// The name is one docker, podman, containerd and skopeo all read, and
+// show alike: the reference grammar's, at most 255 bytes with the
+// docker.io/library/ docker adds (a 238-byte "aaa…" loads nowhere), and
+// no host that is one only by its upper case ("Foo/bar", which podman
+// refuses). nixpkgs checks none of it.
 //
 // # Base image
 //

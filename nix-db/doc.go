@@ -67,11 +67,11 @@
 //
 // # Exit status
 //
-// 0 when everything is written; 1 for a bad graph (no narHash, a hash
-// that is not SHA-256, a node outside the store directory, a narSize past
-// 2^63-1), an --exclude of a referenced node, a ROOT that
-// holds a database, or a write that fails; 2 for a usage error. Errors
-// are one line on stderr, for example:
+// 0 when everything is written; 1 for a bad graph (no narHash, a hash that
+// is not SHA-256, a node outside the store directory, a narSize past
+// 2^63-1), an --exclude of a referenced node, a ROOT that holds a
+// database, or a write that fails; 2 for a usage error. Errors are one
+// line on stderr, for example:
 //
 //	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it): invalid input
 //

@@ -16,11 +16,11 @@
 //     be stored compressed. An archive of several images that are not one
 //     multi-platform image (docker save a b, merge-images; an OCI layout
 //     whose index.json lists several; one image under two names is one)
-//     cannot go under one tag: it is
-//     refused before anything is sent, as skopeo and crane refuse it,
-//     unless --archive-image NAME[:TAG] picks one, or @N, the Nth image
-//     from 0 (skopeo's docker-archive:FILE:@N), tagged or not. A docker save of a
-//     multi-platform image with the containerd image store (manifest.json
+//     cannot go under one tag: it is refused before anything is sent, as
+//     skopeo and crane refuse it, unless --archive-image NAME[:TAG] picks
+//     one, or @N, the Nth image from 0 (skopeo's docker-archive:FILE:@N),
+//     tagged or not. A docker save of a multi-platform image with the
+//     containerd image store (manifest.json
 //     lists the saving daemon's platform, index.json them all) is pushed as
 //     the multi-platform image below, as docker push pushes the tag: the
 //     index of the images whose blobs the save holds (one such image is

@@ -24,9 +24,12 @@
 // so with one that reads such input from a terminal stdin (BinaryStdin).
 //
 // NotAnInput is the usage error of an output file (-o, --digest-file,
-// --snapshot) that is one of the files the run reads, by name, through a
-// link, or as stdin: renamed into place once complete, it replaced that
-// input with status 0.
+// --snapshot) whose name is that of a file the run reads (by another
+// path, or through a symlink the input's name goes through), or that is
+// stdin's file: renamed into place once complete, it replaced that input
+// with status 0. A hard link or symlink to an input under another name is
+// an output like any other: the rename replaces the link, and the input
+// stays.
 //
 // A SIGKILL skips every cleanup: a temporary made beside an output with
 // MkdirHeldTemp is held by a lock (flock) for as long as its run lives, so

@@ -16,6 +16,7 @@
 //
 // A pipe in non-blocking mode makes a kernel call fail with EAGAIN when
 // it is not ready; the copy then waits with poll(2), or, for a source that
-// says it is Polled (a tool's stdin, read through the runtime's poller:
-// imgkit/cli), in the runtime's poller, which holds no thread meanwhile.
+// says it is Polled (a tool's stdin, or a FIFO named as an input, read
+// through the runtime's poller: imgkit/cli), in the runtime's poller,
+// which holds no thread meanwhile.
 package kcopy

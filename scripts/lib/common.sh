@@ -835,3 +835,13 @@ stop_children() {
 }
 
 check_address_space
+
+# cp_preserves LIST: whether cp takes --preserve=LIST, as GNU's does;
+# busybox's (the Nix library's builders' in Nix's sandbox) takes no list.
+cp_preserves() {
+	: >"$work/preserve-probe" || return 1
+	cpp_status=0
+	cp --preserve="$1" -- "$work/preserve-probe" "$work/preserve-probe2" 2>/dev/null || cpp_status=1
+	rm -f -- "$work/preserve-probe" "$work/preserve-probe2"
+	return $cpp_status
+}

@@ -112,12 +112,8 @@ in_root() {
 # join_content DEST PATH joins one --contents PATH into DEST.
 join_content() {
 	resolve_content "$2"
-	# GNU cp keeps a mode; busybox's (the Nix library's builders' in Nix's
-	# sandbox) takes no --preserve=LIST.
 	jc_preserve=
-	: >"$work/preserve-probe"
-	! cp --preserve=mode -- "$work/preserve-probe" "$work/preserve-probe2" 2>/dev/null || jc_preserve=gnu
-	rm -f -- "$work/preserve-probe" "$work/preserve-probe2"
+	! cp_preserves mode || jc_preserve=gnu
 	(
 		cd -P -- "$content_phys" &&
 			find . \( -name '*~' -o -type d \( -name RCS -o -name SCCS -o -name CVS -o -name CVS.adm \

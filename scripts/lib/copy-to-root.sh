@@ -8,12 +8,12 @@
 #          directory (followed, its contents copied) when it leads inside
 #          SRC or into a path of the store (--root's under --root), where
 #          nixpkgs' copy in a Nix build finds it; other symlinks stay
-#          symlinks (one leading elsewhere on this
-#          machine too: a root file system's /var/run -> /run copied this
-#          machine's /run); a symlink in DEST where SRC has a directory is
-#          replaced; a link to a directory that holds it, or holds a
-#          link followed on the way to it (a loop), is an error. A SRC inside --root is followed as in a chroot to it
-#          (copy_rooted)
+#          symlinks (one leading elsewhere on this machine too: a root
+#          file system's /var/run -> /run copied this machine's /run); a
+#          symlink in DEST where SRC has a directory is replaced; a link
+#          to a directory that holds it, or holds a link followed on the
+#          way to it (a loop), is an error. A SRC inside --root is
+#          followed as in a chroot to it (copy_rooted)
 #   K      rsync -K: every symlink in SRC stays a symlink; a symlink to a
 #          directory in DEST where SRC has a directory is kept and filled,
 #          when it leads to a directory inside DEST (never outside it)
@@ -33,11 +33,9 @@ copy_tree() {
 	ct_dest_phys=$(cd -P -- "$ct_dest" && pwd -P) || die "cannot enter \"$ct_dest\""
 	: >"$work/copy-modes"
 	: >"$work/copy-follow"
-	# GNU cp keeps modes and times without owners; busybox's (the Nix
-	# library's builders' in Nix's sandbox) takes no --preserve=LIST.
+	# GNU cp keeps modes and times without owners.
 	ct_preserve=
-	! cp --preserve=mode,timestamps -- "$work/copy-modes" "$work/copy-probe" 2>/dev/null || ct_preserve=gnu
-	rm -f -- "$work/copy-probe"
+	! cp_preserves mode,timestamps || ct_preserve=gnu
 	# Under --root, a store path's symlinks lead where they lead in a
 	# chroot to the root: find -L followed them on the host, and copied
 	# the host's /nix/store/P (or its /etc) for a link naming it.
@@ -163,11 +161,10 @@ copy_dir() {
 # copy_tree to fill it. Following a link to a directory that holds it, or
 # holds a link followed on the way to it, would copy for ever: a loop (two
 # links to each other's directory, followed in turn, doubled the copies
-# each round). MODE rooted
-# (copy_rooted's) is merge, but a symlink named in DIRLINKS (names in the
-# directory, one a line: those copy_rooted found to lead to a directory; a
-# string, not a file to grep, which cost a process per symlink) is made a
-# directory, which copy_rooted fills.
+# each round). MODE rooted (copy_rooted's) is merge, but a symlink named
+# in DIRLINKS (names in the directory, one a line: those copy_rooted found
+# to lead to a directory; a string, not a file to grep, which cost a
+# process per symlink) is made a directory, which copy_rooted fills.
 copy_entries='
 dest=$1 pfx=$2 dest_phys=$3 mode=$4 modes=$5 prog=$6 preserve=$7 src_phys=$8 store_phys=$9
 follow=${10} dirlinks=${11} chain=${12}
