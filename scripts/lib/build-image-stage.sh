@@ -48,7 +48,9 @@ fi
 if [ -d "$rootfs$store_dir" ] && [ ! -L "$rootfs$store_dir" ]; then
 	ls -A "$rootfs$store_dir" | sed "s|^|$store_dir/|" >"$work/base-paths"
 fi
-copy_tree "$work/new" "$rootfs" merge || die "--copy-to-root: merging the contents into the image failed"
+run_step copy_quietly "$work/merge-err" "$work/new" "$rootfs" merge ||
+	die_first "$work/merge-err" "--copy-to-root: merging the contents into the image failed"
+[ ! -s "$work/merge-err" ] || cat -- "$work/merge-err" >&2
 # The trusted inputs' closure: the new contents, the config, the paths
 # --include-nix-db registers and those the script and the commands name
 # in their text (a Nix string's context) and --run-as-root-shell's, within

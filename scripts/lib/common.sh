@@ -45,6 +45,24 @@ die() {
 	exit 1
 }
 
+# die_first ERRFILE CONTEXT ends the workflow with one line for a step that
+# failed with its stderr in ERRFILE: its first line when it is the
+# workflow's own ("PROG: ...", already printable), another program's (cp's,
+# find's) after CONTEXT, or CONTEXT alone when it printed nothing. Two
+# lines, the cause and then "copying it failed", were one error told
+# twice.
+die_first() {
+	df_line=$(sed -n 1p -- "$1" 2>/dev/null) || df_line=
+	case $df_line in
+	"$prog: "*)
+		printf '%s\n' "$df_line" >&2
+		exit 1
+		;;
+	'') die "$2" ;;
+	*) die "$2: $df_line" ;;
+	esac
+}
+
 warn() { printf '%s: %s\n' "$prog" "$(printable "$1")" >&2; }
 
 # printable MSG prints MSG as the tools print an error (errdefs.Printable):

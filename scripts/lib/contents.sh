@@ -114,13 +114,20 @@ join_content() {
 	resolve_content "$2"
 	jc_preserve=
 	! cp_preserves mode || jc_preserve=gnu
+	# Its stderr aside, for one line of a failure (die_first); in the
+	# subshell, so that this shell's traps still write to the workflow's.
 	(
+		exec 2>"$work/join-err"
 		cd -P -- "$content_phys" &&
 			find . \( -name '*~' -o -type d \( -name RCS -o -name SCCS -o -name CVS -o -name CVS.adm \
 				-o -name .svn -o -name BitKeeper \) \) -prune -o ! -name . -exec sh -c "$printable_sh$escape_name_sh$join_entries" \
 				join-content "$1" "$content_logical" "$prog" "$jc_preserve" "$work/join-modes" {} +
-	) || die "--contents \"$2\": joining it into the customisation root failed"
+	) || {
+		need_work
+		die_first "$work/join-err" "--contents \"$2\": joining it into the customisation root failed"
+	}
 	need_work
+	[ ! -s "$work/join-err" ] || cat -- "$work/join-err" >&2
 }
 
 # join_modes DEST gives the directories the joins made for contents outside

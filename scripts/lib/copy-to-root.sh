@@ -28,6 +28,16 @@
 # the layer. Directory modes are applied last, deepest first, so a
 # read-only source directory (the store's 0555) can still be filled.
 
+# copy_quietly ERRFILE SRC DEST MODE is copy_tree with its stderr in
+# ERRFILE, for its caller to make one line of a failure (die_first): a
+# step of its own (run_step), so the redirection is its subshell's and
+# this shell's traps still write to the workflow's stderr.
+copy_quietly() {
+	exec 2>"$1"
+	shift
+	copy_tree "$@"
+}
+
 copy_tree() {
 	ct_src=$1 ct_dest=$2 ct_mode=$3
 	ct_dest_phys=$(cd -P -- "$ct_dest" && pwd -P) || die "cannot enter \"$ct_dest\""
