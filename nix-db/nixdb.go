@@ -57,6 +57,12 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
+	// The image root is looked at before the graph is read: a missing one
+	// was found only after the reading and the database's build (about
+	// 10 s at 100,000 paths). writeState opens it again to write.
+	if err := checkRoot(c.Output); err != nil {
+		return err
+	}
 	rows, err := c.read(ctx, o, storeDir)
 	if err != nil {
 		return err

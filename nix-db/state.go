@@ -21,6 +21,25 @@ const (
 	gcRootsDir = "nix/var/nix/gcroots/docker"
 )
 
+// openRoot opens the image root, a directory, as -o names it.
+func openRoot(root string) (int, error) {
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("-o %q: %w", root, err)
+	}
+	return fd, nil
+}
+
+// checkRoot says whether the image root can be opened, as writeState
+// will.
+func checkRoot(root string) error {
+	fd, err := openRoot(root)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
 // writeState writes the database, the schema file and the garbage
 // collector roots under root. Nothing is written through a symlink: every
 // directory is made or opened relative to its parent, not following one,
@@ -32,9 +51,9 @@ func writeState(ctx context.Context, o *cli.IO, root string, rows []row, gcRoots
 	if err != nil {
 		return fmt.Errorf("writing the database: %w", err)
 	}
-	rootfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	rootfd, err := openRoot(root)
 	if err != nil {
-		return fmt.Errorf("-o %q: %w", root, err)
+		return err
 	}
 	t := &tree{root: root, fd: rootfd}
 	defer func() {
