@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -63,7 +62,7 @@ func OpenInput(ctx context.Context, name string) (io.ReadCloser, error) {
 		f := os.NewFile(uintptr(fd), name)
 		if f.SetReadDeadline(time.Time{}) == nil {
 			p := &polledInput{f: f, ctx: ctx, fifo: kind == unix.S_IFIFO && waitsForWriter(fd, name)}
-			p.stop = context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
+			p.stop = cancelReads(ctx, f)
 			return p, nil
 		}
 		f.Close()
@@ -126,18 +125,10 @@ func (p *polledInput) wait() error {
 		}
 	})
 	if err != nil {
-		return p.cause(err)
+		return cancelled(p.ctx, err)
 	}
 	p.waited = true
 	return nil
-}
-
-// cause turns the deadline the cancellation set into ctx's error.
-func (p *polledInput) cause(err error) error {
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && p.ctx.Err() != nil {
-		return p.ctx.Err()
-	}
-	return err
 }
 
 func (p *polledInput) Read(b []byte) (int, error) {
@@ -145,7 +136,7 @@ func (p *polledInput) Read(b []byte) (int, error) {
 		return 0, err
 	}
 	n, err := p.f.Read(b)
-	return n, p.cause(err)
+	return n, cancelled(p.ctx, err)
 }
 
 func (p *polledInput) Close() error {

@@ -69,7 +69,7 @@ func (p *pipeStdin) file() *os.File {
 		}
 		// A non-blocking descriptor makes a File read through the poller.
 		f := os.NewFile(uintptr(fd), "/dev/stdin")
-		context.AfterFunc(p.ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
+		cancelReads(p.ctx, f)
 		p.f = f
 	})
 	return p.f
@@ -79,10 +79,23 @@ func (p *pipeStdin) file() *os.File {
 // error, which the tool reports as an interruption.
 func (p *pipeStdin) Read(b []byte) (int, error) {
 	n, err := p.file().Read(b)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && p.ctx.Err() != nil {
-		return n, p.ctx.Err()
+	return n, cancelled(p.ctx, err)
+}
+
+// cancelReads makes f's reads, which go through the runtime's poller,
+// end once ctx is cancelled (a read deadline in the past); stop undoes
+// it. cancelled then tells such an end from a real deadline.
+func cancelReads(ctx context.Context, f *os.File) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
+}
+
+// cancelled turns the deadline cancelReads set into ctx's error, which
+// the tool reports as an interruption.
+func cancelled(ctx context.Context, err error) error {
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
+		return ctx.Err()
 	}
-	return n, err
+	return err
 }
 
 // SyscallConn and Err let kcopy.CopyN splice from the pipe: it waits for
