@@ -57,12 +57,14 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
-	// The image root is looked at before the graph is read: a missing one
+	// The image root is opened before the graph is read: a missing one
 	// was found only after the reading and the database's build (about
-	// 10 s at 100,000 paths). writeState opens it again to write.
-	if err := checkRoot(c.Output); err != nil {
+	// 10 s at 100,000 paths).
+	t, err := openTree(c.Output)
+	if err != nil {
 		return err
 	}
+	defer t.close()
 	rows, err := c.read(ctx, o, storeDir)
 	if err != nil {
 		return err
@@ -75,7 +77,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return writeState(ctx, o, c.Output, rows, roots, c.RegistrationTime)
+	return writeState(ctx, o, t, rows, roots, c.RegistrationTime)
 }
 
 // storePathOf returns the top-level store path arg names: a path in the

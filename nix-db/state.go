@@ -21,46 +21,31 @@ const (
 	gcRootsDir = "nix/var/nix/gcroots/docker"
 )
 
-// openRoot opens the image root, a directory, as -o names it.
-func openRoot(root string) (int, error) {
+// openTree opens the image root, a directory, as -o names it: the tree
+// writeState writes under. The caller closes it.
+func openTree(root string) (*tree, error) {
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, fmt.Errorf("-o %q: %w", root, err)
+		return nil, fmt.Errorf("-o %q: %w", root, err)
 	}
-	return fd, nil
-}
-
-// checkRoot says whether the image root can be opened, as writeState
-// will.
-func checkRoot(root string) error {
-	fd, err := openRoot(root)
-	if err != nil {
-		return err
-	}
-	return unix.Close(fd)
+	return &tree{root: root, fd: fd}, nil
 }
 
 // writeState writes the database, the schema file and the garbage
-// collector roots under root. Nothing is written through a symlink: every
-// directory is made or opened relative to its parent, not following one,
-// and every file and link is created new (O_EXCL, symlinkat), so an
-// existing database is an error, not overwritten. On error, what was made
-// is removed.
-func writeState(ctx context.Context, o *cli.IO, root string, rows []row, gcRoots []string, regTime int64) (err error) {
+// collector roots under t, the image root. Nothing is written through a
+// symlink: every directory is made or opened relative to its parent, not
+// following one, and every file and link is created new (O_EXCL,
+// symlinkat), so an existing database is an error, not overwritten. On
+// error, what was made is removed.
+func writeState(ctx context.Context, o *cli.IO, t *tree, rows []row, gcRoots []string, regTime int64) (err error) {
 	data, err := buildDB(ctx, rows, regTime)
 	if err != nil {
 		return fmt.Errorf("writing the database: %w", err)
 	}
-	rootfd, err := openRoot(root)
-	if err != nil {
-		return err
-	}
-	t := &tree{root: root, fd: rootfd}
 	defer func() {
 		if err != nil {
 			t.undo()
 		}
-		t.close()
 	}()
 	db, err := t.mkdirs(dbDir)
 	if err != nil {
@@ -83,7 +68,7 @@ func writeState(ctx context.Context, o *cli.IO, root string, rows []row, gcRoots
 			}
 		}
 	}
-	o.Debugf("wrote %s/%s/db.sqlite (%d bytes) and %d garbage collector roots", root, dbDir, len(data), len(gcRoots))
+	o.Debugf("wrote %s/%s/db.sqlite (%d bytes) and %d garbage collector roots", t.root, dbDir, len(data), len(gcRoots))
 	return nil
 }
 
