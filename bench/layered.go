@@ -135,7 +135,7 @@ func benchLayeredPlanned(ctx context.Context, b *bench, strategy string) result 
 		hashCap := limit.best.seconds() / hashOnly
 		largest := fmt.Sprintf("the largest layer holds %.0f%% of the files' bytes (%s); its sha256 is one stream that no second core can share, and alone takes %.2f s, so no layout of the work passes %.2f of the limit or %.2f of the 2 readers",
 			100*share, planPhrase[strategy], hashOnly, hashCap, strict.best.seconds()/hashOnly)
-		const kcopy = "The layers' bytes no longer pass through the tools' buffers (layer-pack splices the files, manifest-gen the stream: kcopy)"
+		const kcopy = "The layers' bytes, but for files under 64 KiB, do not pass through the tools' buffers (layer-pack splices each larger file, manifest-gen the stream: kcopy)"
 		if hashCap <= cpuCap {
 			r.note("MISSED: what bounds it is the largest layer's sha256: %s. "+
 				"layer-pack measures and hashes that layer first, with its reads, the other layers, the writer and manifest-gen on the other core, and its walk (every entry's metadata) must end before its hashing starts. "+
