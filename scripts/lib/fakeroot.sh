@@ -63,6 +63,7 @@ fakechroot_host=/.dockertools-host
 # fakechroot_run ROOT STATE CMD
 fakechroot_run() {
 	fr_sh=$(command -v sh)
+	fakechroot_guest_sh "$fr_sh"
 	set -- "$1" "$2" "$3" -r "$build_top/old_out" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir" -b "$build_top"
 	for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32; do
 		[ ! -d "$d" ] || set -- "$@" -b "$d:$fakechroot_host$d"
@@ -99,6 +100,23 @@ fakechroot_run() {
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
 		unset IFS
 		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} PWD=/ exec "$@"
-	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec -- "$cmd" >&2
+	' "$fr_path" "$fr_proot" "$@" "$fr_guest_sh" -ec -- "$cmd" >&2
+}
+
+# fakechroot_guest_sh SH sets fr_guest_sh to where the commands' root
+# shows the host's program SH (the sh on PATH): the store at its own
+# path, the host's /usr, /bin and /sbin under $fakechroot_host. Failing
+# both, SH's target (a link elsewhere: NixOS's /run/current-system/sw/bin/sh,
+# a test's wrapper in /tmp), else one line. A sh of the store (a Nix
+# build's, stdenv's bash) was looked for under $fakechroot_host, where
+# proot found nothing ("not found"), and the build stopped.
+fakechroot_guest_sh() {
+	for fg_sh in "$1" "$(readlink -f -- "$1")"; do
+		case $fg_sh in
+		"$root_prefix$store_dir"/*) fr_guest_sh=$store_dir/${fg_sh#"$root_prefix$store_dir"/} && return ;;
+		/usr/* | /bin/* | /sbin/*) fr_guest_sh=$fakechroot_host$fg_sh && return ;;
+		esac
+	done
+	die "--enable-fakechroot: sh ($1) lies outside /usr, /bin, /sbin and the store, all of the host the commands' root shows"
 }
 
