@@ -8,12 +8,15 @@
 # layer-pack is a Go program that makes its own). Both run as nixpkgs
 # runs them in a Nix build's sandbox, which the store is read-only in:
 # in a bubblewrap sandbox where only the root (and fakeroot's state) may
-# be written, without network (run_contained). Their output goes to
-# stderr: stdout may be carrying the image. fakeroot is told not to try
-# the real chown (FAKEROOTDONTTRYCHOWN): it hides only EPERM, and in the
-# sandbox's user namespace (an unprivileged caller's) an owner outside it
-# gives EINVAL, so chown failed for every user but root; the owner is
-# fakeroot's state's alone, for root too.
+# be written, without network, at a Nix build's paths and as its nixbld
+# user (run_contained). Their output goes to stderr: stdout may be
+# carrying the image. fakeroot is told not to try the real chown
+# (FAKEROOTDONTTRYCHOWN): it hides only EPERM, and in the sandbox's user
+# namespace an owner outside it gives EINVAL, so chown failed; the owner
+# is fakeroot's state's alone. A chown fakeroot cannot see fails there
+# (EINVAL), as in a Nix build; where the commands run on the host
+# (run_contained's fallback), root's succeeds, which owners_unchanged
+# finds.
 
 # run_extra_commands ROOT CMD
 run_extra_commands() {
@@ -43,8 +46,11 @@ run_fake_root_commands() {
 fakeroot_state() { printf '../%s\n' "${1##*/}"; }
 
 # With --enable-fakechroot the commands see the customisation root as /
-# (mkdir /bin works), through proot, with /dev, /proc, /sys and the store
-# bound in as nixpkgs binds them. nixpkgs' commands come from the store;
+# (mkdir /bin works), through proot, with /dev, /proc, /sys, the store
+# and the build directory (/build, their TMPDIR) bound in as nixpkgs binds
+# them (and left out of the layer as it leaves them out); PWD is /, where
+# sh would otherwise keep run_contained's /build/old_out, which the
+# bound /build shows as the root too. nixpkgs' commands come from the store;
 # here they may come from the host, so the host's /usr, /bin, /sbin and
 # /lib* are bound under $fakechroot_host (left out of the layer like the
 # other binds) with PATH pointing there, and the host's dynamic loader is
@@ -57,7 +63,8 @@ fakechroot_host=/.dockertools-host
 # fakechroot_run ROOT STATE CMD
 fakechroot_run() {
 	fr_sh=$(command -v sh)
-	set -- "$1" "$2" "$3" -r "$1" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir"
+	fakechroot_guest_sh "$fr_sh"
+	set -- "$1" "$2" "$3" -r "$build_top/old_out" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir" -b "$build_top"
 	for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32; do
 		[ ! -d "$d" ] || set -- "$@" -b "$d:$fakechroot_host$d"
 	done
@@ -87,12 +94,29 @@ fakechroot_run() {
 	shift 3
 	# fakeroot sets LD_LIBRARY_PATH to its library's host directory; the
 	# same directories under $fakechroot_host serve the programs inside.
-	run_contained "$root" "$state" tmp env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$(fakeroot_state "$state")" -- sh -c '
+	run_contained "$root" "$state" proot env FAKEROOTDONTTRYCHOWN=1 fakeroot -s "$(fakeroot_state "$state")" -- sh -c '
 		guest=
 		IFS=:
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
 		unset IFS
-		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} exec "$@"
-	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec -- "$cmd" >&2
+		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} PWD=/ exec "$@"
+	' "$fr_path" "$fr_proot" "$@" "$fr_guest_sh" -ec -- "$cmd" >&2
+}
+
+# fakechroot_guest_sh SH sets fr_guest_sh to where the commands' root
+# shows the host's program SH (the sh on PATH): the store at its own
+# path, the host's /usr, /bin and /sbin under $fakechroot_host. Failing
+# both, SH's target (a link elsewhere: NixOS's /run/current-system/sw/bin/sh,
+# a test's wrapper in /tmp), else one line. A sh of the store (a Nix
+# build's, stdenv's bash) was looked for under $fakechroot_host, where
+# proot found nothing ("not found"), and the build stopped.
+fakechroot_guest_sh() {
+	for fg_sh in "$1" "$(readlink -f -- "$1")"; do
+		case $fg_sh in
+		"$root_prefix$store_dir"/*) fr_guest_sh=$store_dir/${fg_sh#"$root_prefix$store_dir"/} && return ;;
+		/usr/* | /bin/* | /sbin/*) fr_guest_sh=$fakechroot_host$fg_sh && return ;;
+		esac
+	done
+	die "--enable-fakechroot: sh ($1) lies outside /usr, /bin, /sbin and the store, all of the host the commands' root shows"
 }
 

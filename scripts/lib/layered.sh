@@ -450,7 +450,7 @@ produce_layers() {
 	fi
 	set -- "$@" --customisation-comment "customisation layer"
 	if [ -n "$fakechroot" ]; then
-		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$fakechroot_host"
+		set -- "$@" --exclude ./dev --exclude ./proc --exclude ./sys --exclude ".$store_dir" --exclude ".$build_top" --exclude ".$fakechroot_host"
 	fi
 	# A plan that cannot be opened (the temporary directory removed
 	# during the run) is pipe_into's to report: the shell's complaint is

@@ -451,5 +451,5 @@ run_chrooted() {
 run_in_root() {
 	bwrap --ro-bind / / true >/dev/null 2>&1 ||
 		die "--extra-commands: bwrap cannot make their sandbox here, and after --run-as-root they do not run without one"
-	run_contained "$1" '' '' sh -ec -- "$2" >&2 </dev/null
+	run_contained "$1" '' root sh -ec -- "$2" >&2 </dev/null
 }

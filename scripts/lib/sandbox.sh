@@ -173,23 +173,43 @@ seccomp_filter() {
 # step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
 # credentials (a CI job, GitLab's, sets them for the whole job; a Nix
 # build has none), which a command writing its environment into the
-# image published with it, and HOSTNAME, the machine's name (a login
-# shell exports it on Fedora and RHEL; a build's bash sets its own,
-# unexported, from the sandbox's host name, localhost: run_contained).
-# CMD's arguments may set more (VAR=VALUE).
+# image published with it, and what names the caller and their machine,
+# which a build has none of: HOSTNAME (a login shell exports it on Fedora
+# and RHEL; a build's bash sets its own, unexported, from the sandbox's
+# host name, localhost: run_contained), USER, LOGNAME and OLDPWD (a
+# directory of the caller's). CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD \
+		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
 }
 
-# run_contained DIR FILE TMP CMD [ARG...] runs CMD in DIR as nixpkgs runs
+# The build directory of a Nix build's sandbox (NIX_BUILD_TOP), where
+# run_contained binds its own temporary directory, with the commands'
+# root at $build_top/old_out, as nixpkgs renames the root it runs them in;
+# and the sandbox's user and group (nixbld), which the commands run as.
+build_top=/build build_uid=1000 build_gid=100
+
+# nix_passwd and nix_group print the /etc/passwd and /etc/group a Nix
+# build's sandbox has (Nix writes them so), which run_contained shows the
+# commands: id -un, ls -l and whoami named the host's user of uid 1000
+# (or none) where a build names nixbld.
+nix_passwd() {
+	printf 'root:x:0:0:Nix build user:%s:/noshell\n' "$build_top"
+	printf 'nixbld:x:%s:%s:Nix build user:%s:/noshell\n' "$build_uid" "$build_gid" "$build_top"
+	printf 'nobody:x:65534:65534:Nobody:/:/noshell\n'
+}
+nix_group() {
+	printf 'root:x:0:\nnixbld:!:%s:\nnogroup:x:65534:\n' "$build_gid"
+}
+
+# run_contained DIR FILE HOW CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
 # programs and files are there to read, but only DIR (the layer's root),
 # FILE (a fakeroot state to save; '' for none) and a directory of its own
-# in $work (TMPDIR) may be written, with no network but a loopback, in a
-# pid namespace and session of its own (nothing it starts outlives it),
-# with Docker's default capabilities at most, a Nix build's host name
-# (localhost: uname -n, hostname, which the commands may write into the
-# image, gave the machine's), /proc and /sys masked
+# may be written, with no network but a loopback, in a pid namespace and
+# session of its own (nothing it starts outlives it), with a Nix build's
+# host name (localhost: uname -n, hostname, which the commands may write
+# into the image, gave the machine's), /proc and /sys masked
 # (proc_mask_args, sys_mask_args), the host's service sockets hidden
 # (socket_mask_args) and no Unix socket to be made (seccomp_filter), with
 # a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
@@ -197,21 +217,43 @@ build_env() {
 # the caller's, which the commands read into the image) and none of the
 # caller's other descriptors: bwrap closes none it inherits, and POSIX sh
 # names none past 9, so close-fds closes them (but 8, the seccomp
-# program's, which bwrap reads and closes). With TMP set
-# (proot, which makes its glue in /tmp and nowhere else), that directory
-# is /tmp. The store ($root_prefix$store_dir) is bound in again,
-# read-only, in case it lies in the host's /tmp or /run. So a command
-# that writes through one of the root's symlinks into the store (echo >>
-# etc/profile, where etc/profile is a store file), or anywhere else on
-# the host, fails instead of changing the store under the image or the
-# host. The sandbox is bubblewrap's; where bwrap is not installed or
-# cannot make one here (no user namespaces), CMD runs on the host as
-# before, with a warning.
+# program's, which bwrap reads and closes).
+#
+# What the commands see of where and who they are is a Nix build's, the
+# same whoever runs the workflow from wherever: the directory of their
+# own is the build directory, /build ($build_top: NIX_BUILD_TOP, TMPDIR,
+# TEMPDIR, TMP and TEMP), DIR is /build/old_out, where they start (PWD),
+# and FILE /build/NAME (its name beside DIR: fakeroot_state); they run as
+# the sandbox's nixbld, 1000:100, in a user namespace of their own (DIR's
+# files, the caller's, are nixbld's there), without capabilities, with a
+# Nix sandbox's /etc/passwd and /etc/group. Before, they saw the
+# workflow's random work path (under TMPDIR or -o's directory) and the
+# caller's uid and gid, which what they wrote into the image took: two
+# builds of the same inputs gave two images. bwrap cannot make /build in
+# the host's read-only /, so the sandbox's / is a tmpfs (read-only once
+# made) with each entry of the host's bound in, read-only, at its place.
+#
+# HOW is '' for the commands; proot for --enable-fakechroot's, with a
+# /tmp of their own besides (proot makes its glue in /tmp and nowhere
+# else); root for --extra-commands after --run-as-root, run as the root
+# of the stage's user namespace they are in, with Docker's default
+# capabilities, as nixpkgs runs them as root in its VM. The store
+# ($root_prefix$store_dir) is bound in again, read-only, in case it lies
+# in the host's /tmp or /run. So a command that writes through one of the
+# root's symlinks into the store (echo >> etc/profile, where etc/profile
+# is a store file), or anywhere else on the host, fails instead of
+# changing the store under the image or the host.
+#
+# The sandbox is bubblewrap's. Where bwrap is not installed or cannot
+# make one here, CMD runs on the host as before, in DIR at its own path,
+# as the caller, with a warning that says so; where bwrap works but makes
+# no user namespace (root's, with user namespaces turned off), CMD runs
+# in the sandbox as the caller, with a warning.
 run_contained() {
-	rcn_dir=$1 rcn_file=$2 rcn_private=$3
+	rcn_dir=$1 rcn_file=$2 rcn_how=$3
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
-		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, where they can write outside the image's root"
+		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, in the root at its own path and as $(id -u):$(id -g), where they can write outside the image's root, and what they write of their paths and ids changes from run to run"
 		(cd -- "$rcn_dir" && build_env close-fds -- "$@") </dev/null
 		return
 	fi
@@ -223,23 +265,49 @@ run_contained() {
 	fi
 	rcn_seccomp_on=''
 	[ ! -s "$rcn_seccomp" ] || rcn_seccomp_on=1
+	[ -e "$work/nix-passwd" ] || { nix_passwd >"$work/nix-passwd" && nix_group >"$work/nix-group"; } ||
+		die "cannot write the commands' /etc/passwd in \"$work\""
 	rcn_store=${root_prefix-}$store_dir
-	# Mounts in order: a later one on top of an earlier one (the private
-	# /tmp first, then DIR, which may lie in the host's /tmp).
-	if [ -n "$rcn_private" ]; then
-		set -- --bind "$rcn_tmp" /tmp --ro-bind-try "$rcn_store" "$rcn_store" \
-			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} --setenv TMPDIR /tmp -- "$@"
-	else
-		set -- --ro-bind-try "$rcn_store" "$rcn_store" \
-			--bind "$rcn_dir" "$rcn_dir" ${rcn_file:+--bind "$rcn_file" "$rcn_file"} \
-			--bind "$rcn_tmp" "$rcn_tmp" --setenv TMPDIR "$rcn_tmp" -- "$@"
+	rcn_user=''
+	set -- -- "$@"
+	if [ "$rcn_how" != root ]; then
+		if bwrap --ro-bind / / --unshare-user true >/dev/null 2>&1; then
+			set -- --unshare-user --uid "$build_uid" --gid "$build_gid" --cap-drop ALL "$@"
+			rcn_user=1
+		else
+			warn "warning: bwrap makes no user namespace here: the commands run as $(id -u):$(id -g), not a Nix build's $build_uid:$build_gid"
+		fi
 	fi
-	rcn_status=0
 	# shellcheck disable=SC2046 # the *_args functions print words
+	[ -n "$rcn_user" ] || set -- $(sandbox_cap_args) "$@"
+	# The options, then the mounts, each group prepended before the last,
+	# so that they are in order, a later mount on top of an earlier one:
+	# the host's entries; what hides or replaces parts of them; the store
+	# again (it may lie in the host's /tmp or /run); /build and what it
+	# holds, the Nix passwd and group; and / made read-only last.
+	set -- --unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
+		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_top/old_out" \
+		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_top" \
+		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_top/old_out" "$@"
+	set -- --ro-bind-try "$rcn_store" "$rcn_store" --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_top/old_out" \
+		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} \
+		--ro-bind "$work/nix-passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
+	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
+	# shellcheck disable=SC2046 # the *_args functions print words
+	set -- $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) "$@"
+	for rcn_e in /* /.[!.]* /..?*; do
+		case $rcn_e in
+		/dev | /proc | "$build_top") continue ;;
+		esac
+		if [ -L "$rcn_e" ]; then
+			set -- --symlink "$(readlink -- "$rcn_e")" "$rcn_e" "$@"
+		elif [ -e "$rcn_e" ]; then
+			set -- --ro-bind "$rcn_e" "$rcn_e" "$@"
+		fi
+	done
+	rcn_status=0
 	# The seccomp program is fd 8: run_quiet takes 9.
-	run_quiet build_env close-fds ${rcn_seccomp_on:+--keep 8} -- bwrap --ro-bind / / $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) \
-		--unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
-		$(sandbox_cap_args) ${rcn_seccomp_on:+--seccomp 8} --chdir "$rcn_dir" "$@" 8<"$rcn_seccomp" </dev/null || rcn_status=$?
+	run_quiet build_env close-fds ${rcn_seccomp_on:+--keep 8} -- bwrap --tmpfs / "$@" 8<"$rcn_seccomp" </dev/null || rcn_status=$?
 	chmod -R u+w "$rcn_tmp" 2>/dev/null
 	rm -rf "$rcn_tmp"
 	ret "$rcn_status"
