@@ -81,7 +81,7 @@ func TestCreateAtomic(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			name, received := c.setup(t, dir)
-			a, err := CreateAtomic(name, 0o644)
+			a, err := CreateAtomic(context.Background(), name, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func TestCreateAtomic(t *testing.T) {
 // before any work, not when the finished file is renamed.
 func TestCreateAtomicDirectory(t *testing.T) {
 	dir := t.TempDir()
-	_, err := CreateAtomic(dir, 0o644)
+	_, err := CreateAtomic(context.Background(), dir, 0o644)
 	if !errors.Is(err, syscall.EISDIR) {
 		t.Fatalf("err = %v, want EISDIR", err)
 	}
@@ -252,7 +252,7 @@ func TestCreateAtomicThroughProcFD(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := CreateAtomic(name, 0o644)
+			a, err := CreateAtomic(context.Background(), name, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,7 +287,7 @@ func TestCreateAtomicThroughProcFD(t *testing.T) {
 func TestCreateAtomicHasNoNameUntilCommit(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "out")
-	a, err := CreateAtomic(name, 0o640)
+	a, err := CreateAtomic(context.Background(), name, 0o640)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestCreateAtomicCopiesWhereItCannotLink(t *testing.T) {
 	linkName = func(*os.File, string, string) (string, error) { return "", unix.ENOENT }
 	dir := t.TempDir()
 	name := filepath.Join(dir, "out")
-	a, err := CreateAtomic(name, 0o604)
+	a, err := CreateAtomic(context.Background(), name, 0o604)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/kcopy"
+)
+
+// writer is a tool that writes without end: to stdout, or to the file
+// $CLI_TEST_WRITER_OUT (CreateAtomic); mode "write" writes blocks, mode
+// "splice" has the kernel copy a file's bytes (kcopy.CopyN), as
+// layer-pack and manifest-gen do.
+type writer struct{ mode string }
+
+func (w *writer) Run(ctx context.Context, o *IO) error {
+	out := o.Stdout
+	if name := os.Getenv("CLI_TEST_WRITER_OUT"); name != "" {
+		fmt.Fprintln(o.Stderr, "opening")
+		a, err := o.CreateAtomic(name, 0o644)
+		if err != nil {
+			return err
+		}
+		defer a.Abort()
+		out = a
+	}
+	fmt.Fprintln(o.Stderr, "ready")
+	src, err := os.CreateTemp("", "writer-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(src.Name())
+	defer src.Close()
+	block := make([]byte, 256<<10)
+	if _, err := src.Write(block); err != nil {
+		return err
+	}
+	for {
+		if w.mode == "splice" {
+			if _, err := src.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			if _, err := kcopy.CopyN(out, src, int64(len(block))); err != nil {
+				return fmt.Errorf("writing: %w", err)
+			}
+		} else if _, err := out.Write(block); err != nil {
+			return fmt.Errorf("writing: %w", err)
+		}
+	}
+}
+
+// termWriter starts the writer tool (mode, env) with stdout (nil:
+// /dev/null), sends it SIGTERM once its writes have had time to stall,
+// and checks that it ends within seconds, exit status 1 after "writer:
+// interrupted". firsts are the stderr lines it writes before it stalls.
+func termWriter(t *testing.T, mode string, stdout io.Writer, env []string, firsts ...string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(append(os.Environ(), "CLI_TEST_WRITER="+mode), env...)
+	cmd.Stdout = stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stderr)
+	for _, first := range firsts {
+		expectLine(t, cmd, lines, first)
+	}
+	time.Sleep(200 * time.Millisecond) // the pipe full, most likely; before works too
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	var rest []string
+	go func() {
+		for lines.Scan() {
+			rest = append(rest, lines.Text())
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || len(rest) != 1 || rest[0] != "writer: interrupted" {
+			t.Fatalf("exit %v, stderr %q; want exit status 1 after \"writer: interrupted\"", err, rest)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still writing its stalled output 10 s after SIGTERM")
+	}
+}
+
+// stalledPipe returns a pipe whose read end is held open and never read.
+func stalledPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	r, w = os.NewFile(uintptr(fds[0]), "r"), os.NewFile(uintptr(fds[1]), "w")
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+// TestTermEndsStalledStdoutWrite: a tool writing to a pipe on stdout
+// whose reader neither reads nor closes ends at a SIGTERM with
+// "interrupted", exit status 1, whether it writes or splices; it waited
+// in write(2) or splice(2) until the reader read, which could be never.
+// The pipe's description, which this test shares with the tool as a
+// shell does, stays in blocking mode.
+func TestTermEndsStalledStdoutWrite(t *testing.T) {
+	for _, mode := range []string{"write", "splice"} {
+		t.Run(mode, func(t *testing.T) {
+			_, w := stalledPipe(t)
+			termWriter(t, mode, w, nil, "ready")
+			flags, err := unix.FcntlInt(w.Fd(), unix.F_GETFL, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if flags&unix.O_NONBLOCK != 0 {
+				t.Error("the shared pipe description was put in non-blocking mode")
+			}
+		})
+	}
+}
+
+// TestTermEndsStalledOutputFIFO: a tool given a FIFO as its output file
+// (written in place, CreateAtomic) ends at a SIGTERM with "interrupted",
+// exit status 1, when no reader ever opens the FIFO (it waited in
+// open(2)) and when its reader holds it and never reads (in write(2) or
+// splice(2)).
+func TestTermEndsStalledOutputFIFO(t *testing.T) {
+	for _, c := range []struct {
+		name, mode string
+		reader     bool
+	}{{"none", "write", false}, {"silent-write", "write", true}, {"silent-splice", "splice", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), "fifo")
+			if err := unix.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			firsts := []string{"opening"}
+			if c.reader {
+				// Held open for reading, never read: O_RDWR opens a FIFO
+				// without waiting for a writer.
+				r, err := os.OpenFile(fifo, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				firsts = append(firsts, "ready")
+			}
+			termWriter(t, c.mode, nil, []string{"CLI_TEST_WRITER_OUT=" + fifo}, firsts...)
+		})
+	}
+}
