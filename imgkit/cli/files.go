@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"dockertools.dev/imgkit/bounded"
 	"dockertools.dev/imgkit/errdefs"
 )
 
@@ -100,13 +101,14 @@ const MaxDocument = 256 << 20
 // error wrapping errdefs.ErrTooLarge, "more than N MiB". A file named for
 // a small document may be a FIFO or a device that never ends (/dev/zero),
 // which io.ReadAll reads until memory runs out and the runtime stops the
-// tool with a stack of goroutines.
+// tool with a stack of goroutines. Refusing one holds about max bytes
+// (bounded.ReadAll), where io.ReadAll made a copy of them too.
 func ReadAllMax(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	data, more, err := bounded.ReadAll(r, max)
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > max {
+	if more {
 		return nil, fmt.Errorf("more than %d MiB: %w", max>>20, errdefs.ErrTooLarge)
 	}
 	return data, nil
