@@ -66,7 +66,7 @@ func pollWrites(ctx context.Context, fd int, name string) (*os.File, error) {
 		// A non-blocking descriptor makes a File write through the
 		// poller, where the poller takes it.
 		if f.SetWriteDeadline(time.Time{}) == nil {
-			cancelWrites(ctx, f)
+			cancelIO(ctx, f)
 			return f, nil
 		}
 	}

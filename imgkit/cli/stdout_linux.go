@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,51 +31,16 @@ import (
 // stalls, and a FIFO whose reader went already cannot be opened): the
 // tool writes fd 1 as it is.
 func stdoutFor(ctx context.Context) io.Writer {
-	var st unix.Stat_t
-	if unix.Fstat(1, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+	p, ok := pipeOn(1, unix.O_WRONLY)
+	if !ok {
 		return os.Stdout
 	}
-	flags, err := unix.FcntlInt(1, unix.F_GETFL, 0)
-	if err != nil || flags&unix.O_ACCMODE == unix.O_RDONLY {
-		return os.Stdout
-	}
-	return &pipeStdout{ctx: ctx, dev: uint64(st.Dev), ino: st.Ino} // Dev is 32 bits on mips
+	return &pipeStdout{ownPipe{ctx: ctx, pipe: p, mode: unix.O_WRONLY, std: os.Stdout}}
 }
 
 // pipeStdout is stdout written through a descriptor of the tool's own
-// (see stdoutFor), opened at the first use, as pipeStdin is: a tool that
-// writes nothing spends no descriptor on it. Where it cannot be opened,
-// fd 1 is written as it is.
-type pipeStdout struct {
-	ctx      context.Context
-	dev, ino uint64
-	once     sync.Once
-	f        *os.File
-}
-
-func (p *pipeStdout) file() *os.File {
-	p.once.Do(func() {
-		p.f = os.Stdout
-		fd, err := unix.Open("/proc/self/fd/1", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return
-		}
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil || uint64(st.Dev) != p.dev || st.Ino != p.ino {
-			unix.Close(fd)
-			return
-		}
-		// A non-blocking descriptor makes a File write through the poller.
-		f := os.NewFile(uintptr(fd), "/dev/stdout")
-		if f.SetWriteDeadline(time.Time{}) != nil {
-			f.Close()
-			return
-		}
-		cancelWrites(p.ctx, f)
-		p.f = f
-	})
-	return p.f
-}
+// (see stdoutFor).
+type pipeStdout struct{ ownPipe }
 
 // Write writes the pipe; a write the cancellation ended fails with ctx's
 // error, which the tool reports as an interruption.
@@ -93,21 +56,9 @@ func (p *pipeStdout) Write(b []byte) (int, error) {
 	return n, cancelled(p.ctx, err)
 }
 
-// SyscallConn and Err let kcopy.CopyN splice into the pipe, asking Err
-// between calls.
-func (p *pipeStdout) SyscallConn() (syscall.RawConn, error) { return p.file().SyscallConn() }
-func (p *pipeStdout) Err() error                            { return p.ctx.Err() }
-
 // Fd is fd 1, the same pipe: for questions of the pipe (GrowPipe, a
 // terminal's check), never to write. The File's own Fd would put it
 // back in blocking mode.
 func (p *pipeStdout) Fd() uintptr { return os.Stdout.Fd() }
-
-// cancelWrites makes f's writes, which go through the runtime's poller,
-// end once ctx is cancelled (a write deadline in the past), as
-// cancelReads does for reads.
-func cancelWrites(ctx context.Context, f *os.File) (stop func() bool) {
-	return context.AfterFunc(ctx, func() { f.SetWriteDeadline(time.Unix(1, 0)) })
-}
 
 func (*pipeStdout) isStdout() {}

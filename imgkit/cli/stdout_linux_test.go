@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,49 +66,12 @@ func termWriter(t *testing.T, mode string, stdout io.Writer, env []string, first
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(append(os.Environ(), "CLI_TEST_WRITER="+mode), env...)
 	cmd.Stdout = stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stderr)
+	lines := startTool(t, cmd)
 	for _, first := range firsts {
 		expectLine(t, cmd, lines, first)
 	}
 	time.Sleep(200 * time.Millisecond) // the pipe full, most likely; before works too
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	var rest []string
-	go func() {
-		for lines.Scan() {
-			rest = append(rest, lines.Text())
-		}
-		done <- cmd.Wait()
-	}()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || len(rest) != 1 || rest[0] != "writer: interrupted" {
-			t.Fatalf("exit %v, stderr %q; want exit status 1 after \"writer: interrupted\"", err, rest)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still writing its stalled output 10 s after SIGTERM")
-	}
-}
-
-// stalledPipe returns a pipe whose read end is held open and never read.
-func stalledPipe(t *testing.T) (r, w *os.File) {
-	t.Helper()
-	var fds [2]int
-	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	r, w = os.NewFile(uintptr(fds[0]), "r"), os.NewFile(uintptr(fds[1]), "w")
-	t.Cleanup(func() { r.Close(); w.Close() })
-	return r, w
+	termEndsInterrupted(t, cmd, lines, "writer", "still writing its stalled output")
 }
 
 // TestTermEndsStalledStdoutWrite: a tool writing to a pipe on stdout
