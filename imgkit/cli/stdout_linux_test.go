@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,36 @@ func TestTermEndsStalledOutputFIFO(t *testing.T) {
 			}
 			termWriter(t, c.mode, nil, []string{"CLI_TEST_WRITER_OUT=" + fifo}, firsts...)
 		})
+	}
+}
+
+// TestCreateAtomicFIFOReaderLater: a FIFO output whose reader opens it
+// only later (tool -o fifo & cat fifo) is waited for, as a blocking open
+// waited, and gets every byte.
+func TestCreateAtomicFIFOReaderLater(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		data, _ := os.ReadFile(fifo)
+		got <- string(data)
+	}()
+	a, err := CreateAtomic(context.Background(), fifo, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Abort()
+	want := strings.Repeat("x", 1<<20) // more than the pipe holds
+	if _, err := io.WriteString(a, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != want {
+		t.Fatalf("the reader got %d bytes, want %d", len(s), len(want))
 	}
 }
