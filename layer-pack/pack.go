@@ -123,9 +123,11 @@ func packWith(ctx context.Context, o *cli.IO, layers []layer, w io.Writer, hashe
 		cancel()
 	}
 	if ferr := p.finish(err); ferr != nil {
-		if err != nil && errors.Is(ferr, context.Canceled) {
+		if err != nil && errors.Is(ferr, context.Canceled) && !errors.Is(err, errConsumerFailed) {
 			// The cancel above stopped a hashing pass the consumer was
-			// waiting on: the writer's error is the cause.
+			// waiting on: the writer's error is the cause. (A consumer
+			// whose write the signal's cancellation ended stopped the
+			// writer: its error is.)
 			return err
 		}
 		return ferr

@@ -366,7 +366,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	// the output is written, not after it is committed.
 	var digestOut *cli.AtomicFile
 	if c.DigestFile != "" {
-		if digestOut, err = cli.CreateAtomic(c.DigestFile, 0o644); err != nil {
+		if digestOut, err = o.CreateAtomic(c.DigestFile, 0o644); err != nil {
 			return fmt.Errorf("--digest-file: %w", err)
 		}
 		defer digestOut.Abort()
@@ -548,7 +548,7 @@ func openOutput(o *cli.IO, name string) (*output, error) {
 	if name == "-" {
 		return &output{Writer: o.Stdout, commit: func() error { return nil }, abort: func() {}}, nil
 	}
-	f, err := cli.CreateAtomic(name, 0o644)
+	f, err := o.CreateAtomic(name, 0o644)
 	if err != nil {
 		return nil, err
 	}

@@ -210,12 +210,19 @@ func (o *oldLayout) link(blob layerstream.Blob, diffID, dir string) error {
 // not have. A compressed blob is checked as stored; its pairing with its
 // diff_id stays the layout's word, as a registry's manifest is. remedy
 // says what to do about a mismatch.
+//
+// The blob is opened non-blocking and must be a regular file: a FIFO
+// (linked as a blob of 0 bytes) waited in open(2) for a writer, for ever
+// and deaf to SIGTERM.
 func verifyBlob(name, digest, remedy string) error {
-	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return cli.PathCause(err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file: %s: %w", remedy, errdefs.ErrInvalidInput)
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return fmt.Errorf("reading it: %w", cli.PathCause(err))

@@ -30,7 +30,7 @@ func TestConcurrentBuildsCommitImageAndSBOMTogether(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := &sbomRequest{files: []sbomFile{{sbom.FormatSPDX, name + ".spdx.json"}}}
-		files, err := r.writeFiles(map[sbom.Format][]byte{sbom.FormatSPDX: []byte(who)})
+		files, err := r.writeFiles(&cli.IO{}, map[sbom.Format][]byte{sbom.FormatSPDX: []byte(who)})
 		if err != nil {
 			t.Fatal(err)
 		}

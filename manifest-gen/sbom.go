@@ -185,10 +185,10 @@ func sbomLayer(formats []sbom.Format, docs map[sbom.Format][]byte) ([]byte, stri
 // Both methods do nothing on a nil *sbomFiles.
 type sbomFiles struct{ files []*cli.AtomicFile }
 
-func (r *sbomRequest) writeFiles(docs map[sbom.Format][]byte) (*sbomFiles, error) {
+func (r *sbomRequest) writeFiles(o *cli.IO, docs map[sbom.Format][]byte) (*sbomFiles, error) {
 	out := &sbomFiles{}
 	for _, sf := range r.files {
-		f, err := cli.CreateAtomic(sf.path, 0o644)
+		f, err := o.CreateAtomic(sf.path, 0o644)
 		if err != nil {
 			out.abort()
 			return nil, err
@@ -260,7 +260,7 @@ func (c *command) addSBOM(o *cli.IO, a imageWriter, r *sbomRequest, p *plan, bas
 			return nil, nil, nil, err
 		}
 	}
-	files, err := r.writeFiles(docs)
+	files, err := r.writeFiles(o, docs)
 	if err != nil {
 		return nil, nil, nil, err
 	}

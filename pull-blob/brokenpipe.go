@@ -44,7 +44,7 @@ func withBrokenPipe(o *cli.IO, f func(*cli.IO) error) error {
 	watched.Stdout = watch
 	err := f(&watched)
 	signal.Stop(sig)
-	if watch.broken && o.Stdout == io.Writer(os.Stdout) {
+	if watch.broken && cli.IsStdout(o.Stdout) {
 		// Go's runtime ends a process whose write to a broken stdout
 		// fails, unless SIGPIPE is being caught or ignored.
 		os.Stdout.Write([]byte{0})

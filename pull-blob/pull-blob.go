@@ -89,7 +89,7 @@ func (c *command) withOutput(o *cli.IO, f func(*cli.IO) error) error {
 	if c.Output == "-" {
 		return f(o)
 	}
-	out, err := cli.CreateAtomic(c.Output, 0o644)
+	out, err := o.CreateAtomic(c.Output, 0o644)
 	if err != nil {
 		return err
 	}

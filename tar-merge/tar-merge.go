@@ -228,7 +228,7 @@ func (c *command) write(o *cli.IO, kind compress.Kind, produce func(io.Writer) e
 	out := o.Stdout
 	var file *cli.AtomicFile
 	if c.Output != "-" {
-		f, err := cli.CreateAtomic(c.Output, 0o644)
+		f, err := o.CreateAtomic(c.Output, 0o644)
 		if err != nil {
 			return err
 		}

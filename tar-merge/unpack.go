@@ -32,7 +32,7 @@ func (c *command) unpack(ctx context.Context, o *cli.IO, a *archive.Archive, img
 	// is replaced, not written through, and a failure leaves no file. It
 	// is made once DIR is unpacked, so that its temporary file is not in
 	// the snapshot when FILE is in DIR.
-	f, err := cli.CreateAtomic(c.Snapshot, 0o644)
+	f, err := o.CreateAtomic(c.Snapshot, 0o644)
 	if err != nil {
 		return fmt.Errorf("--snapshot: %w", err)
 	}

@@ -149,7 +149,7 @@ func Process(name, manual string, cmd Runner) int {
 			signal.Reset(os.Interrupt)
 		}
 	}()
-	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: stdinFor(ctx), Stdout: os.Stdout, Stderr: os.Stderr})
+	return Run(ctx, name, manual, cmd, os.Args[1:], &IO{Stdin: stdinFor(ctx), Stdout: stdoutFor(ctx), Stderr: os.Stderr})
 }
 
 // Run parses args into cmd, runs it and returns the exit status. Errors are
@@ -217,6 +217,10 @@ func Run(ctx context.Context, name, manual string, cmd Runner, args []string, o 
 		return Report(o.Stderr, name, err)
 	}
 	if err := cmd.Run(ctx, o); err != nil {
+		// A read or write through the poller that the cancellation
+		// ended, wrapped by a layer that did not ask (kcopy's splice,
+		// *os.File's ReadFrom), is the interruption too.
+		err = cancelled(ctx, err)
 		if code, ok := stepStopped(ctx, o, err); ok {
 			return code
 		}

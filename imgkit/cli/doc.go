@@ -41,19 +41,23 @@
 // (git describe of the tree), else the module version of the build, else
 // "devel".
 //
-// Signals: Process cancels the tool's context on SIGINT, SIGTERM or
-// SIGHUP (see Main). Stdin that is a pipe is read through a descriptor of
-// the tool's own, non-blocking, so that the cancellation ends a read
-// whose writer stalled (stdinFor); a socket or a terminal is read as it
-// is. A file named as an input (IO.Open, IO.OpenNamed, OpenInput) is
-// opened without waiting for a FIFO's writer, and a FIFO (or a terminal)
-// is read through the poller, so that the cancellation ends a tool whose
-// named pipe stalls, in open or in read; a regular file is read as
-// os.Open's. Before starting a thread of its own, Process checks the
-// limits on threads (ulimit -u, a pids cgroup): too few for a tool gives
-// one line, few lowers GOMAXPROCS (fitThreads). A --jobs whose workers
-// would hold more than half of the limit on open files is lowered
-// (IO.FitJobs).
+// Signals: Process cancels the tool's context on SIGINT, SIGTERM or SIGHUP
+// (see Main). Stdin that is a pipe is read through a descriptor of the
+// tool's own, non-blocking, so that the cancellation ends a read whose
+// writer stalled (stdinFor); a socket or a terminal is read as it is.
+// Stdout that is a pipe is written so too (stdoutFor), so that the
+// cancellation ends a write (or a splice) whose reader stopped reading; a
+// broken pipe still ends the tool with SIGPIPE. An output file written in
+// place (CreateAtomic: a FIFO, a terminal) is opened without waiting for a
+// FIFO's reader and written through the poller. A file named as an input
+// (IO.Open, IO.OpenNamed, OpenInput) is opened without waiting for a
+// FIFO's writer, and a FIFO (or a terminal) is read through the poller, so
+// that the cancellation ends a tool whose named pipe stalls, in open or in
+// read; a regular file is read as os.Open's. Before starting a thread of
+// its own, Process checks the limits on threads (ulimit -u, a pids
+// cgroup): too few for a tool gives one line, few lowers GOMAXPROCS
+// (fitThreads). A --jobs whose workers would hold more than half of the
+// limit on open files is lowered (IO.FitJobs).
 //
 // A tool's manual is its package comment. The tool embeds its doc.go and
 // passes it to Main, so `--help` shows the same words as `go doc`.

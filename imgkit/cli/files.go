@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"dockertools.dev/imgkit/bounded"
 	"dockertools.dev/imgkit/errdefs"
 )
 
@@ -32,11 +33,15 @@ func (o *IO) Open(name string) (io.ReadCloser, error) {
 // OpenInput with Run's context, whose cancellation ends a read of a FIFO
 // that stalls.
 func (o *IO) OpenNamed(name string) (io.ReadCloser, error) {
-	ctx := o.ctx
-	if ctx == nil {
-		ctx = context.Background()
+	return OpenInput(o.context(), name)
+}
+
+// context is Run's context; Background for an IO made without Run.
+func (o *IO) context() context.Context {
+	if o.ctx == nil {
+		return context.Background()
 	}
-	return OpenInput(ctx, name)
+	return o.ctx
 }
 
 // stdinReader is stdin that is no *os.File (a pipe read through the
@@ -96,13 +101,14 @@ const MaxDocument = 256 << 20
 // error wrapping errdefs.ErrTooLarge, "more than N MiB". A file named for
 // a small document may be a FIFO or a device that never ends (/dev/zero),
 // which io.ReadAll reads until memory runs out and the runtime stops the
-// tool with a stack of goroutines.
+// tool with a stack of goroutines. Refusing one holds about max bytes
+// (bounded.ReadAll), where io.ReadAll made a copy of them too.
 func ReadAllMax(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	data, more, err := bounded.ReadAll(r, max)
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > max {
+	if more {
 		return nil, fmt.Errorf("more than %d MiB: %w", max>>20, errdefs.ErrTooLarge)
 	}
 	return data, nil
@@ -148,6 +154,23 @@ type AtomicFile struct {
 	nameless  bool
 	dir, base string
 	perm      os.FileMode
+	ctx       context.Context
+}
+
+// CreateAtomic is CreateAtomic with Run's context.
+func (o *IO) CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
+	return CreateAtomic(o.context(), name, perm)
+}
+
+// Err is the cancellation of the file's context: kcopy.CopyN asks it
+// between its kernel calls into the file.
+func (a *AtomicFile) Err() error { return a.ctx.Err() }
+
+// Write is the file's, and a write to a FIFO or a terminal that the
+// cancellation ended fails with the context's error (openInPlace).
+func (a *AtomicFile) Write(p []byte) (int, error) {
+	n, err := a.File.Write(p)
+	return n, cancelled(a.ctx, err)
 }
 
 // CreateAtomic creates a temporary file next to name. Call Commit to rename
@@ -166,23 +189,22 @@ type AtomicFile struct {
 // would replace the symlink /dev/stdout (as root: for the whole machine)
 // and leave the file stdout goes to empty; a regular file is truncated
 // first. What was written in place before a failure cannot be taken back.
-func CreateAtomic(name string, perm os.FileMode) (*AtomicFile, error) {
+// A FIFO or a terminal written in place is waited for as ctx allows
+// (openInPlace): its cancellation ends a tool whose reader never comes
+// or stops reading.
+func CreateAtomic(ctx context.Context, name string, perm os.FileMode) (*AtomicFile, error) {
 	if fi, err := os.Stat(name); err == nil && (!fi.Mode().IsRegular() || viaProc(name)) {
-		flags := os.O_WRONLY
-		if fi.Mode().IsRegular() {
-			flags |= os.O_TRUNC
-		}
-		f, err := os.OpenFile(name, flags, 0)
+		f, err := openInPlace(ctx, name, fi)
 		if err != nil {
 			return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 		}
-		return &AtomicFile{File: f, final: name, inPlace: true}, nil
+		return &AtomicFile{File: f, final: name, inPlace: true, ctx: ctx}, nil
 	}
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
 	}
-	a := &AtomicFile{final: name, dir: dir, base: base, perm: perm}
+	a := &AtomicFile{final: name, dir: dir, base: base, perm: perm, ctx: ctx}
 	var err error
 	// Nameless, it goes by the output's name in messages ("write out.tar:
 	// file too large"), not by a temporary name the user never sees.

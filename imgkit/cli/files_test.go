@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,7 +82,7 @@ func TestCreateAtomic(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			name, received := c.setup(t, dir)
-			a, err := CreateAtomic(name, 0o644)
+			a, err := CreateAtomic(context.Background(), name, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +133,7 @@ func TestCreateAtomic(t *testing.T) {
 // before any work, not when the finished file is renamed.
 func TestCreateAtomicDirectory(t *testing.T) {
 	dir := t.TempDir()
-	_, err := CreateAtomic(dir, 0o644)
+	_, err := CreateAtomic(context.Background(), dir, 0o644)
 	if !errors.Is(err, syscall.EISDIR) {
 		t.Fatalf("err = %v, want EISDIR", err)
 	}
@@ -252,7 +253,7 @@ func TestCreateAtomicThroughProcFD(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := CreateAtomic(name, 0o644)
+			a, err := CreateAtomic(context.Background(), name, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,7 +288,7 @@ func TestCreateAtomicThroughProcFD(t *testing.T) {
 func TestCreateAtomicHasNoNameUntilCommit(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "out")
-	a, err := CreateAtomic(name, 0o640)
+	a, err := CreateAtomic(context.Background(), name, 0o640)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +321,7 @@ func TestCreateAtomicCopiesWhereItCannotLink(t *testing.T) {
 	linkName = func(*os.File, string, string) (string, error) { return "", unix.ENOENT }
 	dir := t.TempDir()
 	name := filepath.Join(dir, "out")
-	a, err := CreateAtomic(name, 0o604)
+	a, err := CreateAtomic(context.Background(), name, 0o604)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,5 +397,32 @@ func TestReadAllMax(t *testing.T) {
 	}
 	if _, err := ReadAllMax(strings.NewReader("abcde"), 4); !errors.Is(err, errdefs.ErrTooLarge) {
 		t.Fatalf("5 bytes within 4: %v, want too large", err)
+	}
+}
+
+// zeros is an endless input (a FIFO, /dev/zero) read without allocating.
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
+
+// TestReadAllMaxRefusalMemory: refusing an endless input at the bound
+// allocates the bound and little more; io.ReadAll of a LimitReader
+// allocated twice it, its chunks and then their copy (268 MiB at 128
+// MiB). The runtime's count of bytes allocated is exact, not timed.
+func TestReadAllMaxRefusalMemory(t *testing.T) {
+	const max = 128 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := ReadAllMax(zeros{}, max)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errdefs.ErrTooLarge) || err.Error() != "more than 128 MiB: "+errdefs.ErrTooLarge.Error() {
+		t.Fatalf("%v, want more than 128 MiB", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > max+2<<20 {
+		t.Errorf("refusing at %d MiB allocated %d MiB, want at most 2 MiB more", max>>20, got>>20)
 	}
 }

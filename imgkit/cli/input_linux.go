@@ -62,7 +62,7 @@ func OpenInput(ctx context.Context, name string) (io.ReadCloser, error) {
 		f := os.NewFile(uintptr(fd), name)
 		if f.SetReadDeadline(time.Time{}) == nil {
 			p := &polledInput{f: f, ctx: ctx, fifo: kind == unix.S_IFIFO && waitsForWriter(fd, name)}
-			p.stop = cancelReads(ctx, f)
+			p.stop = cancelIO(ctx, f)
 			return p, nil
 		}
 		f.Close()

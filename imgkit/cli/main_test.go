@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CLI_TEST_READER") == "1" {
 		Main("reader", "// reader reads stdin.\npackage main\n", &reader{})
 	}
+	if mode := os.Getenv("CLI_TEST_WRITER"); mode != "" {
+		Main("writer", "// writer writes stdout.\npackage main\n", &writer{mode: mode})
+	}
 	defaultSignals()
 	os.Exit(m.Run())
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,7 +13,9 @@ import (
 // taking turns. No output byte changes, and a refusal (the per-user pipe
 // limit) is harmless, so errors are ignored.
 func GrowPipe(w io.Writer, size int) {
-	f, ok := w.(*os.File)
+	// An *os.File, or stdout written through the poller (stdoutFor),
+	// whose Fd is fd 1's.
+	f, ok := w.(interface{ Fd() uintptr })
 	if !ok {
 		return
 	}

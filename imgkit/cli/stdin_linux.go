@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -32,48 +33,91 @@ import (
 // never stalls): the tool reads them as they are, and a SIGTERM waits
 // for such a read to return (a second ^C still ends the tool).
 func stdinFor(ctx context.Context) io.Reader {
-	var st unix.Stat_t
-	if unix.Fstat(0, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+	p, ok := pipeOn(0, unix.O_RDONLY)
+	if !ok {
 		return os.Stdin
 	}
-	flags, err := unix.FcntlInt(0, unix.F_GETFL, 0)
-	if err != nil || flags&unix.O_ACCMODE == unix.O_WRONLY {
-		return os.Stdin
-	}
-	return &pipeStdin{ctx: ctx, dev: uint64(st.Dev), ino: st.Ino} // Dev is 32 bits on mips
+	return &pipeStdin{ownPipe{ctx: ctx, pipe: p, mode: unix.O_RDONLY, std: os.Stdin}}
 }
 
-// pipeStdin is stdin read through a descriptor of the tool's own (see
-// stdinFor), opened at the first read: a tool that reads no stdin spends
-// no descriptor on it (nor the poller's two), which counts under a low
-// limit on open files. Where it cannot be opened (that limit reached),
-// fd 0 is read as it is.
-type pipeStdin struct {
-	ctx      context.Context
+// pipe is the pipe a standard stream (fd) was found to be at the start.
+type pipe struct {
+	fd       int
 	dev, ino uint64
-	once     sync.Once
-	f        *os.File
 }
 
-func (p *pipeStdin) file() *os.File {
+// pipeOn returns the pipe on fd, when fd is a pipe (or a FIFO) open for
+// mode (O_RDONLY or O_WRONLY) among others.
+func pipeOn(fd, mode int) (pipe, bool) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return pipe{}, false
+	}
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if acc := flags & unix.O_ACCMODE; err != nil || acc != mode && acc != unix.O_RDWR {
+		return pipe{}, false
+	}
+	return pipe{fd: fd, dev: uint64(st.Dev), ino: st.Ino}, true // Dev is 32 bits on mips
+}
+
+// reopen opens the pipe again through /proc/self/fd, for mode, as a
+// description of the tool's own, non-blocking: a File the runtime's
+// poller waits for (named name). It returns nil where it cannot (the
+// limit on open files, a FIFO whose other end went, another file there
+// now, a poller that does not take it).
+func (p pipe) reopen(mode int, name string) *os.File {
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(p.fd), mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || uint64(st.Dev) != p.dev || st.Ino != p.ino {
+		unix.Close(fd)
+		return nil
+	}
+	// A non-blocking descriptor makes a File read and write through the
+	// poller.
+	f := os.NewFile(uintptr(fd), name)
+	if f.SetDeadline(time.Time{}) != nil {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
+// ownPipe is a standard stream's pipe used through a descriptor of the
+// tool's own (see stdinFor, stdoutFor), opened at the first use: a tool
+// that does not use the stream spends no descriptor on it (nor the
+// poller's two), which counts under a low limit on open files. Where it
+// cannot be opened (that limit reached), the stream is used as it is.
+type ownPipe struct {
+	ctx  context.Context
+	pipe pipe
+	mode int      // O_RDONLY or O_WRONLY
+	std  *os.File // os.Stdin or os.Stdout
+	once sync.Once
+	f    *os.File
+}
+
+func (p *ownPipe) file() *os.File {
 	p.once.Do(func() {
-		p.f = os.Stdin
-		fd, err := unix.Open("/proc/self/fd/0", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return
+		p.f = p.std
+		if f := p.pipe.reopen(p.mode, p.std.Name()); f != nil {
+			cancelIO(p.ctx, f)
+			p.f = f
 		}
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil || uint64(st.Dev) != p.dev || st.Ino != p.ino {
-			unix.Close(fd)
-			return
-		}
-		// A non-blocking descriptor makes a File read through the poller.
-		f := os.NewFile(uintptr(fd), "/dev/stdin")
-		cancelReads(p.ctx, f)
-		p.f = f
 	})
 	return p.f
 }
+
+// SyscallConn and Err let kcopy.CopyN splice from or into the pipe: it
+// waits for the non-blocking pipe and asks Err between calls.
+func (p *ownPipe) SyscallConn() (syscall.RawConn, error) { return p.file().SyscallConn() }
+func (p *ownPipe) Err() error                            { return p.ctx.Err() }
+
+// pipeStdin is stdin read through a descriptor of the tool's own (see
+// stdinFor).
+type pipeStdin struct{ ownPipe }
 
 // Read reads the pipe; a read the cancellation ended fails with ctx's
 // error, which the tool reports as an interruption.
@@ -82,15 +126,15 @@ func (p *pipeStdin) Read(b []byte) (int, error) {
 	return n, cancelled(p.ctx, err)
 }
 
-// cancelReads makes f's reads, which go through the runtime's poller,
-// end once ctx is cancelled (a read deadline in the past); stop undoes
+// cancelIO makes f's reads and writes, which go through the runtime's
+// poller, end once ctx is cancelled (a deadline in the past); stop undoes
 // it. cancelled then tells such an end from a real deadline.
-func cancelReads(ctx context.Context, f *os.File) (stop func() bool) {
-	return context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Unix(1, 0)) })
+func cancelIO(ctx context.Context, f *os.File) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
 }
 
-// cancelled turns the deadline cancelReads set into ctx's error, which
-// the tool reports as an interruption.
+// cancelled turns the deadline cancelIO set into ctx's error, which the
+// tool reports as an interruption.
 func cancelled(ctx context.Context, err error) error {
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
 		return ctx.Err()
@@ -98,12 +142,7 @@ func cancelled(ctx context.Context, err error) error {
 	return err
 }
 
-// SyscallConn and Err let kcopy.CopyN splice from the pipe: it waits for
-// the non-blocking source (through the runtime's poller: Polled) and asks
-// Err between calls.
-func (p *pipeStdin) SyscallConn() (syscall.RawConn, error) { return p.file().SyscallConn() }
-func (p *pipeStdin) Err() error                            { return p.ctx.Err() }
-
 // Polled tells kcopy that the pipe's SyscallConn waits through the
-// runtime's poller: it is the tool's own non-blocking descriptor.
+// runtime's poller (not with poll(2)): it is the tool's own non-blocking
+// descriptor.
 func (p *pipeStdin) Polled() bool { return p.file() != os.Stdin }

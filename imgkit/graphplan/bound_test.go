@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -42,5 +43,40 @@ func TestDocumentPastBound(t *testing.T) {
 				t.Errorf("%s %s: %v, want too large", what, tc.name, err)
 			}
 		}
+	}
+}
+
+// endless is a pipe of a JSON array that never ends ("[" and spaces),
+// read without allocating.
+type endless struct{ started bool }
+
+func (e *endless) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = ' '
+	}
+	if !e.started && len(b) > 0 {
+		b[0], e.started = '[', true
+	}
+	return len(b), nil
+}
+
+// TestEndlessPipeRefusalMemory: refusing an endless piped graph at the
+// bound allocates the bound and little more. io.ReadAll of a LimitReader
+// allocated twice it, its chunks and then their copy (268 MiB at 128 MiB;
+// at 2 GiB, a peak of 4.5 GB of memory). The runtime's count of bytes
+// allocated is exact, not timed.
+func TestEndlessPipeRefusalMemory(t *testing.T) {
+	defer func(m int64) { maxDocument = m }(maxDocument)
+	maxDocument = 128 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := ReadGraph(&endless{}, "")
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errdefs.ErrTooLarge) {
+		t.Fatalf("%v, want too large", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(maxDocument)+2<<20 {
+		t.Errorf("refusing at %d MiB allocated %d MiB, want at most 2 MiB more", maxDocument>>20, got>>20)
 	}
 }

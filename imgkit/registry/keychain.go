@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"dockertools.dev/imgkit/cli"
 )
 
 // fileKeychain finds credentials where docker, podman and skopeo keep
@@ -62,7 +64,7 @@ func (k fileKeychain) Resolve(target authn.Resource) (authn.Authenticator, error
 
 func (k fileKeychain) ResolveContext(ctx context.Context, target authn.Resource) (authn.Authenticator, error) {
 	for _, src := range authSources() {
-		f, err := src.load()
+		f, err := src.load(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +139,7 @@ type authEntry struct {
 
 // load reads the file; nil when there is none. Errors name the file, never
 // what it holds.
-func (s authSource) load() (*authFile, error) {
+func (s authSource) load(ctx context.Context) (*authFile, error) {
 	f := &authFile{name: s.path}
 	var data []byte
 	if s.path == "" {
@@ -148,7 +150,7 @@ func (s authSource) load() (*authFile, error) {
 		}
 	} else {
 		var err error
-		if data, err = readAuthFile(s.path); err != nil {
+		if data, err = readAuthFile(ctx, s.path); err != nil {
 			// Absent, or a directory where a file was meant (or the
 			// other way round): nothing, as go-containerregistry had it.
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) {
@@ -178,9 +180,14 @@ func (s authSource) load() (*authFile, error) {
 // /dev/zero, a log named by mistake) was read whole into memory.
 const maxAuthFile = 4 << 20
 
-// readAuthFile reads path, up to one byte past maxAuthFile.
-func readAuthFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readAuthFile reads path, up to one byte past maxAuthFile. It is opened
+// as an input the user named (cli.OpenInput): a FIFO there (a
+// REGISTRY_AUTH_FILE given as a process substitution, or planted at
+// ~/.docker/config.json) whose writer never comes or never writes waited
+// for ever in open(2) or read(2), deaf to SIGTERM; ctx's cancellation
+// ends it now.
+func readAuthFile(ctx context.Context, path string) ([]byte, error) {
+	f, err := cli.OpenInput(ctx, path)
 	if err != nil {
 		return nil, err
 	}

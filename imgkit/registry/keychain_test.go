@@ -3,10 +3,12 @@ package registry
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -285,5 +287,48 @@ func TestCredHelpersRegistryOnlyItsHelper(t *testing.T) {
 	r, _ := name.NewRepository("other.example/app")
 	if _, err := c.authenticator(context.Background(), r); err == nil || !strings.Contains(err.Error(), "docker-credential-desktop: not found on PATH") {
 		t.Errorf("other.example: error %v, want docker-credential-desktop not found", err)
+	}
+}
+
+// TestAuthFileFIFOStalls: a credentials file that is a FIFO whose writer
+// never comes (planted at ~/.docker/config.json, or a REGISTRY_AUTH_FILE
+// whose writer is stuck) kept the pull waiting in open(2), where the
+// signal's cancellation did not reach it: it ends with the context's
+// error once the context is cancelled. A FIFO whose writer writes the
+// file and closes is read as before.
+func TestAuthFileFIFOStalls(t *testing.T) {
+	home := credEnv(t)
+	fifo := filepath.Join(home, "auth.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REGISTRY_AUTH_FILE", fifo)
+	c := New(Options{})
+	r, _ := name.NewRepository("reg.example/app")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.authenticator(ctx, r)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error %v, want the context's", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still opening the FIFO 10 s after the cancellation")
+	}
+
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			fmt.Fprintf(w, `{"auths":{"reg.example":{"auth":%q}}}`, base64.StdEncoding.EncodeToString([]byte("alice:pw")))
+			w.Close()
+		}
+	}()
+	if got := resolveUser(t, c, "reg.example/app"); got != "alice:pw" {
+		t.Errorf("a FIFO written whole: user %q, want alice:pw", got)
 	}
 }
