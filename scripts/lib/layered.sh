@@ -425,11 +425,12 @@ layered_image() {
 	done
 	IFS=$old_ifs
 	set +f
-	join_modes "$root"
+	join_modes "$root" open
 	# As nixpkgs' includeNixDB, before the commands, which may use it.
 	[ -z "$include_nix_db" ] || write_nix_db "$root"
 	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
+	join_modes "$root" final ${fake_cmds:+"$state"}
 	# Store paths named by the config are in the image, as in nixpkgs,
 	# where the config is a closure root; a private copy is read, once.
 	if [ -n "$config" ]; then
