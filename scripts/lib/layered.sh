@@ -115,6 +115,8 @@ layered_check() {
 	[ -n "$conf" ] || need_tools popularity
 	[ -n "$plan$conf$no_store" ] || need_tools closure-scan
 	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
+	# The base's store paths, which a --plan need not hold again.
+	[ -z "$include_nix_db" ] || [ -z "$from_image" ] || [ -z "$plan$no_store" ] || need_tools tar-merge
 	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
