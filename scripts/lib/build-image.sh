@@ -36,7 +36,8 @@ graph_paths() {
 # scan_closure OUT ROOT... writes to OUT the closure graph of the store
 # paths the ROOTs (files or directories outside the store) refer to and
 # of those listed in $closure_paths, the ROOTs themselves included as
-# nodes; with $closure_graph, references come from that graph, and with
+# nodes; with $closure_graph, references come from that graph (its
+# narSize and narHash checked against the files with $verify), and with
 # $nar_hash the graph has NAR hashes.
 scan_closure() {
 	sc_out=$1
@@ -52,7 +53,7 @@ scan_closure() {
 	for sc_path in ${closure_paths-}; do set -- "$@" "$sc_path"; done
 	set +f
 	IFS=$sc_ifs
-	run_step closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+	run_step closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph" ${verify-}} "$@" \
 		</dev/null >"$sc_out" || exit 1
 }
 

@@ -34,11 +34,7 @@ layered_parse() {
 		--enable-fakechroot) fakechroot=1; shift; continue ;;
 		--no-store-paths) no_store=1; shift; continue ;;
 		--include-nix-db) include_nix_db=1; shift; continue ;;
-		--verify)
-			[ -n "${layered_build-}" ] ||
-				usage_error "$1: a rebuild's check of what it reuses; build-layered-image takes it"
-			verify=--verify; shift; continue
-			;;
+		--verify) verify=--verify; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
@@ -147,6 +143,10 @@ layered_check() {
 		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
 	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
 		usage_error "--pipeline makes the store layers: drop --strategy"
+	# --verify checks a --closure-graph against the files; a rebuild's
+	# reuse (build-layered-image's) too.
+	[ -z "$verify" ] || [ -n "${layered_build-}" ] || [ -n "$closure_graph" ] ||
+		usage_error "--verify: checks a --closure-graph against the files (give one), or a rebuild's reuse, which build-layered-image takes"
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot$include_nix_db" ] ||
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
@@ -344,7 +344,7 @@ manifest_gen() {
 		# compressed, and manifest-gen refuses a --compressor given for one.
 		[ "$format$compressor" = oci-dir ] || set -- "$@" --compressor "${compressor:-gz}"
 	fi
-	run_step manifest-gen $verbose $verify "$@"
+	run_step manifest-gen $verbose ${layered_build:+$verify} "$@"
 }
 
 layer_pack() {
@@ -477,6 +477,7 @@ layered_plan() {
 	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
+	[ -z "$closure_graph" ] || set -- "$@" $verify
 	run_step closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"

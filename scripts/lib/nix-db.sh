@@ -45,7 +45,9 @@ write_nix_db() {
 		[ -n "$plan" ] || echo '[]' >"$wn_holds"
 		[ -z "$from_image" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
 	fi
-	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"}
+	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir"
+	# --verify checks the graph's narSize and narHash against the files.
+	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" ${verify-}
 	set -f
 	old_ifs=$IFS
 	IFS=$nl
