@@ -169,7 +169,12 @@ dest=$1 phase=$2
 dest_phys=$(cd -P -- "$dest" && pwd -P) || exit 1
 while IFS= read -r line; do
 	mode=${line%% *}
-	open=$(printf %o $((0$mode | 0700)))
+	# The owner digit made 7, as stat %a prints it (no arithmetic: a
+	# leading 0 is not octal in every shell).
+	open=000$mode
+	open=${open#"${open%????}"}
+	open=${open%???}7${open#??}
+	open=${open#0}
 	name=$(printf "%b." "${line#* }")
 	name=${name%.}
 	if [ "$phase" = open ]; then
