@@ -13,7 +13,9 @@
 #          machine too: a root file system's /var/run -> /run copied this
 #          machine's /run; one into another store path, through a link
 #          that does not name it, such as a profile's, copied a path the
-#          build never had, said in one line); a
+#          build never had; a link to the store directory, or under
+#          --root to one that holds it, copied every path: kept, said in
+#          one line); a
 #          symlink in DEST where SRC has a directory is replaced; a link
 #          to a directory that holds it, or holds a link followed on the
 #          way to it (a loop), is an error. A SRC inside --root is
@@ -137,15 +139,6 @@ copy_rooted() {
 			return 1
 		}
 		[ -d "$root_prefix$cr_to" ] || continue
-		# Into the store, only a path of the inputs' closure.
-		case $cr_to in "$cr_store"/?*)
-			cr_name=${cr_to#"$cr_store"/}
-			grep -qxF -- "${cr_name%%/*}" "$work/copy-closure" || {
-				printf "%s: --copy-to-root: %s leads to %s, a store path outside the closure of the build's inputs (which a Nix build does not see): kept as a link\n" "$prog" "$(printable "$1/$cr_l")" "$(printable "$store_dir/${cr_name%%/*}")" >&2
-				continue
-			}
-			;;
-		esac
 		# Each place on its own line, "/" ended: a prefix ends a component.
 		case ${4-}$nl$1/$cr_l/ in
 		*"$nl${cr_to%/}"/*)
@@ -153,6 +146,21 @@ copy_rooted() {
 			return 1
 			;;
 		esac
+		# Into the store, only a path of the inputs' closure; the store
+		# directory itself, or one that holds it (/nix), never: followed,
+		# every path of the root's store was copied.
+		cr_why=
+		case $cr_store/ in "${cr_to%/}"/*) cr_why="$(printable "$cr_to"), the store directory or a directory that holds it" ;; esac
+		case $cr_to in "$cr_store"/?*)
+			cr_name=${cr_to#"$cr_store"/}
+			grep -qxF -- "${cr_name%%/*}" "$work/copy-closure" ||
+				cr_why="$(printable "$store_dir/${cr_name%%/*}"), a store path outside the closure of the build's inputs (which a Nix build does not see)"
+			;;
+		esac
+		if [ -n "$cr_why" ]; then
+			printf '%s: --copy-to-root: %s leads to %s: kept as a link\n' "$prog" "$(printable "$1/$cr_l")" "$cr_why" >&2
+			continue
+		fi
 		printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
 	done <"$work/copy-links.$3"
 	(
