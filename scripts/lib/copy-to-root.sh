@@ -13,9 +13,9 @@
 #          machine too: a root file system's /var/run -> /run copied this
 #          machine's /run; one into another store path, through a link
 #          that does not name it, such as a profile's, copied a path the
-#          build never had; a link to the store directory, or under
-#          --root to one that holds it, copied every path: kept, said in
-#          one line); a
+#          build never had, said in one line; a link to the store
+#          directory copied every path: kept, and under --root one to a
+#          directory that holds it too, said in one line); a
 #          symlink in DEST where SRC has a directory is replaced; a link
 #          to a directory that holds it, or holds a link followed on the
 #          way to it (a loop), is an error. A SRC inside --root is
