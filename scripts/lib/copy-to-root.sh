@@ -90,6 +90,17 @@ copy_tree() {
 					ct_chain="$ct_chain$ct_link
 "
 				done
+				# A directory of --root's store (a tree outside the root led
+				# there): its links lead where a chroot to the root finds
+				# them, as a SRC inside it is copied; on this machine, a
+				# link to /nix/store/Q was this machine's Q.
+				case $ct_phys in "$ct_stores"/?*)
+					if [ -n "${root_prefix-}" ]; then
+						copy_rooted "$store_dir/${ct_phys#"$ct_stores"/}" "$ct_rel" 0 </dev/null || return 1
+						continue
+					fi
+					;;
+				esac
 				copy_dir "$ct_phys" "$ct_rel" "$ct_chain" </dev/null || return 1
 			done <"$work/copy-follow.now"
 		done
