@@ -74,7 +74,8 @@
 // every store path of the closure (under --root) and checks the graph's
 // narSize, and its narHash where it has one, against the files, as
 // --nar-hash hashes a scan's: a mismatch is an error (a graph written by
-// hand, or for another store).
+// hand, or for another store). The references stay the graph's: they are
+// what Nix recorded when the paths were built, which no file says.
 //
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
