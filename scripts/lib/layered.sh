@@ -22,7 +22,7 @@ layered_parse() {
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
-	cfg= work= base_layers=0 verify=
+	cfg= work= base_layers=0 verify= graph_verify=
 	nl='
 '
 	eval "set -- $(split_opts "$@")"
@@ -34,7 +34,7 @@ layered_parse() {
 		--enable-fakechroot) fakechroot=1; shift; continue ;;
 		--no-store-paths) no_store=1; shift; continue ;;
 		--include-nix-db) include_nix_db=1; shift; continue ;;
-		--verify) verify=--verify; shift; continue ;;
+		--verify) verify=--verify graph_verify=--verify; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
@@ -430,18 +430,38 @@ layered_image() {
 	join_modes "$root" open
 	# As nixpkgs' includeNixDB, before the commands, which may use it.
 	[ -z "$include_nix_db" ] || write_nix_db "$root"
-	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
-	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
-	join_modes "$root" final ${fake_cmds:+"$state"}
 	# Store paths named by the config are in the image, as in nixpkgs,
 	# where the config is a closure root; a private copy is read, once.
 	if [ -n "$config" ]; then
 		cfg=$work/config.json
 		cp -- "$config" "$cfg" || die "--config \"$config\": cannot read it"
 	fi
+	[ -z "$extra_cmds$fake_cmds" ] || [ -n "$no_store$plan" ] || inputs_graph
+	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
+	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
+	join_modes "$root" final ${fake_cmds:+"$state"}
 	layered_plan >"$work/plan.json"
 	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"
 	pipe_image produce_layers
+}
+
+# inputs_graph makes $closure_graph the closure of the customisation
+# layer's inputs, before the commands run: the joined contents (with the
+# Nix database), the config and the store paths the commands' text names
+# (a Nix string's context), within --closure-graph (checked with
+# --verify). The root is scanned after the commands for these paths only,
+# as Nix scans the customisation layer's output for its inputs' hashes: a
+# file the commands wrote that names another store path (ls of the
+# store) copied that path into the image.
+inputs_graph() {
+	printf '%s\n%s\n' "$extra_cmds" "$fake_cmds" >"$work/commands.txt" || die "cannot write \"$work/commands.txt\""
+	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root" --extra-root "$work/commands.txt"
+	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
+	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
+	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" $graph_verify
+	run_step closure-scan $verbose "$@" </dev/null >"$work/inputs-graph.all.json" || exit 1
+	store_nodes "$work/inputs-graph.all.json" >"$work/inputs-graph.json" || die "cannot write \"$work/inputs-graph.json\""
+	closure_graph=$work/inputs-graph.json graph_verify=
 }
 
 # produce_layers packs the plan and the customisation root (or layer).
@@ -477,7 +497,7 @@ layered_plan() {
 	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
-	[ -z "$closure_graph" ] || set -- "$@" $verify
+	[ -z "$closure_graph" ] || set -- "$@" $graph_verify
 	run_step closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"

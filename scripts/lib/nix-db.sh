@@ -47,7 +47,7 @@ write_nix_db() {
 	fi
 	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir"
 	# --verify checks the graph's narSize and narHash against the files.
-	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" ${verify-}
+	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" ${graph_verify-}
 	set -f
 	old_ifs=$IFS
 	IFS=$nl
