@@ -484,7 +484,8 @@ produce_layers() {
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
 # config and the customisation root, so a store path named only by the
 # config or by a symlink made in --fake-root-commands is in the image),
-# those roots left out, split within the layer budget; or --plan.
+# within the inputs' closure when commands ran (inputs_graph), those
+# roots left out, split within the layer budget; or --plan.
 layered_plan() {
 	if [ -n "$no_store" ]; then
 		echo '[]'
