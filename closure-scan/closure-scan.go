@@ -22,6 +22,7 @@ type command struct {
 	Graph     string   `placeholder:"FILE" help:"Take the store paths' references from FILE, a closure graph as Nix writes it (exportReferencesGraph, nix path-info --json --recursive), instead of reading the store; extra roots are scanned for the hashes of its paths only."`
 	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
 	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers or the --graph has it, else computed by reading every file once more."`
+	Verify    bool     `help:"With --graph: read every store path of the closure and check the graph's narSize and narHash against its files (a graph is otherwise trusted as given)."`
 	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash); --nar-hash takes fewer under a low limit on open files (-v says)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
@@ -56,6 +57,11 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err != nil {
 		return err
 	}
+	if c.Verify {
+		if err := c.verify(ctx, o, st, g); err != nil {
+			return err
+		}
+	}
 	if c.NarHash {
 		if err := c.narHashes(ctx, o, st, g); err != nil {
 			return err
@@ -81,6 +87,9 @@ func (c *command) Validate() error {
 	}
 	if c.Key != "" && c.Graph == "" {
 		return cli.Usagef("--key needs --graph")
+	}
+	if c.Verify && c.Graph == "" {
+		return cli.Usagef("--verify checks a --graph against the files: give one (without it, the files are read anyway)")
 	}
 	return cli.CheckStoreDir(c.StoreDir)
 }

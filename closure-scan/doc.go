@@ -6,7 +6,7 @@
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
 //	             [--extra-root PATH]... [--nar-hash] [-j N] [-v|-q] [PATH...]
-//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [--nar-hash] [PATH...]
+//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [--nar-hash] [--verify] [PATH...]
 //
 // # Input
 //
@@ -68,6 +68,15 @@
 // inputs. The Nix library (nix/) uses it for buildImage, whose layer is
 // made inside the build. --source cannot be given with it.
 //
+// The graph is trusted: its narSize and narHash are written as it gives
+// them (into a Nix database by nix-db, into an SBOM), as Nix's
+// exportReferencesGraph, which only Nix writes, can be. --verify reads
+// every store path of the closure (under --root) and checks the graph's
+// narSize, and its narHash where it has one, against the files, as
+// --nar-hash hashes a scan's: a mismatch is an error (a graph written by
+// hand, or for another store). The references stay the graph's: they are
+// what Nix recorded when the paths were built, which no file says.
+//
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is
 // never opened, so a FIFO cannot hang the scan). An extra root is no store
@@ -97,7 +106,8 @@
 // # Exit status
 //
 // 0 when the graph is complete; 1 when a path is missing, outside the
-// store directory, or unreadable, a file has a type a NAR cannot hold or
+// store directory, or unreadable, --verify finds a --graph's narSize or
+// narHash that is not its files', a file has a type a NAR cannot hold or
 // changes while being read (or, with --nar-hash, between the scan and the
 // hash), the paths on stdin hold a NUL byte or pass 256 MiB, or Nix fails;
 // 2 for a usage error. Errors are one line on stderr, for example:

@@ -33,6 +33,18 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphpl
 			todo = append(todo, i)
 		}
 	}
+	return c.hashNodes(ctx, o, st, g, todo, sizeCheck{"when it was scanned", errdefs.ErrChanged})
+}
+
+// sizeCheck says, for the error of a NAR that is not narSize bytes long,
+// where narSize came from and what the mismatch means.
+type sizeCheck struct {
+	from string
+	err  error
+}
+
+// hashNodes hashes the nodes of g that todo lists, as narHashes says.
+func (c *command) hashNodes(ctx context.Context, o *cli.IO, st *store, g graphplan.Graph, todo []int, sc sizeCheck) error {
 	if len(todo) == 0 {
 		return nil
 	}
@@ -69,7 +81,7 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphpl
 		go func() {
 			defer wg.Done()
 			for i, ok := take(); ok; i, ok = take() {
-				if err := hashNode(st, &g[i]); err != nil {
+				if err := hashNode(st, &g[i], sc); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -93,7 +105,7 @@ func (c *command) narHashes(ctx context.Context, o *cli.IO, st *store, g graphpl
 
 // hashNode hashes one node: a store path below the open store directory,
 // an extra root below its directory as the user gave it.
-func hashNode(st *store, n *graphplan.PathInfo) error {
+func hashNode(st *store, n *graphplan.PathInfo, sc sizeCheck) error {
 	base, name, hashOf := st.fd, path.Base(n.Path), nar.Hash
 	if path.Dir(n.Path) != st.dir {
 		hashOf = nar.HashOmitting // as the scan leaves them out
@@ -113,8 +125,47 @@ func hashNode(st *store, n *graphplan.PathInfo) error {
 		return fmt.Errorf("hashing %q: %w", n.Path, err)
 	}
 	if size != n.NarSize {
-		return fmt.Errorf("hashing %q: its NAR is %d bytes now, %d when it was scanned: %w", n.Path, size, n.NarSize, errdefs.ErrChanged)
+		return fmt.Errorf("hashing %q: its NAR is %d bytes now, %d %s: %w", n.Path, size, n.NarSize, sc.from, sc.err)
 	}
 	n.NarHash = hash
+	return nil
+}
+
+// verify checks the --graph's store paths against their files: each is
+// hashed (narHashes, which fails on a NAR that is not the graph's narSize
+// long) and the hash compared with the graph's narHash where it has one.
+// Unchecked, a crafted graph's narHash and narSize went into the image's
+// Nix database and SBOM as the files' own. The extra roots, hashed from
+// their files anyway, are left for narHashes.
+func (c *command) verify(ctx context.Context, o *cli.IO, st *store, g graphplan.Graph) error {
+	given := make([]string, len(g))
+	var todo []int
+	for i := range g {
+		if path.Dir(g[i].Path) == st.dir {
+			given[i], g[i].NarHash = g[i].NarHash, ""
+			todo = append(todo, i)
+		}
+	}
+	if err := c.hashNodes(ctx, o, st, g, todo, sizeCheck{fmt.Sprintf("in the graph %q", c.Graph), errdefs.ErrDigestMismatch}); err != nil {
+		return err
+	}
+	for _, i := range todo {
+		n := g[i]
+		if given[i] == "" {
+			continue
+		}
+		want, err := nar.ParseHash(given[i])
+		if err != nil {
+			return fmt.Errorf("--graph %q: %q: narHash %q: %w", c.Graph, n.Path, given[i], err)
+		}
+		got, err := nar.ParseHash(n.NarHash)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("--graph %q: %q: narHash %s, but its files hash to %s: %w", c.Graph, n.Path, nar.FormatHash(want), n.NarHash, errdefs.ErrDigestMismatch)
+		}
+	}
+	o.Debugf("verified the graph's narSize and narHash of %d store paths", len(todo))
 	return nil
 }

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	nix-db -o ROOT [--gc-root PATH]... [--exclude PATH]...
+//	nix-db -o ROOT [--gc-root PATH]... [--exclude PATH]... [--holds PLAN]...
 //	       [--registration-time N] [--store-dir DIR] [--key KEY] [-v|-q] [GRAPH]
 //
 // # Input
@@ -23,6 +23,20 @@
 // one references (the database would hold a closure that is not one, and
 // Nix's garbage collector deletes an unregistered path). A narSize past
 // 2^63-1, which SQLite would store as a negative number, is an error.
+//
+// The database must register only what the image holds: Nix in it takes
+// a registered path as there (nix-store --verify reports it gone, a build
+// that needs it does not fetch it). --holds PLAN (repeatable) gives a
+// layer plan (docs/formats.md, section 2) of the store paths the image
+// holds, its store layers and a base image's paths: a registered path in
+// none of them is an error. Without it, the caller answers for that (the
+// workflows pack the closure of the root the database is in, which names
+// every registered path).
+//
+// The narHash and narSize of each node are written as the graph gives
+// them: nix-db reads no store file. closure-scan --nar-hash computes them
+// from the files, or takes Nix's, or a --graph's (trusted as given unless
+// closure-scan --verify hashes them).
 //
 // # Output
 //
@@ -69,8 +83,9 @@
 //
 // 0 when everything is written; 1 for a bad graph (no narHash, a hash that
 // is not SHA-256, a node outside the store directory, a narSize past
-// 2^63-1), an --exclude of a referenced node, a ROOT that holds a
-// database, or a write that fails; 2 for a usage error. Errors are one
+// 2^63-1), an --exclude of a referenced node, a registered path that no
+// --holds plan has, a ROOT that holds a database, or a write that fails;
+// 2 for a usage error. Errors are one
 // line on stderr, for example:
 //
 //	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it): invalid input

@@ -29,6 +29,7 @@ type command struct {
 	RegistrationTime int64    `name:"registration-time" default:"315532800" placeholder:"N" help:"The registrationTime of every path, in seconds since 1970 (default 315532800, 1980-01-01, as nixpkgs)."`
 	StoreDir         string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Key              string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
+	Holds            []string `placeholder:"PLAN" sep:"none" help:"A layer plan of store paths the image holds (repeatable): every registered path must be in one, or nothing is written (Nix takes a registered path as there)."`
 	Graph            string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
 }
 
@@ -65,9 +66,20 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	defer t.close()
+	held, err := c.held(o)
+	if err != nil {
+		return err
+	}
 	rows, err := c.read(ctx, o, storeDir)
 	if err != nil {
 		return err
+	}
+	if held != nil {
+		for _, r := range rows {
+			if !held[r.path] {
+				return fmt.Errorf("graph: %q is not in the image (--holds %s), and Nix in it would take it as valid: %w", r.path, strings.Join(c.Holds, " "), errdefs.ErrInvalidInput)
+			}
+		}
 	}
 	for _, r := range roots {
 		if _, ok := slices.BinarySearchFunc(rows, r, func(x row, p string) int { return strings.Compare(x.path, p) }); !ok {
@@ -78,6 +90,32 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return err
 	}
 	return writeState(ctx, o, t, rows, roots, c.RegistrationTime)
+}
+
+// held returns the store paths of the --holds plans, or nil without
+// one (every registered path is taken to be in the image).
+func (c *command) held(o *cli.IO) (map[string]bool, error) {
+	if len(c.Holds) == 0 {
+		return nil, nil
+	}
+	held := map[string]bool{}
+	for _, name := range c.Holds {
+		f, err := o.OpenNamed(name)
+		if err != nil {
+			return nil, fmt.Errorf("--holds %q: %w", name, err)
+		}
+		p, err := graphplan.ReadPlan(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--holds %q: %w", name, err)
+		}
+		for _, layer := range p {
+			for _, sp := range layer {
+				held[sp] = true
+			}
+		}
+	}
+	return held, nil
 }
 
 // storePathOf returns the top-level store path arg names: a path in the

@@ -261,6 +261,10 @@ let
     assert layeringPipeline != null -> strategy != "size"
       || throw "layeringPipeline makes the layers: drop strategy = \"size\"";
     assert elem format [ "docker" "oci" ] || throw "format must be docker or oci, not \"${format}\"";
+    # nixpkgs registers the contents' closure even where no store layer
+    # holds it: Nix in the image then takes missing paths as valid.
+    assert includeNixDB -> includeStorePaths
+      || throw "includeNixDB registers the contents' closure in the image's Nix database, which includeStorePaths = false leaves out of the image";
     # As nixpkgs, maxLayers is ignored when a layeringPipeline is given;
     # popularity still refuses a plan past what runtimes accept.
     assert layeringPipeline != null || maxLayers >= 2

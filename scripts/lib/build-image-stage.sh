@@ -14,7 +14,7 @@ here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/run-as-root.sh"
 . "$here/lib/build-image.sh"
 
-work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH
+work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH graph_verify=$BI_VERIFY
 closure_paths=$(cat "$work/db-paths.txt")
 # The commands' text exactly: yash, which starts here in the C locale
 # (common.sh's, exported), cut it at its first byte past ASCII.
@@ -64,7 +64,8 @@ run_step copy_quietly "$work/merge-err" "$work/new" "$rootfs" merge ||
 # into the image.
 printf '%s\n' "$BI_SHELL" >"$work/shell.txt"
 store_graph "$work/new" "$work/run-as-root.sh" "$work/shell.txt" "$work/extra-commands.sh" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
-closure_graph=$work/trusted-graph.json
+# The graph made from --closure-graph (checked, with --verify) and this store.
+closure_graph=$work/trusted-graph.json graph_verify=
 graph_paths "$closure_graph" >"$work/trusted-paths"
 # The shell's store path is bound only if the graph has it: else bwrap
 # would say "No such file" of a file that is there.

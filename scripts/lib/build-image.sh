@@ -36,7 +36,8 @@ graph_paths() {
 # scan_closure OUT ROOT... writes to OUT the closure graph of the store
 # paths the ROOTs (files or directories outside the store) refer to and
 # of those listed in $closure_paths, the ROOTs themselves included as
-# nodes; with $closure_graph, references come from that graph, and with
+# nodes; with $closure_graph, references come from that graph (its
+# narSize and narHash checked against the files with $graph_verify), and with
 # $nar_hash the graph has NAR hashes.
 scan_closure() {
 	sc_out=$1
@@ -52,7 +53,7 @@ scan_closure() {
 	for sc_path in ${closure_paths-}; do set -- "$@" "$sc_path"; done
 	set +f
 	IFS=$sc_ifs
-	run_step closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+	run_step closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph" ${graph_verify-}} "$@" \
 		</dev/null >"$sc_out" || exit 1
 }
 
@@ -63,10 +64,7 @@ scan_closure() {
 # scans the script's files for its paths only).
 store_graph() {
 	scan_closure "$work/store-graph.all.json" "$@"
-	# The canonical graph has one node a line; the extra roots are no
-	# store path and nothing refers to them.
-	awk -v p="{\"path\":\"$store_dir/" 'index($0, p) == 1 { sub(/,$/, ""); n[++c] = $0 }
-		END { print "["; for (i = 1; i <= c; i++) print n[i] (i < c ? "," : ""); print "]" }' "$work/store-graph.all.json"
+	store_nodes "$work/store-graph.all.json"
 }
 
 # pack_layer DIR PLAN OUT [FLAG...] writes the layer stream of DIR's layer

@@ -863,3 +863,11 @@ cp_preserves() {
 	rm -f -- "$work/preserve-probe" "$work/preserve-probe2"
 	return $cpp_status
 }
+
+# store_nodes GRAPH prints the closure graph GRAPH (closure-scan's) without
+# its extra roots, for closure-scan --graph: the canonical graph has one
+# node a line, and nothing refers to an extra root, which is no store path.
+store_nodes() {
+	awk -v p="{\"path\":\"$store_dir/" 'index($0, p) == 1 { sub(/,$/, ""); n[++c] = $0 }
+		END { print "["; for (i = 1; i <= c; i++) print n[i] (i < c ? "," : ""); print "]" }' "$1"
+}

@@ -15,9 +15,9 @@
 # content path outside the store directory cannot be linked to from the
 # image: its files are copied instead of linked (modes kept, owner 0:0),
 # and a directory it is the first to provide takes its mode (a root file
-# system's /tmp stays 1777, its /root 0700), given once every content is
-# joined (join_modes), deepest first, so that a directory without the
-# owner's write permission is still filled.
+# system's /tmp stays 1777, its /root 0700), given after the commands
+# (join_modes), deepest first: until then the owner may write it, as
+# nixpkgs' commands may write every directory of symlinkJoin's tree.
 
 # resolve_content PATH sets content_phys (where to read it) and
 # content_logical (the store path links name, or "" outside the store).
@@ -130,20 +130,65 @@ join_content() {
 	[ ! -s "$work/join-err" ] || cat -- "$work/join-err" >&2
 }
 
-# join_modes DEST gives the directories the joins made for contents outside
-# the store their modes, children before parents (the joins' order
-# reversed). join_entries writes "MODE NAME" lines, a backslash and a
-# newline in NAME as \\ and \n, which printf %b reads back.
+# join_modes DEST open|final [STATE] gives the directories the joins made
+# for contents outside the store their modes. open, once every content
+# is joined, before the Nix database and the commands: each gets its mode
+# with the owner's rwx added, so that the steps after it, as a user that
+# is not root, can write it, as nixpkgs' commands write lndir's 0755
+# directories (given first, a 0555 one refused them: "Permission
+# denied"). final, after the commands: each gets its mode, children before
+# parents (the joins' order reversed), unless the commands gave it
+# another mode (theirs stays), removed it or put something else at its
+# name (chmod would follow a symlink they made, out of DEST). With STATE
+# (--fake-root-commands ran), under fakeroot with its state, so that
+# the state's mode, which layer-pack takes, is the one given (a chown
+# there saved the open mode). join_entries writes "MODE NAME" lines, a
+# backslash and a newline in NAME as \\ and \n, which printf %b reads back.
 join_modes() {
 	[ -s "$work/join-modes" ] || return 0
-	awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/join-modes" |
-		while IFS= read -r jm_line; do
-			jm_name=$(printf '%b.' "${jm_line#* }")
-			# Five digits or more name every bit: GNU chmod keeps a
-			# directory's set-id bits for a shorter number.
-			chmod "00${jm_line%% *}" "$1/${jm_name%.}" || exit 1
-		done || die "--contents: giving the copied directories their modes failed"
+	jm_records=$work/join-modes
+	if [ "$2" = final ]; then
+		jm_records=$work/join-modes.final
+		awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$work/join-modes" >"$jm_records" ||
+			die "--contents: giving the copied directories their modes failed"
+	fi
+	if [ -n "${3-}" ]; then
+		(cd -- "$1" && FAKEROOTDONTTRYCHOWN=1 fakeroot -i "$(fakeroot_state "$3")" -s "$(fakeroot_state "$3")" -- \
+			sh -c "$join_modes_sh" join-modes . "$2" "$jm_records")
+	else
+		sh -c "$join_modes_sh" join-modes "$1" "$2" "$jm_records"
+	fi || die "--contents: giving the copied directories their modes failed"
 }
+
+# join_modes_sh runs with DEST open|final RECORDS (see join_modes). Five
+# digits or more name every bit: GNU chmod keeps a directory's set-id bits
+# for a shorter number. A name is DEST's when cd -P finds it there: no
+# symlink on the way.
+join_modes_sh='
+dest=$1 phase=$2
+dest_phys=$(cd -P -- "$dest" && pwd -P) || exit 1
+while IFS= read -r line; do
+	mode=${line%% *}
+	# The owner digit made 7, as stat %a prints it (no arithmetic: a
+	# leading 0 is not octal in every shell).
+	open=000$mode
+	open=${open#"${open%????}"}
+	open=${open%???}7${open#??}
+	open=${open#0}
+	name=$(printf "%b." "${line#* }")
+	name=${name%.}
+	if [ "$phase" = open ]; then
+		chmod "000$open" "$dest/$name" || exit 1
+		continue
+	fi
+	[ -d "$dest/$name" ] && [ ! -L "$dest/$name" ] || continue
+	phys=$(cd -P -- "$dest/$name" && pwd -P && echo .) || continue
+	phys=${phys%.}
+	[ "${phys%?}" = "$dest_phys/$name" ] || continue
+	[ "$(stat -c %a -- "$dest/$name")" = "$open" ] || continue
+	chmod "00$mode" "$dest/$name" || exit 1
+done <"$3"
+'
 
 # join_entries runs under find -exec with DEST LOGICAL PROG ENTRY...; find
 # lists a directory before what it holds. A symlink is copied with cp -P,

@@ -6,10 +6,16 @@
 # DEST, merging with what DEST has; MODE is
 #   k      rsync -k: a symlink to a directory in SRC is copied as that
 #          directory (followed, its contents copied) when it leads inside
-#          SRC or into a path of the store (--root's under --root), where
-#          nixpkgs' copy in a Nix build finds it; other symlinks stay
-#          symlinks (one leading elsewhere on this machine too: a root
-#          file system's /var/run -> /run copied this machine's /run); a
+#          SRC or into a store path (--root's under --root) of the
+#          closure of the build's inputs ($work/copy-closure, a name a
+#          line: input_closure), where nixpkgs' copy in a Nix build finds
+#          it; other symlinks stay symlinks (one leading elsewhere on this
+#          machine too: a root file system's /var/run -> /run copied this
+#          machine's /run; one into another store path, through a link
+#          that does not name it, such as a profile's, copied a path the
+#          build never had, said in one line; a link to the store
+#          directory copied every path: kept, and under --root one to a
+#          directory that holds it too, said in one line); a
 #          symlink in DEST where SRC has a directory is replaced; a link
 #          to a directory that holds it, or holds a link followed on the
 #          way to it (a loop), is an error. A SRC inside --root is
@@ -84,6 +90,17 @@ copy_tree() {
 					ct_chain="$ct_chain$ct_link
 "
 				done
+				# A directory of --root's store (a tree outside the root led
+				# there): its links lead where a chroot to the root finds
+				# them, as a SRC inside it is copied; on this machine, a
+				# link to /nix/store/Q was this machine's Q.
+				case $ct_phys in "$ct_stores"/?*)
+					if [ -n "${root_prefix-}" ]; then
+						copy_rooted "$store_dir/${ct_phys#"$ct_stores"/}" "$ct_rel" 0 </dev/null || return 1
+						continue
+					fi
+					;;
+				esac
 				copy_dir "$ct_phys" "$ct_rel" "$ct_chain" </dev/null || return 1
 			done <"$work/copy-follow.now"
 		done
@@ -121,6 +138,8 @@ copy_rooted() {
 	# The links to directories first: merge would copy one as a link,
 	# removing the directory an earlier --copy-to-root put at its name.
 	(cd -P -- "$root_prefix$1" && find . -type l) >"$work/copy-links.$3" || return 1
+	# The store directory as a chroot to the root finds it.
+	cr_store=$(in_root "$store_dir") || cr_store=$store_dir
 	: >"$work/copy-dirlinks.$3"
 	while IFS= read -r cr_l; do
 		cr_l=${cr_l#./}
@@ -138,12 +157,27 @@ copy_rooted() {
 			return 1
 			;;
 		esac
+		# Into the store, only a path of the inputs' closure; the store
+		# directory itself, or one that holds it (/nix), never: followed,
+		# every path of the root's store was copied.
+		cr_why=
+		case $cr_store/ in "${cr_to%/}"/*) cr_why="$(printable "$cr_to"), the store directory or a directory that holds it" ;; esac
+		case $cr_to in "$cr_store"/?*)
+			cr_name=${cr_to#"$cr_store"/}
+			grep -qxF -- "${cr_name%%/*}" "$work/copy-closure" ||
+				cr_why="$(printable "$store_dir/${cr_name%%/*}"), a store path outside the closure of the build's inputs (which a Nix build does not see)"
+			;;
+		esac
+		if [ -n "$cr_why" ]; then
+			printf '%s: --copy-to-root: %s leads to %s: kept as a link\n' "$prog" "$(printable "$1/$cr_l")" "$cr_why" >&2
+			continue
+		fi
 		printf '%s\n' "$cr_l" >>"$work/copy-dirlinks.$3"
 	done <"$work/copy-links.$3"
 	(
 		cd -P -- "$root_prefix$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" rooted \
-			"$work/copy-modes" "$prog" "$ct_preserve" "" "" "" "$(cat "$work/copy-dirlinks.$3")" "" {} +
+			"$work/copy-modes" "$prog" "$ct_preserve" "" "" "" "$(cat "$work/copy-dirlinks.$3")" "" "" {} +
 	) || return 1
 	while IFS= read -r cr_l; do
 		cr_to=$(in_root "$1/$cr_l") || return 1
@@ -159,12 +193,13 @@ copy_dir() {
 	(
 		cd -P -- "$1" || exit 1
 		find . ! -name . -exec sh -c "$printable_sh$copy_entries" copy-tree "$ct_dest" "$2" "$ct_dest_phys" "$ct_mode" \
-			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "" "$3" {} +
+			"$work/copy-modes" "$prog" "$ct_preserve" "$ct_src_phys" "$ct_stores" "$work/copy-follow" "" "$3" "$work/copy-closure" {} +
 	)
 }
 
 # copy_entries runs under find -exec with DEST PREFIX DEST_PHYS MODE MODES
-# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW DIRLINKS CHAIN ENTRY..., ENTRY in
+# PROG PRESERVE SRC_PHYS STORE_PHYS FOLLOW DIRLINKS CHAIN CLOSURE ENTRY...,
+# CLOSURE the file of the store names a link may lead into, ENTRY in
 # the directory that DEST/PREFIX copies, CHAIN where the links followed to
 # it are; find lists a directory before what it holds. A link it follows
 # (k) is made a directory, and a record of it is written to FOLLOW for
@@ -177,8 +212,8 @@ copy_dir() {
 # process per symlink) is made a directory, which copy_rooted fills.
 copy_entries='
 dest=$1 pfx=$2 dest_phys=$3 mode=$4 modes=$5 prog=$6 preserve=$7 src_phys=$8 store_phys=$9
-follow=${10} dirlinks=${11} chain=${12}
-shift 12
+follow=${10} dirlinks=${11} chain=${12} closure=${13}
+shift 13
 nl="
 "
 for e; do
@@ -201,7 +236,15 @@ $chain$at
 EOF
 		case $phys/ in "$src_phys"/*) followed=$phys ;; esac
 		if [ -n "$store_phys" ]; then
-			case $phys in "$store_phys"/?*) followed=$phys ;; esac
+			case $phys in "$store_phys"/?*)
+				name=${phys#"$store_phys"/}
+				if grep -qxF -- "${name%%/*}" "$closure"; then
+					followed=$phys
+				else
+					printf "%s: --copy-to-root: /%s leads to %s, a store path outside the closure of the build'"'"'s inputs (which a Nix build does not see): kept as a link\n" "$prog" "$(printable "$rel")" "$(printable "$phys")" >&2
+				fi
+				;;
+			esac
 		fi
 		case $phys$at in *"$nl"*) followed= ;; esac
 	fi
@@ -245,3 +288,25 @@ EOF
 	fi
 done
 '
+
+# input_closure PATH... writes to $work/copy-closure the names of the store
+# paths (HASH-NAME, a line each) in the closure of the build's inputs: the
+# --copy-to-root PATHs (a store path, or a directory outside the store,
+# scanned for the store paths it names), within --closure-graph when
+# given; mode k follows a link into the store only there.
+input_closure() {
+	for ic_c; do
+		resolve_content "$ic_c"
+		if [ -n "$content_logical" ]; then
+			set -- "$@" "$content_logical"
+		else
+			set -- "$@" --extra-root "$content_phys"
+		fi
+		shift
+	done
+	run_step closure-scan $verbose --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} "$@" \
+		</dev/null >"$work/copy-closure.json" || exit 1
+	# The canonical graph has one node a line, its path first.
+	awk -v p="{\"path\":\"$store_dir/" 'index($0, p) == 1 { n = substr($0, length(p) + 1); sub(/".*/, "", n); print n }' \
+		"$work/copy-closure.json" >"$work/copy-closure" || die "--copy-to-root: cannot list the closure of the inputs"
+}

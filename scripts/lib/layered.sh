@@ -22,7 +22,7 @@ layered_parse() {
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
-	cfg= work= base_layers=0 verify=
+	cfg= work= base_layers=0 verify= graph_verify=
 	nl='
 '
 	eval "set -- $(split_opts "$@")"
@@ -34,11 +34,7 @@ layered_parse() {
 		--enable-fakechroot) fakechroot=1; shift; continue ;;
 		--no-store-paths) no_store=1; shift; continue ;;
 		--include-nix-db) include_nix_db=1; shift; continue ;;
-		--verify)
-			[ -n "${layered_build-}" ] ||
-				usage_error "$1: a rebuild's check of what it reuses; build-layered-image takes it"
-			verify=--verify; shift; continue
-			;;
+		--verify) verify=--verify graph_verify=--verify; shift; continue ;;
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
@@ -115,6 +111,8 @@ layered_check() {
 	[ -n "$conf" ] || need_tools popularity
 	[ -n "$plan$conf$no_store" ] || need_tools closure-scan
 	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
+	# The base's store paths, which a --plan need not hold again.
+	[ -z "$include_nix_db" ] || [ -z "$from_image" ] || [ -z "$plan$no_store" ] || need_tools tar-merge
 	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
@@ -145,6 +143,10 @@ layered_check() {
 		usage_error "--plan gives the store layers: drop ${no_store:+--no-store-paths}${strategy:+--strategy}${pipeline:+--pipeline}"
 	[ -z "$pipeline" ] || [ -z "$strategy" ] ||
 		usage_error "--pipeline makes the store layers: drop --strategy"
+	# --verify checks a --closure-graph against the files; a rebuild's
+	# reuse (build-layered-image's) too.
+	[ -z "$verify" ] || [ -n "${layered_build-}" ] || [ -n "$closure_graph" ] ||
+		usage_error "--verify: checks a --closure-graph against the files (give one), or a rebuild's reuse, which build-layered-image takes"
 	[ -z "$custom_layer" ] || [ -z "$contents$extra_cmds$fake_cmds$fakechroot$include_nix_db" ] ||
 		usage_error "--customisation-layer is packed already: drop --contents, --extra-commands, --fake-root-commands, --enable-fakechroot and --include-nix-db"
 	[ -z "$custom_layer" ] || [ -n "$plan$no_store" ] ||
@@ -342,7 +344,7 @@ manifest_gen() {
 		# compressed, and manifest-gen refuses a --compressor given for one.
 		[ "$format$compressor" = oci-dir ] || set -- "$@" --compressor "${compressor:-gz}"
 	fi
-	run_step manifest-gen $verbose $verify "$@"
+	run_step manifest-gen $verbose ${layered_build:+$verify} "$@"
 }
 
 layer_pack() {
@@ -425,20 +427,41 @@ layered_image() {
 	done
 	IFS=$old_ifs
 	set +f
-	join_modes "$root"
+	join_modes "$root" open
 	# As nixpkgs' includeNixDB, before the commands, which may use it.
 	[ -z "$include_nix_db" ] || write_nix_db "$root"
-	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
-	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	# Store paths named by the config are in the image, as in nixpkgs,
 	# where the config is a closure root; a private copy is read, once.
 	if [ -n "$config" ]; then
 		cfg=$work/config.json
 		cp -- "$config" "$cfg" || die "--config \"$config\": cannot read it"
 	fi
+	[ -z "$extra_cmds$fake_cmds" ] || [ -n "$no_store$plan" ] || inputs_graph
+	[ -z "$extra_cmds" ] || run_extra_commands "$root" "$extra_cmds"
+	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
+	join_modes "$root" final ${fake_cmds:+"$state"}
 	layered_plan >"$work/plan.json"
 	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"
 	pipe_image produce_layers
+}
+
+# inputs_graph makes $closure_graph the closure of the customisation
+# layer's inputs, before the commands run: the joined contents (with the
+# Nix database), the config and the store paths the commands' text names
+# (a Nix string's context), within --closure-graph (checked with
+# --verify). The root is scanned after the commands for these paths only,
+# as Nix scans the customisation layer's output for its inputs' hashes: a
+# file the commands wrote that names another store path (ls of the
+# store) copied that path into the image.
+inputs_graph() {
+	printf '%s\n%s\n' "$extra_cmds" "$fake_cmds" >"$work/commands.txt" || die "cannot write \"$work/commands.txt\""
+	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root" --extra-root "$work/commands.txt"
+	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
+	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
+	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" $graph_verify
+	run_step closure-scan $verbose "$@" </dev/null >"$work/inputs-graph.all.json" || exit 1
+	store_nodes "$work/inputs-graph.all.json" >"$work/inputs-graph.json" || die "cannot write \"$work/inputs-graph.json\""
+	closure_graph=$work/inputs-graph.json graph_verify=
 }
 
 # produce_layers packs the plan and the customisation root (or layer).
@@ -461,7 +484,8 @@ produce_layers() {
 # layered_plan prints the layer plan: the closure of nixpkgs' roots (the
 # config and the customisation root, so a store path named only by the
 # config or by a symlink made in --fake-root-commands is in the image),
-# those roots left out, split within the layer budget; or --plan.
+# within the inputs' closure when commands ran (inputs_graph), those
+# roots left out, split within the layer budget; or --plan.
 layered_plan() {
 	if [ -n "$no_store" ]; then
 		echo '[]'
@@ -474,6 +498,7 @@ layered_plan() {
 	set -- --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"} --extra-root "$root"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
+	[ -z "$closure_graph" ] || set -- "$@" $graph_verify
 	run_step closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"

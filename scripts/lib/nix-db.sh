@@ -25,10 +25,29 @@ note_db_content() {
 
 # write_nix_db DIR writes nix/var/nix/db and nix/var/nix/gcroots/docker
 # under DIR, the image's root. With $closure_graph (--closure-graph, Nix's
-# exportReferencesGraph), the closure and its narHashes come from it.
+# exportReferencesGraph), the closure and its narHashes come from it
+# (checked against the files with --verify).
+#
+# The database registers only paths the image holds. A layered image's
+# store layers are the closure of its customisation root, which the
+# database (and its gcroots links) names: every registered path. A --plan
+# (or --no-store-paths, an empty one) gives them instead, so nix-db checks
+# every registered path is in it or in the base image (--holds): a plan
+# that left one out made Nix in the image take a missing path as valid.
+# --format stream with --no-store-paths is a customisation layer another
+# step joins to its store layers (the Nix library's, whose plan is the
+# closure of that layer, so of what its database names): not an image.
 write_nix_db() {
 	wn_dir=$1
-	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph"}
+	wn_holds=
+	if [ -n "${plan-}" ] || { [ -n "${no_store-}" ] && [ "${format-}" != stream ]; }; then
+		wn_holds=${plan:-$work/no-store-plan.json}
+		[ -n "$plan" ] || echo '[]' >"$wn_holds"
+		[ -z "$from_image" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
+	fi
+	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir"
+	# --verify checks the graph's narSize and narHash against the files.
+	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" ${graph_verify-}
 	set -f
 	old_ifs=$IFS
 	IFS=$nl
@@ -36,11 +55,22 @@ write_nix_db() {
 	for e in $db_extras; do set -- "$@" --extra-root "$e"; done
 	IFS=$old_ifs
 	run_step closure-scan $verbose "$@" </dev/null >"$work/nix-db-graph.json" || exit 1
-	IFS=$nl
 	set -- -o "$wn_dir" --store-dir "$store_dir"
+	[ -z "$wn_holds" ] || set -- "$@" --holds "$wn_holds"
+	[ -z "$wn_holds" ] || [ -z "$from_image" ] || set -- "$@" --holds "$work/base-plan.json"
+	IFS=$nl
 	for p in $db_paths; do set -- "$@" --gc-root "$p"; done
 	for e in $db_extras; do set -- "$@" --exclude "$e"; done
 	IFS=$old_ifs
 	set +f
 	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
+}
+
+# nix_db_base_plan prints the store paths the base image (--from-image, of
+# the platform being built) holds as a layer plan of one layer: tar-merge
+# lists them, one a line (store names hold no quote or backslash).
+nix_db_base_plan() {
+	nb_platform=$(run_step manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform) || return 1
+	run_step tar-merge --store-paths --store-dir "$store_dir" --platform "$nb_platform" -- "$from_image" >"$work/nix-db-base-paths" || return 1
+	awk 'BEGIN { printf "[[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 } END { print "]]" }' "$work/nix-db-base-paths"
 }
