@@ -79,10 +79,10 @@ type savedIndex struct {
 // withSavedIndex reads the image index the archive names, digest, and
 // keeps it on imgs[0]; a malformed one (a digest or size that lies,
 // indexes nested too deep) is refused, before anything is sent.
-func withSavedIndex(a *archive.Archive, digest string, imgs []*image) ([]*image, error) {
+func withSavedIndex(a *archive.Archive, display, digest string, imgs []*image) ([]*image, error) {
 	t, err := a.Tree(digest)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", display, err)
 	}
 	imgs[0].saved = &savedIndex{tree: t, docker: a.Format == "docker"}
 	return imgs, nil
@@ -187,7 +187,7 @@ func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, er
 	if a.MultiPlatform && which == "" {
 		imgs, err := platformImages(a, display, a.Images)
 		if err == nil {
-			imgs, err = withSavedIndex(a, a.Images[0].Index, imgs)
+			imgs, err = withSavedIndex(a, display, a.Images[0].Index, imgs)
 		}
 		return imgs, true, err
 	}
@@ -227,12 +227,12 @@ func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, er
 		return []*image{archiveImage(a, group[0], display)}, false, nil
 	}
 	if !slices.ContainsFunc(group, func(img *archive.Image) bool { return img.ConfigDigest != group[0].ConfigDigest }) {
-		imgs, err := withSavedIndex(a, group[0].Index, []*image{archiveImage(a, group[0], display)})
+		imgs, err := withSavedIndex(a, display, group[0].Index, []*image{archiveImage(a, group[0], display)})
 		return imgs, false, err
 	}
 	imgs, err := platformImages(a, display, group)
 	if err == nil {
-		imgs, err = withSavedIndex(a, group[0].Index, imgs)
+		imgs, err = withSavedIndex(a, display, group[0].Index, imgs)
 	}
 	return imgs, true, err
 }
