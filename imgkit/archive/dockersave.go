@@ -51,7 +51,7 @@ func (a *Archive) completeImages(d descriptor, root string, depth int, seen map[
 		return nil, invalid("index %s: indexes nested more than %d deep", d.Digest, maxIndexDepth)
 	}
 	index, err := a.readDoc(d)
-	if err != nil {
+	if err != nil || depth > 0 && isReferrerIndex(index) {
 		return nil, err
 	}
 	var images []*Image
