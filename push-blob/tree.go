@@ -127,7 +127,8 @@ feed:
 // a mount brings it.
 func (ps *pusher) pushTreeBlob(ctx context.Context, b *archive.TreeBlob) error {
 	blob := layerstream.Blob{MediaType: b.MediaType, Digest: b.Digest, Size: b.Size}
-	ok, err := ps.ensure(ctx, blob, "as the archive stores it", b.Layer != nil)
+	// Every blob counts in the summary: the tree's is of all of them.
+	ok, err := ps.ensure(ctx, blob, "as the archive stores it", true)
 	if err != nil && !errors.Is(err, errOtherSize) {
 		return err
 	}
