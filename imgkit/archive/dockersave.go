@@ -33,7 +33,7 @@ func (a *Archive) savedPlatforms() error {
 			continue
 		}
 		done[d.Digest] = true
-		images, err := a.completeImages(d, d.Digest, 0, map[string]bool{})
+		images, err := a.completeImages(d, d.Digest, 1, map[string]bool{})
 		if err != nil {
 			return err
 		}
@@ -45,13 +45,14 @@ func (a *Archive) savedPlatforms() error {
 // completeImages reads the image index d and returns its images whose
 // manifest, config and layers the archive holds, in its order, with those
 // of the indexes it nests (at most maxIndexDepth deep, each read once:
-// seen), in their place; root is the index index.json names (Image.Index).
+// seen), in their place; root is the index index.json names (Image.Index),
+// at depth 1 (as walkIndex counts).
 func (a *Archive) completeImages(d descriptor, root string, depth int, seen map[string]bool) ([]*Image, error) {
 	if depth > maxIndexDepth {
 		return nil, invalid("index %s: indexes nested more than %d deep", d.Digest, maxIndexDepth)
 	}
 	index, err := a.readDoc(d)
-	if err != nil || depth > 0 && isReferrerIndex(index) {
+	if err != nil || depth > 1 && isReferrerIndex(index) {
 		return nil, err
 	}
 	var images []*Image

@@ -72,7 +72,8 @@ func (a *Archive) Tree(digest string) (*Tree, error) {
 		return nil, invalid("index.json does not name %s", digest)
 	}
 	w := &treeWalk{a: a, t: &Tree{}, done: map[string]bool{}}
-	if err := w.walk(idx.Manifests[i], 0); err != nil {
+	// Depth 1: index.json's entries, as walkIndex counts.
+	if err := w.walk(idx.Manifests[i], 1); err != nil {
 		return nil, err
 	}
 	return w.t, nil
@@ -85,7 +86,7 @@ type treeWalk struct {
 }
 
 func (w *treeWalk) walk(d descriptor, depth int) error {
-	if depth > maxIndexDepth {
+	if depth > maxIndexDepth && (d.MediaType == mediaOCIIndex || d.MediaType == mediaDockerList) {
 		return invalid("index %s: indexes nested more than %d deep", d.Digest, maxIndexDepth)
 	}
 	if w.done[d.Digest] {
