@@ -70,7 +70,8 @@ type image struct {
 // (whose index may hold one image and its attestations), or the index an
 // OCI layout names. Run pushes it as it is when it can (pushTree).
 type savedIndex struct {
-	tree *archive.Tree
+	digest string // the index's
+	tree   *archive.Tree
 	// docker: a docker save's, pushed as stored whatever
 	// --layer-compression says, as docker push pushes it.
 	docker bool
@@ -84,7 +85,7 @@ func withSavedIndex(a *archive.Archive, display, digest string, imgs []*image) (
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", display, err)
 	}
-	imgs[0].saved = &savedIndex{tree: t, docker: a.Format == "docker"}
+	imgs[0].saved = &savedIndex{digest: digest, tree: t, docker: a.Format == "docker"}
 	return imgs, nil
 }
 

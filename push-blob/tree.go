@@ -26,9 +26,8 @@ func asSaved(o *cli.IO, s *savedIndex, kind compress.Kind, display string) *arch
 		return nil
 	}
 	t := s.tree
-	root := t.Docs[len(t.Docs)-1].Digest
 	if len(t.Missing) > 0 {
-		o.Logf("warning: %s holds its image index %s without %d of the blobs it names (%s first: content never pulled); pushing the images it holds in full, under a digest that is not the saved one", display, root, len(t.Missing), t.Missing[0])
+		o.Logf("warning: %s holds its image index %s without %d of the blobs it names (%s first: content never pulled); pushing the images it holds in full, under a digest that is not the saved one", display, s.digest, len(t.Missing), t.Missing[0])
 		return nil
 	}
 	if !s.docker {
