@@ -104,8 +104,10 @@
 // about no image of it). Artifacts about its image (an SBOM oras attach
 // --oci-layout attached, whose subject it is; a cosign signature,
 // attestation or SBOM tagged sha256-HEX.sig, .att or .sbom; a referrers
-// index, an image index of artifacts alone tagged sha256-HEX or whose
-// artifacts all have the image as subject, as the image-spec's referrers
+// index, an image index of referrers alone (artifacts, or image indexes
+// with a subject, whose manifests and blobs come with them, at most 4
+// deep) tagged sha256-HEX or whose referrers all have the image as
+// subject, as the image-spec's referrers
 // tag schema keeps them where there is no referrers API: oras cp of that
 // tag from a registry, regctl's ocidir; an empty ingest directory oras
 // leaves) describe its image: a rebuild that

@@ -122,27 +122,83 @@ func (o *oldLayout) referrersIndex(d v1.Descriptor) (a attachedArtifact, subject
 	}
 	a = attachedArtifact{entry: d, blobs: []v1.Descriptor{d}}
 	for i, r := range idx.Manifests {
-		m, artifact := v1.Manifest{}, false
-		if r.MediaType == v1.MediaTypeImageManifest {
-			if m, artifact, why = o.readManifest(r); why != "" {
+		var referrer *v1.Descriptor
+		switch r.MediaType {
+		case v1.MediaTypeImageManifest:
+			m, artifact, why := o.readManifest(r)
+			if why != "" {
 				return a, "", why
 			}
+			if artifact {
+				referrer = m.Subject
+				if referrer == nil {
+					referrer = &v1.Descriptor{}
+				}
+				a.blobs = append(append(a.blobs, r, m.Config), m.Layers...)
+			}
+		case v1.MediaTypeImageIndex:
+			// An index whose subject is set is a referrer too
+			// (distribution-spec 1.1: each descriptor of a referrers
+			// list is of an image manifest or index with a subject):
+			// its manifests and their blobs are its content.
+			blobs, sub, why := o.indexReferrer(r, 0)
+			if why != "" {
+				return a, "", why
+			}
+			referrer = sub
+			a.blobs = append(a.blobs, blobs...)
 		}
-		if !artifact {
+		if referrer == nil {
 			return a, "", fmt.Sprintf("index.json lists the index %s, which holds a %q that is no artifact: an image it does not write", d.Digest, r.MediaType)
 		}
-		s := ""
-		if m.Subject != nil {
-			s = m.Subject.Digest.String()
-		}
+		s := referrer.Digest.String()
 		if i == 0 {
 			subject = s
 		} else if s != subject {
 			subject = ""
 		}
-		a.blobs = append(append(a.blobs, r, m.Config), m.Layers...)
 	}
 	return a, subject, ""
+}
+
+// maxReferrerDepth bounds the indexes an index-type referrer nests.
+const maxReferrerDepth = 4
+
+// indexReferrer reads the image index d that a referrers index lists, and
+// returns its blobs (d, and every manifest, index, config and layer under
+// it, at most maxReferrerDepth deep) and its subject, nil when it has
+// none: an index without a subject is no referrer but an image.
+func (o *oldLayout) indexReferrer(d v1.Descriptor, depth int) (blobs []v1.Descriptor, subject *v1.Descriptor, why string) {
+	var idx v1.Index
+	if depth > maxReferrerDepth {
+		return nil, nil, fmt.Sprintf("index.json lists a referrer whose indexes nest more than %d deep (%s)", maxReferrerDepth, d.Digest)
+	}
+	if checkBlobDigest(d.Digest.String()) != nil || o.readJSON(blobPath(d.Digest.String()), &idx) != nil {
+		return nil, nil, fmt.Sprintf("index.json lists the index %s, which is not a blob of it", d.Digest)
+	}
+	if depth == 0 && idx.Subject == nil {
+		return nil, nil, ""
+	}
+	blobs = []v1.Descriptor{d}
+	for _, r := range idx.Manifests {
+		switch r.MediaType {
+		case v1.MediaTypeImageManifest:
+			m, _, why := o.readManifest(r)
+			if why != "" {
+				return nil, nil, why
+			}
+			blobs = append(append(blobs, r, m.Config), m.Layers...)
+		case v1.MediaTypeImageIndex:
+			nested, _, why := o.indexReferrer(r, depth+1)
+			if why != "" {
+				return nil, nil, why
+			}
+			blobs = append(blobs, nested...)
+		default:
+			return nil, nil, fmt.Sprintf("index.json lists a referrer index %s, which holds a %q", d.Digest, r.MediaType)
+		}
+	}
+	return blobs, idx.Subject, ""
 }
 
 // carryAttached keeps the old layout's artifacts about its image in the

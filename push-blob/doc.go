@@ -21,10 +21,22 @@
 //     one, or @N, the Nth image from 0 (skopeo's docker-archive:FILE:@N),
 //     tagged or not. A docker save of a multi-platform image with the
 //     containerd image store (manifest.json
-//     lists the saving daemon's platform, index.json them all) is pushed as
-//     the multi-platform image below, as docker push pushes the tag: the
-//     index of the images whose blobs the save holds (one such image is
-//     pushed as itself); with --archive-image, the image for this machine's
+//     lists the saving daemon's platform, index.json them all), or of one
+//     platform with its attestation, is pushed as docker push pushes it:
+//     the image index index.json names, unchanged, and everything under it
+//     (attestation manifests, nested indexes, configs, layers as stored,
+//     whatever --layer-compression says), each manifest put by digest
+//     after what it names, the index last under the tag: the digest
+//     printed is index.json's, which docker shows and pulls by. Every
+//     manifest, index, config and attestation blob is checked against its
+//     digest and descriptor size before anything is sent (indexes nested
+//     more than 4 deep, a digest or size that lies, a media type its
+//     document contradicts are refused), and a layer's bytes against its
+//     digest and diff_id before it is uploaded. A save lacking some of it
+//     (docker save leaves out the platforms docker never pulled) is pushed
+//     as the multi-platform image below, of the images whose blobs it
+//     holds (one such image as itself), with a warning that the digest is
+//     not the saved one; with --archive-image, the image for this machine's
 //     platform, or the only one it holds. An uncompressed archive file
 //     (or stdin redirected from one) is read in place; anything else is
 //     decompressed once into a temporary file (an archive or layer that
@@ -32,7 +44,10 @@
 //     --max-expanded-bytes);
 //   - a multi-platform image: an OCI layout tar whose index.json names one
 //     image index (tar-merge --index, scripts/build-index; skopeo copy
-//     --all). Every image of it is pushed as below, its manifest put by
+//     --all). When every layer under the index is stored as
+//     --layer-compression asks and the layout holds every blob, it is
+//     pushed as a docker save's is, as it is (attestation manifests and
+//     nested indexes too). Else every image of it is pushed as below, its manifest put by
 //     digest, then the image index of them under the tag, each entry with
 //     the platform its image's config names, sorted (imgkit/oci: as
 //     tar-merge --index writes it, so with the layers stored as
@@ -198,7 +213,10 @@
 // lists (its bug, distribution/distribution#3178). Pushing the same
 // image and SBOM again lists it once. A multi-platform image takes no
 // --sbom (refused once the input is opened, before anything is sent): an
-// SBOM describes one of its images, and which one is not known here.
+// SBOM describes one of its images, and which one is not known here. A
+// docker save of one image with its attestation is pushed as that image
+// alone (its manifest made anew) when given --sbom, which is attached to
+// it, not as the saved index.
 //
 // # Output
 //

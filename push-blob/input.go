@@ -60,6 +60,33 @@ type image struct {
 	// platform is the one its config names, for an image of a
 	// multi-platform index.
 	platform v1.Platform
+	// saved is, on the first image, the image index the archive names
+	// for what is pushed (savedIndex), or nil.
+	saved *savedIndex
+}
+
+// savedIndex is an archive's own image index, read whole (archive.Tree):
+// a docker save of a multi-platform image of the containerd image store
+// (whose index may hold one image and its attestations), or the index an
+// OCI layout names. Run pushes it as it is when it can (pushTree).
+type savedIndex struct {
+	digest string // the index's
+	tree   *archive.Tree
+	// docker: a docker save's, pushed as stored whatever
+	// --layer-compression says, as docker push pushes it.
+	docker bool
+}
+
+// withSavedIndex reads the image index the archive names, digest, and
+// keeps it on imgs[0]; a malformed one (a digest or size that lies,
+// indexes nested too deep) is refused, before anything is sent.
+func withSavedIndex(a *archive.Archive, display, digest string, imgs []*image) ([]*image, error) {
+	t, err := a.Tree(digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", display, err)
+	}
+	imgs[0].saved = &savedIndex{digest: digest, tree: t, docker: a.Format == "docker"}
+	return imgs, nil
 }
 
 // inputName is how messages name the input file: quoted, or stdin.
@@ -160,6 +187,9 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, error) {
 	if a.MultiPlatform && which == "" {
 		imgs, err := platformImages(a, display, a.Images)
+		if err == nil {
+			imgs, err = withSavedIndex(a, display, a.Images[0].Index, imgs)
+		}
 		return imgs, true, err
 	}
 	groups := a.Groups()
@@ -194,10 +224,17 @@ func wholeArchive(a *archive.Archive, display, which string) ([]*image, bool, er
 			display, len(groups), strings.Join(names, ", "), errdefs.ErrInvalidInput)
 	}
 	group := groups[0]
-	if group[0].Index == "" || !slices.ContainsFunc(group, func(img *archive.Image) bool { return img.ConfigDigest != group[0].ConfigDigest }) {
+	if group[0].Index == "" {
 		return []*image{archiveImage(a, group[0], display)}, false, nil
 	}
+	if !slices.ContainsFunc(group, func(img *archive.Image) bool { return img.ConfigDigest != group[0].ConfigDigest }) {
+		imgs, err := withSavedIndex(a, display, group[0].Index, []*image{archiveImage(a, group[0], display)})
+		return imgs, false, err
+	}
 	imgs, err := platformImages(a, display, group)
+	if err == nil {
+		imgs, err = withSavedIndex(a, display, group[0].Index, imgs)
+	}
 	return imgs, true, err
 }
 

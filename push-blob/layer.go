@@ -81,7 +81,7 @@ func (ps *pusher) pushLayer(ctx context.Context, l *pushLayer) (layerstream.Blob
 			return b, err
 		}
 	}
-	return b, ps.upload(ctx, l.index, b, io.NewSectionReader(f, 0, b.Size))
+	return b, ps.upload(ctx, fmt.Sprintf("layer %d", l.index), b, io.NewSectionReader(f, 0, b.Size))
 }
 
 // checkRefBlobs refuses a reference that names a blob the destination
@@ -270,11 +270,12 @@ func (ps *pusher) uploadStored(ctx context.Context, l *pushLayer) (layerstream.B
 			return b, err
 		}
 	}
-	return b, ps.upload(ctx, l.index, b, l.stored)
+	return b, ps.upload(ctx, fmt.Sprintf("layer %d", l.index), b, l.stored)
 }
 
-func (ps *pusher) upload(ctx context.Context, index int, b layerstream.Blob, src io.ReaderAt) error {
-	ps.o.Debugf("layer %d: uploading %s (%d bytes)", index, b.Digest, b.Size)
+// upload sends a blob the registry lacks; what names it for -v.
+func (ps *pusher) upload(ctx context.Context, what string, b layerstream.Blob, src io.ReaderAt) error {
+	ps.o.Debugf("%s: uploading %s (%d bytes)", what, b.Digest, b.Size)
 	ps.bar.AddTotal(b.Size)
 	if err := ps.p.Upload(ctx, nil, b.Digest, b.Size, src); err != nil {
 		return err

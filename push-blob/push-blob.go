@@ -74,7 +74,16 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 		return fmt.Errorf("--sbom %q: %s is a multi-platform image; attaching an SBOM to one of its images is not supported (--archive-image NAME[:TAG] pushes this machine's image alone, with it): %w", opts.sboms[0].file, inputName(c.Input), errdefs.ErrInvalidInput)
 	}
 	var digest string
-	if index {
+	saved := imgs[0].saved
+	if len(opts.sboms) > 0 {
+		// An SBOM is attached to an image manifest: that of the one
+		// image pushed as itself, not a saved index (refused above when
+		// it holds several).
+		saved = nil
+	}
+	if t := asSaved(o, saved, opts.kind, inputName(c.Input)); t != nil {
+		digest, err = pushTree(ctx, o, client, t, opts)
+	} else if index {
 		digest, err = pushIndex(ctx, o, client, imgs, opts)
 	} else {
 		digest, err = push(ctx, o, client, imgs[0], opts)

@@ -33,7 +33,7 @@ func (a *Archive) savedPlatforms() error {
 			continue
 		}
 		done[d.Digest] = true
-		images, err := a.completeImages(d)
+		images, err := a.completeImages(d, d.Digest, 1, map[string]bool{})
 		if err != nil {
 			return err
 		}
@@ -43,14 +43,29 @@ func (a *Archive) savedPlatforms() error {
 }
 
 // completeImages reads the image index d and returns its images whose
-// manifest, config and layers the archive holds, in its order.
-func (a *Archive) completeImages(d descriptor) ([]*Image, error) {
+// manifest, config and layers the archive holds, in its order, with those
+// of the indexes it nests (at most maxIndexDepth deep, each read once:
+// seen), in their place; root is the index index.json names (Image.Index),
+// at depth 1 (as walkIndex counts).
+func (a *Archive) completeImages(d descriptor, root string, depth int, seen map[string]bool) ([]*Image, error) {
+	if depth > maxIndexDepth {
+		return nil, invalid("index %s: indexes nested more than %d deep", d.Digest, maxIndexDepth)
+	}
 	index, err := a.readDoc(d)
-	if err != nil {
+	if err != nil || depth > 1 && isReferrerIndex(index) {
 		return nil, err
 	}
 	var images []*Image
 	for _, m := range index.Manifests {
+		if (m.MediaType == mediaOCIIndex || m.MediaType == mediaDockerList) && !seen[m.Digest] && a.hasBlob(m.Digest) {
+			seen[m.Digest] = true
+			nested, err := a.completeImages(m, root, depth+1, seen)
+			if err != nil {
+				return nil, err
+			}
+			images = append(images, nested...)
+			continue
+		}
 		if m.Platform != nil && m.Platform.OS == "unknown" ||
 			m.MediaType != mediaOCIManifest && m.MediaType != mediaDockerV2 || !a.hasBlob(m.Digest) {
 			continue
@@ -73,7 +88,7 @@ func (a *Archive) completeImages(d descriptor) ([]*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		img.Index = d.Digest
+		img.Index = root
 		if m.Platform != nil && m.Platform.OS != "" && m.Platform.Architecture != "" {
 			img.Platform = m.Platform
 		}

@@ -105,6 +105,26 @@ func FuzzOpen(f *testing.F) {
 		if _, err := a.FindFor("", "", oci.HostPlatform()); err != nil {
 			testkit.CheckError(t, err, errdefs.ErrNotFound)
 		}
+		// The tree of an image's index (push-blob pushes it as it is):
+		// the index last, every document its digest's bytes.
+		for _, img := range a.Images {
+			if img.Index == "" {
+				continue
+			}
+			tree, err := a.Tree(img.Index)
+			if err != nil {
+				testkit.CheckError(t, err, errdefs.ErrInvalidInput, errdefs.ErrDigestMismatch, errdefs.ErrTooLarge)
+				continue
+			}
+			if len(tree.Docs) == 0 && len(tree.Missing) == 0 || len(tree.Docs) > 0 && tree.Docs[len(tree.Docs)-1].Digest != img.Index {
+				t.Fatalf("the tree of %s ends with no index of that digest (%d documents, missing %v)", img.Index, len(tree.Docs), tree.Missing)
+			}
+			for _, d := range tree.Docs {
+				if digestOf(d.Raw) != d.Digest {
+					t.Fatalf("tree document %s: bytes hash to %s", d.Digest, digestOf(d.Raw))
+				}
+			}
+		}
 		if _, err := a.Find("no-such-image", "x"); err != nil {
 			testkit.CheckError(t, err, errdefs.ErrNotFound)
 		}

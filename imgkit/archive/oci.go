@@ -43,6 +43,16 @@ type ociDoc struct {
 	Manifests    []descriptor `json:"manifests"`
 	Config       *descriptor  `json:"config"`
 	Layers       []descriptor `json:"layers"`
+	Subject      *descriptor  `json:"subject"`
+}
+
+// isReferrerIndex tells an image index that is an artifact (its
+// artifactType set) or a referrer of a manifest (its subject set;
+// distribution-spec 1.1: a referrer is an image manifest or index with a
+// subject) from a multi-platform image: what it lists are no images of
+// the archive, as an artifact manifest is none.
+func isReferrerIndex(doc ociDoc) bool {
+	return doc.Subject != nil || doc.ArtifactType != ""
 }
 
 func (a *Archive) parseOCI() error {
@@ -64,10 +74,12 @@ func (a *Archive) parseOCI() error {
 // image in it; index is the digest of the image index index.json names
 // that holds idx, or "" for index.json itself (Image.Index). Manifests for
 // the "unknown" platform (build attestations) are skipped, and so are
-// artifacts (isArtifact): a layout that oras cp -r or regctl image copy
+// artifacts (isArtifact) and indexes that are referrers or artifacts
+// (isReferrerIndex): a layout that oras cp -r or regctl image copy
 // --referrers wrote lists an image's referrers (SBOMs, signatures) in
 // index.json beside it, or the index of them under the referrers tag
-// sha256-HEX (an index of artifacts alone, which adds no image).
+// sha256-HEX (an index of artifacts alone, which adds no image; one of
+// its referrers may be an index, whose manifests are the referrer's).
 // index.json naming one image index and, besides, at most artifacts and
 // indexes of them is a multi-platform image.
 func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) error {
@@ -98,6 +110,9 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 		}
 		switch {
 		case mt == mediaOCIIndex || mt == mediaDockerList || (mt == "" && doc.Manifests != nil):
+			if isReferrerIndex(doc) {
+				continue
+			}
 			nested := index
 			if depth == 0 {
 				nested = d.Digest
