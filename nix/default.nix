@@ -92,10 +92,10 @@ let
     else if busybox != null then "${bbUtils}/bin/sh"
     else "/bin/sh";
 
-  # What the workflows run besides the tools (POSIX utilities, tar,
-  # fakeroot, proot, bwrap, unshare and setpriv).
+  # What the workflows run besides the tools (POSIX utilities, cmp,
+  # tar, fakeroot, proot, bwrap, unshare and setpriv).
   helpers = with buildPkgs; [
-    bash coreutils findutils gnused gawk gnugrep gnutar procps
+    bash coreutils findutils diffutils gnused gawk gnugrep gnutar procps
     fakeroot proot bubblewrap util-linux
   ];
   binPath = dirs: concatStringsSep ":" (map (d: "${d}/bin") dirs);

@@ -57,6 +57,14 @@ fakechroot_host=/.dockertools-host
 # fakechroot_run ROOT STATE CMD
 fakechroot_run() {
 	fr_sh=$(command -v sh)
+	# A shell of the store (nixpkgs' bash, where the Nix library is given
+	# pkgs) is seen inside at its own path, where the store is bound; a
+	# host one under $fakechroot_host. It was always looked for there:
+	# proot found no /.dockertools-host/nix/store/.../bin/sh.
+	case $fr_sh in
+	"$store_dir"/*) fr_guest_sh=$fr_sh ;;
+	*) fr_guest_sh=$fakechroot_host$fr_sh ;;
+	esac
 	set -- "$1" "$2" "$3" -r "$1" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir"
 	for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32; do
 		[ ! -d "$d" ] || set -- "$@" -b "$d:$fakechroot_host$d"
@@ -67,6 +75,7 @@ fakechroot_run() {
 		for word in $(ldd "$bin" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e t -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
 			case $word in
 			/*/ld-*) [ ! -e "$word" ] || set -- "$@" -b "$word" ;;
+			"$store_dir"/*) fr_libs=$fr_libs:${word%/*} ;;
 			/*) fr_libs=$fr_libs:$fakechroot_host${word%/*} ;;
 			esac
 		done
@@ -93,6 +102,6 @@ fakechroot_run() {
 		for d in $LD_LIBRARY_PATH; do guest=$guest:'"$fakechroot_host"'$d; done
 		unset IFS
 		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} exec "$@"
-	' "$fr_path" "$fr_proot" "$@" "$fakechroot_host$fr_sh" -ec -- "$cmd" >&2
+	' "$fr_path" "$fr_proot" "$@" "$fr_guest_sh" -ec -- "$cmd" >&2
 }
 
