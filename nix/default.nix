@@ -144,6 +144,13 @@ let
   shArgs = args: concatStringsSep " " (map shq args);
 
   toList = x: if x == null then [ ] else if isList x then x else [ x ];
+  # contents, copyToRoot and mergeImages' images as nixpkgs reads them:
+  # its builders take the list as an environment variable, a string of
+  # words, so a list in the list (contents = [ hello extras ]) is
+  # flattened and null (if … then x else null) is nothing. Here a nested
+  # list was one argument of two paths, and a null crashed Nix 2.8
+  # (exportReferencesGraph of "", with includeNixDB).
+  pathList = x: concatMap (e: if isList e then pathList e else if e == null then [ ] else [ e ]) (toList x);
   opt = flag: value: if value == null || value == "" then [ ] else [ flag value ];
   flagIf = cond: flag: if cond then [ flag ] else [ ];
 
@@ -281,12 +288,12 @@ let
       customisationLayer = mk {
         name = "${baseName}-customisation-layer";
         kind = "customisation";
-        args = concatMap (c: [ "--contents" c ]) (toList contents)
+        args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--extra-commands" extraCommands
           ++ opt "--fake-root-commands" fakeRootCommands
           ++ flagIf enableFakechroot "--enable-fakechroot";
-        graphRoots = if includeNixDB then toList contents else null;
+        graphRoots = if includeNixDB then pathList contents else null;
       };
       # nixpkgs' layeringPipeline: a list, or the path of a JSON file
       # holding it (a file either way: store paths it names stay
@@ -436,7 +443,7 @@ let
         else builtins.trace "buildImage: uid and gid are ignored with runAsRoot, as in nixpkgs: the script's chown sets owners" [ ];
       baseName = baseNameOf name;
       imageName = lower name;
-      copies = toList (if copyToRoot != null then copyToRoot
+      copies = pathList (if copyToRoot != null then copyToRoot
         else if contents != null then builtins.trace "buildImage: contents is deprecated, use copyToRoot" contents
         else null);
       configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON (dockerConfig config));
@@ -635,11 +642,12 @@ let
   mergeImages = arg:
     let
       a = if isList arg then { images = arg; } else arg;
-      last = if a.images == [ ] then "" else nameOf (builtins.elemAt a.images (length a.images - 1));
+      images = pathList a.images;
+      last = if images == [ ] then "" else nameOf (builtins.elemAt images (length images - 1));
       compressor = a.compressor or (if hasSuffix ".gz" last then "gz" else if hasSuffix ".zst" last then "zstd" else "none");
       platform = a.platform or null;
     in
-    assert a.images != [ ] || throw "mergeImages: no images";
+    assert images != [ ] || throw "mergeImages: no images";
     # Empty (builtins.getEnv of an unset variable) is a mistake, as
     # merge-images --platform "" is, not the building machine's.
     assert platform != "" || throw "mergeImages: platform is empty: give OS/ARCH[/VARIANT], or null for the building machine's";
@@ -647,7 +655,7 @@ let
       name = a.name or "merge-docker-images";
       kind = "output";
       args = [ "merge-images" "--compressor" (checkCompressor compressor) ]
-        ++ opt "--platform" platform ++ a.images;
+        ++ opt "--platform" platform ++ images;
     };
 
   # buildIndex { images, layerCompression ? null, tag ? null, name ? … }
