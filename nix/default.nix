@@ -218,6 +218,15 @@ let
     else c // builtins.listToAttrs (map (k: { name = k; value = [ c.${k} ]; })
       (filter (k: c ? ${k} && c.${k} != null && !isList c.${k}) [ "Cmd" "Entrypoint" "Shell" ]));
 
+  # An image where an archive is read (fromImage, mergeImages' images,
+  # exportImage): a stream script (streamLayeredImage's or
+  # streamNixShellImage's, isExe) is run into one, as buildLayeredImage
+  # runs it. It was read as the archive ("not a tar archive"), as nixpkgs
+  # reads it (tar: "This does not look like a tar archive").
+  archiveOf = x: if isAttrs x && (x.isExe or false)
+    then mk { name = "${x.name}.tar"; kind = "stdout"; args = [ x ]; }
+    else x;
+
   # The flags choosing the image of a fromImage archive. nixpkgs reads
   # fromImageName and fromImageTag only with a fromImage and only both
   # together (else the archive's first image): so are they passed here,
@@ -273,6 +282,7 @@ let
     assert layeringPipeline != null || maxLayers >= 2
       || throw "maxLayers ${toString maxLayers}: want at least 2 (a store layer and the customisation layer)";
     let
+      base = if fromImage == null then null else archiveOf fromImage;
       # nixpkgs takes any maxLayers (users write 128, believing it
       # Docker's limit), and its image loads while the closure needs no
       # more than Docker's 125 layers: beyond, 125 makes that image, and
@@ -309,15 +319,15 @@ let
         kind = "plan";
         # Of a multi-platform base, the layers of the image for the
         # image's platform are counted.
-        args = [ maxLayersUsed strategy (if fromImage == null then "" else fromImage) ]
-          ++ (if fromImage == null then [ ] else [ (if architecture == null then "" else architecture) (if variant == null then "" else variant) ])
+        args = [ maxLayersUsed strategy (if base == null then "" else base) ]
+          ++ (if base == null then [ ] else [ (if architecture == null then "" else architecture) (if variant == null then "" else variant) ])
           ++ [ pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
       };
       flags = [ "--config" configFile "--customisation-layer" customisationLayer
           "--max-layers" (if layeringPipeline == null then maxLayersUsed else 125) ]
         ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])
-        ++ opt "--from-image" fromImage
+        ++ opt "--from-image" base
         ++ [ "--created" created "--mtime" mtime "--uid" uid "--gid" gid "--uname" uname "--gname" gname ]
         ++ opt "--architecture" architecture
         ++ opt "--variant" variant
@@ -470,7 +480,7 @@ let
         name = "docker-image-${baseName}.tar${ext}";
         kind = "image";
         args = [ tagValue ] ++ roots ++ [ "--" "-q" "--name" imageName "--compressor" compressor ]
-          ++ opt "--from-image" fromImage
+          ++ opt "--from-image" (if fromImage == null then null else archiveOf fromImage)
           ++ fromImageFlags "buildImage" fromImage fromImageName fromImageTag
           ++ concatMap (c: [ "--copy-to-root" c ]) copies
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
@@ -629,7 +639,7 @@ let
       name = if name != null then name
         else removeSuffix ".zst" (removeSuffix ".gz" (nameOf fromImage));
       kind = "output";
-      args = [ "export-image" "--from-image" fromImage ]
+      args = [ "export-image" "--from-image" (archiveOf fromImage) ]
         ++ fromImageFlags "exportImage" fromImage fromImageName fromImageTag;
     };
 
@@ -642,7 +652,7 @@ let
   mergeImages = arg:
     let
       a = if isList arg then { images = arg; } else arg;
-      images = pathList a.images;
+      images = map archiveOf (pathList a.images);
       last = if images == [ ] then "" else nameOf (builtins.elemAt images (length images - 1));
       compressor = a.compressor or (if hasSuffix ".gz" last then "gz" else if hasSuffix ".zst" last then "zstd" else "none");
       platform = a.platform or null;
@@ -671,7 +681,7 @@ let
     mk {
       inherit name;
       kind = "output";
-      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ opt "--tag" tag ++ images;
+      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ opt "--tag" tag ++ map archiveOf images;
     };
 
   # pushImage { image, dest ? null, … }: a runnable script, as
