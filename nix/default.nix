@@ -218,6 +218,15 @@ let
     else c // builtins.listToAttrs (map (k: { name = k; value = [ c.${k} ]; })
       (filter (k: c ? ${k} && c.${k} != null && !isList c.${k}) [ "Cmd" "Entrypoint" "Shell" ]));
 
+  # extraCommands and fakeRootCommands are bash to nixpkgs, which runs
+  # them with its bash; the workflows run them with sh, which tools-only
+  # is the host's, dash on Debian and Ubuntu: mkdir -p usr/{bin,lib} made
+  # one directory of that name and echo 'a\nb' wrote two lines, silently,
+  # and [[ failed. So they run with the first bash on the builders' PATH
+  # (nixpkgs' with pkgs, else the host's), and with sh where none is.
+  inBash = cmds: if cmds == "" then "" else
+    "if command -v bash >/dev/null 2>&1; then exec bash -e -c ${shq cmds} bash; fi\n" + cmds;
+
   # An image where an archive is read (fromImage, mergeImages' images,
   # exportImage): a stream script (streamLayeredImage's or
   # streamNixShellImage's, isExe) is run into one, as buildLayeredImage
@@ -300,8 +309,8 @@ let
         kind = "customisation";
         args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
-          ++ opt "--extra-commands" extraCommands
-          ++ opt "--fake-root-commands" fakeRootCommands
+          ++ opt "--extra-commands" (inBash extraCommands)
+          ++ opt "--fake-root-commands" (inBash fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then pathList contents else null;
       };
@@ -486,7 +495,7 @@ let
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
-          ++ opt "--extra-commands" extraCommands
+          ++ opt "--extra-commands" (inBash extraCommands)
           ++ opt "--run-as-root" runAsRootFile
           ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
