@@ -564,7 +564,10 @@ let
       };
       imageTag = if s.tag != null then s.tag else hashPart stream;
     in
-    withPassthru stream { inherit (s) imageName; inherit imageTag; isExe = true; } { };
+    # override, as nixpkgs' result has (its streamLayeredImage's): the tag
+    # or the name given again (nix-shell images' own arguments here).
+    withOverride streamNixShellImage args
+      (withPassthru stream { inherit (s) imageName; inherit imageTag; isExe = true; } { });
 
   buildNixShellImage = args@{ drv, compressor ? "gz", ... }:
     let
