@@ -92,10 +92,10 @@ let
     else if busybox != null then "${bbUtils}/bin/sh"
     else "/bin/sh";
 
-  # What the workflows run besides the tools (POSIX utilities, tar,
-  # fakeroot, proot, bwrap, unshare and setpriv).
+  # What the workflows run besides the tools (POSIX utilities, cmp,
+  # tar, fakeroot, proot, bwrap, unshare and setpriv).
   helpers = with buildPkgs; [
-    bash coreutils findutils gnused gawk gnugrep gnutar procps
+    bash coreutils findutils diffutils gnused gawk gnugrep gnutar procps
     fakeroot proot bubblewrap util-linux
   ];
   binPath = dirs: concatStringsSep ":" (map (d: "${d}/bin") dirs);
@@ -144,6 +144,13 @@ let
   shArgs = args: concatStringsSep " " (map shq args);
 
   toList = x: if x == null then [ ] else if isList x then x else [ x ];
+  # contents, copyToRoot and mergeImages' images as nixpkgs reads them:
+  # its builders take the list as an environment variable, a string of
+  # words, so a list in the list (contents = [ hello extras ]) is
+  # flattened and null (if … then x else null) is nothing. Here a nested
+  # list was one argument of two paths, and a null crashed Nix 2.8
+  # (exportReferencesGraph of "", with includeNixDB).
+  pathList = x: concatMap (e: if isList e then pathList e else if e == null then [ ] else [ e ]) (toList x);
   opt = flag: value: if value == null || value == "" then [ ] else [ flag value ];
   flagIf = cond: flag: if cond then [ flag ] else [ ];
 
@@ -211,6 +218,24 @@ let
     else c // builtins.listToAttrs (map (k: { name = k; value = [ c.${k} ]; })
       (filter (k: c ? ${k} && c.${k} != null && !isList c.${k}) [ "Cmd" "Entrypoint" "Shell" ]));
 
+  # extraCommands and fakeRootCommands are bash to nixpkgs, which runs
+  # them with its bash; the workflows run them with sh, which tools-only
+  # is the host's, dash on Debian and Ubuntu: mkdir -p usr/{bin,lib} made
+  # one directory of that name and echo 'a\nb' wrote two lines, silently,
+  # and [[ failed. So they run with the first bash on the builders' PATH
+  # (nixpkgs' with pkgs, else the host's), and with sh where none is.
+  inBash = cmds: if cmds == "" then "" else
+    "if command -v bash >/dev/null 2>&1; then exec bash -e -c ${shq cmds} bash; fi\n" + cmds;
+
+  # An image where an archive is read (fromImage, mergeImages' images,
+  # exportImage): a stream script (streamLayeredImage's or
+  # streamNixShellImage's, isExe) is run into one, as buildLayeredImage
+  # runs it. It was read as the archive ("not a tar archive"), as nixpkgs
+  # reads it (tar: "This does not look like a tar archive").
+  archiveOf = x: if isAttrs x && (x.isExe or false)
+    then mk { name = "${x.name}.tar"; kind = "stdout"; args = [ x ]; }
+    else x;
+
   # The flags choosing the image of a fromImage archive. nixpkgs reads
   # fromImageName and fromImageTag only with a fromImage and only both
   # together (else the archive's first image): so are they passed here,
@@ -270,6 +295,7 @@ let
     assert layeringPipeline != null || maxLayers >= 2
       || throw "maxLayers ${toString maxLayers}: want at least 2 (a store layer and the customisation layer)";
     let
+      base = if fromImage == null then null else archiveOf fromImage;
       # nixpkgs takes any maxLayers (users write 128, believing it
       # Docker's limit), and its image loads while the closure needs no
       # more than Docker's 125 layers: beyond, 125 makes that image, and
@@ -285,12 +311,12 @@ let
       customisationLayer = mk {
         name = "${baseName}-customisation-layer";
         kind = "customisation";
-        args = concatMap (c: [ "--contents" c ]) (toList contents)
+        args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
-          ++ opt "--extra-commands" extraCommands
-          ++ opt "--fake-root-commands" fakeRootCommands
+          ++ opt "--extra-commands" (inBash extraCommands)
+          ++ opt "--fake-root-commands" (inBash fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
-        graphRoots = if includeNixDB then toList contents else null;
+        graphRoots = if includeNixDB then pathList contents else null;
       };
       # nixpkgs' layeringPipeline: a list, or the path of a JSON file
       # holding it (a file either way: store paths it names stay
@@ -306,15 +332,15 @@ let
         kind = "plan";
         # Of a multi-platform base, the layers of the image for the
         # image's platform are counted.
-        args = [ maxLayersUsed strategy (if fromImage == null then "" else fromImage) ]
-          ++ (if fromImage == null then [ ] else [ (if architecture == null then "" else architecture) (if variant == null then "" else variant) ])
+        args = [ maxLayersUsed strategy (if base == null then "" else base) ]
+          ++ (if base == null then [ ] else [ (if architecture == null then "" else architecture) (if variant == null then "" else variant) ])
           ++ [ pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
       };
       flags = [ "--config" configFile "--customisation-layer" customisationLayer
           "--max-layers" (if layeringPipeline == null then maxLayersUsed else 125) ]
         ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])
-        ++ opt "--from-image" fromImage
+        ++ opt "--from-image" base
         ++ [ "--created" created "--mtime" mtime "--uid" uid "--gid" gid "--uname" uname "--gname" gname ]
         ++ opt "--architecture" architecture
         ++ opt "--variant" variant
@@ -440,7 +466,7 @@ let
         else builtins.trace "buildImage: uid and gid are ignored with runAsRoot, as in nixpkgs: the script's chown sets owners" [ ];
       baseName = baseNameOf name;
       imageName = lower name;
-      copies = toList (if copyToRoot != null then copyToRoot
+      copies = pathList (if copyToRoot != null then copyToRoot
         else if contents != null then builtins.trace "buildImage: contents is deprecated, use copyToRoot" contents
         else null);
       configFile = if config == null then null else writeText "${baseName}-config.json" (toJSON (dockerConfig config));
@@ -467,13 +493,13 @@ let
         name = "docker-image-${baseName}.tar${ext}";
         kind = "image";
         args = [ tagValue ] ++ roots ++ [ "--" "-q" "--name" imageName "--compressor" compressor ]
-          ++ opt "--from-image" fromImage
+          ++ opt "--from-image" (if fromImage == null then null else archiveOf fromImage)
           ++ fromImageFlags "buildImage" fromImage fromImageName fromImageTag
           ++ concatMap (c: [ "--copy-to-root" c ]) copies
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
-          ++ opt "--extra-commands" extraCommands
+          ++ opt "--extra-commands" (inBash extraCommands)
           ++ opt "--run-as-root" runAsRootFile
           ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
@@ -542,7 +568,10 @@ let
       };
       imageTag = if s.tag != null then s.tag else hashPart stream;
     in
-    withPassthru stream { inherit (s) imageName; inherit imageTag; isExe = true; } { };
+    # override, as nixpkgs' result has (its streamLayeredImage's): the tag
+    # or the name given again (nix-shell images' own arguments here).
+    withOverride streamNixShellImage args
+      (withPassthru stream { inherit (s) imageName; inherit imageTag; isExe = true; } { });
 
   buildNixShellImage = args@{ drv, compressor ? "gz", ... }:
     let
@@ -626,7 +655,7 @@ let
       name = if name != null then name
         else removeSuffix ".zst" (removeSuffix ".gz" (nameOf fromImage));
       kind = "output";
-      args = [ "export-image" "--from-image" fromImage ]
+      args = [ "export-image" "--from-image" (archiveOf fromImage) ]
         ++ fromImageFlags "exportImage" fromImage fromImageName fromImageTag;
     };
 
@@ -639,11 +668,12 @@ let
   mergeImages = arg:
     let
       a = if isList arg then { images = arg; } else arg;
-      last = if a.images == [ ] then "" else nameOf (builtins.elemAt a.images (length a.images - 1));
+      images = map archiveOf (pathList a.images);
+      last = if images == [ ] then "" else nameOf (builtins.elemAt images (length images - 1));
       compressor = a.compressor or (if hasSuffix ".gz" last then "gz" else if hasSuffix ".zst" last then "zstd" else "none");
       platform = a.platform or null;
     in
-    assert a.images != [ ] || throw "mergeImages: no images";
+    assert images != [ ] || throw "mergeImages: no images";
     # Empty (builtins.getEnv of an unset variable) is a mistake, as
     # merge-images --platform "" is, not the building machine's.
     assert platform != "" || throw "mergeImages: platform is empty: give OS/ARCH[/VARIANT], or null for the building machine's";
@@ -651,7 +681,7 @@ let
       name = a.name or "merge-docker-images";
       kind = "output";
       args = [ "merge-images" "--compressor" (checkCompressor compressor) ]
-        ++ opt "--platform" platform ++ a.images;
+        ++ opt "--platform" platform ++ images;
     };
 
   # buildIndex { images, layerCompression ? null, tag ? null, name ? … }
@@ -667,7 +697,7 @@ let
     mk {
       inherit name;
       kind = "output";
-      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ opt "--tag" tag ++ images;
+      args = [ "build-index" ] ++ opt "--layer-compression" layerCompression ++ opt "--tag" tag ++ map archiveOf images;
     };
 
   # pushImage { image, dest ? null, … }: a runnable script, as

@@ -181,9 +181,11 @@ check_args_decoded "$@"
 # commands cut short ("echo caf" for "echo caf\303\251 > f") without a
 # word. A NUL byte, which most shells drop (bash with a warning of its
 # own) and no Nix string holds (nixpkgs' runAsRoot), is refused first, in
-# words of its own: another sh would not help.
+# words of its own: another sh would not help. Both checks are cmp's
+# (diffutils): without it every script was said to hold a NUL byte.
 read_text() {
 	cat -- "$1" >/dev/null 2>&1 || die "$2: cannot read it"
+	command -v cmp >/dev/null 2>&1 || die "$2: reading it needs cmp (diffutils), which is not installed"
 	tr -d '\000' <"$1" | cmp -s - "$1" || die "$2: holds a NUL byte, which no shell script holds"
 	text=$(cat -- "$1" && echo .) || text=
 	text=${text%.}

@@ -74,6 +74,7 @@ fakechroot_run() {
 		for word in $(ldd "$bin" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e t -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
 			case $word in
 			/*/ld-*) [ ! -e "$word" ] || set -- "$@" -b "$word" ;;
+			"$store_dir"/*) fr_libs=$fr_libs:${word%/*} ;;
 			/*) fr_libs=$fr_libs:$fakechroot_host${word%/*} ;;
 			esac
 		done
