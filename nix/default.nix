@@ -223,9 +223,24 @@ let
   # is the host's, dash on Debian and Ubuntu: mkdir -p usr/{bin,lib} made
   # one directory of that name and echo 'a\nb' wrote two lines, silently,
   # and [[ failed. So they run with the first bash on the builders' PATH
-  # (nixpkgs' with pkgs, else the host's), and with sh where none is.
-  inBash = cmds: if cmds == "" then "" else
-    "if command -v bash >/dev/null 2>&1; then exec bash -e -c ${shq cmds} bash; fi\n" + cmds;
+  # (nixpkgs' with pkgs, else the host's), and with sh where none is;
+  # with -o pipefail, which stdenv's setup leaves on where nixpkgs runs
+  # them (false | true failed there). The commands are in the workflow's
+  # argument once, quoted: twice (for bash, then for sh), commands past
+  # 64 KiB made the builder's argument longer than the 128 KiB one may
+  # be, and Nix failed to start it ("Argument list too long"), where
+  # nixpkgs (an environment variable, as bounded) and the sh before took
+  # them. Past that bound the line says so while evaluating.
+  inBash = what: cmds:
+    let
+      script = "__dockertools_commands=${shq cmds}\n"
+        + "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$__dockertools_commands\" bash; fi\n"
+        + "eval \"$__dockertools_commands\"\n";
+      n = stringLength script;
+    in
+    if cmds == "" then ""
+    else if n < 131072 then script
+    else throw "${what}: ${toString n} bytes once quoted for the shell (a single quote takes 4), past the 131071 Linux allows an argument of a program";
 
   # An image where an archive is read (fromImage, mergeImages' images,
   # exportImage): a stream script (streamLayeredImage's or
@@ -313,8 +328,8 @@ let
         kind = "customisation";
         args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
-          ++ opt "--extra-commands" (inBash extraCommands)
-          ++ opt "--fake-root-commands" (inBash fakeRootCommands)
+          ++ opt "--extra-commands" (inBash "extraCommands" extraCommands)
+          ++ opt "--fake-root-commands" (inBash "fakeRootCommands" fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then pathList contents else null;
       };
@@ -499,7 +514,7 @@ let
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
-          ++ opt "--extra-commands" (inBash extraCommands)
+          ++ opt "--extra-commands" (inBash "buildImage: extraCommands" extraCommands)
           ++ opt "--run-as-root" runAsRootFile
           ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
