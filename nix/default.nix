@@ -251,6 +251,17 @@ let
     then mk { name = "${x.name}.tar"; kind = "stdout"; args = [ x ]; }
     else x;
 
+  # nixpkgs' conf step reads a layered image's created and mtime with GNU
+  # date -d, which takes many forms (@EPOCH, 20240101, yesterday, 1 day
+  # ago); the tools take ISO 8601 times (manifest-gen's created with the
+  # date's dashes, layer-pack's mtime without too) and now, and refused
+  # the others only once the stream ran (streamLayeredImage) or the image
+  # built. RE is a loose shape of what the tool takes: a value past it is
+  # one the tool refuses, refused here while evaluating; what passes the
+  # tool still checks.
+  isoTime = what: re: t: t == "now" || isString t && builtins.match re t != null
+    || throw "${what} \"${toString t}\": give an ISO 8601 time (such as 1970-01-01T00:00:01Z) or now; nixpkgs' date -d reads more (@EPOCH, yesterday), which the tools do not";
+
   # The flags choosing the image of a fromImage archive. nixpkgs reads
   # fromImageName and fromImageTag only with a fromImage and only both
   # together (else the archive's first image): so are they passed here,
@@ -309,6 +320,8 @@ let
     # popularity still refuses a plan past what runtimes accept.
     assert layeringPipeline != null || maxLayers >= 2
       || throw "maxLayers ${toString maxLayers}: want at least 2 (a store layer and the customisation layer)";
+    assert isoTime "created" "[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?" created;
+    assert isoTime "mtime" "[0-9]{4}-?[0-9]{2}-?[0-9]{2}([Tt ].*)?" mtime;
     let
       base = if fromImage == null then null else archiveOf fromImage;
       # nixpkgs takes any maxLayers (users write 128, believing it
