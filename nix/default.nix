@@ -225,7 +225,9 @@ let
   # and [[ failed. So they run with the first bash on the builders' PATH
   # (nixpkgs' with pkgs, else the host's), and with sh where none is;
   # with -o pipefail, which stdenv's setup leaves on where nixpkgs runs
-  # them (false | true failed there). The commands are in the workflow's
+  # them (false | true failed there), also in a sh that has it (busybox's,
+  # in Nix's sandbox; dash has none, and its set -o of an unknown option
+  # would end the shell). The commands are in the workflow's
   # argument once, quoted: twice (for bash, then for sh), commands past
   # 64 KiB made the builder's argument longer than the 128 KiB one may
   # be, and Nix failed to start it ("Argument list too long"), where
@@ -235,6 +237,7 @@ let
     let
       script = "__dockertools_commands=${shq cmds}\n"
         + "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$__dockertools_commands\" bash; fi\n"
+        + "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n"
         + "eval \"$__dockertools_commands\"\n";
       n = stringLength script;
     in
