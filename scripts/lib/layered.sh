@@ -448,14 +448,17 @@ layered_image() {
 # inputs_graph makes $closure_graph the closure of the customisation
 # layer's inputs, before the commands run: the joined contents (with the
 # Nix database), the config and the store paths the commands' text names
-# (a Nix string's context), within --closure-graph (checked with
+# (a Nix string's context) or their environment does (commands_env_refs),
+# within --closure-graph (checked with
 # --verify). The root is scanned after the commands for these paths only,
 # as Nix scans the customisation layer's output for its inputs' hashes: a
 # file the commands wrote that names another store path (ls of the
 # store) copied that path into the image.
 inputs_graph() {
 	printf '%s\n%s\n' "$extra_cmds" "$fake_cmds" >"$work/commands.txt" || die "cannot write \"$work/commands.txt\""
-	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root" --extra-root "$work/commands.txt"
+	commands_env_refs "$work/commands-env.txt"
+	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root" --extra-root "$work/commands.txt" \
+		--extra-root "$work/commands-env.txt"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" $graph_verify
