@@ -68,9 +68,14 @@ write_nix_db() {
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of
 # the platform being built) holds as a layer plan of one layer: tar-merge
-# lists them, one a line (store names hold no quote or backslash).
+# lists them, one a line. A name there that is no store path's (a quote
+# or a backslash in it, which JSON would read otherwise) is no registered
+# path: left out.
 nix_db_base_plan() {
 	nb_platform=$(run_step manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform) || return 1
 	run_step tar-merge --store-paths --store-dir "$store_dir" --platform "$nb_platform" -- "$from_image" >"$work/nix-db-base-paths" || return 1
-	awk 'BEGIN { printf "[[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 } END { print "]]" }' "$work/nix-db-base-paths"
+	awk 'BEGIN { printf "[[" }
+		{ name = $0; sub(/.*\//, "", name) }
+		name ~ /^[0-9a-z]+-[0-9A-Za-z+._?=-]+$/ { printf "%s\"%s\"", (n++ ? "," : ""), $0 }
+		END { print "]]" }' "$work/nix-db-base-paths"
 }
