@@ -95,15 +95,21 @@ nix_db_run() {
 }
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of
-# the platform being built) holds as a layer plan of one layer: tar-merge
-# lists them, one a line. A name there that is no store path's (a quote
-# or a backslash in it, which JSON would read otherwise) is no registered
-# path: left out.
+# the platform being built) holds as a layer plan of one layer.
 nix_db_base_plan() {
 	nb_platform=$(run_step manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform) || return 1
 	run_step tar-merge --store-paths --store-dir "$store_dir" --platform "$nb_platform" -- "$from_image" >"$work/nix-db-base-paths" || return 1
+	store_paths_plan "$work/nix-db-base-paths"
+}
+
+# store_paths_plan FILE prints the store paths tar-merge --store-paths
+# listed in FILE, one a line, as a layer plan of one layer (nix-db
+# --holds). A name there that is no store path's (a quote or a backslash
+# in it, which JSON would read otherwise) is no registered path: left
+# out. The Nix library's plan builder (nix/builder.sh) uses it too.
+store_paths_plan() {
 	awk 'BEGIN { printf "[[" }
 		{ name = $0; sub(/.*\//, "", name) }
 		name ~ /^[0-9a-z]+-[0-9A-Za-z+._?=-]+$/ { printf "%s\"%s\"", (n++ ? "," : ""), $0 }
-		END { print "]]" }' "$work/nix-db-base-paths"
+		END { print "]]" }' "$1"
 }
