@@ -183,6 +183,17 @@ build_env() {
 		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
 }
 
+# commands_env_refs FILE writes to FILE the lines of the environment the
+# commands get (build_env's) that name the store directory. A store path
+# the caller gives them by a variable (HELLO=/nix/store/...-hello, a
+# nix-shell's PATH) is one of their inputs, as a Nix build's attributes
+# are (their string context), so the layer is scanned for its closure
+# too: a link they made to $HELLO/bin/hello dangled in the image. Only
+# those lines are written: the rest of the environment may hold secrets.
+commands_env_refs() {
+	build_env env | awk -v p="$store_dir/" 'index($0, p)' >"$1" || die "cannot write \"$1\""
+}
+
 # The build directory of a Nix build's sandbox (NIX_BUILD_TOP), where
 # run_contained binds its own temporary directory, with the commands'
 # root at $build_top/old_out, as nixpkgs renames the root it runs them in;
