@@ -282,15 +282,16 @@ run_contained() {
 	[ -n "$rcn_user" ] || set -- $(sandbox_cap_args) "$@"
 	# The options, then the mounts, each group prepended before the last,
 	# so that they are in order, a later mount on top of an earlier one:
-	# the host's entries; what hides or replaces parts of them; the store
-	# again (it may lie in the host's /tmp or /run); /build and what it
-	# holds, the Nix passwd and group; and / made read-only last.
+	# the host's entries; what hides or replaces parts of them; /build and
+	# what it holds; the store again, at its host path, which those may
+	# hide (a store in the host's /run, /tmp, or /build: --root
+	# /build/...); the Nix passwd and group; and / made read-only last.
 	set -- --unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
 		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_top/old_out" \
 		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_top" \
 		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_top/old_out" "$@"
-	set -- --ro-bind-try "$rcn_store" "$rcn_store" --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_top/old_out" \
-		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} \
+	set -- --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_top/old_out" \
+		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} --ro-bind-try "$rcn_store" "$rcn_store" \
 		--ro-bind "$work/nix-passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
 	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
