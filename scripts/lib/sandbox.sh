@@ -167,8 +167,10 @@ seccomp_filter() {
 # commands write without naming them: TZ (date, ls -l; a build's is UTC),
 # SOURCE_DATE_EPOCH (tools that honour it take the dates they write from
 # it; a build's is 315532800, the caller's unset or anything), HOME (the
-# configuration files tools read there; a build has none) and the
-# locale. Other variables pass, as values the caller gives the commands,
+# configuration files tools read there; a build has none), the locale,
+# and what Nix sets for every build: TERM (xterm-256color; a terminal's,
+# a CI job's dumb or none, which tools that read it write by) and
+# NIX_STORE (the store directory). Other variables pass, as values the caller gives the commands,
 # but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
 # step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
 # credentials (a CI job, GitLab's, sets them for the whole job; a Nix
@@ -180,7 +182,7 @@ seccomp_filter() {
 # directory of the caller's). CMD's arguments may set more (VAR=VALUE).
 build_env() {
 	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD \
-		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
 }
 
 # The build directory of a Nix build's sandbox (NIX_BUILD_TOP), where
