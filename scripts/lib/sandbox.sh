@@ -167,11 +167,13 @@ seccomp_filter() {
 # commands write without naming them: TZ (date, ls -l; a build's is UTC),
 # SOURCE_DATE_EPOCH (tools that honour it take the dates they write from
 # it; a build's is 315532800, the caller's unset or anything), HOME (the
-# configuration files tools read there; a build has none), the locale,
-# and what Nix sets for every build: TERM (xterm-256color; a terminal's,
-# a CI job's dumb or none, which tools that read it write by) and
-# NIX_STORE (the store directory). Other variables pass, as values the caller gives the commands,
-# but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
+# configuration files tools read there; a build has none), the locale
+# (C, without the caller's LANG and LANGUAGE, which locale(1) prints and
+# a command may write into the image; a build has neither), and what Nix
+# sets for every build: TERM (xterm-256color; a terminal's, a CI job's
+# dumb or none, which tools that read it write by) and NIX_STORE (the
+# store directory). Other variables pass, as values the caller gives the
+# commands, but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
 # step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
 # credentials (a CI job, GitLab's, sets them for the whole job; a Nix
 # build has none), which a command writing its environment into the
@@ -181,7 +183,7 @@ seccomp_filter() {
 # host name, localhost: run_contained), USER, LOGNAME and OLDPWD (a
 # directory of the caller's). CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD \
+	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD -u LANG -u LANGUAGE \
 		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
 }
 
