@@ -300,9 +300,22 @@ run_contained() {
 	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
 	set -- $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) "$@"
-	for rcn_e in /* /.[!.]* /..?*; do
+	# The host's entries, each bound read-only at its place (a symlink
+	# made again), those of / and, in a directory of the sandbox's, of
+	# /etc but passwd and group: bwrap cannot make their place in a
+	# read-only bind of the host's /etc where it has none (a container's),
+	# and the commands did not start. Those of /etc first, as they are
+	# prepended.
+	rcn_etc=''
+	[ -L /etc ] || [ ! -d /etc ] || rcn_etc='/etc/* /etc/.[!.]* /etc/..?*'
+	# shellcheck disable=SC2086 # $rcn_etc is patterns
+	for rcn_e in $rcn_etc /* /.[!.]* /..?*; do
 		case $rcn_e in
-		/dev | /proc | "$build_top") continue ;;
+		/dev | /proc | "$build_top" | /etc/passwd | /etc/group) continue ;;
+		/etc) if [ -n "$rcn_etc" ]; then
+			set -- --dir /etc "$@"
+			continue
+		fi ;;
 		esac
 		if [ -L "$rcn_e" ]; then
 			set -- --symlink "$(readlink -- "$rcn_e")" "$rcn_e" "$@"
