@@ -189,9 +189,11 @@ build_env() {
 
 # The build directory of a Nix build's sandbox (NIX_BUILD_TOP), where
 # run_contained binds its own temporary directory, with the commands'
-# root at $build_top/old_out, as nixpkgs renames the root it runs them in;
-# and the sandbox's user and group (nixbld), which the commands run as.
+# root at $build_root: old_out, as nixpkgs' streamLayeredImage renames the
+# root it runs them in (build-image sets layer, buildImage's name); and
+# the sandbox's user and group (nixbld), which the commands run as.
 build_top=/build build_uid=1000 build_gid=100
+build_root=$build_top/old_out
 
 # nix_passwd and nix_group print the /etc/passwd and /etc/group a Nix
 # build's sandbox has (Nix writes them so), which run_contained shows the
@@ -226,7 +228,7 @@ nix_group() {
 # What the commands see of where and who they are is a Nix build's, the
 # same whoever runs the workflow from wherever: the directory of their
 # own is the build directory, /build ($build_top: NIX_BUILD_TOP, TMPDIR,
-# TEMPDIR, TMP and TEMP), DIR is /build/old_out, where they start (PWD),
+# TEMPDIR, TMP and TEMP), DIR is $build_root, where they start (PWD),
 # and FILE /build/NAME (its name beside DIR: fakeroot_state); they run as
 # the sandbox's nixbld, 1000:100, in a user namespace of their own (DIR's
 # files, the caller's, are nixbld's there), without capabilities, with a
@@ -291,10 +293,10 @@ run_contained() {
 	# hide (a store in the host's /run, /tmp, or /build: --root
 	# /build/...); the Nix passwd and group; and / made read-only last.
 	set -- --unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
-		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_top/old_out" \
+		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_root" \
 		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_top" \
-		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_top/old_out" "$@"
-	set -- --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_top/old_out" \
+		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_root" "$@"
+	set -- --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_root" \
 		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} --ro-bind-try "$rcn_store" "$rcn_store" \
 		--ro-bind "$work/nix-passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
 	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
