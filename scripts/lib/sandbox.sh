@@ -245,7 +245,7 @@ nix_group() {
 # of the stage's user namespace they are in, with Docker's default
 # capabilities, as nixpkgs runs them as root in its VM. The store
 # ($root_prefix$store_dir) is bound in again, read-only, in case it lies
-# in the host's /tmp or /run. So a command that writes through one of the
+# in the host's /tmp, /run or /build. So a command that writes through one of the
 # root's symlinks into the store (echo >> etc/profile, where etc/profile
 # is a store file), or anywhere else on the host, fails instead of
 # changing the store under the image or the host.
