@@ -31,7 +31,8 @@
 // holds, its store layers and a base image's paths: a registered path in
 // none of them is an error. Without it, the caller answers for that (the
 // workflows pack the closure of the root the database is in, which names
-// every registered path).
+// every registered path, or pass --holds: a --plan's, a --pipeline's,
+// whose remove_paths may leave one out, and the base image's paths).
 //
 // The narHash and narSize of each node are written as the graph gives
 // them: nix-db reads no store file. closure-scan --nar-hash computes them

@@ -97,14 +97,20 @@ customisation)
 	[ -s "$out/checksum" ] || fail "no diff_id in the customisation layer's stream"
 	;;
 plan)
-	# MAX STRATEGY FROM-IMAGE [ARCH VARIANT] PIPELINE EXCLUDE...:
+	# [--nix-db] MAX STRATEGY FROM-IMAGE [ARCH VARIANT] PIPELINE EXCLUDE...:
 	# popularity's layer plan of the closure Nix exported as "graph"
 	# (structured attrs), the excluded roots (the config and the
 	# customisation layer) left out; with a PIPELINE file
 	# (layeringPipeline), MAX and STRATEGY unused. With a FROM-IMAGE, ARCH
 	# and VARIANT ("" for the default) pick the image of a multi-platform
-	# base whose layers count.
-	max=$1 strategy=$2 from=$3
+	# base whose layers count. With --nix-db (includeNixDB with a
+	# pipeline, whose remove_paths may leave a path out), the plan and the
+	# base image must hold every path of the contents' closure, exported
+	# as "db", which the customisation layer's database registers: nix-db
+	# --holds checks it, as the CLI's --pipeline does.
+	db=
+	[ "$1" != --nix-db ] || { db=1; shift; }
+	max=$1 strategy=$2 from=$3 arch= variant=
 	shift 3
 	base=0
 	if [ -n "$from" ]; then
@@ -124,6 +130,20 @@ plan)
 		set -- --max "$max" --strategy "$strategy" "$@"
 	fi
 	popularity --key graph --base-layers "$base" "$@" "$attrs" >"$out"
+	if [ -n "$db" ]; then
+		set -- --holds "$out"
+		if [ -n "$from" ]; then
+			# The workflows' own listing of the base's paths as a plan.
+			w=$(command -v stream-layered-image) || fail "stream-layered-image is not on PATH"
+			. "${w%/*}/../libexec/dockertools/lib/nix-db.sh"
+			platform=$(manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform)
+			tar-merge --store-paths --platform "$platform" -- "$from" >"$tmp/base-paths"
+			store_paths_plan "$tmp/base-paths" >"$tmp/base-plan.json"
+			set -- "$@" --holds "$tmp/base-plan.json"
+		fi
+		mkdir "$tmp/nix-db-check"
+		nix-db -o "$tmp/nix-db-check" --key db "$@" "$attrs"
+	fi
 	;;
 image)
 	# TAG ROOT... -- BUILD-IMAGE-FLAG...: build-image with the closure of

@@ -115,14 +115,16 @@ let
 
   # mk builds with builder.sh KIND. structured: exportReferencesGraph's
   # closure of graphRoots is in the build's .attrs.json as "graph".
-  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null, builder ? shellPath, shellArgs ? [ ], path ? builderPath }:
+  # dbRoots (with graphRoots): their closure too, as "db".
+  mk = { name, kind, args ? [ ], attrs ? { }, graphRoots ? null, dbRoots ? null, builder ? shellPath, shellArgs ? [ ], path ? builderPath }:
     builtins.derivation ({
       inherit name builder;
       system = buildSystem;
       args = shellArgs ++ [ "-e" builderScript kind path (builtins.placeholder "out") ] ++ map str args;
     } // attrs // (if graphRoots == null then { } else {
       __structuredAttrs = true;
-      exportReferencesGraph.graph = map str graphRoots;
+      exportReferencesGraph = { graph = map str graphRoots; }
+        // (if dbRoots == null then { } else { db = map str dbRoots; });
     }));
 
   writeText = name: text: mk { inherit name; kind = "text"; attrs = { inherit text; passAsFile = [ "text" ]; }; };
@@ -363,11 +365,16 @@ let
         kind = "plan";
         # Of a multi-platform base, the layers of the image for the
         # image's platform are counted.
-        args = [ maxLayersUsed strategy (if base == null then "" else base) ]
+        args = flagIf checkDb "--nix-db"
+          ++ [ maxLayersUsed strategy (if base == null then "" else base) ]
           ++ (if base == null then [ ] else [ (if architecture == null then "" else architecture) (if variant == null then "" else variant) ])
           ++ [ pipelineFile configFile customisationLayer ];
         graphRoots = [ configFile customisationLayer ];
+        # The database registers the contents' closure; a pipeline's
+        # remove_paths may leave one of its paths out of the store layers.
+        dbRoots = if checkDb then pathList contents else null;
       };
+      checkDb = includeNixDB && layeringPipeline != null;
       flags = [ "--config" configFile "--customisation-layer" customisationLayer
           "--max-layers" (if layeringPipeline == null then maxLayersUsed else 125) ]
         ++ (if includeStorePaths then [ "--plan" layers ] else [ "--no-store-paths" ])

@@ -1,5 +1,10 @@
 # build-image.sh: the steps build-image shares with its --run-as-root
-# stage (sourced after common.sh).
+# stage (sourced after common.sh and sandbox.sh).
+
+# --extra-commands run in the layer's root at /build/layer, where nixpkgs'
+# buildImage runs them ((cd layer; eval "$extraCommands") in its build
+# directory), not streamLayeredImage's old_out (run_contained).
+build_root=$build_top/layer
 
 # closure_plan BASE ROOT... prints the layer plan of the store paths the
 # ROOTs (files or directories outside the store: the layer root, the

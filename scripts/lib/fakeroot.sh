@@ -64,7 +64,7 @@ fakechroot_host=/.dockertools-host
 fakechroot_run() {
 	fr_sh=$(command -v sh)
 	fakechroot_guest_sh "$fr_sh"
-	set -- "$1" "$2" "$3" -r "$build_top/old_out" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir" -b "$build_top"
+	set -- "$1" "$2" "$3" -r "$build_root" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir" -b "$build_top"
 	for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32; do
 		[ ! -d "$d" ] || set -- "$@" -b "$d:$fakechroot_host$d"
 	done

@@ -112,7 +112,7 @@ layered_check() {
 	[ -n "$plan$conf$no_store" ] || need_tools closure-scan
 	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
 	# The base's store paths, which a --plan need not hold again.
-	[ -z "$include_nix_db" ] || [ -z "$from_image" ] || [ -z "$plan$no_store" ] || need_tools tar-merge
+	[ -z "$include_nix_db" ] || [ -z "$from_image" ] || [ -z "$plan$no_store$pipeline" ] || need_tools tar-merge
 	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
@@ -441,6 +441,8 @@ layered_image() {
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	join_modes "$root" final ${fake_cmds:+"$state"}
 	layered_plan >"$work/plan.json"
+	# A --pipeline's remove_paths may leave out a path the database registers.
+	[ -z "$include_nix_db" ] || [ -z "$pipeline" ] || nix_db_check_plan "$work/plan.json"
 	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"
 	pipe_image produce_layers
 }
@@ -448,14 +450,17 @@ layered_image() {
 # inputs_graph makes $closure_graph the closure of the customisation
 # layer's inputs, before the commands run: the joined contents (with the
 # Nix database), the config and the store paths the commands' text names
-# (a Nix string's context), within --closure-graph (checked with
+# (a Nix string's context) or their environment does (commands_env_refs),
+# within --closure-graph (checked with
 # --verify). The root is scanned after the commands for these paths only,
 # as Nix scans the customisation layer's output for its inputs' hashes: a
 # file the commands wrote that names another store path (ls of the
 # store) copied that path into the image.
 inputs_graph() {
 	printf '%s\n%s\n' "$extra_cmds" "$fake_cmds" >"$work/commands.txt" || die "cannot write \"$work/commands.txt\""
-	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root" --extra-root "$work/commands.txt"
+	commands_env_refs "$work/commands-env.txt"
+	set -- --store-dir "$store_dir" --root "$root_dir" --extra-root "$root" --extra-root "$work/commands.txt" \
+		--extra-root "$work/commands-env.txt"
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" $graph_verify

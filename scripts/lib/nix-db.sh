@@ -34,17 +34,14 @@ note_db_content() {
 # (or --no-store-paths, an empty one) gives them instead, so nix-db checks
 # every registered path is in it or in the base image (--holds): a plan
 # that left one out made Nix in the image take a missing path as valid.
-# --format stream with --no-store-paths is a customisation layer another
-# step joins to its store layers (the Nix library's, whose plan is the
-# closure of that layer, so of what its database names): not an image.
+# A --pipeline's plan, made after the commands, is checked then
+# (nix_db_check_plan). --format stream with --no-store-paths is a
+# customisation layer another step joins to its store layers (the Nix
+# library's, whose plan is the closure of that layer, so of what its
+# database names, but for a layeringPipeline's remove_paths): not an
+# image.
 write_nix_db() {
 	wn_dir=$1
-	wn_holds=
-	if [ -n "${plan-}" ] || { [ -n "${no_store-}" ] && [ "${format-}" != stream ]; }; then
-		wn_holds=${plan:-$work/no-store-plan.json}
-		[ -n "$plan" ] || echo '[]' >"$wn_holds"
-		[ -z "$from_image" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
-	fi
 	set -- --nar-hash --store-dir "$store_dir" --root "$root_dir"
 	# --verify checks the graph's narSize and narHash against the files.
 	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" ${graph_verify-}
@@ -54,10 +51,41 @@ write_nix_db() {
 	for p in $db_paths; do set -- "$@" "$p"; done
 	for e in $db_extras; do set -- "$@" --extra-root "$e"; done
 	IFS=$old_ifs
+	set +f
 	run_step closure-scan $verbose "$@" </dev/null >"$work/nix-db-graph.json" || exit 1
-	set -- -o "$wn_dir" --store-dir "$store_dir"
-	[ -z "$wn_holds" ] || set -- "$@" --holds "$wn_holds"
-	[ -z "$wn_holds" ] || [ -z "$from_image" ] || set -- "$@" --holds "$work/base-plan.json"
+	if [ -n "${plan-}" ] || { [ -n "${no_store-}" ] && [ "${format-}" != stream ]; }; then
+		[ -n "$plan" ] || echo '[]' >"$work/no-store-plan.json"
+		nix_db_run "$wn_dir" "${plan:-$work/no-store-plan.json}"
+	else
+		nix_db_run "$wn_dir"
+	fi
+}
+
+# nix_db_check_plan PLAN checks that the store layers of PLAN (a
+# --pipeline's, whose remove_paths may leave a path out) and the base
+# image hold every path the database registers: nix-db writes the same
+# database into a scratch directory with --holds, and fails as it would
+# have for a --plan.
+nix_db_check_plan() {
+	mkdir -- "$work/nix-db-check" || die "cannot make \"$work/nix-db-check\""
+	nix_db_run "$work/nix-db-check" "$1"
+}
+
+# nix_db_run DIR [HOLDS] runs nix-db on write_nix_db's graph into DIR; with
+# HOLDS, a plan of the store layers, every registered path must be in it
+# or in the base image (--holds).
+nix_db_run() {
+	set -- "$1" "${2-}" -o "$1" --store-dir "$store_dir"
+	if [ -n "$2" ]; then
+		set -- "$@" --holds "$2"
+		if [ -n "$from_image" ]; then
+			[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
+			set -- "$@" --holds "$work/base-plan.json"
+		fi
+	fi
+	shift 2
+	set -f
+	old_ifs=$IFS
 	IFS=$nl
 	for p in $db_paths; do set -- "$@" --gc-root "$p"; done
 	for e in $db_extras; do set -- "$@" --exclude "$e"; done
@@ -67,10 +95,21 @@ write_nix_db() {
 }
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of
-# the platform being built) holds as a layer plan of one layer: tar-merge
-# lists them, one a line (store names hold no quote or backslash).
+# the platform being built) holds as a layer plan of one layer.
 nix_db_base_plan() {
 	nb_platform=$(run_step manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform) || return 1
 	run_step tar-merge --store-paths --store-dir "$store_dir" --platform "$nb_platform" -- "$from_image" >"$work/nix-db-base-paths" || return 1
-	awk 'BEGIN { printf "[[" } { printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 } END { print "]]" }' "$work/nix-db-base-paths"
+	store_paths_plan "$work/nix-db-base-paths"
+}
+
+# store_paths_plan FILE prints the store paths tar-merge --store-paths
+# listed in FILE, one a line, as a layer plan of one layer (nix-db
+# --holds). A name there that is no store path's (a quote or a backslash
+# in it, which JSON would read otherwise) is no registered path: left
+# out. The Nix library's plan builder (nix/builder.sh) uses it too.
+store_paths_plan() {
+	awk 'BEGIN { printf "[[" }
+		{ name = $0; sub(/.*\//, "", name) }
+		name ~ /^[0-9a-z]+-[0-9A-Za-z+._?=-]+$/ { printf "%s\"%s\"", (n++ ? "," : ""), $0 }
+		END { print "]]" }' "$1"
 }

@@ -167,9 +167,13 @@ seccomp_filter() {
 # commands write without naming them: TZ (date, ls -l; a build's is UTC),
 # SOURCE_DATE_EPOCH (tools that honour it take the dates they write from
 # it; a build's is 315532800, the caller's unset or anything), HOME (the
-# configuration files tools read there; a build has none) and the
-# locale. Other variables pass, as values the caller gives the commands,
-# but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
+# configuration files tools read there; a build has none), the locale
+# (C, without the caller's LANG and LANGUAGE, which locale(1) prints and
+# a command may write into the image; a build has neither), and what Nix
+# sets for every build: TERM (xterm-256color; a terminal's, a CI job's
+# dumb or none, which tools that read it write by) and NIX_STORE (the
+# store directory). Other variables pass, as values the caller gives the
+# commands, but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
 # step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
 # credentials (a CI job, GitLab's, sets them for the whole job; a Nix
 # build has none), which a command writing its environment into the
@@ -179,15 +183,28 @@ seccomp_filter() {
 # host name, localhost: run_contained), USER, LOGNAME and OLDPWD (a
 # directory of the caller's). CMD's arguments may set more (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD \
-		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 "$@"
+	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD -u LANG -u LANGUAGE \
+		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
+}
+
+# commands_env_refs FILE writes to FILE the lines of the environment the
+# commands get (build_env's) that name the store directory. A store path
+# the caller gives them by a variable (HELLO=/nix/store/...-hello, a
+# nix-shell's PATH) is one of their inputs, as a Nix build's attributes
+# are (their string context), so the layer is scanned for its closure
+# too: a link they made to $HELLO/bin/hello dangled in the image. Only
+# those lines are written: the rest of the environment may hold secrets.
+commands_env_refs() {
+	build_env env | awk -v p="$store_dir/" 'index($0, p)' >"$1" || die "cannot write \"$1\""
 }
 
 # The build directory of a Nix build's sandbox (NIX_BUILD_TOP), where
 # run_contained binds its own temporary directory, with the commands'
-# root at $build_top/old_out, as nixpkgs renames the root it runs them in;
-# and the sandbox's user and group (nixbld), which the commands run as.
+# root at $build_root: old_out, as nixpkgs' streamLayeredImage renames the
+# root it runs them in (build-image sets layer, buildImage's name); and
+# the sandbox's user and group (nixbld), which the commands run as.
 build_top=/build build_uid=1000 build_gid=100
+build_root=$build_top/old_out
 
 # nix_passwd and nix_group print the /etc/passwd and /etc/group a Nix
 # build's sandbox has (Nix writes them so), which run_contained shows the
@@ -222,7 +239,7 @@ nix_group() {
 # What the commands see of where and who they are is a Nix build's, the
 # same whoever runs the workflow from wherever: the directory of their
 # own is the build directory, /build ($build_top: NIX_BUILD_TOP, TMPDIR,
-# TEMPDIR, TMP and TEMP), DIR is /build/old_out, where they start (PWD),
+# TEMPDIR, TMP and TEMP), DIR is $build_root, where they start (PWD),
 # and FILE /build/NAME (its name beside DIR: fakeroot_state); they run as
 # the sandbox's nixbld, 1000:100, in a user namespace of their own (DIR's
 # files, the caller's, are nixbld's there), without capabilities, with a
@@ -239,7 +256,7 @@ nix_group() {
 # of the stage's user namespace they are in, with Docker's default
 # capabilities, as nixpkgs runs them as root in its VM. The store
 # ($root_prefix$store_dir) is bound in again, read-only, in case it lies
-# in the host's /tmp or /run. So a command that writes through one of the
+# in the host's /tmp, /run or /build. So a command that writes through one of the
 # root's symlinks into the store (echo >> etc/profile, where etc/profile
 # is a store file), or anywhere else on the host, fails instead of
 # changing the store under the image or the host.
@@ -282,22 +299,36 @@ run_contained() {
 	[ -n "$rcn_user" ] || set -- $(sandbox_cap_args) "$@"
 	# The options, then the mounts, each group prepended before the last,
 	# so that they are in order, a later mount on top of an earlier one:
-	# the host's entries; what hides or replaces parts of them; the store
-	# again (it may lie in the host's /tmp or /run); /build and what it
-	# holds, the Nix passwd and group; and / made read-only last.
+	# the host's entries; what hides or replaces parts of them; /build and
+	# what it holds; the store again, at its host path, which those may
+	# hide (a store in the host's /run, /tmp, or /build: --root
+	# /build/...); the Nix passwd and group; and / made read-only last.
 	set -- --unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
-		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_top/old_out" \
+		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_root" \
 		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_top" \
-		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_top/old_out" "$@"
-	set -- --ro-bind-try "$rcn_store" "$rcn_store" --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_top/old_out" \
-		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} \
+		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_root" "$@"
+	set -- --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_root" \
+		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} --ro-bind-try "$rcn_store" "$rcn_store" \
 		--ro-bind "$work/nix-passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
 	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
 	set -- $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) "$@"
-	for rcn_e in /* /.[!.]* /..?*; do
+	# The host's entries, each bound read-only at its place (a symlink
+	# made again), those of / and, in a directory of the sandbox's, of
+	# /etc but passwd and group: bwrap cannot make their place in a
+	# read-only bind of the host's /etc where it has none (a container's),
+	# and the commands did not start. Those of /etc first, as they are
+	# prepended.
+	rcn_etc=''
+	[ -L /etc ] || [ ! -d /etc ] || rcn_etc='/etc/* /etc/.[!.]* /etc/..?*'
+	# shellcheck disable=SC2086 # $rcn_etc is patterns
+	for rcn_e in $rcn_etc /* /.[!.]* /..?*; do
 		case $rcn_e in
-		/dev | /proc | "$build_top") continue ;;
+		/dev | /proc | "$build_top" | /etc/passwd | /etc/group) continue ;;
+		/etc) if [ -n "$rcn_etc" ]; then
+			set -- --dir /etc "$@"
+			continue
+		fi ;;
 		esac
 		if [ -L "$rcn_e" ]; then
 			set -- --symlink "$(readlink -- "$rcn_e")" "$rcn_e" "$@"
