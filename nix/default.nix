@@ -225,16 +225,15 @@ let
   # is the host's, dash on Debian and Ubuntu: mkdir -p usr/{bin,lib} made
   # one directory of that name and echo 'a\nb' wrote two lines, silently,
   # and [[ failed. So they run with the first bash on the builders' PATH
-  # (nixpkgs' with pkgs, else the host's), and with sh where none is;
-  # with -o pipefail, which stdenv's setup leaves on where nixpkgs runs
-  # them (false | true failed there), also in a sh that has it (busybox's,
-  # in Nix's sandbox; dash has none, and its set -o of an unknown option
-  # would end the shell). The commands are in the workflow's
-  # argument once, quoted: twice (for bash, then for sh), commands past
-  # 64 KiB made the builder's argument longer than the 128 KiB one may
-  # be, and Nix failed to start it ("Argument list too long"), where
-  # nixpkgs (an environment variable, as bounded) and the sh before took
-  # them. Past that bound the line says so while evaluating.
+  # (nixpkgs' with pkgs, else the host's), and with sh where none is.
+  # Both with -o pipefail, which stdenv's setup leaves on where nixpkgs
+  # runs them (false | true fails there); sh only where it has it
+  # (busybox's, in Nix's sandbox: dash has none, and would exit on it).
+  # The commands are in the script once, in a variable: given twice (to
+  # bash, then to sh), 64 KiB of them made the builder's argument longer
+  # than the 128 KiB Linux allows one, and Nix could not start it
+  # ("Argument list too long"; nixpkgs, whose environment variable has
+  # the same bound, took them). Past the bound, one line while evaluating.
   inBash = what: cmds:
     let
       script = "__dockertools_commands=${shq cmds}\n"
