@@ -226,8 +226,25 @@ let
   # one directory of that name and echo 'a\nb' wrote two lines, silently,
   # and [[ failed. So they run with the first bash on the builders' PATH
   # (nixpkgs' with pkgs, else the host's), and with sh where none is.
-  inBash = cmds: if cmds == "" then "" else
-    "if command -v bash >/dev/null 2>&1; then exec bash -e -c ${shq cmds} bash; fi\n" + cmds;
+  # Both with -o pipefail, which stdenv's setup leaves on where nixpkgs
+  # runs them (false | true fails there); sh only where it has it
+  # (busybox's, in Nix's sandbox: dash has none, and would exit on it).
+  # The commands are in the script once, in a variable: given twice (to
+  # bash, then to sh), 64 KiB of them made the builder's argument longer
+  # than the 128 KiB Linux allows one, and Nix could not start it
+  # ("Argument list too long"; nixpkgs, whose environment variable has
+  # the same bound, took them). Past the bound, one line while evaluating.
+  inBash = what: cmds:
+    let
+      script = "__dockertools_commands=${shq cmds}\n"
+        + "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$__dockertools_commands\" bash; fi\n"
+        + "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n"
+        + "eval \"$__dockertools_commands\"\n";
+      n = stringLength script;
+    in
+    if cmds == "" then ""
+    else if n < 131072 then script
+    else throw "${what}: ${toString n} bytes once quoted for the shell (a single quote takes 4), past the 131071 Linux allows an argument of a program";
 
   # An image where an archive is read (fromImage, mergeImages' images,
   # exportImage): a stream script (streamLayeredImage's or
@@ -237,6 +254,17 @@ let
   archiveOf = x: if isAttrs x && (x.isExe or false)
     then mk { name = "${x.name}.tar"; kind = "stdout"; args = [ x ]; }
     else x;
+
+  # nixpkgs' conf step reads a layered image's created and mtime with GNU
+  # date -d, which takes many forms (@EPOCH, 20240101, yesterday, 1 day
+  # ago); the tools take ISO 8601 times (manifest-gen's created with the
+  # date's dashes, layer-pack's mtime without too) and now, and refused
+  # the others only once the stream ran (streamLayeredImage) or the image
+  # built. RE is a loose shape of what the tool takes: a value past it is
+  # one the tool refuses, refused here while evaluating; what passes the
+  # tool still checks.
+  isoTime = what: re: t: t == "now" || isString t && builtins.match re t != null
+    || throw "${what} \"${toString t}\": give an ISO 8601 time (such as 1970-01-01T00:00:01Z) or now; nixpkgs' date -d reads more (@EPOCH, yesterday), which the tools do not";
 
   # The flags choosing the image of a fromImage archive. nixpkgs reads
   # fromImageName and fromImageTag only with a fromImage and only both
@@ -296,6 +324,8 @@ let
     # popularity still refuses a plan past what runtimes accept.
     assert layeringPipeline != null || maxLayers >= 2
       || throw "maxLayers ${toString maxLayers}: want at least 2 (a store layer and the customisation layer)";
+    assert isoTime "created" "[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?" created;
+    assert isoTime "mtime" "[0-9]{4}-?[0-9]{2}-?[0-9]{2}([Tt ].*)?" mtime;
     let
       base = if fromImage == null then null else archiveOf fromImage;
       # nixpkgs takes any maxLayers (users write 128, believing it
@@ -315,8 +345,8 @@ let
         kind = "customisation";
         args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
-          ++ opt "--extra-commands" (inBash extraCommands)
-          ++ opt "--fake-root-commands" (inBash fakeRootCommands)
+          ++ opt "--extra-commands" (inBash "extraCommands" extraCommands)
+          ++ opt "--fake-root-commands" (inBash "fakeRootCommands" fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then pathList contents else null;
       };
@@ -506,7 +536,7 @@ let
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
-          ++ opt "--extra-commands" (inBash extraCommands)
+          ++ opt "--extra-commands" (inBash "buildImage: extraCommands" extraCommands)
           ++ opt "--run-as-root" runAsRootFile
           ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
