@@ -48,8 +48,9 @@
 // Stdout that is a pipe is written so too (stdoutFor), so that the
 // cancellation ends a write (or a splice) whose reader stopped reading; a
 // broken pipe still ends the tool with SIGPIPE. An output file written in
-// place (CreateAtomic: a FIFO, a terminal) is opened without waiting for a
-// FIFO's reader and written through the poller. A file named as an input
+// place (CreateAtomic: a FIFO, a terminal) is opened non-blocking, a FIFO
+// tried again every 20 ms until its reader comes instead of waiting in
+// open(2), and written through the poller. A file named as an input
 // (IO.Open, IO.OpenNamed, OpenInput) is opened without waiting for a
 // FIFO's writer, and a FIFO (or a terminal) is read through the poller, so
 // that the cancellation ends a tool whose named pipe stalls, in open or in

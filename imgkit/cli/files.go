@@ -193,8 +193,18 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 // (openInPlace): its cancellation ends a tool whose reader never comes
 // or stops reading.
 func CreateAtomic(ctx context.Context, name string, perm os.FileMode) (*AtomicFile, error) {
-	if fi, err := os.Stat(name); err == nil && (!fi.Mode().IsRegular() || viaProc(name)) {
+	for tries := 1; ; tries++ {
+		fi, err := os.Stat(name)
+		if err != nil || fi.Mode().IsRegular() && !viaProc(name) {
+			break
+		}
 		f, err := openInPlace(ctx, name, fi)
+		if errors.Is(err, errReplaced) && tries < 5 {
+			// A FIFO replaced while its reader was waited for: what
+			// is there now is judged afresh (a name replaced again
+			// and again fails).
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("creating %q: %w", name, PathCause(err))
 		}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +25,12 @@ import (
 // deadline: the AtomicFile's Write and Run turn it into ctx's error); a
 // regular file, or a device that never stalls (/dev/null), is put back in
 // blocking mode and written as os.OpenFile's would be.
+//
+// A FIFO replaced while it was waited for (renamed over, removed and made
+// again) is not the file fi describes: errReplaced, and CreateAtomic
+// looks at the name again. Opened as the FIFO it was, a regular file
+// there was written over in place, without O_TRUNC, and kept its old
+// tail after the output.
 func openInPlace(ctx context.Context, name string, fi fs.FileInfo) (*os.File, error) {
 	flags := unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if fi.Mode().IsRegular() {
@@ -47,19 +55,28 @@ func openInPlace(ctx context.Context, name string, fi fs.FileInfo) (*os.File, er
 		case err != nil:
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
-		return pollWrites(ctx, fd, name)
+		return pollWrites(ctx, fd, name, fi)
 	}
 }
+
+// errReplaced: the FIFO openInPlace waited for is not what its name opens
+// now.
+var errReplaced = errors.New("replaced while it was opened")
 
 // pollWrites makes a File of fd, a non-blocking descriptor opened as
 // name: written through the poller, and cancelled with ctx, when it is a
 // FIFO or a character device the poller takes; in blocking mode
-// otherwise.
-func pollWrites(ctx context.Context, fd int, name string) (*os.File, error) {
+// otherwise. It is errReplaced when fi, a FIFO's, is not fd's file.
+func pollWrites(ctx context.Context, fd int, name string, fi fs.FileInfo) (*os.File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if was, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode()&fs.ModeNamedPipe != 0 &&
+		(uint64(st.Dev) != uint64(was.Dev) || uint64(st.Ino) != uint64(was.Ino)) {
+		unix.Close(fd)
+		return nil, errReplaced
 	}
 	f := os.NewFile(uintptr(fd), name)
 	if kind := st.Mode & unix.S_IFMT; kind == unix.S_IFIFO || kind == unix.S_IFCHR {

@@ -28,8 +28,10 @@ import (
 // wait for room with poll(2) and ask Err between calls.
 //
 // A socket or a terminal cannot be opened again so (a regular file never
-// stalls, and a FIFO whose reader went already cannot be opened): the
-// tool writes fd 1 as it is.
+// stalls, and a FIFO whose reader went already cannot be opened), nor
+// can a pipe where /proc is not mounted (a sandbox, a chroot) or one
+// another user made (the tool run under another uid: EACCES): the tool
+// writes fd 1 as it is, and a SIGTERM waits for a stalled write there.
 func stdoutFor(ctx context.Context) io.Writer {
 	p, ok := pipeOn(1, unix.O_WRONLY)
 	if !ok {
