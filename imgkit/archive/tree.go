@@ -178,6 +178,9 @@ func (w *treeWalk) manifest(d descriptor, doc ociDoc) error {
 		tb := &TreeBlob{MediaType: b.MediaType, Digest: b.Digest, Size: b.Size, m: m, a: w.a}
 		if i > 0 && layers != nil {
 			tb.Layer = layers[i-1]
+			if err := storedAsTyped(tb); err != nil {
+				return err
+			}
 		} else if err := w.hash(tb); err != nil {
 			return err
 		}
@@ -194,6 +197,26 @@ func (w *treeWalk) hash(b *TreeBlob) error {
 	}
 	if got := oci.Digest(h); got != b.Digest {
 		return mismatch("blob %s hashes to %s", b.Digest, got)
+	}
+	return nil
+}
+
+// storedAsTyped refuses an image layer whose bytes are compressed other
+// than its media type says. Layer.Open goes by the bytes, but the layer
+// is pushed under the manifest as stored: clients that decompress by the
+// media type (pull-blob, umoci, containerd's differ for an uncompressed
+// type) could not pull the image.
+func storedAsTyped(b *TreeBlob) error {
+	want, ok := oci.LayerKind(b.MediaType)
+	if !ok {
+		return nil
+	}
+	got, err := b.Layer.Compression()
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return invalid("layer %s is stored as %s, its media type %q says %s", b.Digest, got, b.MediaType, want)
 	}
 	return nil
 }
