@@ -33,6 +33,9 @@ type Tree struct {
 type TreeDoc struct {
 	MediaType, Digest string
 	Raw               []byte
+	// ImageLayers is an image manifest's count of layers (0 for an index,
+	// an artifact, an attestation), for limits on images.
+	ImageLayers int
 }
 
 // TreeBlob is a config or layer of a Tree, at the size its descriptor
@@ -123,6 +126,7 @@ func (w *treeWalk) walk(d descriptor, depth int) error {
 	if len(w.t.Docs) >= maxImages {
 		return tooMany("more than %d manifests and indexes under one index", maxImages)
 	}
+	layers := 0
 	switch d.MediaType {
 	case mediaOCIIndex, mediaDockerList:
 		for _, m := range doc.Manifests {
@@ -131,49 +135,50 @@ func (w *treeWalk) walk(d descriptor, depth int) error {
 			}
 		}
 	case mediaOCIManifest, mediaDockerV2:
-		if err := w.manifest(d, doc); err != nil {
+		if layers, err = w.manifest(d, doc); err != nil {
 			return err
 		}
 	default:
 		return invalid("blob %s has media type %q, not an image manifest or index", d.Digest, d.MediaType)
 	}
 	w.done[d.Digest] = true
-	w.t.Docs = append(w.t.Docs, TreeDoc{MediaType: d.MediaType, Digest: d.Digest, Raw: raw})
+	w.t.Docs = append(w.t.Docs, TreeDoc{MediaType: d.MediaType, Digest: d.Digest, Raw: raw, ImageLayers: layers})
 	return nil
 }
 
 // manifest takes the config and layers of the manifest d: an image's
 // layers with their diff_ids (ociImage checks them as Open checks any
-// image's), an artifact's or attestation's blobs hashed now.
-func (w *treeWalk) manifest(d descriptor, doc ociDoc) error {
+// image's), an artifact's or attestation's blobs hashed now. It returns
+// the count of an image's layers.
+func (w *treeWalk) manifest(d descriptor, doc ociDoc) (int, error) {
 	if doc.Config == nil {
-		return invalid("manifest %s has no config", d.Digest)
+		return 0, invalid("manifest %s has no config", d.Digest)
 	}
 	blobs := append([]descriptor{*doc.Config}, doc.Layers...)
 	complete := true
 	for _, b := range blobs {
 		if !validDigest(b.Digest) {
-			return invalid("manifest %s: blob digest %q is not a sha256 digest", d.Digest, b.Digest)
+			return 0, invalid("manifest %s: blob digest %q is not a sha256 digest", d.Digest, b.Digest)
 		}
 		if !w.a.hasBlob(b.Digest) {
 			complete = false
 			if err := w.missing(b); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
 		if err := w.exactSize(b); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if !complete {
-		return nil
+		return 0, nil
 	}
 	var layers []*Layer
 	if !isArtifact(doc) && len(doc.Layers) > 0 {
 		img, err := w.a.ociImage(d, doc, nil)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		layers = img.Layers
 	}
@@ -183,29 +188,29 @@ func (w *treeWalk) manifest(d descriptor, doc ociDoc) error {
 		if i > 0 && layers != nil {
 			layer, diffID = layers[i-1], layers[i-1].DiffID
 			if err := storedAsTyped(b, layer); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if w.done[b.Digest] {
 			if first := w.diffID[b.Digest]; first != diffID {
-				return invalid("blob %s is given the diff_id %q by one image's config, %q by another's", b.Digest, first, diffID)
+				return 0, invalid("blob %s is given the diff_id %q by one image's config, %q by another's", b.Digest, first, diffID)
 			}
 			continue
 		}
 		w.done[b.Digest], w.diffID[b.Digest] = true, diffID
 		m, err := w.a.lookup(blobPath(b.Digest))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		tb := &TreeBlob{MediaType: b.MediaType, Digest: b.Digest, Size: b.Size, Layer: layer, m: m, a: w.a}
 		if layer == nil {
 			if err := w.hash(tb); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		w.t.Blobs = append(w.t.Blobs, tb)
 	}
-	return nil
+	return len(layers), nil
 }
 
 // again checks another descriptor of a manifest or index already taken
