@@ -121,6 +121,7 @@ func (o *oldLayout) referrersIndex(d v1.Descriptor) (a attachedArtifact, subject
 		return a, "", fmt.Sprintf("index.json lists the index %s, which is not a blob of it", d.Digest)
 	}
 	a = attachedArtifact{entry: d, blobs: []v1.Descriptor{d}}
+	seen := map[string]bool{} // under index-type referrers: read once
 	for i, r := range idx.Manifests {
 		var referrer *v1.Descriptor
 		switch r.MediaType {
@@ -141,7 +142,7 @@ func (o *oldLayout) referrersIndex(d v1.Descriptor) (a attachedArtifact, subject
 			// (distribution-spec 1.1: each descriptor of a referrers
 			// list is of an image manifest or index with a subject):
 			// its manifests and their blobs are its content.
-			blobs, sub, why := o.indexReferrer(r, 0)
+			blobs, sub, why := o.indexReferrer(r, 0, seen)
 			if why != "" {
 				return a, "", why
 			}
@@ -167,8 +168,11 @@ const maxReferrerDepth = 4
 // indexReferrer reads the image index d that a referrers index lists, and
 // returns its blobs (d, and every manifest, index, config and layer under
 // it, at most maxReferrerDepth deep) and its subject, nil when it has
-// none: an index without a subject is no referrer but an image.
-func (o *oldLayout) indexReferrer(d v1.Descriptor, depth int) (blobs []v1.Descriptor, subject *v1.Descriptor, why string) {
+// none: an index without a subject is no referrer but an image. A
+// manifest or index under it that seen holds is not read again (nor its
+// blobs returned again): indexes naming the next many times over would
+// cost the product of their lengths.
+func (o *oldLayout) indexReferrer(d v1.Descriptor, depth int, seen map[string]bool) (blobs []v1.Descriptor, subject *v1.Descriptor, why string) {
 	var idx v1.Index
 	if depth > maxReferrerDepth {
 		return nil, nil, fmt.Sprintf("index.json lists a referrer whose indexes nest more than %d deep (%s)", maxReferrerDepth, d.Digest)
@@ -181,6 +185,10 @@ func (o *oldLayout) indexReferrer(d v1.Descriptor, depth int) (blobs []v1.Descri
 	}
 	blobs = []v1.Descriptor{d}
 	for _, r := range idx.Manifests {
+		if seen[r.Digest.String()] {
+			continue
+		}
+		seen[r.Digest.String()] = true
 		switch r.MediaType {
 		case v1.MediaTypeImageManifest:
 			m, _, why := o.readManifest(r)
@@ -189,7 +197,7 @@ func (o *oldLayout) indexReferrer(d v1.Descriptor, depth int) (blobs []v1.Descri
 			}
 			blobs = append(append(blobs, r, m.Config), m.Layers...)
 		case v1.MediaTypeImageIndex:
-			nested, _, why := o.indexReferrer(r, depth+1)
+			nested, _, why := o.indexReferrer(r, depth+1, seen)
 			if why != "" {
 				return nil, nil, why
 			}

@@ -31,8 +31,10 @@
 //     manifest, index, config and attestation blob is checked against its
 //     digest and descriptor size before anything is sent (indexes nested
 //     more than 4 deep, a digest or size that lies, a media type its
-//     document contradicts are refused), and a layer's bytes against its
-//     digest and diff_id before it is uploaded. A save lacking some of it
+//     document contradicts, a layer compressed other than its media type
+//     says are refused; so is a manifest or layer named twice that the
+//     second descriptor or config tells otherwise of), and a layer's bytes
+//     against its digest and diff_id before it is uploaded. A save lacking some of it
 //     (docker save leaves out the platforms docker never pulled) is pushed
 //     as the multi-platform image below, of the images whose blobs it
 //     holds (one such image as itself), with a warning that the digest is

@@ -79,11 +79,17 @@ type savedIndex struct {
 
 // withSavedIndex reads the image index the archive names, digest, and
 // keeps it on imgs[0]; a malformed one (a digest or size that lies,
-// indexes nested too deep) is refused, before anything is sent.
+// indexes nested too deep) is refused, before anything is sent, and so is
+// one holding an image deeper than runtimes take, as pushImage refuses it.
 func withSavedIndex(a *archive.Archive, display, digest string, imgs []*image) ([]*image, error) {
 	t, err := a.Tree(digest)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", display, err)
+	}
+	for _, d := range t.Docs {
+		if d.ImageLayers > oci.RuntimeLayerLimit {
+			return nil, fmt.Errorf("%s: image %s: %d layers, more than the %d runtimes accept: %w", display, d.Digest, d.ImageLayers, oci.RuntimeLayerLimit, errdefs.ErrTooManyLayers)
+		}
 	}
 	imgs[0].saved = &savedIndex{digest: digest, tree: t, docker: a.Format == "docker"}
 	return imgs, nil

@@ -45,7 +45,8 @@ func (a *Archive) savedPlatforms() error {
 // completeImages reads the image index d and returns its images whose
 // manifest, config and layers the archive holds, in its order, with those
 // of the indexes it nests (at most maxIndexDepth deep, each read once:
-// seen), in their place; root is the index index.json names (Image.Index),
+// seen), in their place; a manifest listed again (by a nested index) is
+// the image it was, not another for its platform. root is the index index.json names (Image.Index),
 // at depth 1 (as walkIndex counts).
 func (a *Archive) completeImages(d descriptor, root string, depth int, seen map[string]bool) ([]*Image, error) {
 	if depth > maxIndexDepth {
@@ -67,9 +68,10 @@ func (a *Archive) completeImages(d descriptor, root string, depth int, seen map[
 			continue
 		}
 		if m.Platform != nil && m.Platform.OS == "unknown" ||
-			m.MediaType != mediaOCIManifest && m.MediaType != mediaDockerV2 || !a.hasBlob(m.Digest) {
+			m.MediaType != mediaOCIManifest && m.MediaType != mediaDockerV2 || !a.hasBlob(m.Digest) || seen[m.Digest] {
 			continue
 		}
+		seen[m.Digest] = true
 		doc, err := a.readDoc(m)
 		if err != nil {
 			return nil, err

@@ -60,7 +60,7 @@ func (a *Archive) parseOCI() error {
 	if err != nil {
 		return err
 	}
-	if err := a.walkIndex(idx, nil, 0, ""); err != nil {
+	if err := a.walkIndex(idx, nil, 0, "", nil); err != nil {
 		return err
 	}
 	if len(a.Images) == 0 {
@@ -81,8 +81,12 @@ func (a *Archive) parseOCI() error {
 // sha256-HEX (an index of artifacts alone, which adds no image; one of
 // its referrers may be an index, whose manifests are the referrer's).
 // index.json naming one image index and, besides, at most artifacts and
-// indexes of them is a multi-platform image.
-func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) error {
+// indexes of them is a multi-platform image. Under an image index that
+// index.json names, a manifest or index listed again is read once (seen):
+// a manifest is the image it was, not another for its platform, and
+// indexes naming the next many times over cost each once. Each entry of
+// index.json itself is kept, for its tags.
+func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string, seen map[string]bool) error {
 	if depth > maxIndexDepth {
 		return invalid("index.json: indexes nested more than %d deep", maxIndexDepth)
 	}
@@ -95,6 +99,12 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 	for _, d := range idx.Manifests {
 		if d.Platform != nil && d.Platform.OS == "unknown" {
 			continue
+		}
+		if seen != nil {
+			if seen[d.Digest] {
+				continue
+			}
+			seen[d.Digest] = true
 		}
 		own := tags
 		if t := descriptorTag(d); t != "" {
@@ -113,12 +123,12 @@ func (a *Archive) walkIndex(idx ociDoc, tags []string, depth int, index string) 
 			if isReferrerIndex(doc) {
 				continue
 			}
-			nested := index
+			nested, inner := index, seen
 			if depth == 0 {
-				nested = d.Digest
+				nested, inner = d.Digest, map[string]bool{}
 			}
 			before := len(a.Images)
-			if err := a.walkIndex(doc, own, depth+1, nested); err != nil {
+			if err := a.walkIndex(doc, own, depth+1, nested, inner); err != nil {
 				return err
 			}
 			if len(a.Images) > before { // not an index of artifacts alone

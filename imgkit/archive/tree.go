@@ -33,6 +33,9 @@ type Tree struct {
 type TreeDoc struct {
 	MediaType, Digest string
 	Raw               []byte
+	// ImageLayers is an image manifest's count of layers (0 for an index,
+	// an artifact, an attestation), for limits on images.
+	ImageLayers int
 }
 
 // TreeBlob is a config or layer of a Tree, at the size its descriptor
@@ -61,7 +64,11 @@ func (b *TreeBlob) Stored() *io.SectionReader { return b.a.section(b.m) }
 // manifest many times costs it once). A loop of indexes cannot hash
 // right, and is refused as a digest that lies. A media type that the
 // document contradicts, or that is no manifest or index, is refused: the
-// registry would be told another one.
+// registry would be told another one. So is an image layer stored other
+// than its media type says, and a manifest or blob named again that the
+// second descriptor (size, media type) or config (diff_id) tells
+// otherwise of: it is pushed once, and a client pulling through the other
+// would fail.
 func (a *Archive) Tree(digest string) (*Tree, error) {
 	idx, err := a.readIndexJSON()
 	if err != nil {
@@ -71,7 +78,7 @@ func (a *Archive) Tree(digest string) (*Tree, error) {
 	if i < 0 {
 		return nil, invalid("index.json does not name %s", digest)
 	}
-	w := &treeWalk{a: a, t: &Tree{}, done: map[string]bool{}}
+	w := &treeWalk{a: a, t: &Tree{}, done: map[string]bool{}, docType: map[string]string{}, diffID: map[string]string{}}
 	// Depth 1: index.json's entries, as walkIndex counts.
 	if err := w.walk(idx.Manifests[i], 1); err != nil {
 		return nil, err
@@ -83,6 +90,12 @@ type treeWalk struct {
 	a    *Archive
 	t    *Tree
 	done map[string]bool // manifests, indexes and blobs already taken
+	// What another descriptor of what is taken must say as the first did
+	// (a registry checks none of it, and a client pulling by the other
+	// would fail): a manifest's or index's media type; a blob's diff_id
+	// (that the config of the image first naming it as a layer gives it,
+	// "" for a blob no image layer).
+	docType, diffID map[string]string
 }
 
 func (w *treeWalk) walk(d descriptor, depth int) error {
@@ -90,8 +103,9 @@ func (w *treeWalk) walk(d descriptor, depth int) error {
 		return invalid("index %s: indexes nested more than %d deep", d.Digest, maxIndexDepth)
 	}
 	if w.done[d.Digest] {
-		return nil
+		return w.again(d)
 	}
+	w.docType[d.Digest] = d.MediaType
 	if !w.a.hasBlob(d.Digest) {
 		return w.missing(d)
 	}
@@ -112,6 +126,7 @@ func (w *treeWalk) walk(d descriptor, depth int) error {
 	if len(w.t.Docs) >= maxImages {
 		return tooMany("more than %d manifests and indexes under one index", maxImages)
 	}
+	layers := 0
 	switch d.MediaType {
 	case mediaOCIIndex, mediaDockerList:
 		for _, m := range doc.Manifests {
@@ -120,70 +135,94 @@ func (w *treeWalk) walk(d descriptor, depth int) error {
 			}
 		}
 	case mediaOCIManifest, mediaDockerV2:
-		if err := w.manifest(d, doc); err != nil {
+		if layers, err = w.manifest(d, doc); err != nil {
 			return err
 		}
 	default:
 		return invalid("blob %s has media type %q, not an image manifest or index", d.Digest, d.MediaType)
 	}
 	w.done[d.Digest] = true
-	w.t.Docs = append(w.t.Docs, TreeDoc{MediaType: d.MediaType, Digest: d.Digest, Raw: raw})
+	w.t.Docs = append(w.t.Docs, TreeDoc{MediaType: d.MediaType, Digest: d.Digest, Raw: raw, ImageLayers: layers})
 	return nil
 }
 
 // manifest takes the config and layers of the manifest d: an image's
 // layers with their diff_ids (ociImage checks them as Open checks any
-// image's), an artifact's or attestation's blobs hashed now.
-func (w *treeWalk) manifest(d descriptor, doc ociDoc) error {
+// image's), an artifact's or attestation's blobs hashed now. It returns
+// the count of an image's layers.
+func (w *treeWalk) manifest(d descriptor, doc ociDoc) (int, error) {
 	if doc.Config == nil {
-		return invalid("manifest %s has no config", d.Digest)
+		return 0, invalid("manifest %s has no config", d.Digest)
 	}
 	blobs := append([]descriptor{*doc.Config}, doc.Layers...)
 	complete := true
 	for _, b := range blobs {
 		if !validDigest(b.Digest) {
-			return invalid("manifest %s: blob digest %q is not a sha256 digest", d.Digest, b.Digest)
+			return 0, invalid("manifest %s: blob digest %q is not a sha256 digest", d.Digest, b.Digest)
 		}
 		if !w.a.hasBlob(b.Digest) {
 			complete = false
 			if err := w.missing(b); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
 		if err := w.exactSize(b); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if !complete {
-		return nil
+		return 0, nil
 	}
 	var layers []*Layer
 	if !isArtifact(doc) && len(doc.Layers) > 0 {
 		img, err := w.a.ociImage(d, doc, nil)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		layers = img.Layers
 	}
 	for i, b := range blobs {
+		var layer *Layer
+		diffID := ""
+		if i > 0 && layers != nil {
+			layer, diffID = layers[i-1], layers[i-1].DiffID
+			if err := storedAsTyped(b, layer); err != nil {
+				return 0, err
+			}
+		}
 		if w.done[b.Digest] {
+			if first := w.diffID[b.Digest]; first != diffID {
+				return 0, invalid("blob %s is given the diff_id %q by one image's config, %q by another's", b.Digest, first, diffID)
+			}
 			continue
 		}
-		w.done[b.Digest] = true
+		w.done[b.Digest], w.diffID[b.Digest] = true, diffID
 		m, err := w.a.lookup(blobPath(b.Digest))
 		if err != nil {
-			return err
+			return 0, err
 		}
-		tb := &TreeBlob{MediaType: b.MediaType, Digest: b.Digest, Size: b.Size, m: m, a: w.a}
-		if i > 0 && layers != nil {
-			tb.Layer = layers[i-1]
-		} else if err := w.hash(tb); err != nil {
-			return err
+		tb := &TreeBlob{MediaType: b.MediaType, Digest: b.Digest, Size: b.Size, Layer: layer, m: m, a: w.a}
+		if layer == nil {
+			if err := w.hash(tb); err != nil {
+				return 0, err
+			}
 		}
 		w.t.Blobs = append(w.t.Blobs, tb)
 	}
-	return nil
+	return len(layers), nil
+}
+
+// again checks another descriptor of a manifest or index already taken
+// (pushed once, under the first descriptor's media type).
+func (w *treeWalk) again(d descriptor) error {
+	if first := w.docType[d.Digest]; first != d.MediaType {
+		return invalid("manifest %s is listed as a %q and as a %q", d.Digest, first, d.MediaType)
+	}
+	if !w.a.hasBlob(d.Digest) {
+		return nil
+	}
+	return w.exactSize(d)
 }
 
 // hash checks a blob that is no image layer against its digest.
@@ -194,6 +233,26 @@ func (w *treeWalk) hash(b *TreeBlob) error {
 	}
 	if got := oci.Digest(h); got != b.Digest {
 		return mismatch("blob %s hashes to %s", b.Digest, got)
+	}
+	return nil
+}
+
+// storedAsTyped refuses an image layer, b as a manifest names it, whose
+// bytes are compressed other than its media type says. Layer.Open goes by
+// the bytes, but the layer is pushed under the manifest as stored:
+// clients that decompress by the media type (pull-blob, umoci,
+// containerd's differ for an uncompressed type) could not pull the image.
+func storedAsTyped(b descriptor, l *Layer) error {
+	want, ok := oci.LayerKind(b.MediaType)
+	if !ok {
+		return nil
+	}
+	got, err := l.Compression()
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return invalid("layer %s is stored as %s, its media type %q says %s", b.Digest, got, b.MediaType, want)
 	}
 	return nil
 }

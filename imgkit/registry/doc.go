@@ -25,6 +25,9 @@
 //     of io.EOF when they differ. Callers must read to io.EOF before trusting
 //     (or writing anything built from) what they read.
 //   - A blob larger than its descriptor says is refused as soon as it is.
+//   - A manifest PUT answered with a Docker-Content-Digest other than the
+//     bytes' is errdefs.ErrDigestMismatch: the registry stored another
+//     manifest (rewrote it), which the digest a push prints would not pull.
 //
 // # Robustness
 //

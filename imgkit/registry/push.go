@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 )
 
 // Pusher writes blobs and manifests to one repository. Like Client's
@@ -435,6 +436,19 @@ func (p *Pusher) PutManifest(ctx context.Context, tag, mediaType string, data []
 	return err
 }
 
+// storedAsSent refuses a manifest PUT the registry answers with another
+// digest than the bytes sent have (a registry or proxy that rewrites
+// manifests): the digest a push prints, and that an index names its
+// manifests by, would not pull. No Docker-Content-Digest header is no
+// answer (the distribution-spec only says a registry SHOULD send it).
+func storedAsSent(h http.Header, data []byte) error {
+	got := h.Get("Docker-Content-Digest")
+	if want := oci.DigestOf(data); got != "" && got != want {
+		return fmt.Errorf("putting the manifest %s: the registry says it stored %s: %w", want, errdefs.Quote(got), errdefs.ErrDigestMismatch)
+	}
+	return nil
+}
+
 // putManifest is PutManifest, returning the registry's response headers
 // (a registry with the referrers API says OCI-Subject there).
 func (p *Pusher) putManifest(ctx context.Context, tag, mediaType string, data []byte) (http.Header, error) {
@@ -461,7 +475,7 @@ func (p *Pusher) putManifest(ctx context.Context, tag, mediaType string, data []
 			}
 			resp.Body.Close()
 			if err == nil {
-				return resp.Header, nil
+				return resp.Header, storedAsSent(resp.Header, data)
 			}
 		} else if !retryable(err) {
 			return nil, fmt.Errorf("putting the manifest: %w", p.describe(err))

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"dockertools.dev/imgkit/errdefs"
 )
 
 // uploadFaults is what the fake upload server does wrong.
@@ -26,6 +28,7 @@ type uploadFaults struct {
 	zeroRange   bool   // GET reports "0-0" whatever the session holds
 	patchStatus []int  // statuses answered to PATCHes first (the body is not kept)
 	putStatus   []int  // statuses answered to the manifest PUT first
+	putDigest   string // the Docker-Content-Digest answered to a manifest PUT
 	headSize    string // the Content-Length a blob HEAD answers ("none": no header); default the blob's
 }
 
@@ -111,6 +114,9 @@ func (u *fakeUploads) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.manifest, _ = io.ReadAll(r.Body)
+		if u.f.putDigest != "" {
+			w.Header().Set("Docker-Content-Digest", u.f.putDigest)
+		}
 		w.WriteHeader(http.StatusCreated)
 	default:
 		w.WriteHeader(http.StatusNotFound)
@@ -305,5 +311,25 @@ func TestPutManifest(t *testing.T) {
 	u = newFakeUploads(t, uploadFaults{putStatus: []int{400}})
 	if err := u.pusher(t, 0).PutManifest(ctx, "v1", "m", []byte(`{}`)); err == nil {
 		t.Fatal("a 400 accepted")
+	}
+}
+
+// TestPutManifestOtherDigest: a registry answering a manifest PUT with
+// another digest than the bytes' (one that rewrote the manifest) fails
+// the PUT, naming both; the bytes' own digest, or none, is success.
+func TestPutManifestOtherDigest(t *testing.T) {
+	ctx := context.Background()
+	data := []byte(`{"m":1}`)
+	other := "sha256:" + strings.Repeat("ab", 32)
+	u := newFakeUploads(t, uploadFaults{putDigest: other})
+	err := u.pusher(t, 0).PutManifest(ctx, "v1", "application/vnd.oci.image.manifest.v1+json", data)
+	if !errors.Is(err, errdefs.ErrDigestMismatch) || !strings.Contains(err.Error(), sha(data)) || !strings.Contains(err.Error(), other) {
+		t.Fatalf("PUT answered with %s: %v, want a digest mismatch naming it and %s", other, err, sha(data))
+	}
+	for _, answer := range []string{sha(data), ""} {
+		u = newFakeUploads(t, uploadFaults{putDigest: answer})
+		if err := u.pusher(t, 0).PutManifest(ctx, "v1", "application/vnd.oci.image.manifest.v1+json", data); err != nil {
+			t.Fatalf("PUT answered with %q: %v", answer, err)
+		}
 	}
 }
