@@ -76,11 +76,22 @@ nix_db_check_plan() {
 # or in the base image (--holds).
 nix_db_run() {
 	set -- "$1" "${2-}" -o "$1" --store-dir "$store_dir"
+	nr_holds= nr_gave=
 	if [ -n "$2" ]; then
 		set -- "$@" --holds "$2"
+		nr_holds=$2
+		if [ -n "${plan-}" ]; then
+			nr_gave="--plan $plan"
+		elif [ -n "${pipeline-}" ]; then
+			nr_gave="--pipeline $pipeline"
+		else
+			nr_gave=--no-store-paths
+		fi
 		if [ -n "$from_image" ]; then
 			[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
 			set -- "$@" --holds "$work/base-plan.json"
+			nr_holds="$nr_holds $work/base-plan.json"
+			nr_gave="$nr_gave, --from-image $from_image"
 		fi
 	fi
 	shift 2
@@ -91,7 +102,22 @@ nix_db_run() {
 	for e in $db_extras; do set -- "$@" --exclude "$e"; done
 	IFS=$old_ifs
 	set +f
-	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
+	if [ -z "$nr_holds" ]; then
+		run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
+		return
+	fi
+	# The plans --holds names are this script's files in $work (a
+	# --pipeline's, the base image's, --no-store-paths' empty one): nix-db's
+	# line says what the caller gave instead.
+	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" 2>"$work/nix-db.err" || {
+		holds="(--holds $nr_holds)" gave="($nr_gave)" awk '{
+			i = index($0, ENVIRON["holds"])
+			if (i) $0 = substr($0, 1, i - 1) ENVIRON["gave"] substr($0, i + length(ENVIRON["holds"]))
+			print
+		}' "$work/nix-db.err" >&2
+		exit 1
+	}
+	cat "$work/nix-db.err" >&2
 }
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of
