@@ -107,17 +107,25 @@ nix_db_run() {
 		return
 	fi
 	# The plans --holds names are this script's files in $work (a
-	# --pipeline's, the base image's, --no-store-paths' empty one): nix-db's
-	# line says what the caller gave instead.
+	# --pipeline's, the base image's, --no-store-paths' empty one).
 	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" 2>"$work/nix-db.err" || {
-		holds="(--holds $nr_holds)" gave="($nr_gave)" awk '{
-			i = index($0, ENVIRON["holds"])
-			if (i) $0 = substr($0, 1, i - 1) ENVIRON["gave"] substr($0, i + length(ENVIRON["holds"]))
-			print
-		}' "$work/nix-db.err" >&2
+		holds_said "$nr_holds" "$nr_gave" "$work/nix-db.err" >&2
 		exit 1
 	}
 	cat "$work/nix-db.err" >&2
+}
+
+# holds_said HOLDS GAVE FILE prints FILE, what nix-db said on stderr, with
+# its "(--holds HOLDS)" said as "(GAVE)": HOLDS are the plan files a
+# workflow or the Nix library's builder made, in a directory of its own,
+# which the caller never saw, GAVE what the caller gave instead (a
+# --pipeline, a layeringPipeline).
+holds_said() {
+	holds="(--holds $1)" gave="($2)" awk '{
+		i = index($0, ENVIRON["holds"])
+		if (i) $0 = substr($0, 1, i - 1) ENVIRON["gave"] substr($0, i + length(ENVIRON["holds"]))
+		print
+	}' "$3"
 }
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of
