@@ -53,9 +53,11 @@ write_nix_db() {
 	IFS=$old_ifs
 	set +f
 	run_step closure-scan $verbose "$@" </dev/null >"$work/nix-db-graph.json" || exit 1
-	if [ -n "${plan-}" ] || { [ -n "${no_store-}" ] && [ "${format-}" != stream ]; }; then
-		[ -n "$plan" ] || echo '[]' >"$work/no-store-plan.json"
-		nix_db_run "$wn_dir" "${plan:-$work/no-store-plan.json}"
+	if [ -n "${plan-}" ]; then
+		nix_db_run "$wn_dir" "$plan" "--plan $plan"
+	elif [ -n "${no_store-}" ] && [ "${format-}" != stream ]; then
+		echo '[]' >"$work/no-store-plan.json"
+		nix_db_run "$wn_dir" "$work/no-store-plan.json" --no-store-paths
 	else
 		nix_db_run "$wn_dir"
 	fi
@@ -68,25 +70,18 @@ write_nix_db() {
 # have for a --plan.
 nix_db_check_plan() {
 	mkdir -- "$work/nix-db-check" || die "cannot make \"$work/nix-db-check\""
-	nix_db_run "$work/nix-db-check" "$1"
+	nix_db_run "$work/nix-db-check" "$1" "--pipeline $pipeline"
 }
 
-# nix_db_run DIR [HOLDS] runs nix-db on write_nix_db's graph into DIR; with
-# HOLDS, a plan of the store layers, every registered path must be in it
-# or in the base image (--holds).
+# nix_db_run DIR [HOLDS GAVE] runs nix-db on write_nix_db's graph into
+# DIR; with HOLDS, a plan of the store layers, every registered path must
+# be in it or in the base image (--holds), and GAVE is what the caller
+# gave for it (--plan FILE, --pipeline FILE, --no-store-paths).
 nix_db_run() {
-	set -- "$1" "${2-}" -o "$1" --store-dir "$store_dir"
-	nr_holds= nr_gave=
+	nr_holds=${2-} nr_gave=${3-}
+	set -- "$1" "$nr_holds" -o "$1" --store-dir "$store_dir"
 	if [ -n "$2" ]; then
 		set -- "$@" --holds "$2"
-		nr_holds=$2
-		if [ -n "${plan-}" ]; then
-			nr_gave="--plan $plan"
-		elif [ -n "${pipeline-}" ]; then
-			nr_gave="--pipeline $pipeline"
-		else
-			nr_gave=--no-store-paths
-		fi
 		if [ -n "$from_image" ]; then
 			[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
 			set -- "$@" --holds "$work/base-plan.json"
