@@ -131,18 +131,26 @@ plan)
 	fi
 	popularity --key graph --base-layers "$base" "$@" "$attrs" >"$out"
 	if [ -n "$db" ]; then
+		# The workflows' own listing of the base's paths as a plan
+		# (store_paths_plan), and their words for what nix-db names
+		# (holds_said): the plans are this build's files.
+		w=$(command -v stream-layered-image) || fail "stream-layered-image is not on PATH"
+		. "${w%/*}/../libexec/dockertools/lib/nix-db.sh"
 		set -- --holds "$out"
+		holds=$out gave=layeringPipeline
 		if [ -n "$from" ]; then
-			# The workflows' own listing of the base's paths as a plan.
-			w=$(command -v stream-layered-image) || fail "stream-layered-image is not on PATH"
-			. "${w%/*}/../libexec/dockertools/lib/nix-db.sh"
 			platform=$(manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform)
 			tar-merge --store-paths --platform "$platform" -- "$from" >"$tmp/base-paths"
 			store_paths_plan "$tmp/base-paths" >"$tmp/base-plan.json"
 			set -- "$@" --holds "$tmp/base-plan.json"
+			holds="$holds $tmp/base-plan.json" gave="$gave, fromImage"
 		fi
 		mkdir "$tmp/nix-db-check"
-		nix-db -o "$tmp/nix-db-check" --key db "$@" "$attrs"
+		nix-db -o "$tmp/nix-db-check" --key db "$@" "$attrs" 2>"$tmp/nix-db.err" || {
+			holds_said "$holds" "$gave" "$tmp/nix-db.err" >&2
+			exit 1
+		}
+		cat "$tmp/nix-db.err" >&2
 	fi
 	;;
 image)

@@ -82,7 +82,9 @@ func fetchLayer(ctx context.Context, client *registry.Client, img *image, l laye
 	if err == nil || !errors.As(err, &werr) {
 		if _, verr := io.Copy(io.Discard, blob); verr != nil {
 			err = verr
-		} else if err != nil {
+		} else if err != nil && !errors.Is(err, errdefs.ErrInvalidInput) {
+			// What the decompressor did not call invalid input (a
+			// stream cut short) is: the blob is the one named.
 			err = fmt.Errorf("%w: %w", err, errdefs.ErrInvalidInput)
 		}
 	}

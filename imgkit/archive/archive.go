@@ -390,9 +390,10 @@ func quoteAll(s []string) []string {
 }
 
 // decompressError says what went wrong decompressing: a bound passed, or
-// input that is not what its compression says (invalid input).
+// input that is not what its compression says (invalid input, said once:
+// imgkit/compress calls a decoder's own verdicts so already).
 func decompressError(what string, err error) error {
-	if errors.Is(err, errdefs.ErrTooLarge) {
+	if errors.Is(err, errdefs.ErrTooLarge) || errors.Is(err, errdefs.ErrInvalidInput) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %v: %w", what, err, errdefs.ErrInvalidInput)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -73,7 +74,7 @@ func Decompress(r io.Reader, kind Kind) (io.ReadCloser, error) {
 	case Gzip:
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, fmt.Errorf("gzip: %v: %w", err, errdefs.ErrInvalidInput)
+			return nil, decodeError(Gzip, err)
 		}
 		return zr, nil
 	case Zstd:
@@ -101,7 +102,7 @@ func NewZstdReader(r io.Reader, opts ...zstd.DOption) (io.ReadCloser, error) {
 	opts = append([]zstd.DOption{zstd.WithDecoderMaxWindow(MaxZstdWindow)}, opts...)
 	zr, err := zstd.NewReader(r, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalidInput)
+		return nil, decodeError(Zstd, err)
 	}
 	return zstdReader{zr.IOReadCloser()}, nil
 }
@@ -110,10 +111,29 @@ type zstdReader struct{ io.ReadCloser }
 
 func (z zstdReader) Read(p []byte) (int, error) {
 	n, err := z.ReadCloser.Read(p)
-	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+	switch {
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
 		err = fmt.Errorf("a zstd frame needs a window of more than %d bytes: %w", MaxZstdWindow, errdefs.ErrTooLarge)
+	case err != nil && strings.HasPrefix(err.Error(), zstdInvalid):
+		// The decoder's verdicts on its input ("invalid input: magic
+		// number mismatch") as errdefs.ErrInvalidInput, said once:
+		// a caller adding it said "invalid input" twice.
+		err = fmt.Errorf("%s: %w", strings.TrimPrefix(err.Error(), zstdInvalid), errdefs.ErrInvalidInput)
 	}
 	return n, err
+}
+
+// zstdInvalid begins the zstd decoder's errors about its input.
+const zstdInvalid = "invalid input: "
+
+// decodeError is err, a decoder of kind's refusal of its input's first
+// bytes, as "KIND: cause" wrapping errdefs.ErrInvalidInput. The decoders'
+// own messages may name their format ("gzip: invalid header") or the
+// verdict ("invalid input: magic number mismatch"), which is said once:
+// a layer that was not gzip was "gzip: gzip: invalid header".
+func decodeError(kind Kind, err error) error {
+	cause := strings.TrimPrefix(strings.TrimPrefix(err.Error(), string(kind)+": "), zstdInvalid)
+	return fmt.Errorf("%s: %s: %w", kind, cause, errdefs.ErrInvalidInput)
 }
 
 // Bounded returns a reader of r that fails with b.Past() (wrapping

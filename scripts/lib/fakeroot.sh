@@ -74,8 +74,7 @@ fakechroot_run() {
 		for word in $(ldd "$bin" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e t -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
 			case $word in
 			/*/ld-*) [ ! -e "$word" ] || set -- "$@" -b "$word" ;;
-			"$store_dir"/*) fr_libs=$fr_libs:${word%/*} ;;
-			/*) fr_libs=$fr_libs:$fakechroot_host${word%/*} ;;
+			/*) fr_libs=$fr_libs:$(fakechroot_guest "${word%/*}") ;;
 			esac
 		done
 	done
@@ -83,10 +82,9 @@ fakechroot_run() {
 	fr_ifs=$IFS
 	IFS=:
 	for d in $PATH; do
-		case $d in
-		/usr/* | /bin | /sbin) fr_path=$fr_path:$fakechroot_host$d ;;
 		# The store is bound at its own path: a Nix build's helpers stay.
-		"$store_dir"/*) fr_path=$fr_path:$d ;;
+		case $d in
+		/usr/* | /bin | /sbin | "$root_prefix$store_dir"/*) fr_path=$fr_path:$(fakechroot_guest "$d") ;;
 		esac
 	done
 	IFS=$fr_ifs
@@ -105,19 +103,29 @@ fakechroot_run() {
 }
 
 # fakechroot_guest_sh SH sets fr_guest_sh to where the commands' root
-# shows the host's program SH (the sh on PATH): the store at its own
-# path, the host's /usr, /bin and /sbin under $fakechroot_host. Failing
-# both, SH's target (a link elsewhere: NixOS's /run/current-system/sw/bin/sh,
-# a test's wrapper in /tmp), else one line. A sh of the store (a Nix
+# shows the host's program SH (the sh on PATH), or failing that SH's
+# target (a link elsewhere: NixOS's /run/current-system/sw/bin/sh, a
+# test's wrapper in /tmp), else one line. A sh of the store (a Nix
 # build's, stdenv's bash) was looked for under $fakechroot_host, where
 # proot found nothing ("not found"), and the build stopped.
 fakechroot_guest_sh() {
 	for fg_sh in "$1" "$(readlink -f -- "$1")"; do
 		case $fg_sh in
-		"$root_prefix$store_dir"/*) fr_guest_sh=$store_dir/${fg_sh#"$root_prefix$store_dir"/} && return ;;
-		/usr/* | /bin/* | /sbin/*) fr_guest_sh=$fakechroot_host$fg_sh && return ;;
+		"$root_prefix$store_dir"/* | /usr/* | /bin/* | /sbin/*) fr_guest_sh=$(fakechroot_guest "$fg_sh") && return ;;
 		esac
 	done
 	die "--enable-fakechroot: sh ($1) lies outside /usr, /bin, /sbin and the store, all of the host the commands' root shows"
 }
 
+# fakechroot_guest HOSTPATH prints where the commands' root shows
+# HOSTPATH: the store (--root's, $root_prefix$store_dir on the host) at
+# $store_dir, the rest of the host under $fakechroot_host. The sh, its
+# libraries and PATH all go through here: the libraries of a sh of
+# --root's store were looked for under $fakechroot_host$root_prefix,
+# which the root does not show, and sh did not start.
+fakechroot_guest() {
+	case $1 in
+	"$root_prefix$store_dir"/*) printf '%s\n' "$store_dir/${1#"$root_prefix$store_dir"/}" ;;
+	*) printf '%s\n' "$fakechroot_host$1" ;;
+	esac
+}

@@ -53,9 +53,11 @@ write_nix_db() {
 	IFS=$old_ifs
 	set +f
 	run_step closure-scan $verbose "$@" </dev/null >"$work/nix-db-graph.json" || exit 1
-	if [ -n "${plan-}" ] || { [ -n "${no_store-}" ] && [ "${format-}" != stream ]; }; then
-		[ -n "$plan" ] || echo '[]' >"$work/no-store-plan.json"
-		nix_db_run "$wn_dir" "${plan:-$work/no-store-plan.json}"
+	if [ -n "${plan-}" ]; then
+		nix_db_run "$wn_dir" "$plan" "--plan $plan"
+	elif [ -n "${no_store-}" ] && [ "${format-}" != stream ]; then
+		echo '[]' >"$work/no-store-plan.json"
+		nix_db_run "$wn_dir" "$work/no-store-plan.json" --no-store-paths
 	else
 		nix_db_run "$wn_dir"
 	fi
@@ -68,19 +70,23 @@ write_nix_db() {
 # have for a --plan.
 nix_db_check_plan() {
 	mkdir -- "$work/nix-db-check" || die "cannot make \"$work/nix-db-check\""
-	nix_db_run "$work/nix-db-check" "$1"
+	nix_db_run "$work/nix-db-check" "$1" "--pipeline $pipeline"
 }
 
-# nix_db_run DIR [HOLDS] runs nix-db on write_nix_db's graph into DIR; with
-# HOLDS, a plan of the store layers, every registered path must be in it
-# or in the base image (--holds).
+# nix_db_run DIR [HOLDS GAVE] runs nix-db on write_nix_db's graph into
+# DIR; with HOLDS, a plan of the store layers, every registered path must
+# be in it or in the base image (--holds), and GAVE is what the caller
+# gave for it (--plan FILE, --pipeline FILE, --no-store-paths).
 nix_db_run() {
-	set -- "$1" "${2-}" -o "$1" --store-dir "$store_dir"
+	nr_holds=${2-} nr_gave=${3-}
+	set -- "$1" "$nr_holds" -o "$1" --store-dir "$store_dir"
 	if [ -n "$2" ]; then
 		set -- "$@" --holds "$2"
 		if [ -n "$from_image" ]; then
 			[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
 			set -- "$@" --holds "$work/base-plan.json"
+			nr_holds="$nr_holds $work/base-plan.json"
+			nr_gave="$nr_gave, --from-image $from_image"
 		fi
 	fi
 	shift 2
@@ -91,7 +97,30 @@ nix_db_run() {
 	for e in $db_extras; do set -- "$@" --exclude "$e"; done
 	IFS=$old_ifs
 	set +f
-	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
+	if [ -z "$nr_holds" ]; then
+		run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
+		return
+	fi
+	# The plans --holds names are this script's files in $work (a
+	# --pipeline's, the base image's, --no-store-paths' empty one).
+	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" 2>"$work/nix-db.err" || {
+		holds_said "$nr_holds" "$nr_gave" "$work/nix-db.err" >&2
+		exit 1
+	}
+	cat "$work/nix-db.err" >&2
+}
+
+# holds_said HOLDS GAVE FILE prints FILE, what nix-db said on stderr, with
+# its "(--holds HOLDS)" said as "(GAVE)": HOLDS are the plan files a
+# workflow or the Nix library's builder made, in a directory of its own,
+# which the caller never saw, GAVE what the caller gave instead (a
+# --pipeline, a layeringPipeline).
+holds_said() {
+	holds="(--holds $1)" gave="($2)" awk '{
+		i = index($0, ENVIRON["holds"])
+		if (i) $0 = substr($0, 1, i - 1) ENVIRON["gave"] substr($0, i + length(ENVIRON["holds"]))
+		print
+	}' "$3"
 }
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of
