@@ -225,21 +225,46 @@ let
   # is the host's, dash on Debian and Ubuntu: mkdir -p usr/{bin,lib} made
   # one directory of that name and echo 'a\nb' wrote two lines, silently,
   # and [[ failed. So they run with the first bash on the builders' PATH
-  # (nixpkgs' with pkgs, else the host's), and with sh where none is.
-  # Both with -o pipefail, which stdenv's setup leaves on where nixpkgs
-  # runs them (false | true fails there); sh only where it has it
-  # (busybox's, in Nix's sandbox: dash has none, and would exit on it).
+  # (nixpkgs' with pkgs, else the host's), and with sh where none is,
+  # with the shell options nixpkgs' builders leave on where they run
+  # them (MODE):
+  # - stdenv: extraCommands (and buildImage's without runAsRoot), eval'd
+  #   in a runCommand, where stdenv's setup.sh leaves -e, -o pipefail and
+  #   inherit_errexit on (false | true fails; so does x=$(false; echo)).
+  # - fakeroot: fakeRootCommands, eval'd by `fakeroot bash -c 'source
+  #   $stdenv/setup; eval "$fakeRootCommands"; tar …'`: setup.sh sets
+  #   -e and then restores the caller's options, and bash -c had no -e,
+  #   so a failing command does not stop them (pipefail and
+  #   inherit_errexit stay on): what follows runs and the layer is
+  #   packed. As there, with a line on stderr for each failure; exit N
+  #   still fails.
+  # - script: buildImage's extraCommands with runAsRoot, nixpkgs'
+  #   shellScript: set -e only.
+  # sh has pipefail only where it has one (busybox's, in Nix's sandbox:
+  # dash has none, and would exit on it).
   # The commands are in the script once, in a variable: given twice (to
   # bash, then to sh), 64 KiB of them made the builder's argument longer
   # than the 128 KiB Linux allows one, and Nix could not start it
   # ("Argument list too long"; nixpkgs, whose environment variable has
   # the same bound, took them). Past the bound, one line while evaluating.
-  inBash = what: cmds:
+  inBash = mode: what: cmds:
     let
+      goOn = mode == "fakeroot";
+      bashOpts = { stdenv = "-e -o pipefail -O inherit_errexit"; fakeroot = "-o pipefail -O inherit_errexit"; script = "-e"; }.${mode};
+      # fakeroot: nixpkgs' eval, then on whatever the status (but exit's).
+      # The trap says each failure, but the eval's own (its last
+      # command's, said already); the eval is on line 1, so that LINENO
+      # is the line of the commands.
+      goOnRun = "trap "
+        + shq ("__dockertools_status=$?; [ \"$BASH_COMMAND\" = 'eval \"$__dockertools_commands\"' ] || "
+          + "echo \"${what}: line $LINENO: a command failed (status $__dockertools_status); as in nixpkgs, where they run without -e, the commands go on\" >&2")
+        + " ERR; eval \"$__dockertools_commands\"\nexit 0\n";
       script = "__dockertools_commands=${shq cmds}\n"
-        + "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$__dockertools_commands\" bash; fi\n"
-        + "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n"
-        + "eval \"$__dockertools_commands\"\n";
+        + (if goOn
+           then "if command -v bash >/dev/null 2>&1; then export __dockertools_commands; exec bash ${bashOpts} -c ${shq goOnRun} bash; fi\n"
+           else "if command -v bash >/dev/null 2>&1; then exec bash ${bashOpts} -c \"$__dockertools_commands\" bash; fi\n")
+        + (if mode == "script" then "" else "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n")
+        + (if goOn then "set +e\neval \"$__dockertools_commands\"\nexit 0\n" else "eval \"$__dockertools_commands\"\n");
       n = stringLength script;
     in
     if cmds == "" then ""
@@ -345,8 +370,8 @@ let
         kind = "customisation";
         args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
-          ++ opt "--extra-commands" (inBash "extraCommands" extraCommands)
-          ++ opt "--fake-root-commands" (inBash "fakeRootCommands" fakeRootCommands)
+          ++ opt "--extra-commands" (inBash "stdenv" "extraCommands" extraCommands)
+          ++ opt "--fake-root-commands" (inBash "fakeroot" "fakeRootCommands" fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then pathList contents else null;
       };
@@ -536,7 +561,7 @@ let
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
-          ++ opt "--extra-commands" (inBash "buildImage: extraCommands" extraCommands)
+          ++ opt "--extra-commands" (inBash (if runAsRoot == null then "stdenv" else "script") "buildImage: extraCommands" extraCommands)
           ++ opt "--run-as-root" runAsRootFile
           ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]
