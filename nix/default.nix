@@ -412,7 +412,66 @@ let
     { inherit baseName imageName configFile customisationLayer passthru meta format;
       layers = if includeStorePaths then layers else null;
       flags = map str flags;
+      # nixpkgs' conf.json, but for store_layers and repo_tag (confOf):
+      # baseJson's keys (sorted, as toJSON writes them), then its conf
+      # step's. architecture is the tools' default's (the system's) when
+      # none is given, as conf.json must have one.
+      confHead = [
+        { name = "architecture"; value = if architecture != null then architecture else goArch; }
+        { name = "config"; value = dockerConfig config; }
+        { name = "os"; value = "linux"; }
+      ] ++ (if variant == null || variant == "" then [ ] else [ { name = "variant"; value = variant; } ])
+      ++ [
+        { name = "store_dir"; value = builtins.storeDir; }
+        { name = "from_image"; value = if base == null then null else str base; }
+      ];
+      confTail = [
+        { name = "customisation_layer"; value = str customisationLayer; }
+        { name = "created"; value = confTime created; }
+        { name = "mtime"; value = confTime mtime; }
+        { name = "uid"; value = toString uid; }
+        { name = "gid"; value = toString gid; }
+        { name = "uname"; value = uname; }
+        { name = "gname"; value = gname; }
+      ];
     };
+
+  # A time as nixpkgs' conf step writes it (date -Iseconds -d TIME, in
+  # the build's UTC): a whole second in UTC (Z, +00:00 or no offset) as
+  # YYYY-MM-DDTHH:MM:SS+00:00; now stays. Other forms are written as given
+  # (nixpkgs': converted to UTC whole seconds), which the stream reads.
+  confTime = t:
+    let m = builtins.match "([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})([Zz]|[+-]00:?00)?" t; in
+    if m == null then t else "${builtins.elemAt m 0}T${builtins.elemAt m 1}+00:00";
+
+  # nixpkgs' conf.json of a layered image l tagged tag
+  # (streamLayeredImage's passthru.conf), which its streamScript reads:
+  # the keys of l.confHead, store_layers (the plan, [] without store
+  # paths), repo_tag, those of l.confTail. What it names (the base image,
+  # the customisation layer, the plan's store paths) are its references.
+  jsonMembers = ms: concatStringsSep "," (map (m: "${toJSON m.name}:${toJSON m.value}") ms);
+  confOf = l: tag: mk {
+    name = "${l.baseName}-conf.json";
+    kind = "conf";
+    args = [ (if l.layers == null then "" else l.layers) ];
+    attrs = {
+      passAsFile = [ "head" "tail" ];
+      head = "{${jsonMembers l.confHead},\"store_layers\":";
+      tail = ",${jsonMembers ([ (builtins.head l.confTail) { name = "repo_tag"; value = "${l.imageName}:${tag}"; } ] ++ builtins.tail l.confTail)}}\n";
+    };
+  };
+
+  # nixpkgs' streamScript (streamLayeredImage's passthru): stream
+  # CONF.json [-t NAME:TAG] writes the image of a conf.json to stdout:
+  # stream-layered-image CONF.json, which writes the diff_ids and config
+  # nixpkgs' stream_layered_image.py writes.
+  streamScriptDrv = writeScript "stream" ''
+    #!${shellPath}
+    # nixpkgs' streamScript: "$(nix-build -A IMAGE.streamScript)" CONF.json [-t NAME:TAG] | docker load
+    PATH=${runtimePath}''${PATH:+:$PATH}
+    export PATH
+    exec stream-layered-image "$@"
+  '';
 
   # The body of a stream script running CMD (a workflow) with FLAGS:
   # without a tag, the tag is the hash of the script's own store path,
@@ -464,10 +523,13 @@ let
         imageTag = if l.tag != null then l.tag else hashPart stream;
       in
       # The user's passthru first, ours over it, as nixpkgs merges them:
-      # imageTag says the tag the image has.
+      # imageTag says the tag the image has; conf and streamScript are
+      # nixpkgs' (streamScript conf writes the image, as nixpkgs' does).
       withOverride self args (withPassthru stream (l.passthru // {
         inherit (l) imageName layers customisationLayer configFile;
         inherit imageTag;
+        conf = confOf l imageTag;
+        streamScript = streamScriptDrv;
         isExe = true;
       }) l.meta);
   };
