@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // None as an indent is Python's indent=None: everything on one line.
@@ -20,6 +21,11 @@ type Options struct {
 	ItemSeparator, KeySeparator string
 	// SortKeys prints object keys in code-point order.
 	SortKeys bool
+	// JQ prints strings as jq does instead (nixpkgs' buildImage writes its
+	// image config with jq): characters outside ASCII as UTF-8, DEL and
+	// the control characters without a short escape as \u00xx, and a lone
+	// surrogate, which is no character, as U+FFFD, jq's replacement.
+	JQ bool
 }
 
 // Dumps returns json.dumps(v, indent=indent), indent being a number of
@@ -67,7 +73,7 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 	case Float:
 		b.WriteString(FloatRepr(float64(v)))
 	case String:
-		writeString(b, string(v))
+		o.writeString(b, string(v))
 	case Array:
 		if len(v) == 0 {
 			b.WriteString("[]")
@@ -101,7 +107,7 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 				b.WriteString(o.ItemSeparator)
 			}
 			o.newline(b, level+1)
-			writeString(b, m.Key)
+			o.writeString(b, m.Key)
 			b.WriteString(o.KeySeparator)
 			o.encode(b, m.Value, level+1)
 		}
@@ -110,6 +116,42 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 	default:
 		panic(fmt.Sprintf("pyjson: %T is not a Value", v))
 	}
+}
+
+// writeString writes s as json.dumps does, or as jq does with o.JQ.
+func (o Options) writeString(b *bytes.Buffer, s string) {
+	if o.JQ {
+		writeStringJQ(b, s)
+		return
+	}
+	writeString(b, s)
+}
+
+// writeStringJQ writes s as jq 1.6 and 1.7 print a string: printable ASCII
+// as is, the short escapes for \" \\ \b \f \n \r \t, the other control
+// characters and DEL as lowercase \u00xx, everything else as UTF-8.
+func writeStringJQ(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for len(s) > 0 {
+		r, n := decodeWTF8(s)
+		s = s[n:]
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(byte(r))
+		case r >= ' ' && r <= '~':
+			b.WriteByte(byte(r))
+		case shortEscapes[r] != "":
+			b.WriteString(shortEscapes[r])
+		case r < ' ' || r == 0x7f:
+			fmt.Fprintf(b, `\u%04x`, r)
+		case r >= 0xd800 && r <= 0xdfff:
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
 }
 
 // writeString writes s as json.dumps does with ensure_ascii: printable ASCII
