@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
-	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/pyjson"
 )
 
@@ -86,19 +84,8 @@ func (c buildImageConfig) render(layers []layerEntry) ([]byte, error) {
 	return append(pyjson.Options{Indent: 2, JQ: true}.Dumps(doc), '\n'), nil
 }
 
-// exactEnv returns the member named Env of a Docker config (of the base:
-// `.config.Env // []`), as strings; missing or null is none.
+// exactEnv returns the member named exactly Env of a Docker config (jq's
+// .config.Env; of the base, `.config.Env // []`); missing or null is none.
 func exactEnv(cfg *pyjson.Object, what string) ([]string, error) {
-	if cfg == nil {
-		return nil, nil
-	}
-	v, ok := cfg.Get("Env")
-	if !ok || v == (pyjson.Null{}) {
-		return nil, nil
-	}
-	env, ok := pyjson.AsStrings(v)
-	if !ok {
-		return nil, fmt.Errorf("%s: Env is not a list of strings: %w", what, errdefs.ErrInvalidInput)
-	}
-	return env, nil
+	return envMember(cfg, "Env", what)
 }

@@ -24,7 +24,7 @@ type Options struct {
 	// JQ prints strings as jq does instead (nixpkgs' buildImage writes its
 	// image config with jq): characters outside ASCII as UTF-8, DEL and
 	// the control characters without a short escape as \u00xx, and a lone
-	// surrogate, which is no character, as U+FFFD, jq's replacement.
+	// surrogate, which is no character (jq refuses to read one), as U+FFFD.
 	JQ bool
 }
 
@@ -118,46 +118,12 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 	}
 }
 
-// writeString writes s as json.dumps does, or as jq does with o.JQ.
-func (o Options) writeString(b *bytes.Buffer, s string) {
-	if o.JQ {
-		writeStringJQ(b, s)
-		return
-	}
-	writeString(b, s)
-}
-
-// writeStringJQ writes s as jq 1.6 and 1.7 print a string: printable ASCII
-// as is, the short escapes for \" \\ \b \f \n \r \t, the other control
-// characters and DEL as lowercase \u00xx, everything else as UTF-8.
-func writeStringJQ(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	for len(s) > 0 {
-		r, n := decodeWTF8(s)
-		s = s[n:]
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(byte(r))
-		case r >= ' ' && r <= '~':
-			b.WriteByte(byte(r))
-		case shortEscapes[r] != "":
-			b.WriteString(shortEscapes[r])
-		case r < ' ' || r == 0x7f:
-			fmt.Fprintf(b, `\u%04x`, r)
-		case r >= 0xd800 && r <= 0xdfff:
-			b.WriteRune(utf8.RuneError)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-}
-
 // writeString writes s as json.dumps does with ensure_ascii: printable ASCII
 // as is, the short escapes for \" \\ \b \f \n \r \t, everything else as
-// lowercase \uXXXX (a surrogate pair above U+FFFF).
-func writeString(b *bytes.Buffer, s string) {
+// lowercase \uXXXX (a surrogate pair above U+FFFF). With o.JQ, as jq 1.6
+// and 1.7 print a string: the same, but that characters outside ASCII
+// but DEL are UTF-8, and a lone surrogate (no character) is U+FFFD.
+func (o Options) writeString(b *bytes.Buffer, s string) {
 	const hex = "0123456789abcdef"
 	u4 := func(r rune) {
 		b.WriteString(`\u`)
@@ -177,6 +143,10 @@ func writeString(b *bytes.Buffer, s string) {
 			b.WriteByte(byte(r))
 		case shortEscapes[r] != "":
 			b.WriteString(shortEscapes[r])
+		case o.JQ && r >= 0xd800 && r <= 0xdfff:
+			b.WriteRune(utf8.RuneError)
+		case o.JQ && r > 0x7f:
+			b.WriteRune(r)
 		case r >= 0x10000:
 			r -= 0x10000
 			u4(0xd800 | r>>10)
