@@ -253,11 +253,12 @@ let
       bashOpts = { stdenv = "-e -o pipefail -O inherit_errexit"; fakeroot = "-o pipefail -O inherit_errexit"; script = "-e"; }.${mode};
       # fakeroot: nixpkgs' eval, then on whatever the status (but exit's).
       # The trap says each failure, but the eval's own (its last
-      # command's, said already); the eval is on line 1, so that LINENO
-      # is the line of the commands.
+      # command's, said already) and one that stops them (after their own
+      # set -e); the eval is on line 1, so that LINENO is the line of the
+      # commands.
       goOnRun = "trap "
-        + shq ("__dockertools_status=$?; [ \"$BASH_COMMAND\" = 'eval \"$__dockertools_commands\"' ] || "
-          + "echo \"${what}: line $LINENO: a command failed (status $__dockertools_status); as in nixpkgs, where they run without -e, the commands go on\" >&2")
+        + shq ("__dockertools_status=$?; case $- in *e*) ;; *) [ \"$BASH_COMMAND\" = 'eval \"$__dockertools_commands\"' ] || "
+          + "echo \"${what}: line $LINENO: a command failed (status $__dockertools_status); as in nixpkgs, where they run without -e, the commands go on\" >&2 ;; esac")
         + " ERR; eval \"$__dockertools_commands\"\nexit 0\n";
       script = "__dockertools_commands=${shq cmds}\n"
         + (if goOn
