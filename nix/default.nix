@@ -425,12 +425,10 @@ let
     };
 
   # A time as nixpkgs' conf step writes it (date -Iseconds -d TIME, in
-  # the build's UTC): a whole second in UTC (Z, +00:00 or no offset) as
-  # YYYY-MM-DDTHH:MM:SS+00:00; now stays. Other forms are written as given
-  # (nixpkgs': converted to UTC whole seconds), which the stream reads.
-  confTime = t:
-    let m = builtins.match "([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})([Zz]|[+-]00:?00)?" t; in
-    if m == null then t else "${builtins.elemAt m 0}T${builtins.elemAt m 1}+00:00";
+  # the build's UTC: the whole second, +00:00), as the stream's workflow
+  # converts its --created and --mtime (nix_conf_time), so that the conf
+  # makes the stream's config: an offset or a fraction was kept.
+  confTime = import ./time.nix;
 
   # nixpkgs' conf.json of a layered image l tagged tag
   # (streamLayeredImage's passthru.conf), which its streamScript reads:
