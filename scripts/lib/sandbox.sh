@@ -250,9 +250,18 @@ nix_group() {
 # the host's read-only /, so the sandbox's / is a tmpfs (read-only once
 # made) with each entry of the host's bound in, read-only, at its place.
 #
-# HOW is '' for the commands; proot for --enable-fakechroot's, with a
-# /tmp of their own besides (proot makes its glue in /tmp and nowhere
-# else); root for --extra-commands after --run-as-root, run as the root
+# Their /tmp is their own too, as a Nix build's sandbox has one (Nix
+# makes it, mode 1777): empty, writable, a directory of the workflow's
+# (on disk, as Nix's is, not in memory), gone after them. Before, they
+# saw the host's /tmp, read-only: a command that wrote there failed where
+# it works in nixpkgs, and one that read there could copy another
+# user's file into the image. Of the host's /tmp they see only what they
+# are given, read-only: the directories of their PATH that lie there
+# (a wrapper's sh, a test's tools), each bound from where it leads, and
+# never / or /tmp itself, and the store (below).
+#
+# HOW is '' for the commands; proot for --enable-fakechroot's (proot
+# makes its glue in that /tmp); root for --extra-commands after --run-as-root, run as the root
 # of the stage's user namespace they are in, with Docker's default
 # capabilities, as nixpkgs runs them as root in its VM. The store
 # ($root_prefix$store_dir) is bound in again, read-only, in case it lies
@@ -275,6 +284,8 @@ run_contained() {
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
+	mkdir "$rcn_tmp/build" "$rcn_tmp/tmp" && chmod 1777 "$rcn_tmp/tmp" ||
+		die "cannot create the commands' directories in \"$rcn_tmp\""
 	rcn_seccomp=$work/seccomp.bpf
 	if [ ! -e "$rcn_seccomp" ] && ! seccomp_filter >"$rcn_seccomp"; then
 		warn "warning: no seccomp filter for $(uname -m): the commands can connect to the host's Unix sockets outside /run"
@@ -299,18 +310,31 @@ run_contained() {
 	[ -n "$rcn_user" ] || set -- $(sandbox_cap_args) "$@"
 	# The options, then the mounts, each group prepended before the last,
 	# so that they are in order, a later mount on top of an earlier one:
-	# the host's entries; what hides or replaces parts of them; /build and
-	# what it holds; the store again, at its host path, which those may
-	# hide (a store in the host's /run, /tmp, or /build: --root
-	# /build/...); the Nix passwd and group; and / made read-only last.
+	# the host's entries; what hides or replaces parts of them; /tmp and
+	# the PATH directories in the host's; /build and what it holds; the
+	# store again, at its host path, which those may hide (a store in the
+	# host's /run, /tmp, or /build: --root /build/...); the Nix passwd and
+	# group; and / made read-only last.
 	set -- --unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
 		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_root" \
 		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_top" \
 		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_root" "$@"
-	set -- --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_root" \
+	set -- --bind "$rcn_tmp/build" "$build_top" --bind "$rcn_dir" "$build_root" \
 		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} --ro-bind-try "$rcn_store" "$rcn_store" \
 		--ro-bind "$work/nix-passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
-	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
+	# PATH's directories in the host's /tmp, in PATH's order (prepended
+	# from its end), from where they lead: one that leads to / or /tmp
+	# would show the host's /tmp again. Read without IFS: the caller's
+	# may be anything.
+	rcn_rest=${PATH-}
+	while [ -n "$rcn_rest" ]; do
+		rcn_d=${rcn_rest##*:}
+		case $rcn_rest in *:*) rcn_rest=${rcn_rest%:*} ;; *) rcn_rest= ;; esac
+		case $rcn_d in /tmp/?*) ;; *) continue ;; esac
+		rcn_p=$(cd -P -- "$rcn_d" 2>/dev/null && pwd -P) || continue
+		case $rcn_p in / | /tmp) ;; *) set -- --ro-bind "$rcn_p" "$rcn_d" "$@" ;; esac
+	done
+	set -- --bind "$rcn_tmp/tmp" /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
 	set -- $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) "$@"
 	# The host's entries, each bound read-only at its place (a symlink
@@ -324,7 +348,7 @@ run_contained() {
 	# shellcheck disable=SC2086 # $rcn_etc is patterns
 	for rcn_e in $rcn_etc /* /.[!.]* /..?*; do
 		case $rcn_e in
-		/dev | /proc | "$build_top" | /etc/passwd | /etc/group) continue ;;
+		/dev | /proc | /tmp | "$build_top" | /etc/passwd | /etc/group) continue ;;
 		/etc) if [ -n "$rcn_etc" ]; then
 			set -- --dir /etc "$@"
 			continue
