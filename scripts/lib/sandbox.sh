@@ -213,10 +213,11 @@ pass_env_add() {
 # commands_env_refs FILE writes to FILE the lines of the environment the
 # commands get (build_env's) that name the store directory. A store path
 # the caller gives them by a variable (--pass-env HELLO, where
-# HELLO=/nix/store/...-hello; a nix-shell's PATH) is one of their inputs, as a Nix build's attributes
-# are (their string context), so the layer is scanned for its closure
-# too: a link they made to $HELLO/bin/hello dangled in the image. Only
-# those lines are written: the rest of the environment may hold secrets.
+# HELLO=/nix/store/...-hello; a nix-shell's PATH) is one of their
+# inputs, as a Nix build's attributes are (their string context), so the
+# layer is scanned for its closure too: a link they made to
+# $HELLO/bin/hello dangled in the image. Only those lines are written:
+# the rest of the environment may hold secrets.
 commands_env_refs() {
 	build_env env | awk -v p="$store_dir/" 'index($0, p)' >"$1" || die "cannot write \"$1\""
 }
@@ -291,9 +292,10 @@ vm_passwd() { printf 'root:x:0:0:System administrator:/root:/bin/sh\n'; }
 # never / or /tmp itself, and the store (below).
 #
 # HOW is '' for the commands; proot for --enable-fakechroot's (proot
-# makes its glue in that /tmp); root for --extra-commands after --run-as-root, run as the root
-# of the stage's user namespace they are in, with Docker's default
-# capabilities, as nixpkgs runs them as root in its VM. The store
+# makes its glue in that /tmp); root for --extra-commands after
+# --run-as-root, run as the root of the stage's user namespace they are
+# in, with Docker's default capabilities, as nixpkgs runs them as root in
+# its VM, at its paths (run_in_root: the build directory is /tmp). The store
 # ($root_prefix$store_dir) is bound in again, read-only, in case it lies
 # in the host's /tmp, /run or /build. So a command that writes through one of the
 # root's symlinks into the store (echo >> etc/profile, where etc/profile
