@@ -183,10 +183,14 @@ seccomp_filter() {
 # (VAR=VALUE).
 build_env() {
 	set -- HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
-	# The names are checked (pass_env_add): eval sees a name only.
+	# The names are checked (pass_env_add): eval sees a name only. They
+	# are split on blanks, whatever IFS the caller left.
+	be_ifs=$IFS
+	IFS=' '
 	for be_n in ${pass_env-}; do
 		eval "[ -z \"\${$be_n+x}\" ] || set -- \"$be_n=\${$be_n}\" \"\$@\""
 	done
+	IFS=$be_ifs
 	[ -z "${PATH+x}" ] || set -- PATH="$PATH" "$@"
 	env -i "$@"
 }
