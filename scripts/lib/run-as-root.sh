@@ -459,7 +459,10 @@ run_chrooted() {
 # saw a Nix build's /build/layer, which what they wrote of pwd or $TMPDIR
 # took into the image, unlike nixpkgs'. The VM's /etc but passwd, its
 # host name and its group file (it has none) are not matched: the
-# sandbox's are a Nix build's.
+# sandbox's are a Nix build's. Nor is what the layer directory holds:
+# nixpkgs' is the overlay's upper directory (the changes only, with .wh.
+# files), ROOT the whole tree, base image included, whose changes
+# layer-pack finds after them.
 run_in_root() {
 	bwrap --ro-bind / / true >/dev/null 2>&1 ||
 		die "--extra-commands: bwrap cannot make their sandbox here, and after --run-as-root they do not run without one"
