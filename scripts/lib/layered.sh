@@ -22,7 +22,7 @@ layered_parse() {
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
-	cfg= work= base_layers=0 verify= graph_verify=
+	cfg= work= base_layers=0 verify= graph_verify= pass_env=
 	nl='
 '
 	eval "set -- $(split_opts "$@")"
@@ -38,7 +38,8 @@ layered_parse() {
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
-			--cache | --reuse | --layer-tars | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
+			--cache | --reuse | --layer-tars | --format | --layer-compression | --plan | --customisation-layer | --closure-graph | \
+			--pass-env)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -76,6 +77,7 @@ layered_parse() {
 		--variant) variant=$2 ;;
 		--extra-commands) extra_cmds=$2 ;;
 		--fake-root-commands) fake_cmds=$2 ;;
+		--pass-env) pass_env_add "$2" ;;
 		--uid) uid=$2 ;;
 		--gid) gid=$2 ;;
 		--uname) uname=$2 ;;
@@ -98,7 +100,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$tag_seen$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$tag_seen$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph$pass_env" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,

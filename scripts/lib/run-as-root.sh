@@ -450,8 +450,24 @@ run_chrooted() {
 # be trusted: a symlink there (etc/motd -> ~/.bashrc) would take the
 # commands' writes out of the image. run_contained keeps them in ROOT;
 # here, never without its sandbox.
+#
+# What they see of where they are is what they see in nixpkgs, where they
+# run in its VM (vmTools' runInLinuxVM): the build directory is the VM's
+# /tmp (its NIX_BUILD_TOP and TMPDIR), the layer /tmp/disk/layer, their
+# cwd (runWithOverlay mounts its disk at disk, buildImage runs them in
+# (cd layer)); TEMPDIR, TMP and TEMP are /build, the build's outside the
+# VM (vmTools' saved environment gives them, and nothing is there: not
+# here either); /etc/passwd is the VM's (root, home /root). Before, they
+# saw a Nix build's /build/layer, which what they wrote of pwd or $TMPDIR
+# took into the image, unlike nixpkgs'. The VM's /etc but passwd, its
+# host name and its group file (it has none) are not matched: the
+# sandbox's are a Nix build's. Nor is what the layer directory holds:
+# nixpkgs' is the overlay's upper directory (the changes only, with .wh.
+# files), ROOT the whole tree, base image included, whose changes
+# layer-pack finds after them.
 run_in_root() {
 	bwrap --ro-bind / / true >/dev/null 2>&1 ||
 		die "--extra-commands: bwrap cannot make their sandbox here, and after --run-as-root they do not run without one"
+	build_top=/tmp build_root=/tmp/disk/layer build_temps=/build
 	run_contained "$1" '' root sh -ec -- "$2" >&2 </dev/null
 }
