@@ -6,7 +6,10 @@
 // Usage:
 //
 //	nix-db -o ROOT [--gc-root PATH]... [--exclude PATH]... [--holds PLAN]...
-//	       [--registration-time N] [--store-dir DIR] [--key KEY] [-v|-q] [GRAPH]
+//	       [--holds-label TEXT]... [--registration-time N] [--store-dir DIR]
+//	       [--key KEY] [-v|-q] [GRAPH]
+//	nix-db --check [--gc-root PATH]... [--exclude PATH]... [--holds PLAN]...
+//	       [--holds-label TEXT]... [--store-dir DIR] [--key KEY] [GRAPH]
 //
 // # Input
 //
@@ -33,6 +36,17 @@
 // workflows pack the closure of the root the database is in, which names
 // every registered path, or pass --holds: a --plan's, a --pipeline's,
 // whose remove_paths may leave one out, and the base image's paths).
+// An error names the plans "--holds PLAN...", or, with --holds-label
+// TEXT given once for each --holds (the first TEXT for the first PLAN),
+// by their TEXTs, joined with ", ": what the user gave when PLAN is a
+// file made from it (the workflows' "--pipeline FILE", "--from-image
+// FILE"; a TEXT that starts with "-" is given as --holds-label=TEXT). A
+// pair of flags, not PLAN=TEXT: a file name may hold any byte.
+//
+// --check reads and checks everything as for writing (the graph, every
+// --exclude, --gc-root and --holds) and writes nothing: no -o. The
+// workflows check a --pipeline's plan so, made after the database was
+// written.
 //
 // The narHash and narSize of each node are written as the graph gives
 // them: nix-db reads no store file. closure-scan --nar-hash computes them
@@ -82,11 +96,12 @@
 //
 // # Exit status
 //
-// 0 when everything is written; 1 for a bad graph (no narHash, a hash that
-// is not SHA-256, a node outside the store directory, a narSize past
-// 2^63-1), an --exclude of a referenced node, a registered path that no
-// --holds plan has, a ROOT that holds a database, or a write that fails;
-// 2 for a usage error. Errors are one
+// 0 when everything is written (with --check: would be); 1 for a bad
+// graph (no narHash, a hash that is not SHA-256, a node outside the store
+// directory, a narSize past 2^63-1), an --exclude of a referenced node, a
+// registered path that no --holds plan has, a ROOT that holds a database,
+// or a write that fails; 2 for a usage error (no -o without --check, -o
+// with it, a --holds-label count that is not --holds'). Errors are one
 // line on stderr, for example:
 //
 //	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it): invalid input
