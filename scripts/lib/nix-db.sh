@@ -26,7 +26,9 @@ note_db_content() {
 # write_nix_db DIR writes nix/var/nix/db and nix/var/nix/gcroots/docker
 # under DIR, the image's root. With $closure_graph (--closure-graph, Nix's
 # exportReferencesGraph), the closure and its narHashes come from it
-# (checked against the files with --verify).
+# (checked against the files with --verify). Its graph,
+# $work/nix-db-graph.json, is what the later scans of the same
+# --closure-graph take as --verified: each store path is hashed once.
 #
 # The database registers only paths the image holds. A layered image's
 # store layers are the closure of its customisation root, which the
