@@ -10,6 +10,7 @@
 //	       [--key KEY] [-v|-q] [GRAPH]
 //	nix-db --check [--gc-root PATH]... [--exclude PATH]... [--holds PLAN]...
 //	       [--holds-label TEXT]... [--store-dir DIR] [--key KEY] [GRAPH]
+//	nix-db --check --layer TAR [--holds PLAN]... [--holds-label TEXT]...
 //
 // # Input
 //
@@ -47,6 +48,20 @@
 // --exclude, --gc-root and --holds) and writes nothing: no -o. The
 // workflows check a --pipeline's plan so, made after the database was
 // written.
+//
+// --check --layer TAR checks, instead of a graph, the database a layer
+// tar holds (nix/var/nix/db/db.sqlite, the last entry of that name):
+// every path its ValidPaths registers must be in a --holds plan. The
+// workflows check a --customisation-layer so, whose database its
+// builder made (the Nix library's, or one by hand). A layer without one
+// passes. The tar is read as tar-merge reads a layer (unsafe entries
+// refused), nothing in it is followed, and the database is read in
+// memory (at most 1 GiB) as a crafted file may be: SQLite's defensive
+// mode, no function its schema names run, the whole file checked
+// (quick_check) before ValidPaths, which must be a table, is read. A
+// database that is a symlink or hardlink or below one, a write-ahead
+// log or journal beside it that is not empty (Nix would read it too),
+// a file that is no SQLite database, or one damaged, is an error.
 //
 // The narHash and narSize of each node are written as the graph gives
 // them: nix-db reads no store file. closure-scan --nar-hash computes them
@@ -100,9 +115,10 @@
 // graph (no narHash, a hash that is not SHA-256, a node outside the store
 // directory, a narSize past 2^63-1), an --exclude of a referenced node, a
 // registered path that no --holds plan has, a ROOT that holds a database,
-// or a write that fails; 2 for a usage error (no -o without --check, -o
-// with it, a --holds-label count that is not --holds'). Errors are one
-// line on stderr, for example:
+// a --layer database refused, or a write that fails; 2 for a usage
+// error (no -o without --check, -o with it, a --holds-label count that is
+// not --holds', --layer without --check). Errors are one line on stderr,
+// for example:
 //
 //	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it): invalid input
 //

@@ -25,6 +25,7 @@ type command struct {
 	cli.Common
 	Output           string   `short:"o" placeholder:"ROOT" help:"The image root to write nix/var/nix/db and nix/var/nix/gcroots/docker under; it must exist."`
 	Check            bool     `help:"Check the graph and the flags as for writing (--holds, --exclude, --gc-root) and write nothing: no -o."`
+	Layer            string   `placeholder:"TAR" help:"With --check, instead of a graph: the Nix database a layer tar holds (nix/var/nix/db/db.sqlite, a --customisation-layer's), every path it registers in a --holds plan."`
 	GCRoot           []string `name:"gc-root" placeholder:"PATH" sep:"none" help:"A store path to keep from Nix's garbage collector: nix/var/nix/gcroots/docker/NAME links to it (repeatable; a ./result link stands for the path it names)."`
 	Exclude          []string `placeholder:"PATH" sep:"none" help:"Leave this node of the graph out, with the references to it (repeatable): the non-store roots closure-scan adds with --extra-root. A node a registered one references is refused."`
 	RegistrationTime int64    `name:"registration-time" default:"315532800" placeholder:"N" help:"The registrationTime of every path, in seconds since 1970 (default 315532800, 1980-01-01, as nixpkgs)."`
@@ -54,6 +55,14 @@ func (c *command) Validate() error {
 	case !c.Check && c.Output == "":
 		return cli.Usagef("-o ROOT: give the image root to write the database under (or --check, which writes nothing)")
 	}
+	if c.Layer != "" {
+		switch {
+		case !c.Check:
+			return cli.Usagef("--layer checks the database a layer holds: give --check")
+		case c.Graph != "-" || len(c.GCRoot)+len(c.Exclude) > 0 || c.Key != "":
+			return cli.Usagef("--layer reads the layer's database, not a graph: drop GRAPH, --gc-root, --exclude and --key")
+		}
+	}
 	if len(c.HoldsLabel) > 0 && len(c.HoldsLabel) != len(c.Holds) {
 		return cli.Usagef("--holds-label: %d given for %d --holds: give one for each, in the same order", len(c.HoldsLabel), len(c.Holds))
 	}
@@ -82,6 +91,9 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	held, err := c.held(o)
 	if err != nil {
 		return err
+	}
+	if c.Layer != "" {
+		return c.checkLayer(ctx, o, held)
 	}
 	rows, err := c.read(ctx, o, storeDir)
 	if err != nil {

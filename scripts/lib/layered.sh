@@ -111,8 +111,10 @@ layered_check() {
 	[ -n "$conf" ] || need_tools popularity
 	[ -n "$plan$conf$no_store" ] || need_tools closure-scan
 	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
+	# A --customisation-layer's database is checked against the plan.
+	[ -z "$custom_layer" ] || need_tools nix-db
 	# The base's store paths, which a --plan need not hold again.
-	[ -z "$include_nix_db" ] || [ -z "$from_image" ] || [ -z "$plan$no_store$pipeline" ] || need_tools tar-merge
+	[ -z "$include_nix_db$custom_layer" ] || [ -z "$from_image" ] || [ -z "$plan$no_store$pipeline" ] || need_tools tar-merge
 	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
@@ -441,6 +443,7 @@ layered_image() {
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	join_modes "$root" final ${fake_cmds:+"$state"}
 	layered_plan >"$work/plan.json"
+	[ -z "$custom_layer" ] || nix_db_check_layer "$custom_layer/layer.tar"
 	# A --pipeline's remove_paths may leave out a path the database registers.
 	[ -z "$include_nix_db" ] || [ -z "$pipeline" ] || nix_db_check_plan "$work/plan.json"
 	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"

@@ -105,6 +105,30 @@ nix_db_run() {
 	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
 }
 
+# nix_db_check_layer TAR checks the Nix database the --customisation-layer
+# TAR holds, if any (its builder's: the Nix library's, or one made by
+# hand), as write_nix_db checks this script's: every path it registers
+# must be in the store layers (--plan's; --no-store-paths', none) or the
+# base image. The base's paths (a read of the whole base image) are
+# listed only when the plan alone does not pass.
+nix_db_check_layer() {
+	if [ -n "$plan" ]; then
+		set -- "$1" "$work/plan.json" "--plan $plan"
+	elif [ "${format-}" != stream ]; then
+		echo '[]' >"$work/no-store-plan.json"
+		set -- "$1" "$work/no-store-plan.json" --no-store-paths
+	else
+		return 0
+	fi
+	set -- --check --layer "$1" --holds "$2" "--holds-label=$3"
+	if [ -n "$from_image" ]; then
+		run_step nix-db "$@" 2>/dev/null && return 0
+		[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
+		set -- "$@" --holds "$work/base-plan.json" "--holds-label=--from-image $from_image"
+	fi
+	run_step nix-db $verbose "$@" || exit 1
+}
+
 # nix_db_base_plan prints the store paths the base image (--from-image, of
 # the platform being built) holds as a layer plan of one layer.
 nix_db_base_plan() {
