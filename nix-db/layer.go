@@ -106,8 +106,9 @@ func (c *command) layerDB() ([]byte, error) {
 // registered returns the paths a Nix database registers, read from its
 // bytes in memory as a crafted file may be: SQLite's defensive mode, no
 // function of the file's schema run (trusted_schema off), read only,
-// the whole file checked (quick_check) before ValidPaths is read, and
-// ValidPaths a table of Nix's, not a view.
+// SQLite's heap bounded, the whole file checked (quick_check) before
+// ValidPaths is read, and ValidPaths a table of stored columns, not a
+// view.
 func registered(ctx context.Context, data []byte) ([]string, error) {
 	if !bytes.HasPrefix(data, []byte("SQLite format 3\x00")) {
 		return nil, fmt.Errorf("not an SQLite database: %w", errdefs.ErrInvalidInput)
@@ -140,7 +141,11 @@ func registered(ctx context.Context, data []byte) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
 	}
-	for _, p := range []string{"PRAGMA trusted_schema = OFF", "PRAGMA query_only = ON", "PRAGMA cell_size_check = ON"} {
+	// SQLite's heap holds the file and little more while it is read: a
+	// crafted file's expression (a generated column of zeroblob(N)) ends
+	// at the bound, out of memory, not with this machine's.
+	heap := fmt.Sprintf("PRAGMA hard_heap_limit = %d", int64(len(data))+64<<20)
+	for _, p := range []string{heap, "PRAGMA trusted_schema = OFF", "PRAGMA query_only = ON", "PRAGMA cell_size_check = ON"} {
 		if _, err := conn.ExecContext(ctx, p); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
@@ -155,6 +160,12 @@ func registered(ctx context.Context, data []byte) ([]string, error) {
 	var kind string
 	if err := conn.QueryRowContext(ctx, "SELECT type FROM sqlite_schema WHERE name = 'ValidPaths'").Scan(&kind); err != nil || kind != "table" {
 		return nil, fmt.Errorf("no ValidPaths table: not Nix's database: %w", errdefs.ErrInvalidInput)
+	}
+	// Nix's columns are stored ones: a generated column's expression
+	// would be run for each row.
+	var generated int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_xinfo('ValidPaths') WHERE hidden != 0").Scan(&generated); err != nil || generated > 0 {
+		return nil, fmt.Errorf("ValidPaths has a generated column: not Nix's database: %w", errdefs.ErrInvalidInput)
 	}
 	rows, err := conn.QueryContext(ctx, "SELECT CAST(path AS TEXT) FROM ValidPaths")
 	if err != nil {
