@@ -13,8 +13,9 @@ import (
 )
 
 var tool = testkit.Tool{Name: "nix-db", Manual: manual, New: func() cli.Runner { return &command{} },
-	Scripts:     testkit.Scripts{Cmds: []testkit.Cmds{{"db-dump": cmdDBDump, "sqlite-exec": cmdSQLiteExec}}},
-	UsageErrors: [][]string{{"--gc-root", "x"}, {"-o", "root", "--registration-time=-1"}, {"-o", "root", "--store-dir", "store"}}}
+	Scripts: testkit.Scripts{Cmds: []testkit.Cmds{{"db-dump": cmdDBDump, "sqlite-exec": cmdSQLiteExec}}},
+	UsageErrors: [][]string{{"--gc-root", "x"}, {"-o", "root", "--registration-time=-1"}, {"-o", "root", "--store-dir", "store"},
+		{"--check", "-o", "root"}, {"--layer", "layer.tar", "-o", "root"}, {"--check", "--holds", "p.json", "--holds-label=a", "--holds-label=b"}}}
 
 func TestMain(m *testing.M)                   { tool.Main(m) }
 func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
