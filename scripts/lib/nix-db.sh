@@ -110,7 +110,9 @@ nix_db_run() {
 # hand), as write_nix_db checks this script's: every path it registers
 # must be in the store layers (--plan's; --no-store-paths', none) or the
 # base image. The base's paths (a read of the whole base image) are
-# listed only when the plan alone does not pass.
+# listed only when the plan alone does not pass. --format stream with
+# --no-store-paths is a layer another step joins to its store layers, as
+# in write_nix_db: not checked here.
 nix_db_check_layer() {
 	if [ -n "$plan" ]; then
 		set -- "$1" "$work/plan.json" "--plan $plan"
