@@ -80,10 +80,17 @@ func (c imageConfig) render(layers []layerEntry) []byte {
 	return pyjson.Dumps(doc, 4)
 }
 
-// envList returns the Env member of a Docker config as strings; a missing
-// or null Env is empty.
+// envList returns the Env member of a Docker config as strings, found
+// whatever its case as Docker's decoder finds it; a missing or null Env
+// is empty.
 func envList(cfg *pyjson.Object, what string) ([]string, error) {
-	v, ok := cfg.Get(keyOf(cfg, "Env"))
+	return envMember(cfg, keyOf(cfg, "Env"), what)
+}
+
+// envMember returns the member key of a Docker config as an Env: strings;
+// missing or null is none.
+func envMember(cfg *pyjson.Object, key, what string) ([]string, error) {
+	v, ok := cfg.Get(key)
 	if !ok || v == (pyjson.Null{}) {
 		return nil, nil
 	}

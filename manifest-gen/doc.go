@@ -317,9 +317,25 @@
 // its readers refuse (as --config's are checked) is an error.
 // --keep-base-history keeps the base config's own history entries
 // (created_by, comments, empty_layer entries) in place of the synthesized
-// ones, as build-image does; a base history that does not account for
+// ones; a base history that does not account for
 // exactly its layers, or that its readers refuse (a created that is no
 // RFC 3339 time, an empty_layer not true or false), is replaced as usual.
+//
+// --build-image-config writes the config nixpkgs' buildImage writes
+// instead, byte for byte, as its builder makes it with jq (reference
+// §2.2): jq's form (two spaces, UTF-8, DEL and control characters as
+// \u00xx, a final newline); the keys architecture, config, created, os,
+// preferLocalBuild (true), variant ("" without --variant), rootfs,
+// history; created as given (now: this second in UTC, +00:00; a time
+// Go's RFC 3339 reader, Docker's, cannot read, such as a date alone, in
+// Python's isoformat, where nixpkgs' image would not load); the config's
+// member named exactly Env set to the base config's Env followed by ours,
+// not de-duplicated (appended last when the config has none, [] when
+// neither has one); one history entry {created} per layer, base layers
+// included, the base's own history dropped. build-image passes it.
+// Numbers are written as Python's json does: the same as jq's for
+// integers below 2^53 (jq 1.6 rounds larger ones through a double, jq 1.7
+// keeps them; a fraction may print otherwise).
 //
 // --print-base-layers prints the number of layers of the --from-image image
 // (of a multi-platform one, the image for --os, --architecture and

@@ -39,6 +39,7 @@ type command struct {
 	FromImageTag    string  `placeholder:"TAG" help:"With --from-image: the tag of the image to use in a multi-image archive."`
 	InheritConfig   bool    `help:"With --from-image: inherit every config field of the base image, as a Dockerfile FROM does, ours taking precedence."`
 	KeepBaseHistory bool    `help:"With --from-image: keep the base image's own history entries (created_by, comments, empty layers) instead of nixpkgs' one synthesized entry per base layer."`
+	BuildImage      bool    `name:"build-image-config" help:"Write the image config as nixpkgs' buildImage writes it, byte for byte: jq's form (two spaces, a final newline), the keys architecture, config, created, os, preferLocalBuild (true), variant (empty without --variant), rootfs, history; created as given (now: this second in UTC, +00:00); Env the base's then the config's, without de-duplication ([] where neither has one); one history entry {created} per layer, the base's own dropped. Not with --conf, --inherit-config nor --keep-base-history."`
 	MaxLayers       int     `default:"125" placeholder:"N" help:"Refuse an image of more than N layers, base layers included. Default: 125, the most Docker accepts."`
 	Conf            string  `placeholder:"CONF.json" help:"nixpkgs' stream configuration: architecture, config, created, repo_tag and from_image are read from it (flags given here take precedence)."`
 	Verify          bool    `help:"Recompute every stream layer's sha256 and compare it with the stream's diff_id (base layers always are, and so are the stream's except in an uncompressed docker-archive, which the kernel copies unread), and hash what a rebuild reuses on its name: each tar of --layer-tars DIR, each blob of the oci-dir layout a reference links and each of the artifacts a rebuild keeps."`
@@ -71,6 +72,8 @@ type plan struct {
 	// configFlags names the options that shape the config; a stream that
 	// carries its own config refuses them.
 	configFlags []string
+	// buildImageCreated is the created of --build-image-config.
+	buildImageCreated string
 }
 
 // StdoutBinary: the image goes to stdout without -o, unless a --print
@@ -120,6 +123,8 @@ func (c *command) Validate() error {
 		return cli.Usagef("--print-platform prints the platform alone: drop --print-base-layers and --print-holdings")
 	case c.FromImage == "" && c.Conf == "" && c.needsBase():
 		return errNeedsBase
+	case c.BuildImage && (c.Conf != "" || c.InheritConfig || c.KeepBaseHistory):
+		return cli.Usagef("--build-image-config writes buildImage's config, which takes neither --conf, --inherit-config nor --keep-base-history")
 	}
 	if c.Name != "" {
 		if _, err := checkName("--name", c.Name); err != nil {
@@ -259,6 +264,11 @@ func (c *command) plan(o *cli.IO) (*plan, error) {
 	created, err := parseCreated(firstOf(c.Created, conf.Created, defaultCreated), now)
 	if err != nil {
 		return nil, &cli.UsageError{Err: err}
+	}
+	if c.BuildImage {
+		if p.buildImageCreated, err = buildImageCreated(c.Created, now); err != nil {
+			return nil, &cli.UsageError{Err: err}
+		}
 	}
 	p.image = imageConfig{
 		Created:      isoformat(created),
@@ -514,6 +524,14 @@ func (c *command) configBytes(p *plan, base *baseImage, verbatim []byte, layers 
 	var baseCfg *pyjson.Object
 	if base != nil {
 		baseCfg = base.config
+	}
+	if c.BuildImage {
+		baseEnv, err := exactEnv(baseCfg, fmt.Sprintf("base image %q: its config", p.fromImage))
+		if err != nil {
+			return nil, err
+		}
+		return buildImageConfig{Created: p.buildImageCreated, Architecture: img.Architecture, Variant: img.Variant,
+			Config: img.Config, BaseEnv: baseEnv}.render(layers)
 	}
 	cfg, err := overlayBase(baseCfg, img.Config, p.inherit)
 	if err != nil {

@@ -188,6 +188,16 @@ links)
 	done
 	mv -- "$tmp/result" "$out"
 	;;
+conf)
+	# PLAN: nixpkgs' conf.json (streamLayeredImage's conf): the text
+	# before store_layers (passAsFile head), the layer plan PLAN ("" for
+	# none: []), the text after (tail).
+	{
+		cat -- "$headPath"
+		if [ -n "$1" ]; then cat -- "$1"; else printf '[]'; fi
+		cat -- "$tailPath"
+	} >"$out"
+	;;
 stdout)
 	# CMD ARG...: what CMD prints (shadow-setup).
 	"$@" >"$out"

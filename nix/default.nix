@@ -225,21 +225,47 @@ let
   # is the host's, dash on Debian and Ubuntu: mkdir -p usr/{bin,lib} made
   # one directory of that name and echo 'a\nb' wrote two lines, silently,
   # and [[ failed. So they run with the first bash on the builders' PATH
-  # (nixpkgs' with pkgs, else the host's), and with sh where none is.
-  # Both with -o pipefail, which stdenv's setup leaves on where nixpkgs
-  # runs them (false | true fails there); sh only where it has it
-  # (busybox's, in Nix's sandbox: dash has none, and would exit on it).
+  # (nixpkgs' with pkgs, else the host's), and with sh where none is,
+  # with the shell options nixpkgs' builders leave on where they run
+  # them (MODE):
+  # - stdenv: extraCommands (and buildImage's without runAsRoot), eval'd
+  #   in a runCommand, where stdenv's setup.sh leaves -e, -o pipefail and
+  #   inherit_errexit on (false | true fails; so does x=$(false; echo)).
+  # - fakeroot: fakeRootCommands, eval'd by `fakeroot bash -c 'source
+  #   $stdenv/setup; eval "$fakeRootCommands"; tar …'`: setup.sh sets
+  #   -e and then restores the caller's options, and bash -c had no -e,
+  #   so a failing command does not stop them (pipefail and
+  #   inherit_errexit stay on): what follows runs and the layer is
+  #   packed. As there, with a line on stderr for each failure; exit N
+  #   still fails.
+  # - script: buildImage's extraCommands with runAsRoot, nixpkgs'
+  #   shellScript: set -e only.
+  # sh has pipefail only where it has one (busybox's, in Nix's sandbox:
+  # dash has none, and would exit on it).
   # The commands are in the script once, in a variable: given twice (to
   # bash, then to sh), 64 KiB of them made the builder's argument longer
   # than the 128 KiB Linux allows one, and Nix could not start it
   # ("Argument list too long"; nixpkgs, whose environment variable has
   # the same bound, took them). Past the bound, one line while evaluating.
-  inBash = what: cmds:
+  inBash = mode: what: cmds:
     let
+      goOn = mode == "fakeroot";
+      bashOpts = { stdenv = "-e -o pipefail -O inherit_errexit"; fakeroot = "-o pipefail -O inherit_errexit"; script = "-e"; }.${mode};
+      # fakeroot: nixpkgs' eval, then on whatever the status (but exit's).
+      # The trap says each failure, but the eval's own (its last
+      # command's, said already) and one that stops them (after their own
+      # set -e); the eval is on line 1, so that LINENO is the line of the
+      # commands.
+      goOnRun = "trap "
+        + shq ("__dockertools_status=$?; case $- in *e*) ;; *) [ \"$BASH_COMMAND\" = 'eval \"$__dockertools_commands\"' ] || "
+          + "echo \"${what}: line $LINENO: a command failed (status $__dockertools_status); as in nixpkgs, where they run without -e, the commands go on\" >&2 ;; esac")
+        + " ERR; eval \"$__dockertools_commands\"\nexit 0\n";
       script = "__dockertools_commands=${shq cmds}\n"
-        + "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$__dockertools_commands\" bash; fi\n"
-        + "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n"
-        + "eval \"$__dockertools_commands\"\n";
+        + (if goOn
+           then "if command -v bash >/dev/null 2>&1; then export __dockertools_commands; exec bash ${bashOpts} -c ${shq goOnRun} bash; fi\n"
+           else "if command -v bash >/dev/null 2>&1; then exec bash ${bashOpts} -c \"$__dockertools_commands\" bash; fi\n")
+        + (if mode == "script" then "" else "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n")
+        + (if goOn then "set +e\neval \"$__dockertools_commands\"\nexit 0\n" else "eval \"$__dockertools_commands\"\n");
       n = stringLength script;
     in
     if cmds == "" then ""
@@ -345,8 +371,8 @@ let
         kind = "customisation";
         args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
-          ++ opt "--extra-commands" (inBash "extraCommands" extraCommands)
-          ++ opt "--fake-root-commands" (inBash "fakeRootCommands" fakeRootCommands)
+          ++ opt "--extra-commands" (inBash "stdenv" "extraCommands" extraCommands)
+          ++ opt "--fake-root-commands" (inBash "fakeroot" "fakeRootCommands" fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then pathList contents else null;
       };
@@ -387,7 +413,66 @@ let
     { inherit baseName imageName configFile customisationLayer passthru meta format;
       layers = if includeStorePaths then layers else null;
       flags = map str flags;
+      # nixpkgs' conf.json, but for store_layers and repo_tag (confOf):
+      # baseJson's keys (sorted, as toJSON writes them), then its conf
+      # step's. architecture is the tools' default's (the system's) when
+      # none is given, as conf.json must have one.
+      confHead = [
+        { name = "architecture"; value = if architecture != null then architecture else goArch; }
+        { name = "config"; value = dockerConfig config; }
+        { name = "os"; value = "linux"; }
+      ] ++ (if variant == null || variant == "" then [ ] else [ { name = "variant"; value = variant; } ])
+      ++ [
+        { name = "store_dir"; value = builtins.storeDir; }
+        { name = "from_image"; value = if base == null then null else str base; }
+      ];
+      confTail = [
+        { name = "customisation_layer"; value = str customisationLayer; }
+        { name = "created"; value = confTime created; }
+        { name = "mtime"; value = confTime mtime; }
+        { name = "uid"; value = toString uid; }
+        { name = "gid"; value = toString gid; }
+        { name = "uname"; value = uname; }
+        { name = "gname"; value = gname; }
+      ];
     };
+
+  # A time as nixpkgs' conf step writes it (date -Iseconds -d TIME, in
+  # the build's UTC): a whole second in UTC (Z, +00:00 or no offset) as
+  # YYYY-MM-DDTHH:MM:SS+00:00; now stays. Other forms are written as given
+  # (nixpkgs': converted to UTC whole seconds), which the stream reads.
+  confTime = t:
+    let m = builtins.match "([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})([Zz]|[+-]00:?00)?" t; in
+    if m == null then t else "${builtins.elemAt m 0}T${builtins.elemAt m 1}+00:00";
+
+  # nixpkgs' conf.json of a layered image l tagged tag
+  # (streamLayeredImage's passthru.conf), which its streamScript reads:
+  # the keys of l.confHead, store_layers (the plan, [] without store
+  # paths), repo_tag, those of l.confTail. What it names (the base image,
+  # the customisation layer, the plan's store paths) are its references.
+  jsonMembers = ms: concatStringsSep "," (map (m: "${toJSON m.name}:${toJSON m.value}") ms);
+  confOf = l: tag: mk {
+    name = "${l.baseName}-conf.json";
+    kind = "conf";
+    args = [ (if l.layers == null then "" else l.layers) ];
+    attrs = {
+      passAsFile = [ "head" "tail" ];
+      head = "{${jsonMembers l.confHead},\"store_layers\":";
+      tail = ",${jsonMembers ([ (builtins.head l.confTail) { name = "repo_tag"; value = "${l.imageName}:${tag}"; } ] ++ builtins.tail l.confTail)}}\n";
+    };
+  };
+
+  # nixpkgs' streamScript (streamLayeredImage's passthru): stream
+  # CONF.json [-t NAME:TAG] writes the image of a conf.json to stdout:
+  # stream-layered-image CONF.json, which writes the diff_ids and config
+  # nixpkgs' stream_layered_image.py writes.
+  streamScriptDrv = writeScript "stream" ''
+    #!${shellPath}
+    # nixpkgs' streamScript: "$(nix-build -A IMAGE.streamScript)" CONF.json [-t NAME:TAG] | docker load
+    PATH=${runtimePath}''${PATH:+:$PATH}
+    export PATH
+    exec stream-layered-image "$@"
+  '';
 
   # The body of a stream script running CMD (a workflow) with FLAGS:
   # without a tag, the tag is the hash of the script's own store path,
@@ -439,10 +524,13 @@ let
         imageTag = if l.tag != null then l.tag else hashPart stream;
       in
       # The user's passthru first, ours over it, as nixpkgs merges them:
-      # imageTag says the tag the image has.
+      # imageTag says the tag the image has; conf and streamScript are
+      # nixpkgs' (streamScript conf writes the image, as nixpkgs' does).
       withOverride self args (withPassthru stream (l.passthru // {
         inherit (l) imageName layers customisationLayer configFile;
         inherit imageTag;
+        conf = confOf l imageTag;
+        streamScript = streamScriptDrv;
         isExe = true;
       }) l.meta);
   };
@@ -536,7 +624,7 @@ let
           ++ flagIf keepContentsDirlinks "--keep-contents-dirlinks"
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--config" configFile
-          ++ opt "--extra-commands" (inBash "buildImage: extraCommands" extraCommands)
+          ++ opt "--extra-commands" (inBash (if runAsRoot == null then "stdenv" else "script") "buildImage: extraCommands" extraCommands)
           ++ opt "--run-as-root" runAsRootFile
           ++ (if runAsRootFile == null then [ ] else opt "--run-as-root-shell" runAsRootShell)
           ++ [ "--created" created ]

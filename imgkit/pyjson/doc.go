@@ -16,6 +16,9 @@
 // trailing space, as Python 3.4+ writes it) and the key separator ": "; with
 // indent None they are ", " and ": ". Empty containers print as [] and {}.
 //
+// Options.JQ prints strings as jq does instead (nixpkgs' buildImage
+// writes its image config with jq): non-ASCII characters as UTF-8.
+//
 // Where Python would write something that is not JSON, this package refuses
 // instead: NaN, Infinity and numbers that overflow a float64 are parse
 // errors. Integers of more than 4300 digits are refused as CPython 3.11+

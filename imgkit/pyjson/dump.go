@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // None as an indent is Python's indent=None: everything on one line.
@@ -20,6 +21,11 @@ type Options struct {
 	ItemSeparator, KeySeparator string
 	// SortKeys prints object keys in code-point order.
 	SortKeys bool
+	// JQ prints strings as jq does instead (nixpkgs' buildImage writes its
+	// image config with jq): characters outside ASCII as UTF-8, DEL and
+	// the control characters without a short escape as \u00xx, and a lone
+	// surrogate, which is no character (jq refuses to read one), as U+FFFD.
+	JQ bool
 }
 
 // Dumps returns json.dumps(v, indent=indent), indent being a number of
@@ -67,7 +73,7 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 	case Float:
 		b.WriteString(FloatRepr(float64(v)))
 	case String:
-		writeString(b, string(v))
+		o.writeString(b, string(v))
 	case Array:
 		if len(v) == 0 {
 			b.WriteString("[]")
@@ -101,7 +107,7 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 				b.WriteString(o.ItemSeparator)
 			}
 			o.newline(b, level+1)
-			writeString(b, m.Key)
+			o.writeString(b, m.Key)
 			b.WriteString(o.KeySeparator)
 			o.encode(b, m.Value, level+1)
 		}
@@ -114,8 +120,10 @@ func (o Options) encode(b *bytes.Buffer, v Value, level int) {
 
 // writeString writes s as json.dumps does with ensure_ascii: printable ASCII
 // as is, the short escapes for \" \\ \b \f \n \r \t, everything else as
-// lowercase \uXXXX (a surrogate pair above U+FFFF).
-func writeString(b *bytes.Buffer, s string) {
+// lowercase \uXXXX (a surrogate pair above U+FFFF). With o.JQ, as jq 1.6
+// and 1.7 print a string: the same, but that characters outside ASCII
+// but DEL are UTF-8, and a lone surrogate (no character) is U+FFFD.
+func (o Options) writeString(b *bytes.Buffer, s string) {
 	const hex = "0123456789abcdef"
 	u4 := func(r rune) {
 		b.WriteString(`\u`)
@@ -135,6 +143,10 @@ func writeString(b *bytes.Buffer, s string) {
 			b.WriteByte(byte(r))
 		case shortEscapes[r] != "":
 			b.WriteString(shortEscapes[r])
+		case o.JQ && r >= 0xd800 && r <= 0xdfff:
+			b.WriteRune(utf8.RuneError)
+		case o.JQ && r > 0x7f:
+			b.WriteRune(r)
 		case r >= 0x10000:
 			r -= 0x10000
 			u4(0xd800 | r>>10)

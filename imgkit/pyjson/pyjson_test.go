@@ -163,6 +163,26 @@ func TestOptions(t *testing.T) {
 	}
 }
 
+// The expected strings are what jq 1.6 prints for them (echo IN | jq .),
+// nixpkgs' buildImage's printer: UTF-8 kept, DEL and control characters
+// escaped. jq refuses to read a lone surrogate; it is U+FFFD here.
+func TestOptionsJQStrings(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"NonASCIIKept", `"\u00e9\ud83d\ude00"`, "\"\u00e9\U0001f600\""},
+		{"ControlAndDEL", `"a\u0001\u007f\u001f"`, `"a\u0001\u007f\u001f"`},
+		{"ShortEscapes", `"\"\\\b\f\n\r\t/"`, `"\"\\\b\f\n\r\t/"`},
+		{"LoneSurrogate", `"x\ud800y"`, "\"x\ufffdy\""},
+	} {
+		v, err := Parse([]byte(c.in))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := string(Options{Indent: 2, JQ: true}.Dumps(v)); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
 func TestNilObjectReadsAsEmpty(t *testing.T) {
 	var o *Object
 	if _, ok := o.Get("a"); ok || o.Len() != 0 || len(o.Keys()) != 0 {

@@ -162,9 +162,11 @@ prepare_stage() {
 			ps_path=$(command -v "$ps_tool") || die "--run-as-root: $ps_tool is not on PATH"
 			cp -- "$ps_path" "$stage/bin/" || die "--run-as-root: cannot copy $ps_tool into \"$stage\""
 		done
-		cp -- "$here/lib/common.sh" "$here/lib/sandbox.sh" "$here/lib/copy-to-root.sh" "$here/lib/run-as-root.sh" \
-			"$here/lib/build-image.sh" "$here/lib/build-image-stage.sh" "$stage/lib/" ||
-			die "--run-as-root: cannot copy the stage's scripts into \"$stage\""
+		# common.sh with its parts (common_parts), and the stage's own.
+		for ps_lib in common.sh $common_parts sandbox.sh copy-to-root.sh run-as-root.sh build-image.sh build-image-stage.sh; do
+			cp -- "$here/lib/$ps_lib" "$stage/lib/" ||
+				die "--run-as-root: cannot copy the stage's scripts into \"$stage\""
+		done
 		if [ -d "$root_prefix$store_dir" ] && ! ns_root_can "$root_prefix$store_dir"; then
 			die "--run-as-root: the store $root_prefix$store_dir cannot be read by the script's user namespace (host uid ${ns_uids%% *}); make it and its parent directories searchable by others"
 		fi
