@@ -23,6 +23,7 @@ type command struct {
 	Key       string   `placeholder:"KEY" help:"With --graph: the member of an object that holds the graph (exportReferencesGraph's key in a structured-attrs file). Default: its only array member."`
 	NarHash   bool     `name:"nar-hash" help:"Give each path its narHash (the sha256 of its NAR, as Nix records it): Nix's when Nix answers or the --graph has it, else computed by reading every file once more."`
 	Verify    bool     `help:"With --graph: read every store path of the closure and check the graph's narSize and narHash against its files (a graph is otherwise trusted as given)."`
+	Verified  string   `placeholder:"FILE" help:"With --verify: a graph closure-scan --verify --nar-hash wrote before from the same --graph and --root; a store path it has with the same narSize is not read again, its narHash taken from FILE."`
 	Jobs      int      `short:"j" placeholder:"N" help:"Workers reading files in parallel, at most ${max_jobs} (default: two per CPU, at least 4; one per CPU for --nar-hash); --nar-hash takes fewer under a low limit on open files (-v says)."`
 	Paths     []string `arg:"" optional:"" name:"path" help:"Store paths, files inside them, or symlinks to them such as ./result. Without any, paths are read from stdin, one per line."`
 }
@@ -90,6 +91,9 @@ func (c *command) Validate() error {
 	}
 	if c.Verify && c.Graph == "" {
 		return cli.Usagef("--verify checks a --graph against the files: give one (without it, the files are read anyway)")
+	}
+	if c.Verified != "" && !c.Verify {
+		return cli.Usagef("--verified names what --verify checked already: give --verify")
 	}
 	return cli.CheckStoreDir(c.StoreDir)
 }

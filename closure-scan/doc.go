@@ -6,7 +6,8 @@
 //
 //	closure-scan [--source auto|nix|scan] [--store-dir DIR] [--root DIR]
 //	             [--extra-root PATH]... [--nar-hash] [-j N] [-v|-q] [PATH...]
-//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [--nar-hash] [--verify] [PATH...]
+//	closure-scan --graph FILE [--key KEY] [--extra-root PATH]... [--nar-hash]
+//	             [--verify [--verified GRAPH]] [PATH...]
 //
 // # Input
 //
@@ -76,6 +77,12 @@
 // --nar-hash hashes a scan's: a mismatch is an error (a graph written by
 // hand, or for another store). The references stay the graph's: they are
 // what Nix recorded when the paths were built, which no file says.
+// --verified GRAPH names a graph an earlier closure-scan --verify
+// --nar-hash wrote from the same --graph and --root: a store path it has
+// with the same narSize is taken as checked, its narHash GRAPH's, and
+// not read again (the workflows scan one --closure-graph more than once
+// with --include-nix-db; GRAPH is trusted as --graph is without
+// --verify).
 //
 // A NAR holds only regular files, directories and symlinks. A named pipe,
 // socket or device inside a closure is an error, as it is for Nix (it is

@@ -138,18 +138,30 @@ func hashNode(st *store, n *graphplan.PathInfo, sc sizeCheck) error {
 // Nix database and SBOM as the files' own. The extra roots, hashed from
 // their files anyway, are left for narHashes.
 func (c *command) verify(ctx context.Context, o *cli.IO, st *store, g graphplan.Graph) error {
+	before, err := c.verifiedBefore(o)
+	if err != nil {
+		return err
+	}
 	given := make([]string, len(g))
-	var todo []int
+	var checked, todo []int
 	for i := range g {
-		if path.Dir(g[i].Path) == st.dir {
-			given[i], g[i].NarHash = g[i].NarHash, ""
-			todo = append(todo, i)
+		if path.Dir(g[i].Path) != st.dir {
+			continue
 		}
+		given[i], g[i].NarHash = g[i].NarHash, ""
+		checked = append(checked, i)
+		if j, ok := before.Index(g[i].Path); ok && before[j].NarSize == g[i].NarSize {
+			if _, err := nar.ParseHash(before[j].NarHash); err == nil {
+				g[i].NarHash = before[j].NarHash
+				continue
+			}
+		}
+		todo = append(todo, i)
 	}
 	if err := c.hashNodes(ctx, o, st, g, todo, sizeCheck{fmt.Sprintf("in the graph %q", c.Graph), errdefs.ErrDigestMismatch}); err != nil {
 		return err
 	}
-	for _, i := range todo {
+	for _, i := range checked {
 		n := g[i]
 		if given[i] == "" {
 			continue
@@ -166,6 +178,25 @@ func (c *command) verify(ctx context.Context, o *cli.IO, st *store, g graphplan.
 			return fmt.Errorf("--graph %q: %q: narHash %s, but its files hash to %s: %w", c.Graph, n.Path, nar.FormatHash(want), n.NarHash, errdefs.ErrDigestMismatch)
 		}
 	}
-	o.Debugf("verified the graph's narSize and narHash of %d store paths", len(todo))
+	o.Debugf("verified the graph's narSize and narHash of %d store paths, %d of them hashed (the rest --verified before)", len(checked), len(todo))
 	return nil
+}
+
+// verifiedBefore reads --verified: the graph of an earlier --verify of
+// the same --graph and --root (a workflow's first scan), whose narHash
+// is the files' own. Nil without it.
+func (c *command) verifiedBefore(o *cli.IO) (graphplan.Graph, error) {
+	if c.Verified == "" {
+		return nil, nil
+	}
+	f, err := o.OpenNamed(c.Verified)
+	if err != nil {
+		return nil, fmt.Errorf("--verified %q: %w", c.Verified, err)
+	}
+	defer f.Close()
+	g, err := graphplan.ReadGraph(f, "")
+	if err != nil {
+		return nil, fmt.Errorf("--verified %q: %w", c.Verified, err)
+	}
+	return g, nil
 }

@@ -6,7 +6,11 @@
 // Usage:
 //
 //	nix-db -o ROOT [--gc-root PATH]... [--exclude PATH]... [--holds PLAN]...
-//	       [--registration-time N] [--store-dir DIR] [--key KEY] [-v|-q] [GRAPH]
+//	       [--holds-label TEXT]... [--registration-time N] [--store-dir DIR]
+//	       [--key KEY] [-v|-q] [GRAPH]
+//	nix-db --check [--gc-root PATH]... [--exclude PATH]... [--holds PLAN]...
+//	       [--holds-label TEXT]... [--store-dir DIR] [--key KEY] [GRAPH]
+//	nix-db --check --layer TAR [--holds PLAN]... [--holds-label TEXT]...
 //
 // # Input
 //
@@ -33,6 +37,33 @@
 // workflows pack the closure of the root the database is in, which names
 // every registered path, or pass --holds: a --plan's, a --pipeline's,
 // whose remove_paths may leave one out, and the base image's paths).
+// An error names the plans "--holds PLAN...", or, with --holds-label
+// TEXT given once for each --holds (the first TEXT for the first PLAN),
+// by their TEXTs, joined with ", ": what the user gave when PLAN is a
+// file made from it (the workflows' "--pipeline FILE", "--from-image
+// FILE"; a TEXT that starts with "-" is given as --holds-label=TEXT). A
+// pair of flags, not PLAN=TEXT: a file name may hold any byte.
+//
+// --check reads and checks everything as for writing (the graph, every
+// --exclude, --gc-root and --holds) and writes nothing: no -o. The
+// workflows check a --pipeline's plan so, made after the database was
+// written.
+//
+// --check --layer TAR checks, instead of a graph, the database a layer
+// tar holds (nix/var/nix/db/db.sqlite, the last entry of that name):
+// every path its ValidPaths registers must be in a --holds plan. The
+// workflows check a --customisation-layer so, whose database its
+// builder made (the Nix library's, or one by hand). A layer without one
+// passes. The tar is read as tar-merge reads a layer (unsafe entries
+// refused), nothing in it is followed, and the database is read in
+// memory (at most 1 GiB, SQLite's heap bounded by its size) as a
+// crafted file may be: SQLite's defensive mode, no function its schema
+// names run, the whole file checked (quick_check) before ValidPaths,
+// which must be a table of stored columns, is read (Nix's own WAL-mode
+// database too). A database that is a symlink or hardlink or below one,
+// a write-ahead log or journal beside it that is not empty (Nix would
+// read it too), a file that is no SQLite database, one damaged, or one
+// whose ValidPaths is a view or has a generated column, is an error.
 //
 // The narHash and narSize of each node are written as the graph gives
 // them: nix-db reads no store file. closure-scan --nar-hash computes them
@@ -82,12 +113,14 @@
 //
 // # Exit status
 //
-// 0 when everything is written; 1 for a bad graph (no narHash, a hash that
-// is not SHA-256, a node outside the store directory, a narSize past
-// 2^63-1), an --exclude of a referenced node, a registered path that no
-// --holds plan has, a ROOT that holds a database, or a write that fails;
-// 2 for a usage error. Errors are one
-// line on stderr, for example:
+// 0 when everything is written (with --check: would be); 1 for a bad
+// graph (no narHash, a hash that is not SHA-256, a node outside the store
+// directory, a narSize past 2^63-1), an --exclude of a referenced node, a
+// registered path that no --holds plan has, a ROOT that holds a database,
+// a --layer database refused, or a write that fails; 2 for a usage
+// error (no -o without --check, -o with it, a --holds-label count that is
+// not --holds', --layer without --check). Errors are one line on stderr,
+// for example:
 //
 //	nix-db: graph: "/nix/store/…-hello" has no narHash (closure-scan --nar-hash gives it): invalid input
 //

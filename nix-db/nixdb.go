@@ -23,13 +23,16 @@ const defaultRegistrationTime = 315532800
 
 type command struct {
 	cli.Common
-	Output           string   `short:"o" required:"" placeholder:"ROOT" help:"The image root to write nix/var/nix/db and nix/var/nix/gcroots/docker under; it must exist."`
+	Output           string   `short:"o" placeholder:"ROOT" help:"The image root to write nix/var/nix/db and nix/var/nix/gcroots/docker under; it must exist."`
+	Check            bool     `help:"Check the graph and the flags as for writing (--holds, --exclude, --gc-root) and write nothing: no -o."`
+	Layer            string   `placeholder:"TAR" help:"With --check, instead of a graph: the Nix database a layer tar holds (nix/var/nix/db/db.sqlite, a --customisation-layer's), every path it registers in a --holds plan."`
 	GCRoot           []string `name:"gc-root" placeholder:"PATH" sep:"none" help:"A store path to keep from Nix's garbage collector: nix/var/nix/gcroots/docker/NAME links to it (repeatable; a ./result link stands for the path it names)."`
 	Exclude          []string `placeholder:"PATH" sep:"none" help:"Leave this node of the graph out, with the references to it (repeatable): the non-store roots closure-scan adds with --extra-root. A node a registered one references is refused."`
 	RegistrationTime int64    `name:"registration-time" default:"315532800" placeholder:"N" help:"The registrationTime of every path, in seconds since 1970 (default 315532800, 1980-01-01, as nixpkgs)."`
 	StoreDir         string   `name:"store-dir" placeholder:"DIR" help:"The logical store directory (default: $NIX_STORE_DIR, else /nix/store)."`
 	Key              string   `placeholder:"KEY" help:"The member of a structured-attrs object that holds the graph; by default its only array member."`
 	Holds            []string `placeholder:"PLAN" sep:"none" help:"A layer plan of store paths the image holds (repeatable): every registered path must be in one, or nothing is written (Nix takes a registered path as there)."`
+	HoldsLabel       []string `name:"holds-label" placeholder:"TEXT" sep:"none" help:"What an error calls the --holds PLAN of the same position (repeatable, one for each --holds or none): what the user gave, when PLAN is a file made from it."`
 	Graph            string   `arg:"" optional:"" default:"-" placeholder:"GRAPH" help:"The closure graph file; - (the default) is stdin."`
 }
 
@@ -46,6 +49,23 @@ func (c *command) Validate() error {
 	if c.RegistrationTime < 0 {
 		return cli.Usagef("--registration-time %d: must not be negative", c.RegistrationTime)
 	}
+	switch {
+	case c.Check && c.Output != "":
+		return cli.Usagef("--check writes nothing: drop -o")
+	case !c.Check && c.Output == "":
+		return cli.Usagef("-o ROOT: give the image root to write the database under (or --check, which writes nothing)")
+	}
+	if c.Layer != "" {
+		switch {
+		case !c.Check:
+			return cli.Usagef("--layer checks the database a layer holds: give --check")
+		case c.Graph != "-" || len(c.GCRoot)+len(c.Exclude) > 0 || c.Key != "":
+			return cli.Usagef("--layer reads the layer's database, not a graph: drop GRAPH, --gc-root, --exclude and --key")
+		}
+	}
+	if len(c.HoldsLabel) > 0 && len(c.HoldsLabel) != len(c.Holds) {
+		return cli.Usagef("--holds-label: %d given for %d --holds: give one for each, in the same order", len(c.HoldsLabel), len(c.Holds))
+	}
 	return cli.CheckStoreDir(c.StoreDir)
 }
 
@@ -61,14 +81,19 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	// The image root is opened before the graph is read: a missing one
 	// was found only after the reading and the database's build (about
 	// 10 s at 100,000 paths).
-	t, err := openTree(c.Output)
-	if err != nil {
-		return err
+	var t *tree
+	if !c.Check {
+		if t, err = openTree(c.Output); err != nil {
+			return err
+		}
+		defer t.close()
 	}
-	defer t.close()
 	held, err := c.held(o)
 	if err != nil {
 		return err
+	}
+	if c.Layer != "" {
+		return c.checkLayer(ctx, o, held)
 	}
 	rows, err := c.read(ctx, o, storeDir)
 	if err != nil {
@@ -77,7 +102,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if held != nil {
 		for _, r := range rows {
 			if !held[r.path] {
-				return fmt.Errorf("graph: %q is not in the image (--holds %s), and Nix in it would take it as valid: %w", r.path, strings.Join(c.Holds, " "), errdefs.ErrInvalidInput)
+				return fmt.Errorf("graph: %q is not in the image (%s), and Nix in it would take it as valid: %w", r.path, c.holdsSaid(), errdefs.ErrInvalidInput)
 			}
 		}
 	}
@@ -89,7 +114,28 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if c.Check {
+		o.Debugf("checked %d store paths: nothing written (--check)", len(rows))
+		return nil
+	}
 	return writeState(ctx, o, t, rows, roots, c.RegistrationTime)
+}
+
+// holdsSaid names the --holds plans as the user gave them: their
+// --holds-label, else "--holds PLAN...".
+func (c *command) holdsSaid() string {
+	if len(c.HoldsLabel) > 0 {
+		return strings.Join(c.HoldsLabel, ", ")
+	}
+	return "--holds " + strings.Join(c.Holds, " ")
+}
+
+// holdsName names the i-th --holds plan in an error reading it.
+func (c *command) holdsName(i int) string {
+	if len(c.HoldsLabel) > 0 {
+		return c.HoldsLabel[i]
+	}
+	return fmt.Sprintf("--holds %q", c.Holds[i])
 }
 
 // held returns the store paths of the --holds plans, or nil without
@@ -99,15 +145,15 @@ func (c *command) held(o *cli.IO) (map[string]bool, error) {
 		return nil, nil
 	}
 	held := map[string]bool{}
-	for _, name := range c.Holds {
+	for i, name := range c.Holds {
 		f, err := o.OpenNamed(name)
 		if err != nil {
-			return nil, fmt.Errorf("--holds %q: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", c.holdsName(i), err)
 		}
 		p, err := graphplan.ReadPlan(f)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("--holds %q: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", c.holdsName(i), err)
 		}
 		for _, layer := range p {
 			for _, sp := range layer {

@@ -13,8 +13,9 @@ import (
 )
 
 var tool = testkit.Tool{Name: "nix-db", Manual: manual, New: func() cli.Runner { return &command{} },
-	Scripts:     testkit.Scripts{Cmds: []testkit.Cmds{{"db-dump": cmdDBDump}}},
-	UsageErrors: [][]string{{"--gc-root", "x"}, {"-o", "root", "--registration-time=-1"}, {"-o", "root", "--store-dir", "store"}}}
+	Scripts: testkit.Scripts{Cmds: []testkit.Cmds{{"db-dump": cmdDBDump, "sqlite-exec": cmdSQLiteExec}}},
+	UsageErrors: [][]string{{"--gc-root", "x"}, {"-o", "root", "--registration-time=-1"}, {"-o", "root", "--store-dir", "store"},
+		{"--check", "-o", "root"}, {"--layer", "layer.tar", "-o", "root"}, {"--check", "--holds", "p.json", "--holds-label=a", "--holds-label=b"}}}
 
 func TestMain(m *testing.M)                   { tool.Main(m) }
 func TestScripts(t *testing.T)                { tool.Scripts.Run(t) }
@@ -92,4 +93,19 @@ func dumpQuery(db *sql.DB, q string, out *strings.Builder) error {
 		fmt.Fprintln(out, strings.Join(fields, "|"))
 	}
 	return rows.Err()
+}
+
+// cmdSQLiteExec runs SQL statements on a database file, making it if
+// need be (a crafted database for --layer):
+//
+//	sqlite-exec FILE SQL
+func cmdSQLiteExec(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: sqlite-exec FILE SQL")
+	}
+	db, err := sql.Open("sqlite", "file:"+ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer db.Close()
+	_, err = db.Exec(args[1])
+	ts.Check(err)
 }

@@ -107,7 +107,7 @@ plan)
 	# pipeline, whose remove_paths may leave a path out), the plan and the
 	# base image must hold every path of the contents' closure, exported
 	# as "db", which the customisation layer's database registers: nix-db
-	# --holds checks it, as the CLI's --pipeline does.
+	# --check --holds checks it, writing nothing, as the CLI's --pipeline does.
 	db=
 	[ "$1" != --nix-db ] || { db=1; shift; }
 	max=$1 strategy=$2 from=$3 arch= variant=
@@ -132,25 +132,18 @@ plan)
 	popularity --key graph --base-layers "$base" "$@" "$attrs" >"$out"
 	if [ -n "$db" ]; then
 		# The workflows' own listing of the base's paths as a plan
-		# (store_paths_plan), and their words for what nix-db names
-		# (holds_said): the plans are this build's files.
+		# (store_paths_plan); the labels are what nix-db's error calls
+		# the plans, this build's files: what the user gave.
 		w=$(command -v stream-layered-image) || fail "stream-layered-image is not on PATH"
 		. "${w%/*}/../libexec/dockertools/lib/nix-db.sh"
-		set -- --holds "$out"
-		holds=$out gave=layeringPipeline
+		set -- --holds "$out" --holds-label layeringPipeline
 		if [ -n "$from" ]; then
 			platform=$(manifest-gen ${arch:+--architecture "$arch"} ${variant:+--variant "$variant"} --print-platform)
 			tar-merge --store-paths --platform "$platform" -- "$from" >"$tmp/base-paths"
 			store_paths_plan "$tmp/base-paths" >"$tmp/base-plan.json"
-			set -- "$@" --holds "$tmp/base-plan.json"
-			holds="$holds $tmp/base-plan.json" gave="$gave, fromImage"
+			set -- "$@" --holds "$tmp/base-plan.json" --holds-label fromImage
 		fi
-		mkdir "$tmp/nix-db-check"
-		nix-db -o "$tmp/nix-db-check" --key db "$@" "$attrs" 2>"$tmp/nix-db.err" || {
-			holds_said "$holds" "$gave" "$tmp/nix-db.err" >&2
-			exit 1
-		}
-		cat "$tmp/nix-db.err" >&2
+		nix-db --check --key db "$@" "$attrs"
 	fi
 	;;
 image)

@@ -14,7 +14,7 @@ here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/run-as-root.sh"
 . "$here/lib/build-image.sh"
 
-work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH graph_verify=$BI_VERIFY
+work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH graph_verify=$BI_VERIFY pass_env=$BI_PASS_ENV
 closure_paths=$(cat "$work/db-paths.txt")
 # The commands' text exactly: yash, which starts here in the C locale
 # (common.sh's, exported), cut it at its first byte past ASCII.
@@ -53,7 +53,9 @@ run_step copy_quietly "$work/merge-err" "$work/new" "$rootfs" merge ||
 [ ! -s "$work/merge-err" ] || cat -- "$work/merge-err" >&2
 # The trusted inputs' closure: the new contents, the config, the paths
 # --include-nix-db registers and those the script and the commands name
-# in their text (a Nix string's context) and --run-as-root-shell's, within
+# in their text (a Nix string's context) or the commands' environment
+# (--pass-env: commands_env_refs; a link they made to such a path
+# dangled in the image) and --run-as-root-shell's, within
 # --closure-graph when
 # given. Only these store paths are bound into the script's sandbox, as
 # a Nix build sees only its inputs' closure: the base image's /bin/sh
@@ -63,7 +65,9 @@ run_step copy_quietly "$work/merge-err" "$work/new" "$rootfs" merge ||
 # inputs' hashes: naming another store path in a file does not copy it
 # into the image.
 printf '%s\n' "$BI_SHELL" >"$work/shell.txt"
-store_graph "$work/new" "$work/run-as-root.sh" "$work/shell.txt" "$work/extra-commands.sh" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
+: >"$work/commands-env.txt"
+[ -z "$extra_cmds" ] || commands_env_refs "$work/commands-env.txt"
+store_graph "$work/new" "$work/run-as-root.sh" "$work/shell.txt" "$work/extra-commands.sh" "$work/commands-env.txt" ${BI_CONFIG:+"$BI_CONFIG"} >"$work/trusted-graph.json"
 # The graph made from --closure-graph (checked, with --verify) and this store.
 closure_graph=$work/trusted-graph.json graph_verify=
 graph_paths "$closure_graph" >"$work/trusted-paths"

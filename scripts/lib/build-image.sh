@@ -58,6 +58,8 @@ scan_closure() {
 	for sc_path in ${closure_paths-}; do set -- "$@" "$sc_path"; done
 	set +f
 	IFS=$sc_ifs
+	# What --include-nix-db's scan verified is not hashed again.
+	[ -z "${graph_verify-}" ] || [ ! -s "$work/nix-db-graph.json" ] || set -- "$@" --verified "$work/nix-db-graph.json"
 	run_step closure-scan $verbose ${nar_hash:+"$nar_hash"} --store-dir "$store_dir" --root "$root_dir" ${closure_graph:+--graph "$closure_graph" ${graph_verify-}} "$@" \
 		</dev/null >"$sc_out" || exit 1
 }

@@ -22,7 +22,7 @@ layered_parse() {
 	extra_cmds= fake_cmds= fakechroot= no_store= uid= gid= uname= gname= strategy= pipeline=
 	store_dir=${NIX_STORE_DIR:-/nix/store} root_dir=/ contents= conf= out= compressor= verbose=
 	cache= reuse= layer_tars= format=docker layer_compression= plan= custom_layer= sbom_formats= include_nix_db= closure_graph=
-	cfg= work= base_layers=0 verify= graph_verify=
+	cfg= work= base_layers=0 verify= graph_verify= pass_env=
 	nl='
 '
 	eval "set -- $(split_opts "$@")"
@@ -38,7 +38,8 @@ layered_parse() {
 		--name | --tag | -t | --repo_tag | --repo-tag | --contents | --config | --from-image | \
 			--max-layers | --created | --mtime | --architecture | --variant | --extra-commands | \
 			--fake-root-commands | --uid | --gid | --uname | --gname | --store-dir | --root | --strategy | --pipeline | \
-			--cache | --reuse | --layer-tars | --format | --layer-compression | --plan | --customisation-layer | --closure-graph)
+			--cache | --reuse | --layer-tars | --format | --layer-compression | --plan | --customisation-layer | --closure-graph | \
+			--pass-env)
 			need_value "$1" $#
 			;;
 		-o | --output | --compressor)
@@ -76,6 +77,7 @@ layered_parse() {
 		--variant) variant=$2 ;;
 		--extra-commands) extra_cmds=$2 ;;
 		--fake-root-commands) fake_cmds=$2 ;;
+		--pass-env) pass_env_add "$2" ;;
 		--uid) uid=$2 ;;
 		--gid) gid=$2 ;;
 		--uname) uname=$2 ;;
@@ -98,7 +100,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
-	layered_flags_seen=$(printf '%s' "$name$tag$tag_seen$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph" | cut -c1-1)
+	layered_flags_seen=$(printf '%s' "$name$tag$tag_seen$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph$pass_env" | cut -c1-1)
 }
 
 # layered_check validates everything that can be checked before any work,
@@ -111,8 +113,10 @@ layered_check() {
 	[ -n "$conf" ] || need_tools popularity
 	[ -n "$plan$conf$no_store" ] || need_tools closure-scan
 	[ -z "$include_nix_db" ] || need_tools closure-scan nix-db
+	# A --customisation-layer's database is checked against the plan.
+	[ -z "$custom_layer" ] || need_tools nix-db
 	# The base's store paths, which a --plan need not hold again.
-	[ -z "$include_nix_db" ] || [ -z "$from_image" ] || [ -z "$plan$no_store$pipeline" ] || need_tools tar-merge
+	[ -z "$include_nix_db$custom_layer" ] || [ -z "$from_image" ] || [ -z "$plan$no_store$pipeline" ] || need_tools tar-merge
 	[ -z "$extra_cmds$fake_cmds" ] || need_tools close-fds
 	if [ -n "${layered_build-}" ]; then
 		[ -n "$out" ] || usage_error "-o FILE is required"
@@ -441,6 +445,7 @@ layered_image() {
 	[ -z "$fake_cmds" ] || run_fake_root_commands "$root" "$state" "$fake_cmds" "$fakechroot"
 	join_modes "$root" final ${fake_cmds:+"$state"}
 	layered_plan >"$work/plan.json"
+	[ -z "$custom_layer" ] || nix_db_check_layer "$custom_layer/layer.tar"
 	# A --pipeline's remove_paths may leave out a path the database registers.
 	[ -z "$include_nix_db" ] || [ -z "$pipeline" ] || nix_db_check_plan "$work/plan.json"
 	[ -z "$sbom_formats" ] || [ -z "$no_store" ] || echo '[]' >"$work/graph.json"
@@ -464,6 +469,8 @@ inputs_graph() {
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" $graph_verify
+	# What the database's scan verified is not hashed again.
+	[ -z "$graph_verify" ] || [ ! -s "$work/nix-db-graph.json" ] || set -- "$@" --verified "$work/nix-db-graph.json"
 	run_step closure-scan $verbose "$@" </dev/null >"$work/inputs-graph.all.json" || exit 1
 	store_nodes "$work/inputs-graph.all.json" >"$work/inputs-graph.json" || die "cannot write \"$work/inputs-graph.json\""
 	closure_graph=$work/inputs-graph.json graph_verify=
@@ -504,6 +511,7 @@ layered_plan() {
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	[ -z "$closure_graph" ] || set -- "$@" $graph_verify
+	[ -z "$graph_verify" ] || [ ! -s "$work/nix-db-graph.json" ] || set -- "$@" --verified "$work/nix-db-graph.json"
 	run_step closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"

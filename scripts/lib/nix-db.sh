@@ -26,7 +26,9 @@ note_db_content() {
 # write_nix_db DIR writes nix/var/nix/db and nix/var/nix/gcroots/docker
 # under DIR, the image's root. With $closure_graph (--closure-graph, Nix's
 # exportReferencesGraph), the closure and its narHashes come from it
-# (checked against the files with --verify).
+# (checked against the files with --verify). Its graph,
+# $work/nix-db-graph.json, is what the later scans of the same
+# --closure-graph take as --verified: each store path is hashed once.
 #
 # The database registers only paths the image holds. A layered image's
 # store layers are the closure of its customisation root, which the
@@ -65,28 +67,31 @@ write_nix_db() {
 
 # nix_db_check_plan PLAN checks that the store layers of PLAN (a
 # --pipeline's, whose remove_paths may leave a path out) and the base
-# image hold every path the database registers: nix-db writes the same
-# database into a scratch directory with --holds, and fails as it would
-# have for a --plan.
+# image hold every path the database registers: nix-db --check reads the
+# same graph with --holds, writes nothing, and fails as it would have
+# for a --plan.
 nix_db_check_plan() {
-	mkdir -- "$work/nix-db-check" || die "cannot make \"$work/nix-db-check\""
-	nix_db_run "$work/nix-db-check" "$1" "--pipeline $pipeline"
+	nix_db_run --check "$1" "--pipeline $pipeline"
 }
 
-# nix_db_run DIR [HOLDS GAVE] runs nix-db on write_nix_db's graph into
-# DIR; with HOLDS, a plan of the store layers, every registered path must
-# be in it or in the base image (--holds), and GAVE is what the caller
-# gave for it (--plan FILE, --pipeline FILE, --no-store-paths).
+# nix_db_run DIR|--check [HOLDS LABEL] runs nix-db on write_nix_db's
+# graph, writing into DIR (or, with --check, nothing); with HOLDS, a plan
+# of the store layers, every registered path must be in it or in the
+# base image (--holds), and LABEL is what nix-db's error calls it: what
+# the caller gave (--plan FILE, --pipeline FILE, --no-store-paths), not
+# this script's files in $work.
 nix_db_run() {
-	nr_holds=${2-} nr_gave=${3-}
-	set -- "$1" "$nr_holds" -o "$1" --store-dir "$store_dir"
-	if [ -n "$2" ]; then
-		set -- "$@" --holds "$2"
+	if [ "$1" = --check ]; then
+		set -- "${2-}" "${3-}" --check
+	else
+		set -- "${2-}" "${3-}" -o "$1"
+	fi
+	set -- "$@" --store-dir "$store_dir"
+	if [ -n "$1" ]; then
+		set -- "$@" --holds "$1" "--holds-label=$2"
 		if [ -n "$from_image" ]; then
 			[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
-			set -- "$@" --holds "$work/base-plan.json"
-			nr_holds="$nr_holds $work/base-plan.json"
-			nr_gave="$nr_gave, --from-image $from_image"
+			set -- "$@" --holds "$work/base-plan.json" "--holds-label=--from-image $from_image"
 		fi
 	fi
 	shift 2
@@ -97,30 +102,33 @@ nix_db_run() {
 	for e in $db_extras; do set -- "$@" --exclude "$e"; done
 	IFS=$old_ifs
 	set +f
-	if [ -z "$nr_holds" ]; then
-		run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
-		return
-	fi
-	# The plans --holds names are this script's files in $work (a
-	# --pipeline's, the base image's, --no-store-paths' empty one).
-	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" 2>"$work/nix-db.err" || {
-		holds_said "$nr_holds" "$nr_gave" "$work/nix-db.err" >&2
-		exit 1
-	}
-	cat "$work/nix-db.err" >&2
+	run_step nix-db $verbose "$@" "$work/nix-db-graph.json" || exit 1
 }
 
-# holds_said HOLDS GAVE FILE prints FILE, what nix-db said on stderr, with
-# its "(--holds HOLDS)" said as "(GAVE)": HOLDS are the plan files a
-# workflow or the Nix library's builder made, in a directory of its own,
-# which the caller never saw, GAVE what the caller gave instead (a
-# --pipeline, a layeringPipeline).
-holds_said() {
-	holds="(--holds $1)" gave="($2)" awk '{
-		i = index($0, ENVIRON["holds"])
-		if (i) $0 = substr($0, 1, i - 1) ENVIRON["gave"] substr($0, i + length(ENVIRON["holds"]))
-		print
-	}' "$3"
+# nix_db_check_layer TAR checks the Nix database the --customisation-layer
+# TAR holds, if any (its builder's: the Nix library's, or one made by
+# hand), as write_nix_db checks this script's: every path it registers
+# must be in the store layers (--plan's; --no-store-paths', none) or the
+# base image. The base's paths (a read of the whole base image) are
+# listed only when the plan alone does not pass. --format stream with
+# --no-store-paths is a layer another step joins to its store layers, as
+# in write_nix_db: not checked here.
+nix_db_check_layer() {
+	if [ -n "$plan" ]; then
+		set -- "$1" "$work/plan.json" "--plan $plan"
+	elif [ "${format-}" != stream ]; then
+		echo '[]' >"$work/no-store-plan.json"
+		set -- "$1" "$work/no-store-plan.json" --no-store-paths
+	else
+		return 0
+	fi
+	set -- --check --layer "$1" --holds "$2" "--holds-label=$3"
+	if [ -n "$from_image" ]; then
+		run_step nix-db "$@" 2>/dev/null && return 0
+		[ -s "$work/base-plan.json" ] || nix_db_base_plan >"$work/base-plan.json" || exit 1
+		set -- "$@" --holds "$work/base-plan.json" "--holds-label=--from-image $from_image"
+	fi
+	run_step nix-db $verbose "$@" || exit 1
 }
 
 # nix_db_base_plan prints the store paths the base image (--from-image, of

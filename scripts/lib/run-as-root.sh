@@ -162,9 +162,11 @@ prepare_stage() {
 			ps_path=$(command -v "$ps_tool") || die "--run-as-root: $ps_tool is not on PATH"
 			cp -- "$ps_path" "$stage/bin/" || die "--run-as-root: cannot copy $ps_tool into \"$stage\""
 		done
-		cp -- "$here/lib/common.sh" "$here/lib/sandbox.sh" "$here/lib/copy-to-root.sh" "$here/lib/run-as-root.sh" \
-			"$here/lib/build-image.sh" "$here/lib/build-image-stage.sh" "$stage/lib/" ||
-			die "--run-as-root: cannot copy the stage's scripts into \"$stage\""
+		# common.sh with its parts (common_parts), and the stage's own.
+		for ps_lib in common.sh $common_parts sandbox.sh copy-to-root.sh run-as-root.sh build-image.sh build-image-stage.sh; do
+			cp -- "$here/lib/$ps_lib" "$stage/lib/" ||
+				die "--run-as-root: cannot copy the stage's scripts into \"$stage\""
+		done
 		if [ -d "$root_prefix$store_dir" ] && ! ns_root_can "$root_prefix$store_dir"; then
 			die "--run-as-root: the store $root_prefix$store_dir cannot be read by the script's user namespace (host uid ${ns_uids%% *}); make it and its parent directories searchable by others"
 		fi
@@ -448,8 +450,24 @@ run_chrooted() {
 # be trusted: a symlink there (etc/motd -> ~/.bashrc) would take the
 # commands' writes out of the image. run_contained keeps them in ROOT;
 # here, never without its sandbox.
+#
+# What they see of where they are is what they see in nixpkgs, where they
+# run in its VM (vmTools' runInLinuxVM): the build directory is the VM's
+# /tmp (its NIX_BUILD_TOP and TMPDIR), the layer /tmp/disk/layer, their
+# cwd (runWithOverlay mounts its disk at disk, buildImage runs them in
+# (cd layer)); TEMPDIR, TMP and TEMP are /build, the build's outside the
+# VM (vmTools' saved environment gives them, and nothing is there: not
+# here either); /etc/passwd is the VM's (root, home /root). Before, they
+# saw a Nix build's /build/layer, which what they wrote of pwd or $TMPDIR
+# took into the image, unlike nixpkgs'. The VM's /etc but passwd, its
+# host name and its group file (it has none) are not matched: the
+# sandbox's are a Nix build's. Nor is what the layer directory holds:
+# nixpkgs' is the overlay's upper directory (the changes only, with .wh.
+# files), ROOT the whole tree, base image included, whose changes
+# layer-pack finds after them.
 run_in_root() {
 	bwrap --ro-bind / / true >/dev/null 2>&1 ||
 		die "--extra-commands: bwrap cannot make their sandbox here, and after --run-as-root they do not run without one"
+	build_top=/tmp build_root=/tmp/disk/layer build_temps=/build
 	run_contained "$1" '' root sh -ec -- "$2" >&2 </dev/null
 }

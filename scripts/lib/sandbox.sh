@@ -162,38 +162,66 @@ seccomp_filter() {
 	bpf_insn $bpf_ret 0 0 $seccomp_enosys
 }
 
-# build_env CMD [ARG...] runs CMD with what a Nix build (stdenv) sets in
-# place of the caller's values, which reached the image through what the
-# commands write without naming them: TZ (date, ls -l; a build's is UTC),
-# SOURCE_DATE_EPOCH (tools that honour it take the dates they write from
-# it; a build's is 315532800, the caller's unset or anything), HOME (the
-# configuration files tools read there; a build has none), the locale
-# (C, without the caller's LANG and LANGUAGE, which locale(1) prints and
-# a command may write into the image; a build has neither), and what Nix
-# sets for every build: TERM (xterm-256color; a terminal's, a CI job's
-# dumb or none, which tools that read it write by) and NIX_STORE (the
-# store directory). Other variables pass, as values the caller gives the
-# commands, but DOCKERTOOLS_STEP_OF (a tool the commands run is not the workflow's
-# step, and reports its own interruption) and DOCKER_AUTH_CONFIG, registry
-# credentials (a CI job, GitLab's, sets them for the whole job; a Nix
-# build has none), which a command writing its environment into the
-# image published with it, and what names the caller and their machine,
-# which a build has none of: HOSTNAME (a login shell exports it on Fedora
-# and RHEL; a build's bash sets its own, unexported, from the sandbox's
-# host name, localhost: run_contained), USER, LOGNAME and OLDPWD (a
-# directory of the caller's). CMD's arguments may set more (VAR=VALUE).
+# build_env CMD [ARG...] runs CMD with the environment a Nix build gives
+# its builder, not the caller's: a builder sees only its derivation's
+# attributes and what Nix and stdenv set, and the commands saw every
+# variable of the caller's, so its secrets (a CI job's tokens,
+# GITHUB_TOKEN, AWS_*, DOCKER_AUTH_CONFIG, SSH_AUTH_SOCK) reached them,
+# and a command writing its environment into the image published them.
+# They get PATH, the caller's (their programs, as a build's PATH is its
+# inputs'), the variables named by --pass-env (pass_env_add; those set),
+# and a Nix build's values of HOME (/homeless-shelter: the configuration
+# files tools read there; a build has none), the locale (C; LC_ALL), TZ
+# (UTC), SOURCE_DATE_EPOCH (315532800: tools that honour it date what
+# they write by it), TERM (xterm-256color, as Nix sets it) and NIX_STORE
+# (the store directory); run_contained adds NIX_BUILD_TOP, TMPDIR,
+# TEMPDIR, TMP, TEMP and PWD. Nothing else: not the caller's LANG, USER,
+# LOGNAME, HOSTNAME (a build's bash sets its own, unexported, from the
+# sandbox's host name, localhost) or OLDPWD, which named the caller and
+# their machine in the image, nor DOCKERTOOLS_STEP_OF (a tool the
+# commands run is not the workflow's step). CMD's arguments may set more
+# (VAR=VALUE).
 build_env() {
-	env -u DOCKERTOOLS_STEP_OF -u DOCKER_AUTH_CONFIG -u HOSTNAME -u USER -u LOGNAME -u OLDPWD -u LANG -u LANGUAGE \
-		HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
+	set -- HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
+	# The names are checked (pass_env_add): eval sees a name only. They
+	# are split on blanks, whatever IFS the caller left.
+	be_ifs=$IFS
+	IFS=' '
+	for be_n in ${pass_env-}; do
+		eval "[ -z \"\${$be_n+x}\" ] || set -- \"$be_n=\${$be_n}\" \"\$@\""
+	done
+	IFS=$be_ifs
+	[ -z "${PATH+x}" ] || set -- PATH="$PATH" "$@"
+	env -i "$@"
+}
+
+# sandbox_env_names are the variables build_env and run_contained set to
+# a Nix build's values: --pass-env cannot give the caller's.
+sandbox_env_names='HOME LC_ALL TZ SOURCE_DATE_EPOCH TERM NIX_STORE NIX_BUILD_TOP TMPDIR TEMPDIR TMP TEMP PWD'
+
+# pass_env_add NAME adds NAME to pass_env, the caller's variables the
+# commands get too (--pass-env NAME, repeatable): a variable's name, not
+# one the sandbox sets (sandbox_env_names) nor the workflow's own
+# DOCKERTOOLS_STEP_OF. PATH always passes.
+pass_env_add() {
+	case $1 in
+	'' | [0-9]* | *[!A-Za-z0-9_]*) usage_error "--pass-env \"$1\": not a variable's name" ;;
+	DOCKERTOOLS_STEP_OF) usage_error "--pass-env $1: the workflow's own variable" ;;
+	esac
+	for pea_n in $sandbox_env_names; do
+		[ "$1" != "$pea_n" ] || usage_error "--pass-env $1: the commands' $1 is a Nix build's, not the caller's"
+	done
+	pass_env="${pass_env-} $1"
 }
 
 # commands_env_refs FILE writes to FILE the lines of the environment the
 # commands get (build_env's) that name the store directory. A store path
-# the caller gives them by a variable (HELLO=/nix/store/...-hello, a
-# nix-shell's PATH) is one of their inputs, as a Nix build's attributes
-# are (their string context), so the layer is scanned for its closure
-# too: a link they made to $HELLO/bin/hello dangled in the image. Only
-# those lines are written: the rest of the environment may hold secrets.
+# the caller gives them by a variable (--pass-env HELLO, where
+# HELLO=/nix/store/...-hello; a nix-shell's PATH) is one of their
+# inputs, as a Nix build's attributes are (their string context), so the
+# layer is scanned for its closure too: a link they made to
+# $HELLO/bin/hello dangled in the image. Only those lines are written:
+# the rest of the environment may hold secrets.
 commands_env_refs() {
 	build_env env | awk -v p="$store_dir/" 'index($0, p)' >"$1" || die "cannot write \"$1\""
 }
@@ -205,6 +233,9 @@ commands_env_refs() {
 # the sandbox's user and group (nixbld), which the commands run as.
 build_top=/build build_uid=1000 build_gid=100
 build_root=$build_top/old_out
+# TEMPDIR, TMP and TEMP, which Nix sets to the build directory too;
+# run_in_root's differ (see there).
+build_temps=$build_top
 
 # nix_passwd and nix_group print the /etc/passwd and /etc/group a Nix
 # build's sandbox has (Nix writes them so), which run_contained shows the
@@ -218,6 +249,10 @@ nix_passwd() {
 nix_group() {
 	printf 'root:x:0:\nnixbld:!:%s:\nnogroup:x:65534:\n' "$build_gid"
 }
+# vm_passwd prints the /etc/passwd of the VM nixpkgs' buildImage runs
+# extraCommands in after runAsRoot (vmTools' stage 1 writes it so), which
+# run_in_root's commands see.
+vm_passwd() { printf 'root:x:0:0:System administrator:/root:/bin/sh\n'; }
 
 # run_contained DIR FILE HOW CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
@@ -229,7 +264,7 @@ nix_group() {
 # into the image, gave the machine's), /proc and /sys masked
 # (proc_mask_args, sys_mask_args), the host's service sockets hidden
 # (socket_mask_args) and no Unix socket to be made (seccomp_filter), with
-# a Nix build's TZ, SOURCE_DATE_EPOCH, HOME and locale (build_env), and,
+# a Nix build's environment, not the caller's (build_env), and,
 # as in a Nix build, nothing on stdin (/dev/null: the workflow's stdin is
 # the caller's, which the commands read into the image) and none of the
 # caller's other descriptors: bwrap closes none it inherits, and POSIX sh
@@ -250,11 +285,21 @@ nix_group() {
 # the host's read-only /, so the sandbox's / is a tmpfs (read-only once
 # made) with each entry of the host's bound in, read-only, at its place.
 #
-# HOW is '' for the commands; proot for --enable-fakechroot's, with a
-# /tmp of their own besides (proot makes its glue in /tmp and nowhere
-# else); root for --extra-commands after --run-as-root, run as the root
-# of the stage's user namespace they are in, with Docker's default
-# capabilities, as nixpkgs runs them as root in its VM. The store
+# Their /tmp is their own too, as a Nix build's sandbox has one (Nix
+# makes it, mode 1777): empty, writable, a directory of the workflow's
+# (on disk, as Nix's is, not in memory), gone after them. Before, they
+# saw the host's /tmp, read-only: a command that wrote there failed where
+# it works in nixpkgs, and one that read there could copy another
+# user's file into the image. Of the host's /tmp they see only what they
+# are given, read-only: the directories of their PATH that lie there
+# (a wrapper's sh, a test's tools), each bound from where it leads, and
+# never / or /tmp itself, and the store (below).
+#
+# HOW is '' for the commands; proot for --enable-fakechroot's (proot
+# makes its glue in that /tmp); root for --extra-commands after
+# --run-as-root, run as the root of the stage's user namespace they are
+# in, with Docker's default capabilities, as nixpkgs runs them as root in
+# its VM, at its paths (run_in_root: the build directory is /tmp). The store
 # ($root_prefix$store_dir) is bound in again, read-only, in case it lies
 # in the host's /tmp, /run or /build. So a command that writes through one of the
 # root's symlinks into the store (echo >> etc/profile, where etc/profile
@@ -275,6 +320,8 @@ run_contained() {
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
+	mkdir "$rcn_tmp/build" "$rcn_tmp/tmp" && chmod 1777 "$rcn_tmp/tmp" ||
+		die "cannot create the commands' directories in \"$rcn_tmp\""
 	rcn_seccomp=$work/seccomp.bpf
 	if [ ! -e "$rcn_seccomp" ] && ! seccomp_filter >"$rcn_seccomp"; then
 		warn "warning: no seccomp filter for $(uname -m): the commands can connect to the host's Unix sockets outside /run"
@@ -282,8 +329,10 @@ run_contained() {
 	fi
 	rcn_seccomp_on=''
 	[ ! -s "$rcn_seccomp" ] || rcn_seccomp_on=1
-	[ -e "$work/nix-passwd" ] || { nix_passwd >"$work/nix-passwd" && nix_group >"$work/nix-group"; } ||
+	[ -e "$work/nix-passwd" ] || { nix_passwd >"$work/nix-passwd" && nix_group >"$work/nix-group" && vm_passwd >"$work/vm-passwd"; } ||
 		die "cannot write the commands' /etc/passwd in \"$work\""
+	rcn_passwd=nix-passwd
+	[ "$rcn_how" != root ] || rcn_passwd=vm-passwd
 	rcn_store=${root_prefix-}$store_dir
 	rcn_user=''
 	set -- -- "$@"
@@ -299,18 +348,33 @@ run_contained() {
 	[ -n "$rcn_user" ] || set -- $(sandbox_cap_args) "$@"
 	# The options, then the mounts, each group prepended before the last,
 	# so that they are in order, a later mount on top of an earlier one:
-	# the host's entries; what hides or replaces parts of them; /build and
-	# what it holds; the store again, at its host path, which those may
-	# hide (a store in the host's /run, /tmp, or /build: --root
-	# /build/...); the Nix passwd and group; and / made read-only last.
+	# the host's entries; what hides or replaces parts of them; /tmp and
+	# the PATH directories in the host's; /build and what it holds; the
+	# store again, at its host path, which those may hide (a store in the
+	# host's /run, /tmp, or /build: --root /build/...); the Nix passwd and
+	# group; and / made read-only last.
 	set -- --unshare-pid --unshare-net --unshare-ipc --unshare-uts --hostname localhost --new-session --die-with-parent \
 		${rcn_seccomp_on:+--seccomp 8} --chdir "$build_root" \
-		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_top" \
-		--setenv TMP "$build_top" --setenv TEMP "$build_top" --setenv PWD "$build_root" "$@"
-	set -- --bind "$rcn_tmp" "$build_top" --bind "$rcn_dir" "$build_root" \
+		--setenv NIX_BUILD_TOP "$build_top" --setenv TMPDIR "$build_top" --setenv TEMPDIR "$build_temps" \
+		--setenv TMP "$build_temps" --setenv TEMP "$build_temps" --setenv PWD "$build_root" "$@"
+	set -- --bind "$rcn_dir" "$build_root" \
 		${rcn_file:+--bind "$rcn_file" "$build_top/${rcn_file##*/}"} --ro-bind-try "$rcn_store" "$rcn_store" \
-		--ro-bind "$work/nix-passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
-	[ "$rcn_how" != proot ] || set -- --tmpfs /tmp "$@"
+		--ro-bind "$work/$rcn_passwd" /etc/passwd --ro-bind "$work/nix-group" /etc/group --remount-ro / "$@"
+	# The build directory; /tmp itself where that is it (run_in_root).
+	[ "$build_top" = /tmp ] || set -- --bind "$rcn_tmp/build" "$build_top" "$@"
+	# PATH's directories in the host's /tmp, in PATH's order (prepended
+	# from its end), from where they lead: one that leads to / or /tmp
+	# would show the host's /tmp again. Read without IFS: the caller's
+	# may be anything.
+	rcn_rest=${PATH-}
+	while [ -n "$rcn_rest" ]; do
+		rcn_d=${rcn_rest##*:}
+		case $rcn_rest in *:*) rcn_rest=${rcn_rest%:*} ;; *) rcn_rest= ;; esac
+		case $rcn_d in /tmp/?*) ;; *) continue ;; esac
+		rcn_p=$(cd -P -- "$rcn_d" 2>/dev/null && pwd -P) || continue
+		case $rcn_p in / | /tmp) ;; *) set -- --ro-bind "$rcn_p" "$rcn_d" "$@" ;; esac
+	done
+	set -- --bind "$rcn_tmp/tmp" /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
 	set -- $(socket_mask_args) $(sys_mask_args) --dev /dev --proc /proc $(proc_mask_args) "$@"
 	# The host's entries, each bound read-only at its place (a symlink
@@ -324,7 +388,7 @@ run_contained() {
 	# shellcheck disable=SC2086 # $rcn_etc is patterns
 	for rcn_e in $rcn_etc /* /.[!.]* /..?*; do
 		case $rcn_e in
-		/dev | /proc | "$build_top" | /etc/passwd | /etc/group) continue ;;
+		/dev | /proc | /tmp | /build | "$build_top" | /etc/passwd | /etc/group) continue ;;
 		/etc) if [ -n "$rcn_etc" ]; then
 			set -- --dir /etc "$@"
 			continue

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"dockertools.dev/imgkit/bounded"
+	"dockertools.dev/imgkit/cli"
+	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/tarsafe"
+)
+
+// dbFile is the database's path in a layer, relative to its root.
+const dbFile = dbDir + "/db.sqlite"
+
+// maxLayerDB bounds the database --layer reads into memory: Nix's
+// database of a closure takes a few hundred bytes a path, so 1 GiB is
+// millions of paths, past any image.
+const maxLayerDB = 1 << 30
+
+// checkLayer reads the Nix database the layer tar --layer holds, if any,
+// and checks every path it registers is in a --holds plan: a
+// --customisation-layer made elsewhere (the Nix library's) with a
+// database, which nix-db did not write for this image's plan. Nothing
+// in the layer is followed: a database that is a symlink or hardlink
+// entry, or below one, is refused, as is a database Nix would read
+// with more than the file (a write-ahead log or a journal beside it).
+func (c *command) checkLayer(ctx context.Context, o *cli.IO, held map[string]bool) error {
+	data, err := c.layerDB()
+	if err != nil {
+		return fmt.Errorf("--layer %q: %w", c.Layer, err)
+	}
+	if data == nil {
+		o.Debugf("--layer %q holds no %s: nothing to check", c.Layer, dbFile)
+		return nil
+	}
+	paths, err := registered(ctx, data)
+	if err != nil {
+		return fmt.Errorf("--layer %q: %s: %w", c.Layer, dbFile, err)
+	}
+	if held != nil {
+		for _, p := range paths {
+			if !held[p] {
+				return fmt.Errorf("--layer %q: %s registers %q, which is not in the image (%s), and Nix in it would take it as valid: %w", c.Layer, dbFile, p, c.holdsSaid(), errdefs.ErrInvalidInput)
+			}
+		}
+	}
+	o.Debugf("checked the %d paths %s in --layer %q registers", len(paths), dbFile, c.Layer)
+	return nil
+}
+
+// layerDB returns the bytes of the layer's database, the last entry of
+// its name as a later one replaces an earlier, or nil when it has none.
+func (c *command) layerDB() ([]byte, error) {
+	f, err := os.Open(c.Layer)
+	if err != nil {
+		return nil, cli.PathCause(err)
+	}
+	defer f.Close()
+	tr := tarsafe.NewReader(f, tarsafe.Options{})
+	var data []byte
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		e, err := tarsafe.Classify(hdr, tarsafe.Options{AllowDevices: true})
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case e.Kind == tarsafe.Ignored:
+		case e.Path == dbFile+"-wal" || e.Path == dbFile+"-journal":
+			if e.Kind != tarsafe.Regular || hdr.Size > 0 {
+				return nil, fmt.Errorf("%s: Nix reads it with the database, and nix-db does not: %w", e.Path, errdefs.ErrInvalidInput)
+			}
+		case e.Path == dbFile:
+			if e.Kind != tarsafe.Regular {
+				return nil, fmt.Errorf("%s: a %s, not a file (nothing is followed): %w", e.Path, e.Kind, errdefs.ErrInvalidInput)
+			}
+			if hdr.Size > maxLayerDB {
+				return nil, fmt.Errorf("%s: %d bytes, past the %d nix-db reads: %w", e.Path, hdr.Size, int64(maxLayerDB), errdefs.ErrTooLarge)
+			}
+			b, _, err := bounded.ReadAll(tr, maxLayerDB)
+			if err != nil {
+				return nil, err
+			}
+			data = b
+		case e.Kind != tarsafe.Dir && strings.HasPrefix(dbFile, e.Path+"/"):
+			// The database below a symlink (or a file) is not where
+			// it seems.
+			return nil, fmt.Errorf("%s: a %s, where the database's directory is (nothing is followed): %w", e.Path, e.Kind, errdefs.ErrInvalidInput)
+		}
+	}
+}
+
+// registered returns the paths a Nix database registers, read from its
+// bytes in memory as a crafted file may be: SQLite's defensive mode, no
+// function of the file's schema run (trusted_schema off), read only,
+// SQLite's heap bounded, the whole file checked (quick_check) before
+// ValidPaths is read, and ValidPaths a table of stored columns, not a
+// view.
+func registered(ctx context.Context, data []byte) ([]string, error) {
+	if !bytes.HasPrefix(data, []byte("SQLite format 3\x00")) {
+		return nil, fmt.Errorf("not an SQLite database: %w", errdefs.ErrInvalidInput)
+	}
+	// Nix's own databases are in WAL mode (header bytes 18 and 19 are
+	// 2), which a database in memory cannot open: with no log beside it
+	// (layerDB refuses one), the file is the whole database, as in
+	// rollback mode (1).
+	if len(data) > 19 && data[18] == 2 && data[19] == 2 {
+		data[18], data[19] = 1, 1
+	}
+	db, err := sql.Open("sqlite", "file:layer.sqlite?vfs=memdb&_defensive=true")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		d, ok := dc.(interface{ Deserialize([]byte) error })
+		if !ok {
+			return errors.New("the sqlite driver cannot deserialize a database")
+		}
+		return d.Deserialize(data)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
+	}
+	// SQLite's heap holds the file and little more while it is read: a
+	// crafted file's expression (a generated column of zeroblob(N)) ends
+	// at the bound, out of memory, not with this machine's.
+	heap := fmt.Sprintf("PRAGMA hard_heap_limit = %d", int64(len(data))+64<<20)
+	for _, p := range []string{heap, "PRAGMA trusted_schema = OFF", "PRAGMA query_only = ON", "PRAGMA cell_size_check = ON"} {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	var check string
+	if err := conn.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&check); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
+	}
+	if check != "ok" {
+		return nil, fmt.Errorf("malformed: %s: %w", check, errdefs.ErrInvalidInput)
+	}
+	var kind string
+	if err := conn.QueryRowContext(ctx, "SELECT type FROM sqlite_schema WHERE name = 'ValidPaths'").Scan(&kind); err != nil || kind != "table" {
+		return nil, fmt.Errorf("no ValidPaths table: not Nix's database: %w", errdefs.ErrInvalidInput)
+	}
+	// Nix's columns are stored ones: a generated column's expression
+	// would be run for each row.
+	var generated int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_xinfo('ValidPaths') WHERE hidden != 0").Scan(&generated); err != nil || generated > 0 {
+		return nil, fmt.Errorf("ValidPaths has a generated column: not Nix's database: %w", errdefs.ErrInvalidInput)
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT CAST(path AS TEXT) FROM ValidPaths")
+	if err != nil {
+		return nil, fmt.Errorf("reading ValidPaths: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	defer rows.Close()
+	var paths []string
+	for rows.Next() {
+		var p sql.NullString
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("reading ValidPaths: %v: %w", err, errdefs.ErrInvalidInput)
+		}
+		paths = append(paths, p.String)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading ValidPaths: %v: %w", err, errdefs.ErrInvalidInput)
+	}
+	return paths, nil
+}
