@@ -231,13 +231,12 @@ let
   # - stdenv: extraCommands (and buildImage's without runAsRoot), eval'd
   #   in a runCommand, where stdenv's setup.sh leaves -e, -o pipefail and
   #   inherit_errexit on (false | true fails; so does x=$(false; echo)).
-  # - fakeroot: fakeRootCommands, eval'd by `fakeroot bash -c 'source
-  #   $stdenv/setup; eval "$fakeRootCommands"; tar …'`: setup.sh sets
-  #   -e and then restores the caller's options, and bash -c had no -e,
-  #   so a failing command does not stop them (pipefail and
-  #   inherit_errexit stay on): what follows runs and the layer is
-  #   packed. As there, with a line on stderr for each failure; exit N
-  #   still fails.
+  # - stdenv too: fakeRootCommands, eval'd by `fakeroot bash -e -c
+  #   'source $stdenv/setup; eval "$fakeRootCommands"; tar …'` (reference
+  #   §3.1; with and without enableFakechroot): setup.sh restores the
+  #   caller's options, and bash -e had -e, so a failing command stops
+  #   them and the build, as there. (An older nixpkgs ran bash -c, where
+  #   they went on and made a layer of what they had done.)
   # - script: buildImage's extraCommands with runAsRoot, nixpkgs'
   #   shellScript: set -e only.
   # sh has pipefail only where it has one (busybox's, in Nix's sandbox:
@@ -249,23 +248,11 @@ let
   # the same bound, took them). Past the bound, one line while evaluating.
   inBash = mode: what: cmds:
     let
-      goOn = mode == "fakeroot";
-      bashOpts = { stdenv = "-e -o pipefail -O inherit_errexit"; fakeroot = "-o pipefail -O inherit_errexit"; script = "-e"; }.${mode};
-      # fakeroot: nixpkgs' eval, then on whatever the status (but exit's).
-      # The trap says each failure, but the eval's own (its last
-      # command's, said already) and one that stops them (after their own
-      # set -e); the eval is on line 1, so that LINENO is the line of the
-      # commands.
-      goOnRun = "trap "
-        + shq ("__dockertools_status=$?; case $- in *e*) ;; *) [ \"$BASH_COMMAND\" = 'eval \"$__dockertools_commands\"' ] || "
-          + "echo \"${what}: line $LINENO: a command failed (status $__dockertools_status); as in nixpkgs, where they run without -e, the commands go on\" >&2 ;; esac")
-        + " ERR; eval \"$__dockertools_commands\"\nexit 0\n";
+      bashOpts = { stdenv = "-e -o pipefail -O inherit_errexit"; script = "-e"; }.${mode};
       script = "__dockertools_commands=${shq cmds}\n"
-        + (if goOn
-           then "if command -v bash >/dev/null 2>&1; then export __dockertools_commands; exec bash ${bashOpts} -c ${shq goOnRun} bash; fi\n"
-           else "if command -v bash >/dev/null 2>&1; then exec bash ${bashOpts} -c \"$__dockertools_commands\" bash; fi\n")
+        + "if command -v bash >/dev/null 2>&1; then exec bash ${bashOpts} -c \"$__dockertools_commands\" bash; fi\n"
         + (if mode == "script" then "" else "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n")
-        + (if goOn then "set +e\neval \"$__dockertools_commands\"\nexit 0\n" else "eval \"$__dockertools_commands\"\n");
+        + "eval \"$__dockertools_commands\"\n";
       n = stringLength script;
     in
     if cmds == "" then ""
@@ -372,7 +359,7 @@ let
         args = concatMap (c: [ "--contents" c ]) (pathList contents)
           ++ flagIf includeNixDB "--include-nix-db"
           ++ opt "--extra-commands" (inBash "stdenv" "extraCommands" extraCommands)
-          ++ opt "--fake-root-commands" (inBash "fakeroot" "fakeRootCommands" fakeRootCommands)
+          ++ opt "--fake-root-commands" (inBash "stdenv" "fakeRootCommands" fakeRootCommands)
           ++ flagIf enableFakechroot "--enable-fakechroot";
         graphRoots = if includeNixDB then pathList contents else null;
       };
@@ -438,12 +425,10 @@ let
     };
 
   # A time as nixpkgs' conf step writes it (date -Iseconds -d TIME, in
-  # the build's UTC): a whole second in UTC (Z, +00:00 or no offset) as
-  # YYYY-MM-DDTHH:MM:SS+00:00; now stays. Other forms are written as given
-  # (nixpkgs': converted to UTC whole seconds), which the stream reads.
-  confTime = t:
-    let m = builtins.match "([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})([Zz]|[+-]00:?00)?" t; in
-    if m == null then t else "${builtins.elemAt m 0}T${builtins.elemAt m 1}+00:00";
+  # the build's UTC: the whole second, +00:00), as the stream's workflow
+  # converts its --created and --mtime (nix_conf_time), so that the conf
+  # makes the stream's config: an offset or a fraction was kept.
+  confTime = import ./time.nix;
 
   # nixpkgs' conf.json of a layered image l tagged tag
   # (streamLayeredImage's passthru.conf), which its streamScript reads:
