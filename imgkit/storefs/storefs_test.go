@@ -14,17 +14,19 @@ import (
 
 const h = "0123456789abcdfghijklmnpqrsvwxyz"
 
-// bothWays runs f with openat2 and with the component walk that stands in
-// for it on kernels without it: both must give the same results.
+// bothWays runs f with openat2, with the component walk that stands in
+// for it on kernels without it, and with that walk as it runs off Linux
+// (no O_PATH): all must give the same results.
 func bothWays(t *testing.T, f func(t *testing.T)) {
 	for _, way := range []struct {
-		name     string
-		noOpenat bool
-	}{{"openat2", false}, {"walk", true}} {
+		name               string
+		noOpenat, portable bool
+	}{{"openat2", false, false}, {"walk", true, false}, {"portable", true, true}} {
 		t.Run(way.name, func(t *testing.T) {
 			was := noOpenat2.Load()
 			noOpenat2.Store(way.noOpenat)
 			defer noOpenat2.Store(was)
+			defer setPortable(way.portable)()
 			f(t)
 		})
 	}
