@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"os"
 	"syscall"
@@ -58,10 +57,6 @@ func openInPlace(ctx context.Context, name string, fi fs.FileInfo) (*os.File, er
 		return pollWrites(ctx, fd, name, fi)
 	}
 }
-
-// errReplaced: the FIFO openInPlace waited for is not what its name opens
-// now.
-var errReplaced = errors.New("replaced while it was opened")
 
 // pollWrites makes a File of fd, a non-blocking descriptor opened as
 // name: written through the poller, and cancelled with ctx, when it is a

@@ -1,6 +1,10 @@
 package storefs
 
-import "golang.org/x/sys/unix"
+import (
+	"io/fs"
+
+	"golang.org/x/sys/unix"
+)
 
 // SearchOnly is the open(2) flag of a descriptor that is only resolved
 // below (openat, fstatat, fstat), never read: O_PATH here, so that a
@@ -80,4 +84,30 @@ func openat2(dirfd int, name string, flags int, resolve uint64) (int, error) {
 		}
 		return fd, err
 	}
+}
+
+// StatBeneath is fstat(2) of what OpenBeneath(dirfd, rel, SearchOnly)
+// opens: rel below dirfd, following no symlink, not even at its end
+// (ELOOP), and refusing ".." (EXDEV). Errors are *fs.PathError naming
+// rel.
+func StatBeneath(dirfd int, rel string) (unix.Stat_t, error) {
+	if portable {
+		return statBeneathPortable(dirfd, rel)
+	}
+	var st unix.Stat_t
+	fd, err := OpenBeneath(dirfd, rel, unix.O_PATH)
+	if err != nil {
+		return st, err
+	}
+	defer unix.Close(fd)
+	err = unix.Fstat(fd, &st)
+	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		// The walk without openat2 opens a symlink at the end itself
+		// (O_PATH|O_NOFOLLOW), where openat2 says ELOOP.
+		err = unix.ELOOP
+	}
+	if err != nil {
+		return st, &fs.PathError{Op: "stat", Path: rel, Err: err}
+	}
+	return st, nil
 }

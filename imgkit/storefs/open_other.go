@@ -19,3 +19,9 @@ func openat2Beneath(int, string, int) (int, error) { return -1, unix.ENOSYS }
 // openComponent opens the name c of the directory cur for the component
 // walk without following it (openComponentPortable).
 func openComponent(cur int, c string) (int, bool, error) { return openComponentPortable(cur, c) }
+
+// StatBeneath is fstat(2) of rel below dirfd, following no symlink, not
+// even at its end (ELOOP), and refusing ".." (EXDEV), as on Linux; only
+// its directory is opened (statBeneathPortable). Errors are
+// *fs.PathError naming rel.
+func StatBeneath(dirfd int, rel string) (unix.Stat_t, error) { return statBeneathPortable(dirfd, rel) }
