@@ -73,7 +73,7 @@ func TestCreateAtomic(t *testing.T) {
 		}, false, os.ModeSymlink, "data"},
 		{"CharDeviceStaysDevice", func(t *testing.T, dir string) (string, <-chan string) {
 			p := filepath.Join(dir, "null")
-			if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+			if err := mknod(unix.Mknod, p, unix.S_IFCHR|0o666, unix.Mkdev(1, 3)); err != nil {
 				t.Skipf("cannot make a device node here (needs root): %v", err)
 			}
 			return p, nil
@@ -425,4 +425,10 @@ func TestReadAllMaxRefusalMemory(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > max+2<<20 {
 		t.Errorf("refusing at %d MiB allocated %d MiB, want at most 2 MiB more", max>>20, got>>20)
 	}
+}
+
+// mknod calls unix.Mknod, whose device number is an int on Linux and
+// macOS and a uint64 on FreeBSD.
+func mknod[D int | uint64](mknod func(string, uint32, D) error, p string, mode uint32, dev uint64) error {
+	return mknod(p, mode, D(dev))
 }

@@ -535,7 +535,7 @@ func (u *unpacker) finishDirs() error {
 }
 
 // mknod calls unix.Mknod, whose device number is an int on Linux and a
-// uint64 on FreeBSD.
+// uint64 on FreeBSD (imgkit/cli's tests have the same).
 func mknod[D int | uint64](mknod func(string, uint32, D) error, p string, mode uint32, dev uint64) error {
 	return mknod(p, mode, D(dev))
 }
