@@ -21,8 +21,11 @@ import (
 // TestCreateAtomic: a regular output appears only on Commit, by rename,
 // and nothing is left on Abort; an output that exists and is not a regular
 // file (a device, a FIFO, a symlink to one) is written in place and stays
-// what it was, since renaming over it would turn /dev/null into a file.
-func TestCreateAtomic(t *testing.T) {
+// what it was, since renaming over it would turn /dev/null into a file;
+// so with the files made as off Linux (named temporaries, a plain open).
+func TestCreateAtomic(t *testing.T) { eachWay(t, testCreateAtomic) }
+
+func testCreateAtomic(t *testing.T) {
 	fifo := func(t *testing.T, dir string) (string, <-chan string) {
 		p := filepath.Join(dir, "fifo")
 		if err := unix.Mkfifo(p, 0o600); err != nil {
@@ -131,7 +134,9 @@ func TestCreateAtomic(t *testing.T) {
 
 // TestCreateAtomicDirectory: a directory as the output is refused at once,
 // before any work, not when the finished file is renamed.
-func TestCreateAtomicDirectory(t *testing.T) {
+func TestCreateAtomicDirectory(t *testing.T) { eachWay(t, testCreateAtomicDirectory) }
+
+func testCreateAtomicDirectory(t *testing.T) {
 	dir := t.TempDir()
 	_, err := CreateAtomic(context.Background(), dir, 0o644)
 	if !errors.Is(err, syscall.EISDIR) {
@@ -387,6 +392,31 @@ func TestUnlinkedTempHasNoName(t *testing.T) {
 	if name, ok := <-seen; ok {
 		t.Fatalf("with a spool being made, $TMPDIR held %s: a kill then would leave it", name)
 	}
+}
+
+// TestUnlinkedTempLeavesNothing: a spool holds what is written to it and
+// leaves no file in $TMPDIR, made nameless or, as off Linux, named and
+// unlinked at once.
+func TestUnlinkedTempLeavesNothing(t *testing.T) {
+	eachWay(t, func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("TMPDIR", dir)
+		f, err := UnlinkedTemp("spool")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Fatalf("$TMPDIR holds %s", left[0].Name())
+		}
+		if _, err := f.WriteString("spooled"); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 7)
+		if _, err := f.ReadAt(got, 0); err != nil || string(got) != "spooled" {
+			t.Fatalf("read back %q, %v", got, err)
+		}
+	})
 }
 
 // TestReadAllMax: exactly max bytes are read; one more is ErrTooLarge.

@@ -31,6 +31,9 @@ import (
 // there was written over in place, without O_TRUNC, and kept its old
 // tail after the output.
 func openInPlace(ctx context.Context, name string, fi fs.FileInfo) (*os.File, error) {
+	if portable {
+		return openInPlacePlain(name, fi)
+	}
 	flags := unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if fi.Mode().IsRegular() {
 		flags |= unix.O_TRUNC
