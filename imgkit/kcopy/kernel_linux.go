@@ -8,11 +8,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/internal/offlinux"
 )
 
-// userSpace, set by tests, makes CopyN copy as it does off Linux, through
-// user space (io.CopyN), so that the tests run here check that path too.
-var userSpace bool
+// userSpace, set by tests (or by the build tag of
+// imgkit/internal/offlinux), makes CopyN copy as it does off Linux,
+// through user space (io.CopyN), so that the tests run here check that
+// path too.
+var userSpace = offlinux.Forced
 
 // kernelCopies says whether CopyN has the kernel copy between two files:
 // on Linux, unless a test asks for the other path.

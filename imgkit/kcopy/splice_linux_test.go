@@ -20,6 +20,7 @@ import (
 // (copy_file_range, between two files, counts as a read: the byte
 // comparisons of TestCopyNSameBytesEveryPairing cover it.)
 func TestCopyNSpliceReadsNothing(t *testing.T) {
+	needKernelCopy(t)
 	const size = 16 << 20
 	data := payload(size)
 	check := func(t *testing.T, src io.Reader, dst io.Writer) {

@@ -17,3 +17,13 @@ func eachWay(t *testing.T, f func(t *testing.T)) {
 		})
 	}
 }
+
+// needKernelCopy skips a test of the kernel copy itself (splice's waits,
+// that no byte passes through this process) in a build whose CopyN copies
+// through user space (the tag dockertools_portable).
+func needKernelCopy(t *testing.T) {
+	t.Helper()
+	if userSpace {
+		t.Skip("the kernel copy is off in this build (dockertools_portable)")
+	}
+}

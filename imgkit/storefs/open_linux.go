@@ -4,6 +4,8 @@ import (
 	"io/fs"
 
 	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/internal/offlinux"
 )
 
 // SearchOnly is the open(2) flag of a descriptor that is only resolved
@@ -13,10 +15,17 @@ import (
 // package doc).
 const SearchOnly = unix.O_PATH
 
-// portable, set by tests, makes the component walk open as it does off
-// Linux (O_RDONLY, no O_PATH descriptor of a symlink), so that the tests
-// run here check the walk macOS and FreeBSD take.
-var portable bool
+// portable, set by tests (or by the build tag of imgkit/internal/offlinux,
+// with openat2 then never tried), makes the component walk open as it
+// does off Linux (O_RDONLY, no O_PATH descriptor of a symlink), so that
+// the tests run here check the walk macOS and FreeBSD take.
+var portable = offlinux.Forced
+
+func init() {
+	if offlinux.Forced {
+		noOpenat2.Store(true)
+	}
+}
 
 // searchOnly is SearchOnly, or O_RDONLY for the portable walk.
 func searchOnly() int {
