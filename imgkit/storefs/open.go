@@ -14,6 +14,13 @@ import (
 // ELOOP does.
 const maxLinks = 40
 
+// pathMax is Linux's PATH_MAX: openat2 refuses a path of as many bytes or
+// more (ENAMETOOLONG), and so do the walks that stand in for it, whose
+// single names never reach it; a tree nesting past it (which Nix, naming
+// files by path, cannot hold either) is refused the same on every kernel
+// and system (macOS's own PATH_MAX is 1024).
+const pathMax = 4096
+
 // noOpenat2 is set once the kernel has answered ENOSYS to openat2; tests
 // set it to run the component walk. Off Linux there is no openat2 and the
 // walk always runs.
@@ -56,6 +63,9 @@ func OpenDirInRoot(root, dir string) (int, error) {
 // each opened relative to the directory before it without following it,
 // a symlink's target spliced in and resolved the same way.
 func walkInRoot(rootfd int, rel string) (int, error) {
+	if len(rel) >= pathMax {
+		return -1, unix.ENAMETOOLONG
+	}
 	stack := []int{rootfd} // the directories on the way; rootfd is borrowed
 	defer func() {
 		for _, fd := range stack[1:] {
@@ -124,6 +134,9 @@ func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
 
 // walkBeneath is OpenBeneath without openat2.
 func walkBeneath(dirfd int, rel string, flags int) (int, error) {
+	if len(rel) >= pathMax {
+		return -1, unix.ENAMETOOLONG
+	}
 	if path.IsAbs(rel) {
 		return -1, unix.EXDEV
 	}

@@ -141,6 +141,8 @@ func TestOpenBeneath(t *testing.T) {
 			{"SymlinkAtEndDirectory", h + "-evil", unix.O_RDONLY | unix.O_DIRECTORY, unix.ELOOP},
 			{"DotDot", h + "-x/../../outside/secret", unix.O_RDONLY, unix.EXDEV},
 			{"Absolute", outside + "/secret", unix.O_RDONLY, unix.EXDEV},
+			{"PastPathMax", strings.Repeat("x/", 2048), unix.O_RDONLY | unix.O_DIRECTORY, unix.ENAMETOOLONG},
+			{"JustBelowPathMax", h + "-x/sub" + strings.Repeat("/.", 2026) + "/file", unix.O_RDONLY, nil}, // 4095 bytes
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				fd, err := OpenBeneath(dirfd, c.rel, c.flags)
