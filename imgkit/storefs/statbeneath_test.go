@@ -14,20 +14,10 @@ import (
 // opened for reading would wait for a writer: the test would hang).
 func TestStatBeneath(t *testing.T) {
 	bothWays(t, func(t *testing.T) {
-		work := t.TempDir()
-		outside := filepath.Join(work, "outside")
-		store := filepath.Join(work, "store")
-		tree(t, work, "d outside", "f outside/secret s3cret",
-			"d store/"+h+"-x/sub", "f store/"+h+"-x/sub/file ok", "l store/"+h+"-x/link sub",
-			"l store/"+h+"-evil "+outside)
+		store, outside, dirfd := beneathStore(t)
 		if err := unix.Mkfifo(filepath.Join(store, h+"-x/fifo"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		dirfd, err := unix.Open(store, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(dirfd)
 		for _, c := range []struct {
 			name string
 			rel  string

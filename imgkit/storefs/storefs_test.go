@@ -113,20 +113,30 @@ func TestOpenDirInRoot(t *testing.T) {
 	})
 }
 
+// beneathStore makes a store with a symlink out of it (-evil), one inside
+// a store path (-x/link), and what they lead to, and returns the store,
+// the directory outside it and an open descriptor of the store, closed
+// when the test ends.
+func beneathStore(t *testing.T) (store, outside string, dirfd int) {
+	t.Helper()
+	work := t.TempDir()
+	outside = filepath.Join(work, "outside")
+	store = filepath.Join(work, "store")
+	tree(t, work, "d outside", "f outside/secret s3cret",
+		"d store/"+h+"-x/sub", "f store/"+h+"-x/sub/file ok", "l store/"+h+"-x/link sub",
+		"l store/"+h+"-evil "+outside)
+	dirfd, err := unix.Open(store, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(dirfd) })
+	return store, outside, dirfd
+}
+
 // TestOpenBeneath: below a store path nothing is followed.
 func TestOpenBeneath(t *testing.T) {
 	bothWays(t, func(t *testing.T) {
-		work := t.TempDir()
-		outside := filepath.Join(work, "outside")
-		store := filepath.Join(work, "store")
-		tree(t, work, "d outside", "f outside/secret s3cret",
-			"d store/"+h+"-x/sub", "f store/"+h+"-x/sub/file ok", "l store/"+h+"-x/link sub",
-			"l store/"+h+"-evil "+outside)
-		dirfd, err := unix.Open(store, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(dirfd)
+		store, outside, dirfd := beneathStore(t)
 		for _, c := range []struct {
 			name  string
 			rel   string
