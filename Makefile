@@ -25,7 +25,7 @@ PACKAGES := dockertools.dev/...
 # the test cache cannot see, so every run runs them.
 TESTFLAGS ?= -count=1 -timeout 60m
 
-.PHONY: all build test test-32bit demo bench fuzz clean install install-workflows
+.PHONY: all build test test-32bit test-cross demo bench fuzz clean install install-workflows
 
 all: build
 
@@ -51,8 +51,9 @@ install-workflows:
 # Runs every module's tests. Tests that need Docker, a registry, Nix, skopeo,
 # umoci, fakeroot or proot start them and skip with a SKIP line when they are
 # missing (REQUIRE_REAL_CLIENTS=1 turns a missing one into a failure).
-# First, the workspace is built for 32-bit machines (scripts/test-32bit).
-test: build test-32bit
+# First, the workspace is built for 32-bit machines (scripts/test-32bit),
+# then for macOS and FreeBSD (scripts/test-cross).
+test: build test-32bit test-cross
 	@set -o pipefail; $(GO) test -json $(TESTFLAGS) $(PACKAGES) | $(GO) run ./testkit/cmd/testsum
 
 # Vets every module for GOARCH=386 and arm, and runs imgkit's and
@@ -60,6 +61,11 @@ test: build test-32bit
 # largest ids, as 386 programs (on x86_64).
 test-32bit:
 	@GO=$(GO) sh scripts/test-32bit
+
+# Vets every module but bench for darwin/arm64, darwin/amd64 and
+# freebsd/amd64: a Linux-only call outside a _linux.go file fails it.
+test-cross:
+	@GO=$(GO) sh scripts/test-cross
 
 demo: build
 	@sh scripts/demo

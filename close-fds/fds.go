@@ -21,10 +21,10 @@ func markListed(keep []int) error {
 	fds, err := openFDs()
 	if err != nil {
 		var lim unix.Rlimit
-		if lerr := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); lerr != nil || lim.Cur > maxTried {
+		if lerr := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); lerr != nil || uint64(lim.Cur) > maxTried { // an int64 on FreeBSD
 			return fmt.Errorf("cannot list the open descriptors: %w", err)
 		}
-		for fd := 3; uint64(fd) < lim.Cur; fd++ {
+		for fd := 3; uint64(fd) < uint64(lim.Cur); fd++ {
 			fds = append(fds, fd)
 		}
 	}

@@ -113,7 +113,7 @@ func hashNode(st *store, n *graphplan.PathInfo, sc sizeCheck) error {
 		if n.Path == "/" {
 			name = "."
 		}
-		fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(dir, storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return fileErr("hashing", n.Path, err)
 		}

@@ -124,7 +124,7 @@ func (s *scanner) addExtra(abs string) error {
 	if abs == "/" {
 		rel = "."
 	}
-	base, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	base, err := unix.Open(dir, storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fileErr("extra root", abs, err)
 	}

@@ -112,7 +112,7 @@ func TestScanChanged(t *testing.T) {
 	sc := newScanner(st, &candidates{byHash: map[string]int32{}}, false, 1)
 	w := &worker{s: sc, buf: make([]byte, hashLen-1+16)}
 	w.match = w.lookup
-	base, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	base, err := unix.Open(dir, storefs.SearchOnly|unix.O_DIRECTORY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestLookupKeepsEachReferenceOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "f"), []byte(strings.Repeat("c", hashLen)+" "+strings.Repeat("c", hashLen)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	base, err := unix.Open(dir, storefs.SearchOnly|unix.O_DIRECTORY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ func TestKernelCopySameBytes(t *testing.T) {
 // see testkit.ReadBytes: splice does not count) than when it packs to a buffer,
 // where the writer reads every file again.
 func TestKernelCopyReadsFilesOnce(t *testing.T) {
+	testkit.SkipPortable(t)
 	root := t.TempDir()
 	paths := parallelStore(t, root, 14)
 	read := map[string]int64{}

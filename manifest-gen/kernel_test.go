@@ -139,6 +139,7 @@ func TestStreamCopySameBytes(t *testing.T) {
 // (testkit.ReadBytes counts what read(2) returns, not what splice moves); with
 // --verify every byte is read, and hashed.
 func TestStreamCopyReadsNothing(t *testing.T) {
+	testkit.SkipPortable(t)
 	stream := kernelStream(t)
 	for _, verify := range []bool{false, true} {
 		var args []string

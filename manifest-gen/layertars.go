@@ -12,7 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
@@ -57,8 +58,8 @@ func openLayerTars(o *cli.IO, dir string, verify, create bool) (*layerTars, erro
 			return nil, t.errorf("%w", cli.PathCause(err))
 		}
 	}
-	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if errors.Is(err, syscall.ENOENT) && !create {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) && !create {
 		return t, nil
 	}
 	if err != nil {
@@ -155,11 +156,11 @@ func (t *layerTars) open(ref *layerstream.Ref) (*os.File, error) {
 		return nil, err
 	}
 	name := tarName(ref.DiffID)
-	fd, err := syscall.Openat(t.fd(), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := unix.Openat(t.fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	switch {
-	case errors.Is(err, syscall.ELOOP):
+	case errors.Is(err, unix.ELOOP):
 		return nil, t.errorf("%s is a symbolic link, not a layer tar: refused: %w", name, errdefs.ErrUnsafeEntry)
-	case errors.Is(err, syscall.ENOENT):
+	case errors.Is(err, unix.ENOENT):
 		return nil, t.errorf("no %s for the reference to %s: pack with a holdings list of this directory (--print-holdings) or without --reuse: %w", name, ref.DiffID, errdefs.ErrNotFound)
 	case err != nil:
 		return nil, t.errorf("%s: %w", name, err)
@@ -176,7 +177,7 @@ func (t *layerTars) open(ref *layerstream.Ref) (*os.File, error) {
 		err = fmt.Errorf("%d bytes, the layer %s has %d: %w", fi.Size(), ref.DiffID, ref.Size, errdefs.ErrInvalidInput)
 	}
 	if err == nil {
-		err = syscall.SetNonblock(fd, false)
+		err = unix.SetNonblock(fd, false)
 	}
 	if err != nil {
 		f.Close()
@@ -200,8 +201,8 @@ func (t *layerTars) create() (*os.File, string, error) {
 	}
 	for range 100 {
 		name := fmt.Sprintf("%016x", rand.Uint64())
-		fd, err := syscall.Openat(t.tempFd(), name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
-		if errors.Is(err, syscall.EEXIST) {
+		fd, err := unix.Openat(t.tempFd(), name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if errors.Is(err, unix.EEXIST) {
 			continue
 		}
 		if err != nil {
@@ -209,7 +210,7 @@ func (t *layerTars) create() (*os.File, string, error) {
 		}
 		return os.NewFile(uintptr(fd), filepath.Join(t.temp.Name(), name)), name, nil
 	}
-	return nil, "", t.errorf("creating an entry: %w", syscall.EEXIST)
+	return nil, "", t.errorf("creating an entry: %w", unix.EEXIST)
 }
 
 // commit renames the temporary entries of the store layers (those whose
@@ -242,11 +243,11 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 			if err := t.sync(p.tmp); err != nil {
 				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
 			}
-			if err := syscall.Renameat(t.tempFd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
+			if err := unix.Renameat(t.tempFd(), p.tmp, t.fd(), tarName(info.DiffID)); err != nil {
 				return t.errorf("storing layer %d as %s: %w", p.layer, tarName(info.DiffID), err)
 			}
 		} else {
-			syscall.Unlinkat(t.tempFd(), p.tmp)
+			unix.Unlinkat(t.tempFd(), p.tmp, 0)
 		}
 		t.pending = t.pending[1:]
 	}
@@ -260,12 +261,12 @@ func (t *layerTars) commit(layers []layerstream.LayerInfo) error {
 // yet written as zeros), which every rebuild would then copy into its
 // image. Only entries kept are synced, each once, when it is new.
 func (t *layerTars) sync(name string) error {
-	fd, err := syscall.Openat(t.tempFd(), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	fd, err := unix.Openat(t.tempFd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	err = syscall.Fsync(fd)
-	if cerr := syscall.Close(fd); err == nil {
+	err = unix.Fsync(fd)
+	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
 	return err
@@ -279,7 +280,7 @@ func (t *layerTars) abort() {
 	}
 	if t.temp != nil {
 		for _, p := range t.pending {
-			syscall.Unlinkat(t.tempFd(), p.tmp)
+			unix.Unlinkat(t.tempFd(), p.tmp, 0)
 		}
 		t.root.Remove(filepath.Base(t.temp.Name()))
 		t.temp.Close()

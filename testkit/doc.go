@@ -80,7 +80,8 @@
 //	    /etc/subgid until the script ends (root only; scripts that do it
 //	    take turns).
 //
-// Condition: [root] (the tests run as root).
+// Conditions: [root] (the tests run as root); [portable] (a build with
+// the tag dockertools_portable, imgkit/internal/offlinux).
 //
 // Further command sets, added to a package's Scripts.Cmds where it needs
 // them (each documented in its file):

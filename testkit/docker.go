@@ -70,8 +70,7 @@ func startEngine(dir string, cmd *exec.Cmd) (*Docker, string, error) {
 		"--containerd-namespace", ns, "--containerd-plugins-namespace", ns+"-plugins",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig stops the server if the test binary dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = serverAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("starting dockerd: %v", err)
 	}

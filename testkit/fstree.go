@@ -51,7 +51,7 @@ func ReadDirTree(root string) (Tree, error) {
 					return err
 				}
 				if st.Nlink > 1 {
-					key := [2]uint64{st.Dev, st.Ino}
+					key := [2]uint64{uint64(st.Dev), st.Ino}
 					if first, ok := inodes[key]; ok {
 						e.group = first
 						g := out[first]
@@ -62,8 +62,8 @@ func ReadDirTree(root string) (Tree, error) {
 					}
 				}
 			case unix.S_IFCHR, unix.S_IFBLK:
-				e.typ = map[uint32]string{unix.S_IFCHR: "c", unix.S_IFBLK: "b"}[st.Mode&unix.S_IFMT]
-				e.dev = fmt.Sprintf("%d,%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
+				e.typ = map[uint32]string{unix.S_IFCHR: "c", unix.S_IFBLK: "b"}[uint32(st.Mode)&unix.S_IFMT]
+				e.dev = fmt.Sprintf("%d,%d", unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)))
 			case unix.S_IFIFO:
 				e.typ = "p"
 			default:

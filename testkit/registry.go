@@ -63,8 +63,7 @@ func StartRegistry(dir string, opts RegistryOptions) (*Registry, error) {
 	defer logf.Close()
 	cmd := exec.Command("docker-registry", "serve", cfgFile)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig stops the server if the test binary dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = serverAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting docker-registry: %v", err)
 	}

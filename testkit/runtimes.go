@@ -211,8 +211,7 @@ func cmdContainerdStart(ts *testscript.TestScript, neg bool, args []string) {
 	defer logf.Close()
 	cmd := exec.Command("containerd", "--config", cfg)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig stops the server if the test binary dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = serverAttr()
 	ts.Check(cmd.Start())
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()

@@ -233,8 +233,14 @@ func Params(dir string, setup func(*testscript.Env) error) testscript.Params {
 // reads files whatever their mode). A component a script needs is asked
 // for with the need command, which skips or fails it.
 func condition(cond string) (bool, error) {
-	if cond == "root" {
+	switch cond {
+	case "root":
 		return os.Geteuid() == 0, nil
+	case "portable":
+		// A build with the tag dockertools_portable (imgkit/internal/offlinux),
+		// whose tools copy through user space: a script about the kernel
+		// copy itself skips there ([portable] skip).
+		return portableBuild, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }
@@ -246,4 +252,13 @@ type tKey struct{}
 func skip(ts *testscript.TestScript, msg string) {
 	ts.Logf("%s", msg)
 	ts.Value(tKey{}).(testscript.T).Skip(msg)
+}
+
+// SkipPortable skips a test of the kernel copy itself in a build with the
+// tag dockertools_portable, whose tools copy through user space.
+func SkipPortable(t testing.TB) {
+	t.Helper()
+	if portableBuild {
+		t.Skip("the kernel copy is off in this build (dockertools_portable)")
+	}
 }

@@ -60,6 +60,18 @@
 // (fitThreads). A --jobs whose workers would hold more than half of the
 // limit on open files is lowered (IO.FitJobs).
 //
+// Off Linux (macOS, FreeBSD) the tools read and write the same bytes, but
+// wait as ordinary programs do: stdin, stdout, a FIFO named as an input
+// and an output written in place are used as opened (reopening them
+// through /proc to go through the poller is Linux's), so a cancellation
+// does not end a read or write that a stalled pipe holds (SIGKILL does);
+// temporaries have a name until they are renamed or removed (no
+// O_TMPFILE: a tool killed with SIGKILL can leave one beside its output);
+// ExchangeDirs is macOS's renamex_np RENAME_SWAP, and FreeBSD has none
+// (a rebuild into an existing OCI layout is refused there, in one line);
+// the thread limits are not read from /proc. The tests build the
+// temporaries and the in-place open as off Linux too (eachWay).
+//
 // A tool's manual is its package comment. The tool embeds its doc.go and
 // passes it to Main, so `--help` shows the same words as `go doc`.
 package cli

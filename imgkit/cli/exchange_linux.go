@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -41,11 +40,7 @@ func MountRoot(dir string) bool {
 	if statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, 0, &st) == nil && st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
 		return st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
 	}
-	var self, parent unix.Stat_t
-	if unix.Lstat(dir, &self) != nil || unix.Stat(filepath.Join(dir, ".."), &parent) != nil {
-		return false
-	}
-	return self.Dev != parent.Dev
+	return otherDevice(dir)
 }
 
 // statx is unix.Statx; tests stand in a kernel without

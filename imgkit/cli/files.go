@@ -231,11 +231,12 @@ func CreateAtomic(ctx context.Context, name string, perm os.FileMode) (*AtomicFi
 }
 
 // viaProc reports whether name, or a symlink it leads through, is in a
-// directory of /proc (such as /proc/self/fd, which /dev/fd is): a
-// descriptor's magic link, not a name to replace.
+// directory of /proc (such as /proc/self/fd, which /dev/fd is), or
+// off Linux /dev/fd itself (descriptorDir): a descriptor's magic link, not
+// a name to replace.
 func viaProc(name string) bool {
 	for hops := 0; hops < 40; hops++ {
-		if dir, err := filepath.EvalSymlinks(filepath.Dir(name)); err == nil && (dir == "/proc" || strings.HasPrefix(dir, "/proc/")) {
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(name)); err == nil && descriptorDir(dir) {
 			return true
 		}
 		target, err := os.Readlink(name)
@@ -381,3 +382,6 @@ func UnlinkedTemp(prefix string) (*os.File, error) {
 	os.Remove(f.Name())
 	return f, nil
 }
+
+// inProc says whether dir, a path without symlinks, is in /proc.
+func inProc(dir string) bool { return dir == "/proc" || strings.HasPrefix(dir, "/proc/") }

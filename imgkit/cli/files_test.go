@@ -21,8 +21,11 @@ import (
 // TestCreateAtomic: a regular output appears only on Commit, by rename,
 // and nothing is left on Abort; an output that exists and is not a regular
 // file (a device, a FIFO, a symlink to one) is written in place and stays
-// what it was, since renaming over it would turn /dev/null into a file.
-func TestCreateAtomic(t *testing.T) {
+// what it was, since renaming over it would turn /dev/null into a file;
+// so with the files made as off Linux (named temporaries, a plain open).
+func TestCreateAtomic(t *testing.T) { eachWay(t, testCreateAtomic) }
+
+func testCreateAtomic(t *testing.T) {
 	fifo := func(t *testing.T, dir string) (string, <-chan string) {
 		p := filepath.Join(dir, "fifo")
 		if err := unix.Mkfifo(p, 0o600); err != nil {
@@ -73,7 +76,7 @@ func TestCreateAtomic(t *testing.T) {
 		}, false, os.ModeSymlink, "data"},
 		{"CharDeviceStaysDevice", func(t *testing.T, dir string) (string, <-chan string) {
 			p := filepath.Join(dir, "null")
-			if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+			if err := mknod(unix.Mknod, p, unix.S_IFCHR|0o666, unix.Mkdev(1, 3)); err != nil {
 				t.Skipf("cannot make a device node here (needs root): %v", err)
 			}
 			return p, nil
@@ -131,7 +134,9 @@ func TestCreateAtomic(t *testing.T) {
 
 // TestCreateAtomicDirectory: a directory as the output is refused at once,
 // before any work, not when the finished file is renamed.
-func TestCreateAtomicDirectory(t *testing.T) {
+func TestCreateAtomicDirectory(t *testing.T) { eachWay(t, testCreateAtomicDirectory) }
+
+func testCreateAtomicDirectory(t *testing.T) {
 	dir := t.TempDir()
 	_, err := CreateAtomic(context.Background(), dir, 0o644)
 	if !errors.Is(err, syscall.EISDIR) {
@@ -389,6 +394,31 @@ func TestUnlinkedTempHasNoName(t *testing.T) {
 	}
 }
 
+// TestUnlinkedTempLeavesNothing: a spool holds what is written to it and
+// leaves no file in $TMPDIR, made nameless or, as off Linux, named and
+// unlinked at once.
+func TestUnlinkedTempLeavesNothing(t *testing.T) {
+	eachWay(t, func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("TMPDIR", dir)
+		f, err := UnlinkedTemp("spool")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Fatalf("$TMPDIR holds %s", left[0].Name())
+		}
+		if _, err := f.WriteString("spooled"); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 7)
+		if _, err := f.ReadAt(got, 0); err != nil || string(got) != "spooled" {
+			t.Fatalf("read back %q, %v", got, err)
+		}
+	})
+}
+
 // TestReadAllMax: exactly max bytes are read; one more is ErrTooLarge.
 func TestReadAllMax(t *testing.T) {
 	data, err := ReadAllMax(strings.NewReader("abcd"), 4)
@@ -425,4 +455,10 @@ func TestReadAllMaxRefusalMemory(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > max+2<<20 {
 		t.Errorf("refusing at %d MiB allocated %d MiB, want at most 2 MiB more", max>>20, got>>20)
 	}
+}
+
+// mknod calls unix.Mknod, whose device number is an int on Linux and
+// macOS and a uint64 on FreeBSD.
+func mknod[D int | uint64](mknod func(string, uint32, D) error, p string, mode uint32, dev uint64) error {
+	return mknod(p, mode, D(dev))
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"os"
 	"syscall"
@@ -32,6 +31,9 @@ import (
 // there was written over in place, without O_TRUNC, and kept its old
 // tail after the output.
 func openInPlace(ctx context.Context, name string, fi fs.FileInfo) (*os.File, error) {
+	if portable {
+		return openInPlacePlain(name, fi)
+	}
 	flags := unix.O_WRONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if fi.Mode().IsRegular() {
 		flags |= unix.O_TRUNC
@@ -58,10 +60,6 @@ func openInPlace(ctx context.Context, name string, fi fs.FileInfo) (*os.File, er
 		return pollWrites(ctx, fd, name, fi)
 	}
 }
-
-// errReplaced: the FIFO openInPlace waited for is not what its name opens
-// now.
-var errReplaced = errors.New("replaced while it was opened")
 
 // pollWrites makes a File of fd, a non-blocking descriptor opened as
 // name: written through the poller, and cancelled with ctx, when it is a

@@ -8,12 +8,9 @@ import (
 	"os"
 )
 
-// openInPlace is os.OpenFile: writing a named pipe through the poller, so
-// that a cancellation ends a stalled write, is done on Linux only.
+// openInPlace is openInPlacePlain: writing a named pipe through the
+// poller, so that a cancellation ends a stalled write, is done on Linux
+// only (it reopens descriptors through /proc).
 func openInPlace(_ context.Context, name string, fi fs.FileInfo) (*os.File, error) {
-	flags := os.O_WRONLY
-	if fi.Mode().IsRegular() {
-		flags |= os.O_TRUNC
-	}
-	return os.OpenFile(name, flags, 0)
+	return openInPlacePlain(name, fi)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -131,15 +130,6 @@ func (p *pipeStdin) Read(b []byte) (int, error) {
 // it. cancelled then tells such an end from a real deadline.
 func cancelIO(ctx context.Context, f *os.File) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
-}
-
-// cancelled turns the deadline cancelIO set into ctx's error, which the
-// tool reports as an interruption.
-func cancelled(ctx context.Context, err error) error {
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
 }
 
 // Polled tells kcopy that the pipe's SyscallConn waits through the

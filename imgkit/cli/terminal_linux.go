@@ -2,14 +2,5 @@ package cli
 
 import "golang.org/x/sys/unix"
 
-// isTerminal reports whether v, a stream of this process, is a file that
-// is a terminal (a character device answering TCGETS; /dev/null is not
-// one).
-func isTerminal(v any) bool {
-	f, ok := v.(interface{ Fd() uintptr })
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+// getTermios is the ioctl that reads a terminal's settings.
+const getTermios = unix.TCGETS

@@ -21,4 +21,10 @@
 // source that says it is Polled (a tool's stdin, or a FIFO named as an
 // input, read through the runtime's poller), in the runtime's poller,
 // which holds no thread meanwhile.
+//
+// Off Linux there is no splice(2) and CopyN copies through user space
+// (io.CopyN), and Direct is false: the same bytes, read and written once
+// more. The tests copy both ways on Linux, and the build tag
+// dockertools_portable (imgkit/internal/offlinux) makes a whole tool copy
+// so.
 package kcopy

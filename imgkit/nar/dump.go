@@ -106,7 +106,7 @@ func (d *dumper) node(name, rel string) error {
 	}
 	d.str("(")
 	d.str("type")
-	mode := StatMode(st.Mode)
+	mode := StatMode(uint32(st.Mode))
 	switch {
 	case mode.IsRegular():
 		d.str("regular")
@@ -159,7 +159,7 @@ func (d *dumper) dir(name, rel string, ino uint64) error {
 			if err := unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("reading %q: %w", path.Join(rel, n), err)
 			}
-			if !Holds(StatMode(st.Mode)) {
+			if !Holds(StatMode(uint32(st.Mode))) {
 				continue
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/nar"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/testkit"
 )
 
@@ -131,7 +132,7 @@ func tree(t *testing.T) string {
 
 func dump(t *testing.T, path string) []byte {
 	t.Helper()
-	parent, err := unix.Open(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	parent, err := unix.Open(filepath.Dir(path), storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestDumpAsNix(t *testing.T) {
 		if err != nil {
 			t.Fatalf("nix-hash %s: %v", p, err)
 		}
-		parent, _ := unix.Open(filepath.Dir(p), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		parent, _ := unix.Open(filepath.Dir(p), storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		hash, _, err := nar.Hash(parent, filepath.Base(p))
 		unix.Close(parent)
 		if want := "sha256:" + strings.TrimSpace(string(out)); err != nil || hash != want {
@@ -188,7 +189,7 @@ func TestDumpRefusesFifo(t *testing.T) {
 	if err := unix.Mkfifo(filepath.Join(dir, "d", "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	parent, _ := unix.Open(filepath.Dir(dir), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	parent, _ := unix.Open(filepath.Dir(dir), storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	defer unix.Close(parent)
 	_, err := nar.Dump(&bytes.Buffer{}, parent, "x")
 	if !errors.Is(err, errdefs.ErrInvalidInput) || !strings.Contains(err.Error(), `"x/d/pipe": a named pipe`) {
@@ -238,7 +239,7 @@ func TestDumpFileReplacedByCopy(t *testing.T) {
 				}
 			})
 			defer nar.SetTestHookOpen(nil)
-			parent, _ := unix.Open(filepath.Dir(dir), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			parent, _ := unix.Open(filepath.Dir(dir), storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 			defer unix.Close(parent)
 			var buf bytes.Buffer
 			_, err := nar.Dump(&buf, parent, "x")
@@ -295,7 +296,7 @@ func TestDumpNamesTheReplacedAncestor(t *testing.T) {
 		}
 	})
 	defer nar.SetTestHookOpen(nil)
-	parent, _ := unix.Open(work, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	parent, _ := unix.Open(work, storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	defer unix.Close(parent)
 	_, err := nar.Dump(&bytes.Buffer{}, parent, "x")
 	if !errors.Is(err, errdefs.ErrChanged) || !strings.Contains(err.Error(), `"x/d/d/d"`) {

@@ -28,5 +28,6 @@
 // only who waits differs.
 //
 // Only regular files: on a pipe, a socket or a device RWF_NOWAIT means
-// something else or nothing.
+// something else or nothing. Off Linux there is no RWF_NOWAIT: ReadAt and
+// Read make the ordinary call.
 package pagecache

@@ -92,7 +92,7 @@ func listTree(t *testing.T, root string) string {
 		if err := unix.Lstat(p, &st); err != nil {
 			return err
 		}
-		typ := map[uint32]string{unix.S_IFDIR: "d", unix.S_IFREG: "f", unix.S_IFLNK: "l", unix.S_IFIFO: "p", unix.S_IFCHR: "c"}[st.Mode&unix.S_IFMT]
+		typ := map[uint32]string{unix.S_IFDIR: "d", unix.S_IFREG: "f", unix.S_IFLNK: "l", unix.S_IFIFO: "p", unix.S_IFCHR: "c"}[uint32(st.Mode)&unix.S_IFMT]
 		line := fmt.Sprintf("%s %04o %d:%d %s", typ, st.Mode&0o7777, st.Uid, st.Gid, rel)
 		switch typ {
 		case "l":

@@ -363,11 +363,8 @@ func (c *collector) storePaths(ctx context.Context) error {
 			}
 			continue
 		}
-		if fd, err := storefs.OpenBeneath(c.rootFd, d, unix.O_PATH); err == nil {
-			var st unix.Stat_t
-			err := unix.Fstat(fd, &st)
-			unix.Close(fd)
-			if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if st, err := storefs.StatBeneath(c.rootFd, d); err == nil {
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return fmt.Errorf("%q is not a directory, but store paths go below it: %w", "/"+d, errdefs.ErrInvalidInput)
 			}
 			if c.opts.Snapshot != nil {

@@ -95,7 +95,7 @@ func recordAt(dirfd int, name, p string) (*Record, error) {
 		return nil, &fs.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	r := &Record{
-		Path: p, Type: st.Mode & unix.S_IFMT, Mode: st.Mode & 0o7777,
+		Path: p, Type: uint32(st.Mode) & unix.S_IFMT, Mode: uint32(st.Mode) & 0o7777,
 		Uid: st.Uid, Gid: st.Gid, WantUid: st.Uid, WantGid: st.Gid,
 		Size: st.Size, Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(),
 		Ino: st.Ino, Rdev: uint64(st.Rdev),

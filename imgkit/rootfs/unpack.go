@@ -243,7 +243,7 @@ func (u *unpacker) apply(e tarsafe.Entry, data *tarsafe.Reader) error {
 			typ = unix.S_IFBLK
 		}
 		dev := unix.Mkdev(uint32(h.Devmajor), uint32(h.Devminor))
-		if err := unix.Mknod(p, typ|0o600, int(dev)); err != nil {
+		if err := mknod(unix.Mknod, p, typ|0o600, dev); err != nil {
 			return &os.PathError{Op: "mknod", Path: p, Err: err}
 		}
 	default:
@@ -532,4 +532,10 @@ func (u *unpacker) finishDirs() error {
 		}
 	}
 	return nil
+}
+
+// mknod calls unix.Mknod, whose device number is an int on Linux and a
+// uint64 on FreeBSD (imgkit/cli's tests have the same).
+func mknod[D int | uint64](mknod func(string, uint32, D) error, p string, mode uint32, dev uint64) error {
+	return mknod(p, mode, D(dev))
 }

@@ -119,7 +119,7 @@ func TestDirPathReopenChecksIdentity(t *testing.T) {
 			base := filepath.Join(work, "base")
 			must(t, os.MkdirAll(filepath.Join(base, "a/b/c/d/e"), 0o755))
 			must(t, os.Mkdir(filepath.Join(work, "elsewhere"), 0o755))
-			p := NewDirPath(openBase(t, base), unix.O_PATH)
+			p := NewDirPath(openBase(t, base), SearchOnly)
 			p.window = 2
 			defer p.Close()
 			for _, n := range strings.Split("a/b/c/d/e", "/") {

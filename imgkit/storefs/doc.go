@@ -39,4 +39,19 @@
 // holding a descriptor for each directory on the way, which gives the same
 // results; only a directory moved out of DIR by a concurrent rename while
 // OpenDirInRoot walks through it is beyond what that walk can see.
+//
+// Off Linux (macOS, FreeBSD) there is no openat2 and no O_PATH: both opens
+// always walk, and each directory on the way is opened with O_RDONLY |
+// O_DIRECTORY | O_NOFOLLOW, which no kernel follows, a symlink there
+// failing the open (ELOOP, FreeBSD's EMLINK) and being read by name
+// instead (walk_portable.go); OpenBeneath refuses it as on Linux, and
+// OpenDirInRoot resolves it inside DIR. SearchOnly, the flag of a
+// descriptor only searched below, is O_RDONLY there, so a directory that
+// may be searched but not read (mode 0311) is refused (EACCES) where Linux
+// opens it; StatBeneath looks at its last name with fstatat rather than
+// opening it (an O_RDONLY open of a FIFO would wait for a writer). Nothing
+// is read that Linux would not read. The tests run the walk as it runs
+// off Linux too (bothWays' "portable"), and the build tag
+// dockertools_portable (imgkit/internal/offlinux) makes a whole tool take
+// it.
 package storefs

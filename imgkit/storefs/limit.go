@@ -13,7 +13,7 @@ func OpenFileLimit() (uint64, bool) {
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, false
 	}
-	return lim.Cur, true
+	return uint64(lim.Cur), true // an int64 on FreeBSD
 }
 
 // FitJobs returns jobs, or fewer (at least one) when jobs workers holding

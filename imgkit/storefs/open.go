@@ -14,8 +14,16 @@ import (
 // ELOOP does.
 const maxLinks = 40
 
+// pathMax is Linux's PATH_MAX: openat2 refuses a path of as many bytes or
+// more (ENAMETOOLONG), and so do the walks that stand in for it, whose
+// single names never reach it; a tree nesting past it (which Nix, naming
+// files by path, cannot hold either) is refused the same on every kernel
+// and system (macOS's own PATH_MAX is 1024).
+const pathMax = 4096
+
 // noOpenat2 is set once the kernel has answered ENOSYS to openat2; tests
-// set it to run the component walk.
+// set it to run the component walk. Off Linux there is no openat2 and the
+// walk always runs.
 var noOpenat2 atomic.Bool
 
 // dirFlags open a directory to list it or to open what it holds.
@@ -29,7 +37,7 @@ const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
 // ever opened. root itself is followed as given: it is the caller's.
 // Errors are *fs.PathError naming dir.
 func OpenDirInRoot(root, dir string) (int, error) {
-	rootfd, err := openat(unix.AT_FDCWD, root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	rootfd, err := openat(unix.AT_FDCWD, root, searchOnly()|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: root, Err: err}
 	}
@@ -40,7 +48,7 @@ func OpenDirInRoot(root, dir string) (int, error) {
 	}
 	fd, err := -1, error(unix.ENOSYS)
 	if !noOpenat2.Load() {
-		fd, err = openat2(rootfd, rel, dirFlags, unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
+		fd, err = openat2InRoot(rootfd, rel)
 	}
 	if unavailable(err) {
 		fd, err = walkInRoot(rootfd, rel)
@@ -55,6 +63,9 @@ func OpenDirInRoot(root, dir string) (int, error) {
 // each opened relative to the directory before it without following it,
 // a symlink's target spliced in and resolved the same way.
 func walkInRoot(rootfd int, rel string) (int, error) {
+	if len(rel) >= pathMax {
+		return -1, unix.ENAMETOOLONG
+	}
 	stack := []int{rootfd} // the directories on the way; rootfd is borrowed
 	defer func() {
 		for _, fd := range stack[1:] {
@@ -79,24 +90,13 @@ func walkInRoot(rootfd int, rel string) (int, error) {
 			continue
 		}
 		cur := stack[len(stack)-1]
-		fd, err := openat(cur, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC)
+		fd, link, err := openComponent(cur, c)
 		if err != nil {
 			return -1, err
 		}
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			unix.Close(fd)
-			return -1, err
-		}
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFDIR:
+		if !link {
 			stack = append(stack, fd)
 			continue
-		case unix.S_IFLNK:
-			unix.Close(fd)
-		default:
-			unix.Close(fd)
-			return -1, unix.ENOTDIR
 		}
 		if links++; links > maxLinks {
 			return -1, unix.ELOOP
@@ -121,9 +121,7 @@ func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
 	flags |= unix.O_CLOEXEC
 	fd, err := -1, error(unix.ENOSYS)
 	if !noOpenat2.Load() {
-		// RESOLVE_NO_SYMLINKS covers the last component too, with ELOOP
-		// where O_NOFOLLOW|O_DIRECTORY would say ENOTDIR.
-		fd, err = openat2(dirfd, rel, flags&^unix.O_NOFOLLOW, unix.RESOLVE_BENEATH|unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+		fd, err = openat2Beneath(dirfd, rel, flags)
 	}
 	if unavailable(err) {
 		fd, err = walkBeneath(dirfd, rel, flags|unix.O_NOFOLLOW)
@@ -136,6 +134,9 @@ func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
 
 // walkBeneath is OpenBeneath without openat2.
 func walkBeneath(dirfd int, rel string, flags int) (int, error) {
+	if len(rel) >= pathMax {
+		return -1, unix.ENAMETOOLONG
+	}
 	if path.IsAbs(rel) {
 		return -1, unix.EXDEV
 	}
@@ -154,7 +155,7 @@ func walkBeneath(dirfd int, rel string, flags int) (int, error) {
 		case "..":
 			return -1, unix.EXDEV
 		}
-		fd, err := openDirAt(cur, c, unix.O_PATH)
+		fd, err := openDirAt(cur, c, searchOnly())
 		if err != nil {
 			return -1, err
 		}
@@ -177,34 +178,17 @@ func walkBeneath(dirfd int, rel string, flags int) (int, error) {
 
 // openDirAt opens the directory name of dirfd without following it; a
 // symlink there is ELOOP, as openat2's RESOLVE_NO_SYMLINKS says, rather
-// than the ENOTDIR of O_DIRECTORY|O_NOFOLLOW.
+// than the ENOTDIR of O_DIRECTORY|O_NOFOLLOW (Linux's answer; macOS says
+// ELOOP itself, FreeBSD EMLINK).
 func openDirAt(dirfd int, name string, flags int) (int, error) {
 	fd, err := openat(dirfd, name, flags|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC)
-	if err == unix.ENOTDIR {
+	if err == unix.ENOTDIR || err == unix.EMLINK {
 		var st unix.Stat_t
 		if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
 			err = unix.ELOOP
 		}
 	}
 	return fd, err
-}
-
-// openat2 is unix.Openat2 with EINTR retried, and EAGAIN (the kernel's
-// answer when a rename raced with a scoped resolution) retried a bounded
-// number of times; ENOSYS from a kernel without it is remembered.
-func openat2(dirfd int, name string, flags int, resolve uint64) (int, error) {
-	how := unix.OpenHow{Flags: uint64(flags), Resolve: resolve}
-	for again := 0; ; {
-		fd, err := unix.Openat2(dirfd, name, &how)
-		switch {
-		case err == unix.EINTR, err == unix.EAGAIN && again < 100:
-			again++
-			continue
-		case err == unix.ENOSYS:
-			noOpenat2.Store(true)
-		}
-		return fd, err
-	}
 }
 
 // unavailable reports whether openat2 failed for want of openat2: ENOSYS

@@ -31,7 +31,7 @@ type openDir struct {
 // NewOpener returns an Opener for paths relative to the open directory
 // base, which stays the caller's.
 func NewOpener(base int) *Opener {
-	return &Opener{base: base, dirs: NewDirPath(base, unix.O_PATH)}
+	return &Opener{base: base, dirs: NewDirPath(base, searchOnly())}
 }
 
 // Open opens rel, a relative "/"-separated path below the base without

@@ -14,17 +14,19 @@ import (
 
 const h = "0123456789abcdfghijklmnpqrsvwxyz"
 
-// bothWays runs f with openat2 and with the component walk that stands in
-// for it on kernels without it: both must give the same results.
+// bothWays runs f with openat2, with the component walk that stands in
+// for it on kernels without it, and with that walk as it runs off Linux
+// (no O_PATH): all must give the same results.
 func bothWays(t *testing.T, f func(t *testing.T)) {
 	for _, way := range []struct {
-		name     string
-		noOpenat bool
-	}{{"openat2", false}, {"walk", true}} {
+		name               string
+		noOpenat, portable bool
+	}{{"openat2", false, false}, {"walk", true, false}, {"portable", true, true}} {
 		t.Run(way.name, func(t *testing.T) {
 			was := noOpenat2.Load()
 			noOpenat2.Store(way.noOpenat)
 			defer noOpenat2.Store(was)
+			defer setPortable(way.portable)()
 			f(t)
 		})
 	}
@@ -111,20 +113,30 @@ func TestOpenDirInRoot(t *testing.T) {
 	})
 }
 
+// beneathStore makes a store with a symlink out of it (-evil), one inside
+// a store path (-x/link), and what they lead to, and returns the store,
+// the directory outside it and an open descriptor of the store, closed
+// when the test ends.
+func beneathStore(t *testing.T) (store, outside string, dirfd int) {
+	t.Helper()
+	work := t.TempDir()
+	outside = filepath.Join(work, "outside")
+	store = filepath.Join(work, "store")
+	tree(t, work, "d outside", "f outside/secret s3cret",
+		"d store/"+h+"-x/sub", "f store/"+h+"-x/sub/file ok", "l store/"+h+"-x/link sub",
+		"l store/"+h+"-evil "+outside)
+	dirfd, err := unix.Open(store, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(dirfd) })
+	return store, outside, dirfd
+}
+
 // TestOpenBeneath: below a store path nothing is followed.
 func TestOpenBeneath(t *testing.T) {
 	bothWays(t, func(t *testing.T) {
-		work := t.TempDir()
-		outside := filepath.Join(work, "outside")
-		store := filepath.Join(work, "store")
-		tree(t, work, "d outside", "f outside/secret s3cret",
-			"d store/"+h+"-x/sub", "f store/"+h+"-x/sub/file ok", "l store/"+h+"-x/link sub",
-			"l store/"+h+"-evil "+outside)
-		dirfd, err := unix.Open(store, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(dirfd)
+		store, outside, dirfd := beneathStore(t)
 		for _, c := range []struct {
 			name  string
 			rel   string
@@ -139,6 +151,8 @@ func TestOpenBeneath(t *testing.T) {
 			{"SymlinkAtEndDirectory", h + "-evil", unix.O_RDONLY | unix.O_DIRECTORY, unix.ELOOP},
 			{"DotDot", h + "-x/../../outside/secret", unix.O_RDONLY, unix.EXDEV},
 			{"Absolute", outside + "/secret", unix.O_RDONLY, unix.EXDEV},
+			{"PastPathMax", strings.Repeat("x/", 2048), unix.O_RDONLY | unix.O_DIRECTORY, unix.ENAMETOOLONG},
+			{"JustBelowPathMax", h + "-x/sub" + strings.Repeat("/.", 2026) + "/file", unix.O_RDONLY, nil}, // 4095 bytes
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				fd, err := OpenBeneath(dirfd, c.rel, c.flags)

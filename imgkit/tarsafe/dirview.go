@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"dockertools.dev/imgkit/storefs"
 )
 
 // DirView is a View of a directory on disk that layers are extracted into
@@ -21,7 +23,7 @@ func (root DirView) Lookup(p string) (Kind, bool) {
 		if unix.Lstat(string(root), &st) != nil {
 			return Ignored, false
 		}
-		return kindOfMode(st.Mode), true
+		return kindOfMode(uint32(st.Mode)), true
 	}
 	at, k, ok := root.walk(p)
 	if !ok || at != len(p) {
@@ -43,7 +45,7 @@ func (root DirView) firstNonDir(p string) (string, Kind, bool) {
 // first that is missing (ok false), not a directory, or p itself: it
 // returns where that name ends in p and its kind.
 func (root DirView) walk(p string) (end int, k Kind, ok bool) {
-	dir, err := unix.Open(string(root), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := unix.Open(string(root), storefs.SearchOnly|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, Ignored, false
 	}
@@ -55,12 +57,12 @@ func (root DirView) walk(p string) (end int, k Kind, ok bool) {
 			return 0, Ignored, false
 		}
 		end += len(name)
-		if k = kindOfMode(st.Mode); !more || k != Dir {
+		if k = kindOfMode(uint32(st.Mode)); !more || k != Dir {
 			return end, k, true
 		}
-		// O_PATH: a directory we may search but not read (mode 0311,
+		// SearchOnly (O_PATH on Linux): a directory we may search but not read (mode 0311,
 		// say) is opened too, and fstatat below it needs only search.
-		next, err := unix.Openat(dir, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		next, err := unix.Openat(dir, name, storefs.SearchOnly|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return 0, Ignored, false
 		}

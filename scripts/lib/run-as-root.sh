@@ -96,8 +96,12 @@ subid_range() {
 }
 
 # check_sandbox stops, before any work, where the script could not be
-# contained: no bwrap, or no user namespace for this user.
+# contained: not Linux (macOS, FreeBSD: no user namespaces, no bubblewrap
+# to install), no bwrap, or no user namespace for this user.
 check_sandbox() {
+	cs_os=$(uname -s)
+	[ "$cs_os" = Linux ] ||
+		die "--run-as-root: the script runs in a sandbox of Linux's user namespaces (bubblewrap), which $cs_os has not: run build-image on Linux (a VM or a Linux builder)"
 	command -v bwrap >/dev/null 2>&1 ||
 		die "--run-as-root: bwrap is not installed; the script runs in a bubblewrap sandbox (install the bubblewrap package)"
 	if [ "$(id -u)" = 0 ]; then

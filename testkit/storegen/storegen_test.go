@@ -51,7 +51,7 @@ func treeListing(t *testing.T, m *storegen.Manifest) string {
 			return err
 		}
 		st := fi.Sys().(*syscall.Stat_t)
-		fmt.Fprintf(&b, "%s %v %d %d", rel, fi.Mode(), st.Mtim.Sec, fi.Size())
+		fmt.Fprintf(&b, "%s %v %d %d", rel, fi.Mode(), fi.ModTime().Unix(), fi.Size())
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)

@@ -63,6 +63,7 @@ func copyState() string {
 // parked in "IO wait"), not in a poll system call holding a thread
 // ("syscall"), and copies the bytes in order as they come.
 func TestCopyNPolledSourceWaitsInThePoller(t *testing.T) {
+	needKernelCopy(t)
 	src, w := newPolledPipe(t)
 	dst, got := sink(t, "file")
 	data := payload(3 << 20)
@@ -100,6 +101,7 @@ func TestCopyNPolledSourceWaitsInThePoller(t *testing.T) {
 // TestCopyNPolledSourceEndsEarly: a Polled source whose writer closes
 // before n bytes gives what it had and io.EOF.
 func TestCopyNPolledSourceEndsEarly(t *testing.T) {
+	needKernelCopy(t)
 	src, w := newPolledPipe(t)
 	dst, got := sink(t, "file")
 	go func() {
@@ -117,6 +119,7 @@ func TestCopyNPolledSourceEndsEarly(t *testing.T) {
 // with the source's Err once its read deadline passes, as imgkit/cli sets
 // it when the tool is told to stop.
 func TestCopyNPolledSourceCancelled(t *testing.T) {
+	needKernelCopy(t)
 	src, _ := newPolledPipe(t)
 	dst, _ := sink(t, "file")
 	stop := errors.New("stopped")
@@ -142,6 +145,7 @@ func TestCopyNPolledSourceCancelled(t *testing.T) {
 // copy waits for the output (the poller would not wake it: the source is
 // ready already) rather than spinning.
 func TestCopyNPolledSourceWaitsForAFullOutput(t *testing.T) {
+	needKernelCopy(t)
 	src, srcW := newPolledPipe(t)
 	checkWaitsForAFullOutput(t, src, srcW)
 }
@@ -153,6 +157,7 @@ func TestCopyNPolledSourceWaitsForAFullOutput(t *testing.T) {
 // readiness was cleared as the wait began, no later change came, and the
 // copy waited for ever.
 func TestCopyNPolledSourceReadyBeforeTheWait(t *testing.T) {
+	needKernelCopy(t)
 	src, w := newPolledPipe(t)
 	dst, got := sink(t, "file")
 	var once atomic.Bool
