@@ -85,6 +85,14 @@ need_file() {
 	die "$1 \"$2\": no such file"
 }
 
+# need_image_file WHAT FILE: need_file for an image archive, saying of a
+# directory (an OCI layout directory, which --format oci-dir writes) how
+# to give it, as the tools say it (imgkit/archive.NotADir).
+need_image_file() {
+	[ ! -d "$2" ] || die "$1 \"$2\": a directory, not an image archive (an OCI layout directory is read as a tar of it: tar -cf FILE -C DIR .)"
+	need_file "$1" "$2"
+}
+
 # need_dir WHAT DIR: need_file's twin for a directory (or a symlink to
 # one): exit 1 saying "not a directory" of anything else that exists,
 # "no such directory" of what does not.
