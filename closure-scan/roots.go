@@ -110,13 +110,18 @@ func (s *store) resolve(arg string) (string, error) {
 		case err != nil:
 			return "", fileErr("path", arg, err)
 		case next == "" && links > 0:
-			return "", fmt.Errorf("path %q: it leads to %q, which is %w %q", arg, p, errdefs.ErrOutsideStore, s.dir)
+			return "", fmt.Errorf("path %q: it leads to %q, which is %w %q %s", arg, p, errdefs.ErrOutsideStore, s.dir, outsideStoreHint)
 		case next == "":
-			return "", fmt.Errorf("path %q: %w %q", arg, errdefs.ErrOutsideStore, s.dir)
+			return "", fmt.Errorf("path %q: %w %q %s", arg, errdefs.ErrOutsideStore, s.dir, outsideStoreHint)
 		}
 		p = next
 	}
 }
+
+// outsideStoreHint ends the line for a path outside the store: a user
+// without Nix gives closure-scan the directory tree they want an image
+// of, which is what build-layered-image --contents takes.
+const outsideStoreHint = "(closure-scan reads store paths, or links to them as nix-build makes; a directory tree of your own goes into an image with build-layered-image --contents DIR)"
 
 // followFirstLink replaces the first symlink among the components of the
 // absolute host path p by its target. It returns "" when p has no symlink.

@@ -12,6 +12,7 @@ import (
 	"dockertools.dev/imgkit/archive"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/oci"
 	"dockertools.dev/imgkit/pyjson"
 )
 
@@ -23,8 +24,10 @@ type baseImage struct {
 	// history is the base config's own history when it describes exactly
 	// its layers (one entry per layer besides empty_layer ones), else nil.
 	history pyjson.Array
-	layers  []*archive.Layer
-	close   func() error
+	// platform is the one the base config names, nil when it names none.
+	platform *v1.Platform
+	layers   []*archive.Layer
+	close    func() error
 }
 
 // openBase opens the base image archive and picks the image: the first one
@@ -46,7 +49,28 @@ func openBase(o *cli.IO, file, name, tag string, platform v1.Platform) (*baseIma
 		a.Close()
 		return nil, fmt.Errorf("base image %q: config %s: %w", file, img.ConfigDigest, err)
 	}
-	return &baseImage{config: cfg, history: baseHistory(img.ConfigBytes, len(img.Layers)), layers: img.Layers, close: a.Close}, nil
+	b := &baseImage{config: cfg, history: baseHistory(img.ConfigBytes, len(img.Layers)), layers: img.Layers, close: a.Close}
+	if p, err := oci.ConfigPlatform(img.ConfigBytes); err == nil {
+		b.platform = &p
+	}
+	return b, nil
+}
+
+// warnPlatform says, in one line, when the base's programs do not run on
+// the platform the image is built for (as an index's clients judge it,
+// oci.Serves: an arm/v6 base serves arm/v7). nixpkgs builds such an image
+// without a word, and so does this tool, for the bytes are nixpkgs'; but
+// its config names one architecture and its base layers hold another's
+// programs, which docker run only reports as "exec format error".
+func (b *baseImage) warnPlatform(o *cli.IO, file string, want v1.Platform) {
+	if b.platform == nil {
+		return
+	}
+	if _, ok := oci.Serves(*b.platform, want); ok {
+		return
+	}
+	o.Logf("warning: --from-image %q is a %s image, this one %s: its programs will not run there (give --architecture and --variant of the base, or a base for %s)",
+		file, oci.PlatformString(*b.platform), oci.PlatformString(want), oci.PlatformString(want))
 }
 
 // baseHistory returns an image config's history entries when they account

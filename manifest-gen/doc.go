@@ -299,7 +299,11 @@
 // there is no v7; amd64 is plain amd64), whatever the order of the index;
 // none for it is an error naming the platforms it has, even when it holds
 // one image only (the image built would claim a platform its base layers
-// are not for). A compressed archive or layer that decompresses past 64
+// are not for). A base of one platform whose config names another than
+// the one being built, and whose programs do not run there (an arm64 base
+// of an amd64 image; an arm/v6 base of an arm/v7 one runs), is built upon
+// as nixpkgs builds upon it, with one warning line naming both platforms.
+// A compressed archive or layer that decompresses past 64
 // GiB is refused, as by tar-merge's default --max-expanded-bytes (a few
 // kilobytes of zstd hold terabytes). Its layers come first, copied verbatim and
 // verified against the diff_ids of its config, and count against

@@ -353,6 +353,7 @@ func (c *command) Run(ctx context.Context, o *cli.IO) error {
 			return err
 		}
 		defer base.close()
+		base.warnPlatform(o, p.fromImage, platform)
 		if n := len(base.layers); n >= c.MaxLayers {
 			return fmt.Errorf("base image %q has %d layers, leaving none for the stream's under --max-layers %d: %w", p.fromImage, n, c.MaxLayers, errdefs.ErrTooManyLayers)
 		}

@@ -129,6 +129,10 @@ func openImage(o *cli.IO, file, which string) (imgs []*image, index bool, err er
 		if err != nil {
 			return nil, false, fmt.Errorf("reading the image: %w", notFound(file, err))
 		}
+		if err := archive.NotADir(in); err != nil {
+			in.Close()
+			return nil, false, fmt.Errorf("reading %s: %w", display, err)
+		}
 		if f, ok := in.(*os.File); ok && isRegular(f) {
 			head, r = peekAt(f), f
 		} else {

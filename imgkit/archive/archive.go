@@ -148,6 +148,10 @@ func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
 			}
 			return nil, err
 		}
+		if err := NotADir(f); err != nil {
+			f.Close()
+			return nil, err
+		}
 		a.f, a.stat, err = inPlaceOrSpool(f, opts.Expanded)
 		if err != nil {
 			return nil, err
@@ -168,6 +172,24 @@ func open(name string, stdin io.Reader, opts Options) (*Archive, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// NotADir returns an error wrapping errdefs.ErrInvalidInput when r, an
+// image archive as opened, is a directory (os.Open opens one, and its
+// read failed only later, as "decompressing: read DIR: is a directory"):
+// most likely an OCI layout directory (manifest-gen --format oci-dir
+// writes one), which the tools read as a tar of it, and the error says
+// so. The workflows, which check their files before any tool runs, say
+// the same (scripts/lib/paths.sh, need_image_file).
+func NotADir(r io.Reader) error {
+	s, ok := r.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		return nil
+	}
+	if fi, err := s.Stat(); err != nil || !fi.IsDir() {
+		return nil
+	}
+	return invalid("a directory, not an image archive (an OCI layout directory is read as a tar of it: tar -cf FILE -C DIR .)")
 }
 
 // inPlaceOrSpool returns r itself when it is a regular uncompressed file,

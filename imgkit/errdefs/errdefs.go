@@ -8,6 +8,13 @@ import (
 	"fmt"
 )
 
+// EmptyInput is what a tool says of a document it reads that holds
+// nothing at all: in a pipeline that is almost always a stage before it
+// that failed, whose own line is the one to read, and the words say so
+// (a user of closure-scan | popularity | layer-pack | manifest-gen read
+// three more "empty input" lines after closure-scan's as three faults).
+const EmptyInput = "empty input (in a pipe: the command before this one wrote nothing; its own line says why)"
+
 var (
 	// ErrInvalidInput: input that does not follow its documented format
 	// (a malformed graph, plan, stream or archive).

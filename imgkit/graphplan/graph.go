@@ -133,7 +133,7 @@ func ReadGraphContext(ctx context.Context, r io.Reader, key string) (Graph, erro
 func decodeGraph(ctx context.Context, data []byte, key string, drop func([]byte)) (g Graph, closed bool, err error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return nil, false, fmt.Errorf("graph: empty input: %w", errdefs.ErrInvalidInput)
+		return nil, false, fmt.Errorf("graph: %s: %w", errdefs.EmptyInput, errdefs.ErrInvalidInput)
 	}
 	// Another stage's document (a plan, a stream) says what it is. An
 	// object is one of Nix's graph documents (its other members may be

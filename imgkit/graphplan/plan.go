@@ -37,7 +37,7 @@ func ReadPlan(r io.Reader) (Plan, error) {
 		return nil, fmt.Errorf("reading plan: %w", err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("plan: empty input: %w", errdefs.ErrInvalidInput)
+		return nil, fmt.Errorf("plan: %s: %w", errdefs.EmptyInput, errdefs.ErrInvalidInput)
 	}
 	// Another stage's document (a graph, a stream) says what it is.
 	if m, ok := sniff.Mismatch(data[:min(len(data), sniff.Len)], sniff.Plan); ok {

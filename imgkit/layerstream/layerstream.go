@@ -484,6 +484,9 @@ func (r *Reader) Next() (*Layer, error) {
 	head = bytes.Clone(head)
 	l, err := r.next()
 	if err != nil && errors.Is(err, errdefs.ErrInvalidInput) {
+		if len(head) == 0 {
+			return nil, invalid("%s", errdefs.EmptyInput)
+		}
 		if m, ok := sniff.Mismatch(head, sniff.Stream); ok {
 			return nil, fmt.Errorf("layer stream: %s: %w", m, errdefs.ErrInvalidInput)
 		}

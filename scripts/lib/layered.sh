@@ -183,7 +183,7 @@ layered_check() {
 	place_root
 	[ -z "$config" ] || need_file --config "$config"
 	check_config
-	[ -z "$from_image" ] || need_file --from-image "$from_image"
+	[ -z "$from_image" ] || need_image_file --from-image "$from_image"
 	[ -z "${layered_build-}" ] || not_input "$out" "$from_image" "$config" "$plan" "$closure_graph" "$conf"
 	[ -z "$fake_cmds" ] || command -v fakeroot >/dev/null 2>&1 ||
 		die "--fake-root-commands needs fakeroot, which is not installed"

@@ -73,7 +73,9 @@ abs_path() {
 
 # need_file WHAT FILE: exit 1 unless FILE is a regular file (or a
 # symlink to one), saying what it is instead, as the tools word it: a
-# directory given for a file read "no such file".
+# directory given for a file read "no such file". A missing FILE that
+# looks like JSON is the document given for its file (nixpkgs takes
+# config as a value: --config '{"Cmd":...}'), and the line says so.
 need_file() {
 	if [ -f "$2" ]; then
 		return 0
@@ -82,7 +84,18 @@ need_file() {
 	elif [ -e "$2" ]; then
 		die "$1 \"$2\": not a regular file"
 	fi
+	case $2 in
+	'{'* | '['*) die "$1 \"$2\": no such file (give a file holding the JSON, not the JSON itself)" ;;
+	esac
 	die "$1 \"$2\": no such file"
+}
+
+# need_image_file WHAT FILE: need_file for an image archive, saying of a
+# directory (an OCI layout directory, which --format oci-dir writes) how
+# to give it, as the tools say it (imgkit/archive.NotADir).
+need_image_file() {
+	[ ! -d "$2" ] || die "$1 \"$2\": a directory, not an image archive (an OCI layout directory is read as a tar of it: tar -cf FILE -C DIR .)"
+	need_file "$1" "$2"
 }
 
 # need_dir WHAT DIR: need_file's twin for a directory (or a symlink to
