@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"dockertools.dev/imgkit/bounded"
 	"dockertools.dev/imgkit/cli"
 	"dockertools.dev/imgkit/errdefs"
 	"dockertools.dev/imgkit/tarsafe"
@@ -90,8 +89,16 @@ func (c *command) layerDB() ([]byte, error) {
 			if hdr.Size > maxLayerDB {
 				return nil, fmt.Errorf("%s: %d bytes, past the %d nix-db reads: %w", e.Path, hdr.Size, int64(maxLayerDB), errdefs.ErrTooLarge)
 			}
-			b, _, err := bounded.ReadAll(tr, maxLayerDB)
-			if err != nil {
+			// One buffer of the entry's size (bounded.ReadAll's chunks
+			// and their copy held the file twice over while reading:
+			// an 84 MB database took 314 MB of RSS); SQLite copies it
+			// once more. An earlier entry of the name is dropped first.
+			data = nil
+			b := make([]byte, hdr.Size)
+			if _, err := io.ReadFull(tr, b); err != nil {
+				if errors.Is(err, io.ErrUnexpectedEOF) {
+					err = fmt.Errorf("truncated in entry %q: %w", e.Path, errdefs.ErrInvalidInput)
+				}
 				return nil, err
 			}
 			data = b
