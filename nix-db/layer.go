@@ -113,8 +113,8 @@ func (c *command) layerDB() ([]byte, error) {
 // registered returns the paths a Nix database registers, read from its
 // bytes in memory as a crafted file may be: SQLite's defensive mode, no
 // expression of the file's schema run (trusted_schema off, plainSchema),
-// read only, the whole file checked, every index against its table
-// (integrity_check), before ValidPaths, a table, is read.
+// read only, the whole file checked (quick_check) and ValidPaths'
+// indexes against its rows (integrity_check) before it is read.
 func registered(ctx context.Context, data []byte) ([]string, error) {
 	if !bytes.HasPrefix(data, []byte("SQLite format 3\x00")) {
 		return nil, fmt.Errorf("not an SQLite database: %w", errdefs.ErrInvalidInput)
@@ -152,8 +152,8 @@ func registered(ctx context.Context, data []byte) ([]string, error) {
 	// crafted CHECK took 2 GB of RSS past one of 64 MiB). What bounds
 	// memory and time is that no expression of the file is run:
 	// plainSchema refuses those that would be, and CHECK constraints,
-	// which the integrity check would run for each row, are not (Nix's
-	// schema has none).
+	// which the checks would run for each row, are not (Nix's schema has
+	// none).
 	for _, p := range []string{"PRAGMA trusted_schema = OFF", "PRAGMA query_only = ON", "PRAGMA cell_size_check = ON", "PRAGMA ignore_check_constraints = ON"} {
 		if _, err := conn.ExecContext(ctx, p); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
@@ -162,15 +162,20 @@ func registered(ctx context.Context, data []byte) ([]string, error) {
 	if err := plainSchema(ctx, conn); err != nil {
 		return nil, err
 	}
-	// integrity_check, not quick_check: an index of ValidPaths whose
-	// entries are not its rows' (nix-db's read takes the index, Nix's
-	// lookup of a path another) passed quick_check.
-	var check string
-	if err := conn.QueryRowContext(ctx, "PRAGMA integrity_check(1)").Scan(&check); err != nil {
-		return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
-	}
-	if check != "ok" {
-		return nil, fmt.Errorf("malformed: %s: %w", check, errdefs.ErrInvalidInput)
+	// The whole file's structure checked (quick_check), and ValidPaths'
+	// indexes against its rows (integrity_check of it): an index of
+	// ValidPaths(path) whose entries are not its rows' (nix-db's read
+	// takes it, Nix's lookup of a path another) passed quick_check. An
+	// integrity_check of the whole file took 1.7 s for a copy of this
+	// machine's 24 MB Nix database, these two 0.9 s, quick_check 0.4 s.
+	for _, p := range []string{"PRAGMA quick_check(1)", "PRAGMA integrity_check(ValidPaths)"} {
+		var check string
+		if err := conn.QueryRowContext(ctx, p).Scan(&check); err != nil {
+			return nil, fmt.Errorf("%v: %w", err, errdefs.ErrInvalidInput)
+		}
+		if check != "ok" {
+			return nil, fmt.Errorf("malformed: %s: %w", check, errdefs.ErrInvalidInput)
+		}
 	}
 	rows, err := conn.QueryContext(ctx, "SELECT CAST(path AS TEXT) FROM ValidPaths")
 	if err != nil {
@@ -192,7 +197,7 @@ func registered(ctx context.Context, data []byte) ([]string, error) {
 }
 
 // plainSchema refuses a schema that would run an expression of the file
-// for each row in the integrity check or the read, which Nix's has none
+// for each row in the checks or the read, which Nix's has none
 // of: a generated column, an index on an expression or with a WHERE
 // (50 rows each running hex(zeroblob(20000000)) took 2.8 s; a file of
 // a few MB holds 100,000 rows).
