@@ -469,8 +469,11 @@ inputs_graph() {
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	[ -z "$closure_graph" ] || set -- "$@" --graph "$closure_graph" $graph_verify
-	# What the database's scan verified is not hashed again.
-	[ -z "$graph_verify" ] || [ ! -s "$work/nix-db-graph.json" ] || set -- "$@" --verified "$work/nix-db-graph.json"
+	# What the database's scan verified is not hashed again: its scan of
+	# the same --closure-graph (a rebuild's --verify without one is
+	# build-layered-image's, and that scan's narHashes are Nix's).
+	[ -z "$closure_graph" ] || [ -z "$graph_verify" ] || [ ! -s "$work/nix-db-graph.json" ] ||
+		set -- "$@" --verified "$work/nix-db-graph.json"
 	run_step closure-scan $verbose "$@" </dev/null >"$work/inputs-graph.all.json" || exit 1
 	store_nodes "$work/inputs-graph.all.json" >"$work/inputs-graph.json" || die "cannot write \"$work/inputs-graph.json\""
 	closure_graph=$work/inputs-graph.json graph_verify=
@@ -511,7 +514,8 @@ layered_plan() {
 	[ -z "$cfg" ] || set -- "$@" --extra-root "$cfg"
 	[ -z "$sbom_formats" ] || set -- "$@" --nar-hash
 	[ -z "$closure_graph" ] || set -- "$@" $graph_verify
-	[ -z "$graph_verify" ] || [ ! -s "$work/nix-db-graph.json" ] || set -- "$@" --verified "$work/nix-db-graph.json"
+	[ -z "$closure_graph" ] || [ -z "$graph_verify" ] || [ ! -s "$work/nix-db-graph.json" ] ||
+		set -- "$@" --verified "$work/nix-db-graph.json"
 	run_step closure-scan $verbose "$@" </dev/null >"$work/graph.json" || exit 1
 	set -- --exclude "$root"
 	[ -z "$cfg" ] || set -- "$@" --exclude "$cfg"
