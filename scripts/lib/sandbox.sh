@@ -183,14 +183,8 @@ seccomp_filter() {
 # (VAR=VALUE).
 build_env() {
 	set -- HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
-	# The names are checked (pass_env_add): eval sees a name only. They
-	# are split on blanks, whatever IFS the caller left.
-	be_ifs=$IFS
-	IFS=' '
-	for be_n in ${pass_env-}; do
-		eval "[ -z \"\${$be_n+x}\" ] || set -- \"$be_n=\${$be_n}\" \"\$@\""
-	done
-	IFS=$be_ifs
+	# The caller's values of --pass-env's names, quoted (pass_env_words).
+	eval "set -- ${pass_env_args-} \"\$@\""
 	[ -z "${PATH+x}" ] || set -- PATH="$PATH" "$@"
 	env -i "$@"
 }
@@ -212,6 +206,29 @@ pass_env_add() {
 		[ "$1" != "$pea_n" ] || usage_error "--pass-env $1: the commands' $1 is a Nix build's, not the caller's"
 	done
 	pass_env="${pass_env-} $1"
+}
+
+# pass_env_words prints NAME=VALUE quoted for eval, for each name of
+# pass_env the caller set, with the caller's value: that of caller_env
+# (export -p, the workflows' first step), not the shell's variable of
+# that name, which may be the workflow's own: --pass-env name gave the
+# commands the image's name, --pass-env work the work directory's random
+# path, and --pass-env here, not set by the caller, the workflow's.
+# Each name in a subshell of its own, its value from caller_env only
+# (the workflow's variable of that name unset first), by positional
+# parameters, which what the snapshot sets cannot overwrite.
+pass_env_words() {
+	pew_ifs=$IFS
+	IFS=' '
+	for pew_n in ${pass_env-}; do
+		# The names are checked (pass_env_add): eval sees a name only.
+		(
+			set -- "$pew_n" "$caller_env"
+			unset -v "$1" && eval "$2" &&
+				eval "[ -z \"\${$1+x}\" ] || quote \"\$1=\${$1}\""
+		) || die "--pass-env $pew_n: cannot read the caller's environment"
+	done
+	IFS=$pew_ifs
 }
 
 # commands_env_refs FILE writes to FILE the lines of the environment the
