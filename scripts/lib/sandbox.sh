@@ -271,6 +271,21 @@ nix_group() {
 # run_in_root's commands see.
 vm_passwd() { printf 'root:x:0:0:System administrator:/root:/bin/sh\n'; }
 
+# sandbox_hides DIR: DIR, a path without links, is, holds or lies in
+# what run_contained hides or makes anew of the host's: / and /tmp (the
+# host's /tmp, but for what it binds), /build, /dev, /proc, /run, the
+# masked parts of /sys and the Nix daemon's socket directory. A PATH
+# directory in /tmp bound from there showed it: a PATH entry
+# /tmp/../proc, or a link in /tmp to /proc, gave the host's processes
+# (every user's command lines), one to /run the host's service sockets.
+sandbox_hides() {
+	for sh_m in /tmp /build /dev /proc /run /sys/firmware /sys/devices/virtual/powercap /nix/var/nix/daemon-socket; do
+		case $sh_m/ in "${1%/}"/*) return 0 ;; esac
+		[ "$sh_m" = /tmp ] || case $1/ in "$sh_m"/*) return 0 ;; esac
+	done
+	return 1
+}
+
 # run_contained DIR FILE HOW CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
 # programs and files are there to read, but only DIR (the layer's root),
@@ -380,16 +395,17 @@ run_contained() {
 	# The build directory; /tmp itself where that is it (run_in_root).
 	[ "$build_top" = /tmp ] || set -- --bind "$rcn_tmp/build" "$build_top" "$@"
 	# PATH's directories in the host's /tmp, in PATH's order (prepended
-	# from its end), from where they lead: one that leads to / or /tmp
-	# would show the host's /tmp again. Read without IFS: the caller's
-	# may be anything.
+	# from its end), from where they lead, but one with a . or ..
+	# (/tmp/../run is not in /tmp) and one that leads to what the sandbox
+	# hides (sandbox_hides). Read without IFS: the caller's may be
+	# anything.
 	rcn_rest=${PATH-}
 	while [ -n "$rcn_rest" ]; do
 		rcn_d=${rcn_rest##*:}
 		case $rcn_rest in *:*) rcn_rest=${rcn_rest%:*} ;; *) rcn_rest= ;; esac
-		case $rcn_d in /tmp/?*) ;; *) continue ;; esac
+		case $rcn_d/ in */./* | */../*) continue ;; /tmp/?*) ;; *) continue ;; esac
 		rcn_p=$(cd -P -- "$rcn_d" 2>/dev/null && pwd -P) || continue
-		case $rcn_p in / | /tmp) ;; *) set -- --ro-bind "$rcn_p" "$rcn_d" "$@" ;; esac
+		sandbox_hides "$rcn_p" || set -- --ro-bind "$rcn_p" "$rcn_d" "$@"
 	done
 	set -- --bind "$rcn_tmp/tmp" /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
