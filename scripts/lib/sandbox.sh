@@ -175,7 +175,8 @@ seccomp_filter() {
 # (UTC), SOURCE_DATE_EPOCH (315532800: tools that honour it date what
 # they write by it), TERM (xterm-256color, as Nix sets it) and NIX_STORE
 # (the store directory); run_contained adds NIX_BUILD_TOP, TMPDIR,
-# TEMPDIR, TMP, TEMP and PWD. Nothing else: not the caller's LANG, USER,
+# TEMPDIR, TMP, TEMP and PWD (without a sandbox, the caller's). Nothing
+# else: not the caller's LANG, USER,
 # LOGNAME, HOSTNAME (a build's bash sets its own, unexported, from the
 # sandbox's host name, localhost) or OLDPWD, which named the caller and
 # their machine in the image, nor DOCKERTOOLS_STEP_OF (a tool the
@@ -348,7 +349,15 @@ run_contained() {
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
 		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, in the root at its own path and as $(id -u):$(id -g), where they can write outside the image's root, and what they write of their paths and ids changes from run to run"
-		(cd -- "$rcn_dir" && build_env close-fds -- "$@") </dev/null
+		# On the host, the caller's build directories, which build_env
+		# does not pass and the sandbox sets: in Nix's sandbox (no bwrap:
+		# the Nix library without pkgs) Nix's /build, where nixpkgs'
+		# commands have them; cp x "$TMPDIR" wrote /x, and failed there.
+		set -- close-fds -- "$@"
+		for rcn_v in TEMP TMP TEMPDIR TMPDIR NIX_BUILD_TOP; do
+			eval "[ -z \"\${$rcn_v+x}\" ] || set -- \"$rcn_v=\${$rcn_v}\" \"\$@\""
+		done
+		(cd -- "$rcn_dir" && build_env "$@") </dev/null
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
