@@ -202,6 +202,9 @@ pass_env_add() {
 	case $1 in
 	'' | [0-9]* | *[!A-Za-z0-9_]*) usage_error "--pass-env \"$1\": not a variable's name" ;;
 	DOCKERTOOLS_STEP_OF) usage_error "--pass-env $1: the workflow's own variable" ;;
+	# Passed always, as the workflow's: the caller's (pass_env_words)
+	# lacks the tools' directory, and close-fds was not found.
+	PATH) return ;;
 	esac
 	for pea_n in $sandbox_env_names; do
 		[ "$1" != "$pea_n" ] || usage_error "--pass-env $1: the commands' $1 is a Nix build's, not the caller's"
