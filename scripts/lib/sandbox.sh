@@ -228,7 +228,9 @@ pass_env_words() {
 		# The names are checked (pass_env_add): eval sees a name only.
 		(
 			set -- "$pew_n" "$caller_env"
-			unset -v "$1" && eval "$2" &&
+			# A readonly variable of the shell's own (bash's SHELLOPTS,
+			# when exported) is not set again: no word of it.
+			unset -v "$1" && { eval "$2" || :; } 2>/dev/null &&
 				eval "[ -z \"\${$1+x}\" ] || quote \"\$1=\${$1}\""
 		) || die "--pass-env $pew_n: cannot read the caller's environment"
 	done
