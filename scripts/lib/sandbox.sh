@@ -227,6 +227,7 @@ pass_env_words() {
 	for pew_n in ${pass_env-}; do
 		# The names are checked (pass_env_add): eval sees a name only.
 		(
+			# shellcheck disable=SC2154 # caller_env: the workflows' first step
 			set -- "$pew_n" "$caller_env"
 			# A readonly variable of the shell's own (bash's SHELLOPTS,
 			# when exported) is not set again: no word of it.
