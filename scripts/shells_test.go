@@ -71,6 +71,7 @@ var shellScripts = []string{
 	"buildimage_copy_to_root_rooted_dirlink_merges", // copy_entries' rooted mode
 	"buildimage_copy_to_root_rooted_loop",           // copy_rooted's chain of places
 	"repro_commands_build_paths_ids",                // run_contained's arguments, prepended
+	"layered_commands_pass_env_caller_value",        // pass_env_words' export -p, eval'd
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -14,7 +14,7 @@ here=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 . "$here/lib/run-as-root.sh"
 . "$here/lib/build-image.sh"
 
-work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH graph_verify=$BI_VERIFY pass_env=$BI_PASS_ENV
+work=$BI_WORK verbose=$BI_VERBOSE store_dir=$BI_STORE_DIR root_dir=$BI_ROOT_DIR closure_graph=$BI_CLOSURE_GRAPH nar_hash=$BI_NAR_HASH graph_verify=$BI_VERIFY pass_env_args=$BI_PASS_ENV
 closure_paths=$(cat "$work/db-paths.txt")
 # The commands' text exactly: yash, which starts here in the C locale
 # (common.sh's, exported), cut it at its first byte past ASCII.

@@ -100,6 +100,7 @@ layered_parse() {
 		esac
 		shift 2
 	done
+	pass_env_args=$(pass_env_words)
 	layered_flags_seen=$(printf '%s' "$name$tag$tag_seen$config$from_image$created$mtime$arch$variant$extra_cmds$fake_cmds$fakechroot$no_store$uid$gid$uname$gname$strategy$pipeline$contents$cache$reuse$layer_tars$layer_compression${format#docker}$plan$custom_layer$sbom_formats$include_nix_db$closure_graph$pass_env" | cut -c1-1)
 }
 

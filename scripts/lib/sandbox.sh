@@ -175,7 +175,8 @@ seccomp_filter() {
 # (UTC), SOURCE_DATE_EPOCH (315532800: tools that honour it date what
 # they write by it), TERM (xterm-256color, as Nix sets it) and NIX_STORE
 # (the store directory); run_contained adds NIX_BUILD_TOP, TMPDIR,
-# TEMPDIR, TMP, TEMP and PWD. Nothing else: not the caller's LANG, USER,
+# TEMPDIR, TMP, TEMP and PWD (without a sandbox, the caller's). Nothing
+# else: not the caller's LANG, USER,
 # LOGNAME, HOSTNAME (a build's bash sets its own, unexported, from the
 # sandbox's host name, localhost) or OLDPWD, which named the caller and
 # their machine in the image, nor DOCKERTOOLS_STEP_OF (a tool the
@@ -183,14 +184,8 @@ seccomp_filter() {
 # (VAR=VALUE).
 build_env() {
 	set -- HOME=/homeless-shelter LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=315532800 TERM=xterm-256color NIX_STORE="$store_dir" "$@"
-	# The names are checked (pass_env_add): eval sees a name only. They
-	# are split on blanks, whatever IFS the caller left.
-	be_ifs=$IFS
-	IFS=' '
-	for be_n in ${pass_env-}; do
-		eval "[ -z \"\${$be_n+x}\" ] || set -- \"$be_n=\${$be_n}\" \"\$@\""
-	done
-	IFS=$be_ifs
+	# The caller's values of --pass-env's names, quoted (pass_env_words).
+	eval "set -- ${pass_env_args-} \"\$@\""
 	[ -z "${PATH+x}" ] || set -- PATH="$PATH" "$@"
 	env -i "$@"
 }
@@ -207,11 +202,40 @@ pass_env_add() {
 	case $1 in
 	'' | [0-9]* | *[!A-Za-z0-9_]*) usage_error "--pass-env \"$1\": not a variable's name" ;;
 	DOCKERTOOLS_STEP_OF) usage_error "--pass-env $1: the workflow's own variable" ;;
+	# Passed always, as the workflow's: the caller's (pass_env_words)
+	# lacks the tools' directory, and close-fds was not found.
+	PATH) return ;;
 	esac
 	for pea_n in $sandbox_env_names; do
 		[ "$1" != "$pea_n" ] || usage_error "--pass-env $1: the commands' $1 is a Nix build's, not the caller's"
 	done
 	pass_env="${pass_env-} $1"
+}
+
+# pass_env_words prints NAME=VALUE quoted for eval, for each name of
+# pass_env the caller set, with the caller's value: that of caller_env
+# (export -p, the workflows' first step), not the shell's variable of
+# that name, which may be the workflow's own: --pass-env name gave the
+# commands the image's name, --pass-env work the work directory's random
+# path, and --pass-env here, not set by the caller, the workflow's.
+# Each name in a subshell of its own, its value from caller_env only
+# (the workflow's variable of that name unset first), by positional
+# parameters, which what the snapshot sets cannot overwrite.
+pass_env_words() {
+	pew_ifs=$IFS
+	IFS=' '
+	for pew_n in ${pass_env-}; do
+		# The names are checked (pass_env_add): eval sees a name only.
+		(
+			# shellcheck disable=SC2154 # caller_env: the workflows' first step
+			set -- "$pew_n" "$caller_env"
+			# A readonly variable of the shell's own (bash's SHELLOPTS,
+			# when exported) is not set again: no word of it.
+			unset -v "$1" && { eval "$2" || :; } 2>/dev/null &&
+				eval "[ -z \"\${$1+x}\" ] || quote \"\$1=\${$1}\""
+		) || die "--pass-env $pew_n: cannot read the caller's environment"
+	done
+	IFS=$pew_ifs
 }
 
 # commands_env_refs FILE writes to FILE the lines of the environment the
@@ -253,6 +277,21 @@ nix_group() {
 # extraCommands in after runAsRoot (vmTools' stage 1 writes it so), which
 # run_in_root's commands see.
 vm_passwd() { printf 'root:x:0:0:System administrator:/root:/bin/sh\n'; }
+
+# sandbox_hides DIR: DIR, a path without links, is, holds or lies in
+# what run_contained hides or makes anew of the host's: / and /tmp (the
+# host's /tmp, but for what it binds), /build, /dev, /proc, /run, the
+# masked parts of /sys and the Nix daemon's socket directory. A PATH
+# directory in /tmp bound from there showed it: a PATH entry
+# /tmp/../proc, or a link in /tmp to /proc, gave the host's processes
+# (every user's command lines), one to /run the host's service sockets.
+sandbox_hides() {
+	for sh_m in /tmp /build /dev /proc /run /sys/firmware /sys/devices/virtual/powercap /nix/var/nix/daemon-socket; do
+		case $sh_m/ in "${1%/}"/*) return 0 ;; esac
+		[ "$sh_m" = /tmp ] || case $1/ in "$sh_m"/*) return 0 ;; esac
+	done
+	return 1
+}
 
 # run_contained DIR FILE HOW CMD [ARG...] runs CMD in DIR as nixpkgs runs
 # extraCommands and fakeRootCommands, in a Nix build's sandbox: the host's
@@ -316,7 +355,15 @@ run_contained() {
 	shift 3
 	if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / true >/dev/null 2>&1; then
 		warn "warning: no bubblewrap sandbox here (bwrap is not installed, or cannot make one): the commands run on the host, in the root at its own path and as $(id -u):$(id -g), where they can write outside the image's root, and what they write of their paths and ids changes from run to run"
-		(cd -- "$rcn_dir" && build_env close-fds -- "$@") </dev/null
+		# On the host, the caller's build directories, which build_env
+		# does not pass and the sandbox sets: in Nix's sandbox (no bwrap:
+		# the Nix library without pkgs) Nix's /build, where nixpkgs'
+		# commands have them; cp x "$TMPDIR" wrote /x, and failed there.
+		set -- close-fds -- "$@"
+		for rcn_v in TEMP TMP TEMPDIR TMPDIR NIX_BUILD_TOP; do
+			eval "[ -z \"\${$rcn_v+x}\" ] || set -- \"$rcn_v=\${$rcn_v}\" \"\$@\""
+		done
+		(cd -- "$rcn_dir" && build_env "$@") </dev/null
 		return
 	fi
 	rcn_tmp=$(mktemp -d "$work/tmp.XXXXXX") || die "cannot create a temporary directory in \"$work\""
@@ -363,16 +410,17 @@ run_contained() {
 	# The build directory; /tmp itself where that is it (run_in_root).
 	[ "$build_top" = /tmp ] || set -- --bind "$rcn_tmp/build" "$build_top" "$@"
 	# PATH's directories in the host's /tmp, in PATH's order (prepended
-	# from its end), from where they lead: one that leads to / or /tmp
-	# would show the host's /tmp again. Read without IFS: the caller's
-	# may be anything.
+	# from its end), from where they lead, but one with a . or ..
+	# (/tmp/../run is not in /tmp) and one that leads to what the sandbox
+	# hides (sandbox_hides). Read without IFS: the caller's may be
+	# anything.
 	rcn_rest=${PATH-}
 	while [ -n "$rcn_rest" ]; do
 		rcn_d=${rcn_rest##*:}
 		case $rcn_rest in *:*) rcn_rest=${rcn_rest%:*} ;; *) rcn_rest= ;; esac
-		case $rcn_d in /tmp/?*) ;; *) continue ;; esac
+		case $rcn_d/ in */./* | */../*) continue ;; /tmp/?*) ;; *) continue ;; esac
 		rcn_p=$(cd -P -- "$rcn_d" 2>/dev/null && pwd -P) || continue
-		case $rcn_p in / | /tmp) ;; *) set -- --ro-bind "$rcn_p" "$rcn_d" "$@" ;; esac
+		sandbox_hides "$rcn_p" || set -- --ro-bind "$rcn_p" "$rcn_d" "$@"
 	done
 	set -- --bind "$rcn_tmp/tmp" /tmp "$@"
 	# shellcheck disable=SC2046 # the *_args functions print words
