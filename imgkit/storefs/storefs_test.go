@@ -151,6 +151,8 @@ func TestOpenBeneath(t *testing.T) {
 			{"SymlinkAtEndDirectory", h + "-evil", unix.O_RDONLY | unix.O_DIRECTORY, unix.ELOOP},
 			{"DotDot", h + "-x/../../outside/secret", unix.O_RDONLY, unix.EXDEV},
 			{"Absolute", outside + "/secret", unix.O_RDONLY, unix.EXDEV},
+			{"DotDotStayingBelow", h + "-x/sub/..", unix.O_RDONLY | unix.O_DIRECTORY, unix.EXDEV},
+			{"Empty", "", unix.O_RDONLY | unix.O_DIRECTORY, unix.ENOENT},
 			{"PastPathMax", strings.Repeat("x/", 2048), unix.O_RDONLY | unix.O_DIRECTORY, unix.ENAMETOOLONG},
 			{"JustBelowPathMax", h + "-x/sub" + strings.Repeat("/.", 2026) + "/file", unix.O_RDONLY, nil}, // 4095 bytes
 		} {
