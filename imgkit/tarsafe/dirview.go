@@ -13,7 +13,10 @@ import (
 // from the root one name at a time, each looked up (fstatat without
 // following) and opened (O_NOFOLLOW) relative to its parent's descriptor,
 // so each name costs the same however deep the path (a path given whole
-// to lstat is walked again from the root for each of its parents).
+// to lstat is walked again from the root for each of its parents). Below
+// a directory that cannot be opened so (one that may be searched but not
+// read, off Linux, where there is no O_PATH), names are looked up by
+// their whole path (lstat), which follows no symlink at the end.
 type DirView string
 
 // Lookup implements View.
