@@ -62,8 +62,8 @@ test: build test-32bit test-cross
 test-32bit:
 	@GO=$(GO) sh scripts/test-32bit
 
-# Vets every module but bench for darwin/arm64, darwin/amd64 and
-# freebsd/amd64: a Linux-only call outside a _linux.go file fails it.
+# Vets every module but bench for darwin/arm64 and freebsd/amd64: a
+# Linux-only call outside a _linux.go file fails it.
 test-cross:
 	@GO=$(GO) sh scripts/test-cross
 

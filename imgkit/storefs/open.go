@@ -120,7 +120,17 @@ func walkInRoot(rootfd int, rel string) (int, error) {
 func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
 	flags |= unix.O_CLOEXEC
 	fd, err := -1, error(unix.ENOSYS)
-	if !noOpenat2.Load() {
+	switch {
+	case rel == "":
+		// open(2)'s and openat2's answer; the walk alone would open
+		// dirfd itself.
+		err = unix.ENOENT
+	case hasDotDot(rel):
+		// openat2 takes a ".." that stays below dirfd, the walk (which
+		// keeps no parents) none: refused before either, so that the
+		// answer is the same on every kernel and system.
+		err = unix.EXDEV
+	case !noOpenat2.Load():
 		fd, err = openat2Beneath(dirfd, rel, flags)
 	}
 	if unavailable(err) {
@@ -130,6 +140,11 @@ func OpenBeneath(dirfd int, rel string, flags int) (int, error) {
 		return -1, &fs.PathError{Op: "open", Path: rel, Err: err}
 	}
 	return fd, nil
+}
+
+// hasDotDot reports whether the path rel has a ".." component.
+func hasDotDot(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, "../") || strings.HasSuffix(rel, "/..") || strings.Contains(rel, "/../")
 }
 
 // walkBeneath is OpenBeneath without openat2.

@@ -35,6 +35,8 @@ func TestStatBeneath(t *testing.T) {
 			{"SymlinkAtEnd", h + "-evil", 0, unix.ELOOP},
 			{"DotDot", h + "-x/../../outside/secret", 0, unix.EXDEV},
 			{"Absolute", outside + "/secret", 0, unix.EXDEV},
+			{"DotDotStayingBelow", h + "-x/sub/..", 0, unix.EXDEV},
+			{"Empty", "", 0, unix.ENOENT},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				st, err := StatBeneath(dirfd, c.rel)

@@ -2,6 +2,7 @@ package storefs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,10 @@ func TestOpenDirInRoot(t *testing.T) {
 			{"DotDotInDir", []string{"d outside"}, "/../../outside", "outside", nil},
 			{"Loop", []string{"d nix", "l nix/store store"}, "/nix/store", "", unix.ELOOP},
 			{"NotADirectory", []string{"d nix", "f nix/store x"}, "/nix/store", "", unix.ENOTDIR},
+			{"StoreDirSymlinkToSlash", []string{"d nix", "l nix/store /../.."}, "/nix/store", ".", nil},
+			{"FortySymlinks", linkChain(40), "/nix/store", "nix/real", nil},
+			{"FortyOneSymlinks", linkChain(41), "/nix/store", "", unix.ELOOP},
+			{"NUL", []string{"d nix/store"}, "/nix\x00/store", "", unix.EINVAL},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				root := filepath.Join(t.TempDir(), "root")
@@ -111,6 +116,17 @@ func TestOpenDirInRoot(t *testing.T) {
 			})
 		}
 	})
+}
+
+// linkChain is a tree in which /nix/store leads to the directory
+// /nix/real through n symlinks, the kernel's limit being 40.
+func linkChain(n int) []string {
+	spec, to := []string{"d nix/real"}, "real"
+	for i := 1; i < n; i++ {
+		spec = append(spec, fmt.Sprintf("l nix/l%d %s", i, to))
+		to = fmt.Sprintf("l%d", i)
+	}
+	return append(spec, "l nix/store "+to)
 }
 
 // beneathStore makes a store with a symlink out of it (-evil), one inside
@@ -151,6 +167,8 @@ func TestOpenBeneath(t *testing.T) {
 			{"SymlinkAtEndDirectory", h + "-evil", unix.O_RDONLY | unix.O_DIRECTORY, unix.ELOOP},
 			{"DotDot", h + "-x/../../outside/secret", unix.O_RDONLY, unix.EXDEV},
 			{"Absolute", outside + "/secret", unix.O_RDONLY, unix.EXDEV},
+			{"DotDotStayingBelow", h + "-x/sub/..", unix.O_RDONLY | unix.O_DIRECTORY, unix.EXDEV},
+			{"Empty", "", unix.O_RDONLY | unix.O_DIRECTORY, unix.ENOENT},
 			{"PastPathMax", strings.Repeat("x/", 2048), unix.O_RDONLY | unix.O_DIRECTORY, unix.ENAMETOOLONG},
 			{"JustBelowPathMax", h + "-x/sub" + strings.Repeat("/.", 2026) + "/file", unix.O_RDONLY, nil}, // 4095 bytes
 		} {

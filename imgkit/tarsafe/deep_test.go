@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"dockertools.dev/imgkit/errdefs"
+	"dockertools.dev/imgkit/storefs"
 	"dockertools.dev/testkit"
 )
 
@@ -96,8 +99,11 @@ func TestDirViewDeepParents(t *testing.T) {
 // TestDirViewSearchOnlyDirectory: a directory on disk that may be searched
 // but not read (mode 0311, not ours) cannot be opened for the walk, yet a
 // symlink below it is still found: lookups go on by path. (Taken for
-// missing, it let "d/s/x" be written through the symlink d/s.) Root
-// reads any directory, so as root the test runs itself again as nobody.
+// missing, it let "d/s/x" be written through the symlink d/s.) So too
+// when the root itself is such a directory, and when directories are
+// opened O_RDONLY, as off Linux, where there is no O_PATH to open them
+// for search only. Root reads any directory, so as root the test runs
+// itself again as nobody.
 func TestDirViewSearchOnlyDirectory(t *testing.T) {
 	root := os.Getenv("DIRVIEW_ROOT")
 	if root == "" {
@@ -111,8 +117,12 @@ func TestDirViewSearchOnlyDirectory(t *testing.T) {
 		must(os.Chmod(root, 0o755))
 		must(os.Mkdir(filepath.Join(root, "d"), 0o755))
 		must(os.Symlink("/etc", filepath.Join(root, "d/s")))
-		must(os.Chmod(filepath.Join(root, "d"), 0o311))
-		t.Cleanup(func() { os.Chmod(filepath.Join(root, "d"), 0o755) })
+		must(os.Mkdir(filepath.Join(root, "r"), 0o755))
+		must(os.Symlink("/etc", filepath.Join(root, "r/s")))
+		for _, d := range []string{"d", "r"} {
+			must(os.Chmod(filepath.Join(root, d), 0o311))
+			t.Cleanup(func() { os.Chmod(filepath.Join(root, d), 0o755) })
+		}
 		if os.Geteuid() == 0 {
 			testkit.Need(t, "setpriv")
 			cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
@@ -124,11 +134,17 @@ func TestDirViewSearchOnlyDirectory(t *testing.T) {
 			return
 		}
 	}
-	e, err := Classify(hdr(tar.TypeReg, "d/s/x", ""), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckPlace(e, DirView(root)); !errors.Is(err, errdefs.ErrUnsafeEntry) || !strings.Contains(err.Error(), `its parent "d/s" is a symlink`) {
-		t.Fatalf("CheckPlace: %v; want the symlink d/s refused", err)
+	defer func(was int) { dirSearch = was }(dirSearch)
+	for _, flag := range []int{storefs.SearchOnly, unix.O_RDONLY} {
+		dirSearch = flag
+		for _, c := range []struct{ view, name, link string }{{root, "d/s/x", "d/s"}, {root + "/r", "s/x", "s"}} {
+			e, err := Classify(hdr(tar.TypeReg, c.name, ""), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckPlace(e, DirView(c.view)); !errors.Is(err, errdefs.ErrUnsafeEntry) || !strings.Contains(err.Error(), `its parent "`+c.link+`" is a symlink`) {
+				t.Errorf("opening directories with %#x: CheckPlace %s in %s: %v; want the symlink %s refused", flag, c.name, c.view, err, c.link)
+			}
+		}
 	}
 }
