@@ -71,6 +71,8 @@ var shellScripts = []string{
 	"buildimage_copy_to_root_rooted_dirlink_merges", // copy_entries' rooted mode
 	"buildimage_copy_to_root_rooted_loop",           // copy_rooted's chain of places
 	"repro_commands_build_paths_ids",                // run_contained's arguments, prepended
+	"error_config_inline_json",                      // need_file's case patterns of '{' and '['
+	"extra_commands_env_store_path",                 // build_env: --pass-env's names through eval, IFS set aside
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the
