@@ -61,7 +61,9 @@ func openBase(o *cli.IO, file, name, tag string, platform v1.Platform) (*baseIma
 // oci.Serves: an arm/v6 base serves arm/v7). nixpkgs builds such an image
 // without a word, and so does this tool, for the bytes are nixpkgs'; but
 // its config names one architecture and its base layers hold another's
-// programs, which docker run only reports as "exec format error".
+// programs, which docker run only reports as "exec format error". The
+// base's platform is any string its config holds, shown as Printable
+// makes it: a warning does not pass through the error line's cleaning.
 func (b *baseImage) warnPlatform(o *cli.IO, file string, want v1.Platform) {
 	if b.platform == nil {
 		return
@@ -70,7 +72,7 @@ func (b *baseImage) warnPlatform(o *cli.IO, file string, want v1.Platform) {
 		return
 	}
 	o.Logf("warning: --from-image %q is a %s image, this one %s: its programs will not run there (give --architecture and --variant of the base, or a base for %s)",
-		file, oci.PlatformString(*b.platform), oci.PlatformString(want), oci.PlatformString(want))
+		file, errdefs.Printable(oci.PlatformString(*b.platform), errdefs.MaxQuoted), oci.PlatformString(want), oci.PlatformString(want))
 }
 
 // baseHistory returns an image config's history entries when they account

@@ -72,6 +72,8 @@ var shellScripts = []string{
 	"buildimage_copy_to_root_rooted_loop",           // copy_rooted's chain of places
 	"repro_commands_build_paths_ids",                // run_contained's arguments, prepended
 	"layered_commands_pass_env_caller_value",        // pass_env_words' export -p, eval'd
+	"error_config_inline_json",                      // need_file's case patterns of '{' and '['
+	"extra_commands_env_store_path",                 // build_env: --pass-env's names through eval, IFS set aside
 }
 
 // TestWorkflowShells runs shellScripts with each of shells as the

@@ -62,7 +62,7 @@ fakechroot_host=/.dockertools-host
 
 # fakechroot_run ROOT STATE CMD
 fakechroot_run() {
-	fr_sh=$(command -v sh)
+	fr_sh=$(sh_on_path)
 	fakechroot_guest_sh "$fr_sh"
 	set -- "$1" "$2" "$3" -r "$build_root" -w / -b /dev -b /proc -b /sys -b "$root_prefix$store_dir:$store_dir" -b "$build_top"
 	for d in /usr /bin /sbin /lib /lib32 /lib64 /libx32; do
@@ -100,6 +100,32 @@ fakechroot_run() {
 		unset IFS
 		LD_LIBRARY_PATH=${guest#:}'"$fr_libs"':$LD_LIBRARY_PATH PATH=${0#:} PWD=/ exec "$@"
 	' "$fr_path" "$fr_proot" "$@" "$fr_guest_sh" -ec -- "$cmd" >&2
+}
+
+# sh_on_path prints the sh on PATH: command -v's, or, where that names
+# no file (busybox's sh, its applets built in, says "sh" of sh: the
+# Nix library's builders' shell with busybox), the first executable sh
+# in PATH's directories, the program the commands' sh -c runs.
+sh_on_path() {
+	sop=$(command -v sh)
+	case $sop in /*)
+		printf '%s\n' "$sop"
+		return
+		;;
+	esac
+	sop_ifs=$IFS
+	IFS=:
+	set -f
+	for sop_d in $PATH; do
+		case $sop_d in /*) [ ! -f "$sop_d/sh" ] || [ ! -x "$sop_d/sh" ] || {
+			sop=$sop_d/sh
+			break
+		} ;;
+		esac
+	done
+	set +f
+	IFS=$sop_ifs
+	printf '%s\n' "$sop"
 }
 
 # fakechroot_guest_sh SH sets fr_guest_sh to where the commands' root

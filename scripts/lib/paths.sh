@@ -1,11 +1,12 @@
 # paths.sh: the files and directories a workflow is given, checked before
 # any work (POSIX sh, sourced by common.sh): its inputs (need_file,
-# need_dir, --root: place_root), its output, a file renamed into place
-# that must not be a device, a descriptor or one of the inputs
-# (check_output, not_input), and stdout, which must be open, and no
-# terminal for a tar (need_stdout, binary_stdout, to_stdout). Each is
-# refused in the workflow's one line, where a tool's later complaint, or
-# the shell's, would name a temporary copy or say nothing at all.
+# need_image_file, need_dir, abs_path, --root: place_root), its output,
+# a file renamed into place that must not be a device, a descriptor or
+# one of the inputs (check_output, not_input), and stdout, which must be
+# open, and no terminal for a tar (need_stdout, binary_stdout,
+# to_stdout). Each is refused in the workflow's one line, where a tool's
+# later complaint, or the shell's, would name a temporary copy or say
+# nothing at all.
 
 # need_stdout WHAT: exit 1 unless stdout is open, for a workflow that
 # writes WHAT there. Started with stdout closed (cmd >&-), the workflow's

@@ -5,7 +5,10 @@
 # masks, and its own: the host's hidden service sockets and the seccomp
 # filter that refuses Unix sockets (--run-as-root's sandbox has the image
 # for its root and no host file but the store paths it binds, so no host
-# socket to reach).
+# socket to reach); and what the commands are given there as a Nix build
+# is: its environment, not the caller's (build_env; --pass-env NAME,
+# pass_env_add), its user and group files (nix_passwd, nix_group; the
+# VM's, vm_passwd, after --run-as-root) and paths (build_top).
 
 # sandbox_caps are the capabilities kept in a bubblewrap sandbox (the
 # --run-as-root script's, run_contained's): Docker's defaults for a
